@@ -1,0 +1,107 @@
+import crypto from 'node:crypto';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import serve from 'koa-static';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import type { Logger } from './platform/logger';
+import { errorMiddleware } from './platform/errors';
+import { bearerToken } from './platform/auth';
+import { OutboxWorker } from './platform/outbox';
+import type { MiniProgramClient } from './wechat/miniprogram';
+import { CompanyService } from './modules/company/service';
+import { IdentityService } from './modules/identity/service';
+import { identityRoutes } from './modules/identity/routes';
+import { AccountsService } from './modules/accounts/service';
+import { accountsRoutes } from './modules/accounts/routes';
+import { companyRoutes } from './modules/company/routes';
+
+/** What the app is built from: swapped wholesale between sandbox, production and tests. */
+export interface AppDeps {
+  config: Config;
+  ds: DataSource;
+  log: Logger;
+  clock: () => Date;
+  wechat: MiniProgramClient;
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** One instance of each module's service, wired together. */
+export function createServices(deps: AppDeps) {
+  const { ds, clock } = deps;
+  const outbox = new OutboxWorker(ds, deps.log, clock);
+  const company = new CompanyService(ds);
+  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
+  const accounts = new AccountsService(ds, clock);
+  return { outbox, company, identity, accounts };
+}
+
+export function createApp(deps: AppDeps, services: Services): Koa {
+  const app = new Koa();
+  app.proxy = deps.config.HB_MODE === 'production';
+  app.silent = true;
+
+  // request id + a child logger on every line
+  app.use(async (ctx, next) => {
+    const incoming = ctx.get('X-Request-Id');
+    const requestId = /^[\w-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = deps.log.child({ reqId: requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      if (ctx.path.startsWith('/api/')) {
+        ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      }
+    }
+  });
+  app.use(errorMiddleware());
+
+  const root = new Router();
+  root.get('/healthz', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  root.get('/readyz', async (ctx) => {
+    try {
+      await deps.ds.query('SELECT 1');
+      ctx.body = { ok: true, db: 'up' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { ok: false, db: 'down' };
+    }
+  });
+  app.use(root.routes());
+
+  const api = new Router({ prefix: '/api/v1' });
+  api.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: `${deps.config.BODY_LIMIT_KB}kb`,
+      encoding: 'utf-8',
+    }),
+  );
+  api.use(async (ctx, next) => {
+    const token = bearerToken(ctx.get('Authorization'));
+    if (token) {
+      const p = await services.identity.resolveToken(token);
+      if (p === 'expired') ctx.state.sessionExpired = true;
+      else if (p) ctx.state.principal = p;
+    }
+    await next();
+  });
+  for (const router of [
+    identityRoutes(services.identity, services.accounts),
+    accountsRoutes(services.accounts),
+    companyRoutes(services.company),
+  ]) {
+    api.use(router.routes(), router.allowedMethods({ throw: false }));
+  }
+  app.use(api.routes());
+
+  if (deps.config.H5_DIR) app.use(serve(deps.config.H5_DIR, { maxage: 0, gzip: false }));
+  return app;
+}

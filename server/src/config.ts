@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting comes from the environment, parsed once at start. A bad or missing variable
+ * stops start-up with one message listing all of them. See the README's table.
+ */
+const Env = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HB_MODE: z.enum(['sandbox', 'production']).default('sandbox'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    /** Public base URL of this BFF, used for WeChat notify_url callbacks. */
+    PUBLIC_BASE_URL: z.string().url().optional(),
+    /** mysql://user:pass@host:3306/db ; unset = embedded SQLite file */
+    DATABASE_URL: z.string().regex(/^mysql:\/\//, '必须以 mysql:// 开头').optional(),
+    SQLITE_PATH: z.string().default(path.resolve(process.cwd(), 'data', 'heat-butler.sqlite')),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
+    BODY_LIMIT_KB: z.coerce.number().int().min(1).max(10_240).default(256),
+    /** Serve the H5 build from this folder (sandbox demo); unset = don't serve static files. */
+    H5_DIR: z.string().optional(),
+    REDIS_URL: z.string().optional(),
+    WECHAT_APPID: z.string().min(1).default('wx00000000sandbox'),
+    WECHAT_SECRET: z.string().min(1).default('sandbox-secret'),
+    /** Base URL of the mini-program server API; in sandbox mode the local simulator. */
+    WECHAT_API_BASE: z.string().url().optional(),
+    WXPAY_MCHID: z.string().min(1).default('1900000001'),
+    WXPAY_API_BASE: z.string().url().optional(),
+    /** exactly 32 ASCII characters */
+    WXPAY_APIV3_KEY: z.string().length(32).default('sandboxApiV3Key0123456789abcdefg'),
+    WXPAY_MERCHANT_CERT_PATH: z.string().optional(),
+    WXPAY_MERCHANT_KEY_PATH: z.string().optional(),
+    /** JSON array of {serial, pem} WeChat platform certificates or public keys (PUB_KEY_ID_…) */
+    WXPAY_PLATFORM_CERTS: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.HB_MODE === 'production') {
+      for (const key of [
+        'DATABASE_URL',
+        'PUBLIC_BASE_URL',
+        'WECHAT_API_BASE',
+        'WXPAY_API_BASE',
+        'WXPAY_MERCHANT_CERT_PATH',
+        'WXPAY_MERCHANT_KEY_PATH',
+        'WXPAY_PLATFORM_CERTS',
+      ] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置' });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof Env>;
+
+export class ConfigError extends Error {}
+
+/** Parse the environment; throws one ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const result = Env.safeParse({ ...pickDefined(env), ...overrides });
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration (${lines.length}):\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+function pickDefined(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

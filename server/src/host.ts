@@ -1,0 +1,120 @@
+/**
+ * Start the whole BFF: config, database (migrations), services, outbox worker, HTTP server,
+ * and in sandbox mode the WeChat simulator mounted at /sandbox. Used by main.ts, the e2e tests
+ * and the integration tests alike.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
+import { loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './platform/logger';
+import { createDataSource } from './platform/db/data-source';
+import { createApp, createServices, type Services } from './app';
+import { createMiniProgramClient } from './wechat/miniprogram';
+import { createSandbox } from './sandbox';
+import { seedDemo } from './demo/seed';
+
+export interface HostOptions {
+  /** 0 = ephemeral */
+  port?: number;
+  /** mysql://… ; unset = embedded SQLite (config SQLITE_PATH, or sqlitePath) */
+  databaseUrl?: string;
+  sqlitePath?: string;
+  /** mount the WeChat simulator at /sandbox and point the clients at it */
+  sandbox?: boolean;
+  /** serve this static folder (the H5 build) at / */
+  h5Dir?: string;
+  seedDemo?: boolean;
+  /** tests: build the schema from the entities instead of running migrations */
+  synchronize?: boolean;
+  /** tests: a controllable clock */
+  clock?: () => Date;
+  /** run the outbox worker on a timer (default true) */
+  outboxWorker?: boolean;
+  config?: Partial<Config>;
+  logger?: Logger;
+}
+
+export interface Host {
+  url: string;
+  config: Config;
+  ds: DataSource;
+  services: Services;
+  sandbox: ReturnType<typeof createSandbox> | null;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function startHost(opts: HostOptions = {}): Promise<Host> {
+  const base = loadConfig(process.env, {
+    ...(opts.config ?? {}),
+    ...(opts.port !== undefined ? { PORT: opts.port } : {}),
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    ...(opts.sqlitePath ? { SQLITE_PATH: opts.sqlitePath } : {}),
+    ...(opts.h5Dir ? { H5_DIR: opts.h5Dir } : {}),
+    ...(opts.sandbox ? { HB_MODE: 'sandbox' as const } : {}),
+  });
+  const log = opts.logger ?? createLogger(base.LOG_LEVEL);
+  const clock = opts.clock ?? (() => new Date());
+
+  const ds = createDataSource({
+    url: base.DATABASE_URL,
+    sqlitePath: base.SQLITE_PATH,
+    poolSize: base.DB_POOL_SIZE,
+    synchronize: opts.synchronize,
+  });
+  await ds.initialize();
+  if (!opts.synchronize) await ds.runMigrations({ transaction: 'each' });
+
+  // Listen first: in sandbox mode the WeChat clients call this very server at /sandbox.
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(base.PORT, base.HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${base.HOST}:${port}`;
+
+  const sandboxMode = base.HB_MODE === 'sandbox';
+  const config: Config = {
+    ...base,
+    PUBLIC_BASE_URL: base.PUBLIC_BASE_URL ?? url,
+    WECHAT_API_BASE: base.WECHAT_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
+    WXPAY_API_BASE: base.WXPAY_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
+  };
+  const sandbox = sandboxMode
+    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY })
+    : null;
+
+  const wechat = createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE!, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET });
+  const deps = { config, ds, log, clock, wechat };
+  const services = createServices(deps);
+  if (opts.seedDemo) {
+    const seeded = await seedDemo(services);
+    if (seeded.created) log.info({ households: seeded.households }, 'demo company seeded');
+  }
+  const app = createApp(deps, services);
+  const bff = app.callback();
+  const sim = sandbox?.app.callback();
+  server.on('request', (req, res) => {
+    if (sim && req.url && (req.url === '/sandbox' || req.url.startsWith('/sandbox/'))) {
+      req.url = req.url.slice('/sandbox'.length) || '/';
+      return sim(req, res);
+    }
+    return bff(req, res);
+  });
+  if (opts.outboxWorker !== false) services.outbox.start();
+
+  return {
+    url,
+    config,
+    ds,
+    services,
+    sandbox,
+    log,
+    async close() {
+      await services.outbox.stop();
+      await sandbox?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ds.isInitialized) await ds.destroy();
+    },
+  };
+}

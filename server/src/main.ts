@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { ConfigError } from './config';
+import { startHost } from './host';
+
+async function main() {
+  const seed = process.env.HB_SEED_DEMO === '1';
+  const host = await startHost({ seedDemo: seed, sandbox: process.env.HB_MODE !== 'production' });
+  host.log.info({ url: host.url, mode: host.config.HB_MODE, db: host.config.DATABASE_URL ? 'mysql' : 'sqlite' }, 'Heat Butler BFF listening');
+  const stop = async (signal: string) => {
+    host.log.info({ signal }, 'shutting down');
+    await host.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+  } else {
+    console.error('Heat Butler failed to start:', err);
+  }
+  process.exit(1);
+});

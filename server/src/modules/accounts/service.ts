@@ -1,0 +1,254 @@
+import { In, IsNull, MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import {
+  MAX_BINDINGS_PER_RESIDENT,
+  maskName,
+  maskPhone,
+  phoneLast4,
+  type BindRequest,
+  type BindingRelation,
+  type BoundAccount,
+} from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { Resident } from '../identity/entities';
+import { Area } from '../company/entities';
+import { Account, BindAttempt, Binding, Building, Unit } from './entities';
+
+/** Failed binding attempts allowed per resident in the window. */
+export const BIND_MAX_FAILURES = 5;
+export const BIND_WINDOW_MS = 60 * 60 * 1000;
+
+export interface BindingChange {
+  residentId: number;
+  accountId: number;
+  buildingId: number;
+  bound: boolean;
+}
+/** Called inside the binding transaction (e.g. the groups module joins/leaves the building group). */
+export type BindingHook = (em: EntityManager, change: BindingChange) => Promise<void>;
+
+const normName = (s: string) => s.replace(/\s+/g, '');
+
+export class AccountsService {
+  private hooks: BindingHook[] = [];
+
+  constructor(
+    private ds: DataSource,
+    private clock: () => Date,
+  ) {}
+
+  onBindingChange(hook: BindingHook): void {
+    this.hooks.push(hook);
+  }
+
+  // ---- residents ----------------------------------------------------------------------------
+
+  async listBound(residentId: number): Promise<BoundAccount[]> {
+    const bindings = await this.ds.getRepository(Binding).find({
+      where: { residentId, unboundAt: IsNull() },
+      order: { boundAt: 'ASC', id: 'ASC' },
+    });
+    return this.present(bindings);
+  }
+
+  async countBound(residentId: number): Promise<number> {
+    return this.ds.getRepository(Binding).count({ where: { residentId, unboundAt: IsNull() } });
+  }
+
+  /** The account if this resident has bound it; 404 otherwise (never reveals other accounts). */
+  async boundAccount(residentId: number, accountId: number): Promise<BoundAccount> {
+    const binding = await this.ds.getRepository(Binding).findOne({ where: { residentId, accountId, unboundAt: IsNull() } });
+    if (!binding) throw new AppError('NOT_FOUND');
+    return (await this.present([binding]))[0];
+  }
+
+  /** Throws NOT_FOUND unless the resident has bound the account. For other modules. */
+  async assertBound(residentId: number, accountId: number): Promise<Account> {
+    const binding = await this.ds.getRepository(Binding).findOne({ where: { residentId, accountId, unboundAt: IsNull() } });
+    if (!binding) throw new AppError('NOT_FOUND');
+    return this.ds.getRepository(Account).findOneByOrFail({ id: accountId });
+  }
+
+  /** Residents currently bound to an account (for notifications). */
+  async residentsOf(accountId: number): Promise<number[]> {
+    const rows = await this.ds.getRepository(Binding).find({ where: { accountId, unboundAt: IsNull() } });
+    return rows.map((r) => r.residentId);
+  }
+
+  async bind(residentId: number, req: BindRequest & { relation: BindingRelation }): Promise<BoundAccount> {
+    const now = this.clock();
+    await this.checkAttemptLimit(residentId, now);
+    const account = await this.ds.getRepository(Account).findOne({ where: { accountNo: req.accountNo } });
+    if (!account) return this.failAttempt(residentId, req.accountNo, 'ACCOUNT_NOT_FOUND', now);
+    const factOk = req.ownerName
+      ? normName(req.ownerName) === normName(account.ownerName)
+      : !!account.contactPhone && phoneLast4(account.contactPhone) === req.phoneLast4;
+    if (!factOk) return this.failAttempt(residentId, req.accountNo, 'BIND_FACT_MISMATCH', now);
+
+    const binding = await withTx(this.ds, async (em) => {
+      // lock the resident so two binds at once can't pass the limit of 10 together
+      await forUpdate(em.createQueryBuilder(Resident, 'r').where('r.id = :id', { id: residentId })).getOne();
+      const existing = await em.findOne(Binding, { where: { residentId, accountId: account.id } });
+      if (existing && !existing.unboundAt) throw new AppError('ALREADY_BOUND');
+      const active = await em.count(Binding, { where: { residentId, unboundAt: IsNull() } });
+      if (active >= MAX_BINDINGS_PER_RESIDENT) throw new AppError('BIND_LIMIT_REACHED', { max: MAX_BINDINGS_PER_RESIDENT });
+      let row: Binding;
+      if (existing) {
+        existing.unboundAt = null;
+        existing.boundAt = now;
+        existing.relation = req.relation;
+        row = await em.save(existing);
+      } else {
+        try {
+          row = await em.save(em.create(Binding, { residentId, accountId: account.id, relation: req.relation, boundAt: now, unboundAt: null }));
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new AppError('ALREADY_BOUND');
+          throw err;
+        }
+      }
+      await em.insert(BindAttempt, { residentId, accountNo: req.accountNo, success: true, at: now });
+      for (const hook of this.hooks) await hook(em, { residentId, accountId: account.id, buildingId: account.buildingId, bound: true });
+      return row;
+    });
+    return (await this.present([binding]))[0];
+  }
+
+  async unbind(residentId: number, accountId: number): Promise<void> {
+    await withTx(this.ds, async (em) => {
+      const binding = await em.findOne(Binding, { where: { residentId, accountId, unboundAt: IsNull() } });
+      if (!binding) throw new AppError('BINDING_NOT_FOUND');
+      await em.update(Binding, binding.id, { unboundAt: this.clock() });
+      const account = await em.findOneByOrFail(Account, { id: accountId });
+      for (const hook of this.hooks) await hook(em, { residentId, accountId, buildingId: account.buildingId, bound: false });
+    });
+  }
+
+  private async checkAttemptLimit(residentId: number, now: Date): Promise<void> {
+    const since = new Date(now.getTime() - BIND_WINDOW_MS);
+    const failures = await this.ds.getRepository(BindAttempt).find({
+      where: { residentId, success: false, at: MoreThan(since) },
+      order: { at: 'ASC' },
+    });
+    if (failures.length >= BIND_MAX_FAILURES) {
+      const oldest = failures[failures.length - BIND_MAX_FAILURES];
+      const retryAt = new Date(oldest.at.getTime() + BIND_WINDOW_MS);
+      throw new AppError('BIND_ATTEMPTS_EXCEEDED', {
+        retryAfterSeconds: Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)),
+        retryAt: retryAt.toISOString(),
+      });
+    }
+  }
+
+  private async failAttempt(residentId: number, accountNo: string, code: 'ACCOUNT_NOT_FOUND' | 'BIND_FACT_MISMATCH', now: Date): Promise<never> {
+    await this.ds.getRepository(BindAttempt).insert({ residentId, accountNo, success: false, at: now });
+    const since = new Date(now.getTime() - BIND_WINDOW_MS);
+    const failures = await this.ds.getRepository(BindAttempt).count({ where: { residentId, success: false, at: MoreThan(since) } });
+    throw new AppError(code, { attemptsLeft: Math.max(0, BIND_MAX_FAILURES - failures) });
+  }
+
+  // ---- presentation -------------------------------------------------------------------------
+
+  private async present(bindings: Binding[]): Promise<BoundAccount[]> {
+    if (!bindings.length) return [];
+    const accounts = await this.ds.getRepository(Account).find({ where: { id: In(bindings.map((b) => b.accountId)) } });
+    const ctx = await this.addressContext(accounts);
+    const byId = new Map(accounts.map((a) => [a.id, a]));
+    return bindings.map((b) => {
+      const a = byId.get(b.accountId)!;
+      return {
+        bindingId: b.id,
+        accountId: a.id,
+        accountNo: a.accountNo,
+        relation: b.relation,
+        address: ctx.address(a),
+        areaName: ctx.areas.get(a.areaId)?.name ?? '',
+        buildingId: a.buildingId,
+        buildingName: ctx.buildings.get(a.buildingId)?.name ?? '',
+        ownerNameMasked: maskName(a.ownerName),
+        phoneMasked: maskPhone(a.contactPhone),
+        heatedArea: a.heatedArea,
+        use: a.use,
+        status: a.status,
+        boundAt: b.boundAt.toISOString(),
+      };
+    });
+  }
+
+  /** Buildings, units and areas of some accounts, and a function that writes their full address. */
+  async addressContext(accounts: Account[]) {
+    const buildings = new Map(
+      (await this.byIds(Building, accounts.map((a) => a.buildingId))).map((b) => [b.id, b] as const),
+    );
+    const units = new Map((await this.byIds(Unit, accounts.map((a) => a.unitId))).map((u) => [u.id, u] as const));
+    const areas = new Map((await this.byIds(Area, accounts.map((a) => a.areaId))).map((x) => [x.id, x] as const));
+    const address = (a: Account) => {
+      const b = buildings.get(a.buildingId);
+      const u = units.get(a.unitId);
+      return `${b?.address ?? ''}${b?.name ?? ''}${u ? `${u.no}单元` : ''}${a.roomNo}室`;
+    };
+    return { buildings, units, areas, address };
+  }
+
+  private async byIds<T extends { id: number }>(entity: new () => T, ids: number[]): Promise<T[]> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return [];
+    return this.ds.getRepository(entity).find({ where: { id: In(unique) } as any });
+  }
+
+  // ---- staff --------------------------------------------------------------------------------
+
+  /** Accounts in the given areas ('all' for admins), searched by number, owner or room. */
+  async searchForStaff(areaIds: number[] | 'all', q: string | undefined, page: number, pageSize: number) {
+    const qb = this.ds.getRepository(Account).createQueryBuilder('a');
+    if (areaIds !== 'all') {
+      if (!areaIds.length) return { items: [], total: 0, page, pageSize };
+      qb.where('a.areaId IN (:...areaIds)', { areaIds });
+    }
+    if (q) qb.andWhere('(a.accountNo LIKE :q OR a.ownerName LIKE :q)', { q: `${q.replace(/[%_]/g, '')}%` });
+    const [rows, total] = await qb
+      .orderBy('a.id', 'ASC')
+      .skip((page - 1) * pageSize)
+      .take(pageSize)
+      .getManyAndCount();
+    const ctx = await this.addressContext(rows);
+    return {
+      items: rows.map((a) => ({
+        id: a.id,
+        accountNo: a.accountNo,
+        address: ctx.address(a),
+        areaName: ctx.areas.get(a.areaId)?.name ?? '',
+        ownerName: a.ownerName,
+        phoneMasked: maskPhone(a.contactPhone),
+        heatedArea: a.heatedArea,
+        use: a.use,
+        status: a.status,
+      })),
+      total,
+      page,
+      pageSize,
+    };
+  }
+
+  // ---- administration (seed, import) --------------------------------------------------------
+
+  async createBuilding(input: { areaId: number; name: string; address: string; substation?: string | null }): Promise<Building> {
+    const repo = this.ds.getRepository(Building);
+    return repo.save(repo.create({ ...input, substation: input.substation ?? null }));
+  }
+
+  async ensureUnit(buildingId: number, no: string): Promise<Unit> {
+    const repo = this.ds.getRepository(Unit);
+    return (await repo.findOneBy({ buildingId, no })) ?? repo.save(repo.create({ buildingId, no }));
+  }
+
+  async createAccount(input: Pick<Account, 'accountNo' | 'unitId' | 'roomNo' | 'ownerName' | 'contactPhone' | 'heatedArea' | 'use' | 'status'>): Promise<Account> {
+    const unit = await this.ds.getRepository(Unit).findOneByOrFail({ id: input.unitId });
+    const building = await this.ds.getRepository(Building).findOneByOrFail({ id: unit.buildingId });
+    const repo = this.ds.getRepository(Account);
+    return repo.save(repo.create({ ...input, buildingId: building.id, areaId: building.areaId }));
+  }
+
+  async account(id: number): Promise<Account | null> {
+    return this.ds.getRepository(Account).findOneBy({ id });
+  }
+}

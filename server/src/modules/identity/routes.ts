@@ -1,0 +1,53 @@
+import Router from '@koa/router';
+import { CreateInviteRequest, StaffBindWechatRequest, StaffLoginRequest, WechatLoginRequest, type MeResponse } from '@heat-butler/shared';
+import { route } from '../../platform/http';
+import type { IdentityService } from './service';
+import type { AccountsService } from '../accounts/service';
+
+export function identityRoutes(identity: IdentityService, accounts: AccountsService): Router {
+  const r = new Router();
+
+  route(r, { method: 'post', path: '/auth/wechat', auth: 'public', body: WechatLoginRequest }, ({ body }) =>
+    identity.loginWithWechat(body.code),
+  );
+
+  route(r, { method: 'post', path: '/auth/staff/login', auth: 'public', body: StaffLoginRequest }, ({ body }) =>
+    identity.loginStaff(body.username, body.password),
+  );
+
+  route(r, { method: 'post', path: '/auth/staff/wechat', auth: 'public', body: WechatLoginRequest }, ({ body }) =>
+    identity.loginStaffWithWechat(body.code),
+  );
+
+  route(r, { method: 'post', path: '/auth/staff/bind-wechat', auth: 'public', body: StaffBindWechatRequest }, ({ body }) =>
+    identity.bindStaffWechat(body.code, body.inviteCode),
+  );
+
+  route(
+    r,
+    { method: 'post', path: '/auth/logout', auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
+    async ({ principal }) => {
+      await identity.logout(principal!.sessionId);
+    },
+  );
+
+  route(
+    r,
+    { method: 'get', path: '/me', auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
+    async ({ principal }): Promise<MeResponse> => {
+      const p = principal!;
+      if (p.kind === 'resident') {
+        const resident = await identity.resident(p.residentId);
+        return { kind: 'resident', id: resident.id, nickname: resident.nickname, bindingCount: await accounts.countBound(resident.id) };
+      }
+      const [staff] = await identity.staffByIds([p.staffId]);
+      return { kind: 'staff', id: staff.id, name: staff.name, username: staff.username, roles: staff.roles, areaIds: p.areaIds };
+    },
+  );
+
+  route(r, { method: 'post', path: '/staff/invites', auth: ['admin'], body: CreateInviteRequest, status: 201 }, ({ body, staff }) =>
+    identity.createInvite(body.staffId, staff().staffId),
+  );
+
+  return r;
+}

@@ -1,0 +1,177 @@
+import crypto from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { In, IsNull, type DataSource } from 'typeorm';
+import type { ErrorCode, LoginResponse, StaffRole } from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import type { AuthPrincipal } from '../../platform/auth';
+import { isUniqueViolation, withTx } from '../../platform/db/data-source';
+import type { MiniProgramClient } from '../../wechat/miniprogram';
+import { mapLoginError } from '../../wechat/miniprogram';
+import { Resident, Session, Staff, StaffArea, StaffInvite } from './entities';
+
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+const INVITE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export interface IdentityDeps {
+  ds: DataSource;
+  wechat: MiniProgramClient;
+  sessionTtlHours: number;
+  clock: () => Date;
+}
+
+export class IdentityService {
+  constructor(private d: IdentityDeps) {}
+
+  // ---- sessions ---------------------------------------------------------------------------
+
+  private async issueSession(kind: 'resident' | 'staff', subjectId: number): Promise<LoginResponse> {
+    const token = crypto.randomBytes(32).toString('base64url');
+    const expiresAt = new Date(this.d.clock().getTime() + this.d.sessionTtlHours * 3_600_000);
+    await this.d.ds.getRepository(Session).insert({ tokenHash: sha256(token), kind, subjectId, expiresAt, revokedAt: null });
+    return { token, expiresAt: expiresAt.toISOString(), kind };
+  }
+
+  /** Token -> principal; null when unknown; 'expired' when it was valid once. */
+  async resolveToken(token: string): Promise<AuthPrincipal | 'expired' | null> {
+    const s = await this.d.ds.getRepository(Session).findOne({ where: { tokenHash: sha256(token) } });
+    if (!s) return null;
+    if (s.revokedAt || s.expiresAt.getTime() <= this.d.clock().getTime()) return 'expired';
+    if (s.kind === 'resident') {
+      const r = await this.d.ds.getRepository(Resident).findOne({ where: { id: s.subjectId } });
+      return r ? { kind: 'resident', residentId: r.id, sessionId: s.id, openid: r.openid } : null;
+    }
+    const staff = await this.d.ds.getRepository(Staff).findOne({ where: { id: s.subjectId } });
+    if (!staff || staff.disabled) return 'expired';
+    return {
+      kind: 'staff',
+      staffId: staff.id,
+      sessionId: s.id,
+      name: staff.name,
+      roles: staff.roles,
+      areaIds: await this.staffAreaIds(staff.id),
+    };
+  }
+
+  async logout(sessionId: number): Promise<void> {
+    await this.d.ds.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
+  }
+
+  // ---- residents ----------------------------------------------------------------------------
+
+  /** WeChat login: code -> jscode2session -> resident (created on first login) -> session. */
+  async loginWithWechat(code: string): Promise<LoginResponse> {
+    const session = await this.code2Session(code);
+    const resident = await this.upsertResident(session.openid, session.unionid ?? null);
+    return this.issueSession('resident', resident.id);
+  }
+
+  private async code2Session(code: string) {
+    try {
+      return await this.d.wechat.code2Session(code);
+    } catch (err) {
+      throw new AppError(mapLoginError(err) as ErrorCode);
+    }
+  }
+
+  private async upsertResident(openid: string, unionid: string | null): Promise<Resident> {
+    const repo = this.d.ds.getRepository(Resident);
+    const now = this.d.clock();
+    const existing = await repo.findOne({ where: { openid } });
+    if (existing) {
+      await repo.update(existing.id, { lastLoginAt: now, unionid: unionid ?? existing.unionid });
+      return existing;
+    }
+    try {
+      return await repo.save(repo.create({ openid, unionid, nickname: null, lastLoginAt: now }));
+    } catch (err) {
+      // two first logins at once: the unique openid key lets one row win
+      if (isUniqueViolation(err)) return repo.findOneOrFail({ where: { openid } });
+      throw err;
+    }
+  }
+
+  async resident(id: number): Promise<Resident> {
+    return this.d.ds.getRepository(Resident).findOneOrFail({ where: { id } });
+  }
+
+  // ---- staff --------------------------------------------------------------------------------
+
+  async staffAreaIds(staffId: number): Promise<number[]> {
+    const rows = await this.d.ds.getRepository(StaffArea).find({ where: { staffId }, order: { areaId: 'ASC' } });
+    return rows.map((r) => r.areaId);
+  }
+
+  async createStaff(input: { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] }) {
+    return withTx(this.d.ds, async (em) => {
+      const passwordHash = await bcrypt.hash(input.password, 10);
+      let staff: Staff;
+      try {
+        staff = await em.save(em.create(Staff, { username: input.username, name: input.name, passwordHash, roles: input.roles, openid: null, disabled: false }));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('CONFLICT', { field: 'username' });
+        throw err;
+      }
+      for (const areaId of input.areaIds) await em.insert(StaffArea, { staffId: staff.id, areaId });
+      return staff;
+    });
+  }
+
+  async loginStaff(username: string, password: string): Promise<LoginResponse> {
+    const staff = await this.d.ds.getRepository(Staff).findOne({ where: { username } });
+    // compare against a dummy hash when the user is unknown, so timing doesn't reveal usernames
+    const ok = await bcrypt.compare(password, staff?.passwordHash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
+    if (!staff || !ok) throw new AppError('BAD_CREDENTIALS');
+    if (staff.disabled) throw new AppError('STAFF_DISABLED');
+    return this.issueSession('staff', staff.id);
+  }
+
+  /** Admin: a one-time code (valid 72 h) for a staff member to bind their WeChat. */
+  async createInvite(staffId: number, adminId: number): Promise<{ inviteCode: string; expiresAt: string }> {
+    const staff = await this.d.ds.getRepository(Staff).findOne({ where: { id: staffId } });
+    if (!staff) throw new AppError('NOT_FOUND');
+    const code = Array.from(crypto.randomBytes(8), (b) => INVITE_ALPHABET[b % INVITE_ALPHABET.length]).join('');
+    const expiresAt = new Date(this.d.clock().getTime() + 72 * 3_600_000);
+    await this.d.ds.getRepository(StaffInvite).insert({ code, staffId, createdBy: adminId, expiresAt, usedAt: null });
+    return { inviteCode: code, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Staff binds WeChat with an invite code; later WeChat logins of that openid are staff logins. */
+  async bindStaffWechat(code: string, inviteCode: string): Promise<LoginResponse> {
+    const now = this.d.clock();
+    const invite = await this.d.ds.getRepository(StaffInvite).findOne({ where: { code: inviteCode } });
+    if (!invite || invite.usedAt || invite.expiresAt.getTime() <= now.getTime()) throw new AppError('INVITE_INVALID');
+    const session = await this.code2Session(code);
+    const staffId = await withTx(this.d.ds, async (em) => {
+      const res = await em.update(StaffInvite, { id: invite.id, usedAt: IsNull() }, { usedAt: now });
+      if (!res.affected) throw new AppError('INVITE_INVALID');
+      const staff = await em.findOneOrFail(Staff, { where: { id: invite.staffId } });
+      if (staff.disabled) throw new AppError('STAFF_DISABLED');
+      await em.update(Staff, { openid: session.openid }, { openid: null });
+      await em.update(Staff, staff.id, { openid: session.openid });
+      return staff.id;
+    });
+    return this.issueSession('staff', staffId);
+  }
+
+  /** WeChat login for a staff member who bound their openid. */
+  async loginStaffWithWechat(code: string): Promise<LoginResponse> {
+    const session = await this.code2Session(code);
+    const staff = await this.d.ds.getRepository(Staff).findOne({ where: { openid: session.openid } });
+    if (!staff) throw new AppError('FORBIDDEN');
+    if (staff.disabled) throw new AppError('STAFF_DISABLED');
+    return this.issueSession('staff', staff.id);
+  }
+
+  /** Disable a staff member: every session of theirs ends now. */
+  async disableStaff(staffId: number): Promise<void> {
+    await withTx(this.d.ds, async (em) => {
+      await em.update(Staff, staffId, { disabled: true });
+      await em.update(Session, { kind: 'staff', subjectId: staffId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
+    });
+  }
+
+  async staffByIds(ids: number[]): Promise<Staff[]> {
+    if (!ids.length) return [];
+    return this.d.ds.getRepository(Staff).find({ where: { id: In(ids) } });
+  }
+}

@@ -1,0 +1,95 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import fs from 'node:fs';
+import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
+import { allEntities } from './entities';
+
+export type Driver = 'mysql' | 'sqlite';
+
+export interface DbOptions {
+  /** mysql://… ; undefined = embedded SQLite */
+  url?: string;
+  sqlitePath?: string;
+  poolSize?: number;
+  /** tests only: build the schema from the entities instead of migrations */
+  synchronize?: boolean;
+  logging?: boolean;
+}
+
+export function migrationsGlob(driver: Driver): string {
+  return path.join(__dirname, 'migrations', driver, '*.{ts,js}');
+}
+
+/** The one DataSource factory: MySQL/MariaDB through mysql2, or embedded SQLite (better-sqlite3). */
+export function createDataSource(opts: DbOptions): DataSource {
+  const common = {
+    entities: allEntities,
+    synchronize: opts.synchronize ?? false,
+    logging: opts.logging ?? false,
+    migrationsTableName: 'schema_migrations',
+  };
+  if (opts.url) {
+    return new DataSource({
+      ...common,
+      type: 'mysql',
+      url: opts.url,
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      poolSize: opts.poolSize ?? 20,
+      migrations: [migrationsGlob('mysql')],
+      extra: { connectionLimit: opts.poolSize ?? 20, waitForConnections: true },
+    });
+  }
+  const file = opts.sqlitePath ?? ':memory:';
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: file,
+    migrations: [migrationsGlob('sqlite')],
+    prepareDatabase: (db: any) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  });
+}
+
+export function driverOf(ds: DataSource | EntityManager): Driver {
+  const type = ('connection' in ds ? ds.connection : ds).options.type;
+  return type === 'mysql' || type === 'mariadb' ? 'mysql' : 'sqlite';
+}
+
+// SQLite has one connection and no row locks: serialise transactions in-process.
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * Run `fn` in a transaction. On MySQL each call gets its own connection; on SQLite calls are
+ * queued so two transactions never interleave on the single connection.
+ */
+export async function withTx<T>(ds: DataSource, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (driverOf(ds) === 'mysql') return ds.transaction(fn);
+  const prev = sqliteQueues.get(ds) ?? Promise.resolve();
+  const run = prev.catch(() => undefined).then(() => ds.transaction(fn));
+  sqliteQueues.set(ds, run);
+  return run;
+}
+
+/** SELECT … FOR UPDATE on MySQL/MariaDB; nothing on SQLite (writers are serialised by withTx). */
+export function forUpdate<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  onLocked?: 'nowait' | 'skip_locked',
+): SelectQueryBuilder<T> {
+  if (driverOf(qb.connection.manager) !== 'mysql') return qb;
+  qb.setLock('pessimistic_write');
+  if (onLocked) qb.setOnLocked(onLocked);
+  return qb;
+}
+
+/** Is this error a unique-key violation (duplicate entry)? Both drivers. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e: any = (err as any)?.driverError ?? err;
+  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || /UNIQUE constraint failed/.test(String(e?.message));
+}

@@ -1,0 +1,10 @@
+/**
+ * Every module's entities, registered once here. A module owns its tables; other modules call
+ * its service, never its tables.
+ */
+import { platformEntities } from '../entities';
+import { companyEntities } from '../../modules/company/entities';
+import { identityEntities } from '../../modules/identity/entities';
+import { accountsEntities } from '../../modules/accounts/entities';
+
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities];

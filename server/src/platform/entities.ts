@@ -1,0 +1,84 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { instant } from './db/columns';
+
+/** Transactional outbox: side effects written in the same transaction as the state change. */
+@Entity('outbox_message')
+@Index('idx_outbox_due', ['status', 'nextAttemptAt'])
+export class OutboxMessage {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  topic: string;
+
+  @Column({ type: 'simple-json' })
+  payload: Record<string, unknown>;
+
+  /** Optional idempotency key: the same follow-up is queued once. */
+  @Index('uq_outbox_dedupe', { unique: true })
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  dedupeKey: string | null;
+
+  /** pending | done | dead */
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status: string;
+
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ type: 'int', default: 8 })
+  maxAttempts: number;
+
+  @Column(instant())
+  nextAttemptAt: Date;
+
+  @Column(instant({ nullable: true }))
+  lockedUntil: Date | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  lastError: string | null;
+
+  @CreateDateColumn(instant())
+  createdAt: Date;
+
+  @Column(instant({ nullable: true }))
+  doneAt: Date | null;
+}
+
+/** Every state-machine move, for audit and for the timeline residents and staff see. */
+@Entity('state_transition')
+@Index('idx_transition_subject', ['subjectType', 'subjectId'])
+export class StateTransition {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  subjectType: string;
+
+  @Column({ type: 'int' })
+  subjectId: number;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  fromState: string | null;
+
+  @Column({ type: 'varchar', length: 32 })
+  toState: string;
+
+  /** resident | staff | system */
+  @Column({ type: 'varchar', length: 16 })
+  actorKind: string;
+
+  @Column({ type: 'int', nullable: true })
+  actorId: number | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  reason: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  data: Record<string, unknown> | null;
+
+  @CreateDateColumn(instant())
+  at: Date;
+}
+
+export const platformEntities = [OutboxMessage, StateTransition];

@@ -1,0 +1,98 @@
+import type Koa from 'koa';
+import { ERRORS, type ErrorBody, type ErrorCode, type FieldIssue } from '@heat-butler/shared';
+import { ZodError } from 'zod';
+import type { Logger } from './logger';
+
+/** A failure the user should see: a stable code from the shared catalogue, optional details. */
+export class AppError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    public readonly details?: unknown,
+    message?: string,
+  ) {
+    super(message ?? code);
+  }
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export function fail(code: ErrorCode, details?: unknown): never {
+  throw new AppError(code, details);
+}
+
+/** Zod issues -> every invalid field at once, with Chinese messages. */
+export function zodFields(error: ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.map((i) => ({
+    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || prefix || '(root)',
+    message: i.message,
+  }));
+}
+
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'PROTOCOL_CONNECTION_LOST',
+  'ETIMEDOUT',
+  'ER_CON_COUNT_ERROR',
+  'ECONNRESET',
+  'POOL_CLOSED',
+]);
+
+export function isDbUnavailable(err: unknown): boolean {
+  let e: any = err;
+  for (let i = 0; e && i < 4; i++, e = e.driverError ?? e.cause) {
+    if (DB_DOWN_CODES.has(e.code) || /Pool is closed|Connection lost|connect ECONNREFUSED/i.test(String(e.message)))
+      return true;
+  }
+  return false;
+}
+
+function toBody(code: ErrorCode, details: unknown, requestId: string | undefined): ErrorBody {
+  const body: ErrorBody = { error: { code, message: ERRORS[code].message } };
+  if (details !== undefined) body.error.details = details;
+  if (requestId) body.error.requestId = requestId;
+  return body;
+}
+
+/** The one error middleware: JSON shape, stable code, Chinese message, never a stack trace. */
+export function errorMiddleware(): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = toBody('ROUTE_NOT_FOUND', undefined, ctx.state.requestId);
+      }
+    } catch (err: any) {
+      const log: Logger | undefined = ctx.state.log;
+      let code: ErrorCode;
+      let details: unknown;
+      if (err instanceof AppError) {
+        code = err.code;
+        details = err.details;
+      } else if (err instanceof ZodError) {
+        code = 'VALIDATION_FAILED';
+        details = { fields: zodFields(err) };
+      } else if (err?.type === 'entity.too.large' || err?.status === 413) {
+        code = 'PAYLOAD_TOO_LARGE';
+      } else if (err?.type === 'entity.parse.failed' || (err?.status === 400 && err?.expose)) {
+        code = 'MALFORMED_JSON';
+      } else if (err?.status === 415) {
+        code = 'VALIDATION_FAILED';
+        details = { fields: [{ field: '(body)', message: '请求内容类型应为 application/json' }] };
+      } else if (isDbUnavailable(err)) {
+        code = 'DB_UNAVAILABLE';
+        log?.error({ err: { message: err?.message, code: err?.code } }, 'database unavailable');
+      } else {
+        code = 'INTERNAL';
+        log?.error({ err }, 'unhandled error');
+      }
+      ctx.status = ERRORS[code].status;
+      ctx.body = toBody(code, details, ctx.state.requestId);
+      if (code === 'RATE_LIMITED' || code === 'BIND_ATTEMPTS_EXCEEDED') {
+        const retry = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+        if (retry) ctx.set('Retry-After', String(retry));
+      }
+    }
+  };
+}

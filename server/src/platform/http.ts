@@ -1,0 +1,84 @@
+import type Koa from 'koa';
+import type Router from '@koa/router';
+import type { FieldIssue, Principal } from '@heat-butler/shared';
+import { z } from 'zod';
+import { AppError, zodFields } from './errors';
+import { isAllowed, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from './auth';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  method: Method;
+  path: string;
+  /** who may call it: 'public', or the principals ('resident' and staff roles) */
+  auth: 'public' | readonly Principal[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** success status; a handler returning undefined answers 204 */
+  status?: number;
+}
+
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  principal: AuthPrincipal | null;
+  ctx: Koa.Context;
+  /** the calling resident (throws UNAUTHENTICATED otherwise) */
+  resident(): ResidentPrincipal;
+  /** the calling staff member (throws UNAUTHENTICATED otherwise) */
+  staff(): StaffPrincipal;
+}
+
+const Empty = z.any();
+
+/**
+ * A thin route: check the caller's role, parse body/query/params with the shared schemas
+ * (every invalid field reported at once), call the handler, answer JSON.
+ */
+export function route<B extends z.ZodType = typeof Empty, Q extends z.ZodType = typeof Empty, P extends z.ZodType = typeof Empty>(
+  router: Router,
+  spec: RouteSpec<B, Q, P>,
+  handler: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>>) => Promise<unknown> | unknown,
+): void {
+  router[spec.method](spec.path, async (ctx) => {
+    const principal: AuthPrincipal | null = ctx.state.principal ?? null;
+    if (!isAllowed(principal, spec.auth)) {
+      throw new AppError(principal ? 'FORBIDDEN' : ctx.state.sessionExpired ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED');
+    }
+    const fields: FieldIssue[] = [];
+    const parse = (schema: z.ZodType | undefined, value: unknown, prefix: string) => {
+      if (!schema) return value;
+      const r = schema.safeParse(value);
+      if (r.success) return r.data;
+      fields.push(...zodFields(r.error, prefix));
+      return undefined;
+    };
+    const params = parse(spec.params, ctx.params, 'params');
+    const query = parse(spec.query, ctx.query, 'query');
+    const body = parse(spec.body, (ctx.request as any).body ?? {}, '');
+    if (fields.length) throw new AppError('VALIDATION_FAILED', { fields });
+    const result = await handler({
+      body: body as any,
+      query: query as any,
+      params: params as any,
+      principal,
+      ctx,
+      resident() {
+        if (principal?.kind !== 'resident') throw new AppError('UNAUTHENTICATED');
+        return principal;
+      },
+      staff() {
+        if (principal?.kind !== 'staff') throw new AppError('UNAUTHENTICATED');
+        return principal;
+      },
+    });
+    if (result === undefined) {
+      ctx.status = 204;
+    } else {
+      ctx.status = spec.status ?? 200;
+      ctx.body = result;
+    }
+  });
+}

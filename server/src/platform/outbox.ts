@@ -1,0 +1,135 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { OutboxMessage } from './entities';
+import { forUpdate, isUniqueViolation, withTx } from './db/data-source';
+import type { Logger } from './logger';
+
+export type OutboxHandler = (payload: any, msg: OutboxMessage) => Promise<void>;
+
+/** A handler throws this for a failure that retrying cannot fix (e.g. user refused messages). */
+export class PermanentFailure extends Error {}
+
+export interface EnqueueOptions {
+  dedupeKey?: string;
+  delayMs?: number;
+  maxAttempts?: number;
+  now?: Date;
+}
+
+/**
+ * Queue a side effect inside the caller's transaction. With a dedupeKey the same follow-up is
+ * queued once (a unique key enforces it).
+ */
+export async function enqueue(em: EntityManager, topic: string, payload: Record<string, unknown>, opts: EnqueueOptions = {}) {
+  const now = opts.now ?? new Date();
+  if (opts.dedupeKey) {
+    const existing = await em.findOne(OutboxMessage, { where: { dedupeKey: opts.dedupeKey } });
+    if (existing) return existing.id;
+  }
+  const res = await em.insert(OutboxMessage, {
+    topic,
+    payload: payload as any,
+    dedupeKey: opts.dedupeKey ?? null,
+    status: 'pending',
+    attempts: 0,
+    maxAttempts: opts.maxAttempts ?? 8,
+    nextAttemptAt: new Date(now.getTime() + (opts.delayMs ?? 0)),
+    lockedUntil: null,
+    lastError: null,
+    doneAt: null,
+  });
+  return res.identifiers[0].id as number;
+}
+
+/** Exponential backoff: 5 s, 10 s, 20 s … capped at 1 h. */
+export function backoffMs(attempt: number): number {
+  return Math.min(5_000 * 2 ** Math.max(0, attempt - 1), 3_600_000);
+}
+
+export class OutboxWorker {
+  private handlers = new Map<string, OutboxHandler>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private ds: DataSource,
+    private log: Logger,
+    private clock: () => Date = () => new Date(),
+    private leaseMs = 60_000,
+  ) {}
+
+  register(topic: string, handler: OutboxHandler): void {
+    if (this.handlers.has(topic)) throw new Error(`outbox handler for ${topic} registered twice`);
+    this.handlers.set(topic, handler);
+  }
+
+  /** Claim due rows (SKIP LOCKED keeps instances apart), lease them, process outside the tx. */
+  async runOnce(batch = 20): Promise<number> {
+    const now = this.clock();
+    const claimed = await withTx(this.ds, async (em) => {
+      const rows = await forUpdate(
+        em
+          .createQueryBuilder(OutboxMessage, 'm')
+          .where('m.status = :s', { s: 'pending' })
+          .andWhere('m.nextAttemptAt <= :now', { now })
+          .andWhere('(m.lockedUntil IS NULL OR m.lockedUntil < :now)', { now })
+          .orderBy('m.id', 'ASC')
+          .limit(batch),
+        'skip_locked',
+      ).getMany();
+      for (const row of rows) {
+        row.lockedUntil = new Date(now.getTime() + this.leaseMs);
+        row.attempts += 1;
+        await em.update(OutboxMessage, row.id, { lockedUntil: row.lockedUntil, attempts: row.attempts });
+      }
+      return rows;
+    });
+    for (const msg of claimed) await this.process(msg);
+    return claimed.length;
+  }
+
+  /** Process until nothing is due (tests, CLI). */
+  async drain(maxRounds = 50): Promise<void> {
+    for (let i = 0; i < maxRounds; i++) if ((await this.runOnce()) === 0) return;
+  }
+
+  private async process(msg: OutboxMessage): Promise<void> {
+    const handler = this.handlers.get(msg.topic);
+    const repo = this.ds.getRepository(OutboxMessage);
+    try {
+      if (!handler) throw new PermanentFailure(`no handler for topic ${msg.topic}`);
+      await handler(msg.payload, msg);
+      await repo.update(msg.id, { status: 'done', doneAt: this.clock(), lockedUntil: null, lastError: null });
+    } catch (err: any) {
+      const permanent = err instanceof PermanentFailure || msg.attempts >= msg.maxAttempts;
+      const lastError = String(err?.message ?? err).slice(0, 500);
+      this.log.warn({ outboxId: msg.id, topic: msg.topic, attempts: msg.attempts, permanent, lastError }, 'outbox failure');
+      await repo.update(msg.id, {
+        status: permanent ? 'dead' : 'pending',
+        lockedUntil: null,
+        lastError,
+        nextAttemptAt: new Date(this.clock().getTime() + backoffMs(msg.attempts)),
+      });
+    }
+  }
+
+  start(intervalMs = 1_000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce().catch((err) => {
+        this.log.error({ err: { message: err?.message } }, 'outbox poll failed');
+        return 0;
+      });
+      this.running.finally(() => (this.running = null));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
+
+export { isUniqueViolation };

@@ -1,0 +1,61 @@
+import type { EntityManager } from 'typeorm';
+import { findTransition, type TransitionTable } from '@heat-butler/shared';
+import { AppError } from './errors';
+import { StateTransition } from './entities';
+
+export interface Actor {
+  kind: 'resident' | 'staff' | 'system';
+  id: number | null;
+  /** the principal names this actor acts as: 'resident', staff roles, or 'system' */
+  as: readonly string[];
+}
+
+export const SYSTEM: Actor = { kind: 'system', id: null, as: ['system'] };
+
+/**
+ * The one way to move a state machine: checks the move against the table and the actor's
+ * principals, records it (who, when, from, to, why), and sets the new state on the entity.
+ * The caller saves the entity in the same transaction.
+ */
+export async function applyTransition<S extends string>(
+  em: EntityManager,
+  table: TransitionTable<S, string>,
+  subject: { type: string; id: number; state: S },
+  to: S,
+  actor: Actor,
+  reason?: string | null,
+  data?: Record<string, unknown>,
+): Promise<void> {
+  const t = findTransition(table, subject.state, to);
+  if (!t || !actor.as.some((a) => (t.by as readonly string[]).includes(a))) {
+    throw new AppError('INVALID_TRANSITION', { from: subject.state, to });
+  }
+  await recordTransition(em, subject.type, subject.id, subject.state, to, actor, reason, data);
+}
+
+/** Record a move without a table check (creation: from = null). */
+export async function recordTransition(
+  em: EntityManager,
+  subjectType: string,
+  subjectId: number,
+  from: string | null,
+  to: string,
+  actor: Actor,
+  reason?: string | null,
+  data?: Record<string, unknown>,
+): Promise<void> {
+  await em.insert(StateTransition, {
+    subjectType,
+    subjectId,
+    fromState: from,
+    toState: to,
+    actorKind: actor.kind,
+    actorId: actor.id,
+    reason: reason ?? null,
+    data: (data ?? null) as any,
+  });
+}
+
+export async function timeline(em: EntityManager, subjectType: string, subjectId: number) {
+  return em.find(StateTransition, { where: { subjectType, subjectId }, order: { id: 'ASC' } });
+}

@@ -1,0 +1,64 @@
+import { startHost, type Host, type HostOptions } from '../host';
+import { createLogger } from '../platform/logger';
+import { createTestDatabase, type TestDatabase } from './db';
+
+export interface TestApp extends Host {
+  db: TestDatabase;
+  /** fetch against the app with JSON in and out */
+  call(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** a resident logged in through the sandbox's WeChat login */
+  loginResident(user?: string): Promise<string>;
+  loginStaff(username: string, password?: string): Promise<string>;
+}
+
+/** The real app on 127.0.0.1:<ephemeral>, with the sandbox mounted and a database of its own. */
+export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const host = await startHost({
+    port: 0,
+    sandbox: true,
+    synchronize: true,
+    outboxWorker: false,
+    databaseUrl: db.url,
+    sqlitePath: db.url ? undefined : ':memory:',
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...opts,
+  });
+  const call: TestApp['call'] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token) headers.Authorization = `Bearer ${o.token}`;
+    let body: string | undefined;
+    if (o.rawBody !== undefined) body = o.rawBody;
+    else if (o.body !== undefined) body = JSON.stringify(o.body);
+    if (body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
+    const res = await fetch(host.url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return {
+    ...host,
+    db,
+    call,
+    async loginResident(user = 'resident-' + Math.random().toString(36).slice(2)) {
+      const dev = await call('POST', '/sandbox/device/login', { body: { user } });
+      const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.body.code } });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.token;
+    },
+    async loginStaff(username, password = 'demo-2026') {
+      const res = await call('POST', '/api/v1/auth/staff/login', { body: { username, password } });
+      if (res.status !== 200) throw new Error(`staff login failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.token;
+    },
+    async close() {
+      await host.close();
+      await db.drop();
+    },
+  };
+}

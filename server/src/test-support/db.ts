@@ -1,0 +1,33 @@
+import crypto from 'node:crypto';
+import mysql from 'mysql2/promise';
+
+export interface TestDatabase {
+  /** mysql://… for MariaDB, undefined for embedded SQLite (in memory) */
+  url: string | undefined;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own for one test file: on MariaDB (TEST_DATABASE_URL set) a new database
+ * named hb_t_<random>, dropped afterwards; otherwise an in-memory SQLite database.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) return { url: undefined, drop: async () => {} };
+  const name = `hb_t_${crypto.randomBytes(5).toString('hex')}`;
+  const conn = await mysql.createConnection(server);
+  await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await conn.end();
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = await mysql.createConnection(server);
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    },
+  };
+}
+
+export const usingMariaDb = () => !!process.env.TEST_DATABASE_URL;

@@ -1,0 +1,64 @@
+/**
+ * The one catalogue of error codes: code -> HTTP status -> Chinese message for the user.
+ * The mini-program shows `message`; tests assert `code`. Modules add their codes here.
+ */
+export const ERRORS = {
+  // generic
+  VALIDATION_FAILED: { status: 400, message: '填写的信息有误，请检查后重试' },
+  MALFORMED_JSON: { status: 400, message: '请求格式不正确' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: '提交的内容过大' },
+  UNAUTHENTICATED: { status: 401, message: '请先登录' },
+  SESSION_EXPIRED: { status: 401, message: '登录已过期，请重新登录' },
+  FORBIDDEN: { status: 403, message: '您没有权限进行此操作' },
+  NOT_FOUND: { status: 404, message: '您要找的内容不存在' },
+  ROUTE_NOT_FOUND: { status: 404, message: '接口不存在' },
+  METHOD_NOT_ALLOWED: { status: 405, message: '不支持的请求方式' },
+  CONFLICT: { status: 409, message: '操作冲突，请刷新后重试' },
+  INVALID_TRANSITION: { status: 409, message: '当前状态下不能进行此操作' },
+  RATE_LIMITED: { status: 429, message: '操作过于频繁，请稍后再试' },
+  INTERNAL: { status: 500, message: '系统繁忙，请稍后再试' },
+  DB_UNAVAILABLE: { status: 503, message: '系统维护中，请稍后再试' },
+  // WeChat login
+  WECHAT_CODE_INVALID: { status: 400, message: '微信登录凭证无效或已过期，请重新登录' },
+  WECHAT_CODE_USED: { status: 400, message: '微信登录凭证已被使用，请重新登录' },
+  WECHAT_RATE_LIMITED: { status: 429, message: '登录过于频繁，请一分钟后再试' },
+  WECHAT_BLOCKED: { status: 403, message: '微信账号存在风险，暂时无法登录' },
+  WECHAT_UNAVAILABLE: { status: 502, message: '微信服务暂时不可用，请稍后再试' },
+  // staff login
+  BAD_CREDENTIALS: { status: 401, message: '用户名或密码错误' },
+  STAFF_DISABLED: { status: 403, message: '该员工账号已停用' },
+  INVITE_INVALID: { status: 400, message: '邀请码无效或已过期' },
+  // accounts and binding
+  ACCOUNT_NOT_FOUND: { status: 404, message: '未找到该户号，请核对缴费单上的户号' },
+  BIND_FACT_MISMATCH: { status: 400, message: '户主姓名或手机号后四位与户号登记信息不一致' },
+  BIND_ATTEMPTS_EXCEEDED: { status: 429, message: '绑定失败次数过多，请稍后再试' },
+  BIND_LIMIT_REACHED: { status: 409, message: '每位用户最多绑定10个户号' },
+  ALREADY_BOUND: { status: 409, message: '您已绑定该户号' },
+  BINDING_NOT_FOUND: { status: 404, message: '未找到该户号的绑定' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One invalid field: path like `body.accountNo`, and a Chinese message. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The one JSON error shape every endpoint answers with. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    details?: unknown;
+    requestId?: string;
+  };
+}
+
+export function errorStatus(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+
+export function errorMessage(code: ErrorCode): string {
+  return ERRORS[code].message;
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+// Validation messages in Simplified Chinese everywhere (server answers and mini-program forms).
+z.config(z.locales.zhCN());
+
+export * from './errors';
+export * from './money';
+export * from './person';
+export * from './account';
+export * from './roles';
+export * from './company';
+export * from './state-machine';
+export * from './time';
+export * from './api/common';
+export * from './api/identity';
+export * from './api/accounts';

@@ -1,0 +1,35 @@
+/** Phone numbers, names and their masking (PIPL: mask on the server, never log in clear). */
+
+/** Mainland mobile numbers incl. 162/165/167/17x and 19x ranges; optional +86/86 prefix. */
+export const MOBILE_RE = /^(?:\+?86)?1(?:3\d|4[5-79]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}$/;
+
+export function normalizeMobile(input: string): string | null {
+  const compact = input.replace(/[\s-]/g, '');
+  if (!MOBILE_RE.test(compact)) return null;
+  return compact.slice(-11);
+}
+
+export function isMobile(input: string): boolean {
+  return normalizeMobile(input) !== null;
+}
+
+/** 13812341234 -> 138****1234; anything not 11 digits keeps only its last 4 characters. */
+export function maskPhone(phone: string | null | undefined): string {
+  if (!phone) return '';
+  const digits = phone.replace(/\D/g, '').slice(-11);
+  if (digits.length === 11) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
+  return phone.length <= 4 ? '****' : `****${phone.slice(-4)}`;
+}
+
+/** 王小明 -> 王**; 欧阳娜娜 -> 欧***; single character stays masked as "*". */
+export function maskName(name: string | null | undefined): string {
+  if (!name) return '';
+  const chars = Array.from(name.trim());
+  if (chars.length <= 1) return '*';
+  return chars[0] + '*'.repeat(chars.length - 1);
+}
+
+/** Last 4 digits of a phone number, the second fact used when binding an account. */
+export function phoneLast4(phone: string): string {
+  return phone.replace(/\D/g, '').slice(-4);
+}

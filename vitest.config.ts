@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for everything: shared rules, server integration tests (real DB, real HTTP on
+// loopback), and the browser tests in e2e/ (real Chromium against the H5 build).
+export default defineConfig({
+  test: {
+    include: ['shared/src/**/*.test.ts', 'server/src/**/*.test.ts', 'e2e/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    setupFiles: ['server/src/test-support/setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
