@@ -13,8 +13,8 @@ const Env = z
     HOST: z.string().default('127.0.0.1'),
     /** Public base URL of this BFF, used for WeChat notify_url callbacks. */
     PUBLIC_BASE_URL: z.string().url().optional(),
-    /** mysql://user:pass@host:3306/db ; unset = embedded SQLite file */
-    DATABASE_URL: z.string().regex(/^mysql:\/\//, '必须以 mysql:// 开头').optional(),
+    /** mysql://user:pass@host:3306/db (MySQL 8) or mariadb://… (MariaDB 10.6+); unset = embedded SQLite */
+    DATABASE_URL: z.string().regex(/^(mysql|mariadb):\/\//, '必须以 mysql:// 或 mariadb:// 开头').optional(),
     SQLITE_PATH: z.string().default(path.resolve(process.cwd(), 'data', 'heat-butler.sqlite')),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

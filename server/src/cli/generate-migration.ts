@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { createDataSource, type Driver } from '../platform/db/data-source';
+import { createDataSource, mysqlUrl, type Driver } from '../platform/db/data-source';
 
 const name = (process.argv[2] ?? '').replace(/[^A-Za-z0-9]/g, '');
 if (!name) {
@@ -24,16 +24,16 @@ async function generate(driver: Driver): Promise<string | null> {
   let cleanup = async () => {};
   let sqlitePath: string | undefined;
   if (driver === 'mysql') {
-    const server = process.env.MIGRATION_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
+    const server = process.env.MIGRATION_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/test';
     const db = `hb_gen_${crypto.randomBytes(4).toString('hex')}`;
-    const conn = await mysql.createConnection(server);
+    const conn = await mysql.createConnection(mysqlUrl(server));
     await conn.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await conn.end();
     const u = new URL(server);
     u.pathname = `/${db}`;
     url = u.toString();
     cleanup = async () => {
-      const c = await mysql.createConnection(server);
+      const c = await mysql.createConnection(mysqlUrl(server));
       await c.query(`DROP DATABASE IF EXISTS \`${db}\``);
       await c.end();
     };
@@ -67,11 +67,26 @@ ${[...sql.downQueries].reverse().map(q).join('\n')}
 `;
     const file = path.join(__dirname, '..', 'platform', 'db', 'migrations', driver, `${stamp}-${name}.ts`);
     fs.writeFileSync(file, body);
+    writeIndex(path.dirname(file));
     return file;
   } finally {
     if (ds.isInitialized) await ds.destroy();
     await cleanup();
   }
+}
+
+/** migrations/<driver>/index.ts: every migration of the folder, in order (no glob loading). */
+function writeIndex(dir: string) {
+  const files = fs.readdirSync(dir).filter((f) => /^\d+-\w+\.ts$/.test(f)).sort();
+  const lines = files.map((f) => {
+    const src = fs.readFileSync(path.join(dir, f), 'utf8');
+    const cls = /export class (\w+)/.exec(src)![1];
+    return { imp: `import { ${cls} } from './${f.replace(/\.ts$/, '')}';`, cls };
+  });
+  fs.writeFileSync(
+    path.join(dir, 'index.ts'),
+    `// Kept by \`npm run db:generate\`: the committed migrations, oldest first.\n${lines.map((l) => l.imp).join('\n')}\n\nexport const migrations: Function[] = [${lines.map((l) => l.cls).join(', ')}];\n`,
+  );
 }
 
 (async () => {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import mysql from 'mysql2/promise';
+import { mysqlUrl } from '../platform/db/data-source';
 
 export interface TestDatabase {
   /** mysql://… for MariaDB, undefined for embedded SQLite (in memory) */
@@ -15,7 +16,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const server = process.env.TEST_DATABASE_URL;
   if (!server) return { url: undefined, drop: async () => {} };
   const name = `hb_t_${crypto.randomBytes(5).toString('hex')}`;
-  const conn = await mysql.createConnection(server);
+  const conn = await mysql.createConnection(mysqlUrl(server));
   await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await conn.end();
   const u = new URL(server);
@@ -23,7 +24,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: u.toString(),
     async drop() {
-      const c = await mysql.createConnection(server);
+      const c = await mysql.createConnection(mysqlUrl(server));
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
     },

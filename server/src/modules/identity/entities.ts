@@ -104,7 +104,7 @@ export class Session {
   id: number;
 
   @Index('uq_session_token', { unique: true })
-  @Column({ type: 'char', length: 64 })
+  @Column({ type: 'varchar', length: 64 })
   tokenHash: string;
 
   /** resident | staff */

@@ -10,5 +10,5 @@ export const fenTransformer: ValueTransformer = {
 export const money = (opts: { nullable?: boolean; default?: number } = {}) =>
   ({ type: 'bigint', transformer: fenTransformer, ...opts }) as const;
 
-/** Options for an instant column: UTC, millisecond precision. */
-export const instant = (opts: { nullable?: boolean } = {}) => ({ type: 'datetime', precision: 3, ...opts }) as const;
+/** Options for an instant column: UTC, microsecond precision (matches CURRENT_TIMESTAMP(6) defaults on MySQL). */
+export const instant = (opts: { nullable?: boolean } = {}) => ({ type: 'datetime', precision: 6, ...opts }) as const;

@@ -3,6 +3,8 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
 import { allEntities } from './entities';
+import { migrations as mysqlMigrations } from './migrations/mysql';
+import { migrations as sqliteMigrations } from './migrations/sqlite';
 
 export type Driver = 'mysql' | 'sqlite';
 
@@ -16,8 +18,9 @@ export interface DbOptions {
   logging?: boolean;
 }
 
-export function migrationsGlob(driver: Driver): string {
-  return path.join(__dirname, 'migrations', driver, '*.{ts,js}');
+/** The committed migrations of a driver, listed in migrations/<driver>/index.ts (kept by db:generate). */
+export function migrationsFor(driver: Driver): Function[] {
+  return driver === 'mysql' ? mysqlMigrations : sqliteMigrations;
 }
 
 /** The one DataSource factory: MySQL/MariaDB through mysql2, or embedded SQLite (better-sqlite3). */
@@ -31,14 +34,15 @@ export function createDataSource(opts: DbOptions): DataSource {
   if (opts.url) {
     return new DataSource({
       ...common,
-      type: 'mysql',
-      url: opts.url,
+      // mariadb:// selects TypeORM's MariaDB dialect (it reads MariaDB's column defaults right)
+      type: /^mariadb:/.test(opts.url) ? 'mariadb' : 'mysql',
+      url: mysqlUrl(opts.url),
       timezone: 'Z',
       charset: 'utf8mb4_unicode_ci',
       supportBigNumbers: true,
       bigNumberStrings: true,
       poolSize: opts.poolSize ?? 20,
-      migrations: [migrationsGlob('mysql')],
+      migrations: migrationsFor('mysql'),
       extra: { connectionLimit: opts.poolSize ?? 20, waitForConnections: true },
     });
   }
@@ -48,13 +52,18 @@ export function createDataSource(opts: DbOptions): DataSource {
     ...common,
     type: 'better-sqlite3',
     database: file,
-    migrations: [migrationsGlob('sqlite')],
+    migrations: migrationsFor('sqlite'),
     prepareDatabase: (db: any) => {
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
     },
   });
+}
+
+/** mysql2 speaks both; it only understands the mysql:// scheme. */
+export function mysqlUrl(url: string): string {
+  return url.replace(/^mariadb:/, 'mysql:');
 }
 
 export function driverOf(ds: DataSource | EntityManager): Driver {
