@@ -75,7 +75,8 @@ export function errorMiddleware(): Koa.Middleware {
         details = { fields: zodFields(err) };
       } else if (err?.type === 'entity.too.large' || err?.status === 413) {
         code = 'PAYLOAD_TOO_LARGE';
-      } else if (err?.type === 'entity.parse.failed' || (err?.status === 400 && err?.expose)) {
+      } else if (err?.type === 'entity.parse.failed' || err?.status === 400) {
+        // the body parser's "invalid JSON" (it sets no type)
         code = 'MALFORMED_JSON';
       } else if (err?.status === 415) {
         code = 'VALIDATION_FAILED';

@@ -1,0 +1,131 @@
+/**
+ * The BFF's client for the WeChat mini-program server API (api.weixin.qq.com): code2Session,
+ * access tokens (cached, refreshed early and once on 40001), subscription messages.
+ * It knows only a base URL: the sandbox simulator in sandbox mode, WeChat in production.
+ */
+export interface SubscribeMessage {
+  touser: string;
+  templateId: string;
+  page?: string;
+  data: Record<string, { value: string }>;
+  miniprogramState?: 'developer' | 'trial' | 'formal';
+}
+
+export type SendResult = { ok: true } | { ok: false; errcode: number; errmsg: string };
+
+export interface MiniProgramClient {
+  code2Session(code: string): Promise<{ openid: string; unionid?: string; sessionKey: string }>;
+  sendSubscribeMessage(msg: SubscribeMessage): Promise<SendResult>;
+}
+
+/** An error answer from WeChat (errcode ≠ 0), or -1 for a network failure. */
+export class WechatApiError extends Error {
+  constructor(
+    public readonly errcode: number,
+    public readonly errmsg: string,
+  ) {
+    super(`WeChat API error ${errcode}: ${errmsg}`);
+  }
+}
+
+/** jscode2session errcode -> the BFF's error code. */
+export function mapLoginError(err: unknown): 'WECHAT_CODE_INVALID' | 'WECHAT_CODE_USED' | 'WECHAT_RATE_LIMITED' | 'WECHAT_BLOCKED' | 'WECHAT_UNAVAILABLE' {
+  const code = err instanceof WechatApiError ? err.errcode : -1;
+  switch (code) {
+    case 40029:
+      return 'WECHAT_CODE_INVALID';
+    case 40163:
+      return 'WECHAT_CODE_USED';
+    case 45011:
+      return 'WECHAT_RATE_LIMITED';
+    case 40226:
+      return 'WECHAT_BLOCKED';
+    default:
+      return 'WECHAT_UNAVAILABLE';
+  }
+}
+
+export interface MiniProgramClientOptions {
+  baseUrl: string;
+  appid: string;
+  secret: string;
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+export function createMiniProgramClient(opts: MiniProgramClientOptions): MiniProgramClient {
+  const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 5_000;
+  let token: { value: string; refreshAt: number } | null = null;
+  let inflight: Promise<string> | null = null;
+
+  async function call(path: string, init?: { method?: string; body?: unknown }): Promise<any> {
+    let res: Response;
+    try {
+      res = await fetch(opts.baseUrl + path, {
+        method: init?.method ?? 'GET',
+        headers: init?.body ? { 'Content-Type': 'application/json' } : undefined,
+        body: init?.body ? JSON.stringify(init.body) : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err: any) {
+      throw new WechatApiError(-1, `network: ${err?.message ?? err}`);
+    }
+    let json: any;
+    try {
+      json = await res.json();
+    } catch {
+      throw new WechatApiError(-1, `bad response (HTTP ${res.status})`);
+    }
+    if (typeof json.errcode === 'number' && json.errcode !== 0) throw new WechatApiError(json.errcode, String(json.errmsg ?? ''));
+    return json;
+  }
+
+  async function accessToken(force = false): Promise<string> {
+    if (!force && token && now() < token.refreshAt) return token.value;
+    if (!inflight) {
+      inflight = (async () => {
+        const q = new URLSearchParams({ grant_type: 'client_credential', appid: opts.appid, secret: opts.secret });
+        const json = await call(`/cgi-bin/token?${q}`);
+        // refresh 5 minutes before WeChat expires it
+        token = { value: json.access_token, refreshAt: now() + (Number(json.expires_in) - 300) * 1000 };
+        return token.value;
+      })().finally(() => (inflight = null));
+    }
+    return inflight;
+  }
+
+  return {
+    async code2Session(code) {
+      const q = new URLSearchParams({ appid: opts.appid, secret: opts.secret, js_code: code, grant_type: 'authorization_code' });
+      const json = await call(`/sns/jscode2session?${q}`);
+      if (!json.openid) throw new WechatApiError(-1, 'no openid in jscode2session answer');
+      return { openid: json.openid, unionid: json.unionid, sessionKey: json.session_key };
+    },
+
+    async sendSubscribeMessage(msg) {
+      const body = {
+        touser: msg.touser,
+        template_id: msg.templateId,
+        page: msg.page,
+        miniprogram_state: msg.miniprogramState ?? 'formal',
+        lang: 'zh_CN',
+        data: msg.data,
+      };
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          await call(`/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(await accessToken(attempt > 0))}`, {
+            method: 'POST',
+            body,
+          });
+          return { ok: true };
+        } catch (err) {
+          if (err instanceof WechatApiError && (err.errcode === 40001 || err.errcode === 42001) && attempt === 0) continue;
+          if (err instanceof WechatApiError && err.errcode !== -1) return { ok: false, errcode: err.errcode, errmsg: err.errmsg };
+          throw err;
+        }
+      }
+      return { ok: false, errcode: 40001, errmsg: 'invalid credential' };
+    },
+  };
+}
