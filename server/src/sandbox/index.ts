@@ -8,6 +8,20 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { miniProgramRoutes } from './miniprogram';
+import { createPaySimulator, type PaySimulatorState } from './pay';
+
+export { SANDBOX_KEY_PATHS, sandboxKeys, type SandboxKeys } from './keys';
+export { openidFor } from './miniprogram';
+export {
+  WECHAT_NOTIFY_RETRY_SCHEDULE_MS,
+  type PayOrder,
+  type PayRefund,
+  type NotificationAttempt,
+  type NotificationEvent,
+  type BuildNotificationInput,
+  type BuiltNotification,
+  type TradeState,
+} from './pay';
 
 export interface SandboxOptions {
   appid: string;
@@ -18,6 +32,16 @@ export interface SandboxOptions {
   now?: () => Date;
   /** delays between notification attempts; default WeChat's schedule */
   notifyRetryScheduleMs?: number[];
+  /** how long a refund stays PROCESSING before SUCCESS + notification; default 3000 ms */
+  refundSuccessDelayMs?: number;
+  /** the merchant certificate requests are verified with; default the sandbox key (keys/) */
+  merchantCertPem?: string;
+  /** the platform key responses and notifications are signed with; default the sandbox key */
+  platformKeyPem?: string;
+  /** `Wechatpay-Serial` to announce: default the platform cert serial; `PUB_KEY_ID_…` = public-key mode */
+  platformSerial?: string;
+  /** serve a day's trade bill at once (tests, demo); default like WeChat: the next day from 10:00 */
+  instantBills?: boolean;
 }
 
 export interface SubscribeRecord {
@@ -29,8 +53,8 @@ export interface SubscribeRecord {
   at: string;
 }
 
-/** In-memory records of everything the simulated WeChat saw and did. */
-export interface SandboxState {
+/** In-memory records of everything the simulated WeChat saw and did, plus test/demo helpers. */
+export interface SandboxState extends PaySimulatorState {
   codes: Map<string, { user: string; openid: string; issuedAt: number; usedAt: number | null }>;
   loginCalls: Map<string, number[]>;
   accessTokens: Map<string, number>;
@@ -46,20 +70,30 @@ export interface Sandbox {
 }
 
 export function createSandbox(opts: SandboxOptions): Sandbox {
+  const pay = createPaySimulator(opts);
   const state: SandboxState = {
     codes: new Map(),
     loginCalls: new Map(),
     accessTokens: new Map(),
     grants: new Map(),
     subscribeMessages: [],
+    ...pay.state,
   };
   const app = new Koa();
   app.silent = true;
+  // WeChat Pay verifies signatures over the raw body: /v3 reads it itself
+  app.use((ctx, next) => {
+    if (ctx.path.startsWith('/v3/')) ctx.disableBodyParser = true;
+    return next();
+  });
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb' }));
+  app.use(pay.middleware);
   const mini = miniProgramRoutes(opts, state);
   app.use(mini.routes());
   app.use(mini.allowedMethods());
-  const closers: (() => Promise<void> | void)[] = [];
+  app.use(pay.routes.routes());
+  app.use(pay.routes.allowedMethods());
+  const closers: (() => Promise<void> | void)[] = [() => pay.close()];
   return {
     app,
     state,

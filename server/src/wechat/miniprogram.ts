@@ -51,18 +51,21 @@ export interface MiniProgramClientOptions {
   secret: string;
   timeoutMs?: number;
   now?: () => number;
+  /** injectable for tests; default the global fetch */
+  fetch?: typeof fetch;
 }
 
 export function createMiniProgramClient(opts: MiniProgramClientOptions): MiniProgramClient {
   const now = opts.now ?? Date.now;
   const timeoutMs = opts.timeoutMs ?? 5_000;
+  const doFetch = opts.fetch ?? fetch;
   let token: { value: string; refreshAt: number } | null = null;
   let inflight: Promise<string> | null = null;
 
   async function call(path: string, init?: { method?: string; body?: unknown }): Promise<any> {
     let res: Response;
     try {
-      res = await fetch(opts.baseUrl + path, {
+      res = await doFetch(opts.baseUrl + path, {
         method: init?.method ?? 'GET',
         headers: init?.body ? { 'Content-Type': 'application/json' } : undefined,
         body: init?.body ? JSON.stringify(init.body) : undefined,
