@@ -9,6 +9,7 @@ export * from './person';
 export * from './account';
 export * from './roles';
 export * from './company';
+export * from './taxid';
 export * from './state-machine';
 export * from './time';
 export * from './api/common';

@@ -16,6 +16,8 @@ import {
   yuanToFen,
   BindRequest,
   CompanyRules,
+  checkTaxId,
+  usccCheckChar,
 } from './index';
 
 describe('money in fen', () => {
@@ -113,5 +115,30 @@ describe('company rules', () => {
     const bad = CompanyRules.safeParse({ changeDeadline: '9/20', baseFeeRatioBp: 12000 });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['baseFeeRatioBp', 'changeDeadline']);
+  });
+});
+
+describe('taxpayer ids', () => {
+  it('accepts valid unified social credit codes', () => {
+    for (const code of ['9144030010001686XA', '91520000214434146R', '911000001000013428', '91110000101623741K', '91350100M000100Y43'])
+      expect(checkTaxId(code)).toEqual({ ok: true, kind: 'uscc', checksumOk: true });
+  });
+
+  it('flags a wrong check character for confirmation instead of refusing it', () => {
+    const typo = checkTaxId('911100001000013428');
+    expect(typo).toMatchObject({ ok: true, checksumOk: false, expected: 'C' });
+    // a real early code that fails mod 31
+    expect(checkTaxId('91350100M0001TGQXM')).toMatchObject({ ok: true, checksumOk: false, expected: '1' });
+  });
+
+  it('gives a precise Chinese error for malformed ids, and accepts legacy lengths', () => {
+    expect(checkTaxId('91440300I0001686XA')).toMatchObject({ ok: false, message: expect.stringContaining('“I”') });
+    expect(checkTaxId('9144AB0010001686XA')).toMatchObject({ ok: false, message: expect.stringContaining('第3至8位') });
+    expect(checkTaxId('1234')).toMatchObject({ ok: false, message: expect.stringContaining('当前4位') });
+    expect(checkTaxId('')).toMatchObject({ ok: false });
+    expect(checkTaxId('110105123456789')).toEqual({ ok: true, kind: 'legacy' });
+    expect(checkTaxId('11010512345678901X')).toMatchObject({ ok: true, kind: 'uscc' });
+    expect(checkTaxId('44010619850101123X0')).toMatchObject({ ok: false });
+    expect(usccCheckChar('91350100M000100Y4')).toBe('3');
   });
 });
