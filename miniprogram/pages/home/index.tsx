@@ -1,0 +1,84 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import type { BoundAccountList, CompanyInfo } from '@heat-butler/shared';
+import { api, getSessionKind, getToken } from '../../services/api';
+import { ACCOUNT_STATUS_LABEL } from '../../services/format';
+
+export default function Home() {
+  const [company, setCompany] = useState<CompanyInfo | null>(null);
+  const [accounts, setAccounts] = useState<BoundAccountList | null>(null);
+
+  useDidShow(() => {
+    api.get<CompanyInfo>('/api/v1/company', { quiet: true, anonymous: true }).then(setCompany).catch(() => undefined);
+    if (getToken() && getSessionKind() === 'resident') {
+      api.get<BoundAccountList>('/api/v1/accounts', { quiet: true }).then(setAccounts).catch(() => setAccounts(null));
+    } else {
+      setAccounts(null);
+    }
+  });
+
+  const loggedIn = !!getToken() && getSessionKind() === 'resident';
+  const entries = [
+    { title: '缴纳热费', text: '微信支付，即时到账', onClick: () => Taro.switchTab({ url: '/pages/bills/index' }) },
+    { title: '报停 / 复供', text: '每年9月20日前办理', onClick: () => Taro.switchTab({ url: '/pages/services/index' }) },
+    { title: '报修 / 测温', text: '室温不达标、漏水', onClick: () => Taro.switchTab({ url: '/pages/services/index' }) },
+    { title: '管家群', text: '本楼栋供热管家在线', onClick: () => Taro.switchTab({ url: '/pages/group/index' }) },
+  ];
+
+  return (
+    <View className='page'>
+      <View className='hero'>
+        <View className='hero-title'>{company?.name ?? '供热管家'}</View>
+        <View className='hero-sub'>温暖每一个家 · 24小时服务热线 {company?.hotline ?? ''}</View>
+      </View>
+
+      <View className='card'>
+        <View className='row'>
+          <View className='card-title'>我的户号</View>
+          {loggedIn ? (
+            <Text className='link' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>
+              + 绑定户号
+            </Text>
+          ) : null}
+        </View>
+        {!loggedIn ? (
+          <View>
+            <View className='muted'>登录后绑定户号，即可查看账单、在线缴费和报修。</View>
+            <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/login/index' })}>
+              微信登录
+            </View>
+          </View>
+        ) : accounts && accounts.items.length ? (
+          accounts.items.map((a) => (
+            <View className='list-item' key={a.accountId} onClick={() => Taro.navigateTo({ url: '/pages/accounts/index' })}>
+              <View className='row'>
+                <Text className='strong'>{a.address}</Text>
+                <Text className={a.status === 'active' ? 'tag tag-green' : 'tag tag-grey'}>{ACCOUNT_STATUS_LABEL[a.status]}</Text>
+              </View>
+              <View className='muted'>户号 {a.accountNo}</View>
+            </View>
+          ))
+        ) : (
+          <View>
+            <View className='muted'>您还没有绑定户号。户号印在缴费通知单或缴费卡上。</View>
+            <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>
+              绑定户号
+            </View>
+          </View>
+        )}
+      </View>
+
+      <View className='grid'>
+        {entries.map((e) => (
+          <View className='grid-item' key={e.title} onClick={e.onClick}>
+            <View className='grid-cell'>
+              <View className='grid-cell-title'>{e.title}</View>
+              <View className='muted'>{e.text}</View>
+            </View>
+          </View>
+        ))}
+      </View>
+    </View>
+  );
+}

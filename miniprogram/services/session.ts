@@ -1,0 +1,62 @@
+/**
+ * Logging in. In WeChat: Taro.login → code → BFF. In the H5 build WeChat doesn't exist: the
+ * sandbox login page plays wx.login against the local WeChat simulator (/sandbox/device/login).
+ */
+import Taro from '@tarojs/taro';
+import type { LoginResponse, MeResponse } from '@heat-butler/shared';
+import { api, clearSession, getToken, onSessionExpired, setSession } from './api';
+
+export const IS_H5 = process.env.TARO_ENV === 'h5';
+
+export async function loginWithCode(code: string): Promise<LoginResponse> {
+  const res = await api.post<LoginResponse>('/api/v1/auth/wechat', { code }, { anonymous: true });
+  setSession(res.token, 'resident');
+  return res;
+}
+
+/** In WeChat: a silent login. */
+export async function wechatLogin(): Promise<LoginResponse> {
+  const { code } = await Taro.login();
+  return loginWithCode(code);
+}
+
+/** H5 sandbox: the simulator issues a code for a demo WeChat user, then the normal login. */
+export async function sandboxLogin(user: string): Promise<LoginResponse> {
+  const { code } = await api.post<{ code: string }>('/sandbox/device/login', { user }, { anonymous: true });
+  return loginWithCode(code);
+}
+
+export async function staffLogin(username: string, password: string): Promise<LoginResponse> {
+  const res = await api.post<LoginResponse>('/api/v1/auth/staff/login', { username, password }, { anonymous: true, quiet: true });
+  setSession(res.token, 'staff');
+  return res;
+}
+
+export async function logout(): Promise<void> {
+  if (getToken()) await api.post('/api/v1/auth/logout', undefined, { quiet: true }).catch(() => undefined);
+  clearSession();
+}
+
+export function me(): Promise<MeResponse> {
+  return api.get<MeResponse>('/api/v1/me', { quiet: true });
+}
+
+/** Make sure a resident is logged in before a page loads its data. */
+export async function ensureResident(): Promise<boolean> {
+  if (getToken()) return true;
+  if (IS_H5) {
+    Taro.navigateTo({ url: '/pages/login/index' });
+    return false;
+  }
+  await wechatLogin();
+  return true;
+}
+
+onSessionExpired(async () => {
+  if (IS_H5) {
+    Taro.navigateTo({ url: '/pages/login/index' });
+    return false;
+  }
+  await wechatLogin();
+  return true;
+});

@@ -1,0 +1,42 @@
+import { useState } from 'react';
+import Taro from '@tarojs/taro';
+import { View } from '@tarojs/components';
+import { Field } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { staffLogin } from '../../services/session';
+
+export default function StaffLogin() {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const submit = async () => {
+    setError('');
+    if (!username.trim() || !password) return setError('请输入用户名和密码');
+    setBusy(true);
+    try {
+      await staffLogin(username.trim(), password);
+      Taro.redirectTo({ url: '/staff/home/index' });
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : '登录失败，请重试');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <View className='page'>
+      <View className='card'>
+        <View className='card-title'>员工登录</View>
+        <View className='muted' style={{ marginBottom: '20px' }}>客服、管家、调度、维修、换热站、财务和管理员使用公司分配的账号登录。</View>
+        {error ? <View className='alert'>{error}</View> : null}
+        <Field label='用户名' name='username' value={username} onInput={setUsername} />
+        <Field label='密码' name='password' password value={password} onInput={setPassword} />
+        <View className='btn btn-primary' onClick={busy ? undefined : submit}>
+          {busy ? '正在登录…' : '登录'}
+        </View>
+      </View>
+    </View>
+  );
+}
