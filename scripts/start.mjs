@@ -24,6 +24,6 @@ const env = {
   ...process.env,
 };
 fs.mkdirSync(path.join(root, 'data'), { recursive: true });
-const child = spawn('npx', ['tsx', 'server/src/main.ts'], { stdio: 'inherit', env });
+const child = spawn('npx', ['tsx', '--tsconfig', 'server/tsconfig.json', 'server/src/main.ts'], { stdio: 'inherit', env });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

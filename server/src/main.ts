@@ -1,11 +1,17 @@
 import 'reflect-metadata';
 import { ConfigError } from './config';
 import { startHost } from './host';
+import { DEMO } from './demo/seed';
 
 async function main() {
   const seed = process.env.HB_SEED_DEMO === '1';
   const host = await startHost({ seedDemo: seed, sandbox: process.env.HB_MODE !== 'production' });
   host.log.info({ url: host.url, mode: host.config.HB_MODE, db: host.config.DATABASE_URL ? 'mysql' : 'sqlite' }, 'Heat Butler BFF listening');
+  if (seed) {
+    // demo data only (sandbox): what to type on the bind page
+    const lines = DEMO.accounts.slice(0, 3).map((a) => `  户号 ${a.accountNo}  户主 ${a.ownerName}  手机后4位 ${a.phoneLast4}`);
+    console.log(`\nHeat Butler (sandbox) at ${host.url}\nDemo accounts to bind:\n${lines.join('\n')}\nStaff: ${DEMO.staff.map((s) => s.username).join(', ')} / password ${DEMO.staff[0]!.password}\n`);
+  }
   const stop = async (signal: string) => {
     host.log.info({ signal }, 'shutting down');
     await host.close();

@@ -41,6 +41,33 @@ export class AccountsService {
     this.hooks.push(hook);
   }
 
+  private buildingHooks: ((building: Building) => Promise<void>)[] = [];
+
+  /** Called after a building is created (e.g. the groups module creates the building's group). */
+  onBuildingCreated(hook: (building: Building) => Promise<void>): void {
+    this.buildingHooks.push(hook);
+  }
+
+  async listBuildings(): Promise<Building[]> {
+    return this.ds.getRepository(Building).find({ order: { id: 'ASC' } });
+  }
+
+  /** Number of accounts (households) per building. */
+  async accountCountsByBuilding(buildingIds: number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!buildingIds.length) return out;
+    const rows: { buildingId: number; n: string | number }[] = await this.ds
+      .getRepository(Account)
+      .createQueryBuilder('a')
+      .select('a.buildingId', 'buildingId')
+      .addSelect('COUNT(*)', 'n')
+      .where('a.buildingId IN (:...ids)', { ids: buildingIds })
+      .groupBy('a.buildingId')
+      .getRawMany();
+    for (const r of rows) out.set(Number(r.buildingId), Number(r.n));
+    return out;
+  }
+
   // ---- residents ----------------------------------------------------------------------------
 
   async listBound(residentId: number): Promise<BoundAccount[]> {
@@ -233,7 +260,9 @@ export class AccountsService {
 
   async createBuilding(input: { areaId: number; name: string; address: string; substation?: string | null }): Promise<Building> {
     const repo = this.ds.getRepository(Building);
-    return repo.save(repo.create({ ...input, substation: input.substation ?? null }));
+    const building = await repo.save(repo.create({ ...input, substation: input.substation ?? null }));
+    for (const hook of this.buildingHooks) await hook(building);
+    return building;
   }
 
   async ensureUnit(buildingId: number, no: string): Promise<Unit> {

@@ -1,0 +1,81 @@
+/**
+ * Shared by the browser tests: build the H5 app when it is missing or stale, start the real BFF
+ * (sandbox mode, its own database, demo data) serving it, and drive Debian's Chromium.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHost, type Host } from '../../server/src/host';
+import { createLogger } from '../../server/src/platform/logger';
+import { createTestDatabase, type TestDatabase } from '../../server/src/test-support/db';
+// @ts-expect-error plain ESM helper shared with scripts/start.mjs
+import { h5IsStale } from '../../scripts/h5.mjs';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const H5_DIR = path.join(ROOT, 'dist', 'h5');
+export const ARTIFACTS = path.join(ROOT, 'e2e', 'artifacts');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export function ensureH5Build(): void {
+  if (!h5IsStale(ROOT)) return;
+  execFileSync('npx', ['taro', 'build', '--type', 'h5'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
+}
+
+export interface E2E {
+  host: Host;
+  browser: Browser;
+  db: TestDatabase;
+  /** a phone-sized page on the app */
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function startE2E(): Promise<E2E> {
+  ensureH5Build();
+  const db = await createTestDatabase();
+  const host = await startHost({
+    port: 0,
+    sandbox: true,
+    synchronize: true,
+    seedDemo: true,
+    h5Dir: H5_DIR,
+    databaseUrl: db.url,
+    sqlitePath: db.url ? undefined : ':memory:',
+    logger: createLogger('silent'),
+  });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return {
+    host,
+    browser,
+    db,
+    async newPage() {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+      await page.goto(host.url + '/');
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await host.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Type into a Taro <Input name=…> (rendered as taro-input-core > input). */
+export async function fill(page: Page, name: string, value: string): Promise<void> {
+  await page.locator(`input[name="${name}"]`).fill(value);
+}
+
+/** Open a page of the hash router. */
+export async function open(page: Page, url: string, route: string): Promise<void> {
+  await page.goto(`${url}/#${route}`);
+}
