@@ -16,6 +16,12 @@ import { identityRoutes } from './modules/identity/routes';
 import { AccountsService } from './modules/accounts/service';
 import { accountsRoutes } from './modules/accounts/routes';
 import { companyRoutes } from './modules/company/routes';
+import type { PayClient } from './wechat/pay';
+import { NotificationsService } from './modules/notifications/service';
+import { BillingService } from './modules/billing/service';
+import { billingRoutes } from './modules/billing/routes';
+import { PaymentsService } from './modules/payments/service';
+import { paymentsRoutes } from './modules/payments/routes';
 
 /** What the app is built from: swapped wholesale between sandbox, production and tests. */
 export interface AppDeps {
@@ -24,6 +30,7 @@ export interface AppDeps {
   log: Logger;
   clock: () => Date;
   wechat: MiniProgramClient;
+  pay: PayClient;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -35,7 +42,25 @@ export function createServices(deps: AppDeps) {
   const company = new CompanyService(ds);
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
   const accounts = new AccountsService(ds, clock);
-  return { outbox, company, identity, accounts };
+  const notifications = new NotificationsService(identity, deps.wechat);
+  const billing = new BillingService(ds, accounts, clock);
+  const payments = new PaymentsService({
+    ds,
+    pay: deps.pay,
+    billing,
+    accounts,
+    notifications,
+    log: deps.log,
+    clock,
+    appid: deps.config.WECHAT_APPID,
+    mchid: deps.config.WXPAY_MCHID,
+    notifyUrl: `${deps.config.PUBLIC_BASE_URL}/api/v1/wechat/pay/notify`,
+    orderTtlMinutes: deps.config.PAY_ORDER_TTL_MINUTES,
+    sweepAfterMinutes: deps.config.PAY_SWEEP_AFTER_MINUTES,
+  });
+  notifications.register(outbox);
+  payments.register(outbox);
+  return { outbox, company, identity, accounts, notifications, billing, payments };
 }
 
 export function createApp(deps: AppDeps, services: Services): Koa {
@@ -97,6 +122,8 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     identityRoutes(services.identity, services.accounts),
     accountsRoutes(services.accounts),
     companyRoutes(services.company),
+    billingRoutes(services.billing),
+    paymentsRoutes(services.payments, deps.pay),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

@@ -35,6 +35,10 @@ const Env = z
     WXPAY_MERCHANT_KEY_PATH: z.string().optional(),
     /** JSON array of {serial, pem} WeChat platform certificates or public keys (PUB_KEY_ID_…) */
     WXPAY_PLATFORM_CERTS: z.string().optional(),
+    /** minutes a resident has to pay an order (WeChat time_expire) */
+    PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
+    /** the sweeper queries orders still pending after this many minutes */
+    PAY_SWEEP_AFTER_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
   })
   .superRefine((env, ctx) => {
     if (env.HB_MODE === 'production') {

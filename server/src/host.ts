@@ -11,7 +11,9 @@ import { createLogger, type Logger } from './platform/logger';
 import { createDataSource } from './platform/db/data-source';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
-import { createSandbox } from './sandbox';
+import fs from 'node:fs';
+import { createSandbox, sandboxKeys } from './sandbox';
+import { createPayClient, type PlatformCert } from './wechat/pay';
 import { seedDemo } from './demo/seed';
 
 export interface HostOptions {
@@ -29,7 +31,7 @@ export interface HostOptions {
   synchronize?: boolean;
   /** tests: a controllable clock */
   clock?: () => Date;
-  /** run the outbox worker on a timer (default true) */
+  /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
   logger?: Logger;
@@ -84,7 +86,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     : null;
 
   const wechat = createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE!, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET });
-  const deps = { config, ds, log, clock, wechat };
+  const pay = createPayClientFromConfig(config, clock);
+  const deps = { config, ds, log, clock, wechat, pay };
   const services = createServices(deps);
   if (opts.seedDemo) {
     const seeded = await seedDemo(services);
@@ -100,7 +103,22 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }
     return bff(req, res);
   });
-  if (opts.outboxWorker !== false) services.outbox.start();
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.outboxWorker !== false) {
+    services.outbox.start();
+    let sweeping = false;
+    const sweep = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      services.payments
+        .sweep()
+        .then((s) => (s.credited || s.closed || s.refunds) && log.info(s, 'payment sweep'))
+        .catch((err) => log.error({ err: { message: err?.message } }, 'payment sweep failed'))
+        .finally(() => (sweeping = false));
+    }, 60_000);
+    sweep.unref();
+    timers.push(sweep);
+  }
 
   return {
     url,
@@ -110,11 +128,36 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     sandbox,
     log,
     async close() {
+      for (const t of timers) clearInterval(t);
       await services.outbox.stop();
       await sandbox?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ds.isInitialized) await ds.destroy();
     },
+  };
+}
+
+/** The Pay client for this config: the sandbox's fixed keys in sandbox mode, files from config otherwise. */
+export function createPayClientFromConfig(config: Config, clock: () => Date = () => new Date()) {
+  return createPayClient({
+    baseUrl: config.WXPAY_API_BASE ?? `http://${config.HOST}:${config.PORT}/sandbox`,
+    appid: config.WECHAT_APPID,
+    mchid: config.WXPAY_MCHID,
+    apiV3Key: config.WXPAY_APIV3_KEY,
+    now: clock,
+    ...payKeys(config),
+  });
+}
+
+function payKeys(config: Config): { merchantCertPem: string; merchantKeyPem: string; platformCerts: PlatformCert[] } {
+  if (config.HB_MODE === 'sandbox' && !config.WXPAY_MERCHANT_KEY_PATH) {
+    const k = sandboxKeys();
+    return { merchantCertPem: k.merchantCertPem, merchantKeyPem: k.merchantKeyPem, platformCerts: [{ serial: k.platformSerial, pem: k.platformCertPem }] };
+  }
+  return {
+    merchantCertPem: fs.readFileSync(config.WXPAY_MERCHANT_CERT_PATH!, 'utf8'),
+    merchantKeyPem: fs.readFileSync(config.WXPAY_MERCHANT_KEY_PATH!, 'utf8'),
+    platformCerts: JSON.parse(config.WXPAY_PLATFORM_CERTS ?? '[]'),
   };
 }

@@ -35,6 +35,18 @@ export const ERRORS = {
   BIND_LIMIT_REACHED: { status: 409, message: '每位用户最多绑定10个户号' },
   ALREADY_BOUND: { status: 409, message: '您已绑定该户号' },
   BINDING_NOT_FOUND: { status: 404, message: '未找到该户号的绑定' },
+  // bills and payments
+  BILL_NOT_FOUND: { status: 404, message: '未找到该账单' },
+  BILL_ALREADY_PAID: { status: 409, message: '该账单已缴清，无需重复缴费' },
+  BILL_NOTHING_DUE: { status: 409, message: '该账单当前无需缴费' },
+  BILL_VOID: { status: 409, message: '该账单已作废' },
+  ARREARS_FIRST: { status: 409, message: '请先缴清往年欠费' },
+  SEASON_EXISTS: { status: 409, message: '该采暖季已存在' },
+  SEASON_NOT_FOUND: { status: 404, message: '未找到该采暖季' },
+  ORDER_NOT_FOUND: { status: 404, message: '未找到该支付订单' },
+  PAYMENT_UNAVAILABLE: { status: 502, message: '微信支付暂时不可用，请稍后再试' },
+  REFUND_EXCEEDS_PAID: { status: 409, message: '退款金额超过可退金额' },
+  REFUND_NOT_ALLOWED: { status: 409, message: '该订单未支付，不能退款' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

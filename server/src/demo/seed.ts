@@ -92,11 +92,45 @@ export const DEMO_STAFF: { username: string; password: string; name: string; rol
 const households = demoHouseholds();
 const fact = (h: DemoHousehold) => ({ accountNo: h.accountNo, ownerName: h.ownerName, phoneLast4: h.contactPhone.slice(-4) });
 
+/** Two seasons: last season's bills mostly paid at the counter (the rest are arrears), this season's unpaid. */
+export const DEMO_SEASONS = [
+  {
+    code: '2025-2026',
+    startDate: '2025-11-01',
+    endDate: '2026-04-01',
+    dueDate: '2025-12-31',
+    tariffs: { residential: 2700, commercial: 3800 },
+    baseFeeRatioBp: 3000,
+    discountBp: 0,
+    discountUntil: null,
+    lateFeeDailyBp: 10,
+    lateFeeCapBp: 1000,
+  },
+  {
+    code: '2026-2027',
+    startDate: '2026-11-01',
+    endDate: '2027-04-01',
+    dueDate: '2026-12-31',
+    tariffs: { residential: 2700, commercial: 3800 },
+    baseFeeRatioBp: 3000,
+    discountBp: 200,
+    discountUntil: '2026-11-30',
+    lateFeeDailyBp: 10,
+    lateFeeCapBp: 1000,
+  },
+];
+
+/** Households with last season unpaid (arrears): every 17th, starting with the 6th. */
+const inArrears = (index: number) => index % 17 === 5;
+
 /** What the README, the demo and the tests refer to. */
 export const DEMO = {
   company: DEMO_COMPANY,
   /** active residential accounts, for binding in demos and tests */
-  accounts: households.filter((h) => h.status === 'active' && h.use === 'residential').slice(0, 12).map(fact),
+  accounts: households.filter((h, i) => h.status === 'active' && h.use === 'residential' && !inArrears(i)).slice(0, 12).map(fact),
+  /** active residential accounts with last season's bill unpaid */
+  arrearsAccounts: households.filter((h, i) => h.status === 'active' && h.use === 'residential' && inArrears(i)).map(fact),
+  seasons: DEMO_SEASONS,
   staff: DEMO_STAFF.map(({ username, password, roles }) => ({ username, password, roles })),
 };
 
@@ -124,6 +158,15 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
       use: h.use,
       status: h.status,
     });
+  }
+  for (const season of DEMO_SEASONS) {
+    await services.billing.createSeason(season);
+    await services.billing.issueBills(season.code);
+  }
+  // last season: paid at the counter on the due date, except the arrears
+  const arrears = new Set(households.filter((_, i) => inArrears(i)).map((h) => h.accountNo));
+  for (const bill of await services.billing.billsOfSeason(DEMO_SEASONS[0]!.code)) {
+    if (!arrears.has(bill.accountNo)) await services.billing.settleAtCounter(bill.id, new Date('2025-12-20T02:00:00Z'));
   }
   for (const s of DEMO_STAFF)
     await services.identity.createStaff({

@@ -30,7 +30,7 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
     let body: string | undefined;
     if (o.rawBody !== undefined) body = o.rawBody;
     else if (o.body !== undefined) body = JSON.stringify(o.body);
-    if (body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
+    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
     const res = await fetch(host.url + path, { method, headers, body });
     const text = await res.text();
     let parsed: any = text;

@@ -6,5 +6,7 @@ import { platformEntities } from '../entities';
 import { companyEntities } from '../../modules/company/entities';
 import { identityEntities } from '../../modules/identity/entities';
 import { accountsEntities } from '../../modules/accounts/entities';
+import { billingEntities } from '../../modules/billing/entities';
+import { paymentsEntities } from '../../modules/payments/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities];

@@ -1,4 +1,5 @@
 // Kept by `npm run db:generate`: the committed migrations, oldest first.
 import { Foundation1795530466707 } from './1795530466707-Foundation';
+import { BillsAndPayments1795610507041 } from './1795610507041-BillsAndPayments';
 
-export const migrations: Function[] = [Foundation1795530466707];
+export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041];

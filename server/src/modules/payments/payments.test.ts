@@ -1,0 +1,352 @@
+/**
+ * Bills and WeChat Pay end to end: the real BFF on loopback, the real wechatpay-node-v3 client,
+ * the WeChat Pay simulator (signatures, notifications) and a real database (MariaDB in CI).
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chinaDate, quoteBill, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { startTestApp, type TestApp } from '../../test-support/app';
+import { DEMO } from '../../demo/seed';
+import { LedgerEntry, PaymentAnomaly, PaymentOrder } from './entities';
+
+let t: TestApp;
+let finance: string;
+
+beforeAll(async () => {
+  t = await startTestApp({ seedDemo: true });
+  finance = await t.loginStaff('finance1');
+});
+afterAll(async () => t?.close());
+
+const sandbox = () => t.sandbox!.state;
+
+/** A resident (a WeChat user) who has bound `account`. */
+async function residentWith(account: { accountNo: string; ownerName: string }, user = 'payer-' + crypto.randomUUID().slice(0, 8)) {
+  const token = await t.loginResident(user);
+  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
+  expect(res.status).toBe(201);
+  return { token, user, accountId: res.body.accountId as number };
+}
+
+async function currentBill(token: string, accountNo: string, season = '2026-2027') {
+  const res = await t.call('GET', '/api/v1/bills', { token });
+  expect(res.status).toBe(200);
+  return res.body.items.find((b: any) => b.accountNo === accountNo && b.season === season);
+}
+
+/** What WeChat's payment sheet does when the resident confirms (or cancels). */
+async function payOnDevice(user: string, requestPayment: Record<string, string>, action: 'confirm' | 'cancel' = 'confirm') {
+  const res = await t.call('POST', '/sandbox/device/pay', { body: { ...requestPayment, user, action } });
+  await sandbox().settleNotifications();
+  return res.body.errMsg as string;
+}
+
+async function ledgerOf(outTradeNo: string) {
+  return t.ds.getRepository(LedgerEntry).find({ where: { outTradeNo }, order: { id: 'ASC' } });
+}
+
+function transactionPlaintext(order: { outTradeNo: string; amountFen: number }, over: Record<string, unknown> = {}) {
+  return {
+    mchid: t.config.WXPAY_MCHID,
+    appid: t.config.WECHAT_APPID,
+    out_trade_no: order.outTradeNo,
+    transaction_id: '42000' + crypto.randomInt(1e9, 9e9) + crypto.randomInt(1e9, 9e9),
+    trade_type: 'JSAPI',
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    bank_type: 'OTHERS',
+    attach: '',
+    success_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+    payer: { openid: 'o-test' },
+    amount: { total: order.amountFen, payer_total: order.amountFen, currency: 'CNY', payer_currency: 'CNY' },
+    ...over,
+  };
+}
+
+const notify = (n: { body: string; headers: Record<string, string> }) =>
+  t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: n.body, headers: n.headers });
+
+describe('bills', () => {
+  it('shows every bound account’s bills with the computation, arrears first', async () => {
+    const owed = DEMO.arrearsAccounts[0]!;
+    const r = await residentWith(owed);
+    const res = await t.call('GET', '/api/v1/bills', { token: r.token });
+    const [first, second] = res.body.items;
+    expect(first).toMatchObject({ accountNo: owed.accountNo, season: '2025-2026', status: 'unpaid', arrears: true, seasonLabel: '2025—2026采暖季' });
+    expect(second).toMatchObject({ accountNo: owed.accountNo, season: '2026-2027', status: 'unpaid', arrears: false });
+    // last season is long overdue: the late fee has reached its 10% cap
+    expect(first.lateFeeFen).toBe(Math.floor((first.chargeFen * 1000 + 5000) / 10000));
+    expect(first.lines.map((l: any) => l.label)).toEqual(['供热费', '滞纳金']);
+    expect(first.lines[0].detail).toMatch(/^\d+\.\d{2}㎡ × 27\.00元\/㎡$/);
+    expect(first.dueFen).toBe(first.chargeFen + first.lateFeeFen);
+    expect(res.body.totalDueFen).toBe(first.dueFen + second.dueFen);
+    // the same rules on both sides: the mini-program's shared quote gives the same figure
+    const season = DEMO.seasons[1]!;
+    expect(quoteBill({ chargeFen: second.chargeFen, paidFen: 0, lines: [] }, season, chinaDate(new Date())).dueFen).toBe(second.dueFen);
+  });
+
+  it('charges a stopped household the base fee, and explains it', async () => {
+    const bills = await t.services.billing.billsOfSeason('2026-2027');
+    const stopped = (await t.ds.query(`SELECT id FROM account WHERE status = 'stopped'`)) as { id: number }[];
+    const bill = await t.services.billing.bill(bills.find((b) => b.accountId === Number(stopped[0]!.id))!.id);
+    expect(bill!.kind).toBe('base');
+    const full = Math.floor((bill!.heatedArea * bill!.unitPriceFen + 50) / 100);
+    expect(bill!.chargeFen).toBe(Math.floor((full * 3000 + 5000) / 10000));
+    expect(bill!.lines.map((l) => l.label)).toEqual(['供热费', '报停减免']);
+  });
+
+  it('does not show another household’s bill', async () => {
+    const r = await residentWith(DEMO.accounts[5]!);
+    const other = (await t.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === DEMO.accounts[6]!.accountNo)!;
+    const res = await t.call('GET', `/api/v1/bills/${other.id}`, { token: r.token });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('BILL_NOT_FOUND');
+    const pay = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: other.id } });
+    expect(pay.status).toBe(404);
+    expect(pay.body.error.code).toBe('BILL_NOT_FOUND');
+  });
+});
+
+describe('paying a bill with WeChat Pay', () => {
+  it('pays end to end: one order per tap, signed parameters, one credit, a receipt and a message', async () => {
+    const acc = DEMO.accounts[0]!;
+    const r = await residentWith(acc);
+    // the resident allowed the payment-success message when tapping 缴费
+    await t.call('POST', '/sandbox/device/subscribe', { body: { user: r.user, tmplIds: [SUBSCRIBE_TEMPLATES.paymentSuccess.id] } });
+    const bill = await currentBill(r.token, acc.accountNo);
+    expect(bill.status).toBe('unpaid');
+
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ billId: bill.id, amountFen: bill.dueFen, status: 'pending' });
+    expect(created.body.requestPayment).toMatchObject({ signType: 'RSA', package: expect.stringMatching(/^prepay_id=/) });
+    expect(created.body.outTradeNo).toMatch(/^HB\d{22}$/);
+    // a second tap while pending: the same order, not a second one
+    const again = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    expect(again.body.id).toBe(created.body.id);
+    expect(again.body.requestPayment.package).toBe(created.body.requestPayment.package);
+    expect(sandbox().orders.get(created.body.outTradeNo)!.total).toBe(bill.dueFen);
+
+    expect(await payOnDevice(r.user, created.body.requestPayment)).toBe('requestPayment:ok');
+    const confirmed = await t.call('POST', `/api/v1/payments/${created.body.id}/confirm`, { token: r.token });
+    expect(confirmed.body).toMatchObject({ status: 'paid', amountFen: bill.dueFen, transactionId: expect.stringMatching(/^\d{28}$/) });
+
+    const after = await currentBill(r.token, acc.accountNo);
+    expect(after).toMatchObject({ status: 'paid', dueFen: 0, paidFen: bill.dueFen });
+    expect(after.lines.at(-1)).toMatchObject({ label: '已缴', detail: '微信支付', amountFen: -bill.dueFen });
+    const ledger = await ledgerOf(created.body.outTradeNo);
+    expect(ledger.map((l) => [l.kind, l.amountFen])).toEqual([['payment', bill.dueFen]]);
+    const history = await t.call('GET', '/api/v1/payments', { token: r.token });
+    expect(history.body.items[0]).toMatchObject({ outTradeNo: created.body.outTradeNo, status: 'paid', accountNo: acc.accountNo });
+
+    // the payment-success message went out through the outbox
+    await t.services.outbox.drain();
+    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.paymentSuccess.id && m.errcode === 0);
+    expect(msgs.some((m) => m.data.character_string1!.value === created.body.outTradeNo)).toBe(true);
+
+    // a paid bill cannot be paid again
+    const twice = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error).toMatchObject({ code: 'BILL_ALREADY_PAID', message: '该账单已缴清，无需重复缴费' });
+  });
+
+  it('leaves the bill unpaid, without error, when the resident cancels', async () => {
+    const acc = DEMO.accounts[1]!;
+    const r = await residentWith(acc);
+    const bill = await currentBill(r.token, acc.accountNo);
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    expect(await payOnDevice(r.user, created.body.requestPayment, 'cancel')).toBe('requestPayment:fail cancel');
+    const confirmed = await t.call('POST', `/api/v1/payments/${created.body.id}/confirm`, { token: r.token });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.status).toBe('pending');
+    expect((await currentBill(r.token, acc.accountNo)).status).toBe('unpaid');
+    expect(await ledgerOf(created.body.outTradeNo)).toEqual([]);
+  });
+
+  it('credits a notification replayed 10 times exactly once', async () => {
+    const acc = DEMO.accounts[2]!;
+    const r = await residentWith(acc);
+    const bill = await currentBill(r.token, acc.accountNo);
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    await payOnDevice(r.user, created.body.requestPayment);
+    const event = [...sandbox().notificationEvents.values()].find((e) => e.outTradeNo === created.body.outTradeNo)!;
+    expect(event.delivered).toBe(true);
+    const attempts = await sandbox().redeliverNotification(event.id, 10);
+    expect(attempts.map((a) => a.status)).toEqual(Array(10).fill(204));
+    expect(await ledgerOf(created.body.outTradeNo)).toHaveLength(1);
+    expect((await currentBill(r.token, acc.accountNo)).paidFen).toBe(bill.dueFen);
+  });
+
+  it('rejects forged, tampered, stale and unknown-serial notifications and credits nothing', async () => {
+    const acc = DEMO.accounts[3]!;
+    const r = await residentWith(acc);
+    const bill = await currentBill(r.token, acc.accountNo);
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    const plaintext = transactionPlaintext(created.body);
+    const good = sandbox().buildNotification({ plaintext, eventType: 'TRANSACTION.SUCCESS' });
+
+    const tamperedBody = { ...good, body: good.body.replace('"summary":"支付成功"', '"summary":"支付成功 "') };
+    const badSignature = { ...good, headers: { ...good.headers, 'wechatpay-signature': Buffer.from('x'.repeat(256)).toString('base64') } };
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const otherKey = sandbox().buildNotification({ plaintext, signingKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    const wrongSerial = sandbox().buildNotification({ plaintext, serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' });
+    const stale = sandbox().buildNotification({ plaintext, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const probe = { ...good, headers: { ...good.headers, 'wechatpay-signature': 'WECHATPAY/SIGNTEST/' + good.headers['wechatpay-signature'] } };
+    for (const forged of [tamperedBody, badSignature, otherKey, wrongSerial, stale, probe]) {
+      const res = await notify(forged);
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ code: 'FAIL', message: '签名验证失败' });
+    }
+    expect(await ledgerOf(created.body.outTradeNo)).toEqual([]);
+    expect((await currentBill(r.token, acc.accountNo)).status).toBe('unpaid');
+    // the genuine one is accepted (the order really is unpaid at WeChat, but the signature is good)
+    expect((await notify(good)).status).toBe(204);
+    expect(await ledgerOf(created.body.outTradeNo)).toHaveLength(1);
+  });
+
+  it('does not credit a notification whose amount differs from the order, and flags it for finance', async () => {
+    const acc = DEMO.accounts[4]!;
+    const r = await residentWith(acc);
+    const bill = await currentBill(r.token, acc.accountNo);
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    const n = sandbox().buildNotification({ plaintext: transactionPlaintext(created.body, { amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } }) });
+    expect((await notify(n)).status).toBe(204);
+    expect((await notify(n)).status).toBe(204);
+    expect(await ledgerOf(created.body.outTradeNo)).toEqual([]);
+    expect((await currentBill(r.token, acc.accountNo)).status).toBe('unpaid');
+    const anomalies = await t.call('GET', '/api/v1/staff/payment-anomalies', { token: finance });
+    const mine = anomalies.body.items.filter((a: any) => a.outTradeNo === created.body.outTradeNo);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ kind: 'amount_mismatch', detail: { orderFen: bill.dueFen, wechatFen: 1 }, resolved: false });
+  });
+
+  it('credits a payment whose notification was lost when the sweeper queries it, and closes expired orders', async () => {
+    const lost = await residentWith(DEMO.accounts[7]!);
+    const lostBill = await currentBill(lost.token, DEMO.accounts[7]!.accountNo);
+    const lostOrder = (await t.call('POST', '/api/v1/payments', { token: lost.token, body: { billId: lostBill.id } })).body;
+    sandbox().markOrderPaid(lostOrder.outTradeNo); // paid at WeChat, never notified
+
+    const idle = await residentWith(DEMO.accounts[8]!);
+    const idleBill = await currentBill(idle.token, DEMO.accounts[8]!.accountNo);
+    const idleOrder = (await t.call('POST', '/api/v1/payments', { token: idle.token, body: { billId: idleBill.id } })).body;
+
+    // too early: nothing is swept
+    expect(await t.services.payments.sweep()).toEqual({ credited: 0, closed: 0, refunds: 0 });
+    const stats = await t.services.payments.sweep(new Date(Date.now() + 31 * 60_000));
+    expect(stats.credited).toBeGreaterThanOrEqual(1);
+    expect(stats.closed).toBeGreaterThanOrEqual(1);
+    const paid = await t.ds.getRepository(PaymentOrder).findOneByOrFail({ outTradeNo: lostOrder.outTradeNo });
+    expect(paid).toMatchObject({ status: 'paid', creditedBy: 'sweep' });
+    expect(await ledgerOf(lostOrder.outTradeNo)).toHaveLength(1);
+    expect((await t.ds.getRepository(PaymentOrder).findOneByOrFail({ outTradeNo: idleOrder.outTradeNo })).status).toBe('closed');
+    expect(sandbox().orders.get(idleOrder.outTradeNo)!.tradeState).toBe('CLOSED');
+    // the resident can start again with a new order
+    const fresh = await t.call('POST', '/api/v1/payments', { token: idle.token, body: { billId: idleBill.id } });
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.outTradeNo).not.toBe(idleOrder.outTradeNo);
+  });
+
+  it('answers a failure when the database cannot record a notification, and succeeds on WeChat’s retry', async () => {
+    const acc = DEMO.accounts[9]!;
+    const r = await residentWith(acc);
+    const bill = await currentBill(r.token, acc.accountNo);
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    await t.ds.query('ALTER TABLE ledger_entry RENAME TO ledger_entry_away');
+    try {
+      await payOnDevice(r.user, created.body.requestPayment);
+    } finally {
+      await t.ds.query('ALTER TABLE ledger_entry_away RENAME TO ledger_entry');
+    }
+    const event = [...sandbox().notificationEvents.values()].find((e) => e.outTradeNo === created.body.outTradeNo)!;
+    const firstAttempt = sandbox().notifications.find((a) => a.eventId === event.id)!;
+    expect(firstAttempt.status).toBe(500);
+    // nothing half-written: the order is still pending
+    expect((await t.ds.getRepository(PaymentOrder).findOneByOrFail({ outTradeNo: created.body.outTradeNo })).status).toBe('pending');
+    const [retry] = await sandbox().redeliverNotification(event.id);
+    expect(retry!.status).toBe(204);
+    expect(await ledgerOf(created.body.outTradeNo)).toHaveLength(1);
+    expect((await currentBill(r.token, acc.accountNo)).status).toBe('paid');
+  });
+
+  it('pays a bill once when two phones pay it, and refunds the second payment automatically', async () => {
+    const acc = DEMO.accounts[10]!;
+    const a = await residentWith(acc);
+    const b = await residentWith(acc);
+    await t.call('POST', '/sandbox/device/subscribe', { body: { user: b.user, tmplIds: [SUBSCRIBE_TEMPLATES.refund.id] } });
+    const bill = await currentBill(a.token, acc.accountNo);
+    const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
+    const ob = (await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: bill.id } })).body;
+    expect(oa.id).not.toBe(ob.id);
+    await payOnDevice(a.user, oa.requestPayment);
+    await payOnDevice(b.user, ob.requestPayment);
+
+    const second = await t.ds.getRepository(PaymentOrder).findOneByOrFail({ id: ob.id });
+    expect(second).toMatchObject({ status: 'paid', duplicate: true });
+    const billRow = await t.services.billing.bill(bill.id);
+    expect(billRow).toMatchObject({ status: 'paid', paidOrderId: oa.id, paidFen: bill.dueFen });
+
+    // the refund is submitted by the outbox and completed by WeChat
+    await t.services.outbox.drain();
+    const outRefundNo = `${ob.outTradeNo}R1`;
+    expect(sandbox().refunds.get(outRefundNo)).toBeDefined();
+    await sandbox().completeRefund(outRefundNo);
+    await sandbox().settleNotifications();
+    expect((await ledgerOf(ob.outTradeNo)).map((l) => l.amountFen)).toEqual([bill.dueFen, -bill.dueFen]);
+    const view = await t.call('GET', `/api/v1/payments/${ob.id}`, { token: b.token });
+    expect(view.body).toMatchObject({ duplicate: true, refundedFen: bill.dueFen, refunds: [{ kind: 'duplicate', status: 'success', amountFen: bill.dueFen }] });
+    // and the second payer is told
+    await t.services.outbox.drain();
+    expect(sandbox().subscribeMessages.some((m) => m.templateId === SUBSCRIBE_TEMPLATES.refund.id && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
+  });
+});
+
+describe('refunds by finance', () => {
+  it('refunds part, then the rest, of a payment after a ruling; never more than was paid', async () => {
+    const acc = DEMO.accounts[11]!;
+    const r = await residentWith(acc);
+    const bill = await currentBill(r.token, acc.accountNo);
+    const order = (await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } })).body;
+    await payOnDevice(r.user, order.requestPayment);
+    const url = `/api/v1/staff/payments/${order.id}/refunds`;
+
+    const missing = await t.call('POST', url, { token: finance, body: { amountFen: 0, reason: '' } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details.fields.map((f: any) => f.field).sort()).toEqual(['amountFen', 'reason', 'rulingRef']);
+    const agent = await t.loginStaff('agent1');
+    expect((await t.call('POST', url, { token: agent, body: { amountFen: 100, reason: '室温不达标', rulingRef: 'CW-1' } })).status).toBe(403);
+    expect((await t.call('POST', url, { token: r.token, body: { amountFen: 100, reason: '室温不达标', rulingRef: 'CW-1' } })).status).toBe(403);
+
+    const part = await t.call('POST', url, { token: finance, body: { amountFen: 1234, reason: '室温14-16℃ 5天，按裁定退费', rulingRef: 'CW-2026-0113' } });
+    expect(part.status).toBe(201);
+    expect(part.body).toMatchObject({ amountFen: 1234, kind: 'ruling', status: 'processing', rulingRef: 'CW-2026-0113' });
+    const tooMuch = await t.call('POST', url, { token: finance, body: { amountFen: bill.dueFen, reason: '重复申请', rulingRef: 'CW-X' } });
+    expect(tooMuch.status).toBe(409);
+    expect(tooMuch.body.error).toMatchObject({ code: 'REFUND_EXCEEDS_PAID', details: { refundableFen: bill.dueFen - 1234 } });
+    const rest = await t.call('POST', url, { token: finance, body: { amountFen: bill.dueFen - 1234, reason: '停热退费', kind: 'other' } });
+    expect(rest.status).toBe(201);
+
+    await sandbox().completeRefund(part.body.outRefundNo);
+    await sandbox().completeRefund(rest.body.outRefundNo);
+    await sandbox().settleNotifications();
+    expect((await ledgerOf(order.outTradeNo)).map((l) => l.amountFen)).toEqual([bill.dueFen, -1234, -(bill.dueFen - 1234)]);
+    const history = await t.call('GET', '/api/v1/payments', { token: r.token });
+    const mine = history.body.items.find((o: any) => o.id === order.id);
+    expect(mine.refundedFen).toBe(bill.dueFen);
+    expect(mine.refunds.map((x: any) => [x.status, x.amountFen])).toEqual([
+      ['success', 1234],
+      ['success', bill.dueFen - 1234],
+    ]);
+    // a refund notification told twice changes nothing more
+    const ev = [...sandbox().notificationEvents.values()].find((e) => e.outRefundNo === part.body.outRefundNo)!;
+    await sandbox().redeliverNotification(ev.id, 3);
+    expect(await ledgerOf(order.outTradeNo)).toHaveLength(3);
+  });
+
+  it('refuses a refund of an unpaid order', async () => {
+    const pending = await t.ds.getRepository(PaymentOrder).findOneByOrFail({ status: 'pending' } as any);
+    const res = await t.call('POST', `/api/v1/staff/payments/${pending.id}/refunds`, { token: finance, body: { amountFen: 1, reason: '测试退款', kind: 'other' } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('REFUND_NOT_ALLOWED');
+    expect(await t.ds.getRepository(PaymentAnomaly).count()).toBeGreaterThanOrEqual(1);
+  });
+});

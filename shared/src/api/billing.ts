@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { BILL_KINDS, BILL_STATUSES, ORDER_STATES, REFUND_KINDS, REFUND_STATES } from '../billing';
+
+export const BillLineView = z.object({ label: z.string(), detail: z.string(), amountFen: z.number().int() });
+
+/** A bill as the resident sees it, priced for today. */
+export const BillView = z.object({
+  id: z.number(),
+  accountId: z.number(),
+  accountNo: z.string(),
+  address: z.string(),
+  season: z.string(),
+  seasonLabel: z.string(),
+  kind: z.enum(BILL_KINDS),
+  status: z.enum(BILL_STATUSES),
+  /** an earlier season's unpaid bill */
+  arrears: z.boolean(),
+  chargeFen: z.number().int(),
+  discountFen: z.number().int(),
+  lateFeeFen: z.number().int(),
+  paidFen: z.number().int(),
+  dueFen: z.number().int(),
+  dueDate: z.string(),
+  lines: z.array(BillLineView),
+  paidAt: z.string().nullable(),
+  /** the order being paid right now, if any */
+  pendingOrderId: z.number().nullable(),
+});
+export type BillView = z.infer<typeof BillView>;
+
+export const BillList = z.object({
+  items: z.array(BillView),
+  /** sum of dueFen over unpaid bills */
+  totalDueFen: z.number().int(),
+});
+export type BillList = z.infer<typeof BillList>;
+
+export const CreatePaymentRequest = z.object({ billId: z.number().int().positive() });
+export type CreatePaymentRequest = z.input<typeof CreatePaymentRequest>;
+
+export const RequestPaymentParams = z.object({
+  appId: z.string(),
+  timeStamp: z.string(),
+  nonceStr: z.string(),
+  package: z.string(),
+  signType: z.literal('RSA'),
+  paySign: z.string(),
+});
+
+export const RefundView = z.object({
+  id: z.number(),
+  outRefundNo: z.string(),
+  amountFen: z.number().int(),
+  kind: z.enum(REFUND_KINDS),
+  reason: z.string(),
+  rulingRef: z.string().nullable(),
+  status: z.enum(REFUND_STATES),
+  createdAt: z.string(),
+  succeededAt: z.string().nullable(),
+});
+export type RefundView = z.infer<typeof RefundView>;
+
+export const PaymentOrderView = z.object({
+  id: z.number(),
+  outTradeNo: z.string(),
+  transactionId: z.string().nullable(),
+  billId: z.number(),
+  accountNo: z.string(),
+  address: z.string(),
+  season: z.string(),
+  seasonLabel: z.string(),
+  description: z.string(),
+  amountFen: z.number().int(),
+  status: z.enum(ORDER_STATES),
+  /** the order was paid after its bill had been paid by another order: refunded automatically */
+  duplicate: z.boolean(),
+  expiresAt: z.string(),
+  createdAt: z.string(),
+  paidAt: z.string().nullable(),
+  refundedFen: z.number().int(),
+  refunds: z.array(RefundView),
+  /** for Taro.requestPayment: only while pending, on create */
+  requestPayment: RequestPaymentParams.nullable(),
+});
+export type PaymentOrderView = z.infer<typeof PaymentOrderView>;
+
+export const PaymentList = z.object({ items: z.array(PaymentOrderView) });
+export type PaymentList = z.infer<typeof PaymentList>;
+
+/** Finance: refund all or part of a payment. */
+export const RefundRequest = z.object({
+  amountFen: z.number().int('金额必须为整数（分）').positive('退款金额必须大于0'),
+  kind: z.enum(['ruling', 'other']).default('ruling'),
+  reason: z.string().trim().min(2, '请填写退款原因').max(80, '退款原因不超过80字'),
+  /** e.g. the three-party temperature measurement record number */
+  rulingRef: z.string().trim().max(64).optional(),
+}).refine((v) => v.kind !== 'ruling' || !!v.rulingRef, {
+  path: ['rulingRef'],
+  message: '测温裁定退费请填写裁定单号',
+  // checked even when other fields are wrong: every problem is listed at once
+  when: () => true,
+});
+export type RefundRequest = z.input<typeof RefundRequest>;
+
+export const SeasonView = z.object({
+  id: z.number(),
+  code: z.string(),
+  label: z.string(),
+  startDate: z.string(),
+  endDate: z.string(),
+  dueDate: z.string(),
+  tariffs: z.object({ residential: z.number(), commercial: z.number() }),
+  baseFeeRatioBp: z.number(),
+  discountBp: z.number(),
+  discountUntil: z.string().nullable(),
+  lateFeeDailyBp: z.number(),
+  lateFeeCapBp: z.number(),
+});
+export type SeasonView = z.infer<typeof SeasonView>;

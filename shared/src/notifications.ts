@@ -1,0 +1,9 @@
+/**
+ * WeChat subscription-message templates the app asks residents to allow. Ids are per mini-program
+ * (set in config in production); the keys of `fields` are the template's data keys.
+ */
+export const SUBSCRIBE_TEMPLATES = {
+  paymentSuccess: { id: 'TPL_PAYMENT_SUCCESS', title: '缴费成功通知', fields: ['character_string1', 'amount2', 'thing3', 'time4'] },
+  refund: { id: 'TPL_REFUND', title: '退款通知', fields: ['character_string1', 'amount2', 'thing3', 'time4'] },
+} as const;
+export type SubscribeTemplate = keyof typeof SUBSCRIBE_TEMPLATES;
