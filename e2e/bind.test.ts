@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, fill, open, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 
 let e: E2E;
@@ -52,12 +51,12 @@ describe('a resident in the H5 app', () => {
     expect(text).toContain(`户号 ${account.accountNo}`);
     expect(text).toContain(account.ownerName[0] + '*');
     expect(text).not.toContain(account.ownerName);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'bind-accounts.png') });
+    await shot(page, 'bind-accounts');
 
     await card.getByText('解除绑定').click();
     await page.locator('.taro-model__confirm').click();
     await expect.poll(() => page.getByText('还没有绑定户号').count()).toBe(1);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'bind-unbound.png') });
+    await shot(page, 'bind-unbound');
     // the server agrees
     const rows = await e.host.services.accounts.searchForStaff('all', account.accountNo, 1, 10);
     expect(rows.total).toBe(1);

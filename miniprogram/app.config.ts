@@ -9,6 +9,10 @@ export default defineAppConfig({
     'pages/bind/index',
     'pages/accounts/index',
     'pages/privacy/index',
+    'pages/bills/detail',
+    'pages/payments/index',
+    'pages/payments/detail',
+    'pages/pay/sandbox',
   ],
   subPackages: [
     {

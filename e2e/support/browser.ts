@@ -79,3 +79,9 @@ export async function fill(page: Page, name: string, value: string): Promise<voi
 export async function open(page: Page, url: string, route: string): Promise<void> {
   await page.goto(`${url}/#${route}`);
 }
+
+/** A screenshot for people to look at, after Taro's page-slide animation has finished. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.waitForTimeout(600);
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
+}

@@ -23,6 +23,8 @@ export async function wechatLogin(): Promise<LoginResponse> {
 /** H5 sandbox: the simulator issues a code for a demo WeChat user, then the normal login. */
 export async function sandboxLogin(user: string): Promise<LoginResponse> {
   const { code } = await api.post<{ code: string }>('/sandbox/device/login', { user }, { anonymous: true });
+  // the sandbox payment sheet pays as this WeChat user
+  Taro.setStorageSync('hb.sandboxUser', user);
   return loginWithCode(code);
 }
 

@@ -1,10 +1,81 @@
-import { View } from '@tarojs/components';
-import { ComingSoon } from '../../components/ui';
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import { BILL_STATUS_LABEL, formatFen, type BillList, type BillView } from '@heat-butler/shared';
+import { api, getSessionKind, getToken } from '../../services/api';
+import { Empty } from '../../components/ui';
 
+function statusTag(b: BillView) {
+  if (b.arrears) return <Text className='tag tag-red'>往年欠费</Text>;
+  return <Text className={b.status === 'paid' ? 'tag tag-green' : 'tag'}>{BILL_STATUS_LABEL[b.status]}</Text>;
+}
+
+/** 账单: every bound account's bills, unpaid first (arrears first of all). */
 export default function Bills() {
+  const [list, setList] = useState<BillList | null>(null);
+  const [accounts, setAccounts] = useState<number | null>(null);
+  const loggedIn = !!getToken() && getSessionKind() === 'resident';
+
+  useDidShow(() => {
+    if (!loggedIn) return;
+    api.get<BillList>('/api/v1/bills').then(setList).catch(() => undefined);
+    api.get<{ items: unknown[] }>('/api/v1/accounts', { quiet: true }).then((r) => setAccounts(r.items.length)).catch(() => undefined);
+  });
+
+  if (!loggedIn) {
+    return (
+      <View className='page'>
+        <Empty>登录并绑定户号后查看账单</Empty>
+        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/login/index' })}>微信登录</View>
+      </View>
+    );
+  }
+
+  const unpaid = list?.items.filter((b) => b.status === 'unpaid') ?? [];
+  const paid = list?.items.filter((b) => b.status !== 'unpaid') ?? [];
   return (
     <View className='page'>
-      <ComingSoon title='账单与缴费' text='采暖季账单、在线缴费和缴费记录即将上线。' />
+      {list ? (
+        <View className='hero'>
+          <View className='hero-sub'>待缴合计</View>
+          <View className='hero-amount' data-total-due>{formatFen(list.totalDueFen)}</View>
+          <View className='hero-sub'>{unpaid.length ? `${unpaid.length} 笔账单待缴` : '全部账单已缴清'}</View>
+        </View>
+      ) : null}
+      {accounts === 0 ? (
+        <View>
+          <Empty>还没有绑定户号</Empty>
+          <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>绑定户号</View>
+        </View>
+      ) : null}
+      {[...unpaid, ...paid].map((b) => (
+        <View
+          className='card bill-card'
+          key={b.id}
+          data-bill-id={b.id}
+          data-account-no={b.accountNo}
+          data-season={b.season}
+          onClick={() => Taro.navigateTo({ url: `/pages/bills/detail?id=${b.id}` })}
+        >
+          <View className='row'>
+            <Text className='card-title'>{b.seasonLabel}</Text>
+            {statusTag(b)}
+          </View>
+          <View className='muted'>{b.address}</View>
+          <View className='muted'>户号 {b.accountNo}{b.kind === 'base' ? ' · 已报停（基础热费）' : ''}</View>
+          <View className='row bill-amount-row'>
+            {b.status === 'unpaid' ? (
+              <Text className='muted'>缴费截止 {b.dueDate}</Text>
+            ) : (
+              <Text className='muted'>已缴 {formatFen(b.paidFen)}</Text>
+            )}
+            {b.status === 'unpaid' ? <Text className='amount'>{formatFen(b.dueFen)}</Text> : null}
+          </View>
+        </View>
+      ))}
+      {list && list.items.length ? (
+        <View className='btn btn-plain' onClick={() => Taro.navigateTo({ url: '/pages/payments/index' })}>缴费记录</View>
+      ) : null}
     </View>
   );
 }

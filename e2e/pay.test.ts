@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { formatFen } from '@heat-butler/shared';
+import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { DEMO } from '../server/src/demo/seed';
+import { LedgerEntry } from '../server/src/modules/payments/entities';
+
+let e: E2E;
+let page: Page;
+const account = DEMO.arrearsAccounts[0]!;
+
+beforeAll(async () => {
+  e = await startE2E();
+  page = await e.newPage();
+  await open(page, e.host.url, '/pages/login/index');
+  await fill(page, 'sandbox-user', 'e2e-payer');
+  await page.getByText('微信登录（沙箱）').click();
+  await page.waitForURL(/pages\/mine\/index/);
+  await open(page, e.host.url, '/pages/bind/index');
+  await fill(page, 'accountNo', account.accountNo);
+  await fill(page, 'ownerName', account.ownerName);
+  await page.getByText('绑定', { exact: true }).click();
+  await page.waitForURL(/pages\/accounts\/index/);
+}, 180_000);
+afterAll(async () => e?.close());
+
+describe('a resident pays a heating bill in the H5 app', () => {
+  it('sees last season’s arrears first, then this season’s bill, with the total due', async () => {
+    await open(page, e.host.url, '/pages/bills/index');
+    const cards = page.locator('.bill-card');
+    await expect.poll(() => cards.count()).toBe(2);
+    expect(await cards.nth(0).getAttribute('data-season')).toBe('2025-2026');
+    expect(await cards.nth(0).innerText()).toContain('往年欠费');
+    expect(await cards.nth(1).getAttribute('data-season')).toBe('2026-2027');
+    const bills = await e.host.services.billing.listForResident((await residentId())!);
+    expect(await page.locator('[data-total-due]').innerText()).toBe(formatFen(bills.totalDueFen));
+    await shot(page, 'bills');
+  });
+
+  it('opens this season’s bill, sees the computation, cancels once, then pays', async () => {
+    await page.locator('.bill-card[data-season="2026-2027"]').click();
+    await page.waitForURL(/pages\/bills\/detail/);
+    await expect.poll(() => page.locator('.bill-line').count()).toBeGreaterThanOrEqual(1);
+    const lines = await page.locator('.bill-line').allInnerTexts();
+    expect(lines[0]).toMatch(/供热费[\s\S]*㎡ × 27\.00元\/㎡/);
+    const due = await page.locator('[data-due]').innerText();
+    await shot(page, 'bill-detail');
+
+    // the sandbox payment sheet: cancel → back on the bill, still unpaid, no error
+    await page.getByText(`微信支付 ${due}`).click();
+    await page.waitForURL(/pages\/pay\/sandbox/);
+    await expect.poll(() => page.locator('[data-pay-amount]').innerText()).toBe(due);
+    await page.getByText('取消', { exact: true }).click();
+    await page.waitForURL(/pages\/bills\/detail/);
+    await expect.poll(() => page.getByText(`微信支付 ${due}`).count()).toBe(1);
+    expect(await page.locator('.alert').count()).toBe(0);
+
+    // pay for real (in the sandbox): the receipt shows the amount and WeChat's transaction id
+    await page.getByText(`微信支付 ${due}`).click();
+    await page.waitForURL(/pages\/pay\/sandbox/);
+    await expect.poll(() => page.locator('[data-pay-amount]').innerText()).toBe(due);
+    await shot(page, 'pay-sheet');
+    await page.getByText('确认支付').click();
+    await page.waitForURL(/pages\/payments\/detail/);
+    await expect.poll(() => page.locator('[data-receipt-amount]').innerText()).toBe(due);
+    await expect.poll(() => page.locator('.receipt').innerText()).toMatch(/微信支付单号\s*\d{28}/);
+    await shot(page, 'receipt');
+
+    // the ledger recorded it once
+    const ledger = await e.host.ds.getRepository(LedgerEntry).find();
+    expect(ledger).toHaveLength(1);
+    expect(formatFen(ledger[0]!.amountFen)).toBe(due);
+  });
+
+  it('lists the payment in 缴费记录, and the bill as paid', async () => {
+    await open(page, e.host.url, '/pages/payments/index');
+    await expect.poll(() => page.locator('.payment-card').count()).toBe(1);
+    expect(await page.locator('.payment-card').innerText()).toContain('2026—2027采暖季热费');
+    await open(page, e.host.url, '/pages/bills/index');
+    await expect.poll(() => page.locator('.bill-card[data-season="2026-2027"]').innerText()).toContain('已缴清');
+  });
+});
+
+async function residentId() {
+  const rows = await e.host.ds.query('SELECT residentId FROM binding WHERE unboundAt IS NULL');
+  return rows.length ? Number(rows[0].residentId) : null;
+}

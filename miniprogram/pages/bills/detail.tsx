@@ -1,0 +1,76 @@
+import { useState } from 'react';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen, type BillView } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { payBill } from '../../services/pay';
+
+/** 账单详情: the computation line by line, and 立即缴费. */
+export default function BillDetail() {
+  const { params } = useRouter();
+  const [bill, setBill] = useState<BillView | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill).catch(() => undefined);
+  useDidShow(() => void load());
+
+  const pay = async () => {
+    if (!bill) return;
+    setBusy(true);
+    try {
+      const { outcome, order } = await payBill(bill.id);
+      if (outcome === 'paid' && order) {
+        Taro.showToast({ title: '缴费成功', icon: 'success' });
+        Taro.redirectTo({ url: `/pages/payments/detail?id=${order.id}` });
+      } else if (outcome === 'pending' && order) {
+        Taro.showToast({ title: '正在确认支付结果，请稍后查看', icon: 'none' });
+      }
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (e.code === 'BILL_ALREADY_PAID') await load();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!bill) return <View className='page' />;
+  return (
+    <View className='page'>
+      <View className='card'>
+        <View className='row'>
+          <Text className='card-title'>{bill.seasonLabel}</Text>
+          <Text className={bill.status === 'paid' ? 'tag tag-green' : bill.arrears ? 'tag tag-red' : 'tag'}>
+            {bill.arrears ? '往年欠费' : BILL_STATUS_LABEL[bill.status]}
+          </Text>
+        </View>
+        <View className='muted'>{bill.address}</View>
+        <View className='muted'>户号 {bill.accountNo} · {BILL_KIND_LABEL[bill.kind]}</View>
+      </View>
+      <View className='card'>
+        <View className='card-title'>费用明细</View>
+        {bill.lines.map((l, i) => (
+          <View className='list-item row bill-line' key={i}>
+            <View>
+              <View>{l.label}</View>
+              {l.detail ? <View className='muted'>{l.detail}</View> : null}
+            </View>
+            <Text className={l.amountFen < 0 ? 'amount-minus' : 'strong'}>{formatFen(l.amountFen)}</Text>
+          </View>
+        ))}
+        <View className='row total-row'>
+          <Text className='strong'>{bill.status === 'unpaid' ? '应缴金额' : '实缴金额'}</Text>
+          <Text className='amount' data-due>{formatFen(bill.status === 'unpaid' ? bill.dueFen : bill.paidFen)}</Text>
+        </View>
+        {bill.status === 'unpaid' ? <View className='muted'>请于 {bill.dueDate} 前缴清{bill.lateFeeFen || bill.arrears ? '' : '，逾期将按日加收滞纳金'}</View> : null}
+        {bill.paidAt ? <View className='muted'>缴费时间 {bill.paidAt.slice(0, 10)}</View> : null}
+      </View>
+      {bill.status === 'unpaid' && bill.dueFen > 0 ? (
+        <View className='btn btn-primary' onClick={busy ? undefined : pay}>
+          {busy ? '请稍候…' : `微信支付 ${formatFen(bill.dueFen)}`}
+        </View>
+      ) : null}
+      <View className='muted' style={{ textAlign: 'center', marginTop: '16px' }}>对账单有疑问？可在管家群咨询或拨打服务热线</View>
+    </View>
+  );
+}

@@ -1,0 +1,53 @@
+import { useState } from 'react';
+import { useDidShow, useRouter } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL, type PaymentOrderView } from '@heat-butler/shared';
+import { api } from '../../services/api';
+
+/** 缴费凭证: the receipt of one payment, with its refunds. */
+export default function PaymentDetail() {
+  const { params } = useRouter();
+  const [o, setOrder] = useState<PaymentOrderView | null>(null);
+  useDidShow(() => void api.get<PaymentOrderView>(`/api/v1/payments/${params.id}`).then(setOrder).catch(() => undefined));
+  if (!o) return <View className='page' />;
+  const rows: [string, string][] = [
+    ['缴费项目', `${o.seasonLabel}热费`],
+    ['户号', o.accountNo],
+    ['地址', o.address],
+    ['支付方式', '微信支付'],
+    ['支付时间', o.paidAt ? formatChinaTime(o.paidAt, true) : '—'],
+    ['商户订单号', o.outTradeNo],
+    ['微信支付单号', o.transactionId ?? '—'],
+  ];
+  return (
+    <View className='page'>
+      <View className='card receipt'>
+        <View className='receipt-title'>缴费凭证</View>
+        <View className='pay-amount' data-receipt-amount>{formatFen(o.amountFen)}</View>
+        <View className='receipt-state'>{ORDER_STATE_LABEL[o.status]}</View>
+        {rows.map(([k, v]) => (
+          <View className='row list-item' key={k}>
+            <Text className='muted'>{k}</Text>
+            <Text className='receipt-value'>{v}</Text>
+          </View>
+        ))}
+      </View>
+      {o.duplicate ? <View className='notice'>该账单已由其他订单缴清，本次支付已自动原路退回，到账时间以微信通知为准。</View> : null}
+      {o.refunds.length ? (
+        <View className='card'>
+          <View className='card-title'>退款记录</View>
+          {o.refunds.map((r) => (
+            <View className='list-item' key={r.id}>
+              <View className='row'>
+                <Text>{REFUND_KIND_LABEL[r.kind]}</Text>
+                <Text className='strong'>{formatFen(r.amountFen)}</Text>
+              </View>
+              <View className='muted'>{r.reason}{r.rulingRef ? `（裁定单 ${r.rulingRef}）` : ''}</View>
+              <View className='muted'>{REFUND_STATE_LABEL[r.status]} · {formatChinaTime(r.succeededAt ?? r.createdAt)}</View>
+            </View>
+          ))}
+        </View>
+      ) : null}
+    </View>
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Paying an order. In WeChat: ask for the payment-result messages, then wx.requestPayment, then
+ * ask the BFF to confirm (it queries WeChat if the notification has not arrived yet). In the H5
+ * build WeChat's payment sheet doesn't exist: the sandbox sheet page stands in for it.
+ */
+import Taro from '@tarojs/taro';
+import { SUBSCRIBE_TEMPLATES, type PaymentOrderView } from '@heat-butler/shared';
+import { api } from './api';
+import { IS_H5 } from './session';
+
+export type PayOutcome = 'paid' | 'cancelled' | 'pending';
+
+export async function createOrder(billId: number): Promise<PaymentOrderView> {
+  return api.post<PaymentOrderView>('/api/v1/payments', { billId });
+}
+
+export async function confirmOrder(orderId: number): Promise<PaymentOrderView> {
+  return api.post<PaymentOrderView>(`/api/v1/payments/${orderId}/confirm`, undefined, { quiet: true });
+}
+
+/** Pay a bill; resolves with what happened. A cancel is not an error. */
+export async function payBill(billId: number): Promise<{ outcome: PayOutcome; order: PaymentOrderView | null }> {
+  if (IS_H5) {
+    Taro.navigateTo({ url: `/pages/pay/sandbox?billId=${billId}` });
+    return { outcome: 'pending', order: null };
+  }
+  const order = await createOrder(billId);
+  await Taro.requestSubscribeMessage({
+    tmplIds: [SUBSCRIBE_TEMPLATES.paymentSuccess.id, SUBSCRIBE_TEMPLATES.refund.id],
+  } as any).catch(() => undefined);
+  const p = order.requestPayment!;
+  let cancelled = false;
+  try {
+    await Taro.requestPayment({ timeStamp: p.timeStamp, nonceStr: p.nonceStr, package: p.package, signType: p.signType, paySign: p.paySign });
+  } catch {
+    cancelled = true;
+  }
+  const after = await confirmOrder(order.id).catch(() => order);
+  if (after.status === 'paid') return { outcome: 'paid', order: after };
+  return { outcome: cancelled ? 'cancelled' : 'pending', order: after };
+}
