@@ -21,10 +21,17 @@ export interface EnqueueOptions {
  */
 export async function enqueue(em: EntityManager, topic: string, payload: Record<string, unknown>, opts: EnqueueOptions = {}) {
   const now = opts.now ?? new Date();
-  if (opts.dedupeKey) {
-    const existing = await em.findOne(OutboxMessage, { where: { dedupeKey: opts.dedupeKey } });
-    if (existing) return existing.id;
+  try {
+    return await insertMessage(em, topic, payload, opts, now);
+  } catch (err) {
+    // already queued: the unique dedupe key says so (MySQL/MariaDB and SQLite keep the transaction usable)
+    if (!opts.dedupeKey || !isUniqueViolation(err)) throw err;
+    const existing = await em.findOneOrFail(OutboxMessage, { where: { dedupeKey: opts.dedupeKey } });
+    return existing.id;
   }
+}
+
+async function insertMessage(em: EntityManager, topic: string, payload: Record<string, unknown>, opts: EnqueueOptions, now: Date): Promise<number> {
   const res = await em.insert(OutboxMessage, {
     topic,
     payload: payload as any,

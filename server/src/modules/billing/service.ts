@@ -12,8 +12,9 @@ import {
   type SeasonView,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
+import { rawDatetime } from '../../platform/db/columns';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
-import { Account } from '../accounts/entities';
+import { Account, Binding, Building, Unit } from '../accounts/entities';
 import type { AccountsService } from '../accounts/service';
 import { Bill, Season } from './entities';
 
@@ -148,28 +149,102 @@ export class BillingService {
     billId: number,
     payment: { orderId: number; amountFen: number; discountFen: number; lateFeeFen: number; at: Date },
   ): Promise<'paid' | 'duplicate'> {
-    const bill = await this.lockBill(em, billId);
-    if (bill.status !== 'unpaid') return 'duplicate';
-    await em.update(Bill, bill.id, {
-      status: 'paid',
-      paidVia: 'wechat',
-      paidOrderId: payment.orderId,
-      paidFen: bill.paidFen + payment.amountFen,
-      discountFen: payment.discountFen,
-      lateFeeFen: payment.lateFeeFen,
-      paidAt: payment.at,
-    });
-    return 'paid';
+    // one conditional UPDATE: only an unpaid bill is settled; the row lock it takes serialises payers
+    const res = await em
+      .createQueryBuilder()
+      .update(Bill)
+      .set({
+        status: 'paid',
+        paidVia: 'wechat',
+        paidOrderId: payment.orderId,
+        paidFen: () => `paidFen + ${Number(payment.amountFen)}`,
+        discountFen: payment.discountFen,
+        lateFeeFen: payment.lateFeeFen,
+        paidAt: payment.at,
+      })
+      .where('id = :id AND status = :unpaid', { id: billId, unpaid: 'unpaid' })
+      .execute();
+    if (res.affected === 1) return 'paid';
+    if (!(await em.findOne(Bill, { where: { id: billId } }))) throw new AppError('BILL_NOT_FOUND');
+    return 'duplicate';
+  }
+
+  // ---- stop/resume (service-changes) ------------------------------------------------------------
+
+  /** The account's bill for a season, if issued. */
+  async billFor(accountId: number, seasonId: number): Promise<Bill | null> {
+    return this.ds.getRepository(Bill).findOne({ where: { accountId, seasonId } });
+  }
+
+  /** Unpaid bills of seasons before `seasonCode` (arrears), priced for today. */
+  async unpaidBefore(accountId: number, seasonCode: string): Promise<BillView[]> {
+    const bills = await this.ds
+      .getRepository(Bill)
+      .createQueryBuilder('b')
+      .innerJoin(Season, 's', 's.id = b.seasonId')
+      .where('b.accountId = :accountId AND b.status = :status AND s.code < :code', { accountId, status: 'unpaid', code: seasonCode })
+      .getMany();
+    return this.present(bills);
+  }
+
+  /**
+   * Stop/resume: re-price an account's season bill to the full or the base fee, inside the
+   * caller's transaction (issuing the bill if the season's bills are not out yet). The bill keeps
+   * the area and unit price it was issued with. An unpaid bill just changes; a paid bill moving to
+   * 'full' opens again for the difference; a paid bill moving to 'base' stays paid and reports
+   * what was paid over the base fee (overpaidFen, for finance to refund).
+   */
+  async reprice(em: EntityManager, accountId: number, seasonId: number, kind: BillKind): Promise<{ bill: Bill; overpaidFen: number }> {
+    const season = await em.findOneByOrFail(Season, { id: seasonId });
+    const bill = await forUpdate(em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.seasonId = :seasonId', { accountId, seasonId })).getOne();
+    if (!bill) {
+      const account = await em.findOneByOrFail(Account, { id: accountId });
+      await em.insert(Bill, this.newBill(season, account, kind));
+      return { bill: await em.findOneByOrFail(Bill, { accountId, seasonId }), overpaidFen: 0 };
+    }
+    if (bill.status === 'void') throw new AppError('BILL_VOID');
+    if (bill.kind === kind) return { bill, overpaidFen: 0 };
+    const price = { tariffs: { residential: bill.unitPriceFen, commercial: bill.unitPriceFen }, baseFeeRatioBp: season.baseFeeRatioBp };
+    const { chargeFen, lines } = seasonCharge({ heatedArea: bill.heatedArea, use: 'residential', kind, season: price });
+    const patch: Partial<Bill> = { kind, chargeFen, lines };
+    let overpaidFen = 0;
+    if (bill.status === 'paid' && kind === 'full') {
+      patch.status = 'unpaid';
+    } else if (bill.paidFen > 0 && kind === 'base') {
+      // what the base fee would have cost on the day it was paid
+      const q = quoteBill({ chargeFen, paidFen: 0, lines: [] }, season, chinaDate(bill.paidAt ?? this.clock()));
+      overpaidFen = Math.max(0, bill.paidFen - q.dueFen);
+      patch.status = 'paid';
+      patch.discountFen = q.discountFen;
+      patch.lateFeeFen = q.lateFeeFen;
+      if (overpaidFen > 0) patch.lines = [...lines, { label: '报停应退', detail: '已缴金额超出基础热费的部分，由财务退回', amountFen: overpaidFen }];
+    }
+    await em.update(Bill, bill.id, patch);
+    return { bill: Object.assign(bill, patch), overpaidFen };
   }
 
   // ---- what residents see ---------------------------------------------------------------------
 
-  /** Every bill of the resident's bound accounts: unpaid first (oldest season first), then paid. */
+  /**
+   * Every bill of the resident's bound accounts: unpaid first (oldest season first), then paid.
+   * One query: the bill list is the app's busiest read (bench/payments.ts).
+   */
   async listForResident(residentId: number): Promise<{ items: BillView[]; totalDueFen: number }> {
-    const bound = await this.accounts.listBound(residentId);
-    if (!bound.length) return { items: [], totalDueFen: 0 };
-    const bills = await this.ds.getRepository(Bill).find({ where: { accountId: In(bound.map((b) => b.accountId)) } });
-    const items = await this.present(bills);
+    const rows: Record<string, any>[] = await this.ds
+      .createQueryBuilder()
+      .from(Binding, 'bd')
+      .innerJoin(Bill, 'b', 'b.accountId = bd.accountId')
+      .innerJoin(Season, 's', 's.id = b.seasonId')
+      .innerJoin(Account, 'a', 'a.id = b.accountId')
+      .innerJoin(Unit, 'u', 'u.id = a.unitId')
+      .innerJoin(Building, 'bl', 'bl.id = a.buildingId')
+      .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+      .addSelect(['a.accountNo AS accountNo', 'a.roomNo AS roomNo', 'u.no AS unitNo', 'bl.name AS buildingName', 'bl.address AS buildingAddress'])
+      .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+      .where('bd.residentId = :residentId AND bd.unboundAt IS NULL', { residentId })
+      .getRawMany();
+    const today = chinaDate(this.clock());
+    const items = rows.map((r) => toView(rawBill(r), rawSeason(r), r.accountNo, `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室`, today));
     items.sort((a, b) => {
       const ua = a.status === 'unpaid' ? 0 : 1;
       const ub = b.status === 'unpaid' ? 0 : 1;
@@ -177,7 +252,7 @@ export class BillingService {
       if (ua === 0) return a.season.localeCompare(b.season) || a.accountNo.localeCompare(b.accountNo);
       return b.season.localeCompare(a.season) || a.accountNo.localeCompare(b.accountNo);
     });
-    return { items, totalDueFen: items.filter((b) => b.status === 'unpaid').reduce((s, b) => s + b.dueFen, 0) };
+    return { items, totalDueFen: items.filter((b) => b.status === 'unpaid').reduce((sum, b) => sum + b.dueFen, 0) };
   }
 
   /** One bill of an account bound to the resident (NOT_FOUND otherwise: no probing of others' bills). */
@@ -203,38 +278,86 @@ export class BillingService {
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.accounts.addressContext(accounts);
     const today = chinaDate(this.clock());
-    const latest = [...seasons.values()].reduce((m, s) => (s.code > m ? s.code : m), '');
     return bills.map((b) => {
-      const season = seasons.get(b.seasonId)!;
       const account = byId.get(b.accountId)!;
-      const q: Quote =
-        b.status === 'unpaid'
-          ? quoteBill(b, season, today)
-          : { ...quoteBill({ ...b, paidFen: 0 }, { ...season, discountBp: 0, lateFeeDailyBp: 0 }, today), discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, paidFen: b.paidFen, dueFen: 0 };
-      const lines = b.status === 'unpaid' ? q.lines : frozenLines(b);
-      return {
-        id: b.id,
-        accountId: b.accountId,
-        accountNo: account.accountNo,
-        address: ctx.address(account),
-        season: season.code,
-        seasonLabel: seasonLabel(season.code),
-        kind: b.kind,
-        status: b.status,
-        arrears: b.status === 'unpaid' && season.code < latest && season.endDate < today,
-        chargeFen: b.chargeFen,
-        discountFen: q.discountFen,
-        lateFeeFen: q.lateFeeFen,
-        paidFen: b.paidFen,
-        dueFen: b.status === 'unpaid' ? q.dueFen : 0,
-        dueDate: season.dueDate,
-        lines,
-        paidAt: b.paidAt ? b.paidAt.toISOString() : null,
-        pendingOrderId: pendingOrders.get(b.id) ?? null,
-      };
+      return { ...toView(b, seasons.get(b.seasonId)!, account.accountNo, ctx.address(account), today), pendingOrderId: pendingOrders.get(b.id) ?? null };
     });
   }
 }
+
+/** A bill as the resident sees it, priced for `today` while unpaid, as settled once paid. */
+function toView(b: Bill, season: Season, accountNo: string, address: string, today: string): BillView {
+  const unpaid = b.status === 'unpaid';
+  const q: Quote = unpaid
+    ? quoteBill(b, season, today)
+    : { chargeFen: b.chargeFen, discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, paidFen: b.paidFen, dueFen: 0, lines: frozenLines(b) };
+  return {
+    id: b.id,
+    accountId: b.accountId,
+    accountNo,
+    address,
+    season: season.code,
+    seasonLabel: seasonLabel(season.code),
+    kind: b.kind,
+    status: b.status,
+    // an earlier season, over and still unpaid
+    arrears: unpaid && season.endDate < today,
+    chargeFen: b.chargeFen,
+    discountFen: q.discountFen,
+    lateFeeFen: q.lateFeeFen,
+    paidFen: b.paidFen,
+    dueFen: unpaid ? q.dueFen : 0,
+    dueDate: season.dueDate,
+    lines: q.lines,
+    paidAt: b.paidAt ? b.paidAt.toISOString() : null,
+    pendingOrderId: null,
+  };
+}
+
+const BILL_COLUMNS: [string, string][] = [
+  ['b.id', 'b_id'], ['b.accountId', 'b_accountId'], ['b.seasonId', 'b_seasonId'], ['b.kind', 'b_kind'], ['b.status', 'b_status'],
+  ['b.heatedArea', 'b_heatedArea'], ['b.unitPriceFen', 'b_unitPriceFen'], ['b.chargeFen', 'b_chargeFen'], ['b.paidFen', 'b_paidFen'],
+  ['b.discountFen', 'b_discountFen'], ['b.lateFeeFen', 'b_lateFeeFen'], ['b.lines', 'b_lines'], ['b.paidVia', 'b_paidVia'], ['b.paidAt', 'b_paidAt'],
+];
+const SEASON_COLUMNS: [string, string][] = [
+  ['s.id', 's_id'], ['s.code', 's_code'], ['s.endDate', 's_endDate'], ['s.dueDate', 's_dueDate'], ['s.baseFeeRatioBp', 's_baseFeeRatioBp'],
+  ['s.discountBp', 's_discountBp'], ['s.discountUntil', 's_discountUntil'], ['s.lateFeeDailyBp', 's_lateFeeDailyBp'], ['s.lateFeeCapBp', 's_lateFeeCapBp'],
+];
+
+/** Raw rows: mysql2 gives BIGINT as strings and JSON columns as text; SQLite gives datetimes as UTC text. */
+function rawBill(r: Record<string, any>): Bill {
+  return {
+    id: Number(r.b_id),
+    accountId: Number(r.b_accountId),
+    seasonId: Number(r.b_seasonId),
+    kind: r.b_kind,
+    status: r.b_status,
+    heatedArea: Number(r.b_heatedArea),
+    unitPriceFen: Number(r.b_unitPriceFen),
+    chargeFen: Number(r.b_chargeFen),
+    paidFen: Number(r.b_paidFen),
+    discountFen: Number(r.b_discountFen),
+    lateFeeFen: Number(r.b_lateFeeFen),
+    lines: typeof r.b_lines === 'string' ? JSON.parse(r.b_lines) : r.b_lines,
+    paidVia: r.b_paidVia ?? null,
+    paidAt: r.b_paidAt ? rawDatetime(r.b_paidAt) : null,
+  } as Bill;
+}
+
+function rawSeason(r: Record<string, any>): Season {
+  return {
+    id: Number(r.s_id),
+    code: r.s_code,
+    endDate: r.s_endDate,
+    dueDate: r.s_dueDate,
+    baseFeeRatioBp: Number(r.s_baseFeeRatioBp),
+    discountBp: Number(r.s_discountBp),
+    discountUntil: r.s_discountUntil ?? null,
+    lateFeeDailyBp: Number(r.s_lateFeeDailyBp),
+    lateFeeCapBp: Number(r.s_lateFeeCapBp),
+  } as Season;
+}
+
 
 /** A paid bill's computation as it was settled. */
 function frozenLines(b: Bill) {

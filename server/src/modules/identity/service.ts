@@ -5,6 +5,7 @@ import type { ErrorCode, LoginResponse, StaffRole } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import type { AuthPrincipal } from '../../platform/auth';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { rawDatetime } from '../../platform/db/columns';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import { mapLoginError } from '../../wechat/miniprogram';
 import { Resident, Session, Staff, StaffArea, StaffInvite } from './entities';
@@ -33,12 +34,19 @@ export class IdentityService {
 
   /** Token -> principal; null when unknown; 'expired' when it was valid once. */
   async resolveToken(token: string): Promise<AuthPrincipal | 'expired' | null> {
-    const s = await this.d.ds.getRepository(Session).findOne({ where: { tokenHash: sha256(token) } });
-    if (!s) return null;
+    // one round trip for the common case (a resident): the session with its resident's openid
+    const row = await this.d.ds
+      .getRepository(Session)
+      .createQueryBuilder('s')
+      .leftJoin(Resident, 'r', "r.id = s.subjectId AND s.kind = 'resident'")
+      .select(['s.id AS id', 's.kind AS kind', 's.subjectId AS subjectId', 's.expiresAt AS expiresAt', 's.revokedAt AS revokedAt', 'r.openid AS openid'])
+      .where('s.tokenHash = :h', { h: sha256(token) })
+      .getRawOne<Record<string, any>>();
+    if (!row) return null;
+    const s = { id: Number(row.id), kind: row.kind as string, subjectId: Number(row.subjectId), expiresAt: rawDatetime(row.expiresAt), revokedAt: row.revokedAt };
     if (s.revokedAt || s.expiresAt.getTime() <= this.d.clock().getTime()) return 'expired';
     if (s.kind === 'resident') {
-      const r = await this.d.ds.getRepository(Resident).findOne({ where: { id: s.subjectId } });
-      return r ? { kind: 'resident', residentId: r.id, sessionId: s.id, openid: r.openid } : null;
+      return row.openid ? { kind: 'resident', residentId: s.subjectId, sessionId: s.id, openid: row.openid } : null;
     }
     const staff = await this.d.ds.getRepository(Staff).findOne({ where: { id: s.subjectId } });
     if (!staff || staff.disabled) return 'expired';
@@ -175,3 +183,4 @@ export class IdentityService {
     return this.d.ds.getRepository(Staff).find({ where: { id: In(ids) } });
   }
 }
+

@@ -219,11 +219,16 @@ export class PaymentsService {
       await applyTransition(em, ORDER_TRANSITIONS, { type: 'payment_order', id: order.id, state: order.status }, 'paid', SYSTEM, by, {
         transactionId: tx.transaction_id,
       });
-      order.status = 'paid';
-      order.pendingKey = null;
-      order.transactionId = tx.transaction_id ?? null;
-      order.paidAt = paidAt;
-      order.creditedBy = by;
+      Object.assign(order, { status: 'paid', pendingKey: null, transactionId: tx.transaction_id ?? null, paidAt, creditedBy: by });
+      const settledOrder = () =>
+        em.update(PaymentOrder, order.id, {
+          status: order.status,
+          pendingKey: null,
+          transactionId: order.transactionId,
+          paidAt,
+          creditedBy: by,
+          duplicate: order.duplicate,
+        });
       await em.insert(LedgerEntry, {
         ref: `pay:${order.outTradeNo}`,
         kind: 'payment',
@@ -245,7 +250,7 @@ export class PaymentsService {
       });
       if (settled === 'duplicate') {
         order.duplicate = true;
-        await em.save(order);
+        await settledOrder();
         await this.createRefund(em, order, {
           amountFen: order.amountFen,
           kind: 'duplicate',
@@ -255,7 +260,7 @@ export class PaymentsService {
         });
         return 'duplicate';
       }
-      await em.save(order);
+      await settledOrder();
       await this.o.notifications.toResident(
         em,
         order.residentId,

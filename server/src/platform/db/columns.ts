@@ -12,3 +12,8 @@ export const money = (opts: { nullable?: boolean; default?: number } = {}) =>
 
 /** Options for an instant column: UTC, microsecond precision (matches CURRENT_TIMESTAMP(6) defaults on MySQL). */
 export const instant = (opts: { nullable?: boolean } = {}) => ({ type: 'datetime', precision: 6, ...opts }) as const;
+
+/** A datetime from a raw query row: a Date (mysql2, timezone 'Z') or UTC text 'YYYY-MM-DD HH:MM:SS.fff' (SQLite). */
+export function rawDatetime(v: Date | string): Date {
+  return v instanceof Date ? v : new Date(v.replace(' ', 'T') + (/[Zz]|[+-]\d\d:?\d\d$/.test(v) ? '' : 'Z'));
+}

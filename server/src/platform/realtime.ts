@@ -1,0 +1,183 @@
+/**
+ * Realtime push over WebSocket (`ws`), attached to the BFF's own http server at
+ * /api/v1/ws?token=<session token> (a mini-program's wx.connectSocket cannot set headers). A connection subscribes to topics (e.g. `group:12`,
+ * `area:3`) given by a provider the modules register; `publish(topic, event)` fans one
+ * serialised frame out to every local socket of the topic. With REDIS_URL every publish goes
+ * through one Redis pub/sub channel so that all instances deliver it; without it, in-process.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket } from 'ws';
+import type { AuthPrincipal } from './auth';
+import type { Logger } from './logger';
+
+export const REALTIME_PATH = '/api/v1/ws';
+const CHANNEL = 'hb:realtime';
+
+type Envelope =
+  | { t: 'event'; topic: string; event: Record<string, unknown> }
+  | { t: 'subscribe'; key: string; topic: string; on: boolean };
+
+interface Conn {
+  ws: WebSocket;
+  key: string;
+  topics: Set<string>;
+  alive: boolean;
+}
+
+export const principalKey = (p: AuthPrincipal) => (p.kind === 'resident' ? `r:${p.residentId}` : `s:${p.staffId}`);
+
+export class RealtimeHub {
+  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private byTopic = new Map<string, Set<Conn>>();
+  private byKey = new Map<string, Set<Conn>>();
+  private pub: any = null;
+  private sub: any = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private authenticate: (token: string) => Promise<AuthPrincipal | 'expired' | null> = async () => null;
+  private topicsFor: (p: AuthPrincipal) => Promise<string[]> = async () => [];
+
+  constructor(
+    private log: Logger,
+    private redisUrl?: string,
+  ) {}
+
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  setAuthenticator(fn: (token: string) => Promise<AuthPrincipal | 'expired' | null>): void {
+    this.authenticate = fn;
+  }
+
+  /** The topics a principal's connection listens to (called once per connection). */
+  setTopicProvider(fn: (p: AuthPrincipal) => Promise<string[]>): void {
+    this.topicsFor = fn;
+  }
+
+  async start(): Promise<void> {
+    if (this.redisUrl && !this.sub) {
+      const { default: Redis } = await import('ioredis');
+      this.pub = new Redis(this.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+      this.sub = new Redis(this.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+      for (const c of [this.pub, this.sub]) c.on('error', (err: Error) => this.log.warn({ err: { message: err.message } }, 'redis error'));
+      await this.sub.subscribe(CHANNEL);
+      this.sub.on('message', (_channel: string, raw: string) => {
+        try {
+          this.deliver(JSON.parse(raw) as Envelope);
+        } catch (err: any) {
+          this.log.warn({ err: { message: err?.message } }, 'bad realtime envelope');
+        }
+      });
+    }
+    this.heartbeat ??= setInterval(() => {
+      for (const ws of this.wss.clients) {
+        const conn = (ws as any).__conn as Conn | undefined;
+        if (!conn) continue;
+        if (!conn.alive) {
+          ws.terminate();
+          continue;
+        }
+        conn.alive = false;
+        ws.ping();
+      }
+    }, 30_000);
+    this.heartbeat.unref();
+  }
+
+  /** Accept WebSocket upgrades on REALTIME_PATH of this http server. */
+  attach(server: http.Server): void {
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== REALTIME_PATH) {
+        // another handler may own this path (e.g. a dev server); otherwise nobody answers
+        if (server.listenerCount('upgrade') <= 1) socket.destroy();
+        return;
+      }
+      const token = url.searchParams.get('token') ?? '';
+      socket.on('error', () => socket.destroy());
+      (/^[A-Za-z0-9_\-]{20,200}$/.test(token) ? this.authenticate(token) : Promise.resolve(null))
+        .then(async (p) => {
+          if (!p || p === 'expired') {
+            socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+            return;
+          }
+          const topics = await this.topicsFor(p);
+          this.wss.handleUpgrade(req, socket, head, (ws) => this.register(ws, principalKey(p), topics));
+        })
+        .catch((err) => {
+          this.log.warn({ err: { message: err?.message } }, 'realtime upgrade failed');
+          socket.destroy();
+        });
+    });
+  }
+
+  private register(ws: WebSocket, key: string, topics: string[]): void {
+    const conn: Conn = { ws, key, topics: new Set(), alive: true };
+    (ws as any).__conn = conn;
+    for (const t of topics) this.addTopic(conn, t);
+    let k = this.byKey.get(key);
+    if (!k) this.byKey.set(key, (k = new Set()));
+    k.add(conn);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data) => {
+      // the only client frame: an application-level ping
+      if (String(data) === 'ping') ws.send('{"type":"pong"}');
+    });
+    ws.on('close', () => {
+      for (const t of conn.topics) this.byTopic.get(t)?.delete(conn);
+      this.byKey.get(key)?.delete(conn);
+      if (this.byKey.get(key)?.size === 0) this.byKey.delete(key);
+    });
+    ws.on('error', () => ws.terminate());
+    ws.send(JSON.stringify({ type: 'ready', topics }));
+  }
+
+  private addTopic(conn: Conn, topic: string): void {
+    conn.topics.add(topic);
+    let set = this.byTopic.get(topic);
+    if (!set) this.byTopic.set(topic, (set = new Set()));
+    set.add(conn);
+  }
+
+  private deliver(env: Envelope): void {
+    if (env.t === 'subscribe') {
+      for (const conn of this.byKey.get(env.key) ?? []) {
+        if (env.on) this.addTopic(conn, env.topic);
+        else {
+          conn.topics.delete(env.topic);
+          this.byTopic.get(env.topic)?.delete(conn);
+        }
+      }
+      return;
+    }
+    const set = this.byTopic.get(env.topic);
+    if (!set?.size) return;
+    const frame = JSON.stringify({ ...env.event, topic: env.topic });
+    for (const conn of set) if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(frame);
+  }
+
+  private emit(env: Envelope): void {
+    if (this.pub) {
+      this.pub.publish(CHANNEL, JSON.stringify(env)).catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'redis publish failed'));
+    } else this.deliver(env);
+  }
+
+  publish(topic: string, event: Record<string, unknown>): void {
+    this.emit({ t: 'event', topic, event });
+  }
+
+  /** Add/remove a topic on every open connection of a principal (on every instance). */
+  subscribe(key: string, topic: string, on = true): void {
+    this.emit({ t: 'subscribe', key, topic, on });
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    for (const c of [this.sub, this.pub]) if (c) await c.quit().catch(() => c.disconnect());
+    this.pub = this.sub = null;
+  }
+}
