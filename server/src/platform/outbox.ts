@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities';
-import { forUpdate, isUniqueViolation, withTx } from './db/data-source';
+import { forUpdate, insertRow, isUniqueViolation, withTx } from './db/data-source';
 import type { Logger } from './logger';
 
 export type OutboxHandler = (payload: any, msg: OutboxMessage) => Promise<void>;
@@ -32,7 +32,7 @@ export async function enqueue(em: EntityManager, topic: string, payload: Record<
 }
 
 async function insertMessage(em: EntityManager, topic: string, payload: Record<string, unknown>, opts: EnqueueOptions, now: Date): Promise<number> {
-  const res = await em.insert(OutboxMessage, {
+  return insertRow(em, OutboxMessage, {
     topic,
     payload: payload as any,
     dedupeKey: opts.dedupeKey ?? null,
@@ -44,7 +44,6 @@ async function insertMessage(em: EntityManager, topic: string, payload: Record<s
     lastError: null,
     doneAt: null,
   });
-  return res.identifiers[0].id as number;
 }
 
 /** Exponential backoff: 5 s, 10 s, 20 s … capped at 1 h. */

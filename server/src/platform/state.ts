@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { findTransition, type TransitionTable } from '@heat-butler/shared';
 import { AppError } from './errors';
 import { StateTransition } from './entities';
+import { insertRow } from './db/data-source';
 
 export interface Actor {
   kind: 'resident' | 'staff' | 'system';
@@ -44,7 +45,7 @@ export async function recordTransition(
   reason?: string | null,
   data?: Record<string, unknown>,
 ): Promise<void> {
-  await em.insert(StateTransition, {
+  await insertRow(em, StateTransition, {
     subjectType,
     subjectId,
     fromState: from,

@@ -13,7 +13,7 @@ import {
   type RefundView,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { forUpdate, insertRow, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
@@ -229,7 +229,7 @@ export class PaymentsService {
           creditedBy: by,
           duplicate: order.duplicate,
         });
-      await em.insert(LedgerEntry, {
+      await insertRow(em, LedgerEntry, {
         ref: `pay:${order.outTradeNo}`,
         kind: 'payment',
         amountFen: order.amountFen,
@@ -471,7 +471,7 @@ export class PaymentsService {
         // locked: two refunds of one order may succeed at the same moment
         const order = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.id = :id', { id: refund.orderId })).getOneOrFail();
         refund.succeededAt = r.success_time ? new Date(r.success_time) : now;
-        await em.insert(LedgerEntry, {
+        await insertRow(em, LedgerEntry, {
           ref: `refund:${refund.outRefundNo}`,
           kind: 'refund',
           amountFen: -refund.amountFen,

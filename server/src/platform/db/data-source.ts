@@ -102,3 +102,13 @@ export function isUniqueViolation(err: unknown): boolean {
   const e: any = (err as any)?.driverError ?? err;
   return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || /UNIQUE constraint failed/.test(String(e?.message));
 }
+
+/**
+ * INSERT one row without reading it back (TypeORM re-selects generated defaults after a plain
+ * insert; hot paths don't need them). Returns the new id.
+ */
+export async function insertRow<T extends ObjectLiteral>(em: EntityManager, entity: new () => T, values: Partial<T>): Promise<number> {
+  const res = await em.createQueryBuilder().insert().into(entity).values(values as any).updateEntity(false).execute();
+  const raw: any = res.raw;
+  return Number(raw?.insertId ?? res.identifiers[0]?.id ?? (typeof raw === 'number' ? raw : NaN));
+}
