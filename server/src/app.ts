@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -22,6 +23,8 @@ import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
 import { paymentsRoutes } from './modules/payments/routes';
+import { RepairsService } from './modules/repairs/service';
+import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
 
 /** What the app is built from: swapped wholesale between sandbox, production and tests. */
 export interface AppDeps {
@@ -60,7 +63,9 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  return { outbox, company, identity, accounts, notifications, billing, payments };
+  const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  repairs.register(outbox);
+  return { outbox, company, identity, accounts, notifications, billing, payments, repairs };
 }
 
 export function createApp(deps: AppDeps, services: Services): Koa {
@@ -101,6 +106,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   });
   app.use(root.routes());
 
+  app.use(uploadBodyParser());
   const api = new Router({ prefix: '/api/v1' });
   api.use(
     bodyParser({
@@ -124,6 +130,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     companyRoutes(services.company),
     billingRoutes(services.billing),
     paymentsRoutes(services.payments, deps.pay),
+    repairsRoutes(services.repairs),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

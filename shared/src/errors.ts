@@ -47,6 +47,18 @@ export const ERRORS = {
   PAYMENT_UNAVAILABLE: { status: 502, message: '微信支付暂时不可用，请稍后再试' },
   REFUND_EXCEEDS_PAID: { status: 409, message: '退款金额超过可退金额' },
   REFUND_NOT_ALLOWED: { status: 409, message: '该订单未支付，不能退款' },
+  // repairs and temperature measurements
+  REPAIR_NOT_FOUND: { status: 404, message: '未找到该报修单' },
+  REPAIR_ALREADY_TAKEN: { status: 409, message: '该工单已被其他师傅接单' },
+  REPAIR_SLOT_INVALID: { status: 400, message: '预约时段不可用，请重新选择' },
+  REPAIR_SIDE_REQUIRED: { status: 409, message: '请先确认维修责任方（公司产权或用户自有）' },
+  REPAIR_CONSENT_REQUIRED: { status: 409, message: '有偿维修需住户在小程序确认费用后才能施工' },
+  REPAIR_ASSIGNEE_INVALID: { status: 400, message: '该员工不能处理此片区的工单' },
+  UPLOAD_INVALID: { status: 400, message: '图片格式不正确或超过2MB' },
+  MEASUREMENT_OUTSIDE_WINDOW: { status: 400, message: '测温只能预约在 06:00-08:00 或 16:00-20:00' },
+  MEASUREMENT_NOT_FOUND: { status: 404, message: '未找到该测温记录' },
+  MEASUREMENT_NOT_THREE_PARTY: { status: 409, message: '退费裁定需三方（供热公司、住户、社区）共同测温' },
+  RULING_NO_REFUND: { status: 409, message: '该裁定无需退费' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

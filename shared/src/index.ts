@@ -18,3 +18,5 @@ export * from './api/common';
 export * from './api/identity';
 export * from './api/accounts';
 export * from './api/billing';
+export * from './repairs';
+export * from './api/repairs';

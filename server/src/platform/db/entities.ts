@@ -8,5 +8,6 @@ import { identityEntities } from '../../modules/identity/entities';
 import { accountsEntities } from '../../modules/accounts/entities';
 import { billingEntities } from '../../modules/billing/entities';
 import { paymentsEntities } from '../../modules/payments/entities';
+import { repairsEntities } from '../../modules/repairs/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...repairsEntities];

@@ -1,0 +1,263 @@
+/**
+ * Repairs end to end on the real BFF (SQLite, or MariaDB with TEST_DATABASE_URL): booking,
+ * dispatch, grab race, consent, closing loop, escalation, access; plus the pure SLA clock.
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompanyRules, callbackSchedule, contactPromise, formatChinaTime, inQuietHours, repairDeadlines, slotProblem } from '@heat-butler/shared';
+import { startTestApp, type TestApp } from '../../test-support/app';
+import { DEMO, demoHouseholds } from '../../demo/seed';
+import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
+import { Staff } from '../identity/entities';
+
+const rules = CompanyRules.parse({});
+const china = (s: string) => new Date(s + '+08:00');
+const fmt = (d: Date | null) => (d ? formatChinaTime(d) : null);
+
+describe('SLA clock (China time)', () => {
+  it('routine contact runs in non-quiet time: across midnight and the 20:00–08:00 rule', () => {
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T10:00:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-25 10:30');
+    // 19:50 + 30 min: 10 min before 20:00, the other 20 after 08:00 next day
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T19:50:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-26 08:20');
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-26 08:30');
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-26T00:10:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-26 08:30');
+    const d = repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), emergency: false }, rules);
+    expect(fmt(d.doneDueAt)).toBe('2026-11-27 23:50');
+    expect(d.onSiteDueAt).toBeNull();
+  });
+
+  it('emergencies run around the clock, across midnight; company settings change the clock', () => {
+    const d = repairDeadlines({ createdAt: china('2026-11-25T23:30:00'), emergency: true }, rules);
+    expect(fmt(d.contactDueAt)).toBe('2026-11-25 23:35');
+    expect(fmt(d.onSiteDueAt)).toBe('2026-11-26 00:30');
+    const changchun = CompanyRules.parse({ sla: { emergencyOnSiteMinutes: 25 } });
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), emergency: true }, changchun).onSiteDueAt)).toBe('2026-11-26 00:15');
+  });
+
+  it('callbacks are never scheduled 20:00–08:00 and stay within 24 h', () => {
+    const late = callbackSchedule(china('2026-11-25T21:00:00'), false, rules);
+    expect(fmt(late.scheduledAt)).toBe('2026-11-26 08:00');
+    expect(fmt(late.dueAt)).toBe('2026-11-26 20:00');
+    const day = callbackSchedule(china('2026-11-25T10:00:00'), true, rules);
+    expect(fmt(day.scheduledAt)).toBe('2026-11-25 10:00');
+    expect(fmt(day.dueAt)).toBe('2026-11-26 10:00');
+    expect(fmt(day.reportDueAt)).toBe('2026-11-25 12:00');
+    const early = callbackSchedule(china('2026-11-25T06:30:00'), false, rules);
+    expect(fmt(early.scheduledAt)).toBe('2026-11-25 08:00');
+    expect(inQuietHours(early.scheduledAt, rules.sla)).toBe(false);
+    expect(early.dueAt.getTime() - china('2026-11-25T06:30:00').getTime()).toBeLessThanOrEqual(24 * 3600_000);
+  });
+
+  it('promise text and slot checks', () => {
+    const now = china('2026-11-25T23:50:00');
+    expect(contactPromise(china('2026-11-26T08:30:00'), now)).toBe('预计 明天 08:30 前联系您');
+    expect(contactPromise(china('2026-11-25T23:55:00'), now)).toBe('预计 23:55 前联系您');
+    expect(slotProblem(china('2026-11-26T19:00:00'), china('2026-11-26T21:00:00'), now, rules.sla)).toMatch(/不上门/);
+    expect(slotProblem(china('2026-11-26T09:00:00'), china('2026-11-26T11:00:00'), now, rules.sla)).toBeNull();
+  });
+});
+
+describe('repairs over HTTP', () => {
+  let t: TestApp;
+  let now = china('2026-11-25T10:00:00');
+  const tick = (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000));
+  let worker1: string;
+  let dispatcher: string;
+  let agent1: string;
+  const areaB = demoHouseholds().filter((h) => h.accountNo.startsWith('02') && h.status === 'active' && h.use === 'residential');
+
+  beforeAll(async () => {
+    t = await startTestApp({ seedDemo: true, clock: () => now });
+    worker1 = await t.loginStaff('worker1');
+    dispatcher = await t.loginStaff('dispatcher1');
+    agent1 = await t.loginStaff('agent1');
+  });
+  afterAll(async () => t?.close());
+
+  async function resident(account: { accountNo: string; ownerName: string }) {
+    const token = await t.loginResident('r-' + crypto.randomUUID().slice(0, 8));
+    const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
+    expect(res.status).toBe(201);
+    return { token, accountId: res.body.accountId as number };
+  }
+  const staffId = async (username: string) => (await t.ds.getRepository(Staff).findOneByOrFail({ username })).id;
+  async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
+    const res = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'no_heat', description: '卧室暖气片上热下凉', ...body } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  }
+
+  it('books a routine repair with a photo: dispatched to the area butler, promise and timeline shown', async () => {
+    const r = await resident(DEMO.accounts[0]!);
+    // 1×1 PNG
+    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const up = await t.call('POST', '/api/v1/uploads', { token: r.token, body: { dataUrl: png } });
+    expect(up.status).toBe(201);
+    const img = await fetch(t.url + up.body.url);
+    expect(img.headers.get('content-type')).toBe('image/png');
+    const bad = await t.call('POST', '/api/v1/uploads', { token: r.token, body: { dataUrl: 'data:image/png;base64,AAAA' } });
+    expect(bad.body.error.code).toBe('UPLOAD_INVALID');
+
+    const ticket = await book(r, { photos: [up.body.id], residentReadingC: 16.5, slotStart: china('2026-11-25T14:00:00').toISOString(), slotEnd: china('2026-11-25T16:00:00').toISOString() });
+    expect(ticket.status).toBe('assigned');
+    expect(ticket.emergency).toBe(false);
+    expect(ticket.assigneeName).toBe('李客服');
+    expect(ticket.promise).toBe('预计 10:30 前联系您');
+    expect(ticket.photos).toEqual([up.body.url]);
+    expect(ticket.contactPhoneMasked).toMatch(/^1\d{2}\*{4}\d{4}$/);
+    expect(ticket.timeline.map((x: any) => x.state)).toEqual(['pending', 'assigned']);
+    const list = await t.call('GET', '/api/v1/repairs', { token: r.token });
+    expect(list.body.items).toHaveLength(1);
+  });
+
+  it('refuses slots at night and photos that are not the resident’s', async () => {
+    const r = await resident(DEMO.accounts[1]!);
+    const night = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'valve', description: '阀门拧不动了', slotStart: china('2026-11-25T20:00:00').toISOString(), slotEnd: china('2026-11-25T21:00:00').toISOString() },
+    });
+    expect(night.body.error.code).toBe('REPAIR_SLOT_INVALID');
+    const foreign = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'valve', description: '阀门拧不动了', photos: ['up_' + 'a'.repeat(32)] } });
+    expect(foreign.status).toBe(400);
+  });
+
+  it('a leak is an emergency and goes to the on-duty crew (worker of the area)', async () => {
+    const r = await resident(DEMO.accounts[2]!);
+    const ticket = await book(r, { category: 'leak', description: '厨房暖气管漏水', emergency: false });
+    expect(ticket.emergency).toBe(true);
+    expect(ticket.assigneeName).toBe('钱师傅');
+    expect(fmt(new Date(ticket.onSiteDueAt))).toBe(fmt(new Date(now.getTime() + 60 * 60_000)));
+    const mine = await t.call('GET', '/api/v1/staff/repairs?mine=1', { token: worker1 });
+    expect(mine.body.items.map((x: any) => x.id)).toContain(ticket.id);
+  });
+
+  it('grab order: with no crew in the area the ticket waits; of two workers grabbing at once one wins', async () => {
+    const r = await resident(areaB[0]!);
+    const ticket = await book(r, { category: 'leak', description: '楼道暖气管滴水' });
+    expect(ticket.status).toBe('pending');
+    await t.services.outbox.drain();
+    const notices = await t.ds.getRepository(RepairStaffNotice).find({ where: { ticketId: ticket.id } });
+    expect(notices.map((n) => n.staffId)).toEqual([await staffId('dispatcher1')]);
+
+    const areaId = (await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.id })).areaId;
+    for (const u of ['worker-b1', 'worker-b2']) await t.services.identity.createStaff({ username: u, name: u === 'worker-b1' ? '冯师傅' : '韩师傅', password: 'demo-2026', roles: ['worker'], areaIds: [areaId] });
+    const [a, b] = [await t.loginStaff('worker-b1'), await t.loginStaff('worker-b2')];
+    const pool = await t.call('GET', '/api/v1/staff/repairs?pool=1', { token: a });
+    expect(pool.body.items.map((x: any) => x.id)).toContain(ticket.id);
+    // worker1 serves area A01 only: cannot see or grab it
+    expect((await t.call('POST', `/api/v1/staff/repairs/${ticket.id}/grab`, { token: worker1 })).status).toBe(404);
+
+    const results = await Promise.all([a, b].map((token) => t.call('POST', `/api/v1/staff/repairs/${ticket.id}/grab`, { token })));
+    expect(results.map((x) => x.status).sort()).toEqual([200, 409]);
+    expect(results.find((x) => x.status === 409)!.body.error.code).toBe('REPAIR_ALREADY_TAKEN');
+    const row = await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.id });
+    expect(row.status).toBe('assigned');
+    expect([await staffId('worker-b1'), await staffId('worker-b2')]).toContain(row.assigneeId);
+  });
+
+  it('resident-side repair needs the resident’s consent; unsatisfied rating reopens and escalates; dispatcher reassigns', async () => {
+    const r = await resident(DEMO.accounts[3]!);
+    const ticket = await book(r, { category: 'leak', description: '户内阀门漏水' });
+    const id = ticket.id;
+    const call = (path: string, body?: unknown, token = worker1) => t.call('POST', `/api/v1/staff/repairs/${id}/${path}`, { token, body });
+    expect((await call('arrive')).body.status).toBe('on_site');
+    expect((await call('resolve', { notes: '已处理' })).body.error.code).toBe('REPAIR_SIDE_REQUIRED');
+    const side = await call('side', { side: 'resident', items: [{ code: 'valve_replace', qty: 1 }, { code: 'visit' }] });
+    expect(side.body.status).toBe('awaiting_consent');
+    expect(side.body.priceFen).toBe(10000);
+    expect((await call('resolve', { notes: '更换阀门' })).body.error.code).toBe('REPAIR_CONSENT_REQUIRED');
+    // the resident sees the price list and consents in the app
+    const view = await t.call('GET', `/api/v1/repairs/${id}`, { token: r.token });
+    expect(view.body.priceItems.map((x: any) => x.name)).toContain('更换阀门（含工）');
+    expect((await t.call('POST', `/api/v1/repairs/${id}/consent`, { token: r.token, body: { accept: true } })).body.status).toBe('in_progress');
+    const done = await call('resolve', { notes: '更换DN20阀门一个', materials: [{ name: 'DN20球阀', qty: 1 }] });
+    expect(done.body.status).toBe('resolved');
+    const cb = await t.ds.getRepository(RepairCallback).findOneByOrFail({ ticketId: id });
+    expect(cb.status).toBe('pending');
+
+    // the agent sees the callback task (10:xx is outside quiet hours)
+    const tasks = await t.call('GET', '/api/v1/staff/repairs/callbacks', { token: agent1 });
+    expect(tasks.body.items.map((x: any) => x.ticketId)).toContain(id);
+
+    const rated = await t.call('POST', `/api/v1/repairs/${id}/rating`, { token: r.token, body: { rating: 2, comment: '还是漏' } });
+    expect(rated.body.status).toBe('reopened');
+    await t.services.outbox.drain();
+    const esc = await t.ds.getRepository(RepairStaffNotice).find({ where: { ticketId: id, kind: 'escalation' } });
+    expect(esc.map((n) => n.staffId)).toEqual([await staffId('dispatcher1')]);
+    expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id })).escalationLevel).toBe(1);
+
+    const again = await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker1'), reason: '返修' } });
+    expect(again.body.status).toBe('assigned');
+    // the rating of a reopened ticket is not accepted again until it is resolved
+    expect((await t.call('POST', `/api/v1/repairs/${id}/rating`, { token: r.token, body: { rating: 5 } })).body.error.code).toBe('INVALID_TRANSITION');
+  });
+
+  it('company-side work closes with a satisfied rating', async () => {
+    const r = await resident(DEMO.accounts[4]!);
+    const { id } = await book(r, { category: 'leak', description: '暖气片接口滴水' });
+    for (const [p, b] of [['contact'], ['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '更换垫片' }]] as const)
+      expect((await t.call('POST', `/api/v1/staff/repairs/${id}/${p}`, { token: worker1, body: b })).status).toBe(200);
+    const rated = await t.call('POST', `/api/v1/repairs/${id}/rating`, { token: r.token, body: { rating: 5, comment: '师傅很专业' } });
+    expect(rated.body.status).toBe('closed');
+    expect(rated.body.timeline.map((x: any) => x.state)).toEqual(['pending', 'assigned', 'contacted', 'on_site', 'in_progress', 'resolved', 'closed']);
+  });
+
+  it('overdue tickets escalate to the supervisor, then the department head', async () => {
+    const r = await resident(DEMO.accounts[5]!);
+    const { id } = await book(r);
+    expect((await t.services.repairs.escalateOverdue(now)).escalated).toBe(0);
+    tick(31);
+    await t.services.repairs.escalateOverdue(now);
+    let row = await t.ds.getRepository(RepairTicket).findOneByOrFail({ id });
+    expect(row.escalationLevel).toBe(1);
+    await t.services.repairs.escalateOverdue(now); // again at once: no change
+    tick(30);
+    await t.services.repairs.escalateOverdue(now);
+    expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id })).escalationLevel).toBe(1);
+    tick(31);
+    await t.services.repairs.escalateOverdue(now);
+    row = await t.ds.getRepository(RepairTicket).findOneByOrFail({ id });
+    expect(row.escalationLevel).toBe(2);
+    await t.services.outbox.drain();
+    const esc = await t.ds.getRepository(RepairStaffNotice).find({ where: { ticketId: id, kind: 'escalation' }, order: { id: 'ASC' } });
+    expect(esc.map((n) => n.staffId)).toEqual([await staffId('dispatcher1'), await staffId('admin')]);
+    expect(esc[1]!.text).toMatch(/部门负责人.*联系/);
+    const overdue = await t.call('GET', '/api/v1/staff/repairs?overdue=1', { token: dispatcher });
+    const mine = overdue.body.items.find((x: any) => x.id === id);
+    expect(mine.overdue).toBe(true);
+    expect(mine.minutesLeft).toBeLessThan(0);
+    const notices = await t.call('GET', '/api/v1/staff/repairs/notices', { token: await t.loginStaff('admin') });
+    expect(notices.body.items.some((n: any) => n.ticketId === id)).toBe(true);
+  });
+
+  it('access: residents see only their tickets, staff only their areas, roles are enforced', async () => {
+    const owner = await resident(DEMO.accounts[6]!);
+    const other = await resident(DEMO.accounts[7]!);
+    const { id } = await book(owner);
+    expect((await t.call('GET', `/api/v1/repairs/${id}`, { token: other.token })).status).toBe(404);
+    expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: other.token })).status).toBe(404);
+    expect((await t.call('GET', '/api/v1/repairs', { token: other.token })).body.items).toHaveLength(0);
+    // booking for an account the resident has not bound
+    const foreign = await t.call('POST', '/api/v1/repairs', { token: other.token, body: { accountId: owner.accountId, category: 'other', description: '不是我家的户号' } });
+    expect(foreign.status).toBe(404);
+    expect((await t.call('GET', '/api/v1/staff/repairs', { token: owner.token })).status).toBe(403);
+    expect((await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: worker1, body: { staffId: 1 } })).status).toBe(403);
+    // a worker of area B sees nothing of area A
+    const b1 = await t.loginStaff('worker-b1');
+    expect((await t.call('GET', `/api/v1/staff/repairs/${id}`, { token: b1 })).status).toBe(404);
+    expect((await t.call('GET', '/api/v1/staff/repairs', { token: b1 })).body.items.every((x: any) => x.areaId !== 1 || false)).toBe(true);
+    // a worker who does not hold the ticket cannot work on it
+    expect((await t.call('POST', `/api/v1/staff/repairs/${id}/arrive`, { token: worker1 })).status).toBe(403);
+    // assigning to someone outside the area is refused
+    expect((await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker-b1') } })).body.error.code).toBe('REPAIR_ASSIGNEE_INVALID');
+    expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: owner.token })).body.status).toBe('cancelled');
+  });
+
+  it('callbacks are not offered to agents during quiet hours', async () => {
+    const saved = now;
+    now = china('2026-11-25T21:30:00');
+    const tasks = await t.call('GET', '/api/v1/staff/repairs/callbacks', { token: agent1 });
+    expect(tasks.body.items).toEqual([]);
+    now = saved;
+  });
+});

@@ -1,0 +1,90 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import { z } from 'zod';
+import {
+  AssignRequest,
+  CallbackDoneRequest,
+  ConsentRequest,
+  CreateRepairRequest,
+  IdParam,
+  RateRepairRequest,
+  REPAIR_CATEGORIES,
+  REPAIR_CATEGORY_LABEL,
+  REPAIR_PRICE_LIST,
+  ResolveRequest,
+  SideRequest,
+  StaffRepairQuery,
+  UploadRequest,
+} from '@heat-butler/shared';
+import { route } from '../../platform/http';
+import { ANY_STAFF } from '../../platform/auth';
+import type { RepairsService } from './service';
+
+const Id = z.object({ id: IdParam });
+const FIELD = ['worker', 'butler', 'admin'] as const;
+
+/**
+ * Photo uploads are base64 data URLs in JSON (no multipart); they exceed the API's default body
+ * limit, so this one path gets its own parser (mounted before the API router's).
+ */
+export function uploadBodyParser(): Koa.Middleware {
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: '3mb', encoding: 'utf-8' });
+  return (ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/v1/uploads' ? parse(ctx, next) : next());
+}
+
+export function repairsRoutes(repairs: RepairsService): Router {
+  const r = new Router();
+
+  // ---- uploads ----
+  route(r, { method: 'post', path: '/uploads', auth: ['resident', ...ANY_STAFF], body: UploadRequest, status: 201 }, ({ body, principal }) =>
+    repairs.upload(principal!.kind === 'resident' ? { kind: 'resident', id: principal!.residentId } : { kind: 'staff', id: principal!.staffId }, body.dataUrl),
+  );
+  r.get('/uploads/:key', async (ctx) => {
+    const file = await repairs.readUpload(ctx.params.key ?? '');
+    ctx.type = file.mime;
+    ctx.set('Cache-Control', 'private, max-age=86400');
+    ctx.body = file.body;
+  });
+
+  // ---- residents ----
+  route(r, { method: 'get', path: '/repairs/options', auth: ['resident', ...ANY_STAFF] }, () => ({
+    categories: REPAIR_CATEGORIES.map((c) => ({ value: c, label: REPAIR_CATEGORY_LABEL[c], emergency: c === 'leak' })),
+    priceList: REPAIR_PRICE_LIST,
+  }));
+  route(r, { method: 'post', path: '/repairs', auth: ['resident'], body: CreateRepairRequest, status: 201 }, ({ body, resident }) => repairs.create(resident(), body));
+  route(r, { method: 'get', path: '/repairs', auth: ['resident'] }, ({ resident }) => repairs.listForResident(resident().residentId));
+  route(r, { method: 'get', path: '/repairs/:id', auth: ['resident'], params: Id }, ({ params, resident }) => repairs.viewForResident(resident().residentId, params.id));
+  route(r, { method: 'post', path: '/repairs/:id/cancel', auth: ['resident'], params: Id }, ({ params, resident }) => repairs.cancelByResident(resident(), params.id));
+  route(r, { method: 'post', path: '/repairs/:id/consent', auth: ['resident'], params: Id, body: ConsentRequest }, ({ params, body, resident }) =>
+    repairs.consent(resident(), params.id, body.accept),
+  );
+  route(r, { method: 'post', path: '/repairs/:id/rating', auth: ['resident'], params: Id, body: RateRepairRequest }, ({ params, body, resident }) =>
+    repairs.rate(resident(), params.id, body),
+  );
+
+  // ---- staff ----
+  route(r, { method: 'get', path: '/staff/repairs', auth: ['agent', 'butler', 'dispatcher', 'worker', 'admin'], query: StaffRepairQuery }, ({ query, staff }) =>
+    repairs.listForStaff(staff(), query),
+  );
+  route(r, { method: 'get', path: '/staff/repairs/notices', auth: ANY_STAFF }, ({ staff }) => repairs.notices(staff()));
+  route(r, { method: 'get', path: '/staff/repairs/callbacks', auth: ['agent', 'admin'] }, ({ staff }) => repairs.callbacks(staff()));
+  route(r, { method: 'post', path: '/staff/repairs/callbacks/:id', auth: ['agent', 'admin'], params: Id, body: CallbackDoneRequest }, ({ params, body, staff }) =>
+    repairs.completeCallback(staff(), params.id, body),
+  );
+  route(r, { method: 'get', path: '/staff/repairs/:id', auth: ['agent', 'butler', 'dispatcher', 'worker', 'admin'], params: Id }, ({ params, staff }) =>
+    repairs.viewForStaff(staff(), params.id),
+  );
+  route(r, { method: 'post', path: '/staff/repairs/:id/assign', auth: ['dispatcher', 'admin'], params: Id, body: AssignRequest }, ({ params, body, staff }) =>
+    repairs.assign(staff(), params.id, body.staffId, body.reason),
+  );
+  route(r, { method: 'post', path: '/staff/repairs/:id/grab', auth: ['worker', 'butler'], params: Id }, ({ params, staff }) => repairs.grab(staff(), params.id));
+  route(r, { method: 'post', path: '/staff/repairs/:id/contact', auth: FIELD, params: Id }, ({ params, staff }) => repairs.contact(staff(), params.id));
+  route(r, { method: 'post', path: '/staff/repairs/:id/arrive', auth: FIELD, params: Id }, ({ params, staff }) => repairs.arrive(staff(), params.id));
+  route(r, { method: 'post', path: '/staff/repairs/:id/side', auth: FIELD, params: Id, body: SideRequest }, ({ params, body, staff }) => repairs.setSide(staff(), params.id, body));
+  route(r, { method: 'post', path: '/staff/repairs/:id/resolve', auth: FIELD, params: Id, body: ResolveRequest }, ({ params, body, staff }) =>
+    repairs.resolve(staff(), params.id, body),
+  );
+
+  return r;
+}

@@ -1,0 +1,702 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import {
+  callbackSchedule,
+  contactPromise,
+  CreateRepairRequest,
+  ESCALATE_TO_HEAD_AFTER_MINUTES,
+  formatChinaTime,
+  isEmergency,
+  maskPhone,
+  minutesLeft,
+  REPAIR_CATEGORY_LABEL,
+  REPAIR_OPEN_STATES,
+  REPAIR_PRICE_LIST,
+  REPAIR_STATE_LABEL,
+  REPAIR_TRANSITIONS,
+  repairDeadlines,
+  slotProblem,
+  chinaDate,
+  inQuietHours,
+  type CallbackDoneRequest,
+  type ResolveRequest,
+  type SideRequest,
+  type RateRepairRequest,
+  type RepairState,
+  type RepairView,
+  type StaffRepairView,
+  type StaffRole,
+  type UploadResponse,
+} from '@heat-butler/shared';
+import type { z } from 'zod';
+import { AppError } from '../../platform/errors';
+import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { enqueue, type OutboxWorker } from '../../platform/outbox';
+import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
+import type { Logger } from '../../platform/logger';
+import type { ResidentPrincipal, StaffPrincipal } from '../../platform/auth';
+import { actorOf, staffAreaFilter } from '../../platform/auth';
+import type { AccountsService } from '../accounts/service';
+import type { CompanyService } from '../company/service';
+import type { NotificationsService } from '../notifications/service';
+// Read-only lookups of staff by role and area (identity has no such query yet; see the report).
+import { Staff, StaffArea } from '../identity/entities';
+import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket, Upload } from './entities';
+
+export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
+const SUBJECT = 'repair';
+const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
+
+export interface RepairsOptions {
+  ds: DataSource;
+  accounts: AccountsService;
+  company: CompanyService;
+  notifications: NotificationsService;
+  log: Logger;
+  clock: () => Date;
+  uploadDir: string;
+}
+
+type CreateInput = z.output<typeof CreateRepairRequest>;
+
+/**
+ * Repairs: booking, dispatch (routine → the area's butler, emergency → the area's crew), grab
+ * orders, resident-side consent, closing loop with rating and callbacks, SLA escalation.
+ */
+export class RepairsService {
+  constructor(private o: RepairsOptions) {}
+
+  private get ds() {
+    return this.o.ds;
+  }
+
+  register(outbox: OutboxWorker): void {
+    outbox.register(STAFF_NOTICE_TOPIC, async (p: { staffIds: number[]; ticketId: number; kind: string; text: string; key: string }) => {
+      for (const staffId of p.staffIds) {
+        try {
+          await this.ds.getRepository(RepairStaffNotice).insert({ staffId, ticketId: p.ticketId, kind: p.kind, text: p.text.slice(0, 200), dedupeKey: p.key, readAt: null });
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+        }
+      }
+    });
+  }
+
+  // ---- uploads ------------------------------------------------------------------------------
+
+  async upload(owner: { kind: 'resident' | 'staff'; id: number }, dataUrl: string): Promise<UploadResponse> {
+    const m = /^data:(image\/(jpeg|png|webp));base64,([A-Za-z0-9+/=]+)$/.exec(dataUrl);
+    if (!m) throw new AppError('UPLOAD_INVALID');
+    const bytes = Buffer.from(m[3]!, 'base64');
+    if (!bytes.length || bytes.length > MAX_UPLOAD_BYTES) throw new AppError('UPLOAD_INVALID');
+    const magicOk =
+      (m[2] === 'jpeg' && bytes[0] === 0xff && bytes[1] === 0xd8) ||
+      (m[2] === 'png' && bytes.subarray(0, 4).toString('hex') === '89504e47') ||
+      (m[2] === 'webp' && bytes.subarray(8, 12).toString('ascii') === 'WEBP');
+    if (!magicOk) throw new AppError('UPLOAD_INVALID');
+    const key = 'up_' + crypto.randomBytes(16).toString('hex');
+    fs.mkdirSync(this.o.uploadDir, { recursive: true });
+    fs.writeFileSync(path.join(this.o.uploadDir, key), bytes);
+    await this.ds.getRepository(Upload).insert({
+      key,
+      mime: m[1]!,
+      bytes: bytes.length,
+      sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+      ownerKind: owner.kind,
+      ownerId: owner.id,
+    });
+    return { id: key, url: uploadUrl(key) };
+  }
+
+  async readUpload(key: string): Promise<{ mime: string; body: Buffer }> {
+    const row = /^up_[a-f0-9]{32}$/.test(key) ? await this.ds.getRepository(Upload).findOneBy({ key }) : null;
+    if (!row) throw new AppError('NOT_FOUND');
+    return { mime: row.mime, body: fs.readFileSync(path.join(this.o.uploadDir, key)) };
+  }
+
+  private async assertOwnUploads(refs: string[], owner: { kind: 'resident' | 'staff'; id: number }) {
+    const keys = refs.filter((r) => r.startsWith('up_'));
+    if (!keys.length) return;
+    const rows = await this.ds.getRepository(Upload).find({ where: { key: In(keys), ownerKind: owner.kind, ownerId: owner.id } });
+    if (rows.length !== new Set(keys).size) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'photos', message: '照片不存在或已过期，请重新上传' }] });
+  }
+
+  // ---- resident -----------------------------------------------------------------------------
+
+  async create(resident: ResidentPrincipal, input: CreateRepairRequest): Promise<RepairView> {
+    const req: CreateInput = CreateRepairRequest.parse(input);
+    const now = this.o.clock();
+    const account = await this.o.accounts.assertBound(resident.residentId, req.accountId);
+    const rules = await this.o.company.rules();
+    const slotStart = req.slotStart ? new Date(req.slotStart) : null;
+    const slotEnd = req.slotEnd ? new Date(req.slotEnd) : null;
+    if (slotStart && slotEnd) {
+      const problem = slotProblem(slotStart, slotEnd, now, rules.sla);
+      if (problem) throw new AppError('REPAIR_SLOT_INVALID', { fields: [{ field: 'slotStart', message: problem }] });
+    }
+    await this.assertOwnUploads(req.photos, { kind: 'resident', id: resident.residentId });
+    const emergency = isEmergency(req.category, req.emergency);
+    const due = repairDeadlines({ createdAt: now, emergency, slotEnd }, rules);
+    const id = await withTx(this.ds, async (em) => {
+      const row = em.create(RepairTicket, {
+        no: 'BX' + crypto.randomBytes(6).toString('hex').toUpperCase(),
+        residentId: resident.residentId,
+        accountId: account.id,
+        areaId: account.areaId,
+        buildingId: account.buildingId,
+        category: req.category,
+        emergency,
+        description: req.description,
+        photos: req.photos,
+        slotStart,
+        slotEnd,
+        contactPhone: req.contactPhone ?? account.contactPhone ?? '',
+        residentReadingDeciC: req.residentReadingC === undefined ? null : Math.round(req.residentReadingC * 10),
+        status: 'pending',
+        assigneeId: null,
+        assignedAt: null,
+        side: null,
+        priceItems: null,
+        priceFen: null,
+        consentAt: null,
+        contactedAt: null,
+        onSiteAt: null,
+        resolvedAt: null,
+        closedAt: null,
+        resolution: null,
+        resolutionPhotos: null,
+        materials: null,
+        contactDueAt: due.contactDueAt,
+        onSiteDueAt: due.onSiteDueAt,
+        doneDueAt: due.doneDueAt,
+        reportDueAt: null,
+        callbackDueAt: null,
+        escalationLevel: 0,
+        escalatedAt: null,
+        reopenCount: 0,
+        rating: null,
+        ratingComment: null,
+        createdAt: now,
+      });
+      await em.save(row);
+      row.no = `BX${chinaDate(now).replace(/-/g, '')}${String(row.id).padStart(6, '0')}`;
+      await em.update(RepairTicket, row.id, { no: row.no });
+      await recordTransition(em, SUBJECT, row.id, null, 'pending', actorOf(resident), emergency ? '紧急报修' : '报修已登记');
+      await this.autoDispatch(em, row, now);
+      return row.id;
+    });
+    return this.viewForResident(resident.residentId, id);
+  }
+
+  async listForResident(residentId: number): Promise<{ items: RepairView[] }> {
+    const rows = await this.ds.getRepository(RepairTicket).find({ where: { residentId }, order: { id: 'DESC' }, take: 100 });
+    return { items: await this.present(rows, false) };
+  }
+
+  async viewForResident(residentId: number, id: number): Promise<RepairView> {
+    const row = await this.ds.getRepository(RepairTicket).findOneBy({ id, residentId });
+    if (!row) throw new AppError('REPAIR_NOT_FOUND');
+    const [view] = await this.present([row], false);
+    view!.timeline = await this.timelineOf(id);
+    return view!;
+  }
+
+  async cancelByResident(resident: ResidentPrincipal, id: number): Promise<RepairView> {
+    await this.move(id, { resident }, 'cancelled', actorOf(resident), '住户取消');
+    return this.viewForResident(resident.residentId, id);
+  }
+
+  /** The resident accepts (work starts) or declines (ticket cancelled) the price of resident-side work. */
+  async consent(resident: ResidentPrincipal, id: number, accept: boolean): Promise<RepairView> {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockTicket(em, id, { residentId: resident.residentId });
+      if (t.status !== 'awaiting_consent') throw new AppError('INVALID_TRANSITION', { from: t.status, to: accept ? 'in_progress' : 'cancelled' });
+      const to: RepairState = accept ? 'in_progress' : 'cancelled';
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, to, actorOf(resident), accept ? '住户同意维修费用' : '住户不同意维修费用', {
+        priceFen: t.priceFen,
+      });
+      await em.update(RepairTicket, id, { status: to, consentAt: accept ? now : null, closedAt: accept ? null : now });
+    });
+    return this.viewForResident(resident.residentId, id);
+  }
+
+  /** 1–5 stars; unsatisfied (default: under 3 stars) reopens the ticket and escalates it. */
+  async rate(resident: ResidentPrincipal, id: number, req: RateRepairRequest): Promise<RepairView> {
+    const now = this.o.clock();
+    const satisfied = req.satisfied ?? req.rating >= 3;
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockTicket(em, id, { residentId: resident.residentId });
+      if (satisfied) {
+        await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'closed', actorOf(resident), `评价${req.rating}星`);
+        await em.update(RepairTicket, id, { status: 'closed', rating: req.rating, ratingComment: req.comment ?? null, closedAt: now });
+      } else {
+        await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'reopened', actorOf(resident), `不满意（${req.rating}星）：${req.comment ?? ''}`.slice(0, 200));
+        await em.update(RepairTicket, id, { rating: req.rating, ratingComment: req.comment ?? null });
+        await this.reopen(em, t, now, '住户评价不满意');
+      }
+    });
+    return this.viewForResident(resident.residentId, id);
+  }
+
+  /** Reopened: fresh contact/done clocks, escalation one level per reopen (supervisor, then head). */
+  private async reopen(em: EntityManager, t: RepairTicket, now: Date, why: string) {
+    const rules = await this.o.company.rules();
+    const due = repairDeadlines({ createdAt: now, emergency: t.emergency, slotEnd: null }, rules);
+    const reopenCount = t.reopenCount + 1;
+    const level = Math.min(2, Math.max(t.escalationLevel + 1, reopenCount));
+    await em.update(RepairTicket, t.id, {
+      status: 'reopened',
+      reopenCount,
+      contactedAt: null,
+      onSiteAt: null,
+      resolvedAt: null,
+      contactDueAt: due.contactDueAt,
+      onSiteDueAt: due.onSiteDueAt,
+      doneDueAt: due.doneDueAt,
+      escalationLevel: level,
+      escalatedAt: now,
+    });
+    await this.notifyEscalation(em, { ...t, escalationLevel: level }, level, `${why}，已重新派单处理`, `reopen:${reopenCount}`, now);
+  }
+
+  // ---- staff: lists -------------------------------------------------------------------------
+
+  async listForStaff(staff: StaffPrincipal, q: { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' }) {
+    const now = this.o.clock();
+    const scope = staffAreaFilter(staff);
+    const qb = this.ds.getRepository(RepairTicket).createQueryBuilder('t');
+    if (scope !== 'all') {
+      if (!scope.length) return { items: [], total: 0, page: q.page, pageSize: q.pageSize };
+      qb.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    }
+    if (q.status) qb.andWhere('t.status = :status', { status: q.status });
+    if (q.mine === '1') qb.andWhere('t.assigneeId = :me', { me: staff.staffId });
+    if (q.pool === '1') qb.andWhere("t.status = 'pending' AND t.assigneeId IS NULL");
+    if (q.overdue === '1') {
+      qb.andWhere('t.status IN (:...open)', { open: REPAIR_OPEN_STATES });
+      qb.andWhere(
+        new Brackets((b) =>
+          b
+            .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
+            .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
+            .orWhere('t.doneDueAt < :now', { now }),
+        ),
+      );
+    }
+    const [rows, total] = await qb
+      .orderBy('t.emergency', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .skip((q.page - 1) * q.pageSize)
+      .take(q.pageSize)
+      .getManyAndCount();
+    return { items: (await this.present(rows, true)) as StaffRepairView[], total, page: q.page, pageSize: q.pageSize, now: now.toISOString() };
+  }
+
+  async viewForStaff(staff: StaffPrincipal, id: number): Promise<StaffRepairView> {
+    const row = await this.ds.getRepository(RepairTicket).findOneBy({ id });
+    if (!row || !inScope(staff, row.areaId)) throw new AppError('REPAIR_NOT_FOUND');
+    const [view] = (await this.present([row], true)) as StaffRepairView[];
+    view!.timeline = await this.timelineOf(id);
+    return view!;
+  }
+
+  async notices(staff: StaffPrincipal) {
+    const rows = await this.ds.getRepository(RepairStaffNotice).find({ where: { staffId: staff.staffId }, order: { id: 'DESC' }, take: 100 });
+    return { items: rows.map((n) => ({ id: n.id, ticketId: n.ticketId, kind: n.kind, text: n.text, createdAt: n.createdAt.toISOString(), read: !!n.readAt })) };
+  }
+
+  // ---- staff: dispatch ----------------------------------------------------------------------
+
+  /** Dispatcher (or admin) assigns or reassigns to a butler/worker of the ticket's area. */
+  async assign(staff: StaffPrincipal, id: number, staffId: number, reason?: string): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockTicket(em, id, { staff });
+      const candidates = await this.staffOfArea(em, t.areaId, ['butler', 'worker']);
+      if (!candidates.some((s) => s.id === staffId)) throw new AppError('REPAIR_ASSIGNEE_INVALID');
+      const from = t.status;
+      // contacted → assigned is a fresh hand-over; the table refuses other states
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: from }, 'assigned', actorOf(staff), reason ?? (from === 'pending' ? '调度派单' : '调度改派'), { staffId });
+      await em.update(RepairTicket, id, { status: 'assigned', assigneeId: staffId, assignedAt: now });
+      await em.insert(RepairAssignment, { ticketId: id, staffId, kind: from === 'pending' ? 'dispatch' : 'reassign', byStaffId: staff.staffId, reason: reason ?? null });
+      await this.staffNotice(em, [staffId], t.id, 'dispatch', `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`, `assign:${t.id}:${staffId}:${now.getTime()}`, now);
+      await this.residentProgress(em, t, '已派单', `维修人员已接单`, now);
+    });
+    return this.viewForStaff(staff, id);
+  }
+
+  /** A worker (or butler) takes an unassigned ticket of their area; of two at once exactly one wins. */
+  async grab(staff: StaffPrincipal, id: number): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await em.findOneBy(RepairTicket, { id });
+      if (!t || !inScope(staff, t.areaId)) throw new AppError('REPAIR_NOT_FOUND');
+      // the conditional UPDATE is the arbiter: only a still-unassigned pending ticket changes hands
+      const res = await em
+        .createQueryBuilder()
+        .update(RepairTicket)
+        .set({ status: 'assigned', assigneeId: staff.staffId, assignedAt: now })
+        .where('id = :id AND status = :pending AND assigneeId IS NULL', { id, pending: 'pending' })
+        .execute();
+      if (res.affected !== 1) throw new AppError('REPAIR_ALREADY_TAKEN');
+      await recordTransition(em, SUBJECT, id, 'pending', 'assigned', actorOf(staff), `${staff.name}抢单`, { staffId: staff.staffId });
+      await em.insert(RepairAssignment, { ticketId: id, staffId: staff.staffId, kind: 'grab', byStaffId: staff.staffId, reason: null });
+      await this.residentProgress(em, t, '已接单', `${staff.name}已接单`, now);
+    });
+    return this.viewForStaff(staff, id);
+  }
+
+  // ---- staff: field work --------------------------------------------------------------------
+
+  async contact(staff: StaffPrincipal, id: number): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await this.fieldMove(staff, id, 'contacted', '已电话联系住户', { contactedAt: now });
+    return this.viewForStaff(staff, id);
+  }
+
+  async arrive(staff: StaffPrincipal, id: number): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockAssigned(em, staff, id);
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'on_site', actorOf(staff), '维修人员已到达现场');
+      await em.update(RepairTicket, id, { status: 'on_site', onSiteAt: now, contactedAt: t.contactedAt ?? now });
+      await this.residentProgress(em, t, '已上门', '维修人员已到达现场', now);
+    });
+    return this.viewForStaff(staff, id);
+  }
+
+  /** The worker marks whose installation it is: company side starts work; resident side needs consent to the price. */
+  async setSide(staff: StaffPrincipal, id: number, req: z.output<typeof SideRequest>): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockAssigned(em, staff, id);
+      if (req.side === 'company') {
+        await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'in_progress', actorOf(staff), req.note ?? '公司产权，免费维修');
+        await em.update(RepairTicket, id, { status: 'in_progress', side: 'company', priceItems: null, priceFen: null });
+        return;
+      }
+      const items = req.items.map((i) => {
+        const p = REPAIR_PRICE_LIST.find((x) => x.code === i.code)!;
+        return { code: p.code, name: p.name, qty: i.qty, priceFen: p.priceFen };
+      });
+      const total = items.reduce((s, i) => s + i.priceFen * i.qty, 0);
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'awaiting_consent', actorOf(staff), req.note ?? '用户自有设施，需确认费用', { priceFen: total });
+      await em.update(RepairTicket, id, { status: 'awaiting_consent', side: 'resident', priceItems: items, priceFen: total, consentAt: null });
+      await this.residentProgress(em, t, '待确认费用', `有偿维修${(total / 100).toFixed(2)}元请确认`, now);
+    });
+    return this.viewForStaff(staff, id);
+  }
+
+  async resolve(staff: StaffPrincipal, id: number, req: z.output<typeof ResolveRequest>): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await this.assertOwnUploads(req.photos, { kind: 'staff', id: staff.staffId });
+    const rules = await this.o.company.rules();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockAssigned(em, staff, id);
+      if (t.status === 'on_site') throw new AppError('REPAIR_SIDE_REQUIRED');
+      if (t.status === 'awaiting_consent') throw new AppError('REPAIR_CONSENT_REQUIRED');
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'resolved', actorOf(staff), req.notes.slice(0, 200));
+      const cb = callbackSchedule(now, t.emergency, rules);
+      await em.update(RepairTicket, id, {
+        status: 'resolved',
+        resolvedAt: now,
+        resolution: req.notes,
+        resolutionPhotos: req.photos,
+        materials: req.materials,
+        callbackDueAt: cb.dueAt,
+        reportDueAt: cb.reportDueAt,
+      });
+      await em.insert(RepairCallback, {
+        ticketId: id,
+        areaId: t.areaId,
+        round: t.reopenCount,
+        scheduledAt: cb.scheduledAt,
+        dueAt: cb.dueAt,
+        status: 'pending',
+        outcome: null,
+        notes: null,
+        agentId: null,
+        doneAt: null,
+      });
+      await this.residentProgress(em, t, '已完工', '维修已完成，请评价', now);
+    });
+    return this.viewForStaff(staff, id);
+  }
+
+  // ---- agents: callbacks --------------------------------------------------------------------
+
+  /** Callback tasks of the agent's areas that may be called now (never listed inside quiet hours). */
+  async callbacks(staff: StaffPrincipal) {
+    const now = this.o.clock();
+    const scope = staffAreaFilter(staff);
+    const qb = this.ds
+      .getRepository(RepairCallback)
+      .createQueryBuilder('c')
+      .where("c.status = 'pending'")
+      .andWhere('c.scheduledAt <= :now', { now });
+    if (scope !== 'all') {
+      if (!scope.length) return { items: [] };
+      qb.andWhere('c.areaId IN (:...areas)', { areas: scope });
+    }
+    const rules = await this.o.company.rules();
+    if (inQuietHours(now, rules.sla)) return { items: [], quiet: true };
+    const rows = await qb.orderBy('c.dueAt', 'ASC').take(100).getMany();
+    const tickets = rows.length ? await this.ds.getRepository(RepairTicket).find({ where: { id: In(rows.map((r) => r.ticketId)) } }) : [];
+    const views = new Map((await this.present(tickets, true)).map((v) => [v.id, v]));
+    return {
+      items: rows.map((c) => ({ id: c.id, ticketId: c.ticketId, scheduledAt: c.scheduledAt.toISOString(), dueAt: c.dueAt.toISOString(), minutesLeft: minutesLeft(c.dueAt, now), ticket: views.get(c.ticketId) })),
+    };
+  }
+
+  async completeCallback(staff: StaffPrincipal, callbackId: number, req: z.output<typeof CallbackDoneRequest>) {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const c = await forUpdate(em.createQueryBuilder(RepairCallback, 'c').where('c.id = :id', { id: callbackId })).getOne();
+      if (!c || !inScope(staff, c.areaId)) throw new AppError('NOT_FOUND');
+      if (c.status !== 'pending') throw new AppError('CONFLICT');
+      await em.update(RepairCallback, c.id, { status: 'done', outcome: req.outcome, notes: req.notes ?? null, agentId: staff.staffId, doneAt: now });
+      if (req.outcome === 'unsatisfied') {
+        const t = await this.lockTicket(em, c.ticketId, {});
+        if (t.status === 'resolved') {
+          await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id: t.id, state: t.status }, 'reopened', actorOf(staff), `回访不满意：${req.notes ?? ''}`.slice(0, 200));
+          await this.reopen(em, t, now, '回访住户不满意');
+        }
+      }
+    });
+    return { ok: true };
+  }
+
+  // ---- SLA escalation job -------------------------------------------------------------------
+
+  /**
+   * Escalate open tickets past a deadline: first to the supervisor (the area's dispatchers), and
+   * when still overdue ESCALATE_TO_HEAD_AFTER_MINUTES later to the department head (admins).
+   * Notices go through the outbox. Safe to run from several instances (row locks, dedupe keys).
+   */
+  async escalateOverdue(now: Date = this.o.clock()): Promise<{ escalated: number }> {
+    const candidates = await this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES })
+      .andWhere('t.escalationLevel < 2')
+      .andWhere(
+        new Brackets((b) =>
+          b
+            .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
+            .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
+            .orWhere('t.doneDueAt < :now', { now }),
+        ),
+      )
+      .select(['t.id'])
+      .getMany();
+    let escalated = 0;
+    for (const { id } of candidates) {
+      const done = await withTx(this.ds, async (em) => {
+        const t = await this.lockTicket(em, id, {});
+        const missed = overdueKinds(t, now);
+        if (!missed.length || !REPAIR_OPEN_STATES.includes(t.status)) return false;
+        let level: number;
+        if (t.escalationLevel === 0) level = 1;
+        else if (t.escalationLevel === 1 && t.escalatedAt && now.getTime() - t.escalatedAt.getTime() >= ESCALATE_TO_HEAD_AFTER_MINUTES * 60_000) level = 2;
+        else return false;
+        await em.update(RepairTicket, id, { escalationLevel: level, escalatedAt: now });
+        await recordTransition(em, SUBJECT, id, t.status, t.status, SYSTEM, `超时升级至${level === 1 ? '主管' : '部门负责人'}（${missed.join('、')}）`, { escalationLevel: level });
+        await this.notifyEscalation(em, t, level, `工单 ${t.no} ${missed.join('、')}已超时`, `overdue:${level}:r${t.reopenCount}`, now);
+        return true;
+      });
+      if (done) escalated++;
+    }
+    return { escalated };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private async autoDispatch(em: EntityManager, t: RepairTicket, now: Date) {
+    const role: StaffRole = t.emergency ? 'worker' : 'butler';
+    const staff = await this.staffOfArea(em, t.areaId, [role]);
+    if (!staff.length) {
+      const dispatchers = await this.staffOfArea(em, t.areaId, ['dispatcher']);
+      await this.staffNotice(em, dispatchers.map((s) => s.id), t.id, 'dispatch', `工单 ${t.no} 待派单（片区无${t.emergency ? '值班抢修人员' : '管家'}）`, `undispatched:${t.id}`, now);
+      return;
+    }
+    // least loaded first
+    const load = await em
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .select('t.assigneeId', 'staffId')
+      .addSelect('COUNT(*)', 'n')
+      .where('t.assigneeId IN (:...ids)', { ids: staff.map((s) => s.id) })
+      .andWhere('t.status IN (:...open)', { open: REPAIR_OPEN_STATES })
+      .groupBy('t.assigneeId')
+      .getRawMany();
+    const n = new Map(load.map((r) => [Number(r.staffId), Number(r.n)]));
+    const pick = [...staff].sort((a, b) => (n.get(a.id) ?? 0) - (n.get(b.id) ?? 0) || a.id - b.id)[0]!;
+    await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id: t.id, state: 'pending' }, 'assigned', SYSTEM, t.emergency ? '紧急报修，已派值班抢修人员' : '已派片区管家', { staffId: pick.id });
+    await em.update(RepairTicket, t.id, { status: 'assigned', assigneeId: pick.id, assignedAt: now });
+    await em.insert(RepairAssignment, { ticketId: t.id, staffId: pick.id, kind: 'auto', byStaffId: null, reason: null });
+    await this.staffNotice(em, [pick.id], t.id, 'dispatch', `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`, `assign:${t.id}:${pick.id}:auto`, now);
+  }
+
+  /** Active staff with one of the roles serving the area. */
+  private async staffOfArea(em: EntityManager, areaId: number, roles: StaffRole[]): Promise<Staff[]> {
+    const links = await em.find(StaffArea, { where: { areaId } });
+    if (!links.length) return [];
+    const staff = await em.find(Staff, { where: { id: In(links.map((l) => l.staffId)), disabled: false }, order: { id: 'ASC' } });
+    return staff.filter((s) => s.roles.some((r) => roles.includes(r)));
+  }
+
+  private async admins(em: EntityManager): Promise<Staff[]> {
+    return (await em.find(Staff, { where: { disabled: false } })).filter((s) => s.roles.includes('admin'));
+  }
+
+  private async notifyEscalation(em: EntityManager, t: RepairTicket, level: number, text: string, key: string, now: Date) {
+    const to = level >= 2 ? await this.admins(em) : await this.staffOfArea(em, t.areaId, ['dispatcher']);
+    await this.staffNotice(em, to.map((s) => s.id), t.id, 'escalation', `【${level >= 2 ? '部门负责人' : '主管'}】${text}`, `esc:${t.id}:${key}`, now);
+  }
+
+  private async staffNotice(em: EntityManager, staffIds: number[], ticketId: number, kind: string, text: string, key: string, now: Date) {
+    if (!staffIds.length) return;
+    await enqueue(em, STAFF_NOTICE_TOPIC, { staffIds, ticketId, kind, text, key }, { dedupeKey: `repair-notice:${key}`.slice(0, 128), now });
+  }
+
+  private async residentProgress(em: EntityManager, t: RepairTicket, phrase: string, detail: string, now: Date) {
+    await this.o.notifications.toResident(
+      em,
+      t.residentId,
+      'repairProgress',
+      { character_string1: t.no, thing2: detail.slice(0, 20), phrase3: phrase.slice(0, 5), time4: formatChinaTime(now) },
+      { page: `pages/repairs/detail?id=${t.id}`, dedupeKey: `repair:${t.id}:${phrase}:${now.getTime()}`, now },
+    );
+  }
+
+  private async lockTicket(em: EntityManager, id: number, who: { residentId?: number; staff?: StaffPrincipal }): Promise<RepairTicket> {
+    const t = await forUpdate(em.createQueryBuilder(RepairTicket, 't').where('t.id = :id', { id })).getOne();
+    if (!t) throw new AppError('REPAIR_NOT_FOUND');
+    if (who.residentId !== undefined && t.residentId !== who.residentId) throw new AppError('REPAIR_NOT_FOUND');
+    if (who.staff && !inScope(who.staff, t.areaId)) throw new AppError('REPAIR_NOT_FOUND');
+    return t;
+  }
+
+  /** The ticket, locked, if the caller holds it (admins may act on any). */
+  private async lockAssigned(em: EntityManager, staff: StaffPrincipal, id: number): Promise<RepairTicket> {
+    const t = await this.lockTicket(em, id, { staff });
+    if (t.assigneeId !== staff.staffId && !staff.roles.includes('admin')) throw new AppError('FORBIDDEN');
+    return t;
+  }
+
+  private async fieldMove(staff: StaffPrincipal, id: number, to: RepairState, reason: string, patch: Partial<RepairTicket>) {
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockAssigned(em, staff, id);
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, to, actorOf(staff), reason);
+      await em.update(RepairTicket, id, { status: to, ...patch });
+    });
+  }
+
+  private async move(id: number, who: { resident?: ResidentPrincipal }, to: RepairState, actor: Actor, reason: string) {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockTicket(em, id, { residentId: who.resident?.residentId });
+      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, to, actor, reason);
+      await em.update(RepairTicket, id, { status: to, ...(to === 'cancelled' || to === 'closed' ? { closedAt: now } : {}) });
+    });
+  }
+
+  private async timelineOf(id: number) {
+    const rows = await timeline(this.ds.manager, SUBJECT, id);
+    return rows.map((r) => ({
+      state: r.toState as RepairState,
+      label: r.fromState === r.toState ? '工单升级' : REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState,
+      at: r.at.toISOString(),
+      reason: r.reason,
+    }));
+  }
+
+  private async present(rows: RepairTicket[], forStaff: boolean): Promise<RepairView[] | StaffRepairView[]> {
+    if (!rows.length) return [];
+    const now = this.o.clock();
+    const accounts = (await Promise.all([...new Set(rows.map((r) => r.accountId))].map((id) => this.o.accounts.account(id)))).filter((a) => !!a);
+    const ctx = await this.o.accounts.addressContext(accounts);
+    const byAccount = new Map(accounts.map((a) => [a.id, a]));
+    const staffIds = [...new Set(rows.map((r) => r.assigneeId).filter((x): x is number => x !== null))];
+    const staff = new Map((staffIds.length ? await this.ds.getRepository(Staff).find({ where: { id: In(staffIds) } }) : []).map((s) => [s.id, s]));
+    return rows.map((t) => {
+      const account = byAccount.get(t.accountId);
+      const waitingForCall = !t.contactedAt && ['pending', 'assigned', 'reopened'].includes(t.status);
+      const base: RepairView = {
+        id: t.id,
+        no: t.no,
+        accountId: t.accountId,
+        address: account ? ctx.address(account) : '',
+        category: t.category,
+        categoryLabel: REPAIR_CATEGORY_LABEL[t.category],
+        emergency: t.emergency,
+        description: t.description,
+        photos: t.photos.map(photoUrl),
+        slotStart: t.slotStart?.toISOString() ?? null,
+        slotEnd: t.slotEnd?.toISOString() ?? null,
+        contactPhoneMasked: maskPhone(t.contactPhone),
+        residentReadingC: t.residentReadingDeciC === null ? null : t.residentReadingDeciC / 10,
+        status: t.status,
+        statusLabel: REPAIR_STATE_LABEL[t.status],
+        assigneeName: t.assigneeId ? (staff.get(t.assigneeId)?.name ?? null) : null,
+        side: t.side,
+        priceItems: t.priceItems,
+        priceFen: t.priceFen,
+        consentAt: t.consentAt?.toISOString() ?? null,
+        contactDueAt: t.contactDueAt.toISOString(),
+        onSiteDueAt: t.onSiteDueAt?.toISOString() ?? null,
+        doneDueAt: t.doneDueAt.toISOString(),
+        promise: waitingForCall ? contactPromise(t.contactDueAt, now) : null,
+        resolution: t.resolution,
+        resolutionPhotos: (t.resolutionPhotos ?? []).map(photoUrl),
+        rating: t.rating,
+        ratingComment: t.ratingComment,
+        createdAt: t.createdAt.toISOString(),
+      };
+      if (!forStaff) return base;
+      const next = nextDeadline(t);
+      const view: StaffRepairView = {
+        ...base,
+        areaId: t.areaId,
+        assigneeId: t.assigneeId,
+        contactPhone: t.contactPhone,
+        escalationLevel: t.escalationLevel,
+        minutesLeft: REPAIR_OPEN_STATES.includes(t.status) ? minutesLeft(next, now) : null,
+        overdue: REPAIR_OPEN_STATES.includes(t.status) && overdueKinds(t, now).length > 0,
+      };
+      return view;
+    }) as RepairView[] | StaffRepairView[];
+  }
+}
+
+function inScope(staff: StaffPrincipal, areaId: number): boolean {
+  const scope = staffAreaFilter(staff);
+  return scope === 'all' || scope.includes(areaId);
+}
+
+export function uploadUrl(key: string): string {
+  return `/api/v1/uploads/${key}`;
+}
+
+function photoUrl(ref: string): string {
+  return ref.startsWith('up_') ? uploadUrl(ref) : ref;
+}
+
+function overdueKinds(t: RepairTicket, now: Date): string[] {
+  const out: string[] = [];
+  if (!t.contactedAt && t.contactDueAt < now) out.push('联系');
+  if (!t.onSiteAt && t.onSiteDueAt && t.onSiteDueAt < now) out.push('上门');
+  if (!t.resolvedAt && t.doneDueAt < now) out.push('完工');
+  return out;
+}
+
+function nextDeadline(t: RepairTicket): Date | null {
+  if (!t.contactedAt) return t.contactDueAt;
+  if (!t.onSiteAt && t.onSiteDueAt) return t.onSiteDueAt;
+  if (!t.resolvedAt) return t.doneDueAt;
+  return null;
+}
+

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
+import { PageQuery } from './common';
+
+/** A photo: an upload key from POST /uploads, or an http(s) URL. */
+export const PhotoRef = z.union([
+  z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效'),
+  z.string().url('照片地址无效').max(500).refine((u) => /^https?:\/\//.test(u), '照片地址无效'),
+]);
+
+const Phone = z.string().trim().regex(/^1[3-9]\d{9}$/, '请输入11位手机号');
+
+export const CreateRepairRequest = z
+  .object({
+    accountId: z.number().int().positive(),
+    category: z.enum(REPAIR_CATEGORIES, '请选择报修类型'),
+    emergency: z.boolean().default(false),
+    description: z.string().trim().min(4, '请描述一下问题（至少4个字）').max(500, '描述不超过500字'),
+    photos: z.array(PhotoRef).max(9, '最多上传9张照片').default([]),
+    slotStart: z.iso.datetime({ offset: true }).optional(),
+    slotEnd: z.iso.datetime({ offset: true }).optional(),
+    /** blank = the account's phone */
+    contactPhone: Phone.optional(),
+    /** the resident's own reading for 室温不达标, °C */
+    residentReadingC: z.number().min(-10, '温度读数有误').max(40, '温度读数有误').optional(),
+  })
+  .refine((v) => !v.slotStart === !v.slotEnd, { path: ['slotEnd'], message: '请选择完整的预约时段', when: () => true });
+export type CreateRepairRequest = z.input<typeof CreateRepairRequest>;
+
+export const UploadRequest = z.object({
+  /** data:image/jpeg;base64,… up to ~2 MB decoded */
+  dataUrl: z
+    .string()
+    .max(2_900_000, '图片不能超过2MB')
+    .regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/, '仅支持 JPG/PNG/WEBP 图片'),
+});
+export interface UploadResponse {
+  id: string;
+  url: string;
+}
+
+export const RateRepairRequest = z.object({
+  rating: z.number().int().min(1, '请评分').max(5, '评分为1-5星'),
+  comment: z.string().trim().max(200, '评价不超过200字').optional(),
+  /** default: 3 stars or more is satisfied */
+  satisfied: z.boolean().optional(),
+});
+export type RateRepairRequest = z.input<typeof RateRepairRequest>;
+
+export const ConsentRequest = z.object({ accept: z.boolean() });
+
+export const AssignRequest = z.object({ staffId: z.number().int().positive(), reason: z.string().trim().max(200).optional() });
+
+export const PriceItem = z.object({
+  code: z.enum(REPAIR_PRICE_LIST.map((p) => p.code) as [string, ...string[]]),
+  qty: z.number().int().min(1).max(20).default(1),
+});
+
+export const SideRequest = z
+  .object({
+    side: z.enum(REPAIR_SIDES),
+    items: z.array(PriceItem).max(20).default([]),
+    note: z.string().trim().max(200).optional(),
+  })
+  .refine((v) => v.side !== 'resident' || v.items.length > 0, { path: ['items'], message: '有偿维修请选择收费项目', when: () => true });
+export type SideRequest = z.input<typeof SideRequest>;
+
+export const ResolveRequest = z.object({
+  notes: z.string().trim().min(2, '请填写处理情况').max(500),
+  photos: z.array(PhotoRef).max(9).default([]),
+  materials: z.array(z.object({ name: z.string().trim().min(1).max(40), qty: z.number().min(0).max(1000) })).max(20).default([]),
+});
+export type ResolveRequest = z.input<typeof ResolveRequest>;
+
+export const CallbackDoneRequest = z.object({
+  outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
+  notes: z.string().trim().max(300).optional(),
+});
+
+export const StaffRepairQuery = PageQuery.extend({
+  status: z.enum(REPAIR_STATES).optional(),
+  mine: z.enum(['1', '0']).optional(),
+  pool: z.enum(['1', '0']).optional(),
+  overdue: z.enum(['1', '0']).optional(),
+});
+
+export interface RepairTimelineItem {
+  state: RepairState;
+  label: string;
+  at: string;
+  reason: string | null;
+}
+
+export interface RepairView {
+  id: number;
+  no: string;
+  accountId: number;
+  address: string;
+  category: RepairCategory;
+  categoryLabel: string;
+  emergency: boolean;
+  description: string;
+  photos: string[];
+  slotStart: string | null;
+  slotEnd: string | null;
+  contactPhoneMasked: string;
+  residentReadingC: number | null;
+  status: RepairState;
+  statusLabel: string;
+  assigneeName: string | null;
+  side: RepairSide | null;
+  priceItems: { code: string; name: string; qty: number; priceFen: number }[] | null;
+  priceFen: number | null;
+  consentAt: string | null;
+  contactDueAt: string;
+  onSiteDueAt: string | null;
+  doneDueAt: string;
+  /** "预计 xx:xx 前联系您" while nobody has called yet */
+  promise: string | null;
+  resolution: string | null;
+  resolutionPhotos: string[];
+  rating: number | null;
+  ratingComment: string | null;
+  createdAt: string;
+  timeline?: RepairTimelineItem[];
+}
+
+export interface StaffRepairView extends RepairView {
+  areaId: number;
+  assigneeId: number | null;
+  contactPhone: string;
+  escalationLevel: number;
+  /** minutes to the next open deadline, negative when overdue */
+  minutesLeft: number | null;
+  overdue: boolean;
+}
+
+// ---- temperature measurements ------------------------------------------------------------
+
+export const MeasurementBookRequest = z.object({
+  accountId: z.number().int().positive(),
+  scheduledAt: z.iso.datetime({ offset: true }),
+  threeParty: z.boolean().default(false),
+  repairId: z.number().int().positive().optional(),
+});
+export type MeasurementBookRequest = z.input<typeof MeasurementBookRequest>;
+
+export const MeasurementReadingInput = z.object({
+  room: z.string().trim().min(1, '请填写房间').max(20),
+  readingC: z.number().min(-10).max(40),
+  photo: PhotoRef.optional(),
+  checks: z.object({
+    doorsWindowsClosed30Min: z.boolean(),
+    midRoom: z.boolean(),
+    height1_4m: z.boolean(),
+    stable5Min: z.boolean(),
+  }),
+});
+
+export const MeasurementRecordRequest = z.object({
+  measuredAt: z.iso.datetime({ offset: true }).optional(),
+  readings: z.array(MeasurementReadingInput).min(1, '至少记录一个房间').max(12),
+  /** three-party: who signed */
+  parties: z.object({ company: z.string().trim().max(20), resident: z.string().trim().max(20), community: z.string().trim().max(20) }).optional(),
+});
+export type MeasurementRecordRequest = z.input<typeof MeasurementRecordRequest>;
+
+export const RulingRequest = z.object({
+  /** refund ruled, fen (0 = no refund) */
+  refundFen: z.number().int().min(0),
+  note: z.string().trim().min(2).max(200),
+});
+export const RulingRefundRequest = z.object({ orderId: z.number().int().positive() });

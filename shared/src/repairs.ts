@@ -1,0 +1,250 @@
+/**
+ * Repairs and temperature measurements: categories, the ticket state machine, and the pure SLA
+ * clock (deadlines computed from CompanyRules in China time). Used by the BFF and the mini-program.
+ */
+import { DateTime } from 'luxon';
+import type { CompanyRules } from './company';
+import type { TransitionTable } from './state-machine';
+import { BUSINESS_ZONE } from './time';
+
+export const REPAIR_CATEGORIES = ['low_temp', 'leak', 'no_heat', 'valve', 'other'] as const;
+export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
+export const REPAIR_CATEGORY_LABEL: Record<RepairCategory, string> = {
+  low_temp: '室温不达标',
+  leak: '跑冒滴漏/漏水',
+  no_heat: '暖气不热/有空气',
+  valve: '阀门',
+  other: '其他',
+};
+/** Categories that are always emergencies (indoor flooding, pipe leak). */
+export const EMERGENCY_CATEGORIES: readonly RepairCategory[] = ['leak'];
+
+export function isEmergency(category: RepairCategory, requested: boolean): boolean {
+  return requested || EMERGENCY_CATEGORIES.includes(category);
+}
+
+export const REPAIR_STATES = [
+  'pending',
+  'assigned',
+  'contacted',
+  'on_site',
+  'awaiting_consent',
+  'in_progress',
+  'resolved',
+  'closed',
+  'reopened',
+  'cancelled',
+] as const;
+export type RepairState = (typeof REPAIR_STATES)[number];
+export const REPAIR_STATE_LABEL: Record<RepairState, string> = {
+  pending: '待派单',
+  assigned: '已派单',
+  contacted: '已联系',
+  on_site: '已上门',
+  awaiting_consent: '待确认费用',
+  in_progress: '维修中',
+  resolved: '已完工，待评价',
+  closed: '已完结',
+  reopened: '重新处理',
+  cancelled: '已取消',
+};
+/** States in which the ticket is still being worked on (SLA clocks run). */
+export const REPAIR_OPEN_STATES: readonly RepairState[] = ['pending', 'assigned', 'contacted', 'on_site', 'awaiting_consent', 'in_progress', 'reopened'];
+
+const FIELD = ['worker', 'butler'] as const;
+const DISPATCH = ['dispatcher', 'admin', 'system'] as const;
+
+/** The ticket's state machine: who may move it where. Reassignment is assigned → assigned. */
+export const REPAIR_TRANSITIONS: TransitionTable<RepairState> = [
+  { from: 'pending', to: 'assigned', by: [...DISPATCH, ...FIELD] },
+  { from: 'pending', to: 'cancelled', by: ['resident', 'dispatcher', 'admin'] },
+  { from: 'assigned', to: 'assigned', by: DISPATCH },
+  { from: 'assigned', to: 'contacted', by: FIELD },
+  { from: 'assigned', to: 'on_site', by: FIELD },
+  { from: 'assigned', to: 'cancelled', by: ['resident', 'dispatcher', 'admin'] },
+  { from: 'contacted', to: 'assigned', by: DISPATCH },
+  { from: 'contacted', to: 'on_site', by: FIELD },
+  { from: 'contacted', to: 'cancelled', by: ['resident', 'dispatcher', 'admin'] },
+  { from: 'on_site', to: 'in_progress', by: FIELD },
+  { from: 'on_site', to: 'awaiting_consent', by: FIELD },
+  { from: 'awaiting_consent', to: 'in_progress', by: ['resident'] },
+  { from: 'awaiting_consent', to: 'cancelled', by: ['resident'] },
+  { from: 'in_progress', to: 'resolved', by: FIELD },
+  { from: 'resolved', to: 'closed', by: ['resident', 'agent', 'system'] },
+  { from: 'resolved', to: 'reopened', by: ['resident', 'agent'] },
+  { from: 'reopened', to: 'assigned', by: DISPATCH },
+];
+
+/** Who pays: the company's pipes, or the resident's own installation (a paid service, price told first). */
+export const REPAIR_SIDES = ['company', 'resident'] as const;
+export type RepairSide = (typeof REPAIR_SIDES)[number];
+export const REPAIR_SIDE_LABEL: Record<RepairSide, string> = { company: '公司产权（免费）', resident: '用户自有设施（有偿）' };
+
+/** Default price list for resident-side work (fen); shown to the resident before they consent. */
+export const REPAIR_PRICE_LIST = [
+  { code: 'valve_replace', name: '更换阀门（含工）', priceFen: 8000 },
+  { code: 'radiator_bleed', name: '暖气片放气/清洗', priceFen: 3000 },
+  { code: 'pipe_fix', name: '户内管道维修（每处）', priceFen: 12000 },
+  { code: 'radiator_replace', name: '更换散热器（每组，不含材料）', priceFen: 15000 },
+  { code: 'visit', name: '上门服务费', priceFen: 2000 },
+] as const;
+export type PriceCode = (typeof REPAIR_PRICE_LIST)[number]['code'];
+
+/** Escalation levels: 1 = supervisor (the area's dispatchers), 2 = department head (admins). */
+export const ESCALATION_LEVEL_LABEL: Record<number, string> = { 0: '', 1: '主管', 2: '部门负责人' };
+/** An overdue ticket still overdue this long after reaching the supervisor goes to the department head. */
+export const ESCALATE_TO_HEAD_AFTER_MINUTES = 60;
+
+// ---- China-time clock ---------------------------------------------------------------------
+
+type Sla = CompanyRules['sla'];
+
+function minutesOfDay(hm: string): number {
+  const [h, m] = hm.split(':').map(Number);
+  return h! * 60 + m!;
+}
+
+/** Is this instant inside the quiet hours (default 20:00–08:00 China time, no calls)? */
+export function inQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): boolean {
+  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
+  const m = dt.hour * 60 + dt.minute + dt.second / 60;
+  const s = minutesOfDay(sla.quietStart);
+  const e = minutesOfDay(sla.quietEnd);
+  return s > e ? m >= s || m < e : m >= s && m < e;
+}
+
+/** The first instant at or after `at` outside the quiet hours (a 21:30 task moves to 08:00 next day). */
+export function pushOutOfQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): Date {
+  if (!inQuietHours(at, sla)) return at;
+  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
+  const [eh, em] = sla.quietEnd.split(':').map(Number);
+  let end = dt.set({ hour: eh!, minute: em!, second: 0, millisecond: 0 });
+  if (end < dt) end = end.plus({ days: 1 });
+  return end.toJSDate();
+}
+
+/** The last instant at or before `at` outside the quiet hours (a 21:30 deadline moves back to 20:00). */
+export function pullBeforeQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): Date {
+  if (!inQuietHours(at, sla)) return at;
+  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
+  const [sh, sm] = sla.quietStart.split(':').map(Number);
+  let start = dt.set({ hour: sh!, minute: sm!, second: 0, millisecond: 0 });
+  if (start > dt) start = start.minus({ days: 1 });
+  return start.toJSDate();
+}
+
+/** Add minutes of non-quiet time: the clock stops 20:00–08:00 (routine contacts are not made at night). */
+export function addServiceMinutes(from: Date, minutes: number, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): Date {
+  let t = pushOutOfQuietHours(from, sla);
+  let left = minutes * 60_000;
+  for (let guard = 0; guard < 1000 && left > 0; guard++) {
+    const dt = DateTime.fromJSDate(t).setZone(BUSINESS_ZONE);
+    const [sh, sm] = sla.quietStart.split(':').map(Number);
+    let quiet = dt.set({ hour: sh!, minute: sm!, second: 0, millisecond: 0 });
+    if (quiet <= dt) quiet = quiet.plus({ days: 1 });
+    const room = quiet.toMillis() - t.getTime();
+    if (left <= room) return new Date(t.getTime() + left);
+    left -= room;
+    t = pushOutOfQuietHours(quiet.toJSDate(), sla);
+  }
+  return t;
+}
+
+export interface RepairDeadlines {
+  /** by when someone contacts the resident */
+  contactDueAt: Date;
+  /** emergencies: the crew on site; routine: the end of the resident's preferred slot, if any */
+  onSiteDueAt: Date | null;
+  doneDueAt: Date;
+}
+
+/**
+ * A ticket's deadlines from the company's SLA settings, in China time.
+ * Routine: contact within routineContactMinutes of non-quiet time (a 23:00 request is called by
+ * 08:30), done within routineDoneMinutes. Emergency: around the clock — contact within
+ * registerMinutes, on site within emergencyOnSiteMinutes, done within routineDoneMinutes.
+ */
+export function repairDeadlines(input: { createdAt: Date; emergency: boolean; slotEnd?: Date | null }, rules: Pick<CompanyRules, 'sla'>): RepairDeadlines {
+  const { sla } = rules;
+  const t = input.createdAt.getTime();
+  if (input.emergency) {
+    return {
+      contactDueAt: new Date(t + Math.min(sla.registerMinutes, sla.emergencyOnSiteMinutes) * 60_000),
+      onSiteDueAt: new Date(t + sla.emergencyOnSiteMinutes * 60_000),
+      doneDueAt: new Date(t + sla.routineDoneMinutes * 60_000),
+    };
+  }
+  return {
+    contactDueAt: addServiceMinutes(input.createdAt, sla.routineContactMinutes, sla),
+    onSiteDueAt: input.slotEnd ?? null,
+    doneDueAt: new Date(t + sla.routineDoneMinutes * 60_000),
+  };
+}
+
+/**
+ * The satisfaction callback after a ticket is resolved: shown to agents from `scheduledAt`
+ * (never inside quiet hours), due within callbackMinutes (pulled back before quiet hours so the
+ * promise holds). Emergencies also get a report deadline: emergencyReportMinutes after finishing.
+ */
+export function callbackSchedule(resolvedAt: Date, emergency: boolean, rules: Pick<CompanyRules, 'sla'>) {
+  const { sla } = rules;
+  const scheduledAt = pushOutOfQuietHours(resolvedAt, sla);
+  let dueAt = pullBeforeQuietHours(new Date(resolvedAt.getTime() + sla.callbackMinutes * 60_000), sla);
+  if (dueAt < scheduledAt) dueAt = pushOutOfQuietHours(new Date(resolvedAt.getTime() + sla.callbackMinutes * 60_000), sla);
+  const reportDueAt = emergency ? new Date(resolvedAt.getTime() + sla.emergencyReportMinutes * 60_000) : null;
+  return { scheduledAt, dueAt, reportDueAt };
+}
+
+/** "预计 08:30 前联系您" (with the date when it is not today in China time). */
+export function contactPromise(contactDueAt: Date, now: Date): string {
+  const due = DateTime.fromJSDate(contactDueAt).setZone(BUSINESS_ZONE);
+  const today = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE);
+  const day = due.hasSame(today, 'day') ? '' : due.hasSame(today.plus({ days: 1 }), 'day') ? '明天 ' : due.toFormat('M月d日 ');
+  return `预计 ${day}${due.toFormat('HH:mm')} 前联系您`;
+}
+
+/** Minutes left until a deadline (negative when overdue), for staff lists. */
+export function minutesLeft(due: Date | null, now: Date): number | null {
+  return due ? Math.floor((due.getTime() - now.getTime()) / 60_000) : null;
+}
+
+/** Is the preferred visit slot acceptable: same China day, outside quiet hours, in the future, within 7 days. */
+export function slotProblem(start: Date, end: Date, now: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): string | null {
+  if (end <= start) return '结束时间应晚于开始时间';
+  if (start.getTime() < now.getTime() - 5 * 60_000) return '预约时间不能早于当前时间';
+  if (start.getTime() > now.getTime() + 7 * 86_400_000) return '只能预约7天内的时间';
+  const s = DateTime.fromJSDate(start).setZone(BUSINESS_ZONE);
+  const e = DateTime.fromJSDate(end).setZone(BUSINESS_ZONE);
+  if (!s.hasSame(e, 'day')) return '预约时段应在同一天内';
+  const probe = new Date(end.getTime() - 1);
+  if (inQuietHours(start, sla) || inQuietHours(probe, sla)) return `${sla.quietStart}至次日${sla.quietEnd}不上门`;
+  return null;
+}
+
+// ---- temperature measurements -------------------------------------------------------------
+
+/** Is the instant inside one of the measurement windows (06:00–08:00, 16:00–20:00 China time)? */
+export function inMeasurementWindow(at: Date, windows: CompanyRules['measurementWindows']): boolean {
+  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
+  const m = dt.hour * 60 + dt.minute;
+  return windows.some((w) => m >= minutesOfDay(w.start) && m < minutesOfDay(w.end));
+}
+
+export const MEASUREMENT_CHECKS = ['doorsWindowsClosed30Min', 'midRoom', 'height1_4m', 'stable5Min'] as const;
+export type MeasurementCheck = (typeof MEASUREMENT_CHECKS)[number];
+export const MEASUREMENT_CHECK_LABEL: Record<MeasurementCheck, string> = {
+  doorsWindowsClosed30Min: '门窗关闭30分钟以上',
+  midRoom: '测点位于房间中央',
+  height1_4m: '测点距地面1.4米',
+  stable5Min: '读数稳定5分钟',
+};
+
+export type Compliance = 'below_legal' | 'below_promise' | 'ok';
+export const COMPLIANCE_LABEL: Record<Compliance, string> = { below_legal: '低于18℃（不达标）', below_promise: '达标但低于承诺温度', ok: '达标' };
+
+/** Compliance of a reading (tenths of °C) against 18 °C by law and the company's promise. */
+export function compliance(readingDeciC: number, rules: Pick<CompanyRules, 'minTemperatureC' | 'promisedTemperatureC'>): Compliance {
+  if (readingDeciC < Math.round(rules.minTemperatureC * 10)) return 'below_legal';
+  if (readingDeciC < Math.round(rules.promisedTemperatureC * 10)) return 'below_promise';
+  return 'ok';
+}
