@@ -23,6 +23,9 @@ import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
 import { paymentsRoutes } from './modules/payments/routes';
+import { GroupsService } from './modules/groups/service';
+import { groupsRoutes } from './modules/groups/routes';
+import { RealtimeHub } from './platform/realtime';
 import { RepairsService } from './modules/repairs/service';
 import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
 
@@ -63,9 +66,12 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
+  const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime });
+  groups.register();
   const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
-  return { outbox, company, identity, accounts, notifications, billing, payments, repairs };
+  return { outbox, company, identity, accounts, notifications, billing, payments, repairs, realtime, groups };
 }
 
 export function createApp(deps: AppDeps, services: Services): Koa {
@@ -130,6 +136,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     companyRoutes(services.company),
     billingRoutes(services.billing),
     paymentsRoutes(services.payments, deps.pay),
+    groupsRoutes(services.groups),
     repairsRoutes(services.repairs),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));

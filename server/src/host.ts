@@ -93,6 +93,9 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     const seeded = await seedDemo(services);
     if (seeded.created) log.info({ households: seeded.households }, 'demo company seeded');
   }
+  await services.groups.ensureGroups();
+  await services.realtime.start();
+  services.realtime.attach(server);
   const app = createApp(deps, services);
   const bff = app.callback();
   const sim = sandbox?.app.callback();
@@ -130,6 +133,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     async close() {
       for (const t of timers) clearInterval(t);
       await services.outbox.stop();
+      await services.realtime.close();
       await sandbox?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

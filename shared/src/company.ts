@@ -36,6 +36,19 @@ export const CompanyRules = z.object({
   minTemperatureC: z.number().default(18),
   promisedTemperatureC: z.number().default(20),
   retention: z.object({ photoDays: z.number().int().positive().default(3 * 365) }).prefault({}),
+  /** stop/resume (报停/复供): limits on repeated changes and the documents an application needs */
+  serviceChange: z
+    .object({
+      /** approved changes per account and season (1 = a stop OR a resume, not both) */
+      maxChangesPerSeason: z.number().int().min(1).default(1),
+      /** once a stop has been carried out for a season, no resume for that same season */
+      noResumeAfterStopInSameSeason: z.boolean().default(true),
+      /** document kinds every application must carry, e.g. 'id_photo', 'property_certificate' */
+      requiredDocuments: z.array(z.string().min(1).max(32)).default(['id_photo']),
+      /** what the crew does to the valve of a stopped household: close it, or close and seal it */
+      stopValveAction: z.enum(['close', 'seal']).default('close'),
+    })
+    .prefault({}),
 });
 export type CompanyRules = z.infer<typeof CompanyRules>;
 

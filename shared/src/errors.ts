@@ -47,6 +47,13 @@ export const ERRORS = {
   PAYMENT_UNAVAILABLE: { status: 502, message: '微信支付暂时不可用，请稍后再试' },
   REFUND_EXCEEDS_PAID: { status: 409, message: '退款金额超过可退金额' },
   REFUND_NOT_ALLOWED: { status: 409, message: '该订单未支付，不能退款' },
+  // groups (管家群)
+  GROUP_NOT_FOUND: { status: 404, message: '未找到该管家群，请先绑定本楼栋的户号' },
+  MEMBER_MUTED: { status: 403, message: '您已被管家暂时禁言，请稍后再发言' },
+  CLAIMED_BY_OTHER: { status: 409, message: '该问题已由其他客服认领' },
+  MESSAGE_NOT_FOUND: { status: 404, message: '未找到该消息' },
+  ALREADY_REPORTED: { status: 409, message: '您已举报过该消息' },
+  RESTORE_TIME_INVALID: { status: 400, message: '预计恢复时间须晚于当前时间' },
   // repairs and temperature measurements
   REPAIR_NOT_FOUND: { status: 404, message: '未找到该报修单' },
   REPAIR_ALREADY_TAKEN: { status: 409, message: '该工单已被其他师傅接单' },

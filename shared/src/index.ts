@@ -20,3 +20,4 @@ export * from './api/accounts';
 export * from './api/billing';
 export * from './repairs';
 export * from './api/repairs';
+export * from './api/groups';

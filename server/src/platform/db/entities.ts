@@ -9,5 +9,6 @@ import { accountsEntities } from '../../modules/accounts/entities';
 import { billingEntities } from '../../modules/billing/entities';
 import { paymentsEntities } from '../../modules/payments/entities';
 import { repairsEntities } from '../../modules/repairs/entities';
+import { groupsEntities } from '../../modules/groups/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...repairsEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...repairsEntities, ...groupsEntities];

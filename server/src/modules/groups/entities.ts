@@ -1,0 +1,265 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { AnnouncementType, CannedCategory, MessageKind } from '@heat-butler/shared';
+import { instant } from '../../platform/db/columns';
+
+/** 管家群: one per building. Staff of the building's area are members by their staff_area rows. */
+@Entity('butler_group')
+@Index('idx_butler_group_area', ['areaId'])
+export class ButlerGroup {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Index('uq_butler_group_building', { unique: true })
+  @Column({ type: 'int' })
+  buildingId: number;
+
+  @Column({ type: 'int' })
+  areaId: number;
+
+  /** e.g. 锦绣家园 1号楼 供热管家群 */
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @CreateDateColumn(instant())
+  createdAt: Date;
+}
+
+/**
+ * A resident's membership through one bound account (a resident with two flats in the building
+ * has two rows; they stay a member while one is active). The row is kept after leaving.
+ */
+@Entity('group_member')
+@Index('uq_group_member', ['groupId', 'residentId', 'accountId'], { unique: true })
+@Index('idx_group_member_resident', ['residentId'])
+export class GroupMember {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  groupId: number;
+
+  @Column({ type: 'int' })
+  residentId: number;
+
+  @Column({ type: 'int' })
+  accountId: number;
+
+  @Column(instant())
+  joinedAt: Date;
+
+  @Column(instant({ nullable: true }))
+  leftAt: Date | null;
+}
+
+/** Per reader (resident or staff) and group: read position; for residents also the mute. */
+@Entity('group_reader')
+@Index('uq_group_reader', ['groupId', 'readerKind', 'readerId'], { unique: true })
+export class GroupReader {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  groupId: number;
+
+  /** resident | staff */
+  @Column({ type: 'varchar', length: 16 })
+  readerKind: 'resident' | 'staff';
+
+  @Column({ type: 'int' })
+  readerId: number;
+
+  @Column({ type: 'int', default: 0 })
+  lastReadId: number;
+
+  @Column(instant({ nullable: true }))
+  mutedUntil: Date | null;
+
+  @Column({ type: 'int', nullable: true })
+  mutedBy: number | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  muteReason: string | null;
+}
+
+/** A message in a group. Resident questions carry their answer and claim state for the inbox. */
+@Entity('group_message')
+@Index('idx_group_message_group', ['groupId', 'id'])
+@Index('idx_group_message_inbox', ['areaId', 'senderKind', 'answeredAt'])
+@Index('idx_group_message_sender', ['groupId', 'senderKind', 'senderId'])
+export class GroupMessage {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  groupId: number;
+
+  @Column({ type: 'int' })
+  areaId: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind: MessageKind;
+
+  /** resident | staff */
+  @Column({ type: 'varchar', length: 16 })
+  senderKind: 'resident' | 'staff';
+
+  @Column({ type: 'int' })
+  senderId: number;
+
+  /** snapshot shown to everyone: "3单元 王**" or "李客服" */
+  @Column({ type: 'varchar', length: 50 })
+  senderLabel: string;
+
+  /** staff role label, e.g. 客服 */
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  senderRole: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  text: string | null;
+
+  /** photos: not accepted yet (no upload endpoint); kept for when there is one */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  imageUrl: string | null;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  link: string | null;
+
+  @Column({ type: 'int', nullable: true })
+  quoteId: number | null;
+
+  @Column({ type: 'int', nullable: true })
+  announcementId: number | null;
+
+  @Column({ type: 'boolean', default: false })
+  pinned: boolean;
+
+  // ---- inbox state of a resident's message ----
+  @Column({ type: 'int', nullable: true })
+  claimedBy: number | null;
+
+  @Column(instant({ nullable: true }))
+  claimedAt: Date | null;
+
+  @Column(instant({ nullable: true }))
+  answeredAt: Date | null;
+
+  /** the staff member whose reply answered it first (first-response metric) */
+  @Column({ type: 'int', nullable: true })
+  answeredBy: number | null;
+
+  // ---- moderation: hidden messages stay for audit ----
+  @Column(instant({ nullable: true }))
+  hiddenAt: Date | null;
+
+  @Column({ type: 'int', nullable: true })
+  hiddenBy: number | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  hideReason: string | null;
+
+  @Column(instant())
+  createdAt: Date;
+}
+
+@Entity('message_report')
+@Index('uq_message_report', ['messageId', 'residentId'], { unique: true })
+export class MessageReport {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  messageId: number;
+
+  @Column({ type: 'int' })
+  residentId: number;
+
+  @Column({ type: 'varchar', length: 200 })
+  reason: string;
+
+  @Column(instant())
+  at: Date;
+}
+
+/** 标准话术: the company's library of standard replies. */
+@Entity('canned_reply')
+export class CannedReply {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  category: CannedCategory;
+
+  @Column({ type: 'varchar', length: 50 })
+  title: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column({ type: 'int', default: 0 })
+  useCount: number;
+
+  @CreateDateColumn(instant())
+  createdAt: Date;
+}
+
+/** 公告 to one building, an area or all; posted into each group as a pinned message. */
+@Entity('announcement')
+@Index('idx_announcement_created', ['createdAt'])
+export class Announcement {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  /** building | area | all */
+  @Column({ type: 'varchar', length: 16 })
+  scope: string;
+
+  @Column({ type: 'int', nullable: true })
+  targetId: number | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  type: AnnouncementType;
+
+  @Column({ type: 'varchar', length: 50 })
+  title: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column(instant({ nullable: true }))
+  expectedRestoreAt: Date | null;
+
+  /** residents a subscription message was queued for (delivery status lives in the outbox, key ann:<id>:r:<resident>) */
+  @Column({ type: 'int', default: 0 })
+  recipients: number;
+
+  @Column({ type: 'int' })
+  createdBy: number;
+
+  @Column(instant())
+  createdAt: Date;
+}
+
+/** Private staff notes on a resident (never shown to residents). */
+@Entity('staff_note')
+@Index('idx_staff_note_resident', ['residentId'])
+export class StaffNote {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  residentId: number;
+
+  @Column({ type: 'int' })
+  staffId: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  staffName: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column(instant())
+  createdAt: Date;
+}
+
+export const groupsEntities = [ButlerGroup, GroupMember, GroupReader, GroupMessage, MessageReport, CannedReply, Announcement, StaffNote];

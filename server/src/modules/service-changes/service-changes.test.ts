@@ -1,0 +1,369 @@
+/**
+ * 报停/复供 end to end: the real BFF, the WeChat and WeChat Pay simulators, a real database
+ * (MariaDB with TEST_DATABASE_URL). Payment-related tests run on the real clock (WeChat Pay
+ * signatures need it) against a future season; deadline tests run on a controlled clock.
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { startTestApp, type TestApp } from '../../test-support/app';
+import { DEMO, demoHouseholds } from '../../demo/seed';
+import { Company } from '../company/entities';
+import { Account } from '../accounts/entities';
+import { OutboxMessage } from '../../platform/entities';
+
+const ID = [{ kind: 'id_photo', url: 'uploads/id-front.jpg' }];
+const NEXT = '2027-2028';
+
+async function bindResident(t: TestApp, account: { accountNo: string; ownerName: string }, user = 'sc-' + crypto.randomUUID().slice(0, 8)) {
+  const token = await t.loginResident(user);
+  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
+  expect(res.status).toBe(201);
+  return { token, user, accountId: res.body.accountId as number };
+}
+
+async function setRules(t: TestApp, patch: Partial<CompanyRules>) {
+  const company = await t.ds.getRepository(Company).findOneOrFail({ where: {}, order: { id: 'ASC' } });
+  company.rules = { ...(company.rules ?? {}), ...patch };
+  await t.ds.getRepository(Company).save(company);
+}
+
+describe('the deadline rule (pure)', () => {
+  const rules = CompanyRules.parse({});
+  it('closes at the next midnight China time after Sept 20 of the season’s start year, whatever the server zone', () => {
+    expect(changeClosesAt('2026-2027', rules).toISOString()).toBe('2026-09-20T16:00:00.000Z');
+    expect(isChangeOpen('2026-2027', new Date('2026-09-20T23:59:59+08:00'), rules)).toBe(true);
+    expect(isChangeOpen('2026-2027', new Date('2026-09-21T00:00:00+08:00'), rules)).toBe(false);
+    expect(nextOpenSeason(new Date('2026-09-21T00:00:00+08:00'), rules)).toBe('2027-2028');
+    expect(nextOpenSeason(new Date('2026-09-20T23:59:59+08:00'), rules)).toBe('2026-2027');
+    expect(isChangeOpen('2026-2027', new Date('2026-09-21T00:00:00+08:00'), { changeDeadline: '09-25' })).toBe(true);
+  });
+  it('keeps old company settings parsing, with the service-change defaults', () => {
+    expect(CompanyRules.parse({ changeDeadline: '09-15' }).serviceChange).toEqual({
+      maxChangesPerSeason: 1,
+      noResumeAfterStopInSameSeason: true,
+      requiredDocuments: ['id_photo'],
+      stopValveAction: 'close',
+    });
+  });
+  it('limits repeated changes as configured', () => {
+    const stopDone = [{ kind: 'stop' as const, state: 'done' as const }];
+    expect(repeatLimitProblems('resume', stopDone, rules)).toHaveLength(2);
+    const lenient = CompanyRules.parse({ serviceChange: { maxChangesPerSeason: 2, noResumeAfterStopInSameSeason: false } });
+    expect(repeatLimitProblems('resume', stopDone, lenient)).toEqual([]);
+    expect(repeatLimitProblems('stop', [{ kind: 'stop', state: 'cancelled' }], rules)).toEqual([]);
+  });
+});
+
+describe('deadline and late acceptance (controlled clock)', () => {
+  let t: TestApp;
+  let now = new Date('2026-09-20T23:59:59+08:00');
+  beforeAll(async () => {
+    t = await startTestApp({ seedDemo: true, clock: () => now });
+  });
+  afterAll(async () => t?.close());
+
+  it('accepts 2026-09-20 23:59:59 +08:00 and refuses 2026-09-21 00:00:00 +08:00, offering the next season', async () => {
+    now = new Date('2026-09-20T23:59:59+08:00');
+    const a = await bindResident(t, DEMO.accounts[0]!);
+    const ok = await t.call('POST', '/api/v1/service-changes', { token: a.token, body: { accountId: a.accountId, season: '2026-2027', kind: 'stop', documents: ID } });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ state: 'submitted', kind: 'stop', late: false, season: '2026-2027' });
+
+    now = new Date('2026-09-21T00:00:00+08:00');
+    const b = await bindResident(t, DEMO.accounts[1]!);
+    const late = await t.call('POST', '/api/v1/service-changes', { token: b.token, body: { accountId: b.accountId, season: '2026-2027', kind: 'stop', documents: ID } });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('SERVICE_CHANGE_DEADLINE_PASSED');
+    expect(late.body.error.details).toMatchObject({ season: '2026-2027', deadline: '2026-09-20 23:59:59', nextSeason: '2027-2028' });
+    expect(late.body.error.details.message).toContain('2026年9月20日23:59:59截止');
+    expect(late.body.error.details.message).toContain('2027—2028采暖季');
+
+    const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${b.accountId}&season=2026-2027&kind=stop`, { token: b.token });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ open: false, nextSeason: '2027-2028', deadline: '2026-09-20 23:59:59' });
+    expect(preview.body.problems[0]).toContain('截止');
+  });
+
+  it('lets only an admin accept a late application, and only with a recorded reason', async () => {
+    now = new Date('2026-10-08T10:00:00+08:00');
+    const acc = DEMO.accounts[2]!;
+    const accountId = (await t.ds.getRepository(Account).findOneByOrFail({ accountNo: acc.accountNo })).id;
+    const body = { accountId, season: '2026-2027', kind: 'stop', documents: ID };
+    const agent = await t.loginStaff('agent1');
+    const byAgent = await t.call('POST', '/api/v1/staff/service-changes', { token: agent, body: { ...body, lateReason: '住院无法按时办理' } });
+    expect(byAgent.status).toBe(409);
+    expect(byAgent.body.error.code).toBe('SERVICE_CHANGE_DEADLINE_PASSED');
+    const admin = await t.loginStaff('admin');
+    const noReason = await t.call('POST', '/api/v1/staff/service-changes', { token: admin, body });
+    expect(noReason.body.error.code).toBe('SERVICE_CHANGE_LATE_REASON');
+    const ok = await t.call('POST', '/api/v1/staff/service-changes', { token: admin, body: { ...body, lateReason: '户主住院，9月无法到营业厅' } });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ late: true, lateReason: '户主住院，9月无法到营业厅', state: 'submitted' });
+    expect(ok.body.timeline[0].reason).toContain('逾期受理');
+  });
+});
+
+describe('stop and resume (real clock, season 2027-2028)', () => {
+  let t: TestApp;
+  let agent1: string;
+  let agent2: string;
+  let station: string;
+  beforeAll(async () => {
+    t = await startTestApp({ seedDemo: true });
+    await t.services.billing.createSeason({
+      code: NEXT,
+      startDate: '2027-11-01',
+      endDate: '2028-04-01',
+      dueDate: '2027-12-31',
+      tariffs: { residential: 2700, commercial: 3800 },
+      baseFeeRatioBp: 3000,
+      discountBp: 0,
+      discountUntil: null,
+      lateFeeDailyBp: 10,
+      lateFeeCapBp: 1000,
+    });
+    await t.services.billing.issueBills(NEXT);
+    agent1 = await t.loginStaff('agent1');
+    agent2 = await t.loginStaff('agent2');
+    station = await t.loginStaff('station1');
+  });
+  afterAll(async () => t?.close());
+
+  const sandbox = () => t.sandbox!.state;
+
+  /** A demo account with this season's bill settled at the counter (no arrears). */
+  async function clearAccount(acc: { accountNo: string }) {
+    const bill = (await t.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === acc.accountNo)!;
+    await t.services.billing.settleAtCounter(bill.id, new Date());
+  }
+
+  async function seasonBill(token: string, accountNo: string, season = NEXT) {
+    const res = await t.call('GET', '/api/v1/bills', { token });
+    return res.body.items.find((b: any) => b.accountNo === accountNo && b.season === season);
+  }
+
+  async function pay(r: { token: string; user: string }, billId: number) {
+    const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId } });
+    expect(created.status).toBe(201);
+    const res = await t.call('POST', '/sandbox/device/pay', { body: { ...created.body.requestPayment, user: r.user, action: 'confirm' } });
+    expect(res.body.errMsg).toBe('requestPayment:ok');
+    await sandbox().settleNotifications();
+    const confirmed = await t.call('POST', `/api/v1/payments/${created.body.id}/confirm`, { token: r.token });
+    expect(confirmed.body.status).toBe('paid');
+    return created.body;
+  }
+
+  const submit = (token: string, accountId: number, kind: 'stop' | 'resume', documents = ID) =>
+    t.call('POST', '/api/v1/service-changes', { token, body: { accountId, season: NEXT, kind, documents } });
+
+  it('refuses a stop while the account owes money, saying how much and which bills to pay', async () => {
+    const owed = DEMO.arrearsAccounts[0]!;
+    const r = await bindResident(t, owed);
+    const res = await submit(r.token, r.accountId, 'stop');
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('SERVICE_CHANGE_ARREARS');
+    const bills = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.filter((b: any) => b.status === 'unpaid' && b.season < NEXT);
+    expect(res.body.error.details.bills.map((b: any) => b.billId).sort()).toEqual(bills.map((b: any) => b.id).sort());
+    expect(res.body.error.details.totalFen).toBe(bills.reduce((s: number, b: any) => s + b.dueFen, 0));
+    expect(res.body.error.details.message).toMatch(/欠费¥[\d,]+\.\d{2}/);
+    const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${NEXT}&kind=stop`, { token: r.token });
+    expect(preview.body.arrears.totalFen).toBe(res.body.error.details.totalFen);
+    expect(preview.body.problems.some((p: string) => p.includes('欠费'))).toBe(true);
+  });
+
+  it('stops: base-fee bill on approval, close-valve order for the crew, status changes only when done; no resume in the same season', async () => {
+    const acc = DEMO.accounts[3]!;
+    await clearAccount(acc);
+    const r = await bindResident(t, acc);
+    await t.call('POST', '/sandbox/device/subscribe', { body: { user: r.user, tmplIds: [SUBSCRIBE_TEMPLATES.serviceChangeProgress.id] } });
+    const before = await seasonBill(r.token, acc.accountNo);
+    expect(before).toMatchObject({ kind: 'full', status: 'unpaid' });
+
+    const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${NEXT}&kind=stop`, { token: r.token });
+    expect(preview.body).toMatchObject({ open: true, problems: [], requiredDocuments: [{ kind: 'id_photo', label: '户主身份证照片' }] });
+    expect(preview.body.fee.fullFen).toBe(before.chargeFen);
+    expect(preview.body.fee.newChargeFen).toBe(Math.floor((before.chargeFen * 3000 + 5000) / 10000));
+    expect(preview.body.rules.join('')).toContain('最多办理1次');
+
+    const created = await submit(r.token, r.accountId, 'stop');
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
+    expect(approved.status).toBe(200);
+    expect(approved.body.state).toBe('work_order');
+    expect(approved.body.workOrder).toMatchObject({ action: 'close', state: 'open', dueDate: '2027-10-31', substation: expect.any(String) });
+
+    const after = await seasonBill(r.token, acc.accountNo);
+    expect(after).toMatchObject({ id: before.id, kind: 'base', status: 'unpaid', chargeFen: preview.body.fee.newChargeFen });
+    expect(after.lines.map((l: any) => l.label)).toEqual(['供热费', '报停减免']);
+    // still heated until the crew closes the valve
+    expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('active');
+
+    // cancelling after approval is refused
+    const cancel = await t.call('POST', `/api/v1/service-changes/${id}/cancel`, { token: r.token });
+    expect(cancel.status).toBe(409);
+
+    // the crew, the counter and the resident see the same order
+    const orders = await t.call('GET', `/api/v1/staff/valve-orders?state=open&season=${NEXT}`, { token: station });
+    const order = orders.body.items.find((o: any) => o.applicationId === id);
+    expect(order).toMatchObject({ accountNo: acc.accountNo, actionLabel: '关阀' });
+    const noPhoto = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: {} });
+    expect(noPhoto.status).toBe(400);
+    const byAgent = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: agent1, body: { photoUrl: 'x.jpg' } });
+    expect(byAgent.status).toBe(403);
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: 'uploads/valve-1.jpg', note: '已关阀' } });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ state: 'done', photoUrl: 'uploads/valve-1.jpg' });
+    expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('stopped');
+
+    const mine = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
+    expect(mine.body.state).toBe('done');
+    expect(mine.body.timeline.map((s: any) => s.state)).toEqual(['submitted', 'under_review', 'approved', 'work_order', 'done']);
+    expect(mine.body.timeline.at(-1).data).toMatchObject({ photoUrl: 'uploads/valve-1.jpg', action: 'close' });
+    const counter = await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token: agent1 });
+    expect(counter.body.workOrder).toEqual(mine.body.workOrder);
+
+    // a subscription message at each step
+    await t.services.outbox.drain();
+    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.serviceChangeProgress.id && m.data.thing1!.value.includes(acc.accountNo));
+    expect(msgs.length).toBeGreaterThanOrEqual(1);
+    const queued = await t.ds.getRepository(OutboxMessage).find({ where: { topic: 'wechat.subscribe' } });
+    const mineQueued = queued.filter((m) => (m.payload as any).template === 'serviceChangeProgress' && (m.payload as any).data.thing1.includes(acc.accountNo));
+    expect(mineQueued.map((m) => (m.payload as any).data.phrase2)).toEqual(['已提交', '施工中', '已完成']);
+
+    // repeat limits: no resume in the season a stop was carried out, shown before applying
+    const resume = await submit(r.token, r.accountId, 'resume');
+    expect(resume.status).toBe(409);
+    expect(resume.body.error.code).toBe('SERVICE_CHANGE_LIMIT');
+    expect(resume.body.error.details.problems).toHaveLength(2);
+    const rp = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${NEXT}&kind=resume`, { token: r.token });
+    expect(rp.body.problems).toEqual(resume.body.error.details.problems);
+  });
+
+  it('resumes only after the full fee (the difference over a paid base fee) is paid, then opens the valve', async () => {
+    const h = demoHouseholds().find((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)!;
+    const r = await bindResident(t, h);
+    const base = await seasonBill(r.token, h.accountNo);
+    expect(base).toMatchObject({ kind: 'base', status: 'unpaid' });
+    await pay(r, base.id);
+
+    const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${NEXT}&kind=resume`, { token: r.token });
+    const full = preview.body.fee.fullFen;
+    expect(preview.body.fee).toMatchObject({ newChargeFen: full, paidFen: base.chargeFen, dueFen: full - base.chargeFen });
+
+    const created = await submit(r.token, r.accountId, 'resume');
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await t.call('POST', `/api/v1/staff/service-changes/${id}/review`, { token: agent1 });
+    const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
+    expect(approved.body).toMatchObject({ state: 'awaiting_payment', dueFen: full - base.chargeFen, workOrder: null, billId: base.id });
+    const bill = await seasonBill(r.token, h.accountNo);
+    expect(bill).toMatchObject({ kind: 'full', status: 'unpaid', chargeFen: full, paidFen: base.chargeFen, dueFen: full - base.chargeFen });
+    const orders = await t.call('GET', '/api/v1/staff/valve-orders', { token: station });
+    expect(orders.body.items.some((o: any) => o.applicationId === id)).toBe(false);
+
+    const order = await pay(r, bill.id);
+    expect(order.amountFen).toBe(full - base.chargeFen);
+    const paid = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
+    expect(paid.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
+    expect((await seasonBill(r.token, h.accountNo)).status).toBe('paid');
+
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, { token: station, body: { photoUrl: 'uploads/open.jpg' } });
+    expect(done.status).toBe(200);
+    expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('active');
+  });
+
+  it('lists every document problem at once; the resident fixes them in the same application', async () => {
+    await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close' } });
+    try {
+      const acc = DEMO.accounts[4]!;
+      await clearAccount(acc);
+      const r = await bindResident(t, acc);
+      const missing = await submit(r.token, r.accountId, 'stop', []);
+      expect(missing.status).toBe(400);
+      expect(missing.body.error.details.missing.map((m: any) => m.label)).toEqual(['户主身份证照片', '房产证照片']);
+
+      const docs = [...ID, { kind: 'property_certificate', url: 'uploads/cert.jpg' }];
+      const created = await submit(r.token, r.accountId, 'stop', docs);
+      const id = created.body.id;
+      const rejected = await t.call('POST', `/api/v1/staff/service-changes/${id}/reject`, {
+        token: agent1,
+        body: { problems: [{ document: 'id_photo', message: '照片模糊，看不清证件号' }, { document: 'property_certificate', message: '产权人与户主不一致' }, { message: '请填写联系电话' }] },
+      });
+      expect(rejected.status).toBe(200);
+      expect(rejected.body.state).toBe('rejected');
+      expect(rejected.body.problems).toHaveLength(3);
+      const seen = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
+      const step = seen.body.timeline.find((s: any) => s.state === 'rejected');
+      expect(step.reason).toContain('户主身份证照片：照片模糊');
+      expect(step.reason).toContain('房产证照片：产权人与户主不一致');
+      expect(step.reason).toContain('3. 请填写联系电话');
+
+      // a second application is refused: fix this one
+      const again = await submit(r.token, r.accountId, 'stop', docs);
+      expect(again.body.error.code).toBe('SERVICE_CHANGE_EXISTS');
+      const fixed = await t.call('POST', `/api/v1/service-changes/${id}/resubmit`, {
+        token: r.token,
+        body: { documents: [{ kind: 'id_photo', url: 'uploads/id-2.jpg' }, { kind: 'property_certificate', url: 'uploads/cert-2.jpg' }], note: '电话13800000000' },
+      });
+      expect(fixed.status).toBe(200);
+      expect(fixed.body).toMatchObject({ id, state: 'submitted', note: '电话13800000000' });
+      const ok = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
+      expect(ok.body.state).toBe('work_order');
+      expect(ok.body.problems).toEqual([]);
+      expect(ok.body.timeline.map((s: any) => s.state)).toEqual(['submitted', 'under_review', 'rejected', 'submitted', 'under_review', 'approved', 'work_order']);
+    } finally {
+      await setRules(t, { serviceChange: undefined as any });
+    }
+  });
+
+  it('cancels before approval; two concurrent submissions make one application', async () => {
+    const acc = DEMO.accounts[5]!;
+    await clearAccount(acc);
+    const r = await bindResident(t, acc);
+    const both = await Promise.all([submit(r.token, r.accountId, 'stop'), submit(r.token, r.accountId, 'stop')]);
+    expect(both.map((x) => x.status).sort()).toEqual([201, 409]);
+    const list = await t.call('GET', '/api/v1/service-changes', { token: r.token });
+    expect(list.body.items.filter((a: any) => a.accountId === r.accountId)).toHaveLength(1);
+    const id = both.find((x) => x.status === 201)!.body.id;
+    const cancelled = await t.call('POST', `/api/v1/service-changes/${id}/cancel`, { token: r.token });
+    expect(cancelled.body).toMatchObject({ state: 'cancelled', cancellable: false });
+    // a cancelled application does not count: the resident may apply again
+    expect((await submit(r.token, r.accountId, 'stop')).status).toBe(201);
+  });
+
+  it('shows an application only to residents of its account and staff of its area', async () => {
+    const acc = DEMO.accounts[6]!;
+    await clearAccount(acc);
+    const owner = await bindResident(t, acc);
+    const id = (await submit(owner.token, owner.accountId, 'stop')).body.id;
+    const other = await bindResident(t, DEMO.accounts[7]!);
+    for (const [method, path] of [
+      ['GET', `/api/v1/service-changes/${id}`],
+      ['POST', `/api/v1/service-changes/${id}/cancel`],
+    ] as const) {
+      const res = await t.call(method, path, { token: other.token });
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('SERVICE_CHANGE_NOT_FOUND');
+    }
+    const probe = await t.call('GET', `/api/v1/service-changes/preview?accountId=${owner.accountId}&season=${NEXT}&kind=stop`, { token: other.token });
+    expect(probe.status).toBe(404);
+    const foreign = await submit(other.token, owner.accountId, 'stop');
+    expect(foreign.status).toBe(404);
+    expect((await t.call('GET', '/api/v1/service-changes', { token: other.token })).body.items.some((a: any) => a.id === id)).toBe(false);
+
+    // agent2 serves the other area
+    const approve = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent2 });
+    expect(approve.status).toBe(404);
+    const list = await t.call('GET', '/api/v1/staff/service-changes?state=submitted', { token: agent2 });
+    expect(list.body.items.some((a: any) => a.id === id)).toBe(false);
+    const mine = await t.call('GET', `/api/v1/staff/service-changes?state=submitted&season=${NEXT}`, { token: agent1 });
+    expect(mine.body.items.some((a: any) => a.id === id)).toBe(true);
+    // the crew cannot review
+    const byStation = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: station });
+    expect(byStation.status).toBe(403);
+    // a resident cannot use staff routes
+    expect((await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: owner.token })).status).toBe(403);
+  });
+});

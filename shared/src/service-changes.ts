@@ -1,0 +1,170 @@
+/**
+ * Stop (报停) and resume (复供) heating: application kinds, the state machine as data, the deadline
+ * rule and the repeat-change limits. Pure: the BFF enforces them, the mini-program explains them.
+ */
+import { DateTime } from 'luxon';
+import { BUSINESS_ZONE } from './time';
+import { seasonLabel } from './billing';
+import type { CompanyRules } from './company';
+import type { TransitionTable } from './state-machine';
+
+export const SERVICE_CHANGE_KINDS = ['stop', 'resume'] as const;
+export type ServiceChangeKind = (typeof SERVICE_CHANGE_KINDS)[number];
+export const SERVICE_CHANGE_KIND_LABEL: Record<ServiceChangeKind, string> = { stop: '报停', resume: '复供' };
+
+export const SERVICE_CHANGE_STATES = [
+  'submitted',
+  'under_review',
+  'rejected',
+  'approved',
+  /** resume: the full fee (or the difference over a paid base fee) is being waited for */
+  'awaiting_payment',
+  /** the valve work order is with the substation crew */
+  'work_order',
+  'done',
+  'cancelled',
+] as const;
+export type ServiceChangeState = (typeof SERVICE_CHANGE_STATES)[number];
+export const SERVICE_CHANGE_STATE_LABEL: Record<ServiceChangeState, string> = {
+  submitted: '已提交',
+  under_review: '审核中',
+  rejected: '已驳回（待补正）',
+  approved: '审核通过',
+  awaiting_payment: '待缴费',
+  work_order: '阀门施工中',
+  done: '已完成',
+  cancelled: '已撤销',
+};
+
+/** States in which an application still blocks a new one for the same account and season. */
+export const SERVICE_CHANGE_OPEN_STATES: readonly ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'approved', 'awaiting_payment', 'work_order'];
+/** States that count as a change for the repeat limits (approved or beyond). */
+export const SERVICE_CHANGE_COUNTED_STATES: readonly ServiceChangeState[] = ['approved', 'awaiting_payment', 'work_order', 'done'];
+/** The resident may cancel only before approval. */
+export const SERVICE_CHANGE_CANCELLABLE: readonly ServiceChangeState[] = ['submitted', 'under_review', 'rejected'];
+
+export const SERVICE_CHANGE_TRANSITIONS: TransitionTable<ServiceChangeState> = [
+  { from: 'submitted', to: 'under_review', by: ['agent', 'admin'] },
+  { from: 'under_review', to: 'approved', by: ['agent', 'admin'] },
+  { from: 'under_review', to: 'rejected', by: ['agent', 'admin'] },
+  // the resident fixes every listed problem in the same application
+  { from: 'rejected', to: 'submitted', by: ['resident', 'agent', 'admin'] },
+  { from: 'submitted', to: 'cancelled', by: ['resident', 'agent', 'admin'] },
+  { from: 'under_review', to: 'cancelled', by: ['resident', 'agent', 'admin'] },
+  { from: 'rejected', to: 'cancelled', by: ['resident', 'agent', 'admin'] },
+  { from: 'approved', to: 'awaiting_payment', by: ['system'] },
+  { from: 'approved', to: 'work_order', by: ['system'] },
+  // the bill was paid (payments' crediting transaction)
+  { from: 'awaiting_payment', to: 'work_order', by: ['system'] },
+  // the crew marked the valve work done
+  { from: 'work_order', to: 'done', by: ['system'] },
+];
+
+// ---- valve work orders --------------------------------------------------------------------------
+
+export const VALVE_ACTIONS = ['close', 'open', 'seal'] as const;
+export type ValveAction = (typeof VALVE_ACTIONS)[number];
+export const VALVE_ACTION_LABEL: Record<ValveAction, string> = { close: '关阀', open: '开阀', seal: '关阀并施封' };
+
+export const VALVE_ORDER_STATES = ['open', 'done', 'cancelled'] as const;
+export type ValveOrderState = (typeof VALVE_ORDER_STATES)[number];
+export const VALVE_ORDER_STATE_LABEL: Record<ValveOrderState, string> = { open: '待施工', done: '已完成', cancelled: '已取消' };
+
+export const VALVE_ORDER_TRANSITIONS: TransitionTable<ValveOrderState> = [
+  { from: 'open', to: 'done', by: ['station', 'admin'] },
+  { from: 'open', to: 'cancelled', by: ['admin'] },
+];
+
+// ---- documents ------------------------------------------------------------------------------------
+
+/** Labels of the document kinds a company may require; unknown kinds show as their key. */
+export const DOCUMENT_LABEL: Record<string, string> = {
+  id_photo: '户主身份证照片',
+  property_certificate: '房产证照片',
+  lease_contract: '租赁合同照片',
+  authorization: '委托书照片',
+};
+export function documentLabel(kind: string): string {
+  return DOCUMENT_LABEL[kind] ?? kind;
+}
+
+/** Which required documents an application lacks (every one of them, at once). */
+export function missingDocuments(required: readonly string[], provided: readonly { kind: string }[]): string[] {
+  const have = new Set(provided.map((d) => d.kind));
+  return required.filter((k) => !have.has(k));
+}
+
+// ---- the deadline ----------------------------------------------------------------------------------
+
+export function seasonStartYear(seasonCode: string): number {
+  return Number(seasonCode.slice(0, 4));
+}
+
+export function seasonCodeOf(startYear: number): string {
+  return `${startYear}-${startYear + 1}`;
+}
+
+/**
+ * Applications for season S are accepted until the deadline day (MM-DD) of S's start year,
+ * 23:59:59 China time. Returns the first instant that is too late (the next midnight, China time).
+ */
+export function changeClosesAt(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): Date {
+  const [month, day] = rules.changeDeadline.split('-').map(Number);
+  return DateTime.fromObject({ year: seasonStartYear(seasonCode), month, day }, { zone: BUSINESS_ZONE }).plus({ days: 1 }).toJSDate();
+}
+
+/** "2026-09-20 23:59:59" */
+export function changeDeadlineText(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): string {
+  return `${seasonStartYear(seasonCode)}-${rules.changeDeadline} 23:59:59`;
+}
+
+export function isChangeOpen(seasonCode: string, now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): boolean {
+  return now.getTime() < changeClosesAt(seasonCode, rules).getTime();
+}
+
+/** The earliest season still accepting applications at `now`. */
+export function nextOpenSeason(now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): string {
+  const year = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).year;
+  for (let y = year - 1; ; y++) if (isChangeOpen(seasonCodeOf(y), now, rules)) return seasonCodeOf(y);
+}
+
+/** The plain message a resident reads when a season has closed. */
+export function lateMessage(seasonCode: string, now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): string {
+  const [m, d] = rules.changeDeadline.split('-').map(Number);
+  const next = nextOpenSeason(now, rules);
+  return `${seasonLabel(seasonCode)}的报停/复供申请已于${seasonStartYear(seasonCode)}年${m}月${d}日23:59:59截止，不再受理；您可以申请${seasonLabel(next)}（截止${seasonStartYear(next)}年${m}月${d}日）。如有特殊情况请到营业厅办理。`;
+}
+
+// ---- repeat limits ------------------------------------------------------------------------------------
+
+export interface PriorChange {
+  kind: ServiceChangeKind;
+  state: ServiceChangeState;
+}
+
+/** Why this kind of change is not allowed again for the season (empty = allowed). */
+export function repeatLimitProblems(
+  kind: ServiceChangeKind,
+  prior: readonly PriorChange[],
+  rules: Pick<CompanyRules, 'serviceChange'>,
+): string[] {
+  const problems: string[] = [];
+  const counted = prior.filter((p) => SERVICE_CHANGE_COUNTED_STATES.includes(p.state));
+  if (counted.length >= rules.serviceChange.maxChangesPerSeason) {
+    problems.push(`同一采暖季最多办理${rules.serviceChange.maxChangesPerSeason}次报停/复供，本采暖季已办理${counted.length}次`);
+  }
+  if (kind === 'resume' && rules.serviceChange.noResumeAfterStopInSameSeason && prior.some((p) => p.kind === 'stop' && p.state === 'done')) {
+    problems.push('本采暖季已办理报停并已关阀，本采暖季内不能再申请复供');
+  }
+  return problems;
+}
+
+/** The limits in words, shown before the resident applies. */
+export function limitTexts(rules: Pick<CompanyRules, 'serviceChange' | 'changeDeadline'>): string[] {
+  const [m, d] = rules.changeDeadline.split('-').map(Number);
+  const out = [`每个采暖季的报停/复供申请须在开始年份的${m}月${d}日23:59:59前提交`, `同一户号同一采暖季最多办理${rules.serviceChange.maxChangesPerSeason}次报停/复供`];
+  if (rules.serviceChange.noResumeAfterStopInSameSeason) out.push('报停关阀后，本采暖季内不能再复供');
+  out.push('有欠费的户号须先缴清欠费才能报停');
+  out.push('复供须先缴清全额热费（或补缴与已缴基础热费的差额），缴费后安排开阀');
+  return out;
+}
