@@ -23,6 +23,8 @@ import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
 import { paymentsRoutes } from './modules/payments/routes';
+import { ReconciliationService } from './modules/reconciliation/service';
+import { reconciliationRoutes } from './modules/reconciliation/routes';
 import { GroupsService } from './modules/groups/service';
 import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
@@ -71,7 +73,8 @@ export function createServices(deps: AppDeps) {
   groups.register();
   const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
-  return { outbox, company, identity, accounts, notifications, billing, payments, repairs, realtime, groups };
+  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
+  return { outbox, company, identity, accounts, notifications, billing, payments, reconciliation, repairs, realtime, groups };
 }
 
 export function createApp(deps: AppDeps, services: Services): Koa {
@@ -136,6 +139,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     companyRoutes(services.company),
     billingRoutes(services.billing),
     paymentsRoutes(services.payments, deps.pay),
+    reconciliationRoutes(services.reconciliation),
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs),
   ]) {

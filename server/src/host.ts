@@ -31,6 +31,8 @@ export interface HostOptions {
   synchronize?: boolean;
   /** tests: a controllable clock */
   clock?: () => Date;
+  /** sandbox: serve a day's trade bill at once instead of from 10:00 the next day (tests, demo) */
+  instantBills?: boolean;
   /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
@@ -82,7 +84,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     WXPAY_API_BASE: base.WXPAY_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
   };
   const sandbox = sandboxMode
-    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY })
+    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills })
     : null;
 
   const wechat = createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE!, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET });
@@ -121,6 +123,19 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }, 60_000);
     sweep.unref();
     timers.push(sweep);
+    // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
+    let reconciling = false;
+    const recon = setInterval(() => {
+      if (reconciling) return;
+      reconciling = true;
+      services.reconciliation
+        .runScheduled(clock())
+        .then((r) => r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting' && log.info(r, 'scheduled reconciliation'))
+        .catch((err) => log.error({ err: { message: err?.message } }, 'scheduled reconciliation failed'))
+        .finally(() => (reconciling = false));
+    }, 5 * 60_000);
+    recon.unref();
+    timers.push(recon);
   }
 
   return {

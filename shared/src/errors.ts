@@ -47,6 +47,13 @@ export const ERRORS = {
   PAYMENT_UNAVAILABLE: { status: 502, message: '微信支付暂时不可用，请稍后再试' },
   REFUND_EXCEEDS_PAID: { status: 409, message: '退款金额超过可退金额' },
   REFUND_NOT_ALLOWED: { status: 409, message: '该订单未支付，不能退款' },
+  // reconciliation (对账)
+  RECON_DATE_INVALID: { status: 400, message: '对账日期不能晚于今天，且须在三个月以内' },
+  RECON_BILL_NOT_READY: { status: 409, message: '微信支付账单尚未生成（通常次日10点后可下载），请稍后再试' },
+  RECON_FETCH_FAILED: { status: 502, message: '下载或校验微信支付账单失败，未生成对账结果，请稍后重试' },
+  RECON_BUSY: { status: 409, message: '该日正在对账，请稍后刷新' },
+  DISCREPANCY_NOT_FOUND: { status: 404, message: '未找到该差异记录' },
+  DISCREPANCY_ALREADY_RESOLVED: { status: 409, message: '该差异已处理' },
   // groups (管家群)
   GROUP_NOT_FOUND: { status: 404, message: '未找到该管家群，请先绑定本楼栋的户号' },
   MEMBER_MUTED: { status: 403, message: '您已被管家暂时禁言，请稍后再发言' },

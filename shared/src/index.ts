@@ -21,3 +21,4 @@ export * from './api/billing';
 export * from './repairs';
 export * from './api/repairs';
 export * from './api/groups';
+export * from './api/reconciliation';

@@ -8,7 +8,8 @@ import { identityEntities } from '../../modules/identity/entities';
 import { accountsEntities } from '../../modules/accounts/entities';
 import { billingEntities } from '../../modules/billing/entities';
 import { paymentsEntities } from '../../modules/payments/entities';
+import { reconciliationEntities } from '../../modules/reconciliation/entities';
 import { repairsEntities } from '../../modules/repairs/entities';
 import { groupsEntities } from '../../modules/groups/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...repairsEntities, ...groupsEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...repairsEntities, ...groupsEntities];

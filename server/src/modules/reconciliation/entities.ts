@@ -1,0 +1,142 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { BillSummaryTotals, DiscrepancyKind, HealedItem, ReconClassCounts, ReconDayStatus, ReconTotals, ResolutionType } from '@heat-butler/shared';
+import { instant, money } from '../../platform/db/columns';
+
+/**
+ * One bill date's reconciliation: the latest run's totals (bill rows, bill summary, ledger) and
+ * classes. The raw bill is kept as a file (`billFile`, under the bill directory, named by date and
+ * SHA1), never in the database: a busy day's bill is hundreds of megabytes.
+ */
+@Entity('recon_day')
+@Index('idx_recon_day_status', ['status'])
+export class ReconDay {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  /** China date, YYYY-MM-DD */
+  @Index('uq_recon_day_date', { unique: true })
+  @Column({ type: 'varchar', length: 10 })
+  billDate: string;
+
+  @Column({ type: 'varchar', length: 12 })
+  status: ReconDayStatus;
+
+  @Column({ type: 'simple-json', nullable: true })
+  wechat: ReconTotals | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  summary: BillSummaryTotals | null;
+
+  @Column({ type: 'boolean', nullable: true })
+  summaryMatches: boolean | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  ledger: ReconTotals | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  classes: ReconClassCounts | null;
+
+  /** every 长款 the runs healed (kept across re-runs, which then see them matched) */
+  @Column({ type: 'simple-json' })
+  healed: HealedItem[];
+
+  @Column({ type: 'boolean', default: false })
+  emptyBill: boolean;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  billHash: string | null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  billFile: string | null;
+
+  @Column(money({ nullable: true }))
+  billBytes: number | null;
+
+  @Column({ type: 'int', default: 0 })
+  runs: number;
+
+  @Column(instant({ nullable: true }))
+  lastRunAt: Date | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  lastError: string | null;
+
+  /** not ready / failed: when the scheduler tries again */
+  @Column(instant({ nullable: true }))
+  nextAttemptAt: Date | null;
+
+  /** a run holds the day until then (two runs of one day never interleave) */
+  @Column(instant({ nullable: true }))
+  lockedUntil: Date | null;
+
+  @Column(instant({ nullable: true }))
+  closedAt: Date | null;
+
+  @CreateDateColumn(instant())
+  createdAt: Date;
+
+  @UpdateDateColumn(instant())
+  updatedAt: Date;
+}
+
+/** One difference of one day, for a human. Never deleted; unique per day and key, so a re-run adds nothing. */
+@Entity('recon_discrepancy')
+@Index('uq_recon_discrepancy_key', ['billDate', 'key'], { unique: true })
+@Index('idx_recon_discrepancy_status', ['billDate', 'status'])
+export class ReconDiscrepancy {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'varchar', length: 10 })
+  billDate: string;
+
+  /** `pay:<out_trade_no>`, `refund:<out_refund_no>`, `dup:<ref>`, `totals` */
+  @Column({ type: 'varchar', length: 100 })
+  key: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind: DiscrepancyKind;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  outTradeNo: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  outRefundNo: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  wechat: Record<string, unknown> | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  ledger: Record<string, unknown> | null;
+
+  /** WeChat minus ledger, fen */
+  @Column(money({ default: 0 }))
+  diffFen: number;
+
+  @Column({ type: 'varchar', length: 8 })
+  status: 'open' | 'resolved';
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  resolution: ResolutionType | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  note: string | null;
+
+  /** staff id; NULL with a resolution = the system (cleared on re-run) */
+  @Column({ type: 'int', nullable: true })
+  resolvedBy: number | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  resolvedByName: string | null;
+
+  @Column(instant({ nullable: true }))
+  resolvedAt: Date | null;
+
+  @CreateDateColumn(instant())
+  createdAt: Date;
+
+  @UpdateDateColumn(instant())
+  updatedAt: Date;
+}
+
+export const reconciliationEntities = [ReconDay, ReconDiscrepancy];

@@ -1,0 +1,381 @@
+/**
+ * Daily reconciliation end to end: the real BFF, the real Pay client (hash-checked downloads),
+ * the WeChat Pay simulator's trade bills in WeChat's format, a real database (SQLite / MariaDB).
+ * The tests run in order on one day (today, served at once by the simulator) whose ledger grows.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chinaDate } from '@heat-butler/shared';
+import { startTestApp, type TestApp } from '../../test-support/app';
+import { createPayClientFromConfig } from '../../host';
+import { DEMO } from '../../demo/seed';
+import { buildTradeBill } from '../../sandbox/bills';
+import { PayApiError, type PayClient } from '../../wechat/pay';
+import { LedgerEntry, PaymentOrder } from '../payments/entities';
+import { ReconDay, ReconDiscrepancy } from './entities';
+import { ReconciliationService } from './service';
+import { parseDecimal, readTradeBill, splitRow } from './csv';
+
+let t: TestApp;
+let finance: string;
+const billDir = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bills-'));
+const DAY_MS = 24 * 3600_000;
+const today = () => chinaDate(new Date());
+const daysAgo = (n: number) => chinaDate(new Date(Date.now() - n * DAY_MS));
+
+beforeAll(async () => {
+  process.env.RECON_BILL_DIR = billDir;
+  t = await startTestApp({ seedDemo: true, instantBills: true });
+  finance = await t.loginStaff('finance1');
+});
+afterAll(async () => {
+  await t?.close();
+  fs.rmSync(billDir, { recursive: true, force: true });
+});
+
+const sandbox = () => t.sandbox!.state;
+const fee = (fen: number) => Math.round(fen * 0.006);
+
+async function residentWith(account: { accountNo: string; ownerName: string }) {
+  const user = 'recon-' + crypto.randomUUID().slice(0, 8);
+  const token = await t.loginResident(user);
+  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
+  expect(res.status).toBe(201);
+  return { token, user };
+}
+
+/** A resident's order for the current season's bill of `account`. */
+async function orderFor(account: { accountNo: string; ownerName: string }) {
+  const r = await residentWith(account);
+  const bills = await t.call('GET', '/api/v1/bills', { token: r.token });
+  const bill = bills.body.items.find((b: any) => b.accountNo === account.accountNo && b.season === '2026-2027');
+  const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+  expect(created.status).toBe(201);
+  return { ...r, order: created.body };
+}
+
+async function paidOrder(account: { accountNo: string; ownerName: string }) {
+  const o = await orderFor(account);
+  const res = await t.call('POST', '/sandbox/device/pay', { body: { ...o.order.requestPayment, user: o.user, action: 'confirm' } });
+  expect(res.body.errMsg).toBe('requestPayment:ok');
+  await sandbox().settleNotifications();
+  return o;
+}
+
+const run = (date: string, token = finance) => t.call('POST', '/api/v1/staff/reconciliation/runs', { token, body: { date } });
+const dayOf = (date: string, token = finance) => t.call('GET', `/api/v1/staff/reconciliation/days/${date}`, { token });
+
+/** what a re-run must not change */
+async function snapshot(date: string) {
+  const rows = await t.ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date }, order: { id: 'ASC' } });
+  const day = await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: date });
+  const ledger = await t.ds.getRepository(LedgerEntry).count();
+  return {
+    rows: rows.map(({ updatedAt, ...r }) => r),
+    day: { status: day.status, wechat: day.wechat, summary: day.summary, ledger: day.ledger, classes: day.classes, healed: day.healed, billHash: day.billHash, closedAt: day.closedAt },
+    ledger,
+  };
+}
+
+describe('the trade bill reader', () => {
+  it('streams WeChat’s format: BOM, backticks, refunds as their own rows, exact decimals, the summary', async () => {
+    expect(parseDecimal('12.34', 2)).toBe(1234);
+    expect(parseDecimal('-0.07000', 5)).toBe(-7000);
+    expect(parseDecimal('0.1', 2)).toBe(10);
+    expect(() => parseDecimal('1.2.3', 2)).toThrow(/not a number/);
+    expect(splitRow('`a,`b,c,`d')).toEqual(['a', 'b,c', 'd']);
+    const csv =
+      '\uFEFF交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n' +
+      '`2026-11-20 09:00:01,`wx1,`190,`0,`,`4200001,`HB1,`o1,`JSAPI,`SUCCESS,`OTHERS,`CNY,`100.00,`0.00,`0,`0,`0.00,`0.00,`,`,`供热费, 2026,`,`0.60000,`0.60%,`100.00,`0.00,`\r\n' +
+      '`2026-11-20 09:00:01,`wx1,`190,`0,`,`4200001,`HB1,`o1,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`5030001,`HB1R1,`10.00,`0.00,`ORIGINAL,`SUCCESS,`供热费, 2026,`,`-0.06000,`0.60%,`0.00,`10.00,`\r\n' +
+      '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n' +
+      '`2,`100.00,`10.00,`0.00,`0.54000,`100.00,`10.00\r\n';
+    const events = [];
+    // tiny chunks: lines split across chunks must still come out whole
+    const chunks = Buffer.from(csv, 'utf8').toString('binary').match(/[\s\S]{1,7}/g)!.map((c) => Buffer.from(c, 'binary'));
+    for await (const ev of readTradeBill(Readable.from(chunks))) events.push(ev);
+    expect(events).toEqual([
+      { type: 'row', row: expect.objectContaining({ line: 2, kind: 'payment', outTradeNo: 'HB1', transactionId: '4200001', settleFen: 10000, orderFen: 10000, feeMicro: 60000 }) },
+      { type: 'row', row: expect.objectContaining({ line: 3, kind: 'refund', outRefundNo: 'HB1R1', refundId: '5030001', refundFen: 1000, refundStatus: 'SUCCESS', feeMicro: -6000 }) },
+      { type: 'summary', summary: { rowCount: 2, settleFen: 10000, refundFen: 1000, feeMicro: 54000, orderFen: 10000 } },
+    ]);
+  });
+});
+
+describe('daily reconciliation', () => {
+  const paid: { order: any; user: string; token: string }[] = [];
+
+  it('a day without trades: WeChat has no bill, the ledger nothing; balanced with zero totals', async () => {
+    const res = await run(daysAgo(1));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      billDate: daysAgo(1),
+      status: 'balanced',
+      statusLabel: '已平',
+      closed: true,
+      emptyBill: true,
+      billHash: null,
+      summaryMatches: null,
+      wechat: { rowCount: 0, paymentFen: 0, refundFen: 0, feeFen: 0, netFen: 0 },
+      ledger: { rowCount: 0, paymentFen: 0 },
+      discrepancies: [],
+    });
+  });
+
+  it('a normal day: payments, a partial refund and fees all match, and the totals equal the bill’s summary', async () => {
+    for (const acc of DEMO.accounts.slice(0, 3)) paid.push(await paidOrder(acc));
+    const first = paid[0]!.order;
+    const refund = await t.call('POST', `/api/v1/staff/payments/${first.id}/refunds`, { token: finance, body: { amountFen: 1234, reason: '室温不达标按裁定退费', rulingRef: 'CW-2026-0001' } });
+    expect(refund.status).toBe(201);
+    await sandbox().completeRefund(refund.body.outRefundNo);
+    await sandbox().settleNotifications();
+
+    const res = await run(today());
+    expect(res.status).toBe(200);
+    const amounts = paid.map((p) => p.order.amountFen as number);
+    const payFen = amounts.reduce((a, b) => a + b, 0);
+    const feeFen = amounts.reduce((a, b) => a + fee(b), 0) - fee(1234);
+    expect(res.body).toMatchObject({
+      status: 'balanced',
+      closed: true,
+      summaryMatches: true,
+      emptyBill: false,
+      wechat: { rowCount: 4, paymentCount: 3, paymentFen: payFen, refundCount: 1, refundFen: 1234, feeFen, netFen: payFen - 1234 - feeFen },
+      summary: { rowCount: 4, paymentFen: payFen, refundFen: 1234, feeFen },
+      ledger: { rowCount: 4, paymentCount: 3, paymentFen: payFen, refundCount: 1, refundFen: 1234, feeFen: 0, netFen: payFen - 1234 },
+      classes: { matched: 4, healed: 0, surplus: 0, shortage: 0, amount_mismatch: 0, refund_mismatch: 0, duplicate: 0, totals_mismatch: 0 },
+      discrepancies: [],
+      runs: 1,
+    });
+    // the raw bill is kept as it came, under its SHA1
+    const file = (await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: today() })).billFile!;
+    expect(file.startsWith(billDir)).toBe(true);
+    expect(crypto.createHash('sha1').update(fs.readFileSync(file)).digest('hex')).toBe(res.body.billHash);
+    const dl = await t.call('GET', `/api/v1/staff/reconciliation/days/${today()}/bill`, { token: finance });
+    expect(dl.status).toBe(200);
+    expect(dl.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(String(dl.body)).toContain(first.outTradeNo);
+  });
+
+  it('a lost notification: the 长款 is queried, credited once through the crediting path, and reported as healed', async () => {
+    const lost = await orderFor(DEMO.accounts[3]!);
+    sandbox().markOrderPaid(lost.order.outTradeNo); // paid at WeChat, never notified
+    const res = await run(today());
+    expect(res.body.status).toBe('balanced');
+    expect(res.body.classes).toMatchObject({ healed: 1, surplus: 0 });
+    expect(res.body.healed).toEqual([{ ref: `pay:${lost.order.outTradeNo}`, outTradeNo: lost.order.outTradeNo, amountFen: lost.order.amountFen, result: 'credited' }]);
+    const order = await t.ds.getRepository(PaymentOrder).findOneByOrFail({ outTradeNo: lost.order.outTradeNo });
+    expect(order).toMatchObject({ status: 'paid', creditedBy: 'recon' });
+    expect(await t.ds.getRepository(LedgerEntry).countBy({ outTradeNo: lost.order.outTradeNo })).toBe(1);
+    const bills = await t.call('GET', '/api/v1/bills', { token: lost.token });
+    expect(bills.body.items.find((b: any) => b.accountNo === DEMO.accounts[3]!.accountNo && b.season === '2026-2027').status).toBe('paid');
+    // the next run sees it matched and still reports the healing
+    const again = await run(today());
+    expect(again.body.classes).toMatchObject({ matched: 5, healed: 0 });
+    expect(again.body.healed).toHaveLength(1);
+  });
+
+  it('a refund whose notification failed is queried and applied, and reported as healed', async () => {
+    const second = paid[1]!.order;
+    const refund = await t.call('POST', `/api/v1/staff/payments/${second.id}/refunds`, { token: finance, body: { amountFen: 500, reason: '停热退费', kind: 'other' } });
+    await t.ds.query('ALTER TABLE ledger_entry RENAME TO ledger_entry_away');
+    try {
+      await sandbox().completeRefund(refund.body.outRefundNo);
+      await sandbox().settleNotifications(); // answered 500: WeChat retries much later
+    } finally {
+      await t.ds.query('ALTER TABLE ledger_entry_away RENAME TO ledger_entry');
+    }
+    expect(await t.ds.getRepository(LedgerEntry).countBy({ ref: `refund:${refund.body.outRefundNo}` })).toBe(0);
+    const res = await run(today());
+    expect(res.body.status).toBe('balanced');
+    expect(res.body.healed.at(-1)).toMatchObject({ ref: `refund:${refund.body.outRefundNo}`, amountFen: -500, result: 'refund_success' });
+    expect(await t.ds.getRepository(LedgerEntry).countBy({ ref: `refund:${refund.body.outRefundNo}` })).toBe(1);
+  });
+
+  it('a ledger entry WeChat does not know is a 短款 for a human, with the ledger’s side', async () => {
+    const some = paid[2]!.order;
+    await t.ds.getRepository(LedgerEntry).insert({
+      ref: 'pay:HBGHOST0000000000000001',
+      kind: 'payment',
+      amountFen: 8800,
+      orderId: some.id,
+      refundId: null,
+      billId: some.billId,
+      accountId: some.accountId ?? 1,
+      outTradeNo: 'HBGHOST0000000000000001',
+      transactionId: null,
+      at: new Date(),
+    });
+    const res = await run(today());
+    expect(res.body).toMatchObject({ status: 'differences', statusLabel: '有差异', closed: false, openDiscrepancies: 1 });
+    expect(res.body.discrepancies).toEqual([
+      expect.objectContaining({
+        key: 'pay:HBGHOST0000000000000001',
+        kind: 'shortage',
+        kindLabel: '短款',
+        status: 'open',
+        wechat: null,
+        ledger: expect.objectContaining({ amountFen: 8800, kind: 'payment' }),
+        diffFen: -8800,
+      }),
+    ]);
+  });
+
+  it('amount mismatches: WeChat paid another amount than ordered (not credited), and a ledger figure that differs from the bill', async () => {
+    const odd = await orderFor(DEMO.accounts[4]!);
+    sandbox().orders.get(odd.order.outTradeNo)!.total += 100; // WeChat took 1.00 more
+    sandbox().markOrderPaid(odd.order.outTradeNo);
+    // a refund entry altered in the ledger
+    const refundEntry = (await t.ds.getRepository(LedgerEntry).findOneByOrFail({ outTradeNo: paid[0]!.order.outTradeNo, kind: 'refund' }));
+    await t.ds.getRepository(LedgerEntry).update(refundEntry.id, { amountFen: -1200 });
+
+    const res = await run(today());
+    const byKey = Object.fromEntries(res.body.discrepancies.map((d: any) => [d.key, d]));
+    expect(byKey[`pay:${odd.order.outTradeNo}`]).toMatchObject({
+      kind: 'amount_mismatch',
+      diffFen: 100,
+      wechat: { amountFen: odd.order.amountFen + 100 },
+      ledger: { order: { status: 'pending', amountFen: odd.order.amountFen }, credit: 'flagged' },
+    });
+    expect(byKey[refundEntry.ref]).toMatchObject({ kind: 'refund_mismatch', wechat: { amountFen: 1234 }, ledger: { amountFen: -1200 }, diffFen: -34 });
+    expect((await t.ds.getRepository(PaymentOrder).findOneByOrFail({ outTradeNo: odd.order.outTradeNo })).status).toBe('pending');
+    expect(res.body.classes).toMatchObject({ shortage: 1, amount_mismatch: 1, refund_mismatch: 1 });
+    expect(res.body.openDiscrepancies).toBe(3);
+  });
+
+  it('duplicates and a truncated bill are found by the streaming reader (nothing written)', async () => {
+    const csv = buildTradeBill(today(), 'ALL', sandbox().orders.values(), sandbox().refunds.values())!;
+    const lines = csv.split('\r\n');
+    const dupLine = lines[1]!;
+    const withDup = [...lines.slice(0, 2), dupLine, ...lines.slice(2)].join('\r\n');
+    const out = await t.services.reconciliation.reconcile(today(), Readable.from([withDup]));
+    const dupNo = splitRow(dupLine)[6]!;
+    expect(out.drafts.get(`dup:pay:${dupNo}`)).toMatchObject({ kind: 'duplicate', outTradeNo: dupNo });
+    expect(out.drafts.get('totals')).toMatchObject({ kind: 'totals_mismatch' }); // one row more than the summary says
+    const truncated = lines.slice(0, 3).join('\r\n') + '\r\n';
+    const cut = await t.services.reconciliation.reconcile(today(), Readable.from([truncated]));
+    expect(cut.summaryMatches).toBe(false);
+    expect(cut.drafts.get('totals')!.ledger).toMatchObject({ summary: null });
+  });
+
+  it('re-running a day changes nothing', async () => {
+    const before = await snapshot(today());
+    const res = await run(today());
+    expect(res.body.runs).toBeGreaterThan(1);
+    expect(await snapshot(today())).toEqual(before);
+  });
+
+  it('finance resolves each difference with a type and a note; the day closes when the last is resolved', async () => {
+    const agent = await t.loginStaff('agent1');
+    const admin = await t.loginStaff('admin');
+    let detail = (await dayOf(today())).body;
+    const open = detail.discrepancies.filter((d: any) => d.status === 'open');
+    expect(open).toHaveLength(3);
+    const url = (id: number) => `/api/v1/staff/reconciliation/discrepancies/${id}/resolve`;
+
+    const bad = await t.call('POST', url(open[0].id), { token: finance, body: { resolution: 'cleared_on_rerun', note: '' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields.map((f: any) => f.field).sort()).toEqual(['note', 'resolution']);
+    expect((await t.call('POST', url(open[0].id), { token: agent, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
+    expect((await t.call('POST', url(open[0].id), { token: admin, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
+    expect((await t.call('POST', url(999999), { token: finance, body: { resolution: 'no_action', note: '无需处理' } })).body.error.code).toBe('DISCREPANCY_NOT_FOUND');
+
+    for (const [i, d] of open.entries()) {
+      const res = await t.call('POST', url(d.id), { token: finance, body: { resolution: i === 0 ? 'ledger_corrected' : 'wechat_corrected', note: `已核实处理 ${d.key}` } });
+      expect(res.status).toBe(200);
+      expect(res.body.discrepancy).toMatchObject({ status: 'resolved', resolvedBy: expect.any(String), resolvedAt: expect.any(String), note: `已核实处理 ${d.key}` });
+      expect(res.body.day.status).toBe(i === open.length - 1 ? 'balanced' : 'differences');
+    }
+    const twice = await t.call('POST', url(open[0].id), { token: finance, body: { resolution: 'no_action', note: '再次处理' } });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('DISCREPANCY_ALREADY_RESOLVED');
+
+    detail = (await dayOf(today(), admin)).body;
+    expect(detail).toMatchObject({ status: 'balanced', closed: true, openDiscrepancies: 0, totalDiscrepancies: 3, closedAt: expect.any(String) });
+    // nothing deleted; a re-run neither reopens nor adds anything
+    const before = await snapshot(today());
+    expect((await run(today())).body.status).toBe('balanced');
+    expect(await snapshot(today())).toEqual(before);
+
+    const list = await t.call('GET', `/api/v1/staff/reconciliation/days?from=${daysAgo(2)}&to=${today()}`, { token: admin });
+    expect(list.body.items.map((d: any) => [d.billDate, d.statusLabel])).toEqual([
+      [today(), '已平'],
+      [daysAgo(1), '已平'],
+      [daysAgo(2), '未对账'],
+    ]);
+  });
+
+  it('only finance and admin see any of it; only finance runs and resolves', async () => {
+    const agent = await t.loginStaff('agent1');
+    const admin = await t.loginStaff('admin');
+    const resident = await t.loginResident();
+    for (const token of [agent, resident]) {
+      expect((await t.call('GET', '/api/v1/staff/reconciliation/days', { token })).status).toBe(403);
+      expect((await dayOf(today(), token)).status).toBe(403);
+      expect((await run(today(), token)).status).toBe(403);
+    }
+    expect((await t.call('GET', '/api/v1/staff/reconciliation/days')).status).toBe(401);
+    expect((await t.call('GET', '/api/v1/staff/reconciliation/days', { token: admin })).status).toBe(200);
+    expect((await run(today(), admin)).status).toBe(403);
+    const future = await run(chinaDate(new Date(Date.now() + 2 * DAY_MS)));
+    expect(future.status).toBe(400);
+    expect(future.body.error.code).toBe('RECON_DATE_INVALID');
+    const badDate = await run('2026-02-30');
+    expect(badDate.status).toBe(400);
+    expect(badDate.body.error.details.fields[0].field).toBe('date');
+  });
+});
+
+describe('fetch failures and the schedule', () => {
+  let mode: 'creating' | 'hash' | 'real' = 'creating';
+  let recon: ReconciliationService;
+  beforeAll(() => {
+    const real = createPayClientFromConfig(t.config);
+    const pay: PayClient = {
+      ...real,
+      async tradeBill(input) {
+        if (mode === 'creating') throw new PayApiError(400, 'STATEMENT_CREATING', '账单生成中');
+        if (mode === 'hash') throw new PayApiError(200, 'BILL_HASH_MISMATCH', 'bill SHA1 does not match');
+        return real.tradeBill(input);
+      },
+    };
+    recon = new ReconciliationService({ ds: t.ds, pay, payments: t.services.payments, log: t.log, clock: () => new Date(), billDir });
+  });
+
+  it('a wrong hash or a failed download: a clear error, the last report untouched, a retry later', async () => {
+    mode = 'hash';
+    const before = await snapshot(today());
+    await expect(recon.run(today())).rejects.toMatchObject({ code: 'RECON_FETCH_FAILED', details: { reason: 'BILL_HASH_MISMATCH' } });
+    const day = await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: today() });
+    expect(day).toMatchObject({ status: 'balanced', lastError: expect.stringContaining('BILL_HASH_MISMATCH'), lockedUntil: null });
+    expect(day.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+    const after = await snapshot(today());
+    expect(after.rows).toEqual(before.rows);
+    expect(after.day).toEqual(before.day);
+    // a day never reconciled shows the failure, with no half-written report
+    await expect(recon.run(daysAgo(5))).rejects.toMatchObject({ code: 'RECON_FETCH_FAILED' });
+    const failed = (await dayOf(daysAgo(5))).body;
+    expect(failed).toMatchObject({ status: 'failed', statusLabel: '未对账', wechat: null, classes: null, discrepancies: [], lastError: expect.stringContaining('BILL_HASH_MISMATCH') });
+  });
+
+  it('runs yesterday from 10:00 China time, waits while WeChat’s bill is not ready, then reconciles', async () => {
+    // "now" three days ago: yesterday of then is four days ago
+    const base = new Date(`${daysAgo(3)}T00:00:00+08:00`).getTime();
+    const at = (h: number, m = 0) => new Date(base + h * 3600_000 + m * 60_000);
+    mode = 'creating';
+    expect(await recon.runScheduled(at(9, 59))).toEqual({ billDate: null, outcome: 'too_early' });
+    expect(await recon.runScheduled(at(10, 0))).toEqual({ billDate: daysAgo(4), outcome: 'not_ready' });
+    const waiting = await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: daysAgo(4) });
+    expect(waiting).toMatchObject({ status: 'not_ready', lastError: expect.stringContaining('STATEMENT_CREATING') });
+    expect(waiting.nextAttemptAt).toEqual(at(10, 30));
+    expect(await recon.runScheduled(at(10, 5))).toMatchObject({ outcome: 'waiting', status: 'not_ready' });
+    mode = 'real';
+    expect(await recon.runScheduled(at(10, 31))).toEqual({ billDate: daysAgo(4), outcome: 'ran', status: 'balanced' });
+    expect(await recon.runScheduled(at(11, 0))).toEqual({ billDate: daysAgo(4), outcome: 'done', status: 'balanced' });
+    expect((await dayOf(daysAgo(4))).body).toMatchObject({ status: 'balanced', emptyBill: true, lastError: null, nextAttemptAt: null });
+  });
+});

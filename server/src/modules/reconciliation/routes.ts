@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { BillDateParams, IdParam, ReconDaysQuery, ResolveDiscrepancyRequest, RunReconRequest } from '@heat-butler/shared';
+import { route } from '../../platform/http';
+import { AppError } from '../../platform/errors';
+import type { ReconciliationService } from './service';
+
+const READERS = ['finance', 'admin'] as const;
+
+/** Finance runs and settles; admin may read. Nobody else sees any of it. */
+export function reconciliationRoutes(recon: ReconciliationService): Router {
+  const r = new Router({ prefix: '/staff/reconciliation' });
+
+  route(r, { method: 'post', path: '/runs', auth: ['finance'], body: RunReconRequest }, ({ body }) => recon.run(body.date));
+
+  route(r, { method: 'get', path: '/days', auth: READERS, query: ReconDaysQuery }, async ({ query }) => ({ items: await recon.days(query) }));
+
+  route(r, { method: 'get', path: '/days/:date', auth: READERS, params: BillDateParams }, ({ params }) => recon.day(params.date));
+
+  // the raw bill as WeChat sent it
+  route(r, { method: 'get', path: '/days/:date/bill', auth: READERS, params: BillDateParams }, async ({ params, ctx }) => {
+    const bill = await recon.rawBill(params.date);
+    if (!bill) throw new AppError('NOT_FOUND');
+    ctx.set('Content-Disposition', `attachment; filename="tradebill-${params.date}.csv"`);
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.length = bill.bytes;
+    ctx.body = fs.createReadStream(bill.file);
+    return ctx.body;
+  });
+
+  route(
+    r,
+    { method: 'post', path: '/discrepancies/:id/resolve', auth: ['finance'], params: z.object({ id: IdParam }), body: ResolveDiscrepancyRequest },
+    ({ params, body, staff }) => recon.resolve(staff(), params.id, body),
+  );
+
+  return r;
+}

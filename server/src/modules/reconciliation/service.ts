@@ -1,0 +1,688 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { In, type DataSource } from 'typeorm';
+import { DateTime } from 'luxon';
+import {
+  BUSINESS_ZONE,
+  chinaDate,
+  DISCREPANCY_KIND_LABELS,
+  RECON_DAY_STATUS_LABELS,
+  type BillSummaryTotals,
+  type DiscrepancyKind,
+  type DiscrepancyView,
+  type HealedItem,
+  type ReconClassCounts,
+  type ReconDayDetail,
+  type ReconDayView,
+  type ReconTotals,
+  type ResolveDiscrepancyRequest,
+} from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import type { Logger } from '../../platform/logger';
+import type { StaffPrincipal } from '../../platform/auth';
+import { PayApiError, type PayClient } from '../../wechat/pay';
+import { LedgerEntry, PaymentOrder, Refund } from '../payments/entities';
+import type { PaymentsService } from '../payments/service';
+import { microToFen, readTradeBill, type BillRow, type BillSummary } from './csv';
+import { ReconDay, ReconDiscrepancy } from './entities';
+
+export interface ReconciliationOptions {
+  ds: DataSource;
+  pay: PayClient;
+  payments: PaymentsService;
+  log: Logger;
+  clock: () => Date;
+  /** where raw bills are kept: <billDir>/<YYYY-MM>/<date>-<sha1>.csv (default $RECON_BILL_DIR or data/trade-bills) */
+  billDir?: string;
+  /** rows looked up per query (default 1000) */
+  batchSize?: number;
+  /** how long after "not ready" / a failure the scheduler tries again */
+  retryNotReadyMinutes?: number;
+  retryFailedMinutes?: number;
+}
+
+export interface RunProgress {
+  bytesRead: number;
+  totalBytes: number;
+  rows: number;
+}
+
+export interface RunOptions {
+  now?: Date;
+  onProgress?: (p: RunProgress) => void;
+}
+
+interface Draft {
+  key: string;
+  kind: DiscrepancyKind;
+  outTradeNo: string | null;
+  outRefundNo: string | null;
+  wechat: Record<string, unknown> | null;
+  ledger: Record<string, unknown> | null;
+  diffFen: number;
+}
+
+interface Outcome {
+  wechat: ReconTotals;
+  summary: BillSummaryTotals | null;
+  summaryMatches: boolean | null;
+  ledger: ReconTotals;
+  classes: ReconClassCounts;
+  healed: HealedItem[];
+  drafts: Map<string, Draft>;
+}
+
+const emptyTotals = (): ReconTotals => ({ rowCount: 0, paymentCount: 0, paymentFen: 0, refundCount: 0, refundFen: 0, feeFen: 0, netFen: 0 });
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const LOCK_MS = 15 * 60_000;
+
+/** The bill row as finance sees it in a discrepancy. */
+function wechatSide(r: BillRow): Record<string, unknown> {
+  return {
+    line: r.line,
+    tradeTime: r.tradeTime,
+    transactionId: r.transactionId,
+    outTradeNo: r.outTradeNo,
+    tradeState: r.tradeState,
+    amountFen: r.kind === 'payment' ? r.orderFen || r.settleFen : r.refundFen,
+    ...(r.kind === 'refund' ? { refundId: r.refundId, outRefundNo: r.outRefundNo, refundStatus: r.refundStatus } : {}),
+    feeFen: microToFen(r.feeMicro),
+  };
+}
+
+function ledgerSide(e: LedgerEntry): Record<string, unknown> {
+  return { ref: e.ref, kind: e.kind, amountFen: e.amountFen, orderId: e.orderId, billId: e.billId, transactionId: e.transactionId, at: e.at.toISOString() };
+}
+
+/**
+ * Daily reconciliation of WeChat Pay trade bills against the ledger: fetch (hash-checked by the
+ * Pay client), keep the raw file, stream it row by row against the ledger in batches, heal what
+ * the one crediting path can heal, record everything else as discrepancies for finance.
+ */
+export class ReconciliationService {
+  private batchSize: number;
+  private billDir: string;
+
+  constructor(private o: ReconciliationOptions) {
+    this.batchSize = o.batchSize ?? 1000;
+    this.billDir = o.billDir ?? process.env.RECON_BILL_DIR ?? path.resolve(process.cwd(), 'data', 'trade-bills');
+  }
+
+  private get ds() {
+    return this.o.ds;
+  }
+
+  // ---- running a day ------------------------------------------------------------------------------
+
+  /**
+   * Reconcile one China date. Idempotent: a re-run refreshes totals, adds no discrepancy twice
+   * and never reopens one finance resolved. Throws RECON_BILL_NOT_READY / RECON_FETCH_FAILED
+   * (recorded on the day, nothing else written) or RECON_BUSY.
+   */
+  async run(billDate: string, opts: RunOptions = {}): Promise<ReconDayDetail> {
+    const now = opts.now ?? this.o.clock();
+    this.checkDate(billDate, now);
+    await this.claim(billDate, now);
+    try {
+      let csv: string | null;
+      let hashValue: string | null = null;
+      try {
+        ({ csv, hashValue } = await this.o.pay.tradeBill({ billDate }));
+      } catch (err) {
+        if (err instanceof PayApiError && err.code === 'NO_STATEMENT_EXIST') {
+          csv = null;
+        } else {
+          await this.recordFetchFailure(billDate, now, err);
+          throw err instanceof PayApiError && err.code === 'STATEMENT_CREATING'
+            ? new AppError('RECON_BILL_NOT_READY', { billDate })
+            : new AppError('RECON_FETCH_FAILED', { billDate, reason: err instanceof PayApiError ? err.code : 'ERROR', message: (err as Error)?.message });
+        }
+      }
+      let file: string | null = null;
+      let bytes = 0;
+      let input: Readable;
+      if (csv !== null) {
+        file = await this.keepRawBill(billDate, hashValue!, csv);
+        bytes = Buffer.byteLength(csv, 'utf8');
+        csv = null; // from here on the bill is read from the file, line by line
+        input = fs.createReadStream(file);
+      } else {
+        input = Readable.from([]);
+      }
+      const outcome = await this.reconcile(billDate, input, bytes, opts.onProgress);
+      await this.save(billDate, now, outcome, { hash: hashValue, file, bytes: file ? bytes : null, empty: file === null });
+      this.o.log.info({ billDate, classes: outcome.classes }, 'reconciliation run');
+    } finally {
+      await this.ds.getRepository(ReconDay).update({ billDate }, { lockedUntil: null });
+    }
+    return this.day(billDate);
+  }
+
+  /**
+   * The daily job: from 10:00 China time, reconcile yesterday unless it is done; when WeChat's
+   * bill is not ready (or the fetch failed) the day records when to try again.
+   */
+  async runScheduled(now: Date = this.o.clock()): Promise<{ billDate: string | null; outcome: 'too_early' | 'done' | 'waiting' | 'ran' | 'not_ready' | 'failed' | 'busy'; status?: string }> {
+    const china = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE);
+    if (china.hour < 10) return { billDate: null, outcome: 'too_early' };
+    const billDate = china.minus({ days: 1 }).toFormat('yyyy-LL-dd');
+    const day = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
+    if (day && (day.status === 'differences' || day.status === 'balanced')) return { billDate, outcome: 'done', status: day.status };
+    if (day?.nextAttemptAt && day.nextAttemptAt > now) return { billDate, outcome: 'waiting', status: day.status };
+    try {
+      const r = await this.run(billDate, { now });
+      return { billDate, outcome: 'ran', status: r.status };
+    } catch (err) {
+      if (err instanceof AppError) {
+        const outcome = err.code === 'RECON_BILL_NOT_READY' ? 'not_ready' : err.code === 'RECON_BUSY' ? 'busy' : 'failed';
+        if (outcome === 'failed') this.o.log.error({ billDate, err: { message: err.message, details: err.details } }, 'scheduled reconciliation failed; will retry');
+        return { billDate, outcome };
+      }
+      throw err;
+    }
+  }
+
+  private checkDate(billDate: string, now: Date) {
+    const today = chinaDate(now);
+    const oldest = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).minus({ days: 92 }).toFormat('yyyy-LL-dd');
+    if (billDate > today || billDate < oldest) throw new AppError('RECON_DATE_INVALID', { billDate, today });
+  }
+
+  /** Create the day if new and take its lease; two runs of one day never interleave. */
+  private async claim(billDate: string, now: Date) {
+    const repo = this.ds.getRepository(ReconDay);
+    if (!(await repo.exists({ where: { billDate } }))) {
+      try {
+        await repo.insert({ billDate, status: 'none', healed: [], runs: 0, emptyBill: false });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    const res = await repo
+      .createQueryBuilder()
+      .update(ReconDay)
+      .set({ lockedUntil: new Date(now.getTime() + LOCK_MS) })
+      .where('billDate = :billDate', { billDate })
+      .andWhere('(lockedUntil IS NULL OR lockedUntil < :now)', { now })
+      .execute();
+    if (!res.affected) throw new AppError('RECON_BUSY', { billDate });
+  }
+
+  private async recordFetchFailure(billDate: string, now: Date, err: unknown) {
+    const notReady = err instanceof PayApiError && err.code === 'STATEMENT_CREATING';
+    const repo = this.ds.getRepository(ReconDay);
+    const day = await repo.findOneByOrFail({ billDate });
+    const reconciled = day.status === 'differences' || day.status === 'balanced';
+    const minutes = notReady ? (this.o.retryNotReadyMinutes ?? 30) : (this.o.retryFailedMinutes ?? 15);
+    const message = err instanceof PayApiError ? `${err.code}: ${err.message}` : String((err as Error)?.message ?? err);
+    await repo.update(
+      { billDate },
+      {
+        // an earlier complete report stays as it is: a failed re-run writes nothing but the error
+        ...(reconciled ? {} : { status: notReady ? 'not_ready' : 'failed' }),
+        lastError: message.slice(0, 500),
+        nextAttemptAt: new Date(now.getTime() + minutes * 60_000),
+      },
+    );
+    if (!notReady) this.o.log.warn({ billDate, err: message }, 'trade bill fetch failed');
+  }
+
+  /** Keep the downloaded bill as it came (hash-checked), named by date and SHA1; written atomically. */
+  private async keepRawBill(billDate: string, hash: string, csv: string): Promise<string> {
+    const dir = path.join(this.billDir, billDate.slice(0, 7));
+    await fs.promises.mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${billDate}-${hash.toLowerCase()}.csv`);
+    if (!fs.existsSync(file)) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.promises.writeFile(tmp, csv, 'utf8');
+      await fs.promises.rename(tmp, file);
+    }
+    return file;
+  }
+
+  /** [start, end) of a China date, as UTC instants */
+  private dayRange(billDate: string): [Date, Date] {
+    const start = DateTime.fromISO(billDate, { zone: BUSINESS_ZONE }).startOf('day');
+    return [start.toJSDate(), start.plus({ days: 1 }).toJSDate()];
+  }
+
+  /** Stream the bill against the ledger; heal what can heal; collect the rest. Writes nothing but heals. */
+  async reconcile(billDate: string, input: Readable, totalBytes = 0, onProgress?: (p: RunProgress) => void): Promise<Outcome> {
+    const wechat = emptyTotals();
+    let feeMicro = 0;
+    let summary: BillSummary | null = null;
+    const classes: ReconClassCounts = { matched: 0, healed: 0, inTransit: 0, surplus: 0, shortage: 0, amount_mismatch: 0, refund_mismatch: 0, duplicate: 0, totals_mismatch: 0 };
+    const healed: HealedItem[] = [];
+    const drafts = new Map<string, Draft>();
+    const seen = new Set<string>();
+    const add = (d: Draft) => {
+      if (!drafts.has(d.key)) drafts.set(d.key, d);
+    };
+    let batch: BillRow[] = [];
+    const progress = () => onProgress?.({ bytesRead: (input as any).bytesRead ?? 0, totalBytes, rows: wechat.rowCount });
+
+    const flush = async () => {
+      if (!batch.length) return;
+      const rows = batch;
+      batch = [];
+      await this.matchBatch(rows, { seen, add, classes, healed });
+      progress();
+    };
+
+    for await (const ev of readTradeBill(input)) {
+      if (ev.type === 'summary') {
+        summary = ev.summary;
+        continue;
+      }
+      const r = ev.row;
+      wechat.rowCount++;
+      feeMicro += r.feeMicro;
+      if (r.kind === 'payment') {
+        wechat.paymentCount++;
+        wechat.paymentFen += r.settleFen;
+      } else {
+        wechat.refundCount++;
+        wechat.refundFen += r.refundFen;
+      }
+      batch.push(r);
+      if (batch.length >= this.batchSize) await flush();
+    }
+    await flush();
+    wechat.feeFen = microToFen(feeMicro);
+    wechat.netFen = wechat.paymentFen - wechat.refundFen - wechat.feeFen;
+
+    // the bill against its own summary (a truncated file has none)
+    let summaryTotals: BillSummaryTotals | null = null;
+    let summaryMatches: boolean | null = null;
+    if (summary) {
+      summaryTotals = { rowCount: summary.rowCount, paymentFen: summary.settleFen, refundFen: summary.refundFen, feeFen: microToFen(summary.feeMicro), orderFen: summary.orderFen };
+      summaryMatches =
+        summary.rowCount === wechat.rowCount && summary.settleFen === wechat.paymentFen && summary.refundFen === wechat.refundFen && summary.feeMicro === feeMicro;
+    } else if (wechat.rowCount > 0) {
+      summaryMatches = false;
+    }
+    if (summaryMatches === false) {
+      add({
+        key: 'totals',
+        kind: 'totals_mismatch',
+        outTradeNo: null,
+        outRefundNo: null,
+        wechat: { rows: wechat, feeMicro },
+        ledger: summary ? { summary: summaryTotals, feeMicro: summary.feeMicro } : { summary: null, problem: '账单缺少汇总行（文件可能不完整）' },
+        diffFen: summary ? wechat.paymentFen - wechat.refundFen - (summary.settleFen - summary.refundFen) : 0,
+      });
+    }
+
+    // the ledger's side of the day: what WeChat did not list is 短款
+    const ledger = emptyTotals();
+    const [start, end] = this.dayRange(billDate);
+    let lastId = 0;
+    for (;;) {
+      const page = await this.ds
+        .getRepository(LedgerEntry)
+        .createQueryBuilder('l')
+        .where('l.at >= :start AND l.at < :end', { start, end })
+        .andWhere('l.id > :lastId', { lastId })
+        .orderBy('l.id', 'ASC')
+        .limit(this.batchSize * 5)
+        .getMany();
+      if (!page.length) break;
+      for (const e of page) {
+        ledger.rowCount++;
+        if (e.kind === 'payment') {
+          ledger.paymentCount++;
+          ledger.paymentFen += e.amountFen;
+        } else {
+          ledger.refundCount++;
+          ledger.refundFen += -e.amountFen;
+        }
+        if (!seen.has(e.ref)) {
+          add({
+            key: e.ref,
+            kind: 'shortage',
+            outTradeNo: e.outTradeNo,
+            outRefundNo: e.kind === 'refund' ? e.ref.slice('refund:'.length) : null,
+            wechat: null,
+            ledger: ledgerSide(e),
+            diffFen: -e.amountFen,
+          });
+        }
+      }
+      lastId = page[page.length - 1]!.id;
+    }
+    ledger.netFen = ledger.paymentFen - ledger.refundFen;
+    for (const d of drafts.values()) classes[d.kind]++;
+    progress();
+    return { wechat, summary: summaryTotals, summaryMatches, ledger, classes, healed, drafts };
+  }
+
+  /** One batch of bill rows: one ledger query by ref, then orders/refunds for the ones missing. */
+  private async matchBatch(
+    rows: BillRow[],
+    s: { seen: Set<string>; add: (d: Draft) => void; classes: ReconClassCounts; healed: HealedItem[] },
+  ) {
+    const refOf = (r: BillRow) => (r.kind === 'payment' ? `pay:${r.outTradeNo}` : `refund:${r.outRefundNo}`);
+    const fresh: BillRow[] = [];
+    for (const r of rows) {
+      const ref = refOf(r);
+      if (s.seen.has(ref)) {
+        s.add({ key: `dup:${ref}`, kind: 'duplicate', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo || null, wechat: wechatSide(r), ledger: null, diffFen: 0 });
+        continue;
+      }
+      s.seen.add(ref);
+      fresh.push(r);
+    }
+    if (!fresh.length) return;
+    const entries = new Map((await this.ds.getRepository(LedgerEntry).find({ where: { ref: In(fresh.map(refOf)) } })).map((e) => [e.ref, e]));
+    const missingPay = fresh.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
+    const missingRefund = fresh.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
+    const orders = new Map(
+      missingPay.length ? (await this.ds.getRepository(PaymentOrder).find({ where: { outTradeNo: In(missingPay) } })).map((o) => [o.outTradeNo, o]) : [],
+    );
+    const refunds = new Map(
+      missingRefund.length ? (await this.ds.getRepository(Refund).find({ where: { outRefundNo: In(missingRefund) } })).map((x) => [x.outRefundNo, x]) : [],
+    );
+
+    for (const r of fresh) {
+      const ref = refOf(r);
+      const entry = entries.get(ref);
+      if (r.kind === 'payment') {
+        const wxFen = r.orderFen || r.settleFen;
+        if (entry) {
+          if (entry.amountFen === wxFen && (!entry.transactionId || !r.transactionId || entry.transactionId === r.transactionId)) s.classes.matched++;
+          else s.add({ key: ref, kind: 'amount_mismatch', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: ledgerSide(entry), diffFen: wxFen - entry.amountFen });
+          continue;
+        }
+        const order = orders.get(r.outTradeNo);
+        const orderSide = order
+          ? { orderId: order.id, status: order.status, amountFen: order.amountFen, billId: order.billId, accountId: order.accountId, transactionId: order.transactionId }
+          : null;
+        if (order?.status === 'pending') {
+          // 长款 of a lost notification: ask WeChat, credit through the one exactly-once path
+          let result: string;
+          try {
+            result = await this.o.payments.credit(await this.o.pay.queryByOutTradeNo(r.outTradeNo), 'recon');
+          } catch (err) {
+            result = `error: ${(err as Error)?.message ?? err}`;
+          }
+          if (result === 'credited' || result === 'duplicate' || result === 'already') {
+            s.classes.healed++;
+            s.healed.push({ ref, outTradeNo: r.outTradeNo, amountFen: wxFen, result });
+            continue;
+          }
+          if (result === 'flagged') {
+            s.add({ key: ref, kind: 'amount_mismatch', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: { order: orderSide, credit: result }, diffFen: wxFen - order.amountFen });
+            continue;
+          }
+          s.add({ key: ref, kind: 'surplus', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: { order: orderSide, credit: result }, diffFen: wxFen });
+          continue;
+        }
+        // unknown order, or one we closed: only a human can tell
+        s.add({ key: ref, kind: 'surplus', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: orderSide ? { order: orderSide } : null, diffFen: wxFen });
+        continue;
+      }
+
+      // refund rows
+      const processing = r.refundStatus !== 'SUCCESS';
+      if (entry) {
+        if (-entry.amountFen === r.refundFen) {
+          if (processing) s.classes.inTransit++;
+          else s.classes.matched++;
+        } else {
+          s.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: ledgerSide(entry), diffFen: -r.refundFen - entry.amountFen });
+        }
+        continue;
+      }
+      const refund = refunds.get(r.outRefundNo);
+      const refundSide = refund ? { refundId: refund.id, status: refund.status, amountFen: refund.amountFen, orderId: refund.orderId, kind: refund.kind } : null;
+      if (refund && refund.amountFen === r.refundFen && refund.status !== 'success') {
+        if (processing) {
+          s.classes.inTransit++;
+          continue;
+        }
+        // the refund's notification never came: ask WeChat and apply it like a notification
+        let state: string;
+        try {
+          const q = await this.o.pay.queryRefund(r.outRefundNo);
+          state = await this.o.payments.applyRefundResult({ out_refund_no: q.out_refund_no, status: q.status, refund_id: q.refund_id, success_time: q.success_time });
+        } catch (err) {
+          state = `error: ${(err as Error)?.message ?? err}`;
+        }
+        if (state === 'success') {
+          s.classes.healed++;
+          s.healed.push({ ref, outTradeNo: r.outTradeNo, amountFen: -r.refundFen, result: 'refund_success' });
+          continue;
+        }
+        s.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: { refund: refundSide, query: state }, diffFen: -r.refundFen });
+        continue;
+      }
+      s.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: refundSide ? { refund: refundSide } : null, diffFen: -r.refundFen });
+    }
+  }
+
+  /** Write a run's result in one transaction: discrepancies (insert-once), then the day. */
+  private async save(billDate: string, now: Date, out: Outcome, bill: { hash: string | null; file: string | null; bytes: number | null; empty: boolean }) {
+    await withTx(this.ds, async (em) => {
+      const day = await forUpdate(em.createQueryBuilder(ReconDay, 'd').where('d.billDate = :billDate', { billDate })).getOneOrFail();
+      const existing = new Map((await em.find(ReconDiscrepancy, { where: { billDate } })).map((d) => [d.key, d]));
+      const inserts: Partial<ReconDiscrepancy>[] = [];
+      for (const d of out.drafts.values()) {
+        const old = existing.get(d.key);
+        if (!old) {
+          inserts.push({ billDate, ...d, status: 'open' });
+        } else if (old.status === 'open' && (old.kind !== d.kind || old.diffFen !== d.diffFen || JSON.stringify(old.wechat) !== JSON.stringify(d.wechat) || JSON.stringify(old.ledger) !== JSON.stringify(d.ledger))) {
+          await em.update(ReconDiscrepancy, old.id, { kind: d.kind, wechat: d.wechat as any, ledger: d.ledger as any, diffFen: d.diffFen });
+        }
+      }
+      for (let i = 0; i < inserts.length; i += 500) await em.insert(ReconDiscrepancy, inserts.slice(i, i + 500) as any);
+      // gone since the last run (healed meanwhile, a late notification): resolved by the system, kept
+      for (const old of existing.values()) {
+        if (old.status === 'open' && !out.drafts.has(old.key)) {
+          await em.update(ReconDiscrepancy, old.id, {
+            status: 'resolved',
+            resolution: 'cleared_on_rerun',
+            note: '重新对账时该差异已不存在',
+            resolvedBy: null,
+            resolvedByName: '系统',
+            resolvedAt: now,
+          });
+        }
+      }
+      const open = await em.count(ReconDiscrepancy, { where: { billDate, status: 'open' } });
+      const healed = [...day.healed];
+      for (const h of out.healed) if (!healed.some((x) => x.ref === h.ref)) healed.push(h);
+      const status = open ? 'differences' : 'balanced';
+      await em.update(ReconDay, day.id, {
+        status,
+        wechat: out.wechat,
+        summary: out.summary,
+        summaryMatches: out.summaryMatches,
+        ledger: out.ledger,
+        classes: out.classes,
+        healed,
+        emptyBill: bill.empty,
+        billHash: bill.hash,
+        billFile: bill.file,
+        billBytes: bill.bytes,
+        runs: day.runs + 1,
+        lastRunAt: now,
+        lastError: null,
+        nextAttemptAt: null,
+        closedAt: status === 'balanced' ? (day.closedAt ?? now) : null,
+      });
+    });
+  }
+
+  // ---- discrepancy workflow -----------------------------------------------------------------------
+
+  async resolve(staff: StaffPrincipal, id: number, input: ResolveDiscrepancyRequest): Promise<{ discrepancy: DiscrepancyView; day: ReconDayView }> {
+    const now = this.o.clock();
+    const billDate = await withTx(this.ds, async (em) => {
+      const d = await forUpdate(em.createQueryBuilder(ReconDiscrepancy, 'd').where('d.id = :id', { id })).getOne();
+      if (!d) throw new AppError('DISCREPANCY_NOT_FOUND');
+      if (d.status === 'resolved') throw new AppError('DISCREPANCY_ALREADY_RESOLVED', { resolution: d.resolution, resolvedBy: d.resolvedByName });
+      // the day row is locked too: the last resolution closes it exactly once
+      const day = await forUpdate(em.createQueryBuilder(ReconDay, 'x').where('x.billDate = :b', { b: d.billDate })).getOneOrFail();
+      await em.update(ReconDiscrepancy, d.id, {
+        status: 'resolved',
+        resolution: input.resolution as any,
+        note: input.note.trim(),
+        resolvedBy: staff.staffId,
+        resolvedByName: staff.name,
+        resolvedAt: now,
+      });
+      const open = await em.count(ReconDiscrepancy, { where: { billDate: d.billDate, status: 'open' } });
+      if (!open && day.status === 'differences') await em.update(ReconDay, day.id, { status: 'balanced', closedAt: now });
+      return d.billDate;
+    });
+    const d = await this.ds.getRepository(ReconDiscrepancy).findOneByOrFail({ id });
+    return { discrepancy: discrepancyView(d), day: await this.dayView(billDate) };
+  }
+
+  // ---- reading --------------------------------------------------------------------------------------
+
+  /** Every date of the range (default: the last 31 days up to yesterday), newest first, with status. */
+  async days(q: { from?: string; to?: string }, now: Date = this.o.clock()): Promise<ReconDayView[]> {
+    const today = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).startOf('day');
+    const to = q.to ?? today.minus({ days: 1 }).toFormat('yyyy-LL-dd');
+    const from = q.from ?? DateTime.fromISO(to, { zone: BUSINESS_ZONE }).minus({ days: 30 }).toFormat('yyyy-LL-dd');
+    if (from > to) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.from', message: '开始日期不能晚于结束日期' }] });
+    const span = DateTime.fromISO(to).diff(DateTime.fromISO(from), 'days').days;
+    if (span > 366) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.from', message: '日期范围不能超过一年' }] });
+    const rows = await this.ds
+      .getRepository(ReconDay)
+      .createQueryBuilder('d')
+      .where('d.billDate >= :from AND d.billDate <= :to', { from, to })
+      .getMany();
+    const byDate = new Map(rows.map((d) => [d.billDate, d]));
+    const counts = await this.openCounts(rows.map((r) => r.billDate));
+    const out: ReconDayView[] = [];
+    for (let d = DateTime.fromISO(to); d.toFormat('yyyy-LL-dd') >= from; d = d.minus({ days: 1 })) {
+      const date = d.toFormat('yyyy-LL-dd');
+      const row = byDate.get(date);
+      out.push(row ? dayView(row, counts.get(date) ?? { open: 0, total: 0 }) : noneView(date));
+    }
+    return out;
+  }
+
+  async day(billDate: string): Promise<ReconDayDetail> {
+    const row = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
+    if (!row) return { ...noneView(billDate), discrepancies: [] };
+    const list = await this.ds.getRepository(ReconDiscrepancy).find({ where: { billDate }, order: { id: 'ASC' } });
+    const open = list.filter((d) => d.status === 'open').length;
+    return {
+      ...dayView(row, { open, total: list.length }),
+      // open first, then by kind and key
+      discrepancies: list
+        .sort((a, b) => (a.status === b.status ? 0 : a.status === 'open' ? -1 : 1) || a.id - b.id)
+        .map(discrepancyView),
+    };
+  }
+
+  private async dayView(billDate: string): Promise<ReconDayView> {
+    const row = await this.ds.getRepository(ReconDay).findOneByOrFail({ billDate });
+    return dayView(row, (await this.openCounts([billDate])).get(billDate) ?? { open: 0, total: 0 });
+  }
+
+  private async openCounts(dates: string[]): Promise<Map<string, { open: number; total: number }>> {
+    const out = new Map<string, { open: number; total: number }>();
+    if (!dates.length) return out;
+    const rows: { billDate: string; status: string; n: string | number }[] = await this.ds
+      .getRepository(ReconDiscrepancy)
+      .createQueryBuilder('d')
+      .select('d.billDate', 'billDate')
+      .addSelect('d.status', 'status')
+      .addSelect('COUNT(*)', 'n')
+      .where({ billDate: In(dates) })
+      .groupBy('d.billDate')
+      .addGroupBy('d.status')
+      .getRawMany();
+    for (const r of rows) {
+      const c = out.get(r.billDate) ?? { open: 0, total: 0 };
+      c.total += Number(r.n);
+      if (r.status === 'open') c.open += Number(r.n);
+      out.set(r.billDate, c);
+    }
+    return out;
+  }
+
+  /** The raw bill as kept (for download), or null. */
+  async rawBill(billDate: string): Promise<{ file: string; bytes: number } | null> {
+    const row = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
+    if (!row?.billFile || !fs.existsSync(row.billFile)) return null;
+    return { file: row.billFile, bytes: Number(row.billBytes ?? 0) };
+  }
+}
+
+function noneView(billDate: string): ReconDayView {
+  return {
+    billDate,
+    status: 'none',
+    statusLabel: RECON_DAY_STATUS_LABELS.none,
+    closed: false,
+    wechat: null,
+    summary: null,
+    summaryMatches: null,
+    ledger: null,
+    classes: null,
+    healed: [],
+    openDiscrepancies: 0,
+    totalDiscrepancies: 0,
+    emptyBill: false,
+    billHash: null,
+    billBytes: null,
+    runs: 0,
+    lastRunAt: null,
+    lastError: null,
+    nextAttemptAt: null,
+    closedAt: null,
+  };
+}
+
+function dayView(d: ReconDay, c: { open: number; total: number }): ReconDayView {
+  return {
+    billDate: d.billDate,
+    status: d.status,
+    statusLabel: RECON_DAY_STATUS_LABELS[d.status],
+    closed: d.status === 'balanced',
+    wechat: d.wechat,
+    summary: d.summary,
+    summaryMatches: d.summaryMatches,
+    ledger: d.ledger,
+    classes: d.classes,
+    healed: d.healed ?? [],
+    openDiscrepancies: c.open,
+    totalDiscrepancies: c.total,
+    emptyBill: d.emptyBill,
+    billHash: d.billHash,
+    billBytes: d.billBytes === null ? null : Number(d.billBytes),
+    runs: d.runs,
+    lastRunAt: iso(d.lastRunAt),
+    lastError: d.lastError,
+    nextAttemptAt: iso(d.nextAttemptAt),
+    closedAt: iso(d.closedAt),
+  };
+}
+
+export function discrepancyView(d: ReconDiscrepancy): DiscrepancyView {
+  return {
+    id: d.id,
+    billDate: d.billDate,
+    key: d.key,
+    kind: d.kind,
+    kindLabel: DISCREPANCY_KIND_LABELS[d.kind],
+    outTradeNo: d.outTradeNo,
+    outRefundNo: d.outRefundNo,
+    wechat: d.wechat,
+    ledger: d.ledger,
+    diffFen: Number(d.diffFen),
+    status: d.status,
+    resolution: d.resolution,
+    note: d.note,
+    resolvedBy: d.resolvedByName,
+    resolvedAt: iso(d.resolvedAt),
+    createdAt: d.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * Daily reconciliation of WeChat Pay trade bills against the ledger (finance).
+ * A day: 未对账 (never run, bill not ready, fetch failed), 有差异 (open discrepancies), 已平 (closed).
+ */
+export const RECON_DAY_STATUSES = ['none', 'not_ready', 'failed', 'differences', 'balanced'] as const;
+/** `none` only in views (a day never run) */
+export type ReconDayStatus = (typeof RECON_DAY_STATUSES)[number];
+export const RECON_DAY_STATUS_LABELS: Record<ReconDayStatus, string> = {
+  none: '未对账',
+  not_ready: '未对账',
+  failed: '未对账',
+  differences: '有差异',
+  balanced: '已平',
+};
+
+/**
+ * surplus 长款: WeChat has it, the ledger does not; shortage 短款: the ledger has it, WeChat does not;
+ * amount_mismatch / refund_mismatch: both have it with different figures (or a refund WeChat made
+ * that we cannot match); duplicate: the same trade twice in the bill; totals_mismatch: the bill's
+ * rows do not add up to its own summary.
+ */
+export const DISCREPANCY_KINDS = ['surplus', 'shortage', 'amount_mismatch', 'refund_mismatch', 'duplicate', 'totals_mismatch'] as const;
+export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
+export const DISCREPANCY_KIND_LABELS: Record<DiscrepancyKind, string> = {
+  surplus: '长款',
+  shortage: '短款',
+  amount_mismatch: '金额不符',
+  refund_mismatch: '退款不符',
+  duplicate: '重复',
+  totals_mismatch: '汇总不符',
+};
+
+/** How finance settled a difference; `cleared_on_rerun` is the system's, when a re-run no longer finds it. */
+export const RESOLUTION_TYPES = ['ledger_corrected', 'wechat_corrected', 'refunded', 'written_off', 'timing', 'no_action', 'cleared_on_rerun'] as const;
+export type ResolutionType = (typeof RESOLUTION_TYPES)[number];
+export const RESOLUTION_TYPE_LABELS: Record<ResolutionType, string> = {
+  ledger_corrected: '已调整台账',
+  wechat_corrected: '微信侧已更正',
+  refunded: '已退款',
+  written_off: '核销',
+  timing: '跨日时间差',
+  no_action: '无需处理',
+  cleared_on_rerun: '重新对账后已消除',
+};
+
+/** "2026-11-20", a real calendar date. */
+export const BillDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, '日期不存在');
+
+export const BillDateParams = z.object({ date: BillDate });
+
+export const RunReconRequest = z.object({ date: BillDate });
+export type RunReconRequest = z.input<typeof RunReconRequest>;
+
+export const ReconDaysQuery = z.object({ from: BillDate.optional(), to: BillDate.optional() });
+export type ReconDaysQuery = z.infer<typeof ReconDaysQuery>;
+
+export const ResolveDiscrepancyRequest = z.object({
+  resolution: z.enum(RESOLUTION_TYPES.filter((r) => r !== 'cleared_on_rerun') as [ResolutionType, ...ResolutionType[]]),
+  note: z.string().trim().min(2, '请填写处理说明').max(500),
+});
+export type ResolveDiscrepancyRequest = z.input<typeof ResolveDiscrepancyRequest>;
+
+/** Sums over one side; fees in fen (rounded from WeChat's 1/100000 yuan); the ledger side has no fees (0). */
+export const ReconTotals = z.object({
+  /** bill rows / ledger entries */
+  rowCount: z.number().int(),
+  paymentCount: z.number().int(),
+  paymentFen: z.number().int(),
+  refundCount: z.number().int(),
+  refundFen: z.number().int(),
+  feeFen: z.number().int(),
+  netFen: z.number().int(),
+});
+export type ReconTotals = z.infer<typeof ReconTotals>;
+
+/** The bill's own summary section (总交易单数, 应结订单总金额, 退款总金额, 手续费总金额, 订单总金额). */
+export const BillSummaryTotals = z.object({
+  rowCount: z.number().int(),
+  paymentFen: z.number().int(),
+  refundFen: z.number().int(),
+  feeFen: z.number().int(),
+  orderFen: z.number().int(),
+});
+export type BillSummaryTotals = z.infer<typeof BillSummaryTotals>;
+
+export const ReconClassCounts = z.object({
+  matched: z.number().int(),
+  healed: z.number().int(),
+  inTransit: z.number().int(),
+  surplus: z.number().int(),
+  shortage: z.number().int(),
+  amount_mismatch: z.number().int(),
+  refund_mismatch: z.number().int(),
+  duplicate: z.number().int(),
+  totals_mismatch: z.number().int(),
+});
+export type ReconClassCounts = z.infer<typeof ReconClassCounts>;
+
+export const HealedItem = z.object({ ref: z.string(), outTradeNo: z.string(), amountFen: z.number().int(), result: z.string() });
+export type HealedItem = z.infer<typeof HealedItem>;
+
+export const ReconDayView = z.object({
+  billDate: z.string(),
+  status: z.enum(RECON_DAY_STATUSES),
+  statusLabel: z.string(),
+  closed: z.boolean(),
+  /** the bill's rows as streamed */
+  wechat: ReconTotals.nullable(),
+  /** the bill's own summary section */
+  summary: BillSummaryTotals.nullable(),
+  summaryMatches: z.boolean().nullable(),
+  ledger: ReconTotals.nullable(),
+  classes: ReconClassCounts.nullable(),
+  healed: z.array(HealedItem),
+  openDiscrepancies: z.number().int(),
+  totalDiscrepancies: z.number().int(),
+  /** WeChat had no bill for the day (no trades) */
+  emptyBill: z.boolean(),
+  billHash: z.string().nullable(),
+  billBytes: z.number().int().nullable(),
+  runs: z.number().int(),
+  lastRunAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+});
+export type ReconDayView = z.infer<typeof ReconDayView>;
+
+export const DiscrepancyView = z.object({
+  id: z.number(),
+  billDate: z.string(),
+  key: z.string(),
+  kind: z.enum(DISCREPANCY_KINDS),
+  kindLabel: z.string(),
+  outTradeNo: z.string().nullable(),
+  outRefundNo: z.string().nullable(),
+  /** WeChat's side (the bill row, parsed) and ours (ledger entry / order), null when a side has nothing */
+  wechat: z.record(z.string(), z.unknown()).nullable(),
+  ledger: z.record(z.string(), z.unknown()).nullable(),
+  diffFen: z.number().int(),
+  status: z.enum(['open', 'resolved']),
+  resolution: z.enum(RESOLUTION_TYPES).nullable(),
+  note: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type DiscrepancyView = z.infer<typeof DiscrepancyView>;
+
+export const ReconDayDetail = ReconDayView.extend({ discrepancies: z.array(DiscrepancyView) });
+export type ReconDayDetail = z.infer<typeof ReconDayDetail>;
