@@ -25,6 +25,8 @@ import { PaymentsService } from './modules/payments/service';
 import { paymentsRoutes } from './modules/payments/routes';
 import { ReconciliationService } from './modules/reconciliation/service';
 import { reconciliationRoutes } from './modules/reconciliation/routes';
+import { ServiceChangesService } from './modules/service-changes/service';
+import { serviceChangesRoutes } from './modules/service-changes/routes';
 import { GroupsService } from './modules/groups/service';
 import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
@@ -68,13 +70,15 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications });
+  serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime });
   groups.register();
   const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
-  return { outbox, company, identity, accounts, notifications, billing, payments, reconciliation, repairs, realtime, groups };
+  return { outbox, company, identity, accounts, notifications, billing, payments, reconciliation, repairs, realtime, groups, serviceChanges };
 }
 
 export function createApp(deps: AppDeps, services: Services): Koa {
@@ -140,6 +144,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     billingRoutes(services.billing),
     paymentsRoutes(services.payments, deps.pay),
     reconciliationRoutes(services.reconciliation),
+    serviceChangesRoutes(services.serviceChanges),
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs),
   ]) {

@@ -54,6 +54,17 @@ export const ERRORS = {
   RECON_BUSY: { status: 409, message: '该日正在对账，请稍后刷新' },
   DISCREPANCY_NOT_FOUND: { status: 404, message: '未找到该差异记录' },
   DISCREPANCY_ALREADY_RESOLVED: { status: 409, message: '该差异已处理' },
+  // service-changes (报停/复供)
+  SERVICE_CHANGE_DEADLINE_PASSED: { status: 409, message: '该采暖季的报停/复供申请已截止，请申请下一采暖季' },
+  SERVICE_CHANGE_ARREARS: { status: 409, message: '该户号有欠费未缴清，请先缴清欠费再申请报停' },
+  SERVICE_CHANGE_LIMIT: { status: 409, message: '已超过本采暖季报停/复供次数限制' },
+  SERVICE_CHANGE_EXISTS: { status: 409, message: '该户号本采暖季已有办理中的报停/复供申请' },
+  SERVICE_CHANGE_DOCUMENTS_MISSING: { status: 400, message: '申请材料不齐全，请补充后提交' },
+  SERVICE_CHANGE_NOT_ELIGIBLE: { status: 409, message: '该户号当前状态不能办理此项申请' },
+  SERVICE_CHANGE_NOT_FOUND: { status: 404, message: '未找到该报停/复供申请' },
+  SERVICE_CHANGE_LATE_REASON: { status: 400, message: '逾期受理须由管理员填写原因' },
+  VALVE_ORDER_NOT_FOUND: { status: 404, message: '未找到该阀门工单' },
+  VALVE_ACTION_MISMATCH: { status: 400, message: '施工内容与工单不符' },
   // groups (管家群)
   GROUP_NOT_FOUND: { status: 404, message: '未找到该管家群，请先绑定本楼栋的户号' },
   MEMBER_MUTED: { status: 403, message: '您已被管家暂时禁言，请稍后再发言' },

@@ -10,6 +10,7 @@ import { billingEntities } from '../../modules/billing/entities';
 import { paymentsEntities } from '../../modules/payments/entities';
 import { reconciliationEntities } from '../../modules/reconciliation/entities';
 import { repairsEntities } from '../../modules/repairs/entities';
+import { serviceChangesEntities } from '../../modules/service-changes/entities';
 import { groupsEntities } from '../../modules/groups/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...repairsEntities, ...groupsEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities];
