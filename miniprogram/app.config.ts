@@ -13,11 +13,13 @@ export default defineAppConfig({
     'pages/payments/index',
     'pages/payments/detail',
     'pages/pay/sandbox',
+    'pages/services/change',
+    'pages/services/detail',
   ],
   subPackages: [
     {
       root: 'staff',
-      pages: ['login/index', 'home/index'],
+      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index'],
     },
   ],
   window: {

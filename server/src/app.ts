@@ -31,6 +31,7 @@ import { GroupsService } from './modules/groups/service';
 import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
 import { RepairsService } from './modules/repairs/service';
+import { MeasurementsService } from './modules/repairs/measurements';
 import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
 
 /** What the app is built from: swapped wholesale between sandbox, production and tests. */
@@ -77,8 +78,9 @@ export function createServices(deps: AppDeps) {
   groups.register();
   const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
+  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
-  return { outbox, company, identity, accounts, notifications, billing, payments, reconciliation, repairs, realtime, groups, serviceChanges };
+  return { outbox, company, identity, accounts, notifications, billing, payments, reconciliation, repairs, measurements, realtime, groups, serviceChanges };
 }
 
 export function createApp(deps: AppDeps, services: Services): Koa {
@@ -146,7 +148,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     reconciliationRoutes(services.reconciliation),
     serviceChangesRoutes(services.serviceChanges),
     groupsRoutes(services.groups),
-    repairsRoutes(services.repairs),
+    repairsRoutes(services.repairs, services.measurements),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

@@ -1,10 +1,47 @@
-import { View } from '@tarojs/components';
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import type { ServiceChangeView } from '@heat-butler/shared';
+import { api, getSessionKind, getToken } from '../../services/api';
 import { ComingSoon } from '../../components/ui';
+
+/** 报停 / 复供: the entry and the resident's applications with their status. */
+function ServiceChanges() {
+  const [items, setItems] = useState<ServiceChangeView[]>([]);
+  const loggedIn = !!getToken() && getSessionKind() === 'resident';
+  useDidShow(() => {
+    if (loggedIn) api.get<{ items: ServiceChangeView[] }>('/api/v1/service-changes', { quiet: true }).then((r) => setItems(r.items)).catch(() => undefined);
+  });
+  return (
+    <View className='card' data-service-changes>
+      <View className='row'>
+        <Text className='card-title'>报停 / 复供</Text>
+        <Text className='muted'>每年9月20日截止</Text>
+      </View>
+      <View className='muted'>下一采暖季不用暖或恢复供暖，在线申请，进度随时查看。</View>
+      {items.slice(0, 5).map((a) => (
+        <View className='list-item row' key={a.id} data-application-id={a.id} onClick={() => Taro.navigateTo({ url: `/pages/services/detail?id=${a.id}` })}>
+          <View>
+            <View>{a.seasonLabel}{a.kindLabel}</View>
+            <View className='muted'>户号 {a.accountNo}</View>
+          </View>
+          <Text className={a.state === 'done' ? 'tag tag-green' : a.state === 'rejected' ? 'tag tag-red' : 'tag'}>{a.stateLabel}</Text>
+        </View>
+      ))}
+      <View
+        className='btn btn-primary'
+        onClick={() => Taro.navigateTo({ url: loggedIn ? '/pages/services/change' : '/pages/login/index' })}
+      >
+        办理报停 / 复供
+      </View>
+    </View>
+  );
+}
 
 export default function Services() {
   return (
     <View className='page'>
-      <ComingSoon title='报停 / 复供' text='下一采暖季的报停、复供申请须在9月20日前提交。在线办理即将上线。' />
+      <ServiceChanges />
       <ComingSoon title='报修' text='室温不达标、跑冒滴漏、暖气不热、阀门问题，在线报修即将上线。' />
       <ComingSoon title='室温测量' text='预约上门测温（每日 06:00–08:00、16:00–20:00）即将上线。' />
       <ComingSoon title='电子发票' text='缴费后在线开具电子发票即将上线。' />

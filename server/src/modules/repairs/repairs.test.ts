@@ -75,10 +75,11 @@ describe('repairs over HTTP', () => {
   afterAll(async () => t?.close());
 
   async function resident(account: { accountNo: string; ownerName: string }) {
-    const token = await t.loginResident('r-' + crypto.randomUUID().slice(0, 8));
+    const user = 'r-' + crypto.randomUUID().slice(0, 8);
+    const token = await t.loginResident(user);
     const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
     expect(res.status).toBe(201);
-    return { token, accountId: res.body.accountId as number };
+    return { token, user, accountId: res.body.accountId as number };
   }
   const staffId = async (username: string) => (await t.ds.getRepository(Staff).findOneByOrFail({ username })).id;
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
@@ -251,6 +252,59 @@ describe('repairs over HTTP', () => {
     // assigning to someone outside the area is refused
     expect((await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker-b1') } })).body.error.code).toBe('REPAIR_ASSIGNEE_INVALID');
     expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: owner.token })).body.status).toBe('cancelled');
+  });
+
+  it('temperature measurement: only inside the windows; readings give compliance; a three-party ruling becomes a refund', async () => {
+    const acc = DEMO.accounts[8]!;
+    const r = await resident(acc);
+    const book = (scheduledAt: Date, threeParty = true) =>
+      t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: scheduledAt.toISOString(), threeParty } });
+    // now is 10:xx on 2026-11-25: 10:30 and 20:00 are outside 06:00–08:00 / 16:00–20:00
+    expect((await book(china('2026-11-25T10:30:00'))).body.error.code).toBe('MEASUREMENT_OUTSIDE_WINDOW');
+    expect((await book(china('2026-11-25T20:00:00'))).body.error.code).toBe('MEASUREMENT_OUTSIDE_WINDOW');
+    const booked = await book(china('2026-11-25T16:30:00'));
+    expect(booked.status).toBe(201);
+    const id = booked.body.id;
+    const checks = { doorsWindowsClosed30Min: true, midRoom: true, height1_4m: true, stable5Min: true };
+    const station = await t.loginStaff('station1');
+    const readings = [
+      { room: '主卧', readingC: 17.2, checks },
+      { room: '客厅', readingC: 18.4, checks },
+    ];
+    const outside = await t.call('POST', `/api/v1/staff/measurements/${id}/readings`, { token: station, body: { measuredAt: china('2026-11-25T12:00:00').toISOString(), readings } });
+    expect(outside.body.error.code).toBe('MEASUREMENT_OUTSIDE_WINDOW');
+    const noParties = await t.call('POST', `/api/v1/staff/measurements/${id}/readings`, { token: station, body: { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings } });
+    expect(noParties.status).toBe(400);
+    const recorded = await t.call('POST', `/api/v1/staff/measurements/${id}/readings`, {
+      token: station,
+      body: { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings, parties: { company: '吴站长', resident: acc.ownerName, community: '社区王主任' } },
+    });
+    expect(recorded.body).toMatchObject({ status: 'recorded', minReadingC: 17.2, compliance: 'below_legal' });
+    const ruled = await t.call('POST', `/api/v1/staff/measurements/${id}/ruling`, { token: station, body: { refundFen: 5000, note: '主卧低于18℃，按天退费' } });
+    expect(ruled.body.status).toBe('ruled');
+
+    // the resident paid this season's bill (real time: the WeChat Pay sandbox checks expiry)
+    const saved = now;
+    now = new Date();
+    const bill = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.accountNo === acc.accountNo && b.season === '2026-2027');
+    const order = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
+    await t.call('POST', '/sandbox/device/pay', { body: { ...order.body.requestPayment, user: r.user, action: 'confirm' } });
+    await t.sandbox!.state.settleNotifications();
+    expect((await t.call('POST', `/api/v1/payments/${order.body.id}/confirm`, { token: r.token })).body.status).toBe('paid');
+
+    const finance = await t.loginStaff('finance1');
+    expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: station, body: { orderId: order.body.id } })).status).toBe(403);
+    const refund = await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } });
+    expect(refund.status, JSON.stringify(refund.body)).toBe(201);
+    expect(refund.body.refund).toMatchObject({ amountFen: 5000, kind: 'ruling', rulingRef: ruled.body.no });
+    expect(refund.body.measurement.refundId).toBe(refund.body.refund.id);
+    expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } })).body.error.code).toBe('CONFLICT');
+    now = saved;
+
+    // a plain (not three-party) measurement cannot be ruled on
+    const plain = await book(china('2026-11-26T07:00:00'), false);
+    await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/readings`, { token: station, body: { measuredAt: china('2026-11-26T07:10:00').toISOString(), readings: [{ room: '主卧', readingC: 20.5, checks }] } });
+    expect((await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/ruling`, { token: station, body: { refundFen: 100, note: '测试裁定' } })).body.error.code).toBe('MEASUREMENT_NOT_THREE_PARTY');
   });
 
   it('callbacks are not offered to agents during quiet hours', async () => {

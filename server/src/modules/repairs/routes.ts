@@ -8,6 +8,10 @@ import {
   ConsentRequest,
   CreateRepairRequest,
   IdParam,
+  MeasurementBookRequest,
+  MeasurementRecordRequest,
+  RulingRefundRequest,
+  RulingRequest,
   RateRepairRequest,
   REPAIR_CATEGORIES,
   REPAIR_CATEGORY_LABEL,
@@ -20,6 +24,7 @@ import {
 import { route } from '../../platform/http';
 import { ANY_STAFF } from '../../platform/auth';
 import type { RepairsService } from './service';
+import type { MeasurementsService } from './measurements';
 
 const Id = z.object({ id: IdParam });
 const FIELD = ['worker', 'butler', 'admin'] as const;
@@ -33,7 +38,7 @@ export function uploadBodyParser(): Koa.Middleware {
   return (ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/v1/uploads' ? parse(ctx, next) : next());
 }
 
-export function repairsRoutes(repairs: RepairsService): Router {
+export function repairsRoutes(repairs: RepairsService, measurements: MeasurementsService): Router {
   const r = new Router();
 
   // ---- uploads ----
@@ -84,6 +89,27 @@ export function repairsRoutes(repairs: RepairsService): Router {
   route(r, { method: 'post', path: '/staff/repairs/:id/side', auth: FIELD, params: Id, body: SideRequest }, ({ params, body, staff }) => repairs.setSide(staff(), params.id, body));
   route(r, { method: 'post', path: '/staff/repairs/:id/resolve', auth: FIELD, params: Id, body: ResolveRequest }, ({ params, body, staff }) =>
     repairs.resolve(staff(), params.id, body),
+  );
+
+  // ---- temperature measurements ----
+  route(r, { method: 'post', path: '/measurements', auth: ['resident'], body: MeasurementBookRequest, status: 201 }, ({ body, resident }) =>
+    measurements.book({ residentId: resident().residentId }, body),
+  );
+  route(r, { method: 'get', path: '/measurements', auth: ['resident'] }, ({ resident }) => measurements.listForResident(resident().residentId));
+  route(r, { method: 'get', path: '/staff/measurements', auth: ['agent', 'butler', 'worker', 'station', 'dispatcher', 'finance', 'admin'] }, ({ staff }) =>
+    measurements.listForStaff(staff()),
+  );
+  route(r, { method: 'post', path: '/staff/measurements', auth: ['agent', 'butler', 'worker', 'station', 'admin'], body: MeasurementBookRequest, status: 201 }, ({ body, staff }) =>
+    measurements.book(staff(), body),
+  );
+  route(r, { method: 'post', path: '/staff/measurements/:id/readings', auth: ['butler', 'worker', 'station', 'admin'], params: Id, body: MeasurementRecordRequest }, ({ params, body, staff }) =>
+    measurements.record(staff(), params.id, body),
+  );
+  route(r, { method: 'post', path: '/staff/measurements/:id/ruling', auth: ['station', 'admin'], params: Id, body: RulingRequest }, ({ params, body, staff }) =>
+    measurements.rule(staff(), params.id, body),
+  );
+  route(r, { method: 'post', path: '/staff/measurements/:id/refund', auth: ['finance'], params: Id, body: RulingRefundRequest, status: 201 }, ({ params, body, staff }) =>
+    measurements.refund(staff(), params.id, body.orderId),
   );
 
   return r;

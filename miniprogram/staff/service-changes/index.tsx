@@ -1,0 +1,82 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Image, Input, Text, View } from '@tarojs/components';
+import { documentLabel, SERVICE_CHANGE_STATE_LABEL, type Page, type ReviewProblem, type ServiceChangeState, type ServiceChangeView } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { Empty, Segmented } from '../../components/ui';
+
+const FILTERS: ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'awaiting_payment', 'work_order', 'done'];
+
+const photoSrc = (url: string) => (url.startsWith('up_') ? `${API_BASE}/api/v1/uploads/${url}` : url);
+
+/** 报停/复供审核: an agent's pending applications in their areas; approve, or reject listing every problem at once. */
+export default function ServiceChangeReview() {
+  const [state, setState] = useState<ServiceChangeState>('submitted');
+  const [page, setPage] = useState<Page<ServiceChangeView> | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
+  const [notes, setNotes] = useState<Record<string, string>>({});
+
+  const load = (s = state) => api.get<Page<ServiceChangeView>>('/api/v1/staff/service-changes', { query: { state: s, pageSize: 50 } }).then(setPage).catch(() => undefined);
+  useDidShow(() => void load());
+
+  const act = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      setOpen(null);
+      setNotes({});
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+  const reject = (a: ServiceChangeView) => {
+    const problems: ReviewProblem[] = Object.entries(notes)
+      .filter(([, m]) => m.trim())
+      .map(([k, m]) => (k === '_other' ? { message: m.trim() } : { document: k, message: m.trim() }));
+    if (!problems.length) return Taro.showToast({ title: '请至少写明一个问题', icon: 'none' });
+    return act(() => api.post(`/api/v1/staff/service-changes/${a.id}/reject`, { problems }));
+  };
+
+  return (
+    <View className='page'>
+      <Segmented
+        options={FILTERS.slice(0, 4).map((s) => ({ value: s, label: SERVICE_CHANGE_STATE_LABEL[s].replace('（待补正）', '') }))}
+        value={state}
+        onChange={(s) => {
+          setState(s);
+          void load(s);
+        }}
+      />
+      {page && !page.items.length ? <Empty>没有{SERVICE_CHANGE_STATE_LABEL[state]}的申请</Empty> : null}
+      {page?.items.map((a) => (
+        <View className='card' key={a.id} data-application-id={a.id}>
+          <View className='row' onClick={() => setOpen(open === a.id ? null : a.id)}>
+            <Text className='card-title'>{a.kindLabel} · {a.accountNo}</Text>
+            <Text className='tag'>{a.stateLabel}</Text>
+          </View>
+          <View className='muted'>{a.address}</View>
+          <View className='muted'>{a.seasonLabel}{a.late ? ` · 逾期受理：${a.lateReason}` : ''}</View>
+          {open === a.id ? (
+            <View>
+              {a.note ? <View className='muted'>居民备注：{a.note}</View> : null}
+              {a.documents.map((d) => (
+                <View className='list-item' key={d.kind}>
+                  <View>{documentLabel(d.kind)}</View>
+                  <Image className='doc-photo' mode='aspectFit' src={photoSrc(d.url)} onClick={() => Taro.previewImage({ urls: [photoSrc(d.url)] })} />
+                  <Input className='input' placeholder='有问题请写明（留空表示无问题）' value={notes[d.kind] ?? ''} onInput={(e) => setNotes({ ...notes, [d.kind]: e.detail.value })} />
+                </View>
+              ))}
+              <Input className='input' placeholder='其他问题' value={notes._other ?? ''} onInput={(e) => setNotes({ ...notes, _other: e.detail.value })} />
+              {a.state === 'submitted' || a.state === 'under_review' ? (
+                <View>
+                  <View className='btn btn-primary' onClick={() => act(() => api.post(`/api/v1/staff/service-changes/${a.id}/approve`))}>审核通过</View>
+                  <View className='btn btn-danger' onClick={() => reject(a)}>驳回（一次列出全部问题）</View>
+                </View>
+              ) : null}
+            </View>
+          ) : null}
+        </View>
+      ))}
+    </View>
+  );
+}

@@ -1,0 +1,206 @@
+import type { DataSource } from 'typeorm';
+import { In } from 'typeorm';
+import {
+  chinaDate,
+  compliance,
+  COMPLIANCE_LABEL,
+  inMeasurementWindow,
+  type Compliance,
+  type MeasurementBookRequest,
+  type MeasurementRecordRequest,
+  type RefundView,
+  type RulingRequest,
+} from '@heat-butler/shared';
+import type { z } from 'zod';
+import { AppError } from '../../platform/errors';
+import { forUpdate, withTx } from '../../platform/db/data-source';
+import { recordTransition } from '../../platform/state';
+import type { StaffPrincipal } from '../../platform/auth';
+import { actorOf, staffAreaFilter } from '../../platform/auth';
+import type { AccountsService } from '../accounts/service';
+import type { CompanyService } from '../company/service';
+import type { PaymentsService } from '../payments/service';
+// read-only: which account a payment order paid for (payments has no staff getter for it yet)
+import { PaymentOrder } from '../payments/entities';
+import { TemperatureMeasurement, TemperatureReading } from './entities';
+
+const SUBJECT = 'measurement';
+
+export interface MeasurementsOptions {
+  ds: DataSource;
+  accounts: AccountsService;
+  company: CompanyService;
+  payments: PaymentsService;
+  clock: () => Date;
+}
+
+/**
+ * Room-temperature measurements: visits only inside the company's measurement windows, readings
+ * per room with the protocol check-boxes, compliance against 18 °C and the company's promise, and
+ * the three-party ruling finance turns into a refund.
+ */
+export class MeasurementsService {
+  constructor(private o: MeasurementsOptions) {}
+
+  private get ds() {
+    return this.o.ds;
+  }
+
+  /** Book a visit (resident for a bound account, or staff of the account's area). */
+  async book(who: { residentId: number } | StaffPrincipal, req: z.output<typeof MeasurementBookRequest>) {
+    const now = this.o.clock();
+    const account =
+      'residentId' in who && !('staffId' in who)
+        ? await this.o.accounts.assertBound(who.residentId, req.accountId)
+        : await this.o.accounts.account(req.accountId);
+    if (!account) throw new AppError('NOT_FOUND');
+    if ('staffId' in who) assertArea(who, account.areaId);
+    const rules = await this.o.company.rules();
+    const at = new Date(req.scheduledAt);
+    if (at.getTime() < now.getTime() - 5 * 60_000 || !inMeasurementWindow(at, rules.measurementWindows)) {
+      throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
+    }
+    const id = await withTx(this.ds, async (em) => {
+      const row = em.create(TemperatureMeasurement, {
+        no: 'CW' + Date.now().toString(36).toUpperCase() + Math.floor(Math.random() * 1e4),
+        accountId: account.id,
+        areaId: account.areaId,
+        residentId: 'staffId' in who ? null : who.residentId,
+        repairId: req.repairId ?? null,
+        threeParty: req.threeParty,
+        scheduledAt: at,
+        status: 'booked',
+        measuredAt: null,
+        measuredBy: null,
+        minReadingDeciC: null,
+        compliance: null,
+        parties: null,
+        rulingRefundFen: null,
+        rulingNote: null,
+        ruledBy: null,
+        ruledAt: null,
+        refundId: null,
+      });
+      await em.save(row);
+      row.no = `CW${chinaDate(now).replace(/-/g, '')}${String(row.id).padStart(6, '0')}`;
+      await em.update(TemperatureMeasurement, row.id, { no: row.no });
+      const actor = 'staffId' in who ? actorOf(who) : { kind: 'resident' as const, id: who.residentId, as: ['resident'] };
+      await recordTransition(em, SUBJECT, row.id, null, 'booked', actor, req.threeParty ? '三方测温预约' : '测温预约');
+      return row.id;
+    });
+    return this.view(id);
+  }
+
+  async listForResident(residentId: number) {
+    const rows = await this.ds.getRepository(TemperatureMeasurement).find({ where: { residentId }, order: { id: 'DESC' }, take: 50 });
+    return { items: await Promise.all(rows.map((r) => this.view(r.id))) };
+  }
+
+  async listForStaff(staff: StaffPrincipal) {
+    const scope = staffAreaFilter(staff);
+    if (scope !== 'all' && !scope.length) return { items: [] };
+    const rows = await this.ds
+      .getRepository(TemperatureMeasurement)
+      .find({ where: scope === 'all' ? {} : { areaId: In(scope) }, order: { id: 'DESC' }, take: 100 });
+    return { items: await Promise.all(rows.map((r) => this.view(r.id))) };
+  }
+
+  /** Record the readings of a visit; the visit itself must fall inside a measurement window. */
+  async record(staff: StaffPrincipal, id: number, req: z.output<typeof MeasurementRecordRequest>) {
+    const now = this.o.clock();
+    const measuredAt = req.measuredAt ? new Date(req.measuredAt) : now;
+    const rules = await this.o.company.rules();
+    if (!inMeasurementWindow(measuredAt, rules.measurementWindows)) throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
+    const protocol = req.readings.every((r) => Object.values(r.checks).every(Boolean));
+    if (!protocol) {
+      throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: '测温须按规范：门窗关闭30分钟、房间中央、距地1.4米、读数稳定5分钟' }] });
+    }
+    await withTx(this.ds, async (em) => {
+      const m = await forUpdate(em.createQueryBuilder(TemperatureMeasurement, 'm').where('m.id = :id', { id })).getOne();
+      if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
+      assertArea(staff, m.areaId);
+      if (m.status !== 'booked') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'recorded' });
+      if (m.threeParty && !req.parties) {
+        throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'parties', message: '三方测温须由供热公司、住户、社区三方签字' }] });
+      }
+      const readings = req.readings.map((r) => ({ ...r, deci: Math.round(r.readingC * 10) }));
+      const min = Math.min(...readings.map((r) => r.deci));
+      for (const r of readings) {
+        await em.insert(TemperatureReading, { measurementId: id, room: r.room, readingDeciC: r.deci, photo: r.photo ?? null, checks: r.checks });
+      }
+      const c = compliance(min, rules);
+      await em.update(TemperatureMeasurement, id, { status: 'recorded', measuredAt, measuredBy: staff.staffId, minReadingDeciC: min, compliance: c, parties: req.parties ?? null });
+      await recordTransition(em, SUBJECT, id, 'booked', 'recorded', actorOf(staff), `最低${(min / 10).toFixed(1)}℃，${COMPLIANCE_LABEL[c]}`);
+    });
+    return this.view(id);
+  }
+
+  /** The three-party ruling: how much heating fee is refunded (0 = none). */
+  async rule(staff: StaffPrincipal, id: number, req: z.output<typeof RulingRequest>) {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const m = await forUpdate(em.createQueryBuilder(TemperatureMeasurement, 'm').where('m.id = :id', { id })).getOne();
+      if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
+      assertArea(staff, m.areaId);
+      if (!m.threeParty) throw new AppError('MEASUREMENT_NOT_THREE_PARTY');
+      if (m.status !== 'recorded') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'ruled' });
+      await em.update(TemperatureMeasurement, id, { status: 'ruled', rulingRefundFen: req.refundFen, rulingNote: req.note, ruledBy: staff.staffId, ruledAt: now });
+      await recordTransition(em, SUBJECT, id, 'recorded', 'ruled', actorOf(staff), req.note, { refundFen: req.refundFen });
+    });
+    return this.view(id);
+  }
+
+  /** Finance turns a ruling into a refund of one of the account's paid orders (once). */
+  async refund(staff: StaffPrincipal, id: number, orderId: number): Promise<{ measurement: Awaited<ReturnType<MeasurementsService['view']>>; refund: RefundView }> {
+    const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
+    if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
+    if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
+    if (!m.rulingRefundFen) throw new AppError('RULING_NO_REFUND');
+    if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
+    const order = await this.ds.getRepository(PaymentOrder).findOneBy({ id: orderId });
+    if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
+    // claim the ruling first so two clicks cannot refund twice
+    const claimed = await this.ds
+      .createQueryBuilder()
+      .update(TemperatureMeasurement)
+      .set({ refundId: -1 })
+      .where('id = :id AND refundId IS NULL', { id })
+      .execute();
+    if (claimed.affected !== 1) throw new AppError('CONFLICT');
+    try {
+      const refund = await this.o.payments.refund(staff, orderId, { amountFen: m.rulingRefundFen, kind: 'ruling', reason: '三方测温室温不达标退费', rulingRef: m.no });
+      await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: refund.id });
+      return { measurement: await this.view(id), refund };
+    } catch (err) {
+      await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: null });
+      throw err;
+    }
+  }
+
+  async view(id: number) {
+    const m = await this.ds.getRepository(TemperatureMeasurement).findOneByOrFail({ id });
+    const readings = await this.ds.getRepository(TemperatureReading).find({ where: { measurementId: id }, order: { id: 'ASC' } });
+    return {
+      id: m.id,
+      no: m.no,
+      accountId: m.accountId,
+      threeParty: m.threeParty,
+      scheduledAt: m.scheduledAt.toISOString(),
+      status: m.status,
+      measuredAt: m.measuredAt?.toISOString() ?? null,
+      minReadingC: m.minReadingDeciC === null ? null : m.minReadingDeciC / 10,
+      compliance: m.compliance as Compliance | null,
+      complianceLabel: m.compliance ? COMPLIANCE_LABEL[m.compliance as Compliance] : null,
+      readings: readings.map((r) => ({ room: r.room, readingC: r.readingDeciC / 10, photo: r.photo, checks: r.checks })),
+      parties: m.parties,
+      rulingRefundFen: m.rulingRefundFen,
+      rulingNote: m.rulingNote,
+      refundId: m.refundId && m.refundId > 0 ? m.refundId : null,
+    };
+  }
+}
+
+function assertArea(staff: StaffPrincipal, areaId: number) {
+  const scope = staffAreaFilter(staff);
+  if (scope !== 'all' && !scope.includes(areaId)) throw new AppError('MEASUREMENT_NOT_FOUND');
+}
