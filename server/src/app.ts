@@ -18,6 +18,10 @@ import { AccountsService } from './modules/accounts/service';
 import { accountsRoutes } from './modules/accounts/routes';
 import { companyRoutes } from './modules/company/routes';
 import type { PayClient } from './wechat/pay';
+import type { InvoiceProvider } from './invoicing/nuonuo';
+import type { Mailer } from './platform/mail';
+import { InvoicesService } from './modules/invoices/service';
+import { invoicesRoutes } from './modules/invoices/routes';
 import { NotificationsService } from './modules/notifications/service';
 import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
@@ -42,6 +46,8 @@ export interface AppDeps {
   clock: () => Date;
   wechat: MiniProgramClient;
   pay: PayClient;
+  einvoice: InvoiceProvider;
+  mailer: Mailer;
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -80,8 +86,26 @@ export function createServices(deps: AppDeps) {
   repairs.register(outbox);
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
-  return { outbox, company, identity, accounts, notifications, billing, payments, reconciliation, repairs, measurements, realtime, groups, serviceChanges };
+  const invoices = new InvoicesService({
+    ds,
+    provider: deps.einvoice,
+    payments,
+    accounts,
+    company,
+    notifications,
+    mailer: deps.mailer,
+    log: deps.log,
+    clock,
+    filesDir: deps.config.FILES_DIR,
+    fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
+    publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
+  });
+  invoices.register(outbox);
+  return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges };
 }
+
+/** sandbox/dev only (production requires FILE_URL_SECRET): links die with the process */
+const FILE_SECRET_FALLBACK = crypto.randomBytes(32).toString('hex');
 
 export function createApp(deps: AppDeps, services: Services): Koa {
   const app = new Koa();
@@ -145,6 +169,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     companyRoutes(services.company),
     billingRoutes(services.billing),
     paymentsRoutes(services.payments, deps.pay),
+    invoicesRoutes(services.invoices),
     reconciliationRoutes(services.reconciliation),
     serviceChangesRoutes(services.serviceChanges),
     groupsRoutes(services.groups),

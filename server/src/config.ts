@@ -35,6 +35,18 @@ const Env = z
     WXPAY_MERCHANT_KEY_PATH: z.string().optional(),
     /** JSON array of {serial, pem} WeChat platform certificates or public keys (PUB_KEY_ID_…) */
     WXPAY_PLATFORM_CERTS: z.string().optional(),
+    /** e-invoice provider (Nuonuo open API); in sandbox mode the local simulator */
+    EINVOICE_API_BASE: z.string().url().optional(),
+    EINVOICE_APPKEY: z.string().default('SANDBOX_APPKEY'),
+    EINVOICE_SECRET: z.string().default('sandbox-einvoice-secret'),
+    EINVOICE_TOKEN: z.string().default('sandbox-einvoice-token'),
+    EINVOICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** smtp://user:pass@host:587 for invoice mail; unset in sandbox mode = kept in the sandbox mailbox */
+    SMTP_URL: z.string().optional(),
+    MAIL_FROM: z.string().default('供热管家 <noreply@heat-butler.local>'),
+    /** archived files (invoice PDFs); signed download links are made with FILE_URL_SECRET */
+    FILES_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'files')),
+    FILE_URL_SECRET: z.string().min(16).optional(),
     /** minutes a resident has to pay an order (WeChat time_expire) */
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */
@@ -50,6 +62,8 @@ const Env = z
         'WXPAY_MERCHANT_CERT_PATH',
         'WXPAY_MERCHANT_KEY_PATH',
         'WXPAY_PLATFORM_CERTS',
+        'EINVOICE_API_BASE',
+        'FILE_URL_SECRET',
       ] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置' });
       }

@@ -12,8 +12,10 @@ import { createDataSource } from './platform/db/data-source';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
 import fs from 'node:fs';
-import { createSandbox, sandboxKeys } from './sandbox';
+import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
+import { createNuonuoClient } from './invoicing/nuonuo';
+import { createMailer } from './platform/mail';
 import { seedDemo } from './demo/seed';
 
 export interface HostOptions {
@@ -87,9 +89,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills })
     : null;
 
-  const wechat = createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE!, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET });
-  const pay = createPayClientFromConfig(config, clock);
-  const deps = { config, ds, log, clock, wechat, pay };
+  const clients = createClients(config, clock, sandbox?.state.mailbox);
+  const deps = { config, ds, log, clock, ...clients };
   const services = createServices(deps);
   if (opts.seedDemo) {
     const seeded = await seedDemo(services);
@@ -154,6 +155,27 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ds.isInitialized) await ds.destroy();
     },
+  };
+}
+
+/**
+ * The clients of the outside world for a config: WeChat mini-program API, WeChat Pay, the
+ * e-invoice provider, mail. In sandbox mode they point at this server's /sandbox.
+ */
+export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[]) {
+  const local = `http://${config.HOST}:${config.PORT}/sandbox`;
+  return {
+    wechat: createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE ?? local, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET }),
+    pay: createPayClientFromConfig(config, clock),
+    einvoice: createNuonuoClient({
+      baseUrl: config.EINVOICE_API_BASE ?? `${local}/einvoice`,
+      appKey: config.EINVOICE_APPKEY,
+      appSecret: config.EINVOICE_SECRET,
+      accessToken: config.EINVOICE_TOKEN,
+      userTax: '339902999999789113',
+      timeoutMs: config.EINVOICE_TIMEOUT_MS,
+    }),
+    mailer: createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, mailbox }),
   };
 }
 

@@ -36,6 +36,18 @@ export const CompanyRules = z.object({
   minTemperatureC: z.number().default(18),
   promisedTemperatureC: z.number().default(20),
   retention: z.object({ photoDays: z.number().int().positive().default(3 * 365) }).prefault({}),
+  /** e-invoices: residential heat is VAT-exempt in the 三北 regions (财政部 税务总局公告2023年第56号) */
+  invoice: z
+    .object({
+      residentialExempt: z.boolean().default(true),
+      commercialRateBp: z.number().int().min(0).max(1700).default(900),
+      goodsName: z.string().min(1).max(40).default('供热费'),
+      goodsCode: z.string().regex(/^\d{19}$/, '税收分类编码应为19位数字').default('1100102010100000000'),
+      sellerTaxId: z.string().default('339902999999789113'),
+      /** request an invoice automatically after payment when the payer has a default title */
+      autoIssue: z.boolean().default(true),
+    })
+    .prefault({}),
   /** stop/resume (报停/复供): limits on repeated changes and the documents an application needs */
   serviceChange: z
     .object({

@@ -47,13 +47,6 @@ export const ERRORS = {
   PAYMENT_UNAVAILABLE: { status: 502, message: '微信支付暂时不可用，请稍后再试' },
   REFUND_EXCEEDS_PAID: { status: 409, message: '退款金额超过可退金额' },
   REFUND_NOT_ALLOWED: { status: 409, message: '该订单未支付，不能退款' },
-  // reconciliation (对账)
-  RECON_DATE_INVALID: { status: 400, message: '对账日期不能晚于今天，且须在三个月以内' },
-  RECON_BILL_NOT_READY: { status: 409, message: '微信支付账单尚未生成（通常次日10点后可下载），请稍后再试' },
-  RECON_FETCH_FAILED: { status: 502, message: '下载或校验微信支付账单失败，未生成对账结果，请稍后重试' },
-  RECON_BUSY: { status: 409, message: '该日正在对账，请稍后刷新' },
-  DISCREPANCY_NOT_FOUND: { status: 404, message: '未找到该差异记录' },
-  DISCREPANCY_ALREADY_RESOLVED: { status: 409, message: '该差异已处理' },
   // service-changes (报停/复供)
   SERVICE_CHANGE_DEADLINE_PASSED: { status: 409, message: '该采暖季的报停/复供申请已截止，请申请下一采暖季' },
   SERVICE_CHANGE_ARREARS: { status: 409, message: '该户号有欠费未缴清，请先缴清欠费再申请报停' },
@@ -65,6 +58,13 @@ export const ERRORS = {
   SERVICE_CHANGE_LATE_REASON: { status: 400, message: '逾期受理须由管理员填写原因' },
   VALVE_ORDER_NOT_FOUND: { status: 404, message: '未找到该阀门工单' },
   VALVE_ACTION_MISMATCH: { status: 400, message: '施工内容与工单不符' },
+  // reconciliation (对账)
+  RECON_DATE_INVALID: { status: 400, message: '对账日期不能晚于今天，且须在三个月以内' },
+  RECON_BILL_NOT_READY: { status: 409, message: '微信支付账单尚未生成（通常次日10点后可下载），请稍后再试' },
+  RECON_FETCH_FAILED: { status: 502, message: '下载或校验微信支付账单失败，未生成对账结果，请稍后重试' },
+  RECON_BUSY: { status: 409, message: '该日正在对账，请稍后刷新' },
+  DISCREPANCY_NOT_FOUND: { status: 404, message: '未找到该差异记录' },
+  DISCREPANCY_ALREADY_RESOLVED: { status: 409, message: '该差异已处理' },
   // groups (管家群)
   GROUP_NOT_FOUND: { status: 404, message: '未找到该管家群，请先绑定本楼栋的户号' },
   MEMBER_MUTED: { status: 403, message: '您已被管家暂时禁言，请稍后再发言' },
@@ -84,6 +84,16 @@ export const ERRORS = {
   MEASUREMENT_NOT_FOUND: { status: 404, message: '未找到该测温记录' },
   MEASUREMENT_NOT_THREE_PARTY: { status: 409, message: '退费裁定需三方（供热公司、住户、社区）共同测温' },
   RULING_NO_REFUND: { status: 409, message: '该裁定无需退费' },
+  // invoices
+  INVOICE_TITLE_NOT_FOUND: { status: 404, message: '未找到该发票抬头' },
+  INVOICE_TITLE_LIMIT: { status: 409, message: '最多保存20个发票抬头' },
+  INVOICE_NOT_FOUND: { status: 404, message: '未找到该发票' },
+  INVOICE_ORDER_NOT_PAID: { status: 409, message: '该笔缴费尚未完成，暂不能开票' },
+  INVOICE_ORDER_REFUNDED: { status: 409, message: '该笔缴费已全额退款，不能开票' },
+  INVOICE_SPECIAL_NOT_ALLOWED: { status: 409, message: '居民供暖费免征增值税，只能开具普通发票' },
+  INVOICE_NOT_READY: { status: 409, message: '发票尚未开具完成，请稍后再试' },
+  INVOICE_NOT_RETRYABLE: { status: 409, message: '只有开具失败的发票可以重试' },
+  MAIL_UNAVAILABLE: { status: 502, message: '邮件发送失败，请稍后再试' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -92,6 +102,8 @@ export type ErrorCode = keyof typeof ERRORS;
 export interface FieldIssue {
   field: string;
   message: string;
+  /** extra facts for the form, e.g. { needsConfirm: true } for a tax id the user may confirm */
+  params?: Record<string, unknown>;
 }
 
 /** The one JSON error shape every endpoint answers with. */

@@ -26,6 +26,8 @@ export function zodFields(error: ZodError, prefix?: string): FieldIssue[] {
   return error.issues.map((i) => ({
     field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || prefix || '(root)',
     message: i.message,
+    // a custom check may say more (e.g. a tax id the user may confirm): passed on as is
+    ...(i.code === 'custom' && (i as any).params ? { params: (i as any).params } : {}),
   }));
 }
 

@@ -9,6 +9,7 @@ import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { miniProgramRoutes } from './miniprogram';
 import { createPaySimulator, type PaySimulatorState } from './pay';
+import { createEInvoiceSimulator, type EInvoiceState } from './einvoice';
 
 export { SANDBOX_KEY_PATHS, sandboxKeys, type SandboxKeys } from './keys';
 export { openidFor } from './miniprogram';
@@ -42,6 +43,8 @@ export interface SandboxOptions {
   platformSerial?: string;
   /** serve a day's trade bill at once (tests, demo); default like WeChat: the next day from 10:00 */
   instantBills?: boolean;
+  /** how long a 'timeout' fault of the e-invoice provider hangs; default 15 s */
+  einvoiceTimeoutMs?: number;
 }
 
 export interface SubscribeRecord {
@@ -61,6 +64,18 @@ export interface SandboxState extends PaySimulatorState {
   /** `${openid}|${templateId}` -> remaining one-time grants */
   grants: Map<string, number>;
   subscribeMessages: SubscribeRecord[];
+  /** the e-invoice provider's records and fault switches */
+  einvoice: EInvoiceState;
+  /** mail the BFF sent in sandbox mode (no SMTP server) */
+  mailbox: SandboxMail[];
+}
+
+export interface SandboxMail {
+  to: string;
+  subject: string;
+  text: string;
+  attachments: { filename: string; size: number }[];
+  at: string;
 }
 
 export interface Sandbox {
@@ -71,7 +86,10 @@ export interface Sandbox {
 
 export function createSandbox(opts: SandboxOptions): Sandbox {
   const pay = createPaySimulator(opts);
+  const einvoice = createEInvoiceSimulator({ timeoutMs: opts.einvoiceTimeoutMs });
   const state: SandboxState = {
+    einvoice: einvoice.state,
+    mailbox: [],
     codes: new Map(),
     loginCalls: new Map(),
     accessTokens: new Map(),
@@ -91,6 +109,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
   const mini = miniProgramRoutes(opts, state);
   app.use(mini.routes());
   app.use(mini.allowedMethods());
+  app.use(einvoice.routes.routes());
   app.use(pay.routes.routes());
   app.use(pay.routes.allowedMethods());
   const closers: (() => Promise<void> | void)[] = [() => pay.close()];

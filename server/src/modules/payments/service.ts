@@ -50,6 +50,9 @@ export type CreditResult = 'credited' | 'duplicate' | 'already' | 'flagged' | 'n
 /** Called inside the crediting transaction, e.g. to queue an automatic invoice request. */
 export type PaidHook = (em: EntityManager, order: PaymentOrder) => Promise<void>;
 
+/** Called inside the transaction that records a successful refund (e.g. to reverse an invoice). */
+export type RefundedHook = (em: EntityManager, order: PaymentOrder, refund: Refund) => Promise<void>;
+
 /**
  * WeChat Pay for bills: orders, the one exactly-once crediting path (notification, query, sweeper
  * and reconciliation all use it), automatic refund of duplicate payments, finance refunds, ledger.
@@ -66,6 +69,12 @@ export class PaymentsService {
 
   onPaid(hook: PaidHook): void {
     this.paidHooks.push(hook);
+  }
+
+  private refundedHooks: RefundedHook[] = [];
+
+  onRefunded(hook: RefundedHook): void {
+    this.refundedHooks.push(hook);
   }
 
   register(outbox: OutboxWorker): void {
@@ -484,6 +493,8 @@ export class PaymentsService {
           at: refund.succeededAt,
         });
         await em.update(PaymentOrder, order.id, { refundedFen: order.refundedFen + refund.amountFen });
+        order.refundedFen += refund.amountFen;
+        for (const hook of this.refundedHooks) await hook(em, order, refund);
         await this.o.notifications.toResident(
           em,
           order.residentId,
@@ -549,6 +560,10 @@ export class PaymentsService {
 
   async anomalies() {
     return this.ds.getRepository(PaymentAnomaly).find({ order: { id: 'DESC' }, take: 200 });
+  }
+
+  async order(orderId: number): Promise<PaymentOrder | null> {
+    return this.ds.getRepository(PaymentOrder).findOne({ where: { id: orderId } });
   }
 
   async ledger(orderId?: number) {

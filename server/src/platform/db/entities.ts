@@ -9,8 +9,9 @@ import { accountsEntities } from '../../modules/accounts/entities';
 import { billingEntities } from '../../modules/billing/entities';
 import { paymentsEntities } from '../../modules/payments/entities';
 import { reconciliationEntities } from '../../modules/reconciliation/entities';
-import { repairsEntities } from '../../modules/repairs/entities';
 import { serviceChangesEntities } from '../../modules/service-changes/entities';
+import { repairsEntities } from '../../modules/repairs/entities';
 import { groupsEntities } from '../../modules/groups/entities';
+import { invoicesEntities } from '../../modules/invoices/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities];

@@ -1,0 +1,574 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Between, In, type DataSource, type EntityManager } from 'typeorm';
+import {
+  fenToYuanString,
+  formatChinaTime,
+  INVOICE_TRANSITIONS,
+  InvoiceTitleInput,
+  invoiceTax,
+  type CompanyRules,
+  type InvoiceState,
+  type InvoiceTitleView,
+  type InvoiceView,
+  type RequestInvoice,
+} from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
+import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../platform/state';
+import type { Logger } from '../../platform/logger';
+import type { Mailer } from '../../platform/mail';
+import { ProviderError, type BillingOrder, type InvoiceProvider } from '../../invoicing/nuonuo';
+import type { AccountsService } from '../accounts/service';
+import type { CompanyService } from '../company/service';
+import type { NotificationsService } from '../notifications/service';
+import type { PaymentsService } from '../payments/service';
+import type { PaymentOrder } from '../payments/entities';
+import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
+
+export const INVOICE_SUBMIT = 'invoices.submit';
+export const INVOICE_POLL = 'invoices.poll';
+export const INVOICE_RECONCILE = 'invoices.reconcile';
+const MAX_TITLES = 20;
+const POLL_DELAY_MS = 1_000;
+
+/** Thrown by the poll job while the provider is still issuing: the outbox tries again later. */
+class NotYetIssued extends Error {}
+
+export interface InvoicesOptions {
+  ds: DataSource;
+  provider: InvoiceProvider;
+  payments: PaymentsService;
+  accounts: AccountsService;
+  company: CompanyService;
+  notifications: NotificationsService;
+  mailer: Mailer;
+  log: Logger;
+  clock: () => Date;
+  filesDir: string;
+  /** signs download links */
+  fileSecret: string;
+  publicBaseUrl: string;
+}
+
+/**
+ * E-invoices for payments: titles, one invoice per payment (its net amount), issuing through the
+ * provider asynchronously via the outbox, red reversal and re-issue after refunds, delivery.
+ */
+export class InvoicesService {
+  constructor(private o: InvoicesOptions) {}
+
+  private get ds() {
+    return this.o.ds;
+  }
+
+  register(outbox: OutboxWorker): void {
+    outbox.register(INVOICE_SUBMIT, (p: { invoiceId: number }) => this.submit(p.invoiceId));
+    outbox.register(INVOICE_POLL, (p: { invoiceId: number }) => this.poll(p.invoiceId));
+    outbox.register(INVOICE_RECONCILE, (p: { orderId: number }) => this.reconcileOrder(p.orderId));
+    // after payment: automatically, when the payer keeps a default title
+    this.o.payments.onPaid(async (em, order) => {
+      const rules = await this.o.company.rules();
+      if (!rules.invoice.autoIssue) return;
+      const title = await em.findOne(InvoiceTitle, { where: { residentId: order.residentId, isDefault: true } });
+      if (!title) return;
+      const account = await this.o.accounts.account(order.accountId);
+      if (title.kind === 'vat_special' && account?.use === 'residential') return;
+      await this.createBlue(em, order, snapshot(title), title.email, 1, rules, SYSTEM);
+    });
+    // after a refund: reverse and re-issue so the invoice matches what was kept
+    this.o.payments.onRefunded(async (em, order, refund) => {
+      await enqueue(em, INVOICE_RECONCILE, { orderId: order.id }, { dedupeKey: `invoice-reconcile:${refund.outRefundNo}`, now: this.o.clock() });
+    });
+  }
+
+  // ---- titles ----------------------------------------------------------------------------------
+
+  async titles(residentId: number): Promise<InvoiceTitleView[]> {
+    const rows = await this.ds.getRepository(InvoiceTitle).find({ where: { residentId }, order: { isDefault: 'DESC', id: 'ASC' } });
+    return rows.map(titleView);
+  }
+
+  async saveTitle(residentId: number, input: InvoiceTitleInput, titleId?: number): Promise<InvoiceTitleView> {
+    const t = InvoiceTitleInput.parse(input);
+    return withTx(this.ds, async (em) => {
+      let row: InvoiceTitle;
+      if (titleId) {
+        const found = await em.findOne(InvoiceTitle, { where: { id: titleId, residentId } });
+        if (!found) throw new AppError('INVOICE_TITLE_NOT_FOUND');
+        row = found;
+      } else {
+        if ((await em.count(InvoiceTitle, { where: { residentId } })) >= MAX_TITLES) throw new AppError('INVOICE_TITLE_LIMIT');
+        row = em.create(InvoiceTitle, { residentId });
+      }
+      Object.assign(row, {
+        kind: t.kind,
+        name: t.name,
+        taxId: t.taxId ?? null,
+        taxIdConfirmed: t.confirmTaxId,
+        address: t.address ?? null,
+        phone: t.phone ?? null,
+        bank: t.bank ?? null,
+        bankAccount: t.bankAccount ?? null,
+        email: t.email ?? null,
+        isDefault: t.isDefault,
+      });
+      if (t.isDefault) await em.update(InvoiceTitle, { residentId, isDefault: true }, { isDefault: false });
+      await em.save(row);
+      return titleView(row);
+    });
+  }
+
+  async deleteTitle(residentId: number, titleId: number): Promise<void> {
+    const res = await this.ds.getRepository(InvoiceTitle).delete({ id: titleId, residentId });
+    if (!res.affected) throw new AppError('INVOICE_TITLE_NOT_FOUND');
+  }
+
+  // ---- requesting --------------------------------------------------------------------------------
+
+  /** The invoice of one payment. Asking twice gives the same invoice. */
+  async request(residentId: number, req: RequestInvoice): Promise<InvoiceView> {
+    const order = await this.o.payments.order(req.orderId);
+    if (!order || (order.residentId !== residentId && !(await this.o.accounts.assertBound(residentId, order.accountId).then(() => true, () => false)))) {
+      throw new AppError('ORDER_NOT_FOUND');
+    }
+    if (order.status !== 'paid') throw new AppError('INVOICE_ORDER_NOT_PAID');
+    if (order.refundedFen >= order.amountFen) throw new AppError('INVOICE_ORDER_REFUNDED');
+    const existing = await this.ds.getRepository(Invoice).findOne({ where: { orderId: order.id, direction: 'blue' }, order: { generation: 'DESC' } });
+    if (existing) return this.view(existing);
+
+    let title: TitleSnapshot;
+    let email = req.email ?? null;
+    if (req.titleId) {
+      const row = await this.ds.getRepository(InvoiceTitle).findOne({ where: { id: req.titleId, residentId } });
+      if (!row) throw new AppError('INVOICE_TITLE_NOT_FOUND');
+      title = snapshot(row);
+      email ??= row.email;
+    } else {
+      const saved = await this.saveTitle(residentId, req.title!);
+      title = saved;
+      email ??= saved.email;
+    }
+    const account = await this.o.accounts.account(order.accountId);
+    if (title.kind === 'vat_special' && account?.use !== 'commercial') throw new AppError('INVOICE_SPECIAL_NOT_ALLOWED');
+    const rules = await this.o.company.rules();
+    const actor: Actor = { kind: 'resident', id: residentId, as: ['resident'] };
+    try {
+      const invoice = await withTx(this.ds, (em) => this.createBlue(em, order, title, email, 1, rules, actor));
+      return this.view(invoice);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return this.view(await this.ds.getRepository(Invoice).findOneByOrFail({ requestKey: `blue:${order.id}:1` }));
+    }
+  }
+
+  private async createBlue(
+    em: EntityManager,
+    order: PaymentOrder,
+    title: TitleSnapshot,
+    email: string | null,
+    generation: number,
+    rules: CompanyRules,
+    actor: Actor,
+  ): Promise<Invoice> {
+    const account = await this.o.accounts.account(order.accountId);
+    const amountFen = order.amountFen - order.refundedFen;
+    const tax = invoiceTax(amountFen, account?.use ?? 'residential', rules.invoice);
+    const row = em.create(Invoice, {
+      requestKey: `blue:${order.id}:${generation}`,
+      providerOrderNo: `${order.outTradeNo}B${generation}`,
+      orderId: order.id,
+      residentId: order.residentId,
+      accountId: order.accountId,
+      direction: 'blue',
+      generation,
+      originalInvoiceId: null,
+      line: title.kind === 'vat_special' ? 'bs' : 'pc',
+      title,
+      email,
+      amountFen,
+      taxFen: tax.taxFen,
+      rateLabel: tax.rateLabel,
+      status: 'requested',
+      providerSerial: null,
+      number: null,
+      issuedAt: null,
+      providerPdfUrl: null,
+      pdfFile: null,
+      failure: null,
+      attempts: 0,
+    });
+    await em.save(row);
+    await recordTransition(em, 'invoice', row.id, null, 'requested', actor);
+    await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:0`, now: this.o.clock() });
+    return row;
+  }
+
+  // ---- issuing (outbox jobs) ---------------------------------------------------------------------
+
+  /** Submit to the provider (idempotent there by orderNo); then poll for the outcome. */
+  async submit(invoiceId: number): Promise<void> {
+    const inv = await this.ds.getRepository(Invoice).findOneByOrFail({ id: invoiceId });
+    if (inv.status !== 'requested') return;
+    const rules = await this.o.company.rules();
+    await this.ds.getRepository(Invoice).update(inv.id, { attempts: inv.attempts + 1 });
+    let serial: string;
+    try {
+      serial = (await this.o.provider.submit(await this.billingOrder(inv, rules))).serial;
+    } catch (err) {
+      if (err instanceof ProviderError && !err.retryable) {
+        await this.move(inv.id, 'failed', `${err.code} ${err.message}`.slice(0, 200));
+        throw new PermanentFailure(`invoice ${inv.id}: ${err.code}`);
+      }
+      // busy or timed out: the outbox retries with backoff; a repeat is safe (same orderNo)
+      if (inv.attempts + 1 >= 6) await this.move(inv.id, 'failed', `开票服务暂不可用：${(err as Error).message}`.slice(0, 200));
+      throw err;
+    }
+    await withTx(this.ds, async (em) => {
+      const row = await this.lock(em, inv.id);
+      if (row.status !== 'requested') return;
+      await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issuing', SYSTEM);
+      await em.update(Invoice, row.id, { status: 'issuing', providerSerial: serial, failure: null });
+      await enqueue(em, INVOICE_POLL, { invoiceId: row.id }, { delayMs: POLL_DELAY_MS, now: this.o.clock() });
+    });
+  }
+
+  /** Ask the provider how an invoice is doing; archive and deliver it once issued. */
+  async poll(invoiceId: number): Promise<void> {
+    const inv = await this.ds.getRepository(Invoice).findOneByOrFail({ id: invoiceId });
+    if (inv.status !== 'issuing' || !inv.providerSerial) return;
+    const [result] = await this.o.provider.query([inv.providerSerial]);
+    if (!result || result.status === '20' || result.status === '21') throw new NotYetIssued(`invoice ${inv.id} still issuing`);
+    if (result.status === '22' || result.status === '24') {
+      await this.move(inv.id, 'failed', (result.failCause ?? result.statusMsg).slice(0, 200));
+      return;
+    }
+    if (result.status !== '2' || !result.allElectronicInvoiceNumbe) throw new NotYetIssued(`invoice ${inv.id}: status ${result.status}`);
+    // archive our own copy: the provider's link may expire
+    const pdfFile = result.pdfUrl ? await this.archive(result.pdfUrl, result.allElectronicInvoiceNumbe) : null;
+    const issuedAt = result.invoiceTime ? new Date(result.invoiceTime) : this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const row = await this.lock(em, inv.id);
+      if (row.status !== 'issuing') return;
+      await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issued', SYSTEM, null, { number: result.allElectronicInvoiceNumbe });
+      await em.update(Invoice, row.id, { status: 'issued', number: result.allElectronicInvoiceNumbe, issuedAt, providerPdfUrl: result.pdfUrl ?? null, pdfFile, failure: null });
+      if (row.direction === 'red' && row.originalInvoiceId) {
+        const original = await this.lock(em, row.originalInvoiceId);
+        await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: original.id, state: original.status }, 'reversed', SYSTEM, '服务中止（退费）红冲', { redInvoiceId: row.id });
+        await em.update(Invoice, original.id, { status: 'reversed' });
+      }
+      if (row.direction === 'blue') {
+        await this.o.notifications.toResident(
+          em,
+          row.residentId,
+          'invoiceIssued',
+          {
+            character_string1: result.allElectronicInvoiceNumbe!,
+            amount2: `${fenToYuanString(row.amountFen)}元`,
+            thing3: row.title.name.slice(0, 20),
+            time4: formatChinaTime(issuedAt),
+          },
+          { page: `pages/invoices/index`, dedupeKey: `invoice-issued:${row.id}`, now: this.o.clock() },
+        );
+      }
+      await enqueue(em, INVOICE_RECONCILE, { orderId: row.orderId }, { dedupeKey: `invoice-reconcile:issued:${row.id}`, now: this.o.clock() });
+    });
+    if (inv.direction === 'blue' && inv.email && pdfFile) {
+      await this.mail(inv.id, inv.email).catch((err) => this.o.log.warn({ invoiceId: inv.id, err: { message: err?.message } }, 'invoice mail failed'));
+    }
+  }
+
+  /**
+   * Make the invoices of a payment match what the resident finally paid: an issued blue invoice
+   * whose amount differs from the payment's net is reversed (red), then re-issued for the net.
+   * Convergent and re-runnable: called after refunds and after every issue.
+   */
+  async reconcileOrder(orderId: number): Promise<void> {
+    const order = await this.o.payments.order(orderId);
+    if (!order) return;
+    const rules = await this.o.company.rules();
+    await withTx(this.ds, async (em) => {
+      const invoices = await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId }).orderBy('i.id', 'ASC')).getMany();
+      const blues = invoices.filter((i) => i.direction === 'blue');
+      const current = blues.at(-1);
+      if (!current) return;
+      const net = order.amountFen - order.refundedFen;
+      if (current.status === 'issued' && current.amountFen !== net) {
+        if (!invoices.some((i) => i.direction === 'red' && i.originalInvoiceId === current.id)) await this.createRed(em, current);
+      } else if (current.status === 'reversed' && net > 0) {
+        await this.createBlue(em, order, current.title, current.email, current.generation + 1, rules, SYSTEM);
+      }
+    });
+  }
+
+  private async createRed(em: EntityManager, original: Invoice): Promise<void> {
+    const row = em.create(Invoice, {
+      ...original,
+      id: undefined,
+      requestKey: `red:${original.id}`,
+      providerOrderNo: `${original.providerOrderNo}R`,
+      direction: 'red',
+      originalInvoiceId: original.id,
+      amountFen: -original.amountFen,
+      taxFen: -original.taxFen,
+      status: 'requested',
+      providerSerial: null,
+      number: null,
+      issuedAt: null,
+      providerPdfUrl: null,
+      pdfFile: null,
+      failure: null,
+      attempts: 0,
+      createdAt: undefined,
+      updatedAt: undefined,
+    } as any) as unknown as Invoice;
+    await em.save(row);
+    await recordTransition(em, 'invoice', row.id, null, 'requested', SYSTEM, '退费红冲');
+    await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:0`, now: this.o.clock() });
+  }
+
+  private async billingOrder(inv: Invoice, rules: CompanyRules): Promise<BillingOrder> {
+    const account = await this.o.accounts.account(inv.accountId);
+    const tax = invoiceTax(Math.abs(inv.amountFen), account?.use ?? 'residential', rules.invoice);
+    const sign = inv.direction === 'red' ? -1 : 1;
+    const yuan = (fen: number) => fenToYuanString(sign * fen);
+    const original = inv.originalInvoiceId ? await this.ds.getRepository(Invoice).findOneBy({ id: inv.originalInvoiceId }) : null;
+    const t = inv.title;
+    return {
+      orderNo: inv.providerOrderNo,
+      invoiceDate: formatChinaTime(this.o.clock(), true),
+      buyerName: t.name,
+      ...(t.taxId ? { buyerTaxNum: t.taxId } : {}),
+      ...(t.phone ? { buyerTel: t.phone } : {}),
+      ...(t.address ? { buyerAddress: t.address } : {}),
+      ...(t.bank ? { buyerAccount: `${t.bank} ${t.bankAccount ?? ''}`.trim() } : {}),
+      salerTaxNum: rules.invoice.sellerTaxId,
+      invoiceType: inv.direction === 'red' ? '2' : '1',
+      invoiceLine: inv.line,
+      pushMode: '-1',
+      naturalPersonFlag: t.kind === 'personal' ? '1' : '0',
+      remark: `户号${account?.accountNo ?? ''}`,
+      ...(original?.number ? { oldEleInvoiceNumber: original.number, redReason: '服务中止' } : {}),
+      invoiceDetail: [
+        {
+          goodsName: rules.invoice.goodsName,
+          goodsCode: rules.invoice.goodsCode,
+          num: String(sign),
+          price: fenToYuanString(Math.abs(inv.amountFen)),
+          withTaxFlag: '1',
+          taxRate: tax.exempt ? '0' : String(tax.rateBp / 10000),
+          tax: yuan(tax.taxFen),
+          taxExcludedAmount: yuan(tax.netFen),
+          taxIncludedAmount: yuan(Math.abs(inv.amountFen)),
+          invoiceLineProperty: '0',
+          ...(tax.exempt ? { favouredPolicyFlag: '03' } : {}),
+        },
+      ],
+    };
+  }
+
+  private async archive(url: string, number: string): Promise<string | null> {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`PDF download answered ${res.status}`);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const rel = path.join('invoices', `${number}.pdf`);
+      const full = path.join(this.o.filesDir, rel);
+      await fs.promises.mkdir(path.dirname(full), { recursive: true });
+      await fs.promises.writeFile(full, bytes);
+      return rel;
+    } catch (err: any) {
+      // issued all the same; the provider's link still works, archiving is retried on download
+      this.o.log.warn({ number, err: { message: err?.message } }, 'invoice PDF not archived');
+      return null;
+    }
+  }
+
+  private async move(invoiceId: number, to: InvoiceState, failure: string | null, actor: Actor = SYSTEM): Promise<void> {
+    await withTx(this.ds, async (em) => {
+      const row = await this.lock(em, invoiceId);
+      if (row.status === to) return;
+      await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, to, actor, failure);
+      await em.update(Invoice, row.id, { status: to, failure });
+      if (to === 'requested') await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
+    });
+  }
+
+  private async lock(em: EntityManager, id: number): Promise<Invoice> {
+    const row = await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.id = :id', { id })).getOne();
+    if (!row) throw new AppError('INVOICE_NOT_FOUND');
+    return row;
+  }
+
+  // ---- delivery ---------------------------------------------------------------------------------
+
+  async listForResident(residentId: number): Promise<InvoiceView[]> {
+    const bound = await this.o.accounts.listBound(residentId);
+    const where: any[] = [{ residentId }];
+    if (bound.length) where.push({ accountId: In(bound.map((b) => b.accountId)) });
+    const rows = await this.ds.getRepository(Invoice).find({ where, order: { id: 'DESC' }, take: 100 });
+    return Promise.all(rows.map((r) => this.view(r)));
+  }
+
+  async forResident(residentId: number, invoiceId: number): Promise<Invoice> {
+    const inv = await this.ds.getRepository(Invoice).findOneBy({ id: invoiceId });
+    if (!inv) throw new AppError('INVOICE_NOT_FOUND');
+    if (inv.residentId !== residentId && !(await this.o.accounts.assertBound(residentId, inv.accountId).then(() => true, () => false))) {
+      throw new AppError('INVOICE_NOT_FOUND');
+    }
+    return inv;
+  }
+
+  async viewForResident(residentId: number, invoiceId: number): Promise<InvoiceView> {
+    return this.view(await this.forResident(residentId, invoiceId));
+  }
+
+  /** The PDF bytes: our archived copy (archived now if it was missed). */
+  async pdf(invoiceId: number): Promise<{ bytes: Buffer; filename: string }> {
+    const inv = await this.ds.getRepository(Invoice).findOneBy({ id: invoiceId });
+    if (!inv) throw new AppError('INVOICE_NOT_FOUND');
+    if (!inv.number || (inv.status !== 'issued' && inv.status !== 'reversed')) throw new AppError('INVOICE_NOT_READY');
+    let file = inv.pdfFile;
+    if (!file && inv.providerPdfUrl) {
+      file = await this.archive(inv.providerPdfUrl, inv.number);
+      if (file) await this.ds.getRepository(Invoice).update(inv.id, { pdfFile: file });
+    }
+    if (!file) throw new AppError('INVOICE_NOT_READY');
+    return { bytes: await fs.promises.readFile(path.join(this.o.filesDir, file)), filename: `电子发票-${inv.number}.pdf` };
+  }
+
+  async mail(invoiceId: number, email: string): Promise<void> {
+    const inv = await this.ds.getRepository(Invoice).findOneByOrFail({ id: invoiceId });
+    const { bytes, filename } = await this.pdf(invoiceId);
+    try {
+      await this.o.mailer.send({
+        to: email,
+        subject: `您的供暖费电子发票（${inv.number}）`,
+        text: `您好：\n\n附件是您缴纳供暖费的电子发票，发票号码 ${inv.number}，金额 ¥${fenToYuanString(inv.amountFen)}。\n\n此邮件由系统自动发送，请勿回复。`,
+        attachments: [{ filename, content: bytes, contentType: 'application/pdf' }],
+      });
+    } catch (err: any) {
+      this.o.log.warn({ invoiceId, err: { message: err?.message } }, 'invoice mail failed');
+      throw new AppError('MAIL_UNAVAILABLE');
+    }
+  }
+
+  /** A download link valid for 10 minutes (WeChat's downloadFile and a browser can both use it). */
+  signedPdfUrl(invoiceId: number, now = this.o.clock()): string {
+    const exp = Math.floor(now.getTime() / 1000) + 600;
+    return `${this.o.publicBaseUrl}/api/v1/invoice-files/${invoiceId}?exp=${exp}&sig=${this.sign(invoiceId, exp)}`;
+  }
+
+  verifyPdfLink(invoiceId: number, exp: number, sig: string): boolean {
+    if (exp * 1000 < this.o.clock().getTime()) return false;
+    const expected = Buffer.from(this.sign(invoiceId, exp));
+    const got = Buffer.from(sig);
+    return expected.length === got.length && crypto.timingSafeEqual(expected, got);
+  }
+
+  private sign(invoiceId: number, exp: number): string {
+    return crypto.createHmac('sha256', this.o.fileSecret).update(`invoice:${invoiceId}:${exp}`).digest('base64url');
+  }
+
+  // ---- finance ----------------------------------------------------------------------------------
+
+  /** Invoices created on a China date, with counts per status. */
+  async day(date: string, status?: InvoiceState) {
+    const start = new Date(`${date}T00:00:00+08:00`);
+    const ofDay = await this.ds.getRepository(Invoice).find({
+      where: { createdAt: Between(start, new Date(start.getTime() + 86_400_000 - 1)) },
+      order: { id: 'ASC' },
+    });
+    const counts: Record<string, number> = {};
+    for (const r of ofDay) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    const items = await Promise.all(ofDay.filter((r) => !status || r.status === status).map((r) => this.view(r)));
+    return { date, counts, items };
+  }
+
+  async retry(staff: { staffId: number; roles: readonly string[] }, invoiceId: number): Promise<InvoiceView> {
+    const inv = await this.ds.getRepository(Invoice).findOneBy({ id: invoiceId });
+    if (!inv) throw new AppError('INVOICE_NOT_FOUND');
+    if (inv.status !== 'failed') throw new AppError('INVOICE_NOT_RETRYABLE');
+    await this.move(inv.id, 'requested', null, { kind: 'staff', id: staff.staffId, as: staff.roles });
+    return this.view(await this.ds.getRepository(Invoice).findOneByOrFail({ id: inv.id }));
+  }
+
+  async exportDay(date: string): Promise<Buffer> {
+    const ExcelJS = (await import('exceljs')).default;
+    const { items } = await this.day(date);
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet(`发票 ${date}`);
+    ws.columns = [
+      { header: '发票ID', key: 'id', width: 10 },
+      { header: '支付订单ID', key: 'orderId', width: 12 },
+      { header: '类型', key: 'typeLabel', width: 26 },
+      { header: '蓝/红', key: 'direction', width: 8 },
+      { header: '抬头', key: 'titleName', width: 28 },
+      { header: '纳税人识别号', key: 'taxId', width: 22 },
+      { header: '金额（元）', key: 'amount', width: 14 },
+      { header: '税率', key: 'rateLabel', width: 8 },
+      { header: '税额（元）', key: 'tax', width: 12 },
+      { header: '状态', key: 'status', width: 10 },
+      { header: '发票号码', key: 'number', width: 24 },
+      { header: '开票时间', key: 'issuedAt', width: 20 },
+      { header: '失败原因', key: 'failure', width: 30 },
+    ];
+    for (const i of items) {
+      ws.addRow({
+        ...i,
+        direction: i.direction === 'red' ? '红字' : '蓝字',
+        amount: Number(fenToYuanString(i.amountFen)),
+        tax: Number(fenToYuanString(i.taxFen)),
+        issuedAt: i.issuedAt ? formatChinaTime(i.issuedAt, true) : '',
+      });
+    }
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+
+  async view(inv: Invoice): Promise<InvoiceView> {
+    const related =
+      inv.direction === 'red'
+        ? inv.originalInvoiceId
+        : ((await this.ds.getRepository(Invoice).findOne({ where: { originalInvoiceId: inv.id, direction: 'red' } }))?.id ?? null);
+    return {
+      id: inv.id,
+      orderId: inv.orderId,
+      direction: inv.direction,
+      typeLabel: `电子发票（${inv.line === 'bs' ? '增值税专用发票' : '普通发票'}）${inv.direction === 'red' ? '红字' : ''}`,
+      titleName: inv.title.name,
+      taxId: inv.title.taxId,
+      amountFen: inv.amountFen,
+      taxFen: inv.taxFen,
+      rateLabel: inv.rateLabel,
+      status: inv.status,
+      number: inv.number,
+      issuedAt: inv.issuedAt ? inv.issuedAt.toISOString() : null,
+      failure: inv.failure,
+      pdfUrl: inv.number && (inv.pdfFile || inv.providerPdfUrl) ? this.signedPdfUrl(inv.id) : null,
+      createdAt: inv.createdAt.toISOString(),
+      relatedInvoiceId: related,
+    };
+  }
+}
+
+function snapshot(t: InvoiceTitle | InvoiceTitleView): TitleSnapshot {
+  return { kind: t.kind, name: t.name, taxId: t.taxId, address: t.address, phone: t.phone, bank: t.bank, bankAccount: t.bankAccount };
+}
+
+function titleView(t: InvoiceTitle): InvoiceTitleView {
+  return {
+    id: t.id,
+    kind: t.kind,
+    name: t.name,
+    taxId: t.taxId,
+    taxIdConfirmed: t.taxIdConfirmed,
+    address: t.address,
+    phone: t.phone,
+    bank: t.bank,
+    bankAccount: t.bankAccount,
+    email: t.email,
+    isDefault: t.isDefault,
+  };
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { INVOICE_STATES, INVOICE_TITLE_KINDS, InvoiceTitleInput } from '../invoicing';
+
+export const InvoiceTitleView = z.object({
+  id: z.number(),
+  kind: z.enum(INVOICE_TITLE_KINDS),
+  name: z.string(),
+  taxId: z.string().nullable(),
+  taxIdConfirmed: z.boolean(),
+  address: z.string().nullable(),
+  phone: z.string().nullable(),
+  bank: z.string().nullable(),
+  bankAccount: z.string().nullable(),
+  email: z.string().nullable(),
+  isDefault: z.boolean(),
+});
+export type InvoiceTitleView = z.infer<typeof InvoiceTitleView>;
+
+/** Ask for the invoice of one payment: a saved title, or a new one (saved too). */
+export const RequestInvoice = z
+  .object({
+    orderId: z.number().int().positive(),
+    titleId: z.number().int().positive().optional(),
+    title: InvoiceTitleInput.optional(),
+    email: z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确').optional(),
+  })
+  .refine((v) => !!v.titleId !== !!v.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
+export type RequestInvoice = z.input<typeof RequestInvoice>;
+
+export const EmailInvoice = z.object({ email: z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确') });
+
+export const InvoiceView = z.object({
+  id: z.number(),
+  orderId: z.number(),
+  direction: z.enum(['blue', 'red']),
+  /** 电子发票（普通发票） / 电子发票（增值税专用发票） */
+  typeLabel: z.string(),
+  titleName: z.string(),
+  taxId: z.string().nullable(),
+  amountFen: z.number().int(),
+  taxFen: z.number().int(),
+  rateLabel: z.string(),
+  status: z.enum(INVOICE_STATES),
+  number: z.string().nullable(),
+  issuedAt: z.string().nullable(),
+  failure: z.string().nullable(),
+  /** a signed download link, valid for a few minutes, once issued */
+  pdfUrl: z.string().nullable(),
+  createdAt: z.string(),
+  /** the red invoice reversing this one, or the blue one this red reverses */
+  relatedInvoiceId: z.number().nullable(),
+});
+export type InvoiceView = z.infer<typeof InvoiceView>;
