@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { PhotoRef } from './repairs';
 import { SERVICE_CHANGE_KINDS, SERVICE_CHANGE_STATES, VALVE_ACTIONS, VALVE_ORDER_STATES } from '../service-changes';
 
 const SeasonCode = z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027');
 
-/** A document photo: its kind (id_photo, …) and where the uploaded file lives. */
+/** A document photo: its kind (id_photo, …) and the upload id from POST /uploads (or an http(s) URL). */
 export const ServiceChangeDocument = z.object({
   kind: z.string().trim().min(1, '请选择材料类型').max(32),
-  url: z.string().trim().min(1, '请上传照片').max(500),
+  url: PhotoRef,
 });
 export type ServiceChangeDocument = z.infer<typeof ServiceChangeDocument>;
 
@@ -64,7 +65,7 @@ export const ValveOrderListQuery = z.object({
 export const CompleteValveOrder = z.object({
   /** what was done: for a stop 'close' or 'seal'; for a resume 'open' (defaults to the order's action) */
   action: z.enum(VALVE_ACTIONS).optional(),
-  photoUrl: z.string().trim().min(1, '请上传现场照片').max(500),
+  photoUrl: PhotoRef,
   note: z.string().trim().max(200).optional(),
   /** when the valve was worked, if not now */
   doneAt: z.iso.datetime({ offset: true }).optional(),

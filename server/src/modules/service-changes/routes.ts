@@ -45,6 +45,12 @@ export function serviceChangesRoutes(svc: ServiceChangesService): Router {
     svc.preview({ staff: staff() }, query),
   );
   route(r, { method: 'get', path: '/staff/service-changes', auth: ANY_STAFF, query: ServiceChangeListQuery }, ({ query, staff }) => svc.listForStaff(staff(), query));
+  route(r, { method: 'get', path: '/staff/service-changes/export', auth: ANY_STAFF, query: ServiceChangeListQuery }, async ({ query, staff, ctx }) => {
+    const bytes = await svc.exportForStaff(staff(), query);
+    ctx.set('Content-Disposition', `attachment; filename="service-changes.xlsx"`);
+    ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    return bytes;
+  });
   route(r, { method: 'get', path: '/staff/service-changes/:id', auth: ANY_STAFF, params: Id }, ({ params, staff }) => svc.getForStaff(staff(), params.id));
   route(r, { method: 'post', path: '/staff/service-changes', auth: REVIEWERS, body: StaffSubmitServiceChange, status: 201 }, ({ body, staff }) =>
     svc.submitByStaff(staff(), body),

@@ -12,7 +12,9 @@ import { Company } from '../company/entities';
 import { Account } from '../accounts/entities';
 import { OutboxMessage } from '../../platform/entities';
 
-const ID = [{ kind: 'id_photo', url: 'uploads/id-front.jpg' }];
+/** an upload id (POST /uploads gives ids of this form) */
+const photo = (name: string) => 'up_' + crypto.createHash('md5').update(name).digest('hex');
+const ID = [{ kind: 'id_photo', url: photo('id-front') }];
 const NEXT = '2027-2028';
 
 async function bindResident(t: TestApp, account: { accountNo: string; ownerName: string }, user = 'sc-' + crypto.randomUUID().slice(0, 8)) {
@@ -210,17 +212,17 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     expect(order).toMatchObject({ accountNo: acc.accountNo, actionLabel: '关阀' });
     const noPhoto = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: {} });
     expect(noPhoto.status).toBe(400);
-    const byAgent = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: agent1, body: { photoUrl: 'x.jpg' } });
+    const byAgent = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: agent1, body: { photoUrl: photo('x') } });
     expect(byAgent.status).toBe(403);
-    const done = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: 'uploads/valve-1.jpg', note: '已关阀' } });
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: photo('valve-1'), note: '已关阀' } });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ state: 'done', photoUrl: 'uploads/valve-1.jpg' });
+    expect(done.body).toMatchObject({ state: 'done', photoUrl: photo('valve-1') });
     expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('stopped');
 
     const mine = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
     expect(mine.body.state).toBe('done');
     expect(mine.body.timeline.map((s: any) => s.state)).toEqual(['submitted', 'under_review', 'approved', 'work_order', 'done']);
-    expect(mine.body.timeline.at(-1).data).toMatchObject({ photoUrl: 'uploads/valve-1.jpg', action: 'close' });
+    expect(mine.body.timeline.at(-1).data).toMatchObject({ photoUrl: photo('valve-1'), action: 'close' });
     const counter = await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token: agent1 });
     expect(counter.body.workOrder).toEqual(mine.body.workOrder);
 
@@ -269,7 +271,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     expect(paid.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
     expect((await seasonBill(r.token, h.accountNo)).status).toBe('paid');
 
-    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, { token: station, body: { photoUrl: 'uploads/open.jpg' } });
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, { token: station, body: { photoUrl: photo('open') } });
     expect(done.status).toBe(200);
     expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('active');
   });
@@ -284,7 +286,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
       expect(missing.status).toBe(400);
       expect(missing.body.error.details.missing.map((m: any) => m.label)).toEqual(['户主身份证照片', '房产证照片']);
 
-      const docs = [...ID, { kind: 'property_certificate', url: 'uploads/cert.jpg' }];
+      const docs = [...ID, { kind: 'property_certificate', url: photo('cert') }];
       const created = await submit(r.token, r.accountId, 'stop', docs);
       const id = created.body.id;
       const rejected = await t.call('POST', `/api/v1/staff/service-changes/${id}/reject`, {
@@ -305,7 +307,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
       expect(again.body.error.code).toBe('SERVICE_CHANGE_EXISTS');
       const fixed = await t.call('POST', `/api/v1/service-changes/${id}/resubmit`, {
         token: r.token,
-        body: { documents: [{ kind: 'id_photo', url: 'uploads/id-2.jpg' }, { kind: 'property_certificate', url: 'uploads/cert-2.jpg' }], note: '电话13800000000' },
+        body: { documents: [{ kind: 'id_photo', url: photo('id-2') }, { kind: 'property_certificate', url: photo('cert-2') }], note: '电话13800000000' },
       });
       expect(fixed.status).toBe(200);
       expect(fixed.body).toMatchObject({ id, state: 'submitted', note: '电话13800000000' });
@@ -360,6 +362,21 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     expect(list.body.items.some((a: any) => a.id === id)).toBe(false);
     const mine = await t.call('GET', `/api/v1/staff/service-changes?state=submitted&season=${NEXT}`, { token: agent1 });
     expect(mine.body.items.some((a: any) => a.id === id)).toBe(true);
+    // the list exports to XLSX with the same scope
+    const ExcelJS = (await import('exceljs')).default;
+    const sheetOf = async (token: string) => {
+      const res = await fetch(`${t.url}/api/v1/staff/service-changes/export?season=${NEXT}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(res.headers.get('content-type')).toContain('spreadsheetml');
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as any);
+      const rows: unknown[][] = [];
+      wb.worksheets[0]!.eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
+      return rows;
+    };
+    const rows1 = await sheetOf(agent1);
+    expect(rows1[0]!.slice(0, 4)).toEqual(['申请编号', '类型', '采暖季', '户号']);
+    expect(rows1.some((row) => row[0] === id && row[3] === acc.accountNo && row[7] === '已提交')).toBe(true);
+    expect((await sheetOf(agent2)).some((row) => row[0] === id)).toBe(false);
     // the crew cannot review
     const byStation = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: station });
     expect(byStation.status).toBe(403);

@@ -6,6 +6,7 @@ import {
   chinaDate,
   documentLabel,
   formatChinaTime,
+  fenToYuanString,
   formatFen,
   isChangeOpen,
   lateMessage,
@@ -497,6 +498,67 @@ export class ServiceChangesService {
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
     const [rows, total] = await qb.skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
     return { items: await Promise.all(rows.map((r) => this.view(r))), total, page: q.page, pageSize: q.pageSize };
+  }
+
+  /** The staff list as XLSX (same filters, every page, at most 5000 rows). */
+  async exportForStaff(
+    staff: StaffPrincipal,
+    q: { state?: ServiceChangeState; season?: string; kind?: ServiceChangeKind; buildingId?: number; areaId?: number },
+  ): Promise<Buffer> {
+    const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC').take(5000);
+    const scope = staffAreaFilter(staff);
+    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
+    if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
+    if (q.state) qb.andWhere('c.state = :state', { state: q.state });
+    if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
+    if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
+    const rows = await qb.getMany();
+    const accounts = rows.length ? await this.ds.getRepository(Account).find({ where: { id: In([...new Set(rows.map((r) => r.accountId))]) } }) : [];
+    const byId = new Map(accounts.map((a) => [a.id, a]));
+    const ctx = await this.o.accounts.addressContext(accounts);
+    const orders = rows.length ? await this.ds.getRepository(ValveWorkOrder).find({ where: { applicationId: In(rows.map((r) => r.id)) } }) : [];
+    const orderOf = new Map(orders.map((o) => [o.applicationId, o]));
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('报停复供');
+    ws.columns = [
+      { header: '申请编号', key: 'id', width: 10 },
+      { header: '类型', key: 'kind', width: 8 },
+      { header: '采暖季', key: 'season', width: 12 },
+      { header: '户号', key: 'accountNo', width: 14 },
+      { header: '片区', key: 'area', width: 12 },
+      { header: '楼栋', key: 'building', width: 10 },
+      { header: '地址', key: 'address', width: 44 },
+      { header: '状态', key: 'state', width: 14 },
+      { header: '逾期受理原因', key: 'lateReason', width: 24 },
+      { header: '驳回问题', key: 'problems', width: 40 },
+      { header: '阀门工单', key: 'order', width: 14 },
+      { header: '施工完成时间', key: 'doneAt', width: 20 },
+      { header: '应退差额（元）', key: 'refund', width: 14 },
+      { header: '提交时间', key: 'createdAt', width: 20 },
+    ];
+    for (const r of rows) {
+      const a = byId.get(r.accountId);
+      const o = orderOf.get(r.id);
+      ws.addRow({
+        id: r.id,
+        kind: SERVICE_CHANGE_KIND_LABEL[r.kind],
+        season: r.seasonCode,
+        accountNo: a?.accountNo ?? '',
+        area: a ? (ctx.areas.get(a.areaId)?.name ?? '') : '',
+        building: a ? (ctx.buildings.get(a.buildingId)?.name ?? '') : '',
+        address: a ? ctx.address(a) : '',
+        state: SERVICE_CHANGE_STATE_LABEL[r.state],
+        lateReason: r.lateReason ?? '',
+        problems: r.state === 'rejected' ? r.problems.map((p) => `${p.document ? `${documentLabel(p.document)}：` : ''}${p.message}`).join('；') : '',
+        order: o ? `${VALVE_ACTION_LABEL[o.action]} ${VALVE_ORDER_STATE_LABEL[o.state]}` : '',
+        doneAt: o?.doneAt ? formatChinaTime(o.doneAt, true) : '',
+        refund: r.refundDueFen ? Number(fenToYuanString(r.refundDueFen)) : '',
+        createdAt: formatChinaTime(r.createdAt, true),
+      });
+    }
+    return Buffer.from(await wb.xlsx.writeBuffer());
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
