@@ -19,7 +19,7 @@ export default defineAppConfig({
   subPackages: [
     {
       root: 'staff',
-      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index'],
+      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'inbox/index'],
     },
   ],
   window: {
