@@ -15,11 +15,14 @@ export default defineAppConfig({
     'pages/pay/sandbox',
     'pages/services/change',
     'pages/services/detail',
+    'pages/repairs/index',
+    'pages/repairs/new',
+    'pages/repairs/detail',
   ],
   subPackages: [
     {
       root: 'staff',
-      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'inbox/index'],
+      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'repairs/index'],
     },
   ],
   window: {

@@ -1,0 +1,83 @@
+import { useState } from 'react';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import { Image, Text, Textarea, View } from '@tarojs/components';
+import { formatChinaTime, formatFen, type RepairView } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+
+/** 报修详情: status, promise, timeline; consent to a price; rate 1–5 after the work is done. */
+export default function RepairDetail() {
+  const { params } = useRouter();
+  const [t, setT] = useState<RepairView | null>(null);
+  const [stars, setStars] = useState(5);
+  const [comment, setComment] = useState('');
+  const load = () => api.get<RepairView>(`/api/v1/repairs/${params.id}`).then(setT).catch(() => undefined);
+  useDidShow(() => void load());
+  const post = async (path: string, body?: unknown) => {
+    try {
+      setT(await api.post<RepairView>(`/api/v1/repairs/${params.id}/${path}`, body));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+  if (!t) return <View className='page' />;
+  return (
+    <View className='page'>
+      <View className='card' data-repair-status={t.status}>
+        <View className='row'>
+          <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
+          <Text className='tag'>{t.statusLabel}</Text>
+        </View>
+        <View className='muted'>单号 {t.no}</View>
+        <View className='muted'>{t.address}</View>
+        {t.promise ? <View className='repair-promise'>{t.promise}</View> : null}
+        {t.assigneeName ? <View className='muted'>维修人员：{t.assigneeName}</View> : null}
+        <View className='repair-desc'>{t.description}</View>
+        <View className='repair-photos'>
+          {t.photos.map((u) => <Image key={u} className='repair-photo' src={(u.startsWith('/') ? API_BASE : '') + u} mode='aspectFill' />)}
+        </View>
+      </View>
+      {t.status === 'awaiting_consent' && t.priceItems ? (
+        <View className='card' data-consent>
+          <View className='card-title'>有偿维修费用确认</View>
+          <View className='muted'>经师傅确认，问题属于您家自有设施，维修需收费：</View>
+          {t.priceItems.map((i) => (
+            <View className='list-item row' key={i.code}>
+              <Text>{i.name} × {i.qty}</Text>
+              <Text>{formatFen(i.priceFen * i.qty)}</Text>
+            </View>
+          ))}
+          <View className='row'><Text>合计</Text><Text className='amount'>{formatFen(t.priceFen ?? 0)}</Text></View>
+          <View className='btn btn-primary' onClick={() => post('consent', { accept: true })}>同意并开始维修</View>
+          <View className='btn btn-plain' onClick={() => post('consent', { accept: false })}>不同意</View>
+        </View>
+      ) : null}
+      {t.status === 'resolved' ? (
+        <View className='card' data-rate>
+          <View className='card-title'>服务评价</View>
+          {t.resolution ? <View className='muted'>处理情况：{t.resolution}</View> : null}
+          <View className='repair-stars'>
+            {[1, 2, 3, 4, 5].map((n) => (
+              <Text key={n} data-star={n} className={n <= stars ? 'repair-star repair-star-on' : 'repair-star'} onClick={() => setStars(n)}>★</Text>
+            ))}
+          </View>
+          <Textarea className='input repair-textarea' value={comment} maxlength={200} placeholder='说说您的感受（选填）' onInput={(e) => setComment(e.detail.value)} />
+          <View className='btn btn-primary' data-submit-rating onClick={() => post('rating', { rating: stars, ...(comment ? { comment } : {}) })}>提交评价</View>
+          <View className='muted'>3星以下视为不满意，我们将重新派单处理。</View>
+        </View>
+      ) : null}
+      {t.rating ? <View className='card'><View className='card-title'>我的评价：{'★'.repeat(t.rating)}</View><View className='muted'>{t.ratingComment ?? ''}</View></View> : null}
+      <View className='card'>
+        <View className='card-title'>处理进度</View>
+        {(t.timeline ?? []).slice().reverse().map((x, i) => (
+          <View className='list-item' key={i}>
+            <View>{x.label}</View>
+            <View className='muted'>{formatChinaTime(x.at)}{x.reason ? ` · ${x.reason}` : ''}</View>
+          </View>
+        ))}
+      </View>
+      {['pending', 'assigned', 'contacted'].includes(t.status) ? (
+        <View className='btn btn-danger' onClick={() => Taro.showModal({ title: '取消报修？', content: '取消后如需维修请重新报修' }).then((r) => { if (r.confirm) void post('cancel'); })}>取消报修</View>
+      ) : null}
+    </View>
+  );
+}

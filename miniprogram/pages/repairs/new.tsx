@@ -1,0 +1,100 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Image, Switch, Text, Textarea, View } from '@tarojs/components';
+import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type RepairCategory, type RepairView } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { Empty, Field } from '../../components/ui';
+import { pickAndUpload } from './photo';
+
+interface Bound { accountId: number; accountNo: string; address: string }
+
+/** 在线报修: category, emergency, description, up to 9 photos, phone (blank = the account's), own reading for low temperature. */
+export default function NewRepair() {
+  const [accounts, setAccounts] = useState<Bound[] | null>(null);
+  const [accountId, setAccountId] = useState<number | null>(null);
+  const [category, setCategory] = useState<RepairCategory>('no_heat');
+  const [emergency, setEmergency] = useState(false);
+  const [description, setDescription] = useState('');
+  const [photos, setPhotos] = useState<{ id: string; url: string }[]>([]);
+  const [phone, setPhone] = useState('');
+  const [reading, setReading] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+
+  useDidShow(() => {
+    api.get<{ items: Bound[] }>('/api/v1/accounts').then((r) => {
+      setAccounts(r.items);
+      if (r.items[0] && accountId === null) setAccountId(r.items[0].accountId);
+    }).catch(() => undefined);
+  });
+
+  const submit = async () => {
+    if (!accountId || busy) return;
+    setBusy(true);
+    setErrors({});
+    try {
+      const body = {
+        accountId,
+        category,
+        emergency,
+        description,
+        photos: photos.map((p) => p.id),
+        ...(phone ? { contactPhone: phone } : {}),
+        ...(category === 'low_temp' && reading ? { residentReadingC: Number(reading) } : {}),
+      };
+      const t = await api.post<RepairView>('/api/v1/repairs', body, { quiet: true });
+      Taro.redirectTo({ url: `/pages/repairs/detail?id=${t.id}` });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const fields = (e.details as { fields?: { field: string; message: string }[] } | undefined)?.fields ?? [];
+      setErrors(Object.fromEntries(fields.map((f) => [f.field.replace(/^body\./, ''), f.message])));
+      Taro.showToast({ title: e.message, icon: 'none' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (accounts && !accounts.length) return <View className='page'><Empty>请先绑定户号再报修</Empty></View>;
+  const urgent = isEmergency(category, emergency);
+  return (
+    <View className='page'>
+      <View className='card'>
+        <View className='field-label'>报修户号</View>
+        {accounts?.map((a) => (
+          <View key={a.accountId} className={`list-item row ${a.accountId === accountId ? 'selected' : ''}`} onClick={() => setAccountId(a.accountId)}>
+            <Text>{a.accountNo}</Text>
+            <Text className='muted'>{a.accountId === accountId ? '✓' : ''}</Text>
+          </View>
+        ))}
+      </View>
+      <View className='card'>
+        <View className='field-label'>报修类型</View>
+        <View className='repair-cats'>
+          {REPAIR_CATEGORIES.map((c) => (
+            <View key={c} data-category={c} className={`tag ${c === category ? '' : 'tag-grey'} repair-cat`} onClick={() => setCategory(c)}>{REPAIR_CATEGORY_LABEL[c]}</View>
+          ))}
+        </View>
+        <View className='row repair-urgent'>
+          <Text>紧急（漏水、跑水）</Text>
+          <Switch checked={urgent} disabled={category === 'leak'} onChange={(e) => setEmergency(e.detail.value)} />
+        </View>
+        {urgent ? <View className='muted'>紧急报修全天候处理，抢修人员将尽快上门。</View> : null}
+        <View className='field'>
+          <View className='field-label'>问题描述</View>
+          <Textarea className='input repair-textarea' name='description' value={description} maxlength={500} placeholder='请描述问题，如：卧室暖气片上热下凉' onInput={(e) => setDescription(e.detail.value)} />
+          {errors.description ? <View className='field-error'>{errors.description}</View> : null}
+        </View>
+        {category === 'low_temp' ? <Field label='您测得的室温（℃，选填）' type='digit' value={reading} onInput={setReading} error={errors.residentReadingC} /> : null}
+        <Field label='联系电话（不填则使用户号登记电话）' type='number' maxlength={11} value={phone} onInput={setPhone} error={errors.contactPhone} />
+        <View className='field-label'>照片（最多9张）</View>
+        <View className='repair-photos'>
+          {photos.map((p) => <Image key={p.id} className='repair-photo' src={API_BASE + p.url} mode='aspectFill' />)}
+          {photos.length < 9 ? (
+            <View className='repair-photo repair-photo-add' data-add-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length))])}>＋</View>
+          ) : null}
+        </View>
+      </View>
+      <View className='btn btn-primary' data-submit-repair onClick={submit}>{busy ? '提交中…' : '提交报修'}</View>
+    </View>
+  );
+}

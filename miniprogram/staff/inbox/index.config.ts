@@ -1,1 +1,0 @@
-export default definePageConfig({ navigationBarTitleText: '管家群收件箱' });
