@@ -1,10 +1,159 @@
-import { View } from '@tarojs/components';
-import { ComingSoon } from '../../components/ui';
+import { useEffect, useRef, useState } from 'react';
+import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
+import { Input, Text, View } from '@tarojs/components';
+import { SUBSCRIBE_TEMPLATES, type GroupMessageView, type GroupSummary } from '@heat-butler/shared';
+import { api, getSessionKind, getToken } from '../../services/api';
+import { connectLive } from '../../services/realtime';
+import { Empty, Segmented } from '../../components/ui';
+import { MessageBubble, merge, time } from '../../components/group';
 
+interface MessagesPage {
+  items: GroupMessageView[];
+  hasMore: boolean;
+  unread: number;
+}
+
+/** 管家群: the resident's building groups: pinned announcements, messages live, ask a question. */
 export default function Group() {
+  const loggedIn = !!getToken() && getSessionKind() === 'resident';
+  const [groups, setGroups] = useState<GroupSummary[] | null>(null);
+  const [groupId, setGroupId] = useState<number | null>(null);
+  const [messages, setMessages] = useState<GroupMessageView[]>([]);
+  const [hasMore, setHasMore] = useState(false);
+  const [text, setText] = useState('');
+  const [sending, setSending] = useState(false);
+  const [visible, setVisible] = useState(true);
+  const lastId = useRef(0);
+  lastId.current = messages.length ? messages[messages.length - 1].id : 0;
+
+  const loadGroups = () =>
+    api.get<{ items: GroupSummary[] }>('/api/v1/groups').then((r) => {
+      setGroups(r.items);
+      setGroupId((g) => (g && r.items.some((x) => x.id === g) ? g : (r.items[0]?.id ?? null)));
+    });
+
+  useDidShow(() => {
+    setVisible(true);
+    if (loggedIn) void loadGroups().catch(() => undefined);
+  });
+  useDidHide(() => setVisible(false));
+
+  const markRead = (gid: number, upTo: number) => upTo && api.post(`/api/v1/groups/${gid}/read`, { upTo }, { quiet: true }).catch(() => undefined);
+
+  useEffect(() => {
+    if (!groupId || !visible) return;
+    let cancelled = false;
+    api.get<MessagesPage>(`/api/v1/groups/${groupId}/messages`, { query: { limit: 30 } }).then((p) => {
+      if (cancelled) return;
+      setMessages(merge([], p.items));
+      setHasMore(p.hasMore);
+      if (p.items[0]) void markRead(groupId, p.items[0].id);
+    });
+    const stop = connectLive({
+      onFrame: (f) => {
+        if (f.type === 'message' && f.message?.groupId === groupId) {
+          setMessages((list) => merge(list, [f.message]));
+          void markRead(groupId, f.message.id);
+        } else if (f.type === 'hidden' && f.groupId === groupId) {
+          setMessages((list) => list.filter((m) => m.id !== f.messageId));
+        }
+      },
+      poll: async () => {
+        const p = await api.get<MessagesPage>(`/api/v1/groups/${groupId}/messages`, { query: { after: lastId.current, limit: 100 }, quiet: true });
+        if (p.items.length) setMessages((list) => merge(list, p.items));
+      },
+    });
+    return () => {
+      cancelled = true;
+      stop();
+    };
+  }, [groupId, visible]);
+
+  if (!loggedIn) {
+    return (
+      <View className='page'>
+        <Empty>登录并绑定户号后自动加入本楼栋的供热管家群</Empty>
+        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/login/index' })}>微信登录</View>
+      </View>
+    );
+  }
+  if (groups && !groups.length) {
+    return (
+      <View className='page'>
+        <Empty>绑定户号后自动加入本楼栋的管家群，停热、注水通知第一时间送达</Empty>
+        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>绑定户号</View>
+      </View>
+    );
+  }
+  const group = groups?.find((g) => g.id === groupId) ?? null;
+
+  const loadEarlier = async () => {
+    if (!groupId || !messages.length) return;
+    const p = await api.get<MessagesPage>(`/api/v1/groups/${groupId}/messages`, { query: { before: messages[0].id, limit: 30 } });
+    setMessages((list) => merge(list, p.items));
+    setHasMore(p.hasMore);
+  };
+
+  const send = async () => {
+    if (!groupId || !text.trim() || sending) return;
+    setSending(true);
+    try {
+      const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { text: text.trim() });
+      setMessages((list) => merge(list, [m]));
+      setText('');
+    } finally {
+      setSending(false);
+    }
+  };
+
+  const report = async (m: GroupMessageView) => {
+    if (m.sender.mine || m.kind === 'announcement') return;
+    const r = await Taro.showModal({ title: '举报该消息', content: '该消息含广告、辱骂或不实信息？管家会尽快处理。', confirmText: '举报' });
+    if (!r.confirm) return;
+    await api.post(`/api/v1/groups/${groupId}/messages/${m.id}/report`, { reason: '不当内容' });
+    Taro.showToast({ title: '已举报', icon: 'success' });
+  };
+
+  const subscribe = async () => {
+    await Taro.requestSubscribeMessage({ tmplIds: [SUBSCRIBE_TEMPLATES.announcement.id] } as any).catch(() => undefined);
+    Taro.showToast({ title: '已设置', icon: 'none' });
+  };
+
   return (
-    <View className='page'>
-      <ComingSoon title='楼栋供热管家群' text='绑定户号后自动加入本楼栋的管家群，停热、注水通知第一时间送达。即将上线。' />
+    <View className='page group-page'>
+      {groups && groups.length > 1 ? (
+        <Segmented options={groups.map((g) => ({ value: String(g.id), label: g.name.replace('供热管家群', '') }))} value={String(groupId)} onChange={(v) => setGroupId(Number(v))} />
+      ) : null}
+      {group ? (
+        <View className='row group-title'>
+          <View>
+            <View className='card-title'>{group.name}</View>
+            <View className='muted'>{group.memberCount} 位住户 · 管家在线答疑</View>
+          </View>
+          <View className='tag' onClick={subscribe}>接收停热通知</View>
+        </View>
+      ) : null}
+      {group?.pinned.map((p) => (
+        <View className='card pinned' key={p.id} data-pinned-id={p.id}>
+          <Text className='tag tag-red'>置顶 · {p.announcement?.typeLabel ?? '公告'}</Text>
+          <View className='msg-text'>{p.text}</View>
+        </View>
+      ))}
+      {group?.mutedUntil ? <View className='muted'>您已被禁言至 {time(group.mutedUntil)}</View> : null}
+      {hasMore ? (
+        <View className='muted load-earlier' onClick={loadEarlier}>
+          查看更早的消息
+        </View>
+      ) : null}
+      <View className='messages'>
+        {messages.length ? messages.map((m) => <MessageBubble key={m.id} m={m} onLongPress={() => void report(m)} />) : <Empty>还没有消息，有问题可以直接问管家</Empty>}
+      </View>
+      <View className='composer'>
+        <Input className='input composer-input' value={text} maxlength={1000} placeholder='问问管家：室温、缴费、报停…' confirmType='send' onInput={(e) => setText(e.detail.value)} onConfirm={send} />
+        <View className={`btn btn-primary composer-send ${!text.trim() || sending ? 'btn-disabled' : ''}`} onClick={send} data-send>
+          发送
+        </View>
+      </View>
     </View>
   );
 }

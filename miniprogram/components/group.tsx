@@ -1,0 +1,45 @@
+import type { ReactNode } from 'react';
+import Taro from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import type { GroupMessageView } from '@heat-butler/shared';
+
+export const time = (iso: string) => {
+  const d = new Date(iso);
+  return `${d.getMonth() + 1}-${d.getDate()} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+};
+
+/** Oldest first for display; dedupe by id (the socket may repeat what a POST already returned). */
+export function merge(list: GroupMessageView[], more: GroupMessageView[]): GroupMessageView[] {
+  const byId = new Map(list.map((m) => [m.id, m]));
+  for (const m of more) byId.set(m.id, { ...m, sender: { ...m.sender, mine: m.sender.mine || byId.get(m.id)?.sender.mine || false } });
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onLongPress?: () => void; extra?: ReactNode }) {
+  const { m } = props;
+  const cls = m.kind === 'announcement' ? 'msg msg-announcement' : m.sender.mine ? 'msg msg-mine' : m.sender.kind === 'staff' ? 'msg msg-staff' : 'msg';
+  return (
+    <View className={`${cls}${m.hidden ? ' msg-hidden' : ''}`} data-message-id={m.id} onLongPress={props.onLongPress}>
+      <View className='msg-head'>
+        <Text className='msg-sender'>{m.sender.label}</Text>
+        {m.sender.role ? <Text className='tag tag-green'>{m.sender.role}</Text> : null}
+        <Text className='muted'> {time(m.createdAt)}</Text>
+        {m.hidden ? <Text className='tag tag-red'>已隐藏</Text> : null}
+      </View>
+      {m.quote ? (
+        <View className='msg-quote'>
+          {m.quote.label}：{m.quote.text ?? ''}
+        </View>
+      ) : null}
+      {m.announcement ? <View className='msg-ann-type'>{m.announcement.typeLabel}</View> : null}
+      {m.text ? <View className='msg-text'>{m.text}</View> : null}
+      {m.link ? (
+        <View className='msg-link' onClick={() => Taro.navigateTo({ url: m.link!.path }).catch(() => Taro.switchTab({ url: m.link!.path }))}>
+          {m.link.title} ›
+        </View>
+      ) : null}
+      {props.extra}
+    </View>
+  );
+}
+

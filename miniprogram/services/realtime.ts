@@ -1,0 +1,70 @@
+/**
+ * Group realtime for the mini-program and H5: a WebSocket to /api/v1/ws?token=… (wx.connectSocket
+ * cannot set headers); when it cannot connect or drops, polling every few seconds stands in
+ * (the page passes a poll function), and the socket is retried with backoff.
+ */
+import Taro from '@tarojs/taro';
+import { getToken } from './api';
+
+export interface LiveOptions {
+  onFrame: (frame: any) => void;
+  /** the polling fallback (e.g. GET messages?after=<last id>) */
+  poll: () => Promise<void>;
+  pollMs?: number;
+}
+
+export function connectLive(opts: LiveOptions): () => void {
+  let closed = false;
+  let socket: Taro.SocketTask | null = null;
+  let pollTimer: ReturnType<typeof setInterval> | null = null;
+  let retry = 1000;
+  const startPolling = () => {
+    if (pollTimer || closed) return;
+    pollTimer = setInterval(() => void opts.poll().catch(() => undefined), opts.pollMs ?? 5000);
+  };
+  const stopPolling = () => {
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = null;
+  };
+  const open = async () => {
+    const token = getToken();
+    if (!token || closed) return;
+    // H5 is served by the BFF itself (API_BASE is ''): same origin
+    const base = API_BASE || (typeof location !== 'undefined' ? location.origin : '');
+    const url = `${base.replace(/^http/, 'ws')}/api/v1/ws?token=${token}`;
+    try {
+      const task = await Taro.connectSocket({ url });
+      socket = task;
+      task.onOpen(() => {
+        retry = 1000;
+        stopPolling();
+        void opts.poll().catch(() => undefined); // catch up on what was missed while offline
+      });
+      task.onMessage((m) => {
+        try {
+          opts.onFrame(JSON.parse(String(m.data)));
+        } catch {
+          /* ignore */
+        }
+      });
+      const lost = () => {
+        socket = null;
+        if (closed) return;
+        startPolling();
+        setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
+      };
+      task.onClose(lost);
+      task.onError(() => undefined);
+    } catch {
+      startPolling();
+      setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
+    }
+  };
+  startPolling();
+  void open();
+  return () => {
+    closed = true;
+    stopPolling();
+    socket?.close({});
+  };
+}

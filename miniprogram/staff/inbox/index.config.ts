@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '管家群收件箱' });

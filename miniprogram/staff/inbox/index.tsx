@@ -1,0 +1,230 @@
+import { useEffect, useRef, useState } from 'react';
+import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
+import { Input, Text, Textarea, View } from '@tarojs/components';
+import {
+  CANNED_CATEGORIES,
+  CANNED_CATEGORY_LABEL,
+  HELP_LINKS,
+  type CannedCategory,
+  type GroupMetrics,
+  type HelpLink,
+  type InboxItem,
+  type Page,
+} from '@heat-butler/shared';
+import { api, getSessionKind } from '../../services/api';
+import { connectLive } from '../../services/realtime';
+import { Empty, Segmented } from '../../components/ui';
+import { MessageBubble } from '../../components/group';
+
+type View3 = 'pending' | 'mine' | 'all';
+interface Canned {
+  id: number;
+  category: CannedCategory;
+  title: string;
+  body: string;
+}
+
+const waiting = (s: number | null) => (s === null ? '' : s < 60 ? `${s}秒` : s < 3600 ? `${Math.floor(s / 60)}分钟` : `${Math.floor(s / 3600)}小时${Math.floor((s % 3600) / 60)}分`);
+const mins = (s: number | null) => (s === null ? '—' : `${Math.round(s / 60)}分钟`);
+
+/** 管家群收件箱: questions of the agent's areas; claim, answer with a standard reply, moderate. */
+export default function StaffInbox() {
+  const [view, setView] = useState<View3>('pending');
+  const [page, setPage] = useState<Page<InboxItem> | null>(null);
+  const [selected, setSelected] = useState<InboxItem | null>(null);
+  const [reply, setReply] = useState('');
+  const [link, setLink] = useState<HelpLink | null>(null);
+  const [canned, setCanned] = useState<Canned[]>([]);
+  const [q, setQ] = useState('');
+  const [category, setCategory] = useState<CannedCategory | 'all'>('all');
+  const [metrics, setMetrics] = useState<GroupMetrics | null>(null);
+  const [note, setNote] = useState('');
+  const [visible, setVisible] = useState(true);
+  const viewRef = useRef(view);
+  viewRef.current = view;
+
+  const load = (v: View3 = viewRef.current) =>
+    api.get<Page<InboxItem>>('/api/v1/staff/inbox', { query: { view: v, pageSize: 50 }, quiet: true }).then(setPage);
+  const loadMetrics = () => api.get<GroupMetrics>('/api/v1/staff/groups/metrics', { quiet: true }).then(setMetrics);
+
+  useDidShow(() => {
+    if (getSessionKind() !== 'staff') {
+      Taro.redirectTo({ url: '/staff/login/index' });
+      return;
+    }
+    setVisible(true);
+    void load().catch(() => undefined);
+    void loadMetrics().catch(() => undefined);
+  });
+  useDidHide(() => setVisible(false));
+
+  useEffect(() => {
+    void load(view).catch(() => undefined);
+  }, [view]);
+
+  useEffect(() => {
+    if (!visible || getSessionKind() !== 'staff') return;
+    return connectLive({
+      onFrame: (f) => {
+        if (f.type === 'inbox') void load().catch(() => undefined);
+      },
+      poll: async () => {
+        await load();
+      },
+      pollMs: 10_000,
+    });
+  }, [visible]);
+
+  useEffect(() => {
+    const query: Record<string, string> = {};
+    if (q.trim()) query.q = q.trim();
+    if (category !== 'all') query.category = category;
+    api.get<{ items: Canned[] }>('/api/v1/staff/canned-replies', { query, quiet: true }).then((r) => setCanned(r.items)).catch(() => undefined);
+  }, [q, category]);
+
+  const claim = async (item: InboxItem) => {
+    const updated = await api.post<InboxItem>(`/api/v1/staff/inbox/${item.message.id}/claim`);
+    setSelected(updated);
+    void load();
+  };
+
+  const useCanned = async (c: Canned) => {
+    if (!selected) return;
+    const r = await api.post<{ text: string }>(`/api/v1/staff/canned-replies/${c.id}/render`, { messageId: selected.message.id });
+    setReply(r.text);
+  };
+
+  const send = async () => {
+    if (!selected || (!reply.trim() && !link)) return;
+    await api.post(`/api/v1/staff/groups/${selected.message.groupId}/messages`, { text: reply.trim() || undefined, quoteId: selected.message.id, link: link ?? undefined });
+    Taro.showToast({ title: '已回复', icon: 'success' });
+    setReply('');
+    setLink(null);
+    setSelected(null);
+    void load();
+    void loadMetrics();
+  };
+
+  const hide = async () => {
+    if (!selected) return;
+    const r = await Taro.showModal({ title: '隐藏该消息', content: '住户将看不到该消息，记录保留备查。', confirmText: '隐藏' });
+    if (!r.confirm) return;
+    await api.post(`/api/v1/staff/messages/${selected.message.id}/hide`, { reason: '违反群规' });
+    setSelected(null);
+    void load();
+  };
+
+  const mute = async () => {
+    if (!selected?.message.sender.residentId) return;
+    await api.post(`/api/v1/staff/groups/${selected.message.groupId}/mute`, { residentId: selected.message.sender.residentId, minutes: 60, reason: '刷屏' });
+    Taro.showToast({ title: '已禁言1小时', icon: 'none' });
+  };
+
+  const saveNote = async () => {
+    if (!selected?.message.sender.residentId || !note.trim()) return;
+    await api.post(`/api/v1/staff/residents/${selected.message.sender.residentId}/notes`, { body: note.trim() });
+    setNote('');
+    Taro.showToast({ title: '备注已保存', icon: 'none' });
+  };
+
+  return (
+    <View className='page inbox-page'>
+      {metrics ? (
+        <View className='card row inbox-metrics'>
+          <View>
+            <View className='muted'>待回复</View>
+            <View className='card-title' data-unanswered>{metrics.unanswered}</View>
+          </View>
+          {metrics.perArea.map((a) => (
+            <View key={a.areaId}>
+              <View className='muted'>首次响应 中位 / P90</View>
+              <View className='card-title'>
+                {mins(a.medianSeconds)} / {mins(a.p90Seconds)}
+              </View>
+            </View>
+          ))}
+          <View>
+            <View className='muted'>入群率</View>
+            <View className='card-title'>
+              {Math.round((metrics.joinRate.reduce((s, g) => s + g.joined, 0) / Math.max(1, metrics.joinRate.reduce((s, g) => s + g.households, 0))) * 100)}%
+            </View>
+          </View>
+        </View>
+      ) : null}
+      <Segmented<View3>
+        options={[
+          { value: 'pending', label: '待回复' },
+          { value: 'mine', label: '我的' },
+          { value: 'all', label: '全部' },
+        ]}
+        value={view}
+        onChange={setView}
+      />
+      {page && !page.items.length ? <Empty>{view === 'pending' ? '没有待回复的问题' : '暂无消息'}</Empty> : null}
+      {page?.items.map((item) => (
+        <View
+          key={item.message.id}
+          className={`card inbox-item ${selected?.message.id === item.message.id ? 'inbox-selected' : ''}`}
+          data-inbox-id={item.message.id}
+          onClick={() => setSelected(item)}
+        >
+          <View className='row'>
+            <Text className='muted'>{item.groupName}</Text>
+            {item.waitingSeconds !== null ? <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text> : <Text className='tag tag-green'>已回复</Text>}
+          </View>
+          <MessageBubble m={item.message} staff />
+          {item.claimedBy ? <Text className='tag tag-grey'>{item.claimedBy.name} 负责</Text> : null}
+        </View>
+      ))}
+
+      {selected ? (
+        <View className='card reply-panel'>
+          <View className='card-title'>回复 {selected.message.sender.label}</View>
+          <View className='row'>
+            {!selected.claimedBy && selected.waitingSeconds !== null ? (
+              <View className='tag' onClick={() => claim(selected)} data-claim>
+                认领（首问负责）
+              </View>
+            ) : null}
+            <View className='tag tag-grey' onClick={hide}>
+              隐藏
+            </View>
+            <View className='tag tag-grey' onClick={mute}>
+              禁言1小时
+            </View>
+          </View>
+          <Input className='input' value={q} placeholder='搜索标准话术' onInput={(e) => setQ(e.detail.value)} />
+          <View className='canned-cats'>
+            {(['all', ...CANNED_CATEGORIES] as const).map((c) => (
+              <Text key={c} className={`tag ${category === c ? '' : 'tag-grey'}`} onClick={() => setCategory(c)}>
+                {c === 'all' ? '全部' : CANNED_CATEGORY_LABEL[c]}
+              </Text>
+            ))}
+          </View>
+          <View className='canned-list'>
+            {canned.slice(0, 8).map((c) => (
+              <View key={c.id} className='canned-item' onClick={() => useCanned(c)} data-canned-id={c.id}>
+                <Text className='tag tag-grey'>{CANNED_CATEGORY_LABEL[c.category]}</Text> {c.title}
+              </View>
+            ))}
+          </View>
+          <Textarea className='input reply-input' value={reply} maxlength={1000} placeholder='输入回复，或点选上方标准话术' onInput={(e) => setReply(e.detail.value)} data-reply />
+          <View className='canned-cats'>
+            {(Object.keys(HELP_LINKS) as HelpLink[]).map((k) => (
+              <Text key={k} className={`tag ${link === k ? '' : 'tag-grey'}`} onClick={() => setLink(link === k ? null : k)}>
+                附：{HELP_LINKS[k].title}
+              </Text>
+            ))}
+          </View>
+          <View className='btn btn-primary' onClick={send} data-send-reply>
+            发送回复
+          </View>
+          <Input className='input' value={note} placeholder='仅员工可见的备注（如：老人独居，耐心解释）' onInput={(e) => setNote(e.detail.value)} />
+          <View className='btn btn-plain' onClick={saveNote}>
+            保存备注
+          </View>
+        </View>
+      ) : null}
+    </View>
+  );
+}
