@@ -22,7 +22,7 @@ export default defineAppConfig({
   subPackages: [
     {
       root: 'staff',
-      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'repairs/index', 'inbox/index'],
+      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'repairs/index', 'inbox/index', 'reconciliation/index'],
     },
   ],
   window: {
