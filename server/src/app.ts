@@ -99,6 +99,7 @@ export function createServices(deps: AppDeps) {
     filesDir: deps.config.FILES_DIR,
     fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
+    pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
   });
   invoices.register(outbox);
   return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges };

@@ -41,6 +41,8 @@ const Env = z
     EINVOICE_SECRET: z.string().default('sandbox-einvoice-secret'),
     EINVOICE_TOKEN: z.string().default('sandbox-einvoice-token'),
     EINVOICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** between polls of an invoice the provider is still issuing */
+    INVOICE_POLL_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     /** smtp://user:pass@host:587 for invoice mail; unset in sandbox mode = kept in the sandbox mailbox */
     SMTP_URL: z.string().optional(),
     MAIL_FROM: z.string().default('供热管家 <noreply@heat-butler.local>'),

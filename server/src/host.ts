@@ -35,6 +35,8 @@ export interface HostOptions {
   clock?: () => Date;
   /** sandbox: serve a day's trade bill at once instead of from 10:00 the next day (tests, demo) */
   instantBills?: boolean;
+  /** tests: tune the simulators (e.g. how long an e-invoice timeout hangs) */
+  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number };
   /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
@@ -84,9 +86,10 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     PUBLIC_BASE_URL: base.PUBLIC_BASE_URL ?? url,
     WECHAT_API_BASE: base.WECHAT_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
     WXPAY_API_BASE: base.WXPAY_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
+    EINVOICE_API_BASE: base.EINVOICE_API_BASE ?? (sandboxMode ? `${url}/sandbox/einvoice` : undefined),
   };
   const sandbox = sandboxMode
-    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills })
+    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills, ...opts.sandboxOptions })
     : null;
 
   const clients = createClients(config, clock, sandbox?.state.mailbox);
@@ -105,6 +108,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   server.on('request', (req, res) => {
     if (sim && req.url && (req.url === '/sandbox' || req.url.startsWith('/sandbox/'))) {
       req.url = req.url.slice('/sandbox'.length) || '/';
+      // simulators that hand out links (e-invoice PDFs) need to know where they are mounted
+      req.headers['x-sandbox-base'] = '/sandbox';
       return sim(req, res);
     }
     return bff(req, res);

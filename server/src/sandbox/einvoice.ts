@@ -63,11 +63,6 @@ export function createEInvoiceSimulator(opts: { timeoutMs?: number } = {}) {
     const method = ctx.get('method');
     if (method === 'nuonuo.OpeMplatform.requestBillingNew') {
       const fault = state.faults.shift();
-      if (fault === 'timeout') {
-        await new Promise((res) => setTimeout(res, opts.timeoutMs ?? 15_000));
-        ctx.body = answer('E9999', '系统繁忙');
-        return;
-      }
       if (fault === 'busy') {
         ctx.body = answer('E9999', '系统繁忙，请稍后重试');
         return;
@@ -89,12 +84,14 @@ export function createEInvoiceSimulator(opts: { timeoutMs?: number } = {}) {
       const serialNo = `${new Date().toISOString().slice(2, 10).replace(/-/g, '')}${String(++seq).padStart(10, '0')}`;
       state.invoices.set(serialNo, { serialNo, order: order!, status: '20', queries: 0, ...(fault === 'fail' ? { failCause: '购方纳税人识别号校验不通过' } : {}) });
       state.byOrderNo.set(order!.orderNo, serialNo);
+      // 'timeout': accepted, but the answer comes too late for the caller
+      if (fault === 'timeout') await new Promise((res) => setTimeout(res, opts.timeoutMs ?? 15_000));
       ctx.body = answer('E0000', '开票提交成功', { invoiceSerialNum: serialNo });
       return;
     }
     if (method === 'nuonuo.OpeMplatform.queryInvoiceResult') {
       const serials: string[] = body.serialNos ?? (body.orderNos ?? []).map((n: string) => state.byOrderNo.get(n)).filter(Boolean);
-      const base = `${ctx.protocol}://${ctx.host}${ctx.originalUrl.split('/einvoice/')[0]}`;
+      const base = `${ctx.protocol}://${ctx.host}${ctx.get('x-sandbox-base')}`;
       const out = serials
         .map((s) => state.invoices.get(s))
         .filter((x): x is SandboxInvoice => !!x)

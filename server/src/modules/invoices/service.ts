@@ -32,10 +32,8 @@ export const INVOICE_SUBMIT = 'invoices.submit';
 export const INVOICE_POLL = 'invoices.poll';
 export const INVOICE_RECONCILE = 'invoices.reconcile';
 const MAX_TITLES = 20;
-const POLL_DELAY_MS = 1_000;
-
-/** Thrown by the poll job while the provider is still issuing: the outbox tries again later. */
-class NotYetIssued extends Error {}
+/** polls before an invoice still "issuing" is declared failed (about 10 minutes at 10 s) */
+const MAX_POLLS = 60;
 
 export interface InvoicesOptions {
   ds: DataSource;
@@ -51,6 +49,8 @@ export interface InvoicesOptions {
   /** signs download links */
   fileSecret: string;
   publicBaseUrl: string;
+  /** between polls of an invoice being issued; default 10 s (tests: 0) */
+  pollDelayMs?: number;
 }
 
 /**
@@ -66,7 +66,7 @@ export class InvoicesService {
 
   register(outbox: OutboxWorker): void {
     outbox.register(INVOICE_SUBMIT, (p: { invoiceId: number }) => this.submit(p.invoiceId));
-    outbox.register(INVOICE_POLL, (p: { invoiceId: number }) => this.poll(p.invoiceId));
+    outbox.register(INVOICE_POLL, (p: { invoiceId: number; n?: number }) => this.poll(p.invoiceId, p.n ?? 1));
     outbox.register(INVOICE_RECONCILE, (p: { orderId: number }) => this.reconcileOrder(p.orderId));
     // after payment: automatically, when the payer keeps a default title
     this.o.payments.onPaid(async (em, order) => {
@@ -231,21 +231,28 @@ export class InvoicesService {
       if (row.status !== 'requested') return;
       await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issuing', SYSTEM);
       await em.update(Invoice, row.id, { status: 'issuing', providerSerial: serial, failure: null });
-      await enqueue(em, INVOICE_POLL, { invoiceId: row.id }, { delayMs: POLL_DELAY_MS, now: this.o.clock() });
+      await enqueue(em, INVOICE_POLL, { invoiceId: row.id, n: 1 }, { delayMs: this.o.pollDelayMs ?? 10_000, now: this.o.clock() });
     });
   }
 
   /** Ask the provider how an invoice is doing; archive and deliver it once issued. */
-  async poll(invoiceId: number): Promise<void> {
+  async poll(invoiceId: number, n = 1): Promise<void> {
     const inv = await this.ds.getRepository(Invoice).findOneByOrFail({ id: invoiceId });
     if (inv.status !== 'issuing' || !inv.providerSerial) return;
     const [result] = await this.o.provider.query([inv.providerSerial]);
-    if (!result || result.status === '20' || result.status === '21') throw new NotYetIssued(`invoice ${inv.id} still issuing`);
-    if (result.status === '22' || result.status === '24') {
+    if (result?.status === '22' || result?.status === '24') {
       await this.move(inv.id, 'failed', (result.failCause ?? result.statusMsg).slice(0, 200));
       return;
     }
-    if (result.status !== '2' || !result.allElectronicInvoiceNumbe) throw new NotYetIssued(`invoice ${inv.id}: status ${result.status}`);
+    if (!result || result.status !== '2' || !result.allElectronicInvoiceNumbe) {
+      // still issuing: look again later, a bounded number of times
+      if (n >= MAX_POLLS) {
+        await this.move(inv.id, 'failed', '开票超时，请重试');
+        return;
+      }
+      await withTx(this.ds, (em) => enqueue(em, INVOICE_POLL, { invoiceId: inv.id, n: n + 1 }, { delayMs: this.o.pollDelayMs ?? 10_000, now: this.o.clock() }));
+      return;
+    }
     // archive our own copy: the provider's link may expire
     const pdfFile = result.pdfUrl ? await this.archive(result.pdfUrl, result.allElectronicInvoiceNumbe) : null;
     const issuedAt = result.invoiceTime ? new Date(result.invoiceTime) : this.o.clock();
@@ -391,7 +398,9 @@ export class InvoicesService {
       const row = await this.lock(em, invoiceId);
       if (row.status === to) return;
       await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, to, actor, failure);
-      await em.update(Invoice, row.id, { status: to, failure });
+      // a retry after a failure is a new order at the provider (the failed one stays failed there)
+      const providerOrderNo = to === 'requested' ? `${row.providerOrderNo.split('T')[0]}T${row.attempts}` : row.providerOrderNo;
+      await em.update(Invoice, row.id, { status: to, failure, providerOrderNo, ...(to === 'requested' ? { providerSerial: null } : {}) });
       if (to === 'requested') await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
     });
   }
