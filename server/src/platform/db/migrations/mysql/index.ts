@@ -1,5 +1,6 @@
 // Kept by `npm run db:generate`: the committed migrations, oldest first.
 import { Foundation1795530466707 } from './1795530466707-Foundation';
 import { BillsAndPayments1795610507041 } from './1795610507041-BillsAndPayments';
+import { ModulesRepairsGroupsChangesReconInvoices1795611559979 } from './1795611559979-ModulesRepairsGroupsChangesReconInvoices';
 
-export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041];
+export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979];
