@@ -103,7 +103,7 @@ export default function ServiceChangeApply() {
               <View>{a.accountNo}</View>
               <View className='muted'>{a.address}</View>
             </View>
-            <Text className={a.accountId === accountId ? 'tag' : 'tag tag-grey'}>{a.accountId === accountId ? '已选' : a.status === 'active' ? '供热中' : '已报停'}</Text>
+            <Text className={a.accountId === accountId ? 'tag sc-tag' : 'tag tag-grey sc-tag'}>{a.accountId === accountId ? '已选' : a.status === 'active' ? '供热中' : '已报停'}</Text>
           </View>
         ))}
       </View>

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { DEMO } from '../server/src/demo/seed';
+import { Account } from '../server/src/modules/accounts/entities';
+
+let e: E2E;
+let page: Page;
+const account = DEMO.accounts[8]!;
+/** a real 1×1 PNG (the browser decodes it when compressing) */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+beforeAll(async () => {
+  e = await startE2E();
+  // the next season open for applications, and this season's bill paid (no arrears)
+  await e.host.services.billing.createSeason({
+    code: '2027-2028',
+    startDate: '2027-11-01',
+    endDate: '2028-04-01',
+    dueDate: '2027-12-31',
+    tariffs: { residential: 2700, commercial: 3800 },
+    baseFeeRatioBp: 3000,
+    lateFeeDailyBp: 10,
+    lateFeeCapBp: 1000,
+  });
+  await e.host.services.billing.issueBills('2027-2028');
+  const bill = (await e.host.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === account.accountNo)!;
+  await e.host.services.billing.settleAtCounter(bill.id, new Date());
+  page = await e.newPage();
+  await open(page, e.host.url, '/pages/login/index');
+  await fill(page, 'sandbox-user', 'e2e-stopper');
+  await page.getByText('微信登录（沙箱）').click();
+  await page.waitForURL(/pages\/mine\/index/);
+  await open(page, e.host.url, '/pages/bind/index');
+  await fill(page, 'accountNo', account.accountNo);
+  await fill(page, 'ownerName', account.ownerName);
+  await page.getByText('绑定', { exact: true }).click();
+  await page.waitForURL(/pages\/accounts\/index/);
+}, 180_000);
+afterAll(async () => e?.close());
+
+describe('a resident applies to stop heating in the H5 app', () => {
+  it('sees the rules and the fee effect, uploads the ID photo, submits, and follows the status', async () => {
+    await open(page, e.host.url, '/pages/services/change');
+    await expect.poll(() => page.locator('[data-fee-text]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('[data-fee-text]').innerText()).toMatch(/报停后本采暖季按30%收取基础热费¥[\d,]+\.\d{2}/);
+    expect(await page.locator('.page').innerText()).toContain('9月20日23:59:59前提交');
+    await expect.poll(() => page.getByText('请先上传户主身份证照片').count()).toBe(1);
+    await shot(page, 'service-change-apply');
+
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByText('上传照片').click();
+    await (await chooser).setFiles({ name: 'id.png', mimeType: 'image/png', buffer: PNG });
+    await expect.poll(() => page.getByText('已上传（点按更换）').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByText('提交报停申请').click();
+    await page.waitForURL(/pages\/services\/detail/);
+    await expect.poll(() => page.locator('[data-state]').getAttribute('data-state')).toBe('submitted');
+    await shot(page, 'service-change-submitted');
+
+    // the agent approves at the counter; the resident sees the valve work order and the timeline
+    const accountId = (await e.host.ds.getRepository(Account).findOneByOrFail({ accountNo: account.accountNo })).id;
+    const staff = await fetch(`${e.host.url}/api/v1/auth/staff/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'agent1', password: 'demo-2026' }),
+    }).then((r) => r.json() as Promise<{ token: string }>);
+    const list = await fetch(`${e.host.url}/api/v1/staff/service-changes?state=submitted`, { headers: { Authorization: `Bearer ${staff.token}` } }).then(
+      (r) => r.json() as Promise<{ items: { id: number; accountId: number }[] }>,
+    );
+    const app = list.items.find((a) => a.accountId === accountId)!;
+    const approved = await fetch(`${e.host.url}/api/v1/staff/service-changes/${app.id}/approve`, { method: 'POST', headers: { Authorization: `Bearer ${staff.token}` } });
+    expect(approved.status).toBe(200);
+    await page.reload();
+    await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 10_000 }).toBe('work_order');
+    const text = await page.locator('.page').innerText();
+    expect(text).toContain('阀门工单');
+    expect(text).toContain('关阀');
+    expect(text).toContain('审核通过');
+    await shot(page, 'service-change-work-order');
+  });
+});
