@@ -276,6 +276,35 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('active');
   });
 
+  it('stops an account that had already paid the full fee: the bill becomes the base fee and the difference is owed back', async () => {
+    const acc = DEMO.accounts[9]!;
+    await clearAccount(acc);
+    const r = await bindResident(t, acc);
+    const full = await seasonBill(r.token, acc.accountNo);
+    await t.services.billing.settleAtCounter(full.id, new Date());
+    const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${NEXT}&kind=stop`, { token: r.token });
+    const base = preview.body.fee.baseFen;
+    expect(preview.body.fee).toMatchObject({ paidFen: full.chargeFen, refundDueFen: full.chargeFen - base, dueFen: 0 });
+    const id = (await submit(r.token, r.accountId, 'stop')).body.id;
+    const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
+    expect(approved.body).toMatchObject({ state: 'work_order', refundDueFen: full.chargeFen - base });
+    const bill = await seasonBill(r.token, acc.accountNo);
+    expect(bill).toMatchObject({ kind: 'base', status: 'paid', chargeFen: base, paidFen: full.chargeFen });
+    expect(bill.lines.find((l: any) => l.label === '报停应退')).toMatchObject({ amountFen: full.chargeFen - base });
+  });
+
+  it('moves a resume on when its bill is settled at the counter instead', async () => {
+    const h = demoHouseholds().filter((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)[1]!;
+    const r = await bindResident(t, h);
+    const id = (await submit(r.token, r.accountId, 'resume')).body.id;
+    const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
+    expect(approved.body.state).toBe('awaiting_payment');
+    expect(approved.body.dueFen).toBeGreaterThan(0);
+    await t.services.billing.settleAtCounter(approved.body.billId, new Date());
+    const seen = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
+    expect(seen.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
+  });
+
   it('lists every document problem at once; the resident fixes them in the same application', async () => {
     await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close' } });
     try {

@@ -477,11 +477,23 @@ export class ServiceChangesService {
   }
 
   async getForResident(residentId: number, id: number): Promise<ServiceChangeView> {
-    return this.view(await this.forResident(residentId, id));
+    return this.view(await this.catchUp(await this.forResident(residentId, id)));
   }
 
   async getForStaff(staff: StaffPrincipal, id: number): Promise<ServiceChangeView> {
-    return this.view(await this.forStaff(staff, id));
+    return this.view(await this.catchUp(await this.forStaff(staff, id)));
+  }
+
+  /**
+   * A resume whose bill was settled some other way than a WeChat payment (at the counter, by an
+   * import): billing has no hook for that, so the application moves on when it is next looked at.
+   */
+  private async catchUp(app: ServiceChange): Promise<ServiceChange> {
+    if (app.state !== 'awaiting_payment' || !app.billId) return app;
+    const bill = await this.o.billing.bill(app.billId);
+    if (bill?.status !== 'paid') return app;
+    await withTx(this.ds, (em) => this.onBillPaid(em, bill.id));
+    return this.ds.getRepository(ServiceChange).findOneByOrFail({ id: app.id });
   }
 
   async listForStaff(
