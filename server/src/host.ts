@@ -129,6 +129,19 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }, 60_000);
     sweep.unref();
     timers.push(sweep);
+    // repairs: escalate tickets past an SLA deadline (supervisor, then department head)
+    let escalating = false;
+    const escalate = setInterval(() => {
+      if (escalating) return;
+      escalating = true;
+      services.repairs
+        .escalateOverdue()
+        .then((r) => r.escalated && log.info(r, 'repair escalation'))
+        .catch((err) => log.error({ err: { message: err?.message } }, 'repair escalation failed'))
+        .finally(() => (escalating = false));
+    }, 60_000);
+    escalate.unref();
+    timers.push(escalate);
     // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
     let reconciling = false;
     const recon = setInterval(() => {

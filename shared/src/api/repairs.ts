@@ -72,6 +72,8 @@ export const ResolveRequest = z.object({
 });
 export type ResolveRequest = z.input<typeof ResolveRequest>;
 
+export const RepairReportRequest = z.object({ report: z.string().trim().min(2, '请填写处置结果').max(500, '不超过500字') });
+
 export const CallbackDoneRequest = z.object({
   outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
   notes: z.string().trim().max(300).optional(),
@@ -133,6 +135,9 @@ export interface StaffRepairView extends RepairView {
   /** minutes to the next open deadline, negative when overdue */
   minutesLeft: number | null;
   overdue: boolean;
+  /** emergencies: the result report is due by (after finishing) / was made at */
+  reportDueAt: string | null;
+  reportedAt: string | null;
 }
 
 // ---- temperature measurements ------------------------------------------------------------

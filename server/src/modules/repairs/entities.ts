@@ -111,6 +111,13 @@ export class RepairTicket {
   @Column(instant({ nullable: true }))
   reportDueAt: Date | null;
 
+  /** emergencies: when the crew reported the result (the report deadline is met) */
+  @Column(instant({ nullable: true }))
+  reportedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  report: string | null;
+
   @Column(instant({ nullable: true }))
   callbackDueAt: Date | null;
 

@@ -231,6 +231,45 @@ describe('repairs over HTTP', () => {
     expect(notices.body.items.some((n: any) => n.ticketId === id)).toBe(true);
   });
 
+  it('an emergency whose result is not reported within 2 h of finishing escalates; a timely report does not', async () => {
+    const late = await resident(DEMO.accounts[9]!);
+    const onTime = await resident(DEMO.accounts[10]!);
+    const ids: number[] = [];
+    for (const r of [late, onTime]) {
+      const { id } = await book(r, { category: 'leak', description: '卫生间暖气管爆裂漏水' });
+      for (const [p, b] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '更换爆裂管段' }]] as const)
+        expect((await t.call('POST', `/api/v1/staff/repairs/${id}/${p}`, { token: worker1, body: b })).status).toBe(200);
+      ids.push(id);
+    }
+    const [lateId, onTimeId] = ids as [number, number];
+    // only the assignee reports; not before finishing, not twice
+    const rep = await t.call('POST', `/api/v1/staff/repairs/${onTimeId}/report`, { token: worker1, body: { report: '已更换管段，恢复供热，无次生损失' } });
+    expect(rep.status, JSON.stringify(rep.body)).toBe(200);
+    expect(rep.body.reportedAt).toBeTruthy();
+    expect((await t.call('POST', `/api/v1/staff/repairs/${onTimeId}/report`, { token: worker1, body: { report: '重复汇报' } })).body.error.code).toBe('CONFLICT');
+    const view = await t.call('GET', `/api/v1/staff/repairs/${lateId}`, { token: worker1 });
+    expect(fmt(new Date(view.body.reportDueAt))).toBe(fmt(new Date(now.getTime() + 120 * 60_000)));
+    tick(119);
+    await t.services.repairs.escalateOverdue(now);
+    expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: lateId })).escalationLevel).toBe(0);
+    tick(2);
+    await t.services.repairs.escalateOverdue(now);
+    expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: lateId })).escalationLevel).toBe(1);
+    expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: onTimeId })).escalationLevel).toBe(0);
+    await t.services.outbox.drain();
+    const esc = await t.ds.getRepository(RepairStaffNotice).find({ where: { ticketId: lateId, kind: 'escalation' } });
+    expect(esc.map((n) => n.staffId)).toEqual([await staffId('dispatcher1')]);
+    expect(esc[0]!.text).toMatch(/汇报/);
+    const overdue = await t.call('GET', '/api/v1/staff/repairs?overdue=1', { token: dispatcher });
+    expect(overdue.body.items.map((x: any) => x.id)).toContain(lateId);
+    expect(overdue.body.items.map((x: any) => x.id)).not.toContain(onTimeId);
+    // reporting late stops the clock
+    expect((await t.call('POST', `/api/v1/staff/repairs/${lateId}/report`, { token: worker1, body: { report: '已处置完毕' } })).status).toBe(200);
+    tick(61);
+    await t.services.repairs.escalateOverdue(now);
+    expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: lateId })).escalationLevel).toBe(1);
+  });
+
   it('access: residents see only their tickets, staff only their areas, roles are enforced', async () => {
     const owner = await resident(DEMO.accounts[6]!);
     const other = await resident(DEMO.accounts[7]!);

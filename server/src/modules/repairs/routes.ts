@@ -16,6 +16,7 @@ import {
   REPAIR_CATEGORIES,
   REPAIR_CATEGORY_LABEL,
   REPAIR_PRICE_LIST,
+  RepairReportRequest,
   ResolveRequest,
   SideRequest,
   StaffRepairQuery,
@@ -89,6 +90,9 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   route(r, { method: 'post', path: '/staff/repairs/:id/side', auth: FIELD, params: Id, body: SideRequest }, ({ params, body, staff }) => repairs.setSide(staff(), params.id, body));
   route(r, { method: 'post', path: '/staff/repairs/:id/resolve', auth: FIELD, params: Id, body: ResolveRequest }, ({ params, body, staff }) =>
     repairs.resolve(staff(), params.id, body),
+  );
+  route(r, { method: 'post', path: '/staff/repairs/:id/report', auth: FIELD, params: Id, body: RepairReportRequest }, ({ params, body, staff }) =>
+    repairs.submitReport(staff(), params.id, body.report),
   );
 
   // ---- temperature measurements ----

@@ -116,16 +116,29 @@ export class RepairsService {
     return { mime: row.mime, body: fs.readFileSync(path.join(this.o.uploadDir, key)) };
   }
 
-  private async assertOwnUploads(refs: string[], owner: { kind: 'resident' | 'staff'; id: number }) {
+  /** Upload keys among the refs must be the owner's own uploads (also used by 管家群 photos). */
+  async assertOwnUploads(refs: string[], owner: { kind: 'resident' | 'staff'; id: number }, field = 'photos') {
     const keys = refs.filter((r) => r.startsWith('up_'));
     if (!keys.length) return;
     const rows = await this.ds.getRepository(Upload).find({ where: { key: In(keys), ownerKind: owner.kind, ownerId: owner.id } });
-    if (rows.length !== new Set(keys).size) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'photos', message: '照片不存在或已过期，请重新上传' }] });
+    if (rows.length !== new Set(keys).size) throw new AppError('VALIDATION_FAILED', { fields: [{ field, message: '照片不存在或已过期，请重新上传' }] });
   }
 
   // ---- resident -----------------------------------------------------------------------------
 
-  async create(resident: ResidentPrincipal, input: CreateRepairRequest): Promise<RepairView> {
+  /**
+   * Staff book a repair for a resident (e.g. from a 管家群 message): the same booking as the
+   * resident's own, on an account the resident has bound in one of the staff member's areas;
+   * the timeline records the staff member as the one who registered it.
+   */
+  async bookForResident(staff: StaffPrincipal, residentId: number, accountId: number, input: Omit<CreateRepairRequest, 'accountId'>): Promise<RepairView> {
+    const account = await this.o.accounts.assertBound(residentId, accountId);
+    if (!inScope(staff, account.areaId)) throw new AppError('NOT_FOUND');
+    const resident: ResidentPrincipal = { kind: 'resident', residentId, sessionId: 0, openid: '' };
+    return this.create(resident, { ...input, accountId }, { actor: actorOf(staff), reason: `${staff.name}代住户登记报修` });
+  }
+
+  async create(resident: ResidentPrincipal, input: CreateRepairRequest, by?: { actor: Actor; reason: string }): Promise<RepairView> {
     const req: CreateInput = CreateRepairRequest.parse(input);
     const now = this.o.clock();
     const account = await this.o.accounts.assertBound(resident.residentId, req.accountId);
@@ -172,6 +185,8 @@ export class RepairsService {
         onSiteDueAt: due.onSiteDueAt,
         doneDueAt: due.doneDueAt,
         reportDueAt: null,
+        reportedAt: null,
+        report: null,
         callbackDueAt: null,
         escalationLevel: 0,
         escalatedAt: null,
@@ -183,7 +198,7 @@ export class RepairsService {
       await em.save(row);
       row.no = `BX${chinaDate(now).replace(/-/g, '')}${String(row.id).padStart(6, '0')}`;
       await em.update(RepairTicket, row.id, { no: row.no });
-      await recordTransition(em, SUBJECT, row.id, null, 'pending', actorOf(resident), emergency ? '紧急报修' : '报修已登记');
+      await recordTransition(em, SUBJECT, row.id, null, 'pending', by?.actor ?? actorOf(resident), by ? `${emergency ? '紧急报修：' : ''}${by.reason}` : emergency ? '紧急报修' : '报修已登记');
       await this.autoDispatch(em, row, now);
       return row.id;
     });
@@ -275,17 +290,7 @@ export class RepairsService {
     if (q.status) qb.andWhere('t.status = :status', { status: q.status });
     if (q.mine === '1') qb.andWhere('t.assigneeId = :me', { me: staff.staffId });
     if (q.pool === '1') qb.andWhere("t.status = 'pending' AND t.assigneeId IS NULL");
-    if (q.overdue === '1') {
-      qb.andWhere('t.status IN (:...open)', { open: REPAIR_OPEN_STATES });
-      qb.andWhere(
-        new Brackets((b) =>
-          b
-            .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
-            .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
-            .orWhere('t.doneDueAt < :now', { now }),
-        ),
-      );
-    }
+    if (q.overdue === '1') qb.andWhere(overdueWhere(now));
     const [rows, total] = await qb
       .orderBy('t.emergency', 'DESC')
       .addOrderBy('t.id', 'DESC')
@@ -408,6 +413,8 @@ export class RepairsService {
         materials: req.materials,
         callbackDueAt: cb.dueAt,
         reportDueAt: cb.reportDueAt,
+        reportedAt: null,
+        report: null,
       });
       await em.insert(RepairCallback, {
         ticketId: id,
@@ -422,6 +429,18 @@ export class RepairsService {
         doneAt: null,
       });
       await this.residentProgress(em, t, '已完工', '维修已完成，请评价', now);
+    });
+    return this.viewForStaff(staff, id);
+  }
+
+  /** Emergencies: the crew reports the result within emergencyReportMinutes of finishing. */
+  async submitReport(staff: StaffPrincipal, id: number, text: string): Promise<StaffRepairView> {
+    const now = this.o.clock();
+    await withTx(this.ds, async (em) => {
+      const t = await this.lockAssigned(em, staff, id);
+      if (!t.emergency || !t.resolvedAt || !['resolved', 'closed'].includes(t.status)) throw new AppError('INVALID_TRANSITION', { from: t.status, to: 'reported' });
+      if (t.reportedAt) throw new AppError('CONFLICT');
+      await em.update(RepairTicket, id, { reportedAt: now, report: text });
     });
     return this.viewForStaff(staff, id);
   }
@@ -480,16 +499,8 @@ export class RepairsService {
     const candidates = await this.ds
       .getRepository(RepairTicket)
       .createQueryBuilder('t')
-      .where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES })
-      .andWhere('t.escalationLevel < 2')
-      .andWhere(
-        new Brackets((b) =>
-          b
-            .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
-            .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
-            .orWhere('t.doneDueAt < :now', { now }),
-        ),
-      )
+      .where('t.escalationLevel < 2')
+      .andWhere(overdueWhere(now))
       .select(['t.id'])
       .getMany();
     let escalated = 0;
@@ -497,7 +508,7 @@ export class RepairsService {
       const done = await withTx(this.ds, async (em) => {
         const t = await this.lockTicket(em, id, {});
         const missed = overdueKinds(t, now);
-        if (!missed.length || !REPAIR_OPEN_STATES.includes(t.status)) return false;
+        if (!missed.length) return false;
         let level: number;
         if (t.escalationLevel === 0) level = 1;
         else if (t.escalationLevel === 1 && t.escalatedAt && now.getTime() - t.escalatedAt.getTime() >= ESCALATE_TO_HEAD_AFTER_MINUTES * 60_000) level = 2;
@@ -665,7 +676,9 @@ export class RepairsService {
         contactPhone: t.contactPhone,
         escalationLevel: t.escalationLevel,
         minutesLeft: REPAIR_OPEN_STATES.includes(t.status) ? minutesLeft(next, now) : null,
-        overdue: REPAIR_OPEN_STATES.includes(t.status) && overdueKinds(t, now).length > 0,
+        overdue: overdueKinds(t, now).length > 0,
+        reportDueAt: t.reportDueAt?.toISOString() ?? null,
+        reportedAt: t.reportedAt?.toISOString() ?? null,
       };
       return view;
     }) as RepairView[] | StaffRepairView[];
@@ -685,11 +698,35 @@ function photoUrl(ref: string): string {
   return ref.startsWith('up_') ? uploadUrl(ref) : ref;
 }
 
+/** SQL twin of overdueKinds: an open ticket past a deadline, or an emergency's result not reported in time. */
+function overdueWhere(now: Date): Brackets {
+  return new Brackets((o) =>
+    o
+      .where(
+        new Brackets((w) =>
+          w.where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES }).andWhere(
+            new Brackets((b) =>
+              b
+                .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
+                .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
+                .orWhere('t.doneDueAt < :now', { now }),
+            ),
+          ),
+        ),
+      )
+      .orWhere("(t.status IN ('resolved', 'closed') AND t.reportedAt IS NULL AND t.reportDueAt < :now)", { now }),
+  );
+}
+
 function overdueKinds(t: RepairTicket, now: Date): string[] {
   const out: string[] = [];
-  if (!t.contactedAt && t.contactDueAt < now) out.push('联系');
-  if (!t.onSiteAt && t.onSiteDueAt && t.onSiteDueAt < now) out.push('上门');
-  if (!t.resolvedAt && t.doneDueAt < now) out.push('完工');
+  if (REPAIR_OPEN_STATES.includes(t.status)) {
+    if (!t.contactedAt && t.contactDueAt < now) out.push('联系');
+    if (!t.onSiteAt && t.onSiteDueAt && t.onSiteDueAt < now) out.push('上门');
+    if (!t.resolvedAt && t.doneDueAt < now) out.push('完工');
+  } else if ((t.status === 'resolved' || t.status === 'closed') && !t.reportedAt && t.reportDueAt && t.reportDueAt < now) {
+    out.push('处置结果汇报');
+  }
   return out;
 }
 
