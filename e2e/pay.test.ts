@@ -81,6 +81,40 @@ describe('a resident pays a heating bill in the H5 app', () => {
   });
 });
 
+describe('then asks for an e-invoice and opens its PDF', () => {
+  it('requests a personal invoice from the receipt, sees it issued, and opens the PDF', async () => {
+    await open(page, e.host.url, '/pages/payments/index');
+    await page.locator('.payment-card').first().click();
+    await page.waitForURL(/pages\/payments\/detail/);
+    await page.getByText('申请电子发票').click();
+    await page.waitForURL(/pages\/invoices\/request/);
+    // one screen tells which invoices exist and what each needs
+    await expect.poll(() => page.locator('.invoice-guide').innerText()).toContain('电子发票（增值税专用发票）');
+    await shot(page, 'invoice-request');
+    await fill(page, 'titleName', account.ownerName);
+    await page.getByText('提交开票申请').click();
+    await page.waitForURL(/pages\/invoices\/index/);
+    const card = page.locator('.invoice-card').first();
+    await expect
+      .poll(
+        async () => {
+          if ((await card.getAttribute('data-status')) !== 'issued' && (await page.getByText('刷新开票进度').count())) await page.getByText('刷新开票进度').click();
+          return card.getAttribute('data-status');
+        },
+        { timeout: 20_000, intervals: [500] },
+      )
+      .toBe('issued');
+    expect(await card.innerText()).toMatch(/发票号码 \d{20}/);
+    expect(await card.innerText()).toContain('免税');
+    await shot(page, 'invoices');
+    const [popup] = await Promise.all([page.waitForEvent('popup'), card.getByText('查看PDF').click()]);
+    const res = await fetch(popup.url());
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    await popup.close();
+  });
+});
+
 async function residentId() {
   const rows = await e.host.ds.query('SELECT residentId FROM binding WHERE unboundAt IS NULL');
   return rows.length ? Number(rows[0].residentId) : null;

@@ -13,6 +13,8 @@ export default defineAppConfig({
     'pages/payments/index',
     'pages/payments/detail',
     'pages/pay/sandbox',
+    'pages/invoices/index',
+    'pages/invoices/request',
     'pages/services/change',
     'pages/services/detail',
     'pages/repairs/index',

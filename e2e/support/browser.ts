@@ -51,6 +51,8 @@ export async function startE2E(): Promise<E2E> {
     databaseUrl: db.url,
     sqlitePath: db.url ? undefined : ':memory:',
     logger: createLogger('silent'),
+    // issue e-invoices quickly in the demo flow
+    config: { INVOICE_POLL_DELAY_MS: 200 },
   });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   return {

@@ -52,6 +52,14 @@ export default function Mine() {
               <Text>绑定户号</Text>
               <Text className='muted'>›</Text>
             </View>
+            <View className='list-item row' onClick={go('/pages/payments/index')}>
+              <Text>缴费记录</Text>
+              <Text className='muted'>›</Text>
+            </View>
+            <View className='list-item row' onClick={go('/pages/invoices/index')}>
+              <Text>我的发票</Text>
+              <Text className='muted'>›</Text>
+            </View>
           </View>
         ) : (
           <View className='list-item row' onClick={go('/staff/home/index')}>

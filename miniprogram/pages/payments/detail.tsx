@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useDidShow, useRouter } from '@tarojs/taro';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL, type PaymentOrderView } from '@heat-butler/shared';
 import { api } from '../../services/api';
@@ -32,6 +32,11 @@ export default function PaymentDetail() {
           </View>
         ))}
       </View>
+      {o.status === 'paid' && !o.duplicate && o.refundedFen < o.amountFen ? (
+        <View className='btn btn-plain' onClick={() => Taro.navigateTo({ url: `/pages/invoices/request?orderId=${o.id}` })}>
+          申请电子发票
+        </View>
+      ) : null}
       {o.duplicate ? <View className='notice'>该账单已由其他订单缴清，本次支付已自动原路退回，到账时间以微信通知为准。</View> : null}
       {o.refunds.length ? (
         <View className='card'>

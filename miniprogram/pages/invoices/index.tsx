@@ -1,0 +1,70 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import { formatChinaTime, formatFen, INVOICE_STATE_LABEL, type InvoiceView } from '@heat-butler/shared';
+import { api } from '../../services/api';
+import { ensureResident, IS_H5 } from '../../services/session';
+import { Empty } from '../../components/ui';
+
+/** Open an issued invoice's PDF: WeChat downloads and opens it; a browser opens the signed link. */
+async function openPdf(url: string) {
+  if (IS_H5) {
+    window.open(url, '_blank');
+    return;
+  }
+  Taro.showLoading({ title: '正在打开' });
+  try {
+    const { tempFilePath } = await Taro.downloadFile({ url });
+    await Taro.openDocument({ filePath: tempFilePath, fileType: 'pdf', showMenu: true });
+  } finally {
+    Taro.hideLoading();
+  }
+}
+
+/** 我的发票: every invoice of my payments, with red reversals after refunds. */
+export default function Invoices() {
+  const [items, setItems] = useState<InvoiceView[] | null>(null);
+  const load = async () => {
+    if (!(await ensureResident())) return;
+    setItems((await api.get<{ items: InvoiceView[] }>('/api/v1/invoices')).items);
+  };
+  useDidShow(() => void load());
+
+  const email = async (inv: InvoiceView) => {
+    const res = await Taro.showModal({ title: '发送到邮箱', editable: true, placeholderText: '请输入邮箱地址' } as any);
+    const address = (res as any).content?.trim();
+    if (!res.confirm || !address) return;
+    await api.post(`/api/v1/invoices/${inv.id}/email`, { email: address });
+    Taro.showToast({ title: '已发送', icon: 'success' });
+  };
+
+  return (
+    <View className='page'>
+      {items && !items.length ? <Empty>暂无发票。缴费成功后可在缴费凭证页申请电子发票。</Empty> : null}
+      {items?.some((i) => i.status === 'requested' || i.status === 'issuing') ? (
+        <View className='btn btn-plain' onClick={load}>刷新开票进度</View>
+      ) : null}
+      {items?.map((inv) => (
+        <View className='card invoice-card' key={inv.id} data-invoice-id={inv.id} data-status={inv.status}>
+          <View className='row'>
+            <Text className='strong'>{inv.typeLabel}</Text>
+            <Text className={inv.status === 'issued' ? 'tag tag-green' : inv.status === 'failed' ? 'tag tag-red' : 'tag tag-grey'}>{INVOICE_STATE_LABEL[inv.status]}</Text>
+          </View>
+          <View className='muted'>抬头 {inv.titleName}{inv.taxId ? ` · ${inv.taxId}` : ''}</View>
+          <View className='row'>
+            <Text className='muted'>税率 {inv.rateLabel}{inv.number ? ` · 发票号码 ${inv.number}` : ''}</Text>
+            <Text className='amount'>{formatFen(inv.amountFen)}</Text>
+          </View>
+          {inv.issuedAt ? <View className='muted'>开票时间 {formatChinaTime(inv.issuedAt)}</View> : null}
+          {inv.failure ? <View className='alert'>开具失败：{inv.failure}。客服会尽快为您重新开具。</View> : null}
+          {inv.pdfUrl ? (
+            <View className='row invoice-actions'>
+              <View className='btn btn-plain btn-half' onClick={() => openPdf(inv.pdfUrl!)}>查看PDF</View>
+              <View className='btn btn-plain btn-half' onClick={() => email(inv)}>发送邮箱</View>
+            </View>
+          ) : null}
+        </View>
+      ))}
+    </View>
+  );
+}

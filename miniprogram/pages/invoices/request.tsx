@@ -1,0 +1,148 @@
+import { useEffect, useState } from 'react';
+import Taro, { useRouter } from '@tarojs/taro';
+import { Checkbox, Text, View } from '@tarojs/components';
+import {
+  INVOICE_DELIVERY_NOTE,
+  INVOICE_GUIDE,
+  INVOICE_TITLE_KIND_LABEL,
+  fromWechatInvoiceTitle,
+  type InvoiceTitleKind,
+  type InvoiceTitleView,
+  type InvoiceView,
+} from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { IS_H5 } from '../../services/session';
+import { Field, Segmented } from '../../components/ui';
+
+type Form = { kind: InvoiceTitleKind; name: string; taxId: string; address: string; phone: string; bank: string; bankAccount: string; email: string; isDefault: boolean };
+const EMPTY: Form = { kind: 'personal', name: '', taxId: '', address: '', phone: '', bank: '', bankAccount: '', email: '', isDefault: false };
+
+/** 申请电子发票: what exists and what each needs (one screen), then a saved title or a new one. */
+export default function RequestInvoice() {
+  const { params } = useRouter();
+  const orderId = Number(params.orderId);
+  const [titles, setTitles] = useState<InvoiceTitleView[]>([]);
+  const [chosen, setChosen] = useState<number | 'new'>('new');
+  const [form, setForm] = useState<Form>(EMPTY);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [needsConfirm, setNeedsConfirm] = useState<string | null>(null);
+  const [confirmTaxId, setConfirmTaxId] = useState(false);
+  const [alert, setAlert] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api.get<{ items: InvoiceTitleView[] }>('/api/v1/invoice-titles').then((r) => {
+      setTitles(r.items);
+      if (r.items.length) setChosen(r.items[0]!.id);
+    });
+  }, []);
+
+  const set = (k: keyof Form) => (v: string) => setForm({ ...form, [k]: v });
+
+  const fromWechat = async () => {
+    try {
+      const t = await (Taro as any).chooseInvoiceTitle();
+      const m = fromWechatInvoiceTitle(t);
+      setForm({ ...EMPTY, ...Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)), isDefault: form.isDefault } as Form);
+      setChosen('new');
+    } catch {
+      /* the resident closed WeChat's list */
+    }
+  };
+
+  const submit = async () => {
+    setAlert('');
+    setErrors({});
+    setBusy(true);
+    try {
+      const title =
+        chosen === 'new'
+          ? Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) 
+          : undefined;
+      await api.post<InvoiceView>('/api/v1/invoices', { orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
+      Taro.showToast({ title: '已提交开票申请', icon: 'success' });
+      Taro.redirectTo({ url: '/pages/invoices/index' });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const next: Record<string, string> = {};
+      for (const f of (e.details?.fields ?? []) as { field: string; message: string; params?: any }[]) {
+        const key = f.field.replace(/^title\./, '');
+        next[key] ??= f.message;
+        if (key === 'taxId' && f.params?.needsConfirm) setNeedsConfirm(f.message);
+      }
+      setErrors(next);
+      if (!Object.keys(next).length) setAlert(e.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <View className='page'>
+      <View className='card invoice-guide'>
+        <View className='card-title'>可开具的发票</View>
+        {INVOICE_GUIDE.map((g) => (
+          <View className='list-item' key={g.kind}>
+            <View className='strong'>{g.title}</View>
+            <View className='muted'>需要：{g.needs}</View>
+            <View className='muted'>{g.note}</View>
+          </View>
+        ))}
+        <View className='notice'>{INVOICE_DELIVERY_NOTE}</View>
+      </View>
+
+      <View className='card'>
+        <View className='card-title'>发票抬头</View>
+        {alert ? <View className='alert'>{alert}</View> : null}
+        {titles.map((t) => (
+          <View className={`list-item row title-option ${chosen === t.id ? 'title-chosen' : ''}`} key={t.id} onClick={() => setChosen(t.id)}>
+            <View>
+              <View className='strong'>{t.name}</View>
+              <View className='muted'>{INVOICE_TITLE_KIND_LABEL[t.kind]}{t.taxId ? ` · ${t.taxId}` : ''}</View>
+            </View>
+            <Text className='link'>{chosen === t.id ? '已选' : '选择'}</Text>
+          </View>
+        ))}
+        <View className={`list-item row title-option ${chosen === 'new' ? 'title-chosen' : ''}`} onClick={() => setChosen('new')}>
+          <Text className='strong'>填写新抬头</Text>
+          {!IS_H5 ? (
+            <Text className='link' onClick={fromWechat}>从微信选择</Text>
+          ) : null}
+        </View>
+        {chosen === 'new' ? (
+          <View className='title-form'>
+            <Segmented<InvoiceTitleKind>
+              options={(['personal', 'company', 'vat_special'] as const).map((k) => ({ value: k, label: k === 'personal' ? '个人' : k === 'company' ? '单位' : '专票' }))}
+              value={form.kind}
+              onChange={(kind) => setForm({ ...form, kind })}
+            />
+            <Field label={form.kind === 'personal' ? '姓名' : '单位名称'} name='titleName' value={form.name} error={errors.name} onInput={set('name')} maxlength={100} />
+            {form.kind !== 'personal' ? (
+              <Field label='纳税人识别号' name='taxId' value={form.taxId} placeholder='18位统一社会信用代码' error={errors.taxId} onInput={(v) => { setNeedsConfirm(null); setConfirmTaxId(false); set('taxId')(v); }} maxlength={20} />
+            ) : null}
+            {needsConfirm ? (
+              <View className='notice row' onClick={() => setConfirmTaxId(!confirmTaxId)}>
+                <Checkbox value='confirm' checked={confirmTaxId} />
+                <Text>该代码校验位与国家标准不符。部分早期代码确实如此，请核对营业执照，确认无误后勾选再提交。</Text>
+              </View>
+            ) : null}
+            {form.kind === 'vat_special' ? (
+              <View>
+                <Field label='注册地址' name='address' value={form.address} error={errors.address} onInput={set('address')} />
+                <Field label='注册电话' name='phone' value={form.phone} error={errors.phone} onInput={set('phone')} />
+                <Field label='开户银行' name='bank' value={form.bank} error={errors.bank} onInput={set('bank')} />
+                <Field label='银行账号' name='bankAccount' value={form.bankAccount} error={errors.bankAccount} onInput={set('bankAccount')} />
+              </View>
+            ) : null}
+            <View className='row' onClick={() => setForm({ ...form, isDefault: !form.isDefault })}>
+              <Checkbox value='default' checked={form.isDefault} />
+              <Text className='muted'>设为默认抬头（以后缴费成功后自动开票）</Text>
+            </View>
+          </View>
+        ) : null}
+        <Field label='接收邮箱（选填）' name='email' value={form.email} error={errors.email} onInput={set('email')} placeholder='开具后发送PDF到邮箱' />
+      </View>
+      <View className='btn btn-primary' onClick={busy ? undefined : submit}>{busy ? '正在提交…' : '提交开票申请'}</View>
+    </View>
+  );
+}
