@@ -80,10 +80,10 @@ export function createServices(deps: AppDeps) {
   const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime });
-  groups.register();
   const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs });
+  groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
   const invoices = new InvoicesService({

@@ -72,6 +72,7 @@ export const ERRORS = {
   MESSAGE_NOT_FOUND: { status: 404, message: '未找到该消息' },
   ALREADY_REPORTED: { status: 409, message: '您已举报过该消息' },
   RESTORE_TIME_INVALID: { status: 400, message: '预计恢复时间须晚于当前时间' },
+  MESSAGE_ALREADY_REPAIR: { status: 409, message: '该消息已转为报修工单' },
   // repairs and temperature measurements
   REPAIR_NOT_FOUND: { status: 404, message: '未找到该报修单' },
   REPAIR_ALREADY_TAKEN: { status: 409, message: '该工单已被其他师傅接单' },

@@ -1,6 +1,8 @@
 /** Butler groups (管家群): one per building; messages, the agents' inbox, announcements. */
 import { z } from 'zod';
 import { PageQuery } from './common';
+import { PhotoRef } from './repairs';
+import { REPAIR_CATEGORIES } from '../repairs';
 
 export const CANNED_CATEGORIES = ['room_temp', 'payment', 'invoice', 'stop_resume', 'repair', 'other'] as const;
 export type CannedCategory = (typeof CANNED_CATEGORIES)[number];
@@ -33,20 +35,22 @@ export const HELP_LINKS = {
   stop_resume: { title: '报停 / 复供申请', path: '/pages/services/index' },
   repair: { title: '在线报修', path: '/pages/services/index' },
   bills: { title: '查询缴费', path: '/pages/bills/index' },
+  my_repairs: { title: '我的报修（查看进度）', path: '/pages/repairs/index' },
 } as const;
 export type HelpLink = keyof typeof HELP_LINKS;
 
 export const PostMessage = z
   .object({
-    /** text only for now: there is no upload endpoint for photos yet */
     text: z.string().trim().max(1000, '消息最多1000字').optional(),
+    /** a photo: an upload id from POST /api/v1/uploads (the sender's own), or an http(s) URL */
+    photo: PhotoRef.optional(),
     /** a staff reply quoting a resident's message */
     quoteId: z.coerce.number().int().positive().optional(),
     /** staff only: attach an in-app help link */
     link: z.enum(Object.keys(HELP_LINKS) as [HelpLink, ...HelpLink[]]).optional(),
   })
   .superRefine((v, ctx) => {
-    if (!v.text && !v.link) ctx.addIssue({ code: 'custom', path: ['text'], message: '请输入消息内容' });
+    if (!v.text && !v.link && !v.photo) ctx.addIssue({ code: 'custom', path: ['text'], message: '请输入消息内容' });
   });
 export type PostMessage = z.input<typeof PostMessage>;
 
@@ -73,6 +77,7 @@ export const GroupMessageView = z.object({
     residentId: z.number().optional(),
   }),
   text: z.string().nullable(),
+  /** the photo's URL (/api/v1/uploads/up_… for uploads) */
   imageUrl: z.string().nullable(),
   link: z.object({ title: z.string(), path: z.string() }).nullable(),
   quote: z.object({ id: z.number(), label: z.string(), text: z.string().nullable() }).nullable(),
@@ -86,6 +91,8 @@ export const GroupMessageView = z.object({
   answeredAt: z.string().nullable().optional(),
   claimedBy: z.object({ staffId: z.number(), name: z.string() }).nullable().optional(),
   reports: z.number().optional(),
+  /** staff views only: the repair ticket this resident message was turned into */
+  repairTicketId: z.number().nullable().optional(),
 });
 export type GroupMessageView = z.infer<typeof GroupMessageView>;
 
@@ -139,6 +146,17 @@ export interface InboxItem {
   waitingSeconds: number | null;
   claimedBy: { staffId: number; name: string } | null;
 }
+
+/** Turn a resident's message into a repair ticket (the message text and photo are the defaults). */
+export const MessageToRepairBody = z.object({
+  category: z.enum(REPAIR_CATEGORIES, '请选择报修类型'),
+  emergency: z.boolean().default(false),
+  /** blank = the message's text */
+  description: z.string().trim().max(500, '描述不超过500字').optional(),
+  /** which of the resident's accounts in this building (blank = their first) */
+  accountId: z.coerce.number().int().positive().optional(),
+});
+export type MessageToRepairBody = z.input<typeof MessageToRepairBody>;
 
 export const CannedReplyBody = z.object({
   category: z.enum(CANNED_CATEGORIES),

@@ -117,7 +117,7 @@ export class GroupMessage {
   @Column({ type: 'text', nullable: true })
   text: string | null;
 
-  /** photos: not accepted yet (no upload endpoint); kept for when there is one */
+  /** the photo: an upload key (up_…, served at /api/v1/uploads/<key>) or an http(s) URL */
   @Column({ type: 'varchar', length: 500, nullable: true })
   imageUrl: string | null;
 
@@ -146,6 +146,10 @@ export class GroupMessage {
   /** the staff member whose reply answered it first (first-response metric) */
   @Column({ type: 'int', nullable: true })
   answeredBy: number | null;
+
+  /** the repair ticket this resident message was turned into (0 while the booking runs) */
+  @Column({ type: 'int', nullable: true })
+  repairTicketId: number | null;
 
   // ---- moderation: hidden messages stay for audit ----
   @Column(instant({ nullable: true }))

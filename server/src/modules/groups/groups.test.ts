@@ -451,3 +451,122 @@ describe('metrics', () => {
     expect(m.body.joinRate.find((x: any) => x.groupId === g.id)).toMatchObject({ households: 36, joined: 1 });
   });
 });
+
+// 1×1 PNG
+const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const upload = async (token: string) => {
+  const res = await t.call('POST', '/api/v1/uploads', { token, body: { dataUrl: PNG } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; url: string };
+};
+
+describe('photos in messages', () => {
+  it('a resident posts a photo (their own upload) and the group sees it live; staff can post photos too', async () => {
+    const a = await resident(2);
+    const b = await resident(2);
+    const cb = await connect(b.token);
+    try {
+      const up = await upload(a.token);
+      const sent = await post(a.token, a.groupId, '', { text: undefined, photo: up.id });
+      expect(sent.status).toBe(201);
+      expect(sent.body).toMatchObject({ kind: 'image', text: null, imageUrl: `/api/v1/uploads/${up.id}` });
+      const live = await cb.next((f) => f.type === 'message' && f.message.id === sent.body.id);
+      expect(live.message.imageUrl).toBe(up.url);
+      const img = await fetch(t.url + live.message.imageUrl);
+      expect(img.status).toBe(200);
+      expect(img.headers.get('content-type')).toBe('image/png');
+      // text with a photo is a text message carrying the photo
+      const both = await post(a.token, a.groupId, '暖气片漏水了，看图', { photo: up.id });
+      expect(both.body).toMatchObject({ kind: 'text', imageUrl: up.url });
+      // someone else's upload is refused, with the field named
+      const stolen = await post(b.token, b.groupId, '', { text: undefined, photo: up.id });
+      expect(stolen.status).toBe(400);
+      expect(stolen.body.error.details.fields).toEqual([{ field: 'photo', message: '照片不存在或已过期，请重新上传' }]);
+      const bad = await post(b.token, b.groupId, '', { text: undefined, photo: 'up_nothex' });
+      expect(bad.status).toBe(400);
+      // staff photo
+      const sup = await upload(agent1);
+      const staffPhoto = await staffPost(agent1, a.groupId, { photo: sup.id });
+      expect(staffPhoto.body).toMatchObject({ kind: 'image', imageUrl: sup.url, sender: { kind: 'staff' } });
+    } finally {
+      cb.close();
+    }
+  });
+});
+
+describe('message → repair ticket', () => {
+  it('an agent turns a resident’s message into a ticket, linked in the group by a reply quoting it', async () => {
+    const a = await resident(0);
+    const ca = await connect(a.token);
+    try {
+      const up = await upload(a.token);
+      const q = await post(a.token, a.groupId, '卫生间暖气片接口滴水', { photo: up.id });
+      // the other area's agent cannot
+      expect((await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/repair`, { token: agent2, body: { category: 'leak' } })).status).toBe(404);
+      // validation: category is required
+      const invalid = await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/repair`, { token: agent1, body: {} });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.error.details.fields.map((f: any) => f.field)).toEqual(['category']);
+
+      const res = await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/repair`, { token: agent1, body: { category: 'leak' } });
+      expect(res.status).toBe(201);
+      const { ticket, reply } = res.body;
+      expect(ticket).toMatchObject({ no: expect.stringMatching(/^BX\d{8}\d{6}$/), emergency: true, status: expect.any(String) });
+      expect(reply).toMatchObject({ sender: { kind: 'staff', label: '李客服' }, quote: { id: q.body.id, text: '卫生间暖气片接口滴水' }, link: { path: '/pages/repairs/index' } });
+      expect(reply.text).toContain(`工单号 ${ticket.no}`);
+      // the resident sees the reply live, and the ticket is theirs, on their account, with the photo
+      const live = await ca.next((f) => f.type === 'message' && f.message.id === reply.id);
+      expect(live.message.text).toContain(ticket.no);
+      const mine = await t.call('GET', '/api/v1/repairs', { token: a.token });
+      const booked = mine.body.items.find((x: any) => x.id === ticket.id);
+      expect(booked).toMatchObject({ accountId: a.accountId, category: 'leak', description: '卫生间暖气片接口滴水', photos: [up.url] });
+      const staffView = await t.call('GET', `/api/v1/staff/repairs/${ticket.id}`, { token: agent1 });
+      expect(staffView.status).toBe(200);
+      expect(staffView.body.timeline[0].reason).toContain('李客服代住户登记报修');
+      // the question counts as answered, and the staff view of the message carries the ticket
+      const pending = await t.call('GET', `/api/v1/staff/inbox?view=pending&groupId=${a.groupId}`, { token: agent1 });
+      expect(pending.body.items.map((i: any) => i.message.id)).not.toContain(q.body.id);
+      const all = await t.call('GET', `/api/v1/staff/inbox?view=all&groupId=${a.groupId}`, { token: agent1 });
+      expect(all.body.items.find((i: any) => i.message.id === q.body.id).message.repairTicketId).toBe(ticket.id);
+      // once only
+      const again = await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/repair`, { token: agent1, body: { category: 'leak' } });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('MESSAGE_ALREADY_REPAIR');
+    } finally {
+      ca.close();
+    }
+  });
+
+  it('respects first-responder ownership, a race books one ticket, and a failed booking frees the message', async () => {
+    const g0 = await groupOf(0);
+    const a = await resident(0);
+    const q = await post(a.token, a.groupId, '家里不热');
+    await t.services.identity.createStaff({ username: 'agent6', name: '孙客服', password: 'demo-2026', roles: ['agent'], areaIds: [g0.areaId] });
+    const agent6 = await t.loginStaff('agent6');
+    expect((await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/claim`, { token: agent6 })).status).toBe(200);
+    const blocked = await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error).toMatchObject({ code: 'CLAIMED_BY_OTHER', details: { staffName: '孙客服' } });
+
+    // an account that is not the resident's in this building fails: nothing is left reserved
+    const q2 = await post(a.token, a.groupId, '暖气不热');
+    const foreign = await t.call('POST', `/api/v1/staff/inbox/${q2.body.id}/repair`, { token: agent1, body: { category: 'no_heat', accountId: 999999 } });
+    expect(foreign.status).toBe(404);
+    expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: q2.body.id })).repairTicketId).toBeNull();
+    // a booking refused by repairs (a 600-character message is too long a description) frees the message again
+    const long = await post(a.token, a.groupId, '暖'.repeat(600));
+    const tooLong = await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.details.fields[0]).toMatchObject({ field: 'description' });
+    expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: long.body.id })).repairTicketId).toBeNull();
+    expect((await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat', description: '住户反映家里不热' } })).status).toBe(201);
+
+    const [r1, r2] = await Promise.all([
+      t.call('POST', `/api/v1/staff/inbox/${q2.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } }),
+      t.call('POST', `/api/v1/staff/inbox/${q2.body.id}/repair`, { token: agent6, body: { category: 'no_heat' } }),
+    ]);
+    expect([r1.status, r2.status].sort()).toEqual([201, 409]);
+    const mine = await t.call('GET', '/api/v1/repairs', { token: a.token });
+    expect(mine.body.items.filter((x: any) => x.description === '暖气不热')).toHaveLength(1);
+  });
+});

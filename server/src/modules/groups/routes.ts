@@ -9,6 +9,7 @@ import {
   IdParams,
   InboxQuery,
   MessagesQuery,
+  MessageToRepairBody,
   MetricsQuery,
   MuteBody,
   NoteBody,
@@ -90,6 +91,11 @@ export function groupsRoutes(groups: GroupsService): Router {
   route(r, { method: 'post', path: '/staff/inbox/:id/claim', auth: GROUP_STAFF, params: IdParams }, ({ staff, params }) => groups.claim(staff(), params.id));
 
   route(r, { method: 'post', path: '/staff/inbox/:id/release', auth: GROUP_STAFF, params: IdParams }, ({ staff, params }) => groups.release(staff(), params.id));
+
+  // turn a resident's message into a repair ticket, linked in the group by a reply quoting it
+  route(r, { method: 'post', path: '/staff/inbox/:id/repair', auth: GROUP_STAFF, params: IdParams, body: MessageToRepairBody, status: 201 }, ({ staff, params, body }) =>
+    groups.toRepair(staff(), params.id, body),
+  );
 
   route(r, { method: 'post', path: '/staff/messages/:id/hide', auth: GROUP_STAFF, params: IdParams, body: HideBody }, ({ staff, params, body }) =>
     groups.hide(staff(), params.id, body.reason),

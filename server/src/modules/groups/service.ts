@@ -14,6 +14,7 @@ import {
   renderCannedReply,
   responseStats,
   AnnouncementBody,
+  MessageToRepairBody,
   PostMessage,
   type CannedCategory,
   type GroupMessageView,
@@ -37,10 +38,15 @@ import type { IdentityService } from '../identity/service';
 import { Staff, StaffArea } from '../identity/entities';
 import type { CompanyService } from '../company/service';
 import type { NotificationsService } from '../notifications/service';
+import type { RepairsService } from '../repairs/service';
 import { Announcement, ButlerGroup, CannedReply, GroupMember, GroupMessage, GroupReader, MessageReport, StaffNote } from './entities';
 
 type PostInput = z.output<typeof PostMessage>;
 type AnnounceInput = z.output<typeof AnnouncementBody>;
+type ToRepairInput = z.output<typeof MessageToRepairBody>;
+
+/** The URL of a message photo: upload keys are served by the repairs module's upload endpoint. */
+export const photoUrl = (ref: string) => (ref.startsWith('up_') ? `/api/v1/uploads/${ref}` : ref);
 
 /** A claim nobody acted on for this long may be taken over by another agent. */
 export const CLAIM_TTL_MS = 15 * 60 * 1000;
@@ -56,6 +62,8 @@ export interface GroupsDeps {
   company: CompanyService;
   notifications: NotificationsService;
   realtime: RealtimeHub;
+  /** photos (uploads) and turning a message into a repair ticket */
+  repairs: RepairsService;
 }
 
 /** The company's starting library of standard replies (话术); admins edit it afterwards. */
@@ -318,6 +326,7 @@ export class GroupsService {
     const reader = await this.reader(group.id, 'resident', p.residentId);
     if (reader?.mutedUntil && reader.mutedUntil > now) throw new AppError('MEMBER_MUTED', { mutedUntil: reader.mutedUntil.toISOString() });
     if (body.link) throw new AppError('FORBIDDEN');
+    if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'resident', id: p.residentId }, 'photo');
     let quoteId: number | null = null;
     if (body.quoteId) {
       const quoted = await this.ds.getRepository(GroupMessage).findOne({ where: { id: body.quoteId, groupId: group.id, hiddenAt: IsNull() } });
@@ -329,13 +338,13 @@ export class GroupsService {
       this.ds.getRepository(GroupMessage).create({
         groupId: group.id,
         areaId: group.areaId,
-        kind: 'text',
+        kind: body.photo && !body.text ? 'image' : 'text',
         senderKind: 'resident',
         senderId: p.residentId,
         senderLabel: who.label,
         senderRole: null,
         text: body.text ?? null,
-        imageUrl: null,
+        imageUrl: body.photo ?? null,
         link: null,
         quoteId,
         announcementId: null,
@@ -447,69 +456,127 @@ export class GroupsService {
 
   async postStaff(p: StaffPrincipal, groupId: number, body: PostInput): Promise<GroupMessageView> {
     const group = await this.staffGroup(p, groupId);
+    if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'staff', id: p.staffId }, 'photo');
     const now = this.d.clock();
-    const { msg, answered } = await withTx(this.ds, async (em) => {
-      let answered: number[] = [];
-      if (body.quoteId) {
-        const quoted = await forUpdate(em.createQueryBuilder(GroupMessage, 'm').where('m.id = :id AND m.groupId = :g', { id: body.quoteId, g: group.id })).getOne();
-        if (!quoted) throw new AppError('MESSAGE_NOT_FOUND');
-        if (quoted.senderKind === 'resident') {
-          if (!quoted.answeredAt && quoted.claimedBy && quoted.claimedBy !== p.staffId && quoted.claimedAt && now.getTime() - quoted.claimedAt.getTime() < CLAIM_TTL_MS) {
-            throw new AppError('CLAIMED_BY_OTHER', { staffName: await this.staffName(quoted.claimedBy) });
-          }
-          // the reply answers the quoted question and anything the same resident asked before it
-          const open = await em
-            .createQueryBuilder(GroupMessage, 'm')
-            .where('m.groupId = :g AND m.senderKind = :k AND m.senderId = :s AND m.id <= :id AND m.answeredAt IS NULL', {
-              g: group.id,
-              k: 'resident',
-              s: quoted.senderId,
-              id: quoted.id,
-            })
-            .getMany();
-          answered = open.map((m) => m.id);
-        }
-      }
-      const msg = await em.save(
-        em.create(GroupMessage, {
-          groupId: group.id,
-          areaId: group.areaId,
-          kind: body.link && !body.text ? 'link' : 'text',
-          senderKind: 'staff',
-          senderId: p.staffId,
-          senderLabel: p.name,
-          senderRole: roleLabel(p.roles),
-          text: body.text ?? null,
-          imageUrl: null,
-          link: body.link ?? null,
-          quoteId: body.quoteId ?? null,
-          announcementId: null,
-          pinned: false,
-          claimedBy: null,
-          claimedAt: null,
-          answeredAt: null,
-          answeredBy: null,
-          hiddenAt: null,
-          hiddenBy: null,
-          hideReason: null,
-          createdAt: now,
-        }),
-      );
-      if (answered.length) {
-        await em
-          .createQueryBuilder()
-          .update(GroupMessage)
-          .set({ answeredAt: now, answeredBy: p.staffId })
-          .where('id IN (:...ids) AND answeredAt IS NULL', { ids: answered })
-          .execute();
-        await em.createQueryBuilder().update(GroupMessage).set({ claimedBy: p.staffId, claimedAt: now }).where('id IN (:...ids) AND claimedBy IS NULL', { ids: answered }).execute();
-      }
-      return { msg, answered };
-    });
+    const { msg, answered } = await withTx(this.ds, (em) => this.insertStaffReply(em, p, group, body, now));
+    await this.afterStaffReply(p, group, msg, answered);
+    return (await this.present([msg], { kind: 'staff', staffId: p.staffId }))[0];
+  }
+
+  private async afterStaffReply(p: StaffPrincipal, group: ButlerGroup, msg: GroupMessage, answered: number[]): Promise<void> {
     await this.upsertReader(group.id, 'staff', p.staffId, (r) => ({ lastReadId: Math.max(r?.lastReadId ?? 0, msg.id) }));
     await this.fanOut(group, msg, null);
     for (const id of answered) this.publishArea(group.areaId, { type: 'inbox', groupId: group.id, messageId: id, change: 'answered', staffId: p.staffId });
-    return (await this.present([msg], { kind: 'staff', staffId: p.staffId }))[0];
+  }
+
+  /** A staff message; quoting a resident's question answers it (and what they asked before it). */
+  private async insertStaffReply(em: EntityManager, p: StaffPrincipal, group: ButlerGroup, body: PostInput, now: Date): Promise<{ msg: GroupMessage; answered: number[] }> {
+    let answered: number[] = [];
+    if (body.quoteId) {
+      const quoted = await forUpdate(em.createQueryBuilder(GroupMessage, 'm').where('m.id = :id AND m.groupId = :g', { id: body.quoteId, g: group.id })).getOne();
+      if (!quoted) throw new AppError('MESSAGE_NOT_FOUND');
+      if (quoted.senderKind === 'resident') {
+        if (!quoted.answeredAt && quoted.claimedBy && quoted.claimedBy !== p.staffId && quoted.claimedAt && now.getTime() - quoted.claimedAt.getTime() < CLAIM_TTL_MS) {
+          throw new AppError('CLAIMED_BY_OTHER', { staffName: await this.staffName(quoted.claimedBy) });
+        }
+        // the reply answers the quoted question and anything the same resident asked before it
+        const open = await em
+          .createQueryBuilder(GroupMessage, 'm')
+          .where('m.groupId = :g AND m.senderKind = :k AND m.senderId = :s AND m.id <= :id AND m.answeredAt IS NULL', {
+            g: group.id,
+            k: 'resident',
+            s: quoted.senderId,
+            id: quoted.id,
+          })
+          .getMany();
+        answered = open.map((m) => m.id);
+      }
+    }
+    const msg = await em.save(
+      em.create(GroupMessage, {
+        groupId: group.id,
+        areaId: group.areaId,
+        kind: body.text ? 'text' : body.photo ? 'image' : body.link ? 'link' : 'text',
+        senderKind: 'staff',
+        senderId: p.staffId,
+        senderLabel: p.name,
+        senderRole: roleLabel(p.roles),
+        text: body.text ?? null,
+        imageUrl: body.photo ?? null,
+        link: body.link ?? null,
+        quoteId: body.quoteId ?? null,
+        announcementId: null,
+        pinned: false,
+        claimedBy: null,
+        claimedAt: null,
+        answeredAt: null,
+        answeredBy: null,
+        hiddenAt: null,
+        hiddenBy: null,
+        hideReason: null,
+        createdAt: now,
+      }),
+    );
+    if (answered.length) {
+      await em
+        .createQueryBuilder()
+        .update(GroupMessage)
+        .set({ answeredAt: now, answeredBy: p.staffId })
+        .where('id IN (:...ids) AND answeredAt IS NULL', { ids: answered })
+        .execute();
+      await em.createQueryBuilder().update(GroupMessage).set({ claimedBy: p.staffId, claimedAt: now }).where('id IN (:...ids) AND claimedBy IS NULL', { ids: answered }).execute();
+    }
+    return { msg, answered };
+  }
+
+  /**
+   * Turn a resident's message into a repair ticket (booked by the repairs module for the resident's
+   * account in this building, with the message's text and photo), then reply in the group quoting
+   * the message with the ticket number and a link to 我的报修. One ticket per message.
+   */
+  async toRepair(p: StaffPrincipal, messageId: number, input: ToRepairInput) {
+    const msg = await this.ds.getRepository(GroupMessage).findOne({ where: { id: messageId, senderKind: 'resident' } });
+    if (!msg || msg.hiddenAt) throw new AppError('MESSAGE_NOT_FOUND');
+    assertStaffArea(p, msg.areaId);
+    const group = await this.staffGroup(p, msg.groupId);
+    const now = this.d.clock();
+    if (!msg.answeredAt && msg.claimedBy && msg.claimedBy !== p.staffId && msg.claimedAt && now.getTime() - msg.claimedAt.getTime() < CLAIM_TTL_MS) {
+      throw new AppError('CLAIMED_BY_OTHER', { staffName: await this.staffName(msg.claimedBy) });
+    }
+    const memberships = await this.ds.getRepository(GroupMember).find({ where: { groupId: group.id, residentId: msg.senderId, leftAt: IsNull() }, order: { id: 'ASC' } });
+    const accountId = input.accountId ?? memberships[0]?.accountId;
+    if (!accountId || !memberships.some((m) => m.accountId === accountId)) throw new AppError('NOT_FOUND');
+    // reserve the message (one conditional UPDATE decides a race between two agents)
+    const reserved = await this.ds
+      .createQueryBuilder()
+      .update(GroupMessage)
+      .set({ repairTicketId: 0 })
+      .where('id = :id AND repairTicketId IS NULL', { id: msg.id })
+      .execute();
+    if (!reserved.affected) throw new AppError('MESSAGE_ALREADY_REPAIR');
+    let ticket;
+    try {
+      const text = (input.description || msg.text || '').trim();
+      ticket = await this.d.repairs.bookForResident(p, msg.senderId, accountId, {
+        category: input.category,
+        emergency: input.emergency,
+        description: text.length >= 4 ? text : `管家群报修：${text || '见照片'}`,
+        photos: msg.imageUrl ? [msg.imageUrl] : [],
+      });
+    } catch (err) {
+      await this.ds.getRepository(GroupMessage).update({ id: msg.id, repairTicketId: 0 }, { repairTicketId: null });
+      throw err;
+    }
+    await this.ds.getRepository(GroupMessage).update(msg.id, { repairTicketId: ticket.id });
+    const replyText = `已为您登记报修，工单号 ${ticket.no}（${ticket.categoryLabel}${ticket.emergency ? '，紧急' : ''}）。维修人员会尽快与您联系，进度可在“我的报修”中查看。`;
+    const { msg: reply, answered } = await withTx(this.ds, (em) =>
+      this.insertStaffReply(em, p, group, { text: replyText, quoteId: msg.id, link: 'my_repairs' }, this.d.clock()),
+    );
+    await this.afterStaffReply(p, group, reply, answered);
+    return {
+      ticket: { id: ticket.id, no: ticket.no, status: ticket.status, categoryLabel: ticket.categoryLabel, emergency: ticket.emergency },
+      reply: (await this.present([reply], { kind: 'staff', staffId: p.staffId }))[0],
+    };
   }
 
   private async staffName(staffId: number): Promise<string> {
@@ -947,7 +1014,7 @@ export class GroupsService {
         kind: m.kind,
         sender: { kind: m.senderKind, label: m.senderLabel, role: m.senderRole, mine, ...(staff && m.senderKind === 'resident' ? { residentId: m.senderId } : {}) },
         text: m.text,
-        imageUrl: m.imageUrl,
+        imageUrl: m.imageUrl ? photoUrl(m.imageUrl) : null,
         link: m.link && m.link in HELP_LINKS ? { ...HELP_LINKS[m.link as keyof typeof HELP_LINKS] } : null,
         quote: q ? { id: q.id, label: q.senderLabel, text: q.hiddenAt && !staff ? '该消息已被隐藏' : q.text } : null,
         announcement: a
@@ -961,6 +1028,7 @@ export class GroupsService {
         view.answeredAt = m.answeredAt?.toISOString() ?? null;
         view.claimedBy = m.claimedBy ? { staffId: m.claimedBy, name: claimers.get(m.claimedBy) ?? '' } : null;
         view.reports = reportCounts.get(m.id) ?? 0;
+        if (m.senderKind === 'resident') view.repairTicketId = m.repairTicketId || null;
       }
       return view;
     });
