@@ -37,6 +37,8 @@ import { RealtimeHub } from './platform/realtime';
 import { RepairsService } from './modules/repairs/service';
 import { MeasurementsService } from './modules/repairs/measurements';
 import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
+import { AdminService } from './modules/admin/service';
+import { adminRoutes } from './modules/admin/routes';
 
 /** What the app is built from: swapped wholesale between sandbox, production and tests. */
 export interface AppDeps {
@@ -102,7 +104,8 @@ export function createServices(deps: AppDeps) {
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
   });
   invoices.register(outbox);
-  return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges };
+  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
+  return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
 /** sandbox/dev only (production requires FILE_URL_SECRET): links die with the process */
@@ -175,6 +178,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     serviceChangesRoutes(services.serviceChanges),
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
+    adminRoutes(services.admin),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

@@ -95,6 +95,11 @@ export const ERRORS = {
   INVOICE_NOT_READY: { status: 409, message: '发票尚未开具完成，请稍后再试' },
   INVOICE_NOT_RETRYABLE: { status: 409, message: '只有开具失败的发票可以重试' },
   MAIL_UNAVAILABLE: { status: 502, message: '邮件发送失败，请稍后再试' },
+  // admin (import, staff and areas)
+  IMPORT_BUSY: { status: 409, message: '已有一个导入正在进行，请等待其完成后再导入' },
+  IMPORT_FILE_INVALID: { status: 400, message: '请上传 XLSX 或 CSV 格式的住户文件' },
+  AREA_CODE_EXISTS: { status: 409, message: '该片区编码已存在' },
+  CANNOT_DISABLE_SELF: { status: 409, message: '不能停用自己的账号' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

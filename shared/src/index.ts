@@ -26,3 +26,4 @@ export * from './api/repairs';
 export * from './api/groups';
 export * from './api/service-changes';
 export * from './api/reconciliation';
+export * from './admin';

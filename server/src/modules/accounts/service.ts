@@ -277,7 +277,160 @@ export class AccountsService {
     return repo.save(repo.create({ ...input, buildingId: building.id, areaId: building.areaId }));
   }
 
+  // ---- batch administration (household import; admin module) ---------------------------------
+
+  /** Units of some buildings. */
+  async unitsOfBuildings(buildingIds: number[], em: EntityManager = this.ds.manager): Promise<Unit[]> {
+    const out: Unit[] = [];
+    for (const ids of chunks([...new Set(buildingIds)], 1000)) out.push(...(await em.find(Unit, { where: { buildingId: In(ids) } })));
+    return out;
+  }
+
+  /** Who occupies the rooms of some units: account number by unit and room. */
+  async occupants(unitIds: number[], em: EntityManager = this.ds.manager): Promise<{ accountNo: string; unitId: number; roomNo: string }[]> {
+    const out: { accountNo: string; unitId: number; roomNo: string }[] = [];
+    for (const ids of chunks([...new Set(unitIds)], 1000)) {
+      const rows = await em.find(Account, { select: { accountNo: true, unitId: true, roomNo: true }, where: { unitId: In(ids) } });
+      out.push(...rows.map((r) => ({ accountNo: r.accountNo, unitId: r.unitId, roomNo: r.roomNo })));
+    }
+    return out;
+  }
+
+  /** Account ids of some account numbers (those that exist). */
+  async idsByAccountNo(accountNos: string[], em: EntityManager = this.ds.manager): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const nos of chunks([...new Set(accountNos)], 1000)) {
+      const rows = await em.find(Account, { select: { id: true, accountNo: true }, where: { accountNo: In(nos) } });
+      for (const r of rows) out.set(r.accountNo, r.id);
+    }
+    return out;
+  }
+
+  /**
+   * Write buildings, units and accounts in batches inside the caller's transaction: buildings are
+   * upserted by (area, name), units inserted when missing, accounts upserted by account number
+   * (a re-import updates, never duplicates). Returns the buildings created, for
+   * `buildingsCreated` after commit. `onBatch` reports accounts written so far.
+   */
+  async upsertHouseholds(
+    em: EntityManager,
+    input: {
+      buildings: { areaId: number; name: string; address: string }[];
+      units: { areaId: number; buildingName: string; no: string }[];
+      accounts: (Pick<Account, 'accountNo' | 'roomNo' | 'ownerName' | 'contactPhone' | 'heatedArea' | 'use' | 'status'> & { areaId: number; buildingName: string; unitNo: string })[];
+    },
+    onBatch?: (written: number) => Promise<void> | void,
+  ): Promise<{ buildingsCreated: Building[]; unitsCreated: number }> {
+    const now = this.clock();
+    const bKey = (areaId: number, name: string) => `${areaId}\u0000${name}`;
+    const before = new Map((await em.find(Building, { select: { id: true, areaId: true, name: true } })).map((b) => [bKey(b.areaId, b.name), b.id]));
+    for (const rows of chunks(input.buildings, 500)) {
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(Building)
+        .values(rows.map((b) => ({ ...b, substation: null, createdAt: now })))
+        .orUpdate(['address'], ['areaId', 'name'])
+        .updateEntity(false)
+        .execute();
+    }
+    const buildings = await em.find(Building);
+    const buildingId = new Map(buildings.map((b) => [bKey(b.areaId, b.name), b.id]));
+    const buildingsCreated = buildings.filter((b) => !before.has(bKey(b.areaId, b.name)));
+
+    const uKey = (bid: number, no: string) => `${bid}\u0000${no}`;
+    const ids = [...new Set(input.units.map((u) => buildingId.get(bKey(u.areaId, u.buildingName))!))];
+    const existingUnits = new Set((await this.unitsOfBuildings(ids, em)).map((u) => uKey(u.buildingId, u.no)));
+    const newUnits = input.units
+      .map((u) => ({ buildingId: buildingId.get(bKey(u.areaId, u.buildingName))!, no: u.no }))
+      .filter((u) => !existingUnits.has(uKey(u.buildingId, u.no)));
+    for (const rows of chunks(newUnits, 1000)) await em.createQueryBuilder().insert().into(Unit).values(rows).orIgnore().updateEntity(false).execute();
+    const unitId = new Map((await this.unitsOfBuildings(ids, em)).map((u) => [uKey(u.buildingId, u.no), u.id]));
+
+    let written = 0;
+    for (const rows of chunks(input.accounts, 1000)) {
+      const values = rows.map((a) => {
+        const bid = buildingId.get(bKey(a.areaId, a.buildingName))!;
+        return {
+          accountNo: a.accountNo,
+          areaId: a.areaId,
+          buildingId: bid,
+          unitId: unitId.get(uKey(bid, a.unitNo))!,
+          roomNo: a.roomNo,
+          ownerName: a.ownerName,
+          contactPhone: a.contactPhone,
+          heatedArea: a.heatedArea,
+          use: a.use,
+          status: a.status,
+          createdAt: now,
+          updatedAt: now,
+        };
+      });
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(Account)
+        .values(values)
+        .orUpdate(['areaId', 'buildingId', 'unitId', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'use', 'status', 'updatedAt'], ['accountNo'])
+        .updateEntity(false)
+        .execute();
+      written += rows.length;
+      await onBatch?.(written);
+    }
+    return { buildingsCreated, unitsCreated: newUnits.length };
+  }
+
+  /** A page of accounts with their address parts, by id (exports). */
+  async exportPage(afterId: number, limit: number) {
+    const rows: Record<string, any>[] = await this.ds
+      .createQueryBuilder()
+      .from(Account, 'a')
+      .innerJoin(Building, 'b', 'b.id = a.buildingId')
+      .innerJoin(Unit, 'u', 'u.id = a.unitId')
+      .innerJoin(Area, 'ar', 'ar.id = a.areaId')
+      .select(['a.id AS id', 'a.accountNo AS accountNo', 'ar.code AS areaCode', 'b.name AS buildingName', 'b.address AS buildingAddress', 'u.no AS unitNo'])
+      .addSelect(['a.roomNo AS roomNo', 'a.ownerName AS ownerName', 'a.contactPhone AS contactPhone', 'a.heatedArea AS heatedArea', 'a.use AS accountUse', 'a.status AS accountStatus'])
+      .where('a.id > :afterId', { afterId })
+      .orderBy('a.id', 'ASC')
+      .limit(limit)
+      .getRawMany();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      accountNo: String(r.accountNo),
+      areaCode: String(r.areaCode),
+      buildingName: String(r.buildingName),
+      buildingAddress: String(r.buildingAddress),
+      unitNo: String(r.unitNo),
+      roomNo: String(r.roomNo),
+      ownerName: String(r.ownerName),
+      contactPhone: (r.contactPhone ?? null) as string | null,
+      heatedArea: Number(r.heatedArea),
+      use: r.accountUse as Account['use'],
+      status: r.accountStatus as Account['status'],
+    }));
+  }
+
+  /** Account numbers of some account ids. */
+  async accountNosByIds(ids: number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (const part of chunks([...new Set(ids)], 1000)) {
+      for (const a of await this.ds.getRepository(Account).find({ select: { id: true, accountNo: true }, where: { id: In(part) } })) out.set(a.id, a.accountNo);
+    }
+    return out;
+  }
+
+  /** Run the building-created hooks (after the import's transaction committed). */
+  async buildingsCreated(buildings: Building[]): Promise<void> {
+    for (const b of buildings) for (const hook of this.buildingHooks) await hook(b);
+  }
+
   async account(id: number): Promise<Account | null> {
     return this.ds.getRepository(Account).findOneBy({ id });
   }
+}
+
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
 }

@@ -127,6 +127,119 @@ export class BillingService {
     });
   }
 
+  // ---- household import (admin module) ----------------------------------------------------------
+
+  /** Status of the bills some accounts have for some seasons (import validation, in batches). */
+  async billStatuses(accountIds: number[], seasonIds: number[]): Promise<{ accountId: number; seasonId: number; status: string }[]> {
+    const out: { accountId: number; seasonId: number; status: string }[] = [];
+    if (!seasonIds.length) return out;
+    const ids = [...new Set(accountIds)];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.ds.getRepository(Bill).find({
+        select: { accountId: true, seasonId: true, status: true },
+        where: { accountId: In(ids.slice(i, i + 1000)), seasonId: In(seasonIds) },
+      });
+      out.push(...rows.map((r) => ({ accountId: r.accountId, seasonId: r.seasonId, status: r.status })));
+    }
+    return out;
+  }
+
+  /**
+   * Arrears from the billing system: an unpaid bill of the season for the given amount, in batches
+   * inside the caller's transaction. A bill already issued and still unpaid takes the imported
+   * amount (a re-import updates); the caller refuses paid or void bills beforehand.
+   */
+  async importArrears(em: EntityManager, items: { accountId: number; seasonId: number; amountFen: number }[]): Promise<number> {
+    if (!items.length) return 0;
+    const now = this.clock();
+    const seasons = new Map((await em.find(Season, { where: { id: In([...new Set(items.map((i) => i.seasonId))]) } })).map((s) => [s.id, s]));
+    const accounts = new Map<number, Account>();
+    const ids = [...new Set(items.map((i) => i.accountId))];
+    for (let i = 0; i < ids.length; i += 1000) {
+      for (const a of await em.find(Account, { select: { id: true, heatedArea: true, use: true }, where: { id: In(ids.slice(i, i + 1000)) } })) accounts.set(a.id, a);
+    }
+    for (let i = 0; i < items.length; i += 500) {
+      const values = items.slice(i, i + 500).map((it) => {
+        const season = seasons.get(it.seasonId)!;
+        const account = accounts.get(it.accountId)!;
+        return {
+          accountId: it.accountId,
+          seasonId: it.seasonId,
+          kind: 'full' as const,
+          status: 'unpaid' as const,
+          heatedArea: account.heatedArea,
+          unitPriceFen: season.tariffs[account.use],
+          chargeFen: it.amountFen,
+          paidFen: 0,
+          discountFen: 0,
+          lateFeeFen: 0,
+          lines: [{ label: '往年欠费', detail: `${seasonLabel(season.code)}欠费（营业收费系统导入）`, amountFen: it.amountFen }],
+          paidVia: null,
+          paidOrderId: null,
+          paidAt: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+      });
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(Bill)
+        .values(values)
+        .orUpdate(['chargeFen', 'lines', 'updatedAt'], ['accountId', 'seasonId'])
+        .updateEntity(false)
+        .execute();
+    }
+    return items.length;
+  }
+
+  /** A page of bills (optionally of one season) with account number and season code, by id (exports). */
+  async exportPage(seasonId: number | null, afterId: number, limit: number) {
+    const qb = this.ds
+      .getRepository(Bill)
+      .createQueryBuilder('b')
+      .innerJoin(Account, 'a', 'a.id = b.accountId')
+      .innerJoin(Season, 's', 's.id = b.seasonId')
+      .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+      .addSelect(['a.accountNo AS accountNo', 's.code AS seasonCode'])
+      .where('b.id > :afterId', { afterId });
+    if (seasonId !== null) qb.andWhere('b.seasonId = :seasonId', { seasonId });
+    const rows: Record<string, any>[] = await qb.orderBy('b.id', 'ASC').limit(limit).getRawMany();
+    return rows.map((r) => ({ bill: rawBill(r), accountNo: String(r.accountNo), season: String(r.seasonCode) }));
+  }
+
+  /** What each account owes per season (unpaid bills: charge minus paid), for some accounts. */
+  async unpaidByAccount(accountIds: number[]): Promise<Map<number, { season: string; fen: number }[]>> {
+    const out = new Map<number, { season: string; fen: number }[]>();
+    if (!accountIds.length) return out;
+    const rows: Record<string, any>[] = await this.ds
+      .getRepository(Bill)
+      .createQueryBuilder('b')
+      .innerJoin(Season, 's', 's.id = b.seasonId')
+      .select(['b.accountId AS accountId', 's.code AS season', 'b.chargeFen AS chargeFen', 'b.paidFen AS paidFen'])
+      .where('b.accountId IN (:...ids) AND b.status = :st', { ids: accountIds, st: 'unpaid' })
+      .getRawMany();
+    for (const r of rows) {
+      const id = Number(r.accountId);
+      const list = out.get(id) ?? [];
+      list.push({ season: String(r.season), fen: Number(r.chargeFen) - Number(r.paidFen) });
+      out.set(id, list);
+    }
+    return out;
+  }
+
+  /** Season codes that have unpaid bills (the arrears columns of the accounts export). */
+  async seasonsWithUnpaid(): Promise<string[]> {
+    const rows: Record<string, any>[] = await this.ds
+      .getRepository(Bill)
+      .createQueryBuilder('b')
+      .innerJoin(Season, 's', 's.id = b.seasonId')
+      .select('DISTINCT s.code', 'code')
+      .where('b.status = :st', { st: 'unpaid' })
+      .getRawMany();
+    return rows.map((r) => String(r.code)).sort();
+  }
+
   // ---- pricing and paying (called by payments inside its transactions) --------------------------
 
   async lockBill(em: EntityManager, billId: number): Promise<Bill> {

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { CompanyRules, type CompanyInfo } from '@heat-butler/shared';
 import { Area, Company } from './entities';
 
@@ -28,9 +28,24 @@ export class CompanyService {
     return repo.save(repo.create({ name, hotline, rules }));
   }
 
-  async createArea(code: string, name: string): Promise<Area> {
-    const repo = this.ds.getRepository(Area);
+  async createArea(code: string, name: string, em: EntityManager = this.ds.manager): Promise<Area> {
+    const repo = em.getRepository(Area);
     return repo.save(repo.create({ code, name }));
+  }
+
+  async renameArea(em: EntityManager, id: number, name: string): Promise<void> {
+    await em.update(Area, id, { name });
+  }
+
+  async area(id: number): Promise<Area | null> {
+    return this.ds.getRepository(Area).findOneBy({ id });
+  }
+
+  /** Admin: replace the company's name, hotline and rules inside the caller's transaction. */
+  async updateSettings(em: EntityManager, input: { name: string; hotline: string; rules: CompanyRules }): Promise<void> {
+    const c = await em.findOne(Company, { where: {}, order: { id: 'ASC' } });
+    if (!c) throw new Error('company not configured');
+    await em.update(Company, c.id, { name: input.name, hotline: input.hotline, rules: input.rules });
   }
 
   async areas(): Promise<Area[]> {

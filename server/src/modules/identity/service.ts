@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { In, IsNull, type DataSource } from 'typeorm';
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import type { ErrorCode, LoginResponse, StaffRole } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import type { AuthPrincipal } from '../../platform/auth';
@@ -109,8 +109,10 @@ export class IdentityService {
     return rows.map((r) => r.areaId);
   }
 
-  async createStaff(input: { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] }) {
-    return withTx(this.d.ds, async (em) => {
+  /** Create a staff member; pass `em` to do it inside the caller's transaction (admin audit log). */
+  async createStaff(input: { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] }, outer?: EntityManager) {
+    const run = <T>(fn: (em: EntityManager) => Promise<T>) => (outer ? fn(outer) : withTx(this.d.ds, fn));
+    return run(async (em) => {
       const passwordHash = await bcrypt.hash(input.password, 10);
       let staff: Staff;
       try {
@@ -171,11 +173,33 @@ export class IdentityService {
   }
 
   /** Disable a staff member: every session of theirs ends now. */
-  async disableStaff(staffId: number): Promise<void> {
-    await withTx(this.d.ds, async (em) => {
+  async disableStaff(staffId: number, outer?: EntityManager): Promise<void> {
+    const run = <T>(fn: (em: EntityManager) => Promise<T>) => (outer ? fn(outer) : withTx(this.d.ds, fn));
+    await run(async (em) => {
       await em.update(Staff, staffId, { disabled: true });
       await em.update(Session, { kind: 'staff', subjectId: staffId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
     });
+  }
+
+  /** Admin: every staff member with their areas. */
+  async listStaff(): Promise<(Staff & { areaIds: number[] })[]> {
+    const staff = await this.d.ds.getRepository(Staff).find({ order: { id: 'ASC' } });
+    const areas = await this.d.ds.getRepository(StaffArea).find({ order: { areaId: 'ASC' } });
+    return staff.map((s) => Object.assign(s, { areaIds: areas.filter((a) => a.staffId === s.id).map((a) => a.areaId) }));
+  }
+
+  /** Admin: change a staff member's name, roles or areas inside the caller's transaction. */
+  async updateStaff(em: EntityManager, staffId: number, patch: { name?: string; roles?: StaffRole[]; areaIds?: number[] }): Promise<void> {
+    const staff = await em.findOne(Staff, { where: { id: staffId } });
+    if (!staff) throw new AppError('NOT_FOUND');
+    const set: Partial<Staff> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.roles !== undefined) set.roles = patch.roles;
+    if (Object.keys(set).length) await em.update(Staff, staffId, set);
+    if (patch.areaIds !== undefined) {
+      await em.delete(StaffArea, { staffId });
+      if (patch.areaIds.length) await em.insert(StaffArea, [...new Set(patch.areaIds)].map((areaId) => ({ staffId, areaId })));
+    }
   }
 
   async staffByIds(ids: number[]): Promise<Staff[]> {

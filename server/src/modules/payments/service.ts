@@ -558,6 +558,29 @@ export class PaymentsService {
     return { items: await this.views(rows), total, page: q.page, pageSize: q.pageSize };
   }
 
+  /** Paid orders with paidAt in [from, to), by id, a page at a time (admin exports, dashboard). */
+  async paidBetween(from: Date, to: Date, afterId: number, limit: number): Promise<PaymentOrder[]> {
+    return this.ds
+      .getRepository(PaymentOrder)
+      .createQueryBuilder('o')
+      .where('o.paidAt >= :from AND o.paidAt < :to AND o.id > :afterId', { from, to, afterId })
+      .orderBy('o.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Count and sum of payments credited in [from, to) (the staff dashboard). */
+  async paidTotals(from: Date, to: Date): Promise<{ count: number; sumFen: number }> {
+    const r = await this.ds
+      .getRepository(PaymentOrder)
+      .createQueryBuilder('o')
+      .select('COUNT(*)', 'n')
+      .addSelect('COALESCE(SUM(o.amountFen), 0)', 'sum')
+      .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from, to, dup: false })
+      .getRawOne<{ n: string | number; sum: string | number }>();
+    return { count: Number(r?.n ?? 0), sumFen: Number(r?.sum ?? 0) };
+  }
+
   async anomalies() {
     return this.ds.getRepository(PaymentAnomaly).find({ order: { id: 'DESC' }, take: 200 });
   }

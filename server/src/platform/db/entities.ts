@@ -13,5 +13,6 @@ import { serviceChangesEntities } from '../../modules/service-changes/entities';
 import { repairsEntities } from '../../modules/repairs/entities';
 import { groupsEntities } from '../../modules/groups/entities';
 import { invoicesEntities } from '../../modules/invoices/entities';
+import { adminEntities } from '../../modules/admin/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities];

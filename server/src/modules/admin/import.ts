@@ -1,0 +1,286 @@
+/**
+ * Household import: read the whole file, check every row (on its own, against the other rows and
+ * against the database), report every problem at once; only a clean file is written, all or
+ * nothing, in one transaction with batched upserts. Progress is kept on the job row.
+ */
+import fs from 'node:fs';
+import type { DataSource } from 'typeorm';
+import { HOUSEHOLD_COLUMNS, IMPORT_STATE_LABEL, type ImportIssueView, type ImportJobView, type ImportState, type ImportSummary } from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import { withTx } from '../../platform/db/data-source';
+import type { Logger } from '../../platform/logger';
+import type { AccountsService } from '../accounts/service';
+import type { BillingService } from '../billing/service';
+import type { CompanyService } from '../company/service';
+import { audit, type AdminActor } from './audit';
+import { ImportIssue, ImportJob } from './entities';
+import { cleanCell, layoutOf, parseRow, readRows, type HouseholdRow, type SheetLayout } from './households';
+
+/** Problems kept per job (the report lists all of them up to this). */
+export const MAX_ISSUES = 100_000;
+const RUNNING: ImportState[] = ['queued', 'reading', 'validating', 'writing'];
+
+export interface ImportDeps {
+  ds: DataSource;
+  clock: () => Date;
+  log: Logger;
+  company: CompanyService;
+  accounts: AccountsService;
+  billing: BillingService;
+}
+
+export type ImportProgress = { state: ImportState; processed: number; total: number | null };
+
+const COLUMN_ORDER = new Map<string, number>(HOUSEHOLD_COLUMNS.map((c, i) => [c.header, i]));
+
+export class HouseholdImporter {
+  constructor(private d: ImportDeps) {}
+
+  async createJob(input: { fileName: string; format: 'xlsx' | 'csv'; dryRun: boolean; createdBy: number | null }): Promise<ImportJob> {
+    if (!input.dryRun) {
+      const busy = await this.d.ds
+        .getRepository(ImportJob)
+        .createQueryBuilder('j')
+        .where('j.state IN (:...s) AND j.dryRun = :f AND j.createdAt > :since', {
+          s: RUNNING,
+          f: false,
+          since: new Date(this.d.clock().getTime() - 30 * 60_000),
+        })
+        .getCount();
+      if (busy) throw new AppError('IMPORT_BUSY');
+    }
+    const repo = this.d.ds.getRepository(ImportJob);
+    return repo.save(repo.create({ ...input, state: 'queued', processed: 0, total: null, issueCount: 0, summary: null, error: null, finishedAt: null }));
+  }
+
+  /** Run a job to its end (never throws: the outcome is on the job). */
+  async run(jobId: number, file: string, actor: AdminActor, onProgress?: (p: ImportProgress) => void): Promise<ImportJob> {
+    const repo = this.d.ds.getRepository(ImportJob);
+    const job = await repo.findOneByOrFail({ id: jobId });
+    const started = performance.now();
+    let lastWrite = 0;
+    const progress = async (state: ImportState, processed: number, total: number | null, force = false) => {
+      onProgress?.({ state, processed, total });
+      const now = performance.now();
+      if (!force && now - lastWrite < 300) return;
+      lastWrite = now;
+      await repo.update(jobId, { state, processed, total });
+    };
+    try {
+      // ---- read and check each row ----
+      await progress('reading', 0, null, true);
+      let layout: SheetLayout | null = null;
+      const rows: HouseholdRow[] = [];
+      const issues: ImportIssueView[] = [];
+      let dataRows = 0;
+      let headerBroken = false;
+      for await (const raw of readRows(file, job.format)) {
+        if (raw.cells.every((c) => !cleanCell(c))) continue;
+        if (!layout) {
+          const r = layoutOf(raw.cells, raw.row);
+          issues.push(...r.issues);
+          layout = r.layout;
+          if (r.issues.length) {
+            headerBroken = true;
+            break; // a wrong header makes every row wrong: report the header only
+          }
+          continue;
+        }
+        dataRows++;
+        const r = parseRow(raw, layout);
+        if (r.row) rows.push(r.row);
+        for (const i of r.issues) if (issues.length < MAX_ISSUES) issues.push(i);
+        if (dataRows % 1000 === 0) await progress('reading', dataRows, null);
+      }
+      if (!layout) issues.push({ row: 1, column: '', value: '', message: '文件是空的：第一行应为表头（请使用导入模板）' });
+      else if (!dataRows && !issues.length) issues.push({ row: 2, column: '', value: '', message: '文件中没有住户数据' });
+
+      // ---- check rows against each other and the database ----
+      await progress('validating', dataRows, dataRows, true);
+      // rows that passed their own checks are also checked against each other and the database
+      const plan = layout && dataRows && !headerBroken ? await this.plan(rows, issues) : null;
+      if (issues.length || !plan) return await this.finish(jobId, 'rejected', dataRows, issues, null, null);
+      if (job.dryRun) return await this.finish(jobId, 'done', dataRows, [], { ...plan.summary, seconds: secs(started) }, null);
+
+      // ---- write, all or nothing ----
+      await progress('writing', 0, rows.length, true);
+      const summary = await withTx(this.d.ds, async (em) => {
+        const res = await this.d.accounts.upsertHouseholds(
+          em,
+          {
+            buildings: plan.buildings,
+            units: plan.units,
+            accounts: rows.map((r) => ({ ...r, areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, unitNo: r.unitNo })),
+          },
+          (n) => progress('writing', n, rows.length),
+        );
+        let arrearsBills = 0;
+        const withArrears = rows.filter((r) => r.arrears.length);
+        if (withArrears.length) {
+          const ids = await this.d.accounts.idsByAccountNo(withArrears.map((r) => r.accountNo), em);
+          arrearsBills = await this.d.billing.importArrears(
+            em,
+            withArrears.flatMap((r) => r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen }))),
+          );
+        }
+        const summary: ImportSummary = { ...plan.summary, unitsCreated: res.unitsCreated, buildingsCreated: res.buildingsCreated.length, arrearsBills, seconds: secs(started) };
+        await audit(em, this.d.clock(), actor, 'import.households', { type: 'import_job', id: jobId }, null, { fileName: job.fileName, ...summary });
+        return { summary, created: res.buildingsCreated };
+      });
+      const done = await this.finish(jobId, 'done', rows.length, [], summary.summary, null);
+      // e.g. the groups module opens each new building's group; a failure here doesn't undo the import
+      await this.d.accounts.buildingsCreated(summary.created).catch((err) => this.d.log.error({ err }, 'building hooks after import failed'));
+      return done;
+    } catch (err) {
+      const message = err instanceof AppError ? err.code : String((err as Error)?.message ?? err);
+      this.d.log.error({ err, jobId }, 'household import failed');
+      return this.finish(jobId, 'failed', 0, [], null, message.slice(0, 500)).catch(() => job);
+    }
+  }
+
+  /** Checks across rows and against the database; what will be written. */
+  private async plan(rows: HouseholdRow[], issues: ImportIssueView[]) {
+    const add = (r: HouseholdRow, column: string, value: string, message: string) => {
+      if (issues.length < MAX_ISSUES) issues.push({ row: r.row, column, value: value.slice(0, 100), message });
+    };
+    const areas = new Map((await this.d.company.areas()).map((a) => [a.code.toUpperCase(), a.id]));
+    const seasons = new Map((await this.d.billing.seasons()).map((s) => [s.code, s.id]));
+
+    // in the file: one row per account number, one account per room, one address per building
+    const firstOfAccount = new Map<string, HouseholdRow>();
+    const firstOfRoom = new Map<string, HouseholdRow>();
+    const firstOfBuilding = new Map<string, HouseholdRow>();
+    for (const r of rows) {
+      const dup = firstOfAccount.get(r.accountNo);
+      if (dup) add(r, '户号', r.accountNo, `户号与第${dup.row}行重复`);
+      else firstOfAccount.set(r.accountNo, r);
+      const roomKey = `${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}\u0000${r.roomNo}`;
+      const other = firstOfRoom.get(roomKey);
+      if (other && other.accountNo !== r.accountNo) add(r, '房号', r.roomNo, `该房间与第${other.row}行（户号${other.accountNo}）重复`);
+      else if (!other) firstOfRoom.set(roomKey, r);
+      const bKey = `${r.areaCode}\u0000${r.buildingName}`;
+      const b = firstOfBuilding.get(bKey);
+      if (b && b.buildingAddress !== r.buildingAddress) add(r, '楼栋地址', r.buildingAddress, `同一楼栋的地址与第${b.row}行不一致（${b.buildingAddress}）`);
+      else if (!b) firstOfBuilding.set(bKey, r);
+      if (!areas.has(r.areaCode)) add(r, '片区编码', r.areaCode, `片区编码“${r.areaCode}”不存在，请先在片区管理中添加`);
+      for (const a of r.arrears) if (!seasons.has(a.season)) add(r, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `采暖季${a.season}不存在，请先添加该采暖季再导入欠费`);
+    }
+
+    // against the database: rooms taken by other account numbers; arrears on settled bills
+    const buildings = await this.d.accounts.listBuildings();
+    const buildingId = new Map(buildings.map((b) => [`${b.areaId}\u0000${b.name}`, b]));
+    const units = await this.d.accounts.unitsOfBuildings(buildings.map((b) => b.id));
+    const unitId = new Map(units.map((u) => [`${u.buildingId}\u0000${u.no}`, u.id]));
+    const occupants = new Map((await this.d.accounts.occupants(units.map((u) => u.id))).map((o) => [`${o.unitId}\u0000${o.roomNo}`, o.accountNo]));
+    let buildingsUpdated = 0;
+    const seenBuilding = new Set<string>();
+    for (const r of rows) {
+      const areaId = areas.get(r.areaCode);
+      if (areaId === undefined) continue;
+      const b = buildingId.get(`${areaId}\u0000${r.buildingName}`);
+      if (!b) continue;
+      if (!seenBuilding.has(`${b.id}`)) {
+        seenBuilding.add(`${b.id}`);
+        if (b.address !== r.buildingAddress) buildingsUpdated++;
+      }
+      const u = unitId.get(`${b.id}\u0000${r.unitNo}`);
+      const occupant = u === undefined ? undefined : occupants.get(`${u}\u0000${r.roomNo}`);
+      if (occupant && occupant !== r.accountNo) add(r, '房号', r.roomNo, `该房间已登记为户号${occupant}，同一房间不能有两个户号`);
+    }
+    const existing = await this.d.accounts.idsByAccountNo(rows.map((r) => r.accountNo));
+    const withArrears = rows.filter((r) => r.arrears.length && existing.has(r.accountNo));
+    if (withArrears.length) {
+      const seasonIds = [...new Set(withArrears.flatMap((r) => r.arrears.map((a) => seasons.get(a.season)).filter((x): x is number => x !== undefined)))];
+      const statuses = new Map(
+        (await this.d.billing.billStatuses(withArrears.map((r) => existing.get(r.accountNo)!), seasonIds)).map((b) => [`${b.accountId}\u0000${b.seasonId}`, b.status]),
+      );
+      for (const r of withArrears) {
+        for (const a of r.arrears) {
+          const st = statuses.get(`${existing.get(r.accountNo)}\u0000${seasons.get(a.season)}`);
+          if (st === 'paid') add(r, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `该户${a.season}采暖季账单已缴清，不能再导入欠费`);
+          else if (st === 'void') add(r, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `该户${a.season}采暖季账单已作废，不能导入欠费`);
+        }
+      }
+    }
+    if (issues.length) return null;
+
+    const buildingsOut = [...firstOfBuilding.values()].map((r) => ({ areaId: areas.get(r.areaCode)!, name: r.buildingName, address: r.buildingAddress }));
+    const unitsOut = new Map<string, { areaId: number; buildingName: string; no: string }>();
+    for (const r of rows) unitsOut.set(`${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`, { areaId: areas.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo });
+    const accountsCreated = rows.filter((r) => !existing.has(r.accountNo)).length;
+    const summary: ImportSummary = {
+      rows: rows.length,
+      buildingsCreated: buildingsOut.filter((b) => !buildingId.has(`${b.areaId}\u0000${b.name}`)).length,
+      buildingsUpdated,
+      unitsCreated: [...unitsOut.values()].filter((u) => {
+        const b = buildingId.get(`${u.areaId}\u0000${u.buildingName}`);
+        return !b || !unitId.has(`${b.id}\u0000${u.no}`);
+      }).length,
+      accountsCreated,
+      accountsUpdated: rows.length - accountsCreated,
+      arrearsBills: rows.reduce((n, r) => n + r.arrears.length, 0),
+      seconds: 0,
+    };
+    return { buildings: buildingsOut, units: [...unitsOut.values()], areaIds: areas, seasonIds: seasons, summary };
+  }
+
+  private async finish(jobId: number, state: ImportState, total: number, issues: ImportIssueView[], summary: ImportSummary | null, error: string | null): Promise<ImportJob> {
+    issues.sort((a, b) => a.row - b.row || (COLUMN_ORDER.get(a.column) ?? 99) - (COLUMN_ORDER.get(b.column) ?? 99));
+    for (let i = 0; i < issues.length; i += 1000) {
+      await this.d.ds.getRepository(ImportIssue).insert(
+        issues.slice(i, i + 1000).map((x) => ({ jobId, row: x.row, column: x.column.slice(0, 40), value: x.value.slice(0, 100), message: x.message.slice(0, 200) })),
+      );
+    }
+    await this.d.ds.getRepository(ImportJob).update(jobId, {
+      state,
+      processed: state === 'done' ? total : 0,
+      total,
+      issueCount: issues.length,
+      summary,
+      error,
+      finishedAt: this.d.clock(),
+    });
+    return this.d.ds.getRepository(ImportJob).findOneByOrFail({ id: jobId });
+  }
+
+  async view(jobId: number, issueLimit = 500): Promise<ImportJobView> {
+    const job = await this.d.ds.getRepository(ImportJob).findOneBy({ id: jobId });
+    if (!job) throw new AppError('NOT_FOUND');
+    const issues = await this.issues(jobId, issueLimit);
+    const percent = job.state === 'done' ? 100 : job.state === 'writing' && job.total ? Math.floor((job.processed / job.total) * 100) : 0;
+    return {
+      id: job.id,
+      fileName: job.fileName,
+      format: job.format,
+      dryRun: job.dryRun,
+      state: job.state,
+      stateLabel: IMPORT_STATE_LABEL[job.state],
+      processed: job.processed,
+      total: job.total,
+      percent,
+      summary: job.summary,
+      issueCount: job.issueCount,
+      issues,
+      createdAt: job.createdAt.toISOString(),
+      finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
+      error: job.error,
+    };
+  }
+
+  async issues(jobId: number, limit = MAX_ISSUES): Promise<ImportIssueView[]> {
+    const rows = await this.d.ds.getRepository(ImportIssue).find({ where: { jobId }, order: { id: 'ASC' }, take: limit });
+    return rows.map((r) => ({ row: r.row, column: r.column, value: r.value, message: r.message }));
+  }
+
+  async jobs(limit = 20): Promise<ImportJobView[]> {
+    const rows = await this.d.ds.getRepository(ImportJob).find({ order: { id: 'DESC' }, take: limit });
+    return Promise.all(rows.map((j) => this.view(j.id, 0)));
+  }
+
+  /** Start a job in the background; the uploaded file is removed when it ends. */
+  start(jobId: number, file: string, actor: AdminActor): void {
+    void this.run(jobId, file, actor).finally(() => fs.promises.rm(file, { force: true }).catch(() => undefined));
+  }
+}
+
+const secs = (started: number) => Math.round((performance.now() - started) / 100) / 10;
