@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities';
-import { forUpdate, insertRow, isUniqueViolation, withTx } from './db/data-source';
+import { forUpdate, insertRow, insertRows, isUniqueViolation, withTx } from './db/data-source';
 import type { Logger } from './logger';
 
 export type OutboxHandler = (payload: any, msg: OutboxMessage) => Promise<void>;
@@ -44,6 +44,29 @@ async function insertMessage(em: EntityManager, topic: string, payload: Record<s
     lastError: null,
     doneAt: null,
   });
+}
+
+/**
+ * Queue many side effects in one INSERT. Their dedupe keys must be new (e.g. derived from a
+ * state change that itself happens once): a repeat fails the whole statement.
+ */
+export async function enqueueMany(em: EntityManager, items: { topic: string; payload: Record<string, unknown>; dedupeKey?: string; maxAttempts?: number }[], now: Date = new Date()) {
+  await insertRows(
+    em,
+    OutboxMessage,
+    items.map((i) => ({
+      topic: i.topic,
+      payload: i.payload as any,
+      dedupeKey: i.dedupeKey ?? null,
+      status: 'pending' as const,
+      attempts: 0,
+      maxAttempts: i.maxAttempts ?? 8,
+      nextAttemptAt: now,
+      lockedUntil: null,
+      lastError: null,
+      doneAt: null,
+    })),
+  );
 }
 
 /** Exponential backoff: 5 s, 10 s, 20 s … capped at 1 h. */

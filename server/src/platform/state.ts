@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { findTransition, type TransitionTable } from '@heat-butler/shared';
 import { AppError } from './errors';
 import { StateTransition } from './entities';
-import { insertRow } from './db/data-source';
+import { insertRow, insertRows } from './db/data-source';
 
 export interface Actor {
   kind: 'resident' | 'staff' | 'system';
@@ -59,4 +59,32 @@ export async function recordTransition(
 
 export async function timeline(em: EntityManager, subjectType: string, subjectId: number) {
   return em.find(StateTransition, { where: { subjectType, subjectId }, order: { id: 'ASC' } });
+}
+
+/** applyTransition for many subjects moving to the same state at once: checked one by one, recorded in one INSERT. */
+export async function applyTransitions<S extends string>(
+  em: EntityManager,
+  table: TransitionTable<S, string>,
+  subjects: { type: string; id: number; state: S; reason?: string | null; data?: Record<string, unknown> }[],
+  to: S,
+  actor: Actor,
+): Promise<void> {
+  for (const s of subjects) {
+    const t = findTransition(table, s.state, to);
+    if (!t || !actor.as.some((a) => (t.by as readonly string[]).includes(a))) throw new AppError('INVALID_TRANSITION', { from: s.state, to });
+  }
+  await insertRows(
+    em,
+    StateTransition,
+    subjects.map((s) => ({
+      subjectType: s.type,
+      subjectId: s.id,
+      fromState: s.state,
+      toState: to,
+      actorKind: actor.kind,
+      actorId: actor.id,
+      reason: s.reason ?? null,
+      data: (s.data ?? null) as any,
+    })),
+  );
 }

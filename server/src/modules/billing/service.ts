@@ -13,7 +13,7 @@ import {
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { rawDatetime } from '../../platform/db/columns';
-import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
 import { Account, Binding, Building, Unit } from '../accounts/entities';
 import type { AccountsService } from '../accounts/service';
 import { Bill, Season } from './entities';
@@ -254,35 +254,39 @@ export class BillingService {
   }
 
   /**
-   * Settle a bill with a WeChat payment, inside the payment's transaction. 'paid' when this
-   * payment settled it; 'duplicate' when it had been settled already (the caller refunds).
+   * Settle bills with WeChat payments, inside the payments' transaction, in one UPDATE for the
+   * lot. Per order: 'paid' when it settled its bill; 'duplicate' when the bill had been settled
+   * already, or is settled by an earlier payment of the same batch (the caller refunds).
    */
-  async settleWithPayment(
+  async settleWithPayments(
     em: EntityManager,
-    billId: number,
-    payment: { orderId: number; amountFen: number; discountFen: number; lateFeeFen: number; at: Date },
-  ): Promise<'paid' | 'duplicate'> {
-    // one conditional UPDATE: only an unpaid bill is settled; the row lock it takes serialises payers
-    const res = await em
-      .createQueryBuilder()
-      .update(Bill)
-      .set({
-        status: 'paid',
-        paidVia: 'wechat',
-        paidOrderId: payment.orderId,
-        paidFen: () => `paidFen + ${Number(payment.amountFen)}`,
-        discountFen: payment.discountFen,
-        lateFeeFen: payment.lateFeeFen,
-        paidAt: payment.at,
-      })
-      .where('id = :id AND status = :unpaid', { id: billId, unpaid: 'unpaid' })
-      .execute();
-    if (res.affected === 1) return 'paid';
-    if (!(await em.findOne(Bill, { where: { id: billId } }))) throw new AppError('BILL_NOT_FOUND');
-    return 'duplicate';
+    payments: { billId: number; orderId: number; amountFen: number; discountFen: number; lateFeeFen: number; at: Date }[],
+  ): Promise<Map<number, 'paid' | 'duplicate'>> {
+    const out = new Map<number, 'paid' | 'duplicate'>();
+    const first = new Map<number, (typeof payments)[number]>();
+    for (const p of payments) if (!first.has(p.billId)) first.set(p.billId, p);
+    const candidates = [...first.values()].sort((a, b) => a.billId - b.billId);
+    // only an unpaid bill is settled; the UPDATE's row locks serialise concurrent payers
+    await updateByIds(
+      em,
+      Bill,
+      candidates.map((p) => ({
+        id: p.billId,
+        set: { paidOrderId: p.orderId, paidFen: p.amountFen, discountFen: p.discountFen, lateFeeFen: p.lateFeeFen, paidAt: p.at },
+      })),
+      { status: 'paid', paidVia: 'wechat' },
+      { sql: 'status = :unpaid', params: { unpaid: 'unpaid' } },
+      // a bill re-opened for a difference (resume after a paid base fee) keeps what was paid
+      { paidFen: (expr) => `${em.connection.driver.escape('paidFen')} + ${expr}` },
+    );
+    const rows = await em.find(Bill, { where: { id: In(candidates.map((p) => p.billId)) }, select: { id: true, paidOrderId: true } });
+    const settledBy = new Map(rows.map((r) => [r.id, r.paidOrderId]));
+    for (const p of payments) {
+      if (!settledBy.has(p.billId)) throw new AppError('BILL_NOT_FOUND');
+      out.set(p.orderId, settledBy.get(p.billId) === p.orderId ? 'paid' : 'duplicate');
+    }
+    return out;
   }
-
-  // ---- stop/resume (service-changes) ------------------------------------------------------------
 
   /** The account's bill for a season, if issued. */
   async billFor(accountId: number, seasonId: number): Promise<Bill | null> {

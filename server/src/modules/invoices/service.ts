@@ -69,14 +69,17 @@ export class InvoicesService {
     outbox.register(INVOICE_POLL, (p: { invoiceId: number; n?: number }) => this.poll(p.invoiceId, p.n ?? 1));
     outbox.register(INVOICE_RECONCILE, (p: { orderId: number }) => this.reconcileOrder(p.orderId));
     // after payment: automatically, when the payer keeps a default title
-    this.o.payments.onPaid(async (em, order) => {
+    this.o.payments.onPaid(async (em, orders) => {
       const rules = await this.o.company.rules();
       if (!rules.invoice.autoIssue) return;
-      const title = await em.findOne(InvoiceTitle, { where: { residentId: order.residentId, isDefault: true } });
-      if (!title) return;
-      const account = await this.o.accounts.account(order.accountId);
-      if (title.kind === 'vat_special' && account?.use === 'residential') return;
-      await this.createBlue(em, order, snapshot(title), title.email, 1, rules, SYSTEM);
+      const titles = await em.find(InvoiceTitle, { where: { residentId: In([...new Set(orders.map((o) => o.residentId))]), isDefault: true } });
+      for (const order of orders) {
+        const title = titles.find((t) => t.residentId === order.residentId);
+        if (!title) continue;
+        const account = await this.o.accounts.account(order.accountId);
+        if (title.kind === 'vat_special' && account?.use === 'residential') continue;
+        await this.createBlue(em, order, snapshot(title), title.email, 1, rules, SYSTEM);
+      }
     });
     // after a refund: reverse and re-issue so the invoice matches what was kept
     this.o.payments.onRefunded(async (em, order, refund) => {

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { SUBSCRIBE_TEMPLATES, type SubscribeTemplate } from '@heat-butler/shared';
-import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
+import { enqueue, enqueueMany, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import type { IdentityService } from '../identity/service';
 
@@ -46,5 +46,19 @@ export class NotificationsService {
     opts: { page?: string; dedupeKey?: string; now?: Date } = {},
   ): Promise<void> {
     await enqueue(em, SUBSCRIBE_TOPIC, { residentId, template, page: opts.page, data }, { dedupeKey: opts.dedupeKey, now: opts.now, maxAttempts: 5 });
+  }
+
+  /** Many messages in one INSERT (their dedupe keys must be new). */
+  async toResidents(
+    em: EntityManager,
+    messages: { residentId: number; template: SubscribeTemplate; data: Record<string, string>; page?: string; dedupeKey?: string }[],
+    now?: Date,
+  ): Promise<void> {
+    if (!messages.length) return;
+    await enqueueMany(
+      em,
+      messages.map((m) => ({ topic: SUBSCRIBE_TOPIC, payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data }, dedupeKey: m.dedupeKey, maxAttempts: 5 })),
+      now,
+    );
   }
 }

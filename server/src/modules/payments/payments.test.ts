@@ -6,8 +6,8 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chinaDate, quoteBill, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
-import { DEMO } from '../../demo/seed';
-import { LedgerEntry, PaymentAnomaly, PaymentOrder } from './entities';
+import { DEMO, demoHouseholds } from '../../demo/seed';
+import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
 
 let t: TestApp;
 let finance: string;
@@ -297,6 +297,34 @@ describe('paying a bill with WeChat Pay', () => {
     // and the second payer is told
     await t.services.outbox.drain();
     expect(sandbox().subscribeMessages.some((m) => m.templateId === SUBSCRIBE_TEMPLATES.refund.id && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
+  });
+});
+
+describe('a burst of notifications', () => {
+  it('credits notifications arriving together exactly once each, repeats and a same-bill pair included', async () => {
+    const households = demoHouseholds().filter((h) => h.status === 'active' && h.use === 'residential').slice(40, 45);
+    const orders: { outTradeNo: string; amountFen: number; billId: number }[] = [];
+    for (const h of households) {
+      const r = await residentWith(h);
+      const bill = await currentBill(r.token, h.accountNo);
+      orders.push((await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } })).body);
+    }
+    // a second phone pays the first household's bill too
+    const second = await residentWith(households[0]!);
+    orders.push((await t.call('POST', '/api/v1/payments', { token: second.token, body: { billId: orders[0]!.billId } })).body);
+    const notifications = orders.map((o) => sandbox().buildNotification({ plaintext: transactionPlaintext(o) }));
+    // every notification twice, all at once
+    const answers = await Promise.all([...notifications, ...notifications].map((n) => notify(n)));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(204));
+    for (const o of orders) expect(await ledgerOf(o.outTradeNo)).toHaveLength(1);
+    const rows = await t.ds.getRepository(PaymentOrder).find({ where: orders.map((o) => ({ outTradeNo: o.outTradeNo })) });
+    expect(rows.every((r) => r.status === 'paid')).toBe(true);
+    expect(rows.filter((r) => r.duplicate)).toHaveLength(1);
+    const bill = await t.services.billing.bill(orders[0]!.billId);
+    expect(bill).toMatchObject({ status: 'paid', paidFen: orders[0]!.amountFen });
+    // the duplicate is queued for an automatic refund (these payments were made up, so WeChat refuses it here)
+    const dup = rows.find((r) => r.duplicate)!;
+    expect(await t.ds.getRepository(Refund).findOneBy({ orderId: dup.id })).toMatchObject({ kind: 'duplicate', amountFen: dup.amountFen });
   });
 });
 

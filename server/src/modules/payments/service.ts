@@ -13,9 +13,9 @@ import {
   type RefundView,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { forUpdate, insertRow, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { forUpdate, insertRow, insertRows, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
 import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
-import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../platform/state';
+import { applyTransition, applyTransitions, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import { PayApiError, type PayClient, type Transaction, type Refund as WxRefund } from '../../wechat/pay';
 import type { AccountsService } from '../accounts/service';
@@ -48,7 +48,7 @@ export interface PaymentsOptions {
 export type CreditResult = 'credited' | 'duplicate' | 'already' | 'flagged' | 'not_paid';
 
 /** Called inside the crediting transaction, e.g. to queue an automatic invoice request. */
-export type PaidHook = (em: EntityManager, order: PaymentOrder) => Promise<void>;
+export type PaidHook = (em: EntityManager, orders: PaymentOrder[]) => Promise<void>;
 
 /** Called inside the transaction that records a successful refund (e.g. to reverse an invoice). */
 export type RefundedHook = (em: EntityManager, order: PaymentOrder, refund: Refund) => Promise<void>;
@@ -195,95 +195,149 @@ export class PaymentsService {
 
   /** A verified, decrypted notification (payment or refund). */
   async applyNotification(eventType: string, resource: any): Promise<CreditResult | RefundState | 'ignored'> {
-    if (eventType === 'TRANSACTION.SUCCESS') return this.credit(resource as Transaction, 'notify');
+    if (eventType === 'TRANSACTION.SUCCESS') return this.creditQueued(resource as Transaction);
     if (eventType.startsWith('REFUND.')) return this.applyRefundResult(resource);
     this.o.log.info({ eventType }, 'notification type ignored');
     return 'ignored';
   }
 
-  /**
-   * THE crediting path: mark the order paid exactly once, write the ledger entry, settle the bill
-   * (or refund a duplicate), queue follow-ups — all in one transaction. Re-entrant: a repeated
-   * notification finds the order paid and changes nothing.
-   */
+  /** THE crediting path for one transaction (query, sweeper, reconciliation): see creditMany. */
   async credit(tx: Transaction, by: PaymentOrder['creditedBy'] & string): Promise<CreditResult> {
-    if (tx.trade_state !== 'SUCCESS' && tx.trade_state !== 'REFUND') return 'not_paid';
+    return (await this.creditMany([tx], by))[0]!;
+  }
+
+  /**
+   * Notifications arriving together are credited together: while one batch commits, the next
+   * gathers (group commit). A batch that fails is retried one by one, so one bad notification
+   * never fails the others.
+   */
+  creditQueued(tx: Transaction): Promise<CreditResult> {
+    return new Promise((resolve, reject) => {
+      this.creditQueue.push({ tx, resolve, reject });
+      if (this.flushers === 0) void this.flushCredits();
+    });
+  }
+
+  private creditQueue: { tx: Transaction; resolve: (r: CreditResult) => void; reject: (e: unknown) => void }[] = [];
+  /** batches committing at once: each waits on the database, so a few overlap (rows differ) */
+  private flushers = 0;
+  private static readonly MAX_FLUSHERS = 4;
+
+  private async flushCredits(): Promise<void> {
+    this.flushers++;
+    try {
+      while (this.creditQueue.length) {
+        const batch = this.creditQueue.splice(0, 100);
+        // more waiting than this batch takes: let another batch start alongside
+        if (this.creditQueue.length && this.flushers < PaymentsService.MAX_FLUSHERS) void this.flushCredits();
+        try {
+          const results = await this.creditMany(batch.map((b) => b.tx), 'notify');
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        } catch {
+          for (const b of batch) await this.creditMany([b.tx], 'notify').then((r) => b.resolve(r[0]!), b.reject);
+        }
+      }
+    } finally {
+      this.flushers--;
+    }
+  }
+
+  /**
+   * Mark orders paid exactly once, write their ledger entries, settle their bills (or refund a
+   * duplicate), queue follow-ups — all in one transaction, in a handful of statements however
+   * many orders. Re-entrant: a repeated notification finds its order paid and changes nothing.
+   */
+  async creditMany(txs: Transaction[], by: PaymentOrder['creditedBy'] & string): Promise<CreditResult[]> {
+    const results: (CreditResult | null)[] = txs.map((tx) => (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND' ? null : 'not_paid'));
+    if (results.every((r) => r !== null)) return results as CreditResult[];
     const now = this.o.clock();
     return withTx(this.ds, async (em) => {
-      const order = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.outTradeNo = :no', { no: tx.out_trade_no })).getOne();
-      if (!order) {
-        await this.flag(em, 'unknown_order', tx.out_trade_no, { transaction: tx });
-        return 'flagged';
+      const nos = [...new Set(txs.filter((_, i) => results[i] === null).map((tx) => tx.out_trade_no))];
+      const orders = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.outTradeNo IN (:...nos)', { nos }).orderBy('o.id', 'ASC')).getMany();
+      const byNo = new Map(orders.map((o) => [o.outTradeNo, o]));
+      const credited: { i: number; order: PaymentOrder; paidAt: Date }[] = [];
+      for (let i = 0; i < txs.length; i++) {
+        if (results[i] !== null) continue;
+        const tx = txs[i]!;
+        const order = byNo.get(tx.out_trade_no);
+        if (!order) {
+          await this.flag(em, 'unknown_order', tx.out_trade_no, { transaction: tx });
+          results[i] = 'flagged';
+        } else if (order.status === 'paid') {
+          results[i] = 'already';
+        } else if (tx.mchid !== this.o.mchid || tx.appid !== this.o.appid) {
+          await this.flag(em, 'merchant_mismatch', order.outTradeNo, { expected: { mchid: this.o.mchid, appid: this.o.appid }, got: { mchid: tx.mchid, appid: tx.appid } });
+          results[i] = 'flagged';
+        } else if (tx.amount?.total !== order.amountFen) {
+          await this.flag(em, 'amount_mismatch', order.outTradeNo, { orderFen: order.amountFen, wechatFen: tx.amount?.total, transactionId: tx.transaction_id });
+          results[i] = 'flagged';
+        } else {
+          const paidAt = tx.success_time ? new Date(tx.success_time) : now;
+          credited.push({ i, order, paidAt });
+          Object.assign(order, { status: 'paid', pendingKey: null, transactionId: tx.transaction_id ?? null, paidAt, creditedBy: by, _from: order.status });
+          results[i] = 'credited';
+        }
       }
-      if (order.status === 'paid') return 'already';
-      if (tx.mchid !== this.o.mchid || tx.appid !== this.o.appid) {
-        await this.flag(em, 'merchant_mismatch', order.outTradeNo, { expected: { mchid: this.o.mchid, appid: this.o.appid }, got: { mchid: tx.mchid, appid: tx.appid } });
-        return 'flagged';
-      }
-      if (tx.amount?.total !== order.amountFen) {
-        await this.flag(em, 'amount_mismatch', order.outTradeNo, { orderFen: order.amountFen, wechatFen: tx.amount?.total, transactionId: tx.transaction_id });
-        return 'flagged';
-      }
-      const paidAt = tx.success_time ? new Date(tx.success_time) : now;
-      await applyTransition(em, ORDER_TRANSITIONS, { type: 'payment_order', id: order.id, state: order.status }, 'paid', SYSTEM, by, {
-        transactionId: tx.transaction_id,
-      });
-      Object.assign(order, { status: 'paid', pendingKey: null, transactionId: tx.transaction_id ?? null, paidAt, creditedBy: by });
-      const settledOrder = () =>
-        em.update(PaymentOrder, order.id, {
-          status: order.status,
-          pendingKey: null,
-          transactionId: order.transactionId,
-          paidAt,
-          creditedBy: by,
-          duplicate: order.duplicate,
-        });
-      await insertRow(em, LedgerEntry, {
-        ref: `pay:${order.outTradeNo}`,
-        kind: 'payment',
-        amountFen: order.amountFen,
-        orderId: order.id,
-        refundId: null,
-        billId: order.billId,
-        accountId: order.accountId,
-        outTradeNo: order.outTradeNo,
-        transactionId: order.transactionId,
-        at: paidAt,
-      });
-      const settled = await this.o.billing.settleWithPayment(em, order.billId, {
-        orderId: order.id,
-        amountFen: order.amountFen,
-        discountFen: order.discountFen,
-        lateFeeFen: order.lateFeeFen,
-        at: paidAt,
-      });
-      if (settled === 'duplicate') {
-        order.duplicate = true;
-        await settledOrder();
-        await this.createRefund(em, order, {
-          amountFen: order.amountFen,
-          kind: 'duplicate',
-          reason: '账单已缴清，重复支付自动退款',
-          rulingRef: null,
-          requestedBy: null,
-        });
-        return 'duplicate';
-      }
-      await settledOrder();
-      await this.o.notifications.toResident(
+      if (!credited.length) return results as CreditResult[];
+
+      await applyTransitions(
         em,
-        order.residentId,
-        'paymentSuccess',
-        {
-          character_string1: order.outTradeNo,
-          amount2: `${fenToYuanString(order.amountFen)}元`,
-          thing3: order.description.slice(0, 20),
-          time4: formatChinaTime(paidAt).slice(0, 16),
-        },
-        { page: `pages/payments/detail?id=${order.id}`, dedupeKey: `paid:${order.outTradeNo}`, now },
+        ORDER_TRANSITIONS,
+        credited.map(({ order }) => ({ type: 'payment_order', id: order.id, state: (order as any)._from, reason: by, data: { transactionId: order.transactionId } })),
+        'paid',
+        SYSTEM,
       );
-      for (const hook of this.paidHooks) await hook(em, order);
-      return 'credited';
+      await insertRows(
+        em,
+        LedgerEntry,
+        credited.map(({ order, paidAt }) => ({
+          ref: `pay:${order.outTradeNo}`,
+          kind: 'payment' as const,
+          amountFen: order.amountFen,
+          orderId: order.id,
+          refundId: null,
+          billId: order.billId,
+          accountId: order.accountId,
+          outTradeNo: order.outTradeNo,
+          transactionId: order.transactionId,
+          at: paidAt,
+        })),
+      );
+      const settled = await this.o.billing.settleWithPayments(
+        em,
+        credited.map(({ order, paidAt }) => ({ billId: order.billId, orderId: order.id, amountFen: order.amountFen, discountFen: order.discountFen, lateFeeFen: order.lateFeeFen, at: paidAt })),
+      );
+      for (const c of credited) c.order.duplicate = settled.get(c.order.id) === 'duplicate';
+      await updateByIds(
+        em,
+        PaymentOrder,
+        credited.map(({ order, paidAt }) => ({ id: order.id, set: { transactionId: order.transactionId, paidAt, duplicate: order.duplicate } })),
+        { status: 'paid', pendingKey: null, creditedBy: by },
+      );
+      const paid = credited.filter((c) => !c.order.duplicate);
+      await this.o.notifications.toResidents(
+        em,
+        paid.map(({ order, paidAt }) => ({
+          residentId: order.residentId,
+          template: 'paymentSuccess' as const,
+          data: {
+            character_string1: order.outTradeNo,
+            amount2: `${fenToYuanString(order.amountFen)}元`,
+            thing3: order.description.slice(0, 20),
+            time4: formatChinaTime(paidAt),
+          },
+          page: `pages/payments/detail?id=${order.id}`,
+          dedupeKey: `paid:${order.outTradeNo}`,
+        })),
+        now,
+      );
+      for (const c of credited) {
+        if (!c.order.duplicate) continue;
+        results[c.i] = 'duplicate';
+        await this.createRefund(em, c.order, { amountFen: c.order.amountFen, kind: 'duplicate', reason: '账单已缴清，重复支付自动退款', rulingRef: null, requestedBy: null });
+      }
+      if (paid.length) for (const hook of this.paidHooks) await hook(em, paid.map((c) => c.order));
+      return results as CreditResult[];
     });
   }
 

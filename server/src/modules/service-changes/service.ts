@@ -95,7 +95,7 @@ export class ServiceChangesService {
 
   /** A resume waits for its bill to be paid: move it on inside the crediting transaction. */
   register(payments: PaymentsService): void {
-    payments.onPaid(async (em, order) => this.onBillPaid(em, order.billId));
+    payments.onPaid(async (em, orders) => this.onBillsPaid(em, orders.map((o) => o.billId)));
   }
 
   // ---- checks shared by the preview and the submission ------------------------------------------
@@ -370,9 +370,10 @@ export class ServiceChangesService {
   }
 
   /** Inside payments' crediting transaction: a resume whose bill is now paid goes to the crew. */
-  private async onBillPaid(em: EntityManager, billId: number): Promise<void> {
+  private async onBillsPaid(em: EntityManager, billIds: number[]): Promise<void> {
+    // one query for a whole batch of payments (the notification path credits in batches)
     const waiting = await forUpdate(
-      em.createQueryBuilder(ServiceChange, 'c').where('c.billId = :billId AND c.state = :state', { billId, state: 'awaiting_payment' }),
+      em.createQueryBuilder(ServiceChange, 'c').where('c.billId IN (:...billIds) AND c.state = :state', { billIds, state: 'awaiting_payment' }),
     ).getMany();
     if (!waiting.length) return;
     const rules = await this.o.company.rules();
@@ -492,7 +493,7 @@ export class ServiceChangesService {
     if (app.state !== 'awaiting_payment' || !app.billId) return app;
     const bill = await this.o.billing.bill(app.billId);
     if (bill?.status !== 'paid') return app;
-    await withTx(this.ds, (em) => this.onBillPaid(em, bill.id));
+    await withTx(this.ds, (em) => this.onBillsPaid(em, [bill.id]));
     return this.ds.getRepository(ServiceChange).findOneByOrFail({ id: app.id });
   }
 

@@ -112,3 +112,46 @@ export async function insertRow<T extends ObjectLiteral>(em: EntityManager, enti
   const raw: any = res.raw;
   return Number(raw?.insertId ?? res.identifiers[0]?.id ?? (typeof raw === 'number' ? raw : NaN));
 }
+
+/** INSERT many rows in one statement (no read-back). */
+export async function insertRows<T extends ObjectLiteral>(em: EntityManager, entity: new () => T, rows: Partial<T>[]): Promise<void> {
+  if (!rows.length) return;
+  await em.createQueryBuilder().insert().into(entity).values(rows as any[]).updateEntity(false).execute();
+}
+
+/**
+ * UPDATE many rows by id in one statement: `common` for all of them, and per row the values in
+ * `rows[i].set`, written as CASE expressions over the ids. `where` narrows it further (e.g. a
+ * state guard); returns the number of rows changed.
+ */
+export async function updateByIds<T extends ObjectLiteral>(
+  em: EntityManager,
+  entity: new () => T,
+  rows: { id: number; set: Record<string, unknown> }[],
+  common: Record<string, unknown> = {},
+  where?: { sql: string; params: Record<string, unknown> },
+  /** per column, an expression around the CASE (e.g. add to the current value) */
+  wrap: Record<string, (caseExpr: string) => string> = {},
+): Promise<number> {
+  if (!rows.length) return 0;
+  const esc = (c: string) => em.connection.driver.escape(c);
+  const params: Record<string, unknown> = { ...(where?.params ?? {}) };
+  const set: Record<string, unknown> = { ...common };
+  rows.forEach((r, i) => (params[`u_id_${i}`] = r.id));
+  for (const col of Object.keys(rows[0]!.set)) {
+    const whens = rows.map((r, i) => {
+      params[`u_${col}_${i}`] = r.set[col];
+      return `WHEN :u_id_${i} THEN :u_${col}_${i}`;
+    });
+    const expr = `CASE ${esc('id')} ${whens.join(' ')} END`;
+    set[col] = () => (wrap[col] ? wrap[col](expr) : expr);
+  }
+  const qb = em
+    .createQueryBuilder()
+    .update(entity)
+    .set(set as any)
+    .where(`${esc('id')} IN (:...u_ids)`, { u_ids: rows.map((r) => r.id) });
+  if (where) qb.andWhere(where.sql);
+  const res = await qb.setParameters(params).execute();
+  return res.affected ?? 0;
+}
