@@ -20,11 +20,12 @@ export default defineAppConfig({
     'pages/repairs/index',
     'pages/repairs/new',
     'pages/repairs/detail',
+    'pages/measurements/index',
   ],
   subPackages: [
     {
       root: 'staff',
-      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'repairs/index', 'inbox/index', 'reconciliation/index'],
+      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'repairs/index', 'inbox/index', 'announce/index', 'reconciliation/index', 'payments/index', 'invoices/index'],
     },
   ],
   window: {

@@ -1,0 +1,77 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Input, Text, View } from '@tarojs/components';
+import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL, yuanToFen, type PaymentOrderView } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { Empty, Field, Segmented } from '../../components/ui';
+
+type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'ruling' | 'other'; errors: Record<string, string> };
+
+/** 支付与退费 (finance): find a payment by number, refund all or part with a reason and the ruling it follows. */
+export default function StaffPayments() {
+  const [q, setQ] = useState('');
+  const [items, setItems] = useState<PaymentOrderView[] | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
+  const [form, setForm] = useState<Refunding>({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
+
+  const load = async () => {
+    const query = q.trim() ? `&no=${encodeURIComponent(q.trim())}` : '';
+    setItems((await api.get<{ items: PaymentOrderView[] }>(`/api/v1/staff/payments?status=paid&page=1&pageSize=30${query}`)).items);
+  };
+  useDidShow(() => void load());
+
+  const refund = async (o: PaymentOrderView) => {
+    const amountFen = yuanToFen(form.amount);
+    if (amountFen === null) return setForm({ ...form, errors: { amountFen: '请输入正确的金额（元，最多两位小数）' } });
+    try {
+      await api.post(`/api/v1/staff/payments/${o.id}/refunds`, { amountFen, reason: form.reason, kind: form.kind, ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}) }, { quiet: true });
+      Taro.showToast({ title: '已提交退款', icon: 'success' });
+      setOpen(null);
+      setForm({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const errors: Record<string, string> = {};
+      for (const f of (e.details?.fields ?? []) as { field: string; message: string }[]) errors[f.field] ??= f.message;
+      if (!Object.keys(errors).length) errors.amountFen = e.message + (e.details?.refundableFen !== undefined ? `（可退 ${formatFen(e.details.refundableFen)}）` : '');
+      setForm({ ...form, errors });
+    }
+  };
+
+  return (
+    <View className='page'>
+      <View className='card row'>
+        <Input className='input' value={q} placeholder='商户订单号或微信支付单号' onInput={(e) => setQ(e.detail.value)} />
+        <Text className='link' style={{ marginLeft: '12px' }} onClick={load}>查询</Text>
+      </View>
+      {items && !items.length ? <Empty>没有找到已支付的订单</Empty> : null}
+      {items?.map((o) => (
+        <View className='card' key={o.id} data-out-trade-no={o.outTradeNo}>
+          <View className='row'>
+            <Text className='strong'>{o.outTradeNo}</Text>
+            <Text className='amount'>{formatFen(o.amountFen)}</Text>
+          </View>
+          <View className='muted'>户号 {o.accountNo} · {o.seasonLabel} · {ORDER_STATE_LABEL[o.status]}{o.paidAt ? ` · ${formatChinaTime(o.paidAt)}` : ''}</View>
+          {o.refunds.map((r) => (
+            <View className='muted' key={r.id}>
+              {REFUND_KIND_LABEL[r.kind]} {formatFen(r.amountFen)} · {REFUND_STATE_LABEL[r.status]} · {r.reason}{r.rulingRef ? `（${r.rulingRef}）` : ''}
+            </View>
+          ))}
+          {open === o.id ? (
+            <View>
+              <Segmented<'ruling' | 'other'> options={[{ value: 'ruling', label: '测温裁定退费' }, { value: 'other', label: '其他退费' }]} value={form.kind} onChange={(kind) => setForm({ ...form, kind })} />
+              <Field label='退款金额（元）' name='refundAmount' type='digit' value={form.amount} error={form.errors.amountFen} onInput={(v) => setForm({ ...form, amount: v })} />
+              <Field label='退款原因' name='refundReason' value={form.reason} error={form.errors.reason} onInput={(v) => setForm({ ...form, reason: v })} maxlength={80} />
+              {form.kind === 'ruling' ? (
+                <Field label='裁定单号（三方测温记录）' name='rulingRef' value={form.rulingRef} error={form.errors.rulingRef} onInput={(v) => setForm({ ...form, rulingRef: v })} />
+              ) : null}
+              <View className='btn btn-danger' onClick={() => refund(o)}>确认退款</View>
+            </View>
+          ) : o.refundedFen < o.amountFen ? (
+            <View className='btn btn-plain' onClick={() => setOpen(o.id)}>退款</View>
+          ) : null}
+        </View>
+      ))}
+    </View>
+  );
+}
