@@ -32,6 +32,17 @@ export const INVOICE_SUBMIT = 'invoices.submit';
 export const INVOICE_POLL = 'invoices.poll';
 export const INVOICE_RECONCILE = 'invoices.reconcile';
 const MAX_TITLES = 20;
+/** the provider-side fields of an invoice that has not been submitted yet */
+const NOT_YET_SUBMITTED = {
+  status: 'requested',
+  providerSerial: null,
+  number: null,
+  issuedAt: null,
+  providerPdfUrl: null,
+  pdfFile: null,
+  failure: null,
+  attempts: 0,
+} as const;
 /** polls before an invoice still "issuing" is declared failed (about 10 minutes at 10 s) */
 const MAX_POLLS = 60;
 
@@ -194,14 +205,7 @@ export class InvoicesService {
       amountFen,
       taxFen: tax.taxFen,
       rateLabel: tax.rateLabel,
-      status: 'requested',
-      providerSerial: null,
-      number: null,
-      issuedAt: null,
-      providerPdfUrl: null,
-      pdfFile: null,
-      failure: null,
-      attempts: 0,
+      ...NOT_YET_SUBMITTED,
     });
     await em.save(row);
     await recordTransition(em, 'invoice', row.id, null, 'requested', actor);
@@ -323,14 +327,7 @@ export class InvoicesService {
       originalInvoiceId: original.id,
       amountFen: -original.amountFen,
       taxFen: -original.taxFen,
-      status: 'requested',
-      providerSerial: null,
-      number: null,
-      issuedAt: null,
-      providerPdfUrl: null,
-      pdfFile: null,
-      failure: null,
-      attempts: 0,
+      ...NOT_YET_SUBMITTED,
       createdAt: undefined,
       updatedAt: undefined,
     } as any) as unknown as Invoice;
