@@ -38,12 +38,35 @@ function ServiceChanges() {
   );
 }
 
+/** 报修 / 我的报修 / 预约测温 entries. */
+function RepairEntries() {
+  const loggedIn = !!getToken() && getSessionKind() === 'resident';
+  const go = (url: string) => Taro.navigateTo({ url: loggedIn ? url : '/pages/login/index' });
+  return (
+    <View className='card' data-repair-entries>
+      <View className='row'>
+        <Text className='card-title'>报修与测温</Text>
+        <Text className='muted'>漏水等紧急报修全天候处理</Text>
+      </View>
+      <View className='muted'>室温不达标、跑冒滴漏、暖气不热、阀门问题，在线报修，进度随时查看。</View>
+      <View className='btn btn-primary' data-entry='repair-new' onClick={() => go('/pages/repairs/new')}>报修</View>
+      <View className='list-item row' data-entry='repairs' onClick={() => go('/pages/repairs/index')}>
+        <Text>我的报修</Text>
+        <Text className='muted'>›</Text>
+      </View>
+      <View className='list-item row' data-entry='measurements' onClick={() => go('/pages/measurements/index')}>
+        <Text>预约测温</Text>
+        <Text className='muted'>06:00–08:00、16:00–20:00 ›</Text>
+      </View>
+    </View>
+  );
+}
+
 export default function Services() {
   return (
     <View className='page'>
       <ServiceChanges />
-      <ComingSoon title='报修' text='室温不达标、跑冒滴漏、暖气不热、阀门问题，在线报修即将上线。' />
-      <ComingSoon title='室温测量' text='预约上门测温（每日 06:00–08:00、16:00–20:00）即将上线。' />
+      <RepairEntries />
       <ComingSoon title='电子发票' text='缴费后在线开具电子发票即将上线。' />
     </View>
   );

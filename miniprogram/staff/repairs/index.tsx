@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
-import { Text, View } from '@tarojs/components';
-import type { StaffRepairView } from '@heat-butler/shared';
+import { Image, Text, Textarea, View } from '@tarojs/components';
+import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Segmented } from '../../components/ui';
 import { pickAndUpload } from '../../pages/repairs/photo';
@@ -13,6 +13,55 @@ function timeLeft(t: StaffRepairView): string {
   const m = Math.abs(t.minutesLeft);
   const text = m >= 60 ? `${Math.floor(m / 60)}小时${m % 60}分` : `${m}分钟`;
   return t.minutesLeft < 0 ? `已超时 ${text}` : `剩余 ${text}`;
+}
+
+/** 完工: what was done, photos (up to 9), materials as "名称 数量" lines. */
+function ResolveForm(props: { onSubmit: (body: { notes: string; photos: string[]; materials: { name: string; qty: number }[] }) => Promise<void> }) {
+  const [notes, setNotes] = useState('');
+  const [materials, setMaterials] = useState('');
+  const [photos, setPhotos] = useState<{ id: string; url: string }[]>([]);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    if (busy) return;
+    if (notes.trim().length < 2) return void Taro.showToast({ title: '请填写处理情况', icon: 'none' });
+    setBusy(true);
+    const lines = materials.split(/\n+/).map((l) => l.trim()).filter(Boolean);
+    const parsed = lines.map((l) => {
+      const m = /^(.+?)\s+(\d+(?:\.\d+)?)$/.exec(l);
+      return m ? { name: m[1]!.slice(0, 40), qty: Number(m[2]) } : { name: l.slice(0, 40), qty: 1 };
+    });
+    try {
+      await props.onSubmit({ notes: notes.trim(), photos: photos.map((p) => p.id), materials: parsed });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <View data-resolve-form>
+      <View className='field-label'>处理情况</View>
+      <Textarea className='input repair-textarea' data-resolve-notes value={notes} maxlength={500} placeholder='如：更换暖气片接口垫片，试压无渗漏' onInput={(e) => setNotes(e.detail.value)} />
+      <View className='field-label'>使用材料（每行“名称 数量”，选填）</View>
+      <Textarea className='input repair-textarea' value={materials} maxlength={400} placeholder='DN20球阀 1' onInput={(e) => setMaterials(e.detail.value)} />
+      <View className='field-label'>完工照片</View>
+      <View className='repair-photos'>
+        {photos.map((p) => <Image key={p.id} className='repair-photo' src={API_BASE + p.url} mode='aspectFill' />)}
+        {photos.length < 9 ? <View className='repair-photo repair-photo-add' data-add-resolve-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length))])}>＋</View> : null}
+      </View>
+      <View className='btn btn-primary' data-resolve onClick={submit}>{busy ? '提交中…' : '完工'}</View>
+    </View>
+  );
+}
+
+/** Emergencies: report the result within 2 hours of finishing. */
+function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promise<void> }) {
+  const [text, setText] = useState('');
+  return (
+    <View data-report-form>
+      <View className='field-label'>抢修结果汇报（{formatChinaTime(props.dueAt)} 前）</View>
+      <Textarea className='input repair-textarea' value={text} maxlength={500} placeholder='处置经过、影响范围、是否恢复供热' onInput={(e) => setText(e.detail.value)} />
+      <View className='btn btn-primary' onClick={() => (text.trim().length >= 2 ? props.onSubmit(text.trim()) : Taro.showToast({ title: '请填写处置结果', icon: 'none' }))}>提交汇报</View>
+    </View>
+  );
 }
 
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
@@ -34,12 +83,6 @@ export default function StaffRepairs() {
       if (!(e instanceof ApiError)) throw e;
       await load();
     }
-  };
-  const resolve = async (t: StaffRepairView) => {
-    const r = await Taro.showModal({ title: '完工说明', editable: true, placeholderText: '处理情况、更换材料' } as any);
-    if (!r.confirm) return;
-    const photos = await pickAndUpload(3).catch(() => []);
-    await act(t, 'resolve', { notes: (r as any).content || '已处理完毕', photos: photos.map((p) => p.id) });
   };
 
   return (
@@ -64,7 +107,10 @@ export default function StaffRepairs() {
               <View className='btn btn-plain' onClick={() => act(t, 'side', { side: 'resident', items: [{ code: 'visit', qty: 1 }] })}>用户自有设施（收费，待住户确认）</View>
             </View>
           ) : null}
-          {t.status === 'in_progress' ? <View className='btn btn-primary' data-resolve onClick={() => resolve(t)}>完工</View> : null}
+          {t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(t, 'resolve', body)} /> : null}
+          {t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
+            <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(t, 'report', { report })} />
+          ) : null}
         </View>
       ))}
     </View>

@@ -91,6 +91,11 @@ export class MeasurementsService {
     return this.view(id);
   }
 
+  /** The company's measurement windows (China time), for booking forms. */
+  async windows() {
+    return (await this.o.company.rules()).measurementWindows;
+  }
+
   async listForResident(residentId: number) {
     const rows = await this.ds.getRepository(TemperatureMeasurement).find({ where: { residentId }, order: { id: 'DESC' }, take: 50 });
     return { items: await Promise.all(rows.map((r) => this.view(r.id))) };

@@ -54,9 +54,10 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   });
 
   // ---- residents ----
-  route(r, { method: 'get', path: '/repairs/options', auth: ['resident', ...ANY_STAFF] }, () => ({
+  route(r, { method: 'get', path: '/repairs/options', auth: ['resident', ...ANY_STAFF] }, async () => ({
     categories: REPAIR_CATEGORIES.map((c) => ({ value: c, label: REPAIR_CATEGORY_LABEL[c], emergency: c === 'leak' })),
     priceList: REPAIR_PRICE_LIST,
+    measurementWindows: await measurements.windows(),
   }));
   route(r, { method: 'post', path: '/repairs', auth: ['resident'], body: CreateRepairRequest, status: 201 }, ({ body, resident }) => repairs.create(resident(), body));
   route(r, { method: 'get', path: '/repairs', auth: ['resident'] }, ({ resident }) => repairs.listForResident(resident().residentId));

@@ -1,0 +1,118 @@
+/**
+ * Repairs in Chromium: a resident books an emergency repair with a photo from the 服务 tab, the
+ * worker (staff login, second browser context) arrives, marks it company-side and closes it with
+ * notes and a photo, and the resident rates it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { DEMO } from '../server/src/demo/seed';
+import { RepairTicket } from '../server/src/modules/repairs/entities';
+
+let e: E2E;
+let resident: Page;
+let worker: Page;
+let ticketId = 0;
+const account = DEMO.accounts[9]!;
+/** a real 1×1 PNG */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+async function addPhoto(page: Page, trigger: string, name: string) {
+  const chooser = page.waitForEvent('filechooser');
+  await page.locator(trigger).click();
+  await (await chooser).setFiles({ name, mimeType: 'image/png', buffer: PNG });
+}
+
+/** the repair detail page (Taro keeps earlier pages of the stack in the DOM) */
+const detailPage = () => resident.locator('.page', { has: resident.locator('[data-repair-status]') });
+
+beforeAll(async () => {
+  e = await startE2E();
+  resident = await e.newPage();
+  await open(resident, e.host.url, '/pages/login/index');
+  await fill(resident, 'sandbox-user', 'e2e-repair');
+  await resident.getByText('微信登录（沙箱）').click();
+  await resident.waitForURL(/pages\/mine\/index/);
+  await open(resident, e.host.url, '/pages/bind/index');
+  await fill(resident, 'accountNo', account.accountNo);
+  await fill(resident, 'ownerName', account.ownerName);
+  await resident.getByText('绑定', { exact: true }).click();
+  await resident.waitForURL(/pages\/accounts\/index/);
+}, 180_000);
+afterAll(async () => e?.close());
+
+describe('a repair from booking to rating in the H5 app', () => {
+  it('the resident books a leak with a photo from the 服务 tab and sees the promise', async () => {
+    await open(resident, e.host.url, '/pages/services/index');
+    await expect.poll(() => resident.locator('[data-repair-entries]').count(), { timeout: 10_000 }).toBe(1);
+    // the stop/resume card is still there
+    expect(await resident.locator('[data-service-changes]').count()).toBe(1);
+    await shot(resident, 'repair-services-tab');
+    await resident.locator('[data-entry="repair-new"]').click();
+    await resident.waitForURL(/pages\/repairs\/new/);
+    await resident.locator('[data-category="leak"]').click();
+    await resident.locator('textarea').first().fill('厨房暖气管接口漏水，地面有积水');
+    await addPhoto(resident, '[data-add-photo]', 'leak.png');
+    await expect.poll(() => resident.locator('.repair-photos img').count(), { timeout: 10_000 }).toBe(1);
+    await shot(resident, 'repair-new');
+    await resident.locator('[data-submit-repair]').click();
+    await resident.waitForURL(/pages\/repairs\/detail/);
+    ticketId = Number(/id=(\d+)/.exec(resident.url())![1]);
+    await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('assigned');
+    const text = await detailPage().innerText();
+    expect(text).toContain('【紧急】跑冒滴漏/漏水');
+    expect(text).toMatch(/预计 \d{2}:\d{2} 前联系您/);
+    expect(text).toContain('维修人员：钱师傅');
+    const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
+    expect(row.photos).toHaveLength(1);
+    expect(row.emergency).toBe(true);
+    await shot(resident, 'repair-booked');
+  });
+
+  it('the worker logs in, arrives, marks it company-side and closes it with a photo', async () => {
+    worker = await e.newPage();
+    await open(worker, e.host.url, '/staff/login/index');
+    await fill(worker, 'username', 'worker1');
+    await fill(worker, 'password', 'demo-2026');
+    await worker.getByText('登录', { exact: true }).click();
+    await worker.waitForURL(/staff\/home\/index/);
+    await open(worker, e.host.url, '/staff/repairs/index');
+    const card = worker.locator(`[data-staff-repair-id="${ticketId}"]`);
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    expect(await card.innerText()).toMatch(/剩余 \d+分钟/);
+    await shot(worker, 'repair-staff-list');
+    await card.locator('[data-arrive]').click();
+    await expect.poll(() => card.locator('[data-company-side]').count(), { timeout: 10_000 }).toBe(1);
+    await card.locator('[data-company-side]').click();
+    await expect.poll(() => card.locator('[data-resolve-form]').count(), { timeout: 10_000 }).toBe(1);
+    await card.locator('[data-resolve-form] textarea').first().fill('更换暖气管接口垫片，试压无渗漏');
+    await card.locator('[data-resolve-form] textarea').nth(1).fill('垫片 2');
+    await addPhoto(worker, `[data-staff-repair-id="${ticketId}"] [data-add-resolve-photo]`, 'fixed.png');
+    await expect.poll(() => card.locator('.repair-photos img').count(), { timeout: 10_000 }).toBe(1);
+    await shot(worker, 'repair-staff-resolve');
+    await card.locator('[data-resolve]').click();
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('已完工，待评价');
+    // an emergency: the result report is asked for next
+    expect(await card.locator('[data-report-form]').count()).toBe(1);
+    const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
+    expect(row).toMatchObject({ status: 'resolved', side: 'company', materials: [{ name: '垫片', qty: 2 }] });
+    expect(row.resolutionPhotos).toHaveLength(1);
+  });
+
+  it('the resident sees the work done and rates it; the ticket closes', async () => {
+    await resident.reload();
+    await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('resolved');
+    expect(await resident.locator('[data-rate]').innerText()).toContain('更换暖气管接口垫片');
+    await resident.locator('[data-star="4"]').click();
+    await resident.locator('[data-rate] textarea').fill('师傅来得很快');
+    await shot(resident, 'repair-rate');
+    await resident.locator('[data-submit-rating]').click();
+    await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('closed');
+    const text = await detailPage().innerText();
+    expect(text).toContain('我的评价：★★★★');
+    expect(text).toContain('已完结');
+    const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
+    expect(row).toMatchObject({ status: 'closed', rating: 4, ratingComment: '师傅来得很快' });
+    await shot(resident, 'repair-closed');
+  });
+});

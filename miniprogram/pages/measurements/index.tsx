@@ -1,0 +1,135 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Switch, Text, View } from '@tarojs/components';
+import { formatChinaTime, inChina } from '@heat-butler/shared';
+import { api, ApiError, getSessionKind, getToken } from '../../services/api';
+import { Empty } from '../../components/ui';
+
+interface Bound { accountId: number; accountNo: string }
+interface Window { start: string; end: string }
+interface Measurement {
+  id: number;
+  no: string;
+  accountId: number;
+  threeParty: boolean;
+  scheduledAt: string;
+  status: string;
+  minReadingC: number | null;
+  complianceLabel: string | null;
+  compliance: string | null;
+  readings: { room: string; readingC: number }[];
+  rulingRefundFen: number | null;
+  rulingNote: string | null;
+}
+const STATUS: Record<string, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定' };
+type DateTime = ReturnType<typeof inChina>;
+
+/** Half-hour start times inside the windows for a China day, only those still ahead. */
+function slotsOf(day: DateTime, windows: Window[], now: DateTime): DateTime[] {
+  const out: DateTime[] = [];
+  for (const w of windows) {
+    const [sh = 0, sm = 0] = w.start.split(':').map(Number);
+    const [eh = 0, em = 0] = w.end.split(':').map(Number);
+    let t = day.set({ hour: sh, minute: sm, second: 0, millisecond: 0 });
+    const end = day.set({ hour: eh, minute: em, second: 0, millisecond: 0 });
+    for (; t < end; t = t.plus({ minutes: 30 })) if (t > now) out.push(t);
+  }
+  return out;
+}
+
+/** 预约测温: book a visit inside the company's measurement windows; see readings and compliance. */
+export default function Measurements() {
+  const loggedIn = !!getToken() && getSessionKind() === 'resident';
+  const [accounts, setAccounts] = useState<Bound[]>([]);
+  const [accountId, setAccountId] = useState<number | null>(null);
+  const [windows, setWindows] = useState<Window[]>([]);
+  const [items, setItems] = useState<Measurement[] | null>(null);
+  const [dayOffset, setDayOffset] = useState(0);
+  const [slot, setSlot] = useState<string | null>(null);
+  const [threeParty, setThreeParty] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const load = () => api.get<{ items: Measurement[] }>('/api/v1/measurements').then((r) => setItems(r.items)).catch(() => undefined);
+  useDidShow(() => {
+    if (!loggedIn) return;
+    api.get<{ items: Bound[] }>('/api/v1/accounts').then((r) => {
+      setAccounts(r.items);
+      if (r.items[0] && accountId === null) setAccountId(r.items[0].accountId);
+    }).catch(() => undefined);
+    api.get<{ measurementWindows: Window[] }>('/api/v1/repairs/options').then((r) => setWindows(r.measurementWindows)).catch(() => undefined);
+    void load();
+  });
+
+  if (!loggedIn) return <View className='page'><Empty>登录后预约测温</Empty></View>;
+  const now = inChina(Date.now());
+  const days = [0, 1, 2, 3, 4, 5, 6].map((i) => now.startOf('day').plus({ days: i }));
+  const slots = slotsOf(days[dayOffset]!, windows, now);
+
+  const submit = async () => {
+    if (!accountId || !slot || busy) return;
+    setBusy(true);
+    try {
+      await api.post('/api/v1/measurements', { accountId, scheduledAt: slot, threeParty }, { quiet: true });
+      Taro.showToast({ title: '预约成功', icon: 'success' });
+      setSlot(null);
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      Taro.showToast({ title: e.message, icon: 'none' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <View className='page'>
+      <View className='card' data-measure-book>
+        <View className='card-title'>预约上门测温</View>
+        <View className='muted'>测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温前请关闭门窗30分钟，工作人员在房间中央、距地1.4米处测量，读数稳定5分钟后记录。</View>
+        {accounts.length > 1 ? (
+          <View className='repair-cats'>
+            {accounts.map((a) => (
+              <View key={a.accountId} className={`tag ${a.accountId === accountId ? '' : 'tag-grey'} repair-cat`} onClick={() => setAccountId(a.accountId)}>{a.accountNo}</View>
+            ))}
+          </View>
+        ) : null}
+        <View className='field-label'>日期</View>
+        <View className='repair-cats'>
+          {days.map((d, i) => (
+            <View key={i} className={`tag ${i === dayOffset ? '' : 'tag-grey'} repair-cat`} onClick={() => { setDayOffset(i); setSlot(null); }}>
+              {i === 0 ? '今天' : i === 1 ? '明天' : d.toFormat('M月d日')}
+            </View>
+          ))}
+        </View>
+        <View className='field-label'>时间</View>
+        {slots.length ? (
+          <View className='repair-cats'>
+            {slots.map((s) => (
+              <View key={s.toMillis()} data-slot={s.toFormat('HH:mm')} className={`tag ${slot === s.toISO() ? '' : 'tag-grey'} repair-cat`} onClick={() => setSlot(s.toISO())}>{s.toFormat('HH:mm')}</View>
+            ))}
+          </View>
+        ) : <View className='muted'>当天已无可预约时段</View>}
+        <View className='row repair-urgent'>
+          <Text>申请三方测温（供热公司、住户、社区共同见证，用于退费认定）</Text>
+          <Switch checked={threeParty} onChange={(e) => setThreeParty(e.detail.value)} />
+        </View>
+        <View className={`btn btn-primary ${slot ? '' : 'btn-disabled'}`} data-submit-measure onClick={submit}>{busy ? '提交中…' : '提交预约'}</View>
+      </View>
+      {items && !items.length ? <Empty>还没有测温记录</Empty> : null}
+      {items?.map((m) => (
+        <View className='card' key={m.id} data-measurement-id={m.id}>
+          <View className='row'>
+            <Text className='card-title'>{m.threeParty ? '三方测温' : '上门测温'}</Text>
+            <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : m.compliance === 'ok' ? 'tag tag-green' : 'tag'}>{STATUS[m.status] ?? m.status}</Text>
+          </View>
+          <View className='muted'>单号 {m.no} · 预约 {formatChinaTime(m.scheduledAt)}</View>
+          {m.readings.map((r) => (
+            <View className='list-item row' key={r.room}><Text>{r.room}</Text><Text>{r.readingC.toFixed(1)}℃</Text></View>
+          ))}
+          {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
+          {m.status === 'ruled' ? <View className='muted'>裁定：{m.rulingNote}{m.rulingRefundFen ? `，退费 ${(m.rulingRefundFen / 100).toFixed(2)} 元` : ''}</View> : null}
+        </View>
+      ))}
+    </View>
+  );
+}
