@@ -14,6 +14,9 @@
  *   unknown serials (the library's `verifySign` would call /v3/certificates).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import WxPay from 'wechatpay-node-v3';
 import type { IPayRequest } from 'wechatpay-node-v3/dist/lib/pay-request.interface';
@@ -41,6 +44,8 @@ export interface PayClientOptions {
   platformCerts: PlatformCert[];
   now?: () => Date;
   timeoutMs?: number;
+  /** a streamed bill download may take this long in all (default 10 minutes) */
+  downloadTimeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -128,6 +133,12 @@ export interface PayClient {
    * WeChat answers 400 NO_STATEMENT_EXIST (no trades that day) or STATEMENT_CREATING (not ready).
    */
   tradeBill(input: { billDate: string; billType?: 'ALL' | 'SUCCESS' | 'REFUND'; gzip?: boolean }): Promise<{ csv: string; hashValue: string }>;
+  /**
+   * The same, streamed: the (gunzipped) bytes go to `toFile` while their SHA1 is computed, never
+   * held in memory. On a hash mismatch or a broken download the file is removed and a PayApiError
+   * thrown (BILL_HASH_MISMATCH, DOWNLOAD_FAILED, or WeChat's code).
+   */
+  downloadTradeBill(input: { billDate: string; billType?: 'ALL' | 'SUCCESS' | 'REFUND'; gzip?: boolean; toFile: string }): Promise<{ hashValue: string; bytes: number }>;
 }
 
 /** A non-2xx answer (`status`, WeChat's `code`/`message`), an unverifiable 2xx, or no answer (status null). */
@@ -225,6 +236,11 @@ class LocalRequest implements IPayRequest {
     return { status: res.status, error: text, errRaw: { status: res.status, text }, text, headers: h };
   }
 
+  /** A GET whose body is left unread (bill downloads): the caller streams it. */
+  async open(url: string, headers: Record<string, any>, timeoutMs: number): Promise<Response> {
+    return this.doFetch(this.rw(url), { method: 'GET', headers, signal: AbortSignal.timeout(timeoutMs) });
+  }
+
   post(url: string, params: Record<string, any>, headers: Record<string, any>): Promise<Output> {
     return this.send('POST', url, headers, JSON.stringify(params));
   }
@@ -252,7 +268,8 @@ export function createPayClient(opts: PayClientOptions): PayClient {
     serial_no: merchantSerial,
     key: opts.apiV3Key,
   });
-  wx.createHttp(new LocalRequest(opts.baseUrl.replace(/\/+$/, ''), opts.timeoutMs ?? 10_000, opts.fetch ?? fetch));
+  const http = new LocalRequest(opts.baseUrl.replace(/\/+$/, ''), opts.timeoutMs ?? 10_000, opts.fetch ?? fetch);
+  wx.createHttp(http);
 
   /** Check a signed message's headers; throws NotificationRejected. */
   function verifySigned(h: Headers, body: string, at: Date) {
@@ -310,6 +327,14 @@ export function createPayClient(opts: PayClientOptions): PayClient {
     return result;
   }
 
+  /** GET /v3/bill/tradebill: where to download the day's bill and its SHA1. */
+  async function applyBill(billDate: string, billType: string, gzip: boolean) {
+    const apply = checked((await wx.tradebill({ bill_date: billDate, bill_type: billType, ...(gzip ? { tar_type: 'GZIP' } : {}) })) as RawOutput);
+    const { hash_type: hashType, hash_value: hashValue, download_url: url } = apply.data as { hash_type: string; hash_value: string; download_url: string };
+    if (hashType !== 'SHA1' || !url || !hashValue) throw new PayApiError(apply.status, 'BAD_BILL_ANSWER', `unexpected tradebill answer (${hashType})`);
+    return { hashValue, url };
+  }
+
   return {
     async jsapiPrepay(input) {
       const params = {
@@ -363,9 +388,7 @@ export function createPayClient(opts: PayClientOptions): PayClient {
     },
 
     async tradeBill({ billDate, billType = 'ALL', gzip = false }) {
-      const apply = checked((await wx.tradebill({ bill_date: billDate, bill_type: billType, ...(gzip ? { tar_type: 'GZIP' } : {}) })) as RawOutput);
-      const { hash_type: hashType, hash_value: hashValue, download_url: url } = apply.data as { hash_type: string; hash_value: string; download_url: string };
-      if (hashType !== 'SHA1' || !url) throw new PayApiError(apply.status, 'BAD_BILL_ANSWER', `unexpected tradebill answer (${hashType})`);
+      const { hashValue, url } = await applyBill(billDate, billType, gzip);
       // the download answer is not signed by WeChat: check the hash instead
       const file = checked((await wx.downloadBill(url)) as RawOutput, false);
       let bytes = Buffer.isBuffer(file.data) ? file.data : Buffer.from(file.text ?? '', 'utf8');
@@ -373,6 +396,47 @@ export function createPayClient(opts: PayClientOptions): PayClient {
       const actual = crypto.createHash('sha1').update(bytes).digest('hex');
       if (actual !== hashValue.toLowerCase()) throw new PayApiError(file.status, 'BILL_HASH_MISMATCH', `bill SHA1 ${actual} does not match ${hashValue}`);
       return { csv: bytes.toString('utf8'), hashValue };
+    },
+
+    async downloadTradeBill({ billDate, billType = 'ALL', gzip = false, toFile }) {
+      const { hashValue, url } = await applyBill(billDate, billType, gzip);
+      // signed like the SDK's downloadBill; the answer is not signed by WeChat: the hash is the check
+      const signer = wx as unknown as { buildAuthorization(m: string, u: string): string; getHeaders(auth: string): Record<string, string> };
+      const headers = signer.getHeaders(signer.buildAuthorization('GET', url));
+      let res: Response;
+      try {
+        res = await http.open(url, headers, opts.downloadTimeoutMs ?? 10 * 60_000);
+      } catch (err: any) {
+        throw new PayApiError(null, 'NETWORK_ERROR', `WeChat Pay unreachable: ${String(err?.cause?.code ?? err?.message ?? err)}`);
+      }
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => '');
+        checked({ status: res.status, error: text, errRaw: { status: res.status, text }, text } as RawOutput, false);
+        throw new PayApiError(res.status, `HTTP_${res.status}`, 'bill download answered without a body');
+      }
+      const hash = crypto.createHash('sha1');
+      let bytes = 0;
+      const tee = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const unzip = gzip || /gzip/.test(res.headers.get('content-type') ?? '');
+      const source = Readable.fromWeb(res.body as any);
+      try {
+        await (unzip ? pipeline(source, zlib.createGunzip(), tee, fs.createWriteStream(toFile)) : pipeline(source, tee, fs.createWriteStream(toFile)));
+      } catch (err: any) {
+        await fs.promises.rm(toFile, { force: true });
+        throw new PayApiError(res.status, 'DOWNLOAD_FAILED', `bill download failed: ${String(err?.cause?.code ?? err?.message ?? err)}`);
+      }
+      const actual = hash.digest('hex');
+      if (actual !== hashValue.toLowerCase()) {
+        await fs.promises.rm(toFile, { force: true });
+        throw new PayApiError(res.status, 'BILL_HASH_MISMATCH', `bill SHA1 ${actual} does not match ${hashValue}`);
+      }
+      return { hashValue: actual, bytes };
     },
 
     verifyAndDecryptNotification({ headers, rawBody, now: at }) {

@@ -19,9 +19,10 @@ export const RECON_DAY_STATUS_LABELS: Record<ReconDayStatus, string> = {
  * surplus 长款: WeChat has it, the ledger does not; shortage 短款: the ledger has it, WeChat does not;
  * amount_mismatch / refund_mismatch: both have it with different figures (or a refund WeChat made
  * that we cannot match); duplicate: the same trade twice in the bill; totals_mismatch: the bill's
- * rows do not add up to its own summary.
+ * rows do not add up to its own summary; double_payment: a bill paid twice whose second payment
+ * has not been (fully) refunded — refunded pairs are shown, not discrepancies.
  */
-export const DISCREPANCY_KINDS = ['surplus', 'shortage', 'amount_mismatch', 'refund_mismatch', 'duplicate', 'totals_mismatch'] as const;
+export const DISCREPANCY_KINDS = ['surplus', 'shortage', 'amount_mismatch', 'refund_mismatch', 'duplicate', 'totals_mismatch', 'double_payment'] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 export const DISCREPANCY_KIND_LABELS: Record<DiscrepancyKind, string> = {
   surplus: '长款',
@@ -30,6 +31,7 @@ export const DISCREPANCY_KIND_LABELS: Record<DiscrepancyKind, string> = {
   refund_mismatch: '退款不符',
   duplicate: '重复',
   totals_mismatch: '汇总不符',
+  double_payment: '重复支付未退回',
 };
 
 /** How finance settled a difference; `cleared_on_rerun` is the system's, when a re-run no longer finds it. */
@@ -101,11 +103,38 @@ export const ReconClassCounts = z.object({
   refund_mismatch: z.number().int(),
   duplicate: z.number().int(),
   totals_mismatch: z.number().int(),
+  double_payment: z.number().int(),
+  /** bills paid twice that day (each shown as a pair with its refund) */
+  duplicatePaid: z.number().int(),
 });
 export type ReconClassCounts = z.infer<typeof ReconClassCounts>;
 
 export const HealedItem = z.object({ ref: z.string(), outTradeNo: z.string(), amountFen: z.number().int(), result: z.string() });
 export type HealedItem = z.infer<typeof HealedItem>;
+
+/**
+ * A bill paid twice (two phones): the payment that settled it, the second one (paid that day, both
+ * in WeChat's bill) and the automatic refund that cancels the second. refunded: cancelled in full;
+ * refunding: asked, not yet confirmed; open: not (fully) refunded — also a `double_payment` discrepancy.
+ */
+export const DUPLICATE_PAIR_STATES = ['refunded', 'refunding', 'open'] as const;
+export type DuplicatePairState = (typeof DUPLICATE_PAIR_STATES)[number];
+export const DUPLICATE_PAIR_STATE_LABELS: Record<DuplicatePairState, string> = { refunded: '已原路退回', refunding: '退款中', open: '未退回' };
+const PairPayment = z.object({ orderId: z.number(), outTradeNo: z.string(), transactionId: z.string().nullable(), amountFen: z.number().int(), paidAt: z.string().nullable() });
+export const DuplicatePaymentPair = z.object({
+  billId: z.number(),
+  accountId: z.number(),
+  kept: PairPayment.nullable(),
+  duplicate: PairPayment,
+  refund: z
+    .object({ outRefundNo: z.string(), amountFen: z.number().int(), status: z.string(), succeededAt: z.string().nullable() })
+    .nullable(),
+  /** duplicate minus refunded, fen (0 once cancelled) */
+  outstandingFen: z.number().int(),
+  state: z.enum(DUPLICATE_PAIR_STATES),
+  stateLabel: z.string(),
+});
+export type DuplicatePaymentPair = z.infer<typeof DuplicatePaymentPair>;
 
 export const ReconDayView = z.object({
   billDate: z.string(),
@@ -155,5 +184,5 @@ export const DiscrepancyView = z.object({
 });
 export type DiscrepancyView = z.infer<typeof DiscrepancyView>;
 
-export const ReconDayDetail = ReconDayView.extend({ discrepancies: z.array(DiscrepancyView) });
+export const ReconDayDetail = ReconDayView.extend({ discrepancies: z.array(DiscrepancyView), duplicatePayments: z.array(DuplicatePaymentPair) });
 export type ReconDayDetail = z.infer<typeof ReconDayDetail>;

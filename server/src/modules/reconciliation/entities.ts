@@ -90,7 +90,7 @@ export class ReconDiscrepancy {
   @Column({ type: 'varchar', length: 10 })
   billDate: string;
 
-  /** `pay:<out_trade_no>`, `refund:<out_refund_no>`, `dup:<ref>`, `totals` */
+  /** `pay:<out_trade_no>`, `refund:<out_refund_no>`, `dup:<ref>`, `duppay:<out_trade_no>`, `totals` */
   @Column({ type: 'varchar', length: 100 })
   key: string;
 

@@ -330,6 +330,68 @@ describe('daily reconciliation', () => {
   });
 });
 
+describe('bills paid twice', () => {
+  async function payTwice(account: { accountNo: string; ownerName: string }) {
+    const a = await residentWith(account);
+    const b = await residentWith(account);
+    const bills = await t.call('GET', '/api/v1/bills', { token: a.token });
+    const bill = bills.body.items.find((x: any) => x.accountNo === account.accountNo && x.season === '2026-2027');
+    const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
+    const ob = (await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: bill.id } })).body;
+    for (const [user, o] of [[a.user, oa], [b.user, ob]] as const) {
+      const res = await t.call('POST', '/sandbox/device/pay', { body: { ...o.requestPayment, user, action: 'confirm' } });
+      expect(res.body.errMsg).toBe('requestPayment:ok');
+      await sandbox().settleNotifications();
+    }
+    await t.services.outbox.drain(); // the automatic refund of the second payment goes to WeChat
+    return { bill, kept: oa, dup: ob, outRefundNo: `${ob.outTradeNo}R1` };
+  }
+
+  it('shows the second payment as a pair with the refund that cancels it; only an unrefunded one is a difference', async () => {
+    const p = await payTwice(DEMO.accounts[5]!);
+    // refund asked, not yet confirmed: a pair 退款中, the refund row in transit, the day still balanced
+    let res = await run(today());
+    expect(res.body.status).toBe('balanced');
+    expect(res.body.classes).toMatchObject({ duplicatePaid: 1, double_payment: 0 });
+    expect(res.body.duplicatePayments).toEqual([
+      expect.objectContaining({
+        billId: p.bill.id,
+        kept: expect.objectContaining({ outTradeNo: p.kept.outTradeNo, amountFen: p.kept.amountFen, transactionId: expect.any(String) }),
+        duplicate: expect.objectContaining({ outTradeNo: p.dup.outTradeNo, amountFen: p.dup.amountFen }),
+        refund: expect.objectContaining({ outRefundNo: p.outRefundNo, amountFen: p.dup.amountFen }),
+        state: 'refunding',
+        stateLabel: '退款中',
+        outstandingFen: p.dup.amountFen,
+      }),
+    ]);
+    // WeChat confirms: the pair cancels out, both payments and the refund matched
+    await sandbox().completeRefund(p.outRefundNo);
+    await sandbox().settleNotifications();
+    res = await run(today());
+    expect(res.body).toMatchObject({ status: 'balanced', openDiscrepancies: 0 });
+    expect(res.body.duplicatePayments[0]).toMatchObject({ state: 'refunded', stateLabel: '已原路退回', outstandingFen: 0, refund: { status: 'success', succeededAt: expect.any(String) } });
+
+    // a second pair whose refund WeChat closed: a 重复支付未退回 difference with both payments and the refund
+    const q = await payTwice(DEMO.accounts[6]!);
+    await t.ds.query(`UPDATE refund SET status = 'closed' WHERE outRefundNo = '${q.outRefundNo}'`);
+    res = await run(today());
+    expect(res.body).toMatchObject({ status: 'differences', openDiscrepancies: 1 });
+    expect(res.body.classes).toMatchObject({ duplicatePaid: 2, double_payment: 1 });
+    const d = res.body.discrepancies.find((x: any) => x.status === 'open');
+    expect(d).toMatchObject({
+      kind: 'double_payment',
+      kindLabel: '重复支付未退回',
+      key: `duppay:${q.dup.outTradeNo}`,
+      diffFen: q.dup.amountFen,
+      wechat: { duplicate: { outTradeNo: q.dup.outTradeNo }, kept: { outTradeNo: q.kept.outTradeNo } },
+      ledger: { billId: q.bill.id, refund: { outRefundNo: q.outRefundNo, status: 'closed' } },
+    });
+    expect(res.body.duplicatePayments.map((x: any) => x.state)).toEqual(['refunded', 'open']);
+    const ok = await t.call('POST', `/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, { token: finance, body: { resolution: 'refunded', note: '已通过银行转账退回住户' } });
+    expect(ok.body.day.status).toBe('balanced');
+  });
+});
+
 describe('fetch failures and the schedule', () => {
   let mode: 'creating' | 'hash' | 'real' = 'creating';
   let recon: ReconciliationService;
@@ -337,13 +399,31 @@ describe('fetch failures and the schedule', () => {
     const real = createPayClientFromConfig(t.config);
     const pay: PayClient = {
       ...real,
-      async tradeBill(input) {
+      async downloadTradeBill(input) {
         if (mode === 'creating') throw new PayApiError(400, 'STATEMENT_CREATING', '账单生成中');
-        if (mode === 'hash') throw new PayApiError(200, 'BILL_HASH_MISMATCH', 'bill SHA1 does not match');
-        return real.tradeBill(input);
+        if (mode === 'hash') {
+          // the real download ran and wrote the file; the hash check failed
+          await fs.promises.writeFile(input.toFile, 'half a bill');
+          throw new PayApiError(200, 'BILL_HASH_MISMATCH', 'bill SHA1 does not match');
+        }
+        return real.downloadTradeBill(input);
       },
     };
     recon = new ReconciliationService({ ds: t.ds, pay, payments: t.services.payments, log: t.log, clock: () => new Date(), billDir });
+  });
+
+  it('the Pay client streams the bill to a file while hashing it (plain and gzip), the same bytes as tradeBill', async () => {
+    const real = createPayClientFromConfig(t.config);
+    const { csv, hashValue } = await real.tradeBill({ billDate: today() });
+    for (const gzip of [false, true]) {
+      const toFile = path.join(billDir, `stream-test-${gzip}.csv`);
+      const got = await real.downloadTradeBill({ billDate: today(), gzip, toFile });
+      expect(got).toEqual({ hashValue, bytes: Buffer.byteLength(csv) });
+      expect(fs.readFileSync(toFile, 'utf8')).toBe(csv);
+      fs.rmSync(toFile);
+    }
+    await expect(real.downloadTradeBill({ billDate: daysAgo(20), toFile: path.join(billDir, 'none.csv') })).rejects.toMatchObject({ code: 'NO_STATEMENT_EXIST' });
+    expect(fs.existsSync(path.join(billDir, 'none.csv'))).toBe(false);
   });
 
   it('a wrong hash or a failed download: a clear error, the last report untouched, a retry later', async () => {
@@ -354,6 +434,7 @@ describe('fetch failures and the schedule', () => {
     expect(day).toMatchObject({ status: 'balanced', lastError: expect.stringContaining('BILL_HASH_MISMATCH'), lockedUntil: null });
     expect(day.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
     const after = await snapshot(today());
+    expect(fs.readdirSync(path.join(billDir, today().slice(0, 7))).filter((f) => !f.endsWith('.csv'))).toEqual([]); // no partial download left
     expect(after.rows).toEqual(before.rows);
     expect(after.day).toEqual(before.day);
     // a day never reconciled shows the failure, with no half-written report
