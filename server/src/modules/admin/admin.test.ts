@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Like } from 'typeorm';
 import ExcelJS from 'exceljs';
 import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
@@ -157,7 +158,10 @@ describe('household import', () => {
   it('rejects arrears of a season that does not exist, and a file without the required columns', async () => {
     const job = await importFile(await xlsx([good(1, { arrears: '10' })], [...HEADERS.slice(0, 11), arrearsHeader('2019-2020')]));
     expect(job.state).toBe('rejected');
-    expect(job.issues).toEqual([{ row: 2, column: '欠费2019-2020（元）', value: '10.00', message: expect.stringContaining('采暖季2019-2020不存在') }]);
+    expect(job.issues).toEqual([{ row: 2, column: '欠费2019-2020（元）', value: '10', message: expect.stringContaining('采暖季2019-2020不存在') }]);
+    // a row with problems of its own still gets the unknown area reported with them
+    const both = await importFile(await xlsx([good(1, { areaCode: 'Z77', heatedArea: '-1' })]));
+    expect(both.issues.map((i: any) => i.column)).toEqual(['片区编码', '供热面积（㎡）']);
     const noCols = await importFile(await xlsx([['1', '2']], ['户号', '备注']));
     expect(noCols.state).toBe('rejected');
     expect(noCols.issues.every((i: any) => i.row === 1)).toBe(true);
@@ -203,6 +207,19 @@ describe('household import', () => {
     const log = await t.ds.getRepository(AuditLog).find({ where: { action: 'import.households' } });
     expect(log.length).toBe(2);
     expect(log[0]!.actorName).toBe('周管理');
+  });
+
+  it('reads Chinese text that straddles the reader\'s chunks intact (4,000 rows)', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) =>
+      good(5000 + i, { buildingName: `${80 + Math.floor(i / 100)}号楼`, buildingAddress: '长春市朝阳区湖西路一百六十六号锦绣家园', roomNo: String(1000 + (i % 100)), ownerName: `欧阳${String.fromCharCode(0x4e00 + i)}娜` }),
+    );
+    const job = await importFile(await xlsx(rows));
+    expect(job.issues).toEqual([]);
+    expect(job.state).toBe('done');
+    expect(job.summary.accountsCreated).toBe(4000);
+    const names = await t.ds.getRepository(Account).find({ select: { accountNo: true, ownerName: true }, where: { ownerName: Like('欧阳%') } });
+    expect(names.length).toBe(4000);
+    for (const a of names) expect(a.ownerName).toBe(`欧阳${String.fromCharCode(0x4e00 + Number(a.accountNo.slice(4)) - 5000)}娜`);
   });
 
   it('export of accounts round-trips through the import without changes', async () => {

@@ -100,7 +100,7 @@ const MAX_LEN: Partial<Record<HouseholdColumnKey, number>> = {
 };
 
 /** Check one row on its own: every problem of the row, or the parsed household. */
-export function parseRow(raw: RawRow, layout: SheetLayout): { row?: HouseholdRow; issues: ImportIssueView[] } {
+export function parseRow(raw: RawRow, layout: SheetLayout, known?: { areaCodes: Set<string>; seasons: Set<string> }): { row?: HouseholdRow; issues: ImportIssueView[] } {
   const issues: ImportIssueView[] = [];
   const cell = (key: HouseholdColumnKey) => {
     const i = layout.columns.get(key);
@@ -127,6 +127,7 @@ export function parseRow(raw: RawRow, layout: SheetLayout): { row?: HouseholdRow
 
   const areaCode = text('areaCode');
   if (areaCode && !/^[A-Za-z0-9_-]+$/.test(areaCode)) bad('areaCode', areaCode, '片区编码只能包含字母和数字');
+  else if (areaCode && known && !known.areaCodes.has(areaCode.toUpperCase())) bad('areaCode', areaCode, `片区编码“${areaCode}”不存在，请先在片区管理中添加`);
   const buildingName = text('buildingName');
   const buildingAddress = text('buildingAddress');
   let unitNo = text('unitNo');
@@ -174,6 +175,7 @@ export function parseRow(raw: RawRow, layout: SheetLayout): { row?: HouseholdRow
     const fen = yuanToFen(v);
     if (fen === null) issues.push({ row: raw.row, column: a.header, value: v.slice(0, 100), message: /^\d+\.\d{3,}$/.test(v) ? '欠费金额最多保留两位小数（分）' : '欠费金额应为数字（元），如 2430.50' });
     else if (fen < 0) issues.push({ row: raw.row, column: a.header, value: v, message: '欠费金额不能为负数' });
+    else if (fen > 0 && known && !known.seasons.has(a.season)) issues.push({ row: raw.row, column: a.header, value: v.slice(0, 100), message: `采暖季${a.season}不存在，请先添加该采暖季再导入欠费` });
     else if (fen > 0) arrears.push({ season: a.season, fen });
   }
 
@@ -203,10 +205,40 @@ export function cellText(v: unknown): string {
   return String(v);
 }
 
+/** UTF-8 chunks → text, keeping a character cut between two chunks whole. */
+async function* decodeUtf8(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const c of chunks) yield typeof c === 'string' ? c : decoder.decode(c, { stream: true });
+  const tail = decoder.decode();
+  if (tail) yield tail;
+}
+
+let SafeReader: any = null;
+/**
+ * exceljs 4.4's streaming reader decodes each zip chunk on its own (utils/parse-sax.js), so a
+ * Chinese character that straddles two chunks becomes U+FFFD. Hand it text decoded with a
+ * streaming decoder instead (its parser passes strings through).
+ */
+async function safeReaderClass() {
+  if (SafeReader) return SafeReader;
+  const ExcelJS = (await import('exceljs')).default;
+  const Base = (ExcelJS as any).stream.xlsx.WorkbookReader;
+  SafeReader = class extends Base {
+    _parseSharedStrings(entry: any) {
+      entry.setEncoding?.('utf8');
+      return super._parseSharedStrings(entry);
+    }
+    _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string) {
+      return super._parseWorksheet(decodeUtf8(iterator), sheetNo);
+    }
+  };
+  return SafeReader;
+}
+
 /** Rows of the first worksheet of an XLSX file, streamed. */
 export async function* readXlsx(file: string): AsyncGenerator<RawRow> {
-  const ExcelJS = (await import('exceljs')).default;
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(fs.createReadStream(file), {
+  const Reader = await safeReaderClass();
+  const reader = new Reader(fs.createReadStream(file), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     hyperlinks: 'ignore',

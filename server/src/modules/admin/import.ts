@@ -74,6 +74,10 @@ export class HouseholdImporter {
       const issues: ImportIssueView[] = [];
       let dataRows = 0;
       let headerBroken = false;
+      const known = {
+        areaCodes: new Set((await this.d.company.areas()).map((a) => a.code.toUpperCase())),
+        seasons: new Set((await this.d.billing.seasons()).map((s) => s.code)),
+      };
       for await (const raw of readRows(file, job.format)) {
         if (raw.cells.every((c) => !cleanCell(c))) continue;
         if (!layout) {
@@ -87,7 +91,7 @@ export class HouseholdImporter {
           continue;
         }
         dataRows++;
-        const r = parseRow(raw, layout);
+        const r = parseRow(raw, layout, known);
         if (r.row) rows.push(r.row);
         for (const i of r.issues) if (issues.length < MAX_ISSUES) issues.push(i);
         if (dataRows % 1000 === 0) await progress('reading', dataRows, null);
@@ -162,8 +166,6 @@ export class HouseholdImporter {
       const b = firstOfBuilding.get(bKey);
       if (b && b.buildingAddress !== r.buildingAddress) add(r, '楼栋地址', r.buildingAddress, `同一楼栋的地址与第${b.row}行不一致（${b.buildingAddress}）`);
       else if (!b) firstOfBuilding.set(bKey, r);
-      if (!areas.has(r.areaCode)) add(r, '片区编码', r.areaCode, `片区编码“${r.areaCode}”不存在，请先在片区管理中添加`);
-      for (const a of r.arrears) if (!seasons.has(a.season)) add(r, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `采暖季${a.season}不存在，请先添加该采暖季再导入欠费`);
     }
 
     // against the database: rooms taken by other account numbers; arrears on settled bills
