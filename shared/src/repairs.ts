@@ -248,3 +248,34 @@ export function compliance(readingDeciC: number, rules: Pick<CompanyRules, 'minT
   if (readingDeciC < Math.round(rules.promisedTemperatureC * 10)) return 'below_promise';
   return 'ok';
 }
+
+// ---- watch list and reports ---------------------------------------------------------------
+
+/** Heihe's hazard ledger: a building with this many complaints (tickets) in a season is watched. */
+export const WATCH_BUILDING_COMPLAINTS = 10;
+/** A household with this many 室温不达标 tickets in a season is watched. */
+export const WATCH_REPEATED_LOW_TEMP = 2;
+
+/** The heating season starting in `startYear` (company rules seasonStart/seasonEnd, China time). */
+export function seasonWindow(startYear: number, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): { label: string; start: Date; end: Date } {
+  const endYear = rules.seasonEnd <= rules.seasonStart ? startYear + 1 : startYear;
+  const start = DateTime.fromISO(`${startYear}-${rules.seasonStart}T00:00:00`, { zone: BUSINESS_ZONE });
+  const end = DateTime.fromISO(`${endYear}-${rules.seasonEnd}T00:00:00`, { zone: BUSINESS_ZONE });
+  return { label: endYear === startYear ? String(startYear) : `${startYear}-${endYear}`, start: start.toJSDate(), end: end.toJSDate() };
+}
+
+/** The start year of the last finished season at `now`: during a season the one before it, in summer the one just ended. */
+export function lastSeasonStartYear(now: Date, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): number {
+  const dt = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE);
+  let y = dt.year;
+  if (seasonWindow(y, rules).start > now) y -= 1; // the season that started most recently
+  return seasonWindow(y, rules).end > now ? y - 1 : y;
+}
+
+/** The median of some numbers (null when empty). */
+export function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -176,3 +176,79 @@ export const RulingRequest = z.object({
   note: z.string().trim().min(2).max(200),
 });
 export const RulingRefundRequest = z.object({ orderId: z.number().int().positive() });
+
+// ---- watch list and reports --------------------------------------------------------------
+
+export const WatchListQuery = z.object({
+  /** the season's start year, e.g. 2025 for 2025-2026; default: the last finished season */
+  season: z.coerce.number().int().min(2000).max(2100).optional(),
+});
+
+export interface WatchHousehold {
+  accountId: number;
+  accountNo: string;
+  areaId: number;
+  areaName: string;
+  address: string;
+  /** e.g. "测温 16.5℃ 低于18℃", "室温不达标报修 3 次" */
+  reasons: string[];
+  lowestReadingC: number | null;
+  lowTempTickets: number;
+}
+export interface WatchBuilding {
+  buildingId: number;
+  areaId: number;
+  areaName: string;
+  name: string;
+  address: string;
+  complaints: number;
+  byCategory: Partial<Record<RepairCategory, number>>;
+}
+export interface WatchListView {
+  season: { label: string; start: string; end: string };
+  households: WatchHousehold[];
+  buildings: WatchBuilding[];
+  thresholds: { buildingComplaints: number; repeatedLowTemp: number; minTemperatureC: number };
+}
+
+const ChinaDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD');
+export const RepairReportQuery = z
+  .object({
+    /** China dates, inclusive; default the last 30 days */
+    from: ChinaDay.optional(),
+    to: ChinaDay.optional(),
+    areaId: z.coerce.number().int().positive().optional(),
+  })
+  .refine((v) => !v.from || !v.to || v.from <= v.to, { path: ['to'], message: '结束日期不能早于开始日期', when: () => true });
+
+/** SLA figures of a group of tickets (an area, a category, emergency/routine, or all). */
+export interface RepairSlaRow {
+  key: string;
+  label: string;
+  tickets: number;
+  /** tickets whose clocks are all decided (met or missed) */
+  evaluated: number;
+  compliant: number;
+  /** compliant / evaluated, 0..1 (null when nothing is decided yet) */
+  complianceRate: number | null;
+  contactRate: number | null;
+  onSiteRate: number | null;
+  doneRate: number | null;
+  /** minutes from booking */
+  medianContactMinutes: number | null;
+  medianOnSiteMinutes: number | null;
+  medianDoneMinutes: number | null;
+  rated: number;
+  avgRating: number | null;
+  /** share of ratings ≥ 3 stars */
+  satisfiedRate: number | null;
+}
+export interface RepairReportView {
+  from: string;
+  to: string;
+  total: RepairSlaRow;
+  byArea: RepairSlaRow[];
+  byCategory: RepairSlaRow[];
+  byUrgency: RepairSlaRow[];
+  ratings: { stars: number; count: number }[];
+}

@@ -16,7 +16,9 @@ import {
   REPAIR_CATEGORIES,
   REPAIR_CATEGORY_LABEL,
   REPAIR_PRICE_LIST,
+  RepairReportQuery,
   RepairReportRequest,
+  WatchListQuery,
   ResolveRequest,
   SideRequest,
   StaffRepairQuery,
@@ -79,6 +81,17 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   route(r, { method: 'post', path: '/staff/repairs/callbacks/:id', auth: ['agent', 'admin'], params: Id, body: CallbackDoneRequest }, ({ params, body, staff }) =>
     repairs.completeCallback(staff(), params.id, body),
   );
+  // watch list and reports (before /staff/repairs/:id)
+  const WATCHERS = ['agent', 'butler', 'dispatcher', 'worker', 'station', 'admin'] as const;
+  const REPORTERS = ['agent', 'dispatcher', 'station', 'admin'] as const;
+  route(r, { method: 'get', path: '/staff/repairs/watch-list', auth: [...WATCHERS], query: WatchListQuery }, ({ query, staff }) => repairs.insights.watchList(staff(), query));
+  route(r, { method: 'get', path: '/staff/repairs/report', auth: [...REPORTERS], query: RepairReportQuery }, ({ query, staff }) => repairs.insights.report(staff(), query));
+  route(r, { method: 'get', path: '/staff/repairs/report/export', auth: [...REPORTERS], query: RepairReportQuery }, async ({ query, staff, ctx }) => {
+    const bytes = await repairs.insights.reportXlsx(staff(), query);
+    ctx.set('Content-Disposition', `attachment; filename="repair-report.xlsx"`);
+    ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    return bytes;
+  });
   route(r, { method: 'get', path: '/staff/repairs/:id', auth: ['agent', 'butler', 'dispatcher', 'worker', 'admin'], params: Id }, ({ params, staff }) =>
     repairs.viewForStaff(staff(), params.id),
   );

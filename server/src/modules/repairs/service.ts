@@ -44,6 +44,7 @@ import type { NotificationsService } from '../notifications/service';
 // Read-only lookups of staff by role and area (identity has no such query yet; see the report).
 import { Staff, StaffArea } from '../identity/entities';
 import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket, Upload } from './entities';
+import { RepairInsights } from './insights';
 
 export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
 const SUBJECT = 'repair';
@@ -66,7 +67,12 @@ type CreateInput = z.output<typeof CreateRepairRequest>;
  * orders, resident-side consent, closing loop with rating and callbacks, SLA escalation.
  */
 export class RepairsService {
-  constructor(private o: RepairsOptions) {}
+  /** watch list and SLA reports (read side) */
+  readonly insights: RepairInsights;
+
+  constructor(private o: RepairsOptions) {
+    this.insights = new RepairInsights(o);
+  }
 
   private get ds() {
     return this.o.ds;

@@ -1,0 +1,318 @@
+import { In, type DataSource } from 'typeorm';
+import {
+  COMPLIANCE_LABEL,
+  formatChinaTime,
+  lastSeasonStartYear,
+  median,
+  REPAIR_CATEGORIES,
+  REPAIR_CATEGORY_LABEL,
+  RepairReportQuery,
+  seasonWindow,
+  WATCH_BUILDING_COMPLAINTS,
+  WATCH_REPEATED_LOW_TEMP,
+  WatchListQuery,
+  type Compliance,
+  type RepairCategory,
+  type RepairReportView,
+  type RepairSlaRow,
+  type WatchBuilding,
+  type WatchHousehold,
+  type WatchListView,
+} from '@heat-butler/shared';
+import { DateTime } from 'luxon';
+import type { z } from 'zod';
+import { AppError } from '../../platform/errors';
+import type { StaffPrincipal } from '../../platform/auth';
+import { staffAreaFilter } from '../../platform/auth';
+import type { AccountsService } from '../accounts/service';
+import type { CompanyService } from '../company/service';
+// read-only lookups: area and building names for the lists
+import { Area } from '../company/entities';
+import { Account, Building } from '../accounts/entities';
+import { RepairTicket, TemperatureMeasurement } from './entities';
+
+export interface InsightsOptions {
+  ds: DataSource;
+  accounts: AccountsService;
+  company: CompanyService;
+  clock: () => Date;
+}
+
+type Clock = 'met' | 'missed' | 'open' | 'na';
+
+/**
+ * Read-side of repairs: the watch list for proactive visits (Heihe's "solve before the
+ * complaint") and SLA / satisfaction reports with an XLSX export. Scoped to the staff's areas.
+ */
+export class RepairInsights {
+  constructor(private o: InsightsOptions) {}
+
+  private get ds() {
+    return this.o.ds;
+  }
+
+  /**
+   * Households with a measurement below the promise (or a resident reading below 18 °C) or
+   * repeated 室温不达标 tickets in the season, and buildings with ≥ WATCH_BUILDING_COMPLAINTS tickets.
+   */
+  async watchList(staff: StaffPrincipal, q: z.output<typeof WatchListQuery>): Promise<WatchListView> {
+    const rules = await this.o.company.rules();
+    const year = q.season ?? lastSeasonStartYear(this.o.clock(), rules);
+    const season = seasonWindow(year, rules);
+    const scope = staffAreaFilter(staff);
+    const empty: WatchListView = {
+      season: { label: season.label, start: season.start.toISOString(), end: season.end.toISOString() },
+      households: [],
+      buildings: [],
+      thresholds: { buildingComplaints: WATCH_BUILDING_COMPLAINTS, repeatedLowTemp: WATCH_REPEATED_LOW_TEMP, minTemperatureC: rules.minTemperatureC },
+    };
+    if (scope !== 'all' && !scope.length) return empty;
+
+    const tq = this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .select(['t.id', 't.accountId', 't.areaId', 't.buildingId', 't.category', 't.residentReadingDeciC'])
+      .where('t.createdAt >= :start AND t.createdAt < :end', season)
+      .andWhere("t.status <> 'cancelled'");
+    if (scope !== 'all') tq.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    const tickets = await tq.getMany();
+
+    const mq = this.ds
+      .getRepository(TemperatureMeasurement)
+      .createQueryBuilder('m')
+      .select(['m.id', 'm.accountId', 'm.areaId', 'm.minReadingDeciC', 'm.compliance'])
+      .where('m.measuredAt >= :start AND m.measuredAt < :end', season)
+      .andWhere('m.minReadingDeciC IS NOT NULL');
+    if (scope !== 'all') mq.andWhere('m.areaId IN (:...areas)', { areas: scope });
+    const measurements = await mq.getMany();
+
+    // households
+    const minLegal = Math.round(rules.minTemperatureC * 10);
+    const hh = new Map<number, { lowest: number | null; lowestCompliance: string | null; ownLowest: number | null; lowTemp: number }>();
+    const get = (accountId: number) => hh.get(accountId) ?? hh.set(accountId, { lowest: null, lowestCompliance: null, ownLowest: null, lowTemp: 0 }).get(accountId)!;
+    for (const m of measurements) {
+      if (m.compliance === 'ok') continue;
+      const h = get(m.accountId);
+      if (h.lowest === null || m.minReadingDeciC! < h.lowest) {
+        h.lowest = m.minReadingDeciC;
+        h.lowestCompliance = m.compliance;
+      }
+    }
+    for (const t of tickets) {
+      if (t.category !== 'low_temp') continue;
+      const h = get(t.accountId);
+      h.lowTemp++;
+      if (t.residentReadingDeciC !== null && t.residentReadingDeciC < minLegal && (h.ownLowest === null || t.residentReadingDeciC < h.ownLowest)) h.ownLowest = t.residentReadingDeciC;
+    }
+    const flagged = [...hh.entries()].filter(([, h]) => h.lowest !== null || h.ownLowest !== null || h.lowTemp >= WATCH_REPEATED_LOW_TEMP);
+    const accounts = flagged.length ? await this.ds.getRepository(Account).find({ where: { id: In(flagged.map(([id]) => id)) } }) : [];
+    const ctx = await this.o.accounts.addressContext(accounts);
+    const byId = new Map(accounts.map((a) => [a.id, a]));
+    const households: WatchHousehold[] = [];
+    for (const [accountId, h] of flagged) {
+      const a = byId.get(accountId);
+      if (!a) continue;
+      const reasons: string[] = [];
+      if (h.lowest !== null) reasons.push(`测温 ${(h.lowest / 10).toFixed(1)}℃ ${COMPLIANCE_LABEL[h.lowestCompliance as Compliance] ?? ''}`.trim());
+      if (h.ownLowest !== null) reasons.push(`住户自测 ${(h.ownLowest / 10).toFixed(1)}℃`);
+      if (h.lowTemp >= WATCH_REPEATED_LOW_TEMP) reasons.push(`室温不达标报修 ${h.lowTemp} 次`);
+      else if (h.lowTemp) reasons.push(`室温不达标报修 ${h.lowTemp} 次`);
+      const lowest = [h.lowest, h.ownLowest].filter((x): x is number => x !== null);
+      households.push({
+        accountId,
+        accountNo: a.accountNo,
+        areaId: a.areaId,
+        areaName: ctx.areas.get(a.areaId)?.name ?? '',
+        address: ctx.address(a),
+        reasons,
+        lowestReadingC: lowest.length ? Math.min(...lowest) / 10 : null,
+        lowTempTickets: h.lowTemp,
+      });
+    }
+    // the coldest first, then the most tickets
+    households.sort((x, y) => (x.lowestReadingC ?? 99) - (y.lowestReadingC ?? 99) || y.lowTempTickets - x.lowTempTickets || x.accountNo.localeCompare(y.accountNo));
+
+    // buildings: every ticket of the season counts as a complaint
+    const perBuilding = new Map<number, { areaId: number; n: number; byCategory: Partial<Record<RepairCategory, number>> }>();
+    for (const t of tickets) {
+      const b = perBuilding.get(t.buildingId) ?? perBuilding.set(t.buildingId, { areaId: t.areaId, n: 0, byCategory: {} }).get(t.buildingId)!;
+      b.n++;
+      b.byCategory[t.category] = (b.byCategory[t.category] ?? 0) + 1;
+    }
+    const hot = [...perBuilding.entries()].filter(([, b]) => b.n >= WATCH_BUILDING_COMPLAINTS);
+    const buildingRows = hot.length ? await this.ds.getRepository(Building).find({ where: { id: In(hot.map(([id]) => id)) } }) : [];
+    const areas = await this.areaNames();
+    const bById = new Map(buildingRows.map((b) => [b.id, b]));
+    const buildings: WatchBuilding[] = hot
+      .map(([buildingId, b]) => ({
+        buildingId,
+        areaId: b.areaId,
+        areaName: areas.get(b.areaId) ?? '',
+        name: bById.get(buildingId)?.name ?? '',
+        address: bById.get(buildingId)?.address ?? '',
+        complaints: b.n,
+        byCategory: b.byCategory,
+      }))
+      .sort((x, y) => y.complaints - x.complaints || x.buildingId - y.buildingId);
+
+    return { ...empty, households, buildings };
+  }
+
+  // ---- reports ------------------------------------------------------------------------------
+
+  async report(staff: StaffPrincipal, q: z.output<typeof RepairReportQuery>): Promise<RepairReportView> {
+    const now = this.o.clock();
+    const today = DateTime.fromJSDate(now).setZone('Asia/Shanghai').startOf('day');
+    const from = q.from ? DateTime.fromISO(q.from, { zone: 'Asia/Shanghai' }) : today.minus({ days: 29 });
+    const to = q.to ? DateTime.fromISO(q.to, { zone: 'Asia/Shanghai' }) : today;
+    if (!from.isValid || !to.isValid) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'from', message: '日期无效' }] });
+    if (to.diff(from, 'days').days > 366) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'from', message: '统计区间不超过一年' }] });
+    const scope = staffAreaFilter(staff);
+    const areas = await this.areaNames();
+    const view: RepairReportView = {
+      from: from.toISODate()!,
+      to: to.toISODate()!,
+      total: row('all', '全部', [], now),
+      byArea: [],
+      byCategory: [],
+      byUrgency: [],
+      ratings: [1, 2, 3, 4, 5].map((stars) => ({ stars, count: 0 })),
+    };
+    if (q.areaId && scope !== 'all' && !scope.includes(q.areaId)) throw new AppError('FORBIDDEN');
+    if (scope !== 'all' && !scope.length) return view;
+    const qb = this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .where('t.createdAt >= :start AND t.createdAt < :end', { start: from.toJSDate(), end: to.plus({ days: 1 }).toJSDate() })
+      .andWhere("t.status <> 'cancelled'");
+    if (q.areaId) qb.andWhere('t.areaId = :areaId', { areaId: q.areaId });
+    else if (scope !== 'all') qb.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    const tickets = await qb.getMany();
+
+    view.total = row('all', '全部', tickets, now);
+    const areaIds = [...new Set(tickets.map((t) => t.areaId))].sort((a, b) => a - b);
+    view.byArea = areaIds.map((id) => row(String(id), areas.get(id) ?? `片区${id}`, tickets.filter((t) => t.areaId === id), now));
+    view.byCategory = REPAIR_CATEGORIES.map((c) => row(c, REPAIR_CATEGORY_LABEL[c], tickets.filter((t) => t.category === c), now)).filter((r) => r.tickets > 0);
+    view.byUrgency = [
+      row('emergency', '紧急', tickets.filter((t) => t.emergency), now),
+      row('routine', '一般', tickets.filter((t) => !t.emergency), now),
+    ].filter((r) => r.tickets > 0);
+    for (const t of tickets) if (t.rating) view.ratings[t.rating - 1]!.count++;
+    return view;
+  }
+
+  async reportXlsx(staff: StaffPrincipal, q: z.output<typeof RepairReportQuery>): Promise<Buffer> {
+    const r = await this.report(staff, q);
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    wb.created = this.o.clock();
+    const pct = (x: number | null) => (x === null ? '' : Math.round(x * 1000) / 10);
+    const num = (x: number | null) => (x === null ? '' : Math.round(x * 10) / 10);
+    const sheet = (name: string, rows: RepairSlaRow[], first: string) => {
+      const ws = wb.addWorksheet(name);
+      ws.columns = [
+        { header: first, key: 'label', width: 16 },
+        { header: '工单数', key: 'tickets', width: 8 },
+        { header: '已判定', key: 'evaluated', width: 8 },
+        { header: '全部达标', key: 'compliant', width: 9 },
+        { header: 'SLA达标率%', key: 'complianceRate', width: 11 },
+        { header: '联系及时率%', key: 'contactRate', width: 12 },
+        { header: '上门及时率%', key: 'onSiteRate', width: 12 },
+        { header: '完工及时率%', key: 'doneRate', width: 12 },
+        { header: '联系时长中位数(分)', key: 'medianContactMinutes', width: 16 },
+        { header: '上门时长中位数(分)', key: 'medianOnSiteMinutes', width: 16 },
+        { header: '完工时长中位数(分)', key: 'medianDoneMinutes', width: 16 },
+        { header: '评价数', key: 'rated', width: 8 },
+        { header: '平均星级', key: 'avgRating', width: 9 },
+        { header: '满意率%', key: 'satisfiedRate', width: 9 },
+      ];
+      ws.getRow(1).font = { bold: true };
+      for (const x of rows)
+        ws.addRow({
+          ...x,
+          complianceRate: pct(x.complianceRate),
+          contactRate: pct(x.contactRate),
+          onSiteRate: pct(x.onSiteRate),
+          doneRate: pct(x.doneRate),
+          medianContactMinutes: num(x.medianContactMinutes),
+          medianOnSiteMinutes: num(x.medianOnSiteMinutes),
+          medianDoneMinutes: num(x.medianDoneMinutes),
+          avgRating: num(x.avgRating),
+          satisfiedRate: pct(x.satisfiedRate),
+        });
+      return ws;
+    };
+    const summary = sheet('按片区', [...r.byArea, r.total], '片区');
+    summary.insertRow(1, [`报修服务统计 ${r.from} 至 ${r.to}（导出于 ${formatChinaTime(this.o.clock())}）`]);
+    sheet('按类型', r.byCategory, '报修类型');
+    sheet('紧急与一般', r.byUrgency, '类别');
+    const stars = wb.addWorksheet('评价分布');
+    stars.columns = [
+      { header: '星级', key: 'stars', width: 8 },
+      { header: '数量', key: 'count', width: 8 },
+    ];
+    for (const s of r.ratings) stars.addRow(s);
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+
+  private async areaNames(): Promise<Map<number, string>> {
+    return new Map((await this.ds.getRepository(Area).find()).map((a) => [a.id, a.name]));
+  }
+}
+
+/** A deadline's outcome: met (done by the due time), missed (late, or not done and past due), open. */
+function clock(doneAt: Date | null, dueAt: Date | null, now: Date): Clock {
+  if (!dueAt) return 'na';
+  if (doneAt) return doneAt <= dueAt ? 'met' : 'missed';
+  return now > dueAt ? 'missed' : 'open';
+}
+
+function rate(cs: Clock[]): number | null {
+  const decided = cs.filter((c) => c === 'met' || c === 'missed');
+  return decided.length ? decided.filter((c) => c === 'met').length / decided.length : null;
+}
+
+const minutesSince = (from: Date, to: Date | null) => (to ? (to.getTime() - from.getTime()) / 60_000 : null);
+
+function row(key: string, label: string, tickets: RepairTicket[], now: Date): RepairSlaRow {
+  let evaluated = 0;
+  let compliant = 0;
+  const contact: Clock[] = [];
+  const onSite: Clock[] = [];
+  const done: Clock[] = [];
+  for (const t of tickets) {
+    const cs = [
+      clock(t.contactedAt, t.contactDueAt, now),
+      clock(t.onSiteAt, t.onSiteDueAt, now),
+      clock(t.resolvedAt, t.doneDueAt, now),
+      ...(t.reportDueAt ? [clock(t.reportedAt, t.reportDueAt, now)] : []),
+    ];
+    contact.push(cs[0]!);
+    onSite.push(cs[1]!);
+    done.push(cs[2]!);
+    if (cs.includes('missed')) evaluated++;
+    else if (!cs.includes('open')) {
+      evaluated++;
+      compliant++;
+    }
+  }
+  const ratings = tickets.map((t) => t.rating).filter((r): r is number => r !== null);
+  const nn = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+  return {
+    key,
+    label,
+    tickets: tickets.length,
+    evaluated,
+    compliant,
+    complianceRate: evaluated ? compliant / evaluated : null,
+    contactRate: rate(contact),
+    onSiteRate: rate(onSite),
+    doneRate: rate(done),
+    medianContactMinutes: median(nn(tickets.map((t) => minutesSince(t.createdAt, t.contactedAt)))),
+    medianOnSiteMinutes: median(nn(tickets.map((t) => minutesSince(t.createdAt, t.onSiteAt)))),
+    medianDoneMinutes: median(nn(tickets.map((t) => minutesSince(t.createdAt, t.resolvedAt)))),
+    rated: ratings.length,
+    avgRating: ratings.length ? ratings.reduce((s, r) => s + r, 0) / ratings.length : null,
+    satisfiedRate: ratings.length ? ratings.filter((r) => r >= 3).length / ratings.length : null,
+  };
+}
