@@ -61,8 +61,19 @@ export const BillDateParams = z.object({ date: BillDate });
 export const RunReconRequest = z.object({ date: BillDate });
 export type RunReconRequest = z.input<typeof RunReconRequest>;
 
-export const ReconDaysQuery = z.object({ from: BillDate.optional(), to: BillDate.optional() });
+/** from/to (default: the 31 days up to yesterday), or a heating season "2026-2027" (company rules' season start/end, up to today) */
+export const ReconDaysQuery = z.object({
+  from: BillDate.optional(),
+  to: BillDate.optional(),
+  season: z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027').optional(),
+});
 export type ReconDaysQuery = z.infer<typeof ReconDaysQuery>;
+
+/** XLSX export of one day (date) or a range (from..to, at most 366 days) */
+export const ReconExportQuery = z
+  .object({ date: BillDate.optional(), from: BillDate.optional(), to: BillDate.optional() })
+  .refine((q) => !!q.date || (!!q.from && !!q.to), { message: '请指定日期或起止日期', path: ['date'] });
+export type ReconExportQuery = z.infer<typeof ReconExportQuery>;
 
 export const ResolveDiscrepancyRequest = z.object({
   resolution: z.enum(RESOLUTION_TYPES.filter((r) => r !== 'cleared_on_rerun') as [ResolutionType, ...ResolutionType[]]),

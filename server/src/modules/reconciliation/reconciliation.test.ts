@@ -392,6 +392,54 @@ describe('bills paid twice', () => {
   });
 });
 
+describe('export and the season view', () => {
+  it('exports a day and a range to XLSX: summary, differences with resolutions, double payments, healed', async () => {
+    const ExcelJS = (await import('exceljs')).default;
+    const res = await fetch(`${t.url}/api/v1/staff/reconciliation/export?date=${today()}`, { headers: { Authorization: `Bearer ${finance}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/spreadsheetml/);
+    expect(res.headers.get('content-disposition')).toContain(`reconciliation-${today()}.xlsx`);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as any);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['对账汇总', '差异明细', '重复支付', '自愈记录']);
+    const values = (name: string) => wb.getWorksheet(name)!.getSheetValues().slice(2).map((r: any) => r.slice(1));
+    const day = (await dayOf(today())).body;
+    const [summary] = values('对账汇总');
+    expect(summary!.slice(0, 4)).toEqual([today(), '已平', day.wechat.paymentCount, day.wechat.paymentFen / 100]);
+    const diffs = values('差异明细');
+    expect(diffs).toHaveLength(day.totalDiscrepancies);
+    expect(diffs.map((r: any) => r[1])).toEqual(expect.arrayContaining(['短款', '金额不符', '退款不符', '重复支付未退回']));
+    expect(diffs.find((r: any) => r[1] === '重复支付未退回')).toEqual(expect.arrayContaining(['已处理', '已退款', '已通过银行转账退回住户']));
+    expect(values('重复支付').map((r: any) => r[11])).toEqual(['已原路退回', '未退回']);
+    expect(values('自愈记录')).toHaveLength(day.healed.length);
+
+    const range = await fetch(`${t.url}/api/v1/staff/reconciliation/export?from=${daysAgo(2)}&to=${today()}`, { headers: { Authorization: `Bearer ${finance}` } });
+    const wb2 = new ExcelJS.Workbook();
+    await wb2.xlsx.load(Buffer.from(await range.arrayBuffer()) as any);
+    expect(wb2.getWorksheet('对账汇总')!.getSheetValues().slice(2).map((r: any) => [r[1], r[2]])).toEqual([
+      [daysAgo(2), '未对账'],
+      [daysAgo(1), '已平'],
+      [today(), '已平'],
+    ]);
+    const agent = await t.loginStaff('agent1');
+    expect((await t.call('GET', `/api/v1/staff/reconciliation/export?date=${today()}`, { token: agent })).status).toBe(403);
+    const bad = await t.call('GET', '/api/v1/staff/reconciliation/export', { token: finance });
+    expect(bad.status).toBe(400);
+  });
+
+  it('lists a heating season’s days (company season start, up to today) for the calendar', async () => {
+    const y = Number(today().slice(0, 4));
+    const season = today().slice(5) >= '07-01' ? `${y}-${y + 1}` : `${y - 1}-${y}`;
+    const res = await t.call('GET', `/api/v1/staff/reconciliation/days?season=${season}`, { token: finance });
+    expect(res.status).toBe(200);
+    const dates = res.body.items.map((d: any) => d.billDate);
+    expect(dates[0]).toBe(today() < `${season.slice(5)}-04-01` || today() >= `${season.slice(0, 4)}-11-01` ? today() : `${season.slice(5)}-04-01`);
+    expect(dates.at(-1)).toBe(`${season.slice(0, 4)}-11-01`);
+    expect(res.body.items.find((d: any) => d.billDate === today())).toMatchObject({ status: 'balanced' });
+    expect((await t.call('GET', '/api/v1/staff/reconciliation/days?season=2026-2028', { token: finance })).status).toBe(400);
+  });
+});
+
 describe('fetch failures and the schedule', () => {
   let mode: 'creating' | 'hash' | 'real' = 'creating';
   let recon: ReconciliationService;

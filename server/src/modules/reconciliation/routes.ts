@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { BillDateParams, IdParam, ReconDaysQuery, ResolveDiscrepancyRequest, RunReconRequest } from '@heat-butler/shared';
+import { BillDateParams, IdParam, ReconDaysQuery, ReconExportQuery, ResolveDiscrepancyRequest, RunReconRequest } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { AppError } from '../../platform/errors';
 import type { ReconciliationService } from './service';
@@ -17,6 +17,17 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
   route(r, { method: 'get', path: '/days', auth: READERS, query: ReconDaysQuery }, async ({ query }) => ({ items: await recon.days(query) }));
 
   route(r, { method: 'get', path: '/days/:date', auth: READERS, params: BillDateParams }, ({ params }) => recon.day(params.date));
+
+  // a day (date) or a range (from..to) as XLSX: summary, differences, double payments, healed
+  route(r, { method: 'get', path: '/export', auth: READERS, query: ReconExportQuery }, async ({ query, ctx }) => {
+    const from = query.date ?? query.from!;
+    const to = query.date ?? query.to!;
+    const bytes = await recon.exportXlsx(from, to);
+    const name = from === to ? `对账-${from}.xlsx` : `对账-${from}至${to}.xlsx`;
+    ctx.set('Content-Disposition', `attachment; filename="reconciliation-${from}${from === to ? '' : `_${to}`}.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    return bytes;
+  });
 
   // the raw bill as WeChat sent it
   route(r, { method: 'get', path: '/days/:date/bill', auth: READERS, params: BillDateParams }, async ({ params, ctx }) => {

@@ -10,6 +10,7 @@ import {
   DUPLICATE_PAIR_STATE_LABELS,
   type DuplicatePaymentPair,
   RECON_DAY_STATUS_LABELS,
+  RESOLUTION_TYPE_LABELS,
   type BillSummaryTotals,
   type DiscrepancyKind,
   type DiscrepancyView,
@@ -26,6 +27,7 @@ import type { Logger } from '../../platform/logger';
 import type { StaffPrincipal } from '../../platform/auth';
 import { PayApiError, type PayClient } from '../../wechat/pay';
 import { LedgerEntry, PaymentOrder, Refund } from '../payments/entities';
+import { CompanyService } from '../company/service';
 import type { PaymentsService } from '../payments/service';
 import { microToFen, readTradeBillBatches, type BillRow, type BillSummary } from './csv';
 import { ReconDay, ReconDiscrepancy } from './entities';
@@ -724,8 +726,17 @@ export class ReconciliationService {
   // ---- reading --------------------------------------------------------------------------------------
 
   /** Every date of the range (default: the last 31 days up to yesterday), newest first, with status. */
-  async days(q: { from?: string; to?: string }, now: Date = this.o.clock()): Promise<ReconDayView[]> {
+  async days(q: { from?: string; to?: string; season?: string }, now: Date = this.o.clock()): Promise<ReconDayView[]> {
     const today = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).startOf('day');
+    if (q.season) {
+      const [y1, y2] = q.season.split('-').map(Number);
+      if (y2 !== y1! + 1) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.season', message: '采暖季应跨相邻两年，如 2026-2027' }] });
+      const rules = await new CompanyService(this.ds).rules();
+      const seasonEnd = `${y2}-${rules.seasonEnd}`;
+      const todayStr = today.toFormat('yyyy-LL-dd');
+      q = { from: `${y1}-${rules.seasonStart}`, to: seasonEnd < todayStr ? seasonEnd : todayStr };
+      if (q.from! > q.to!) return [];
+    }
     const to = q.to ?? today.minus({ days: 1 }).toFormat('yyyy-LL-dd');
     const from = q.from ?? DateTime.fromISO(to, { zone: BUSINESS_ZONE }).minus({ days: 30 }).toFormat('yyyy-LL-dd');
     if (from > to) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.from', message: '开始日期不能晚于结束日期' }] });
@@ -787,6 +798,145 @@ export class ReconciliationService {
       out.set(r.billDate, c);
     }
     return out;
+  }
+
+  /**
+   * One day or a range as an XLSX workbook for finance: 对账汇总 (a row per date), 差异明细 (every
+   * difference with both sides and its resolution), 重复支付 (pairs with their refunds), 自愈记录.
+   */
+  async exportXlsx(from: string, to: string): Promise<Buffer> {
+    if (from > to) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.from', message: '开始日期不能晚于结束日期' }] });
+    const days = (await this.days({ from, to })).reverse();
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    wb.creator = '供热管家';
+    wb.created = this.o.clock();
+    const yuan = (fen: number | null | undefined) => (fen === null || fen === undefined ? null : fen / 100);
+    const money = { numFmt: '#,##0.00' };
+    const sheet = (name: string, columns: { header: string; key: string; width: number; money?: boolean }[]) => {
+      const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+      ws.columns = columns.map((c) => ({ header: c.header, key: c.key, width: c.width, style: c.money ? money : {} }));
+      ws.getRow(1).font = { bold: true };
+      return ws;
+    };
+    const summary = sheet('对账汇总', [
+      { header: '账单日期', key: 'date', width: 12 },
+      { header: '状态', key: 'status', width: 8 },
+      { header: '微信收款笔数', key: 'wxPayN', width: 12 },
+      { header: '微信收款金额', key: 'wxPay', width: 14, money: true },
+      { header: '微信退款笔数', key: 'wxRefN', width: 12 },
+      { header: '微信退款金额', key: 'wxRef', width: 14, money: true },
+      { header: '手续费', key: 'fee', width: 10, money: true },
+      { header: '结算净额', key: 'net', width: 14, money: true },
+      { header: '台账收款笔数', key: 'lgPayN', width: 12 },
+      { header: '台账收款金额', key: 'lgPay', width: 14, money: true },
+      { header: '台账退款金额', key: 'lgRef', width: 14, money: true },
+      { header: '账单汇总核对', key: 'sum', width: 12 },
+      { header: '一致', key: 'matched', width: 8 },
+      { header: '自愈', key: 'healed', width: 8 },
+      { header: '在途退款', key: 'inTransit', width: 10 },
+      { header: '未处理差异', key: 'open', width: 10 },
+      { header: '差异总数', key: 'total', width: 10 },
+      { header: '重复支付', key: 'dupPaid', width: 10 },
+      { header: '最近对账', key: 'lastRunAt', width: 20 },
+      { header: '最近错误', key: 'lastError', width: 30 },
+    ]);
+    const diffs = sheet('差异明细', [
+      { header: '账单日期', key: 'date', width: 12 },
+      { header: '类型', key: 'kind', width: 14 },
+      { header: '商户订单号', key: 'outTradeNo', width: 28 },
+      { header: '商户退款单号', key: 'outRefundNo', width: 28 },
+      { header: '差额（微信-台账）', key: 'diff', width: 16, money: true },
+      { header: '状态', key: 'status', width: 8 },
+      { header: '处理方式', key: 'resolution', width: 16 },
+      { header: '处理说明', key: 'note', width: 30 },
+      { header: '处理人', key: 'by', width: 10 },
+      { header: '处理时间', key: 'at', width: 20 },
+      { header: '微信侧', key: 'wechat', width: 60 },
+      { header: '台账侧', key: 'ledger', width: 60 },
+    ]);
+    const pairs = sheet('重复支付', [
+      { header: '账单日期', key: 'date', width: 12 },
+      { header: '账单ID', key: 'billId', width: 10 },
+      { header: '入账的支付', key: 'kept', width: 28 },
+      { header: '入账金额', key: 'keptFen', width: 12, money: true },
+      { header: '重复的支付', key: 'dup', width: 28 },
+      { header: '微信支付单号', key: 'dupTx', width: 32 },
+      { header: '重复金额', key: 'dupFen', width: 12, money: true },
+      { header: '退款单号', key: 'refundNo', width: 30 },
+      { header: '退款金额', key: 'refundFen', width: 12, money: true },
+      { header: '退款状态', key: 'refundStatus', width: 10 },
+      { header: '未退回', key: 'outstanding', width: 12, money: true },
+      { header: '状态', key: 'state', width: 12 },
+    ]);
+    const healedWs = sheet('自愈记录', [
+      { header: '账单日期', key: 'date', width: 12 },
+      { header: '记录', key: 'ref', width: 34 },
+      { header: '商户订单号', key: 'outTradeNo', width: 28 },
+      { header: '金额', key: 'amount', width: 12, money: true },
+      { header: '结果', key: 'result', width: 14 },
+    ]);
+    const china = (s: string | null) => (s ? DateTime.fromISO(s).setZone(BUSINESS_ZONE).toFormat('yyyy-LL-dd HH:mm:ss') : null);
+    for (const d of days) {
+      summary.addRow({
+        date: d.billDate,
+        status: d.statusLabel,
+        wxPayN: d.wechat?.paymentCount ?? null,
+        wxPay: yuan(d.wechat?.paymentFen),
+        wxRefN: d.wechat?.refundCount ?? null,
+        wxRef: yuan(d.wechat?.refundFen),
+        fee: yuan(d.wechat?.feeFen),
+        net: yuan(d.wechat?.netFen),
+        lgPayN: d.ledger?.paymentCount ?? null,
+        lgPay: yuan(d.ledger?.paymentFen),
+        lgRef: yuan(d.ledger?.refundFen),
+        sum: d.emptyBill ? '当日无账单' : d.summaryMatches === null ? null : d.summaryMatches ? '一致' : '不一致',
+        matched: d.classes?.matched ?? null,
+        healed: d.healed.length || null,
+        inTransit: d.classes?.inTransit ?? null,
+        open: d.openDiscrepancies,
+        total: d.totalDiscrepancies,
+        dupPaid: d.classes?.duplicatePaid ?? null,
+        lastRunAt: china(d.lastRunAt),
+        lastError: d.lastError,
+      });
+      if (d.status === 'none') continue;
+      const detail = await this.day(d.billDate);
+      for (const x of detail.discrepancies) {
+        diffs.addRow({
+          date: x.billDate,
+          kind: x.kindLabel,
+          outTradeNo: x.outTradeNo,
+          outRefundNo: x.outRefundNo,
+          diff: yuan(x.diffFen),
+          status: x.status === 'open' ? '待处理' : '已处理',
+          resolution: x.resolution ? RESOLUTION_TYPE_LABELS[x.resolution] : null,
+          note: x.note,
+          by: x.resolvedBy,
+          at: china(x.resolvedAt),
+          wechat: x.wechat ? JSON.stringify(x.wechat) : null,
+          ledger: x.ledger ? JSON.stringify(x.ledger) : null,
+        });
+      }
+      for (const p of detail.duplicatePayments) {
+        pairs.addRow({
+          date: d.billDate,
+          billId: p.billId,
+          kept: p.kept?.outTradeNo ?? null,
+          keptFen: yuan(p.kept?.amountFen),
+          dup: p.duplicate.outTradeNo,
+          dupTx: p.duplicate.transactionId,
+          dupFen: yuan(p.duplicate.amountFen),
+          refundNo: p.refund?.outRefundNo ?? null,
+          refundFen: yuan(p.refund?.amountFen),
+          refundStatus: p.refund?.status ?? null,
+          outstanding: yuan(p.outstandingFen),
+          state: p.stateLabel,
+        });
+      }
+      for (const h of d.healed) healedWs.addRow({ date: d.billDate, ref: h.ref, outTradeNo: h.outTradeNo, amount: yuan(h.amountFen), result: h.result });
+    }
+    return Buffer.from(await wb.xlsx.writeBuffer());
   }
 
   /** The raw bill as kept (for download), or null. */
