@@ -1,36 +1,141 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
-import { View } from '@tarojs/components';
-import { STAFF_ROLE_LABEL, type MeResponse } from '@heat-butler/shared';
-import { getSessionKind } from '../../services/api';
-import { logout, me } from '../../services/session';
+import Taro, { useDidShow, usePullDownRefresh } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import { STAFF_ROLE_LABEL, formatFen, type MeResponse, type StaffDashboard, type StaffRole } from '@heat-butler/shared';
+import { api, getSessionKind, getToken } from '../../services/api';
+import { IS_H5, logout, me } from '../../services/session';
+
+type Staff = Extract<MeResponse, { kind: 'staff' }>;
+
+/** The pages each role works in, most urgent first (existing staff pages of this subpackage). */
+const LINKS: { roles: StaffRole[]; title: string; desc: string; url: string }[] = [
+  { roles: ['agent', 'butler'], title: '管家群待回复', desc: '认领并回复住户的提问', url: '/staff/inbox/index' },
+  { roles: ['agent', 'butler'], title: '报停/复供审核', desc: '待审核的申请', url: '/staff/service-changes/index' },
+  { roles: ['agent', 'butler'], title: '群公告', desc: '停热、抢修通知', url: '/staff/announce/index' },
+  { roles: ['worker', 'dispatcher'], title: '我的维修工单', desc: '接单、联系、上门、完工', url: '/staff/repairs/index' },
+  { roles: ['station'], title: '阀门工单', desc: '报停关阀、复供开阀', url: '/staff/valve-orders/index' },
+  { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: '/staff/reconciliation/index' },
+  { roles: ['finance'], title: '支付与退费', desc: '查询缴费、办理退费', url: '/staff/payments/index' },
+  { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: '/staff/invoices/index' },
+];
+
+/** Download an XLSX of the admin API (H5: a blob link; mini-program: open the document). */
+async function download(path: string, name: string) {
+  const url = `${API_BASE}${path}`;
+  if (IS_H5) {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
+    if (!res.ok) return Taro.showToast({ title: '下载失败，请稍后再试', icon: 'none' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = name;
+    a.click();
+    return;
+  }
+  const { tempFilePath } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
+  await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
+}
+
+function Stat({ label, value, tone }: { label: string; value: string | number; tone?: 'red' | 'orange' }) {
+  return (
+    <View className='grid-item'>
+      <View className={`grid-cell dash-stat${tone ? ` dash-${tone}` : ''}`}>
+        <View className='dash-value'>{value}</View>
+        <View className='muted'>{label}</View>
+      </View>
+    </View>
+  );
+}
 
 export default function StaffHome() {
-  const [profile, setProfile] = useState<Extract<MeResponse, { kind: 'staff' }> | null>(null);
+  const [profile, setProfile] = useState<Staff | null>(null);
+  const [dash, setDash] = useState<StaffDashboard | null>(null);
 
-  useDidShow(() => {
+  const load = async () => {
     if (getSessionKind() !== 'staff') {
       Taro.redirectTo({ url: '/staff/login/index' });
       return;
     }
-    me()
-      .then((p) => {
-        if (p.kind === 'staff') setProfile(p);
-        else void Taro.redirectTo({ url: '/staff/login/index' });
-      })
-      .catch(() => Taro.redirectTo({ url: '/staff/login/index' }));
-  });
+    try {
+      const p = await me();
+      if (p.kind !== 'staff') return void Taro.redirectTo({ url: '/staff/login/index' });
+      setProfile(p);
+      setDash(await api.get<StaffDashboard>('/staff/dashboard', { quiet: true }));
+    } catch {
+      Taro.redirectTo({ url: '/staff/login/index' });
+    }
+  };
+  useDidShow(() => void load());
+  usePullDownRefresh(() => void load().finally(() => Taro.stopPullDownRefresh()));
+
+  const roles = profile?.roles ?? [];
+  const isAdmin = roles.includes('admin');
+  const links = LINKS.filter((l) => isAdmin || l.roles.some((r) => roles.includes(r)));
 
   return (
     <View className='page'>
       <View className='hero'>
         <View className='hero-title'>{profile ? `${profile.name}，您好` : '员工工作台'}</View>
-        <View className='hero-sub'>{profile ? profile.roles.map((r) => STAFF_ROLE_LABEL[r]).join('、') : ''}</View>
+        <View className='hero-sub'>{profile ? roles.map((r) => STAFF_ROLE_LABEL[r]).join('、') : ''}</View>
       </View>
-      <View className='card'>
-        <View className='card-title'>今日工作</View>
-        <View className='muted'>工作台的待办（管家群待回复、报停复供审核、报修工单、对账）随各项业务上线后在此显示。</View>
-      </View>
+
+      {dash ? (
+        <View className='card'>
+          <View className='row'>
+            <Text className='card-title'>今日工作</Text>
+            <Text className='muted'>{dash.date}</Text>
+          </View>
+          <View className='grid'>
+            {dash.messages ? <Stat label='群消息待回复' value={dash.messages.unanswered} tone={dash.messages.unanswered ? 'orange' : undefined} /> : null}
+            {dash.serviceChanges ? <Stat label='报停/复供待审核' value={dash.serviceChanges.pendingReview} /> : null}
+            {dash.serviceChanges && (roles.includes('station') || isAdmin) ? <Stat label='阀门工单待施工' value={dash.serviceChanges.valveOrdersOpen} /> : null}
+            {dash.repairs ? <Stat label='未完成维修工单' value={dash.repairs.open} /> : null}
+            {dash.repairs ? <Stat label='已超时' value={dash.repairs.overdue} tone={dash.repairs.overdue ? 'red' : undefined} /> : null}
+            {dash.repairs ? <Stat label='1小时内到期' value={dash.repairs.dueSoon} tone={dash.repairs.dueSoon ? 'orange' : undefined} /> : null}
+            {dash.payments ? <Stat label='今日缴费笔数' value={dash.payments.count} /> : null}
+            {dash.payments ? <Stat label='今日缴费金额' value={formatFen(dash.payments.sumFen)} /> : null}
+          </View>
+          {dash.repairs && dash.repairs.open ? (
+            <View className='dash-bar'>
+              <View className='dash-bar-ok' style={{ width: `${(dash.repairs.onTime / dash.repairs.open) * 100}%` }} />
+              <View className='dash-bar-soon' style={{ width: `${(dash.repairs.dueSoon / dash.repairs.open) * 100}%` }} />
+              <View className='dash-bar-late' style={{ width: `${(dash.repairs.overdue / dash.repairs.open) * 100}%` }} />
+            </View>
+          ) : null}
+        </View>
+      ) : null}
+
+      {links.length ? (
+        <View className='card'>
+          <View className='card-title'>常用</View>
+          {links.map((l) => (
+            <View key={l.url} className='row dash-link' onClick={() => Taro.navigateTo({ url: l.url })}>
+              <View>
+                <View>{l.title}</View>
+                <View className='muted'>{l.desc}</View>
+              </View>
+              <Text className='link'>进入 ›</Text>
+            </View>
+          ))}
+        </View>
+      ) : null}
+
+      {isAdmin ? (
+        <View className='card'>
+          <View className='card-title'>管理</View>
+          <View className='muted'>住户导入：下载模板填写后，用“导入”上传（校验全部通过才会写入）；也可在服务器上运行 npm run import -- 文件.xlsx。</View>
+          <View className='row dash-link'>
+            <Text className='link' onClick={() => download('/api/v1/admin/imports/template', '住户导入模板.xlsx')}>下载导入模板</Text>
+            <Text className='link' onClick={() => download('/api/v1/admin/exports/accounts', '住户.xlsx')}>导出住户</Text>
+          </View>
+        </View>
+      ) : null}
+
+      {profile?.roles.some((r) => r === 'finance' || r === 'admin') ? (
+        <View className='card'>
+          <View className='card-title'>财务</View>
+          <View className='link' data-nav='reconciliation' onClick={() => Taro.navigateTo({ url: '/staff/reconciliation/index' })}>对账（微信支付账单 × 台账）</View>
+        </View>
+      ) : null}
       <View
         className='btn btn-plain'
         onClick={async () => {
