@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import Taro from '@tarojs/taro';
-import { Text, View } from '@tarojs/components';
+import { Image, Text, View } from '@tarojs/components';
 import type { GroupMessageView } from '@heat-butler/shared';
 
 export const time = (iso: string) => {
@@ -14,6 +14,9 @@ export function merge(list: GroupMessageView[], more: GroupMessageView[]): Group
   for (const m of more) byId.set(m.id, { ...m, sender: { ...m.sender, mine: m.sender.mine || byId.get(m.id)?.sender.mine || false } });
   return [...byId.values()].sort((a, b) => a.id - b.id);
 }
+
+/** Upload URLs are relative to the BFF (same origin in H5). */
+export const photoSrc = (url: string) => (url.startsWith('/') ? API_BASE : '') + url;
 
 export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onLongPress?: () => void; extra?: ReactNode }) {
   const { m } = props;
@@ -33,6 +36,10 @@ export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onL
       ) : null}
       {m.announcement ? <View className='msg-ann-type'>{m.announcement.typeLabel}</View> : null}
       {m.text ? <View className='msg-text'>{m.text}</View> : null}
+      {m.imageUrl ? (
+        <Image className='msg-image' src={photoSrc(m.imageUrl)} mode='widthFix' data-message-image onClick={() => Taro.previewImage({ urls: [photoSrc(m.imageUrl!)] }).catch(() => undefined)} />
+      ) : null}
+      {props.staff && m.repairTicketId ? <Text className='tag tag-grey'>已转报修工单</Text> : null}
       {m.link ? (
         <View className='msg-link' onClick={() => Taro.navigateTo({ url: m.link!.path }).catch(() => Taro.switchTab({ url: m.link!.path }))}>
           {m.link.title} ›

@@ -6,6 +6,7 @@ import { api, getSessionKind, getToken } from '../../services/api';
 import { connectLive } from '../../services/realtime';
 import { Empty, Segmented } from '../../components/ui';
 import { MessageBubble, merge, time } from '../../components/group';
+import { pickAndUpload } from '../repairs/photo';
 
 interface MessagesPage {
   items: GroupMessageView[];
@@ -106,6 +107,20 @@ export default function Group() {
     }
   };
 
+  /** 图片: pick one photo (chooseImage; a file input in H5), upload it, post it as a message. */
+  const sendPhoto = async () => {
+    if (!groupId || sending) return;
+    const [up] = await pickAndUpload(1);
+    if (!up) return;
+    setSending(true);
+    try {
+      const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { photo: up.id });
+      setMessages((list) => merge(list, [m]));
+    } finally {
+      setSending(false);
+    }
+  };
+
   const report = async (m: GroupMessageView) => {
     if (m.sender.mine || m.kind === 'announcement') return;
     const r = await Taro.showModal({ title: '举报该消息', content: '该消息含广告、辱骂或不实信息？管家会尽快处理。', confirmText: '举报' });
@@ -149,6 +164,9 @@ export default function Group() {
         {messages.length ? messages.map((m) => <MessageBubble key={m.id} m={m} onLongPress={() => void report(m)} />) : <Empty>还没有消息，有问题可以直接问管家</Empty>}
       </View>
       <View className='composer'>
+        <View className='btn btn-plain composer-photo' onClick={sendPhoto} data-send-photo>
+          图片
+        </View>
         <Input className='input composer-input' value={text} maxlength={1000} placeholder='问问管家：室温、缴费、报停…' confirmType='send' onInput={(e) => setText(e.detail.value)} onConfirm={send} />
         <View className={`btn btn-primary composer-send ${!text.trim() || sending ? 'btn-disabled' : ''}`} onClick={send} data-send>
           发送

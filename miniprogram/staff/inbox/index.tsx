@@ -5,7 +5,10 @@ import {
   CANNED_CATEGORIES,
   CANNED_CATEGORY_LABEL,
   HELP_LINKS,
+  REPAIR_CATEGORIES,
+  REPAIR_CATEGORY_LABEL,
   type CannedCategory,
+  type RepairCategory,
   type GroupMetrics,
   type HelpLink,
   type InboxItem,
@@ -39,6 +42,7 @@ export default function StaffInbox() {
   const [category, setCategory] = useState<CannedCategory | 'all'>('all');
   const [metrics, setMetrics] = useState<GroupMetrics | null>(null);
   const [note, setNote] = useState('');
+  const [repairCat, setRepairCat] = useState<RepairCategory | null>(null);
   const [visible, setVisible] = useState(true);
   const viewRef = useRef(view);
   viewRef.current = view;
@@ -100,6 +104,17 @@ export default function StaffInbox() {
     Taro.showToast({ title: '已回复', icon: 'success' });
     setReply('');
     setLink(null);
+    setSelected(null);
+    void load();
+    void loadMetrics();
+  };
+
+  /** 转报修: book a repair ticket for the resident from this message; the group gets a reply with the ticket number. */
+  const toRepair = async () => {
+    if (!selected || !repairCat) return;
+    const r = await api.post<{ ticket: { no: string } }>(`/api/v1/staff/inbox/${selected.message.id}/repair`, { category: repairCat, emergency: repairCat === 'leak' });
+    Taro.showToast({ title: `已转报修 ${r.ticket.no}`, icon: 'none' });
+    setRepairCat(null);
     setSelected(null);
     void load();
     void loadMetrics();
@@ -219,6 +234,25 @@ export default function StaffInbox() {
           <View className='btn btn-primary' onClick={send} data-send-reply>
             发送回复
           </View>
+          {selected.message.repairTicketId ? (
+            <View className='muted'>该消息已转为报修工单</View>
+          ) : (
+            <View data-to-repair>
+              <View className='canned-cats'>
+                <Text className='muted'>转报修：</Text>
+                {REPAIR_CATEGORIES.map((c) => (
+                  <Text key={c} className={`tag ${repairCat === c ? '' : 'tag-grey'}`} onClick={() => setRepairCat(repairCat === c ? null : c)} data-repair-category={c}>
+                    {REPAIR_CATEGORY_LABEL[c]}
+                  </Text>
+                ))}
+              </View>
+              {repairCat ? (
+                <View className='btn btn-plain' onClick={toRepair} data-to-repair-submit>
+                  转为报修工单（{REPAIR_CATEGORY_LABEL[repairCat]}）并回复住户
+                </View>
+              ) : null}
+            </View>
+          )}
           <Input className='input' value={note} placeholder='仅员工可见的备注（如：老人独居，耐心解释）' onInput={(e) => setNote(e.detail.value)} />
           <View className='btn btn-plain' onClick={saveNote}>
             保存备注

@@ -1,0 +1,197 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Picker, Switch, Text, Textarea, View } from '@tarojs/components';
+import {
+  ANNOUNCEMENT_NEEDS_RESTORE,
+  ANNOUNCEMENT_TYPES,
+  ANNOUNCEMENT_TYPE_LABEL,
+  type AnnouncementType,
+  type StaffGroupSummary,
+} from '@heat-butler/shared';
+import { api, ApiError, getSessionKind } from '../../services/api';
+import { Empty, Field, Segmented } from '../../components/ui';
+
+type Scope = 'building' | 'area' | 'all';
+interface AnnouncementRow {
+  id: number;
+  scope: Scope;
+  targetId: number | null;
+  type: AnnouncementType;
+  typeLabel: string;
+  title: string;
+  body: string;
+  expectedRestoreAt: string | null;
+  createdAt: string;
+  delivery: { recipients: number; sent: number; pending: number; refused: number };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** China time (UTC+8) parts of an instant, for the pickers and the list. */
+function chinaParts(d: Date) {
+  const c = new Date(d.getTime() + 8 * 3600_000);
+  return { date: `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())}`, time: `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}` };
+}
+const chinaText = (iso: string) => {
+  const p = chinaParts(new Date(iso));
+  return `${p.date.slice(5)} ${p.time}`;
+};
+
+/** 发布公告: type, target (one building, an area, or all), text, restoration time for outages; recent announcements with delivery. */
+export default function Announce() {
+  const [groups, setGroups] = useState<StaffGroupSummary[]>([]);
+  const [type, setType] = useState<AnnouncementType>('outage');
+  const [scope, setScope] = useState<Scope>('building');
+  const [targetId, setTargetId] = useState<number | null>(null);
+  const [title, setTitle] = useState('');
+  const [body, setBody] = useState('');
+  const later = chinaParts(new Date(Date.now() + 8 * 3600_000));
+  const [restoreDate, setRestoreDate] = useState(later.date);
+  const [restoreTime, setRestoreTime] = useState(later.time);
+  const [pinned, setPinned] = useState(true);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [list, setList] = useState<AnnouncementRow[] | null>(null);
+
+  const loadList = () => api.get<{ items: AnnouncementRow[] }>('/api/v1/staff/announcements', { query: { pageSize: 20 }, quiet: true }).then((r) => setList(r.items));
+
+  useDidShow(() => {
+    if (getSessionKind() !== 'staff') {
+      Taro.redirectTo({ url: '/staff/login/index' });
+      return;
+    }
+    api.get<{ items: StaffGroupSummary[] }>('/api/v1/staff/groups', { quiet: true }).then((r) => setGroups(r.items)).catch(() => undefined);
+    void loadList().catch(() => undefined);
+  });
+
+  // areas of the staff member, named by their estates (e.g. 锦绣家园、南湖新村)
+  const areas = [...new Set(groups.map((g) => g.areaId))].map((id) => ({
+    id,
+    label: [...new Set(groups.filter((g) => g.areaId === id).map((g) => g.name.replace(/\d+号楼供热管家群$/, '').replace(/供热管家群$/, '')))].join('、'),
+  }));
+  const targets = scope === 'building' ? groups.map((g) => ({ id: g.buildingId, label: g.name.replace('供热管家群', '') })) : scope === 'area' ? areas : [];
+  const needsRestore = ANNOUNCEMENT_NEEDS_RESTORE.includes(type);
+  const targetLabel = (a: AnnouncementRow) =>
+    a.scope === 'all' ? '全部楼栋' : a.scope === 'area' ? `片区：${areas.find((x) => x.id === a.targetId)?.label ?? a.targetId}` : (groups.find((g) => g.buildingId === a.targetId)?.name.replace('供热管家群', '') ?? `楼栋${a.targetId}`);
+
+  const submit = async () => {
+    if (busy) return;
+    setBusy(true);
+    setErrors({});
+    try {
+      const res = await api.post<AnnouncementRow>(
+        '/api/v1/staff/announcements',
+        {
+          scope,
+          ...(scope !== 'all' && targetId ? { targetId } : {}),
+          type,
+          title,
+          body,
+          ...(needsRestore ? { expectedRestoreAt: `${restoreDate}T${restoreTime}:00+08:00` } : {}),
+          pinned,
+        },
+        { quiet: true },
+      );
+      Taro.showToast({ title: `已发布，推送${res.delivery.recipients}户`, icon: 'none' });
+      setTitle('');
+      setBody('');
+      void loadList();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      setErrors(e.fields);
+      Taro.showToast({ title: e.message, icon: 'none' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <View className='page announce-page'>
+      <View className='card'>
+        <View className='card-title'>公告类型</View>
+        <View className='canned-cats'>
+          {ANNOUNCEMENT_TYPES.map((t) => (
+            <Text key={t} className={`tag ${type === t ? '' : 'tag-grey'}`} onClick={() => setType(t)} data-ann-type={t}>
+              {ANNOUNCEMENT_TYPE_LABEL[t]}
+            </Text>
+          ))}
+        </View>
+        <View className='card-title'>发送范围</View>
+        <Segmented<Scope>
+          options={[
+            { value: 'building', label: '单栋楼' },
+            { value: 'area', label: '片区' },
+            { value: 'all', label: '全部' },
+          ]}
+          value={scope}
+          onChange={(v) => {
+            setScope(v);
+            setTargetId(null);
+          }}
+        />
+        {scope !== 'all' ? (
+          <View className='canned-cats' data-ann-targets>
+            {targets.length ? (
+              targets.map((t) => (
+                <Text key={t.id} className={`tag ${targetId === t.id ? '' : 'tag-grey'}`} onClick={() => setTargetId(t.id)} data-ann-target={t.id}>
+                  {t.label}
+                </Text>
+              ))
+            ) : (
+              <Text className='muted'>您负责的片区暂无楼栋</Text>
+            )}
+          </View>
+        ) : (
+          <View className='muted'>发送到公司全部楼栋的管家群（仅管理员）</View>
+        )}
+        {errors.targetId ? <View className='field-error'>{errors.targetId}</View> : null}
+        <Field label='标题（20字以内，作为订阅消息标题）' name='ann-title' value={title} maxlength={20} error={errors.title} onInput={setTitle} />
+        <View className='field'>
+          <View className='field-label'>公告内容</View>
+          <Textarea className={`input repair-textarea ${errors.body ? 'input-error' : ''}`} value={body} maxlength={2000} placeholder='如：因主管线抢修，3号楼暂停供热' onInput={(e) => setBody(e.detail.value)} data-ann-body />
+          {errors.body ? <View className='field-error'>{errors.body}</View> : null}
+        </View>
+        {needsRestore ? (
+          <View className='field'>
+            <View className='field-label'>预计恢复时间（北京时间）</View>
+            <View className='row'>
+              <Picker mode='date' value={restoreDate} onChange={(e) => setRestoreDate(String(e.detail.value))}>
+                <View className='input' data-restore-date>{restoreDate}</View>
+              </Picker>
+              <Picker mode='time' value={restoreTime} onChange={(e) => setRestoreTime(String(e.detail.value))}>
+                <View className='input' data-restore-time>{restoreTime}</View>
+              </Picker>
+            </View>
+            {errors.expectedRestoreAt ? <View className='field-error'>{errors.expectedRestoreAt}</View> : null}
+          </View>
+        ) : null}
+        <View className='row'>
+          <Text>在群内置顶</Text>
+          <Switch checked={pinned} color='#e8590c' onChange={(e) => setPinned(e.detail.value)} />
+        </View>
+        <View className={`btn btn-primary ${busy ? 'btn-disabled' : ''}`} onClick={submit} data-ann-submit>
+          发布并推送订阅消息
+        </View>
+        <View className='muted'>已授权“停热通知”的住户会立即收到微信订阅消息；未授权的住户在管家群中看到置顶公告。</View>
+      </View>
+
+      <View className='card-title'>最近公告</View>
+      {list && !list.length ? <Empty>还没有发布过公告</Empty> : null}
+      {list?.map((a) => (
+        <View key={a.id} className='card' data-ann-id={a.id}>
+          <View className='row'>
+            <Text className='tag tag-red'>{a.typeLabel}</Text>
+            <Text className='muted'>{chinaText(a.createdAt)}</Text>
+          </View>
+          <View className='card-title'>{a.title}</View>
+          <View className='muted'>
+            {targetLabel(a)}
+            {a.expectedRestoreAt ? ` · 预计${chinaText(a.expectedRestoreAt)}恢复` : ''}
+          </View>
+          <View className='muted' data-ann-delivery>
+            推送 {a.delivery.recipients} 户：已送达 {a.delivery.sent}，发送中 {a.delivery.pending}，未授权/超额 {a.delivery.refused}
+          </View>
+        </View>
+      ))}
+    </View>
+  );
+}
