@@ -8,6 +8,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     setupFiles: ['server/src/test-support/setup.ts'],
+    // the H5 build the browser tests drive, built once up front when stale (~1-2 min)
+    globalSetup: ['e2e/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     fileParallelism: true,

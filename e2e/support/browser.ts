@@ -2,16 +2,14 @@
  * Shared by the browser tests: build the H5 app when it is missing or stale, start the real BFF
  * (sandbox mode, its own database, demo data) serving it, and drive Debian's Chromium.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHost, type Host } from '../../server/src/host';
 import { createLogger } from '../../server/src/platform/logger';
 import { createTestDatabase, type TestDatabase } from '../../server/src/test-support/db';
-// @ts-expect-error plain ESM helper shared with scripts/start.mjs
-import { h5IsStale } from '../../scripts/h5.mjs';
+import { ensureH5Build, ROOT } from './h5';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export { ROOT };
 export const H5_DIR = path.join(ROOT, 'dist', 'h5');
 export const ARTIFACTS = path.join(ROOT, 'e2e', 'artifacts');
 
@@ -25,10 +23,6 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export function ensureH5Build(): void {
-  if (!h5IsStale(ROOT)) return;
-  execFileSync('npx', ['taro', 'build', '--type', 'h5'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
-}
 
 export interface E2E {
   host: Host;
@@ -39,7 +33,8 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function startE2E(): Promise<E2E> {
+/** `instantBills`: the Pay sandbox serves today's trade bill at once (reconciliation of today). */
+export async function startE2E(opts: { instantBills?: boolean } = {}): Promise<E2E> {
   ensureH5Build();
   const db = await createTestDatabase();
   const host = await startHost({
@@ -51,6 +46,7 @@ export async function startE2E(): Promise<E2E> {
     databaseUrl: db.url,
     sqlitePath: db.url ? undefined : ':memory:',
     logger: createLogger('silent'),
+    instantBills: opts.instantBills,
     // issue e-invoices quickly in the demo flow
     config: { INVOICE_POLL_DELAY_MS: 200 },
   });
