@@ -166,6 +166,17 @@ export default function StaffInbox() {
           </View>
         </View>
       ) : null}
+      {metrics?.perAgent.length ? (
+        <View className='card inbox-agents'>
+          <View className='muted'>各客服首次响应（中位 / P90）</View>
+          {metrics.perAgent.map((a) => (
+            <View className='row list-item' key={a.staffId}>
+              <Text>{a.name}</Text>
+              <Text className='muted'>{mins(a.medianSeconds)} / {mins(a.p90Seconds)}</Text>
+            </View>
+          ))}
+        </View>
+      ) : null}
       <Segmented<View3>
         options={[
           { value: 'pending', label: '待回复' },
