@@ -17,6 +17,9 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: string }[] 
   { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: '/staff/reconciliation/index' },
   { roles: ['finance'], title: '支付与退费', desc: '查询缴费、办理退费', url: '/staff/payments/index' },
   { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: '/staff/invoices/index' },
+  { roles: ['admin'], title: '住户导入', desc: '上传营业收费系统的住户表，校验后导入', url: '/staff/admin-import/index' },
+  { roles: ['admin'], title: '员工与片区', desc: '新建员工、停用、微信绑定邀请码', url: '/staff/admin-staff/index' },
+  { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: '/staff/admin-settings/index' },
 ];
 
 /** Download an XLSX of the admin API (H5: a blob link; mini-program: open the document). */
@@ -59,7 +62,7 @@ export default function StaffHome() {
       const p = await me();
       if (p.kind !== 'staff') return void Taro.redirectTo({ url: '/staff/login/index' });
       setProfile(p);
-      setDash(await api.get<StaffDashboard>('/staff/dashboard', { quiet: true }));
+      setDash(await api.get<StaffDashboard>('/api/v1/staff/dashboard', { quiet: true }));
     } catch {
       Taro.redirectTo({ url: '/staff/login/index' });
     }

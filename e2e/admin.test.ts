@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
+import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { Account } from '../server/src/modules/accounts/entities';
+
+let e: E2E;
+let page: Page;
+
+const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader('2025-2026')];
+
+/** a row of a new building (88号楼 of area A01), with overrides by column key */
+function row(i: number, over: Partial<Record<string, string>> = {}): string {
+  const v: Record<string, string> = {
+    accountNo: `8801${String(i).padStart(4, '0')}`,
+    areaCode: 'A01',
+    buildingName: '88号楼',
+    buildingAddress: '长春市朝阳区浏览器路8号测试家园',
+    unitNo: '1',
+    roomNo: String(300 + i),
+    ownerName: `网页户${i}`,
+    contactPhone: '13912345678',
+    heatedArea: '76.20',
+    use: '居民',
+    status: '正常供热',
+    arrears: i === 1 ? '880.50' : '',
+    ...over,
+  };
+  return [v.accountNo, v.areaCode, v.buildingName, v.buildingAddress, v.unitNo, v.roomNo, v.ownerName, v.contactPhone, v.heatedArea, v.use, v.status, v.arrears].join(',');
+}
+const csv = (rows: string[]) => Buffer.from([HEADERS.join(','), ...rows].join('\r\n'), 'utf8');
+
+const job = () => page.locator('[data-import-job]');
+
+/** Give the hidden <input type=file> a CSV, as the admin choosing it would. */
+async function choose(name: string, body: Buffer) {
+  await page.locator('input[data-import-file]').setInputFiles({ name, mimeType: 'text/csv', buffer: body });
+}
+
+/** A separate admin session for looking at the API directly. */
+async function apiToken(): Promise<string> {
+  const res = await fetch(`${e.host.url}/api/v1/auth/staff/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'demo-2026' }),
+  });
+  return ((await res.json()) as { token: string }).token;
+}
+
+beforeAll(async () => {
+  e = await startE2E();
+  page = await e.newPage();
+  await open(page, e.host.url, '/staff/login/index');
+  await fill(page, 'username', 'admin');
+  await fill(page, 'password', 'demo-2026');
+  await page.getByText('登录', { exact: true }).click();
+  await page.waitForURL(/staff\/home\/index/);
+}, 180_000);
+afterAll(async () => e?.close());
+
+describe('an admin imports households in the browser', () => {
+  it('finds 住户导入, 员工与片区 and 公司设置 on the staff home', async () => {
+    await expect.poll(() => page.getByText('住户导入', { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByText('员工与片区', { exact: true }).count()).toBe(1);
+    expect(await page.getByText('公司设置', { exact: true }).count()).toBe(1);
+    // the day's numbers load (the dashboard answers)
+    await expect.poll(() => page.getByText('今日工作').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByText('住户导入', { exact: true }).click();
+    await page.waitForURL(/staff\/admin-import\/index/);
+  });
+
+  it('uploads a CSV with bad rows and sees every problem with row and column, and nothing written', async () => {
+    const before = await e.host.ds.getRepository(Account).count();
+    await choose('住户-有错.csv', csv([row(1), row(2, { heatedArea: '七十', contactPhone: '123' }), row(3, { areaCode: 'ZZ9' }), row(4, { ownerName: '' })]));
+    await expect.poll(() => job().getAttribute('data-state'), { timeout: 20_000 }).toBe('rejected');
+    expect(await job().getAttribute('data-dry-run')).toBe('1');
+
+    // what the server found is exactly what the table lists
+    const id = Number(await job().getAttribute('data-import-job'));
+    const token = await apiToken();
+    const api = (await fetch(`${e.host.url}/api/v1/admin/imports/${id}`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json())) as {
+      issueCount: number;
+      issues: { row: number; column: string; message: string }[];
+    };
+    expect(api.issueCount).toBeGreaterThanOrEqual(4);
+    const shown = page.locator('.admin-issue');
+    await expect.poll(() => shown.count()).toBe(api.issueCount);
+    expect(await page.locator('[data-issue-count]').getAttribute('data-issue-count')).toBe(String(api.issueCount));
+    const cells = await shown.evaluateAll((els) => els.map((el) => ({ row: Number(el.getAttribute('data-row')), column: el.getAttribute('data-column'), text: (el as HTMLElement).innerText })));
+    for (const i of api.issues) expect(cells.some((c) => c.row === i.row && c.column === i.column && c.text.includes(i.message))).toBe(true);
+    // the rows of the file as Excel numbers them (header = 1): 3, 4, 5 are bad, 2 is fine
+    const byRow = (r: number) => cells.filter((c) => c.row === r).map((c) => c.column);
+    expect(byRow(2)).toEqual([]);
+    expect(byRow(3)).toEqual(expect.arrayContaining(['供热面积（㎡）', '联系电话']));
+    expect(byRow(4)).toContain('片区编码');
+    expect(byRow(5)).toContain('户主姓名');
+    // the XLSX report is offered, and the button to import is not
+    expect(await page.locator('[data-report]').count()).toBe(1);
+    expect(await page.locator('[data-confirm-import]').count()).toBe(0);
+    const report = await fetch(`${e.host.url}/api/v1/admin/imports/${id}/report`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(report.status).toBe(200);
+    expect(Buffer.from(await report.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+    await shot(page, 'admin-import-problems');
+    expect(await e.host.ds.getRepository(Account).count()).toBe(before);
+  });
+
+  it('uploads the corrected CSV, checks it, imports it and sees the summary; the accounts are there', async () => {
+    const before = await e.host.ds.getRepository(Account).count();
+    await choose('住户-已改.csv', csv([row(1), row(2), row(3), row(4)]));
+    await expect.poll(() => job().getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
+    expect(await job().getAttribute('data-dry-run')).toBe('1');
+    expect(await page.locator('.admin-issue').count()).toBe(0);
+    expect(await e.host.ds.getRepository(Account).count()).toBe(before); // a dry run writes nothing
+
+    await page.locator('[data-confirm-import]').click();
+    await expect.poll(() => job().getAttribute('data-dry-run'), { timeout: 10_000 }).toBe('0');
+    await expect.poll(() => job().getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+    expect(await page.locator('[data-summary-rows]').innerText()).toBe('4');
+    expect(await page.locator('[data-summary-accounts]').innerText()).toBe('4 / 0');
+    expect(await page.locator('[data-imported]').count()).toBe(1);
+    await shot(page, 'admin-import-done');
+
+    expect(await e.host.ds.getRepository(Account).count()).toBe(before + 4);
+    // staff find the imported household through the API
+    const found = (await fetch(`${e.host.url}/api/v1/staff/accounts?q=88010003`, { headers: { Authorization: `Bearer ${await apiToken()}` } }).then((r) => r.json())) as {
+      items: Record<string, unknown>[];
+    };
+    expect(found.items).toHaveLength(1);
+    expect(JSON.stringify(found.items[0])).toContain('网页户3');
+  });
+});

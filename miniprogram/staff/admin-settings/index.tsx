@@ -1,0 +1,291 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Switch, Text, View } from '@tarojs/components';
+import { formatChinaTime, type AuditEntryView, type CompanySettings } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { Field, Segmented } from '../../components/ui';
+
+type Kind = 'text' | 'int' | 'num';
+type FieldSpec = { path: string; label: string; kind: Kind; placeholder?: string };
+type Section = { title: string; note?: string; fields: FieldSpec[] };
+
+const SECTIONS: Section[] = [
+  {
+    title: '公司',
+    fields: [
+      { path: 'name', label: '公司名称', kind: 'text' },
+      { path: 'hotline', label: '服务热线', kind: 'text', placeholder: '例如 0431-88888888' },
+    ],
+  },
+  {
+    title: '采暖季与报停/复供',
+    note: '日期格式 MM-DD；基本热费比例以基点表示（3000 = 30%）。',
+    fields: [
+      { path: 'rules.seasonStart', label: '采暖季开始（MM-DD）', kind: 'text' },
+      { path: 'rules.seasonEnd', label: '采暖季结束（MM-DD，次年）', kind: 'text' },
+      { path: 'rules.changeDeadline', label: '报停/复供申请截止日（MM-DD）', kind: 'text' },
+      { path: 'rules.baseFeeRatioBp', label: '报停基本热费比例（基点）', kind: 'int' },
+      { path: 'rules.serviceChange.maxChangesPerSeason', label: '每户每采暖季最多变更次数', kind: 'int' },
+    ],
+  },
+  {
+    title: '维修时限（分钟）',
+    note: '免打扰时段内不给住户打电话或发消息（HH:mm）。',
+    fields: [
+      { path: 'rules.sla.registerMinutes', label: '登记', kind: 'int' },
+      { path: 'rules.sla.routineContactMinutes', label: '一般报修：联系住户', kind: 'int' },
+      { path: 'rules.sla.routineDoneMinutes', label: '一般报修：完成', kind: 'int' },
+      { path: 'rules.sla.emergencyOnSiteMinutes', label: '紧急报修：到场', kind: 'int' },
+      { path: 'rules.sla.emergencyReportMinutes', label: '紧急报修：报告结果', kind: 'int' },
+      { path: 'rules.sla.callbackMinutes', label: '回访', kind: 'int' },
+      { path: 'rules.sla.quietStart', label: '免打扰开始（HH:mm）', kind: 'text' },
+      { path: 'rules.sla.quietEnd', label: '免打扰结束（HH:mm）', kind: 'text' },
+    ],
+  },
+  {
+    title: '室温',
+    fields: [
+      { path: 'rules.minTemperatureC', label: '最低室温（℃）', kind: 'num' },
+      { path: 'rules.promisedTemperatureC', label: '承诺室温（℃）', kind: 'num' },
+    ],
+  },
+  {
+    title: '保存期限',
+    fields: [{ path: 'rules.retention.photoDays', label: '照片保存天数', kind: 'int' }],
+  },
+  {
+    title: '电子发票',
+    note: '税率以基点表示（900 = 9%）；税收分类编码为19位数字。',
+    fields: [
+      { path: 'rules.invoice.commercialRateBp', label: '非居民用热税率（基点）', kind: 'int' },
+      { path: 'rules.invoice.goodsName', label: '开票项目名称', kind: 'text' },
+      { path: 'rules.invoice.goodsCode', label: '税收分类编码', kind: 'text' },
+      { path: 'rules.invoice.sellerTaxId', label: '销售方税号', kind: 'text' },
+    ],
+  },
+];
+const BOOLS = [
+  { path: 'rules.serviceChange.noResumeAfterStopInSameSeason', label: '当季已报停的不能再复供' },
+  { path: 'rules.invoice.residentialExempt', label: '居民用热免征增值税' },
+  { path: 'rules.invoice.autoIssue', label: '缴费后按默认抬头自动开票' },
+];
+const DOCS = 'rules.serviceChange.requiredDocuments';
+const VALVE = 'rules.serviceChange.stopValveAction';
+const WINDOWS = 'rules.measurementWindows';
+const NUMERIC = new Map(SECTIONS.flatMap((s) => s.fields).filter((f) => f.kind !== 'text').map((f) => [f.path, f.kind]));
+const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, VALVE];
+
+const getAt = (o: any, path: string): any => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o);
+function setAt<T>(o: T, path: string, value: unknown): T {
+  const copy: any = structuredCloneSafe(o);
+  const keys = path.split('.');
+  let cur = copy;
+  for (const k of keys.slice(0, -1)) cur = cur[k] ??= {};
+  cur[keys[keys.length - 1]!] = value;
+  return copy;
+}
+function structuredCloneSafe<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o));
+}
+
+/** The form holds what was typed (numbers as text); the body converts what parses and lets the server name the rest. */
+function toForm(s: CompanySettings): any {
+  let f: any = structuredCloneSafe(s);
+  for (const p of NUMERIC.keys()) f = setAt(f, p, String(getAt(s, p) ?? ''));
+  return setAt(f, DOCS, (getAt(s, DOCS) as string[]).join('，'));
+}
+function toBody(f: any): unknown {
+  let b: any = structuredCloneSafe(f);
+  for (const [p, kind] of NUMERIC) {
+    const t = String(getAt(f, p) ?? '').trim();
+    const n = Number(t);
+    b = setAt(b, p, t !== '' && Number.isFinite(n) && (kind === 'num' || Number.isInteger(n)) ? n : t);
+  }
+  const docs = String(getAt(f, DOCS) ?? '')
+    .split(/[,，、\s]+/)
+    .filter(Boolean);
+  return setAt(b, DOCS, docs);
+}
+
+function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  else if (prefix) out[prefix] = v;
+  return out;
+}
+const show = (v: unknown) => (v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+
+function changes(e: AuditEntryView): string[] {
+  const before = flatten(e.before);
+  const after = flatten(e.after);
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return keys.map((k) => `${k}：${show(before[k])} → ${show(after[k])}`);
+}
+
+/** 公司设置 (admin): name, hotline and the company rules; every field error from the server at its field; the audit log. */
+export default function AdminSettings() {
+  const [form, setForm] = useState<any>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [audit, setAudit] = useState<{ items: AuditEntryView[]; total: number } | null>(null);
+  const [page, setPage] = useState(1);
+
+  const loadAudit = async (p = page) => {
+    setAudit(await api.get<{ items: AuditEntryView[]; total: number }>(`/api/v1/admin/audit?page=${p}&pageSize=20`, { quiet: true }));
+    setPage(p);
+  };
+  const load = async () => {
+    setForm(toForm(await api.get<CompanySettings>('/api/v1/admin/settings')));
+    setErrors({});
+    await loadAudit(1).catch(() => undefined);
+  };
+  useDidShow(() => void load().catch(() => undefined));
+
+  const set = (path: string, v: unknown) => {
+    setSaved(false);
+    setForm((f: any) => setAt(f, path, v));
+  };
+
+  const save = async () => {
+    if (saving) return;
+    setSaving(true);
+    setSaved(false);
+    try {
+      setForm(toForm(await api.put<CompanySettings>('/api/v1/admin/settings', toBody(form), { quiet: true })));
+      setErrors({});
+      setSaved(true);
+      Taro.showToast({ title: '已保存', icon: 'success' });
+      await loadAudit(1).catch(() => undefined);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const fields = e.fields;
+      setErrors(Object.keys(fields).length ? fields : { '(form)': e.message });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  if (!form) return <View className='page' />;
+  const errCount = Object.keys(errors).length;
+  const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
+  const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !RENDERED.includes(k));
+  const windows: { start: string; end: string }[] = getAt(form, WINDOWS) ?? [];
+
+  return (
+    <View className='page admin-page'>
+      {errCount ? (
+        <View className='alert' data-settings-errors={errCount}>
+          有 {errCount} 处需要修改，见各项下方的红字。
+          {otherErrors.map(([k, m]) => (
+            <View key={k}>{k === '(form)' ? m : `${k}：${m}`}</View>
+          ))}
+        </View>
+      ) : null}
+      {saved ? <View className='notice' data-settings-saved>已保存。新设置只对之后发生的业务生效。</View> : null}
+
+      {SECTIONS.map((s) => (
+        <View key={s.title} className='card'>
+          <View className='card-title'>{s.title}</View>
+          {s.note ? <View className='muted admin-note'>{s.note}</View> : null}
+          {s.fields.map((f) => (
+            <Field
+              key={f.path}
+              name={f.path}
+              label={f.label}
+              type={f.kind === 'text' ? 'text' : 'digit'}
+              placeholder={f.placeholder}
+              maxlength={100}
+              value={String(getAt(form, f.path) ?? '')}
+              error={errors[f.path]}
+              onInput={(v) => set(f.path, v)}
+            />
+          ))}
+          {s.title === '采暖季与报停/复供' ? (
+            <View>
+              <Field
+                name={DOCS}
+                label='申请必须上传的材料（逗号分隔，如 id_photo, property_certificate）'
+                value={String(getAt(form, DOCS) ?? '')}
+                maxlength={300}
+                error={Object.entries(errors).find(([k]) => k.startsWith(DOCS))?.[1]}
+                onInput={(v) => set(DOCS, v)}
+              />
+              <View className='field'>
+                <View className='field-label'>报停时阀门处理</View>
+                <Segmented
+                  options={[
+                    { value: 'close', label: '关阀' },
+                    { value: 'seal', label: '关阀并加封' },
+                  ]}
+                  value={getAt(form, VALVE)}
+                  onChange={(v) => set(VALVE, v)}
+                />
+                {errors[VALVE] ? <View className='field-error'>{errors[VALVE]}</View> : null}
+              </View>
+            </View>
+          ) : null}
+          {s.title === '室温' ? (
+            <View className='field' data-windows>
+              <View className='field-label'>允许预约测温的时段（HH:mm）</View>
+              {windows.map((w, i) => (
+                <View key={i} className='row admin-window'>
+                  <Field name={`${WINDOWS}.${i}.start`} label={`时段${i + 1} 开始`} value={w.start} error={errors[`${WINDOWS}.${i}.start`]} onInput={(v) => set(`${WINDOWS}.${i}.start`, v)} />
+                  <Field name={`${WINDOWS}.${i}.end`} label='结束' value={w.end} error={errors[`${WINDOWS}.${i}.end`]} onInput={(v) => set(`${WINDOWS}.${i}.end`, v)} />
+                  <Text className='link' onClick={() => set(WINDOWS, windows.filter((_, k) => k !== i))}>删除</Text>
+                </View>
+              ))}
+              <Text className='link' onClick={() => set(WINDOWS, [...windows, { start: '', end: '' }])}>＋ 添加时段</Text>
+              {windowErrors
+                .filter(([k]) => !/\.\d+\.(start|end)$/.test(k))
+                .map(([k, m]) => (
+                  <View key={k} className='field-error'>{m}</View>
+                ))}
+            </View>
+          ) : null}
+          {s.title === '电子发票' || s.title === '采暖季与报停/复供'
+            ? BOOLS.filter((b) => (s.title === '电子发票') === b.path.startsWith('rules.invoice')).map((b) => (
+                <View key={b.path} className='field'>
+                  <View className='row'>
+                    <Text>{b.label}</Text>
+                    <Switch checked={!!getAt(form, b.path)} onChange={(e) => set(b.path, e.detail.value)} />
+                  </View>
+                  {errors[b.path] ? <View className='field-error'>{errors[b.path]}</View> : null}
+                </View>
+              ))
+            : null}
+        </View>
+      ))}
+
+      <View className={`btn btn-primary${saving ? ' btn-disabled' : ''}`} data-save-settings onClick={save}>
+        {saving ? '正在保存…' : '保存设置'}
+      </View>
+      <View className='btn btn-plain' onClick={() => void load()}>放弃修改</View>
+
+      <View className='card' data-audit>
+        <View className='row'>
+          <Text className='card-title'>操作记录</Text>
+          <Text className='muted'>{audit ? `共 ${audit.total} 条` : ''}</Text>
+        </View>
+        {audit?.items.map((e) => (
+          <View key={e.id} className='list-item admin-audit' data-action={e.action}>
+            <View className='row'>
+              <Text className='strong'>{e.actionLabel}</Text>
+              <Text className='muted'>{formatChinaTime(e.at)}</Text>
+            </View>
+            <View className='muted'>
+              {e.actorName}
+              {e.targetId ? ` · ${e.targetType} ${e.targetId}` : ''}
+            </View>
+            {changes(e).slice(0, 12).map((c) => (
+              <View key={c} className='admin-change'>{c}</View>
+            ))}
+          </View>
+        ))}
+        {audit && audit.total > page * 20 ? (
+          <Text className='link' onClick={() => void loadAudit(page + 1)}>下一页</Text>
+        ) : null}
+        {page > 1 ? <Text className='link' style={{ marginLeft: '24px' }} onClick={() => void loadAudit(page - 1)}>上一页</Text> : null}
+      </View>
+    </View>
+  );
+}

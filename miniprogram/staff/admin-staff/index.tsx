@@ -1,0 +1,192 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Input, Text, View } from '@tarojs/components';
+import { STAFF_ROLE_LABEL, STAFF_ROLES, formatChinaTime, type AreaView, type StaffRole, type StaffView } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { Empty, Field } from '../../components/ui';
+
+type NewStaff = { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] };
+const EMPTY: NewStaff = { username: '', name: '', password: '', roles: [], areaIds: [] };
+const toggle = <T,>(list: T[], v: T) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
+
+function Chips<T extends string | number>(props: { options: { value: T; label: string }[]; value: T[]; onChange: (v: T[]) => void; name: string }) {
+  return (
+    <View className='admin-chips' data-chips={props.name}>
+      {props.options.map((o) => (
+        <Text
+          key={String(o.value)}
+          data-chip={String(o.value)}
+          className={`admin-chip${props.value.includes(o.value) ? ' admin-chip-on' : ''}`}
+          onClick={() => props.onChange(toggle(props.value, o.value))}
+        >
+          {o.label}
+        </Text>
+      ))}
+    </View>
+  );
+}
+
+/** 员工与片区 (admin): staff list, create, disable, WeChat invite codes; areas create/rename. */
+export default function AdminStaff() {
+  const [staff, setStaff] = useState<StaffView[]>([]);
+  const [areas, setAreas] = useState<AreaView[]>([]);
+  const [form, setForm] = useState<NewStaff>(EMPTY);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [showForm, setShowForm] = useState(false);
+  const [invites, setInvites] = useState<Record<number, { inviteCode: string; expiresAt: string }>>({});
+  const [area, setArea] = useState({ code: '', name: '' });
+  const [areaErrors, setAreaErrors] = useState<Record<string, string>>({});
+  const [renames, setRenames] = useState<Record<number, string>>({});
+
+  const load = async () => {
+    const [s, a] = await Promise.all([
+      api.get<{ items: StaffView[] }>('/api/v1/admin/staff'),
+      api.get<{ items: AreaView[] }>('/api/v1/admin/areas'),
+    ]);
+    setStaff(s.items);
+    setAreas(a.items);
+  };
+  useDidShow(() => void load().catch(() => undefined));
+
+  const areaLabel = (id: number) => {
+    const a = areas.find((x) => x.id === id);
+    return a ? `${a.name}（${a.code}）` : `#${id}`;
+  };
+
+  const create = async () => {
+    try {
+      await api.post('/api/v1/admin/staff', { ...form, username: form.username.trim() }, { quiet: true });
+      Taro.showToast({ title: '已创建', icon: 'success' });
+      setForm(EMPTY);
+      setErrors({});
+      setShowForm(false);
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const f = e.fields;
+      setErrors(Object.keys(f).length ? f : { form: e.message });
+    }
+  };
+
+  const disable = async (s: StaffView) => {
+    const { confirm } = await Taro.showModal({ title: '停用员工', content: `停用后 ${s.name}（${s.username}）将立即退出登录且不能再登录。确定停用？`, confirmText: '停用' });
+    if (!confirm) return;
+    try {
+      await api.post(`/api/v1/admin/staff/${s.id}/disable`);
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+
+  const invite = async (s: StaffView) => {
+    try {
+      const res = await api.post<{ inviteCode: string; expiresAt: string }>(`/api/v1/admin/staff/${s.id}/invite`);
+      setInvites((m) => ({ ...m, [s.id]: res }));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+
+  const createArea = async () => {
+    try {
+      await api.post('/api/v1/admin/areas', area, { quiet: true });
+      setArea({ code: '', name: '' });
+      setAreaErrors({});
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const f = e.fields;
+      setAreaErrors(Object.keys(f).length ? f : { form: e.message });
+    }
+  };
+
+  const rename = async (a: AreaView) => {
+    const name = renames[a.id];
+    if (name === undefined || name === a.name) return;
+    try {
+      await api.put(`/api/v1/admin/areas/${a.id}`, { name });
+      setRenames(({ [a.id]: _, ...rest }) => rest);
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+
+  return (
+    <View className='page admin-page'>
+      <View className='card'>
+        <View className='row'>
+          <Text className='card-title'>员工（{staff.length}）</Text>
+          <Text className='link' data-new-staff onClick={() => setShowForm(!showForm)}>{showForm ? '收起' : '＋ 新建员工'}</Text>
+        </View>
+        {showForm ? (
+          <View className='admin-form' data-staff-form>
+            {errors.form ? <View className='alert'>{errors.form}</View> : null}
+            <Field name='username' label='用户名（登录用）' value={form.username} error={errors.username} onInput={(v) => setForm({ ...form, username: v })} />
+            <Field name='name' label='姓名' value={form.name} error={errors.name} onInput={(v) => setForm({ ...form, name: v })} />
+            <Field name='password' label='初始密码（至少8位）' password value={form.password} error={errors.password} onInput={(v) => setForm({ ...form, password: v })} />
+            <View className='field'>
+              <View className='field-label'>角色</View>
+              <Chips name='roles' options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))} value={form.roles} onChange={(roles) => setForm({ ...form, roles })} />
+              {errors.roles ? <View className='field-error'>{errors.roles}</View> : null}
+            </View>
+            <View className='field'>
+              <View className='field-label'>负责片区（不选则不限片区）</View>
+              <Chips name='areas' options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))} value={form.areaIds} onChange={(areaIds) => setForm({ ...form, areaIds })} />
+              {errors.areaIds ? <View className='field-error'>{errors.areaIds}</View> : null}
+            </View>
+            <View className='btn btn-primary' data-create-staff onClick={create}>创建</View>
+          </View>
+        ) : null}
+        {!staff.length ? <Empty>还没有员工</Empty> : null}
+        {staff.map((s) => (
+          <View key={s.id} className='list-item' data-staff={s.username}>
+            <View className='row'>
+              <View>
+                <Text className='strong'>{s.name}</Text>
+                <Text className='muted'> {s.username}</Text>
+              </View>
+              <View>
+                {s.disabled ? <Text className='tag tag-grey'>已停用</Text> : null}
+                {s.wechatBound ? <Text className='tag tag-green'>已绑定微信</Text> : null}
+              </View>
+            </View>
+            <View className='muted'>
+              {s.roles.map((r) => STAFF_ROLE_LABEL[r as StaffRole] ?? r).join('、')}
+              {s.areaIds.length ? ` · ${s.areaIds.map(areaLabel).join('、')}` : ' · 全部片区'}
+            </View>
+            {invites[s.id] ? (
+              <View className='notice admin-invite' data-invite-code={invites[s.id]!.inviteCode}>
+                微信绑定邀请码：<Text className='strong'>{invites[s.id]!.inviteCode}</Text>（{formatChinaTime(invites[s.id]!.expiresAt)} 前有效，仅可使用一次）。请发给员工本人，在微信中绑定员工身份时填写。
+              </View>
+            ) : null}
+            {!s.disabled ? (
+              <View className='row admin-actions'>
+                <Text className='link' data-invite onClick={() => invite(s)}>{s.wechatBound ? '重新生成绑定邀请码' : '生成微信绑定邀请码'}</Text>
+                <Text className='link admin-danger' data-disable onClick={() => disable(s)}>停用</Text>
+              </View>
+            ) : null}
+          </View>
+        ))}
+      </View>
+
+      <View className='card'>
+        <View className='card-title'>片区（{areas.length}）</View>
+        {areas.map((a) => (
+          <View key={a.id} className='row list-item' data-area={a.code}>
+            <Text className='admin-area-code'>{a.code}</Text>
+            <Input className='input admin-area-name' value={renames[a.id] ?? a.name} onInput={(e) => setRenames((m) => ({ ...m, [a.id]: e.detail.value }))} />
+            <Text className={renames[a.id] !== undefined && renames[a.id] !== a.name ? 'link' : 'muted'} onClick={() => rename(a)}>改名</Text>
+          </View>
+        ))}
+        <View className='admin-form' data-area-form>
+          {areaErrors.form ? <View className='alert'>{areaErrors.form}</View> : null}
+          <Field name='areaCode' label='新片区编码（如 A04）' value={area.code} error={areaErrors.code} onInput={(v) => setArea({ ...area, code: v })} />
+          <Field name='areaName' label='新片区名称' value={area.name} error={areaErrors.name} onInput={(v) => setArea({ ...area, name: v })} />
+          <View className='btn btn-plain' data-create-area onClick={createArea}>新建片区</View>
+        </View>
+      </View>
+    </View>
+  );
+}
