@@ -129,3 +129,85 @@ describe('an admin imports households in the browser', () => {
     expect(JSON.stringify(found.items[0])).toContain('网页户3');
   });
 });
+
+/** The error shown under the field of a Taro <Input name=…>. */
+const fieldError = (name: string) => page.locator('.field', { has: page.locator(`input[name="${name}"]`) }).locator('.field-error');
+
+describe('an admin changes the company settings', () => {
+  it('sees every bad field marked at its field, then saves, and the change is in the audit log', async () => {
+    await open(page, e.host.url, '/staff/admin-settings/index');
+    await expect.poll(() => page.locator('input[name="name"]').inputValue(), { timeout: 10_000 }).not.toBe('');
+    await fill(page, 'hotline', '热线');
+    await fill(page, 'rules.sla.quietStart', '25:00');
+    await fill(page, 'rules.baseFeeRatioBp', '20000');
+    await fill(page, 'rules.invoice.goodsCode', '123');
+    await page.locator('[data-save-settings]').click();
+    await expect.poll(() => page.locator('[data-settings-errors]').getAttribute('data-settings-errors'), { timeout: 10_000 }).toBe('4');
+    for (const f of ['hotline', 'rules.sla.quietStart', 'rules.baseFeeRatioBp', 'rules.invoice.goodsCode']) expect(await fieldError(f).count()).toBe(1);
+    expect(await fieldError('rules.invoice.goodsCode').innerText()).toContain('19位数字');
+    expect(await fieldError('name').count()).toBe(0);
+    await shot(page, 'admin-settings-errors');
+
+    await fill(page, 'hotline', '0431-12345678');
+    await fill(page, 'rules.sla.quietStart', '21:00');
+    await fill(page, 'rules.baseFeeRatioBp', '3500');
+    await fill(page, 'rules.invoice.goodsCode', '1100102010100000000');
+    await page.locator('[data-save-settings]').click();
+    await expect.poll(() => page.locator('[data-settings-saved]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('.field-error').count()).toBe(0);
+    const rules = await e.host.services.company.rules();
+    expect(rules.baseFeeRatioBp).toBe(3500);
+    expect(rules.sla.quietStart).toBe('21:00');
+    const entry = page.locator('[data-audit] [data-action="settings.update"]').first();
+    await expect.poll(() => entry.count(), { timeout: 10_000 }).toBe(1);
+    expect(await entry.innerText()).toContain('rules.baseFeeRatioBp：3000 → 3500');
+  });
+});
+
+describe('an admin manages staff', () => {
+  it('creates a staff member (every bad field first), gets a WeChat invite code, and disables them', async () => {
+    await open(page, e.host.url, '/staff/admin-staff/index');
+    await expect.poll(() => page.locator('[data-staff="admin"]').count(), { timeout: 10_000 }).toBe(1);
+    await page.locator('[data-new-staff]').click();
+    await fill(page, 'username', 'x');
+    await fill(page, 'password', 'short');
+    await page.locator('[data-create-staff]').click();
+    for (const f of ['username', 'name', 'password']) await expect.poll(() => fieldError(f).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('[data-staff-form] .field-error').count()).toBe(4); // and the roles
+
+    await fill(page, 'username', 'e2e.agent');
+    await fill(page, 'name', '吴客服');
+    await fill(page, 'password', 'demo-2026-x');
+    await page.locator('[data-chips="roles"] [data-chip="agent"]').click();
+    await page.locator('[data-chips="areas"] [data-chip]').first().click();
+    await page.locator('[data-create-staff]').click();
+    const card = page.locator('[data-staff="e2e.agent"]');
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    expect(await card.innerText()).toContain('客服');
+
+    await card.locator('[data-invite]').click();
+    await expect.poll(() => card.locator('[data-invite-code]').getAttribute('data-invite-code'), { timeout: 10_000 }).toMatch(/^[A-Z2-9]{8}$/);
+    await shot(page, 'admin-staff');
+
+    await card.locator('[data-disable]').click();
+    await page.locator('.taro-model__confirm').click();
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('已停用');
+    const login = await fetch(`${e.host.url}/api/v1/auth/staff/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'e2e.agent', password: 'demo-2026-x' }),
+    });
+    expect(login.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('creates an area and renames it', async () => {
+    await fill(page, 'areaCode', 'E2E');
+    await fill(page, 'areaName', '测试片区');
+    await page.locator('[data-create-area]').click();
+    const area = page.locator('[data-area="E2E"]');
+    await expect.poll(() => area.count(), { timeout: 10_000 }).toBe(1);
+    await area.locator('input').fill('浏览器片区');
+    await area.getByText('改名').click();
+    await expect.poll(async () => (await e.host.services.company.areas()).find((a) => a.code === 'E2E')?.name, { timeout: 10_000 }).toBe('浏览器片区');
+  });
+});
