@@ -44,6 +44,7 @@ afterAll(async () => e?.close());
 describe('a repair from booking to rating in the H5 app', () => {
   it('the resident books a leak with a photo from the 服务 tab and sees the promise', async () => {
     await open(resident, e.host.url, '/pages/services/index');
+    await resident.reload(); // a fresh load: the hash change alone sometimes leaves the previous tab shown
     await expect.poll(() => resident.locator('[data-repair-entries]').count(), { timeout: 10_000 }).toBe(1);
     // the stop/resume card is still there
     expect(await resident.locator('[data-service-changes]').count()).toBe(1);
@@ -114,5 +115,24 @@ describe('a repair from booking to rating in the H5 app', () => {
     const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
     expect(row).toMatchObject({ status: 'closed', rating: 4, ratingComment: '师傅来得很快' });
     await shot(resident, 'repair-closed');
+  });
+
+  it('the dispatcher sees the SLA report with bars and the watch list', async () => {
+    const boss = await e.newPage();
+    await open(boss, e.host.url, '/staff/login/index');
+    await fill(boss, 'username', 'dispatcher1');
+    await fill(boss, 'password', 'demo-2026');
+    await boss.getByText('登录', { exact: true }).click();
+    await boss.waitForURL(/staff\/home\/index/);
+    await open(boss, e.host.url, '/staff/repair-report/index');
+    await expect.poll(() => boss.locator('[data-report-total]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await boss.locator('[data-report-total]').innerText()).toMatch(/SLA达标率[\s\S]*共 1 单/);
+    expect(await boss.locator('[data-report-areas]').innerText()).toContain('南湖片区');
+    expect(await boss.locator('[data-report-types] .report-bar').count()).toBe(2);
+    await shot(boss, 'repair-report');
+    await open(boss, e.host.url, '/staff/repair-watch/index');
+    await expect.poll(() => boss.locator('[data-watch-households]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await boss.locator('[data-watch-households]').innerText()).toContain('没有需要重点关注的住户');
+    await shot(boss, 'repair-watch');
   });
 });

@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '重点关注名单' });
