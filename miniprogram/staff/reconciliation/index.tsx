@@ -2,31 +2,144 @@ import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import {
+  chinaDate,
   fenToYuanString,
   RESOLUTION_TYPE_LABELS,
   RESOLUTION_TYPES,
   type DiscrepancyView,
+  type DuplicatePaymentPair,
   type ReconDayDetail,
   type ReconDayView,
   type ResolutionType,
 } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { api, ApiError, getToken } from '../../services/api';
+import { IS_H5 } from '../../services/session';
 import { Empty } from '../../components/ui';
 
 const yuan = (fen: number | undefined) => (fen === undefined ? '-' : `${fenToYuanString(fen)}元`);
 const CHOICES = RESOLUTION_TYPES.filter((r) => r !== 'cleared_on_rerun') as ResolutionType[];
 const TAG: Record<string, string> = { balanced: 'tag tag-green', differences: 'tag tag-red' };
+const PAIR_TAG: Record<string, string> = { refunded: 'tag tag-green', refunding: 'tag', open: 'tag tag-red' };
+const WEEK = ['一', '二', '三', '四', '五', '六', '日'];
 
-/** 对账 (finance; admin reads): days with 未对账 / 有差异 / 已平, a day's report, differences to resolve. */
+const pad = (n: number) => String(n).padStart(2, '0');
+const monthOf = (date: string) => date.slice(0, 7);
+const addMonths = (month: string, n: number) => {
+  const [y, m] = month.split('-').map(Number);
+  const d = new Date(Date.UTC(y!, m! - 1 + n, 1));
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}`;
+};
+const daysIn = (month: string) => {
+  const [y, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(y!, m!, 0)).getUTCDate();
+};
+/** Monday = 0 */
+const weekdayOf = (date: string) => (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
+const seasonOf = (date: string) => {
+  const y = Number(date.slice(0, 4));
+  return date.slice(5) >= '07-01' ? `${y}-${y + 1}` : `${y - 1}-${y}`;
+};
+
+/** Download an XLSX of the reconciliation API (H5: a blob link; mini-program: open the document). */
+async function download(path: string, name: string) {
+  const url = `${API_BASE}${path}`;
+  if (IS_H5) {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
+    if (!res.ok) return Taro.showToast({ title: '导出失败，请稍后再试', icon: 'none' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = name;
+    a.click();
+    return;
+  }
+  const { tempFilePath } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
+  await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
+}
+
+/** One month as a calendar: a cell per date coloured by status (已平 green, 有差异 red, 未对账 grey). */
+function MonthGrid({ month, days, today, onOpen }: { month: string; days: Map<string, ReconDayView>; today: string; onOpen: (date: string) => void }) {
+  const n = daysIn(month);
+  const lead = weekdayOf(`${month}-01`);
+  const cells: (string | null)[] = [...Array(lead).fill(null), ...Array.from({ length: n }, (_, i) => `${month}-${pad(i + 1)}`)];
+  return (
+    <View className='recon-cal'>
+      {WEEK.map((w) => (
+        <View className='recon-cal-head' key={w}>{w}</View>
+      ))}
+      {cells.map((date, i) => {
+        if (!date) return <View className='recon-cal-cell recon-cal-blank' key={`b${i}`} />;
+        const d = days.get(date);
+        const future = date > today;
+        const status = future ? 'future' : (d?.status ?? 'none');
+        return (
+          <View
+            key={date}
+            className={`recon-cal-cell recon-cal-${status === 'balanced' || status === 'differences' || status === 'future' ? status : 'none'}${date === today ? ' recon-cal-today' : ''}`}
+            data-bill-date={date}
+            data-status={status}
+            onClick={() => !future && onOpen(date)}
+          >
+            <Text className='recon-cal-day'>{Number(date.slice(8))}</Text>
+            {d?.wechat ? <Text className='recon-cal-amt'>{fenToYuanString(d.wechat.paymentFen)}</Text> : null}
+            {d?.openDiscrepancies ? <Text className='recon-cal-amt'>差异 {d.openDiscrepancies}</Text> : null}
+          </View>
+        );
+      })}
+    </View>
+  );
+}
+
+function Pair({ p }: { p: DuplicatePaymentPair }) {
+  return (
+    <View className='recon-pair' data-pair-bill={p.billId}>
+      <View className='row'>
+        <Text className='strong'>账单 #{p.billId}</Text>
+        <Text className={PAIR_TAG[p.state] ?? 'tag'}>{p.stateLabel}</Text>
+      </View>
+      <View className='muted'>入账：{p.kept ? `${p.kept.outTradeNo} ${yuan(p.kept.amountFen)}` : '（未找到）'}</View>
+      <View className='muted'>重复：{p.duplicate.outTradeNo} {yuan(p.duplicate.amountFen)}</View>
+      <View className='muted'>
+        退款：{p.refund ? `${p.refund.outRefundNo} −${yuan(p.refund.amountFen)}（${p.refund.status}）` : '无'}
+        {p.outstandingFen ? ` · 未退回 ${yuan(p.outstandingFen)}` : ''}
+      </View>
+    </View>
+  );
+}
+
+/**
+ * 对账 (finance; admin reads): a month calendar or a heating season of days with 未对账 / 有差异 / 已平,
+ * a day's report (totals, classes, fee, healed, double payments as pairs), differences to resolve,
+ * XLSX export of the day or the month.
+ */
 export default function Reconciliation() {
+  const today = chinaDate(new Date());
+  const [mode, setMode] = useState<'month' | 'season'>('month');
+  const [month, setMonth] = useState(monthOf(today));
   const [days, setDays] = useState<ReconDayView[] | null>(null);
   const [day, setDay] = useState<ReconDayDetail | null>(null);
   const [busy, setBusy] = useState(false);
   const [form, setForm] = useState<Record<number, { resolution: ResolutionType; note: string }>>({});
 
-  const loadDays = () => api.get<{ items: ReconDayView[] }>('/api/v1/staff/reconciliation/days').then((r) => setDays(r.items)).catch(() => undefined);
+  const loadDays = async (m = mode, mon = month) => {
+    const query =
+      m === 'season'
+        ? { season: seasonOf(today) }
+        : { from: `${mon}-01`, to: `${mon}-${pad(daysIn(mon))}` < today ? `${mon}-${pad(daysIn(mon))}` : today };
+    if (m === 'month' && query.from! > today) return setDays([]);
+    await api
+      .get<{ items: ReconDayView[] }>('/api/v1/staff/reconciliation/days', { query })
+      .then((r) => setDays(r.items))
+      .catch(() => undefined);
+  };
   const openDay = (date: string) => api.get<ReconDayDetail>(`/api/v1/staff/reconciliation/days/${date}`).then(setDay).catch(() => undefined);
   useDidShow(() => void loadDays());
+
+  const switchTo = (m: 'month' | 'season', mon = month) => {
+    setMode(m);
+    setMonth(mon);
+    setDays(null);
+    void loadDays(m, mon);
+  };
 
   const run = async (date: string) => {
     setBusy(true);
@@ -44,7 +157,8 @@ export default function Reconciliation() {
     const f = form[d.id];
     if (!f?.note?.trim()) return Taro.showToast({ title: '请填写处理说明', icon: 'none' });
     try {
-      await api.post(`/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, { resolution: f.resolution, note: f.note });
+      await api.post(`/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, { resolution: f.resolution ?? 'ledger_corrected', note: f.note });
+      Taro.showToast({ title: '已处理', icon: 'success' });
       await openDay(d.billDate);
       await loadDays();
     } catch (e) {
@@ -55,12 +169,12 @@ export default function Reconciliation() {
   if (day) {
     const w = day.wechat;
     return (
-      <View className='page'>
-        <View className='row'>
-          <View className='btn btn-plain' onClick={() => setDay(null)}>返回列表</View>
-          <View className={`btn btn-primary${busy ? ' btn-disabled' : ''}`} onClick={() => !busy && run(day.billDate)}>{day.runs ? '重新对账' : '对账'}</View>
+      <View className='page recon-page'>
+        <View className='row recon-actions'>
+          <View className='btn btn-plain' onClick={() => setDay(null)}>返回日历</View>
+          <View className={`btn btn-primary${busy ? ' btn-disabled' : ''}`} onClick={() => !busy && run(day.billDate)}>{busy ? '对账中…' : day.runs ? '重新对账' : '对账'}</View>
         </View>
-        <View className='card'>
+        <View className='card' data-day-status={day.status}>
           <View className='row'>
             <Text className='card-title'>{day.billDate}</Text>
             <Text className={TAG[day.status] ?? 'tag tag-grey'}>{day.statusLabel}</Text>
@@ -73,10 +187,13 @@ export default function Reconciliation() {
               <View className='muted'>账单汇总核对：{day.emptyBill ? '当日无交易（无账单）' : day.summaryMatches ? '一致' : '不一致'}</View>
               {day.classes ? (
                 <View className='muted'>
-                  一致 {day.classes.matched} · 自愈 {day.healed.length} · 在途退款 {day.classes.inTransit} · 差异 {day.openDiscrepancies}/{day.totalDiscrepancies}（未处理/全部）
+                  一致 {day.classes.matched} · 自愈 {day.healed.length} · 在途退款 {day.classes.inTransit} · 重复支付 {day.classes.duplicatePaid} · 差异 {day.openDiscrepancies}/{day.totalDiscrepancies}（未处理/全部）
                 </View>
               ) : null}
+              <Text className='link' onClick={() => download(`/api/v1/staff/reconciliation/export?date=${day.billDate}`, `对账-${day.billDate}.xlsx`)}>导出 Excel</Text>
             </View>
+          ) : day.runs === 0 ? (
+            <View className='muted'>该日尚未对账</View>
           ) : null}
         </View>
         {day.healed.length ? (
@@ -87,8 +204,16 @@ export default function Reconciliation() {
             ))}
           </View>
         ) : null}
+        {day.duplicatePayments.length ? (
+          <View className='card'>
+            <View className='card-title'>重复支付（同一账单两笔，第二笔自动退款）</View>
+            {day.duplicatePayments.map((p) => (
+              <Pair key={p.duplicate.outTradeNo} p={p} />
+            ))}
+          </View>
+        ) : null}
         {day.discrepancies.map((d) => (
-          <View className='card' key={d.id} data-discrepancy-id={d.id}>
+          <View className='card' key={d.id} data-discrepancy-id={d.id} data-discrepancy-status={d.status}>
             <View className='row'>
               <Text className='card-title'>{d.kindLabel} · {d.outRefundNo || d.outTradeNo || '汇总'}</Text>
               <Text className={d.status === 'open' ? 'tag tag-red' : 'tag tag-green'}>{d.status === 'open' ? '待处理' : RESOLUTION_TYPE_LABELS[d.resolution!]}</Text>
@@ -126,16 +251,57 @@ export default function Reconciliation() {
     );
   }
 
+  const byDate = new Map((days ?? []).map((d) => [d.billDate, d]));
+  const done = (days ?? []).filter((d) => d.wechat);
+  const sum = (f: (d: ReconDayView) => number) => done.reduce((n, d) => n + f(d), 0);
+  const months =
+    mode === 'season'
+      ? [...new Set((days ?? []).map((d) => monthOf(d.billDate)))].sort()
+      : [month];
   return (
-    <View className='page'>
-      {days && !days.length ? <Empty>没有可对账的日期</Empty> : null}
-      {days?.map((d) => (
-        <View className='list-item row' key={d.billDate} data-bill-date={d.billDate} onClick={() => (d.status === 'none' ? run(d.billDate) : openDay(d.billDate))}>
-          <Text>{d.billDate}</Text>
-          <Text className='muted'>{d.wechat ? `收 ${yuan(d.wechat.paymentFen)} / 退 ${yuan(d.wechat.refundFen)}` : ''}</Text>
-          <Text className={TAG[d.status] ?? 'tag tag-grey'}>{d.statusLabel}{d.openDiscrepancies ? ` ${d.openDiscrepancies}` : ''}</Text>
+    <View className='page recon-page'>
+      <View className='segmented'>
+        <View className={`segment${mode === 'month' ? ' segment-active' : ''}`} onClick={() => switchTo('month')}>按月</View>
+        <View className={`segment${mode === 'season' ? ' segment-active' : ''}`} onClick={() => switchTo('season')}>本采暖季</View>
+      </View>
+      {mode === 'month' ? (
+        <View className='row card recon-month-nav'>
+          <Text className='link' onClick={() => switchTo('month', addMonths(month, -1))}>‹ 上月</Text>
+          <Text className='strong'>{month}</Text>
+          <Text className='link' onClick={() => month < monthOf(today) && switchTo('month', addMonths(month, 1))}>{month < monthOf(today) ? '下月 ›' : ''}</Text>
         </View>
-      ))}
+      ) : (
+        <View className='card muted'>{seasonOf(today)} 采暖季（至今天）</View>
+      )}
+      <View className='card'>
+        <View className='recon-legend'>
+          <Text className='tag tag-green'>已平</Text> <Text className='tag tag-red'>有差异</Text> <Text className='tag tag-grey'>未对账</Text>
+        </View>
+        <View className='muted'>
+          已对账 {done.length} 天：收款 {yuan(sum((d) => d.wechat!.paymentFen))}，退款 {yuan(sum((d) => d.wechat!.refundFen))}，手续费 {yuan(sum((d) => d.wechat!.feeFen))}，净额 {yuan(sum((d) => d.wechat!.netFen))}
+        </View>
+        {days?.length ? (
+          <Text
+            className='link'
+            onClick={() => {
+              const from = days[days.length - 1]!.billDate;
+              const to = days[0]!.billDate;
+              void download(`/api/v1/staff/reconciliation/export?from=${from}&to=${to}`, `对账-${from}至${to}.xlsx`);
+            }}
+          >
+            导出 Excel（{mode === 'season' ? '本采暖季' : '本月'}）
+          </Text>
+        ) : null}
+      </View>
+      {days && !days.length ? <Empty>没有可对账的日期</Empty> : null}
+      {days?.length
+        ? months.map((m) => (
+            <View className='card' key={m}>
+              {mode === 'season' ? <View className='card-title'>{m}</View> : null}
+              <MonthGrid month={m} days={byDate} today={today} onOpen={(date) => void openDay(date)} />
+            </View>
+          ))
+        : null}
     </View>
   );
 }

@@ -1,0 +1,130 @@
+/**
+ * Finance reconciles today in the H5 build: logs in, opens 对账 from the staff home, runs today
+ * (the sandbox serves today's trade bill at once), sees the day 有差异 with a 短款 (a ledger entry
+ * WeChat never saw) next to the matched payment, resolves it with a type and a note, and the day
+ * turns 已平 in the calendar.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chinaDate } from '@heat-butler/shared';
+import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { DEMO } from '../server/src/demo/seed';
+import { LedgerEntry, PaymentOrder } from '../server/src/modules/payments/entities';
+import { ReconDiscrepancy } from '../server/src/modules/reconciliation/entities';
+
+let e: E2E;
+let page: Page;
+const today = chinaDate(new Date());
+let paid: { outTradeNo: string; amountFen: number };
+/** the reconciliation page (Taro H5 keeps the staff home, hidden, in the DOM) */
+const R = () => page.locator('.recon-page');
+
+async function call(method: string, path: string, body?: unknown, token?: string) {
+  const res = await fetch(`${e.host.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+beforeAll(async () => {
+  e = await startE2E({ instantBills: true });
+  // a resident pays this season's bill in the sandbox: WeChat's bill and the ledger both have it
+  const account = DEMO.accounts[0]!;
+  const dev = await call('POST', '/sandbox/device/login', { user: 'e2e-recon-payer' });
+  const token = (await call('POST', '/api/v1/auth/wechat', { code: dev.body.code })).body.token;
+  expect((await call('POST', '/api/v1/accounts/bind', { accountNo: account.accountNo, ownerName: account.ownerName }, token)).status).toBe(201);
+  const bill = (await call('GET', '/api/v1/bills', undefined, token)).body.items.find((b: any) => b.accountNo === account.accountNo && b.season === '2026-2027');
+  const order = (await call('POST', '/api/v1/payments', { billId: bill.id }, token)).body;
+  const pay = await call('POST', '/sandbox/device/pay', { ...order.requestPayment, user: 'e2e-recon-payer', action: 'confirm' });
+  expect(pay.body.errMsg).toBe('requestPayment:ok');
+  await e.host.sandbox!.state.settleNotifications();
+  const o = await e.host.ds.getRepository(PaymentOrder).findOneByOrFail({ id: order.id });
+  expect(o.status).toBe('paid');
+  paid = { outTradeNo: o.outTradeNo, amountFen: o.amountFen };
+  // and a ledger entry WeChat never saw (短款)
+  await e.host.ds.getRepository(LedgerEntry).insert({
+    ref: 'pay:HBE2EGHOST000000000001',
+    kind: 'payment',
+    amountFen: 6600,
+    orderId: o.id,
+    refundId: null,
+    billId: o.billId,
+    accountId: o.accountId,
+    outTradeNo: 'HBE2EGHOST000000000001',
+    transactionId: null,
+    at: new Date(),
+  });
+
+  page = await e.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' }); // finance works on a desktop browser
+  await open(page, e.host.url, '/staff/login/index');
+  await fill(page, 'username', 'finance1');
+  await fill(page, 'password', 'demo-2026');
+  await page.getByText('登录', { exact: true }).click();
+  await page.waitForURL(/staff\/home\/index/);
+}, 240_000);
+afterAll(async () => e?.close());
+
+describe('finance reconciles today in the H5 app', () => {
+  it('opens 对账 from the staff home: this month as a calendar, today not reconciled yet', async () => {
+    await page.locator('[data-nav="reconciliation"]').click();
+    await page.waitForURL(/staff\/reconciliation\/index/);
+    const cell = R().locator(`[data-bill-date="${today}"]`);
+    await expect.poll(() => cell.getAttribute('data-status'), { timeout: 10_000 }).toBe('none');
+    expect(await R().locator('.recon-cal-head').count()).toBe(7);
+    await shot(page, 'recon-calendar');
+  });
+
+  it('runs today: the payment matches, the ghost entry is a 短款 with the ledger side; the day 有差异', async () => {
+    await R().locator(`[data-bill-date="${today}"]`).click();
+    await expect.poll(() => R().locator('.card-title').first().innerText()).toBe(today);
+    await expect.poll(() => R().getByText('该日尚未对账').count()).toBe(1);
+    await R().getByText('对账', { exact: true }).click();
+    await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status'), { timeout: 15_000 }).toBe('differences');
+    const report = await R().locator('[data-day-status]').innerText();
+    expect(report).toContain('有差异');
+    expect(report).toMatch(/微信账单：收款 1 笔/);
+    expect(report).toMatch(/台账：收款 2 笔/);
+    expect(report).toContain('一致 1');
+    const card = R().locator('[data-discrepancy-status="open"]');
+    await expect.poll(() => card.count()).toBe(1);
+    const text = await card.innerText();
+    expect(text).toContain('短款 · HBE2EGHOST000000000001');
+    expect(text).toContain('-66.00元');
+    expect(text).toContain('"amountFen":6600');
+    await shot(page, 'recon-day-differences');
+  });
+
+  it('resolves the 短款 with a type and a note: recorded with who and when, the day 已平', async () => {
+    const card = R().locator('[data-discrepancy-status="open"]');
+    // a note is required
+    await card.getByText('标记已处理').click();
+    await expect.poll(() => page.getByText('请填写处理说明').count()).toBeGreaterThan(0);
+    await card.getByText('核销').click();
+    await card.locator('input').fill('测试数据，已核实为误记');
+    await card.getByText('标记已处理').click();
+    await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status'), { timeout: 10_000 }).toBe('balanced');
+    const resolved = R().locator('[data-discrepancy-status="resolved"]');
+    expect(await resolved.innerText()).toContain('测试数据，已核实为误记');
+    const row = await e.host.ds.getRepository(ReconDiscrepancy).findOneByOrFail({ key: 'pay:HBE2EGHOST000000000001' });
+    expect(row).toMatchObject({ status: 'resolved', resolution: 'written_off', resolvedByName: expect.any(String), resolvedAt: expect.any(Date) });
+    await shot(page, 'recon-day-balanced');
+
+    // back in the calendar the day is green
+    await R().getByText('返回日历').click();
+    await expect.poll(() => R().locator(`[data-bill-date="${today}"]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('balanced');
+    expect(await R().locator('.recon-cal-balanced').count()).toBeGreaterThanOrEqual(1);
+    // the paid order was matched, not reported
+    expect(await e.host.ds.getRepository(ReconDiscrepancy).countBy({ outTradeNo: paid.outTradeNo })).toBe(0);
+  });
+
+  it('exports the day to XLSX from the page', async () => {
+    await R().locator(`[data-bill-date="${today}"]`).click();
+    await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status')).toBe('balanced');
+    const download = page.waitForEvent('download');
+    await R().getByText('导出 Excel').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe(`对账-${today}.xlsx`);
+  });
+});
