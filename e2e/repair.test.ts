@@ -135,4 +135,26 @@ describe('a repair from booking to rating in the H5 app', () => {
     expect(await boss.locator('[data-watch-households]').innerText()).toContain('没有需要重点关注的住户');
     await shot(boss, 'repair-watch');
   });
+
+  it('the resident books a temperature measurement in a window; the station sees it with the record form', async () => {
+    await open(resident, e.host.url, '/pages/measurements/index');
+    await resident.reload();
+    await expect.poll(() => resident.locator('[data-measure-book]').count(), { timeout: 10_000 }).toBe(1);
+    await resident.getByText('明天', { exact: true }).click();
+    await resident.locator('[data-slot="06:00"]').click();
+    await resident.locator('[data-submit-measure]').click();
+    await expect.poll(() => resident.locator('[data-measurement-id]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await resident.locator('[data-measurement-id]').innerText()).toMatch(/已预约[\s\S]*06:00/);
+    await shot(resident, 'measurement-booked');
+    const station = await e.newPage();
+    await open(station, e.host.url, '/staff/login/index');
+    await fill(station, 'username', 'station1');
+    await fill(station, 'password', 'demo-2026');
+    await station.getByText('登录', { exact: true }).click();
+    await station.waitForURL(/staff\/home\/index/);
+    await open(station, e.host.url, '/staff/measurements/index');
+    await expect.poll(() => station.locator('[data-staff-measurement-id] [data-record-form]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await station.locator('[data-staff-measurement-id]').innerText()).toContain('1号楼');
+    await shot(station, 'measurement-staff');
+  });
 });

@@ -185,10 +185,13 @@ export class MeasurementsService {
   async view(id: number) {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneByOrFail({ id });
     const readings = await this.ds.getRepository(TemperatureReading).find({ where: { measurementId: id }, order: { id: 'ASC' } });
+    const account = await this.o.accounts.account(m.accountId);
+    const address = account ? (await this.o.accounts.addressContext([account])).address(account) : '';
     return {
       id: m.id,
       no: m.no,
       accountId: m.accountId,
+      address,
       threeParty: m.threeParty,
       scheduledAt: m.scheduledAt.toISOString(),
       status: m.status,

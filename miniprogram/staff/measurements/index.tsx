@@ -1,0 +1,122 @@
+import { useState } from 'react';
+import Taro, { useDidShow } from '@tarojs/taro';
+import { Checkbox, CheckboxGroup, Image, Input, Label, Text, View } from '@tarojs/components';
+import { formatChinaTime, MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from '@heat-butler/shared';
+import { api, ApiError } from '../../services/api';
+import { Empty, Field } from '../../components/ui';
+import { pickAndUpload } from '../../pages/repairs/photo';
+
+interface Measurement {
+  id: number;
+  no: string;
+  address: string;
+  threeParty: boolean;
+  scheduledAt: string;
+  status: string;
+  minReadingC: number | null;
+  complianceLabel: string | null;
+  compliance: string | null;
+  readings: { room: string; readingC: number }[];
+  rulingRefundFen: number | null;
+  rulingNote: string | null;
+}
+const STATUS: Record<string, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
+interface Room { room: string; reading: string; photo: { id: string; url: string } | null }
+
+/** Readings per room with the protocol check-boxes; three-party visits need the three signatures. */
+function RecordForm(props: { m: Measurement; onDone: () => Promise<void> }) {
+  const [rooms, setRooms] = useState<Room[]>([{ room: '主卧', reading: '', photo: null }, { room: '客厅', reading: '', photo: null }]);
+  const [checked, setChecked] = useState<string[]>([]);
+  const [parties, setParties] = useState({ company: '', resident: '', community: '' });
+  const set = (i: number, patch: Partial<Room>) => setRooms(rooms.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  const submit = async () => {
+    const filled = rooms.filter((r) => r.room.trim() && r.reading.trim());
+    if (!filled.length) return void Taro.showToast({ title: '请至少记录一个房间', icon: 'none' });
+    if (checked.length < MEASUREMENT_CHECKS.length) return void Taro.showToast({ title: '请确认测温规范各项', icon: 'none' });
+    const checks = Object.fromEntries(MEASUREMENT_CHECKS.map((c) => [c, true])) as Record<MeasurementCheck, boolean>;
+    try {
+      await api.post(`/api/v1/staff/measurements/${props.m.id}/readings`, {
+        readings: filled.map((r) => ({ room: r.room.trim(), readingC: Number(r.reading), checks, ...(r.photo ? { photo: r.photo.id } : {}) })),
+        ...(props.m.threeParty ? { parties } : {}),
+      });
+      await props.onDone();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+  return (
+    <View data-record-form>
+      {rooms.map((r, i) => (
+        <View className='row' style={{ gap: '12px', marginBottom: '12px' }} key={i}>
+          <Input className='input' value={r.room} placeholder='房间' onInput={(e) => set(i, { room: e.detail.value })} />
+          <Input className='input' type='digit' value={r.reading} placeholder='℃' onInput={(e) => set(i, { reading: e.detail.value })} />
+          {r.photo ? <Image className='repair-photo' src={API_BASE + r.photo.url} mode='aspectFill' /> : (
+            <View className='link' style={{ whiteSpace: 'nowrap' }} onClick={async () => set(i, { photo: (await pickAndUpload(1))[0] ?? null })}>拍照</View>
+          )}
+        </View>
+      ))}
+      <View className='link' onClick={() => setRooms([...rooms, { room: '', reading: '', photo: null }])}>＋ 添加房间</View>
+      <CheckboxGroup onChange={(e) => setChecked(e.detail.value as string[])}>
+        {MEASUREMENT_CHECKS.map((c) => (
+          <View key={c} className='list-item'><Label><Checkbox value={c} checked={checked.includes(c)} /> {MEASUREMENT_CHECK_LABEL[c]}</Label></View>
+        ))}
+      </CheckboxGroup>
+      {props.m.threeParty ? (
+        <View>
+          <Field label='供热公司签字' value={parties.company} onInput={(v) => setParties({ ...parties, company: v })} />
+          <Field label='住户签字' value={parties.resident} onInput={(v) => setParties({ ...parties, resident: v })} />
+          <Field label='社区签字' value={parties.community} onInput={(v) => setParties({ ...parties, community: v })} />
+        </View>
+      ) : null}
+      <View className='btn btn-primary' onClick={submit}>提交读数</View>
+    </View>
+  );
+}
+
+/** The three-party ruling: the refund (yuan, 0 = none) and the reason; finance turns it into a refund. */
+function RulingForm(props: { m: Measurement; onDone: () => Promise<void> }) {
+  const [yuan, setYuan] = useState('');
+  const [note, setNote] = useState('');
+  const submit = async () => {
+    try {
+      await api.post(`/api/v1/staff/measurements/${props.m.id}/ruling`, { refundFen: Math.round(Number(yuan || '0') * 100), note });
+      await props.onDone();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+  return (
+    <View data-ruling-form>
+      <Field label='退费金额（元，不退填0）' type='digit' value={yuan} onInput={setYuan} />
+      <Field label='裁定说明' value={note} onInput={setNote} />
+      <View className='btn btn-primary' onClick={submit}>提交裁定</View>
+    </View>
+  );
+}
+
+/** 测温工单: the area's measurement visits; record readings (only inside the windows) and rule on three-party ones. */
+export default function StaffMeasurements() {
+  const [items, setItems] = useState<Measurement[] | null>(null);
+  const load = () => api.get<{ items: Measurement[] }>('/api/v1/staff/measurements').then((r) => setItems(r.items)).catch(() => undefined);
+  useDidShow(() => void load());
+  return (
+    <View className='page'>
+      {items && !items.length ? <Empty>没有测温工单</Empty> : null}
+      {items?.map((m) => (
+        <View className='card' key={m.id} data-staff-measurement-id={m.id}>
+          <View className='row'>
+            <Text className='card-title'>{m.threeParty ? '三方测温' : '上门测温'}</Text>
+            <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : 'tag'}>{STATUS[m.status] ?? m.status}</Text>
+          </View>
+          <View className='muted'>{m.no} · 预约 {formatChinaTime(m.scheduledAt)}</View>
+          <View className='muted'>{m.address}</View>
+          {m.readings.map((r) => <View className='list-item row' key={r.room}><Text>{r.room}</Text><Text>{r.readingC.toFixed(1)}℃</Text></View>)}
+          {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
+          {m.status === 'ruled' ? <View className='muted'>裁定：{m.rulingNote}（退费 {((m.rulingRefundFen ?? 0) / 100).toFixed(2)} 元）</View> : null}
+          {m.status === 'booked' ? <RecordForm m={m} onDone={load} /> : null}
+          {m.status === 'recorded' && m.threeParty ? <RulingForm m={m} onDone={load} /> : null}
+        </View>
+      ))}
+    </View>
+  );
+}
