@@ -68,7 +68,7 @@ afterAll(async () => e?.close());
 
 describe('finance reconciles today in the H5 app', () => {
   it('opens 对账 from the staff home: this month as a calendar, today not reconciled yet', async () => {
-    await page.locator('[data-nav="reconciliation"]').click();
+    await page.locator('.dash-link', { hasText: '每日微信账单与台账核对' }).click();
     await page.waitForURL(/staff\/reconciliation\/index/);
     const cell = R().locator(`[data-bill-date="${today}"]`);
     await expect.poll(() => cell.getAttribute('data-status'), { timeout: 10_000 }).toBe('none');

@@ -133,12 +133,6 @@ export default function StaffHome() {
         </View>
       ) : null}
 
-      {profile?.roles.some((r) => r === 'finance' || r === 'admin') ? (
-        <View className='card'>
-          <View className='card-title'>财务</View>
-          <View className='link' data-nav='reconciliation' onClick={() => Taro.navigateTo({ url: '/staff/reconciliation/index' })}>对账（微信支付账单 × 台账）</View>
-        </View>
-      ) : null}
       <View
         className='btn btn-plain'
         onClick={async () => {
