@@ -34,6 +34,27 @@ export async function staffLogin(username: string, password: string): Promise<Lo
   return res;
 }
 
+/** A wx.login code: WeChat's in the mini-program, the simulator's (as the sandbox user) in H5. */
+async function loginCode(): Promise<string> {
+  if (!IS_H5) return (await Taro.login()).code;
+  const user = Taro.getStorageSync('hb.sandboxUser') || 'demo-staff';
+  return (await api.post<{ code: string }>('/sandbox/device/login', { user }, { anonymous: true })).code;
+}
+
+/** Staff whose WeChat is bound log in with one tap. */
+export async function staffWechatLogin(): Promise<LoginResponse> {
+  const res = await api.post<LoginResponse>('/api/v1/auth/staff/wechat', { code: await loginCode() }, { anonymous: true, quiet: true });
+  setSession(res.token, 'staff');
+  return res;
+}
+
+/** First time: bind this WeChat to the staff account the admin's invite code names. */
+export async function staffBindWechat(inviteCode: string): Promise<LoginResponse> {
+  const res = await api.post<LoginResponse>('/api/v1/auth/staff/bind-wechat', { code: await loginCode(), inviteCode }, { anonymous: true, quiet: true });
+  setSession(res.token, 'staff');
+  return res;
+}
+
 export async function logout(): Promise<void> {
   if (getToken()) await api.post('/api/v1/auth/logout', undefined, { quiet: true }).catch(() => undefined);
   clearSession();

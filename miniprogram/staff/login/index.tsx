@@ -3,13 +3,28 @@ import Taro from '@tarojs/taro';
 import { View } from '@tarojs/components';
 import { Field } from '../../components/ui';
 import { ApiError } from '../../services/api';
-import { staffLogin } from '../../services/session';
+import { staffBindWechat, staffLogin, staffWechatLogin } from '../../services/session';
 
 export default function StaffLogin() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [invite, setInvite] = useState('');
+
+  const viaWechat = async (bind: boolean) => {
+    setError('');
+    if (bind && !invite.trim()) return setError('请输入管理员提供的邀请码');
+    setBusy(true);
+    try {
+      await (bind ? staffBindWechat(invite.trim().toUpperCase()) : staffWechatLogin());
+      Taro.redirectTo({ url: '/staff/home/index' });
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : '登录失败，请重试');
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const submit = async () => {
     setError('');
@@ -36,6 +51,13 @@ export default function StaffLogin() {
         <View className='btn btn-primary' onClick={busy ? undefined : submit}>
           {busy ? '正在登录…' : '登录'}
         </View>
+      </View>
+      <View className='card'>
+        <View className='card-title'>微信登录</View>
+        <View className='muted' style={{ marginBottom: '20px' }}>已绑定微信的员工可一键登录；首次使用请输入管理员提供的邀请码完成绑定。</View>
+        <View className='btn btn-plain' onClick={busy ? undefined : () => viaWechat(false)}>微信一键登录</View>
+        <Field label='邀请码' name='inviteCode' value={invite} onInput={setInvite} maxlength={16} />
+        <View className='btn btn-plain' onClick={busy ? undefined : () => viaWechat(true)}>绑定微信并登录</View>
       </View>
     </View>
   );
