@@ -6,7 +6,7 @@ import { api, getSessionKind, getToken } from '../../services/api';
 import { connectLive } from '../../services/realtime';
 import { Empty, Segmented } from '../../components/ui';
 import { MessageBubble, merge, time } from '../../components/group';
-import { pickAndUpload } from '../repairs/photo';
+import { pickAndUpload } from '../../services/photo';
 
 interface MessagesPage {
   items: GroupMessageView[];

@@ -4,7 +4,7 @@ import { Image, Switch, Text, Textarea, View } from '@tarojs/components';
 import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type RepairCategory, type RepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Field } from '../../components/ui';
-import { pickAndUpload } from './photo';
+import { pickAndUpload } from '../../services/photo';
 
 interface Bound { accountId: number; accountNo: string; address: string }
 

@@ -18,7 +18,7 @@ import {
 } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Segmented } from '../../components/ui';
-import { choosePhoto } from './photo';
+import { choosePhoto } from '../../services/photo';
 
 /** 办理报停/复供: choose account and season, read the rules and the fee effect, upload documents, submit. */
 export default function ServiceChangeApply() {

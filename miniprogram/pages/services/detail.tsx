@@ -4,7 +4,7 @@ import { Text, View } from '@tarojs/components';
 import { documentLabel, formatChinaTime, formatFen, type ServiceChangeView } from '@heat-butler/shared';
 import { api } from '../../services/api';
 import { payBill } from '../../services/pay';
-import { choosePhoto } from './photo';
+import { choosePhoto } from '../../services/photo';
 
 /** 报停/复供进度: status, problems to fix, what to pay, the valve work order, the timeline, cancel. */
 export default function ServiceChangeDetail() {

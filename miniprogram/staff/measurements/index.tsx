@@ -4,7 +4,7 @@ import { Checkbox, CheckboxGroup, Image, Input, Label, Text, View } from '@taroj
 import { formatChinaTime, MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Field } from '../../components/ui';
-import { pickAndUpload } from '../../pages/repairs/photo';
+import { pickAndUpload } from '../../services/photo';
 
 interface Measurement {
   id: number;

@@ -4,7 +4,7 @@ import { Image, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Segmented } from '../../components/ui';
-import { pickAndUpload } from '../../pages/repairs/photo';
+import { pickAndUpload } from '../../services/photo';
 
 type Tab = 'mine' | 'pool' | 'overdue';
 

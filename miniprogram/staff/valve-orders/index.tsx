@@ -4,7 +4,7 @@ import { Text, View } from '@tarojs/components';
 import type { ValveOrderView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Segmented } from '../../components/ui';
-import { choosePhoto } from '../../pages/services/photo';
+import { choosePhoto } from '../../services/photo';
 
 /** 阀门工单: the substation crew closes / opens / seals valves and marks them done with a photo. */
 export default function ValveOrders() {

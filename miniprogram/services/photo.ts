@@ -1,6 +1,6 @@
-/** Pick photos and upload each as a base64 data URL (POST /api/v1/uploads); resolves with the upload ids. */
+/** Photos: pick and upload each as a base64 data URL (POST /api/v1/uploads) — repairs, stop/resume documents, group messages, crews. */
 import Taro from '@tarojs/taro';
-import { api } from '../../services/api';
+import { api } from './api';
 
 async function toDataUrl(path: string): Promise<string> {
   if (process.env.TARO_ENV === 'h5') {
@@ -29,4 +29,9 @@ export async function pickAndUpload(max: number): Promise<{ id: string; url: str
     Taro.hideLoading();
   }
   return out;
+}
+
+/** One photo; resolves with its upload id (up_…), or null when the user picked none. */
+export async function choosePhoto(): Promise<string | null> {
+  return (await pickAndUpload(1))[0]?.id ?? null;
 }
