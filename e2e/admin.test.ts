@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
-import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { Account } from '../server/src/modules/accounts/entities';
 
 let e: E2E;
@@ -50,11 +50,7 @@ async function apiToken(): Promise<string> {
 beforeAll(async () => {
   e = await startE2E();
   page = await e.newPage();
-  await open(page, e.host.url, '/staff/login/index');
-  await fill(page, 'username', 'admin');
-  await fill(page, 'password', 'demo-2026');
-  await page.getByText('登录', { exact: true }).click();
-  await page.waitForURL(/staff\/home\/index/);
+  await staffWithPassword(page, e.host.url, 'admin');
 }, 180_000);
 afterAll(async () => e?.close());
 

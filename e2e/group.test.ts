@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, residentWithAccount, staffWithPassword } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { GroupMessage } from '../server/src/modules/groups/entities';
 
@@ -21,22 +21,10 @@ beforeAll(async () => {
   e = await startE2E();
   resident = await e.newPage();
   resident.on('websocket', (ws) => ws.on('framereceived', (f) => residentFrames.push(String(f.payload))));
-  await open(resident, e.host.url, '/pages/login/index');
-  await fill(resident, 'sandbox-user', 'e2e-asker');
-  await resident.getByText('微信登录（沙箱）').click();
-  await resident.waitForURL(/pages\/mine\/index/);
-  await open(resident, e.host.url, '/pages/bind/index');
-  await fill(resident, 'accountNo', account.accountNo);
-  await fill(resident, 'ownerName', account.ownerName);
-  await resident.getByText('绑定', { exact: true }).click();
-  await resident.waitForURL(/pages\/accounts\/index/);
+  await residentWithAccount(resident, e.host.url, 'e2e-asker', account);
 
   agent = await e.newPage();
-  await open(agent, e.host.url, '/staff/login/index');
-  await fill(agent, 'username', 'agent1');
-  await fill(agent, 'password', 'demo-2026');
-  await agent.getByText('登录', { exact: true }).click();
-  await agent.waitForURL(/staff\/home\/index/);
+  await staffWithPassword(agent, e.host.url, 'agent1');
 }, 180_000);
 afterAll(async () => e?.close());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatFen } from '@heat-butler/shared';
-import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { LedgerEntry } from '../server/src/modules/payments/entities';
 
@@ -12,15 +12,7 @@ const account = DEMO.arrearsAccounts[0]!;
 beforeAll(async () => {
   e = await startE2E();
   page = await e.newPage();
-  await open(page, e.host.url, '/pages/login/index');
-  await fill(page, 'sandbox-user', 'e2e-payer');
-  await page.getByText('微信登录（沙箱）').click();
-  await page.waitForURL(/pages\/mine\/index/);
-  await open(page, e.host.url, '/pages/bind/index');
-  await fill(page, 'accountNo', account.accountNo);
-  await fill(page, 'ownerName', account.ownerName);
-  await page.getByText('绑定', { exact: true }).click();
-  await page.waitForURL(/pages\/accounts\/index/);
+  await residentWithAccount(page, e.host.url, 'e2e-payer', account);
 }, 180_000);
 afterAll(async () => e?.close());
 
@@ -101,7 +93,7 @@ describe('then asks for an e-invoice and opens its PDF', () => {
           if ((await card.getAttribute('data-status')) !== 'issued' && (await page.getByText('刷新开票进度').count())) await page.getByText('刷新开票进度').click();
           return card.getAttribute('data-status');
         },
-        { timeout: 20_000, intervals: [500] },
+        { timeout: 20_000, interval: 500 },
       )
       .toBe('issued');
     expect(await card.innerText()).toMatch(/发票号码 \d{20}/);

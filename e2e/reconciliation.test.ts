@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chinaDate } from '@heat-butler/shared';
-import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { LedgerEntry, PaymentOrder } from '../server/src/modules/payments/entities';
 import { ReconDiscrepancy } from '../server/src/modules/reconciliation/entities';
@@ -58,11 +58,7 @@ beforeAll(async () => {
   });
 
   page = await e.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' }); // finance works on a desktop browser
-  await open(page, e.host.url, '/staff/login/index');
-  await fill(page, 'username', 'finance1');
-  await fill(page, 'password', 'demo-2026');
-  await page.getByText('登录', { exact: true }).click();
-  await page.waitForURL(/staff\/home\/index/);
+  await staffWithPassword(page, e.host.url, 'finance1');
 }, 240_000);
 afterAll(async () => e?.close());
 

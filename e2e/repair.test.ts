@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { RepairTicket } from '../server/src/modules/repairs/entities';
 
@@ -29,15 +29,7 @@ const detailPage = () => resident.locator('.page', { has: resident.locator('[dat
 beforeAll(async () => {
   e = await startE2E();
   resident = await e.newPage();
-  await open(resident, e.host.url, '/pages/login/index');
-  await fill(resident, 'sandbox-user', 'e2e-repair');
-  await resident.getByText('微信登录（沙箱）').click();
-  await resident.waitForURL(/pages\/mine\/index/);
-  await open(resident, e.host.url, '/pages/bind/index');
-  await fill(resident, 'accountNo', account.accountNo);
-  await fill(resident, 'ownerName', account.ownerName);
-  await resident.getByText('绑定', { exact: true }).click();
-  await resident.waitForURL(/pages\/accounts\/index/);
+  await residentWithAccount(resident, e.host.url, 'e2e-repair', account);
 }, 180_000);
 afterAll(async () => e?.close());
 

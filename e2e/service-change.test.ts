@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { fill, open, shot, startE2E, type E2E } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { Account } from '../server/src/modules/accounts/entities';
 
@@ -27,15 +27,7 @@ beforeAll(async () => {
   const bill = (await e.host.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === account.accountNo)!;
   await e.host.services.billing.settleAtCounter(bill.id, new Date());
   page = await e.newPage();
-  await open(page, e.host.url, '/pages/login/index');
-  await fill(page, 'sandbox-user', 'e2e-stopper');
-  await page.getByText('微信登录（沙箱）').click();
-  await page.waitForURL(/pages\/mine\/index/);
-  await open(page, e.host.url, '/pages/bind/index');
-  await fill(page, 'accountNo', account.accountNo);
-  await fill(page, 'ownerName', account.ownerName);
-  await page.getByText('绑定', { exact: true }).click();
-  await page.waitForURL(/pages\/accounts\/index/);
+  await residentWithAccount(page, e.host.url, 'e2e-stopper', account);
 }, 180_000);
 afterAll(async () => e?.close());
 

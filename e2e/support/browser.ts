@@ -74,8 +74,35 @@ export async function fill(page: Page, name: string, value: string): Promise<voi
 }
 
 /** Open a page of the hash router. */
+/**
+ * Open a page of the hash router with a full page load (a hash change alone can race with a
+ * navigation the previous page still has pending).
+ */
 export async function open(page: Page, url: string, route: string): Promise<void> {
+  await page.goto('about:blank');
   await page.goto(`${url}/#${route}`);
+}
+
+/** Log a resident in through the sandbox WeChat screen and bind `account`; ends on 我的户号. */
+export async function residentWithAccount(page: Page, url: string, user: string, account: { accountNo: string; ownerName: string }): Promise<void> {
+  await open(page, url, '/pages/login/index');
+  await fill(page, 'sandbox-user', user);
+  await page.getByText('微信登录（沙箱）').click();
+  await page.waitForURL(/pages\/mine\/index/);
+  await open(page, url, '/pages/bind/index');
+  await fill(page, 'accountNo', account.accountNo);
+  await fill(page, 'ownerName', account.ownerName);
+  await page.getByText('绑定', { exact: true }).click();
+  await page.waitForURL(/pages\/accounts\/index/);
+}
+
+/** Log a staff member in with the demo password; ends on the staff home. */
+export async function staffWithPassword(page: Page, url: string, username: string): Promise<void> {
+  await open(page, url, '/staff/login/index');
+  await fill(page, 'username', username);
+  await fill(page, 'password', 'demo-2026');
+  await page.getByText('登录', { exact: true }).click();
+  await page.waitForURL(/staff\/home\/index/);
 }
 
 /** A screenshot for people to look at, after Taro's page-slide animation has finished. */
