@@ -1,6 +1,6 @@
 /**
  * Realtime fan-out through Redis pub/sub: several BFF instances serve one group. Needs a Redis:
- * REDIS_URL=redis://127.0.0.1:6379 npx vitest run server/src/modules/groups
+ * TEST_REDIS_URL=redis://127.0.0.1:6379 npx vitest run server/src/modules/groups
  */
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -13,8 +13,8 @@ import { createLogger } from '../../platform/logger';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { demoHouseholds } from '../../demo/seed';
 
-const REDIS_URL = process.env.REDIS_URL;
-if (!REDIS_URL) console.warn('[groups] Redis fan-out tests skipped: REDIS_URL is not set (e.g. REDIS_URL=redis://127.0.0.1:6379)');
+const REDIS_URL = process.env.TEST_REDIS_URL;
+if (!REDIS_URL) console.warn('[groups] Redis fan-out tests skipped: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379)');
 
 /** A bare BFF "instance": a hub on its own http server; tokens are "r<residentId>-…" with fixed topics. */
 async function instance(topicsOf: (p: AuthPrincipal) => string[]) {
