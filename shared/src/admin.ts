@@ -219,4 +219,8 @@ export interface StaffDashboard {
   messages: { unanswered: number } | null;
   serviceChanges: { pendingReview: number; valveOrdersOpen: number } | null;
   reconciliation: { daysWithDifferences: number } | null;
+  /** the last 7 China dates (oldest first, today last): payments credited in the caller's areas */
+  paymentsByDay: { date: string; count: number; sumFen: number }[] | null;
+  /** the last 7 China dates (oldest first): repair tickets opened and closed in the caller's areas */
+  repairsByDay: { date: string; opened: number; closed: number }[] | null;
 }

@@ -10,11 +10,12 @@ type Staff = Extract<MeResponse, { kind: 'staff' }>;
 /** The pages each role works in, most urgent first (existing staff pages of this subpackage). */
 const LINKS: { roles: StaffRole[]; title: string; desc: string; url: string }[] = [
   { roles: ['agent', 'butler'], title: '管家群待回复', desc: '认领并回复住户的提问', url: '/staff/inbox/index' },
+  { roles: ['agent'], title: '维修回访', desc: '完工工单24小时内回访（20:00–08:00不打扰）', url: '/staff/callbacks/index' },
   { roles: ['agent', 'butler'], title: '报停/复供审核', desc: '待审核的申请', url: '/staff/service-changes/index' },
   { roles: ['agent', 'butler'], title: '群公告', desc: '停热、抢修通知', url: '/staff/announce/index' },
   { roles: ['worker', 'dispatcher'], title: '我的维修工单', desc: '接单、联系、上门、完工', url: '/staff/repairs/index' },
   { roles: ['station'], title: '阀门工单', desc: '报停关阀、复供开阀', url: '/staff/valve-orders/index' },
-  { roles: ['station', 'worker', 'dispatcher'], title: '测温工单', desc: '按规程入户测温、三方确认', url: '/staff/measurements/index' },
+  { roles: ['station', 'worker', 'dispatcher', 'finance'], title: '测温工单', desc: '按规程入户测温、三方确认、裁定退费', url: '/staff/measurements/index' },
   { roles: ['dispatcher', 'admin'], title: '报修服务统计', desc: '时限达标率、处理时长、满意度', url: '/staff/repair-report/index' },
   { roles: ['dispatcher', 'agent', 'butler'], title: '重点关注名单', desc: '低温住户与投诉较多的楼栋', url: '/staff/repair-watch/index' },
   { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: '/staff/reconciliation/index' },
@@ -51,6 +52,49 @@ function Stat({ label, value, tone }: { label: string; value: string | number; t
     </View>
   );
 }
+
+/** 11-25 from 2026-11-25; today is 今天 */
+const dayLabel = (date: string, today: string) => (date === today ? '今天' : `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`);
+
+/** A bar chart of plain Views: one group per day, bars' heights in % of the largest value. */
+function DayBars(props: { title: string; today: string; days: { date: string; values: number[] }[]; series: { label: string; className: string }[]; format?: (v: number) => string }) {
+  const max = Math.max(1, ...props.days.flatMap((d) => d.values));
+  const fmt = props.format ?? String;
+  return (
+    <View className='chart' data-chart={props.title}>
+      <View className='row'>
+        <Text className='strong'>{props.title}</Text>
+        <View className='chart-legend'>
+          {props.series.map((s) => (
+            <Text key={s.label} className='muted'>
+              <Text className={`chart-dot ${s.className}`} /> {s.label}
+            </Text>
+          ))}
+        </View>
+      </View>
+      <View className='chart-plot'>
+        {props.days.map((d) => (
+          <View key={d.date} className='chart-day'>
+            <View className='chart-bars'>
+              {d.values.map((v, i) => (
+                <View key={i} className={`chart-bar ${props.series[i]!.className}`} style={{ height: `${(v / max) * 100}%`, width: `${100 / d.values.length}%` }}>
+                  {v ? <Text className='chart-value'>{fmt(v)}</Text> : null}
+                </View>
+              ))}
+            </View>
+            <View className='chart-label'>{dayLabel(d.date, props.today)}</View>
+          </View>
+        ))}
+      </View>
+    </View>
+  );
+}
+
+/** 1.2万 for 12000 yuan: bar tops stay short */
+const shortYuan = (fen: number) => {
+  const yuan = fen / 100;
+  return yuan >= 10_000 ? `${(yuan / 10_000).toFixed(1)}万` : String(Math.round(yuan));
+};
 
 export default function StaffHome() {
   const [profile, setProfile] = useState<Staff | null>(null);
@@ -106,6 +150,40 @@ export default function StaffHome() {
               <View className='dash-bar-soon' style={{ width: `${(dash.repairs.dueSoon / dash.repairs.open) * 100}%` }} />
               <View className='dash-bar-late' style={{ width: `${(dash.repairs.overdue / dash.repairs.open) * 100}%` }} />
             </View>
+          ) : null}
+        </View>
+      ) : null}
+
+      {dash && (dash.paymentsByDay || dash.repairsByDay) ? (
+        <View className='card'>
+          <View className='card-title'>近7天</View>
+          {dash.paymentsByDay ? (
+            <DayBars
+              title='缴费笔数'
+              today={dash.date}
+              days={dash.paymentsByDay.map((d) => ({ date: d.date, values: [d.count] }))}
+              series={[{ label: '笔数', className: 'chart-blue' }]}
+            />
+          ) : null}
+          {dash.paymentsByDay ? (
+            <DayBars
+              title='缴费金额（元）'
+              today={dash.date}
+              days={dash.paymentsByDay.map((d) => ({ date: d.date, values: [d.sumFen] }))}
+              series={[{ label: '金额', className: 'chart-green' }]}
+              format={shortYuan}
+            />
+          ) : null}
+          {dash.repairsByDay ? (
+            <DayBars
+              title='维修工单'
+              today={dash.date}
+              days={dash.repairsByDay.map((d) => ({ date: d.date, values: [d.opened, d.closed] }))}
+              series={[
+                { label: '新报修', className: 'chart-orange' },
+                { label: '已关闭', className: 'chart-green' },
+              ]}
+            />
           ) : null}
         </View>
       ) : null}

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Like } from 'typeorm';
 import ExcelJS from 'exceljs';
-import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
+import { HOUSEHOLD_COLUMNS, arrearsHeader, chinaDate } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO } from '../../demo/seed';
 import { Account, Building } from '../accounts/entities';
 import { Bill } from '../billing/entities';
+import { PaymentOrder } from '../payments/entities';
+import { RepairTicket } from '../repairs/entities';
 import { AuditLog } from './entities';
 
 let t: TestApp;
@@ -384,6 +386,85 @@ describe('staff dashboard', () => {
     expect(all.body.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(all.body.payments && all.body.repairs && all.body.messages && all.body.serviceChanges).toBeTruthy();
     expect((await t.call('GET', '/api/v1/staff/dashboard', { token: await t.loginResident() })).status).toBe(403);
+  });
+});
+
+describe('staff dashboard charts', () => {
+  it('gives payments and repairs opened/closed for the last 7 China dates, only in the caller\'s areas', async () => {
+    const agentToken = await t.loginStaff('agent1');
+    const [areaA] = (await t.call('GET', '/api/v1/me', { token: agentToken })).body.areaIds as number[];
+    const accA = await t.ds.getRepository(Account).findOneByOrFail({ areaId: areaA! });
+    const accB = (await t.ds.getRepository(Account).find({ take: 500 })).find((a) => a.areaId !== areaA)!;
+    const fin = await t.call('POST', '/api/v1/admin/staff', { token: admin, body: { username: 'finance9', name: '片区会计', password: 'secret-2026', roles: ['finance'], areaIds: [areaA] } });
+    expect(fin.status).toBe(201);
+    const financeA = await t.loginStaff('finance9', 'secret-2026');
+
+    const today = chinaDate(new Date());
+    const at = (daysAgo: number) => new Date(new Date(`${today}T12:00:00+08:00`).getTime() - daysAgo * 86_400_000);
+    const dash = async (token: string) => (await t.call('GET', '/api/v1/staff/dashboard', { token })).body;
+    const before = { admin: await dash(admin), finance: await dash(financeA), agent: await dash(agentToken) };
+
+    let n = 0;
+    const pay = async (acc: Account, amountFen: number, paidAt: Date, duplicate = false) =>
+      t.ds.getRepository(PaymentOrder).insert({
+        outTradeNo: `DASH${Date.now()}${n++}`,
+        billId: 1,
+        accountId: acc.id,
+        residentId: 1,
+        openid: 'o-dash',
+        description: '测试',
+        amountFen,
+        status: 'paid',
+        expiresAt: paidAt,
+        paidAt,
+        duplicate,
+      } as any);
+    await pay(accA, 5000, at(0));
+    await pay(accA, 5000, at(0), true); // a duplicate payment is refunded: not counted
+    await pay(accB, 3000, at(0));
+    await pay(accA, 1200, at(2));
+    await pay(accA, 9900, at(8)); // before the window
+
+    const ticket = async (acc: Account, createdAt: Date, status: string, closedAt: Date | null) => {
+      const res = await t.ds.getRepository(RepairTicket).insert({
+        no: `DASH${Date.now()}${n++}`,
+        residentId: 1,
+        accountId: acc.id,
+        areaId: acc.areaId,
+        buildingId: 1,
+        category: 'other',
+        description: '测试',
+        photos: [],
+        contactPhone: '13900000000',
+        status,
+        contactDueAt: createdAt,
+        doneDueAt: createdAt,
+        closedAt,
+      } as any);
+      await t.ds.getRepository(RepairTicket).update(res.identifiers[0]!.id, { createdAt });
+    };
+    await ticket(accA, at(2), 'closed', at(0));
+    await ticket(accA, at(0), 'cancelled', at(0)); // opened today; cancelling is not closing
+    await ticket(accB, at(0), 'pending', null);
+    await ticket(accA, at(8), 'closed', at(8));
+
+    const after = { admin: await dash(admin), finance: await dash(financeA), agent: await dash(agentToken) };
+    const delta = (a: Record<string, any>[], b: Record<string, any>[], keys: string[]) =>
+      b.map((d, i) => ({ date: d.date, ...Object.fromEntries(keys.map((k) => [k, d[k] - a[i]![k]])) }));
+    const dates = after.admin.paymentsByDay.map((d: any) => d.date);
+    expect(dates).toHaveLength(7);
+    expect(dates[6]).toBe(today);
+    expect(dates[4]).toBe(chinaDate(at(2)));
+    const zeros = (k: Record<string, number>) => dates.map((date: string) => ({ date, ...k }));
+    const expectDays = (got: any[], want: Record<number, Record<string, number>>, zero: Record<string, number>) =>
+      expect(got).toEqual(zeros(zero).map((d: any, i: number) => ({ ...d, ...(want[i] ?? {}) })));
+
+    expectDays(delta(before.admin.paymentsByDay, after.admin.paymentsByDay, ['count', 'sumFen']), { 6: { count: 2, sumFen: 8000 }, 4: { count: 1, sumFen: 1200 } }, { count: 0, sumFen: 0 });
+    expectDays(delta(before.finance.paymentsByDay, after.finance.paymentsByDay, ['count', 'sumFen']), { 6: { count: 1, sumFen: 5000 }, 4: { count: 1, sumFen: 1200 } }, { count: 0, sumFen: 0 });
+    expectDays(delta(before.admin.repairsByDay, after.admin.repairsByDay, ['opened', 'closed']), { 6: { opened: 2, closed: 1 }, 4: { opened: 1, closed: 0 } }, { opened: 0, closed: 0 });
+    expectDays(delta(before.agent.repairsByDay, after.agent.repairsByDay, ['opened', 'closed']), { 6: { opened: 1, closed: 1 }, 4: { opened: 1, closed: 0 } }, { opened: 0, closed: 0 });
+    expect(after.agent.paymentsByDay).toBeNull();
+    expect(after.finance.repairsByDay).toBeNull();
   });
 });
 

@@ -32,6 +32,8 @@ import type { IdentityService } from '../identity/service';
 import type { PaymentsService } from '../payments/service';
 import type { GroupsService } from '../groups/service';
 import { RepairTicket } from '../repairs/entities';
+import { Account } from '../accounts/entities';
+import { PaymentOrder } from '../payments/entities';
 import { ServiceChange, ValveWorkOrder } from '../service-changes/entities';
 import { audit, type AdminActor } from './audit';
 import { AuditLog } from './entities';
@@ -390,8 +392,30 @@ export class AdminService {
       qb.andWhere(`${alias}.areaId IN (:...areas)`, { areas: scope });
       return qb;
     };
-    const out: StaffDashboard = { date, payments: null, repairs: null, messages: null, serviceChanges: null, reconciliation: null };
-    if (has('finance')) out.payments = await this.d.payments.paidTotals(dayStart, dayEnd);
+    const out: StaffDashboard = { date, payments: null, repairs: null, messages: null, serviceChanges: null, reconciliation: null, paymentsByDay: null, repairsByDay: null };
+    // the last 7 China dates, oldest first: [start, end) of each
+    const days = Array.from({ length: 7 }, (_, i) => {
+      const from = new Date(dayStart.getTime() - (6 - i) * 86_400_000);
+      return { date: chinaDate(from), from, to: new Date(from.getTime() + 86_400_000) };
+    });
+    if (has('finance')) {
+      out.payments = await this.d.payments.paidTotals(dayStart, dayEnd);
+      out.paymentsByDay = [];
+      for (const d of days) {
+        const qb = inScope(
+          this.d.ds
+            .getRepository(PaymentOrder)
+            .createQueryBuilder('o')
+            .innerJoin(Account, 'a', 'a.id = o.accountId')
+            .select('COUNT(*)', 'n')
+            .addSelect('COALESCE(SUM(o.amountFen), 0)', 'sum')
+            .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from: d.from, to: d.to, dup: false }),
+          'a',
+        );
+        const r = qb ? await qb.getRawOne<{ n: string | number; sum: string | number }>() : null;
+        out.paymentsByDay.push({ date: d.date, count: Number(r?.n ?? 0), sumFen: Number(r?.sum ?? 0) });
+      }
+    }
     if (has('dispatcher', 'worker', 'agent', 'butler')) {
       const qb = inScope(
         this.d.ds
@@ -413,6 +437,23 @@ export class AdminService {
         else if (next <= soon) dueSoon++;
       }
       out.repairs = { open: tickets.length, onTime: tickets.length - overdue - dueSoon, dueSoon, overdue };
+      const workerOnly = has('worker') && !has('dispatcher', 'agent', 'butler');
+      const count = async (column: 'createdAt' | 'closedAt', d: (typeof days)[number]) => {
+        const q = inScope(
+          this.d.ds
+            .getRepository(RepairTicket)
+            .createQueryBuilder('t')
+            .where(`t.${column} >= :from AND t.${column} < :to`, { from: d.from, to: d.to }),
+          't',
+        );
+        if (!q) return 0;
+        // a cancelled ticket has a closedAt too, but it was not closed by work
+        if (column === 'closedAt') q.andWhere('t.status <> :cancelled', { cancelled: 'cancelled' });
+        if (workerOnly) q.andWhere('t.assigneeId = :me', { me: p.staffId });
+        return q.getCount();
+      };
+      out.repairsByDay = [];
+      for (const d of days) out.repairsByDay.push({ date: d.date, opened: await count('createdAt', d), closed: await count('closedAt', d) });
     }
     if (has('agent', 'butler')) {
       const page = await this.d.groups.inbox(p, { view: 'pending', page: 1, pageSize: 1 });
