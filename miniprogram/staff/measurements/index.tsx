@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Checkbox, CheckboxGroup, Image, Input, Label, Text, View } from '@tarojs/components';
-import { formatChinaTime, MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from '@heat-butler/shared';
+import { formatChinaTime, formatFen, MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Field } from '../../components/ui';
 import { pickAndUpload } from '../../services/photo';
+import { me } from '../../services/session';
 
 interface Measurement {
   id: number;
@@ -19,6 +20,7 @@ interface Measurement {
   readings: { room: string; readingC: number }[];
   rulingRefundFen: number | null;
   rulingNote: string | null;
+  refundId: number | null;
 }
 const STATUS: Record<string, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
 interface Room { room: string; reading: string; photo: { id: string; url: string } | null }
@@ -94,11 +96,60 @@ function RulingForm(props: { m: Measurement; onDone: () => Promise<void> }) {
   );
 }
 
+interface PaidOrder { id: number; outTradeNo: string; description: string; amountFen: number; refundableFen: number; paidAt: string | null }
+
+/**
+ * Finance: refund a ruling from one of the account's paid orders (POST /staff/measurements/:id/refund
+ * links the refund to the ruling, kind 'ruling', rulingRef = the measurement's number; once only).
+ */
+function RulingRefund(props: { m: Measurement; onDone: () => Promise<void> }) {
+  const [orders, setOrders] = useState<PaidOrder[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const amount = props.m.rulingRefundFen ?? 0;
+  useEffect(() => {
+    void api.get<{ items: PaidOrder[] }>(`/api/v1/staff/measurements/${props.m.id}/orders`).then((r) => setOrders(r.items)).catch(() => setOrders([]));
+  }, [props.m.id]);
+  const refund = async (o: PaidOrder) => {
+    if (busy) return;
+    const ok = await Taro.showModal({ title: '确认退费', content: `从订单 ${o.outTradeNo} 退还 ${formatFen(amount)}（三方测温裁定 ${props.m.no}）` });
+    if (!ok.confirm) return;
+    setBusy(true);
+    try {
+      await api.post(`/api/v1/staff/measurements/${props.m.id}/refund`, { orderId: o.id });
+      Taro.showToast({ title: '已提交退款', icon: 'success' });
+      await props.onDone();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <View data-ruling-refund>
+      <View className='field-label'>按裁定退费 {formatFen(amount)}：选择该户已缴费的订单</View>
+      {orders && !orders.length ? <View className='muted'>该户没有已支付的订单，无法原路退款</View> : null}
+      {orders?.map((o) => (
+        <View key={o.id} className='row list-item' data-refund-order={o.id}>
+          <View>
+            <View>{o.outTradeNo}</View>
+            <View className='muted'>{o.description} · 实付 {formatFen(o.amountFen)} · 可退 {formatFen(o.refundableFen)}</View>
+          </View>
+          {o.refundableFen >= amount ? <Text className='link' onClick={() => refund(o)}>{busy ? '提交中…' : '退费'}</Text> : <Text className='muted'>余额不足</Text>}
+        </View>
+      ))}
+    </View>
+  );
+}
+
 /** 测温工单: the area's measurement visits; record readings (only inside the windows) and rule on three-party ones. */
 export default function StaffMeasurements() {
   const [items, setItems] = useState<Measurement[] | null>(null);
+  const [finance, setFinance] = useState(false);
   const load = () => api.get<{ items: Measurement[] }>('/api/v1/staff/measurements').then((r) => setItems(r.items)).catch(() => undefined);
-  useDidShow(() => void load());
+  useDidShow(() => {
+    void me().then((p) => setFinance(p.kind === 'staff' && p.roles.includes('finance'))).catch(() => undefined);
+    void load();
+  });
   return (
     <View className='page'>
       {items && !items.length ? <Empty>没有测温工单</Empty> : null}
@@ -113,6 +164,8 @@ export default function StaffMeasurements() {
           {m.readings.map((r) => <View className='list-item row' key={r.room}><Text>{r.room}</Text><Text>{r.readingC.toFixed(1)}℃</Text></View>)}
           {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
           {m.status === 'ruled' ? <View className='muted'>裁定：{m.rulingNote}（退费 {((m.rulingRefundFen ?? 0) / 100).toFixed(2)} 元）</View> : null}
+          {m.status === 'ruled' && m.refundId ? <View className='muted' data-refunded>已按裁定退费（退款单 {m.refundId}）</View> : null}
+          {finance && m.status === 'ruled' && !m.refundId && (m.rulingRefundFen ?? 0) > 0 ? <RulingRefund m={m} onDone={load} /> : null}
           {m.status === 'booked' ? <RecordForm m={m} onDone={load} /> : null}
           {m.status === 'recorded' && m.threeParty ? <RulingForm m={m} onDone={load} /> : null}
         </View>

@@ -1,12 +1,40 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
-import { Image, Text, Textarea, View } from '@tarojs/components';
+import { Image, Input, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
+import { me } from '../../services/session';
 import { Empty, Segmented } from '../../components/ui';
 import { pickAndUpload } from '../../services/photo';
 
-type Tab = 'mine' | 'pool' | 'overdue';
+type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'notices';
+/** a dispatcher may (re)assign in these states */
+const ASSIGNABLE = ['pending', 'assigned', 'contacted', 'reopened'];
+interface Notice { id: number; ticketId: number; kind: string; text: string; createdAt: string; read: boolean }
+interface Assignee { id: number; name: string; roles: string[]; open: number }
+
+/** 改派: the area's butlers/workers, least loaded first, with an optional reason. */
+function AssignPicker(props: { ticket: StaffRepairView; onAssign: (staffId: number, reason: string) => Promise<void>; onClose: () => void }) {
+  const [list, setList] = useState<Assignee[] | null>(null);
+  const [reason, setReason] = useState('');
+  useEffect(() => {
+    void api.get<{ items: Assignee[] }>(`/api/v1/staff/repairs/${props.ticket.id}/assignees`).then((r) => setList(r.items)).catch(() => setList([]));
+  }, [props.ticket.id]);
+  return (
+    <View data-assign-picker>
+      <View className='field-label'>改派给（片区管家/维修人员，按未完成工单数排序）</View>
+      <Input className='input' value={reason} maxlength={200} placeholder='改派原因（选填）' onInput={(e) => setReason(e.detail.value)} />
+      {list && !list.length ? <View className='muted'>本片区没有可派的人员</View> : null}
+      {list?.map((a) => (
+        <View key={a.id} className='row list-item' data-assignee={a.id} onClick={() => props.onAssign(a.id, reason.trim())}>
+          <Text>{a.name}{a.id === props.ticket.assigneeId ? '（当前）' : ''}</Text>
+          <Text className='muted'>{a.roles.map((r) => (r === 'worker' ? '维修' : '管家')).join('、')} · 未完成 {a.open} 单</Text>
+        </View>
+      ))}
+      <View className='btn btn-plain' onClick={props.onClose}>取消</View>
+    </View>
+  );
+}
 
 function timeLeft(t: StaffRepairView): string {
   if (t.minutesLeft === null) return '';
@@ -67,13 +95,46 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
 export default function StaffRepairs() {
   const [tab, setTab] = useState<Tab>('mine');
+  const [dispatcher, setDispatcher] = useState(false);
+  const [myId, setMyId] = useState(0);
   const [items, setItems] = useState<StaffRepairView[] | null>(null);
-  const load = (t: Tab = tab) =>
-    api
-      .get<{ items: StaffRepairView[] }>('/api/v1/staff/repairs', { query: t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : { overdue: '1' } })
+  const [notices, setNotices] = useState<Notice[] | null>(null);
+  const [picking, setPicking] = useState<number | null>(null);
+  const load = (t: Tab = tab) => {
+    if (t === 'notices') {
+      return api
+        .get<{ items: Notice[] }>('/api/v1/staff/repairs/notices')
+        .then((r) => setNotices(r.items))
+        .catch(() => undefined);
+    }
+    const query = t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {};
+    return api
+      .get<{ items: StaffRepairView[] }>('/api/v1/staff/repairs', { query })
       .then((r) => setItems(r.items))
       .catch(() => undefined);
-  useDidShow(() => void load());
+  };
+  useDidShow(() => {
+    void me()
+      .then((p) => {
+        const d = p.kind === 'staff' && p.roles.some((r) => r === 'dispatcher' || r === 'admin');
+        setDispatcher(d);
+        if (p.kind === 'staff') setMyId(p.id);
+        const first: Tab = d && tab === 'mine' ? 'area' : tab;
+        setTab(first);
+        return load(first);
+      })
+      .catch(() => load());
+  });
+  const tabs: { value: Tab; label: string }[] = dispatcher
+    ? [{ value: 'area', label: '片区工单' }, { value: 'pool', label: '待派单' }, { value: 'overdue', label: '已超时' }, { value: 'notices', label: '升级提醒' }]
+    : [{ value: 'mine', label: '我的工单' }, { value: 'pool', label: '待抢单' }, { value: 'overdue', label: '已超时' }];
+  /** field actions: a worker on their tickets; a dispatcher only on tickets they hold themselves */
+  const field = (t: StaffRepairView) => !dispatcher || t.assigneeId === myId;
+  const assign = async (t: StaffRepairView, staffId: number, reason: string) => {
+    setPicking(null);
+    await act(t, 'assign', { staffId, ...(reason ? { reason } : {}) });
+    Taro.showToast({ title: '已派单', icon: 'success' });
+  };
 
   const act = async (t: StaffRepairView, path: string, body?: unknown) => {
     try {
@@ -87,9 +148,23 @@ export default function StaffRepairs() {
 
   return (
     <View className='page'>
-      <Segmented<Tab> options={[{ value: 'mine', label: '我的工单' }, { value: 'pool', label: '待抢单' }, { value: 'overdue', label: '已超时' }]} value={tab} onChange={(v) => { setTab(v); void load(v); }} />
-      {items && !items.length ? <Empty>没有工单</Empty> : null}
-      {items?.map((t) => (
+      <Segmented<Tab> options={tabs} value={tab} onChange={(v) => { setTab(v); setPicking(null); void load(v); }} />
+      {tab === 'notices' ? (
+        <View data-repair-notices>
+          {notices && !notices.length ? <Empty>没有提醒</Empty> : null}
+          {notices?.map((n) => (
+            <View className='card' key={n.id} data-notice-id={n.id}>
+              <View className='row'>
+                <Text className={n.kind === 'escalation' ? 'tag tag-red' : 'tag'}>{n.kind === 'escalation' ? '升级' : '派单'}</Text>
+                <Text className='muted'>{formatChinaTime(n.createdAt)}</Text>
+              </View>
+              <View>{n.text}</View>
+            </View>
+          ))}
+        </View>
+      ) : null}
+      {tab !== 'notices' && items && !items.length ? <Empty>没有工单</Empty> : null}
+      {tab === 'notices' ? null : items?.map((t) => (
         <View className='card' key={t.id} data-staff-repair-id={t.id}>
           <View className='row'>
             <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
@@ -98,17 +173,25 @@ export default function StaffRepairs() {
           <View className='muted'>{t.no} · {t.address}</View>
           <View className='muted'>电话 {t.contactPhone} · {timeLeft(t)}{t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}</View>
           <View className='repair-desc'>{t.description}</View>
-          {tab === 'pool' ? <View className='btn btn-primary' data-grab onClick={() => act(t, 'grab')}>抢单</View> : null}
-          {tab !== 'pool' && t.status === 'assigned' ? <View className='btn btn-plain' onClick={() => act(t, 'contact')}>已联系住户</View> : null}
-          {tab !== 'pool' && (t.status === 'assigned' || t.status === 'contacted') ? <View className='btn btn-primary' data-arrive onClick={() => act(t, 'arrive')}>到达现场</View> : null}
-          {t.status === 'on_site' ? (
+          {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
+          {dispatcher && ASSIGNABLE.includes(t.status) ? (
+            picking === t.id ? (
+              <AssignPicker ticket={t} onAssign={(id, reason) => assign(t, id, reason)} onClose={() => setPicking(null)} />
+            ) : (
+              <View className='btn btn-plain' data-reassign onClick={() => setPicking(t.id)}>{t.assigneeId ? '改派' : '派单'}</View>
+            )
+          ) : null}
+          {tab === 'pool' && !dispatcher ? <View className='btn btn-primary' data-grab onClick={() => act(t, 'grab')}>抢单</View> : null}
+          {tab !== 'pool' && field(t) && t.status === 'assigned' ? <View className='btn btn-plain' onClick={() => act(t, 'contact')}>已联系住户</View> : null}
+          {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? <View className='btn btn-primary' data-arrive onClick={() => act(t, 'arrive')}>到达现场</View> : null}
+          {field(t) && t.status === 'on_site' ? (
             <View>
               <View className='btn btn-primary' data-company-side onClick={() => act(t, 'side', { side: 'company' })}>公司产权，免费维修</View>
               <View className='btn btn-plain' onClick={() => act(t, 'side', { side: 'resident', items: [{ code: 'visit', qty: 1 }] })}>用户自有设施（收费，待住户确认）</View>
             </View>
           ) : null}
-          {t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(t, 'resolve', body)} /> : null}
-          {t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
+          {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(t, 'resolve', body)} /> : null}
+          {field(t) && t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
             <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(t, 'report', { report })} />
           ) : null}
         </View>

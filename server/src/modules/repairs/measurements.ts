@@ -155,6 +155,24 @@ export class MeasurementsService {
     return this.view(id);
   }
 
+  /** The account's paid orders finance can refund a ruling from (newest first, with what is still refundable). */
+  async refundableOrders(staff: StaffPrincipal, id: number) {
+    const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
+    if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
+    assertArea(staff, m.areaId);
+    const rows = await this.ds.getRepository(PaymentOrder).find({ where: { accountId: m.accountId, status: 'paid' }, order: { id: 'DESC' }, take: 20 });
+    return {
+      items: rows.map((o) => ({
+        id: o.id,
+        outTradeNo: o.outTradeNo,
+        description: o.description,
+        amountFen: o.amountFen,
+        refundableFen: o.amountFen - o.refundedFen,
+        paidAt: o.paidAt?.toISOString() ?? null,
+      })),
+    };
+  }
+
   /** Finance turns a ruling into a refund of one of the account's paid orders (once). */
   async refund(staff: StaffPrincipal, id: number, orderId: number): Promise<{ measurement: Awaited<ReturnType<MeasurementsService['view']>>; refund: RefundView }> {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });

@@ -203,6 +203,43 @@ describe('repairs over HTTP', () => {
     expect(rated.body.timeline.map((x: any) => x.state)).toEqual(['pending', 'assigned', 'contacted', 'on_site', 'in_progress', 'resolved', 'closed']);
   });
 
+  it('callback task: the agent records "not satisfied", the ticket reopens and escalates; the dispatcher picks a worker of the area and reassigns', async () => {
+    const r = await resident(DEMO.accounts[4]!);
+    const { id } = await book(r, { category: 'leak', description: '客厅暖气片跑水' });
+    for (const [p, b] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '紧固接口' }]] as const)
+      expect((await t.call('POST', `/api/v1/staff/repairs/${id}/${p}`, { token: worker1, body: b })).status).toBe(200);
+    const tasks = await t.call('GET', '/api/v1/staff/repairs/callbacks', { token: agent1 });
+    const task = tasks.body.items.find((x: any) => x.ticketId === id);
+    expect(task.ticket).toMatchObject({ id, status: 'resolved', resolution: '紧固接口' });
+    expect(task.minutesLeft).toBeGreaterThan(0);
+    // workers cannot record callbacks
+    expect((await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: worker1, body: { outcome: 'satisfied' } })).status).toBe(403);
+    const done = await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'unsatisfied', notes: '住户说还在滴水' } });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect((await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'satisfied' } })).body.error.code).toBe('CONFLICT');
+    expect((await t.call('GET', '/api/v1/staff/repairs/callbacks', { token: agent1 })).body.items.map((x: any) => x.ticketId)).not.toContain(id);
+    const row = await t.ds.getRepository(RepairTicket).findOneByOrFail({ id });
+    expect(row).toMatchObject({ status: 'reopened', reopenCount: 1 });
+    expect(row.escalationLevel).toBeGreaterThanOrEqual(1);
+    await t.services.outbox.drain();
+    const notices = await t.call('GET', '/api/v1/staff/repairs/notices', { token: dispatcher });
+    expect(notices.body.items.find((n: any) => n.ticketId === id && n.kind === 'escalation').text).toContain('回访住户不满意');
+
+    // the dispatcher's picker: the area's butlers/workers, least loaded first; others may not ask
+    expect((await t.call('GET', `/api/v1/staff/repairs/${id}/assignees`, { token: worker1 })).status).toBe(403);
+    const picker = await t.call('GET', `/api/v1/staff/repairs/${id}/assignees`, { token: dispatcher });
+    expect(picker.status).toBe(200);
+    const ids = picker.body.items.map((a: any) => a.id);
+    expect(ids).toContain(await staffId('worker1'));
+    expect(picker.body.items.every((a: any) => a.roles.length > 0 && a.roles.every((x: string) => x === 'butler' || x === 'worker'))).toBe(true);
+    const opens = picker.body.items.map((a: any) => a.open);
+    expect([...opens].sort((a, b) => a - b)).toEqual(opens);
+    const w1 = await staffId('worker1');
+    const other = picker.body.items.find((a: any) => a.id !== w1) ?? picker.body.items[0];
+    const moved = await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: other.id, reason: '回访不满意，换人处理' } });
+    expect(moved.body).toMatchObject({ status: 'assigned', assigneeId: other.id });
+  });
+
   it('overdue tickets escalate to the supervisor, then the department head', async () => {
     const r = await resident(DEMO.accounts[5]!);
     const { id } = await book(r);
@@ -332,6 +369,9 @@ describe('repairs over HTTP', () => {
     expect((await t.call('POST', `/api/v1/payments/${order.body.id}/confirm`, { token: r.token })).body.status).toBe('paid');
 
     const finance = await t.loginStaff('finance1');
+    expect((await t.call('GET', `/api/v1/staff/measurements/${id}/orders`, { token: station })).status).toBe(403);
+    const orders = await t.call('GET', `/api/v1/staff/measurements/${id}/orders`, { token: finance });
+    expect(orders.body.items).toEqual([expect.objectContaining({ id: order.body.id, refundableFen: orders.body.items[0].amountFen })]);
     expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: station, body: { orderId: order.body.id } })).status).toBe(403);
     const refund = await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } });
     expect(refund.status, JSON.stringify(refund.body)).toBe(201);

@@ -95,6 +95,7 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   route(r, { method: 'get', path: '/staff/repairs/:id', auth: ['agent', 'butler', 'dispatcher', 'worker', 'admin'], params: Id }, ({ params, staff }) =>
     repairs.viewForStaff(staff(), params.id),
   );
+  route(r, { method: 'get', path: '/staff/repairs/:id/assignees', auth: ['dispatcher', 'admin'], params: Id }, ({ params, staff }) => repairs.assignees(staff(), params.id));
   route(r, { method: 'post', path: '/staff/repairs/:id/assign', auth: ['dispatcher', 'admin'], params: Id, body: AssignRequest }, ({ params, body, staff }) =>
     repairs.assign(staff(), params.id, body.staffId, body.reason),
   );
@@ -126,6 +127,7 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   route(r, { method: 'post', path: '/staff/measurements/:id/ruling', auth: ['station', 'admin'], params: Id, body: RulingRequest }, ({ params, body, staff }) =>
     measurements.rule(staff(), params.id, body),
   );
+  route(r, { method: 'get', path: '/staff/measurements/:id/orders', auth: ['finance', 'admin'], params: Id }, ({ params, staff }) => measurements.refundableOrders(staff(), params.id));
   route(r, { method: 'post', path: '/staff/measurements/:id/refund', auth: ['finance'], params: Id, body: RulingRefundRequest, status: 201 }, ({ params, body, staff }) =>
     measurements.refund(staff(), params.id, body.orderId),
   );

@@ -321,6 +321,26 @@ export class RepairsService {
 
   // ---- staff: dispatch ----------------------------------------------------------------------
 
+  /** Who the dispatcher may (re)assign the ticket to: active butlers/workers of its area, least loaded first. */
+  async assignees(staff: StaffPrincipal, id: number): Promise<{ items: { id: number; name: string; roles: StaffRole[]; open: number }[] }> {
+    const t = await this.ds.getRepository(RepairTicket).findOneBy({ id });
+    if (!t || !inScope(staff, t.areaId)) throw new AppError('REPAIR_NOT_FOUND');
+    const staffList = await this.staffOfArea(this.ds.manager, t.areaId, ['butler', 'worker']);
+    if (!staffList.length) return { items: [] };
+    const load = await this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .select('t.assigneeId', 'staffId')
+      .addSelect('COUNT(*)', 'n')
+      .where('t.assigneeId IN (:...ids)', { ids: staffList.map((s) => s.id) })
+      .andWhere('t.status IN (:...open)', { open: REPAIR_OPEN_STATES })
+      .groupBy('t.assigneeId')
+      .getRawMany();
+    const n = new Map(load.map((r) => [Number(r.staffId), Number(r.n)]));
+    const items = staffList.map((s) => ({ id: s.id, name: s.name, roles: s.roles.filter((r) => r === 'butler' || r === 'worker'), open: n.get(s.id) ?? 0 }));
+    return { items: items.sort((a, b) => a.open - b.open || a.id - b.id) };
+  }
+
   /** Dispatcher (or admin) assigns or reassigns to a butler/worker of the ticket's area. */
   async assign(staff: StaffPrincipal, id: number, staffId: number, reason?: string): Promise<StaffRepairView> {
     const now = this.o.clock();
