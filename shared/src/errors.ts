@@ -100,6 +100,7 @@ export const ERRORS = {
   IMPORT_FILE_INVALID: { status: 400, message: '请上传 XLSX 或 CSV 格式的住户文件' },
   AREA_CODE_EXISTS: { status: 409, message: '该片区编码已存在' },
   CANNOT_DISABLE_SELF: { status: 409, message: '不能停用自己的账号' },
+  CANNOT_DROP_OWN_ADMIN: { status: 409, message: '不能取消自己的管理员角色，请由其他管理员操作' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

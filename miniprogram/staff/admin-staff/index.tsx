@@ -3,8 +3,10 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import { STAFF_ROLE_LABEL, STAFF_ROLES, formatChinaTime, type AreaView, type StaffRole, type StaffView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
+import { me } from '../../services/session';
 import { Empty, Field } from '../../components/ui';
 
+type Editing = { id: number; roles: StaffRole[]; areaIds: number[]; errors: Record<string, string> };
 type NewStaff = { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] };
 const EMPTY: NewStaff = { username: '', name: '', password: '', roles: [], areaIds: [] };
 const toggle = <T,>(list: T[], v: T) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
@@ -26,7 +28,7 @@ function Chips<T extends string | number>(props: { options: { value: T; label: s
   );
 }
 
-/** 员工与片区 (admin): staff list, create, disable, WeChat invite codes; areas create/rename. */
+/** 员工与片区 (admin): staff list, create, edit roles and areas, disable, WeChat invite codes; areas create/rename. */
 export default function AdminStaff() {
   const [staff, setStaff] = useState<StaffView[]>([]);
   const [areas, setAreas] = useState<AreaView[]>([]);
@@ -37,6 +39,8 @@ export default function AdminStaff() {
   const [area, setArea] = useState({ code: '', name: '' });
   const [areaErrors, setAreaErrors] = useState<Record<string, string>>({});
   const [renames, setRenames] = useState<Record<number, string>>({});
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const [myId, setMyId] = useState<number | null>(null);
 
   const load = async () => {
     const [s, a] = await Promise.all([
@@ -45,6 +49,8 @@ export default function AdminStaff() {
     ]);
     setStaff(s.items);
     setAreas(a.items);
+    const p = await me().catch(() => null);
+    if (p?.kind === 'staff') setMyId(p.id);
   };
   useDidShow(() => void load().catch(() => undefined));
 
@@ -76,6 +82,20 @@ export default function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
+    }
+  };
+
+  const saveEdit = async () => {
+    if (!editing) return;
+    try {
+      await api.put(`/api/v1/admin/staff/${editing.id}`, { roles: editing.roles, areaIds: editing.areaIds }, { quiet: true });
+      Taro.showToast({ title: '已保存', icon: 'success' });
+      setEditing(null);
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const f = e.fields;
+      setEditing({ ...editing, errors: Object.keys(f).length ? f : { form: e.message } });
     }
   };
 
@@ -161,10 +181,36 @@ export default function AdminStaff() {
                 微信绑定邀请码：<Text className='strong'>{invites[s.id]!.inviteCode}</Text>（{formatChinaTime(invites[s.id]!.expiresAt)} 前有效，仅可使用一次）。请发给员工本人，在微信中绑定员工身份时填写。
               </View>
             ) : null}
+            {editing?.id === s.id ? (
+              <View className='admin-form' data-staff-edit={s.username}>
+                {editing.errors.form ? <View className='alert'>{editing.errors.form}</View> : null}
+                <View className='field'>
+                  <View className='field-label'>角色</View>
+                  <Chips name='edit-roles' options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))} value={editing.roles} onChange={(roles) => setEditing({ ...editing, roles })} />
+                  {editing.errors.roles ? <View className='field-error'>{editing.errors.roles}</View> : null}
+                </View>
+                <View className='field'>
+                  <View className='field-label'>负责片区（不选则不限片区）</View>
+                  <Chips name='edit-areas' options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))} value={editing.areaIds} onChange={(areaIds) => setEditing({ ...editing, areaIds })} />
+                  {editing.errors.areaIds ? <View className='field-error'>{editing.errors.areaIds}</View> : null}
+                </View>
+                <View className='row admin-actions'>
+                  <View className='btn btn-primary' data-save-staff onClick={saveEdit}>保存</View>
+                  <Text className='link' onClick={() => setEditing(null)}>取消</Text>
+                </View>
+              </View>
+            ) : null}
             {!s.disabled ? (
               <View className='row admin-actions'>
+                {editing?.id !== s.id ? (
+                  <Text className='link' data-edit onClick={() => setEditing({ id: s.id, roles: s.roles as StaffRole[], areaIds: s.areaIds, errors: {} })}>修改角色和片区</Text>
+                ) : null}
                 <Text className='link' data-invite onClick={() => invite(s)}>{s.wechatBound ? '重新生成绑定邀请码' : '生成微信绑定邀请码'}</Text>
-                <Text className='link admin-danger' data-disable onClick={() => disable(s)}>停用</Text>
+                {s.id !== myId ? (
+                  <Text className='link admin-danger' data-disable onClick={() => disable(s)}>停用</Text>
+                ) : (
+                  <Text className='muted'>（本人）</Text>
+                )}
               </View>
             ) : null}
           </View>

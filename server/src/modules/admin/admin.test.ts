@@ -294,7 +294,21 @@ describe('staff, areas and audit', () => {
     expect((await t.call('POST', `/api/v1/admin/staff/${created.body.id}/disable`, { token: admin })).body.disabled).toBe(true);
     expect((await t.call('GET', '/api/v1/me', { token })).status).toBe(401);
     const me = (await t.call('GET', '/api/v1/me', { token: admin })).body;
-    expect((await t.call('POST', `/api/v1/admin/staff/${me.id}/disable`, { token: admin })).body.error.code).toBe('CANNOT_DISABLE_SELF');
+    const self = await t.call('POST', `/api/v1/admin/staff/${me.id}/disable`, { token: admin });
+    expect(self.status).toBe(409);
+    expect(self.body.error).toMatchObject({ code: 'CANNOT_DISABLE_SELF', message: '不能停用自己的账号' });
+    const drop = await t.call('PUT', `/api/v1/admin/staff/${me.id}`, { token: admin, body: { roles: ['finance'] } });
+    expect(drop.status).toBe(409);
+    expect(drop.body.error).toMatchObject({ code: 'CANNOT_DROP_OWN_ADMIN', message: expect.stringContaining('管理员') });
+    expect((await t.call('GET', '/api/v1/me', { token: admin })).body.roles).toEqual(['admin']);
+    // editing one's own areas is fine; another staff member's roles and areas change and are audited
+    const mine = await t.call('PUT', `/api/v1/admin/staff/${me.id}`, { token: admin, body: { roles: ['admin', 'finance'], areaIds: me.areaIds } });
+    expect(mine.status).toBe(200);
+    await t.call('PUT', `/api/v1/admin/staff/${me.id}`, { token: admin, body: { roles: ['admin'] } });
+    const moved = await t.call('PUT', `/api/v1/admin/staff/${created.body.id}`, { token: admin, body: { roles: ['butler'], areaIds: [] } });
+    expect(moved.body).toMatchObject({ roles: ['butler'], areaIds: [] });
+    const unknownArea = await t.call('PUT', `/api/v1/admin/staff/${created.body.id}`, { token: admin, body: { areaIds: [999999] } });
+    expect(unknownArea.body.error.details.fields[0]).toMatchObject({ field: 'areaIds' });
 
     const log = await t.call('GET', '/api/v1/admin/audit?pageSize=100', { token: admin });
     const actions = log.body.items.map((i: any) => i.action);

@@ -268,6 +268,8 @@ export class AdminService {
   async updateStaff(actor: AdminActor, staffId: number, patch: { name?: string; roles?: StaffRole[]; areaIds?: number[] }): Promise<StaffView> {
     if (patch.areaIds) await this.assertAreas(patch.areaIds);
     const before = await this.staffById(staffId);
+    // like disabling oneself: an admin who drops their own admin role locks themselves out
+    if (actor.staffId === staffId && patch.roles && !patch.roles.includes('admin') && before.roles.includes('admin')) throw new AppError('CANNOT_DROP_OWN_ADMIN');
     await withTx(this.d.ds, async (em) => {
       await this.d.identity.updateStaff(em, staffId, patch);
       const pick = (s: Partial<StaffView>) => ({ name: s.name, roles: s.roles, areaIds: s.areaIds });
@@ -277,8 +279,8 @@ export class AdminService {
   }
 
   async disableStaff(actor: AdminActor, staffId: number): Promise<StaffView> {
-    const before = await this.staffById(staffId);
     if (actor.staffId === staffId) throw new AppError('CANNOT_DISABLE_SELF');
+    const before = await this.staffById(staffId);
     await withTx(this.d.ds, async (em) => {
       await this.d.identity.disableStaff(staffId, em);
       await audit(em, this.d.clock(), actor, 'staff.disable', { type: 'staff', id: staffId }, { disabled: before.disabled }, { disabled: true });
