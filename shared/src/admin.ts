@@ -3,7 +3,7 @@
  * the audit log and the staff dashboard. Column headers and messages are what admins see (Chinese).
  */
 import { z } from 'zod';
-import { CompanyRules } from './company';
+import { COMPANY_SETTING_LABEL, CompanyRules } from './company';
 import { STAFF_ROLES } from './roles';
 
 // ---- household import / export -------------------------------------------------------------------
@@ -189,6 +189,36 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'area.rename': '修改片区名称',
   'settings.update': '修改公司设置',
 };
+
+/** What an audit entry's target is, in Chinese. */
+export const AUDIT_TARGET_LABEL: Record<string, string> = { staff: '员工', area: '片区', company: '公司', import_job: '导入任务' };
+
+/** Fields of the other audited actions (staff, areas, imports), by path. */
+const AUDIT_FIELD_LABEL: Record<string, string> = {
+  username: '用户名',
+  name: '姓名',
+  roles: '角色',
+  areaIds: '负责片区',
+  disabled: '已停用',
+  expiresAt: '有效期至',
+  code: '片区编码',
+  fileName: '文件名',
+  rows: '行数',
+  buildingsCreated: '新增楼栋',
+  buildingsUpdated: '更新楼栋',
+  unitsCreated: '新增单元',
+  accountsCreated: '新增户',
+  accountsUpdated: '更新户',
+  arrearsBills: '欠费账单',
+  seconds: '用时（秒）',
+};
+
+/** The Chinese name of a field path in an audit entry's before/after (the path itself when unknown). */
+export function auditFieldLabel(action: string, path: string): string {
+  if (action === 'settings.update') return COMPANY_SETTING_LABEL[path] ?? path;
+  if (action.startsWith('area.') && path === 'name') return '片区名称';
+  return AUDIT_FIELD_LABEL[path] ?? path;
+}
 
 export interface AuditEntryView {
   id: number;

@@ -64,5 +64,45 @@ export const CompanyRules = z.object({
 });
 export type CompanyRules = z.infer<typeof CompanyRules>;
 
+/**
+ * Chinese names of the company settings by field path (as in validation errors and the audit log's
+ * before/after): `rules.baseFeeRatioBp` → 报停基础热费比例. Add a line here with every new rule.
+ */
+export const COMPANY_SETTING_LABEL: Record<string, string> = {
+  name: '公司名称',
+  hotline: '服务热线',
+  rules: '公司规则',
+  'rules.seasonStart': '采暖季开始日期',
+  'rules.seasonEnd': '采暖季结束日期',
+  'rules.changeDeadline': '报停/复供申请截止日',
+  'rules.baseFeeRatioBp': '报停基础热费比例',
+  'rules.sla': '维修时限',
+  'rules.sla.registerMinutes': '维修时限：登记（分钟）',
+  'rules.sla.routineContactMinutes': '维修时限：一般报修联系住户（分钟）',
+  'rules.sla.routineDoneMinutes': '维修时限：一般报修完成（分钟）',
+  'rules.sla.emergencyOnSiteMinutes': '维修时限：紧急报修到场（分钟）',
+  'rules.sla.emergencyReportMinutes': '维修时限：紧急报修报告结果（分钟）',
+  'rules.sla.callbackMinutes': '维修时限：回访（分钟）',
+  'rules.sla.quietStart': '免打扰开始时间',
+  'rules.sla.quietEnd': '免打扰结束时间',
+  'rules.measurementWindows': '允许预约测温的时段',
+  'rules.minTemperatureC': '最低室温（℃）',
+  'rules.promisedTemperatureC': '承诺室温（℃）',
+  'rules.retention': '资料保存期限',
+  'rules.retention.photoDays': '照片保存天数',
+  'rules.invoice': '电子发票',
+  'rules.invoice.residentialExempt': '居民用热免征增值税',
+  'rules.invoice.commercialRateBp': '非居民用热税率（基点）',
+  'rules.invoice.goodsName': '开票项目名称',
+  'rules.invoice.goodsCode': '税收分类编码',
+  'rules.invoice.sellerTaxId': '销售方税号',
+  'rules.invoice.autoIssue': '缴费后按默认抬头自动开票',
+  'rules.serviceChange': '报停/复供规则',
+  'rules.serviceChange.maxChangesPerSeason': '每户每采暖季最多变更次数',
+  'rules.serviceChange.noResumeAfterStopInSameSeason': '当季已报停的不能再复供',
+  'rules.serviceChange.requiredDocuments': '申请必须上传的材料',
+  'rules.serviceChange.stopValveAction': '报停时阀门处理',
+};
+
 export const CompanyInfo = z.object({ name: z.string(), hotline: z.string() });
 export type CompanyInfo = z.infer<typeof CompanyInfo>;

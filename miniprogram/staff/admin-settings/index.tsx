@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { formatChinaTime, type AuditEntryView, type CompanySettings } from '@heat-butler/shared';
+import { AUDIT_TARGET_LABEL, STAFF_ROLE_LABEL, auditFieldLabel, formatChinaTime, type AuditEntryView, type CompanySettings, type StaffRole } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Field, Segmented } from '../../components/ui';
 
@@ -112,13 +112,21 @@ function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Re
   else if (prefix) out[prefix] = v;
   return out;
 }
-const show = (v: unknown) => (v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown, path = ''): string => {
+  if (v === undefined || v === null) return '—';
+  if (typeof v === 'boolean') return v ? '是' : '否';
+  if (typeof v === 'string') return v;
+  if (path === 'roles' && Array.isArray(v)) return v.map((r) => STAFF_ROLE_LABEL[r as StaffRole] ?? r).join('、') || '—';
+  if (path.endsWith('measurementWindows') && Array.isArray(v)) return v.map((w: any) => `${w.start}–${w.end}`).join('、');
+  if (Array.isArray(v)) return v.join('、') || '—';
+  return JSON.stringify(v);
+};
 
 function changes(e: AuditEntryView): string[] {
   const before = flatten(e.before);
   const after = flatten(e.after);
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return keys.map((k) => `${k}：${show(before[k])} → ${show(after[k])}`);
+  return keys.map((k) => `${auditFieldLabel(e.action, k)}：${show(before[k], k)} → ${show(after[k], k)}`);
 }
 
 /** 公司设置 (admin): name, hotline and the company rules; every field error from the server at its field; the audit log. */
@@ -274,7 +282,7 @@ export default function AdminSettings() {
             </View>
             <View className='muted'>
               {e.actorName}
-              {e.targetId ? ` · ${e.targetType} ${e.targetId}` : ''}
+              {e.targetId ? ` · ${AUDIT_TARGET_LABEL[e.targetType] ?? e.targetType} ${e.targetId}` : ''}
             </View>
             {changes(e).slice(0, 12).map((c) => (
               <View key={c} className='admin-change'>{c}</View>

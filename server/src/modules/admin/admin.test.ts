@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Like } from 'typeorm';
 import ExcelJS from 'exceljs';
-import { HOUSEHOLD_COLUMNS, arrearsHeader, chinaDate } from '@heat-butler/shared';
+import { COMPANY_SETTING_LABEL, HOUSEHOLD_COLUMNS, arrearsHeader, auditFieldLabel, chinaDate } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO } from '../../demo/seed';
 import { Account, Building } from '../accounts/entities';
@@ -340,6 +340,13 @@ describe('company settings', () => {
       before: { hotline: cur.body.hotline, rules: { baseFeeRatioBp: 3000, sla: { routineContactMinutes: 30 } } },
       after: { hotline: '0431-96010', rules: { baseFeeRatioBp: 2500, sla: { routineContactMinutes: 20 } } },
     });
+    // every setting has a Chinese name for the audit log
+    const leaves = (v: unknown, prefix = ''): string[] =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).flatMap(([k, x]) => leaves(x, prefix ? `${prefix}.${k}` : k)) : [prefix];
+    const unnamed = leaves(cur.body).filter((path) => !COMPANY_SETTING_LABEL[path]);
+    expect(unnamed).toEqual([]);
+    expect(auditFieldLabel('settings.update', 'rules.baseFeeRatioBp')).toBe('报停基础热费比例');
+    expect(auditFieldLabel('staff.update', 'roles')).toBe('角色');
     // put it back for other tests
     await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: cur.body });
   });
