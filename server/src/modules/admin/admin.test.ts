@@ -8,7 +8,7 @@ import { Account, Building } from '../accounts/entities';
 import { Bill } from '../billing/entities';
 import { PaymentOrder } from '../payments/entities';
 import { RepairTicket } from '../repairs/entities';
-import { AuditLog } from './entities';
+import { AuditLog, ImportJob } from './entities';
 
 let t: TestApp;
 let admin: string;
@@ -259,6 +259,32 @@ describe('household import', () => {
     expect(pays.status).toBe(200);
     const bad = await t.call('GET', '/api/v1/admin/exports/payments?from=2026-11-30&to=2026-11-01', { token: finance });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('an interrupted import', () => {
+  it('blocks new imports only while its heartbeat is fresh; after 2 minutes without one it is failed', async () => {
+    const repo = t.ds.getRepository(ImportJob);
+    const job = await t.services.admin.imports.createJob({ fileName: 'died.xlsx', format: 'xlsx', dryRun: false, createdBy: null });
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    // the process is writing and alive (heartbeat 1 minute ago): a second import is refused
+    await repo.update(job.id, { state: 'writing', processed: 500, total: 1000, updatedAt: ago(60_000) });
+    const busy = await upload(await xlsx([good(900)]));
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.code).toBe('IMPORT_BUSY');
+    expect((await t.call('GET', `/api/v1/admin/imports/${job.id}`, { token: admin })).body.state).toBe('writing');
+
+    // the process died: no heartbeat for 2 minutes (though started only 3 minutes ago)
+    await repo.update(job.id, { updatedAt: ago(2 * 60_000 + 5_000) });
+    const dead = (await t.call('GET', `/api/v1/admin/imports/${job.id}`, { token: admin })).body;
+    expect(dead).toMatchObject({ state: 'failed', error: '导入中断，请重新上传', percent: 0 });
+    const next = await importFile(await xlsx([good(900)]));
+    expect(next.state).toBe('done');
+    const row = await repo.findOneByOrFail({ id: next.id });
+    expect(row.updatedAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    // nothing else touched: a finished job is never failed by age
+    await repo.update(next.id, { updatedAt: ago(60 * 60_000) });
+    expect((await t.call('GET', `/api/v1/admin/imports/${next.id}`, { token: admin })).body.state).toBe('done');
   });
 });
 

@@ -46,6 +46,10 @@ export class ImportJob {
 
   @Column(instant({ nullable: true }))
   finishedAt: Date | null;
+
+  /** heartbeat of the process running the job (every few seconds while running; the app's clock) */
+  @Column(instant({ nullable: true }))
+  updatedAt: Date | null;
 }
 
 /** One problem of one row of an import (every problem of every row is kept, up to a cap). */

@@ -19,6 +19,10 @@ import { cleanCell, layoutOf, parseRow, readRows, type HouseholdRow, type SheetL
 /** Problems kept per job (the report lists all of them up to this). */
 export const MAX_ISSUES = 100_000;
 const RUNNING: ImportState[] = ['queued', 'reading', 'validating', 'writing'];
+/** how often a running job proves it is alive, and after how long without a sign of life it is taken as dead */
+export const IMPORT_HEARTBEAT_MS = 15_000;
+export const IMPORT_STALE_MS = 2 * 60_000;
+export const IMPORT_INTERRUPTED = '导入中断，请重新上传';
 
 export interface ImportDeps {
   ds: DataSource;
@@ -37,20 +41,35 @@ export class HouseholdImporter {
   constructor(private d: ImportDeps) {}
 
   async createJob(input: { fileName: string; format: 'xlsx' | 'csv'; dryRun: boolean; createdBy: number | null }): Promise<ImportJob> {
+    await this.failStale();
     if (!input.dryRun) {
       const busy = await this.d.ds
         .getRepository(ImportJob)
         .createQueryBuilder('j')
-        .where('j.state IN (:...s) AND j.dryRun = :f AND j.createdAt > :since', {
-          s: RUNNING,
-          f: false,
-          since: new Date(this.d.clock().getTime() - 30 * 60_000),
-        })
+        .where('j.state IN (:...s) AND j.dryRun = :f', { s: RUNNING, f: false })
         .getCount();
       if (busy) throw new AppError('IMPORT_BUSY');
     }
     const repo = this.d.ds.getRepository(ImportJob);
-    return repo.save(repo.create({ ...input, state: 'queued', processed: 0, total: null, issueCount: 0, summary: null, error: null, finishedAt: null }));
+    return repo.save(
+      repo.create({ ...input, state: 'queued', processed: 0, total: null, issueCount: 0, summary: null, error: null, finishedAt: null, updatedAt: this.d.clock() }),
+    );
+  }
+
+  /**
+   * A job whose process died (restart, crash) stays 'running' forever: without a heartbeat for
+   * IMPORT_STALE_MS it is failed, so it neither blocks new imports nor shows progress that never ends.
+   * Nothing of it was written (the write is one transaction).
+   */
+  async failStale(): Promise<number> {
+    const now = this.d.clock();
+    const res = await this.d.ds
+      .createQueryBuilder()
+      .update(ImportJob)
+      .set({ state: 'failed', error: IMPORT_INTERRUPTED, finishedAt: now, processed: 0 })
+      .where('state IN (:...s) AND (updatedAt < :stale OR (updatedAt IS NULL AND createdAt < :stale))', { s: RUNNING, stale: new Date(now.getTime() - IMPORT_STALE_MS) })
+      .execute();
+    return res.affected ?? 0;
   }
 
   /** Run a job to its end (never throws: the outcome is on the job). */
@@ -64,8 +83,13 @@ export class HouseholdImporter {
       const now = performance.now();
       if (!force && now - lastWrite < 300) return;
       lastWrite = now;
-      await repo.update(jobId, { state, processed, total });
+      await repo.update(jobId, { state, processed, total, updatedAt: this.d.clock() });
     };
+    // a heartbeat also through the long steps without progress (checks against the database, the write)
+    const heartbeat = setInterval(() => {
+      void repo.update(jobId, { updatedAt: this.d.clock() }).catch((err) => this.d.log.warn({ err, jobId }, 'import heartbeat failed'));
+    }, IMPORT_HEARTBEAT_MS);
+    heartbeat.unref?.();
     try {
       // ---- read and check each row ----
       await progress('reading', 0, null, true);
@@ -139,6 +163,8 @@ export class HouseholdImporter {
       const message = err instanceof AppError ? err.code : String((err as Error)?.message ?? err);
       this.d.log.error({ err, jobId }, 'household import failed');
       return this.finish(jobId, 'failed', 0, [], null, message.slice(0, 500)).catch(() => job);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
@@ -241,11 +267,17 @@ export class HouseholdImporter {
       summary,
       error,
       finishedAt: this.d.clock(),
+      updatedAt: this.d.clock(),
     });
     return this.d.ds.getRepository(ImportJob).findOneByOrFail({ id: jobId });
   }
 
   async view(jobId: number, issueLimit = 500): Promise<ImportJobView> {
+    await this.failStale();
+    return this.viewOf(jobId, issueLimit);
+  }
+
+  private async viewOf(jobId: number, issueLimit: number): Promise<ImportJobView> {
     const job = await this.d.ds.getRepository(ImportJob).findOneBy({ id: jobId });
     if (!job) throw new AppError('NOT_FOUND');
     const issues = await this.issues(jobId, issueLimit);
@@ -275,8 +307,9 @@ export class HouseholdImporter {
   }
 
   async jobs(limit = 20): Promise<ImportJobView[]> {
+    await this.failStale();
     const rows = await this.d.ds.getRepository(ImportJob).find({ order: { id: 'DESC' }, take: limit });
-    return Promise.all(rows.map((j) => this.view(j.id, 0)));
+    return Promise.all(rows.map((j) => this.viewOf(j.id, 0)));
   }
 
   /** Start a job in the background; the uploaded file is removed when it ends. */
