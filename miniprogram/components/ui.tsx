@@ -53,12 +53,3 @@ export function Empty(props: { children: ReactNode }) {
     </View>
   );
 }
-
-export function ComingSoon(props: { title: string; text: string }) {
-  return (
-    <View className='card'>
-      <View className='card-title'>{props.title}</View>
-      <View className='muted'>{props.text}</View>
-    </View>
-  );
-}

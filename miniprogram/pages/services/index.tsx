@@ -3,7 +3,6 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import type { ServiceChangeView } from '@heat-butler/shared';
 import { api, getSessionKind, getToken } from '../../services/api';
-import { ComingSoon } from '../../components/ui';
 
 /** 报停 / 复供: the entry and the resident's applications with their status. */
 function ServiceChanges() {
@@ -67,7 +66,18 @@ export default function Services() {
     <View className='page'>
       <ServiceChanges />
       <RepairEntries />
-      <ComingSoon title='电子发票' text='缴费后在线开具电子发票即将上线。' />
+      <View className='card'>
+        <View className='card-title'>缴费与发票</View>
+        <View className='muted'>缴费成功后可在缴费凭证页申请电子发票（个人、单位、增值税专用发票），开具后可下载或发送到邮箱。</View>
+        <View className='list-item row' onClick={() => Taro.navigateTo({ url: '/pages/payments/index' })}>
+          <Text>缴费记录</Text>
+          <Text className='muted'>›</Text>
+        </View>
+        <View className='list-item row' onClick={() => Taro.navigateTo({ url: '/pages/invoices/index' })}>
+          <Text>我的发票</Text>
+          <Text className='muted'>›</Text>
+        </View>
+      </View>
     </View>
   );
 }
