@@ -61,6 +61,15 @@ describe('an admin imports households in the browser', () => {
     expect(await page.getByText('公司设置', { exact: true }).count()).toBe(1);
     // the day's numbers load (the dashboard answers)
     await expect.poll(() => page.getByText('今日工作').count(), { timeout: 10_000 }).toBe(1);
+    // 7-day charts: payments (count, amount) and repair tickets, 7 days each, today last
+    await expect.poll(() => page.locator('[data-chart]').count(), { timeout: 10_000 }).toBe(3);
+    for (const title of ['缴费笔数', '缴费金额（元）', '维修工单']) {
+      const chart = page.locator(`[data-chart="${title}"]`);
+      expect(await chart.locator('.chart-day').count()).toBe(7);
+      expect(await chart.locator('.chart-label').last().innerText()).toBe('今天');
+    }
+    expect(await page.locator('[data-chart="维修工单"]').innerText()).toContain('新报修');
+    await shot(page, 'staff-home-charts');
     await page.getByText('住户导入', { exact: true }).click();
     await page.waitForURL(/staff\/admin-import\/index/);
   });
@@ -156,7 +165,7 @@ describe('an admin changes the company settings', () => {
     expect(rules.sla.quietStart).toBe('21:00');
     const entry = page.locator('[data-audit] [data-action="settings.update"]').first();
     await expect.poll(() => entry.count(), { timeout: 10_000 }).toBe(1);
-    expect(await entry.innerText()).toContain('rules.baseFeeRatioBp：3000 → 3500');
+    expect(await entry.innerText()).toContain('报停基础热费比例：3000 → 3500');
   });
 });
 
@@ -184,6 +193,18 @@ describe('an admin manages staff', () => {
     await card.locator('[data-invite]').click();
     await expect.poll(() => card.locator('[data-invite-code]').getAttribute('data-invite-code'), { timeout: 10_000 }).toMatch(/^[A-Z2-9]{8}$/);
     await shot(page, 'admin-staff');
+
+    // edit roles: add 管家, drop the area (all areas)
+    await card.locator('[data-edit]').click();
+    await card.locator('[data-chips="edit-roles"] [data-chip="butler"]').click();
+    await card.locator('[data-chips="edit-areas"] .admin-chip-on').first().click();
+    await card.locator('[data-save-staff]').click();
+    await expect.poll(() => card.locator('[data-staff-edit]').count(), { timeout: 10_000 }).toBe(0);
+    const edited = (await e.host.services.identity.listStaff()).find((x) => x.username === 'e2e.agent')!;
+    expect(edited).toMatchObject({ roles: ['agent', 'butler'], areaIds: [] });
+    expect(await card.innerText()).toContain('全部片区');
+    // no 停用 on one's own card
+    expect(await page.locator('[data-staff="admin"] [data-disable]').count()).toBe(0);
 
     await card.locator('[data-disable]').click();
     await page.locator('.taro-model__confirm').click();
