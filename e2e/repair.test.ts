@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { fill, open, shot, startE2E, type E2E, residentWithAccount } from './support/browser';
+import { fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { RepairTicket } from '../server/src/modules/repairs/entities';
+import { Staff } from '../server/src/modules/identity/entities';
 
 let e: E2E;
 let resident: Page;
@@ -126,6 +127,39 @@ describe('a repair from booking to rating in the H5 app', () => {
     await expect.poll(() => boss.locator('[data-watch-households]').count(), { timeout: 10_000 }).toBe(1);
     expect(await boss.locator('[data-watch-households]').innerText()).toContain('没有需要重点关注的住户');
     await shot(boss, 'repair-watch');
+  });
+
+  it('the dispatcher reassigns a ticket to a worker of the area and reads the escalation notices', async () => {
+    const tickets = e.host.ds.getRepository(RepairTicket);
+    const first = await tickets.findOneByOrFail({ id: ticketId });
+    // a routine ticket (auto-dispatched to the area's butler) whose contact deadline has passed
+    const routine = await e.host.services.repairs.create(
+      { kind: 'resident', residentId: first.residentId, sessionId: 0, openid: '' },
+      { accountId: first.accountId, category: 'no_heat', description: '卧室暖气不热，摸着是凉的' },
+    );
+    await tickets.update(routine.id, { contactDueAt: new Date(Date.now() - 60_000) });
+    await e.host.services.repairs.escalateOverdue();
+    await e.host.services.outbox.drain();
+    const worker1 = await e.host.ds.getRepository(Staff).findOneByOrFail({ username: 'worker1' });
+    expect((await tickets.findOneByOrFail({ id: routine.id })).assigneeId).not.toBe(worker1.id);
+
+    const boss = await e.newPage();
+    await staffWithPassword(boss, e.host.url, 'dispatcher1');
+    await open(boss, e.host.url, '/staff/repairs/index');
+    const card = boss.locator(`[data-staff-repair-id="${routine.id}"]`);
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    await card.locator('[data-reassign]').click();
+    await expect.poll(() => card.locator(`[data-assignee="${worker1.id}"]`).count(), { timeout: 10_000 }).toBe(1);
+    await card.locator('[data-assign-picker] input').fill('管家不在岗，改派维修');
+    await shot(boss, 'repair-reassign');
+    await card.locator(`[data-assignee="${worker1.id}"]`).click();
+    await expect.poll(async () => (await tickets.findOneByOrFail({ id: routine.id })).assigneeId, { timeout: 10_000 }).toBe(worker1.id);
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain(`处理人 ${worker1.name}`);
+
+    await boss.getByText('升级提醒', { exact: true }).click();
+    await expect.poll(() => boss.locator('[data-repair-notices]').innerText(), { timeout: 10_000 }).toContain(`工单 ${routine.no}`);
+    expect(await boss.locator('[data-repair-notices]').innerText()).toContain('【主管】');
+    await shot(boss, 'repair-notices');
   });
 
   it('the resident books a temperature measurement in a window; the station sees it with the record form', async () => {
