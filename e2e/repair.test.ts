@@ -9,6 +9,8 @@ import { fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAc
 import { DEMO } from '../server/src/demo/seed';
 import { RepairTicket } from '../server/src/modules/repairs/entities';
 import { Staff } from '../server/src/modules/identity/entities';
+import { RepairCallback } from '../server/src/modules/repairs/entities';
+import { inQuietHours } from '@heat-butler/shared';
 
 let e: E2E;
 let resident: Page;
@@ -160,6 +162,46 @@ describe('a repair from booking to rating in the H5 app', () => {
     await expect.poll(() => boss.locator('[data-repair-notices]').innerText(), { timeout: 10_000 }).toContain(`工单 ${routine.no}`);
     expect(await boss.locator('[data-repair-notices]').innerText()).toContain('【主管】');
     await shot(boss, 'repair-notices');
+  });
+
+  it('the agent opens 维修回访 from the staff home: quiet hours say so; outside them the task is recorded as satisfied', async () => {
+    const agent = await e.newPage();
+    await staffWithPassword(agent, e.host.url, 'agent1');
+    await expect.poll(() => agent.getByText('维修回访', { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    await agent.getByText('维修回访', { exact: true }).click();
+    await agent.waitForURL(/staff\/callbacks\/index/);
+    const callbacks = e.host.ds.getRepository(RepairCallback);
+    const task = await callbacks.findOneByOrFail({ ticketId });
+    const company = e.host.services.company;
+    const rules = await company.rules();
+    let restore: (() => Promise<void>) | null = null;
+    // the real clock decides: no calls 20:00–08:00 (China time)
+    if (inQuietHours(new Date(), rules.sla)) {
+      await expect.poll(() => agent.locator('[data-callbacks-quiet]').count(), { timeout: 10_000 }).toBe(1);
+      expect(await agent.locator('[data-callback-id]').count()).toBe(0);
+      await shot(agent, 'repair-callbacks-quiet');
+      // then move the quiet hours away from now (restored below) so the task itself can be recorded
+      const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
+      const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+      const info = await company.info();
+      await company.updateSettings(e.host.ds.manager, { ...info, rules: { ...rules, sla: { ...rules.sla, quietStart: hh(hour + 3), quietEnd: hh(hour + 4) } } });
+      restore = () => company.updateSettings(e.host.ds.manager, { ...info, rules });
+      await callbacks.update(task.id, { scheduledAt: new Date(Date.now() - 60_000) });
+      await agent.reload();
+    }
+    try {
+      const card = agent.locator(`[data-callback-id="${task.id}"]`);
+      await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+      expect(await card.innerText()).toContain('更换暖气管接口垫片');
+      await card.locator('textarea').fill('住户表示已不漏水');
+      await shot(agent, 'repair-callbacks');
+      await card.locator('[data-outcome="satisfied"]').click();
+      await expect.poll(async () => (await callbacks.findOneByOrFail({ id: task.id })).status, { timeout: 10_000 }).toBe('done');
+      expect(await callbacks.findOneByOrFail({ id: task.id })).toMatchObject({ outcome: 'satisfied', notes: '住户表示已不漏水' });
+      await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await restore?.();
+    }
   });
 
   it('the resident books a temperature measurement in a window; the station sees it with the record form', async () => {
