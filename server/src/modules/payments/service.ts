@@ -454,6 +454,27 @@ export class PaymentsService {
     return refundView(await this.ds.getRepository(Refund).findOneByOrFail({ id: refund.id }));
   }
 
+  /**
+   * A refund another module decides inside its own transaction (a stop approved after the full
+   * fee was paid): created with the order locked, submitted by the outbox.
+   */
+  async refundInTx(
+    em: EntityManager,
+    orderId: number,
+    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor },
+  ): Promise<Refund> {
+    const order = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.id = :id', { id: orderId })).getOne();
+    if (!order || order.status !== 'paid') throw new AppError('REFUND_NOT_ALLOWED');
+    return this.createRefund(em, order, {
+      amountFen: r.amountFen,
+      kind: r.kind,
+      reason: r.reason,
+      rulingRef: r.rulingRef ?? null,
+      requestedBy: r.actor.kind === 'staff' ? r.actor.id : null,
+      actor: r.actor,
+    });
+  }
+
   private async createRefund(
     em: EntityManager,
     order: PaymentOrder,

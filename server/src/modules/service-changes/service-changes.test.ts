@@ -293,6 +293,25 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     expect(bill.lines.find((l: any) => l.label === '报停应退')).toMatchObject({ amountFen: full.chargeFen - base });
   });
 
+  it('stops an account that paid the full fee by WeChat Pay: the part above the base fee is refunded the same way', async () => {
+    const acc = DEMO.accounts[8]!;
+    await clearAccount(acc);
+    const r = await bindResident(t, acc);
+    const full = await seasonBill(r.token, acc.accountNo);
+    const order = await pay(r, full.id);
+    const id = (await submit(r.token, r.accountId, 'stop')).body.id;
+    const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
+    const owed = approved.body.refundDueFen as number;
+    expect(owed).toBeGreaterThan(0);
+    await t.services.outbox.drain();
+    const [refund] = (await t.call('GET', `/api/v1/payments/${order.id}`, { token: r.token })).body.refunds;
+    expect(refund).toMatchObject({ amountFen: owed, kind: 'other', reason: '报停：退还超出基础热费的已缴热费', status: 'processing' });
+    await t.sandbox!.state.completeRefund(refund.outRefundNo);
+    await t.sandbox!.state.settleNotifications();
+    const after = (await t.call('GET', `/api/v1/payments/${order.id}`, { token: r.token })).body;
+    expect(after).toMatchObject({ refundedFen: owed, refunds: [{ status: 'success' }] });
+  });
+
   it('moves a resume on when its bill is settled at the counter instead', async () => {
     const h = demoHouseholds().filter((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)[1]!;
     const r = await bindResident(t, h);

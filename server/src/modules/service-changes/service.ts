@@ -94,7 +94,10 @@ export class ServiceChangesService {
   }
 
   /** A resume waits for its bill to be paid: move it on inside the crediting transaction. */
+  private payments: PaymentsService | null = null;
+
   register(payments: PaymentsService): void {
+    this.payments = payments;
     payments.onPaid(async (em, orders) => this.onBillsPaid(em, orders.map((o) => o.billId)));
   }
 
@@ -357,6 +360,15 @@ export class ServiceChangesService {
       const { bill, overpaidFen } = await this.o.billing.reprice(em, app.accountId, app.seasonId, app.kind === 'stop' ? 'base' : 'full');
       app.billId = bill.id;
       app.refundDueFen = overpaidFen;
+      // paid in full by WeChat Pay before the stop: the part above the base fee goes back the same way
+      if (overpaidFen > 0 && bill.paidVia === 'wechat' && bill.paidOrderId && this.payments) {
+        await this.payments.refundInTx(em, bill.paidOrderId, {
+          amountFen: overpaidFen,
+          kind: 'other',
+          reason: '报停：退还超出基础热费的已缴热费',
+          actor: actorOf(staff),
+        });
+      }
       if (app.kind === 'resume' && bill.status !== 'paid') {
         await this.move(em, app, 'awaiting_payment', SYSTEM, null, { billId: bill.id });
         await em.save(app);
