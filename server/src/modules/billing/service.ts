@@ -124,7 +124,15 @@ export class BillingService {
         lateFeeFen: q.lateFeeFen,
         paidAt: at,
       });
+      for (const hook of this.settledHooks) await hook(em, [bill.id]);
     });
+  }
+
+  private settledHooks: ((em: EntityManager, billIds: number[]) => Promise<void>)[] = [];
+
+  /** Called inside the transaction that settles bills other than by WeChat Pay (the counter). */
+  onSettledAtCounter(hook: (em: EntityManager, billIds: number[]) => Promise<void>): void {
+    this.settledHooks.push(hook);
   }
 
   // ---- household import (admin module) ----------------------------------------------------------

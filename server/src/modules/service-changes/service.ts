@@ -99,6 +99,7 @@ export class ServiceChangesService {
   register(payments: PaymentsService): void {
     this.payments = payments;
     payments.onPaid(async (em, orders) => this.onBillsPaid(em, orders.map((o) => o.billId)));
+    this.o.billing.onSettledAtCounter((em, billIds) => this.onBillsPaid(em, billIds));
   }
 
   // ---- checks shared by the preview and the submission ------------------------------------------
@@ -498,8 +499,8 @@ export class ServiceChangesService {
   }
 
   /**
-   * A resume whose bill was settled some other way than a WeChat payment (at the counter, by an
-   * import): billing has no hook for that, so the application moves on when it is next looked at.
+   * A resume whose bill was settled some other way than WeChat Pay or the counter (an import):
+   * the application moves on when it is next looked at.
    */
   private async catchUp(app: ServiceChange): Promise<ServiceChange> {
     if (app.state !== 'awaiting_payment' || !app.billId) return app;
