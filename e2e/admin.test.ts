@@ -202,7 +202,7 @@ describe('an admin manages staff', () => {
     await expect.poll(() => card.locator('[data-staff-edit]').count(), { timeout: 10_000 }).toBe(0);
     const edited = (await e.host.services.identity.listStaff()).find((x) => x.username === 'e2e.agent')!;
     expect(edited).toMatchObject({ roles: ['agent', 'butler'], areaIds: [] });
-    expect(await card.innerText()).toContain('全部片区');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('全部片区');
     // no 停用 on one's own card
     expect(await page.locator('[data-staff="admin"] [data-disable]').count()).toBe(0);
 
@@ -226,5 +226,19 @@ describe('an admin manages staff', () => {
     await area.locator('input').fill('浏览器片区');
     await area.getByText('改名').click();
     await expect.poll(async () => (await e.host.services.company.areas()).find((a) => a.code === 'E2E')?.name, { timeout: 10_000 }).toBe('浏览器片区');
+  });
+
+  it('adds a standard reply with placeholders to the library agents use', async () => {
+    await open(page, e.host.url, '/staff/canned/index');
+    await page.getByText('新增话术').click();
+    await page.locator('.segment', { hasText: '缴费' }).first().click();
+    await fill(page, 'cannedTitle', '线上缴费指引');
+    await page.locator('textarea[name="cannedBody"]').fill('{住户}您好，在“账单”页选择户号即可微信缴费；如有疑问请拨打{热线}。');
+    await page.getByText('保存', { exact: true }).click();
+    await expect.poll(() => page.locator('.canned-card', { hasText: '线上缴费指引' }).count(), { timeout: 10_000 }).toBe(1);
+    const agent = await fetch(`${e.host.url}/api/v1/auth/staff/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'agent1', password: 'demo-2026' }) });
+    const token = (await agent.json()).token;
+    const list = await (await fetch(`${e.host.url}/api/v1/staff/canned-replies?q=${encodeURIComponent('线上缴费')}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    expect(list.items.map((c: any) => c.category)).toEqual(['payment']);
   });
 });

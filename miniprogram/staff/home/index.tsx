@@ -23,6 +23,7 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: string }[] 
   { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: '/staff/invoices/index' },
   { roles: ['admin'], title: '住户导入', desc: '上传营业收费系统的住户表，校验后导入', url: '/staff/admin-import/index' },
   { roles: ['admin'], title: '员工与片区', desc: '新建员工、停用、微信绑定邀请码', url: '/staff/admin-staff/index' },
+  { roles: ['admin'], title: '标准话术库', desc: '管家群常见问题的统一答复', url: '/staff/canned/index' },
   { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: '/staff/admin-settings/index' },
 ];
 

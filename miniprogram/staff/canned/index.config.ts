@@ -1,0 +1,1 @@
+export default definePageConfig({ navigationBarTitleText: '标准话术库' });
