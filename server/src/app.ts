@@ -108,6 +108,11 @@ export function createServices(deps: AppDeps) {
   return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
+/** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
+function loggablePath(p: string): string {
+  return p.replace(/\/uploads\/up_[a-f0-9]+/g, '/uploads/:key');
+}
+
 /** sandbox/dev only (production requires FILE_URL_SECRET): links die with the process */
 const FILE_SECRET_FALLBACK = crypto.randomBytes(32).toString('hex');
 
@@ -128,7 +133,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       await next();
     } finally {
       if (ctx.path.startsWith('/api/')) {
-        ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+        ctx.state.log.info({ method: ctx.method, path: loggablePath(ctx.path), status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
       }
     }
   });

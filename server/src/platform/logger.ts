@@ -19,7 +19,8 @@ const SECRET_PATHS = [
 
 export type Logger = pino.Logger;
 
-export function createLogger(level: string): Logger {
+/** `destination`: where lines go (stdout by default; tests capture them). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     base: undefined,
@@ -31,5 +32,5 @@ export function createLogger(level: string): Logger {
         return '[redacted]';
       },
     },
-  });
+  }, destination as pino.DestinationStream);
 }

@@ -1,0 +1,36 @@
+/**
+ * What the BFF writes to its log while residents log in, bind (with their phone's last four),
+ * pay, upload a photo, and staff log in: no token, phone number, password or upload key in clear.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../test-support/app';
+import { createLogger } from './logger';
+import { DEMO, demoHouseholds } from '../demo/seed';
+
+const lines: string[] = [];
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startTestApp({ seedDemo: true, logger: createLogger('debug', { write: (line: string) => void lines.push(line) }) });
+});
+afterAll(async () => t?.close());
+
+it('never logs tokens, phone numbers, passwords or upload keys in clear, but does log each request', async () => {
+  const acc = DEMO.accounts[0]!;
+  const phone = demoHouseholds().find((h) => h.accountNo === acc.accountNo)!.contactPhone;
+  const token = await t.loginResident('log-watcher');
+  const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: acc.accountNo, phoneLast4: acc.phoneLast4 } });
+  expect(bound.status).toBe(201);
+  await t.call('GET', '/api/v1/accounts', { token, headers: { 'X-Request-Id': 'log-test-request-1' } });
+  const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+  const upload = await t.call('POST', '/api/v1/uploads', { token, body: { dataUrl: png } });
+  expect(upload.status).toBe(201);
+  expect((await fetch(t.url + upload.body.url)).status).toBe(200);
+  const staff = await t.loginStaff('agent1');
+  await t.call('GET', '/api/v1/staff/accounts?q=' + acc.accountNo, { token: staff });
+
+  const log = lines.join('');
+  expect(log).toContain('"reqId":"log-test-request-1"');
+  expect(log).toContain('"path":"/api/v1/uploads/:key"');
+  for (const secret of [token, staff, phone, 'demo-2026', upload.body.id]) expect(log).not.toContain(secret);
+});
