@@ -104,7 +104,12 @@ export default function StaffRepairs() {
     if (t === 'notices') {
       return api
         .get<{ items: Notice[] }>('/api/v1/staff/repairs/notices')
-        .then((r) => setNotices(r.items))
+        .then((r) => {
+          setNotices(r.items);
+          // seen now: mark them read (they stay listed, without the 未读 mark next time)
+          const newest = r.items[0]?.id;
+          if (r.items.some((n) => !n.read) && newest) void api.post('/api/v1/staff/repairs/notices/read', { upToId: newest }, { quiet: true }).catch(() => undefined);
+        })
         .catch(() => undefined);
     }
     const query = t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {};
@@ -155,7 +160,7 @@ export default function StaffRepairs() {
           {notices?.map((n) => (
             <View className='card' key={n.id} data-notice-id={n.id}>
               <View className='row'>
-                <Text className={n.kind === 'escalation' ? 'tag tag-red' : 'tag'}>{n.kind === 'escalation' ? '升级' : '派单'}</Text>
+                <Text className={n.kind === 'escalation' ? 'tag tag-red' : 'tag'}>{n.kind === 'escalation' ? '升级' : '派单'}{n.read ? '' : ' · 未读'}</Text>
                 <Text className='muted'>{formatChinaTime(n.createdAt)}</Text>
               </View>
               <View>{n.text}</View>

@@ -224,6 +224,13 @@ describe('repairs over HTTP', () => {
     await t.services.outbox.drain();
     const notices = await t.call('GET', '/api/v1/staff/repairs/notices', { token: dispatcher });
     expect(notices.body.items.find((n: any) => n.ticketId === id && n.kind === 'escalation').text).toContain('回访住户不满意');
+    // read once seen: only the dispatcher's own notices change
+    expect(notices.body.items.some((n: any) => !n.read)).toBe(true);
+    const marked = await t.call('POST', '/api/v1/staff/repairs/notices/read', { token: dispatcher, body: {} });
+    expect(marked.body.marked).toBe(notices.body.items.filter((n: any) => !n.read).length);
+    const after = await t.call('GET', '/api/v1/staff/repairs/notices', { token: dispatcher });
+    expect(after.body.items.every((n: any) => n.read)).toBe(true);
+    expect((await t.call('POST', '/api/v1/staff/repairs/notices/read', { token: dispatcher, body: {} })).body.marked).toBe(0);
 
     // the dispatcher's picker: the area's butlers/workers, least loaded first; others may not ask
     expect((await t.call('GET', `/api/v1/staff/repairs/${id}/assignees`, { token: worker1 })).status).toBe(403);

@@ -77,6 +77,11 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
     repairs.listForStaff(staff(), query),
   );
   route(r, { method: 'get', path: '/staff/repairs/notices', auth: ANY_STAFF }, ({ staff }) => repairs.notices(staff()));
+  route(
+    r,
+    { method: 'post', path: '/staff/repairs/notices/read', auth: ANY_STAFF, body: z.object({ upToId: z.number().int().positive().optional() }) },
+    ({ staff, body }) => repairs.readNotices(staff(), body.upToId),
+  );
   route(r, { method: 'get', path: '/staff/repairs/callbacks', auth: ['agent', 'admin'] }, ({ staff }) => repairs.callbacks(staff()));
   route(r, { method: 'post', path: '/staff/repairs/callbacks/:id', auth: ['agent', 'admin'], params: Id, body: CallbackDoneRequest }, ({ params, body, staff }) =>
     repairs.completeCallback(staff(), params.id, body),

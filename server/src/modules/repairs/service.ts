@@ -319,6 +319,17 @@ export class RepairsService {
     return { items: rows.map((n) => ({ id: n.id, ticketId: n.ticketId, kind: n.kind, text: n.text, createdAt: n.createdAt.toISOString(), read: !!n.readAt })) };
   }
 
+  /** Mark one's own notices read (all, or up to an id); returns how many were unread. */
+  async readNotices(staff: StaffPrincipal, upToId?: number): Promise<{ marked: number }> {
+    const qb = this.ds
+      .createQueryBuilder()
+      .update(RepairStaffNotice)
+      .set({ readAt: this.o.clock() })
+      .where('staffId = :s AND readAt IS NULL', { s: staff.staffId });
+    if (upToId) qb.andWhere('id <= :id', { id: upToId });
+    return { marked: (await qb.execute()).affected ?? 0 };
+  }
+
   // ---- staff: dispatch ----------------------------------------------------------------------
 
   /** Who the dispatcher may (re)assign the ticket to: active butlers/workers of its area, least loaded first. */
