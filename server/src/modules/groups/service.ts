@@ -51,6 +51,17 @@ export const photoUrl = (ref: string) => (ref.startsWith('up_') ? `/api/v1/uploa
 /** A claim nobody acted on for this long may be taken over by another agent. */
 export const CLAIM_TTL_MS = 15 * 60 * 1000;
 
+/** A message nobody has claimed, answered or hidden yet. */
+const UNHANDLED = {
+  claimedBy: null,
+  claimedAt: null,
+  answeredAt: null,
+  answeredBy: null,
+  hiddenAt: null,
+  hiddenBy: null,
+  hideReason: null,
+} as const;
+
 type Viewer = { kind: 'resident'; residentId: number } | { kind: 'staff'; staffId: number };
 
 export interface GroupsDeps {
@@ -349,13 +360,7 @@ export class GroupsService {
         quoteId,
         announcementId: null,
         pinned: false,
-        claimedBy: null,
-        claimedAt: null,
-        answeredAt: null,
-        answeredBy: null,
-        hiddenAt: null,
-        hiddenBy: null,
-        hideReason: null,
+        ...UNHANDLED,
         createdAt: now,
       }),
     );
@@ -507,13 +512,7 @@ export class GroupsService {
         quoteId: body.quoteId ?? null,
         announcementId: null,
         pinned: false,
-        claimedBy: null,
-        claimedAt: null,
-        answeredAt: null,
-        answeredBy: null,
-        hiddenAt: null,
-        hiddenBy: null,
-        hideReason: null,
+        ...UNHANDLED,
         createdAt: now,
       }),
     );
@@ -872,13 +871,7 @@ export class GroupsService {
             quoteId: null,
             announcementId: announcement.id,
             pinned: body.pinned,
-            claimedBy: null,
-            claimedAt: null,
-            answeredAt: null,
-            answeredBy: null,
-            hiddenAt: null,
-            hiddenBy: null,
-            hideReason: null,
+            ...UNHANDLED,
             createdAt: now,
           }),
         );
