@@ -16,22 +16,7 @@ export function contentTypeOf(name: string): string {
   return /\.xlsx$/i.test(name) ? XLSX_TYPE : /\.csv$/i.test(name) ? 'text/csv' : 'application/octet-stream';
 }
 
-/** Download an XLSX of the API (H5: a blob link; mini-program: open the document). */
-export async function downloadXlsx(path: string, name: string): Promise<void> {
-  const url = `${API_BASE}${path}`;
-  if (IS_H5) {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
-    if (!res.ok) return void Taro.showToast({ title: '下载失败，请稍后再试', icon: 'none' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(await res.blob());
-    a.download = name;
-    a.click();
-    return;
-  }
-  const { tempFilePath, statusCode } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
-  if (statusCode !== 200) return void Taro.showToast({ title: '下载失败，请稍后再试', icon: 'none' });
-  await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
-}
+export { downloadXlsx } from '../services/download';
 
 /** WeChat: pick an XLSX/CSV from a chat (the only way to get a file into a mini-program). */
 export async function chooseChatFile(): Promise<PickedFile | null> {

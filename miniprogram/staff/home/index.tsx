@@ -2,8 +2,9 @@ import { useState } from 'react';
 import Taro, { useDidShow, usePullDownRefresh } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { STAFF_ROLE_LABEL, formatFen, type MeResponse, type StaffDashboard, type StaffRole } from '@heat-butler/shared';
-import { api, getSessionKind, getToken } from '../../services/api';
-import { IS_H5, logout, me } from '../../services/session';
+import { downloadXlsx } from '../../services/download';
+import { api, getSessionKind } from '../../services/api';
+import { logout, me } from '../../services/session';
 
 type Staff = Extract<MeResponse, { kind: 'staff' }>;
 
@@ -27,21 +28,6 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: string }[] 
   { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: '/staff/admin-settings/index' },
 ];
 
-/** Download an XLSX of the admin API (H5: a blob link; mini-program: open the document). */
-async function download(path: string, name: string) {
-  const url = `${API_BASE}${path}`;
-  if (IS_H5) {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
-    if (!res.ok) return Taro.showToast({ title: '下载失败，请稍后再试', icon: 'none' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(await res.blob());
-    a.download = name;
-    a.click();
-    return;
-  }
-  const { tempFilePath } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
-  await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
-}
 
 function Stat({ label, value, tone }: { label: string; value: string | number; tone?: 'red' | 'orange' }) {
   return (
@@ -209,8 +195,8 @@ export default function StaffHome() {
           <View className='card-title'>管理</View>
           <View className='muted'>住户导入：下载模板填写后，用“导入”上传（校验全部通过才会写入）；也可在服务器上运行 npm run import -- 文件.xlsx。</View>
           <View className='row dash-link'>
-            <Text className='link' onClick={() => download('/api/v1/admin/imports/template', '住户导入模板.xlsx')}>下载导入模板</Text>
-            <Text className='link' onClick={() => download('/api/v1/admin/exports/accounts', '住户.xlsx')}>导出住户</Text>
+            <Text className='link' onClick={() => downloadXlsx('/api/v1/admin/imports/template', '住户导入模板.xlsx')}>下载导入模板</Text>
+            <Text className='link' onClick={() => downloadXlsx('/api/v1/admin/exports/accounts', '住户.xlsx')}>导出住户</Text>
           </View>
         </View>
       ) : null}

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import { chinaDate, formatFen, INVOICE_STATE_LABEL, INVOICE_STATES, type InvoiceView } from '@heat-butler/shared';
-import { api, ApiError, getToken } from '../../services/api';
-import { IS_H5 } from '../../services/session';
+import { api, ApiError } from '../../services/api';
+import { downloadXlsx } from '../../services/download';
 import { Empty } from '../../components/ui';
 
 type Day = { date: string; counts: Record<string, number>; items: InvoiceView[] };
@@ -26,19 +26,8 @@ export default function StaffInvoices() {
     }
   };
 
-  const exportXlsx = async () => {
-    const url = `${API_BASE}/api/v1/staff/invoices/export?date=${date}`;
-    if (IS_H5) {
-      const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(await res.blob());
-      a.download = `发票-${date}.xlsx`;
-      a.click();
-      return;
-    }
-    const { tempFilePath } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
-    await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
-  };
+  const exportXlsx = () => downloadXlsx(`/api/v1/staff/invoices/export?date=${date}`, `发票-${date}.xlsx`);
+
 
   return (
     <View className='page'>

@@ -12,8 +12,8 @@ import {
   type ReconDayView,
   type ResolutionType,
 } from '@heat-butler/shared';
-import { api, ApiError, getToken } from '../../services/api';
-import { IS_H5 } from '../../services/session';
+import { downloadXlsx } from '../../services/download';
+import { api, ApiError } from '../../services/api';
 import { Empty } from '../../components/ui';
 
 const yuan = (fen: number | undefined) => (fen === undefined ? '-' : `${fenToYuanString(fen)}元`);
@@ -40,21 +40,6 @@ const seasonOf = (date: string) => {
   return date.slice(5) >= '07-01' ? `${y}-${y + 1}` : `${y - 1}-${y}`;
 };
 
-/** Download an XLSX of the reconciliation API (H5: a blob link; mini-program: open the document). */
-async function download(path: string, name: string) {
-  const url = `${API_BASE}${path}`;
-  if (IS_H5) {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
-    if (!res.ok) return Taro.showToast({ title: '导出失败，请稍后再试', icon: 'none' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(await res.blob());
-    a.download = name;
-    a.click();
-    return;
-  }
-  const { tempFilePath } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
-  await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
-}
 
 /** One month as a calendar: a cell per date coloured by status (已平 green, 有差异 red, 未对账 grey). */
 function MonthGrid({ month, days, today, onOpen }: { month: string; days: Map<string, ReconDayView>; today: string; onOpen: (date: string) => void }) {
@@ -190,7 +175,7 @@ export default function Reconciliation() {
                   一致 {day.classes.matched} · 自愈 {day.healed.length} · 在途退款 {day.classes.inTransit} · 重复支付 {day.classes.duplicatePaid} · 差异 {day.openDiscrepancies}/{day.totalDiscrepancies}（未处理/全部）
                 </View>
               ) : null}
-              <Text className='link' onClick={() => download(`/api/v1/staff/reconciliation/export?date=${day.billDate}`, `对账-${day.billDate}.xlsx`)}>导出 Excel</Text>
+              <Text className='link' onClick={() => downloadXlsx(`/api/v1/staff/reconciliation/export?date=${day.billDate}`, `对账-${day.billDate}.xlsx`, '导出失败，请稍后再试')}>导出 Excel</Text>
             </View>
           ) : day.runs === 0 ? (
             <View className='muted'>该日尚未对账</View>
@@ -286,7 +271,7 @@ export default function Reconciliation() {
             onClick={() => {
               const from = days[days.length - 1]!.billDate;
               const to = days[0]!.billDate;
-              void download(`/api/v1/staff/reconciliation/export?from=${from}&to=${to}`, `对账-${from}至${to}.xlsx`);
+              void downloadXlsx(`/api/v1/staff/reconciliation/export?from=${from}&to=${to}`, `对账-${from}至${to}.xlsx`, '导出失败，请稍后再试');
             }}
           >
             导出 Excel（{mode === 'season' ? '本采暖季' : '本月'}）

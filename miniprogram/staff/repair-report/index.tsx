@@ -1,8 +1,9 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { chinaDate, type RepairReportView, type RepairSlaRow } from '@heat-butler/shared';
-import { api, getToken } from '../../services/api';
+import { api } from '../../services/api';
+import { downloadXlsx } from '../../services/download';
 import { Segmented } from '../../components/ui';
 
 type Range = '7' | '30' | '90';
@@ -42,21 +43,11 @@ export default function RepairReport() {
   const load = (x: Range = range) => api.get<RepairReportView>('/api/v1/staff/repairs/report', { query: query(x) }).then(setR).catch(() => undefined);
   useDidShow(() => void load());
 
-  const exportXlsx = async () => {
+  const exportXlsx = () => {
     const q = query(range);
-    const url = `${API_BASE}/api/v1/staff/repairs/report/export?from=${q.from}&to=${q.to}`;
-    if (process.env.TARO_ENV === 'h5') {
-      const res = await fetch(url, { headers: { Authorization: `Bearer ${getToken()}` } });
-      if (!res.ok) return void Taro.showToast({ title: '导出失败，请稍后再试', icon: 'none' });
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(await res.blob());
-      a.download = `报修统计-${q.from}至${q.to}.xlsx`;
-      a.click();
-      return;
-    }
-    const { tempFilePath } = await Taro.downloadFile({ url, header: { Authorization: `Bearer ${getToken()}` } });
-    await Taro.openDocument({ filePath: tempFilePath, fileType: 'xlsx', showMenu: true });
+    return downloadXlsx(`/api/v1/staff/repairs/report/export?from=${q.from}&to=${q.to}`, `报修统计-${q.from}至${q.to}.xlsx`, '导出失败，请稍后再试');
   };
+
 
   const maxStars = Math.max(1, ...(r?.ratings.map((x) => x.count) ?? [1]));
   return (
