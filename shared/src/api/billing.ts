@@ -23,8 +23,6 @@ export const BillView = z.object({
   dueDate: z.string(),
   lines: z.array(BillLineView),
   paidAt: z.string().nullable(),
-  /** the order being paid right now, if any */
-  pendingOrderId: z.number().nullable(),
 });
 export type BillView = z.infer<typeof BillView>;
 

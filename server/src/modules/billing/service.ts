@@ -394,7 +394,7 @@ export class BillingService {
     return this.ds.getRepository(Bill).findOne({ where: { id: billId } });
   }
 
-  async present(bills: Bill[], pendingOrders: Map<number, number> = new Map()): Promise<BillView[]> {
+  async present(bills: Bill[]): Promise<BillView[]> {
     if (!bills.length) return [];
     const seasons = new Map(
       (await this.ds.getRepository(Season).find({ where: { id: In([...new Set(bills.map((b) => b.seasonId))]) } })).map((s) => [s.id, s]),
@@ -405,7 +405,7 @@ export class BillingService {
     const today = chinaDate(this.clock());
     return bills.map((b) => {
       const account = byId.get(b.accountId)!;
-      return { ...toView(b, seasons.get(b.seasonId)!, account.accountNo, ctx.address(account), today), pendingOrderId: pendingOrders.get(b.id) ?? null };
+      return toView(b, seasons.get(b.seasonId)!, account.accountNo, ctx.address(account), today);
     });
   }
 }
@@ -435,7 +435,6 @@ function toView(b: Bill, season: Season, accountNo: string, address: string, tod
     dueDate: season.dueDate,
     lines: q.lines,
     paidAt: b.paidAt ? b.paidAt.toISOString() : null,
-    pendingOrderId: null,
   };
 }
 

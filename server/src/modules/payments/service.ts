@@ -255,7 +255,7 @@ export class PaymentsService {
       const nos = [...new Set(txs.filter((_, i) => results[i] === null).map((tx) => tx.out_trade_no))];
       const orders = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.outTradeNo IN (:...nos)', { nos }).orderBy('o.id', 'ASC')).getMany();
       const byNo = new Map(orders.map((o) => [o.outTradeNo, o]));
-      const credited: { i: number; order: PaymentOrder; paidAt: Date }[] = [];
+      const credited: { i: number; order: PaymentOrder; from: OrderState; paidAt: Date }[] = [];
       for (let i = 0; i < txs.length; i++) {
         if (results[i] !== null) continue;
         const tx = txs[i]!;
@@ -273,8 +273,8 @@ export class PaymentsService {
           results[i] = 'flagged';
         } else {
           const paidAt = tx.success_time ? new Date(tx.success_time) : now;
-          credited.push({ i, order, paidAt });
-          Object.assign(order, { status: 'paid', pendingKey: null, transactionId: tx.transaction_id ?? null, paidAt, creditedBy: by, _from: order.status });
+          credited.push({ i, order, from: order.status, paidAt });
+          Object.assign(order, { status: 'paid', pendingKey: null, transactionId: tx.transaction_id ?? null, paidAt, creditedBy: by });
           results[i] = 'credited';
         }
       }
@@ -283,7 +283,7 @@ export class PaymentsService {
       await applyTransitions(
         em,
         ORDER_TRANSITIONS,
-        credited.map(({ order }) => ({ type: 'payment_order', id: order.id, state: (order as any)._from, reason: by, data: { transactionId: order.transactionId } })),
+        credited.map(({ order, from }) => ({ type: 'payment_order', id: order.id, state: from, reason: by, data: { transactionId: order.transactionId } })),
         'paid',
         SYSTEM,
       );
