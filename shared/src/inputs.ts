@@ -40,12 +40,12 @@ export function isRealDate(s: string): boolean {
 
 /** A positive id (INT column): a number in a JSON body. */
 export function intId(message = '编号无效') {
-  return z.number(message).int(message).min(1, message).max(INT32_MAX, message);
+  return z.number(message).int({ message, abort: true }).min(1, { message, abort: true }).max(INT32_MAX, message);
 }
 
 /** A positive id (INT column) in a path or query string ("12" → 12). */
 export function idParam(message = '编号无效') {
-  return z.coerce.number(message).int(message).min(1, message).max(INT32_MAX, message);
+  return z.coerce.number(message).int({ message, abort: true }).min(1, { message, abort: true }).max(INT32_MAX, message);
 }
 
 /** An integer that fits an INT column, within [min, max] (defaults: 0 .. 2^31-1). */
@@ -54,8 +54,8 @@ export function int32(opts: { min?: number; max?: number; coerce?: boolean; mess
   const max = Math.min(opts.max ?? INT32_MAX, INT32_MAX);
   const base = opts.coerce ? z.coerce.number(opts.message) : z.number(opts.message);
   return base
-    .int(opts.message ?? '应为整数')
-    .min(min, opts.message ?? `不能小于${min}`)
+    .int({ message: opts.message ?? '应为整数', abort: true })
+    .min(min, { message: opts.message ?? `不能小于${min}`, abort: true })
     .max(max, opts.message ?? `不能大于${max}`);
 }
 
@@ -65,8 +65,8 @@ export function fen(opts: { min?: number; max?: number } = {}) {
   const max = opts.max ?? MAX_FEN;
   return z
     .number('金额应为数字（分）')
-    .int('金额必须为整数（分）')
-    .min(min, min > 0 ? '金额必须大于0' : '金额不能为负数')
+    .int({ message: '金额必须为整数（分）', abort: true })
+    .min(min, { message: min > 0 ? '金额必须大于0' : '金额不能为负数', abort: true })
     .max(max, `金额不能超过${formatFen(max)}`);
 }
 
@@ -74,8 +74,8 @@ export function fen(opts: { min?: number; max?: number } = {}) {
 export function isoDate() {
   return z
     .string('日期格式应为 YYYY-MM-DD')
-    .regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD')
-    .refine(isRealDate, '日期不存在')
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: '日期格式应为 YYYY-MM-DD', abort: true })
+    .refine(isRealDate, { message: '日期不存在', abort: true })
     .refine((s) => Number(s.slice(0, 4)) >= MIN_YEAR && Number(s.slice(0, 4)) <= MAX_YEAR, RANGE_MSG);
 }
 
@@ -83,19 +83,19 @@ export function isoDate() {
 export function seasonCode() {
   return z
     .string('采暖季格式应为 2026-2027')
-    .regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027')
-    .refine((s) => Number(s.slice(5)) === Number(s.slice(0, 4)) + 1, '采暖季应跨相邻两年，如 2026-2027')
+    .regex(/^\d{4}-\d{4}$/, { message: '采暖季格式应为 2026-2027', abort: true })
+    .refine((s) => Number(s.slice(5)) === Number(s.slice(0, 4)) + 1, { message: '采暖季应跨相邻两年，如 2026-2027', abort: true })
     .refine((s) => Number(s.slice(0, 4)) >= MIN_YEAR && Number(s.slice(5)) <= MAX_YEAR, RANGE_MSG);
 }
 
 /** A season's start year as a number (query strings: "2026" → 2026). */
 export function seasonYear() {
-  return z.coerce.number('年份无效').int('年份无效').min(MIN_YEAR, RANGE_MSG).max(MAX_YEAR - 1, RANGE_MSG);
+  return z.coerce.number('年份无效').int({ message: '年份无效', abort: true }).min(MIN_YEAR, { message: RANGE_MSG, abort: true }).max(MAX_YEAR - 1, RANGE_MSG);
 }
 
 /** An ISO-8601 instant with an offset ("2026-11-25T10:00:00+08:00"), a real time in the sane range. */
 export function isoInstant(message = '时间格式不正确') {
-  return z.iso.datetime({ offset: true, message }).refine((s) => {
+  return z.iso.datetime({ offset: true, message, abort: true }).refine((s) => {
     const t = Date.parse(s);
     if (Number.isNaN(t)) return false;
     const y = new Date(t).getUTCFullYear();
@@ -110,8 +110,8 @@ export function isoInstant(message = '时间格式不正确') {
 export function monthDay() {
   return z
     .string('格式应为 MM-DD')
-    .regex(/^\d{2}-\d{2}$/, '格式应为 MM-DD')
-    .refine((s) => isRealDate(`2027-${s}`) || s === '02-29', '日期不存在（如2月30日、4月31日）')
+    .regex(/^\d{2}-\d{2}$/, { message: '格式应为 MM-DD', abort: true })
+    .refine((s) => isRealDate(`2027-${s}`) || s === '02-29', { message: '日期不存在（如2月30日、4月31日）', abort: true })
     .refine((s) => s !== '02-29', '2月29日并非每年都有，请改为2月28日或3月1日');
 }
 

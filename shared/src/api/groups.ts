@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { idParam, int32, isoInstant } from '../inputs';
 import { PageQuery } from './common';
-import { PhotoRef } from './repairs';
 import { REPAIR_CATEGORIES } from '../repairs';
 
 export const CANNED_CATEGORIES = ['room_temp', 'payment', 'invoice', 'stop_resume', 'repair', 'other'] as const;
@@ -44,7 +43,8 @@ export const PostMessage = z
   .object({
     text: z.string().trim().max(1000, '消息最多1000字').optional(),
     /** a photo: an upload id from POST /api/v1/uploads (the sender's own), or an http(s) URL */
-    photo: PhotoRef.optional(),
+    /** only a photo uploaded here: a third-party URL would load someone else's pixels on staff screens */
+    photo: z.string().regex(/^up_[a-f0-9]{32}$/, '只能发送在本平台上传的图片').optional(),
     /** a staff reply quoting a resident's message */
     quoteId: idParam().optional(),
     /** staff only: attach an in-app help link */

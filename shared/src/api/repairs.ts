@@ -4,8 +4,11 @@ import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type
 import { PageQuery } from './common';
 
 /** A photo: an upload key from POST /uploads, or an http(s) URL. */
+/** The key of a file uploaded to this platform (POST /uploads). */
+export const UploadKey = z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效');
+
 export const PhotoRef = z.union([
-  z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效'),
+  UploadKey,
   z.string().url('照片地址无效').max(500).refine((u) => /^https?:\/\//.test(u), '照片地址无效'),
 ]);
 
