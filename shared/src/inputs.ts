@@ -38,14 +38,29 @@ export function isRealDate(s: string): boolean {
   return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
 
+/*
+ * No check here aborts: an object's own refinements still run when one field is wrong (every
+ * problem listed at once), and each later check passes what an earlier one already refused, so a
+ * field gets one message, never two.
+ */
+const isInt = (v: number) => Number.isSafeInteger(v);
+
+/** An integer in [min, max] with one message per problem. */
+function boundedInt<T extends z.ZodNumber | z.ZodCoercedNumber<unknown>>(base: T, min: number, max: number, msgs: { int: string; min: string; max: string }): T {
+  return (base as z.ZodNumber)
+    .int(msgs.int)
+    .refine((v) => !isInt(v) || v >= min, msgs.min)
+    .refine((v) => !isInt(v) || v <= max, msgs.max) as unknown as T;
+}
+
 /** A positive id (INT column): a number in a JSON body. */
 export function intId(message = '编号无效') {
-  return z.number(message).int({ message, abort: true }).min(1, { message, abort: true }).max(INT32_MAX, message);
+  return boundedInt(z.number(message), 1, INT32_MAX, { int: message, min: message, max: message });
 }
 
 /** A positive id (INT column) in a path or query string ("12" → 12). */
 export function idParam(message = '编号无效') {
-  return z.coerce.number(message).int({ message, abort: true }).min(1, { message, abort: true }).max(INT32_MAX, message);
+  return boundedInt(z.coerce.number(message), 1, INT32_MAX, { int: message, min: message, max: message });
 }
 
 /** An integer that fits an INT column, within [min, max] (defaults: 0 .. 2^31-1). */
@@ -53,55 +68,62 @@ export function int32(opts: { min?: number; max?: number; coerce?: boolean; mess
   const min = Math.max(opts.min ?? 0, -INT32_MAX - 1);
   const max = Math.min(opts.max ?? INT32_MAX, INT32_MAX);
   const base = opts.coerce ? z.coerce.number(opts.message) : z.number(opts.message);
-  return base
-    .int({ message: opts.message ?? '应为整数', abort: true })
-    .min(min, { message: opts.message ?? `不能小于${min}`, abort: true })
-    .max(max, opts.message ?? `不能大于${max}`);
+  return boundedInt(base, min, max, { int: opts.message ?? '应为整数', min: opts.message ?? `不能小于${min}`, max: opts.message ?? `不能大于${max}` });
 }
 
 /** An amount of money in fen: an integer, 0 .. max (default ¥1,000,000). */
 export function fen(opts: { min?: number; max?: number } = {}) {
   const min = opts.min ?? 0;
   const max = opts.max ?? MAX_FEN;
-  return z
-    .number('金额应为数字（分）')
-    .int({ message: '金额必须为整数（分）', abort: true })
-    .min(min, { message: min > 0 ? '金额必须大于0' : '金额不能为负数', abort: true })
-    .max(max, `金额不能超过${formatFen(max)}`);
+  return boundedInt(z.number('金额应为数字（分）'), min, max, {
+    int: '金额必须为整数（分）',
+    min: min > 0 ? '金额必须大于0' : '金额不能为负数',
+    max: `金额不能超过${formatFen(max)}`,
+  });
 }
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const SEASON_RE = /^\d{4}-\d{4}$/;
+const inRange = (year: number) => year >= MIN_YEAR && year <= MAX_YEAR;
 
 /** A China calendar date "YYYY-MM-DD": a real date between MIN_YEAR and MAX_YEAR. */
 export function isoDate() {
   return z
     .string('日期格式应为 YYYY-MM-DD')
-    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: '日期格式应为 YYYY-MM-DD', abort: true })
-    .refine(isRealDate, { message: '日期不存在', abort: true })
-    .refine((s) => Number(s.slice(0, 4)) >= MIN_YEAR && Number(s.slice(0, 4)) <= MAX_YEAR, RANGE_MSG);
+    .regex(DATE_RE, '日期格式应为 YYYY-MM-DD')
+    .refine((s) => !DATE_RE.test(s) || isRealDate(s), '日期不存在')
+    .refine((s) => !isRealDate(s) || inRange(Number(s.slice(0, 4))), RANGE_MSG);
 }
 
 /** A heating season code "2026-2027": two adjacent years inside the sane range. */
 export function seasonCode() {
+  const adjacent = (s: string) => Number(s.slice(5)) === Number(s.slice(0, 4)) + 1;
   return z
     .string('采暖季格式应为 2026-2027')
-    .regex(/^\d{4}-\d{4}$/, { message: '采暖季格式应为 2026-2027', abort: true })
-    .refine((s) => Number(s.slice(5)) === Number(s.slice(0, 4)) + 1, { message: '采暖季应跨相邻两年，如 2026-2027', abort: true })
-    .refine((s) => Number(s.slice(0, 4)) >= MIN_YEAR && Number(s.slice(5)) <= MAX_YEAR, RANGE_MSG);
+    .regex(SEASON_RE, '采暖季格式应为 2026-2027')
+    .refine((s) => !SEASON_RE.test(s) || adjacent(s), '采暖季应跨相邻两年，如 2026-2027')
+    .refine((s) => !SEASON_RE.test(s) || !adjacent(s) || (inRange(Number(s.slice(0, 4))) && inRange(Number(s.slice(5)))), RANGE_MSG);
 }
 
 /** A season's start year as a number (query strings: "2026" → 2026). */
 export function seasonYear() {
-  return z.coerce.number('年份无效').int({ message: '年份无效', abort: true }).min(MIN_YEAR, { message: RANGE_MSG, abort: true }).max(MAX_YEAR - 1, RANGE_MSG);
+  return boundedInt(z.coerce.number('年份无效'), MIN_YEAR, MAX_YEAR - 1, { int: '年份无效', min: RANGE_MSG, max: RANGE_MSG });
 }
 
 /** An ISO-8601 instant with an offset ("2026-11-25T10:00:00+08:00"), a real time in the sane range. */
 export function isoInstant(message = '时间格式不正确') {
-  return z.iso.datetime({ offset: true, message, abort: true }).refine((s) => {
-    const t = Date.parse(s);
-    if (Number.isNaN(t)) return false;
-    const y = new Date(t).getUTCFullYear();
-    return y >= MIN_YEAR && y <= MAX_YEAR && isRealDate(s.slice(0, 10));
-  }, message);
+  const shape = z.iso.datetime({ offset: true });
+  return z
+    .string(message)
+    .refine((s) => shape.safeParse(s).success, message)
+    .refine((s) => {
+      if (!shape.safeParse(s).success) return true;
+      const t = Date.parse(s);
+      return !Number.isNaN(t) && inRange(new Date(t).getUTCFullYear()) && isRealDate(s.slice(0, 10));
+    }, message);
 }
+
+const MM_DD_RE = /^\d{2}-\d{2}$/;
 
 /**
  * A calendar setting "MM-DD" that exists in every year: 02-30, 04-31 (never) and 02-29 (only in leap
@@ -110,8 +132,8 @@ export function isoInstant(message = '时间格式不正确') {
 export function monthDay() {
   return z
     .string('格式应为 MM-DD')
-    .regex(/^\d{2}-\d{2}$/, { message: '格式应为 MM-DD', abort: true })
-    .refine((s) => isRealDate(`2027-${s}`) || s === '02-29', { message: '日期不存在（如2月30日、4月31日）', abort: true })
+    .regex(MM_DD_RE, '格式应为 MM-DD')
+    .refine((s) => !MM_DD_RE.test(s) || s === '02-29' || isRealDate(`2027-${s}`), '日期不存在（如2月30日、4月31日）')
     .refine((s) => s !== '02-29', '2月29日并非每年都有，请改为2月28日或3月1日');
 }
 
