@@ -57,7 +57,7 @@ beforeAll(async () => {
     at: new Date(),
   });
 
-  page = await e.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' }); // finance works on a desktop browser
+  page = await e.newPage({ viewport: { width: 1280, height: 900 } }); // finance works on a desktop browser
   await staffWithPassword(page, e.host.url, 'finance1');
 }, 240_000);
 afterAll(async () => e?.close());
