@@ -8,6 +8,9 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
+
+/** The largest frame a client may send over the realtime socket. */
+export const WS_MAX_PAYLOAD = 16 * 1024;
 import type { AuthPrincipal } from './auth';
 import type { Logger } from './logger';
 
@@ -28,7 +31,8 @@ interface Conn {
 export const principalKey = (p: AuthPrincipal) => (p.kind === 'resident' ? `r:${p.residentId}` : `s:${p.staffId}`);
 
 export class RealtimeHub {
-  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  /** clients only ever send tiny control frames (pings): anything over 16 KiB closes the socket (1009) */
+  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: WS_MAX_PAYLOAD });
   private byTopic = new Map<string, Set<Conn>>();
   private byKey = new Map<string, Set<Conn>>();
   private pub: any = null;
