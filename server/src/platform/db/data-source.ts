@@ -5,6 +5,8 @@ import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLit
 import { allEntities } from './entities';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
+import { QuietTypeOrmLogger } from './limits';
+import type { Logger } from '../logger';
 
 export type Driver = 'mysql' | 'sqlite';
 
@@ -16,6 +18,8 @@ export interface DbOptions {
   /** tests only: build the schema from the entities instead of migrations */
   synchronize?: boolean;
   logging?: boolean;
+  /** where slow-query and driver warnings go (never with SQL parameters) */
+  log?: Logger;
 }
 
 /** The committed migrations of a driver, listed in migrations/<driver>/index.ts (kept by db:generate). */
@@ -29,6 +33,8 @@ export function createDataSource(opts: DbOptions): DataSource {
     entities: allEntities,
     synchronize: opts.synchronize ?? false,
     logging: opts.logging ?? false,
+    // TypeORM's console logger prints slow/failed statements with their parameters
+    ...(opts.logging ? {} : { logger: new QuietTypeOrmLogger(opts.log) }),
     migrationsTableName: 'schema_migrations',
   };
   if (opts.url) {
