@@ -275,6 +275,7 @@ export class AdminService {
       const pick = (s: Partial<StaffView>) => ({ name: s.name, roles: s.roles, areaIds: s.areaIds });
       await audit(em, this.d.clock(), actor, 'staff.update', { type: 'staff', id: staffId }, pick(before), pick({ ...before, ...patch }));
     });
+    this.d.identity.staffChanged(staffId);
     return this.staffById(staffId);
   }
 
@@ -285,6 +286,7 @@ export class AdminService {
       await this.d.identity.disableStaff(staffId, em);
       await audit(em, this.d.clock(), actor, 'staff.disable', { type: 'staff', id: staffId }, { disabled: before.disabled }, { disabled: true });
     });
+    this.d.identity.staffChanged(staffId);
     return this.staffById(staffId);
   }
 

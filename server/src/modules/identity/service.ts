@@ -20,8 +20,26 @@ export interface IdentityDeps {
   clock: () => Date;
 }
 
+/** A session ended (logout), or a staff account changed (disabled, roles, areas) after commit. */
+export type SessionChange = { sessionId: number } | { staffId: number };
+
 export class IdentityService {
   constructor(private d: IdentityDeps) {}
+
+  private sessionListeners: ((c: SessionChange) => void)[] = [];
+
+  /** e.g. the realtime hub closes the sockets of an ended session. */
+  onSessionChange(fn: (c: SessionChange) => void): void {
+    this.sessionListeners.push(fn);
+  }
+
+  /**
+   * Tell listeners a staff member's account changed; callers that changed it inside their own
+   * transaction call this after it committed.
+   */
+  staffChanged(staffId: number): void {
+    for (const fn of this.sessionListeners) fn({ staffId });
+  }
 
   // ---- sessions ---------------------------------------------------------------------------
 
@@ -62,6 +80,7 @@ export class IdentityService {
 
   async logout(sessionId: number): Promise<void> {
     await this.d.ds.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
+    for (const fn of this.sessionListeners) fn({ sessionId });
   }
 
   // ---- residents ----------------------------------------------------------------------------
@@ -172,13 +191,17 @@ export class IdentityService {
     return this.issueSession('staff', staff.id);
   }
 
-  /** Disable a staff member: every session of theirs ends now. */
+  /**
+   * Disable a staff member: every session of theirs ends now. Inside the caller's transaction
+   * (`outer`), the caller calls staffChanged() after commit (their open sockets close then).
+   */
   async disableStaff(staffId: number, outer?: EntityManager): Promise<void> {
     const run = <T>(fn: (em: EntityManager) => Promise<T>) => (outer ? fn(outer) : withTx(this.d.ds, fn));
     await run(async (em) => {
       await em.update(Staff, staffId, { disabled: true });
       await em.update(Session, { kind: 'staff', subjectId: staffId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
     });
+    if (!outer) this.staffChanged(staffId);
   }
 
   /** Admin: every staff member with their areas. */
@@ -188,7 +211,10 @@ export class IdentityService {
     return staff.map((s) => Object.assign(s, { areaIds: areas.filter((a) => a.staffId === s.id).map((a) => a.areaId) }));
   }
 
-  /** Admin: change a staff member's name, roles or areas inside the caller's transaction. */
+  /**
+   * Admin: change a staff member's name, roles or areas inside the caller's transaction; the
+   * caller calls staffChanged() after commit (open sockets of other roles/areas close then).
+   */
   async updateStaff(em: EntityManager, staffId: number, patch: { name?: string; roles?: StaffRole[]; areaIds?: number[] }): Promise<void> {
     const staff = await em.findOne(Staff, { where: { id: staffId } });
     if (!staff) throw new AppError('NOT_FOUND');
