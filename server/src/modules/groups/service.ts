@@ -30,6 +30,7 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { staffAreaFilter, assertStaffArea, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from '../../platform/auth';
 import type { RealtimeHub } from '../../platform/realtime';
+import type { Limiter } from '../../platform/limits';
 import { OutboxMessage } from '../../platform/entities';
 import type { Logger } from '../../platform/logger';
 import type { AccountsService, BindingChange } from '../accounts/service';
@@ -79,6 +80,8 @@ export interface GroupsDeps {
   realtime: RealtimeHub;
   /** photos (uploads) and turning a message into a repair ticket */
   repairs: RepairsService;
+  /** the per-resident posting quota (post.resident) */
+  limiter: Limiter;
 }
 
 /** The company's starting library of standard replies (话术); admins edit it afterwards. */
@@ -349,6 +352,7 @@ export class GroupsService {
     if (reader?.mutedUntil && reader.mutedUntil > now) throw new AppError('MEMBER_MUTED', { mutedUntil: reader.mutedUntil.toISOString() });
     if (body.link) throw new AppError('FORBIDDEN');
     if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'resident', id: p.residentId }, 'photo');
+    await this.d.limiter.take([{ limit: 'post.resident', subject: p.residentId }]);
     let quoteId: number | null = null;
     if (body.quoteId) {
       const quoted = await this.ds.getRepository(GroupMessage).findOne({ where: { id: body.quoteId, groupId: group.id, hiddenAt: IsNull() } });

@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors';
 import type { AuthPrincipal } from '../../platform/auth';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { rawDatetime } from '../../platform/db/columns';
+import { retryText, type Limiter } from '../../platform/limits';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import { mapLoginError } from '../../wechat/miniprogram';
 import { Resident, Session, Staff, StaffArea, StaffInvite } from './entities';
@@ -18,6 +19,7 @@ export interface IdentityDeps {
   wechat: MiniProgramClient;
   sessionTtlHours: number;
   clock: () => Date;
+  limiter: Limiter;
 }
 
 /** A session ended (logout), or a staff account changed (disabled, roles, areas) after commit. */
@@ -145,13 +147,42 @@ export class IdentityService {
     });
   }
 
-  async loginStaff(username: string, password: string): Promise<LoginResponse> {
+  /**
+   * Password login. The try is counted first, per username (login.username: a lockout until the
+   * window ends or an admin unlocks) and per client address (login.address), so a locked or
+   * flooded login costs no bcrypt run and parallel guesses can't outrun the count. The right
+   * password forgets the username's failures.
+   */
+  async loginStaff(username: string, password: string, address = 'unknown'): Promise<LoginResponse> {
+    const userKey = username.trim().toLowerCase();
+    const taken = await this.d.limiter.take([
+      { limit: 'login.username', subject: userKey },
+      { limit: 'login.address', subject: address },
+    ]);
     const staff = await this.d.ds.getRepository(Staff).findOne({ where: { username } });
     // compare against a dummy hash when the user is unknown, so timing doesn't reveal usernames
     const ok = await bcrypt.compare(password, staff?.passwordHash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
-    if (!staff || !ok) throw new AppError('BAD_CREDENTIALS');
+    if (!staff || !ok) {
+      if (taken.left > 0) throw new AppError('BAD_CREDENTIALS', { attemptsLeft: taken.left }).say(`用户名或密码错误（还可尝试${taken.left}次）`);
+      throw new AppError('BAD_CREDENTIALS', { attemptsLeft: 0, retryAfterSeconds: taken.resetsIn }).say(
+        `用户名或密码错误。失败次数已达上限，账号已暂时锁定，${retryText(taken.resetsIn, await this.d.limiter.hotlineSafe())}`,
+      );
+    }
+    await taken.giveBack();
+    await this.d.limiter.reset('login.username', userKey);
     if (staff.disabled) throw new AppError('STAFF_DISABLED');
     return this.issueSession('staff', staff.id);
+  }
+
+  /** Until when a username's password login stays locked (null: not locked). */
+  async loginLockedUntil(username: string): Promise<Date | null> {
+    const s = await this.d.limiter.blockedFor('login.username', username.trim().toLowerCase());
+    return s ? new Date(this.d.clock().getTime() + s * 1000) : null;
+  }
+
+  /** Admin: lift a username's login lockout. */
+  unlockLogin(username: string): Promise<void> {
+    return this.d.limiter.reset('login.username', username.trim().toLowerCase());
   }
 
   /** Admin: a one-time code (valid 72 h) for a staff member to bind their WeChat. */
@@ -165,10 +196,13 @@ export class IdentityService {
   }
 
   /** Staff binds WeChat with an invite code; later WeChat logins of that openid are staff logins. */
-  async bindStaffWechat(code: string, inviteCode: string): Promise<LoginResponse> {
+  async bindStaffWechat(code: string, inviteCode: string, address = 'unknown'): Promise<LoginResponse> {
     const now = this.d.clock();
+    // invite codes can't be guessed in bulk: every try counts per client address, a good code's try is given back
+    const taken = await this.d.limiter.take([{ limit: 'invite.address', subject: address }]);
     const invite = await this.d.ds.getRepository(StaffInvite).findOne({ where: { code: inviteCode } });
     if (!invite || invite.usedAt || invite.expiresAt.getTime() <= now.getTime()) throw new AppError('INVITE_INVALID');
+    await taken.giveBack();
     const session = await this.code2Session(code);
     const staffId = await withTx(this.d.ds, async (em) => {
       const res = await em.update(StaffInvite, { id: invite.id, usedAt: IsNull() }, { usedAt: now });
