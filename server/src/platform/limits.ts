@@ -199,11 +199,19 @@ export class Limiter {
         : 'INSERT INTO "rate_counter" ("bucket", "hits", "windowEnds") VALUES (?, 1, ?) ON CONFLICT ("bucket") DO UPDATE SET ' +
           '"hits" = CASE WHEN "windowEnds" <= ? THEN 1 ELSE "hits" + 1 END, "windowEnds" = CASE WHEN "windowEnds" <= ? THEN excluded."windowEnds" ELSE "windowEnds" END';
     // the upsert holds the row's lock until commit, so the read sees exactly this call's count
-    return withTx(this.ds, async (em) => {
-      await em.query(upsert, [bucket, windowEnds, now, now]);
-      const row = await em.getRepository(RateCounter).findOneOrFail({ where: { bucket } });
-      return { hits: row.hits, windowEnds: row.windowEnds };
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withTx(this.ds, async (em) => {
+          await em.query(upsert, [bucket, windowEnds, now, now]);
+          const row = await em.getRepository(RateCounter).findOneOrFail({ where: { bucket } });
+          return { hits: row.hits, windowEnds: row.windowEnds };
+        });
+      } catch (err: any) {
+        // InnoDB may pick two first inserts of one key as a deadlock: the loser just counts again
+        const e = err?.driverError ?? err;
+        if (attempt >= 3 || (e?.code !== 'ER_LOCK_DEADLOCK' && e?.errno !== 1213)) throw err;
+      }
+    }
   }
 
   private async undo(counted: { bucket: string; windowEnds: number }[]): Promise<void> {

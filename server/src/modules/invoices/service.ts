@@ -77,8 +77,14 @@ export class InvoicesService {
   /** A resident mails one of their invoices, within their quota (mail.resident). */
   async mailForResident(residentId: number, invoiceId: number, email: string): Promise<void> {
     await this.forResident(residentId, invoiceId);
-    await this.o.limiter.take([{ limit: 'mail.resident', subject: residentId }]);
-    await this.mail(invoiceId, email);
+    const taken = await this.o.limiter.take([{ limit: 'mail.resident', subject: residentId }]);
+    try {
+      await this.mail(invoiceId, email);
+    } catch (err) {
+      // nothing was sent: the try doesn't count
+      await taken.giveBack();
+      throw err;
+    }
   }
 
   private get ds() {
