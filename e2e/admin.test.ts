@@ -218,6 +218,21 @@ describe('an admin manages staff', () => {
     expect(login.status).toBeGreaterThanOrEqual(400);
   });
 
+  it('sees a staff login locked after wrong passwords and lifts the lock', async () => {
+    const login = (password: string) =>
+      fetch(`${e.host.url}/api/v1/auth/staff/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'worker1', password }) });
+    for (let i = 0; i < 5; i++) await login('wrong-password');
+    expect((await login('demo-2026')).status).toBe(429);
+    await open(page, e.host.url, '/staff/admin-staff/index');
+    const locked = page.locator('[data-locked="worker1"]');
+    await expect.poll(() => locked.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('[data-staff="worker1"]').innerText(), { timeout: 10_000 }).toContain('登录已锁定');
+    await shot(page, 'admin-staff-locked');
+    await locked.locator('[data-unlock]').click();
+    await expect.poll(() => locked.count(), { timeout: 10_000 }).toBe(0);
+    expect((await login('demo-2026')).status).toBe(200);
+  });
+
   it('creates an area and renames it', async () => {
     await fill(page, 'areaCode', 'E2E');
     await fill(page, 'areaName', '测试片区');
