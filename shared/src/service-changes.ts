@@ -2,8 +2,7 @@
  * Stop (报停) and resume (复供) heating: application kinds, the state machine as data, the deadline
  * rule and the repeat-change limits. Pure: the BFF enforces them, the mini-program explains them.
  */
-import { DateTime } from 'luxon';
-import { BUSINESS_ZONE } from './time';
+import { chinaParts, chinaTime } from './time';
 import { seasonLabel } from './billing';
 import type { CompanyRules } from './company';
 import type { TransitionTable } from './state-machine';
@@ -110,7 +109,7 @@ export function seasonCodeOf(startYear: number): string {
  */
 export function changeClosesAt(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): Date {
   const [month, day] = rules.changeDeadline.split('-').map(Number);
-  return DateTime.fromObject({ year: seasonStartYear(seasonCode), month, day }, { zone: BUSINESS_ZONE }).plus({ days: 1 }).toJSDate();
+  return chinaTime(seasonStartYear(seasonCode), month!, day! + 1);
 }
 
 /** "2026-09-20 23:59:59" */
@@ -124,7 +123,7 @@ export function isChangeOpen(seasonCode: string, now: Date, rules: Pick<CompanyR
 
 /** The earliest season still accepting applications at `now`. */
 export function nextOpenSeason(now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): string {
-  const year = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).year;
+  const year = chinaParts(now).year;
   for (let y = year - 1; ; y++) if (isChangeOpen(seasonCodeOf(y), now, rules)) return seasonCodeOf(y);
 }
 
