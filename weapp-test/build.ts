@@ -4,7 +4,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const WEAPP_DIR = path.join(ROOT, 'dist', 'weapp');
-const STAMP = path.join(ROOT, 'dist', 'weapp-test-build.json');
+export const STAMP = path.join(ROOT, 'dist', 'weapp-test-build.json');
 
 /**
  * The build the weapp tests check: a production build, as a company ships it (an https API

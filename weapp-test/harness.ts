@@ -90,6 +90,10 @@ export class Weapp {
   readonly toasts: string[] = [];
   readonly modals: { title?: string; content?: string }[] = [];
   readonly storage = new Map<string, unknown>();
+  /** how often each asynchronous wx API was called */
+  readonly calls = new Map<string, number>();
+  /** tests: change a downloadFile URL on its way (e.g. to make a signed link stale) */
+  rewriteDownload: (url: string) => string = (url) => url;
   /** wx APIs the app called that the harness doesn't implement */
   readonly unimplemented = new Set<string>();
   current: PageInstance | null = null;
@@ -378,6 +382,7 @@ export class Weapp {
 
   /** Run an async wx API the callback way (success/fail/complete), counting it as in flight. */
   private async<T>(name: string, opts: any, work: () => Promise<T>): void {
+    this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
     this.inflight++;
     work()
       .then(
@@ -479,7 +484,7 @@ export class Weapp {
         self.async('requestSubscribeMessage', o, async () => Object.fromEntries((o.tmplIds ?? []).map((id: string) => [id, 'accept']))),
       downloadFile: (o: any) =>
         self.async('downloadFile', o, async () => {
-          const res = await fetch(self.toServer(String(o.url)), { headers: o.header ?? {} });
+          const res = await fetch(self.toServer(self.rewriteDownload(String(o.url))), { headers: o.header ?? {} });
           const buf = Buffer.from(await res.arrayBuffer());
           const file = path.join(os.tmpdir(), `weapp-dl-${process.pid}-${Date.now()}`);
           fs.writeFileSync(file, buf);
@@ -495,6 +500,9 @@ export class Weapp {
         }),
       openDocument: (o: any) => self.async('openDocument', o, async () => {
         if (!fs.existsSync(o.filePath)) throw new Error('file not found');
+        // like WeChat, refuse what isn't a document of that type (e.g. a JSON error body)
+        const head = fs.readFileSync(o.filePath).subarray(0, 4).toString('latin1');
+        if ((o.fileType === 'pdf' && head !== '%PDF') || (o.fileType === 'xlsx' && !head.startsWith('PK'))) throw new Error('filetype not supported');
         return {};
       }),
       previewImage: ok('previewImage'),
