@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { errorMiddleware } from './platform/errors';
 import { bearerToken } from './platform/auth';
@@ -23,6 +23,7 @@ import type { Mailer } from './platform/mail';
 import { InvoicesService } from './modules/invoices/service';
 import { invoicesRoutes } from './modules/invoices/routes';
 import { NotificationsService } from './modules/notifications/service';
+import { notificationsRoutes } from './modules/notifications/routes';
 import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
@@ -61,7 +62,13 @@ export function createServices(deps: AppDeps) {
   const company = new CompanyService(ds);
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
   const accounts = new AccountsService(ds, clock);
-  const notifications = new NotificationsService(identity, deps.wechat);
+  const notifications = new NotificationsService({
+    ds,
+    identity,
+    wechat: deps.wechat,
+    templateIds: templateIds(deps.config),
+    miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
+  });
   const billing = new BillingService(ds, accounts, clock);
   const payments = new PaymentsService({
     ds,
@@ -184,6 +191,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
     adminRoutes(services.admin),
+    notificationsRoutes(services.notifications),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

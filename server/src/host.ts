@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { loadConfig, type Config } from './config';
+import { loadConfig, templateIds, type Config } from './config';
 import { createLogger, type Logger } from './platform/logger';
 import { createDataSource } from './platform/db/data-source';
 import { createApp, createServices, type Services } from './app';
@@ -89,7 +89,15 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     EINVOICE_API_BASE: base.EINVOICE_API_BASE ?? (sandboxMode ? `${url}/sandbox/einvoice` : undefined),
   };
   const sandbox = sandboxMode
-    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills, ...opts.sandboxOptions })
+    ? createSandbox({
+        appid: config.WECHAT_APPID,
+        secret: config.WECHAT_SECRET,
+        mchid: config.WXPAY_MCHID,
+        apiV3Key: config.WXPAY_APIV3_KEY,
+        instantBills: opts.instantBills,
+        templates: Object.values(templateIds(config)),
+        ...opts.sandboxOptions,
+      })
     : null;
 
   const clients = createClients(config, clock, sandbox?.state.mailbox);

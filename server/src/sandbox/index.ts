@@ -45,6 +45,8 @@ export interface SandboxOptions {
   instantBills?: boolean;
   /** how long a 'timeout' fault of the e-invoice provider hangs; default 15 s */
   einvoiceTimeoutMs?: number;
+  /** subscription templates the mini-program "applied for": other ids get 40037 / 20001; unset = any id */
+  templates?: string[];
 }
 
 export interface SubscribeRecord {
@@ -52,6 +54,8 @@ export interface SubscribeRecord {
   templateId: string;
   page: string | null;
   data: Record<string, { value: string }>;
+  /** miniprogram_state as sent (developer | trial | formal) */
+  state: string;
   errcode: number;
   at: string;
 }

@@ -110,6 +110,7 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
         templateId: String(b.template_id ?? ''),
         page: b.page ?? null,
         data: b.data ?? {},
+        state: String(b.miniprogram_state ?? 'formal'),
         errcode,
         at: new Date(now()).toISOString(),
       });
@@ -118,7 +119,8 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     const expires = state.accessTokens.get(token);
     if (!expires || expires < now()) return record(40001, 'invalid credential, access_token is invalid or not latest');
     if (typeof b.touser !== 'string' || !/^o[\w-]{20,}$/.test(b.touser)) return record(40003, 'invalid openid');
-    if (typeof b.template_id !== 'string' || !b.template_id) return record(40037, 'invalid template_id');
+    if (typeof b.template_id !== 'string' || !b.template_id || (opts.templates && !opts.templates.includes(b.template_id))) return record(40037, 'invalid template_id');
+    if (b.miniprogram_state !== undefined && !['developer', 'trial', 'formal'].includes(b.miniprogram_state)) return record(47003, 'argument invalid! miniprogram_state invalid');
     if (b.page !== undefined && (typeof b.page !== 'string' || /^https?:/.test(b.page))) return record(41030, 'invalid page');
     for (const [key, v] of Object.entries(b.data ?? {})) {
       const value = String((v as any)?.value ?? '');
@@ -141,6 +143,11 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     if (!Array.isArray(ids) || !ids.length) {
       ctx.status = 400;
       ctx.body = { errMsg: 'requestSubscribeMessage:fail TmplIds can\'t be empty', errCode: 10001 };
+      return;
+    }
+    if (opts.templates && ids.some((id) => !opts.templates!.includes(String(id)))) {
+      ctx.status = 400;
+      ctx.body = { errMsg: 'requestSubscribeMessage:fail No template data return, verify the template id exist', errCode: 20001 };
       return;
     }
     const decision = b.decision === 'reject' ? 'reject' : 'accept';
