@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './platform/logger';
 import { createDataSource } from './platform/db/data-source';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
+import { dbTokenStore } from './wechat/token-store';
 import fs from 'node:fs';
 import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
@@ -100,7 +101,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       })
     : null;
 
-  const clients = createClients(config, clock, sandbox?.state.mailbox);
+  const clients = createClients(config, clock, sandbox?.state.mailbox, ds);
   const deps = { config, ds, log, clock, ...clients };
   const services = createServices(deps);
   if (opts.seedDemo) {
@@ -188,10 +189,16 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
  * The clients of the outside world for a config: WeChat mini-program API, WeChat Pay, the
  * e-invoice provider, mail. In sandbox mode they point at this server's /sandbox.
  */
-export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[]) {
+export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[], ds?: DataSource) {
   const local = `http://${config.HOST}:${config.PORT}/sandbox`;
   return {
-    wechat: createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE ?? local, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET }),
+    wechat: createMiniProgramClient({
+      baseUrl: config.WECHAT_API_BASE ?? local,
+      appid: config.WECHAT_APPID,
+      secret: config.WECHAT_SECRET,
+      // the access token every instance shares (one refresher at a time), in the database
+      tokenStore: ds ? dbTokenStore(ds, config.WECHAT_APPID) : undefined,
+    }),
     pay: createPayClientFromConfig(config, clock),
     einvoice: createNuonuoClient({
       baseUrl: config.EINVOICE_API_BASE ?? `${local}/einvoice`,

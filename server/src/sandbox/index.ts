@@ -65,6 +65,9 @@ export interface SandboxState extends PaySimulatorState {
   codes: Map<string, { user: string; openid: string; issuedAt: number; usedAt: number | null }>;
   loginCalls: Map<string, number[]>;
   accessTokens: Map<string, number>;
+  /** the current stable access token (getStableAccessToken), and every call for it */
+  stableToken: string | null;
+  stableTokenCalls: { force: boolean; at: number }[];
   /** `${openid}|${templateId}` -> remaining one-time grants */
   grants: Map<string, number>;
   subscribeMessages: SubscribeRecord[];
@@ -97,6 +100,8 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     codes: new Map(),
     loginCalls: new Map(),
     accessTokens: new Map(),
+    stableToken: null,
+    stableTokenCalls: [],
     grants: new Map(),
     subscribeMessages: [],
     ...pay.state,

@@ -94,10 +94,28 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     if (grant !== 'client_credential') return void (ctx.body = err(40002, 'invalid grant_type'));
     ctx.body = credentialsError(appid, secret) ?? issueToken();
   });
+  // getStableAccessToken: one token for every caller; normal mode hands out the current one
+  // (a new one from 5 minutes before it expires, the old one staying valid until then);
+  // force_refresh replaces it at once (the old one dies), at most 20 times a day
   r.post('/cgi-bin/stable_token', (ctx) => {
     const b = (ctx.request as any).body ?? {};
     if (b.grant_type !== 'client_credential') return void (ctx.body = err(40002, 'invalid grant_type'));
-    ctx.body = credentialsError(b.appid, b.secret) ?? issueToken();
+    const bad = credentialsError(b.appid, b.secret);
+    if (bad) return void (ctx.body = bad);
+    const force = b.force_refresh === true;
+    state.stableTokenCalls.push({ force, at: now() });
+    const cur = state.stableToken;
+    const alive = cur && (state.accessTokens.get(cur) ?? 0) > now() ? state.accessTokens.get(cur)! : 0;
+    if (force) {
+      const today = state.stableTokenCalls.filter((c) => c.force && now() - c.at < 86_400_000).length;
+      if (today > 20) return void (ctx.body = err(45009, 'reach max api daily quota limit'));
+      if (cur) state.accessTokens.delete(cur);
+    } else if (cur && alive - now() > 5 * 60_000) {
+      return void (ctx.body = { access_token: cur, expires_in: Math.floor((alive - now()) / 1000) });
+    }
+    const issued = issueToken();
+    state.stableToken = issued.access_token;
+    ctx.body = issued;
   });
 
   // ---- subscription messages ------------------------------------------------------------------

@@ -1,6 +1,9 @@
+import { memoryTokenStore, type StoredToken, type TokenStore } from './token-store';
+
 /**
  * The BFF's client for the WeChat mini-program server API (api.weixin.qq.com): code2Session,
- * access tokens (cached, refreshed early and once on 40001), subscription messages.
+ * the stable access token (getStableAccessToken, kept in a TokenStore every instance shares,
+ * refreshed early and once on 40001), subscription messages.
  * It knows only a base URL: the sandbox simulator in sandbox mode, WeChat in production.
  */
 export interface SubscribeMessage {
@@ -53,13 +56,16 @@ export interface MiniProgramClientOptions {
   now?: () => number;
   /** injectable for tests; default the global fetch */
   fetch?: typeof fetch;
+  /** where the access token lives; default this process only (production: dbTokenStore) */
+  tokenStore?: TokenStore;
 }
 
 export function createMiniProgramClient(opts: MiniProgramClientOptions): MiniProgramClient {
   const now = opts.now ?? Date.now;
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const doFetch = opts.fetch ?? fetch;
-  let token: { value: string; refreshAt: number } | null = null;
+  const store = opts.tokenStore ?? memoryTokenStore(now);
+  let token: StoredToken | null = null;
   let inflight: Promise<string> | null = null;
 
   async function call(path: string, init?: { method?: string; body?: unknown }): Promise<any> {
@@ -84,16 +90,26 @@ export function createMiniProgramClient(opts: MiniProgramClientOptions): MiniPro
     return json;
   }
 
-  async function accessToken(force = false): Promise<string> {
-    if (!force && token && now() < token.refreshAt) return token.value;
+  const fetchStable = async (forceRefresh: boolean) => {
+    const json = await call('/cgi-bin/stable_token', {
+      method: 'POST',
+      body: { grant_type: 'client_credential', appid: opts.appid, secret: opts.secret, force_refresh: forceRefresh },
+    });
+    return { value: String(json.access_token), expiresInS: Number(json.expires_in) };
+  };
+
+  /** The shared token; `rejected` = WeChat just answered 40001/42001 to this one. */
+  async function accessToken(rejected?: string): Promise<string> {
+    if (!rejected && token && now() < token.refreshAt) return token.value;
+    // one refresher per process; the store keeps instances to one at a time
     if (!inflight) {
-      inflight = (async () => {
-        const q = new URLSearchParams({ grant_type: 'client_credential', appid: opts.appid, secret: opts.secret });
-        const json = await call(`/cgi-bin/token?${q}`);
-        // refresh 5 minutes before WeChat expires it
-        token = { value: json.access_token, refreshAt: now() + (Number(json.expires_in) - 300) * 1000 };
-        return token.value;
-      })().finally(() => (inflight = null));
+      inflight = store
+        .get(fetchStable, { stale: rejected })
+        .then((t) => {
+          token = t;
+          return t.value;
+        })
+        .finally(() => (inflight = null));
     }
     return inflight;
   }
@@ -115,15 +131,20 @@ export function createMiniProgramClient(opts: MiniProgramClientOptions): MiniPro
         lang: 'zh_CN',
         data: msg.data,
       };
+      let rejected: string | undefined;
       for (let attempt = 0; attempt < 2; attempt++) {
+        const value = await accessToken(rejected);
         try {
-          await call(`/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(await accessToken(attempt > 0))}`, {
+          await call(`/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(value)}`, {
             method: 'POST',
             body,
           });
           return { ok: true };
         } catch (err) {
-          if (err instanceof WechatApiError && (err.errcode === 40001 || err.errcode === 42001) && attempt === 0) continue;
+          if (err instanceof WechatApiError && (err.errcode === 40001 || err.errcode === 42001) && attempt === 0) {
+            rejected = value;
+            continue;
+          }
           if (err instanceof WechatApiError && err.errcode !== -1) return { ok: false, errcode: err.errcode, errmsg: err.errmsg };
           throw err;
         }
