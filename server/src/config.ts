@@ -35,6 +35,9 @@ const Env = z
     WECHAT_TPL_REPAIR_PROGRESS: z.string().min(1).default('sandbox-tpl-repair-progress'),
     WECHAT_TPL_SERVICE_CHANGE: z.string().min(1).default('sandbox-tpl-service-change'),
     WECHAT_TPL_ANNOUNCEMENT: z.string().min(1).default('sandbox-tpl-announcement'),
+    /** message push (消息推送) Token and EncodingAESKey from the admin console; the URL is <PUBLIC_BASE_URL>/api/v1/wechat/push */
+    WECHAT_PUSH_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 位字母或数字').default('sandboxPushToken'),
+    WECHAT_PUSH_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, '43 位字母或数字').optional(),
     /** which version of the mini-program a subscription message opens: developer | trial | formal */
     WECHAT_MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
     WXPAY_MCHID: z.string().min(1).default('1900000001'),
@@ -79,6 +82,7 @@ const Env = z
       ] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置' });
       }
+      if (env.WECHAT_PUSH_TOKEN === 'sandboxPushToken') ctx.addIssue({ code: 'custom', path: ['WECHAT_PUSH_TOKEN'], message: '生产模式必须设置（消息推送 Token）' });
       // the sandbox template ids cannot arrive on a real phone
       for (const key of TEMPLATE_ENV) {
         if (env[key].startsWith('sandbox-')) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置（订阅消息模板 ID）' });

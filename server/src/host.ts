@@ -37,7 +37,7 @@ export interface HostOptions {
   /** sandbox: serve a day's trade bill at once instead of from 10:00 the next day (tests, demo) */
   instantBills?: boolean;
   /** tests: tune the simulators (e.g. how long an e-invoice timeout hangs) */
-  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number };
+  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number; mediaCheckDelayMs?: number };
   /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
@@ -97,6 +97,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
         apiV3Key: config.WXPAY_APIV3_KEY,
         instantBills: opts.instantBills,
         templates: Object.values(templateIds(config)),
+        messagePush: { url: `${config.PUBLIC_BASE_URL}/api/v1/wechat/push`, token: config.WECHAT_PUSH_TOKEN, aesKey: config.WECHAT_PUSH_AES_KEY },
         ...opts.sandboxOptions,
       })
     : null;
