@@ -14,6 +14,7 @@ export * from './state-machine';
 export * from './time';
 export * from './billing';
 export * from './notifications';
+export * from './moderation';
 export * from './invoicing';
 export * from './service-changes';
 export * from './api/common';

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import type { GroupMessageView, GroupSummary } from '@heat-butler/shared';
-import { api, getSessionKind, getToken } from '../../services/api';
+import { api, ApiError, getSessionKind, getToken } from '../../services/api';
 import { connectLive } from '../../services/realtime';
 import { Empty, Segmented } from '../../components/ui';
 import { MessageBubble, merge, time } from '../../components/group';
@@ -106,6 +106,9 @@ export default function Group() {
       const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { text: text.trim() });
       setMessages((list) => merge(list, [m]));
       setText('');
+    } catch (e) {
+      // the API client showed the message (e.g. content security refused it); the text stays to edit
+      if (!(e instanceof ApiError)) throw e;
     } finally {
       setSending(false);
     }
@@ -120,6 +123,9 @@ export default function Group() {
     try {
       const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { photo: up.id });
       setMessages((list) => merge(list, [m]));
+      if (m.moderation === 'pending') Taro.showToast({ title: '图片审核中，通过后群成员可见', icon: 'none' });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
     } finally {
       setSending(false);
     }

@@ -9,7 +9,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
-import type { Page } from '@heat-butler/shared';
+import { MODERATION_SUBJECT_LABEL, MODERATION_VERDICT_LABEL, type ModerationItem, type Page } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
@@ -21,39 +21,6 @@ export type TextVerdict = 'pass' | 'review' | 'error';
 /** What a subject does with a photo once WeChat decided: show it (pass/review/error) or remove it (risky). */
 export type PhotoVerdict = 'pass' | 'review' | 'risky' | 'error';
 export type PhotoVerdictHandler = (v: { subjectId: number; photo: string; verdict: PhotoVerdict; recordId: number }) => Promise<void>;
-
-export const MODERATION_VERDICT_LABEL: Record<string, string> = {
-  pending: '审核中',
-  pass: '通过',
-  review: '疑似，已标记',
-  risky: '违规，已拦截',
-  error: '未能检测，已标记',
-};
-export const MODERATION_SUBJECT_LABEL: Record<string, string> = {
-  group_message: '管家群消息',
-  repair: '报修描述',
-  repair_rating: '维修评价',
-  service_change: '报停/复供备注',
-  message_report: '举报原因',
-};
-
-export interface ModerationItem {
-  id: number;
-  kind: 'text' | 'image';
-  subjectType: string;
-  subjectLabel: string;
-  subjectId: number | null;
-  residentId: number;
-  residentLabel: string;
-  /** the text, or the photo's URL */
-  content: string;
-  verdict: string;
-  verdictLabel: string;
-  label: number | null;
-  detail: string | null;
-  createdAt: string;
-  decidedAt: string | null;
-}
 
 export interface ModerationOptions {
   ds: DataSource;
