@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as shared from '@heat-butler/shared';
-import { PRIVACY_ITEMS, PRIVACY_WX_APIS } from '@heat-butler/shared';
+import { PRIVACY_ITEMS, PRIVACY_WX_APIS, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -128,5 +128,14 @@ describe('the privacy list matches the code', () => {
     const page = fs.readFileSync(path.join(root, 'miniprogram', 'pages', 'privacy', 'index.tsx'), 'utf8');
     expect(page).toContain('PRIVACY_ITEMS');
     expect(page).toContain('NOT_COLLECTED');
+  });
+
+  it('the shipping guide declares the same privacy items and the templates the code sends', () => {
+    const guide = fs.readFileSync(path.join(root, 'docs', 'SHIPPING.md'), 'utf8');
+    for (const i of PRIVACY_ITEMS) expect(guide, i.key).toContain(`| ${i.declareAs} | ${i.what} | ${i.purpose} |`);
+    for (const t of Object.values(SUBSCRIBE_TEMPLATES)) {
+      const keywords = Object.entries(t.fields).map(([key, label]) => `${label} \`${key}\``).join('、');
+      expect(guide, t.title).toContain(`| ${t.title} | \`${t.env}\` | ${keywords} |`);
+    }
   });
 });
