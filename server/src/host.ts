@@ -16,6 +16,7 @@ import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
+import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
 
 export interface HostOptions {
@@ -76,6 +77,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
 
   // Listen first: in sandbox mode the WeChat clients call this very server at /sandbox.
   const server = http.createServer();
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(base.PORT, base.HOST, resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://${base.HOST}:${port}`;
