@@ -153,6 +153,8 @@ export interface StaffView {
   disabled: boolean;
   wechatBound: boolean;
   createdAt: string;
+  /** password login locked after too many wrong passwords, until then (an admin can unlock) */
+  loginLockedUntil: string | null;
 }
 
 export const AreaRequest = z.object({
@@ -186,6 +188,7 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'staff.update': '修改员工',
   'staff.disable': '停用员工',
   'staff.invite': '生成微信绑定邀请码',
+  'staff.unlock': '解除登录锁定',
   'area.create': '新建片区',
   'area.rename': '修改片区名称',
   'settings.update': '修改公司设置',
@@ -201,6 +204,7 @@ const AUDIT_FIELD_LABEL: Record<string, string> = {
   roles: '角色',
   areaIds: '负责片区',
   disabled: '已停用',
+  loginLockedUntil: '登录锁定至',
   expiresAt: '有效期至',
   code: '片区编码',
   fileName: '文件名',

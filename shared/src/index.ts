@@ -28,3 +28,4 @@ export * from './api/groups';
 export * from './api/service-changes';
 export * from './api/reconciliation';
 export * from './admin';
+export * from './realtime';

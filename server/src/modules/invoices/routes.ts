@@ -32,8 +32,7 @@ export function invoicesRoutes(invoices: InvoicesService): Router {
     invoices.viewForResident(resident().residentId, params.id),
   );
   route(r, { method: 'post', path: '/invoices/:id/email', auth: ['resident'], params: Id, body: EmailInvoice }, async ({ params, body, resident }) => {
-    await invoices.forResident(resident().residentId, params.id);
-    await invoices.mail(params.id, body.email);
+    await invoices.mailForResident(resident().residentId, params.id, body.email);
   });
 
   // the PDF by signed link (no bearer header needed: WeChat's downloadFile, a browser tab)
