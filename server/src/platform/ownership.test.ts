@@ -241,7 +241,7 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /staff/service-changes/:id/reject': (f) => ({ params: { id: f.serviceChangeId }, body: { problems: [{ message: '照片不清楚' }] } }),
   'POST /staff/service-changes/:id/review': (f) => ({ params: { id: f.serviceChangeId } }),
   'GET /staff/service-changes/preview': (f) => ({ query: `accountId=${f.accountId}&season=${season}&kind=stop` }),
-  'POST /staff/valve-orders/:id/done': (f) => ({ params: { id: f.valveOrderId }, body: { photoUrl: 'https://example.com/valve.jpg' } }),
+  'POST /staff/valve-orders/:id/done': (f) => ({ params: { id: f.valveOrderId }, body: { photoUrl: 'up_' + '0'.repeat(32) } }),
 };
 
 /** Routes that take an id but have no owner to protect, with the reason. */

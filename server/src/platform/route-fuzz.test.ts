@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { StaffRole } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { DEMO } from '../demo/seed';
-import { API, concretePath, paramNames, routeName, routeTable, shapeOf, staffPerRole } from '../test-support/routes';
+import { API, concretePath, edgeValue, paramNames, routeName, routeTable, shapeOf, staffPerRole } from '../test-support/routes';
 import type { RegisteredRoute } from './http';
 
 const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 35_000);
@@ -214,4 +214,27 @@ describe('fuzz: generated bad inputs against every route', () => {
     },
     BUDGET_MS + 30_000,
   );
+
+  it('edge values: the longest, largest, fullest and the shortest, smallest inputs each schema accepts never make a 5xx', async () => {
+    const failures: string[] = [];
+    const statuses: Record<number, number> = {};
+    let cases = 0;
+    const routes = routeTable().filter((r) => r.path !== '/auth/logout');
+    for (const mode of ['max', 'min'] as const) {
+      for (const route of routes) {
+        const path = API + route.path.replace(/:([A-Za-z_]\w*)/g, (_, n: string) => (n === 'date' ? '2026-11-20' : n === 'code' ? '2026-2027' : n === 'key' ? 'up_' + '0'.repeat(32) : '1'));
+        const q = route.query ? (edgeValue(route.query, mode) as Record<string, unknown> | undefined) : undefined;
+        const query = q && Object.keys(q).length ? '?' + Object.entries(q).map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join('&') : '';
+        const body = route.body ? edgeValue(route.body, mode) : undefined;
+        const res = await send(route.method.toUpperCase(), path + query, tokenFor(route), body ?? {});
+        cases++;
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (process.env.FUZZ_VERBOSE) console.info(mode, res.status, routeName(route), res.text.slice(0, 160));
+        const p = problems(res);
+        if (p.length) failures.push(`${mode} ${routeName(route)} ${query.slice(0, 120)} body=${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${p.join('; ')} ${res.text.slice(0, 300)}`);
+      }
+    }
+    console.info(`edge values: ${cases} cases over ${routes.length} routes, by status ${JSON.stringify(statuses)}`);
+    expect(failures).toEqual([]);
+  }, 90_000);
 });
