@@ -18,6 +18,7 @@ import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
+import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
 import { installDbLimits } from './platform/db/limits';
 import { errorSummary } from './platform/errors';
@@ -129,6 +130,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }
     return bff(req, res);
   });
+  answerClientErrors(server);
   services.realtime.attach(server);
   try {
     await new Promise<void>((resolve, reject) => {
