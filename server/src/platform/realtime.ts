@@ -175,7 +175,22 @@ export class RealtimeHub {
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
-    for (const ws of this.wss.clients) ws.terminate();
+    // 1012 "service restart": the client reconnects (to another instance); cut whoever doesn't answer
+    const sockets = [...this.wss.clients];
+    await Promise.all(
+      sockets.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            const cut = setTimeout(() => ws.terminate(), 1_000);
+            ws.once('close', () => {
+              clearTimeout(cut);
+              resolve();
+            });
+            ws.close(1012, 'server restarting');
+          }),
+      ),
+    );
     await new Promise<void>((r) => this.wss.close(() => r()));
     for (const c of [this.sub, this.pub]) if (c) await c.quit().catch(() => c.disconnect());
     this.pub = this.sub = null;
