@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { LimitsOverride } from './platform/limits';
 
 /**
  * Every setting comes from the environment, parsed once at start. A bad or missing variable
@@ -63,6 +64,8 @@ const Env = z
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */
     PAY_SWEEP_AFTER_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
+    /** JSON overriding some of the limits (platform/limits.ts, README "Limits") */
+    HB_LIMITS: LimitsOverride.default({}),
   })
   .superRefine((env, ctx) => {
     if (env.HB_MODE === 'production') {

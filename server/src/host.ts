@@ -103,7 +103,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   const deps = { config, ds, log, clock, ...clients };
   const services = createServices(deps);
   if (opts.seedDemo) {
-    const seeded = await seedDemo(services);
+    const seeded = await seedDemo(services, clock());
     if (seeded.created) log.info({ households: seeded.households }, 'demo company seeded');
   }
   await services.groups.ensureGroups();

@@ -5,6 +5,7 @@ z.config(z.locales.zhCN());
 
 export * from './errors';
 export * from './money';
+export * from './inputs';
 export * from './person';
 export * from './account';
 export * from './roles';
@@ -27,3 +28,4 @@ export * from './api/groups';
 export * from './api/service-changes';
 export * from './api/reconciliation';
 export * from './admin';
+export * from './realtime';

@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import type { CompanyRules } from './company';
 import type { TransitionTable } from './state-machine';
 import { BUSINESS_ZONE } from './time';
+import { dateInYear } from './inputs';
 
 export const REPAIR_CATEGORIES = ['low_temp', 'leak', 'no_heat', 'valve', 'other'] as const;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
@@ -259,8 +260,8 @@ export const WATCH_REPEATED_LOW_TEMP = 2;
 /** The heating season starting in `startYear` (company rules seasonStart/seasonEnd, China time). */
 export function seasonWindow(startYear: number, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): { label: string; start: Date; end: Date } {
   const endYear = rules.seasonEnd <= rules.seasonStart ? startYear + 1 : startYear;
-  const start = DateTime.fromISO(`${startYear}-${rules.seasonStart}T00:00:00`, { zone: BUSINESS_ZONE });
-  const end = DateTime.fromISO(`${endYear}-${rules.seasonEnd}T00:00:00`, { zone: BUSINESS_ZONE });
+  const start = DateTime.fromISO(`${dateInYear(startYear, rules.seasonStart)}T00:00:00`, { zone: BUSINESS_ZONE });
+  const end = DateTime.fromISO(`${dateInYear(endYear, rules.seasonEnd)}T00:00:00`, { zone: BUSINESS_ZONE });
   return { label: endYear === startYear ? String(startYear) : `${startYear}-${endYear}`, start: start.toJSDate(), end: end.toJSDate() };
 }
 

@@ -1,5 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { instant } from './db/columns';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { fenTransformer, instant } from './db/columns';
 
 /** Transactional outbox: side effects written in the same transaction as the state change. */
 @Entity('outbox_message')
@@ -81,4 +81,20 @@ export class StateTransition {
   at: Date;
 }
 
-export const platformEntities = [OutboxMessage, StateTransition];
+/** One counter of the limits (platform/limits.ts): tries of a subject in the current window. */
+@Entity('rate_counter')
+@Index('idx_rate_counter_window', ['windowEnds'])
+export class RateCounter {
+  /** `<limit>:<subject>` */
+  @PrimaryColumn({ type: 'varchar', length: 191 })
+  bucket: string;
+
+  @Column({ type: 'int' })
+  hits: number;
+
+  /** epoch milliseconds: the window ends (and the count restarts) then */
+  @Column({ type: 'bigint', transformer: fenTransformer })
+  windowEnds: number;
+}
+
+export const platformEntities = [OutboxMessage, StateTransition, RateCounter];

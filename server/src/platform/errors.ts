@@ -12,8 +12,16 @@ export class AppError extends Error {
   ) {
     super(message ?? code);
   }
+  /** A message for the user instead of the catalogue's (e.g. when to retry, with the hotline). */
+  userMessage?: string;
+
   get status(): number {
     return ERRORS[this.code].status;
+  }
+
+  say(message: string): this {
+    this.userMessage = message;
+    return this;
   }
 }
 
@@ -97,8 +105,8 @@ export function stackFrames(err: unknown): string | undefined {
     .join(' | ');
 }
 
-function toBody(code: ErrorCode, details: unknown, requestId: string | undefined): ErrorBody {
-  const body: ErrorBody = { error: { code, message: ERRORS[code].message } };
+function toBody(code: ErrorCode, details: unknown, requestId: string | undefined, message?: string): ErrorBody {
+  const body: ErrorBody = { error: { code, message: message ?? ERRORS[code].message } };
   if (details !== undefined) body.error.details = details;
   if (requestId) body.error.requestId = requestId;
   return body;
@@ -117,9 +125,11 @@ export function errorMiddleware(): Koa.Middleware {
       const log: Logger | undefined = ctx.state.log;
       let code: ErrorCode;
       let details: unknown;
+      let message: string | undefined;
       if (err instanceof AppError) {
         code = err.code;
         details = err.details;
+        message = err.userMessage;
       } else if (err instanceof ZodError) {
         code = 'VALIDATION_FAILED';
         details = { fields: zodFields(err) };
@@ -139,9 +149,9 @@ export function errorMiddleware(): Koa.Middleware {
         log?.error({ error: errorSummary(err), stack: stackFrames(err) }, 'unhandled error');
       }
       ctx.status = ERRORS[code].status;
-      ctx.body = toBody(code, details, ctx.state.requestId);
+      ctx.body = toBody(code, details, ctx.state.requestId, message);
       if (code === 'DB_UNAVAILABLE') ctx.set('Retry-After', '5');
-      if (code === 'RATE_LIMITED' || code === 'BIND_ATTEMPTS_EXCEEDED') {
+      if (ctx.status === 429) {
         const retry = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
         if (retry) ctx.set('Retry-After', String(retry));
       }

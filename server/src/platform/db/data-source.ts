@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
 import { allEntities } from './entities';
+import { TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
 import { QuietTypeOrmLogger } from './limits';
@@ -36,6 +37,7 @@ export function createDataSource(opts: DbOptions): DataSource {
     // TypeORM's console logger prints slow/failed statements with their parameters
     ...(opts.logging ? {} : { logger: new QuietTypeOrmLogger(opts.log) }),
     migrationsTableName: 'schema_migrations',
+    subscribers: [TimestampsFromAppClock],
   };
   if (opts.url) {
     return new DataSource({
