@@ -2,8 +2,7 @@
  * Stop (报停) and resume (复供) heating: application kinds, the state machine as data, the deadline
  * rule and the repeat-change limits. Pure: the BFF enforces them, the mini-program explains them.
  */
-import { DateTime } from 'luxon';
-import { BUSINESS_ZONE } from './time';
+import { chinaParts, chinaTime } from './time';
 import { dateInYear } from './inputs';
 import { seasonLabel } from './billing';
 import type { CompanyRules } from './company';
@@ -111,8 +110,8 @@ export function seasonCodeOf(startYear: number): string {
  * A deadline day the year lacks (02-29 in a non-leap year) is that month's last day.
  */
 export function changeClosesAt(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): Date {
-  const day = dateInYear(seasonStartYear(seasonCode), rules.changeDeadline);
-  return DateTime.fromISO(day, { zone: BUSINESS_ZONE }).plus({ days: 1 }).toJSDate();
+  const [year = 0, month = 1, day = 1] = deadlineDay(seasonCode, rules).split('-').map(Number);
+  return chinaTime(year, month, day + 1);
 }
 
 /** The deadline day of a season, "2026-09-20" (always a real date). */
@@ -134,7 +133,7 @@ export function isChangeOpen(seasonCode: string, now: Date, rules: Pick<CompanyR
  * deadline of the season starting next year is a real day of next year, so it is always ahead.
  */
 export function nextOpenSeason(now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): string {
-  const year = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).year;
+  const year = chinaParts(now).year;
   for (let y = year - 1; y <= year; y++) if (isChangeOpen(seasonCodeOf(y), now, rules)) return seasonCodeOf(y);
   return seasonCodeOf(year + 1);
 }
