@@ -58,9 +58,13 @@ export function connectLive(opts: LiveOptions): () => void {
         stopPolling();
         void opts.poll().catch(() => undefined); // catch up on what was missed while offline
       });
+      // the BFF says why it closes in a last frame too (Taro's H5 socket doesn't pass the close code on)
+      let endedCode = 0;
       task.onMessage((m) => {
         try {
-          opts.onFrame(JSON.parse(String(m.data)));
+          const frame = JSON.parse(String(m.data));
+          if (frame?.type === 'closing') endedCode = Number(frame.code) || 0;
+          else opts.onFrame(frame);
         } catch {
           /* ignore */
         }
@@ -68,10 +72,11 @@ export function connectLive(opts: LiveOptions): () => void {
       const lost = (res?: { code?: number }) => {
         socket = null;
         if (closed) return;
-        if (res?.code === WS_CLOSE.SESSION_ENDED || res?.code === WS_CLOSE.NOT_ALLOWED) {
+        const code = endedCode || res?.code;
+        if (code === WS_CLOSE.SESSION_ENDED || code === WS_CLOSE.NOT_ALLOWED) {
           closed = true;
           stopPolling();
-          sessionEnded(res.code);
+          sessionEnded(code);
           return;
         }
         startPolling();
