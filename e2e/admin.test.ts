@@ -3,11 +3,12 @@ import type { Page } from 'playwright-core';
 import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
 import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { Account } from '../server/src/modules/accounts/entities';
+import { DEMO } from '../server/src/demo/seed';
 
 let e: E2E;
 let page: Page;
 
-const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader('2025-2026')];
+const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader(DEMO.seasons[0]!.code)];
 
 /** a row of a new building (88号楼 of area A01), with overrides by column key */
 function row(i: number, over: Partial<Record<string, string>> = {}): string {

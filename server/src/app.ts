@@ -147,12 +147,22 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ctx.body = { ok: true };
   });
   root.get('/readyz', async (ctx) => {
-    try {
-      await deps.ds.query('SELECT 1');
+    // red when the database doesn't answer in READY_TIMEOUT_MS (down, hung, pool exhausted, or the
+    // session table every logged-in request reads first is locked), without waiting any longer
+    let timer: NodeJS.Timeout | undefined;
+    const probe = deps.ds.query(`SELECT 1 FROM ${deps.ds.driver.escape('session')} WHERE id = 0`).then(() => 'up' as const);
+    probe.catch(() => undefined);
+    const outcome = await Promise.race([
+      probe,
+      new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), deps.config.READY_TIMEOUT_MS))),
+    ]).catch(() => 'down' as const);
+    clearTimeout(timer);
+    ctx.set('Cache-Control', 'no-store');
+    if (outcome === 'up') {
       ctx.body = { ok: true, db: 'up' };
-    } catch {
+    } else {
       ctx.status = 503;
-      ctx.body = { ok: false, db: 'down' };
+      ctx.body = { ok: false, db: outcome === 'slow' ? 'timeout' : 'down' };
     }
   });
   app.use(root.routes());

@@ -5,6 +5,7 @@ z.config(z.locales.zhCN());
 
 export * from './errors';
 export * from './money';
+export * from './inputs';
 export * from './person';
 export * from './account';
 export * from './roles';

@@ -22,8 +22,8 @@ const CHANNEL = 'hb:realtime';
 
 /** How often every open socket's token is checked again. */
 export const RECHECK_MS = 60_000;
-/** The only client frame is a short application-level ping. */
-const MAX_CLIENT_FRAME = 1024;
+/** The largest frame a client may send: the only client frame is a short application-level ping. */
+export const WS_MAX_PAYLOAD = 1024;
 
 type CloseCode = (typeof WS_CLOSE)[keyof typeof WS_CLOSE];
 
@@ -49,7 +49,8 @@ const scopeOf = (p: AuthPrincipal) => (p.kind === 'resident' ? '' : `${[...p.rol
 const CLOSE_REASON: Record<CloseCode, string> = { [WS_CLOSE.SESSION_ENDED]: 'session ended', [WS_CLOSE.NOT_ALLOWED]: 'no longer allowed' };
 
 export class RealtimeHub {
-  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME });
+  /** clients only ever send tiny control frames (pings): anything larger closes the socket (1009) */
+  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: WS_MAX_PAYLOAD });
   private byTopic = new Map<string, Set<Conn>>();
   private byKey = new Map<string, Set<Conn>>();
   private pub: any = null;

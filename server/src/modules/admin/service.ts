@@ -20,7 +20,7 @@ import {
   type StaffRole,
   type StaffView,
 } from '@heat-butler/shared';
-import { AppError } from '../../platform/errors';
+import { AppError, errorSummary } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
@@ -242,7 +242,7 @@ export class AdminService {
         ws.commit();
         await wb.commit();
       } catch (err) {
-        this.d.log.error({ err }, 'export failed');
+        this.d.log.error({ error: errorSummary(err) }, 'export failed');
         out.destroy(err as Error);
       }
     })();

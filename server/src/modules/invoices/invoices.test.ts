@@ -8,6 +8,13 @@ import { fromWechatInvoiceTitle, usccCheckChar } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { Invoice } from './entities';
+import { keepOneChinaDay } from '../../test-support/clock';
+
+// this file's story happens on one China calendar day
+keepOneChinaDay();
+
+/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
 let t: TestApp;
 let finance: string;
@@ -28,7 +35,7 @@ async function paidOrder(account: { accountNo: string; ownerName: string }, user
   const token = await t.loginResident(user);
   expect((await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } })).status).toBe(201);
   const bills = await t.call('GET', '/api/v1/bills', { token });
-  const bill = bills.body.items.find((b: any) => b.status === 'unpaid' && b.season === '2026-2027');
+  const bill = bills.body.items.find((b: any) => b.status === 'unpaid' && b.season === CURRENT);
   const order = (await t.call('POST', '/api/v1/payments', { token, body: { billId: bill.id } })).body;
   await t.call('POST', '/sandbox/device/pay', { body: { ...order.requestPayment, user, action: 'confirm' } });
   await sandbox().settleNotifications();
