@@ -31,6 +31,14 @@ export interface LiveOptions {
   pollMs?: number;
 }
 
+/** The stop functions of every open live connection (pages in the stack may each hold one). */
+const live = new Set<() => void>();
+
+/** Stop every live connection (before logging out, so its close isn't taken for a session ended elsewhere). */
+export function stopAllLive(): void {
+  for (const stop of [...live]) stop();
+}
+
 export function connectLive(opts: LiveOptions): () => void {
   let closed = false;
   let socket: Taro.SocketTask | null = null;
@@ -74,8 +82,8 @@ export function connectLive(opts: LiveOptions): () => void {
         if (closed) return;
         const code = endedCode || res?.code;
         if (code === WS_CLOSE.SESSION_ENDED || code === WS_CLOSE.NOT_ALLOWED) {
-          closed = true;
-          stopPolling();
+          // this page's and every other page's live connection stop: no retries, no polling
+          stopAllLive();
           sessionEnded(code);
           return;
         }
@@ -91,9 +99,12 @@ export function connectLive(opts: LiveOptions): () => void {
   };
   startPolling();
   void open();
-  return () => {
+  const stop = () => {
     closed = true;
+    live.delete(stop);
     stopPolling();
     socket?.close({});
   };
+  live.add(stop);
+  return stop;
 }
