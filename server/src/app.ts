@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { errorMiddleware } from './platform/errors';
 import { bearerToken } from './platform/auth';
@@ -23,6 +23,9 @@ import type { Mailer } from './platform/mail';
 import { InvoicesService } from './modules/invoices/service';
 import { invoicesRoutes } from './modules/invoices/routes';
 import { NotificationsService } from './modules/notifications/service';
+import { notificationsRoutes } from './modules/notifications/routes';
+import { ModerationService } from './modules/moderation/service';
+import { moderationRoutes } from './modules/moderation/routes';
 import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
@@ -63,7 +66,14 @@ export function createServices(deps: AppDeps) {
   const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
   const accounts = new AccountsService(ds, clock, limiter);
-  const notifications = new NotificationsService(identity, deps.wechat);
+  const notifications = new NotificationsService({
+    ds,
+    identity,
+    wechat: deps.wechat,
+    templateIds: templateIds(deps.config),
+    miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
+  });
+  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '' });
   const billing = new BillingService(ds, accounts, clock);
   const payments = new PaymentsService({
     ds,
@@ -81,12 +91,12 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications });
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
   groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
@@ -108,7 +118,7 @@ export function createServices(deps: AppDeps) {
   });
   invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
-  return { outbox, limiter, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return { outbox, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
 /** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
@@ -197,6 +207,9 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
     adminRoutes(services.admin),
+    notificationsRoutes(services.notifications),
+    // push timestamps are checked against the real clock (transport freshness, not business time)
+    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LimitsOverride } from './platform/limits';
+import { SUBSCRIBE_TEMPLATE_KEYS, SUBSCRIBE_TEMPLATES, type SubscribeTemplate } from '@heat-butler/shared';
 
 /**
  * Every setting comes from the environment, parsed once at start. A bad or missing variable
@@ -36,6 +37,18 @@ const Env = z
     WECHAT_SECRET: z.string().min(1).default('sandbox-secret'),
     /** Base URL of the mini-program server API; in sandbox mode the local simulator. */
     WECHAT_API_BASE: z.string().url().optional(),
+    /** subscription-message template ids (WeChat admin console → 订阅消息); sandbox defaults */
+    WECHAT_TPL_PAYMENT_SUCCESS: z.string().min(1).default('sandbox-tpl-payment-success'),
+    WECHAT_TPL_REFUND: z.string().min(1).default('sandbox-tpl-refund'),
+    WECHAT_TPL_INVOICE_ISSUED: z.string().min(1).default('sandbox-tpl-invoice-issued'),
+    WECHAT_TPL_REPAIR_PROGRESS: z.string().min(1).default('sandbox-tpl-repair-progress'),
+    WECHAT_TPL_SERVICE_CHANGE: z.string().min(1).default('sandbox-tpl-service-change'),
+    WECHAT_TPL_ANNOUNCEMENT: z.string().min(1).default('sandbox-tpl-announcement'),
+    /** message push (消息推送) Token and EncodingAESKey from the admin console; the URL is <PUBLIC_BASE_URL>/api/v1/wechat/push */
+    WECHAT_PUSH_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 位字母或数字').default('sandboxPushToken'),
+    WECHAT_PUSH_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, '43 位字母或数字').optional(),
+    /** which version of the mini-program a subscription message opens: developer | trial | formal */
+    WECHAT_MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
     WXPAY_MCHID: z.string().min(1).default('1900000001'),
     WXPAY_API_BASE: z.string().url().optional(),
     /** exactly 32 ASCII characters */
@@ -80,10 +93,23 @@ const Env = z
       ] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置' });
       }
+      if (env.WECHAT_PUSH_TOKEN === 'sandboxPushToken') ctx.addIssue({ code: 'custom', path: ['WECHAT_PUSH_TOKEN'], message: '生产模式必须设置（消息推送 Token）' });
+      // the sandbox template ids cannot arrive on a real phone
+      for (const key of TEMPLATE_ENV) {
+        if (env[key].startsWith('sandbox-')) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置（订阅消息模板 ID）' });
+      }
     }
   });
 
 export type Config = z.infer<typeof Env>;
+
+/** The subscription-message template id variables, by template (see SUBSCRIBE_TEMPLATES). */
+const TEMPLATE_ENV = ['WECHAT_TPL_PAYMENT_SUCCESS', 'WECHAT_TPL_REFUND', 'WECHAT_TPL_INVOICE_ISSUED', 'WECHAT_TPL_REPAIR_PROGRESS', 'WECHAT_TPL_SERVICE_CHANGE', 'WECHAT_TPL_ANNOUNCEMENT'] as const;
+
+/** Template key → configured template id. */
+export function templateIds(config: Config): Record<SubscribeTemplate, string> {
+  return Object.fromEntries(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [k, config[SUBSCRIBE_TEMPLATES[k].env]])) as Record<SubscribeTemplate, string>;
+}
 
 export class ConfigError extends Error {}
 

@@ -7,11 +7,12 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { loadConfig, type Config } from './config';
+import { loadConfig, templateIds, type Config } from './config';
 import { createLogger, type Logger } from './platform/logger';
 import { createDataSource } from './platform/db/data-source';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
+import { dbTokenStore } from './wechat/token-store';
 import fs from 'node:fs';
 import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
@@ -39,7 +40,7 @@ export interface HostOptions {
   /** sandbox: serve a day's trade bill at once instead of from 10:00 the next day (tests, demo) */
   instantBills?: boolean;
   /** tests: tune the simulators (e.g. how long an e-invoice timeout hangs) */
-  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number };
+  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number; mediaCheckDelayMs?: number };
   /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
@@ -95,10 +96,19 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     EINVOICE_API_BASE: base.EINVOICE_API_BASE ?? (sandboxMode ? `${url}/sandbox/einvoice` : undefined),
   };
   const sandbox = sandboxMode
-    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills, ...opts.sandboxOptions })
+    ? createSandbox({
+        appid: config.WECHAT_APPID,
+        secret: config.WECHAT_SECRET,
+        mchid: config.WXPAY_MCHID,
+        apiV3Key: config.WXPAY_APIV3_KEY,
+        instantBills: opts.instantBills,
+        templates: Object.values(templateIds(config)),
+        messagePush: { url: `${config.PUBLIC_BASE_URL}/api/v1/wechat/push`, token: config.WECHAT_PUSH_TOKEN, aesKey: config.WECHAT_PUSH_AES_KEY },
+        ...opts.sandboxOptions,
+      })
     : null;
 
-  const clients = createClients(config, clock, sandbox?.state.mailbox);
+  const clients = createClients(config, clock, sandbox?.state.mailbox, ds);
   const deps = { config, ds, log, clock, ...clients };
   const services = createServices(deps);
   if (opts.seedDemo) {
@@ -212,10 +222,16 @@ async function freePort(host: string): Promise<number> {
  * The clients of the outside world for a config: WeChat mini-program API, WeChat Pay, the
  * e-invoice provider, mail. In sandbox mode they point at this server's /sandbox.
  */
-export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[]) {
+export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[], ds?: DataSource) {
   const local = `http://${config.HOST}:${config.PORT}/sandbox`;
   return {
-    wechat: createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE ?? local, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET }),
+    wechat: createMiniProgramClient({
+      baseUrl: config.WECHAT_API_BASE ?? local,
+      appid: config.WECHAT_APPID,
+      secret: config.WECHAT_SECRET,
+      // the access token every instance shares (one refresher at a time), in the database
+      tokenStore: ds ? dbTokenStore(ds, config.WECHAT_APPID) : undefined,
+    }),
     pay: createPayClientFromConfig(config, clock),
     einvoice: createNuonuoClient({
       baseUrl: config.EINVOICE_API_BASE ?? `${local}/einvoice`,

@@ -69,6 +69,7 @@ export const ERRORS = {
   // groups (管家群)
   GROUP_NOT_FOUND: { status: 404, message: '未找到该管家群，请先绑定本楼栋的户号' },
   MEMBER_MUTED: { status: 403, message: '您已被管家暂时禁言，请稍后再发言' },
+  CONTENT_RISKY: { status: 422, message: '内容未通过微信内容安全检测，请修改后再提交' },
   CLAIMED_BY_OTHER: { status: 409, message: '该问题已由其他客服认领' },
   MESSAGE_NOT_FOUND: { status: 404, message: '未找到该消息' },
   ALREADY_REPORTED: { status: 409, message: '您已举报过该消息' },

@@ -15,6 +15,8 @@ export * from './state-machine';
 export * from './time';
 export * from './billing';
 export * from './notifications';
+export * from './moderation';
+export * from './privacy';
 export * from './invoicing';
 export * from './service-changes';
 export * from './api/common';

@@ -97,4 +97,27 @@ export class RateCounter {
   windowEnds: number;
 }
 
-export const platformEntities = [OutboxMessage, StateTransition, RateCounter];
+
+/**
+ * The WeChat access token every instance uses (getStableAccessToken), so instances neither fight
+ * over it nor each fetch their own: one row per appid, refreshed by one instance at a time.
+ */
+@Entity('wechat_access_token')
+export class WechatAccessToken {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  appid: string;
+
+  /** WeChat says store at least 512 characters */
+  @Column({ type: 'varchar', length: 1024 })
+  value: string;
+
+  /** when WeChat expires it */
+  @Column(instant())
+  expiresAt: Date;
+
+  /** when instances should get a new one (a few minutes before expiresAt) */
+  @Column(instant())
+  refreshAt: Date;
+}
+
+export const platformEntities = [OutboxMessage, StateTransition, RateCounter, WechatAccessToken];

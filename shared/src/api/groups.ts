@@ -86,6 +86,8 @@ export const GroupMessageView = z.object({
     .object({ id: z.number(), type: z.enum(ANNOUNCEMENT_TYPES), typeLabel: z.string(), title: z.string(), expectedRestoreAt: z.string().nullable() })
     .nullable(),
   createdAt: z.string(),
+  /** the sender's and staff views: pending = photo under content review (审核中, others don't see it yet); flagged = marked for staff */
+  moderation: z.enum(['pending', 'flagged']).nullable().optional(),
   /** staff views only */
   hidden: z.boolean().optional(),
   hideReason: z.string().nullable().optional(),

@@ -39,6 +39,7 @@ import type { IdentityService } from '../identity/service';
 import { Staff, StaffArea } from '../identity/entities';
 import type { CompanyService } from '../company/service';
 import type { NotificationsService } from '../notifications/service';
+import type { ModerationService, PhotoVerdict } from '../moderation/service';
 import type { RepairsService } from '../repairs/service';
 import { Announcement, ButlerGroup, CannedReply, GroupMember, GroupMessage, GroupReader, MessageReport, StaffNote } from './entities';
 
@@ -82,6 +83,8 @@ export interface GroupsDeps {
   repairs: RepairsService;
   /** the per-resident posting quota (post.resident) */
   limiter: Limiter;
+  /** content security of what residents post */
+  moderation: ModerationService;
 }
 
 /** The company's starting library of standard replies (话术); admins edit it afterwards. */
@@ -120,6 +123,7 @@ export class GroupsService {
     this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token));
     this.d.realtime.setTopicProvider((p) => this.topicsFor(p));
     this.d.identity.onSessionChange((c) => ('sessionId' in c ? this.d.realtime.endSession(c.sessionId) : this.d.realtime.recheckPrincipal(`s:${c.staffId}`)));
+    this.d.moderation.onPhotoVerdict('group_message', (v) => this.onPhotoVerdict(v.subjectId, v.verdict));
   }
 
   // ---- groups and membership ----------------------------------------------------------------
@@ -286,7 +290,11 @@ export class GroupsService {
   /** Messages of a group the viewer may see (residents: not hidden). */
   private visible(groupId: number, viewer: Viewer) {
     const qb = this.ds.getRepository(GroupMessage).createQueryBuilder('m').where('m.groupId = :g', { g: groupId });
-    if (viewer.kind === 'resident') qb.andWhere('m.hiddenAt IS NULL');
+    if (viewer.kind === 'resident') {
+      qb.andWhere('m.hiddenAt IS NULL');
+      // a photo under content review: only its sender sees it (审核中)
+      qb.andWhere("(m.moderation IS NULL OR m.moderation <> 'pending' OR (m.senderKind = 'resident' AND m.senderId = :viewerId))", { viewerId: viewer.residentId });
+    }
     return qb;
   }
 
@@ -359,6 +367,8 @@ export class GroupsService {
       if (!quoted) throw new AppError('MESSAGE_NOT_FOUND');
       quoteId = quoted.id;
     }
+    // content security: text before publishing (risky is refused), the photo after (审核中 until WeChat's verdict)
+    const text = body.text ? await this.d.moderation.checkText(p.residentId, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId }) : null;
     const who = await this.residentLabel(group.id, p.residentId);
     const msg = await this.ds.getRepository(GroupMessage).save(
       this.ds.getRepository(GroupMessage).create({
@@ -376,12 +386,48 @@ export class GroupsService {
         announcementId: null,
         pinned: false,
         ...UNHANDLED,
+        moderation: body.photo ? 'pending' : text && text.verdict !== 'pass' ? 'flagged' : null,
         createdAt: now,
       }),
     );
+    if (text) await this.d.moderation.link([text.recordId], msg.id);
     await this.upsertReader(group.id, 'resident', p.residentId, (r) => ({ lastReadId: Math.max(r?.lastReadId ?? 0, msg.id) }));
-    await this.fanOut(group, msg, 'new');
+    if (body.photo) {
+      await this.d.moderation.checkPhoto(p.residentId, body.photo, { subjectType: 'group_message', subjectId: msg.id, scene: 3, areaId: group.areaId });
+      // the verdict may already be in (or WeChat could not check): publish by what the row says now
+      const now2 = await this.ds.getRepository(GroupMessage).findOneOrFail({ where: { id: msg.id }, select: { id: true, moderation: true, hiddenAt: true, hideReason: true } });
+      msg.moderation = now2.moderation;
+      msg.hiddenAt = now2.hiddenAt;
+      msg.hideReason = now2.hideReason;
+    }
+    // under review: staff see it at once, the group once WeChat passed it (onPhotoVerdict)
+    await this.fanOut(group, msg, 'new', msg.moderation === 'pending' || msg.hiddenAt ? 'staff' : 'all');
     return (await this.present([msg], { kind: 'resident', residentId: p.residentId }))[0];
+  }
+
+  /** WeChat's verdict on a resident's photo: publish it (pass; review/error flagged) or remove it (risky). */
+  private async onPhotoVerdict(messageId: number, verdict: PhotoVerdict): Promise<void> {
+    const repo = this.ds.getRepository(GroupMessage);
+    const msg = await repo.findOne({ where: { id: messageId } });
+    if (!msg || msg.moderation !== 'pending') return;
+    const group = await this.ds.getRepository(ButlerGroup).findOneByOrFail({ id: msg.groupId });
+    if (verdict === 'risky') {
+      const res = await repo.update({ id: msg.id, moderation: 'pending' }, { moderation: 'flagged', hiddenAt: this.d.clock(), hiddenBy: null, hideReason: '图片未通过微信内容安全审核' });
+      if (!res.affected) return;
+      this.d.realtime.publish(`group:${msg.groupId}`, { type: 'hidden', groupId: msg.groupId, messageId: msg.id });
+      this.publishArea(msg.areaId, { type: 'inbox', groupId: msg.groupId, messageId: msg.id, change: 'hidden', staffId: null });
+      return;
+    }
+    const moderation = verdict === 'pass' && !(await this.textFlagged(msg.id)) ? null : 'flagged';
+    const res = await repo.update({ id: msg.id, moderation: 'pending' }, { moderation });
+    if (!res.affected) return;
+    msg.moderation = moderation;
+    await this.fanOut(group, msg, null);
+  }
+
+  /** Did the message's text come back as review (or unchecked)? */
+  private async textFlagged(messageId: number): Promise<boolean> {
+    return (await this.d.moderation.verdictsOf('group_message', messageId)).some((v) => v.kind === 'text' && v.verdict !== 'pass');
   }
 
   async report(p: ResidentPrincipal, groupId: number, messageId: number, reason: string): Promise<void> {
@@ -1033,6 +1079,7 @@ export class GroupsService {
           : null,
         createdAt: m.createdAt.toISOString(),
       };
+      if (staff || mine) view.moderation = m.moderation ?? null;
       if (staff) {
         view.hidden = !!m.hiddenAt;
         view.hideReason = m.hideReason;
@@ -1051,9 +1098,11 @@ export class GroupsService {
   }
 
   /** Deliver a new message to residents online in the group and to staff of the area. */
-  private async fanOut(group: ButlerGroup, msg: GroupMessage, inbox: 'new' | null): Promise<void> {
-    const [residentView] = await this.present([msg], { kind: 'resident', residentId: 0 });
-    this.d.realtime.publish(`group:${group.id}`, { type: 'message', message: residentView });
+  private async fanOut(group: ButlerGroup, msg: GroupMessage, inbox: 'new' | null, audience: 'all' | 'staff' = 'all'): Promise<void> {
+    if (audience === 'all') {
+      const [residentView] = await this.present([msg], { kind: 'resident', residentId: 0 });
+      this.d.realtime.publish(`group:${group.id}`, { type: 'message', message: residentView });
+    }
     const [staffView] = await this.present([msg], { kind: 'staff', staffId: 0 });
     this.publishArea(group.areaId, { type: 'message', groupId: group.id, message: staffView });
     if (inbox) this.publishArea(group.areaId, { type: 'inbox', groupId: group.id, messageId: msg.id, change: inbox });

@@ -97,7 +97,7 @@ describe('issuing', () => {
     const user = 'inv-auto';
     const token = await t.loginResident(user);
     await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'personal', name: acc.ownerName, isDefault: true, email: 'zhou@example.com' } });
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user, tmplIds: ['TPL_INVOICE_ISSUED'] } });
+    await t.allowMessages(token, user, ['invoiceIssued']);
     const { order } = await paidOrder(acc, user);
     await t.services.outbox.drain();
 
@@ -120,7 +120,7 @@ describe('issuing', () => {
     expect(bytes.length).toBeGreaterThan(5_000); // the CJK font subset is embedded
     // mailed to the title's address with the PDF, and a subscription message
     expect(sandbox().mailbox.find((m) => m.to === 'zhou@example.com')).toMatchObject({ attachments: [{ filename: `电子发票-${inv!.number}.pdf` }] });
-    expect(sandbox().subscribeMessages.some((m) => m.templateId === 'TPL_INVOICE_ISSUED' && m.errcode === 0)).toBe(true);
+    expect(sandbox().subscribeMessages.some((m) => m.templateId === t.services.notifications.templateId('invoiceIssued') && m.errcode === 0)).toBe(true);
     // a tampered link is refused
     expect((await fetch(view.pdfUrl.replace(/sig=./, 'sig=A'))).status).toBe(403);
   });

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chinaDate, quoteBill, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { chinaDate, quoteBill } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
@@ -115,7 +115,7 @@ describe('paying a bill with WeChat Pay', () => {
     const acc = DEMO.accounts[0]!;
     const r = await residentWith(acc);
     // the resident allowed the payment-success message when tapping 缴费
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: r.user, tmplIds: [SUBSCRIBE_TEMPLATES.paymentSuccess.id] } });
+    await t.allowMessages(r.token, r.user, ['paymentSuccess']);
     const bill = await currentBill(r.token, acc.accountNo);
     expect(bill.status).toBe('unpaid');
 
@@ -144,7 +144,7 @@ describe('paying a bill with WeChat Pay', () => {
 
     // the payment-success message went out through the outbox
     await t.services.outbox.drain();
-    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.paymentSuccess.id && m.errcode === 0);
+    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === t.services.notifications.templateId('paymentSuccess') && m.errcode === 0);
     expect(msgs.some((m) => m.data.character_string1!.value === created.body.outTradeNo)).toBe(true);
 
     // a paid bill cannot be paid again
@@ -275,7 +275,7 @@ describe('paying a bill with WeChat Pay', () => {
     const acc = DEMO.accounts[10]!;
     const a = await residentWith(acc);
     const b = await residentWith(acc);
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: b.user, tmplIds: [SUBSCRIBE_TEMPLATES.refund.id] } });
+    await t.allowMessages(b.token, b.user, ['refund']);
     const bill = await currentBill(a.token, acc.accountNo);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
     const ob = (await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: bill.id } })).body;
@@ -299,7 +299,7 @@ describe('paying a bill with WeChat Pay', () => {
     expect(view.body).toMatchObject({ duplicate: true, refundedFen: bill.dueFen, refunds: [{ kind: 'duplicate', status: 'success', amountFen: bill.dueFen }] });
     // and the second payer is told
     await t.services.outbox.drain();
-    expect(sandbox().subscribeMessages.some((m) => m.templateId === SUBSCRIBE_TEMPLATES.refund.id && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
+    expect(sandbox().subscribeMessages.some((m) => m.templateId === t.services.notifications.templateId('refund') && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
   });
 });
 

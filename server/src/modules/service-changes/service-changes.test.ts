@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { Company } from '../company/entities';
@@ -181,7 +181,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
     const acc = DEMO.accounts[3]!;
     await clearAccount(acc);
     const r = await bindResident(t, acc);
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: r.user, tmplIds: [SUBSCRIBE_TEMPLATES.serviceChangeProgress.id] } });
+    await t.allowMessages(r.token, r.user, ['serviceChangeProgress']);
     const before = await seasonBill(r.token, acc.accountNo);
     expect(before).toMatchObject({ kind: 'full', status: 'unpaid' });
 
@@ -231,7 +231,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
 
     // a subscription message at each step
     await t.services.outbox.drain();
-    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.serviceChangeProgress.id && m.data.thing1!.value.includes(acc.accountNo));
+    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === t.services.notifications.templateId('serviceChangeProgress') && m.data.thing1!.value.includes(acc.accountNo));
     expect(msgs.length).toBeGreaterThanOrEqual(1);
     const queued = await t.ds.getRepository(OutboxMessage).find({ where: { topic: 'wechat.subscribe' } });
     const mineQueued = queued.filter((m) => (m.payload as any).template === 'serviceChangeProgress' && (m.payload as any).data.thing1.includes(acc.accountNo));
