@@ -8,6 +8,8 @@ import type { Page } from 'playwright-core';
 import { fill, open, shot, startE2E, type E2E, residentWithAccount, staffWithPassword } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { GroupMessage } from '../server/src/modules/groups/entities';
+import { Session } from '../server/src/modules/identity/entities';
+import { IsNull } from 'typeorm';
 
 let e: E2E;
 let resident: Page;
@@ -95,4 +97,20 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
     expect(ticket.items[0]!.photos).toHaveLength(1);
     await shot(resident, 'group-repair-linked');
   }, 90_000);
+
+  it('when the session ends elsewhere, the page stops the socket and goes to the login page', async () => {
+    await open(resident, e.host.url, '/pages/group/index');
+    await expect.poll(() => resident.locator('.group-title').innerText(), { timeout: 10_000 }).toContain('供热管家群');
+    const sockets: string[] = [];
+    resident.on('websocket', (ws) => sockets.push(ws.url()));
+    await expect.poll(() => residentFrames.filter((f) => f.includes('"type":"ready"')).length, { timeout: 10_000 }).toBeGreaterThan(1);
+    // every resident session is revoked (as a logout on another device would); the minute's re-check finds it
+    await e.host.ds.getRepository(Session).update({ kind: 'resident', revokedAt: IsNull() }, { revokedAt: new Date() });
+    await e.host.services.realtime.recheck();
+    await expect.poll(() => resident.url(), { timeout: 10_000 }).toContain('/pages/login/index');
+    // no reconnecting afterwards
+    const opened = sockets.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(sockets.length).toBe(opened);
+  }, 60_000);
 });
