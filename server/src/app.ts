@@ -37,6 +37,7 @@ import { serviceChangesRoutes } from './modules/service-changes/routes';
 import { GroupsService } from './modules/groups/service';
 import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
+import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
 import { RepairsService } from './modules/repairs/service';
 import { MeasurementsService } from './modules/repairs/measurements';
 import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
@@ -62,8 +63,9 @@ export function createServices(deps: AppDeps) {
   const { ds, clock } = deps;
   const outbox = new OutboxWorker(ds, deps.log, clock);
   const company = new CompanyService(ds);
-  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
-  const accounts = new AccountsService(ds, clock);
+  const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
+  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
+  const accounts = new AccountsService(ds, clock, limiter);
   const notifications = new NotificationsService({
     ds,
     identity,
@@ -94,7 +96,7 @@ export function createServices(deps: AppDeps) {
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
   const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, moderation });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
   groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
@@ -112,10 +114,11 @@ export function createServices(deps: AppDeps) {
     fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
+    limiter,
   });
   invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
-  return { outbox, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return { outbox, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
 /** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
@@ -154,12 +157,22 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ctx.body = { ok: true };
   });
   root.get('/readyz', async (ctx) => {
-    try {
-      await deps.ds.query('SELECT 1');
+    // red when the database doesn't answer in READY_TIMEOUT_MS (down, hung, pool exhausted, or the
+    // session table every logged-in request reads first is locked), without waiting any longer
+    let timer: NodeJS.Timeout | undefined;
+    const probe = deps.ds.query(`SELECT 1 FROM ${deps.ds.driver.escape('session')} WHERE id = 0`).then(() => 'up' as const);
+    probe.catch(() => undefined);
+    const outcome = await Promise.race([
+      probe,
+      new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), deps.config.READY_TIMEOUT_MS))),
+    ]).catch(() => 'down' as const);
+    clearTimeout(timer);
+    ctx.set('Cache-Control', 'no-store');
+    if (outcome === 'up') {
       ctx.body = { ok: true, db: 'up' };
-    } catch {
+    } else {
       ctx.status = 503;
-      ctx.body = { ok: false, db: 'down' };
+      ctx.body = { ok: false, db: outcome === 'slow' ? 'timeout' : 'down' };
     }
   });
   app.use(root.routes());

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { LimitsOverride } from './platform/limits';
 import { SUBSCRIBE_TEMPLATE_KEYS, SUBSCRIBE_TEMPLATES, type SubscribeTemplate } from '@heat-butler/shared';
 
 /**
@@ -18,6 +19,14 @@ const Env = z
     DATABASE_URL: z.string().regex(/^(mysql|mariadb):\/\//, '必须以 mysql:// 或 mariadb:// 开头').optional(),
     SQLITE_PATH: z.string().default(path.resolve(process.cwd(), 'data', 'heat-butler.sqlite')),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    /** MySQL/MariaDB: longest wait for a pool connection before a request answers 503 DB_UNAVAILABLE */
+    DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** MySQL/MariaDB: longest statement (server-side max_statement_time / max_execution_time) */
+    DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /** MySQL/MariaDB: longest wait for a row or table lock (innodb_lock_wait_timeout, lock_wait_timeout) */
+    DB_LOCK_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+    /** /readyz answers 503 when the database doesn't answer within this */
+    READY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
     BODY_LIMIT_KB: z.coerce.number().int().min(1).max(10_240).default(256),
@@ -66,6 +75,8 @@ const Env = z
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */
     PAY_SWEEP_AFTER_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
+    /** JSON overriding some of the limits (platform/limits.ts, README "Limits") */
+    HB_LIMITS: LimitsOverride.default({}),
   })
   .superRefine((env, ctx) => {
     if (env.HB_MODE === 'production') {

@@ -5,6 +5,7 @@ z.config(z.locales.zhCN());
 
 export * from './errors';
 export * from './money';
+export * from './inputs';
 export * from './person';
 export * from './account';
 export * from './roles';
@@ -29,3 +30,4 @@ export * from './api/groups';
 export * from './api/service-changes';
 export * from './api/reconciliation';
 export * from './admin';
+export * from './realtime';

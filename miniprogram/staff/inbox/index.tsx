@@ -50,8 +50,8 @@ export default function StaffInbox() {
   viewRef.current = view;
 
   const load = (v: View3 = viewRef.current) =>
-    api.get<Page<InboxItem>>('/api/v1/staff/inbox', { query: { view: v, pageSize: 50 }, quiet: true }).then(setPage);
-  const loadMetrics = () => api.get<GroupMetrics>('/api/v1/staff/groups/metrics', { quiet: true }).then(setMetrics);
+    api.get<Page<InboxItem>>('/api/v1/staff/inbox', { query: { view: v, pageSize: 50 }, quiet: true }).then(setPage).catch(() => undefined);
+  const loadMetrics = () => api.get<GroupMetrics>('/api/v1/staff/groups/metrics', { quiet: true }).then(setMetrics).catch(() => undefined);
 
   useDidShow(() => {
     if (getSessionKind() !== 'staff') {

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { instant } from './db/columns';
+import { fenTransformer, instant } from './db/columns';
 
 /** Transactional outbox: side effects written in the same transaction as the state change. */
 @Entity('outbox_message')
@@ -81,6 +81,23 @@ export class StateTransition {
   at: Date;
 }
 
+/** One counter of the limits (platform/limits.ts): tries of a subject in the current window. */
+@Entity('rate_counter')
+@Index('idx_rate_counter_window', ['windowEnds'])
+export class RateCounter {
+  /** `<limit>:<subject>` */
+  @PrimaryColumn({ type: 'varchar', length: 191 })
+  bucket: string;
+
+  @Column({ type: 'int' })
+  hits: number;
+
+  /** epoch milliseconds: the window ends (and the count restarts) then */
+  @Column({ type: 'bigint', transformer: fenTransformer })
+  windowEnds: number;
+}
+
+
 /**
  * The WeChat access token every instance uses (getStableAccessToken), so instances neither fight
  * over it nor each fetch their own: one row per appid, refreshed by one instance at a time.
@@ -103,4 +120,4 @@ export class WechatAccessToken {
   refreshAt: Date;
 }
 
-export const platformEntities = [OutboxMessage, StateTransition, WechatAccessToken];
+export const platformEntities = [OutboxMessage, StateTransition, RateCounter, WechatAccessToken];

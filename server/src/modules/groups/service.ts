@@ -30,6 +30,7 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { staffAreaFilter, assertStaffArea, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from '../../platform/auth';
 import type { RealtimeHub } from '../../platform/realtime';
+import type { Limiter } from '../../platform/limits';
 import { OutboxMessage } from '../../platform/entities';
 import type { Logger } from '../../platform/logger';
 import type { AccountsService, BindingChange } from '../accounts/service';
@@ -48,6 +49,10 @@ type ToRepairInput = z.output<typeof MessageToRepairBody>;
 
 /** The URL of a message photo: upload keys are served by the repairs module's upload endpoint. */
 export const photoUrl = (ref: string) => (ref.startsWith('up_') ? `/api/v1/uploads/${ref}` : ref);
+
+/** Staff who talk to residents in the groups: they read the chat (routes, realtime, summaries). */
+export const GROUP_STAFF = ['agent', 'butler', 'admin'] as const satisfies readonly StaffRole[];
+export const worksGroups = (p: StaffPrincipal) => p.roles.some((r) => (GROUP_STAFF as readonly StaffRole[]).includes(r));
 
 /** A claim nobody acted on for this long may be taken over by another agent. */
 export const CLAIM_TTL_MS = 15 * 60 * 1000;
@@ -76,6 +81,8 @@ export interface GroupsDeps {
   realtime: RealtimeHub;
   /** photos (uploads) and turning a message into a repair ticket */
   repairs: RepairsService;
+  /** the per-resident posting quota (post.resident) */
+  limiter: Limiter;
   /** content security of what residents post */
   moderation: ModerationService;
 }
@@ -115,6 +122,7 @@ export class GroupsService {
     this.d.accounts.onBindingChange((em, c) => this.onBindingChange(em, c));
     this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token));
     this.d.realtime.setTopicProvider((p) => this.topicsFor(p));
+    this.d.identity.onSessionChange((c) => ('sessionId' in c ? this.d.realtime.endSession(c.sessionId) : this.d.realtime.recheckPrincipal(`s:${c.staffId}`)));
     this.d.moderation.onPhotoVerdict('group_message', (v) => this.onPhotoVerdict(v.subjectId, v.verdict));
   }
 
@@ -195,8 +203,14 @@ export class GroupsService {
     return (await em.count(GroupMember, { where: { groupId, residentId, leftAt: IsNull() } })) > 0;
   }
 
+  /**
+   * What a socket receives, by the same rules as the HTTP routes: residents their groups' messages;
+   * staff who work the groups (GROUP_STAFF) the messages and inbox changes of their areas;
+   * every other role nothing (no chat, no resident ids).
+   */
   private async topicsFor(p: AuthPrincipal): Promise<string[]> {
     if (p.kind === 'resident') return (await this.residentGroupIds(p.residentId)).map((id) => `group:${id}`);
+    if (!worksGroups(p)) return [];
     const scope = staffAreaFilter(p);
     return scope === 'all' ? ['area:all'] : scope.map((a) => `area:${a}`);
   }
@@ -346,6 +360,7 @@ export class GroupsService {
     if (reader?.mutedUntil && reader.mutedUntil > now) throw new AppError('MEMBER_MUTED', { mutedUntil: reader.mutedUntil.toISOString() });
     if (body.link) throw new AppError('FORBIDDEN');
     if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'resident', id: p.residentId }, 'photo');
+    await this.d.limiter.take([{ limit: 'post.resident', subject: p.residentId }]);
     let quoteId: number | null = null;
     if (body.quoteId) {
       const quoted = await this.ds.getRepository(GroupMessage).findOne({ where: { id: body.quoteId, groupId: group.id, hiddenAt: IsNull() } });
@@ -445,10 +460,13 @@ export class GroupsService {
     const rates = await this.joinRates(groups);
     const staffByArea = await this.staffOfAreas([...new Set(groups.map((g) => g.areaId))]);
     const viewer: Viewer = { kind: 'staff', staffId: p.staffId };
+    // roles that don't work the groups (e.g. dispatchers choosing where to announce) see the
+    // groups, never what residents wrote
+    const readsChat = worksGroups(p);
     const out: StaffGroupSummary[] = [];
     for (const g of groups) {
       const rate = rates.get(g.id)!;
-      const last = await this.visible(g.id, viewer).orderBy('m.id', 'DESC').limit(1).getMany();
+      const last = readsChat ? await this.visible(g.id, viewer).orderBy('m.id', 'DESC').limit(1).getMany() : [];
       out.push({
         id: g.id,
         buildingId: g.buildingId,
@@ -459,7 +477,7 @@ export class GroupsService {
         joinRate: rate.rate,
         members: await this.memberCount(g.id),
         staffMembers: staffByArea.get(g.areaId) ?? [],
-        pending: await this.pendingQuery().andWhere('m.groupId = :g', { g: g.id }).getCount(),
+        pending: readsChat ? await this.pendingQuery().andWhere('m.groupId = :g', { g: g.id }).getCount() : 0,
         lastMessage: (await this.present(last, viewer))[0] ?? null,
       });
     }
