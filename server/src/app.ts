@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -36,7 +35,10 @@ import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
 import { RepairsService } from './modules/repairs/service';
 import { MeasurementsService } from './modules/repairs/measurements';
-import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
+import { repairsRoutes } from './modules/repairs/routes';
+import { LinkSigner } from './platform/signed-links';
+import { UploadsService } from './platform/uploads/service';
+import { uploadsRoutes } from './platform/uploads/routes';
 import { AdminService } from './modules/admin/service';
 import { adminRoutes } from './modules/admin/routes';
 
@@ -59,6 +61,16 @@ export function createServices(deps: AppDeps) {
   const { ds, clock } = deps;
   const outbox = new OutboxWorker(ds, deps.log, clock);
   const company = new CompanyService(ds);
+  const links = new LinkSigner(deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK, clock);
+  const uploads = new UploadsService({
+    ds,
+    log: deps.log,
+    clock,
+    dir: deps.config.UPLOAD_DIR,
+    maxBytes: deps.config.UPLOAD_MAX_KB * 1024,
+    links,
+    retention: async () => (await company.rules()).retention,
+  });
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
   const accounts = new AccountsService(ds, clock);
   const notifications = new NotificationsService(identity, deps.wechat);
@@ -79,14 +91,14 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications });
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, uploads });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploads });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, uploads });
   groups.register();
-  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
+  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,
@@ -99,16 +111,16 @@ export function createServices(deps: AppDeps) {
     log: deps.log,
     clock,
     filesDir: deps.config.FILES_DIR,
-    fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
+    links,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
   });
   invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
-  return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return { outbox, uploads, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
-/** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
+/** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */
 function loggablePath(p: string): string {
   return p.replace(/\/uploads\/up_[a-f0-9]+/g, '/uploads/:key');
 }
@@ -154,7 +166,6 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   });
   app.use(root.routes());
 
-  app.use(uploadBodyParser());
   const api = new Router({ prefix: '/api/v1' });
   api.use(
     bodyParser({
@@ -184,6 +195,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
     adminRoutes(services.admin),
+    uploadsRoutes(services.uploads),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

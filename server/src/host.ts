@@ -155,6 +155,18 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }, 5 * 60_000);
     recon.unref();
     timers.push(recon);
+    // uploads: photos past the company's retention rule and never-referenced uploads are removed
+    let retaining = false;
+    const retention = setInterval(() => {
+      if (retaining) return;
+      retaining = true;
+      services.uploads
+        .enforceRetention()
+        .catch((err) => log.error({ err: { message: err?.message } }, 'upload retention failed'))
+        .finally(() => (retaining = false));
+    }, 60 * 60_000);
+    retention.unref();
+    timers.push(retention);
   }
 
   return {

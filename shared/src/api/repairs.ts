@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
-/** A photo: an upload key from POST /uploads, or an http(s) URL. */
+/** A photo: an upload key from POST /uploads (multipart, see api/uploads.ts), or an http(s) URL. */
 export const PhotoRef = z.union([
   z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效'),
   z.string().url('照片地址无效').max(500).refine((u) => /^https?:\/\//.test(u), '照片地址无效'),
@@ -26,18 +26,6 @@ export const CreateRepairRequest = z
   })
   .refine((v) => !v.slotStart === !v.slotEnd, { path: ['slotEnd'], message: '请选择完整的预约时段', when: () => true });
 export type CreateRepairRequest = z.input<typeof CreateRepairRequest>;
-
-export const UploadRequest = z.object({
-  /** data:image/jpeg;base64,… up to ~2 MB decoded */
-  dataUrl: z
-    .string()
-    .max(2_900_000, '图片不能超过2MB')
-    .regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/, '仅支持 JPG/PNG/WEBP 图片'),
-});
-export interface UploadResponse {
-  id: string;
-  url: string;
-}
 
 export const RateRepairRequest = z.object({
   rating: z.number().int().min(1, '请评分').max(5, '评分为1-5星'),

@@ -11,6 +11,17 @@ export const ServiceChangeDocument = z.object({
 });
 export type ServiceChangeDocument = z.infer<typeof ServiceChangeDocument>;
 
+/** A document as a viewer sees it: the photo only for the applicant and the area's reviewers. */
+export const ServiceChangeDocumentView = z.object({
+  kind: z.string(),
+  label: z.string(),
+  /** the upload id, for the applicant (to send it again when fixing the application) */
+  id: z.string().nullable(),
+  /** a short-lived signed link to the photo; null when the viewer may not see it */
+  url: z.string().nullable(),
+});
+export type ServiceChangeDocumentView = z.infer<typeof ServiceChangeDocumentView>;
+
 export const ServiceChangePreviewQuery = z.object({
   accountId: z.coerce.number().int().positive(),
   season: SeasonCode,
@@ -108,7 +119,7 @@ export const ServiceChangeView = z.object({
   seasonLabel: z.string(),
   state: z.enum(SERVICE_CHANGE_STATES),
   stateLabel: z.string(),
-  documents: z.array(ServiceChangeDocument),
+  documents: z.array(ServiceChangeDocumentView),
   problems: z.array(ReviewProblem),
   note: z.string().nullable(),
   late: z.boolean(),

@@ -3,6 +3,7 @@
  * its service, never its tables.
  */
 import { platformEntities } from '../entities';
+import { uploadsEntities } from '../uploads/entities';
 import { companyEntities } from '../../modules/company/entities';
 import { identityEntities } from '../../modules/identity/entities';
 import { accountsEntities } from '../../modules/accounts/entities';
@@ -15,4 +16,4 @@ import { groupsEntities } from '../../modules/groups/entities';
 import { invoicesEntities } from '../../modules/invoices/entities';
 import { adminEntities } from '../../modules/admin/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities];
+export const allEntities: Function[] = [...platformEntities, ...uploadsEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities];

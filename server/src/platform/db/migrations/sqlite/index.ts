@@ -4,5 +4,6 @@ import { BillsAndPayments1795610507041 } from './1795610507041-BillsAndPayments'
 import { ModulesRepairsGroupsChangesReconInvoices1795611559979 } from './1795611559979-ModulesRepairsGroupsChangesReconInvoices';
 import { AdminImportAudit1795613021663 } from './1795613021663-AdminImportAudit';
 import { ImportHeartbeat1795615448951 } from './1795615448951-ImportHeartbeat';
+import { UploadsPlatform1795849485918 } from './1795849485918-UploadsPlatform';
 
-export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951];
+export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918];
