@@ -73,7 +73,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await resident.locator('textarea').first().fill('厨房暖气管接口漏水，地面有积水');
     // a photo still too large after compression: a dialog says so (the loading toast doesn't hide it), nothing is added
     await addPhoto(resident, '[data-add-photo]', 'huge.png', noisePng(1000));
-    const dialog = resident.locator('.taro__modal', { hasText: '照片太大' });
+    const dialog = resident.locator('.taro-modal__content', { hasText: '照片太大' });
     await expect.poll(() => dialog.isVisible(), { timeout: 20_000 }).toBe(true);
     expect(await dialog.innerText()).toMatch(/这张照片压缩后仍有[\d.]+MB，超过0\.3MB的上限，没有上传/);
     await shot(resident, 'repair-photo-too-large');

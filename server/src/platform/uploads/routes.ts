@@ -22,8 +22,12 @@ export function uploadsRoutes(uploads: UploadsService): Router {
   /** The photo of a multipart/form-data body (field `file`), held in memory up to UPLOAD_MAX_KB. */
   async function receive(ctx: Koa.Context): Promise<Buffer> {
     if (!ctx.is('multipart/form-data')) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'file', message: '请以 multipart/form-data 上传照片' }] });
-    // refuse an oversized body before reading it (the multipart envelope adds a few hundred bytes)
-    if (Number(ctx.get('Content-Length') || 0) > uploads.maxBytes + 64 * 1024) throw new AppError('UPLOAD_TOO_LARGE', { maxBytes: uploads.maxBytes });
+    // A body somewhat over the limit is read to its end (multer stops keeping it at the limit) so that
+    // the phone gets the 413 answer rather than a reset connection; a far larger one is refused unread.
+    if (Number(ctx.get('Content-Length') || 0) > uploads.maxBytes * 8) {
+      ctx.set('Connection', 'close');
+      throw new AppError('UPLOAD_TOO_LARGE', { maxBytes: uploads.maxBytes });
+    }
     try {
       await single(ctx as any, async () => {});
     } catch (err: any) {
