@@ -57,18 +57,18 @@ afterAll(async () => e?.close());
 describe('an admin imports households in the browser', () => {
   it('finds 住户导入, 员工与片区 and 公司设置 on the staff home', async () => {
     await expect.poll(() => page.getByText('住户导入', { exact: true }).count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.getByText('员工与片区', { exact: true }).count()).toBe(1);
-    expect(await page.getByText('公司设置', { exact: true }).count()).toBe(1);
+    await expect.poll(() => page.getByText('员工与片区', { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.getByText('公司设置', { exact: true }).count(), { timeout: 10_000 }).toBe(1);
     // the day's numbers load (the dashboard answers)
     await expect.poll(() => page.getByText('今日工作').count(), { timeout: 10_000 }).toBe(1);
     // 7-day charts: payments (count, amount) and repair tickets, 7 days each, today last
     await expect.poll(() => page.locator('[data-chart]').count(), { timeout: 10_000 }).toBe(3);
     for (const title of ['缴费笔数', '缴费金额（元）', '维修工单']) {
       const chart = page.locator(`[data-chart="${title}"]`);
-      expect(await chart.locator('.chart-day').count()).toBe(7);
-      expect(await chart.locator('.chart-label').last().innerText()).toBe('今天');
+      await expect.poll(() => chart.locator('.chart-day').count(), { timeout: 10_000 }).toBe(7);
+      await expect.poll(() => chart.locator('.chart-label').last().innerText(), { timeout: 10_000 }).toBe('今天');
     }
-    expect(await page.locator('[data-chart="维修工单"]').innerText()).toContain('新报修');
+    await expect.poll(() => page.locator('[data-chart="维修工单"]').innerText(), { timeout: 10_000 }).toContain('新报修');
     await shot(page, 'staff-home-charts');
     await page.getByText('住户导入', { exact: true }).click();
     await page.waitForURL(/staff\/admin-import\/index/);
@@ -78,7 +78,7 @@ describe('an admin imports households in the browser', () => {
     const before = await e.host.ds.getRepository(Account).count();
     await choose('住户-有错.csv', csv([row(1), row(2, { heatedArea: '七十', contactPhone: '123' }), row(3, { areaCode: 'ZZ9' }), row(4, { ownerName: '' })]));
     await expect.poll(() => job().getAttribute('data-state'), { timeout: 20_000 }).toBe('rejected');
-    expect(await job().getAttribute('data-dry-run')).toBe('1');
+    await expect.poll(() => job().getAttribute('data-dry-run'), { timeout: 10_000 }).toBe('1');
 
     // what the server found is exactly what the table lists
     const id = Number(await job().getAttribute('data-import-job'));
@@ -90,7 +90,7 @@ describe('an admin imports households in the browser', () => {
     expect(api.issueCount).toBeGreaterThanOrEqual(4);
     const shown = page.locator('.admin-issue');
     await expect.poll(() => shown.count()).toBe(api.issueCount);
-    expect(await page.locator('[data-issue-count]').getAttribute('data-issue-count')).toBe(String(api.issueCount));
+    await expect.poll(() => page.locator('[data-issue-count]').getAttribute('data-issue-count'), { timeout: 10_000 }).toBe(String(api.issueCount));
     const cells = await shown.evaluateAll((els) => els.map((el) => ({ row: Number(el.getAttribute('data-row')), column: el.getAttribute('data-column'), text: (el as HTMLElement).innerText })));
     for (const i of api.issues) expect(cells.some((c) => c.row === i.row && c.column === i.column && c.text.includes(i.message))).toBe(true);
     // the rows of the file as Excel numbers them (header = 1): 3, 4, 5 are bad, 2 is fine
@@ -100,32 +100,32 @@ describe('an admin imports households in the browser', () => {
     expect(byRow(4)).toContain('片区编码');
     expect(byRow(5)).toContain('户主姓名');
     // the XLSX report is offered, and the button to import is not
-    expect(await page.locator('[data-report]').count()).toBe(1);
-    expect(await page.locator('[data-confirm-import]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-report]').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('[data-confirm-import]').count(), { timeout: 10_000 }).toBe(0);
     const report = await fetch(`${e.host.url}/api/v1/admin/imports/${id}/report`, { headers: { Authorization: `Bearer ${token}` } });
     expect(report.status).toBe(200);
     expect(Buffer.from(await report.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
     await shot(page, 'admin-import-problems');
-    expect(await e.host.ds.getRepository(Account).count()).toBe(before);
+    await expect.poll(() => e.host.ds.getRepository(Account).count(), { timeout: 10_000 }).toBe(before);
   });
 
   it('uploads the corrected CSV, checks it, imports it and sees the summary; the accounts are there', async () => {
     const before = await e.host.ds.getRepository(Account).count();
     await choose('住户-已改.csv', csv([row(1), row(2), row(3), row(4)]));
     await expect.poll(() => job().getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
-    expect(await job().getAttribute('data-dry-run')).toBe('1');
-    expect(await page.locator('.admin-issue').count()).toBe(0);
-    expect(await e.host.ds.getRepository(Account).count()).toBe(before); // a dry run writes nothing
+    await expect.poll(() => job().getAttribute('data-dry-run'), { timeout: 10_000 }).toBe('1');
+    await expect.poll(() => page.locator('.admin-issue').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => e.host.ds.getRepository(Account).count(), { timeout: 10_000 }).toBe(before); // a dry run writes nothing
 
     await page.locator('[data-confirm-import]').click();
     await expect.poll(() => job().getAttribute('data-dry-run'), { timeout: 10_000 }).toBe('0');
     await expect.poll(() => job().getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
-    expect(await page.locator('[data-summary-rows]').innerText()).toBe('4');
-    expect(await page.locator('[data-summary-accounts]').innerText()).toBe('4 / 0');
-    expect(await page.locator('[data-imported]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-summary-rows]').innerText(), { timeout: 10_000 }).toBe('4');
+    await expect.poll(() => page.locator('[data-summary-accounts]').innerText(), { timeout: 10_000 }).toBe('4 / 0');
+    await expect.poll(() => page.locator('[data-imported]').count(), { timeout: 10_000 }).toBe(1);
     await shot(page, 'admin-import-done');
 
-    expect(await e.host.ds.getRepository(Account).count()).toBe(before + 4);
+    await expect.poll(() => e.host.ds.getRepository(Account).count(), { timeout: 10_000 }).toBe(before + 4);
     // staff find the imported household through the API
     const found = (await fetch(`${e.host.url}/api/v1/staff/accounts?q=88010003`, { headers: { Authorization: `Bearer ${await apiToken()}` } }).then((r) => r.json())) as {
       items: Record<string, unknown>[];
@@ -148,9 +148,9 @@ describe('an admin changes the company settings', () => {
     await fill(page, 'rules.invoice.goodsCode', '123');
     await page.locator('[data-save-settings]').click();
     await expect.poll(() => page.locator('[data-settings-errors]').getAttribute('data-settings-errors'), { timeout: 10_000 }).toBe('4');
-    for (const f of ['hotline', 'rules.sla.quietStart', 'rules.baseFeeRatioBp', 'rules.invoice.goodsCode']) expect(await fieldError(f).count()).toBe(1);
-    expect(await fieldError('rules.invoice.goodsCode').innerText()).toContain('19位数字');
-    expect(await fieldError('name').count()).toBe(0);
+    for (const f of ['hotline', 'rules.sla.quietStart', 'rules.baseFeeRatioBp', 'rules.invoice.goodsCode']) await expect.poll(() => fieldError(f).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => fieldError('rules.invoice.goodsCode').innerText(), { timeout: 10_000 }).toContain('19位数字');
+    await expect.poll(() => fieldError('name').count(), { timeout: 10_000 }).toBe(0);
     await shot(page, 'admin-settings-errors');
 
     await fill(page, 'hotline', '0431-12345678');
@@ -159,13 +159,13 @@ describe('an admin changes the company settings', () => {
     await fill(page, 'rules.invoice.goodsCode', '1100102010100000000');
     await page.locator('[data-save-settings]').click();
     await expect.poll(() => page.locator('[data-settings-saved]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.locator('.field-error').count()).toBe(0);
+    await expect.poll(() => page.locator('.field-error').count(), { timeout: 10_000 }).toBe(0);
     const rules = await e.host.services.company.rules();
     expect(rules.baseFeeRatioBp).toBe(3500);
     expect(rules.sla.quietStart).toBe('21:00');
     const entry = page.locator('[data-audit] [data-action="settings.update"]').first();
     await expect.poll(() => entry.count(), { timeout: 10_000 }).toBe(1);
-    expect(await entry.innerText()).toContain('报停基础热费比例：3000 → 3500');
+    await expect.poll(() => entry.innerText(), { timeout: 10_000 }).toContain('报停基础热费比例：3000 → 3500');
   });
 });
 
@@ -178,7 +178,7 @@ describe('an admin manages staff', () => {
     await fill(page, 'password', 'short');
     await page.locator('[data-create-staff]').click();
     for (const f of ['username', 'name', 'password']) await expect.poll(() => fieldError(f).count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.locator('[data-staff-form] .field-error').count()).toBe(4); // and the roles
+    await expect.poll(() => page.locator('[data-staff-form] .field-error').count(), { timeout: 10_000 }).toBe(4); // and the roles
 
     await fill(page, 'username', 'e2e.agent');
     await fill(page, 'name', '吴客服');
@@ -188,7 +188,7 @@ describe('an admin manages staff', () => {
     await page.locator('[data-create-staff]').click();
     const card = page.locator('[data-staff="e2e.agent"]');
     await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
-    expect(await card.innerText()).toContain('客服');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('客服');
 
     await card.locator('[data-invite]').click();
     await expect.poll(() => card.locator('[data-invite-code]').getAttribute('data-invite-code'), { timeout: 10_000 }).toMatch(/^[A-Z2-9]{8}$/);
@@ -204,7 +204,7 @@ describe('an admin manages staff', () => {
     expect(edited).toMatchObject({ roles: ['agent', 'butler'], areaIds: [] });
     await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('全部片区');
     // no 停用 on one's own card
-    expect(await page.locator('[data-staff="admin"] [data-disable]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-staff="admin"] [data-disable]').count(), { timeout: 10_000 }).toBe(0);
 
     await card.locator('[data-disable]').click();
     await page.locator('.taro-model__confirm').click();

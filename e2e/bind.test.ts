@@ -29,7 +29,7 @@ describe('a resident in the H5 app', () => {
     await fill(page, 'ownerName', '不是户主');
     await page.getByText('绑定', { exact: true }).click();
     await expect.poll(() => page.locator('.alert').innerText()).toContain('户主姓名或手机号后四位与户号登记信息不一致');
-    await expect(page.locator('.alert').innerText()).resolves.toContain('还可尝试4次');
+    await expect.poll(() => page.locator('.alert').innerText(), { timeout: 10_000 }).toContain('还可尝试4次');
   });
 
   it('lists every invalid field at once before sending anything', async () => {
@@ -37,7 +37,7 @@ describe('a resident in the H5 app', () => {
     await fill(page, 'ownerName', '');
     await page.getByText('绑定', { exact: true }).click();
     await expect.poll(() => page.locator('.field-error').count()).toBe(2);
-    await expect(page.locator('.field-error').allInnerTexts()).resolves.toEqual(['户号应为6-20位数字或字母', '请输入户主姓名']);
+    await expect.poll(() => page.locator('.field-error').allInnerTexts(), { timeout: 10_000 }).toEqual(['户号应为6-20位数字或字母', '请输入户主姓名']);
   });
 
   it('binds a demo account, sees it listed, and unbinds it', async () => {
@@ -47,10 +47,9 @@ describe('a resident in the H5 app', () => {
     await page.waitForURL(/pages\/accounts\/index/);
     const card = page.locator(`[data-account-no="${account.accountNo}"]`);
     await expect.poll(() => card.count()).toBe(1);
-    const text = await card.innerText();
-    expect(text).toContain(`户号 ${account.accountNo}`);
-    expect(text).toContain(account.ownerName[0] + '*');
-    expect(text).not.toContain(account.ownerName);
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain(`户号 ${account.accountNo}`);
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain(account.ownerName[0] + '*');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).not.toContain(account.ownerName);
     await shot(page, 'bind-accounts');
 
     await card.getByText('解除绑定').click();

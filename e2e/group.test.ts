@@ -39,7 +39,7 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
     await resident.locator('.composer-input input').fill('卧室只有16度，暖气片上热下凉');
     await resident.locator('[data-send]').click();
     await expect.poll(() => resident.locator('.messages .msg-mine').count(), { timeout: 10_000 }).toBe(1);
-    expect(await resident.locator('.messages .msg-mine').innerText()).toContain('卧室只有16度');
+    await expect.poll(() => resident.locator('.messages .msg-mine').innerText(), { timeout: 10_000 }).toContain('卧室只有16度');
     // and a photo (the H5 build picks it with a file input)
     const chooser = resident.waitForEvent('filechooser');
     await resident.locator('[data-send-photo]').click();
@@ -53,7 +53,7 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
     await open(agent, e.host.url, '/staff/inbox/index');
     const item = agent.locator(`[data-inbox-id="${question.id}"]`);
     await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
-    expect(await item.innerText()).toMatch(/等待\d+秒/);
+    await expect.poll(() => item.innerText(), { timeout: 10_000 }).toMatch(/等待\d+秒/);
     await item.click();
     await agent.locator('[data-claim]').click();
     await expect.poll(() => item.innerText(), { timeout: 10_000 }).toContain('李客服 负责');
@@ -70,10 +70,9 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
     // live on the resident's page: a staff bubble quoting the question, delivered by the socket
     const staffBubble = resident.locator('.messages .msg-staff');
     await expect.poll(() => staffBubble.count(), { timeout: 5_000 }).toBe(1);
-    const text = await staffBubble.innerText();
-    expect(text).toContain('李客服');
-    expect(text).toContain('今天下午安排师傅上门。');
-    expect(text).toContain('卧室只有16度');
+    await expect.poll(() => staffBubble.innerText(), { timeout: 10_000 }).toContain('李客服');
+    await expect.poll(() => staffBubble.innerText(), { timeout: 10_000 }).toContain('今天下午安排师傅上门。');
+    await expect.poll(() => staffBubble.innerText(), { timeout: 10_000 }).toContain('卧室只有16度');
     expect(residentFrames.slice(framesBefore).some((f) => f.includes('"type":"message"') && f.includes('今天下午安排师傅上门'))).toBe(true);
     await shot(resident, 'group-answered');
     // answered: gone from 待回复

@@ -21,11 +21,11 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await open(page, e.host.url, '/pages/bills/index');
     const cards = page.locator('.bill-card');
     await expect.poll(() => cards.count()).toBe(2);
-    expect(await cards.nth(0).getAttribute('data-season')).toBe('2025-2026');
-    expect(await cards.nth(0).innerText()).toContain('往年欠费');
-    expect(await cards.nth(1).getAttribute('data-season')).toBe('2026-2027');
+    await expect.poll(() => cards.nth(0).getAttribute('data-season'), { timeout: 10_000 }).toBe('2025-2026');
+    await expect.poll(() => cards.nth(0).innerText(), { timeout: 10_000 }).toContain('往年欠费');
+    await expect.poll(() => cards.nth(1).getAttribute('data-season'), { timeout: 10_000 }).toBe('2026-2027');
     const bills = await e.host.services.billing.listForResident((await residentId())!);
-    expect(await page.locator('[data-total-due]').innerText()).toBe(formatFen(bills.totalDueFen));
+    await expect.poll(() => page.locator('[data-total-due]').innerText(), { timeout: 10_000 }).toBe(formatFen(bills.totalDueFen));
     await shot(page, 'bills');
   });
 
@@ -33,8 +33,8 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await page.locator('.bill-card[data-season="2026-2027"]').click();
     await page.waitForURL(/pages\/bills\/detail/);
     await expect.poll(() => page.locator('.bill-line').count()).toBeGreaterThanOrEqual(1);
-    const lines = await page.locator('.bill-line').allInnerTexts();
-    expect(lines[0]).toMatch(/供热费[\s\S]*㎡ × 27\.00元\/㎡/);
+    await expect.poll(() => page.locator('.bill-line').first().innerText(), { timeout: 10_000 }).toMatch(/供热费[\s\S]*㎡ × 27\.00元\/㎡/);
+    await expect.poll(() => page.locator('[data-due]').innerText(), { timeout: 10_000 }).toMatch(/\d+\.\d{2}/);
     const due = await page.locator('[data-due]').innerText();
     await shot(page, 'bill-detail');
 
@@ -45,7 +45,7 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await page.getByText('取消', { exact: true }).click();
     await page.waitForURL(/pages\/bills\/detail/);
     await expect.poll(() => page.getByText(`微信支付 ${due}`).count()).toBe(1);
-    expect(await page.locator('.alert').count()).toBe(0);
+    await expect.poll(() => page.locator('.alert').count(), { timeout: 10_000 }).toBe(0);
 
     // pay for real (in the sandbox): the receipt shows the amount and WeChat's transaction id
     await page.getByText(`微信支付 ${due}`).click();
@@ -67,7 +67,7 @@ describe('a resident pays a heating bill in the H5 app', () => {
   it('lists the payment in 缴费记录, and the bill as paid', async () => {
     await open(page, e.host.url, '/pages/payments/index');
     await expect.poll(() => page.locator('.payment-card').count()).toBe(1);
-    expect(await page.locator('.payment-card').innerText()).toContain('2026—2027采暖季热费');
+    await expect.poll(() => page.locator('.payment-card').innerText(), { timeout: 10_000 }).toContain('2026—2027采暖季热费');
     await open(page, e.host.url, '/pages/bills/index');
     await expect.poll(() => page.locator('.bill-card[data-season="2026-2027"]').innerText()).toContain('已缴清');
   });
@@ -96,8 +96,8 @@ describe('then asks for an e-invoice and opens its PDF', () => {
         { timeout: 20_000, interval: 500 },
       )
       .toBe('issued');
-    expect(await card.innerText()).toMatch(/发票号码 \d{20}/);
-    expect(await card.innerText()).toContain('免税');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toMatch(/发票号码 \d{20}/);
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('免税');
     await shot(page, 'invoices');
     const [popup] = await Promise.all([page.waitForEvent('popup'), card.getByText('查看PDF').click()]);
     const res = await fetch(popup.url());

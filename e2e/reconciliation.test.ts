@@ -57,7 +57,7 @@ beforeAll(async () => {
     at: new Date(),
   });
 
-  page = await e.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' }); // finance works on a desktop browser
+  page = await e.newPage({ viewport: { width: 1280, height: 900 } }); // finance works on a desktop browser
   await staffWithPassword(page, e.host.url, 'finance1');
 }, 240_000);
 afterAll(async () => e?.close());
@@ -68,7 +68,7 @@ describe('finance reconciles today in the H5 app', () => {
     await page.waitForURL(/staff\/reconciliation\/index/);
     const cell = R().locator(`[data-bill-date="${today}"]`);
     await expect.poll(() => cell.getAttribute('data-status'), { timeout: 10_000 }).toBe('none');
-    expect(await R().locator('.recon-cal-head').count()).toBe(7);
+    await expect.poll(() => R().locator('.recon-cal-head').count(), { timeout: 10_000 }).toBe(7);
     await shot(page, 'recon-calendar');
   });
 
@@ -78,17 +78,15 @@ describe('finance reconciles today in the H5 app', () => {
     await expect.poll(() => R().getByText('该日尚未对账').count()).toBe(1);
     await R().getByText('对账', { exact: true }).click();
     await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status'), { timeout: 15_000 }).toBe('differences');
-    const report = await R().locator('[data-day-status]').innerText();
-    expect(report).toContain('有差异');
-    expect(report).toMatch(/微信账单：收款 1 笔/);
-    expect(report).toMatch(/台账：收款 2 笔/);
-    expect(report).toContain('一致 1');
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toContain('有差异');
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toMatch(/微信账单：收款 1 笔/);
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toMatch(/台账：收款 2 笔/);
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toContain('一致 1');
     const card = R().locator('[data-discrepancy-status="open"]');
     await expect.poll(() => card.count()).toBe(1);
-    const text = await card.innerText();
-    expect(text).toContain('短款 · HBE2EGHOST000000000001');
-    expect(text).toContain('-66.00元');
-    expect(text).toContain('"amountFen":6600');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('短款 · HBE2EGHOST000000000001');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('-66.00元');
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('"amountFen":6600');
     await shot(page, 'recon-day-differences');
   });
 
@@ -102,7 +100,7 @@ describe('finance reconciles today in the H5 app', () => {
     await card.getByText('标记已处理').click();
     await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status'), { timeout: 10_000 }).toBe('balanced');
     const resolved = R().locator('[data-discrepancy-status="resolved"]');
-    expect(await resolved.innerText()).toContain('测试数据，已核实为误记');
+    await expect.poll(() => resolved.innerText(), { timeout: 10_000 }).toContain('测试数据，已核实为误记');
     const row = await e.host.ds.getRepository(ReconDiscrepancy).findOneByOrFail({ key: 'pay:HBE2EGHOST000000000001' });
     expect(row).toMatchObject({ status: 'resolved', resolution: 'written_off', resolvedByName: expect.any(String), resolvedAt: expect.any(Date) });
     await shot(page, 'recon-day-balanced');
@@ -110,7 +108,7 @@ describe('finance reconciles today in the H5 app', () => {
     // back in the calendar the day is green
     await R().getByText('返回日历').click();
     await expect.poll(() => R().locator(`[data-bill-date="${today}"]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('balanced');
-    expect(await R().locator('.recon-cal-balanced').count()).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => R().locator('.recon-cal-balanced').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     // the paid order was matched, not reported
     expect(await e.host.ds.getRepository(ReconDiscrepancy).countBy({ outTradeNo: paid.outTradeNo })).toBe(0);
   });

@@ -65,7 +65,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await resident.reload(); // a fresh load: the hash change alone sometimes leaves the previous tab shown
     await expect.poll(() => resident.locator('[data-repair-entries]').count(), { timeout: 10_000 }).toBe(1);
     // the stop/resume card is still there
-    expect(await resident.locator('[data-service-changes]').count()).toBe(1);
+    await expect.poll(() => resident.locator('[data-service-changes]').count(), { timeout: 10_000 }).toBe(1);
     await shot(resident, 'repair-services-tab');
     await resident.locator('[data-entry="repair-new"]').click();
     await resident.waitForURL(/pages\/repairs\/new/);
@@ -94,10 +94,9 @@ describe('a repair from booking to rating in the H5 app', () => {
     await resident.waitForURL(/pages\/repairs\/detail/);
     ticketId = Number(/id=(\d+)/.exec(resident.url())![1]);
     await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('assigned');
-    const text = await detailPage().innerText();
-    expect(text).toContain('【紧急】跑冒滴漏/漏水');
-    expect(text).toMatch(/预计 \d{2}:\d{2} 前联系您/);
-    expect(text).toContain('维修人员：钱师傅');
+    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toContain('【紧急】跑冒滴漏/漏水');
+    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toMatch(/预计 \d{2}:\d{2} 前联系您/);
+    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toContain('维修人员：钱师傅');
     const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
     expect(row.photos).toHaveLength(1);
     expect(row.emergency).toBe(true);
@@ -114,7 +113,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await open(worker, e.host.url, '/staff/repairs/index');
     const card = worker.locator(`[data-staff-repair-id="${ticketId}"]`);
     await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
-    expect(await card.innerText()).toMatch(/剩余 \d+分钟/);
+    await expect.poll(() => card.innerText(), { timeout: 10_000 }).toMatch(/剩余 \d+分钟/);
     await shot(worker, 'repair-staff-list');
     await card.locator('[data-arrive]').click();
     await expect.poll(() => card.locator('[data-company-side]').count(), { timeout: 10_000 }).toBe(1);
@@ -128,7 +127,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await card.locator('[data-resolve]').click();
     await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('已完工，待评价');
     // an emergency: the result report is asked for next
-    expect(await card.locator('[data-report-form]').count()).toBe(1);
+    await expect.poll(() => card.locator('[data-report-form]').count(), { timeout: 10_000 }).toBe(1);
     const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
     expect(row).toMatchObject({ status: 'resolved', side: 'company', materials: [{ name: '垫片', qty: 2 }] });
     expect(row.resolutionPhotos).toHaveLength(1);
@@ -137,15 +136,14 @@ describe('a repair from booking to rating in the H5 app', () => {
   it('the resident sees the work done and rates it; the ticket closes', async () => {
     await resident.reload();
     await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('resolved');
-    expect(await resident.locator('[data-rate]').innerText()).toContain('更换暖气管接口垫片');
+    await expect.poll(() => resident.locator('[data-rate]').innerText(), { timeout: 10_000 }).toContain('更换暖气管接口垫片');
     await resident.locator('[data-star="4"]').click();
     await resident.locator('[data-rate] textarea').fill('师傅来得很快');
     await shot(resident, 'repair-rate');
     await resident.locator('[data-submit-rating]').click();
     await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('closed');
-    const text = await detailPage().innerText();
-    expect(text).toContain('我的评价：★★★★');
-    expect(text).toContain('已完结');
+    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toContain('我的评价：★★★★');
+    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toContain('已完结');
     const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
     expect(row).toMatchObject({ status: 'closed', rating: 4, ratingComment: '师傅来得很快' });
     await shot(resident, 'repair-closed');
@@ -160,13 +158,13 @@ describe('a repair from booking to rating in the H5 app', () => {
     await boss.waitForURL(/staff\/home\/index/);
     await open(boss, e.host.url, '/staff/repair-report/index');
     await expect.poll(() => boss.locator('[data-report-total]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await boss.locator('[data-report-total]').innerText()).toMatch(/SLA达标率[\s\S]*共 1 单/);
-    expect(await boss.locator('[data-report-areas]').innerText()).toContain('南湖片区');
-    expect(await boss.locator('[data-report-types] .report-bar').count()).toBe(2);
+    await expect.poll(() => boss.locator('[data-report-total]').innerText(), { timeout: 10_000 }).toMatch(/SLA达标率[\s\S]*共 1 单/);
+    await expect.poll(() => boss.locator('[data-report-areas]').innerText(), { timeout: 10_000 }).toContain('南湖片区');
+    await expect.poll(() => boss.locator('[data-report-types] .report-bar').count(), { timeout: 10_000 }).toBe(2);
     await shot(boss, 'repair-report');
     await open(boss, e.host.url, '/staff/repair-watch/index');
     await expect.poll(() => boss.locator('[data-watch-households]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await boss.locator('[data-watch-households]').innerText()).toContain('没有需要重点关注的住户');
+    await expect.poll(() => boss.locator('[data-watch-households]').innerText(), { timeout: 10_000 }).toContain('没有需要重点关注的住户');
     await shot(boss, 'repair-watch');
   });
 
@@ -199,7 +197,7 @@ describe('a repair from booking to rating in the H5 app', () => {
 
     await boss.getByText('升级提醒', { exact: true }).click();
     await expect.poll(() => boss.locator('[data-repair-notices]').innerText(), { timeout: 10_000 }).toContain(`工单 ${routine.no}`);
-    expect(await boss.locator('[data-repair-notices]').innerText()).toContain('【主管】');
+    await expect.poll(() => boss.locator('[data-repair-notices]').innerText(), { timeout: 10_000 }).toContain('【主管】');
     await shot(boss, 'repair-notices');
   });
 
@@ -217,7 +215,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     // the real clock decides: no calls 20:00–08:00 (China time)
     if (inQuietHours(new Date(), rules.sla)) {
       await expect.poll(() => agent.locator('[data-callbacks-quiet]').count(), { timeout: 10_000 }).toBe(1);
-      expect(await agent.locator('[data-callback-id]').count()).toBe(0);
+      await expect.poll(() => agent.locator('[data-callback-id]').count(), { timeout: 10_000 }).toBe(0);
       await shot(agent, 'repair-callbacks-quiet');
       // then move the quiet hours away from now (restored below) so the task itself can be recorded
       const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
@@ -231,7 +229,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     try {
       const card = agent.locator(`[data-callback-id="${task.id}"]`);
       await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
-      expect(await card.innerText()).toContain('更换暖气管接口垫片');
+      await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('更换暖气管接口垫片');
       await card.locator('textarea').fill('住户表示已不漏水');
       await shot(agent, 'repair-callbacks');
       await card.locator('[data-outcome="satisfied"]').click();
@@ -251,7 +249,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await resident.locator('[data-slot="06:00"]').click();
     await resident.locator('[data-submit-measure]').click();
     await expect.poll(() => resident.locator('[data-measurement-id]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await resident.locator('[data-measurement-id]').innerText()).toMatch(/已预约[\s\S]*06:00/);
+    await expect.poll(() => resident.locator('[data-measurement-id]').innerText(), { timeout: 10_000 }).toMatch(/已预约[\s\S]*06:00/);
     await shot(resident, 'measurement-booked');
     const station = await e.newPage();
     await open(station, e.host.url, '/staff/login/index');
@@ -261,7 +259,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await station.waitForURL(/staff\/home\/index/);
     await open(station, e.host.url, '/staff/measurements/index');
     await expect.poll(() => station.locator('[data-staff-measurement-id] [data-record-form]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await station.locator('[data-staff-measurement-id]').innerText()).toContain('1号楼');
+    await expect.poll(() => station.locator('[data-staff-measurement-id]').innerText(), { timeout: 10_000 }).toContain('1号楼');
     await shot(station, 'measurement-staff');
   });
 });

@@ -35,8 +35,8 @@ describe('a resident applies to stop heating in the H5 app', () => {
   it('sees the rules and the fee effect, uploads the ID photo, submits, and follows the status', async () => {
     await open(page, e.host.url, '/pages/services/change');
     await expect.poll(() => page.locator('[data-fee-text]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.locator('[data-fee-text]').innerText()).toMatch(/报停后本采暖季按30%收取基础热费¥[\d,]+\.\d{2}/);
-    expect(await page.locator('.page').innerText()).toContain('9月20日23:59:59前提交');
+    await expect.poll(() => page.locator('[data-fee-text]').innerText(), { timeout: 10_000 }).toMatch(/报停后本采暖季按30%收取基础热费¥[\d,]+\.\d{2}/);
+    await expect.poll(() => page.locator('.page').innerText(), { timeout: 10_000 }).toContain('9月20日23:59:59前提交');
     await expect.poll(() => page.getByText('请先上传户主身份证照片').count()).toBe(1);
     await shot(page, 'service-change-apply');
 
@@ -64,10 +64,9 @@ describe('a resident applies to stop heating in the H5 app', () => {
     expect(approved.status).toBe(200);
     await page.reload();
     await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 10_000 }).toBe('work_order');
-    const text = await page.locator('.page').innerText();
-    expect(text).toContain('阀门工单');
-    expect(text).toContain('关阀');
-    expect(text).toContain('审核通过');
+    await expect.poll(() => page.locator('.page').innerText(), { timeout: 10_000 }).toContain('阀门工单');
+    await expect.poll(() => page.locator('.page').innerText(), { timeout: 10_000 }).toContain('关阀');
+    await expect.poll(() => page.locator('.page').innerText(), { timeout: 10_000 }).toContain('审核通过');
     await shot(page, 'service-change-work-order');
   });
 });

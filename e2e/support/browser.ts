@@ -11,6 +11,7 @@ import type { Config } from '../../server/src/config';
 import { createLogger } from '../../server/src/platform/logger';
 import { createTestDatabase, type TestDatabase } from '../../server/src/test-support/db';
 import { ensureH5Build, ROOT } from './h5';
+import { installedClockOffset, shiftBrowserDate } from '../../server/src/test-support/clock';
 
 export { ROOT };
 export const H5_DIR = path.join(ROOT, 'dist', 'h5');
@@ -31,8 +32,8 @@ export interface E2E {
   host: Host;
   browser: Browser;
   db: TestDatabase;
-  /** a phone-sized page on the app */
-  newPage(): Promise<Page>;
+  /** a page on the app, phone-sized unless a viewport is given, on the test's clock */
+  newPage(opts?: { viewport?: { width: number; height: number } }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -62,8 +63,11 @@ export async function startE2E(opts: { instantBills?: boolean; config?: Partial<
     host,
     browser,
     db,
-    async newPage() {
-      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+    async newPage(opts = {}) {
+      const page = await browser.newPage({ viewport: opts.viewport ?? { width: 390, height: 844 }, deviceScaleFactor: 2, locale: 'zh-CN' });
+      // the page's clock is the test's clock (HB_TEST_NOW), not the machine's
+      const offset = installedClockOffset();
+      if (offset) await page.addInitScript(shiftBrowserDate, offset);
       await page.goto(host.url + '/');
       return page;
     },

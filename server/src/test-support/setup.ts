@@ -1,1 +1,4 @@
 import 'reflect-metadata';
+import { installShiftedDate, testClockOffset } from './clock';
+
+installShiftedDate(testClockOffset());

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
 import { allEntities } from './entities';
+import { TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
 
@@ -30,6 +31,7 @@ export function createDataSource(opts: DbOptions): DataSource {
     synchronize: opts.synchronize ?? false,
     logging: opts.logging ?? false,
     migrationsTableName: 'schema_migrations',
+    subscribers: [TimestampsFromAppClock],
   };
   if (opts.url) {
     return new DataSource({

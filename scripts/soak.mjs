@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `npm run test:soak -- [N] [--burners K]`: run the whole vitest suite N times in a row (default 5)
+// on MariaDB while K neighbour processes burn CPU (default 1: half of a 2-core machine), and print
+// every test that failed in any run. Not part of `npm test`. Exit code 1 if anything ever failed.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBrowser } from './test-env.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
+const burnersAt = args.indexOf('--burners');
+const burners = burnersAt >= 0 ? Number(args[burnersAt + 1]) : 1;
+const extra = args.filter((a, i) => !/^\d+$/.test(a) && a !== '--burners' && i !== burnersAt + 1);
+
+const env = { ...process.env, TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/test' };
+if (!ensureBrowser()) process.exit(1);
+
+// the busy neighbour: K processes spinning until we stop them
+const burn = 'const end = Date.now() + 6 * 3600e3; let x = 0; while (Date.now() < end) { for (let i = 0; i < 1e6; i++) x += Math.sqrt(i); }';
+const neighbours = Array.from({ length: burners }, () => spawn(process.execPath, ['-e', burn], { stdio: 'ignore' }));
+const stopNeighbours = () => neighbours.forEach((p) => p.kill('SIGKILL'));
+process.on('exit', stopNeighbours);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-soak-'));
+/** test full name → runs it failed in, with the first error line */
+const failures = new Map();
+const summary = [];
+console.log(`Soak: ${runs} runs of the whole suite on ${env.TEST_DATABASE_URL}, ${burners} CPU-burning neighbour(s), ${os.cpus().length} cores`);
+for (let run = 1; run <= runs; run++) {
+  const report = path.join(out, `run-${run}.json`);
+  const started = Date.now();
+  const r = spawnSync('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  let passed = 0;
+  let failed = 0;
+  if (fs.existsSync(report)) {
+    const json = JSON.parse(fs.readFileSync(report, 'utf8'));
+    for (const file of json.testResults ?? []) {
+      const rel = path.relative(root, file.name);
+      for (const t of file.assertionResults ?? []) {
+        if (t.status === 'passed') passed++;
+        else if (t.status === 'failed') {
+          failed++;
+          const key = `${rel} › ${t.fullName}`;
+          const seen = failures.get(key) ?? { runs: [], message: String(t.failureMessages?.[0] ?? '').split('\n')[0] };
+          seen.runs.push(run);
+          failures.set(key, seen);
+        }
+      }
+      // a file that failed before any test ran (hook or import error)
+      if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) {
+        failed++;
+        const key = `${rel} › (file: ${String(file.message ?? '').split('\n')[0]})`;
+        const seen = failures.get(key) ?? { runs: [], message: String(file.message ?? '').split('\n')[0] };
+        seen.runs.push(run);
+        failures.set(key, seen);
+      }
+    }
+  } else {
+    failed++;
+    failures.set(`(run ${run}: vitest wrote no report, exit ${r.status})`, { runs: [run], message: '' });
+  }
+  summary.push({ run, seconds, passed, failed, exit: r.status });
+  console.log(`\nrun ${run}/${runs}: ${passed} passed, ${failed} failed in ${seconds} s (exit ${r.status})`);
+}
+stopNeighbours();
+
+console.log('\n== soak summary ==');
+for (const s of summary) console.log(`run ${s.run}: ${s.passed} passed, ${s.failed} failed, ${s.seconds} s`);
+if (!failures.size) {
+  console.log(`\n0 tests failed in ${runs} consecutive runs under load.`);
+  process.exit(0);
+}
+console.log(`\n${failures.size} test(s) failed at least once:`);
+for (const [name, f] of failures) console.log(`- ${name}\n    failed in run(s) ${f.runs.join(', ')}: ${f.message}`);
+process.exit(1);
