@@ -75,11 +75,11 @@ describe('a repair from booking to rating in the H5 app', () => {
     await addPhoto(resident, '[data-add-photo]', 'huge.png', noisePng(1000));
     const dialog = resident.locator('.taro-modal__content', { hasText: '照片太大' });
     await expect.poll(() => dialog.isVisible(), { timeout: 20_000 }).toBe(true);
-    expect(await dialog.innerText()).toMatch(/这张照片压缩后仍有[\d.]+MB，超过0\.3MB的上限，没有上传/);
+    await expect.poll(() => dialog.innerText()).toMatch(/这张照片压缩后仍有[\d.]+MB，超过0\.3MB的上限，没有上传/);
     await shot(resident, 'repair-photo-too-large');
     await resident.waitForTimeout(1500); // still there after the loading toast would have gone
-    expect(await dialog.isVisible()).toBe(true);
-    expect(await resident.locator('.repair-photos img').count()).toBe(0);
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await expect.poll(() => resident.locator('.repair-photos img').count()).toBe(0);
     await dialog.getByText('知道了').click();
     await expect.poll(() => dialog.isVisible(), { timeout: 5_000 }).toBe(false);
 
@@ -87,7 +87,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     await expect.poll(() => resident.locator('.repair-photos img').count(), { timeout: 10_000 }).toBe(1);
     // shown through its signed link, which really loads
     const img = resident.locator('.repair-photos img').first();
-    expect(await img.getAttribute('src')).toMatch(/\/api\/v1\/uploads\/up_[a-f0-9]{32}\?exp=\d+&sig=/);
+    await expect.poll(() => img.getAttribute('src')).toMatch(/\/api\/v1\/uploads\/up_[a-f0-9]{32}\?exp=\d+&sig=/);
     await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), { timeout: 10_000 }).toBe(true);
     await shot(resident, 'repair-new');
     await resident.locator('[data-submit-repair]').click();
