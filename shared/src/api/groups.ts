@@ -42,7 +42,7 @@ export type HelpLink = keyof typeof HELP_LINKS;
 export const PostMessage = z
   .object({
     text: z.string().trim().max(1000, '消息最多1000字').optional(),
-    /** a photo: an upload id from POST /api/v1/uploads (the sender's own), or an http(s) URL */
+    /** a photo: an upload id from POST /api/v1/uploads (the sender's own chat photo) */
     photo: PhotoRef.optional(),
     /** a staff reply quoting a resident's message */
     quoteId: z.coerce.number().int().positive().optional(),

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
-/** A photo: an upload key from POST /uploads (multipart, see api/uploads.ts), or an http(s) URL. */
-export const PhotoRef = z.union([
-  z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效'),
-  z.string().url('照片地址无效').max(500).refine((u) => /^https?:\/\//.test(u), '照片地址无效'),
-]);
+/**
+ * A photo: the id of an upload from POST /uploads (multipart, see api/uploads.ts). Never an outside
+ * URL: a resident's link would put third-party pixels (tracking, unchecked content) on neighbours'
+ * and staff screens.
+ */
+export const PhotoRef = z.string().regex(/^up_[a-f0-9]{32}$/, '照片无效，请重新上传');
 
 const Phone = z.string().trim().regex(/^1[3-9]\d{9}$/, '请输入11位手机号');
 

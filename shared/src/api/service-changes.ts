@@ -4,7 +4,7 @@ import { SERVICE_CHANGE_KINDS, SERVICE_CHANGE_STATES, VALVE_ACTIONS, VALVE_ORDER
 
 const SeasonCode = z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027');
 
-/** A document photo: its kind (id_photo, …) and the upload id from POST /uploads (or an http(s) URL). */
+/** A document photo: its kind (id_photo, …) and the upload id from POST /uploads. */
 export const ServiceChangeDocument = z.object({
   kind: z.string().trim().min(1, '请选择材料类型').max(32),
   url: PhotoRef,

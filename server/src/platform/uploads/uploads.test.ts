@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test-support/app';
+import { DEMO } from '../../demo/seed';
 import { Company } from '../../modules/company/entities';
 import { checkImage } from './image-check';
 import { JPEG_4X3, PNG_1X1, WEBP_LOSSLESS_4X3, WEBP_LOSSY_4X3 } from './fixtures';
@@ -160,6 +161,23 @@ describe('uploading and fetching over HTTP', () => {
     await expect(t.services.uploads.claim([aId], { kind: 'resident', id: ra.residentId }, ['chat_photo'])).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await t.services.uploads.claim([aChat], { kind: 'resident', id: ra.residentId }, ['chat_photo']);
     expect((await t.ds.getRepository(Upload).findOneByOrFail({ key: aChat })).attachedAt).not.toBeNull();
+  });
+
+  it('takes no outside image URL where a photo goes: only the sender’s own uploads (no third-party pixels)', async () => {
+    const acc = DEMO.accounts[0]!;
+    const token = await t.loginResident('up-outside');
+    const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: acc.accountNo, ownerName: acc.ownerName } });
+    expect(bound.status).toBe(201);
+    const pixel = 'https://tracker.example.com/pixel.png';
+    const groupId = (await t.call('GET', '/api/v1/groups', { token })).body.items[0].id;
+    const chat = await t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { photo: pixel } });
+    expect(chat.status).toBe(400);
+    expect(chat.body.error.details.fields).toEqual([{ field: 'photo', message: '照片无效，请重新上传' }]);
+    const repair = await t.call('POST', '/api/v1/repairs', { token, body: { accountId: bound.body.accountId, category: 'valve', description: '阀门拧不动了', photos: [pixel] } });
+    expect(repair.status).toBe(400);
+    const change = await t.call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.body.accountId, season: '2027-2028', kind: 'stop', documents: [{ kind: 'id_photo', url: pixel }] } });
+    expect(change.status).toBe(400);
+    expect(change.body.error.details.fields[0].field).toBe('documents.0.url');
   });
 
   it('the retention job deletes files and rows of photos past the company rule, ID documents by their own rule, and orphans', async () => {
