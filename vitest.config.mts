@@ -4,12 +4,12 @@ import { defineConfig } from 'vitest/config';
 // loopback), and the browser tests in e2e/ (real Chromium against the H5 build).
 export default defineConfig({
   test: {
-    include: ['shared/src/**/*.test.ts', 'server/src/**/*.test.ts', 'miniprogram/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['shared/src/**/*.test.ts', 'server/src/**/*.test.ts', 'miniprogram/**/*.test.ts', 'e2e/**/*.test.ts', 'weapp-test/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
     setupFiles: ['server/src/test-support/setup.ts'],
     // the H5 build the browser tests drive, built once up front when stale (~1-2 min)
-    globalSetup: ['e2e/support/global-setup.ts'],
+    globalSetup: ['e2e/support/global-setup.ts', 'weapp-test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     fileParallelism: true,

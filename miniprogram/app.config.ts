@@ -1,3 +1,6 @@
+// The sandbox payment sheet stands in for WeChat's in the browser build only: never in the WeChat app.
+const browserOnlyPages = process.env.TARO_ENV === 'h5' ? ['pages/pay/sandbox'] : [];
+
 export default defineAppConfig({
   pages: [
     'pages/home/index',
@@ -12,7 +15,7 @@ export default defineAppConfig({
     'pages/bills/detail',
     'pages/payments/index',
     'pages/payments/detail',
-    'pages/pay/sandbox',
+    ...browserOnlyPages,
     'pages/invoices/index',
     'pages/invoices/request',
     'pages/services/change',
@@ -49,4 +52,8 @@ export default defineAppConfig({
     ],
   },
   __usePrivacyCheck__: true,
+  // inject only the components a page uses when it loads (WeChat's code-quality check)
+  lazyCodeLoading: 'requiredComponents',
+  // keeps the staff pages out of WeChat search (sitemap.json, copied from miniprogram/)
+  sitemapLocation: 'sitemap.json',
 });

@@ -1,7 +1,11 @@
 import { type PropsWithChildren } from 'react';
+import { useLaunch } from '@tarojs/taro';
+import { loadSubscribeTemplates } from './services/subscribe';
 import './app.css';
 
 function App({ children }: PropsWithChildren) {
+  // subscription template ids must be at hand when a tap asks for messages (no await allowed there)
+  useLaunch(() => void loadSubscribeTemplates());
   return children;
 }
 

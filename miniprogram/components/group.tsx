@@ -1,11 +1,12 @@
 import type { ReactNode } from 'react';
 import Taro from '@tarojs/taro';
 import { Image, Text, View } from '@tarojs/components';
-import type { GroupMessageView } from '@heat-butler/shared';
+import { chinaHm, chinaParts, type GroupMessageView } from '@heat-butler/shared';
 
+/** "11-24 09:05" in China time (not the phone's zone). */
 export const time = (iso: string) => {
-  const d = new Date(iso);
-  return `${d.getMonth() + 1}-${d.getDate()} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const d = chinaParts(iso);
+  return `${d.month}-${d.day} ${chinaHm(iso)}`;
 };
 
 /** Oldest first for display; dedupe by id (the socket may repeat what a POST already returned). */
@@ -28,6 +29,8 @@ export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onL
         {m.sender.role ? <Text className='tag tag-green'>{m.sender.role}</Text> : null}
         <Text className='muted'> {time(m.createdAt)}</Text>
         {m.hidden ? <Text className='tag tag-red'>已隐藏</Text> : null}
+        {m.moderation === 'pending' ? <Text className='tag' data-moderation='pending'>{props.staff ? '图片审核中' : '审核中，仅自己可见'}</Text> : null}
+        {props.staff && m.moderation === 'flagged' ? <Text className='tag tag-red' data-moderation='flagged'>内容安全待关注</Text> : null}
       </View>
       {m.quote ? (
         <View className='msg-quote'>

@@ -50,7 +50,8 @@ export interface RequestOptions {
   anonymous?: boolean;
 }
 
-type Relogin = () => Promise<boolean>;
+/** How to log in again after the session of this kind expired; true = retry the request. */
+type Relogin = (kind: 'resident' | 'staff' | null) => Promise<boolean>;
 let relogin: Relogin | null = null;
 let reloginInflight: Promise<boolean> | null = null;
 /** The session module registers how to log in again (WeChat silently, or the H5 login page). */
@@ -94,6 +95,8 @@ async function send(method: string, path: string, opts: RequestOptions): Promise
 }
 
 export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
+  // the kind of session this request went out with (a parallel 401 may have cleared it since)
+  const kind = getSessionKind();
   let res = await send(method, path, opts).catch((e: ApiError) => {
     if (!opts.quiet) Taro.showToast({ title: e.message, icon: 'none', duration: 2500 });
     throw e;
@@ -101,7 +104,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
   const code: string | undefined = (res.data as ErrorBody | undefined)?.error?.code;
   if (res.statusCode === 401 && (code === 'SESSION_EXPIRED' || code === 'UNAUTHENTICATED') && !opts.anonymous && relogin) {
     clearSession();
-    reloginInflight ??= relogin().finally(() => (reloginInflight = null));
+    reloginInflight ??= relogin(kind).finally(() => (reloginInflight = null));
     if (await reloginInflight) res = await send(method, path, opts);
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return res.data as T;

@@ -2,9 +2,27 @@
  * Group realtime for the mini-program and H5: a WebSocket to /api/v1/ws?token=… (wx.connectSocket
  * cannot set headers); when it cannot connect or drops, polling every few seconds stands in
  * (the page passes a poll function), and the socket is retried with backoff.
+ *
+ * When the BFF ends the socket on purpose (WS_CLOSE: the session ended — logout elsewhere, expiry,
+ * staff account disabled — or the staff member's roles/areas changed), nothing is retried or
+ * polled: the session is dropped and the user is sent to the login page.
  */
 import Taro from '@tarojs/taro';
-import { getToken } from './api';
+import { WS_CLOSE } from '@heat-butler/shared';
+import { clearSession, getSessionKind, getToken } from './api';
+
+const ENDED_TEXT: Record<number, string> = {
+  [WS_CLOSE.SESSION_ENDED]: '登录已失效，请重新登录',
+  [WS_CLOSE.NOT_ALLOWED]: '您的权限已变更，请重新登录',
+};
+
+/** The BFF ended this session's socket: drop the session and go to the login page. */
+function sessionEnded(code: number): void {
+  const staff = getSessionKind() === 'staff';
+  clearSession();
+  Taro.showToast({ title: ENDED_TEXT[code] ?? ENDED_TEXT[WS_CLOSE.SESSION_ENDED], icon: 'none', duration: 2500 });
+  Taro.reLaunch({ url: staff ? '/staff/login/index' : '/pages/login/index' });
+}
 
 export interface LiveOptions {
   onFrame: (frame: any) => void;
@@ -47,9 +65,15 @@ export function connectLive(opts: LiveOptions): () => void {
           /* ignore */
         }
       });
-      const lost = () => {
+      const lost = (res?: { code?: number }) => {
         socket = null;
         if (closed) return;
+        if (res?.code === WS_CLOSE.SESSION_ENDED || res?.code === WS_CLOSE.NOT_ALLOWED) {
+          closed = true;
+          stopPolling();
+          sessionEnded(res.code);
+          return;
+        }
         startPolling();
         setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
       };

@@ -75,7 +75,19 @@ export async function ensureResident(): Promise<boolean> {
   return true;
 }
 
-onSessionExpired(async () => {
+/** The route of the page on top ("staff/home/index"). */
+function topRoute(): string {
+  const pages = Taro.getCurrentPages();
+  return (pages.length ? (pages[pages.length - 1] as { route?: string }).route ?? '' : '').replace(/^\//, '');
+}
+
+onSessionExpired(async (kind) => {
+  // a staff session never turns into a resident one: back to the staff login, saying why
+  // (also a request without a session from a staff page)
+  if (kind === 'staff' || topRoute().startsWith('staff/')) {
+    if (!topRoute().startsWith('staff/login')) Taro.reLaunch({ url: '/staff/login/index?expired=1' });
+    return false;
+  }
   if (IS_H5) {
     Taro.navigateTo({ url: '/pages/login/index' });
     return false;

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { errorMiddleware } from './platform/errors';
 import { bearerToken } from './platform/auth';
@@ -22,6 +22,9 @@ import type { Mailer } from './platform/mail';
 import { InvoicesService } from './modules/invoices/service';
 import { invoicesRoutes } from './modules/invoices/routes';
 import { NotificationsService } from './modules/notifications/service';
+import { notificationsRoutes } from './modules/notifications/routes';
+import { ModerationService } from './modules/moderation/service';
+import { moderationRoutes } from './modules/moderation/routes';
 import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
@@ -33,6 +36,7 @@ import { serviceChangesRoutes } from './modules/service-changes/routes';
 import { GroupsService } from './modules/groups/service';
 import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
+import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
 import { RepairsService } from './modules/repairs/service';
 import { MeasurementsService } from './modules/repairs/measurements';
 import { repairsRoutes } from './modules/repairs/routes';
@@ -61,6 +65,7 @@ export function createServices(deps: AppDeps) {
   const { ds, clock } = deps;
   const outbox = new OutboxWorker(ds, deps.log, clock);
   const company = new CompanyService(ds);
+  const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
   const links = new LinkSigner(deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK, clock);
   const uploads = new UploadsService({
     ds,
@@ -71,9 +76,16 @@ export function createServices(deps: AppDeps) {
     links,
     retention: async () => (await company.rules()).retention,
   });
-  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
-  const accounts = new AccountsService(ds, clock);
-  const notifications = new NotificationsService(identity, deps.wechat);
+  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
+  const accounts = new AccountsService(ds, clock, limiter);
+  const notifications = new NotificationsService({
+    ds,
+    identity,
+    wechat: deps.wechat,
+    templateIds: templateIds(deps.config),
+    miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
+  });
+  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
   const billing = new BillingService(ds, accounts, clock);
   const payments = new PaymentsService({
     ds,
@@ -91,12 +103,12 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, uploads });
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation, uploads });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploads });
+  const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, uploads });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
@@ -114,10 +126,11 @@ export function createServices(deps: AppDeps) {
     links,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
+    limiter,
   });
   invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
-  return { outbox, uploads, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return { outbox, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
 /** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */
@@ -156,12 +169,22 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ctx.body = { ok: true };
   });
   root.get('/readyz', async (ctx) => {
-    try {
-      await deps.ds.query('SELECT 1');
+    // red when the database doesn't answer in READY_TIMEOUT_MS (down, hung, pool exhausted, or the
+    // session table every logged-in request reads first is locked), without waiting any longer
+    let timer: NodeJS.Timeout | undefined;
+    const probe = deps.ds.query(`SELECT 1 FROM ${deps.ds.driver.escape('session')} WHERE id = 0`).then(() => 'up' as const);
+    probe.catch(() => undefined);
+    const outcome = await Promise.race([
+      probe,
+      new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), deps.config.READY_TIMEOUT_MS))),
+    ]).catch(() => 'down' as const);
+    clearTimeout(timer);
+    ctx.set('Cache-Control', 'no-store');
+    if (outcome === 'up') {
       ctx.body = { ok: true, db: 'up' };
-    } catch {
+    } else {
       ctx.status = 503;
-      ctx.body = { ok: false, db: 'down' };
+      ctx.body = { ok: false, db: outcome === 'slow' ? 'timeout' : 'down' };
     }
   });
   app.use(root.routes());
@@ -195,7 +218,10 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
     adminRoutes(services.admin),
-    uploadsRoutes(services.uploads),
+    notificationsRoutes(services.notifications),
+    // push timestamps are checked against the real clock (transport freshness, not business time)
+    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
+    uploadsRoutes(services.uploads, services.limiter),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

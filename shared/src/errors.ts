@@ -28,10 +28,11 @@ export const ERRORS = {
   BAD_CREDENTIALS: { status: 401, message: '用户名或密码错误' },
   STAFF_DISABLED: { status: 403, message: '该员工账号已停用' },
   INVITE_INVALID: { status: 400, message: '邀请码无效或已过期' },
+  LOGIN_LOCKED: { status: 429, message: '密码错误次数过多，账号已暂时锁定' },
   // accounts and binding
   ACCOUNT_NOT_FOUND: { status: 404, message: '未找到该户号，请核对缴费单上的户号' },
-  BIND_FACT_MISMATCH: { status: 400, message: '户主姓名或手机号后四位与户号登记信息不一致' },
-  BIND_ATTEMPTS_EXCEEDED: { status: 429, message: '绑定失败次数过多，请稍后再试' },
+  BIND_FACT_MISMATCH: { status: 400, message: '户号与户主姓名或手机号后四位不一致，请核对缴费单' },
+  BIND_ATTEMPTS_EXCEEDED: { status: 429, message: '绑定失败次数过多' },
   BIND_LIMIT_REACHED: { status: 409, message: '每位用户最多绑定10个户号' },
   ALREADY_BOUND: { status: 409, message: '您已绑定该户号' },
   BINDING_NOT_FOUND: { status: 404, message: '未找到该户号的绑定' },
@@ -69,6 +70,7 @@ export const ERRORS = {
   // groups (管家群)
   GROUP_NOT_FOUND: { status: 404, message: '未找到该管家群，请先绑定本楼栋的户号' },
   MEMBER_MUTED: { status: 403, message: '您已被管家暂时禁言，请稍后再发言' },
+  CONTENT_RISKY: { status: 422, message: '内容未通过微信内容安全检测，请修改后再提交' },
   CLAIMED_BY_OTHER: { status: 409, message: '该问题已由其他客服认领' },
   MESSAGE_NOT_FOUND: { status: 404, message: '未找到该消息' },
   ALREADY_REPORTED: { status: 409, message: '您已举报过该消息' },

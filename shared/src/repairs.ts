@@ -2,10 +2,10 @@
  * Repairs and temperature measurements: categories, the ticket state machine, and the pure SLA
  * clock (deadlines computed from CompanyRules in China time). Used by the BFF and the mini-program.
  */
-import { DateTime } from 'luxon';
 import type { CompanyRules } from './company';
 import type { TransitionTable } from './state-machine';
-import { BUSINESS_ZONE } from './time';
+import { chinaDayStart, chinaHm, chinaParts, chinaTime, DAY_MS, minutesOfDay, sameChinaDay } from './time';
+import { dateInYear } from './inputs';
 
 export const REPAIR_CATEGORIES = ['low_temp', 'leak', 'no_heat', 'valve', 'other'] as const;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
@@ -99,38 +99,34 @@ export const ESCALATE_TO_HEAD_AFTER_MINUTES = 60;
 
 type Sla = CompanyRules['sla'];
 
-function minutesOfDay(hm: string): number {
-  const [h, m] = hm.split(':').map(Number);
-  return h! * 60 + m!;
-}
-
 /** Is this instant inside the quiet hours (default 20:00–08:00 China time, no calls)? */
 export function inQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): boolean {
-  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
-  const m = dt.hour * 60 + dt.minute + dt.second / 60;
+  const p = chinaParts(at);
+  const m = p.hour * 60 + p.minute + p.second / 60;
   const s = minutesOfDay(sla.quietStart);
   const e = minutesOfDay(sla.quietEnd);
   return s > e ? m >= s || m < e : m >= s && m < e;
 }
 
+/** `hm` ("HH:mm") on the China day of `at`. */
+function atClock(at: Date, hm: string): Date {
+  const p = chinaParts(at);
+  const [h = 0, m = 0] = hm.split(':').map(Number);
+  return chinaTime(p.year, p.month, p.day, h, m);
+}
+
 /** The first instant at or after `at` outside the quiet hours (a 21:30 task moves to 08:00 next day). */
 export function pushOutOfQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): Date {
   if (!inQuietHours(at, sla)) return at;
-  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
-  const [eh, em] = sla.quietEnd.split(':').map(Number);
-  let end = dt.set({ hour: eh!, minute: em!, second: 0, millisecond: 0 });
-  if (end < dt) end = end.plus({ days: 1 });
-  return end.toJSDate();
+  const end = atClock(at, sla.quietEnd);
+  return end < at ? new Date(end.getTime() + DAY_MS) : end;
 }
 
 /** The last instant at or before `at` outside the quiet hours (a 21:30 deadline moves back to 20:00). */
 export function pullBeforeQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): Date {
   if (!inQuietHours(at, sla)) return at;
-  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
-  const [sh, sm] = sla.quietStart.split(':').map(Number);
-  let start = dt.set({ hour: sh!, minute: sm!, second: 0, millisecond: 0 });
-  if (start > dt) start = start.minus({ days: 1 });
-  return start.toJSDate();
+  const start = atClock(at, sla.quietStart);
+  return start > at ? new Date(start.getTime() - DAY_MS) : start;
 }
 
 /** Add minutes of non-quiet time: the clock stops 20:00–08:00 (routine contacts are not made at night). */
@@ -138,14 +134,12 @@ export function addServiceMinutes(from: Date, minutes: number, sla: Pick<Sla, 'q
   let t = pushOutOfQuietHours(from, sla);
   let left = minutes * 60_000;
   for (let guard = 0; guard < 1000 && left > 0; guard++) {
-    const dt = DateTime.fromJSDate(t).setZone(BUSINESS_ZONE);
-    const [sh, sm] = sla.quietStart.split(':').map(Number);
-    let quiet = dt.set({ hour: sh!, minute: sm!, second: 0, millisecond: 0 });
-    if (quiet <= dt) quiet = quiet.plus({ days: 1 });
-    const room = quiet.toMillis() - t.getTime();
+    let quiet = atClock(t, sla.quietStart);
+    if (quiet <= t) quiet = new Date(quiet.getTime() + DAY_MS);
+    const room = quiet.getTime() - t.getTime();
     if (left <= room) return new Date(t.getTime() + left);
     left -= room;
-    t = pushOutOfQuietHours(quiet.toJSDate(), sla);
+    t = pushOutOfQuietHours(quiet, sla);
   }
   return t;
 }
@@ -197,10 +191,9 @@ export function callbackSchedule(resolvedAt: Date, emergency: boolean, rules: Pi
 
 /** "预计 08:30 前联系您" (with the date when it is not today in China time). */
 export function contactPromise(contactDueAt: Date, now: Date): string {
-  const due = DateTime.fromJSDate(contactDueAt).setZone(BUSINESS_ZONE);
-  const today = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE);
-  const day = due.hasSame(today, 'day') ? '' : due.hasSame(today.plus({ days: 1 }), 'day') ? '明天 ' : due.toFormat('M月d日 ');
-  return `预计 ${day}${due.toFormat('HH:mm')} 前联系您`;
+  const d = chinaParts(contactDueAt);
+  const day = sameChinaDay(contactDueAt, now) ? '' : sameChinaDay(contactDueAt, chinaDayStart(now, 1)) ? '明天 ' : `${d.month}月${d.day}日 `;
+  return `预计 ${day}${chinaHm(contactDueAt)} 前联系您`;
 }
 
 /** Minutes left until a deadline (negative when overdue), for staff lists. */
@@ -213,9 +206,7 @@ export function slotProblem(start: Date, end: Date, now: Date, sla: Pick<Sla, 'q
   if (end <= start) return '结束时间应晚于开始时间';
   if (start.getTime() < now.getTime() - 5 * 60_000) return '预约时间不能早于当前时间';
   if (start.getTime() > now.getTime() + 7 * 86_400_000) return '只能预约7天内的时间';
-  const s = DateTime.fromJSDate(start).setZone(BUSINESS_ZONE);
-  const e = DateTime.fromJSDate(end).setZone(BUSINESS_ZONE);
-  if (!s.hasSame(e, 'day')) return '预约时段应在同一天内';
+  if (!sameChinaDay(start, end)) return '预约时段应在同一天内';
   const probe = new Date(end.getTime() - 1);
   if (inQuietHours(start, sla) || inQuietHours(probe, sla)) return `${sla.quietStart}至次日${sla.quietEnd}不上门`;
   return null;
@@ -225,8 +216,8 @@ export function slotProblem(start: Date, end: Date, now: Date, sla: Pick<Sla, 'q
 
 /** Is the instant inside one of the measurement windows (06:00–08:00, 16:00–20:00 China time)? */
 export function inMeasurementWindow(at: Date, windows: CompanyRules['measurementWindows']): boolean {
-  const dt = DateTime.fromJSDate(at).setZone(BUSINESS_ZONE);
-  const m = dt.hour * 60 + dt.minute;
+  const p = chinaParts(at);
+  const m = p.hour * 60 + p.minute;
   return windows.some((w) => m >= minutesOfDay(w.start) && m < minutesOfDay(w.end));
 }
 
@@ -259,15 +250,15 @@ export const WATCH_REPEATED_LOW_TEMP = 2;
 /** The heating season starting in `startYear` (company rules seasonStart/seasonEnd, China time). */
 export function seasonWindow(startYear: number, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): { label: string; start: Date; end: Date } {
   const endYear = rules.seasonEnd <= rules.seasonStart ? startYear + 1 : startYear;
-  const start = DateTime.fromISO(`${startYear}-${rules.seasonStart}T00:00:00`, { zone: BUSINESS_ZONE });
-  const end = DateTime.fromISO(`${endYear}-${rules.seasonEnd}T00:00:00`, { zone: BUSINESS_ZONE });
-  return { label: endYear === startYear ? String(startYear) : `${startYear}-${endYear}`, start: start.toJSDate(), end: end.toJSDate() };
+  // a day the year lacks (02-29 in a non-leap year) is that month's last day
+  const [, sm = 1, sd = 1] = dateInYear(startYear, rules.seasonStart).split('-').map(Number);
+  const [, em = 1, ed = 1] = dateInYear(endYear, rules.seasonEnd).split('-').map(Number);
+  return { label: endYear === startYear ? String(startYear) : `${startYear}-${endYear}`, start: chinaTime(startYear, sm, sd), end: chinaTime(endYear, em, ed) };
 }
 
 /** The start year of the last finished season at `now`: during a season the one before it, in summer the one just ended. */
 export function lastSeasonStartYear(now: Date, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): number {
-  const dt = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE);
-  let y = dt.year;
+  let y = chinaParts(now).year;
   if (seasonWindow(y, rules).start > now) y -= 1; // the season that started most recently
   return seasonWindow(y, rules).end > now ? y - 1 : y;
 }

@@ -11,8 +11,12 @@ export default function Accounts() {
   const [list, setList] = useState<BoundAccountList | null>(null);
 
   const load = async () => {
-    if (!(await ensureResident())) return;
-    setList(await api.get<BoundAccountList>('/api/v1/accounts'));
+    try {
+      if (!(await ensureResident())) return;
+      setList(await api.get<BoundAccountList>('/api/v1/accounts'));
+    } catch {
+      /* the request has already shown why (toast) */
+    }
   };
   useDidShow(() => void load());
 

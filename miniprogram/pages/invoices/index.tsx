@@ -6,27 +6,41 @@ import { api } from '../../services/api';
 import { ensureResident, IS_H5 } from '../../services/session';
 import { Empty } from '../../components/ui';
 
-/** Open an issued invoice's PDF: WeChat downloads and opens it; a browser opens the signed link. */
-async function openPdf(url: string) {
+/**
+ * Open an issued invoice's PDF: WeChat downloads and opens it; a browser opens the signed link.
+ * The link is signed for a limited time: when the server refuses it, the list is fetched again
+ * (fresh links) and the resident is told to tap once more. Never rejects.
+ */
+async function openPdf(url: string, refresh: () => Promise<void>) {
   if (IS_H5) {
     window.open(url, '_blank');
     return;
   }
   Taro.showLoading({ title: '正在打开' });
+  let problem = '';
   try {
-    const { tempFilePath } = await Taro.downloadFile({ url });
-    await Taro.openDocument({ filePath: tempFilePath, fileType: 'pdf', showMenu: true });
-  } finally {
-    Taro.hideLoading();
+    const { tempFilePath, statusCode } = await Taro.downloadFile({ url });
+    if (statusCode !== 200) problem = '发票链接已过期，已为您刷新，请再点一次“查看PDF”';
+    else await Taro.openDocument({ filePath: tempFilePath, fileType: 'pdf', showMenu: true });
+  } catch {
+    problem = '发票打开失败，请检查网络后重试';
   }
+  Taro.hideLoading();
+  if (!problem) return;
+  Taro.showToast({ title: problem, icon: 'none', duration: 3000 });
+  await refresh();
 }
 
 /** 我的发票: every invoice of my payments, with red reversals after refunds. */
 export default function Invoices() {
   const [items, setItems] = useState<InvoiceView[] | null>(null);
   const load = async () => {
-    if (!(await ensureResident())) return;
-    setItems((await api.get<{ items: InvoiceView[] }>('/api/v1/invoices')).items);
+    try {
+      if (!(await ensureResident())) return;
+      setItems((await api.get<{ items: InvoiceView[] }>('/api/v1/invoices')).items);
+    } catch {
+      /* the request has already shown why (toast) */
+    }
   };
   useDidShow(() => void load());
 
@@ -42,7 +56,7 @@ export default function Invoices() {
     <View className='page'>
       {items && !items.length ? <Empty>暂无发票。缴费成功后可在缴费凭证页申请电子发票。</Empty> : null}
       {items?.some((i) => i.status === 'requested' || i.status === 'issuing') ? (
-        <View className='btn btn-plain' onClick={load}>刷新开票进度</View>
+        <View className='btn btn-plain' onClick={() => void load()}>刷新开票进度</View>
       ) : null}
       {items?.map((inv) => (
         <View className='card invoice-card' key={inv.id} data-invoice-id={inv.id} data-status={inv.status}>
@@ -59,7 +73,7 @@ export default function Invoices() {
           {inv.failure ? <View className='alert'>开具失败：{inv.failure}。客服会尽快为您重新开具。</View> : null}
           {inv.pdfUrl ? (
             <View className='row invoice-actions'>
-              <View className='btn btn-plain btn-half' onClick={() => openPdf(inv.pdfUrl!)}>查看PDF</View>
+              <View className='btn btn-plain btn-half' onClick={() => void openPdf(inv.pdfUrl!, load)}>查看PDF</View>
               <View className='btn btn-plain btn-half' onClick={() => email(inv)}>发送邮箱</View>
             </View>
           ) : null}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { formatChinaTime, inChina } from '@heat-butler/shared';
+import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, toChinaISO } from '@heat-butler/shared';
 import { api, ApiError, getSessionKind, getToken } from '../../services/api';
 import { Empty } from '../../components/ui';
 
@@ -22,17 +22,15 @@ interface Measurement {
   rulingNote: string | null;
 }
 const STATUS: Record<string, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定' };
-type DateTime = ReturnType<typeof inChina>;
-
-/** Half-hour start times inside the windows for a China day, only those still ahead. */
-function slotsOf(day: DateTime, windows: Window[], now: DateTime): DateTime[] {
-  const out: DateTime[] = [];
+/** Half-hour start times inside the windows for a China day (its midnight), only those still ahead. */
+function slotsOf(day: Date, windows: Window[], now: Date): Date[] {
+  const out: Date[] = [];
+  const d = chinaParts(day);
   for (const w of windows) {
     const [sh = 0, sm = 0] = w.start.split(':').map(Number);
     const [eh = 0, em = 0] = w.end.split(':').map(Number);
-    let t = day.set({ hour: sh, minute: sm, second: 0, millisecond: 0 });
-    const end = day.set({ hour: eh, minute: em, second: 0, millisecond: 0 });
-    for (; t < end; t = t.plus({ minutes: 30 })) if (t > now) out.push(t);
+    const end = chinaTime(d.year, d.month, d.day, eh, em).getTime();
+    for (let t = chinaTime(d.year, d.month, d.day, sh, sm).getTime(); t < end; t += 30 * 60_000) if (t > now.getTime()) out.push(new Date(t));
   }
   return out;
 }
@@ -61,8 +59,8 @@ export default function Measurements() {
   });
 
   if (!loggedIn) return <View className='page'><Empty>登录后预约测温</Empty></View>;
-  const now = inChina(Date.now());
-  const days = [0, 1, 2, 3, 4, 5, 6].map((i) => now.startOf('day').plus({ days: i }));
+  const now = new Date();
+  const days = [0, 1, 2, 3, 4, 5, 6].map((i) => chinaDayStart(now, i));
   const slots = slotsOf(days[dayOffset]!, windows, now);
 
   const submit = async () => {
@@ -97,7 +95,7 @@ export default function Measurements() {
         <View className='repair-cats'>
           {days.map((d, i) => (
             <View key={i} className={`tag ${i === dayOffset ? '' : 'tag-grey'} repair-cat`} onClick={() => { setDayOffset(i); setSlot(null); }}>
-              {i === 0 ? '今天' : i === 1 ? '明天' : d.toFormat('M月d日')}
+              {i === 0 ? '今天' : i === 1 ? '明天' : `${chinaParts(d).month}月${chinaParts(d).day}日`}
             </View>
           ))}
         </View>
@@ -105,7 +103,7 @@ export default function Measurements() {
         {slots.length ? (
           <View className='repair-cats'>
             {slots.map((s) => (
-              <View key={s.toMillis()} data-slot={s.toFormat('HH:mm')} className={`tag ${slot === s.toISO() ? '' : 'tag-grey'} repair-cat`} onClick={() => setSlot(s.toISO())}>{s.toFormat('HH:mm')}</View>
+              <View key={s.getTime()} data-slot={chinaHm(s)} className={`tag ${slot === toChinaISO(s) ? '' : 'tag-grey'} repair-cat`} onClick={() => setSlot(toChinaISO(s))}>{chinaHm(s)}</View>
             ))}
           </View>
         ) : <View className='muted'>当天已无可预约时段</View>}

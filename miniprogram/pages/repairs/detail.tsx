@@ -4,6 +4,7 @@ import { Image, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, type RepairView } from '@heat-butler/shared';
 import { photoSrc } from '../../services/photo';
 import { api, ApiError } from '../../services/api';
+import { askSubscribe } from '../../services/subscribe';
 
 /** 报修详情: status, promise, timeline; consent to a price; rate 1–5 after the work is done. */
 export default function RepairDetail() {
@@ -14,6 +15,8 @@ export default function RepairDetail() {
   const load = () => api.get<RepairView>(`/api/v1/repairs/${params.id}`).then(setT).catch(() => undefined);
   useDidShow(() => void load());
   const post = async (path: string, body?: unknown) => {
+    // the resident acts on the ticket: ask for its next progress message (in the tap, before any await)
+    if (path === 'consent' || path === 'reopen') void askSubscribe('repair');
     try {
       setT(await api.post<RepairView>(`/api/v1/repairs/${params.id}/${path}`, body));
     } catch (e) {

@@ -4,6 +4,7 @@ import { Text, View } from '@tarojs/components';
 import { documentLabel, formatChinaTime, formatFen, type ServiceChangeView } from '@heat-butler/shared';
 import { api } from '../../services/api';
 import { payBill } from '../../services/pay';
+import { askSubscribe } from '../../services/subscribe';
 import { choosePhoto } from '../../services/photo';
 
 /** 报停/复供进度: status, problems to fix, what to pay, the valve work order, the timeline, cancel. */
@@ -40,7 +41,10 @@ export default function ServiceChangeDetail() {
     if (ok.confirm) await run(() => api.post(`/api/v1/service-changes/${params.id}/cancel`));
   };
   const resubmit = () =>
-    run(() => api.post(`/api/v1/service-changes/${params.id}/resubmit`, { documents: Object.entries(docs).map(([kind, url]) => ({ kind, url })) }));
+    run(() => {
+      void askSubscribe('serviceChange'); // in the tap, before any await
+      return api.post(`/api/v1/service-changes/${params.id}/resubmit`, { documents: Object.entries(docs).map(([kind, url]) => ({ kind, url })) });
+    });
   const replace = async (kind: string) => {
     const id = await choosePhoto('id_document').catch(() => null);
     if (id) setDocs((d) => ({ ...d, [kind]: id }));

@@ -3,7 +3,7 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
 import { AUDIT_TARGET_LABEL, STAFF_ROLE_LABEL, auditFieldLabel, formatChinaTime, type AuditEntryView, type CompanySettings, type StaffRole } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
-import { Field, Segmented } from '../../components/ui';
+import { Empty, Field, Segmented } from '../../components/ui';
 
 type Kind = 'text' | 'int' | 'num';
 type FieldSpec = { path: string; label: string; kind: Kind; placeholder?: string };
@@ -146,12 +146,13 @@ export default function AdminSettings() {
     setAudit(await api.get<{ items: AuditEntryView[]; total: number }>(`/api/v1/admin/audit?page=${p}&pageSize=20`, { quiet: true }));
     setPage(p);
   };
+  const [loadError, setLoadError] = useState('');
   const load = async () => {
-    setForm(toForm(await api.get<CompanySettings>('/api/v1/admin/settings')));
+    setForm(toForm(await api.get<CompanySettings>('/api/v1/admin/settings', { quiet: true })));
     setErrors({});
     await loadAudit(1).catch(() => undefined);
   };
-  useDidShow(() => void load().catch(() => undefined));
+  useDidShow(() => void load().catch((e) => setLoadError(e instanceof ApiError ? e.message : '加载失败，请稍后再试')));
 
   const set = (path: string, v: unknown) => {
     setSaved(false);
@@ -177,7 +178,7 @@ export default function AdminSettings() {
     }
   };
 
-  if (!form) return <View className='page' />;
+  if (!form) return <View className='page'>{loadError ? <Empty>{loadError}</Empty> : null}</View>;
   const errCount = Object.keys(errors).length;
   const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
   const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !RENDERED.includes(k));
@@ -271,7 +272,7 @@ export default function AdminSettings() {
       <View className={`btn btn-primary${saving ? ' btn-disabled' : ''}`} data-save-settings onClick={save}>
         {saving ? '正在保存…' : '保存设置'}
       </View>
-      <View className='btn btn-plain' onClick={() => void load()}>放弃修改</View>
+      <View className='btn btn-plain' onClick={() => void load().catch(() => undefined)}>放弃修改</View>
 
       <View className='card' data-audit>
         <View className='row'>

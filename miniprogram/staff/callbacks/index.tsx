@@ -32,11 +32,12 @@ export default function StaffCallbacks() {
   const [data, setData] = useState<{ items: CallbackTask[]; quiet?: boolean } | null>(null);
   const [notes, setNotes] = useState<Record<number, string>>({});
   const [busy, setBusy] = useState<number | null>(null);
+  const [loadError, setLoadError] = useState('');
   const load = () =>
     api
-      .get<{ items: CallbackTask[]; quiet?: boolean }>('/api/v1/staff/repairs/callbacks')
+      .get<{ items: CallbackTask[]; quiet?: boolean }>('/api/v1/staff/repairs/callbacks', { quiet: true })
       .then(setData)
-      .catch(() => undefined);
+      .catch((e) => setLoadError(e instanceof ApiError ? e.message : '加载失败，请稍后再试'));
   useDidShow(() => void load());
 
   const done = async (c: CallbackTask, outcome: Outcome) => {
@@ -57,6 +58,7 @@ export default function StaffCallbacks() {
 
   return (
     <View className='page'>
+      {!data && loadError ? <Empty>{loadError}</Empty> : null}
       {data?.quiet ? <View className='card muted' data-callbacks-quiet>20:00–08:00 不打扰住户，回访任务 08:00 后显示。</View> : null}
       {data && !data.quiet && !data.items.length ? <Empty>暂无待回访的工单</Empty> : null}
       {data?.items.map((c) => (

@@ -21,7 +21,7 @@ export default function CannedReplies() {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
 
-  const load = async (c = category) => setItems((await api.get<{ items: Canned[] }>(`/api/v1/staff/canned-replies?category=${c}`)).items);
+  const load = (c = category) => api.get<{ items: Canned[] }>(`/api/v1/staff/canned-replies?category=${c}`).then((r) => setItems(r.items)).catch(() => undefined); // the request has already shown why (toast)
   useDidShow(() => void load());
 
   const save = async () => {

@@ -18,6 +18,7 @@ import { api, getSessionKind } from '../../services/api';
 import { connectLive } from '../../services/realtime';
 import { Empty, Segmented } from '../../components/ui';
 import { MessageBubble } from '../../components/group';
+import { ModerationTrail } from '../../components/moderation';
 
 type View3 = 'pending' | 'mine' | 'all';
 interface Canned {
@@ -44,12 +45,13 @@ export default function StaffInbox() {
   const [note, setNote] = useState('');
   const [repairCat, setRepairCat] = useState<RepairCategory | null>(null);
   const [visible, setVisible] = useState(true);
+  const [trail, setTrail] = useState(false);
   const viewRef = useRef(view);
   viewRef.current = view;
 
   const load = (v: View3 = viewRef.current) =>
-    api.get<Page<InboxItem>>('/api/v1/staff/inbox', { query: { view: v, pageSize: 50 }, quiet: true }).then(setPage);
-  const loadMetrics = () => api.get<GroupMetrics>('/api/v1/staff/groups/metrics', { quiet: true }).then(setMetrics);
+    api.get<Page<InboxItem>>('/api/v1/staff/inbox', { query: { view: v, pageSize: 50 }, quiet: true }).then(setPage).catch(() => undefined);
+  const loadMetrics = () => api.get<GroupMetrics>('/api/v1/staff/groups/metrics', { quiet: true }).then(setMetrics).catch(() => undefined);
 
   useDidShow(() => {
     if (getSessionKind() !== 'staff') {
@@ -177,6 +179,10 @@ export default function StaffInbox() {
           ))}
         </View>
       ) : null}
+      <View className='row'>
+        <Text className='link' data-moderation-trail onClick={() => setTrail(!trail)}>{trail ? '收起内容审核记录' : '内容审核记录'}</Text>
+      </View>
+      {trail ? <ModerationTrail /> : null}
       <Segmented<View3>
         options={[
           { value: 'pending', label: '待回复' },

@@ -13,7 +13,7 @@ export default function StaffInvoices() {
   const [date, setDate] = useState(chinaDate(new Date()));
   const [day, setDay] = useState<Day | null>(null);
 
-  const load = async (d = date) => setDay(await api.get<Day>(`/api/v1/staff/invoices?date=${d}`));
+  const load = (d = date) => api.get<Day>(`/api/v1/staff/invoices?date=${d}`).then(setDay).catch(() => undefined); // the request has already shown why (toast)
   useDidShow(() => void load());
 
   const retry = async (inv: InvoiceView) => {

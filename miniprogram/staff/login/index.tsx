@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import Taro from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { View } from '@tarojs/components';
 import { Field } from '../../components/ui';
 import { ApiError } from '../../services/api';
@@ -8,7 +8,8 @@ import { staffBindWechat, staffLogin, staffWechatLogin } from '../../services/se
 export default function StaffLogin() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState('');
+  const { params } = useRouter();
+  const [error, setError] = useState(params.expired ? '登录已过期，请重新登录' : '');
   const [busy, setBusy] = useState(false);
   const [invite, setInvite] = useState('');
 

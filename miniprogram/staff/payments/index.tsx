@@ -14,9 +14,9 @@ export default function StaffPayments() {
   const [open, setOpen] = useState<number | null>(null);
   const [form, setForm] = useState<Refunding>({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
 
-  const load = async () => {
+  const load = () => {
     const query = q.trim() ? `&no=${encodeURIComponent(q.trim())}` : '';
-    setItems((await api.get<{ items: PaymentOrderView[] }>(`/api/v1/staff/payments?status=paid&page=1&pageSize=30${query}`)).items);
+    return api.get<{ items: PaymentOrderView[] }>(`/api/v1/staff/payments?status=paid&page=1&pageSize=30${query}`).then((r) => setItems(r.items)).catch(() => undefined); // the request has already shown why (toast)
   };
   useDidShow(() => void load());
 
@@ -42,7 +42,7 @@ export default function StaffPayments() {
     <View className='page'>
       <View className='card row'>
         <Input className='input' value={q} placeholder='商户订单号或微信支付单号' onInput={(e) => setQ(e.detail.value)} />
-        <Text className='link' style={{ marginLeft: '12px' }} onClick={load}>查询</Text>
+        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>查询</Text>
       </View>
       {items && !items.length ? <Empty>没有找到已支付的订单</Empty> : null}
       {items?.map((o) => (

@@ -57,7 +57,7 @@ async function main() {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const ds = createDataSource({ url: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
   await ds.initialize(); // the server migrates; this only reads the ledger and writes reconciliation rows
-  const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config) });
+  const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config, undefined, undefined, ds) });
 
   const rows: string[][] = [];
   let failed = 0;

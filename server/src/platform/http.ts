@@ -33,6 +33,24 @@ export interface RouteInput<B, Q, P> {
 
 const Empty = z.any();
 
+/** A route as declared: what the access matrix, the ownership test and the fuzz test read. */
+export interface RegisteredRoute {
+  method: Method;
+  /** the path below /api/v1, with the module router's prefix: '/staff/reconciliation/days/:date' */
+  path: string;
+  auth: 'public' | readonly Principal[];
+  body?: z.ZodType;
+  query?: z.ZodType;
+  params?: z.ZodType;
+}
+
+const registry = new Map<string, RegisteredRoute>();
+
+/** Every route declared through route(), once each (apps built again re-declare the same ones). */
+export function registeredRoutes(): RegisteredRoute[] {
+  return [...registry.values()];
+}
+
 /**
  * A thin route: check the caller's role, parse body/query/params with the shared schemas
  * (every invalid field reported at once), call the handler, answer JSON.
@@ -42,6 +60,8 @@ export function route<B extends z.ZodType = typeof Empty, Q extends z.ZodType = 
   spec: RouteSpec<B, Q, P>,
   handler: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>>) => Promise<unknown> | unknown,
 ): void {
+  const path = (router.opts.prefix ?? '') + spec.path;
+  registry.set(`${spec.method.toUpperCase()} ${path}`, { method: spec.method, path, auth: spec.auth, body: spec.body, query: spec.query, params: spec.params });
   router[spec.method](spec.path, async (ctx) => {
     const principal: AuthPrincipal | null = ctx.state.principal ?? null;
     if (!isAllowed(principal, spec.auth)) {

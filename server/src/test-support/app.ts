@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SubscribeTemplate } from '@heat-butler/shared';
 import { startHost, type Host, type HostOptions } from '../host';
 import { createLogger } from '../platform/logger';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -14,6 +15,11 @@ export interface TestApp extends Host {
   loginStaff(username: string, password?: string): Promise<string>;
   /** POST /api/v1/uploads as multipart/form-data (a 1×1 PNG unless other bytes are given) */
   upload(token: string | undefined, purpose: string, bytes?: Buffer, opts?: { mime?: string; filename?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  /**
+   * The resident taps 允许 in wx.requestSubscribeMessage for these templates (the simulated
+   * WeChat records the grants) and the client reports it to the BFF, like the mini-program does.
+   */
+  allowMessages(token: string, user: string, templates: SubscribeTemplate[], decision?: 'accept' | 'reject'): Promise<{ counts: Record<SubscribeTemplate, number> }>;
 }
 
 /** a real 1×1 PNG */
@@ -61,6 +67,14 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
       const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.body.code } });
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token;
+    },
+    async allowMessages(token, user, templates, decision = 'accept') {
+      const ids = templates.map((k) => host.services.notifications.templateId(k));
+      const dev = await call('POST', '/sandbox/device/subscribe', { body: { user, tmplIds: ids, decision } });
+      if (dev.status !== 200) throw new Error(`requestSubscribeMessage failed: ${JSON.stringify(dev.body)}`);
+      const res = await call('POST', '/api/v1/notifications/grants', { token, body: { results: dev.body } });
+      if (res.status !== 200) throw new Error(`grant report failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
     },
     async loginStaff(username, password = 'demo-2026') {
       const res = await call('POST', '/api/v1/auth/staff/login', { body: { username, password } });

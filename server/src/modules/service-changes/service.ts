@@ -49,6 +49,7 @@ import type { NotificationsService } from '../notifications/service';
 import type { PaymentsService } from '../payments/service';
 import type { UploadsService } from '../../platform/uploads/service';
 import { ServiceChange, ValveWorkOrder } from './entities';
+import type { ModerationService } from '../moderation/service';
 
 const TYPE = 'service_change';
 const ORDER_TYPE = 'valve_work_order';
@@ -66,6 +67,8 @@ const PHRASE: Record<ServiceChangeState, string> = {
 };
 
 export interface ServiceChangesOptions {
+  /** content security of the resident's note */
+  moderation: ModerationService;
   ds: DataSource;
   clock: () => Date;
   company: CompanyService;
@@ -204,7 +207,9 @@ export class ServiceChangesService {
   async submitByResident(residentId: number, input: SubmitInput): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ residentId }, input.accountId);
     await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
+    const checked = input.note ? await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 }) : null;
     const id = await this.submit({ kind: 'resident', id: residentId, as: ['resident'] }, input, { residentId });
+    if (checked) await this.o.moderation.link([checked.recordId], id);
     return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { residentId });
   }
 
@@ -291,6 +296,7 @@ export class ServiceChangesService {
   async resubmit(residentId: number, id: number, input: { documents: ServiceChangeDocument[]; note?: string }): Promise<ServiceChangeView> {
     await this.forApplicant(residentId, id);
     await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
+    if (input.note) await this.o.moderation.link([(await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 })).recordId], id);
     const rules = await this.o.company.rules();
     const missing = missingDocuments(rules.serviceChange.requiredDocuments, input.documents);
     if (missing.length) throw new AppError('SERVICE_CHANGE_DOCUMENTS_MISSING', { missing: missing.map((kind) => ({ kind, label: documentLabel(kind) })) });

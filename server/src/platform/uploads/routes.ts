@@ -7,12 +7,13 @@ import { UploadForm, type UploadPurpose } from '@heat-butler/shared';
 import { route } from '../http';
 import { ANY_STAFF } from '../auth';
 import { AppError, zodFields } from '../errors';
+import type { Limiter } from '../limits';
 import type { UploadsService } from './service';
 
 /** what a resident may upload photos for (staff: any purpose) */
 const RESIDENT_PURPOSES: readonly UploadPurpose[] = ['repair_photo', 'chat_photo', 'id_document'];
 
-export function uploadsRoutes(uploads: UploadsService): Router {
+export function uploadsRoutes(uploads: UploadsService, limiter: Limiter): Router {
   const r = new Router();
   const single = multer({
     storage: multer.memoryStorage(),
@@ -40,6 +41,8 @@ export function uploadsRoutes(uploads: UploadsService): Router {
   }
 
   route(r, { method: 'post', path: '/uploads', auth: ['resident', ...ANY_STAFF], status: 201 }, async ({ ctx, principal }) => {
+    // a resident's daily photo quota, counted before the body is read
+    if (principal!.kind === 'resident') await limiter.take([{ limit: 'upload.resident', subject: principal!.residentId }]);
     const bytes = await receive(ctx);
     const form = UploadForm.safeParse((ctx.request as any).body ?? {});
     if (!form.success) throw new AppError('VALIDATION_FAILED', { fields: zodFields(form.error) });

@@ -104,9 +104,9 @@ export class UploadsService {
    * The URL to show a photo reference: a signed, short-lived link for an upload key, an http(s)
    * URL as it is. Call it only after checking that the viewer may see the object holding the photo.
    */
-  link(ref: string): string {
+  link(ref: string, ttlSeconds = LINK_TTL_SECONDS): string {
     if (!isUploadKey(ref)) return ref;
-    return `/api/v1/uploads/${ref}?${this.o.links.query(`upload:${ref}`, LINK_TTL_SECONDS, LINK_ROUND_SECONDS)}`;
+    return `/api/v1/uploads/${ref}?${this.o.links.query(`upload:${ref}`, ttlSeconds, LINK_ROUND_SECONDS)}`;
   }
 
   /** The bytes behind a signed link (UPLOAD_LINK_EXPIRED for a bad or expired signature). */

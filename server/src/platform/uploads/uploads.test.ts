@@ -56,7 +56,7 @@ describe('uploading and fetching over HTTP', () => {
   const stored: StoredUpload[] = [];
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-uploads-'));
-    t = await startTestApp({ seedDemo: true, clock: () => now, config: { UPLOAD_DIR: dir, UPLOAD_MAX_KB: 64 } });
+    t = await startTestApp({ seedDemo: true, clock: () => now, config: { UPLOAD_DIR: dir, UPLOAD_MAX_KB: 64, HB_LIMITS: { 'upload.resident': { max: 12, windowMinutes: 24 * 60 } } } });
     t.services.uploads.onStored((u) => void stored.push(u));
   });
   afterAll(async () => {
@@ -148,6 +148,17 @@ describe('uploading and fetching over HTTP', () => {
     expect((await t.upload(station, 'valve_photo')).status).toBe(201);
   });
 
+  it('counts a resident’s photos against the daily quota: over it, 429 with Retry-After and a Chinese message', async () => {
+    const token = await t.loginResident('up-quota');
+    for (let i = 0; i < 12; i++) expect((await t.upload(token, 'repair_photo')).status).toBe(201);
+    const over = await t.upload(token, 'repair_photo');
+    expect(over.status).toBe(429);
+    expect(over.body.error.message).toContain('上传图片数量已达上限');
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    // another resident is not affected
+    expect((await t.upload(await t.loginResident('up-quota-2'), 'repair_photo')).status).toBe(201);
+  });
+
   it('lets a module use only the owner’s own uploads of the right purpose', async () => {
     const a = await t.loginResident('up-claim-a');
     const b = await t.loginResident('up-claim-b');
@@ -172,7 +183,7 @@ describe('uploading and fetching over HTTP', () => {
     const groupId = (await t.call('GET', '/api/v1/groups', { token })).body.items[0].id;
     const chat = await t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { photo: pixel } });
     expect(chat.status).toBe(400);
-    expect(chat.body.error.details.fields).toEqual([{ field: 'photo', message: '照片无效，请重新上传' }]);
+    expect(chat.body.error.details.fields).toEqual([{ field: 'photo', message: '只能发送在本平台上传的图片' }]);
     const repair = await t.call('POST', '/api/v1/repairs', { token, body: { accountId: bound.body.accountId, category: 'valve', description: '阀门拧不动了', photos: [pixel] } });
     expect(repair.status).toBe(400);
     const change = await t.call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.body.accountId, season: '2027-2028', kind: 'stop', documents: [{ kind: 'id_photo', url: pixel }] } });

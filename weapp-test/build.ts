@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const WEAPP_DIR = path.join(ROOT, 'dist', 'weapp');
+export const STAMP = path.join(ROOT, 'dist', 'weapp-test-build.json');
+
+/**
+ * The build the weapp tests check: a production build, as a company ships it (an https API
+ * base — the harness routes its requests to the BFF on loopback — and a real-looking appid).
+ */
+export const WEAPP_TEST_ENV = {
+  NODE_ENV: 'production',
+  HB_API_BASE: 'https://bff.heat-butler.test',
+  WECHAT_APPID: 'wx00000000000000a1',
+};
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Is dist/weapp missing, built with other settings, or older than its sources? */
+export function weappIsStale(): boolean {
+  if (!fs.existsSync(STAMP) || !fs.existsSync(path.join(WEAPP_DIR, 'app.js'))) return true;
+  const stamp = JSON.parse(fs.readFileSync(STAMP, 'utf8'));
+  if (JSON.stringify(stamp.env) !== JSON.stringify(WEAPP_TEST_ENV)) return true;
+  const built = fs.statSync(STAMP).mtimeMs;
+  const inputs = ['miniprogram', 'shared/src', 'config', 'patches'].map((d) => newestMtime(path.join(ROOT, d)));
+  inputs.push(...['project.config.json', 'package-lock.json', 'babel.config.js'].map((f) => (fs.existsSync(path.join(ROOT, f)) ? fs.statSync(path.join(ROOT, f)).mtimeMs : 0)));
+  return Math.max(...inputs) > built;
+}
+
+/** Build dist/weapp (production settings above) when stale: ~10-25 s. */
+export function ensureWeappBuild(): void {
+  if (!weappIsStale()) return;
+  fs.rmSync(WEAPP_DIR, { recursive: true, force: true });
+  execFileSync('npx', ['taro', 'build', '--type', 'weapp'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, ...WEAPP_TEST_ENV } });
+  fs.writeFileSync(STAMP, JSON.stringify({ env: WEAPP_TEST_ENV, at: new Date().toISOString() }));
+}
