@@ -28,6 +28,7 @@ import { createTestDatabase } from '../server/src/test-support/db';
 import { createLogger } from '../server/src/platform/logger';
 import { CompanyService } from '../server/src/modules/company/service';
 import { AccountsService } from '../server/src/modules/accounts/service';
+import { DEFAULT_LIMITS, Limiter } from '../server/src/platform/limits';
 import { BillingService } from '../server/src/modules/billing/service';
 import { HouseholdImporter } from '../server/src/modules/admin/import';
 import { CLI_ACTOR } from '../server/src/modules/admin/audit';
@@ -75,7 +76,7 @@ async function main() {
     const company = new CompanyService(ds);
     await company.ensure('基准热力', '0431-00000');
     for (let a = 1; a <= 20; a++) await company.createArea(`A${String(a).padStart(2, '0')}`, `基准片区${a}`);
-    const accounts = new AccountsService(ds, clock);
+    const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''));
     const billing = new BillingService(ds, accounts, clock);
     await billing.createSeason({ code: '2025-2026', startDate: '2025-11-01', endDate: '2026-04-01', dueDate: '2025-12-31', tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000 });
     const importer = new HouseholdImporter({ ds, clock, log: createLogger('warn'), company, accounts, billing });

@@ -3,11 +3,12 @@ import type { Page } from 'playwright-core';
 import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
 import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { Account } from '../server/src/modules/accounts/entities';
+import { DEMO } from '../server/src/demo/seed';
 
 let e: E2E;
 let page: Page;
 
-const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader('2025-2026')];
+const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader(DEMO.seasons[0]!.code)];
 
 /** a row of a new building (88号楼 of area A01), with overrides by column key */
 function row(i: number, over: Partial<Record<string, string>> = {}): string {
@@ -215,6 +216,21 @@ describe('an admin manages staff', () => {
       body: JSON.stringify({ username: 'e2e.agent', password: 'demo-2026-x' }),
     });
     expect(login.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('sees a staff login locked after wrong passwords and lifts the lock', async () => {
+    const login = (password: string) =>
+      fetch(`${e.host.url}/api/v1/auth/staff/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'worker1', password }) });
+    for (let i = 0; i < 5; i++) await login('wrong-password');
+    expect((await login('demo-2026')).status).toBe(429);
+    await open(page, e.host.url, '/staff/admin-staff/index');
+    const locked = page.locator('[data-locked="worker1"]');
+    await expect.poll(() => locked.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('[data-staff="worker1"]').innerText(), { timeout: 10_000 }).toContain('登录已锁定');
+    await shot(page, 'admin-staff-locked');
+    await locked.locator('[data-unlock]').click();
+    await expect.poll(() => locked.count(), { timeout: 10_000 }).toBe(0);
+    expect((await login('demo-2026')).status).toBe(200);
   });
 
   it('creates an area and renames it', async () => {

@@ -28,7 +28,7 @@ describe('a resident in the H5 app', () => {
     await fill(page, 'accountNo', account.accountNo);
     await fill(page, 'ownerName', '不是户主');
     await page.getByText('绑定', { exact: true }).click();
-    await expect.poll(() => page.locator('.alert').innerText()).toContain('户主姓名或手机号后四位与户号登记信息不一致');
+    await expect.poll(() => page.locator('.alert').innerText()).toContain('户号与户主姓名或手机号后四位不一致，请核对缴费单');
     await expect.poll(() => page.locator('.alert').innerText(), { timeout: 10_000 }).toContain('还可尝试4次');
   });
 

@@ -8,6 +8,8 @@ import { LedgerEntry } from '../server/src/modules/payments/entities';
 let e: E2E;
 let page: Page;
 const account = DEMO.arrearsAccounts[0]!;
+/** last season (arrears) and this season, as of the test's clock */
+const [last, current] = DEMO.seasons as [(typeof DEMO.seasons)[0], (typeof DEMO.seasons)[0]];
 
 beforeAll(async () => {
   e = await startE2E();
@@ -21,16 +23,16 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await open(page, e.host.url, '/pages/bills/index');
     const cards = page.locator('.bill-card');
     await expect.poll(() => cards.count()).toBe(2);
-    await expect.poll(() => cards.nth(0).getAttribute('data-season'), { timeout: 10_000 }).toBe('2025-2026');
+    await expect.poll(() => cards.nth(0).getAttribute('data-season'), { timeout: 10_000 }).toBe(last.code);
     await expect.poll(() => cards.nth(0).innerText(), { timeout: 10_000 }).toContain('往年欠费');
-    await expect.poll(() => cards.nth(1).getAttribute('data-season'), { timeout: 10_000 }).toBe('2026-2027');
+    await expect.poll(() => cards.nth(1).getAttribute('data-season'), { timeout: 10_000 }).toBe(current.code);
     const bills = await e.host.services.billing.listForResident((await residentId())!);
     await expect.poll(() => page.locator('[data-total-due]').innerText(), { timeout: 10_000 }).toBe(formatFen(bills.totalDueFen));
     await shot(page, 'bills');
   });
 
   it('opens this season’s bill, sees the computation, cancels once, then pays', async () => {
-    await page.locator('.bill-card[data-season="2026-2027"]').click();
+    await page.locator(`.bill-card[data-season="${current.code}"]`).click();
     await page.waitForURL(/pages\/bills\/detail/);
     await expect.poll(() => page.locator('.bill-line').count()).toBeGreaterThanOrEqual(1);
     await expect.poll(() => page.locator('.bill-line').first().innerText(), { timeout: 10_000 }).toMatch(/供热费[\s\S]*㎡ × 27\.00元\/㎡/);
@@ -67,9 +69,9 @@ describe('a resident pays a heating bill in the H5 app', () => {
   it('lists the payment in 缴费记录, and the bill as paid', async () => {
     await open(page, e.host.url, '/pages/payments/index');
     await expect.poll(() => page.locator('.payment-card').count()).toBe(1);
-    await expect.poll(() => page.locator('.payment-card').innerText(), { timeout: 10_000 }).toContain('2026—2027采暖季热费');
+    await expect.poll(() => page.locator('.payment-card').innerText(), { timeout: 10_000 }).toContain(`${current.code.replace('-', '—')}采暖季热费`);
     await open(page, e.host.url, '/pages/bills/index');
-    await expect.poll(() => page.locator('.bill-card[data-season="2026-2027"]').innerText()).toContain('已缴清');
+    await expect.poll(() => page.locator(`.bill-card[data-season="${current.code}"]`).innerText()).toContain('已缴清');
   });
 });
 

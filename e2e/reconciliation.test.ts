@@ -11,6 +11,10 @@ import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './suppo
 import { DEMO } from '../server/src/demo/seed';
 import { LedgerEntry, PaymentOrder } from '../server/src/modules/payments/entities';
 import { ReconDiscrepancy } from '../server/src/modules/reconciliation/entities';
+import { keepOneChinaDay } from '../server/src/test-support/clock';
+
+// this file's story happens on one China calendar day
+keepOneChinaDay();
 
 let e: E2E;
 let page: Page;
@@ -35,7 +39,7 @@ beforeAll(async () => {
   const dev = await call('POST', '/sandbox/device/login', { user: 'e2e-recon-payer' });
   const token = (await call('POST', '/api/v1/auth/wechat', { code: dev.body.code })).body.token;
   expect((await call('POST', '/api/v1/accounts/bind', { accountNo: account.accountNo, ownerName: account.ownerName }, token)).status).toBe(201);
-  const bill = (await call('GET', '/api/v1/bills', undefined, token)).body.items.find((b: any) => b.accountNo === account.accountNo && b.season === '2026-2027');
+  const bill = (await call('GET', '/api/v1/bills', undefined, token)).body.items.find((b: any) => b.accountNo === account.accountNo && b.season === DEMO.seasons[1]!.code);
   const order = (await call('POST', '/api/v1/payments', { billId: bill.id }, token)).body;
   const pay = await call('POST', '/sandbox/device/pay', { ...order.requestPayment, user: 'e2e-recon-payer', action: 'confirm' });
   expect(pay.body.errMsg).toBe('requestPayment:ok');

@@ -12,19 +12,21 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 beforeAll(async () => {
   e = await startE2E();
-  // the next season open for applications, and this season's bill paid (no arrears)
+  // the next season open for applications (its Sept 20 deadline is ahead whatever the test's
+  // clock), and this season's bill paid (no arrears)
+  const y = Number(DEMO.seasons[1]!.code.slice(0, 4)) + 1;
   await e.host.services.billing.createSeason({
-    code: '2027-2028',
-    startDate: '2027-11-01',
-    endDate: '2028-04-01',
-    dueDate: '2027-12-31',
+    code: `${y}-${y + 1}`,
+    startDate: `${y}-11-01`,
+    endDate: `${y + 1}-04-01`,
+    dueDate: `${y}-12-31`,
     tariffs: { residential: 2700, commercial: 3800 },
     baseFeeRatioBp: 3000,
     lateFeeDailyBp: 10,
     lateFeeCapBp: 1000,
   });
-  await e.host.services.billing.issueBills('2027-2028');
-  const bill = (await e.host.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === account.accountNo)!;
+  await e.host.services.billing.issueBills(`${y}-${y + 1}`);
+  const bill = (await e.host.services.billing.billsOfSeason(DEMO.seasons[1]!.code)).find((b) => b.accountNo === account.accountNo)!;
   await e.host.services.billing.settleAtCounter(bill.id, new Date());
   page = await e.newPage();
   await residentWithAccount(page, e.host.url, 'e2e-stopper', account);

@@ -29,6 +29,8 @@ export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onL
         {m.sender.role ? <Text className='tag tag-green'>{m.sender.role}</Text> : null}
         <Text className='muted'> {time(m.createdAt)}</Text>
         {m.hidden ? <Text className='tag tag-red'>已隐藏</Text> : null}
+        {m.moderation === 'pending' ? <Text className='tag' data-moderation='pending'>{props.staff ? '图片审核中' : '审核中，仅自己可见'}</Text> : null}
+        {props.staff && m.moderation === 'flagged' ? <Text className='tag tag-red' data-moderation='flagged'>内容安全待关注</Text> : null}
       </View>
       {m.quote ? (
         <View className='msg-quote'>

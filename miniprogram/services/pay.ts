@@ -1,12 +1,14 @@
 /**
- * Paying an order. In WeChat: ask for the payment-result messages, then wx.requestPayment, then
+ * Paying an order. In WeChat: ask for the payment-result messages (synchronously in the tap, before
+ * any await: WeChat opens that dialog only from a tap), create the order, wx.requestPayment, then
  * ask the BFF to confirm (it queries WeChat if the notification has not arrived yet). In the H5
  * build WeChat's payment sheet doesn't exist: the sandbox sheet page stands in for it.
  */
 import Taro from '@tarojs/taro';
-import { SUBSCRIBE_TEMPLATES, type PaymentOrderView } from '@heat-butler/shared';
+import type { PaymentOrderView } from '@heat-butler/shared';
 import { api } from './api';
 import { IS_H5 } from './session';
+import { askSubscribe } from './subscribe';
 
 export type PayOutcome = 'paid' | 'cancelled' | 'pending';
 
@@ -18,16 +20,19 @@ export async function confirmOrder(orderId: number): Promise<PaymentOrderView> {
   return api.post<PaymentOrderView>(`/api/v1/payments/${orderId}/confirm`, undefined, { quiet: true });
 }
 
-/** Pay a bill; resolves with what happened. A cancel is not an error. */
+/**
+ * Pay a bill; resolves with what happened. A cancel is not an error. Call it synchronously in the
+ * tap handler (no await before it): it opens the subscription dialog first.
+ */
 export async function payBill(billId: number): Promise<{ outcome: PayOutcome; order: PaymentOrderView | null }> {
+  // still inside the tap: payment result, refund and invoice messages (one grant = one message)
+  const asked = askSubscribe('pay');
   if (IS_H5) {
     Taro.navigateTo({ url: `/pages/pay/sandbox?billId=${billId}` });
     return { outcome: 'pending', order: null };
   }
+  await asked; // the payment sheet opens after the dialog closed
   const order = await createOrder(billId);
-  await Taro.requestSubscribeMessage({
-    tmplIds: [SUBSCRIBE_TEMPLATES.paymentSuccess.id, SUBSCRIBE_TEMPLATES.refund.id],
-  } as any).catch(() => undefined);
   const p = order.requestPayment!;
   let cancelled = false;
   try {

@@ -5,9 +5,10 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { errorMiddleware } from './platform/errors';
+import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
 import type { MiniProgramClient } from './wechat/miniprogram';
@@ -23,6 +24,9 @@ import type { Mailer } from './platform/mail';
 import { InvoicesService } from './modules/invoices/service';
 import { invoicesRoutes } from './modules/invoices/routes';
 import { NotificationsService } from './modules/notifications/service';
+import { notificationsRoutes } from './modules/notifications/routes';
+import { ModerationService } from './modules/moderation/service';
+import { moderationRoutes } from './modules/moderation/routes';
 import { BillingService } from './modules/billing/service';
 import { billingRoutes } from './modules/billing/routes';
 import { PaymentsService } from './modules/payments/service';
@@ -34,6 +38,7 @@ import { serviceChangesRoutes } from './modules/service-changes/routes';
 import { GroupsService } from './modules/groups/service';
 import { groupsRoutes } from './modules/groups/routes';
 import { RealtimeHub } from './platform/realtime';
+import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
 import { RepairsService } from './modules/repairs/service';
 import { MeasurementsService } from './modules/repairs/measurements';
 import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
@@ -59,9 +64,17 @@ export function createServices(deps: AppDeps) {
   const { ds, clock } = deps;
   const outbox = new OutboxWorker(ds, deps.log, clock);
   const company = new CompanyService(ds);
-  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock });
-  const accounts = new AccountsService(ds, clock);
-  const notifications = new NotificationsService(identity, deps.wechat);
+  const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
+  const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
+  const accounts = new AccountsService(ds, clock, limiter);
+  const notifications = new NotificationsService({
+    ds,
+    identity,
+    wechat: deps.wechat,
+    templateIds: templateIds(deps.config),
+    miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
+  });
+  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '' });
   const billing = new BillingService(ds, accounts, clock);
   const payments = new PaymentsService({
     ds,
@@ -79,12 +92,12 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications });
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
   groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
@@ -102,10 +115,11 @@ export function createServices(deps: AppDeps) {
     fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
+    limiter,
   });
   invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
-  return { outbox, company, identity, accounts, notifications, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return { outbox, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
 /** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
@@ -137,6 +151,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       }
     }
   });
+  app.use(securityHeaders({ h5Dir: deps.config.H5_DIR, https: (deps.config.PUBLIC_BASE_URL ?? '').startsWith('https://') }));
   app.use(errorMiddleware());
 
   const root = new Router();
@@ -144,12 +159,22 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ctx.body = { ok: true };
   });
   root.get('/readyz', async (ctx) => {
-    try {
-      await deps.ds.query('SELECT 1');
+    // red when the database doesn't answer in READY_TIMEOUT_MS (down, hung, pool exhausted, or the
+    // session table every logged-in request reads first is locked), without waiting any longer
+    let timer: NodeJS.Timeout | undefined;
+    const probe = deps.ds.query(`SELECT 1 FROM ${deps.ds.driver.escape('session')} WHERE id = 0`).then(() => 'up' as const);
+    probe.catch(() => undefined);
+    const outcome = await Promise.race([
+      probe,
+      new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), deps.config.READY_TIMEOUT_MS))),
+    ]).catch(() => 'down' as const);
+    clearTimeout(timer);
+    ctx.set('Cache-Control', 'no-store');
+    if (outcome === 'up') {
       ctx.body = { ok: true, db: 'up' };
-    } catch {
+    } else {
       ctx.status = 503;
-      ctx.body = { ok: false, db: 'down' };
+      ctx.body = { ok: false, db: outcome === 'slow' ? 'timeout' : 'down' };
     }
   });
   app.use(root.routes());
@@ -184,6 +209,9 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
     adminRoutes(services.admin),
+    notificationsRoutes(services.notifications),
+    // push timestamps are checked against the real clock (transport freshness, not business time)
+    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

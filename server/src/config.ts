@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { LimitsOverride } from './platform/limits';
+import { SUBSCRIBE_TEMPLATE_KEYS, SUBSCRIBE_TEMPLATES, type SubscribeTemplate } from '@heat-butler/shared';
 
 /**
  * Every setting comes from the environment, parsed once at start. A bad or missing variable
@@ -17,6 +19,16 @@ const Env = z
     DATABASE_URL: z.string().regex(/^(mysql|mariadb):\/\//, '必须以 mysql:// 或 mariadb:// 开头').optional(),
     SQLITE_PATH: z.string().default(path.resolve(process.cwd(), 'data', 'heat-butler.sqlite')),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    /** MySQL/MariaDB: longest wait for a pool connection before a request answers 503 DB_UNAVAILABLE */
+    DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** MySQL/MariaDB: longest statement (server-side max_statement_time / max_execution_time) */
+    DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /** MySQL/MariaDB: longest wait for a row or table lock (innodb_lock_wait_timeout, lock_wait_timeout) */
+    DB_LOCK_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+    /** /readyz answers 503 when the database doesn't answer within this */
+    /** graceful shutdown (SIGTERM): how long requests in flight may take before connections are cut */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+    READY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
     BODY_LIMIT_KB: z.coerce.number().int().min(1).max(10_240).default(256),
@@ -27,6 +39,18 @@ const Env = z
     WECHAT_SECRET: z.string().min(1).default('sandbox-secret'),
     /** Base URL of the mini-program server API; in sandbox mode the local simulator. */
     WECHAT_API_BASE: z.string().url().optional(),
+    /** subscription-message template ids (WeChat admin console → 订阅消息); sandbox defaults */
+    WECHAT_TPL_PAYMENT_SUCCESS: z.string().min(1).default('sandbox-tpl-payment-success'),
+    WECHAT_TPL_REFUND: z.string().min(1).default('sandbox-tpl-refund'),
+    WECHAT_TPL_INVOICE_ISSUED: z.string().min(1).default('sandbox-tpl-invoice-issued'),
+    WECHAT_TPL_REPAIR_PROGRESS: z.string().min(1).default('sandbox-tpl-repair-progress'),
+    WECHAT_TPL_SERVICE_CHANGE: z.string().min(1).default('sandbox-tpl-service-change'),
+    WECHAT_TPL_ANNOUNCEMENT: z.string().min(1).default('sandbox-tpl-announcement'),
+    /** message push (消息推送) Token and EncodingAESKey from the admin console; the URL is <PUBLIC_BASE_URL>/api/v1/wechat/push */
+    WECHAT_PUSH_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 位字母或数字').default('sandboxPushToken'),
+    WECHAT_PUSH_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, '43 位字母或数字').optional(),
+    /** which version of the mini-program a subscription message opens: developer | trial | formal */
+    WECHAT_MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
     WXPAY_MCHID: z.string().min(1).default('1900000001'),
     WXPAY_API_BASE: z.string().url().optional(),
     /** exactly 32 ASCII characters */
@@ -53,6 +77,8 @@ const Env = z
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */
     PAY_SWEEP_AFTER_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
+    /** JSON overriding some of the limits (platform/limits.ts, README "Limits") */
+    HB_LIMITS: LimitsOverride.default({}),
   })
   .superRefine((env, ctx) => {
     if (env.HB_MODE === 'production') {
@@ -69,10 +95,23 @@ const Env = z
       ] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置' });
       }
+      if (env.WECHAT_PUSH_TOKEN === 'sandboxPushToken') ctx.addIssue({ code: 'custom', path: ['WECHAT_PUSH_TOKEN'], message: '生产模式必须设置（消息推送 Token）' });
+      // the sandbox template ids cannot arrive on a real phone
+      for (const key of TEMPLATE_ENV) {
+        if (env[key].startsWith('sandbox-')) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置（订阅消息模板 ID）' });
+      }
     }
   });
 
 export type Config = z.infer<typeof Env>;
+
+/** The subscription-message template id variables, by template (see SUBSCRIBE_TEMPLATES). */
+const TEMPLATE_ENV = ['WECHAT_TPL_PAYMENT_SUCCESS', 'WECHAT_TPL_REFUND', 'WECHAT_TPL_INVOICE_ISSUED', 'WECHAT_TPL_REPAIR_PROGRESS', 'WECHAT_TPL_SERVICE_CHANGE', 'WECHAT_TPL_ANNOUNCEMENT'] as const;
+
+/** Template key → configured template id. */
+export function templateIds(config: Config): Record<SubscribeTemplate, string> {
+  return Object.fromEntries(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [k, config[SUBSCRIBE_TEMPLATES[k].env]])) as Record<SubscribeTemplate, string>;
+}
 
 export class ConfigError extends Error {}
 

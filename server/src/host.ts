@@ -4,19 +4,24 @@
  * and the integration tests alike.
  */
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { loadConfig, type Config } from './config';
+import { loadConfig, templateIds, type Config } from './config';
 import { createLogger, type Logger } from './platform/logger';
 import { createDataSource } from './platform/db/data-source';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
+import { dbTokenStore } from './wechat/token-store';
 import fs from 'node:fs';
 import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
+import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
+import { installDbLimits } from './platform/db/limits';
+import { errorSummary } from './platform/errors';
 
 export interface HostOptions {
   /** 0 = ephemeral */
@@ -36,7 +41,7 @@ export interface HostOptions {
   /** sandbox: serve a day's trade bill at once instead of from 10:00 the next day (tests, demo) */
   instantBills?: boolean;
   /** tests: tune the simulators (e.g. how long an e-invoice timeout hangs) */
-  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number };
+  sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number; mediaCheckDelayMs?: number };
   /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
@@ -50,7 +55,8 @@ export interface Host {
   services: Services;
   sandbox: ReturnType<typeof createSandbox> | null;
   log: Logger;
-  close(): Promise<void>;
+  /** graceful: see startHost */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startHost(opts: HostOptions = {}): Promise<Host> {
@@ -70,42 +76,65 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     sqlitePath: base.SQLITE_PATH,
     poolSize: base.DB_POOL_SIZE,
     synchronize: opts.synchronize,
+    log,
   });
   await ds.initialize();
   if (!opts.synchronize) await ds.runMigrations({ transaction: 'each' });
+  // after migrations (they may take long): from now on no request waits on the database for long
+  installDbLimits(ds, { acquireTimeoutMs: base.DB_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: base.DB_QUERY_TIMEOUT_MS, lockWaitSeconds: base.DB_LOCK_WAIT_SECONDS }, log);
 
-  // Listen first: in sandbox mode the WeChat clients call this very server at /sandbox.
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(base.PORT, base.HOST, resolve));
-  const { port } = server.address() as AddressInfo;
+  // The port is known before listening (PORT=0: a free one is picked first), so that everything is
+  // composed, seeded and attached before the first connection is accepted.
+  const port = base.PORT || (await freePort(base.HOST));
   const url = `http://${base.HOST}:${port}`;
 
   const sandboxMode = base.HB_MODE === 'sandbox';
   const config: Config = {
     ...base,
+    PORT: port,
     PUBLIC_BASE_URL: base.PUBLIC_BASE_URL ?? url,
     WECHAT_API_BASE: base.WECHAT_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
     WXPAY_API_BASE: base.WXPAY_API_BASE ?? (sandboxMode ? `${url}/sandbox` : undefined),
     EINVOICE_API_BASE: base.EINVOICE_API_BASE ?? (sandboxMode ? `${url}/sandbox/einvoice` : undefined),
   };
   const sandbox = sandboxMode
-    ? createSandbox({ appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY, instantBills: opts.instantBills, ...opts.sandboxOptions })
+    ? createSandbox({
+        appid: config.WECHAT_APPID,
+        secret: config.WECHAT_SECRET,
+        mchid: config.WXPAY_MCHID,
+        apiV3Key: config.WXPAY_APIV3_KEY,
+        instantBills: opts.instantBills,
+        templates: Object.values(templateIds(config)),
+        messagePush: { url: `${config.PUBLIC_BASE_URL}/api/v1/wechat/push`, token: config.WECHAT_PUSH_TOKEN, aesKey: config.WECHAT_PUSH_AES_KEY },
+        ...opts.sandboxOptions,
+      })
     : null;
 
-  const clients = createClients(config, clock, sandbox?.state.mailbox);
+  const clients = createClients(config, clock, sandbox?.state.mailbox, ds);
   const deps = { config, ds, log, clock, ...clients };
   const services = createServices(deps);
   if (opts.seedDemo) {
-    const seeded = await seedDemo(services);
+    const seeded = await seedDemo(services, clock());
     if (seeded.created) log.info({ households: seeded.households }, 'demo company seeded');
   }
   await services.groups.ensureGroups();
   await services.realtime.start();
-  services.realtime.attach(server);
   const app = createApp(deps, services);
   const bff = app.callback();
   const sim = sandbox?.app.callback();
-  server.on('request', (req, res) => {
+  let draining = false;
+  const pending = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+    if (draining) {
+      // shutting down: finish this request, then close the connection; not ready for new work
+      res.setHeader('Connection', 'close');
+      if (req.url === '/readyz') {
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        return res.end('{"ok":false,"draining":true}');
+      }
+    }
     if (sim && req.url && (req.url === '/sandbox' || req.url.startsWith('/sandbox/'))) {
       req.url = req.url.slice('/sandbox'.length) || '/';
       // simulators that hand out links (e-invoice PDFs) need to know where they are mounted
@@ -114,49 +143,59 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }
     return bff(req, res);
   });
+  answerClientErrors(server);
+  services.realtime.attach(server);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, base.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await services.realtime.close();
+    await sandbox?.close();
+    await ds.destroy();
+    throw err;
+  }
+  // periodic jobs: one run at a time per job, and shutdown waits for the run in progress
   const timers: NodeJS.Timeout[] = [];
+  const jobRuns = new Set<Promise<unknown>>();
+  const every = (ms: number, name: string, run: () => Promise<unknown>) => {
+    let current: Promise<unknown> | null = null;
+    const timer = setInterval(() => {
+      if (current || draining) return;
+      current = run()
+        .catch((err) => log.error({ error: errorSummary(err) }, `${name} failed`))
+        .finally(() => {
+          jobRuns.delete(current!);
+          current = null;
+        });
+      jobRuns.add(current);
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  };
   if (opts.outboxWorker !== false) {
     services.outbox.start();
-    let sweeping = false;
-    const sweep = setInterval(() => {
-      if (sweeping) return;
-      sweeping = true;
-      services.payments
-        .sweep()
-        .then((s) => (s.credited || s.closed || s.refunds) && log.info(s, 'payment sweep'))
-        .catch((err) => log.error({ err: { message: err?.message } }, 'payment sweep failed'))
-        .finally(() => (sweeping = false));
-    }, 60_000);
-    sweep.unref();
-    timers.push(sweep);
+    every(60_000, 'payment sweep', async () => {
+      const s = await services.payments.sweep();
+      if (s.credited || s.closed || s.refunds) log.info(s, 'payment sweep');
+    });
     // repairs: escalate tickets past an SLA deadline (supervisor, then department head)
-    let escalating = false;
-    const escalate = setInterval(() => {
-      if (escalating) return;
-      escalating = true;
-      services.repairs
-        .escalateOverdue()
-        .then((r) => r.escalated && log.info(r, 'repair escalation'))
-        .catch((err) => log.error({ err: { message: err?.message } }, 'repair escalation failed'))
-        .finally(() => (escalating = false));
-    }, 60_000);
-    escalate.unref();
-    timers.push(escalate);
+    every(60_000, 'repair escalation', async () => {
+      const r = await services.repairs.escalateOverdue();
+      if (r.escalated) log.info(r, 'repair escalation');
+    });
     // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
-    let reconciling = false;
-    const recon = setInterval(() => {
-      if (reconciling) return;
-      reconciling = true;
-      services.reconciliation
-        .runScheduled(clock())
-        .then((r) => r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting' && log.info(r, 'scheduled reconciliation'))
-        .catch((err) => log.error({ err: { message: err?.message } }, 'scheduled reconciliation failed'))
-        .finally(() => (reconciling = false));
-    }, 5 * 60_000);
-    recon.unref();
-    timers.push(recon);
+    every(5 * 60_000, 'scheduled reconciliation', async () => {
+      const r = await services.reconciliation.runScheduled(clock());
+      if (r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting') log.info(r, 'scheduled reconciliation');
+    });
   }
 
+  let closing: Promise<void> | null = null;
   return {
     url,
     config,
@@ -164,26 +203,61 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     services,
     sandbox,
     log,
-    async close() {
-      for (const t of timers) clearInterval(t);
-      await services.outbox.stop();
-      await services.realtime.close();
-      await sandbox?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (ds.isInitialized) await ds.destroy();
+    /**
+     * Graceful shutdown: stop accepting connections, answer /readyz 503, let requests in flight
+     * finish (their connections then close), close WebSockets with 1012 "service restart" (clients
+     * reconnect, to another instance), let the outbox finish the jobs it claimed and the periodic
+     * job in progress end, then close the database. After `graceMs` open connections are cut.
+     */
+    close(graceMs = base.SHUTDOWN_GRACE_MS) {
+      closing ??= (async () => {
+        draining = true;
+        for (const t of timers) clearInterval(t);
+        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // answers still being prepared tell their clients not to reuse the connection; keep-alive
+        // connections are closed as soon as they fall idle
+        for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+        server.closeIdleConnections();
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        cut.unref();
+        await Promise.all([services.realtime.close(), services.outbox.stop(), Promise.allSettled([...jobRuns]), httpClosed]);
+        clearInterval(idle);
+        clearTimeout(cut);
+        await sandbox?.close();
+        if (ds.isInitialized) await ds.destroy();
+      })();
+      return closing;
     },
   };
+}
+
+/** A port nobody listens on right now (for PORT=0: tests and tools that run several BFFs). */
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, host, resolve);
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /**
  * The clients of the outside world for a config: WeChat mini-program API, WeChat Pay, the
  * e-invoice provider, mail. In sandbox mode they point at this server's /sandbox.
  */
-export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[]) {
+export function createClients(config: Config, clock: () => Date = () => new Date(), mailbox?: SandboxMail[], ds?: DataSource) {
   const local = `http://${config.HOST}:${config.PORT}/sandbox`;
   return {
-    wechat: createMiniProgramClient({ baseUrl: config.WECHAT_API_BASE ?? local, appid: config.WECHAT_APPID, secret: config.WECHAT_SECRET }),
+    wechat: createMiniProgramClient({
+      baseUrl: config.WECHAT_API_BASE ?? local,
+      appid: config.WECHAT_APPID,
+      secret: config.WECHAT_SECRET,
+      // the access token every instance shares (one refresher at a time), in the database
+      tokenStore: ds ? dbTokenStore(ds, config.WECHAT_APPID) : undefined,
+    }),
     pay: createPayClientFromConfig(config, clock),
     einvoice: createNuonuoClient({
       baseUrl: config.EINVOICE_API_BASE ?? `${local}/einvoice`,

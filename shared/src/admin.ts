@@ -3,6 +3,7 @@
  * the audit log and the staff dashboard. Column headers and messages are what admins see (Chinese).
  */
 import { z } from 'zod';
+import { int32, intId, isoDate, seasonCode } from './inputs';
 import { COMPANY_SETTING_LABEL, CompanyRules } from './company';
 import { STAFF_ROLES } from './roles';
 
@@ -117,8 +118,8 @@ export const ImportQuery = z.object({
     .transform((v) => v === '1' || v === 'true'),
 });
 
-export const ExportBillsQuery = z.object({ season: z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027').optional() });
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD');
+export const ExportBillsQuery = z.object({ season: seasonCode().optional() });
+const IsoDate = isoDate();
 export const ExportPaymentsQuery = z
   .object({ from: IsoDate, to: IsoDate })
   .refine((q) => q.from <= q.to, { path: ['to'], message: '结束日期不能早于开始日期' });
@@ -126,7 +127,7 @@ export const ExportPaymentsQuery = z
 // ---- staff and areas ------------------------------------------------------------------------------
 
 const Roles = z.array(z.enum(STAFF_ROLES)).min(1, '请至少选择一个角色').max(STAFF_ROLES.length);
-const AreaIds = z.array(z.number().int().positive()).max(200);
+const AreaIds = z.array(intId()).max(200);
 
 export const CreateStaffRequest = z.object({
   username: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, '用户名为3-32位字母、数字或 _ . -'),
@@ -152,6 +153,8 @@ export interface StaffView {
   disabled: boolean;
   wechatBound: boolean;
   createdAt: string;
+  /** password login locked after too many wrong passwords, until then (an admin can unlock) */
+  loginLockedUntil: string | null;
 }
 
 export const AreaRequest = z.object({
@@ -185,6 +188,7 @@ export const AUDIT_ACTION_LABEL: Record<string, string> = {
   'staff.update': '修改员工',
   'staff.disable': '停用员工',
   'staff.invite': '生成微信绑定邀请码',
+  'staff.unlock': '解除登录锁定',
   'area.create': '新建片区',
   'area.rename': '修改片区名称',
   'settings.update': '修改公司设置',
@@ -200,6 +204,7 @@ const AUDIT_FIELD_LABEL: Record<string, string> = {
   roles: '角色',
   areaIds: '负责片区',
   disabled: '已停用',
+  loginLockedUntil: '登录锁定至',
   expiresAt: '有效期至',
   code: '片区编码',
   fileName: '文件名',
@@ -235,8 +240,8 @@ export interface AuditEntryView {
 
 export const AuditQuery = z.object({
   action: z.string().max(64).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  page: int32({ min: 1, max: 100_000, coerce: true }).default(1),
+  pageSize: int32({ min: 1, max: 100, coerce: true }).default(20),
 });
 
 // ---- staff dashboard ------------------------------------------------------------------------------

@@ -3,22 +3,26 @@
  * Money is integer fen; dates are China calendar dates (YYYY-MM-DD).
  */
 import { z } from 'zod';
+import { isoDate, MAX_TARIFF_FEN, seasonCode } from './inputs';
+
+/** fen per m² per season: more than 0, at most ¥200/㎡ */
+const Tariff = z.number('请填写单价').int('单价应为整数（分）').min(1, '单价必须大于0').max(MAX_TARIFF_FEN, `单价不能超过${MAX_TARIFF_FEN / 100}元/㎡`);
 import { applyBasisPoints, formatFen, type Fen } from './money';
 import type { AccountUse } from './account';
 import type { TransitionTable } from './state-machine';
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD');
+const IsoDate = isoDate();
 
 /** A heating season and its money rules (data an admin sets, not code). */
 export const SeasonInput = z
   .object({
-    code: z.string().regex(/^(\d{4})-(\d{4})$/, '采暖季格式应为 2026-2027'),
+    code: seasonCode(),
     startDate: IsoDate,
     endDate: IsoDate,
     /** bills are due by this date; late fees run from the day after */
     dueDate: IsoDate,
     /** fen per m² of heated area per season, by use */
-    tariffs: z.object({ residential: z.number().int().positive('单价必须大于0'), commercial: z.number().int().positive('单价必须大于0') }),
+    tariffs: z.object({ residential: Tariff, commercial: Tariff }),
     /** base fee of a stopped household, basis points of the full fee (3000 = 30%) */
     baseFeeRatioBp: z.number().int().min(0).max(10000),
     /** early-payment discount: basis points off, for payments made on or before discountUntil */
@@ -29,8 +33,6 @@ export const SeasonInput = z
     lateFeeCapBp: z.number().int().min(0).max(10000).default(0),
   })
   .superRefine((s, ctx) => {
-    const [a, b] = s.code.split('-').map(Number);
-    if (b !== a! + 1) ctx.addIssue({ code: 'custom', path: ['code'], message: '采暖季应跨相邻两年，如 2026-2027' });
     if (s.endDate <= s.startDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '结束日期应晚于开始日期' });
     if (s.discountBp > 0 && !s.discountUntil) ctx.addIssue({ code: 'custom', path: ['discountUntil'], message: '设置了优惠比例，请填写优惠截止日期' });
   });

@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { dateInYear, monthDay } from './inputs';
 
-const MonthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, '格式应为 MM-DD');
+/** a day of the year that exists in every year (02-30, 04-31 and 02-29 are refused) */
+const MonthDay = monthDay();
+/** SLA clocks: 1 minute .. 30 days */
+const Minutes = z.number().int().min(1).max(30 * 24 * 60);
 const HourMinute = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '格式应为 HH:mm');
 
 /**
@@ -17,25 +21,26 @@ export const CompanyRules = z.object({
   baseFeeRatioBp: z.number().int().min(0).max(10000).default(3000),
   sla: z
     .object({
-      registerMinutes: z.number().int().positive().default(5),
-      routineContactMinutes: z.number().int().positive().default(30),
-      routineDoneMinutes: z.number().int().positive().default(48 * 60),
-      emergencyOnSiteMinutes: z.number().int().positive().default(60),
-      emergencyReportMinutes: z.number().int().positive().default(120),
-      callbackMinutes: z.number().int().positive().default(24 * 60),
+      registerMinutes: Minutes.default(5),
+      routineContactMinutes: Minutes.default(30),
+      routineDoneMinutes: Minutes.default(48 * 60),
+      emergencyOnSiteMinutes: Minutes.default(60),
+      emergencyReportMinutes: Minutes.default(120),
+      callbackMinutes: Minutes.default(24 * 60),
       quietStart: HourMinute.default('20:00'),
       quietEnd: HourMinute.default('08:00'),
     })
     .prefault({}),
   measurementWindows: z
     .array(z.object({ start: HourMinute, end: HourMinute }))
+    .max(24)
     .default([
       { start: '06:00', end: '08:00' },
       { start: '16:00', end: '20:00' },
     ]),
-  minTemperatureC: z.number().default(18),
-  promisedTemperatureC: z.number().default(20),
-  retention: z.object({ photoDays: z.number().int().positive().default(3 * 365) }).prefault({}),
+  minTemperatureC: z.number().min(10).max(30).default(18),
+  promisedTemperatureC: z.number().min(10).max(30).default(20),
+  retention: z.object({ photoDays: z.number().int().min(1).max(20 * 365).default(3 * 365) }).prefault({}),
   /** e-invoices: residential heat is VAT-exempt in the 三北 regions (财政部 税务总局公告2023年第56号) */
   invoice: z
     .object({
@@ -52,17 +57,33 @@ export const CompanyRules = z.object({
   serviceChange: z
     .object({
       /** approved changes per account and season (1 = a stop OR a resume, not both) */
-      maxChangesPerSeason: z.number().int().min(1).default(1),
+      maxChangesPerSeason: z.number().int().min(1).max(10).default(1),
       /** once a stop has been carried out for a season, no resume for that same season */
       noResumeAfterStopInSameSeason: z.boolean().default(true),
       /** document kinds every application must carry, e.g. 'id_photo', 'property_certificate' */
-      requiredDocuments: z.array(z.string().min(1).max(32)).default(['id_photo']),
+      requiredDocuments: z.array(z.string().min(1).max(32)).max(10).default(['id_photo']),
       /** what the crew does to the valve of a stopped household: close it, or close and seal it */
       stopValveAction: z.enum(['close', 'seal']).default('close'),
     })
     .prefault({}),
 });
 export type CompanyRules = z.infer<typeof CompanyRules>;
+
+const MONTH_DAY_SETTINGS = ['seasonStart', 'seasonEnd', 'changeDeadline'] as const;
+
+/**
+ * The rules as stored, with every default filled. Rules saved before the calendar settings were
+ * checked as real dates may hold a day the month lacks ("02-30", "02-29"): read as the month's
+ * last day in a common year, so an old row never makes every page fail.
+ */
+export function parseStoredRules(raw: unknown): CompanyRules {
+  const r: Record<string, unknown> = raw && typeof raw === 'object' ? { ...(raw as Record<string, unknown>) } : {};
+  for (const k of MONTH_DAY_SETTINGS) {
+    const v = r[k];
+    if (typeof v === 'string' && /^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(v)) r[k] = dateInYear(2027, v).slice(5);
+  }
+  return CompanyRules.parse(r);
+}
 
 /**
  * Chinese names of the company settings by field path (as in validation errors and the audit log's

@@ -5,6 +5,7 @@
 import type { CompanyRules } from './company';
 import type { TransitionTable } from './state-machine';
 import { chinaDayStart, chinaHm, chinaParts, chinaTime, DAY_MS, minutesOfDay, sameChinaDay } from './time';
+import { dateInYear } from './inputs';
 
 export const REPAIR_CATEGORIES = ['low_temp', 'leak', 'no_heat', 'valve', 'other'] as const;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
@@ -249,8 +250,9 @@ export const WATCH_REPEATED_LOW_TEMP = 2;
 /** The heating season starting in `startYear` (company rules seasonStart/seasonEnd, China time). */
 export function seasonWindow(startYear: number, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): { label: string; start: Date; end: Date } {
   const endYear = rules.seasonEnd <= rules.seasonStart ? startYear + 1 : startYear;
-  const [sm = 1, sd = 1] = rules.seasonStart.split('-').map(Number);
-  const [em = 1, ed = 1] = rules.seasonEnd.split('-').map(Number);
+  // a day the year lacks (02-29 in a non-leap year) is that month's last day
+  const [, sm = 1, sd = 1] = dateInYear(startYear, rules.seasonStart).split('-').map(Number);
+  const [, em = 1, ed = 1] = dateInYear(endYear, rules.seasonEnd).split('-').map(Number);
   return { label: endYear === startYear ? String(startYear) : `${startYear}-${endYear}`, start: chinaTime(startYear, sm, sd), end: chinaTime(endYear, em, ed) };
 }
 

@@ -3,6 +3,7 @@
  * rule and the repeat-change limits. Pure: the BFF enforces them, the mini-program explains them.
  */
 import { chinaParts, chinaTime } from './time';
+import { dateInYear } from './inputs';
 import { seasonLabel } from './billing';
 import type { CompanyRules } from './company';
 import type { TransitionTable } from './state-machine';
@@ -106,32 +107,42 @@ export function seasonCodeOf(startYear: number): string {
 /**
  * Applications for season S are accepted until the deadline day (MM-DD) of S's start year,
  * 23:59:59 China time. Returns the first instant that is too late (the next midnight, China time).
+ * A deadline day the year lacks (02-29 in a non-leap year) is that month's last day.
  */
 export function changeClosesAt(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): Date {
-  const [month, day] = rules.changeDeadline.split('-').map(Number);
-  return chinaTime(seasonStartYear(seasonCode), month!, day! + 1);
+  const [year = 0, month = 1, day = 1] = deadlineDay(seasonCode, rules).split('-').map(Number);
+  return chinaTime(year, month, day + 1);
+}
+
+/** The deadline day of a season, "2026-09-20" (always a real date). */
+function deadlineDay(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): string {
+  return dateInYear(seasonStartYear(seasonCode), rules.changeDeadline);
 }
 
 /** "2026-09-20 23:59:59" */
 export function changeDeadlineText(seasonCode: string, rules: Pick<CompanyRules, 'changeDeadline'>): string {
-  return `${seasonStartYear(seasonCode)}-${rules.changeDeadline} 23:59:59`;
+  return `${deadlineDay(seasonCode, rules)} 23:59:59`;
 }
 
 export function isChangeOpen(seasonCode: string, now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): boolean {
   return now.getTime() < changeClosesAt(seasonCode, rules).getTime();
 }
 
-/** The earliest season still accepting applications at `now`. */
+/**
+ * The earliest season still accepting applications at `now`. At most three candidates: the
+ * deadline of the season starting next year is a real day of next year, so it is always ahead.
+ */
 export function nextOpenSeason(now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): string {
   const year = chinaParts(now).year;
-  for (let y = year - 1; ; y++) if (isChangeOpen(seasonCodeOf(y), now, rules)) return seasonCodeOf(y);
+  for (let y = year - 1; y <= year; y++) if (isChangeOpen(seasonCodeOf(y), now, rules)) return seasonCodeOf(y);
+  return seasonCodeOf(year + 1);
 }
 
 /** The plain message a resident reads when a season has closed. */
 export function lateMessage(seasonCode: string, now: Date, rules: Pick<CompanyRules, 'changeDeadline'>): string {
-  const [m, d] = rules.changeDeadline.split('-').map(Number);
   const next = nextOpenSeason(now, rules);
-  return `${seasonLabel(seasonCode)}的报停/复供申请已于${seasonStartYear(seasonCode)}年${m}月${d}日23:59:59截止，不再受理；您可以申请${seasonLabel(next)}（截止${seasonStartYear(next)}年${m}月${d}日）。如有特殊情况请到营业厅办理。`;
+  const cn = (day: string) => `${Number(day.slice(0, 4))}年${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+  return `${seasonLabel(seasonCode)}的报停/复供申请已于${cn(deadlineDay(seasonCode, rules))}23:59:59截止，不再受理；您可以申请${seasonLabel(next)}（截止${cn(deadlineDay(next, rules))}）。如有特殊情况请到营业厅办理。`;
 }
 
 // ---- repeat limits ------------------------------------------------------------------------------------

@@ -40,10 +40,8 @@ export default function Bind() {
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       setErrors(e.fields);
-      let text = e.message;
-      if (e.details?.attemptsLeft !== undefined) text += `（还可尝试${e.details.attemptsLeft}次）`;
-      if (e.details?.retryAfterSeconds) text += `，请${Math.ceil(e.details.retryAfterSeconds / 60)}分钟后再试`;
-      setAlert(text);
+      // the BFF's message is complete: tries left, or when to retry and the hotline
+      setAlert(e.message);
     } finally {
       setBusy(false);
     }

@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
-import { SUBSCRIBE_TEMPLATES, type GroupMessageView, type GroupSummary } from '@heat-butler/shared';
-import { api, getSessionKind, getToken } from '../../services/api';
+import type { GroupMessageView, GroupSummary } from '@heat-butler/shared';
+import { api, ApiError, getSessionKind, getToken } from '../../services/api';
 import { connectLive } from '../../services/realtime';
 import { Empty, Segmented } from '../../components/ui';
 import { MessageBubble, merge, time } from '../../components/group';
 import { pickAndUpload } from '../../services/photo';
+import { askSubscribe, subscribeCounts } from '../../services/subscribe';
 
 interface MessagesPage {
   items: GroupMessageView[];
@@ -24,6 +25,8 @@ export default function Group() {
   const [text, setText] = useState('');
   const [sending, setSending] = useState(false);
   const [visible, setVisible] = useState(true);
+  /** outage notices the resident can still receive (one per 允许) */
+  const [noticesLeft, setNoticesLeft] = useState<number | null>(null);
   const lastId = useRef(0);
   lastId.current = messages.length ? messages[messages.length - 1].id : 0;
 
@@ -36,6 +39,7 @@ export default function Group() {
   useDidShow(() => {
     setVisible(true);
     if (loggedIn) void loadGroups().catch(() => undefined);
+    if (loggedIn) void subscribeCounts().then((c) => c && setNoticesLeft(c.announcement));
   });
   useDidHide(() => setVisible(false));
 
@@ -102,6 +106,9 @@ export default function Group() {
       const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { text: text.trim() });
       setMessages((list) => merge(list, [m]));
       setText('');
+    } catch (e) {
+      // the API client showed the message (e.g. content security refused it); the text stays to edit
+      if (!(e instanceof ApiError)) throw e;
     } finally {
       setSending(false);
     }
@@ -116,6 +123,9 @@ export default function Group() {
     try {
       const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { photo: up.id });
       setMessages((list) => merge(list, [m]));
+      if (m.moderation === 'pending') Taro.showToast({ title: '图片审核中，通过后群成员可见', icon: 'none' });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
     } finally {
       setSending(false);
     }
@@ -129,9 +139,11 @@ export default function Group() {
     Taro.showToast({ title: '已举报', icon: 'success' });
   };
 
+  // one 允许 = one notice: say exactly that, and offer to add more
   const subscribe = async () => {
-    await Taro.requestSubscribeMessage({ tmplIds: [SUBSCRIBE_TEMPLATES.announcement.id] } as any).catch(() => undefined);
-    Taro.showToast({ title: '已设置', icon: 'none' });
+    const outcome = await askSubscribe('announcement'); // first thing in the tap
+    if (outcome.counts) setNoticesLeft(outcome.counts.announcement);
+    Taro.showToast({ title: outcome.accepted.length ? '已订阅 1 次停热通知' : '未订阅，将不会收到停热通知', icon: 'none' });
   };
 
   return (
@@ -145,7 +157,9 @@ export default function Group() {
             <View className='card-title'>{group.name}</View>
             <View className='muted'>{group.memberCount} 位住户 · 管家在线答疑</View>
           </View>
-          <View className='tag' onClick={subscribe}>接收停热通知</View>
+          <View className='tag' onClick={subscribe} data-subscribe-notices={noticesLeft ?? 0}>
+            {noticesLeft ? `已订阅 ${noticesLeft} 次停热通知` : '接收停热通知'}
+          </View>
         </View>
       ) : null}
       {group?.pinned.map((p) => (

@@ -13,6 +13,7 @@ import {
 import { api, ApiError } from '../../services/api';
 import { IS_H5 } from '../../services/session';
 import { Field, Segmented } from '../../components/ui';
+import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
 type Form = { kind: InvoiceTitleKind; name: string; taxId: string; address: string; phone: string; bank: string; bankAccount: string; email: string; isDefault: boolean };
 const EMPTY: Form = { kind: 'personal', name: '', taxId: '', address: '', phone: '', bank: '', bankAccount: '', email: '', isDefault: false };
@@ -51,6 +52,8 @@ export default function RequestInvoice() {
   };
 
   const submit = async () => {
+    // in the tap, before any await: the 开票成功 message (one per 允许)
+    const asked = askSubscribe('invoice');
     setAlert('');
     setErrors({});
     setBusy(true);
@@ -60,7 +63,8 @@ export default function RequestInvoice() {
           ? Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) 
           : undefined;
       await api.post<InvoiceView>('/api/v1/invoices', { orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
-      Taro.showToast({ title: '已提交开票申请', icon: 'success' });
+      const tip = subscribeToast(await asked);
+      Taro.showToast({ title: tip ? `已提交开票申请，${tip}` : '已提交开票申请', icon: tip ? 'none' : 'success' });
       Taro.redirectTo({ url: '/pages/invoices/index' });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;

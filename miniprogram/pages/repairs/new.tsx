@@ -5,6 +5,7 @@ import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type RepairCateg
 import { api, ApiError } from '../../services/api';
 import { Empty, Field } from '../../components/ui';
 import { pickAndUpload } from '../../services/photo';
+import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
 interface Bound { accountId: number; accountNo: string; address: string }
 
@@ -30,6 +31,8 @@ export default function NewRepair() {
 
   const submit = async () => {
     if (!accountId || busy) return;
+    // in the tap, before any await: progress messages (one per 允许)
+    const asked = askSubscribe('repair');
     setBusy(true);
     setErrors({});
     try {
@@ -43,6 +46,8 @@ export default function NewRepair() {
         ...(category === 'low_temp' && reading ? { residentReadingC: Number(reading) } : {}),
       };
       const t = await api.post<RepairView>('/api/v1/repairs', body, { quiet: true });
+      const tip = subscribeToast(await asked);
+      if (tip) Taro.showToast({ title: tip, icon: 'none' });
       Taro.redirectTo({ url: `/pages/repairs/detail?id=${t.id}` });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;

@@ -9,7 +9,6 @@ import {
   seasonLabel,
   seasonStartYear,
   SERVICE_CHANGE_KIND_LABEL,
-  SUBSCRIBE_TEMPLATES,
   type BoundAccount,
   type ServiceChangeDocument,
   type ServiceChangeKind,
@@ -19,6 +18,7 @@ import {
 import { api, ApiError } from '../../services/api';
 import { Empty, Segmented } from '../../components/ui';
 import { choosePhoto } from '../../services/photo';
+import { askSubscribe } from '../../services/subscribe';
 
 /** 办理报停/复供: choose account and season, read the rules and the fee effect, upload documents, submit. */
 export default function ServiceChangeApply() {
@@ -64,9 +64,11 @@ export default function ServiceChangeApply() {
 
   const submit = async () => {
     if (!accountId || !preview) return;
+    // in the tap, before any await: progress messages (one per 允许, so each step needs a grant)
+    const asked = askSubscribe('serviceChange');
     setBusy(true);
     setError([]);
-    await Taro.requestSubscribeMessage({ tmplIds: [SUBSCRIBE_TEMPLATES.serviceChangeProgress.id] } as any).catch(() => undefined);
+    await asked;
     const documents: ServiceChangeDocument[] = Object.entries(docs).map(([k, url]) => ({ kind: k, url }));
     try {
       const app = await api.post<ServiceChangeView>('/api/v1/service-changes', { accountId, season, kind, documents }, { quiet: true });

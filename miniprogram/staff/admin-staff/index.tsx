@@ -85,6 +85,16 @@ export default function AdminStaff() {
     }
   };
 
+  const unlock = async (s: StaffView) => {
+    try {
+      await api.post(`/api/v1/admin/staff/${s.id}/unlock`);
+      Taro.showToast({ title: '已解除锁定', icon: 'success' });
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  };
+
   const saveEdit = async () => {
     if (!editing) return;
     try {
@@ -170,8 +180,15 @@ export default function AdminStaff() {
               <View>
                 {s.disabled ? <Text className='tag tag-grey'>已停用</Text> : null}
                 {s.wechatBound ? <Text className='tag tag-green'>已绑定微信</Text> : null}
+                {s.loginLockedUntil ? <Text className='tag tag-red'>登录已锁定</Text> : null}
               </View>
             </View>
+            {s.loginLockedUntil ? (
+              <View className='notice admin-locked' data-locked={s.username}>
+                密码错误次数过多，密码登录锁定至 {formatChinaTime(s.loginLockedUntil)}。确认是本人后可立即解除。
+                <Text className='link' data-unlock onClick={() => unlock(s)}> 解除锁定</Text>
+              </View>
+            ) : null}
             <View className='muted'>
               {s.roles.map((r) => STAFF_ROLE_LABEL[r as StaffRole] ?? r).join('、')}
               {s.areaIds.length ? ` · ${s.areaIds.map(areaLabel).join('、')}` : ' · 全部片区'}

@@ -18,6 +18,7 @@ import { api, getSessionKind } from '../../services/api';
 import { connectLive } from '../../services/realtime';
 import { Empty, Segmented } from '../../components/ui';
 import { MessageBubble } from '../../components/group';
+import { ModerationTrail } from '../../components/moderation';
 
 type View3 = 'pending' | 'mine' | 'all';
 interface Canned {
@@ -44,6 +45,7 @@ export default function StaffInbox() {
   const [note, setNote] = useState('');
   const [repairCat, setRepairCat] = useState<RepairCategory | null>(null);
   const [visible, setVisible] = useState(true);
+  const [trail, setTrail] = useState(false);
   const viewRef = useRef(view);
   viewRef.current = view;
 
@@ -177,6 +179,10 @@ export default function StaffInbox() {
           ))}
         </View>
       ) : null}
+      <View className='row'>
+        <Text className='link' data-moderation-trail onClick={() => setTrail(!trail)}>{trail ? '收起内容审核记录' : '内容审核记录'}</Text>
+      </View>
+      {trail ? <ModerationTrail /> : null}
       <Segmented<View3>
         options={[
           { value: 'pending', label: '待回复' },

@@ -48,7 +48,7 @@ async function main() {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const ds = createDataSource({ url: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
   await ds.initialize(); // the server migrates; this writes accounts, bills and the job
-  const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config) });
+  const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config, undefined, undefined, ds) });
   const job = await services.admin.imports.createJob({ fileName: path.basename(file), format: formatOf(file), dryRun, createdBy: null });
   let last = '';
   const done = await services.admin.imports.run(job.id, file, CLI_ACTOR, (p) => {

@@ -24,6 +24,7 @@ function datesOf(args: string[]): string[] {
     let d = DateTime.fromISO(a!);
     const end = DateTime.fromISO(b ?? a!);
     if (end < d) throw new Error(`日期范围颠倒：${arg}`);
+    if (end.diff(d, 'days').days > 366) throw new Error(`日期范围不能超过一年：${arg}`);
     for (; d <= end; d = d.plus({ days: 1 })) out.push(d.toFormat('yyyy-LL-dd'));
   }
   return [...new Set(out)];
@@ -57,7 +58,7 @@ async function main() {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const ds = createDataSource({ url: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
   await ds.initialize(); // the server migrates; this only reads the ledger and writes reconciliation rows
-  const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config) });
+  const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config, undefined, undefined, ds) });
 
   const rows: string[][] = [];
   let failed = 0;

@@ -92,33 +92,39 @@ export const DEMO_STAFF: { username: string; password: string; name: string; rol
 const households = demoHouseholds();
 const fact = (h: DemoHousehold) => ({ accountNo: h.accountNo, ownerName: h.ownerName, phoneLast4: h.contactPhone.slice(-4) });
 
-/** Two seasons: last season's bills mostly paid at the counter (the rest are arrears), this season's unpaid. */
-export const DEMO_SEASONS = [
-  {
-    code: '2025-2026',
-    startDate: '2025-11-01',
-    endDate: '2026-04-01',
-    dueDate: '2025-12-31',
+/**
+ * The heating season a demo shown at `now` is about: the one starting this autumn from June on
+ * (bills for it go out before it starts, and 报停 is for it), else the one that started last
+ * autumn. China time.
+ */
+export function demoSeasonStartYear(now: Date): number {
+  const china = new Date(now.getTime() + 8 * 3600_000);
+  return china.getUTCMonth() >= 5 ? china.getUTCFullYear() : china.getUTCFullYear() - 1;
+}
+
+/**
+ * Two seasons relative to `now`: last season's bills mostly paid at the counter (the rest are
+ * arrears), this season's unpaid, with an early-payment discount until Nov 30.
+ */
+export function demoSeasons(now: Date = new Date()) {
+  const y = demoSeasonStartYear(now);
+  const season = (start: number, discount: boolean) => ({
+    code: `${start}-${start + 1}`,
+    startDate: `${start}-11-01`,
+    endDate: `${start + 1}-04-01`,
+    dueDate: `${start}-12-31`,
     tariffs: { residential: 2700, commercial: 3800 },
     baseFeeRatioBp: 3000,
-    discountBp: 0,
-    discountUntil: null,
+    discountBp: discount ? 200 : 0,
+    discountUntil: discount ? `${start}-11-30` : null,
     lateFeeDailyBp: 10,
     lateFeeCapBp: 1000,
-  },
-  {
-    code: '2026-2027',
-    startDate: '2026-11-01',
-    endDate: '2027-04-01',
-    dueDate: '2026-12-31',
-    tariffs: { residential: 2700, commercial: 3800 },
-    baseFeeRatioBp: 3000,
-    discountBp: 200,
-    discountUntil: '2026-11-30',
-    lateFeeDailyBp: 10,
-    lateFeeCapBp: 1000,
-  },
-];
+  });
+  return [season(y - 1, false), season(y, true)];
+}
+
+/** The demo's seasons as of the (test) clock when this module loads. */
+export const DEMO_SEASONS = demoSeasons();
 
 /** Households with last season unpaid (arrears): every 17th, starting with the 6th. */
 const inArrears = (index: number) => index % 17 === 5;
@@ -135,7 +141,7 @@ export const DEMO = {
 };
 
 /** Create the demo company through the same services the product uses. Skips if it exists. */
-export async function seedDemo(services: Services): Promise<{ created: boolean; households: number }> {
+export async function seedDemo(services: Services, now: Date = new Date()): Promise<{ created: boolean; households: number }> {
   const existing = await services.company.areas();
   if (existing.length) return { created: false, households: 0 };
   await services.company.ensure(DEMO_COMPANY.name, DEMO_COMPANY.hotline);
@@ -159,14 +165,16 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
       status: h.status,
     });
   }
-  for (const season of DEMO_SEASONS) {
+  const seasons = demoSeasons(now);
+  for (const season of seasons) {
     await services.billing.createSeason(season);
     await services.billing.issueBills(season.code);
   }
-  // last season: paid at the counter on the due date, except the arrears
+  // last season: paid at the counter before its due date (Dec 20, 10:00 China time), except the arrears
   const arrears = new Set(households.filter((_, i) => inArrears(i)).map((h) => h.accountNo));
-  for (const bill of await services.billing.billsOfSeason(DEMO_SEASONS[0]!.code)) {
-    if (!arrears.has(bill.accountNo)) await services.billing.settleAtCounter(bill.id, new Date('2025-12-20T02:00:00Z'));
+  const paidAt = new Date(`${demoSeasonStartYear(now) - 1}-12-20T02:00:00Z`);
+  for (const bill of await services.billing.billsOfSeason(seasons[0]!.code)) {
+    if (!arrears.has(bill.accountNo)) await services.billing.settleAtCounter(bill.id, paidAt);
   }
   for (const s of DEMO_STAFF)
     await services.identity.createStaff({

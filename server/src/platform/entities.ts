@@ -1,5 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { instant } from './db/columns';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { fenTransformer, instant } from './db/columns';
 
 /** Transactional outbox: side effects written in the same transaction as the state change. */
 @Entity('outbox_message')
@@ -81,4 +81,43 @@ export class StateTransition {
   at: Date;
 }
 
-export const platformEntities = [OutboxMessage, StateTransition];
+/** One counter of the limits (platform/limits.ts): tries of a subject in the current window. */
+@Entity('rate_counter')
+@Index('idx_rate_counter_window', ['windowEnds'])
+export class RateCounter {
+  /** `<limit>:<subject>` */
+  @PrimaryColumn({ type: 'varchar', length: 191 })
+  bucket: string;
+
+  @Column({ type: 'int' })
+  hits: number;
+
+  /** epoch milliseconds: the window ends (and the count restarts) then */
+  @Column({ type: 'bigint', transformer: fenTransformer })
+  windowEnds: number;
+}
+
+
+/**
+ * The WeChat access token every instance uses (getStableAccessToken), so instances neither fight
+ * over it nor each fetch their own: one row per appid, refreshed by one instance at a time.
+ */
+@Entity('wechat_access_token')
+export class WechatAccessToken {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  appid: string;
+
+  /** WeChat says store at least 512 characters */
+  @Column({ type: 'varchar', length: 1024 })
+  value: string;
+
+  /** when WeChat expires it */
+  @Column(instant())
+  expiresAt: Date;
+
+  /** when instances should get a new one (a few minutes before expiresAt) */
+  @Column(instant())
+  refreshAt: Date;
+}
+
+export const platformEntities = [OutboxMessage, StateTransition, RateCounter, WechatAccessToken];

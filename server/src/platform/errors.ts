@@ -12,8 +12,16 @@ export class AppError extends Error {
   ) {
     super(message ?? code);
   }
+  /** A message for the user instead of the catalogue's (e.g. when to retry, with the hotline). */
+  userMessage?: string;
+
   get status(): number {
     return ERRORS[this.code].status;
+  }
+
+  say(message: string): this {
+    this.userMessage = message;
+    return this;
   }
 }
 
@@ -31,26 +39,74 @@ export function zodFields(error: ZodError, prefix?: string): FieldIssue[] {
   }));
 }
 
+/** Driver error codes meaning "the database is unreachable, too slow or locked": 503, try again. */
 const DB_DOWN_CODES = new Set([
   'ECONNREFUSED',
   'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT', // mysql2: the server did not answer a statement in time
+  'DB_ACQUIRE_TIMEOUT', // no pool connection in time (platform/db/limits.ts)
   'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
   'ER_CON_COUNT_ERROR',
   'ECONNRESET',
   'POOL_CLOSED',
+]);
+/** MySQL/MariaDB error numbers of the same kind (MariaDB's own are missing from mysql2's code table). */
+const DB_DOWN_ERRNOS = new Set([
+  1053, // server shutdown in progress
+  1205, // lock wait timeout
+  1317, // query interrupted (KILL QUERY)
+  1927, // MariaDB: connection was killed
+  1969, // MariaDB: max_statement_time exceeded
+  2006, // server has gone away
+  2013, // lost connection during query
+  3024, // MySQL: max_execution_time exceeded
+  4031, // MySQL: disconnected by the server (inactivity)
 ]);
 
 export function isDbUnavailable(err: unknown): boolean {
   let e: any = err;
   for (let i = 0; e && i < 4; i++, e = e.driverError ?? e.cause) {
-    if (DB_DOWN_CODES.has(e.code) || /Pool is closed|Connection lost|connect ECONNREFUSED/i.test(String(e.message)))
+    if (DB_DOWN_CODES.has(e.code) || DB_DOWN_ERRNOS.has(e.errno)) return true;
+    if (/Pool is closed|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(String(e.message)))
       return true;
   }
   return false;
 }
 
-function toBody(code: ErrorCode, details: unknown, requestId: string | undefined): ErrorBody {
-  const body: ErrorBody = { error: { code, message: ERRORS[code].message } };
+/**
+ * What an error may put in a log line: its class, code and the first line of its message, never
+ * a statement's SQL or parameters (TypeORM's QueryFailedError carries both, and the message of a
+ * duplicate-key error quotes the value).
+ */
+export function errorSummary(err: unknown): { name?: string; code?: string; errno?: number; message: string } {
+  const e: any = err;
+  const driver: any = e?.driverError ?? e;
+  const sqlError = !!e?.driverError || driver?.sqlMessage !== undefined || driver?.errno !== undefined;
+  return {
+    name: e?.constructor?.name,
+    code: driver?.code ?? e?.code,
+    errno: typeof driver?.errno === 'number' ? driver.errno : undefined,
+    // a database's message may quote the values written (Duplicate entry '…'): keep only its kind
+    message: sqlError ? 'database error' : String(e?.message ?? e).split('\n')[0]!.slice(0, 200),
+  };
+}
+
+/** Where an error was thrown: the stack's frames only (its first line repeats the message). */
+export function stackFrames(err: unknown): string | undefined {
+  const stack = (err as any)?.stack;
+  if (typeof stack !== 'string') return undefined;
+  return stack
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 8)
+    .map((l) => l.trim())
+    .join(' | ');
+}
+
+function toBody(code: ErrorCode, details: unknown, requestId: string | undefined, message?: string): ErrorBody {
+  const body: ErrorBody = { error: { code, message: message ?? ERRORS[code].message } };
   if (details !== undefined) body.error.details = details;
   if (requestId) body.error.requestId = requestId;
   return body;
@@ -69,9 +125,11 @@ export function errorMiddleware(): Koa.Middleware {
       const log: Logger | undefined = ctx.state.log;
       let code: ErrorCode;
       let details: unknown;
+      let message: string | undefined;
       if (err instanceof AppError) {
         code = err.code;
         details = err.details;
+        message = err.userMessage;
       } else if (err instanceof ZodError) {
         code = 'VALIDATION_FAILED';
         details = { fields: zodFields(err) };
@@ -85,14 +143,15 @@ export function errorMiddleware(): Koa.Middleware {
         details = { fields: [{ field: '(body)', message: '请求内容类型应为 application/json' }] };
       } else if (isDbUnavailable(err)) {
         code = 'DB_UNAVAILABLE';
-        log?.error({ err: { message: err?.message, code: err?.code } }, 'database unavailable');
+        log?.error({ error: errorSummary(err) }, 'database unavailable');
       } else {
         code = 'INTERNAL';
-        log?.error({ err }, 'unhandled error');
+        log?.error({ error: errorSummary(err), stack: stackFrames(err) }, 'unhandled error');
       }
       ctx.status = ERRORS[code].status;
-      ctx.body = toBody(code, details, ctx.state.requestId);
-      if (code === 'RATE_LIMITED' || code === 'BIND_ATTEMPTS_EXCEEDED') {
+      ctx.body = toBody(code, details, ctx.state.requestId, message);
+      if (code === 'DB_UNAVAILABLE') ctx.set('Retry-After', '5');
+      if (ctx.status === 429) {
         const retry = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
         if (retry) ctx.set('Retry-After', String(retry));
       }

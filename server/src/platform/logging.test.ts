@@ -34,3 +34,25 @@ it('never logs tokens, phone numbers, passwords or upload keys in clear, but doe
   expect(log).toContain('"path":"/api/v1/uploads/:key"');
   for (const secret of [token, staff, phone, 'demo-2026', upload.body.id]) expect(log).not.toContain(secret);
 });
+
+it('logs an unhandled database error by its code, without the SQL or the values it carried', async () => {
+  const staff = await t.loginStaff('agent1');
+  const searched = '周某某-7Q3Z';
+  // make the next account search fail inside the database, like any unexpected SQL error
+  await t.ds.query('ALTER TABLE account RENAME TO account_gone');
+  lines.length = 0;
+  try {
+    const res = await t.call('GET', '/api/v1/staff/accounts?q=' + encodeURIComponent(searched), { token: staff });
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('INTERNAL');
+  } finally {
+    await t.ds.query('ALTER TABLE account_gone RENAME TO account');
+  }
+  const entry = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+  expect(entry).toBeDefined();
+  expect(entry.error.code).toMatch(/^(ER_NO_SUCH_TABLE|SQLITE_ERROR)$/);
+  expect(entry.stack).toContain('at ');
+  const log = lines.join('');
+  expect(log).not.toContain(searched);
+  expect(log).not.toMatch(/\bSELECT\b|\bFROM\b|"query"|"parameters"|account_gone/);
+});

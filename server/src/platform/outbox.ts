@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities';
 import { forUpdate, insertRow, insertRows, isUniqueViolation, withTx } from './db/data-source';
 import type { Logger } from './logger';
+import { errorSummary } from './errors';
 
 export type OutboxHandler = (payload: any, msg: OutboxMessage) => Promise<void>;
 
@@ -131,7 +132,7 @@ export class OutboxWorker {
     } catch (err: any) {
       const permanent = err instanceof PermanentFailure || msg.attempts >= msg.maxAttempts;
       const lastError = String(err?.message ?? err).slice(0, 500);
-      this.log.warn({ outboxId: msg.id, topic: msg.topic, attempts: msg.attempts, permanent, lastError }, 'outbox failure');
+      this.log.warn({ outboxId: msg.id, topic: msg.topic, attempts: msg.attempts, permanent, error: errorSummary(err) }, 'outbox failure');
       await repo.update(msg.id, {
         status: permanent ? 'dead' : 'pending',
         lockedUntil: null,
@@ -146,7 +147,7 @@ export class OutboxWorker {
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = this.runOnce().catch((err) => {
-        this.log.error({ err: { message: err?.message } }, 'outbox poll failed');
+        this.log.error({ error: errorSummary(err) }, 'outbox poll failed');
         return 0;
       });
       this.running.finally(() => (this.running = null));

@@ -10,9 +10,11 @@ import { bodyParser } from '@koa/bodyparser';
 import { miniProgramRoutes } from './miniprogram';
 import { createPaySimulator, type PaySimulatorState } from './pay';
 import { createEInvoiceSimulator, type EInvoiceState } from './einvoice';
+import { createSecuritySimulator, type SecurityState } from './security';
 
 export { SANDBOX_KEY_PATHS, sandboxKeys, type SandboxKeys } from './keys';
 export { openidFor } from './miniprogram';
+export { SANDBOX_RISKY_TEXT, SANDBOX_REVIEW_TEXT, SANDBOX_RISKY_IMAGE, SANDBOX_REVIEW_IMAGE, type MediaCheck } from './security';
 export {
   WECHAT_NOTIFY_RETRY_SCHEDULE_MS,
   type PayOrder,
@@ -45,6 +47,12 @@ export interface SandboxOptions {
   instantBills?: boolean;
   /** how long a 'timeout' fault of the e-invoice provider hangs; default 15 s */
   einvoiceTimeoutMs?: number;
+  /** subscription templates the mini-program "applied for": other ids get 40037 / 20001; unset = any id */
+  templates?: string[];
+  /** the mini-program's message push (消息推送): where content-security verdicts are pushed */
+  messagePush?: { url: string; token: string; aesKey?: string };
+  /** how long mediaCheckAsync takes before it pushes its verdict; default 50 ms */
+  mediaCheckDelayMs?: number;
 }
 
 export interface SubscribeRecord {
@@ -52,6 +60,8 @@ export interface SubscribeRecord {
   templateId: string;
   page: string | null;
   data: Record<string, { value: string }>;
+  /** miniprogram_state as sent (developer | trial | formal) */
+  state: string;
   errcode: number;
   at: string;
 }
@@ -61,11 +71,16 @@ export interface SandboxState extends PaySimulatorState {
   codes: Map<string, { user: string; openid: string; issuedAt: number; usedAt: number | null }>;
   loginCalls: Map<string, number[]>;
   accessTokens: Map<string, number>;
+  /** the current stable access token (getStableAccessToken), and every call for it */
+  stableToken: string | null;
+  stableTokenCalls: { force: boolean; at: number }[];
   /** `${openid}|${templateId}` -> remaining one-time grants */
   grants: Map<string, number>;
   subscribeMessages: SubscribeRecord[];
   /** the e-invoice provider's records and fault switches */
   einvoice: EInvoiceState;
+  /** content security: text checks, media checks and their pushes */
+  security: SecurityState;
   /** mail the BFF sent in sandbox mode (no SMTP server) */
   mailbox: SandboxMail[];
 }
@@ -87,12 +102,17 @@ export interface Sandbox {
 export function createSandbox(opts: SandboxOptions): Sandbox {
   const pay = createPaySimulator(opts);
   const einvoice = createEInvoiceSimulator({ timeoutMs: opts.einvoiceTimeoutMs });
+  const accessTokens = new Map<string, number>();
+  const security = createSecuritySimulator(opts, accessTokens);
   const state: SandboxState = {
+    security: security.state,
     einvoice: einvoice.state,
     mailbox: [],
     codes: new Map(),
     loginCalls: new Map(),
-    accessTokens: new Map(),
+    accessTokens,
+    stableToken: null,
+    stableTokenCalls: [],
     grants: new Map(),
     subscribeMessages: [],
     ...pay.state,
@@ -109,10 +129,11 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
   const mini = miniProgramRoutes(opts, state);
   app.use(mini.routes());
   app.use(mini.allowedMethods());
+  app.use(security.routes.routes());
   app.use(einvoice.routes.routes());
   app.use(pay.routes.routes());
   app.use(pay.routes.allowedMethods());
-  const closers: (() => Promise<void> | void)[] = [() => pay.close()];
+  const closers: (() => Promise<void> | void)[] = [() => pay.close(), () => security.close()];
   return {
     app,
     state,

@@ -94,10 +94,28 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     if (grant !== 'client_credential') return void (ctx.body = err(40002, 'invalid grant_type'));
     ctx.body = credentialsError(appid, secret) ?? issueToken();
   });
+  // getStableAccessToken: one token for every caller; normal mode hands out the current one
+  // (a new one from 5 minutes before it expires, the old one staying valid until then);
+  // force_refresh replaces it at once (the old one dies), at most 20 times a day
   r.post('/cgi-bin/stable_token', (ctx) => {
     const b = (ctx.request as any).body ?? {};
     if (b.grant_type !== 'client_credential') return void (ctx.body = err(40002, 'invalid grant_type'));
-    ctx.body = credentialsError(b.appid, b.secret) ?? issueToken();
+    const bad = credentialsError(b.appid, b.secret);
+    if (bad) return void (ctx.body = bad);
+    const force = b.force_refresh === true;
+    state.stableTokenCalls.push({ force, at: now() });
+    const cur = state.stableToken;
+    const alive = cur && (state.accessTokens.get(cur) ?? 0) > now() ? state.accessTokens.get(cur)! : 0;
+    if (force) {
+      const today = state.stableTokenCalls.filter((c) => c.force && now() - c.at < 86_400_000).length;
+      if (today > 20) return void (ctx.body = err(45009, 'reach max api daily quota limit'));
+      if (cur) state.accessTokens.delete(cur);
+    } else if (cur && alive - now() > 5 * 60_000) {
+      return void (ctx.body = { access_token: cur, expires_in: Math.floor((alive - now()) / 1000) });
+    }
+    const issued = issueToken();
+    state.stableToken = issued.access_token;
+    ctx.body = issued;
   });
 
   // ---- subscription messages ------------------------------------------------------------------
@@ -110,6 +128,7 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
         templateId: String(b.template_id ?? ''),
         page: b.page ?? null,
         data: b.data ?? {},
+        state: String(b.miniprogram_state ?? 'formal'),
         errcode,
         at: new Date(now()).toISOString(),
       });
@@ -118,7 +137,8 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     const expires = state.accessTokens.get(token);
     if (!expires || expires < now()) return record(40001, 'invalid credential, access_token is invalid or not latest');
     if (typeof b.touser !== 'string' || !/^o[\w-]{20,}$/.test(b.touser)) return record(40003, 'invalid openid');
-    if (typeof b.template_id !== 'string' || !b.template_id) return record(40037, 'invalid template_id');
+    if (typeof b.template_id !== 'string' || !b.template_id || (opts.templates && !opts.templates.includes(b.template_id))) return record(40037, 'invalid template_id');
+    if (b.miniprogram_state !== undefined && !['developer', 'trial', 'formal'].includes(b.miniprogram_state)) return record(47003, 'argument invalid! miniprogram_state invalid');
     if (b.page !== undefined && (typeof b.page !== 'string' || /^https?:/.test(b.page))) return record(41030, 'invalid page');
     for (const [key, v] of Object.entries(b.data ?? {})) {
       const value = String((v as any)?.value ?? '');
@@ -141,6 +161,11 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     if (!Array.isArray(ids) || !ids.length) {
       ctx.status = 400;
       ctx.body = { errMsg: 'requestSubscribeMessage:fail TmplIds can\'t be empty', errCode: 10001 };
+      return;
+    }
+    if (opts.templates && ids.some((id) => !opts.templates!.includes(String(id)))) {
+      ctx.status = 400;
+      ctx.body = { errMsg: 'requestSubscribeMessage:fail No template data return, verify the template id exist', errCode: 20001 };
       return;
     }
     const decision = b.decision === 'reject' ? 'reject' : 'accept';

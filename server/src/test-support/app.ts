@@ -1,3 +1,4 @@
+import type { SubscribeTemplate } from '@heat-butler/shared';
 import { startHost, type Host, type HostOptions } from '../host';
 import { createLogger } from '../platform/logger';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -9,6 +10,11 @@ export interface TestApp extends Host {
   /** a resident logged in through the sandbox's WeChat login */
   loginResident(user?: string): Promise<string>;
   loginStaff(username: string, password?: string): Promise<string>;
+  /**
+   * The resident taps 允许 in wx.requestSubscribeMessage for these templates (the simulated
+   * WeChat records the grants) and the client reports it to the BFF, like the mini-program does.
+   */
+  allowMessages(token: string, user: string, templates: SubscribeTemplate[], decision?: 'accept' | 'reject'): Promise<{ counts: Record<SubscribeTemplate, number> }>;
 }
 
 /** The real app on 127.0.0.1:<ephemeral>, with the sandbox mounted and a database of its own. */
@@ -50,6 +56,14 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
       const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.body.code } });
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token;
+    },
+    async allowMessages(token, user, templates, decision = 'accept') {
+      const ids = templates.map((k) => host.services.notifications.templateId(k));
+      const dev = await call('POST', '/sandbox/device/subscribe', { body: { user, tmplIds: ids, decision } });
+      if (dev.status !== 200) throw new Error(`requestSubscribeMessage failed: ${JSON.stringify(dev.body)}`);
+      const res = await call('POST', '/api/v1/notifications/grants', { token, body: { results: dev.body } });
+      if (res.status !== 200) throw new Error(`grant report failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
     },
     async loginStaff(username, password = 'demo-2026') {
       const res = await call('POST', '/api/v1/auth/staff/login', { body: { username, password } });

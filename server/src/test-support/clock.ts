@@ -60,3 +60,17 @@ export function installShiftedDate(offset: number): void {
   });
   (globalThis as { Date: DateConstructor }).Date = Shifted as unknown as DateConstructor;
 }
+
+/**
+ * For a test file whose story happens on one China calendar day (a day's payments reconciled,
+ * "today's" invoices): when the test clock is less than `minutes` before China midnight, move
+ * this process's clock on to just after midnight, so the story can't straddle two days. Call it
+ * at the top of the file, before the app starts. The day is still taken from the test's clock.
+ */
+export function keepOneChinaDay(minutes = 30): void {
+  const now = Date.now();
+  const msIntoChinaDay = (now + 8 * 3600_000) % 86_400_000;
+  const left = 86_400_000 - msIntoChinaDay;
+  if (left >= minutes * 60_000) return;
+  installShiftedDate(installedOffset + left + 5_000);
+}

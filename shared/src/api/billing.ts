@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fen, intId } from '../inputs';
 import { BILL_KINDS, BILL_STATUSES, ORDER_STATES, REFUND_KINDS, REFUND_STATES } from '../billing';
 
 export const BillLineView = z.object({ label: z.string(), detail: z.string(), amountFen: z.number().int() });
@@ -33,7 +34,7 @@ export const BillList = z.object({
 });
 export type BillList = z.infer<typeof BillList>;
 
-export const CreatePaymentRequest = z.object({ billId: z.number().int().positive() });
+export const CreatePaymentRequest = z.object({ billId: intId() });
 export type CreatePaymentRequest = z.input<typeof CreatePaymentRequest>;
 
 export const RequestPaymentParams = z.object({
@@ -87,12 +88,12 @@ export type PaymentList = z.infer<typeof PaymentList>;
 
 /** Finance: refund all or part of a payment. */
 export const RefundRequest = z.object({
-  amountFen: z.number().int('金额必须为整数（分）').positive('退款金额必须大于0'),
+  amountFen: fen({ min: 1 }),
   kind: z.enum(['ruling', 'other']).default('ruling'),
   reason: z.string().trim().min(2, '请填写退款原因').max(80, '退款原因不超过80字'),
   /** e.g. the three-party temperature measurement record number */
   rulingRef: z.string().trim().max(64).optional(),
-}).refine((v) => v.kind !== 'ruling' || !!v.rulingRef, {
+}).refine((v) => v?.kind !== 'ruling' || !!v.rulingRef, {
   path: ['rulingRef'],
   message: '测温裁定退费请填写裁定单号',
   // checked even when other fields are wrong: every problem is listed at once

@@ -1,7 +1,7 @@
 /** Butler groups (管家群): one per building; messages, the agents' inbox, announcements. */
 import { z } from 'zod';
+import { idParam, int32, isoInstant } from '../inputs';
 import { PageQuery } from './common';
-import { PhotoRef } from './repairs';
 import { REPAIR_CATEGORIES } from '../repairs';
 
 export const CANNED_CATEGORIES = ['room_temp', 'payment', 'invoice', 'stop_resume', 'repair', 'other'] as const;
@@ -43,9 +43,10 @@ export const PostMessage = z
   .object({
     text: z.string().trim().max(1000, '消息最多1000字').optional(),
     /** a photo: an upload id from POST /api/v1/uploads (the sender's own), or an http(s) URL */
-    photo: PhotoRef.optional(),
+    /** only a photo uploaded here: a third-party URL would load someone else's pixels on staff screens */
+    photo: z.string().regex(/^up_[a-f0-9]{32}$/, '只能发送在本平台上传的图片').optional(),
     /** a staff reply quoting a resident's message */
-    quoteId: z.coerce.number().int().positive().optional(),
+    quoteId: idParam().optional(),
     /** staff only: attach an in-app help link */
     link: z.enum(Object.keys(HELP_LINKS) as [HelpLink, ...HelpLink[]]).optional(),
   })
@@ -56,13 +57,13 @@ export type PostMessage = z.input<typeof PostMessage>;
 
 export const MessagesQuery = z.object({
   /** newest-first paging: messages older than this id */
-  before: z.coerce.number().int().positive().optional(),
+  before: idParam().optional(),
   /** polling fallback: messages newer than this id, oldest first */
-  after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(30),
+  after: int32({ min: 0, coerce: true }).optional(),
+  limit: int32({ min: 1, max: 100, coerce: true }).default(30),
 });
 
-export const ReadBody = z.object({ upTo: z.coerce.number().int().min(0) });
+export const ReadBody = z.object({ upTo: int32({ min: 0, coerce: true, message: '消息编号无效' }) });
 
 export const GroupMessageView = z.object({
   id: z.number(),
@@ -85,6 +86,8 @@ export const GroupMessageView = z.object({
     .object({ id: z.number(), type: z.enum(ANNOUNCEMENT_TYPES), typeLabel: z.string(), title: z.string(), expectedRestoreAt: z.string().nullable() })
     .nullable(),
   createdAt: z.string(),
+  /** the sender's and staff views: pending = photo under content review (审核中, others don't see it yet); flagged = marked for staff */
+  moderation: z.enum(['pending', 'flagged']).nullable().optional(),
   /** staff views only */
   hidden: z.boolean().optional(),
   hideReason: z.string().nullable().optional(),
@@ -135,7 +138,7 @@ export type RealtimeFrame =
 export const INBOX_VIEWS = ['pending', 'mine', 'all'] as const;
 export const InboxQuery = PageQuery.extend({
   view: z.enum(INBOX_VIEWS).default('pending'),
-  groupId: z.coerce.number().int().positive().optional(),
+  groupId: idParam().optional(),
 });
 
 export interface InboxItem {
@@ -154,7 +157,7 @@ export const MessageToRepairBody = z.object({
   /** blank = the message's text */
   description: z.string().trim().max(500, '描述不超过500字').optional(),
   /** which of the resident's accounts in this building (blank = their first) */
-  accountId: z.coerce.number().int().positive().optional(),
+  accountId: idParam().optional(),
 });
 export type MessageToRepairBody = z.input<typeof MessageToRepairBody>;
 
@@ -168,7 +171,7 @@ export const CannedQuery = z.object({
   category: z.enum(CANNED_CATEGORIES).optional(),
 });
 export const RenderCannedBody = z
-  .object({ messageId: z.coerce.number().int().positive().optional(), groupId: z.coerce.number().int().positive().optional() })
+  .object({ messageId: idParam().optional(), groupId: idParam().optional() })
   .refine((v) => v.messageId || v.groupId, { message: '请选择要回复的消息或群', path: ['messageId'] });
 export const CANNED_PLACEHOLDERS = ['住户', '楼栋', '单元', '小区', '热线', '公司', '客服'] as const;
 
@@ -176,12 +179,12 @@ export const AnnouncementBody = z
   .object({
     scope: z.enum(['building', 'area', 'all']),
     /** building id or area id, by scope */
-    targetId: z.coerce.number().int().positive().optional(),
+    targetId: idParam().optional(),
     type: z.enum(ANNOUNCEMENT_TYPES),
     title: z.string().trim().min(1, '请输入标题').max(20, '标题最多20字'),
     body: z.string().trim().min(1, '请输入公告内容').max(2000),
     /** ISO instant; required for outages */
-    expectedRestoreAt: z.iso.datetime({ offset: true, message: '请填写正确的预计恢复时间' }).optional(),
+    expectedRestoreAt: isoInstant('请填写正确的预计恢复时间').optional(),
     pinned: z.boolean().default(true),
   })
   .superRefine((v, ctx) => {
@@ -194,15 +197,15 @@ export type AnnouncementBody = z.input<typeof AnnouncementBody>;
 export const PinBody = z.object({ pinned: z.boolean() });
 export const HideBody = z.object({ reason: z.string().trim().min(1, '请填写隐藏原因').max(200) });
 export const MuteBody = z.object({
-  residentId: z.coerce.number().int().positive(),
-  minutes: z.coerce.number().int().min(1).max(30 * 24 * 60),
+  residentId: idParam(),
+  minutes: int32({ min: 1, max: 30 * 24 * 60, coerce: true }),
   reason: z.string().trim().max(200).optional(),
 });
 export const ReportBody = z.object({ reason: z.string().trim().min(1, '请填写举报原因').max(200) });
 export const NoteBody = z.object({ body: z.string().trim().min(1, '请输入备注').max(1000) });
 export const MetricsQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: isoInstant().optional(),
+  to: isoInstant().optional(),
 });
 
 export interface ResponseStats {

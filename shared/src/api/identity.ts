@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { intId } from '../inputs';
 import { STAFF_ROLES } from '../roles';
 
 export const WechatLoginRequest = z.object({
@@ -46,6 +47,6 @@ export const MeResponse = z.discriminatedUnion('kind', [
 ]);
 export type MeResponse = z.infer<typeof MeResponse>;
 
-export const CreateInviteRequest = z.object({ staffId: z.number().int().positive() });
+export const CreateInviteRequest = z.object({ staffId: intId() });
 export const InviteResponse = z.object({ inviteCode: z.string(), expiresAt: z.string() });
 export type InviteResponse = z.infer<typeof InviteResponse>;

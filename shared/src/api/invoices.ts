@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { intId } from '../inputs';
 import { INVOICE_STATES, INVOICE_TITLE_KINDS, InvoiceTitleInput } from '../invoicing';
 
 export const InvoiceTitleView = z.object({
@@ -19,12 +20,12 @@ export type InvoiceTitleView = z.infer<typeof InvoiceTitleView>;
 /** Ask for the invoice of one payment: a saved title, or a new one (saved too). */
 export const RequestInvoice = z
   .object({
-    orderId: z.number().int().positive(),
-    titleId: z.number().int().positive().optional(),
+    orderId: intId(),
+    titleId: intId().optional(),
     title: InvoiceTitleInput.optional(),
     email: z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确').optional(),
   })
-  .refine((v) => !!v.titleId !== !!v.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
+  .refine((v) => !!v?.titleId !== !!v?.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
 export type RequestInvoice = z.input<typeof RequestInvoice>;
 
 export const EmailInvoice = z.object({ email: z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确') });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDate, seasonCode } from '../inputs';
 
 /**
  * Daily reconciliation of WeChat Pay trade bills against the ledger (finance).
@@ -48,13 +49,7 @@ export const RESOLUTION_TYPE_LABELS: Record<ResolutionType, string> = {
 };
 
 /** "2026-11-20", a real calendar date. */
-export const BillDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, '日期不存在');
+export const BillDate = isoDate();
 
 export const BillDateParams = z.object({ date: BillDate });
 
@@ -65,7 +60,7 @@ export type RunReconRequest = z.input<typeof RunReconRequest>;
 export const ReconDaysQuery = z.object({
   from: BillDate.optional(),
   to: BillDate.optional(),
-  season: z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027').optional(),
+  season: seasonCode().optional(),
 });
 export type ReconDaysQuery = z.infer<typeof ReconDaysQuery>;
 

@@ -1,30 +1,34 @@
 import { z } from 'zod';
+import { fen, idParam, intId, isoDate, isoInstant, seasonYear } from '../inputs';
 import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
-/** A photo: an upload key from POST /uploads, or an http(s) URL. */
-export const PhotoRef = z.union([
-  z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效'),
-  z.string().url('照片地址无效').max(500).refine((u) => /^https?:\/\//.test(u), '照片地址无效'),
-]);
+/** The key of a file uploaded to this platform (POST /uploads). */
+export const UploadKey = z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效');
+
+/**
+ * A photo in a request: always a file uploaded here. Never a URL elsewhere: staff screens would load
+ * third-party pixels (tracking who looks, and when) and show content nobody checked.
+ */
+export const PhotoRef = z.string().regex(/^up_[a-f0-9]{32}$/, '照片无效，请重新上传');
 
 const Phone = z.string().trim().regex(/^1[3-9]\d{9}$/, '请输入11位手机号');
 
 export const CreateRepairRequest = z
   .object({
-    accountId: z.number().int().positive(),
+    accountId: intId(),
     category: z.enum(REPAIR_CATEGORIES, '请选择报修类型'),
     emergency: z.boolean().default(false),
     description: z.string().trim().min(4, '请描述一下问题（至少4个字）').max(500, '描述不超过500字'),
     photos: z.array(PhotoRef).max(9, '最多上传9张照片').default([]),
-    slotStart: z.iso.datetime({ offset: true }).optional(),
-    slotEnd: z.iso.datetime({ offset: true }).optional(),
+    slotStart: isoInstant('请选择正确的预约时段').optional(),
+    slotEnd: isoInstant('请选择正确的预约时段').optional(),
     /** blank = the account's phone */
     contactPhone: Phone.optional(),
     /** the resident's own reading for 室温不达标, °C */
     residentReadingC: z.number().min(-10, '温度读数有误').max(40, '温度读数有误').optional(),
   })
-  .refine((v) => !v.slotStart === !v.slotEnd, { path: ['slotEnd'], message: '请选择完整的预约时段', when: () => true });
+  .refine((v) => !v?.slotStart === !v?.slotEnd, { path: ['slotEnd'], message: '请选择完整的预约时段', when: () => true });
 export type CreateRepairRequest = z.input<typeof CreateRepairRequest>;
 
 export const UploadRequest = z.object({
@@ -49,7 +53,7 @@ export type RateRepairRequest = z.input<typeof RateRepairRequest>;
 
 export const ConsentRequest = z.object({ accept: z.boolean() });
 
-export const AssignRequest = z.object({ staffId: z.number().int().positive(), reason: z.string().trim().max(200).optional() });
+export const AssignRequest = z.object({ staffId: intId(), reason: z.string().trim().max(200).optional() });
 
 export const PriceItem = z.object({
   code: z.enum(REPAIR_PRICE_LIST.map((p) => p.code) as [string, ...string[]]),
@@ -59,10 +63,11 @@ export const PriceItem = z.object({
 export const SideRequest = z
   .object({
     side: z.enum(REPAIR_SIDES),
-    items: z.array(PriceItem).max(20).default([]),
+    items: z.array(PriceItem, '请选择收费项目').max(20).default([]),
     note: z.string().trim().max(200).optional(),
   })
-  .refine((v) => v.side !== 'resident' || v.items.length > 0, { path: ['items'], message: '有偿维修请选择收费项目', when: () => true });
+    // runs even when other fields are wrong (every problem at once), so it must not trust their shapes: items may be null
+  .refine((v) => v?.side !== 'resident' || (Array.isArray(v.items) && v.items.length > 0), { path: ['items'], message: '有偿维修请选择收费项目', when: () => true });
 export type SideRequest = z.input<typeof SideRequest>;
 
 export const ResolveRequest = z.object({
@@ -143,10 +148,10 @@ export interface StaffRepairView extends RepairView {
 // ---- temperature measurements ------------------------------------------------------------
 
 export const MeasurementBookRequest = z.object({
-  accountId: z.number().int().positive(),
-  scheduledAt: z.iso.datetime({ offset: true }),
+  accountId: intId(),
+  scheduledAt: isoInstant('请选择正确的测温时间'),
   threeParty: z.boolean().default(false),
-  repairId: z.number().int().positive().optional(),
+  repairId: intId().optional(),
 });
 export type MeasurementBookRequest = z.input<typeof MeasurementBookRequest>;
 
@@ -163,7 +168,7 @@ export const MeasurementReadingInput = z.object({
 });
 
 export const MeasurementRecordRequest = z.object({
-  measuredAt: z.iso.datetime({ offset: true }).optional(),
+  measuredAt: isoInstant('请填写正确的测温时间').optional(),
   readings: z.array(MeasurementReadingInput).min(1, '至少记录一个房间').max(12),
   /** three-party: who signed */
   parties: z.object({ company: z.string().trim().max(20), resident: z.string().trim().max(20), community: z.string().trim().max(20) }).optional(),
@@ -172,16 +177,16 @@ export type MeasurementRecordRequest = z.input<typeof MeasurementRecordRequest>;
 
 export const RulingRequest = z.object({
   /** refund ruled, fen (0 = no refund) */
-  refundFen: z.number().int().min(0),
+  refundFen: fen(),
   note: z.string().trim().min(2).max(200),
 });
-export const RulingRefundRequest = z.object({ orderId: z.number().int().positive() });
+export const RulingRefundRequest = z.object({ orderId: intId() });
 
 // ---- watch list and reports --------------------------------------------------------------
 
 export const WatchListQuery = z.object({
   /** the season's start year, e.g. 2025 for 2025-2026; default: the last finished season */
-  season: z.coerce.number().int().min(2000).max(2100).optional(),
+  season: seasonYear().optional(),
 });
 
 export interface WatchHousehold {
@@ -211,15 +216,15 @@ export interface WatchListView {
   thresholds: { buildingComplaints: number; repeatedLowTemp: number; minTemperatureC: number };
 }
 
-const ChinaDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD');
+const ChinaDay = isoDate();
 export const RepairReportQuery = z
   .object({
     /** China dates, inclusive; default the last 30 days */
     from: ChinaDay.optional(),
     to: ChinaDay.optional(),
-    areaId: z.coerce.number().int().positive().optional(),
+    areaId: idParam().optional(),
   })
-  .refine((v) => !v.from || !v.to || v.from <= v.to, { path: ['to'], message: '结束日期不能早于开始日期', when: () => true });
+  .refine((v) => typeof v?.from !== 'string' || typeof v?.to !== 'string' || v.from <= v.to, { path: ['to'], message: '结束日期不能早于开始日期', when: () => true });
 
 /** SLA figures of a group of tickets (an area, a category, emergency/routine, or all). */
 export interface RepairSlaRow {

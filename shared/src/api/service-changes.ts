@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { idParam, int32, intId, isoInstant, seasonCode } from '../inputs';
 import { PhotoRef } from './repairs';
 import { SERVICE_CHANGE_KINDS, SERVICE_CHANGE_STATES, VALVE_ACTIONS, VALVE_ORDER_STATES } from '../service-changes';
 
-const SeasonCode = z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027');
+const SeasonCode = seasonCode();
 
 /** A document photo: its kind (id_photo, …) and the upload id from POST /uploads (or an http(s) URL). */
 export const ServiceChangeDocument = z.object({
@@ -12,13 +13,13 @@ export const ServiceChangeDocument = z.object({
 export type ServiceChangeDocument = z.infer<typeof ServiceChangeDocument>;
 
 export const ServiceChangePreviewQuery = z.object({
-  accountId: z.coerce.number().int().positive(),
+  accountId: idParam(),
   season: SeasonCode,
   kind: z.enum(SERVICE_CHANGE_KINDS),
 });
 
 export const SubmitServiceChange = z.object({
-  accountId: z.number().int().positive(),
+  accountId: intId(),
   season: SeasonCode,
   kind: z.enum(SERVICE_CHANGE_KINDS),
   documents: z.array(ServiceChangeDocument).max(10).default([]),
@@ -44,17 +45,17 @@ export const ReviewProblem = z.object({
 export type ReviewProblem = z.infer<typeof ReviewProblem>;
 
 export const RejectServiceChange = z.object({
-  problems: z.array(ReviewProblem).min(1, '请至少列出一个问题'),
+  problems: z.array(ReviewProblem).min(1, '请至少列出一个问题').max(20),
 });
 
 export const ServiceChangeListQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  page: int32({ min: 1, max: 100_000, coerce: true }).default(1),
+  pageSize: int32({ min: 1, max: 100, coerce: true }).default(20),
   state: z.enum(SERVICE_CHANGE_STATES).optional(),
   season: SeasonCode.optional(),
   kind: z.enum(SERVICE_CHANGE_KINDS).optional(),
-  buildingId: z.coerce.number().int().positive().optional(),
-  areaId: z.coerce.number().int().positive().optional(),
+  buildingId: idParam().optional(),
+  areaId: idParam().optional(),
 });
 
 export const ValveOrderListQuery = z.object({
@@ -68,7 +69,7 @@ export const CompleteValveOrder = z.object({
   photoUrl: PhotoRef,
   note: z.string().trim().max(200).optional(),
   /** when the valve was worked, if not now */
-  doneAt: z.iso.datetime({ offset: true }).optional(),
+  doneAt: isoInstant('请填写正确的完成时间').optional(),
 });
 
 export const TimelineEntry = z.object({

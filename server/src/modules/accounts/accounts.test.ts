@@ -56,37 +56,49 @@ describe('binding an account', () => {
     expect(dup.body.error.code).toBe('ALREADY_BOUND');
   });
 
-  it('refuses a wrong second fact and an unknown account, counting attempts left', async () => {
+  it('refuses a wrong second fact and an unknown account alike, counting attempts left', async () => {
     const token = await t.loginResident();
-    const wrongName = await bind(token, { accountNo: acc0.accountNo, ownerName: '不是户主' });
+    const h = households[101];
+    const wrongName = await bind(token, { accountNo: h.accountNo, ownerName: '不是户主' });
     expect(wrongName.status).toBe(400);
     expect(wrongName.body.error.code).toBe('BIND_FACT_MISMATCH');
     expect(wrongName.body.error.details.attemptsLeft).toBe(4);
-    const wrongPhone = await bind(token, { accountNo: acc0.accountNo, phoneLast4: acc0.phoneLast4 === '0000' ? '1111' : '0000' });
+    expect(wrongName.body.error.message).toBe('户号与户主姓名或手机号后四位不一致，请核对缴费单（还可尝试4次）');
+    const wrongPhone = await bind(token, { accountNo: h.accountNo, phoneLast4: h.contactPhone.endsWith('0000') ? '1111' : '0000' });
     expect(wrongPhone.body.error.code).toBe('BIND_FACT_MISMATCH');
+    // an account number that doesn't exist answers exactly like a wrong fact: no way to learn which exist
     const unknown = await bind(token, { accountNo: '9999999999', ownerName: '张三' });
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe('ACCOUNT_NOT_FOUND');
-    expect(unknown.body.error.details.attemptsLeft).toBe(2);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'BIND_FACT_MISMATCH', details: { attemptsLeft: 2 } });
+    expect(unknown.body.error.message).toBe('户号与户主姓名或手机号后四位不一致，请核对缴费单（还可尝试2次）');
   });
 
-  it('locks binding for an hour after 5 failures, saying when to retry', async () => {
+  it('locks binding for an hour after 5 failures, saying when to retry and whom to call', async () => {
     const token = await t.loginResident();
+    const h = households[102];
     const start = now;
+    const hotline = (await t.services.company.info()).hotline;
     for (let i = 0; i < 5; i++) {
       now = new Date(start.getTime() + i * 60_000);
-      expect((await bind(token, { accountNo: acc0.accountNo, ownerName: '错' + i })).body.error.code).toBe('BIND_FACT_MISMATCH');
+      const res = await bind(token, { accountNo: h.accountNo, ownerName: '错' + i });
+      expect(res.body.error.code).toBe('BIND_FACT_MISMATCH');
+      if (i === 4) {
+        // the last failure says so, instead of "还可尝试0次"
+        expect(res.body.error.details.attemptsLeft).toBe(0);
+        expect(res.body.error.message).toBe(`户号与户主姓名或手机号后四位不一致，请核对缴费单。失败次数已达上限，请在 56 分钟后再试，如需帮助请拨打客服热线 ${hotline}`);
+      }
     }
     now = new Date(start.getTime() + 10 * 60_000);
     // even the right facts are refused while locked
-    const locked = await bind(token, { accountNo: acc0.accountNo, ownerName: acc0.ownerName });
+    const locked = await bind(token, { accountNo: h.accountNo, ownerName: h.ownerName });
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe('BIND_ATTEMPTS_EXCEEDED');
     expect(locked.body.error.details.retryAfterSeconds).toBe(50 * 60);
     expect(locked.headers.get('retry-after')).toBe(String(50 * 60));
+    expect(locked.body.error.message).toBe(`绑定失败次数过多，请在 50 分钟后再试，如需帮助请拨打客服热线 ${hotline}`);
     // an hour after the first failure, one more try is allowed
     now = new Date(start.getTime() + 60 * 60_000 + 1000);
-    const ok = await bind(token, { accountNo: acc0.accountNo, ownerName: acc0.ownerName });
+    const ok = await bind(token, { accountNo: h.accountNo, ownerName: h.ownerName });
     expect(ok.status).toBe(201);
     now = start;
   });

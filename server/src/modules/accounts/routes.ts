@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { BindRequest, IdParam, MAX_BINDINGS_PER_RESIDENT, PageQuery, type BoundAccountList } from '@heat-butler/shared';
 import { route } from '../../platform/http';
+import { clientAddress } from '../../platform/limits';
 import { ANY_STAFF, staffAreaFilter } from '../../platform/auth';
 import type { AccountsService } from './service';
 
@@ -15,8 +16,8 @@ export function accountsRoutes(accounts: AccountsService): Router {
     max: MAX_BINDINGS_PER_RESIDENT,
   }));
 
-  route(r, { method: 'post', path: '/accounts/bind', auth: ['resident'], body: BindRequest, status: 201 }, ({ body, resident }) =>
-    accounts.bind(resident().residentId, body),
+  route(r, { method: 'post', path: '/accounts/bind', auth: ['resident'], body: BindRequest, status: 201 }, ({ body, resident, ctx }) =>
+    accounts.bind(resident().residentId, body, clientAddress(ctx)),
   );
 
   route(r, { method: 'get', path: '/accounts/:accountId', auth: ['resident'], params: AccountIdParams }, ({ params, resident }) =>

@@ -1,4 +1,4 @@
-import { In, IsNull, MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import {
   MAX_BINDINGS_PER_RESIDENT,
   maskName,
@@ -10,13 +10,11 @@ import {
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { retryText, type Limiter } from '../../platform/limits';
 import { Resident } from '../identity/entities';
 import { Area } from '../company/entities';
 import { Account, BindAttempt, Binding, Building, Unit } from './entities';
 
-/** Failed binding attempts allowed per resident in the window. */
-export const BIND_MAX_FAILURES = 5;
-export const BIND_WINDOW_MS = 60 * 60 * 1000;
 
 export interface BindingChange {
   residentId: number;
@@ -35,6 +33,7 @@ export class AccountsService {
   constructor(
     private ds: DataSource,
     private clock: () => Date,
+    private limiter: Limiter,
   ) {}
 
   onBindingChange(hook: BindingHook): void {
@@ -102,15 +101,33 @@ export class AccountsService {
     return rows.map((r) => r.residentId);
   }
 
-  async bind(residentId: number, req: BindRequest & { relation: BindingRelation }): Promise<BoundAccount> {
+  /**
+   * Bind an account by its number and one fact (owner name or phone last 4). Every try is counted
+   * first against the resident, the account number and the client address (limits
+   * bind.resident / bind.account / bind.address), so parallel guesses and fresh WeChat
+   * identities get no extra tries; a try whose facts were right is given back. An unknown
+   * account and a wrong fact answer alike (no way to learn which account numbers exist).
+   */
+  async bind(residentId: number, req: BindRequest & { relation: BindingRelation }, address = 'unknown'): Promise<BoundAccount> {
     const now = this.clock();
-    await this.checkAttemptLimit(residentId, now);
+    const taken = await this.limiter.take([
+      { limit: 'bind.resident', subject: residentId },
+      { limit: 'bind.account', subject: req.accountNo },
+      { limit: 'bind.address', subject: address },
+    ]);
     const account = await this.ds.getRepository(Account).findOne({ where: { accountNo: req.accountNo } });
-    if (!account) return this.failAttempt(residentId, req.accountNo, 'ACCOUNT_NOT_FOUND', now);
-    const factOk = req.ownerName
-      ? normName(req.ownerName) === normName(account.ownerName)
-      : !!account.contactPhone && phoneLast4(account.contactPhone) === req.phoneLast4;
-    if (!factOk) return this.failAttempt(residentId, req.accountNo, 'BIND_FACT_MISMATCH', now);
+    const factOk =
+      !!account &&
+      (req.ownerName ? normName(req.ownerName) === normName(account.ownerName) : !!account.contactPhone && phoneLast4(account.contactPhone) === req.phoneLast4);
+    if (!account || !factOk) {
+      await this.ds.getRepository(BindAttempt).insert({ residentId, accountNo: req.accountNo, success: false, at: now });
+      const base = '户号与户主姓名或手机号后四位不一致，请核对缴费单';
+      throw new AppError('BIND_FACT_MISMATCH', { attemptsLeft: taken.left, ...(taken.left ? {} : { retryAfterSeconds: taken.resetsIn }) }).say(
+        taken.left ? `${base}（还可尝试${taken.left}次）` : `${base}。失败次数已达上限，${retryText(taken.resetsIn, await this.limiter.hotlineSafe())}`,
+      );
+    }
+    // the facts were right: this try doesn't count, whatever happens next
+    await taken.giveBack();
 
     const binding = await withTx(this.ds, async (em) => {
       // lock the resident so two binds at once can't pass the limit of 10 together
@@ -148,29 +165,6 @@ export class AccountsService {
       const account = await em.findOneByOrFail(Account, { id: accountId });
       for (const hook of this.hooks) await hook(em, { residentId, accountId, buildingId: account.buildingId, bound: false });
     });
-  }
-
-  private async checkAttemptLimit(residentId: number, now: Date): Promise<void> {
-    const since = new Date(now.getTime() - BIND_WINDOW_MS);
-    const failures = await this.ds.getRepository(BindAttempt).find({
-      where: { residentId, success: false, at: MoreThan(since) },
-      order: { at: 'ASC' },
-    });
-    if (failures.length >= BIND_MAX_FAILURES) {
-      const oldest = failures[failures.length - BIND_MAX_FAILURES];
-      const retryAt = new Date(oldest.at.getTime() + BIND_WINDOW_MS);
-      throw new AppError('BIND_ATTEMPTS_EXCEEDED', {
-        retryAfterSeconds: Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)),
-        retryAt: retryAt.toISOString(),
-      });
-    }
-  }
-
-  private async failAttempt(residentId: number, accountNo: string, code: 'ACCOUNT_NOT_FOUND' | 'BIND_FACT_MISMATCH', now: Date): Promise<never> {
-    await this.ds.getRepository(BindAttempt).insert({ residentId, accountNo, success: false, at: now });
-    const since = new Date(now.getTime() - BIND_WINDOW_MS);
-    const failures = await this.ds.getRepository(BindAttempt).count({ where: { residentId, success: false, at: MoreThan(since) } });
-    throw new AppError(code, { attemptsLeft: Math.max(0, BIND_MAX_FAILURES - failures) });
   }
 
   // ---- presentation -------------------------------------------------------------------------

@@ -10,6 +10,9 @@ import { PaymentOrder } from '../payments/entities';
 import { RepairTicket } from '../repairs/entities';
 import { AuditLog, ImportJob } from './entities';
 
+/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
+
 let t: TestApp;
 let admin: string;
 
@@ -19,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader('2025-2026')];
+const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader(`${LAST}`)];
 type Row = (string | number | null)[];
 
 async function xlsx(rows: Row[], headers: string[] = HEADERS): Promise<Buffer> {
@@ -141,7 +144,7 @@ describe('household import', () => {
     const expected = [
       '3:户号', '4:户号', '5:户号', '6:片区编码', '7:片区编码', '8:楼栋', '9:楼栋地址', '10:单元', '11:房号', '12:房号', '13:房号',
       '14:户主姓名', '15:户主姓名', '16:联系电话', '17:供热面积（㎡）', '18:供热面积（㎡）', '19:供热面积（㎡）', '20:用途', '21:状态',
-      '22:欠费2025-2026（元）', '23:欠费2025-2026（元）', '24:欠费2025-2026（元）', '25:欠费2025-2026（元）', '26:供热面积（㎡）',
+      `22:欠费${LAST}（元）`, `23:欠费${LAST}（元）`, `24:欠费${LAST}（元）`, `25:欠费${LAST}（元）`, '26:供热面积（㎡）',
     ];
     expect(got).toEqual(expected);
     expect(job.issueCount).toBe(expected.length);
@@ -188,7 +191,7 @@ describe('household import', () => {
     const me = await t.loginResident();
     expect((await t.call('POST', '/api/v1/accounts/bind', { token: me, body: { accountNo: '99010100', ownerName: '测试户100' } })).status).toBe(201);
     const bills = await t.call('GET', '/api/v1/bills', { token: me });
-    expect(bills.body.items[0]).toMatchObject({ accountNo: '99010100', season: '2025-2026', status: 'unpaid', arrears: true });
+    expect(bills.body.items[0]).toMatchObject({ accountNo: '99010100', season: `${LAST}`, status: 'unpaid', arrears: true });
 
     // re-import as a GBK CSV: changed names, area, use, status and arrears
     const csv = [HEADERS.join(',')]
@@ -247,7 +250,7 @@ describe('household import', () => {
   });
 
   it('exports bills and payments as XLSX', async () => {
-    const bills = await download('/api/v1/admin/exports/bills?season=2025-2026');
+    const bills = await download(`/api/v1/admin/exports/bills?season=${LAST}`);
     expect(bills.status).toBe(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(bills.buf as any);

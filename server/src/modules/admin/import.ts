@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { HOUSEHOLD_COLUMNS, IMPORT_STATE_LABEL, type ImportIssueView, type ImportJobView, type ImportState, type ImportSummary } from '@heat-butler/shared';
-import { AppError } from '../../platform/errors';
+import { AppError, errorSummary } from '../../platform/errors';
 import { withTx } from '../../platform/db/data-source';
 import type { Logger } from '../../platform/logger';
 import type { AccountsService } from '../accounts/service';
@@ -87,7 +87,7 @@ export class HouseholdImporter {
     };
     // a heartbeat also through the long steps without progress (checks against the database, the write)
     const heartbeat = setInterval(() => {
-      void repo.update(jobId, { updatedAt: this.d.clock() }).catch((err) => this.d.log.warn({ err, jobId }, 'import heartbeat failed'));
+      void repo.update(jobId, { updatedAt: this.d.clock() }).catch((err) => this.d.log.warn({ error: errorSummary(err), jobId }, 'import heartbeat failed'));
     }, IMPORT_HEARTBEAT_MS);
     heartbeat.unref?.();
     try {
@@ -157,11 +157,11 @@ export class HouseholdImporter {
       });
       const done = await this.finish(jobId, 'done', rows.length, [], summary.summary, null);
       // e.g. the groups module opens each new building's group; a failure here doesn't undo the import
-      await this.d.accounts.buildingsCreated(summary.created).catch((err) => this.d.log.error({ err }, 'building hooks after import failed'));
+      await this.d.accounts.buildingsCreated(summary.created).catch((err) => this.d.log.error({ error: errorSummary(err) }, 'building hooks after import failed'));
       return done;
     } catch (err) {
       const message = err instanceof AppError ? err.code : String((err as Error)?.message ?? err);
-      this.d.log.error({ err, jobId }, 'household import failed');
+      this.d.log.error({ error: errorSummary(err), jobId }, 'household import failed');
       return this.finish(jobId, 'failed', 0, [], null, message.slice(0, 500)).catch(() => job);
     } finally {
       clearInterval(heartbeat);

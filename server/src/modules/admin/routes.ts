@@ -107,6 +107,7 @@ export function adminRoutes(admin: AdminService): Router {
     admin.updateStaff(actorOfStaff(staff()), params.id, body),
   );
   route(r, { method: 'post', path: '/admin/staff/:id/disable', auth: ADMIN, params: IdParams }, ({ params, staff }) => admin.disableStaff(actorOfStaff(staff()), params.id));
+  route(r, { method: 'post', path: '/admin/staff/:id/unlock', auth: ADMIN, params: IdParams }, ({ params, staff }) => admin.unlockStaff(actorOfStaff(staff()), params.id));
   route(r, { method: 'post', path: '/admin/staff/:id/invite', auth: ADMIN, params: IdParams, status: 201 }, ({ params, staff }) =>
     admin.invite({ ...actorOfStaff(staff()), staffId: staff().staffId }, params.id),
   );

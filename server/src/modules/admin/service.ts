@@ -20,7 +20,7 @@ import {
   type StaffRole,
   type StaffView,
 } from '@heat-butler/shared';
-import { AppError } from '../../platform/errors';
+import { AppError, errorSummary } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
@@ -242,7 +242,7 @@ export class AdminService {
         ws.commit();
         await wb.commit();
       } catch (err) {
-        this.d.log.error({ err }, 'export failed');
+        this.d.log.error({ error: errorSummary(err) }, 'export failed');
         out.destroy(err as Error);
       }
     })();
@@ -252,7 +252,21 @@ export class AdminService {
   // ---- staff and areas ----------------------------------------------------------------------
 
   async listStaff(): Promise<StaffView[]> {
-    return (await this.d.identity.listStaff()).map(staffView);
+    return Promise.all((await this.d.identity.listStaff()).map((s) => this.withLock(s)));
+  }
+
+  private async withLock(s: Parameters<typeof staffView>[0]): Promise<StaffView> {
+    return { ...staffView(s), loginLockedUntil: (await this.d.identity.loginLockedUntil(s.username))?.toISOString() ?? null };
+  }
+
+  /** Lift a staff member's password-login lockout (too many wrong passwords). */
+  async unlockStaff(actor: AdminActor, staffId: number): Promise<StaffView> {
+    const before = await this.staffById(staffId);
+    await this.d.identity.unlockLogin(before.username);
+    await withTx(this.d.ds, (em) =>
+      audit(em, this.d.clock(), actor, 'staff.unlock', { type: 'staff', id: staffId }, { loginLockedUntil: before.loginLockedUntil }, { loginLockedUntil: null }),
+    );
+    return this.staffById(staffId);
   }
 
   async createStaff(actor: AdminActor, input: { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] }): Promise<StaffView> {
@@ -275,6 +289,7 @@ export class AdminService {
       const pick = (s: Partial<StaffView>) => ({ name: s.name, roles: s.roles, areaIds: s.areaIds });
       await audit(em, this.d.clock(), actor, 'staff.update', { type: 'staff', id: staffId }, pick(before), pick({ ...before, ...patch }));
     });
+    this.d.identity.staffChanged(staffId);
     return this.staffById(staffId);
   }
 
@@ -285,6 +300,7 @@ export class AdminService {
       await this.d.identity.disableStaff(staffId, em);
       await audit(em, this.d.clock(), actor, 'staff.disable', { type: 'staff', id: staffId }, { disabled: before.disabled }, { disabled: true });
     });
+    this.d.identity.staffChanged(staffId);
     return this.staffById(staffId);
   }
 
@@ -298,7 +314,7 @@ export class AdminService {
   private async staffById(id: number): Promise<StaffView> {
     const s = (await this.d.identity.listStaff()).find((x) => x.id === id);
     if (!s) throw new AppError('NOT_FOUND');
-    return staffView(s);
+    return this.withLock(s);
   }
 
   private async assertAreas(ids: number[]): Promise<void> {
@@ -470,7 +486,7 @@ export class AdminService {
   }
 }
 
-function staffView(s: { id: number; username: string; name: string; roles: StaffRole[]; areaIds: number[]; disabled: boolean; openid: string | null; createdAt: Date }): StaffView {
+function staffView(s: { id: number; username: string; name: string; roles: StaffRole[]; areaIds: number[]; disabled: boolean; openid: string | null; createdAt: Date }): Omit<StaffView, 'loginLockedUntil'> {
   return { id: s.id, username: s.username, name: s.name, roles: s.roles, areaIds: s.areaIds, disabled: s.disabled, wechatBound: !!s.openid, createdAt: s.createdAt.toISOString() };
 }
 

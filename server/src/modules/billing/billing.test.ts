@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test-support/app';
+import { DEMO } from '../../demo/seed';
+
+/** the demo's last and current seasons, and the one after, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
+const NY = Number(CURRENT.slice(0, 4)) + 1;
+const NEXT = `${NY}-${NY + 1}`;
 
 let t: TestApp;
 let admin: string;
@@ -11,10 +17,10 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const season = {
-  code: '2027-2028',
-  startDate: '2027-11-01',
-  endDate: '2028-04-01',
-  dueDate: '2027-12-31',
+  code: NEXT,
+  startDate: `${NY}-11-01`,
+  endDate: `${NY + 1}-04-01`,
+  dueDate: `${NY}-12-31`,
   tariffs: { residential: 2800, commercial: 3900 },
   baseFeeRatioBp: 2500,
 };
@@ -34,18 +40,18 @@ describe('seasons and tariffs are data an admin sets', () => {
   it('creates a season, issues its bills once, and refuses a duplicate', async () => {
     const created = await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: season });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ code: '2027-2028', label: '2027—2028采暖季', tariffs: season.tariffs, baseFeeRatioBp: 2500, discountBp: 0 });
-    const issued = await t.call('POST', '/api/v1/staff/seasons/2027-2028/bills', { token: admin });
+    expect(created.body).toMatchObject({ code: NEXT, label: `${NY}—${NY + 1}采暖季`, tariffs: season.tariffs, baseFeeRatioBp: 2500, discountBp: 0 });
+    const issued = await t.call('POST', `/api/v1/staff/seasons/${NEXT}/bills`, { token: admin });
     expect(issued.body.issued).toBeGreaterThan(200);
-    const again = await t.call('POST', '/api/v1/staff/seasons/2027-2028/bills', { token: admin });
+    const again = await t.call('POST', `/api/v1/staff/seasons/${NEXT}/bills`, { token: admin });
     expect(again.body).toEqual({ issued: 0, existing: issued.body.issued });
     const dup = await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: season });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('SEASON_EXISTS');
     // the new tariff applies to later bills only; issued bills keep their price
-    const upd = await t.call('PUT', '/api/v1/staff/seasons/2027-2028', { token: admin, body: { ...season, tariffs: { residential: 3000, commercial: 3900 } } });
+    const upd = await t.call('PUT', `/api/v1/staff/seasons/${NEXT}`, { token: admin, body: { ...season, tariffs: { residential: 3000, commercial: 3900 } } });
     expect(upd.status).toBe(200);
-    const bills = await t.services.billing.billsOfSeason('2027-2028');
+    const bills = await t.services.billing.billsOfSeason(NEXT);
     expect((await t.services.billing.bill(bills[0]!.id))!.unitPriceFen).toBe(2800);
   });
 
@@ -57,6 +63,6 @@ describe('seasons and tariffs are data an admin sets', () => {
     expect((await t.call('POST', '/api/v1/staff/seasons', { token: resident, body: season })).status).toBe(403);
     expect((await t.call('GET', '/api/v1/staff/seasons', { token: agent })).status).toBe(403);
     const list = await t.call('GET', '/api/v1/staff/seasons', { token: finance });
-    expect(list.body.items.map((s: any) => s.code)).toEqual(['2027-2028', '2026-2027', '2025-2026']);
+    expect(list.body.items.map((s: any) => s.code)).toEqual([NEXT, CURRENT, LAST]);
   });
 });

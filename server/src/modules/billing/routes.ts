@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { IdParam, SeasonInput, type BillList } from '@heat-butler/shared';
+import { IdParam, SeasonInput, seasonCode, type BillList } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import type { BillingService } from './service';
 
-const SeasonCode = z.object({ code: z.string().regex(/^\d{4}-\d{4}$/, '采暖季格式应为 2026-2027') });
+const SeasonCode = z.object({ code: seasonCode() });
 
 export function billingRoutes(billing: BillingService): Router {
   const r = new Router();

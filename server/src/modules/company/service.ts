@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { CompanyRules, type CompanyInfo } from '@heat-butler/shared';
+import { parseStoredRules, type CompanyRules, type CompanyInfo } from '@heat-butler/shared';
 import { Area, Company } from './entities';
 
 export class CompanyService {
@@ -18,7 +18,7 @@ export class CompanyService {
 
   /** The company's rules with every default filled in. */
   async rules(): Promise<CompanyRules> {
-    return CompanyRules.parse((await this.get()).rules ?? {});
+    return parseStoredRules((await this.get()).rules ?? {});
   }
 
   async ensure(name: string, hotline: string, rules: Partial<CompanyRules> = {}): Promise<Company> {

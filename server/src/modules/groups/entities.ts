@@ -152,6 +152,13 @@ export class GroupMessage {
   repairTicketId: number | null;
 
   // ---- moderation: hidden messages stay for audit ----
+  /**
+   * content security: pending = its photo awaits WeChat's verdict (审核中: only the sender and staff
+   * see it); flagged = WeChat said review or could not check (published, marked for staff)
+   */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  moderation: 'pending' | 'flagged' | null;
+
   @Column(instant({ nullable: true }))
   hiddenAt: Date | null;
 

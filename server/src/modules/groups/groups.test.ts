@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { IsNull } from 'typeorm';
-import { maskName, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { maskName } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { demoHouseholds, DEMO_BUILDINGS } from '../../demo/seed';
 import { OutboxMessage } from '../../platform/entities';
@@ -366,7 +366,7 @@ describe('announcements', () => {
     const allowed = await resident(2);
     const refused = await resident(2);
     const elsewhere = await resident(0);
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: allowed.user, tmplIds: [SUBSCRIBE_TEMPLATES.announcement.id] } });
+    await t.allowMessages(allowed.token, allowed.user, ['announcement']);
     const b2 = (await t.services.accounts.listBuildings())[2];
     const restore = new Date(now.getTime() + 10 * 3600_000);
     const missing = await t.call('POST', '/api/v1/staff/announcements', { token: agent1, body: { scope: 'building', targetId: b2.id, type: 'outage', title: '紧急停热', body: '主管线爆管抢修' } });
@@ -391,20 +391,20 @@ describe('announcements', () => {
     expect((await t.call('GET', '/api/v1/groups', { token: elsewhere.token })).body.items[0].pinned).toEqual([]);
 
     await t.services.outbox.drain();
-    const inbox = (user: string) => t.call('GET', `/sandbox/device/messages?user=${user}`).then((r) => r.body.items.filter((m: any) => m.templateId === SUBSCRIBE_TEMPLATES.announcement.id));
+    const inbox = (user: string) => t.call('GET', `/sandbox/device/messages?user=${user}`).then((r) => r.body.items.filter((m: any) => m.templateId === t.services.notifications.templateId('announcement')));
     const got = await inbox(allowed.user);
     expect(got).toHaveLength(1);
     expect(got[0].data).toMatchObject({ thing1: { value: '紧急停热' }, thing2: { value: '停热抢修' } });
     expect(got[0].data.thing4.value).toMatch(/^预计\d\d-\d\d \d\d:\d\d恢复$/);
     expect(await inbox(refused.user)).toEqual([]);
     expect(await inbox(elsewhere.user)).toEqual([]);
-    const sentTo = t.sandbox!.state.subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.announcement.id);
+    const sentTo = t.sandbox!.state.subscribeMessages.filter((m) => m.templateId === t.services.notifications.templateId('announcement'));
     expect(sentTo.filter((m) => m.errcode === 0).map((m) => m.openid)).toEqual([openidFor(t.config.WECHAT_APPID, allowed.user)]);
 
     // the refusal is recorded on the outbox row and not retried
     const refusedRow = await t.ds.getRepository(OutboxMessage).findOneByOrFail({ dedupeKey: `ann:${res.body.id}:r:${await residentIdOf(refused.accountId)}` });
     expect(refusedRow).toMatchObject({ status: 'dead', attempts: 1 });
-    expect(refusedRow.lastError).toContain('43101');
+    expect(refusedRow.lastError).toContain('no subscription grant');
     tick(3600);
     await t.services.outbox.drain();
     expect((await t.ds.getRepository(OutboxMessage).findOneByOrFail({ id: refusedRow.id })).attempts).toBe(1);

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { WS_CLOSE } from '@heat-butler/shared';
 import { RealtimeHub } from '../../platform/realtime';
 import type { AuthPrincipal } from '../../platform/auth';
 import { createLogger } from '../../platform/logger';
@@ -16,12 +17,19 @@ import { demoHouseholds } from '../../demo/seed';
 const REDIS_URL = process.env.TEST_REDIS_URL;
 if (!REDIS_URL) console.warn('[groups] Redis fan-out tests skipped: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379)');
 
-/** A bare BFF "instance": a hub on its own http server; tokens are "r<residentId>-…" with fixed topics. */
+/** Sessions the fake authenticator treats as ended (shared by every instance, like the database). */
+const ended = new Set<number>();
+
+/**
+ * A bare BFF "instance": a hub on its own http server; tokens are "r<residentId>x…" (the session
+ * id is the resident id) with fixed topics.
+ */
 async function instance(topicsOf: (p: AuthPrincipal) => string[]) {
   const hub = new RealtimeHub(createLogger('silent'), REDIS_URL);
   hub.setAuthenticator(async (token) => {
     const m = /^r(\d+)x/.exec(token);
-    return m ? { kind: 'resident', residentId: Number(m[1]), sessionId: 0, openid: '' } : null;
+    if (m && ended.has(Number(m[1]))) return 'expired';
+    return m ? { kind: 'resident', residentId: Number(m[1]), sessionId: Number(m[1]), openid: '' } : null;
   });
   hub.setTopicProvider(async (p) => topicsOf(p));
   await hub.start();
@@ -56,7 +64,8 @@ async function client(url: string, token: string) {
     }
     throw new Error('no frame in time');
   };
-  return { ws, frames, wait };
+  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+  return { ws, frames, wait, closed };
 }
 
 const token = (residentId: number) => `r${residentId}x${crypto.randomBytes(16).toString('hex')}`;
@@ -90,6 +99,28 @@ describe.skipIf(!REDIS_URL)('realtime fan-out through Redis (several instances)'
       expect(cb.frames.some((f) => f.n === 3)).toBe(false);
       ca.ws.close();
       cb.ws.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('ending a session or re-checking a principal on one instance closes the sockets on another', async () => {
+    const topic = `group:${crypto.randomInt(1e9)}`;
+    const a = await instance(() => [topic]);
+    const b = await instance(() => [topic]);
+    try {
+      const [c7, c8, c9] = await Promise.all([client(b.url, token(7)), client(b.url, token(8)), client(b.url, token(9))]);
+      a.hub.endSession(7);
+      expect(await c7.closed).toBe(WS_CLOSE.SESSION_ENDED);
+      ended.add(8);
+      a.hub.recheckPrincipal('r:8');
+      expect(await c8.closed).toBe(WS_CLOSE.SESSION_ENDED);
+      // the others keep receiving
+      a.hub.publish(topic, { type: 'message', n: 5 });
+      await c9.wait((f) => f.n === 5);
+      expect(c7.frames.some((f) => f.n === 5) || c8.frames.some((f) => f.n === 5)).toBe(false);
+      c9.ws.close();
     } finally {
       await a.close();
       await b.close();

@@ -22,11 +22,9 @@ import {
 } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { ANY_STAFF } from '../../platform/auth';
-import type { GroupsService } from './service';
+import { GROUP_STAFF, type GroupsService } from './service';
 
 const GroupMessageParams = z.object({ id: IdParam, messageId: IdParam });
-/** Staff who talk to residents in the groups. */
-const GROUP_STAFF = ['agent', 'butler', 'admin'] as const;
 /** Staff who may post announcements (outages come from dispatch and the substations too). */
 const ANNOUNCERS = ['agent', 'butler', 'dispatcher', 'station', 'admin'] as const;
 

@@ -30,6 +30,7 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { staffAreaFilter, assertStaffArea, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from '../../platform/auth';
 import type { RealtimeHub } from '../../platform/realtime';
+import type { Limiter } from '../../platform/limits';
 import { OutboxMessage } from '../../platform/entities';
 import type { Logger } from '../../platform/logger';
 import type { AccountsService, BindingChange } from '../accounts/service';
@@ -38,6 +39,7 @@ import type { IdentityService } from '../identity/service';
 import { Staff, StaffArea } from '../identity/entities';
 import type { CompanyService } from '../company/service';
 import type { NotificationsService } from '../notifications/service';
+import type { ModerationService, PhotoVerdict } from '../moderation/service';
 import type { RepairsService } from '../repairs/service';
 import { Announcement, ButlerGroup, CannedReply, GroupMember, GroupMessage, GroupReader, MessageReport, StaffNote } from './entities';
 
@@ -47,6 +49,10 @@ type ToRepairInput = z.output<typeof MessageToRepairBody>;
 
 /** The URL of a message photo: upload keys are served by the repairs module's upload endpoint. */
 export const photoUrl = (ref: string) => (ref.startsWith('up_') ? `/api/v1/uploads/${ref}` : ref);
+
+/** Staff who talk to residents in the groups: they read the chat (routes, realtime, summaries). */
+export const GROUP_STAFF = ['agent', 'butler', 'admin'] as const satisfies readonly StaffRole[];
+export const worksGroups = (p: StaffPrincipal) => p.roles.some((r) => (GROUP_STAFF as readonly StaffRole[]).includes(r));
 
 /** A claim nobody acted on for this long may be taken over by another agent. */
 export const CLAIM_TTL_MS = 15 * 60 * 1000;
@@ -75,6 +81,10 @@ export interface GroupsDeps {
   realtime: RealtimeHub;
   /** photos (uploads) and turning a message into a repair ticket */
   repairs: RepairsService;
+  /** the per-resident posting quota (post.resident) */
+  limiter: Limiter;
+  /** content security of what residents post */
+  moderation: ModerationService;
 }
 
 /** The company's starting library of standard replies (话术); admins edit it afterwards. */
@@ -112,6 +122,8 @@ export class GroupsService {
     this.d.accounts.onBindingChange((em, c) => this.onBindingChange(em, c));
     this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token));
     this.d.realtime.setTopicProvider((p) => this.topicsFor(p));
+    this.d.identity.onSessionChange((c) => ('sessionId' in c ? this.d.realtime.endSession(c.sessionId) : this.d.realtime.recheckPrincipal(`s:${c.staffId}`)));
+    this.d.moderation.onPhotoVerdict('group_message', (v) => this.onPhotoVerdict(v.subjectId, v.verdict));
   }
 
   // ---- groups and membership ----------------------------------------------------------------
@@ -191,8 +203,14 @@ export class GroupsService {
     return (await em.count(GroupMember, { where: { groupId, residentId, leftAt: IsNull() } })) > 0;
   }
 
+  /**
+   * What a socket receives, by the same rules as the HTTP routes: residents their groups' messages;
+   * staff who work the groups (GROUP_STAFF) the messages and inbox changes of their areas;
+   * every other role nothing (no chat, no resident ids).
+   */
   private async topicsFor(p: AuthPrincipal): Promise<string[]> {
     if (p.kind === 'resident') return (await this.residentGroupIds(p.residentId)).map((id) => `group:${id}`);
+    if (!worksGroups(p)) return [];
     const scope = staffAreaFilter(p);
     return scope === 'all' ? ['area:all'] : scope.map((a) => `area:${a}`);
   }
@@ -272,7 +290,11 @@ export class GroupsService {
   /** Messages of a group the viewer may see (residents: not hidden). */
   private visible(groupId: number, viewer: Viewer) {
     const qb = this.ds.getRepository(GroupMessage).createQueryBuilder('m').where('m.groupId = :g', { g: groupId });
-    if (viewer.kind === 'resident') qb.andWhere('m.hiddenAt IS NULL');
+    if (viewer.kind === 'resident') {
+      qb.andWhere('m.hiddenAt IS NULL');
+      // a photo under content review: only its sender sees it (审核中)
+      qb.andWhere("(m.moderation IS NULL OR m.moderation <> 'pending' OR (m.senderKind = 'resident' AND m.senderId = :viewerId))", { viewerId: viewer.residentId });
+    }
     return qb;
   }
 
@@ -338,12 +360,15 @@ export class GroupsService {
     if (reader?.mutedUntil && reader.mutedUntil > now) throw new AppError('MEMBER_MUTED', { mutedUntil: reader.mutedUntil.toISOString() });
     if (body.link) throw new AppError('FORBIDDEN');
     if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'resident', id: p.residentId }, 'photo');
+    await this.d.limiter.take([{ limit: 'post.resident', subject: p.residentId }]);
     let quoteId: number | null = null;
     if (body.quoteId) {
       const quoted = await this.ds.getRepository(GroupMessage).findOne({ where: { id: body.quoteId, groupId: group.id, hiddenAt: IsNull() } });
       if (!quoted) throw new AppError('MESSAGE_NOT_FOUND');
       quoteId = quoted.id;
     }
+    // content security: text before publishing (risky is refused), the photo after (审核中 until WeChat's verdict)
+    const text = body.text ? await this.d.moderation.checkText(p.residentId, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId }) : null;
     const who = await this.residentLabel(group.id, p.residentId);
     const msg = await this.ds.getRepository(GroupMessage).save(
       this.ds.getRepository(GroupMessage).create({
@@ -361,12 +386,48 @@ export class GroupsService {
         announcementId: null,
         pinned: false,
         ...UNHANDLED,
+        moderation: body.photo ? 'pending' : text && text.verdict !== 'pass' ? 'flagged' : null,
         createdAt: now,
       }),
     );
+    if (text) await this.d.moderation.link([text.recordId], msg.id);
     await this.upsertReader(group.id, 'resident', p.residentId, (r) => ({ lastReadId: Math.max(r?.lastReadId ?? 0, msg.id) }));
-    await this.fanOut(group, msg, 'new');
+    if (body.photo) {
+      await this.d.moderation.checkPhoto(p.residentId, body.photo, { subjectType: 'group_message', subjectId: msg.id, scene: 3, areaId: group.areaId });
+      // the verdict may already be in (or WeChat could not check): publish by what the row says now
+      const now2 = await this.ds.getRepository(GroupMessage).findOneOrFail({ where: { id: msg.id }, select: { id: true, moderation: true, hiddenAt: true, hideReason: true } });
+      msg.moderation = now2.moderation;
+      msg.hiddenAt = now2.hiddenAt;
+      msg.hideReason = now2.hideReason;
+    }
+    // under review: staff see it at once, the group once WeChat passed it (onPhotoVerdict)
+    await this.fanOut(group, msg, 'new', msg.moderation === 'pending' || msg.hiddenAt ? 'staff' : 'all');
     return (await this.present([msg], { kind: 'resident', residentId: p.residentId }))[0];
+  }
+
+  /** WeChat's verdict on a resident's photo: publish it (pass; review/error flagged) or remove it (risky). */
+  private async onPhotoVerdict(messageId: number, verdict: PhotoVerdict): Promise<void> {
+    const repo = this.ds.getRepository(GroupMessage);
+    const msg = await repo.findOne({ where: { id: messageId } });
+    if (!msg || msg.moderation !== 'pending') return;
+    const group = await this.ds.getRepository(ButlerGroup).findOneByOrFail({ id: msg.groupId });
+    if (verdict === 'risky') {
+      const res = await repo.update({ id: msg.id, moderation: 'pending' }, { moderation: 'flagged', hiddenAt: this.d.clock(), hiddenBy: null, hideReason: '图片未通过微信内容安全审核' });
+      if (!res.affected) return;
+      this.d.realtime.publish(`group:${msg.groupId}`, { type: 'hidden', groupId: msg.groupId, messageId: msg.id });
+      this.publishArea(msg.areaId, { type: 'inbox', groupId: msg.groupId, messageId: msg.id, change: 'hidden', staffId: null });
+      return;
+    }
+    const moderation = verdict === 'pass' && !(await this.textFlagged(msg.id)) ? null : 'flagged';
+    const res = await repo.update({ id: msg.id, moderation: 'pending' }, { moderation });
+    if (!res.affected) return;
+    msg.moderation = moderation;
+    await this.fanOut(group, msg, null);
+  }
+
+  /** Did the message's text come back as review (or unchecked)? */
+  private async textFlagged(messageId: number): Promise<boolean> {
+    return (await this.d.moderation.verdictsOf('group_message', messageId)).some((v) => v.kind === 'text' && v.verdict !== 'pass');
   }
 
   async report(p: ResidentPrincipal, groupId: number, messageId: number, reason: string): Promise<void> {
@@ -399,10 +460,13 @@ export class GroupsService {
     const rates = await this.joinRates(groups);
     const staffByArea = await this.staffOfAreas([...new Set(groups.map((g) => g.areaId))]);
     const viewer: Viewer = { kind: 'staff', staffId: p.staffId };
+    // roles that don't work the groups (e.g. dispatchers choosing where to announce) see the
+    // groups, never what residents wrote
+    const readsChat = worksGroups(p);
     const out: StaffGroupSummary[] = [];
     for (const g of groups) {
       const rate = rates.get(g.id)!;
-      const last = await this.visible(g.id, viewer).orderBy('m.id', 'DESC').limit(1).getMany();
+      const last = readsChat ? await this.visible(g.id, viewer).orderBy('m.id', 'DESC').limit(1).getMany() : [];
       out.push({
         id: g.id,
         buildingId: g.buildingId,
@@ -413,7 +477,7 @@ export class GroupsService {
         joinRate: rate.rate,
         members: await this.memberCount(g.id),
         staffMembers: staffByArea.get(g.areaId) ?? [],
-        pending: await this.pendingQuery().andWhere('m.groupId = :g', { g: g.id }).getCount(),
+        pending: readsChat ? await this.pendingQuery().andWhere('m.groupId = :g', { g: g.id }).getCount() : 0,
         lastMessage: (await this.present(last, viewer))[0] ?? null,
       });
     }
@@ -1015,6 +1079,7 @@ export class GroupsService {
           : null,
         createdAt: m.createdAt.toISOString(),
       };
+      if (staff || mine) view.moderation = m.moderation ?? null;
       if (staff) {
         view.hidden = !!m.hiddenAt;
         view.hideReason = m.hideReason;
@@ -1033,9 +1098,11 @@ export class GroupsService {
   }
 
   /** Deliver a new message to residents online in the group and to staff of the area. */
-  private async fanOut(group: ButlerGroup, msg: GroupMessage, inbox: 'new' | null): Promise<void> {
-    const [residentView] = await this.present([msg], { kind: 'resident', residentId: 0 });
-    this.d.realtime.publish(`group:${group.id}`, { type: 'message', message: residentView });
+  private async fanOut(group: ButlerGroup, msg: GroupMessage, inbox: 'new' | null, audience: 'all' | 'staff' = 'all'): Promise<void> {
+    if (audience === 'all') {
+      const [residentView] = await this.present([msg], { kind: 'resident', residentId: 0 });
+      this.d.realtime.publish(`group:${group.id}`, { type: 'message', message: residentView });
+    }
     const [staffView] = await this.present([msg], { kind: 'staff', staffId: 0 });
     this.publishArea(group.areaId, { type: 'message', groupId: group.id, message: staffView });
     if (inbox) this.publishArea(group.areaId, { type: 'inbox', groupId: group.id, messageId: msg.id, change: inbox });

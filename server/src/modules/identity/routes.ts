@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { CreateInviteRequest, StaffBindWechatRequest, StaffLoginRequest, WechatLoginRequest, type MeResponse } from '@heat-butler/shared';
 import { route } from '../../platform/http';
+import { clientAddress } from '../../platform/limits';
 import type { IdentityService } from './service';
 import type { AccountsService } from '../accounts/service';
 
@@ -11,16 +12,16 @@ export function identityRoutes(identity: IdentityService, accounts: AccountsServ
     identity.loginWithWechat(body.code),
   );
 
-  route(r, { method: 'post', path: '/auth/staff/login', auth: 'public', body: StaffLoginRequest }, ({ body }) =>
-    identity.loginStaff(body.username, body.password),
+  route(r, { method: 'post', path: '/auth/staff/login', auth: 'public', body: StaffLoginRequest }, ({ body, ctx }) =>
+    identity.loginStaff(body.username, body.password, clientAddress(ctx)),
   );
 
   route(r, { method: 'post', path: '/auth/staff/wechat', auth: 'public', body: WechatLoginRequest }, ({ body }) =>
     identity.loginStaffWithWechat(body.code),
   );
 
-  route(r, { method: 'post', path: '/auth/staff/bind-wechat', auth: 'public', body: StaffBindWechatRequest }, ({ body }) =>
-    identity.bindStaffWechat(body.code, body.inviteCode),
+  route(r, { method: 'post', path: '/auth/staff/bind-wechat', auth: 'public', body: StaffBindWechatRequest }, ({ body, ctx }) =>
+    identity.bindStaffWechat(body.code, body.inviteCode, clientAddress(ctx)),
   );
 
   route(

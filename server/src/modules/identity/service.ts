@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors';
 import type { AuthPrincipal } from '../../platform/auth';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { rawDatetime } from '../../platform/db/columns';
+import { retryText, type Limiter } from '../../platform/limits';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import { mapLoginError } from '../../wechat/miniprogram';
 import { Resident, Session, Staff, StaffArea, StaffInvite } from './entities';
@@ -18,10 +19,29 @@ export interface IdentityDeps {
   wechat: MiniProgramClient;
   sessionTtlHours: number;
   clock: () => Date;
+  limiter: Limiter;
 }
+
+/** A session ended (logout), or a staff account changed (disabled, roles, areas) after commit. */
+export type SessionChange = { sessionId: number } | { staffId: number };
 
 export class IdentityService {
   constructor(private d: IdentityDeps) {}
+
+  private sessionListeners: ((c: SessionChange) => void)[] = [];
+
+  /** e.g. the realtime hub closes the sockets of an ended session. */
+  onSessionChange(fn: (c: SessionChange) => void): void {
+    this.sessionListeners.push(fn);
+  }
+
+  /**
+   * Tell listeners a staff member's account changed; callers that changed it inside their own
+   * transaction call this after it committed.
+   */
+  staffChanged(staffId: number): void {
+    for (const fn of this.sessionListeners) fn({ staffId });
+  }
 
   // ---- sessions ---------------------------------------------------------------------------
 
@@ -62,6 +82,7 @@ export class IdentityService {
 
   async logout(sessionId: number): Promise<void> {
     await this.d.ds.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
+    for (const fn of this.sessionListeners) fn({ sessionId });
   }
 
   // ---- residents ----------------------------------------------------------------------------
@@ -126,13 +147,42 @@ export class IdentityService {
     });
   }
 
-  async loginStaff(username: string, password: string): Promise<LoginResponse> {
+  /**
+   * Password login. The try is counted first, per username (login.username: a lockout until the
+   * window ends or an admin unlocks) and per client address (login.address), so a locked or
+   * flooded login costs no bcrypt run and parallel guesses can't outrun the count. The right
+   * password forgets the username's failures.
+   */
+  async loginStaff(username: string, password: string, address = 'unknown'): Promise<LoginResponse> {
+    const userKey = username.trim().toLowerCase();
+    const taken = await this.d.limiter.take([
+      { limit: 'login.username', subject: userKey },
+      { limit: 'login.address', subject: address },
+    ]);
     const staff = await this.d.ds.getRepository(Staff).findOne({ where: { username } });
     // compare against a dummy hash when the user is unknown, so timing doesn't reveal usernames
     const ok = await bcrypt.compare(password, staff?.passwordHash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
-    if (!staff || !ok) throw new AppError('BAD_CREDENTIALS');
+    if (!staff || !ok) {
+      if (taken.left > 0) throw new AppError('BAD_CREDENTIALS', { attemptsLeft: taken.left }).say(`用户名或密码错误（还可尝试${taken.left}次）`);
+      throw new AppError('BAD_CREDENTIALS', { attemptsLeft: 0, retryAfterSeconds: taken.resetsIn }).say(
+        `用户名或密码错误。失败次数已达上限，账号已暂时锁定，${retryText(taken.resetsIn, await this.d.limiter.hotlineSafe())}`,
+      );
+    }
+    await taken.giveBack();
+    await this.d.limiter.reset('login.username', userKey);
     if (staff.disabled) throw new AppError('STAFF_DISABLED');
     return this.issueSession('staff', staff.id);
+  }
+
+  /** Until when a username's password login stays locked (null: not locked). */
+  async loginLockedUntil(username: string): Promise<Date | null> {
+    const s = await this.d.limiter.blockedFor('login.username', username.trim().toLowerCase());
+    return s ? new Date(this.d.clock().getTime() + s * 1000) : null;
+  }
+
+  /** Admin: lift a username's login lockout. */
+  unlockLogin(username: string): Promise<void> {
+    return this.d.limiter.reset('login.username', username.trim().toLowerCase());
   }
 
   /** Admin: a one-time code (valid 72 h) for a staff member to bind their WeChat. */
@@ -146,10 +196,13 @@ export class IdentityService {
   }
 
   /** Staff binds WeChat with an invite code; later WeChat logins of that openid are staff logins. */
-  async bindStaffWechat(code: string, inviteCode: string): Promise<LoginResponse> {
+  async bindStaffWechat(code: string, inviteCode: string, address = 'unknown'): Promise<LoginResponse> {
     const now = this.d.clock();
+    // invite codes can't be guessed in bulk: every try counts per client address, a good code's try is given back
+    const taken = await this.d.limiter.take([{ limit: 'invite.address', subject: address }]);
     const invite = await this.d.ds.getRepository(StaffInvite).findOne({ where: { code: inviteCode } });
     if (!invite || invite.usedAt || invite.expiresAt.getTime() <= now.getTime()) throw new AppError('INVITE_INVALID');
+    await taken.giveBack();
     const session = await this.code2Session(code);
     const staffId = await withTx(this.d.ds, async (em) => {
       const res = await em.update(StaffInvite, { id: invite.id, usedAt: IsNull() }, { usedAt: now });
@@ -172,13 +225,17 @@ export class IdentityService {
     return this.issueSession('staff', staff.id);
   }
 
-  /** Disable a staff member: every session of theirs ends now. */
+  /**
+   * Disable a staff member: every session of theirs ends now. Inside the caller's transaction
+   * (`outer`), the caller calls staffChanged() after commit (their open sockets close then).
+   */
   async disableStaff(staffId: number, outer?: EntityManager): Promise<void> {
     const run = <T>(fn: (em: EntityManager) => Promise<T>) => (outer ? fn(outer) : withTx(this.d.ds, fn));
     await run(async (em) => {
       await em.update(Staff, staffId, { disabled: true });
       await em.update(Session, { kind: 'staff', subjectId: staffId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
     });
+    if (!outer) this.staffChanged(staffId);
   }
 
   /** Admin: every staff member with their areas. */
@@ -188,7 +245,10 @@ export class IdentityService {
     return staff.map((s) => Object.assign(s, { areaIds: areas.filter((a) => a.staffId === s.id).map((a) => a.areaId) }));
   }
 
-  /** Admin: change a staff member's name, roles or areas inside the caller's transaction. */
+  /**
+   * Admin: change a staff member's name, roles or areas inside the caller's transaction; the
+   * caller calls staffChanged() after commit (open sockets of other roles/areas close then).
+   */
   async updateStaff(em: EntityManager, staffId: number, patch: { name?: string; roles?: StaffRole[]; areaIds?: number[] }): Promise<void> {
     const staff = await em.findOne(Staff, { where: { id: staffId } });
     if (!staff) throw new AppError('NOT_FOUND');

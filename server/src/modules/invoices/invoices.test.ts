@@ -8,12 +8,19 @@ import { fromWechatInvoiceTitle, usccCheckChar } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { Invoice } from './entities';
+import { keepOneChinaDay } from '../../test-support/clock';
+
+// this file's story happens on one China calendar day
+keepOneChinaDay();
+
+/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
 let t: TestApp;
 let finance: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, config: { INVOICE_POLL_DELAY_MS: 0, EINVOICE_TIMEOUT_MS: 300 }, sandboxOptions: { einvoiceTimeoutMs: 800 } });
+  t = await startTestApp({ seedDemo: true, config: { INVOICE_POLL_DELAY_MS: 0, EINVOICE_TIMEOUT_MS: 300, HB_LIMITS: { 'mail.resident': { max: 2, windowMinutes: 24 * 60 } } }, sandboxOptions: { einvoiceTimeoutMs: 800 } });
   finance = await t.loginStaff('finance1');
 });
 afterAll(async () => t?.close());
@@ -28,7 +35,7 @@ async function paidOrder(account: { accountNo: string; ownerName: string }, user
   const token = await t.loginResident(user);
   expect((await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } })).status).toBe(201);
   const bills = await t.call('GET', '/api/v1/bills', { token });
-  const bill = bills.body.items.find((b: any) => b.status === 'unpaid' && b.season === '2026-2027');
+  const bill = bills.body.items.find((b: any) => b.status === 'unpaid' && b.season === CURRENT);
   const order = (await t.call('POST', '/api/v1/payments', { token, body: { billId: bill.id } })).body;
   await t.call('POST', '/sandbox/device/pay', { body: { ...order.requestPayment, user, action: 'confirm' } });
   await sandbox().settleNotifications();
@@ -90,7 +97,7 @@ describe('issuing', () => {
     const user = 'inv-auto';
     const token = await t.loginResident(user);
     await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'personal', name: acc.ownerName, isDefault: true, email: 'zhou@example.com' } });
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user, tmplIds: ['TPL_INVOICE_ISSUED'] } });
+    await t.allowMessages(token, user, ['invoiceIssued']);
     const { order } = await paidOrder(acc, user);
     await t.services.outbox.drain();
 
@@ -113,7 +120,7 @@ describe('issuing', () => {
     expect(bytes.length).toBeGreaterThan(5_000); // the CJK font subset is embedded
     // mailed to the title's address with the PDF, and a subscription message
     expect(sandbox().mailbox.find((m) => m.to === 'zhou@example.com')).toMatchObject({ attachments: [{ filename: `电子发票-${inv!.number}.pdf` }] });
-    expect(sandbox().subscribeMessages.some((m) => m.templateId === 'TPL_INVOICE_ISSUED' && m.errcode === 0)).toBe(true);
+    expect(sandbox().subscribeMessages.some((m) => m.templateId === t.services.notifications.templateId('invoiceIssued') && m.errcode === 0)).toBe(true);
     // a tampered link is refused
     expect((await fetch(view.pdfUrl.replace(/sig=./, 'sig=A'))).status).toBe(403);
   });
@@ -132,6 +139,16 @@ describe('issuing', () => {
     expect((await t.call('GET', `/api/v1/invoices/${a.body.id}`, { token: stranger })).status).toBe(404);
     expect((await t.call('POST', '/api/v1/invoices', { token: stranger, body })).status).toBe(404);
     expect((await t.call('POST', `/api/v1/invoices/${a.body.id}/email`, { token: stranger, body: { email: 'x@example.com' } })).status).toBe(404);
+
+    // the owner may mail it to any address, within the quota (2 a day in this file)
+    const mail = (n: number) => t.call('POST', `/api/v1/invoices/${a.body.id}/email`, { token, body: { email: `copy${n}@example.com` } });
+    expect((await mail(1)).status).toBe(204);
+    expect((await mail(2)).status).toBe(204);
+    const over = await mail(3);
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBe(String(24 * 3600));
+    expect(over.body.error.message).toBe(`发送发票邮件次数已达上限，请在 24 小时后再试，如需帮助请拨打客服热线 ${(await t.services.company.info()).hotline}`);
+    expect(sandbox().mailbox.some((m) => m.to === 'copy3@example.com')).toBe(false);
   });
 
   it('refuses a VAT special invoice for residential heat, and taxes commercial heat at 9%', async () => {

@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { EmailInvoice, IdParam, INVOICE_STATES, InvoiceTitleInput, RequestInvoice } from '@heat-butler/shared';
+import { EmailInvoice, IdParam, INVOICE_STATES, InvoiceTitleInput, isoDate, RequestInvoice } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { AppError } from '../../platform/errors';
 import type { InvoicesService } from './service';
 
 const Id = z.object({ id: IdParam });
-const Day = z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD'), status: z.enum(INVOICE_STATES).optional() });
+const Day = z.object({ date: isoDate(), status: z.enum(INVOICE_STATES).optional() });
 
 export function invoicesRoutes(invoices: InvoicesService): Router {
   const r = new Router();
@@ -32,14 +32,13 @@ export function invoicesRoutes(invoices: InvoicesService): Router {
     invoices.viewForResident(resident().residentId, params.id),
   );
   route(r, { method: 'post', path: '/invoices/:id/email', auth: ['resident'], params: Id, body: EmailInvoice }, async ({ params, body, resident }) => {
-    await invoices.forResident(resident().residentId, params.id);
-    await invoices.mail(params.id, body.email);
+    await invoices.mailForResident(resident().residentId, params.id, body.email);
   });
 
   // the PDF by signed link (no bearer header needed: WeChat's downloadFile, a browser tab)
   route(
     r,
-    { method: 'get', path: '/invoice-files/:id', auth: 'public', params: Id, query: z.object({ exp: z.coerce.number().int(), sig: z.string().max(100) }) },
+    { method: 'get', path: '/invoice-files/:id', auth: 'public', params: Id, query: z.object({ exp: z.coerce.number().int().min(0).max(4_102_444_800), sig: z.string().max(100) }) },
     async ({ params, query, ctx }) => {
       if (!invoices.verifyPdfLink(params.id, query.exp, query.sig)) throw new AppError('FORBIDDEN');
       const { bytes, filename } = await invoices.pdf(params.id);

@@ -1,3 +1,4 @@
+import type { Limiter } from '../../platform/limits';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,8 @@ const MAX_POLLS = 60;
 
 export interface InvoicesOptions {
   ds: DataSource;
+  /** the per-resident mail quota (mail.resident) */
+  limiter: Limiter;
   provider: InvoiceProvider;
   payments: PaymentsService;
   accounts: AccountsService;
@@ -70,6 +73,19 @@ export interface InvoicesOptions {
  */
 export class InvoicesService {
   constructor(private o: InvoicesOptions) {}
+
+  /** A resident mails one of their invoices, within their quota (mail.resident). */
+  async mailForResident(residentId: number, invoiceId: number, email: string): Promise<void> {
+    await this.forResident(residentId, invoiceId);
+    const taken = await this.o.limiter.take([{ limit: 'mail.resident', subject: residentId }]);
+    try {
+      await this.mail(invoiceId, email);
+    } catch (err) {
+      // nothing was sent: the try doesn't count
+      await taken.giveBack();
+      throw err;
+    }
+  }
 
   private get ds() {
     return this.o.ds;

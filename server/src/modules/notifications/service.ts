@@ -1,40 +1,131 @@
-import type { EntityManager } from 'typeorm';
-import { SUBSCRIBE_TEMPLATES, type SubscribeTemplate } from '@heat-butler/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import { In } from 'typeorm';
+import { SUBSCRIBE_TEMPLATE_KEYS, type SubscribeGrantCounts, type SubscribeTemplate } from '@heat-butler/shared';
 import { enqueue, enqueueMany, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
+import { insertRow, isUniqueViolation } from '../../platform/db/data-source';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import type { IdentityService } from '../identity/service';
+import { SubscribeGrant } from './entities';
 
 export const SUBSCRIBE_TOPIC = 'wechat.subscribe';
 
-/** WeChat errcodes that retrying cannot fix: the user refused or has no grant left, bad data. */
-const PERMANENT_ERRCODES = new Set([43101, 47003, 40003, 40037]);
+/**
+ * WeChat errcodes that retrying cannot fix: 43101 the user refused / has no grant left, 47003 bad
+ * data, 40003 bad openid, 40037 bad template id, 41030 bad page.
+ */
+export const PERMANENT_ERRCODES = new Set([43101, 47003, 40003, 40037, 41030]);
+
+export interface NotificationsOptions {
+  ds: DataSource;
+  identity: IdentityService;
+  wechat: MiniProgramClient;
+  /** template key → WeChat template id (config WECHAT_TPL_*) */
+  templateIds: Record<SubscribeTemplate, string>;
+  /** config WECHAT_MINIPROGRAM_STATE: which version a message opens */
+  miniprogramState: 'developer' | 'trial' | 'formal';
+}
 
 /**
  * Resident notifications as WeChat subscription messages, always through the outbox: queued in
- * the transaction of the state change, sent by the worker, refusals recorded and not retried.
+ * the transaction of the state change, sent by the worker. One accepted grant allows one message:
+ * grants are counted per resident × template (reported by the client after
+ * wx.requestSubscribeMessage), a message is sent only while one is left and consumes it; without
+ * one WeChat is not called and the row is closed as refused (dead). Refusals (43101 …) are recorded on
+ * the outbox row and never retried.
  */
 export class NotificationsService {
-  constructor(
-    private identity: IdentityService,
-    private wechat: MiniProgramClient,
-    private templateIds: Partial<Record<SubscribeTemplate, string>> = {},
-  ) {}
+  constructor(private o: NotificationsOptions) {}
+
+  /** The configured WeChat template ids, for the client. */
+  templates(): Record<SubscribeTemplate, string> {
+    return { ...this.o.templateIds };
+  }
+
+  templateId(template: SubscribeTemplate): string {
+    return this.o.templateIds[template];
+  }
 
   register(outbox: OutboxWorker): void {
     outbox.register(SUBSCRIBE_TOPIC, async (p: { residentId: number; template: SubscribeTemplate; page?: string; data: Record<string, string> }) => {
-      const resident = await this.identity.resident(p.residentId);
-      const result = await this.wechat.sendSubscribeMessage({
-        touser: resident.openid,
-        templateId: this.templateIds[p.template] ?? SUBSCRIBE_TEMPLATES[p.template].id,
-        page: p.page,
-        data: Object.fromEntries(Object.entries(p.data).map(([k, v]) => [k, { value: v }])),
-      });
-      if (!result.ok) {
-        const msg = `subscribe/send errcode ${result.errcode}: ${result.errmsg}`;
-        if (PERMANENT_ERRCODES.has(result.errcode)) throw new PermanentFailure(msg);
-        throw new Error(msg);
+      const resident = await this.o.identity.resident(p.residentId);
+      // no grant left: WeChat would answer 43101; closed like a refusal (dead, never retried)
+      if (!(await this.consume(p.residentId, p.template))) throw new PermanentFailure('not sent: no subscription grant left (43101 avoided)');
+      let result: Awaited<ReturnType<MiniProgramClient['sendSubscribeMessage']>>;
+      try {
+        result = await this.o.wechat.sendSubscribeMessage({
+          touser: resident.openid,
+          templateId: this.o.templateIds[p.template],
+          page: p.page,
+          miniprogramState: this.o.miniprogramState,
+          data: Object.fromEntries(Object.entries(p.data).map(([k, v]) => [k, { value: v }])),
+        });
+      } catch (err) {
+        await this.add(p.residentId, p.template, 1); // not delivered: the grant is still there
+        throw err;
       }
+      if (result.ok) return;
+      const msg = `subscribe/send errcode ${result.errcode}: ${result.errmsg}`;
+      if (result.errcode === 43101) {
+        // WeChat knows better: the resident refused, switched messages off or used the grant up
+        await this.o.ds.getRepository(SubscribeGrant).update({ residentId: p.residentId, template: p.template }, { remaining: 0 });
+      } else {
+        await this.add(p.residentId, p.template, 1);
+      }
+      if (PERMANENT_ERRCODES.has(result.errcode)) throw new PermanentFailure(msg);
+      throw new Error(msg);
     });
+  }
+
+  /**
+   * Record what wx.requestSubscribeMessage answered (`{ "<templateId>": "accept" | "reject" |
+   * "ban" | "filter" }`): one more grant per accepted template. Unknown ids are ignored.
+   */
+  async recordGrants(residentId: number, results: Record<string, string>): Promise<SubscribeGrantCounts> {
+    const byId = new Map(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [this.o.templateIds[k], k] as const));
+    const accepted: SubscribeTemplate[] = [];
+    for (const [id, decision] of Object.entries(results)) {
+      const key = byId.get(id);
+      if (!key || decision !== 'accept' || accepted.includes(key)) continue;
+      await this.add(residentId, key, 1);
+      accepted.push(key);
+    }
+    return { ...(await this.grants(residentId)), accepted };
+  }
+
+  /** Messages the resident can still receive, per template. */
+  async grants(residentId: number): Promise<SubscribeGrantCounts> {
+    const rows = await this.o.ds.getRepository(SubscribeGrant).find({ where: { residentId, template: In(SUBSCRIBE_TEMPLATE_KEYS) } });
+    const counts = Object.fromEntries(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [k, 0])) as Record<SubscribeTemplate, number>;
+    for (const r of rows) counts[r.template as SubscribeTemplate] = r.remaining;
+    return { counts };
+  }
+
+  /** Take one grant; false when none is left. */
+  private async consume(residentId: number, template: SubscribeTemplate): Promise<boolean> {
+    const res = await this.o.ds
+      .createQueryBuilder()
+      .update(SubscribeGrant)
+      .set({ remaining: () => 'remaining - 1' })
+      .where('residentId = :residentId AND template = :template AND remaining > 0', { residentId, template })
+      .execute();
+    return (res.affected ?? 0) > 0;
+  }
+
+  private async add(residentId: number, template: SubscribeTemplate, n: number): Promise<void> {
+    const bump = () =>
+      this.o.ds
+        .createQueryBuilder()
+        .update(SubscribeGrant)
+        .set({ remaining: () => `remaining + ${Math.trunc(n)}` })
+        .where('residentId = :residentId AND template = :template', { residentId, template })
+        .execute();
+    if (((await bump()).affected ?? 0) > 0) return;
+    try {
+      await insertRow(this.o.ds.manager, SubscribeGrant, { residentId, template, remaining: n });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await bump(); // inserted meanwhile by a concurrent report
+    }
   }
 
   /** Queue a message to a resident inside the caller's transaction (once per dedupeKey). */

@@ -4,10 +4,13 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chinaDate, quoteBill, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { chinaDate, quoteBill } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
+
+/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
 let t: TestApp;
 let finance: string;
@@ -28,7 +31,7 @@ async function residentWith(account: { accountNo: string; ownerName: string }, u
   return { token, user, accountId: res.body.accountId as number };
 }
 
-async function currentBill(token: string, accountNo: string, season = '2026-2027') {
+async function currentBill(token: string, accountNo: string, season = CURRENT) {
   const res = await t.call('GET', '/api/v1/bills', { token });
   expect(res.status).toBe(200);
   return res.body.items.find((b: any) => b.accountNo === accountNo && b.season === season);
@@ -72,8 +75,8 @@ describe('bills', () => {
     const r = await residentWith(owed);
     const res = await t.call('GET', '/api/v1/bills', { token: r.token });
     const [first, second] = res.body.items;
-    expect(first).toMatchObject({ accountNo: owed.accountNo, season: '2025-2026', status: 'unpaid', arrears: true, seasonLabel: '2025—2026采暖季' });
-    expect(second).toMatchObject({ accountNo: owed.accountNo, season: '2026-2027', status: 'unpaid', arrears: false });
+    expect(first).toMatchObject({ accountNo: owed.accountNo, season: LAST, status: 'unpaid', arrears: true, seasonLabel: `${LAST.replace('-', '—')}采暖季` });
+    expect(second).toMatchObject({ accountNo: owed.accountNo, season: CURRENT, status: 'unpaid', arrears: false });
     // last season is long overdue: the late fee has reached its 10% cap
     expect(first.lateFeeFen).toBe(Math.floor((first.chargeFen * 1000 + 5000) / 10000));
     expect(first.lines.map((l: any) => l.label)).toEqual(['供热费', '滞纳金']);
@@ -86,7 +89,7 @@ describe('bills', () => {
   });
 
   it('charges a stopped household the base fee, and explains it', async () => {
-    const bills = await t.services.billing.billsOfSeason('2026-2027');
+    const bills = await t.services.billing.billsOfSeason(CURRENT);
     const stopped = (await t.ds.query(`SELECT id FROM account WHERE status = 'stopped'`)) as { id: number }[];
     const bill = await t.services.billing.bill(bills.find((b) => b.accountId === Number(stopped[0]!.id))!.id);
     expect(bill!.kind).toBe('base');
@@ -97,7 +100,7 @@ describe('bills', () => {
 
   it('does not show another household’s bill', async () => {
     const r = await residentWith(DEMO.accounts[5]!);
-    const other = (await t.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === DEMO.accounts[6]!.accountNo)!;
+    const other = (await t.services.billing.billsOfSeason(CURRENT)).find((b) => b.accountNo === DEMO.accounts[6]!.accountNo)!;
     const res = await t.call('GET', `/api/v1/bills/${other.id}`, { token: r.token });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('BILL_NOT_FOUND');
@@ -112,7 +115,7 @@ describe('paying a bill with WeChat Pay', () => {
     const acc = DEMO.accounts[0]!;
     const r = await residentWith(acc);
     // the resident allowed the payment-success message when tapping 缴费
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: r.user, tmplIds: [SUBSCRIBE_TEMPLATES.paymentSuccess.id] } });
+    await t.allowMessages(r.token, r.user, ['paymentSuccess']);
     const bill = await currentBill(r.token, acc.accountNo);
     expect(bill.status).toBe('unpaid');
 
@@ -141,7 +144,7 @@ describe('paying a bill with WeChat Pay', () => {
 
     // the payment-success message went out through the outbox
     await t.services.outbox.drain();
-    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.paymentSuccess.id && m.errcode === 0);
+    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === t.services.notifications.templateId('paymentSuccess') && m.errcode === 0);
     expect(msgs.some((m) => m.data.character_string1!.value === created.body.outTradeNo)).toBe(true);
 
     // a paid bill cannot be paid again
@@ -272,7 +275,7 @@ describe('paying a bill with WeChat Pay', () => {
     const acc = DEMO.accounts[10]!;
     const a = await residentWith(acc);
     const b = await residentWith(acc);
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: b.user, tmplIds: [SUBSCRIBE_TEMPLATES.refund.id] } });
+    await t.allowMessages(b.token, b.user, ['refund']);
     const bill = await currentBill(a.token, acc.accountNo);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
     const ob = (await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: bill.id } })).body;
@@ -296,7 +299,7 @@ describe('paying a bill with WeChat Pay', () => {
     expect(view.body).toMatchObject({ duplicate: true, refundedFen: bill.dueFen, refunds: [{ kind: 'duplicate', status: 'success', amountFen: bill.dueFen }] });
     // and the second payer is told
     await t.services.outbox.drain();
-    expect(sandbox().subscribeMessages.some((m) => m.templateId === SUBSCRIBE_TEMPLATES.refund.id && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
+    expect(sandbox().subscribeMessages.some((m) => m.templateId === t.services.notifications.templateId('refund') && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
   });
 });
 

@@ -12,7 +12,7 @@ import {
   type RefundState,
   type RefundView,
 } from '@heat-butler/shared';
-import { AppError } from '../../platform/errors';
+import { AppError, errorSummary } from '../../platform/errors';
 import { forUpdate, insertRow, insertRows, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
 import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { applyTransition, applyTransitions, recordTransition, SYSTEM, type Actor } from '../../platform/state';
@@ -168,7 +168,7 @@ export class PaymentsService {
       await this.ds.getRepository(PaymentOrder).update(order.id, { payParams });
       order.payParams = payParams;
     } catch (err) {
-      this.o.log.warn({ outTradeNo: order.outTradeNo, err: errInfo(err) }, 'jsapi prepay failed');
+      this.o.log.warn({ outTradeNo: order.outTradeNo, error: errInfo(err) }, 'jsapi prepay failed');
       // nothing was charged: the order closes so the resident can try again
       await this.markClosed(order.id, 'prepay failed');
       throw new AppError('PAYMENT_UNAVAILABLE');
@@ -187,7 +187,7 @@ export class PaymentsService {
         if (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND') await this.credit(tx, 'query');
       } catch (err) {
         // WeChat unreachable: the notification or the sweeper will settle it
-        this.o.log.warn({ outTradeNo: order.outTradeNo, err: errInfo(err) }, 'order query failed');
+        this.o.log.warn({ outTradeNo: order.outTradeNo, error: errInfo(err) }, 'order query failed');
       }
     }
     return this.view(await this.ds.getRepository(PaymentOrder).findOneByOrFail({ id: order.id }), false);
@@ -377,7 +377,7 @@ export class PaymentsService {
           await this.markClosed(order.id, 'unknown to wechat');
           stats.closed++;
         } else {
-          this.o.log.warn({ outTradeNo: order.outTradeNo, err: errInfo(err) }, 'sweep: query failed');
+          this.o.log.warn({ outTradeNo: order.outTradeNo, error: errInfo(err) }, 'sweep: query failed');
         }
       }
     }
@@ -394,7 +394,7 @@ export class PaymentsService {
         else await this.applyRefundResult(await this.o.pay.queryRefund(refund.outRefundNo));
         stats.refunds++;
       } catch (err) {
-        this.o.log.warn({ outRefundNo: refund.outRefundNo, err: errInfo(err) }, 'sweep: refund follow-up failed');
+        this.o.log.warn({ outRefundNo: refund.outRefundNo, error: errInfo(err) }, 'sweep: refund follow-up failed');
       }
     }
     return stats;
@@ -450,7 +450,7 @@ export class PaymentsService {
       });
     });
     // submit now for a quick answer; the outbox retries if WeChat is unreachable
-    await this.submitRefund(refund.id).catch((err) => this.o.log.warn({ refundId: refund.id, err: errInfo(err) }, 'refund submit deferred'));
+    await this.submitRefund(refund.id).catch((err) => this.o.log.warn({ refundId: refund.id, error: errInfo(err) }, 'refund submit deferred'));
     return refundView(await this.ds.getRepository(Refund).findOneByOrFail({ id: refund.id }));
   }
 
@@ -728,5 +728,5 @@ function newOutTradeNo(now: Date): string {
 
 function errInfo(err: unknown) {
   const e = err as any;
-  return { message: String(e?.message ?? e), code: e?.code, status: e?.status };
+  return { ...errorSummary(err), status: e?.status };
 }

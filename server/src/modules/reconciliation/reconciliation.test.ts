@@ -19,6 +19,13 @@ import { LedgerEntry, PaymentOrder } from '../payments/entities';
 import { ReconDay, ReconDiscrepancy } from './entities';
 import { ReconciliationService } from './service';
 import { parseDecimal, readTradeBill, splitRow } from './csv';
+import { keepOneChinaDay } from '../../test-support/clock';
+
+// this file's story happens on one China calendar day
+keepOneChinaDay();
+
+/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
 let t: TestApp;
 let finance: string;
@@ -52,7 +59,7 @@ async function residentWith(account: { accountNo: string; ownerName: string }) {
 async function orderFor(account: { accountNo: string; ownerName: string }) {
   const r = await residentWith(account);
   const bills = await t.call('GET', '/api/v1/bills', { token: r.token });
-  const bill = bills.body.items.find((b: any) => b.accountNo === account.accountNo && b.season === '2026-2027');
+  const bill = bills.body.items.find((b: any) => b.accountNo === account.accountNo && b.season === CURRENT);
   const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
   expect(created.status).toBe(201);
   return { ...r, order: created.body };
@@ -172,7 +179,7 @@ describe('daily reconciliation', () => {
     expect(order).toMatchObject({ status: 'paid', creditedBy: 'recon' });
     expect(await t.ds.getRepository(LedgerEntry).countBy({ outTradeNo: lost.order.outTradeNo })).toBe(1);
     const bills = await t.call('GET', '/api/v1/bills', { token: lost.token });
-    expect(bills.body.items.find((b: any) => b.accountNo === DEMO.accounts[3]!.accountNo && b.season === '2026-2027').status).toBe('paid');
+    expect(bills.body.items.find((b: any) => b.accountNo === DEMO.accounts[3]!.accountNo && b.season === CURRENT).status).toBe('paid');
     // the next run sees it matched and still reports the healing
     const again = await run(today());
     expect(again.body.classes).toMatchObject({ matched: 5, healed: 0 });
@@ -335,7 +342,7 @@ describe('bills paid twice', () => {
     const a = await residentWith(account);
     const b = await residentWith(account);
     const bills = await t.call('GET', '/api/v1/bills', { token: a.token });
-    const bill = bills.body.items.find((x: any) => x.accountNo === account.accountNo && x.season === '2026-2027');
+    const bill = bills.body.items.find((x: any) => x.accountNo === account.accountNo && x.season === CURRENT);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
     const ob = (await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: bill.id } })).body;
     for (const [user, o] of [[a.user, oa], [b.user, ob]] as const) {
@@ -428,14 +435,18 @@ describe('export and the season view', () => {
   });
 
   it('lists a heating season’s days (company season start, up to today) for the calendar', async () => {
+    // the latest season that has started by the test's today (Nov 1 .. Apr 1 of the next year)
     const y = Number(today().slice(0, 4));
-    const season = today().slice(5) >= '07-01' ? `${y}-${y + 1}` : `${y - 1}-${y}`;
+    const start = today() >= `${y}-11-01` ? y : y - 1;
+    const season = `${start}-${start + 1}`;
+    const end = `${start + 1}-04-01`;
     const res = await t.call('GET', `/api/v1/staff/reconciliation/days?season=${season}`, { token: finance });
     expect(res.status).toBe(200);
     const dates = res.body.items.map((d: any) => d.billDate);
-    expect(dates[0]).toBe(today() < `${season.slice(5)}-04-01` || today() >= `${season.slice(0, 4)}-11-01` ? today() : `${season.slice(5)}-04-01`);
-    expect(dates.at(-1)).toBe(`${season.slice(0, 4)}-11-01`);
-    expect(res.body.items.find((d: any) => d.billDate === today())).toMatchObject({ status: 'balanced' });
+    // newest first: today while the season runs, else its last day
+    expect(dates[0]).toBe(today() < end ? today() : end);
+    expect(dates.at(-1)).toBe(`${start}-11-01`);
+    if (today() < end) expect(res.body.items.find((d: any) => d.billDate === today())).toMatchObject({ status: 'balanced' });
     expect((await t.call('GET', '/api/v1/staff/reconciliation/days?season=2026-2028', { token: finance })).status).toBe(400);
   });
 });

@@ -6,6 +6,9 @@ import { DateTime } from 'luxon';
 import {
   BUSINESS_ZONE,
   chinaDate,
+  dateInYear,
+  isoDate,
+  seasonCode,
   DISCREPANCY_KIND_LABELS,
   DUPLICATE_PAIR_STATE_LABELS,
   type DuplicatePaymentPair,
@@ -728,20 +731,25 @@ export class ReconciliationService {
   /** Every date of the range (default: the last 31 days up to yesterday), newest first, with status. */
   async days(q: { from?: string; to?: string; season?: string }, now: Date = this.o.clock()): Promise<ReconDayView[]> {
     const today = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).startOf('day');
+    const invalid = (field: string, message: string) => new AppError('VALIDATION_FAILED', { fields: [{ field, message }] });
     if (q.season) {
-      const [y1, y2] = q.season.split('-').map(Number);
-      if (y2 !== y1! + 1) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.season', message: '采暖季应跨相邻两年，如 2026-2027' }] });
+      if (!seasonCode().safeParse(q.season).success) throw invalid('query.season', '采暖季格式应为 2026-2027');
+      const y1 = Number(q.season.slice(0, 4));
       const rules = await new CompanyService(this.ds).rules();
-      const seasonEnd = `${y2}-${rules.seasonEnd}`;
+      const seasonEnd = dateInYear(y1 + 1, rules.seasonEnd);
       const todayStr = today.toFormat('yyyy-LL-dd');
-      q = { from: `${y1}-${rules.seasonStart}`, to: seasonEnd < todayStr ? seasonEnd : todayStr };
+      q = { from: dateInYear(y1, rules.seasonStart), to: seasonEnd < todayStr ? seasonEnd : todayStr };
       if (q.from! > q.to!) return [];
     }
     const to = q.to ?? today.minus({ days: 1 }).toFormat('yyyy-LL-dd');
     const from = q.from ?? DateTime.fromISO(to, { zone: BUSINESS_ZONE }).minus({ days: 30 }).toFormat('yyyy-LL-dd');
-    if (from > to) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.from', message: '开始日期不能晚于结束日期' }] });
-    const span = DateTime.fromISO(to).diff(DateTime.fromISO(from), 'days').days;
-    if (span > 366) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'query.from', message: '日期范围不能超过一年' }] });
+    for (const [field, v] of [['query.from', from], ['query.to', to]] as const) {
+      if (!isoDate().safeParse(v).success) throw invalid(field, '日期不存在或不在有效范围内');
+    }
+    if (from > to) throw invalid('query.from', '开始日期不能晚于结束日期');
+    const end = DateTime.fromISO(to, { zone: 'utc' });
+    const span = Math.round(end.diff(DateTime.fromISO(from, { zone: 'utc' }), 'days').days);
+    if (!(span >= 0 && span <= 366)) throw invalid('query.from', '日期范围不能超过一年');
     const rows = await this.ds
       .getRepository(ReconDay)
       .createQueryBuilder('d')
@@ -750,8 +758,9 @@ export class ReconciliationService {
     const byDate = new Map(rows.map((d) => [d.billDate, d]));
     const counts = await this.openCounts(rows.map((r) => r.billDate));
     const out: ReconDayView[] = [];
-    for (let d = DateTime.fromISO(to); d.toFormat('yyyy-LL-dd') >= from; d = d.minus({ days: 1 })) {
-      const date = d.toFormat('yyyy-LL-dd');
+    // a counted loop over at most 367 days: ends whatever the dates are
+    for (let i = 0; i <= span; i++) {
+      const date = end.minus({ days: i }).toFormat('yyyy-LL-dd');
       const row = byDate.get(date);
       out.push(row ? dayView(row, counts.get(date) ?? { open: 0, total: 0 }) : noneView(date));
     }

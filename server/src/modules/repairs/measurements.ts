@@ -22,7 +22,7 @@ import type { CompanyService } from '../company/service';
 import type { PaymentsService } from '../payments/service';
 // read-only: which account a payment order paid for (payments has no staff getter for it yet)
 import { PaymentOrder } from '../payments/entities';
-import { TemperatureMeasurement, TemperatureReading } from './entities';
+import { RepairTicket, TemperatureMeasurement, TemperatureReading } from './entities';
 
 const SUBJECT = 'measurement';
 
@@ -55,6 +55,10 @@ export class MeasurementsService {
         : await this.o.accounts.account(req.accountId);
     if (!account) throw new AppError('NOT_FOUND');
     if ('staffId' in who) assertArea(who, account.areaId);
+    // a repair named here must be one of this account's tickets (never another household's)
+    if (req.repairId !== undefined && !(await this.ds.getRepository(RepairTicket).exists({ where: { id: req.repairId, accountId: account.id } }))) {
+      throw new AppError('REPAIR_NOT_FOUND');
+    }
     const rules = await this.o.company.rules();
     const at = new Date(req.scheduledAt);
     if (at.getTime() < now.getTime() - 5 * 60_000 || !inMeasurementWindow(at, rules.measurementWindows)) {
@@ -177,6 +181,8 @@ export class MeasurementsService {
   async refund(staff: StaffPrincipal, id: number, orderId: number): Promise<{ measurement: Awaited<ReturnType<MeasurementsService['view']>>; refund: RefundView }> {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
     if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
+    // finance staff serve areas like everyone else: another area's ruling is not found (not its state)
+    assertArea(staff, m.areaId);
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
     if (!m.rulingRefundFen) throw new AppError('RULING_NO_REFUND');
     if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });

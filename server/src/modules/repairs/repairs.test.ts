@@ -10,6 +10,9 @@ import { DEMO, demoHouseholds } from '../../demo/seed';
 import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
 import { Staff } from '../identity/entities';
 
+/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
+const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
+
 const rules = CompanyRules.parse({});
 const china = (s: string) => new Date(s + '+08:00');
 const fmt = (d: Date | null) => (d ? formatChinaTime(d) : null);
@@ -369,7 +372,7 @@ describe('repairs over HTTP', () => {
     // the resident paid this season's bill (real time: the WeChat Pay sandbox checks expiry)
     const saved = now;
     now = new Date();
-    const bill = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.accountNo === acc.accountNo && b.season === '2026-2027');
+    const bill = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.accountNo === acc.accountNo && b.season === CURRENT);
     const order = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     await t.call('POST', '/sandbox/device/pay', { body: { ...order.body.requestPayment, user: r.user, action: 'confirm' } });
     await t.sandbox!.state.settleNotifications();

@@ -8,6 +8,7 @@ import {
   ConsentRequest,
   CreateRepairRequest,
   IdParam,
+  intId,
   MeasurementBookRequest,
   MeasurementRecordRequest,
   RulingRefundRequest,
@@ -79,7 +80,7 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   route(r, { method: 'get', path: '/staff/repairs/notices', auth: ANY_STAFF }, ({ staff }) => repairs.notices(staff()));
   route(
     r,
-    { method: 'post', path: '/staff/repairs/notices/read', auth: ANY_STAFF, body: z.object({ upToId: z.number().int().positive().optional() }) },
+    { method: 'post', path: '/staff/repairs/notices/read', auth: ANY_STAFF, body: z.object({ upToId: intId().optional() }) },
     ({ staff, body }) => repairs.readNotices(staff(), body.upToId),
   );
   route(r, { method: 'get', path: '/staff/repairs/callbacks', auth: ['agent', 'admin'] }, ({ staff }) => repairs.callbacks(staff()));

@@ -45,6 +45,7 @@ import type { NotificationsService } from '../notifications/service';
 import { Staff, StaffArea } from '../identity/entities';
 import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket, Upload } from './entities';
 import { RepairInsights } from './insights';
+import type { ModerationService, PhotoVerdict } from '../moderation/service';
 
 export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
 const SUBJECT = 'repair';
@@ -58,6 +59,8 @@ export interface RepairsOptions {
   log: Logger;
   clock: () => Date;
   uploadDir: string;
+  /** content security of what residents write and photograph */
+  moderation: ModerationService;
 }
 
 type CreateInput = z.output<typeof CreateRepairRequest>;
@@ -79,6 +82,7 @@ export class RepairsService {
   }
 
   register(outbox: OutboxWorker): void {
+    this.o.moderation.onPhotoVerdict('repair', (v) => this.onPhotoVerdict(v.subjectId, v.photo, v.verdict));
     outbox.register(STAFF_NOTICE_TOPIC, async (p: { staffIds: number[]; ticketId: number; kind: string; text: string; key: string }) => {
       for (const staffId of p.staffIds) {
         try {
@@ -156,6 +160,8 @@ export class RepairsService {
       if (problem) throw new AppError('REPAIR_SLOT_INVALID', { fields: [{ field: 'slotStart', message: problem }] });
     }
     await this.assertOwnUploads(req.photos, { kind: 'resident', id: resident.residentId });
+    // content security of the resident's own words (risky is refused); staff bookings are staff text
+    const checked = by ? null : await this.o.moderation.checkText(resident.residentId, req.description, { subjectType: 'repair', scene: 1, areaId: account.areaId });
     const emergency = isEmergency(req.category, req.emergency);
     const due = repairDeadlines({ createdAt: now, emergency, slotEnd }, rules);
     const id = await withTx(this.ds, async (em) => {
@@ -208,7 +214,20 @@ export class RepairsService {
       await this.autoDispatch(em, row, now);
       return row.id;
     });
+    if (checked) await this.o.moderation.link([checked.recordId], id);
+    // photos: checked asynchronously; a risky one is taken off the ticket (onPhotoVerdict)
+    if (!by) for (const photo of req.photos) await this.o.moderation.checkPhoto(resident.residentId, photo, { subjectType: 'repair', subjectId: id, scene: 1, areaId: account.areaId });
     return this.viewForResident(resident.residentId, id);
+  }
+
+  /** WeChat found a resident's repair photo risky: it leaves the ticket (the moderation trail keeps it). */
+  private async onPhotoVerdict(ticketId: number, photo: string, verdict: PhotoVerdict): Promise<void> {
+    if (verdict !== 'risky') return;
+    await withTx(this.ds, async (em) => {
+      const t = await forUpdate(em.createQueryBuilder(RepairTicket, 't').where('t.id = :id', { id: ticketId })).getOne();
+      if (!t || !t.photos.includes(photo)) return;
+      await em.update(RepairTicket, t.id, { photos: t.photos.filter((p) => p !== photo) });
+    });
   }
 
   async listForResident(residentId: number): Promise<{ items: RepairView[] }> {
@@ -247,6 +266,10 @@ export class RepairsService {
   /** 1–5 stars; unsatisfied (default: under 3 stars) reopens the ticket and escalates it. */
   async rate(resident: ResidentPrincipal, id: number, req: RateRepairRequest): Promise<RepairView> {
     const now = this.o.clock();
+    const owned = await this.ds.getRepository(RepairTicket).findOneBy({ id, residentId: resident.residentId });
+    if (!owned) throw new AppError('REPAIR_NOT_FOUND');
+    const checked = req.comment ? await this.o.moderation.checkText(resident.residentId, req.comment, { subjectType: 'repair_rating', scene: 2, areaId: owned.areaId }) : null;
+    if (checked) await this.o.moderation.link([checked.recordId], id);
     const satisfied = req.satisfied ?? req.rating >= 3;
     await withTx(this.ds, async (em) => {
       const t = await this.lockTicket(em, id, { residentId: resident.residentId });

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems, SUBSCRIBE_TEMPLATES } from '@heat-butler/shared';
+import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { Company } from '../company/entities';
@@ -15,7 +15,10 @@ import { OutboxMessage } from '../../platform/entities';
 /** an upload id (POST /uploads gives ids of this form) */
 const photo = (name: string) => 'up_' + crypto.createHash('md5').update(name).digest('hex');
 const ID = [{ kind: 'id_photo', url: photo('id-front') }];
-const NEXT = '2027-2028';
+/** the demo's current season and the one after it, as of the test's clock (HB_TEST_NOW) */
+const CURRENT = DEMO.seasons[1]!.code;
+const NY = Number(CURRENT.slice(0, 4)) + 1;
+const NEXT = `${NY}-${NY + 1}`;
 
 async function bindResident(t: TestApp, account: { accountNo: string; ownerName: string }, user = 'sc-' + crypto.randomUUID().slice(0, 8)) {
   const token = await t.loginResident(user);
@@ -106,7 +109,7 @@ describe('deadline and late acceptance (controlled clock)', () => {
   });
 });
 
-describe('stop and resume (real clock, season 2027-2028)', () => {
+describe('stop and resume (the test clock, the season after the current one)', () => {
   let t: TestApp;
   let agent1: string;
   let agent2: string;
@@ -115,9 +118,9 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     t = await startTestApp({ seedDemo: true });
     await t.services.billing.createSeason({
       code: NEXT,
-      startDate: '2027-11-01',
-      endDate: '2028-04-01',
-      dueDate: '2027-12-31',
+      startDate: `${NY}-11-01`,
+      endDate: `${NY + 1}-04-01`,
+      dueDate: `${NY}-12-31`,
       tariffs: { residential: 2700, commercial: 3800 },
       baseFeeRatioBp: 3000,
       discountBp: 0,
@@ -136,7 +139,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
 
   /** A demo account with this season's bill settled at the counter (no arrears). */
   async function clearAccount(acc: { accountNo: string }) {
-    const bill = (await t.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === acc.accountNo)!;
+    const bill = (await t.services.billing.billsOfSeason(CURRENT)).find((b) => b.accountNo === acc.accountNo)!;
     await t.services.billing.settleAtCounter(bill.id, new Date());
   }
 
@@ -178,7 +181,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     const acc = DEMO.accounts[3]!;
     await clearAccount(acc);
     const r = await bindResident(t, acc);
-    await t.call('POST', '/sandbox/device/subscribe', { body: { user: r.user, tmplIds: [SUBSCRIBE_TEMPLATES.serviceChangeProgress.id] } });
+    await t.allowMessages(r.token, r.user, ['serviceChangeProgress']);
     const before = await seasonBill(r.token, acc.accountNo);
     expect(before).toMatchObject({ kind: 'full', status: 'unpaid' });
 
@@ -194,7 +197,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
     const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
     expect(approved.status).toBe(200);
     expect(approved.body.state).toBe('work_order');
-    expect(approved.body.workOrder).toMatchObject({ action: 'close', state: 'open', dueDate: '2027-10-31', substation: expect.any(String) });
+    expect(approved.body.workOrder).toMatchObject({ action: 'close', state: 'open', dueDate: `${NY}-10-31`, substation: expect.any(String) });
 
     const after = await seasonBill(r.token, acc.accountNo);
     expect(after).toMatchObject({ id: before.id, kind: 'base', status: 'unpaid', chargeFen: preview.body.fee.newChargeFen });
@@ -228,7 +231,7 @@ describe('stop and resume (real clock, season 2027-2028)', () => {
 
     // a subscription message at each step
     await t.services.outbox.drain();
-    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === SUBSCRIBE_TEMPLATES.serviceChangeProgress.id && m.data.thing1!.value.includes(acc.accountNo));
+    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === t.services.notifications.templateId('serviceChangeProgress') && m.data.thing1!.value.includes(acc.accountNo));
     expect(msgs.length).toBeGreaterThanOrEqual(1);
     const queued = await t.ds.getRepository(OutboxMessage).find({ where: { topic: 'wechat.subscribe' } });
     const mineQueued = queued.filter((m) => (m.payload as any).template === 'serviceChangeProgress' && (m.payload as any).data.thing1.includes(acc.accountNo));

@@ -48,6 +48,7 @@ import type { CompanyService } from '../company/service';
 import type { NotificationsService } from '../notifications/service';
 import type { PaymentsService } from '../payments/service';
 import { ServiceChange, ValveWorkOrder } from './entities';
+import type { ModerationService } from '../moderation/service';
 
 const TYPE = 'service_change';
 const ORDER_TYPE = 'valve_work_order';
@@ -65,6 +66,8 @@ const PHRASE: Record<ServiceChangeState, string> = {
 };
 
 export interface ServiceChangesOptions {
+  /** content security of the resident's note */
+  moderation: ModerationService;
   ds: DataSource;
   clock: () => Date;
   company: CompanyService;
@@ -195,7 +198,9 @@ export class ServiceChangesService {
   /** A resident applies for an account bound to them. */
   async submitByResident(residentId: number, input: SubmitInput): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ residentId }, input.accountId);
+    const checked = input.note ? await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 }) : null;
     const id = await this.submit({ kind: 'resident', id: residentId, as: ['resident'] }, input, { residentId });
+    if (checked) await this.o.moderation.link([checked.recordId], id);
     return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
   }
 
@@ -280,6 +285,7 @@ export class ServiceChangesService {
   /** The resident fixes every listed problem in the same application and sends it again. */
   async resubmit(residentId: number, id: number, input: { documents: ServiceChangeDocument[]; note?: string }): Promise<ServiceChangeView> {
     await this.forResident(residentId, id);
+    if (input.note) await this.o.moderation.link([(await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 })).recordId], id);
     const rules = await this.o.company.rules();
     const missing = missingDocuments(rules.serviceChange.requiredDocuments, input.documents);
     if (missing.length) throw new AppError('SERVICE_CHANGE_DOCUMENTS_MISSING', { missing: missing.map((kind) => ({ kind, label: documentLabel(kind) })) });

@@ -6,6 +6,8 @@ import { allEntities } from './entities';
 import { TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
+import { QuietTypeOrmLogger } from './limits';
+import type { Logger } from '../logger';
 
 export type Driver = 'mysql' | 'sqlite';
 
@@ -17,6 +19,8 @@ export interface DbOptions {
   /** tests only: build the schema from the entities instead of migrations */
   synchronize?: boolean;
   logging?: boolean;
+  /** where slow-query and driver warnings go (never with SQL parameters) */
+  log?: Logger;
 }
 
 /** The committed migrations of a driver, listed in migrations/<driver>/index.ts (kept by db:generate). */
@@ -30,6 +34,8 @@ export function createDataSource(opts: DbOptions): DataSource {
     entities: allEntities,
     synchronize: opts.synchronize ?? false,
     logging: opts.logging ?? false,
+    // TypeORM's console logger prints slow/failed statements with their parameters
+    ...(opts.logging ? {} : { logger: new QuietTypeOrmLogger(opts.log) }),
     migrationsTableName: 'schema_migrations',
     subscribers: [TimestampsFromAppClock],
   };

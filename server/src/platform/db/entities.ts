@@ -14,5 +14,7 @@ import { repairsEntities } from '../../modules/repairs/entities';
 import { groupsEntities } from '../../modules/groups/entities';
 import { invoicesEntities } from '../../modules/invoices/entities';
 import { adminEntities } from '../../modules/admin/entities';
+import { notificationsEntities } from '../../modules/notifications/entities';
+import { moderationEntities } from '../../modules/moderation/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities];
+export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities, ...notificationsEntities, ...moderationEntities];

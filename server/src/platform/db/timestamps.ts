@@ -1,4 +1,4 @@
-import type { EntitySubscriberInterface, InsertEvent, UpdateEvent } from 'typeorm';
+import { EventSubscriber, type EntitySubscriberInterface, type InsertEvent, type UpdateEvent } from 'typeorm';
 
 /**
  * Creation and update times come from the application's clock, not the database server's
@@ -7,6 +7,7 @@ import type { EntitySubscriberInterface, InsertEvent, UpdateEvent } from 'typeor
  * drifts, and in tests that run the app as if it were another day (HB_TEST_NOW). SQLite's default
  * also only has whole seconds.
  */
+@EventSubscriber()
 export class TimestampsFromAppClock implements EntitySubscriberInterface {
   beforeInsert(event: InsertEvent<any>): void {
     const row = event.entity as Record<string, unknown> | undefined;

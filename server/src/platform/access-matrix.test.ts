@@ -1,0 +1,55 @@
+/**
+ * The access matrix, generated from the route table: every route declared through route() is
+ * called as anonymous, as a resident and as a staff member of each single role, and must answer as
+ * its `auth` declares: 401 for anonymous on a non-public route, 403 FORBIDDEN for a principal the
+ * route does not list, and neither for one it does. A new route is covered the day it is declared.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../test-support/app';
+import { concretePath, declaredAllowed, EVERYONE, routeName, routeTable, staffPerRole, type Who } from '../test-support/routes';
+
+let t: TestApp;
+const tokens: Partial<Record<Who, string>> = {};
+
+beforeAll(async () => {
+  t = await startTestApp({ seedDemo: true });
+  const areas = (await t.services.company.areas()).map((a) => a.id);
+  Object.assign(tokens, await staffPerRole(t, 'matrix', areas));
+  tokens.resident = await t.loginResident('matrix-resident');
+});
+afterAll(async () => t?.close());
+
+describe('access matrix (route table × principals)', () => {
+  it('the route table holds every module’s routes', () => {
+    const routes = routeTable();
+    expect(routes.length).toBeGreaterThan(130);
+    for (const prefix of ['/accounts', '/admin/', '/bills', '/groups', '/staff/repairs', '/staff/reconciliation/', '/service-changes', '/invoices', '/payments', '/measurements', '/auth/'])
+      expect(routes.some((r) => r.path.startsWith(prefix)), prefix).toBe(true);
+  });
+
+  for (const who of EVERYONE) {
+    it(`every route answers ${who} as declared`, async () => {
+      const wrong: string[] = [];
+      let calls = 0;
+      // logging out ends the session the rest of the row runs on: last
+      const routes = [...routeTable()].sort((a, b) => Number(a.path === '/auth/logout') - Number(b.path === '/auth/logout'));
+      for (const route of routes) {
+        const res = await t.call(route.method.toUpperCase(), concretePath(route), {
+          token: tokens[who],
+          ...(route.method === 'get' || route.method === 'delete' ? {} : { body: {} }),
+        });
+        calls++;
+        const code = res.body?.error?.code;
+        const allowed = declaredAllowed(route, who);
+        const ok = allowed
+          ? res.status !== 401 && !(res.status === 403 && code === 'FORBIDDEN') && res.status < 500
+          : who === 'anonymous'
+            ? res.status === 401 && code === 'UNAUTHENTICATED'
+            : res.status === 403 && code === 'FORBIDDEN';
+        if (!ok) wrong.push(`${routeName(route)} as ${who}: ${res.status} ${code ?? ''} (declared ${allowed ? 'allowed' : 'refused'})`);
+      }
+      expect(wrong).toEqual([]);
+      expect(calls).toBe(routeTable().length);
+    });
+  }
+});
