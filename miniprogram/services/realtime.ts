@@ -88,7 +88,9 @@ export function connectLive(opts: LiveOptions): () => void {
           return;
         }
         startPolling();
-        setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
+        // an instance shutting down: back soon, spread out so that clients don't all arrive at once
+        if (res?.code === WS_CLOSE.RESTARTING) setTimeout(() => void open(), 500 + Math.random() * 2500);
+        else setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
       };
       task.onClose(lost);
       task.onError(() => undefined);

@@ -3,14 +3,14 @@ import { fen, idParam, intId, isoDate, isoInstant, seasonYear } from '../inputs'
 import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
-/** A photo: an upload key from POST /uploads, or an http(s) URL. */
 /** The key of a file uploaded to this platform (POST /uploads). */
 export const UploadKey = z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效');
 
-export const PhotoRef = z.union([
-  UploadKey,
-  z.string().url('照片地址无效').max(500).refine((u) => /^https?:\/\//.test(u), '照片地址无效'),
-]);
+/**
+ * A photo in a request: always a file uploaded here. Never a URL elsewhere: staff screens would load
+ * third-party pixels (tracking who looks, and when) and show content nobody checked.
+ */
+export const PhotoRef = z.string().regex(/^up_[a-f0-9]{32}$/, '照片无效，请重新上传');
 
 const Phone = z.string().trim().regex(/^1[3-9]\d{9}$/, '请输入11位手机号');
 
