@@ -193,6 +193,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       const r = await services.reconciliation.runScheduled(clock());
       if (r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting') log.info(r, 'scheduled reconciliation');
     });
+    // uploads: photos past the company's retention rule and never-referenced uploads are removed
+    every(60 * 60_000, 'upload retention', () => services.uploads.enforceRetention());
   }
 
   let closing: Promise<void> | null = null;
