@@ -18,6 +18,7 @@ import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
+import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
 import { installDbLimits } from './platform/db/limits';
 import { errorSummary } from './platform/errors';
@@ -144,6 +145,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }
     return bff(req, res);
   });
+  answerClientErrors(server);
   services.realtime.attach(server);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -193,6 +195,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       const r = await services.reconciliation.runScheduled(clock());
       if (r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting') log.info(r, 'scheduled reconciliation');
     });
+    // uploads: photos past the company's retention rule and never-referenced uploads are removed
+    every(60 * 60_000, 'upload retention', () => services.uploads.enforceRetention());
   }
 
   let closing: Promise<void> | null = null;

@@ -156,7 +156,11 @@ export class RealtimeHub {
 
   private closeConn(conn: Conn, code: CloseCode): void {
     this.dropConn(conn);
-    if (conn.ws.readyState === WebSocket.OPEN || conn.ws.readyState === WebSocket.CONNECTING) conn.ws.close(code, CLOSE_REASON[code]);
+    if (conn.ws.readyState === WebSocket.OPEN) {
+      // the code also as a last frame: Taro's H5 SocketTask doesn't pass the close code on
+      conn.ws.send(JSON.stringify({ type: 'closing', code }));
+      conn.ws.close(code, CLOSE_REASON[code]);
+    }
     // a client that never answers the close handshake is cut off
     setTimeout(() => conn.ws.terminate(), 5000).unref();
   }

@@ -3,6 +3,7 @@
  * its service, never its tables.
  */
 import { platformEntities } from '../entities';
+import { uploadsEntities } from '../uploads/entities';
 import { companyEntities } from '../../modules/company/entities';
 import { identityEntities } from '../../modules/identity/entities';
 import { accountsEntities } from '../../modules/accounts/entities';
@@ -17,4 +18,4 @@ import { adminEntities } from '../../modules/admin/entities';
 import { notificationsEntities } from '../../modules/notifications/entities';
 import { moderationEntities } from '../../modules/moderation/entities';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities, ...notificationsEntities, ...moderationEntities];
+export const allEntities: Function[] = [...platformEntities, ...uploadsEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities, ...notificationsEntities, ...moderationEntities];
