@@ -197,6 +197,10 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }, 60 * 60_000);
     retention.unref();
     timers.push(retention);
+    // and once shortly after start, so a restarted instance doesn't wait an hour
+    const firstRetention = setTimeout(() => void services.uploads.enforceRetention().catch((err) => log.error({ err: { message: err?.message } }, 'upload retention failed')), 60_000);
+    firstRetention.unref();
+    timers.push(firstRetention);
   }
 
   return {
