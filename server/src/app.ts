@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { errorMiddleware } from './platform/errors';
+import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
 import type { MiniProgramClient } from './wechat/miniprogram';
@@ -162,6 +163,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       }
     }
   });
+  app.use(securityHeaders({ h5Dir: deps.config.H5_DIR, https: (deps.config.PUBLIC_BASE_URL ?? '').startsWith('https://') }));
   app.use(errorMiddleware());
 
   const root = new Router();

@@ -26,6 +26,8 @@ const Env = z
     /** MySQL/MariaDB: longest wait for a row or table lock (innodb_lock_wait_timeout, lock_wait_timeout) */
     DB_LOCK_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
     /** /readyz answers 503 when the database doesn't answer within this */
+    /** graceful shutdown (SIGTERM): how long requests in flight may take before connections are cut */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
     READY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),

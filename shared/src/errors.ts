@@ -7,6 +7,8 @@ export const ERRORS = {
   VALIDATION_FAILED: { status: 400, message: '填写的信息有误，请检查后重试' },
   MALFORMED_JSON: { status: 400, message: '请求格式不正确' },
   PAYLOAD_TOO_LARGE: { status: 413, message: '提交的内容过大' },
+  HEADERS_TOO_LARGE: { status: 431, message: '请求地址过长' },
+  BAD_REQUEST: { status: 400, message: '请求格式不正确' },
   UNAUTHENTICATED: { status: 401, message: '请先登录' },
   SESSION_EXPIRED: { status: 401, message: '登录已过期，请重新登录' },
   FORBIDDEN: { status: 403, message: '您没有权限进行此操作' },

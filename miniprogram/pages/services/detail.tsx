@@ -5,6 +5,7 @@ import { documentLabel, formatChinaTime, formatFen, type ServiceChangeView } fro
 import { api } from '../../services/api';
 import { payBill } from '../../services/pay';
 import { askSubscribe } from '../../services/subscribe';
+import { SubscribeTag } from '../../components/subscribe-tag';
 import { choosePhoto } from '../../services/photo';
 
 /** 报停/复供进度: status, problems to fix, what to pay, the valve work order, the timeline, cancel. */
@@ -62,6 +63,7 @@ export default function ServiceChangeDetail() {
         </View>
         <View className='muted'>户号 {app.accountNo}</View>
         <View className='muted'>{app.address}</View>
+        {!['done', 'rejected', 'cancelled'].includes(app.state) ? <SubscribeTag ask='serviceChange' template='serviceChangeProgress' label='办理进度提醒' /> : null}
         {app.late ? <View className='muted'>逾期受理：{app.lateReason}</View> : null}
         {app.refundDueFen > 0 ? <View className='notice'>您已缴热费超出基础热费 {formatFen(app.refundDueFen)}，将由财务退回</View> : null}
       </View>

@@ -150,6 +150,29 @@ describe('photos residents post', () => {
     expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.body.id })).photos).toEqual([good]);
   });
 
+  it('when WeChat cannot check, publishes text and photos flagged for staff instead of blocking residents', async () => {
+    const a = await resident();
+    const b = await resident();
+    const key = await upload(a.token);
+    t.sandbox!.state.security.unavailable = true;
+    try {
+      const text = await post(a.token, a.groupId, { text: '暖气阀门在哪里关？' });
+      const photo = await post(a.token, a.groupId, { photo: key });
+      expect([text.status, photo.status]).toEqual([201, 201]);
+      expect(await idsSeenBy(b.token, b.groupId)).toEqual(expect.arrayContaining([text.body.id, photo.body.id]));
+      expect((await staffView(a.groupId, text.body.id)).moderation).toBe('flagged');
+      expect((await staffView(a.groupId, photo.body.id)).moderation).toBe('flagged');
+      const items = (await trail(agent1, true)).items.filter((i: any) => i.subjectId === text.body.id || i.subjectId === photo.body.id);
+      expect(items.map((i: any) => [i.kind, i.verdict, i.verdictLabel])).toEqual([
+        ['image', 'error', '未能检测，已标记'],
+        ['text', 'error', '未能检测，已标记'],
+      ]);
+      expect(items[0].detail).toContain('errcode -1');
+    } finally {
+      t.sandbox!.state.security.unavailable = false;
+    }
+  });
+
   it('the trail is scoped to the staff member’s areas', async () => {
     const mine = await trail(agent1);
     expect(mine.total).toBeGreaterThan(0);

@@ -184,6 +184,8 @@ export class MeasurementsService {
   async refund(staff: StaffPrincipal, id: number, orderId: number): Promise<{ measurement: Awaited<ReturnType<MeasurementsService['view']>>; refund: RefundView }> {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
     if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
+    // finance staff serve areas like everyone else: another area's ruling is not found (not its state)
+    assertArea(staff, m.areaId);
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
     if (!m.rulingRefundFen) throw new AppError('RULING_NO_REFUND');
     if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
