@@ -23,7 +23,7 @@ if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.
 
 import ExcelJS from 'exceljs';
 import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
-import { createDataSource } from '../server/src/platform/db/data-source';
+import { createDataSource } from '../server/src/db';
 import { createTestDatabase } from '../server/src/test-support/db';
 import { createLogger } from '../server/src/platform/logger';
 import { CompanyService } from '../server/src/modules/company/service';

@@ -33,7 +33,7 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const DB = process.env.BENCH_DB ?? 'sqlite';
 if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
-import { createDataSource } from '../server/src/platform/db/data-source';
+import { createDataSource } from '../server/src/db';
 import { createTestDatabase } from '../server/src/test-support/db';
 import { createLogger } from '../server/src/platform/logger';
 import { ReconciliationService } from '../server/src/modules/reconciliation/service';

@@ -15,7 +15,7 @@ import { AppError } from '../../platform/errors';
 import { rawDatetime } from '../../platform/db/columns';
 import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
 import { Account, Binding, Building, Unit } from '../accounts/entities';
-import type { AccountsService } from '../accounts/service';
+import type { AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
 
 /** Seasons, tariffs and bills: what each account owes for each season, priced for a given day. */

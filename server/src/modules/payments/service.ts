@@ -18,10 +18,10 @@ import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/out
 import { applyTransition, applyTransitions, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import { PayApiError, type PayClient, type Transaction, type Refund as WxRefund } from '../../wechat/pay';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
+import type { AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
 import { Season } from '../billing/entities';
-import type { NotificationsService } from '../notifications/service';
+import type { NotificationsService } from '../notifications';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
 
 export const REFUND_SUBMIT_TOPIC = 'payments.refund.submit';

@@ -30,8 +30,8 @@ import type { Logger } from '../../platform/logger';
 import type { StaffPrincipal } from '../../platform/auth';
 import { PayApiError, type PayClient } from '../../wechat/pay';
 import { LedgerEntry, PaymentOrder, Refund } from '../payments/entities';
-import { CompanyService } from '../company/service';
-import type { PaymentsService } from '../payments/service';
+import { CompanyService } from '../company';
+import type { PaymentsService } from '../payments';
 import { microToFen, readTradeBillBatches, type BillRow, type BillSummary } from './csv';
 import { ReconDay, ReconDiscrepancy } from './entities';
 

@@ -24,8 +24,8 @@ import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
 // read-only lookups: area and building names for the lists
 import { Area } from '../company/entities';
 import { Account, Building } from '../accounts/entities';

@@ -17,9 +17,9 @@ import { forUpdate, withTx } from '../../platform/db/data-source';
 import { recordTransition } from '../../platform/state';
 import type { StaffPrincipal } from '../../platform/auth';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { PaymentsService } from '../payments/service';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { PaymentsService } from '../payments';
 // read-only: which account a payment order paid for (payments has no staff getter for it yet)
 import { PaymentOrder } from '../payments/entities';
 import { RepairTicket, TemperatureMeasurement, TemperatureReading } from './entities';

@@ -38,14 +38,14 @@ import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from 
 import type { Logger } from '../../platform/logger';
 import type { ResidentPrincipal, StaffPrincipal } from '../../platform/auth';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
 // Read-only lookups of staff by role and area (identity has no such query yet; see the report).
 import { Staff, StaffArea } from '../identity/entities';
 import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket, Upload } from './entities';
 import { RepairInsights } from './insights';
-import type { ModerationService, PhotoVerdict } from '../moderation/service';
+import type { ModerationService, PhotoVerdict } from '../moderation';
 
 export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
 const SUBJECT = 'repair';

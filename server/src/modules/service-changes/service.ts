@@ -41,14 +41,14 @@ import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-sou
 import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import { actorOf, assertStaffArea, staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
 import { Account } from '../accounts/entities';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
+import type { AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
 import type { Season } from '../billing/entities';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-import type { PaymentsService } from '../payments/service';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
+import type { PaymentsService } from '../payments';
 import { ServiceChange, ValveWorkOrder } from './entities';
-import type { ModerationService } from '../moderation/service';
+import type { ModerationService } from '../moderation';
 
 const TYPE = 'service_change';
 const ORDER_TYPE = 'valve_work_order';
