@@ -99,7 +99,7 @@ export function createServices(deps: AppDeps) {
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
   groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
-  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
+  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,
     provider: deps.einvoice,

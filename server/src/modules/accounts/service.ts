@@ -418,8 +418,35 @@ export class AccountsService {
     for (const b of buildings) for (const hook of this.buildingHooks) await hook(b);
   }
 
-  async account(id: number): Promise<Account | null> {
-    return this.ds.getRepository(Account).findOneBy({ id });
+  async account(id: number, em: EntityManager = this.ds.manager): Promise<Account | null> {
+    return em.findOneBy(Account, { id });
+  }
+
+  /** An account that must exist (inside the caller's transaction when given). */
+  async accountOrFail(id: number, em: EntityManager = this.ds.manager): Promise<Account> {
+    const account = await em.findOneBy(Account, { id });
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND');
+    return account;
+  }
+
+  /** Accounts by id (missing ids are left out). */
+  async accountsByIds(ids: number[], em: EntityManager = this.ds.manager): Promise<Account[]> {
+    const out: Account[] = [];
+    for (const part of chunks([...new Set(ids)], 1000)) out.push(...(await em.find(Account, { where: { id: In(part) } })));
+    return out;
+  }
+
+  /** Buildings by id (missing ids are left out). */
+  async buildingsByIds(ids: number[], em: EntityManager = this.ds.manager): Promise<Building[]> {
+    return ids.length ? em.find(Building, { where: { id: In([...new Set(ids)]) } }) : [];
+  }
+
+  /**
+   * The account's heating status. Only service-changes moves it, when the valve work is done,
+   * inside its own transaction (em).
+   */
+  async setStatus(em: EntityManager, accountId: number, status: Account['status']): Promise<void> {
+    await em.update(Account, accountId, { status });
   }
 }
 

@@ -53,6 +53,10 @@ export class BillingService {
     return (await this.ds.getRepository(Season).find({ order: { code: 'DESC' } })).map(seasonView);
   }
 
+  async season(id: number): Promise<Season> {
+    return this.ds.getRepository(Season).findOneByOrFail({ id });
+  }
+
   async seasonByCode(code: string): Promise<Season> {
     const season = await this.ds.getRepository(Season).findOne({ where: { code } });
     if (!season) throw new AppError('SEASON_NOT_FOUND');

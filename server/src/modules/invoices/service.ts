@@ -26,7 +26,7 @@ import type { AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { PaymentsService } from '../payments';
-import type { PaymentOrder } from '../payments/entities';
+import type { PaymentOrder } from '../payments';
 import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
 
 export const INVOICE_SUBMIT = 'invoices.submit';

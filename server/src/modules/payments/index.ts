@@ -4,3 +4,4 @@ export { PaymentsService, refundView, type CreditResult, type PaidHook, type Pay
 export { paymentsRoutes } from './routes';
 export { paymentsEntities } from './entities';
 export type { LedgerEntry, PaymentOrder, Refund } from './entities';
+export type { LedgerHit, LedgerQueries } from './ledger-queries';

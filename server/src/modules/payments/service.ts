@@ -20,9 +20,9 @@ import type { Logger } from '../../platform/logger';
 import { PayApiError, type PayClient, type Transaction, type Refund as WxRefund } from '../../wechat/pay';
 import type { AccountsService } from '../accounts';
 import type { BillingService } from '../billing';
-import { Season } from '../billing/entities';
 import type { NotificationsService } from '../notifications';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
+import { LedgerQueries } from './ledger-queries';
 
 export const REFUND_SUBMIT_TOPIC = 'payments.refund.submit';
 
@@ -62,7 +62,11 @@ export class PaymentsService {
   private ttlMs: number;
   private sweepAfterMs: number;
 
+  /** Read-only ledger, order and refund queries for reconciliation. */
+  readonly ledgerQueries: LedgerQueries;
+
   constructor(private o: PaymentsOptions) {
+    this.ledgerQueries = new LedgerQueries(o.ds);
     this.ttlMs = (o.orderTtlMinutes ?? 30) * 60_000;
     this.sweepAfterMs = (o.sweepAfterMinutes ?? 5) * 60_000;
   }
@@ -111,7 +115,7 @@ export class PaymentsService {
       if (after.status === 'paid') throw new AppError('BILL_ALREADY_PAID');
     }
 
-    const season = await this.ds.getRepository(Season).findOneByOrFail({ id: bill.seasonId });
+    const season = await this.o.billing.season(bill.seasonId);
     const account = await this.o.accounts.account(bill.accountId);
     let order: PaymentOrder;
     try {
@@ -658,6 +662,11 @@ export class PaymentsService {
 
   async anomalies() {
     return this.ds.getRepository(PaymentAnomaly).find({ order: { id: 'DESC' }, take: 200 });
+  }
+
+  /** An account's latest paid orders, newest first (refunds of a temperature ruling). */
+  async paidOrdersOfAccount(accountId: number, take: number): Promise<PaymentOrder[]> {
+    return this.ds.getRepository(PaymentOrder).find({ where: { accountId, status: 'paid' }, order: { id: 'DESC' }, take });
   }
 
   async order(orderId: number): Promise<PaymentOrder | null> {

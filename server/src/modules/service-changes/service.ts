@@ -40,10 +40,9 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import { actorOf, assertStaffArea, staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
-import { Account } from '../accounts/entities';
-import type { AccountsService } from '../accounts';
+import type { Account, AccountsService } from '../accounts';
 import type { BillingService } from '../billing';
-import type { Season } from '../billing/entities';
+import type { Season } from '../billing';
 import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { PaymentsService } from '../payments';
@@ -480,7 +479,7 @@ export class ServiceChangesService {
       await em.save(app);
       const status = app.kind === 'resume' ? 'active' : action === 'seal' ? 'sealed' : 'stopped';
       // the account's status belongs to accounts; it changes only when the valve work is done
-      await em.update(Account, app.accountId, { status });
+      await this.o.accounts.setStatus(em, app.accountId, status);
       await this.notify(em, app, await this.accountOf(em, app), `${VALVE_ACTION_LABEL[action]}完成 ${formatChinaTime(doneAt)}`);
     });
     const [view] = await this.orderViews([await this.ds.getRepository(ValveWorkOrder).findOneByOrFail({ id: orderId })]);
@@ -546,7 +545,7 @@ export class ServiceChangesService {
     if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
     const rows = await qb.getMany();
-    const accounts = rows.length ? await this.ds.getRepository(Account).find({ where: { id: In([...new Set(rows.map((r) => r.accountId))]) } }) : [];
+    const accounts = await this.o.accounts.accountsByIds(rows.map((r) => r.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);
     const orders = rows.length ? await this.ds.getRepository(ValveWorkOrder).find({ where: { applicationId: In(rows.map((r) => r.id)) } }) : [];
@@ -639,7 +638,7 @@ export class ServiceChangesService {
   }
 
   private async accountOf(em: EntityManager, app: ServiceChange): Promise<Account> {
-    return em.findOneByOrFail(Account, { id: app.accountId });
+    return this.o.accounts.accountOrFail(app.accountId, em);
   }
 
   private async move(em: EntityManager, app: ServiceChange, to: ServiceChangeState, actor: Actor, reason?: string | null, data?: Record<string, unknown>) {
@@ -669,7 +668,7 @@ export class ServiceChangesService {
 
   private async orderViews(orders: ValveWorkOrder[]): Promise<ValveOrderView[]> {
     if (!orders.length) return [];
-    const accounts = await this.ds.getRepository(Account).find({ where: { id: In([...new Set(orders.map((o) => o.accountId))]) } });
+    const accounts = await this.o.accounts.accountsByIds(orders.map((o) => o.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);
     return orders.map((o) => ({
@@ -690,7 +689,7 @@ export class ServiceChangesService {
   }
 
   async view(app: ServiceChange): Promise<ServiceChangeView> {
-    const account = await this.ds.getRepository(Account).findOneByOrFail({ id: app.accountId });
+    const account = await this.o.accounts.accountOrFail(app.accountId);
     const ctx = await this.o.accounts.addressContext([account]);
     const order = await this.ds.getRepository(ValveWorkOrder).findOne({ where: { applicationId: app.id } });
     let dueFen = 0;
