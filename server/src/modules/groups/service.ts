@@ -29,9 +29,10 @@ import { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { staffAreaFilter, assertStaffArea, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from '../../platform/auth';
+import { scopeToAreas } from '../../platform/scope';
+import { outboxStatusCounts } from '../../platform/outbox';
 import type { RealtimeHub } from '../../platform/realtime';
 import type { Limiter } from '../../platform/limits';
-import { OutboxMessage } from '../../platform/entities';
 import type { Logger } from '../../platform/logger';
 import type { AccountsService, BindingChange } from '../accounts';
 import { Account, Binding, Building } from '../accounts/entities';
@@ -971,15 +972,7 @@ export class GroupsService {
   }
 
   private async announcementView(a: Announcement) {
-    const rows: { status: string; n: string | number }[] = await this.ds
-      .getRepository(OutboxMessage)
-      .createQueryBuilder('o')
-      .select('o.status', 'status')
-      .addSelect('COUNT(*)', 'n')
-      .where('o.dedupeKey LIKE :k', { k: `ann:${a.id}:r:%` })
-      .groupBy('o.status')
-      .getRawMany();
-    const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    const by = await outboxStatusCounts(this.ds, `ann:${a.id}:r:`);
     return {
       id: a.id,
       scope: a.scope,
@@ -995,13 +988,13 @@ export class GroupsService {
   }
 
   async announcements(p: StaffPrincipal, page: number, pageSize: number) {
-    const scope = staffAreaFilter(p);
-    const [rows, total] = await this.ds.getRepository(Announcement).findAndCount({ order: { id: 'DESC' }, skip: (page - 1) * pageSize, take: pageSize });
-    const groups = scope === 'all' ? [] : await this.scopedGroups(p).getMany();
-    const visible = rows.filter(
-      (a) => scope === 'all' || a.scope === 'all' || (a.scope === 'area' && scope.includes(a.targetId!)) || (a.scope === 'building' && groups.some((g) => g.buildingId === a.targetId)),
-    );
-    return { items: await Promise.all(visible.map((a) => this.announcementView(a))), total, page, pageSize };
+    // filtered in SQL before paging: an announcement's area is its target area, or the area of
+    // its target building's group; announcements to everyone are seen by everyone
+    const qb = this.ds.getRepository(Announcement).createQueryBuilder('a');
+    const buildingArea = qb.subQuery().select('g.areaId').from(ButlerGroup, 'g').where('g.buildingId = a.targetId').getQuery();
+    scopeToAreas(qb, `(CASE WHEN a.scope = 'area' THEN a.targetId ELSE ${buildingArea} END)`, p, { orWhere: "a.scope = 'all'" });
+    const [rows, total] = await qb.orderBy('a.id', 'DESC').skip((page - 1) * pageSize).take(pageSize).getManyAndCount();
+    return { items: await Promise.all(rows.map((a) => this.announcementView(a))), total, page, pageSize };
   }
 
   // ---- metrics ------------------------------------------------------------------------------
