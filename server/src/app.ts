@@ -65,7 +65,7 @@ export function createServices(deps: AppDeps) {
   const company = new CompanyService(ds);
   const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
-  const accounts = new AccountsService(ds, clock, limiter);
+  const accounts = new AccountsService(ds, clock, limiter, { identity, company });
   const notifications = new NotificationsService({
     ds,
     identity,
@@ -94,7 +94,7 @@ export function createServices(deps: AppDeps) {
   const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
   repairs.register(outbox);
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
   groups.register();
@@ -117,7 +117,7 @@ export function createServices(deps: AppDeps) {
     limiter,
   });
   invoices.register(outbox);
-  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
+  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
   return { outbox, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 

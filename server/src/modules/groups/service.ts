@@ -34,10 +34,8 @@ import { outboxStatusCounts } from '../../platform/outbox';
 import type { RealtimeHub } from '../../platform/realtime';
 import type { Limiter } from '../../platform/limits';
 import type { Logger } from '../../platform/logger';
-import type { AccountsService, BindingChange } from '../accounts';
-import { Account, Binding, Building } from '../accounts/entities';
+import type { AccountsService, BindingChange, Building } from '../accounts';
 import type { IdentityService } from '../identity';
-import { Staff, StaffArea } from '../identity/entities';
 import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { ModerationService, PhotoVerdict } from '../moderation';
@@ -157,20 +155,9 @@ export class GroupsService {
       const r = await this.ensureGroup(b);
       if (!r.created) continue;
       created++;
-      // backfill: active bindings of the building (read-only look at the accounts tables)
-      const rows: { residentId: number; accountId: number }[] = await this.ds
-        .getRepository(Binding)
-        .createQueryBuilder('bi')
-        .innerJoin(Account, 'a', 'a.id = bi.accountId')
-        .select('bi.residentId', 'residentId')
-        .addSelect('bi.accountId', 'accountId')
-        .where('a.buildingId = :b', { b: b.id })
-        .andWhere('bi.unboundAt IS NULL')
-        .getRawMany();
-      for (const row of rows) {
-        await withTx(this.ds, (em) =>
-          this.onBindingChange(em, { residentId: Number(row.residentId), accountId: Number(row.accountId), buildingId: b.id, bound: true }),
-        );
+      // backfill: active bindings of the building
+      for (const row of await this.d.accounts.activeBindingsOfBuilding(b.id)) {
+        await withTx(this.ds, (em) => this.onBindingChange(em, { residentId: row.residentId, accountId: row.accountId, buildingId: b.id, bound: true }));
       }
     }
     if ((await this.ds.getRepository(CannedReply).count()) === 0) {
@@ -183,7 +170,7 @@ export class GroupsService {
   async onBindingChange(em: EntityManager, c: BindingChange): Promise<void> {
     let group = await em.findOne(ButlerGroup, { where: { buildingId: c.buildingId } });
     if (!group) {
-      const building = await em.findOne(Building, { where: { id: c.buildingId } });
+      const [building] = await this.d.accounts.buildingsByIds([c.buildingId], em);
       if (!building) return;
       group = (await this.ensureGroup(building, em)).group;
     }
@@ -485,18 +472,14 @@ export class GroupsService {
     return out;
   }
 
-  /** Staff serving some areas (members of those areas' groups). Read-only look at identity's tables. */
+  /** Staff serving some areas (members of those areas' groups). */
   private async staffOfAreas(areaIds: number[]): Promise<Map<number, { staffId: number; name: string; role: string }[]>> {
     const out = new Map<number, { staffId: number; name: string; role: string }[]>();
     if (!areaIds.length) return out;
-    const links = await this.ds.getRepository(StaffArea).find({ where: { areaId: In(areaIds) } });
-    const staff = new Map((await this.ds.getRepository(Staff).find({ where: { id: In([0, ...links.map((l) => l.staffId)]), disabled: false } })).map((s) => [s.id, s]));
-    for (const l of links) {
-      const s = staff.get(l.staffId);
-      if (!s) continue;
-      const list = out.get(l.areaId) ?? [];
+    for (const { areaId, staff: s } of await this.d.identity.staffOfAreas(areaIds)) {
+      const list = out.get(areaId) ?? [];
       list.push({ staffId: s.id, name: s.name, role: roleLabel(s.roles) });
-      out.set(l.areaId, list);
+      out.set(areaId, list);
     }
     return out;
   }

@@ -17,6 +17,7 @@ import { forUpdate, insertRow, insertRows, isUniqueViolation, updateByIds, withT
 import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { applyTransition, applyTransitions, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
+import type { StaffPrincipal } from '../../platform/auth';
 import { PayApiError, type PayClient, type Transaction, type Refund as WxRefund } from '../../wechat/pay';
 import type { AccountsService } from '../accounts';
 import type { BillingService } from '../billing';
@@ -648,15 +649,16 @@ export class PaymentsService {
       .getMany();
   }
 
-  /** Count and sum of payments credited in [from, to) (the staff dashboard). */
-  async paidTotals(from: Date, to: Date): Promise<{ count: number; sumFen: number }> {
-    const r = await this.ds
+  /** Count and sum of payments credited in [from, to) (the staff dashboard); with staff, of their areas' accounts only. */
+  async paidTotals(from: Date, to: Date, staff?: StaffPrincipal): Promise<{ count: number; sumFen: number }> {
+    const qb = this.ds
       .getRepository(PaymentOrder)
       .createQueryBuilder('o')
       .select('COUNT(*)', 'n')
       .addSelect('COALESCE(SUM(o.amountFen), 0)', 'sum')
-      .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from, to, dup: false })
-      .getRawOne<{ n: string | number; sum: string | number }>();
+      .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from, to, dup: false });
+    if (staff) this.o.accounts.scopeByAccountArea(qb, 'o.accountId', staff);
+    const r = await qb.getRawOne<{ n: string | number; sum: string | number }>();
     return { count: Number(r?.n ?? 0), sumFen: Number(r?.sum ?? 0) };
   }
 

@@ -26,9 +26,6 @@ import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
 import type { AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
-// read-only lookups: area and building names for the lists
-import { Area } from '../company/entities';
-import { Account, Building } from '../accounts/entities';
 import { RepairTicket, TemperatureMeasurement } from './entities';
 
 export interface InsightsOptions {
@@ -105,7 +102,7 @@ export class RepairInsights {
       if (t.residentReadingDeciC !== null && t.residentReadingDeciC < minLegal && (h.ownLowest === null || t.residentReadingDeciC < h.ownLowest)) h.ownLowest = t.residentReadingDeciC;
     }
     const flagged = [...hh.entries()].filter(([, h]) => h.lowest !== null || h.ownLowest !== null || h.lowTemp >= WATCH_REPEATED_LOW_TEMP);
-    const accounts = flagged.length ? await this.ds.getRepository(Account).find({ where: { id: In(flagged.map(([id]) => id)) } }) : [];
+    const accounts = await this.o.accounts.accountsByIds(flagged.map(([id]) => id));
     const ctx = await this.o.accounts.addressContext(accounts);
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const households: WatchHousehold[] = [];
@@ -140,7 +137,7 @@ export class RepairInsights {
       b.byCategory[t.category] = (b.byCategory[t.category] ?? 0) + 1;
     }
     const hot = [...perBuilding.entries()].filter(([, b]) => b.n >= WATCH_BUILDING_COMPLAINTS);
-    const buildingRows = hot.length ? await this.ds.getRepository(Building).find({ where: { id: In(hot.map(([id]) => id)) } }) : [];
+    const buildingRows = await this.o.accounts.buildingsByIds(hot.map(([id]) => id));
     const areas = await this.areaNames();
     const bById = new Map(buildingRows.map((b) => [b.id, b]));
     const buildings: WatchBuilding[] = hot
@@ -256,7 +253,7 @@ export class RepairInsights {
   }
 
   private async areaNames(): Promise<Map<number, string>> {
-    return new Map((await this.ds.getRepository(Area).find()).map((a) => [a.id, a.name]));
+    return new Map((await this.o.company.areas()).map((a) => [a.id, a.name]));
   }
 }
 

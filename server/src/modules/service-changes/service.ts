@@ -47,6 +47,7 @@ import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { PaymentsService } from '../payments';
 import { ServiceChange, ValveWorkOrder } from './entities';
+import { scopeToAreas } from '../../platform/scope';
 import type { ModerationService } from '../moderation';
 
 const TYPE = 'service_change';
@@ -686,6 +687,13 @@ export class ServiceChangesService {
       photoUrl: o.photoUrl,
       note: o.note,
     }));
+  }
+
+  /** The staff dashboard: applications waiting for review and open valve work orders in the staff member's areas. */
+  async openCounts(p: StaffPrincipal): Promise<{ pendingReview: number; valveOrdersOpen: number }> {
+    const sc = this.ds.getRepository(ServiceChange).createQueryBuilder('c').where('c.state IN (:...s)', { s: ['submitted', 'under_review'] });
+    const vo = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('v').where('v.state = :s', { s: 'open' });
+    return { pendingReview: await scopeToAreas(sc, 'c.areaId', p).getCount(), valveOrdersOpen: await scopeToAreas(vo, 'v.areaId', p).getCount() };
   }
 
   async view(app: ServiceChange): Promise<ServiceChangeView> {
