@@ -24,6 +24,7 @@ import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
+import { scopeToAreas } from '../../platform/scope';
 import type { AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
 import { RepairTicket, TemperatureMeasurement } from './entities';
@@ -71,7 +72,7 @@ export class RepairInsights {
       .select(['t.id', 't.accountId', 't.areaId', 't.buildingId', 't.category', 't.residentReadingDeciC'])
       .where('t.createdAt >= :start AND t.createdAt < :end', season)
       .andWhere("t.status <> 'cancelled'");
-    if (scope !== 'all') tq.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    scopeToAreas(tq, 't.areaId', staff);
     const tickets = await tq.getMany();
 
     const mq = this.ds
@@ -80,7 +81,7 @@ export class RepairInsights {
       .select(['m.id', 'm.accountId', 'm.areaId', 'm.minReadingDeciC', 'm.compliance'])
       .where('m.measuredAt >= :start AND m.measuredAt < :end', season)
       .andWhere('m.minReadingDeciC IS NOT NULL');
-    if (scope !== 'all') mq.andWhere('m.areaId IN (:...areas)', { areas: scope });
+    scopeToAreas(mq, 'm.areaId', staff);
     const measurements = await mq.getMany();
 
     // households
@@ -183,7 +184,7 @@ export class RepairInsights {
       .where('t.createdAt >= :start AND t.createdAt < :end', { start: from.toJSDate(), end: to.plus({ days: 1 }).toJSDate() })
       .andWhere("t.status <> 'cancelled'");
     if (q.areaId) qb.andWhere('t.areaId = :areaId', { areaId: q.areaId });
-    else if (scope !== 'all') qb.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    else scopeToAreas(qb, 't.areaId', staff);
     const tickets = await qb.getMany();
 
     view.total = row('all', '全部', tickets, now);

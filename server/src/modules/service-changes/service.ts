@@ -432,7 +432,7 @@ export class ServiceChangesService {
   async valveOrders(staff: StaffPrincipal, q: { state?: ValveWorkOrder['state']; season?: string }): Promise<{ items: ValveOrderView[] }> {
     const qb = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('o').orderBy('o.dueDate', 'ASC').addOrderBy('o.id', 'ASC');
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'o.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'o.areaId', staff);
     if (q.state) qb.andWhere('o.state = :state', { state: q.state });
     if (q.season) qb.andWhere('o.seasonCode = :season', { season: q.season });
     return { items: await this.orderViews(await qb.take(500).getMany()) };
@@ -522,7 +522,7 @@ export class ServiceChangesService {
   ): Promise<Page<ServiceChangeView>> {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC');
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
@@ -539,7 +539,7 @@ export class ServiceChangesService {
   ): Promise<Buffer> {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC').take(5000);
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
