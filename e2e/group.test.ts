@@ -8,6 +8,8 @@ import type { Page } from 'playwright-core';
 import { fill, open, shot, startE2E, type E2E, residentWithAccount, staffWithPassword } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { GroupMessage } from '../server/src/modules/groups/entities';
+import { Session } from '../server/src/modules/identity/entities';
+import { IsNull } from 'typeorm';
 
 let e: E2E;
 let resident: Page;
@@ -95,4 +97,44 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
     expect(ticket.items[0]!.photos).toHaveLength(1);
     await shot(resident, 'group-repair-linked');
   }, 90_000);
+
+  it('the resident subscribes to outage notices and is told exactly how many; risky text is refused and shows up in the agent’s moderation trail', async () => {
+    await open(resident, e.host.url, '/pages/group/index');
+    const notices = resident.locator('[data-subscribe-notices]');
+    await expect.poll(() => notices.innerText(), { timeout: 10_000 }).toBe('接收停热通知');
+    await notices.click();
+    await expect.poll(() => notices.innerText(), { timeout: 10_000 }).toBe('已订阅 1 次停热通知');
+    await notices.click();
+    await expect.poll(() => notices.innerText(), { timeout: 10_000 }).toBe('已订阅 2 次停热通知');
+
+    await resident.locator('.composer-input input').fill('这是违规测试内容');
+    await resident.locator('[data-send]').click();
+    await expect.poll(() => resident.locator('body').innerText(), { timeout: 10_000 }).toContain('内容未通过微信内容安全检测');
+    await expect.poll(() => resident.locator('.composer-input input').inputValue(), { timeout: 10_000 }).toBe('这是违规测试内容');
+    await expect.poll(() => resident.locator('.messages').innerText(), { timeout: 10_000 }).not.toContain('这是违规测试内容');
+
+    await open(agent, e.host.url, '/staff/inbox/index');
+    await agent.locator('[data-moderation-trail]').click();
+    const refused = agent.locator('[data-verdict="risky"]', { hasText: '这是违规测试内容' });
+    await expect.poll(() => refused.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => refused.innerText(), { timeout: 10_000 }).toContain('违规，已拦截');
+    await shot(agent, 'moderation-trail');
+  }, 90_000);
+
+  // last: it ends the resident's session
+  it('when the session ends elsewhere, the page stops the socket and goes to the login page', async () => {
+    await open(resident, e.host.url, '/pages/group/index');
+    await expect.poll(() => resident.locator('.group-title').innerText(), { timeout: 10_000 }).toContain('供热管家群');
+    const sockets: string[] = [];
+    resident.on('websocket', (ws) => sockets.push(ws.url()));
+    await expect.poll(() => residentFrames.filter((f) => f.includes('"type":"ready"')).length, { timeout: 10_000 }).toBeGreaterThan(1);
+    // every resident session is revoked (as a logout on another device would); the minute's re-check finds it
+    await e.host.ds.getRepository(Session).update({ kind: 'resident', revokedAt: IsNull() }, { revokedAt: new Date() });
+    await e.host.services.realtime.recheck();
+    await expect.poll(() => resident.url(), { timeout: 10_000 }).toContain('/pages/login/index');
+    // no reconnecting afterwards
+    const opened = sockets.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(sockets.length).toBe(opened);
+  }, 60_000);
 });

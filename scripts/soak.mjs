@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run test:soak -- [N] [--burners K]`: run the whole vitest suite N times in a row (default 5)
-// on MariaDB while K neighbour processes burn CPU (default 1: half of a 2-core machine), and print
-// every test that failed in any run. Not part of `npm test`. Exit code 1 if anything ever failed.
+// `npm run test:soak -- [N] [--burners K] [--awkward]`: run the whole vitest suite N times in a row
+// (default 5) on MariaDB while K neighbour processes burn CPU (default 1: half of a 2-core
+// machine), and print every test that failed in any run. With --awkward, run i sets the test
+// clock (HB_TEST_NOW) to the i-th awkward day below (the machine's own clock first). Not part of
+// `npm test`. Exit code 1 if anything ever failed.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +18,17 @@ const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
 const burnersAt = args.indexOf('--burners');
 const burners = burnersAt >= 0 ? Number(args[burnersAt + 1]) : 1;
-const extra = args.filter((a, i) => !/^\d+$/.test(a) && a !== '--burners' && i !== burnersAt + 1);
+const awkward = args.includes('--awkward');
+const extra = args.filter((a, i) => !/^\d+$/.test(a) && a !== '--burners' && a !== '--awkward' && (burnersAt < 0 || i !== burnersAt + 1));
+
+/** Days a date-dependent suite trips over (instants in UTC; China is UTC+8). */
+export const AWKWARD_DAYS = [
+  { name: "the machine's clock", at: undefined },
+  { name: 'Sept 20 23:59 China time (the stop/resume deadline)', at: '2026-09-20T15:59:00Z' },
+  { name: 'Dec 31 23:50 China time (the due date, the year turns)', at: '2026-12-31T15:50:00Z' },
+  { name: 'Feb 29 of a leap year', at: '2028-02-29T04:00:00Z' },
+  { name: 'the first heating day, Nov 1 00:00:30 China time', at: '2026-10-31T16:00:30Z' },
+];
 
 const env = { ...process.env, TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/test' };
 if (!ensureBrowser()) process.exit(1);
@@ -36,7 +48,11 @@ console.log(`Soak: ${runs} runs of the whole suite on ${env.TEST_DATABASE_URL}, 
 for (let run = 1; run <= runs; run++) {
   const report = path.join(out, `run-${run}.json`);
   const started = Date.now();
-  const r = spawnSync('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const day = awkward ? AWKWARD_DAYS[(run - 1) % AWKWARD_DAYS.length] : undefined;
+  const runEnv = { ...env };
+  if (day?.at) runEnv.HB_TEST_NOW = day.at;
+  if (day) console.log(`\nrun ${run}: test clock = ${day.name}${day.at ? ` (HB_TEST_NOW=${day.at})` : ''}`);
+  const r = spawnSync('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], { env: runEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   const seconds = Math.round((Date.now() - started) / 1000);
   let passed = 0;
   let failed = 0;
@@ -67,13 +83,13 @@ for (let run = 1; run <= runs; run++) {
     failed++;
     failures.set(`(run ${run}: vitest wrote no report, exit ${r.status})`, { runs: [run], message: '' });
   }
-  summary.push({ run, seconds, passed, failed, exit: r.status });
+  summary.push({ run, seconds, passed, failed, exit: r.status, day: day?.name });
   console.log(`\nrun ${run}/${runs}: ${passed} passed, ${failed} failed in ${seconds} s (exit ${r.status})`);
 }
 stopNeighbours();
 
 console.log('\n== soak summary ==');
-for (const s of summary) console.log(`run ${s.run}: ${s.passed} passed, ${s.failed} failed, ${s.seconds} s`);
+for (const s of summary) console.log(`run ${s.run}: ${s.passed} passed, ${s.failed} failed, ${s.seconds} s${s.day ? ` — ${s.day}` : ''}`);
 if (!failures.size) {
   console.log(`\n0 tests failed in ${runs} consecutive runs under load.`);
   process.exit(0);

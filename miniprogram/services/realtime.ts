@@ -31,6 +31,14 @@ export interface LiveOptions {
   pollMs?: number;
 }
 
+/** The stop functions of every open live connection (pages in the stack may each hold one). */
+const live = new Set<() => void>();
+
+/** Stop every live connection (before logging out, so its close isn't taken for a session ended elsewhere). */
+export function stopAllLive(): void {
+  for (const stop of [...live]) stop();
+}
+
 export function connectLive(opts: LiveOptions): () => void {
   let closed = false;
   let socket: Taro.SocketTask | null = null;
@@ -58,9 +66,13 @@ export function connectLive(opts: LiveOptions): () => void {
         stopPolling();
         void opts.poll().catch(() => undefined); // catch up on what was missed while offline
       });
+      // the BFF says why it closes in a last frame too (Taro's H5 socket doesn't pass the close code on)
+      let endedCode = 0;
       task.onMessage((m) => {
         try {
-          opts.onFrame(JSON.parse(String(m.data)));
+          const frame = JSON.parse(String(m.data));
+          if (frame?.type === 'closing') endedCode = Number(frame.code) || 0;
+          else opts.onFrame(frame);
         } catch {
           /* ignore */
         }
@@ -68,14 +80,17 @@ export function connectLive(opts: LiveOptions): () => void {
       const lost = (res?: { code?: number }) => {
         socket = null;
         if (closed) return;
-        if (res?.code === WS_CLOSE.SESSION_ENDED || res?.code === WS_CLOSE.NOT_ALLOWED) {
-          closed = true;
-          stopPolling();
-          sessionEnded(res.code);
+        const code = endedCode || res?.code;
+        if (code === WS_CLOSE.SESSION_ENDED || code === WS_CLOSE.NOT_ALLOWED) {
+          // this page's and every other page's live connection stop: no retries, no polling
+          stopAllLive();
+          sessionEnded(code);
           return;
         }
         startPolling();
-        setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
+        // an instance shutting down: back soon, spread out so that clients don't all arrive at once
+        if (res?.code === WS_CLOSE.RESTARTING) setTimeout(() => void open(), 500 + Math.random() * 2500);
+        else setTimeout(() => void open(), (retry = Math.min(retry * 2, 30_000)));
       };
       task.onClose(lost);
       task.onError(() => undefined);
@@ -86,9 +101,12 @@ export function connectLive(opts: LiveOptions): () => void {
   };
   startPolling();
   void open();
-  return () => {
+  const stop = () => {
     closed = true;
+    live.delete(stop);
     stopPolling();
     socket?.close({});
   };
+  live.add(stop);
+  return stop;
 }

@@ -5,6 +5,7 @@
 import Taro from '@tarojs/taro';
 import type { LoginResponse, MeResponse } from '@heat-butler/shared';
 import { api, clearSession, getToken, onSessionExpired, setSession } from './api';
+import { stopAllLive } from './realtime';
 
 export const IS_H5 = process.env.TARO_ENV === 'h5';
 
@@ -56,6 +57,8 @@ export async function staffBindWechat(inviteCode: string): Promise<LoginResponse
 }
 
 export async function logout(): Promise<void> {
+  // our own logout: the sockets' closing is expected, not a session ended elsewhere
+  stopAllLive();
   if (getToken()) await api.post('/api/v1/auth/logout', undefined, { quiet: true }).catch(() => undefined);
   clearSession();
 }

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -8,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { errorMiddleware } from './platform/errors';
+import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
 import type { MiniProgramClient } from './wechat/miniprogram';
@@ -40,7 +40,10 @@ import { RealtimeHub } from './platform/realtime';
 import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
 import { RepairsService } from './modules/repairs';
 import { MeasurementsService } from './modules/repairs';
-import { repairsRoutes, uploadBodyParser } from './modules/repairs';
+import { repairsRoutes } from './modules/repairs';
+import { LinkSigner } from './platform/signed-links';
+import { UploadsService } from './platform/uploads/service';
+import { uploadsRoutes } from './platform/uploads/routes';
 import { AdminService } from './modules/admin';
 import { adminRoutes } from './modules/admin';
 
@@ -64,6 +67,16 @@ export function createServices(deps: AppDeps) {
   const outbox = new OutboxWorker(ds, deps.log, clock);
   const company = new CompanyService(ds);
   const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
+  const links = new LinkSigner(deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK, clock);
+  const uploads = new UploadsService({
+    ds,
+    log: deps.log,
+    clock,
+    dir: deps.config.UPLOAD_DIR,
+    maxBytes: deps.config.UPLOAD_MAX_KB * 1024,
+    links,
+    retention: async () => (await company.rules()).retention,
+  });
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
   const accounts = new AccountsService(ds, clock, limiter, { identity, company });
   const notifications = new NotificationsService({
@@ -73,7 +86,7 @@ export function createServices(deps: AppDeps) {
     templateIds: templateIds(deps.config),
     miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
   });
-  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '' });
+  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
   const billing = new BillingService(ds, accounts, clock);
   const payments = new PaymentsService({
     ds,
@@ -91,14 +104,14 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation });
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation, uploads });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
-  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
+  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,
@@ -111,17 +124,17 @@ export function createServices(deps: AppDeps) {
     log: deps.log,
     clock,
     filesDir: deps.config.FILES_DIR,
-    fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
+    links,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
     limiter,
   });
   invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
-  return { outbox, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return { outbox, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
-/** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
+/** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */
 function loggablePath(p: string): string {
   return p.replace(/\/uploads\/up_[a-f0-9]+/g, '/uploads/:key');
 }
@@ -150,6 +163,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       }
     }
   });
+  app.use(securityHeaders({ h5Dir: deps.config.H5_DIR, https: (deps.config.PUBLIC_BASE_URL ?? '').startsWith('https://') }));
   app.use(errorMiddleware());
 
   const root = new Router();
@@ -177,7 +191,6 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   });
   app.use(root.routes());
 
-  app.use(uploadBodyParser());
   const api = new Router({ prefix: '/api/v1' });
   api.use(
     bodyParser({
@@ -210,6 +223,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     notificationsRoutes(services.notifications),
     // push timestamps are checked against the real clock (transport freshness, not business time)
     moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
+    uploadsRoutes(services.uploads, services.limiter),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

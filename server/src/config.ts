@@ -26,6 +26,8 @@ const Env = z
     /** MySQL/MariaDB: longest wait for a row or table lock (innodb_lock_wait_timeout, lock_wait_timeout) */
     DB_LOCK_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
     /** /readyz answers 503 when the database doesn't answer within this */
+    /** graceful shutdown (SIGTERM): how long requests in flight may take before connections are cut */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
     READY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
@@ -71,6 +73,10 @@ const Env = z
     /** archived files (invoice PDFs); signed download links are made with FILE_URL_SECRET */
     FILES_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'files')),
     FILE_URL_SECRET: z.string().min(16).optional(),
+    /** uploaded photos (repairs, chat, ID documents, valve work); served only by signed links */
+    UPLOAD_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'uploads')),
+    /** the largest photo accepted (larger → 413 UPLOAD_TOO_LARGE) */
+    UPLOAD_MAX_KB: z.coerce.number().int().min(64).max(20_480).default(2048),
     /** minutes a resident has to pay an order (WeChat time_expire) */
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */

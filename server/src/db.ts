@@ -6,6 +6,7 @@
 import type { DataSource } from 'typeorm';
 import { createDataSource as createDataSourceOf, type DbOptions } from './platform/db/data-source';
 import { platformEntities } from './platform/entities';
+import { uploadsEntities } from './platform/uploads/entities';
 import { companyEntities } from './modules/company';
 import { identityEntities } from './modules/identity';
 import { accountsEntities } from './modules/accounts';
@@ -20,7 +21,7 @@ import { adminEntities } from './modules/admin';
 import { notificationsEntities } from './modules/notifications';
 import { moderationEntities } from './modules/moderation';
 
-export const allEntities: Function[] = [...platformEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities, ...notificationsEntities, ...moderationEntities];
+export const allEntities: Function[] = [...platformEntities, ...uploadsEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities, ...notificationsEntities, ...moderationEntities];
 
 /** The one DataSource factory of the app (MySQL/MariaDB or embedded SQLite), with all tables. */
 export function createDataSource(opts: DbOptions): DataSource {

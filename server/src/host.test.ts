@@ -1,52 +1,26 @@
 /**
- * The host's life cycle as a client sees it: during start-up the port refuses connections (it is
- * not accepted and left unanswered), and from the first accepted connection on every request is
- * answered.
+ * Start-up as a client sees it: until the BFF is composed (migrations, services, demo seed), its
+ * port refuses connections; it never accepts one and leaves it unanswered. The BFF runs as a
+ * child process (`npm start`'s way), so that its start-up work can't stall the probing client.
  */
-import net from 'node:net';
-import { afterAll, expect, it } from 'vitest';
-import { startHost, type Host } from './host';
-import { createLogger } from './platform/logger';
-import { createTestDatabase, type TestDatabase } from './test-support/db';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { childBffEnv, type ChildBffEnv } from './test-support/child-bff';
 
-let db: TestDatabase | undefined;
-let host: Host | undefined;
-afterAll(async () => {
-  await host?.close();
-  await db?.drop();
-});
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+let env: ChildBffEnv;
+beforeAll(async () => {
+  env = await childBffEnv();
+}, 60_000);
+afterAll(async () => env?.close());
 
 it('listens only when ready: during start-up connections are refused, never accepted and left hanging', async () => {
-  db = await createTestDatabase();
-  const port = await freePort();
   let ready = false;
-  const starting = startHost({
-    port,
-    sandbox: true,
-    seedDemo: true, // a start-up that takes a while (migrations, 216 households)
-    outboxWorker: false,
-    databaseUrl: db.url,
-    sqlitePath: db.url ? undefined : ':memory:',
-    logger: createLogger('silent'),
-  }).then((h) => {
-    ready = true;
-    return h;
-  });
+  const starting = env.start().finally(() => (ready = true));
   starting.catch(() => undefined);
 
   const outcomes = { refused: 0, answered: 0 };
-  const stopAt = Date.now() + 90_000;
-  while (!ready && Date.now() < stopAt) {
+  while (!ready) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(3_000) });
+      const res = await fetch(`${env.url}/healthz`, { signal: AbortSignal.timeout(3_000) });
       expect(res.status).toBe(200);
       outcomes.answered++;
     } catch (err: any) {
@@ -56,9 +30,8 @@ it('listens only when ready: during start-up connections are refused, never acce
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  host = await starting;
+  await starting;
   expect(outcomes.refused).toBeGreaterThan(0);
-  const res = await fetch(`${host.url}/api/v1/accounts`);
-  expect(res.status).toBe(401);
-  expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+  expect((await env.call('GET', '/api/v1/accounts')).status).toBe(401);
+  expect((await env.call('GET', '/readyz')).status).toBe(200);
 }, 120_000);

@@ -18,6 +18,7 @@ import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
+import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
 import { installDbLimits } from './platform/db/limits';
 import { errorSummary } from './platform/errors';
@@ -54,7 +55,8 @@ export interface Host {
   services: Services;
   sandbox: ReturnType<typeof createSandbox> | null;
   log: Logger;
-  close(): Promise<void>;
+  /** graceful: see startHost */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startHost(opts: HostOptions = {}): Promise<Host> {
@@ -120,7 +122,19 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   const app = createApp(deps, services);
   const bff = app.callback();
   const sim = sandbox?.app.callback();
+  let draining = false;
+  const pending = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+    if (draining) {
+      // shutting down: finish this request, then close the connection; not ready for new work
+      res.setHeader('Connection', 'close');
+      if (req.url === '/readyz') {
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        return res.end('{"ok":false,"draining":true}');
+      }
+    }
     if (sim && req.url && (req.url === '/sandbox' || req.url.startsWith('/sandbox/'))) {
       req.url = req.url.slice('/sandbox'.length) || '/';
       // simulators that hand out links (e-invoice PDFs) need to know where they are mounted
@@ -129,6 +143,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     }
     return bff(req, res);
   });
+  answerClientErrors(server);
   services.realtime.attach(server);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -144,49 +159,45 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     await ds.destroy();
     throw err;
   }
+  // periodic jobs: one run at a time per job, and shutdown waits for the run in progress
   const timers: NodeJS.Timeout[] = [];
+  const jobRuns = new Set<Promise<unknown>>();
+  const every = (ms: number, name: string, run: () => Promise<unknown>) => {
+    let current: Promise<unknown> | null = null;
+    const timer = setInterval(() => {
+      if (current || draining) return;
+      current = run()
+        .catch((err) => log.error({ error: errorSummary(err) }, `${name} failed`))
+        .finally(() => {
+          jobRuns.delete(current!);
+          current = null;
+        });
+      jobRuns.add(current);
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  };
   if (opts.outboxWorker !== false) {
     services.outbox.start();
-    let sweeping = false;
-    const sweep = setInterval(() => {
-      if (sweeping) return;
-      sweeping = true;
-      services.payments
-        .sweep()
-        .then((s) => (s.credited || s.closed || s.refunds) && log.info(s, 'payment sweep'))
-        .catch((err) => log.error({ error: errorSummary(err) }, 'payment sweep failed'))
-        .finally(() => (sweeping = false));
-    }, 60_000);
-    sweep.unref();
-    timers.push(sweep);
+    every(60_000, 'payment sweep', async () => {
+      const s = await services.payments.sweep();
+      if (s.credited || s.closed || s.refunds) log.info(s, 'payment sweep');
+    });
     // repairs: escalate tickets past an SLA deadline (supervisor, then department head)
-    let escalating = false;
-    const escalate = setInterval(() => {
-      if (escalating) return;
-      escalating = true;
-      services.repairs
-        .escalateOverdue()
-        .then((r) => r.escalated && log.info(r, 'repair escalation'))
-        .catch((err) => log.error({ error: errorSummary(err) }, 'repair escalation failed'))
-        .finally(() => (escalating = false));
-    }, 60_000);
-    escalate.unref();
-    timers.push(escalate);
+    every(60_000, 'repair escalation', async () => {
+      const r = await services.repairs.escalateOverdue();
+      if (r.escalated) log.info(r, 'repair escalation');
+    });
     // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
-    let reconciling = false;
-    const recon = setInterval(() => {
-      if (reconciling) return;
-      reconciling = true;
-      services.reconciliation
-        .runScheduled(clock())
-        .then((r) => r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting' && log.info(r, 'scheduled reconciliation'))
-        .catch((err) => log.error({ error: errorSummary(err) }, 'scheduled reconciliation failed'))
-        .finally(() => (reconciling = false));
-    }, 5 * 60_000);
-    recon.unref();
-    timers.push(recon);
+    every(5 * 60_000, 'scheduled reconciliation', async () => {
+      const r = await services.reconciliation.runScheduled(clock());
+      if (r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting') log.info(r, 'scheduled reconciliation');
+    });
+    // uploads: photos past the company's retention rule and never-referenced uploads are removed
+    every(60 * 60_000, 'upload retention', () => services.uploads.enforceRetention());
   }
 
+  let closing: Promise<void> | null = null;
   return {
     url,
     config,
@@ -194,14 +205,31 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     services,
     sandbox,
     log,
-    async close() {
-      for (const t of timers) clearInterval(t);
-      await services.outbox.stop();
-      await services.realtime.close();
-      await sandbox?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (ds.isInitialized) await ds.destroy();
+    /**
+     * Graceful shutdown: stop accepting connections, answer /readyz 503, let requests in flight
+     * finish (their connections then close), close WebSockets with 1012 "service restart" (clients
+     * reconnect, to another instance), let the outbox finish the jobs it claimed and the periodic
+     * job in progress end, then close the database. After `graceMs` open connections are cut.
+     */
+    close(graceMs = base.SHUTDOWN_GRACE_MS) {
+      closing ??= (async () => {
+        draining = true;
+        for (const t of timers) clearInterval(t);
+        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // answers still being prepared tell their clients not to reuse the connection; keep-alive
+        // connections are closed as soon as they fall idle
+        for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+        server.closeIdleConnections();
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        cut.unref();
+        await Promise.all([services.realtime.close(), services.outbox.stop(), Promise.allSettled([...jobRuns]), httpClosed]);
+        clearInterval(idle);
+        clearTimeout(cut);
+        await sandbox?.close();
+        if (ds.isInitialized) await ds.destroy();
+      })();
+      return closing;
     },
   };
 }

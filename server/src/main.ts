@@ -12,9 +12,18 @@ async function main() {
     const lines = DEMO.accounts.slice(0, 3).map((a) => `  户号 ${a.accountNo}  户主 ${a.ownerName}  手机后4位 ${a.phoneLast4}`);
     console.log(`\nHeat Butler (sandbox) at ${host.url}\nDemo accounts to bind:\n${lines.join('\n')}\nStaff: ${DEMO.staff.map((s) => s.username).join(', ')} / password ${DEMO.staff[0]!.password}\n`);
   }
+  let stopping = false;
   const stop = async (signal: string) => {
-    host.log.info({ signal }, 'shutting down');
+    if (stopping) {
+      // a second signal: don't wait any longer
+      host.log.warn({ signal }, 'forced exit');
+      process.exit(1);
+    }
+    stopping = true;
+    const started = Date.now();
+    host.log.info({ signal }, 'shutting down: draining requests, sockets and jobs');
     await host.close();
+    host.log.info({ ms: Date.now() - started }, 'shut down');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

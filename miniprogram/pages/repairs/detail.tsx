@@ -2,8 +2,10 @@ import { useState } from 'react';
 import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { Image, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, type RepairView } from '@heat-butler/shared';
+import { photoSrc } from '../../services/photo';
 import { api, ApiError } from '../../services/api';
 import { askSubscribe } from '../../services/subscribe';
+import { SubscribeTag } from '../../components/subscribe-tag';
 
 /** 报修详情: status, promise, timeline; consent to a price; rate 1–5 after the work is done. */
 export default function RepairDetail() {
@@ -31,12 +33,13 @@ export default function RepairDetail() {
           <Text className='tag'>{t.statusLabel}</Text>
         </View>
         <View className='muted'>单号 {t.no}</View>
+        {!['closed', 'cancelled'].includes(t.status) ? <SubscribeTag ask='repair' template='repairProgress' label='报修进度提醒' /> : null}
         <View className='muted'>{t.address}</View>
         {t.promise ? <View className='repair-promise'>{t.promise}</View> : null}
         {t.assigneeName ? <View className='muted'>维修人员：{t.assigneeName}</View> : null}
         <View className='repair-desc'>{t.description}</View>
         <View className='repair-photos'>
-          {t.photos.map((u) => <Image key={u} className='repair-photo' src={(u.startsWith('/') ? API_BASE : '') + u} mode='aspectFill' />)}
+          {t.photos.map((u) => <Image key={u} className='repair-photo' src={photoSrc(u)} mode='aspectFill' />)}
         </View>
       </View>
       {t.status === 'awaiting_consent' && t.priceItems ? (

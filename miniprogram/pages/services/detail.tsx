@@ -5,6 +5,7 @@ import { documentLabel, formatChinaTime, formatFen, type ServiceChangeView } fro
 import { api } from '../../services/api';
 import { payBill } from '../../services/pay';
 import { askSubscribe } from '../../services/subscribe';
+import { SubscribeTag } from '../../components/subscribe-tag';
 import { choosePhoto } from '../../services/photo';
 
 /** 报停/复供进度: status, problems to fix, what to pay, the valve work order, the timeline, cancel. */
@@ -19,7 +20,7 @@ export default function ServiceChangeDetail() {
       .get<ServiceChangeView>(`/api/v1/service-changes/${params.id}`)
       .then((a) => {
         setApp(a);
-        setDocs(Object.fromEntries(a.documents.map((d) => [d.kind, d.url])));
+        setDocs(Object.fromEntries(a.documents.flatMap((d) => (d.id ? [[d.kind, d.id]] : []))));
       })
       .catch(() => undefined);
   useDidShow(() => void load());
@@ -46,7 +47,7 @@ export default function ServiceChangeDetail() {
       return api.post(`/api/v1/service-changes/${params.id}/resubmit`, { documents: Object.entries(docs).map(([kind, url]) => ({ kind, url })) });
     });
   const replace = async (kind: string) => {
-    const id = await choosePhoto().catch(() => null);
+    const id = await choosePhoto('id_document').catch(() => null);
     if (id) setDocs((d) => ({ ...d, [kind]: id }));
   };
   const pay = () => app?.billId && run(() => payBill(app.billId!));
@@ -62,6 +63,7 @@ export default function ServiceChangeDetail() {
         </View>
         <View className='muted'>户号 {app.accountNo}</View>
         <View className='muted'>{app.address}</View>
+        {!['done', 'rejected', 'cancelled'].includes(app.state) ? <SubscribeTag ask='serviceChange' template='serviceChangeProgress' label='办理进度提醒' /> : null}
         {app.late ? <View className='muted'>逾期受理：{app.lateReason}</View> : null}
         {app.refundDueFen > 0 ? <View className='notice'>您已缴热费超出基础热费 {formatFen(app.refundDueFen)}，将由财务退回</View> : null}
       </View>
@@ -75,7 +77,7 @@ export default function ServiceChangeDetail() {
           {problemKinds.map((k) => (
             <View className='list-item row' key={k}>
               <Text>{documentLabel(k)}</Text>
-              <Text className='link' onClick={() => replace(k)}>{docs[k] && docs[k] !== app.documents.find((d) => d.kind === k)?.url ? '已更换' : '重新上传'}</Text>
+              <Text className='link' onClick={() => replace(k)}>{docs[k] && docs[k] !== app.documents.find((d) => d.kind === k)?.id ? '已更换' : '重新上传'}</Text>
             </View>
           ))}
           <View className='btn btn-primary' onClick={() => !busy && resubmit()}>补正后重新提交</View>

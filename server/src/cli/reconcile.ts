@@ -24,6 +24,7 @@ function datesOf(args: string[]): string[] {
     let d = DateTime.fromISO(a!);
     const end = DateTime.fromISO(b ?? a!);
     if (end < d) throw new Error(`日期范围颠倒：${arg}`);
+    if (end.diff(d, 'days').days > 366) throw new Error(`日期范围不能超过一年：${arg}`);
     for (; d <= end; d = d.plus({ days: 1 })) out.push(d.toFormat('yyyy-LL-dd'));
   }
   return [...new Set(out)];

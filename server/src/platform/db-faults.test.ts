@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { mysqlUrl } from './db/data-source';
-import { usingMariaDb } from '../test-support/db';
+import net from 'node:net';
+import { createTestDatabase, usingMariaDb, type TestDatabase } from '../test-support/db';
+import { startHost, type Host } from '../host';
+import { createLogger } from './logger';
 
 const LIMITS = { DB_ACQUIRE_TIMEOUT_MS: 1_000, DB_QUERY_TIMEOUT_MS: 3_000, DB_LOCK_WAIT_SECONDS: 1, READY_TIMEOUT_MS: 500, DB_POOL_SIZE: 4 };
 
@@ -156,5 +159,136 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
     const r = await timed(() => t.ds.query('SELECT SLEEP(10) AS s').catch((e) => e));
     expect(r.ms).toBeLessThan(5_000);
     expect((await accounts()).status).toBe(200);
+  });
+});
+
+/**
+ * A database that stops answering (a network partition, a frozen server): the BFF talks to
+ * MariaDB through a TCP relay here that can freeze every byte, existing connections and new ones.
+ */
+class FreezableRelay {
+  private server = net.createServer((client) => this.accept(client));
+  private pairs = new Set<{ client: net.Socket; up: net.Socket | null }>();
+  private waiting: (() => void)[] = [];
+  frozen = false;
+  port = 0;
+  constructor(private target: { host: string; port: number }) {}
+
+  async start(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  private accept(client: net.Socket): void {
+    const pair = { client, up: null as net.Socket | null };
+    this.pairs.add(pair);
+    const cleanup = () => {
+      client.destroy();
+      pair.up?.destroy();
+      this.pairs.delete(pair);
+    };
+    client.on('error', cleanup).on('close', cleanup);
+    const connect = () => {
+      if (client.destroyed) return;
+      const up = net.connect(this.target.port, this.target.host);
+      pair.up = up;
+      up.on('error', cleanup).on('close', cleanup);
+      client.on('data', (d) => up.write(d));
+      up.on('data', (d) => client.write(d));
+      if (this.frozen) this.pause(pair);
+    };
+    if (this.frozen) this.waiting.push(connect);
+    else connect();
+  }
+
+  private pause(p: { client: net.Socket; up: net.Socket | null }): void {
+    p.client.pause();
+    p.up?.pause();
+  }
+
+  freeze(): void {
+    this.frozen = true;
+    for (const p of this.pairs) this.pause(p);
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const p of this.pairs) {
+      p.client.resume();
+      p.up?.resume();
+    }
+    for (const connect of this.waiting.splice(0)) connect();
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.pairs) {
+      p.client.destroy();
+      p.up?.destroy();
+    }
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)', () => {
+  let db: TestDatabase;
+  let relay: FreezableRelay;
+  let host: Host;
+  let token: string;
+  const limits = { DB_ACQUIRE_TIMEOUT_MS: 1_000, DB_QUERY_TIMEOUT_MS: 1_000, DB_LOCK_WAIT_SECONDS: 1, READY_TIMEOUT_MS: 500, DB_POOL_SIZE: 4 };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const u = new URL(db.url!);
+    relay = new FreezableRelay({ host: u.hostname, port: Number(u.port || 3306) });
+    await relay.start();
+    u.host = `127.0.0.1:${relay.port}`;
+    host = await startHost({ port: 0, sandbox: true, synchronize: true, outboxWorker: false, databaseUrl: u.toString(), logger: createLogger('silent'), config: limits });
+    const dev: any = await (await fetch(`${host.url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"frozen-watcher"}' })).json();
+    token = ((await (await fetch(`${host.url}/api/v1/auth/wechat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: dev.code }) })).json()) as any).token;
+  });
+  afterAll(async () => {
+    relay?.thaw();
+    await host?.close(1_000);
+    await relay?.close();
+    await db?.drop();
+  });
+
+  const accounts = async () => {
+    const res = await fetch(`${host.url}/api/v1/accounts`, { headers: { Authorization: `Bearer ${token}` } });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('answers 503 within the statement limit + 2 s instead of waiting, /readyz red in 0.5 s, and recovers when it answers again', async () => {
+    // warm the pool: idle connections the freeze will catch, and one more to come
+    await Promise.all(Array.from({ length: 3 }, accounts));
+    expect((await accounts()).status).toBe(200);
+    relay.freeze();
+    const [reqs, ready] = await Promise.all([Promise.all(Array.from({ length: 5 }, () => timed(accounts))), timed(() => fetch(`${host.url}/readyz`))]);
+    for (const r of reqs) {
+      expect(r.value.status).toBe(503);
+      expect(r.value.body.error.code).toBe('DB_UNAVAILABLE');
+      // statement 1 s + client grace 2 s; a new connection: the 1 s acquire limit
+      expect(r.ms).toBeLessThan(4_500);
+    }
+    expect(ready.value.status).toBe(503);
+    expect(ready.ms).toBeLessThan(1_500);
+    // still frozen: later requests fail as fast, nothing piles up
+    const again = await timed(accounts);
+    expect(again.value.status).toBe(503);
+    expect(again.ms).toBeLessThan(4_500);
+
+    relay.thaw();
+    const thawedAt = performance.now();
+    for (;;) {
+      const r = await accounts();
+      if (r.status === 200) break;
+      expect(r.status).toBe(503);
+      if (performance.now() - thawedAt > 6_000) throw new Error('no recovery within 6 s of the database answering again');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const back = Math.round(performance.now() - thawedAt);
+    expect((await Promise.all(Array.from({ length: 6 }, accounts))).map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+    console.info(`frozen database: requests answered 503 in ${reqs.map((r) => r.ms).join('/')} ms (then ${again.ms} ms), /readyz red in ${ready.ms} ms; recovered ${back} ms after it answered again`);
   });
 });

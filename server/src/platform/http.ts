@@ -1,6 +1,8 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import type { FieldIssue, Principal } from '@heat-butler/shared';
+import { ERRORS, type FieldIssue, type Principal } from '@heat-butler/shared';
 import { z } from 'zod';
 import { AppError, zodFields } from './errors';
 import { isAllowed, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from './auth';
@@ -100,5 +102,21 @@ export function route<B extends z.ZodType = typeof Empty, Q extends z.ZodType = 
       ctx.status = spec.status ?? 200;
       ctx.body = result;
     }
+  });
+}
+
+/**
+ * Requests Node refuses before any handler runs (a URL or headers over 16 KiB, a malformed request
+ * line) are answered in the API's error shape too, instead of Node's bare 400/431.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+    const { status, message } = ERRORS[code];
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }

@@ -183,6 +183,21 @@ describe('chat and realtime', () => {
     expect(stranger.status).toBe(400);
   });
 
+  it('no third-party image URL anywhere a resident or staff member attaches a photo (repairs, documents, valve work, readings)', async () => {
+    const r = await resident();
+    const evil = 'https://evil.example/pixel.png';
+    const repair = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'low_temp', description: '卧室只有15度', photos: [evil] } });
+    expect(repair.status).toBe(400);
+    expect(fields(repair)).toEqual(['photos.0']);
+    const sc = await t.call('POST', '/api/v1/service-changes', { token: r.token, body: { accountId: r.accountId, season: '2026-2027', kind: 'stop', documents: [{ kind: 'id_photo', url: evil }] } });
+    expect(sc.status).toBe(400);
+    expect(fields(sc)).toEqual(['documents.0.url']);
+    const station = await t.loginStaff('station1');
+    const valve = await t.call('POST', '/api/v1/staff/valve-orders/1/done', { token: station, body: { photoUrl: evil } });
+    expect(valve.status).toBe(400);
+    expect(fields(valve)).toEqual(['photoUrl']);
+  });
+
   it('a WebSocket frame over 16 KiB closes the socket (1009) instead of being buffered up to 100 MiB', async () => {
     const r = await resident();
     const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws?token=${r.token}`);

@@ -46,7 +46,7 @@ interface Conn {
 
 export const principalKey = (p: AuthPrincipal) => (p.kind === 'resident' ? `r:${p.residentId}` : `s:${p.staffId}`);
 const scopeOf = (p: AuthPrincipal) => (p.kind === 'resident' ? '' : `${[...p.roles].sort().join(',')}|${[...p.areaIds].sort((a, b) => a - b).join(',')}`);
-const CLOSE_REASON: Record<CloseCode, string> = { [WS_CLOSE.SESSION_ENDED]: 'session ended', [WS_CLOSE.NOT_ALLOWED]: 'no longer allowed' };
+const CLOSE_REASON: Record<CloseCode, string> = { [WS_CLOSE.SESSION_ENDED]: 'session ended', [WS_CLOSE.NOT_ALLOWED]: 'no longer allowed', [WS_CLOSE.RESTARTING]: 'server restarting' };
 
 export class RealtimeHub {
   /** clients only ever send tiny control frames (pings): anything larger closes the socket (1009) */
@@ -156,7 +156,11 @@ export class RealtimeHub {
 
   private closeConn(conn: Conn, code: CloseCode): void {
     this.dropConn(conn);
-    if (conn.ws.readyState === WebSocket.OPEN || conn.ws.readyState === WebSocket.CONNECTING) conn.ws.close(code, CLOSE_REASON[code]);
+    if (conn.ws.readyState === WebSocket.OPEN) {
+      // the code also as a last frame: Taro's H5 SocketTask doesn't pass the close code on
+      conn.ws.send(JSON.stringify({ type: 'closing', code }));
+      conn.ws.close(code, CLOSE_REASON[code]);
+    }
     // a client that never answers the close handshake is cut off
     setTimeout(() => conn.ws.terminate(), 5000).unref();
   }
@@ -268,7 +272,22 @@ export class RealtimeHub {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.rechecker) clearInterval(this.rechecker);
     this.heartbeat = this.rechecker = null;
-    for (const ws of this.wss.clients) ws.terminate();
+    // 1012 "service restart": the client reconnects soon (to another instance); cut whoever doesn't answer
+    const sockets = [...this.wss.clients];
+    await Promise.all(
+      sockets.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            const cut = setTimeout(() => ws.terminate(), 1_000);
+            ws.once('close', () => {
+              clearTimeout(cut);
+              resolve();
+            });
+            ws.close(WS_CLOSE.RESTARTING, CLOSE_REASON[WS_CLOSE.RESTARTING]);
+          }),
+      ),
+    );
     await new Promise<void>((r) => this.wss.close(() => r()));
     for (const c of [this.sub, this.pub]) if (c) await c.quit().catch(() => c.disconnect());
     this.pub = this.sub = null;

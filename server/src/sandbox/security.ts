@@ -36,6 +36,8 @@ export interface SecurityState {
   settleMediaChecks(): Promise<void>;
   /** tests: hold every verdict until the returned function is called ("WeChat is still checking") */
   holdMediaChecks(): () => void;
+  /** fault switch: both APIs answer -1 "system error" (WeChat busy) */
+  unavailable: boolean;
 }
 
 const rid = () => crypto.randomBytes(6).toString('hex');
@@ -49,6 +51,7 @@ export function createSecuritySimulator(opts: SandboxOptions, tokens: Map<string
   const state: SecurityState = {
     textChecks: [],
     mediaChecks: new Map(),
+    unavailable: false,
     async settleMediaChecks() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
@@ -67,6 +70,7 @@ export function createSecuritySimulator(opts: SandboxOptions, tokens: Map<string
   const invalid = (token: string, b: any) => {
     const exp = tokens.get(token);
     if (!exp || exp < now()) return err(40001, 'invalid credential, access_token is invalid or not latest');
+    if (state.unavailable) return err(-1, 'system error');
     if (b.version !== 2 && b.version !== '2') return err(47001, 'data format error, version must be 2');
     if (typeof b.openid !== 'string' || !/^o[\w-]{20,}$/.test(b.openid)) return err(40003, 'invalid openid');
     if (![1, 2, 3, 4].includes(Number(b.scene))) return err(47001, 'data format error, invalid scene');

@@ -40,14 +40,12 @@ import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { ModerationService, PhotoVerdict } from '../moderation';
 import type { RepairsService } from '../repairs';
+import type { UploadsService } from '../../platform/uploads/service';
 import { Announcement, ButlerGroup, CannedReply, GroupMember, GroupMessage, GroupReader, MessageReport, StaffNote } from './entities';
 
 type PostInput = z.output<typeof PostMessage>;
 type AnnounceInput = z.output<typeof AnnouncementBody>;
 type ToRepairInput = z.output<typeof MessageToRepairBody>;
-
-/** The URL of a message photo: upload keys are served by the repairs module's upload endpoint. */
-export const photoUrl = (ref: string) => (ref.startsWith('up_') ? `/api/v1/uploads/${ref}` : ref);
 
 /** Staff who talk to residents in the groups: they read the chat (routes, realtime, summaries). */
 export const GROUP_STAFF = ['agent', 'butler', 'admin'] as const satisfies readonly StaffRole[];
@@ -78,12 +76,14 @@ export interface GroupsDeps {
   company: CompanyService;
   notifications: NotificationsService;
   realtime: RealtimeHub;
-  /** photos (uploads) and turning a message into a repair ticket */
+  /** turning a message into a repair ticket */
   repairs: RepairsService;
   /** the per-resident posting quota (post.resident) */
   limiter: Limiter;
   /** content security of what residents post */
   moderation: ModerationService;
+  /** message photos: the sender's own chat_photo uploads, shown by signed links */
+  uploads: UploadsService;
 }
 
 /** The company's starting library of standard replies (话术); admins edit it afterwards. */
@@ -347,7 +347,7 @@ export class GroupsService {
     const reader = await this.reader(group.id, 'resident', p.residentId);
     if (reader?.mutedUntil && reader.mutedUntil > now) throw new AppError('MEMBER_MUTED', { mutedUntil: reader.mutedUntil.toISOString() });
     if (body.link) throw new AppError('FORBIDDEN');
-    if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'resident', id: p.residentId }, 'photo');
+    if (body.photo) await this.d.uploads.claim([body.photo], { kind: 'resident', id: p.residentId }, ['chat_photo'], 'photo');
     await this.d.limiter.take([{ limit: 'post.resident', subject: p.residentId }]);
     let quoteId: number | null = null;
     if (body.quoteId) {
@@ -509,7 +509,7 @@ export class GroupsService {
 
   async postStaff(p: StaffPrincipal, groupId: number, body: PostInput): Promise<GroupMessageView> {
     const group = await this.staffGroup(p, groupId);
-    if (body.photo) await this.d.repairs.assertOwnUploads([body.photo], { kind: 'staff', id: p.staffId }, 'photo');
+    if (body.photo) await this.d.uploads.claim([body.photo], { kind: 'staff', id: p.staffId }, ['chat_photo'], 'photo');
     const now = this.d.clock();
     const { msg, answered } = await withTx(this.ds, (em) => this.insertStaffReply(em, p, group, body, now));
     await this.afterStaffReply(p, group, msg, answered);
@@ -1047,7 +1047,7 @@ export class GroupsService {
         kind: m.kind,
         sender: { kind: m.senderKind, label: m.senderLabel, role: m.senderRole, mine, ...(staff && m.senderKind === 'resident' ? { residentId: m.senderId } : {}) },
         text: m.text,
-        imageUrl: m.imageUrl ? photoUrl(m.imageUrl) : null,
+        imageUrl: m.imageUrl ? this.d.uploads.link(m.imageUrl) : null,
         link: m.link && m.link in HELP_LINKS ? { ...HELP_LINKS[m.link as keyof typeof HELP_LINKS] } : null,
         quote: q ? { id: q.id, label: q.senderLabel, text: q.hiddenAt && !staff ? '该消息已被隐藏' : q.text } : null,
         announcement: a

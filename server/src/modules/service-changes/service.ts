@@ -46,6 +46,7 @@ import type { Season } from '../billing';
 import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { PaymentsService } from '../payments';
+import type { UploadsService } from '../../platform/uploads/service';
 import { ServiceChange, ValveWorkOrder } from './entities';
 import { scopeToAreas } from '../../platform/scope';
 import type { ModerationService } from '../moderation';
@@ -74,7 +75,14 @@ export interface ServiceChangesOptions {
   accounts: AccountsService;
   billing: BillingService;
   notifications: NotificationsService;
+  uploads: UploadsService;
 }
+
+/** Who is looking at an application: decides whether the ID documents and cancel are offered. */
+type Viewer = { residentId: number } | { staff: StaffPrincipal };
+
+/** Staff roles whose work needs the ID documents (they review applications); not workers, finance, crews. */
+const DOCUMENT_REVIEWERS = ['agent', 'admin'] as const;
 
 export interface SubmitInput {
   accountId: number;
@@ -198,17 +206,19 @@ export class ServiceChangesService {
   /** A resident applies for an account bound to them. */
   async submitByResident(residentId: number, input: SubmitInput): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ residentId }, input.accountId);
+    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
     const checked = input.note ? await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 }) : null;
     const id = await this.submit({ kind: 'resident', id: residentId, as: ['resident'] }, input, { residentId });
     if (checked) await this.o.moderation.link([checked.recordId], id);
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { residentId });
   }
 
   /** Filed at the counter; an admin may accept it after the deadline with a recorded reason. */
   async submitByStaff(staff: StaffPrincipal, input: SubmitInput & { lateReason?: string }): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ staff }, input.accountId);
+    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'staff', id: staff.staffId }, ['id_document'], 'documents');
     const id = await this.submit(actorOf(staff), input, { staff, lateReason: input.lateReason });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   private async submit(
@@ -284,7 +294,8 @@ export class ServiceChangesService {
 
   /** The resident fixes every listed problem in the same application and sends it again. */
   async resubmit(residentId: number, id: number, input: { documents: ServiceChangeDocument[]; note?: string }): Promise<ServiceChangeView> {
-    await this.forResident(residentId, id);
+    await this.forApplicant(residentId, id);
+    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
     if (input.note) await this.o.moderation.link([(await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 })).recordId], id);
     const rules = await this.o.company.rules();
     const missing = missingDocuments(rules.serviceChange.requiredDocuments, input.documents);
@@ -297,20 +308,20 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), '补正材料已提交，等待审核');
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { residentId });
   }
 
   async cancelByResident(residentId: number, id: number): Promise<ServiceChangeView> {
-    await this.forResident(residentId, id);
-    return this.cancel({ kind: 'resident', id: residentId, as: ['resident'] }, id);
+    await this.forApplicant(residentId, id);
+    return this.cancel({ kind: 'resident', id: residentId, as: ['resident'] }, id, { residentId });
   }
 
   async cancelByStaff(staff: StaffPrincipal, id: number): Promise<ServiceChangeView> {
     await this.forStaff(staff, id);
-    return this.cancel(actorOf(staff), id);
+    return this.cancel(actorOf(staff), id, { staff });
   }
 
-  private async cancel(actor: Actor, id: number): Promise<ServiceChangeView> {
+  private async cancel(actor: Actor, id: number, viewer: Viewer): Promise<ServiceChangeView> {
     await withTx(this.ds, async (em) => {
       const app = await this.lock(em, id);
       if (!SERVICE_CHANGE_CANCELLABLE.includes(app.state)) throw new AppError('INVALID_TRANSITION', { from: app.state, to: 'cancelled', message: '申请已审核通过，不能撤销' });
@@ -319,7 +330,7 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), '申请已撤销');
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), viewer);
   }
 
   // ---- review -------------------------------------------------------------------------------------
@@ -332,7 +343,7 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), '客服正在审核您的申请');
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   /** Every document problem at once; the resident fixes them in the same application. */
@@ -347,7 +358,7 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), `有${problems.length}项材料问题需补正`);
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   /**
@@ -385,7 +396,7 @@ export class ServiceChangesService {
       }
       await this.toWorkOrder(em, app, account, rules);
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   /** Inside payments' crediting transaction: a resume whose bill is now paid goes to the crew. */
@@ -451,6 +462,7 @@ export class ServiceChangesService {
     } catch {
       throw new AppError('VALVE_ORDER_NOT_FOUND');
     }
+    await this.o.uploads.claim([input.photoUrl], { kind: 'staff', id: staff.staffId }, ['valve_photo'], 'photoUrl');
     const rules = await this.o.company.rules();
     const now = this.o.clock();
     const doneAt = input.doneAt ? new Date(input.doneAt) : now;
@@ -493,15 +505,15 @@ export class ServiceChangesService {
     const bound = await this.o.accounts.listBound(residentId);
     if (!bound.length) return { items: [] };
     const rows = await this.ds.getRepository(ServiceChange).find({ where: { accountId: In(bound.map((b) => b.accountId)) }, order: { id: 'DESC' } });
-    return { items: await Promise.all(rows.map((r) => this.view(r))) };
+    return { items: await Promise.all(rows.map((r) => this.view(r, { residentId }))) };
   }
 
   async getForResident(residentId: number, id: number): Promise<ServiceChangeView> {
-    return this.view(await this.catchUp(await this.forResident(residentId, id)));
+    return this.view(await this.catchUp(await this.forResident(residentId, id)), { residentId });
   }
 
   async getForStaff(staff: StaffPrincipal, id: number): Promise<ServiceChangeView> {
-    return this.view(await this.catchUp(await this.forStaff(staff, id)));
+    return this.view(await this.catchUp(await this.forStaff(staff, id)), { staff });
   }
 
   /**
@@ -529,7 +541,7 @@ export class ServiceChangesService {
     if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
     const [rows, total] = await qb.skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
-    return { items: await Promise.all(rows.map((r) => this.view(r))), total, page: q.page, pageSize: q.pageSize };
+    return { items: await Promise.all(rows.map((r) => this.view(r, { staff }))), total, page: q.page, pageSize: q.pageSize };
   }
 
   /** The staff list as XLSX (same filters, every page, at most 5000 rows). */
@@ -621,6 +633,16 @@ export class ServiceChangesService {
     return app;
   }
 
+  /**
+   * Only the resident who filed an application may fix or cancel it; another resident bound to the
+   * same account (e.g. by the owner's name) sees its status, not its documents, and can't change it.
+   */
+  private async forApplicant(residentId: number, id: number): Promise<ServiceChange> {
+    const app = await this.forResident(residentId, id);
+    if (app.residentId !== residentId) throw new AppError('SERVICE_CHANGE_NOT_APPLICANT');
+    return app;
+  }
+
   private async forStaff(staff: StaffPrincipal, id: number): Promise<ServiceChange> {
     const app = await this.ds.getRepository(ServiceChange).findOne({ where: { id } });
     if (!app) throw new AppError('SERVICE_CHANGE_NOT_FOUND');
@@ -684,7 +706,7 @@ export class ServiceChangesService {
       stateLabel: VALVE_ORDER_STATE_LABEL[o.state],
       dueDate: o.dueDate,
       doneAt: o.doneAt ? o.doneAt.toISOString() : null,
-      photoUrl: o.photoUrl,
+      photoUrl: o.photoUrl ? this.o.uploads.link(o.photoUrl) : null,
       note: o.note,
     }));
   }
@@ -696,7 +718,22 @@ export class ServiceChangesService {
     return { pendingReview: await scopeToAreas(sc, 'c.areaId', p).getCount(), valveOrdersOpen: await scopeToAreas(vo, 'v.areaId', p).getCount() };
   }
 
-  async view(app: ServiceChange): Promise<ServiceChangeView> {
+  /**
+   * The ID documents go to the applicant and to reviewers of the area (agents, admins) only, as
+   * short-lived links; everyone else who may see the application sees which documents it has.
+   */
+  private documentsFor(app: ServiceChange, viewer: Viewer): ServiceChangeView['documents'] {
+    const applicant = 'residentId' in viewer && app.residentId === viewer.residentId;
+    const reviewer = 'staff' in viewer && viewer.staff.roles.some((r) => (DOCUMENT_REVIEWERS as readonly string[]).includes(r));
+    return app.documents.map((d) => ({
+      kind: d.kind,
+      label: documentLabel(d.kind),
+      id: applicant ? d.url : null,
+      url: applicant || reviewer ? this.o.uploads.link(d.url) : null,
+    }));
+  }
+
+  async view(app: ServiceChange, viewer: Viewer): Promise<ServiceChangeView> {
     const account = await this.o.accounts.accountOrFail(app.accountId);
     const ctx = await this.o.accounts.addressContext([account]);
     const order = await this.ds.getRepository(ValveWorkOrder).findOne({ where: { applicationId: app.id } });
@@ -717,7 +754,7 @@ export class ServiceChangesService {
       seasonLabel: seasonLabel(app.seasonCode),
       state: app.state,
       stateLabel: SERVICE_CHANGE_STATE_LABEL[app.state],
-      documents: app.documents,
+      documents: this.documentsFor(app, viewer),
       problems: app.problems,
       note: app.note,
       late: app.late,
@@ -725,7 +762,7 @@ export class ServiceChangesService {
       billId: app.billId,
       dueFen,
       refundDueFen: app.refundDueFen,
-      cancellable: SERVICE_CHANGE_CANCELLABLE.includes(app.state),
+      cancellable: SERVICE_CHANGE_CANCELLABLE.includes(app.state) && ('staff' in viewer || app.residentId === viewer.residentId),
       workOrder: order ? (await this.orderViews([order]))[0]! : null,
       timeline: steps.map((s) => ({
         state: s.toState,
@@ -733,7 +770,8 @@ export class ServiceChangesService {
         at: s.at.toISOString(),
         by: s.actorKind as 'resident' | 'staff' | 'system',
         reason: s.reason,
-        data: s.data,
+        // the valve photo is shown by the work order's signed link, not by its key
+        data: s.data && 'photoUrl' in s.data ? Object.fromEntries(Object.entries(s.data).filter(([k]) => k !== 'photoUrl')) : s.data,
       })),
       createdAt: app.createdAt.toISOString(),
     };

@@ -37,11 +37,7 @@ export function installDbLimits(ds: DataSource, limits: DbLimits, log?: Logger):
   const getConnection = pool.getConnection.bind(pool);
   pool.getConnection = (cb: (err: Error | null, conn?: any) => void) => {
     let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      cb(dbLimitError('DB_ACQUIRE_TIMEOUT', `no database connection within ${limits.acquireTimeoutMs} ms`));
-    }, limits.acquireTimeoutMs);
-    getConnection((err: Error | null, conn?: any) => {
+    const finish = (err: Error | null, conn?: any) => {
       if (settled) {
         // the caller gave up; hand the late connection straight back
         conn?.release();
@@ -49,15 +45,27 @@ export function installDbLimits(ds: DataSource, limits: DbLimits, log?: Logger):
       }
       settled = true;
       clearTimeout(timer);
-      if (err || !conn) return cb(err);
-      if (!conn.__hbSession) {
+      cb(err, conn);
+    };
+    const timer = setTimeout(() => {
+      settled = true;
+      cb(dbLimitError('DB_ACQUIRE_TIMEOUT', `no database connection within ${limits.acquireTimeoutMs} ms`));
+    }, limits.acquireTimeoutMs);
+    getConnection((err: Error | null, conn?: any) => {
+      if (err || !conn) return finish(err);
+      if (conn.__hbSession) return finish(null, conn);
+      // a new connection: its session limits first (one round trip, once per connection)
+      const sql = sessionLimitsSql(conn._isMariaDB ?? ds.options.type === 'mariadb', limits);
+      conn.query({ sql, timeout: limits.acquireTimeoutMs }, (e: any) => {
+        if (e && (e.fatal || e.code === 'PROTOCOL_SEQUENCE_TIMEOUT')) {
+          discard(conn);
+          return finish(e);
+        }
+        // a server without one of the variables: still usable, and said once per connection
+        if (e) log?.warn({ error: { code: e.code, errno: e.errno } }, 'could not set database session limits');
         conn.__hbSession = true;
-        // queued on the connection before the caller's first statement
-        conn.query({ sql: sessionLimitsSql(conn._isMariaDB ?? ds.options.type === 'mariadb', limits), timeout: limits.queryTimeoutMs + CLIENT_GRACE_MS }, (e: any) => {
-          if (e) log?.warn({ err: { code: e.code, errno: e.errno } }, 'could not set database session limits');
-        });
-      }
-      cb(null, conn);
+        finish(null, conn);
+      });
     });
   };
 
@@ -65,7 +73,8 @@ export function installDbLimits(ds: DataSource, limits: DbLimits, log?: Logger):
   (ds.subscribers as any[]).push({
     afterQuery(event: { success: boolean; error?: any; queryRunner: any }) {
       if (event.success || event.error?.code !== 'PROTOCOL_SEQUENCE_TIMEOUT') return;
-      event.queryRunner?.databaseConnection?.destroy?.();
+      const conn = event.queryRunner?.databaseConnection;
+      if (conn) discard(conn);
     },
   });
 }
@@ -76,6 +85,12 @@ export function sessionLimitsSql(mariadb: boolean, limits: DbLimits): string {
     ? `max_statement_time = ${(limits.queryTimeoutMs / 1000).toFixed(3)}`
     : `max_execution_time = ${Math.ceil(limits.queryTimeoutMs)}`;
   return `SET SESSION ${statement}, innodb_lock_wait_timeout = ${lock}, lock_wait_timeout = ${lock}`;
+}
+
+/** Out of the pool and closed at once (mysql2's destroy() only half-closes, waiting for the server). */
+function discard(conn: any): void {
+  conn.destroy?.();
+  conn.stream?.destroy?.();
 }
 
 function dbLimitError(code: string, message: string): Error {

@@ -1,0 +1,60 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type Koa from 'koa';
+import helmet from 'koa-helmet';
+
+/**
+ * Security headers on every BFF answer (API, uploads, the H5 pages): helmet's set
+ * (`X-Content-Type-Options: nosniff`, frame and referrer rules, cross-origin isolation of
+ * resources) and a Content-Security-Policy the Taro H5 build runs under: scripts, styles, images
+ * and connections from this origin only. The one inline script of the H5 page (the rem sizing
+ * snippet from miniprogram/index.html) is allowed by its hash, read from the built page.
+ */
+export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.Middleware {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...inlineScriptHashes(opts.h5Dir)],
+        // Taro's web components add <style> elements and style attributes at run time
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        // photos are previewed from data:/blob: before upload; uploads are served by this origin
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        // the API and the realtime WebSocket (same host)
+        connectSrc: ["'self'"],
+        mediaSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'"],
+        ...(opts.https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    // the sandbox runs on plain http: a HSTS header there would only confuse
+    strictTransportSecurity: opts.https ? { maxAge: 180 * 24 * 3600, includeSubDomains: false } : false,
+    // the H5 page opens no cross-origin windows; resources are for this origin only
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+/** 'sha256-…' of every inline <script> in the H5 build's index.html (none when not serving it). */
+export function inlineScriptHashes(h5Dir: string | undefined): string[] {
+  if (!h5Dir) return [];
+  let html: string;
+  try {
+    html = fs.readFileSync(path.join(h5Dir, 'index.html'), 'utf8');
+  } catch {
+    return [];
+  }
+  const hashes: string[] = [];
+  for (const m of html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi)) {
+    if (!m[1]!.trim()) continue;
+    hashes.push(`'sha256-${crypto.createHash('sha256').update(m[1]!, 'utf8').digest('base64')}'`);
+  }
+  return hashes;
+}

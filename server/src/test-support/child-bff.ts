@@ -1,0 +1,128 @@
+/**
+ * The BFF as a separate process, started like `npm start` does (`tsx src/main.ts`: migrations,
+ * demo seed), for tests that kill or signal it. The WeChat simulator runs in the test process so
+ * that it outlives the BFF (and keeps retrying its notifications, as WeChat would).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { startSandbox } from '../sandbox';
+import { createTestDatabase, type TestDatabase } from './db';
+
+const SERVER_DIR = path.resolve(__dirname, '../..');
+
+export interface ChildBffEnv {
+  db: TestDatabase;
+  sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  port: number;
+  url: string;
+  /** where SQLite lives when there is no MariaDB */
+  sqlitePath: string;
+  /** the last few KB the BFF printed */
+  output(): string;
+  /** start a BFF process; resolves when /readyz answers 200 */
+  start(extraEnv?: Record<string, string>): Promise<ChildProcess>;
+  call(method: string, p: string, opts?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
+  /** a resident logged in through the simulator */
+  loginResident(user: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[] } = {}): Promise<ChildBffEnv> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-child-'));
+  const db = await createTestDatabase();
+  const c = loadConfig({});
+  const sandbox = await startSandbox({ appid: c.WECHAT_APPID, secret: c.WECHAT_SECRET, mchid: c.WXPAY_MCHID, apiV3Key: c.WXPAY_APIV3_KEY, ...sandboxOpts });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const sqlitePath = path.join(tmp, 'hb.sqlite');
+  let output = '';
+  const children = new Set<ChildProcess>();
+
+  const call: ChildBffEnv['call'] = async (method, p, o = {}) => {
+    const res = await fetch(url + p, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...(o.token ? { Authorization: `Bearer ${o.token}` } : {}) },
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+  };
+
+  return {
+    db,
+    sandbox,
+    port,
+    url,
+    sqlitePath,
+    output: () => output,
+    async start(extraEnv = {}) {
+      // tsx as a loader in this very process (its CLI would run the server in a grandchild that
+      // a SIGKILL of the child leaves running)
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: SERVER_DIR,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          HB_MODE: 'sandbox',
+          HB_SEED_DEMO: '1',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          LOG_LEVEL: 'info',
+          FILES_DIR: path.join(tmp, 'files'),
+          WECHAT_API_BASE: sandbox.url,
+          WXPAY_API_BASE: sandbox.url,
+          ...(db.url ? { DATABASE_URL: db.url } : { SQLITE_PATH: sqlitePath }),
+          ...extraEnv,
+        },
+      });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      const keep = (d: Buffer) => (output = (output + d).slice(-8000));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+        const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+        if (ok) return child;
+        if (Date.now() > deadline) throw new Error(`BFF not ready in 60 s:\n${output}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    call,
+    async loginResident(user) {
+      const dev: any = await (await fetch(`${sandbox.url}/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }) })).json();
+      const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.code } });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.token;
+    },
+    async close() {
+      for (const child of children) {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+      await sandbox.close();
+      await db.drop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves with the exit code (or signal) of a child process. */
+export function exited(child: ChildProcess): Promise<number | string> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.signalCode) return Promise.resolve(child.signalCode);
+  return new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
+}
