@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { loadConfig, templateIds, type Config } from './config';
 import { createLogger, type Logger } from './platform/logger';
-import { createDataSource } from './platform/db/data-source';
+import { createDataSource } from './db';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
 import { dbTokenStore } from './wechat/token-store';
