@@ -3,6 +3,8 @@
  * worker (staff login, second browser context) arrives, marks it company-side and closes it with
  * notes and a photo, and the resident rates it.
  */
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAccount } from './support/browser';
@@ -20,17 +22,38 @@ const account = DEMO.accounts[9]!;
 /** a real 1×1 PNG */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-async function addPhoto(page: Page, trigger: string, name: string) {
+async function addPhoto(page: Page, trigger: string, name: string, buffer: Buffer = PNG) {
   const chooser = page.waitForEvent('filechooser');
   await page.locator(trigger).click();
-  await (await chooser).setFiles({ name, mimeType: 'image/png', buffer: PNG });
+  await (await chooser).setFiles({ name, mimeType: 'image/png', buffer });
+}
+
+/** A PNG of random pixels: it stays large however it is compressed (~470 KB as a JPEG at 1000×1000). */
+function noisePng(side: number): Buffer {
+  const raw = Buffer.alloc(side * (1 + side * 3));
+  for (let y = 0; y < side; y++) crypto.randomFillSync(raw, y * (1 + side * 3) + 1, side * 3);
+  const chunk = (type: string, data: Buffer) => {
+    const c = Buffer.alloc(12 + data.length);
+    c.writeUInt32BE(data.length, 0);
+    c.write(type, 4, 'latin1');
+    data.copy(c, 8);
+    c.writeUInt32BE(zlib.crc32(c.subarray(4, 8 + data.length)), 8 + data.length);
+    return c;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([PNG.subarray(0, 8), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** the repair detail page (Taro keeps earlier pages of the stack in the DOM) */
 const detailPage = () => resident.locator('.page', { has: resident.locator('[data-repair-status]') });
 
 beforeAll(async () => {
-  e = await startE2E();
+  // a small photo limit: a photo still too large after the phone's compression must be reported
+  e = await startE2E({ config: { UPLOAD_MAX_KB: 256 } });
   resident = await e.newPage();
   await residentWithAccount(resident, e.host.url, 'e2e-repair', account);
 }, 180_000);
@@ -48,8 +71,24 @@ describe('a repair from booking to rating in the H5 app', () => {
     await resident.waitForURL(/pages\/repairs\/new/);
     await resident.locator('[data-category="leak"]').click();
     await resident.locator('textarea').first().fill('厨房暖气管接口漏水，地面有积水');
+    // a photo still too large after compression: a dialog says so (the loading toast doesn't hide it), nothing is added
+    await addPhoto(resident, '[data-add-photo]', 'huge.png', noisePng(1000));
+    const dialog = resident.locator('.taro-modal__content', { hasText: '照片太大' });
+    await expect.poll(() => dialog.isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => dialog.innerText()).toMatch(/这张照片压缩后仍有[\d.]+MB，超过0\.3MB的上限，没有上传/);
+    await shot(resident, 'repair-photo-too-large');
+    await resident.waitForTimeout(1500); // still there after the loading toast would have gone
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await expect.poll(() => resident.locator('.repair-photos img').count()).toBe(0);
+    await dialog.getByText('知道了').click();
+    await expect.poll(() => dialog.isVisible(), { timeout: 5_000 }).toBe(false);
+
     await addPhoto(resident, '[data-add-photo]', 'leak.png');
     await expect.poll(() => resident.locator('.repair-photos img').count(), { timeout: 10_000 }).toBe(1);
+    // shown through its signed link, which really loads
+    const img = resident.locator('.repair-photos img').first();
+    await expect.poll(() => img.getAttribute('src')).toMatch(/\/api\/v1\/uploads\/up_[a-f0-9]{32}\?exp=\d+&sig=/);
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), { timeout: 10_000 }).toBe(true);
     await shot(resident, 'repair-new');
     await resident.locator('[data-submit-repair]').click();
     await resident.waitForURL(/pages\/repairs\/detail/);

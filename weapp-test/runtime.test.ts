@@ -168,7 +168,7 @@ describe('the WeChat build runs every page without Intl', () => {
       for (const route of order.slice(2)) {
         if (route === 'pages/services/index') {
           // (this season's bill is paid by now) next season's stop application, so 服务 lists one to open
-          const change = await app.call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.body.accountId, season: NEXT_SEASON, kind: 'stop', documents: [{ kind: 'id_photo', url: 'up_' + 'a'.repeat(32) }] } });
+          const change = await app.call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.body.accountId, season: NEXT_SEASON, kind: 'stop', documents: [{ kind: 'id_photo', url: (await app.upload(token, 'id_document')).body.id }] } });
           expect(change.status, JSON.stringify(change.body)).toBe(201);
         }
         const q = queries(w).get(route) ?? {};

@@ -2,9 +2,12 @@
  * Shared by the browser tests: build the H5 app when it is missing or stale, start the real BFF
  * (sandbox mode, its own database, demo data) serving it, and drive Debian's Chromium.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHost, type Host } from '../../server/src/host';
+import type { Config } from '../../server/src/config';
 import { createLogger } from '../../server/src/platform/logger';
 import { createTestDatabase, type TestDatabase } from '../../server/src/test-support/db';
 import { ensureH5Build, ROOT } from './h5';
@@ -34,10 +37,14 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-/** `instantBills`: the Pay sandbox serves today's trade bill at once (reconciliation of today). */
-export async function startE2E(opts: { instantBills?: boolean } = {}): Promise<E2E> {
+/**
+ * `instantBills`: the Pay sandbox serves today's trade bill at once (reconciliation of today).
+ * `config`: settings for this run (e.g. a small UPLOAD_MAX_KB).
+ */
+export async function startE2E(opts: { instantBills?: boolean; config?: Partial<Config> } = {}): Promise<E2E> {
   ensureH5Build();
   const db = await createTestDatabase();
+  const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-e2e-uploads-'));
   const host = await startHost({
     port: 0,
     sandbox: true,
@@ -49,7 +56,7 @@ export async function startE2E(opts: { instantBills?: boolean } = {}): Promise<E
     logger: createLogger('silent'),
     instantBills: opts.instantBills,
     // issue e-invoices quickly in the demo flow
-    config: { INVOICE_POLL_DELAY_MS: 200 },
+    config: { INVOICE_POLL_DELAY_MS: 200, UPLOAD_DIR: uploadDir, ...opts.config },
   });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   return {
@@ -68,6 +75,7 @@ export async function startE2E(opts: { instantBills?: boolean } = {}): Promise<E
       await browser.close();
       await host.close();
       await db.drop();
+      fs.rmSync(uploadDir, { recursive: true, force: true });
     },
   };
 }

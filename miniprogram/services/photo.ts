@@ -1,37 +1,144 @@
-/** Photos: pick and upload each as a base64 data URL (POST /api/v1/uploads) — repairs, stop/resume documents, group messages, crews. */
+/**
+ * Photos (repairs, stop/resume documents, group messages, crews): pick with `chooseMedia`, shrink
+ * with `compressImage` (in H5, which lacks it, a canvas does the same), send with `uploadFile`
+ * (multipart, POST /api/v1/uploads with the photo's purpose). A photo still too large after
+ * compression, or refused by the server, is reported in a dialog the user must dismiss: never
+ * hidden by the loading toast, never dropped silently.
+ */
 import Taro from '@tarojs/taro';
-import { api } from './api';
+import { PHOTO_MAX_BYTES, type ErrorBody, type UploadPurpose, type UploadResponse } from '@heat-butler/shared';
+import { getToken } from './api';
 
-async function toDataUrl(path: string): Promise<string> {
-  if (process.env.TARO_ENV === 'h5') {
-    const blob = await (await fetch(path)).blob();
-    return new Promise((resolve, reject) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(String(reader.result));
-      reader.onerror = () => reject(reader.error);
-      reader.readAsDataURL(blob);
-    });
-  }
-  const base64 = Taro.getFileSystemManager().readFileSync(path, 'base64') as string;
-  return `data:${/\.png$/i.test(path) ? 'image/png' : 'image/jpeg'};base64,${base64}`;
+/** longest side after compression: plenty for a repair or an ID card, a few hundred KB */
+const MAX_SIDE = 1600;
+const QUALITY = 70;
+
+interface LocalPhoto {
+  path: string;
+  size: number;
 }
 
-export async function pickAndUpload(max: number): Promise<{ id: string; url: string }[]> {
-  if (max <= 0) return [];
-  const picked = await Taro.chooseImage({ count: max, sizeType: ['compressed'], sourceType: ['album', 'camera'] }).catch(() => null);
-  const paths = picked?.tempFilePaths ?? [];
-  const out: { id: string; url: string }[] = [];
-  if (!paths.length) return out;
-  Taro.showLoading({ title: '上传中' });
+/** Where an <Image> loads a photo link of the API from (links are relative to the BFF). */
+export const photoSrc = (url: string) => (url.startsWith('/') ? API_BASE : '') + url;
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}MB`;
+
+async function pick(count: number): Promise<LocalPhoto[]> {
+  const res = await Taro.chooseMedia({ count, mediaType: ['image'], sourceType: ['album', 'camera'], sizeType: ['compressed'] }).catch(() => null);
+  return (res?.tempFiles ?? []).map((f) => ({ path: f.tempFilePath, size: f.size }));
+}
+
+/** WeChat: compressImage to at most MAX_SIDE wide, then the file's real size. */
+async function compressInWeChat(photo: LocalPhoto): Promise<LocalPhoto> {
+  const out = await Taro.compressImage({ src: photo.path, quality: QUALITY, compressedWidth: MAX_SIDE }).catch(() => null);
+  if (!out?.tempFilePath) return photo;
+  const size = await new Promise<number>((resolve) =>
+    Taro.getFileSystemManager().getFileInfo({ filePath: out.tempFilePath, success: (r) => resolve(r.size), fail: () => resolve(photo.size) }),
+  );
+  return { path: out.tempFilePath, size };
+}
+
+/** H5 (no compressImage there): draw on a canvas at most MAX_SIDE on its longest side, as JPEG. */
+async function compressInBrowser(photo: LocalPhoto): Promise<LocalPhoto> {
   try {
-    for (const p of paths.slice(0, max)) out.push(await api.post<{ id: string; url: string }>('/api/v1/uploads', { dataUrl: await toDataUrl(p) }));
+    const img = new Image();
+    img.src = photo.path;
+    await img.decode();
+    const scale = Math.min(1, MAX_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+    canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+    const g = canvas.getContext('2d')!;
+    g.fillStyle = '#fff'; // transparent PNG areas become white, not black
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.drawImage(img, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', QUALITY / 100));
+    if (!blob) return photo;
+    return { path: URL.createObjectURL(blob), size: blob.size };
+  } catch {
+    return photo;
+  }
+}
+
+function compress(photo: LocalPhoto): Promise<LocalPhoto> {
+  // a build-time constant: the weapp bundle drops the browser branch
+  return process.env.TARO_ENV === 'h5' ? compressInBrowser(photo) : compressInWeChat(photo);
+}
+
+class PhotoError extends Error {
+  constructor(
+    public readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function tooLarge(index: number, total: number, size: number | null, maxBytes: number): PhotoError {
+  const which = total > 1 ? `第${index + 1}张照片` : '这张照片';
+  return new PhotoError('照片太大', `${which}${size ? `压缩后仍有${mb(size)}，` : ''}超过${mb(maxBytes)}的上限，没有上传。请换一张或裁剪后再试。`);
+}
+
+async function send(photo: LocalPhoto, purpose: UploadPurpose): Promise<UploadResponse> {
+  const token = getToken();
+  const res = await Taro.uploadFile({
+    url: `${API_BASE}/api/v1/uploads`,
+    filePath: photo.path,
+    name: 'file',
+    formData: { purpose },
+    header: token ? { Authorization: `Bearer ${token}` } : {},
+    timeout: 60_000,
+  }).catch(() => null);
+  if (!res) throw new PhotoError('上传失败', '网络异常，照片没有上传，请检查网络后重试。');
+  let body: any = res.data;
+  try {
+    body = typeof res.data === 'string' ? JSON.parse(res.data) : res.data;
+  } catch {
+    /* not JSON */
+  }
+  if (res.statusCode === 201) return body as UploadResponse;
+  const error = (body as ErrorBody | undefined)?.error;
+  if (error?.code === 'UPLOAD_TOO_LARGE') throw Object.assign(new Error('too large'), { maxBytes: (error.details as any)?.maxBytes as number | undefined });
+  throw new PhotoError('上传失败', error?.message ?? '照片没有上传，请稍后再试。');
+}
+
+/**
+ * Pick up to `max` photos and upload each for `purpose`; resolves with those uploaded. When one
+ * fails the user is told which and why in a dialog, and the ones before it are kept.
+ */
+export async function pickAndUpload(max: number, purpose: UploadPurpose): Promise<UploadResponse[]> {
+  if (max <= 0) return [];
+  const picked = (await pick(max)).slice(0, max);
+  const out: UploadResponse[] = [];
+  if (!picked.length) return out;
+  let failure: PhotoError | null = null;
+  Taro.showLoading({ title: '上传中', mask: true });
+  try {
+    for (const [i, original] of picked.entries()) {
+      const photo = await compress(original);
+      if (photo.size > PHOTO_MAX_BYTES) {
+        failure = tooLarge(i, picked.length, photo.size, PHOTO_MAX_BYTES);
+        break;
+      }
+      try {
+        out.push(await send(photo, purpose));
+      } catch (err: any) {
+        failure = err instanceof PhotoError ? err : tooLarge(i, picked.length, photo.size, err?.maxBytes ?? PHOTO_MAX_BYTES);
+        break;
+      }
+    }
   } finally {
     Taro.hideLoading();
+  }
+  // after the loading toast is gone: a dialog stays until the user has read it
+  if (failure) {
+    const kept = out.length ? `\n已上传的${out.length}张照片已保留。` : '';
+    await Taro.showModal({ title: failure.title, content: failure.message + kept, showCancel: false, confirmText: '知道了' }).catch(() => undefined);
   }
   return out;
 }
 
-/** One photo; resolves with its upload id (up_…), or null when the user picked none. */
-export async function choosePhoto(): Promise<string | null> {
-  return (await pickAndUpload(1))[0]?.id ?? null;
+/** One photo; resolves with its upload id (up_…), or null when none was picked or it failed (the user was told). */
+export async function choosePhoto(purpose: UploadPurpose): Promise<string | null> {
+  return (await pickAndUpload(1, purpose))[0]?.id ?? null;
 }

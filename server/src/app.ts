@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -12,38 +11,41 @@ import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
 import type { MiniProgramClient } from './wechat/miniprogram';
-import { CompanyService } from './modules/company/service';
-import { IdentityService } from './modules/identity/service';
-import { identityRoutes } from './modules/identity/routes';
-import { AccountsService } from './modules/accounts/service';
-import { accountsRoutes } from './modules/accounts/routes';
-import { companyRoutes } from './modules/company/routes';
+import { CompanyService } from './modules/company';
+import { IdentityService } from './modules/identity';
+import { identityRoutes } from './modules/identity';
+import { AccountsService } from './modules/accounts';
+import { accountsRoutes } from './modules/accounts';
+import { companyRoutes } from './modules/company';
 import type { PayClient } from './wechat/pay';
 import type { InvoiceProvider } from './invoicing/nuonuo';
 import type { Mailer } from './platform/mail';
-import { InvoicesService } from './modules/invoices/service';
-import { invoicesRoutes } from './modules/invoices/routes';
-import { NotificationsService } from './modules/notifications/service';
-import { notificationsRoutes } from './modules/notifications/routes';
-import { ModerationService } from './modules/moderation/service';
-import { moderationRoutes } from './modules/moderation/routes';
-import { BillingService } from './modules/billing/service';
-import { billingRoutes } from './modules/billing/routes';
-import { PaymentsService } from './modules/payments/service';
-import { paymentsRoutes } from './modules/payments/routes';
-import { ReconciliationService } from './modules/reconciliation/service';
-import { reconciliationRoutes } from './modules/reconciliation/routes';
-import { ServiceChangesService } from './modules/service-changes/service';
-import { serviceChangesRoutes } from './modules/service-changes/routes';
-import { GroupsService } from './modules/groups/service';
-import { groupsRoutes } from './modules/groups/routes';
+import { InvoicesService } from './modules/invoices';
+import { invoicesRoutes } from './modules/invoices';
+import { NotificationsService } from './modules/notifications';
+import { notificationsRoutes } from './modules/notifications';
+import { ModerationService } from './modules/moderation';
+import { moderationRoutes } from './modules/moderation';
+import { BillingService } from './modules/billing';
+import { billingRoutes } from './modules/billing';
+import { PaymentsService } from './modules/payments';
+import { paymentsRoutes } from './modules/payments';
+import { ReconciliationService } from './modules/reconciliation';
+import { reconciliationRoutes } from './modules/reconciliation';
+import { ServiceChangesService } from './modules/service-changes';
+import { serviceChangesRoutes } from './modules/service-changes';
+import { GroupsService } from './modules/groups';
+import { groupsRoutes } from './modules/groups';
 import { RealtimeHub } from './platform/realtime';
 import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
-import { RepairsService } from './modules/repairs/service';
-import { MeasurementsService } from './modules/repairs/measurements';
-import { repairsRoutes, uploadBodyParser } from './modules/repairs/routes';
-import { AdminService } from './modules/admin/service';
-import { adminRoutes } from './modules/admin/routes';
+import { RepairsService } from './modules/repairs';
+import { MeasurementsService } from './modules/repairs';
+import { repairsRoutes } from './modules/repairs';
+import { LinkSigner } from './platform/signed-links';
+import { UploadsService } from './platform/uploads/service';
+import { uploadsRoutes } from './platform/uploads/routes';
+import { AdminService } from './modules/admin';
+import { adminRoutes } from './modules/admin';
 
 /** What the app is built from: swapped wholesale between sandbox, production and tests. */
 export interface AppDeps {
@@ -65,8 +67,18 @@ export function createServices(deps: AppDeps) {
   const outbox = new OutboxWorker(ds, deps.log, clock);
   const company = new CompanyService(ds);
   const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
+  const links = new LinkSigner(deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK, clock);
+  const uploads = new UploadsService({
+    ds,
+    log: deps.log,
+    clock,
+    dir: deps.config.UPLOAD_DIR,
+    maxBytes: deps.config.UPLOAD_MAX_KB * 1024,
+    links,
+    retention: async () => (await company.rules()).retention,
+  });
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
-  const accounts = new AccountsService(ds, clock, limiter);
+  const accounts = new AccountsService(ds, clock, limiter, { identity, company });
   const notifications = new NotificationsService({
     ds,
     identity,
@@ -74,7 +86,7 @@ export function createServices(deps: AppDeps) {
     templateIds: templateIds(deps.config),
     miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
   });
-  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '' });
+  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
   const billing = new BillingService(ds, accounts, clock);
   const payments = new PaymentsService({
     ds,
@@ -92,15 +104,15 @@ export function createServices(deps: AppDeps) {
   });
   notifications.register(outbox);
   payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation });
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation, uploads });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploadDir: path.resolve(process.cwd(), 'data', 'uploads') });
+  const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation });
+  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
-  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock });
-  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
+  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
+  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,
     provider: deps.einvoice,
@@ -112,17 +124,17 @@ export function createServices(deps: AppDeps) {
     log: deps.log,
     clock,
     filesDir: deps.config.FILES_DIR,
-    fileSecret: deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK,
+    links,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
     limiter,
   });
   invoices.register(outbox);
-  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
-  return { outbox, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
+  return { outbox, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
-/** Paths without capabilities: an upload's key is its access right, so it never reaches a log line. */
+/** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */
 function loggablePath(p: string): string {
   return p.replace(/\/uploads\/up_[a-f0-9]+/g, '/uploads/:key');
 }
@@ -133,6 +145,8 @@ const FILE_SECRET_FALLBACK = crypto.randomBytes(32).toString('hex');
 export function createApp(deps: AppDeps, services: Services): Koa {
   const app = new Koa();
   app.proxy = deps.config.HB_MODE === 'production';
+  // the client address (per-address limits) is the one our own proxy appended, never a client-sent X-Forwarded-For entry
+  app.maxIpsCount = 1;
   app.silent = true;
 
   // request id + a child logger on every line
@@ -179,7 +193,6 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   });
   app.use(root.routes());
 
-  app.use(uploadBodyParser());
   const api = new Router({ prefix: '/api/v1' });
   api.use(
     bodyParser({
@@ -212,6 +225,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     notificationsRoutes(services.notifications),
     // push timestamps are checked against the real clock (transport freshness, not business time)
     moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
+    uploadsRoutes(services.uploads, services.limiter),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));
   }

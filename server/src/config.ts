@@ -73,6 +73,10 @@ const Env = z
     /** archived files (invoice PDFs); signed download links are made with FILE_URL_SECRET */
     FILES_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'files')),
     FILE_URL_SECRET: z.string().min(16).optional(),
+    /** uploaded photos (repairs, chat, ID documents, valve work); served only by signed links */
+    UPLOAD_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'uploads')),
+    /** the largest photo accepted (larger → 413 UPLOAD_TOO_LARGE) */
+    UPLOAD_MAX_KB: z.coerce.number().int().min(64).max(20_480).default(2048),
     /** minutes a resident has to pay an order (WeChat time_expire) */
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */

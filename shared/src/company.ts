@@ -40,7 +40,14 @@ export const CompanyRules = z.object({
     ]),
   minTemperatureC: z.number().min(10).max(30).default(18),
   promisedTemperatureC: z.number().min(10).max(30).default(20),
-  retention: z.object({ photoDays: z.number().int().min(1).max(20 * 365).default(3 * 365) }).prefault({}),
+  retention: z
+    .object({
+      /** repair, chat, valve and measurement photos: evidence, 3 years */
+      photoDays: z.number().int().min(1).max(20 * 365).default(3 * 365),
+      /** ID documents of stop/resume applications: only as long as the review needs (PIPL art. 19) */
+      documentDays: z.number().int().min(1).max(20 * 365).default(180),
+    })
+    .prefault({}),
   /** e-invoices: residential heat is VAT-exempt in the 三北 regions (财政部 税务总局公告2023年第56号) */
   invoice: z
     .object({
@@ -111,6 +118,7 @@ export const COMPANY_SETTING_LABEL: Record<string, string> = {
   'rules.promisedTemperatureC': '承诺室温（℃）',
   'rules.retention': '资料保存期限',
   'rules.retention.photoDays': '照片保存天数',
+  'rules.retention.documentDays': '报停/复供证件照片保存天数',
   'rules.invoice': '电子发票',
   'rules.invoice.residentialExempt': '居民用热免征增值税',
   'rules.invoice.commercialRateBp': '非居民用热税率（基点）',

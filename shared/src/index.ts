@@ -26,6 +26,7 @@ export * from './api/billing';
 export * from './api/invoices';
 export * from './repairs';
 export * from './api/repairs';
+export * from './api/uploads';
 export * from './api/groups';
 export * from './api/service-changes';
 export * from './api/reconciliation';

@@ -114,10 +114,10 @@ export default function Group() {
     }
   };
 
-  /** 图片: pick one photo (chooseImage; a file input in H5), upload it, post it as a message. */
+  /** 图片: pick one photo (chooseMedia; a file input in H5), upload it, post it as a message. */
   const sendPhoto = async () => {
     if (!groupId || sending) return;
-    const [up] = await pickAndUpload(1);
+    const [up] = await pickAndUpload(1, 'chat_photo');
     if (!up) return;
     setSending(true);
     try {

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { Image, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, type RepairView } from '@heat-butler/shared';
+import { photoSrc } from '../../services/photo';
 import { api, ApiError } from '../../services/api';
 import { askSubscribe } from '../../services/subscribe';
 import { SubscribeTag } from '../../components/subscribe-tag';
@@ -38,7 +39,7 @@ export default function RepairDetail() {
         {t.assigneeName ? <View className='muted'>维修人员：{t.assigneeName}</View> : null}
         <View className='repair-desc'>{t.description}</View>
         <View className='repair-photos'>
-          {t.photos.map((u) => <Image key={u} className='repair-photo' src={(u.startsWith('/') ? API_BASE : '') + u} mode='aspectFill' />)}
+          {t.photos.map((u) => <Image key={u} className='repair-photo' src={photoSrc(u)} mode='aspectFill' />)}
         </View>
       </View>
       {t.status === 'awaiting_consent' && t.priceItems ? (

@@ -4,7 +4,7 @@ import { Image, Switch, Text, Textarea, View } from '@tarojs/components';
 import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type RepairCategory, type RepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Field } from '../../components/ui';
-import { pickAndUpload } from '../../services/photo';
+import { photoSrc, pickAndUpload } from '../../services/photo';
 import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
 interface Bound { accountId: number; accountNo: string; address: string }
@@ -93,9 +93,9 @@ export default function NewRepair() {
         <Field label='联系电话（不填则使用户号登记电话）' type='number' maxlength={11} value={phone} onInput={setPhone} error={errors.contactPhone} />
         <View className='field-label'>照片（最多9张）</View>
         <View className='repair-photos'>
-          {photos.map((p) => <Image key={p.id} className='repair-photo' src={API_BASE + p.url} mode='aspectFill' />)}
+          {photos.map((p) => <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />)}
           {photos.length < 9 ? (
-            <View className='repair-photo repair-photo-add' data-add-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length))])}>＋</View>
+            <View className='repair-photo repair-photo-add' data-add-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}>＋</View>
           ) : null}
         </View>
       </View>

@@ -58,7 +58,7 @@ export default function ServiceChangeApply() {
   }, [accountId, season, kind]);
 
   const upload = async (docKind: string) => {
-    const id = await choosePhoto().catch(() => null);
+    const id = await choosePhoto('id_document').catch(() => null);
     if (id) setDocs((d) => ({ ...d, [docKind]: id }));
   };
 

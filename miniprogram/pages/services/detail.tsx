@@ -20,7 +20,7 @@ export default function ServiceChangeDetail() {
       .get<ServiceChangeView>(`/api/v1/service-changes/${params.id}`)
       .then((a) => {
         setApp(a);
-        setDocs(Object.fromEntries(a.documents.map((d) => [d.kind, d.url])));
+        setDocs(Object.fromEntries(a.documents.flatMap((d) => (d.id ? [[d.kind, d.id]] : []))));
       })
       .catch(() => undefined);
   useDidShow(() => void load());
@@ -47,7 +47,7 @@ export default function ServiceChangeDetail() {
       return api.post(`/api/v1/service-changes/${params.id}/resubmit`, { documents: Object.entries(docs).map(([kind, url]) => ({ kind, url })) });
     });
   const replace = async (kind: string) => {
-    const id = await choosePhoto().catch(() => null);
+    const id = await choosePhoto('id_document').catch(() => null);
     if (id) setDocs((d) => ({ ...d, [kind]: id }));
   };
   const pay = () => app?.billId && run(() => payBill(app.billId!));
@@ -77,7 +77,7 @@ export default function ServiceChangeDetail() {
           {problemKinds.map((k) => (
             <View className='list-item row' key={k}>
               <Text>{documentLabel(k)}</Text>
-              <Text className='link' onClick={() => replace(k)}>{docs[k] && docs[k] !== app.documents.find((d) => d.kind === k)?.url ? '已更换' : '重新上传'}</Text>
+              <Text className='link' onClick={() => replace(k)}>{docs[k] && docs[k] !== app.documents.find((d) => d.kind === k)?.id ? '已更换' : '重新上传'}</Text>
             </View>
           ))}
           <View className='btn btn-primary' onClick={() => !busy && resubmit()}>补正后重新提交</View>

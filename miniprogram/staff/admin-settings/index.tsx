@@ -51,7 +51,11 @@ const SECTIONS: Section[] = [
   },
   {
     title: '保存期限',
-    fields: [{ path: 'rules.retention.photoDays', label: '照片保存天数', kind: 'int' }],
+    note: '到期的照片每小时自动删除；证件照片只保存审核所需的时间。',
+    fields: [
+      { path: 'rules.retention.photoDays', label: '照片保存天数', kind: 'int' },
+      { path: 'rules.retention.documentDays', label: '报停/复供证件照片保存天数', kind: 'int' },
+    ],
   },
   {
     title: '电子发票',

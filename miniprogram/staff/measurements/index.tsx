@@ -4,7 +4,7 @@ import { Checkbox, CheckboxGroup, Image, Input, Label, Text, View } from '@taroj
 import { formatChinaTime, formatFen, MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Field } from '../../components/ui';
-import { pickAndUpload } from '../../services/photo';
+import { photoSrc, pickAndUpload } from '../../services/photo';
 import { me } from '../../services/session';
 
 interface Measurement {
@@ -52,8 +52,8 @@ function RecordForm(props: { m: Measurement; onDone: () => Promise<void> }) {
         <View className='row' style={{ gap: '12px', marginBottom: '12px' }} key={i}>
           <Input className='input' value={r.room} placeholder='房间' onInput={(e) => set(i, { room: e.detail.value })} />
           <Input className='input' type='digit' value={r.reading} placeholder='℃' onInput={(e) => set(i, { reading: e.detail.value })} />
-          {r.photo ? <Image className='repair-photo' src={API_BASE + r.photo.url} mode='aspectFill' /> : (
-            <View className='link' style={{ whiteSpace: 'nowrap' }} onClick={async () => set(i, { photo: (await pickAndUpload(1))[0] ?? null })}>拍照</View>
+          {r.photo ? <Image className='repair-photo' src={photoSrc(r.photo.url)} mode='aspectFill' /> : (
+            <View className='link' style={{ whiteSpace: 'nowrap' }} onClick={async () => set(i, { photo: (await pickAndUpload(1, 'measurement_photo'))[0] ?? null })}>拍照</View>
           )}
         </View>
       ))}

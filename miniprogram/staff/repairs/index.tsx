@@ -5,7 +5,7 @@ import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { me } from '../../services/session';
 import { Empty, Segmented } from '../../components/ui';
-import { pickAndUpload } from '../../services/photo';
+import { photoSrc, pickAndUpload } from '../../services/photo';
 
 type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'notices';
 /** a dispatcher may (re)assign in these states */
@@ -72,8 +72,8 @@ function ResolveForm(props: { onSubmit: (body: { notes: string; photos: string[]
       <Textarea className='input repair-textarea' value={materials} maxlength={400} placeholder='DN20球阀 1' onInput={(e) => setMaterials(e.detail.value)} />
       <View className='field-label'>完工照片</View>
       <View className='repair-photos'>
-        {photos.map((p) => <Image key={p.id} className='repair-photo' src={API_BASE + p.url} mode='aspectFill' />)}
-        {photos.length < 9 ? <View className='repair-photo repair-photo-add' data-add-resolve-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length))])}>＋</View> : null}
+        {photos.map((p) => <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />)}
+        {photos.length < 9 ? <View className='repair-photo repair-photo-add' data-add-resolve-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}>＋</View> : null}
       </View>
       <View className='btn btn-primary' data-resolve onClick={submit}>{busy ? '提交中…' : '完工'}</View>
     </View>

@@ -4,10 +4,10 @@ import { Image, Input, Text, View } from '@tarojs/components';
 import { documentLabel, SERVICE_CHANGE_STATE_LABEL, type Page, type ReviewProblem, type ServiceChangeState, type ServiceChangeView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty, Segmented } from '../../components/ui';
+import { photoSrc } from '../../services/photo';
 
 const FILTERS: ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'awaiting_payment', 'work_order', 'done'];
 
-const photoSrc = (url: string) => (url.startsWith('up_') ? `${API_BASE}/api/v1/uploads/${url}` : url);
 
 /** 报停/复供审核: an agent's pending applications in their areas; approve, or reject listing every problem at once. */
 export default function ServiceChangeReview() {
@@ -62,7 +62,11 @@ export default function ServiceChangeReview() {
               {a.documents.map((d) => (
                 <View className='list-item' key={d.kind}>
                   <View>{documentLabel(d.kind)}</View>
-                  <Image className='doc-photo' mode='aspectFit' src={photoSrc(d.url)} onClick={() => Taro.previewImage({ urls: [photoSrc(d.url)] })} />
+                  {d.url ? (
+                    <Image className='doc-photo' mode='aspectFit' src={photoSrc(d.url)} onClick={() => Taro.previewImage({ urls: [photoSrc(d.url!)] }).catch(() => undefined)} data-doc-photo />
+                  ) : (
+                    <View className='muted' data-doc-hidden>证件照片仅审核人员可查看</View>
+                  )}
                   <Input className='input' placeholder='有问题请写明（留空表示无问题）' value={notes[d.kind] ?? ''} onInput={(e) => setNotes({ ...notes, [d.kind]: e.detail.value })} />
                 </View>
               ))}

@@ -14,7 +14,7 @@ export default function ValveOrders() {
   useDidShow(() => void load());
 
   const done = async (o: ValveOrderView, action?: 'seal') => {
-    const photoUrl = await choosePhoto().catch(() => null);
+    const photoUrl = await choosePhoto('valve_photo').catch(() => null);
     if (!photoUrl) return;
     try {
       await api.post(`/api/v1/staff/valve-orders/${o.id}/done`, { photoUrl, action: action ?? o.action });

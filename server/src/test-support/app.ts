@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { SubscribeTemplate } from '@heat-butler/shared';
 import { startHost, type Host, type HostOptions } from '../host';
 import { createLogger } from '../platform/logger';
@@ -10,6 +13,8 @@ export interface TestApp extends Host {
   /** a resident logged in through the sandbox's WeChat login */
   loginResident(user?: string): Promise<string>;
   loginStaff(username: string, password?: string): Promise<string>;
+  /** POST /api/v1/uploads as multipart/form-data (a 1×1 PNG unless other bytes are given) */
+  upload(token: string | undefined, purpose: string, bytes?: Buffer, opts?: { mime?: string; filename?: string }): Promise<{ status: number; body: any; headers: Headers }>;
   /**
    * The resident taps 允许 in wx.requestSubscribeMessage for these templates (the simulated
    * WeChat records the grants) and the client reports it to the BFF, like the mini-program does.
@@ -17,9 +22,14 @@ export interface TestApp extends Host {
   allowMessages(token: string, user: string, templates: SubscribeTemplate[], decision?: 'accept' | 'reject'): Promise<{ counts: Record<SubscribeTemplate, number> }>;
 }
 
+/** a real 1×1 PNG */
+export const TEST_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
 /** The real app on 127.0.0.1:<ephemeral>, with the sandbox mounted and a database of its own. */
 export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  // photos go to a folder of this test app, never the project's data/uploads
+  const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-test-uploads-'));
   const host = await startHost({
     port: 0,
     sandbox: true,
@@ -29,6 +39,7 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
     sqlitePath: db.url ? undefined : ':memory:',
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...opts,
+    config: { UPLOAD_DIR: uploadDir, ...opts.config },
   });
   const call: TestApp['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -70,9 +81,24 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
       if (res.status !== 200) throw new Error(`staff login failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token;
     },
+    async upload(token, purpose, bytes = TEST_PNG, o = {}) {
+      const form = new FormData();
+      form.append('purpose', purpose);
+      form.append('file', new Blob([new Uint8Array(bytes)], { type: o.mime ?? 'image/png' }), o.filename ?? 'photo.png');
+      const res = await fetch(host.url + '/api/v1/uploads', { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: form });
+      const text = await res.text();
+      let parsed: any = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
     async close() {
       await host.close();
       await db.drop();
+      fs.rmSync(uploadDir, { recursive: true, force: true });
     },
   };
 }

@@ -42,7 +42,6 @@ export type HelpLink = keyof typeof HELP_LINKS;
 export const PostMessage = z
   .object({
     text: z.string().trim().max(1000, '消息最多1000字').optional(),
-    /** a photo: an upload id from POST /api/v1/uploads (the sender's own), or an http(s) URL */
     /** only a photo uploaded here: a third-party URL would load someone else's pixels on staff screens */
     photo: z.string().regex(/^up_[a-f0-9]{32}$/, '只能发送在本平台上传的图片').optional(),
     /** a staff reply quoting a resident's message */

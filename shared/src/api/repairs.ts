@@ -3,12 +3,12 @@ import { fen, idParam, intId, isoDate, isoInstant, seasonYear } from '../inputs'
 import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
-/** The key of a file uploaded to this platform (POST /uploads). */
+/** The key of a file uploaded to this platform (POST /uploads, multipart, see api/uploads.ts). */
 export const UploadKey = z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无效');
 
 /**
- * A photo in a request: always a file uploaded here. Never a URL elsewhere: staff screens would load
- * third-party pixels (tracking who looks, and when) and show content nobody checked.
+ * A photo: the id of an upload from POST /uploads. Never an outside URL: a resident's link would
+ * put third-party pixels (tracking, unchecked content) on neighbours' and staff screens.
  */
 export const PhotoRef = z.string().regex(/^up_[a-f0-9]{32}$/, '照片无效，请重新上传');
 
@@ -30,18 +30,6 @@ export const CreateRepairRequest = z
   })
   .refine((v) => !v?.slotStart === !v?.slotEnd, { path: ['slotEnd'], message: '请选择完整的预约时段', when: () => true });
 export type CreateRepairRequest = z.input<typeof CreateRepairRequest>;
-
-export const UploadRequest = z.object({
-  /** data:image/jpeg;base64,… up to ~2 MB decoded */
-  dataUrl: z
-    .string()
-    .max(2_900_000, '图片不能超过2MB')
-    .regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/, '仅支持 JPG/PNG/WEBP 图片'),
-});
-export interface UploadResponse {
-  id: string;
-  url: string;
-}
 
 export const RateRepairRequest = z.object({
   rating: z.number().int().min(1, '请评分').max(5, '评分为1-5星'),

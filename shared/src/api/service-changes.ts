@@ -5,12 +5,23 @@ import { SERVICE_CHANGE_KINDS, SERVICE_CHANGE_STATES, VALVE_ACTIONS, VALVE_ORDER
 
 const SeasonCode = seasonCode();
 
-/** A document photo: its kind (id_photo, …) and the upload id from POST /uploads (or an http(s) URL). */
+/** A document photo: its kind (id_photo, …) and the upload id from POST /uploads. */
 export const ServiceChangeDocument = z.object({
   kind: z.string().trim().min(1, '请选择材料类型').max(32),
   url: PhotoRef,
 });
 export type ServiceChangeDocument = z.infer<typeof ServiceChangeDocument>;
+
+/** A document as a viewer sees it: the photo only for the applicant and the area's reviewers. */
+export const ServiceChangeDocumentView = z.object({
+  kind: z.string(),
+  label: z.string(),
+  /** the upload id, for the applicant (to send it again when fixing the application) */
+  id: z.string().nullable(),
+  /** a short-lived signed link to the photo; null when the viewer may not see it */
+  url: z.string().nullable(),
+});
+export type ServiceChangeDocumentView = z.infer<typeof ServiceChangeDocumentView>;
 
 export const ServiceChangePreviewQuery = z.object({
   accountId: idParam(),
@@ -109,7 +120,7 @@ export const ServiceChangeView = z.object({
   seasonLabel: z.string(),
   state: z.enum(SERVICE_CHANGE_STATES),
   stateLabel: z.string(),
-  documents: z.array(ServiceChangeDocument),
+  documents: z.array(ServiceChangeDocumentView),
   problems: z.array(ReviewProblem),
   note: z.string().nullable(),
   late: z.boolean(),

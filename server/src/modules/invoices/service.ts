@@ -1,5 +1,4 @@
 import type { Limiter } from '../../platform/limits';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Between, In, type DataSource, type EntityManager } from 'typeorm';
@@ -21,12 +20,13 @@ import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/out
 import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import type { Mailer } from '../../platform/mail';
+import type { LinkSigner } from '../../platform/signed-links';
 import { ProviderError, type BillingOrder, type InvoiceProvider } from '../../invoicing/nuonuo';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-import type { PaymentsService } from '../payments/service';
-import type { PaymentOrder } from '../payments/entities';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
+import type { PaymentsService } from '../payments';
+import type { PaymentOrder } from '../payments';
 import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
 
 export const INVOICE_SUBMIT = 'invoices.submit';
@@ -60,8 +60,8 @@ export interface InvoicesOptions {
   log: Logger;
   clock: () => Date;
   filesDir: string;
-  /** signs download links */
-  fileSecret: string;
+  /** signs download links (FILE_URL_SECRET) */
+  links: LinkSigner;
   publicBaseUrl: string;
   /** between polls of an invoice being issued; default 10 s (tests: 0) */
   pollDelayMs?: number;
@@ -482,19 +482,12 @@ export class InvoicesService {
 
   /** A download link valid for 10 minutes (WeChat's downloadFile and a browser can both use it). */
   signedPdfUrl(invoiceId: number, now = this.o.clock()): string {
-    const exp = Math.floor(now.getTime() / 1000) + 600;
-    return `${this.o.publicBaseUrl}/api/v1/invoice-files/${invoiceId}?exp=${exp}&sig=${this.sign(invoiceId, exp)}`;
+    const { exp, sig } = this.o.links.sign(`invoice:${invoiceId}`, 600, 1, now);
+    return `${this.o.publicBaseUrl}/api/v1/invoice-files/${invoiceId}?exp=${exp}&sig=${sig}`;
   }
 
   verifyPdfLink(invoiceId: number, exp: number, sig: string): boolean {
-    if (exp * 1000 < this.o.clock().getTime()) return false;
-    const expected = Buffer.from(this.sign(invoiceId, exp));
-    const got = Buffer.from(sig);
-    return expected.length === got.length && crypto.timingSafeEqual(expected, got);
-  }
-
-  private sign(invoiceId: number, exp: number): string {
-    return crypto.createHmac('sha256', this.o.fileSecret).update(`invoice:${invoiceId}:${exp}`).digest('base64url');
+    return this.o.links.verify(`invoice:${invoiceId}`, exp, sig);
   }
 
   // ---- finance ----------------------------------------------------------------------------------

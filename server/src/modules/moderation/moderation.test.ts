@@ -5,6 +5,7 @@
  * (which fetches the photo and pushes the signed verdict back), a real database.
  */
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { demoHouseholds } from '../../demo/seed';
@@ -37,11 +38,19 @@ async function resident() {
   return { token, user, accountId: bound.body.accountId as number, groupId: groups.body.items[0].id as number };
 }
 
-// a 1×1 PNG; the risky one carries the simulator's marker after the image data
+// a 1×1 PNG; the risky one carries the simulator's marker in a text chunk (still a well-formed PNG)
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+function withText(png: Buffer, text: string): Buffer {
+  const data = Buffer.from(`Comment\0${text}`, 'latin1');
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write('tEXt', 4, 'latin1');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(zlib.crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]); // after IHDR
+}
 async function upload(token: string, risky = false): Promise<string> {
-  const bytes = risky ? Buffer.concat([PNG, Buffer.from(SANDBOX_RISKY_IMAGE)]) : PNG;
-  const res = await t.call('POST', '/api/v1/uploads', { token, body: { dataUrl: `data:image/png;base64,${bytes.toString('base64')}` } });
+  const res = await t.upload(token, 'chat_photo', risky ? withText(PNG, SANDBOX_RISKY_IMAGE) : PNG);
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -111,11 +120,15 @@ describe('photos residents post', () => {
     release();
     await t.sandbox!.state.security.settleMediaChecks();
     // WeChat fetched the photo from the BFF and pushed a signed verdict, accepted with "success"
-    const check = [...t.sandbox!.state.security.mediaChecks.values()].find((c) => c.mediaUrl.endsWith(key))!;
+    const check = [...t.sandbox!.state.security.mediaChecks.values()].find((c) => c.mediaUrl.includes(`/uploads/${key}?`))!;
     expect(check).toMatchObject({ suggest: 'pass', pushes: [200], scene: 3 });
     expect(await idsSeenBy(b.token, b.groupId)).toContain(res.body.id);
     expect((await staffView(a.groupId, res.body.id)).moderation).toBeNull();
-    expect((await trail()).items.find((i: any) => i.kind === 'image' && i.subjectId === res.body.id)).toMatchObject({ verdict: 'pass', content: `/api/v1/uploads/${key}`, decidedAt: expect.any(String) });
+    const item = (await trail()).items.find((i: any) => i.kind === 'image' && i.subjectId === res.body.id);
+    expect(item).toMatchObject({ verdict: 'pass', decidedAt: expect.any(String) });
+    // staff see it through a signed link that opens
+    expect(item.content).toMatch(new RegExp(`^/api/v1/uploads/${key}\\?exp=\\d+&sig=`));
+    expect((await fetch(t.url + item.content)).status).toBe(200);
   });
 
   it('removes a photo WeChat finds risky, for everyone but staff, and takes it off a repair ticket', async () => {
@@ -190,7 +203,7 @@ describe('the message push endpoint', () => {
     const a = await resident();
     const key = await upload(a.token, true);
     const res = await post(a.token, a.groupId, { photo: key });
-    const traceId = [...t.sandbox!.state.security.mediaChecks.values()].find((c) => c.mediaUrl.endsWith(key))!.traceId;
+    const traceId = [...t.sandbox!.state.security.mediaChecks.values()].find((c) => c.mediaUrl.includes(`/uploads/${key}?`))!.traceId;
     const forged = { Event: 'wxa_media_check', trace_id: traceId, result: { suggest: 'pass', label: 100 } };
     const q = signed();
     q.set('signature', pushSignature('wrong-token', q.get('timestamp')!, q.get('nonce')!));

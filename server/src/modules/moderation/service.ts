@@ -7,6 +7,7 @@
  * pass/review, removed on risky. When WeChat cannot check (network, 61010 …) the content is
  * published flagged (`error`) so staff look at it. Every check is kept as the moderation trail.
  */
+import type { UploadsService } from '../../platform/uploads/service';
 import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import { MODERATION_SUBJECT_LABEL, MODERATION_VERDICT_LABEL, type ModerationItem, type Page } from '@heat-butler/shared';
@@ -14,7 +15,7 @@ import { AppError } from '../../platform/errors';
 import { staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import { WechatApiError, type MiniProgramClient, type SecScene } from '../../wechat/miniprogram';
-import type { IdentityService } from '../identity/service';
+import type { IdentityService } from '../identity';
 import { ModerationRecord } from './entities';
 
 export type TextVerdict = 'pass' | 'review' | 'error';
@@ -28,9 +29,14 @@ export interface ModerationOptions {
   log: Logger;
   identity: IdentityService;
   wechat: MiniProgramClient;
-  /** where WeChat fetches photos from: <PUBLIC_BASE_URL>/api/v1/uploads/<key> */
+  /** where WeChat fetches photos from: <PUBLIC_BASE_URL>/api/v1/uploads/<key>?exp=…&sig=… */
   publicBaseUrl: string;
+  /** signed photo links (for WeChat's fetch and the staff trail) */
+  uploads: UploadsService;
 }
+
+/** WeChat fetches a photo some time after mediaCheckAsync accepted it (results come within 30 minutes) */
+const MEDIA_LINK_TTL_SECONDS = 2 * 60 * 60;
 
 export class ModerationService {
   private photoHandlers = new Map<string, PhotoVerdictHandler>();
@@ -134,7 +140,7 @@ export class ModerationService {
         subjectId: r.subjectId,
         residentId: r.residentId,
         residentLabel: residents.get(r.residentId)?.nickname || `住户#${r.residentId}`,
-        content: r.kind === 'image' && r.content.startsWith('up_') ? `/api/v1/uploads/${r.content}` : r.content,
+        content: r.kind === 'image' ? this.o.uploads.link(r.content) : r.content,
         verdict: r.verdict,
         verdictLabel: MODERATION_VERDICT_LABEL[r.verdict] ?? r.verdict,
         label: r.label,
@@ -148,9 +154,9 @@ export class ModerationService {
     };
   }
 
-  /** Where WeChat fetches a photo: our upload URL (the key is the capability) or the URL itself. */
+  /** Where WeChat fetches a photo: a signed link to our upload, valid long enough for its asynchronous check. */
   private mediaUrl(photo: string): string {
-    return photo.startsWith('up_') ? `${this.o.publicBaseUrl}/api/v1/uploads/${photo}` : photo;
+    return photo.startsWith('up_') ? `${this.o.publicBaseUrl}${this.o.uploads.link(photo, MEDIA_LINK_TTL_SECONDS)}` : photo;
   }
 
   private async record(values: Omit<ModerationRecord, 'id' | 'createdAt' | 'subjectId'> & { subjectId?: number | null }): Promise<number> {

@@ -4,7 +4,7 @@ import { SUBSCRIBE_TEMPLATE_KEYS, type SubscribeGrantCounts, type SubscribeTempl
 import { enqueue, enqueueMany, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { insertRow, isUniqueViolation } from '../../platform/db/data-source';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
-import type { IdentityService } from '../identity/service';
+import type { IdentityService } from '../identity';
 import { SubscribeGrant } from './entities';
 
 export const SUBSCRIBE_TOPIC = 'wechat.subscribe';

@@ -243,39 +243,6 @@ export class RepairStaffNotice {
   readAt: Date | null;
 }
 
-/**
- * A photo uploaded as a base64 data URL (the BFF has no multipart endpoint): bytes on disk under
- * data/uploads/<key>.<ext>, the row says who uploaded it. `key` is unguessable (served without auth
- * so <Image> can load it).
- */
-@Entity('upload')
-export class Upload {
-  @PrimaryGeneratedColumn({ type: 'int' })
-  id: number;
-
-  @Index('uq_upload_key', { unique: true })
-  @Column({ type: 'varchar', length: 40 })
-  key: string;
-
-  @Column({ type: 'varchar', length: 20 })
-  mime: string;
-
-  @Column({ type: 'int' })
-  bytes: number;
-
-  @Column({ type: 'varchar', length: 64 })
-  sha256: string;
-
-  @Column({ type: 'varchar', length: 10 })
-  ownerKind: 'resident' | 'staff';
-
-  @Column({ type: 'int' })
-  ownerId: number;
-
-  @CreateDateColumn(instant())
-  createdAt: Date;
-}
-
 /** 测温: a measurement visit (booked in the allowed windows), possibly three-party for a refund ruling. */
 @Entity('temperature_measurement')
 @Index('idx_measurement_account', ['accountId'])
@@ -369,4 +336,4 @@ export class TemperatureReading {
   checks: Record<string, boolean>;
 }
 
-export const repairsEntities = [RepairTicket, RepairAssignment, RepairCallback, RepairStaffNotice, Upload, TemperatureMeasurement, TemperatureReading];
+export const repairsEntities = [RepairTicket, RepairAssignment, RepairCallback, RepairStaffNotice, TemperatureMeasurement, TemperatureReading];

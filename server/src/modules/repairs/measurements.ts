@@ -16,12 +16,11 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, withTx } from '../../platform/db/data-source';
 import { recordTransition } from '../../platform/state';
 import type { StaffPrincipal } from '../../platform/auth';
+import type { UploadsService } from '../../platform/uploads/service';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { PaymentsService } from '../payments/service';
-// read-only: which account a payment order paid for (payments has no staff getter for it yet)
-import { PaymentOrder } from '../payments/entities';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { PaymentsService } from '../payments';
 import { RepairTicket, TemperatureMeasurement, TemperatureReading } from './entities';
 
 const SUBJECT = 'measurement';
@@ -32,6 +31,7 @@ export interface MeasurementsOptions {
   company: CompanyService;
   payments: PaymentsService;
   clock: () => Date;
+  uploads: UploadsService;
 }
 
 /**
@@ -124,6 +124,7 @@ export class MeasurementsService {
     if (!protocol) {
       throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: '测温须按规范：门窗关闭30分钟、房间中央、距地1.4米、读数稳定5分钟' }] });
     }
+    await this.o.uploads.claim(req.readings.flatMap((r) => (r.photo ? [r.photo] : [])), { kind: 'staff', id: staff.staffId }, ['measurement_photo'], 'readings.photo');
     await withTx(this.ds, async (em) => {
       const m = await forUpdate(em.createQueryBuilder(TemperatureMeasurement, 'm').where('m.id = :id', { id })).getOne();
       if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
@@ -164,7 +165,7 @@ export class MeasurementsService {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
     if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
     assertArea(staff, m.areaId);
-    const rows = await this.ds.getRepository(PaymentOrder).find({ where: { accountId: m.accountId, status: 'paid' }, order: { id: 'DESC' }, take: 20 });
+    const rows = await this.o.payments.paidOrdersOfAccount(m.accountId, 20);
     return {
       items: rows.map((o) => ({
         id: o.id,
@@ -186,7 +187,7 @@ export class MeasurementsService {
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
     if (!m.rulingRefundFen) throw new AppError('RULING_NO_REFUND');
     if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
-    const order = await this.ds.getRepository(PaymentOrder).findOneBy({ id: orderId });
+    const order = await this.o.payments.order(orderId);
     if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
     // claim the ruling first so two clicks cannot refund twice
     const claimed = await this.ds
@@ -223,7 +224,7 @@ export class MeasurementsService {
       minReadingC: m.minReadingDeciC === null ? null : m.minReadingDeciC / 10,
       compliance: m.compliance as Compliance | null,
       complianceLabel: m.compliance ? COMPLIANCE_LABEL[m.compliance as Compliance] : null,
-      readings: readings.map((r) => ({ room: r.room, readingC: r.readingDeciC / 10, photo: r.photo, checks: r.checks })),
+      readings: readings.map((r) => ({ room: r.room, readingC: r.readingDeciC / 10, photo: r.photo ? this.o.uploads.link(r.photo) : null, checks: r.checks })),
       parties: m.parties,
       rulingRefundFen: m.rulingRefundFen,
       rulingNote: m.rulingNote,

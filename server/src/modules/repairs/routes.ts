@@ -1,6 +1,4 @@
 import Router from '@koa/router';
-import type Koa from 'koa';
-import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import {
   AssignRequest,
@@ -23,7 +21,6 @@ import {
   ResolveRequest,
   SideRequest,
   StaffRepairQuery,
-  UploadRequest,
 } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { ANY_STAFF } from '../../platform/auth';
@@ -33,28 +30,8 @@ import type { MeasurementsService } from './measurements';
 const Id = z.object({ id: IdParam });
 const FIELD = ['worker', 'butler', 'admin'] as const;
 
-/**
- * Photo uploads are base64 data URLs in JSON (no multipart); they exceed the API's default body
- * limit, so this one path gets its own parser (mounted before the API router's).
- */
-export function uploadBodyParser(): Koa.Middleware {
-  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: '3mb', encoding: 'utf-8' });
-  return (ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/v1/uploads' ? parse(ctx, next) : next());
-}
-
 export function repairsRoutes(repairs: RepairsService, measurements: MeasurementsService): Router {
   const r = new Router();
-
-  // ---- uploads ----
-  route(r, { method: 'post', path: '/uploads', auth: ['resident', ...ANY_STAFF], body: UploadRequest, status: 201 }, ({ body, principal }) =>
-    repairs.upload(principal!.kind === 'resident' ? { kind: 'resident', id: principal!.residentId } : { kind: 'staff', id: principal!.staffId }, body.dataUrl),
-  );
-  r.get('/uploads/:key', async (ctx) => {
-    const file = await repairs.readUpload(ctx.params.key ?? '');
-    ctx.type = file.mime;
-    ctx.set('Cache-Control', 'private, max-age=86400');
-    ctx.body = file.body;
-  });
 
   // ---- residents ----
   route(r, { method: 'get', path: '/repairs/options', auth: ['resident', ...ANY_STAFF] }, async () => ({

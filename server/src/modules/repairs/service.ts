@@ -1,6 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import {
   callbackSchedule,
@@ -28,7 +26,6 @@ import {
   type RepairView,
   type StaffRepairView,
   type StaffRole,
-  type UploadResponse,
 } from '@heat-butler/shared';
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
@@ -36,29 +33,30 @@ import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-sou
 import { enqueue, type OutboxWorker } from '../../platform/outbox';
 import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
+import type { UploadsService } from '../../platform/uploads/service';
 import type { ResidentPrincipal, StaffPrincipal } from '../../platform/auth';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-// Read-only lookups of staff by role and area (identity has no such query yet; see the report).
-import { Staff, StaffArea } from '../identity/entities';
-import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket, Upload } from './entities';
+import { inScope, scopeToAreas } from '../../platform/scope';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { IdentityService, Staff } from '../identity';
+import type { NotificationsService } from '../notifications';
+import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
 import { RepairInsights } from './insights';
-import type { ModerationService, PhotoVerdict } from '../moderation/service';
+import type { ModerationService, PhotoVerdict } from '../moderation';
 
 export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
 const SUBJECT = 'repair';
-const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 
 export interface RepairsOptions {
   ds: DataSource;
   accounts: AccountsService;
   company: CompanyService;
+  identity: IdentityService;
   notifications: NotificationsService;
   log: Logger;
   clock: () => Date;
-  uploadDir: string;
+  uploads: UploadsService;
   /** content security of what residents write and photograph */
   moderation: ModerationService;
 }
@@ -94,46 +92,6 @@ export class RepairsService {
     });
   }
 
-  // ---- uploads ------------------------------------------------------------------------------
-
-  async upload(owner: { kind: 'resident' | 'staff'; id: number }, dataUrl: string): Promise<UploadResponse> {
-    const m = /^data:(image\/(jpeg|png|webp));base64,([A-Za-z0-9+/=]+)$/.exec(dataUrl);
-    if (!m) throw new AppError('UPLOAD_INVALID');
-    const bytes = Buffer.from(m[3]!, 'base64');
-    if (!bytes.length || bytes.length > MAX_UPLOAD_BYTES) throw new AppError('UPLOAD_INVALID');
-    const magicOk =
-      (m[2] === 'jpeg' && bytes[0] === 0xff && bytes[1] === 0xd8) ||
-      (m[2] === 'png' && bytes.subarray(0, 4).toString('hex') === '89504e47') ||
-      (m[2] === 'webp' && bytes.subarray(8, 12).toString('ascii') === 'WEBP');
-    if (!magicOk) throw new AppError('UPLOAD_INVALID');
-    const key = 'up_' + crypto.randomBytes(16).toString('hex');
-    fs.mkdirSync(this.o.uploadDir, { recursive: true });
-    fs.writeFileSync(path.join(this.o.uploadDir, key), bytes);
-    await this.ds.getRepository(Upload).insert({
-      key,
-      mime: m[1]!,
-      bytes: bytes.length,
-      sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
-      ownerKind: owner.kind,
-      ownerId: owner.id,
-    });
-    return { id: key, url: uploadUrl(key) };
-  }
-
-  async readUpload(key: string): Promise<{ mime: string; body: Buffer }> {
-    const row = /^up_[a-f0-9]{32}$/.test(key) ? await this.ds.getRepository(Upload).findOneBy({ key }) : null;
-    if (!row) throw new AppError('NOT_FOUND');
-    return { mime: row.mime, body: fs.readFileSync(path.join(this.o.uploadDir, key)) };
-  }
-
-  /** Upload keys among the refs must be the owner's own uploads (also used by 管家群 photos). */
-  async assertOwnUploads(refs: string[], owner: { kind: 'resident' | 'staff'; id: number }, field = 'photos') {
-    const keys = refs.filter((r) => r.startsWith('up_'));
-    if (!keys.length) return;
-    const rows = await this.ds.getRepository(Upload).find({ where: { key: In(keys), ownerKind: owner.kind, ownerId: owner.id } });
-    if (rows.length !== new Set(keys).size) throw new AppError('VALIDATION_FAILED', { fields: [{ field, message: '照片不存在或已过期，请重新上传' }] });
-  }
-
   // ---- resident -----------------------------------------------------------------------------
 
   /**
@@ -159,7 +117,8 @@ export class RepairsService {
       const problem = slotProblem(slotStart, slotEnd, now, rules.sla);
       if (problem) throw new AppError('REPAIR_SLOT_INVALID', { fields: [{ field: 'slotStart', message: problem }] });
     }
-    await this.assertOwnUploads(req.photos, { kind: 'resident', id: resident.residentId });
+    // a resident's photos; a 管家群 photo turned into a repair keeps its chat upload
+    await this.o.uploads.claim(req.photos, { kind: 'resident', id: resident.residentId }, ['repair_photo', 'chat_photo']);
     // content security of the resident's own words (risky is refused); staff bookings are staff text
     const checked = by ? null : await this.o.moderation.checkText(resident.residentId, req.description, { subjectType: 'repair', scene: 1, areaId: account.areaId });
     const emergency = isEmergency(req.category, req.emergency);
@@ -457,7 +416,7 @@ export class RepairsService {
 
   async resolve(staff: StaffPrincipal, id: number, req: z.output<typeof ResolveRequest>): Promise<StaffRepairView> {
     const now = this.o.clock();
-    await this.assertOwnUploads(req.photos, { kind: 'staff', id: staff.staffId });
+    await this.o.uploads.claim(req.photos, { kind: 'staff', id: staff.staffId }, ['repair_photo']);
     const rules = await this.o.company.rules();
     await withTx(this.ds, async (em) => {
       const t = await this.lockAssigned(em, staff, id);
@@ -611,16 +570,37 @@ export class RepairsService {
     await this.staffNotice(em, [pick.id], t.id, 'dispatch', `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`, `assign:${t.id}:${pick.id}:auto`, now);
   }
 
+  // ---- the staff dashboard (admin) ----------------------------------------------------------------
+
+  /** Open tickets of the staff member's areas (a worker alone: only theirs) with their deadlines. */
+  async openDeadlines(p: StaffPrincipal, onlyMine: boolean): Promise<Pick<RepairTicket, 'id' | 'contactedAt' | 'contactDueAt' | 'onSiteAt' | 'onSiteDueAt' | 'doneDueAt' | 'resolvedAt' | 'assigneeId'>[]> {
+    const qb = this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .select(['t.id', 't.contactedAt', 't.contactDueAt', 't.onSiteAt', 't.onSiteDueAt', 't.doneDueAt', 't.resolvedAt', 't.assigneeId'])
+      .where('t.status IN (:...open)', { open: [...REPAIR_OPEN_STATES] });
+    scopeToAreas(qb, 't.areaId', p);
+    if (onlyMine) qb.andWhere('t.assigneeId = :me', { me: p.staffId });
+    return qb.getMany();
+  }
+
+  /** Tickets of the staff member's areas opened (createdAt) or closed by work (closedAt) in [from, to). */
+  async countBetween(p: StaffPrincipal, column: 'createdAt' | 'closedAt', from: Date, to: Date, onlyMine: boolean): Promise<number> {
+    const q = this.ds.getRepository(RepairTicket).createQueryBuilder('t').where(`t.${column} >= :from AND t.${column} < :to`, { from, to });
+    scopeToAreas(q, 't.areaId', p);
+    // a cancelled ticket has a closedAt too, but it was not closed by work
+    if (column === 'closedAt') q.andWhere('t.status <> :cancelled', { cancelled: 'cancelled' });
+    if (onlyMine) q.andWhere('t.assigneeId = :me', { me: p.staffId });
+    return q.getCount();
+  }
+
   /** Active staff with one of the roles serving the area. */
   private async staffOfArea(em: EntityManager, areaId: number, roles: StaffRole[]): Promise<Staff[]> {
-    const links = await em.find(StaffArea, { where: { areaId } });
-    if (!links.length) return [];
-    const staff = await em.find(Staff, { where: { id: In(links.map((l) => l.staffId)), disabled: false }, order: { id: 'ASC' } });
-    return staff.filter((s) => s.roles.some((r) => roles.includes(r)));
+    return (await this.o.identity.staffOfAreas([areaId], { roles, em })).map((x) => x.staff);
   }
 
   private async admins(em: EntityManager): Promise<Staff[]> {
-    return (await em.find(Staff, { where: { disabled: false } })).filter((s) => s.roles.includes('admin'));
+    return this.o.identity.activeAdmins(em);
   }
 
   private async notifyEscalation(em: EntityManager, t: RepairTicket, level: number, text: string, key: string, now: Date) {
@@ -692,7 +672,7 @@ export class RepairsService {
     const ctx = await this.o.accounts.addressContext(accounts);
     const byAccount = new Map(accounts.map((a) => [a.id, a]));
     const staffIds = [...new Set(rows.map((r) => r.assigneeId).filter((x): x is number => x !== null))];
-    const staff = new Map((staffIds.length ? await this.ds.getRepository(Staff).find({ where: { id: In(staffIds) } }) : []).map((s) => [s.id, s]));
+    const staff = new Map((await this.o.identity.staffByIds(staffIds)).map((s) => [s.id, s]));
     return rows.map((t) => {
       const account = byAccount.get(t.accountId);
       const waitingForCall = !t.contactedAt && ['pending', 'assigned', 'reopened'].includes(t.status);
@@ -705,7 +685,7 @@ export class RepairsService {
         categoryLabel: REPAIR_CATEGORY_LABEL[t.category],
         emergency: t.emergency,
         description: t.description,
-        photos: t.photos.map(photoUrl),
+        photos: t.photos.map((p) => this.o.uploads.link(p)),
         slotStart: t.slotStart?.toISOString() ?? null,
         slotEnd: t.slotEnd?.toISOString() ?? null,
         contactPhoneMasked: maskPhone(t.contactPhone),
@@ -722,7 +702,7 @@ export class RepairsService {
         doneDueAt: t.doneDueAt.toISOString(),
         promise: waitingForCall ? contactPromise(t.contactDueAt, now) : null,
         resolution: t.resolution,
-        resolutionPhotos: (t.resolutionPhotos ?? []).map(photoUrl),
+        resolutionPhotos: (t.resolutionPhotos ?? []).map((p) => this.o.uploads.link(p)),
         rating: t.rating,
         ratingComment: t.ratingComment,
         createdAt: t.createdAt.toISOString(),
@@ -745,18 +725,6 @@ export class RepairsService {
   }
 }
 
-function inScope(staff: StaffPrincipal, areaId: number): boolean {
-  const scope = staffAreaFilter(staff);
-  return scope === 'all' || scope.includes(areaId);
-}
-
-export function uploadUrl(key: string): string {
-  return `/api/v1/uploads/${key}`;
-}
-
-function photoUrl(ref: string): string {
-  return ref.startsWith('up_') ? uploadUrl(ref) : ref;
-}
 
 /** SQL twin of overdueKinds: an open ticket past a deadline, or an emergency's result not reported in time. */
 function overdueWhere(now: Date): Brackets {

@@ -12,9 +12,20 @@ import { Company } from '../company/entities';
 import { Account } from '../accounts/entities';
 import { OutboxMessage } from '../../platform/entities';
 
-/** an upload id (POST /uploads gives ids of this form) */
-const photo = (name: string) => 'up_' + crypto.createHash('md5').update(name).digest('hex');
-const ID = [{ kind: 'id_photo', url: photo('id-front') }];
+/** the documents of an application: the submitter's own ID-document uploads */
+async function docs(t: TestApp, token: string, kinds = ['id_photo']) {
+  const out: { kind: string; url: string }[] = [];
+  for (const kind of kinds) {
+    const up = await t.upload(token, 'id_document');
+    expect(up.status).toBe(201);
+    out.push({ kind, url: up.body.id });
+  }
+  return out;
+}
+/** a valve-work photo taken by the crew */
+const valvePhoto = async (t: TestApp, token: string) => (await t.upload(token, 'valve_photo')).body.id as string;
+/** which photo a signed link shows */
+const photoOf = (url: string | null) => url?.split('?')[0];
 /** the demo's current season and the one after it, as of the test's clock (HB_TEST_NOW) */
 const CURRENT = DEMO.seasons[1]!.code;
 const NY = Number(CURRENT.slice(0, 4)) + 1;
@@ -71,13 +82,13 @@ describe('deadline and late acceptance (controlled clock)', () => {
   it('accepts 2026-09-20 23:59:59 +08:00 and refuses 2026-09-21 00:00:00 +08:00, offering the next season', async () => {
     now = new Date('2026-09-20T23:59:59+08:00');
     const a = await bindResident(t, DEMO.accounts[0]!);
-    const ok = await t.call('POST', '/api/v1/service-changes', { token: a.token, body: { accountId: a.accountId, season: '2026-2027', kind: 'stop', documents: ID } });
+    const ok = await t.call('POST', '/api/v1/service-changes', { token: a.token, body: { accountId: a.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, a.token) } });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ state: 'submitted', kind: 'stop', late: false, season: '2026-2027' });
 
     now = new Date('2026-09-21T00:00:00+08:00');
     const b = await bindResident(t, DEMO.accounts[1]!);
-    const late = await t.call('POST', '/api/v1/service-changes', { token: b.token, body: { accountId: b.accountId, season: '2026-2027', kind: 'stop', documents: ID } });
+    const late = await t.call('POST', '/api/v1/service-changes', { token: b.token, body: { accountId: b.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, b.token) } });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('SERVICE_CHANGE_DEADLINE_PASSED');
     expect(late.body.error.details).toMatchObject({ season: '2026-2027', deadline: '2026-09-20 23:59:59', nextSeason: '2027-2028' });
@@ -94,12 +105,15 @@ describe('deadline and late acceptance (controlled clock)', () => {
     now = new Date('2026-10-08T10:00:00+08:00');
     const acc = DEMO.accounts[2]!;
     const accountId = (await t.ds.getRepository(Account).findOneByOrFail({ accountNo: acc.accountNo })).id;
-    const body = { accountId, season: '2026-2027', kind: 'stop', documents: ID };
     const agent = await t.loginStaff('agent1');
-    const byAgent = await t.call('POST', '/api/v1/staff/service-changes', { token: agent, body: { ...body, lateReason: '住院无法按时办理' } });
+    const byAgent = await t.call('POST', '/api/v1/staff/service-changes', {
+      token: agent,
+      body: { accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, agent), lateReason: '住院无法按时办理' },
+    });
     expect(byAgent.status).toBe(409);
     expect(byAgent.body.error.code).toBe('SERVICE_CHANGE_DEADLINE_PASSED');
     const admin = await t.loginStaff('admin');
+    const body = { accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, admin) };
     const noReason = await t.call('POST', '/api/v1/staff/service-changes', { token: admin, body });
     expect(noReason.body.error.code).toBe('SERVICE_CHANGE_LATE_REASON');
     const ok = await t.call('POST', '/api/v1/staff/service-changes', { token: admin, body: { ...body, lateReason: '户主住院，9月无法到营业厅' } });
@@ -159,8 +173,8 @@ describe('stop and resume (the test clock, the season after the current one)', (
     return created.body;
   }
 
-  const submit = (token: string, accountId: number, kind: 'stop' | 'resume', documents = ID) =>
-    t.call('POST', '/api/v1/service-changes', { token, body: { accountId, season: NEXT, kind, documents } });
+  const submit = async (token: string, accountId: number, kind: 'stop' | 'resume', documents?: { kind: string; url: string }[]) =>
+    t.call('POST', '/api/v1/service-changes', { token, body: { accountId, season: NEXT, kind, documents: documents ?? (await docs(t, token)) } });
 
   it('refuses a stop while the account owes money, saying how much and which bills to pay', async () => {
     const owed = DEMO.arrearsAccounts[0]!;
@@ -215,17 +229,24 @@ describe('stop and resume (the test clock, the season after the current one)', (
     expect(order).toMatchObject({ accountNo: acc.accountNo, actionLabel: '关阀' });
     const noPhoto = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: {} });
     expect(noPhoto.status).toBe(400);
-    const byAgent = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: agent1, body: { photoUrl: photo('x') } });
+    const byAgent = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: agent1, body: { photoUrl: 'up_' + '0'.repeat(32) } });
     expect(byAgent.status).toBe(403);
-    const done = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: photo('valve-1'), note: '已关阀' } });
+    // only the crew member's own valve photo
+    const foreignPhoto = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: await valvePhoto(t, agent1) } });
+    expect(foreignPhoto.status).toBe(400);
+    const valve = await valvePhoto(t, station);
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: valve, note: '已关阀' } });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ state: 'done', photoUrl: photo('valve-1') });
+    expect(done.body).toMatchObject({ state: 'done' });
+    expect(photoOf(done.body.photoUrl)).toBe(`/api/v1/uploads/${valve}`);
+    expect((await fetch(t.url + done.body.photoUrl)).status).toBe(200);
     expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('stopped');
 
     const mine = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
     expect(mine.body.state).toBe('done');
     expect(mine.body.timeline.map((s: any) => s.state)).toEqual(['submitted', 'under_review', 'approved', 'work_order', 'done']);
-    expect(mine.body.timeline.at(-1).data).toMatchObject({ photoUrl: photo('valve-1'), action: 'close' });
+    expect(mine.body.timeline.at(-1).data).toMatchObject({ action: 'close' });
+    expect(JSON.stringify(mine.body.timeline)).not.toContain(valve);
     const counter = await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token: agent1 });
     expect(counter.body.workOrder).toEqual(mine.body.workOrder);
 
@@ -274,7 +295,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
     expect(paid.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
     expect((await seasonBill(r.token, h.accountNo)).status).toBe('paid');
 
-    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, { token: station, body: { photoUrl: photo('open') } });
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, { token: station, body: { photoUrl: await valvePhoto(t, station) } });
     expect(done.status).toBe(200);
     expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('active');
   });
@@ -339,8 +360,8 @@ describe('stop and resume (the test clock, the season after the current one)', (
       expect(missing.status).toBe(400);
       expect(missing.body.error.details.missing.map((m: any) => m.label)).toEqual(['户主身份证照片', '房产证照片']);
 
-      const docs = [...ID, { kind: 'property_certificate', url: photo('cert') }];
-      const created = await submit(r.token, r.accountId, 'stop', docs);
+      const both = await docs(t, r.token, ['id_photo', 'property_certificate']);
+      const created = await submit(r.token, r.accountId, 'stop', both);
       const id = created.body.id;
       const rejected = await t.call('POST', `/api/v1/staff/service-changes/${id}/reject`, {
         token: agent1,
@@ -356,11 +377,11 @@ describe('stop and resume (the test clock, the season after the current one)', (
       expect(step.reason).toContain('3. 请填写联系电话');
 
       // a second application is refused: fix this one
-      const again = await submit(r.token, r.accountId, 'stop', docs);
+      const again = await submit(r.token, r.accountId, 'stop', both);
       expect(again.body.error.code).toBe('SERVICE_CHANGE_EXISTS');
       const fixed = await t.call('POST', `/api/v1/service-changes/${id}/resubmit`, {
         token: r.token,
-        body: { documents: [{ kind: 'id_photo', url: photo('id-2') }, { kind: 'property_certificate', url: photo('cert-2') }], note: '电话13800000000' },
+        body: { documents: await docs(t, r.token, ['id_photo', 'property_certificate']), note: '电话13800000000' },
       });
       expect(fixed.status).toBe(200);
       expect(fixed.body).toMatchObject({ id, state: 'submitted', note: '电话13800000000' });
@@ -386,6 +407,61 @@ describe('stop and resume (the test clock, the season after the current one)', (
     expect(cancelled.body).toMatchObject({ state: 'cancelled', cancellable: false });
     // a cancelled application does not count: the resident may apply again
     expect((await submit(r.token, r.accountId, 'stop')).status).toBe(201);
+  });
+
+  it('ID documents go only to the applicant and the area’s reviewers; a co-binder sees the status but can’t see, fix or cancel', async () => {
+    const acc = DEMO.accounts[10]!;
+    await clearAccount(acc);
+    const owner = await bindResident(t, acc);
+    // another resident binds the same account by the owner's name
+    const coBinder = await bindResident(t, acc);
+    const documents = await docs(t, owner.token);
+    const key = documents[0]!.url;
+    const created = await submit(owner.token, owner.accountId, 'stop', documents);
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(created.body.documents[0]).toMatchObject({ kind: 'id_photo', label: '户主身份证照片', id: key });
+    expect((await fetch(t.url + created.body.documents[0].url)).status).toBe(200);
+    expect(created.body.cancellable).toBe(true);
+
+    const hidden = [{ kind: 'id_photo', label: '户主身份证照片', id: null, url: null }];
+    const seen = await t.call('GET', `/api/v1/service-changes/${id}`, { token: coBinder.token });
+    expect(seen.status).toBe(200);
+    expect(seen.body.documents).toEqual(hidden);
+    expect(seen.body.cancellable).toBe(false);
+    const list = await t.call('GET', '/api/v1/service-changes', { token: coBinder.token });
+    expect(list.body.items.some((a: any) => a.id === id)).toBe(true);
+    expect(JSON.stringify(list.body)).not.toContain(key);
+    const cancel = await t.call('POST', `/api/v1/service-changes/${id}/cancel`, { token: coBinder.token });
+    expect(cancel.status).toBe(403);
+    expect(cancel.body.error).toMatchObject({ code: 'SERVICE_CHANGE_NOT_APPLICANT', message: expect.stringContaining('本人') });
+    const fix = await t.call('POST', `/api/v1/service-changes/${id}/resubmit`, { token: coBinder.token, body: { documents: await docs(t, coBinder.token) } });
+    expect(fix.status).toBe(403);
+    // nor can the co-binder file the owner's photo under their own name
+    expect((await submit(coBinder.token, coBinder.accountId, 'resume', documents)).status).toBe(400);
+
+    // reviewers of the area (agents, admins) get a link that opens; other roles only see which documents there are
+    for (const username of ['agent1', 'admin']) {
+      const v = await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token: await t.loginStaff(username) });
+      expect(photoOf(v.body.documents[0].url)).toBe(`/api/v1/uploads/${key}`);
+      expect((await fetch(t.url + v.body.documents[0].url)).status).toBe(200);
+    }
+    for (const username of ['finance1', 'worker1', 'station1', 'dispatcher1']) {
+      const token = await t.loginStaff(username);
+      const v = await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token });
+      expect(v.status, username).toBe(200);
+      expect(v.body.documents, username).toEqual(hidden);
+      const l = await t.call('GET', `/api/v1/staff/service-changes?season=${NEXT}&pageSize=100`, { token });
+      expect(JSON.stringify(l.body), username).not.toContain(key);
+    }
+    // staff of another area: not even the application
+    expect((await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token: agent2 })).status).toBe(404);
+    // the key alone opens nothing, logged in or not
+    for (const headers of [{}, { Authorization: `Bearer ${coBinder.token}` }] as Record<string, string>[]) expect((await fetch(`${t.url}/api/v1/uploads/${key}`, { headers })).status).toBe(403);
+
+    // the applicant may cancel
+    const mine = await t.call('POST', `/api/v1/service-changes/${id}/cancel`, { token: owner.token });
+    expect(mine.body).toMatchObject({ state: 'cancelled' });
   });
 
   it('shows an application only to residents of its account and staff of its area', async () => {

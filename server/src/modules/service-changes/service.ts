@@ -40,15 +40,16 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import { actorOf, assertStaffArea, staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
-import { Account } from '../accounts/entities';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
-import type { Season } from '../billing/entities';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-import type { PaymentsService } from '../payments/service';
+import type { Account, AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
+import type { Season } from '../billing';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
+import type { PaymentsService } from '../payments';
+import type { UploadsService } from '../../platform/uploads/service';
 import { ServiceChange, ValveWorkOrder } from './entities';
-import type { ModerationService } from '../moderation/service';
+import { scopeToAreas } from '../../platform/scope';
+import type { ModerationService } from '../moderation';
 
 const TYPE = 'service_change';
 const ORDER_TYPE = 'valve_work_order';
@@ -74,7 +75,14 @@ export interface ServiceChangesOptions {
   accounts: AccountsService;
   billing: BillingService;
   notifications: NotificationsService;
+  uploads: UploadsService;
 }
+
+/** Who is looking at an application: decides whether the ID documents and cancel are offered. */
+type Viewer = { residentId: number } | { staff: StaffPrincipal };
+
+/** Staff roles whose work needs the ID documents (they review applications); not workers, finance, crews. */
+const DOCUMENT_REVIEWERS = ['agent', 'admin'] as const;
 
 export interface SubmitInput {
   accountId: number;
@@ -198,17 +206,19 @@ export class ServiceChangesService {
   /** A resident applies for an account bound to them. */
   async submitByResident(residentId: number, input: SubmitInput): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ residentId }, input.accountId);
+    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
     const checked = input.note ? await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 }) : null;
     const id = await this.submit({ kind: 'resident', id: residentId, as: ['resident'] }, input, { residentId });
     if (checked) await this.o.moderation.link([checked.recordId], id);
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { residentId });
   }
 
   /** Filed at the counter; an admin may accept it after the deadline with a recorded reason. */
   async submitByStaff(staff: StaffPrincipal, input: SubmitInput & { lateReason?: string }): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ staff }, input.accountId);
+    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'staff', id: staff.staffId }, ['id_document'], 'documents');
     const id = await this.submit(actorOf(staff), input, { staff, lateReason: input.lateReason });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   private async submit(
@@ -284,7 +294,8 @@ export class ServiceChangesService {
 
   /** The resident fixes every listed problem in the same application and sends it again. */
   async resubmit(residentId: number, id: number, input: { documents: ServiceChangeDocument[]; note?: string }): Promise<ServiceChangeView> {
-    await this.forResident(residentId, id);
+    await this.forApplicant(residentId, id);
+    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
     if (input.note) await this.o.moderation.link([(await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 })).recordId], id);
     const rules = await this.o.company.rules();
     const missing = missingDocuments(rules.serviceChange.requiredDocuments, input.documents);
@@ -297,20 +308,20 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), '补正材料已提交，等待审核');
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { residentId });
   }
 
   async cancelByResident(residentId: number, id: number): Promise<ServiceChangeView> {
-    await this.forResident(residentId, id);
-    return this.cancel({ kind: 'resident', id: residentId, as: ['resident'] }, id);
+    await this.forApplicant(residentId, id);
+    return this.cancel({ kind: 'resident', id: residentId, as: ['resident'] }, id, { residentId });
   }
 
   async cancelByStaff(staff: StaffPrincipal, id: number): Promise<ServiceChangeView> {
     await this.forStaff(staff, id);
-    return this.cancel(actorOf(staff), id);
+    return this.cancel(actorOf(staff), id, { staff });
   }
 
-  private async cancel(actor: Actor, id: number): Promise<ServiceChangeView> {
+  private async cancel(actor: Actor, id: number, viewer: Viewer): Promise<ServiceChangeView> {
     await withTx(this.ds, async (em) => {
       const app = await this.lock(em, id);
       if (!SERVICE_CHANGE_CANCELLABLE.includes(app.state)) throw new AppError('INVALID_TRANSITION', { from: app.state, to: 'cancelled', message: '申请已审核通过，不能撤销' });
@@ -319,7 +330,7 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), '申请已撤销');
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), viewer);
   }
 
   // ---- review -------------------------------------------------------------------------------------
@@ -332,7 +343,7 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), '客服正在审核您的申请');
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   /** Every document problem at once; the resident fixes them in the same application. */
@@ -347,7 +358,7 @@ export class ServiceChangesService {
       await em.save(app);
       await this.notify(em, app, await this.accountOf(em, app), `有${problems.length}项材料问题需补正`);
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   /**
@@ -385,7 +396,7 @@ export class ServiceChangesService {
       }
       await this.toWorkOrder(em, app, account, rules);
     });
-    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }));
+    return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
   /** Inside payments' crediting transaction: a resume whose bill is now paid goes to the crew. */
@@ -432,7 +443,7 @@ export class ServiceChangesService {
   async valveOrders(staff: StaffPrincipal, q: { state?: ValveWorkOrder['state']; season?: string }): Promise<{ items: ValveOrderView[] }> {
     const qb = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('o').orderBy('o.dueDate', 'ASC').addOrderBy('o.id', 'ASC');
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'o.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'o.areaId', staff);
     if (q.state) qb.andWhere('o.state = :state', { state: q.state });
     if (q.season) qb.andWhere('o.seasonCode = :season', { season: q.season });
     return { items: await this.orderViews(await qb.take(500).getMany()) };
@@ -451,6 +462,7 @@ export class ServiceChangesService {
     } catch {
       throw new AppError('VALVE_ORDER_NOT_FOUND');
     }
+    await this.o.uploads.claim([input.photoUrl], { kind: 'staff', id: staff.staffId }, ['valve_photo'], 'photoUrl');
     const rules = await this.o.company.rules();
     const now = this.o.clock();
     const doneAt = input.doneAt ? new Date(input.doneAt) : now;
@@ -480,7 +492,7 @@ export class ServiceChangesService {
       await em.save(app);
       const status = app.kind === 'resume' ? 'active' : action === 'seal' ? 'sealed' : 'stopped';
       // the account's status belongs to accounts; it changes only when the valve work is done
-      await em.update(Account, app.accountId, { status });
+      await this.o.accounts.setStatus(em, app.accountId, status);
       await this.notify(em, app, await this.accountOf(em, app), `${VALVE_ACTION_LABEL[action]}完成 ${formatChinaTime(doneAt)}`);
     });
     const [view] = await this.orderViews([await this.ds.getRepository(ValveWorkOrder).findOneByOrFail({ id: orderId })]);
@@ -493,15 +505,15 @@ export class ServiceChangesService {
     const bound = await this.o.accounts.listBound(residentId);
     if (!bound.length) return { items: [] };
     const rows = await this.ds.getRepository(ServiceChange).find({ where: { accountId: In(bound.map((b) => b.accountId)) }, order: { id: 'DESC' } });
-    return { items: await Promise.all(rows.map((r) => this.view(r))) };
+    return { items: await Promise.all(rows.map((r) => this.view(r, { residentId }))) };
   }
 
   async getForResident(residentId: number, id: number): Promise<ServiceChangeView> {
-    return this.view(await this.catchUp(await this.forResident(residentId, id)));
+    return this.view(await this.catchUp(await this.forResident(residentId, id)), { residentId });
   }
 
   async getForStaff(staff: StaffPrincipal, id: number): Promise<ServiceChangeView> {
-    return this.view(await this.catchUp(await this.forStaff(staff, id)));
+    return this.view(await this.catchUp(await this.forStaff(staff, id)), { staff });
   }
 
   /**
@@ -522,14 +534,14 @@ export class ServiceChangesService {
   ): Promise<Page<ServiceChangeView>> {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC');
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
     if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
     const [rows, total] = await qb.skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
-    return { items: await Promise.all(rows.map((r) => this.view(r))), total, page: q.page, pageSize: q.pageSize };
+    return { items: await Promise.all(rows.map((r) => this.view(r, { staff }))), total, page: q.page, pageSize: q.pageSize };
   }
 
   /** The staff list as XLSX (same filters, every page, at most 5000 rows). */
@@ -539,14 +551,14 @@ export class ServiceChangesService {
   ): Promise<Buffer> {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC').take(5000);
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
     if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
     const rows = await qb.getMany();
-    const accounts = rows.length ? await this.ds.getRepository(Account).find({ where: { id: In([...new Set(rows.map((r) => r.accountId))]) } }) : [];
+    const accounts = await this.o.accounts.accountsByIds(rows.map((r) => r.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);
     const orders = rows.length ? await this.ds.getRepository(ValveWorkOrder).find({ where: { applicationId: In(rows.map((r) => r.id)) } }) : [];
@@ -621,6 +633,16 @@ export class ServiceChangesService {
     return app;
   }
 
+  /**
+   * Only the resident who filed an application may fix or cancel it; another resident bound to the
+   * same account (e.g. by the owner's name) sees its status, not its documents, and can't change it.
+   */
+  private async forApplicant(residentId: number, id: number): Promise<ServiceChange> {
+    const app = await this.forResident(residentId, id);
+    if (app.residentId !== residentId) throw new AppError('SERVICE_CHANGE_NOT_APPLICANT');
+    return app;
+  }
+
   private async forStaff(staff: StaffPrincipal, id: number): Promise<ServiceChange> {
     const app = await this.ds.getRepository(ServiceChange).findOne({ where: { id } });
     if (!app) throw new AppError('SERVICE_CHANGE_NOT_FOUND');
@@ -639,7 +661,7 @@ export class ServiceChangesService {
   }
 
   private async accountOf(em: EntityManager, app: ServiceChange): Promise<Account> {
-    return em.findOneByOrFail(Account, { id: app.accountId });
+    return this.o.accounts.accountOrFail(app.accountId, em);
   }
 
   private async move(em: EntityManager, app: ServiceChange, to: ServiceChangeState, actor: Actor, reason?: string | null, data?: Record<string, unknown>) {
@@ -669,7 +691,7 @@ export class ServiceChangesService {
 
   private async orderViews(orders: ValveWorkOrder[]): Promise<ValveOrderView[]> {
     if (!orders.length) return [];
-    const accounts = await this.ds.getRepository(Account).find({ where: { id: In([...new Set(orders.map((o) => o.accountId))]) } });
+    const accounts = await this.o.accounts.accountsByIds(orders.map((o) => o.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);
     return orders.map((o) => ({
@@ -684,13 +706,35 @@ export class ServiceChangesService {
       stateLabel: VALVE_ORDER_STATE_LABEL[o.state],
       dueDate: o.dueDate,
       doneAt: o.doneAt ? o.doneAt.toISOString() : null,
-      photoUrl: o.photoUrl,
+      photoUrl: o.photoUrl ? this.o.uploads.link(o.photoUrl) : null,
       note: o.note,
     }));
   }
 
-  async view(app: ServiceChange): Promise<ServiceChangeView> {
-    const account = await this.ds.getRepository(Account).findOneByOrFail({ id: app.accountId });
+  /** The staff dashboard: applications waiting for review and open valve work orders in the staff member's areas. */
+  async openCounts(p: StaffPrincipal): Promise<{ pendingReview: number; valveOrdersOpen: number }> {
+    const sc = this.ds.getRepository(ServiceChange).createQueryBuilder('c').where('c.state IN (:...s)', { s: ['submitted', 'under_review'] });
+    const vo = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('v').where('v.state = :s', { s: 'open' });
+    return { pendingReview: await scopeToAreas(sc, 'c.areaId', p).getCount(), valveOrdersOpen: await scopeToAreas(vo, 'v.areaId', p).getCount() };
+  }
+
+  /**
+   * The ID documents go to the applicant and to reviewers of the area (agents, admins) only, as
+   * short-lived links; everyone else who may see the application sees which documents it has.
+   */
+  private documentsFor(app: ServiceChange, viewer: Viewer): ServiceChangeView['documents'] {
+    const applicant = 'residentId' in viewer && app.residentId === viewer.residentId;
+    const reviewer = 'staff' in viewer && viewer.staff.roles.some((r) => (DOCUMENT_REVIEWERS as readonly string[]).includes(r));
+    return app.documents.map((d) => ({
+      kind: d.kind,
+      label: documentLabel(d.kind),
+      id: applicant ? d.url : null,
+      url: applicant || reviewer ? this.o.uploads.link(d.url) : null,
+    }));
+  }
+
+  async view(app: ServiceChange, viewer: Viewer): Promise<ServiceChangeView> {
+    const account = await this.o.accounts.accountOrFail(app.accountId);
     const ctx = await this.o.accounts.addressContext([account]);
     const order = await this.ds.getRepository(ValveWorkOrder).findOne({ where: { applicationId: app.id } });
     let dueFen = 0;
@@ -710,7 +754,7 @@ export class ServiceChangesService {
       seasonLabel: seasonLabel(app.seasonCode),
       state: app.state,
       stateLabel: SERVICE_CHANGE_STATE_LABEL[app.state],
-      documents: app.documents,
+      documents: this.documentsFor(app, viewer),
       problems: app.problems,
       note: app.note,
       late: app.late,
@@ -718,7 +762,7 @@ export class ServiceChangesService {
       billId: app.billId,
       dueFen,
       refundDueFen: app.refundDueFen,
-      cancellable: SERVICE_CHANGE_CANCELLABLE.includes(app.state),
+      cancellable: SERVICE_CHANGE_CANCELLABLE.includes(app.state) && ('staff' in viewer || app.residentId === viewer.residentId),
       workOrder: order ? (await this.orderViews([order]))[0]! : null,
       timeline: steps.map((s) => ({
         state: s.toState,
@@ -726,7 +770,8 @@ export class ServiceChangesService {
         at: s.at.toISOString(),
         by: s.actorKind as 'resident' | 'staff' | 'system',
         reason: s.reason,
-        data: s.data,
+        // the valve photo is shown by the work order's signed link, not by its key
+        data: s.data && 'photoUrl' in s.data ? Object.fromEntries(Object.entries(s.data).filter(([k]) => k !== 'photoUrl')) : s.data,
       })),
       createdAt: app.createdAt.toISOString(),
     };
