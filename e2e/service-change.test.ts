@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { fill, open, shot, startE2E, type E2E, residentWithAccount } from './support/browser';
+import { fill, open, shot, staffWithPassword, startE2E, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { Account } from '../server/src/modules/accounts/entities';
 
@@ -50,6 +50,27 @@ describe('a resident applies to stop heating in the H5 app', () => {
     await page.waitForURL(/pages\/services\/detail/);
     await expect.poll(() => page.locator('[data-state]').getAttribute('data-state')).toBe('submitted');
     await shot(page, 'service-change-submitted');
+
+    // the area's agent sees the ID photo in the review, by a signed link that loads; a repair worker
+    // of the area sees the application but only that it has an ID photo
+    for (const [username, sees] of [['agent1', true], ['worker1', false]] as const) {
+      const staffPage = await e.newPage();
+      await staffWithPassword(staffPage, e.host.url, username);
+      await open(staffPage, e.host.url, '/staff/service-changes/index');
+      const card = staffPage.locator('[data-application-id]').filter({ hasText: account.accountNo });
+      await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+      await card.locator('.row').first().click();
+      if (sees) {
+        const img = card.locator('[data-doc-photo] img');
+        await expect.poll(() => img.getAttribute('src'), { timeout: 10_000 }).toMatch(/\/api\/v1\/uploads\/up_[a-f0-9]{32}\?exp=\d+&sig=/);
+        await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), { timeout: 10_000 }).toBe(true);
+        await shot(staffPage, 'service-change-review-id-photo');
+      } else {
+        await expect.poll(() => card.locator('[data-doc-hidden]').innerText(), { timeout: 10_000 }).toBe('证件照片仅审核人员可查看');
+        await expect.poll(() => card.locator('[data-doc-photo]').count()).toBe(0);
+      }
+      await staffPage.close();
+    }
 
     // the agent approves at the counter; the resident sees the valve work order and the timeline
     const accountId = (await e.host.ds.getRepository(Account).findOneByOrFail({ accountNo: account.accountNo })).id;

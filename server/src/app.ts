@@ -145,6 +145,8 @@ const FILE_SECRET_FALLBACK = crypto.randomBytes(32).toString('hex');
 export function createApp(deps: AppDeps, services: Services): Koa {
   const app = new Koa();
   app.proxy = deps.config.HB_MODE === 'production';
+  // the client address (per-address limits) is the one our own proxy appended, never a client-sent X-Forwarded-For entry
+  app.maxIpsCount = 1;
   app.silent = true;
 
   // request id + a child logger on every line

@@ -136,6 +136,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       }
     }
     if (sim && req.url && (req.url === '/sandbox' || req.url.startsWith('/sandbox/'))) {
+      // the BFF's answers get theirs from securityHeaders(); the simulator's too, never sniffed
+      res.setHeader('X-Content-Type-Options', 'nosniff');
       req.url = req.url.slice('/sandbox'.length) || '/';
       // simulators that hand out links (e-invoice PDFs) need to know where they are mounted
       req.headers['x-sandbox-base'] = '/sandbox';

@@ -51,6 +51,7 @@ const DB_DOWN_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ECONNRESET',
   'POOL_CLOSED',
+  'SQLITE_BUSY', // embedded SQLite: another writer held the database past busy_timeout
 ]);
 /** MySQL/MariaDB error numbers of the same kind (MariaDB's own are missing from mysql2's code table). */
 const DB_DOWN_ERRNOS = new Set([
