@@ -49,7 +49,6 @@ let outside = {} as Record<StaffRole, string>;
 let ownerToken = '';
 let inside = {} as Record<StaffRole, string>;
 
-const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 /** a measurement slot: tomorrow 17:00 China time (inside the default 16:00–20:00 window) */
 const SLOT = `${chinaDate(new Date(Date.now() + 86_400_000))}T17:00:00+08:00`;
 const checks = { doorsWindowsClosed30Min: true, midRoom: true, height1_4m: true, stable5Min: true };
@@ -94,7 +93,7 @@ beforeAll(async () => {
   await call('POST', '/sandbox/device/pay', { body: { ...order.requestPayment, user, action: 'confirm' } });
   await t.sandbox!.state.settleNotifications();
   await ok(call('POST', `/api/v1/payments/${order.id}/confirm`, { token }), 'confirm');
-  const upload = await ok(call('POST', '/api/v1/uploads', { token, body: { dataUrl: PNG } }), 'upload');
+  const upload = await ok(t.upload(token, 'id_document'), 'upload');
   const sc = await ok(
     call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.accountId, season, kind: 'stop', documents: [{ kind: 'id_photo', url: upload.id }] } }),
     'service change',
