@@ -224,7 +224,9 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     adminRoutes(services.admin),
     notificationsRoutes(services.notifications),
     // push timestamps are checked against the real clock (transport freshness, not business time)
-    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
+    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }, [
+      (msg) => services.notifications.onPush(msg),
+    ]),
     uploadsRoutes(services.uploads, services.limiter),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));

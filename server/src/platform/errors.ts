@@ -84,7 +84,7 @@ export function isDbUnavailable(err: unknown): boolean {
 export function errorSummary(err: unknown): { name?: string; code?: string; errno?: number; message: string } {
   const e: any = err;
   const driver: any = e?.driverError ?? e;
-  const sqlError = !!e?.driverError || driver?.sqlMessage !== undefined || driver?.errno !== undefined;
+  const sqlError = !!e?.driverError || driver?.sqlMessage !== undefined || driver?.sqlState !== undefined;
   return {
     name: e?.constructor?.name,
     code: driver?.code ?? e?.code,

@@ -119,7 +119,12 @@ export class IdentityService {
     }
   }
 
-  async resident(id: number): Promise<Resident> {
+  /** The resident with this openid, if they ever logged in. */
+  async residentByOpenid(openid: string): Promise<Resident | null> {
+    return this.d.ds.getRepository(Resident).findOne({ where: { openid } });
+  }
+
+    async resident(id: number): Promise<Resident> {
     return this.d.ds.getRepository(Resident).findOneOrFail({ where: { id } });
   }
 
