@@ -23,8 +23,27 @@ export const photoSrc = (url: string) => (url.startsWith('/') ? API_BASE : '') +
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}MB`;
 
+/**
+ * chooseMedia with callbacks: Taro 4.2.1 doesn't promisify it in the WeChat build (it isn't in the
+ * weapp plugin's promise list), so the result comes through success/fail in every build.
+ */
+function chooseMedia(count: number): Promise<Taro.chooseMedia.SuccessCallbackResult | null> {
+  return new Promise((resolve) => {
+    const ret: unknown = Taro.chooseMedia({
+      count,
+      mediaType: ['image'],
+      sourceType: ['album', 'camera'],
+      sizeType: ['compressed'],
+      success: resolve,
+      fail: () => resolve(null),
+    });
+    // where a promise comes back as well (H5), its rejection is the same cancel
+    (ret as Promise<unknown> | undefined)?.catch?.(() => undefined);
+  });
+}
+
 async function pick(count: number): Promise<LocalPhoto[]> {
-  const res = await Taro.chooseMedia({ count, mediaType: ['image'], sourceType: ['album', 'camera'], sizeType: ['compressed'] }).catch(() => null);
+  const res = await chooseMedia(count);
   return (res?.tempFiles ?? []).map((f) => ({ path: f.tempFilePath, size: f.size }));
 }
 
@@ -32,10 +51,15 @@ async function pick(count: number): Promise<LocalPhoto[]> {
 async function compressInWeChat(photo: LocalPhoto): Promise<LocalPhoto> {
   const out = await Taro.compressImage({ src: photo.path, quality: QUALITY, compressedWidth: MAX_SIDE }).catch(() => null);
   if (!out?.tempFilePath) return photo;
-  const size = await new Promise<number>((resolve) =>
-    Taro.getFileSystemManager().getFileInfo({ filePath: out.tempFilePath, success: (r) => resolve(r.size), fail: () => resolve(photo.size) }),
-  );
-  return { path: out.tempFilePath, size };
+  const size = await new Promise<number | null>((resolve) => {
+    try {
+      Taro.getFileSystemManager().getFileInfo({ filePath: out.tempFilePath, success: (r) => resolve(r.size), fail: () => resolve(null) });
+    } catch {
+      resolve(null);
+    }
+  });
+  // size unknown: send the original's size check to the server (its 413 is shown the same way)
+  return { path: out.tempFilePath, size: size ?? Math.min(photo.size, PHOTO_MAX_BYTES) };
 }
 
 /** H5 (no compressImage there): draw on a canvas at most MAX_SIDE on its longest side, as JPEG. */
