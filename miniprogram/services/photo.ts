@@ -24,22 +24,14 @@ export const photoSrc = (url: string) => (url.startsWith('/') ? API_BASE : '') +
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}MB`;
 
 /**
- * chooseMedia with callbacks: Taro 4.2.1 doesn't promisify it in the WeChat build (it isn't in the
- * weapp plugin's promise list), so the result comes through success/fail in every build.
+ * chooseMedia with callbacks in the WeChat build: Taro 4.2.1 doesn't promisify it there (it isn't
+ * in the weapp plugin's promise list).
  */
 function chooseMedia(count: number): Promise<Taro.chooseMedia.SuccessCallbackResult | null> {
-  return new Promise((resolve) => {
-    const ret: unknown = Taro.chooseMedia({
-      count,
-      mediaType: ['image'],
-      sourceType: ['album', 'camera'],
-      sizeType: ['compressed'],
-      success: resolve,
-      fail: () => resolve(null),
-    });
-    // where a promise comes back as well (H5), its rejection is the same cancel
-    (ret as Promise<unknown> | undefined)?.catch?.(() => undefined);
-  });
+  const options = { count, mediaType: ['image' as const], sourceType: ['album' as const, 'camera' as const], sizeType: ['compressed' as const] };
+  // H5: Taro's own implementation (a file input) answers with a promise
+  if (process.env.TARO_ENV === 'h5') return Taro.chooseMedia(options).catch(() => null);
+  return new Promise((resolve) => Taro.chooseMedia({ ...options, success: resolve, fail: () => resolve(null) }));
 }
 
 async function pick(count: number): Promise<LocalPhoto[]> {
