@@ -23,7 +23,7 @@ if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.
 
 import ExcelJS from 'exceljs';
 import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
-import { createDataSource } from '../server/src/platform/db/data-source';
+import { createDataSource } from '../server/src/db';
 import { createTestDatabase } from '../server/src/test-support/db';
 import { createLogger } from '../server/src/platform/logger';
 import { CompanyService } from '../server/src/modules/company/service';
@@ -76,7 +76,8 @@ async function main() {
     const company = new CompanyService(ds);
     await company.ensure('基准热力', '0431-00000');
     for (let a = 1; a <= 20; a++) await company.createArea(`A${String(a).padStart(2, '0')}`, `基准片区${a}`);
-    const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''));
+    // the bench binds no resident: no identity needed
+    const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''), { identity: { lockResident: async () => undefined }, company });
     const billing = new BillingService(ds, accounts, clock);
     await billing.createSeason({ code: '2025-2026', startDate: '2025-11-01', endDate: '2026-04-01', dueDate: '2025-12-31', tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000 });
     const importer = new HouseholdImporter({ ds, clock, log: createLogger('warn'), company, accounts, billing });

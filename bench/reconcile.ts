@@ -33,11 +33,13 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const DB = process.env.BENCH_DB ?? 'sqlite';
 if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
-import { createDataSource } from '../server/src/platform/db/data-source';
+import { createDataSource } from '../server/src/db';
 import { createTestDatabase } from '../server/src/test-support/db';
 import { createLogger } from '../server/src/platform/logger';
 import { ReconciliationService } from '../server/src/modules/reconciliation/service';
 import type { PaymentsService } from '../server/src/modules/payments/service';
+import { LedgerQueries } from '../server/src/modules/payments/ledger-queries';
+import type { CompanyService } from '../server/src/modules/company/service';
 import type { PayClient } from '../server/src/wechat/pay';
 
 const BILL_DATE = '2026-11-20';
@@ -131,7 +133,9 @@ async function timedRun() {
   const recon = new ReconciliationService({
     ds,
     pay: new Proxy({}, { get: () => unused }) as PayClient,
-    payments: new Proxy({}, { get: () => unused }) as unknown as PaymentsService,
+    // a matched bill only reads the ledger
+    payments: new Proxy({ ledgerQueries: new LedgerQueries(ds) }, { get: (t, k) => (k === 'ledgerQueries' ? t.ledgerQueries : unused) }) as unknown as PaymentsService,
+    company: new Proxy({}, { get: () => unused }) as unknown as CompanyService,
     log: createLogger('warn'),
     clock: () => new Date(),
     billDir: process.env.BENCH_TMP!,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig, type UserConfigExport } from '@tarojs/cli';
 
@@ -41,6 +42,7 @@ export default defineConfig(async (merge) => {
       webpackChain(chain) {
         // compile the shared TypeScript package (a workspace symlink) like our own sources
         chain.module.rule('script').include.add(path.resolve(__dirname, '..', 'shared', 'src'));
+        chain.plugin('hb-project-config').use(ProjectConfigAtRoot, [path.resolve(__dirname, '..', `dist/${env}`, 'project.config.json')]);
       },
     },
     h5: {
@@ -58,6 +60,24 @@ export default defineConfig(async (merge) => {
   };
   return merge({}, base);
 });
+
+/**
+ * Taro writes `miniprogramRoot: './'` into dist/weapp/project.config.json; WeChat's compiler
+ * (miniprogram-ci, used to upload) then can't find app.json when it looks for unused files. The
+ * folder itself is the default root: drop the field once the build is done.
+ */
+class ProjectConfigAtRoot {
+  constructor(private readonly file: string) {}
+  apply(compiler: { hooks: { done: { tap(name: string, fn: () => void): void } } }) {
+    compiler.hooks.done.tap('hb-project-config', () => {
+      if (!fs.existsSync(this.file)) return;
+      const config = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+      if (!('miniprogramRoot' in config)) return;
+      delete config.miniprogramRoot;
+      fs.writeFileSync(this.file, JSON.stringify(config, null, 2));
+    });
+  }
+}
 
 /**
  * The WeChat build's settings from the environment. A release build (`taro build` sets

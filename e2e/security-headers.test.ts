@@ -36,6 +36,8 @@ it('serves the H5 page, the API and uploads with nosniff and a CSP', async () =>
     expect(res.headers.get('x-frame-options'), p).toBe('SAMEORIGIN');
     expect(res.headers.get('referrer-policy'), p).toBe('no-referrer');
   }
+  // the WeChat simulator mounted beside it too
+  expect((await fetch(e.host.url + '/sandbox/no-such-thing')).headers.get('x-content-type-options')).toBe('nosniff');
   // never on plain http (the sandbox)
   expect((await fetch(e.host.url + '/')).headers.get('strict-transport-security')).toBeNull();
 });

@@ -108,6 +108,7 @@ export class Weapp {
   private inflight = 0;
   private lastActivity = Date.now();
   private timers = new Set<NodeJS.Timeout>();
+  private shortTimers = new Set<NodeJS.Timeout>();
   private sockets = new Set<WebSocket>();
   private doc: any = null;
   private onUnhandled = (reason: unknown) => this.record('unhandled', reason);
@@ -152,15 +153,20 @@ export class Weapp {
         error: (...args: unknown[]) => self.record('console.error', args.map(describe).join(' ')),
       },
       setTimeout: (cb: () => void, ms?: number, ...args: unknown[]) => {
+        // a short timer is work in progress (React's scheduler, Taro's nextTick): settle() waits for it
+        const short = (ms ?? 0) <= 100;
         const t = setTimeout(() => {
           self.timers.delete(t);
+          if (short) self.shortTimers.delete(t);
           track(() => cb(...(args as [])))();
         }, ms);
         self.timers.add(t);
+        if (short) self.shortTimers.add(t);
         return t;
       },
       clearTimeout: (t: NodeJS.Timeout) => {
         self.timers.delete(t);
+        self.shortTimers.delete(t);
         clearTimeout(t);
       },
       setInterval: (cb: () => void, ms?: number) => {
@@ -312,13 +318,16 @@ export class Weapp {
     this.current = null;
   }
 
-  /** Wait until no request is in flight and nothing happened for a moment (max `maxMs`). */
-  async settle(maxMs = 4000): Promise<void> {
+  /**
+   * Wait until no request or short timer is pending and nothing happened for a moment, and the
+   * page has rendered something (max `maxMs`: a page still empty then is reported by the test).
+   */
+  async settle(maxMs = 5000): Promise<void> {
     const until = Date.now() + maxMs;
     this.lastActivity = Date.now();
     while (Date.now() < until) {
       await new Promise((r) => setTimeout(r, 15));
-      if (this.inflight === 0 && Date.now() - this.lastActivity > 60) return;
+      if (this.inflight === 0 && this.shortTimers.size === 0 && Date.now() - this.lastActivity > 60 && (!this.current || this.texts().length > 0)) return;
     }
   }
 

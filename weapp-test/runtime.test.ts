@@ -82,6 +82,8 @@ interface Visit {
 }
 
 const visits: Visit[] = [];
+/** wx APIs the pages called that the harness only pretends to have (a gap to close there) */
+const unimplemented = new Set<string>();
 /** a season still open for stop/resume applications on the real clock */
 const NEXT_SEASON = '2027-2028';
 let app: TestApp;
@@ -110,6 +112,7 @@ afterAll(async () => {
   await app?.close();
   const errs = visits.reduce((n, v) => n + v.errors.length, 0);
   // the figures for the log: pages × roles, taps, errors
+  if (unimplemented.size) console.log(`weapp runtime: wx APIs the harness doesn't implement: ${[...unimplemented].join(', ')}`);
   console.log(`weapp runtime: ${visits.length} page visits (${new Set(visits.map((v) => v.role)).size} roles), ${visits.filter((v) => v.tapped).length} taps, ${errs} errors`);
 });
 
@@ -191,6 +194,7 @@ describe('the WeChat build runs every page without Intl', () => {
       expect(w.errors().slice(errorsBefore)).toEqual([]);
       expect(w.calls.get('openDocument')).toBe(opened + 1);
     } finally {
+      for (const u of w.unimplemented) unimplemented.add(u);
       await w.close();
     }
   });
@@ -211,6 +215,7 @@ describe('the WeChat build runs every page without Intl', () => {
       expect(w.texts()).toContain('登录已过期，请重新登录');
       expect(w.errors()).toEqual([]);
     } finally {
+      for (const u of w.unimplemented) unimplemented.add(u);
       await w.close();
     }
   });
@@ -251,8 +256,14 @@ describe('the WeChat build runs every page without Intl', () => {
         }
         expect(report(mine)).toEqual([]);
       } finally {
+        for (const u of w.unimplemented) unimplemented.add(u);
         await w.close();
       }
     });
   }
+
+  it('the pages called only wx APIs the harness really implements (an unknown one would pass untested)', () => {
+    expect(visits.length).toBeGreaterThan(0);
+    expect([...unimplemented]).toEqual([]);
+  });
 });

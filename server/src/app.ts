@@ -11,41 +11,41 @@ import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
 import type { MiniProgramClient } from './wechat/miniprogram';
-import { CompanyService } from './modules/company/service';
-import { IdentityService } from './modules/identity/service';
-import { identityRoutes } from './modules/identity/routes';
-import { AccountsService } from './modules/accounts/service';
-import { accountsRoutes } from './modules/accounts/routes';
-import { companyRoutes } from './modules/company/routes';
+import { CompanyService } from './modules/company';
+import { IdentityService } from './modules/identity';
+import { identityRoutes } from './modules/identity';
+import { AccountsService } from './modules/accounts';
+import { accountsRoutes } from './modules/accounts';
+import { companyRoutes } from './modules/company';
 import type { PayClient } from './wechat/pay';
 import type { InvoiceProvider } from './invoicing/nuonuo';
 import type { Mailer } from './platform/mail';
-import { InvoicesService } from './modules/invoices/service';
-import { invoicesRoutes } from './modules/invoices/routes';
-import { NotificationsService } from './modules/notifications/service';
-import { notificationsRoutes } from './modules/notifications/routes';
-import { ModerationService } from './modules/moderation/service';
-import { moderationRoutes } from './modules/moderation/routes';
-import { BillingService } from './modules/billing/service';
-import { billingRoutes } from './modules/billing/routes';
-import { PaymentsService } from './modules/payments/service';
-import { paymentsRoutes } from './modules/payments/routes';
-import { ReconciliationService } from './modules/reconciliation/service';
-import { reconciliationRoutes } from './modules/reconciliation/routes';
-import { ServiceChangesService } from './modules/service-changes/service';
-import { serviceChangesRoutes } from './modules/service-changes/routes';
-import { GroupsService } from './modules/groups/service';
-import { groupsRoutes } from './modules/groups/routes';
+import { InvoicesService } from './modules/invoices';
+import { invoicesRoutes } from './modules/invoices';
+import { NotificationsService } from './modules/notifications';
+import { notificationsRoutes } from './modules/notifications';
+import { ModerationService } from './modules/moderation';
+import { moderationRoutes } from './modules/moderation';
+import { BillingService } from './modules/billing';
+import { billingRoutes } from './modules/billing';
+import { PaymentsService } from './modules/payments';
+import { paymentsRoutes } from './modules/payments';
+import { ReconciliationService } from './modules/reconciliation';
+import { reconciliationRoutes } from './modules/reconciliation';
+import { ServiceChangesService } from './modules/service-changes';
+import { serviceChangesRoutes } from './modules/service-changes';
+import { GroupsService } from './modules/groups';
+import { groupsRoutes } from './modules/groups';
 import { RealtimeHub } from './platform/realtime';
 import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
-import { RepairsService } from './modules/repairs/service';
-import { MeasurementsService } from './modules/repairs/measurements';
-import { repairsRoutes } from './modules/repairs/routes';
+import { RepairsService } from './modules/repairs';
+import { MeasurementsService } from './modules/repairs';
+import { repairsRoutes } from './modules/repairs';
 import { LinkSigner } from './platform/signed-links';
 import { UploadsService } from './platform/uploads/service';
 import { uploadsRoutes } from './platform/uploads/routes';
-import { AdminService } from './modules/admin/service';
-import { adminRoutes } from './modules/admin/routes';
+import { AdminService } from './modules/admin';
+import { adminRoutes } from './modules/admin';
 
 /** What the app is built from: swapped wholesale between sandbox, production and tests. */
 export interface AppDeps {
@@ -78,7 +78,7 @@ export function createServices(deps: AppDeps) {
     retention: async () => (await company.rules()).retention,
   });
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
-  const accounts = new AccountsService(ds, clock, limiter);
+  const accounts = new AccountsService(ds, clock, limiter, { identity, company });
   const notifications = new NotificationsService({
     ds,
     identity,
@@ -107,12 +107,12 @@ export function createServices(deps: AppDeps) {
   const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation, uploads });
   serviceChanges.register(payments);
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
-  const repairs = new RepairsService({ ds, accounts, company, notifications, moderation, log: deps.log, clock, uploads });
+  const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
   const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
-  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, log: deps.log, clock });
+  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,
     provider: deps.einvoice,
@@ -130,7 +130,7 @@ export function createServices(deps: AppDeps) {
     limiter,
   });
   invoices.register(outbox);
-  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups });
+  const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
   return { outbox, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
@@ -145,6 +145,8 @@ const FILE_SECRET_FALLBACK = crypto.randomBytes(32).toString('hex');
 export function createApp(deps: AppDeps, services: Services): Koa {
   const app = new Koa();
   app.proxy = deps.config.HB_MODE === 'production';
+  // the client address (per-address limits) is the one our own proxy appended, never a client-sent X-Forwarded-For entry
+  app.maxIpsCount = 1;
   app.silent = true;
 
   // request id + a child logger on every line
@@ -222,7 +224,9 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     adminRoutes(services.admin),
     notificationsRoutes(services.notifications),
     // push timestamps are checked against the real clock (transport freshness, not business time)
-    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }),
+    moderationRoutes(services.moderation, { token: deps.config.WECHAT_PUSH_TOKEN, aesKey: deps.config.WECHAT_PUSH_AES_KEY, appid: deps.config.WECHAT_APPID }, [
+      (msg) => services.notifications.onPush(msg),
+    ]),
     uploadsRoutes(services.uploads, services.limiter),
   ]) {
     api.use(router.routes(), router.allowedMethods({ throw: false }));

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { loadConfig, templateIds, type Config } from './config';
 import { createLogger, type Logger } from './platform/logger';
-import { createDataSource } from './platform/db/data-source';
+import { createDataSource } from './db';
 import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
 import { dbTokenStore } from './wechat/token-store';
@@ -136,6 +136,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       }
     }
     if (sim && req.url && (req.url === '/sandbox' || req.url.startsWith('/sandbox/'))) {
+      // the BFF's answers get theirs from securityHeaders(); the simulator's too, never sniffed
+      res.setHeader('X-Content-Type-Options', 'nosniff');
       req.url = req.url.slice('/sandbox'.length) || '/';
       // simulators that hand out links (e-invoice PDFs) need to know where they are mounted
       req.headers['x-sandbox-base'] = '/sandbox';

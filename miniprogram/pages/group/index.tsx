@@ -53,7 +53,7 @@ export default function Group() {
       setMessages(merge([], p.items));
       setHasMore(p.hasMore);
       if (p.items[0]) void markRead(groupId, p.items[0].id);
-    });
+    }).catch(() => undefined); // the request has already shown why (toast); the live feed still polls
     const stop = connectLive({
       onFrame: (f) => {
         if (f.type === 'message' && f.message?.groupId === groupId) {

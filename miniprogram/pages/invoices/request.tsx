@@ -32,10 +32,13 @@ export default function RequestInvoice() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api.get<{ items: InvoiceTitleView[] }>('/api/v1/invoice-titles').then((r) => {
-      setTitles(r.items);
-      if (r.items.length) setChosen(r.items[0]!.id);
-    });
+    api
+      .get<{ items: InvoiceTitleView[] }>('/api/v1/invoice-titles')
+      .then((r) => {
+        setTitles(r.items);
+        if (r.items.length) setChosen(r.items[0]!.id);
+      })
+      .catch(() => undefined); // the request has already shown why (toast)
   }, []);
 
   const set = (k: keyof Form) => (v: string) => setForm({ ...form, [k]: v });

@@ -9,9 +9,11 @@ import { Empty } from '../../components/ui';
 /** 缴费记录: paid orders, newest first, with refunds. */
 export default function Payments() {
   const [list, setList] = useState<PaymentList | null>(null);
-  useDidShow(async () => {
-    if (!(await ensureResident())) return;
-    setList(await api.get<PaymentList>('/api/v1/payments'));
+  useDidShow(() => {
+    void (async () => {
+      if (!(await ensureResident())) return;
+      setList(await api.get<PaymentList>('/api/v1/payments'));
+    })().catch(() => undefined); // the request has already shown why (toast)
   });
   return (
     <View className='page'>

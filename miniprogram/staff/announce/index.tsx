@@ -52,7 +52,7 @@ export default function Announce() {
   const [busy, setBusy] = useState(false);
   const [list, setList] = useState<AnnouncementRow[] | null>(null);
 
-  const loadList = () => api.get<{ items: AnnouncementRow[] }>('/api/v1/staff/announcements', { query: { pageSize: 20 }, quiet: true }).then((r) => setList(r.items));
+  const loadList = () => api.get<{ items: AnnouncementRow[] }>('/api/v1/staff/announcements', { query: { pageSize: 20 }, quiet: true }).then((r) => setList(r.items)).catch(() => undefined);
 
   useDidShow(() => {
     if (getSessionKind() !== 'staff') {

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { createDataSource, mysqlUrl, type Driver } from '../platform/db/data-source';
+import { mysqlUrl, type Driver } from '../platform/db/data-source';
+import { createDataSource } from '../db';
 
 const name = (process.argv[2] ?? '').replace(/[^A-Za-z0-9]/g, '');
 if (!name) {

@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { IMPORT_STATE_LABEL } from '@heat-butler/shared';
 import { loadConfig } from '../config';
-import { createDataSource } from '../platform/db/data-source';
+import { createDataSource } from '../db';
 import { createLogger } from '../platform/logger';
 import { createServices } from '../app';
 import { createClients } from '../host';
-import { CLI_ACTOR } from '../modules/admin/audit';
-import { formatOf } from '../modules/admin/households';
-import type { ImportProgress } from '../modules/admin/import';
+import { CLI_ACTOR } from '../modules/admin';
+import { formatOf } from '../modules/admin';
+import type { ImportProgress } from '../modules/admin';
 
 function progressLine(p: ImportProgress) {
   const label = IMPORT_STATE_LABEL[p.state];

@@ -1,7 +1,7 @@
 /** `npm run db:migrate`: apply the committed migrations to DATABASE_URL (or the SQLite file). */
 import 'reflect-metadata';
 import { loadConfig } from '../config';
-import { createDataSource } from '../platform/db/data-source';
+import { createDataSource } from '../db';
 
 async function main() {
   const config = loadConfig();

@@ -9,12 +9,12 @@ import 'reflect-metadata';
 import { DateTime } from 'luxon';
 import { BillDate, DISCREPANCY_KIND_LABELS, fenToYuanString, RECON_DAY_STATUS_LABELS, type ReconDayDetail } from '@heat-butler/shared';
 import { loadConfig } from '../config';
-import { createDataSource } from '../platform/db/data-source';
+import { createDataSource } from '../db';
 import { createLogger } from '../platform/logger';
 import { AppError } from '../platform/errors';
 import { createServices } from '../app';
 import { createClients } from '../host';
-import type { RunProgress } from '../modules/reconciliation/service';
+import type { RunProgress } from '../modules/reconciliation';
 
 function datesOf(args: string[]): string[] {
   const out: string[] = [];

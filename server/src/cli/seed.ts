@@ -1,7 +1,7 @@
 /** `npm run seed`: migrate, then create the demo company (skipped if the database has one). */
 import 'reflect-metadata';
 import { loadConfig } from '../config';
-import { createDataSource } from '../platform/db/data-source';
+import { createDataSource } from '../db';
 import { createLogger } from '../platform/logger';
 import { createServices } from '../app';
 import { seedDemo } from '../demo/seed';

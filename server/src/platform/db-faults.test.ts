@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { mysqlUrl } from './db/data-source';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { createTestDatabase, usingMariaDb, type TestDatabase } from '../test-support/db';
 import { startHost, type Host } from '../host';
 import { createLogger } from './logger';
@@ -290,5 +294,37 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
     expect((await Promise.all(Array.from({ length: 6 }, accounts))).map((r) => r.status)).toEqual(Array(6).fill(200));
     expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
     console.info(`frozen database: requests answered 503 in ${reqs.map((r) => r.ms).join('/')} ms (then ${again.ms} ms), /readyz red in ${ready.ms} ms; recovered ${back} ms after it answered again`);
+  });
+});
+
+describe.skipIf(usingMariaDb())('a busy embedded database (SQLite only)', () => {
+  let t: TestApp;
+  let dir: string;
+  let other: import('better-sqlite3').Database;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-busy-'));
+    t = await startTestApp({ sqlitePath: path.join(dir, 'hb.sqlite') });
+    other = new BetterSqlite3(path.join(dir, 'hb.sqlite'));
+  });
+  afterAll(async () => {
+    other?.close();
+    await t?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a write blocked by another process past busy_timeout answers 503 DB_UNAVAILABLE, then succeeds', async () => {
+    const token = await t.loginResident('busy-writer');
+    other.exec('BEGIN IMMEDIATE');
+    let r: Awaited<ReturnType<typeof timed<Awaited<ReturnType<TestApp['call']>>>>>;
+    try {
+      r = await timed(() => t.call('POST', '/api/v1/auth/logout', { token }));
+    } finally {
+      other.exec('ROLLBACK');
+    }
+    expect(r.value.status).toBe(503);
+    expect(r.value.body.error.code).toBe('DB_UNAVAILABLE');
+    expect(r.ms).toBeLessThan(8_000);
+    expect((await t.call('POST', '/api/v1/auth/logout', { token })).status).toBeLessThan(300);
   });
 });

@@ -51,6 +51,7 @@ const DB_DOWN_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ECONNRESET',
   'POOL_CLOSED',
+  'SQLITE_BUSY', // embedded SQLite: another writer held the database past busy_timeout
 ]);
 /** MySQL/MariaDB error numbers of the same kind (MariaDB's own are missing from mysql2's code table). */
 const DB_DOWN_ERRNOS = new Set([
@@ -83,7 +84,7 @@ export function isDbUnavailable(err: unknown): boolean {
 export function errorSummary(err: unknown): { name?: string; code?: string; errno?: number; message: string } {
   const e: any = err;
   const driver: any = e?.driverError ?? e;
-  const sqlError = !!e?.driverError || driver?.sqlMessage !== undefined || driver?.errno !== undefined;
+  const sqlError = !!e?.driverError || driver?.sqlMessage !== undefined || driver?.sqlState !== undefined;
   return {
     name: e?.constructor?.name,
     code: driver?.code ?? e?.code,

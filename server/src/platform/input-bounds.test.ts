@@ -1,8 +1,8 @@
 /**
  * The attack run's input findings (issue 14), each as the request that broke the server: a season
  * of year 0 that hung the process, impossible calendar settings, integers past what their columns
- * hold, tariffs without a ceiling, a foreign repair id, third-party image URLs in chat, and a
- * 100 MiB WebSocket frame limit. Real HTTP server, real database (MariaDB with TEST_DATABASE_URL).
+ * hold, tariffs without a ceiling, a foreign repair id, third-party image URLs in chat, and the
+ * 100 MiB default WebSocket frame limit. Real HTTP server, real database (MariaDB with TEST_DATABASE_URL).
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { DEMO } from '../demo/seed';
 import { Company } from '../modules/company/entities';
+import { WS_MAX_PAYLOAD } from './realtime';
 
 let t: TestApp;
 const now = new Date('2026-11-20T02:00:00Z'); // 10:00 China time
@@ -198,12 +199,13 @@ describe('chat and realtime', () => {
     expect(fields(valve)).toEqual(['photoUrl']);
   });
 
-  it('a WebSocket frame over 16 KiB closes the socket (1009) instead of being buffered up to 100 MiB', async () => {
+  it('a WebSocket frame over WS_MAX_PAYLOAD closes the socket (1009) instead of being buffered up to 100 MiB', async () => {
     const r = await resident();
     const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws?token=${r.token}`);
     await new Promise<void>((resolve, reject) => (ws.once('message', () => resolve()), ws.once('error', reject)));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-    ws.send('x'.repeat(17 * 1024));
+    expect(WS_MAX_PAYLOAD).toBeLessThanOrEqual(16 * 1024);
+    ws.send('x'.repeat(WS_MAX_PAYLOAD + 1));
     expect(await closed).toBe(1009);
   });
 });

@@ -12,6 +12,7 @@ import { startTestApp, type TestApp } from '../test-support/app';
 import { demoHouseholds } from '../demo/seed';
 import { BindAttempt } from '../modules/accounts/entities';
 import { waitText } from './limits';
+import { ConfigError, loadConfig } from '../config';
 
 let t: TestApp;
 let now = new Date('2026-11-24T02:00:00Z');
@@ -152,5 +153,19 @@ describe('per-resident quotas', () => {
     expect429(results.find((r) => r.status === 429)!, 'RATE_LIMITED', 600);
     const msgs = await t.call('GET', `/api/v1/groups/${groupId}/messages`, { token });
     expect(msgs.body.items.filter((m: any) => /^第\d条$/.test(m.text)).length).toBe(3);
+  });
+});
+
+describe('settings', () => {
+  it('HB_LIMITS overrides some limits; a bad value stops start-up naming the variable', () => {
+    expect(loadConfig({ HB_LIMITS: '{"bind.account":{"max":3,"windowMinutes":30}}' }).HB_LIMITS).toEqual({ 'bind.account': { max: 3, windowMinutes: 30 } });
+    for (const bad of ['{not json', '{"bind.acount":{"max":3,"windowMinutes":30}}', '{"bind.account":{"max":0,"windowMinutes":30}}']) {
+      expect(() => loadConfig({ HB_LIMITS: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ HB_LIMITS: bad })).toThrow(/HB_LIMITS/);
+    }
+  });
+
+  it('says how long in plain Chinese', () => {
+    expect([30, 60, 61, 23 * 60, 3600, 3601, 5400, 86_400].map(waitText)).toEqual(['30 秒', '1 分钟', '2 分钟', '23 分钟', '1 小时', '1 小时 1 分钟', '1 小时 30 分钟', '24 小时']);
   });
 });

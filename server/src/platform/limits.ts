@@ -122,10 +122,6 @@ export class Limiter {
     private hotline: () => Promise<string>,
   ) {}
 
-  rule(limit: LimitName): LimitRule {
-    return this.rules[limit];
-  }
-
   /**
    * Count one try against each check, in order. Over any limit: the tries counted by this call
    * are given back and a 429 is thrown (nothing of the guarded work runs).

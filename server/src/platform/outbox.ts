@@ -163,3 +163,22 @@ export class OutboxWorker {
 }
 
 export { isUniqueViolation };
+
+/**
+ * How the messages whose dedupe key starts with `keyPrefix` fared, by status (done, pending,
+ * dead, …): e.g. the deliveries of one announcement, keyed `ann:<id>:r:<resident>`. Modules ask
+ * this instead of reading the outbox table.
+ */
+export async function outboxStatusCounts(em: EntityManager | DataSource, keyPrefix: string): Promise<Record<string, number>> {
+  // a plain prefix: no LIKE wildcards (their escaping differs between MariaDB and SQLite)
+  if (/[\\%_]/.test(keyPrefix)) throw new Error(`outboxStatusCounts: not a plain key prefix: ${keyPrefix}`);
+  const rows: { status: string; n: string | number }[] = await em
+    .getRepository(OutboxMessage)
+    .createQueryBuilder('o')
+    .select('o.status', 'status')
+    .addSelect('COUNT(*)', 'n')
+    .where('o.dedupeKey LIKE :like', { like: `${keyPrefix}%` })
+    .groupBy('o.status')
+    .getRawMany();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

@@ -49,7 +49,6 @@ let outside = {} as Record<StaffRole, string>;
 let ownerToken = '';
 let inside = {} as Record<StaffRole, string>;
 
-const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 /** a measurement slot: tomorrow 17:00 China time (inside the default 16:00–20:00 window) */
 const SLOT = `${chinaDate(new Date(Date.now() + 86_400_000))}T17:00:00+08:00`;
 const checks = { doorsWindowsClosed30Min: true, midRoom: true, height1_4m: true, stable5Min: true };
@@ -94,7 +93,7 @@ beforeAll(async () => {
   await call('POST', '/sandbox/device/pay', { body: { ...order.requestPayment, user, action: 'confirm' } });
   await t.sandbox!.state.settleNotifications();
   await ok(call('POST', `/api/v1/payments/${order.id}/confirm`, { token }), 'confirm');
-  const upload = await ok(call('POST', '/api/v1/uploads', { token, body: { dataUrl: PNG } }), 'upload');
+  const upload = await ok(t.upload(token, 'id_document'), 'upload');
   const sc = await ok(
     call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.accountId, season, kind: 'stop', documents: [{ kind: 'id_photo', url: upload.id }] } }),
     'service change',
@@ -154,6 +153,18 @@ interface Call {
   body?: unknown;
   query?: string;
   list?: boolean;
+  /** the answer is a workbook: its cells are searched for the secrets */
+  xlsx?: boolean;
+}
+
+/** Every cell of an XLSX answer as text. */
+async function workbookText(bytes: ArrayBuffer): Promise<string> {
+  const ExcelJS = (await import('exceljs')).default;
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(bytes as any);
+  const out: string[] = [];
+  wb.eachSheet((ws) => ws.eachRow((row) => row.eachCell((c) => out.push(String(c.value ?? '')))));
+  return out.join('\n');
 }
 type Fixture = (f: Fixtures) => Call | Call[];
 
@@ -240,6 +251,10 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /staff/service-changes/:id/cancel': (f) => ({ params: { id: f.serviceChangeId } }),
   'POST /staff/service-changes/:id/reject': (f) => ({ params: { id: f.serviceChangeId }, body: { problems: [{ message: '照片不清楚' }] } }),
   'POST /staff/service-changes/:id/review': (f) => ({ params: { id: f.serviceChangeId } }),
+  'GET /staff/service-changes/export': (f) => [
+    { query: `areaId=${f.areaA}`, list: true, xlsx: true },
+    { query: `buildingId=${f.buildingId}`, list: true, xlsx: true },
+  ],
   'GET /staff/service-changes/preview': (f) => ({ query: `accountId=${f.accountId}&season=${season}&kind=stop` }),
   'POST /staff/valve-orders/:id/done': (f) => ({ params: { id: f.valveOrderId }, body: { photoUrl: 'up_' + '0'.repeat(32) } }),
 };
@@ -250,7 +265,6 @@ const EXEMPT: Record<string, string> = {
   'POST /invoice-titles': 'taxId is a taxpayer number, not an object id',
   'POST /staff/repairs/notices/read': 'upToId marks the caller’s own notices read up to an id; others’ notices are never touched',
   'GET /staff/repairs/report/export': 'the same query and area scope as GET /staff/repairs/report (XLSX)',
-  'GET /staff/service-changes/export': 'the same query and area scope as GET /staff/service-changes (XLSX)',
   // finance-only money work on the company's one WeChat Pay merchant account, not area business
   'POST /staff/invoices/:id/retry': 'finance only: retrying the provider call for an invoice, company-wide',
   'POST /staff/payments/:orderId/refunds': 'finance only: refunds against the company ledger, company-wide (reason and ruling recorded)',
@@ -298,10 +312,19 @@ describe('object ownership (route table × foreign ids)', () => {
       for (const c of calls) {
         for (const { who, token } of intruders(route)) {
           const url = concretePath(route, c.params) + (c.query ? `?${c.query}` : '');
-          const res = await t.call(route.method.toUpperCase(), url, { token, ...(c.body !== undefined ? { body: c.body } : route.method === 'get' ? {} : { body: {} }) });
+          let res: { status: number; body: any };
+          let text: string;
+          if (c.xlsx) {
+            const r = await fetch(t.url + url, { headers: { Authorization: `Bearer ${token}` } });
+            const bytes = await r.arrayBuffer();
+            res = { status: r.status, body: null };
+            text = r.status === 200 ? await workbookText(bytes) : Buffer.from(bytes).toString('utf8');
+          } else {
+            res = await t.call(route.method.toUpperCase(), url, { token, ...(c.body !== undefined ? { body: c.body } : route.method === 'get' ? {} : { body: {} }) });
+            text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
+          }
           checked++;
           const refused = res.status === 404 || res.status === 403;
-          const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
           const leaked = secrets.some((s) => text.includes(s));
           if (c.list ? leaked || res.status >= 500 : !refused || leaked) {
             leaks.push(`${routeName(route)} ${url} ${c.body ? JSON.stringify(c.body) : ''} as ${who}: ${res.status} ${text.slice(0, 160)}`);
@@ -321,5 +344,12 @@ describe('object ownership (route table × foreign ids)', () => {
     expect((await t.call('GET', `/api/v1/staff/service-changes/${fx.serviceChangeId}`, { token: inside.worker })).status).toBe(200);
     expect((await t.call('GET', `/api/v1/staff/groups/${fx.groupId}/messages`, { token: inside.butler })).status).toBe(200);
     expect((await t.call('GET', `/api/v1/staff/residents/${fx.residentId}/notes`, { token: inside.agent })).status).toBe(200);
+    // the list checks look for the secrets: area-A staff do see them there
+    const inbox = await t.call('GET', `/api/v1/staff/inbox?view=all&groupId=${fx.groupId}`, { token: inside.agent });
+    expect(JSON.stringify(inbox.body)).toContain(fx.messageText);
+    const list = await t.call('GET', `/api/v1/staff/service-changes?areaId=${fx.areaA}`, { token: inside.agent });
+    expect(JSON.stringify(list.body)).toContain(fx.accountNo);
+    const xlsx = await fetch(`${t.url}/api/v1/staff/service-changes/export?areaId=${fx.areaA}`, { headers: { Authorization: `Bearer ${inside.agent}` } });
+    expect(await workbookText(await xlsx.arrayBuffer())).toContain(fx.accountNo);
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { startSandbox } from '../sandbox';
-import { createDataSource } from '../platform/db/data-source';
+import { createDataSource } from '../db';
 import { createTestDatabase, type TestDatabase } from '../test-support/db';
 import { WechatAccessToken } from '../platform/entities';
 import { createMiniProgramClient, type MiniProgramClient } from './miniprogram';

@@ -1,4 +1,4 @@
-import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { In, IsNull, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import {
   MAX_BINDINGS_PER_RESIDENT,
   maskName,
@@ -11,8 +11,10 @@ import {
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { retryText, type Limiter } from '../../platform/limits';
-import { Resident } from '../identity/entities';
-import { Area } from '../company/entities';
+import type { StaffPrincipal } from '../../platform/auth';
+import { scopeToAreas } from '../../platform/scope';
+import type { IdentityService } from '../identity';
+import type { Area, CompanyService } from '../company';
 import { Account, BindAttempt, Binding, Building, Unit } from './entities';
 
 
@@ -34,6 +36,7 @@ export class AccountsService {
     private ds: DataSource,
     private clock: () => Date,
     private limiter: Limiter,
+    private peers: { identity: Pick<IdentityService, 'lockResident'>; company: Pick<CompanyService, 'areas'> },
   ) {}
 
   onBindingChange(hook: BindingHook): void {
@@ -131,7 +134,7 @@ export class AccountsService {
 
     const binding = await withTx(this.ds, async (em) => {
       // lock the resident so two binds at once can't pass the limit of 10 together
-      await forUpdate(em.createQueryBuilder(Resident, 'r').where('r.id = :id', { id: residentId })).getOne();
+      await this.peers.identity.lockResident(em, residentId);
       const existing = await em.findOne(Binding, { where: { residentId, accountId: account.id } });
       if (existing && !existing.unboundAt) throw new AppError('ALREADY_BOUND');
       const active = await em.count(Binding, { where: { residentId, unboundAt: IsNull() } });
@@ -201,7 +204,8 @@ export class AccountsService {
       (await this.byIds(Building, accounts.map((a) => a.buildingId))).map((b) => [b.id, b] as const),
     );
     const units = new Map((await this.byIds(Unit, accounts.map((a) => a.unitId))).map((u) => [u.id, u] as const));
-    const areas = new Map((await this.byIds(Area, accounts.map((a) => a.areaId))).map((x) => [x.id, x] as const));
+    const areaIds = new Set(accounts.map((a) => a.areaId));
+    const areas = new Map<number, Area>(accounts.length ? (await this.peers.company.areas()).filter((x) => areaIds.has(x.id)).map((x) => [x.id, x] as const) : []);
     const address = (a: Account) => {
       const b = buildings.get(a.buildingId);
       const u = units.get(a.unitId);
@@ -381,17 +385,17 @@ export class AccountsService {
       .from(Account, 'a')
       .innerJoin(Building, 'b', 'b.id = a.buildingId')
       .innerJoin(Unit, 'u', 'u.id = a.unitId')
-      .innerJoin(Area, 'ar', 'ar.id = a.areaId')
-      .select(['a.id AS id', 'a.accountNo AS accountNo', 'ar.code AS areaCode', 'b.name AS buildingName', 'b.address AS buildingAddress', 'u.no AS unitNo'])
+      .select(['a.id AS id', 'a.accountNo AS accountNo', 'a.areaId AS areaId', 'b.name AS buildingName', 'b.address AS buildingAddress', 'u.no AS unitNo'])
       .addSelect(['a.roomNo AS roomNo', 'a.ownerName AS ownerName', 'a.contactPhone AS contactPhone', 'a.heatedArea AS heatedArea', 'a.use AS accountUse', 'a.status AS accountStatus'])
       .where('a.id > :afterId', { afterId })
       .orderBy('a.id', 'ASC')
       .limit(limit)
       .getRawMany();
+    const areaCodes = new Map(rows.length ? (await this.peers.company.areas()).map((x) => [x.id, x.code] as const) : []);
     return rows.map((r) => ({
       id: Number(r.id),
       accountNo: String(r.accountNo),
-      areaCode: String(r.areaCode),
+      areaCode: String(areaCodes.get(Number(r.areaId ?? r.areaid)) ?? ''),
       buildingName: String(r.buildingName),
       buildingAddress: String(r.buildingAddress),
       unitNo: String(r.unitNo),
@@ -418,8 +422,81 @@ export class AccountsService {
     for (const b of buildings) for (const hook of this.buildingHooks) await hook(b);
   }
 
-  async account(id: number): Promise<Account | null> {
-    return this.ds.getRepository(Account).findOneBy({ id });
+  async account(id: number, em: EntityManager = this.ds.manager): Promise<Account | null> {
+    return em.findOneBy(Account, { id });
+  }
+
+  /** An account that must exist (inside the caller's transaction when given). */
+  async accountOrFail(id: number, em: EntityManager = this.ds.manager): Promise<Account> {
+    const account = await em.findOneBy(Account, { id });
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND');
+    return account;
+  }
+
+  /** Accounts by id (missing ids are left out). */
+  async accountsByIds(ids: number[], em: EntityManager = this.ds.manager): Promise<Account[]> {
+    const out: Account[] = [];
+    for (const part of chunks([...new Set(ids)], 1000)) out.push(...(await em.find(Account, { where: { id: In(part) } })));
+    return out;
+  }
+
+  /**
+   * Restrict another module's query to rows whose account lies in the staff member's areas:
+   * `accountIdColumn IN (accounts of those areas)`, as a subquery this module writes.
+   */
+  scopeByAccountArea<T extends SelectQueryBuilder<any>>(qb: T, accountIdColumn: string, p: StaffPrincipal): T {
+    const sub = qb.subQuery().select('sa.id').from(Account, 'sa');
+    scopeToAreas(sub, 'sa.areaId', p);
+    if (sub.expressionMap.wheres.length === 0) return qb; // everything in scope
+    qb.andWhere(`${accountIdColumn} IN ${sub.getQuery()}`);
+    qb.setParameters(sub.getParameters());
+    return qb;
+  }
+
+  /** Accounts that get a season's bill (every status but closed), by id. */
+  async billableAccounts(): Promise<Account[]> {
+    return this.ds.getRepository(Account).find({ where: { status: In(['active', 'stopped', 'sealed']) }, order: { id: 'ASC' } });
+  }
+
+  /** The resident's bound accounts with account number and full address, in one query (the bill list). */
+  async boundAddresses(residentId: number): Promise<Map<number, { accountNo: string; address: string }>> {
+    const rows: Record<string, any>[] = await this.ds
+      .createQueryBuilder()
+      .from(Binding, 'bd')
+      .innerJoin(Account, 'a', 'a.id = bd.accountId')
+      .innerJoin(Unit, 'u', 'u.id = a.unitId')
+      .innerJoin(Building, 'bl', 'bl.id = a.buildingId')
+      .select(['a.id AS accountId', 'a.accountNo AS accountNo', 'a.roomNo AS roomNo', 'u.no AS unitNo', 'bl.name AS buildingName', 'bl.address AS buildingAddress'])
+      .where('bd.residentId = :residentId AND bd.unboundAt IS NULL', { residentId })
+      .getRawMany();
+    return new Map(rows.map((r) => [Number(r.accountId), { accountNo: String(r.accountNo), address: `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室` }] as const));
+  }
+
+  /** Residents bound to the building's accounts now: (resident, account) pairs. */
+  async activeBindingsOfBuilding(buildingId: number): Promise<{ residentId: number; accountId: number }[]> {
+    const rows: { residentId: number | string; accountId: number | string }[] = await this.ds
+      .getRepository(Binding)
+      .createQueryBuilder('bi')
+      .innerJoin(Account, 'a', 'a.id = bi.accountId')
+      .select('bi.residentId', 'residentId')
+      .addSelect('bi.accountId', 'accountId')
+      .where('a.buildingId = :b', { b: buildingId })
+      .andWhere('bi.unboundAt IS NULL')
+      .getRawMany();
+    return rows.map((r) => ({ residentId: Number(r.residentId), accountId: Number(r.accountId) }));
+  }
+
+  /** Buildings by id (missing ids are left out). */
+  async buildingsByIds(ids: number[], em: EntityManager = this.ds.manager): Promise<Building[]> {
+    return ids.length ? em.find(Building, { where: { id: In([...new Set(ids)]) } }) : [];
+  }
+
+  /**
+   * The account's heating status. Only service-changes moves it, when the valve work is done,
+   * inside its own transaction (em).
+   */
+  async setStatus(em: EntityManager, accountId: number, status: Account['status']): Promise<void> {
+    await em.update(Account, accountId, { status });
   }
 }
 

@@ -9,9 +9,9 @@ import { HOUSEHOLD_COLUMNS, IMPORT_STATE_LABEL, type ImportIssueView, type Impor
 import { AppError, errorSummary } from '../../platform/errors';
 import { withTx } from '../../platform/db/data-source';
 import type { Logger } from '../../platform/logger';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
-import type { CompanyService } from '../company/service';
+import type { AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
+import type { CompanyService } from '../company';
 import { audit, type AdminActor } from './audit';
 import { ImportIssue, ImportJob } from './entities';
 import { cleanCell, layoutOf, parseRow, readRows, type HouseholdRow, type SheetLayout } from './households';

@@ -25,16 +25,14 @@ import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
-import type { CompanyService } from '../company/service';
-import type { IdentityService } from '../identity/service';
-import type { PaymentsService } from '../payments/service';
-import type { GroupsService } from '../groups/service';
-import { RepairTicket } from '../repairs/entities';
-import { Account } from '../accounts/entities';
-import { PaymentOrder } from '../payments/entities';
-import { ServiceChange, ValveWorkOrder } from '../service-changes/entities';
+import type { AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
+import type { CompanyService } from '../company';
+import type { IdentityService } from '../identity';
+import type { PaymentsService } from '../payments';
+import type { GroupsService } from '../groups';
+import type { RepairsService } from '../repairs';
+import type { ServiceChangesService } from '../service-changes';
 import { audit, type AdminActor } from './audit';
 import { AuditLog } from './entities';
 import { HouseholdImporter } from './import';
@@ -49,6 +47,8 @@ export interface AdminDeps {
   billing: BillingService;
   payments: PaymentsService;
   groups: GroupsService;
+  repairs: RepairsService;
+  serviceChanges: ServiceChangesService;
 }
 
 export const actorOfStaff = (p: StaffPrincipal): AdminActor => ({ staffId: p.staffId, name: p.name });
@@ -403,13 +403,6 @@ export class AdminService {
     const dayStart = new Date(`${date}T00:00:00+08:00`);
     const dayEnd = new Date(dayStart.getTime() + 86_400_000);
     const has = (...roles: StaffRole[]) => p.roles.includes('admin') || roles.some((r) => p.roles.includes(r));
-    const scope = staffAreaFilter(p);
-    const inScope = <T extends { andWhere: Function }>(qb: T, alias: string): T | null => {
-      if (scope === 'all') return qb;
-      if (!scope.length) return null;
-      qb.andWhere(`${alias}.areaId IN (:...areas)`, { areas: scope });
-      return qb;
-    };
     const out: StaffDashboard = { date, payments: null, repairs: null, messages: null, serviceChanges: null, reconciliation: null, paymentsByDay: null, repairsByDay: null };
     // the last 7 China dates, oldest first: [start, end) of each
     const days = Array.from({ length: 7 }, (_, i) => {
@@ -419,32 +412,11 @@ export class AdminService {
     if (has('finance')) {
       out.payments = await this.d.payments.paidTotals(dayStart, dayEnd);
       out.paymentsByDay = [];
-      for (const d of days) {
-        const qb = inScope(
-          this.d.ds
-            .getRepository(PaymentOrder)
-            .createQueryBuilder('o')
-            .innerJoin(Account, 'a', 'a.id = o.accountId')
-            .select('COUNT(*)', 'n')
-            .addSelect('COALESCE(SUM(o.amountFen), 0)', 'sum')
-            .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from: d.from, to: d.to, dup: false }),
-          'a',
-        );
-        const r = qb ? await qb.getRawOne<{ n: string | number; sum: string | number }>() : null;
-        out.paymentsByDay.push({ date: d.date, count: Number(r?.n ?? 0), sumFen: Number(r?.sum ?? 0) });
-      }
+      for (const d of days) out.paymentsByDay.push({ date: d.date, ...(await this.d.payments.paidTotals(d.from, d.to, p)) });
     }
     if (has('dispatcher', 'worker', 'agent', 'butler')) {
-      const qb = inScope(
-        this.d.ds
-          .getRepository(RepairTicket)
-          .createQueryBuilder('t')
-          .select(['t.id', 't.contactedAt', 't.contactDueAt', 't.onSiteAt', 't.onSiteDueAt', 't.doneDueAt', 't.resolvedAt', 't.assigneeId'])
-          .where('t.status IN (:...open)', { open: [...REPAIR_OPEN_STATES] }),
-        't',
-      );
-      if (has('worker') && !has('dispatcher', 'agent', 'butler')) qb?.andWhere('t.assigneeId = :me', { me: p.staffId });
-      const tickets = qb ? await qb.getMany() : [];
+      const workerOnly = has('worker') && !has('dispatcher', 'agent', 'butler');
+      const tickets = await this.d.repairs.openDeadlines(p, workerOnly);
       const soon = now.getTime() + 60 * 60_000;
       let overdue = 0;
       let dueSoon = 0;
@@ -455,21 +427,7 @@ export class AdminService {
         else if (next <= soon) dueSoon++;
       }
       out.repairs = { open: tickets.length, onTime: tickets.length - overdue - dueSoon, dueSoon, overdue };
-      const workerOnly = has('worker') && !has('dispatcher', 'agent', 'butler');
-      const count = async (column: 'createdAt' | 'closedAt', d: (typeof days)[number]) => {
-        const q = inScope(
-          this.d.ds
-            .getRepository(RepairTicket)
-            .createQueryBuilder('t')
-            .where(`t.${column} >= :from AND t.${column} < :to`, { from: d.from, to: d.to }),
-          't',
-        );
-        if (!q) return 0;
-        // a cancelled ticket has a closedAt too, but it was not closed by work
-        if (column === 'closedAt') q.andWhere('t.status <> :cancelled', { cancelled: 'cancelled' });
-        if (workerOnly) q.andWhere('t.assigneeId = :me', { me: p.staffId });
-        return q.getCount();
-      };
+      const count = (column: 'createdAt' | 'closedAt', d: (typeof days)[number]) => this.d.repairs.countBetween(p, column, d.from, d.to, workerOnly);
       out.repairsByDay = [];
       for (const d of days) out.repairsByDay.push({ date: d.date, opened: await count('createdAt', d), closed: await count('closedAt', d) });
     }
@@ -478,9 +436,7 @@ export class AdminService {
       out.messages = { unanswered: page.total };
     }
     if (has('agent', 'butler', 'station')) {
-      const sc = inScope(this.d.ds.getRepository(ServiceChange).createQueryBuilder('c').where('c.state IN (:...s)', { s: ['submitted', 'under_review'] }), 'c');
-      const vo = inScope(this.d.ds.getRepository(ValveWorkOrder).createQueryBuilder('v').where('v.state = :s', { s: 'open' }), 'v');
-      out.serviceChanges = { pendingReview: sc ? await sc.getCount() : 0, valveOrdersOpen: vo ? await vo.getCount() : 0 };
+      out.serviceChanges = await this.d.serviceChanges.openCounts(p);
     }
     return out;
   }

@@ -14,8 +14,7 @@ import {
 import { AppError } from '../../platform/errors';
 import { rawDatetime } from '../../platform/db/columns';
 import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
-import { Account, Binding, Building, Unit } from '../accounts/entities';
-import type { AccountsService } from '../accounts/service';
+import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
 
 /** Seasons, tariffs and bills: what each account owes for each season, priced for a given day. */
@@ -53,6 +52,10 @@ export class BillingService {
     return (await this.ds.getRepository(Season).find({ order: { code: 'DESC' } })).map(seasonView);
   }
 
+  async season(id: number): Promise<Season> {
+    return this.ds.getRepository(Season).findOneByOrFail({ id });
+  }
+
   async seasonByCode(code: string): Promise<Season> {
     const season = await this.ds.getRepository(Season).findOne({ where: { code } });
     if (!season) throw new AppError('SEASON_NOT_FOUND');
@@ -67,7 +70,7 @@ export class BillingService {
    */
   async issueBills(code: string): Promise<{ issued: number; existing: number }> {
     const season = await this.seasonByCode(code);
-    const accounts = await this.ds.getRepository(Account).find({ where: { status: In(['active', 'stopped', 'sealed']) }, order: { id: 'ASC' } });
+    const accounts = await this.accounts.billableAccounts();
     const have = new Set(
       (await this.ds.getRepository(Bill).find({ select: { accountId: true }, where: { seasonId: season.id } })).map((b) => b.accountId),
     );
@@ -99,15 +102,9 @@ export class BillingService {
   /** Every bill of a season with its account number (imports, exports, demo). */
   async billsOfSeason(code: string): Promise<{ id: number; accountId: number; accountNo: string; status: string }[]> {
     const season = await this.seasonByCode(code);
-    return this.ds
-      .getRepository(Bill)
-      .createQueryBuilder('b')
-      .innerJoin(Account, 'a', 'a.id = b.accountId')
-      .select(['b.id AS id', 'b.accountId AS accountId', 'a.accountNo AS accountNo', 'b.status AS status'])
-      .where('b.seasonId = :id', { id: season.id })
-      .orderBy('b.id', 'ASC')
-      .getRawMany()
-      .then((rows) => rows.map((r: any) => ({ id: Number(r.id), accountId: Number(r.accountId ?? r.accountid), accountNo: String(r.accountNo ?? r.accountno), status: r.status })));
+    const bills = await this.ds.getRepository(Bill).find({ select: { id: true, accountId: true, status: true }, where: { seasonId: season.id }, order: { id: 'ASC' } });
+    const nos = await this.accounts.accountNosByIds(bills.map((b) => b.accountId));
+    return bills.map((b) => ({ id: b.id, accountId: b.accountId, accountNo: nos.get(b.accountId) ?? '', status: b.status }));
   }
 
   /** Record a bill paid at the company's counter (imports from the billing system, demo data). */
@@ -161,11 +158,7 @@ export class BillingService {
     if (!items.length) return 0;
     const now = this.clock();
     const seasons = new Map((await em.find(Season, { where: { id: In([...new Set(items.map((i) => i.seasonId))]) } })).map((s) => [s.id, s]));
-    const accounts = new Map<number, Account>();
-    const ids = [...new Set(items.map((i) => i.accountId))];
-    for (let i = 0; i < ids.length; i += 1000) {
-      for (const a of await em.find(Account, { select: { id: true, heatedArea: true, use: true }, where: { id: In(ids.slice(i, i + 1000)) } })) accounts.set(a.id, a);
-    }
+    const accounts = new Map((await this.accounts.accountsByIds(items.map((i) => i.accountId), em)).map((a) => [a.id, a]));
     for (let i = 0; i < items.length; i += 500) {
       const values = items.slice(i, i + 500).map((it) => {
         const season = seasons.get(it.seasonId)!;
@@ -206,14 +199,15 @@ export class BillingService {
     const qb = this.ds
       .getRepository(Bill)
       .createQueryBuilder('b')
-      .innerJoin(Account, 'a', 'a.id = b.accountId')
       .innerJoin(Season, 's', 's.id = b.seasonId')
       .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
-      .addSelect(['a.accountNo AS accountNo', 's.code AS seasonCode'])
+      .addSelect(['s.code AS seasonCode'])
       .where('b.id > :afterId', { afterId });
     if (seasonId !== null) qb.andWhere('b.seasonId = :seasonId', { seasonId });
     const rows: Record<string, any>[] = await qb.orderBy('b.id', 'ASC').limit(limit).getRawMany();
-    return rows.map((r) => ({ bill: rawBill(r), accountNo: String(r.accountNo), season: String(r.seasonCode) }));
+    const bills = rows.map((r) => ({ bill: rawBill(r), season: String(r.seasonCode) }));
+    const nos = await this.accounts.accountNosByIds(bills.map((x) => x.bill.accountId));
+    return bills.map((x) => ({ bill: x.bill, accountNo: nos.get(x.bill.accountId) ?? '', season: x.season }));
   }
 
   /** What each account owes per season (unpaid bills: charge minus paid), for some accounts. */
@@ -323,7 +317,7 @@ export class BillingService {
     const season = await em.findOneByOrFail(Season, { id: seasonId });
     const bill = await forUpdate(em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.seasonId = :seasonId', { accountId, seasonId })).getOne();
     if (!bill) {
-      const account = await em.findOneByOrFail(Account, { id: accountId });
+      const account = await this.accounts.accountOrFail(accountId, em);
       await em.insert(Bill, this.newBill(season, account, kind));
       return { bill: await em.findOneByOrFail(Bill, { accountId, seasonId }), overpaidFen: 0 };
     }
@@ -352,24 +346,27 @@ export class BillingService {
 
   /**
    * Every bill of the resident's bound accounts: unpaid first (oldest season first), then paid.
-   * One query: the bill list is the app's busiest read (bench/payments.ts).
+   * Two queries (the bound accounts with their addresses from accounts, then their bills with
+   * seasons): the bill list is the app's busiest read (bench/payments.ts).
    */
   async listForResident(residentId: number): Promise<{ items: BillView[]; totalDueFen: number }> {
-    const rows: Record<string, any>[] = await this.ds
-      .createQueryBuilder()
-      .from(Binding, 'bd')
-      .innerJoin(Bill, 'b', 'b.accountId = bd.accountId')
-      .innerJoin(Season, 's', 's.id = b.seasonId')
-      .innerJoin(Account, 'a', 'a.id = b.accountId')
-      .innerJoin(Unit, 'u', 'u.id = a.unitId')
-      .innerJoin(Building, 'bl', 'bl.id = a.buildingId')
-      .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
-      .addSelect(['a.accountNo AS accountNo', 'a.roomNo AS roomNo', 'u.no AS unitNo', 'bl.name AS buildingName', 'bl.address AS buildingAddress'])
-      .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
-      .where('bd.residentId = :residentId AND bd.unboundAt IS NULL', { residentId })
-      .getRawMany();
+    const bound = await this.accounts.boundAddresses(residentId);
+    const rows: Record<string, any>[] = bound.size
+      ? await this.ds
+          .createQueryBuilder()
+          .from(Bill, 'b')
+          .innerJoin(Season, 's', 's.id = b.seasonId')
+          .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+          .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+          .where('b.accountId IN (:...ids)', { ids: [...bound.keys()] })
+          .getRawMany()
+      : [];
     const today = chinaDate(this.clock());
-    const items = rows.map((r) => toView(rawBill(r), rawSeason(r), r.accountNo, `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室`, today));
+    const items = rows.map((r) => {
+      const bill = rawBill(r);
+      const a = bound.get(bill.accountId)!;
+      return toView(bill, rawSeason(r), a.accountNo, a.address, today);
+    });
     items.sort((a, b) => {
       const ua = a.status === 'unpaid' ? 0 : 1;
       const ub = b.status === 'unpaid' ? 0 : 1;
@@ -399,7 +396,7 @@ export class BillingService {
     const seasons = new Map(
       (await this.ds.getRepository(Season).find({ where: { id: In([...new Set(bills.map((b) => b.seasonId))]) } })).map((s) => [s.id, s]),
     );
-    const accounts = await this.ds.getRepository(Account).find({ where: { id: In([...new Set(bills.map((b) => b.accountId))]) } });
+    const accounts = await this.accounts.accountsByIds(bills.map((b) => b.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.accounts.addressContext(accounts);
     const today = chinaDate(this.clock());

@@ -29,18 +29,17 @@ import { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { staffAreaFilter, assertStaffArea, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from '../../platform/auth';
+import { scopeToAreas } from '../../platform/scope';
+import { outboxStatusCounts } from '../../platform/outbox';
 import type { RealtimeHub } from '../../platform/realtime';
 import type { Limiter } from '../../platform/limits';
-import { OutboxMessage } from '../../platform/entities';
 import type { Logger } from '../../platform/logger';
-import type { AccountsService, BindingChange } from '../accounts/service';
-import { Account, Binding, Building } from '../accounts/entities';
-import type { IdentityService } from '../identity/service';
-import { Staff, StaffArea } from '../identity/entities';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-import type { ModerationService, PhotoVerdict } from '../moderation/service';
-import type { RepairsService } from '../repairs/service';
+import type { AccountsService, BindingChange, Building } from '../accounts';
+import type { IdentityService } from '../identity';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
+import type { ModerationService, PhotoVerdict } from '../moderation';
+import type { RepairsService } from '../repairs';
 import type { UploadsService } from '../../platform/uploads/service';
 import { Announcement, ButlerGroup, CannedReply, GroupMember, GroupMessage, GroupReader, MessageReport, StaffNote } from './entities';
 
@@ -156,20 +155,9 @@ export class GroupsService {
       const r = await this.ensureGroup(b);
       if (!r.created) continue;
       created++;
-      // backfill: active bindings of the building (read-only look at the accounts tables)
-      const rows: { residentId: number; accountId: number }[] = await this.ds
-        .getRepository(Binding)
-        .createQueryBuilder('bi')
-        .innerJoin(Account, 'a', 'a.id = bi.accountId')
-        .select('bi.residentId', 'residentId')
-        .addSelect('bi.accountId', 'accountId')
-        .where('a.buildingId = :b', { b: b.id })
-        .andWhere('bi.unboundAt IS NULL')
-        .getRawMany();
-      for (const row of rows) {
-        await withTx(this.ds, (em) =>
-          this.onBindingChange(em, { residentId: Number(row.residentId), accountId: Number(row.accountId), buildingId: b.id, bound: true }),
-        );
+      // backfill: active bindings of the building
+      for (const row of await this.d.accounts.activeBindingsOfBuilding(b.id)) {
+        await withTx(this.ds, (em) => this.onBindingChange(em, { residentId: row.residentId, accountId: row.accountId, buildingId: b.id, bound: true }));
       }
     }
     if ((await this.ds.getRepository(CannedReply).count()) === 0) {
@@ -182,7 +170,7 @@ export class GroupsService {
   async onBindingChange(em: EntityManager, c: BindingChange): Promise<void> {
     let group = await em.findOne(ButlerGroup, { where: { buildingId: c.buildingId } });
     if (!group) {
-      const building = await em.findOne(Building, { where: { id: c.buildingId } });
+      const [building] = await this.d.accounts.buildingsByIds([c.buildingId], em);
       if (!building) return;
       group = (await this.ensureGroup(building, em)).group;
     }
@@ -484,18 +472,14 @@ export class GroupsService {
     return out;
   }
 
-  /** Staff serving some areas (members of those areas' groups). Read-only look at identity's tables. */
+  /** Staff serving some areas (members of those areas' groups). */
   private async staffOfAreas(areaIds: number[]): Promise<Map<number, { staffId: number; name: string; role: string }[]>> {
     const out = new Map<number, { staffId: number; name: string; role: string }[]>();
     if (!areaIds.length) return out;
-    const links = await this.ds.getRepository(StaffArea).find({ where: { areaId: In(areaIds) } });
-    const staff = new Map((await this.ds.getRepository(Staff).find({ where: { id: In([0, ...links.map((l) => l.staffId)]), disabled: false } })).map((s) => [s.id, s]));
-    for (const l of links) {
-      const s = staff.get(l.staffId);
-      if (!s) continue;
-      const list = out.get(l.areaId) ?? [];
+    for (const { areaId, staff: s } of await this.d.identity.staffOfAreas(areaIds)) {
+      const list = out.get(areaId) ?? [];
       list.push({ staffId: s.id, name: s.name, role: roleLabel(s.roles) });
-      out.set(l.areaId, list);
+      out.set(areaId, list);
     }
     return out;
   }
@@ -971,15 +955,7 @@ export class GroupsService {
   }
 
   private async announcementView(a: Announcement) {
-    const rows: { status: string; n: string | number }[] = await this.ds
-      .getRepository(OutboxMessage)
-      .createQueryBuilder('o')
-      .select('o.status', 'status')
-      .addSelect('COUNT(*)', 'n')
-      .where('o.dedupeKey LIKE :k', { k: `ann:${a.id}:r:%` })
-      .groupBy('o.status')
-      .getRawMany();
-    const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    const by = await outboxStatusCounts(this.ds, `ann:${a.id}:r:`);
     return {
       id: a.id,
       scope: a.scope,
@@ -995,13 +971,13 @@ export class GroupsService {
   }
 
   async announcements(p: StaffPrincipal, page: number, pageSize: number) {
-    const scope = staffAreaFilter(p);
-    const [rows, total] = await this.ds.getRepository(Announcement).findAndCount({ order: { id: 'DESC' }, skip: (page - 1) * pageSize, take: pageSize });
-    const groups = scope === 'all' ? [] : await this.scopedGroups(p).getMany();
-    const visible = rows.filter(
-      (a) => scope === 'all' || a.scope === 'all' || (a.scope === 'area' && scope.includes(a.targetId!)) || (a.scope === 'building' && groups.some((g) => g.buildingId === a.targetId)),
-    );
-    return { items: await Promise.all(visible.map((a) => this.announcementView(a))), total, page, pageSize };
+    // filtered in SQL before paging: an announcement's area is its target area, or the area of
+    // its target building's group; announcements to everyone are seen by everyone
+    const qb = this.ds.getRepository(Announcement).createQueryBuilder('a');
+    const buildingArea = qb.subQuery().select('g.areaId').from(ButlerGroup, 'g').where('g.buildingId = a.targetId').getQuery();
+    scopeToAreas(qb, `(CASE WHEN a.scope = 'area' THEN a.targetId ELSE ${buildingArea} END)`, p, { orWhere: "a.scope = 'all'" });
+    const [rows, total] = await qb.orderBy('a.id', 'DESC').skip((page - 1) * pageSize).take(pageSize).getManyAndCount();
+    return { items: await Promise.all(rows.map((a) => this.announcementView(a))), total, page, pageSize };
   }
 
   // ---- metrics ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { CreateInviteRequest, StaffBindWechatRequest, StaffLoginRequest, WechatL
 import { route } from '../../platform/http';
 import { clientAddress } from '../../platform/limits';
 import type { IdentityService } from './service';
-import type { AccountsService } from '../accounts/service';
+import type { AccountsService } from '../accounts';
 
 export function identityRoutes(identity: IdentityService, accounts: AccountsService): Router {
   const r = new Router();

@@ -4,7 +4,7 @@ import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import type { ErrorCode, LoginResponse, StaffRole } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import type { AuthPrincipal } from '../../platform/auth';
-import { isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { rawDatetime } from '../../platform/db/columns';
 import { retryText, type Limiter } from '../../platform/limits';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
@@ -119,7 +119,12 @@ export class IdentityService {
     }
   }
 
-  async resident(id: number): Promise<Resident> {
+  /** The resident with this openid, if they ever logged in. */
+  async residentByOpenid(openid: string): Promise<Resident | null> {
+    return this.d.ds.getRepository(Resident).findOne({ where: { openid } });
+  }
+
+    async resident(id: number): Promise<Resident> {
     return this.d.ds.getRepository(Resident).findOneOrFail({ where: { id } });
   }
 
@@ -265,6 +270,36 @@ export class IdentityService {
   async staffByIds(ids: number[]): Promise<Staff[]> {
     if (!ids.length) return [];
     return this.d.ds.getRepository(Staff).find({ where: { id: In(ids) } });
+  }
+
+  /**
+   * Active staff serving some areas, as (area, staff member) pairs by staff id; with `roles`, only
+   * those holding one of them. Inside the caller's transaction when em is given.
+   */
+  async staffOfAreas(areaIds: number[], opts: { roles?: readonly StaffRole[]; em?: EntityManager } = {}): Promise<{ areaId: number; staff: Staff }[]> {
+    if (!areaIds.length) return [];
+    const em = opts.em ?? this.d.ds.manager;
+    const links = await em.find(StaffArea, { where: { areaId: In(areaIds) } });
+    if (!links.length) return [];
+    const staff = new Map(
+      (await em.find(Staff, { where: { id: In([...new Set(links.map((l) => l.staffId))]), disabled: false }, order: { id: 'ASC' } }))
+        .filter((s) => !opts.roles || s.roles.some((r) => opts.roles!.includes(r)))
+        .map((s) => [s.id, s]),
+    );
+    return links
+      .filter((l) => staff.has(l.staffId))
+      .sort((a, b) => a.staffId - b.staffId)
+      .map((l) => ({ areaId: l.areaId, staff: staff.get(l.staffId)! }));
+  }
+
+  /** Lock the resident's row until the caller's transaction ends (one resident's binds queue up). */
+  async lockResident(em: EntityManager, residentId: number): Promise<void> {
+    await forUpdate(em.createQueryBuilder(Resident, 'r').where('r.id = :id', { id: residentId })).getOne();
+  }
+
+  /** Active admins (escalations reach them whatever the area). */
+  async activeAdmins(em: EntityManager = this.d.ds.manager): Promise<Staff[]> {
+    return (await em.find(Staff, { where: { disabled: false }, order: { id: 'ASC' } })).filter((s) => s.roles.includes('admin'));
   }
 }
 

@@ -22,11 +22,11 @@ import type { Logger } from '../../platform/logger';
 import type { Mailer } from '../../platform/mail';
 import type { LinkSigner } from '../../platform/signed-links';
 import { ProviderError, type BillingOrder, type InvoiceProvider } from '../../invoicing/nuonuo';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-import type { PaymentsService } from '../payments/service';
-import type { PaymentOrder } from '../payments/entities';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
+import type { PaymentsService } from '../payments';
+import type { PaymentOrder } from '../payments';
 import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
 
 export const INVOICE_SUBMIT = 'invoices.submit';

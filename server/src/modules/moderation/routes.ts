@@ -7,7 +7,11 @@ import type { ModerationService } from './service';
 
 const MODERATORS = ['agent', 'butler', 'admin'] as const;
 
-export function moderationRoutes(moderation: ModerationService, push: PushConfig): Router {
+/**
+ * `push`: the message push settings; `listeners`: other modules' handlers of verified pushes
+ * (e.g. subscription changes), called after the content-security verdicts.
+ */
+export function moderationRoutes(moderation: ModerationService, push: PushConfig, listeners: ((msg: Record<string, any>) => Promise<void>)[] = []): Router {
   const r = new Router();
 
   /** The trail staff see: who posted what, WeChat's verdict, when (flagged=1: only what wasn't a clean pass). */
@@ -40,6 +44,7 @@ export function moderationRoutes(moderation: ModerationService, push: PushConfig
       return;
     }
     await moderation.onPush(msg);
+    for (const listen of listeners) await listen(msg);
     // WeChat expects "success" (or an empty body) within 5 s, else it retries
     ctx.type = 'text/plain';
     ctx.body = 'success';

@@ -15,7 +15,7 @@ import { AppError } from '../../platform/errors';
 import { staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import { WechatApiError, type MiniProgramClient, type SecScene } from '../../wechat/miniprogram';
-import type { IdentityService } from '../identity/service';
+import type { IdentityService } from '../identity';
 import { ModerationRecord } from './entities';
 
 export type TextVerdict = 'pass' | 'review' | 'error';

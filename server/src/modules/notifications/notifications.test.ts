@@ -10,6 +10,7 @@ import { loadConfig, ConfigError } from '../../config';
 import { openidFor } from '../../sandbox';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { SUBSCRIBE_TOPIC } from './service';
+import { pushSignature } from '../../wechat/push';
 
 let t: TestApp;
 let now = new Date('2026-11-20T02:00:00Z');
@@ -142,5 +143,28 @@ describe('subscription messages', () => {
     const r = await resident('grant-unknown');
     const res = await t.call('POST', '/api/v1/notifications/grants', { token: r.token, body: { results: { 'not-ours': 'accept' } } });
     expect(res.body.accepted).toEqual([]);
+  });
+
+  it('forgets the grants of a template the resident switches off in WeChat (subscribe_msg_change_event push)', async () => {
+    const r = await resident('grant-switched-off');
+    await t.allowMessages(r.token, r.user, ['repairProgress', 'announcement']);
+    await t.allowMessages(r.token, r.user, ['repairProgress']);
+    const event = {
+      ToUserName: 'gh_x',
+      FromUserName: r.openid,
+      CreateTime: Math.floor(Date.now() / 1000),
+      MsgType: 'event',
+      Event: 'subscribe_msg_change_event',
+      List: [{ TemplateId: t.services.notifications.templateId('repairProgress'), SubscribeStatusString: 'reject' }],
+    };
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const q = new URLSearchParams({ timestamp, nonce: '42', signature: pushSignature(t.config.WECHAT_PUSH_TOKEN, timestamp, '42') });
+    // unsigned: ignored
+    const forged = await fetch(`${t.url}/api/v1/wechat/push?timestamp=${timestamp}&nonce=42&signature=${'0'.repeat(40)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+    expect(forged.status).toBe(401);
+    expect((await t.call('GET', '/api/v1/notifications/grants', { token: r.token })).body.counts).toMatchObject({ repairProgress: 2, announcement: 1 });
+    const res = await fetch(`${t.url}/api/v1/wechat/push?${q}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+    expect(await res.text()).toBe('success');
+    expect((await t.call('GET', '/api/v1/notifications/grants', { token: r.token })).body.counts).toMatchObject({ repairProgress: 0, announcement: 1 });
   });
 });

@@ -4,7 +4,7 @@ import { SUBSCRIBE_TEMPLATE_KEYS, type SubscribeGrantCounts, type SubscribeTempl
 import { enqueue, enqueueMany, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { insertRow, isUniqueViolation } from '../../platform/db/data-source';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
-import type { IdentityService } from '../identity/service';
+import type { IdentityService } from '../identity';
 import { SubscribeGrant } from './entities';
 
 export const SUBSCRIBE_TOPIC = 'wechat.subscribe';
@@ -98,6 +98,22 @@ export class NotificationsService {
     const counts = Object.fromEntries(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [k, 0])) as Record<SubscribeTemplate, number>;
     for (const r of rows) counts[r.template as SubscribeTemplate] = r.remaining;
     return { counts };
+  }
+
+  /**
+   * A verified push from WeChat (message push endpoint): when a resident switches a template off
+   * in WeChat's settings (subscribe_msg_change_event, status reject), their grants for it are
+   * gone; the count says so at once instead of after the next 43101.
+   */
+  async onPush(msg: Record<string, any>): Promise<void> {
+    if (msg.Event !== 'subscribe_msg_change_event' || typeof msg.FromUserName !== 'string') return;
+    const list: any[] = Array.isArray(msg.List) ? msg.List : msg.List ? [msg.List] : [];
+    const byId = new Map(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [this.o.templateIds[k], k] as const));
+    const off = list.filter((i) => i?.SubscribeStatusString === 'reject').map((i) => byId.get(String(i.TemplateId))).filter((k): k is SubscribeTemplate => !!k);
+    if (!off.length) return;
+    const resident = await this.o.identity.residentByOpenid(msg.FromUserName);
+    if (!resident) return;
+    await this.o.ds.getRepository(SubscribeGrant).update({ residentId: resident.id, template: In(off) }, { remaining: 0 });
   }
 
   /** Take one grant; false when none is left. */

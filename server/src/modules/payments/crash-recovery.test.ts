@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { childBffEnv, exited, type ChildBffEnv } from '../../test-support/child-bff';
-import { createDataSource } from '../../platform/db/data-source';
+import { createDataSource } from '../../db';
 import { demoHouseholds } from '../../demo/seed';
 
 let env: ChildBffEnv;

@@ -17,12 +17,13 @@ import { forUpdate, insertRow, insertRows, isUniqueViolation, updateByIds, withT
 import { enqueue, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { applyTransition, applyTransitions, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
+import type { StaffPrincipal } from '../../platform/auth';
 import { PayApiError, type PayClient, type Transaction, type Refund as WxRefund } from '../../wechat/pay';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
-import { Season } from '../billing/entities';
-import type { NotificationsService } from '../notifications/service';
+import type { AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
+import type { NotificationsService } from '../notifications';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
+import { LedgerQueries } from './ledger-queries';
 
 export const REFUND_SUBMIT_TOPIC = 'payments.refund.submit';
 
@@ -62,7 +63,11 @@ export class PaymentsService {
   private ttlMs: number;
   private sweepAfterMs: number;
 
+  /** Read-only ledger, order and refund queries for reconciliation. */
+  readonly ledgerQueries: LedgerQueries;
+
   constructor(private o: PaymentsOptions) {
+    this.ledgerQueries = new LedgerQueries(o.ds);
     this.ttlMs = (o.orderTtlMinutes ?? 30) * 60_000;
     this.sweepAfterMs = (o.sweepAfterMinutes ?? 5) * 60_000;
   }
@@ -111,7 +116,7 @@ export class PaymentsService {
       if (after.status === 'paid') throw new AppError('BILL_ALREADY_PAID');
     }
 
-    const season = await this.ds.getRepository(Season).findOneByOrFail({ id: bill.seasonId });
+    const season = await this.o.billing.season(bill.seasonId);
     const account = await this.o.accounts.account(bill.accountId);
     let order: PaymentOrder;
     try {
@@ -644,20 +649,26 @@ export class PaymentsService {
       .getMany();
   }
 
-  /** Count and sum of payments credited in [from, to) (the staff dashboard). */
-  async paidTotals(from: Date, to: Date): Promise<{ count: number; sumFen: number }> {
-    const r = await this.ds
+  /** Count and sum of payments credited in [from, to) (the staff dashboard); with staff, of their areas' accounts only. */
+  async paidTotals(from: Date, to: Date, staff?: StaffPrincipal): Promise<{ count: number; sumFen: number }> {
+    const qb = this.ds
       .getRepository(PaymentOrder)
       .createQueryBuilder('o')
       .select('COUNT(*)', 'n')
       .addSelect('COALESCE(SUM(o.amountFen), 0)', 'sum')
-      .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from, to, dup: false })
-      .getRawOne<{ n: string | number; sum: string | number }>();
+      .where('o.paidAt >= :from AND o.paidAt < :to AND o.duplicate = :dup', { from, to, dup: false });
+    if (staff) this.o.accounts.scopeByAccountArea(qb, 'o.accountId', staff);
+    const r = await qb.getRawOne<{ n: string | number; sum: string | number }>();
     return { count: Number(r?.n ?? 0), sumFen: Number(r?.sum ?? 0) };
   }
 
   async anomalies() {
     return this.ds.getRepository(PaymentAnomaly).find({ order: { id: 'DESC' }, take: 200 });
+  }
+
+  /** An account's latest paid orders, newest first (refunds of a temperature ruling). */
+  async paidOrdersOfAccount(accountId: number, take: number): Promise<PaymentOrder[]> {
+    return this.ds.getRepository(PaymentOrder).find({ where: { accountId, status: 'paid' }, order: { id: 'DESC' }, take });
   }
 
   async order(orderId: number): Promise<PaymentOrder | null> {

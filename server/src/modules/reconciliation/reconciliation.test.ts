@@ -468,7 +468,7 @@ describe('fetch failures and the schedule', () => {
         return real.downloadTradeBill(input);
       },
     };
-    recon = new ReconciliationService({ ds: t.ds, pay, payments: t.services.payments, log: t.log, clock: () => new Date(), billDir });
+    recon = new ReconciliationService({ ds: t.ds, pay, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), billDir });
   });
 
   it('the Pay client streams the bill to a file while hashing it (plain and gzip), the same bytes as tradeBill', async () => {

@@ -29,9 +29,8 @@ import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-sou
 import type { Logger } from '../../platform/logger';
 import type { StaffPrincipal } from '../../platform/auth';
 import { PayApiError, type PayClient } from '../../wechat/pay';
-import { LedgerEntry, PaymentOrder, Refund } from '../payments/entities';
-import { CompanyService } from '../company/service';
-import type { PaymentsService } from '../payments/service';
+import type { CompanyService } from '../company';
+import type { LedgerEntry, LedgerHit, PaymentOrder, PaymentsService } from '../payments';
 import { microToFen, readTradeBillBatches, type BillRow, type BillSummary } from './csv';
 import { ReconDay, ReconDiscrepancy } from './entities';
 
@@ -39,6 +38,7 @@ export interface ReconciliationOptions {
   ds: DataSource;
   pay: PayClient;
   payments: PaymentsService;
+  company: CompanyService;
   log: Logger;
   clock: () => Date;
   /** where raw bills are kept: <billDir>/<YYYY-MM>/<date>-<sha1>.csv (default $RECON_BILL_DIR or data/trade-bills) */
@@ -100,13 +100,6 @@ const refOf = (r: BillRow) => (r.kind === 'payment' ? `pay:${r.outTradeNo}` : `r
 const LEDGER_PAGE = 20_000;
 /** bill batches whose ledger lookup may run ahead of classification (memory: LOOKAHEAD × batch rows; 3 was no faster and ~40 MB more RSS at 1M rows) */
 const LOOKAHEAD = 2;
-
-/** What the batch lookup needs of a ledger entry. */
-interface LedgerHit {
-  id: number;
-  amountFen: number;
-  transactionId: string | null;
-}
 
 /**
  * The ledger entries a bill matched: one bit per id over the day's id range [lo, hi] (1M entries
@@ -330,14 +323,8 @@ export class ReconciliationService {
       if (!drafts.has(d.key)) drafts.set(d.key, d);
     };
     const [start, end] = this.dayRange(billDate);
-    const range = await this.ds
-      .getRepository(LedgerEntry)
-      .createQueryBuilder('l')
-      .select('MIN(l.id)', 'lo')
-      .addSelect('MAX(l.id)', 'hi')
-      .where('l.at >= :start AND l.at < :end', { start, end })
-      .getRawOne<{ lo: number | string | null; hi: number | string | null }>();
-    const marks = new LedgerMarks(Number(range?.lo ?? 1), Number(range?.hi ?? 0));
+    const range = await this.o.payments.ledgerQueries.idRange(start, end);
+    const marks = new LedgerMarks(range.lo, range.hi);
     const state: MatchState = { marks, unmatched: new Set(), add, classes, healed };
     const progress = () => onProgress?.({ bytesRead: (input as any).bytesRead ?? 0, totalBytes, rows: wechat.rowCount });
 
@@ -400,17 +387,7 @@ export class ReconciliationService {
     const shortIds: number[] = [];
     let lastId = 0;
     for (;;) {
-      const page = await this.ds
-        .getRepository(LedgerEntry)
-        .createQueryBuilder('l')
-        .select('l.id', 'id')
-        .addSelect('l.kind', 'kind')
-        .addSelect('l.amountFen', 'amountFen')
-        .where('l.at >= :start AND l.at < :end', { start, end })
-        .andWhere('l.id > :lastId', { lastId })
-        .orderBy('l.id', 'ASC')
-        .limit(LEDGER_PAGE)
-        .getRawMany<{ id: number | string; kind: string; amountFen: number | string }>();
+      const page = await this.o.payments.ledgerQueries.page(start, end, lastId, LEDGER_PAGE);
       if (!page.length) break;
       for (const e of page) {
         const id = Number(e.id);
@@ -428,7 +405,7 @@ export class ReconciliationService {
       lastId = Number(page[page.length - 1]!.id);
     }
     for (let i = 0; i < shortIds.length; i += 500) {
-      for (const e of await this.ds.getRepository(LedgerEntry).findBy({ id: In(shortIds.slice(i, i + 500)) })) {
+      for (const e of await this.o.payments.ledgerQueries.entriesByIds(shortIds.slice(i, i + 500))) {
         // a ledger entry whose bill row had no ledger match at lookup time (healed meanwhile) is not 短款
         if (state.unmatched.has(e.ref)) continue;
         add({
@@ -471,24 +448,7 @@ export class ReconciliationService {
    */
   async duplicatePairs(billDate: string): Promise<DuplicatePaymentPair[]> {
     const [start, end] = this.dayRange(billDate);
-    const refunds = await this.ds
-      .getRepository(Refund)
-      .createQueryBuilder('r')
-      .where("r.kind = 'duplicate'")
-      .andWhere('r.createdAt >= :start', { start })
-      .orderBy('r.id', 'ASC')
-      .getMany();
-    if (!refunds.length) return [];
-    const dupOrders = await this.ds
-      .getRepository(PaymentOrder)
-      .createQueryBuilder('o')
-      .where('o.id IN (:...ids)', { ids: [...new Set(refunds.map((r) => r.orderId))] })
-      .andWhere('o.duplicate = :yes', { yes: true })
-      .andWhere('o.paidAt >= :start AND o.paidAt < :end', { start, end })
-      .orderBy('o.paidAt', 'ASC')
-      .getMany();
-    if (!dupOrders.length) return [];
-    const kept = await this.ds.getRepository(PaymentOrder).find({ where: { billId: In(dupOrders.map((o) => o.billId)), status: 'paid', duplicate: false } });
+    const { refunds, duplicates: dupOrders, kept } = await this.o.payments.ledgerQueries.duplicates(start, end);
     const pay = (o: PaymentOrder) => ({ orderId: o.id, outTradeNo: o.outTradeNo, transactionId: o.transactionId, amountFen: Number(o.amountFen), paidAt: iso(o.paidAt) });
     return dupOrders.map((o) => {
       const mine = refunds.filter((r) => r.orderId === o.id);
@@ -510,38 +470,20 @@ export class ReconciliationService {
     });
   }
 
-  private lookupSql: string | null = null;
-
   /** The ledger entries of a batch's refs: one raw query per 1000 refs, four columns, no entity hydration. */
   private async lookup(rows: BillRow[]): Promise<Map<string, LedgerHit>> {
-    if (!this.lookupSql) {
-      const meta = this.ds.getMetadata(LedgerEntry);
-      const q = (s: string) => this.ds.driver.escape(s);
-      const col = (p: string) => q(meta.findColumnWithPropertyName(p)!.databaseName);
-      this.lookupSql = `SELECT ${col('id')} AS id, ${col('ref')} AS ref, ${col('amountFen')} AS amountFen, ${col('transactionId')} AS transactionId FROM ${q(meta.tableName)} WHERE ${col('ref')} IN `;
-    }
-    const refs = [...new Set(rows.map(refOf))];
-    const out = new Map<string, LedgerHit>();
-    for (let i = 0; i < refs.length; i += 1000) {
-      const part = refs.slice(i, i + 1000);
-      const res: { id: number | string; ref: string; amountFen: number | string; transactionId: string | null }[] = await this.ds.query(
-        this.lookupSql + `(${part.map(() => '?').join(',')})`,
-        part,
-      );
-      for (const r of res) out.set(r.ref, { id: Number(r.id), amountFen: Number(r.amountFen), transactionId: r.transactionId });
-    }
-    return out;
+    return this.o.payments.ledgerQueries.byRefs([...new Set(rows.map(refOf))]);
   }
 
   private async fullEntry(id: number): Promise<Record<string, unknown>> {
-    const e = await this.ds.getRepository(LedgerEntry).findOneBy({ id });
+    const e = await this.o.payments.ledgerQueries.entry(id);
     return e ? ledgerSide(e) : { id };
   }
 
   /** After a heal, the new ledger entry counts as matched by the bill (not 短款, and a repeat row is a duplicate). */
   private async markHealed(ref: string, s: MatchState) {
-    const e = await this.ds.getRepository(LedgerEntry).findOne({ where: { ref }, select: { id: true } });
-    if (e) s.marks.mark(e.id);
+    const id = await this.o.payments.ledgerQueries.idOfRef(ref);
+    if (id !== null) s.marks.mark(id);
   }
 
   /** One batch of bill rows with their ledger entries (looked up already); orders/refunds for the ones missing. */
@@ -562,10 +504,10 @@ export class ReconciliationService {
     const missingPay = fresh.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
     const missingRefund = fresh.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
     const orders = new Map(
-      missingPay.length ? (await this.ds.getRepository(PaymentOrder).find({ where: { outTradeNo: In(missingPay) } })).map((o) => [o.outTradeNo, o]) : [],
+      (await this.o.payments.ledgerQueries.ordersByOutTradeNos(missingPay)).map((o) => [o.outTradeNo, o]),
     );
     const refunds = new Map(
-      missingRefund.length ? (await this.ds.getRepository(Refund).find({ where: { outRefundNo: In(missingRefund) } })).map((x) => [x.outRefundNo, x]) : [],
+      (await this.o.payments.ledgerQueries.refundsByOutRefundNos(missingRefund)).map((x) => [x.outRefundNo, x]),
     );
 
     for (const r of fresh) {
@@ -735,7 +677,7 @@ export class ReconciliationService {
     if (q.season) {
       if (!seasonCode().safeParse(q.season).success) throw invalid('query.season', '采暖季格式应为 2026-2027');
       const y1 = Number(q.season.slice(0, 4));
-      const rules = await new CompanyService(this.ds).rules();
+      const rules = await this.o.company.rules();
       const seasonEnd = dateInYear(y1 + 1, rules.seasonEnd);
       const todayStr = today.toFormat('yyyy-LL-dd');
       q = { from: dateInYear(y1, rules.seasonStart), to: seasonEnd < todayStr ? seasonEnd : todayStr };

@@ -24,11 +24,9 @@ import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-// read-only lookups: area and building names for the lists
-import { Area } from '../company/entities';
-import { Account, Building } from '../accounts/entities';
+import { scopeToAreas } from '../../platform/scope';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
 import { RepairTicket, TemperatureMeasurement } from './entities';
 
 export interface InsightsOptions {
@@ -74,7 +72,7 @@ export class RepairInsights {
       .select(['t.id', 't.accountId', 't.areaId', 't.buildingId', 't.category', 't.residentReadingDeciC'])
       .where('t.createdAt >= :start AND t.createdAt < :end', season)
       .andWhere("t.status <> 'cancelled'");
-    if (scope !== 'all') tq.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    scopeToAreas(tq, 't.areaId', staff);
     const tickets = await tq.getMany();
 
     const mq = this.ds
@@ -83,7 +81,7 @@ export class RepairInsights {
       .select(['m.id', 'm.accountId', 'm.areaId', 'm.minReadingDeciC', 'm.compliance'])
       .where('m.measuredAt >= :start AND m.measuredAt < :end', season)
       .andWhere('m.minReadingDeciC IS NOT NULL');
-    if (scope !== 'all') mq.andWhere('m.areaId IN (:...areas)', { areas: scope });
+    scopeToAreas(mq, 'm.areaId', staff);
     const measurements = await mq.getMany();
 
     // households
@@ -105,7 +103,7 @@ export class RepairInsights {
       if (t.residentReadingDeciC !== null && t.residentReadingDeciC < minLegal && (h.ownLowest === null || t.residentReadingDeciC < h.ownLowest)) h.ownLowest = t.residentReadingDeciC;
     }
     const flagged = [...hh.entries()].filter(([, h]) => h.lowest !== null || h.ownLowest !== null || h.lowTemp >= WATCH_REPEATED_LOW_TEMP);
-    const accounts = flagged.length ? await this.ds.getRepository(Account).find({ where: { id: In(flagged.map(([id]) => id)) } }) : [];
+    const accounts = await this.o.accounts.accountsByIds(flagged.map(([id]) => id));
     const ctx = await this.o.accounts.addressContext(accounts);
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const households: WatchHousehold[] = [];
@@ -140,7 +138,7 @@ export class RepairInsights {
       b.byCategory[t.category] = (b.byCategory[t.category] ?? 0) + 1;
     }
     const hot = [...perBuilding.entries()].filter(([, b]) => b.n >= WATCH_BUILDING_COMPLAINTS);
-    const buildingRows = hot.length ? await this.ds.getRepository(Building).find({ where: { id: In(hot.map(([id]) => id)) } }) : [];
+    const buildingRows = await this.o.accounts.buildingsByIds(hot.map(([id]) => id));
     const areas = await this.areaNames();
     const bById = new Map(buildingRows.map((b) => [b.id, b]));
     const buildings: WatchBuilding[] = hot
@@ -186,7 +184,7 @@ export class RepairInsights {
       .where('t.createdAt >= :start AND t.createdAt < :end', { start: from.toJSDate(), end: to.plus({ days: 1 }).toJSDate() })
       .andWhere("t.status <> 'cancelled'");
     if (q.areaId) qb.andWhere('t.areaId = :areaId', { areaId: q.areaId });
-    else if (scope !== 'all') qb.andWhere('t.areaId IN (:...areas)', { areas: scope });
+    else scopeToAreas(qb, 't.areaId', staff);
     const tickets = await qb.getMany();
 
     view.total = row('all', '全部', tickets, now);
@@ -256,7 +254,7 @@ export class RepairInsights {
   }
 
   private async areaNames(): Promise<Map<number, string>> {
-    return new Map((await this.ds.getRepository(Area).find()).map((a) => [a.id, a.name]));
+    return new Map((await this.o.company.areas()).map((a) => [a.id, a.name]));
   }
 }
 

@@ -18,11 +18,9 @@ import { recordTransition } from '../../platform/state';
 import type { StaffPrincipal } from '../../platform/auth';
 import type { UploadsService } from '../../platform/uploads/service';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { PaymentsService } from '../payments/service';
-// read-only: which account a payment order paid for (payments has no staff getter for it yet)
-import { PaymentOrder } from '../payments/entities';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { PaymentsService } from '../payments';
 import { RepairTicket, TemperatureMeasurement, TemperatureReading } from './entities';
 
 const SUBJECT = 'measurement';
@@ -167,7 +165,7 @@ export class MeasurementsService {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
     if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
     assertArea(staff, m.areaId);
-    const rows = await this.ds.getRepository(PaymentOrder).find({ where: { accountId: m.accountId, status: 'paid' }, order: { id: 'DESC' }, take: 20 });
+    const rows = await this.o.payments.paidOrdersOfAccount(m.accountId, 20);
     return {
       items: rows.map((o) => ({
         id: o.id,
@@ -189,7 +187,7 @@ export class MeasurementsService {
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
     if (!m.rulingRefundFen) throw new AppError('RULING_NO_REFUND');
     if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
-    const order = await this.ds.getRepository(PaymentOrder).findOneBy({ id: orderId });
+    const order = await this.o.payments.order(orderId);
     if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
     // claim the ruling first so two clicks cannot refund twice
     const claimed = await this.ds

@@ -36,14 +36,14 @@ import type { Logger } from '../../platform/logger';
 import type { UploadsService } from '../../platform/uploads/service';
 import type { ResidentPrincipal, StaffPrincipal } from '../../platform/auth';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
-import type { AccountsService } from '../accounts/service';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-// Read-only lookups of staff by role and area (identity has no such query yet; see the report).
-import { Staff, StaffArea } from '../identity/entities';
+import { inScope, scopeToAreas } from '../../platform/scope';
+import type { AccountsService } from '../accounts';
+import type { CompanyService } from '../company';
+import type { IdentityService, Staff } from '../identity';
+import type { NotificationsService } from '../notifications';
 import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
 import { RepairInsights } from './insights';
-import type { ModerationService, PhotoVerdict } from '../moderation/service';
+import type { ModerationService, PhotoVerdict } from '../moderation';
 
 export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
 const SUBJECT = 'repair';
@@ -52,6 +52,7 @@ export interface RepairsOptions {
   ds: DataSource;
   accounts: AccountsService;
   company: CompanyService;
+  identity: IdentityService;
   notifications: NotificationsService;
   log: Logger;
   clock: () => Date;
@@ -569,16 +570,37 @@ export class RepairsService {
     await this.staffNotice(em, [pick.id], t.id, 'dispatch', `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`, `assign:${t.id}:${pick.id}:auto`, now);
   }
 
+  // ---- the staff dashboard (admin) ----------------------------------------------------------------
+
+  /** Open tickets of the staff member's areas (a worker alone: only theirs) with their deadlines. */
+  async openDeadlines(p: StaffPrincipal, onlyMine: boolean): Promise<Pick<RepairTicket, 'id' | 'contactedAt' | 'contactDueAt' | 'onSiteAt' | 'onSiteDueAt' | 'doneDueAt' | 'resolvedAt' | 'assigneeId'>[]> {
+    const qb = this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .select(['t.id', 't.contactedAt', 't.contactDueAt', 't.onSiteAt', 't.onSiteDueAt', 't.doneDueAt', 't.resolvedAt', 't.assigneeId'])
+      .where('t.status IN (:...open)', { open: [...REPAIR_OPEN_STATES] });
+    scopeToAreas(qb, 't.areaId', p);
+    if (onlyMine) qb.andWhere('t.assigneeId = :me', { me: p.staffId });
+    return qb.getMany();
+  }
+
+  /** Tickets of the staff member's areas opened (createdAt) or closed by work (closedAt) in [from, to). */
+  async countBetween(p: StaffPrincipal, column: 'createdAt' | 'closedAt', from: Date, to: Date, onlyMine: boolean): Promise<number> {
+    const q = this.ds.getRepository(RepairTicket).createQueryBuilder('t').where(`t.${column} >= :from AND t.${column} < :to`, { from, to });
+    scopeToAreas(q, 't.areaId', p);
+    // a cancelled ticket has a closedAt too, but it was not closed by work
+    if (column === 'closedAt') q.andWhere('t.status <> :cancelled', { cancelled: 'cancelled' });
+    if (onlyMine) q.andWhere('t.assigneeId = :me', { me: p.staffId });
+    return q.getCount();
+  }
+
   /** Active staff with one of the roles serving the area. */
   private async staffOfArea(em: EntityManager, areaId: number, roles: StaffRole[]): Promise<Staff[]> {
-    const links = await em.find(StaffArea, { where: { areaId } });
-    if (!links.length) return [];
-    const staff = await em.find(Staff, { where: { id: In(links.map((l) => l.staffId)), disabled: false }, order: { id: 'ASC' } });
-    return staff.filter((s) => s.roles.some((r) => roles.includes(r)));
+    return (await this.o.identity.staffOfAreas([areaId], { roles, em })).map((x) => x.staff);
   }
 
   private async admins(em: EntityManager): Promise<Staff[]> {
-    return (await em.find(Staff, { where: { disabled: false } })).filter((s) => s.roles.includes('admin'));
+    return this.o.identity.activeAdmins(em);
   }
 
   private async notifyEscalation(em: EntityManager, t: RepairTicket, level: number, text: string, key: string, now: Date) {
@@ -650,7 +672,7 @@ export class RepairsService {
     const ctx = await this.o.accounts.addressContext(accounts);
     const byAccount = new Map(accounts.map((a) => [a.id, a]));
     const staffIds = [...new Set(rows.map((r) => r.assigneeId).filter((x): x is number => x !== null))];
-    const staff = new Map((staffIds.length ? await this.ds.getRepository(Staff).find({ where: { id: In(staffIds) } }) : []).map((s) => [s.id, s]));
+    const staff = new Map((await this.o.identity.staffByIds(staffIds)).map((s) => [s.id, s]));
     return rows.map((t) => {
       const account = byAccount.get(t.accountId);
       const waitingForCall = !t.contactedAt && ['pending', 'assigned', 'reopened'].includes(t.status);
@@ -703,10 +725,6 @@ export class RepairsService {
   }
 }
 
-function inScope(staff: StaffPrincipal, areaId: number): boolean {
-  const scope = staffAreaFilter(staff);
-  return scope === 'all' || scope.includes(areaId);
-}
 
 /** SQL twin of overdueKinds: an open ticket past a deadline, or an emergency's result not reported in time. */
 function overdueWhere(now: Date): Brackets {

@@ -40,16 +40,16 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import { actorOf, assertStaffArea, staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
-import { Account } from '../accounts/entities';
-import type { AccountsService } from '../accounts/service';
-import type { BillingService } from '../billing/service';
-import type { Season } from '../billing/entities';
-import type { CompanyService } from '../company/service';
-import type { NotificationsService } from '../notifications/service';
-import type { PaymentsService } from '../payments/service';
+import type { Account, AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
+import type { Season } from '../billing';
+import type { CompanyService } from '../company';
+import type { NotificationsService } from '../notifications';
+import type { PaymentsService } from '../payments';
 import type { UploadsService } from '../../platform/uploads/service';
 import { ServiceChange, ValveWorkOrder } from './entities';
-import type { ModerationService } from '../moderation/service';
+import { scopeToAreas } from '../../platform/scope';
+import type { ModerationService } from '../moderation';
 
 const TYPE = 'service_change';
 const ORDER_TYPE = 'valve_work_order';
@@ -443,7 +443,7 @@ export class ServiceChangesService {
   async valveOrders(staff: StaffPrincipal, q: { state?: ValveWorkOrder['state']; season?: string }): Promise<{ items: ValveOrderView[] }> {
     const qb = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('o').orderBy('o.dueDate', 'ASC').addOrderBy('o.id', 'ASC');
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'o.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'o.areaId', staff);
     if (q.state) qb.andWhere('o.state = :state', { state: q.state });
     if (q.season) qb.andWhere('o.seasonCode = :season', { season: q.season });
     return { items: await this.orderViews(await qb.take(500).getMany()) };
@@ -492,7 +492,7 @@ export class ServiceChangesService {
       await em.save(app);
       const status = app.kind === 'resume' ? 'active' : action === 'seal' ? 'sealed' : 'stopped';
       // the account's status belongs to accounts; it changes only when the valve work is done
-      await em.update(Account, app.accountId, { status });
+      await this.o.accounts.setStatus(em, app.accountId, status);
       await this.notify(em, app, await this.accountOf(em, app), `${VALVE_ACTION_LABEL[action]}完成 ${formatChinaTime(doneAt)}`);
     });
     const [view] = await this.orderViews([await this.ds.getRepository(ValveWorkOrder).findOneByOrFail({ id: orderId })]);
@@ -534,7 +534,7 @@ export class ServiceChangesService {
   ): Promise<Page<ServiceChangeView>> {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC');
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
@@ -551,14 +551,14 @@ export class ServiceChangesService {
   ): Promise<Buffer> {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC').take(5000);
     const scope = staffAreaFilter(staff);
-    if (scope !== 'all') qb.andWhere(scope.length ? 'c.areaId IN (:...areas)' : '1 = 0', { areas: scope });
+    scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
     if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
     const rows = await qb.getMany();
-    const accounts = rows.length ? await this.ds.getRepository(Account).find({ where: { id: In([...new Set(rows.map((r) => r.accountId))]) } }) : [];
+    const accounts = await this.o.accounts.accountsByIds(rows.map((r) => r.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);
     const orders = rows.length ? await this.ds.getRepository(ValveWorkOrder).find({ where: { applicationId: In(rows.map((r) => r.id)) } }) : [];
@@ -661,7 +661,7 @@ export class ServiceChangesService {
   }
 
   private async accountOf(em: EntityManager, app: ServiceChange): Promise<Account> {
-    return em.findOneByOrFail(Account, { id: app.accountId });
+    return this.o.accounts.accountOrFail(app.accountId, em);
   }
 
   private async move(em: EntityManager, app: ServiceChange, to: ServiceChangeState, actor: Actor, reason?: string | null, data?: Record<string, unknown>) {
@@ -691,7 +691,7 @@ export class ServiceChangesService {
 
   private async orderViews(orders: ValveWorkOrder[]): Promise<ValveOrderView[]> {
     if (!orders.length) return [];
-    const accounts = await this.ds.getRepository(Account).find({ where: { id: In([...new Set(orders.map((o) => o.accountId))]) } });
+    const accounts = await this.o.accounts.accountsByIds(orders.map((o) => o.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);
     return orders.map((o) => ({
@@ -711,6 +711,13 @@ export class ServiceChangesService {
     }));
   }
 
+  /** The staff dashboard: applications waiting for review and open valve work orders in the staff member's areas. */
+  async openCounts(p: StaffPrincipal): Promise<{ pendingReview: number; valveOrdersOpen: number }> {
+    const sc = this.ds.getRepository(ServiceChange).createQueryBuilder('c').where('c.state IN (:...s)', { s: ['submitted', 'under_review'] });
+    const vo = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('v').where('v.state = :s', { s: 'open' });
+    return { pendingReview: await scopeToAreas(sc, 'c.areaId', p).getCount(), valveOrdersOpen: await scopeToAreas(vo, 'v.areaId', p).getCount() };
+  }
+
   /**
    * The ID documents go to the applicant and to reviewers of the area (agents, admins) only, as
    * short-lived links; everyone else who may see the application sees which documents it has.
@@ -727,7 +734,7 @@ export class ServiceChangesService {
   }
 
   async view(app: ServiceChange, viewer: Viewer): Promise<ServiceChangeView> {
-    const account = await this.ds.getRepository(Account).findOneByOrFail({ id: app.accountId });
+    const account = await this.o.accounts.accountOrFail(app.accountId);
     const ctx = await this.o.accounts.addressContext([account]);
     const order = await this.ds.getRepository(ValveWorkOrder).findOne({ where: { applicationId: app.id } });
     let dueFen = 0;

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import path from 'node:path';
 import fs from 'node:fs';
 import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
-import { allEntities } from './entities';
 import { TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
@@ -28,10 +27,13 @@ export function migrationsFor(driver: Driver): Function[] {
   return driver === 'mysql' ? mysqlMigrations : sqliteMigrations;
 }
 
-/** The one DataSource factory: MySQL/MariaDB through mysql2, or embedded SQLite (better-sqlite3). */
-export function createDataSource(opts: DbOptions): DataSource {
+/**
+ * The one DataSource factory: MySQL/MariaDB through mysql2, or embedded SQLite (better-sqlite3).
+ * The entities come from the caller (server/src/db.ts lists every module's): the platform knows no module.
+ */
+export function createDataSource(opts: DbOptions, entities: Function[]): DataSource {
   const common = {
-    entities: allEntities,
+    entities,
     synchronize: opts.synchronize ?? false,
     logging: opts.logging ?? false,
     // TypeORM's console logger prints slow/failed statements with their parameters

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource } from './data-source';
+import { createDataSource } from '../../db';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
 import type { DataSource } from 'typeorm';
 

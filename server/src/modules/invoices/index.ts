@@ -1,0 +1,4 @@
+// The invoices module's facade: the only file other modules (and app.ts) import.
+export { InvoicesService, type InvoicesOptions } from './service';
+export { invoicesRoutes } from './routes';
+export { invoicesEntities } from './entities';

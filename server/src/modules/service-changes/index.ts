@@ -1,0 +1,4 @@
+// The service-changes module's facade: the only file other modules (and app.ts) import.
+export { ServiceChangesService, type ServiceChangesOptions } from './service';
+export { serviceChangesRoutes } from './routes';
+export { serviceChangesEntities } from './entities';
