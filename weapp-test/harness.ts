@@ -92,6 +92,8 @@ export class Weapp {
   readonly storage = new Map<string, unknown>();
   /** how often each asynchronous wx API was called */
   readonly calls = new Map<string, number>();
+  /** tests: the files the user picks at the next chooseMedia (none: the user cancels) */
+  readonly photos: string[] = [];
   /** tests: change a downloadFile URL on its way (e.g. to make a signed link stale) */
   rewriteDownload: (url: string) => string = (url) => url;
   /** wx APIs the app called that the harness doesn't implement */
@@ -517,7 +519,12 @@ export class Weapp {
       previewImage: ok('previewImage'),
       chooseMessageFile: (o: any) => self.async('chooseMessageFile', o, async () => { throw new Error('cancel'); }),
       chooseImage: (o: any) => self.async('chooseImage', o, async () => { throw new Error('cancel'); }),
-      chooseMedia: (o: any) => self.async('chooseMedia', o, async () => { throw new Error('cancel'); }),
+      chooseMedia: (o: any) =>
+        self.async('chooseMedia', o, async () => {
+          const picked = self.photos.splice(0, o?.count ?? 9);
+          if (!picked.length) throw new Error('cancel');
+          return { type: 'image', tempFiles: picked.map((f) => ({ tempFilePath: f, size: fs.statSync(f).size, fileType: 'image' })) };
+        }),
       getFileSystemManager: () => ({
         readFileSync: (p: string, enc?: string) => fs.readFileSync(p, enc as BufferEncoding),
         readFile: (o: any) => self.async('readFile', o, async () => ({ data: fs.readFileSync(o.filePath, o.encoding) })),
@@ -526,6 +533,7 @@ export class Weapp {
         saveFile: ok('saveFile'),
         accessSync: () => undefined,
         access: ok('access'),
+        getFileInfo: (o: any) => self.async('getFileInfo', o, async () => ({ size: fs.statSync(o.filePath).size, digest: '' })),
       }),
       connectSocket(o: any) {
         const url = self.toServer(String(o.url).replace(/^ws/, 'http')).replace(/^http/, 'ws');

@@ -31,8 +31,9 @@ beforeEach(() => {
   for (const f of Object.values(taro)) if (vi.isMockFunction(f)) f.mockClear();
 });
 
+/** like wx.chooseMedia in the WeChat build: the result comes through `success` (Taro doesn't promisify it there) */
 function picked(...files: { path: string; size: number }[]) {
-  taro.chooseMedia.mockResolvedValueOnce({ tempFiles: files.map((f) => ({ tempFilePath: f.path, size: f.size, fileType: 'image' })) });
+  taro.chooseMedia.mockImplementationOnce((o: any) => void o.success({ tempFiles: files.map((f) => ({ tempFilePath: f.path, size: f.size, fileType: 'image' })) }));
 }
 
 describe('photos in the WeChat build', () => {
@@ -104,7 +105,7 @@ describe('photos in the WeChat build', () => {
   });
 
   it('nothing picked: nothing shown', async () => {
-    taro.chooseMedia.mockRejectedValueOnce({ errMsg: 'chooseMedia:fail cancel' });
+    taro.chooseMedia.mockImplementationOnce((o: any) => void o.fail({ errMsg: 'chooseMedia:fail cancel' }));
     expect(await pickAndUpload(1, 'repair_photo')).toEqual([]);
     expect(taro.showLoading).not.toHaveBeenCalled();
     expect(taro.showModal).not.toHaveBeenCalled();

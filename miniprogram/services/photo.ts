@@ -23,8 +23,19 @@ export const photoSrc = (url: string) => (url.startsWith('/') ? API_BASE : '') +
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}MB`;
 
+/**
+ * chooseMedia with callbacks in the WeChat build: Taro 4.2.1 doesn't promisify it there (it isn't
+ * in the weapp plugin's promise list).
+ */
+function chooseMedia(count: number): Promise<Taro.chooseMedia.SuccessCallbackResult | null> {
+  const options = { count, mediaType: ['image' as const], sourceType: ['album' as const, 'camera' as const], sizeType: ['compressed' as const] };
+  // H5: Taro's own implementation (a file input) answers with a promise
+  if (process.env.TARO_ENV === 'h5') return Taro.chooseMedia(options).catch(() => null);
+  return new Promise((resolve) => Taro.chooseMedia({ ...options, success: resolve, fail: () => resolve(null) }));
+}
+
 async function pick(count: number): Promise<LocalPhoto[]> {
-  const res = await Taro.chooseMedia({ count, mediaType: ['image'], sourceType: ['album', 'camera'], sizeType: ['compressed'] }).catch(() => null);
+  const res = await chooseMedia(count);
   return (res?.tempFiles ?? []).map((f) => ({ path: f.tempFilePath, size: f.size }));
 }
 
@@ -32,10 +43,15 @@ async function pick(count: number): Promise<LocalPhoto[]> {
 async function compressInWeChat(photo: LocalPhoto): Promise<LocalPhoto> {
   const out = await Taro.compressImage({ src: photo.path, quality: QUALITY, compressedWidth: MAX_SIDE }).catch(() => null);
   if (!out?.tempFilePath) return photo;
-  const size = await new Promise<number>((resolve) =>
-    Taro.getFileSystemManager().getFileInfo({ filePath: out.tempFilePath, success: (r) => resolve(r.size), fail: () => resolve(photo.size) }),
-  );
-  return { path: out.tempFilePath, size };
+  const size = await new Promise<number | null>((resolve) => {
+    try {
+      Taro.getFileSystemManager().getFileInfo({ filePath: out.tempFilePath, success: (r) => resolve(r.size), fail: () => resolve(null) });
+    } catch {
+      resolve(null);
+    }
+  });
+  // size unknown: send the original's size check to the server (its 413 is shown the same way)
+  return { path: out.tempFilePath, size: size ?? Math.min(photo.size, PHOTO_MAX_BYTES) };
 }
 
 /** H5 (no compressImage there): draw on a canvas at most MAX_SIDE on its longest side, as JPEG. */
