@@ -9,6 +9,7 @@
 //   - server/src/platform/ imports no module (the modules build on the platform, not the reverse)
 //   - shared/ imports nothing from the server or the mini-program
 //   - the mini-program imports no server code (only @heat-butler/shared)
+// and, on the server, no promise left floating (@typescript-eslint/no-floating-promises).
 import tseslint from 'typescript-eslint';
 import boundaries from './eslint-rules/boundaries.mjs';
 
@@ -31,5 +32,13 @@ export default tseslint.config(
     files: ['server/**/*.ts', 'shared/**/*.ts', 'miniprogram/**/*.{ts,tsx}', 'types/**/*.ts', 'config/**/*.ts'],
     ignores: TESTS,
     rules: { 'boundaries/imports': 'error' },
+  },
+  {
+    // a promise nobody awaits loses its error (an unhandled rejection ends the process); type-aware,
+    // so only over the server (its tsconfig), tests included
+    name: 'server promises',
+    files: ['server/src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
 );

@@ -203,9 +203,12 @@ export class Limiter {
           return { hits: row.hits, windowEnds: row.windowEnds };
         });
       } catch (err: any) {
-        // InnoDB may pick two first inserts of one key as a deadlock: the loser just counts again
+        // InnoDB may pick two first inserts of one key as a deadlock, and a burst on one key may
+        // outwait the lock-wait limit on a busy server: the loser counts again after a short pause
         const e = err?.driverError ?? err;
-        if (attempt >= 3 || (e?.code !== 'ER_LOCK_DEADLOCK' && e?.errno !== 1213)) throw err;
+        const contended = e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.errno === 1205;
+        if (attempt >= 5 || !contended) throw err;
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
       }
     }
   }

@@ -150,7 +150,7 @@ export class OutboxWorker {
         this.log.error({ error: errorSummary(err) }, 'outbox poll failed');
         return 0;
       });
-      this.running.finally(() => (this.running = null));
+      void this.running.finally(() => (this.running = null));
     }, intervalMs);
     this.timer.unref();
   }

@@ -23,8 +23,8 @@ export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.M
         // photos are previewed from data:/blob: before upload; uploads are served by this origin
         imgSrc: ["'self'", 'data:', 'blob:'],
         fontSrc: ["'self'", 'data:'],
-        // the API and the realtime WebSocket (same host); blob: = Taro H5 reads a chosen photo
-        // (chooseMedia's blob URL) with XHR before uploadFile sends it
+        // the API and the realtime WebSocket (same host); blob: for a chosen photo, which Taro's H5
+        // uploadFile reads back with XHR before sending it
         connectSrc: ["'self'", 'blob:'],
         mediaSrc: ["'self'", 'blob:'],
         objectSrc: ["'none'"],

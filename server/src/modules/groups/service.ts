@@ -1002,7 +1002,7 @@ export class GroupsService {
     }
     const names = new Map((await this.d.identity.staffByIds([...byAgent.keys()])).map((s) => [s.id, s.name]));
     const pending = this.pendingQuery();
-    if (scope !== 'all') pending.andWhere('m.areaId IN (:...areas)', { areas: scope });
+    scopeToAreas(pending, 'm.areaId', p);
     const groups = await this.scopedGroups(p).getMany();
     const rates = await this.joinRates(groups);
     return {
