@@ -6,12 +6,10 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompanyRules, callbackSchedule, contactPromise, formatChinaTime, inQuietHours, repairDeadlines, slotProblem } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
-import { DEMO, demoHouseholds } from '../../demo/seed';
+import { DEMO, demoHouseholds, demoSeasons } from '../../demo/seed';
 import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
 import { Staff } from '../identity/entities';
 
-/** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
-const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
 const rules = CompanyRules.parse({});
 const china = (s: string) => new Date(s + '+08:00');
@@ -372,17 +370,22 @@ describe('repairs over HTTP', () => {
     // the resident paid this season's bill (real time: the WeChat Pay sandbox checks expiry)
     const saved = now;
     now = new Date();
-    const bill = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.accountNo === acc.accountNo && b.season === CURRENT);
+    // the app was seeded on this describe's fixed clock: its current season is that clock's; and
+    // sessions opened then may have run out by the test's real day (HB_TEST_NOW)
+    const season = demoSeasons(saved)[1]!.code;
+    r.token = await t.loginResident(r.user);
+    const stationNow = await t.loginStaff('station1');
+    const bill = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.accountNo === acc.accountNo && b.season === season);
     const order = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     await t.call('POST', '/sandbox/device/pay', { body: { ...order.body.requestPayment, user: r.user, action: 'confirm' } });
     await t.sandbox!.state.settleNotifications();
     expect((await t.call('POST', `/api/v1/payments/${order.body.id}/confirm`, { token: r.token })).body.status).toBe('paid');
 
     const finance = await t.loginStaff('finance1');
-    expect((await t.call('GET', `/api/v1/staff/measurements/${id}/orders`, { token: station })).status).toBe(403);
+    expect((await t.call('GET', `/api/v1/staff/measurements/${id}/orders`, { token: stationNow })).status).toBe(403);
     const orders = await t.call('GET', `/api/v1/staff/measurements/${id}/orders`, { token: finance });
     expect(orders.body.items).toEqual([expect.objectContaining({ id: order.body.id, refundableFen: orders.body.items[0].amountFen })]);
-    expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: station, body: { orderId: order.body.id } })).status).toBe(403);
+    expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: stationNow, body: { orderId: order.body.id } })).status).toBe(403);
     const refund = await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } });
     expect(refund.status, JSON.stringify(refund.body)).toBe(201);
     expect(refund.body.refund).toMatchObject({ amountFen: 5000, kind: 'ruling', rulingRef: ruled.body.no });
