@@ -84,8 +84,9 @@ interface Visit {
 const visits: Visit[] = [];
 /** wx APIs the pages called that the harness only pretends to have (a gap to close there) */
 const unimplemented = new Set<string>();
-/** a season still open for stop/resume applications on the real clock */
-const NEXT_SEASON = '2027-2028';
+/** the season after the demo's current one: still open for stop/resume applications on the test's clock */
+const NY = Number(DEMO.seasons[1]!.code.slice(0, 4)) + 1;
+const NEXT_SEASON = `${NY}-${NY + 1}`;
 let app: TestApp;
 
 beforeAll(async () => {
@@ -93,9 +94,9 @@ beforeAll(async () => {
   app = await startTestApp({ seedDemo: true, config: { INVOICE_POLL_DELAY_MS: 0 } });
   await app.services.billing.createSeason({
     code: NEXT_SEASON,
-    startDate: '2027-11-01',
-    endDate: '2028-04-01',
-    dueDate: '2027-12-31',
+    startDate: `${NY}-11-01`,
+    endDate: `${NY + 1}-04-01`,
+    dueDate: `${NY}-12-31`,
     tariffs: { residential: 2700, commercial: 3800 },
     baseFeeRatioBp: 3000,
     discountBp: 0,
