@@ -123,11 +123,14 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
 
   // last: it ends the resident's session
   it('when the session ends elsewhere, the page stops the socket and goes to the login page', async () => {
+    const ready = () => residentFrames.filter((f) => f.includes('"type":"ready"')).length;
+    const readyBefore = ready();
     await open(resident, e.host.url, '/pages/group/index');
     await expect.poll(() => resident.locator('.group-title').innerText(), { timeout: 10_000 }).toContain('供热管家群');
     const sockets: string[] = [];
     resident.on('websocket', (ws) => sockets.push(ws.url()));
-    await expect.poll(() => residentFrames.filter((f) => f.includes('"type":"ready"')).length, { timeout: 10_000 }).toBeGreaterThan(1);
+    // this page load's own socket is up (earlier tests' frames don't count)
+    await expect.poll(ready, { timeout: 10_000 }).toBeGreaterThan(readyBefore);
     // every resident session is revoked (as a logout on another device would); the minute's re-check finds it
     await e.host.ds.getRepository(Session).update({ kind: 'resident', revokedAt: IsNull() }, { revokedAt: new Date() });
     await e.host.services.realtime.recheck();
