@@ -51,7 +51,9 @@ it.skipIf(!usingMariaDb())('SIGTERM under load: in-flight requests answered, new
       );
       if (fresh !== 'answered 200') break;
     }
-    expect(fresh).toBe('ECONNREFUSED');
+    // refused, or reset when it had reached the listener's backlog (or a kept-alive socket) just as
+    // it closed: either way answered at once, never accepted and left waiting (a TimeoutError)
+    expect(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']).toContain(fresh);
     expect(child.exitCode).toBeNull(); // still finishing the requests in flight
     await new Promise((r) => setTimeout(r, 500));
   } finally {
