@@ -25,6 +25,18 @@ export interface TestApp extends Host {
 /** a real 1×1 PNG */
 export const TEST_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
+/** A response as the tests read it: status, JSON body (or the text when it isn't JSON), headers. */
+async function answer(res: Response): Promise<{ status: number; body: any; headers: Headers }> {
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
 /** The real app on 127.0.0.1:<ephemeral>, with the sandbox mounted and a database of its own. */
 export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -49,14 +61,7 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
     else if (o.body !== undefined) body = JSON.stringify(o.body);
     if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
     const res = await fetch(host.url + path, { method, headers, body });
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
+    return answer(res);
   };
   return {
     ...host,
@@ -86,14 +91,7 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
       form.append('purpose', purpose);
       form.append('file', new Blob([new Uint8Array(bytes)], { type: o.mime ?? 'image/png' }), o.filename ?? 'photo.png');
       const res = await fetch(host.url + '/api/v1/uploads', { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: form });
-      const text = await res.text();
-      let parsed: any = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return answer(res);
     },
     async close() {
       await host.close();
