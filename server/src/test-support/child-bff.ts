@@ -11,6 +11,7 @@ import path from 'node:path';
 import { loadConfig } from '../config';
 import { startSandbox } from '../sandbox';
 import { createTestDatabase, type TestDatabase } from './db';
+import { installedClockOffset } from './clock';
 
 const SERVER_DIR = path.resolve(__dirname, '../..');
 
@@ -69,7 +70,7 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
     async start(extraEnv = {}) {
       // tsx as a loader in this very process (its CLI would run the server in a grandchild that
       // a SIGKILL of the child leaves running)
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/test-support/clock-preload.ts', 'src/main.ts'], {
         cwd: SERVER_DIR,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
@@ -84,6 +85,8 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
           WECHAT_API_BASE: sandbox.url,
           WXPAY_API_BASE: sandbox.url,
           ...(db.url ? { DATABASE_URL: db.url } : { SQLITE_PATH: sqlitePath }),
+          // the child's clock is the test's clock (HB_TEST_NOW, keepOneChinaDay)
+          HB_TEST_CLOCK_OFFSET: String(installedClockOffset()),
           ...extraEnv,
         },
       });
