@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { IsNull } from 'typeorm';
 import { maskName } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
+import { connectSocket } from '../../test-support/ws-client';
 import { demoHouseholds, DEMO_BUILDINGS } from '../../demo/seed';
 import { OutboxMessage } from '../../platform/entities';
 import { openidFor } from '../../sandbox';
@@ -55,26 +56,7 @@ const post = (token: string, groupId: number, text: string, extra: Record<string
   t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { text, ...extra } });
 const staffPost = (token: string, groupId: number, body: Record<string, unknown>) => t.call('POST', `/api/v1/staff/groups/${groupId}/messages`, { token, body });
 
-/** A WebSocket client that keeps every frame and can wait for one. */
-async function connect(token: string) {
-  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws?token=${token}`);
-  const frames: any[] = [];
-  const waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
-  ws.on('message', (data) => {
-    const f = JSON.parse(String(data));
-    frames.push(f);
-    for (const w of [...waiters]) if (w.pred(f)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(f));
-  });
-  const next = (pred: (f: any) => boolean, ms = 3000) =>
-    new Promise<any>((resolve, reject) => {
-      const hit = frames.find(pred);
-      if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error('no frame in time')), ms);
-      waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
-    });
-  await next((f) => f.type === 'ready');
-  return { ws, frames, next, close: () => ws.close() };
-}
+const connect = (token: string) => connectSocket(t.url, token);
 
 describe('groups and membership', () => {
   it('every building has its group; existing buildings get one at start', async () => {

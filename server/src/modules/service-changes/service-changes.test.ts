@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
-import { DEMO, demoHouseholds } from '../../demo/seed';
+import { DEMO, demoHouseholds, demoSeason } from '../../demo/seed';
 import { Company } from '../company/entities';
 import { Account } from '../accounts/entities';
 import { OutboxMessage } from '../../platform/entities';
@@ -130,18 +130,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   let station: string;
   beforeAll(async () => {
     t = await startTestApp({ seedDemo: true });
-    await t.services.billing.createSeason({
-      code: NEXT,
-      startDate: `${NY}-11-01`,
-      endDate: `${NY + 1}-04-01`,
-      dueDate: `${NY}-12-31`,
-      tariffs: { residential: 2700, commercial: 3800 },
-      baseFeeRatioBp: 3000,
-      discountBp: 0,
-      discountUntil: null,
-      lateFeeDailyBp: 10,
-      lateFeeCapBp: 1000,
-    });
+    await t.services.billing.createSeason(demoSeason(NY));
     await t.services.billing.issueBills(NEXT);
     agent1 = await t.loginStaff('agent1');
     agent2 = await t.loginStaff('agent2');
