@@ -221,14 +221,8 @@ export function inMeasurementWindow(at: Date, windows: CompanyRules['measurement
   return windows.some((w) => m >= minutesOfDay(w.start) && m < minutesOfDay(w.end));
 }
 
-export const MEASUREMENT_CHECKS = ['doorsWindowsClosed30Min', 'midRoom', 'height1_4m', 'stable5Min'] as const;
-export type MeasurementCheck = (typeof MEASUREMENT_CHECKS)[number];
-export const MEASUREMENT_CHECK_LABEL: Record<MeasurementCheck, string> = {
-  doorsWindowsClosed30Min: '门窗关闭30分钟以上',
-  midRoom: '测点位于房间中央',
-  height1_4m: '测点距地面1.4米',
-  stable5Min: '读数稳定5分钟',
-};
+// the protocol's checks live with the protocol (measurement.ts)
+export { MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from './measurement';
 
 export type Compliance = 'below_legal' | 'below_promise' | 'ok';
 export const COMPLIANCE_LABEL: Record<Compliance, string> = { below_legal: '低于18℃（不达标）', below_promise: '达标但低于承诺温度', ok: '达标' };

@@ -351,7 +351,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   });
 
   it('lists every document problem at once; the resident fixes them in the same application', async () => {
-    await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close' } });
+    await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close', resumeRequiresArrearsCleared: true } });
     try {
       const acc = DEMO.accounts[4]!;
       await clearAccount(acc);
