@@ -18,6 +18,7 @@ import {
   quoteBill,
   REPAIR_PRICE_LIST,
   SeasonInput,
+  slotProblem,
 } from './index';
 
 const season = { discountBp: 200, discountUntil: '2026-11-30', dueDate: '2026-12-31', lateFeeDailyBp: 10, lateFeeCapBp: 1000 };
@@ -95,6 +96,14 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
     expect(r.serviceChange.resumeRequiresArrearsCleared).toBe(true);
     for (const k of ['escalateToHeadMinutes', 'bookingHorizonDays', 'unsatisfiedBelowStars', 'watchList.buildingComplaintHouseholds', 'watchList.repeatedLowTempTickets', 'priceList'])
       expect(COMPANY_SETTING_LABEL[`rules.repairs.${k}`], k).toMatch(/[\u4e00-\u9fa5]/);
+  });
+
+  it('the booking horizon is the setting’s (default 7 days)', () => {
+    const now = new Date('2026-11-20T02:00:00Z'); // 10:00 China time
+    const in5days = [new Date('2026-11-25T01:00:00Z'), new Date('2026-11-25T03:00:00Z')] as const;
+    const sla = CompanyRules.parse({}).sla;
+    expect(slotProblem(in5days[0], in5days[1], now, sla, CompanyRules.parse({}).repairs.bookingHorizonDays)).toBeNull();
+    expect(slotProblem(in5days[0], in5days[1], now, sla, 3)).toBe('只能预约3天内的时间');
   });
 
   it('refuses impossible values with Chinese messages', () => {
