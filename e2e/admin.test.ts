@@ -166,7 +166,7 @@ describe('an admin changes the company settings', () => {
     expect(rules.sla.quietStart).toBe('21:00');
     const entry = page.locator('[data-audit] [data-action="settings.update"]').first();
     await expect.poll(() => entry.count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => entry.innerText(), { timeout: 10_000 }).toContain('报停基础热费比例：3000 → 3500');
+    await expect.poll(() => entry.innerText(), { timeout: 10_000 }).toContain('报停基础热费比例：30% → 35%');
   });
 });
 
