@@ -25,6 +25,7 @@ import {
   type StaffGroupSummary,
   type StaffRole,
 } from '@heat-butler/shared';
+import { MEASUREMENT_PROTOCOL_TEXT } from '@heat-butler/shared';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
@@ -91,7 +92,7 @@ export const DEFAULT_CANNED: { category: CannedCategory; title: string; body: st
   {
     category: 'room_temp',
     title: '室温不达标',
-    body: '您好，{住户}，{小区}{楼栋}的室温问题已收到。请在早6—8点或晚4—8点关闭门窗1小时后，测量卧室中央距地面1米处的温度；低于18℃我们将安排上门检测。供热热线：{热线}',
+    body: `您好，{住户}，{小区}{楼栋}的室温问题已收到。请在早6—8点或晚4—8点${MEASUREMENT_PROTOCOL_TEXT}；低于18℃我们将安排上门检测。供热热线：{热线}`,
   },
   { category: 'payment', title: '缴费方式', body: '您好，{住户}，您可以在本小程序“账单”页直接微信缴费，缴费成功后可在“缴费记录”查看凭证。如有疑问请拨打{热线}' },
   { category: 'invoice', title: '开具发票', body: '您好，缴费成功后可在“缴费记录”中申请电子发票，填写抬头和税号后1个工作日内开具。如需帮助请拨打{热线}' },

@@ -114,7 +114,7 @@ export class RepairsService {
     const slotStart = req.slotStart ? new Date(req.slotStart) : null;
     const slotEnd = req.slotEnd ? new Date(req.slotEnd) : null;
     if (slotStart && slotEnd) {
-      const problem = slotProblem(slotStart, slotEnd, now, rules.sla);
+      const problem = slotProblem(slotStart, slotEnd, now, rules.sla, rules.repairs.bookingHorizonDays);
       if (problem) throw new AppError('REPAIR_SLOT_INVALID', { fields: [{ field: 'slotStart', message: problem }] });
     }
     // a resident's photos; a 管家群 photo turned into a repair keeps its chat upload
