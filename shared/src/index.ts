@@ -25,6 +25,7 @@ export * from './api/accounts';
 export * from './api/billing';
 export * from './api/invoices';
 export * from './repairs';
+export * from './overdue';
 export * from './api/repairs';
 export * from './api/uploads';
 export * from './api/groups';
