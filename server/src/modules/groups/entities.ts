@@ -86,6 +86,7 @@ export class GroupReader {
 @Index('idx_group_message_group', ['groupId', 'id'])
 @Index('idx_group_message_inbox', ['areaId', 'senderKind', 'answeredAt'])
 @Index('idx_group_message_sender', ['groupId', 'senderKind', 'senderId'])
+@Index('idx_group_message_conversation', ['conversationId', 'answeredAt'])
 export class GroupMessage {
   @PrimaryGeneratedColumn({ type: 'int' })
   id: number;

@@ -15,11 +15,13 @@ export class InboxConversations1795860461608 implements MigrationInterface {
     await queryRunner.query("ALTER TABLE `group_message` DROP COLUMN `claimedAt`");
     await queryRunner.query("ALTER TABLE `group_message` ADD `conversationId` int NULL");
     await queryRunner.query("ALTER TABLE `group_message` ADD `responseSeconds` int NULL");
+    await queryRunner.query("CREATE INDEX `idx_group_message_conversation` ON `group_message` (`conversationId`, `answeredAt`)");
     await queryRunner.query("UPDATE `group_message` SET `conversationId` = (SELECT x.`id` FROM `inbox_conversation` x WHERE x.`groupId` = `group_message`.`groupId` AND x.`residentId` = `group_message`.`senderId`) WHERE `senderKind` = 'resident'");
     await queryRunner.query("UPDATE `group_message` SET `responseSeconds` = GREATEST(0, ROUND(TIMESTAMPDIFF(MICROSECOND, `createdAt`, `answeredAt`) / 1000000)) WHERE `senderKind` = 'resident' AND `answeredAt` IS NOT NULL");
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("DROP INDEX `idx_group_message_conversation` ON `group_message`");
     await queryRunner.query("ALTER TABLE `group_message` DROP COLUMN `responseSeconds`");
     await queryRunner.query("ALTER TABLE `group_message` DROP COLUMN `conversationId`");
     await queryRunner.query("ALTER TABLE `group_message` ADD `claimedAt` datetime(6) NULL");

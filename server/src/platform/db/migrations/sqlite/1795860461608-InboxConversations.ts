@@ -33,11 +33,13 @@ export class InboxConversations1795860461608 implements MigrationInterface {
     await queryRunner.query("CREATE INDEX \"idx_group_message_group\" ON \"group_message\" (\"groupId\", \"id\") ");
     await queryRunner.query("CREATE INDEX \"idx_group_message_inbox\" ON \"group_message\" (\"areaId\", \"senderKind\", \"answeredAt\") ");
     await queryRunner.query("CREATE INDEX \"idx_group_message_sender\" ON \"group_message\" (\"groupId\", \"senderKind\", \"senderId\") ");
+    await queryRunner.query("CREATE INDEX \"idx_group_message_conversation\" ON \"group_message\" (\"conversationId\", \"answeredAt\") ");
     await queryRunner.query("UPDATE \"group_message\" SET \"conversationId\" = (SELECT x.\"id\" FROM \"inbox_conversation\" x WHERE x.\"groupId\" = \"group_message\".\"groupId\" AND x.\"residentId\" = \"group_message\".\"senderId\") WHERE \"senderKind\" = 'resident'");
     await queryRunner.query("UPDATE \"group_message\" SET \"responseSeconds\" = MAX(0, CAST(ROUND((julianday(\"answeredAt\") - julianday(\"createdAt\")) * 86400.0) AS INTEGER)) WHERE \"senderKind\" = 'resident' AND \"answeredAt\" IS NOT NULL");
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("DROP INDEX \"idx_group_message_conversation\"");
     await queryRunner.query("DROP INDEX \"idx_group_message_sender\"");
     await queryRunner.query("DROP INDEX \"idx_group_message_inbox\"");
     await queryRunner.query("DROP INDEX \"idx_group_message_group\"");
