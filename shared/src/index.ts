@@ -31,6 +31,7 @@ export * from './api/billing';
 export * from './api/invoices';
 export * from './repairs';
 export * from './measurement';
+export * from './overdue';
 export * from './api/repairs';
 export * from './api/uploads';
 export * from './api/groups';

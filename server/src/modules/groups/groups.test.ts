@@ -539,8 +539,11 @@ describe('message → repair ticket', () => {
     const foreign = await t.call('POST', `/api/v1/staff/inbox/${q2.body.id}/repair`, { token: agent1, body: { category: 'no_heat', accountId: 999999 } });
     expect(foreign.status).toBe(404);
     expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: q2.body.id })).repairTicketId).toBeNull();
-    // a booking refused by repairs (a 600-character message is too long a description) frees the message again
+    // the claim covers the resident's conversation, questions asked after it too, until released
     const long = await post(a.token, a.groupId, '暖'.repeat(600));
+    expect((await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } })).body.error.code).toBe('CLAIMED_BY_OTHER');
+    expect((await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/release`, { token: agent6 })).status).toBeLessThan(300);
+    // a booking refused by repairs (a 600-character message is too long a description) frees the message again
     const tooLong = await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.details.fields[0]).toMatchObject({ field: 'description' });
