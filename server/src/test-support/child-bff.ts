@@ -95,12 +95,13 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
       const keep = (d: Buffer) => (output = (output + d).slice(-8000));
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
-      const deadline = Date.now() + 60_000;
+      // tsx compiles the server on start: ~3 s on a quiet machine, a minute or more on a very busy one
+      const deadline = Date.now() + 180_000;
       for (;;) {
         if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
         const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
         if (ok) return child;
-        if (Date.now() > deadline) throw new Error(`BFF not ready in 60 s:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`BFF not ready in 180 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

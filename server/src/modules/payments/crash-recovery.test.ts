@@ -90,4 +90,4 @@ it('credits every payment exactly once after a kill -9 in the middle of a notifi
   }
   const redelivered = [...sb.state.notificationEvents.values()].filter((e) => e.attempts > 1).length;
   console.info(`kill -9 with ${answeredBeforeKill} of ${orders.length} notifications answered; restart ${restartMs} ms; ${redelivered} delivered again afterwards; ledger: ${paid.length} payments, each credited once`);
-}, 150_000);
+}, 360_000);
