@@ -1,5 +1,5 @@
 import { Brackets } from 'typeorm';
-import { ESCALATE_TO_HEAD_AFTER_MINUTES, missedRepairDeadlines, REPAIR_DEADLINE_LABEL, REPAIR_OPEN_STATES, repairDeadlineState } from '@heat-butler/shared';
+import { missedRepairDeadlines, REPAIR_DEADLINE_LABEL, REPAIR_OPEN_STATES, repairDeadlineState } from '@heat-butler/shared';
 import { withTx } from '../../platform/db/data-source';
 import { recordTransition, SYSTEM } from '../../platform/state';
 import type { StaffPrincipal } from '../../platform/auth';
@@ -11,7 +11,7 @@ import { RepairsCore, SUBJECT } from './core';
 export class RepairEscalation extends RepairsCore {
   /**
    * Escalate open tickets past a deadline: first to the supervisor (the area's dispatchers), and
-   * when still overdue ESCALATE_TO_HEAD_AFTER_MINUTES later to the department head (admins).
+   * when still overdue the company's escalateToHeadMinutes later to the department head (admins).
    * Notices go through the outbox. Safe to run from several instances (row locks, dedupe keys).
    */
   async escalateOverdue(now: Date = this.o.clock()): Promise<{ escalated: number }> {
@@ -22,6 +22,7 @@ export class RepairEscalation extends RepairsCore {
       .andWhere(overdueWhere(now))
       .select(['t.id'])
       .getMany();
+    const toHeadMs = (await this.o.company.rules()).repairs.escalateToHeadMinutes * 60_000;
     let escalated = 0;
     for (const { id } of candidates) {
       const done = await withTx(this.ds, async (em) => {
@@ -30,7 +31,7 @@ export class RepairEscalation extends RepairsCore {
         if (!missed.length) return false;
         let level: number;
         if (t.escalationLevel === 0) level = 1;
-        else if (t.escalationLevel === 1 && t.escalatedAt && now.getTime() - t.escalatedAt.getTime() >= ESCALATE_TO_HEAD_AFTER_MINUTES * 60_000) level = 2;
+        else if (t.escalationLevel === 1 && t.escalatedAt && now.getTime() - t.escalatedAt.getTime() >= toHeadMs) level = 2;
         else return false;
         await em.update(RepairTicket, id, { escalationLevel: level, escalatedAt: now });
         await recordTransition(em, SUBJECT, id, t.status, t.status, SYSTEM, `超时升级至${level === 1 ? '主管' : '部门负责人'}（${missed.join('、')}）`, { escalationLevel: level });

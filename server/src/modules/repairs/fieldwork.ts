@@ -1,4 +1,4 @@
-import { callbackSchedule, REPAIR_PRICE_LIST, REPAIR_TRANSITIONS, type ResolveRequest, type SideRequest, type StaffRepairView } from '@heat-butler/shared';
+import { callbackSchedule, REPAIR_TRANSITIONS, type ResolveRequest, type SideRequest, type StaffRepairView } from '@heat-butler/shared';
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { withTx } from '../../platform/db/data-source';
@@ -29,6 +29,7 @@ export class RepairFieldWork extends RepairsCore {
   /** The worker marks whose installation it is: company side starts work; resident side needs consent to the price. */
   async setSide(staff: StaffPrincipal, id: number, req: z.output<typeof SideRequest>): Promise<StaffRepairView> {
     const now = this.o.clock();
+    const priceList = (await this.o.company.rules()).repairs.priceList;
     await withTx(this.ds, async (em) => {
       const t = await this.lockAssigned(em, staff, id);
       if (req.side === 'company') {
@@ -37,7 +38,8 @@ export class RepairFieldWork extends RepairsCore {
         return;
       }
       const items = req.items.map((i) => {
-        const p = REPAIR_PRICE_LIST.find((x) => x.code === i.code)!;
+        const p = priceList.find((x) => x.code === i.code);
+        if (!p) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'items', message: '价目表中没有该收费项目，请刷新后重选' }] });
         return { code: p.code, name: p.name, qty: i.qty, priceFen: p.priceFen };
       });
       const total = items.reduce((s, i) => s + i.priceFen * i.qty, 0);

@@ -64,6 +64,8 @@ export class RepairsService {
   bookForResident = (em: EntityManager, staff: StaffPrincipal, residentId: number, accountId: number, input: Omit<CreateRepairRequest, 'accountId'>) =>
     this.tickets.bookForResident(em, staff, residentId, accountId, input);
   create = (resident: ResidentPrincipal, input: CreateRepairRequest) => this.tickets.create(resident, input);
+  /** the company's priced resident-side work (settings: repairs.priceList) */
+  priceList = async () => (await this.o.company.rules()).repairs.priceList;
   listForResident = (residentId: number) => this.tickets.listForResident(residentId);
   viewForResident = (residentId: number, id: number) => this.tickets.viewForResident(residentId, id);
   cancelByResident = (resident: ResidentPrincipal, id: number) => this.tickets.cancelByResident(resident, id);

@@ -181,7 +181,7 @@ export class RepairTickets extends RepairsCore {
     if (!owned) throw new AppError('REPAIR_NOT_FOUND');
     const checked = req.comment ? await this.o.moderation.checkText(resident.residentId, req.comment, { subjectType: 'repair_rating', scene: 2, areaId: owned.areaId }) : null;
     if (checked) await this.o.moderation.link([checked.recordId], id);
-    const satisfied = req.satisfied ?? req.rating >= 3;
+    const satisfied = req.satisfied ?? req.rating >= (await this.o.company.rules()).repairs.unsatisfiedBelowStars;
     await withTx(this.ds, async (em) => {
       const t = await this.lockTicket(em, id, { residentId: resident.residentId });
       if (satisfied) {
