@@ -30,7 +30,7 @@ import {
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
-import { enqueue, type OutboxWorker } from '../../platform/outbox';
+import { enqueue, outboxTopic, type OutboxWorker } from '../../platform/outbox';
 import { applyTransition, recordTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import type { UploadsService } from '../../platform/uploads/service';
@@ -45,7 +45,7 @@ import { RepairAssignment, RepairCallback, RepairStaffNotice, RepairTicket } fro
 import { RepairInsights } from './insights';
 import type { ModerationService, PhotoVerdict } from '../moderation';
 
-export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
+export const STAFF_NOTICE_TOPIC = outboxTopic<{ staffIds: number[]; ticketId: number; kind: string; text: string; key: string }>('repairs.staff_notice');
 const SUBJECT = 'repair';
 
 export interface RepairsOptions {
