@@ -164,11 +164,22 @@ export class OutboxWorker {
     }
   }
 
+  /** One tick: a full batch means more are due (a backlog), so go on at once, a few batches at most. */
+  private async runBusy(batch = 20, maxBatches = 10): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches && this.timer; i++) {
+      const n = await this.runOnce(batch);
+      total += n;
+      if (n < batch) break;
+    }
+    return total;
+  }
+
   start(intervalMs = 1_000): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.runOnce().catch((err) => {
+      this.running = this.runBusy().catch((err) => {
         this.log.error({ error: errorSummary(err) }, 'outbox poll failed');
         return 0;
       });
