@@ -3,7 +3,7 @@ import { Between, In, type DataSource } from 'typeorm';
 import { fenToYuanString, formatChinaTime, type InvoiceState, type InvoiceTitleInput, type InvoiceTitleView, type InvoiceView, type RequestInvoice } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
-import { SYSTEM, type Actor } from '../../platform/state';
+import type { Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import type { Mailer } from '../../platform/mail';
 import type { LinkSigner } from '../../platform/signed-links';

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { formatChinaTime, fenToYuanString, ORDER_TRANSITIONS, type OrderState } from '@heat-butler/shared';
 import { forUpdate, insertRows, updateByIds, withTx } from '../../platform/db/data-source';
 import { applyTransitions, SYSTEM } from '../../platform/state';
