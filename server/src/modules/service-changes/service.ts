@@ -13,13 +13,15 @@ import {
   type ServiceChangeView,
 } from '@heat-butler/shared';
 import { withTx } from '../../platform/db/data-source';
-import { staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
+import type { StaffPrincipal } from '../../platform/auth';
 import { scopeToAreas } from '../../platform/scope';
 import { ServiceChange, ValveWorkOrder } from './entities';
 import { ServiceChangeWorkflow } from './workflow';
 
 export type { ServiceChangesOptions } from './base';
 export type { SubmitInput } from './workflow';
+
+type StaffFilter = { state?: ServiceChangeState; season?: string; kind?: ServiceChangeKind; buildingId?: number; areaId?: number };
 
 /**
  * 报停/复供: applications checked against the company's rules (deadline, arrears, repeat limits,
@@ -60,36 +62,32 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
     return this.ds.getRepository(ServiceChange).findOneByOrFail({ id: app.id });
   }
 
-  async listForStaff(
-    staff: StaffPrincipal,
-    q: { page: number; pageSize: number; state?: ServiceChangeState; season?: string; kind?: ServiceChangeKind; buildingId?: number; areaId?: number },
-  ): Promise<Page<ServiceChangeView>> {
+  /** The staff list's filters, in the staff member's areas, oldest first. */
+  private staffQuery(staff: StaffPrincipal, q: StaffFilter) {
     const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC');
-    const scope = staffAreaFilter(staff);
     scopeToAreas(qb, 'c.areaId', staff);
     if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
     if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
     if (q.state) qb.andWhere('c.state = :state', { state: q.state });
     if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
     if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
-    const [rows, total] = await qb.skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
+    return qb;
+  }
+
+  async listForStaff(
+    staff: StaffPrincipal,
+    q: StaffFilter & { page: number; pageSize: number },
+  ): Promise<Page<ServiceChangeView>> {
+    const [rows, total] = await this.staffQuery(staff, q).skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
     return { items: await Promise.all(rows.map((r) => this.view(r, { staff }))), total, page: q.page, pageSize: q.pageSize };
   }
 
   /** The staff list as XLSX (same filters, every page, at most 5000 rows). */
   async exportForStaff(
     staff: StaffPrincipal,
-    q: { state?: ServiceChangeState; season?: string; kind?: ServiceChangeKind; buildingId?: number; areaId?: number },
+    q: StaffFilter,
   ): Promise<Buffer> {
-    const qb = this.ds.getRepository(ServiceChange).createQueryBuilder('c').orderBy('c.id', 'ASC').take(5000);
-    const scope = staffAreaFilter(staff);
-    scopeToAreas(qb, 'c.areaId', staff);
-    if (q.areaId) qb.andWhere('c.areaId = :areaId', { areaId: q.areaId });
-    if (q.buildingId) qb.andWhere('c.buildingId = :buildingId', { buildingId: q.buildingId });
-    if (q.state) qb.andWhere('c.state = :state', { state: q.state });
-    if (q.season) qb.andWhere('c.seasonCode = :season', { season: q.season });
-    if (q.kind) qb.andWhere('c.kind = :kind', { kind: q.kind });
-    const rows = await qb.getMany();
+    const rows = await this.staffQuery(staff, q).take(5000).getMany();
     const accounts = await this.o.accounts.accountsByIds(rows.map((r) => r.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.o.accounts.addressContext(accounts);

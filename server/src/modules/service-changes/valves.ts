@@ -12,7 +12,7 @@ import {
 import { AppError } from '../../platform/errors';
 import { forUpdate, withTx } from '../../platform/db/data-source';
 import { applyTransition, recordTransition, SYSTEM } from '../../platform/state';
-import { actorOf, assertStaffArea, staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
+import { actorOf, assertStaffArea, type StaffPrincipal } from '../../platform/auth';
 import { scopeToAreas } from '../../platform/scope';
 import type { Account } from '../accounts';
 import { ServiceChange, ValveWorkOrder } from './entities';
@@ -71,7 +71,6 @@ export abstract class ServiceChangeValves extends ServiceChangeBase {
 
   async valveOrders(staff: StaffPrincipal, q: { state?: ValveWorkOrder['state']; season?: string }): Promise<{ items: ValveOrderView[] }> {
     const qb = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('o').orderBy('o.dueDate', 'ASC').addOrderBy('o.id', 'ASC');
-    const scope = staffAreaFilter(staff);
     scopeToAreas(qb, 'o.areaId', staff);
     if (q.state) qb.andWhere('o.state = :state', { state: q.state });
     if (q.season) qb.andWhere('o.seasonCode = :season', { season: q.season });
