@@ -60,8 +60,11 @@ export class OrderCrediting {
 
   /**
    * Mark orders paid exactly once, write their ledger entries, settle their bills (or refund a
-   * duplicate), queue follow-ups — all in one transaction, in a handful of statements however
-   * many orders. Re-entrant: a repeated notification finds its order paid and changes nothing.
+   * duplicate), queue the resident's message and emit payment.credited — all in one transaction,
+   * in a handful of statements however many orders. Nothing of another module runs here but
+   * billing's settlement (atomic with the payment by nature): the reactions to payment.credited
+   * are outbox rows, run after commit. Re-entrant: a repeated notification finds its order paid
+   * and changes nothing.
    */
   async creditMany(txs: Transaction[], by: PaymentOrder['creditedBy'] & string): Promise<CreditResult[]> {
     const results: (CreditResult | null)[] = txs.map((tx) => (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND' ? null : 'not_paid'));
