@@ -39,7 +39,7 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
     const bound = await this.o.accounts.listBound(residentId);
     if (!bound.length) return { items: [] };
     const rows = await this.ds.getRepository(ServiceChange).find({ where: { accountId: In(bound.map((b) => b.accountId)) }, order: { id: 'DESC' } });
-    return { items: await Promise.all(rows.map((r) => this.view(r, { residentId }))) };
+    return { items: await Promise.all((await this.caughtUp(rows)).map((r) => this.view(r, { residentId }))) };
   }
 
   async getForResident(residentId: number, id: number): Promise<ServiceChangeView> {
@@ -51,8 +51,9 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
   }
 
   /**
-   * A resume whose bill was settled some other way than WeChat Pay or the counter (an import):
-   * the application moves on when it is next looked at.
+   * A resume whose bill is paid but whose application hasn't moved on yet (the payment.credited
+   * reaction runs after commit, through the outbox; or the bill was settled some other way, e.g.
+   * an import): the application moves on when it is looked at.
    */
   protected async catchUp(app: ServiceChange): Promise<ServiceChange> {
     if (app.state !== 'awaiting_payment' || !app.billId) return app;
@@ -74,12 +75,19 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
     return qb;
   }
 
+  /** catchUp for a list, one at a time (each may open a transaction) */
+  private async caughtUp(rows: ServiceChange[]): Promise<ServiceChange[]> {
+    const out: ServiceChange[] = [];
+    for (const r of rows) out.push(await this.catchUp(r));
+    return out;
+  }
+
   async listForStaff(
     staff: StaffPrincipal,
     q: StaffFilter & { page: number; pageSize: number },
   ): Promise<Page<ServiceChangeView>> {
     const [rows, total] = await this.staffQuery(staff, q).skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
-    return { items: await Promise.all(rows.map((r) => this.view(r, { staff }))), total, page: q.page, pageSize: q.pageSize };
+    return { items: await Promise.all((await this.caughtUp(rows)).map((r) => this.view(r, { staff }))), total, page: q.page, pageSize: q.pageSize };
   }
 
   /** The staff list as XLSX (same filters, every page, at most 5000 rows). */
