@@ -10,6 +10,7 @@ import { errorMiddleware } from './platform/errors';
 import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
+import { EventBus } from './platform/events';
 import type { MiniProgramClient } from './wechat/miniprogram';
 import { CompanyService } from './modules/company';
 import { IdentityService } from './modules/identity';
@@ -20,7 +21,7 @@ import { companyRoutes } from './modules/company';
 import type { PayClient } from './wechat/pay';
 import type { InvoiceProvider } from './invoicing/nuonuo';
 import type { Mailer } from './platform/mail';
-import { InvoicesService } from './modules/invoices';
+import { InvoicesService, invoicesReactions } from './modules/invoices';
 import { invoicesRoutes } from './modules/invoices';
 import { NotificationsService } from './modules/notifications';
 import { notificationsRoutes } from './modules/notifications';
@@ -28,13 +29,13 @@ import { ModerationService } from './modules/moderation';
 import { moderationRoutes } from './modules/moderation';
 import { BillingService } from './modules/billing';
 import { billingRoutes } from './modules/billing';
-import { PaymentsService } from './modules/payments';
+import { PaymentsService, paymentsReactions } from './modules/payments';
 import { paymentsRoutes } from './modules/payments';
 import { ReconciliationService } from './modules/reconciliation';
 import { reconciliationRoutes } from './modules/reconciliation';
-import { ServiceChangesService } from './modules/service-changes';
+import { ServiceChangesService, serviceChangesReactions } from './modules/service-changes';
 import { serviceChangesRoutes } from './modules/service-changes';
-import { GroupsService } from './modules/groups';
+import { GroupsService, groupsReactions } from './modules/groups';
 import { groupsRoutes } from './modules/groups';
 import { RealtimeHub } from './platform/realtime';
 import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
@@ -61,10 +62,15 @@ export interface AppDeps {
 
 export type Services = ReturnType<typeof createServices>;
 
-/** One instance of each module's service, wired together. */
+/**
+ * One instance of each module's service, wired together: dependencies by constructor (in the
+ * order they need each other), events (platform/events.ts) by each module's reactions, wired once
+ * at the end, in any order.
+ */
 export function createServices(deps: AppDeps) {
   const { ds, clock } = deps;
   const outbox = new OutboxWorker(ds, deps.log, clock);
+  const events = new EventBus(outbox, clock);
   const company = new CompanyService(ds);
   const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
   const links = new LinkSigner(deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK, clock);
@@ -78,7 +84,7 @@ export function createServices(deps: AppDeps) {
     retention: async () => (await company.rules()).retention,
   });
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
-  const accounts = new AccountsService(ds, clock, limiter, { identity, company });
+  const accounts = new AccountsService(ds, clock, limiter, { identity, company, events });
   const notifications = new NotificationsService({
     ds,
     identity,
@@ -87,13 +93,14 @@ export function createServices(deps: AppDeps) {
     miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
   });
   const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
-  const billing = new BillingService(ds, accounts, clock, () => company.rules());
+  const billing = new BillingService(ds, accounts, clock, events, () => company.rules());
   const payments = new PaymentsService({
     ds,
     pay: deps.pay,
     billing,
     accounts,
     notifications,
+    events,
     log: deps.log,
     clock,
     appid: deps.config.WECHAT_APPID,
@@ -103,9 +110,7 @@ export function createServices(deps: AppDeps) {
     sweepAfterMinutes: deps.config.PAY_SWEEP_AFTER_MINUTES,
   });
   notifications.register(outbox);
-  payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation, uploads });
-  serviceChanges.register(payments);
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, payments, notifications, moderation, uploads });
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
   const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
@@ -129,9 +134,10 @@ export function createServices(deps: AppDeps) {
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
     limiter,
   });
-  invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
-  return { outbox, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  // what each module reacts to (its reactions.ts): the event catalogue is platform/events.ts
+  events.wire([paymentsReactions(payments), invoicesReactions(invoices), serviceChangesReactions(serviceChanges), groupsReactions(groups, accounts)]);
+  return { outbox, events, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
 /** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */

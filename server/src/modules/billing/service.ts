@@ -17,6 +17,7 @@ import {
 import { AppError } from '../../platform/errors';
 import { rawDatetime } from '../../platform/db/columns';
 import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
+import type { Events } from '../../platform/events';
 import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
 
@@ -26,6 +27,8 @@ export class BillingService {
     private ds: DataSource,
     private accounts: AccountsService,
     private clock: () => Date,
+    /** emits bill.settled_at_counter */
+    private events: Events,
     /** the company's rules (app.ts passes company.rules); the defaults when not given (benchmarks) */
     private rules: () => Promise<CompanyRules> = async () => parseStoredRules({}),
   ) {}
@@ -134,15 +137,8 @@ export class BillingService {
         lateFeeFen: bill.lateFeeFen + q.lateFeeFen,
         paidAt: at,
       });
-      for (const hook of this.settledHooks) await hook(em, [bill.id]);
+      await this.events.emit(em, 'bill.settled_at_counter', [{ billId: bill.id, accountId: bill.accountId }]);
     });
-  }
-
-  private settledHooks: ((em: EntityManager, billIds: number[]) => Promise<void>)[] = [];
-
-  /** Called inside the transaction that settles bills other than by WeChat Pay (the counter). */
-  onSettledAtCounter(hook: (em: EntityManager, billIds: number[]) => Promise<void>): void {
-    this.settledHooks.push(hook);
   }
 
   // ---- household import (admin module) ----------------------------------------------------------

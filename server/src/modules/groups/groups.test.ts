@@ -68,9 +68,10 @@ describe('groups and membership', () => {
     const r = await t.services.groups.ensureGroups();
     expect(r.created).toBe(1);
     expect(await t.ds.getRepository(ButlerGroup).count()).toBe(DEMO_BUILDINGS.length);
-    // a building created now gets its group from the hook
+    // a building created now gets its group from the building.created reaction (after commit, by the outbox)
     const area = (await t.services.company.areas())[0];
     const b = await t.services.accounts.createBuilding({ areaId: area.id, name: '9号楼', address: '长春市朝阳区湖西路166号锦绣家园' });
+    await t.services.outbox.drain();
     expect(await t.ds.getRepository(ButlerGroup).findOneBy({ buildingId: b.id })).toMatchObject({ areaId: area.id, name: '锦绣家园9号楼供热管家群' });
   });
 

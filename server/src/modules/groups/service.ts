@@ -46,10 +46,8 @@ export class GroupsService {
     this.stats = new GroupMetricsReader(d);
   }
 
-  /** Hooks into accounts (buildings, bindings) and the realtime hub. */
+  /** Hooks into the realtime hub, identity and moderation (accounts' events: reactions.ts). */
   register(): void {
-    this.d.accounts.onBuildingCreated((b) => this.ensureGroup(b).then(() => undefined));
-    this.d.accounts.onBindingChange((em, c) => this.onBindingChange(em, c));
     this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token));
     this.d.realtime.setTopicProvider((p) => this.membership.topicsFor(p));
     this.d.identity.onSessionChange((c) => ('sessionId' in c ? this.d.realtime.endSession(c.sessionId) : this.d.realtime.recheckPrincipal(`s:${c.staffId}`)));

@@ -18,7 +18,7 @@ import {
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { forUpdate, withTx } from '../../platform/db/data-source';
-import { enqueue } from '../../platform/outbox';
+import { enqueue, outboxTopic } from '../../platform/outbox';
 import { applyTransition, SYSTEM, timeline, type Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import type { UploadsService } from '../../platform/uploads/service';
@@ -31,7 +31,7 @@ import type { NotificationsService } from '../notifications';
 import type { ModerationService } from '../moderation';
 import { RepairAssignment, RepairTicket } from './entities';
 
-export const STAFF_NOTICE_TOPIC = 'repairs.staff_notice';
+export const STAFF_NOTICE_TOPIC = outboxTopic<{ staffIds: number[]; ticketId: number; kind: string; text: string; key: string }>('repairs.staff_notice');
 export const SUBJECT = 'repair';
 
 export interface RepairsOptions {

@@ -336,7 +336,8 @@ describe('stop and resume (the test clock, the season after the current one)', (
     expect(approved.body.state).toBe('awaiting_payment');
     expect(approved.body.dueFen).toBeGreaterThan(0);
     await t.services.billing.settleAtCounter(approved.body.billId, new Date());
-    // moved on in the counter's own transaction, before anyone looks
+    // moved on after the counter's commit, by the outbox (the bill.settled_at_counter reaction)
+    await t.services.outbox.drain();
     expect((await t.ds.query(`SELECT state FROM service_change WHERE id = ${Number(id)}`))[0].state).toBe('work_order');
     const seen = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
     expect(seen.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
