@@ -94,7 +94,7 @@ export function createServices(deps: AppDeps) {
   });
   const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
   const billing = new BillingService(ds, accounts, clock, events, () => company.rules());
-  const payments = new PaymentsService({
+  const payments: PaymentsService = new PaymentsService({
     ds,
     pay: deps.pay,
     billing,
@@ -108,6 +108,8 @@ export function createServices(deps: AppDeps) {
     notifyUrl: `${deps.config.PUBLIC_BASE_URL}/api/v1/wechat/pay/notify`,
     orderTtlMinutes: deps.config.PAY_ORDER_TTL_MINUTES,
     sweepAfterMinutes: deps.config.PAY_SWEEP_AFTER_MINUTES,
+    // measurements are built below; called only when a refund is requested
+    rulingExists: (accountId: number, ref: string): Promise<boolean> => measurements.rulingExists(accountId, ref),
   });
   notifications.register(outbox);
   const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, payments, notifications, moderation, uploads });
@@ -116,7 +118,7 @@ export function createServices(deps: AppDeps) {
   repairs.register(outbox);
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
-  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
+  const measurements: MeasurementsService = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,

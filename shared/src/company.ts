@@ -100,6 +100,15 @@ export const CompanyRules = z.object({
       resumeRequiresArrearsCleared: z.boolean().default(true),
     })
     .prefault({}),
+  /** three-party measurement refunds (Changchun 000: ruling, then paid within one day after the season) */
+  measurementRefund: z
+    .object({
+      /** the share of the days below the standard refunded, % of the daily fee */
+      percent: z.number('请填写比例').int('比例应为整数').min(1, '至少1%').max(100, '不超过100%').default(100),
+      /** finance pays a ruled refund only after the season ends (the seeds), or at once when false */
+      payAfterSeason: z.boolean('请选择是或否').default(true),
+    })
+    .prefault({}),
   /** repair numbers the seeds give and companies differ on */
   repairs: z
     .object({
@@ -199,6 +208,9 @@ export const COMPANY_SETTING_LABEL: Record<string, string> = {
   'rules.serviceChange.resumeRequiresArrearsCleared': '复供前须缴清往年欠费',
   'rules.billing': '账单',
   'rules.billing.noLateFeeWhileHeatOff': '停热（报停、封阀）期间不计滞纳金',
+  'rules.measurementRefund': '测温退费规则',
+  'rules.measurementRefund.percent': '按不达标天数退还热费的比例（%）',
+  'rules.measurementRefund.payAfterSeason': '测温退费在采暖季结束后统一支付',
   'rules.repairs': '维修规则',
   'rules.repairs.escalateToHeadMinutes': '超时工单升级到部门负责人（分钟）',
   'rules.repairs.bookingHorizonDays': '最多可预约几天内上门',

@@ -32,3 +32,43 @@ export const MEASUREMENT_PROTOCOL_TEXT = `关闭门窗${P.closedMinutes}分钟�
 
 /** The server's refusal when a record does not confirm every check. */
 export const MEASUREMENT_PROTOCOL_REQUIRED = `测温须按规范：门窗关闭${P.closedMinutes}分钟、${P.position}、距地${P.heightM}米、读数稳定${P.stableMinutes}分钟`;
+
+/**
+ * Changchun 000: a heating-fee refund for low room temperature needs a three-party measurement
+ * below the legal standard and a ruling, and is paid within one day after the season. The amount
+ * is stated, not typed: the paid fee × the days below the standard (from the measurement to a
+ * later measurement that passed, or the season's end) ÷ the season's days × the company's
+ * percentage, never more than what is still refundable.
+ */
+export interface RulingRefundInput {
+  /** the payment refunded from, fen, and what was already refunded of it */
+  paidFen: number;
+  refundedFen: number;
+  /** the ruled measurement's time, and the end of the shortfall (a later passing measurement or the season's end) */
+  belowFrom: Date;
+  belowUntil: Date;
+  season: { start: Date; end: Date };
+  /** the company's percentage of the daily share refunded (100 = all of it) */
+  percent: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Whole China calendar days from a's day to b's day (0 when b is not after a). */
+function chinaDays(a: Date, b: Date): number {
+  const day = (d: Date) => Math.floor((d.getTime() + 8 * 3_600_000) / DAY_MS);
+  return Math.max(0, day(b) - day(a));
+}
+
+export function rulingRefund(i: RulingRefundInput): { refundFen: number; days: number; seasonDays: number; text: string } {
+  const from = i.belowFrom < i.season.start ? i.season.start : i.belowFrom;
+  const until = i.belowUntil > i.season.end ? i.season.end : i.belowUntil;
+  const days = chinaDays(from, until);
+  const seasonDays = Math.max(1, chinaDays(i.season.start, i.season.end));
+  const share = Math.floor((i.paidFen * days * i.percent) / (seasonDays * 100));
+  const refundable = Math.max(0, i.paidFen - i.refundedFen);
+  const refundFen = Math.min(share, refundable);
+  const yuan = (f: number) => `¥${(f / 100).toFixed(2)}`;
+  const pct = i.percent === 100 ? '' : ` × ${i.percent}%`;
+  const capped = refundFen < share ? `，以可退金额${yuan(refundable)}为限` : '';
+  return { refundFen, days, seasonDays, text: `${yuan(i.paidFen)} × 不达标${days}天 ÷ 采暖季${seasonDays}天${pct} = ${yuan(share)}${capped}` };
+}

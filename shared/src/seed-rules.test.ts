@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  rulingRefund,
   checkTaxId,
   CompanyRules,
   COMPANY_SETTING_LABEL,
@@ -169,5 +170,21 @@ describe('the measurement protocol in one place (issue 16 item 10; Changchun 000
       expect(text).toContain('5分钟');
       expect(text).not.toMatch(/1小时|1米/);
     }
+  });
+});
+
+describe('Changchun 000: a ruled refund is the paid fee × the days below the standard ÷ the season’s days, capped', () => {
+  const season = { start: new Date('2026-10-31T16:00:00Z'), end: new Date('2027-03-31T16:00:00Z') }; // Nov 1 → Apr 1, 151 days
+  it('counts whole China days from the measurement to the end of the shortfall', () => {
+    const r = rulingRefund({ paidFen: 302_000, refundedFen: 0, belowFrom: new Date('2026-11-25T08:40:00Z'), belowUntil: new Date('2026-12-01T08:45:00Z'), season, percent: 100 });
+    expect(r).toMatchObject({ days: 6, seasonDays: 151, refundFen: Math.floor((302_000 * 6) / 151) });
+    expect(r.text).toBe('¥3020.00 × 不达标6天 ÷ 采暖季151天 = ¥120.00');
+  });
+  it('to the season’s end when nothing passed later; the company’s percentage; never more than is refundable', () => {
+    const full = rulingRefund({ paidFen: 151_00, refundedFen: 0, belowFrom: new Date('2026-10-31T20:00:00Z'), belowUntil: season.end, season, percent: 50 });
+    expect(full).toMatchObject({ days: 151, refundFen: 7550 });
+    const capped = rulingRefund({ paidFen: 151_00, refundedFen: 15_000, belowFrom: new Date('2026-10-31T20:00:00Z'), belowUntil: season.end, season, percent: 100 });
+    expect(capped.refundFen).toBe(100);
+    expect(capped.text).toContain('以可退金额¥1.00为限');
   });
 });

@@ -65,6 +65,7 @@ const SECTIONS: Section[] = [
       { path: 'rules.repairs.unsatisfiedBelowStars', label: '评价低于几星视为不满意（星）', kind: 'int' },
       { path: 'rules.repairs.watchList.buildingComplaintHouseholds', label: '一个采暖季楼栋投诉户数达到几户列入隐患台账（户）', kind: 'int' },
       { path: 'rules.repairs.watchList.repeatedLowTempTickets', label: '一户室温不达标报修达到几次列入关注名单（次）', kind: 'int' },
+      { path: 'rules.measurementRefund.percent', label: '三方测温不达标：按不达标天数退还热费的比例（%）', kind: 'int' },
     ],
   },
   {
@@ -97,6 +98,7 @@ const BOOLS = [
   { path: 'rules.serviceChange.noResumeAfterStopInSameSeason', label: '当季已报停的不能再复供' },
   { path: 'rules.serviceChange.resumeRequiresArrearsCleared', label: '复供前须缴清往年欠费（报停始终需要）' },
   { path: 'rules.billing.noLateFeeWhileHeatOff', label: '停热（报停、封阀）期间不计滞纳金' },
+  { path: 'rules.measurementRefund.payAfterSeason', label: '测温裁定退费在采暖季结束后统一支付' },
   { path: 'rules.invoice.residentialExempt', label: '居民用热免征增值税' },
   { path: 'rules.invoice.autoIssue', label: '缴费后按默认抬头自动开票' },
 ];

@@ -75,13 +75,16 @@ function RecordForm(props: { m: Measurement; onDone: () => Promise<void> }) {
   );
 }
 
-/** The three-party ruling: the refund (yuan, 0 = none) and the reason; finance turns it into a refund. */
+/**
+ * The three-party ruling (only on a reading below 18 ℃): the reason. The refund is not typed: it
+ * follows the company's rule (the paid fee × the days below the standard ÷ the season's days) and
+ * finance pays it when the rule says (after the season by default).
+ */
 function RulingForm(props: { m: Measurement; onDone: () => Promise<void> }) {
-  const [yuan, setYuan] = useState('');
   const [note, setNote] = useState('');
   const submit = async () => {
     try {
-      await api.post(`/api/v1/staff/measurements/${props.m.id}/ruling`, { refundFen: Math.round(Number(yuan || '0') * 100), note });
+      await api.post(`/api/v1/staff/measurements/${props.m.id}/ruling`, { note });
       await props.onDone();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -89,7 +92,7 @@ function RulingForm(props: { m: Measurement; onDone: () => Promise<void> }) {
   };
   return (
     <View data-ruling-form>
-      <Field label='退费金额（元，不退填0）' type='digit' value={yuan} onInput={setYuan} />
+      <View className='muted'>退费金额按公司规则计算：已缴热费 × 不达标天数 ÷ 采暖季天数，采暖季结束后由财务统一退付。</View>
       <Field label='裁定说明' value={note} onInput={setNote} />
       <View className='btn btn-primary' onClick={submit}>提交裁定</View>
     </View>

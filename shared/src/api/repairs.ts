@@ -156,18 +156,18 @@ export const MeasurementReadingInput = z.object({
   }),
 });
 
+const PartyName = (who: string) => z.string(`请填写${who}签字人姓名`).trim().min(1, `请填写${who}签字人姓名`).max(20, '姓名不超过20个字');
+/** The readings of a visit. The time of measuring is the server's (Changchun 000), never typed. */
 export const MeasurementRecordRequest = z.object({
-  measuredAt: isoInstant('请填写正确的测温时间').optional(),
   readings: z.array(MeasurementReadingInput).min(1, '至少记录一个房间').max(12),
-  /** three-party: who signed */
-  parties: z.object({ company: z.string().trim().max(20), resident: z.string().trim().max(20), community: z.string().trim().max(20) }).optional(),
+  /** three-party: who signed, each named */
+  parties: z.object({ company: PartyName('供热公司'), resident: PartyName('住户'), community: PartyName('社区') }).optional(),
 });
 export type MeasurementRecordRequest = z.input<typeof MeasurementRecordRequest>;
 
+/** The ruling states why; the refund follows the company's rule (shared/src/measurement.ts rulingRefund). */
 export const RulingRequest = z.object({
-  /** refund ruled, fen (0 = no refund) */
-  refundFen: fen(),
-  note: z.string().trim().min(2).max(200),
+  note: z.string('请填写裁定意见').trim().min(2, '裁定意见至少2个字').max(200, '裁定意见不超过200字'),
 });
 export const RulingRefundRequest = z.object({ orderId: intId() });
 

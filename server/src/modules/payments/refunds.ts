@@ -28,6 +28,10 @@ export class PaymentRefunds {
       const order = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.id = :id', { id: orderId })).getOne();
       if (!order) throw new AppError('ORDER_NOT_FOUND');
       if (order.status !== 'paid') throw new AppError('REFUND_NOT_ALLOWED');
+      // a "ruling" refund follows a recorded ruling of this household, not any typed number
+      if (req.kind === 'ruling' && !(await this.o.rulingExists(order.accountId, req.rulingRef ?? ''))) {
+        throw new AppError('RULING_NOT_RECORDED', { fields: [{ field: 'rulingRef', message: '未找到该户号的这条三方测温裁定' }] });
+      }
       return this.createRefund(em, order, {
         amountFen: req.amountFen,
         kind: req.kind,

@@ -35,6 +35,8 @@ export interface PaymentsOptions {
   orderTtlMinutes?: number;
   /** the sweeper queries orders still pending after this long */
   sweepAfterMinutes?: number;
+  /** is `ref` a recorded ruling of this account (the measurements' three-party rulings)? A refund of kind "ruling" must cite one */
+  rulingExists: (accountId: number, ref: string) => Promise<boolean>;
 }
 
 /** What a payment notification, a query or the sweeper found out; one path applies it. */

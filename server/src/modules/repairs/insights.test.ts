@@ -59,10 +59,11 @@ describe('watch list and reports over HTTP', () => {
     const booked = await t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china('2025-12-10T16:30:00').toISOString() } });
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     const station = await t.loginStaff('station1');
-    const rec = await t.call('POST', `/api/v1/staff/measurements/${booked.body.id}/readings`, {
-      token: station,
-      body: { measuredAt: china('2025-12-10T16:40:00').toISOString(), readings: [{ room: '主卧', readingC, checks }] },
-    });
+    // recorded at the visit: the server takes the time of measuring from its clock
+    const before = now;
+    now = china('2025-12-10T16:40:00');
+    const rec = await t.call('POST', `/api/v1/staff/measurements/${booked.body.id}/readings`, { token: station, body: { readings: [{ room: '主卧', readingC, checks }] } });
+    now = before;
     expect(rec.status, JSON.stringify(rec.body)).toBe(200);
   }
 
