@@ -27,6 +27,7 @@ import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { PaymentsService } from '../payments';
 import type { PaymentOrder } from '../payments';
+import { invoiceIssued } from '../../platform/metrics';
 import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
 
 export const INVOICE_SUBMIT = 'invoices.submit';
@@ -284,6 +285,7 @@ export class InvoicesService {
       if (row.status !== 'issuing') return;
       await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issued', SYSTEM, null, { number: result.allElectronicInvoiceNumbe });
       await em.update(Invoice, row.id, { status: 'issued', number: result.allElectronicInvoiceNumbe, issuedAt, providerPdfUrl: result.pdfUrl ?? null, pdfFile, failure: null });
+      invoiceIssued(row.createdAt, this.o.clock());
       if (row.direction === 'red' && row.originalInvoiceId) {
         const original = await this.lock(em, row.originalInvoiceId);
         await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: original.id, state: original.status }, 'reversed', SYSTEM, '服务中止（退费）红冲', { redInvoiceId: row.id });
