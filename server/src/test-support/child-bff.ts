@@ -24,7 +24,7 @@ export interface ChildBffEnv {
   sqlitePath: string;
   /** the last few KB the BFF printed */
   output(): string;
-  /** start a BFF process; resolves when /readyz answers 200 */
+  /** start a BFF process; resolves when /readyz answers 200 (another instance: PORT in extraEnv) */
   start(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   call(method: string, p: string, opts?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
   /** a resident logged in through the simulator */
@@ -40,7 +40,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[] } = {}): Promise<ChildBffEnv> {
+export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[]; instantBills?: boolean } = {}): Promise<ChildBffEnv> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-child-'));
   const db = await createTestDatabase();
   const c = loadConfig({});
@@ -96,9 +96,10 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
       const deadline = Date.now() + 60_000;
+      const at = extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url;
       for (;;) {
         if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-        const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+        const ok = await fetch(`${at}/readyz`).then((r) => r.status === 200, () => false);
         if (ok) return child;
         if (Date.now() > deadline) throw new Error(`BFF not ready in 60 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
