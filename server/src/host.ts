@@ -21,6 +21,7 @@ import { createMailer } from './platform/mail';
 import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
 import { installDbLimits } from './platform/db/limits';
+import { runMigrationsLocked } from './platform/db/data-source';
 import { JobScheduler } from './platform/jobs';
 import { setOutboxProbe } from './platform/metrics';
 import { outboxDepth } from './platform/outbox';
@@ -83,7 +84,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     log,
   });
   await ds.initialize();
-  if (!opts.synchronize) await ds.runMigrations({ transaction: 'each' });
+  if (!opts.synchronize) await runMigrationsLocked(ds);
   // after migrations (they may take long): from now on no request waits on the database for long
   installDbLimits(ds, { acquireTimeoutMs: base.DB_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: base.DB_QUERY_TIMEOUT_MS, lockWaitSeconds: base.DB_LOCK_WAIT_SECONDS }, log);
 

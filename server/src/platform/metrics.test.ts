@@ -32,7 +32,7 @@ it('is not public: 401 without or with a wrong token, 404 when no token is confi
   try {
     const res = await fetch(`${plain.url}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('NOT_FOUND');
+    expect(((await res.json()) as any).error.code).toBe('NOT_FOUND');
   } finally {
     await plain.close();
   }
