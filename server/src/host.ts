@@ -45,7 +45,7 @@ export interface HostOptions {
   instantBills?: boolean;
   /** tests: tune the simulators (e.g. how long an e-invoice timeout hangs) */
   sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number; mediaCheckDelayMs?: number };
-  /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
+  /** run the outbox worker and the scheduled jobs (job_lease: sweep, escalation, reconciliation, retention) (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
   logger?: Logger;

@@ -95,11 +95,19 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
       const keep = (d: Buffer) => (output = (output + d).slice(-8000));
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
+      // ready means this child said it listens: another process that took the port meanwhile
+      // (this child then exits with EADDRINUSE) may answer /readyz too
+      let own = '';
+      let listening = false;
+      child.stdout!.on('data', (d: Buffer) => {
+        own = (own + d).slice(-4000);
+        listening ||= own.includes('"msg":"Heat Butler BFF listening"');
+      });
       const deadline = Date.now() + 60_000;
       const at = extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url;
       for (;;) {
         if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-        const ok = await fetch(`${at}/readyz`).then((r) => r.status === 200, () => false);
+        const ok = listening && (await fetch(`${at}/readyz`).then((r) => r.status === 200, () => false));
         if (ok) return child;
         if (Date.now() > deadline) throw new Error(`BFF not ready in 60 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
