@@ -62,6 +62,15 @@ it('npm run build compiles to JS that starts with plain node on the production d
   expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(files.some((f) => f.includes('test-support') || f.endsWith('.test.js'))).toBe(false);
 
+  // stack traces point at the TypeScript sources (--enable-source-maps)
+  const trace = execFileSync(
+    process.execPath,
+    ['--enable-source-maps', '-e', `try { require(${JSON.stringify(path.join(tmp, 'server', 'config.js'))}).loadConfig({ PORT: 'x' }) } catch (e) { console.log(e.stack) }`],
+    { cwd: tmp, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', NODE_PATH: path.join(ROOT, 'node_modules') } },
+  );
+  expect(trace).toContain('Invalid configuration');
+  expect(trace).toMatch(/server[/\\]src[/\\]config\.ts:\d+:\d+/);
+
   // node_modules = the built shared package + the production packages, nothing else
   const pkgs = productionPackages();
   expect(pkgs).toContain('koa');
