@@ -169,7 +169,11 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   // scheduled jobs: each tick runs on one instance of all that share the database (job_lease);
   // shutdown waits for the run in progress
   const jobs = new JobScheduler(ds, log, clock);
-  const every = (name: string, ms: number, run: () => Promise<unknown>, leaseMs?: number) => jobs.add({ name, everyMs: config.JOB_EVERY_MS[name] ?? ms, run, leaseMs });
+  // a job's first tick on a new database comes one interval after start, as its later ones do
+  const every = (name: string, ms: number, run: () => Promise<unknown>, leaseMs?: number) => {
+    const everyMs = config.JOB_EVERY_MS[name] ?? ms;
+    jobs.add({ name, everyMs, run, leaseMs, firstDelayMs: everyMs });
+  };
   every('payment-sweep', 60_000, async () => {
     const s = await services.payments.sweep();
     if (s.credited || s.closed || s.refunds) log.info(s, 'payment sweep');

@@ -33,6 +33,8 @@ export interface JobSpec {
   everyMs: number;
   /** longest a run may take before another instance may take the job over (renewed while running) */
   leaseMs?: number;
+  /** a job never run before (no row yet) is first due this long after the first instance starts (default 0) */
+  firstDelayMs?: number;
   run: () => Promise<unknown>;
 }
 
@@ -137,13 +139,14 @@ export class JobScheduler {
       .execute();
     if (res.affected) return true;
     if (res.affected === 0 && !(await this.ds.getRepository(JobLease).existsBy({ name: spec.name }))) {
-      // first tick ever of this job: create its row (due now), then claim like everyone else
+      // first tick ever of this job: create its row, then claim like everyone else
+      const due = new Date(now.getTime() + (spec.firstDelayMs ?? 0));
       try {
-        await insertRow(this.ds.manager, JobLease, { name: spec.name, owner: null, leasedUntil: null, nextRunAt: now, runs: 0, lastStartedAt: null, lastFinishedAt: null, lastError: null });
+        await insertRow(this.ds.manager, JobLease, { name: spec.name, owner: null, leasedUntil: null, nextRunAt: due, runs: 0, lastStartedAt: null, lastFinishedAt: null, lastError: null });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
       }
-      return this.claim(spec, leaseMs);
+      return due <= now && this.claim(spec, leaseMs);
     }
     return false;
   }

@@ -15,7 +15,7 @@ const lines: string[] = [];
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, instantBills: true, config: { METRICS_TOKEN: TOKEN }, logger: createLogger('info', { write: (line: string) => void lines.push(line) }) });
+  t = await startTestApp({ seedDemo: true, instantBills: true, config: { METRICS_TOKEN: TOKEN, JOB_EVERY_MS: { 'payment-sweep': 100 } }, logger: createLogger('info', { write: (line: string) => void lines.push(line) }) });
 });
 afterAll(async () => t?.close());
 
@@ -49,6 +49,8 @@ it('counts requests by route template, pay notifications, outbox, jobs, sockets 
   // a forged WeChat Pay notification
   expect((await t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: '{"id":"x"}', headers: { 'Content-Type': 'application/json', 'Wechatpay-Serial': 'X', 'Wechatpay-Signature': 'bad', 'Wechatpay-Timestamp': String(Math.floor(Date.now() / 1000)), 'Wechatpay-Nonce': 'n' } })).status).toBe(401);
   // a job tick, a reconciliation of yesterday, an open socket
+  expect(await t.jobs.tick('payment-sweep')).toBe('not_due'); // first due one interval after start
+  await new Promise((r) => setTimeout(r, 150));
   expect(await t.jobs.tick('payment-sweep')).toBe('ran');
   const china = new Date(Date.now() + 8 * 3600_000);
   const yesterday = new Date(Date.UTC(china.getUTCFullYear(), china.getUTCMonth(), china.getUTCDate() - 1)).toISOString().slice(0, 10);
