@@ -88,7 +88,7 @@ export function createServices(deps: AppDeps) {
     miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
   });
   const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
-  const billing = new BillingService(ds, accounts, clock);
+  const billing = new BillingService(ds, accounts, clock, () => company.rules());
   const payments = new PaymentsService({
     ds,
     pay: deps.pay,

@@ -107,12 +107,12 @@ it('npm run build compiles to JS that starts with plain node on the production d
   const keep = (d: Buffer) => (output = (output + d).slice(-8000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`compiled BFF exited (${child.exitCode}):\n${output}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
-    if (Date.now() > deadline) throw new Error(`compiled BFF not ready in 60 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`compiled BFF not ready in 180 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   // one API call through the whole stack: a WeChat login (sandbox simulator) and a resident's accounts
@@ -127,4 +127,4 @@ it('npm run build compiles to JS that starts with plain node on the production d
 
   child.kill('SIGTERM');
   expect(await exited(child)).toBe(0);
-}, 180_000);
+}, 480_000);

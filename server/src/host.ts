@@ -14,7 +14,7 @@ import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
 import { dbTokenStore } from './wechat/token-store';
 import fs from 'node:fs';
-import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
+import { createSandbox, sandboxPayCredentials, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
@@ -291,8 +291,7 @@ export function createPayClientFromConfig(config: Config, clock: () => Date = ()
 
 function payKeys(config: Config): { merchantCertPem: string; merchantKeyPem: string; platformCerts: PlatformCert[] } {
   if (config.HB_MODE === 'sandbox' && !config.WXPAY_MERCHANT_KEY_PATH) {
-    const k = sandboxKeys();
-    return { merchantCertPem: k.merchantCertPem, merchantKeyPem: k.merchantKeyPem, platformCerts: [{ serial: k.platformSerial, pem: k.platformCertPem }] };
+    return sandboxPayCredentials();
   }
   return {
     merchantCertPem: fs.readFileSync(config.WXPAY_MERCHANT_CERT_PATH!, 'utf8'),

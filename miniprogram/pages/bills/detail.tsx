@@ -10,6 +10,8 @@ export default function BillDetail() {
   const { params } = useRouter();
   const [bill, setBill] = useState<BillView | null>(null);
   const [busy, setBusy] = useState(false);
+  /** the server's refusal (ARREARS_FIRST), shown on the page */
+  const [refusal, setRefusal] = useState('');
 
   const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill).catch(() => undefined);
   useDidShow(() => void load());
@@ -28,7 +30,8 @@ export default function BillDetail() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      if (e.code === 'BILL_ALREADY_PAID') await load();
+      if (e.code === 'ARREARS_FIRST') setRefusal(e.message);
+      if (e.code === 'BILL_ALREADY_PAID' || e.code === 'ARREARS_FIRST') await load();
     } finally {
       setBusy(false);
     }
@@ -65,7 +68,21 @@ export default function BillDetail() {
         {bill.status === 'unpaid' ? <View className='muted'>请于 {bill.dueDate} 前缴清{bill.lateFeeFen || bill.arrears ? '' : '，逾期将按日加收滞纳金'}</View> : null}
         {bill.paidAt ? <View className='muted'>缴费时间 {bill.paidAt.slice(0, 10)}</View> : null}
       </View>
-      {bill.status === 'unpaid' && bill.dueFen > 0 ? (
+      {bill.payFirst ? (
+        <View className='alert' data-arrears-first>
+          <View>{refusal || `请先缴清往年欠费${formatFen(bill.payFirst.dueFen)}（${bill.payFirst.seasonLabel}起），再缴本期账单。`}</View>
+          <View
+            className='btn btn-primary'
+            data-pay-arrears
+            onClick={() => {
+              setRefusal('');
+              Taro.redirectTo({ url: `/pages/bills/detail?id=${bill.payFirst!.billId}` });
+            }}
+          >
+            先缴往年欠费（{bill.payFirst.seasonLabel}）
+          </View>
+        </View>
+      ) : bill.status === 'unpaid' && bill.dueFen > 0 ? (
         <View className='btn btn-primary' onClick={busy ? undefined : pay}>
           {busy ? '请稍候…' : `微信支付 ${formatFen(bill.dueFen)}`}
         </View>

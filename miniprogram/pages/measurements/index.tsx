@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, toChinaISO } from '@heat-butler/shared';
+import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, MEASUREMENT_PROTOCOL_TEXT, toChinaISO } from '@heat-butler/shared';
 import { api, ApiError, getSessionKind, getToken } from '../../services/api';
 import { Empty } from '../../components/ui';
 
@@ -83,7 +83,7 @@ export default function Measurements() {
     <View className='page'>
       <View className='card' data-measure-book>
         <View className='card-title'>预约上门测温</View>
-        <View className='muted'>测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温前请关闭门窗30分钟，工作人员在房间中央、距地1.4米处测量，读数稳定5分钟后记录。</View>
+        <View className='muted'>测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温规范：{MEASUREMENT_PROTOCOL_TEXT}。</View>
         {accounts.length > 1 ? (
           <View className='repair-cats'>
             {accounts.map((a) => (

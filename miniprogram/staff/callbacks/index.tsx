@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, Textarea, View } from '@tarojs/components';
-import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
+import { formatChinaTime, formatMinutesLeft, minutesLeftState, type StaffRepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { Empty } from '../../components/ui';
 
@@ -19,13 +19,6 @@ const OUTCOMES: { value: Outcome; label: string; cls: string }[] = [
   { value: 'unsatisfied', label: '不满意（重新派单）', cls: 'btn btn-danger' },
   { value: 'unreachable', label: '未接通', cls: 'btn btn-plain' },
 ];
-
-function left(m: number | null): string {
-  if (m === null) return '';
-  const a = Math.abs(m);
-  const text = a >= 60 ? `${Math.floor(a / 60)}小时${a % 60}分` : `${a}分钟`;
-  return m < 0 ? `已超时 ${text}` : `剩余 ${text}`;
-}
 
 /** 维修回访 (agents): closed tickets to call back within 24 h; the list is empty 20:00–08:00 (no calls then). */
 export default function StaffCallbacks() {
@@ -65,7 +58,7 @@ export default function StaffCallbacks() {
         <View className='card' key={c.id} data-callback-id={c.id}>
           <View className='row'>
             <Text className='card-title'>{c.ticket ? `${c.ticket.emergency ? '【紧急】' : ''}${c.ticket.categoryLabel}` : `工单 ${c.ticketId}`}</Text>
-            <Text className={c.minutesLeft !== null && c.minutesLeft < 0 ? 'tag tag-red' : 'tag'}>{left(c.minutesLeft)}</Text>
+            <Text className={minutesLeftState(c.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{formatMinutesLeft(c.minutesLeft)}</Text>
           </View>
           {c.ticket ? (
             <View>

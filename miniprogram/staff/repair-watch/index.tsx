@@ -35,7 +35,7 @@ export default function RepairWatch() {
         {view && !view.buildings.length ? <View className='muted'>没有投诉达到{view.thresholds.buildingComplaints}件的楼栋</View> : null}
         {view?.buildings.map((b) => (
           <View className='list-item' key={b.buildingId}>
-            <View className='row'><Text>{b.areaName} · {b.name}</Text><Text className='tag tag-red'>{b.complaints}件</Text></View>
+            <View className='row'><Text>{b.areaName} · {b.name}</Text><Text className='tag tag-red'>{b.complaints}户 · {b.tickets}件</Text></View>
             <View className='muted'>{b.address}</View>
             <View className='muted'>{Object.entries(b.byCategory).map(([c, n]) => `${REPAIR_CATEGORY_LABEL[c as RepairCategory]} ${n}`).join('、')}</View>
           </View>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Image, Input, Text, Textarea, View } from '@tarojs/components';
-import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
+import { formatChinaTime, formatMinutesLeft, minutesLeftState, type StaffRepairView } from '@heat-butler/shared';
 import { api, ApiError } from '../../services/api';
 import { me } from '../../services/session';
 import { Empty, Segmented } from '../../components/ui';
@@ -34,13 +34,6 @@ function AssignPicker(props: { ticket: StaffRepairView; onAssign: (staffId: numb
       <View className='btn btn-plain' onClick={props.onClose}>取消</View>
     </View>
   );
-}
-
-function timeLeft(t: StaffRepairView): string {
-  if (t.minutesLeft === null) return '';
-  const m = Math.abs(t.minutesLeft);
-  const text = m >= 60 ? `${Math.floor(m / 60)}小时${m % 60}分` : `${m}分钟`;
-  return t.minutesLeft < 0 ? `已超时 ${text}` : `剩余 ${text}`;
 }
 
 /** 完工: what was done, photos (up to 9), materials as "名称 数量" lines. */
@@ -173,10 +166,10 @@ export default function StaffRepairs() {
         <View className='card' key={t.id} data-staff-repair-id={t.id}>
           <View className='row'>
             <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
-            <Text className={t.overdue ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
+            <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
           </View>
           <View className='muted'>{t.no} · {t.address}</View>
-          <View className='muted'>电话 {t.contactPhone} · {timeLeft(t)}{t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}</View>
+          <View className='muted'>电话 {t.contactPhone} · {formatMinutesLeft(t.minutesLeft)}{t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}</View>
           <View className='repair-desc'>{t.description}</View>
           {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
           {dispatcher && ASSIGNABLE.includes(t.status) ? (

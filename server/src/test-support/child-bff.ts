@@ -103,13 +103,14 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
         own = (own + d).slice(-4000);
         listening ||= own.includes('"msg":"Heat Butler BFF listening"');
       });
-      const deadline = Date.now() + 60_000;
+      // tsx compiles the server on start: ~3 s on a quiet machine, a minute or more on a very busy one
+      const deadline = Date.now() + 180_000;
       const at = extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url;
       for (;;) {
         if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
         const ok = listening && (await fetch(`${at}/readyz`).then((r) => r.status === 200, () => false));
         if (ok) return child;
-        if (Date.now() > deadline) throw new Error(`BFF not ready in 60 s:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`BFF not ready in 180 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fen, idParam, intId, isoDate, isoInstant, seasonYear } from '../inputs';
-import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
+import { REPAIR_CATEGORIES, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
 /** The key of a file uploaded to this platform (POST /uploads, multipart, see api/uploads.ts). */
@@ -44,7 +44,8 @@ export const ConsentRequest = z.object({ accept: z.boolean() });
 export const AssignRequest = z.object({ staffId: intId(), reason: z.string().trim().max(200).optional() });
 
 export const PriceItem = z.object({
-  code: z.enum(REPAIR_PRICE_LIST.map((p) => p.code) as [string, ...string[]]),
+  /** an item of the company's price list (settings: repairs.priceList; the server checks it is listed) */
+  code: z.string('请选择收费项目').regex(/^[a-z][a-z0-9_]{0,31}$/, '请选择收费项目'),
   qty: z.number().int().min(1).max(20).default(1),
 });
 
@@ -194,7 +195,10 @@ export interface WatchBuilding {
   areaName: string;
   name: string;
   address: string;
+  /** households of the building that complained in the season */
   complaints: number;
+  /** their tickets */
+  tickets: number;
   byCategory: Partial<Record<RepairCategory, number>>;
 }
 export interface WatchListView {

@@ -105,6 +105,7 @@ export class PaymentsService {
     });
     if (bill.status === 'paid') throw new AppError('BILL_ALREADY_PAID');
     if (bill.status === 'void') throw new AppError('BILL_VOID');
+    await this.o.billing.assertPayable(this.ds.manager, bill.id);
     const pendingKey = `${bill.id}:${resident.residentId}`;
 
     const existing = await this.ds.getRepository(PaymentOrder).findOne({ where: { pendingKey } });

@@ -11,6 +11,7 @@ import {
   type RefundView,
   type RulingRequest,
 } from '@heat-butler/shared';
+import { MEASUREMENT_PROTOCOL_REQUIRED } from '@heat-butler/shared';
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { forUpdate, withTx } from '../../platform/db/data-source';
@@ -122,7 +123,7 @@ export class MeasurementsService {
     if (!inMeasurementWindow(measuredAt, rules.measurementWindows)) throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
     const protocol = req.readings.every((r) => Object.values(r.checks).every(Boolean));
     if (!protocol) {
-      throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: '测温须按规范：门窗关闭30分钟、房间中央、距地1.4米、读数稳定5分钟' }] });
+      throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: MEASUREMENT_PROTOCOL_REQUIRED }] });
     }
     await this.o.uploads.claim(req.readings.flatMap((r) => (r.photo ? [r.photo] : [])), { kind: 'staff', id: staff.staffId }, ['measurement_photo'], 'readings.photo');
     await withTx(this.ds, async (em) => {

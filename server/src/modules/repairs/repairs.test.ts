@@ -392,9 +392,13 @@ describe('repairs over HTTP', () => {
     expect(refund.body.measurement.refundId).toBe(refund.body.refund.id);
     expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } })).body.error.code).toBe('CONFLICT');
     now = saved;
+    // back on the fixed clock: a session opened on the test's real day (months away under
+    // HB_TEST_NOW) is not valid here
+    r.token = await t.loginResident(r.user);
 
     // a plain (not three-party) measurement cannot be ruled on
     const plain = await book(china('2026-11-26T07:00:00'), false);
+    expect(plain.status, JSON.stringify(plain.body)).toBe(201);
     await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/readings`, { token: station, body: { measuredAt: china('2026-11-26T07:10:00').toISOString(), readings: [{ room: '主卧', readingC: 20.5, checks }] } });
     expect((await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/ruling`, { token: station, body: { refundFen: 100, note: '测试裁定' } })).body.error.code).toBe('MEASUREMENT_NOT_THREE_PARTY');
   });

@@ -14,7 +14,6 @@ import {
   RateRepairRequest,
   REPAIR_CATEGORIES,
   REPAIR_CATEGORY_LABEL,
-  REPAIR_PRICE_LIST,
   RepairReportQuery,
   RepairReportRequest,
   WatchListQuery,
@@ -36,7 +35,7 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   // ---- residents ----
   route(r, { method: 'get', path: '/repairs/options', auth: ['resident', ...ANY_STAFF] }, async () => ({
     categories: REPAIR_CATEGORIES.map((c) => ({ value: c, label: REPAIR_CATEGORY_LABEL[c], emergency: c === 'leak' })),
-    priceList: REPAIR_PRICE_LIST,
+    priceList: await repairs.priceList(),
     measurementWindows: await measurements.windows(),
   }));
   route(r, { method: 'post', path: '/repairs', auth: ['resident'], body: CreateRepairRequest, status: 201 }, ({ body, resident }) => repairs.create(resident(), body));

@@ -182,7 +182,8 @@ export class ServiceChangesService {
     if (prior.some((p) => SERVICE_CHANGE_OPEN_STATES.includes(p.state))) problems.push('该户号本采暖季已有办理中的申请');
     problems.push(...repeatLimitProblems(q.kind, prior, rules));
     const arrears = await this.arrears(account.id, season.code);
-    if (q.kind === 'stop' && arrears.totalFen > 0) problems.push(`该户号有欠费${formatFen(arrears.totalFen)}未缴清，请先缴清欠费再报停`);
+    const blocking = await this.o.billing.arrearsBlocking(account.id, season.code, q.kind, rules);
+    if (blocking) problems.push(blocking.message);
     return {
       kind: q.kind,
       accountId: account.id,
@@ -246,10 +247,8 @@ export class ServiceChangesService {
     const notEligible = this.eligibility(input.kind, account);
     if (notEligible) throw new AppError('SERVICE_CHANGE_NOT_ELIGIBLE', { status: account.status, message: notEligible });
 
-    if (input.kind === 'stop') {
-      const arrears = await this.arrears(account.id, season.code);
-      if (arrears.totalFen > 0) throw new AppError('SERVICE_CHANGE_ARREARS', { ...arrears, message: `该户号有欠费${formatFen(arrears.totalFen)}未缴清，请先缴清欠费再报停` });
-    }
+    const arrears = await this.o.billing.arrearsBlocking(account.id, season.code, input.kind, rules);
+    if (arrears) throw new AppError('SERVICE_CHANGE_ARREARS', arrears);
     const missing = missingDocuments(rules.serviceChange.requiredDocuments, input.documents);
     if (missing.length) throw new AppError('SERVICE_CHANGE_DOCUMENTS_MISSING', { missing: missing.map((kind) => ({ kind, label: documentLabel(kind) })) });
 
