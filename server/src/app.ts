@@ -6,7 +6,8 @@ import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
 import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
-import { errorMiddleware } from './platform/errors';
+import { AppError, errorMiddleware } from './platform/errors';
+import { httpDuration, httpRequests, registry as metricsRegistry } from './platform/metrics';
 import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
@@ -142,6 +143,14 @@ export function createServices(deps: AppDeps) {
   return { outbox, events, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
 }
 
+/** The matched route's template for metrics and logs; 'unmatched' for anything no route took. */
+function routeTemplate(ctx: Koa.Context): string {
+  const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  if (ctx.path === '/sandbox' || ctx.path.startsWith('/sandbox/')) return '/sandbox';
+  return ctx.status === 404 ? 'unmatched' : 'static';
+}
+
 /** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */
 function loggablePath(p: string): string {
   return p.replace(/\/uploads\/up_[a-f0-9]+/g, '/uploads/:key');
@@ -168,8 +177,14 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     try {
       await next();
     } finally {
+      const seconds = (performance.now() - started) / 1000;
+      // the route template ('/api/v1/bills/:id'), never the raw path: bounded label values
+      const routeName = routeTemplate(ctx);
+      httpRequests.inc({ method: ctx.method, route: routeName, status: String(ctx.status) });
+      httpDuration.observe({ method: ctx.method, route: routeName }, seconds);
       if (ctx.path.startsWith('/api/')) {
-        ctx.state.log.info({ method: ctx.method, path: loggablePath(ctx.path), status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+        // the access log: one structured line per API request, with its request id (reqId)
+        ctx.state.log.info({ method: ctx.method, path: loggablePath(ctx.path), route: routeName, status: ctx.status, ms: Math.round(seconds * 1000), ip: ctx.ip, bytes: ctx.response.length }, 'request');
       }
     }
   });
@@ -198,6 +213,18 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       ctx.status = 503;
       ctx.body = { ok: false, db: outcome === 'slow' ? 'timeout' : 'down' };
     }
+  });
+  // Prometheus metrics for a scraper with METRICS_TOKEN; without it there is no such page
+  root.get('/metrics', async (ctx) => {
+    const expected = deps.config.METRICS_TOKEN;
+    if (!expected) throw new AppError('NOT_FOUND');
+    const given = bearerToken(ctx.get('Authorization')) ?? '';
+    const a = crypto.createHash('sha256').update(given).digest();
+    const b = crypto.createHash('sha256').update(expected).digest();
+    if (!crypto.timingSafeEqual(a, b)) throw new AppError('UNAUTHENTICATED');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = metricsRegistry.contentType;
+    ctx.body = await metricsRegistry.metrics();
   });
   app.use(root.routes());
 

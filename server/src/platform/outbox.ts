@@ -3,6 +3,7 @@ import { OutboxMessage } from './entities';
 import { forUpdate, insertRow, insertRows, isUniqueViolation, withTx } from './db/data-source';
 import type { Logger } from './logger';
 import { errorSummary } from './errors';
+import { outboxOutcome } from './metrics';
 
 /**
  * A typed outbox topic: its name and (as a type only) the payload its rows carry. The module that
@@ -151,6 +152,7 @@ export class OutboxWorker {
       if (!handler) throw new PermanentFailure(`no handler for topic ${msg.topic}`);
       await handler(msg.payload, msg);
       await repo.update(msg.id, { status: 'done', doneAt: this.clock(), lockedUntil: null, lastError: null });
+      outboxOutcome(msg.topic, 'done');
     } catch (err: any) {
       const permanent = err instanceof PermanentFailure || msg.attempts >= msg.maxAttempts;
       const lastError = String(err?.message ?? err).slice(0, 500);
@@ -161,6 +163,7 @@ export class OutboxWorker {
         lastError,
         nextAttemptAt: new Date(this.clock().getTime() + backoffMs(msg.attempts)),
       });
+      outboxOutcome(msg.topic, permanent ? 'dead' : 'retry');
     }
   }
 
@@ -214,4 +217,26 @@ export async function outboxStatusCounts(em: EntityManager | DataSource, keyPref
     .groupBy('o.status')
     .getRawMany();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** Outbox depth and age for /metrics: pending and dead messages, age of the oldest one due. */
+export async function outboxDepth(ds: DataSource, clock: () => Date): Promise<{ pending: number; dead: number; oldestPendingSeconds: number }> {
+  const now = clock();
+  const rows: { status: string; n: string | number }[] = await ds
+    .getRepository(OutboxMessage)
+    .createQueryBuilder('o')
+    .select('o.status', 'status')
+    .addSelect('COUNT(*)', 'n')
+    .where('o.status IN (:...s)', { s: ['pending', 'dead'] })
+    .groupBy('o.status')
+    .getRawMany();
+  const oldest = await ds
+    .getRepository(OutboxMessage)
+    .createQueryBuilder('o')
+    .where('o.status = :s AND o.nextAttemptAt <= :now', { s: 'pending', now })
+    .orderBy('o.nextAttemptAt', 'ASC')
+    .select(['o.id', 'o.nextAttemptAt'])
+    .getOne();
+  const count = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
+  return { pending: count('pending'), dead: count('dead'), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.nextAttemptAt.getTime()) / 1000) : 0 };
 }

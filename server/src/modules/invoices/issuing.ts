@@ -10,6 +10,7 @@ import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
 import type { InvoiceDocuments } from './documents';
 import type { InvoicesOptions } from './service';
 import { snapshot } from './titles';
+import { invoiceIssued } from '../../platform/metrics';
 
 /** Outbox jobs: submit an invoice to the provider, poll it, make a payment's invoices match it. */
 export const INVOICE_SUBMIT = outboxTopic<{ invoiceId: number }>('invoices.submit');
@@ -158,6 +159,7 @@ export class InvoiceIssuing {
       if (row.status !== 'issuing') return;
       await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issued', SYSTEM, null, { number: result.allElectronicInvoiceNumbe });
       await em.update(Invoice, row.id, { status: 'issued', number: result.allElectronicInvoiceNumbe, issuedAt, providerPdfUrl: result.pdfUrl ?? null, pdfFile, failure: null });
+      invoiceIssued(row.createdAt, this.o.clock());
       if (row.direction === 'red' && row.originalInvoiceId) {
         const original = await this.lock(em, row.originalInvoiceId);
         await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: original.id, state: original.status }, 'reversed', SYSTEM, '服务中止（退费）红冲', { redInvoiceId: row.id });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CreatePaymentRequest, IdParam, ORDER_STATES, PageQuery, RefundRequest } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { NotificationRejected, type PayClient } from '../../wechat/pay';
+import { payNotification } from '../../platform/metrics';
 import type { PaymentsService } from './service';
 
 const OrderParams = z.object({ orderId: IdParam });
@@ -51,6 +52,7 @@ export function paymentsRoutes(payments: PaymentsService, pay: PayClient): Route
         log.warn({ reason: err.reason, serial: ctx.get('Wechatpay-Serial'), ip: ctx.ip }, 'pay notification rejected');
         ctx.status = 401;
         ctx.body = { code: 'FAIL', message: '签名验证失败' };
+        payNotification('rejected');
         return;
       }
       throw err;
@@ -59,10 +61,12 @@ export function paymentsRoutes(payments: PaymentsService, pay: PayClient): Route
       const result = await payments.applyNotification(event.eventType, event.resource);
       log.info({ eventId: event.id, eventType: event.eventType, result }, 'pay notification applied');
       ctx.status = 204;
+      payNotification('applied');
     } catch (err: any) {
       log.error({ eventId: event.id, err: { message: err?.message } }, 'pay notification not recorded; WeChat will retry');
       ctx.status = 500;
       ctx.body = { code: 'FAIL', message: '失败' };
+      payNotification('failed');
     }
   });
 
