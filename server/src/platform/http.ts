@@ -2,7 +2,7 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import { ERRORS, type Endpoint, type FieldIssue, type HttpMethod, type Principal, type ResponseOf } from '@heat-butler/shared';
+import { ERRORS, type Endpoint, type FieldIssue, type FileDownload, type HttpMethod, type Principal, type ResponseOf } from '@heat-butler/shared';
 import { z } from 'zod';
 import { AppError, zodFields } from './errors';
 import { isAllowed, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from './auth';
@@ -33,7 +33,7 @@ export interface RouteInput<B, Q, P> {
 type Parsed<S> = S extends z.ZodType ? z.output<S> : any;
 
 /** What a handler returns: the descriptor's response (a file download: unknown, the body it sets or returns). */
-type HandlerResult<S extends RouteSpec> = ResponseOf<S>;
+type HandlerResult<S extends RouteSpec> = ResponseOf<S> extends FileDownload ? unknown : ResponseOf<S>;
 
 /** A route as declared: what the access matrix, the ownership test and the fuzz test read. */
 export interface RegisteredRoute {

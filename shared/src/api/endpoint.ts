@@ -18,8 +18,12 @@ export interface Reply<T> {
   /** phantom: the answer's type, never set at runtime */
   readonly __type?: T;
 }
+/** The answer of a file route: bytes with a Content-Disposition, reached by URL (never parsed as JSON). */
+export interface FileDownload {
+  readonly __file: true;
+}
 export const json = <T>(): Reply<T> => ({ kind: 'json' });
-export const FILE: Reply<unknown> = { kind: 'file' };
+export const FILE: Reply<FileDownload> = { kind: 'file' };
 export const NONE: Reply<void> = { kind: 'none' };
 
 export interface Endpoint {
