@@ -10,6 +10,7 @@
 import Taro from '@tarojs/taro';
 import { WS_CLOSE } from '@heat-butler/shared';
 import { clearSession, getSessionKind, getToken } from './api';
+import { nav, PAGES } from './pages';
 
 const ENDED_TEXT: Record<number, string> = {
   [WS_CLOSE.SESSION_ENDED]: '登录已失效，请重新登录',
@@ -21,7 +22,7 @@ function sessionEnded(code: number): void {
   const staff = getSessionKind() === 'staff';
   clearSession();
   Taro.showToast({ title: ENDED_TEXT[code] ?? ENDED_TEXT[WS_CLOSE.SESSION_ENDED], icon: 'none', duration: 2500 });
-  Taro.reLaunch({ url: staff ? '/staff/login/index' : '/pages/login/index' });
+  void nav.relaunch(staff ? PAGES.staffLogin : PAGES.login);
 }
 
 export interface LiveOptions {

@@ -1,18 +1,19 @@
 import { useState } from 'react';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen, type BillView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { billingApi } from '../../services/api/billing';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
 import { payBill } from '../../services/pay';
 
 /** 账单详情: the computation line by line, and 立即缴费. */
 export default function BillDetail() {
   const { params } = useRouter();
-  const [bill, setBill] = useState<BillView | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill).catch(() => undefined);
-  useDidShow(() => void load());
+  const { data: bill, error, reload: load } = useData(() => billingApi.bill({ billId: params.id! }), [], { onShow: true });
 
   const pay = async () => {
     if (!bill) return;
@@ -21,7 +22,7 @@ export default function BillDetail() {
       const { outcome, order } = await payBill(bill.id);
       if (outcome === 'paid' && order) {
         Taro.showToast({ title: '缴费成功', icon: 'success' });
-        Taro.redirectTo({ url: `/pages/payments/detail?id=${order.id}` });
+        void nav.redirect(PAGES.paymentDetail, { id: order.id });
       } else if (outcome === 'pending' && order) {
         Taro.showToast({ title: '正在确认支付结果，请稍后查看', icon: 'none' });
       }
@@ -34,7 +35,12 @@ export default function BillDetail() {
     }
   };
 
-  if (!bill) return <View className='page' />;
+  if (!bill)
+    return (
+      <View className='page'>
+        <LoadError error={error} onRetry={load} />
+      </View>
+    );
   return (
     <View className='page'>
       <View className='card'>
