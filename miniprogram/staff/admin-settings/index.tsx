@@ -1,9 +1,12 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { AUDIT_TARGET_LABEL, STAFF_ROLE_LABEL, auditFieldLabel, formatChinaTime, type AuditEntryView, type CompanySettings, type StaffRole } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field, Segmented } from '../../components/ui';
+import { AUDIT_TARGET_LABEL, STAFF_ROLE_LABEL, auditFieldLabel, formatChinaTime, type AuditEntryView, type CompanySettings, type CompanySettingsInput, type StaffRole } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { adminApi } from '../../services/api/admin';
+import { asApiError } from '../../services/use-data';
+import { Empty, Field, LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 type Kind = 'text' | 'int' | 'num';
 type FieldSpec = { path: string; label: string; kind: Kind; placeholder?: string };
@@ -98,7 +101,8 @@ function toForm(s: CompanySettings): any {
   for (const p of NUMERIC.keys()) f = setAt(f, p, String(getAt(s, p) ?? ''));
   return setAt(f, DOCS, (getAt(s, DOCS) as string[]).join('，'));
 }
-function toBody(f: any): unknown {
+/** (what was typed: the server's schema decides, every wrong field reported at its field) */
+function toBody(f: any): CompanySettingsInput {
   let b: any = structuredCloneSafe(f);
   for (const [p, kind] of NUMERIC) {
     const t = String(getAt(f, p) ?? '').trim();
@@ -108,7 +112,7 @@ function toBody(f: any): unknown {
   const docs = String(getAt(f, DOCS) ?? '')
     .split(/[,，、\s]+/)
     .filter(Boolean);
-  return setAt(b, DOCS, docs);
+  return setAt(b, DOCS, docs) as CompanySettingsInput;
 }
 
 function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
@@ -134,7 +138,7 @@ function changes(e: AuditEntryView): string[] {
 }
 
 /** 公司设置 (admin): name, hotline and the company rules; every field error from the server at its field; the audit log. */
-export default function AdminSettings() {
+export default staffPage(function AdminSettings() {
   const [form, setForm] = useState<any>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saving, setSaving] = useState(false);
@@ -142,17 +146,25 @@ export default function AdminSettings() {
   const [audit, setAudit] = useState<{ items: AuditEntryView[]; total: number } | null>(null);
   const [page, setPage] = useState(1);
 
+  const [auditError, setAuditError] = useState<ApiError | null>(null);
+  /** A page of the audit log; a failure is shown above the log, the settings stay usable. */
   const loadAudit = async (p = page) => {
-    setAudit(await api.get<{ items: AuditEntryView[]; total: number }>(`/api/v1/admin/audit?page=${p}&pageSize=20`, { quiet: true }));
-    setPage(p);
+    try {
+      setAudit(await adminApi.audit({ page: p, pageSize: 20 }, { quiet: true }));
+      setPage(p);
+      setAuditError(null);
+    } catch (e) {
+      setAuditError(asApiError(e));
+    }
   };
-  const [loadError, setLoadError] = useState('');
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
   const load = async () => {
-    setForm(toForm(await api.get<CompanySettings>('/api/v1/admin/settings', { quiet: true })));
+    setForm(toForm(await adminApi.settings({ quiet: true })));
     setErrors({});
-    await loadAudit(1).catch(() => undefined);
+    setLoadError(null);
+    await loadAudit(1);
   };
-  useDidShow(() => void load().catch((e) => setLoadError(e instanceof ApiError ? e.message : '加载失败，请稍后再试')));
+  useDidShow(() => void load().catch((e) => setLoadError(asApiError(e))));
 
   const set = (path: string, v: unknown) => {
     setSaved(false);
@@ -164,11 +176,11 @@ export default function AdminSettings() {
     setSaving(true);
     setSaved(false);
     try {
-      setForm(toForm(await api.put<CompanySettings>('/api/v1/admin/settings', toBody(form), { quiet: true })));
+      setForm(toForm(await adminApi.updateSettings(toBody(form), { quiet: true })));
       setErrors({});
       setSaved(true);
       Taro.showToast({ title: '已保存', icon: 'success' });
-      await loadAudit(1).catch(() => undefined);
+      await loadAudit(1);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const fields = e.fields;
@@ -178,7 +190,12 @@ export default function AdminSettings() {
     }
   };
 
-  if (!form) return <View className='page'>{loadError ? <Empty>{loadError}</Empty> : null}</View>;
+  if (!form)
+    return (
+      <View className='page'>
+        <LoadError error={loadError} onRetry={() => void load().catch((e) => setLoadError(asApiError(e)))} />
+      </View>
+    );
   const errCount = Object.keys(errors).length;
   const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
   const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !RENDERED.includes(k));
@@ -272,13 +289,14 @@ export default function AdminSettings() {
       <View className={`btn btn-primary${saving ? ' btn-disabled' : ''}`} data-save-settings onClick={save}>
         {saving ? '正在保存…' : '保存设置'}
       </View>
-      <View className='btn btn-plain' onClick={() => void load().catch(() => undefined)}>放弃修改</View>
+      <View className='btn btn-plain' onClick={() => void load().catch((e) => Taro.showToast({ title: asApiError(e).message, icon: 'none' }))}>放弃修改</View>
 
       <View className='card' data-audit>
         <View className='row'>
           <Text className='card-title'>操作记录</Text>
           <Text className='muted'>{audit ? `共 ${audit.total} 条` : ''}</Text>
         </View>
+        <LoadError error={auditError} onRetry={() => void loadAudit()} />
         {audit?.items.map((e) => (
           <View key={e.id} className='list-item admin-audit' data-action={e.action}>
             <View className='row'>
@@ -301,4 +319,4 @@ export default function AdminSettings() {
       </View>
     </View>
   );
-}
+});
