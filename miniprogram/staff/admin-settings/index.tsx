@@ -5,7 +5,7 @@ import { AUDIT_TARGET_LABEL, STAFF_ROLE_LABEL, auditFieldLabel, formatChinaTime,
 import { ApiError } from '../../services/api';
 import { adminApi } from '../../services/api/admin';
 import { asApiError } from '../../services/use-data';
-import { Empty, Field, LoadError, Segmented } from '../../components/ui';
+import { Field, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
 
 type Kind = 'text' | 'int' | 'num';
