@@ -4,7 +4,7 @@
  */
 import Taro from '@tarojs/taro';
 import type { LoginResponse, MeResponse } from '@heat-butler/shared';
-import { api, clearSession, getToken, onSessionExpired, setSession } from './api';
+import { api, clearSession, getSessionKind, getToken, onSessionExpired, setSession } from './api';
 import { identityApi } from './api/identity';
 import { nav, PAGES } from './pages';
 import { stopAllLive } from './realtime';
@@ -68,6 +68,11 @@ export async function logout(): Promise<void> {
 
 export function me(): Promise<MeResponse> {
   return identityApi.me({ quiet: true });
+}
+
+/** Is a resident logged in (now)? */
+export function isResident(): boolean {
+  return !!getToken() && getSessionKind() === 'resident';
 }
 
 /** Make sure a resident is logged in before a page loads its data. */

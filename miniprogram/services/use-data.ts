@@ -20,8 +20,11 @@ export interface DataState<T> {
 export interface DataOptions {
   /** load on every show of the page (tab pages, pages returned to), else on mount */
   onShow?: boolean;
-  /** false: don't load (e.g. nobody logged in); the data is cleared */
-  enabled?: boolean;
+  /**
+   * false: don't load (e.g. nobody logged in); the data is cleared. A function is asked at each
+   * load (a tab page shown again after the login reads the session as it is then).
+   */
+  enabled?: boolean | (() => boolean);
 }
 
 /** Any failure as an ApiError with a Chinese message. */
@@ -33,19 +36,21 @@ export function asApiError(err: unknown): ApiError {
  * `load` runs on mount (or on each show with `onShow`) and again whenever a value in `deps` changes.
  */
 export function useData<T>(load: () => Promise<T>, deps: readonly unknown[] = [], opts: DataOptions = {}): DataState<T> {
-  const enabled = opts.enabled ?? true;
+  const enabledOpt = opts.enabled ?? true;
+  const enabledNow = () => (typeof enabledOpt === 'function' ? enabledOpt() : enabledOpt);
+  const enabled = enabledNow();
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(false);
   const seq = useRef(0);
   const loadRef = useRef(load);
   loadRef.current = load;
-  const enabledRef = useRef(enabled);
-  enabledRef.current = enabled;
+  const enabledRef = useRef(enabledNow);
+  enabledRef.current = enabledNow;
 
   const reload = async (): Promise<void> => {
     const n = ++seq.current;
-    if (!enabledRef.current) {
+    if (!enabledRef.current()) {
       setData(undefined);
       setError(null);
       setLoading(false);

@@ -4,6 +4,7 @@ import { getSessionKind, getToken } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { billingApi } from '../../services/api/billing';
 import { nav, PAGES } from '../../services/pages';
+import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
 
@@ -15,9 +16,9 @@ function statusTag(b: BillView) {
 /** 账单: every bound account's bills, unpaid first (arrears first of all). */
 export default function Bills() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const bills = useData(() => billingApi.bills(), [], { onShow: true, enabled: loggedIn });
+  const bills = useData(() => billingApi.bills(), [], { onShow: true, enabled: isResident });
   // how many accounts are bound (0: offer to bind one); quiet: the bills' error is shown
-  const bound = useData(() => accountsApi.list({ quiet: true }).then((r) => r.items.length), [], { onShow: true, enabled: loggedIn });
+  const bound = useData(() => accountsApi.list({ quiet: true }).then((r) => r.items.length), [], { onShow: true, enabled: isResident });
   const list = bills.data;
   const accounts = bound.data;
 

@@ -6,6 +6,7 @@ import { ApiError, getSessionKind, getToken } from '../../services/api';
 import { groupsApi } from '../../services/api/groups';
 import { nav, PAGES } from '../../services/pages';
 import { connectLive } from '../../services/realtime';
+import { isResident } from '../../services/session';
 import { asApiError, useData } from '../../services/use-data';
 import { Empty, LoadError, Segmented } from '../../components/ui';
 import { MessageBubble, merge, time } from '../../components/group';
@@ -34,7 +35,7 @@ export default function Group() {
       return r.items;
     },
     [],
-    { onShow: true, enabled: loggedIn },
+    { onShow: true, enabled: isResident },
   );
   const groups = myGroups.data ?? null;
 

@@ -2,6 +2,7 @@ import { Text, View } from '@tarojs/components';
 import { getSessionKind, getToken } from '../../services/api';
 import { accountsApi, companyApi } from '../../services/api/accounts';
 import { nav, PAGES } from '../../services/pages';
+import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
 import { ACCOUNT_STATUS_LABEL } from '../../services/format';
@@ -10,7 +11,7 @@ export default function Home() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
   // the name and hotline in the header: the defaults stand in while it can't be read
   const { data: company } = useData(() => companyApi.info({ quiet: true, anonymous: true }), [], { onShow: true });
-  const bound = useData(() => accountsApi.list({ quiet: true }), [], { onShow: true, enabled: loggedIn });
+  const bound = useData(() => accountsApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
   const accounts = bound.error ? undefined : bound.data;
   const entries = [
     { title: '缴纳热费', text: '微信支付，即时到账', onClick: () => nav.tab(PAGES.bills) },

@@ -5,6 +5,7 @@ import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, toChina
 import { ApiError, getSessionKind, getToken } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { measurementsApi, repairsApi } from '../../services/api/repairs';
+import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
 
@@ -39,9 +40,9 @@ export default function Measurements() {
       return { accounts: bound.items, windows: options.measurementWindows };
     },
     [],
-    { onShow: true, enabled: loggedIn },
+    { onShow: true, enabled: isResident },
   );
-  const bookings = useData(() => measurementsApi.list(), [], { onShow: true, enabled: loggedIn });
+  const bookings = useData(() => measurementsApi.list(), [], { onShow: true, enabled: isResident });
   const accounts = setup.data?.accounts ?? [];
   const windows = setup.data?.windows ?? [];
   const items = bookings.data?.items;

@@ -2,13 +2,14 @@ import { Text, View } from '@tarojs/components';
 import { getSessionKind, getToken } from '../../services/api';
 import { repairsApi } from '../../services/api/repairs';
 import { nav, PAGES } from '../../services/pages';
+import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
 
 /** 我的报修: the resident's tickets, newest first, with the contact promise while nobody has called. */
 export default function MyRepairs() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const repairs = useData(() => repairsApi.list(), [], { onShow: true, enabled: loggedIn });
+  const repairs = useData(() => repairsApi.list(), [], { onShow: true, enabled: isResident });
   const items = repairs.data?.items;
   if (!loggedIn) return <View className='page'><Empty>登录后查看报修记录</Empty></View>;
   return (

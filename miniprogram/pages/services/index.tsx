@@ -2,13 +2,14 @@ import { Text, View } from '@tarojs/components';
 import { getSessionKind, getToken } from '../../services/api';
 import { serviceChangesApi } from '../../services/api/service-changes';
 import { nav, PAGES } from '../../services/pages';
+import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
 
 /** 报停 / 复供: the entry and the resident's applications with their status. */
 function ServiceChanges() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const applications = useData(() => serviceChangesApi.list({ quiet: true }), [], { onShow: true, enabled: loggedIn });
+  const applications = useData(() => serviceChangesApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
   const items = applications.data?.items ?? [];
   return (
     <View className='card' data-service-changes>
