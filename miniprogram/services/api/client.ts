@@ -42,7 +42,7 @@ function queryString(query: Record<string, QueryValue> | undefined): string {
 }
 
 /** Call one described route. */
-export function call<D extends Endpoint>(d: D, ...args: CallArgs<D>): Promise<ResponseOf<D>> {
+export async function call<D extends Endpoint>(d: D, ...args: CallArgs<D>): Promise<ResponseOf<D>> {
   let i = 0;
   const params = hasParams(d) ? (args[i++] as Record<string, string | number>) : undefined;
   const body = d.body ? args[i++] : undefined;
