@@ -39,3 +39,5 @@ export * from './api/service-changes';
 export * from './api/reconciliation';
 export * from './admin';
 export * from './realtime';
+export * from './api/endpoint';
+export * from './endpoints';

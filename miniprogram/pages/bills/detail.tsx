@@ -1,20 +1,21 @@
 import { useState } from 'react';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen, type BillView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { billingApi } from '../../services/api/billing';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
 import { payBill } from '../../services/pay';
 
 /** 账单详情: the computation line by line, and 立即缴费. */
 export default function BillDetail() {
   const { params } = useRouter();
-  const [bill, setBill] = useState<BillView | null>(null);
   const [busy, setBusy] = useState(false);
   /** the server's refusal (ARREARS_FIRST), shown on the page */
   const [refusal, setRefusal] = useState('');
-
-  const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill).catch(() => undefined);
-  useDidShow(() => void load());
+  const { data: bill, error, reload: load } = useData(() => billingApi.bill({ billId: params.id! }), [], { onShow: true });
 
   const pay = async () => {
     if (!bill) return;
@@ -23,7 +24,7 @@ export default function BillDetail() {
       const { outcome, order } = await payBill(bill.id);
       if (outcome === 'paid' && order) {
         Taro.showToast({ title: '缴费成功', icon: 'success' });
-        Taro.redirectTo({ url: `/pages/payments/detail?id=${order.id}` });
+        void nav.redirect(PAGES.paymentDetail, { id: order.id });
       } else if (outcome === 'pending' && order) {
         Taro.showToast({ title: '正在确认支付结果，请稍后查看', icon: 'none' });
       }
@@ -37,7 +38,12 @@ export default function BillDetail() {
     }
   };
 
-  if (!bill) return <View className='page' />;
+  if (!bill)
+    return (
+      <View className='page'>
+        <LoadError error={error} onRetry={load} />
+      </View>
+    );
   return (
     <View className='page'>
       <View className='card'>
@@ -76,7 +82,7 @@ export default function BillDetail() {
             data-pay-arrears
             onClick={() => {
               setRefusal('');
-              Taro.redirectTo({ url: `/pages/bills/detail?id=${bill.payFirst!.billId}` });
+              void nav.redirect(PAGES.billDetail, { id: bill.payFirst!.billId });
             }}
           >
             先缴往年欠费（{bill.payFirst.seasonLabel}）

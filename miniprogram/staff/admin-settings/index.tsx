@@ -13,10 +13,14 @@ import {
   yuanToFen,
   type AuditEntryView,
   type CompanySettings,
+  type CompanySettingsInput,
   type StaffRole,
 } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field, Segmented } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { adminApi } from '../../services/api/admin';
+import { asApiError } from '../../services/use-data';
+import { Field, LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 /** int/num: as stored; pct: basis points shown as a percentage (3000 ↔ 30) */
 type Kind = 'text' | 'int' | 'num' | 'pct';
@@ -133,7 +137,8 @@ function toForm(s: CompanySettings): any {
   const prices: PriceRow[] = (getAt(s, PRICES) ?? []).map((x: any) => ({ code: x.code, name: x.name, price: fenToYuanString(x.priceFen) }));
   return setAt(f, PRICES, prices);
 }
-function toBody(f: any): unknown {
+/** (what was typed: the server's schema decides, every wrong field reported at its field) */
+function toBody(f: any): CompanySettingsInput {
   let b: any = structuredCloneSafe(f);
   for (const [p, kind] of NUMERIC) {
     const t = String(getAt(f, p) ?? '').trim();
@@ -147,7 +152,7 @@ function toBody(f: any): unknown {
     }
   }
   const prices = ((getAt(f, PRICES) ?? []) as PriceRow[]).map((r) => ({ code: r.code, name: r.name, priceFen: yuanToFen(r.price) ?? r.price }));
-  return setAt(b, PRICES, prices);
+  return setAt(b, PRICES, prices) as CompanySettingsInput;
 }
 /** a code for a new price-list item: the server needs one, the admin never sees it */
 const newCode = (rows: PriceRow[]) => {
@@ -182,7 +187,8 @@ function changes(e: AuditEntryView): string[] {
 }
 
 /** 公司设置 (admin): name, hotline and the company rules; every field error from the server at its field; the audit log. */
-export default function AdminSettings() {
+export default staffPage(function AdminSettings() {
+  const [auditError, setAuditError] = useState<ApiError | null>(null);
   const [form, setForm] = useState<any>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saving, setSaving] = useState(false);
@@ -191,16 +197,22 @@ export default function AdminSettings() {
   const [page, setPage] = useState(1);
 
   const loadAudit = async (p = page) => {
-    setAudit(await api.get<{ items: AuditEntryView[]; total: number }>(`/api/v1/admin/audit?page=${p}&pageSize=20`, { quiet: true }));
-    setPage(p);
+    try {
+      setAudit(await adminApi.audit({ page: p, pageSize: 20 }, { quiet: true }));
+      setPage(p);
+      setAuditError(null);
+    } catch (e) {
+      setAuditError(asApiError(e));
+    }
   };
-  const [loadError, setLoadError] = useState('');
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
   const load = async () => {
-    setForm(toForm(await api.get<CompanySettings>('/api/v1/admin/settings', { quiet: true })));
+    setForm(toForm(await adminApi.settings({ quiet: true })));
     setErrors({});
-    await loadAudit(1).catch(() => undefined);
+    setLoadError(null);
+    await loadAudit(1);
   };
-  useDidShow(() => void load().catch((e) => setLoadError(e instanceof ApiError ? e.message : '加载失败，请稍后再试')));
+  useDidShow(() => void load().catch((e) => setLoadError(asApiError(e))));
 
   const set = (path: string, v: unknown) => {
     setSaved(false);
@@ -212,11 +224,11 @@ export default function AdminSettings() {
     setSaving(true);
     setSaved(false);
     try {
-      setForm(toForm(await api.put<CompanySettings>('/api/v1/admin/settings', toBody(form), { quiet: true })));
+      setForm(toForm(await adminApi.updateSettings(toBody(form), { quiet: true })));
       setErrors({});
       setSaved(true);
       Taro.showToast({ title: '已保存', icon: 'success' });
-      await loadAudit(1).catch(() => undefined);
+      await loadAudit(1);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const fields = e.fields;
@@ -226,7 +238,12 @@ export default function AdminSettings() {
     }
   };
 
-  if (!form) return <View className='page'>{loadError ? <Empty>{loadError}</Empty> : null}</View>;
+  if (!form)
+    return (
+      <View className='page'>
+        <LoadError error={loadError} onRetry={() => void load().catch((e) => setLoadError(asApiError(e)))} />
+      </View>
+    );
   const errCount = Object.keys(errors).length;
   const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
   const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !k.startsWith(PRICES) && !RENDERED.includes(k));
@@ -346,13 +363,14 @@ export default function AdminSettings() {
       <View className={`btn btn-primary${saving ? ' btn-disabled' : ''}`} data-save-settings onClick={save}>
         {saving ? '正在保存…' : '保存设置'}
       </View>
-      <View className='btn btn-plain' onClick={() => void load().catch(() => undefined)}>放弃修改</View>
+      <View className='btn btn-plain' onClick={() => void load().catch((e) => Taro.showToast({ title: asApiError(e).message, icon: 'none' }))}>放弃修改</View>
 
       <View className='card' data-audit>
         <View className='row'>
           <Text className='card-title'>操作记录</Text>
           <Text className='muted'>{audit ? `共 ${audit.total} 条` : ''}</Text>
         </View>
+        <LoadError error={auditError} onRetry={() => void loadAudit()} />
         {audit?.items.map((e) => (
           <View key={e.id} className='list-item admin-audit' data-action={e.action}>
             <View className='row'>
@@ -375,4 +393,4 @@ export default function AdminSettings() {
       </View>
     </View>
   );
-}
+});
