@@ -82,7 +82,7 @@ async function snapshot(date: string) {
   const day = await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: date });
   const ledger = await t.ds.getRepository(LedgerEntry).count();
   return {
-    rows: rows.map(({ updatedAt, ...r }) => r),
+    rows: rows.map(({ updatedAt, seenRun, ...r }) => r),
     day: { status: day.status, wechat: day.wechat, summary: day.summary, ledger: day.ledger, classes: day.classes, healed: day.healed, billHash: day.billHash, closedAt: day.closedAt },
     ledger,
   };
@@ -254,19 +254,30 @@ describe('daily reconciliation', () => {
     expect(res.body.openDiscrepancies).toBe(3);
   });
 
-  it('duplicates and a truncated bill are found by the streaming reader (nothing written)', async () => {
+  it('duplicates and a truncated bill are found by the streaming reader, each difference written once', async () => {
+    // another (past) date, so that today's story is untouched; its rows are removed at the end
+    const date = daysAgo(40);
     const csv = buildTradeBill(today(), 'ALL', sandbox().orders.values(), sandbox().refunds.values())!;
     const lines = csv.split('\r\n');
     const dupLine = lines[1]!;
-    const withDup = [...lines.slice(0, 2), dupLine, ...lines.slice(2)].join('\r\n');
-    const out = await t.services.reconciliation.reconcile(today(), Readable.from([withDup]));
+    const withDup = [...lines.slice(0, 2), dupLine, dupLine, ...lines.slice(2)].join('\r\n');
+    const rowsOf = async () => Object.fromEntries((await t.ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date } })).map((d) => [d.key, d]));
+    const out = await t.services.reconciliation.reconcile(date, Readable.from([withDup]));
     const dupNo = splitRow(dupLine)[6]!;
-    expect(out.drafts.get(`dup:pay:${dupNo}`)).toMatchObject({ kind: 'duplicate', outTradeNo: dupNo });
-    expect(out.drafts.get('totals')).toMatchObject({ kind: 'totals_mismatch' }); // one row more than the summary says
+    let rows = await rowsOf();
+    // today's bill under another date: today's differences too, and the repeated row once
+    expect(Object.keys(rows).filter((k) => k.startsWith('dup:') || k === 'totals').sort()).toEqual([`dup:pay:${dupNo}`, 'totals']);
+    expect(rows[`dup:pay:${dupNo}`]).toMatchObject({ kind: 'duplicate', outTradeNo: dupNo, status: 'open' });
+    expect(rows.totals).toMatchObject({ kind: 'totals_mismatch' }); // two rows more than the summary says
+    expect(out).toMatchObject({ discrepancies: Object.keys(rows).length, classes: { duplicate: 1, totals_mismatch: 1 } });
     const truncated = lines.slice(0, 3).join('\r\n') + '\r\n';
-    const cut = await t.services.reconciliation.reconcile(today(), Readable.from([truncated]));
+    const cut = await t.services.reconciliation.reconcile(date, Readable.from([truncated]));
     expect(cut.summaryMatches).toBe(false);
-    expect(cut.drafts.get('totals')!.ledger).toMatchObject({ summary: null });
+    rows = await rowsOf();
+    expect(rows.totals!.ledger).toMatchObject({ summary: null }); // refreshed while open
+    expect(rows[`dup:pay:${dupNo}`]).toMatchObject({ status: 'resolved', resolution: 'cleared_on_rerun' });
+    await t.ds.getRepository(ReconDiscrepancy).delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
   });
 
   it('re-running a day changes nothing', async () => {
