@@ -18,6 +18,12 @@ export interface MatchState {
   healed: HealedItem[];
 }
 
+export interface Lookup {
+  entries: Map<string, LedgerHit>;
+  orders: Map<string, PaymentOrder>;
+  refunds: Map<string, Refund>;
+}
+
 type OrderSide = Record<string, unknown> | null;
 const orderSideOf = (o: PaymentOrder | undefined): OrderSide =>
   o ? { orderId: o.id, status: o.status, amountFen: o.amountFen, billId: o.billId, accountId: o.accountId, transactionId: o.transactionId } : null;
@@ -33,8 +39,20 @@ export class BatchClassifier {
     return this.payments.ledgerQueries;
   }
 
-  /** One batch of bill rows with their ledger entries (looked up already). */
-  async classify(rows: BillRow[], entries: Map<string, LedgerHit>, s: MatchState) {
+  /**
+   * What a batch needs from payments, looked up ahead of classification: the ledger entries of
+   * its refs, and the orders / refunds of the rows the ledger lacks.
+   */
+  async lookup(rows: BillRow[]): Promise<Lookup> {
+    const entries = await this.q.byRefs([...new Set(rows.map(refOf))]);
+    const missingPay = rows.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
+    const missingRefund = rows.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
+    const [orders, refunds] = await Promise.all([this.q.ordersByOutTradeNos([...new Set(missingPay)]), this.q.refundsByOutRefundNos([...new Set(missingRefund)])]);
+    return { entries, orders: new Map(orders.map((o) => [o.outTradeNo, o])), refunds: new Map(refunds.map((x) => [x.outRefundNo, x])) };
+  }
+
+  /** One batch of bill rows with what `lookup` found for them. */
+  async classify(rows: BillRow[], { entries, orders, refunds }: Lookup, s: MatchState) {
     // a row the ledger lacks repeats an earlier one when this run recorded its ref already
     const missing = [...new Set(rows.map(refOf).filter((ref) => !entries.has(ref)))];
     const before = missing.length ? await s.writer.seen(missing) : new Set<string>();
@@ -53,10 +71,6 @@ export class BatchClassifier {
     }
     if (!fresh.length) return;
 
-    const missingPay = fresh.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
-    const missingRefund = fresh.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
-    const orders = new Map((await this.q.ordersByOutTradeNos(missingPay)).map((o) => [o.outTradeNo, o]));
-    const refunds = new Map((await this.q.refundsByOutRefundNos(missingRefund)).map((x) => [x.outRefundNo, x]));
     // the ledger's side of every amount difference, in one query
     const differing = fresh.filter((r) => {
       const e = entries.get(refOf(r));

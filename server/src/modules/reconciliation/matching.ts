@@ -7,13 +7,13 @@
  */
 import type { Readable } from 'node:stream';
 import type { BillSummaryTotals, HealedItem, ReconClassCounts } from '@heat-butler/shared';
-import type { LedgerHit, PaymentsService } from '../payments';
-import { microToFen, readTradeBillBatches, type BillRow, type BillSummary } from './csv';
+import type { PaymentsService } from '../payments';
+import { microToFen, readTradeBillBatches, type BillSummary } from './csv';
 import { BatchClassifier, type MatchState } from './classify';
 import type { Healer } from './healing';
 import { LedgerMarks } from './marks';
 import type { DayResult, DiscrepancyWriter } from './store';
-import { emptyClasses, emptyTotals, ledgerSide, refOf, type RunProgress } from './types';
+import { emptyClasses, emptyTotals, ledgerSide, type RunProgress } from './types';
 import { dayRange, type ReconReader } from './views';
 
 export interface Outcome extends DayResult {
@@ -70,7 +70,7 @@ export class Matcher {
       }
       // look this batch up now (up to LOOKAHEAD lookups in flight); classify batches in bill order
       const rows = b.rows;
-      const hits = this.lookup(rows);
+      const hits = this.classifier.lookup(rows);
       hits.catch(() => undefined);
       processing = processing.then(async () => {
         await this.classifier.classify(rows, await hits, state);
@@ -171,10 +171,5 @@ export class Matcher {
     }
     ledger.netFen = ledger.paymentFen - ledger.refundFen;
     return ledger;
-  }
-
-  /** The ledger entries of a batch's refs: one raw query per 1000 refs, four columns, no entity hydration. */
-  private lookup(rows: BillRow[]): Promise<Map<string, LedgerHit>> {
-    return this.q.byRefs([...new Set(rows.map(refOf))]);
   }
 }

@@ -348,6 +348,61 @@ describe('daily reconciliation', () => {
   });
 });
 
+describe('a bill where nothing matches', () => {
+  const HEADER =
+    '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+  const no = (i: number) => 'ZZ' + String(i).padStart(22, '0');
+  /** payments nobody ordered (rows i of `ids`), in WeChat's format with a correct summary */
+  function bill(date: string, ids: number[]) {
+    const lines = ['\uFEFF' + HEADER];
+    for (const i of ids) {
+      const f = [`${date} 10:00:00`, 'wxtest', '1900000001', '0', '', '42' + String(i).padStart(26, '0'), no(i), 'o-x', 'JSAPI', 'SUCCESS', 'OTHERS', 'CNY', '1.00', '0.00', '0', '0', '0.00', '0.00', '', '', '供热费', '', '0.00000', '0.60%', '1.00', '0.00', ''];
+      lines.push(f.map((v) => '`' + v).join(','));
+    }
+    lines.push('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
+    lines.push([String(ids.length), (ids.length).toFixed(2), '0.00', '0.00', '0.00000', (ids.length).toFixed(2), '0.00'].map((v) => '`' + v).join(','));
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  it('writes each difference once in batches (repeats far apart are duplicates), a re-run adds nothing, and clears what it no longer finds', async () => {
+    const date = daysAgo(50);
+    // small batches: repeats land in the same batch, in a batch not yet written and in one long written
+    const recon = new ReconciliationService({ ds: t.ds, pay: t.services.payments as any, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), batchSize: 37 });
+    const ids = Array.from({ length: 1600 }, (_, i) => i);
+    const repeats = [5, 5, 40, 41, 700, 1599];
+    const text = bill(date, [...ids.slice(0, 42), 5, ...ids.slice(42), ...repeats.slice(1)]);
+    const out = await recon.reconcile(date, Readable.from([text]));
+    const repo = t.ds.getRepository(ReconDiscrepancy);
+    const all = await repo.find({ where: { billDate: date } });
+    const keys = new Set(all.map((d) => d.key));
+    expect(all).toHaveLength(1600 + 5);
+    expect(keys.size).toBe(all.length);
+    for (const i of [5, 40, 41, 700, 1599]) expect(keys.has(`dup:pay:${no(i)}`)).toBe(true);
+    expect(out.classes).toMatchObject({ surplus: 1600, duplicate: 5, matched: 0 });
+    expect(out.discrepancies).toBe(1605);
+
+    // the same bill again: nothing new, nothing cleared
+    const again = await recon.reconcile(date, Readable.from([text]));
+    expect(again.classes).toMatchObject({ surplus: 1600, duplicate: 5 });
+    expect(await repo.count({ where: { billDate: date } })).toBe(1605);
+    expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1605);
+
+    // finance settles one; a bill with the first 1000 rows: the rest are cleared by the system, the settled one stays settled
+    const settled = all.find((d) => d.key === `pay:${no(1500)}`)!;
+    await repo.update(settled.id, { status: 'resolved', resolution: 'no_action', note: '测试', resolvedByName: '财务' });
+    await recon.reconcile(date, Readable.from([bill(date, ids.slice(0, 1000))]));
+    expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1000);
+    expect(await repo.count({ where: { billDate: date, resolution: 'cleared_on_rerun' } })).toBe(604);
+    expect(await repo.findOneByOrFail({ id: settled.id })).toMatchObject({ status: 'resolved', resolution: 'no_action', note: '测试' });
+    const day = await recon.day(date);
+    expect(day).toMatchObject({ status: 'differences', openDiscrepancies: 1000, totalDiscrepancies: 1605 });
+    expect(day.discrepancies).toHaveLength(1000); // the list stops at DAY_LIST_LIMIT, open first
+    expect(day.discrepancies.every((d) => d.status === 'open')).toBe(true);
+    await repo.delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
+  });
+});
+
 describe('bills paid twice', () => {
   async function payTwice(account: { accountNo: string; ownerName: string }) {
     const a = await residentWith(account);
