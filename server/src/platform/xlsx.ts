@@ -30,6 +30,8 @@ export interface XlsxSheet<T = any> {
   rows: Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
   /** keep the header row visible while scrolling (default true) */
   freezeHeader?: boolean;
+  /** a line above the header (what the sheet covers: a period, when it was exported) */
+  title?: string;
 }
 
 /** Typed sheet declaration (infers the row type for the column functions). */
@@ -78,9 +80,13 @@ export function xlsxStream(sheets: XlsxSheet[], opts: XlsxOptions = {}): Readabl
       const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
       wb.creator = opts.creator ?? '供热管家';
       for (const s of sheets) {
-        const ws = wb.addWorksheet(s.name, s.freezeHeader === false ? {} : { views: [{ state: 'frozen', ySplit: 1 }] });
-        ws.columns = s.columns.map((c, i) => ({ header: c.header, key: `c${i}`, width: c.width, style: NUM_FMT[c.format!] ? { numFmt: NUM_FMT[c.format!] } : {} }));
-        ws.getRow(1).font = { bold: true };
+        const headerRow = s.title ? 2 : 1;
+        const ws = wb.addWorksheet(s.name, s.freezeHeader === false ? {} : { views: [{ state: 'frozen', ySplit: headerRow }] });
+        ws.columns = s.columns.map((c, i) => ({ key: `c${i}`, width: c.width, style: NUM_FMT[c.format!] ? { numFmt: NUM_FMT[c.format!] } : {} }));
+        if (s.title) ws.addRow([s.title]).commit();
+        const header = ws.addRow(s.columns.map((c) => c.header));
+        header.font = { bold: true };
+        header.commit();
         const rows = typeof s.rows === 'function' ? s.rows() : s.rows;
         for await (const row of rows as AsyncIterable<unknown>) {
           const values: Record<string, unknown> = {};
