@@ -90,19 +90,21 @@ export class ReconReader {
     };
   }
 
-  /** A day's differences in id order, a page at a time (the export). */
+  /** A day's differences, open first, each status in id order, a page at a time (the export; pages follow the (billDate, status) index). */
   async *discrepancies(billDate: string, pageSize = 2000): AsyncGenerator<DiscrepancyView> {
-    for (let after = 0; ; ) {
-      const page = await this.ds
-        .getRepository(ReconDiscrepancy)
-        .createQueryBuilder('d')
-        .where('d.billDate = :billDate AND d.id > :after', { billDate, after })
-        .orderBy('d.id', 'ASC')
-        .limit(pageSize)
-        .getMany();
-      if (!page.length) return;
-      for (const d of page) yield discrepancyView(d);
-      after = page[page.length - 1]!.id;
+    for (const status of ['open', 'resolved'] as const) {
+      for (let after = 0; ; ) {
+        const page = await this.ds
+          .getRepository(ReconDiscrepancy)
+          .createQueryBuilder('d')
+          .where('d.billDate = :billDate AND d.status = :status AND d.id > :after', { billDate, status, after })
+          .orderBy('d.id', 'ASC')
+          .limit(pageSize)
+          .getMany();
+        if (!page.length) break;
+        for (const d of page) yield discrepancyView(d);
+        after = page[page.length - 1]!.id;
+      }
     }
   }
 
