@@ -366,8 +366,8 @@ describe('a bill where nothing matches', () => {
 
   it('writes each difference once in batches (repeats far apart are duplicates), a re-run adds nothing, and clears what it no longer finds', async () => {
     const date = daysAgo(50);
-    // small batches: repeats land in the same batch, in a batch not yet written and in one long written
-    const recon = new ReconciliationService({ ds: t.ds, pay: t.services.payments as any, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), batchSize: 37 });
+    // small batches: repeats land in the same batch, in one being written and in one long written
+    const recon = new ReconciliationService({ ds: t.ds, pay: t.services.payments as any, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), batchSize: 37, writeBatch: 45 });
     const ids = Array.from({ length: 1600 }, (_, i) => i);
     const repeats = [5, 5, 40, 41, 700, 1599];
     const text = bill(date, [...ids.slice(0, 42), 5, ...ids.slice(42), ...repeats.slice(1)]);

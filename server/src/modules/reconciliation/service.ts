@@ -33,6 +33,8 @@ export interface ReconciliationOptions {
   billDir?: string;
   /** rows looked up per query (default 1000) */
   batchSize?: number;
+  /** differences written per transaction (default 2000) */
+  writeBatch?: number;
   /** how long after "not ready" / a failure the scheduler tries again */
   retryNotReadyMinutes?: number;
   retryFailedMinutes?: number;
@@ -98,7 +100,7 @@ export class ReconciliationService {
   }
 
   private async match(billDate: string, runSeq: number, now: Date, input: Readable, bill: FetchedBill, empty: boolean, onProgress?: (p: RunProgress) => void): Promise<Outcome> {
-    const writer = new DiscrepancyWriter(this.ds, billDate, runSeq);
+    const writer = new DiscrepancyWriter(this.ds, billDate, runSeq, this.o.writeBatch);
     const outcome = await this.matcher.reconcile(billDate, input, writer, bill.bytes, onProgress);
     await writer.clearNotFound(now);
     await saveDay(this.ds, billDate, now, outcome, { hash: bill.hash, file: bill.file, bytes: bill.file ? bill.bytes : null, empty });

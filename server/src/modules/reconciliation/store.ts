@@ -16,6 +16,8 @@ import type { Draft } from './types';
 const LOCK_MS = 15 * 60_000;
 /** differences written per transaction */
 const WRITE_BATCH = 2000;
+/** transactions writing at once (separate connections: the database inserts on two cores) */
+const WRITERS = 2;
 /** rows per INSERT / keys per IN list */
 const STATEMENT_ROWS = 500;
 /** ids per UPDATE when clearing what a re-run no longer finds */
@@ -66,14 +68,15 @@ export class DiscrepancyWriter {
   /** the day had discrepancies before this run (else every key is new: plain inserts) */
   private hadRows: boolean | null = null;
   /** the batch being written (its keys count as recorded until the write is done) */
-  private writing: Map<string, Draft> | null = null;
-  private inflight: Promise<void> = Promise.resolve();
+  private writing = new Set<Map<string, Draft>>();
+  private inflight: Promise<void>[] = [];
   private insertSql: string | null = null;
 
   constructor(
     private ds: DataSource,
     private billDate: string,
     private runSeq: number,
+    private batchRows = WRITE_BATCH,
   ) {}
 
   /** Record a difference (once per key per run). Call `flushIfFull()` after a batch of adds. */
@@ -96,7 +99,7 @@ export class DiscrepancyWriter {
     const ask: string[] = [];
     for (const k of keys) {
       if (!this.filter.mightHave(k)) continue;
-      if (this.pending.has(k) || this.writing?.has(k) || this.others.has(k)) out.add(k);
+      if (this.pending.has(k) || this.isWriting(k) || this.others.has(k)) out.add(k);
       else ask.push(k);
     }
     for (const k of await this.written(ask)) out.add(k);
@@ -118,35 +121,42 @@ export class DiscrepancyWriter {
     return out;
   }
 
-  /** Start writing the pending batch when it is full; the next batch is collected meanwhile (one write in flight). */
+  private isWriting(key: string): boolean {
+    for (const b of this.writing) if (b.has(key)) return true;
+    return false;
+  }
+
+  /** Start writing the pending batch when it is full; the next batches are collected meanwhile (WRITERS writes in flight). */
   async flushIfFull() {
-    if (this.pending.size >= WRITE_BATCH) await this.flush(false);
+    if (this.pending.size >= this.batchRows) await this.flush(false);
   }
 
   /** Write what is pending; `wait` (default): and wait until every write is done. */
   async flush(wait = true) {
     if (this.pending.size) {
       const batch = this.pending;
-      const uncertain = this.uncertain;
       this.pending = new Map();
+      this.hadRows ??= await this.ds.getRepository(ReconDiscrepancy).exists({ where: { billDate: this.billDate } });
+      while (this.inflight.length >= WRITERS) await this.inflight.shift();
+      // a key the filter may have seen: in a batch being written (exact, in memory) or already committed (the database)
+      const inFlight = new Set(this.uncertain.filter((k) => this.isWriting(k)));
+      const committed = this.uncertain.filter((k) => !inFlight.has(k));
       this.uncertain = [];
-      // one write at a time: the previous one finishes before this one starts (and shows in `written`)
-      await this.inflight;
-      this.writing = batch;
-      this.inflight = this.writeBatch(batch, uncertain).finally(() => (this.writing = null));
-      this.inflight.catch(() => undefined); // awaited at the next flush or the end
+      this.writing.add(batch);
+      const write = this.writeBatch(batch, inFlight, committed).finally(() => this.writing.delete(batch));
+      write.catch(() => undefined); // awaited at a later flush or the end
+      this.inflight.push(write);
     }
-    if (wait) await this.inflight;
+    if (wait) while (this.inflight.length) await this.inflight.shift();
   }
 
-  private async writeBatch(batch: Map<string, Draft>, uncertain: string[]) {
+  private async writeBatch(batch: Map<string, Draft>, inFlight: Set<string>, committed: string[]) {
     let drafts = [...batch.values()];
-    if (uncertain.length) {
-      const dup = new Set(await this.written(uncertain));
+    if (inFlight.size || committed.length) {
+      const dup = new Set([...inFlight, ...(await this.written(committed))]);
       drafts = drafts.filter((d) => !dup.has(d.key));
     }
     for (const d of drafts) this.counts[d.kind] = (this.counts[d.kind] ?? 0) + 1;
-    this.hadRows ??= await this.ds.getRepository(ReconDiscrepancy).exists({ where: { billDate: this.billDate } });
     // a few statements per transaction: one commit (one log flush) per batch, not per statement
     await withTx(this.ds, async (em) => {
       for (let i = 0; i < drafts.length; i += STATEMENT_ROWS) await this.write(em, drafts.slice(i, i + STATEMENT_ROWS));
