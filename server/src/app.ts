@@ -120,7 +120,7 @@ export function createServices(deps: AppDeps) {
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
   const measurements: MeasurementsService = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
-  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
+  const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock, billDir: deps.config.RECON_BILL_DIR });
   const invoices = new InvoicesService({
     ds,
     provider: deps.einvoice,

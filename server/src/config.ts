@@ -5,6 +5,8 @@ import { SUBSCRIBE_TEMPLATE_KEYS, SUBSCRIBE_TEMPLATES, type SubscribeTemplate } 
 
 /** a job's interval in ms by name (platform/jobs.ts) */
 const JobEvery = z.record(z.string(), z.number().int().min(100));
+/** the e-invoice simulator's seller tax number (sandbox mode only) */
+export const SANDBOX_TAX_NUMBER = '339902999999789113';
 
 /**
  * Every setting comes from the environment, parsed once at start. A bad or missing variable
@@ -67,6 +69,11 @@ const Env = z
     EINVOICE_APPKEY: z.string().default('SANDBOX_APPKEY'),
     EINVOICE_SECRET: z.string().default('sandbox-einvoice-secret'),
     EINVOICE_TOKEN: z.string().default('sandbox-einvoice-token'),
+    /** the seller's tax number (纳税人识别号) sent as the provider's userTax header; sandbox default, required in production */
+    EINVOICE_TAX_NUMBER: z
+      .string()
+      .regex(/^[0-9A-Z]{15,20}$/, '15-20 位数字或大写字母（纳税人识别号）')
+      .optional(),
     EINVOICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     /** between polls of an invoice the provider is still issuing */
     INVOICE_POLL_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
@@ -78,6 +85,8 @@ const Env = z
     FILE_URL_SECRET: z.string().min(16).optional(),
     /** uploaded photos (repairs, chat, ID documents, valve work); served only by signed links */
     UPLOAD_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'uploads')),
+    /** raw WeChat Pay trade bills kept by reconciliation: <dir>/<YYYY-MM>/<date>-<sha1>.csv */
+    RECON_BILL_DIR: z.string().default(path.resolve(process.cwd(), 'data', 'trade-bills')),
     /** the largest photo accepted (larger → 413 UPLOAD_TOO_LARGE) */
     UPLOAD_MAX_KB: z.coerce.number().int().min(64).max(20_480).default(2048),
     /** minutes a resident has to pay an order (WeChat time_expire) */
@@ -105,6 +114,8 @@ const Env = z
           .pipe(JobEvery),
       ])
       .default({}),
+    /** `npm start` (sandbox): create the demo company in an empty database */
+    HB_SEED_DEMO: z.enum(['0', '1']).default('0'),
     /** JSON overriding some of the limits (platform/limits.ts, README "Limits") */
     HB_LIMITS: LimitsOverride.default({}),
   })
@@ -123,6 +134,9 @@ const Env = z
       ] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置' });
       }
+      // the provider would issue every invoice under the sandbox's seller
+      if (!env.EINVOICE_TAX_NUMBER || env.EINVOICE_TAX_NUMBER === SANDBOX_TAX_NUMBER)
+        ctx.addIssue({ code: 'custom', path: ['EINVOICE_TAX_NUMBER'], message: '生产模式必须设置（销方纳税人识别号，电子发票接口的 userTax）' });
       if (env.WECHAT_PUSH_TOKEN === 'sandboxPushToken') ctx.addIssue({ code: 'custom', path: ['WECHAT_PUSH_TOKEN'], message: '生产模式必须设置（消息推送 Token）' });
       // the sandbox template ids cannot arrive on a real phone
       for (const key of TEMPLATE_ENV) {
@@ -132,6 +146,11 @@ const Env = z
   });
 
 export type Config = z.infer<typeof Env>;
+
+/** The seller tax number the e-invoice client sends: the configured one, the simulator's in sandbox mode. */
+export function einvoiceTaxNumber(config: Config): string {
+  return config.EINVOICE_TAX_NUMBER ?? SANDBOX_TAX_NUMBER;
+}
 
 /** The subscription-message template id variables, by template (see SUBSCRIBE_TEMPLATES). */
 const TEMPLATE_ENV = ['WECHAT_TPL_PAYMENT_SUCCESS', 'WECHAT_TPL_REFUND', 'WECHAT_TPL_INVOICE_ISSUED', 'WECHAT_TPL_REPAIR_PROGRESS', 'WECHAT_TPL_SERVICE_CHANGE', 'WECHAT_TPL_ANNOUNCEMENT'] as const;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { loadConfig, templateIds, type Config } from './config';
+import { einvoiceTaxNumber, loadConfig, templateIds, type Config } from './config';
 import { createLogger, type Logger } from './platform/logger';
 import { createDataSource } from './db';
 import { createApp, createServices, type Services } from './app';
@@ -270,7 +270,7 @@ export function createClients(config: Config, clock: () => Date = () => new Date
       appKey: config.EINVOICE_APPKEY,
       appSecret: config.EINVOICE_SECRET,
       accessToken: config.EINVOICE_TOKEN,
-      userTax: '339902999999789113',
+      userTax: einvoiceTaxNumber(config),
       timeoutMs: config.EINVOICE_TIMEOUT_MS,
     }),
     mailer: createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, mailbox }),

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { ConfigError } from './config';
+import { ConfigError, loadConfig } from './config';
 import { startHost } from './host';
 import { DEMO } from './demo/seed';
 
 async function main() {
-  const seed = process.env.HB_SEED_DEMO === '1';
-  const host = await startHost({ seedDemo: seed, sandbox: process.env.HB_MODE !== 'production' });
+  const config = loadConfig();
+  const seed = config.HB_SEED_DEMO === '1';
+  const host = await startHost({ seedDemo: seed, sandbox: config.HB_MODE !== 'production' });
   host.log.info({ url: host.url, mode: host.config.HB_MODE, db: host.config.DATABASE_URL ? 'mysql' : 'sqlite' }, 'Heat Butler BFF listening');
   if (seed) {
     // demo data only (sandbox): what to type on the bind page

@@ -209,6 +209,11 @@ export default staffPage(function Reconciliation() {
             ))}
           </View>
         ) : null}
+        {day.discrepancies.length < day.totalDiscrepancies ? (
+          <View className='muted'>
+            共 {day.totalDiscrepancies} 条差异，这里列出 {day.discrepancies.length} 条（未处理的在前），全部差异请导出 Excel 查看
+          </View>
+        ) : null}
         {day.discrepancies.map((d) => (
           <View className='card' key={d.id} data-discrepancy-id={d.id} data-discrepancy-status={d.status}>
             <View className='row'>

@@ -44,8 +44,9 @@ async function main() {
     console.error(`找不到文件：${file}`);
     process.exit(2);
   }
-  const config = loadConfig();
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  // a command line is quieter than the server: LOG_LEVEL defaults to warn here
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  const log = createLogger(config.LOG_LEVEL);
   const ds = createDataSource({ url: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
   await ds.initialize(); // the server migrates; this writes accounts, bills and the job
   const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config, undefined, undefined, ds) });

@@ -54,8 +54,9 @@ async function main() {
     process.exit(2);
   }
   const dates = datesOf(args);
-  const config = loadConfig();
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  // a command line is quieter than the server: LOG_LEVEL defaults to warn here
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  const log = createLogger(config.LOG_LEVEL);
   const ds = createDataSource({ url: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
   await ds.initialize(); // the server migrates; this only reads the ledger and writes reconciliation rows
   const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config, undefined, undefined, ds) });

@@ -25,7 +25,7 @@ import {
 import type { RefundView } from '../api/billing';
 import { intId } from '../inputs';
 import type { Compliance, RepairCategory } from '../repairs';
-import { REPAIR_PRICE_LIST } from '../repairs';
+import type { RepairPriceItem } from '../company';
 import type { StaffRole } from '../roles';
 
 /** A window of the day in which measurements may be booked ("06:00"–"08:00", China time). */
@@ -37,7 +37,8 @@ export interface TimeWindow {
 /** What the repair form offers: categories, the price list, the measurement windows. */
 export interface RepairOptions {
   categories: { value: RepairCategory; label: string; emergency: boolean }[];
-  priceList: typeof REPAIR_PRICE_LIST;
+  /** the company's price list (settings: repairs.priceList) */
+  priceList: RepairPriceItem[];
   measurementWindows: TimeWindow[];
 }
 

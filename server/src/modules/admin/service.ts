@@ -1,18 +1,9 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import {
-  ACCOUNT_STATUS_LABEL,
-  ACCOUNT_USE_LABEL,
   AUDIT_ACTION_LABEL,
-  BILL_KIND_LABEL,
-  BILL_STATUS_LABEL,
   CompanySettings,
-  HOUSEHOLD_COLUMNS,
-  REPAIR_OPEN_STATES,
-  arrearsHeader,
   chinaDate,
-  fenToYuanString,
-  formatChinaTime,
   type AreaView,
   type AuditEntryView,
   type CompanySettingsInput,
@@ -20,7 +11,7 @@ import {
   type StaffRole,
   type StaffView,
 } from '@heat-butler/shared';
-import { AppError, errorSummary } from '../../platform/errors';
+import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
@@ -36,6 +27,7 @@ import type { ServiceChangesService } from '../service-changes';
 import { audit, type AdminActor } from './audit';
 import { AuditLog } from './entities';
 import { HouseholdImporter } from './import';
+import { AdminExports } from './exports';
 
 export interface AdminDeps {
   ds: DataSource;
@@ -56,197 +48,33 @@ export const actorOfStaff = (p: StaffPrincipal): AdminActor => ({ staffId: p.sta
 /** Company administration: household import/export, staff and areas, settings, audit, dashboard. */
 export class AdminService {
   readonly imports: HouseholdImporter;
+  private exports: AdminExports;
 
   constructor(private d: AdminDeps) {
     this.imports = new HouseholdImporter(d);
+    this.exports = new AdminExports(d, this.imports);
   }
 
-  // ---- template and exports -------------------------------------------------------------------
+  // ---- template and exports (exports.ts) ------------------------------------------------------
 
-  /** The import template: Chinese headers, one example row, and a sheet of instructions. */
-  async template(): Promise<Buffer> {
-    const ExcelJS = (await import('exceljs')).default;
-    const wb = new ExcelJS.Workbook();
-    const ws = wb.addWorksheet('住户');
-    const seasons = await this.d.billing.seasons();
-    const season = seasons[seasons.length > 1 ? 1 : 0]?.code ?? '2025-2026';
-    ws.columns = [...HOUSEHOLD_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width })), { header: arrearsHeader(season), key: 'arrears', width: 16 }];
-    ws.addRow({ ...Object.fromEntries(HOUSEHOLD_COLUMNS.map((c) => [c.key, c.example])), arrears: '2430.50' });
-    // account numbers, units, rooms and phones are text: keep leading zeros
-    for (const key of ['accountNo', 'unitNo', 'roomNo', 'contactPhone', 'heatedArea', 'arrears']) ws.getColumn(key).numFmt = '@';
-    ws.getRow(1).font = { bold: true };
-    ws.views = [{ state: 'frozen', ySplit: 1 }];
-    const help = wb.addWorksheet('填写说明');
-    help.columns = [{ header: '列', key: 'col', width: 18 }, { header: '说明', key: 'text', width: 80 }];
-    const notes: [string, string][] = [
-      ['户号', '必填，6-20位数字或大写字母；再次导入时按户号更新，不会重复'],
-      ['片区编码', '必填，须为系统中已有的片区编码（片区管理中查看）'],
-      ['楼栋 / 楼栋地址', '必填；同一片区同名楼栋视为同一栋楼，地址须一致'],
-      ['单元 / 房号', '必填，如 1 / 1202；同一房间只能有一个户号'],
-      ['户主姓名', '必填，住户绑定户号时核对'],
-      ['联系电话', '选填，11位手机号或带区号的座机号'],
-      ['供热面积（㎡）', '必填，大于0，最多两位小数'],
-      ['用途', '必填：居民 或 非居民'],
-      ['状态', '选填：正常供热（默认）、已报停、已封阀、已销户'],
-      ['欠费YYYY-YYYY（元）', '选填，可有多列，每列一个采暖季；金额单位元，最多两位小数；该采暖季须已在系统中添加'],
-      ['校验', '导入前逐行校验，有任何问题时一次列出所有问题行，且不写入任何数据'],
-    ];
-    for (const [col, text] of notes) help.addRow({ col, text });
-    return Buffer.from(await wb.xlsx.writeBuffer());
+  template(): Promise<Buffer> {
+    return this.exports.template();
   }
 
-  /** Every problem of an import as a sheet: row, column, value, message. */
-  async importReport(jobId: number): Promise<Buffer> {
-    const ExcelJS = (await import('exceljs')).default;
-    const wb = new ExcelJS.Workbook();
-    const ws = wb.addWorksheet('导入问题');
-    ws.columns = [
-      { header: '行号', key: 'row', width: 8 },
-      { header: '列', key: 'column', width: 18 },
-      { header: '填写的内容', key: 'value', width: 28 },
-      { header: '问题', key: 'message', width: 60 },
-    ];
-    for (const i of await this.imports.issues(jobId)) ws.addRow(i);
-    ws.getRow(1).font = { bold: true };
-    return Buffer.from(await wb.xlsx.writeBuffer());
+  importReport(jobId: number): Promise<Buffer> {
+    return this.exports.importReport(jobId);
   }
 
-  /** Every account in the import's shape (so the file can be imported again), streamed. */
-  async exportAccounts(): Promise<Readable> {
-    const seasons = await this.d.billing.seasonsWithUnpaid();
-    return this.streamSheet('住户', [...HOUSEHOLD_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width })), ...seasons.map((s) => ({ header: arrearsHeader(s), key: `s:${s}`, width: 16 }))], async (add) => {
-      for (let after = 0; ; ) {
-        const page = await this.d.accounts.exportPage(after, 2000);
-        if (!page.length) break;
-        const unpaid = await this.d.billing.unpaidByAccount(page.map((a) => a.id));
-        for (const a of page) {
-          const row: Record<string, string> = {
-            accountNo: a.accountNo,
-            areaCode: a.areaCode,
-            buildingName: a.buildingName,
-            buildingAddress: a.buildingAddress,
-            unitNo: a.unitNo,
-            roomNo: a.roomNo,
-            ownerName: a.ownerName,
-            contactPhone: a.contactPhone ?? '',
-            heatedArea: (a.heatedArea / 100).toFixed(2),
-            use: ACCOUNT_USE_LABEL[a.use],
-            status: ACCOUNT_STATUS_LABEL[a.status],
-          };
-          for (const u of unpaid.get(a.id) ?? []) row[`s:${u.season}`] = fenToYuanString(u.fen);
-          add(row);
-        }
-        after = page[page.length - 1]!.id;
-      }
-    });
+  exportAccounts(): Promise<Readable> {
+    return this.exports.accounts();
   }
 
-  async exportBills(seasonCode?: string): Promise<Readable> {
-    const seasonId = seasonCode ? (await this.d.billing.seasonByCode(seasonCode)).id : null;
-    const cols = [
-      { header: '户号', key: 'accountNo', width: 14 },
-      { header: '采暖季', key: 'season', width: 12 },
-      { header: '类型', key: 'kind', width: 16 },
-      { header: '状态', key: 'status', width: 8 },
-      { header: '供热面积（㎡）', key: 'area', width: 12 },
-      { header: '单价（元/㎡）', key: 'price', width: 12 },
-      { header: '应收（元）', key: 'charge', width: 12 },
-      { header: '已缴（元）', key: 'paid', width: 12 },
-      { header: '优惠（元）', key: 'discount', width: 10 },
-      { header: '滞纳金（元）', key: 'lateFee', width: 10 },
-      { header: '欠费（元）', key: 'owed', width: 12 },
-      { header: '缴费方式', key: 'via', width: 10 },
-      { header: '缴费时间', key: 'paidAt', width: 20 },
-    ];
-    return this.streamSheet('账单', cols, async (add) => {
-      for (let after = 0; ; ) {
-        const page = await this.d.billing.exportPage(seasonId, after, 2000);
-        if (!page.length) break;
-        for (const { bill: b, accountNo, season } of page) {
-          add({
-            accountNo,
-            season,
-            kind: BILL_KIND_LABEL[b.kind],
-            status: BILL_STATUS_LABEL[b.status],
-            area: (b.heatedArea / 100).toFixed(2),
-            price: fenToYuanString(b.unitPriceFen),
-            charge: fenToYuanString(b.chargeFen),
-            paid: fenToYuanString(b.paidFen),
-            discount: fenToYuanString(b.discountFen),
-            lateFee: fenToYuanString(b.lateFeeFen),
-            owed: b.status === 'unpaid' ? fenToYuanString(b.chargeFen - b.paidFen) : '0.00',
-            via: b.paidVia === 'wechat' ? '微信支付' : b.paidVia === 'counter' ? '营业厅' : '',
-            paidAt: b.paidAt ? formatChinaTime(b.paidAt, true) : '',
-          });
-        }
-        after = page[page.length - 1]!.bill.id;
-      }
-    });
+  exportBills(seasonCode?: string): Promise<Readable> {
+    return this.exports.bills(seasonCode);
   }
 
-  /** Payments credited between two China dates (inclusive). */
-  async exportPayments(fromDate: string, toDate: string): Promise<Readable> {
-    const from = new Date(`${fromDate}T00:00:00+08:00`);
-    const to = new Date(new Date(`${toDate}T00:00:00+08:00`).getTime() + 86_400_000);
-    const cols = [
-      { header: '商户订单号', key: 'outTradeNo', width: 26 },
-      { header: '微信支付单号', key: 'transactionId', width: 32 },
-      { header: '户号', key: 'accountNo', width: 14 },
-      { header: '账单编号', key: 'billId', width: 10 },
-      { header: '金额（元）', key: 'amount', width: 12 },
-      { header: '优惠（元）', key: 'discount', width: 10 },
-      { header: '滞纳金（元）', key: 'lateFee', width: 10 },
-      { header: '已退款（元）', key: 'refunded', width: 12 },
-      { header: '重复支付', key: 'duplicate', width: 8 },
-      { header: '支付时间', key: 'paidAt', width: 20 },
-    ];
-    return this.streamSheet('缴费', cols, async (add) => {
-      for (let after = 0; ; ) {
-        const page = await this.d.payments.paidBetween(from, to, after, 2000);
-        if (!page.length) break;
-        const accounts = await this.d.accounts.accountNosByIds(page.map((o) => o.accountId));
-        for (const o of page) {
-          add({
-            outTradeNo: o.outTradeNo,
-            transactionId: o.transactionId ?? '',
-            accountNo: accounts.get(o.accountId) ?? '',
-            billId: String(o.billId),
-            amount: fenToYuanString(o.amountFen),
-            discount: fenToYuanString(o.discountFen),
-            lateFee: fenToYuanString(o.lateFeeFen),
-            refunded: fenToYuanString(o.refundedFen),
-            duplicate: o.duplicate ? '是' : '',
-            paidAt: o.paidAt ? formatChinaTime(o.paidAt, true) : '',
-          });
-        }
-        after = page[page.length - 1]!.id;
-      }
-    });
-  }
-
-  /** An XLSX written row by row to a stream (exceljs streaming writer): 100k rows without a workbook in memory. */
-  private async streamSheet(
-    name: string,
-    columns: { header: string; key: string; width: number }[],
-    fill: (add: (row: Record<string, string>) => void) => Promise<void>,
-  ): Promise<Readable> {
-    const ExcelJS = (await import('exceljs')).default;
-    const out = new PassThrough();
-    const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
-    const ws = wb.addWorksheet(name);
-    ws.columns = columns;
-    ws.getRow(1).font = { bold: true };
-    void (async () => {
-      try {
-        await fill((row) => ws.addRow(row).commit());
-        ws.commit();
-        await wb.commit();
-      } catch (err) {
-        this.d.log.error({ error: errorSummary(err) }, 'export failed');
-        out.destroy(err as Error);
-      }
-    })();
-    return out;
+  exportPayments(fromDate: string, toDate: string): Promise<Readable> {
+    return this.exports.payments(fromDate, toDate);
   }
 
   // ---- staff and areas ----------------------------------------------------------------------

@@ -262,6 +262,12 @@ describe('finance', () => {
     const ws = wb.worksheets[0]!;
     expect(ws.getRow(1).getCell(3).value).toBe('类型');
     expect(ws.rowCount).toBeGreaterThan(5);
+    // the status in Chinese, amounts as yuan numbers
+    expect(ws.getRow(1).getCell(10).value).toBe('状态');
+    const statuses = (ws.getColumn(10).values as unknown[]).slice(2);
+    expect(statuses.length).toBeGreaterThan(4);
+    for (const s of statuses) expect(['已申请', '开具中', '已开具', '开具失败', '已红冲']).toContain(s);
+    expect(typeof ws.getRow(2).getCell(7).value).toBe('number');
     const agent = await t.loginStaff('agent1');
     expect((await t.call('GET', `/api/v1/staff/invoices?date=${date}`, { token: agent })).status).toBe(403);
   });

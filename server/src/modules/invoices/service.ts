@@ -1,7 +1,8 @@
 import type { Limiter } from '../../platform/limits';
 import { Between, In, type DataSource } from 'typeorm';
-import { fenToYuanString, formatChinaTime, type InvoiceState, type InvoiceTitleInput, type InvoiceTitleView, type InvoiceView, type RequestInvoice } from '@heat-butler/shared';
+import { INVOICE_STATE_LABEL, type InvoiceState, type InvoiceTitleInput, type InvoiceTitleView, type InvoiceView, type RequestInvoice } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
+import { sheet, xlsxBuffer } from '../../platform/xlsx';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
@@ -198,35 +199,27 @@ export class InvoicesService {
   }
 
   async exportDay(date: string): Promise<Buffer> {
-    const ExcelJS = (await import('exceljs')).default;
-    const { items } = await this.day(date);
-    const wb = new ExcelJS.Workbook();
-    const ws = wb.addWorksheet(`发票 ${date}`);
-    ws.columns = [
-      { header: '发票ID', key: 'id', width: 10 },
-      { header: '支付订单ID', key: 'orderId', width: 12 },
-      { header: '类型', key: 'typeLabel', width: 26 },
-      { header: '蓝/红', key: 'direction', width: 8 },
-      { header: '抬头', key: 'titleName', width: 28 },
-      { header: '纳税人识别号', key: 'taxId', width: 22 },
-      { header: '金额（元）', key: 'amount', width: 14 },
-      { header: '税率', key: 'rateLabel', width: 8 },
-      { header: '税额（元）', key: 'tax', width: 12 },
-      { header: '状态', key: 'status', width: 10 },
-      { header: '发票号码', key: 'number', width: 24 },
-      { header: '开票时间', key: 'issuedAt', width: 20 },
-      { header: '失败原因', key: 'failure', width: 30 },
-    ];
-    for (const i of items) {
-      ws.addRow({
-        ...i,
-        direction: i.direction === 'red' ? '红字' : '蓝字',
-        amount: Number(fenToYuanString(i.amountFen)),
-        tax: Number(fenToYuanString(i.taxFen)),
-        issuedAt: i.issuedAt ? formatChinaTime(i.issuedAt, true) : '',
-      });
-    }
-    return Buffer.from(await wb.xlsx.writeBuffer());
+    return xlsxBuffer([
+      sheet<InvoiceView>({
+        name: `发票 ${date}`,
+        rows: items,
+        columns: [
+          { header: '发票ID', width: 10, value: (i) => i.id, format: 'int' },
+          { header: '支付订单ID', width: 12, value: (i) => i.orderId, format: 'int' },
+          { header: '类型', width: 26, value: (i) => i.typeLabel },
+          { header: '蓝/红', width: 8, value: (i) => (i.direction === 'red' ? '红字' : '蓝字') },
+          { header: '抬头', width: 28, value: (i) => i.titleName },
+          { header: '纳税人识别号', width: 22, value: (i) => i.taxId, format: 'text' },
+          { header: '金额（元）', width: 14, value: (i) => i.amountFen, format: 'yuan' },
+          { header: '税率', width: 8, value: (i) => i.rateLabel },
+          { header: '税额（元）', width: 12, value: (i) => i.taxFen, format: 'yuan' },
+          { header: '状态', width: 10, value: (i) => INVOICE_STATE_LABEL[i.status] },
+          { header: '发票号码', width: 24, value: (i) => i.number, format: 'text' },
+          { header: '开票时间', width: 20, value: (i) => i.issuedAt, format: 'chinaTime' },
+          { header: '失败原因', width: 30, value: (i) => i.failure },
+        ],
+      }),
+    ]);
   }
 
   async view(inv: Invoice): Promise<InvoiceView> {

@@ -69,6 +69,10 @@ export class ReconDay {
   @Column(instant({ nullable: true }))
   lockedUntil: Date | null;
 
+  /** counts the runs that took the lease (failed ones too): the number a run stamps on what it finds */
+  @Column({ type: 'int', default: 0 })
+  runSeq: number;
+
   @Column(instant({ nullable: true }))
   closedAt: Date | null;
 
@@ -115,6 +119,10 @@ export class ReconDiscrepancy {
 
   @Column({ type: 'varchar', length: 8 })
   status: 'open' | 'resolved';
+
+  /** the day's `runSeq` of the last run that found it: an open one a run did not find is cleared */
+  @Column({ type: 'int', default: 0 })
+  seenRun: number;
 
   @Column({ type: 'varchar', length: 20, nullable: true })
   resolution: ResolutionType | null;

@@ -82,7 +82,7 @@ async function snapshot(date: string) {
   const day = await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: date });
   const ledger = await t.ds.getRepository(LedgerEntry).count();
   return {
-    rows: rows.map(({ updatedAt, ...r }) => r),
+    rows: rows.map(({ updatedAt, seenRun, ...r }) => r),
     day: { status: day.status, wechat: day.wechat, summary: day.summary, ledger: day.ledger, classes: day.classes, healed: day.healed, billHash: day.billHash, closedAt: day.closedAt },
     ledger,
   };
@@ -254,19 +254,30 @@ describe('daily reconciliation', () => {
     expect(res.body.openDiscrepancies).toBe(3);
   });
 
-  it('duplicates and a truncated bill are found by the streaming reader (nothing written)', async () => {
+  it('duplicates and a truncated bill are found by the streaming reader, each difference written once', async () => {
+    // another (past) date, so that today's story is untouched; its rows are removed at the end
+    const date = daysAgo(40);
     const csv = buildTradeBill(today(), 'ALL', sandbox().orders.values(), sandbox().refunds.values())!;
     const lines = csv.split('\r\n');
     const dupLine = lines[1]!;
-    const withDup = [...lines.slice(0, 2), dupLine, ...lines.slice(2)].join('\r\n');
-    const out = await t.services.reconciliation.reconcile(today(), Readable.from([withDup]));
+    const withDup = [...lines.slice(0, 2), dupLine, dupLine, ...lines.slice(2)].join('\r\n');
+    const rowsOf = async () => Object.fromEntries((await t.ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date } })).map((d) => [d.key, d]));
+    const out = await t.services.reconciliation.reconcile(date, Readable.from([withDup]));
     const dupNo = splitRow(dupLine)[6]!;
-    expect(out.drafts.get(`dup:pay:${dupNo}`)).toMatchObject({ kind: 'duplicate', outTradeNo: dupNo });
-    expect(out.drafts.get('totals')).toMatchObject({ kind: 'totals_mismatch' }); // one row more than the summary says
+    let rows = await rowsOf();
+    // today's bill under another date: today's differences too, and the repeated row once
+    expect(Object.keys(rows).filter((k) => k.startsWith('dup:') || k === 'totals').sort()).toEqual([`dup:pay:${dupNo}`, 'totals']);
+    expect(rows[`dup:pay:${dupNo}`]).toMatchObject({ kind: 'duplicate', outTradeNo: dupNo, status: 'open' });
+    expect(rows.totals).toMatchObject({ kind: 'totals_mismatch' }); // two rows more than the summary says
+    expect(out).toMatchObject({ discrepancies: Object.keys(rows).length, classes: { duplicate: 1, totals_mismatch: 1 } });
     const truncated = lines.slice(0, 3).join('\r\n') + '\r\n';
-    const cut = await t.services.reconciliation.reconcile(today(), Readable.from([truncated]));
+    const cut = await t.services.reconciliation.reconcile(date, Readable.from([truncated]));
     expect(cut.summaryMatches).toBe(false);
-    expect(cut.drafts.get('totals')!.ledger).toMatchObject({ summary: null });
+    rows = await rowsOf();
+    expect(rows.totals!.ledger).toMatchObject({ summary: null }); // refreshed while open
+    expect(rows[`dup:pay:${dupNo}`]).toMatchObject({ status: 'resolved', resolution: 'cleared_on_rerun' });
+    await t.ds.getRepository(ReconDiscrepancy).delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
   });
 
   it('re-running a day changes nothing', async () => {
@@ -334,6 +345,61 @@ describe('daily reconciliation', () => {
     const badDate = await run('2026-02-30');
     expect(badDate.status).toBe(400);
     expect(badDate.body.error.details.fields[0].field).toBe('date');
+  });
+});
+
+describe('a bill where nothing matches', () => {
+  const HEADER =
+    '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+  const no = (i: number) => 'ZZ' + String(i).padStart(22, '0');
+  /** payments nobody ordered (rows i of `ids`), in WeChat's format with a correct summary */
+  function bill(date: string, ids: number[]) {
+    const lines = ['\uFEFF' + HEADER];
+    for (const i of ids) {
+      const f = [`${date} 10:00:00`, 'wxtest', '1900000001', '0', '', '42' + String(i).padStart(26, '0'), no(i), 'o-x', 'JSAPI', 'SUCCESS', 'OTHERS', 'CNY', '1.00', '0.00', '0', '0', '0.00', '0.00', '', '', '供热费', '', '0.00000', '0.60%', '1.00', '0.00', ''];
+      lines.push(f.map((v) => '`' + v).join(','));
+    }
+    lines.push('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
+    lines.push([String(ids.length), (ids.length).toFixed(2), '0.00', '0.00', '0.00000', (ids.length).toFixed(2), '0.00'].map((v) => '`' + v).join(','));
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  it('writes each difference once in batches (repeats far apart are duplicates), a re-run adds nothing, and clears what it no longer finds', async () => {
+    const date = daysAgo(50);
+    // small batches: repeats land in the same batch, in one being written and in one long written
+    const recon = new ReconciliationService({ ds: t.ds, pay: t.services.payments as any, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), batchSize: 37, writeBatch: 45 });
+    const ids = Array.from({ length: 1600 }, (_, i) => i);
+    const repeats = [5, 5, 40, 41, 700, 1599];
+    const text = bill(date, [...ids.slice(0, 42), 5, ...ids.slice(42), ...repeats.slice(1)]);
+    const out = await recon.reconcile(date, Readable.from([text]));
+    const repo = t.ds.getRepository(ReconDiscrepancy);
+    const all = await repo.find({ where: { billDate: date } });
+    const keys = new Set(all.map((d) => d.key));
+    expect(all).toHaveLength(1600 + 5);
+    expect(keys.size).toBe(all.length);
+    for (const i of [5, 40, 41, 700, 1599]) expect(keys.has(`dup:pay:${no(i)}`)).toBe(true);
+    expect(out.classes).toMatchObject({ surplus: 1600, duplicate: 5, matched: 0 });
+    expect(out.discrepancies).toBe(1605);
+
+    // the same bill again: nothing new, nothing cleared
+    const again = await recon.reconcile(date, Readable.from([text]));
+    expect(again.classes).toMatchObject({ surplus: 1600, duplicate: 5 });
+    expect(await repo.count({ where: { billDate: date } })).toBe(1605);
+    expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1605);
+
+    // finance settles one; a bill with the first 1000 rows: the rest are cleared by the system, the settled one stays settled
+    const settled = all.find((d) => d.key === `pay:${no(1500)}`)!;
+    await repo.update(settled.id, { status: 'resolved', resolution: 'no_action', note: '测试', resolvedByName: '财务' });
+    await recon.reconcile(date, Readable.from([bill(date, ids.slice(0, 1000))]));
+    expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1000);
+    expect(await repo.count({ where: { billDate: date, resolution: 'cleared_on_rerun' } })).toBe(604);
+    expect(await repo.findOneByOrFail({ id: settled.id })).toMatchObject({ status: 'resolved', resolution: 'no_action', note: '测试' });
+    const day = await recon.day(date);
+    expect(day).toMatchObject({ status: 'differences', openDiscrepancies: 1000, totalDiscrepancies: 1605 });
+    expect(day.discrepancies).toHaveLength(1000); // the list stops at DAY_LIST_LIMIT, open first
+    expect(day.discrepancies.every((d) => d.status === 'open')).toBe(true);
+    await repo.delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
   });
 });
 

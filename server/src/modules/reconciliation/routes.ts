@@ -21,11 +21,11 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
   route(r, { ...ReconciliationApi.export, auth: READERS }, async ({ query, ctx }) => {
     const from = query.date ?? query.from!;
     const to = query.date ?? query.to!;
-    const bytes = await recon.exportXlsx(from, to);
+    const file = await recon.exportXlsx(from, to); // streamed as it is written
     const name = from === to ? `对账-${from}.xlsx` : `对账-${from}至${to}.xlsx`;
     ctx.set('Content-Disposition', `attachment; filename="reconciliation-${from}${from === to ? '' : `_${to}`}.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`);
     ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-    return bytes;
+    return file;
   });
 
   // the raw bill as WeChat sent it

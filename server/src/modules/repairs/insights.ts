@@ -20,6 +20,7 @@ import {
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
+import { sheet, xlsxBuffer } from '../../platform/xlsx';
 import type { StaffPrincipal } from '../../platform/auth';
 import { staffAreaFilter } from '../../platform/auth';
 import { scopeToAreas } from '../../platform/scope';
@@ -205,56 +206,43 @@ export class RepairInsights {
 
   async reportXlsx(staff: StaffPrincipal, q: z.output<typeof RepairReportQuery>): Promise<Buffer> {
     const r = await this.report(staff, q);
-    const ExcelJS = (await import('exceljs')).default;
-    const wb = new ExcelJS.Workbook();
-    wb.created = this.o.clock();
-    const pct = (x: number | null) => (x === null ? '' : Math.round(x * 1000) / 10);
-    const num = (x: number | null) => (x === null ? '' : Math.round(x * 10) / 10);
-    const sheet = (name: string, rows: RepairSlaRow[], first: string) => {
-      const ws = wb.addWorksheet(name);
-      ws.columns = [
-        { header: first, key: 'label', width: 16 },
-        { header: '工单数', key: 'tickets', width: 8 },
-        { header: '已判定', key: 'evaluated', width: 8 },
-        { header: '全部达标', key: 'compliant', width: 9 },
-        { header: 'SLA达标率%', key: 'complianceRate', width: 11 },
-        { header: '联系及时率%', key: 'contactRate', width: 12 },
-        { header: '上门及时率%', key: 'onSiteRate', width: 12 },
-        { header: '完工及时率%', key: 'doneRate', width: 12 },
-        { header: '联系时长中位数(分)', key: 'medianContactMinutes', width: 16 },
-        { header: '上门时长中位数(分)', key: 'medianOnSiteMinutes', width: 16 },
-        { header: '完工时长中位数(分)', key: 'medianDoneMinutes', width: 16 },
-        { header: '评价数', key: 'rated', width: 8 },
-        { header: '平均星级', key: 'avgRating', width: 9 },
-        { header: '满意率%', key: 'satisfiedRate', width: 9 },
-      ];
-      ws.getRow(1).font = { bold: true };
-      for (const x of rows)
-        ws.addRow({
-          ...x,
-          complianceRate: pct(x.complianceRate),
-          contactRate: pct(x.contactRate),
-          onSiteRate: pct(x.onSiteRate),
-          doneRate: pct(x.doneRate),
-          medianContactMinutes: num(x.medianContactMinutes),
-          medianOnSiteMinutes: num(x.medianOnSiteMinutes),
-          medianDoneMinutes: num(x.medianDoneMinutes),
-          avgRating: num(x.avgRating),
-          satisfiedRate: pct(x.satisfiedRate),
-        });
-      return ws;
-    };
-    const summary = sheet('按片区', [...r.byArea, r.total], '片区');
-    summary.insertRow(1, [`报修服务统计 ${r.from} 至 ${r.to}（导出于 ${formatChinaTime(this.o.clock())}）`]);
-    sheet('按类型', r.byCategory, '报修类型');
-    sheet('紧急与一般', r.byUrgency, '类别');
-    const stars = wb.addWorksheet('评价分布');
-    stars.columns = [
-      { header: '星级', key: 'stars', width: 8 },
-      { header: '数量', key: 'count', width: 8 },
-    ];
-    for (const s of r.ratings) stars.addRow(s);
-    return Buffer.from(await wb.xlsx.writeBuffer());
+    const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
+    const num = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+    const slaSheet = (name: string, rows: RepairSlaRow[], first: string, title?: string) =>
+      sheet<RepairSlaRow>({
+        name,
+        title,
+        rows,
+        columns: [
+          { header: first, width: 16, value: (x) => x.label },
+          { header: '工单数', width: 8, value: (x) => x.tickets },
+          { header: '已判定', width: 8, value: (x) => x.evaluated },
+          { header: '全部达标', width: 9, value: (x) => x.compliant },
+          { header: 'SLA达标率%', width: 11, value: (x) => pct(x.complianceRate) },
+          { header: '联系及时率%', width: 12, value: (x) => pct(x.contactRate) },
+          { header: '上门及时率%', width: 12, value: (x) => pct(x.onSiteRate) },
+          { header: '完工及时率%', width: 12, value: (x) => pct(x.doneRate) },
+          { header: '联系时长中位数(分)', width: 16, value: (x) => num(x.medianContactMinutes) },
+          { header: '上门时长中位数(分)', width: 16, value: (x) => num(x.medianOnSiteMinutes) },
+          { header: '完工时长中位数(分)', width: 16, value: (x) => num(x.medianDoneMinutes) },
+          { header: '评价数', width: 8, value: (x) => x.rated },
+          { header: '平均星级', width: 9, value: (x) => num(x.avgRating) },
+          { header: '满意率%', width: 9, value: (x) => pct(x.satisfiedRate) },
+        ],
+      });
+    return xlsxBuffer([
+      slaSheet('按片区', [...r.byArea, r.total], '片区', `报修服务统计 ${r.from} 至 ${r.to}（导出于 ${formatChinaTime(this.o.clock())}）`),
+      slaSheet('按类型', r.byCategory, '报修类型'),
+      slaSheet('紧急与一般', r.byUrgency, '类别'),
+      sheet<(typeof r.ratings)[number]>({
+        name: '评价分布',
+        rows: r.ratings,
+        columns: [
+          { header: '星级', width: 8, value: (s) => s.stars },
+          { header: '数量', width: 8, value: (s) => s.count },
+        ],
+      }),
+    ]);
   }
 
   private async areaNames(): Promise<Map<number, string>> {

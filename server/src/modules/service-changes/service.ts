@@ -1,7 +1,6 @@
 import { In } from 'typeorm';
 import {
   documentLabel,
-  fenToYuanString,
   formatChinaTime,
   SERVICE_CHANGE_KIND_LABEL,
   SERVICE_CHANGE_STATE_LABEL,
@@ -13,6 +12,7 @@ import {
   type ServiceChangeView,
 } from '@heat-butler/shared';
 import { withTx } from '../../platform/db/data-source';
+import { sheet, xlsxBuffer } from '../../platform/xlsx';
 import type { StaffPrincipal } from '../../platform/auth';
 import { scopeToAreas } from '../../platform/scope';
 import { ServiceChange, ValveWorkOrder } from './entities';
@@ -101,46 +101,34 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
     const ctx = await this.o.accounts.addressContext(accounts);
     const orders = rows.length ? await this.ds.getRepository(ValveWorkOrder).find({ where: { applicationId: In(rows.map((r) => r.id)) } }) : [];
     const orderOf = new Map(orders.map((o) => [o.applicationId, o]));
-    const ExcelJS = (await import('exceljs')).default;
-    const wb = new ExcelJS.Workbook();
-    const ws = wb.addWorksheet('报停复供');
-    ws.columns = [
-      { header: '申请编号', key: 'id', width: 10 },
-      { header: '类型', key: 'kind', width: 8 },
-      { header: '采暖季', key: 'season', width: 12 },
-      { header: '户号', key: 'accountNo', width: 14 },
-      { header: '片区', key: 'area', width: 12 },
-      { header: '楼栋', key: 'building', width: 10 },
-      { header: '地址', key: 'address', width: 44 },
-      { header: '状态', key: 'state', width: 14 },
-      { header: '逾期受理原因', key: 'lateReason', width: 24 },
-      { header: '驳回问题', key: 'problems', width: 40 },
-      { header: '阀门工单', key: 'order', width: 14 },
-      { header: '施工完成时间', key: 'doneAt', width: 20 },
-      { header: '应退差额（元）', key: 'refund', width: 14 },
-      { header: '提交时间', key: 'createdAt', width: 20 },
-    ];
-    for (const r of rows) {
-      const a = byId.get(r.accountId);
-      const o = orderOf.get(r.id);
-      ws.addRow({
-        id: r.id,
-        kind: SERVICE_CHANGE_KIND_LABEL[r.kind],
-        season: r.seasonCode,
-        accountNo: a?.accountNo ?? '',
-        area: a ? (ctx.areas.get(a.areaId)?.name ?? '') : '',
-        building: a ? (ctx.buildings.get(a.buildingId)?.name ?? '') : '',
-        address: a ? ctx.address(a) : '',
-        state: SERVICE_CHANGE_STATE_LABEL[r.state],
-        lateReason: r.lateReason ?? '',
-        problems: r.state === 'rejected' ? r.problems.map((p) => `${p.document ? `${documentLabel(p.document)}：` : ''}${p.message}`).join('；') : '',
-        order: o ? `${VALVE_ACTION_LABEL[o.action]} ${VALVE_ORDER_STATE_LABEL[o.state]}` : '',
-        doneAt: o?.doneAt ? formatChinaTime(o.doneAt, true) : '',
-        refund: r.refundDueFen ? Number(fenToYuanString(r.refundDueFen)) : '',
-        createdAt: formatChinaTime(r.createdAt, true),
-      });
-    }
-    return Buffer.from(await wb.xlsx.writeBuffer());
+    type Row = (typeof rows)[number];
+    const accountOf = (r: Row) => byId.get(r.accountId);
+    return xlsxBuffer([
+      sheet<Row>({
+        name: '报停复供',
+        rows,
+        columns: [
+          { header: '申请编号', width: 10, value: (r) => r.id, format: 'int' },
+          { header: '类型', width: 8, value: (r) => SERVICE_CHANGE_KIND_LABEL[r.kind] },
+          { header: '采暖季', width: 12, value: (r) => r.seasonCode },
+          { header: '户号', width: 14, value: (r) => accountOf(r)?.accountNo, format: 'text' },
+          { header: '片区', width: 12, value: (r) => ctx.areas.get(accountOf(r)?.areaId ?? 0)?.name },
+          { header: '楼栋', width: 10, value: (r) => ctx.buildings.get(accountOf(r)?.buildingId ?? 0)?.name },
+          { header: '地址', width: 44, value: (r) => (accountOf(r) ? ctx.address(accountOf(r)!) : null) },
+          { header: '状态', width: 14, value: (r) => SERVICE_CHANGE_STATE_LABEL[r.state] },
+          { header: '逾期受理原因', width: 24, value: (r) => r.lateReason },
+          {
+            header: '驳回问题',
+            width: 40,
+            value: (r) => (r.state === 'rejected' ? r.problems.map((p) => `${p.document ? `${documentLabel(p.document)}：` : ''}${p.message}`).join('；') : null),
+          },
+          { header: '阀门工单', width: 14, value: (r) => (orderOf.get(r.id) ? `${VALVE_ACTION_LABEL[orderOf.get(r.id)!.action]} ${VALVE_ORDER_STATE_LABEL[orderOf.get(r.id)!.state]}` : null) },
+          { header: '施工完成时间', width: 20, value: (r) => orderOf.get(r.id)?.doneAt, format: 'chinaTime' },
+          { header: '应退差额（元）', width: 14, value: (r) => r.refundDueFen || null, format: 'yuan' },
+          { header: '提交时间', width: 20, value: (r) => r.createdAt, format: 'chinaTime' },
+        ],
+      }),
+    ]);
   }
 
   /** The staff dashboard: applications waiting for review and open valve work orders in the staff member's areas. */

@@ -1,0 +1,155 @@
+/**
+ * Classifying one batch of bill rows against the ledger: matched, a refund in transit, a
+ * duplicate row, a candidate for healing, or a difference for a human. Heal candidates are
+ * handed to the Healer; what it cannot heal becomes a difference here.
+ */
+import type { HealedItem, ReconClassCounts } from '@heat-butler/shared';
+import type { LedgerHit, PaymentOrder, PaymentsService, Refund } from '../payments';
+import type { BillRow } from './csv';
+import type { Healer, HealOutcome } from './healing';
+import type { LedgerMarks } from './marks';
+import type { DiscrepancyWriter } from './store';
+import { ledgerSide, refOf, wechatSide } from './types';
+
+export interface MatchState {
+  marks: LedgerMarks;
+  writer: DiscrepancyWriter;
+  classes: ReconClassCounts;
+  healed: HealedItem[];
+}
+
+/** keys per IN list for payments' entity queries (TypeORM's parameter handling grows with the square of the list) */
+const IN_PART = 200;
+
+async function inParts<K, T>(keys: K[], query: (part: K[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < keys.length; i += IN_PART) out.push(...(await query(keys.slice(i, i + IN_PART))));
+  return out;
+}
+
+export interface Lookup {
+  entries: Map<string, LedgerHit>;
+  orders: Map<string, PaymentOrder>;
+  refunds: Map<string, Refund>;
+}
+
+type OrderSide = Record<string, unknown> | null;
+const orderSideOf = (o: PaymentOrder | undefined): OrderSide =>
+  o ? { orderId: o.id, status: o.status, amountFen: o.amountFen, billId: o.billId, accountId: o.accountId, transactionId: o.transactionId } : null;
+const refundSideOf = (r: Refund | undefined): OrderSide => (r ? { refundId: r.id, status: r.status, amountFen: r.amountFen, orderId: r.orderId, kind: r.kind } : null);
+
+export class BatchClassifier {
+  constructor(
+    private payments: PaymentsService,
+    private healer: Healer,
+  ) {}
+
+  private get q() {
+    return this.payments.ledgerQueries;
+  }
+
+  /**
+   * What a batch needs from payments, looked up ahead of classification: the ledger entries of
+   * its refs, and the orders / refunds of the rows the ledger lacks.
+   */
+  async lookup(rows: BillRow[]): Promise<Lookup> {
+    const entries = await this.q.byRefs([...new Set(rows.map(refOf))]);
+    const missingPay = rows.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
+    const missingRefund = rows.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
+    const [orders, refunds] = await Promise.all([inParts([...new Set(missingPay)], (p) => this.q.ordersByOutTradeNos(p)), inParts([...new Set(missingRefund)], (p) => this.q.refundsByOutRefundNos(p))]);
+    return { entries, orders: new Map(orders.map((o) => [o.outTradeNo, o])), refunds: new Map(refunds.map((x) => [x.outRefundNo, x])) };
+  }
+
+  /** One batch of bill rows with what `lookup` found for them. */
+  async classify(rows: BillRow[], { entries, orders, refunds }: Lookup, s: MatchState) {
+    // a row the ledger lacks repeats an earlier one when this run recorded its ref already
+    const missing = [...new Set(rows.map(refOf).filter((ref) => !entries.has(ref)))];
+    const before = missing.length ? await s.writer.seen(missing) : new Set<string>();
+    const inBatch = new Set<string>();
+    const fresh: BillRow[] = [];
+    for (const r of rows) {
+      const ref = refOf(r);
+      const hit = entries.get(ref);
+      const repeated = hit ? s.marks.mark(hit.id) : before.has(ref) || inBatch.has(ref);
+      if (repeated) {
+        s.writer.add({ key: `dup:${ref}`, kind: 'duplicate', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo || null, wechat: wechatSide(r), ledger: null, diffFen: 0 });
+        continue;
+      }
+      if (!hit) inBatch.add(ref);
+      fresh.push(r);
+    }
+    if (!fresh.length) return;
+
+    // the ledger's side of every amount difference, in one query
+    const differing = fresh.filter((r) => {
+      const e = entries.get(refOf(r));
+      return e && !this.agrees(r, e);
+    });
+    const full = new Map((await inParts(differing.map((r) => entries.get(refOf(r))!.id), (p) => this.q.entriesByIds(p))).map((e) => [Number(e.id), ledgerSide(e)]));
+    const sideOf = (id: number) => full.get(id) ?? { id };
+
+    for (const r of fresh) {
+      const ref = refOf(r);
+      const entry = entries.get(ref);
+      if (r.kind === 'payment') {
+        const wxFen = r.orderFen || r.settleFen;
+        if (entry) {
+          if (this.agrees(r, entry)) s.classes.matched++;
+          else s.writer.add({ key: ref, kind: 'amount_mismatch', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: sideOf(entry.id), diffFen: wxFen - entry.amountFen });
+          continue;
+        }
+        const order = orders.get(r.outTradeNo);
+        if (order?.status === 'pending') {
+          const out = await this.healer.payment(ref, r.outTradeNo, wxFen);
+          if (await this.healed(ref, out, s)) continue;
+          const result = (out as { result: string }).result;
+          if (result === 'flagged') s.writer.add({ key: ref, kind: 'amount_mismatch', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: { order: orderSideOf(order), credit: result }, diffFen: wxFen - order.amountFen });
+          else s.writer.add({ key: ref, kind: 'surplus', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: { order: orderSideOf(order), credit: result }, diffFen: wxFen });
+          continue;
+        }
+        // unknown order, or one we closed: only a human can tell
+        s.writer.add({ key: ref, kind: 'surplus', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: order ? { order: orderSideOf(order) } : null, diffFen: wxFen });
+        continue;
+      }
+
+      // refund rows
+      const processing = r.refundStatus !== 'SUCCESS';
+      if (entry) {
+        if (!this.agrees(r, entry)) s.writer.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: sideOf(entry.id), diffFen: -r.refundFen - entry.amountFen });
+        else if (processing) s.classes.inTransit++;
+        else s.classes.matched++;
+        continue;
+      }
+      const refund = refunds.get(r.outRefundNo);
+      if (refund && refund.amountFen === r.refundFen && refund.status !== 'success') {
+        if (processing) {
+          s.classes.inTransit++;
+          s.writer.remember(ref);
+          continue;
+        }
+        const out = await this.healer.refund(ref, r.outTradeNo, r.outRefundNo, r.refundFen);
+        if (await this.healed(ref, out, s)) continue;
+        s.writer.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: { refund: refundSideOf(refund), query: (out as { result: string }).result }, diffFen: -r.refundFen });
+        continue;
+      }
+      s.writer.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: refund ? { refund: refundSideOf(refund) } : null, diffFen: -r.refundFen });
+    }
+  }
+
+  /** the bill row and its ledger entry agree (amount, and the transaction when both have one) */
+  private agrees(r: BillRow, e: LedgerHit): boolean {
+    if (r.kind === 'refund') return -e.amountFen === r.refundFen;
+    return e.amountFen === (r.orderFen || r.settleFen) && (!e.transactionId || !r.transactionId || e.transactionId === r.transactionId);
+  }
+
+  /** After a heal the new ledger entry counts as matched by the bill (not 短款; a repeat row is a duplicate). */
+  private async healed(ref: string, out: HealOutcome, s: MatchState): Promise<boolean> {
+    if (!out.healed) return false;
+    const id = await this.healer.idOf(ref);
+    if (id !== null) s.marks.mark(id);
+    s.writer.remember(ref);
+    s.classes.healed++;
+    s.healed.push(out.healed);
+    return true;
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Reading reconciliation: the calendar of days, one day with its differences (open first, at most
+ * DAY_LIST_LIMIT of them: a day with a million differences is read through the export), the
+ * double payments of a day, and the view shapes.
+ */
+import { In, type DataSource } from 'typeorm';
+import { DateTime } from 'luxon';
+import {
+  BUSINESS_ZONE,
+  dateInYear,
+  isoDate,
+  seasonCode,
+  DISCREPANCY_KIND_LABELS,
+  DUPLICATE_PAIR_STATE_LABELS,
+  RECON_DAY_STATUS_LABELS,
+  type DiscrepancyView,
+  type DuplicatePaymentPair,
+  type ReconDayDetail,
+  type ReconDayView,
+} from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import type { CompanyService } from '../company';
+import type { PaymentOrder, PaymentsService } from '../payments';
+import { ReconDay, ReconDiscrepancy } from './entities';
+import { emptyClasses, iso } from './types';
+
+/** differences listed with a day (the rest: the export) */
+export const DAY_LIST_LIMIT = 1000;
+
+/** [start, end) of a China date, as UTC instants */
+export function dayRange(billDate: string): [Date, Date] {
+  const start = DateTime.fromISO(billDate, { zone: BUSINESS_ZONE }).startOf('day');
+  return [start.toJSDate(), start.plus({ days: 1 }).toJSDate()];
+}
+
+export class ReconReader {
+  constructor(private o: { ds: DataSource; payments: PaymentsService; company: CompanyService; clock: () => Date }) {}
+
+  private get ds() {
+    return this.o.ds;
+  }
+
+  /** Every date of the range (default: the last 31 days up to yesterday), newest first, with status. */
+  async days(q: { from?: string; to?: string; season?: string }, now: Date = this.o.clock()): Promise<ReconDayView[]> {
+    const today = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE).startOf('day');
+    const invalid = (field: string, message: string) => new AppError('VALIDATION_FAILED', { fields: [{ field, message }] });
+    if (q.season) {
+      if (!seasonCode().safeParse(q.season).success) throw invalid('query.season', '采暖季格式应为 2026-2027');
+      const y1 = Number(q.season.slice(0, 4));
+      const rules = await this.o.company.rules();
+      const seasonEnd = dateInYear(y1 + 1, rules.seasonEnd);
+      const todayStr = today.toFormat('yyyy-LL-dd');
+      q = { from: dateInYear(y1, rules.seasonStart), to: seasonEnd < todayStr ? seasonEnd : todayStr };
+      if (q.from! > q.to!) return [];
+    }
+    const to = q.to ?? today.minus({ days: 1 }).toFormat('yyyy-LL-dd');
+    const from = q.from ?? DateTime.fromISO(to, { zone: BUSINESS_ZONE }).minus({ days: 30 }).toFormat('yyyy-LL-dd');
+    for (const [field, v] of [['query.from', from], ['query.to', to]] as const) {
+      if (!isoDate().safeParse(v).success) throw invalid(field, '日期不存在或不在有效范围内');
+    }
+    if (from > to) throw invalid('query.from', '开始日期不能晚于结束日期');
+    const end = DateTime.fromISO(to, { zone: 'utc' });
+    const span = Math.round(end.diff(DateTime.fromISO(from, { zone: 'utc' }), 'days').days);
+    if (!(span >= 0 && span <= 366)) throw invalid('query.from', '日期范围不能超过一年');
+    const rows = await this.ds.getRepository(ReconDay).createQueryBuilder('d').where('d.billDate >= :from AND d.billDate <= :to', { from, to }).getMany();
+    const byDate = new Map(rows.map((d) => [d.billDate, d]));
+    const counts = await this.openCounts(rows.map((r) => r.billDate));
+    const out: ReconDayView[] = [];
+    // a counted loop over at most 367 days: ends whatever the dates are
+    for (let i = 0; i <= span; i++) {
+      const date = end.minus({ days: i }).toFormat('yyyy-LL-dd');
+      const row = byDate.get(date);
+      out.push(row ? dayView(row, counts.get(date) ?? { open: 0, total: 0 }) : noneView(date));
+    }
+    return out;
+  }
+
+  /** One day: its totals, its differences (open first, then by id; at most DAY_LIST_LIMIT), its double payments. */
+  async day(billDate: string): Promise<ReconDayDetail> {
+    const row = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
+    if (!row) return { ...noneView(billDate), discrepancies: [], duplicatePayments: [] };
+    const repo = this.ds.getRepository(ReconDiscrepancy);
+    const open = await repo.find({ where: { billDate, status: 'open' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT });
+    const resolved = open.length < DAY_LIST_LIMIT ? await repo.find({ where: { billDate, status: 'resolved' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT - open.length }) : [];
+    const counts = (await this.openCounts([billDate])).get(billDate) ?? { open: 0, total: 0 };
+    return {
+      ...dayView(row, counts),
+      discrepancies: [...open, ...resolved].map(discrepancyView),
+      duplicatePayments: await this.duplicatePairs(billDate),
+    };
+  }
+
+  /** A day's differences, open first, each status in id order, a page at a time (the export; pages follow the (billDate, status) index). */
+  async *discrepancies(billDate: string, pageSize = 2000): AsyncGenerator<DiscrepancyView> {
+    for (const status of ['open', 'resolved'] as const) {
+      for (let after = 0; ; ) {
+        const page = await this.ds
+          .getRepository(ReconDiscrepancy)
+          .createQueryBuilder('d')
+          .where('d.billDate = :billDate AND d.status = :status AND d.id > :after', { billDate, status, after })
+          .orderBy('d.id', 'ASC')
+          .limit(pageSize)
+          .getMany();
+        if (!page.length) break;
+        for (const d of page) yield discrepancyView(d);
+        after = page[page.length - 1]!.id;
+      }
+    }
+  }
+
+  async dayView(billDate: string): Promise<ReconDayView> {
+    const row = await this.ds.getRepository(ReconDay).findOneByOrFail({ billDate });
+    return dayView(row, (await this.openCounts([billDate])).get(billDate) ?? { open: 0, total: 0 });
+  }
+
+  private async openCounts(dates: string[]): Promise<Map<string, { open: number; total: number }>> {
+    const out = new Map<string, { open: number; total: number }>();
+    if (!dates.length) return out;
+    const rows: { billDate: string; status: string; n: string | number }[] = await this.ds
+      .getRepository(ReconDiscrepancy)
+      .createQueryBuilder('d')
+      .select('d.billDate', 'billDate')
+      .addSelect('d.status', 'status')
+      .addSelect('COUNT(*)', 'n')
+      .where({ billDate: In(dates) })
+      .groupBy('d.billDate')
+      .addGroupBy('d.status')
+      .getRawMany();
+    for (const r of rows) {
+      const c = out.get(r.billDate) ?? { open: 0, total: 0 };
+      c.total += Number(r.n);
+      if (r.status === 'open') c.open += Number(r.n);
+      out.set(r.billDate, c);
+    }
+    return out;
+  }
+
+  /**
+   * Bills paid twice whose second payment was made on `billDate` (China time), with the payment
+   * that settled the bill and the automatic refund. Read live, so a refund confirmed later shows.
+   */
+  async duplicatePairs(billDate: string): Promise<DuplicatePaymentPair[]> {
+    const [start, end] = dayRange(billDate);
+    const { refunds, duplicates: dupOrders, kept } = await this.o.payments.ledgerQueries.duplicates(start, end);
+    const pay = (o: PaymentOrder) => ({ orderId: o.id, outTradeNo: o.outTradeNo, transactionId: o.transactionId, amountFen: Number(o.amountFen), paidAt: iso(o.paidAt) });
+    return dupOrders.map((o) => {
+      const mine = refunds.filter((r) => r.orderId === o.id);
+      const refund = mine.find((r) => r.status === 'success') ?? mine.at(-1) ?? null;
+      const refundedFen = mine.filter((r) => r.status === 'success').reduce((n, r) => n + Number(r.amountFen), 0);
+      const outstandingFen = Number(o.amountFen) - refundedFen;
+      const state = outstandingFen <= 0 ? 'refunded' : mine.some((r) => r.status === 'requested' || r.status === 'processing') ? 'refunding' : 'open';
+      const k = kept.find((x) => x.billId === o.billId && x.id !== o.id);
+      return {
+        billId: o.billId,
+        accountId: o.accountId,
+        kept: k ? pay(k) : null,
+        duplicate: pay(o),
+        refund: refund ? { outRefundNo: refund.outRefundNo, amountFen: Number(refund.amountFen), status: refund.status, succeededAt: iso(refund.succeededAt) } : null,
+        outstandingFen: Math.max(0, outstandingFen),
+        state,
+        stateLabel: DUPLICATE_PAIR_STATE_LABELS[state],
+      };
+    });
+  }
+}
+
+export function noneView(billDate: string): ReconDayView {
+  return {
+    billDate,
+    status: 'none',
+    statusLabel: RECON_DAY_STATUS_LABELS.none,
+    closed: false,
+    wechat: null,
+    summary: null,
+    summaryMatches: null,
+    ledger: null,
+    classes: null,
+    healed: [],
+    openDiscrepancies: 0,
+    totalDiscrepancies: 0,
+    emptyBill: false,
+    billHash: null,
+    billBytes: null,
+    runs: 0,
+    lastRunAt: null,
+    lastError: null,
+    nextAttemptAt: null,
+    closedAt: null,
+  };
+}
+
+export function dayView(d: ReconDay, c: { open: number; total: number }): ReconDayView {
+  return {
+    billDate: d.billDate,
+    status: d.status,
+    statusLabel: RECON_DAY_STATUS_LABELS[d.status],
+    closed: d.status === 'balanced',
+    wechat: d.wechat,
+    summary: d.summary,
+    summaryMatches: d.summaryMatches,
+    ledger: d.ledger,
+    classes: d.classes ? { ...emptyClasses(), ...d.classes } : null,
+    healed: d.healed ?? [],
+    openDiscrepancies: c.open,
+    totalDiscrepancies: c.total,
+    emptyBill: d.emptyBill,
+    billHash: d.billHash,
+    billBytes: d.billBytes === null ? null : Number(d.billBytes),
+    runs: d.runs,
+    lastRunAt: iso(d.lastRunAt),
+    lastError: d.lastError,
+    nextAttemptAt: iso(d.nextAttemptAt),
+    closedAt: iso(d.closedAt),
+  };
+}
+
+export function discrepancyView(d: ReconDiscrepancy): DiscrepancyView {
+  return {
+    id: d.id,
+    billDate: d.billDate,
+    key: d.key,
+    kind: d.kind,
+    kindLabel: DISCREPANCY_KIND_LABELS[d.kind],
+    outTradeNo: d.outTradeNo,
+    outRefundNo: d.outRefundNo,
+    wechat: d.wechat,
+    ledger: d.ledger,
+    diffFen: Number(d.diffFen),
+    status: d.status,
+    resolution: d.resolution,
+    note: d.note,
+    resolvedBy: d.resolvedByName,
+    resolvedAt: iso(d.resolvedAt),
+    createdAt: d.createdAt.toISOString(),
+  };
+}
