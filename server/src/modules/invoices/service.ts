@@ -199,6 +199,7 @@ export class InvoicesService {
   }
 
   async exportDay(date: string): Promise<Buffer> {
+    const { items } = await this.day(date);
     return xlsxBuffer([
       sheet<InvoiceView>({
         name: `发票 ${date}`,
