@@ -1,0 +1,167 @@
+import { In, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { maskPhone } from '@heat-butler/shared';
+import { AppError } from '../../platform/errors';
+import type { StaffPrincipal } from '../../platform/auth';
+import { scopeToAreas } from '../../platform/scope';
+import type { Area, CompanyService } from '../company';
+import { Account, Binding, Building, Unit } from './entities';
+
+export function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Reading accounts, buildings and bindings for other modules and staff: lookups by id, addresses,
+ * the staff search, area scope by account. AccountsService (service.ts) adds binding and writing.
+ */
+export class AccountQueries {
+  constructor(
+    protected ds: DataSource,
+    protected peers: { company: Pick<CompanyService, 'areas'> },
+  ) {}
+
+  async listBuildings(): Promise<Building[]> {
+    return this.ds.getRepository(Building).find({ order: { id: 'ASC' } });
+  }
+
+  /** Number of accounts (households) per building. */
+  async accountCountsByBuilding(buildingIds: number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!buildingIds.length) return out;
+    const rows: { buildingId: number; n: string | number }[] = await this.ds
+      .getRepository(Account)
+      .createQueryBuilder('a')
+      .select('a.buildingId', 'buildingId')
+      .addSelect('COUNT(*)', 'n')
+      .where('a.buildingId IN (:...ids)', { ids: buildingIds })
+      .groupBy('a.buildingId')
+      .getRawMany();
+    for (const r of rows) out.set(Number(r.buildingId), Number(r.n));
+    return out;
+  }
+
+  /** Buildings, units and areas of some accounts, and a function that writes their full address. */
+  async addressContext(accounts: Account[]) {
+    const buildings = new Map(
+      (await this.byIds(Building, accounts.map((a) => a.buildingId))).map((b) => [b.id, b] as const),
+    );
+    const units = new Map((await this.byIds(Unit, accounts.map((a) => a.unitId))).map((u) => [u.id, u] as const));
+    const areaIds = new Set(accounts.map((a) => a.areaId));
+    const areas = new Map<number, Area>(accounts.length ? (await this.peers.company.areas()).filter((x) => areaIds.has(x.id)).map((x) => [x.id, x] as const) : []);
+    const address = (a: Account) => {
+      const b = buildings.get(a.buildingId);
+      const u = units.get(a.unitId);
+      return `${b?.address ?? ''}${b?.name ?? ''}${u ? `${u.no}单元` : ''}${a.roomNo}室`;
+    };
+    return { buildings, units, areas, address };
+  }
+
+  protected async byIds<T extends { id: number }>(entity: new () => T, ids: number[]): Promise<T[]> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return [];
+    return this.ds.getRepository(entity).find({ where: { id: In(unique) } as any });
+  }
+
+  /** Accounts in the given areas ('all' for admins), searched by number, owner or room. */
+  async searchForStaff(areaIds: number[] | 'all', q: string | undefined, page: number, pageSize: number) {
+    const qb = this.ds.getRepository(Account).createQueryBuilder('a');
+    if (areaIds !== 'all') {
+      if (!areaIds.length) return { items: [], total: 0, page, pageSize };
+      qb.where('a.areaId IN (:...areaIds)', { areaIds });
+    }
+    if (q) qb.andWhere('(a.accountNo LIKE :q OR a.ownerName LIKE :q)', { q: `${q.replace(/[%_]/g, '')}%` });
+    const [rows, total] = await qb
+      .orderBy('a.id', 'ASC')
+      .skip((page - 1) * pageSize)
+      .take(pageSize)
+      .getManyAndCount();
+    const ctx = await this.addressContext(rows);
+    return {
+      items: rows.map((a) => ({
+        id: a.id,
+        accountNo: a.accountNo,
+        address: ctx.address(a),
+        areaName: ctx.areas.get(a.areaId)?.name ?? '',
+        ownerName: a.ownerName,
+        phoneMasked: maskPhone(a.contactPhone),
+        heatedArea: a.heatedArea,
+        use: a.use,
+        status: a.status,
+      })),
+      total,
+      page,
+      pageSize,
+    };
+  }
+
+  async account(id: number, em: EntityManager = this.ds.manager): Promise<Account | null> {
+    return em.findOneBy(Account, { id });
+  }
+
+  /** An account that must exist (inside the caller's transaction when given). */
+  async accountOrFail(id: number, em: EntityManager = this.ds.manager): Promise<Account> {
+    const account = await em.findOneBy(Account, { id });
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND');
+    return account;
+  }
+
+  /** Accounts by id (missing ids are left out). */
+  async accountsByIds(ids: number[], em: EntityManager = this.ds.manager): Promise<Account[]> {
+    const out: Account[] = [];
+    for (const part of chunks([...new Set(ids)], 1000)) out.push(...(await em.find(Account, { where: { id: In(part) } })));
+    return out;
+  }
+
+  /**
+   * Restrict another module's query to rows whose account lies in the staff member's areas:
+   * `accountIdColumn IN (accounts of those areas)`, as a subquery this module writes.
+   */
+  scopeByAccountArea<T extends SelectQueryBuilder<any>>(qb: T, accountIdColumn: string, p: StaffPrincipal): T {
+    const sub = qb.subQuery().select('sa.id').from(Account, 'sa');
+    scopeToAreas(sub, 'sa.areaId', p);
+    if (sub.expressionMap.wheres.length === 0) return qb; // everything in scope
+    qb.andWhere(`${accountIdColumn} IN ${sub.getQuery()}`);
+    qb.setParameters(sub.getParameters());
+    return qb;
+  }
+
+  /** Accounts that get a season's bill (every status but closed), by id. */
+  async billableAccounts(): Promise<Account[]> {
+    return this.ds.getRepository(Account).find({ where: { status: In(['active', 'stopped', 'sealed']) }, order: { id: 'ASC' } });
+  }
+
+  /** The resident's bound accounts with account number and full address, in one query (the bill list). */
+  async boundAddresses(residentId: number): Promise<Map<number, { accountNo: string; address: string }>> {
+    const rows: Record<string, any>[] = await this.ds
+      .createQueryBuilder()
+      .from(Binding, 'bd')
+      .innerJoin(Account, 'a', 'a.id = bd.accountId')
+      .innerJoin(Unit, 'u', 'u.id = a.unitId')
+      .innerJoin(Building, 'bl', 'bl.id = a.buildingId')
+      .select(['a.id AS accountId', 'a.accountNo AS accountNo', 'a.roomNo AS roomNo', 'u.no AS unitNo', 'bl.name AS buildingName', 'bl.address AS buildingAddress'])
+      .where('bd.residentId = :residentId AND bd.unboundAt IS NULL', { residentId })
+      .getRawMany();
+    return new Map(rows.map((r) => [Number(r.accountId), { accountNo: String(r.accountNo), address: `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室` }] as const));
+  }
+
+  /** Residents bound to the building's accounts now: (resident, account) pairs. */
+  async activeBindingsOfBuilding(buildingId: number): Promise<{ residentId: number; accountId: number }[]> {
+    const rows: { residentId: number | string; accountId: number | string }[] = await this.ds
+      .getRepository(Binding)
+      .createQueryBuilder('bi')
+      .innerJoin(Account, 'a', 'a.id = bi.accountId')
+      .select('bi.residentId', 'residentId')
+      .addSelect('bi.accountId', 'accountId')
+      .where('a.buildingId = :b', { b: buildingId })
+      .andWhere('bi.unboundAt IS NULL')
+      .getRawMany();
+    return rows.map((r) => ({ residentId: Number(r.residentId), accountId: Number(r.accountId) }));
+  }
+
+  /** Buildings by id (missing ids are left out). */
+  async buildingsByIds(ids: number[], em: EntityManager = this.ds.manager): Promise<Building[]> {
+    return ids.length ? em.find(Building, { where: { id: In([...new Set(ids)]) } }) : [];
+  }
+}
