@@ -164,8 +164,16 @@ describe('migration', () => {
     ds = createDataSource({ url: db.url, sqlitePath: ':memory:' });
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
-    await ds.undoLastMigration({ transaction: 'each' }); // back to claims on messages
     const q = (s: string) => (ds.options.type === 'better-sqlite3' ? s : s.replace(/"/g, '`'));
+    /** undo migrations, newest first, through this one (later migrations may follow it) */
+    const undoThrough = async (name: string) => {
+      for (;;) {
+        const [last] = await ds.query(q('SELECT "name" FROM "schema_migrations" ORDER BY "id" DESC LIMIT 1'));
+        await ds.undoLastMigration({ transaction: 'each' });
+        if (last.name === name) return;
+      }
+    };
+    await undoThrough('InboxConversations1795860461608'); // back to claims on messages
     const at = (min: number) => new Date(Date.UTC(2026, 10, 20, 2, min)).toISOString().replace('T', ' ').replace('Z', '');
     const rows: [number, number, number, string, number | null, string | null, string | null, number | null][] = [
       // groupId, senderId (resident), id, createdAt, claimedBy, claimedAt, answeredAt, answeredBy
@@ -197,7 +205,7 @@ describe('migration', () => {
       [convs[2]!.id, null],
     ]);
     // and back down: the claims return to the messages
-    await ds.undoLastMigration({ transaction: 'each' });
+    await undoThrough('InboxConversations1795860461608');
     const back = await ds.query(q('SELECT "id", "claimedBy" FROM "group_message" ORDER BY "id"'));
     expect(back.map((r: any) => [Number(r.id), r.claimedBy === null ? null : Number(r.claimedBy)])).toEqual([
       [1, 7],

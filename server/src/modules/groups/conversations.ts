@@ -3,32 +3,35 @@
  * waits, and the first response, stored when it happens. Every claim — by the claim button, by a
  * reply, by turning a message into a repair — is decided by one conditional UPDATE in `take()`.
  */
-import { In, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AppError } from '../../platform/errors';
-import { isUniqueViolation } from '../../platform/db/data-source';
 import { Conversation, GroupMessage } from './entities';
 
 /** A claim nobody acted on for this long may be taken over by another agent. */
 export const CLAIM_TTL_MS = 15 * 60 * 1000;
 
 /**
- * A resident wrote in a group: their conversation exists, its last message time moves on, and an
+ * Before a resident's message is stored: their conversation exists. Its own statement, committed
+ * before the message's transaction starts, so messages posted at once never race to create it (in
+ * one transaction each, an insert racing a locking read deadlocks on MariaDB).
+ */
+export async function ensureConversation(ds: DataSource, g: { groupId: number; areaId: number }, residentId: number, now: Date): Promise<void> {
+  if (await ds.getRepository(Conversation).exists({ where: { groupId: g.groupId, residentId } })) return;
+  await ds
+    .createQueryBuilder()
+    .insert()
+    .into(Conversation)
+    .values({ groupId: g.groupId, residentId, areaId: g.areaId, status: 'open', assigneeId: null, assignedAt: null, firstResponseAt: null, firstResponseBy: null, lastMessageAt: now, createdAt: now })
+    .orIgnore()
+    .execute();
+}
+
+/**
+ * A resident wrote in a group (ensureConversation ran first): its last message time moves on, and an
  * answered conversation opens again, unclaimed (the new question is anyone's, as before).
  */
 export async function touchConversation(em: EntityManager, g: { groupId: number; areaId: number }, residentId: number, now: Date): Promise<number> {
-  const repo = em.getRepository(Conversation);
-  let row = await repo.findOne({ where: { groupId: g.groupId, residentId }, select: { id: true } });
-  if (!row) {
-    try {
-      const id = (
-        await repo.insert({ groupId: g.groupId, residentId, areaId: g.areaId, status: 'open', assigneeId: null, assignedAt: null, firstResponseAt: null, firstResponseBy: null, lastMessageAt: now, createdAt: now })
-      ).identifiers[0]!.id as number;
-      return id;
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      row = await repo.findOneOrFail({ where: { groupId: g.groupId, residentId }, select: { id: true } });
-    }
-  }
+  const row = await em.getRepository(Conversation).findOneOrFail({ where: { groupId: g.groupId, residentId }, select: { id: true } });
   await em
     .createQueryBuilder()
     .update(Conversation)

@@ -7,7 +7,7 @@ import type { AuthPrincipal, ResidentPrincipal, StaffPrincipal } from '../../pla
 import type { PhotoVerdict } from '../moderation';
 import { ButlerGroup, GroupMessage, MessageReport } from './entities';
 import { GroupsCore, roleLabel, UNHANDLED, type Viewer } from './core';
-import { recordAnswer, takeConversation, touchConversation } from './conversations';
+import { ensureConversation, recordAnswer, takeConversation, touchConversation } from './conversations';
 
 export type PostInput = z.output<typeof PostMessage>;
 
@@ -62,6 +62,7 @@ export class GroupMessages extends GroupsCore {
     const text = body.text ? await this.d.moderation.checkText(p.residentId, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId }) : null;
     const who = await this.residentLabel(group.id, p.residentId);
     // the message and its conversation (opened again if it was answered) together
+    await ensureConversation(this.ds, { groupId: group.id, areaId: group.areaId }, p.residentId, now);
     const msg = await withTx(this.ds, async (em) => {
       const conversationId = await touchConversation(em, { groupId: group.id, areaId: group.areaId }, p.residentId, now);
       return em.save(
