@@ -102,18 +102,33 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
   await ds.destroy();
 }
 
-/** run() of the bill date in a fresh process; its figures come back as one JSON line. */
-async function timed(label: string, url: string | undefined, sqlitePath: string | undefined, file: string, tmp: string): Promise<Result> {
+/** The child's peak RSS so far, from the kernel (VmHWM), also when it dies of it. */
+function vmHwm(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** run() of the bill date in a fresh process; its figures come back as one JSON line (or why it failed). */
+async function timed(label: string, url: string | undefined, sqlitePath: string | undefined, file: string, tmp: string): Promise<Result | { failed: string; maxRss: number; secs: number }> {
+  const t0 = performance.now();
   const child = spawn(process.execPath, [...process.execArgv, __filename], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, BENCH_PHASE: 'run', BENCH_DB_URL: url ?? '', BENCH_SQLITE: sqlitePath ?? '', BENCH_FILE: file, BENCH_TMP: path.join(tmp, label) },
   });
+  let hwm = 0;
+  const watch = setInterval(() => (hwm = Math.max(hwm, vmHwm(child.pid!))), 100);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  const [code] = await once(child, 'exit');
+  const [code, signal] = await once(child, 'exit');
+  clearInterval(watch);
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (code !== 0 || !line) throw new Error(`${label}: the timed run failed (exit ${code})\n${out}`);
-  return JSON.parse(line.slice('RESULT '.length));
+  if (code !== 0 || !line) return { failed: `exit ${code ?? signal}${out.trim() ? `: ${out.trim().slice(-300)}` : ''}`, maxRss: hwm, secs: (performance.now() - t0) / 1000 };
+  const r = JSON.parse(line.slice('RESULT '.length)) as Result;
+  return { ...r, maxRss: Math.max(r.maxRss, hwm) };
 }
 
 run(async () => {
@@ -125,7 +140,7 @@ run(async () => {
     let t0 = performance.now();
     await writeBill(file);
     console.log(`bill: ${fmt(ROWS)} rows, ${mb(fs.statSync(file).size)} written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const results: Record<'matched' | 'none', Result> = {} as any;
+    const results: Record<'matched' | 'none', Awaited<ReturnType<typeof timed>>> = {} as any;
     for (const label of ['matched', 'none'] as const) {
       const db = await createTestDatabase();
       dbs.push(db);
@@ -139,9 +154,18 @@ run(async () => {
       }
       console.log(`${label}: ledger of ${label === 'matched' ? fmt(ROWS) : 0} entries ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${DB}); reconciling in a child process…`);
       const r = (results[label] = await timed(label, db.url, sqlitePath, file, tmp));
-      console.log(`  ${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`);
+      if ('failed' in r) console.log(`  FAILED after ${r.secs.toFixed(1)} s (${r.failed}), peak RSS ${mb(r.maxRss)}`);
+      else console.log(`  ${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`);
     }
     const { matched: m, none: n } = results;
+    if ('failed' in m || 'failed' in n) {
+      const f = (r: typeof m) => ('failed' in r ? `FAILED after ${r.secs.toFixed(1)} s, peak RSS ${mb(r.maxRss)}: ${r.failed.slice(0, 120)}` : `${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}`);
+      summary(`reconciliation, ${fmt(ROWS)} rows (${DB})`, [
+        { what: 'all matched', value: f(m) },
+        { what: 'nothing matched', value: f(n), goal: '≤ 300 MB, ≤ 2 × all matched', pass: false },
+      ]);
+      return;
+    }
     summary(`reconciliation, ${fmt(ROWS)} rows (${DB})`, [
       { what: 'all matched: run() seconds', value: `${m.secs.toFixed(2)} s (${fmt(ROWS / m.secs)} rows/s)` },
       { what: '  peak RSS (process / sampled in run)', value: `${mb(m.maxRss)} / ${mb(m.peakRss)} (before ${mb(m.rssBefore)})` },
