@@ -3,7 +3,7 @@
  * (20 areas' worth of buildings, 2 units × 18 floors × 4 rooms each, 5% with arrears of last season)
  * is imported into an empty company by HouseholdImporter.run() (what the admin page and
  * `npm run import` do) in a fresh child process that reports its own peak RSS; the same is done in
- * the same run with a file a tenth the size, so that "flat" is a ratio: peak RSS at ROWS against
+ * the same run with a file a tenth the size (peak RSS: the child's VmHWM), so that "flat" is a ratio: peak RSS at ROWS against
  * peak RSS at ROWS/10. With --reimport the big file is imported a second time (every row an update).
  *
  *   npm run bench:import [-- --rows 100000] [--reimport]
@@ -38,7 +38,7 @@ import { DEFAULT_LIMITS, Limiter } from '../server/src/platform/limits';
 import { BillingService } from '../server/src/modules/billing/service';
 import { HouseholdImporter } from '../server/src/modules/admin/import';
 import { CLI_ACTOR } from '../server/src/modules/admin/audit';
-import { flag, fmt, mb, run, summary } from './lib';
+import { flag, fmt, mb, peakRss, run, summary } from './lib';
 
 const ROWS = flag('rows', 1_000_000, 'BENCH_ROWS');
 const REIMPORT = process.argv.includes('--reimport');
@@ -164,7 +164,13 @@ async function importPhase() {
     let phase = '';
     const phases: Record<string, number> = {};
     const phaseRss: Record<string, number> = {};
-    const sampler = setInterval(() => (phaseRss[phase] = Math.max(phaseRss[phase] ?? 0, process.memoryUsage().rss)), 20);
+    let ticks = 0;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      phaseRss[phase] = Math.max(phaseRss[phase] ?? 0, m.rss);
+      // BENCH_MEMLOG=1: where the memory is, every 2 s (stderr)
+      if (process.env.BENCH_MEMLOG && ++ticks % 100 === 0) console.error(`  [${phase}] rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} buffers ${mb(m.arrayBuffers)}`);
+    }, 20);
     let phaseStart = performance.now();
     const t0 = performance.now();
     const done = await importer.run(job.id, file, CLI_ACTOR, (p) => {
@@ -177,7 +183,7 @@ async function importPhase() {
     clearInterval(sampler);
     const secs = (performance.now() - t0) / 1000;
     if (done.state !== 'done') throw new Error(`${file}: ${done.state} ${done.error ?? ''} ${JSON.stringify(await importer.issues(done.id, 5))}`);
-    const result: Result = { secs, maxRss: process.resourceUsage().maxRSS * 1024, rssBefore, phases, phaseRss, summary: done.summary };
+    const result: Result = { secs, maxRss: peakRss(), rssBefore, phases, phaseRss, summary: done.summary };
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   }
   await ds.destroy();
