@@ -27,8 +27,10 @@ const RUNNING: ImportState[] = ['queued', 'reading', 'validating', 'writing'];
 export const IMPORT_HEARTBEAT_MS = 15_000;
 export const IMPORT_STALE_MS = 2 * 60_000;
 export const IMPORT_INTERRUPTED = '导入中断，请重新上传';
-/** staged rows checked against the database, and written, per page */
+/** staged rows checked against the database per page */
 const PAGE = 5000;
+/** staged rows written per page (each page reloads the building list: fewer, larger pages) */
+const WRITE_PAGE = 20_000;
 
 export interface ImportDeps {
   ds: DataSource;
@@ -146,7 +148,7 @@ export class HouseholdImporter {
         const res = await this.d.accounts.upsertHouseholds(em, { buildings: plan.buildings, units: plan.units, accounts: [] });
         let written = 0;
         let arrearsBills = 0;
-        for await (const page of staged.pages(PAGE, em)) {
+        for await (const page of staged.pages(WRITE_PAGE, em)) {
           const units = new Map(page.map((r) => [`${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`, { areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo }]));
           await this.d.accounts.upsertHouseholds(
             em,
