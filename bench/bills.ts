@@ -61,6 +61,15 @@ run(async () => {
       JOIN account a ON a.id = b.accountId
       WHERE bd.residentId = ? AND bd.unboundAt IS NULL ORDER BY b.status DESC, s.code, a.accountNo`;
     const app = new Koa();
+    let inflight = 0;
+    app.use(async (_ctx, next) => {
+      inflight++;
+      try {
+        await next();
+      } finally {
+        inflight--;
+      }
+    });
     app.use(async (ctx) => {
       const [rows] = await pool.query(SQL, [resident.id]);
       ctx.body = { items: rows };
@@ -70,6 +79,8 @@ run(async () => {
     closeBare = async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      // requests a load generator left behind still finish on the pool before it ends
+      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
       await pool.end();
     };
     const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;

@@ -92,6 +92,15 @@ run(async () => {
     );
     const pay = createPayClientFromConfig(config);
     const app = new Koa();
+    let inflight = 0;
+    app.use(async (_ctx, next) => {
+      inflight++;
+      try {
+        await next();
+      } finally {
+        inflight--;
+      }
+    });
     app.use(async (ctx) => {
       const chunks: Buffer[] = [];
       for await (const c of ctx.req) chunks.push(c as Buffer);
@@ -113,6 +122,8 @@ run(async () => {
     closeBare = async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      // requests a load generator left behind still finish on the pool before it ends
+      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
       await pool.end();
     };
     const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
