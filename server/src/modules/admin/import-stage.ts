@@ -1,15 +1,17 @@
 /**
- * The rows of one household import while it is checked and written: a temporary table on a
- * connection of the import's own. The file is read once, its good rows go into the table in
- * batches; checks across rows (duplicate account numbers, two accounts in one room, one building
- * with two addresses) are queries over it; the write reads it back a page at a time. The process
- * holds a batch or a page, never the file: memory stays flat in the number of rows.
+ * The rows of one household import while it is checked and written: a scratch table of the job's
+ * own, import_stage_<jobId>. The file is read once, its good rows go into the table in batches;
+ * checks across rows (duplicate account numbers, two accounts in one room, one building with two
+ * addresses) are queries over it; the write reads it back a page at a time. The process holds a
+ * batch or a page, never the file: memory stays flat in the number of rows.
  *
- * MySQL/MariaDB: a TEMPORARY table lives on one connection, so the stage keeps a QueryRunner and the
- * write's transaction runs on it. SQLite (one connection): a TEMP table; its inserts go through
- * withTx like every other write, so they never land inside another request's open transaction.
+ * MySQL/MariaDB: a plain table, not TEMPORARY (MySQL 8 cannot refer to a TEMPORARY table twice in
+ * one query, and the checks join the table with itself); dropped when the job ends, or by
+ * failStale() after a crash (dropStage). SQLite: a TEMP table (gone with the connection). Writes go
+ * through withTx on SQLite like every other write, so they never land inside another request's
+ * open transaction.
  */
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AccountStatus, AccountUse } from '@heat-butler/shared';
 import { driverOf, withTx } from '../../platform/db/data-source';
 import type { HouseholdRow } from './households';
@@ -34,16 +36,13 @@ export class ImportStage {
 
   private constructor(
     private ds: DataSource,
-    private qr: QueryRunner,
     private mysql: boolean,
     readonly table: string,
   ) {}
 
   static async open(ds: DataSource, jobId: number): Promise<ImportStage> {
     const mysql = driverOf(ds) === 'mysql';
-    const qr = ds.createQueryRunner();
-    await qr.connect();
-    const table = `import_stage_${jobId}`;
+    const table = stageTable(jobId);
     const text = (n: number) => (mysql ? `VARCHAR(${n}) NOT NULL` : 'TEXT NOT NULL');
     const cols = [
       `rowNo INTEGER NOT NULL PRIMARY KEY`,
@@ -60,15 +59,14 @@ export class ImportStage {
       `accountStatus ${text(16)}`,
       `arrears TEXT NULL`,
     ].join(', ');
-    try {
+    if (mysql) {
+      await ds.query(`DROP TABLE IF EXISTS ${table}`);
       // compared byte for byte, like the strings they were read as (no case folding, no padding rules)
-      if (mysql) await qr.query(`CREATE TEMPORARY TABLE ${table} (${cols}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-      else await withTx(ds, (em) => em.query(`CREATE TEMP TABLE ${table} (${cols})`));
-    } catch (err) {
-      await qr.release();
-      throw err;
+      await ds.query(`CREATE TABLE ${table} (${cols}) ENGINE=InnoDB CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    } else {
+      await withTx(ds, (em) => em.query(`CREATE TEMP TABLE ${table} (${cols})`));
     }
-    return new ImportStage(ds, qr, mysql, table);
+    return new ImportStage(ds, mysql, table);
   }
 
   /** Stage a good row (inserted in batches, one batch in flight while the next is read). */
@@ -99,7 +97,7 @@ export class ImportStage {
 
   /** A statement that writes (SQLite: through withTx, never inside another request's transaction). */
   private async exec(sql: string, values?: unknown[]): Promise<void> {
-    if (this.mysql) await this.qr.query(sql, values);
+    if (this.mysql) await this.ds.query(sql, values);
     else await withTx(this.ds, (em) => em.query(sql, values));
   }
 
@@ -120,7 +118,7 @@ export class ImportStage {
   /** Rows whose account number an earlier row has, with that row. */
   async duplicateAccounts(limit: number): Promise<{ rowNo: number; accountNo: string; firstRow: number }[]> {
     const t = this.table;
-    const rows = await this.qr.query(
+    const rows = await this.ds.query(
       `SELECT s.rowNo AS rowNo, s.accountNo AS accountNo, g.firstRow AS firstRow
        FROM ${t} s JOIN (SELECT accountNo, MIN(rowNo) AS firstRow FROM ${t} GROUP BY accountNo HAVING COUNT(*) > 1) g ON g.accountNo = s.accountNo
        WHERE s.rowNo > g.firstRow ORDER BY s.rowNo LIMIT ?`,
@@ -132,7 +130,7 @@ export class ImportStage {
   /** Rows in a room whose first row has another account number, with that row and its account. */
   async roomClashes(limit: number): Promise<{ rowNo: number; roomNo: string; firstRow: number; firstAccount: string }[]> {
     const t = this.table;
-    const rows = await this.qr.query(
+    const rows = await this.ds.query(
       `SELECT s.rowNo AS rowNo, s.roomNo AS roomNo, f.rowNo AS firstRow, f.accountNo AS firstAccount
        FROM ${t} s
        JOIN (SELECT areaCode, buildingName, unitNo, roomNo, MIN(rowNo) AS firstRow FROM ${t} GROUP BY areaCode, buildingName, unitNo, roomNo HAVING COUNT(*) > 1) g
@@ -147,7 +145,7 @@ export class ImportStage {
   /** Rows giving their building another address than its first row does. */
   async addressClashes(limit: number): Promise<{ rowNo: number; buildingAddress: string; firstRow: number; firstAddress: string }[]> {
     const t = this.table;
-    const rows = await this.qr.query(
+    const rows = await this.ds.query(
       `SELECT s.rowNo AS rowNo, s.buildingAddress AS buildingAddress, f.rowNo AS firstRow, f.buildingAddress AS firstAddress
        FROM ${t} s
        JOIN (SELECT areaCode, buildingName, MIN(rowNo) AS firstRow FROM ${t} GROUP BY areaCode, buildingName) g ON g.areaCode = s.areaCode AND g.buildingName = s.buildingName
@@ -161,7 +159,7 @@ export class ImportStage {
   /** Each building of the file as its first row gives it, in file order. */
   async buildings(): Promise<StagedBuilding[]> {
     const t = this.table;
-    const rows = await this.qr.query(
+    const rows = await this.ds.query(
       `SELECT f.rowNo AS rowNo, f.areaCode AS areaCode, f.buildingName AS buildingName, f.buildingAddress AS buildingAddress
        FROM (SELECT MIN(rowNo) AS firstRow FROM ${t} GROUP BY areaCode, buildingName) g JOIN ${t} f ON f.rowNo = g.firstRow ORDER BY f.rowNo`,
     );
@@ -170,13 +168,13 @@ export class ImportStage {
 
   /** Each unit of the file (area, building, unit). */
   async units(): Promise<{ areaCode: string; buildingName: string; unitNo: string }[]> {
-    const rows = await this.qr.query(`SELECT DISTINCT areaCode, buildingName, unitNo FROM ${this.table}`);
+    const rows = await this.ds.query(`SELECT DISTINCT areaCode, buildingName, unitNo FROM ${this.table}`);
     return rows.map((r: any) => ({ areaCode: String(r.areaCode), buildingName: String(r.buildingName), unitNo: String(r.unitNo) }));
   }
 
   /** The staged rows in file order, `size` at a time (inside the write's transaction: pass its manager). */
   async *pages(size: number, em?: EntityManager): AsyncGenerator<HouseholdRow[]> {
-    const q = (sql: string, p: unknown[]) => (em ? em.query(sql, p) : this.qr.query(sql, p));
+    const q = (sql: string, p: unknown[]) => (em ? em.query(sql, p) : this.ds.query(sql, p));
     let after = 0;
     for (;;) {
       const rows: any[] = await q(`SELECT ${COLUMNS.join(', ')} FROM ${this.table} WHERE rowNo > ? ORDER BY rowNo LIMIT ?`, [after, size]);
@@ -200,20 +198,16 @@ export class ImportStage {
     }
   }
 
-  /** One transaction on the stage's connection (MySQL), or through withTx (SQLite). */
-  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return this.mysql ? this.qr.manager.transaction(fn) : withTx(this.ds, fn);
-  }
-
-  /** Drop the table and give the connection back (always; errors here are not the import's). */
+  /** Drop the table (always; an error here is not the import's: failStale() drops it later). */
   async close(): Promise<void> {
-    try {
-      await this.flushing.catch(() => undefined);
-      await this.exec(this.mysql ? `DROP TEMPORARY TABLE IF EXISTS ${this.table}` : `DROP TABLE IF EXISTS ${this.table}`);
-    } catch {
-      /* the connection may be gone; a temporary table goes with it */
-    } finally {
-      await this.qr.release().catch(() => undefined);
-    }
+    await this.flushing.catch(() => undefined);
+    await this.exec(`DROP TABLE IF EXISTS ${this.table}`).catch(() => undefined);
   }
+}
+
+const stageTable = (jobId: number) => `import_stage_${Math.trunc(jobId)}`;
+
+/** The stage a crashed job left behind (MySQL/MariaDB; SQLite's TEMP table went with its process). */
+export async function dropStage(ds: DataSource, jobId: number): Promise<void> {
+  if (driverOf(ds) === 'mysql') await ds.query(`DROP TABLE IF EXISTS ${stageTable(jobId)}`);
 }

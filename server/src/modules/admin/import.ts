@@ -18,7 +18,7 @@ import type { CompanyService } from '../company';
 import { audit, type AdminActor } from './audit';
 import { ImportIssue, ImportJob } from './entities';
 import { cleanCell, layoutOf, parseRow, readRows, type HouseholdRow, type SheetLayout } from './households';
-import { ImportStage } from './import-stage';
+import { dropStage, ImportStage } from './import-stage';
 
 /** Problems kept per job (the report lists all of them up to this). */
 export const MAX_ISSUES = 100_000;
@@ -67,16 +67,22 @@ export class HouseholdImporter {
   /**
    * A job whose process died (restart, crash) stays 'running' forever: without a heartbeat for
    * IMPORT_STALE_MS it is failed, so it neither blocks new imports nor shows progress that never ends.
-   * Nothing of it was written (the write is one transaction).
+   * Nothing of it was written (the write is one transaction); the rows it had staged are dropped.
    */
   async failStale(): Promise<number> {
     const now = this.d.clock();
+    const stale = { s: RUNNING, stale: new Date(now.getTime() - IMPORT_STALE_MS) };
+    const where = 'state IN (:...s) AND (updatedAt < :stale OR (updatedAt IS NULL AND createdAt < :stale))';
+    const ids = (await this.d.ds.getRepository(ImportJob).createQueryBuilder().select('id').where(where, stale).getRawMany()).map((r) => Number(r.id));
+    if (!ids.length) return 0;
     const res = await this.d.ds
       .createQueryBuilder()
       .update(ImportJob)
       .set({ state: 'failed', error: IMPORT_INTERRUPTED, finishedAt: now, processed: 0 })
-      .where('state IN (:...s) AND (updatedAt < :stale OR (updatedAt IS NULL AND createdAt < :stale))', { s: RUNNING, stale: new Date(now.getTime() - IMPORT_STALE_MS) })
+      .where(`id IN (:...ids) AND ${where}`, { ...stale, ids })
       .execute();
+    // the rows a dead job had staged
+    for (const id of ids) await dropStage(this.d.ds, id).catch((err) => this.d.log.warn({ error: errorSummary(err), jobId: id }, 'dropping a stale import stage failed'));
     return res.affected ?? 0;
   }
 
@@ -144,7 +150,7 @@ export class HouseholdImporter {
       const total = stage.count;
       const staged = stage;
       await progress('writing', 0, total, true);
-      const summary = await staged.transaction(async (em) => {
+      const summary = await withTx(this.d.ds, async (em) => {
         const res = await this.d.accounts.upsertHouseholds(em, { buildings: plan.buildings, units: plan.units, accounts: [] });
         let written = 0;
         let arrearsBills = 0;
