@@ -10,7 +10,9 @@ export default defineConfig({
     setupFiles: ['server/src/test-support/setup.ts'],
     // the H5 build the browser tests drive, built once up front when stale (~1-2 min)
     globalSetup: ['e2e/support/global-setup.ts', 'weapp-test/global-setup.ts'],
-    testTimeout: 30_000,
+    // budgets for a busy 2-core machine (CI neighbours, the soak's CPU burner): a browser journey can take
+    // 4-5x its quiet time there
+    testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: true,
     maxWorkers: 2,

@@ -35,6 +35,8 @@ import { createLogger } from '../server/src/platform/logger';
 import { CompanyService } from '../server/src/modules/company/service';
 import { AccountsService } from '../server/src/modules/accounts/service';
 import { DEFAULT_LIMITS, Limiter } from '../server/src/platform/limits';
+import { EventBus } from '../server/src/platform/events';
+import { OutboxWorker } from '../server/src/platform/outbox';
 import { BillingService } from '../server/src/modules/billing/service';
 import { HouseholdImporter } from '../server/src/modules/admin/import';
 import { CLI_ACTOR } from '../server/src/modules/admin/audit';
@@ -152,9 +154,12 @@ async function importPhase() {
   const company = new CompanyService(ds);
   await company.ensure('基准热力', '0431-00000');
   for (let a = 1; a <= 20; a++) await company.createArea(`A${String(a).padStart(2, '0')}`, `基准片区${a}`);
-  // the bench binds no resident: no identity needed
-  const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''), { identity: { lockResident: async () => undefined }, company });
-  const billing = new BillingService(ds, accounts, clock);
+  // the bench binds no resident: no identity needed; no module reacts to the import's events here
+  // (no groups): a bus with no reactions
+  const events = new EventBus(new OutboxWorker(ds, createLogger('warn'), clock), clock);
+  events.wire([]);
+  const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''), { identity: { lockResident: async () => undefined }, company, events });
+  const billing = new BillingService(ds, accounts, clock, events);
   await billing.createSeason({ code: '2025-2026', startDate: '2025-11-01', endDate: '2026-04-01', dueDate: '2025-12-31', tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000 });
   const importer = new HouseholdImporter({ ds, clock, log: createLogger('warn'), company, accounts, billing });
   (global as any).gc?.();

@@ -145,7 +145,7 @@ describe('an admin changes the company settings', () => {
     await expect.poll(() => page.locator('input[name="name"]').inputValue(), { timeout: 10_000 }).not.toBe('');
     await fill(page, 'hotline', '热线');
     await fill(page, 'rules.sla.quietStart', '25:00');
-    await fill(page, 'rules.baseFeeRatioBp', '20000');
+    await fill(page, 'rules.baseFeeRatioBp', '200');
     await fill(page, 'rules.invoice.goodsCode', '123');
     await page.locator('[data-save-settings]').click();
     await expect.poll(() => page.locator('[data-settings-errors]').getAttribute('data-settings-errors'), { timeout: 10_000 }).toBe('4');
@@ -156,7 +156,7 @@ describe('an admin changes the company settings', () => {
 
     await fill(page, 'hotline', '0431-12345678');
     await fill(page, 'rules.sla.quietStart', '21:00');
-    await fill(page, 'rules.baseFeeRatioBp', '3500');
+    await fill(page, 'rules.baseFeeRatioBp', '35');
     await fill(page, 'rules.invoice.goodsCode', '1100102010100000000');
     await page.locator('[data-save-settings]').click();
     await expect.poll(() => page.locator('[data-settings-saved]').count(), { timeout: 10_000 }).toBe(1);
@@ -166,7 +166,7 @@ describe('an admin changes the company settings', () => {
     expect(rules.sla.quietStart).toBe('21:00');
     const entry = page.locator('[data-audit] [data-action="settings.update"]').first();
     await expect.poll(() => entry.count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => entry.innerText(), { timeout: 10_000 }).toContain('报停基础热费比例：3000 → 3500');
+    await expect.poll(() => entry.innerText(), { timeout: 10_000 }).toContain('报停基础热费比例：30% → 35%');
   });
 });
 

@@ -31,6 +31,27 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await shot(page, 'bills');
   });
 
+  it('opens this season’s bill: refused while last season is unpaid (arrears first), with a button that pays the arrears', async () => {
+    await page.locator(`.bill-card[data-season="${current.code}"]`).click();
+    await page.waitForURL(/pages\/bills\/detail/);
+    await expect.poll(() => page.locator('[data-arrears-first]').innerText(), { timeout: 10_000 }).toContain('请先缴清往年欠费');
+    expect(await page.getByText(/^微信支付 /).count()).toBe(0);
+    await shot(page, 'bill-arrears-first');
+    await page.locator('[data-pay-arrears]').click();
+    // last season's bill: pay it
+    await expect.poll(() => page.locator('.card-title').first().innerText(), { timeout: 10_000 }).toBe(`${last.code.replace('-', '—')}采暖季`);
+    await expect.poll(() => page.locator('[data-due]').innerText(), { timeout: 10_000 }).toMatch(/\d+\.\d{2}/);
+    const due = await page.locator('[data-due]').innerText();
+    await page.getByText(`微信支付 ${due}`).click();
+    await page.waitForURL(/pages\/pay\/sandbox/);
+    await expect.poll(() => page.locator('[data-pay-amount]').innerText()).toBe(due);
+    await page.getByText('确认支付').click();
+    await page.waitForURL(/pages\/payments\/detail/);
+    await expect.poll(() => page.locator('[data-receipt-amount]').innerText()).toBe(due);
+    await open(page, e.host.url, '/pages/bills/index');
+    await expect.poll(() => page.locator(`.bill-card[data-season="${last.code}"]`).innerText(), { timeout: 10_000 }).toContain('已缴清');
+  });
+
   it('opens this season’s bill, sees the computation, cancels once, then pays', async () => {
     await page.locator(`.bill-card[data-season="${current.code}"]`).click();
     await page.waitForURL(/pages\/bills\/detail/);
@@ -60,16 +81,16 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await expect.poll(() => page.locator('.receipt').innerText()).toMatch(/微信支付单号\s*\d{28}/);
     await shot(page, 'receipt');
 
-    // the ledger recorded it once
-    const ledger = await e.host.ds.getRepository(LedgerEntry).find();
-    expect(ledger).toHaveLength(1);
-    expect(formatFen(ledger[0]!.amountFen)).toBe(due);
+    // the ledger recorded it once (after the arrears)
+    const ledger = await e.host.ds.getRepository(LedgerEntry).find({ order: { id: 'ASC' } });
+    expect(ledger).toHaveLength(2);
+    expect(formatFen(ledger[1]!.amountFen)).toBe(due);
   });
 
   it('lists the payment in 缴费记录, and the bill as paid', async () => {
     await open(page, e.host.url, '/pages/payments/index');
-    await expect.poll(() => page.locator('.payment-card').count()).toBe(1);
-    await expect.poll(() => page.locator('.payment-card').innerText(), { timeout: 10_000 }).toContain(`${current.code.replace('-', '—')}采暖季热费`);
+    await expect.poll(() => page.locator('.payment-card').count()).toBe(2);
+    await expect.poll(() => page.locator('.payment-card').first().innerText(), { timeout: 10_000 }).toContain(`${current.code.replace('-', '—')}采暖季热费`);
     await open(page, e.host.url, '/pages/bills/index');
     await expect.poll(() => page.locator(`.bill-card[data-season="${current.code}"]`).innerText()).toContain('已缴清');
   });

@@ -95,7 +95,7 @@ describe('a repair from booking to rating in the H5 app', () => {
     ticketId = Number(/id=(\d+)/.exec(resident.url())![1]);
     await expect.poll(() => resident.locator('[data-repair-status]').getAttribute('data-repair-status'), { timeout: 10_000 }).toBe('assigned');
     await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toContain('【紧急】跑冒滴漏/漏水');
-    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toMatch(/预计 \d{2}:\d{2} 前联系您/);
+    await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toMatch(/预计 (明天 |\d{1,2}月\d{1,2}日 )?\d{2}:\d{2} 前联系您/);
     await expect.poll(() => detailPage().innerText(), { timeout: 10_000 }).toContain('维修人员：钱师傅');
     const row = await e.host.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticketId });
     expect(row.photos).toHaveLength(1);

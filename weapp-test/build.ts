@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { newestMtime } from '../scripts/h5.mjs';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const WEAPP_DIR = path.join(ROOT, 'dist', 'weapp');
@@ -15,16 +16,6 @@ export const WEAPP_TEST_ENV = {
   HB_API_BASE: 'https://bff.heat-butler.test',
   WECHAT_APPID: 'wx00000000000000a1',
 };
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  if (!fs.existsSync(dir)) return newest;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 /** Is dist/weapp missing, built with other settings, or older than its sources? */
 export function weappIsStale(): boolean {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaffRole } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../server/src/test-support/app';
-import { DEMO } from '../server/src/demo/seed';
+import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { WEAPP_DIR, ensureWeappBuild } from './build';
 import { Session } from '../server/src/modules/identity/entities';
 import { Weapp, type Clickable, type WeappEvent } from './harness';
@@ -92,18 +92,7 @@ let app: TestApp;
 beforeAll(async () => {
   ensureWeappBuild();
   app = await startTestApp({ seedDemo: true, config: { INVOICE_POLL_DELAY_MS: 0 } });
-  await app.services.billing.createSeason({
-    code: NEXT_SEASON,
-    startDate: `${NY}-11-01`,
-    endDate: `${NY + 1}-04-01`,
-    dueDate: `${NY}-12-31`,
-    tariffs: { residential: 2700, commercial: 3800 },
-    baseFeeRatioBp: 3000,
-    discountBp: 0,
-    discountUntil: null,
-    lateFeeDailyBp: 10,
-    lateFeeCapBp: 1000,
-  });
+  await app.services.billing.createSeason(demoSeason(NY));
   // roles the demo company doesn't have on their own
   const areas = (await app.services.company.areas()).map((a: { id: number }) => a.id);
   await app.services.identity.createStaff({ username: 'butler9', name: '单管家', password: 'demo-2026', roles: ['butler'], areaIds: areas });

@@ -12,6 +12,7 @@ import { createLogger } from '../../server/src/platform/logger';
 import { createTestDatabase, type TestDatabase } from '../../server/src/test-support/db';
 import { ensureH5Build, ROOT } from './h5';
 import { installedClockOffset, shiftBrowserDate } from '../../server/src/test-support/clock';
+import { captureBothWidths, recordScreens } from './gallery';
 
 export { ROOT };
 export const H5_DIR = path.join(ROOT, 'dist', 'h5');
@@ -68,6 +69,7 @@ export async function startE2E(opts: { instantBills?: boolean; config?: Partial<
       // the page's clock is the test's clock (HB_TEST_NOW), not the machine's
       const offset = installedClockOffset();
       if (offset) await page.addInitScript(shiftBrowserDate, offset);
+      recordScreens(page);
       await page.goto(host.url + '/');
       return page;
     },
@@ -121,4 +123,6 @@ export async function staffWithPassword(page: Page, url: string, username: strin
 export async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(600);
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
+  // and into the gallery, at phone and desk widths
+  await captureBothWidths(page, name);
 }

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-// @ts-expect-error plain ESM helper shared with scripts/start.mjs
 import { h5IsStale } from '../../scripts/h5.mjs';
 
 export const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,23 +1,19 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Image, Text, View } from '@tarojs/components';
-import type { ModerationItem, Page } from '@heat-butler/shared';
-import { api } from '../services/api';
+import { moderationApi } from '../services/api/platform';
+import { useData } from '../services/use-data';
 import { photoSrc, time } from './group';
-import { Segmented } from './ui';
+import { LoadError, Segmented } from './ui';
 
 /** 内容审核记录: what residents posted and WeChat's content-security verdict (who, what, verdict, when). */
 export function ModerationTrail() {
   const [flagged, setFlagged] = useState<'1' | '0'>('1');
-  const [page, setPage] = useState<Page<ModerationItem> | null>(null);
-  useEffect(() => {
-    api
-      .get<Page<ModerationItem>>('/api/v1/staff/moderation', { query: { flagged, pageSize: 50 }, quiet: true })
-      .then(setPage)
-      .catch(() => undefined);
-  }, [flagged]);
+  const trail = useData(() => moderationApi.list({ flagged, pageSize: 50 }, { quiet: true }), [flagged]);
+  const page = trail.data;
   return (
     <View className='card moderation-trail'>
       <Segmented<'1' | '0'> options={[{ value: '1', label: '需关注' }, { value: '0', label: '全部记录' }]} value={flagged} onChange={setFlagged} />
+      <LoadError error={trail.error} onRetry={trail.reload} />
       {page && !page.items.length ? <View className='muted'>暂无记录</View> : null}
       {page?.items.map((i) => (
         <View className='list-item' key={i.id} data-moderation-id={i.id} data-verdict={i.verdict}>

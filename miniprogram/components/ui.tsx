@@ -53,3 +53,18 @@ export function Empty(props: { children: ReactNode }) {
     </View>
   );
 }
+
+/** What went wrong loading a page's data (Chinese, from the error catalogue), with a retry. */
+export function LoadError(props: { error: { message: string } | null | undefined; onRetry?: () => void }) {
+  if (!props.error) return null;
+  return (
+    <View className='notice load-error' data-load-error>
+      <Text>{props.error.message}</Text>
+      {props.onRetry ? (
+        <Text className='link load-error-retry' onClick={props.onRetry}>
+          重试
+        </Text>
+      ) : null}
+    </View>
+  );
+}

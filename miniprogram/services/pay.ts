@@ -6,18 +6,19 @@
  */
 import Taro from '@tarojs/taro';
 import type { PaymentOrderView } from '@heat-butler/shared';
-import { api } from './api';
+import { paymentsApi } from './api/billing';
+import { nav, PAGES } from './pages';
 import { IS_H5 } from './session';
 import { askSubscribe } from './subscribe';
 
 export type PayOutcome = 'paid' | 'cancelled' | 'pending';
 
 export async function createOrder(billId: number): Promise<PaymentOrderView> {
-  return api.post<PaymentOrderView>('/api/v1/payments', { billId });
+  return paymentsApi.create({ billId });
 }
 
 export async function confirmOrder(orderId: number): Promise<PaymentOrderView> {
-  return api.post<PaymentOrderView>(`/api/v1/payments/${orderId}/confirm`, undefined, { quiet: true });
+  return paymentsApi.confirm({ orderId }, { quiet: true });
 }
 
 /**
@@ -28,7 +29,7 @@ export async function payBill(billId: number): Promise<{ outcome: PayOutcome; or
   // still inside the tap: payment result, refund and invoice messages (one grant = one message)
   const asked = askSubscribe('pay');
   if (IS_H5) {
-    Taro.navigateTo({ url: `/pages/pay/sandbox?billId=${billId}` });
+    void nav.to(PAGES.paySandbox, { billId });
     return { outcome: 'pending', order: null };
   }
   await asked; // the payment sheet opens after the dialog closed

@@ -6,8 +6,8 @@
  * hidden by the loading toast, never dropped silently.
  */
 import Taro from '@tarojs/taro';
-import { PHOTO_MAX_BYTES, type ErrorBody, type UploadPurpose, type UploadResponse } from '@heat-butler/shared';
-import { getToken } from './api';
+import { PHOTO_MAX_BYTES, UploadsApi, type ErrorBody, type UploadPurpose, type UploadResponse } from '@heat-butler/shared';
+import { API_PREFIX, getToken } from './api';
 
 /** longest side after compression: plenty for a repair or an ID card, a few hundred KB */
 const MAX_SIDE = 1600;
@@ -98,7 +98,7 @@ function tooLarge(index: number, total: number, size: number | null, maxBytes: n
 async function send(photo: LocalPhoto, purpose: UploadPurpose): Promise<UploadResponse> {
   const token = getToken();
   const res = await Taro.uploadFile({
-    url: `${API_BASE}/api/v1/uploads`,
+    url: `${API_BASE}${API_PREFIX}${UploadsApi.upload.path}`,
     filePath: photo.path,
     name: 'file',
     formData: { purpose },

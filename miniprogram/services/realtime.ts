@@ -9,7 +9,8 @@
  */
 import Taro from '@tarojs/taro';
 import { WS_CLOSE } from '@heat-butler/shared';
-import { clearSession, getSessionKind, getToken } from './api';
+import { API_PREFIX, clearSession, getSessionKind, getToken } from './api';
+import { nav, PAGES } from './pages';
 
 const ENDED_TEXT: Record<number, string> = {
   [WS_CLOSE.SESSION_ENDED]: '登录已失效，请重新登录',
@@ -21,7 +22,7 @@ function sessionEnded(code: number): void {
   const staff = getSessionKind() === 'staff';
   clearSession();
   Taro.showToast({ title: ENDED_TEXT[code] ?? ENDED_TEXT[WS_CLOSE.SESSION_ENDED], icon: 'none', duration: 2500 });
-  Taro.reLaunch({ url: staff ? '/staff/login/index' : '/pages/login/index' });
+  void nav.relaunch(staff ? PAGES.staffLogin : PAGES.login);
 }
 
 export interface LiveOptions {
@@ -57,7 +58,7 @@ export function connectLive(opts: LiveOptions): () => void {
     if (!token || closed) return;
     // H5 is served by the BFF itself (API_BASE is ''): same origin
     const base = API_BASE || (typeof location !== 'undefined' ? location.origin : '');
-    const url = `${base.replace(/^http/, 'ws')}/api/v1/ws?token=${token}`;
+    const url = `${base.replace(/^http/, 'ws')}${API_PREFIX}/ws?token=${token}`;
     try {
       const task = await Taro.connectSocket({ url });
       socket = task;

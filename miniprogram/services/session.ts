@@ -4,13 +4,15 @@
  */
 import Taro from '@tarojs/taro';
 import type { LoginResponse, MeResponse } from '@heat-butler/shared';
-import { api, clearSession, getToken, onSessionExpired, setSession } from './api';
+import { api, clearSession, getSessionKind, getToken, onSessionExpired, setSession } from './api';
+import { identityApi } from './api/identity';
+import { nav, PAGES } from './pages';
 import { stopAllLive } from './realtime';
 
 export const IS_H5 = process.env.TARO_ENV === 'h5';
 
 export async function loginWithCode(code: string): Promise<LoginResponse> {
-  const res = await api.post<LoginResponse>('/api/v1/auth/wechat', { code }, { anonymous: true });
+  const res = await identityApi.wechatLogin({ code }, { anonymous: true });
   setSession(res.token, 'resident');
   return res;
 }
@@ -30,7 +32,7 @@ export async function sandboxLogin(user: string): Promise<LoginResponse> {
 }
 
 export async function staffLogin(username: string, password: string): Promise<LoginResponse> {
-  const res = await api.post<LoginResponse>('/api/v1/auth/staff/login', { username, password }, { anonymous: true, quiet: true });
+  const res = await identityApi.staffLogin({ username, password }, { anonymous: true, quiet: true });
   setSession(res.token, 'staff');
   return res;
 }
@@ -44,14 +46,14 @@ async function loginCode(): Promise<string> {
 
 /** Staff whose WeChat is bound log in with one tap. */
 export async function staffWechatLogin(): Promise<LoginResponse> {
-  const res = await api.post<LoginResponse>('/api/v1/auth/staff/wechat', { code: await loginCode() }, { anonymous: true, quiet: true });
+  const res = await identityApi.staffWechatLogin({ code: await loginCode() }, { anonymous: true, quiet: true });
   setSession(res.token, 'staff');
   return res;
 }
 
 /** First time: bind this WeChat to the staff account the admin's invite code names. */
 export async function staffBindWechat(inviteCode: string): Promise<LoginResponse> {
-  const res = await api.post<LoginResponse>('/api/v1/auth/staff/bind-wechat', { code: await loginCode(), inviteCode }, { anonymous: true, quiet: true });
+  const res = await identityApi.staffBindWechat({ code: await loginCode(), inviteCode }, { anonymous: true, quiet: true });
   setSession(res.token, 'staff');
   return res;
 }
@@ -59,19 +61,25 @@ export async function staffBindWechat(inviteCode: string): Promise<LoginResponse
 export async function logout(): Promise<void> {
   // our own logout: the sockets' closing is expected, not a session ended elsewhere
   stopAllLive();
-  if (getToken()) await api.post('/api/v1/auth/logout', undefined, { quiet: true }).catch(() => undefined);
+  // a session the server no longer knows is logged out all the same
+  if (getToken()) await identityApi.logout({ quiet: true }).catch(() => undefined);
   clearSession();
 }
 
 export function me(): Promise<MeResponse> {
-  return api.get<MeResponse>('/api/v1/me', { quiet: true });
+  return identityApi.me({ quiet: true });
+}
+
+/** Is a resident logged in (now)? */
+export function isResident(): boolean {
+  return !!getToken() && getSessionKind() === 'resident';
 }
 
 /** Make sure a resident is logged in before a page loads its data. */
 export async function ensureResident(): Promise<boolean> {
   if (getToken()) return true;
   if (IS_H5) {
-    Taro.navigateTo({ url: '/pages/login/index' });
+    void nav.to(PAGES.login);
     return false;
   }
   await wechatLogin();
@@ -88,11 +96,11 @@ onSessionExpired(async (kind) => {
   // a staff session never turns into a resident one: back to the staff login, saying why
   // (also a request without a session from a staff page)
   if (kind === 'staff' || topRoute().startsWith('staff/')) {
-    if (!topRoute().startsWith('staff/login')) Taro.reLaunch({ url: '/staff/login/index?expired=1' });
+    if (!`/${topRoute()}`.startsWith(PAGES.staffLogin)) void nav.relaunch(PAGES.staffLogin, { expired: 1 });
     return false;
   }
   if (IS_H5) {
-    Taro.navigateTo({ url: '/pages/login/index' });
+    void nav.to(PAGES.login);
     return false;
   }
   await wechatLogin();

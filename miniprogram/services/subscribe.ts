@@ -8,8 +8,9 @@
  * In the H5 build WeChat's dialog doesn't exist: the sandbox simulator records an accept.
  */
 import Taro from '@tarojs/taro';
-import { SUBSCRIBE_ASKS, SUBSCRIBE_TEMPLATES, type SubscribeAsk, type SubscribeGrantCounts, type SubscribeTemplate, type SubscribeTemplateIds } from '@heat-butler/shared';
+import { SUBSCRIBE_ASKS, SUBSCRIBE_TEMPLATES, type SubscribeAsk, type SubscribeTemplate } from '@heat-butler/shared';
 import { api, getToken } from './api';
+import { notificationsApi } from './api/platform';
 
 const IS_H5 = process.env.TARO_ENV === 'h5';
 
@@ -20,11 +21,12 @@ let loading: Promise<void> | null = null;
 export function loadSubscribeTemplates(): Promise<void> {
   if (templateIds) return Promise.resolve();
   if (!loading) {
-    loading = api
-      .get<SubscribeTemplateIds>('/api/v1/notifications/templates', { anonymous: true, quiet: true })
+    loading = notificationsApi
+      .templates({ anonymous: true, quiet: true })
       .then((r) => {
         templateIds = r.templates;
       })
+      // without the ids nobody is asked; the next tap tries again
       .catch(() => undefined)
       .finally(() => (loading = null));
   }
@@ -54,7 +56,7 @@ export function askSubscribe(ask: SubscribeAsk): Promise<SubscribeOutcome> {
   // the WeChat call happens now, synchronously inside the tap
   const answer: Promise<Record<string, string>> = IS_H5 ? sandboxDialog(tmplIds) : (Taro.requestSubscribeMessage({ tmplIds } as any) as Promise<any>);
   return answer
-    .then((results) => api.post<SubscribeGrantCounts>('/api/v1/notifications/grants', { results }, { quiet: true }))
+    .then((results) => notificationsApi.reportGrants({ results }, { quiet: true }))
     .then((r) => ({ accepted: r.accepted ?? [], counts: r.counts }))
     .catch(() => NOTHING);
 }
@@ -67,8 +69,8 @@ export function subscribeToast(outcome: SubscribeOutcome): string | null {
 
 /** Messages left for the resident, per template (for "已订阅 N 次提醒" labels). */
 export async function subscribeCounts(): Promise<Record<SubscribeTemplate, number> | null> {
-  return api
-    .get<SubscribeGrantCounts>('/api/v1/notifications/grants', { quiet: true })
+  return notificationsApi
+    .grants({ quiet: true })
     .then((r) => r.counts)
     .catch(() => null);
 }

@@ -6,10 +6,12 @@ import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
 import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
-import { errorMiddleware } from './platform/errors';
+import { AppError, errorMiddleware } from './platform/errors';
+import { httpDuration, httpRequests, registry as metricsRegistry } from './platform/metrics';
 import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { OutboxWorker } from './platform/outbox';
+import { EventBus } from './platform/events';
 import type { MiniProgramClient } from './wechat/miniprogram';
 import { CompanyService } from './modules/company';
 import { IdentityService } from './modules/identity';
@@ -20,7 +22,7 @@ import { companyRoutes } from './modules/company';
 import type { PayClient } from './wechat/pay';
 import type { InvoiceProvider } from './invoicing/nuonuo';
 import type { Mailer } from './platform/mail';
-import { InvoicesService } from './modules/invoices';
+import { InvoicesService, invoicesReactions } from './modules/invoices';
 import { invoicesRoutes } from './modules/invoices';
 import { NotificationsService } from './modules/notifications';
 import { notificationsRoutes } from './modules/notifications';
@@ -28,13 +30,13 @@ import { ModerationService } from './modules/moderation';
 import { moderationRoutes } from './modules/moderation';
 import { BillingService } from './modules/billing';
 import { billingRoutes } from './modules/billing';
-import { PaymentsService } from './modules/payments';
+import { PaymentsService, paymentsReactions } from './modules/payments';
 import { paymentsRoutes } from './modules/payments';
 import { ReconciliationService } from './modules/reconciliation';
 import { reconciliationRoutes } from './modules/reconciliation';
-import { ServiceChangesService } from './modules/service-changes';
+import { ServiceChangesService, serviceChangesReactions } from './modules/service-changes';
 import { serviceChangesRoutes } from './modules/service-changes';
-import { GroupsService } from './modules/groups';
+import { GroupsService, groupsReactions } from './modules/groups';
 import { groupsRoutes } from './modules/groups';
 import { RealtimeHub } from './platform/realtime';
 import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
@@ -61,10 +63,15 @@ export interface AppDeps {
 
 export type Services = ReturnType<typeof createServices>;
 
-/** One instance of each module's service, wired together. */
+/**
+ * One instance of each module's service, wired together: dependencies by constructor (in the
+ * order they need each other), events (platform/events.ts) by each module's reactions, wired once
+ * at the end, in any order.
+ */
 export function createServices(deps: AppDeps) {
   const { ds, clock } = deps;
   const outbox = new OutboxWorker(ds, deps.log, clock);
+  const events = new EventBus(outbox, clock);
   const company = new CompanyService(ds);
   const limiter = new Limiter(ds, clock, { ...DEFAULT_LIMITS, ...(deps.config.HB_LIMITS as Partial<Limits>) }, async () => (await company.info()).hotline);
   const links = new LinkSigner(deps.config.FILE_URL_SECRET ?? FILE_SECRET_FALLBACK, clock);
@@ -78,7 +85,7 @@ export function createServices(deps: AppDeps) {
     retention: async () => (await company.rules()).retention,
   });
   const identity = new IdentityService({ ds, wechat: deps.wechat, sessionTtlHours: deps.config.SESSION_TTL_HOURS, clock, limiter });
-  const accounts = new AccountsService(ds, clock, limiter, { identity, company });
+  const accounts = new AccountsService(ds, clock, limiter, { identity, company, events });
   const notifications = new NotificationsService({
     ds,
     identity,
@@ -87,13 +94,14 @@ export function createServices(deps: AppDeps) {
     miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
   });
   const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
-  const billing = new BillingService(ds, accounts, clock);
-  const payments = new PaymentsService({
+  const billing = new BillingService(ds, accounts, clock, events, () => company.rules());
+  const payments: PaymentsService = new PaymentsService({
     ds,
     pay: deps.pay,
     billing,
     accounts,
     notifications,
+    events,
     log: deps.log,
     clock,
     appid: deps.config.WECHAT_APPID,
@@ -101,17 +109,17 @@ export function createServices(deps: AppDeps) {
     notifyUrl: `${deps.config.PUBLIC_BASE_URL}/api/v1/wechat/pay/notify`,
     orderTtlMinutes: deps.config.PAY_ORDER_TTL_MINUTES,
     sweepAfterMinutes: deps.config.PAY_SWEEP_AFTER_MINUTES,
+    // measurements are built below; called only when a refund is requested
+    rulingExists: (accountId: number, ref: string): Promise<boolean> => measurements.rulingExists(accountId, ref),
   });
   notifications.register(outbox);
-  payments.register(outbox);
-  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, notifications, moderation, uploads });
-  serviceChanges.register(payments);
+  const serviceChanges = new ServiceChangesService({ ds, clock, company, accounts, billing, payments, notifications, moderation, uploads });
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
   const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
   const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
   groups.register();
-  const measurements = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
+  const measurements: MeasurementsService = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock });
   const invoices = new InvoicesService({
     ds,
@@ -129,9 +137,18 @@ export function createServices(deps: AppDeps) {
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
     limiter,
   });
-  invoices.register(outbox);
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
-  return { outbox, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  // what each module reacts to (its reactions.ts): the event catalogue is platform/events.ts
+  events.wire([paymentsReactions(payments), invoicesReactions(invoices), serviceChangesReactions(serviceChanges), groupsReactions(groups, accounts)]);
+  return { outbox, events, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+}
+
+/** The matched route's template for metrics and logs; 'unmatched' for anything no route took. */
+function routeTemplate(ctx: Koa.Context): string {
+  const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  if (ctx.path === '/sandbox' || ctx.path.startsWith('/sandbox/')) return '/sandbox';
+  return ctx.status === 404 ? 'unmatched' : 'static';
 }
 
 /** Paths without upload keys: a key names a person's photo, so it never reaches a log line. */
@@ -160,8 +177,14 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     try {
       await next();
     } finally {
+      const seconds = (performance.now() - started) / 1000;
+      // the route template ('/api/v1/bills/:id'), never the raw path: bounded label values
+      const routeName = routeTemplate(ctx);
+      httpRequests.inc({ method: ctx.method, route: routeName, status: String(ctx.status) });
+      httpDuration.observe({ method: ctx.method, route: routeName }, seconds);
       if (ctx.path.startsWith('/api/')) {
-        ctx.state.log.info({ method: ctx.method, path: loggablePath(ctx.path), status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+        // the access log: one structured line per API request, with its request id (reqId)
+        ctx.state.log.info({ method: ctx.method, path: loggablePath(ctx.path), route: routeName, status: ctx.status, ms: Math.round(seconds * 1000), ip: ctx.ip, bytes: ctx.response.length }, 'request');
       }
     }
   });
@@ -190,6 +213,18 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       ctx.status = 503;
       ctx.body = { ok: false, db: outcome === 'slow' ? 'timeout' : 'down' };
     }
+  });
+  // Prometheus metrics for a scraper with METRICS_TOKEN; without it there is no such page
+  root.get('/metrics', async (ctx) => {
+    const expected = deps.config.METRICS_TOKEN;
+    if (!expected) throw new AppError('NOT_FOUND');
+    const given = bearerToken(ctx.get('Authorization')) ?? '';
+    const a = crypto.createHash('sha256').update(given).digest();
+    const b = crypto.createHash('sha256').update(expected).digest();
+    if (!crypto.timingSafeEqual(a, b)) throw new AppError('UNAUTHENTICATED');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = metricsRegistry.contentType;
+    ctx.body = await metricsRegistry.metrics();
   });
   app.use(root.routes());
 

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { LimitsOverride } from './platform/limits';
 import { SUBSCRIBE_TEMPLATE_KEYS, SUBSCRIBE_TEMPLATES, type SubscribeTemplate } from '@heat-butler/shared';
 
+/** a job's interval in ms by name (platform/jobs.ts) */
+const JobEvery = z.record(z.string(), z.number().int().min(100));
+
 /**
  * Every setting comes from the environment, parsed once at start. A bad or missing variable
  * stops start-up with one message listing all of them. See the README's table.
@@ -81,6 +84,27 @@ const Env = z
     PAY_ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(120).default(30),
     /** the sweeper queries orders still pending after this many minutes */
     PAY_SWEEP_AFTER_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
+    /** bearer token a Prometheus scraper presents at GET /metrics; unset = /metrics answers 404 */
+    METRICS_TOKEN: z.string().min(16, '至少 16 个字符').optional(),
+    /** how often each instance looks for a due scheduled job (job_lease) */
+    JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+    /** JSON: a job's interval in ms by name (payment-sweep, repair-escalation, reconciliation, upload-retention) */
+    JOB_EVERY_MS: z
+      .union([
+        JobEvery,
+        z
+          .string()
+          .transform((text, ctx) => {
+            try {
+              return JSON.parse(text) as unknown;
+            } catch {
+              ctx.addIssue({ code: 'custom', message: 'JSON：{"任务名": 毫秒数}' });
+              return z.NEVER;
+            }
+          })
+          .pipe(JobEvery),
+      ])
+      .default({}),
     /** JSON overriding some of the limits (platform/limits.ts, README "Limits") */
     HB_LIMITS: LimitsOverride.default({}),
   })

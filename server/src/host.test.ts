@@ -34,4 +34,4 @@ it('listens only when ready: during start-up connections are refused, never acce
   expect(outcomes.refused).toBeGreaterThan(0);
   expect((await env.call('GET', '/api/v1/accounts')).status).toBe(401);
   expect((await env.call('GET', '/readyz')).status).toBe(200);
-}, 120_000);
+}, 300_000);

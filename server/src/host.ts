@@ -14,14 +14,17 @@ import { createApp, createServices, type Services } from './app';
 import { createMiniProgramClient } from './wechat/miniprogram';
 import { dbTokenStore } from './wechat/token-store';
 import fs from 'node:fs';
-import { createSandbox, sandboxKeys, type SandboxMail } from './sandbox';
+import { createSandbox, sandboxPayCredentials, type SandboxMail } from './sandbox';
 import { createPayClient, type PlatformCert } from './wechat/pay';
 import { createNuonuoClient } from './invoicing/nuonuo';
 import { createMailer } from './platform/mail';
 import { answerClientErrors } from './platform/http';
 import { seedDemo } from './demo/seed';
 import { installDbLimits } from './platform/db/limits';
-import { errorSummary } from './platform/errors';
+import { runMigrationsLocked } from './platform/db/data-source';
+import { JobScheduler } from './platform/jobs';
+import { setOutboxProbe } from './platform/metrics';
+import { outboxDepth } from './platform/outbox';
 
 export interface HostOptions {
   /** 0 = ephemeral */
@@ -42,7 +45,7 @@ export interface HostOptions {
   instantBills?: boolean;
   /** tests: tune the simulators (e.g. how long an e-invoice timeout hangs) */
   sandboxOptions?: { einvoiceTimeoutMs?: number; refundSuccessDelayMs?: number; mediaCheckDelayMs?: number };
-  /** run the outbox worker and the periodic jobs (payment sweeper) on timers (default true) */
+  /** run the outbox worker and the scheduled jobs (job_lease: sweep, escalation, reconciliation, retention) (default true) */
   outboxWorker?: boolean;
   config?: Partial<Config>;
   logger?: Logger;
@@ -55,6 +58,8 @@ export interface Host {
   services: Services;
   sandbox: ReturnType<typeof createSandbox> | null;
   log: Logger;
+  /** the scheduled jobs (started with the outbox worker; tests call jobs.tick(name)) */
+  jobs: JobScheduler;
   /** graceful: see startHost */
   close(graceMs?: number): Promise<void>;
 }
@@ -79,7 +84,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     log,
   });
   await ds.initialize();
-  if (!opts.synchronize) await ds.runMigrations({ transaction: 'each' });
+  if (!opts.synchronize) await runMigrationsLocked(ds);
   // after migrations (they may take long): from now on no request waits on the database for long
   installDbLimits(ds, { acquireTimeoutMs: base.DB_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: base.DB_QUERY_TIMEOUT_MS, lockWaitSeconds: base.DB_LOCK_WAIT_SECONDS }, log);
 
@@ -161,42 +166,39 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     await ds.destroy();
     throw err;
   }
-  // periodic jobs: one run at a time per job, and shutdown waits for the run in progress
-  const timers: NodeJS.Timeout[] = [];
-  const jobRuns = new Set<Promise<unknown>>();
-  const every = (ms: number, name: string, run: () => Promise<unknown>) => {
-    let current: Promise<unknown> | null = null;
-    const timer = setInterval(() => {
-      if (current || draining) return;
-      current = run()
-        .catch((err) => log.error({ error: errorSummary(err) }, `${name} failed`))
-        .finally(() => {
-          jobRuns.delete(current!);
-          current = null;
-        });
-      jobRuns.add(current);
-    }, ms);
-    timer.unref();
-    timers.push(timer);
+  // scheduled jobs: each tick runs on one instance of all that share the database (job_lease);
+  // shutdown waits for the run in progress
+  const jobs = new JobScheduler(ds, log, clock);
+  // a job's first tick on a new database comes one interval after start, as its later ones do
+  const every = (name: string, ms: number, run: () => Promise<unknown>, leaseMs?: number) => {
+    const everyMs = config.JOB_EVERY_MS[name] ?? ms;
+    jobs.add({ name, everyMs, run, leaseMs, firstDelayMs: everyMs });
   };
-  if (opts.outboxWorker !== false) {
-    services.outbox.start();
-    every(60_000, 'payment sweep', async () => {
-      const s = await services.payments.sweep();
-      if (s.credited || s.closed || s.refunds) log.info(s, 'payment sweep');
-    });
-    // repairs: escalate tickets past an SLA deadline (supervisor, then department head)
-    every(60_000, 'repair escalation', async () => {
-      const r = await services.repairs.escalateOverdue();
-      if (r.escalated) log.info(r, 'repair escalation');
-    });
-    // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
-    every(5 * 60_000, 'scheduled reconciliation', async () => {
+  every('payment-sweep', 60_000, async () => {
+    const s = await services.payments.sweep();
+    if (s.credited || s.closed || s.refunds) log.info(s, 'payment sweep');
+  });
+  // repairs: escalate tickets past an SLA deadline (supervisor, then department head)
+  every('repair-escalation', 60_000, async () => {
+    const r = await services.repairs.escalateOverdue();
+    if (r.escalated) log.info(r, 'repair escalation');
+  });
+  // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
+  every(
+    'reconciliation',
+    5 * 60_000,
+    async () => {
       const r = await services.reconciliation.runScheduled(clock());
       if (r.outcome !== 'too_early' && r.outcome !== 'done' && r.outcome !== 'waiting') log.info(r, 'scheduled reconciliation');
-    });
-    // uploads: photos past the company's retention rule and never-referenced uploads are removed
-    every(60 * 60_000, 'upload retention', () => services.uploads.enforceRetention());
+    },
+    60 * 60_000,
+  );
+  // uploads: photos past the company's retention rule and never-referenced uploads are removed
+  every('upload-retention', 60 * 60_000, () => services.uploads.enforceRetention());
+  setOutboxProbe(() => outboxDepth(ds, clock));
+  if (opts.outboxWorker !== false) {
+    services.outbox.start();
+    jobs.start(config.JOB_POLL_MS);
   }
 
   let closing: Promise<void> | null = null;
@@ -207,6 +209,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     services,
     sandbox,
     log,
+    jobs,
     /**
      * Graceful shutdown: stop accepting connections, answer /readyz 503, let requests in flight
      * finish (their connections then close), close WebSockets with 1012 "service restart" (clients
@@ -216,7 +219,6 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     close(graceMs = base.SHUTDOWN_GRACE_MS) {
       closing ??= (async () => {
         draining = true;
-        for (const t of timers) clearInterval(t);
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         // answers still being prepared tell their clients not to reuse the connection; keep-alive
         // connections are closed as soon as they fall idle
@@ -225,7 +227,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
         const idle = setInterval(() => server.closeIdleConnections(), 100);
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         cut.unref();
-        await Promise.all([services.realtime.close(), services.outbox.stop(), Promise.allSettled([...jobRuns]), httpClosed]);
+        await Promise.all([services.realtime.close(), services.outbox.stop(), jobs.stop(), httpClosed]);
         clearInterval(idle);
         clearTimeout(cut);
         await sandbox?.close();
@@ -289,8 +291,7 @@ export function createPayClientFromConfig(config: Config, clock: () => Date = ()
 
 function payKeys(config: Config): { merchantCertPem: string; merchantKeyPem: string; platformCerts: PlatformCert[] } {
   if (config.HB_MODE === 'sandbox' && !config.WXPAY_MERCHANT_KEY_PATH) {
-    const k = sandboxKeys();
-    return { merchantCertPem: k.merchantCertPem, merchantKeyPem: k.merchantKeyPem, platformCerts: [{ serial: k.platformSerial, pem: k.platformCertPem }] };
+    return sandboxPayCredentials();
   }
   return {
     merchantCertPem: fs.readFileSync(config.WXPAY_MERCHANT_CERT_PATH!, 'utf8'),

@@ -1,7 +1,8 @@
 /**
  * Graceful shutdown, as a client sees it when the BFF gets SIGTERM under load: requests already
  * in flight are answered, new connections are refused, WebSockets are closed with 1012 "service
- * restart" (the client reconnects elsewhere), and the process exits 0 once all of that is done.
+ * restart" (the client reconnects elsewhere), the scheduled job it claimed runs to its end and
+ * gives its lease back, and the process exits 0 once all of that is done.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
@@ -18,8 +19,9 @@ beforeAll(async () => {
 afterAll(async () => env?.close());
 
 // requests are held in flight by a table lock taken from outside, which needs a database server
-it.skipIf(!usingMariaDb())('SIGTERM under load: in-flight requests answered, new connections refused, sockets told to reconnect, exit 0', async () => {
-  const child = await env.start({ DB_LOCK_WAIT_SECONDS: '20', SHUTDOWN_GRACE_MS: '15000' });
+it.skipIf(!usingMariaDb())('SIGTERM under load: in-flight requests answered, new connections refused, sockets told to reconnect, the claimed job finished, exit 0', async () => {
+  // the upload-retention job ticks every 200 ms, so one is claimed and running when the signal comes
+  const child = await env.start({ DB_LOCK_WAIT_SECONDS: '20', SHUTDOWN_GRACE_MS: '15000', JOB_POLL_MS: '100', JOB_EVERY_MS: '{"upload-retention":200}' });
   const token = await env.loginResident('shutdown-watcher');
   const accounts = () => env.call('GET', '/api/v1/accounts', { token });
   expect((await accounts()).status).toBe(200);
@@ -33,12 +35,18 @@ it.skipIf(!usingMariaDb())('SIGTERM under load: in-flight requests answered, new
 
   // load: requests that wait inside the BFF on a table locked from outside
   const root = await mysql.createConnection(mysqlUrl(env.db.url!));
-  await root.query('LOCK TABLES `session` WRITE');
+  const look = await mysql.createConnection(mysqlUrl(env.db.url!));
+  const lease = async () => ((await look.query("SELECT owner, lastStartedAt, lastFinishedAt, lastError FROM job_lease WHERE name = 'upload-retention'")) as any)[0][0];
+  // requests wait on the session table, the retention job on the upload table
+  await root.query('LOCK TABLES `session` WRITE, `upload` WRITE');
   let inFlight: Promise<{ status: number; body: any }[]>;
   let signalledAt = 0;
+  let claimed: any;
   try {
     inFlight = Promise.all(Array.from({ length: 8 }, accounts));
     await new Promise((r) => setTimeout(r, 500));
+    claimed = await lease();
+    expect(claimed.owner).toEqual(expect.any(String)); // the job is running, held by the lock
     signalledAt = Date.now();
     child.kill('SIGTERM');
     // the listener closes as soon as the signal is handled: a new connection is then refused,
@@ -65,8 +73,16 @@ it.skipIf(!usingMariaDb())('SIGTERM under load: in-flight requests answered, new
   expect(await wsClosed).toEqual({ code: 1012, reason: 'server restarting' });
   expect(await exited(child)).toBe(0);
   const ms = Date.now() - signalledAt;
+  // the run in progress ended normally after the lock went, and gave its lease back
+  const released = await lease();
+  await look.end();
+  expect(released.owner).toBeNull();
+  expect(released.lastError).toBeNull();
+  expect(released.lastStartedAt).toEqual(claimed.lastStartedAt); // the same run, no new one after the signal
+  expect(released.lastFinishedAt.getTime()).toBeGreaterThan(released.lastStartedAt.getTime());
+  expect(env.output()).not.toContain('upload-retention failed');
   // the lock is released ~1 s after the signal; then nothing is left to wait for
   expect(ms).toBeLessThan(6_000);
   expect(env.output()).toContain('"msg":"shut down"');
   console.info(`SIGTERM: 8 requests in flight answered 200 after the lock was released; exited 0 ${ms} ms after the signal`);
-}, 120_000);
+}, 300_000);

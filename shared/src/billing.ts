@@ -23,8 +23,12 @@ export const SeasonInput = z
     dueDate: IsoDate,
     /** fen per m² of heated area per season, by use */
     tariffs: z.object({ residential: Tariff, commercial: Tariff }),
-    /** base fee of a stopped household, basis points of the full fee (3000 = 30%) */
-    baseFeeRatioBp: z.number().int().min(0).max(10000),
+    /**
+     * base fee of a stopped household, basis points of the full fee (3000 = 30%). Left out when
+     * creating a season: the company's setting (报停基础热费比例) is copied in. From then on the
+     * season's ratio is the one every bill of the season is priced by.
+     */
+    baseFeeRatioBp: z.number('请填写比例').int('比例最多保留两位小数').min(0, '比例不能小于0%').max(10000, '比例不能超过100%').optional(),
     /** early-payment discount: basis points off, for payments made on or before discountUntil */
     discountBp: z.number().int().min(0).max(5000).default(0),
     discountUntil: IsoDate.nullable().default(null),
@@ -37,7 +41,8 @@ export const SeasonInput = z
     if (s.discountBp > 0 && !s.discountUntil) ctx.addIssue({ code: 'custom', path: ['discountUntil'], message: '设置了优惠比例，请填写优惠截止日期' });
   });
 export type SeasonInput = z.input<typeof SeasonInput>;
-export type SeasonRules = z.output<typeof SeasonInput>;
+/** A season as stored: its base-fee ratio always set. */
+export type SeasonRules = Omit<z.output<typeof SeasonInput>, 'baseFeeRatioBp'> & { baseFeeRatioBp: number };
 
 export function seasonLabel(code: string): string {
   return `${code.replace('-', '—')}采暖季`;
@@ -86,39 +91,72 @@ export function daysBetween(a: string, b: string): number {
 
 export interface Quote {
   chargeFen: Fen;
+  /** the discount and late fee of THIS payment (on the unpaid part) */
   discountFen: Fen;
   lateFeeFen: Fen;
   paidFen: Fen;
+  /** the part of the charge no payment has covered yet: what discount and late fee apply to */
+  unpaidFen: Fen;
   /** what the resident pays now */
   dueFen: Fen;
   lines: BillLine[];
 }
 
+/** "1‰" for 10 basis points per day, "0.5‰" for 5 */
+const permille = (bp: number) => `${bp / 10}‰`;
+/** "10%" for 1000 basis points, "2.5%" for 250 */
+const percent = (bp: number) => `${bp / 100}%`;
+
 /**
- * What a bill costs on a given China date: its charge, minus the early-payment discount while it
- * runs, plus the late fee (daily rate, capped) after the due date, minus what was already paid.
+ * What a bill costs on a given China date. The early-payment discount and the late fee apply to
+ * the UNPAID part of the charge only (a bill partly paid before, e.g. a paid base fee re-opened for
+ * the difference after a resume): the charge minus what earlier payments covered (paid, plus the
+ * discount they were given, minus the late fee they carried). The late fee runs daily after the due
+ * date, capped in total; its line states the rate, the days and the cap when the cap applies. While
+ * the household's heat is off (`heatOff`: 报停 or 封阀, and the company's rule says so) no late fee
+ * accrues (domain-rules.md §3, Tianjin: "if heat is cut off ... the penalty stops").
  */
 export function quoteBill(
-  bill: { chargeFen: Fen; paidFen: Fen; lines: BillLine[] },
+  bill: { chargeFen: Fen; paidFen: Fen; discountFen?: Fen; lateFeeFen?: Fen; lines: BillLine[] },
   season: Pick<SeasonRules, 'discountBp' | 'discountUntil' | 'dueDate' | 'lateFeeDailyBp' | 'lateFeeCapBp'>,
   today: string,
+  opts: { heatOff?: boolean } = {},
 ): Quote {
   const lines = [...bill.lines];
+  const priorDiscount = bill.paidFen > 0 ? (bill.discountFen ?? 0) : 0;
+  const priorLateFee = bill.paidFen > 0 ? (bill.lateFeeFen ?? 0) : 0;
+  const covered = bill.paidFen + priorDiscount - priorLateFee;
+  const unpaidFen = Math.max(0, bill.chargeFen - covered);
+  if (bill.paidFen > 0) {
+    lines.push({ label: '已缴', detail: '', amountFen: -bill.paidFen });
+    if (priorDiscount) lines.push({ label: '已享早缴优惠', detail: '此前缴费时的优惠', amountFen: -priorDiscount });
+    if (priorLateFee) lines.push({ label: '已缴滞纳金', detail: '此前缴费时已计入', amountFen: priorLateFee });
+  }
+  const part = bill.paidFen > 0 ? `未缴部分${formatFen(unpaidFen)}` : '';
   let discountFen = 0;
   let lateFeeFen = 0;
   if (season.discountBp > 0 && season.discountUntil && today <= season.discountUntil) {
-    discountFen = applyBasisPoints(bill.chargeFen, season.discountBp);
-    if (discountFen > 0) lines.push({ label: '早缴优惠', detail: `${season.discountUntil}前缴费优惠${season.discountBp / 100}%`, amountFen: -discountFen });
+    discountFen = applyBasisPoints(unpaidFen, season.discountBp);
+    if (discountFen > 0) lines.push({ label: '早缴优惠', detail: `${season.discountUntil}前缴费${part}优惠${percent(season.discountBp)}`, amountFen: -discountFen });
   }
   const lateDays = daysBetween(season.dueDate, today);
-  if (season.lateFeeDailyBp > 0 && lateDays > 0) {
-    const uncapped = applyBasisPoints(bill.chargeFen, season.lateFeeDailyBp * lateDays);
-    lateFeeFen = Math.min(uncapped, applyBasisPoints(bill.chargeFen, season.lateFeeCapBp));
-    if (lateFeeFen > 0) lines.push({ label: '滞纳金', detail: `逾期${lateDays}天，每日${season.lateFeeDailyBp / 10}‰`, amountFen: lateFeeFen });
+  if (season.lateFeeDailyBp > 0 && lateDays > 0 && unpaidFen > 0) {
+    if (opts.heatOff) {
+      lines.push({ label: '滞纳金', detail: `逾期${lateDays}天；停热（报停或封阀）期间不计滞纳金`, amountFen: 0 });
+    } else {
+      const uncapped = applyBasisPoints(unpaidFen, season.lateFeeDailyBp * lateDays);
+      const cap = applyBasisPoints(unpaidFen, season.lateFeeCapBp);
+      lateFeeFen = Math.min(uncapped, cap);
+      const base = part ? `${part}，` : '';
+      const detail =
+        uncapped > cap
+          ? `${base}逾期${lateDays}天，每日${permille(season.lateFeeDailyBp)}，累计超过${percent(season.lateFeeCapBp)}上限，按上限${percent(season.lateFeeCapBp)}收取`
+          : `${base}逾期${lateDays}天 × 每日${permille(season.lateFeeDailyBp)}（累计不超过${percent(season.lateFeeCapBp)}）`;
+      if (lateFeeFen > 0) lines.push({ label: '滞纳金', detail, amountFen: lateFeeFen });
+    }
   }
-  if (bill.paidFen > 0) lines.push({ label: '已缴', detail: '', amountFen: -bill.paidFen });
-  const dueFen = Math.max(0, bill.chargeFen - discountFen + lateFeeFen - bill.paidFen);
-  return { chargeFen: bill.chargeFen, discountFen, lateFeeFen, paidFen: bill.paidFen, dueFen, lines };
+  const dueFen = Math.max(0, unpaidFen - discountFen + lateFeeFen);
+  return { chargeFen: bill.chargeFen, discountFen, lateFeeFen, paidFen: bill.paidFen, unpaidFen, dueFen, lines };
 }
 
 // ---- payment orders and refunds --------------------------------------------------------------

@@ -1,11 +1,22 @@
 import { z } from 'zod';
 import { dateInYear, monthDay } from './inputs';
+// the seeds' price list is the default (repairs.ts imports only types from here: no cycle)
+import { REPAIR_PRICE_LIST } from './repairs';
 
 /** a day of the year that exists in every year (02-30, 04-31 and 02-29 are refused) */
 const MonthDay = monthDay();
 /** SLA clocks: 1 minute .. 30 days */
 const Minutes = z.number().int().min(1).max(30 * 24 * 60);
 const HourMinute = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '格式应为 HH:mm');
+
+/** One priced item of resident-side repair work; price in fen (shown to admins in 元). */
+export const RepairPriceItem = z.object({
+  code: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, '项目编号无效'),
+  name: z.string().trim().min(1, '请填写项目名称').max(30, '项目名称不超过30字'),
+  priceFen: z.number('请填写价格').int('价格最多两位小数').min(1, '价格必须大于0').max(1_000_000, '价格不超过10000元'),
+});
+export type RepairPriceItem = z.infer<typeof RepairPriceItem>;
+
 
 /**
  * A company's business rules: data, not code. Later features read their numbers from here
@@ -17,8 +28,22 @@ export const CompanyRules = z.object({
   seasonEnd: MonthDay.default('04-01'),
   /** stop/resume applications for a season close on this day of the season's start year, 23:59:59 China time */
   changeDeadline: MonthDay.default('09-20'),
-  /** base fee of a stopped household, in basis points of the full fee (3000 = 30%) */
-  baseFeeRatioBp: z.number().int().min(0).max(10000).default(3000),
+  /**
+   * base fee of a stopped household, in basis points of the full fee (3000 = 30%): the DEFAULT
+   * copied into a season created without its own ratio. Bills are priced by their season's ratio
+   * (one source of truth per season); changing this setting never re-prices an existing season.
+   */
+  baseFeeRatioBp: z.number('请填写比例').int('比例最多保留两位小数').min(0, '比例不能小于0%').max(10000, '比例不能超过100%').default(3000),
+  /** bills: which bill may be paid when, and the late fee while the heat is off */
+  billing: z
+    .object({
+      /**
+       * no late fee accrues on the bill of a household whose heat is off (报停 or 封阀): Tianjin's
+       * rule, domain-rules.md §3 "if heat is cut off ... the penalty stops"
+       */
+      noLateFeeWhileHeatOff: z.boolean().default(true),
+    })
+    .prefault({}),
   sla: z
     .object({
       registerMinutes: Minutes.default(5),
@@ -71,6 +96,55 @@ export const CompanyRules = z.object({
       requiredDocuments: z.array(z.string().min(1).max(32)).max(10).default(['id_photo']),
       /** what the crew does to the valve of a stopped household: close it, or close and seal it */
       stopValveAction: z.enum(['close', 'seal']).default('close'),
+      /** a resume (复供) needs the account's earlier seasons paid, like a stop (报停) always does */
+      resumeRequiresArrearsCleared: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** three-party measurement refunds (Changchun 000: ruling, then paid within one day after the season) */
+  measurementRefund: z
+    .object({
+      /** the share of the days below the standard refunded, % of the daily fee */
+      percent: z.number('请填写比例').int('比例应为整数').min(1, '至少1%').max(100, '不超过100%').default(100),
+      /** finance pays a ruled refund only after the season ends (the seeds), or at once when false */
+      payAfterSeason: z.boolean('请选择是或否').default(true),
+    })
+    .prefault({}),
+  /** repair numbers the seeds give and companies differ on */
+  repairs: z
+    .object({
+      /** an overdue ticket still overdue this long after reaching the supervisor goes to the department head (Heihe 004: unsatisfied → department head) */
+      escalateToHeadMinutes: Minutes.default(60),
+      /** a resident may book a visit at most this many days ahead */
+      bookingHorizonDays: z.number('请填写天数').int('天数应为整数').min(1, '至少1天').max(60, '不超过60天').default(7),
+      /** a rating below this many stars is "unsatisfied": the ticket reopens and escalates (Heihe 004) */
+      unsatisfiedBelowStars: z.number('请填写星级').int('星级应为整数').min(2, '至少为2星').max(5, '不超过5星').default(3),
+      /** the low-temperature watch list (Heihe 004: 低温户台账, 隐患台账) */
+      watchList: z
+        .object({
+          /** a building with this many complaining households in a season goes on the hazard ledger */
+          buildingComplaintHouseholds: z.number('请填写户数').int('户数应为整数').min(1, '至少1户').max(1000, '不超过1000户').default(10),
+          /** a household with this many 室温不达标 tickets in a season is watched */
+          repeatedLowTempTickets: z.number('请填写次数').int('次数应为整数').min(1, '至少1次').max(50, '不超过50次').default(2),
+        })
+        .prefault({}),
+      /** priced resident-side work (Zibo 001: paid services with the price told first; Wuhai 002: priced value-added repairs) */
+      priceList: z
+        .array(RepairPriceItem)
+        .min(1, '价目表至少保留一项')
+        .max(50, '价目表不超过50项')
+        .superRefine((items, ctx) => {
+          const seen = new Set<string>();
+          items.forEach((it, i) => {
+            if (seen.has(it.code)) ctx.addIssue({ code: 'custom', path: [i, 'code'], message: '项目编号重复' });
+            seen.add(it.code);
+          });
+          const names = new Set<string>();
+          items.forEach((it, i) => {
+            if (names.has(it.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: '项目名称重复' });
+            names.add(it.name);
+          });
+        })
+        .default(() => REPAIR_PRICE_LIST.map((p) => ({ ...p }))),
     })
     .prefault({}),
 });
@@ -131,6 +205,20 @@ export const COMPANY_SETTING_LABEL: Record<string, string> = {
   'rules.serviceChange.noResumeAfterStopInSameSeason': '当季已报停的不能再复供',
   'rules.serviceChange.requiredDocuments': '申请必须上传的材料',
   'rules.serviceChange.stopValveAction': '报停时阀门处理',
+  'rules.serviceChange.resumeRequiresArrearsCleared': '复供前须缴清往年欠费',
+  'rules.billing': '账单',
+  'rules.billing.noLateFeeWhileHeatOff': '停热（报停、封阀）期间不计滞纳金',
+  'rules.measurementRefund': '测温退费规则',
+  'rules.measurementRefund.percent': '按不达标天数退还热费的比例（%）',
+  'rules.measurementRefund.payAfterSeason': '测温退费在采暖季结束后统一支付',
+  'rules.repairs': '维修规则',
+  'rules.repairs.escalateToHeadMinutes': '超时工单升级到部门负责人（分钟）',
+  'rules.repairs.bookingHorizonDays': '最多可预约几天内上门',
+  'rules.repairs.unsatisfiedBelowStars': '低于几星视为不满意',
+  'rules.repairs.watchList': '低温关注名单',
+  'rules.repairs.watchList.buildingComplaintHouseholds': '楼栋投诉户数达到几户列入隐患台账',
+  'rules.repairs.watchList.repeatedLowTempTickets': '一户室温不达标报修达到几次列入关注',
+  'rules.repairs.priceList': '有偿维修价目表',
 };
 
 export const CompanyInfo = z.object({ name: z.string(), hotline: z.string() });

@@ -93,6 +93,9 @@ export const ERRORS = {
   MEASUREMENT_NOT_FOUND: { status: 404, message: '未找到该测温记录' },
   MEASUREMENT_NOT_THREE_PARTY: { status: 409, message: '退费裁定需三方（供热公司、住户、社区）共同测温' },
   RULING_NO_REFUND: { status: 409, message: '该裁定无需退费' },
+  MEASUREMENT_COMPLIANT: { status: 409, message: '该次测温室温达标，不能裁定退费' },
+  RULING_REFUND_NOT_YET: { status: 409, message: '按公司规定，测温退费在采暖季结束后统一支付' },
+  RULING_NOT_RECORDED: { status: 400, message: '未找到该裁定单号对应的三方测温裁定，请核对后再试' },
   // invoices
   INVOICE_TITLE_NOT_FOUND: { status: 404, message: '未找到该发票抬头' },
   INVOICE_TITLE_LIMIT: { status: 409, message: '最多保存20个发票抬头' },

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 
-// Validation messages in Simplified Chinese everywhere (server answers and mini-program forms).
+import { useNaturalMessages } from './zod-messages';
+
+// Validation messages in natural Simplified Chinese everywhere (server answers and mini-program
+// forms): zod's Chinese locale as the floor, our own wording (no schema words) above it.
 z.config(z.locales.zhCN());
+useNaturalMessages();
 
 export * from './errors';
+export { naturalMessage, SCHEMA_WORDS } from './zod-messages';
 export * from './money';
 export * from './inputs';
 export * from './person';
@@ -25,6 +30,8 @@ export * from './api/accounts';
 export * from './api/billing';
 export * from './api/invoices';
 export * from './repairs';
+export * from './measurement';
+export * from './overdue';
 export * from './api/repairs';
 export * from './api/uploads';
 export * from './api/groups';
@@ -32,3 +39,5 @@ export * from './api/service-changes';
 export * from './api/reconciliation';
 export * from './admin';
 export * from './realtime';
+export * from './api/endpoint';
+export * from './endpoints';

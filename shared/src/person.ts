@@ -13,11 +13,20 @@ export function isMobile(input: string): boolean {
   return normalizeMobile(input) !== null;
 }
 
-/** 13812341234 -> 138****1234; anything not 11 digits keeps only its last 4 characters. */
+/** A landline: area code (010, 02X: 3 digits; others 4) and a 7–8 digit number, e.g. 0431-88886666. */
+const LANDLINE_RE = /^(?:\+?86)?(0(?:10|2\d|[3-9]\d{2}))-?(\d{7,8})$/;
+
+/**
+ * 13812341234 -> 138****1234; a landline keeps its area code: 0431-88886666 -> 0431-****6666;
+ * anything else keeps only its last 4 characters.
+ */
 export function maskPhone(phone: string | null | undefined): string {
   if (!phone) return '';
-  const digits = phone.replace(/\D/g, '').slice(-11);
-  if (digits.length === 11) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
+  const mobile = normalizeMobile(phone.normalize('NFKC'));
+  if (mobile) return `${mobile.slice(0, 3)}****${mobile.slice(7)}`;
+  const compact = phone.normalize('NFKC').replace(/[\s()（）]/g, '');
+  const land = LANDLINE_RE.exec(compact);
+  if (land) return `${land[1]}-****${land[2]!.slice(-4)}`;
   return phone.length <= 4 ? '****' : `****${phone.slice(-4)}`;
 }
 

@@ -201,11 +201,11 @@ export function minutesLeft(due: Date | null, now: Date): number | null {
   return due ? Math.floor((due.getTime() - now.getTime()) / 60_000) : null;
 }
 
-/** Is the preferred visit slot acceptable: same China day, outside quiet hours, in the future, within 7 days. */
-export function slotProblem(start: Date, end: Date, now: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): string | null {
+/** Is the preferred visit slot acceptable: same China day, outside quiet hours, in the future, within the booking horizon (company setting repairs.bookingHorizonDays, 7 days). */
+export function slotProblem(start: Date, end: Date, now: Date, sla: Pick<Sla, 'quietStart' | 'quietEnd'>, horizonDays = 7): string | null {
   if (end <= start) return '结束时间应晚于开始时间';
   if (start.getTime() < now.getTime() - 5 * 60_000) return '预约时间不能早于当前时间';
-  if (start.getTime() > now.getTime() + 7 * 86_400_000) return '只能预约7天内的时间';
+  if (start.getTime() > now.getTime() + horizonDays * 86_400_000) return `只能预约${horizonDays}天内的时间`;
   if (!sameChinaDay(start, end)) return '预约时段应在同一天内';
   const probe = new Date(end.getTime() - 1);
   if (inQuietHours(start, sla) || inQuietHours(probe, sla)) return `${sla.quietStart}至次日${sla.quietEnd}不上门`;
@@ -221,14 +221,8 @@ export function inMeasurementWindow(at: Date, windows: CompanyRules['measurement
   return windows.some((w) => m >= minutesOfDay(w.start) && m < minutesOfDay(w.end));
 }
 
-export const MEASUREMENT_CHECKS = ['doorsWindowsClosed30Min', 'midRoom', 'height1_4m', 'stable5Min'] as const;
-export type MeasurementCheck = (typeof MEASUREMENT_CHECKS)[number];
-export const MEASUREMENT_CHECK_LABEL: Record<MeasurementCheck, string> = {
-  doorsWindowsClosed30Min: '门窗关闭30分钟以上',
-  midRoom: '测点位于房间中央',
-  height1_4m: '测点距地面1.4米',
-  stable5Min: '读数稳定5分钟',
-};
+// the protocol's checks live with the protocol (measurement.ts)
+export { MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from './measurement';
 
 export type Compliance = 'below_legal' | 'below_promise' | 'ok';
 export const COMPLIANCE_LABEL: Record<Compliance, string> = { below_legal: '低于18℃（不达标）', below_promise: '达标但低于承诺温度', ok: '达标' };

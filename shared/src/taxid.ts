@@ -15,8 +15,12 @@ export type TaxIdCheck =
   | { ok: true; kind: 'legacy' }
   | { ok: false; message: string };
 
+/**
+ * What the resident typed, as the id: full-width characters (９１３５…, Ｍ, －, the ideographic
+ * space) become their ASCII forms (NFKC), spaces and hyphens go, letters are capitalised.
+ */
 export function normalizeTaxId(input: string): string {
-  return input.replace(/[\s-]/g, '').toUpperCase();
+  return input.normalize('NFKC').replace(/[\s\-‐‑–—]/g, '').toUpperCase();
 }
 
 /** The mod-31 check character a 17-character USCC body should end with. */
@@ -32,7 +36,8 @@ export function checkTaxId(input: string): TaxIdCheck {
   if (id.length === 18) {
     if (!USCC_RE.test(id)) {
       const bad = Array.from(id).find((c) => !USCC_CHARSET.includes(c));
-      if (bad) return { ok: false, message: `统一社会信用代码不能包含字母“${bad}”（不使用 I、O、S、V、Z）` };
+      if (bad && /[A-Z]/.test(bad)) return { ok: false, message: `统一社会信用代码不能包含字母“${bad}”（不使用 I、O、S、V、Z）` };
+      if (bad) return { ok: false, message: `纳税人识别号只能包含数字和大写字母，不能包含“${bad}”` };
       return { ok: false, message: '统一社会信用代码第3至8位应为数字（登记管理机关行政区划码）' };
     }
     const expected = usccCheckChar(id.slice(0, 17));
@@ -46,6 +51,7 @@ export function checkTaxId(input: string): TaxIdCheck {
     };
   }
   if (LEGACY_RE.test(id)) return { ok: true, kind: 'legacy' };
-  if (/[^0-9A-Z]/.test(id)) return { ok: false, message: '纳税人识别号只能包含数字和大写字母' };
+  const other = Array.from(id).find((c) => !/[0-9A-Z]/.test(c));
+  if (other) return { ok: false, message: `纳税人识别号只能包含数字和大写字母，不能包含“${other}”` };
   return { ok: false, message: `纳税人识别号应为18位统一社会信用代码，或15、17、20位税号（当前${id.length}位）` };
 }

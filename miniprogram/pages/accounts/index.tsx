@@ -1,24 +1,17 @@
-import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import type { BoundAccountList, BoundAccount } from '@heat-butler/shared';
-import { api } from '../../services/api';
+import type { BoundAccount } from '@heat-butler/shared';
+import { accountsApi } from '../../services/api/accounts';
+import { nav, PAGES } from '../../services/pages';
 import { ensureResident } from '../../services/session';
+import { useData } from '../../services/use-data';
 import { ACCOUNT_STATUS_LABEL, BINDING_RELATION_LABEL, formatArea } from '../../services/format';
-import { Empty } from '../../components/ui';
+import { Empty, LoadError } from '../../components/ui';
 
 export default function Accounts() {
-  const [list, setList] = useState<BoundAccountList | null>(null);
-
-  const load = async () => {
-    try {
-      if (!(await ensureResident())) return;
-      setList(await api.get<BoundAccountList>('/api/v1/accounts'));
-    } catch {
-      /* the request has already shown why (toast) */
-    }
-  };
-  useDidShow(() => void load());
+  const accounts = useData(async () => ((await ensureResident()) ? accountsApi.list() : undefined), [], { onShow: true });
+  const list = accounts.data;
+  const load = accounts.reload;
 
   const unbind = async (a: BoundAccount) => {
     const { confirm } = await Taro.showModal({
@@ -28,13 +21,14 @@ export default function Accounts() {
       confirmColor: '#c92a2a',
     });
     if (!confirm) return;
-    await api.del(`/api/v1/accounts/${a.accountId}/binding`);
+    await accountsApi.unbind({ accountId: a.accountId });
     Taro.showToast({ title: '已解除绑定', icon: 'success' });
     await load();
   };
 
   return (
     <View className='page'>
+      <LoadError error={accounts.error} onRetry={load} />
       {list && list.items.length === 0 ? <Empty>还没有绑定户号</Empty> : null}
       {list?.items.map((a) => (
         <View className='card account-card' key={a.accountId} data-account-no={a.accountNo}>
@@ -57,7 +51,7 @@ export default function Accounts() {
             已绑定 {list.items.length} / {list.max} 个户号
           </View>
           {list.items.length < list.max ? (
-            <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>
+            <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>
               绑定新户号
             </View>
           ) : null}

@@ -1,18 +1,21 @@
 import { useState } from 'react';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen, type BillView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { billingApi } from '../../services/api/billing';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
 import { payBill } from '../../services/pay';
 
 /** 账单详情: the computation line by line, and 立即缴费. */
 export default function BillDetail() {
   const { params } = useRouter();
-  const [bill, setBill] = useState<BillView | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill).catch(() => undefined);
-  useDidShow(() => void load());
+  /** the server's refusal (ARREARS_FIRST), shown on the page */
+  const [refusal, setRefusal] = useState('');
+  const { data: bill, error, reload: load } = useData(() => billingApi.bill({ billId: params.id! }), [], { onShow: true });
 
   const pay = async () => {
     if (!bill) return;
@@ -21,20 +24,26 @@ export default function BillDetail() {
       const { outcome, order } = await payBill(bill.id);
       if (outcome === 'paid' && order) {
         Taro.showToast({ title: '缴费成功', icon: 'success' });
-        Taro.redirectTo({ url: `/pages/payments/detail?id=${order.id}` });
+        void nav.redirect(PAGES.paymentDetail, { id: order.id });
       } else if (outcome === 'pending' && order) {
         Taro.showToast({ title: '正在确认支付结果，请稍后查看', icon: 'none' });
       }
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      if (e.code === 'BILL_ALREADY_PAID') await load();
+      if (e.code === 'ARREARS_FIRST') setRefusal(e.message);
+      if (e.code === 'BILL_ALREADY_PAID' || e.code === 'ARREARS_FIRST') await load();
     } finally {
       setBusy(false);
     }
   };
 
-  if (!bill) return <View className='page' />;
+  if (!bill)
+    return (
+      <View className='page'>
+        <LoadError error={error} onRetry={load} />
+      </View>
+    );
   return (
     <View className='page'>
       <View className='card'>
@@ -65,7 +74,21 @@ export default function BillDetail() {
         {bill.status === 'unpaid' ? <View className='muted'>请于 {bill.dueDate} 前缴清{bill.lateFeeFen || bill.arrears ? '' : '，逾期将按日加收滞纳金'}</View> : null}
         {bill.paidAt ? <View className='muted'>缴费时间 {bill.paidAt.slice(0, 10)}</View> : null}
       </View>
-      {bill.status === 'unpaid' && bill.dueFen > 0 ? (
+      {bill.payFirst ? (
+        <View className='alert' data-arrears-first>
+          <View>{refusal || `请先缴清往年欠费${formatFen(bill.payFirst.dueFen)}（${bill.payFirst.seasonLabel}起），再缴本期账单。`}</View>
+          <View
+            className='btn btn-primary'
+            data-pay-arrears
+            onClick={() => {
+              setRefusal('');
+              void nav.redirect(PAGES.billDetail, { id: bill.payFirst!.billId });
+            }}
+          >
+            先缴往年欠费（{bill.payFirst.seasonLabel}）
+          </View>
+        </View>
+      ) : bill.status === 'unpaid' && bill.dueFen > 0 ? (
         <View className='btn btn-primary' onClick={busy ? undefined : pay}>
           {busy ? '请稍候…' : `微信支付 ${formatFen(bill.dueFen)}`}
         </View>

@@ -1,9 +1,12 @@
-import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { BILL_STATUS_LABEL, formatFen, type BillList, type BillView } from '@heat-butler/shared';
-import { api, getSessionKind, getToken } from '../../services/api';
-import { Empty } from '../../components/ui';
+import { BILL_STATUS_LABEL, formatFen, type BillView } from '@heat-butler/shared';
+import { getSessionKind, getToken } from '../../services/api';
+import { accountsApi } from '../../services/api/accounts';
+import { billingApi } from '../../services/api/billing';
+import { nav, PAGES } from '../../services/pages';
+import { isResident } from '../../services/session';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
 
 function statusTag(b: BillView) {
   if (b.arrears) return <Text className='tag tag-red'>往年欠费</Text>;
@@ -12,21 +15,18 @@ function statusTag(b: BillView) {
 
 /** 账单: every bound account's bills, unpaid first (arrears first of all). */
 export default function Bills() {
-  const [list, setList] = useState<BillList | null>(null);
-  const [accounts, setAccounts] = useState<number | null>(null);
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-
-  useDidShow(() => {
-    if (!loggedIn) return;
-    api.get<BillList>('/api/v1/bills').then(setList).catch(() => undefined);
-    api.get<{ items: unknown[] }>('/api/v1/accounts', { quiet: true }).then((r) => setAccounts(r.items.length)).catch(() => undefined);
-  });
+  const bills = useData(() => billingApi.bills(), [], { onShow: true, enabled: isResident });
+  // how many accounts are bound (0: offer to bind one); quiet: the bills' error is shown
+  const bound = useData(() => accountsApi.list({ quiet: true }).then((r) => r.items.length), [], { onShow: true, enabled: isResident });
+  const list = bills.data;
+  const accounts = bound.data;
 
   if (!loggedIn) {
     return (
       <View className='page'>
         <Empty>登录并绑定户号后查看账单</Empty>
-        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/login/index' })}>微信登录</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.login)}>微信登录</View>
       </View>
     );
   }
@@ -35,6 +35,7 @@ export default function Bills() {
   const paid = list?.items.filter((b) => b.status !== 'unpaid') ?? [];
   return (
     <View className='page'>
+      <LoadError error={bills.error} onRetry={bills.reload} />
       {list ? (
         <View className='hero'>
           <View className='hero-sub'>待缴合计</View>
@@ -45,7 +46,7 @@ export default function Bills() {
       {accounts === 0 ? (
         <View>
           <Empty>还没有绑定户号</Empty>
-          <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>绑定户号</View>
+          <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>绑定户号</View>
         </View>
       ) : null}
       {[...unpaid, ...paid].map((b) => (
@@ -55,7 +56,7 @@ export default function Bills() {
           data-bill-id={b.id}
           data-account-no={b.accountNo}
           data-season={b.season}
-          onClick={() => Taro.navigateTo({ url: `/pages/bills/detail?id=${b.id}` })}
+          onClick={() => nav.to(PAGES.billDetail, { id: b.id })}
         >
           <View className='row'>
             <Text className='card-title'>{b.seasonLabel}</Text>
@@ -74,7 +75,7 @@ export default function Bills() {
         </View>
       ))}
       {list && list.items.length ? (
-        <View className='btn btn-plain' onClick={() => Taro.navigateTo({ url: '/pages/payments/index' })}>缴费记录</View>
+        <View className='btn btn-plain' onClick={() => nav.to(PAGES.payments)}>缴费记录</View>
       ) : null}
     </View>
   );

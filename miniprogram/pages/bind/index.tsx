@@ -1,9 +1,11 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { View } from '@tarojs/components';
-import { BindRequest, BINDING_RELATIONS, BINDING_RELATION_LABEL, type BindingRelation, type BoundAccount } from '@heat-butler/shared';
+import { BindRequest, BINDING_RELATIONS, BINDING_RELATION_LABEL, type BindingRelation } from '@heat-butler/shared';
 import { Field, Segmented } from '../../components/ui';
-import { api, ApiError } from '../../services/api';
+import { ApiError } from '../../services/api';
+import { accountsApi } from '../../services/api/accounts';
+import { nav, PAGES } from '../../services/pages';
 import { ensureResident } from '../../services/session';
 
 type Fact = 'ownerName' | 'phoneLast4';
@@ -34,9 +36,9 @@ export default function Bind() {
     if (!(await ensureResident())) return;
     setBusy(true);
     try {
-      const bound = await api.post<BoundAccount>('/api/v1/accounts/bind', input, { quiet: true });
+      const bound = await accountsApi.bind(input, { quiet: true });
       Taro.showToast({ title: '绑定成功', icon: 'success' });
-      setTimeout(() => Taro.redirectTo({ url: `/pages/accounts/index?highlight=${bound.accountId}` }), 600);
+      setTimeout(() => void nav.redirect(PAGES.accounts, { highlight: bound.accountId }), 600);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       setErrors(e.fields);

@@ -1,24 +1,21 @@
 import { useEffect, useRef, useState } from 'react';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
-import type { GroupMessageView, GroupSummary } from '@heat-butler/shared';
-import { api, ApiError, getSessionKind, getToken } from '../../services/api';
+import type { GroupMessageView } from '@heat-butler/shared';
+import { ApiError, getSessionKind, getToken } from '../../services/api';
+import { groupsApi } from '../../services/api/groups';
+import { nav, PAGES } from '../../services/pages';
 import { connectLive } from '../../services/realtime';
-import { Empty, Segmented } from '../../components/ui';
+import { isResident } from '../../services/session';
+import { asApiError, useData } from '../../services/use-data';
+import { Empty, LoadError, Segmented } from '../../components/ui';
 import { MessageBubble, merge, time } from '../../components/group';
 import { pickAndUpload } from '../../services/photo';
 import { askSubscribe, subscribeCounts } from '../../services/subscribe';
 
-interface MessagesPage {
-  items: GroupMessageView[];
-  hasMore: boolean;
-  unread: number;
-}
-
 /** 管家群: the resident's building groups: pinned announcements, messages live, ask a question. */
 export default function Group() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const [groups, setGroups] = useState<GroupSummary[] | null>(null);
   const [groupId, setGroupId] = useState<number | null>(null);
   const [messages, setMessages] = useState<GroupMessageView[]>([]);
   const [hasMore, setHasMore] = useState(false);
@@ -27,33 +24,44 @@ export default function Group() {
   const [visible, setVisible] = useState(true);
   /** outage notices the resident can still receive (one per 允许) */
   const [noticesLeft, setNoticesLeft] = useState<number | null>(null);
+  const [messagesError, setMessagesError] = useState<ApiError | null>(null);
   const lastId = useRef(0);
   lastId.current = messages.length ? messages[messages.length - 1].id : 0;
 
-  const loadGroups = () =>
-    api.get<{ items: GroupSummary[] }>('/api/v1/groups').then((r) => {
-      setGroups(r.items);
+  const myGroups = useData(
+    async () => {
+      const r = await groupsApi.list();
       setGroupId((g) => (g && r.items.some((x) => x.id === g) ? g : (r.items[0]?.id ?? null)));
-    });
+      return r.items;
+    },
+    [],
+    { onShow: true, enabled: isResident },
+  );
+  const groups = myGroups.data ?? null;
 
   useDidShow(() => {
     setVisible(true);
-    if (loggedIn) void loadGroups().catch(() => undefined);
     if (loggedIn) void subscribeCounts().then((c) => c && setNoticesLeft(c.announcement));
   });
   useDidHide(() => setVisible(false));
 
-  const markRead = (gid: number, upTo: number) => upTo && api.post(`/api/v1/groups/${gid}/read`, { upTo }, { quiet: true }).catch(() => undefined);
+  // the unread mark is bookkeeping: a failure is corrected by the next read
+  const markRead = (gid: number, upTo: number) => upTo && groupsApi.read({ id: gid }, { upTo }, { quiet: true }).catch(() => undefined);
 
   useEffect(() => {
     if (!groupId || !visible) return;
     let cancelled = false;
-    api.get<MessagesPage>(`/api/v1/groups/${groupId}/messages`, { query: { limit: 30 } }).then((p) => {
-      if (cancelled) return;
-      setMessages(merge([], p.items));
-      setHasMore(p.hasMore);
-      if (p.items[0]) void markRead(groupId, p.items[0].id);
-    }).catch(() => undefined); // the request has already shown why (toast); the live feed still polls
+    setMessagesError(null);
+    groupsApi
+      .messages({ id: groupId }, { limit: 30 })
+      .then((p) => {
+        if (cancelled) return;
+        setMessages(merge([], p.items));
+        setHasMore(p.hasMore);
+        if (p.items[0]) void markRead(groupId, p.items[0].id);
+      })
+      // shown above the messages; the live feed still polls
+      .catch((e) => !cancelled && setMessagesError(asApiError(e)));
     const stop = connectLive({
       onFrame: (f) => {
         if (f.type === 'message' && f.message?.groupId === groupId) {
@@ -64,7 +72,7 @@ export default function Group() {
         }
       },
       poll: async () => {
-        const p = await api.get<MessagesPage>(`/api/v1/groups/${groupId}/messages`, { query: { after: lastId.current, limit: 100 }, quiet: true });
+        const p = await groupsApi.messages({ id: groupId }, { after: lastId.current, limit: 100 }, { quiet: true });
         if (p.items.length) setMessages((list) => merge(list, p.items));
       },
     });
@@ -78,7 +86,7 @@ export default function Group() {
     return (
       <View className='page'>
         <Empty>登录并绑定户号后自动加入本楼栋的供热管家群</Empty>
-        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/login/index' })}>微信登录</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.login)}>微信登录</View>
       </View>
     );
   }
@@ -86,7 +94,7 @@ export default function Group() {
     return (
       <View className='page'>
         <Empty>绑定户号后自动加入本楼栋的管家群，停热、注水通知第一时间送达</Empty>
-        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>绑定户号</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>绑定户号</View>
       </View>
     );
   }
@@ -94,7 +102,7 @@ export default function Group() {
 
   const loadEarlier = async () => {
     if (!groupId || !messages.length) return;
-    const p = await api.get<MessagesPage>(`/api/v1/groups/${groupId}/messages`, { query: { before: messages[0].id, limit: 30 } });
+    const p = await groupsApi.messages({ id: groupId }, { before: messages[0].id, limit: 30 });
     setMessages((list) => merge(list, p.items));
     setHasMore(p.hasMore);
   };
@@ -103,7 +111,7 @@ export default function Group() {
     if (!groupId || !text.trim() || sending) return;
     setSending(true);
     try {
-      const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { text: text.trim() });
+      const m = await groupsApi.post({ id: groupId }, { text: text.trim() });
       setMessages((list) => merge(list, [m]));
       setText('');
     } catch (e) {
@@ -121,7 +129,7 @@ export default function Group() {
     if (!up) return;
     setSending(true);
     try {
-      const m = await api.post<GroupMessageView>(`/api/v1/groups/${groupId}/messages`, { photo: up.id });
+      const m = await groupsApi.post({ id: groupId }, { photo: up.id });
       setMessages((list) => merge(list, [m]));
       if (m.moderation === 'pending') Taro.showToast({ title: '图片审核中，通过后群成员可见', icon: 'none' });
     } catch (e) {
@@ -135,7 +143,8 @@ export default function Group() {
     if (m.sender.mine || m.kind === 'announcement') return;
     const r = await Taro.showModal({ title: '举报该消息', content: '该消息含广告、辱骂或不实信息？管家会尽快处理。', confirmText: '举报' });
     if (!r.confirm) return;
-    await api.post(`/api/v1/groups/${groupId}/messages/${m.id}/report`, { reason: '不当内容' });
+    if (!groupId) return;
+    await groupsApi.report({ id: groupId, messageId: m.id }, { reason: '不当内容' });
     Taro.showToast({ title: '已举报', icon: 'success' });
   };
 
@@ -148,6 +157,7 @@ export default function Group() {
 
   return (
     <View className='page group-page'>
+      <LoadError error={myGroups.error} onRetry={myGroups.reload} />
       {groups && groups.length > 1 ? (
         <Segmented options={groups.map((g) => ({ value: String(g.id), label: g.name.replace('供热管家群', '') }))} value={String(groupId)} onChange={(v) => setGroupId(Number(v))} />
       ) : null}
@@ -174,6 +184,7 @@ export default function Group() {
           查看更早的消息
         </View>
       ) : null}
+      <LoadError error={messagesError} />
       <View className='messages'>
         {messages.length ? messages.map((m) => <MessageBubble key={m.id} m={m} onLongPress={() => void report(m)} />) : <Empty>还没有消息，有问题可以直接问管家</Empty>}
       </View>

@@ -1,10 +1,10 @@
-import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, INVOICE_STATE_LABEL, type InvoiceView } from '@heat-butler/shared';
-import { api } from '../../services/api';
+import { invoicesApi } from '../../services/api/invoices';
 import { ensureResident, IS_H5 } from '../../services/session';
-import { Empty } from '../../components/ui';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
 
 /**
  * Open an issued invoice's PDF: WeChat downloads and opens it; a browser opens the signed link.
@@ -33,27 +33,21 @@ async function openPdf(url: string, refresh: () => Promise<void>) {
 
 /** 我的发票: every invoice of my payments, with red reversals after refunds. */
 export default function Invoices() {
-  const [items, setItems] = useState<InvoiceView[] | null>(null);
-  const load = async () => {
-    try {
-      if (!(await ensureResident())) return;
-      setItems((await api.get<{ items: InvoiceView[] }>('/api/v1/invoices')).items);
-    } catch {
-      /* the request has already shown why (toast) */
-    }
-  };
-  useDidShow(() => void load());
+  const invoices = useData(async () => ((await ensureResident()) ? (await invoicesApi.list()).items : undefined), [], { onShow: true });
+  const items = invoices.data;
+  const load = invoices.reload;
 
   const email = async (inv: InvoiceView) => {
     const res = await Taro.showModal({ title: '发送到邮箱', editable: true, placeholderText: '请输入邮箱地址' } as any);
     const address = (res as any).content?.trim();
     if (!res.confirm || !address) return;
-    await api.post(`/api/v1/invoices/${inv.id}/email`, { email: address });
+    await invoicesApi.email({ id: inv.id }, { email: address });
     Taro.showToast({ title: '已发送', icon: 'success' });
   };
 
   return (
     <View className='page'>
+      <LoadError error={invoices.error} onRetry={load} />
       {items && !items.length ? <Empty>暂无发票。缴费成功后可在缴费凭证页申请电子发票。</Empty> : null}
       {items?.some((i) => i.status === 'requested' || i.status === 'issuing') ? (
         <View className='btn btn-plain' onClick={() => void load()}>刷新开票进度</View>

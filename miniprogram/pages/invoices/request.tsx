@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Checkbox, Text, View } from '@tarojs/components';
 import {
@@ -7,12 +7,14 @@ import {
   INVOICE_TITLE_KIND_LABEL,
   fromWechatInvoiceTitle,
   type InvoiceTitleKind,
-  type InvoiceTitleView,
-  type InvoiceView,
+  type RequestInvoice as InvoiceRequestBody,
 } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { ApiError } from '../../services/api';
+import { invoicesApi } from '../../services/api/invoices';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
 import { IS_H5 } from '../../services/session';
-import { Field, Segmented } from '../../components/ui';
+import { Field, LoadError, Segmented } from '../../components/ui';
 import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
 type Form = { kind: InvoiceTitleKind; name: string; taxId: string; address: string; phone: string; bank: string; bankAccount: string; email: string; isDefault: boolean };
@@ -22,7 +24,6 @@ const EMPTY: Form = { kind: 'personal', name: '', taxId: '', address: '', phone:
 export default function RequestInvoice() {
   const { params } = useRouter();
   const orderId = Number(params.orderId);
-  const [titles, setTitles] = useState<InvoiceTitleView[]>([]);
   const [chosen, setChosen] = useState<number | 'new'>('new');
   const [form, setForm] = useState<Form>(EMPTY);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -31,15 +32,12 @@ export default function RequestInvoice() {
   const [alert, setAlert] = useState('');
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    api
-      .get<{ items: InvoiceTitleView[] }>('/api/v1/invoice-titles')
-      .then((r) => {
-        setTitles(r.items);
-        if (r.items.length) setChosen(r.items[0]!.id);
-      })
-      .catch(() => undefined); // the request has already shown why (toast)
-  }, []);
+  const saved = useData(async () => {
+    const r = await invoicesApi.titles();
+    if (r.items.length) setChosen(r.items[0]!.id);
+    return r.items;
+  });
+  const titles = saved.data ?? [];
 
   const set = (k: keyof Form) => (v: string) => setForm({ ...form, [k]: v });
 
@@ -63,12 +61,12 @@ export default function RequestInvoice() {
     try {
       const title =
         chosen === 'new'
-          ? Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) 
+          ? (Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) as InvoiceRequestBody['title'])
           : undefined;
-      await api.post<InvoiceView>('/api/v1/invoices', { orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
+      await invoicesApi.request({ orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
       const tip = subscribeToast(await asked);
       Taro.showToast({ title: tip ? `已提交开票申请，${tip}` : '已提交开票申请', icon: tip ? 'none' : 'success' });
-      Taro.redirectTo({ url: '/pages/invoices/index' });
+      void nav.redirect(PAGES.invoices);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const next: Record<string, string> = {};
@@ -100,6 +98,7 @@ export default function RequestInvoice() {
 
       <View className='card'>
         <View className='card-title'>发票抬头</View>
+        <LoadError error={saved.error} onRetry={saved.reload} />
         {alert ? <View className='alert'>{alert}</View> : null}
         {titles.map((t) => (
           <View className={`list-item row title-option ${chosen === t.id ? 'title-chosen' : ''}`} key={t.id} onClick={() => setChosen(t.id)}>

@@ -4,6 +4,7 @@ import { View } from '@tarojs/components';
 import { Field } from '../../components/ui';
 import { IS_H5, sandboxLogin, wechatLogin } from '../../services/session';
 import { ApiError } from '../../services/api';
+import { nav, PAGES } from '../../services/pages';
 
 /** In WeChat a one-tap login; in the H5 build a sandbox screen that stands in for WeChat. */
 export default function Login() {
@@ -14,7 +15,7 @@ export default function Login() {
   const done = () => {
     const pages = Taro.getCurrentPages();
     if (pages.length > 1) Taro.navigateBack();
-    else Taro.switchTab({ url: '/pages/mine/index' });
+    else void nav.tab(PAGES.mine);
   };
 
   const submit = async () => {
@@ -53,7 +54,7 @@ export default function Login() {
         </View>
         <View className='muted' style={{ marginTop: '24px', textAlign: 'center' }}>
           登录即表示您同意
-          <View className='link' style={{ display: 'inline' }} onClick={() => Taro.navigateTo({ url: '/pages/privacy/index' })}>
+          <View className='link' style={{ display: 'inline' }} onClick={() => nav.to(PAGES.privacy)}>
             《隐私政策》
           </View>
         </View>

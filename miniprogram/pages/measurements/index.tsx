@@ -1,29 +1,17 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, toChinaISO } from '@heat-butler/shared';
-import { api, ApiError, getSessionKind, getToken } from '../../services/api';
-import { Empty } from '../../components/ui';
+import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, MEASUREMENT_PROTOCOL_TEXT, toChinaISO, type MeasurementState, type TimeWindow } from '@heat-butler/shared';
+import { ApiError, getSessionKind, getToken } from '../../services/api';
+import { accountsApi } from '../../services/api/accounts';
+import { measurementsApi, repairsApi } from '../../services/api/repairs';
+import { isResident } from '../../services/session';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
 
-interface Bound { accountId: number; accountNo: string }
-interface Window { start: string; end: string }
-interface Measurement {
-  id: number;
-  no: string;
-  accountId: number;
-  threeParty: boolean;
-  scheduledAt: string;
-  status: string;
-  minReadingC: number | null;
-  complianceLabel: string | null;
-  compliance: string | null;
-  readings: { room: string; readingC: number }[];
-  rulingRefundFen: number | null;
-  rulingNote: string | null;
-}
-const STATUS: Record<string, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定' };
+const STATUS: Record<MeasurementState, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定' };
 /** Half-hour start times inside the windows for a China day (its midnight), only those still ahead. */
-function slotsOf(day: Date, windows: Window[], now: Date): Date[] {
+function slotsOf(day: Date, windows: TimeWindow[], now: Date): Date[] {
   const out: Date[] = [];
   const d = chinaParts(day);
   for (const w of windows) {
@@ -38,25 +26,27 @@ function slotsOf(day: Date, windows: Window[], now: Date): Date[] {
 /** 预约测温: book a visit inside the company's measurement windows; see readings and compliance. */
 export default function Measurements() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const [accounts, setAccounts] = useState<Bound[]>([]);
   const [accountId, setAccountId] = useState<number | null>(null);
-  const [windows, setWindows] = useState<Window[]>([]);
-  const [items, setItems] = useState<Measurement[] | null>(null);
   const [dayOffset, setDayOffset] = useState(0);
   const [slot, setSlot] = useState<string | null>(null);
   const [threeParty, setThreeParty] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  const load = () => api.get<{ items: Measurement[] }>('/api/v1/measurements').then((r) => setItems(r.items)).catch(() => undefined);
-  useDidShow(() => {
-    if (!loggedIn) return;
-    api.get<{ items: Bound[] }>('/api/v1/accounts').then((r) => {
-      setAccounts(r.items);
-      if (r.items[0] && accountId === null) setAccountId(r.items[0].accountId);
-    }).catch(() => undefined);
-    api.get<{ measurementWindows: Window[] }>('/api/v1/repairs/options').then((r) => setWindows(r.measurementWindows)).catch(() => undefined);
-    void load();
-  });
+  // the accounts to book for and the windows to book in; then the bookings
+  const setup = useData(
+    async () => {
+      const [bound, options] = await Promise.all([accountsApi.list(), repairsApi.options()]);
+      if (bound.items[0] && accountId === null) setAccountId(bound.items[0].accountId);
+      return { accounts: bound.items, windows: options.measurementWindows };
+    },
+    [],
+    { onShow: true, enabled: isResident },
+  );
+  const bookings = useData(() => measurementsApi.list(), [], { onShow: true, enabled: isResident });
+  const accounts = setup.data?.accounts ?? [];
+  const windows = setup.data?.windows ?? [];
+  const items = bookings.data?.items;
+  const load = bookings.reload;
 
   if (!loggedIn) return <View className='page'><Empty>登录后预约测温</Empty></View>;
   const now = new Date();
@@ -67,7 +57,7 @@ export default function Measurements() {
     if (!accountId || !slot || busy) return;
     setBusy(true);
     try {
-      await api.post('/api/v1/measurements', { accountId, scheduledAt: slot, threeParty }, { quiet: true });
+      await measurementsApi.book({ accountId, scheduledAt: slot, threeParty }, { quiet: true });
       Taro.showToast({ title: '预约成功', icon: 'success' });
       setSlot(null);
       await load();
@@ -81,9 +71,10 @@ export default function Measurements() {
 
   return (
     <View className='page'>
+      <LoadError error={setup.error ?? bookings.error} onRetry={() => void Promise.all([setup.reload(), bookings.reload()])} />
       <View className='card' data-measure-book>
         <View className='card-title'>预约上门测温</View>
-        <View className='muted'>测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温前请关闭门窗30分钟，工作人员在房间中央、距地1.4米处测量，读数稳定5分钟后记录。</View>
+        <View className='muted'>测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温规范：{MEASUREMENT_PROTOCOL_TEXT}。</View>
         {accounts.length > 1 ? (
           <View className='repair-cats'>
             {accounts.map((a) => (
@@ -118,7 +109,7 @@ export default function Measurements() {
         <View className='card' key={m.id} data-measurement-id={m.id}>
           <View className='row'>
             <Text className='card-title'>{m.threeParty ? '三方测温' : '上门测温'}</Text>
-            <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : m.compliance === 'ok' ? 'tag tag-green' : 'tag'}>{STATUS[m.status] ?? m.status}</Text>
+            <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : m.compliance === 'ok' ? 'tag tag-green' : 'tag'}>{STATUS[m.status]}</Text>
           </View>
           <View className='muted'>单号 {m.no} · 预约 {formatChinaTime(m.scheduledAt)}</View>
           {m.readings.map((r) => (

@@ -3,6 +3,7 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { STAFF_ROLE_LABEL, type MeResponse } from '@heat-butler/shared';
 import { getToken } from '../../services/api';
+import { nav, PAGES, type PagePath, type TabPage } from '../../services/pages';
 import { logout, me } from '../../services/session';
 
 export default function Mine() {
@@ -13,7 +14,7 @@ export default function Mine() {
     me().then(setProfile).catch(() => setProfile(null));
   });
 
-  const go = (url: string) => () => Taro.navigateTo({ url });
+  const go = (page: Exclude<PagePath, TabPage>) => () => nav.to(page);
   const doLogout = async () => {
     await logout();
     setProfile(null);
@@ -34,7 +35,7 @@ export default function Mine() {
             <View className='hero-sub'>员工 · {profile.roles.map((r) => STAFF_ROLE_LABEL[r]).join('、')}</View>
           </View>
         ) : (
-          <View onClick={go('/pages/login/index')}>
+          <View onClick={go(PAGES.login)}>
             <View className='hero-title'>未登录</View>
             <View className='hero-sub'>点击登录，绑定户号后即可缴费、报修</View>
           </View>
@@ -44,35 +45,35 @@ export default function Mine() {
       <View className='card'>
         {profile?.kind !== 'staff' ? (
           <View>
-            <View className='list-item row' onClick={go('/pages/accounts/index')}>
+            <View className='list-item row' onClick={go(PAGES.accounts)}>
               <Text>我的户号</Text>
               <Text className='muted'>›</Text>
             </View>
-            <View className='list-item row' onClick={go('/pages/bind/index')}>
+            <View className='list-item row' onClick={go(PAGES.bind)}>
               <Text>绑定户号</Text>
               <Text className='muted'>›</Text>
             </View>
-            <View className='list-item row' onClick={go('/pages/payments/index')}>
+            <View className='list-item row' onClick={go(PAGES.payments)}>
               <Text>缴费记录</Text>
               <Text className='muted'>›</Text>
             </View>
-            <View className='list-item row' onClick={go('/pages/invoices/index')}>
+            <View className='list-item row' onClick={go(PAGES.invoices)}>
               <Text>我的发票</Text>
               <Text className='muted'>›</Text>
             </View>
           </View>
         ) : (
-          <View className='list-item row' onClick={go('/staff/home/index')}>
+          <View className='list-item row' onClick={go(PAGES.staffHome)}>
             <Text>员工工作台</Text>
             <Text className='muted'>›</Text>
           </View>
         )}
-        <View className='list-item row' onClick={go('/pages/privacy/index')}>
+        <View className='list-item row' onClick={go(PAGES.privacy)}>
           <Text>隐私政策</Text>
           <Text className='muted'>›</Text>
         </View>
         {profile?.kind !== 'staff' ? (
-          <View className='list-item row' onClick={go('/staff/login/index')}>
+          <View className='list-item row' onClick={go(PAGES.staffLogin)}>
             <Text>员工登录</Text>
             <Text className='muted'>›</Text>
           </View>
@@ -83,7 +84,7 @@ export default function Mine() {
           退出登录
         </View>
       ) : (
-        <View className='btn btn-primary' onClick={go('/pages/login/index')}>
+        <View className='btn btn-primary' onClick={go(PAGES.login)}>
           微信登录
         </View>
       )}

@@ -9,6 +9,7 @@ import { Text, View } from '@tarojs/components';
 import { formatFen, type PaymentOrderView } from '@heat-butler/shared';
 import { api } from '../../services/api';
 import { confirmOrder, createOrder } from '../../services/pay';
+import { nav, PAGES } from '../../services/pages';
 
 export default function SandboxPay() {
   const { params } = useRouter();
@@ -31,7 +32,7 @@ export default function SandboxPay() {
     setBusy(false);
     if (after.status === 'paid') {
       Taro.showToast({ title: '缴费成功', icon: 'success' });
-      Taro.redirectTo({ url: `/pages/payments/detail?id=${after.id}` });
+      void nav.redirect(PAGES.paymentDetail, { id: after.id });
     } else if (action === 'cancel') {
       Taro.navigateBack();
     } else {

@@ -1,15 +1,21 @@
-import { useState } from 'react';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL, type PaymentOrderView } from '@heat-butler/shared';
-import { api } from '../../services/api';
+import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL } from '@heat-butler/shared';
+import { paymentsApi } from '../../services/api/billing';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
 
 /** 缴费凭证: the receipt of one payment, with its refunds. */
 export default function PaymentDetail() {
   const { params } = useRouter();
-  const [o, setOrder] = useState<PaymentOrderView | null>(null);
-  useDidShow(() => void api.get<PaymentOrderView>(`/api/v1/payments/${params.id}`).then(setOrder).catch(() => undefined));
-  if (!o) return <View className='page' />;
+  const { data: o, error, reload } = useData(() => paymentsApi.get({ orderId: params.id! }), [], { onShow: true });
+  if (!o)
+    return (
+      <View className='page'>
+        <LoadError error={error} onRetry={reload} />
+      </View>
+    );
   const rows: [string, string][] = [
     ['缴费项目', `${o.seasonLabel}热费`],
     ['户号', o.accountNo],
@@ -33,7 +39,7 @@ export default function PaymentDetail() {
         ))}
       </View>
       {o.status === 'paid' && !o.duplicate && o.refundedFen < o.amountFen ? (
-        <View className='btn btn-plain' onClick={() => Taro.navigateTo({ url: `/pages/invoices/request?orderId=${o.id}` })}>
+        <View className='btn btn-plain' onClick={() => nav.to(PAGES.invoiceRequest, { orderId: o.id })}>
           申请电子发票
         </View>
       ) : null}

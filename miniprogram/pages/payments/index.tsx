@@ -1,25 +1,21 @@
-import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, type PaymentList } from '@heat-butler/shared';
-import { api } from '../../services/api';
+import { formatChinaTime, formatFen } from '@heat-butler/shared';
+import { paymentsApi } from '../../services/api/billing';
+import { nav, PAGES } from '../../services/pages';
 import { ensureResident } from '../../services/session';
-import { Empty } from '../../components/ui';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
 
 /** 缴费记录: paid orders, newest first, with refunds. */
 export default function Payments() {
-  const [list, setList] = useState<PaymentList | null>(null);
-  useDidShow(() => {
-    void (async () => {
-      if (!(await ensureResident())) return;
-      setList(await api.get<PaymentList>('/api/v1/payments'));
-    })().catch(() => undefined); // the request has already shown why (toast)
-  });
+  const payments = useData(async () => ((await ensureResident()) ? paymentsApi.list() : undefined), [], { onShow: true });
+  const list = payments.data;
   return (
     <View className='page'>
+      <LoadError error={payments.error} onRetry={payments.reload} />
       {list && !list.items.length ? <Empty>暂无缴费记录</Empty> : null}
       {list?.items.map((o) => (
-        <View className='card payment-card' key={o.id} data-out-trade-no={o.outTradeNo} onClick={() => Taro.navigateTo({ url: `/pages/payments/detail?id=${o.id}` })}>
+        <View className='card payment-card' key={o.id} data-out-trade-no={o.outTradeNo} onClick={() => nav.to(PAGES.paymentDetail, { id: o.id })}>
           <View className='row'>
             <Text className='strong'>{o.seasonLabel}热费</Text>
             <Text className='amount'>{formatFen(o.amountFen)}</Text>

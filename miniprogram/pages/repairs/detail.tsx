@@ -1,30 +1,41 @@
 import { useState } from 'react';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Image, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, type RepairView } from '@heat-butler/shared';
 import { photoSrc } from '../../services/photo';
-import { api, ApiError } from '../../services/api';
+import { ApiError } from '../../services/api';
+import { repairsApi } from '../../services/api/repairs';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
 import { askSubscribe } from '../../services/subscribe';
 import { SubscribeTag } from '../../components/subscribe-tag';
 
 /** 报修详情: status, promise, timeline; consent to a price; rate 1–5 after the work is done. */
 export default function RepairDetail() {
   const { params } = useRouter();
-  const [t, setT] = useState<RepairView | null>(null);
   const [stars, setStars] = useState(5);
   const [comment, setComment] = useState('');
-  const load = () => api.get<RepairView>(`/api/v1/repairs/${params.id}`).then(setT).catch(() => undefined);
-  useDidShow(() => void load());
-  const post = async (path: string, body?: unknown) => {
-    // the resident acts on the ticket: ask for its next progress message (in the tap, before any await)
-    if (path === 'consent' || path === 'reopen') void askSubscribe('repair');
+  const ticket = useData(() => repairsApi.get({ id: params.id! }), [], { onShow: true });
+  const t = ticket.data;
+  const id = { id: params.id! };
+  const act = async (run: () => Promise<RepairView>) => {
     try {
-      setT(await api.post<RepairView>(`/api/v1/repairs/${params.id}/${path}`, body));
+      ticket.setData(await run());
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
     }
   };
-  if (!t) return <View className='page' />;
+  const consent = (accept: boolean) => {
+    // the resident acts on the ticket: ask for its next progress message (in the tap, before any await)
+    void askSubscribe('repair');
+    return act(() => repairsApi.consent(id, { accept }));
+  };
+  if (!t)
+    return (
+      <View className='page'>
+        <LoadError error={ticket.error} onRetry={ticket.reload} />
+      </View>
+    );
   return (
     <View className='page'>
       <View className='card' data-repair-status={t.status}>
@@ -53,8 +64,8 @@ export default function RepairDetail() {
             </View>
           ))}
           <View className='row'><Text>合计</Text><Text className='amount'>{formatFen(t.priceFen ?? 0)}</Text></View>
-          <View className='btn btn-primary' onClick={() => post('consent', { accept: true })}>同意并开始维修</View>
-          <View className='btn btn-plain' onClick={() => post('consent', { accept: false })}>不同意</View>
+          <View className='btn btn-primary' onClick={() => consent(true)}>同意并开始维修</View>
+          <View className='btn btn-plain' onClick={() => consent(false)}>不同意</View>
         </View>
       ) : null}
       {t.status === 'resolved' ? (
@@ -67,7 +78,7 @@ export default function RepairDetail() {
             ))}
           </View>
           <Textarea className='input repair-textarea' value={comment} maxlength={200} placeholder='说说您的感受（选填）' onInput={(e) => setComment(e.detail.value)} />
-          <View className='btn btn-primary' data-submit-rating onClick={() => post('rating', { rating: stars, ...(comment ? { comment } : {}) })}>提交评价</View>
+          <View className='btn btn-primary' data-submit-rating onClick={() => act(() => repairsApi.rate(id, { rating: stars, ...(comment ? { comment } : {}) }))}>提交评价</View>
           <View className='muted'>3星以下视为不满意，我们将重新派单处理。</View>
         </View>
       ) : null}
@@ -82,7 +93,7 @@ export default function RepairDetail() {
         ))}
       </View>
       {['pending', 'assigned', 'contacted'].includes(t.status) ? (
-        <View className='btn btn-danger' onClick={() => Taro.showModal({ title: '取消报修？', content: '取消后如需维修请重新报修' }).then((r) => { if (r.confirm) void post('cancel'); })}>取消报修</View>
+        <View className='btn btn-danger' onClick={() => Taro.showModal({ title: '取消报修？', content: '取消后如需维修请重新报修' }).then((r) => { if (r.confirm) void act(() => repairsApi.cancel(id)); })}>取消报修</View>
       ) : null}
     </View>
   );

@@ -1,24 +1,24 @@
-import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import type { RepairView } from '@heat-butler/shared';
-import { api, getSessionKind, getToken } from '../../services/api';
-import { Empty } from '../../components/ui';
+import { getSessionKind, getToken } from '../../services/api';
+import { repairsApi } from '../../services/api/repairs';
+import { nav, PAGES } from '../../services/pages';
+import { isResident } from '../../services/session';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
 
 /** 我的报修: the resident's tickets, newest first, with the contact promise while nobody has called. */
 export default function MyRepairs() {
-  const [items, setItems] = useState<RepairView[] | null>(null);
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  useDidShow(() => {
-    if (loggedIn) api.get<{ items: RepairView[] }>('/api/v1/repairs').then((r) => setItems(r.items)).catch(() => undefined);
-  });
+  const repairs = useData(() => repairsApi.list(), [], { onShow: true, enabled: isResident });
+  const items = repairs.data?.items;
   if (!loggedIn) return <View className='page'><Empty>登录后查看报修记录</Empty></View>;
   return (
     <View className='page'>
-      <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/repairs/new' })}>我要报修</View>
+      <View className='btn btn-primary' onClick={() => nav.to(PAGES.repairNew)}>我要报修</View>
+      <LoadError error={repairs.error} onRetry={repairs.reload} />
       {items && !items.length ? <Empty>还没有报修记录</Empty> : null}
       {items?.map((t) => (
-        <View className='card' key={t.id} data-repair-id={t.id} onClick={() => Taro.navigateTo({ url: `/pages/repairs/detail?id=${t.id}` })}>
+        <View className='card' key={t.id} data-repair-id={t.id} onClick={() => nav.to(PAGES.repairDetail, { id: t.id })}>
           <View className='row'>
             <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
             <Text className={t.status === 'closed' ? 'tag tag-green' : 'tag'}>{t.statusLabel}</Text>

@@ -1,17 +1,18 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Image, Switch, Text, Textarea, View } from '@tarojs/components';
-import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type RepairCategory, type RepairView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field } from '../../components/ui';
+import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type BoundAccount, type RepairCategory } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { accountsApi } from '../../services/api/accounts';
+import { repairsApi } from '../../services/api/repairs';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
+import { Empty, Field, LoadError } from '../../components/ui';
 import { photoSrc, pickAndUpload } from '../../services/photo';
 import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
-interface Bound { accountId: number; accountNo: string; address: string }
-
 /** 在线报修: category, emergency, description, up to 9 photos, phone (blank = the account's), own reading for low temperature. */
 export default function NewRepair() {
-  const [accounts, setAccounts] = useState<Bound[] | null>(null);
   const [accountId, setAccountId] = useState<number | null>(null);
   const [category, setCategory] = useState<RepairCategory>('no_heat');
   const [emergency, setEmergency] = useState(false);
@@ -22,12 +23,16 @@ export default function NewRepair() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
-  useDidShow(() => {
-    api.get<{ items: Bound[] }>('/api/v1/accounts').then((r) => {
-      setAccounts(r.items);
+  const bound = useData(
+    async (): Promise<BoundAccount[]> => {
+      const r = await accountsApi.list();
       if (r.items[0] && accountId === null) setAccountId(r.items[0].accountId);
-    }).catch(() => undefined);
-  });
+      return r.items;
+    },
+    [],
+    { onShow: true },
+  );
+  const accounts = bound.data ?? null;
 
   const submit = async () => {
     if (!accountId || busy) return;
@@ -45,10 +50,10 @@ export default function NewRepair() {
         ...(phone ? { contactPhone: phone } : {}),
         ...(category === 'low_temp' && reading ? { residentReadingC: Number(reading) } : {}),
       };
-      const t = await api.post<RepairView>('/api/v1/repairs', body, { quiet: true });
+      const t = await repairsApi.create(body, { quiet: true });
       const tip = subscribeToast(await asked);
       if (tip) Taro.showToast({ title: tip, icon: 'none' });
-      Taro.redirectTo({ url: `/pages/repairs/detail?id=${t.id}` });
+      void nav.redirect(PAGES.repairDetail, { id: t.id });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const fields = (e.details as { fields?: { field: string; message: string }[] } | undefined)?.fields ?? [];
@@ -63,6 +68,7 @@ export default function NewRepair() {
   const urgent = isEmergency(category, emergency);
   return (
     <View className='page'>
+      <LoadError error={bound.error} onRetry={bound.reload} />
       <View className='card'>
         <View className='field-label'>报修户号</View>
         {accounts?.map((a) => (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import {
   CompanyRules,
@@ -13,10 +13,13 @@ import {
   type ServiceChangeDocument,
   type ServiceChangeKind,
   type ServiceChangePreview,
-  type ServiceChangeView,
 } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Segmented } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { accountsApi } from '../../services/api/accounts';
+import { serviceChangesApi } from '../../services/api/service-changes';
+import { nav, PAGES } from '../../services/pages';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError, Segmented } from '../../components/ui';
 import { choosePhoto } from '../../services/photo';
 import { askSubscribe } from '../../services/subscribe';
 
@@ -24,7 +27,6 @@ import { askSubscribe } from '../../services/subscribe';
 export default function ServiceChangeApply() {
   const first = nextOpenSeason(new Date(), CompanyRules.parse({}));
   const seasons = [first, seasonCodeOf(seasonStartYear(first) + 1)];
-  const [accounts, setAccounts] = useState<BoundAccount[] | null>(null);
   const [accountId, setAccountId] = useState<number | null>(null);
   const [season, setSeason] = useState(first);
   const [kind, setKind] = useState<ServiceChangeKind>('stop');
@@ -34,25 +36,26 @@ export default function ServiceChangeApply() {
   const [error, setError] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
 
-  useDidShow(() => {
-    api
-      .get<{ items: BoundAccount[] }>('/api/v1/accounts')
-      .then((r) => {
-        setAccounts(r.items);
-        if (r.items.length && accountId === null) {
-          setAccountId(r.items[0]!.accountId);
-          setKind(r.items[0]!.status === 'active' ? 'stop' : 'resume');
-        }
-      })
-      .catch(() => undefined);
-  });
+  const bound = useData(
+    async (): Promise<BoundAccount[]> => {
+      const r = await accountsApi.list();
+      if (r.items.length && accountId === null) {
+        setAccountId(r.items[0]!.accountId);
+        setKind(r.items[0]!.status === 'active' ? 'stop' : 'resume');
+      }
+      return r.items;
+    },
+    [],
+    { onShow: true },
+  );
+  const accounts = bound.data ?? null;
 
   useEffect(() => {
     if (!accountId) return;
     setPreview(null);
     setPreviewError(null);
-    api
-      .get<ServiceChangePreview>('/api/v1/service-changes/preview', { query: { accountId, season, kind }, quiet: true })
+    serviceChangesApi
+      .preview({ accountId, season, kind }, { quiet: true })
       .then(setPreview)
       .catch((e) => setPreviewError(e instanceof ApiError ? e.message : '加载失败'));
   }, [accountId, season, kind]);
@@ -71,9 +74,9 @@ export default function ServiceChangeApply() {
     await asked;
     const documents: ServiceChangeDocument[] = Object.entries(docs).map(([k, url]) => ({ kind: k, url }));
     try {
-      const app = await api.post<ServiceChangeView>('/api/v1/service-changes', { accountId, season, kind, documents }, { quiet: true });
+      const app = await serviceChangesApi.submit({ accountId, season, kind, documents }, { quiet: true });
       Taro.showToast({ title: '已提交', icon: 'success' });
-      Taro.redirectTo({ url: `/pages/services/detail?id=${app.id}` });
+      void nav.redirect(PAGES.serviceDetail, { id: app.id });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const d = e.details ?? {};
@@ -90,13 +93,14 @@ export default function ServiceChangeApply() {
     return (
       <View className='page'>
         <Empty>请先绑定户号</Empty>
-        <View className='btn btn-primary' onClick={() => Taro.navigateTo({ url: '/pages/bind/index' })}>绑定户号</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>绑定户号</View>
       </View>
     );
   }
   const missing = preview?.requiredDocuments.filter((d) => !docs[d.kind]) ?? [];
   return (
     <View className='page'>
+      <LoadError error={bound.error} onRetry={bound.reload} />
       <View className='card'>
         <View className='card-title'>户号</View>
         {(accounts ?? []).map((a) => (
@@ -124,7 +128,7 @@ export default function ServiceChangeApply() {
             {preview.arrears.totalFen > 0 && kind === 'stop' ? (
               <View className='alert'>
                 欠费 {formatFen(preview.arrears.totalFen)}，请先缴清：
-                <Text className='link' onClick={() => Taro.switchTab({ url: '/pages/bills/index' })}>去缴费</Text>
+                <Text className='link' onClick={() => nav.tab(PAGES.bills)}>去缴费</Text>
               </View>
             ) : null}
           </View>

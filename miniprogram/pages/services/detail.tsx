@@ -1,8 +1,10 @@
 import { useState } from 'react';
-import Taro, { useDidShow, useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { documentLabel, formatChinaTime, formatFen, type ServiceChangeView } from '@heat-butler/shared';
-import { api } from '../../services/api';
+import { documentLabel, formatChinaTime, formatFen } from '@heat-butler/shared';
+import { serviceChangesApi } from '../../services/api/service-changes';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
 import { payBill } from '../../services/pay';
 import { askSubscribe } from '../../services/subscribe';
 import { SubscribeTag } from '../../components/subscribe-tag';
@@ -11,19 +13,20 @@ import { choosePhoto } from '../../services/photo';
 /** 报停/复供进度: status, problems to fix, what to pay, the valve work order, the timeline, cancel. */
 export default function ServiceChangeDetail() {
   const { params } = useRouter();
-  const [app, setApp] = useState<ServiceChangeView | null>(null);
   const [docs, setDocs] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
-  const load = () =>
-    api
-      .get<ServiceChangeView>(`/api/v1/service-changes/${params.id}`)
-      .then((a) => {
-        setApp(a);
-        setDocs(Object.fromEntries(a.documents.flatMap((d) => (d.id ? [[d.kind, d.id]] : []))));
-      })
-      .catch(() => undefined);
-  useDidShow(() => void load());
+  const application = useData(
+    async () => {
+      const a = await serviceChangesApi.get({ id: params.id! });
+      setDocs(Object.fromEntries(a.documents.flatMap((d) => (d.id ? [[d.kind, d.id]] : []))));
+      return a;
+    },
+    [],
+    { onShow: true },
+  );
+  const app = application.data;
+  const load = application.reload;
 
   const run = async (fn: () => Promise<unknown>) => {
     setBusy(true);
@@ -39,12 +42,12 @@ export default function ServiceChangeDetail() {
 
   const cancel = async () => {
     const ok = await Taro.showModal({ title: '撤销申请', content: '确定撤销这份申请吗？' });
-    if (ok.confirm) await run(() => api.post(`/api/v1/service-changes/${params.id}/cancel`));
+    if (ok.confirm) await run(() => serviceChangesApi.cancel({ id: params.id! }));
   };
   const resubmit = () =>
     run(() => {
       void askSubscribe('serviceChange'); // in the tap, before any await
-      return api.post(`/api/v1/service-changes/${params.id}/resubmit`, { documents: Object.entries(docs).map(([kind, url]) => ({ kind, url })) });
+      return serviceChangesApi.resubmit({ id: params.id! }, { documents: Object.entries(docs).map(([kind, url]) => ({ kind, url })) });
     });
   const replace = async (kind: string) => {
     const id = await choosePhoto('id_document').catch(() => null);
@@ -52,7 +55,12 @@ export default function ServiceChangeDetail() {
   };
   const pay = () => app?.billId && run(() => payBill(app.billId!));
 
-  if (!app) return <View className='page' />;
+  if (!app)
+    return (
+      <View className='page'>
+        <LoadError error={application.error} onRetry={load} />
+      </View>
+    );
   const problemKinds = [...new Set([...app.documents.map((d) => d.kind), ...app.problems.flatMap((p) => (p.document ? [p.document] : []))])];
   return (
     <View className='page'>

@@ -1,10 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { HOUSEHOLD_COLUMNS, type ImportJobView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { AdminApi, HOUSEHOLD_COLUMNS, type ImportJobView } from '@heat-butler/shared';
+import { ApiError, pathOf } from '../../services/api';
+import { adminApi } from '../../services/api/admin';
+import { nav, PAGES } from '../../services/pages';
 import { IS_H5 } from '../../services/session';
 import { chooseChatFile, downloadXlsx, postRawFile, type PickedFile } from '../admin-files';
+import { staffPage } from '../../components/staff-page';
 
 const FINISHED = ['done', 'rejected', 'failed'];
 const ISSUE_LIMIT = 500;
@@ -19,7 +22,7 @@ function sizeText(bytes: number): string {
  * every problem (row, column, message) with the XLSX report, then the real all-or-nothing import
  * with progress and the summary.
  */
-export default function AdminImport() {
+export default staffPage(function AdminImport() {
   const [picked, setPicked] = useState<PickedFile | null>(null);
   const [job, setJob] = useState<ImportJobView | null>(null);
   const [busy, setBusy] = useState(false);
@@ -33,12 +36,12 @@ export default function AdminImport() {
     setBusy(true);
     setError('');
     try {
-      const q = `fileName=${encodeURIComponent(file.name)}${dryRun ? '&dryRun=1' : ''}`;
-      let j = await postRawFile<ImportJobView>(`/api/v1/admin/imports?${q}`, file);
+      // the file is the request's raw body: posted by admin-files.ts to the described path
+      let j = await postRawFile<ImportJobView>(pathOf(AdminApi.startImport, { fileName: file.name, dryRun: dryRun ? '1' : undefined }), file);
       setJob(j);
       while (alive.current && !FINISHED.includes(j.state)) {
         await sleep(500);
-        j = await api.get<ImportJobView>(`/api/v1/admin/imports/${j.id}`, { quiet: true });
+        j = await adminApi.importJob({ id: j.id }, { quiet: true });
         setJob(j);
       }
     } catch (e) {
@@ -75,8 +78,8 @@ export default function AdminImport() {
           先校验全部行，全部通过后才能导入；导入要么全部写入，要么什么都不写；按户号更新已有住户，不会重复。
         </View>
         <View className='row admin-actions'>
-          <Text className='link' data-template onClick={() => downloadXlsx('/api/v1/admin/imports/template', '住户导入模板.xlsx')}>下载导入模板</Text>
-          <Text className='link' onClick={() => downloadXlsx('/api/v1/admin/exports/accounts', '住户.xlsx')}>导出现有住户</Text>
+          <Text className='link' data-template onClick={() => downloadXlsx(adminApi.importTemplate(), '住户导入模板.xlsx')}>下载导入模板</Text>
+          <Text className='link' onClick={() => downloadXlsx(adminApi.exportAccounts(), '住户.xlsx')}>导出现有住户</Text>
         </View>
         {IS_H5 ? (
           <input
@@ -131,7 +134,7 @@ export default function AdminImport() {
                 发现 {job.issueCount} 处问题，未写入任何数据。请按下表修改文件后重新选择。
                 {job.issueCount > job.issues.length ? `（此处显示前 ${job.issues.length} 处，完整列表见问题报告）` : ''}
               </View>
-              <Text className='link' data-report onClick={() => downloadXlsx(`/api/v1/admin/imports/${job.id}/report`, `导入问题-${job.id}.xlsx`)}>
+              <Text className='link' data-report onClick={() => downloadXlsx(adminApi.importReport({ id: job.id }), `导入问题-${job.id}.xlsx`)}>
                 下载问题报告（Excel）
               </Text>
               <View className='admin-table admin-issues'>
@@ -175,9 +178,9 @@ export default function AdminImport() {
           {imported ? <View className='notice' data-imported>导入完成。住户可用户号和户主姓名绑定。</View> : null}
         </View>
       ) : null}
-      <View className='btn btn-plain' onClick={() => Taro.navigateBack().catch(() => Taro.redirectTo({ url: '/staff/home/index' }))}>
+      <View className='btn btn-plain' onClick={() => Taro.navigateBack().catch(() => nav.redirect(PAGES.staffHome))}>
         返回工作台
       </View>
     </View>
   );
-}
+});

@@ -1,11 +1,29 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { AUDIT_TARGET_LABEL, STAFF_ROLE_LABEL, auditFieldLabel, formatChinaTime, type AuditEntryView, type CompanySettings, type StaffRole } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field, Segmented } from '../../components/ui';
+import {
+  AUDIT_TARGET_LABEL,
+  DOCUMENT_LABEL,
+  STAFF_ROLE_LABEL,
+  auditFieldLabel,
+  documentLabel,
+  fenToYuanString,
+  formatChinaTime,
+  formatFen,
+  yuanToFen,
+  type AuditEntryView,
+  type CompanySettings,
+  type CompanySettingsInput,
+  type StaffRole,
+} from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { adminApi } from '../../services/api/admin';
+import { asApiError } from '../../services/use-data';
+import { Field, LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
-type Kind = 'text' | 'int' | 'num';
+/** int/num: as stored; pct: basis points shown as a percentage (3000 ↔ 30) */
+type Kind = 'text' | 'int' | 'num' | 'pct';
 type FieldSpec = { path: string; label: string; kind: Kind; placeholder?: string };
 type Section = { title: string; note?: string; fields: FieldSpec[] };
 
@@ -19,12 +37,12 @@ const SECTIONS: Section[] = [
   },
   {
     title: '采暖季与报停/复供',
-    note: '日期格式 MM-DD；基本热费比例以基点表示（3000 = 30%）。',
+    note: '日期格式 MM-DD（如 09-20）。报停基础热费比例是新建采暖季的默认值：保存后只用于之后新建的采暖季；已有采暖季的账单按该采暖季自己的比例计费。',
     fields: [
       { path: 'rules.seasonStart', label: '采暖季开始（MM-DD）', kind: 'text' },
       { path: 'rules.seasonEnd', label: '采暖季结束（MM-DD，次年）', kind: 'text' },
       { path: 'rules.changeDeadline', label: '报停/复供申请截止日（MM-DD）', kind: 'text' },
-      { path: 'rules.baseFeeRatioBp', label: '报停基本热费比例（基点）', kind: 'int' },
+      { path: 'rules.baseFeeRatioBp', label: '报停基础热费比例（%，新建采暖季的默认值）', kind: 'pct' },
       { path: 'rules.serviceChange.maxChangesPerSeason', label: '每户每采暖季最多变更次数', kind: 'int' },
     ],
   },
@@ -40,6 +58,18 @@ const SECTIONS: Section[] = [
       { path: 'rules.sla.callbackMinutes', label: '回访', kind: 'int' },
       { path: 'rules.sla.quietStart', label: '免打扰开始（HH:mm）', kind: 'text' },
       { path: 'rules.sla.quietEnd', label: '免打扰结束（HH:mm）', kind: 'text' },
+    ],
+  },
+  {
+    title: '维修规则',
+    note: '有偿维修的价格在住户确认前告知（价目表见下方）。',
+    fields: [
+      { path: 'rules.repairs.escalateToHeadMinutes', label: '超时工单到主管后仍超时，升级到部门负责人（分钟）', kind: 'int' },
+      { path: 'rules.repairs.bookingHorizonDays', label: '住户最多可预约几天内上门（天）', kind: 'int' },
+      { path: 'rules.repairs.unsatisfiedBelowStars', label: '评价低于几星视为不满意（星）', kind: 'int' },
+      { path: 'rules.repairs.watchList.buildingComplaintHouseholds', label: '一个采暖季楼栋投诉户数达到几户列入隐患台账（户）', kind: 'int' },
+      { path: 'rules.repairs.watchList.repeatedLowTempTickets', label: '一户室温不达标报修达到几次列入关注名单（次）', kind: 'int' },
+      { path: 'rules.measurementRefund.percent', label: '三方测温不达标：按不达标天数退还热费的比例（%）', kind: 'int' },
     ],
   },
   {
@@ -59,9 +89,9 @@ const SECTIONS: Section[] = [
   },
   {
     title: '电子发票',
-    note: '税率以基点表示（900 = 9%）；税收分类编码为19位数字。',
+    note: '税收分类编码为19位数字。',
     fields: [
-      { path: 'rules.invoice.commercialRateBp', label: '非居民用热税率（基点）', kind: 'int' },
+      { path: 'rules.invoice.commercialRateBp', label: '非居民用热税率（%）', kind: 'pct' },
       { path: 'rules.invoice.goodsName', label: '开票项目名称', kind: 'text' },
       { path: 'rules.invoice.goodsCode', label: '税收分类编码', kind: 'text' },
       { path: 'rules.invoice.sellerTaxId', label: '销售方税号', kind: 'text' },
@@ -70,12 +100,17 @@ const SECTIONS: Section[] = [
 ];
 const BOOLS = [
   { path: 'rules.serviceChange.noResumeAfterStopInSameSeason', label: '当季已报停的不能再复供' },
+  { path: 'rules.serviceChange.resumeRequiresArrearsCleared', label: '复供前须缴清往年欠费（报停始终需要）' },
+  { path: 'rules.billing.noLateFeeWhileHeatOff', label: '停热（报停、封阀）期间不计滞纳金' },
+  { path: 'rules.measurementRefund.payAfterSeason', label: '测温裁定退费在采暖季结束后统一支付' },
   { path: 'rules.invoice.residentialExempt', label: '居民用热免征增值税' },
   { path: 'rules.invoice.autoIssue', label: '缴费后按默认抬头自动开票' },
 ];
 const DOCS = 'rules.serviceChange.requiredDocuments';
 const VALVE = 'rules.serviceChange.stopValveAction';
 const WINDOWS = 'rules.measurementWindows';
+const PRICES = 'rules.repairs.priceList';
+type PriceRow = { code: string; name: string; price: string };
 const NUMERIC = new Map(SECTIONS.flatMap((s) => s.fields).filter((f) => f.kind !== 'text').map((f) => [f.path, f.kind]));
 const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, VALVE];
 
@@ -92,24 +127,39 @@ function structuredCloneSafe<T>(o: T): T {
   return JSON.parse(JSON.stringify(o));
 }
 
-/** The form holds what was typed (numbers as text); the body converts what parses and lets the server name the rest. */
+/** The form holds what was typed (numbers as text; percentages and 元 as people write them); the body converts what parses and lets the server name the rest. */
 function toForm(s: CompanySettings): any {
   let f: any = structuredCloneSafe(s);
-  for (const p of NUMERIC.keys()) f = setAt(f, p, String(getAt(s, p) ?? ''));
-  return setAt(f, DOCS, (getAt(s, DOCS) as string[]).join('，'));
+  for (const [p, kind] of NUMERIC) {
+    const v = getAt(s, p);
+    f = setAt(f, p, v == null ? '' : kind === 'pct' ? String(v / 100) : String(v));
+  }
+  const prices: PriceRow[] = (getAt(s, PRICES) ?? []).map((x: any) => ({ code: x.code, name: x.name, price: fenToYuanString(x.priceFen) }));
+  return setAt(f, PRICES, prices);
 }
-function toBody(f: any): unknown {
+/** (what was typed: the server's schema decides, every wrong field reported at its field) */
+function toBody(f: any): CompanySettingsInput {
   let b: any = structuredCloneSafe(f);
   for (const [p, kind] of NUMERIC) {
     const t = String(getAt(f, p) ?? '').trim();
     const n = Number(t);
-    b = setAt(b, p, t !== '' && Number.isFinite(n) && (kind === 'num' || Number.isInteger(n)) ? n : t);
+    if (kind === 'pct') {
+      // "30" → 3000 basis points; more than two decimals is left for the server to refuse
+      const bp = Math.round(n * 100);
+      b = setAt(b, p, t !== '' && Number.isFinite(n) && Math.abs(n * 100 - bp) < 1e-6 ? bp : t === '' ? null : n);
+    } else {
+      b = setAt(b, p, t !== '' && Number.isFinite(n) && (kind === 'num' || Number.isInteger(n)) ? n : t);
+    }
   }
-  const docs = String(getAt(f, DOCS) ?? '')
-    .split(/[,，、\s]+/)
-    .filter(Boolean);
-  return setAt(b, DOCS, docs);
+  const prices = ((getAt(f, PRICES) ?? []) as PriceRow[]).map((r) => ({ code: r.code, name: r.name, priceFen: yuanToFen(r.price) ?? r.price }));
+  return setAt(b, PRICES, prices) as CompanySettingsInput;
 }
+/** a code for a new price-list item: the server needs one, the admin never sees it */
+const newCode = (rows: PriceRow[]) => {
+  let i = rows.length + 1;
+  while (rows.some((r) => r.code === `item_${i}`)) i++;
+  return `item_${i}`;
+};
 
 function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
@@ -119,9 +169,12 @@ function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Re
 const show = (v: unknown, path = ''): string => {
   if (v === undefined || v === null) return '—';
   if (typeof v === 'boolean') return v ? '是' : '否';
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return path.endsWith('stopValveAction') ? (v === 'seal' ? '关阀并加封' : '关阀') : v;
   if (path === 'roles' && Array.isArray(v)) return v.map((r) => STAFF_ROLE_LABEL[r as StaffRole] ?? r).join('、') || '—';
   if (path.endsWith('measurementWindows') && Array.isArray(v)) return v.map((w: any) => `${w.start}–${w.end}`).join('、');
+  if (path.endsWith('priceList') && Array.isArray(v)) return v.map((x: any) => `${x.name} ${formatFen(x.priceFen)}`).join('、');
+  if (path.endsWith('requiredDocuments') && Array.isArray(v)) return v.map((k) => documentLabel(String(k))).join('、') || '—';
+  if (typeof v === 'number' && /RatioBp$|RateBp$/.test(path)) return `${v / 100}%`;
   if (Array.isArray(v)) return v.join('、') || '—';
   return JSON.stringify(v);
 };
@@ -134,7 +187,8 @@ function changes(e: AuditEntryView): string[] {
 }
 
 /** 公司设置 (admin): name, hotline and the company rules; every field error from the server at its field; the audit log. */
-export default function AdminSettings() {
+export default staffPage(function AdminSettings() {
+  const [auditError, setAuditError] = useState<ApiError | null>(null);
   const [form, setForm] = useState<any>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saving, setSaving] = useState(false);
@@ -143,16 +197,22 @@ export default function AdminSettings() {
   const [page, setPage] = useState(1);
 
   const loadAudit = async (p = page) => {
-    setAudit(await api.get<{ items: AuditEntryView[]; total: number }>(`/api/v1/admin/audit?page=${p}&pageSize=20`, { quiet: true }));
-    setPage(p);
+    try {
+      setAudit(await adminApi.audit({ page: p, pageSize: 20 }, { quiet: true }));
+      setPage(p);
+      setAuditError(null);
+    } catch (e) {
+      setAuditError(asApiError(e));
+    }
   };
-  const [loadError, setLoadError] = useState('');
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
   const load = async () => {
-    setForm(toForm(await api.get<CompanySettings>('/api/v1/admin/settings', { quiet: true })));
+    setForm(toForm(await adminApi.settings({ quiet: true })));
     setErrors({});
-    await loadAudit(1).catch(() => undefined);
+    setLoadError(null);
+    await loadAudit(1);
   };
-  useDidShow(() => void load().catch((e) => setLoadError(e instanceof ApiError ? e.message : '加载失败，请稍后再试')));
+  useDidShow(() => void load().catch((e) => setLoadError(asApiError(e))));
 
   const set = (path: string, v: unknown) => {
     setSaved(false);
@@ -164,11 +224,11 @@ export default function AdminSettings() {
     setSaving(true);
     setSaved(false);
     try {
-      setForm(toForm(await api.put<CompanySettings>('/api/v1/admin/settings', toBody(form), { quiet: true })));
+      setForm(toForm(await adminApi.updateSettings(toBody(form), { quiet: true })));
       setErrors({});
       setSaved(true);
       Taro.showToast({ title: '已保存', icon: 'success' });
-      await loadAudit(1).catch(() => undefined);
+      await loadAudit(1);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const fields = e.fields;
@@ -178,11 +238,18 @@ export default function AdminSettings() {
     }
   };
 
-  if (!form) return <View className='page'>{loadError ? <Empty>{loadError}</Empty> : null}</View>;
+  if (!form)
+    return (
+      <View className='page'>
+        <LoadError error={loadError} onRetry={() => void load().catch((e) => setLoadError(asApiError(e)))} />
+      </View>
+    );
   const errCount = Object.keys(errors).length;
   const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
-  const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !RENDERED.includes(k));
+  const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !k.startsWith(PRICES) && !RENDERED.includes(k));
   const windows: { start: string; end: string }[] = getAt(form, WINDOWS) ?? [];
+  const prices: PriceRow[] = getAt(form, PRICES) ?? [];
+  const docs: string[] = getAt(form, DOCS) ?? [];
 
   return (
     <View className='page admin-page'>
@@ -215,14 +282,20 @@ export default function AdminSettings() {
           ))}
           {s.title === '采暖季与报停/复供' ? (
             <View>
-              <Field
-                name={DOCS}
-                label='申请必须上传的材料（逗号分隔，如 id_photo, property_certificate）'
-                value={String(getAt(form, DOCS) ?? '')}
-                maxlength={300}
-                error={Object.entries(errors).find(([k]) => k.startsWith(DOCS))?.[1]}
-                onInput={(v) => set(DOCS, v)}
-              />
+              <View className='field' data-docs>
+                <View className='field-label'>申请必须上传的材料</View>
+                {[...new Set([...Object.keys(DOCUMENT_LABEL), ...docs])].map((k) => (
+                  <View key={k} className='row'>
+                    <Text>{documentLabel(k)}</Text>
+                    <Switch checked={docs.includes(k)} onChange={(e) => set(DOCS, e.detail.value ? [...docs, k] : docs.filter((d) => d !== k))} />
+                  </View>
+                ))}
+                {Object.entries(errors)
+                  .filter(([k]) => k.startsWith(DOCS))
+                  .map(([k, m]) => (
+                    <View key={k} className='field-error'>{m}</View>
+                  ))}
+              </View>
               <View className='field'>
                 <View className='field-label'>报停时阀门处理</View>
                 <Segmented
@@ -235,6 +308,24 @@ export default function AdminSettings() {
                 />
                 {errors[VALVE] ? <View className='field-error'>{errors[VALVE]}</View> : null}
               </View>
+            </View>
+          ) : null}
+          {s.title === '维修规则' ? (
+            <View className='field' data-price-list>
+              <View className='field-label'>有偿维修价目表（元）</View>
+              {prices.map((row, i) => (
+                <View key={row.code} className='row admin-window'>
+                  <Field name={`${PRICES}.${i}.name`} label={`项目${i + 1}`} value={row.name} maxlength={30} error={errors[`${PRICES}.${i}.name`] ?? errors[`${PRICES}.${i}.code`]} onInput={(v) => set(`${PRICES}.${i}.name`, v)} />
+                  <Field name={`${PRICES}.${i}.priceFen`} label='价格（元）' type='digit' value={row.price} error={errors[`${PRICES}.${i}.priceFen`]} onInput={(v) => set(`${PRICES}.${i}.price`, v)} />
+                  <Text className='link' onClick={() => set(PRICES, prices.filter((_, k) => k !== i))}>删除</Text>
+                </View>
+              ))}
+              <Text className='link' onClick={() => set(PRICES, [...prices, { code: newCode(prices), name: '', price: '' }])}>＋ 添加项目</Text>
+              {Object.entries(errors)
+                .filter(([k]) => k === PRICES)
+                .map(([k, m]) => (
+                  <View key={k} className='field-error'>{m}</View>
+                ))}
             </View>
           ) : null}
           {s.title === '室温' ? (
@@ -272,13 +363,14 @@ export default function AdminSettings() {
       <View className={`btn btn-primary${saving ? ' btn-disabled' : ''}`} data-save-settings onClick={save}>
         {saving ? '正在保存…' : '保存设置'}
       </View>
-      <View className='btn btn-plain' onClick={() => void load().catch(() => undefined)}>放弃修改</View>
+      <View className='btn btn-plain' onClick={() => void load().catch((e) => Taro.showToast({ title: asApiError(e).message, icon: 'none' }))}>放弃修改</View>
 
       <View className='card' data-audit>
         <View className='row'>
           <Text className='card-title'>操作记录</Text>
           <Text className='muted'>{audit ? `共 ${audit.total} 条` : ''}</Text>
         </View>
+        <LoadError error={auditError} onRetry={() => void loadAudit()} />
         {audit?.items.map((e) => (
           <View key={e.id} className='list-item admin-audit' data-action={e.action}>
             <View className='row'>
@@ -301,4 +393,4 @@ export default function AdminSettings() {
       </View>
     </View>
   );
-}
+});

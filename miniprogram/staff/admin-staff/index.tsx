@@ -2,9 +2,12 @@ import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import { STAFF_ROLE_LABEL, STAFF_ROLES, formatChinaTime, type AreaView, type StaffRole, type StaffView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { ApiError } from '../../services/api';
+import { adminApi } from '../../services/api/admin';
 import { me } from '../../services/session';
-import { Empty, Field } from '../../components/ui';
+import { asApiError } from '../../services/use-data';
+import { Empty, Field, LoadError } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 type Editing = { id: number; roles: StaffRole[]; areaIds: number[]; errors: Record<string, string> };
 type NewStaff = { username: string; name: string; password: string; roles: StaffRole[]; areaIds: number[] };
@@ -29,7 +32,7 @@ function Chips<T extends string | number>(props: { options: { value: T; label: s
 }
 
 /** 员工与片区 (admin): staff list, create, edit roles and areas, disable, WeChat invite codes; areas create/rename. */
-export default function AdminStaff() {
+export default staffPage(function AdminStaff() {
   const [staff, setStaff] = useState<StaffView[]>([]);
   const [areas, setAreas] = useState<AreaView[]>([]);
   const [form, setForm] = useState<NewStaff>(EMPTY);
@@ -42,17 +45,22 @@ export default function AdminStaff() {
   const [editing, setEditing] = useState<Editing | null>(null);
   const [myId, setMyId] = useState<number | null>(null);
 
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
   const load = async () => {
-    const [s, a] = await Promise.all([
-      api.get<{ items: StaffView[] }>('/api/v1/admin/staff'),
-      api.get<{ items: AreaView[] }>('/api/v1/admin/areas'),
-    ]);
-    setStaff(s.items);
-    setAreas(a.items);
+    try {
+      const [s, a] = await Promise.all([adminApi.staff(), adminApi.areas()]);
+      setStaff(s.items);
+      setAreas(a.items);
+      setLoadError(null);
+    } catch (e) {
+      setLoadError(asApiError(e));
+      return;
+    }
+    // who am I (not to disable oneself); without it every row offers the actions
     const p = await me().catch(() => null);
     if (p?.kind === 'staff') setMyId(p.id);
   };
-  useDidShow(() => void load().catch(() => undefined));
+  useDidShow(() => void load());
 
   const areaLabel = (id: number) => {
     const a = areas.find((x) => x.id === id);
@@ -61,7 +69,7 @@ export default function AdminStaff() {
 
   const create = async () => {
     try {
-      await api.post('/api/v1/admin/staff', { ...form, username: form.username.trim() }, { quiet: true });
+      await adminApi.createStaff({ ...form, username: form.username.trim() }, { quiet: true });
       Taro.showToast({ title: '已创建', icon: 'success' });
       setForm(EMPTY);
       setErrors({});
@@ -78,7 +86,7 @@ export default function AdminStaff() {
     const { confirm } = await Taro.showModal({ title: '停用员工', content: `停用后 ${s.name}（${s.username}）将立即退出登录且不能再登录。确定停用？`, confirmText: '停用' });
     if (!confirm) return;
     try {
-      await api.post(`/api/v1/admin/staff/${s.id}/disable`);
+      await adminApi.disableStaff({ id: s.id });
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -87,7 +95,7 @@ export default function AdminStaff() {
 
   const unlock = async (s: StaffView) => {
     try {
-      await api.post(`/api/v1/admin/staff/${s.id}/unlock`);
+      await adminApi.unlockStaff({ id: s.id });
       Taro.showToast({ title: '已解除锁定', icon: 'success' });
       await load();
     } catch (e) {
@@ -98,7 +106,7 @@ export default function AdminStaff() {
   const saveEdit = async () => {
     if (!editing) return;
     try {
-      await api.put(`/api/v1/admin/staff/${editing.id}`, { roles: editing.roles, areaIds: editing.areaIds }, { quiet: true });
+      await adminApi.updateStaff({ id: editing.id }, { roles: editing.roles, areaIds: editing.areaIds }, { quiet: true });
       Taro.showToast({ title: '已保存', icon: 'success' });
       setEditing(null);
       await load();
@@ -111,7 +119,7 @@ export default function AdminStaff() {
 
   const invite = async (s: StaffView) => {
     try {
-      const res = await api.post<{ inviteCode: string; expiresAt: string }>(`/api/v1/admin/staff/${s.id}/invite`);
+      const res = await adminApi.inviteStaff({ id: s.id });
       setInvites((m) => ({ ...m, [s.id]: res }));
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -120,7 +128,7 @@ export default function AdminStaff() {
 
   const createArea = async () => {
     try {
-      await api.post('/api/v1/admin/areas', area, { quiet: true });
+      await adminApi.createArea(area, { quiet: true });
       setArea({ code: '', name: '' });
       setAreaErrors({});
       await load();
@@ -135,7 +143,7 @@ export default function AdminStaff() {
     const name = renames[a.id];
     if (name === undefined || name === a.name) return;
     try {
-      await api.put(`/api/v1/admin/areas/${a.id}`, { name });
+      await adminApi.renameArea({ id: a.id }, { name });
       setRenames(({ [a.id]: _, ...rest }) => rest);
       await load();
     } catch (e) {
@@ -145,6 +153,7 @@ export default function AdminStaff() {
 
   return (
     <View className='page admin-page'>
+      <LoadError error={loadError} onRetry={() => void load()} />
       <View className='card'>
         <View className='row'>
           <Text className='card-title'>员工（{staff.length}）</Text>
@@ -252,4 +261,4 @@ export default function AdminStaff() {
       </View>
     </View>
   );
-}
+});

@@ -1,29 +1,20 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Picker, Switch, Text, Textarea, View } from '@tarojs/components';
 import {
   ANNOUNCEMENT_NEEDS_RESTORE,
   ANNOUNCEMENT_TYPES,
   ANNOUNCEMENT_TYPE_LABEL,
   type AnnouncementType,
-  type StaffGroupSummary,
+  type AnnouncementView,
 } from '@heat-butler/shared';
-import { api, ApiError, getSessionKind } from '../../services/api';
-import { Empty, Field, Segmented } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { groupsApi } from '../../services/api/groups';
+import { useData } from '../../services/use-data';
+import { Empty, Field, LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 type Scope = 'building' | 'area' | 'all';
-interface AnnouncementRow {
-  id: number;
-  scope: Scope;
-  targetId: number | null;
-  type: AnnouncementType;
-  typeLabel: string;
-  title: string;
-  body: string;
-  expectedRestoreAt: string | null;
-  createdAt: string;
-  delivery: { recipients: number; sent: number; pending: number; refused: number };
-}
 
 const pad = (n: number) => String(n).padStart(2, '0');
 /** China time (UTC+8) parts of an instant, for the pickers and the list. */
@@ -37,8 +28,7 @@ const chinaText = (iso: string) => {
 };
 
 /** 发布公告: type, target (one building, an area, or all), text, restoration time for outages; recent announcements with delivery. */
-export default function Announce() {
-  const [groups, setGroups] = useState<StaffGroupSummary[]>([]);
+export default staffPage(function Announce() {
   const [type, setType] = useState<AnnouncementType>('outage');
   const [scope, setScope] = useState<Scope>('building');
   const [targetId, setTargetId] = useState<number | null>(null);
@@ -50,18 +40,12 @@ export default function Announce() {
   const [pinned, setPinned] = useState(true);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-  const [list, setList] = useState<AnnouncementRow[] | null>(null);
-
-  const loadList = () => api.get<{ items: AnnouncementRow[] }>('/api/v1/staff/announcements', { query: { pageSize: 20 }, quiet: true }).then((r) => setList(r.items)).catch(() => undefined);
-
-  useDidShow(() => {
-    if (getSessionKind() !== 'staff') {
-      Taro.redirectTo({ url: '/staff/login/index' });
-      return;
-    }
-    api.get<{ items: StaffGroupSummary[] }>('/api/v1/staff/groups', { quiet: true }).then((r) => setGroups(r.items)).catch(() => undefined);
-    void loadList().catch(() => undefined);
-  });
+  // the buildings and areas to address, and the recent announcements with their delivery
+  const staffGroups = useData(() => groupsApi.staffGroups({ quiet: true }), [], { onShow: true });
+  const groups = staffGroups.data?.items ?? [];
+  const recent = useData(() => groupsApi.announcements({ pageSize: 20 }, { quiet: true }), [], { onShow: true });
+  const list = recent.data?.items ?? null;
+  const loadList = recent.reload;
 
   // areas of the staff member, named by their estates (e.g. 锦绣家园、南湖新村)
   const areas = [...new Set(groups.map((g) => g.areaId))].map((id) => ({
@@ -70,7 +54,7 @@ export default function Announce() {
   }));
   const targets = scope === 'building' ? groups.map((g) => ({ id: g.buildingId, label: g.name.replace('供热管家群', '') })) : scope === 'area' ? areas : [];
   const needsRestore = ANNOUNCEMENT_NEEDS_RESTORE.includes(type);
-  const targetLabel = (a: AnnouncementRow) =>
+  const targetLabel = (a: AnnouncementView) =>
     a.scope === 'all' ? '全部楼栋' : a.scope === 'area' ? `片区：${areas.find((x) => x.id === a.targetId)?.label ?? a.targetId}` : (groups.find((g) => g.buildingId === a.targetId)?.name.replace('供热管家群', '') ?? `楼栋${a.targetId}`);
 
   const submit = async () => {
@@ -78,8 +62,7 @@ export default function Announce() {
     setBusy(true);
     setErrors({});
     try {
-      const res = await api.post<AnnouncementRow>(
-        '/api/v1/staff/announcements',
+      const res = await groupsApi.announce(
         {
           scope,
           ...(scope !== 'all' && targetId ? { targetId } : {}),
@@ -106,6 +89,7 @@ export default function Announce() {
 
   return (
     <View className='page announce-page'>
+      <LoadError error={staffGroups.error ?? recent.error} onRetry={() => void Promise.all([staffGroups.reload(), recent.reload()])} />
       <View className='card'>
         <View className='card-title'>公告类型</View>
         <View className='canned-cats'>
@@ -194,4 +178,4 @@ export default function Announce() {
       ))}
     </View>
   );
-}
+});

@@ -1,18 +1,12 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Text, Textarea, View } from '@tarojs/components';
-import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty } from '../../components/ui';
-
-interface CallbackTask {
-  id: number;
-  ticketId: number;
-  scheduledAt: string;
-  dueAt: string;
-  minutesLeft: number | null;
-  ticket?: StaffRepairView;
-}
+import { formatChinaTime, formatMinutesLeft, minutesLeftState, type CallbackTask, type StaffRepairView } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { repairsApi } from '../../services/api/repairs';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 type Outcome = 'satisfied' | 'unsatisfied' | 'unreachable';
 const OUTCOMES: { value: Outcome; label: string; cls: string }[] = [
   { value: 'satisfied', label: '满意', cls: 'btn btn-primary' },
@@ -20,25 +14,13 @@ const OUTCOMES: { value: Outcome; label: string; cls: string }[] = [
   { value: 'unreachable', label: '未接通', cls: 'btn btn-plain' },
 ];
 
-function left(m: number | null): string {
-  if (m === null) return '';
-  const a = Math.abs(m);
-  const text = a >= 60 ? `${Math.floor(a / 60)}小时${a % 60}分` : `${a}分钟`;
-  return m < 0 ? `已超时 ${text}` : `剩余 ${text}`;
-}
-
 /** 维修回访 (agents): closed tickets to call back within 24 h; the list is empty 20:00–08:00 (no calls then). */
-export default function StaffCallbacks() {
-  const [data, setData] = useState<{ items: CallbackTask[]; quiet?: boolean } | null>(null);
+export default staffPage(function StaffCallbacks() {
   const [notes, setNotes] = useState<Record<number, string>>({});
   const [busy, setBusy] = useState<number | null>(null);
-  const [loadError, setLoadError] = useState('');
-  const load = () =>
-    api
-      .get<{ items: CallbackTask[]; quiet?: boolean }>('/api/v1/staff/repairs/callbacks', { quiet: true })
-      .then(setData)
-      .catch((e) => setLoadError(e instanceof ApiError ? e.message : '加载失败，请稍后再试'));
-  useDidShow(() => void load());
+  const callbacks = useData(() => repairsApi.callbacks({ quiet: true }), [], { onShow: true });
+  const data = callbacks.data;
+  const load = callbacks.reload;
 
   const done = async (c: CallbackTask, outcome: Outcome) => {
     if (busy) return;
@@ -46,7 +28,7 @@ export default function StaffCallbacks() {
     if (outcome === 'unsatisfied' && note.length < 2) return void Taro.showToast({ title: '请记录住户不满意的原因', icon: 'none' });
     setBusy(c.id);
     try {
-      await api.post(`/api/v1/staff/repairs/callbacks/${c.id}`, { outcome, ...(note ? { notes: note.slice(0, 300) } : {}) });
+      await repairsApi.callbackDone({ id: c.id }, { outcome, ...(note ? { notes: note.slice(0, 300) } : {}) });
       Taro.showToast({ title: outcome === 'unsatisfied' ? '已重新派单' : '已记录', icon: 'success' });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -58,14 +40,14 @@ export default function StaffCallbacks() {
 
   return (
     <View className='page'>
-      {!data && loadError ? <Empty>{loadError}</Empty> : null}
+      <LoadError error={callbacks.error} onRetry={load} />
       {data?.quiet ? <View className='card muted' data-callbacks-quiet>20:00–08:00 不打扰住户，回访任务 08:00 后显示。</View> : null}
       {data && !data.quiet && !data.items.length ? <Empty>暂无待回访的工单</Empty> : null}
-      {data?.items.map((c) => (
+      {data?.items.map((c) => ({ ...c, ticket: c.ticket as StaffRepairView | undefined })).map((c) => (
         <View className='card' key={c.id} data-callback-id={c.id}>
           <View className='row'>
             <Text className='card-title'>{c.ticket ? `${c.ticket.emergency ? '【紧急】' : ''}${c.ticket.categoryLabel}` : `工单 ${c.ticketId}`}</Text>
-            <Text className={c.minutesLeft !== null && c.minutesLeft < 0 ? 'tag tag-red' : 'tag'}>{left(c.minutesLeft)}</Text>
+            <Text className={minutesLeftState(c.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{formatMinutesLeft(c.minutesLeft)}</Text>
           </View>
           {c.ticket ? (
             <View>
@@ -84,4 +66,4 @@ export default function StaffCallbacks() {
       ))}
     </View>
   );
-}
+});

@@ -1,40 +1,37 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Text, Textarea, View } from '@tarojs/components';
-import { CANNED_CATEGORIES, CANNED_CATEGORY_LABEL, CANNED_PLACEHOLDERS, type CannedCategory } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field, Segmented } from '../../components/ui';
-
-interface Canned {
-  id: number;
-  category: CannedCategory;
-  title: string;
-  body: string;
-}
+import { CANNED_CATEGORIES, CANNED_CATEGORY_LABEL, CANNED_PLACEHOLDERS, type CannedCategory, type CannedReply } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { groupsApi } from '../../services/api/groups';
+import { useData } from '../../services/use-data';
+import { Empty, Field, LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 type Draft = { id: number | null; category: CannedCategory; title: string; body: string };
 const EMPTY: Draft = { id: null, category: 'room_temp', title: '', body: '' };
 
 /** 标准话术库 (admins edit; every agent inserts them in the inbox): scripts by category with placeholders. */
-export default function CannedReplies() {
-  const [items, setItems] = useState<Canned[] | null>(null);
+export default staffPage(function CannedReplies() {
   const [category, setCategory] = useState<CannedCategory>('room_temp');
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
 
-  const load = (c = category) => api.get<{ items: Canned[] }>(`/api/v1/staff/canned-replies?category=${c}`).then((r) => setItems(r.items)).catch(() => undefined); // the request has already shown why (toast)
-  useDidShow(() => void load());
+  const replies = useData(() => groupsApi.canned({ category }), [category], { onShow: true });
+  const items = replies.data?.items;
+  const load = replies.reload;
 
   const save = async () => {
     if (!draft) return;
     setErrors({});
     const body = { category: draft.category, title: draft.title, body: draft.body };
     try {
-      if (draft.id) await api.put(`/api/v1/staff/canned-replies/${draft.id}`, body, { quiet: true });
-      else await api.post('/api/v1/staff/canned-replies', body, { quiet: true });
+      if (draft.id) await groupsApi.updateCanned({ id: draft.id }, body, { quiet: true });
+      else await groupsApi.createCanned(body, { quiet: true });
       Taro.showToast({ title: '已保存', icon: 'success' });
       setDraft(null);
-      setCategory(draft.category);
-      await load(draft.category);
+      // the list of the draft's category (loaded by the switch, or again)
+      if (draft.category !== category) setCategory(draft.category);
+      else await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       const next: Record<string, string> = {};
@@ -43,10 +40,10 @@ export default function CannedReplies() {
     }
   };
 
-  const remove = async (c: Canned) => {
+  const remove = async (c: CannedReply) => {
     const { confirm } = await Taro.showModal({ title: '删除话术', content: `确定删除“${c.title}”吗？`, confirmColor: '#c92a2a' });
     if (!confirm) return;
-    await api.del(`/api/v1/staff/canned-replies/${c.id}`);
+    await groupsApi.deleteCanned({ id: c.id });
     await load();
   };
 
@@ -77,11 +74,9 @@ export default function CannedReplies() {
       <Segmented<CannedCategory>
         options={CANNED_CATEGORIES.map((c) => ({ value: c, label: CANNED_CATEGORY_LABEL[c] }))}
         value={category}
-        onChange={(c) => {
-          setCategory(c);
-          void load(c);
-        }}
+        onChange={setCategory}
       />
+      <LoadError error={replies.error} onRetry={load} />
       {items && !items.length ? <Empty>该类别还没有话术</Empty> : null}
       {items?.map((c) => (
         <View className='card canned-card' key={c.id}>
@@ -98,4 +93,4 @@ export default function CannedReplies() {
       <View className='btn btn-primary' onClick={() => setDraft({ ...EMPTY, category })}>新增话术</View>
     </View>
   );
-}
+});

@@ -1,31 +1,35 @@
 import { useState } from 'react';
-import Taro, { useDidShow, usePullDownRefresh } from '@tarojs/taro';
+import Taro, { usePullDownRefresh } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { STAFF_ROLE_LABEL, formatFen, type MeResponse, type StaffDashboard, type StaffRole } from '@heat-butler/shared';
+import { STAFF_ROLE_LABEL, formatFen, type MeResponse, type StaffRole } from '@heat-butler/shared';
 import { downloadXlsx } from '../../services/download';
-import { api, getSessionKind } from '../../services/api';
+import { adminApi } from '../../services/api/admin';
+import { nav, PAGES, type PagePath, type TabPage } from '../../services/pages';
 import { logout, me } from '../../services/session';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 type Staff = Extract<MeResponse, { kind: 'staff' }>;
 
 /** The pages each role works in, most urgent first (existing staff pages of this subpackage). */
-const LINKS: { roles: StaffRole[]; title: string; desc: string; url: string }[] = [
-  { roles: ['agent', 'butler'], title: '管家群待回复', desc: '认领并回复住户的提问', url: '/staff/inbox/index' },
-  { roles: ['agent'], title: '维修回访', desc: '完工工单24小时内回访（20:00–08:00不打扰）', url: '/staff/callbacks/index' },
-  { roles: ['agent', 'butler'], title: '报停/复供审核', desc: '待审核的申请', url: '/staff/service-changes/index' },
-  { roles: ['agent', 'butler'], title: '群公告', desc: '停热、抢修通知', url: '/staff/announce/index' },
-  { roles: ['worker', 'dispatcher'], title: '我的维修工单', desc: '接单、联系、上门、完工', url: '/staff/repairs/index' },
-  { roles: ['station'], title: '阀门工单', desc: '报停关阀、复供开阀', url: '/staff/valve-orders/index' },
-  { roles: ['station', 'worker', 'dispatcher', 'finance'], title: '测温工单', desc: '按规程入户测温、三方确认、裁定退费', url: '/staff/measurements/index' },
-  { roles: ['dispatcher', 'admin'], title: '报修服务统计', desc: '时限达标率、处理时长、满意度', url: '/staff/repair-report/index' },
-  { roles: ['dispatcher', 'agent', 'butler'], title: '重点关注名单', desc: '低温住户与投诉较多的楼栋', url: '/staff/repair-watch/index' },
-  { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: '/staff/reconciliation/index' },
-  { roles: ['finance'], title: '支付与退费', desc: '查询缴费、办理退费', url: '/staff/payments/index' },
-  { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: '/staff/invoices/index' },
-  { roles: ['admin'], title: '住户导入', desc: '上传营业收费系统的住户表，校验后导入', url: '/staff/admin-import/index' },
-  { roles: ['admin'], title: '员工与片区', desc: '新建员工、停用、微信绑定邀请码', url: '/staff/admin-staff/index' },
-  { roles: ['admin'], title: '标准话术库', desc: '管家群常见问题的统一答复', url: '/staff/canned/index' },
-  { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: '/staff/admin-settings/index' },
+const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<PagePath, TabPage> }[] = [
+  { roles: ['agent', 'butler'], title: '管家群待回复', desc: '认领并回复住户的提问', url: PAGES.staffInbox },
+  { roles: ['agent'], title: '维修回访', desc: '完工工单24小时内回访（20:00–08:00不打扰）', url: PAGES.staffCallbacks },
+  { roles: ['agent', 'butler'], title: '报停/复供审核', desc: '待审核的申请', url: PAGES.staffServiceChanges },
+  { roles: ['agent', 'butler'], title: '群公告', desc: '停热、抢修通知', url: PAGES.staffAnnounce },
+  { roles: ['worker', 'dispatcher'], title: '我的维修工单', desc: '接单、联系、上门、完工', url: PAGES.staffRepairs },
+  { roles: ['station'], title: '阀门工单', desc: '报停关阀、复供开阀', url: PAGES.staffValveOrders },
+  { roles: ['station', 'worker', 'dispatcher', 'finance'], title: '测温工单', desc: '按规程入户测温、三方确认、裁定退费', url: PAGES.staffMeasurements },
+  { roles: ['dispatcher', 'admin'], title: '报修服务统计', desc: '时限达标率、处理时长、满意度', url: PAGES.staffRepairReport },
+  { roles: ['dispatcher', 'agent', 'butler'], title: '重点关注名单', desc: '低温住户与投诉较多的楼栋', url: PAGES.staffRepairWatch },
+  { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: PAGES.staffReconciliation },
+  { roles: ['finance'], title: '支付与退费', desc: '查询缴费、办理退费', url: PAGES.staffPayments },
+  { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: PAGES.staffInvoices },
+  { roles: ['admin'], title: '住户导入', desc: '上传营业收费系统的住户表，校验后导入', url: PAGES.staffAdminImport },
+  { roles: ['admin'], title: '员工与片区', desc: '新建员工、停用、微信绑定邀请码', url: PAGES.staffAdminStaff },
+  { roles: ['admin'], title: '标准话术库', desc: '管家群常见问题的统一答复', url: PAGES.staffCanned },
+  { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: PAGES.staffAdminSettings },
 ];
 
 
@@ -83,26 +87,21 @@ const shortYuan = (fen: number) => {
   return yuan >= 10_000 ? `${(yuan / 10_000).toFixed(1)}万` : String(Math.round(yuan));
 };
 
-export default function StaffHome() {
+export default staffPage(function StaffHome() {
   const [profile, setProfile] = useState<Staff | null>(null);
-  const [dash, setDash] = useState<StaffDashboard | null>(null);
-
-  const load = async () => {
-    if (getSessionKind() !== 'staff') {
-      Taro.redirectTo({ url: '/staff/login/index' });
-      return;
-    }
-    try {
-      const p = await me();
-      if (p.kind !== 'staff') return void Taro.redirectTo({ url: '/staff/login/index' });
+  const dashboard = useData(
+    async () => {
+      // who is this (a session the server no longer knows: log in again)
+      const p = await me().catch(() => null);
+      if (p?.kind !== 'staff') return void nav.redirect(PAGES.staffLogin);
       setProfile(p);
-      setDash(await api.get<StaffDashboard>('/api/v1/staff/dashboard', { quiet: true }));
-    } catch {
-      Taro.redirectTo({ url: '/staff/login/index' });
-    }
-  };
-  useDidShow(() => void load());
-  usePullDownRefresh(() => void load().finally(() => Taro.stopPullDownRefresh()));
+      return adminApi.dashboard({ quiet: true });
+    },
+    [],
+    { onShow: true },
+  );
+  const dash = dashboard.data;
+  usePullDownRefresh(() => void dashboard.reload().finally(() => Taro.stopPullDownRefresh()));
 
   const roles = profile?.roles ?? [];
   const isAdmin = roles.includes('admin');
@@ -115,6 +114,7 @@ export default function StaffHome() {
         <View className='hero-sub'>{profile ? roles.map((r) => STAFF_ROLE_LABEL[r]).join('、') : ''}</View>
       </View>
 
+      <LoadError error={dashboard.error} onRetry={dashboard.reload} />
       {dash ? (
         <View className='card'>
           <View className='row'>
@@ -179,7 +179,7 @@ export default function StaffHome() {
         <View className='card'>
           <View className='card-title'>常用</View>
           {links.map((l) => (
-            <View key={l.url} className='row dash-link' onClick={() => Taro.navigateTo({ url: l.url })}>
+            <View key={l.url} className='row dash-link' onClick={() => nav.to(l.url)}>
               <View>
                 <View>{l.title}</View>
                 <View className='muted'>{l.desc}</View>
@@ -195,8 +195,8 @@ export default function StaffHome() {
           <View className='card-title'>管理</View>
           <View className='muted'>住户导入：下载模板填写后，用“导入”上传（校验全部通过才会写入）；也可在服务器上运行 npm run import -- 文件.xlsx。</View>
           <View className='row dash-link'>
-            <Text className='link' onClick={() => downloadXlsx('/api/v1/admin/imports/template', '住户导入模板.xlsx')}>下载导入模板</Text>
-            <Text className='link' onClick={() => downloadXlsx('/api/v1/admin/exports/accounts', '住户.xlsx')}>导出住户</Text>
+            <Text className='link' onClick={() => downloadXlsx(adminApi.importTemplate(), '住户导入模板.xlsx')}>下载导入模板</Text>
+            <Text className='link' onClick={() => downloadXlsx(adminApi.exportAccounts(), '住户.xlsx')}>导出住户</Text>
           </View>
         </View>
       ) : null}
@@ -205,11 +205,11 @@ export default function StaffHome() {
         className='btn btn-plain'
         onClick={async () => {
           await logout();
-          Taro.switchTab({ url: '/pages/mine/index' });
+          void nav.tab(PAGES.mine);
         }}
       >
         退出登录
       </View>
     </View>
   );
-}
+});

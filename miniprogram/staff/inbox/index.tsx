@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro';
 import { Input, Text, Textarea, View } from '@tarojs/components';
 import {
@@ -9,70 +9,53 @@ import {
   REPAIR_CATEGORY_LABEL,
   type CannedCategory,
   type RepairCategory,
-  type GroupMetrics,
   type HelpLink,
+  type CannedReply,
   type InboxItem,
-  type Page,
 } from '@heat-butler/shared';
-import { api, getSessionKind } from '../../services/api';
+import { getSessionKind } from '../../services/api';
+import { groupsApi } from '../../services/api/groups';
 import { connectLive } from '../../services/realtime';
-import { Empty, Segmented } from '../../components/ui';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError, Segmented } from '../../components/ui';
 import { MessageBubble } from '../../components/group';
 import { ModerationTrail } from '../../components/moderation';
+import { staffPage } from '../../components/staff-page';
 
 type View3 = 'pending' | 'mine' | 'all';
-interface Canned {
-  id: number;
-  category: CannedCategory;
-  title: string;
-  body: string;
-}
 
 const waiting = (s: number | null) => (s === null ? '' : s < 60 ? `${s}秒` : s < 3600 ? `${Math.floor(s / 60)}分钟` : `${Math.floor(s / 3600)}小时${Math.floor((s % 3600) / 60)}分`);
 const mins = (s: number | null) => (s === null ? '—' : `${Math.round(s / 60)}分钟`);
 
 /** 管家群收件箱: questions of the agent's areas; claim, answer with a standard reply, moderate. */
-export default function StaffInbox() {
+export default staffPage(function StaffInbox() {
   const [view, setView] = useState<View3>('pending');
-  const [page, setPage] = useState<Page<InboxItem> | null>(null);
   const [selected, setSelected] = useState<InboxItem | null>(null);
   const [reply, setReply] = useState('');
   const [link, setLink] = useState<HelpLink | null>(null);
-  const [canned, setCanned] = useState<Canned[]>([]);
   const [q, setQ] = useState('');
   const [category, setCategory] = useState<CannedCategory | 'all'>('all');
-  const [metrics, setMetrics] = useState<GroupMetrics | null>(null);
   const [note, setNote] = useState('');
   const [repairCat, setRepairCat] = useState<RepairCategory | null>(null);
   const [visible, setVisible] = useState(true);
   const [trail, setTrail] = useState(false);
-  const viewRef = useRef(view);
-  viewRef.current = view;
 
-  const load = (v: View3 = viewRef.current) =>
-    api.get<Page<InboxItem>>('/api/v1/staff/inbox', { query: { view: v, pageSize: 50 }, quiet: true }).then(setPage).catch(() => undefined);
-  const loadMetrics = () => api.get<GroupMetrics>('/api/v1/staff/groups/metrics', { quiet: true }).then(setMetrics).catch(() => undefined);
+  const inbox = useData(() => groupsApi.inbox({ view, pageSize: 50 }, { quiet: true }), [view], { onShow: true });
+  const page = inbox.data;
+  const load = inbox.reload;
+  // first-response figures: a failure leaves them out, the inbox still works
+  const firstResponse = useData(() => groupsApi.metrics({}, { quiet: true }), [], { onShow: true });
+  const metrics = firstResponse.data;
+  const loadMetrics = firstResponse.reload;
 
-  useDidShow(() => {
-    if (getSessionKind() !== 'staff') {
-      Taro.redirectTo({ url: '/staff/login/index' });
-      return;
-    }
-    setVisible(true);
-    void load().catch(() => undefined);
-    void loadMetrics().catch(() => undefined);
-  });
+  useDidShow(() => setVisible(true));
   useDidHide(() => setVisible(false));
-
-  useEffect(() => {
-    void load(view).catch(() => undefined);
-  }, [view]);
 
   useEffect(() => {
     if (!visible || getSessionKind() !== 'staff') return;
     return connectLive({
       onFrame: (f) => {
-        if (f.type === 'inbox') void load().catch(() => undefined);
+        if (f.type === 'inbox') void load();
       },
       poll: async () => {
         await load();
@@ -81,28 +64,24 @@ export default function StaffInbox() {
     });
   }, [visible]);
 
-  useEffect(() => {
-    const query: Record<string, string> = {};
-    if (q.trim()) query.q = q.trim();
-    if (category !== 'all') query.category = category;
-    api.get<{ items: Canned[] }>('/api/v1/staff/canned-replies', { query, quiet: true }).then((r) => setCanned(r.items)).catch(() => undefined);
-  }, [q, category]);
+  const replies = useData(() => groupsApi.canned({ q: q.trim() || undefined, category: category === 'all' ? undefined : category }, { quiet: true }), [q, category]);
+  const canned = replies.data?.items ?? [];
 
   const claim = async (item: InboxItem) => {
-    const updated = await api.post<InboxItem>(`/api/v1/staff/inbox/${item.message.id}/claim`);
+    const updated = await groupsApi.claim({ id: item.message.id });
     setSelected(updated);
     void load();
   };
 
-  const useCanned = async (c: Canned) => {
+  const useCanned = async (c: CannedReply) => {
     if (!selected) return;
-    const r = await api.post<{ text: string }>(`/api/v1/staff/canned-replies/${c.id}/render`, { messageId: selected.message.id });
+    const r = await groupsApi.renderCanned({ id: c.id }, { messageId: selected.message.id });
     setReply(r.text);
   };
 
   const send = async () => {
     if (!selected || (!reply.trim() && !link)) return;
-    await api.post(`/api/v1/staff/groups/${selected.message.groupId}/messages`, { text: reply.trim() || undefined, quoteId: selected.message.id, link: link ?? undefined });
+    await groupsApi.staffPost({ id: selected.message.groupId }, { text: reply.trim() || undefined, quoteId: selected.message.id, link: link ?? undefined });
     Taro.showToast({ title: '已回复', icon: 'success' });
     setReply('');
     setLink(null);
@@ -114,7 +93,7 @@ export default function StaffInbox() {
   /** 转报修: book a repair ticket for the resident from this message; the group gets a reply with the ticket number. */
   const toRepair = async () => {
     if (!selected || !repairCat) return;
-    const r = await api.post<{ ticket: { no: string } }>(`/api/v1/staff/inbox/${selected.message.id}/repair`, { category: repairCat, emergency: repairCat === 'leak' });
+    const r = await groupsApi.toRepair({ id: selected.message.id }, { category: repairCat, emergency: repairCat === 'leak' });
     Taro.showToast({ title: `已转报修 ${r.ticket.no}`, icon: 'none' });
     setRepairCat(null);
     setSelected(null);
@@ -126,26 +105,27 @@ export default function StaffInbox() {
     if (!selected) return;
     const r = await Taro.showModal({ title: '隐藏该消息', content: '住户将看不到该消息，记录保留备查。', confirmText: '隐藏' });
     if (!r.confirm) return;
-    await api.post(`/api/v1/staff/messages/${selected.message.id}/hide`, { reason: '违反群规' });
+    await groupsApi.hide({ id: selected.message.id }, { reason: '违反群规' });
     setSelected(null);
     void load();
   };
 
   const mute = async () => {
     if (!selected?.message.sender.residentId) return;
-    await api.post(`/api/v1/staff/groups/${selected.message.groupId}/mute`, { residentId: selected.message.sender.residentId, minutes: 60, reason: '刷屏' });
+    await groupsApi.mute({ id: selected.message.groupId }, { residentId: selected.message.sender.residentId, minutes: 60, reason: '刷屏' });
     Taro.showToast({ title: '已禁言1小时', icon: 'none' });
   };
 
   const saveNote = async () => {
     if (!selected?.message.sender.residentId || !note.trim()) return;
-    await api.post(`/api/v1/staff/residents/${selected.message.sender.residentId}/notes`, { body: note.trim() });
+    await groupsApi.addNote({ id: selected.message.sender.residentId }, { body: note.trim() });
     setNote('');
     Taro.showToast({ title: '备注已保存', icon: 'none' });
   };
 
   return (
     <View className='page inbox-page'>
+      <LoadError error={inbox.error} onRetry={load} />
       {metrics ? (
         <View className='card row inbox-metrics'>
           <View>
@@ -278,4 +258,4 @@ export default function StaffInbox() {
       ) : null}
     </View>
   );
-}
+});

@@ -1,24 +1,25 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import { chinaDate, formatFen, INVOICE_STATE_LABEL, INVOICE_STATES, type InvoiceView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { ApiError } from '../../services/api';
+import { invoicesApi } from '../../services/api/invoices';
 import { downloadXlsx } from '../../services/download';
-import { Empty } from '../../components/ui';
-
-type Day = { date: string; counts: Record<string, number>; items: InvoiceView[] };
+import { useData } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 /** 发票管理 (finance): a day's invoices by status, failures with the provider's reason, retry, XLSX export. */
-export default function StaffInvoices() {
+export default staffPage(function StaffInvoices() {
   const [date, setDate] = useState(chinaDate(new Date()));
-  const [day, setDay] = useState<Day | null>(null);
-
-  const load = (d = date) => api.get<Day>(`/api/v1/staff/invoices?date=${d}`).then(setDay).catch(() => undefined); // the request has already shown why (toast)
-  useDidShow(() => void load());
+  // the day typed in (查看 loads it)
+  const invoices = useData(() => invoicesApi.staffDay({ date }), [], { onShow: true });
+  const day = invoices.data;
+  const load = invoices.reload;
 
   const retry = async (inv: InvoiceView) => {
     try {
-      await api.post(`/api/v1/staff/invoices/${inv.id}/retry`);
+      await invoicesApi.retry({ id: inv.id });
       Taro.showToast({ title: '已重新提交', icon: 'success' });
       await load();
     } catch (e) {
@@ -26,15 +27,16 @@ export default function StaffInvoices() {
     }
   };
 
-  const exportXlsx = () => downloadXlsx(`/api/v1/staff/invoices/export?date=${date}`, `发票-${date}.xlsx`);
+  const exportXlsx = () => downloadXlsx(invoicesApi.exportDay({ date }), `发票-${date}.xlsx`);
 
 
   return (
     <View className='page'>
       <View className='card row'>
         <Input className='input' value={date} onInput={(e) => setDate(e.detail.value)} placeholder='YYYY-MM-DD' />
-        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => load(date)}>查看</Text>
+        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>查看</Text>
       </View>
+      <LoadError error={invoices.error} onRetry={load} />
       {day ? (
         <View className='card row'>
           {INVOICE_STATES.map((s) => (
@@ -64,4 +66,4 @@ export default function StaffInvoices() {
       {day?.items.length ? <View className='btn btn-plain' onClick={exportXlsx}>导出 Excel</View> : null}
     </View>
   );
-}
+});

@@ -1,8 +1,9 @@
 import { useState } from 'react';
-import Taro, { useRouter } from '@tarojs/taro';
+import { useRouter } from '@tarojs/taro';
 import { View } from '@tarojs/components';
 import { Field } from '../../components/ui';
 import { ApiError } from '../../services/api';
+import { nav, PAGES } from '../../services/pages';
 import { staffBindWechat, staffLogin, staffWechatLogin } from '../../services/session';
 
 export default function StaffLogin() {
@@ -19,7 +20,7 @@ export default function StaffLogin() {
     setBusy(true);
     try {
       await (bind ? staffBindWechat(invite.trim().toUpperCase()) : staffWechatLogin());
-      Taro.redirectTo({ url: '/staff/home/index' });
+      void nav.redirect(PAGES.staffHome);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : '登录失败，请重试');
     } finally {
@@ -33,7 +34,7 @@ export default function StaffLogin() {
     setBusy(true);
     try {
       await staffLogin(username.trim(), password);
-      Taro.redirectTo({ url: '/staff/home/index' });
+      void nav.redirect(PAGES.staffHome);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : '登录失败，请重试');
     } finally {

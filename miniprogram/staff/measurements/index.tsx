@@ -1,32 +1,29 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Checkbox, CheckboxGroup, Image, Input, Label, Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, MEASUREMENT_CHECKS, MEASUREMENT_CHECK_LABEL, type MeasurementCheck } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field } from '../../components/ui';
+import {
+  formatChinaTime,
+  formatFen,
+  MEASUREMENT_CHECKS,
+  MEASUREMENT_CHECK_LABEL,
+  type MeasurementCheck,
+  type MeasurementState,
+  type MeasurementView,
+  type RefundableOrder,
+} from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { measurementsApi } from '../../services/api/repairs';
+import { useData } from '../../services/use-data';
+import { Empty, Field, LoadError } from '../../components/ui';
 import { photoSrc, pickAndUpload } from '../../services/photo';
 import { me } from '../../services/session';
+import { staffPage } from '../../components/staff-page';
 
-interface Measurement {
-  id: number;
-  no: string;
-  address: string;
-  threeParty: boolean;
-  scheduledAt: string;
-  status: string;
-  minReadingC: number | null;
-  complianceLabel: string | null;
-  compliance: string | null;
-  readings: { room: string; readingC: number }[];
-  rulingRefundFen: number | null;
-  rulingNote: string | null;
-  refundId: number | null;
-}
-const STATUS: Record<string, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
+const STATUS: Record<MeasurementState, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
 interface Room { room: string; reading: string; photo: { id: string; url: string } | null }
 
 /** Readings per room with the protocol check-boxes; three-party visits need the three signatures. */
-function RecordForm(props: { m: Measurement; onDone: () => Promise<void> }) {
+function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) {
   const [rooms, setRooms] = useState<Room[]>([{ room: '主卧', reading: '', photo: null }, { room: '客厅', reading: '', photo: null }]);
   const [checked, setChecked] = useState<string[]>([]);
   const [parties, setParties] = useState({ company: '', resident: '', community: '' });
@@ -37,7 +34,7 @@ function RecordForm(props: { m: Measurement; onDone: () => Promise<void> }) {
     if (checked.length < MEASUREMENT_CHECKS.length) return void Taro.showToast({ title: '请确认测温规范各项', icon: 'none' });
     const checks = Object.fromEntries(MEASUREMENT_CHECKS.map((c) => [c, true])) as Record<MeasurementCheck, boolean>;
     try {
-      await api.post(`/api/v1/staff/measurements/${props.m.id}/readings`, {
+      await measurementsApi.record({ id: props.m.id }, {
         readings: filled.map((r) => ({ room: r.room.trim(), readingC: Number(r.reading), checks, ...(r.photo ? { photo: r.photo.id } : {}) })),
         ...(props.m.threeParty ? { parties } : {}),
       });
@@ -75,13 +72,16 @@ function RecordForm(props: { m: Measurement; onDone: () => Promise<void> }) {
   );
 }
 
-/** The three-party ruling: the refund (yuan, 0 = none) and the reason; finance turns it into a refund. */
-function RulingForm(props: { m: Measurement; onDone: () => Promise<void> }) {
-  const [yuan, setYuan] = useState('');
+/**
+ * The three-party ruling (only on a reading below 18 ℃): the reason. The refund is not typed: it
+ * follows the company's rule (the paid fee × the days below the standard ÷ the season's days) and
+ * finance pays it when the rule says (after the season by default).
+ */
+function RulingForm(props: { m: MeasurementView; onDone: () => Promise<void> }) {
   const [note, setNote] = useState('');
   const submit = async () => {
     try {
-      await api.post(`/api/v1/staff/measurements/${props.m.id}/ruling`, { refundFen: Math.round(Number(yuan || '0') * 100), note });
+      await measurementsApi.rule({ id: props.m.id }, { note });
       await props.onDone();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -89,33 +89,29 @@ function RulingForm(props: { m: Measurement; onDone: () => Promise<void> }) {
   };
   return (
     <View data-ruling-form>
-      <Field label='退费金额（元，不退填0）' type='digit' value={yuan} onInput={setYuan} />
+      <View className='muted'>退费金额按公司规则计算：已缴热费 × 不达标天数 ÷ 采暖季天数，采暖季结束后由财务统一退付。</View>
       <Field label='裁定说明' value={note} onInput={setNote} />
       <View className='btn btn-primary' onClick={submit}>提交裁定</View>
     </View>
   );
 }
 
-interface PaidOrder { id: number; outTradeNo: string; description: string; amountFen: number; refundableFen: number; paidAt: string | null }
-
 /**
  * Finance: refund a ruling from one of the account's paid orders (POST /staff/measurements/:id/refund
  * links the refund to the ruling, kind 'ruling', rulingRef = the measurement's number; once only).
  */
-function RulingRefund(props: { m: Measurement; onDone: () => Promise<void> }) {
-  const [orders, setOrders] = useState<PaidOrder[] | null>(null);
+function RulingRefund(props: { m: MeasurementView; onDone: () => Promise<void> }) {
   const [busy, setBusy] = useState(false);
   const amount = props.m.rulingRefundFen ?? 0;
-  useEffect(() => {
-    void api.get<{ items: PaidOrder[] }>(`/api/v1/staff/measurements/${props.m.id}/orders`).then((r) => setOrders(r.items)).catch(() => setOrders([]));
-  }, [props.m.id]);
-  const refund = async (o: PaidOrder) => {
+  const paid = useData(() => measurementsApi.orders({ id: props.m.id }), [props.m.id]);
+  const orders = paid.data?.items;
+  const refund = async (o: RefundableOrder) => {
     if (busy) return;
     const ok = await Taro.showModal({ title: '确认退费', content: `从订单 ${o.outTradeNo} 退还 ${formatFen(amount)}（三方测温裁定 ${props.m.no}）` });
     if (!ok.confirm) return;
     setBusy(true);
     try {
-      await api.post(`/api/v1/staff/measurements/${props.m.id}/refund`, { orderId: o.id });
+      await measurementsApi.refund({ id: props.m.id }, { orderId: o.id });
       Taro.showToast({ title: '已提交退款', icon: 'success' });
       await props.onDone();
     } catch (e) {
@@ -127,6 +123,7 @@ function RulingRefund(props: { m: Measurement; onDone: () => Promise<void> }) {
   return (
     <View data-ruling-refund>
       <View className='field-label'>按裁定退费 {formatFen(amount)}：选择该户已缴费的订单</View>
+      <LoadError error={paid.error} onRetry={paid.reload} />
       {orders && !orders.length ? <View className='muted'>该户没有已支付的订单，无法原路退款</View> : null}
       {orders?.map((o) => (
         <View key={o.id} className='row list-item' data-refund-order={o.id}>
@@ -142,22 +139,24 @@ function RulingRefund(props: { m: Measurement; onDone: () => Promise<void> }) {
 }
 
 /** 测温工单: the area's measurement visits; record readings (only inside the windows) and rule on three-party ones. */
-export default function StaffMeasurements() {
-  const [items, setItems] = useState<Measurement[] | null>(null);
+export default staffPage(function StaffMeasurements() {
   const [finance, setFinance] = useState(false);
-  const load = () => api.get<{ items: Measurement[] }>('/api/v1/staff/measurements').then((r) => setItems(r.items)).catch(() => undefined);
+  const list = useData(() => measurementsApi.staffList(), [], { onShow: true });
+  const items = list.data?.items;
+  const load = list.reload;
   useDidShow(() => {
+    // finance sees the refund of a ruling (without the role nothing more is shown)
     void me().then((p) => setFinance(p.kind === 'staff' && p.roles.includes('finance'))).catch(() => undefined);
-    void load();
   });
   return (
     <View className='page'>
+      <LoadError error={list.error} onRetry={load} />
       {items && !items.length ? <Empty>没有测温工单</Empty> : null}
       {items?.map((m) => (
         <View className='card' key={m.id} data-staff-measurement-id={m.id}>
           <View className='row'>
             <Text className='card-title'>{m.threeParty ? '三方测温' : '上门测温'}</Text>
-            <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : 'tag'}>{STATUS[m.status] ?? m.status}</Text>
+            <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : 'tag'}>{STATUS[m.status]}</Text>
           </View>
           <View className='muted'>{m.no} · 预约 {formatChinaTime(m.scheduledAt)}</View>
           <View className='muted'>{m.address}</View>
@@ -167,9 +166,9 @@ export default function StaffMeasurements() {
           {m.status === 'ruled' && m.refundId ? <View className='muted' data-refunded>已按裁定退费（退款单 {m.refundId}）</View> : null}
           {finance && m.status === 'ruled' && !m.refundId && (m.rulingRefundFen ?? 0) > 0 ? <RulingRefund m={m} onDone={load} /> : null}
           {m.status === 'booked' ? <RecordForm m={m} onDone={load} /> : null}
-          {m.status === 'recorded' && m.threeParty ? <RulingForm m={m} onDone={load} /> : null}
+          {m.status === 'recorded' && m.threeParty && m.compliance === 'below_legal' ? <RulingForm m={m} onDone={load} /> : null}
         </View>
       ))}
     </View>
   );
-}
+});

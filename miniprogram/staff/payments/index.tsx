@@ -1,30 +1,31 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL, yuanToFen, type PaymentOrderView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Field, Segmented } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { paymentsApi } from '../../services/api/billing';
+import { useData } from '../../services/use-data';
+import { Empty, Field, LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'ruling' | 'other'; errors: Record<string, string> };
 
 /** 支付与退费 (finance): find a payment by number, refund all or part with a reason and the ruling it follows. */
-export default function StaffPayments() {
+export default staffPage(function StaffPayments() {
   const [q, setQ] = useState('');
-  const [items, setItems] = useState<PaymentOrderView[] | null>(null);
   const [open, setOpen] = useState<number | null>(null);
   const [form, setForm] = useState<Refunding>({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
 
-  const load = () => {
-    const query = q.trim() ? `&no=${encodeURIComponent(q.trim())}` : '';
-    return api.get<{ items: PaymentOrderView[] }>(`/api/v1/staff/payments?status=paid&page=1&pageSize=30${query}`).then((r) => setItems(r.items)).catch(() => undefined); // the request has already shown why (toast)
-  };
-  useDidShow(() => void load());
+  // paid orders, the newest or the one searched for (查询 loads again with the number typed)
+  const paid = useData(() => paymentsApi.staffList({ status: 'paid', page: 1, pageSize: 30, no: q.trim() || undefined }), [], { onShow: true });
+  const items = paid.data?.items;
+  const load = paid.reload;
 
   const refund = async (o: PaymentOrderView) => {
     const amountFen = yuanToFen(form.amount);
     if (amountFen === null) return setForm({ ...form, errors: { amountFen: '请输入正确的金额（元，最多两位小数）' } });
     try {
-      await api.post(`/api/v1/staff/payments/${o.id}/refunds`, { amountFen, reason: form.reason, kind: form.kind, ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}) }, { quiet: true });
+      await paymentsApi.refund({ orderId: o.id }, { amountFen, reason: form.reason, kind: form.kind, ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}) }, { quiet: true });
       Taro.showToast({ title: '已提交退款', icon: 'success' });
       setOpen(null);
       setForm({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
@@ -44,6 +45,7 @@ export default function StaffPayments() {
         <Input className='input' value={q} placeholder='商户订单号或微信支付单号' onInput={(e) => setQ(e.detail.value)} />
         <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>查询</Text>
       </View>
+      <LoadError error={paid.error} onRetry={load} />
       {items && !items.length ? <Empty>没有找到已支付的订单</Empty> : null}
       {items?.map((o) => (
         <View className='card' key={o.id} data-out-trade-no={o.outTradeNo}>
@@ -74,4 +76,4 @@ export default function StaffPayments() {
       ))}
     </View>
   );
-}
+});

@@ -13,8 +13,11 @@ import {
   type ResolutionType,
 } from '@heat-butler/shared';
 import { downloadXlsx } from '../../services/download';
-import { api, ApiError } from '../../services/api';
-import { Empty } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { reconciliationApi } from '../../services/api/reconciliation';
+import { asApiError } from '../../services/use-data';
+import { Empty, LoadError } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 const yuan = (fen: number | undefined) => (fen === undefined ? '-' : `${fenToYuanString(fen)}元`);
 const CHOICES = RESOLUTION_TYPES.filter((r) => r !== 'cleared_on_rerun') as ResolutionType[];
@@ -96,7 +99,7 @@ function Pair({ p }: { p: DuplicatePaymentPair }) {
  * a day's report (totals, classes, fee, healed, double payments as pairs), differences to resolve,
  * XLSX export of the day or the month.
  */
-export default function Reconciliation() {
+export default staffPage(function Reconciliation() {
   const today = chinaDate(new Date());
   const [mode, setMode] = useState<'month' | 'season'>('month');
   const [month, setMonth] = useState(monthOf(today));
@@ -104,6 +107,7 @@ export default function Reconciliation() {
   const [day, setDay] = useState<ReconDayDetail | null>(null);
   const [busy, setBusy] = useState(false);
   const [form, setForm] = useState<Record<number, { resolution: ResolutionType; note: string }>>({});
+  const [error, setError] = useState<ApiError | null>(null);
 
   const loadDays = async (m = mode, mon = month) => {
     const query =
@@ -111,12 +115,19 @@ export default function Reconciliation() {
         ? { season: seasonOf(today) }
         : { from: `${mon}-01`, to: `${mon}-${pad(daysIn(mon))}` < today ? `${mon}-${pad(daysIn(mon))}` : today };
     if (m === 'month' && query.from! > today) return setDays([]);
-    await api
-      .get<{ items: ReconDayView[] }>('/api/v1/staff/reconciliation/days', { query })
+    setError(null);
+    await reconciliationApi
+      .days(query)
       .then((r) => setDays(r.items))
-      .catch(() => undefined);
+      .catch((e) => setError(asApiError(e)));
   };
-  const openDay = (date: string) => api.get<ReconDayDetail>(`/api/v1/staff/reconciliation/days/${date}`).then(setDay).catch(() => undefined);
+  const openDay = (date: string) => {
+    setError(null);
+    return reconciliationApi
+      .day({ date })
+      .then(setDay)
+      .catch((e) => setError(asApiError(e)));
+  };
   useDidShow(() => void loadDays());
 
   const switchTo = (m: 'month' | 'season', mon = month) => {
@@ -129,7 +140,7 @@ export default function Reconciliation() {
   const run = async (date: string) => {
     setBusy(true);
     try {
-      setDay(await api.post<ReconDayDetail>('/api/v1/staff/reconciliation/runs', { date }));
+      setDay(await reconciliationApi.run({ date }));
       await loadDays();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -142,7 +153,7 @@ export default function Reconciliation() {
     const f = form[d.id];
     if (!f?.note?.trim()) return Taro.showToast({ title: '请填写处理说明', icon: 'none' });
     try {
-      await api.post(`/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, { resolution: f.resolution ?? 'ledger_corrected', note: f.note });
+      await reconciliationApi.resolve({ id: d.id }, { resolution: f.resolution ?? 'ledger_corrected', note: f.note });
       Taro.showToast({ title: '已处理', icon: 'success' });
       await openDay(d.billDate);
       await loadDays();
@@ -155,6 +166,7 @@ export default function Reconciliation() {
     const w = day.wechat;
     return (
       <View className='page recon-page'>
+        <LoadError error={error} />
         <View className='row recon-actions'>
           <View className='btn btn-plain' onClick={() => setDay(null)}>返回日历</View>
           <View className={`btn btn-primary${busy ? ' btn-disabled' : ''}`} onClick={() => !busy && run(day.billDate)}>{busy ? '对账中…' : day.runs ? '重新对账' : '对账'}</View>
@@ -175,7 +187,7 @@ export default function Reconciliation() {
                   一致 {day.classes.matched} · 自愈 {day.healed.length} · 在途退款 {day.classes.inTransit} · 重复支付 {day.classes.duplicatePaid} · 差异 {day.openDiscrepancies}/{day.totalDiscrepancies}（未处理/全部）
                 </View>
               ) : null}
-              <Text className='link' onClick={() => downloadXlsx(`/api/v1/staff/reconciliation/export?date=${day.billDate}`, `对账-${day.billDate}.xlsx`, '导出失败，请稍后再试')}>导出 Excel</Text>
+              <Text className='link' onClick={() => downloadXlsx(reconciliationApi.export({ date: day.billDate }), `对账-${day.billDate}.xlsx`, '导出失败，请稍后再试')}>导出 Excel</Text>
             </View>
           ) : day.runs === 0 ? (
             <View className='muted'>该日尚未对账</View>
@@ -245,6 +257,7 @@ export default function Reconciliation() {
       : [month];
   return (
     <View className='page recon-page'>
+      <LoadError error={error} onRetry={() => void loadDays()} />
       <View className='segmented'>
         <View className={`segment${mode === 'month' ? ' segment-active' : ''}`} onClick={() => switchTo('month')}>按月</View>
         <View className={`segment${mode === 'season' ? ' segment-active' : ''}`} onClick={() => switchTo('season')}>本采暖季</View>
@@ -271,7 +284,7 @@ export default function Reconciliation() {
             onClick={() => {
               const from = days[days.length - 1]!.billDate;
               const to = days[0]!.billDate;
-              void downloadXlsx(`/api/v1/staff/reconciliation/export?from=${from}&to=${to}`, `对账-${from}至${to}.xlsx`, '导出失败，请稍后再试');
+              void downloadXlsx(reconciliationApi.export({ from, to }), `对账-${from}至${to}.xlsx`, '导出失败，请稍后再试');
             }}
           >
             导出 Excel（{mode === 'season' ? '本采暖季' : '本月'}）
@@ -289,4 +302,4 @@ export default function Reconciliation() {
         : null}
     </View>
   );
-}
+});

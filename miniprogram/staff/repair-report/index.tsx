@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { chinaDate, type RepairReportView, type RepairSlaRow } from '@heat-butler/shared';
-import { api } from '../../services/api';
+import { chinaDate, type RepairSlaRow } from '@heat-butler/shared';
+import { repairsApi } from '../../services/api/repairs';
 import { downloadXlsx } from '../../services/download';
-import { Segmented } from '../../components/ui';
+import { useData } from '../../services/use-data';
+import { LoadError, Segmented } from '../../components/ui';
+import { staffPage } from '../../components/staff-page';
 
 type Range = '7' | '30' | '90';
 const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 100)}%`);
@@ -36,23 +37,23 @@ function SlaCard(props: { title: string; rows: RepairSlaRow[]; attr: string }) {
 }
 
 /** 报修服务统计: SLA compliance per area and type, median times, satisfaction; Excel export. */
-export default function RepairReport() {
+export default staffPage(function RepairReport() {
   const [range, setRange] = useState<Range>('30');
-  const [r, setR] = useState<RepairReportView | null>(null);
   const query = (x: Range) => ({ from: chinaDate(Date.now() - (Number(x) - 1) * 86_400_000), to: chinaDate(Date.now()) });
-  const load = (x: Range = range) => api.get<RepairReportView>('/api/v1/staff/repairs/report', { query: query(x) }).then(setR).catch(() => undefined);
-  useDidShow(() => void load());
+  const report = useData(() => repairsApi.report(query(range)), [range], { onShow: true });
+  const r = report.data;
 
   const exportXlsx = () => {
     const q = query(range);
-    return downloadXlsx(`/api/v1/staff/repairs/report/export?from=${q.from}&to=${q.to}`, `报修统计-${q.from}至${q.to}.xlsx`, '导出失败，请稍后再试');
+    return downloadXlsx(repairsApi.reportExport(q), `报修统计-${q.from}至${q.to}.xlsx`, '导出失败，请稍后再试');
   };
 
 
   const maxStars = Math.max(1, ...(r?.ratings.map((x) => x.count) ?? [1]));
   return (
     <View className='page'>
-      <Segmented<Range> options={[{ value: '7', label: '近7天' }, { value: '30', label: '近30天' }, { value: '90', label: '近90天' }]} value={range} onChange={(v) => { setRange(v); void load(v); }} />
+      <Segmented<Range> options={[{ value: '7', label: '近7天' }, { value: '30', label: '近30天' }, { value: '90', label: '近90天' }]} value={range} onChange={setRange} />
+      <LoadError error={report.error} onRetry={report.reload} />
       {r ? (
         <View>
           <View className='card' data-report-total>
@@ -76,4 +77,4 @@ export default function RepairReport() {
       <View className='btn btn-plain' data-export onClick={exportXlsx}>导出 Excel</View>
     </View>
   );
-}
+});

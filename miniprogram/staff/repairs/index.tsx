@@ -1,30 +1,30 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Image, Input, Text, Textarea, View } from '@tarojs/components';
-import { formatChinaTime, type StaffRepairView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
+import { formatChinaTime, formatMinutesLeft, minutesLeftState, type RepairAssignee, type RepairNotice, type StaffRepairView } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { repairsApi } from '../../services/api/repairs';
 import { me } from '../../services/session';
-import { Empty, Segmented } from '../../components/ui';
+import { asApiError, useData } from '../../services/use-data';
+import { Empty, LoadError, Segmented } from '../../components/ui';
 import { photoSrc, pickAndUpload } from '../../services/photo';
+import { staffPage } from '../../components/staff-page';
 
 type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'notices';
 /** a dispatcher may (re)assign in these states */
 const ASSIGNABLE = ['pending', 'assigned', 'contacted', 'reopened'];
-interface Notice { id: number; ticketId: number; kind: string; text: string; createdAt: string; read: boolean }
-interface Assignee { id: number; name: string; roles: string[]; open: number }
 
 /** 改派: the area's butlers/workers, least loaded first, with an optional reason. */
 function AssignPicker(props: { ticket: StaffRepairView; onAssign: (staffId: number, reason: string) => Promise<void>; onClose: () => void }) {
-  const [list, setList] = useState<Assignee[] | null>(null);
   const [reason, setReason] = useState('');
-  useEffect(() => {
-    void api.get<{ items: Assignee[] }>(`/api/v1/staff/repairs/${props.ticket.id}/assignees`).then((r) => setList(r.items)).catch(() => setList([]));
-  }, [props.ticket.id]);
+  const assignees = useData(() => repairsApi.assignees({ id: props.ticket.id }), [props.ticket.id]);
+  const list: RepairAssignee[] | undefined = assignees.error ? [] : assignees.data?.items;
   return (
     <View data-assign-picker>
       <View className='field-label'>改派给（片区管家/维修人员，按未完成工单数排序）</View>
       <Input className='input' value={reason} maxlength={200} placeholder='改派原因（选填）' onInput={(e) => setReason(e.detail.value)} />
-      {list && !list.length ? <View className='muted'>本片区没有可派的人员</View> : null}
+      <LoadError error={assignees.error} onRetry={assignees.reload} />
+      {list && !list.length && !assignees.error ? <View className='muted'>本片区没有可派的人员</View> : null}
       {list?.map((a) => (
         <View key={a.id} className='row list-item' data-assignee={a.id} onClick={() => props.onAssign(a.id, reason.trim())}>
           <Text>{a.name}{a.id === props.ticket.assigneeId ? '（当前）' : ''}</Text>
@@ -34,13 +34,6 @@ function AssignPicker(props: { ticket: StaffRepairView; onAssign: (staffId: numb
       <View className='btn btn-plain' onClick={props.onClose}>取消</View>
     </View>
   );
-}
-
-function timeLeft(t: StaffRepairView): string {
-  if (t.minutesLeft === null) return '';
-  const m = Math.abs(t.minutesLeft);
-  const text = m >= 60 ? `${Math.floor(m / 60)}小时${m % 60}分` : `${m}分钟`;
-  return t.minutesLeft < 0 ? `已超时 ${text}` : `剩余 ${text}`;
 }
 
 /** 完工: what was done, photos (up to 9), materials as "名称 数量" lines. */
@@ -93,30 +86,26 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
 }
 
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
-export default function StaffRepairs() {
+export default staffPage(function StaffRepairs() {
   const [tab, setTab] = useState<Tab>('mine');
   const [dispatcher, setDispatcher] = useState(false);
   const [myId, setMyId] = useState(0);
   const [items, setItems] = useState<StaffRepairView[] | null>(null);
-  const [notices, setNotices] = useState<Notice[] | null>(null);
+  const [notices, setNotices] = useState<RepairNotice[] | null>(null);
   const [picking, setPicking] = useState<number | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const load = (t: Tab = tab) => {
-    if (t === 'notices') {
-      return api
-        .get<{ items: Notice[] }>('/api/v1/staff/repairs/notices')
-        .then((r) => {
-          setNotices(r.items);
-          // seen now: mark them read (they stay listed, without the 未读 mark next time)
-          const newest = r.items[0]?.id;
-          if (r.items.some((n) => !n.read) && newest) void api.post('/api/v1/staff/repairs/notices/read', { upToId: newest }, { quiet: true }).catch(() => undefined);
-        })
-        .catch(() => undefined);
-    }
-    const query = t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {};
-    return api
-      .get<{ items: StaffRepairView[] }>('/api/v1/staff/repairs', { query })
-      .then((r) => setItems(r.items))
-      .catch(() => undefined);
+    setError(null);
+    const loading =
+      t === 'notices'
+        ? repairsApi.notices().then((r) => {
+            setNotices(r.items);
+            // seen now: mark them read (they stay listed, without the 未读 mark next time; a failed mark shows them again)
+            const newest = r.items[0]?.id;
+            if (r.items.some((n) => !n.read) && newest) void repairsApi.readNotices({ upToId: newest }, { quiet: true }).catch(() => undefined);
+          })
+        : repairsApi.staffList(t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {}).then((r) => setItems(r.items));
+    return loading.catch((e) => setError(asApiError(e)));
   };
   useDidShow(() => {
     void me()
@@ -137,13 +126,13 @@ export default function StaffRepairs() {
   const field = (t: StaffRepairView) => !dispatcher || t.assigneeId === myId;
   const assign = async (t: StaffRepairView, staffId: number, reason: string) => {
     setPicking(null);
-    await act(t, 'assign', { staffId, ...(reason ? { reason } : {}) });
+    await act(() => repairsApi.assign({ id: t.id }, { staffId, ...(reason ? { reason } : {}) }));
     Taro.showToast({ title: '已派单', icon: 'success' });
   };
 
-  const act = async (t: StaffRepairView, path: string, body?: unknown) => {
+  const act = async (run: () => Promise<unknown>) => {
     try {
-      await api.post(`/api/v1/staff/repairs/${t.id}/${path}`, body);
+      await run();
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -154,6 +143,7 @@ export default function StaffRepairs() {
   return (
     <View className='page'>
       <Segmented<Tab> options={tabs} value={tab} onChange={(v) => { setTab(v); setPicking(null); void load(v); }} />
+      <LoadError error={error} onRetry={() => void load()} />
       {tab === 'notices' ? (
         <View data-repair-notices>
           {notices && !notices.length ? <Empty>没有提醒</Empty> : null}
@@ -173,10 +163,10 @@ export default function StaffRepairs() {
         <View className='card' key={t.id} data-staff-repair-id={t.id}>
           <View className='row'>
             <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
-            <Text className={t.overdue ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
+            <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
           </View>
           <View className='muted'>{t.no} · {t.address}</View>
-          <View className='muted'>电话 {t.contactPhone} · {timeLeft(t)}{t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}</View>
+          <View className='muted'>电话 {t.contactPhone} · {formatMinutesLeft(t.minutesLeft)}{t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}</View>
           <View className='repair-desc'>{t.description}</View>
           {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
           {dispatcher && ASSIGNABLE.includes(t.status) ? (
@@ -186,21 +176,21 @@ export default function StaffRepairs() {
               <View className='btn btn-plain' data-reassign onClick={() => setPicking(t.id)}>{t.assigneeId ? '改派' : '派单'}</View>
             )
           ) : null}
-          {tab === 'pool' && !dispatcher ? <View className='btn btn-primary' data-grab onClick={() => act(t, 'grab')}>抢单</View> : null}
-          {tab !== 'pool' && field(t) && t.status === 'assigned' ? <View className='btn btn-plain' onClick={() => act(t, 'contact')}>已联系住户</View> : null}
-          {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? <View className='btn btn-primary' data-arrive onClick={() => act(t, 'arrive')}>到达现场</View> : null}
+          {tab === 'pool' && !dispatcher ? <View className='btn btn-primary' data-grab onClick={() => act(() => repairsApi.grab({ id: t.id }))}>抢单</View> : null}
+          {tab !== 'pool' && field(t) && t.status === 'assigned' ? <View className='btn btn-plain' onClick={() => act(() => repairsApi.contact({ id: t.id }))}>已联系住户</View> : null}
+          {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? <View className='btn btn-primary' data-arrive onClick={() => act(() => repairsApi.arrive({ id: t.id }))}>到达现场</View> : null}
           {field(t) && t.status === 'on_site' ? (
             <View>
-              <View className='btn btn-primary' data-company-side onClick={() => act(t, 'side', { side: 'company' })}>公司产权，免费维修</View>
-              <View className='btn btn-plain' onClick={() => act(t, 'side', { side: 'resident', items: [{ code: 'visit', qty: 1 }] })}>用户自有设施（收费，待住户确认）</View>
+              <View className='btn btn-primary' data-company-side onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'company' }))}>公司产权，免费维修</View>
+              <View className='btn btn-plain' onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'resident', items: [{ code: 'visit', qty: 1 }] }))}>用户自有设施（收费，待住户确认）</View>
             </View>
           ) : null}
-          {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(t, 'resolve', body)} /> : null}
+          {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(() => repairsApi.resolve({ id: t.id }, body))} /> : null}
           {field(t) && t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
-            <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(t, 'report', { report })} />
+            <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(() => repairsApi.submitReport({ id: t.id }, { report }))} />
           ) : null}
         </View>
       ))}
     </View>
   );
-}
+});

@@ -1,23 +1,26 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro from '@tarojs/taro';
 import { Image, Input, Text, View } from '@tarojs/components';
-import { documentLabel, SERVICE_CHANGE_STATE_LABEL, type Page, type ReviewProblem, type ServiceChangeState, type ServiceChangeView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Segmented } from '../../components/ui';
+import { documentLabel, SERVICE_CHANGE_STATE_LABEL, type ReviewProblem, type ServiceChangeState, type ServiceChangeView } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
+import { serviceChangesApi } from '../../services/api/service-changes';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError, Segmented } from '../../components/ui';
 import { photoSrc } from '../../services/photo';
+import { staffPage } from '../../components/staff-page';
 
 const FILTERS: ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'awaiting_payment', 'work_order', 'done'];
 
 
 /** 报停/复供审核: an agent's pending applications in their areas; approve, or reject listing every problem at once. */
-export default function ServiceChangeReview() {
+export default staffPage(function ServiceChangeReview() {
   const [state, setState] = useState<ServiceChangeState>('submitted');
-  const [page, setPage] = useState<Page<ServiceChangeView> | null>(null);
   const [open, setOpen] = useState<number | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
 
-  const load = (s = state) => api.get<Page<ServiceChangeView>>('/api/v1/staff/service-changes', { query: { state: s, pageSize: 50 } }).then(setPage).catch(() => undefined);
-  useDidShow(() => void load());
+  const list = useData(() => serviceChangesApi.staffList({ state, pageSize: 50 }), [state], { onShow: true });
+  const page = list.data;
+  const load = list.reload;
 
   const act = async (fn: () => Promise<unknown>) => {
     try {
@@ -34,7 +37,7 @@ export default function ServiceChangeReview() {
       .filter(([, m]) => m.trim())
       .map(([k, m]) => (k === '_other' ? { message: m.trim() } : { document: k, message: m.trim() }));
     if (!problems.length) return Taro.showToast({ title: '请至少写明一个问题', icon: 'none' });
-    return act(() => api.post(`/api/v1/staff/service-changes/${a.id}/reject`, { problems }));
+    return act(() => serviceChangesApi.reject({ id: a.id }, { problems }));
   };
 
   return (
@@ -42,11 +45,9 @@ export default function ServiceChangeReview() {
       <Segmented
         options={FILTERS.slice(0, 4).map((s) => ({ value: s, label: SERVICE_CHANGE_STATE_LABEL[s].replace('（待补正）', '') }))}
         value={state}
-        onChange={(s) => {
-          setState(s);
-          void load(s);
-        }}
+        onChange={setState}
       />
+      <LoadError error={list.error} onRetry={load} />
       {page && !page.items.length ? <Empty>没有{SERVICE_CHANGE_STATE_LABEL[state]}的申请</Empty> : null}
       {page?.items.map((a) => (
         <View className='card' key={a.id} data-application-id={a.id}>
@@ -73,7 +74,7 @@ export default function ServiceChangeReview() {
               <Input className='input' placeholder='其他问题' value={notes._other ?? ''} onInput={(e) => setNotes({ ...notes, _other: e.detail.value })} />
               {a.state === 'submitted' || a.state === 'under_review' ? (
                 <View>
-                  <View className='btn btn-primary' onClick={() => act(() => api.post(`/api/v1/staff/service-changes/${a.id}/approve`))}>审核通过</View>
+                  <View className='btn btn-primary' onClick={() => act(() => serviceChangesApi.approve({ id: a.id }))}>审核通过</View>
                   <View className='btn btn-danger' onClick={() => reject(a)}>驳回（一次列出全部问题）</View>
                 </View>
               ) : null}
@@ -83,4 +84,4 @@ export default function ServiceChangeReview() {
       ))}
     </View>
   );
-}
+});

@@ -1,23 +1,25 @@
 import { useState } from 'react';
-import { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import type { ValveOrderView } from '@heat-butler/shared';
-import { api, ApiError } from '../../services/api';
-import { Empty, Segmented } from '../../components/ui';
+import { ApiError } from '../../services/api';
+import { serviceChangesApi } from '../../services/api/service-changes';
+import { useData } from '../../services/use-data';
+import { Empty, LoadError, Segmented } from '../../components/ui';
 import { choosePhoto } from '../../services/photo';
+import { staffPage } from '../../components/staff-page';
 
 /** 阀门工单: the substation crew closes / opens / seals valves and marks them done with a photo. */
-export default function ValveOrders() {
+export default staffPage(function ValveOrders() {
   const [state, setState] = useState<'open' | 'done'>('open');
-  const [items, setItems] = useState<ValveOrderView[] | null>(null);
-  const load = (s = state) => api.get<{ items: ValveOrderView[] }>('/api/v1/staff/valve-orders', { query: { state: s } }).then((r) => setItems(r.items)).catch(() => undefined);
-  useDidShow(() => void load());
+  const orders = useData(() => serviceChangesApi.valveOrders({ state }), [state], { onShow: true });
+  const items = orders.data?.items;
+  const load = orders.reload;
 
   const done = async (o: ValveOrderView, action?: 'seal') => {
     const photoUrl = await choosePhoto('valve_photo').catch(() => null);
     if (!photoUrl) return;
     try {
-      await api.post(`/api/v1/staff/valve-orders/${o.id}/done`, { photoUrl, action: action ?? o.action });
+      await serviceChangesApi.valveOrderDone({ id: o.id }, { photoUrl, action: action ?? o.action });
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -26,7 +28,8 @@ export default function ValveOrders() {
 
   return (
     <View className='page'>
-      <Segmented options={[{ value: 'open', label: '待施工' }, { value: 'done', label: '已完成' }]} value={state} onChange={(s) => { setState(s); void load(s); }} />
+      <Segmented options={[{ value: 'open', label: '待施工' }, { value: 'done', label: '已完成' }]} value={state} onChange={setState} />
+      <LoadError error={orders.error} onRetry={load} />
       {items && !items.length ? <Empty>没有工单</Empty> : null}
       {items?.map((o) => (
         <View className='card' key={o.id} data-valve-order-id={o.id}>
@@ -46,4 +49,4 @@ export default function ValveOrders() {
       ))}
     </View>
   );
-}
+});

@@ -2,12 +2,13 @@
 import 'reflect-metadata';
 import { loadConfig } from '../config';
 import { createDataSource } from '../db';
+import { runMigrationsLocked } from '../platform/db/data-source';
 
 async function main() {
   const config = loadConfig();
   const ds = createDataSource({ url: config.DATABASE_URL, sqlitePath: config.SQLITE_PATH });
   await ds.initialize();
-  const applied = await ds.runMigrations({ transaction: 'each' });
+  const applied = await runMigrationsLocked(ds);
   console.log(applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((m) => '  ' + m.name).join('\n')}` : 'Database is up to date.');
   await ds.destroy();
 }

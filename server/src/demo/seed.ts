@@ -106,9 +106,9 @@ export function demoSeasonStartYear(now: Date): number {
  * Two seasons relative to `now`: last season's bills mostly paid at the counter (the rest are
  * arrears), this season's unpaid, with an early-payment discount until Nov 30.
  */
-export function demoSeasons(now: Date = new Date()) {
-  const y = demoSeasonStartYear(now);
-  const season = (start: number, discount: boolean) => ({
+/** A season starting Nov 1 of `start` with the demo's tariffs (and its early-payment discount). */
+export function demoSeason(start: number, discount = false) {
+  return {
     code: `${start}-${start + 1}`,
     startDate: `${start}-11-01`,
     endDate: `${start + 1}-04-01`,
@@ -119,8 +119,12 @@ export function demoSeasons(now: Date = new Date()) {
     discountUntil: discount ? `${start}-11-30` : null,
     lateFeeDailyBp: 10,
     lateFeeCapBp: 1000,
-  });
-  return [season(y - 1, false), season(y, true)];
+  };
+}
+
+export function demoSeasons(now: Date = new Date()) {
+  const y = demoSeasonStartYear(now);
+  return [demoSeason(y - 1), demoSeason(y, true)];
 }
 
 /** The demo's seasons as of the (test) clock when this module loads. */

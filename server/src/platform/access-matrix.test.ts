@@ -5,6 +5,7 @@
  * route does not list, and neither for one it does. A new route is covered the day it is declared.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allEndpoints } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { concretePath, declaredAllowed, EVERYONE, routeName, routeTable, staffPerRole, type Who } from '../test-support/routes';
 
@@ -25,6 +26,18 @@ describe('access matrix (route table × principals)', () => {
     expect(routes.length).toBeGreaterThan(130);
     for (const prefix of ['/accounts', '/admin/', '/bills', '/groups', '/staff/repairs', '/staff/reconciliation/', '/service-changes', '/invoices', '/payments', '/measurements', '/auth/'])
       expect(routes.some((r) => r.path.startsWith(prefix)), prefix).toBe(true);
+  });
+
+  it('the route table is the shared descriptors, each declared once and as described', () => {
+    const key = (e: { method: string; path: string }) => `${e.method.toUpperCase()} ${e.path}`;
+    const declared = new Map(routeTable().map((r) => [key(r), r]));
+    const described = allEndpoints();
+    expect(new Set(described.map(key)).size).toBe(described.length);
+    expect([...declared.keys()].sort()).toEqual(described.map(key).sort());
+    for (const e of described) {
+      const r = declared.get(key(e))!;
+      expect([r.params, r.query, r.body], key(e)).toEqual([e.params, e.query, e.body]);
+    }
   });
 
   for (const who of EVERYONE) {

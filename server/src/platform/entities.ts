@@ -120,4 +120,38 @@ export class WechatAccessToken {
   refreshAt: Date;
 }
 
-export const platformEntities = [OutboxMessage, StateTransition, RateCounter, WechatAccessToken];
+/**
+ * A scheduled job's lease (platform/jobs.ts): which instance runs it now and until when, and when
+ * it is next due. Claimed by one conditional UPDATE, so each tick runs on one instance only.
+ */
+@Entity('job_lease')
+export class JobLease {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  name: string;
+
+  /** `<host>:<pid>:<random>` of the instance holding the lease; null when free */
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  owner: string | null;
+
+  /** the lease ends then (renewed while the run lasts); null = free */
+  @Column(instant({ nullable: true }))
+  leasedUntil: Date | null;
+
+  /** the next tick: no instance claims the job before */
+  @Column(instant())
+  nextRunAt: Date;
+
+  @Column({ type: 'int', default: 0 })
+  runs: number;
+
+  @Column(instant({ nullable: true }))
+  lastStartedAt: Date | null;
+
+  @Column(instant({ nullable: true }))
+  lastFinishedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  lastError: string | null;
+}
+
+export const platformEntities = [OutboxMessage, StateTransition, RateCounter, WechatAccessToken, JobLease];

@@ -2,24 +2,21 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import { ERRORS, type FieldIssue, type Principal } from '@heat-butler/shared';
+import { ERRORS, type Endpoint, type FieldIssue, type FileDownload, type HttpMethod, type Principal, type ResponseOf } from '@heat-butler/shared';
 import { z } from 'zod';
 import { AppError, zodFields } from './errors';
 import { isAllowed, type AuthPrincipal, type ResidentPrincipal, type StaffPrincipal } from './auth';
 
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Method = HttpMethod;
 
-export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
-  method: Method;
-  path: string;
+/**
+ * A route as the server declares it: a route descriptor from shared/ (method, path, schemas,
+ * status, response) plus who may call it: `route(r, { ...BillingApi.bills, auth: ['resident'] }, …)`.
+ */
+export type RouteSpec = Endpoint & {
   /** who may call it: 'public', or the principals ('resident' and staff roles) */
   auth: 'public' | readonly Principal[];
-  body?: B;
-  query?: Q;
-  params?: P;
-  /** success status; a handler returning undefined answers 204 */
-  status?: number;
-}
+};
 
 export interface RouteInput<B, Q, P> {
   body: B;
@@ -33,17 +30,22 @@ export interface RouteInput<B, Q, P> {
   staff(): StaffPrincipal;
 }
 
-const Empty = z.any();
+type Parsed<S> = S extends z.ZodType ? z.output<S> : any;
+
+/** What a handler returns: the descriptor's response (a file download: unknown, the body it sets or returns). */
+type HandlerResult<S extends RouteSpec> = ResponseOf<S> extends FileDownload ? unknown : ResponseOf<S>;
 
 /** A route as declared: what the access matrix, the ownership test and the fuzz test read. */
 export interface RegisteredRoute {
   method: Method;
-  /** the path below /api/v1, with the module router's prefix: '/staff/reconciliation/days/:date' */
+  /** the path below /api/v1: '/staff/reconciliation/days/:date' */
   path: string;
   auth: 'public' | readonly Principal[];
   body?: z.ZodType;
   query?: z.ZodType;
   params?: z.ZodType;
+  /** the shared descriptor the route was declared from */
+  endpoint: Endpoint;
 }
 
 const registry = new Map<string, RegisteredRoute>();
@@ -57,13 +59,15 @@ export function registeredRoutes(): RegisteredRoute[] {
  * A thin route: check the caller's role, parse body/query/params with the shared schemas
  * (every invalid field reported at once), call the handler, answer JSON.
  */
-export function route<B extends z.ZodType = typeof Empty, Q extends z.ZodType = typeof Empty, P extends z.ZodType = typeof Empty>(
+export function route<const S extends RouteSpec>(
   router: Router,
-  spec: RouteSpec<B, Q, P>,
-  handler: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>>) => Promise<unknown> | unknown,
+  spec: S,
+  handler: (input: RouteInput<Parsed<S['body']>, Parsed<S['query']>, Parsed<S['params']>>) => Promise<HandlerResult<S>> | HandlerResult<S>,
 ): void {
-  const path = (router.opts.prefix ?? '') + spec.path;
-  registry.set(`${spec.method.toUpperCase()} ${path}`, { method: spec.method, path, auth: spec.auth, body: spec.body, query: spec.query, params: spec.params });
+  if (router.opts.prefix) throw new Error(`route ${spec.path}: descriptors carry the whole path; declare it on a router without a prefix`);
+  const { auth, ...endpoint } = spec;
+  const path = spec.path;
+  registry.set(`${spec.method.toUpperCase()} ${path}`, { method: spec.method, path, auth, body: spec.body, query: spec.query, params: spec.params, endpoint });
   router[spec.method](spec.path, async (ctx) => {
     const principal: AuthPrincipal | null = ctx.state.principal ?? null;
     if (!isAllowed(principal, spec.auth)) {

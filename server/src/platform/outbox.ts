@@ -3,8 +3,25 @@ import { OutboxMessage } from './entities';
 import { forUpdate, insertRow, insertRows, isUniqueViolation, withTx } from './db/data-source';
 import type { Logger } from './logger';
 import { errorSummary } from './errors';
+import { outboxOutcome } from './metrics';
 
-export type OutboxHandler = (payload: any, msg: OutboxMessage) => Promise<void>;
+/**
+ * A typed outbox topic: its name and (as a type only) the payload its rows carry. The module that
+ * owns a job declares it once (`outboxTopic<{ invoiceId: number }>('invoices.submit')`); enqueue
+ * and register both take the topic, so a handler's payload type follows from the topic.
+ */
+export interface OutboxTopic<P extends object> {
+  readonly name: string;
+  /** type only: never set */
+  readonly __payload?: P;
+}
+
+export function outboxTopic<P extends object>(name: string): OutboxTopic<P> {
+  if (name.length > 64) throw new Error(`outbox topic longer than 64 characters: ${name}`);
+  return { name };
+}
+
+export type OutboxHandler<P extends object> = (payload: P, msg: OutboxMessage) => Promise<void>;
 
 /** A handler throws this for a failure that retrying cannot fix (e.g. user refused messages). */
 export class PermanentFailure extends Error {}
@@ -20,10 +37,10 @@ export interface EnqueueOptions {
  * Queue a side effect inside the caller's transaction. With a dedupeKey the same follow-up is
  * queued once (a unique key enforces it).
  */
-export async function enqueue(em: EntityManager, topic: string, payload: Record<string, unknown>, opts: EnqueueOptions = {}) {
+export async function enqueue<P extends object>(em: EntityManager, topic: OutboxTopic<P>, payload: P, opts: EnqueueOptions = {}) {
   const now = opts.now ?? new Date();
   try {
-    return await insertMessage(em, topic, payload, opts, now);
+    return await insertMessage(em, topic.name, payload, opts, now);
   } catch (err) {
     // already queued: the unique dedupe key says so (MySQL/MariaDB and SQLite keep the transaction usable)
     if (!opts.dedupeKey || !isUniqueViolation(err)) throw err;
@@ -32,10 +49,10 @@ export async function enqueue(em: EntityManager, topic: string, payload: Record<
   }
 }
 
-async function insertMessage(em: EntityManager, topic: string, payload: Record<string, unknown>, opts: EnqueueOptions, now: Date): Promise<number> {
+async function insertMessage(em: EntityManager, topic: string, payload: object, opts: EnqueueOptions, now: Date): Promise<number> {
   return insertRow(em, OutboxMessage, {
     topic,
-    payload: payload as any,
+    payload: payload as Record<string, unknown>,
     dedupeKey: opts.dedupeKey ?? null,
     status: 'pending',
     attempts: 0,
@@ -51,13 +68,19 @@ async function insertMessage(em: EntityManager, topic: string, payload: Record<s
  * Queue many side effects in one INSERT. Their dedupe keys must be new (e.g. derived from a
  * state change that itself happens once): a repeat fails the whole statement.
  */
-export async function enqueueMany(em: EntityManager, items: { topic: string; payload: Record<string, unknown>; dedupeKey?: string; maxAttempts?: number }[], now: Date = new Date()) {
+export async function enqueueMany<P extends object>(
+  em: EntityManager,
+  topic: OutboxTopic<P>,
+  items: { payload: P; dedupeKey?: string; maxAttempts?: number }[],
+  now: Date = new Date(),
+) {
+  if (!items.length) return;
   await insertRows(
     em,
     OutboxMessage,
     items.map((i) => ({
-      topic: i.topic,
-      payload: i.payload as any,
+      topic: topic.name,
+      payload: i.payload as Record<string, unknown>,
       dedupeKey: i.dedupeKey ?? null,
       status: 'pending' as const,
       attempts: 0,
@@ -76,7 +99,7 @@ export function backoffMs(attempt: number): number {
 }
 
 export class OutboxWorker {
-  private handlers = new Map<string, OutboxHandler>();
+  private handlers = new Map<string, OutboxHandler<object>>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
 
@@ -87,9 +110,9 @@ export class OutboxWorker {
     private leaseMs = 60_000,
   ) {}
 
-  register(topic: string, handler: OutboxHandler): void {
-    if (this.handlers.has(topic)) throw new Error(`outbox handler for ${topic} registered twice`);
-    this.handlers.set(topic, handler);
+  register<P extends object>(topic: OutboxTopic<P>, handler: OutboxHandler<P>): void {
+    if (this.handlers.has(topic.name)) throw new Error(`outbox handler for ${topic.name} registered twice`);
+    this.handlers.set(topic.name, handler as OutboxHandler<object>);
   }
 
   /** Claim due rows (SKIP LOCKED keeps instances apart), lease them, process outside the tx. */
@@ -129,6 +152,7 @@ export class OutboxWorker {
       if (!handler) throw new PermanentFailure(`no handler for topic ${msg.topic}`);
       await handler(msg.payload, msg);
       await repo.update(msg.id, { status: 'done', doneAt: this.clock(), lockedUntil: null, lastError: null });
+      outboxOutcome(msg.topic, 'done');
     } catch (err: any) {
       const permanent = err instanceof PermanentFailure || msg.attempts >= msg.maxAttempts;
       const lastError = String(err?.message ?? err).slice(0, 500);
@@ -139,14 +163,26 @@ export class OutboxWorker {
         lastError,
         nextAttemptAt: new Date(this.clock().getTime() + backoffMs(msg.attempts)),
       });
+      outboxOutcome(msg.topic, permanent ? 'dead' : 'retry');
     }
+  }
+
+  /** One tick: a full batch means more are due (a backlog), so go on at once, a few batches at most. */
+  private async runBusy(batch = 20, maxBatches = 10): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches && this.timer; i++) {
+      const n = await this.runOnce(batch);
+      total += n;
+      if (n < batch) break;
+    }
+    return total;
   }
 
   start(intervalMs = 1_000): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.runOnce().catch((err) => {
+      this.running = this.runBusy().catch((err) => {
         this.log.error({ error: errorSummary(err) }, 'outbox poll failed');
         return 0;
       });
@@ -181,4 +217,26 @@ export async function outboxStatusCounts(em: EntityManager | DataSource, keyPref
     .groupBy('o.status')
     .getRawMany();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** Outbox depth and age for /metrics: pending and dead messages, age of the oldest one due. */
+export async function outboxDepth(ds: DataSource, clock: () => Date): Promise<{ pending: number; dead: number; oldestPendingSeconds: number }> {
+  const now = clock();
+  const rows: { status: string; n: string | number }[] = await ds
+    .getRepository(OutboxMessage)
+    .createQueryBuilder('o')
+    .select('o.status', 'status')
+    .addSelect('COUNT(*)', 'n')
+    .where('o.status IN (:...s)', { s: ['pending', 'dead'] })
+    .groupBy('o.status')
+    .getRawMany();
+  const oldest = await ds
+    .getRepository(OutboxMessage)
+    .createQueryBuilder('o')
+    .where('o.status = :s AND o.nextAttemptAt <= :now', { s: 'pending', now })
+    .orderBy('o.nextAttemptAt', 'ASC')
+    .select(['o.id', 'o.nextAttemptAt'])
+    .getOne();
+  const count = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
+  return { pending: count('pending'), dead: count('dead'), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.nextAttemptAt.getTime()) / 1000) : 0 };
 }

@@ -16,6 +16,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { WS_CLOSE } from '@heat-butler/shared';
 import type { AuthPrincipal } from './auth';
 import type { Logger } from './logger';
+import { wsConnections } from './metrics';
 
 export const REALTIME_PATH = '/api/v1/ws';
 const CHANNEL = 'hb:realtime';
@@ -213,7 +214,11 @@ export class RealtimeHub {
       // the only client frame: an application-level ping
       if (String(data) === 'ping') ws.send('{"type":"pong"}');
     });
-    ws.on('close', () => this.dropConn(conn));
+    wsConnections.inc();
+    ws.on('close', () => {
+      wsConnections.dec();
+      this.dropConn(conn);
+    });
     ws.on('error', () => ws.terminate());
     ws.send(JSON.stringify({ type: 'ready', topics }));
   }

@@ -3,13 +3,14 @@
  * zod schemas — the keys its body, query and path take, filled with wrong types, 2^31 and other
  * huge numbers, negatives, NaN-ish strings, long strings, null, nested junk, impossible dates and
  * seasons — sent to the real server as a principal the route admits. Whatever comes in: never a
- * 5xx, never a stack or SQL in the answer, and every error shaped {error:{code,message}}.
+ * 5xx, never a stack or SQL in the answer, every error shaped {error:{code,message}} and worded in
+ * natural Chinese (no schema words such as 期望/string/undefined, in the message or any field's).
  * Bounded in time (FUZZ_BUDGET_MS, default 35 s, after 4 cases per route); FUZZ_SEED replays a run.
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { StaffRole } from '@heat-butler/shared';
+import { SCHEMA_WORDS, type StaffRole } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { DEMO } from '../demo/seed';
 import { API, concretePath, edgeValue, paramNames, routeName, routeTable, shapeOf, staffPerRole } from '../test-support/routes';
@@ -156,6 +157,10 @@ function problems(res: { status: number; text: string; json: any; type: string }
     const e = res.json?.error;
     if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || !e.message) out.push('error not shaped {error:{code,message}}');
     else if (!/[\u4e00-\u9fa5]/.test(e.message)) out.push(`error message not Chinese: ${e.message}`);
+    // what a resident reads is natural Chinese: no schema vocabulary ("期望 string，实际接收 undefined")
+    for (const m of [e?.message, ...((e?.details?.fields ?? []) as { message?: string }[]).map((f) => f.message)]) {
+      if (typeof m === 'string' && SCHEMA_WORDS.test(m)) out.push(`schema words in a message: ${m}`);
+    }
     if (res.json && 'stack' in (res.json.error ?? {})) out.push('stack in error');
   }
   return out;

@@ -12,7 +12,7 @@ import { createPaySimulator, type PaySimulatorState } from './pay';
 import { createEInvoiceSimulator, type EInvoiceState } from './einvoice';
 import { createSecuritySimulator, type SecurityState } from './security';
 
-export { SANDBOX_KEY_PATHS, sandboxKeys, type SandboxKeys } from './keys';
+export { SANDBOX_KEY_PATHS, sandboxKeys, sandboxPayCredentials, type SandboxKeys } from './keys';
 export { openidFor } from './miniprogram';
 export { SANDBOX_RISKY_TEXT, SANDBOX_REVIEW_TEXT, SANDBOX_RISKY_IMAGE, SANDBOX_REVIEW_IMAGE, type MediaCheck } from './security';
 export {

@@ -48,3 +48,9 @@ export function sandboxKeys(): SandboxKeys {
   };
   return cached;
 }
+
+/** The merchant's key pair and the platform certificate a pay client needs, from the sandbox keys. */
+export function sandboxPayCredentials(): { merchantCertPem: string; merchantKeyPem: string; platformCerts: { serial: string; pem: string }[] } {
+  const k = sandboxKeys();
+  return { merchantCertPem: k.merchantCertPem, merchantKeyPem: k.merchantKeyPem, platformCerts: [{ serial: k.platformSerial, pem: k.platformCertPem }] };
+}

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandbox, sandboxKeys, startSandbox } from './index';
+import { createSandbox, sandboxKeys, sandboxPayCredentials, startSandbox } from './index';
 import { createPayClient, type PayClientOptions } from '../wechat/pay';
 import { createMiniProgramClient } from '../wechat/miniprogram';
 
@@ -11,10 +11,8 @@ const clientOpts = (baseUrl: string, extra: Partial<PayClientOptions> = {}): Pay
   baseUrl,
   appid: opts.appid,
   mchid: opts.mchid,
-  merchantCertPem: keys.merchantCertPem,
-  merchantKeyPem: keys.merchantKeyPem,
   apiV3Key: opts.apiV3Key,
-  platformCerts: [{ serial: keys.platformSerial, pem: keys.platformCertPem }],
+  ...sandboxPayCredentials(),
   ...extra,
 });
 

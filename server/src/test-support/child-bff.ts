@@ -24,7 +24,7 @@ export interface ChildBffEnv {
   sqlitePath: string;
   /** the last few KB the BFF printed */
   output(): string;
-  /** start a BFF process; resolves when /readyz answers 200 */
+  /** start a BFF process; resolves when /readyz answers 200 (another instance: PORT in extraEnv) */
   start(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   call(method: string, p: string, opts?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
   /** a resident logged in through the simulator */
@@ -40,7 +40,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[] } = {}): Promise<ChildBffEnv> {
+export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[]; instantBills?: boolean } = {}): Promise<ChildBffEnv> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-child-'));
   const db = await createTestDatabase();
   const c = loadConfig({});
@@ -95,12 +95,22 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
       const keep = (d: Buffer) => (output = (output + d).slice(-8000));
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
-      const deadline = Date.now() + 60_000;
+      // ready means this child said it listens: another process that took the port meanwhile
+      // (this child then exits with EADDRINUSE) may answer /readyz too
+      let own = '';
+      let listening = false;
+      child.stdout!.on('data', (d: Buffer) => {
+        own = (own + d).slice(-4000);
+        listening ||= own.includes('"msg":"Heat Butler BFF listening"');
+      });
+      // tsx compiles the server on start: ~3 s on a quiet machine, a minute or more on a very busy one
+      const deadline = Date.now() + 180_000;
+      const at = extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url;
       for (;;) {
         if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-        const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+        const ok = listening && (await fetch(`${at}/readyz`).then((r) => r.status === 200, () => false));
         if (ok) return child;
-        if (Date.now() > deadline) throw new Error(`BFF not ready in 60 s:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`BFF not ready in 180 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

@@ -5,7 +5,7 @@ import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import WxPay from 'wechatpay-node-v3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sandboxKeys, startSandbox } from '../sandbox';
+import { sandboxKeys, sandboxPayCredentials, startSandbox } from '../sandbox';
 import { createPayClient, NotificationRejected, PayApiError, type PayClient, type PayClientOptions, type VerifiedNotification } from './pay';
 
 const opts = { appid: 'wx00000000sandbox', secret: 's3cret', mchid: '1900000001', apiV3Key: 'sandboxApiV3Key0123456789abcdefg' };
@@ -34,10 +34,8 @@ beforeAll(async () => {
     baseUrl: sandbox.url,
     appid: opts.appid,
     mchid: opts.mchid,
-    merchantCertPem: keys.merchantCertPem,
-    merchantKeyPem: keys.merchantKeyPem,
     apiV3Key: opts.apiV3Key,
-    platformCerts: [{ serial: keys.platformSerial, pem: keys.platformCertPem }],
+    ...sandboxPayCredentials(),
   };
   client = createPayClient(clientOpts);
 

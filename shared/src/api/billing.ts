@@ -24,6 +24,11 @@ export const BillView = z.object({
   dueDate: z.string(),
   lines: z.array(BillLineView),
   paidAt: z.string().nullable(),
+  /**
+   * Arrears first: while earlier seasons of the same account are unpaid this bill can't be paid
+   * alone (ARREARS_FIRST); the oldest of them, and what they come to together.
+   */
+  payFirst: z.object({ billId: z.number(), season: z.string(), seasonLabel: z.string(), dueFen: z.number().int() }).nullable(),
 });
 export type BillView = z.infer<typeof BillView>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fen, idParam, intId, isoDate, isoInstant, seasonYear } from '../inputs';
-import { REPAIR_CATEGORIES, REPAIR_PRICE_LIST, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
+import { REPAIR_CATEGORIES, REPAIR_SIDES, REPAIR_STATES, type RepairCategory, type RepairSide, type RepairState } from '../repairs';
 import { PageQuery } from './common';
 
 /** The key of a file uploaded to this platform (POST /uploads, multipart, see api/uploads.ts). */
@@ -44,7 +44,8 @@ export const ConsentRequest = z.object({ accept: z.boolean() });
 export const AssignRequest = z.object({ staffId: intId(), reason: z.string().trim().max(200).optional() });
 
 export const PriceItem = z.object({
-  code: z.enum(REPAIR_PRICE_LIST.map((p) => p.code) as [string, ...string[]]),
+  /** an item of the company's price list (settings: repairs.priceList; the server checks it is listed) */
+  code: z.string('请选择收费项目').regex(/^[a-z][a-z0-9_]{0,31}$/, '请选择收费项目'),
   qty: z.number().int().min(1).max(20).default(1),
 });
 
@@ -155,18 +156,18 @@ export const MeasurementReadingInput = z.object({
   }),
 });
 
+const PartyName = (who: string) => z.string(`请填写${who}签字人姓名`).trim().min(1, `请填写${who}签字人姓名`).max(20, '姓名不超过20个字');
+/** The readings of a visit. The time of measuring is the server's (Changchun 000), never typed. */
 export const MeasurementRecordRequest = z.object({
-  measuredAt: isoInstant('请填写正确的测温时间').optional(),
   readings: z.array(MeasurementReadingInput).min(1, '至少记录一个房间').max(12),
-  /** three-party: who signed */
-  parties: z.object({ company: z.string().trim().max(20), resident: z.string().trim().max(20), community: z.string().trim().max(20) }).optional(),
+  /** three-party: who signed, each named */
+  parties: z.object({ company: PartyName('供热公司'), resident: PartyName('住户'), community: PartyName('社区') }).optional(),
 });
 export type MeasurementRecordRequest = z.input<typeof MeasurementRecordRequest>;
 
+/** The ruling states why; the refund follows the company's rule (shared/src/measurement.ts rulingRefund). */
 export const RulingRequest = z.object({
-  /** refund ruled, fen (0 = no refund) */
-  refundFen: fen(),
-  note: z.string().trim().min(2).max(200),
+  note: z.string('请填写裁定意见').trim().min(2, '裁定意见至少2个字').max(200, '裁定意见不超过200字'),
 });
 export const RulingRefundRequest = z.object({ orderId: intId() });
 
@@ -194,7 +195,10 @@ export interface WatchBuilding {
   areaName: string;
   name: string;
   address: string;
+  /** households of the building that complained in the season */
   complaints: number;
+  /** their tickets */
+  tickets: number;
   byCategory: Partial<Record<RepairCategory, number>>;
 }
 export interface WatchListView {

@@ -13,42 +13,24 @@ import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-sou
 import { retryText, type Limiter } from '../../platform/limits';
 import type { StaffPrincipal } from '../../platform/auth';
 import { scopeToAreas } from '../../platform/scope';
+import type { BindingChanged, Events } from '../../platform/events';
 import type { IdentityService } from '../identity';
 import type { Area, CompanyService } from '../company';
 import { Account, BindAttempt, Binding, Building, Unit } from './entities';
 
-
-export interface BindingChange {
-  residentId: number;
-  accountId: number;
-  buildingId: number;
-  bound: boolean;
-}
-/** Called inside the binding transaction (e.g. the groups module joins/leaves the building group). */
-export type BindingHook = (em: EntityManager, change: BindingChange) => Promise<void>;
+/** The binding.changed event (platform/events.ts): groups joins/leaves the building group in the binding's transaction. */
+export type BindingChange = BindingChanged;
 
 const normName = (s: string) => s.replace(/\s+/g, '');
 
 export class AccountsService {
-  private hooks: BindingHook[] = [];
-
   constructor(
     private ds: DataSource,
     private clock: () => Date,
     private limiter: Limiter,
-    private peers: { identity: Pick<IdentityService, 'lockResident'>; company: Pick<CompanyService, 'areas'> },
+    /** `events` emits binding.changed and building.created */
+    private peers: { identity: Pick<IdentityService, 'lockResident'>; company: Pick<CompanyService, 'areas'>; events: Events },
   ) {}
-
-  onBindingChange(hook: BindingHook): void {
-    this.hooks.push(hook);
-  }
-
-  private buildingHooks: ((building: Building) => Promise<void>)[] = [];
-
-  /** Called after a building is created (e.g. the groups module creates the building's group). */
-  onBuildingCreated(hook: (building: Building) => Promise<void>): void {
-    this.buildingHooks.push(hook);
-  }
 
   async listBuildings(): Promise<Building[]> {
     return this.ds.getRepository(Building).find({ order: { id: 'ASC' } });
@@ -154,7 +136,7 @@ export class AccountsService {
         }
       }
       await em.insert(BindAttempt, { residentId, accountNo: req.accountNo, success: true, at: now });
-      for (const hook of this.hooks) await hook(em, { residentId, accountId: account.id, buildingId: account.buildingId, bound: true });
+      await this.peers.events.emit(em, 'binding.changed', [{ residentId, accountId: account.id, buildingId: account.buildingId, bound: true }]);
       return row;
     });
     return (await this.present([binding]))[0];
@@ -166,7 +148,7 @@ export class AccountsService {
       if (!binding) throw new AppError('BINDING_NOT_FOUND');
       await em.update(Binding, binding.id, { unboundAt: this.clock() });
       const account = await em.findOneByOrFail(Account, { id: accountId });
-      for (const hook of this.hooks) await hook(em, { residentId, accountId, buildingId: account.buildingId, bound: false });
+      await this.peers.events.emit(em, 'binding.changed', [{ residentId, accountId, buildingId: account.buildingId, bound: false }]);
     });
   }
 
@@ -257,10 +239,11 @@ export class AccountsService {
   // ---- administration (seed, import) --------------------------------------------------------
 
   async createBuilding(input: { areaId: number; name: string; address: string; substation?: string | null }): Promise<Building> {
-    const repo = this.ds.getRepository(Building);
-    const building = await repo.save(repo.create({ ...input, substation: input.substation ?? null }));
-    for (const hook of this.buildingHooks) await hook(building);
-    return building;
+    return withTx(this.ds, async (em) => {
+      const building = await em.save(em.create(Building, { ...input, substation: input.substation ?? null }));
+      await this.peers.events.emit(em, 'building.created', [{ buildingId: building.id, areaId: building.areaId }]);
+      return building;
+    });
   }
 
   async ensureUnit(buildingId: number, no: string): Promise<Unit> {
@@ -307,8 +290,8 @@ export class AccountsService {
   /**
    * Write buildings, units and accounts in batches inside the caller's transaction: buildings are
    * upserted by (area, name), units inserted when missing, accounts upserted by account number
-   * (a re-import updates, never duplicates). Returns the buildings created, for
-   * `buildingsCreated` after commit. `onBatch` reports accounts written so far.
+   * (a re-import updates, never duplicates). New buildings are announced (building.created) in the
+   * same transaction. `onBatch` reports accounts written so far.
    */
   async upsertHouseholds(
     em: EntityManager,
@@ -335,6 +318,7 @@ export class AccountsService {
     const buildings = await em.find(Building);
     const buildingId = new Map(buildings.map((b) => [bKey(b.areaId, b.name), b.id]));
     const buildingsCreated = buildings.filter((b) => !before.has(bKey(b.areaId, b.name)));
+    await this.peers.events.emit(em, 'building.created', buildingsCreated.map((b) => ({ buildingId: b.id, areaId: b.areaId })));
 
     const uKey = (bid: number, no: string) => `${bid}\u0000${no}`;
     const ids = [...new Set(input.units.map((u) => buildingId.get(bKey(u.areaId, u.buildingName))!))];
@@ -415,11 +399,6 @@ export class AccountsService {
       for (const a of await this.ds.getRepository(Account).find({ select: { id: true, accountNo: true }, where: { id: In(part) } })) out.set(a.id, a.accountNo);
     }
     return out;
-  }
-
-  /** Run the building-created hooks (after the import's transaction committed). */
-  async buildingsCreated(buildings: Building[]): Promise<void> {
-    for (const b of buildings) for (const hook of this.buildingHooks) await hook(b);
   }
 
   async account(id: number, em: EntityManager = this.ds.manager): Promise<Account | null> {

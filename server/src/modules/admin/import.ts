@@ -175,10 +175,9 @@ export class HouseholdImporter {
         await audit(em, this.d.clock(), actor, 'import.households', { type: 'import_job', id: jobId }, null, { fileName: job.fileName, ...summary });
         return { summary, created: res.buildingsCreated };
       });
-      const done = await this.finish(jobId, 'done', total, [], summary.summary, null);
-      // e.g. the groups module opens each new building's group; a failure here doesn't undo the import
-      await this.d.accounts.buildingsCreated(summary.created).catch((err) => this.d.log.error({ error: errorSummary(err) }, 'building hooks after import failed'));
-      return done;
+      // new buildings were announced (building.created) inside the import's transaction: the groups
+      // module opens their groups after commit, through the outbox
+      return await this.finish(jobId, 'done', total, [], summary.summary, null);
     } catch (err) {
       const message = err instanceof AppError ? err.code : String((err as Error)?.message ?? err);
       this.d.log.error({ error: errorSummary(err), jobId }, 'household import failed');

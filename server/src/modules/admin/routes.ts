@@ -6,18 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import {
-  AreaRequest,
-  AuditQuery,
-  CompanySettings,
-  CreateStaffRequest,
-  ExportBillsQuery,
-  ExportPaymentsQuery,
-  IdParams,
-  ImportQuery,
-  RenameAreaRequest,
-  UpdateStaffRequest,
-} from '@heat-butler/shared';
+import { AdminApi } from '@heat-butler/shared';
 import { ANY_STAFF } from '../../platform/auth';
 import { AppError } from '../../platform/errors';
 import { route } from '../../platform/http';
@@ -68,10 +57,10 @@ export function adminRoutes(admin: AdminService): Router {
   const ADMIN = ['admin'] as const;
 
   // ---- household import ----
-  route(r, { method: 'get', path: '/admin/imports/template', auth: ADMIN }, async ({ ctx }) => attachment(ctx, '住户导入模板.xlsx', await admin.template()));
+  route(r, { ...AdminApi.importTemplate, auth: ADMIN }, async ({ ctx }) => attachment(ctx, '住户导入模板.xlsx', await admin.template()));
 
   // the file is the raw body (XLSX or CSV); answers 202 with the job to poll
-  route(r, { method: 'post', path: '/admin/imports', auth: ADMIN, query: ImportQuery, status: 202 }, async ({ ctx, query, staff }) => {
+  route(r, { ...AdminApi.startImport, auth: ADMIN }, async ({ ctx, query, staff }) => {
     const { file } = await receiveFile(ctx);
     try {
       const format = formatOf(file);
@@ -84,47 +73,47 @@ export function adminRoutes(admin: AdminService): Router {
     }
   });
 
-  route(r, { method: 'get', path: '/admin/imports', auth: ADMIN }, async () => ({ items: await admin.imports.jobs() }));
-  route(r, { method: 'get', path: '/admin/imports/:id', auth: ADMIN, params: IdParams }, ({ params }) => admin.imports.view(params.id));
-  route(r, { method: 'get', path: '/admin/imports/:id/report', auth: ADMIN, params: IdParams }, async ({ params, ctx }) => {
+  route(r, { ...AdminApi.imports, auth: ADMIN }, async () => ({ items: await admin.imports.jobs() }));
+  route(r, { ...AdminApi.importJob, auth: ADMIN }, ({ params }) => admin.imports.view(params.id));
+  route(r, { ...AdminApi.importReport, auth: ADMIN }, async ({ params, ctx }) => {
     await admin.imports.view(params.id, 0);
     return attachment(ctx, `导入问题-${params.id}.xlsx`, await admin.importReport(params.id));
   });
 
   // ---- exports (finance reads them too) ----
-  route(r, { method: 'get', path: '/admin/exports/accounts', auth: ADMIN }, async ({ ctx }) => attachment(ctx, `住户-${stamp()}.xlsx`, await admin.exportAccounts()));
-  route(r, { method: 'get', path: '/admin/exports/bills', auth: ['admin', 'finance'], query: ExportBillsQuery }, async ({ ctx, query }) =>
+  route(r, { ...AdminApi.exportAccounts, auth: ADMIN }, async ({ ctx }) => attachment(ctx, `住户-${stamp()}.xlsx`, await admin.exportAccounts()));
+  route(r, { ...AdminApi.exportBills, auth: ['admin', 'finance'] }, async ({ ctx, query }) =>
     attachment(ctx, `账单-${query.season ?? '全部'}.xlsx`, await admin.exportBills(query.season)),
   );
-  route(r, { method: 'get', path: '/admin/exports/payments', auth: ['admin', 'finance'], query: ExportPaymentsQuery }, async ({ ctx, query }) =>
+  route(r, { ...AdminApi.exportPayments, auth: ['admin', 'finance'] }, async ({ ctx, query }) =>
     attachment(ctx, `缴费-${query.from}-${query.to}.xlsx`, await admin.exportPayments(query.from, query.to)),
   );
 
   // ---- staff and areas ----
-  route(r, { method: 'get', path: '/admin/staff', auth: ADMIN }, async () => ({ items: await admin.listStaff() }));
-  route(r, { method: 'post', path: '/admin/staff', auth: ADMIN, body: CreateStaffRequest, status: 201 }, ({ body, staff }) => admin.createStaff(actorOfStaff(staff()), body));
-  route(r, { method: 'put', path: '/admin/staff/:id', auth: ADMIN, params: IdParams, body: UpdateStaffRequest }, ({ params, body, staff }) =>
+  route(r, { ...AdminApi.staff, auth: ADMIN }, async () => ({ items: await admin.listStaff() }));
+  route(r, { ...AdminApi.createStaff, auth: ADMIN }, ({ body, staff }) => admin.createStaff(actorOfStaff(staff()), body));
+  route(r, { ...AdminApi.updateStaff, auth: ADMIN }, ({ params, body, staff }) =>
     admin.updateStaff(actorOfStaff(staff()), params.id, body),
   );
-  route(r, { method: 'post', path: '/admin/staff/:id/disable', auth: ADMIN, params: IdParams }, ({ params, staff }) => admin.disableStaff(actorOfStaff(staff()), params.id));
-  route(r, { method: 'post', path: '/admin/staff/:id/unlock', auth: ADMIN, params: IdParams }, ({ params, staff }) => admin.unlockStaff(actorOfStaff(staff()), params.id));
-  route(r, { method: 'post', path: '/admin/staff/:id/invite', auth: ADMIN, params: IdParams, status: 201 }, ({ params, staff }) =>
+  route(r, { ...AdminApi.disableStaff, auth: ADMIN }, ({ params, staff }) => admin.disableStaff(actorOfStaff(staff()), params.id));
+  route(r, { ...AdminApi.unlockStaff, auth: ADMIN }, ({ params, staff }) => admin.unlockStaff(actorOfStaff(staff()), params.id));
+  route(r, { ...AdminApi.inviteStaff, auth: ADMIN }, ({ params, staff }) =>
     admin.invite({ ...actorOfStaff(staff()), staffId: staff().staffId }, params.id),
   );
 
-  route(r, { method: 'get', path: '/admin/areas', auth: ADMIN }, async () => ({ items: await admin.areas() }));
-  route(r, { method: 'post', path: '/admin/areas', auth: ADMIN, body: AreaRequest, status: 201 }, ({ body, staff }) => admin.createArea(actorOfStaff(staff()), body));
-  route(r, { method: 'put', path: '/admin/areas/:id', auth: ADMIN, params: IdParams, body: RenameAreaRequest }, ({ params, body, staff }) =>
+  route(r, { ...AdminApi.areas, auth: ADMIN }, async () => ({ items: await admin.areas() }));
+  route(r, { ...AdminApi.createArea, auth: ADMIN }, ({ body, staff }) => admin.createArea(actorOfStaff(staff()), body));
+  route(r, { ...AdminApi.renameArea, auth: ADMIN }, ({ params, body, staff }) =>
     admin.renameArea(actorOfStaff(staff()), params.id, body.name),
   );
 
   // ---- settings and audit ----
-  route(r, { method: 'get', path: '/admin/settings', auth: ADMIN }, () => admin.settings());
-  route(r, { method: 'put', path: '/admin/settings', auth: ADMIN, body: CompanySettings }, ({ body, staff }) => admin.updateSettings(actorOfStaff(staff()), body));
-  route(r, { method: 'get', path: '/admin/audit', auth: ADMIN, query: AuditQuery }, ({ query }) => admin.auditLog(query));
+  route(r, { ...AdminApi.settings, auth: ADMIN }, () => admin.settings());
+  route(r, { ...AdminApi.updateSettings, auth: ADMIN }, ({ body, staff }) => admin.updateSettings(actorOfStaff(staff()), body));
+  route(r, { ...AdminApi.audit, auth: ADMIN }, ({ query }) => admin.auditLog(query));
 
   // ---- staff home ----
-  route(r, { method: 'get', path: '/staff/dashboard', auth: ANY_STAFF }, ({ staff }) => admin.dashboard(staff()));
+  route(r, { ...AdminApi.dashboard, auth: ANY_STAFF }, ({ staff }) => admin.dashboard(staff()));
 
   return r;
 }

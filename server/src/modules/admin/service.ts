@@ -416,17 +416,8 @@ export class AdminService {
     }
     if (has('dispatcher', 'worker', 'agent', 'butler')) {
       const workerOnly = has('worker') && !has('dispatcher', 'agent', 'butler');
-      const tickets = await this.d.repairs.openDeadlines(p, workerOnly);
-      const soon = now.getTime() + 60 * 60_000;
-      let overdue = 0;
-      let dueSoon = 0;
-      for (const t of tickets) {
-        const deadlines = [!t.contactedAt ? t.contactDueAt : null, !t.onSiteAt ? t.onSiteDueAt : null, !t.resolvedAt ? t.doneDueAt : null].filter((d): d is Date => !!d);
-        const next = Math.min(...deadlines.map((d) => d.getTime()));
-        if (next < now.getTime()) overdue++;
-        else if (next <= soon) dueSoon++;
-      }
-      out.repairs = { open: tickets.length, onTime: tickets.length - overdue - dueSoon, dueSoon, overdue };
+      // overdue / due soon by the shared rule (shared/src/overdue.ts), as on the repairs page
+      out.repairs = await this.d.repairs.deadlineSummary(p, workerOnly);
       const count = (column: 'createdAt' | 'closedAt', d: (typeof days)[number]) => this.d.repairs.countBetween(p, column, d.from, d.to, workerOnly);
       out.repairsByDay = [];
       for (const d of days) out.repairsByDay.push({ date: d.date, opened: await count('createdAt', d), closed: await count('closedAt', d) });

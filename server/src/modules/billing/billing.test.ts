@@ -66,3 +66,118 @@ describe('seasons and tariffs are data an admin sets', () => {
     expect(list.body.items.map((s: any) => s.code)).toEqual([NEXT, CURRENT, LAST]);
   });
 });
+
+async function residentWith(account: { accountNo: string; ownerName: string }) {
+  const token = await t.loginResident('bill-' + crypto.randomUUID().slice(0, 8));
+  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
+  expect(res.status).toBe(201);
+  return { token, accountId: res.body.accountId as number };
+}
+
+async function putRules(patch: (rules: any) => void) {
+  const cur = await t.call('GET', '/api/v1/admin/settings', { token: admin });
+  const next = structuredClone(cur.body);
+  patch(next.rules);
+  const res = await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: next });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return cur.body;
+}
+
+/** a demo household with last season unpaid (arrears), now stopped (报停) */
+async function stoppedInArrears(n: number) {
+  const r = await residentWith(DEMO.arrearsAccounts[n]!);
+  await t.services.accounts.setStatus(t.ds.manager, r.accountId, 'stopped');
+  return r;
+}
+
+describe('报停基础热费比例: the company setting is the default copied into new seasons (issue 16 item 2; Heilongjiang 条例 §35 via domain-rules.md §3)', () => {
+  it('saving 20% makes the next new season 20%; existing seasons and their previews keep their own ratio, as the settings page says', async () => {
+    const before = await putRules((r) => (r.baseFeeRatioBp = 2000));
+    try {
+      const y = NY + 1;
+      const code = `${y}-${y + 1}`;
+      const { baseFeeRatioBp: _omit, ...withoutRatio } = { ...season, code, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31` };
+      const created = await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: withoutRatio });
+      expect(created.status).toBe(201);
+      expect(created.body.baseFeeRatioBp).toBe(2000);
+      // an update without a ratio keeps the season's own
+      await putRules((r) => (r.baseFeeRatioBp = 2500));
+      const upd = await t.call('PUT', `/api/v1/staff/seasons/${code}`, { token: admin, body: { ...withoutRatio, tariffs: { residential: 2900, commercial: 3900 } } });
+      expect(upd.body.baseFeeRatioBp).toBe(2000);
+      // the current season keeps the ratio it was created with (30%), and the stop preview says so
+      const list = await t.call('GET', '/api/v1/staff/seasons', { token: admin });
+      expect(list.body.items.find((x: any) => x.code === CURRENT).baseFeeRatioBp).toBe(3000);
+      const r = await residentWith(DEMO.accounts[11]!);
+      const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${CURRENT}&kind=stop`, { token: r.token });
+      expect(preview.status).toBe(200);
+      expect(JSON.stringify(preview.body)).toContain('按30%收取基础热费');
+    } finally {
+      await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: before });
+    }
+  });
+});
+
+describe('arrears first (issue 16 item 1; Changchun 000: arrears → valve shut, the bill page lists arrears first)', () => {
+  it('a newer bill alone is refused with ARREARS_FIRST while last season is unpaid; the bill says which to pay first; once paid, the newer one is payable', async () => {
+    const owed = DEMO.arrearsAccounts[1]!;
+    const r = await residentWith(owed);
+    const bills = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items;
+    const last = bills.find((b: any) => b.season === LAST);
+    const cur = bills.find((b: any) => b.season === CURRENT);
+    expect(last.payFirst).toBeNull();
+    expect(cur.payFirst).toEqual({ billId: last.id, season: LAST, seasonLabel: last.seasonLabel, dueFen: last.dueFen });
+    const one = await t.call('GET', `/api/v1/bills/${cur.id}`, { token: r.token });
+    expect(one.body.payFirst).toEqual(cur.payFirst);
+
+    const refused = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: cur.id } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('ARREARS_FIRST');
+    expect(refused.body.error.details.bills).toEqual([{ billId: last.id, season: LAST, dueFen: last.dueFen }]);
+    expect(refused.body.error.message).toContain('请先缴清往年欠费');
+
+    // the arrears themselves can be paid
+    const arrears = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: last.id } });
+    expect(arrears.status).toBe(201);
+    // paid (at the counter here): now the newer bill is payable
+    await t.services.billing.settleAtCounter(last.id, new Date());
+    const after = (await t.call('GET', `/api/v1/bills/${cur.id}`, { token: r.token })).body;
+    expect(after.payFirst).toBeNull();
+    const ok = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: cur.id } });
+    expect(ok.status).toBe(201);
+  });
+
+  it('a resume (复供) needs the arrears cleared too, as a company setting (default on)', async () => {
+    const r = await stoppedInArrears(2);
+    const preview = async () => (await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${CURRENT}&kind=resume`, { token: r.token })).body;
+    const on = await preview();
+    expect(on.problems.join('')).toMatch(/请先缴清欠费再复供/);
+    const blocking = await t.services.billing.arrearsBlocking(r.accountId, CURRENT, 'resume', (await t.services.company.rules()));
+    expect(blocking).toMatchObject({ totalFen: on.arrears.totalFen, message: expect.stringContaining('再复供') });
+    const before = await putRules((rules) => (rules.serviceChange.resumeRequiresArrearsCleared = false));
+    try {
+      expect((await preview()).problems.join('')).not.toMatch(/欠费/);
+    } finally {
+      await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: before });
+    }
+  });
+});
+
+describe('no late fee while the heat is off (issue 16 item 5; domain-rules.md §3, Tianjin: the penalty stops when heat is cut off)', () => {
+  it('a stopped household’s overdue bill carries no late fee by default; with the setting off it does, capped and said so', async () => {
+    const r = await stoppedInArrears(3);
+    const lastBill = async () => (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.season === LAST);
+    const off = await lastBill();
+    expect(off.lateFeeFen).toBe(0);
+    expect(off.dueFen).toBe(off.chargeFen);
+    expect(off.lines.find((l: any) => l.label === '滞纳金')).toMatchObject({ amountFen: 0, detail: expect.stringContaining('停热') });
+    const before = await putRules((rules) => (rules.billing.noLateFeeWhileHeatOff = false));
+    try {
+      const on = await lastBill();
+      // last season is long overdue: the 10% cap applies, and the line says so
+      expect(on.lateFeeFen).toBe(Math.floor((on.chargeFen * 1000 + 5000) / 10000));
+      expect(on.lines.find((l: any) => l.label === '滞纳金').detail).toMatch(/^逾期\d+天，每日1‰，累计超过10%上限，按上限10%收取$/);
+    } finally {
+      await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: before });
+    }
+  });
+});

@@ -1,12 +1,15 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import {
   chinaDate,
+  formatFen,
+  parseStoredRules,
   quoteBill,
   seasonCharge,
   seasonLabel,
   SeasonInput,
   type BillKind,
   type BillView,
+  type CompanyRules,
   type Quote,
   type SeasonRules,
   type SeasonView,
@@ -14,6 +17,7 @@ import {
 import { AppError } from '../../platform/errors';
 import { rawDatetime } from '../../platform/db/columns';
 import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
+import type { Events } from '../../platform/events';
 import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
 
@@ -23,12 +27,21 @@ export class BillingService {
     private ds: DataSource,
     private accounts: AccountsService,
     private clock: () => Date,
+    /** emits bill.settled_at_counter */
+    private events: Events,
+    /** the company's rules (app.ts passes company.rules); the defaults when not given (benchmarks) */
+    private rules: () => Promise<CompanyRules> = async () => parseStoredRules({}),
   ) {}
 
   // ---- seasons --------------------------------------------------------------------------------
 
+  /**
+   * A new season. Without its own base-fee ratio it takes the company's setting (报停基础热费比例),
+   * copied in now: the season's ratio is what its bills are priced by from then on.
+   */
   async createSeason(input: SeasonInput): Promise<SeasonView> {
-    const rules = SeasonInput.parse(input);
+    const parsed = SeasonInput.parse(input);
+    const rules = { ...parsed, baseFeeRatioBp: parsed.baseFeeRatioBp ?? (await this.rules()).baseFeeRatioBp };
     try {
       const season = await this.ds.getRepository(Season).save(this.ds.getRepository(Season).create(rules));
       return seasonView(season);
@@ -38,13 +51,16 @@ export class BillingService {
     }
   }
 
-  /** Change a season's rules. Bills already issued keep their charge; new ones use the new tariff. */
+  /**
+   * Change a season's rules. Bills already issued keep their charge; new ones use the new tariff.
+   * Without a base-fee ratio the season keeps its own.
+   */
   async updateSeason(code: string, input: SeasonInput): Promise<SeasonView> {
     const rules = SeasonInput.parse({ ...input, code });
     const repo = this.ds.getRepository(Season);
     const season = await repo.findOne({ where: { code } });
     if (!season) throw new AppError('SEASON_NOT_FOUND');
-    Object.assign(season, rules);
+    Object.assign(season, { ...rules, baseFeeRatioBp: rules.baseFeeRatioBp ?? season.baseFeeRatioBp });
     return seasonView(await repo.save(season));
   }
 
@@ -117,19 +133,12 @@ export class BillingService {
         status: 'paid',
         paidVia: 'counter',
         paidFen: bill.paidFen + q.dueFen,
-        discountFen: q.discountFen,
-        lateFeeFen: q.lateFeeFen,
+        discountFen: bill.discountFen + q.discountFen,
+        lateFeeFen: bill.lateFeeFen + q.lateFeeFen,
         paidAt: at,
       });
-      for (const hook of this.settledHooks) await hook(em, [bill.id]);
+      await this.events.emit(em, 'bill.settled_at_counter', [{ billId: bill.id, accountId: bill.accountId }]);
     });
-  }
-
-  private settledHooks: ((em: EntityManager, billIds: number[]) => Promise<void>)[] = [];
-
-  /** Called inside the transaction that settles bills other than by WeChat Pay (the counter). */
-  onSettledAtCounter(hook: (em: EntityManager, billIds: number[]) => Promise<void>): void {
-    this.settledHooks.push(hook);
   }
 
   // ---- household import (admin module) ----------------------------------------------------------
@@ -252,7 +261,72 @@ export class BillingService {
 
   async quoteFor(em: EntityManager, bill: Bill, at: Date): Promise<Quote> {
     const season = await em.findOneByOrFail(Season, { id: bill.seasonId });
-    return quoteBill(bill, season, chinaDate(at));
+    const account = await this.accounts.account(bill.accountId, em);
+    return quoteBill(bill, season, chinaDate(at), { heatOff: heatOff(account?.status, await this.rules()) });
+  }
+
+  /**
+   * Arrears first (issue 16; the bill page lists them first): a bill may be paid only when no
+   * earlier season of the same account is still unpaid. Payments call this before creating an
+   * order; refused with ARREARS_FIRST and the bills to pay first (oldest first).
+   */
+  async assertPayable(em: EntityManager, billId: number): Promise<void> {
+    const bill = await em.findOneBy(Bill, { id: billId });
+    if (!bill) throw new AppError('BILL_NOT_FOUND');
+    const earlier = await this.unpaidEarlier(em, [bill]);
+    const first = earlier.get(bill.id);
+    if (!first?.length) return;
+    const totalFen = first.reduce((s, b) => s + b.dueFen, 0);
+    throw new AppError('ARREARS_FIRST', {
+      bills: first,
+      totalFen,
+      message: `请先缴清往年欠费${formatFen(totalFen)}（${first.map((b) => seasonLabel(b.season)).join('、')}），再缴本期账单`,
+    });
+  }
+
+  /** Per bill: the same account's unpaid bills of earlier seasons with something due, oldest first, priced for now. */
+  private async unpaidEarlier(em: EntityManager, bills: Pick<Bill, 'id' | 'accountId' | 'seasonId' | 'status'>[]) {
+    const out = new Map<number, { billId: number; season: string; dueFen: number }[]>();
+    const unpaid = bills.filter((b) => b.status === 'unpaid');
+    if (!unpaid.length) return out;
+    const rows = await em
+      .createQueryBuilder(Bill, 'b')
+      .where('b.accountId IN (:...ids) AND b.status = :st', { ids: [...new Set(unpaid.map((b) => b.accountId))], st: 'unpaid' })
+      .getMany();
+    if (!rows.length) return out;
+    const seasons = new Map((await em.find(Season, { where: { id: In([...new Set([...rows, ...unpaid].map((b) => b.seasonId))]) } })).map((x) => [x.id, x]));
+    const accounts = new Map((await this.accounts.accountsByIds([...new Set(rows.map((b) => b.accountId))], em)).map((a) => [a.id, a]));
+    const rules = await this.rules();
+    const today = chinaDate(this.clock());
+    for (const bill of unpaid) {
+      const code = seasons.get(bill.seasonId)!.code;
+      const earlier = rows
+        .filter((r) => r.accountId === bill.accountId && r.id !== bill.id && seasons.get(r.seasonId)!.code < code)
+        .map((r) => {
+          const s = seasons.get(r.seasonId)!;
+          return { billId: r.id, season: s.code, dueFen: quoteBill(r, s, today, { heatOff: heatOff(accounts.get(r.accountId)?.status, rules) }).dueFen };
+        })
+        .filter((r) => r.dueFen > 0)
+        .sort((a, b) => a.season.localeCompare(b.season));
+      if (earlier.length) out.set(bill.id, earlier);
+    }
+    return out;
+  }
+
+  /**
+   * The arrears an application of `kind` must clear first: a stop (报停) always, a resume (复供)
+   * when the company's rule says so (serviceChange.resumeRequiresArrearsCleared). Null when none.
+   */
+  async arrearsBlocking(accountId: number, seasonCode: string, kind: 'stop' | 'resume', rules: Pick<CompanyRules, 'serviceChange'>) {
+    if (kind === 'resume' && !rules.serviceChange.resumeRequiresArrearsCleared) return null;
+    const bills = await this.unpaidBefore(accountId, seasonCode);
+    const totalFen = bills.reduce((s, b) => s + b.dueFen, 0);
+    if (totalFen <= 0) return null;
+    return {
+      totalFen,
+      bills: bills.map((b) => ({ billId: b.id, season: b.season, dueFen: b.dueFen })),
+      message: `该户号有欠费${formatFen(totalFen)}未缴清，请先缴清欠费再${kind === 'stop' ? '报停' : '复供'}`,
+    };
   }
 
   /**
@@ -279,7 +353,11 @@ export class BillingService {
       { status: 'paid', paidVia: 'wechat' },
       { sql: 'status = :unpaid', params: { unpaid: 'unpaid' } },
       // a bill re-opened for a difference (resume after a paid base fee) keeps what was paid
-      { paidFen: (expr) => `${em.connection.driver.escape('paidFen')} + ${expr}` },
+      {
+        paidFen: (expr) => `${em.connection.driver.escape('paidFen')} + ${expr}`,
+        discountFen: (expr) => `${em.connection.driver.escape('discountFen')} + ${expr}`,
+        lateFeeFen: (expr) => `${em.connection.driver.escape('lateFeeFen')} + ${expr}`,
+      },
     );
     const rows = await em.find(Bill, { where: { id: In(candidates.map((p) => p.billId)) }, select: { id: true, paidOrderId: true } });
     const settledBy = new Map(rows.map((r) => [r.id, r.paidOrderId]));
@@ -362,11 +440,21 @@ export class BillingService {
           .getRawMany()
       : [];
     const today = chinaDate(this.clock());
-    const items = rows.map((r) => {
-      const bill = rawBill(r);
+    const rules = await this.rules();
+    const bills = rows.map((r) => ({ bill: rawBill(r), season: rawSeason(r) }));
+    // heat on or off (no late fee while off) and arrears first: only for the unpaid ones
+    const unpaid = bills.filter((x) => x.bill.status === 'unpaid').map((x) => x.bill);
+    const status = new Map((await this.accounts.accountsByIds([...new Set(unpaid.map((b) => b.accountId))])).map((a) => [a.id, a.status]));
+    const items = bills.map(({ bill, season }) => {
       const a = bound.get(bill.accountId)!;
-      return toView(bill, rawSeason(r), a.accountNo, a.address, today);
+      return toView(bill, season, a.accountNo, a.address, today, { heatOff: heatOff(status.get(bill.accountId), rules), payFirst: null });
     });
+    // arrears first: an unpaid bill with earlier seasons of its account still due points at the oldest
+    for (const it of items) {
+      const earlier = items.filter((o) => o.status === 'unpaid' && o.dueFen > 0 && o.accountId === it.accountId && o.season < it.season).sort((x, y) => x.season.localeCompare(y.season));
+      if (it.status === 'unpaid' && earlier.length)
+        it.payFirst = { billId: earlier[0]!.id, season: earlier[0]!.season, seasonLabel: earlier[0]!.seasonLabel, dueFen: earlier.reduce((sum, o) => sum + o.dueFen, 0) };
+    }
     items.sort((a, b) => {
       const ua = a.status === 'unpaid' ? 0 : 1;
       const ub = b.status === 'unpaid' ? 0 : 1;
@@ -400,19 +488,32 @@ export class BillingService {
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const ctx = await this.accounts.addressContext(accounts);
     const today = chinaDate(this.clock());
+    const rules = await this.rules();
+    const earlier = await this.unpaidEarlier(this.ds.manager, bills);
     return bills.map((b) => {
       const account = byId.get(b.accountId)!;
-      return toView(b, seasons.get(b.seasonId)!, account.accountNo, ctx.address(account), today);
+      const first = earlier.get(b.id)?.[0];
+      return toView(b, seasons.get(b.seasonId)!, account.accountNo, ctx.address(account), today, {
+        heatOff: heatOff(account.status, rules),
+        payFirst: first ? { billId: first.billId, season: first.season, seasonLabel: seasonLabel(first.season), dueFen: earlier.get(b.id)!.reduce((s, x) => s + x.dueFen, 0) } : null,
+      });
     });
   }
 }
 
+/** Is the household's heat off (报停 or 封阀) in the sense of "no late fee while heat is cut off"? */
+function heatOff(status: Account['status'] | undefined, rules: Pick<CompanyRules, 'billing'>): boolean {
+  return rules.billing.noLateFeeWhileHeatOff && (status === 'stopped' || status === 'sealed');
+}
+
+type PayFirst = BillView['payFirst'];
+
 /** A bill as the resident sees it, priced for `today` while unpaid, as settled once paid. */
-function toView(b: Bill, season: Season, accountNo: string, address: string, today: string): BillView {
+function toView(b: Bill, season: Season, accountNo: string, address: string, today: string, opts: { heatOff: boolean; payFirst: PayFirst }): BillView {
   const unpaid = b.status === 'unpaid';
   const q: Quote = unpaid
-    ? quoteBill(b, season, today)
-    : { chargeFen: b.chargeFen, discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, paidFen: b.paidFen, dueFen: 0, lines: frozenLines(b) };
+    ? quoteBill(b, season, today, { heatOff: opts.heatOff })
+    : { chargeFen: b.chargeFen, discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, paidFen: b.paidFen, unpaidFen: 0, dueFen: 0, lines: frozenLines(b) };
   return {
     id: b.id,
     accountId: b.accountId,
@@ -432,6 +533,7 @@ function toView(b: Bill, season: Season, accountNo: string, address: string, tod
     dueDate: season.dueDate,
     lines: q.lines,
     paidAt: b.paidAt ? b.paidAt.toISOString() : null,
+    payFirst: unpaid ? opts.payFirst : null,
   };
 }
 

@@ -86,6 +86,7 @@ export class GroupReader {
 @Index('idx_group_message_group', ['groupId', 'id'])
 @Index('idx_group_message_inbox', ['areaId', 'senderKind', 'answeredAt'])
 @Index('idx_group_message_sender', ['groupId', 'senderKind', 'senderId'])
+@Index('idx_group_message_conversation', ['conversationId', 'answeredAt'])
 export class GroupMessage {
   @PrimaryGeneratedColumn({ type: 'int' })
   id: number;
@@ -133,12 +134,10 @@ export class GroupMessage {
   @Column({ type: 'boolean', default: false })
   pinned: boolean;
 
-  // ---- inbox state of a resident's message ----
+  // ---- inbox state of a resident's message (who handles it lives on its Conversation) ----
+  /** the conversation (resident × group) a resident's message belongs to */
   @Column({ type: 'int', nullable: true })
-  claimedBy: number | null;
-
-  @Column(instant({ nullable: true }))
-  claimedAt: Date | null;
+  conversationId: number | null;
 
   @Column(instant({ nullable: true }))
   answeredAt: Date | null;
@@ -147,7 +146,11 @@ export class GroupMessage {
   @Column({ type: 'int', nullable: true })
   answeredBy: number | null;
 
-  /** the repair ticket this resident message was turned into (0 while the booking runs) */
+  /** first-response time of this question, stored when the answer happens (answeredAt - createdAt) */
+  @Column({ type: 'int', nullable: true })
+  responseSeconds: number | null;
+
+  /** the repair ticket this resident message was turned into (set in the booking's transaction) */
   @Column({ type: 'int', nullable: true })
   repairTicketId: number | null;
 
@@ -167,6 +170,52 @@ export class GroupMessage {
 
   @Column({ type: 'varchar', length: 200, nullable: true })
   hideReason: string | null;
+
+  @Column(instant())
+  createdAt: Date;
+}
+
+/**
+ * 会话: one resident in one group as the agents' inbox sees it. The claim lives here (one row,
+ * decided by one conditional UPDATE), not on each message. A resident's new question after an
+ * answer reopens the conversation unclaimed.
+ */
+@Entity('inbox_conversation')
+@Index('uq_inbox_conversation', ['groupId', 'residentId'], { unique: true })
+@Index('idx_inbox_conversation_assignee', ['assigneeId', 'status'])
+export class Conversation {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  groupId: number;
+
+  @Column({ type: 'int' })
+  residentId: number;
+
+  @Column({ type: 'int' })
+  areaId: number;
+
+  /** open = a question waits for an answer; answered = every question is answered (or hidden) */
+  @Column({ type: 'varchar', length: 16 })
+  status: 'open' | 'answered';
+
+  /** the agent who claimed it (or answered last); claims older than CLAIM_TTL_MS may be taken over */
+  @Column({ type: 'int', nullable: true })
+  assigneeId: number | null;
+
+  @Column(instant({ nullable: true }))
+  assignedAt: Date | null;
+
+  /** the first staff answer in this conversation, stored once when it happens */
+  @Column(instant({ nullable: true }))
+  firstResponseAt: Date | null;
+
+  @Column({ type: 'int', nullable: true })
+  firstResponseBy: number | null;
+
+  @Column(instant())
+  lastMessageAt: Date;
 
   @Column(instant())
   createdAt: Date;
@@ -273,4 +322,4 @@ export class StaffNote {
   createdAt: Date;
 }
 
-export const groupsEntities = [ButlerGroup, GroupMember, GroupReader, GroupMessage, MessageReport, CannedReply, Announcement, StaffNote];
+export const groupsEntities = [ButlerGroup, GroupMember, GroupReader, GroupMessage, Conversation, MessageReport, CannedReply, Announcement, StaffNote];

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { IsNull } from 'typeorm';
 import { maskName } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
+import { connectSocket } from '../../test-support/ws-client';
 import { demoHouseholds, DEMO_BUILDINGS } from '../../demo/seed';
 import { OutboxMessage } from '../../platform/entities';
 import { openidFor } from '../../sandbox';
@@ -55,26 +56,7 @@ const post = (token: string, groupId: number, text: string, extra: Record<string
   t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { text, ...extra } });
 const staffPost = (token: string, groupId: number, body: Record<string, unknown>) => t.call('POST', `/api/v1/staff/groups/${groupId}/messages`, { token, body });
 
-/** A WebSocket client that keeps every frame and can wait for one. */
-async function connect(token: string) {
-  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws?token=${token}`);
-  const frames: any[] = [];
-  const waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
-  ws.on('message', (data) => {
-    const f = JSON.parse(String(data));
-    frames.push(f);
-    for (const w of [...waiters]) if (w.pred(f)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(f));
-  });
-  const next = (pred: (f: any) => boolean, ms = 3000) =>
-    new Promise<any>((resolve, reject) => {
-      const hit = frames.find(pred);
-      if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error('no frame in time')), ms);
-      waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
-    });
-  await next((f) => f.type === 'ready');
-  return { ws, frames, next, close: () => ws.close() };
-}
+const connect = (token: string) => connectSocket(t.url, token);
 
 describe('groups and membership', () => {
   it('every building has its group; existing buildings get one at start', async () => {
@@ -86,9 +68,10 @@ describe('groups and membership', () => {
     const r = await t.services.groups.ensureGroups();
     expect(r.created).toBe(1);
     expect(await t.ds.getRepository(ButlerGroup).count()).toBe(DEMO_BUILDINGS.length);
-    // a building created now gets its group from the hook
+    // a building created now gets its group from the building.created reaction (after commit, by the outbox)
     const area = (await t.services.company.areas())[0];
     const b = await t.services.accounts.createBuilding({ areaId: area.id, name: '9号楼', address: '长春市朝阳区湖西路166号锦绣家园' });
+    await t.services.outbox.drain();
     expect(await t.ds.getRepository(ButlerGroup).findOneBy({ buildingId: b.id })).toMatchObject({ areaId: area.id, name: '锦绣家园9号楼供热管家群' });
   });
 
@@ -557,8 +540,11 @@ describe('message → repair ticket', () => {
     const foreign = await t.call('POST', `/api/v1/staff/inbox/${q2.body.id}/repair`, { token: agent1, body: { category: 'no_heat', accountId: 999999 } });
     expect(foreign.status).toBe(404);
     expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: q2.body.id })).repairTicketId).toBeNull();
-    // a booking refused by repairs (a 600-character message is too long a description) frees the message again
+    // the claim covers the resident's conversation, questions asked after it too, until released
     const long = await post(a.token, a.groupId, '暖'.repeat(600));
+    expect((await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } })).body.error.code).toBe('CLAIMED_BY_OTHER');
+    expect((await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/release`, { token: agent6 })).status).toBeLessThan(300);
+    // a booking refused by repairs (a 600-character message is too long a description) frees the message again
     const tooLong = await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.details.fields[0]).toMatchObject({ field: 'description' });

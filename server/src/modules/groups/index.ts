@@ -2,3 +2,4 @@
 export { GroupsService, type GroupsDeps } from './service';
 export { groupsRoutes } from './routes';
 export { groupsEntities } from './entities';
+export { groupsReactions } from './reactions';

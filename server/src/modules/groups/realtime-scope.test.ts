@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WS_CLOSE } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
+import { connectSocket, type SocketClient } from '../../test-support/ws-client';
 import { demoHouseholds, DEMO_BUILDINGS } from '../../demo/seed';
 
 let t: TestApp;
@@ -35,33 +36,8 @@ async function resident(building: number) {
   return { token, groupId: groups.body.items[0].id as number };
 }
 
-interface Client {
-  frames: any[];
-  closed: Promise<{ code: number; reason: string }>;
-  next(pred: (f: any) => boolean, ms?: number): Promise<any>;
-  close(): void;
-}
-
-async function connect(token: string): Promise<Client> {
-  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws?token=${token}`);
-  const frames: any[] = [];
-  const waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  ws.on('message', (data) => {
-    const f = JSON.parse(String(data));
-    frames.push(f);
-    for (const w of [...waiters]) if (w.pred(f)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(f));
-  });
-  const next = (pred: (f: any) => boolean, ms = 3000) =>
-    new Promise<any>((resolve, reject) => {
-      const hit = frames.find(pred);
-      if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error('no frame in time')), ms);
-      waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
-    });
-  await next((f) => f.type === 'ready');
-  return { frames, closed, next, close: () => ws.close() };
-}
+type Client = SocketClient;
+const connect = (token: string): Promise<Client> => connectSocket(t.url, token);
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
 const post = (token: string, groupId: number, text: string) => t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { text } });

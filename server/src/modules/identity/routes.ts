@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { CreateInviteRequest, StaffBindWechatRequest, StaffLoginRequest, WechatLoginRequest, type MeResponse } from '@heat-butler/shared';
+import { IdentityApi, type MeResponse } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { clientAddress } from '../../platform/limits';
 import type { IdentityService } from './service';
@@ -8,25 +8,25 @@ import type { AccountsService } from '../accounts';
 export function identityRoutes(identity: IdentityService, accounts: AccountsService): Router {
   const r = new Router();
 
-  route(r, { method: 'post', path: '/auth/wechat', auth: 'public', body: WechatLoginRequest }, ({ body }) =>
+  route(r, { ...IdentityApi.wechatLogin, auth: 'public' }, ({ body }) =>
     identity.loginWithWechat(body.code),
   );
 
-  route(r, { method: 'post', path: '/auth/staff/login', auth: 'public', body: StaffLoginRequest }, ({ body, ctx }) =>
+  route(r, { ...IdentityApi.staffLogin, auth: 'public' }, ({ body, ctx }) =>
     identity.loginStaff(body.username, body.password, clientAddress(ctx)),
   );
 
-  route(r, { method: 'post', path: '/auth/staff/wechat', auth: 'public', body: WechatLoginRequest }, ({ body }) =>
+  route(r, { ...IdentityApi.staffWechatLogin, auth: 'public' }, ({ body }) =>
     identity.loginStaffWithWechat(body.code),
   );
 
-  route(r, { method: 'post', path: '/auth/staff/bind-wechat', auth: 'public', body: StaffBindWechatRequest }, ({ body, ctx }) =>
+  route(r, { ...IdentityApi.staffBindWechat, auth: 'public' }, ({ body, ctx }) =>
     identity.bindStaffWechat(body.code, body.inviteCode, clientAddress(ctx)),
   );
 
   route(
     r,
-    { method: 'post', path: '/auth/logout', auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
+    { ...IdentityApi.logout, auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
     async ({ principal }) => {
       await identity.logout(principal!.sessionId);
     },
@@ -34,7 +34,7 @@ export function identityRoutes(identity: IdentityService, accounts: AccountsServ
 
   route(
     r,
-    { method: 'get', path: '/me', auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
+    { ...IdentityApi.me, auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
     async ({ principal }): Promise<MeResponse> => {
       const p = principal!;
       if (p.kind === 'resident') {
@@ -46,7 +46,7 @@ export function identityRoutes(identity: IdentityService, accounts: AccountsServ
     },
   );
 
-  route(r, { method: 'post', path: '/staff/invites', auth: ['admin'], body: CreateInviteRequest, status: 201 }, ({ body, staff }) =>
+  route(r, { ...IdentityApi.createInvite, auth: ['admin'] }, ({ body, staff }) =>
     identity.createInvite(body.staffId, staff().staffId),
   );
 

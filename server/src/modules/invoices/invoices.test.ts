@@ -211,7 +211,7 @@ describe('refunds reverse invoices', () => {
   }
 
   async function refund(orderId: number, amountFen: number) {
-    const r = await t.call('POST', `/api/v1/staff/payments/${orderId}/refunds`, { token: finance, body: { amountFen, reason: '室温不达标退费', rulingRef: 'CW-2026-1' } });
+    const r = await t.call('POST', `/api/v1/staff/payments/${orderId}/refunds`, { token: finance, body: { amountFen, reason: '停热退费', kind: 'other' } });
     expect(r.status).toBe(201);
     await sandbox().completeRefund(r.body.outRefundNo);
     await sandbox().settleNotifications();

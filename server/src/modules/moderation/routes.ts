@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { z } from 'zod';
-import { PageQuery } from '@heat-butler/shared';
+import { ModerationApi } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { openPush, PushRejected, verifyPushUrl, type PushConfig } from '../../wechat/push';
 import type { ModerationService } from './service';
@@ -17,7 +16,7 @@ export function moderationRoutes(moderation: ModerationService, push: PushConfig
   /** The trail staff see: who posted what, WeChat's verdict, when (flagged=1: only what wasn't a clean pass). */
   route(
     r,
-    { method: 'get', path: '/staff/moderation', auth: MODERATORS, query: PageQuery.extend({ flagged: z.enum(['0', '1']).optional() }) },
+    { ...ModerationApi.list, auth: MODERATORS },
     ({ staff, query }) => moderation.list(staff(), { flagged: query.flagged === '1', page: query.page, pageSize: query.pageSize }),
   );
 

@@ -46,7 +46,7 @@ async function queue(residentId: number, n: number, data: Record<string, string>
 }
 
 const rowsOf = async (residentId: number) =>
-  (await t.ds.getRepository(OutboxMessage).find({ where: { topic: SUBSCRIBE_TOPIC }, order: { id: 'ASC' } })).filter((m) => (m.payload as any).residentId === residentId);
+  (await t.ds.getRepository(OutboxMessage).find({ where: { topic: SUBSCRIBE_TOPIC.name }, order: { id: 'ASC' } })).filter((m) => (m.payload as any).residentId === residentId);
 const sentTo = (openid: string) => t.sandbox!.state.subscribeMessages.filter((m) => m.openid === openid);
 
 describe('subscription messages', () => {

@@ -1,13 +1,21 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { SUBSCRIBE_TEMPLATE_KEYS, type SubscribeGrantCounts, type SubscribeTemplate } from '@heat-butler/shared';
-import { enqueue, enqueueMany, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
+import { enqueue, enqueueMany, outboxTopic, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
 import { insertRow, isUniqueViolation } from '../../platform/db/data-source';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import type { IdentityService } from '../identity';
 import { SubscribeGrant } from './entities';
 
-export const SUBSCRIBE_TOPIC = 'wechat.subscribe';
+/** A subscription message to send (the outbox job). */
+export interface SubscribeJob {
+  residentId: number;
+  template: SubscribeTemplate;
+  page?: string;
+  data: Record<string, string>;
+}
+
+export const SUBSCRIBE_TOPIC = outboxTopic<SubscribeJob>('wechat.subscribe');
 
 /**
  * WeChat errcodes that retrying cannot fix: 43101 the user refused / has no grant left, 47003 bad
@@ -46,7 +54,7 @@ export class NotificationsService {
   }
 
   register(outbox: OutboxWorker): void {
-    outbox.register(SUBSCRIBE_TOPIC, async (p: { residentId: number; template: SubscribeTemplate; page?: string; data: Record<string, string> }) => {
+    outbox.register(SUBSCRIBE_TOPIC, async (p) => {
       const resident = await this.o.identity.resident(p.residentId);
       // no grant left: WeChat would answer 43101; closed like a refusal (dead, never retried)
       if (!(await this.consume(p.residentId, p.template))) throw new PermanentFailure('not sent: no subscription grant left (43101 avoided)');
@@ -164,7 +172,8 @@ export class NotificationsService {
     if (!messages.length) return;
     await enqueueMany(
       em,
-      messages.map((m) => ({ topic: SUBSCRIBE_TOPIC, payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data }, dedupeKey: m.dedupeKey, maxAttempts: 5 })),
+      SUBSCRIBE_TOPIC,
+      messages.map((m) => ({ payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data }, dedupeKey: m.dedupeKey, maxAttempts: 5 })),
       now,
     );
   }

@@ -1,6 +1,8 @@
 // The payments module's facade: the only file other modules (and app.ts) import. Entity classes
 // leave the module as types only.
-export { PaymentsService, refundView, type CreditResult, type PaidHook, type PaymentsOptions, type RefundedHook } from './service';
+export { PaymentsService, type CreditResult, type PaymentsOptions } from './service';
+export { refundView } from './refunds';
+export { paymentsReactions } from './reactions';
 export { paymentsRoutes } from './routes';
 export { paymentsEntities } from './entities';
 export type { LedgerEntry, PaymentOrder, Refund } from './entities';

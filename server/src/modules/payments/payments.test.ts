@@ -347,10 +347,14 @@ describe('refunds by finance', () => {
     expect((await t.call('POST', url, { token: agent, body: { amountFen: 100, reason: '室温不达标', rulingRef: 'CW-1' } })).status).toBe(403);
     expect((await t.call('POST', url, { token: r.token, body: { amountFen: 100, reason: '室温不达标', rulingRef: 'CW-1' } })).status).toBe(403);
 
-    const part = await t.call('POST', url, { token: finance, body: { amountFen: 1234, reason: '室温14-16℃ 5天，按裁定退费', rulingRef: 'CW-2026-0113' } });
+    // a "ruling" refund must cite a recorded three-party ruling of this household, not any number
+    const typed = await t.call('POST', url, { token: finance, body: { amountFen: 1234, reason: '室温14-16℃ 5天，按裁定退费', rulingRef: 'CW-2026-0113' } });
+    expect(typed.status).toBe(400);
+    expect(typed.body.error.code).toBe('RULING_NOT_RECORDED');
+    const part = await t.call('POST', url, { token: finance, body: { amountFen: 1234, reason: '营业厅多收，退回差额', kind: 'other' } });
     expect(part.status).toBe(201);
-    expect(part.body).toMatchObject({ amountFen: 1234, kind: 'ruling', status: 'processing', rulingRef: 'CW-2026-0113' });
-    const tooMuch = await t.call('POST', url, { token: finance, body: { amountFen: bill.dueFen, reason: '重复申请', rulingRef: 'CW-X' } });
+    expect(part.body).toMatchObject({ amountFen: 1234, kind: 'other', status: 'processing', rulingRef: null });
+    const tooMuch = await t.call('POST', url, { token: finance, body: { amountFen: bill.dueFen, reason: '重复申请', kind: 'other' } });
     expect(tooMuch.status).toBe(409);
     expect(tooMuch.body.error).toMatchObject({ code: 'REFUND_EXCEEDS_PAID', details: { refundableFen: bill.dueFen - 1234 } });
     const rest = await t.call('POST', url, { token: finance, body: { amountFen: bill.dueFen - 1234, reason: '停热退费', kind: 'other' } });

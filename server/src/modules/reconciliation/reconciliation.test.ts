@@ -136,7 +136,7 @@ describe('daily reconciliation', () => {
   it('a normal day: payments, a partial refund and fees all match, and the totals equal the bill’s summary', async () => {
     for (const acc of DEMO.accounts.slice(0, 3)) paid.push(await paidOrder(acc));
     const first = paid[0]!.order;
-    const refund = await t.call('POST', `/api/v1/staff/payments/${first.id}/refunds`, { token: finance, body: { amountFen: 1234, reason: '室温不达标按裁定退费', rulingRef: 'CW-2026-0001' } });
+    const refund = await t.call('POST', `/api/v1/staff/payments/${first.id}/refunds`, { token: finance, body: { amountFen: 1234, reason: '营业厅多收，退回差额', kind: 'other' } });
     expect(refund.status).toBe(201);
     await sandbox().completeRefund(refund.body.outRefundNo);
     await sandbox().settleNotifications();

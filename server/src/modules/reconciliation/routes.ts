@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import Router from '@koa/router';
-import { z } from 'zod';
-import { BillDateParams, IdParam, ReconDaysQuery, ReconExportQuery, ResolveDiscrepancyRequest, RunReconRequest } from '@heat-butler/shared';
+import { ReconciliationApi } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { AppError } from '../../platform/errors';
 import type { ReconciliationService } from './service';
@@ -10,16 +9,16 @@ const READERS = ['finance', 'admin'] as const;
 
 /** Finance runs and settles; admin may read. Nobody else sees any of it. */
 export function reconciliationRoutes(recon: ReconciliationService): Router {
-  const r = new Router({ prefix: '/staff/reconciliation' });
+  const r = new Router();
 
-  route(r, { method: 'post', path: '/runs', auth: ['finance'], body: RunReconRequest }, ({ body }) => recon.run(body.date));
+  route(r, { ...ReconciliationApi.run, auth: ['finance'] }, ({ body }) => recon.run(body.date));
 
-  route(r, { method: 'get', path: '/days', auth: READERS, query: ReconDaysQuery }, async ({ query }) => ({ items: await recon.days(query) }));
+  route(r, { ...ReconciliationApi.days, auth: READERS }, async ({ query }) => ({ items: await recon.days(query) }));
 
-  route(r, { method: 'get', path: '/days/:date', auth: READERS, params: BillDateParams }, ({ params }) => recon.day(params.date));
+  route(r, { ...ReconciliationApi.day, auth: READERS }, ({ params }) => recon.day(params.date));
 
   // a day (date) or a range (from..to) as XLSX: summary, differences, double payments, healed
-  route(r, { method: 'get', path: '/export', auth: READERS, query: ReconExportQuery }, async ({ query, ctx }) => {
+  route(r, { ...ReconciliationApi.export, auth: READERS }, async ({ query, ctx }) => {
     const from = query.date ?? query.from!;
     const to = query.date ?? query.to!;
     const bytes = await recon.exportXlsx(from, to);
@@ -30,7 +29,7 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
   });
 
   // the raw bill as WeChat sent it
-  route(r, { method: 'get', path: '/days/:date/bill', auth: READERS, params: BillDateParams }, async ({ params, ctx }) => {
+  route(r, { ...ReconciliationApi.rawBill, auth: READERS }, async ({ params, ctx }) => {
     const bill = await recon.rawBill(params.date);
     if (!bill) throw new AppError('NOT_FOUND');
     ctx.set('Content-Disposition', `attachment; filename="tradebill-${params.date}.csv"`);
@@ -42,7 +41,7 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
 
   route(
     r,
-    { method: 'post', path: '/discrepancies/:id/resolve', auth: ['finance'], params: z.object({ id: IdParam }), body: ResolveDiscrepancyRequest },
+    { ...ReconciliationApi.resolve, auth: ['finance'] },
     ({ params, body, staff }) => recon.resolve(staff(), params.id, body),
   );
 

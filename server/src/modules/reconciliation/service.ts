@@ -32,6 +32,7 @@ import { PayApiError, type PayClient } from '../../wechat/pay';
 import type { CompanyService } from '../company';
 import type { LedgerEntry, LedgerHit, PaymentOrder, PaymentsService } from '../payments';
 import { microToFen, readTradeBillBatches, type BillRow, type BillSummary } from './csv';
+import { reconciliationResult } from '../../platform/metrics';
 import { ReconDay, ReconDiscrepancy } from './entities';
 
 export interface ReconciliationOptions {
@@ -216,6 +217,7 @@ export class ReconciliationService {
       const outcome = await this.reconcile(billDate, input, bytes, opts.onProgress);
       await this.save(billDate, now, outcome, { hash: hashValue, file, bytes: file ? bytes : null, empty: file === null });
       this.o.log.info({ billDate, classes: outcome.classes }, 'reconciliation run');
+      reconciliationResult(billDate, (await this.ds.getRepository(ReconDay).findOneByOrFail({ billDate })).status, outcome.classes);
     } finally {
       await this.ds.getRepository(ReconDay).update({ billDate }, { lockedUntil: null });
     }

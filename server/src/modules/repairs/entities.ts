@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { RepairCategory, RepairSide, RepairState } from '@heat-butler/shared';
+import type { MeasurementState, RepairCategory, RepairSide, RepairState } from '@heat-butler/shared';
 import { instant, money } from '../../platform/db/columns';
 
 /** 报修单: one repair request of a resident for one bound account, with its SLA deadlines. */
@@ -273,9 +273,8 @@ export class TemperatureMeasurement {
   @Column(instant())
   scheduledAt: Date;
 
-  /** booked | recorded | ruled */
   @Column({ type: 'varchar', length: 10 })
-  status: string;
+  status: MeasurementState;
 
   @Column(instant({ nullable: true }))
   measuredAt: Date | null;

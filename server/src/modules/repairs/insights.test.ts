@@ -59,14 +59,15 @@ describe('watch list and reports over HTTP', () => {
     const booked = await t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china('2025-12-10T16:30:00').toISOString() } });
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     const station = await t.loginStaff('station1');
-    const rec = await t.call('POST', `/api/v1/staff/measurements/${booked.body.id}/readings`, {
-      token: station,
-      body: { measuredAt: china('2025-12-10T16:40:00').toISOString(), readings: [{ room: '主卧', readingC, checks }] },
-    });
+    // recorded at the visit: the server takes the time of measuring from its clock
+    const before = now;
+    now = china('2025-12-10T16:40:00');
+    const rec = await t.call('POST', `/api/v1/staff/measurements/${booked.body.id}/readings`, { token: station, body: { readings: [{ room: '主卧', readingC, checks }] } });
+    now = before;
     expect(rec.status, JSON.stringify(rec.body)).toBe(200);
   }
 
-  it('lists last season’s cold households and buildings with ≥ 10 complaints, for the staff of the area', async () => {
+  it('lists last season’s cold households and buildings where ≥ 10 households complained (Heihe 004: by households, not tickets), for the staff of the area', async () => {
     at('2025-12-10T10:00:00');
     const b0 = inBuilding(0);
     const [repeated, ownReading, measuredLow, measuredOk, once] = await Promise.all(b0.slice(0, 5).map(resident));
@@ -76,9 +77,12 @@ describe('watch list and reports over HTTP', () => {
     await book(once!, { category: 'low_temp', description: '有点凉，不太热' });
     await measure(measuredLow!, 17.2);
     await measure(measuredOk!, 20.5);
-    // building 0 reaches 10 complaints; building 3 (area B) stays at 9
-    for (const h of b0.slice(5, 11)) await book(await resident(h));
-    for (const h of inBuilding(3).slice(0, 9)) await book(await resident(h));
+    // building 0 reaches 10 complaining households (11 tickets); building 3 (area B) stays at 9
+    // households although one of them books 4 times (12 tickets: not a hazard by tickets alone)
+    for (const h of b0.slice(5, 12)) await book(await resident(h));
+    const b3 = await Promise.all(inBuilding(3).slice(0, 9).map(resident));
+    for (const r of b3) await book(r);
+    for (let i = 0; i < 3; i++) await book(b3[0]!, { description: `又坏了，第${i + 2}次` });
     // this season's tickets do not count for last season
     at('2026-11-25T10:00:00');
     await book(await resident(b0[3]!), { category: 'low_temp', description: '今年也冷，只有17度' });
@@ -98,7 +102,8 @@ describe('watch list and reports over HTTP', () => {
     expect(res.body.households[0].accountNo).toBe(b0[1]!.accountNo);
     expect(res.body.households[0].address).toContain('1号楼');
     expect(res.body.buildings).toHaveLength(1);
-    expect(res.body.buildings[0]).toMatchObject({ name: '1号楼', areaId: areaA, complaints: 10, byCategory: { low_temp: 4, no_heat: 6 } });
+    expect(res.body.buildings[0]).toMatchObject({ name: '1号楼', areaId: areaA, complaints: 10, tickets: 11, byCategory: { low_temp: 4, no_heat: 7 } });
+    expect(res.body.thresholds).toMatchObject({ buildingComplaints: 10, repeatedLowTemp: 2 });
 
     // this season so far: only the one ticket
     const current = await t.call('GET', '/api/v1/staff/repairs/watch-list?season=2026', { token: dispatcher });

@@ -8,8 +8,6 @@ import {
   REPAIR_CATEGORY_LABEL,
   RepairReportQuery,
   seasonWindow,
-  WATCH_BUILDING_COMPLAINTS,
-  WATCH_REPEATED_LOW_TEMP,
   WatchListQuery,
   type Compliance,
   type RepairCategory,
@@ -51,18 +49,21 @@ export class RepairInsights {
 
   /**
    * Households with a measurement below the promise (or a resident reading below 18 °C) or
-   * repeated 室温不达标 tickets in the season, and buildings with ≥ WATCH_BUILDING_COMPLAINTS tickets.
+   * repeated 室温不达标 tickets in the season, and buildings where at least the company's number of
+   * households complained (Heihe 004: 隐患台账 by households, not by tickets — one household's ten
+   * tickets are one complaining household).
    */
   async watchList(staff: StaffPrincipal, q: z.output<typeof WatchListQuery>): Promise<WatchListView> {
     const rules = await this.o.company.rules();
     const year = q.season ?? lastSeasonStartYear(this.o.clock(), rules);
     const season = seasonWindow(year, rules);
+    const watch = rules.repairs.watchList;
     const scope = staffAreaFilter(staff);
     const empty: WatchListView = {
       season: { label: season.label, start: season.start.toISOString(), end: season.end.toISOString() },
       households: [],
       buildings: [],
-      thresholds: { buildingComplaints: WATCH_BUILDING_COMPLAINTS, repeatedLowTemp: WATCH_REPEATED_LOW_TEMP, minTemperatureC: rules.minTemperatureC },
+      thresholds: { buildingComplaints: watch.buildingComplaintHouseholds, repeatedLowTemp: watch.repeatedLowTempTickets, minTemperatureC: rules.minTemperatureC },
     };
     if (scope !== 'all' && !scope.length) return empty;
 
@@ -102,7 +103,7 @@ export class RepairInsights {
       h.lowTemp++;
       if (t.residentReadingDeciC !== null && t.residentReadingDeciC < minLegal && (h.ownLowest === null || t.residentReadingDeciC < h.ownLowest)) h.ownLowest = t.residentReadingDeciC;
     }
-    const flagged = [...hh.entries()].filter(([, h]) => h.lowest !== null || h.ownLowest !== null || h.lowTemp >= WATCH_REPEATED_LOW_TEMP);
+    const flagged = [...hh.entries()].filter(([, h]) => h.lowest !== null || h.ownLowest !== null || h.lowTemp >= watch.repeatedLowTempTickets);
     const accounts = await this.o.accounts.accountsByIds(flagged.map(([id]) => id));
     const ctx = await this.o.accounts.addressContext(accounts);
     const byId = new Map(accounts.map((a) => [a.id, a]));
@@ -113,7 +114,7 @@ export class RepairInsights {
       const reasons: string[] = [];
       if (h.lowest !== null) reasons.push(`测温 ${(h.lowest / 10).toFixed(1)}℃ ${COMPLIANCE_LABEL[h.lowestCompliance as Compliance] ?? ''}`.trim());
       if (h.ownLowest !== null) reasons.push(`住户自测 ${(h.ownLowest / 10).toFixed(1)}℃`);
-      if (h.lowTemp >= WATCH_REPEATED_LOW_TEMP) reasons.push(`室温不达标报修 ${h.lowTemp} 次`);
+      if (h.lowTemp >= watch.repeatedLowTempTickets) reasons.push(`室温不达标报修 ${h.lowTemp} 次`);
       else if (h.lowTemp) reasons.push(`室温不达标报修 ${h.lowTemp} 次`);
       const lowest = [h.lowest, h.ownLowest].filter((x): x is number => x !== null);
       households.push({
@@ -130,14 +131,15 @@ export class RepairInsights {
     // the coldest first, then the most tickets
     households.sort((x, y) => (x.lowestReadingC ?? 99) - (y.lowestReadingC ?? 99) || y.lowTempTickets - x.lowTempTickets || x.accountNo.localeCompare(y.accountNo));
 
-    // buildings: every ticket of the season counts as a complaint
-    const perBuilding = new Map<number, { areaId: number; n: number; byCategory: Partial<Record<RepairCategory, number>> }>();
+    // buildings: the households that complained (any ticket of the season), and their tickets
+    const perBuilding = new Map<number, { areaId: number; households: Set<number>; tickets: number; byCategory: Partial<Record<RepairCategory, number>> }>();
     for (const t of tickets) {
-      const b = perBuilding.get(t.buildingId) ?? perBuilding.set(t.buildingId, { areaId: t.areaId, n: 0, byCategory: {} }).get(t.buildingId)!;
-      b.n++;
+      const b = perBuilding.get(t.buildingId) ?? perBuilding.set(t.buildingId, { areaId: t.areaId, households: new Set(), tickets: 0, byCategory: {} }).get(t.buildingId)!;
+      b.households.add(t.accountId);
+      b.tickets++;
       b.byCategory[t.category] = (b.byCategory[t.category] ?? 0) + 1;
     }
-    const hot = [...perBuilding.entries()].filter(([, b]) => b.n >= WATCH_BUILDING_COMPLAINTS);
+    const hot = [...perBuilding.entries()].filter(([, b]) => b.households.size >= watch.buildingComplaintHouseholds);
     const buildingRows = await this.o.accounts.buildingsByIds(hot.map(([id]) => id));
     const areas = await this.areaNames();
     const bById = new Map(buildingRows.map((b) => [b.id, b]));
@@ -148,7 +150,8 @@ export class RepairInsights {
         areaName: areas.get(b.areaId) ?? '',
         name: bById.get(buildingId)?.name ?? '',
         address: bById.get(buildingId)?.address ?? '',
-        complaints: b.n,
+        complaints: b.households.size,
+        tickets: b.tickets,
         byCategory: b.byCategory,
       }))
       .sort((x, y) => y.complaints - x.complaints || x.buildingId - y.buildingId);
@@ -167,10 +170,11 @@ export class RepairInsights {
     if (to.diff(from, 'days').days > 366) throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'from', message: '统计区间不超过一年' }] });
     const scope = staffAreaFilter(staff);
     const areas = await this.areaNames();
+    const stars = (await this.o.company.rules()).repairs.unsatisfiedBelowStars;
     const view: RepairReportView = {
       from: from.toISODate()!,
       to: to.toISODate()!,
-      total: row('all', '全部', [], now),
+      total: row('all', '全部', [], now, stars),
       byArea: [],
       byCategory: [],
       byUrgency: [],
@@ -187,13 +191,13 @@ export class RepairInsights {
     else scopeToAreas(qb, 't.areaId', staff);
     const tickets = await qb.getMany();
 
-    view.total = row('all', '全部', tickets, now);
+    view.total = row('all', '全部', tickets, now, stars);
     const areaIds = [...new Set(tickets.map((t) => t.areaId))].sort((a, b) => a - b);
-    view.byArea = areaIds.map((id) => row(String(id), areas.get(id) ?? `片区${id}`, tickets.filter((t) => t.areaId === id), now));
-    view.byCategory = REPAIR_CATEGORIES.map((c) => row(c, REPAIR_CATEGORY_LABEL[c], tickets.filter((t) => t.category === c), now)).filter((r) => r.tickets > 0);
+    view.byArea = areaIds.map((id) => row(String(id), areas.get(id) ?? `片区${id}`, tickets.filter((t) => t.areaId === id), now, stars));
+    view.byCategory = REPAIR_CATEGORIES.map((c) => row(c, REPAIR_CATEGORY_LABEL[c], tickets.filter((t) => t.category === c), now, stars)).filter((r) => r.tickets > 0);
     view.byUrgency = [
-      row('emergency', '紧急', tickets.filter((t) => t.emergency), now),
-      row('routine', '一般', tickets.filter((t) => !t.emergency), now),
+      row('emergency', '紧急', tickets.filter((t) => t.emergency), now, stars),
+      row('routine', '一般', tickets.filter((t) => !t.emergency), now, stars),
     ].filter((r) => r.tickets > 0);
     for (const t of tickets) if (t.rating) view.ratings[t.rating - 1]!.count++;
     return view;
@@ -272,7 +276,8 @@ function rate(cs: Clock[]): number | null {
 
 const minutesSince = (from: Date, to: Date | null) => (to ? (to.getTime() - from.getTime()) / 60_000 : null);
 
-function row(key: string, label: string, tickets: RepairTicket[], now: Date): RepairSlaRow {
+/** `satisfiedFrom`: the fewest stars that count as satisfied (the company's 低于几星视为不满意). */
+function row(key: string, label: string, tickets: RepairTicket[], now: Date, satisfiedFrom: number): RepairSlaRow {
   let evaluated = 0;
   let compliant = 0;
   const contact: Clock[] = [];
@@ -311,6 +316,6 @@ function row(key: string, label: string, tickets: RepairTicket[], now: Date): Re
     medianDoneMinutes: median(nn(tickets.map((t) => minutesSince(t.createdAt, t.resolvedAt)))),
     rated: ratings.length,
     avgRating: ratings.length ? ratings.reduce((s, r) => s + r, 0) / ratings.length : null,
-    satisfiedRate: ratings.length ? ratings.filter((r) => r >= 3).length / ratings.length : null,
+    satisfiedRate: ratings.length ? ratings.filter((r) => r >= satisfiedFrom).length / ratings.length : null,
   };
 }

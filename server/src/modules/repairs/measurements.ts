@@ -2,7 +2,10 @@ import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import {
   chinaDate,
+  chinaParts,
   compliance,
+  rulingRefund,
+  seasonWindow,
   COMPLIANCE_LABEL,
   inMeasurementWindow,
   type Compliance,
@@ -11,6 +14,7 @@ import {
   type RefundView,
   type RulingRequest,
 } from '@heat-butler/shared';
+import { MEASUREMENT_PROTOCOL_REQUIRED } from '@heat-butler/shared';
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { forUpdate, withTx } from '../../platform/db/data-source';
@@ -116,13 +120,13 @@ export class MeasurementsService {
 
   /** Record the readings of a visit; the visit itself must fall inside a measurement window. */
   async record(staff: StaffPrincipal, id: number, req: z.output<typeof MeasurementRecordRequest>) {
-    const now = this.o.clock();
-    const measuredAt = req.measuredAt ? new Date(req.measuredAt) : now;
+    // measured now, by the server's clock: a typed time could put a reading anywhere (Changchun 000)
+    const measuredAt = this.o.clock();
     const rules = await this.o.company.rules();
     if (!inMeasurementWindow(measuredAt, rules.measurementWindows)) throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
     const protocol = req.readings.every((r) => Object.values(r.checks).every(Boolean));
     if (!protocol) {
-      throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: '测温须按规范：门窗关闭30分钟、房间中央、距地1.4米、读数稳定5分钟' }] });
+      throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: MEASUREMENT_PROTOCOL_REQUIRED }] });
     }
     await this.o.uploads.claim(req.readings.flatMap((r) => (r.photo ? [r.photo] : [])), { kind: 'staff', id: staff.staffId }, ['measurement_photo'], 'readings.photo');
     await withTx(this.ds, async (em) => {
@@ -145,7 +149,11 @@ export class MeasurementsService {
     return this.view(id);
   }
 
-  /** The three-party ruling: how much heating fee is refunded (0 = none). */
+  /**
+   * The three-party ruling: only on a reading below the legal standard. The refund is the
+   * company's stated rule (rulingRefund), estimated now against the account's latest payment and
+   * worked out again when finance pays it (a later passing measurement ends the shortfall).
+   */
   async rule(staff: StaffPrincipal, id: number, req: z.output<typeof RulingRequest>) {
     const now = this.o.clock();
     await withTx(this.ds, async (em) => {
@@ -154,10 +162,48 @@ export class MeasurementsService {
       assertArea(staff, m.areaId);
       if (!m.threeParty) throw new AppError('MEASUREMENT_NOT_THREE_PARTY');
       if (m.status !== 'recorded') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'ruled' });
-      await em.update(TemperatureMeasurement, id, { status: 'ruled', rulingRefundFen: req.refundFen, rulingNote: req.note, ruledBy: staff.staffId, ruledAt: now });
-      await recordTransition(em, SUBJECT, id, 'recorded', 'ruled', actorOf(staff), req.note, { refundFen: req.refundFen });
+      if (m.compliance !== 'below_legal') throw new AppError('MEASUREMENT_COMPLIANT', { compliance: m.compliance });
+      const [latest] = await this.o.payments.paidOrdersOfAccount(m.accountId, 1);
+      const estimate = latest ? (await this.refundRule(m, latest)).refundFen : 0;
+      await em.update(TemperatureMeasurement, id, { status: 'ruled', rulingRefundFen: estimate, rulingNote: req.note, ruledBy: staff.staffId, ruledAt: now });
+      await recordTransition(em, SUBJECT, id, 'recorded', 'ruled', actorOf(staff), req.note, { refundFen: estimate });
     });
     return this.view(id);
+  }
+
+  /** The season a measurement falls in (company season dates, China time). */
+  private async seasonOf(at: Date) {
+    const rules = await this.o.company.rules();
+    let y = chinaParts(at).year;
+    if (seasonWindow(y, rules).start > at) y -= 1;
+    return seasonWindow(y, rules);
+  }
+
+  /** The stated refund of a ruling against one payment: days below the standard until a later passing measurement or the season's end. */
+  private async refundRule(m: TemperatureMeasurement, order: { amountFen: number; refundedFen: number }) {
+    const rules = await this.o.company.rules();
+    const season = await this.seasonOf(m.measuredAt!);
+    const passed = await this.ds
+      .getRepository(TemperatureMeasurement)
+      .createQueryBuilder('x')
+      .where('x.accountId = :a AND x.measuredAt > :t AND x.measuredAt < :end', { a: m.accountId, t: m.measuredAt, end: season.end })
+      .andWhere("x.compliance IN ('ok', 'below_promise')")
+      .orderBy('x.measuredAt', 'ASC')
+      .getOne();
+    const r = rulingRefund({
+      paidFen: order.amountFen,
+      refundedFen: order.refundedFen,
+      belowFrom: m.measuredAt!,
+      belowUntil: passed?.measuredAt ?? season.end,
+      season,
+      percent: rules.measurementRefund.percent,
+    });
+    return { ...r, season, payAfterSeason: rules.measurementRefund.payAfterSeason };
+  }
+
+  /** Is `ref` the number of a ruled three-party measurement of this account (a finance refund of kind "ruling" must cite one)? */
+  async rulingExists(accountId: number, ref: string): Promise<boolean> {
+    return this.ds.getRepository(TemperatureMeasurement).exists({ where: { accountId, no: ref, status: 'ruled' } });
   }
 
   /** The account's paid orders finance can refund a ruling from (newest first, with what is still refundable). */
@@ -185,10 +231,13 @@ export class MeasurementsService {
     // finance staff serve areas like everyone else: another area's ruling is not found (not its state)
     assertArea(staff, m.areaId);
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
-    if (!m.rulingRefundFen) throw new AppError('RULING_NO_REFUND');
     if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
     const order = await this.o.payments.order(orderId);
     if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
+    const due = await this.refundRule(m, order);
+    // paid when the company's rule says: by default after the season (Changchun 000)
+    if (due.payAfterSeason && this.o.clock() < due.season.end) throw new AppError('RULING_REFUND_NOT_YET', { payableFrom: due.season.end.toISOString() });
+    if (!due.refundFen) throw new AppError('RULING_NO_REFUND', { rule: due.text });
     // claim the ruling first so two clicks cannot refund twice
     const claimed = await this.ds
       .createQueryBuilder()
@@ -198,8 +247,8 @@ export class MeasurementsService {
       .execute();
     if (claimed.affected !== 1) throw new AppError('CONFLICT');
     try {
-      const refund = await this.o.payments.refund(staff, orderId, { amountFen: m.rulingRefundFen, kind: 'ruling', reason: '三方测温室温不达标退费', rulingRef: m.no });
-      await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: refund.id });
+      const refund = await this.o.payments.refund(staff, orderId, { amountFen: due.refundFen, kind: 'ruling', reason: `三方测温室温不达标退费：${due.text}`.slice(0, 200), rulingRef: m.no });
+      await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: refund.id, rulingRefundFen: due.refundFen });
       return { measurement: await this.view(id), refund };
     } catch (err) {
       await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: null });

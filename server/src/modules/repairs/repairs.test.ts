@@ -338,7 +338,7 @@ describe('repairs over HTTP', () => {
     expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: owner.token })).body.status).toBe('cancelled');
   });
 
-  it('temperature measurement: only inside the windows; readings give compliance; a three-party ruling becomes a refund', async () => {
+  it('temperature measurement (Changchun 000): inside the windows, timed by the server, three named parties; a ruling only below 18 ℃; the refund by the stated rule, after the season', async () => {
     const acc = DEMO.accounts[8]!;
     const r = await resident(acc);
     const book = (scheduledAt: Date, threeParty = true) =>
@@ -355,17 +355,32 @@ describe('repairs over HTTP', () => {
       { room: '主卧', readingC: 17.2, checks },
       { room: '客厅', readingC: 18.4, checks },
     ];
-    const outside = await t.call('POST', `/api/v1/staff/measurements/${id}/readings`, { token: station, body: { measuredAt: china('2026-11-25T12:00:00').toISOString(), readings } });
-    expect(outside.body.error.code).toBe('MEASUREMENT_OUTSIDE_WINDOW');
-    const noParties = await t.call('POST', `/api/v1/staff/measurements/${id}/readings`, { token: station, body: { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings } });
-    expect(noParties.status).toBe(400);
-    const recorded = await t.call('POST', `/api/v1/staff/measurements/${id}/readings`, {
-      token: station,
-      body: { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings, parties: { company: '吴站长', resident: acc.ownerName, community: '社区王主任' } },
-    });
-    expect(recorded.body).toMatchObject({ status: 'recorded', minReadingC: 17.2, compliance: 'below_legal' });
-    const ruled = await t.call('POST', `/api/v1/staff/measurements/${id}/ruling`, { token: station, body: { refundFen: 5000, note: '主卧低于18℃，按天退费' } });
+    const parties = { company: '吴站长', resident: acc.ownerName, community: '社区王主任' };
+    const record = (mid: number, body: Record<string, unknown>) => t.call('POST', `/api/v1/staff/measurements/${mid}/readings`, { token: station, body });
+    // the time of measuring is the server's: at 12:00 (outside the windows) nothing can be recorded,
+    // whatever time is typed
+    now = china('2026-11-25T12:00:00');
+    expect((await record(id, { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings, parties })).body.error.code).toBe('MEASUREMENT_OUTSIDE_WINDOW');
+    now = china('2026-11-25T16:40:00');
+    expect((await record(id, { readings })).status).toBe(400);
+    // every party named: a blank name is refused, field by field
+    const blank = await record(id, { readings, parties: { ...parties, community: '  ' } });
+    expect(blank.body.error.details.fields).toEqual([{ field: 'parties.community', message: '请填写社区签字人姓名' }]);
+    const recorded = await record(id, { measuredAt: china('2026-11-20T07:00:00').toISOString(), readings, parties });
+    expect(recorded.body).toMatchObject({ status: 'recorded', minReadingC: 17.2, compliance: 'below_legal', measuredAt: china('2026-11-25T16:40:00').toISOString() });
+    const ruled = await t.call('POST', `/api/v1/staff/measurements/${id}/ruling`, { token: station, body: { refundFen: 999999, note: '主卧低于18℃，按天退费' } });
     expect(ruled.body.status).toBe('ruled');
+
+    // a passing three-party measurement six days later ends the shortfall
+    now = china('2026-12-01T16:30:00');
+    r.token = await t.loginResident(r.user);
+    const later = await book(china('2026-12-01T16:30:00'));
+    now = china('2026-12-01T16:45:00');
+    const station2 = await t.loginStaff('station1');
+    const passed = await t.call('POST', `/api/v1/staff/measurements/${later.body.id}/readings`, { token: station2, body: { readings: [{ room: '主卧', readingC: 20.5, checks }], parties } });
+    expect(passed.body.compliance).toBe('ok');
+    // a ruling only on a reading below the standard
+    expect((await t.call('POST', `/api/v1/staff/measurements/${later.body.id}/ruling`, { token: station2, body: { note: '复测达标' } })).body.error.code).toBe('MEASUREMENT_COMPLIANT');
 
     // the resident paid this season's bill (real time: the WeChat Pay sandbox checks expiry)
     const saved = now;
@@ -386,17 +401,39 @@ describe('repairs over HTTP', () => {
     const orders = await t.call('GET', `/api/v1/staff/measurements/${id}/orders`, { token: finance });
     expect(orders.body.items).toEqual([expect.objectContaining({ id: order.body.id, refundableFen: orders.body.items[0].amountFen })]);
     expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: stationNow, body: { orderId: order.body.id } })).status).toBe(403);
+    // paid after the season by default: in the season it is refused (nothing reaches WeChat)
+    now = saved;
+    const financeThen = await t.loginStaff('finance1');
+    const early = await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: financeThen, body: { orderId: order.body.id } });
+    expect(early.body.error.code).toBe('RULING_REFUND_NOT_YET');
+    // a company that pays at once (settings), on the real day
+    const admin = await t.loginStaff('admin');
+    const cur = (await t.call('GET', '/api/v1/admin/settings', { token: admin })).body;
+    expect((await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: { ...cur, rules: { ...cur.rules, measurementRefund: { percent: 100, payAfterSeason: false } } } })).status).toBe(200);
+    now = new Date();
     const refund = await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } });
     expect(refund.status, JSON.stringify(refund.body)).toBe(201);
-    expect(refund.body.refund).toMatchObject({ amountFen: 5000, kind: 'ruling', rulingRef: ruled.body.no });
+    // 6 days below the standard (Nov 25 → Dec 1) of the 151-day season 2026-11-01 → 2027-04-01
+    const paid = order.body.amountFen as number;
+    expect(refund.body.refund).toMatchObject({ amountFen: Math.floor((paid * 6) / 151), kind: 'ruling', rulingRef: ruled.body.no });
+    expect(refund.body.refund.reason).toContain('不达标6天 ÷ 采暖季151天');
     expect(refund.body.measurement.refundId).toBe(refund.body.refund.id);
     expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } })).body.error.code).toBe('CONFLICT');
+    // finance's ordinary refund of kind "ruling" cites this recorded ruling, or is refused
+    expect((await t.call('POST', `/api/v1/staff/payments/${order.body.id}/refunds`, { token: finance, body: { amountFen: 100, reason: '裁定退费', rulingRef: 'CW-NOT-A-RULING' } })).body.error.code).toBe('RULING_NOT_RECORDED');
     now = saved;
+    // back on the fixed clock: a session opened on the test's real day (months away under
+    // HB_TEST_NOW) is not valid here
+    r.token = await t.loginResident(r.user);
 
     // a plain (not three-party) measurement cannot be ruled on
-    const plain = await book(china('2026-11-26T07:00:00'), false);
-    await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/readings`, { token: station, body: { measuredAt: china('2026-11-26T07:10:00').toISOString(), readings: [{ room: '主卧', readingC: 20.5, checks }] } });
-    expect((await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/ruling`, { token: station, body: { refundFen: 100, note: '测试裁定' } })).body.error.code).toBe('MEASUREMENT_NOT_THREE_PARTY');
+    now = china('2026-12-02T07:00:00');
+    const plain = await book(china('2026-12-02T07:00:00'), false);
+    expect(plain.status, JSON.stringify(plain.body)).toBe(201);
+    now = china('2026-12-02T07:10:00');
+    await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/readings`, { token: station2, body: { readings: [{ room: '主卧', readingC: 16.5, checks }] } });
+    expect((await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/ruling`, { token: station2, body: { note: '测试裁定' } })).body.error.code).toBe('MEASUREMENT_NOT_THREE_PARTY');
+    now = saved;
   });
 
   it('callbacks are not offered to agents during quiet hours', async () => {

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
-import { DEMO, demoHouseholds } from '../../demo/seed';
+import { DEMO, demoHouseholds, demoSeason } from '../../demo/seed';
 import { Company } from '../company/entities';
 import { Account } from '../accounts/entities';
 import { OutboxMessage } from '../../platform/entities';
@@ -60,6 +60,7 @@ describe('the deadline rule (pure)', () => {
       noResumeAfterStopInSameSeason: true,
       requiredDocuments: ['id_photo'],
       stopValveAction: 'close',
+      resumeRequiresArrearsCleared: true,
     });
   });
   it('limits repeated changes as configured', () => {
@@ -130,18 +131,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   let station: string;
   beforeAll(async () => {
     t = await startTestApp({ seedDemo: true });
-    await t.services.billing.createSeason({
-      code: NEXT,
-      startDate: `${NY}-11-01`,
-      endDate: `${NY + 1}-04-01`,
-      dueDate: `${NY}-12-31`,
-      tariffs: { residential: 2700, commercial: 3800 },
-      baseFeeRatioBp: 3000,
-      discountBp: 0,
-      discountUntil: null,
-      lateFeeDailyBp: 10,
-      lateFeeCapBp: 1000,
-    });
+    await t.services.billing.createSeason(demoSeason(NY));
     await t.services.billing.issueBills(NEXT);
     agent1 = await t.loginStaff('agent1');
     agent2 = await t.loginStaff('agent2');
@@ -270,6 +260,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('resumes only after the full fee (the difference over a paid base fee) is paid, then opens the valve', async () => {
     const h = demoHouseholds().find((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)!;
     const r = await bindResident(t, h);
+    await clearAccount(h); // a resume needs earlier seasons paid (issue 16)
     const base = await seasonBill(r.token, h.accountNo);
     expect(base).toMatchObject({ kind: 'base', status: 'unpaid' });
     await pay(r, base.id);
@@ -339,19 +330,21 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('moves a resume on when its bill is settled at the counter instead', async () => {
     const h = demoHouseholds().filter((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)[1]!;
     const r = await bindResident(t, h);
+    await clearAccount(h); // a resume needs earlier seasons paid (issue 16)
     const id = (await submit(r.token, r.accountId, 'resume')).body.id;
     const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
     expect(approved.body.state).toBe('awaiting_payment');
     expect(approved.body.dueFen).toBeGreaterThan(0);
     await t.services.billing.settleAtCounter(approved.body.billId, new Date());
-    // moved on in the counter's own transaction, before anyone looks
+    // moved on after the counter's commit, by the outbox (the bill.settled_at_counter reaction)
+    await t.services.outbox.drain();
     expect((await t.ds.query(`SELECT state FROM service_change WHERE id = ${Number(id)}`))[0].state).toBe('work_order');
     const seen = await t.call('GET', `/api/v1/service-changes/${id}`, { token: r.token });
     expect(seen.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
   });
 
   it('lists every document problem at once; the resident fixes them in the same application', async () => {
-    await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close' } });
+    await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close', resumeRequiresArrearsCleared: true } });
     try {
       const acc = DEMO.accounts[4]!;
       await clearAccount(acc);

@@ -165,3 +165,25 @@ export async function updateByIds<T extends ObjectLiteral>(
   const res = await qb.setParameters(params).execute();
   return res.affected ?? 0;
 }
+
+/**
+ * Apply the pending migrations, one instance at a time: on MySQL/MariaDB under a named lock
+ * (GET_LOCK), so instances started together (a rolling deploy) don't run the same migration
+ * twice; the ones that waited then find nothing left to do. SQLite has one process anyway.
+ */
+export async function runMigrationsLocked(ds: DataSource, waitSeconds = 600): Promise<{ name: string }[]> {
+  if (driverOf(ds) !== 'mysql') return ds.runMigrations({ transaction: 'each' });
+  const qr = ds.createQueryRunner();
+  await qr.connect();
+  try {
+    const [row] = await qr.query(`SELECT GET_LOCK('heat_butler_migrations', ${Math.floor(waitSeconds)}) AS got`);
+    if (Number(row?.got) !== 1) throw new Error(`another instance has been migrating for ${waitSeconds} s (lock heat_butler_migrations)`);
+    try {
+      return await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await qr.query(`SELECT RELEASE_LOCK('heat_butler_migrations')`).catch(() => undefined);
+    }
+  } finally {
+    await qr.release();
+  }
+}

@@ -2,8 +2,7 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import multer from '@koa/multer';
-import { z } from 'zod';
-import { UploadForm, type UploadPurpose } from '@heat-butler/shared';
+import { UploadForm, type UploadPurpose, UploadsApi } from '@heat-butler/shared';
 import { route } from '../http';
 import { ANY_STAFF } from '../auth';
 import { AppError, zodFields } from '../errors';
@@ -40,7 +39,7 @@ export function uploadsRoutes(uploads: UploadsService, limiter: Limiter): Router
     return file.buffer;
   }
 
-  route(r, { method: 'post', path: '/uploads', auth: ['resident', ...ANY_STAFF], status: 201 }, async ({ ctx, principal }) => {
+  route(r, { ...UploadsApi.upload, auth: ['resident', ...ANY_STAFF] }, async ({ ctx, principal }) => {
     // a resident's daily photo quota, counted before the body is read
     if (principal!.kind === 'resident') await limiter.take([{ limit: 'upload.resident', subject: principal!.residentId }]);
     const bytes = await receive(ctx);
@@ -54,7 +53,7 @@ export function uploadsRoutes(uploads: UploadsService, limiter: Limiter): Router
   // by signed link only (an <Image> sends no bearer header): whoever handed out the link checked access
   route(
     r,
-    { method: 'get', path: '/uploads/:key', auth: 'public', query: z.object({ exp: z.coerce.number().int().optional(), sig: z.string().max(100).optional() }) },
+    { ...UploadsApi.file, auth: 'public' },
     async ({ ctx, query }) => {
       ctx.set('X-Content-Type-Options', 'nosniff');
       if (query.exp === undefined || !query.sig) throw new AppError('UPLOAD_LINK_EXPIRED');

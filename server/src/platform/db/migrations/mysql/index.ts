@@ -5,9 +5,11 @@ import { ModulesRepairsGroupsChangesReconInvoices1795611559979 } from './1795611
 import { AdminImportAudit1795613021663 } from './1795613021663-AdminImportAudit';
 import { ImportHeartbeat1795615448951 } from './1795615448951-ImportHeartbeat';
 import { UploadsPlatform1795849485918 } from './1795849485918-UploadsPlatform';
-import { RateCounter1795849775378 } from './1795849775378-RateCounter';
 import { SubscribeGrants1795849539979 } from './1795849539979-SubscribeGrants';
 import { StableAccessToken1795849759969 } from './1795849759969-StableAccessToken';
+import { RateCounter1795849775378 } from './1795849775378-RateCounter';
 import { ContentSecurity1795850582734 } from './1795850582734-ContentSecurity';
+import { InboxConversations1795860461608 } from './1795860461608-InboxConversations';
+import { JobLease1795860462330 } from './1795860462330-JobLease';
 
-export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918, SubscribeGrants1795849539979, StableAccessToken1795849759969, RateCounter1795849775378, ContentSecurity1795850582734];
+export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918, SubscribeGrants1795849539979, StableAccessToken1795849759969, RateCounter1795849775378, ContentSecurity1795850582734, InboxConversations1795860461608, JobLease1795860462330];

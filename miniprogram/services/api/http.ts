@@ -1,5 +1,5 @@
 /**
- * The typed API client on top of the shared contracts: base URL, bearer token from storage,
+ * The transport under the typed API client (client.ts): base URL, bearer token from storage,
  * the one error shape → ApiError with the server's Chinese message (shown as a toast unless the
  * caller opts out), single-flight re-login on an expired session, retries of GETs on network loss.
  */

@@ -1,0 +1,3 @@
+/** Types of scripts/h5.mjs (plain ESM, shared by scripts/start.mjs and the test harnesses). */
+export declare function newestMtime(dir: string): number;
+export declare function h5IsStale(root: string): boolean;
