@@ -1,46 +1,46 @@
 /**
- * Reconciliation benchmark: stream a trade bill of BENCH_ROWS payment rows (default 100,000) against
- * a ledger of the same size, all matched; print time, rows/s and memory. Asserts nothing.
+ * Reconciliation: memory flat in the number of discrepancies. The same WeChat trade bill of ROWS
+ * payment rows is reconciled twice, each time by `ReconciliationService.run()` (what the daily job
+ * and `npm run reconcile` do: fetch, stream, look up, classify, save the day and its discrepancies)
+ * in a fresh child process that reports its own peak RSS:
+ *   - all matched: a ledger with one entry per bill row;
+ *   - nothing matched: an empty ledger and no orders, so every row is a 长款 (surplus) discrepancy.
  *
- *   npx tsx --tsconfig server/tsconfig.json bench/reconcile.ts
- *   BENCH_ROWS=1000000 BENCH_DB=mariadb npx tsx --tsconfig server/tsconfig.json bench/reconcile.ts
+ *   npm run bench:reconcile [-- --rows 100000]
+ *   BENCH_DB=sqlite npm run bench:reconcile …     (temp SQLite files instead of MariaDB)
  *
- * BENCH_DB=sqlite (default, a temp file) or mariadb (TEST_DATABASE_URL, default
- * mariadb://root@127.0.0.1:3306; a database hb_t_<random> is created and dropped, kept with
- * BENCH_KEEP_DB=1). The bill file is written to a temp dir in WeChat's format (BOM, backticks,
- * CRLF, summary); the ledger rows are bulk-inserted. Then a fresh process (like the CLI or the
- * daily job) times only `reconcile()` of the file: streaming + batched ledger lookups + the 短款
- * pass; peak RSS is sampled every 20 ms and also read from process.resourceUsage().maxRSS.
- * Goal of the issue: 1,000,000 lines ≤ 10 s and ≤ 300 MB peak RSS on 2 cores (MariaDB).
- *
- * Figures (2 cores shared with other work, load average 2.6–3.5, node 20, MariaDB 10.11 with
- * its default 128 MB buffer pool, 2026-11-25):
- *   1M rows, MariaDB: 5.45 / 5.61 / 8.30 s (120–183k rows/s), peak RSS 224–269 MB of which
- *     ~140 MB is the process before the run; heap retained after GC 71–97 MB.
- *   100k rows: MariaDB 0.58 s, peak RSS 181 MB; SQLite 0.50 s.
- * Before (a Set of every ref seen, readline, hydrated entities): 100k in 2.6–3.8 s, 1M out of memory.
- * Where the time goes at 1M: parsing ~1.2–1.5 s, ledger lookups by ref (1000 per query, two in
- * flight) most of the rest, the paged 短款 scan of ids ~1 s.
+ * MariaDB: TEST_DATABASE_URL (default mariadb://root@127.0.0.1:3306), two databases hb_t_<random>
+ * created and dropped (BENCH_KEEP_DB=1 keeps them). The bill is written once in WeChat's format
+ * (BOM, backticks, CRLF, summary) to a temp dir; WeChat's download is a local copy of it (the only
+ * stand-in: PayClient.downloadTradeBill), every other part is the project's code (createServices).
+ * Peak RSS: the child's VmHWM (the whole process, start-up included; not resourceUsage().maxRSS,
+ * which Linux carries over from the parent across exec) and RSS sampled every 20 ms during run();
+ * the parent also watches the child's VmHWM, for a child that dies of its memory.
+ * Goals of issue 18 (2 cores): nothing matched ≤ 300 MB peak RSS and ≤ 2 × the all-matched time.
  */
 import 'reflect-metadata';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
-const DB = process.env.BENCH_DB ?? 'sqlite';
+const DB = process.env.BENCH_DB ?? 'mariadb';
 if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
 import { createDataSource } from '../server/src/db';
-import { createTestDatabase } from '../server/src/test-support/db';
+import { createTestDatabase, type TestDatabase } from '../server/src/test-support/db';
 import { createLogger } from '../server/src/platform/logger';
-import { ReconciliationService } from '../server/src/modules/reconciliation/service';
-import type { PaymentsService } from '../server/src/modules/payments/service';
-import { LedgerQueries } from '../server/src/modules/payments/ledger-queries';
-import type { CompanyService } from '../server/src/modules/company/service';
+import { loadConfig } from '../server/src/config';
+import { createServices } from '../server/src/app';
+import { createClients } from '../server/src/host';
 import type { PayClient } from '../server/src/wechat/pay';
+import { flag, fmt, mb, peakRss, run, summary } from './lib';
+
+const ROWS = flag('rows', 1_000_000, 'BENCH_ROWS');
+const GOAL_RSS = 300 * 1024 * 1024;
+const GOAL_TIME = 2;
 
 const BILL_DATE = '2026-11-20';
 const HEADER =
@@ -51,7 +51,6 @@ const txId = (i: number) => '4200' + String(i).padStart(24, '0');
 const yuan = (fen: number) => (fen / 100).toFixed(2);
 /** UTC 'YYYY-MM-DD HH:MM:SS.sss', how both drivers store instants */
 const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-const mb = (b: number) => (b / 1024 / 1024).toFixed(0) + ' MB';
 
 async function writeBill(file: string) {
   const out = fs.createWriteStream(file);
@@ -77,90 +76,154 @@ async function writeBill(file: string) {
   await once(out, 'finish');
 }
 
-async function main() {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-'));
-  const db = await createTestDatabase();
-  const ds = createDataSource({ url: db.url, sqlitePath: db.url ? undefined : path.join(tmp, 'bench.sqlite'), synchronize: true });
+interface Result {
+  secs: number;
+  peakRss: number;
+  maxRss: number;
+  rssBefore: number;
+  matched: number;
+  discrepancies: number;
+  status: string;
+}
+
+async function insertLedger(url: string | undefined, sqlitePath: string | undefined) {
+  const ds = createDataSource({ url, sqlitePath, synchronize: true });
   await ds.initialize();
+  const dayStart = Date.parse(`${BILL_DATE}T00:00:00+08:00`);
+  const CHUNK = 2000;
+  for (let i = 0; i < ROWS; i += CHUNK) {
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    for (let j = i; j < Math.min(ROWS, i + CHUNK); j++) {
+      rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      values.push(`pay:${outTradeNo(j)}`, 'payment', amountOf(j), j + 1, j + 1, j + 1, outTradeNo(j), txId(j), utc(dayStart + Math.floor((j / ROWS) * 86_000_000)), utc(Date.now()));
+    }
+    await ds.query(`INSERT INTO ledger_entry (ref, kind, amountFen, orderId, billId, accountId, outTradeNo, transactionId, at, createdAt) VALUES ${rows.join(',')}`, values);
+  }
+  await ds.destroy();
+}
+
+/** The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had reached. */
+function vmHwm(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** run() of the bill date in a fresh process; its figures come back as one JSON line (or why it failed). */
+async function timed(label: string, url: string | undefined, sqlitePath: string | undefined, file: string, tmp: string): Promise<Result | { failed: string; maxRss: number; secs: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...process.execArgv, __filename], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_PHASE: 'run', BENCH_DB_URL: url ?? '', BENCH_SQLITE: sqlitePath ?? '', BENCH_FILE: file, BENCH_TMP: path.join(tmp, label) },
+  });
+  let hwm = 0;
+  const watch = setInterval(() => (hwm = Math.max(hwm, vmHwm(child.pid!))), 100);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const [code, signal] = await once(child, 'exit');
+  clearInterval(watch);
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line) return { failed: `exit ${code ?? signal}${out.trim() ? `: ${out.trim().slice(-300)}` : ''}`, maxRss: hwm, secs: (performance.now() - t0) / 1000 };
+  return JSON.parse(line.slice('RESULT '.length)) as Result;
+}
+
+run(async () => {
+  if (process.env.BENCH_PHASE === 'run') return timedRun();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-'));
+  const dbs: TestDatabase[] = [];
   try {
     const file = path.join(tmp, 'bill.csv');
     let t0 = performance.now();
     await writeBill(file);
-    console.log(`bill: ${ROWS} rows, ${mb(fs.statSync(file).size)} written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-
-    t0 = performance.now();
-    const dayStart = Date.parse(`${BILL_DATE}T00:00:00+08:00`);
-    const CHUNK = 2000;
-    for (let i = 0; i < ROWS; i += CHUNK) {
-      const values: unknown[] = [];
-      const rows: string[] = [];
-      for (let j = i; j < Math.min(ROWS, i + CHUNK); j++) {
-        rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-        values.push(`pay:${outTradeNo(j)}`, 'payment', amountOf(j), j + 1, j + 1, j + 1, outTradeNo(j), txId(j), utc(dayStart + Math.floor((j / ROWS) * 86_000_000)), utc(Date.now()));
+    console.log(`bill: ${fmt(ROWS)} rows, ${mb(fs.statSync(file).size)} written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const results: Record<'matched' | 'none', Awaited<ReturnType<typeof timed>>> = {} as any;
+    for (const label of ['matched', 'none'] as const) {
+      const db = await createTestDatabase();
+      dbs.push(db);
+      const sqlitePath = db.url ? undefined : path.join(tmp, `${label}.sqlite`);
+      t0 = performance.now();
+      if (label === 'matched') await insertLedger(db.url, sqlitePath);
+      else {
+        const ds = createDataSource({ url: db.url, sqlitePath, synchronize: true });
+        await ds.initialize();
+        await ds.destroy();
       }
-      await ds.query(
-        `INSERT INTO ledger_entry (ref, kind, amountFen, orderId, billId, accountId, outTradeNo, transactionId, at, createdAt) VALUES ${rows.join(',')}`,
-        values,
-      );
+      console.log(`${label}: ledger of ${label === 'matched' ? fmt(ROWS) : 0} entries ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${DB}); reconciling in a child process…`);
+      const r = (results[label] = await timed(label, db.url, sqlitePath, file, tmp));
+      if ('failed' in r) console.log(`  FAILED after ${r.secs.toFixed(1)} s (${r.failed}), peak RSS ${mb(r.maxRss)}`);
+      else console.log(`  ${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`);
     }
-    console.log(`ledger: ${ROWS} entries inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s (${DB})`);
-
-    // the timed run happens in a fresh process, like the CLI or the daily job: its RSS is not
-    // inflated by writing the bill and loading the ledger above
-    await ds.destroy();
-    const child = spawnSync(process.execPath, [...process.execArgv, __filename], {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_PHASE: 'reconcile', BENCH_DB_URL: db.url ?? '', BENCH_SQLITE: path.join(tmp, 'bench.sqlite'), BENCH_FILE: file, BENCH_TMP: tmp },
-    });
-    if (child.status !== 0) throw new Error(`the timed run failed (${child.status ?? child.signal})`);
+    const { matched: m, none: n } = results;
+    if ('failed' in m || 'failed' in n) {
+      const f = (r: typeof m) => ('failed' in r ? `FAILED after ${r.secs.toFixed(1)} s, peak RSS ${mb(r.maxRss)}: ${r.failed.slice(0, 120)}` : `${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}`);
+      summary(`reconciliation, ${fmt(ROWS)} rows (${DB})`, [
+        { what: 'all matched', value: f(m) },
+        { what: 'nothing matched', value: f(n), goal: '≤ 300 MB, ≤ 2 × all matched', pass: false },
+      ]);
+      return;
+    }
+    summary(`reconciliation, ${fmt(ROWS)} rows (${DB})`, [
+      { what: 'all matched: run() seconds', value: `${m.secs.toFixed(2)} s (${fmt(ROWS / m.secs)} rows/s)` },
+      { what: '  peak RSS (process / sampled in run)', value: `${mb(m.maxRss)} / ${mb(m.peakRss)} (before ${mb(m.rssBefore)})` },
+      { what: '  matched / discrepancies', value: `${fmt(m.matched)} / ${fmt(m.discrepancies)}` },
+      { what: 'nothing matched: run() seconds', value: `${n.secs.toFixed(2)} s (${fmt(ROWS / n.secs)} rows/s)` },
+      { what: '  matched / discrepancies', value: `${fmt(n.matched)} / ${fmt(n.discrepancies)}` },
+      { what: '  peak RSS (process / sampled in run)', value: `${mb(n.maxRss)} / ${mb(n.peakRss)} (before ${mb(n.rssBefore)})`, goal: '≤ 300 MB', pass: n.maxRss <= GOAL_RSS },
+      { what: 'peak RSS nothing / all matched', value: `${fmt(n.maxRss / m.maxRss, 2)}×` },
+      { what: 'time nothing / all matched', value: `${fmt(n.secs / m.secs, 2)}×`, goal: `≤ ${GOAL_TIME}×`, pass: n.secs / m.secs <= GOAL_TIME },
+    ]);
   } finally {
-    if (ds.isInitialized) await ds.destroy();
-    if (process.env.BENCH_KEEP_DB) console.log('kept database', db.url);
-    else await db.drop();
+    if (process.env.BENCH_KEEP_DB) console.log('kept databases', dbs.map((d) => d.url).join(' '));
+    else for (const d of dbs) await d.drop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
+});
 
-/** The timed part, in its own process: reconcile() of the bill file against the prepared ledger. */
+/** The timed part, in its own process: ReconciliationService.run() of the bill date. */
 async function timedRun() {
   const url = process.env.BENCH_DB_URL || undefined;
-  const ds = createDataSource({ url, sqlitePath: url ? undefined : process.env.BENCH_SQLITE });
-  await ds.initialize();
   const file = process.env.BENCH_FILE!;
-  const unused = () => {
-    throw new Error('not used by a matched bill');
-  };
-  const recon = new ReconciliationService({
-    ds,
-    pay: new Proxy({}, { get: () => unused }) as PayClient,
-    // a matched bill only reads the ledger
-    payments: new Proxy({ ledgerQueries: new LedgerQueries(ds) }, { get: (t, k) => (k === 'ledgerQueries' ? t.ledgerQueries : unused) }) as unknown as PaymentsService,
-    company: new Proxy({}, { get: () => unused }) as unknown as CompanyService,
-    log: createLogger('warn'),
-    clock: () => new Date(),
-    billDir: process.env.BENCH_TMP!,
-  });
+  process.env.RECON_BILL_DIR = process.env.BENCH_TMP!;
+  const config = loadConfig({ ...process.env, HB_MODE: 'sandbox', LOG_LEVEL: 'warn' }, url ? { DATABASE_URL: url } : { SQLITE_PATH: process.env.BENCH_SQLITE! });
+  const ds = createDataSource({ url, sqlitePath: url ? undefined : process.env.BENCH_SQLITE, poolSize: config.DB_POOL_SIZE });
+  await ds.initialize();
+  const log = createLogger('warn');
+  const clients = createClients(config, undefined, undefined, ds);
+  // WeChat's trade-bill download: a copy of the prepared file, with its SHA1 (the rest of PayClient is the real one)
+  const pay: PayClient = {
+    ...clients.pay,
+    async downloadTradeBill({ toFile }: { billDate: string; toFile: string }) {
+      await fs.promises.copyFile(file, toFile);
+      const hash = crypto.createHash('sha1');
+      for await (const c of fs.createReadStream(toFile)) hash.update(c as Buffer);
+      return { hashValue: hash.digest('hex'), bytes: fs.statSync(toFile).size };
+    },
+  } as PayClient;
+  const services = createServices({ config, ds, log, clock: () => new Date(), ...clients, pay });
   (global as any).gc?.();
   const rssBefore = process.memoryUsage().rss;
-  const heapBefore = process.memoryUsage().heapUsed;
-  let peak = rssBefore;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  let sampled = rssBefore;
+  const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 20);
   const t0 = performance.now();
-  const out = await recon.reconcile(BILL_DATE, fs.createReadStream(file, { highWaterMark: 1 << 20 }), fs.statSync(file).size);
+  const day = await services.reconciliation.run(BILL_DATE, { now: new Date(Date.parse(`${BILL_DATE}T12:00:00+08:00`) + 86_400_000) });
   const secs = (performance.now() - t0) / 1000;
   clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  console.log(
-    `reconcile: ${secs.toFixed(2)} s, ${Math.round(ROWS / secs).toLocaleString('en')} rows/s; matched ${out.classes.matched}, discrepancies ${out.drafts.size}, summary ${out.summaryMatches ? 'equal' : 'DIFFERENT'}`,
-  );
-  console.log(`memory: RSS before ${mb(rssBefore)}, peak during ${mb(peak)} (process maxRSS ${mb(process.resourceUsage().maxRSS * 1024)}), heap used after ${mb(process.memoryUsage().heapUsed)}`);
-  (global as any).gc?.();
-  console.log(`heap: before ${mb(heapBefore)}, retained after GC ${mb(process.memoryUsage().heapUsed)} (the result only: matched entries are bits)`);
-  console.log(`cpus: ${os.cpus().length}, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  sampled = Math.max(sampled, process.memoryUsage().rss);
+  const [{ n }] = await ds.query('SELECT COUNT(*) AS n FROM recon_discrepancy');
+  const d = day as any;
+  const result: Result = {
+    secs,
+    peakRss: sampled,
+    maxRss: peakRss(),
+    rssBefore,
+    matched: Number(d.classes?.matched ?? d.day?.classes?.matched ?? 0),
+    discrepancies: Number(n),
+    status: String(d.status ?? d.day?.status ?? '?'),
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   await ds.destroy();
 }
-
-(process.env.BENCH_PHASE === 'reconcile' ? timedRun() : main()).catch((err) => {
-  console.error(err);
-  process.exit(1);
-});

@@ -22,7 +22,8 @@ function open(url, token) {
         return;
       }
       const at = now();
-      const m = /"sentAt":([\d.]+)/.exec(s);
+      // the hub-only frames carry sentAt; a message POSTed through the BFF carries [t=…] in its text
+      const m = /"sentAt":([\d.]+)/.exec(s) ?? /\[t=([\d.]+)\]/.exec(s);
       if (m) latencies.push(at - Number(m[1]));
     });
     ws.on('error', () => !ready && resolve(false));

@@ -2,6 +2,9 @@
  * Household import: read the whole file, check every row (on its own, against the other rows and
  * against the database), report every problem at once; only a clean file is written, all or
  * nothing, in one transaction with batched upserts. Progress is kept on the job row.
+ * The rows are never all in memory: the good ones are staged in a temporary table as they are read
+ * (import-stage.ts), checked across rows there, and checked against the database and written a page
+ * at a time, so a 1,000,000-row file takes as much memory as a small one.
  */
 import fs from 'node:fs';
 import type { DataSource } from 'typeorm';
@@ -15,6 +18,7 @@ import type { CompanyService } from '../company';
 import { audit, type AdminActor } from './audit';
 import { ImportIssue, ImportJob } from './entities';
 import { cleanCell, layoutOf, parseRow, readRows, type HouseholdRow, type SheetLayout } from './households';
+import { dropStage, ImportStage } from './import-stage';
 
 /** Problems kept per job (the report lists all of them up to this). */
 export const MAX_ISSUES = 100_000;
@@ -23,6 +27,10 @@ const RUNNING: ImportState[] = ['queued', 'reading', 'validating', 'writing'];
 export const IMPORT_HEARTBEAT_MS = 15_000;
 export const IMPORT_STALE_MS = 2 * 60_000;
 export const IMPORT_INTERRUPTED = '导入中断，请重新上传';
+/** staged rows checked against the database per page */
+const PAGE = 5000;
+/** staged rows written per page (each page reloads the building list: fewer, larger pages) */
+const WRITE_PAGE = 20_000;
 
 export interface ImportDeps {
   ds: DataSource;
@@ -59,16 +67,22 @@ export class HouseholdImporter {
   /**
    * A job whose process died (restart, crash) stays 'running' forever: without a heartbeat for
    * IMPORT_STALE_MS it is failed, so it neither blocks new imports nor shows progress that never ends.
-   * Nothing of it was written (the write is one transaction).
+   * Nothing of it was written (the write is one transaction); the rows it had staged are dropped.
    */
   async failStale(): Promise<number> {
     const now = this.d.clock();
+    const stale = { s: RUNNING, stale: new Date(now.getTime() - IMPORT_STALE_MS) };
+    const where = 'state IN (:...s) AND (updatedAt < :stale OR (updatedAt IS NULL AND createdAt < :stale))';
+    const ids = (await this.d.ds.getRepository(ImportJob).createQueryBuilder().select('id').where(where, stale).getRawMany()).map((r) => Number(r.id));
+    if (!ids.length) return 0;
     const res = await this.d.ds
       .createQueryBuilder()
       .update(ImportJob)
       .set({ state: 'failed', error: IMPORT_INTERRUPTED, finishedAt: now, processed: 0 })
-      .where('state IN (:...s) AND (updatedAt < :stale OR (updatedAt IS NULL AND createdAt < :stale))', { s: RUNNING, stale: new Date(now.getTime() - IMPORT_STALE_MS) })
+      .where(`id IN (:...ids) AND ${where}`, { ...stale, ids })
       .execute();
+    // the rows a dead job had staged
+    for (const id of ids) await dropStage(this.d.ds, id).catch((err) => this.d.log.warn({ error: errorSummary(err), jobId: id }, 'dropping a stale import stage failed'));
     return res.affected ?? 0;
   }
 
@@ -90,11 +104,12 @@ export class HouseholdImporter {
       void repo.update(jobId, { updatedAt: this.d.clock() }).catch((err) => this.d.log.warn({ error: errorSummary(err), jobId }, 'import heartbeat failed'));
     }, IMPORT_HEARTBEAT_MS);
     heartbeat.unref?.();
+    let stage: ImportStage | null = null;
     try {
-      // ---- read and check each row ----
+      // ---- read and check each row; stage the good ones ----
       await progress('reading', 0, null, true);
+      stage = await ImportStage.open(this.d.ds, jobId);
       let layout: SheetLayout | null = null;
-      const rows: HouseholdRow[] = [];
       const issues: ImportIssueView[] = [];
       let dataRows = 0;
       let headerBroken = false;
@@ -116,40 +131,45 @@ export class HouseholdImporter {
         }
         dataRows++;
         const r = parseRow(raw, layout, known);
-        if (r.row) rows.push(r.row);
+        if (r.row) await stage.add(r.row);
         for (const i of r.issues) if (issues.length < MAX_ISSUES) issues.push(i);
         if (dataRows % 1000 === 0) await progress('reading', dataRows, null);
       }
+      await stage.done();
       if (!layout) issues.push({ row: 1, column: '', value: '', message: '文件是空的：第一行应为表头（请使用导入模板）' });
       else if (!dataRows && !issues.length) issues.push({ row: 2, column: '', value: '', message: '文件中没有住户数据' });
 
       // ---- check rows against each other and the database ----
       await progress('validating', dataRows, dataRows, true);
       // rows that passed their own checks are also checked against each other and the database
-      const plan = layout && dataRows && !headerBroken ? await this.plan(rows, issues) : null;
+      const plan = layout && dataRows && !headerBroken ? await this.plan(stage, issues) : null;
       if (issues.length || !plan) return await this.finish(jobId, 'rejected', dataRows, issues, null, null);
       if (job.dryRun) return await this.finish(jobId, 'done', dataRows, [], { ...plan.summary, seconds: secs(started) }, null);
 
-      // ---- write, all or nothing ----
-      await progress('writing', 0, rows.length, true);
+      // ---- write, all or nothing: buildings and units first, then the accounts page by page ----
+      const total = stage.count;
+      const staged = stage;
+      await progress('writing', 0, total, true);
       const summary = await withTx(this.d.ds, async (em) => {
-        const res = await this.d.accounts.upsertHouseholds(
-          em,
-          {
-            buildings: plan.buildings,
-            units: plan.units,
-            accounts: rows.map((r) => ({ ...r, areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, unitNo: r.unitNo })),
-          },
-          (n) => progress('writing', n, rows.length),
-        );
+        const res = await this.d.accounts.upsertHouseholds(em, { buildings: plan.buildings, units: plan.units, accounts: [] });
+        let written = 0;
         let arrearsBills = 0;
-        const withArrears = rows.filter((r) => r.arrears.length);
-        if (withArrears.length) {
-          const ids = await this.d.accounts.idsByAccountNo(withArrears.map((r) => r.accountNo), em);
-          arrearsBills = await this.d.billing.importArrears(
+        for await (const page of staged.pages(WRITE_PAGE, em)) {
+          const units = new Map(page.map((r) => [`${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`, { areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo }]));
+          await this.d.accounts.upsertHouseholds(
             em,
-            withArrears.flatMap((r) => r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen }))),
+            { buildings: [], units: [...units.values()], accounts: page.map((r) => ({ ...r, areaId: plan.areaIds.get(r.areaCode)! })) },
+            (n) => progress('writing', written + n, total),
           );
+          written += page.length;
+          const withArrears = page.filter((r) => r.arrears.length);
+          if (withArrears.length) {
+            const ids = await this.d.accounts.idsByAccountNo(withArrears.map((r) => r.accountNo), em);
+            arrearsBills += await this.d.billing.importArrears(
+              em,
+              withArrears.flatMap((r) => r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen }))),
+            );
+          }
         }
         const summary: ImportSummary = { ...plan.summary, unitsCreated: res.unitsCreated, buildingsCreated: res.buildingsCreated.length, arrearsBills, seconds: secs(started) };
         await audit(em, this.d.clock(), actor, 'import.households', { type: 'import_job', id: jobId }, null, { fileName: job.fileName, ...summary });
@@ -157,66 +177,65 @@ export class HouseholdImporter {
       });
       // new buildings were announced (building.created) inside the import's transaction: the groups
       // module opens their groups after commit, through the outbox
-      return await this.finish(jobId, 'done', rows.length, [], summary.summary, null);
+      return await this.finish(jobId, 'done', total, [], summary.summary, null);
     } catch (err) {
       const message = err instanceof AppError ? err.code : String((err as Error)?.message ?? err);
       this.d.log.error({ error: errorSummary(err), jobId }, 'household import failed');
       return this.finish(jobId, 'failed', 0, [], null, message.slice(0, 500)).catch(() => job);
     } finally {
       clearInterval(heartbeat);
+      await stage?.close();
     }
   }
 
-  /** Checks across rows and against the database; what will be written. */
-  private async plan(rows: HouseholdRow[], issues: ImportIssueView[]) {
-    const add = (r: HouseholdRow, column: string, value: string, message: string) => {
-      if (issues.length < MAX_ISSUES) issues.push({ row: r.row, column, value: value.slice(0, 100), message });
+  /**
+   * Checks across rows (queries over the stage) and against the database (a page of staged rows at
+   * a time); what will be written: the file's buildings and units (few), and the summary.
+   */
+  private async plan(stage: ImportStage, issues: ImportIssueView[]) {
+    const add = (row: number, column: string, value: string, message: string) => {
+      if (issues.length < MAX_ISSUES) issues.push({ row, column, value: value.slice(0, 100), message });
     };
     const areas = new Map((await this.d.company.areas()).map((a) => [a.code.toUpperCase(), a.id]));
     const seasons = new Map((await this.d.billing.seasons()).map((s) => [s.code, s.id]));
 
     // in the file: one row per account number, one account per room, one address per building
-    const firstOfAccount = new Map<string, HouseholdRow>();
-    const firstOfRoom = new Map<string, HouseholdRow>();
-    const firstOfBuilding = new Map<string, HouseholdRow>();
-    for (const r of rows) {
-      const dup = firstOfAccount.get(r.accountNo);
-      if (dup) add(r, '户号', r.accountNo, `户号与第${dup.row}行重复`);
-      else firstOfAccount.set(r.accountNo, r);
-      const roomKey = `${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}\u0000${r.roomNo}`;
-      const other = firstOfRoom.get(roomKey);
-      if (other && other.accountNo !== r.accountNo) add(r, '房号', r.roomNo, `该房间与第${other.row}行（户号${other.accountNo}）重复`);
-      else if (!other) firstOfRoom.set(roomKey, r);
-      const bKey = `${r.areaCode}\u0000${r.buildingName}`;
-      const b = firstOfBuilding.get(bKey);
-      if (b && b.buildingAddress !== r.buildingAddress) add(r, '楼栋地址', r.buildingAddress, `同一楼栋的地址与第${b.row}行不一致（${b.buildingAddress}）`);
-      else if (!b) firstOfBuilding.set(bKey, r);
-    }
+    for (const d of await stage.duplicateAccounts(MAX_ISSUES)) add(d.rowNo, '户号', d.accountNo, `户号与第${d.firstRow}行重复`);
+    for (const d of await stage.roomClashes(MAX_ISSUES)) add(d.rowNo, '房号', d.roomNo, `该房间与第${d.firstRow}行（户号${d.firstAccount}）重复`);
+    for (const d of await stage.addressClashes(MAX_ISSUES)) add(d.rowNo, '楼栋地址', d.buildingAddress, `同一楼栋的地址与第${d.firstRow}行不一致（${d.firstAddress}）`);
 
     // against the database: rooms taken by other account numbers; arrears on settled bills
     const buildings = await this.d.accounts.listBuildings();
     const buildingId = new Map(buildings.map((b) => [`${b.areaId}\u0000${b.name}`, b]));
     const units = await this.d.accounts.unitsOfBuildings(buildings.map((b) => b.id));
     const unitId = new Map(units.map((u) => [`${u.buildingId}\u0000${u.no}`, u.id]));
-    const occupants = new Map((await this.d.accounts.occupants(units.map((u) => u.id))).map((o) => [`${o.unitId}\u0000${o.roomNo}`, o.accountNo]));
+    const fileBuildings = await stage.buildings();
     let buildingsUpdated = 0;
-    const seenBuilding = new Set<string>();
-    for (const r of rows) {
-      const areaId = areas.get(r.areaCode);
-      if (areaId === undefined) continue;
-      const b = buildingId.get(`${areaId}\u0000${r.buildingName}`);
-      if (!b) continue;
-      if (!seenBuilding.has(`${b.id}`)) {
-        seenBuilding.add(`${b.id}`);
-        if (b.address !== r.buildingAddress) buildingsUpdated++;
-      }
-      const u = unitId.get(`${b.id}\u0000${r.unitNo}`);
-      const occupant = u === undefined ? undefined : occupants.get(`${u}\u0000${r.roomNo}`);
-      if (occupant && occupant !== r.accountNo) add(r, '房号', r.roomNo, `该房间已登记为户号${occupant}，同一房间不能有两个户号`);
+    for (const r of fileBuildings) {
+      const b = buildingId.get(`${areas.get(r.areaCode)}\u0000${r.buildingName}`);
+      if (b && b.address !== r.buildingAddress) buildingsUpdated++;
     }
-    const existing = await this.d.accounts.idsByAccountNo(rows.map((r) => r.accountNo));
-    const withArrears = rows.filter((r) => r.arrears.length && existing.has(r.accountNo));
-    if (withArrears.length) {
+    let rows = 0;
+    let accountsCreated = 0;
+    let arrearsBills = 0;
+    for await (const page of stage.pages(PAGE)) {
+      rows += page.length;
+      arrearsBills += page.reduce((n, r) => n + r.arrears.length, 0);
+      const unitOf = (r: HouseholdRow) => {
+        const b = buildingId.get(`${areas.get(r.areaCode)}\u0000${r.buildingName}`);
+        return b ? unitId.get(`${b.id}\u0000${r.unitNo}`) : undefined;
+      };
+      const pageUnits = [...new Set(page.map(unitOf).filter((u): u is number => u !== undefined))];
+      const occupants = new Map((await this.d.accounts.occupants(pageUnits)).map((o) => [`${o.unitId}\u0000${o.roomNo}`, o.accountNo]));
+      for (const r of page) {
+        const u = unitOf(r);
+        const occupant = u === undefined ? undefined : occupants.get(`${u}\u0000${r.roomNo}`);
+        if (occupant && occupant !== r.accountNo) add(r.row, '房号', r.roomNo, `该房间已登记为户号${occupant}，同一房间不能有两个户号`);
+      }
+      const existing = await this.d.accounts.idsByAccountNo(page.map((r) => r.accountNo));
+      accountsCreated += page.filter((r) => !existing.has(r.accountNo)).length;
+      const withArrears = page.filter((r) => r.arrears.length && existing.has(r.accountNo));
+      if (!withArrears.length) continue;
       const seasonIds = [...new Set(withArrears.flatMap((r) => r.arrears.map((a) => seasons.get(a.season)).filter((x): x is number => x !== undefined)))];
       const statuses = new Map(
         (await this.d.billing.billStatuses(withArrears.map((r) => existing.get(r.accountNo)!), seasonIds)).map((b) => [`${b.accountId}\u0000${b.seasonId}`, b.status]),
@@ -224,31 +243,29 @@ export class HouseholdImporter {
       for (const r of withArrears) {
         for (const a of r.arrears) {
           const st = statuses.get(`${existing.get(r.accountNo)}\u0000${seasons.get(a.season)}`);
-          if (st === 'paid') add(r, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `该户${a.season}采暖季账单已缴清，不能再导入欠费`);
-          else if (st === 'void') add(r, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `该户${a.season}采暖季账单已作废，不能导入欠费`);
+          if (st === 'paid') add(r.row, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `该户${a.season}采暖季账单已缴清，不能再导入欠费`);
+          else if (st === 'void') add(r.row, `欠费${a.season}（元）`, (a.fen / 100).toFixed(2), `该户${a.season}采暖季账单已作废，不能导入欠费`);
         }
       }
     }
     if (issues.length) return null;
 
-    const buildingsOut = [...firstOfBuilding.values()].map((r) => ({ areaId: areas.get(r.areaCode)!, name: r.buildingName, address: r.buildingAddress }));
-    const unitsOut = new Map<string, { areaId: number; buildingName: string; no: string }>();
-    for (const r of rows) unitsOut.set(`${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`, { areaId: areas.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo });
-    const accountsCreated = rows.filter((r) => !existing.has(r.accountNo)).length;
+    const buildingsOut = fileBuildings.map((r) => ({ areaId: areas.get(r.areaCode)!, name: r.buildingName, address: r.buildingAddress }));
+    const unitsOut = (await stage.units()).map((u) => ({ areaId: areas.get(u.areaCode)!, buildingName: u.buildingName, no: u.unitNo }));
     const summary: ImportSummary = {
-      rows: rows.length,
+      rows,
       buildingsCreated: buildingsOut.filter((b) => !buildingId.has(`${b.areaId}\u0000${b.name}`)).length,
       buildingsUpdated,
-      unitsCreated: [...unitsOut.values()].filter((u) => {
+      unitsCreated: unitsOut.filter((u) => {
         const b = buildingId.get(`${u.areaId}\u0000${u.buildingName}`);
         return !b || !unitId.has(`${b.id}\u0000${u.no}`);
       }).length,
       accountsCreated,
-      accountsUpdated: rows.length - accountsCreated,
-      arrearsBills: rows.reduce((n, r) => n + r.arrears.length, 0),
+      accountsUpdated: rows - accountsCreated,
+      arrearsBills,
       seconds: 0,
     };
-    return { buildings: buildingsOut, units: [...unitsOut.values()], areaIds: areas, seasonIds: seasons, summary };
+    return { buildings: buildingsOut, units: unitsOut, areaIds: areas, seasonIds: seasons, summary };
   }
 
   private async finish(jobId: number, state: ImportState, total: number, issues: ImportIssueView[], summary: ImportSummary | null, error: string | null): Promise<ImportJob> {

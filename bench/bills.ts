@@ -1,0 +1,121 @@
+/**
+ * Resident bill list: GET /api/v1/bills through the BFF as a ratio to a bare Koa + mysql2 handler
+ * in the same run (autocannon, CONNECTIONS connections).
+ *
+ *   npm run bench:bills [-- --seconds 10 --rounds 2 --connections 50]
+ *
+ * Needs MariaDB (TEST_DATABASE_URL, default mariadb://root@127.0.0.1:3306; a database hb_t_<random>
+ * is created and dropped). A resident with 3 bound demo accounts, 3 seasons of bills each.
+ * - BFF: the real route (session token check, zod, TypeORM, the bill views with quotes, address).
+ * - bare: one SQL query for the same rows (bills of the resident's bound accounts with season and
+ *   account), same database and pool size, no auth, no view-building.
+ * Rounds alternate bare, BFF, BFF, bare, … (autocannon in a child process each time); req/s are
+ * totals over the rounds, p99 the worst round's p99 of each.
+ * Goals of issue 18 (2 cores): BFF ≥ 85% of bare, BFF p99 ≤ 1.2 × bare p99.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import mysql from 'mysql2/promise';
+
+process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
+
+import { startTestApp } from '../server/src/test-support/app';
+import { mysqlUrl } from '../server/src/platform/db/data-source';
+import { DEMO } from '../server/src/demo/seed';
+import { cannon, flag, fmt, run, summary, type Cannon } from './lib';
+
+const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
+const ROUNDS = flag('rounds', 2);
+const CONNECTIONS = flag('connections', 50);
+const GOAL_RATE = 0.85;
+const GOAL_P99 = 1.2;
+
+run(async () => {
+  console.log('starting the BFF (MariaDB, demo seed)…');
+  const t = await startTestApp({ seedDemo: true });
+  let closeBare = async () => {};
+  try {
+    const { services, ds, config } = t;
+    const token = await t.loginResident('bench-user');
+    for (const a of DEMO.accounts.slice(0, 3)) {
+      const r = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: a.accountNo, ownerName: a.ownerName } });
+      if (r.status !== 201) throw new Error(`bind ${a.accountNo}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    // two more seasons on top of the demo's: a list with history, like a resident of some years
+    for (const y of [2030, 2031]) {
+      await services.billing.createSeason({
+        code: `${y}-${y + 1}`, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31`,
+        tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000,
+      });
+      await services.billing.issueBills(`${y}-${y + 1}`);
+    }
+    const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');
+    const list = await t.call('GET', '/api/v1/bills', { token });
+    if (list.status !== 200) throw new Error(`GET /bills: ${list.status}`);
+
+    const pool = mysql.createPool({ uri: mysqlUrl(t.db.url!), connectionLimit: config.DB_POOL_SIZE });
+    const SQL = `SELECT b.*, s.code AS season, s.dueDate, s.tariffs, s.discountBp, s.discountUntil, s.lateFeeDailyBp,
+        s.lateFeeCapBp, s.endDate, a.accountNo, a.roomNo, a.buildingId, a.unitId
+      FROM binding bd JOIN bill b ON b.accountId = bd.accountId JOIN season s ON s.id = b.seasonId
+      JOIN account a ON a.id = b.accountId
+      WHERE bd.residentId = ? AND bd.unboundAt IS NULL ORDER BY b.status DESC, s.code, a.accountNo`;
+    const app = new Koa();
+    let inflight = 0;
+    app.use(async (_ctx, next) => {
+      inflight++;
+      try {
+        await next();
+      } finally {
+        inflight--;
+      }
+    });
+    app.use(async (ctx) => {
+      const [rows] = await pool.query(SQL, [resident.id]);
+      ctx.body = { items: rows };
+    });
+    const server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closeBare = async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      // requests a load generator left behind still finish on the pool before it ends
+      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+      await pool.end();
+    };
+    const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const bare = JSON.parse(await (await fetch(bareUrl)).text());
+    console.log(`BFF: ${list.body.items.length} bills, ${JSON.stringify(list.body).length} bytes; bare: ${bare.items.length} rows, ${JSON.stringify(bare).length} bytes`);
+
+    const bffOpts = { connections: CONNECTIONS, seconds: SECONDS, headers: { authorization: `Bearer ${token}` } };
+    const bareOpts = { connections: CONNECTIONS, seconds: SECONDS };
+    console.log(`warm-up 3 s each, then ${ROUNDS} × (bare, BFF) alternating, ${CONNECTIONS} connections × ${SECONDS} s…`);
+    await cannon(bareUrl, { ...bareOpts, seconds: 3 });
+    await cannon(`${t.url}/api/v1/bills`, { ...bffOpts, seconds: 3 });
+    const runs: { bff: Cannon[]; bare: Cannon[] } = { bff: [], bare: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      // ABBA: bare first in even rounds, BFF first in odd ones
+      const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
+      for (const which of order) runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(`${t.url}/api/v1/bills`, bffOpts));
+    }
+    const total = (rs: Cannon[]) => rs.reduce((s, r) => s + r.total, 0) / (rs.length * SECONDS);
+    const worstP99 = (rs: Cannon[]) => Math.max(...rs.map((r) => r.p99));
+    const bffRps = total(runs.bff);
+    const bareRps = total(runs.bare);
+    const bffP99 = worstP99(runs.bff);
+    const bareP99 = worstP99(runs.bare);
+    const each = (rs: Cannon[]) => rs.map((r) => `${fmt(r.rps)}/s ${r.p50}/${r.p99}`).join('  ');
+    summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections)`, [
+      { what: 'BFF GET /api/v1/bills req/s', value: fmt(bffRps) },
+      { what: '  rounds (req/s, ms p50/p99)', value: each(runs.bff) },
+      { what: '  non-2xx / errors', value: `${runs.bff.reduce((s, r) => s + r.non2xx, 0)} / ${runs.bff.reduce((s, r) => s + r.errors, 0)}` },
+      { what: 'bare Koa + mysql2 req/s', value: fmt(bareRps) },
+      { what: '  rounds (req/s, ms p50/p99)', value: each(runs.bare) },
+      { what: 'BFF / bare req/s', value: `${fmt((bffRps / bareRps) * 100, 1)}%`, goal: `≥ ${GOAL_RATE * 100}%`, pass: bffRps / bareRps >= GOAL_RATE },
+      { what: 'p99 BFF / bare', value: `${bffP99} / ${bareP99} ms = ${fmt(bffP99 / bareP99, 2)}×`, goal: `≤ ${GOAL_P99}×`, pass: bffP99 <= GOAL_P99 * bareP99 },
+    ]);
+  } finally {
+    await closeBare();
+    await t.close();
+  }
+});

@@ -1,0 +1,141 @@
+/**
+ * Helpers shared by the benchmarks (bench/*.ts): flags, load generators off the server's event
+ * loop, percentiles, and the one summary format every bench prints — each figure, the ratio and
+ * PASS/MISS against the issue's goal, with the machine and its load average at the time.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** `--name value` (or `--name=value`) from the command line, else the env variable, else the default. */
+export function flag(name: string, def: number, env?: string): number {
+  const argv = process.argv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}` && argv[i + 1] !== undefined) return Number(argv[i + 1]);
+    if (argv[i]!.startsWith(`--${name}=`)) return Number(argv[i]!.slice(name.length + 3));
+  }
+  const e = env ? process.env[env] : undefined;
+  return e !== undefined && e !== '' ? Number(e) : def;
+}
+
+export const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+export const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
+/** the p-th percentile (0–100) of an ascending array */
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+
+/**
+ * This process's peak RSS: VmHWM of /proc/self/status on Linux. Not process.resourceUsage().maxRSS:
+ * Linux carries ru_maxrss across exec, so a child spawned by a big parent reports the parent's peak.
+ */
+export function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export function machine(): string {
+  return `${os.cpus().length} cpus, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+/** One line of a summary: what, the figure, and (for goals) the goal and whether it was met. */
+export interface Line {
+  what: string;
+  value: string;
+  goal?: string;
+  pass?: boolean;
+}
+
+/** Print the summary table; returns whether every goal was met (the benches exit 0 either way). */
+export function summary(title: string, lines: Line[]): boolean {
+  console.log(`\n== ${title} (${machine()}, ${new Date().toISOString()})`);
+  const w = Math.max(...lines.map((l) => l.what.length), 10);
+  const v = Math.max(...lines.map((l) => l.value.length), 10);
+  for (const l of lines) {
+    const verdict = l.pass === undefined ? '' : l.pass ? 'PASS' : 'MISS';
+    console.log(`${l.what.padEnd(w)}  ${l.value.padStart(v)}${l.goal ? `   goal ${l.goal}` : ''}${verdict ? `   ${verdict}` : ''}`);
+  }
+  const goals = lines.filter((l) => l.pass !== undefined);
+  const ok = goals.every((l) => l.pass);
+  console.log(`${goals.filter((l) => l.pass).length}/${goals.length} goals met`);
+  return ok;
+}
+
+/** Run plain-JS `code` in a worker thread (own event loop); resolves with the first message it posts. */
+export function inWorker<T>(code: string, workerData: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData });
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.once('exit', (c) => c && reject(new Error(`worker exited ${c}`)));
+  });
+}
+
+/** Worker code: POST every {body, headers} of `items` to `url` with `concurrency` in flight. */
+export const POST_CLIENT = `
+const { parentPort, workerData: { url, items, concurrency } } = require('node:worker_threads');
+(async () => {
+  const statuses = {}, lat = new Array(items.length);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const i = next++, s = performance.now();
+      const res = await fetch(url, { method: 'POST', headers: items[i].headers, body: items[i].body });
+      await res.arrayBuffer();
+      lat[i] = performance.now() - s;
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+  }));
+  parentPort.postMessage({ ms: performance.now() - t0, statuses, lat });
+})();`;
+
+export interface PostRun {
+  rate: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+}
+
+/** POST the items from a worker thread; the rate is items / wall time of the whole burst. */
+export async function postAll(url: string, items: { body: string; headers: Record<string, string> }[], concurrency: number): Promise<PostRun> {
+  const r = await inWorker<{ ms: number; statuses: Record<string, number>; lat: number[] }>(POST_CLIENT, { url, items, concurrency });
+  const lat = r.lat.sort((a, b) => a - b);
+  return { rate: items.length / (r.ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), statuses: r.statuses };
+}
+
+/** autocannon's CLI in a child process (in a worker thread it hands back raw histograms). */
+export interface Cannon {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+}
+export async function cannon(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<Cannon> {
+  const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(opts.connections), '-d', String(opts.seconds)];
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
+  const child = spawn(process.execPath, [...args, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await once(child, 'exit');
+  const r = JSON.parse(out);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+/** main() of a bench: exit 0 when it ran (goals missed or not), 1 when it failed. */
+export function run(main: () => Promise<unknown>): void {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,169 @@
+/**
+ * WeChat Pay notifications: the BFF's rate as a ratio to a bare handler in the same run.
+ *
+ *   npm run bench:notify [-- --n 3000 --concurrency 32]
+ *
+ * Needs MariaDB (TEST_DATABASE_URL, default mariadb://root@127.0.0.1:3306): a database hb_t_<random>
+ * is created and dropped (test-support startTestApp, demo seed).
+ *
+ * Set-up (not timed): N unpaid bills, one pending order each inserted directly, and one signed +
+ * encrypted TRANSACTION.SUCCESS notification per order built by the sandbox.
+ * - BFF: POST /api/v1/wechat/pay/notify — verify the RSA signature, decrypt AES-256-GCM, credit the
+ *   order (order, bill, ledger, outbox) in one transaction.
+ * - bare: a Koa handler on its own port, same pool size, that does the same verify + decrypt (the
+ *   project's PayClient) and one idempotent insert with raw mysql2 (INSERT IGNORE by transaction id).
+ * Both get the same notifications from a worker thread with CONCURRENCY in flight. The measured half
+ * of the items runs ABBA (bare, BFF, BFF, bare) so that a neighbour's load hits both alike.
+ * Goal of issue 18 (2 cores): BFF ≥ 80% of bare.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import mysql from 'mysql2/promise';
+
+process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
+
+import { startTestApp } from '../server/src/test-support/app';
+import { createPayClientFromConfig } from '../server/src/host';
+import { mysqlUrl } from '../server/src/platform/db/data-source';
+import { Bill } from '../server/src/modules/billing/entities';
+import { PaymentOrder } from '../server/src/modules/payments/entities';
+import { DEMO } from '../server/src/demo/seed';
+import { flag, fmt, postAll, run, summary, type PostRun } from './lib';
+
+const N = flag('n', 3000, 'BENCH_N');
+const CONCURRENCY = flag('concurrency', 32, 'BENCH_CONCURRENCY');
+const GOAL = 0.8;
+
+type Item = { body: string; headers: Record<string, string> };
+
+run(async () => {
+  console.log(`starting the BFF (MariaDB, demo seed)…`);
+  const t = await startTestApp({ seedDemo: true });
+  let closeBare = async () => {};
+  try {
+    const { services, ds, config } = t;
+    const token = await t.loginResident('bench-user');
+    const a = DEMO.accounts[0]!;
+    const bind = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: a.accountNo, ownerName: a.ownerName } });
+    if (bind.status !== 201) throw new Error(`bind: ${bind.status} ${JSON.stringify(bind.body)}`);
+    const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');
+
+    // N unpaid bills: 216 demo accounts per season, so seasons 2030-2031, 2031-2032, …
+    const bills: Bill[] = [];
+    for (let y = 2030; bills.length < N; y++) {
+      const code = `${y}-${y + 1}`;
+      await services.billing.createSeason({
+        code, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31`,
+        tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000,
+      });
+      await services.billing.issueBills(code);
+      const season = await services.billing.seasonByCode(code);
+      bills.push(...(await ds.getRepository(Bill).find({ where: { seasonId: season.id, status: 'unpaid' }, order: { id: 'ASC' } })));
+    }
+    bills.length = N;
+    const expiresAt = new Date(Date.now() + 3600_000);
+    const orders = bills.map((b, i) => ({
+      outTradeNo: `BENCH${Date.now()}${String(i).padStart(6, '0')}`, billId: b.id, accountId: b.accountId,
+      residentId: resident.id, openid: 'o-bench', description: 'bench', amountFen: b.chargeFen, discountFen: 0,
+      lateFeeFen: 0, status: 'pending' as const, pendingKey: null, payParams: null, transactionId: null, expiresAt,
+      paidAt: null, creditedBy: null, duplicate: false, refundedFen: 0,
+    }));
+    for (let i = 0; i < orders.length; i += 500) await ds.getRepository(PaymentOrder).insert(orders.slice(i, i + 500) as any);
+    const sandbox = t.sandbox!.state;
+    const items: Item[] = orders.map((o) =>
+      sandbox.buildNotification({
+        eventType: 'TRANSACTION.SUCCESS',
+        plaintext: {
+          mchid: config.WXPAY_MCHID, appid: config.WECHAT_APPID, out_trade_no: o.outTradeNo,
+          transaction_id: ('42' + crypto.randomBytes(16).toString('hex').replace(/\D/g, '') + '0'.repeat(26)).slice(0, 28),
+          trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '',
+          success_time: new Date().toISOString(), payer: { openid: 'o-bench' },
+          amount: { total: o.amountFen, payer_total: o.amountFen, currency: 'CNY', payer_currency: 'CNY' },
+        },
+      }),
+    );
+
+    // ---- the bare handler ----------------------------------------------------------------------
+    const pool = mysql.createPool({ uri: mysqlUrl(t.db.url!), connectionLimit: config.DB_POOL_SIZE });
+    await pool.query(
+      'CREATE TABLE bench_notification (transactionId VARCHAR(32) PRIMARY KEY, outTradeNo VARCHAR(64) NOT NULL, amountFen INT NOT NULL, at DATETIME(3) NOT NULL)',
+    );
+    const pay = createPayClientFromConfig(config);
+    const app = new Koa();
+    let inflight = 0;
+    app.use(async (_ctx, next) => {
+      inflight++;
+      try {
+        await next();
+      } finally {
+        inflight--;
+      }
+    });
+    app.use(async (ctx) => {
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.req) chunks.push(c as Buffer);
+      let event;
+      try {
+        event = pay.verifyAndDecryptNotification({ headers: ctx.headers, rawBody: Buffer.concat(chunks) });
+      } catch {
+        ctx.status = 401;
+        return;
+      }
+      const tx = event.resource as { transaction_id: string; out_trade_no: string; amount: { total: number } };
+      await pool.query('INSERT IGNORE INTO bench_notification (transactionId, outTradeNo, amountFen, at) VALUES (?, ?, ?, NOW(3))', [
+        tx.transaction_id, tx.out_trade_no, tx.amount.total,
+      ]);
+      ctx.status = 204;
+    });
+    const server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closeBare = async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      // requests a load generator left behind still finish on the pool before it ends
+      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+      await pool.end();
+    };
+    const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const bffUrl = `${t.url}/api/v1/wechat/pay/notify`;
+
+    // ---- warm-up (a tenth, both), then ABBA over the rest ---------------------------------------
+    const warm = Math.max(50, Math.floor(N / 10));
+    await postAll(bareUrl, items.slice(0, warm), CONCURRENCY);
+    await postAll(bffUrl, items.slice(0, warm), CONCURRENCY);
+    const rest = items.slice(warm);
+    const half = Math.floor(rest.length / 2);
+    const [h1, h2] = [rest.slice(0, half), rest.slice(half)];
+    console.log(`${rest.length} notifications each, ${CONCURRENCY} in flight, ABBA (bare, BFF, BFF, bare)…`);
+    const runs: { bare: PostRun[]; bff: PostRun[] } = { bare: [], bff: [] };
+    runs.bare.push(await postAll(bareUrl, h1, CONCURRENCY));
+    runs.bff.push(await postAll(bffUrl, h1, CONCURRENCY));
+    runs.bff.push(await postAll(bffUrl, h2, CONCURRENCY));
+    runs.bare.push(await postAll(bareUrl, h2, CONCURRENCY));
+
+    const [credited] = await ds.query("SELECT COUNT(*) AS n FROM ledger_entry WHERE kind = 'payment'");
+    const [inserted] = await pool.query('SELECT COUNT(*) AS n FROM bench_notification');
+    // rate over the whole measured half: items / summed time
+    const rate = (rs: PostRun[], parts: Item[][]) => parts.reduce((s, p) => s + p.length, 0) / rs.reduce((s, r, i) => s + parts[i]!.length / r.rate, 0);
+    const bff = rate(runs.bff, [h1, h2]);
+    const bare = rate(runs.bare, [h1, h2]);
+    const statuses = (rs: PostRun[]) => JSON.stringify(rs.reduce<Record<string, number>>((o, r) => {
+      for (const [k, v] of Object.entries(r.statuses)) o[k] = (o[k] ?? 0) + v;
+      return o;
+    }, {}));
+    summary(`notifications (N=${N}, ${rest.length} measured each, c=${CONCURRENCY})`, [
+      { what: 'BFF notifications credited / s', value: fmt(bff) },
+      { what: '  runs (ms p50/p99)', value: runs.bff.map((r) => `${fmt(r.rate)}/s ${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`).join('  ') },
+      { what: '  statuses / ledger rows', value: `${statuses(runs.bff)} / ${(credited as any).n}` },
+      { what: 'bare verify+decrypt+insert / s', value: fmt(bare) },
+      { what: '  runs (ms p50/p99)', value: runs.bare.map((r) => `${fmt(r.rate)}/s ${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`).join('  ') },
+      { what: '  statuses / rows', value: `${statuses(runs.bare)} / ${(inserted as any)[0].n}` },
+      { what: 'BFF / bare', value: `${fmt((bff / bare) * 100, 1)}%`, goal: `≥ ${GOAL * 100}%`, pass: bff / bare >= GOAL },
+    ]);
+  } finally {
+    await closeBare();
+    await t.close(); // drops the database
+  }
+});
