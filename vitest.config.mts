@@ -4,7 +4,14 @@ import { defineConfig } from 'vitest/config';
 // loopback), and the browser tests in e2e/ (real Chromium against the H5 build).
 export default defineConfig({
   test: {
-    include: ['eslint-rules/**/*.test.ts', 'shared/src/**/*.test.ts', 'server/src/**/*.test.ts', 'miniprogram/**/*.test.ts', 'e2e/**/*.test.ts', 'weapp-test/**/*.test.ts'],
+    include: [
+      'eslint-rules/**/*.test.ts',
+      'shared/src/**/*.test.ts',
+      'server/src/**/*.test.ts',
+      'miniprogram/**/*.test.ts',
+      'e2e/**/*.test.ts',
+      'weapp-test/**/*.test.ts',
+    ],
     environment: 'node',
     pool: 'forks',
     setupFiles: ['server/src/test-support/setup.ts'],

@@ -45,8 +45,12 @@ run(async () => {
     // two more seasons on top of the demo's: a list with history, like a resident of some years
     for (const y of [2030, 2031]) {
       await services.billing.createSeason({
-        code: `${y}-${y + 1}`, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31`,
-        tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000,
+        code: `${y}-${y + 1}`,
+        startDate: `${y}-11-01`,
+        endDate: `${y + 1}-04-01`,
+        dueDate: `${y}-12-31`,
+        tariffs: { residential: 2700, commercial: 3800 },
+        baseFeeRatioBp: 3000,
       });
       await services.billing.issueBills(`${y}-${y + 1}`);
     }
@@ -85,7 +89,9 @@ run(async () => {
     };
     const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const bare = JSON.parse(await (await fetch(bareUrl)).text());
-    console.log(`BFF: ${list.body.items.length} bills, ${JSON.stringify(list.body).length} bytes; bare: ${bare.items.length} rows, ${JSON.stringify(bare).length} bytes`);
+    console.log(
+      `BFF: ${list.body.items.length} bills, ${JSON.stringify(list.body).length} bytes; bare: ${bare.items.length} rows, ${JSON.stringify(bare).length} bytes`,
+    );
 
     const bffOpts = { connections: CONNECTIONS, seconds: SECONDS, headers: { authorization: `Bearer ${token}` } };
     const bareOpts = { connections: CONNECTIONS, seconds: SECONDS };

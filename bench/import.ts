@@ -99,12 +99,21 @@ async function importInChild(files: string[]): Promise<Result[]> {
   try {
     const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${HEAP_MB}`, __filename], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, BENCH_PHASE: 'import', BENCH_DB_URL: db.url ?? '', BENCH_SQLITE: path.join(tmp, 'bench.sqlite'), BENCH_FILES: JSON.stringify(files) },
+      env: {
+        ...process.env,
+        BENCH_PHASE: 'import',
+        BENCH_DB_URL: db.url ?? '',
+        BENCH_SQLITE: path.join(tmp, 'bench.sqlite'),
+        BENCH_FILES: JSON.stringify(files),
+      },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const [code] = await once(child, 'exit');
-    const results = out.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice('RESULT '.length)) as Result);
+    const results = out
+      .split('\n')
+      .filter((l) => l.startsWith('RESULT '))
+      .map((l) => JSON.parse(l.slice('RESULT '.length)) as Result);
     if (code !== 0 || results.length !== files.length) throw new Error(`the import failed (exit ${code})\n${out}`);
     return results;
   } finally {
@@ -123,13 +132,18 @@ run(async () => {
     await writeFile(files.big, ROWS, '');
     await writeFile(files.small, small, '');
     if (REIMPORT) await writeFile(files.again, ROWS, '改');
-    console.log(`files: ${fmt(ROWS)} rows (${mb(fs.statSync(files.big).size)}) and ${fmt(small)} rows written in ${((performance.now() - t0) / 1000).toFixed(1)} s; importing each in a child process (${DB})…`);
+    console.log(
+      `files: ${fmt(ROWS)} rows (${mb(fs.statSync(files.big).size)}) and ${fmt(small)} rows written in ${((performance.now() - t0) / 1000).toFixed(1)} s; importing each in a child process (${DB})…`,
+    );
     t0 = performance.now();
     const [s] = await importInChild([files.small]);
     console.log(`  ${fmt(small)} rows: ${s!.secs.toFixed(1)} s, peak RSS ${mb(s!.maxRss)}`);
     const [b, again] = await importInChild(REIMPORT ? [files.big, files.again] : [files.big]);
     console.log(`  ${fmt(ROWS)} rows: ${b!.secs.toFixed(1)} s, peak RSS ${mb(b!.maxRss)}`);
-    const phases = (r: Result) => Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(1)} s (peak ${mb(r.phaseRss[k] ?? 0)})`).join(', ');
+    const phases = (r: Result) =>
+      Object.entries(r.phases)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} s (peak ${mb(r.phaseRss[k] ?? 0)})`)
+        .join(', ');
     summary(`household import (${DB}, XLSX, child heap limit ${HEAP_MB} MB)`, [
       { what: `${fmt(small)} rows`, value: `${s!.secs.toFixed(1)} s (${fmt(small / s!.secs)} rows/s), peak RSS ${mb(s!.maxRss)}` },
       { what: `${fmt(ROWS)} rows`, value: `${b!.secs.toFixed(1)} s (${fmt(ROWS / b!.secs)} rows/s), peak RSS ${mb(b!.maxRss)}` },
@@ -138,7 +152,12 @@ run(async () => {
       { what: '  summary', value: JSON.stringify(b!.summary) },
       ...(again ? [{ what: `re-import ${fmt(ROWS)} rows (updates)`, value: `${again.secs.toFixed(1)} s, ${phases(again)}` }] : []),
       { what: `${fmt(ROWS)} rows time`, value: `${b!.secs.toFixed(1)} s`, goal: `≤ ${GOAL_SECONDS} s`, pass: b!.secs <= GOAL_SECONDS },
-      { what: `peak RSS ${fmt(ROWS)} / ${fmt(small)} rows`, value: `${fmt(b!.maxRss / s!.maxRss, 2)}×`, goal: `≤ ${GOAL_FLAT}× (flat)`, pass: b!.maxRss / s!.maxRss <= GOAL_FLAT },
+      {
+        what: `peak RSS ${fmt(ROWS)} / ${fmt(small)} rows`,
+        value: `${fmt(b!.maxRss / s!.maxRss, 2)}×`,
+        goal: `≤ ${GOAL_FLAT}× (flat)`,
+        pass: b!.maxRss / s!.maxRss <= GOAL_FLAT,
+      },
     ]);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -158,9 +177,20 @@ async function importPhase() {
   // (no groups): a bus with no reactions
   const events = new EventBus(new OutboxWorker(ds, createLogger('warn'), clock), clock);
   events.wire([]);
-  const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''), { identity: { lockResident: async () => undefined }, company, events });
+  const accounts = new AccountsService(ds, clock, new Limiter(ds, clock, DEFAULT_LIMITS, async () => ''), {
+    identity: { lockResident: async () => undefined },
+    company,
+    events,
+  });
   const billing = new BillingService(ds, accounts, clock, events);
-  await billing.createSeason({ code: '2025-2026', startDate: '2025-11-01', endDate: '2026-04-01', dueDate: '2025-12-31', tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000 });
+  await billing.createSeason({
+    code: '2025-2026',
+    startDate: '2025-11-01',
+    endDate: '2026-04-01',
+    dueDate: '2025-12-31',
+    tariffs: { residential: 2700, commercial: 3800 },
+    baseFeeRatioBp: 3000,
+  });
   const importer = new HouseholdImporter({ ds, clock, log: createLogger('warn'), company, accounts, billing });
   (global as any).gc?.();
   const rssBefore = process.memoryUsage().rss;
@@ -174,7 +204,8 @@ async function importPhase() {
       const m = process.memoryUsage();
       phaseRss[phase] = Math.max(phaseRss[phase] ?? 0, m.rss);
       // BENCH_MEMLOG=1: where the memory is, every 2 s (stderr)
-      if (process.env.BENCH_MEMLOG && ++ticks % 100 === 0) console.error(`  [${phase}] rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} buffers ${mb(m.arrayBuffers)}`);
+      if (process.env.BENCH_MEMLOG && ++ticks % 100 === 0)
+        console.error(`  [${phase}] rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} buffers ${mb(m.arrayBuffers)}`);
     }, 20);
     let phaseStart = performance.now();
     const t0 = performance.now();

@@ -40,7 +40,10 @@ export function peakRss(): number {
 }
 
 export function machine(): string {
-  return `${os.cpus().length} cpus, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  return `${os.cpus().length} cpus, node ${process.version}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 }
 
 /** One line of a summary: what, the figure, and (for goals) the goal and whether it was met. */

@@ -55,8 +55,12 @@ run(async () => {
     for (let y = 2030; bills.length < N; y++) {
       const code = `${y}-${y + 1}`;
       await services.billing.createSeason({
-        code, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31`,
-        tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000,
+        code,
+        startDate: `${y}-11-01`,
+        endDate: `${y + 1}-04-01`,
+        dueDate: `${y}-12-31`,
+        tariffs: { residential: 2700, commercial: 3800 },
+        baseFeeRatioBp: 3000,
       });
       await services.billing.issueBills(code);
       const season = await services.billing.seasonByCode(code);
@@ -65,10 +69,24 @@ run(async () => {
     bills.length = N;
     const expiresAt = new Date(Date.now() + 3600_000);
     const orders = bills.map((b, i) => ({
-      outTradeNo: `BENCH${Date.now()}${String(i).padStart(6, '0')}`, billId: b.id, accountId: b.accountId,
-      residentId: resident.id, openid: 'o-bench', description: 'bench', amountFen: b.chargeFen, discountFen: 0,
-      lateFeeFen: 0, status: 'pending' as const, pendingKey: null, payParams: null, transactionId: null, expiresAt,
-      paidAt: null, creditedBy: null, duplicate: false, refundedFen: 0,
+      outTradeNo: `BENCH${Date.now()}${String(i).padStart(6, '0')}`,
+      billId: b.id,
+      accountId: b.accountId,
+      residentId: resident.id,
+      openid: 'o-bench',
+      description: 'bench',
+      amountFen: b.chargeFen,
+      discountFen: 0,
+      lateFeeFen: 0,
+      status: 'pending' as const,
+      pendingKey: null,
+      payParams: null,
+      transactionId: null,
+      expiresAt,
+      paidAt: null,
+      creditedBy: null,
+      duplicate: false,
+      refundedFen: 0,
     }));
     for (let i = 0; i < orders.length; i += 500) await ds.getRepository(PaymentOrder).insert(orders.slice(i, i + 500) as any);
     const sandbox = t.sandbox!.state;
@@ -76,10 +94,17 @@ run(async () => {
       sandbox.buildNotification({
         eventType: 'TRANSACTION.SUCCESS',
         plaintext: {
-          mchid: config.WXPAY_MCHID, appid: config.WECHAT_APPID, out_trade_no: o.outTradeNo,
+          mchid: config.WXPAY_MCHID,
+          appid: config.WECHAT_APPID,
+          out_trade_no: o.outTradeNo,
           transaction_id: ('42' + crypto.randomBytes(16).toString('hex').replace(/\D/g, '') + '0'.repeat(26)).slice(0, 28),
-          trade_type: 'JSAPI', trade_state: 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '',
-          success_time: new Date().toISOString(), payer: { openid: 'o-bench' },
+          trade_type: 'JSAPI',
+          trade_state: 'SUCCESS',
+          trade_state_desc: '支付成功',
+          bank_type: 'OTHERS',
+          attach: '',
+          success_time: new Date().toISOString(),
+          payer: { openid: 'o-bench' },
           amount: { total: o.amountFen, payer_total: o.amountFen, currency: 'CNY', payer_currency: 'CNY' },
         },
       }),
@@ -113,7 +138,9 @@ run(async () => {
       }
       const tx = event.resource as { transaction_id: string; out_trade_no: string; amount: { total: number } };
       await pool.query('INSERT IGNORE INTO bench_notification (transactionId, outTradeNo, amountFen, at) VALUES (?, ?, ?, NOW(3))', [
-        tx.transaction_id, tx.out_trade_no, tx.amount.total,
+        tx.transaction_id,
+        tx.out_trade_no,
+        tx.amount.total,
       ]);
       ctx.status = 204;
     });
@@ -149,10 +176,13 @@ run(async () => {
     const rate = (rs: PostRun[], parts: Item[][]) => parts.reduce((s, p) => s + p.length, 0) / rs.reduce((s, r, i) => s + parts[i]!.length / r.rate, 0);
     const bff = rate(runs.bff, [h1, h2]);
     const bare = rate(runs.bare, [h1, h2]);
-    const statuses = (rs: PostRun[]) => JSON.stringify(rs.reduce<Record<string, number>>((o, r) => {
-      for (const [k, v] of Object.entries(r.statuses)) o[k] = (o[k] ?? 0) + v;
-      return o;
-    }, {}));
+    const statuses = (rs: PostRun[]) =>
+      JSON.stringify(
+        rs.reduce<Record<string, number>>((o, r) => {
+          for (const [k, v] of Object.entries(r.statuses)) o[k] = (o[k] ?? 0) + v;
+          return o;
+        }, {}),
+      );
     summary(`notifications (N=${N}, ${rest.length} measured each, c=${CONCURRENCY})`, [
       { what: 'BFF notifications credited / s', value: fmt(bff) },
       { what: '  runs (ms p50/p99)', value: runs.bff.map((r) => `${fmt(r.rate)}/s ${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`).join('  ') },

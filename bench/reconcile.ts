@@ -67,7 +67,35 @@ async function writeBill(file: string) {
     fees += fee;
     const sec = Math.floor((i / ROWS) * 86_000);
     const t = `${BILL_DATE} ${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
-    const f = [t, 'wxbench', '1900000109', '0', '', txId(i), outTradeNo(i), 'o-bench', 'JSAPI', 'SUCCESS', 'OTHERS', 'CNY', yuan(a), '0.00', '0', '0', '0.00', '0.00', '', '', '2026—2027采暖季供热费', '', (fee / 100).toFixed(5), '0.60%', yuan(a), '0.00', ''];
+    const f = [
+      t,
+      'wxbench',
+      '1900000109',
+      '0',
+      '',
+      txId(i),
+      outTradeNo(i),
+      'o-bench',
+      'JSAPI',
+      'SUCCESS',
+      'OTHERS',
+      'CNY',
+      yuan(a),
+      '0.00',
+      '0',
+      '0',
+      '0.00',
+      '0.00',
+      '',
+      '',
+      '2026—2027采暖季供热费',
+      '',
+      (fee / 100).toFixed(5),
+      '0.60%',
+      yuan(a),
+      '0.00',
+      '',
+    ];
     await write(f.map((v) => '`' + v).join(',') + '\r\n');
   }
   await write('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n');
@@ -96,9 +124,23 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
     const rows: string[] = [];
     for (let j = i; j < Math.min(ROWS, i + CHUNK); j++) {
       rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      values.push(`pay:${outTradeNo(j)}`, 'payment', amountOf(j), j + 1, j + 1, j + 1, outTradeNo(j), txId(j), utc(dayStart + Math.floor((j / ROWS) * 86_000_000)), utc(Date.now()));
+      values.push(
+        `pay:${outTradeNo(j)}`,
+        'payment',
+        amountOf(j),
+        j + 1,
+        j + 1,
+        j + 1,
+        outTradeNo(j),
+        txId(j),
+        utc(dayStart + Math.floor((j / ROWS) * 86_000_000)),
+        utc(Date.now()),
+      );
     }
-    await ds.query(`INSERT INTO ledger_entry (ref, kind, amountFen, orderId, billId, accountId, outTradeNo, transactionId, at, createdAt) VALUES ${rows.join(',')}`, values);
+    await ds.query(
+      `INSERT INTO ledger_entry (ref, kind, amountFen, orderId, billId, accountId, outTradeNo, transactionId, at, createdAt) VALUES ${rows.join(',')}`,
+      values,
+    );
   }
   await ds.destroy();
 }
@@ -114,7 +156,13 @@ function vmHwm(pid: number): number {
 }
 
 /** run() of the bill date in a fresh process; its figures come back as one JSON line (or why it failed). */
-async function timed(label: string, url: string | undefined, sqlitePath: string | undefined, file: string, tmp: string): Promise<Result | { failed: string; maxRss: number; secs: number }> {
+async function timed(
+  label: string,
+  url: string | undefined,
+  sqlitePath: string | undefined,
+  file: string,
+  tmp: string,
+): Promise<Result | { failed: string; maxRss: number; secs: number }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [...process.execArgv, __filename], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,7 +175,8 @@ async function timed(label: string, url: string | undefined, sqlitePath: string 
   const [code, signal] = await once(child, 'exit');
   clearInterval(watch);
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (code !== 0 || !line) return { failed: `exit ${code ?? signal}${out.trim() ? `: ${out.trim().slice(-300)}` : ''}`, maxRss: hwm, secs: (performance.now() - t0) / 1000 };
+  if (code !== 0 || !line)
+    return { failed: `exit ${code ?? signal}${out.trim() ? `: ${out.trim().slice(-300)}` : ''}`, maxRss: hwm, secs: (performance.now() - t0) / 1000 };
   return JSON.parse(line.slice('RESULT '.length)) as Result;
 }
 
@@ -152,14 +201,19 @@ run(async () => {
         await ds.initialize();
         await ds.destroy();
       }
-      console.log(`${label}: ledger of ${label === 'matched' ? fmt(ROWS) : 0} entries ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${DB}); reconciling in a child process…`);
+      console.log(
+        `${label}: ledger of ${label === 'matched' ? fmt(ROWS) : 0} entries ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${DB}); reconciling in a child process…`,
+      );
       const r = (results[label] = await timed(label, db.url, sqlitePath, file, tmp));
       if ('failed' in r) console.log(`  FAILED after ${r.secs.toFixed(1)} s (${r.failed}), peak RSS ${mb(r.maxRss)}`);
       else console.log(`  ${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`);
     }
     const { matched: m, none: n } = results;
     if ('failed' in m || 'failed' in n) {
-      const f = (r: typeof m) => ('failed' in r ? `FAILED after ${r.secs.toFixed(1)} s, peak RSS ${mb(r.maxRss)}: ${r.failed.slice(0, 120)}` : `${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}`);
+      const f = (r: typeof m) =>
+        'failed' in r
+          ? `FAILED after ${r.secs.toFixed(1)} s, peak RSS ${mb(r.maxRss)}: ${r.failed.slice(0, 120)}`
+          : `${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}`;
       summary(`reconciliation, ${fmt(ROWS)} rows (${DB})`, [
         { what: 'all matched', value: f(m) },
         { what: 'nothing matched', value: f(n), goal: '≤ 300 MB, ≤ 2 × all matched', pass: false },
@@ -172,7 +226,12 @@ run(async () => {
       { what: '  matched / discrepancies', value: `${fmt(m.matched)} / ${fmt(m.discrepancies)}` },
       { what: 'nothing matched: run() seconds', value: `${n.secs.toFixed(2)} s (${fmt(ROWS / n.secs)} rows/s)` },
       { what: '  matched / discrepancies', value: `${fmt(n.matched)} / ${fmt(n.discrepancies)}` },
-      { what: '  peak RSS (process / sampled in run)', value: `${mb(n.maxRss)} / ${mb(n.peakRss)} (before ${mb(n.rssBefore)})`, goal: '≤ 300 MB', pass: n.maxRss <= GOAL_RSS },
+      {
+        what: '  peak RSS (process / sampled in run)',
+        value: `${mb(n.maxRss)} / ${mb(n.peakRss)} (before ${mb(n.rssBefore)})`,
+        goal: '≤ 300 MB',
+        pass: n.maxRss <= GOAL_RSS,
+      },
       { what: 'peak RSS nothing / all matched', value: `${fmt(n.maxRss / m.maxRss, 2)}×` },
       { what: 'time nothing / all matched', value: `${fmt(n.secs / m.secs, 2)}×`, goal: `≤ ${GOAL_TIME}×`, pass: n.secs / m.secs <= GOAL_TIME },
     ]);
@@ -188,7 +247,10 @@ async function timedRun() {
   const url = process.env.BENCH_DB_URL || undefined;
   const file = process.env.BENCH_FILE!;
   process.env.RECON_BILL_DIR = process.env.BENCH_TMP!;
-  const config = loadConfig({ ...process.env, HB_MODE: 'sandbox', LOG_LEVEL: 'warn' }, url ? { DATABASE_URL: url } : { SQLITE_PATH: process.env.BENCH_SQLITE! });
+  const config = loadConfig(
+    { ...process.env, HB_MODE: 'sandbox', LOG_LEVEL: 'warn' },
+    url ? { DATABASE_URL: url } : { SQLITE_PATH: process.env.BENCH_SQLITE! },
+  );
   const ds = createDataSource({ url, sqlitePath: url ? undefined : process.env.BENCH_SQLITE, poolSize: config.DB_POOL_SIZE });
   await ds.initialize();
   const log = createLogger('warn');

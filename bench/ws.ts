@@ -80,13 +80,15 @@ run(async () => {
     const expiresAt = new Date(Date.now() + 24 * 3600_000);
     for (let i = senders.length; i < CLIENTS; i += 1000) {
       const n = Math.min(1000, CLIENTS - i);
-      const res = await ds.getRepository(Resident).insert(
-        Array.from({ length: n }, (_, k) => ({ openid: `o-bench-${i + k}`, unionid: null, nickname: null, lastLoginAt: null })),
-      );
+      const res = await ds
+        .getRepository(Resident)
+        .insert(Array.from({ length: n }, (_, k) => ({ openid: `o-bench-${i + k}`, unionid: null, nickname: null, lastLoginAt: null })));
       const ids = res.identifiers.map((x) => Number(x.id));
       const batch = ids.map(() => crypto.randomBytes(32).toString('base64url'));
       tokens.push(...batch);
-      await ds.getRepository(Session).insert(ids.map((id, k) => ({ tokenHash: sha256(batch[k]!), kind: 'resident' as const, subjectId: id, expiresAt, revokedAt: null })));
+      await ds
+        .getRepository(Session)
+        .insert(ids.map((id, k) => ({ tokenHash: sha256(batch[k]!), kind: 'resident' as const, subjectId: id, expiresAt, revokedAt: null })));
       await ds.getRepository(GroupMember).insert(
         ids.map((id, k) => {
           const g = i + k < GROUP ? group : others[(i + k) % others.length]!;
@@ -94,7 +96,9 @@ run(async () => {
         }),
       );
     }
-    console.log(`${fmt(CLIENTS)} residents with sessions (${GROUP} in group ${group.id}, the rest in ${others.length} other groups) in ${((now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `${fmt(CLIENTS)} residents with sessions (${GROUP} in group ${group.id}, the rest in ${others.length} other groups) in ${((now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     // ---- connect every client (members spread evenly over the children) ------------------------
     const share: string[][] = Array.from({ length: PROCS }, () => []);
@@ -123,12 +127,16 @@ run(async () => {
     const wsUrl = `${t.url.replace(/^http/, 'ws')}/api/v1/ws`;
     const rssBefore = process.memoryUsage().rss;
     const c0 = now();
-    const connected = await Promise.all(children.map((c, i) => ask<{ ok: number; failed: number }>(c, { cmd: 'connect', url: wsUrl, tokens: share[i], concurrency: 25 }, 'connected')));
+    const connected = await Promise.all(
+      children.map((c, i) => ask<{ ok: number; failed: number }>(c, { cmd: 'connect', url: wsUrl, tokens: share[i], concurrency: 25 }, 'connected')),
+    );
     const connectS = (now() - c0) / 1000;
     const ok = connected.reduce((s, c) => s + c.ok, 0);
     const failed = connected.reduce((s, c) => s + c.failed, 0);
     await sleep(500);
-    console.log(`clients: ${fmt(ok)} connected (${failed} failed) in ${connectS.toFixed(1)} s, ${fmt(ok / connectS)}/s with a token check each; hub sees ${t.services.realtime.connections}; RSS ${mb(rssBefore)} → ${mb(process.memoryUsage().rss)}`);
+    console.log(
+      `clients: ${fmt(ok)} connected (${failed} failed) in ${connectS.toFixed(1)} s, ${fmt(ok / connectS)}/s with a token check each; hub sees ${t.services.realtime.connections}; RSS ${mb(rssBefore)} → ${mb(process.memoryUsage().rss)}`,
+    );
 
     // ---- end to end: POST → stored → delivered ----------------------------------------------
     const lag = monitorEventLoopDelay({ resolution: 1 });
@@ -137,14 +145,19 @@ run(async () => {
     const notice = '各位住户您好：因主管线抢修，今晚20:00至明早6:00本楼暂停供热，预计明早6点前恢复。给您带来不便敬请谅解，如有疑问请在群内留言或拨打供热热线。';
     for (let r = 0; r < ROUNDS; r++) {
       const s = now();
-      const res = await t.call('POST', `/api/v1/groups/${group.id}/messages`, { token: senders[r % senders.length], body: { text: `${notice} [t=${s.toFixed(3)}]` } });
+      const res = await t.call('POST', `/api/v1/groups/${group.id}/messages`, {
+        token: senders[r % senders.length],
+        body: { text: `${notice} [t=${s.toFixed(3)}]` },
+      });
       postMs.push(now() - s);
       if (res.status !== 201) throw new Error(`POST message: ${res.status} ${JSON.stringify(res.body)}`);
       await sleep(INTERVAL);
     }
     await sleep(1000);
     lag.disable();
-    const e2e = (await Promise.all(children.map((c) => ask<{ latencies: number[] }>(c, { cmd: 'stats' }, 'stats')))).flatMap((s) => s.latencies).sort((a, b) => a - b);
+    const e2e = (await Promise.all(children.map((c) => ask<{ latencies: number[] }>(c, { cmd: 'stats' }, 'stats'))))
+      .flatMap((s) => s.latencies)
+      .sort((a, b) => a - b);
     const [stored] = await ds.query('SELECT COUNT(*) AS n FROM group_message WHERE groupId = ?', [group.id]);
 
     // ---- baseline: the hub alone, same sockets, a frame of the same size ---------------------
@@ -154,21 +167,31 @@ run(async () => {
       await sleep(INTERVAL);
     }
     await sleep(1000);
-    const hub = (await Promise.all(children.map((c) => ask<{ latencies: number[] }>(c, { cmd: 'stats' }, 'stats')))).flatMap((s) => s.latencies).sort((a, b) => a - b);
+    const hub = (await Promise.all(children.map((c) => ask<{ latencies: number[] }>(c, { cmd: 'stats' }, 'stats'))))
+      .flatMap((s) => s.latencies)
+      .sort((a, b) => a - b);
 
     const expected = Math.min(GROUP, ok) * ROUNDS;
     const post = [...postMs].sort((a, b) => a - b);
     const line = (l: number[]) => `p50 ${fmt(pct(l, 50), 1)} / p95 ${fmt(pct(l, 95), 1)} / p99 ${fmt(pct(l, 99), 1)} / max ${fmt(l.at(-1) ?? NaN, 1)} ms`;
-    summary(`group message end to end (${fmt(ok)} clients, group of ${GROUP}, ${ROUNDS} messages every ${INTERVAL} ms${process.env.BENCH_REDIS ? ', via Redis' : ''})`, [
-      { what: 'clients connected / failed', value: `${fmt(ok)} / ${failed}` },
-      { what: 'e2e POST → member socket', value: line(e2e) },
-      { what: '  delivered / expected; stored', value: `${fmt(e2e.length)} / ${fmt(expected)}; ${stored.n} messages` },
-      { what: '  POST answered (201)', value: line(post) },
-      { what: '  event-loop delay p99 / max', value: `${fmt(lag.percentile(99) / 1e6, 1)} / ${fmt(lag.max / 1e6, 1)} ms` },
-      { what: 'hub alone publish → member socket', value: line(hub) },
-      { what: 'e2e p99 / hub p99', value: `${fmt(pct(e2e, 99) / pct(hub, 99), 2)}×` },
-      { what: 'e2e p99', value: `${fmt(pct(e2e, 99), 1)} ms`, goal: `≤ ${GOAL_P99} ms (all delivered)`, pass: pct(e2e, 99) <= GOAL_P99 && e2e.length === expected },
-    ]);
+    summary(
+      `group message end to end (${fmt(ok)} clients, group of ${GROUP}, ${ROUNDS} messages every ${INTERVAL} ms${process.env.BENCH_REDIS ? ', via Redis' : ''})`,
+      [
+        { what: 'clients connected / failed', value: `${fmt(ok)} / ${failed}` },
+        { what: 'e2e POST → member socket', value: line(e2e) },
+        { what: '  delivered / expected; stored', value: `${fmt(e2e.length)} / ${fmt(expected)}; ${stored.n} messages` },
+        { what: '  POST answered (201)', value: line(post) },
+        { what: '  event-loop delay p99 / max', value: `${fmt(lag.percentile(99) / 1e6, 1)} / ${fmt(lag.max / 1e6, 1)} ms` },
+        { what: 'hub alone publish → member socket', value: line(hub) },
+        { what: 'e2e p99 / hub p99', value: `${fmt(pct(e2e, 99) / pct(hub, 99), 2)}×` },
+        {
+          what: 'e2e p99',
+          value: `${fmt(pct(e2e, 99), 1)} ms`,
+          goal: `≤ ${GOAL_P99} ms (all delivered)`,
+          pass: pct(e2e, 99) <= GOAL_P99 && e2e.length === expected,
+        },
+      ],
+    );
   } finally {
     for (const c of children) c.send({ cmd: 'close' });
     await t.close();

@@ -92,10 +92,13 @@ function weappSettings(env: string): { apiBase: string } {
   if (env !== 'weapp') return { apiBase };
   if (process.env.NODE_ENV === 'production') {
     const problems: string[] = [];
-    if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(apiBase)) problems.push(`HB_API_BASE must be the BFF's https:// address (got ${JSON.stringify(process.env.HB_API_BASE ?? '')})`);
+    if (!/^https:\/\/[^/\s]+(\/\S*)?$/.test(apiBase))
+      problems.push(`HB_API_BASE must be the BFF's https:// address (got ${JSON.stringify(process.env.HB_API_BASE ?? '')})`);
     if (!/^wx[0-9a-f]{16}$/.test(appid)) problems.push(`WECHAT_APPID must be the mini-program's appid, wx + 16 hex digits (got ${JSON.stringify(appid)})`);
     if (problems.length) {
-      throw new Error(`Refusing a production WeChat build:\n  - ${problems.join('\n  - ')}\nFor a local build against the BFF on loopback: NODE_ENV=development npm run build:weapp`);
+      throw new Error(
+        `Refusing a production WeChat build:\n  - ${problems.join('\n  - ')}\nFor a local build against the BFF on loopback: NODE_ENV=development npm run build:weapp`,
+      );
     }
   }
   // Taro writes TARO_APP_ID into dist/weapp/project.config.json

@@ -27,7 +27,20 @@ function row(i: number, over: Partial<Record<string, string>> = {}): string {
     arrears: i === 1 ? '880.50' : '',
     ...over,
   };
-  return [v.accountNo, v.areaCode, v.buildingName, v.buildingAddress, v.unitNo, v.roomNo, v.ownerName, v.contactPhone, v.heatedArea, v.use, v.status, v.arrears].join(',');
+  return [
+    v.accountNo,
+    v.areaCode,
+    v.buildingName,
+    v.buildingAddress,
+    v.unitNo,
+    v.roomNo,
+    v.ownerName,
+    v.contactPhone,
+    v.heatedArea,
+    v.use,
+    v.status,
+    v.arrears,
+  ].join(',');
 }
 const csv = (rows: string[]) => Buffer.from([HEADERS.join(','), ...rows].join('\r\n'), 'utf8');
 
@@ -92,7 +105,9 @@ describe('an admin imports households in the browser', () => {
     const shown = page.locator('.admin-issue');
     await expect.poll(() => shown.count()).toBe(api.issueCount);
     await expect.poll(() => page.locator('[data-issue-count]').getAttribute('data-issue-count'), { timeout: 10_000 }).toBe(String(api.issueCount));
-    const cells = await shown.evaluateAll((els) => els.map((el) => ({ row: Number(el.getAttribute('data-row')), column: el.getAttribute('data-column'), text: (el as HTMLElement).innerText })));
+    const cells = await shown.evaluateAll((els) =>
+      els.map((el) => ({ row: Number(el.getAttribute('data-row')), column: el.getAttribute('data-column'), text: (el as HTMLElement).innerText })),
+    );
     for (const i of api.issues) expect(cells.some((c) => c.row === i.row && c.column === i.column && c.text.includes(i.message))).toBe(true);
     // the rows of the file as Excel numbers them (header = 1): 3, 4, 5 are bad, 2 is fine
     const byRow = (r: number) => cells.filter((c) => c.row === r).map((c) => c.column);
@@ -105,7 +120,11 @@ describe('an admin imports households in the browser', () => {
     await expect.poll(() => page.locator('[data-confirm-import]').count(), { timeout: 10_000 }).toBe(0);
     const report = await fetch(`${e.host.url}/api/v1/admin/imports/${id}/report`, { headers: { Authorization: `Bearer ${token}` } });
     expect(report.status).toBe(200);
-    expect(Buffer.from(await report.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+    expect(
+      Buffer.from(await report.arrayBuffer())
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
     await shot(page, 'admin-import-problems');
     await expect.poll(() => e.host.ds.getRepository(Account).count(), { timeout: 10_000 }).toBe(before);
   });
@@ -128,7 +147,9 @@ describe('an admin imports households in the browser', () => {
 
     await expect.poll(() => e.host.ds.getRepository(Account).count(), { timeout: 10_000 }).toBe(before + 4);
     // staff find the imported household through the API
-    const found = (await fetch(`${e.host.url}/api/v1/staff/accounts?q=88010003`, { headers: { Authorization: `Bearer ${await apiToken()}` } }).then((r) => r.json())) as {
+    const found = (await fetch(`${e.host.url}/api/v1/staff/accounts?q=88010003`, { headers: { Authorization: `Bearer ${await apiToken()}` } }).then((r) =>
+      r.json(),
+    )) as {
       items: Record<string, unknown>[];
     };
     expect(found.items).toHaveLength(1);
@@ -149,7 +170,8 @@ describe('an admin changes the company settings', () => {
     await fill(page, 'rules.invoice.goodsCode', '123');
     await page.locator('[data-save-settings]').click();
     await expect.poll(() => page.locator('[data-settings-errors]').getAttribute('data-settings-errors'), { timeout: 10_000 }).toBe('4');
-    for (const f of ['hotline', 'rules.sla.quietStart', 'rules.baseFeeRatioBp', 'rules.invoice.goodsCode']) await expect.poll(() => fieldError(f).count(), { timeout: 10_000 }).toBe(1);
+    for (const f of ['hotline', 'rules.sla.quietStart', 'rules.baseFeeRatioBp', 'rules.invoice.goodsCode'])
+      await expect.poll(() => fieldError(f).count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => fieldError('rules.invoice.goodsCode').innerText(), { timeout: 10_000 }).toContain('19位数字');
     await expect.poll(() => fieldError('name').count(), { timeout: 10_000 }).toBe(0);
     await shot(page, 'admin-settings-errors');
@@ -220,7 +242,11 @@ describe('an admin manages staff', () => {
 
   it('sees a staff login locked after wrong passwords and lifts the lock', async () => {
     const login = (password: string) =>
-      fetch(`${e.host.url}/api/v1/auth/staff/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'worker1', password }) });
+      fetch(`${e.host.url}/api/v1/auth/staff/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'worker1', password }),
+      });
     for (let i = 0; i < 5; i++) await login('wrong-password');
     expect((await login('demo-2026')).status).toBe(429);
     await open(page, e.host.url, '/staff/admin-staff/index');
@@ -252,9 +278,15 @@ describe('an admin manages staff', () => {
     await page.locator('textarea[name="cannedBody"]').fill('{住户}您好，在“账单”页选择户号即可微信缴费；如有疑问请拨打{热线}。');
     await page.getByText('保存', { exact: true }).click();
     await expect.poll(() => page.locator('.canned-card', { hasText: '线上缴费指引' }).count(), { timeout: 10_000 }).toBe(1);
-    const agent = await fetch(`${e.host.url}/api/v1/auth/staff/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'agent1', password: 'demo-2026' }) });
+    const agent = await fetch(`${e.host.url}/api/v1/auth/staff/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'agent1', password: 'demo-2026' }),
+    });
     const token = (await agent.json()).token;
-    const list = await (await fetch(`${e.host.url}/api/v1/staff/canned-replies?q=${encodeURIComponent('线上缴费')}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const list = await (
+      await fetch(`${e.host.url}/api/v1/staff/canned-replies?q=${encodeURIComponent('线上缴费')}`, { headers: { Authorization: `Bearer ${token}` } })
+    ).json();
     expect(list.items.map((c: any) => c.category)).toEqual(['payment']);
   });
 });

@@ -30,7 +30,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => e?.close());
 
-const lastResidentMessage = async () => (await e.host.ds.getRepository(GroupMessage).find({ where: { senderKind: 'resident' }, order: { id: 'DESC' }, take: 1 }))[0]!;
+const lastResidentMessage = async () =>
+  (await e.host.ds.getRepository(GroupMessage).find({ where: { senderKind: 'resident' }, order: { id: 'DESC' }, take: 1 }))[0]!;
 
 describe('a resident asks in 管家群 and an agent answers from the inbox', () => {
   it('the resident asks in the group', async () => {
@@ -51,7 +52,9 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
   }, 90_000);
 
   it('the agent claims it in the inbox, inserts a standard reply, and the resident sees the answer live', async () => {
-    const question = (await e.host.ds.getRepository(GroupMessage).find({ where: { senderKind: 'resident', kind: 'text' }, order: { id: 'DESC' }, take: 1 }))[0]!;
+    const question = (
+      await e.host.ds.getRepository(GroupMessage).find({ where: { senderKind: 'resident', kind: 'text' }, order: { id: 'DESC' }, take: 1 })
+    )[0]!;
     await open(agent, e.host.url, '/staff/inbox/index');
     const item = agent.locator(`[data-inbox-id="${question.id}"]`);
     await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
@@ -90,7 +93,9 @@ describe('a resident asks in 管家群 and an agent answers from the inbox', () 
     await item.locator('.row').first().click(); // (a tap on the photo opens the preview)
     await agent.locator('[data-repair-category="no_heat"]').click();
     await agent.locator('[data-to-repair-submit]').click();
-    await expect.poll(async () => (await e.host.ds.getRepository(GroupMessage).findOneByOrFail({ id: photo.id })).repairTicketId, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await e.host.ds.getRepository(GroupMessage).findOneByOrFail({ id: photo.id })).repairTicketId, { timeout: 10_000 })
+      .toBeGreaterThan(0);
     const ticket = await e.host.services.repairs.listForResident(photo.senderId);
     const no = ticket.items[0]!.no;
     await expect.poll(() => resident.locator('.messages').innerText(), { timeout: 5_000 }).toContain(`工单号 ${no}`);

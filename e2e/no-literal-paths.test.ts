@@ -41,13 +41,13 @@ describe('pages use the typed API client and the page constants', () => {
 
   it('would catch the literals it is there for', () => {
     const bad = [
-      "  const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill);",
+      '  const load = () => api.get<BillView>(`/api/v1/bills/${params.id}`).then(setBill);',
       "        <View onClick={() => Taro.navigateTo({ url: '/pages/login/index' })}>微信登录</View>",
-      "      Taro.redirectTo({ url: `/pages/payments/detail?id=${order.id}` });",
+      '      Taro.redirectTo({ url: `/pages/payments/detail?id=${order.id}` });',
       "  { roles: ['agent'], title: '维修回访', url: '/staff/callbacks/index' },",
     ];
     expect(literalPaths(path.join(MP, 'pages/x.tsx'), bad.join('\n'))).toHaveLength(4);
-    const good = ["  const { data } = useData(() => billingApi.bill({ billId: params.id! }));", '  void nav.redirect(PAGES.paymentDetail, { id: order.id });'];
+    const good = ['  const { data } = useData(() => billingApi.bill({ billId: params.id! }));', '  void nav.redirect(PAGES.paymentDetail, { id: order.id });'];
     expect(literalPaths(path.join(MP, 'pages/x.tsx'), good.join('\n'))).toEqual([]);
   });
 

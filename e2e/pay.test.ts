@@ -113,7 +113,8 @@ describe('then asks for an e-invoice and opens its PDF', () => {
     await expect
       .poll(
         async () => {
-          if ((await card.getAttribute('data-status')) !== 'issued' && (await page.getByText('刷新开票进度').count())) await page.getByText('刷新开票进度').click();
+          if ((await card.getAttribute('data-status')) !== 'issued' && (await page.getByText('刷新开票进度').count()))
+            await page.getByText('刷新开票进度').click();
           return card.getAttribute('data-status');
         },
         { timeout: 20_000, interval: 500 },
@@ -125,7 +126,11 @@ describe('then asks for an e-invoice and opens its PDF', () => {
     const [popup] = await Promise.all([page.waitForEvent('popup'), card.getByText('查看PDF').click()]);
     const res = await fetch(popup.url());
     expect(res.headers.get('content-type')).toBe('application/pdf');
-    expect(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await res.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     await popup.close();
   });
 });

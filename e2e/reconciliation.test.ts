@@ -39,7 +39,9 @@ beforeAll(async () => {
   const dev = await call('POST', '/sandbox/device/login', { user: 'e2e-recon-payer' });
   const token = (await call('POST', '/api/v1/auth/wechat', { code: dev.body.code })).body.token;
   expect((await call('POST', '/api/v1/accounts/bind', { accountNo: account.accountNo, ownerName: account.ownerName }, token)).status).toBe(201);
-  const bill = (await call('GET', '/api/v1/bills', undefined, token)).body.items.find((b: any) => b.accountNo === account.accountNo && b.season === DEMO.seasons[1]!.code);
+  const bill = (await call('GET', '/api/v1/bills', undefined, token)).body.items.find(
+    (b: any) => b.accountNo === account.accountNo && b.season === DEMO.seasons[1]!.code,
+  );
   const order = (await call('POST', '/api/v1/payments', { billId: bill.id }, token)).body;
   const pay = await call('POST', '/sandbox/device/pay', { ...order.requestPayment, user: 'e2e-recon-payer', action: 'confirm' });
   expect(pay.body.errMsg).toBe('requestPayment:ok');

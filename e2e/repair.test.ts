@@ -221,7 +221,10 @@ describe('a repair from booking to rating in the H5 app', () => {
       const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
       const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
       const info = await company.info();
-      await company.updateSettings(e.host.ds.manager, { ...info, rules: { ...rules, sla: { ...rules.sla, quietStart: hh(hour + 3), quietEnd: hh(hour + 4) } } });
+      await company.updateSettings(e.host.ds.manager, {
+        ...info,
+        rules: { ...rules, sla: { ...rules.sla, quietStart: hh(hour + 3), quietEnd: hh(hour + 4) } },
+      });
       restore = () => company.updateSettings(e.host.ds.manager, { ...info, rules });
       await callbacks.update(task.id, { scheduledAt: new Date(Date.now() - 60_000) });
       await agent.reload();

@@ -53,7 +53,10 @@ describe('a resident applies to stop heating in the H5 app', () => {
 
     // the area's agent sees the ID photo in the review, by a signed link that loads; a repair worker
     // of the area sees the application but only that it has an ID photo
-    for (const [username, sees] of [['agent1', true], ['worker1', false]] as const) {
+    for (const [username, sees] of [
+      ['agent1', true],
+      ['worker1', false],
+    ] as const) {
       const staffPage = await e.newPage();
       await staffWithPassword(staffPage, e.host.url, username);
       await open(staffPage, e.host.url, '/staff/service-changes/index');
@@ -83,7 +86,10 @@ describe('a resident applies to stop heating in the H5 app', () => {
       (r) => r.json() as Promise<{ items: { id: number; accountId: number }[] }>,
     );
     const app = list.items.find((a) => a.accountId === accountId)!;
-    const approved = await fetch(`${e.host.url}/api/v1/staff/service-changes/${app.id}/approve`, { method: 'POST', headers: { Authorization: `Bearer ${staff.token}` } });
+    const approved = await fetch(`${e.host.url}/api/v1/staff/service-changes/${app.id}/approve`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${staff.token}` },
+    });
     expect(approved.status).toBe(200);
     await page.reload();
     await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 10_000 }).toBe('work_order');

@@ -27,7 +27,11 @@ export function zoneOf(rel) {
 
 /** The repository path an import specifier points at, or undefined for npm/node packages. */
 function targetOf(spec, fromFile) {
-  if (spec.startsWith('.')) return path.relative(ROOT, path.resolve(path.dirname(fromFile), spec)).split(path.sep).join('/');
+  if (spec.startsWith('.'))
+    return path
+      .relative(ROOT, path.resolve(path.dirname(fromFile), spec))
+      .split(path.sep)
+      .join('/');
   const ws = /^@heat-butler\/(shared|server)(\/.*)?$/.exec(spec);
   if (ws) return `${ws[1]}/src${ws[2] ?? ''}`;
   return undefined;
@@ -57,7 +61,8 @@ const importsRule = {
     docs: { description: 'Module boundaries: modules meet only through their index.ts; platform, shared and the mini-program stay apart.' },
     schema: [],
     messages: {
-      facade: "'{{spec}}' reaches inside module {{module}}: import its facade '{{facade}}' (modules/{{module}}/index.ts). Missing something? Add it to {{module}}'s service and export it there.",
+      facade:
+        "'{{spec}}' reaches inside module {{module}}: import its facade '{{facade}}' (modules/{{module}}/index.ts). Missing something? Add it to {{module}}'s service and export it there.",
       platform: "platform/ imports no module ('{{spec}}'): the modules build on the platform, not the reverse. Let the caller pass in what is needed.",
       shared: "shared/ is used by the server and the mini-program alike: it imports neither ('{{spec}}').",
       client: "The mini-program imports no server code ('{{spec}}'): share types and rules through @heat-butler/shared.",

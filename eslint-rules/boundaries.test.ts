@@ -8,7 +8,18 @@ const linter = new Linter({ cwd: process.cwd() });
 
 function lint(file: string, code: string): string[] {
   return linter
-    .verify(code, [{ files: ['**/*.ts', '**/*.tsx'], languageOptions: { parser: tseslint.parser as never }, plugins: { boundaries }, rules: { 'boundaries/imports': 'error' } }], { filename: `${process.cwd()}/${file}` })
+    .verify(
+      code,
+      [
+        {
+          files: ['**/*.ts', '**/*.tsx'],
+          languageOptions: { parser: tseslint.parser as never },
+          plugins: { boundaries },
+          rules: { 'boundaries/imports': 'error' },
+        },
+      ],
+      { filename: `${process.cwd()}/${file}` },
+    )
     .map((m) => m.message);
 }
 
@@ -26,7 +37,12 @@ describe('module boundaries', () => {
   });
 
   it('lets a module use its own files and the platform freely', () => {
-    expect(lint('server/src/modules/groups/service.ts', "import { GroupMessage } from './entities';\nimport { route } from '../../platform/http';\nimport { config } from '../../config';")).toEqual([]);
+    expect(
+      lint(
+        'server/src/modules/groups/service.ts',
+        "import { GroupMessage } from './entities';\nimport { route } from '../../platform/http';\nimport { config } from '../../config';",
+      ),
+    ).toEqual([]);
     expect(lint('server/src/modules/groups/inbox/claims.ts', "import { GroupMessage } from '../entities';")).toEqual([]);
   });
 

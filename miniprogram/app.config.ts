@@ -28,7 +28,26 @@ export default defineAppConfig({
   subPackages: [
     {
       root: 'staff',
-      pages: ['login/index', 'home/index', 'service-changes/index', 'valve-orders/index', 'repairs/index', 'repair-watch/index', 'repair-report/index', 'measurements/index', 'callbacks/index', 'inbox/index', 'announce/index', 'reconciliation/index', 'payments/index', 'invoices/index', 'admin-import/index', 'admin-settings/index', 'admin-staff/index', 'canned/index'],
+      pages: [
+        'login/index',
+        'home/index',
+        'service-changes/index',
+        'valve-orders/index',
+        'repairs/index',
+        'repair-watch/index',
+        'repair-report/index',
+        'measurements/index',
+        'callbacks/index',
+        'inbox/index',
+        'announce/index',
+        'reconciliation/index',
+        'payments/index',
+        'invoices/index',
+        'admin-import/index',
+        'admin-settings/index',
+        'admin-staff/index',
+        'canned/index',
+      ],
     },
   ],
   window: {

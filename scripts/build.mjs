@@ -53,7 +53,11 @@ compile('shared', {
 const sharedPkg = JSON.parse(fs.readFileSync(path.join(root, 'shared', 'package.json'), 'utf8'));
 fs.writeFileSync(
   path.join(sharedOut, 'package.json'),
-  JSON.stringify({ name: sharedPkg.name, version: sharedPkg.version, private: true, main: 'index.js', types: 'index.d.ts', dependencies: sharedPkg.dependencies }, null, 2),
+  JSON.stringify(
+    { name: sharedPkg.name, version: sharedPkg.version, private: true, main: 'index.js', types: 'index.d.ts', dependencies: sharedPkg.dependencies },
+    null,
+    2,
+  ),
 );
 
 // 2. server → JS, against the declarations of step 1 (so shared is not compiled into it again)
@@ -80,4 +84,6 @@ compile('server', {
 const keys = path.join(root, 'server', 'src', 'sandbox', 'keys');
 fs.cpSync(keys, path.join(serverOut, 'sandbox', 'keys'), { recursive: true });
 fs.writeFileSync(path.join(serverOut, 'package.json'), JSON.stringify({ type: 'commonjs', private: true }, null, 2));
-console.log(`build: done → ${path.relative(process.cwd(), out) || '.'} (start: node --enable-source-maps ${path.relative(process.cwd(), path.join(serverOut, 'main.js'))})`);
+console.log(
+  `build: done → ${path.relative(process.cwd(), out) || '.'} (start: node --enable-source-maps ${path.relative(process.cwd(), path.join(serverOut, 'main.js'))})`,
+);

@@ -52,7 +52,10 @@ for (let run = 1; run <= runs; run++) {
   const runEnv = { ...env };
   if (day?.at) runEnv.HB_TEST_NOW = day.at;
   if (day) console.log(`\nrun ${run}: test clock = ${day.name}${day.at ? ` (HB_TEST_NOW=${day.at})` : ''}`);
-  const r = spawnSync('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], { env: runEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
+    env: runEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const seconds = Math.round((Date.now() - started) / 1000);
   let passed = 0;
   let failed = 0;

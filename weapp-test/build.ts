@@ -24,7 +24,11 @@ export function weappIsStale(): boolean {
   if (JSON.stringify(stamp.env) !== JSON.stringify(WEAPP_TEST_ENV)) return true;
   const built = fs.statSync(STAMP).mtimeMs;
   const inputs = ['miniprogram', 'shared/src', 'config', 'patches'].map((d) => newestMtime(path.join(ROOT, d)));
-  inputs.push(...['project.config.json', 'package-lock.json', 'babel.config.js'].map((f) => (fs.existsSync(path.join(ROOT, f)) ? fs.statSync(path.join(ROOT, f)).mtimeMs : 0)));
+  inputs.push(
+    ...['project.config.json', 'package-lock.json', 'babel.config.js'].map((f) =>
+      fs.existsSync(path.join(ROOT, f)) ? fs.statSync(path.join(ROOT, f)).mtimeMs : 0,
+    ),
+  );
   return Math.max(...inputs) > built;
 }
 

@@ -101,7 +101,11 @@ describe('a release build', () => {
 
   it('refuses to build without an https HB_API_BASE and a real WECHAT_APPID (fails before compiling)', () => {
     const run = (env: Record<string, string>) => {
-      const res = spawnSync('npx', ['taro', 'build', '--type', 'weapp'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', ...env } });
+      const res = spawnSync('npx', ['taro', 'build', '--type', 'weapp'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_ENV: 'production', ...env },
+      });
       // had it built after all, dist/weapp now holds a wrong build: make the next run rebuild
       if (res.status === 0) fs.rmSync(STAMP, { force: true });
       return res;

@@ -342,7 +342,8 @@ export class Weapp {
     const walk = (n: any) => {
       if (!n) return;
       const h = n.__handlers?.tap;
-      if (h && h.length) out.push({ sid: n.sid ?? n.uid ?? n.id, text: String(n.textContent ?? '').trim(), className: String(n.className ?? ''), nodeName: n.nodeName });
+      if (h && h.length)
+        out.push({ sid: n.sid ?? n.uid ?? n.id, text: String(n.textContent ?? '').trim(), className: String(n.className ?? ''), nodeName: n.nodeName });
       for (const c of n.childNodes ?? []) walk(c);
     };
     walk(root);
@@ -373,7 +374,8 @@ export class Weapp {
     const root = this.doc && this.current?.$taroPath ? this.doc.getElementById(this.current.$taroPath) : null;
     const walk = (n: any) => {
       if (!n) return;
-      if (n.nodeName === 'input' || n.nodeName === 'textarea') out.push({ sid: n.sid ?? n.uid, name: String(n.getAttribute?.('name') ?? n.props?.name ?? ''), nodeName: n.nodeName });
+      if (n.nodeName === 'input' || n.nodeName === 'textarea')
+        out.push({ sid: n.sid ?? n.uid, name: String(n.getAttribute?.('name') ?? n.props?.name ?? ''), nodeName: n.nodeName });
       for (const c of n.childNodes ?? []) walk(c);
     };
     walk(root);
@@ -419,9 +421,23 @@ export class Weapp {
     const self = this;
     const ok = (name: string) => (opts?: any) => self.async(name, opts, async () => ({}));
     const sys = {
-      brand: 'devtools', model: 'harness', pixelRatio: 2, screenWidth: 375, screenHeight: 812, windowWidth: 375, windowHeight: 812,
-      statusBarHeight: 44, language: 'zh_CN', version: '8.0.50', system: 'Android 12', platform: 'android', SDKVersion: '3.6.0',
-      safeArea: { left: 0, right: 375, top: 44, bottom: 778, width: 375, height: 734 }, theme: 'light', enableDebug: false, host: { env: 'WeChat' },
+      brand: 'devtools',
+      model: 'harness',
+      pixelRatio: 2,
+      screenWidth: 375,
+      screenHeight: 812,
+      windowWidth: 375,
+      windowHeight: 812,
+      statusBarHeight: 44,
+      language: 'zh_CN',
+      version: '8.0.50',
+      system: 'Android 12',
+      platform: 'android',
+      SDKVersion: '3.6.0',
+      safeArea: { left: 0, right: 375, top: 44, bottom: 778, width: 375, height: 734 },
+      theme: 'light',
+      enableDebug: false,
+      host: { env: 'WeChat' },
     };
     const navigate = (api: string) => (opts: any) =>
       self.async(api, opts, async () => {
@@ -441,18 +457,31 @@ export class Weapp {
       getMenuButtonBoundingClientRect: () => ({ width: 87, height: 32, top: 48, right: 365, bottom: 80, left: 278 }),
       canIUse: () => true,
       nextTick: (cb: () => void) => Promise.resolve().then(() => self.call(cb)),
-      onAppShow() {}, onAppHide() {}, offAppShow() {}, offAppHide() {}, onError() {}, onUnhandledRejection() {}, onPageNotFound() {},
-      onNetworkStatusChange() {}, onMemoryWarning() {}, onThemeChange() {}, onWindowResize() {}, offWindowResize() {},
-      reportAnalytics() {}, reportEvent() {}, reportMonitor() {},
+      onAppShow() {},
+      onAppHide() {},
+      offAppShow() {},
+      offAppHide() {},
+      onError() {},
+      onUnhandledRejection() {},
+      onPageNotFound() {},
+      onNetworkStatusChange() {},
+      onMemoryWarning() {},
+      onThemeChange() {},
+      onWindowResize() {},
+      offWindowResize() {},
+      reportAnalytics() {},
+      reportEvent() {},
+      reportMonitor() {},
       getStorageSync: (k: string) => (self.storage.has(k) ? clone(self.storage.get(k)) : ''),
       setStorageSync: (k: string, v: unknown) => void self.storage.set(k, clone(v)),
       removeStorageSync: (k: string) => void self.storage.delete(k),
       clearStorageSync: () => self.storage.clear(),
       getStorageInfoSync: () => ({ keys: [...self.storage.keys()], currentSize: 0, limitSize: 10240 }),
-      getStorage: (o: any) => self.async('getStorage', o, async () => {
-        if (!self.storage.has(o.key)) throw new Error('data not found');
-        return { data: clone(self.storage.get(o.key)) };
-      }),
+      getStorage: (o: any) =>
+        self.async('getStorage', o, async () => {
+          if (!self.storage.has(o.key)) throw new Error('data not found');
+          return { data: clone(self.storage.get(o.key)) };
+        }),
       setStorage: (o: any) => self.async('setStorage', o, async () => (self.storage.set(o.key, clone(o.data)), {})),
       removeStorage: (o: any) => self.async('removeStorage', o, async () => (self.storage.delete(o.key), {})),
       request(o: any) {
@@ -463,7 +492,9 @@ export class Weapp {
           let body: string | undefined;
           if (o.data !== undefined && o.data !== null) {
             if (method === 'GET') {
-              const q = Object.entries(o.data).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+              const q = Object.entries(o.data)
+                .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+                .join('&');
               if (q) url += (url.includes('?') ? '&' : '?') + q;
             } else body = typeof o.data === 'string' ? o.data : JSON.stringify(o.data);
           }
@@ -487,7 +518,15 @@ export class Weapp {
       requestPayment: (o: any) =>
         self.async('requestPayment', o, async () => {
           const { timeStamp, nonceStr, signType, paySign } = o;
-          const res = await self.post('/sandbox/device/pay', { timeStamp, nonceStr, package: o.package, signType, paySign, user: self.opts.wechatUser, action: 'confirm' });
+          const res = await self.post('/sandbox/device/pay', {
+            timeStamp,
+            nonceStr,
+            package: o.package,
+            signType,
+            paySign,
+            user: self.opts.wechatUser,
+            action: 'confirm',
+          });
           if (!String(res.errMsg ?? '').endsWith(':ok')) throw new Error(res.reason ?? res.errMsg);
           return {};
         }),
@@ -509,16 +548,23 @@ export class Weapp {
           const res = await fetch(self.toServer(String(o.url)), { method: 'POST', headers: o.header ?? {}, body: form });
           return { statusCode: res.status, data: await res.text() };
         }),
-      openDocument: (o: any) => self.async('openDocument', o, async () => {
-        if (!fs.existsSync(o.filePath)) throw new Error('file not found');
-        // like WeChat, refuse what isn't a document of that type (e.g. a JSON error body)
-        const head = fs.readFileSync(o.filePath).subarray(0, 4).toString('latin1');
-        if ((o.fileType === 'pdf' && head !== '%PDF') || (o.fileType === 'xlsx' && !head.startsWith('PK'))) throw new Error('filetype not supported');
-        return {};
-      }),
+      openDocument: (o: any) =>
+        self.async('openDocument', o, async () => {
+          if (!fs.existsSync(o.filePath)) throw new Error('file not found');
+          // like WeChat, refuse what isn't a document of that type (e.g. a JSON error body)
+          const head = fs.readFileSync(o.filePath).subarray(0, 4).toString('latin1');
+          if ((o.fileType === 'pdf' && head !== '%PDF') || (o.fileType === 'xlsx' && !head.startsWith('PK'))) throw new Error('filetype not supported');
+          return {};
+        }),
       previewImage: ok('previewImage'),
-      chooseMessageFile: (o: any) => self.async('chooseMessageFile', o, async () => { throw new Error('cancel'); }),
-      chooseImage: (o: any) => self.async('chooseImage', o, async () => { throw new Error('cancel'); }),
+      chooseMessageFile: (o: any) =>
+        self.async('chooseMessageFile', o, async () => {
+          throw new Error('cancel');
+        }),
+      chooseImage: (o: any) =>
+        self.async('chooseImage', o, async () => {
+          throw new Error('cancel');
+        }),
       chooseMedia: (o: any) =>
         self.async('chooseMedia', o, async () => {
           const picked = self.photos.splice(0, o?.count ?? 9);
@@ -554,7 +600,12 @@ export class Weapp {
       hideToast: ok('hideToast'),
       showLoading: ok('showLoading'),
       hideLoading: ok('hideLoading'),
-      showModal: (o: any) => self.async('showModal', o, async () => (self.modals.push({ title: o?.title, content: o?.content }), { confirm: true, cancel: false, content: o?.editable ? '测试' : undefined })),
+      showModal: (o: any) =>
+        self.async(
+          'showModal',
+          o,
+          async () => (self.modals.push({ title: o?.title, content: o?.content }), { confirm: true, cancel: false, content: o?.editable ? '测试' : undefined }),
+        ),
       showActionSheet: (o: any) => self.async('showActionSheet', o, async () => ({ tapIndex: 0 })),
       navigateTo: navigate('navigateTo'),
       redirectTo: navigate('redirectTo'),
@@ -577,7 +628,16 @@ export class Weapp {
       compressImage: (o: any) => self.async('compressImage', o, async () => ({ tempFilePath: o.src })),
       getImageInfo: (o: any) => self.async('getImageInfo', o, async () => ({ width: 100, height: 100, path: o.src, type: 'jpeg' })),
       createSelectorQuery: () => {
-        const q: any = { in: () => q, select: () => q, selectAll: () => q, selectViewport: () => q, boundingClientRect: () => q, scrollOffset: () => q, fields: () => q, exec: (cb?: (r: unknown[]) => void) => cb && setTimeout(() => self.call(() => cb([])), 0) };
+        const q: any = {
+          in: () => q,
+          select: () => q,
+          selectAll: () => q,
+          selectViewport: () => q,
+          boundingClientRect: () => q,
+          scrollOffset: () => q,
+          fields: () => q,
+          exec: (cb?: (r: unknown[]) => void) => cb && setTimeout(() => self.call(() => cb([])), 0),
+        };
         return q;
       },
       createIntersectionObserver: () => ({ relativeTo: () => ({}), relativeToViewport: () => ({ observe() {} }), observe() {}, disconnect() {} }),
@@ -586,7 +646,8 @@ export class Weapp {
     // anything else the app calls is recorded (and answers ok), so the test can list gaps
     return new Proxy(wx, {
       get(target, key) {
-        if (typeof key !== 'string' || key in target || key === 'then' || key === 'webpackJsonp' || key === 'toJSON' || !/^[a-z]\w*$/.test(key)) return (target as any)[key];
+        if (typeof key !== 'string' || key in target || key === 'then' || key === 'webpackJsonp' || key === 'toJSON' || !/^[a-z]\w*$/.test(key))
+          return (target as any)[key];
         return (opts?: any) => {
           self.unimplemented.add(key);
           self.events.push({ page: self.pageName, kind: 'unimplemented', message: `wx.${key}` });

@@ -53,7 +53,9 @@ it('a repair photo goes up as multipart and shows by its signed link; a too-larg
     fs.writeFileSync(big, Buffer.alloc(Math.round(2.5 * 1024 * 1024), 1));
     w.photos.push(big);
     await w.tap(add()!.sid);
-    await expect.poll(() => w.modals.at(-1), { timeout: 10_000 }).toMatchObject({ title: '照片太大', content: expect.stringContaining('这张照片压缩后仍有2.5MB，超过2.0MB的上限，没有上传') });
+    await expect
+      .poll(() => w.modals.at(-1), { timeout: 10_000 })
+      .toMatchObject({ title: '照片太大', content: expect.stringContaining('这张照片压缩后仍有2.5MB，超过2.0MB的上限，没有上传') });
     expect(w.calls.get('uploadFile')).toBe(1);
     expect(w.errors()).toEqual([]);
   } finally {

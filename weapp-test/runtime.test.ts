@@ -103,7 +103,9 @@ afterAll(async () => {
   const errs = visits.reduce((n, v) => n + v.errors.length, 0);
   // the figures for the log: pages × roles, taps, errors
   if (unimplemented.size) console.log(`weapp runtime: wx APIs the harness doesn't implement: ${[...unimplemented].join(', ')}`);
-  console.log(`weapp runtime: ${visits.length} page visits (${new Set(visits.map((v) => v.role)).size} roles), ${visits.filter((v) => v.tapped).length} taps, ${errs} errors`);
+  console.log(
+    `weapp runtime: ${visits.length} page visits (${new Set(visits.map((v) => v.role)).size} roles), ${visits.filter((v) => v.tapped).length} taps, ${errs} errors`,
+  );
 });
 
 /** Open a page, check it rendered, tap its main action; everything that went wrong is returned. */
@@ -152,13 +154,24 @@ describe('the WeChat build runs every page without Intl', () => {
       const acc = DEMO.accounts[1]!;
       const bound = await app.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: acc.accountNo, ownerName: acc.ownerName } });
       expect(bound.status).toBe(201);
-      await app.call('POST', '/api/v1/repairs', { token, body: { accountId: bound.body.accountId, category: 'low_temp', description: '卧室暖气不热，室温只有十五度' } });
+      await app.call('POST', '/api/v1/repairs', {
+        token,
+        body: { accountId: bound.body.accountId, category: 'low_temp', description: '卧室暖气不热，室温只有十五度' },
+      });
 
       const order = [...RESIDENT_ORDER.filter((r) => mainPages.includes(r)), ...mainPages.filter((r) => !RESIDENT_ORDER.includes(r))];
       for (const route of order.slice(2)) {
         if (route === 'pages/services/index') {
           // (this season's bill is paid by now) next season's stop application, so 服务 lists one to open
-          const change = await app.call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.body.accountId, season: NEXT_SEASON, kind: 'stop', documents: [{ kind: 'id_photo', url: (await app.upload(token, 'id_document')).body.id }] } });
+          const change = await app.call('POST', '/api/v1/service-changes', {
+            token,
+            body: {
+              accountId: bound.body.accountId,
+              season: NEXT_SEASON,
+              kind: 'stop',
+              documents: [{ kind: 'id_photo', url: (await app.upload(token, 'id_document')).body.id }],
+            },
+          });
           expect(change.status, JSON.stringify(change.body)).toBe(201);
         }
         const q = queries(w).get(route) ?? {};

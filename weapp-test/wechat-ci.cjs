@@ -19,7 +19,13 @@ async function main() {
     privateKeyPath,
     ignores: ['node_modules/**/*'],
     // what WeChat's servers would answer for this appid: the standard package limits (MB)
-    attr: async () => ({ platform: true, appType: 0, isGameTourist: false, released: false, setting: { MaxCodeSize: 2, MaxSubpackageSubCodeSize: 2, MaxSubpackageFullCodeSize: 20 } }),
+    attr: async () => ({
+      platform: true,
+      appType: 0,
+      isGameTourist: false,
+      released: false,
+      setting: { MaxCodeSize: 2, MaxSubpackageSubCodeSize: 2, MaxSubpackageFullCodeSize: 20 },
+    }),
   });
   const result = { compiled: null, quality: null, qualityMs: 0 };
   if (flag !== '--no-compile') {

@@ -55,13 +55,16 @@ describe("WeChat's compiler and code-quality checks (miniprogram-ci)", () => {
     // its unused-file analysis found app.json (Taro's miniprogramRoot './' broke it)
     expect(r.log).not.toContain('initUnusedFiles error');
     const names = r.quality.map((c) => c.name);
-    for (const n of ['PACKAGE_SIZE_LIMIT', 'JS_COMPRESS_OPEN', 'WXML_COMPRESS_OPEN', 'WXSS_COMPRESS_OPEN', 'LAZYCODE_LOADING_OPEN', 'CONTAINS_UNUSED_CODES']) expect(names).toContain(n);
+    for (const n of ['PACKAGE_SIZE_LIMIT', 'JS_COMPRESS_OPEN', 'WXML_COMPRESS_OPEN', 'WXSS_COMPRESS_OPEN', 'LAZYCODE_LOADING_OPEN', 'CONTAINS_UNUSED_CODES'])
+      expect(names).toContain(n);
     expect(r.quality.filter((c) => !c.success).map((c) => `${c.name}: ${c.text} ${JSON.stringify(c.detail ?? '')}`)).toEqual([]);
     // main package under 1.5 MB, the staff subpackage under 2 MB (bytes)
     const sizes = r.quality.find((c) => c.name === 'PACKAGE_SIZE_LIMIT')!.detail as Record<string, number>;
     expect(sizes.__APP__).toBeLessThan(1.5 * 1024 * 1024);
     expect(sizes['staff/']).toBeLessThan(2 * 1024 * 1024);
-    console.log(`miniprogram-ci: compiled ${r.compiled!.files} files (${r.compiled!.zipBytes} B zip) in ${r.compiled!.ms} ms; ${r.quality.length}/${r.quality.length} checks pass in ${r.qualityMs} ms; sizes ${JSON.stringify(sizes)}`);
+    console.log(
+      `miniprogram-ci: compiled ${r.compiled!.files} files (${r.compiled!.zipBytes} B zip) in ${r.compiled!.ms} ms; ${r.quality.length}/${r.quality.length} checks pass in ${r.qualityMs} ms; sizes ${JSON.stringify(sizes)}`,
+    );
   }, 180_000);
 
   it('the checks are real: the settings this project had before (no compression, no lazy loading) fail them', async () => {
@@ -74,6 +77,11 @@ describe("WeChat's compiler and code-quality checks (miniprogram-ci)", () => {
     delete app.lazyCodeLoading;
     fs.writeFileSync(path.join(before, 'app.json'), JSON.stringify(app));
     const r = await wechatCi(before, false);
-    expect(r.quality.filter((c) => !c.success).map((c) => c.name).sort()).toEqual(['JS_COMPRESS_OPEN', 'LAZYCODE_LOADING_OPEN', 'WXML_COMPRESS_OPEN', 'WXSS_COMPRESS_OPEN']);
+    expect(
+      r.quality
+        .filter((c) => !c.success)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['JS_COMPRESS_OPEN', 'LAZYCODE_LOADING_OPEN', 'WXML_COMPRESS_OPEN', 'WXSS_COMPRESS_OPEN']);
   }, 120_000);
 });

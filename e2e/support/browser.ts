@@ -28,7 +28,6 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-
 export interface E2E {
   host: Host;
   browser: Browser;

@@ -98,7 +98,10 @@ export function writeGalleryIndex(): string | undefined {
     const blocks = routes.map((r) => {
       const figs = byRoute
         .get(r)!
-        .map((e) => `<figure class="w${e.width}"><a href="${esc(e.file)}"><img loading="lazy" src="${esc(e.file)}"></a><figcaption>${esc(e.name)} · ${e.width}px · ${esc(e.test)}</figcaption></figure>`)
+        .map(
+          (e) =>
+            `<figure class="w${e.width}"><a href="${esc(e.file)}"><img loading="lazy" src="${esc(e.file)}"></a><figcaption>${esc(e.name)} · ${e.width}px · ${esc(e.test)}</figcaption></figure>`,
+        )
         .join('');
       return `<section><h3 id="${esc(slug(r))}">${esc(r)}</h3><div class="row">${figs}</div></section>`;
     });

@@ -29,8 +29,16 @@ export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onL
         {m.sender.role ? <Text className='tag tag-green'>{m.sender.role}</Text> : null}
         <Text className='muted'> {time(m.createdAt)}</Text>
         {m.hidden ? <Text className='tag tag-red'>已隐藏</Text> : null}
-        {m.moderation === 'pending' ? <Text className='tag' data-moderation='pending'>{props.staff ? '图片审核中' : '审核中，仅自己可见'}</Text> : null}
-        {props.staff && m.moderation === 'flagged' ? <Text className='tag tag-red' data-moderation='flagged'>内容安全待关注</Text> : null}
+        {m.moderation === 'pending' ? (
+          <Text className='tag' data-moderation='pending'>
+            {props.staff ? '图片审核中' : '审核中，仅自己可见'}
+          </Text>
+        ) : null}
+        {props.staff && m.moderation === 'flagged' ? (
+          <Text className='tag tag-red' data-moderation='flagged'>
+            内容安全待关注
+          </Text>
+        ) : null}
       </View>
       {m.quote ? (
         <View className='msg-quote'>
@@ -40,7 +48,13 @@ export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onL
       {m.announcement ? <View className='msg-ann-type'>{m.announcement.typeLabel}</View> : null}
       {m.text ? <View className='msg-text'>{m.text}</View> : null}
       {m.imageUrl ? (
-        <Image className='msg-image' src={photoSrc(m.imageUrl)} mode='widthFix' data-message-image onClick={() => Taro.previewImage({ urls: [photoSrc(m.imageUrl!)] }).catch(() => undefined)} />
+        <Image
+          className='msg-image'
+          src={photoSrc(m.imageUrl)}
+          mode='widthFix'
+          data-message-image
+          onClick={() => Taro.previewImage({ urls: [photoSrc(m.imageUrl!)] }).catch(() => undefined)}
+        />
       ) : null}
       {props.staff && m.repairTicketId ? <Text className='tag tag-grey'>已转报修工单</Text> : null}
       {m.link ? (
@@ -52,4 +66,3 @@ export function MessageBubble(props: { m: GroupMessageView; staff?: boolean; onL
     </View>
   );
 }
-

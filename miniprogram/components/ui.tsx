@@ -34,11 +34,7 @@ export function Segmented<T extends string>(props: { options: { value: T; label:
   return (
     <View className='segmented'>
       {props.options.map((o) => (
-        <View
-          key={o.value}
-          className={`segment ${o.value === props.value ? 'segment-active' : ''}`}
-          onClick={() => props.onChange(o.value)}
-        >
+        <View key={o.value} className={`segment ${o.value === props.value ? 'segment-active' : ''}`} onClick={() => props.onChange(o.value)}>
           {o.label}
         </View>
       ))}

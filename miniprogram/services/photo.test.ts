@@ -9,7 +9,9 @@ const calls: string[] = [];
 const taro = {
   chooseMedia: vi.fn(),
   compressImage: vi.fn(),
-  getFileSystemManager: () => ({ getFileInfo: (o: { filePath: string; success: (r: { size: number }) => void }) => o.success({ size: sizes[o.filePath] ?? 0 }) }),
+  getFileSystemManager: () => ({
+    getFileInfo: (o: { filePath: string; success: (r: { size: number }) => void }) => o.success({ size: sizes[o.filePath] ?? 0 }),
+  }),
   uploadFile: vi.fn(),
   showLoading: vi.fn(() => calls.push('showLoading')),
   hideLoading: vi.fn(() => calls.push('hideLoading')),
@@ -33,7 +35,9 @@ beforeEach(() => {
 
 /** like wx.chooseMedia in the WeChat build: the result comes through `success` (Taro doesn't promisify it there) */
 function picked(...files: { path: string; size: number }[]) {
-  taro.chooseMedia.mockImplementationOnce((o: any) => void o.success({ tempFiles: files.map((f) => ({ tempFilePath: f.path, size: f.size, fileType: 'image' })) }));
+  taro.chooseMedia.mockImplementationOnce(
+    (o: any) => void o.success({ tempFiles: files.map((f) => ({ tempFilePath: f.path, size: f.size, fileType: 'image' })) }),
+  );
 }
 
 describe('photos in the WeChat build', () => {
@@ -76,9 +80,10 @@ describe('photos in the WeChat build', () => {
     taro.compressImage.mockResolvedValueOnce({ tempFilePath: 'wxfile://1c.jpg' }).mockResolvedValueOnce({ tempFilePath: 'wxfile://2c.jpg' });
     sizes['wxfile://1c.jpg'] = 100 * 1024;
     sizes['wxfile://2c.jpg'] = 500 * 1024;
-    taro.uploadFile
-      .mockResolvedValueOnce({ statusCode: 201, data: JSON.stringify({ id: 'up_1', url: '/u1' }) })
-      .mockResolvedValueOnce({ statusCode: 413, data: JSON.stringify({ error: { code: 'UPLOAD_TOO_LARGE', message: '照片太大', details: { maxBytes: 256 * 1024 } } }) });
+    taro.uploadFile.mockResolvedValueOnce({ statusCode: 201, data: JSON.stringify({ id: 'up_1', url: '/u1' }) }).mockResolvedValueOnce({
+      statusCode: 413,
+      data: JSON.stringify({ error: { code: 'UPLOAD_TOO_LARGE', message: '照片太大', details: { maxBytes: 256 * 1024 } } }),
+    });
     const out = await pickAndUpload(9, 'chat_photo');
     expect(out.map((u) => u.id)).toEqual(['up_1']);
     const modal = (taro.showModal.mock.calls as unknown as [{ title: string; content: string }][])[0]![0];
@@ -91,7 +96,10 @@ describe('photos in the WeChat build', () => {
     picked({ path: 'wxfile://x.jpg', size: MB });
     taro.compressImage.mockResolvedValueOnce({ tempFilePath: 'wxfile://xc.jpg' });
     sizes['wxfile://xc.jpg'] = 100 * 1024;
-    taro.uploadFile.mockResolvedValueOnce({ statusCode: 400, data: JSON.stringify({ error: { code: 'UPLOAD_INVALID', message: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' } }) });
+    taro.uploadFile.mockResolvedValueOnce({
+      statusCode: 400,
+      data: JSON.stringify({ error: { code: 'UPLOAD_INVALID', message: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' } }),
+    });
     await pickAndUpload(1, 'repair_photo');
     expect(taro.showModal).toHaveBeenLastCalledWith(expect.objectContaining({ title: '上传失败', content: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' }));
 

@@ -89,7 +89,7 @@ export async function ensureResident(): Promise<boolean> {
 /** The route of the page on top ("staff/home/index"). */
 function topRoute(): string {
   const pages = Taro.getCurrentPages();
-  return (pages.length ? (pages[pages.length - 1] as { route?: string }).route ?? '' : '').replace(/^\//, '');
+  return (pages.length ? ((pages[pages.length - 1] as { route?: string }).route ?? '') : '').replace(/^\//, '');
 }
 
 onSessionExpired(async (kind) => {

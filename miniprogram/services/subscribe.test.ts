@@ -13,9 +13,14 @@ const h = vi.hoisted(() => {
       const path = o.url.replace('https://heat.example.com', '');
       calls.push(`${o.method} ${path}`);
       if (path === '/api/v1/notifications/templates')
-        return { statusCode: 200, data: { templates: { paymentSuccess: 'P', refund: 'R', invoiceIssued: 'I', repairProgress: 'RP', serviceChangeProgress: 'S', announcement: 'A' } } };
+        return {
+          statusCode: 200,
+          data: { templates: { paymentSuccess: 'P', refund: 'R', invoiceIssued: 'I', repairProgress: 'RP', serviceChangeProgress: 'S', announcement: 'A' } },
+        };
       if (path === '/api/v1/notifications/grants') {
-        const accepted = Object.entries(o.data.results).filter(([, v]) => v === 'accept').map(([k]) => ({ P: 'paymentSuccess', I: 'invoiceIssued', R: 'refund' })[k]);
+        const accepted = Object.entries(o.data.results)
+          .filter(([, v]) => v === 'accept')
+          .map(([k]) => ({ P: 'paymentSuccess', I: 'invoiceIssued', R: 'refund' })[k]);
         return { statusCode: 200, data: { counts: { paymentSuccess: 1 }, accepted } };
       }
       if (path === '/api/v1/payments') return { statusCode: 201, data: order };

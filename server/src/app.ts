@@ -93,7 +93,15 @@ export function createServices(deps: AppDeps) {
     templateIds: templateIds(deps.config),
     miniprogramState: deps.config.WECHAT_MINIPROGRAM_STATE,
   });
-  const moderation = new ModerationService({ ds, clock, log: deps.log, identity, wechat: deps.wechat, publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '', uploads });
+  const moderation = new ModerationService({
+    ds,
+    clock,
+    log: deps.log,
+    identity,
+    wechat: deps.wechat,
+    publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
+    uploads,
+  });
   const billing = new BillingService(ds, accounts, clock, events, () => company.rules());
   const payments: PaymentsService = new PaymentsService({
     ds,
@@ -140,7 +148,27 @@ export function createServices(deps: AppDeps) {
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
   // what each module reacts to (its reactions.ts): the event catalogue is platform/events.ts
   events.wire([paymentsReactions(payments), invoicesReactions(invoices), serviceChangesReactions(serviceChanges), groupsReactions(groups, accounts)]);
-  return { outbox, events, uploads, limiter, company, identity, accounts, notifications, moderation, billing, payments, invoices, reconciliation, repairs, measurements, realtime, groups, serviceChanges, admin };
+  return {
+    outbox,
+    events,
+    uploads,
+    limiter,
+    company,
+    identity,
+    accounts,
+    notifications,
+    moderation,
+    billing,
+    payments,
+    invoices,
+    reconciliation,
+    repairs,
+    measurements,
+    realtime,
+    groups,
+    serviceChanges,
+    admin,
+  };
 }
 
 /** The matched route's template for metrics and logs; 'unmatched' for anything no route took. */
@@ -184,7 +212,18 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       httpDuration.observe({ method: ctx.method, route: routeName }, seconds);
       if (ctx.path.startsWith('/api/')) {
         // the access log: one structured line per API request, with its request id (reqId)
-        ctx.state.log.info({ method: ctx.method, path: loggablePath(ctx.path), route: routeName, status: ctx.status, ms: Math.round(seconds * 1000), ip: ctx.ip, bytes: ctx.response.length }, 'request');
+        ctx.state.log.info(
+          {
+            method: ctx.method,
+            path: loggablePath(ctx.path),
+            route: routeName,
+            status: ctx.status,
+            ms: Math.round(seconds * 1000),
+            ip: ctx.ip,
+            bytes: ctx.response.length,
+          },
+          'request',
+        );
       }
     }
   });

@@ -38,7 +38,11 @@ async function freePort(): Promise<number> {
 
 /** The production dependency tree as npm lists it: the top-level package folders. */
 function productionPackages(): string[] {
-  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable', '-w', 'server', '-w', 'shared'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable', '-w', 'server', '-w', 'shared'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const top = path.join(ROOT, 'node_modules') + path.sep;
   const names = new Set<string>();
   for (const line of out.split('\n')) {
@@ -65,7 +69,11 @@ it('npm run build compiles to JS that starts with plain node on the production d
   // stack traces point at the TypeScript sources (--enable-source-maps)
   const trace = execFileSync(
     process.execPath,
-    ['--enable-source-maps', '-e', `try { require(${JSON.stringify(path.join(tmp, 'server', 'config.js'))}).loadConfig({ PORT: 'x' }) } catch (e) { console.log(e.stack) }`],
+    [
+      '--enable-source-maps',
+      '-e',
+      `try { require(${JSON.stringify(path.join(tmp, 'server', 'config.js'))}).loadConfig({ PORT: 'x' }) } catch (e) { console.log(e.stack) }`,
+    ],
     { cwd: tmp, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', NODE_PATH: path.join(ROOT, 'node_modules') } },
   );
   expect(trace).toContain('Invalid configuration');
@@ -110,14 +118,23 @@ it('npm run build compiles to JS that starts with plain node on the production d
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`compiled BFF exited (${child.exitCode}):\n${output}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`compiled BFF not ready in 180 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   // one API call through the whole stack: a WeChat login (sandbox simulator) and a resident's accounts
-  const dev: any = await (await fetch(`${url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"built"}' })).json();
-  const login = await fetch(`${url}/api/v1/auth/wechat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: dev.code }) });
+  const dev: any = await (
+    await fetch(`${url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"built"}' })
+  ).json();
+  const login = await fetch(`${url}/api/v1/auth/wechat`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: dev.code }),
+  });
   expect(login.status).toBe(200);
   const { token } = (await login.json()) as { token: string };
   const accounts = await fetch(`${url}/api/v1/accounts`, { headers: { Authorization: `Bearer ${token}` } });

@@ -21,7 +21,10 @@ const Env = z
     /** Public base URL of this BFF, used for WeChat notify_url callbacks. */
     PUBLIC_BASE_URL: z.string().url().optional(),
     /** mysql://user:pass@host:3306/db (MySQL 8) or mariadb://… (MariaDB 10.6+); unset = embedded SQLite */
-    DATABASE_URL: z.string().regex(/^(mysql|mariadb):\/\//, '必须以 mysql:// 或 mariadb:// 开头').optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(mysql|mariadb):\/\//, '必须以 mysql:// 或 mariadb:// 开头')
+      .optional(),
     SQLITE_PATH: z.string().default(path.resolve(process.cwd(), 'data', 'heat-butler.sqlite')),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
     /** MySQL/MariaDB: longest wait for a pool connection before a request answers 503 DB_UNAVAILABLE */
@@ -35,7 +38,12 @@ const Env = z
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
     READY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(24 * 7),
     BODY_LIMIT_KB: z.coerce.number().int().min(1).max(10_240).default(256),
     /** Serve the H5 build from this folder (sandbox demo); unset = don't serve static files. */
     H5_DIR: z.string().optional(),
@@ -52,8 +60,14 @@ const Env = z
     WECHAT_TPL_SERVICE_CHANGE: z.string().min(1).default('sandbox-tpl-service-change'),
     WECHAT_TPL_ANNOUNCEMENT: z.string().min(1).default('sandbox-tpl-announcement'),
     /** message push (消息推送) Token and EncodingAESKey from the admin console; the URL is <PUBLIC_BASE_URL>/api/v1/wechat/push */
-    WECHAT_PUSH_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, '3-32 位字母或数字').default('sandboxPushToken'),
-    WECHAT_PUSH_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, '43 位字母或数字').optional(),
+    WECHAT_PUSH_TOKEN: z
+      .string()
+      .regex(/^[A-Za-z0-9]{3,32}$/, '3-32 位字母或数字')
+      .default('sandboxPushToken'),
+    WECHAT_PUSH_AES_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9]{43}$/, '43 位字母或数字')
+      .optional(),
     /** which version of the mini-program a subscription message opens: developer | trial | formal */
     WECHAT_MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
     WXPAY_MCHID: z.string().min(1).default('1900000001'),
@@ -137,7 +151,8 @@ const Env = z
       // the provider would issue every invoice under the sandbox's seller
       if (!env.EINVOICE_TAX_NUMBER || env.EINVOICE_TAX_NUMBER === SANDBOX_TAX_NUMBER)
         ctx.addIssue({ code: 'custom', path: ['EINVOICE_TAX_NUMBER'], message: '生产模式必须设置（销方纳税人识别号，电子发票接口的 userTax）' });
-      if (env.WECHAT_PUSH_TOKEN === 'sandboxPushToken') ctx.addIssue({ code: 'custom', path: ['WECHAT_PUSH_TOKEN'], message: '生产模式必须设置（消息推送 Token）' });
+      if (env.WECHAT_PUSH_TOKEN === 'sandboxPushToken')
+        ctx.addIssue({ code: 'custom', path: ['WECHAT_PUSH_TOKEN'], message: '生产模式必须设置（消息推送 Token）' });
       // the sandbox template ids cannot arrive on a real phone
       for (const key of TEMPLATE_ENV) {
         if (env[key].startsWith('sandbox-')) ctx.addIssue({ code: 'custom', path: [key], message: '生产模式必须设置（订阅消息模板 ID）' });
@@ -153,7 +168,14 @@ export function einvoiceTaxNumber(config: Config): string {
 }
 
 /** The subscription-message template id variables, by template (see SUBSCRIBE_TEMPLATES). */
-const TEMPLATE_ENV = ['WECHAT_TPL_PAYMENT_SUCCESS', 'WECHAT_TPL_REFUND', 'WECHAT_TPL_INVOICE_ISSUED', 'WECHAT_TPL_REPAIR_PROGRESS', 'WECHAT_TPL_SERVICE_CHANGE', 'WECHAT_TPL_ANNOUNCEMENT'] as const;
+const TEMPLATE_ENV = [
+  'WECHAT_TPL_PAYMENT_SUCCESS',
+  'WECHAT_TPL_REFUND',
+  'WECHAT_TPL_INVOICE_ISSUED',
+  'WECHAT_TPL_REPAIR_PROGRESS',
+  'WECHAT_TPL_SERVICE_CHANGE',
+  'WECHAT_TPL_ANNOUNCEMENT',
+] as const;
 
 /** Template key → configured template id. */
 export function templateIds(config: Config): Record<SubscribeTemplate, string> {

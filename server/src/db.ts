@@ -21,7 +21,23 @@ import { adminEntities } from './modules/admin';
 import { notificationsEntities } from './modules/notifications';
 import { moderationEntities } from './modules/moderation';
 
-export const allEntities: Function[] = [...platformEntities, ...uploadsEntities, ...companyEntities, ...identityEntities, ...accountsEntities, ...billingEntities, ...paymentsEntities, ...reconciliationEntities, ...serviceChangesEntities, ...repairsEntities, ...groupsEntities, ...invoicesEntities, ...adminEntities, ...notificationsEntities, ...moderationEntities];
+export const allEntities: Function[] = [
+  ...platformEntities,
+  ...uploadsEntities,
+  ...companyEntities,
+  ...identityEntities,
+  ...accountsEntities,
+  ...billingEntities,
+  ...paymentsEntities,
+  ...reconciliationEntities,
+  ...serviceChangesEntities,
+  ...repairsEntities,
+  ...groupsEntities,
+  ...invoicesEntities,
+  ...adminEntities,
+  ...notificationsEntities,
+  ...moderationEntities,
+];
 
 /** The one DataSource factory of the app (MySQL/MariaDB or embedded SQLite), with all tables. */
 export function createDataSource(opts: DbOptions): DataSource {

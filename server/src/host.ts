@@ -86,7 +86,11 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   await ds.initialize();
   if (!opts.synchronize) await runMigrationsLocked(ds);
   // after migrations (they may take long): from now on no request waits on the database for long
-  installDbLimits(ds, { acquireTimeoutMs: base.DB_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: base.DB_QUERY_TIMEOUT_MS, lockWaitSeconds: base.DB_LOCK_WAIT_SECONDS }, log);
+  installDbLimits(
+    ds,
+    { acquireTimeoutMs: base.DB_ACQUIRE_TIMEOUT_MS, queryTimeoutMs: base.DB_QUERY_TIMEOUT_MS, lockWaitSeconds: base.DB_LOCK_WAIT_SECONDS },
+    log,
+  );
 
   // The port is known before listening (PORT=0: a free one is picked first), so that everything is
   // composed, seeded and attached before the first connection is accepted.

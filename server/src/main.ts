@@ -11,7 +11,9 @@ async function main() {
   if (seed) {
     // demo data only (sandbox): what to type on the bind page
     const lines = DEMO.accounts.slice(0, 3).map((a) => `  户号 ${a.accountNo}  户主 ${a.ownerName}  手机后4位 ${a.phoneLast4}`);
-    console.log(`\nHeat Butler (sandbox) at ${host.url}\nDemo accounts to bind:\n${lines.join('\n')}\nStaff: ${DEMO.staff.map((s) => s.username).join(', ')} / password ${DEMO.staff[0]!.password}\n`);
+    console.log(
+      `\nHeat Butler (sandbox) at ${host.url}\nDemo accounts to bind:\n${lines.join('\n')}\nStaff: ${DEMO.staff.map((s) => s.username).join(', ')} / password ${DEMO.staff[0]!.password}\n`,
+    );
   }
   let stopping = false;
   const stop = async (signal: string) => {

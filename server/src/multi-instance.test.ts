@@ -142,7 +142,8 @@ it('rate limits are shared: five failed bindings spread over A and B, the sixth 
   const token = await env.loginResident('multi-guesser');
   const h = households[10]!;
   const tries: number[] = [];
-  for (const base of [A(), urlB, A(), urlB, A()]) tries.push((await call(base, 'POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: '不对的名字' } })).status);
+  for (const base of [A(), urlB, A(), urlB, A()])
+    tries.push((await call(base, 'POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: '不对的名字' } })).status);
   expect(tries).toEqual([400, 400, 400, 400, 400]);
   const sixth = await call(urlB, 'POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: '不对的名字' } });
   expect(sixth.status).toBe(429);
@@ -179,11 +180,19 @@ it('scheduled jobs run once per tick across both instances; sweep, escalation, r
   await ds.query('UPDATE upload SET createdAt = ? WHERE `key` = ?', [at(Date.now() - 2 * 86_400_000), up.key]);
 
   // the work gets done…
-  await until('credited by the sweeper', async () => (await ds.query('SELECT status FROM payment_order WHERE outTradeNo = ?', [outTradeNo]))[0]?.status === 'paid');
-  await until('escalated', async () => Number((await ds.query('SELECT escalationLevel FROM repair_ticket WHERE id = ?', [ticketId]))[0]?.escalationLevel) === 1);
+  await until(
+    'credited by the sweeper',
+    async () => (await ds.query('SELECT status FROM payment_order WHERE outTradeNo = ?', [outTradeNo]))[0]?.status === 'paid',
+  );
+  await until(
+    'escalated',
+    async () => Number((await ds.query('SELECT escalationLevel FROM repair_ticket WHERE id = ?', [ticketId]))[0]?.escalationLevel) === 1,
+  );
   const china = new Date(Date.now() + 8 * 3600_000);
   const yesterday = new Date(Date.UTC(china.getUTCFullYear(), china.getUTCMonth(), china.getUTCDate() - 1)).toISOString().slice(0, 10);
-  await until('yesterday reconciled', async () => ['balanced', 'differences'].includes((await ds.query('SELECT status FROM recon_day WHERE billDate = ?', [yesterday]))[0]?.status));
+  await until('yesterday reconciled', async () =>
+    ['balanced', 'differences'].includes((await ds.query('SELECT status FROM recon_day WHERE billDate = ?', [yesterday]))[0]?.status),
+  );
   await until('orphan photo removed', async () => (await ds.query('SELECT COUNT(*) AS n FROM upload WHERE `key` = ?', [up.key]))[0].n == 0);
   // … and a few more ticks on both instances change nothing
   await new Promise((r) => setTimeout(r, 4 * EVERY_MS));
@@ -192,7 +201,9 @@ it('scheduled jobs run once per tick across both instances; sweep, escalation, r
   expect(Number(ledger[0].n)).toBe(1);
   const paidMoves = await ds.query("SELECT COUNT(*) AS n FROM state_transition WHERE subjectType = 'payment_order' AND toState = 'paid'");
   expect(Number(paidMoves[0].n)).toBe(1);
-  const escalations = await ds.query("SELECT COUNT(*) AS n FROM state_transition WHERE subjectType = 'repair' AND subjectId = ? AND reason LIKE '超时升级%'", [ticketId]);
+  const escalations = await ds.query("SELECT COUNT(*) AS n FROM state_transition WHERE subjectType = 'repair' AND subjectId = ? AND reason LIKE '超时升级%'", [
+    ticketId,
+  ]);
   expect(Number(escalations[0].n)).toBe(1);
   const notices: { staffId: number }[] = await ds.query("SELECT staffId FROM repair_staff_notice WHERE ticketId = ? AND kind = 'escalation'", [ticketId]);
   expect(notices.length).toBeGreaterThan(0);

@@ -102,7 +102,9 @@ describe('the privacy list matches the code', () => {
 
   it('covers every field a resident sends, or lists it as not personal', () => {
     const schemas = residentRequestSchemas();
-    expect(schemas).toEqual(expect.arrayContaining(['BindRequest', 'PostMessage', 'InvoiceTitleInput', 'SubmitServiceChange', 'CreateRepairRequest', 'EmailInvoice']));
+    expect(schemas).toEqual(
+      expect.arrayContaining(['BindRequest', 'PostMessage', 'InvoiceTitleInput', 'SubmitServiceChange', 'CreateRepairRequest', 'EmailInvoice']),
+    );
     const covered = new Set(PRIVACY_ITEMS.flatMap((i) => i.fields));
     const unclassified: string[] = [];
     for (const name of schemas) {
@@ -134,7 +136,9 @@ describe('the privacy list matches the code', () => {
     const guide = fs.readFileSync(path.join(root, 'docs', 'SHIPPING.md'), 'utf8');
     for (const i of PRIVACY_ITEMS) expect(guide, i.key).toContain(`| ${i.declareAs} | ${i.what} | ${i.purpose} |`);
     for (const t of Object.values(SUBSCRIBE_TEMPLATES)) {
-      const keywords = Object.entries(t.fields).map(([key, label]) => `${label} \`${key}\``).join('、');
+      const keywords = Object.entries(t.fields)
+        .map(([key, label]) => `${label} \`${key}\``)
+        .join('、');
       expect(guide, t.title).toContain(`| ${t.title} | \`${t.env}\` | ${keywords} |`);
     }
   });

@@ -174,7 +174,10 @@ export interface AreaView {
 /** What the settings page edits: the company's name and hotline, and its rules (every default filled). */
 export const CompanySettings = z.object({
   name: z.string().trim().min(1, '请填写公司名称').max(100),
-  hotline: z.string().trim().regex(/^[0-9+\-() ]{5,32}$/, '服务热线格式不正确'),
+  hotline: z
+    .string()
+    .trim()
+    .regex(/^[0-9+\-() ]{5,32}$/, '服务热线格式不正确'),
   rules: CompanyRules,
 });
 export type CompanySettings = z.output<typeof CompanySettings>;

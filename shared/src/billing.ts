@@ -6,7 +6,11 @@ import { z } from 'zod';
 import { isoDate, MAX_TARIFF_FEN, seasonCode } from './inputs';
 
 /** fen per m² per season: more than 0, at most ¥200/㎡ */
-const Tariff = z.number('请填写单价').int('单价应为整数（分）').min(1, '单价必须大于0').max(MAX_TARIFF_FEN, `单价不能超过${MAX_TARIFF_FEN / 100}元/㎡`);
+const Tariff = z
+  .number('请填写单价')
+  .int('单价应为整数（分）')
+  .min(1, '单价必须大于0')
+  .max(MAX_TARIFF_FEN, `单价不能超过${MAX_TARIFF_FEN / 100}元/㎡`);
 import { applyBasisPoints, formatFen, type Fen } from './money';
 import type { AccountUse } from './account';
 import type { TransitionTable } from './state-machine';
@@ -137,7 +141,8 @@ export function quoteBill(
   let lateFeeFen = 0;
   if (season.discountBp > 0 && season.discountUntil && today <= season.discountUntil) {
     discountFen = applyBasisPoints(unpaidFen, season.discountBp);
-    if (discountFen > 0) lines.push({ label: '早缴优惠', detail: `${season.discountUntil}前缴费${part}优惠${percent(season.discountBp)}`, amountFen: -discountFen });
+    if (discountFen > 0)
+      lines.push({ label: '早缴优惠', detail: `${season.discountUntil}前缴费${part}优惠${percent(season.discountBp)}`, amountFen: -discountFen });
   }
   const lateDays = daysBetween(season.dueDate, today);
   if (season.lateFeeDailyBp > 0 && lateDays > 0 && unpaidFen > 0) {

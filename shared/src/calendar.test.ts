@@ -72,19 +72,27 @@ describe('calendar settings (MM-DD)', () => {
 
   it('season windows are real, ordered instants for every pair of MM-DD settings and year', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...ALL_MM_DD), fc.constantFrom(...ALL_MM_DD), fc.integer({ min: 1000, max: 2999 }), anyInstant, (seasonStart, seasonEnd, year, now) => {
-        const w = seasonWindow(year, { seasonStart, seasonEnd });
-        expect(Number.isNaN(w.start.getTime())).toBe(false);
-        expect(Number.isNaN(w.end.getTime())).toBe(false);
-        expect(Number.isInteger(lastSeasonStartYear(now, { seasonStart, seasonEnd }))).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...ALL_MM_DD),
+        fc.constantFrom(...ALL_MM_DD),
+        fc.integer({ min: 1000, max: 2999 }),
+        anyInstant,
+        (seasonStart, seasonEnd, year, now) => {
+          const w = seasonWindow(year, { seasonStart, seasonEnd });
+          expect(Number.isNaN(w.start.getTime())).toBe(false);
+          expect(Number.isNaN(w.end.getTime())).toBe(false);
+          expect(Number.isInteger(lastSeasonStartYear(now, { seasonStart, seasonEnd }))).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 });
 
 describe('service clocks over quiet hours (issue 16 item 3: every loop over dates ends)', () => {
-  const hm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+  const hm = fc
+    .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+    .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
   it('for any quiet hours (even start = end), any SLA minutes a setting allows and any instant, the deadline is a real instant, not before the start', () => {
     fc.assert(
       fc.property(hm, hm, fc.integer({ min: 1, max: 30 * 24 * 60 }), anyInstant, (quietStart, quietEnd, minutes, from) => {

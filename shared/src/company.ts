@@ -6,7 +6,11 @@ import { REPAIR_PRICE_LIST } from './repairs';
 /** a day of the year that exists in every year (02-30, 04-31 and 02-29 are refused) */
 const MonthDay = monthDay();
 /** SLA clocks: 1 minute .. 30 days */
-const Minutes = z.number().int().min(1).max(30 * 24 * 60);
+const Minutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(30 * 24 * 60);
 const HourMinute = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '格式应为 HH:mm');
 
 /** One priced item of resident-side repair work; price in fen (shown to admins in 元). */
@@ -16,7 +20,6 @@ export const RepairPriceItem = z.object({
   priceFen: z.number('请填写价格').int('价格最多两位小数').min(1, '价格必须大于0').max(1_000_000, '价格不超过10000元'),
 });
 export type RepairPriceItem = z.infer<typeof RepairPriceItem>;
-
 
 /**
  * A company's business rules: data, not code. Later features read their numbers from here
@@ -68,9 +71,19 @@ export const CompanyRules = z.object({
   retention: z
     .object({
       /** repair, chat, valve and measurement photos: evidence, 3 years */
-      photoDays: z.number().int().min(1).max(20 * 365).default(3 * 365),
+      photoDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(20 * 365)
+        .default(3 * 365),
       /** ID documents of stop/resume applications: only as long as the review needs (PIPL art. 19) */
-      documentDays: z.number().int().min(1).max(20 * 365).default(180),
+      documentDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(20 * 365)
+        .default(180),
     })
     .prefault({}),
   /** e-invoices: residential heat is VAT-exempt in the 三北 regions (财政部 税务总局公告2023年第56号) */
@@ -79,7 +92,10 @@ export const CompanyRules = z.object({
       residentialExempt: z.boolean().default(true),
       commercialRateBp: z.number().int().min(0).max(1700).default(900),
       goodsName: z.string().min(1).max(40).default('供热费'),
-      goodsCode: z.string().regex(/^\d{19}$/, '税收分类编码应为19位数字').default('1100102010100000000'),
+      goodsCode: z
+        .string()
+        .regex(/^\d{19}$/, '税收分类编码应为19位数字')
+        .default('1100102010100000000'),
       sellerTaxId: z.string().default('339902999999789113'),
       /** request an invoice automatically after payment when the payer has a default title */
       autoIssue: z.boolean().default(true),

@@ -46,7 +46,12 @@ export function isRealDate(s: string): boolean {
 const isInt = (v: number) => Number.isSafeInteger(v);
 
 /** An integer in [min, max] with one message per problem. */
-function boundedInt<T extends z.ZodNumber | z.ZodCoercedNumber<unknown>>(base: T, min: number, max: number, msgs: { int: string; min: string; max: string }): T {
+function boundedInt<T extends z.ZodNumber | z.ZodCoercedNumber<unknown>>(
+  base: T,
+  min: number,
+  max: number,
+  msgs: { int: string; min: string; max: string },
+): T {
   return (base as z.ZodNumber)
     .int(msgs.int)
     .refine((v) => !isInt(v) || v >= min, msgs.min)

@@ -20,11 +20,20 @@ export const INVOICE_TITLE_KIND_LABEL: Record<InvoiceTitleKind, string> = {
 export const INVOICE_GUIDE: { kind: InvoiceTitleKind; title: string; needs: string; note: string }[] = [
   { kind: 'personal', title: '电子发票（普通发票）· 个人', needs: '只需填写姓名', note: '居民供暖费免征增值税，发票税率栏显示“免税”' },
   { kind: 'company', title: '电子发票（普通发票）· 单位', needs: '单位名称和纳税人识别号（统一社会信用代码）', note: '单位报销请选此类' },
-  { kind: 'vat_special', title: '电子发票（增值税专用发票）', needs: '单位名称、纳税人识别号，以及地址、电话、开户行和账号', note: '仅非居民（商业）用热可开；居民供热免税，不能开具专票' },
+  {
+    kind: 'vat_special',
+    title: '电子发票（增值税专用发票）',
+    needs: '单位名称、纳税人识别号，以及地址、电话、开户行和账号',
+    note: '仅非居民（商业）用热可开；居民供热免税，不能开具专票',
+  },
 ];
 export const INVOICE_DELIVERY_NOTE = '缴费成功后申请，一般1分钟内开具，最迟不超过1个工作日；开具后可在“我的发票”中查看、下载PDF，或发送到邮箱。';
 
-const Email = z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确');
+const Email = z
+  .string()
+  .trim()
+  .max(100)
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确');
 
 /** An invoice title as the resident types it (or as WeChat's chooseInvoiceTitle fills it). */
 export const InvoiceTitleInput = z
@@ -56,7 +65,12 @@ export const InvoiceTitleInput = z
       if (!c.ok) ctx.addIssue({ code: 'custom', path: ['taxId'], message: c.message });
     }
     if (v.kind === 'vat_special') {
-      for (const [k, label] of [['address', '地址'], ['phone', '电话'], ['bank', '开户行'], ['bankAccount', '银行账号']] as const) {
+      for (const [k, label] of [
+        ['address', '地址'],
+        ['phone', '电话'],
+        ['bank', '开户行'],
+        ['bankAccount', '银行账号'],
+      ] as const) {
         if (!v[k]) ctx.addIssue({ code: 'custom', path: [k], message: `增值税专用发票需填写${label}` });
       }
     }

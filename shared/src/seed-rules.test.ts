@@ -62,22 +62,39 @@ describe('discount and late fee on the unpaid part (issue 16 item 5; domain-rule
 
   it('for any charge, payment and day: due = unpaid − discount + late fee, never negative, and the lines add up', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 800 }), fc.boolean(), (charge, paid, day, heatOff) => {
-        const today = new Date(Date.UTC(2026, 9, 1) + day * 86_400_000).toISOString().slice(0, 10);
-        const q = quoteBill({ chargeFen: charge, paidFen: Math.min(paid, charge), lines: [{ label: '供热费', detail: '', amountFen: charge }] }, season, today, { heatOff });
-        expect(q.unpaidFen).toBe(charge - Math.min(paid, charge));
-        expect(q.lateFeeFen).toBeLessThanOrEqual(Math.floor((q.unpaidFen * 1000 + 5000) / 10000));
-        expect(q.dueFen).toBe(q.unpaidFen - q.discountFen + q.lateFeeFen);
-        expect(q.lines.reduce((s, l) => s + l.amountFen, 0)).toBe(q.dueFen);
-        if (heatOff) expect(q.lateFeeFen).toBe(0);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 800 }),
+        fc.boolean(),
+        (charge, paid, day, heatOff) => {
+          const today = new Date(Date.UTC(2026, 9, 1) + day * 86_400_000).toISOString().slice(0, 10);
+          const q = quoteBill(
+            { chargeFen: charge, paidFen: Math.min(paid, charge), lines: [{ label: '供热费', detail: '', amountFen: charge }] },
+            season,
+            today,
+            { heatOff },
+          );
+          expect(q.unpaidFen).toBe(charge - Math.min(paid, charge));
+          expect(q.lateFeeFen).toBeLessThanOrEqual(Math.floor((q.unpaidFen * 1000 + 5000) / 10000));
+          expect(q.dueFen).toBe(q.unpaidFen - q.discountFen + q.lateFeeFen);
+          expect(q.lines.reduce((s, l) => s + l.amountFen, 0)).toBe(q.dueFen);
+          if (heatOff) expect(q.lateFeeFen).toBe(0);
+        },
+      ),
     );
   });
 });
 
 describe('the base-fee ratio has one source per season (issue 16 item 2; domain-rules.md §3 报停 basePct)', () => {
   it('a season may be created without its own ratio (the company setting fills it); when given it is validated', () => {
-    const input = { code: '2027-2028', startDate: '2027-11-01', endDate: '2028-04-01', dueDate: '2027-12-31', tariffs: { residential: 2700, commercial: 3800 } };
+    const input = {
+      code: '2027-2028',
+      startDate: '2027-11-01',
+      endDate: '2028-04-01',
+      dueDate: '2027-12-31',
+      tariffs: { residential: 2700, commercial: 3800 },
+    };
     expect(SeasonInput.safeParse(input).success).toBe(true);
     expect(SeasonInput.parse(input).baseFeeRatioBp).toBeUndefined();
     expect(SeasonInput.safeParse({ ...input, baseFeeRatioBp: 12000 }).success).toBe(false);
@@ -95,7 +112,14 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
       priceList: REPAIR_PRICE_LIST.map((p) => ({ ...p })),
     });
     expect(r.serviceChange.resumeRequiresArrearsCleared).toBe(true);
-    for (const k of ['escalateToHeadMinutes', 'bookingHorizonDays', 'unsatisfiedBelowStars', 'watchList.buildingComplaintHouseholds', 'watchList.repeatedLowTempTickets', 'priceList'])
+    for (const k of [
+      'escalateToHeadMinutes',
+      'bookingHorizonDays',
+      'unsatisfiedBelowStars',
+      'watchList.buildingComplaintHouseholds',
+      'watchList.repeatedLowTempTickets',
+      'priceList',
+    ])
       expect(COMPANY_SETTING_LABEL[`rules.repairs.${k}`], k).toMatch(/[\u4e00-\u9fa5]/);
   });
 
@@ -176,14 +200,28 @@ describe('the measurement protocol in one place (issue 16 item 10; Changchun 000
 describe('Changchun 000: a ruled refund is the paid fee × the days below the standard ÷ the season’s days, capped', () => {
   const season = { start: new Date('2026-10-31T16:00:00Z'), end: new Date('2027-03-31T16:00:00Z') }; // Nov 1 → Apr 1, 151 days
   it('counts whole China days from the measurement to the end of the shortfall', () => {
-    const r = rulingRefund({ paidFen: 302_000, refundedFen: 0, belowFrom: new Date('2026-11-25T08:40:00Z'), belowUntil: new Date('2026-12-01T08:45:00Z'), season, percent: 100 });
+    const r = rulingRefund({
+      paidFen: 302_000,
+      refundedFen: 0,
+      belowFrom: new Date('2026-11-25T08:40:00Z'),
+      belowUntil: new Date('2026-12-01T08:45:00Z'),
+      season,
+      percent: 100,
+    });
     expect(r).toMatchObject({ days: 6, seasonDays: 151, refundFen: Math.floor((302_000 * 6) / 151) });
     expect(r.text).toBe('¥3020.00 × 不达标6天 ÷ 采暖季151天 = ¥120.00');
   });
   it('to the season’s end when nothing passed later; the company’s percentage; never more than is refundable', () => {
     const full = rulingRefund({ paidFen: 151_00, refundedFen: 0, belowFrom: new Date('2026-10-31T20:00:00Z'), belowUntil: season.end, season, percent: 50 });
     expect(full).toMatchObject({ days: 151, refundFen: 7550 });
-    const capped = rulingRefund({ paidFen: 151_00, refundedFen: 15_000, belowFrom: new Date('2026-10-31T20:00:00Z'), belowUntil: season.end, season, percent: 100 });
+    const capped = rulingRefund({
+      paidFen: 151_00,
+      refundedFen: 15_000,
+      belowFrom: new Date('2026-10-31T20:00:00Z'),
+      belowUntil: season.end,
+      season,
+      percent: 100,
+    });
     expect(capped.refundFen).toBe(100);
     expect(capped.text).toContain('以可退金额¥1.00为限');
   });

@@ -37,7 +37,14 @@ export const SERVICE_CHANGE_STATE_LABEL: Record<ServiceChangeState, string> = {
 };
 
 /** States in which an application still blocks a new one for the same account and season. */
-export const SERVICE_CHANGE_OPEN_STATES: readonly ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'approved', 'awaiting_payment', 'work_order'];
+export const SERVICE_CHANGE_OPEN_STATES: readonly ServiceChangeState[] = [
+  'submitted',
+  'under_review',
+  'rejected',
+  'approved',
+  'awaiting_payment',
+  'work_order',
+];
 /** States that count as a change for the repeat limits (approved or beyond). */
 export const SERVICE_CHANGE_COUNTED_STATES: readonly ServiceChangeState[] = ['approved', 'awaiting_payment', 'work_order', 'done'];
 /** The resident may cancel only before approval. */
@@ -153,11 +160,7 @@ export interface PriorChange {
 }
 
 /** Why this kind of change is not allowed again for the season (empty = allowed). */
-export function repeatLimitProblems(
-  kind: ServiceChangeKind,
-  prior: readonly PriorChange[],
-  rules: Pick<CompanyRules, 'serviceChange'>,
-): string[] {
+export function repeatLimitProblems(kind: ServiceChangeKind, prior: readonly PriorChange[], rules: Pick<CompanyRules, 'serviceChange'>): string[] {
   const problems: string[] = [];
   const counted = prior.filter((p) => SERVICE_CHANGE_COUNTED_STATES.includes(p.state));
   if (counted.length >= rules.serviceChange.maxChangesPerSeason) {
@@ -172,7 +175,10 @@ export function repeatLimitProblems(
 /** The limits in words, shown before the resident applies. */
 export function limitTexts(rules: Pick<CompanyRules, 'serviceChange' | 'changeDeadline'>): string[] {
   const [m, d] = rules.changeDeadline.split('-').map(Number);
-  const out = [`每个采暖季的报停/复供申请须在开始年份的${m}月${d}日23:59:59前提交`, `同一户号同一采暖季最多办理${rules.serviceChange.maxChangesPerSeason}次报停/复供`];
+  const out = [
+    `每个采暖季的报停/复供申请须在开始年份的${m}月${d}日23:59:59前提交`,
+    `同一户号同一采暖季最多办理${rules.serviceChange.maxChangesPerSeason}次报停/复供`,
+  ];
   if (rules.serviceChange.noResumeAfterStopInSameSeason) out.push('报停关阀后，本采暖季内不能再复供');
   out.push('有欠费的户号须先缴清欠费才能报停');
   out.push('复供须先缴清全额热费（或补缴与已缴基础热费的差额），缴费后安排开阀');

@@ -11,20 +11,11 @@ export interface Transition<S extends string, A extends string = string> {
 
 export type TransitionTable<S extends string, A extends string = string> = readonly Transition<S, A>[];
 
-export function findTransition<S extends string, A extends string>(
-  table: TransitionTable<S, A>,
-  from: S,
-  to: S,
-): Transition<S, A> | undefined {
+export function findTransition<S extends string, A extends string>(table: TransitionTable<S, A>, from: S, to: S): Transition<S, A> | undefined {
   return table.find((t) => t.from === from && t.to === to);
 }
 
-export function canTransition<S extends string, A extends string>(
-  table: TransitionTable<S, A>,
-  from: S,
-  to: S,
-  actor: A,
-): boolean {
+export function canTransition<S extends string, A extends string>(table: TransitionTable<S, A>, from: S, to: S, actor: A): boolean {
   const t = findTransition(table, from, to);
   return !!t && t.by.includes(actor);
 }

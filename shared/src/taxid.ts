@@ -20,7 +20,10 @@ export type TaxIdCheck =
  * space) become their ASCII forms (NFKC), spaces and hyphens go, letters are capitalised.
  */
 export function normalizeTaxId(input: string): string {
-  return input.normalize('NFKC').replace(/[\s\-‐‑–—]/g, '').toUpperCase();
+  return input
+    .normalize('NFKC')
+    .replace(/[\s\-‐‑–—]/g, '')
+    .toUpperCase();
 }
 
 /** The mod-31 check character a 17-character USCC body should end with. */

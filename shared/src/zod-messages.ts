@@ -54,7 +54,8 @@ export function naturalMessage(iss: Issue): string {
 }
 
 /** Words of zod's vocabulary that must never reach a user (the test of every route checks it). */
-export const SCHEMA_WORDS = /期望|实际接收|string|number|undefined|boolean|bigint|object|array|NaN|Infinity|regex|正则|键\(key\)|safeint|int\b|schema|nullish|null\b/i;
+export const SCHEMA_WORDS =
+  /期望|实际接收|string|number|undefined|boolean|bigint|object|array|NaN|Infinity|regex|正则|键\(key\)|safeint|int\b|schema|nullish|null\b/i;
 
 export function useNaturalMessages(): void {
   z.config({ customError: (iss) => naturalMessage(iss as Issue) });

@@ -36,7 +36,9 @@ export default function Accounts() {
             <Text className='card-title'>{a.address}</Text>
             <Text className={a.status === 'active' ? 'tag tag-green' : 'tag tag-grey'}>{ACCOUNT_STATUS_LABEL[a.status]}</Text>
           </View>
-          <View className='muted'>户号 {a.accountNo} · {a.areaName}</View>
+          <View className='muted'>
+            户号 {a.accountNo} · {a.areaName}
+          </View>
           <View className='muted'>
             户主 {a.ownerNameMasked} · 供热面积 {formatArea(a.heatedArea)} · 我是{BINDING_RELATION_LABEL[a.relation]}
           </View>

@@ -54,7 +54,9 @@ export default function BillDetail() {
           </Text>
         </View>
         <View className='muted'>{bill.address}</View>
-        <View className='muted'>户号 {bill.accountNo} · {BILL_KIND_LABEL[bill.kind]}</View>
+        <View className='muted'>
+          户号 {bill.accountNo} · {BILL_KIND_LABEL[bill.kind]}
+        </View>
       </View>
       <View className='card'>
         <View className='card-title'>费用明细</View>
@@ -69,9 +71,15 @@ export default function BillDetail() {
         ))}
         <View className='row total-row'>
           <Text className='strong'>{bill.status === 'unpaid' ? '应缴金额' : '实缴金额'}</Text>
-          <Text className='amount' data-due>{formatFen(bill.status === 'unpaid' ? bill.dueFen : bill.paidFen)}</Text>
+          <Text className='amount' data-due>
+            {formatFen(bill.status === 'unpaid' ? bill.dueFen : bill.paidFen)}
+          </Text>
         </View>
-        {bill.status === 'unpaid' ? <View className='muted'>请于 {bill.dueDate} 前缴清{bill.lateFeeFen || bill.arrears ? '' : '，逾期将按日加收滞纳金'}</View> : null}
+        {bill.status === 'unpaid' ? (
+          <View className='muted'>
+            请于 {bill.dueDate} 前缴清{bill.lateFeeFen || bill.arrears ? '' : '，逾期将按日加收滞纳金'}
+          </View>
+        ) : null}
         {bill.paidAt ? <View className='muted'>缴费时间 {bill.paidAt.slice(0, 10)}</View> : null}
       </View>
       {bill.payFirst ? (
@@ -93,7 +101,9 @@ export default function BillDetail() {
           {busy ? '请稍候…' : `微信支付 ${formatFen(bill.dueFen)}`}
         </View>
       ) : null}
-      <View className='muted' style={{ textAlign: 'center', marginTop: '16px' }}>对账单有疑问？可在管家群咨询或拨打服务热线</View>
+      <View className='muted' style={{ textAlign: 'center', marginTop: '16px' }}>
+        对账单有疑问？可在管家群咨询或拨打服务热线
+      </View>
     </View>
   );
 }

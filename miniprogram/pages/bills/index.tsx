@@ -26,7 +26,9 @@ export default function Bills() {
     return (
       <View className='page'>
         <Empty>登录并绑定户号后查看账单</Empty>
-        <View className='btn btn-primary' onClick={() => nav.to(PAGES.login)}>微信登录</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.login)}>
+          微信登录
+        </View>
       </View>
     );
   }
@@ -39,14 +41,18 @@ export default function Bills() {
       {list ? (
         <View className='hero'>
           <View className='hero-sub'>待缴合计</View>
-          <View className='hero-amount' data-total-due>{formatFen(list.totalDueFen)}</View>
+          <View className='hero-amount' data-total-due>
+            {formatFen(list.totalDueFen)}
+          </View>
           <View className='hero-sub'>{unpaid.length ? `${unpaid.length} 笔账单待缴` : '全部账单已缴清'}</View>
         </View>
       ) : null}
       {accounts === 0 ? (
         <View>
           <Empty>还没有绑定户号</Empty>
-          <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>绑定户号</View>
+          <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>
+            绑定户号
+          </View>
         </View>
       ) : null}
       {[...unpaid, ...paid].map((b) => (
@@ -63,19 +69,20 @@ export default function Bills() {
             {statusTag(b)}
           </View>
           <View className='muted'>{b.address}</View>
-          <View className='muted'>户号 {b.accountNo}{b.kind === 'base' ? ' · 已报停（基础热费）' : ''}</View>
+          <View className='muted'>
+            户号 {b.accountNo}
+            {b.kind === 'base' ? ' · 已报停（基础热费）' : ''}
+          </View>
           <View className='row bill-amount-row'>
-            {b.status === 'unpaid' ? (
-              <Text className='muted'>缴费截止 {b.dueDate}</Text>
-            ) : (
-              <Text className='muted'>已缴 {formatFen(b.paidFen)}</Text>
-            )}
+            {b.status === 'unpaid' ? <Text className='muted'>缴费截止 {b.dueDate}</Text> : <Text className='muted'>已缴 {formatFen(b.paidFen)}</Text>}
             {b.status === 'unpaid' ? <Text className='amount'>{formatFen(b.dueFen)}</Text> : null}
           </View>
         </View>
       ))}
       {list && list.items.length ? (
-        <View className='btn btn-plain' onClick={() => nav.to(PAGES.payments)}>缴费记录</View>
+        <View className='btn btn-plain' onClick={() => nav.to(PAGES.payments)}>
+          缴费记录
+        </View>
       ) : null}
     </View>
   );

@@ -67,7 +67,16 @@ export default function Bind() {
         {fact === 'ownerName' ? (
           <Field label='户主姓名' name='ownerName' value={ownerName} placeholder='与缴费单上的户主姓名一致' error={errors.ownerName} onInput={setOwnerName} />
         ) : (
-          <Field label='预留手机号后4位' name='phoneLast4' type='number' maxlength={4} value={phoneLast4} placeholder='4位数字' error={errors.phoneLast4} onInput={setPhoneLast4} />
+          <Field
+            label='预留手机号后4位'
+            name='phoneLast4'
+            type='number'
+            maxlength={4}
+            value={phoneLast4}
+            placeholder='4位数字'
+            error={errors.phoneLast4}
+            onInput={setPhoneLast4}
+          />
         )}
         <View className='field-label'>我是</View>
         <Segmented<BindingRelation>

@@ -86,7 +86,9 @@ export default function Group() {
     return (
       <View className='page'>
         <Empty>登录并绑定户号后自动加入本楼栋的供热管家群</Empty>
-        <View className='btn btn-primary' onClick={() => nav.to(PAGES.login)}>微信登录</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.login)}>
+          微信登录
+        </View>
       </View>
     );
   }
@@ -94,7 +96,9 @@ export default function Group() {
     return (
       <View className='page'>
         <Empty>绑定户号后自动加入本楼栋的管家群，停热、注水通知第一时间送达</Empty>
-        <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>绑定户号</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>
+          绑定户号
+        </View>
       </View>
     );
   }
@@ -159,7 +163,11 @@ export default function Group() {
     <View className='page group-page'>
       <LoadError error={myGroups.error} onRetry={myGroups.reload} />
       {groups && groups.length > 1 ? (
-        <Segmented options={groups.map((g) => ({ value: String(g.id), label: g.name.replace('供热管家群', '') }))} value={String(groupId)} onChange={(v) => setGroupId(Number(v))} />
+        <Segmented
+          options={groups.map((g) => ({ value: String(g.id), label: g.name.replace('供热管家群', '') }))}
+          value={String(groupId)}
+          onChange={(v) => setGroupId(Number(v))}
+        />
       ) : null}
       {group ? (
         <View className='row group-title'>
@@ -186,13 +194,25 @@ export default function Group() {
       ) : null}
       <LoadError error={messagesError} />
       <View className='messages'>
-        {messages.length ? messages.map((m) => <MessageBubble key={m.id} m={m} onLongPress={() => void report(m)} />) : <Empty>还没有消息，有问题可以直接问管家</Empty>}
+        {messages.length ? (
+          messages.map((m) => <MessageBubble key={m.id} m={m} onLongPress={() => void report(m)} />)
+        ) : (
+          <Empty>还没有消息，有问题可以直接问管家</Empty>
+        )}
       </View>
       <View className='composer'>
         <View className='btn btn-plain composer-photo' onClick={sendPhoto} data-send-photo>
           图片
         </View>
-        <Input className='input composer-input' value={text} maxlength={1000} placeholder='问问管家：室温、缴费、报停…' confirmType='send' onInput={(e) => setText(e.detail.value)} onConfirm={send} />
+        <Input
+          className='input composer-input'
+          value={text}
+          maxlength={1000}
+          placeholder='问问管家：室温、缴费、报停…'
+          confirmType='send'
+          onInput={(e) => setText(e.detail.value)}
+          onConfirm={send}
+        />
         <View className={`btn btn-primary composer-send ${!text.trim() || sending ? 'btn-disabled' : ''}`} onClick={send} data-send>
           发送
         </View>

@@ -50,25 +50,39 @@ export default function Invoices() {
       <LoadError error={invoices.error} onRetry={load} />
       {items && !items.length ? <Empty>暂无发票。缴费成功后可在缴费凭证页申请电子发票。</Empty> : null}
       {items?.some((i) => i.status === 'requested' || i.status === 'issuing') ? (
-        <View className='btn btn-plain' onClick={() => void load()}>刷新开票进度</View>
+        <View className='btn btn-plain' onClick={() => void load()}>
+          刷新开票进度
+        </View>
       ) : null}
       {items?.map((inv) => (
         <View className='card invoice-card' key={inv.id} data-invoice-id={inv.id} data-status={inv.status}>
           <View className='row'>
             <Text className='strong'>{inv.typeLabel}</Text>
-            <Text className={inv.status === 'issued' ? 'tag tag-green' : inv.status === 'failed' ? 'tag tag-red' : 'tag tag-grey'}>{INVOICE_STATE_LABEL[inv.status]}</Text>
+            <Text className={inv.status === 'issued' ? 'tag tag-green' : inv.status === 'failed' ? 'tag tag-red' : 'tag tag-grey'}>
+              {INVOICE_STATE_LABEL[inv.status]}
+            </Text>
           </View>
-          <View className='muted'>抬头 {inv.titleName}{inv.taxId ? ` · ${inv.taxId}` : ''}</View>
+          <View className='muted'>
+            抬头 {inv.titleName}
+            {inv.taxId ? ` · ${inv.taxId}` : ''}
+          </View>
           <View className='row'>
-            <Text className='muted'>税率 {inv.rateLabel}{inv.number ? ` · 发票号码 ${inv.number}` : ''}</Text>
+            <Text className='muted'>
+              税率 {inv.rateLabel}
+              {inv.number ? ` · 发票号码 ${inv.number}` : ''}
+            </Text>
             <Text className='amount'>{formatFen(inv.amountFen)}</Text>
           </View>
           {inv.issuedAt ? <View className='muted'>开票时间 {formatChinaTime(inv.issuedAt)}</View> : null}
           {inv.failure ? <View className='alert'>开具失败：{inv.failure}。客服会尽快为您重新开具。</View> : null}
           {inv.pdfUrl ? (
             <View className='row invoice-actions'>
-              <View className='btn btn-plain btn-half' onClick={() => void openPdf(inv.pdfUrl!, load)}>查看PDF</View>
-              <View className='btn btn-plain btn-half' onClick={() => email(inv)}>发送邮箱</View>
+              <View className='btn btn-plain btn-half' onClick={() => void openPdf(inv.pdfUrl!, load)}>
+                查看PDF
+              </View>
+              <View className='btn btn-plain btn-half' onClick={() => email(inv)}>
+                发送邮箱
+              </View>
             </View>
           ) : null}
         </View>

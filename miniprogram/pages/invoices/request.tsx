@@ -17,7 +17,17 @@ import { IS_H5 } from '../../services/session';
 import { Field, LoadError, Segmented } from '../../components/ui';
 import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
-type Form = { kind: InvoiceTitleKind; name: string; taxId: string; address: string; phone: string; bank: string; bankAccount: string; email: string; isDefault: boolean };
+type Form = {
+  kind: InvoiceTitleKind;
+  name: string;
+  taxId: string;
+  address: string;
+  phone: string;
+  bank: string;
+  bankAccount: string;
+  email: string;
+  isDefault: boolean;
+};
 const EMPTY: Form = { kind: 'personal', name: '', taxId: '', address: '', phone: '', bank: '', bankAccount: '', email: '', isDefault: false };
 
 /** 申请电子发票: what exists and what each needs (one screen), then a saved title or a new one. */
@@ -63,7 +73,10 @@ export default function RequestInvoice() {
         chosen === 'new'
           ? (Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) as InvoiceRequestBody['title'])
           : undefined;
-      await invoicesApi.request({ orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
+      await invoicesApi.request(
+        { orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) },
+        { quiet: true },
+      );
       const tip = subscribeToast(await asked);
       Taro.showToast({ title: tip ? `已提交开票申请，${tip}` : '已提交开票申请', icon: tip ? 'none' : 'success' });
       void nav.redirect(PAGES.invoices);
@@ -104,7 +117,10 @@ export default function RequestInvoice() {
           <View className={`list-item row title-option ${chosen === t.id ? 'title-chosen' : ''}`} key={t.id} onClick={() => setChosen(t.id)}>
             <View>
               <View className='strong'>{t.name}</View>
-              <View className='muted'>{INVOICE_TITLE_KIND_LABEL[t.kind]}{t.taxId ? ` · ${t.taxId}` : ''}</View>
+              <View className='muted'>
+                {INVOICE_TITLE_KIND_LABEL[t.kind]}
+                {t.taxId ? ` · ${t.taxId}` : ''}
+              </View>
             </View>
             <Text className='link'>{chosen === t.id ? '已选' : '选择'}</Text>
           </View>
@@ -112,19 +128,43 @@ export default function RequestInvoice() {
         <View className={`list-item row title-option ${chosen === 'new' ? 'title-chosen' : ''}`} onClick={() => setChosen('new')}>
           <Text className='strong'>填写新抬头</Text>
           {!IS_H5 ? (
-            <Text className='link' onClick={fromWechat}>从微信选择</Text>
+            <Text className='link' onClick={fromWechat}>
+              从微信选择
+            </Text>
           ) : null}
         </View>
         {chosen === 'new' ? (
           <View className='title-form'>
             <Segmented<InvoiceTitleKind>
-              options={(['personal', 'company', 'vat_special'] as const).map((k) => ({ value: k, label: k === 'personal' ? '个人' : k === 'company' ? '单位' : '专票' }))}
+              options={(['personal', 'company', 'vat_special'] as const).map((k) => ({
+                value: k,
+                label: k === 'personal' ? '个人' : k === 'company' ? '单位' : '专票',
+              }))}
               value={form.kind}
               onChange={(kind) => setForm({ ...form, kind })}
             />
-            <Field label={form.kind === 'personal' ? '姓名' : '单位名称'} name='titleName' value={form.name} error={errors.name} onInput={set('name')} maxlength={100} />
+            <Field
+              label={form.kind === 'personal' ? '姓名' : '单位名称'}
+              name='titleName'
+              value={form.name}
+              error={errors.name}
+              onInput={set('name')}
+              maxlength={100}
+            />
             {form.kind !== 'personal' ? (
-              <Field label='纳税人识别号' name='taxId' value={form.taxId} placeholder='18位统一社会信用代码' error={errors.taxId} onInput={(v) => { setNeedsConfirm(null); setConfirmTaxId(false); set('taxId')(v); }} maxlength={20} />
+              <Field
+                label='纳税人识别号'
+                name='taxId'
+                value={form.taxId}
+                placeholder='18位统一社会信用代码'
+                error={errors.taxId}
+                onInput={(v) => {
+                  setNeedsConfirm(null);
+                  setConfirmTaxId(false);
+                  set('taxId')(v);
+                }}
+                maxlength={20}
+              />
             ) : null}
             {needsConfirm ? (
               <View className='notice row' onClick={() => setConfirmTaxId(!confirmTaxId)}>
@@ -148,7 +188,9 @@ export default function RequestInvoice() {
         ) : null}
         <Field label='接收邮箱（选填）' name='email' value={form.email} error={errors.email} onInput={set('email')} placeholder='开具后发送PDF到邮箱' />
       </View>
-      <View className='btn btn-primary' onClick={busy ? undefined : submit}>{busy ? '正在提交…' : '提交开票申请'}</View>
+      <View className='btn btn-primary' onClick={busy ? undefined : submit}>
+        {busy ? '正在提交…' : '提交开票申请'}
+      </View>
     </View>
   );
 }

@@ -1,7 +1,17 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
-import { chinaDayStart, chinaHm, chinaParts, chinaTime, formatChinaTime, MEASUREMENT_PROTOCOL_TEXT, toChinaISO, type MeasurementState, type TimeWindow } from '@heat-butler/shared';
+import {
+  chinaDayStart,
+  chinaHm,
+  chinaParts,
+  chinaTime,
+  formatChinaTime,
+  MEASUREMENT_PROTOCOL_TEXT,
+  toChinaISO,
+  type MeasurementState,
+  type TimeWindow,
+} from '@heat-butler/shared';
 import { ApiError, getSessionKind, getToken } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { measurementsApi, repairsApi } from '../../services/api/repairs';
@@ -48,7 +58,12 @@ export default function Measurements() {
   const items = bookings.data?.items;
   const load = bookings.reload;
 
-  if (!loggedIn) return <View className='page'><Empty>登录后预约测温</Empty></View>;
+  if (!loggedIn)
+    return (
+      <View className='page'>
+        <Empty>登录后预约测温</Empty>
+      </View>
+    );
   const now = new Date();
   const days = [0, 1, 2, 3, 4, 5, 6].map((i) => chinaDayStart(now, i));
   const slots = slotsOf(days[dayOffset]!, windows, now);
@@ -74,18 +89,29 @@ export default function Measurements() {
       <LoadError error={setup.error ?? bookings.error} onRetry={() => void Promise.all([setup.reload(), bookings.reload()])} />
       <View className='card' data-measure-book>
         <View className='card-title'>预约上门测温</View>
-        <View className='muted'>测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温规范：{MEASUREMENT_PROTOCOL_TEXT}。</View>
+        <View className='muted'>
+          测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温规范：{MEASUREMENT_PROTOCOL_TEXT}。
+        </View>
         {accounts.length > 1 ? (
           <View className='repair-cats'>
             {accounts.map((a) => (
-              <View key={a.accountId} className={`tag ${a.accountId === accountId ? '' : 'tag-grey'} repair-cat`} onClick={() => setAccountId(a.accountId)}>{a.accountNo}</View>
+              <View key={a.accountId} className={`tag ${a.accountId === accountId ? '' : 'tag-grey'} repair-cat`} onClick={() => setAccountId(a.accountId)}>
+                {a.accountNo}
+              </View>
             ))}
           </View>
         ) : null}
         <View className='field-label'>日期</View>
         <View className='repair-cats'>
           {days.map((d, i) => (
-            <View key={i} className={`tag ${i === dayOffset ? '' : 'tag-grey'} repair-cat`} onClick={() => { setDayOffset(i); setSlot(null); }}>
+            <View
+              key={i}
+              className={`tag ${i === dayOffset ? '' : 'tag-grey'} repair-cat`}
+              onClick={() => {
+                setDayOffset(i);
+                setSlot(null);
+              }}
+            >
               {i === 0 ? '今天' : i === 1 ? '明天' : `${chinaParts(d).month}月${chinaParts(d).day}日`}
             </View>
           ))}
@@ -94,15 +120,26 @@ export default function Measurements() {
         {slots.length ? (
           <View className='repair-cats'>
             {slots.map((s) => (
-              <View key={s.getTime()} data-slot={chinaHm(s)} className={`tag ${slot === toChinaISO(s) ? '' : 'tag-grey'} repair-cat`} onClick={() => setSlot(toChinaISO(s))}>{chinaHm(s)}</View>
+              <View
+                key={s.getTime()}
+                data-slot={chinaHm(s)}
+                className={`tag ${slot === toChinaISO(s) ? '' : 'tag-grey'} repair-cat`}
+                onClick={() => setSlot(toChinaISO(s))}
+              >
+                {chinaHm(s)}
+              </View>
             ))}
           </View>
-        ) : <View className='muted'>当天已无可预约时段</View>}
+        ) : (
+          <View className='muted'>当天已无可预约时段</View>
+        )}
         <View className='row repair-urgent'>
           <Text>申请三方测温（供热公司、住户、社区共同见证，用于退费认定）</Text>
           <Switch checked={threeParty} onChange={(e) => setThreeParty(e.detail.value)} />
         </View>
-        <View className={`btn btn-primary ${slot ? '' : 'btn-disabled'}`} data-submit-measure onClick={submit}>{busy ? '提交中…' : '提交预约'}</View>
+        <View className={`btn btn-primary ${slot ? '' : 'btn-disabled'}`} data-submit-measure onClick={submit}>
+          {busy ? '提交中…' : '提交预约'}
+        </View>
       </View>
       {items && !items.length ? <Empty>还没有测温记录</Empty> : null}
       {items?.map((m) => (
@@ -111,12 +148,22 @@ export default function Measurements() {
             <Text className='card-title'>{m.threeParty ? '三方测温' : '上门测温'}</Text>
             <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : m.compliance === 'ok' ? 'tag tag-green' : 'tag'}>{STATUS[m.status]}</Text>
           </View>
-          <View className='muted'>单号 {m.no} · 预约 {formatChinaTime(m.scheduledAt)}</View>
+          <View className='muted'>
+            单号 {m.no} · 预约 {formatChinaTime(m.scheduledAt)}
+          </View>
           {m.readings.map((r) => (
-            <View className='list-item row' key={r.room}><Text>{r.room}</Text><Text>{r.readingC.toFixed(1)}℃</Text></View>
+            <View className='list-item row' key={r.room}>
+              <Text>{r.room}</Text>
+              <Text>{r.readingC.toFixed(1)}℃</Text>
+            </View>
           ))}
           {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
-          {m.status === 'ruled' ? <View className='muted'>裁定：{m.rulingNote}{m.rulingRefundFen ? `，退费 ${(m.rulingRefundFen / 100).toFixed(2)} 元` : ''}</View> : null}
+          {m.status === 'ruled' ? (
+            <View className='muted'>
+              裁定：{m.rulingNote}
+              {m.rulingRefundFen ? `，退费 ${(m.rulingRefundFen / 100).toFixed(2)} 元` : ''}
+            </View>
+          ) : null}
         </View>
       ))}
     </View>

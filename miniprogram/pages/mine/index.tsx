@@ -11,7 +11,9 @@ export default function Mine() {
 
   useDidShow(() => {
     if (!getToken()) return setProfile(null);
-    me().then(setProfile).catch(() => setProfile(null));
+    me()
+      .then(setProfile)
+      .catch(() => setProfile(null));
   });
 
   const go = (page: Exclude<PagePath, TabPage>) => () => nav.to(page);

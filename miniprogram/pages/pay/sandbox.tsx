@@ -27,7 +27,11 @@ export default function SandboxPay() {
     if (!order?.requestPayment) return;
     setBusy(true);
     const user = Taro.getStorageSync('hb.sandboxUser') || 'demo-resident';
-    const res = await api.post<{ errMsg: string; reason?: string }>('/sandbox/device/pay', { ...order.requestPayment, user, action }, { anonymous: true, quiet: true });
+    const res = await api.post<{ errMsg: string; reason?: string }>(
+      '/sandbox/device/pay',
+      { ...order.requestPayment, user, action },
+      { anonymous: true, quiet: true },
+    );
     const after = await confirmOrder(order.id).catch(() => order);
     setBusy(false);
     if (after.status === 'paid') {
@@ -45,8 +49,12 @@ export default function SandboxPay() {
       <View className='sandbox-banner'>沙箱环境：此页面模拟微信支付收银台，不会产生真实扣款</View>
       {order ? (
         <View className='card pay-sheet'>
-          <View className='muted' style={{ textAlign: 'center' }}>{order.description}</View>
-          <View className='pay-amount' data-pay-amount>{formatFen(order.amountFen)}</View>
+          <View className='muted' style={{ textAlign: 'center' }}>
+            {order.description}
+          </View>
+          <View className='pay-amount' data-pay-amount>
+            {formatFen(order.amountFen)}
+          </View>
           <View className='row list-item'>
             <Text className='muted'>收款方</Text>
             <Text>供热公司（沙箱商户）</Text>
@@ -56,8 +64,12 @@ export default function SandboxPay() {
             <Text className='muted'>{order.outTradeNo}</Text>
           </View>
           {error ? <View className='alert'>{error}</View> : null}
-          <View className='btn btn-wechat' onClick={busy ? undefined : () => act('confirm')}>确认支付</View>
-          <View className='btn btn-plain' onClick={busy ? undefined : () => act('cancel')}>取消</View>
+          <View className='btn btn-wechat' onClick={busy ? undefined : () => act('confirm')}>
+            确认支付
+          </View>
+          <View className='btn btn-plain' onClick={busy ? undefined : () => act('cancel')}>
+            取消
+          </View>
         </View>
       ) : null}
     </View>

@@ -29,7 +29,9 @@ export default function PaymentDetail() {
     <View className='page'>
       <View className='card receipt'>
         <View className='receipt-title'>缴费凭证</View>
-        <View className='pay-amount' data-receipt-amount>{formatFen(o.amountFen)}</View>
+        <View className='pay-amount' data-receipt-amount>
+          {formatFen(o.amountFen)}
+        </View>
         <View className='receipt-state'>{ORDER_STATE_LABEL[o.status]}</View>
         {rows.map(([k, v]) => (
           <View className='row list-item' key={k}>
@@ -53,8 +55,13 @@ export default function PaymentDetail() {
                 <Text>{REFUND_KIND_LABEL[r.kind]}</Text>
                 <Text className='strong'>{formatFen(r.amountFen)}</Text>
               </View>
-              <View className='muted'>{r.reason}{r.rulingRef ? `（裁定单 ${r.rulingRef}）` : ''}</View>
-              <View className='muted'>{REFUND_STATE_LABEL[r.status]} · {formatChinaTime(r.succeededAt ?? r.createdAt)}</View>
+              <View className='muted'>
+                {r.reason}
+                {r.rulingRef ? `（裁定单 ${r.rulingRef}）` : ''}
+              </View>
+              <View className='muted'>
+                {REFUND_STATE_LABEL[r.status]} · {formatChinaTime(r.succeededAt ?? r.createdAt)}
+              </View>
             </View>
           ))}
         </View>

@@ -20,7 +20,9 @@ export default function Payments() {
             <Text className='strong'>{o.seasonLabel}热费</Text>
             <Text className='amount'>{formatFen(o.amountFen)}</Text>
           </View>
-          <View className='muted'>户号 {o.accountNo} · {o.paidAt ? formatChinaTime(o.paidAt) : ''}</View>
+          <View className='muted'>
+            户号 {o.accountNo} · {o.paidAt ? formatChinaTime(o.paidAt) : ''}
+          </View>
           {o.refundedFen ? <View className='muted refund-note'>已退款 {formatFen(o.refundedFen)}</View> : null}
           {o.duplicate ? <View className='notice'>该账单已由其他订单缴清，本次支付已自动原路退回</View> : null}
         </View>

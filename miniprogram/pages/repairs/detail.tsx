@@ -40,7 +40,10 @@ export default function RepairDetail() {
     <View className='page'>
       <View className='card' data-repair-status={t.status}>
         <View className='row'>
-          <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
+          <Text className='card-title'>
+            {t.emergency ? '【紧急】' : ''}
+            {t.categoryLabel}
+          </Text>
           <Text className='tag'>{t.statusLabel}</Text>
         </View>
         <View className='muted'>单号 {t.no}</View>
@@ -50,7 +53,9 @@ export default function RepairDetail() {
         {t.assigneeName ? <View className='muted'>维修人员：{t.assigneeName}</View> : null}
         <View className='repair-desc'>{t.description}</View>
         <View className='repair-photos'>
-          {t.photos.map((u) => <Image key={u} className='repair-photo' src={photoSrc(u)} mode='aspectFill' />)}
+          {t.photos.map((u) => (
+            <Image key={u} className='repair-photo' src={photoSrc(u)} mode='aspectFill' />
+          ))}
         </View>
       </View>
       {t.status === 'awaiting_consent' && t.priceItems ? (
@@ -59,13 +64,22 @@ export default function RepairDetail() {
           <View className='muted'>经师傅确认，问题属于您家自有设施，维修需收费：</View>
           {t.priceItems.map((i) => (
             <View className='list-item row' key={i.code}>
-              <Text>{i.name} × {i.qty}</Text>
+              <Text>
+                {i.name} × {i.qty}
+              </Text>
               <Text>{formatFen(i.priceFen * i.qty)}</Text>
             </View>
           ))}
-          <View className='row'><Text>合计</Text><Text className='amount'>{formatFen(t.priceFen ?? 0)}</Text></View>
-          <View className='btn btn-primary' onClick={() => consent(true)}>同意并开始维修</View>
-          <View className='btn btn-plain' onClick={() => consent(false)}>不同意</View>
+          <View className='row'>
+            <Text>合计</Text>
+            <Text className='amount'>{formatFen(t.priceFen ?? 0)}</Text>
+          </View>
+          <View className='btn btn-primary' onClick={() => consent(true)}>
+            同意并开始维修
+          </View>
+          <View className='btn btn-plain' onClick={() => consent(false)}>
+            不同意
+          </View>
         </View>
       ) : null}
       {t.status === 'resolved' ? (
@@ -74,26 +88,60 @@ export default function RepairDetail() {
           {t.resolution ? <View className='muted'>处理情况：{t.resolution}</View> : null}
           <View className='repair-stars'>
             {[1, 2, 3, 4, 5].map((n) => (
-              <Text key={n} data-star={n} className={n <= stars ? 'repair-star repair-star-on' : 'repair-star'} onClick={() => setStars(n)}>★</Text>
+              <Text key={n} data-star={n} className={n <= stars ? 'repair-star repair-star-on' : 'repair-star'} onClick={() => setStars(n)}>
+                ★
+              </Text>
             ))}
           </View>
-          <Textarea className='input repair-textarea' value={comment} maxlength={200} placeholder='说说您的感受（选填）' onInput={(e) => setComment(e.detail.value)} />
-          <View className='btn btn-primary' data-submit-rating onClick={() => act(() => repairsApi.rate(id, { rating: stars, ...(comment ? { comment } : {}) }))}>提交评价</View>
+          <Textarea
+            className='input repair-textarea'
+            value={comment}
+            maxlength={200}
+            placeholder='说说您的感受（选填）'
+            onInput={(e) => setComment(e.detail.value)}
+          />
+          <View
+            className='btn btn-primary'
+            data-submit-rating
+            onClick={() => act(() => repairsApi.rate(id, { rating: stars, ...(comment ? { comment } : {}) }))}
+          >
+            提交评价
+          </View>
           <View className='muted'>3星以下视为不满意，我们将重新派单处理。</View>
         </View>
       ) : null}
-      {t.rating ? <View className='card'><View className='card-title'>我的评价：{'★'.repeat(t.rating)}</View><View className='muted'>{t.ratingComment ?? ''}</View></View> : null}
+      {t.rating ? (
+        <View className='card'>
+          <View className='card-title'>我的评价：{'★'.repeat(t.rating)}</View>
+          <View className='muted'>{t.ratingComment ?? ''}</View>
+        </View>
+      ) : null}
       <View className='card'>
         <View className='card-title'>处理进度</View>
-        {(t.timeline ?? []).slice().reverse().map((x, i) => (
-          <View className='list-item' key={i}>
-            <View>{x.label}</View>
-            <View className='muted'>{formatChinaTime(x.at)}{x.reason ? ` · ${x.reason}` : ''}</View>
-          </View>
-        ))}
+        {(t.timeline ?? [])
+          .slice()
+          .reverse()
+          .map((x, i) => (
+            <View className='list-item' key={i}>
+              <View>{x.label}</View>
+              <View className='muted'>
+                {formatChinaTime(x.at)}
+                {x.reason ? ` · ${x.reason}` : ''}
+              </View>
+            </View>
+          ))}
       </View>
       {['pending', 'assigned', 'contacted'].includes(t.status) ? (
-        <View className='btn btn-danger' onClick={() => Taro.showModal({ title: '取消报修？', content: '取消后如需维修请重新报修' }).then((r) => { if (r.confirm) void act(() => repairsApi.cancel(id)); })}>取消报修</View>
+        <View
+          className='btn btn-danger'
+          onClick={() =>
+            Taro.showModal({ title: '取消报修？', content: '取消后如需维修请重新报修' }).then((r) => {
+              if (r.confirm) void act(() => repairsApi.cancel(id));
+            })
+          }
+        >
+          取消报修
+        </View>
       ) : null}
     </View>
   );

@@ -11,16 +11,26 @@ export default function MyRepairs() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
   const repairs = useData(() => repairsApi.list(), [], { onShow: true, enabled: isResident });
   const items = repairs.data?.items;
-  if (!loggedIn) return <View className='page'><Empty>登录后查看报修记录</Empty></View>;
+  if (!loggedIn)
+    return (
+      <View className='page'>
+        <Empty>登录后查看报修记录</Empty>
+      </View>
+    );
   return (
     <View className='page'>
-      <View className='btn btn-primary' onClick={() => nav.to(PAGES.repairNew)}>我要报修</View>
+      <View className='btn btn-primary' onClick={() => nav.to(PAGES.repairNew)}>
+        我要报修
+      </View>
       <LoadError error={repairs.error} onRetry={repairs.reload} />
       {items && !items.length ? <Empty>还没有报修记录</Empty> : null}
       {items?.map((t) => (
         <View className='card' key={t.id} data-repair-id={t.id} onClick={() => nav.to(PAGES.repairDetail, { id: t.id })}>
           <View className='row'>
-            <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
+            <Text className='card-title'>
+              {t.emergency ? '【紧急】' : ''}
+              {t.categoryLabel}
+            </Text>
             <Text className={t.status === 'closed' ? 'tag tag-green' : 'tag'}>{t.statusLabel}</Text>
           </View>
           <View className='muted'>{t.address}</View>

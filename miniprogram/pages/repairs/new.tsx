@@ -64,7 +64,12 @@ export default function NewRepair() {
     }
   };
 
-  if (accounts && !accounts.length) return <View className='page'><Empty>请先绑定户号再报修</Empty></View>;
+  if (accounts && !accounts.length)
+    return (
+      <View className='page'>
+        <Empty>请先绑定户号再报修</Empty>
+      </View>
+    );
   const urgent = isEmergency(category, emergency);
   return (
     <View className='page'>
@@ -82,7 +87,9 @@ export default function NewRepair() {
         <View className='field-label'>报修类型</View>
         <View className='repair-cats'>
           {REPAIR_CATEGORIES.map((c) => (
-            <View key={c} data-category={c} className={`tag ${c === category ? '' : 'tag-grey'} repair-cat`} onClick={() => setCategory(c)}>{REPAIR_CATEGORY_LABEL[c]}</View>
+            <View key={c} data-category={c} className={`tag ${c === category ? '' : 'tag-grey'} repair-cat`} onClick={() => setCategory(c)}>
+              {REPAIR_CATEGORY_LABEL[c]}
+            </View>
           ))}
         </View>
         <View className='row repair-urgent'>
@@ -92,20 +99,39 @@ export default function NewRepair() {
         {urgent ? <View className='muted'>紧急报修全天候处理，抢修人员将尽快上门。</View> : null}
         <View className='field'>
           <View className='field-label'>问题描述</View>
-          <Textarea className='input repair-textarea' name='description' value={description} maxlength={500} placeholder='请描述问题，如：卧室暖气片上热下凉' onInput={(e) => setDescription(e.detail.value)} />
+          <Textarea
+            className='input repair-textarea'
+            name='description'
+            value={description}
+            maxlength={500}
+            placeholder='请描述问题，如：卧室暖气片上热下凉'
+            onInput={(e) => setDescription(e.detail.value)}
+          />
           {errors.description ? <View className='field-error'>{errors.description}</View> : null}
         </View>
-        {category === 'low_temp' ? <Field label='您测得的室温（℃，选填）' type='digit' value={reading} onInput={setReading} error={errors.residentReadingC} /> : null}
+        {category === 'low_temp' ? (
+          <Field label='您测得的室温（℃，选填）' type='digit' value={reading} onInput={setReading} error={errors.residentReadingC} />
+        ) : null}
         <Field label='联系电话（不填则使用户号登记电话）' type='number' maxlength={11} value={phone} onInput={setPhone} error={errors.contactPhone} />
         <View className='field-label'>照片（最多9张）</View>
         <View className='repair-photos'>
-          {photos.map((p) => <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />)}
+          {photos.map((p) => (
+            <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />
+          ))}
           {photos.length < 9 ? (
-            <View className='repair-photo repair-photo-add' data-add-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}>＋</View>
+            <View
+              className='repair-photo repair-photo-add'
+              data-add-photo
+              onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}
+            >
+              ＋
+            </View>
           ) : null}
         </View>
       </View>
-      <View className='btn btn-primary' data-submit-repair onClick={submit}>{busy ? '提交中…' : '提交报修'}</View>
+      <View className='btn btn-primary' data-submit-repair onClick={submit}>
+        {busy ? '提交中…' : '提交报修'}
+      </View>
     </View>
   );
 }

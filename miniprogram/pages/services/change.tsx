@@ -93,7 +93,9 @@ export default function ServiceChangeApply() {
     return (
       <View className='page'>
         <Empty>请先绑定户号</Empty>
-        <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>绑定户号</View>
+        <View className='btn btn-primary' onClick={() => nav.to(PAGES.bind)}>
+          绑定户号
+        </View>
       </View>
     );
   }
@@ -109,16 +111,14 @@ export default function ServiceChangeApply() {
               <View>{a.accountNo}</View>
               <View className='muted'>{a.address}</View>
             </View>
-            <Text className={a.accountId === accountId ? 'tag sc-tag' : 'tag tag-grey sc-tag'}>{a.accountId === accountId ? '已选' : a.status === 'active' ? '供热中' : '已报停'}</Text>
+            <Text className={a.accountId === accountId ? 'tag sc-tag' : 'tag tag-grey sc-tag'}>
+              {a.accountId === accountId ? '已选' : a.status === 'active' ? '供热中' : '已报停'}
+            </Text>
           </View>
         ))}
       </View>
       <Segmented options={seasons.map((s) => ({ value: s, label: seasonLabel(s) }))} value={season} onChange={setSeason} />
-      <Segmented
-        options={(['stop', 'resume'] as const).map((k) => ({ value: k, label: SERVICE_CHANGE_KIND_LABEL[k] }))}
-        value={kind}
-        onChange={setKind}
-      />
+      <Segmented options={(['stop', 'resume'] as const).map((k) => ({ value: k, label: SERVICE_CHANGE_KIND_LABEL[k] }))} value={kind} onChange={setKind} />
       {previewError ? <View className='alert'>{previewError}</View> : null}
       {preview ? (
         <View>
@@ -128,7 +128,9 @@ export default function ServiceChangeApply() {
             {preview.arrears.totalFen > 0 && kind === 'stop' ? (
               <View className='alert'>
                 欠费 {formatFen(preview.arrears.totalFen)}，请先缴清：
-                <Text className='link' onClick={() => nav.tab(PAGES.bills)}>去缴费</Text>
+                <Text className='link' onClick={() => nav.tab(PAGES.bills)}>
+                  去缴费
+                </Text>
               </View>
             ) : null}
           </View>
@@ -136,7 +138,9 @@ export default function ServiceChangeApply() {
             <View className='card-title'>办理须知</View>
             <View className='muted'>申请截止：{preview.deadline}（北京时间）</View>
             {preview.rules.map((r, i) => (
-              <View className='muted' key={i}>· {r}</View>
+              <View className='muted' key={i}>
+                · {r}
+              </View>
             ))}
           </View>
           <View className='card'>
@@ -145,7 +149,9 @@ export default function ServiceChangeApply() {
             {preview.requiredDocuments.map((d) => (
               <View className='list-item row' key={d.kind}>
                 <Text>{d.label}</Text>
-                <Text className={docs[d.kind] ? 'tag tag-green' : 'link'} onClick={() => upload(d.kind)}>{docs[d.kind] ? '已上传（点按更换）' : '上传照片'}</Text>
+                <Text className={docs[d.kind] ? 'tag tag-green' : 'link'} onClick={() => upload(d.kind)}>
+                  {docs[d.kind] ? '已上传（点按更换）' : '上传照片'}
+                </Text>
               </View>
             ))}
           </View>
@@ -155,7 +161,9 @@ export default function ServiceChangeApply() {
                 <View key={i}>{p}</View>
               ))}
               {!preview.open && preview.nextSeason !== season ? (
-                <View className='link' onClick={() => setSeason(preview.nextSeason)}>改为申请{seasonLabel(preview.nextSeason)}</View>
+                <View className='link' onClick={() => setSeason(preview.nextSeason)}>
+                  改为申请{seasonLabel(preview.nextSeason)}
+                </View>
               ) : null}
             </View>
           ) : null}

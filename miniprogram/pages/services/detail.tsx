@@ -66,12 +66,19 @@ export default function ServiceChangeDetail() {
     <View className='page'>
       <View className='card'>
         <View className='row'>
-          <Text className='card-title'>{app.seasonLabel}{app.kindLabel}</Text>
-          <Text className={app.state === 'done' ? 'tag tag-green' : app.state === 'rejected' ? 'tag tag-red' : 'tag'} data-state={app.state}>{app.stateLabel}</Text>
+          <Text className='card-title'>
+            {app.seasonLabel}
+            {app.kindLabel}
+          </Text>
+          <Text className={app.state === 'done' ? 'tag tag-green' : app.state === 'rejected' ? 'tag tag-red' : 'tag'} data-state={app.state}>
+            {app.stateLabel}
+          </Text>
         </View>
         <View className='muted'>户号 {app.accountNo}</View>
         <View className='muted'>{app.address}</View>
-        {!['done', 'rejected', 'cancelled'].includes(app.state) ? <SubscribeTag ask='serviceChange' template='serviceChangeProgress' label='办理进度提醒' /> : null}
+        {!['done', 'rejected', 'cancelled'].includes(app.state) ? (
+          <SubscribeTag ask='serviceChange' template='serviceChangeProgress' label='办理进度提醒' />
+        ) : null}
         {app.late ? <View className='muted'>逾期受理：{app.lateReason}</View> : null}
         {app.refundDueFen > 0 ? <View className='notice'>您已缴热费超出基础热费 {formatFen(app.refundDueFen)}，将由财务退回</View> : null}
       </View>
@@ -80,15 +87,22 @@ export default function ServiceChangeDetail() {
         <View className='card'>
           <View className='card-title'>请补正以下问题</View>
           {app.problems.map((p, i) => (
-            <View className='alert' key={i}>{i + 1}. {p.document ? `${documentLabel(p.document)}：` : ''}{p.message}</View>
+            <View className='alert' key={i}>
+              {i + 1}. {p.document ? `${documentLabel(p.document)}：` : ''}
+              {p.message}
+            </View>
           ))}
           {problemKinds.map((k) => (
             <View className='list-item row' key={k}>
               <Text>{documentLabel(k)}</Text>
-              <Text className='link' onClick={() => replace(k)}>{docs[k] && docs[k] !== app.documents.find((d) => d.kind === k)?.id ? '已更换' : '重新上传'}</Text>
+              <Text className='link' onClick={() => replace(k)}>
+                {docs[k] && docs[k] !== app.documents.find((d) => d.kind === k)?.id ? '已更换' : '重新上传'}
+              </Text>
             </View>
           ))}
-          <View className='btn btn-primary' onClick={() => !busy && resubmit()}>补正后重新提交</View>
+          <View className='btn btn-primary' onClick={() => !busy && resubmit()}>
+            补正后重新提交
+          </View>
         </View>
       ) : null}
 
@@ -97,15 +111,22 @@ export default function ServiceChangeDetail() {
           <View className='card-title'>缴费后开阀</View>
           <View className='pay-amount'>{formatFen(app.dueFen)}</View>
           <View className='muted'>复供须缴清全额热费（已缴基础热费的，补缴差额）。缴费成功后自动派发开阀工单。</View>
-          <View className='btn btn-wechat' onClick={() => !busy && pay()}>微信支付</View>
+          <View className='btn btn-wechat' onClick={() => !busy && pay()}>
+            微信支付
+          </View>
         </View>
       ) : null}
 
       {app.workOrder ? (
         <View className='card'>
           <View className='card-title'>阀门工单</View>
-          <View className='row'><Text>{app.workOrder.actionLabel}</Text><Text className='tag'>{app.workOrder.stateLabel}</Text></View>
-          <View className='muted'>{app.workOrder.substation ?? ''} · {app.workOrder.dueDate} 前完成</View>
+          <View className='row'>
+            <Text>{app.workOrder.actionLabel}</Text>
+            <Text className='tag'>{app.workOrder.stateLabel}</Text>
+          </View>
+          <View className='muted'>
+            {app.workOrder.substation ?? ''} · {app.workOrder.dueDate} 前完成
+          </View>
           {app.workOrder.doneAt ? <View className='muted'>完成时间 {formatChinaTime(app.workOrder.doneAt)}</View> : null}
           {app.workOrder.note ? <View className='muted'>{app.workOrder.note}</View> : null}
         </View>
@@ -125,7 +146,9 @@ export default function ServiceChangeDetail() {
       </View>
 
       {app.cancellable ? (
-        <View className='btn btn-danger' onClick={() => !busy && cancel()}>撤销申请</View>
+        <View className='btn btn-danger' onClick={() => !busy && cancel()}>
+          撤销申请
+        </View>
       ) : null}
     </View>
   );

@@ -22,16 +22,16 @@ function ServiceChanges() {
       {items.slice(0, 5).map((a) => (
         <View className='list-item row' key={a.id} data-application-id={a.id} onClick={() => nav.to(PAGES.serviceDetail, { id: a.id })}>
           <View>
-            <View>{a.seasonLabel}{a.kindLabel}</View>
+            <View>
+              {a.seasonLabel}
+              {a.kindLabel}
+            </View>
             <View className='muted'>户号 {a.accountNo}</View>
           </View>
           <Text className={a.state === 'done' ? 'tag tag-green' : a.state === 'rejected' ? 'tag tag-red' : 'tag'}>{a.stateLabel}</Text>
         </View>
       ))}
-      <View
-        className='btn btn-primary'
-        onClick={() => nav.to(loggedIn ? PAGES.serviceChange : PAGES.login)}
-      >
+      <View className='btn btn-primary' onClick={() => nav.to(loggedIn ? PAGES.serviceChange : PAGES.login)}>
         办理报停 / 复供
       </View>
     </View>
@@ -49,7 +49,9 @@ function RepairEntries() {
         <Text className='muted'>漏水等紧急报修全天候处理</Text>
       </View>
       <View className='muted'>室温不达标、跑冒滴漏、暖气不热、阀门问题，在线报修，进度随时查看。</View>
-      <View className='btn btn-primary' data-entry='repair-new' onClick={() => go(PAGES.repairNew)}>报修</View>
+      <View className='btn btn-primary' data-entry='repair-new' onClick={() => go(PAGES.repairNew)}>
+        报修
+      </View>
       <View className='list-item row' data-entry='repairs' onClick={() => go(PAGES.repairs)}>
         <Text>我的报修</Text>
         <Text className='muted'>›</Text>

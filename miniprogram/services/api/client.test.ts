@@ -58,7 +58,9 @@ describe('client functions from the route descriptors', () => {
   });
 
   it('a file route gives the path to download, with its query', () => {
-    expect(reconciliation.reconciliationApi.export({ from: '2026-11-01', to: '2026-11-20' })).toBe('/api/v1/staff/reconciliation/export?from=2026-11-01&to=2026-11-20');
+    expect(reconciliation.reconciliationApi.export({ from: '2026-11-01', to: '2026-11-20' })).toBe(
+      '/api/v1/staff/reconciliation/export?from=2026-11-01&to=2026-11-20',
+    );
     expect(reconciliation.reconciliationApi.rawBill({ date: '2026-11-01' })).toBe('/api/v1/staff/reconciliation/days/2026-11-01/bill');
   });
 });

@@ -63,7 +63,9 @@ export function pathOf<D extends Endpoint>(d: D, ...args: DownloadArgs<D>): stri
 export function client<G extends Record<string, Endpoint>>(group: G): Client<G> {
   const out: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(group)) {
-    out[name] = isFile(d) ? (...args: unknown[]) => (pathOf as (d: Endpoint, ...a: unknown[]) => string)(d, ...args) : (...args: unknown[]) => (call as (d: Endpoint, ...a: unknown[]) => Promise<unknown>)(d, ...args);
+    out[name] = isFile(d)
+      ? (...args: unknown[]) => (pathOf as (d: Endpoint, ...a: unknown[]) => string)(d, ...args)
+      : (...args: unknown[]) => (call as (d: Endpoint, ...a: unknown[]) => Promise<unknown>)(d, ...args);
   }
   return out as Client<G>;
 }

@@ -74,12 +74,16 @@ export default staffPage(function AdminImport() {
       <View className='card'>
         <View className='card-title'>导入住户数据</View>
         <View className='muted'>
-          从营业收费系统导出住户（XLSX 或 CSV，UTF-8 或 GBK），列为：{HOUSEHOLD_COLUMNS.map((c) => c.header).join('、')}，以及每个采暖季一列“欠费2025-2026（元）”。
-          先校验全部行，全部通过后才能导入；导入要么全部写入，要么什么都不写；按户号更新已有住户，不会重复。
+          从营业收费系统导出住户（XLSX 或 CSV，UTF-8 或 GBK），列为：{HOUSEHOLD_COLUMNS.map((c) => c.header).join('、')}
+          ，以及每个采暖季一列“欠费2025-2026（元）”。 先校验全部行，全部通过后才能导入；导入要么全部写入，要么什么都不写；按户号更新已有住户，不会重复。
         </View>
         <View className='row admin-actions'>
-          <Text className='link' data-template onClick={() => downloadXlsx(adminApi.importTemplate(), '住户导入模板.xlsx')}>下载导入模板</Text>
-          <Text className='link' onClick={() => downloadXlsx(adminApi.exportAccounts(), '住户.xlsx')}>导出现有住户</Text>
+          <Text className='link' data-template onClick={() => downloadXlsx(adminApi.importTemplate(), '住户导入模板.xlsx')}>
+            下载导入模板
+          </Text>
+          <Text className='link' onClick={() => downloadXlsx(adminApi.exportAccounts(), '住户.xlsx')}>
+            导出现有住户
+          </Text>
         </View>
         {IS_H5 ? (
           <input
@@ -103,13 +107,19 @@ export default staffPage(function AdminImport() {
             {picked.name}（{sizeText(picked.size)}）
           </View>
         ) : null}
-        {error ? <View className='alert' data-import-error>{error}</View> : null}
+        {error ? (
+          <View className='alert' data-import-error>
+            {error}
+          </View>
+        ) : null}
       </View>
 
       {job ? (
         <View className='card' data-import-job={job.id} data-state={job.state} data-dry-run={job.dryRun ? '1' : '0'}>
           <View className='row'>
-            <Text className='card-title'>{job.dryRun ? '校验' : '导入'}：{job.fileName}</Text>
+            <Text className='card-title'>
+              {job.dryRun ? '校验' : '导入'}：{job.fileName}
+            </Text>
             <Text className={`tag ${job.state === 'done' ? 'tag-green' : FINISHED.includes(job.state) ? 'tag-red' : ''}`} data-state-label>
               {job.dryRun && job.state === 'done' ? '校验通过' : job.stateLabel}
             </Text>
@@ -121,7 +131,11 @@ export default staffPage(function AdminImport() {
               </View>
               <View className='muted'>
                 {job.stateLabel}
-                {job.state === 'writing' && job.total ? `：${job.processed} / ${job.total} 行（${job.percent}%）` : job.processed ? `：已处理 ${job.processed} 行` : '…'}
+                {job.state === 'writing' && job.total
+                  ? `：${job.processed} / ${job.total} 行（${job.percent}%）`
+                  : job.processed
+                    ? `：已处理 ${job.processed} 行`
+                    : '…'}
               </View>
             </View>
           ) : null}
@@ -158,12 +172,36 @@ export default staffPage(function AdminImport() {
 
           {job.summary ? (
             <View className='admin-summary' data-summary>
-              <View className='row'><Text>数据行</Text><Text className='strong' data-summary-rows>{job.summary.rows}</Text></View>
-              <View className='row'><Text>新建楼栋 / 更新楼栋</Text><Text>{job.summary.buildingsCreated} / {job.summary.buildingsUpdated}</Text></View>
-              <View className='row'><Text>新建单元</Text><Text>{job.summary.unitsCreated}</Text></View>
-              <View className='row'><Text>新建住户 / 更新住户</Text><Text data-summary-accounts>{job.summary.accountsCreated} / {job.summary.accountsUpdated}</Text></View>
-              <View className='row'><Text>往年欠费账单</Text><Text>{job.summary.arrearsBills}</Text></View>
-              <View className='row'><Text>用时</Text><Text>{job.summary.seconds} 秒</Text></View>
+              <View className='row'>
+                <Text>数据行</Text>
+                <Text className='strong' data-summary-rows>
+                  {job.summary.rows}
+                </Text>
+              </View>
+              <View className='row'>
+                <Text>新建楼栋 / 更新楼栋</Text>
+                <Text>
+                  {job.summary.buildingsCreated} / {job.summary.buildingsUpdated}
+                </Text>
+              </View>
+              <View className='row'>
+                <Text>新建单元</Text>
+                <Text>{job.summary.unitsCreated}</Text>
+              </View>
+              <View className='row'>
+                <Text>新建住户 / 更新住户</Text>
+                <Text data-summary-accounts>
+                  {job.summary.accountsCreated} / {job.summary.accountsUpdated}
+                </Text>
+              </View>
+              <View className='row'>
+                <Text>往年欠费账单</Text>
+                <Text>{job.summary.arrearsBills}</Text>
+              </View>
+              <View className='row'>
+                <Text>用时</Text>
+                <Text>{job.summary.seconds} 秒</Text>
+              </View>
             </View>
           ) : null}
 
@@ -175,7 +213,11 @@ export default staffPage(function AdminImport() {
               </View>
             </View>
           ) : null}
-          {imported ? <View className='notice' data-imported>导入完成。住户可用户号和户主姓名绑定。</View> : null}
+          {imported ? (
+            <View className='notice' data-imported>
+              导入完成。住户可用户号和户主姓名绑定。
+            </View>
+          ) : null}
         </View>
       ) : null}
       <View className='btn btn-plain' onClick={() => Taro.navigateBack().catch(() => nav.redirect(PAGES.staffHome))}>

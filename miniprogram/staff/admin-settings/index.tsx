@@ -111,7 +111,11 @@ const VALVE = 'rules.serviceChange.stopValveAction';
 const WINDOWS = 'rules.measurementWindows';
 const PRICES = 'rules.repairs.priceList';
 type PriceRow = { code: string; name: string; price: string };
-const NUMERIC = new Map(SECTIONS.flatMap((s) => s.fields).filter((f) => f.kind !== 'text').map((f) => [f.path, f.kind]));
+const NUMERIC = new Map(
+  SECTIONS.flatMap((s) => s.fields)
+    .filter((f) => f.kind !== 'text')
+    .map((f) => [f.path, f.kind]),
+);
 const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, VALVE];
 
 const getAt = (o: any, path: string): any => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o);
@@ -261,7 +265,11 @@ export default staffPage(function AdminSettings() {
           ))}
         </View>
       ) : null}
-      {saved ? <View className='notice' data-settings-saved>已保存。新设置只对之后发生的业务生效。</View> : null}
+      {saved ? (
+        <View className='notice' data-settings-saved>
+          已保存。新设置只对之后发生的业务生效。
+        </View>
+      ) : null}
 
       {SECTIONS.map((s) => (
         <View key={s.title} className='card'>
@@ -293,7 +301,9 @@ export default staffPage(function AdminSettings() {
                 {Object.entries(errors)
                   .filter(([k]) => k.startsWith(DOCS))
                   .map(([k, m]) => (
-                    <View key={k} className='field-error'>{m}</View>
+                    <View key={k} className='field-error'>
+                      {m}
+                    </View>
                   ))}
               </View>
               <View className='field'>
@@ -315,16 +325,44 @@ export default staffPage(function AdminSettings() {
               <View className='field-label'>有偿维修价目表（元）</View>
               {prices.map((row, i) => (
                 <View key={row.code} className='row admin-window'>
-                  <Field name={`${PRICES}.${i}.name`} label={`项目${i + 1}`} value={row.name} maxlength={30} error={errors[`${PRICES}.${i}.name`] ?? errors[`${PRICES}.${i}.code`]} onInput={(v) => set(`${PRICES}.${i}.name`, v)} />
-                  <Field name={`${PRICES}.${i}.priceFen`} label='价格（元）' type='digit' value={row.price} error={errors[`${PRICES}.${i}.priceFen`]} onInput={(v) => set(`${PRICES}.${i}.price`, v)} />
-                  <Text className='link' onClick={() => set(PRICES, prices.filter((_, k) => k !== i))}>删除</Text>
+                  <Field
+                    name={`${PRICES}.${i}.name`}
+                    label={`项目${i + 1}`}
+                    value={row.name}
+                    maxlength={30}
+                    error={errors[`${PRICES}.${i}.name`] ?? errors[`${PRICES}.${i}.code`]}
+                    onInput={(v) => set(`${PRICES}.${i}.name`, v)}
+                  />
+                  <Field
+                    name={`${PRICES}.${i}.priceFen`}
+                    label='价格（元）'
+                    type='digit'
+                    value={row.price}
+                    error={errors[`${PRICES}.${i}.priceFen`]}
+                    onInput={(v) => set(`${PRICES}.${i}.price`, v)}
+                  />
+                  <Text
+                    className='link'
+                    onClick={() =>
+                      set(
+                        PRICES,
+                        prices.filter((_, k) => k !== i),
+                      )
+                    }
+                  >
+                    删除
+                  </Text>
                 </View>
               ))}
-              <Text className='link' onClick={() => set(PRICES, [...prices, { code: newCode(prices), name: '', price: '' }])}>＋ 添加项目</Text>
+              <Text className='link' onClick={() => set(PRICES, [...prices, { code: newCode(prices), name: '', price: '' }])}>
+                ＋ 添加项目
+              </Text>
               {Object.entries(errors)
                 .filter(([k]) => k === PRICES)
                 .map(([k, m]) => (
-                  <View key={k} className='field-error'>{m}</View>
+                  <View key={k} className='field-error'>
+                    {m}
+                  </View>
                 ))}
             </View>
           ) : null}
@@ -333,16 +371,42 @@ export default staffPage(function AdminSettings() {
               <View className='field-label'>允许预约测温的时段（HH:mm）</View>
               {windows.map((w, i) => (
                 <View key={i} className='row admin-window'>
-                  <Field name={`${WINDOWS}.${i}.start`} label={`时段${i + 1} 开始`} value={w.start} error={errors[`${WINDOWS}.${i}.start`]} onInput={(v) => set(`${WINDOWS}.${i}.start`, v)} />
-                  <Field name={`${WINDOWS}.${i}.end`} label='结束' value={w.end} error={errors[`${WINDOWS}.${i}.end`]} onInput={(v) => set(`${WINDOWS}.${i}.end`, v)} />
-                  <Text className='link' onClick={() => set(WINDOWS, windows.filter((_, k) => k !== i))}>删除</Text>
+                  <Field
+                    name={`${WINDOWS}.${i}.start`}
+                    label={`时段${i + 1} 开始`}
+                    value={w.start}
+                    error={errors[`${WINDOWS}.${i}.start`]}
+                    onInput={(v) => set(`${WINDOWS}.${i}.start`, v)}
+                  />
+                  <Field
+                    name={`${WINDOWS}.${i}.end`}
+                    label='结束'
+                    value={w.end}
+                    error={errors[`${WINDOWS}.${i}.end`]}
+                    onInput={(v) => set(`${WINDOWS}.${i}.end`, v)}
+                  />
+                  <Text
+                    className='link'
+                    onClick={() =>
+                      set(
+                        WINDOWS,
+                        windows.filter((_, k) => k !== i),
+                      )
+                    }
+                  >
+                    删除
+                  </Text>
                 </View>
               ))}
-              <Text className='link' onClick={() => set(WINDOWS, [...windows, { start: '', end: '' }])}>＋ 添加时段</Text>
+              <Text className='link' onClick={() => set(WINDOWS, [...windows, { start: '', end: '' }])}>
+                ＋ 添加时段
+              </Text>
               {windowErrors
                 .filter(([k]) => !/\.\d+\.(start|end)$/.test(k))
                 .map(([k, m]) => (
-                  <View key={k} className='field-error'>{m}</View>
+                  <View key={k} className='field-error'>
+                    {m}
+                  </View>
                 ))}
             </View>
           ) : null}
@@ -363,7 +427,9 @@ export default staffPage(function AdminSettings() {
       <View className={`btn btn-primary${saving ? ' btn-disabled' : ''}`} data-save-settings onClick={save}>
         {saving ? '正在保存…' : '保存设置'}
       </View>
-      <View className='btn btn-plain' onClick={() => void load().catch((e) => Taro.showToast({ title: asApiError(e).message, icon: 'none' }))}>放弃修改</View>
+      <View className='btn btn-plain' onClick={() => void load().catch((e) => Taro.showToast({ title: asApiError(e).message, icon: 'none' }))}>
+        放弃修改
+      </View>
 
       <View className='card' data-audit>
         <View className='row'>
@@ -381,15 +447,25 @@ export default staffPage(function AdminSettings() {
               {e.actorName}
               {e.targetId ? ` · ${AUDIT_TARGET_LABEL[e.targetType] ?? e.targetType} ${e.targetId}` : ''}
             </View>
-            {changes(e).slice(0, 12).map((c) => (
-              <View key={c} className='admin-change'>{c}</View>
-            ))}
+            {changes(e)
+              .slice(0, 12)
+              .map((c) => (
+                <View key={c} className='admin-change'>
+                  {c}
+                </View>
+              ))}
           </View>
         ))}
         {audit && audit.total > page * 20 ? (
-          <Text className='link' onClick={() => void loadAudit(page + 1)}>下一页</Text>
+          <Text className='link' onClick={() => void loadAudit(page + 1)}>
+            下一页
+          </Text>
         ) : null}
-        {page > 1 ? <Text className='link' style={{ marginLeft: '24px' }} onClick={() => void loadAudit(page - 1)}>上一页</Text> : null}
+        {page > 1 ? (
+          <Text className='link' style={{ marginLeft: '24px' }} onClick={() => void loadAudit(page - 1)}>
+            上一页
+          </Text>
+        ) : null}
       </View>
     </View>
   );

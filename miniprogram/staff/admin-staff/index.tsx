@@ -83,7 +83,11 @@ export default staffPage(function AdminStaff() {
   };
 
   const disable = async (s: StaffView) => {
-    const { confirm } = await Taro.showModal({ title: '停用员工', content: `停用后 ${s.name}（${s.username}）将立即退出登录且不能再登录。确定停用？`, confirmText: '停用' });
+    const { confirm } = await Taro.showModal({
+      title: '停用员工',
+      content: `停用后 ${s.name}（${s.username}）将立即退出登录且不能再登录。确定停用？`,
+      confirmText: '停用',
+    });
     if (!confirm) return;
     try {
       await adminApi.disableStaff({ id: s.id });
@@ -157,25 +161,46 @@ export default staffPage(function AdminStaff() {
       <View className='card'>
         <View className='row'>
           <Text className='card-title'>员工（{staff.length}）</Text>
-          <Text className='link' data-new-staff onClick={() => setShowForm(!showForm)}>{showForm ? '收起' : '＋ 新建员工'}</Text>
+          <Text className='link' data-new-staff onClick={() => setShowForm(!showForm)}>
+            {showForm ? '收起' : '＋ 新建员工'}
+          </Text>
         </View>
         {showForm ? (
           <View className='admin-form' data-staff-form>
             {errors.form ? <View className='alert'>{errors.form}</View> : null}
             <Field name='username' label='用户名（登录用）' value={form.username} error={errors.username} onInput={(v) => setForm({ ...form, username: v })} />
             <Field name='name' label='姓名' value={form.name} error={errors.name} onInput={(v) => setForm({ ...form, name: v })} />
-            <Field name='password' label='初始密码（至少8位）' password value={form.password} error={errors.password} onInput={(v) => setForm({ ...form, password: v })} />
+            <Field
+              name='password'
+              label='初始密码（至少8位）'
+              password
+              value={form.password}
+              error={errors.password}
+              onInput={(v) => setForm({ ...form, password: v })}
+            />
             <View className='field'>
               <View className='field-label'>角色</View>
-              <Chips name='roles' options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))} value={form.roles} onChange={(roles) => setForm({ ...form, roles })} />
+              <Chips
+                name='roles'
+                options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))}
+                value={form.roles}
+                onChange={(roles) => setForm({ ...form, roles })}
+              />
               {errors.roles ? <View className='field-error'>{errors.roles}</View> : null}
             </View>
             <View className='field'>
               <View className='field-label'>负责片区（不选则不限片区）</View>
-              <Chips name='areas' options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))} value={form.areaIds} onChange={(areaIds) => setForm({ ...form, areaIds })} />
+              <Chips
+                name='areas'
+                options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))}
+                value={form.areaIds}
+                onChange={(areaIds) => setForm({ ...form, areaIds })}
+              />
               {errors.areaIds ? <View className='field-error'>{errors.areaIds}</View> : null}
             </View>
-            <View className='btn btn-primary' data-create-staff onClick={create}>创建</View>
+            <View className='btn btn-primary' data-create-staff onClick={create}>
+              创建
+            </View>
           </View>
         ) : null}
         {!staff.length ? <Empty>还没有员工</Empty> : null}
@@ -195,7 +220,10 @@ export default staffPage(function AdminStaff() {
             {s.loginLockedUntil ? (
               <View className='notice admin-locked' data-locked={s.username}>
                 密码错误次数过多，密码登录锁定至 {formatChinaTime(s.loginLockedUntil)}。确认是本人后可立即解除。
-                <Text className='link' data-unlock onClick={() => unlock(s)}> 解除锁定</Text>
+                <Text className='link' data-unlock onClick={() => unlock(s)}>
+                  {' '}
+                  解除锁定
+                </Text>
               </View>
             ) : null}
             <View className='muted'>
@@ -204,7 +232,8 @@ export default staffPage(function AdminStaff() {
             </View>
             {invites[s.id] ? (
               <View className='notice admin-invite' data-invite-code={invites[s.id]!.inviteCode}>
-                微信绑定邀请码：<Text className='strong'>{invites[s.id]!.inviteCode}</Text>（{formatChinaTime(invites[s.id]!.expiresAt)} 前有效，仅可使用一次）。请发给员工本人，在微信中绑定员工身份时填写。
+                微信绑定邀请码：<Text className='strong'>{invites[s.id]!.inviteCode}</Text>（{formatChinaTime(invites[s.id]!.expiresAt)}{' '}
+                前有效，仅可使用一次）。请发给员工本人，在微信中绑定员工身份时填写。
               </View>
             ) : null}
             {editing?.id === s.id ? (
@@ -212,28 +241,48 @@ export default staffPage(function AdminStaff() {
                 {editing.errors.form ? <View className='alert'>{editing.errors.form}</View> : null}
                 <View className='field'>
                   <View className='field-label'>角色</View>
-                  <Chips name='edit-roles' options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))} value={editing.roles} onChange={(roles) => setEditing({ ...editing, roles })} />
+                  <Chips
+                    name='edit-roles'
+                    options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))}
+                    value={editing.roles}
+                    onChange={(roles) => setEditing({ ...editing, roles })}
+                  />
                   {editing.errors.roles ? <View className='field-error'>{editing.errors.roles}</View> : null}
                 </View>
                 <View className='field'>
                   <View className='field-label'>负责片区（不选则不限片区）</View>
-                  <Chips name='edit-areas' options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))} value={editing.areaIds} onChange={(areaIds) => setEditing({ ...editing, areaIds })} />
+                  <Chips
+                    name='edit-areas'
+                    options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))}
+                    value={editing.areaIds}
+                    onChange={(areaIds) => setEditing({ ...editing, areaIds })}
+                  />
                   {editing.errors.areaIds ? <View className='field-error'>{editing.errors.areaIds}</View> : null}
                 </View>
                 <View className='row admin-actions'>
-                  <View className='btn btn-primary' data-save-staff onClick={saveEdit}>保存</View>
-                  <Text className='link' onClick={() => setEditing(null)}>取消</Text>
+                  <View className='btn btn-primary' data-save-staff onClick={saveEdit}>
+                    保存
+                  </View>
+                  <Text className='link' onClick={() => setEditing(null)}>
+                    取消
+                  </Text>
                 </View>
               </View>
             ) : null}
             {!s.disabled ? (
               <View className='row admin-actions'>
                 {editing?.id !== s.id ? (
-                  <Text className='link' data-edit onClick={() => setEditing({ id: s.id, roles: s.roles as StaffRole[], areaIds: s.areaIds, errors: {} })}>修改角色和片区</Text>
+                  <Text className='link' data-edit onClick={() => setEditing({ id: s.id, roles: s.roles as StaffRole[], areaIds: s.areaIds, errors: {} })}>
+                    修改角色和片区
+                  </Text>
                 ) : null}
-                <Text className='link' data-invite onClick={() => invite(s)}>{s.wechatBound ? '重新生成绑定邀请码' : '生成微信绑定邀请码'}</Text>
+                <Text className='link' data-invite onClick={() => invite(s)}>
+                  {s.wechatBound ? '重新生成绑定邀请码' : '生成微信绑定邀请码'}
+                </Text>
                 {s.id !== myId ? (
-                  <Text className='link admin-danger' data-disable onClick={() => disable(s)}>停用</Text>
+                  <Text className='link admin-danger' data-disable onClick={() => disable(s)}>
+                    停用
+                  </Text>
                 ) : (
                   <Text className='muted'>（本人）</Text>
                 )}
@@ -249,14 +298,18 @@ export default staffPage(function AdminStaff() {
           <View key={a.id} className='row list-item' data-area={a.code}>
             <Text className='admin-area-code'>{a.code}</Text>
             <Input className='input admin-area-name' value={renames[a.id] ?? a.name} onInput={(e) => setRenames((m) => ({ ...m, [a.id]: e.detail.value }))} />
-            <Text className={renames[a.id] !== undefined && renames[a.id] !== a.name ? 'link' : 'muted'} onClick={() => rename(a)}>改名</Text>
+            <Text className={renames[a.id] !== undefined && renames[a.id] !== a.name ? 'link' : 'muted'} onClick={() => rename(a)}>
+              改名
+            </Text>
           </View>
         ))}
         <View className='admin-form' data-area-form>
           {areaErrors.form ? <View className='alert'>{areaErrors.form}</View> : null}
           <Field name='areaCode' label='新片区编码（如 A04）' value={area.code} error={areaErrors.code} onInput={(v) => setArea({ ...area, code: v })} />
           <Field name='areaName' label='新片区名称' value={area.name} error={areaErrors.name} onInput={(v) => setArea({ ...area, name: v })} />
-          <View className='btn btn-plain' data-create-area onClick={createArea}>新建片区</View>
+          <View className='btn btn-plain' data-create-area onClick={createArea}>
+            新建片区
+          </View>
         </View>
       </View>
     </View>

@@ -1,13 +1,7 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Picker, Switch, Text, Textarea, View } from '@tarojs/components';
-import {
-  ANNOUNCEMENT_NEEDS_RESTORE,
-  ANNOUNCEMENT_TYPES,
-  ANNOUNCEMENT_TYPE_LABEL,
-  type AnnouncementType,
-  type AnnouncementView,
-} from '@heat-butler/shared';
+import { ANNOUNCEMENT_NEEDS_RESTORE, ANNOUNCEMENT_TYPES, ANNOUNCEMENT_TYPE_LABEL, type AnnouncementType, type AnnouncementView } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { groupsApi } from '../../services/api/groups';
 import { useData } from '../../services/use-data';
@@ -55,7 +49,11 @@ export default staffPage(function Announce() {
   const targets = scope === 'building' ? groups.map((g) => ({ id: g.buildingId, label: g.name.replace('供热管家群', '') })) : scope === 'area' ? areas : [];
   const needsRestore = ANNOUNCEMENT_NEEDS_RESTORE.includes(type);
   const targetLabel = (a: AnnouncementView) =>
-    a.scope === 'all' ? '全部楼栋' : a.scope === 'area' ? `片区：${areas.find((x) => x.id === a.targetId)?.label ?? a.targetId}` : (groups.find((g) => g.buildingId === a.targetId)?.name.replace('供热管家群', '') ?? `楼栋${a.targetId}`);
+    a.scope === 'all'
+      ? '全部楼栋'
+      : a.scope === 'area'
+        ? `片区：${areas.find((x) => x.id === a.targetId)?.label ?? a.targetId}`
+        : (groups.find((g) => g.buildingId === a.targetId)?.name.replace('供热管家群', '') ?? `楼栋${a.targetId}`);
 
   const submit = async () => {
     if (busy) return;
@@ -131,7 +129,14 @@ export default staffPage(function Announce() {
         <Field label='标题（20字以内，作为订阅消息标题）' name='ann-title' value={title} maxlength={20} error={errors.title} onInput={setTitle} />
         <View className='field'>
           <View className='field-label'>公告内容</View>
-          <Textarea className={`input repair-textarea ${errors.body ? 'input-error' : ''}`} value={body} maxlength={2000} placeholder='如：因主管线抢修，3号楼暂停供热' onInput={(e) => setBody(e.detail.value)} data-ann-body />
+          <Textarea
+            className={`input repair-textarea ${errors.body ? 'input-error' : ''}`}
+            value={body}
+            maxlength={2000}
+            placeholder='如：因主管线抢修，3号楼暂停供热'
+            onInput={(e) => setBody(e.detail.value)}
+            data-ann-body
+          />
           {errors.body ? <View className='field-error'>{errors.body}</View> : null}
         </View>
         {needsRestore ? (
@@ -139,10 +144,14 @@ export default staffPage(function Announce() {
             <View className='field-label'>预计恢复时间（北京时间）</View>
             <View className='row'>
               <Picker mode='date' value={restoreDate} onChange={(e) => setRestoreDate(String(e.detail.value))}>
-                <View className='input' data-restore-date>{restoreDate}</View>
+                <View className='input' data-restore-date>
+                  {restoreDate}
+                </View>
               </Picker>
               <Picker mode='time' value={restoreTime} onChange={(e) => setRestoreTime(String(e.detail.value))}>
-                <View className='input' data-restore-time>{restoreTime}</View>
+                <View className='input' data-restore-time>
+                  {restoreTime}
+                </View>
               </Picker>
             </View>
             {errors.expectedRestoreAt ? <View className='field-error'>{errors.expectedRestoreAt}</View> : null}

@@ -41,29 +41,53 @@ export default staffPage(function StaffCallbacks() {
   return (
     <View className='page'>
       <LoadError error={callbacks.error} onRetry={load} />
-      {data?.quiet ? <View className='card muted' data-callbacks-quiet>20:00–08:00 不打扰住户，回访任务 08:00 后显示。</View> : null}
-      {data && !data.quiet && !data.items.length ? <Empty>暂无待回访的工单</Empty> : null}
-      {data?.items.map((c) => ({ ...c, ticket: c.ticket as StaffRepairView | undefined })).map((c) => (
-        <View className='card' key={c.id} data-callback-id={c.id}>
-          <View className='row'>
-            <Text className='card-title'>{c.ticket ? `${c.ticket.emergency ? '【紧急】' : ''}${c.ticket.categoryLabel}` : `工单 ${c.ticketId}`}</Text>
-            <Text className={minutesLeftState(c.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{formatMinutesLeft(c.minutesLeft)}</Text>
-          </View>
-          {c.ticket ? (
-            <View>
-              <View className='muted'>{c.ticket.no} · {c.ticket.address}</View>
-              <View className='muted'>电话 {c.ticket.contactPhone} · 维修人员 {c.ticket.assigneeName ?? '—'} · {c.ticket.statusLabel}</View>
-              {c.ticket.resolution ? <View className='repair-desc'>处理：{c.ticket.resolution}</View> : null}
-              {c.ticket.rating !== null ? <View className='muted'>住户评价：{'★'.repeat(c.ticket.rating)}{c.ticket.ratingComment ? ` ${c.ticket.ratingComment}` : ''}</View> : null}
-            </View>
-          ) : null}
-          <View className='muted'>回访截止 {formatChinaTime(c.dueAt)}</View>
-          <Textarea className='input repair-textarea' data-callback-notes value={notes[c.id] ?? ''} maxlength={300} placeholder='回访记录（不满意时必填）' onInput={(e) => setNotes({ ...notes, [c.id]: e.detail.value })} />
-          {OUTCOMES.map((o) => (
-            <View key={o.value} className={o.cls} data-outcome={o.value} onClick={() => done(c, o.value)}>{busy === c.id ? '提交中…' : o.label}</View>
-          ))}
+      {data?.quiet ? (
+        <View className='card muted' data-callbacks-quiet>
+          20:00–08:00 不打扰住户，回访任务 08:00 后显示。
         </View>
-      ))}
+      ) : null}
+      {data && !data.quiet && !data.items.length ? <Empty>暂无待回访的工单</Empty> : null}
+      {data?.items
+        .map((c) => ({ ...c, ticket: c.ticket as StaffRepairView | undefined }))
+        .map((c) => (
+          <View className='card' key={c.id} data-callback-id={c.id}>
+            <View className='row'>
+              <Text className='card-title'>{c.ticket ? `${c.ticket.emergency ? '【紧急】' : ''}${c.ticket.categoryLabel}` : `工单 ${c.ticketId}`}</Text>
+              <Text className={minutesLeftState(c.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{formatMinutesLeft(c.minutesLeft)}</Text>
+            </View>
+            {c.ticket ? (
+              <View>
+                <View className='muted'>
+                  {c.ticket.no} · {c.ticket.address}
+                </View>
+                <View className='muted'>
+                  电话 {c.ticket.contactPhone} · 维修人员 {c.ticket.assigneeName ?? '—'} · {c.ticket.statusLabel}
+                </View>
+                {c.ticket.resolution ? <View className='repair-desc'>处理：{c.ticket.resolution}</View> : null}
+                {c.ticket.rating !== null ? (
+                  <View className='muted'>
+                    住户评价：{'★'.repeat(c.ticket.rating)}
+                    {c.ticket.ratingComment ? ` ${c.ticket.ratingComment}` : ''}
+                  </View>
+                ) : null}
+              </View>
+            ) : null}
+            <View className='muted'>回访截止 {formatChinaTime(c.dueAt)}</View>
+            <Textarea
+              className='input repair-textarea'
+              data-callback-notes
+              value={notes[c.id] ?? ''}
+              maxlength={300}
+              placeholder='回访记录（不满意时必填）'
+              onInput={(e) => setNotes({ ...notes, [c.id]: e.detail.value })}
+            />
+            {OUTCOMES.map((o) => (
+              <View key={o.value} className={o.cls} data-outcome={o.value} onClick={() => done(c, o.value)}>
+                {busy === c.id ? '提交中…' : o.label}
+              </View>
+            ))}
+          </View>
+        ))}
     </View>
   );
 });

@@ -59,11 +59,21 @@ export default staffPage(function CannedReplies() {
           />
           <Field label='标题' name='cannedTitle' value={draft.title} error={errors.title} onInput={(v) => setDraft({ ...draft, title: v })} maxlength={50} />
           <View className='field-label'>内容</View>
-          <Textarea className='input canned-body' name='cannedBody' value={draft.body} maxlength={1000} onInput={(e) => setDraft({ ...draft, body: e.detail.value })} />
+          <Textarea
+            className='input canned-body'
+            name='cannedBody'
+            value={draft.body}
+            maxlength={1000}
+            onInput={(e) => setDraft({ ...draft, body: e.detail.value })}
+          />
           {errors.body ? <View className='field-error'>{errors.body}</View> : null}
           <View className='muted'>可用占位符（回复时自动替换）：{CANNED_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}</View>
-          <View className='btn btn-primary' onClick={save}>保存</View>
-          <View className='btn btn-plain' onClick={() => setDraft(null)}>取消</View>
+          <View className='btn btn-primary' onClick={save}>
+            保存
+          </View>
+          <View className='btn btn-plain' onClick={() => setDraft(null)}>
+            取消
+          </View>
         </View>
       </View>
     );
@@ -83,14 +93,20 @@ export default staffPage(function CannedReplies() {
           <View className='row'>
             <Text className='strong'>{c.title}</Text>
             <View className='row'>
-              <Text className='link' onClick={() => setDraft({ id: c.id, category: c.category, title: c.title, body: c.body })}>修改</Text>
-              <Text className='link' style={{ marginLeft: '24px', color: '#c92a2a' }} onClick={() => remove(c)}>删除</Text>
+              <Text className='link' onClick={() => setDraft({ id: c.id, category: c.category, title: c.title, body: c.body })}>
+                修改
+              </Text>
+              <Text className='link' style={{ marginLeft: '24px', color: '#c92a2a' }} onClick={() => remove(c)}>
+                删除
+              </Text>
             </View>
           </View>
           <View className='muted'>{c.body}</View>
         </View>
       ))}
-      <View className='btn btn-primary' onClick={() => setDraft({ ...EMPTY, category })}>新增话术</View>
+      <View className='btn btn-primary' onClick={() => setDraft({ ...EMPTY, category })}>
+        新增话术
+      </View>
     </View>
   );
 });

@@ -32,7 +32,6 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<Pag
   { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: PAGES.staffAdminSettings },
 ];
 
-
 function Stat({ label, value, tone }: { label: string; value: string | number; tone?: 'red' | 'orange' }) {
   return (
     <View className='grid-item'>
@@ -48,7 +47,13 @@ function Stat({ label, value, tone }: { label: string; value: string | number; t
 const dayLabel = (date: string, today: string) => (date === today ? '今天' : `${Number(date.slice(5, 7))}/${Number(date.slice(8, 10))}`);
 
 /** A bar chart of plain Views: one group per day, bars' heights in % of the largest value. */
-function DayBars(props: { title: string; today: string; days: { date: string; values: number[] }[]; series: { label: string; className: string }[]; format?: (v: number) => string }) {
+function DayBars(props: {
+  title: string;
+  today: string;
+  days: { date: string; values: number[] }[];
+  series: { label: string; className: string }[];
+  format?: (v: number) => string;
+}) {
   const max = Math.max(1, ...props.days.flatMap((d) => d.values));
   const fmt = props.format ?? String;
   return (
@@ -68,7 +73,11 @@ function DayBars(props: { title: string; today: string; days: { date: string; va
           <View key={d.date} className='chart-day'>
             <View className='chart-bars'>
               {d.values.map((v, i) => (
-                <View key={i} className={`chart-bar ${props.series[i]!.className}`} style={{ height: `${(v / max) * 100}%`, width: `${100 / d.values.length}%` }}>
+                <View
+                  key={i}
+                  className={`chart-bar ${props.series[i]!.className}`}
+                  style={{ height: `${(v / max) * 100}%`, width: `${100 / d.values.length}%` }}
+                >
                   {v ? <Text className='chart-value'>{fmt(v)}</Text> : null}
                 </View>
               ))}
@@ -195,8 +204,12 @@ export default staffPage(function StaffHome() {
           <View className='card-title'>管理</View>
           <View className='muted'>住户导入：下载模板填写后，用“导入”上传（校验全部通过才会写入）；也可在服务器上运行 npm run import -- 文件.xlsx。</View>
           <View className='row dash-link'>
-            <Text className='link' onClick={() => downloadXlsx(adminApi.importTemplate(), '住户导入模板.xlsx')}>下载导入模板</Text>
-            <Text className='link' onClick={() => downloadXlsx(adminApi.exportAccounts(), '住户.xlsx')}>导出住户</Text>
+            <Text className='link' onClick={() => downloadXlsx(adminApi.importTemplate(), '住户导入模板.xlsx')}>
+              下载导入模板
+            </Text>
+            <Text className='link' onClick={() => downloadXlsx(adminApi.exportAccounts(), '住户.xlsx')}>
+              导出住户
+            </Text>
           </View>
         </View>
       ) : null}

@@ -24,7 +24,8 @@ import { staffPage } from '../../components/staff-page';
 
 type View3 = 'pending' | 'mine' | 'all';
 
-const waiting = (s: number | null) => (s === null ? '' : s < 60 ? `${s}秒` : s < 3600 ? `${Math.floor(s / 60)}分钟` : `${Math.floor(s / 3600)}小时${Math.floor((s % 3600) / 60)}分`);
+const waiting = (s: number | null) =>
+  s === null ? '' : s < 60 ? `${s}秒` : s < 3600 ? `${Math.floor(s / 60)}分钟` : `${Math.floor(s / 3600)}小时${Math.floor((s % 3600) / 60)}分`;
 const mins = (s: number | null) => (s === null ? '—' : `${Math.round(s / 60)}分钟`);
 
 /** 管家群收件箱: questions of the agent's areas; claim, answer with a standard reply, moderate. */
@@ -64,7 +65,10 @@ export default staffPage(function StaffInbox() {
     });
   }, [visible]);
 
-  const replies = useData(() => groupsApi.canned({ q: q.trim() || undefined, category: category === 'all' ? undefined : category }, { quiet: true }), [q, category]);
+  const replies = useData(
+    () => groupsApi.canned({ q: q.trim() || undefined, category: category === 'all' ? undefined : category }, { quiet: true }),
+    [q, category],
+  );
   const canned = replies.data?.items ?? [];
 
   const claim = async (item: InboxItem) => {
@@ -130,7 +134,9 @@ export default staffPage(function StaffInbox() {
         <View className='card row inbox-metrics'>
           <View>
             <View className='muted'>待回复</View>
-            <View className='card-title' data-unanswered>{metrics.unanswered}</View>
+            <View className='card-title' data-unanswered>
+              {metrics.unanswered}
+            </View>
           </View>
           {metrics.perArea.map((a) => (
             <View key={a.areaId}>
@@ -143,7 +149,15 @@ export default staffPage(function StaffInbox() {
           <View>
             <View className='muted'>入群率</View>
             <View className='card-title'>
-              {Math.round((metrics.joinRate.reduce((s, g) => s + g.joined, 0) / Math.max(1, metrics.joinRate.reduce((s, g) => s + g.households, 0))) * 100)}%
+              {Math.round(
+                (metrics.joinRate.reduce((s, g) => s + g.joined, 0) /
+                  Math.max(
+                    1,
+                    metrics.joinRate.reduce((s, g) => s + g.households, 0),
+                  )) *
+                  100,
+              )}
+              %
             </View>
           </View>
         </View>
@@ -154,13 +168,17 @@ export default staffPage(function StaffInbox() {
           {metrics.perAgent.map((a) => (
             <View className='row list-item' key={a.staffId}>
               <Text>{a.name}</Text>
-              <Text className='muted'>{mins(a.medianSeconds)} / {mins(a.p90Seconds)}</Text>
+              <Text className='muted'>
+                {mins(a.medianSeconds)} / {mins(a.p90Seconds)}
+              </Text>
             </View>
           ))}
         </View>
       ) : null}
       <View className='row'>
-        <Text className='link' data-moderation-trail onClick={() => setTrail(!trail)}>{trail ? '收起内容审核记录' : '内容审核记录'}</Text>
+        <Text className='link' data-moderation-trail onClick={() => setTrail(!trail)}>
+          {trail ? '收起内容审核记录' : '内容审核记录'}
+        </Text>
       </View>
       {trail ? <ModerationTrail /> : null}
       <Segmented<View3>
@@ -182,7 +200,11 @@ export default staffPage(function StaffInbox() {
         >
           <View className='row'>
             <Text className='muted'>{item.groupName}</Text>
-            {item.waitingSeconds !== null ? <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text> : <Text className='tag tag-green'>已回复</Text>}
+            {item.waitingSeconds !== null ? (
+              <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text>
+            ) : (
+              <Text className='tag tag-green'>已回复</Text>
+            )}
           </View>
           <MessageBubble m={item.message} staff />
           {item.claimedBy ? <Text className='tag tag-grey'>{item.claimedBy.name} 负责</Text> : null}
@@ -220,7 +242,14 @@ export default staffPage(function StaffInbox() {
               </View>
             ))}
           </View>
-          <Textarea className='input reply-input' value={reply} maxlength={1000} placeholder='输入回复，或点选上方标准话术' onInput={(e) => setReply(e.detail.value)} data-reply />
+          <Textarea
+            className='input reply-input'
+            value={reply}
+            maxlength={1000}
+            placeholder='输入回复，或点选上方标准话术'
+            onInput={(e) => setReply(e.detail.value)}
+            data-reply
+          />
           <View className='canned-cats'>
             {(Object.keys(HELP_LINKS) as HelpLink[]).map((k) => (
               <Text key={k} className={`tag ${link === k ? '' : 'tag-grey'}`} onClick={() => setLink(link === k ? null : k)}>
@@ -238,7 +267,12 @@ export default staffPage(function StaffInbox() {
               <View className='canned-cats'>
                 <Text className='muted'>转报修：</Text>
                 {REPAIR_CATEGORIES.map((c) => (
-                  <Text key={c} className={`tag ${repairCat === c ? '' : 'tag-grey'}`} onClick={() => setRepairCat(repairCat === c ? null : c)} data-repair-category={c}>
+                  <Text
+                    key={c}
+                    className={`tag ${repairCat === c ? '' : 'tag-grey'}`}
+                    onClick={() => setRepairCat(repairCat === c ? null : c)}
+                    data-repair-category={c}
+                  >
                     {REPAIR_CATEGORY_LABEL[c]}
                   </Text>
                 ))}

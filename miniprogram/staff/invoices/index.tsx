@@ -29,12 +29,13 @@ export default staffPage(function StaffInvoices() {
 
   const exportXlsx = () => downloadXlsx(invoicesApi.exportDay({ date }), `发票-${date}.xlsx`);
 
-
   return (
     <View className='page'>
       <View className='card row'>
         <Input className='input' value={date} onInput={(e) => setDate(e.detail.value)} placeholder='YYYY-MM-DD' />
-        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>查看</Text>
+        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>
+          查看
+        </Text>
       </View>
       <LoadError error={invoices.error} onRetry={load} />
       {day ? (
@@ -52,18 +53,33 @@ export default staffPage(function StaffInvoices() {
         <View className='card' key={inv.id}>
           <View className='row'>
             <Text className='strong'>{inv.typeLabel}</Text>
-            <Text className={inv.status === 'failed' ? 'tag tag-red' : inv.status === 'issued' ? 'tag tag-green' : 'tag tag-grey'}>{INVOICE_STATE_LABEL[inv.status]}</Text>
+            <Text className={inv.status === 'failed' ? 'tag tag-red' : inv.status === 'issued' ? 'tag tag-green' : 'tag tag-grey'}>
+              {INVOICE_STATE_LABEL[inv.status]}
+            </Text>
           </View>
-          <View className='muted'>{inv.titleName}{inv.taxId ? ` · ${inv.taxId}` : ''} · 订单 {inv.orderId}</View>
+          <View className='muted'>
+            {inv.titleName}
+            {inv.taxId ? ` · ${inv.taxId}` : ''} · 订单 {inv.orderId}
+          </View>
           <View className='row'>
-            <Text className='muted'>{inv.number ?? '—'} · {inv.rateLabel}</Text>
+            <Text className='muted'>
+              {inv.number ?? '—'} · {inv.rateLabel}
+            </Text>
             <Text className='amount'>{formatFen(inv.amountFen)}</Text>
           </View>
           {inv.failure ? <View className='alert'>失败原因：{inv.failure}</View> : null}
-          {inv.status === 'failed' ? <View className='btn btn-plain' onClick={() => retry(inv)}>重新开具</View> : null}
+          {inv.status === 'failed' ? (
+            <View className='btn btn-plain' onClick={() => retry(inv)}>
+              重新开具
+            </View>
+          ) : null}
         </View>
       ))}
-      {day?.items.length ? <View className='btn btn-plain' onClick={exportXlsx}>导出 Excel</View> : null}
+      {day?.items.length ? (
+        <View className='btn btn-plain' onClick={exportXlsx}>
+          导出 Excel
+        </View>
+      ) : null}
     </View>
   );
 });

@@ -46,7 +46,9 @@ export default function StaffLogin() {
     <View className='page'>
       <View className='card'>
         <View className='card-title'>员工登录</View>
-        <View className='muted' style={{ marginBottom: '20px' }}>客服、管家、调度、维修、换热站、财务和管理员使用公司分配的账号登录。</View>
+        <View className='muted' style={{ marginBottom: '20px' }}>
+          客服、管家、调度、维修、换热站、财务和管理员使用公司分配的账号登录。
+        </View>
         {error ? <View className='alert'>{error}</View> : null}
         <Field label='用户名' name='username' value={username} onInput={setUsername} />
         <Field label='密码' name='password' password value={password} onInput={setPassword} />
@@ -56,10 +58,16 @@ export default function StaffLogin() {
       </View>
       <View className='card'>
         <View className='card-title'>微信登录</View>
-        <View className='muted' style={{ marginBottom: '20px' }}>已绑定微信的员工可一键登录；首次使用请输入管理员提供的邀请码完成绑定。</View>
-        <View className='btn btn-plain' onClick={busy ? undefined : () => viaWechat(false)}>微信一键登录</View>
+        <View className='muted' style={{ marginBottom: '20px' }}>
+          已绑定微信的员工可一键登录；首次使用请输入管理员提供的邀请码完成绑定。
+        </View>
+        <View className='btn btn-plain' onClick={busy ? undefined : () => viaWechat(false)}>
+          微信一键登录
+        </View>
         <Field label='邀请码' name='inviteCode' value={invite} onInput={setInvite} maxlength={16} />
-        <View className='btn btn-plain' onClick={busy ? undefined : () => viaWechat(true)}>绑定微信并登录</View>
+        <View className='btn btn-plain' onClick={busy ? undefined : () => viaWechat(true)}>
+          绑定微信并登录
+        </View>
       </View>
     </View>
   );

@@ -20,11 +20,18 @@ import { me } from '../../services/session';
 import { staffPage } from '../../components/staff-page';
 
 const STATUS: Record<MeasurementState, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
-interface Room { room: string; reading: string; photo: { id: string; url: string } | null }
+interface Room {
+  room: string;
+  reading: string;
+  photo: { id: string; url: string } | null;
+}
 
 /** Readings per room with the protocol check-boxes; three-party visits need the three signatures. */
 function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) {
-  const [rooms, setRooms] = useState<Room[]>([{ room: '主卧', reading: '', photo: null }, { room: '客厅', reading: '', photo: null }]);
+  const [rooms, setRooms] = useState<Room[]>([
+    { room: '主卧', reading: '', photo: null },
+    { room: '客厅', reading: '', photo: null },
+  ]);
   const [checked, setChecked] = useState<string[]>([]);
   const [parties, setParties] = useState({ company: '', resident: '', community: '' });
   const set = (i: number, patch: Partial<Room>) => setRooms(rooms.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -34,10 +41,13 @@ function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) 
     if (checked.length < MEASUREMENT_CHECKS.length) return void Taro.showToast({ title: '请确认测温规范各项', icon: 'none' });
     const checks = Object.fromEntries(MEASUREMENT_CHECKS.map((c) => [c, true])) as Record<MeasurementCheck, boolean>;
     try {
-      await measurementsApi.record({ id: props.m.id }, {
-        readings: filled.map((r) => ({ room: r.room.trim(), readingC: Number(r.reading), checks, ...(r.photo ? { photo: r.photo.id } : {}) })),
-        ...(props.m.threeParty ? { parties } : {}),
-      });
+      await measurementsApi.record(
+        { id: props.m.id },
+        {
+          readings: filled.map((r) => ({ room: r.room.trim(), readingC: Number(r.reading), checks, ...(r.photo ? { photo: r.photo.id } : {}) })),
+          ...(props.m.threeParty ? { parties } : {}),
+        },
+      );
       await props.onDone();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -49,15 +59,29 @@ function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) 
         <View className='row' style={{ gap: '12px', marginBottom: '12px' }} key={i}>
           <Input className='input' value={r.room} placeholder='房间' onInput={(e) => set(i, { room: e.detail.value })} />
           <Input className='input' type='digit' value={r.reading} placeholder='℃' onInput={(e) => set(i, { reading: e.detail.value })} />
-          {r.photo ? <Image className='repair-photo' src={photoSrc(r.photo.url)} mode='aspectFill' /> : (
-            <View className='link' style={{ whiteSpace: 'nowrap' }} onClick={async () => set(i, { photo: (await pickAndUpload(1, 'measurement_photo'))[0] ?? null })}>拍照</View>
+          {r.photo ? (
+            <Image className='repair-photo' src={photoSrc(r.photo.url)} mode='aspectFill' />
+          ) : (
+            <View
+              className='link'
+              style={{ whiteSpace: 'nowrap' }}
+              onClick={async () => set(i, { photo: (await pickAndUpload(1, 'measurement_photo'))[0] ?? null })}
+            >
+              拍照
+            </View>
           )}
         </View>
       ))}
-      <View className='link' onClick={() => setRooms([...rooms, { room: '', reading: '', photo: null }])}>＋ 添加房间</View>
+      <View className='link' onClick={() => setRooms([...rooms, { room: '', reading: '', photo: null }])}>
+        ＋ 添加房间
+      </View>
       <CheckboxGroup onChange={(e) => setChecked(e.detail.value as string[])}>
         {MEASUREMENT_CHECKS.map((c) => (
-          <View key={c} className='list-item'><Label><Checkbox value={c} checked={checked.includes(c)} /> {MEASUREMENT_CHECK_LABEL[c]}</Label></View>
+          <View key={c} className='list-item'>
+            <Label>
+              <Checkbox value={c} checked={checked.includes(c)} /> {MEASUREMENT_CHECK_LABEL[c]}
+            </Label>
+          </View>
         ))}
       </CheckboxGroup>
       {props.m.threeParty ? (
@@ -67,7 +91,9 @@ function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) 
           <Field label='社区签字' value={parties.community} onInput={(v) => setParties({ ...parties, community: v })} />
         </View>
       ) : null}
-      <View className='btn btn-primary' onClick={submit}>提交读数</View>
+      <View className='btn btn-primary' onClick={submit}>
+        提交读数
+      </View>
     </View>
   );
 }
@@ -91,7 +117,9 @@ function RulingForm(props: { m: MeasurementView; onDone: () => Promise<void> }) 
     <View data-ruling-form>
       <View className='muted'>退费金额按公司规则计算：已缴热费 × 不达标天数 ÷ 采暖季天数，采暖季结束后由财务统一退付。</View>
       <Field label='裁定说明' value={note} onInput={setNote} />
-      <View className='btn btn-primary' onClick={submit}>提交裁定</View>
+      <View className='btn btn-primary' onClick={submit}>
+        提交裁定
+      </View>
     </View>
   );
 }
@@ -129,9 +157,17 @@ function RulingRefund(props: { m: MeasurementView; onDone: () => Promise<void> }
         <View key={o.id} className='row list-item' data-refund-order={o.id}>
           <View>
             <View>{o.outTradeNo}</View>
-            <View className='muted'>{o.description} · 实付 {formatFen(o.amountFen)} · 可退 {formatFen(o.refundableFen)}</View>
+            <View className='muted'>
+              {o.description} · 实付 {formatFen(o.amountFen)} · 可退 {formatFen(o.refundableFen)}
+            </View>
           </View>
-          {o.refundableFen >= amount ? <Text className='link' onClick={() => refund(o)}>{busy ? '提交中…' : '退费'}</Text> : <Text className='muted'>余额不足</Text>}
+          {o.refundableFen >= amount ? (
+            <Text className='link' onClick={() => refund(o)}>
+              {busy ? '提交中…' : '退费'}
+            </Text>
+          ) : (
+            <Text className='muted'>余额不足</Text>
+          )}
         </View>
       ))}
     </View>
@@ -146,7 +182,9 @@ export default staffPage(function StaffMeasurements() {
   const load = list.reload;
   useDidShow(() => {
     // finance sees the refund of a ruling (without the role nothing more is shown)
-    void me().then((p) => setFinance(p.kind === 'staff' && p.roles.includes('finance'))).catch(() => undefined);
+    void me()
+      .then((p) => setFinance(p.kind === 'staff' && p.roles.includes('finance')))
+      .catch(() => undefined);
   });
   return (
     <View className='page'>
@@ -158,12 +196,27 @@ export default staffPage(function StaffMeasurements() {
             <Text className='card-title'>{m.threeParty ? '三方测温' : '上门测温'}</Text>
             <Text className={m.compliance === 'below_legal' ? 'tag tag-red' : 'tag'}>{STATUS[m.status]}</Text>
           </View>
-          <View className='muted'>{m.no} · 预约 {formatChinaTime(m.scheduledAt)}</View>
+          <View className='muted'>
+            {m.no} · 预约 {formatChinaTime(m.scheduledAt)}
+          </View>
           <View className='muted'>{m.address}</View>
-          {m.readings.map((r) => <View className='list-item row' key={r.room}><Text>{r.room}</Text><Text>{r.readingC.toFixed(1)}℃</Text></View>)}
+          {m.readings.map((r) => (
+            <View className='list-item row' key={r.room}>
+              <Text>{r.room}</Text>
+              <Text>{r.readingC.toFixed(1)}℃</Text>
+            </View>
+          ))}
           {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
-          {m.status === 'ruled' ? <View className='muted'>裁定：{m.rulingNote}（退费 {((m.rulingRefundFen ?? 0) / 100).toFixed(2)} 元）</View> : null}
-          {m.status === 'ruled' && m.refundId ? <View className='muted' data-refunded>已按裁定退费（退款单 {m.refundId}）</View> : null}
+          {m.status === 'ruled' ? (
+            <View className='muted'>
+              裁定：{m.rulingNote}（退费 {((m.rulingRefundFen ?? 0) / 100).toFixed(2)} 元）
+            </View>
+          ) : null}
+          {m.status === 'ruled' && m.refundId ? (
+            <View className='muted' data-refunded>
+              已按裁定退费（退款单 {m.refundId}）
+            </View>
+          ) : null}
           {finance && m.status === 'ruled' && !m.refundId && (m.rulingRefundFen ?? 0) > 0 ? <RulingRefund m={m} onDone={load} /> : null}
           {m.status === 'booked' ? <RecordForm m={m} onDone={load} /> : null}
           {m.status === 'recorded' && m.threeParty && m.compliance === 'below_legal' ? <RulingForm m={m} onDone={load} /> : null}

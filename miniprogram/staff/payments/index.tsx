@@ -25,7 +25,11 @@ export default staffPage(function StaffPayments() {
     const amountFen = yuanToFen(form.amount);
     if (amountFen === null) return setForm({ ...form, errors: { amountFen: '请输入正确的金额（元，最多两位小数）' } });
     try {
-      await paymentsApi.refund({ orderId: o.id }, { amountFen, reason: form.reason, kind: form.kind, ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}) }, { quiet: true });
+      await paymentsApi.refund(
+        { orderId: o.id },
+        { amountFen, reason: form.reason, kind: form.kind, ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}) },
+        { quiet: true },
+      );
       Taro.showToast({ title: '已提交退款', icon: 'success' });
       setOpen(null);
       setForm({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
@@ -34,7 +38,8 @@ export default staffPage(function StaffPayments() {
       if (!(e instanceof ApiError)) throw e;
       const errors: Record<string, string> = {};
       for (const f of (e.details?.fields ?? []) as { field: string; message: string }[]) errors[f.field] ??= f.message;
-      if (!Object.keys(errors).length) errors.amountFen = e.message + (e.details?.refundableFen !== undefined ? `（可退 ${formatFen(e.details.refundableFen)}）` : '');
+      if (!Object.keys(errors).length)
+        errors.amountFen = e.message + (e.details?.refundableFen !== undefined ? `（可退 ${formatFen(e.details.refundableFen)}）` : '');
       setForm({ ...form, errors });
     }
   };
@@ -43,7 +48,9 @@ export default staffPage(function StaffPayments() {
     <View className='page'>
       <View className='card row'>
         <Input className='input' value={q} placeholder='商户订单号或微信支付单号' onInput={(e) => setQ(e.detail.value)} />
-        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>查询</Text>
+        <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>
+          查询
+        </Text>
       </View>
       <LoadError error={paid.error} onRetry={load} />
       {items && !items.length ? <Empty>没有找到已支付的订单</Empty> : null}
@@ -53,24 +60,59 @@ export default staffPage(function StaffPayments() {
             <Text className='strong'>{o.outTradeNo}</Text>
             <Text className='amount'>{formatFen(o.amountFen)}</Text>
           </View>
-          <View className='muted'>户号 {o.accountNo} · {o.seasonLabel} · {ORDER_STATE_LABEL[o.status]}{o.paidAt ? ` · ${formatChinaTime(o.paidAt)}` : ''}</View>
+          <View className='muted'>
+            户号 {o.accountNo} · {o.seasonLabel} · {ORDER_STATE_LABEL[o.status]}
+            {o.paidAt ? ` · ${formatChinaTime(o.paidAt)}` : ''}
+          </View>
           {o.refunds.map((r) => (
             <View className='muted' key={r.id}>
-              {REFUND_KIND_LABEL[r.kind]} {formatFen(r.amountFen)} · {REFUND_STATE_LABEL[r.status]} · {r.reason}{r.rulingRef ? `（${r.rulingRef}）` : ''}
+              {REFUND_KIND_LABEL[r.kind]} {formatFen(r.amountFen)} · {REFUND_STATE_LABEL[r.status]} · {r.reason}
+              {r.rulingRef ? `（${r.rulingRef}）` : ''}
             </View>
           ))}
           {open === o.id ? (
             <View>
-              <Segmented<'ruling' | 'other'> options={[{ value: 'ruling', label: '测温裁定退费' }, { value: 'other', label: '其他退费' }]} value={form.kind} onChange={(kind) => setForm({ ...form, kind })} />
-              <Field label='退款金额（元）' name='refundAmount' type='digit' value={form.amount} error={form.errors.amountFen} onInput={(v) => setForm({ ...form, amount: v })} />
-              <Field label='退款原因' name='refundReason' value={form.reason} error={form.errors.reason} onInput={(v) => setForm({ ...form, reason: v })} maxlength={80} />
+              <Segmented<'ruling' | 'other'>
+                options={[
+                  { value: 'ruling', label: '测温裁定退费' },
+                  { value: 'other', label: '其他退费' },
+                ]}
+                value={form.kind}
+                onChange={(kind) => setForm({ ...form, kind })}
+              />
+              <Field
+                label='退款金额（元）'
+                name='refundAmount'
+                type='digit'
+                value={form.amount}
+                error={form.errors.amountFen}
+                onInput={(v) => setForm({ ...form, amount: v })}
+              />
+              <Field
+                label='退款原因'
+                name='refundReason'
+                value={form.reason}
+                error={form.errors.reason}
+                onInput={(v) => setForm({ ...form, reason: v })}
+                maxlength={80}
+              />
               {form.kind === 'ruling' ? (
-                <Field label='裁定单号（三方测温记录）' name='rulingRef' value={form.rulingRef} error={form.errors.rulingRef} onInput={(v) => setForm({ ...form, rulingRef: v })} />
+                <Field
+                  label='裁定单号（三方测温记录）'
+                  name='rulingRef'
+                  value={form.rulingRef}
+                  error={form.errors.rulingRef}
+                  onInput={(v) => setForm({ ...form, rulingRef: v })}
+                />
               ) : null}
-              <View className='btn btn-danger' onClick={() => refund(o)}>确认退款</View>
+              <View className='btn btn-danger' onClick={() => refund(o)}>
+                确认退款
+              </View>
             </View>
           ) : o.refundedFen < o.amountFen ? (
-            <View className='btn btn-plain' onClick={() => setOpen(o.id)}>退款</View>
+            <View className='btn btn-plain' onClick={() => setOpen(o.id)}>
+              退款
+            </View>
           ) : null}
         </View>
       ))}

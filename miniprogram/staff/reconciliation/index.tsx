@@ -43,7 +43,6 @@ const seasonOf = (date: string) => {
   return date.slice(5) >= '07-01' ? `${y}-${y + 1}` : `${y - 1}-${y}`;
 };
 
-
 /** One month as a calendar: a cell per date coloured by status (已平 green, 有差异 red, 未对账 grey). */
 function MonthGrid({ month, days, today, onOpen }: { month: string; days: Map<string, ReconDayView>; today: string; onOpen: (date: string) => void }) {
   const n = daysIn(month);
@@ -52,7 +51,9 @@ function MonthGrid({ month, days, today, onOpen }: { month: string; days: Map<st
   return (
     <View className='recon-cal'>
       {WEEK.map((w) => (
-        <View className='recon-cal-head' key={w}>{w}</View>
+        <View className='recon-cal-head' key={w}>
+          {w}
+        </View>
       ))}
       {cells.map((date, i) => {
         if (!date) return <View className='recon-cal-cell recon-cal-blank' key={`b${i}`} />;
@@ -85,7 +86,9 @@ function Pair({ p }: { p: DuplicatePaymentPair }) {
         <Text className={PAIR_TAG[p.state] ?? 'tag'}>{p.stateLabel}</Text>
       </View>
       <View className='muted'>入账：{p.kept ? `${p.kept.outTradeNo} ${yuan(p.kept.amountFen)}` : '（未找到）'}</View>
-      <View className='muted'>重复：{p.duplicate.outTradeNo} {yuan(p.duplicate.amountFen)}</View>
+      <View className='muted'>
+        重复：{p.duplicate.outTradeNo} {yuan(p.duplicate.amountFen)}
+      </View>
       <View className='muted'>
         退款：{p.refund ? `${p.refund.outRefundNo} −${yuan(p.refund.amountFen)}（${p.refund.status}）` : '无'}
         {p.outstandingFen ? ` · 未退回 ${yuan(p.outstandingFen)}` : ''}
@@ -111,9 +114,7 @@ export default staffPage(function Reconciliation() {
 
   const loadDays = async (m = mode, mon = month) => {
     const query =
-      m === 'season'
-        ? { season: seasonOf(today) }
-        : { from: `${mon}-01`, to: `${mon}-${pad(daysIn(mon))}` < today ? `${mon}-${pad(daysIn(mon))}` : today };
+      m === 'season' ? { season: seasonOf(today) } : { from: `${mon}-01`, to: `${mon}-${pad(daysIn(mon))}` < today ? `${mon}-${pad(daysIn(mon))}` : today };
     if (m === 'month' && query.from! > today) return setDays([]);
     setError(null);
     await reconciliationApi
@@ -168,8 +169,12 @@ export default staffPage(function Reconciliation() {
       <View className='page recon-page'>
         <LoadError error={error} />
         <View className='row recon-actions'>
-          <View className='btn btn-plain' onClick={() => setDay(null)}>返回日历</View>
-          <View className={`btn btn-primary${busy ? ' btn-disabled' : ''}`} onClick={() => !busy && run(day.billDate)}>{busy ? '对账中…' : day.runs ? '重新对账' : '对账'}</View>
+          <View className='btn btn-plain' onClick={() => setDay(null)}>
+            返回日历
+          </View>
+          <View className={`btn btn-primary${busy ? ' btn-disabled' : ''}`} onClick={() => !busy && run(day.billDate)}>
+            {busy ? '对账中…' : day.runs ? '重新对账' : '对账'}
+          </View>
         </View>
         <View className='card' data-day-status={day.status}>
           <View className='row'>
@@ -179,15 +184,26 @@ export default staffPage(function Reconciliation() {
           {day.lastError ? <View className='recon-error'>最近一次失败：{day.lastError}</View> : null}
           {w ? (
             <View>
-              <View className='muted'>微信账单：收款 {w.paymentCount} 笔 {yuan(w.paymentFen)}，退款 {w.refundCount} 笔 {yuan(w.refundFen)}，手续费 {yuan(w.feeFen)}，净额 {yuan(w.netFen)}</View>
-              <View className='muted'>台账：收款 {day.ledger?.paymentCount} 笔 {yuan(day.ledger?.paymentFen)}，退款 {day.ledger?.refundCount} 笔 {yuan(day.ledger?.refundFen)}</View>
+              <View className='muted'>
+                微信账单：收款 {w.paymentCount} 笔 {yuan(w.paymentFen)}，退款 {w.refundCount} 笔 {yuan(w.refundFen)}，手续费 {yuan(w.feeFen)}，净额{' '}
+                {yuan(w.netFen)}
+              </View>
+              <View className='muted'>
+                台账：收款 {day.ledger?.paymentCount} 笔 {yuan(day.ledger?.paymentFen)}，退款 {day.ledger?.refundCount} 笔 {yuan(day.ledger?.refundFen)}
+              </View>
               <View className='muted'>账单汇总核对：{day.emptyBill ? '当日无交易（无账单）' : day.summaryMatches ? '一致' : '不一致'}</View>
               {day.classes ? (
                 <View className='muted'>
-                  一致 {day.classes.matched} · 自愈 {day.healed.length} · 在途退款 {day.classes.inTransit} · 重复支付 {day.classes.duplicatePaid} · 差异 {day.openDiscrepancies}/{day.totalDiscrepancies}（未处理/全部）
+                  一致 {day.classes.matched} · 自愈 {day.healed.length} · 在途退款 {day.classes.inTransit} · 重复支付 {day.classes.duplicatePaid} · 差异{' '}
+                  {day.openDiscrepancies}/{day.totalDiscrepancies}（未处理/全部）
                 </View>
               ) : null}
-              <Text className='link' onClick={() => downloadXlsx(reconciliationApi.export({ date: day.billDate }), `对账-${day.billDate}.xlsx`, '导出失败，请稍后再试')}>导出 Excel</Text>
+              <Text
+                className='link'
+                onClick={() => downloadXlsx(reconciliationApi.export({ date: day.billDate }), `对账-${day.billDate}.xlsx`, '导出失败，请稍后再试')}
+              >
+                导出 Excel
+              </Text>
             </View>
           ) : day.runs === 0 ? (
             <View className='muted'>该日尚未对账</View>
@@ -197,7 +213,9 @@ export default staffPage(function Reconciliation() {
           <View className='card'>
             <View className='card-title'>已自动补记（通知丢失）</View>
             {day.healed.map((h) => (
-              <View className='muted' key={h.ref}>{h.outTradeNo} {yuan(h.amountFen)}</View>
+              <View className='muted' key={h.ref}>
+                {h.outTradeNo} {yuan(h.amountFen)}
+              </View>
             ))}
           </View>
         ) : null}
@@ -217,14 +235,20 @@ export default staffPage(function Reconciliation() {
         {day.discrepancies.map((d) => (
           <View className='card' key={d.id} data-discrepancy-id={d.id} data-discrepancy-status={d.status}>
             <View className='row'>
-              <Text className='card-title'>{d.kindLabel} · {d.outRefundNo || d.outTradeNo || '汇总'}</Text>
-              <Text className={d.status === 'open' ? 'tag tag-red' : 'tag tag-green'}>{d.status === 'open' ? '待处理' : RESOLUTION_TYPE_LABELS[d.resolution!]}</Text>
+              <Text className='card-title'>
+                {d.kindLabel} · {d.outRefundNo || d.outTradeNo || '汇总'}
+              </Text>
+              <Text className={d.status === 'open' ? 'tag tag-red' : 'tag tag-green'}>
+                {d.status === 'open' ? '待处理' : RESOLUTION_TYPE_LABELS[d.resolution!]}
+              </Text>
             </View>
             <View className='muted'>差额：{yuan(d.diffFen)}</View>
             <View className='muted'>微信：{d.wechat ? JSON.stringify(d.wechat) : '无'}</View>
             <View className='muted'>台账：{d.ledger ? JSON.stringify(d.ledger) : '无'}</View>
             {d.status === 'resolved' ? (
-              <View className='muted'>{d.resolvedBy} {d.resolvedAt?.slice(0, 16).replace('T', ' ')}：{d.note}</View>
+              <View className='muted'>
+                {d.resolvedBy} {d.resolvedAt?.slice(0, 16).replace('T', ' ')}：{d.note}
+              </View>
             ) : (
               <View>
                 <View className='recon-chips'>
@@ -244,7 +268,9 @@ export default staffPage(function Reconciliation() {
                   value={form[d.id]?.note ?? ''}
                   onInput={(e) => setForm({ ...form, [d.id]: { resolution: form[d.id]?.resolution ?? 'ledger_corrected', note: e.detail.value } })}
                 />
-                <View className='btn btn-primary' onClick={() => resolve(d)}>标记已处理</View>
+                <View className='btn btn-primary' onClick={() => resolve(d)}>
+                  标记已处理
+                </View>
               </View>
             )}
           </View>
@@ -256,22 +282,27 @@ export default staffPage(function Reconciliation() {
   const byDate = new Map((days ?? []).map((d) => [d.billDate, d]));
   const done = (days ?? []).filter((d) => d.wechat);
   const sum = (f: (d: ReconDayView) => number) => done.reduce((n, d) => n + f(d), 0);
-  const months =
-    mode === 'season'
-      ? [...new Set((days ?? []).map((d) => monthOf(d.billDate)))].sort()
-      : [month];
+  const months = mode === 'season' ? [...new Set((days ?? []).map((d) => monthOf(d.billDate)))].sort() : [month];
   return (
     <View className='page recon-page'>
       <LoadError error={error} onRetry={() => void loadDays()} />
       <View className='segmented'>
-        <View className={`segment${mode === 'month' ? ' segment-active' : ''}`} onClick={() => switchTo('month')}>按月</View>
-        <View className={`segment${mode === 'season' ? ' segment-active' : ''}`} onClick={() => switchTo('season')}>本采暖季</View>
+        <View className={`segment${mode === 'month' ? ' segment-active' : ''}`} onClick={() => switchTo('month')}>
+          按月
+        </View>
+        <View className={`segment${mode === 'season' ? ' segment-active' : ''}`} onClick={() => switchTo('season')}>
+          本采暖季
+        </View>
       </View>
       {mode === 'month' ? (
         <View className='row card recon-month-nav'>
-          <Text className='link' onClick={() => switchTo('month', addMonths(month, -1))}>‹ 上月</Text>
+          <Text className='link' onClick={() => switchTo('month', addMonths(month, -1))}>
+            ‹ 上月
+          </Text>
           <Text className='strong'>{month}</Text>
-          <Text className='link' onClick={() => month < monthOf(today) && switchTo('month', addMonths(month, 1))}>{month < monthOf(today) ? '下月 ›' : ''}</Text>
+          <Text className='link' onClick={() => month < monthOf(today) && switchTo('month', addMonths(month, 1))}>
+            {month < monthOf(today) ? '下月 ›' : ''}
+          </Text>
         </View>
       ) : (
         <View className='card muted'>{seasonOf(today)} 采暖季（至今天）</View>
@@ -281,7 +312,8 @@ export default staffPage(function Reconciliation() {
           <Text className='tag tag-green'>已平</Text> <Text className='tag tag-red'>有差异</Text> <Text className='tag tag-grey'>未对账</Text>
         </View>
         <View className='muted'>
-          已对账 {done.length} 天：收款 {yuan(sum((d) => d.wechat!.paymentFen))}，退款 {yuan(sum((d) => d.wechat!.refundFen))}，手续费 {yuan(sum((d) => d.wechat!.feeFen))}，净额 {yuan(sum((d) => d.wechat!.netFen))}
+          已对账 {done.length} 天：收款 {yuan(sum((d) => d.wechat!.paymentFen))}，退款 {yuan(sum((d) => d.wechat!.refundFen))}，手续费{' '}
+          {yuan(sum((d) => d.wechat!.feeFen))}，净额 {yuan(sum((d) => d.wechat!.netFen))}
         </View>
         {days?.length ? (
           <Text

@@ -16,8 +16,13 @@ function Bar(props: { label: string; value: number | null; text: string; sub?: s
   const w = Math.max(0, Math.min(1, props.value ?? 0));
   return (
     <View className='report-bar-row'>
-      <View className='row'><Text>{props.label}</Text><Text>{props.text}</Text></View>
-      <View className='report-bar-track'><View className={`report-bar ${w < 0.8 ? 'report-bar-low' : ''}`} style={{ width: `${Math.round(w * 100)}%` }} /></View>
+      <View className='row'>
+        <Text>{props.label}</Text>
+        <Text>{props.text}</Text>
+      </View>
+      <View className='report-bar-track'>
+        <View className={`report-bar ${w < 0.8 ? 'report-bar-low' : ''}`} style={{ width: `${Math.round(w * 100)}%` }} />
+      </View>
       {props.sub ? <View className='muted'>{props.sub}</View> : null}
     </View>
   );
@@ -29,8 +34,13 @@ function SlaCard(props: { title: string; rows: RepairSlaRow[]; attr: string }) {
       <View className='card-title'>{props.title}</View>
       {props.rows.length ? null : <View className='muted'>无工单</View>}
       {props.rows.map((r) => (
-        <Bar key={r.key} label={r.label} value={r.complianceRate} text={`${pct(r.complianceRate)}（${r.compliant}/${r.evaluated}）`}
-          sub={`${r.tickets}单 · 联系 ${pct(r.contactRate)} · 上门 ${pct(r.onSiteRate)} · 完工 ${pct(r.doneRate)} · 满意 ${pct(r.satisfiedRate)}`} />
+        <Bar
+          key={r.key}
+          label={r.label}
+          value={r.complianceRate}
+          text={`${pct(r.complianceRate)}（${r.compliant}/${r.evaluated}）`}
+          sub={`${r.tickets}单 · 联系 ${pct(r.contactRate)} · 上门 ${pct(r.onSiteRate)} · 完工 ${pct(r.doneRate)} · 满意 ${pct(r.satisfiedRate)}`}
+        />
       ))}
     </View>
   );
@@ -48,33 +58,69 @@ export default staffPage(function RepairReport() {
     return downloadXlsx(repairsApi.reportExport(q), `报修统计-${q.from}至${q.to}.xlsx`, '导出失败，请稍后再试');
   };
 
-
   const maxStars = Math.max(1, ...(r?.ratings.map((x) => x.count) ?? [1]));
   return (
     <View className='page'>
-      <Segmented<Range> options={[{ value: '7', label: '近7天' }, { value: '30', label: '近30天' }, { value: '90', label: '近90天' }]} value={range} onChange={setRange} />
+      <Segmented<Range>
+        options={[
+          { value: '7', label: '近7天' },
+          { value: '30', label: '近30天' },
+          { value: '90', label: '近90天' },
+        ]}
+        value={range}
+        onChange={setRange}
+      />
       <LoadError error={report.error} onRetry={report.reload} />
       {r ? (
         <View>
           <View className='card' data-report-total>
-            <View className='row'><Text className='card-title'>总体</Text><Text className='muted'>{r.from} 至 {r.to}</Text></View>
-            <Bar label='SLA达标率' value={r.total.complianceRate} text={`${pct(r.total.complianceRate)}（${r.total.compliant}/${r.total.evaluated}）`} sub={`共 ${r.total.tickets} 单，未到期的不计入`} />
-            <View className='list-item row'><Text>联系时长中位数</Text><Text>{mins(r.total.medianContactMinutes)}</Text></View>
-            <View className='list-item row'><Text>上门时长中位数</Text><Text>{mins(r.total.medianOnSiteMinutes)}</Text></View>
-            <View className='list-item row'><Text>完工时长中位数</Text><Text>{mins(r.total.medianDoneMinutes)}</Text></View>
-            <View className='list-item row'><Text>满意度</Text><Text>{r.total.avgRating === null ? '—' : `${r.total.avgRating.toFixed(1)}星 · 满意 ${pct(r.total.satisfiedRate)}（${r.total.rated}条评价）`}</Text></View>
+            <View className='row'>
+              <Text className='card-title'>总体</Text>
+              <Text className='muted'>
+                {r.from} 至 {r.to}
+              </Text>
+            </View>
+            <Bar
+              label='SLA达标率'
+              value={r.total.complianceRate}
+              text={`${pct(r.total.complianceRate)}（${r.total.compliant}/${r.total.evaluated}）`}
+              sub={`共 ${r.total.tickets} 单，未到期的不计入`}
+            />
+            <View className='list-item row'>
+              <Text>联系时长中位数</Text>
+              <Text>{mins(r.total.medianContactMinutes)}</Text>
+            </View>
+            <View className='list-item row'>
+              <Text>上门时长中位数</Text>
+              <Text>{mins(r.total.medianOnSiteMinutes)}</Text>
+            </View>
+            <View className='list-item row'>
+              <Text>完工时长中位数</Text>
+              <Text>{mins(r.total.medianDoneMinutes)}</Text>
+            </View>
+            <View className='list-item row'>
+              <Text>满意度</Text>
+              <Text>
+                {r.total.avgRating === null ? '—' : `${r.total.avgRating.toFixed(1)}星 · 满意 ${pct(r.total.satisfiedRate)}（${r.total.rated}条评价）`}
+              </Text>
+            </View>
           </View>
           <SlaCard title='各片区SLA达标率' rows={r.byArea} attr='report-areas' />
           <SlaCard title='各类型SLA达标率' rows={[...r.byCategory, ...r.byUrgency]} attr='report-types' />
           <View className='card'>
             <View className='card-title'>评价分布</View>
-            {r.ratings.slice().reverse().map((s) => (
-              <Bar key={s.stars} label={'★'.repeat(s.stars)} value={s.count / maxStars} text={`${s.count}`} />
-            ))}
+            {r.ratings
+              .slice()
+              .reverse()
+              .map((s) => (
+                <Bar key={s.stars} label={'★'.repeat(s.stars)} value={s.count / maxStars} text={`${s.count}`} />
+              ))}
           </View>
         </View>
       ) : null}
-      <View className='btn btn-plain' data-export onClick={exportXlsx}>导出 Excel</View>
+      <View className='btn btn-plain' data-export onClick={exportXlsx}>
+        导出 Excel
+      </View>
     </View>
   );
 });

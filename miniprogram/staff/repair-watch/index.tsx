@@ -23,20 +23,39 @@ export default staffPage(function RepairWatch() {
   return (
     <View className='page'>
       <Segmented<'last' | 'current'>
-        options={[{ value: 'last', label: '上一采暖季' }, { value: 'current', label: '本采暖季' }]}
+        options={[
+          { value: 'last', label: '上一采暖季' },
+          { value: 'current', label: '本采暖季' },
+        ]}
         value={season}
         onChange={setSeason}
       />
       <LoadError error={watch.error} onRetry={watch.reload} />
-      {view ? <View className='muted'>{view.season.label} 采暖季 · 低于{view.thresholds.minTemperatureC}℃、室温报修≥{view.thresholds.repeatedLowTemp}次的住户，投诉≥{view.thresholds.buildingComplaints}件的楼栋</View> : null}
+      {view ? (
+        <View className='muted'>
+          {view.season.label} 采暖季 · 低于{view.thresholds.minTemperatureC}℃、室温报修≥{view.thresholds.repeatedLowTemp}次的住户，投诉≥
+          {view.thresholds.buildingComplaints}件的楼栋
+        </View>
+      ) : null}
       <View className='card' data-watch-buildings>
         <View className='card-title'>隐患楼栋（{view?.buildings.length ?? 0}）</View>
         {view && !view.buildings.length ? <View className='muted'>没有投诉达到{view.thresholds.buildingComplaints}件的楼栋</View> : null}
         {view?.buildings.map((b) => (
           <View className='list-item' key={b.buildingId}>
-            <View className='row'><Text>{b.areaName} · {b.name}</Text><Text className='tag tag-red'>{b.complaints}户 · {b.tickets}件</Text></View>
+            <View className='row'>
+              <Text>
+                {b.areaName} · {b.name}
+              </Text>
+              <Text className='tag tag-red'>
+                {b.complaints}户 · {b.tickets}件
+              </Text>
+            </View>
             <View className='muted'>{b.address}</View>
-            <View className='muted'>{Object.entries(b.byCategory).map(([c, n]) => `${REPAIR_CATEGORY_LABEL[c as RepairCategory]} ${n}`).join('、')}</View>
+            <View className='muted'>
+              {Object.entries(b.byCategory)
+                .map(([c, n]) => `${REPAIR_CATEGORY_LABEL[c as RepairCategory]} ${n}`)
+                .join('、')}
+            </View>
           </View>
         ))}
       </View>
@@ -45,7 +64,10 @@ export default staffPage(function RepairWatch() {
         {view && !view.households.length ? <Empty>没有需要重点关注的住户</Empty> : null}
         {view?.households.map((h) => (
           <View className='list-item' key={h.accountId}>
-            <View className='row'><Text>{h.accountNo}</Text>{h.lowestReadingC !== null ? <Text className='tag tag-red'>{h.lowestReadingC.toFixed(1)}℃</Text> : null}</View>
+            <View className='row'>
+              <Text>{h.accountNo}</Text>
+              {h.lowestReadingC !== null ? <Text className='tag tag-red'>{h.lowestReadingC.toFixed(1)}℃</Text> : null}
+            </View>
             <View className='muted'>{h.address}</View>
             <View>{h.reasons.join('；')}</View>
           </View>

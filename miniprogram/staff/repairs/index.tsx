@@ -27,11 +27,18 @@ function AssignPicker(props: { ticket: StaffRepairView; onAssign: (staffId: numb
       {list && !list.length && !assignees.error ? <View className='muted'>本片区没有可派的人员</View> : null}
       {list?.map((a) => (
         <View key={a.id} className='row list-item' data-assignee={a.id} onClick={() => props.onAssign(a.id, reason.trim())}>
-          <Text>{a.name}{a.id === props.ticket.assigneeId ? '（当前）' : ''}</Text>
-          <Text className='muted'>{a.roles.map((r) => (r === 'worker' ? '维修' : '管家')).join('、')} · 未完成 {a.open} 单</Text>
+          <Text>
+            {a.name}
+            {a.id === props.ticket.assigneeId ? '（当前）' : ''}
+          </Text>
+          <Text className='muted'>
+            {a.roles.map((r) => (r === 'worker' ? '维修' : '管家')).join('、')} · 未完成 {a.open} 单
+          </Text>
         </View>
       ))}
-      <View className='btn btn-plain' onClick={props.onClose}>取消</View>
+      <View className='btn btn-plain' onClick={props.onClose}>
+        取消
+      </View>
     </View>
   );
 }
@@ -46,7 +53,10 @@ function ResolveForm(props: { onSubmit: (body: { notes: string; photos: string[]
     if (busy) return;
     if (notes.trim().length < 2) return void Taro.showToast({ title: '请填写处理情况', icon: 'none' });
     setBusy(true);
-    const lines = materials.split(/\n+/).map((l) => l.trim()).filter(Boolean);
+    const lines = materials
+      .split(/\n+/)
+      .map((l) => l.trim())
+      .filter(Boolean);
     const parsed = lines.map((l) => {
       const m = /^(.+?)\s+(\d+(?:\.\d+)?)$/.exec(l);
       return m ? { name: m[1]!.slice(0, 40), qty: Number(m[2]) } : { name: l.slice(0, 40), qty: 1 };
@@ -60,15 +70,34 @@ function ResolveForm(props: { onSubmit: (body: { notes: string; photos: string[]
   return (
     <View data-resolve-form>
       <View className='field-label'>处理情况</View>
-      <Textarea className='input repair-textarea' data-resolve-notes value={notes} maxlength={500} placeholder='如：更换暖气片接口垫片，试压无渗漏' onInput={(e) => setNotes(e.detail.value)} />
+      <Textarea
+        className='input repair-textarea'
+        data-resolve-notes
+        value={notes}
+        maxlength={500}
+        placeholder='如：更换暖气片接口垫片，试压无渗漏'
+        onInput={(e) => setNotes(e.detail.value)}
+      />
       <View className='field-label'>使用材料（每行“名称 数量”，选填）</View>
       <Textarea className='input repair-textarea' value={materials} maxlength={400} placeholder='DN20球阀 1' onInput={(e) => setMaterials(e.detail.value)} />
       <View className='field-label'>完工照片</View>
       <View className='repair-photos'>
-        {photos.map((p) => <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />)}
-        {photos.length < 9 ? <View className='repair-photo repair-photo-add' data-add-resolve-photo onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}>＋</View> : null}
+        {photos.map((p) => (
+          <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />
+        ))}
+        {photos.length < 9 ? (
+          <View
+            className='repair-photo repair-photo-add'
+            data-add-resolve-photo
+            onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}
+          >
+            ＋
+          </View>
+        ) : null}
       </View>
-      <View className='btn btn-primary' data-resolve onClick={submit}>{busy ? '提交中…' : '完工'}</View>
+      <View className='btn btn-primary' data-resolve onClick={submit}>
+        {busy ? '提交中…' : '完工'}
+      </View>
     </View>
   );
 }
@@ -79,8 +108,19 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
   return (
     <View data-report-form>
       <View className='field-label'>抢修结果汇报（{formatChinaTime(props.dueAt)} 前）</View>
-      <Textarea className='input repair-textarea' value={text} maxlength={500} placeholder='处置经过、影响范围、是否恢复供热' onInput={(e) => setText(e.detail.value)} />
-      <View className='btn btn-primary' onClick={() => (text.trim().length >= 2 ? props.onSubmit(text.trim()) : Taro.showToast({ title: '请填写处置结果', icon: 'none' }))}>提交汇报</View>
+      <Textarea
+        className='input repair-textarea'
+        value={text}
+        maxlength={500}
+        placeholder='处置经过、影响范围、是否恢复供热'
+        onInput={(e) => setText(e.detail.value)}
+      />
+      <View
+        className='btn btn-primary'
+        onClick={() => (text.trim().length >= 2 ? props.onSubmit(text.trim()) : Taro.showToast({ title: '请填写处置结果', icon: 'none' }))}
+      >
+        提交汇报
+      </View>
     </View>
   );
 }
@@ -104,7 +144,9 @@ export default staffPage(function StaffRepairs() {
             const newest = r.items[0]?.id;
             if (r.items.some((n) => !n.read) && newest) void repairsApi.readNotices({ upToId: newest }, { quiet: true }).catch(() => undefined);
           })
-        : repairsApi.staffList(t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {}).then((r) => setItems(r.items));
+        : repairsApi
+            .staffList(t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {})
+            .then((r) => setItems(r.items));
     return loading.catch((e) => setError(asApiError(e)));
   };
   useDidShow(() => {
@@ -120,8 +162,17 @@ export default staffPage(function StaffRepairs() {
       .catch(() => load());
   });
   const tabs: { value: Tab; label: string }[] = dispatcher
-    ? [{ value: 'area', label: '片区工单' }, { value: 'pool', label: '待派单' }, { value: 'overdue', label: '已超时' }, { value: 'notices', label: '升级提醒' }]
-    : [{ value: 'mine', label: '我的工单' }, { value: 'pool', label: '待抢单' }, { value: 'overdue', label: '已超时' }];
+    ? [
+        { value: 'area', label: '片区工单' },
+        { value: 'pool', label: '待派单' },
+        { value: 'overdue', label: '已超时' },
+        { value: 'notices', label: '升级提醒' },
+      ]
+    : [
+        { value: 'mine', label: '我的工单' },
+        { value: 'pool', label: '待抢单' },
+        { value: 'overdue', label: '已超时' },
+      ];
   /** field actions: a worker on their tickets; a dispatcher only on tickets they hold themselves */
   const field = (t: StaffRepairView) => !dispatcher || t.assigneeId === myId;
   const assign = async (t: StaffRepairView, staffId: number, reason: string) => {
@@ -142,7 +193,15 @@ export default staffPage(function StaffRepairs() {
 
   return (
     <View className='page'>
-      <Segmented<Tab> options={tabs} value={tab} onChange={(v) => { setTab(v); setPicking(null); void load(v); }} />
+      <Segmented<Tab>
+        options={tabs}
+        value={tab}
+        onChange={(v) => {
+          setTab(v);
+          setPicking(null);
+          void load(v);
+        }}
+      />
       <LoadError error={error} onRetry={() => void load()} />
       {tab === 'notices' ? (
         <View data-repair-notices>
@@ -150,7 +209,10 @@ export default staffPage(function StaffRepairs() {
           {notices?.map((n) => (
             <View className='card' key={n.id} data-notice-id={n.id}>
               <View className='row'>
-                <Text className={n.kind === 'escalation' ? 'tag tag-red' : 'tag'}>{n.kind === 'escalation' ? '升级' : '派单'}{n.read ? '' : ' · 未读'}</Text>
+                <Text className={n.kind === 'escalation' ? 'tag tag-red' : 'tag'}>
+                  {n.kind === 'escalation' ? '升级' : '派单'}
+                  {n.read ? '' : ' · 未读'}
+                </Text>
                 <Text className='muted'>{formatChinaTime(n.createdAt)}</Text>
               </View>
               <View>{n.text}</View>
@@ -159,38 +221,69 @@ export default staffPage(function StaffRepairs() {
         </View>
       ) : null}
       {tab !== 'notices' && items && !items.length ? <Empty>没有工单</Empty> : null}
-      {tab === 'notices' ? null : items?.map((t) => (
-        <View className='card' key={t.id} data-staff-repair-id={t.id}>
-          <View className='row'>
-            <Text className='card-title'>{t.emergency ? '【紧急】' : ''}{t.categoryLabel}</Text>
-            <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
-          </View>
-          <View className='muted'>{t.no} · {t.address}</View>
-          <View className='muted'>电话 {t.contactPhone} · {formatMinutesLeft(t.minutesLeft)}{t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}</View>
-          <View className='repair-desc'>{t.description}</View>
-          {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
-          {dispatcher && ASSIGNABLE.includes(t.status) ? (
-            picking === t.id ? (
-              <AssignPicker ticket={t} onAssign={(id, reason) => assign(t, id, reason)} onClose={() => setPicking(null)} />
-            ) : (
-              <View className='btn btn-plain' data-reassign onClick={() => setPicking(t.id)}>{t.assigneeId ? '改派' : '派单'}</View>
-            )
-          ) : null}
-          {tab === 'pool' && !dispatcher ? <View className='btn btn-primary' data-grab onClick={() => act(() => repairsApi.grab({ id: t.id }))}>抢单</View> : null}
-          {tab !== 'pool' && field(t) && t.status === 'assigned' ? <View className='btn btn-plain' onClick={() => act(() => repairsApi.contact({ id: t.id }))}>已联系住户</View> : null}
-          {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? <View className='btn btn-primary' data-arrive onClick={() => act(() => repairsApi.arrive({ id: t.id }))}>到达现场</View> : null}
-          {field(t) && t.status === 'on_site' ? (
-            <View>
-              <View className='btn btn-primary' data-company-side onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'company' }))}>公司产权，免费维修</View>
-              <View className='btn btn-plain' onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'resident', items: [{ code: 'visit', qty: 1 }] }))}>用户自有设施（收费，待住户确认）</View>
+      {tab === 'notices'
+        ? null
+        : items?.map((t) => (
+            <View className='card' key={t.id} data-staff-repair-id={t.id}>
+              <View className='row'>
+                <Text className='card-title'>
+                  {t.emergency ? '【紧急】' : ''}
+                  {t.categoryLabel}
+                </Text>
+                <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
+              </View>
+              <View className='muted'>
+                {t.no} · {t.address}
+              </View>
+              <View className='muted'>
+                电话 {t.contactPhone} · {formatMinutesLeft(t.minutesLeft)}
+                {t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}
+              </View>
+              <View className='repair-desc'>{t.description}</View>
+              {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
+              {dispatcher && ASSIGNABLE.includes(t.status) ? (
+                picking === t.id ? (
+                  <AssignPicker ticket={t} onAssign={(id, reason) => assign(t, id, reason)} onClose={() => setPicking(null)} />
+                ) : (
+                  <View className='btn btn-plain' data-reassign onClick={() => setPicking(t.id)}>
+                    {t.assigneeId ? '改派' : '派单'}
+                  </View>
+                )
+              ) : null}
+              {tab === 'pool' && !dispatcher ? (
+                <View className='btn btn-primary' data-grab onClick={() => act(() => repairsApi.grab({ id: t.id }))}>
+                  抢单
+                </View>
+              ) : null}
+              {tab !== 'pool' && field(t) && t.status === 'assigned' ? (
+                <View className='btn btn-plain' onClick={() => act(() => repairsApi.contact({ id: t.id }))}>
+                  已联系住户
+                </View>
+              ) : null}
+              {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? (
+                <View className='btn btn-primary' data-arrive onClick={() => act(() => repairsApi.arrive({ id: t.id }))}>
+                  到达现场
+                </View>
+              ) : null}
+              {field(t) && t.status === 'on_site' ? (
+                <View>
+                  <View className='btn btn-primary' data-company-side onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'company' }))}>
+                    公司产权，免费维修
+                  </View>
+                  <View
+                    className='btn btn-plain'
+                    onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'resident', items: [{ code: 'visit', qty: 1 }] }))}
+                  >
+                    用户自有设施（收费，待住户确认）
+                  </View>
+                </View>
+              ) : null}
+              {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(() => repairsApi.resolve({ id: t.id }, body))} /> : null}
+              {field(t) && t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
+                <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(() => repairsApi.submitReport({ id: t.id }, { report }))} />
+              ) : null}
             </View>
-          ) : null}
-          {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(() => repairsApi.resolve({ id: t.id }, body))} /> : null}
-          {field(t) && t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
-            <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(() => repairsApi.submitReport({ id: t.id }, { report }))} />
-          ) : null}
-        </View>
-      ))}
+          ))}
     </View>
   );
 });

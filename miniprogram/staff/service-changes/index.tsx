@@ -11,7 +11,6 @@ import { staffPage } from '../../components/staff-page';
 
 const FILTERS: ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'awaiting_payment', 'work_order', 'done'];
 
-
 /** 报停/复供审核: an agent's pending applications in their areas; approve, or reject listing every problem at once. */
 export default staffPage(function ServiceChangeReview() {
   const [state, setState] = useState<ServiceChangeState>('submitted');
@@ -52,11 +51,16 @@ export default staffPage(function ServiceChangeReview() {
       {page?.items.map((a) => (
         <View className='card' key={a.id} data-application-id={a.id}>
           <View className='row' onClick={() => setOpen(open === a.id ? null : a.id)}>
-            <Text className='card-title'>{a.kindLabel} · {a.accountNo}</Text>
+            <Text className='card-title'>
+              {a.kindLabel} · {a.accountNo}
+            </Text>
             <Text className='tag'>{a.stateLabel}</Text>
           </View>
           <View className='muted'>{a.address}</View>
-          <View className='muted'>{a.seasonLabel}{a.late ? ` · 逾期受理：${a.lateReason}` : ''}</View>
+          <View className='muted'>
+            {a.seasonLabel}
+            {a.late ? ` · 逾期受理：${a.lateReason}` : ''}
+          </View>
           {open === a.id ? (
             <View>
               {a.note ? <View className='muted'>居民备注：{a.note}</View> : null}
@@ -64,18 +68,35 @@ export default staffPage(function ServiceChangeReview() {
                 <View className='list-item' key={d.kind}>
                   <View>{documentLabel(d.kind)}</View>
                   {d.url ? (
-                    <Image className='doc-photo' mode='aspectFit' src={photoSrc(d.url)} onClick={() => Taro.previewImage({ urls: [photoSrc(d.url!)] }).catch(() => undefined)} data-doc-photo />
+                    <Image
+                      className='doc-photo'
+                      mode='aspectFit'
+                      src={photoSrc(d.url)}
+                      onClick={() => Taro.previewImage({ urls: [photoSrc(d.url!)] }).catch(() => undefined)}
+                      data-doc-photo
+                    />
                   ) : (
-                    <View className='muted' data-doc-hidden>证件照片仅审核人员可查看</View>
+                    <View className='muted' data-doc-hidden>
+                      证件照片仅审核人员可查看
+                    </View>
                   )}
-                  <Input className='input' placeholder='有问题请写明（留空表示无问题）' value={notes[d.kind] ?? ''} onInput={(e) => setNotes({ ...notes, [d.kind]: e.detail.value })} />
+                  <Input
+                    className='input'
+                    placeholder='有问题请写明（留空表示无问题）'
+                    value={notes[d.kind] ?? ''}
+                    onInput={(e) => setNotes({ ...notes, [d.kind]: e.detail.value })}
+                  />
                 </View>
               ))}
               <Input className='input' placeholder='其他问题' value={notes._other ?? ''} onInput={(e) => setNotes({ ...notes, _other: e.detail.value })} />
               {a.state === 'submitted' || a.state === 'under_review' ? (
                 <View>
-                  <View className='btn btn-primary' onClick={() => act(() => serviceChangesApi.approve({ id: a.id }))}>审核通过</View>
-                  <View className='btn btn-danger' onClick={() => reject(a)}>驳回（一次列出全部问题）</View>
+                  <View className='btn btn-primary' onClick={() => act(() => serviceChangesApi.approve({ id: a.id }))}>
+                    审核通过
+                  </View>
+                  <View className='btn btn-danger' onClick={() => reject(a)}>
+                    驳回（一次列出全部问题）
+                  </View>
                 </View>
               ) : null}
             </View>

@@ -28,21 +28,38 @@ export default staffPage(function ValveOrders() {
 
   return (
     <View className='page'>
-      <Segmented options={[{ value: 'open', label: '待施工' }, { value: 'done', label: '已完成' }]} value={state} onChange={setState} />
+      <Segmented
+        options={[
+          { value: 'open', label: '待施工' },
+          { value: 'done', label: '已完成' },
+        ]}
+        value={state}
+        onChange={setState}
+      />
       <LoadError error={orders.error} onRetry={load} />
       {items && !items.length ? <Empty>没有工单</Empty> : null}
       {items?.map((o) => (
         <View className='card' key={o.id} data-valve-order-id={o.id}>
           <View className='row'>
-            <Text className='card-title'>{o.actionLabel} · {o.accountNo}</Text>
+            <Text className='card-title'>
+              {o.actionLabel} · {o.accountNo}
+            </Text>
             <Text className='tag'>{o.stateLabel}</Text>
           </View>
           <View className='muted'>{o.address}</View>
-          <View className='muted'>{o.substation ?? ''} · {o.dueDate} 前完成</View>
+          <View className='muted'>
+            {o.substation ?? ''} · {o.dueDate} 前完成
+          </View>
           {o.state === 'open' ? (
             <View>
-              <View className='btn btn-primary' onClick={() => done(o)}>拍照并完成{o.actionLabel}</View>
-              {o.action === 'close' ? <View className='btn btn-plain' onClick={() => done(o, 'seal')}>关阀并施封</View> : null}
+              <View className='btn btn-primary' onClick={() => done(o)}>
+                拍照并完成{o.actionLabel}
+              </View>
+              {o.action === 'close' ? (
+                <View className='btn btn-plain' onClick={() => done(o, 'seal')}>
+                  关阀并施封
+                </View>
+              ) : null}
             </View>
           ) : null}
         </View>

@@ -78,7 +78,10 @@ ${[...sql.downQueries].reverse().map(q).join('\n')}
 
 /** migrations/<driver>/index.ts: every migration of the folder, in order (no glob loading). */
 function writeIndex(dir: string) {
-  const files = fs.readdirSync(dir).filter((f) => /^\d+-\w+\.ts$/.test(f)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+-\w+\.ts$/.test(f))
+    .sort();
   const lines = files.map((f) => {
     const src = fs.readFileSync(path.join(dir, f), 'utf8');
     const cls = /export class (\w+)/.exec(src)![1];

@@ -61,9 +61,13 @@ async function main() {
   const view = await services.admin.imports.view(done.id, 200);
   if (view.state === 'done' && view.summary) {
     const s = view.summary;
-    console.log(`${dryRun ? '校验通过（未写入）' : '导入完成'}：${s.rows} 行，新建楼栋 ${s.buildingsCreated}、更新楼栋 ${s.buildingsUpdated}、新建单元 ${s.unitsCreated}、新建户 ${s.accountsCreated}、更新户 ${s.accountsUpdated}、欠费账单 ${s.arrearsBills}，用时 ${s.seconds} 秒`);
+    console.log(
+      `${dryRun ? '校验通过（未写入）' : '导入完成'}：${s.rows} 行，新建楼栋 ${s.buildingsCreated}、更新楼栋 ${s.buildingsUpdated}、新建单元 ${s.unitsCreated}、新建户 ${s.accountsCreated}、更新户 ${s.accountsUpdated}、欠费账单 ${s.arrearsBills}，用时 ${s.seconds} 秒`,
+    );
   } else if (view.state === 'rejected') {
-    console.log(`校验未通过，未写入任何数据：共 ${view.issueCount} 处问题${view.issueCount > view.issues.length ? `（以下列出前 ${view.issues.length} 处，完整报告见管理后台导入记录 #${view.id}）` : ''}`);
+    console.log(
+      `校验未通过，未写入任何数据：共 ${view.issueCount} 处问题${view.issueCount > view.issues.length ? `（以下列出前 ${view.issues.length} 处，完整报告见管理后台导入记录 #${view.id}）` : ''}`,
+    );
     for (const i of view.issues) console.log(`第${i.row}行  ${i.column || '-'}  ${i.value ? `“${i.value}” ` : ''}${i.message}`);
   } else {
     console.log(`导入失败，未写入任何数据：${view.error ?? view.stateLabel}`);

@@ -7,7 +7,10 @@ import type { StaffRole } from '@heat-butler/shared';
 import type { Services } from '../app';
 
 const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎'.split('');
-const GIVEN = '建国 秀兰 志强 桂英 海燕 玉兰 立新 淑珍 德明 晓东 丽娟 春生 红梅 国庆 凤霞 文华 永刚 雪梅 振华 淑芬 宏伟 金凤 俊杰 丹丹 子涵 欣怡 浩然 明辉 玉珍 长林'.split(' ');
+const GIVEN =
+  '建国 秀兰 志强 桂英 海燕 玉兰 立新 淑珍 德明 晓东 丽娟 春生 红梅 国庆 凤霞 文华 永刚 雪梅 振华 淑芬 宏伟 金凤 俊杰 丹丹 子涵 欣怡 浩然 明辉 玉珍 长林'.split(
+    ' ',
+  );
 const PREFIXES = ['138', '139', '135', '136', '150', '151', '158', '186', '187', '131', '132', '155', '133', '153', '189', '177', '199', '166'];
 
 /** A small deterministic PRNG (mulberry32). */
@@ -137,7 +140,10 @@ const inArrears = (index: number) => index % 17 === 5;
 export const DEMO = {
   company: DEMO_COMPANY,
   /** active residential accounts, for binding in demos and tests */
-  accounts: households.filter((h, i) => h.status === 'active' && h.use === 'residential' && !inArrears(i)).slice(0, 12).map(fact),
+  accounts: households
+    .filter((h, i) => h.status === 'active' && h.use === 'residential' && !inArrears(i))
+    .slice(0, 12)
+    .map(fact),
   /** active residential accounts with last season's bill unpaid */
   arrearsAccounts: households.filter((h, i) => h.status === 'active' && h.use === 'residential' && inArrears(i)).map(fact),
   seasons: DEMO_SEASONS,
@@ -153,9 +159,7 @@ export async function seedDemo(services: Services, now: Date = new Date()): Prom
   for (const a of DEMO_AREAS) areas.push(await services.company.createArea(a.code, a.name));
   const buildings: { id: number }[] = [];
   for (const b of DEMO_BUILDINGS)
-    buildings.push(
-      await services.accounts.createBuilding({ areaId: areas[b.area].id, name: b.name, address: b.address, substation: b.substation }),
-    );
+    buildings.push(await services.accounts.createBuilding({ areaId: areas[b.area].id, name: b.name, address: b.address, substation: b.substation }));
   for (const h of households) {
     const unit = await services.accounts.ensureUnit(buildings[h.building].id, h.unitNo);
     await services.accounts.createAccount({

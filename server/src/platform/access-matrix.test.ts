@@ -24,8 +24,23 @@ describe('access matrix (route table × principals)', () => {
   it('the route table holds every module’s routes', () => {
     const routes = routeTable();
     expect(routes.length).toBeGreaterThan(130);
-    for (const prefix of ['/accounts', '/admin/', '/bills', '/groups', '/staff/repairs', '/staff/reconciliation/', '/service-changes', '/invoices', '/payments', '/measurements', '/auth/'])
-      expect(routes.some((r) => r.path.startsWith(prefix)), prefix).toBe(true);
+    for (const prefix of [
+      '/accounts',
+      '/admin/',
+      '/bills',
+      '/groups',
+      '/staff/repairs',
+      '/staff/reconciliation/',
+      '/service-changes',
+      '/invoices',
+      '/payments',
+      '/measurements',
+      '/auth/',
+    ])
+      expect(
+        routes.some((r) => r.path.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
   });
 
   it('the route table is the shared descriptors, each declared once and as described', () => {

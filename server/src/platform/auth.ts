@@ -23,9 +23,7 @@ export function isAllowed(p: AuthPrincipal | null, allowed: 'public' | readonly 
 }
 
 export function actorOf(p: AuthPrincipal): Actor {
-  return p.kind === 'resident'
-    ? { kind: 'resident', id: p.residentId, as: ['resident'] }
-    : { kind: 'staff', id: p.staffId, as: p.roles };
+  return p.kind === 'resident' ? { kind: 'resident', id: p.residentId, as: ['resident'] } : { kind: 'staff', id: p.staffId, as: p.roles };
 }
 
 /** Staff scope: admins see every area; everyone else only the areas they serve. */

@@ -68,10 +68,7 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
 
     await root.query('LOCK TABLES `session` WRITE');
     try {
-      const [reqs, ready] = await Promise.all([
-        Promise.all(Array.from({ length: 3 }, () => timed(accounts))),
-        timed(() => t.call('GET', '/readyz')),
-      ]);
+      const [reqs, ready] = await Promise.all([Promise.all(Array.from({ length: 3 }, () => timed(accounts))), timed(() => t.call('GET', '/readyz'))]);
       for (const r of reqs) {
         expect(r.value.status).toBe(503);
         expect(r.value.body.error.code).toBe('DB_UNAVAILABLE');
@@ -246,9 +243,27 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
     relay = new FreezableRelay({ host: u.hostname, port: Number(u.port || 3306) });
     await relay.start();
     u.host = `127.0.0.1:${relay.port}`;
-    host = await startHost({ port: 0, sandbox: true, synchronize: true, outboxWorker: false, databaseUrl: u.toString(), logger: createLogger('silent'), config: limits });
-    const dev: any = await (await fetch(`${host.url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"frozen-watcher"}' })).json();
-    token = ((await (await fetch(`${host.url}/api/v1/auth/wechat`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: dev.code }) })).json()) as any).token;
+    host = await startHost({
+      port: 0,
+      sandbox: true,
+      synchronize: true,
+      outboxWorker: false,
+      databaseUrl: u.toString(),
+      logger: createLogger('silent'),
+      config: limits,
+    });
+    const dev: any = await (
+      await fetch(`${host.url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"frozen-watcher"}' })
+    ).json();
+    token = (
+      (await (
+        await fetch(`${host.url}/api/v1/auth/wechat`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ code: dev.code }),
+        })
+      ).json()) as any
+    ).token;
   });
   afterAll(async () => {
     relay?.thaw();
@@ -293,7 +308,9 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
     const back = Math.round(performance.now() - thawedAt);
     expect((await Promise.all(Array.from({ length: 6 }, accounts))).map((r) => r.status)).toEqual(Array(6).fill(200));
     expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
-    console.info(`frozen database: requests answered 503 in ${reqs.map((r) => r.ms).join('/')} ms (then ${again.ms} ms), /readyz red in ${ready.ms} ms; recovered ${back} ms after it answered again`);
+    console.info(
+      `frozen database: requests answered 503 in ${reqs.map((r) => r.ms).join('/')} ms (then ${again.ms} ms), /readyz red in ${ready.ms} ms; recovered ${back} ms after it answered again`,
+    );
   });
 });
 

@@ -97,7 +97,6 @@ export class RateCounter {
   windowEnds: number;
 }
 
-
 /**
  * The WeChat access token every instance uses (getStableAccessToken), so instances neither fight
  * over it nor each fetch their own: one row per appid, refreshed by one instance at a time.

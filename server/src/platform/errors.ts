@@ -70,8 +70,7 @@ export function isDbUnavailable(err: unknown): boolean {
   let e: any = err;
   for (let i = 0; e && i < 4; i++, e = e.driverError ?? e.cause) {
     if (DB_DOWN_CODES.has(e.code) || DB_DOWN_ERRNOS.has(e.errno)) return true;
-    if (/Pool is closed|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(String(e.message)))
-      return true;
+    if (/Pool is closed|Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(String(e.message))) return true;
   }
   return false;
 }
@@ -90,7 +89,11 @@ export function errorSummary(err: unknown): { name?: string; code?: string; errn
     code: driver?.code ?? e?.code,
     errno: typeof driver?.errno === 'number' ? driver.errno : undefined,
     // a database's message may quote the values written (Duplicate entry '…'): keep only its kind
-    message: sqlError ? 'database error' : String(e?.message ?? e).split('\n')[0]!.slice(0, 200),
+    message: sqlError
+      ? 'database error'
+      : String(e?.message ?? e)
+          .split('\n')[0]!
+          .slice(0, 200),
   };
 }
 

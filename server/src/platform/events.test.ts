@@ -76,7 +76,11 @@ describe('after-commit reactions to a payment', () => {
 
       // WeChat's notification was answered 204 at the first attempt, and the order credited once
       const event = [...sandbox().notificationEvents.values()].find((e) => e.outTradeNo === order.outTradeNo)!;
-      expect(sandbox().notifications.filter((a) => a.eventId === event.id).map((a) => a.status)).toEqual([204]);
+      expect(
+        sandbox()
+          .notifications.filter((a) => a.eventId === event.id)
+          .map((a) => a.status),
+      ).toEqual([204]);
       expect(await t.ds.getRepository(PaymentOrder).findOneByOrFail({ id: order.id })).toMatchObject({ status: 'paid', creditedBy: 'notify' });
       expect(await t.ds.getRepository(LedgerEntry).find({ where: { orderId: order.id } })).toHaveLength(1);
       expect((await currentBill(r.token, acc.accountNo)).status).toBe('paid');
@@ -84,10 +88,16 @@ describe('after-commit reactions to a payment', () => {
       // the reaction fails in the outbox, not in the notification; everything else goes on
       await t.services.outbox.drain();
       const row = async () =>
-        (await t.ds.getRepository(OutboxMessage).find({ where: { topic: AUTO_ISSUE } })).find((m) => (m.payload as any).events.some((e: any) => e.orderId === order.id))!;
+        (await t.ds.getRepository(OutboxMessage).find({ where: { topic: AUTO_ISSUE } })).find((m) =>
+          (m.payload as any).events.some((e: any) => e.orderId === order.id),
+        )!;
       expect(await row()).toMatchObject({ status: 'pending', attempts: 1, lastError: 'invoicing bug' });
       expect(await t.ds.getRepository(Invoice).find({ where: { orderId: order.id } })).toHaveLength(0);
-      expect(sandbox().subscribeMessages.some((m) => m.templateId === t.services.notifications.templateId('paymentSuccess') && m.data.character_string1!.value === order.outTradeNo)).toBe(true);
+      expect(
+        sandbox().subscribeMessages.some(
+          (m) => m.templateId === t.services.notifications.templateId('paymentSuccess') && m.data.character_string1!.value === order.outTradeNo,
+        ),
+      ).toBe(true);
 
       // WeChat repeats the notification: still one credit, no second reaction queued
       expect((await sandbox().redeliverNotification(event.id))[0]!.status).toBe(204);
@@ -100,7 +110,11 @@ describe('after-commit reactions to a payment', () => {
       expect(await row()).toMatchObject({ status: 'done', attempts: 2 });
       const invoices = await t.ds.getRepository(Invoice).find({ where: { orderId: order.id } });
       expect(invoices.map((i) => [i.direction, i.status, i.amountFen])).toEqual([['blue', 'issued', order.amountFen]]);
-      expect((await t.ds.getRepository(OutboxMessage).find({ where: { topic: AUTO_ISSUE } })).filter((m) => (m.payload as any).events.some((e: any) => e.orderId === order.id))).toHaveLength(1);
+      expect(
+        (await t.ds.getRepository(OutboxMessage).find({ where: { topic: AUTO_ISSUE } })).filter((m) =>
+          (m.payload as any).events.some((e: any) => e.orderId === order.id),
+        ),
+      ).toHaveLength(1);
     } finally {
       issuing.autoIssue = real;
     }
@@ -158,7 +172,10 @@ describe('the refund a stop approval owes', () => {
     const order = await pay(r, (await currentBill(r.token, acc.accountNo, NEXT)).id);
     expect((await currentBill(r.token, acc.accountNo, NEXT)).status).toBe('paid');
     const documents = [{ kind: 'id_photo', url: (await t.upload(r.token, 'id_document')).body.id }];
-    const created = await t.call('POST', '/api/v1/service-changes', { token: r.token, body: { accountId: r.accountId, season: NEXT, kind: 'stop', documents } });
+    const created = await t.call('POST', '/api/v1/service-changes', {
+      token: r.token,
+      body: { accountId: r.accountId, season: NEXT, kind: 'stop', documents },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as number;
 
@@ -198,10 +215,15 @@ describe('wiring', () => {
 
   it('refuses to emit before the reactions are wired, an unlisted in-transaction reaction, and a reaction declared twice', async () => {
     const bus = () => new EventBus(new OutboxWorker(t.ds, createLogger('silent')), () => new Date());
-    await expect(bus().emit(t.ds.manager, 'payment.credited', [{ orderId: 1, billId: 1, accountId: 1, residentId: 1 }])).rejects.toThrow(/before the reactions were wired/);
+    await expect(bus().emit(t.ds.manager, 'payment.credited', [{ orderId: 1, billId: 1, accountId: 1, residentId: 1 }])).rejects.toThrow(
+      /before the reactions were wired/,
+    );
     const sneaky = { kind: 'in-transaction', event: 'payment.credited', name: 'groups.membership', run: async () => undefined } as never;
     expect(() => bus().wire([{ module: 'x', events: [sneaky] }])).toThrow(/may not run inside the payment.credited transaction/);
-    const twice: ModuleReactions = { module: 'x', events: [afterCommit('refund.succeeded', 'x.y', async () => undefined), afterCommit('refund.succeeded', 'x.y', async () => undefined)] };
+    const twice: ModuleReactions = {
+      module: 'x',
+      events: [afterCommit('refund.succeeded', 'x.y', async () => undefined), afterCommit('refund.succeeded', 'x.y', async () => undefined)],
+    };
     expect(() => bus().wire([twice])).toThrow(/declared twice/);
     // the same reactions in any order wire the same way
     const a: ModuleReactions = { module: 'a', events: [inTransaction('groups.membership', async () => undefined)] };

@@ -88,7 +88,10 @@ describe('dates and seasons', () => {
     try {
       for (const changeDeadline of ['02-30', '02-31', '04-31', '09-31', '02-29']) {
         await t.ds.getRepository(Company).update(company.id, { rules: { ...(saved ?? {}), changeDeadline } as any });
-        const res = await within(3000, t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=2026-2027&kind=stop`, { token: r.token }));
+        const res = await within(
+          3000,
+          t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=2026-2027&kind=stop`, { token: r.token }),
+        );
         expect(res.status, changeDeadline).toBe(200);
         expect(res.body.nextSeason).toMatch(/^\d{4}-\d{4}$/);
         expect(res.body.deadline).toMatch(/^2026-0[2-9]-\d\d 23:59:59$/);
@@ -101,7 +104,11 @@ describe('dates and seasons', () => {
 
 describe('integers bounded to their columns', () => {
   it('POST /staff/repairs/:id/side with items:null is a 400, not a 500', async () => {
-    for (const body of [{ side: 'resident', items: null }, { side: 'company', items: null }, { side: 'resident', items: 'x' }]) {
+    for (const body of [
+      { side: 'resident', items: null },
+      { side: 'company', items: null },
+      { side: 'resident', items: 'x' },
+    ]) {
       const res = await t.call('POST', '/api/v1/staff/repairs/1/side', { token: worker, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(fields(res)).toContain('items');
@@ -147,7 +154,10 @@ describe('integers bounded to their columns', () => {
   });
 
   it('money inputs have a ceiling (refunds, rulings)', async () => {
-    const refund = await t.call('POST', '/api/v1/staff/payments/1/refunds', { token: finance, body: { amountFen: 2 ** 31, kind: 'other', reason: '测试退款' } });
+    const refund = await t.call('POST', '/api/v1/staff/payments/1/refunds', {
+      token: finance,
+      body: { amountFen: 2 ** 31, kind: 'other', reason: '测试退款' },
+    });
     expect(refund.status).toBe(400);
     expect(fields(refund)).toEqual(['amountFen']);
   });
@@ -157,7 +167,10 @@ describe('foreign ids in bodies', () => {
   it('POST /measurements refuses another resident’s repairId, takes one of the same account', async () => {
     const a = await resident();
     const b = await resident();
-    const repair = await t.call('POST', '/api/v1/repairs', { token: a.token, body: { accountId: a.accountId, category: 'low_temp', description: '卧室温度只有15度' } });
+    const repair = await t.call('POST', '/api/v1/repairs', {
+      token: a.token,
+      body: { accountId: a.accountId, category: 'low_temp', description: '卧室温度只有15度' },
+    });
     expect(repair.status).toBe(201);
     const book = (r: { token: string; accountId: number }, repairId: number) =>
       t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: '2026-11-20T17:00:00+08:00', repairId } });
@@ -187,10 +200,16 @@ describe('chat and realtime', () => {
   it('no third-party image URL anywhere a resident or staff member attaches a photo (repairs, documents, valve work, readings)', async () => {
     const r = await resident();
     const evil = 'https://evil.example/pixel.png';
-    const repair = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'low_temp', description: '卧室只有15度', photos: [evil] } });
+    const repair = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'low_temp', description: '卧室只有15度', photos: [evil] },
+    });
     expect(repair.status).toBe(400);
     expect(fields(repair)).toEqual(['photos.0']);
-    const sc = await t.call('POST', '/api/v1/service-changes', { token: r.token, body: { accountId: r.accountId, season: '2026-2027', kind: 'stop', documents: [{ kind: 'id_photo', url: evil }] } });
+    const sc = await t.call('POST', '/api/v1/service-changes', {
+      token: r.token,
+      body: { accountId: r.accountId, season: '2026-2027', kind: 'stop', documents: [{ kind: 'id_photo', url: evil }] },
+    });
     expect(sc.status).toBe(400);
     expect(fields(sc)).toEqual(['documents.0.url']);
     const station = await t.loginStaff('station1');

@@ -68,7 +68,14 @@ it('one run per tick across schedulers; the next tick not before everyMs; a runn
 
 it('a lease left by a dead instance is taken over after it expires; failures are recorded and release the lease', async () => {
   // an instance claimed the job and died (its lease row stays)
-  await ds1.getRepository(JobLease).insert({ name: 'recon', owner: 'dead-host:1:abc', leasedUntil: new Date(now + 60_000), nextRunAt: new Date(now - 1), runs: 1, lastStartedAt: new Date(now - 1000) });
+  await ds1.getRepository(JobLease).insert({
+    name: 'recon',
+    owner: 'dead-host:1:abc',
+    leasedUntil: new Date(now + 60_000),
+    nextRunAt: new Date(now - 1),
+    runs: 1,
+    lastStartedAt: new Date(now - 1000),
+  });
   const s = new JobScheduler(ds2, log, clock);
   let ran = 0;
   s.add({

@@ -142,7 +142,16 @@ export class JobScheduler {
       // first tick ever of this job: create its row, then claim like everyone else
       const due = new Date(now.getTime() + (spec.firstDelayMs ?? 0));
       try {
-        await insertRow(this.ds.manager, JobLease, { name: spec.name, owner: null, leasedUntil: null, nextRunAt: due, runs: 0, lastStartedAt: null, lastFinishedAt: null, lastError: null });
+        await insertRow(this.ds.manager, JobLease, {
+          name: spec.name,
+          owner: null,
+          leasedUntil: null,
+          nextRunAt: due,
+          runs: 0,
+          lastStartedAt: null,
+          lastFinishedAt: null,
+          lastError: null,
+        });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
       }

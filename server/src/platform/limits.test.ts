@@ -148,9 +148,15 @@ describe('per-resident quotas', () => {
     const h = households[124];
     expect((await bind(token, { accountNo: h.accountNo, ownerName: h.ownerName })).status).toBe(201);
     const groupId = (await t.call('GET', '/api/v1/groups', { token })).body.items[0].id;
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { text: `第${i}条` } })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { text: `第${i}条` } })),
+    );
     expect(results.filter((r) => r.status === 201).length, JSON.stringify(results.map((r) => [r.status, r.body?.error?.code]))).toBe(3);
-    expect429(results.find((r) => r.status === 429)!, 'RATE_LIMITED', 600);
+    expect429(
+      results.find((r) => r.status === 429)!,
+      'RATE_LIMITED',
+      600,
+    );
     const msgs = await t.call('GET', `/api/v1/groups/${groupId}/messages`, { token });
     expect(msgs.body.items.filter((m: any) => /^第\d条$/.test(m.text)).length).toBe(3);
   });
@@ -166,6 +172,15 @@ describe('settings', () => {
   });
 
   it('says how long in plain Chinese', () => {
-    expect([30, 60, 61, 23 * 60, 3600, 3601, 5400, 86_400].map(waitText)).toEqual(['30 秒', '1 分钟', '2 分钟', '23 分钟', '1 小时', '1 小时 1 分钟', '1 小时 30 分钟', '24 小时']);
+    expect([30, 60, 61, 23 * 60, 3600, 3601, 5400, 86_400].map(waitText)).toEqual([
+      '30 秒',
+      '1 分钟',
+      '2 分钟',
+      '23 分钟',
+      '1 小时',
+      '1 小时 1 分钟',
+      '1 小时 30 分钟',
+      '24 小时',
+    ]);
   });
 });

@@ -17,7 +17,14 @@ import { driverOf, withTx } from './db/data-source';
 import { AppError } from './errors';
 import { RateCounter } from './entities';
 
-const Rule = z.object({ max: z.number().int().min(1).max(1_000_000), windowMinutes: z.number().int().min(1).max(7 * 24 * 60) });
+const Rule = z.object({
+  max: z.number().int().min(1).max(1_000_000),
+  windowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
+});
 export type LimitRule = z.infer<typeof Rule>;
 
 /** The limits and their defaults; HB_LIMITS (JSON) overrides any of them. See README "Limits". */

@@ -21,16 +21,19 @@ export type Logger = pino.Logger;
 
 /** `destination`: where lines go (stdout by default; tests capture them). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({
-    level,
-    base: undefined,
-    redact: {
-      paths: [...PHONE_PATHS, ...SECRET_PATHS],
-      censor: (value, path) => {
-        const key = path[path.length - 1];
-        if (key === 'phone' || key === 'contactPhone') return maskPhone(String(value ?? ''));
-        return '[redacted]';
+  return pino(
+    {
+      level,
+      base: undefined,
+      redact: {
+        paths: [...PHONE_PATHS, ...SECRET_PATHS],
+        censor: (value, path) => {
+          const key = path[path.length - 1];
+          if (key === 'phone' || key === 'contactPhone') return maskPhone(String(value ?? ''));
+          return '[redacted]';
+        },
       },
     },
-  }, destination as pino.DestinationStream);
+    destination as pino.DestinationStream,
+  );
 }

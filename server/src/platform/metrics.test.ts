@@ -15,7 +15,12 @@ const lines: string[] = [];
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, instantBills: true, config: { METRICS_TOKEN: TOKEN, JOB_EVERY_MS: { 'payment-sweep': 100 } }, logger: createLogger('info', { write: (line: string) => void lines.push(line) }) });
+  t = await startTestApp({
+    seedDemo: true,
+    instantBills: true,
+    config: { METRICS_TOKEN: TOKEN, JOB_EVERY_MS: { 'payment-sweep': 100 } },
+    logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
+  });
 });
 afterAll(async () => t?.close());
 
@@ -44,10 +49,24 @@ it('counts requests by route template, pay notifications, outbox, jobs, sockets 
   const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: acc.accountNo, phoneLast4: acc.phoneLast4 } });
   expect(bound.status).toBe(201);
   const id = bound.body.accountId as number;
-  for (let i = 0; i < 3; i++) expect((await t.call('GET', `/api/v1/accounts/${id}`, { token, headers: { 'X-Request-Id': `metrics-req-${i}-abcdef` } })).status).toBe(200);
+  for (let i = 0; i < 3; i++)
+    expect((await t.call('GET', `/api/v1/accounts/${id}`, { token, headers: { 'X-Request-Id': `metrics-req-${i}-abcdef` } })).status).toBe(200);
   expect((await t.call('GET', '/api/v1/no-such-thing/12345')).status).toBe(404);
   // a forged WeChat Pay notification
-  expect((await t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: '{"id":"x"}', headers: { 'Content-Type': 'application/json', 'Wechatpay-Serial': 'X', 'Wechatpay-Signature': 'bad', 'Wechatpay-Timestamp': String(Math.floor(Date.now() / 1000)), 'Wechatpay-Nonce': 'n' } })).status).toBe(401);
+  expect(
+    (
+      await t.call('POST', '/api/v1/wechat/pay/notify', {
+        rawBody: '{"id":"x"}',
+        headers: {
+          'Content-Type': 'application/json',
+          'Wechatpay-Serial': 'X',
+          'Wechatpay-Signature': 'bad',
+          'Wechatpay-Timestamp': String(Math.floor(Date.now() / 1000)),
+          'Wechatpay-Nonce': 'n',
+        },
+      })
+    ).status,
+  ).toBe(401);
   // a job tick, a reconciliation of yesterday, an open socket
   expect(await t.jobs.tick('payment-sweep')).toBe('not_due'); // first due one interval after start
   await new Promise((r) => setTimeout(r, 150));

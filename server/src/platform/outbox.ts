@@ -238,5 +238,9 @@ export async function outboxDepth(ds: DataSource, clock: () => Date): Promise<{ 
     .select(['o.id', 'o.nextAttemptAt'])
     .getOne();
   const count = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
-  return { pending: count('pending'), dead: count('dead'), oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.nextAttemptAt.getTime()) / 1000) : 0 };
+  return {
+    pending: count('pending'),
+    dead: count('dead'),
+    oldestPendingSeconds: oldest ? Math.max(0, (now.getTime() - oldest.nextAttemptAt.getTime()) / 1000) : 0,
+  };
 }

@@ -71,7 +71,14 @@ beforeAll(async () => {
   const seasons = await ok(call('GET', '/api/v1/staff/seasons', { token: inside.admin }), 'seasons');
   if (!(seasons.items ?? seasons).some((s: any) => s.code === season)) {
     const y = Number(season.slice(0, 4));
-    const body = { code: season, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31`, tariffs: { residential: 2700, commercial: 3800 }, baseFeeRatioBp: 3000 };
+    const body = {
+      code: season,
+      startDate: `${y}-11-01`,
+      endDate: `${y + 1}-04-01`,
+      dueDate: `${y}-12-31`,
+      tariffs: { residential: 2700, commercial: 3800 },
+      baseFeeRatioBp: 3000,
+    };
     await ok(call('POST', '/api/v1/staff/seasons', { token: inside.admin, body }), 'season');
     await ok(call('POST', `/api/v1/staff/seasons/${season}/bills`, { token: inside.admin }), 'bills');
   }
@@ -95,25 +102,41 @@ beforeAll(async () => {
   await ok(call('POST', `/api/v1/payments/${order.id}/confirm`, { token }), 'confirm');
   const upload = await ok(t.upload(token, 'id_document'), 'upload');
   const sc = await ok(
-    call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.accountId, season, kind: 'stop', documents: [{ kind: 'id_photo', url: upload.id }] } }),
+    call('POST', '/api/v1/service-changes', {
+      token,
+      body: { accountId: bound.accountId, season, kind: 'stop', documents: [{ kind: 'id_photo', url: upload.id }] },
+    }),
     'service change',
   );
   await ok(call('POST', `/api/v1/staff/service-changes/${sc.id}/review`, { token: inside.agent }), 'review');
   await ok(call('POST', `/api/v1/staff/service-changes/${sc.id}/approve`, { token: inside.agent }), 'approve');
-  const valve = (await ok(call('GET', '/api/v1/staff/valve-orders', { token: inside.station }), 'valve orders')).items.find((v: any) => v.applicationId === sc.id);
+  const valve = (await ok(call('GET', '/api/v1/staff/valve-orders', { token: inside.station }), 'valve orders')).items.find(
+    (v: any) => v.applicationId === sc.id,
+  );
   const title = await ok(call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'personal', name: '周先生' } }), 'title');
   const invoice = await ok(call('POST', '/api/v1/invoices', { token, body: { orderId: order.id, titleId: title.id } }), 'invoice');
-  const repair = await ok(call('POST', '/api/v1/repairs', { token, body: { accountId: bound.accountId, category: 'low_temp', description: '卧室只有15度' } }), 'repair');
+  const repair = await ok(
+    call('POST', '/api/v1/repairs', { token, body: { accountId: bound.accountId, category: 'low_temp', description: '卧室只有15度' } }),
+    'repair',
+  );
   // the ticket goes through to a callback (dispatch, contact, arrive, side, resolve)
-  const worker = (await ok(call('GET', `/api/v1/staff/repairs/${repair.id}/assignees`, { token: inside.dispatcher }), 'assignees')).items.find((s: any) => s.name === 'worker测试');
+  const worker = (await ok(call('GET', `/api/v1/staff/repairs/${repair.id}/assignees`, { token: inside.dispatcher }), 'assignees')).items.find(
+    (s: any) => s.name === 'worker测试',
+  );
   await ok(call('POST', `/api/v1/staff/repairs/${repair.id}/assign`, { token: inside.dispatcher, body: { staffId: worker.id } }), 'assign');
   const workerToken = inside.worker;
   for (const step of ['contact', 'arrive']) await ok(call('POST', `/api/v1/staff/repairs/${repair.id}/${step}`, { token: workerToken }), step);
   await ok(call('POST', `/api/v1/staff/repairs/${repair.id}/side`, { token: workerToken, body: { side: 'company' } }), 'side');
   await ok(call('POST', `/api/v1/staff/repairs/${repair.id}/resolve`, { token: workerToken, body: { notes: '已排气，恢复正常' } }), 'resolve');
   const callback = await t.ds.getRepository(RepairCallback).findOneBy({ ticketId: repair.id });
-  const measurement = await ok(call('POST', '/api/v1/measurements', { token, body: { accountId: bound.accountId, scheduledAt: SLOT, repairId: repair.id } }), 'measurement');
-  const canned = await ok(call('POST', '/api/v1/staff/canned-replies', { token: inside.admin, body: { category: 'other', title: '问候', body: '{住户}您好' } }), 'canned');
+  const measurement = await ok(
+    call('POST', '/api/v1/measurements', { token, body: { accountId: bound.accountId, scheduledAt: SLOT, repairId: repair.id } }),
+    'measurement',
+  );
+  const canned = await ok(
+    call('POST', '/api/v1/staff/canned-replies', { token: inside.admin, body: { category: 'other', title: '问候', body: '{住户}您好' } }),
+    'canned',
+  );
 
   // resident I in area B
   const h = demoHouseholds().find((x) => x.building === 3 && x.status === 'active' && x.use === 'residential')!;
@@ -174,7 +197,10 @@ const FIXTURES: Record<string, Fixture> = {
   'GET /accounts/:accountId': (f) => ({ params: { accountId: f.accountId } }),
   'GET /bills/:billId': (f) => ({ params: { billId: f.billId } }),
   'GET /groups/:id/messages': (f) => ({ params: { id: f.groupId } }),
-  'POST /groups/:id/messages': (f) => [{ params: { id: f.groupId }, body: { text: '你好' } }, { params: { id: f.otherGroupId }, body: { text: '引用', quoteId: f.messageId } }],
+  'POST /groups/:id/messages': (f) => [
+    { params: { id: f.groupId }, body: { text: '你好' } },
+    { params: { id: f.otherGroupId }, body: { text: '引用', quoteId: f.messageId } },
+  ],
   'POST /groups/:id/messages/:messageId/report': (f) => [
     { params: { id: f.groupId, messageId: f.messageId }, body: { reason: '广告' } },
     { params: { id: f.otherGroupId, messageId: f.messageId }, body: { reason: '广告' } },
@@ -208,7 +234,10 @@ const FIXTURES: Record<string, Fixture> = {
     { body: { scope: 'building', targetId: f.buildingId, type: 'notice', title: '通知', body: '明天检修' } },
     { body: { scope: 'area', targetId: f.areaA, type: 'notice', title: '通知', body: '明天检修' } },
   ],
-  'POST /staff/canned-replies/:id/render': (f) => [{ params: { id: f.cannedId }, body: { messageId: f.messageId } }, { params: { id: f.cannedId }, body: { groupId: f.groupId } }],
+  'POST /staff/canned-replies/:id/render': (f) => [
+    { params: { id: f.cannedId }, body: { messageId: f.messageId } },
+    { params: { id: f.cannedId }, body: { groupId: f.groupId } },
+  ],
   'GET /staff/groups/:id/messages': (f) => ({ params: { id: f.groupId } }),
   'POST /staff/groups/:id/messages': (f) => ({ params: { id: f.groupId }, body: { text: '您好' } }),
   'POST /staff/groups/:id/mute': (f) => ({ params: { id: f.groupId }, body: { residentId: f.residentId, minutes: 10 } }),
@@ -287,7 +316,8 @@ function intruders(route: RegisteredRoute): { who: string; token: string }[] {
   if (route.auth === 'public') return [];
   const out: { who: string; token: string }[] = [];
   if (route.auth.includes('resident')) out.push({ who: 'second resident', token: intruder });
-  for (const role of route.auth) if (role !== 'resident' && !COMPANY_WIDE.includes(role as StaffRole)) out.push({ who: `${role} of area B`, token: outside[role as StaffRole] });
+  for (const role of route.auth)
+    if (role !== 'resident' && !COMPANY_WIDE.includes(role as StaffRole)) out.push({ who: `${role} of area B`, token: outside[role as StaffRole] });
   return out;
 }
 
@@ -320,7 +350,10 @@ describe('object ownership (route table × foreign ids)', () => {
             res = { status: r.status, body: null };
             text = r.status === 200 ? await workbookText(bytes) : Buffer.from(bytes).toString('utf8');
           } else {
-            res = await t.call(route.method.toUpperCase(), url, { token, ...(c.body !== undefined ? { body: c.body } : route.method === 'get' ? {} : { body: {} }) });
+            res = await t.call(route.method.toUpperCase(), url, {
+              token,
+              ...(c.body !== undefined ? { body: c.body } : route.method === 'get' ? {} : { body: {} }),
+            });
             text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
           }
           checked++;
@@ -337,7 +370,13 @@ describe('object ownership (route table × foreign ids)', () => {
   }, 120_000);
 
   it('the fixtures are the owner’s: O and area-A staff do get them (so the refusals above are about ownership)', async () => {
-    for (const path of [`/api/v1/repairs/${fx.repairId}`, `/api/v1/payments/${fx.orderId}`, `/api/v1/invoices/${fx.invoiceId}`, `/api/v1/service-changes/${fx.serviceChangeId}`, `/api/v1/bills/${fx.billId}`]) {
+    for (const path of [
+      `/api/v1/repairs/${fx.repairId}`,
+      `/api/v1/payments/${fx.orderId}`,
+      `/api/v1/invoices/${fx.invoiceId}`,
+      `/api/v1/service-changes/${fx.serviceChangeId}`,
+      `/api/v1/bills/${fx.billId}`,
+    ]) {
       expect((await t.call('GET', path, { token: ownerToken })).status, path).toBe(200);
     }
     expect((await t.call('GET', `/api/v1/staff/repairs/${fx.repairId}`, { token: inside.agent })).status).toBe(200);

@@ -47,7 +47,11 @@ interface Conn {
 
 export const principalKey = (p: AuthPrincipal) => (p.kind === 'resident' ? `r:${p.residentId}` : `s:${p.staffId}`);
 const scopeOf = (p: AuthPrincipal) => (p.kind === 'resident' ? '' : `${[...p.roles].sort().join(',')}|${[...p.areaIds].sort((a, b) => a - b).join(',')}`);
-const CLOSE_REASON: Record<CloseCode, string> = { [WS_CLOSE.SESSION_ENDED]: 'session ended', [WS_CLOSE.NOT_ALLOWED]: 'no longer allowed', [WS_CLOSE.RESTARTING]: 'server restarting' };
+const CLOSE_REASON: Record<CloseCode, string> = {
+  [WS_CLOSE.SESSION_ENDED]: 'session ended',
+  [WS_CLOSE.NOT_ALLOWED]: 'no longer allowed',
+  [WS_CLOSE.RESTARTING]: 'server restarting',
+};
 
 export class RealtimeHub {
   /** clients only ever send tiny control frames (pings): anything larger closes the socket (1009) */

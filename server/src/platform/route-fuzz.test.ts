@@ -99,7 +99,8 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Path parameters: junk as text, never a small positive number (it could name a real row of ours). */
-const paramJunk = fc.constantFrom(...EDGE.filter((v) => typeof v === 'string' || typeof v === 'number'))
+const paramJunk = fc
+  .constantFrom(...EDGE.filter((v) => typeof v === 'string' || typeof v === 'number'))
   .map((v) => String(v))
   .filter((s) => !/^\d{1,6}$/.test(s) && s !== '');
 
@@ -125,7 +126,7 @@ function bodyArb(route: RegisteredRoute): fc.Arbitrary<unknown> {
 function queryArb(route: RegisteredRoute): fc.Arbitrary<string> {
   const keys = Object.keys(shapeOf(route.query));
   if (!keys.length) return fc.constant('');
-  const value = junk.map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? ''));
+  const value = junk.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? '')));
   return fc
     .array(fc.tuple(fc.constantFrom(...keys), value), { maxLength: keys.length + 2 })
     .map((pairs) => (pairs.length ? '?' + pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&') : ''));
@@ -196,7 +197,10 @@ describe('fuzz: generated bad inputs against every route', () => {
       const failures: string[] = [];
       let cases = 0;
       const samples = routes.map((route, i) =>
-        fc.sample(fc.record({ path: pathArb(route), query: queryArb(route), body: bodyArb(route), validPath: fc.boolean() }), { numRuns: RUNS_PER_ROUTE, seed: SEED + i }),
+        fc.sample(fc.record({ path: pathArb(route), query: queryArb(route), body: bodyArb(route), validPath: fc.boolean() }), {
+          numRuns: RUNS_PER_ROUTE,
+          seed: SEED + i,
+        }),
       );
       const run = async (route: RegisteredRoute, s: (typeof samples)[number][number]) => {
         // half the cases keep a well-formed path so the body and query reach their checks
@@ -204,7 +208,10 @@ describe('fuzz: generated bad inputs against every route', () => {
         const res = await send(route.method.toUpperCase(), url, tokenFor(route), s.body);
         cases++;
         const p = problems(res);
-        if (p.length) failures.push(`${routeName(route)} ${url.slice(0, 200)} body=${JSON.stringify(s.body)?.slice(0, 200)} → ${res.status} ${p.join('; ')} ${res.text.slice(0, 200)}`);
+        if (p.length)
+          failures.push(
+            `${routeName(route)} ${url.slice(0, 200)} body=${JSON.stringify(s.body)?.slice(0, 200)} → ${res.status} ${p.join('; ')} ${res.text.slice(0, 200)}`,
+          );
       };
       // every route gets its first cases whatever the budget; then rounds over all routes until the budget is spent
       const FIRST = Math.min(4, RUNS_PER_ROUTE);
@@ -227,16 +234,29 @@ describe('fuzz: generated bad inputs against every route', () => {
     const routes = routeTable().filter((r) => r.path !== '/auth/logout');
     for (const mode of ['max', 'min'] as const) {
       for (const route of routes) {
-        const path = API + route.path.replace(/:([A-Za-z_]\w*)/g, (_, n: string) => (n === 'date' ? '2026-11-20' : n === 'code' ? '2026-2027' : n === 'key' ? 'up_' + '0'.repeat(32) : '1'));
+        const path =
+          API +
+          route.path.replace(/:([A-Za-z_]\w*)/g, (_, n: string) =>
+            n === 'date' ? '2026-11-20' : n === 'code' ? '2026-2027' : n === 'key' ? 'up_' + '0'.repeat(32) : '1',
+          );
         const q = route.query ? (edgeValue(route.query, mode) as Record<string, unknown> | undefined) : undefined;
-        const query = q && Object.keys(q).length ? '?' + Object.entries(q).map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join('&') : '';
+        const query =
+          q && Object.keys(q).length
+            ? '?' +
+              Object.entries(q)
+                .map(([k, v]) => `${enc(k)}=${enc(String(v))}`)
+                .join('&')
+            : '';
         const body = route.body ? edgeValue(route.body, mode) : undefined;
         const res = await send(route.method.toUpperCase(), path + query, tokenFor(route), body ?? {});
         cases++;
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         if (process.env.FUZZ_VERBOSE) console.info(mode, res.status, routeName(route), res.text.slice(0, 160));
         const p = problems(res);
-        if (p.length) failures.push(`${mode} ${routeName(route)} ${query.slice(0, 120)} body=${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${p.join('; ')} ${res.text.slice(0, 300)}`);
+        if (p.length)
+          failures.push(
+            `${mode} ${routeName(route)} ${query.slice(0, 120)} body=${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${p.join('; ')} ${res.text.slice(0, 300)}`,
+          );
       }
     }
     console.info(`edge values: ${cases} cases over ${routes.length} routes, by status ${JSON.stringify(statuses)}`);

@@ -24,11 +24,37 @@ const TOKEN_TTL_MS = 5 * 60_000;
 const DAY_MS = 24 * 3600_000;
 
 const HEADER_ALL = [
-  '交易时间', '公众账号ID', '商户号', '特约商户号', '设备号', '微信订单号', '商户订单号', '用户标识', '交易类型', '交易状态', '付款银行', '货币种类',
-  '应结订单金额', '代金券金额', '微信退款单号', '商户退款单号', '退款金额', '充值券退款金额', '退款类型', '退款状态', '商品名称', '商户数据包', '手续费', '费率',
-  '订单金额', '申请退款金额', '费率备注',
+  '交易时间',
+  '公众账号ID',
+  '商户号',
+  '特约商户号',
+  '设备号',
+  '微信订单号',
+  '商户订单号',
+  '用户标识',
+  '交易类型',
+  '交易状态',
+  '付款银行',
+  '货币种类',
+  '应结订单金额',
+  '代金券金额',
+  '微信退款单号',
+  '商户退款单号',
+  '退款金额',
+  '充值券退款金额',
+  '退款类型',
+  '退款状态',
+  '商品名称',
+  '商户数据包',
+  '手续费',
+  '费率',
+  '订单金额',
+  '申请退款金额',
+  '费率备注',
 ];
-const HEADER_SUCCESS = HEADER_ALL.filter((h) => !['微信退款单号', '商户退款单号', '退款金额', '充值券退款金额', '退款类型', '退款状态', '申请退款金额'].includes(h));
+const HEADER_SUCCESS = HEADER_ALL.filter(
+  (h) => !['微信退款单号', '商户退款单号', '退款金额', '充值券退款金额', '退款类型', '退款状态', '申请退款金额'].includes(h),
+);
 const HEADER_REFUND = [...HEADER_ALL.slice(0, 14), '退款申请时间', '退款成功时间', ...HEADER_ALL.slice(14)];
 const SUMMARY = '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额';
 
@@ -50,7 +76,12 @@ interface BillDeps {
 type Row = Record<string, string>;
 
 /** Build the bill CSV for one China-time date; null when there is nothing to bill. */
-export function buildTradeBill(billDate: string, billType: 'ALL' | 'SUCCESS' | 'REFUND', orders: Iterable<PayOrder>, refunds: Iterable<PayRefund>): string | null {
+export function buildTradeBill(
+  billDate: string,
+  billType: 'ALL' | 'SUCCESS' | 'REFUND',
+  orders: Iterable<PayOrder>,
+  refunds: Iterable<PayRefund>,
+): string | null {
   const byNo = new Map<string, PayOrder>();
   for (const o of orders) byNo.set(o.outTradeNo, o);
   const rows: { at: number; row: Row; settle: number; refund: number; fee: number; total: number; applied: number }[] = [];
@@ -139,7 +170,9 @@ export function buildTradeBill(billDate: string, billType: 'ALL' | 'SUCCESS' | '
     header.join(','),
     ...rows.map(({ row }) => header.map((h) => '`' + (row[h] ?? '')).join(',')),
     SUMMARY,
-    ['' + rows.length, yuan(sum('settle')), yuan(sum('refund')), '0.00', fee5(sum('fee')), yuan(sum('total')), yuan(sum('applied'))].map((v) => '`' + v).join(','),
+    ['' + rows.length, yuan(sum('settle')), yuan(sum('refund')), '0.00', fee5(sum('fee')), yuan(sum('total')), yuan(sum('applied'))]
+      .map((v) => '`' + v)
+      .join(','),
   ];
   return '\uFEFF' + lines.join('\r\n') + '\r\n';
 }
@@ -152,10 +185,17 @@ export function tradeBillRoutes(r: Router, d: BillDeps): void {
     const type = String(ctx.query.bill_type ?? 'ALL');
     const tar = ctx.query.tar_type ? String(ctx.query.tar_type) : null;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) {
-      throw new d.PayError(400, 'PARAM_ERROR', '参数错误：bill_date 须为 YYYY-MM-DD', { field: 'bill_date', value: date, issue: '格式错误', location: 'query' });
+      throw new d.PayError(400, 'PARAM_ERROR', '参数错误：bill_date 须为 YYYY-MM-DD', {
+        field: 'bill_date',
+        value: date,
+        issue: '格式错误',
+        location: 'query',
+      });
     }
-    if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) throw new d.PayError(400, 'PARAM_ERROR', '参数错误：bill_type 须为 ALL、SUCCESS 或 REFUND', { field: 'bill_type', value: type, location: 'query' });
-    if (tar !== null && tar !== 'GZIP') throw new d.PayError(400, 'PARAM_ERROR', '参数错误：tar_type 仅支持 GZIP', { field: 'tar_type', value: tar, location: 'query' });
+    if (!['ALL', 'SUCCESS', 'REFUND'].includes(type))
+      throw new d.PayError(400, 'PARAM_ERROR', '参数错误：bill_type 须为 ALL、SUCCESS 或 REFUND', { field: 'bill_type', value: type, location: 'query' });
+    if (tar !== null && tar !== 'GZIP')
+      throw new d.PayError(400, 'PARAM_ERROR', '参数错误：tar_type 仅支持 GZIP', { field: 'tar_type', value: tar, location: 'query' });
     const now = d.now();
     const today = chinaDate(now);
     const dateMs = Date.parse(`${date}T00:00:00+08:00`);

@@ -50,7 +50,13 @@ export function createEInvoiceSimulator(opts: { timeoutMs?: number } = {}) {
   r.post('/open/v1/services', async (ctx) => {
     const raw: string = (ctx.request as any).rawBody ?? '';
     const q = ctx.query as Record<string, string>;
-    const expected = nuonuoSign(SANDBOX_EINVOICE.appSecret, { appKey: q.appkey ?? '', senid: q.senid ?? '', nonce: q.nonce ?? '', timestamp: q.timestamp ?? '', body: raw });
+    const expected = nuonuoSign(SANDBOX_EINVOICE.appSecret, {
+      appKey: q.appkey ?? '',
+      senid: q.senid ?? '',
+      nonce: q.nonce ?? '',
+      timestamp: q.timestamp ?? '',
+      body: raw,
+    });
     if (q.appkey !== SANDBOX_EINVOICE.appKey || ctx.get('X-Nuonuo-Sign') !== expected) {
       ctx.body = answer('E1007', '签名验证失败');
       return;
@@ -82,7 +88,13 @@ export function createEInvoiceSimulator(opts: { timeoutMs?: number } = {}) {
         return;
       }
       const serialNo = `${new Date().toISOString().slice(2, 10).replace(/-/g, '')}${String(++seq).padStart(10, '0')}`;
-      state.invoices.set(serialNo, { serialNo, order: order!, status: '20', queries: 0, ...(fault === 'fail' ? { failCause: '购方纳税人识别号校验不通过' } : {}) });
+      state.invoices.set(serialNo, {
+        serialNo,
+        order: order!,
+        status: '20',
+        queries: 0,
+        ...(fault === 'fail' ? { failCause: '购方纳税人识别号校验不通过' } : {}),
+      });
       state.byOrderNo.set(order!.orderNo, serialNo);
       // 'timeout': accepted, but the answer comes too late for the caller
       if (fault === 'timeout') await new Promise((res) => setTimeout(res, opts.timeoutMs ?? 15_000));
@@ -153,7 +165,10 @@ export function renderInvoicePdf(inv: SandboxInvoice): Promise<Buffer> {
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
     doc.font(font, 'NotoSansCJKsc-Regular');
-    doc.fillColor(red ? '#c92a2a' : '#8b4513').fontSize(18).text(`电子发票（${o.invoiceLine === 'bs' ? '增值税专用发票' : '普通发票'}）${red ? '（红字）' : ''}`, { align: 'center' });
+    doc
+      .fillColor(red ? '#c92a2a' : '#8b4513')
+      .fontSize(18)
+      .text(`电子发票（${o.invoiceLine === 'bs' ? '增值税专用发票' : '普通发票'}）${red ? '（红字）' : ''}`, { align: 'center' });
     doc.moveDown(0.5).fillColor('#222').fontSize(10);
     doc.text(`发票号码：${inv.number}    开票日期：${new Date(inv.issuedAt!).toISOString().slice(0, 10)}`, { align: 'right' });
     doc.moveDown(0.5);
@@ -161,7 +176,9 @@ export function renderInvoicePdf(inv: SandboxInvoice): Promise<Buffer> {
     doc.text(`销售方：${SELLER.name}    统一社会信用代码/纳税人识别号：${o.salerTaxNum}`);
     doc.moveDown(0.5);
     for (const d of o.invoiceDetail) {
-      doc.text(`*热力*${d.goodsName}    税收分类编码 ${d.goodsCode}    金额 ${d.taxExcludedAmount}    税率 ${d.favouredPolicyFlag === '03' ? '免税' : d.taxRate}    税额 ${d.favouredPolicyFlag === '03' ? '***' : d.tax}`);
+      doc.text(
+        `*热力*${d.goodsName}    税收分类编码 ${d.goodsCode}    金额 ${d.taxExcludedAmount}    税率 ${d.favouredPolicyFlag === '03' ? '免税' : d.taxRate}    税额 ${d.favouredPolicyFlag === '03' ? '***' : d.tax}`,
+      );
     }
     const total = o.invoiceDetail.reduce((s, d) => s + Number(d.taxIncludedAmount), 0).toFixed(2);
     doc.moveDown(0.5).fontSize(12).text(`价税合计（小写）¥${total}`);

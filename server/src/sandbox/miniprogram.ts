@@ -137,8 +137,10 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     const expires = state.accessTokens.get(token);
     if (!expires || expires < now()) return record(40001, 'invalid credential, access_token is invalid or not latest');
     if (typeof b.touser !== 'string' || !/^o[\w-]{20,}$/.test(b.touser)) return record(40003, 'invalid openid');
-    if (typeof b.template_id !== 'string' || !b.template_id || (opts.templates && !opts.templates.includes(b.template_id))) return record(40037, 'invalid template_id');
-    if (b.miniprogram_state !== undefined && !['developer', 'trial', 'formal'].includes(b.miniprogram_state)) return record(47003, 'argument invalid! miniprogram_state invalid');
+    if (typeof b.template_id !== 'string' || !b.template_id || (opts.templates && !opts.templates.includes(b.template_id)))
+      return record(40037, 'invalid template_id');
+    if (b.miniprogram_state !== undefined && !['developer', 'trial', 'formal'].includes(b.miniprogram_state))
+      return record(47003, 'argument invalid! miniprogram_state invalid');
     if (b.page !== undefined && (typeof b.page !== 'string' || /^https?:/.test(b.page))) return record(41030, 'invalid page');
     for (const [key, v] of Object.entries(b.data ?? {})) {
       const value = String((v as any)?.value ?? '');
@@ -160,7 +162,7 @@ export function miniProgramRoutes(opts: SandboxOptions, state: SandboxState): Ro
     const ids: unknown = b.tmplIds;
     if (!Array.isArray(ids) || !ids.length) {
       ctx.status = 400;
-      ctx.body = { errMsg: 'requestSubscribeMessage:fail TmplIds can\'t be empty', errCode: 10001 };
+      ctx.body = { errMsg: "requestSubscribeMessage:fail TmplIds can't be empty", errCode: 10001 };
       return;
     }
     if (opts.templates && ids.some((id) => !opts.templates!.includes(String(id)))) {

@@ -30,9 +30,7 @@ import { sandboxKeys } from './keys';
 import { tradeBillRoutes } from './bills';
 
 /** WeChat's retry schedule after a failed notification (15 retries, ≈24 h). */
-export const WECHAT_NOTIFY_RETRY_SCHEDULE_MS = [
-  15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
-].map((s) => s * 1000);
+export const WECHAT_NOTIFY_RETRY_SCHEDULE_MS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600].map((s) => s * 1000);
 
 const PREPAY_TTL_MS = 2 * 3600_000;
 const AUTO_CLOSE_MS = 7 * 24 * 3600_000;
@@ -275,8 +273,7 @@ export function createPaySimulator(opts: SandboxOptions): PaySimulator {
   };
 
   // ---- signatures --------------------------------------------------------------------------------
-  const sign = (message: string, key: crypto.KeyObject | string = platformKey) =>
-    crypto.createSign('RSA-SHA256').update(message).sign(key, 'base64');
+  const sign = (message: string, key: crypto.KeyObject | string = platformKey) => crypto.createSign('RSA-SHA256').update(message).sign(key, 'base64');
 
   function encryptResource(plaintext: string, aad: string, nonce: string, apiV3Key = opts.apiV3Key): string {
     const cipher = crypto.createCipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'utf8'), Buffer.from(nonce, 'utf8'));
@@ -360,10 +357,26 @@ export function createPaySimulator(opts: SandboxOptions): PaySimulator {
     );
   }
 
-  function notify(url: string, eventType: string, summary: string, originalType: string, plaintext: object, ref: { outTradeNo?: string; outRefundNo?: string }) {
+  function notify(
+    url: string,
+    eventType: string,
+    summary: string,
+    originalType: string,
+    plaintext: object,
+    ref: { outTradeNo?: string; outRefundNo?: string },
+  ) {
     const built = buildNotification({ plaintext, eventType, summary, originalType });
     const id = JSON.parse(built.body).id as string;
-    const ev: NotificationEvent = { id, eventType, url, body: built.body, outTradeNo: ref.outTradeNo ?? null, outRefundNo: ref.outRefundNo ?? null, attempts: 0, delivered: false };
+    const ev: NotificationEvent = {
+      id,
+      eventType,
+      url,
+      body: built.body,
+      outTradeNo: ref.outTradeNo ?? null,
+      outRefundNo: ref.outRefundNo ?? null,
+      attempts: 0,
+      delivered: false,
+    };
     events.set(id, ev);
     void deliver(ev);
     return ev;
@@ -537,7 +550,8 @@ export function createPaySimulator(opts: SandboxOptions): PaySimulator {
   const body = (ctx: Koa.Context) => ((ctx.request as any).body ?? {}) as Record<string, any>;
   const requireMchidQuery = (ctx: Koa.Context) => {
     const m = ctx.query.mchid;
-    if (!m) throw new PayError(400, 'PARAM_ERROR', '输入源“/query/mchid”映射到字段“直连商户号”必填性规则校验失败，此字段为必填项', { location: 'query', value: '' });
+    if (!m)
+      throw new PayError(400, 'PARAM_ERROR', '输入源“/query/mchid”映射到字段“直连商户号”必填性规则校验失败，此字段为必填项', { location: 'query', value: '' });
     if (m !== opts.mchid) throw new PayError(400, 'INVALID_REQUEST', '商户号与请求签名的商户号不一致');
   };
 
@@ -546,7 +560,8 @@ export function createPaySimulator(opts: SandboxOptions): PaySimulator {
     if (typeof b.appid !== 'string' || !b.appid) throw paramError('/appid', 'appid 为必填项');
     if (typeof b.mchid !== 'string' || !b.mchid) throw paramError('/mchid', 'mchid 为必填项');
     if (b.appid !== opts.appid || b.mchid !== opts.mchid) throw new PayError(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配，请检查后再试');
-    if (typeof b.description !== 'string' || !b.description || Array.from(b.description).length > 127) throw paramError('/description', 'description 长度须为1-127个字符', 'body', b.description);
+    if (typeof b.description !== 'string' || !b.description || Array.from(b.description).length > 127)
+      throw paramError('/description', 'description 长度须为1-127个字符', 'body', b.description);
     if (typeof b.out_trade_no !== 'string' || !OUT_TRADE_NO.test(b.out_trade_no)) {
       throw paramError('/out_trade_no', 'out_trade_no 须为6-32位数字、大小写字母或_-|*', 'body', b.out_trade_no);
     }
@@ -560,7 +575,8 @@ export function createPaySimulator(opts: SandboxOptions): PaySimulator {
     if (typeof b.payer?.openid !== 'string' || !b.payer.openid) throw paramError('/payer/openid', 'JSAPI支付必须传openid');
     let expireMs: number | null = null;
     if (b.time_expire !== undefined) {
-      if (typeof b.time_expire !== 'string' || !RFC3339.test(b.time_expire)) throw paramError('/time_expire', 'time_expire 须为RFC3339格式，如2018-06-08T10:34:56+08:00', 'body', b.time_expire);
+      if (typeof b.time_expire !== 'string' || !RFC3339.test(b.time_expire))
+        throw paramError('/time_expire', 'time_expire 须为RFC3339格式，如2018-06-08T10:34:56+08:00', 'body', b.time_expire);
       expireMs = Date.parse(b.time_expire);
       if (expireMs <= now()) throw new PayError(400, 'INVALID_REQUEST', '订单失效时间不能早于当前时间');
     }
@@ -640,13 +656,15 @@ export function createPaySimulator(opts: SandboxOptions): PaySimulator {
 
   r.post('/v3/refund/domestic/refunds', (ctx) => {
     const b = body(ctx);
-    if (typeof b.out_refund_no !== 'string' || !OUT_REFUND_NO.test(b.out_refund_no)) throw paramError('/out_refund_no', 'out_refund_no 须为1-64位数字、大小写字母或_-|*@', 'body', b.out_refund_no);
+    if (typeof b.out_refund_no !== 'string' || !OUT_REFUND_NO.test(b.out_refund_no))
+      throw paramError('/out_refund_no', 'out_refund_no 须为1-64位数字、大小写字母或_-|*@', 'body', b.out_refund_no);
     if (!b.out_trade_no && !b.transaction_id) throw paramError('/out_trade_no', 'transaction_id 与 out_trade_no 必须填写其一');
     const amt = b.amount ?? {};
     if (!Number.isInteger(amt.refund) || amt.refund < 1) throw paramError('/amount/refund', 'amount.refund 须为不小于1的整数（单位：分）', 'body', amt.refund);
     if (!Number.isInteger(amt.total) || amt.total < 1) throw paramError('/amount/total', 'amount.total 须为不小于1的整数（单位：分）', 'body', amt.total);
     if (amt.currency !== 'CNY') throw paramError('/amount/currency', 'amount.currency 须为CNY', 'body', amt.currency);
-    if (b.notify_url !== undefined && (typeof b.notify_url !== 'string' || !/^https?:\/\/[^?#\s]+$/.test(b.notify_url))) throw paramError('/notify_url', 'notify_url 须为不带查询参数的完整URL');
+    if (b.notify_url !== undefined && (typeof b.notify_url !== 'string' || !/^https?:\/\/[^?#\s]+$/.test(b.notify_url)))
+      throw paramError('/notify_url', 'notify_url 须为不带查询参数的完整URL');
     if (b.reason !== undefined && (typeof b.reason !== 'string' || Array.from(b.reason).length > 80)) throw paramError('/reason', 'reason 最长80个字符');
 
     const no = b.out_trade_no ? String(b.out_trade_no) : byTransaction.get(String(b.transaction_id));

@@ -56,13 +56,24 @@ describe('sandbox', () => {
     });
     const pay = createPayClient(clientOpts(`${url}/sandbox`));
     const n = no();
-    const p = await pay.jsapiPrepay({ description: '采暖费', outTradeNo: n, amountFen: 100, openid: 'oX', timeExpire: new Date(Date.now() + 600_000), notifyUrl: `${url}/api/v1/wechat/pay/notify` });
+    const p = await pay.jsapiPrepay({
+      description: '采暖费',
+      outTradeNo: n,
+      amountFen: 100,
+      openid: 'oX',
+      timeExpire: new Date(Date.now() + 600_000),
+      notifyUrl: `${url}/api/v1/wechat/pay/notify`,
+    });
     expect(p.package).toMatch(/^prepay_id=/);
     expect((await pay.queryByOutTradeNo(n)).trade_state).toBe('NOTPAY');
     await pay.close(n); // a signed 204: the client verified `ts\nnonce\n\n`
     expect(sb.state.orders.get(n)?.tradeState).toBe('CLOSED');
 
-    const login = await fetch(`${url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'demo' }) });
+    const login = await fetch(`${url}/sandbox/device/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: 'demo' }),
+    });
     const { code } = (await login.json()) as { code: string };
     const mini = createMiniProgramClient({ baseUrl: `${url}/sandbox`, appid: opts.appid, secret: opts.secret });
     expect((await mini.code2Session(code)).openid).toMatch(/^o/);
@@ -82,7 +93,14 @@ describe('sandbox', () => {
       }),
     );
     const n = no();
-    await pay.jsapiPrepay({ description: 'x', outTradeNo: n, amountFen: 1, openid: 'oX', timeExpire: new Date(Date.now() + 600_000), notifyUrl: 'http://127.0.0.1:9/notify' });
+    await pay.jsapiPrepay({
+      description: 'x',
+      outTradeNo: n,
+      amountFen: 1,
+      openid: 'oX',
+      timeExpire: new Date(Date.now() + 600_000),
+      notifyUrl: 'http://127.0.0.1:9/notify',
+    });
     await spy.queryByOutTradeNo(n);
     const h = seen! as Headers;
     expect(h.get('wechatpay-serial')).toBe(keys.platformSerial);
@@ -97,14 +115,23 @@ describe('sandbox', () => {
     const sb = await started({ platformSerial: id });
     const pay = createPayClient(clientOpts(sb.url, { platformCerts: [{ serial: id, pem: keys.platformPublicKeyPem }] }));
     const n = no();
-    await pay.jsapiPrepay({ description: 'x', outTradeNo: n, amountFen: 1, openid: 'oX', timeExpire: new Date(Date.now() + 600_000), notifyUrl: 'http://127.0.0.1:9/notify' });
+    await pay.jsapiPrepay({
+      description: 'x',
+      outTradeNo: n,
+      amountFen: 1,
+      openid: 'oX',
+      timeExpire: new Date(Date.now() + 600_000),
+      notifyUrl: 'http://127.0.0.1:9/notify',
+    });
     expect((await pay.queryByOutTradeNo(n)).trade_state).toBe('NOTPAY');
     const note = sb.state.buildNotification({ plaintext: { out_trade_no: n } });
     expect(note.headers['wechatpay-serial']).toBe(id);
     expect(pay.verifyAndDecryptNotification({ headers: note.headers, rawBody: note.body }).resource).toEqual({ out_trade_no: n });
     // a client that only knows the certificate serial rejects it without any outbound call
     const certOnly = createPayClient(clientOpts(sb.url));
-    expect(() => certOnly.verifyAndDecryptNotification({ headers: note.headers, rawBody: note.body })).toThrow(expect.objectContaining({ reason: 'UNKNOWN_SERIAL' }));
+    expect(() => certOnly.verifyAndDecryptNotification({ headers: note.headers, rawBody: note.body })).toThrow(
+      expect.objectContaining({ reason: 'UNKNOWN_SERIAL' }),
+    );
   });
 
   it('stops retrying notifications when closed', async () => {
@@ -123,9 +150,20 @@ describe('sandbox', () => {
       await new Promise<void>((r) => server.close(() => r()));
     });
     const pay = createPayClient(clientOpts(url));
-    const p = await pay.jsapiPrepay({ description: 'x', outTradeNo: no(), amountFen: 1, openid: 'oX', timeExpire: new Date(Date.now() + 600_000), notifyUrl: `${receiver}/notify` });
+    const p = await pay.jsapiPrepay({
+      description: 'x',
+      outTradeNo: no(),
+      amountFen: 1,
+      openid: 'oX',
+      timeExpire: new Date(Date.now() + 600_000),
+      notifyUrl: `${receiver}/notify`,
+    });
     const { appId: _a, prepayId: _b, ...sheet } = p;
-    const paid = await fetch(`${url}/device/pay`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...sheet, action: 'confirm' }) });
+    const paid = await fetch(`${url}/device/pay`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...sheet, action: 'confirm' }),
+    });
     expect(await paid.json()).toEqual({ errMsg: 'requestPayment:ok' });
     await sb.state.settleNotifications();
     expect(hits).toBe(1);
@@ -135,17 +173,32 @@ describe('sandbox', () => {
     expect(sb.state.notifications.map((n) => n.status)).toEqual([503]);
   });
 
-  it('produces trade bills in WeChat\'s CSV format, plain and gzipped, with a matching SHA1', async () => {
+  it("produces trade bills in WeChat's CSV format, plain and gzipped, with a matching SHA1", async () => {
     const sb = await started({ instantBills: true, refundSuccessDelayMs: 10_000 });
     const pay = createPayClient(clientOpts(sb.url));
     const paid: string[] = [];
     for (const amount of [123456, 2500]) {
       const n = no();
-      await pay.jsapiPrepay({ description: '供热管家-采暖费', outTradeNo: n, amountFen: amount, openid: 'oResident', timeExpire: new Date(Date.now() + 600_000), notifyUrl: 'http://127.0.0.1:9/notify', attach: 'HB-0001' });
+      await pay.jsapiPrepay({
+        description: '供热管家-采暖费',
+        outTradeNo: n,
+        amountFen: amount,
+        openid: 'oResident',
+        timeExpire: new Date(Date.now() + 600_000),
+        notifyUrl: 'http://127.0.0.1:9/notify',
+        attach: 'HB-0001',
+      });
       sb.state.markOrderPaid(n);
       paid.push(n);
     }
-    await pay.jsapiPrepay({ description: '未支付', outTradeNo: no(), amountFen: 99, openid: 'oResident', timeExpire: new Date(Date.now() + 600_000), notifyUrl: 'http://127.0.0.1:9/notify' });
+    await pay.jsapiPrepay({
+      description: '未支付',
+      outTradeNo: no(),
+      amountFen: 99,
+      openid: 'oResident',
+      timeExpire: new Date(Date.now() + 600_000),
+      notifyUrl: 'http://127.0.0.1:9/notify',
+    });
     await pay.refund({ outTradeNo: paid[1], outRefundNo: `R${paid[1]}`, refundFen: 1000, totalFen: 2500 });
     await sb.state.completeRefund(`R${paid[1]}`);
 
@@ -191,6 +244,9 @@ describe('sandbox', () => {
     await expect(pay.tradeBill({ billDate: yesterday })).rejects.toMatchObject({ status: 400, code: 'NO_STATEMENT_EXIST', message: '账单文件不存在' });
     await expect(pay.tradeBill({ billDate: '2000-01-01' })).rejects.toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
     const notReady = await started();
-    await expect(createPayClient(clientOpts(notReady.url)).tradeBill({ billDate: chinaToday() })).rejects.toMatchObject({ status: 400, code: 'STATEMENT_CREATING' });
+    await expect(createPayClient(clientOpts(notReady.url)).tradeBill({ billDate: chinaToday() })).rejects.toMatchObject({
+      status: 400,
+      code: 'STATEMENT_CREATING',
+    });
   });
 });

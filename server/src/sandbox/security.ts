@@ -152,7 +152,12 @@ export function createSecuritySimulator(opts: SandboxOptions, tokens: Map<string
         body = JSON.stringify({ ToUserName: event.ToUserName, Encrypt: encrypt });
       }
       try {
-        const res = await fetch(`${push.url}?${q}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, signal: AbortSignal.timeout(5_000) });
+        const res = await fetch(`${push.url}?${q}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(5_000),
+        });
         check.pushes.push(res.status);
         if (res.ok) return;
       } catch {

@@ -9,17 +9,31 @@ import { createTestDatabase, type TestDatabase } from './db';
 export interface TestApp extends Host {
   db: TestDatabase;
   /** fetch against the app with JSON in and out */
-  call(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** a resident logged in through the sandbox's WeChat login */
   loginResident(user?: string): Promise<string>;
   loginStaff(username: string, password?: string): Promise<string>;
   /** POST /api/v1/uploads as multipart/form-data (a 1×1 PNG unless other bytes are given) */
-  upload(token: string | undefined, purpose: string, bytes?: Buffer, opts?: { mime?: string; filename?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  upload(
+    token: string | undefined,
+    purpose: string,
+    bytes?: Buffer,
+    opts?: { mime?: string; filename?: string },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /**
    * The resident taps 允许 in wx.requestSubscribeMessage for these templates (the simulated
    * WeChat records the grants) and the client reports it to the BFF, like the mini-program does.
    */
-  allowMessages(token: string, user: string, templates: SubscribeTemplate[], decision?: 'accept' | 'reject'): Promise<{ counts: Record<SubscribeTemplate, number> }>;
+  allowMessages(
+    token: string,
+    user: string,
+    templates: SubscribeTemplate[],
+    decision?: 'accept' | 'reject',
+  ): Promise<{ counts: Record<SubscribeTemplate, number> }>;
 }
 
 /** a real 1×1 PNG */

@@ -108,7 +108,12 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
       const at = extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url;
       for (;;) {
         if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-        const ok = listening && (await fetch(`${at}/readyz`).then((r) => r.status === 200, () => false));
+        const ok =
+          listening &&
+          (await fetch(`${at}/readyz`).then(
+            (r) => r.status === 200,
+            () => false,
+          ));
         if (ok) return child;
         if (Date.now() > deadline) throw new Error(`BFF not ready in 180 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -116,7 +121,9 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
     },
     call,
     async loginResident(user) {
-      const dev: any = await (await fetch(`${sandbox.url}/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }) })).json();
+      const dev: any = await (
+        await fetch(`${sandbox.url}/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }) })
+      ).json();
       const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.code } });
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token;

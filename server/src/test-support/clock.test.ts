@@ -41,7 +41,9 @@ describe('the test clock', () => {
     const real = Date.now() - installedClockOffset();
     installShiftedDate(Date.parse('2027-12-31T15:00:00Z') - real);
     t = await startTestApp();
-    const id = (await t.ds.getRepository(OutboxMessage).save({ topic: 'test.clock', payload: {}, dedupeKey: 'clock-' + Date.now(), nextAttemptAt: new Date() } as any)).id;
+    const id = (
+      await t.ds.getRepository(OutboxMessage).save({ topic: 'test.clock', payload: {}, dedupeKey: 'clock-' + Date.now(), nextAttemptAt: new Date() } as any)
+    ).id;
     const row = await t.ds.getRepository(OutboxMessage).findOneByOrFail({ id });
     expect(Math.abs(row.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(row.createdAt.toISOString().slice(0, 10)).toBe('2027-12-31');

@@ -41,7 +41,7 @@ export function shapeOf(schema: z.ZodType | undefined): Record<string, z.ZodType
     const def = s._zod?.def ?? s.def;
     if (!def) return {};
     if (def.type === 'object') return def.shape as Record<string, z.ZodType>;
-    s = def.type === 'pipe' ? def.in : def.innerType ?? null;
+    s = def.type === 'pipe' ? def.in : (def.innerType ?? null);
   }
   return {};
 }

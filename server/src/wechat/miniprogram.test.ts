@@ -49,7 +49,12 @@ describe('mini-program client against the simulator', () => {
 
   it('sends a subscription message only with a grant, once per grant, and records every attempt', async () => {
     const { openid } = await client.code2Session(await login('wang'));
-    const msg = { touser: openid, templateId: 'TPL_PAID', page: 'pages/bills/index', data: { thing1: { value: '2026-2027采暖费' }, amount2: { value: '¥2345.60' } } };
+    const msg = {
+      touser: openid,
+      templateId: 'TPL_PAID',
+      page: 'pages/bills/index',
+      data: { thing1: { value: '2026-2027采暖费' }, amount2: { value: '¥2345.60' } },
+    };
     expect(await client.sendSubscribeMessage(msg)).toMatchObject({ ok: false, errcode: 43101 });
     expect(await grant(openid, ['TPL_PAID'], 'accept')).toMatchObject({ TPL_PAID: 'accept' });
     expect(await client.sendSubscribeMessage({ ...msg, data: { ...msg.data, amount2: { value: '2345.60元' } } })).toEqual({ ok: true });
@@ -97,7 +102,11 @@ describe('mini-program client against the simulator', () => {
     const sb = await startSandbox({ ...opts, now: () => new Date(t) });
     try {
       const c = createMiniProgramClient({ baseUrl: sb.url, appid: opts.appid, secret: opts.secret });
-      const res = await fetch(`${sb.url}/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'late' }) });
+      const res = await fetch(`${sb.url}/device/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user: 'late' }),
+      });
       const { code } = (await res.json()) as { code: string };
       t += 5 * 60_000 + 1;
       await expect(c.code2Session(code)).rejects.toMatchObject({ errcode: 40029 });

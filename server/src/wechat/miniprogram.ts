@@ -156,7 +156,13 @@ export function createMiniProgramClient(opts: MiniProgramClientOptions): MiniPro
     },
 
     async mediaCheckAsync(input) {
-      const json = await withToken('/wxa/media_check_async', { media_url: input.mediaUrl, media_type: 2, version: 2, scene: input.scene, openid: input.openid });
+      const json = await withToken('/wxa/media_check_async', {
+        media_url: input.mediaUrl,
+        media_type: 2,
+        version: 2,
+        scene: input.scene,
+        openid: input.openid,
+      });
       if (!json?.trace_id) throw new WechatApiError(-1, 'media_check_async: no trace_id');
       return { traceId: String(json.trace_id) };
     },

@@ -104,7 +104,11 @@ function prepay(outTradeNo: string, amountFen = 1000, extra: Partial<Parameters<
 }
 
 async function devicePay(params: object, action: 'confirm' | 'cancel' = 'confirm') {
-  const res = await fetch(`${sandbox.url}/device/pay`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...params, action }) });
+  const res = await fetch(`${sandbox.url}/device/pay`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ...params, action }),
+  });
   return (await res.json()) as { errMsg: string; reason?: string };
 }
 
@@ -138,7 +142,10 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
     expect(p.package).toMatch(/^prepay_id=wx\d{14}[0-9a-f]{20}$/);
     expect(p.signType).toBe('RSA');
     // paySign is RSA-SHA256 over appId\ntimeStamp\nnonceStr\npackage\n with the merchant key
-    const ok = crypto.createVerify('RSA-SHA256').update(`${opts.appid}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`).verify(keys.merchantCertPem, p.paySign, 'base64');
+    const ok = crypto
+      .createVerify('RSA-SHA256')
+      .update(`${opts.appid}\n${p.timeStamp}\n${p.nonceStr}\n${p.package}\n`)
+      .verify(keys.merchantCertPem, p.paySign, 'base64');
     expect(ok).toBe(true);
 
     const before = await client.queryByOutTradeNo(no);
@@ -159,7 +166,11 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
       payer: { openid },
       amount: { total: 123456, payer_total: 123456, currency: 'CNY' },
     });
-    expect(got.headers).toMatchObject({ 'user-agent': 'Mozilla/4.0', 'wechatpay-serial': keys.platformSerial, 'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048' });
+    expect(got.headers).toMatchObject({
+      'user-agent': 'Mozilla/4.0',
+      'wechatpay-serial': keys.platformSerial,
+      'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
+    });
     expect(got.headers['wechatpay-nonce']).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(JSON.parse(got.rawBody).resource).toMatchObject({ original_type: 'transaction', associated_data: 'transaction', algorithm: 'AEAD_AES_256_GCM' });
     expect(JSON.parse(got.rawBody).resource.nonce).toHaveLength(12);
@@ -178,15 +189,21 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
   it('the device refuses a forged paySign, a numeric timeStamp, and reports cancel', async () => {
     const p = await prepay(tradeNo());
     const { appId: _a, prepayId: _b, ...sheet } = p;
-    expect(await devicePay({ ...sheet, paySign: sheet.paySign.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) })).toMatchObject({ errMsg: 'requestPayment:fail cancel', reason: '支付验证签名失败' });
+    expect(await devicePay({ ...sheet, paySign: sheet.paySign.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) })).toMatchObject({
+      errMsg: 'requestPayment:fail cancel',
+      reason: '支付验证签名失败',
+    });
     expect(await devicePay({ ...sheet, timeStamp: Number(sheet.timeStamp) })).toMatchObject({ errMsg: expect.stringContaining('timeStamp should be String') });
     expect(await devicePay(sheet, 'cancel')).toEqual({ errMsg: 'requestPayment:fail cancel' });
     // the payment sheet signed for another app fails like a bad signature
-    const other = crypto.createSign('RSA-SHA256').update(`wxOTHERAPP\n${sheet.timeStamp}\n${sheet.nonceStr}\n${sheet.package}\n`).sign(keys.merchantKeyPem, 'base64');
+    const other = crypto
+      .createSign('RSA-SHA256')
+      .update(`wxOTHERAPP\n${sheet.timeStamp}\n${sheet.nonceStr}\n${sheet.package}\n`)
+      .sign(keys.merchantKeyPem, 'base64');
     expect(await devicePay({ ...sheet, paySign: other })).toMatchObject({ reason: '支付验证签名失败' });
   });
 
-  it('retries a notification on WeChat\'s schedule until the merchant answers 2xx', async () => {
+  it("retries a notification on WeChat's schedule until the merchant answers 2xx", async () => {
     failuresLeft = 2;
     const no = tradeNo();
     const { appId: _a, prepayId: _b, ...sheet } = await prepay(no);
@@ -214,7 +231,11 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
     const no = tradeNo();
     const { appId: _a, prepayId: _b, ...sheet } = await prepay(no);
     await devicePay(sheet);
-    await waitFor(() => sandbox.state.notifications.filter((n) => [...sandbox.state.notificationEvents.values()].find((e) => e.id === n.eventId)?.outTradeNo === no).length === 4);
+    await waitFor(
+      () =>
+        sandbox.state.notifications.filter((n) => [...sandbox.state.notificationEvents.values()].find((e) => e.id === n.eventId)?.outTradeNo === no).length ===
+        4,
+    );
     await new Promise((r) => setTimeout(r, 120));
     const ev = [...sandbox.state.notificationEvents.values()].find((e) => e.outTradeNo === no)!;
     expect(ev).toMatchObject({ attempts: 4, delivered: false }); // 1 + 3 retries of the test schedule
@@ -252,7 +273,9 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
     const flipped = JSON.stringify(env);
     expect(reasonOf(verify(flipped, signAsPlatform(flipped)))).toBe('DECRYPT_FAILED');
     const lib = new WxPay({ appid: opts.appid, mchid: opts.mchid, publicKey: Buffer.from(keys.merchantCertPem), privateKey: Buffer.from(keys.merchantKeyPem) });
-    expect(lib.decipher_gcm(env.resource.ciphertext, env.resource.associated_data, env.resource.nonce, opts.apiV3Key)).toMatchObject({ out_trade_no: 'HB-FORGED-1' });
+    expect(lib.decipher_gcm(env.resource.ciphertext, env.resource.associated_data, env.resource.nonce, opts.apiV3Key)).toMatchObject({
+      out_trade_no: 'HB-FORGED-1',
+    });
     // wrong AAD, validly signed
     const env2 = JSON.parse(good.body);
     env2.resource.associated_data = 'refund';
@@ -288,7 +311,9 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
     const paid = tradeNo();
     await prepay(paid);
     sandbox.state.markOrderPaid(paid); // paid, notification lost
-    expect(sandbox.state.notifications.some((n) => [...sandbox.state.notificationEvents.values()].find((e) => e.id === n.eventId)?.outTradeNo === paid)).toBe(false);
+    expect(sandbox.state.notifications.some((n) => [...sandbox.state.notificationEvents.values()].find((e) => e.id === n.eventId)?.outTradeNo === paid)).toBe(
+      false,
+    );
     expect((await client.queryByOutTradeNo(paid)).trade_state).toBe('SUCCESS');
     await expect(client.close(paid)).rejects.toMatchObject({ status: 400, code: 'ORDER_PAID' });
     await expect(prepay(paid)).rejects.toMatchObject({ status: 400, code: 'ORDER_PAID' });
@@ -304,7 +329,9 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
     await expect(prepay('bad no!', 1)).rejects.toMatchObject({ status: 400, code: 'PARAM_ERROR', detail: { field: '/out_trade_no' } });
     await expect(prepay(tradeNo(), 1, { openid: '' })).rejects.toMatchObject({ code: 'PARAM_ERROR', detail: { field: '/payer/openid' } });
     const otherApp = createPayClient({ ...clientOpts, appid: 'wxOTHERAPP' });
-    await expect(otherApp.jsapiPrepay({ description: 'x', outTradeNo: tradeNo(), amountFen: 1, openid, timeExpire: new Date(Date.now() + 600_000), notifyUrl })).rejects.toMatchObject({
+    await expect(
+      otherApp.jsapiPrepay({ description: 'x', outTradeNo: tradeNo(), amountFen: 1, openid, timeExpire: new Date(Date.now() + 600_000), notifyUrl }),
+    ).rejects.toMatchObject({
       status: 400,
       code: 'APPID_MCHID_NOT_MATCH',
     });
@@ -325,11 +352,19 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
     const e = await wrongKey.queryByOutTradeNo('HB-ANY-ORDER').catch((x) => x);
     expect(e).toBeInstanceOf(PayApiError);
     expect(e).toMatchObject({ status: 401, code: 'SIGN_ERROR' });
-    await expect(createPayClient({ ...clientOpts, mchid: '1900000999' }).queryByOutTradeNo('HB-ANY-ORDER')).rejects.toMatchObject({ status: 401, code: 'SIGN_ERROR' });
-    await expect(createPayClient({ ...clientOpts, merchantCertPem: keys.platformCertPem }).queryByOutTradeNo('HB-ANY-ORDER')).rejects.toMatchObject({ status: 401, code: 'SIGN_ERROR' });
+    await expect(createPayClient({ ...clientOpts, mchid: '1900000999' }).queryByOutTradeNo('HB-ANY-ORDER')).rejects.toMatchObject({
+      status: 401,
+      code: 'SIGN_ERROR',
+    });
+    await expect(createPayClient({ ...clientOpts, merchantCertPem: keys.platformCertPem }).queryByOutTradeNo('HB-ANY-ORDER')).rejects.toMatchObject({
+      status: 401,
+      code: 'SIGN_ERROR',
+    });
 
     // raw: no signature headers on SIGN_ERROR
-    const res = await fetch(`${sandbox.url}/v3/pay/transactions/out-trade-no/HB-ANY?mchid=${opts.mchid}`, { headers: { Authorization: 'WECHATPAY2-SHA256-RSA2048 mchid="1900000001"' } });
+    const res = await fetch(`${sandbox.url}/v3/pay/transactions/out-trade-no/HB-ANY?mchid=${opts.mchid}`, {
+      headers: { Authorization: 'WECHATPAY2-SHA256-RSA2048 mchid="1900000001"' },
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('wechatpay-signature')).toBeNull();
     expect(await res.json()).toMatchObject({ code: 'SIGN_ERROR' });
@@ -350,15 +385,23 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
 
   it('refuses answers it cannot verify and reports network failures', async () => {
     const { publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const wrongPlatform = createPayClient({ ...clientOpts, platformCerts: [{ serial: keys.platformSerial.toLowerCase(), pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }] });
-    await expect(wrongPlatform.jsapiPrepay({ description: 'x', outTradeNo: tradeNo(), amountFen: 1, openid, timeExpire: new Date(Date.now() + 600_000), notifyUrl })).rejects.toMatchObject({
+    const wrongPlatform = createPayClient({
+      ...clientOpts,
+      platformCerts: [{ serial: keys.platformSerial.toLowerCase(), pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    });
+    await expect(
+      wrongPlatform.jsapiPrepay({ description: 'x', outTradeNo: tradeNo(), amountFen: 1, openid, timeExpire: new Date(Date.now() + 600_000), notifyUrl }),
+    ).rejects.toMatchObject({
       code: 'RESPONSE_SIGNATURE_INVALID',
     });
     const noCerts = createPayClient({ ...clientOpts, platformCerts: [] });
     await expect(noCerts.queryByOutTradeNo('x'.repeat(8)).catch((e) => e)).resolves.toMatchObject({ code: 'ORDER_NOT_EXIST' }); // errors aren't verified
     const no = tradeNo();
     await prepay(no);
-    await expect(noCerts.queryByOutTradeNo(no)).rejects.toMatchObject({ code: 'RESPONSE_SIGNATURE_INVALID', message: expect.stringContaining('UNKNOWN_SERIAL') });
+    await expect(noCerts.queryByOutTradeNo(no)).rejects.toMatchObject({
+      code: 'RESPONSE_SIGNATURE_INVALID',
+      message: expect.stringContaining('UNKNOWN_SERIAL'),
+    });
     // the platform public key in "public-key mode" form verifies as well
     const pubKeyMode = createPayClient({ ...clientOpts, platformCerts: [{ serial: keys.platformSerial, pem: keys.platformPublicKeyPem }] });
     expect((await pubKeyMode.queryByOutTradeNo(no)).trade_state).toBe('NOTPAY');
@@ -390,7 +433,9 @@ describe('WeChat Pay client (real wechatpay-node-v3) against the simulator', () 
       message: '申请退款金额超过订单可退金额',
     });
     const r2 = await client.refund({ outTradeNo: no, outRefundNo: `R${no}-3`, refundFen: 700, totalFen: 1000, notifyUrl });
-    await expect(client.refund({ outTradeNo: no, outRefundNo: `R${no}-4`, refundFen: 1, totalFen: 1000, notifyUrl })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(client.refund({ outTradeNo: no, outRefundNo: `R${no}-4`, refundFen: 1, totalFen: 1000, notifyUrl })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
 
     const notes = await waitFor(() => {
       const n = received.filter((r) => r.ok?.eventType === 'REFUND.SUCCESS' && r.ok.resource.out_trade_no === no);

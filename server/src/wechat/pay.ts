@@ -138,7 +138,12 @@ export interface PayClient {
    * held in memory. On a hash mismatch or a broken download the file is removed and a PayApiError
    * thrown (BILL_HASH_MISMATCH, DOWNLOAD_FAILED, or WeChat's code).
    */
-  downloadTradeBill(input: { billDate: string; billType?: 'ALL' | 'SUCCESS' | 'REFUND'; gzip?: boolean; toFile: string }): Promise<{ hashValue: string; bytes: number }>;
+  downloadTradeBill(input: {
+    billDate: string;
+    billType?: 'ALL' | 'SUCCESS' | 'REFUND';
+    gzip?: boolean;
+    toFile: string;
+  }): Promise<{ hashValue: string; bytes: number }>;
 }
 
 /** A non-2xx answer (`status`, WeChat's `code`/`message`), an unverifiable 2xx, or no answer (status null). */

@@ -25,7 +25,10 @@ export interface PushConfig {
 }
 
 export function pushSignature(...parts: string[]): string {
-  return crypto.createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return crypto
+    .createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 const safeEqual = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -51,7 +54,8 @@ export function openPush(cfg: PushConfig, q: Record<string, unknown>, body: any)
   if (str('encrypt_type') === 'aes' || (body && typeof body.Encrypt === 'string')) {
     if (!cfg.aesKey) throw new PushRejected('encrypted push but no EncodingAESKey configured');
     const encrypt = String(body?.Encrypt ?? '');
-    if (!str('msg_signature') || !safeEqual(str('msg_signature'), pushSignature(cfg.token, timestamp, nonce, encrypt))) throw new PushRejected('bad msg_signature');
+    if (!str('msg_signature') || !safeEqual(str('msg_signature'), pushSignature(cfg.token, timestamp, nonce, encrypt)))
+      throw new PushRejected('bad msg_signature');
     checkTimestamp(cfg, timestamp);
     const { message, appid } = decryptPush(cfg.aesKey, encrypt);
     if (appid !== cfg.appid) throw new PushRejected('push for another appid');

@@ -26,7 +26,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   ds = createDataSource({ url: db.url, sqlitePath: db.url ? undefined : ':memory:', synchronize: true });
   await ds.initialize();
-  const instance = () => createMiniProgramClient({ baseUrl: sandbox.url, appid: opts.appid, secret: opts.secret, now: clock, tokenStore: dbTokenStore(ds, opts.appid, clock) });
+  const instance = () =>
+    createMiniProgramClient({ baseUrl: sandbox.url, appid: opts.appid, secret: opts.secret, now: clock, tokenStore: dbTokenStore(ds, opts.appid, clock) });
   a = instance();
   b = instance();
 });
@@ -42,7 +43,11 @@ async function openid(user: string) {
   return (await a.code2Session(code)).openid;
 }
 async function send(client: MiniProgramClient, to: string) {
-  await fetch(`${sandbox.url}/device/subscribe`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ openid: to, tmplIds: ['T'] }) });
+  await fetch(`${sandbox.url}/device/subscribe`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ openid: to, tmplIds: ['T'] }),
+  });
   return client.sendSubscribeMessage({ touser: to, templateId: 'T', data: {} });
 }
 

@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_NO_RE, ACCOUNT_STATUSES, ACCOUNT_USES, BINDING_RELATIONS, normalizeAccountNo } from '../account';
 
-export const AccountNo = z
-  .string()
-  .trim()
-  .transform(normalizeAccountNo)
-  .pipe(z.string().regex(ACCOUNT_NO_RE, '户号应为6-20位数字或字母'));
+export const AccountNo = z.string().trim().transform(normalizeAccountNo).pipe(z.string().regex(ACCOUNT_NO_RE, '户号应为6-20位数字或字母'));
 
 /**
  * Bind by account number plus one fact the company holds: the owner's name
@@ -15,7 +11,11 @@ export const BindRequest = z
   .object({
     accountNo: AccountNo,
     ownerName: z.string().trim().min(1, '请输入户主姓名').max(32).optional(),
-    phoneLast4: z.string().trim().regex(/^\d{4}$/, '请输入手机号后4位数字').optional(),
+    phoneLast4: z
+      .string()
+      .trim()
+      .regex(/^\d{4}$/, '请输入手机号后4位数字')
+      .optional(),
     relation: z.enum(BINDING_RELATIONS).default('owner'),
   })
   .superRefine((v, ctx) => {

@@ -92,18 +92,20 @@ export const PaymentList = z.object({ items: z.array(PaymentOrderView) });
 export type PaymentList = z.infer<typeof PaymentList>;
 
 /** Finance: refund all or part of a payment. */
-export const RefundRequest = z.object({
-  amountFen: fen({ min: 1 }),
-  kind: z.enum(['ruling', 'other']).default('ruling'),
-  reason: z.string().trim().min(2, '请填写退款原因').max(80, '退款原因不超过80字'),
-  /** e.g. the three-party temperature measurement record number */
-  rulingRef: z.string().trim().max(64).optional(),
-}).refine((v) => v?.kind !== 'ruling' || !!v.rulingRef, {
-  path: ['rulingRef'],
-  message: '测温裁定退费请填写裁定单号',
-  // checked even when other fields are wrong: every problem is listed at once
-  when: () => true,
-});
+export const RefundRequest = z
+  .object({
+    amountFen: fen({ min: 1 }),
+    kind: z.enum(['ruling', 'other']).default('ruling'),
+    reason: z.string().trim().min(2, '请填写退款原因').max(80, '退款原因不超过80字'),
+    /** e.g. the three-party temperature measurement record number */
+    rulingRef: z.string().trim().max(64).optional(),
+  })
+  .refine((v) => v?.kind !== 'ruling' || !!v.rulingRef, {
+    path: ['rulingRef'],
+    message: '测温裁定退费请填写裁定单号',
+    // checked even when other fields are wrong: every problem is listed at once
+    when: () => true,
+  });
 export type RefundRequest = z.input<typeof RefundRequest>;
 
 export const SeasonView = z.object({

@@ -43,7 +43,10 @@ export const PostMessage = z
   .object({
     text: z.string().trim().max(1000, '消息最多1000字').optional(),
     /** only a photo uploaded here: a third-party URL would load someone else's pixels on staff screens */
-    photo: z.string().regex(/^up_[a-f0-9]{32}$/, '只能发送在本平台上传的图片').optional(),
+    photo: z
+      .string()
+      .regex(/^up_[a-f0-9]{32}$/, '只能发送在本平台上传的图片')
+      .optional(),
     /** a staff reply quoting a resident's message */
     quoteId: idParam().optional(),
     /** staff only: attach an in-app help link */

@@ -16,7 +16,10 @@ export type StaffLoginRequest = z.infer<typeof StaffLoginRequest>;
 /** A staff member binds their WeChat to their staff record with an admin's one-time invite code. */
 export const StaffBindWechatRequest = z.object({
   code: z.string().trim().min(1).max(128),
-  inviteCode: z.string().trim().regex(/^[A-Z0-9]{8}$/, '邀请码为8位字母或数字'),
+  inviteCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Z0-9]{8}$/, '邀请码为8位字母或数字'),
 });
 export type StaffBindWechatRequest = z.infer<typeof StaffBindWechatRequest>;
 

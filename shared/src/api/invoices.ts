@@ -23,12 +23,23 @@ export const RequestInvoice = z
     orderId: intId(),
     titleId: intId().optional(),
     title: InvoiceTitleInput.optional(),
-    email: z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确').optional(),
+    email: z
+      .string()
+      .trim()
+      .max(100)
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确')
+      .optional(),
   })
   .refine((v) => !!v?.titleId !== !!v?.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
 export type RequestInvoice = z.input<typeof RequestInvoice>;
 
-export const EmailInvoice = z.object({ email: z.string().trim().max(100).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确') });
+export const EmailInvoice = z.object({
+  email: z
+    .string()
+    .trim()
+    .max(100)
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确'),
+});
 
 export const InvoiceView = z.object({
   id: z.number(),

@@ -126,15 +126,19 @@ export type HealedItem = z.infer<typeof HealedItem>;
 export const DUPLICATE_PAIR_STATES = ['refunded', 'refunding', 'open'] as const;
 export type DuplicatePairState = (typeof DUPLICATE_PAIR_STATES)[number];
 export const DUPLICATE_PAIR_STATE_LABELS: Record<DuplicatePairState, string> = { refunded: '已原路退回', refunding: '退款中', open: '未退回' };
-const PairPayment = z.object({ orderId: z.number(), outTradeNo: z.string(), transactionId: z.string().nullable(), amountFen: z.number().int(), paidAt: z.string().nullable() });
+const PairPayment = z.object({
+  orderId: z.number(),
+  outTradeNo: z.string(),
+  transactionId: z.string().nullable(),
+  amountFen: z.number().int(),
+  paidAt: z.string().nullable(),
+});
 export const DuplicatePaymentPair = z.object({
   billId: z.number(),
   accountId: z.number(),
   kept: PairPayment.nullable(),
   duplicate: PairPayment,
-  refund: z
-    .object({ outRefundNo: z.string(), amountFen: z.number().int(), status: z.string(), succeededAt: z.string().nullable() })
-    .nullable(),
+  refund: z.object({ outRefundNo: z.string(), amountFen: z.number().int(), status: z.string(), succeededAt: z.string().nullable() }).nullable(),
   /** duplicate minus refunded, fen (0 once cancelled) */
   outstandingFen: z.number().int(),
   state: z.enum(DUPLICATE_PAIR_STATES),

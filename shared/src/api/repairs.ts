@@ -12,7 +12,10 @@ export const UploadKey = z.string().regex(/^up_[a-f0-9]{32}$/, '照片标识无�
  */
 export const PhotoRef = z.string().regex(/^up_[a-f0-9]{32}$/, '照片无效，请重新上传');
 
-const Phone = z.string().trim().regex(/^1[3-9]\d{9}$/, '请输入11位手机号');
+const Phone = z
+  .string()
+  .trim()
+  .regex(/^1[3-9]\d{9}$/, '请输入11位手机号');
 
 export const CreateRepairRequest = z
   .object({
@@ -55,14 +58,21 @@ export const SideRequest = z
     items: z.array(PriceItem, '请选择收费项目').max(20).default([]),
     note: z.string().trim().max(200).optional(),
   })
-    // runs even when other fields are wrong (every problem at once), so it must not trust their shapes: items may be null
-  .refine((v) => v?.side !== 'resident' || (Array.isArray(v.items) && v.items.length > 0), { path: ['items'], message: '有偿维修请选择收费项目', when: () => true });
+  // runs even when other fields are wrong (every problem at once), so it must not trust their shapes: items may be null
+  .refine((v) => v?.side !== 'resident' || (Array.isArray(v.items) && v.items.length > 0), {
+    path: ['items'],
+    message: '有偿维修请选择收费项目',
+    when: () => true,
+  });
 export type SideRequest = z.input<typeof SideRequest>;
 
 export const ResolveRequest = z.object({
   notes: z.string().trim().min(2, '请填写处理情况').max(500),
   photos: z.array(PhotoRef).max(9).default([]),
-  materials: z.array(z.object({ name: z.string().trim().min(1).max(40), qty: z.number().min(0).max(1000) })).max(20).default([]),
+  materials: z
+    .array(z.object({ name: z.string().trim().min(1).max(40), qty: z.number().min(0).max(1000) }))
+    .max(20)
+    .default([]),
 });
 export type ResolveRequest = z.input<typeof ResolveRequest>;
 
@@ -216,7 +226,11 @@ export const RepairReportQuery = z
     to: ChinaDay.optional(),
     areaId: idParam().optional(),
   })
-  .refine((v) => typeof v?.from !== 'string' || typeof v?.to !== 'string' || v.from <= v.to, { path: ['to'], message: '结束日期不能早于开始日期', when: () => true });
+  .refine((v) => typeof v?.from !== 'string' || typeof v?.to !== 'string' || v.from <= v.to, {
+    path: ['to'],
+    message: '结束日期不能早于开始日期',
+    when: () => true,
+  });
 
 /** SLA figures of a group of tickets (an area, a category, emergency/routine, or all). */
 export interface RepairSlaRow {

@@ -16,7 +16,12 @@ export const BillingApi = {
   seasons: endpoint({ method: 'get', path: '/staff/seasons', response: json<{ items: SeasonView[] }>() }),
   createSeason: endpoint({ method: 'post', path: '/staff/seasons', body: SeasonInput, status: 201, response: SeasonView }),
   updateSeason: endpoint({ method: 'put', path: '/staff/seasons/:code', params: SeasonCodeParams, body: SeasonInput, response: SeasonView }),
-  issueBills: endpoint({ method: 'post', path: '/staff/seasons/:code/bills', params: SeasonCodeParams, response: json<{ issued: number; existing: number }>() }),
+  issueBills: endpoint({
+    method: 'post',
+    path: '/staff/seasons/:code/bills',
+    params: SeasonCodeParams,
+    response: json<{ issued: number; existing: number }>(),
+  }),
 };
 
 export const OrderIdParams = z.object({ orderId: IdParam });

@@ -85,7 +85,9 @@ describe('binding an account', () => {
       if (i === 4) {
         // the last failure says so, instead of "还可尝试0次"
         expect(res.body.error.details.attemptsLeft).toBe(0);
-        expect(res.body.error.message).toBe(`户号与户主姓名或手机号后四位不一致，请核对缴费单。失败次数已达上限，请在 56 分钟后再试，如需帮助请拨打客服热线 ${hotline}`);
+        expect(res.body.error.message).toBe(
+          `户号与户主姓名或手机号后四位不一致，请核对缴费单。失败次数已达上限，请在 56 分钟后再试，如需帮助请拨打客服热线 ${hotline}`,
+        );
       }
     }
     now = new Date(start.getTime() + 10 * 60_000);

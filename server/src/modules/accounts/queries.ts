@@ -45,11 +45,25 @@ export class AccountQueries {
   /** Buildings, units and areas of some accounts, and a function that writes their full address. */
   async addressContext(accounts: Account[]) {
     const buildings = new Map(
-      (await this.byIds(Building, accounts.map((a) => a.buildingId))).map((b) => [b.id, b] as const),
+      (
+        await this.byIds(
+          Building,
+          accounts.map((a) => a.buildingId),
+        )
+      ).map((b) => [b.id, b] as const),
     );
-    const units = new Map((await this.byIds(Unit, accounts.map((a) => a.unitId))).map((u) => [u.id, u] as const));
+    const units = new Map(
+      (
+        await this.byIds(
+          Unit,
+          accounts.map((a) => a.unitId),
+        )
+      ).map((u) => [u.id, u] as const),
+    );
     const areaIds = new Set(accounts.map((a) => a.areaId));
-    const areas = new Map<number, Area>(accounts.length ? (await this.peers.company.areas()).filter((x) => areaIds.has(x.id)).map((x) => [x.id, x] as const) : []);
+    const areas = new Map<number, Area>(
+      accounts.length ? (await this.peers.company.areas()).filter((x) => areaIds.has(x.id)).map((x) => [x.id, x] as const) : [],
+    );
     const address = (a: Account) => {
       const b = buildings.get(a.buildingId);
       const u = units.get(a.unitId);
@@ -140,10 +154,21 @@ export class AccountQueries {
       .innerJoin(Account, 'a', 'a.id = bd.accountId')
       .innerJoin(Unit, 'u', 'u.id = a.unitId')
       .innerJoin(Building, 'bl', 'bl.id = a.buildingId')
-      .select(['a.id AS accountId', 'a.accountNo AS accountNo', 'a.roomNo AS roomNo', 'u.no AS unitNo', 'bl.name AS buildingName', 'bl.address AS buildingAddress'])
+      .select([
+        'a.id AS accountId',
+        'a.accountNo AS accountNo',
+        'a.roomNo AS roomNo',
+        'u.no AS unitNo',
+        'bl.name AS buildingName',
+        'bl.address AS buildingAddress',
+      ])
       .where('bd.residentId = :residentId AND bd.unboundAt IS NULL', { residentId })
       .getRawMany();
-    return new Map(rows.map((r) => [Number(r.accountId), { accountNo: String(r.accountNo), address: `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室` }] as const));
+    return new Map(
+      rows.map(
+        (r) => [Number(r.accountId), { accountNo: String(r.accountNo), address: `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室` }] as const,
+      ),
+    );
   }
 
   /** Residents bound to the building's accounts now: (resident, account) pairs. */

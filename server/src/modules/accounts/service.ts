@@ -1,13 +1,5 @@
 import { In, IsNull, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import {
-  MAX_BINDINGS_PER_RESIDENT,
-  maskName,
-  maskPhone,
-  phoneLast4,
-  type BindRequest,
-  type BindingRelation,
-  type BoundAccount,
-} from '@heat-butler/shared';
+import { MAX_BINDINGS_PER_RESIDENT, maskName, maskPhone, phoneLast4, type BindRequest, type BindingRelation, type BoundAccount } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { retryText, type Limiter } from '../../platform/limits';
@@ -179,7 +171,9 @@ export class AccountsService extends AccountQueries {
     return (await repo.findOneBy({ buildingId, no })) ?? repo.save(repo.create({ buildingId, no }));
   }
 
-  async createAccount(input: Pick<Account, 'accountNo' | 'unitId' | 'roomNo' | 'ownerName' | 'contactPhone' | 'heatedArea' | 'use' | 'status'>): Promise<Account> {
+  async createAccount(
+    input: Pick<Account, 'accountNo' | 'unitId' | 'roomNo' | 'ownerName' | 'contactPhone' | 'heatedArea' | 'use' | 'status'>,
+  ): Promise<Account> {
     const unit = await this.ds.getRepository(Unit).findOneByOrFail({ id: input.unitId });
     const building = await this.ds.getRepository(Building).findOneByOrFail({ id: unit.buildingId });
     const repo = this.ds.getRepository(Account);
@@ -226,7 +220,11 @@ export class AccountsService extends AccountQueries {
     input: {
       buildings: { areaId: number; name: string; address: string }[];
       units: { areaId: number; buildingName: string; no: string }[];
-      accounts: (Pick<Account, 'accountNo' | 'roomNo' | 'ownerName' | 'contactPhone' | 'heatedArea' | 'use' | 'status'> & { areaId: number; buildingName: string; unitNo: string })[];
+      accounts: (Pick<Account, 'accountNo' | 'roomNo' | 'ownerName' | 'contactPhone' | 'heatedArea' | 'use' | 'status'> & {
+        areaId: number;
+        buildingName: string;
+        unitNo: string;
+      })[];
     },
     onBatch?: (written: number) => Promise<void> | void,
   ): Promise<{ buildingsCreated: Building[]; unitsCreated: number }> {
@@ -246,7 +244,11 @@ export class AccountsService extends AccountQueries {
     const buildings = await em.find(Building);
     const buildingId = new Map(buildings.map((b) => [bKey(b.areaId, b.name), b.id]));
     const buildingsCreated = buildings.filter((b) => !before.has(bKey(b.areaId, b.name)));
-    await this.peers.events.emit(em, 'building.created', buildingsCreated.map((b) => ({ buildingId: b.id, areaId: b.areaId })));
+    await this.peers.events.emit(
+      em,
+      'building.created',
+      buildingsCreated.map((b) => ({ buildingId: b.id, areaId: b.areaId })),
+    );
 
     const uKey = (bid: number, no: string) => `${bid}\u0000${no}`;
     const ids = [...new Set(input.units.map((u) => buildingId.get(bKey(u.areaId, u.buildingName))!))];
@@ -298,7 +300,14 @@ export class AccountsService extends AccountQueries {
       .innerJoin(Building, 'b', 'b.id = a.buildingId')
       .innerJoin(Unit, 'u', 'u.id = a.unitId')
       .select(['a.id AS id', 'a.accountNo AS accountNo', 'a.areaId AS areaId', 'b.name AS buildingName', 'b.address AS buildingAddress', 'u.no AS unitNo'])
-      .addSelect(['a.roomNo AS roomNo', 'a.ownerName AS ownerName', 'a.contactPhone AS contactPhone', 'a.heatedArea AS heatedArea', 'a.use AS accountUse', 'a.status AS accountStatus'])
+      .addSelect([
+        'a.roomNo AS roomNo',
+        'a.ownerName AS ownerName',
+        'a.contactPhone AS contactPhone',
+        'a.heatedArea AS heatedArea',
+        'a.use AS accountUse',
+        'a.status AS accountStatus',
+      ])
       .where('a.id > :afterId', { afterId })
       .orderBy('a.id', 'ASC')
       .limit(limit)
@@ -350,4 +359,3 @@ export class AccountsService extends AccountQueries {
     await em.update(Account, accountId, { status });
   }
 }
-

@@ -86,7 +86,20 @@ const good = (i: number, over: Partial<Record<string, string>> = {}): Row => {
     arrears: '',
     ...over,
   };
-  return [v.accountNo, v.areaCode, v.buildingName, v.buildingAddress, v.unitNo, v.roomNo, v.ownerName, v.contactPhone, v.heatedArea, v.use, v.status, v.arrears];
+  return [
+    v.accountNo,
+    v.areaCode,
+    v.buildingName,
+    v.buildingAddress,
+    v.unitNo,
+    v.roomNo,
+    v.ownerName,
+    v.contactPhone,
+    v.heatedArea,
+    v.use,
+    v.status,
+    v.arrears,
+  ];
 };
 
 describe('household import', () => {
@@ -142,9 +155,30 @@ describe('household import', () => {
     expect(job.state).toBe('rejected');
     const got = job.issues.map((i: any) => `${i.row}:${i.column}`);
     const expected = [
-      '3:户号', '4:户号', '5:户号', '6:片区编码', '7:片区编码', '8:楼栋', '9:楼栋地址', '10:单元', '11:房号', '12:房号', '13:房号',
-      '14:户主姓名', '15:户主姓名', '16:联系电话', '17:供热面积（㎡）', '18:供热面积（㎡）', '19:供热面积（㎡）', '20:用途', '21:状态',
-      `22:欠费${LAST}（元）`, `23:欠费${LAST}（元）`, `24:欠费${LAST}（元）`, `25:欠费${LAST}（元）`, '26:供热面积（㎡）',
+      '3:户号',
+      '4:户号',
+      '5:户号',
+      '6:片区编码',
+      '7:片区编码',
+      '8:楼栋',
+      '9:楼栋地址',
+      '10:单元',
+      '11:房号',
+      '12:房号',
+      '13:房号',
+      '14:户主姓名',
+      '15:户主姓名',
+      '16:联系电话',
+      '17:供热面积（㎡）',
+      '18:供热面积（㎡）',
+      '19:供热面积（㎡）',
+      '20:用途',
+      '21:状态',
+      `22:欠费${LAST}（元）`,
+      `23:欠费${LAST}（元）`,
+      `24:欠费${LAST}（元）`,
+      `25:欠费${LAST}（元）`,
+      '26:供热面积（㎡）',
     ];
     expect(got).toEqual(expected);
     expect(job.issueCount).toBe(expected.length);
@@ -195,7 +229,17 @@ describe('household import', () => {
 
     // re-import as a GBK CSV: changed names, area, use, status and arrears
     const csv = [HEADERS.join(',')]
-      .concat(rows.map((r, i) => good(100 + i, { ownerName: `改名${i}`, heatedArea: '90', use: i === 1 ? '非居民' : '居民', status: i === 2 ? '已报停' : '正常供热', arrears: i % 3 === 0 ? '1000' : '' }).join(',')))
+      .concat(
+        rows.map((r, i) =>
+          good(100 + i, {
+            ownerName: `改名${i}`,
+            heatedArea: '90',
+            use: i === 1 ? '非居民' : '居民',
+            status: i === 2 ? '已报停' : '正常供热',
+            arrears: i % 3 === 0 ? '1000' : '',
+          }).join(','),
+        ),
+      )
       .join('\r\n');
     const gbk = Buffer.from(new TextEncoderGbk().encode(csv));
     const again = await importFile(gbk);
@@ -214,9 +258,14 @@ describe('household import', () => {
     expect(log[0]!.actorName).toBe('周管理');
   });
 
-  it('reads Chinese text that straddles the reader\'s chunks intact (4,000 rows)', async () => {
+  it("reads Chinese text that straddles the reader's chunks intact (4,000 rows)", async () => {
     const rows = Array.from({ length: 4000 }, (_, i) =>
-      good(5000 + i, { buildingName: `${80 + Math.floor(i / 100)}号楼`, buildingAddress: '长春市朝阳区湖西路一百六十六号锦绣家园', roomNo: String(1000 + (i % 100)), ownerName: `欧阳${String.fromCharCode(0x4e00 + i)}娜` }),
+      good(5000 + i, {
+        buildingName: `${80 + Math.floor(i / 100)}号楼`,
+        buildingAddress: '长春市朝阳区湖西路一百六十六号锦绣家园',
+        roomNo: String(1000 + (i % 100)),
+        ownerName: `欧阳${String.fromCharCode(0x4e00 + i)}娜`,
+      }),
     );
     const job = await importFile(await xlsx(rows));
     expect(job.issues).toEqual([]);
@@ -309,7 +358,10 @@ describe('staff, areas and audit', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ username: 'agent9', roles: ['agent'], areaIds: [area.body.id], disabled: false });
-    const dupe = await t.call('POST', '/api/v1/admin/staff', { token: admin, body: { username: 'agent9', name: '刘', password: 'secret-2026', roles: ['agent'] } });
+    const dupe = await t.call('POST', '/api/v1/admin/staff', {
+      token: admin,
+      body: { username: 'agent9', name: '刘', password: 'secret-2026', roles: ['agent'] },
+    });
     expect(dupe.status).toBe(409);
     const token = await t.loginStaff('agent9', 'secret-2026');
     expect((await t.call('GET', '/api/v1/me', { token })).body.areaIds).toEqual([area.body.id]);
@@ -354,11 +406,26 @@ describe('company settings', () => {
     expect(cur.body.rules.sla.routineContactMinutes).toBe(30);
     const bad = await t.call('PUT', '/api/v1/admin/settings', {
       token: admin,
-      body: { ...cur.body, name: '', hotline: 'call me', rules: { ...cur.body.rules, changeDeadline: '9月20日', baseFeeRatioBp: 20000, sla: { ...cur.body.rules.sla, quietStart: '25:00' } } },
+      body: {
+        ...cur.body,
+        name: '',
+        hotline: 'call me',
+        rules: { ...cur.body.rules, changeDeadline: '9月20日', baseFeeRatioBp: 20000, sla: { ...cur.body.rules.sla, quietStart: '25:00' } },
+      },
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.details.fields.map((f: any) => f.field).sort()).toEqual(['hotline', 'name', 'rules.baseFeeRatioBp', 'rules.changeDeadline', 'rules.sla.quietStart']);
-    const next = { ...cur.body, hotline: '0431-96010', rules: { ...cur.body.rules, baseFeeRatioBp: 2500, sla: { ...cur.body.rules.sla, routineContactMinutes: 20 } } };
+    expect(bad.body.error.details.fields.map((f: any) => f.field).sort()).toEqual([
+      'hotline',
+      'name',
+      'rules.baseFeeRatioBp',
+      'rules.changeDeadline',
+      'rules.sla.quietStart',
+    ]);
+    const next = {
+      ...cur.body,
+      hotline: '0431-96010',
+      rules: { ...cur.body.rules, baseFeeRatioBp: 2500, sla: { ...cur.body.rules.sla, routineContactMinutes: 20 } },
+    };
     const ok = await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: next });
     expect(ok.status).toBe(200);
     expect(ok.body.rules.baseFeeRatioBp).toBe(2500);
@@ -440,12 +507,15 @@ describe('staff dashboard', () => {
 });
 
 describe('staff dashboard charts', () => {
-  it('gives payments and repairs opened/closed for the last 7 China dates, only in the caller\'s areas', async () => {
+  it("gives payments and repairs opened/closed for the last 7 China dates, only in the caller's areas", async () => {
     const agentToken = await t.loginStaff('agent1');
     const [areaA] = (await t.call('GET', '/api/v1/me', { token: agentToken })).body.areaIds as number[];
     const accA = await t.ds.getRepository(Account).findOneByOrFail({ areaId: areaA! });
     const accB = (await t.ds.getRepository(Account).find({ take: 500 })).find((a) => a.areaId !== areaA)!;
-    const fin = await t.call('POST', '/api/v1/admin/staff', { token: admin, body: { username: 'finance9', name: '片区会计', password: 'secret-2026', roles: ['finance'], areaIds: [areaA] } });
+    const fin = await t.call('POST', '/api/v1/admin/staff', {
+      token: admin,
+      body: { username: 'finance9', name: '片区会计', password: 'secret-2026', roles: ['finance'], areaIds: [areaA] },
+    });
     expect(fin.status).toBe(201);
     const financeA = await t.loginStaff('finance9', 'secret-2026');
 
@@ -509,10 +579,26 @@ describe('staff dashboard charts', () => {
     const expectDays = (got: any[], want: Record<number, Record<string, number>>, zero: Record<string, number>) =>
       expect(got).toEqual(zeros(zero).map((d: any, i: number) => ({ ...d, ...(want[i] ?? {}) })));
 
-    expectDays(delta(before.admin.paymentsByDay, after.admin.paymentsByDay, ['count', 'sumFen']), { 6: { count: 2, sumFen: 8000 }, 4: { count: 1, sumFen: 1200 } }, { count: 0, sumFen: 0 });
-    expectDays(delta(before.finance.paymentsByDay, after.finance.paymentsByDay, ['count', 'sumFen']), { 6: { count: 1, sumFen: 5000 }, 4: { count: 1, sumFen: 1200 } }, { count: 0, sumFen: 0 });
-    expectDays(delta(before.admin.repairsByDay, after.admin.repairsByDay, ['opened', 'closed']), { 6: { opened: 2, closed: 1 }, 4: { opened: 1, closed: 0 } }, { opened: 0, closed: 0 });
-    expectDays(delta(before.agent.repairsByDay, after.agent.repairsByDay, ['opened', 'closed']), { 6: { opened: 1, closed: 1 }, 4: { opened: 1, closed: 0 } }, { opened: 0, closed: 0 });
+    expectDays(
+      delta(before.admin.paymentsByDay, after.admin.paymentsByDay, ['count', 'sumFen']),
+      { 6: { count: 2, sumFen: 8000 }, 4: { count: 1, sumFen: 1200 } },
+      { count: 0, sumFen: 0 },
+    );
+    expectDays(
+      delta(before.finance.paymentsByDay, after.finance.paymentsByDay, ['count', 'sumFen']),
+      { 6: { count: 1, sumFen: 5000 }, 4: { count: 1, sumFen: 1200 } },
+      { count: 0, sumFen: 0 },
+    );
+    expectDays(
+      delta(before.admin.repairsByDay, after.admin.repairsByDay, ['opened', 'closed']),
+      { 6: { opened: 2, closed: 1 }, 4: { opened: 1, closed: 0 } },
+      { opened: 0, closed: 0 },
+    );
+    expectDays(
+      delta(before.agent.repairsByDay, after.agent.repairsByDay, ['opened', 'closed']),
+      { 6: { opened: 1, closed: 1 }, 4: { opened: 1, closed: 0 } },
+      { opened: 0, closed: 0 },
+    );
     expect(after.agent.paymentsByDay).toBeNull();
     expect(after.finance.repairsByDay).toBeNull();
   });

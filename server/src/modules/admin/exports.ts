@@ -4,7 +4,15 @@
  * can be imported again), bills and payments (money as yuan numbers, times in China time).
  */
 import type { Readable } from 'node:stream';
-import { ACCOUNT_STATUS_LABEL, ACCOUNT_USE_LABEL, BILL_KIND_LABEL, BILL_STATUS_LABEL, HOUSEHOLD_COLUMNS, arrearsHeader, fenToYuanString } from '@heat-butler/shared';
+import {
+  ACCOUNT_STATUS_LABEL,
+  ACCOUNT_USE_LABEL,
+  BILL_KIND_LABEL,
+  BILL_STATUS_LABEL,
+  HOUSEHOLD_COLUMNS,
+  arrearsHeader,
+  fenToYuanString,
+} from '@heat-butler/shared';
 import { errorSummary } from '../../platform/errors';
 import { sheet, xlsxBuffer, xlsxStream, type XlsxColumn } from '../../platform/xlsx';
 import type { AdminDeps } from './service';
@@ -14,7 +22,7 @@ type AccountRow = Record<string, string>;
 
 /** Pages of `size` by id until one comes back empty. */
 async function* paged<T>(page: (after: number) => Promise<T[]>, idOf: (row: T) => number): AsyncGenerator<T> {
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const rows = await page(after);
     if (!rows.length) return;
     yield* rows;
@@ -40,7 +48,12 @@ const IMPORT_NOTES: [string, string][] = [
 function householdColumns(seasons: string[]): XlsxColumn<AccountRow>[] {
   const text = new Set(['accountNo', 'unitNo', 'roomNo', 'contactPhone', 'heatedArea']);
   return [
-    ...HOUSEHOLD_COLUMNS.map((c) => ({ header: c.header, width: c.width, value: (r: AccountRow) => r[c.key], format: text.has(c.key) ? ('text' as const) : undefined })),
+    ...HOUSEHOLD_COLUMNS.map((c) => ({
+      header: c.header,
+      width: c.width,
+      value: (r: AccountRow) => r[c.key],
+      format: text.has(c.key) ? ('text' as const) : undefined,
+    })),
     ...seasons.map((s) => ({ header: arrearsHeader(s), width: 16, value: (r: AccountRow) => r[`s:${s}`], format: 'text' as const })),
   ];
 }
@@ -94,7 +107,7 @@ export class AdminExports {
     const seasons = await this.d.billing.seasonsWithUnpaid();
     const d = this.d;
     async function* rows(): AsyncGenerator<AccountRow> {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await d.accounts.exportPage(after, 2000);
         if (!page.length) return;
         const unpaid = await d.billing.unpaidByAccount(page.map((a) => a.id));
@@ -128,7 +141,11 @@ export class AdminExports {
       [
         sheet<Row>({
           name: '账单',
-          rows: () => paged((after) => this.d.billing.exportPage(seasonId, after, 2000), (r) => r.bill.id),
+          rows: () =>
+            paged(
+              (after) => this.d.billing.exportPage(seasonId, after, 2000),
+              (r) => r.bill.id,
+            ),
           columns: [
             { header: '户号', width: 14, value: (r) => r.accountNo, format: 'text' },
             { header: '采暖季', width: 12, value: (r) => r.season },
@@ -157,7 +174,7 @@ export class AdminExports {
     const d = this.d;
     type Order = Awaited<ReturnType<AdminDeps['payments']['paidBetween']>>[number];
     async function* rows(): AsyncGenerator<Order & { accountNo: string }> {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await d.payments.paidBetween(from, to, after, 2000);
         if (!page.length) return;
         const accounts = await d.accounts.accountNosByIds(page.map((o) => o.accountId));

@@ -54,8 +54,23 @@ const REQUIRED: HouseholdColumnKey[] = ['accountNo', 'areaCode', 'buildingName',
 const USE_OF = new Map<string, AccountUse>(Object.entries(ACCOUNT_USE_LABEL).map(([k, v]) => [v, k as AccountUse]));
 const STATUS_OF = new Map<string, AccountStatus>(Object.entries(ACCOUNT_STATUS_LABEL).map(([k, v]) => [v, k as AccountStatus]));
 // what billing systems also write
-for (const [k, v] of [['民用', 'residential'], ['住宅', 'residential'], ['商用', 'commercial'], ['公建', 'commercial'], ['非民用', 'commercial']] as const) USE_OF.set(k, v);
-for (const [k, v] of [['正常', 'active'], ['供热', 'active'], ['报停', 'stopped'], ['停供', 'stopped'], ['封阀', 'sealed'], ['销户', 'closed']] as const) STATUS_OF.set(k, v);
+for (const [k, v] of [
+  ['民用', 'residential'],
+  ['住宅', 'residential'],
+  ['商用', 'commercial'],
+  ['公建', 'commercial'],
+  ['非民用', 'commercial'],
+] as const)
+  USE_OF.set(k, v);
+for (const [k, v] of [
+  ['正常', 'active'],
+  ['供热', 'active'],
+  ['报停', 'stopped'],
+  ['停供', 'stopped'],
+  ['封阀', 'sealed'],
+  ['销户', 'closed'],
+] as const)
+  STATUS_OF.set(k, v);
 
 /** Full-width digits/letters/space → half-width; trim. */
 export function cleanCell(s: string): string {
@@ -100,7 +115,11 @@ const MAX_LEN: Partial<Record<HouseholdColumnKey, number>> = {
 };
 
 /** Check one row on its own: every problem of the row, or the parsed household. */
-export function parseRow(raw: RawRow, layout: SheetLayout, known?: { areaCodes: Set<string>; seasons: Set<string> }): { row?: HouseholdRow; issues: ImportIssueView[] } {
+export function parseRow(
+  raw: RawRow,
+  layout: SheetLayout,
+  known?: { areaCodes: Set<string>; seasons: Set<string> },
+): { row?: HouseholdRow; issues: ImportIssueView[] } {
   const issues: ImportIssueView[] = [];
   const cell = (key: HouseholdColumnKey) => {
     const i = layout.columns.get(key);
@@ -166,23 +185,53 @@ export function parseRow(raw: RawRow, layout: SheetLayout, known?: { areaCodes: 
 
   const statusRaw = cell('status');
   const status = statusRaw ? STATUS_OF.get(statusRaw) : 'active';
-  if (!status) bad('status', statusRaw, `状态只能是${Object.values(ACCOUNT_STATUS_LABEL).map((s) => `“${s}”`).join('、')}`);
+  if (!status)
+    bad(
+      'status',
+      statusRaw,
+      `状态只能是${Object.values(ACCOUNT_STATUS_LABEL)
+        .map((s) => `“${s}”`)
+        .join('、')}`,
+    );
 
   const arrears: HouseholdRow['arrears'] = [];
   for (const a of layout.arrears) {
-    const v = cleanCell(raw.cells[a.index] ?? '').replace(/^[¥￥]/, '').replace(/,/g, '');
+    const v = cleanCell(raw.cells[a.index] ?? '')
+      .replace(/^[¥￥]/, '')
+      .replace(/,/g, '');
     if (!v) continue;
     const fen = yuanToFen(v);
-    if (fen === null) issues.push({ row: raw.row, column: a.header, value: v.slice(0, 100), message: /^\d+\.\d{3,}$/.test(v) ? '欠费金额最多保留两位小数（分）' : '欠费金额应为数字（元），如 2430.50' });
+    if (fen === null)
+      issues.push({
+        row: raw.row,
+        column: a.header,
+        value: v.slice(0, 100),
+        message: /^\d+\.\d{3,}$/.test(v) ? '欠费金额最多保留两位小数（分）' : '欠费金额应为数字（元），如 2430.50',
+      });
     else if (fen < 0) issues.push({ row: raw.row, column: a.header, value: v, message: '欠费金额不能为负数' });
-    else if (fen > 0 && known && !known.seasons.has(a.season)) issues.push({ row: raw.row, column: a.header, value: v.slice(0, 100), message: `采暖季${a.season}不存在，请先添加该采暖季再导入欠费` });
+    else if (fen > 0 && known && !known.seasons.has(a.season))
+      issues.push({ row: raw.row, column: a.header, value: v.slice(0, 100), message: `采暖季${a.season}不存在，请先添加该采暖季再导入欠费` });
     else if (fen > 0) arrears.push({ season: a.season, fen });
   }
 
   if (issues.length) return { issues };
   return {
     issues,
-    row: { row: raw.row, accountNo, areaCode: areaCode.toUpperCase(), buildingName, buildingAddress, unitNo, roomNo, ownerName, contactPhone, heatedArea, use: use!, status: status!, arrears },
+    row: {
+      row: raw.row,
+      accountNo,
+      areaCode: areaCode.toUpperCase(),
+      buildingName,
+      buildingAddress,
+      unitNo,
+      roomNo,
+      ownerName,
+      contactPhone,
+      heatedArea,
+      use: use!,
+      status: status!,
+      arrears,
+    },
   };
 }
 

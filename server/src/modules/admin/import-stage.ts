@@ -19,7 +19,21 @@ import type { HouseholdRow } from './households';
 /** rows per INSERT into the stage (13 parameters each) */
 const INSERT_BATCH = 500;
 
-const COLUMNS = ['rowNo', 'accountNo', 'areaCode', 'buildingName', 'buildingAddress', 'unitNo', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'accountUse', 'accountStatus', 'arrears'];
+const COLUMNS = [
+  'rowNo',
+  'accountNo',
+  'areaCode',
+  'buildingName',
+  'buildingAddress',
+  'unitNo',
+  'roomNo',
+  'ownerName',
+  'contactPhone',
+  'heatedArea',
+  'accountUse',
+  'accountStatus',
+  'arrears',
+];
 
 export interface StagedBuilding {
   rowNo: number;
@@ -88,7 +102,20 @@ export class ImportStage {
   private async insert(rows: HouseholdRow[]): Promise<void> {
     const values: unknown[] = [];
     for (const r of rows) {
-      values.push(r.row, r.accountNo, r.areaCode, r.buildingName, r.buildingAddress, r.unitNo, r.roomNo, r.ownerName, r.contactPhone, r.heatedArea, r.use, r.status);
+      values.push(
+        r.row,
+        r.accountNo,
+        r.areaCode,
+        r.buildingName,
+        r.buildingAddress,
+        r.unitNo,
+        r.roomNo,
+        r.ownerName,
+        r.contactPhone,
+        r.heatedArea,
+        r.use,
+        r.status,
+      );
       values.push(r.arrears.length ? JSON.stringify(r.arrears) : null);
     }
     const sql = `INSERT INTO ${this.table} (${COLUMNS.join(', ')}) VALUES ${rows.map(() => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')}`;
@@ -153,7 +180,12 @@ export class ImportStage {
        WHERE s.buildingAddress <> f.buildingAddress ORDER BY s.rowNo LIMIT ?`,
       [limit],
     );
-    return rows.map((r: any) => ({ rowNo: Number(r.rowNo), buildingAddress: String(r.buildingAddress), firstRow: Number(r.firstRow), firstAddress: String(r.firstAddress) }));
+    return rows.map((r: any) => ({
+      rowNo: Number(r.rowNo),
+      buildingAddress: String(r.buildingAddress),
+      firstRow: Number(r.firstRow),
+      firstAddress: String(r.firstAddress),
+    }));
   }
 
   /** Each building of the file as its first row gives it, in file order. */
@@ -163,7 +195,12 @@ export class ImportStage {
       `SELECT f.rowNo AS rowNo, f.areaCode AS areaCode, f.buildingName AS buildingName, f.buildingAddress AS buildingAddress
        FROM (SELECT MIN(rowNo) AS firstRow FROM ${t} GROUP BY areaCode, buildingName) g JOIN ${t} f ON f.rowNo = g.firstRow ORDER BY f.rowNo`,
     );
-    return rows.map((r: any) => ({ rowNo: Number(r.rowNo), areaCode: String(r.areaCode), buildingName: String(r.buildingName), buildingAddress: String(r.buildingAddress) }));
+    return rows.map((r: any) => ({
+      rowNo: Number(r.rowNo),
+      areaCode: String(r.areaCode),
+      buildingName: String(r.buildingName),
+      buildingAddress: String(r.buildingAddress),
+    }));
   }
 
   /** Each unit of the file (area, building, unit). */

@@ -60,7 +60,17 @@ export class HouseholdImporter {
     }
     const repo = this.d.ds.getRepository(ImportJob);
     return repo.save(
-      repo.create({ ...input, state: 'queued', processed: 0, total: null, issueCount: 0, summary: null, error: null, finishedAt: null, updatedAt: this.d.clock() }),
+      repo.create({
+        ...input,
+        state: 'queued',
+        processed: 0,
+        total: null,
+        issueCount: 0,
+        summary: null,
+        error: null,
+        finishedAt: null,
+        updatedAt: this.d.clock(),
+      }),
     );
   }
 
@@ -82,7 +92,8 @@ export class HouseholdImporter {
       .where(`id IN (:...ids) AND ${where}`, { ...stale, ids })
       .execute();
     // the rows a dead job had staged
-    for (const id of ids) await dropStage(this.d.ds, id).catch((err) => this.d.log.warn({ error: errorSummary(err), jobId: id }, 'dropping a stale import stage failed'));
+    for (const id of ids)
+      await dropStage(this.d.ds, id).catch((err) => this.d.log.warn({ error: errorSummary(err), jobId: id }, 'dropping a stale import stage failed'));
     return res.affected ?? 0;
   }
 
@@ -155,7 +166,12 @@ export class HouseholdImporter {
         let written = 0;
         let arrearsBills = 0;
         for await (const page of staged.pages(WRITE_PAGE, em)) {
-          const units = new Map(page.map((r) => [`${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`, { areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo }]));
+          const units = new Map(
+            page.map((r) => [
+              `${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`,
+              { areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo },
+            ]),
+          );
           await this.d.accounts.upsertHouseholds(
             em,
             { buildings: [], units: [...units.values()], accounts: page.map((r) => ({ ...r, areaId: plan.areaIds.get(r.areaCode)! })) },
@@ -164,14 +180,25 @@ export class HouseholdImporter {
           written += page.length;
           const withArrears = page.filter((r) => r.arrears.length);
           if (withArrears.length) {
-            const ids = await this.d.accounts.idsByAccountNo(withArrears.map((r) => r.accountNo), em);
+            const ids = await this.d.accounts.idsByAccountNo(
+              withArrears.map((r) => r.accountNo),
+              em,
+            );
             arrearsBills += await this.d.billing.importArrears(
               em,
-              withArrears.flatMap((r) => r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen }))),
+              withArrears.flatMap((r) =>
+                r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen })),
+              ),
             );
           }
         }
-        const summary: ImportSummary = { ...plan.summary, unitsCreated: res.unitsCreated, buildingsCreated: res.buildingsCreated.length, arrearsBills, seconds: secs(started) };
+        const summary: ImportSummary = {
+          ...plan.summary,
+          unitsCreated: res.unitsCreated,
+          buildingsCreated: res.buildingsCreated.length,
+          arrearsBills,
+          seconds: secs(started),
+        };
         await audit(em, this.d.clock(), actor, 'import.households', { type: 'import_job', id: jobId }, null, { fileName: job.fileName, ...summary });
         return { summary, created: res.buildingsCreated };
       });
@@ -202,7 +229,8 @@ export class HouseholdImporter {
     // in the file: one row per account number, one account per room, one address per building
     for (const d of await stage.duplicateAccounts(MAX_ISSUES)) add(d.rowNo, '户号', d.accountNo, `户号与第${d.firstRow}行重复`);
     for (const d of await stage.roomClashes(MAX_ISSUES)) add(d.rowNo, '房号', d.roomNo, `该房间与第${d.firstRow}行（户号${d.firstAccount}）重复`);
-    for (const d of await stage.addressClashes(MAX_ISSUES)) add(d.rowNo, '楼栋地址', d.buildingAddress, `同一楼栋的地址与第${d.firstRow}行不一致（${d.firstAddress}）`);
+    for (const d of await stage.addressClashes(MAX_ISSUES))
+      add(d.rowNo, '楼栋地址', d.buildingAddress, `同一楼栋的地址与第${d.firstRow}行不一致（${d.firstAddress}）`);
 
     // against the database: rooms taken by other account numbers; arrears on settled bills
     const buildings = await this.d.accounts.listBuildings();
@@ -238,7 +266,12 @@ export class HouseholdImporter {
       if (!withArrears.length) continue;
       const seasonIds = [...new Set(withArrears.flatMap((r) => r.arrears.map((a) => seasons.get(a.season)).filter((x): x is number => x !== undefined)))];
       const statuses = new Map(
-        (await this.d.billing.billStatuses(withArrears.map((r) => existing.get(r.accountNo)!), seasonIds)).map((b) => [`${b.accountId}\u0000${b.seasonId}`, b.status]),
+        (
+          await this.d.billing.billStatuses(
+            withArrears.map((r) => existing.get(r.accountNo)!),
+            seasonIds,
+          )
+        ).map((b) => [`${b.accountId}\u0000${b.seasonId}`, b.status]),
       );
       for (const r of withArrears) {
         for (const a of r.arrears) {
@@ -268,12 +301,23 @@ export class HouseholdImporter {
     return { buildings: buildingsOut, units: unitsOut, areaIds: areas, seasonIds: seasons, summary };
   }
 
-  private async finish(jobId: number, state: ImportState, total: number, issues: ImportIssueView[], summary: ImportSummary | null, error: string | null): Promise<ImportJob> {
+  private async finish(
+    jobId: number,
+    state: ImportState,
+    total: number,
+    issues: ImportIssueView[],
+    summary: ImportSummary | null,
+    error: string | null,
+  ): Promise<ImportJob> {
     issues.sort((a, b) => a.row - b.row || (COLUMN_ORDER.get(a.column) ?? 99) - (COLUMN_ORDER.get(b.column) ?? 99));
     for (let i = 0; i < issues.length; i += 1000) {
-      await this.d.ds.getRepository(ImportIssue).insert(
-        issues.slice(i, i + 1000).map((x) => ({ jobId, row: x.row, column: x.column.slice(0, 40), value: x.value.slice(0, 100), message: x.message.slice(0, 200) })),
-      );
+      await this.d.ds
+        .getRepository(ImportIssue)
+        .insert(
+          issues
+            .slice(i, i + 1000)
+            .map((x) => ({ jobId, row: x.row, column: x.column.slice(0, 40), value: x.value.slice(0, 100), message: x.message.slice(0, 200) })),
+        );
     }
     await this.d.ds.getRepository(ImportJob).update(jobId, {
       state,

@@ -92,20 +92,14 @@ export function adminRoutes(admin: AdminService): Router {
   // ---- staff and areas ----
   route(r, { ...AdminApi.staff, auth: ADMIN }, async () => ({ items: await admin.listStaff() }));
   route(r, { ...AdminApi.createStaff, auth: ADMIN }, ({ body, staff }) => admin.createStaff(actorOfStaff(staff()), body));
-  route(r, { ...AdminApi.updateStaff, auth: ADMIN }, ({ params, body, staff }) =>
-    admin.updateStaff(actorOfStaff(staff()), params.id, body),
-  );
+  route(r, { ...AdminApi.updateStaff, auth: ADMIN }, ({ params, body, staff }) => admin.updateStaff(actorOfStaff(staff()), params.id, body));
   route(r, { ...AdminApi.disableStaff, auth: ADMIN }, ({ params, staff }) => admin.disableStaff(actorOfStaff(staff()), params.id));
   route(r, { ...AdminApi.unlockStaff, auth: ADMIN }, ({ params, staff }) => admin.unlockStaff(actorOfStaff(staff()), params.id));
-  route(r, { ...AdminApi.inviteStaff, auth: ADMIN }, ({ params, staff }) =>
-    admin.invite({ ...actorOfStaff(staff()), staffId: staff().staffId }, params.id),
-  );
+  route(r, { ...AdminApi.inviteStaff, auth: ADMIN }, ({ params, staff }) => admin.invite({ ...actorOfStaff(staff()), staffId: staff().staffId }, params.id));
 
   route(r, { ...AdminApi.areas, auth: ADMIN }, async () => ({ items: await admin.areas() }));
   route(r, { ...AdminApi.createArea, auth: ADMIN }, ({ body, staff }) => admin.createArea(actorOfStaff(staff()), body));
-  route(r, { ...AdminApi.renameArea, auth: ADMIN }, ({ params, body, staff }) =>
-    admin.renameArea(actorOfStaff(staff()), params.id, body.name),
-  );
+  route(r, { ...AdminApi.renameArea, auth: ADMIN }, ({ params, body, staff }) => admin.renameArea(actorOfStaff(staff()), params.id, body.name));
 
   // ---- settings and audit ----
   route(r, { ...AdminApi.settings, auth: ADMIN }, () => admin.settings());

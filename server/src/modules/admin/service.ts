@@ -92,7 +92,15 @@ export class AdminService {
     const before = await this.staffById(staffId);
     await this.d.identity.unlockLogin(before.username);
     await withTx(this.d.ds, (em) =>
-      audit(em, this.d.clock(), actor, 'staff.unlock', { type: 'staff', id: staffId }, { loginLockedUntil: before.loginLockedUntil }, { loginLockedUntil: null }),
+      audit(
+        em,
+        this.d.clock(),
+        actor,
+        'staff.unlock',
+        { type: 'staff', id: staffId },
+        { loginLockedUntil: before.loginLockedUntil },
+        { loginLockedUntil: null },
+      ),
     );
     return this.staffById(staffId);
   }
@@ -101,7 +109,12 @@ export class AdminService {
     await this.assertAreas(input.areaIds);
     const id = await withTx(this.d.ds, async (em) => {
       const staff = await this.d.identity.createStaff(input, em);
-      await audit(em, this.d.clock(), actor, 'staff.create', { type: 'staff', id: staff.id }, null, { username: input.username, name: input.name, roles: input.roles, areaIds: input.areaIds });
+      await audit(em, this.d.clock(), actor, 'staff.create', { type: 'staff', id: staff.id }, null, {
+        username: input.username,
+        name: input.name,
+        roles: input.roles,
+        areaIds: input.areaIds,
+      });
       return staff.id;
     });
     return this.staffById(id);
@@ -111,7 +124,8 @@ export class AdminService {
     if (patch.areaIds) await this.assertAreas(patch.areaIds);
     const before = await this.staffById(staffId);
     // like disabling oneself: an admin who drops their own admin role locks themselves out
-    if (actor.staffId === staffId && patch.roles && !patch.roles.includes('admin') && before.roles.includes('admin')) throw new AppError('CANNOT_DROP_OWN_ADMIN');
+    if (actor.staffId === staffId && patch.roles && !patch.roles.includes('admin') && before.roles.includes('admin'))
+      throw new AppError('CANNOT_DROP_OWN_ADMIN');
     await withTx(this.d.ds, async (em) => {
       await this.d.identity.updateStaff(em, staffId, patch);
       const pick = (s: Partial<StaffView>) => ({ name: s.name, roles: s.roles, areaIds: s.areaIds });
@@ -231,7 +245,16 @@ export class AdminService {
     const dayStart = new Date(`${date}T00:00:00+08:00`);
     const dayEnd = new Date(dayStart.getTime() + 86_400_000);
     const has = (...roles: StaffRole[]) => p.roles.includes('admin') || roles.some((r) => p.roles.includes(r));
-    const out: StaffDashboard = { date, payments: null, repairs: null, messages: null, serviceChanges: null, reconciliation: null, paymentsByDay: null, repairsByDay: null };
+    const out: StaffDashboard = {
+      date,
+      payments: null,
+      repairs: null,
+      messages: null,
+      serviceChanges: null,
+      reconciliation: null,
+      paymentsByDay: null,
+      repairsByDay: null,
+    };
     // the last 7 China dates, oldest first: [start, end) of each
     const days = Array.from({ length: 7 }, (_, i) => {
       const from = new Date(dayStart.getTime() - (6 - i) * 86_400_000);
@@ -261,8 +284,26 @@ export class AdminService {
   }
 }
 
-function staffView(s: { id: number; username: string; name: string; roles: StaffRole[]; areaIds: number[]; disabled: boolean; openid: string | null; createdAt: Date }): Omit<StaffView, 'loginLockedUntil'> {
-  return { id: s.id, username: s.username, name: s.name, roles: s.roles, areaIds: s.areaIds, disabled: s.disabled, wechatBound: !!s.openid, createdAt: s.createdAt.toISOString() };
+function staffView(s: {
+  id: number;
+  username: string;
+  name: string;
+  roles: StaffRole[];
+  areaIds: number[];
+  disabled: boolean;
+  openid: string | null;
+  createdAt: Date;
+}): Omit<StaffView, 'loginLockedUntil'> {
+  return {
+    id: s.id,
+    username: s.username,
+    name: s.name,
+    roles: s.roles,
+    areaIds: s.areaIds,
+    disabled: s.disabled,
+    wechatBound: !!s.openid,
+    createdAt: s.createdAt.toISOString(),
+  };
 }
 
 /** The parts of two objects that differ, by top-level key and one level of nesting. */
@@ -284,4 +325,3 @@ function diff(a: Record<string, any>, b: Record<string, any>): { before: Record<
   }
   return { before, after };
 }
-

@@ -109,7 +109,14 @@ export class BillingBase {
     if (!items.length) return 0;
     const now = this.clock();
     const seasons = new Map((await em.find(Season, { where: { id: In([...new Set(items.map((i) => i.seasonId))]) } })).map((s) => [s.id, s]));
-    const accounts = new Map((await this.accounts.accountsByIds(items.map((i) => i.accountId), em)).map((a) => [a.id, a]));
+    const accounts = new Map(
+      (
+        await this.accounts.accountsByIds(
+          items.map((i) => i.accountId),
+          em,
+        )
+      ).map((a) => [a.id, a]),
+    );
     for (let i = 0; i < items.length; i += 500) {
       const values = items.slice(i, i + 500).map((it) => {
         const season = seasons.get(it.seasonId)!;
@@ -318,5 +325,4 @@ export class BillingBase {
   async billFor(accountId: number, seasonId: number): Promise<Bill | null> {
     return this.ds.getRepository(Bill).findOne({ where: { accountId, seasonId } });
   }
-
 }

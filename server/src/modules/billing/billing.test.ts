@@ -29,7 +29,14 @@ describe('seasons and tariffs are data an admin sets', () => {
   it('lists every problem of a bad season at once', async () => {
     const res = await t.call('POST', '/api/v1/staff/seasons', {
       token: admin,
-      body: { code: '2027-2029', startDate: '2027/11/01', endDate: '2027-10-01', dueDate: '2027-12-31', tariffs: { residential: 0, commercial: 3900 }, baseFeeRatioBp: 12000 },
+      body: {
+        code: '2027-2029',
+        startDate: '2027/11/01',
+        endDate: '2027-10-01',
+        dueDate: '2027-12-31',
+        tariffs: { residential: 0, commercial: 3900 },
+        baseFeeRatioBp: 12000,
+      },
     });
     expect(res.status).toBe(400);
     const fields = res.body.error.details.fields.map((f: any) => f.field).sort();
@@ -102,7 +109,10 @@ describe('报停基础热费比例: the company setting is the default copied in
       expect(created.body.baseFeeRatioBp).toBe(2000);
       // an update without a ratio keeps the season's own
       await putRules((r) => (r.baseFeeRatioBp = 2500));
-      const upd = await t.call('PUT', `/api/v1/staff/seasons/${code}`, { token: admin, body: { ...withoutRatio, tariffs: { residential: 2900, commercial: 3900 } } });
+      const upd = await t.call('PUT', `/api/v1/staff/seasons/${code}`, {
+        token: admin,
+        body: { ...withoutRatio, tariffs: { residential: 2900, commercial: 3900 } },
+      });
       expect(upd.body.baseFeeRatioBp).toBe(2000);
       // the current season keeps the ratio it was created with (30%), and the stop preview says so
       const list = await t.call('GET', '/api/v1/staff/seasons', { token: admin });
@@ -148,10 +158,11 @@ describe('arrears first (issue 16 item 1; Changchun 000: arrears → valve shut,
 
   it('a resume (复供) needs the arrears cleared too, as a company setting (default on)', async () => {
     const r = await stoppedInArrears(2);
-    const preview = async () => (await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${CURRENT}&kind=resume`, { token: r.token })).body;
+    const preview = async () =>
+      (await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${CURRENT}&kind=resume`, { token: r.token })).body;
     const on = await preview();
     expect(on.problems.join('')).toMatch(/请先缴清欠费再复供/);
-    const blocking = await t.services.billing.arrearsBlocking(r.accountId, CURRENT, 'resume', (await t.services.company.rules()));
+    const blocking = await t.services.billing.arrearsBlocking(r.accountId, CURRENT, 'resume', await t.services.company.rules());
     expect(blocking).toMatchObject({ totalFen: on.arrears.totalFen, message: expect.stringContaining('再复供') });
     const before = await putRules((rules) => (rules.serviceChange.resumeRequiresArrearsCleared = false));
     try {

@@ -37,9 +37,7 @@ export class BillingService extends BillingBase {
   async issueBills(code: string): Promise<{ issued: number; existing: number }> {
     const season = await this.seasonByCode(code);
     const accounts = await this.accounts.billableAccounts();
-    const have = new Set(
-      (await this.ds.getRepository(Bill).find({ select: { accountId: true }, where: { seasonId: season.id } })).map((b) => b.accountId),
-    );
+    const have = new Set((await this.ds.getRepository(Bill).find({ select: { accountId: true }, where: { seasonId: season.id } })).map((b) => b.accountId));
     const rows = accounts.filter((a) => !have.has(a.id)).map((a) => this.newBill(season, a, a.status === 'stopped' ? 'base' : 'full'));
     for (let i = 0; i < rows.length; i += 500) await this.ds.getRepository(Bill).insert(rows.slice(i, i + 500));
     return { issued: rows.length, existing: have.size };
@@ -48,7 +46,9 @@ export class BillingService extends BillingBase {
   /** Every bill of a season with its account number (imports, exports, demo). */
   async billsOfSeason(code: string): Promise<{ id: number; accountId: number; accountNo: string; status: string }[]> {
     const season = await this.seasonByCode(code);
-    const bills = await this.ds.getRepository(Bill).find({ select: { id: true, accountId: true, status: true }, where: { seasonId: season.id }, order: { id: 'ASC' } });
+    const bills = await this.ds
+      .getRepository(Bill)
+      .find({ select: { id: true, accountId: true, status: true }, where: { seasonId: season.id }, order: { id: 'ASC' } });
     const nos = await this.accounts.accountNosByIds(bills.map((b) => b.accountId));
     return bills.map((b) => ({ id: b.id, accountId: b.accountId, accountNo: nos.get(b.accountId) ?? '', status: b.status }));
   }
@@ -102,9 +102,16 @@ export class BillingService extends BillingBase {
     });
     // arrears first: an unpaid bill with earlier seasons of its account still due points at the oldest
     for (const it of items) {
-      const earlier = items.filter((o) => o.status === 'unpaid' && o.dueFen > 0 && o.accountId === it.accountId && o.season < it.season).sort((x, y) => x.season.localeCompare(y.season));
+      const earlier = items
+        .filter((o) => o.status === 'unpaid' && o.dueFen > 0 && o.accountId === it.accountId && o.season < it.season)
+        .sort((x, y) => x.season.localeCompare(y.season));
       if (it.status === 'unpaid' && earlier.length)
-        it.payFirst = { billId: earlier[0]!.id, season: earlier[0]!.season, seasonLabel: earlier[0]!.seasonLabel, dueFen: earlier.reduce((sum, o) => sum + o.dueFen, 0) };
+        it.payFirst = {
+          billId: earlier[0]!.id,
+          season: earlier[0]!.season,
+          seasonLabel: earlier[0]!.seasonLabel,
+          dueFen: earlier.reduce((sum, o) => sum + o.dueFen, 0),
+        };
     }
     items.sort((a, b) => {
       const ua = a.status === 'unpaid' ? 0 : 1;
@@ -146,7 +153,9 @@ export class BillingService extends BillingBase {
       const first = earlier.get(b.id)?.[0];
       return toView(b, seasons.get(b.seasonId)!, account.accountNo, ctx.address(account), today, {
         heatOff: heatOff(account.status, rules),
-        payFirst: first ? { billId: first.billId, season: first.season, seasonLabel: seasonLabel(first.season), dueFen: earlier.get(b.id)!.reduce((s, x) => s + x.dueFen, 0) } : null,
+        payFirst: first
+          ? { billId: first.billId, season: first.season, seasonLabel: seasonLabel(first.season), dueFen: earlier.get(b.id)!.reduce((s, x) => s + x.dueFen, 0) }
+          : null,
       });
     });
   }
@@ -171,7 +180,9 @@ export class BillingService extends BillingBase {
    */
   async reprice(em: EntityManager, accountId: number, seasonId: number, kind: BillKind): Promise<{ bill: Bill; overpaidFen: number }> {
     const season = await em.findOneByOrFail(Season, { id: seasonId });
-    const bill = await forUpdate(em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.seasonId = :seasonId', { accountId, seasonId })).getOne();
+    const bill = await forUpdate(
+      em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.seasonId = :seasonId', { accountId, seasonId }),
+    ).getOne();
     if (!bill) {
       const account = await this.accounts.accountOrFail(accountId, em);
       await em.insert(Bill, this.newBill(season, account, kind));

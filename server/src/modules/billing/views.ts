@@ -22,8 +22,6 @@ import type { Events } from '../../platform/events';
 import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
 
-
-
 /** Is the household's heat off (报停 or 封阀) in the sense of "no late fee while heat is cut off"? */
 export function heatOff(status: Account['status'] | undefined, rules: Pick<CompanyRules, 'billing'>): boolean {
   return rules.billing.noLateFeeWhileHeatOff && (status === 'stopped' || status === 'sealed');
@@ -61,13 +59,31 @@ export function toView(b: Bill, season: Season, accountNo: string, address: stri
 }
 
 export const BILL_COLUMNS: [string, string][] = [
-  ['b.id', 'b_id'], ['b.accountId', 'b_accountId'], ['b.seasonId', 'b_seasonId'], ['b.kind', 'b_kind'], ['b.status', 'b_status'],
-  ['b.heatedArea', 'b_heatedArea'], ['b.unitPriceFen', 'b_unitPriceFen'], ['b.chargeFen', 'b_chargeFen'], ['b.paidFen', 'b_paidFen'],
-  ['b.discountFen', 'b_discountFen'], ['b.lateFeeFen', 'b_lateFeeFen'], ['b.lines', 'b_lines'], ['b.paidVia', 'b_paidVia'], ['b.paidAt', 'b_paidAt'],
+  ['b.id', 'b_id'],
+  ['b.accountId', 'b_accountId'],
+  ['b.seasonId', 'b_seasonId'],
+  ['b.kind', 'b_kind'],
+  ['b.status', 'b_status'],
+  ['b.heatedArea', 'b_heatedArea'],
+  ['b.unitPriceFen', 'b_unitPriceFen'],
+  ['b.chargeFen', 'b_chargeFen'],
+  ['b.paidFen', 'b_paidFen'],
+  ['b.discountFen', 'b_discountFen'],
+  ['b.lateFeeFen', 'b_lateFeeFen'],
+  ['b.lines', 'b_lines'],
+  ['b.paidVia', 'b_paidVia'],
+  ['b.paidAt', 'b_paidAt'],
 ];
 export const SEASON_COLUMNS: [string, string][] = [
-  ['s.id', 's_id'], ['s.code', 's_code'], ['s.endDate', 's_endDate'], ['s.dueDate', 's_dueDate'], ['s.baseFeeRatioBp', 's_baseFeeRatioBp'],
-  ['s.discountBp', 's_discountBp'], ['s.discountUntil', 's_discountUntil'], ['s.lateFeeDailyBp', 's_lateFeeDailyBp'], ['s.lateFeeCapBp', 's_lateFeeCapBp'],
+  ['s.id', 's_id'],
+  ['s.code', 's_code'],
+  ['s.endDate', 's_endDate'],
+  ['s.dueDate', 's_dueDate'],
+  ['s.baseFeeRatioBp', 's_baseFeeRatioBp'],
+  ['s.discountBp', 's_discountBp'],
+  ['s.discountUntil', 's_discountUntil'],
+  ['s.lateFeeDailyBp', 's_lateFeeDailyBp'],
+  ['s.lateFeeCapBp', 's_lateFeeCapBp'],
 ];
 
 /** Raw rows: mysql2 gives BIGINT as strings and JSON columns as text; SQLite gives datetimes as UTC text. */
@@ -104,7 +120,6 @@ export function rawSeason(r: Record<string, any>): Season {
   } as Season;
 }
 
-
 /** A paid bill's computation as it was settled. */
 export function frozenLines(b: Bill) {
   const lines = [...b.lines];
@@ -130,5 +145,3 @@ export function seasonView(s: Season): SeasonView {
     lateFeeCapBp: s.lateFeeCapBp,
   };
 }
-
-

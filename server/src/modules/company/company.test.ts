@@ -33,11 +33,21 @@ describe('repair numbers as company settings (Heihe 004, Zibo 001, Wuhai 002)', 
     const cur = (await t.call('GET', '/api/v1/admin/settings', { token: admin })).body;
     const bad = await t.call('PUT', '/api/v1/admin/settings', {
       token: admin,
-      body: { ...cur, rules: { ...cur.rules, repairs: { ...cur.rules.repairs, bookingHorizonDays: 0, unsatisfiedBelowStars: 9, priceList: [{ code: 'visit', name: '上门服务费', priceFen: -1 }] } } },
+      body: {
+        ...cur,
+        rules: {
+          ...cur.rules,
+          repairs: { ...cur.rules.repairs, bookingHorizonDays: 0, unsatisfiedBelowStars: 9, priceList: [{ code: 'visit', name: '上门服务费', priceFen: -1 }] },
+        },
+      },
     });
     expect(bad.status).toBe(400);
     const fields = bad.body.error.details.fields;
-    expect(fields.map((f: any) => f.field).sort()).toEqual(['rules.repairs.bookingHorizonDays', 'rules.repairs.priceList.0.priceFen', 'rules.repairs.unsatisfiedBelowStars']);
+    expect(fields.map((f: any) => f.field).sort()).toEqual([
+      'rules.repairs.bookingHorizonDays',
+      'rules.repairs.priceList.0.priceFen',
+      'rules.repairs.unsatisfiedBelowStars',
+    ]);
     for (const f of fields) expect(f.message).toMatch(/[\u4e00-\u9fa5]/);
 
     const mine = {

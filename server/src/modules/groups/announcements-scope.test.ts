@@ -24,9 +24,14 @@ it("an agent's announcement pages hold only their areas' (and everyone's) announ
   await announce(agentB, { scope: 'building', targetId: buildings[4]!.id, title: 'B楼公告' });
   await announce(agentB, { scope: 'area', targetId: areaB, title: 'B片区公告' });
   await announce(admin, { scope: 'all', title: '全体公告' });
-  for (let i = 1; i <= 5; i++) await announce(agentA, i % 2 ? { scope: 'area', targetId: areaA, title: `A片区公告${i}` } : { scope: 'building', targetId: buildings[i % 3]!.id, title: `A楼公告${i}` });
+  for (let i = 1; i <= 5; i++)
+    await announce(
+      agentA,
+      i % 2 ? { scope: 'area', targetId: areaA, title: `A片区公告${i}` } : { scope: 'building', targetId: buildings[i % 3]!.id, title: `A楼公告${i}` },
+    );
 
-  const page = (token: string, n: number, size: number) => t.call('GET', `/api/v1/staff/announcements?page=${n}&pageSize=${size}`, { token }).then((r) => r.body);
+  const page = (token: string, n: number, size: number) =>
+    t.call('GET', `/api/v1/staff/announcements?page=${n}&pageSize=${size}`, { token }).then((r) => r.body);
   const first = await page(agentB, 1, 2);
   expect(first.items.map((a: any) => a.title)).toEqual(['全体公告', 'B片区公告']);
   expect(first.total).toBe(3);

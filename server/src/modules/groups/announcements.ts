@@ -29,7 +29,8 @@ export class GroupAnnouncements extends GroupsCore {
       groups = await this.ds.getRepository(ButlerGroup).find({ order: { id: 'ASC' } });
     }
     const restore = body.expectedRestoreAt ? new Date(body.expectedRestoreAt) : null;
-    if (restore && restore.getTime() <= now.getTime()) throw new AppError('RESTORE_TIME_INVALID', { fields: [{ field: 'expectedRestoreAt', message: '预计恢复时间须晚于当前时间' }] });
+    if (restore && restore.getTime() <= now.getTime())
+      throw new AppError('RESTORE_TIME_INVALID', { fields: [{ field: 'expectedRestoreAt', message: '预计恢复时间须晚于当前时间' }] });
     const typeLabel = ANNOUNCEMENT_TYPE_LABEL[body.type];
     const text = `【${typeLabel}】${body.title}\n${body.body}${restore ? `\n预计恢复时间：${formatChinaTime(restore)}` : ''}`;
 
@@ -121,7 +122,11 @@ export class GroupAnnouncements extends GroupsCore {
     const qb = this.ds.getRepository(Announcement).createQueryBuilder('a');
     const buildingArea = qb.subQuery().select('g.areaId').from(ButlerGroup, 'g').where('g.buildingId = a.targetId').getQuery();
     scopeToAreas(qb, `(CASE WHEN a.scope = 'area' THEN a.targetId ELSE ${buildingArea} END)`, p, { orWhere: "a.scope = 'all'" });
-    const [rows, total] = await qb.orderBy('a.id', 'DESC').skip((page - 1) * pageSize).take(pageSize).getManyAndCount();
+    const [rows, total] = await qb
+      .orderBy('a.id', 'DESC')
+      .skip((page - 1) * pageSize)
+      .take(pageSize)
+      .getManyAndCount();
     return { items: await Promise.all(rows.map((a) => this.announcementView(a))), total, page, pageSize };
   }
 }

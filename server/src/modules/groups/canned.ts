@@ -11,9 +11,17 @@ export const DEFAULT_CANNED: { category: CannedCategory; title: string; body: st
     title: '室温不达标',
     body: `您好，{住户}，{小区}{楼栋}的室温问题已收到。请在早6—8点或晚4—8点${MEASUREMENT_PROTOCOL_TEXT}；低于18℃我们将安排上门检测。供热热线：{热线}`,
   },
-  { category: 'payment', title: '缴费方式', body: '您好，{住户}，您可以在本小程序“账单”页直接微信缴费，缴费成功后可在“缴费记录”查看凭证。如有疑问请拨打{热线}' },
+  {
+    category: 'payment',
+    title: '缴费方式',
+    body: '您好，{住户}，您可以在本小程序“账单”页直接微信缴费，缴费成功后可在“缴费记录”查看凭证。如有疑问请拨打{热线}',
+  },
   { category: 'invoice', title: '开具发票', body: '您好，缴费成功后可在“缴费记录”中申请电子发票，填写抬头和税号后1个工作日内开具。如需帮助请拨打{热线}' },
-  { category: 'stop_resume', title: '报停复供', body: '您好，{住户}，报停/复供请在每年9月20日前通过小程序“服务”页提交申请，报停期间按面积收取基础热费。详询{热线}' },
+  {
+    category: 'stop_resume',
+    title: '报停复供',
+    body: '您好，{住户}，报停/复供请在每年9月20日前通过小程序“服务”页提交申请，报停期间按面积收取基础热费。详询{热线}',
+  },
   { category: 'repair', title: '报修受理', body: '您好，{小区}{楼栋}{单元}的报修已收到，维修师傅将尽快与您联系；如遇跑水等紧急情况请立即拨打{热线}' },
   { category: 'other', title: '问候', body: '您好，我是{公司}的{客服}，很高兴为您服务，请问有什么可以帮您？' },
 ];

@@ -117,7 +117,9 @@ describe('message → repair in one transaction', () => {
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     expect(await tickets()).toBe(before + 1);
     expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: q })).repairTicketId).toBe(ok.body.ticket.id);
-    expect((await t.call('POST', `/api/v1/staff/inbox/${q}/repair`, { token: agent1, body: { category: 'leak' } })).body.error.code).toBe('MESSAGE_ALREADY_REPAIR');
+    expect((await t.call('POST', `/api/v1/staff/inbox/${q}/repair`, { token: agent1, body: { category: 'leak' } })).body.error.code).toBe(
+      'MESSAGE_ALREADY_REPAIR',
+    );
   });
 });
 

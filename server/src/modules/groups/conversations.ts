@@ -21,7 +21,18 @@ export async function ensureConversation(ds: DataSource, g: { groupId: number; a
     .createQueryBuilder()
     .insert()
     .into(Conversation)
-    .values({ groupId: g.groupId, residentId, areaId: g.areaId, status: 'open', assigneeId: null, assignedAt: null, firstResponseAt: null, firstResponseBy: null, lastMessageAt: now, createdAt: now })
+    .values({
+      groupId: g.groupId,
+      residentId,
+      areaId: g.areaId,
+      status: 'open',
+      assigneeId: null,
+      assignedAt: null,
+      firstResponseAt: null,
+      firstResponseBy: null,
+      lastMessageAt: now,
+      createdAt: now,
+    })
     .orIgnore()
     .execute();
 }

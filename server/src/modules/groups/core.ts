@@ -56,7 +56,6 @@ export interface GroupsDeps {
   uploads: UploadsService;
 }
 
-
 /** 长春市朝阳区湖西路166号锦绣家园 -> 锦绣家园 */
 export function estateOf(address: string): string {
   const m = /号([^号]+)$/.exec(address);
@@ -133,7 +132,9 @@ export class GroupsCore {
     if (viewer.kind === 'resident') {
       qb.andWhere('m.hiddenAt IS NULL');
       // a photo under content review: only its sender sees it (审核中)
-      qb.andWhere("(m.moderation IS NULL OR m.moderation <> 'pending' OR (m.senderKind = 'resident' AND m.senderId = :viewerId))", { viewerId: viewer.residentId });
+      qb.andWhere("(m.moderation IS NULL OR m.moderation <> 'pending' OR (m.senderKind = 'resident' AND m.senderId = :viewerId))", {
+        viewerId: viewer.residentId,
+      });
     }
     return qb;
   }
@@ -147,7 +148,6 @@ export class GroupsCore {
   protected async reader(groupId: number, kind: 'resident' | 'staff', id: number): Promise<GroupReader | null> {
     return this.ds.getRepository(GroupReader).findOne({ where: { groupId, readerKind: kind, readerId: id } });
   }
-
 
   protected async upsertReader(groupId: number, kind: 'resident' | 'staff', readerId: number, patch: (r: GroupReader | null) => Partial<GroupReader>) {
     const repo = this.ds.getRepository(GroupReader);
@@ -222,7 +222,10 @@ export class GroupsCore {
     // who handles a resident's question: whoever answered it, else its conversation's assignee
     const handler = new Map<number, number>();
     if (staff) {
-      const convs = await conversationsByIds(this.ds.manager, msgs.map((m) => m.conversationId).filter((x): x is number => !!x));
+      const convs = await conversationsByIds(
+        this.ds.manager,
+        msgs.map((m) => m.conversationId).filter((x): x is number => !!x),
+      );
       for (const m of msgs) {
         const by = m.answeredAt ? m.answeredBy : m.conversationId ? convs.get(m.conversationId)?.assigneeId : null;
         if (by) handler.set(m.id, by);
@@ -246,13 +249,25 @@ export class GroupsCore {
         id: m.id,
         groupId: m.groupId,
         kind: m.kind,
-        sender: { kind: m.senderKind, label: m.senderLabel, role: m.senderRole, mine, ...(staff && m.senderKind === 'resident' ? { residentId: m.senderId } : {}) },
+        sender: {
+          kind: m.senderKind,
+          label: m.senderLabel,
+          role: m.senderRole,
+          mine,
+          ...(staff && m.senderKind === 'resident' ? { residentId: m.senderId } : {}),
+        },
         text: m.text,
         imageUrl: m.imageUrl ? this.d.uploads.link(m.imageUrl) : null,
         link: m.link && m.link in HELP_LINKS ? { ...HELP_LINKS[m.link as keyof typeof HELP_LINKS] } : null,
         quote: q ? { id: q.id, label: q.senderLabel, text: q.hiddenAt && !staff ? '该消息已被隐藏' : q.text } : null,
         announcement: a
-          ? { id: a.id, type: a.type, typeLabel: ANNOUNCEMENT_TYPE_LABEL[a.type], title: a.title, expectedRestoreAt: a.expectedRestoreAt?.toISOString() ?? null }
+          ? {
+              id: a.id,
+              type: a.type,
+              typeLabel: ANNOUNCEMENT_TYPE_LABEL[a.type],
+              title: a.title,
+              expectedRestoreAt: a.expectedRestoreAt?.toISOString() ?? null,
+            }
           : null,
         createdAt: m.createdAt.toISOString(),
       };

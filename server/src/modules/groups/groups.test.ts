@@ -54,7 +54,8 @@ async function groupOf(building: number): Promise<ButlerGroup> {
 
 const post = (token: string, groupId: number, text: string, extra: Record<string, unknown> = {}) =>
   t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { text, ...extra } });
-const staffPost = (token: string, groupId: number, body: Record<string, unknown>) => t.call('POST', `/api/v1/staff/groups/${groupId}/messages`, { token, body });
+const staffPost = (token: string, groupId: number, body: Record<string, unknown>) =>
+  t.call('POST', `/api/v1/staff/groups/${groupId}/messages`, { token, body });
 
 const connect = (token: string) => connectSocket(t.url, token);
 
@@ -189,10 +190,20 @@ describe('messages', () => {
       // a resident who binds while connected starts receiving the group
       const late = await resident(4);
       const cl = await connect(late.token);
-      await t.call('POST', '/api/v1/accounts/bind', { token: late.token, body: (() => { const h = household(3); return { accountNo: h.accountNo, ownerName: h.ownerName }; })() });
+      await t.call('POST', '/api/v1/accounts/bind', {
+        token: late.token,
+        body: (() => {
+          const h = household(3);
+          return { accountNo: h.accountNo, ownerName: h.ownerName };
+        })(),
+      });
       const reply = await staffPost(agent2, a.groupId, { text: '师傅下午上门', quoteId: sent.body.id });
       expect(reply.status).toBe(201);
-      await Promise.all([ca.next((f) => f.message?.id === reply.body.id), cb.next((f) => f.message?.id === reply.body.id), cl.next((f) => f.message?.id === reply.body.id)]);
+      await Promise.all([
+        ca.next((f) => f.message?.id === reply.body.id),
+        cb.next((f) => f.message?.id === reply.body.id),
+        cl.next((f) => f.message?.id === reply.body.id),
+      ]);
       cl.close();
       await new Promise((r) => setTimeout(r, 100));
       expect(co.frames.filter((f) => f.type === 'message')).toEqual([]);
@@ -204,7 +215,9 @@ describe('messages', () => {
 
   it('refuses a WebSocket without a valid token', async () => {
     const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/ws?token=${'x'.repeat(43)}`);
-    const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).on('error', () => resolve(-1)));
+    const status = await new Promise<number>((resolve) =>
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).on('error', () => resolve(-1)),
+    );
     expect(status).toBe(401);
   });
 });
@@ -293,7 +306,10 @@ describe('agents’ inbox', () => {
     const residentId = inbox.body.items.find((i: any) => i.message.id === q.body.id).message.sender.residentId;
     const note = await t.call('POST', `/api/v1/staff/residents/${residentId}/notes`, { token: agent1, body: { body: '老人独居，耐心解释' } });
     expect(note.status).toBe(201);
-    expect((await t.call('GET', `/api/v1/staff/residents/${residentId}/notes`, { token: agent1 })).body.items[0]).toMatchObject({ body: '老人独居，耐心解释', staffName: '李客服' });
+    expect((await t.call('GET', `/api/v1/staff/residents/${residentId}/notes`, { token: agent1 })).body.items[0]).toMatchObject({
+      body: '老人独居，耐心解释',
+      staffName: '李客服',
+    });
     expect((await t.call('GET', `/api/v1/staff/residents/${residentId}/notes`, { token: agent2 })).status).toBe(404);
     expect((await t.call('GET', `/api/v1/staff/residents/${residentId}/notes`, { token: a.token })).status).toBe(403);
   });
@@ -308,7 +324,9 @@ describe('moderation', () => {
       const bad = await post(a.token, a.groupId, '广告：低价代缴热费');
       const report = await t.call('POST', `/api/v1/groups/${a.groupId}/messages/${bad.body.id}/report`, { token: b.token, body: { reason: '广告' } });
       expect(report.status).toBe(201);
-      expect((await t.call('POST', `/api/v1/groups/${a.groupId}/messages/${bad.body.id}/report`, { token: b.token, body: { reason: '广告' } })).body.error.code).toBe('ALREADY_REPORTED');
+      expect(
+        (await t.call('POST', `/api/v1/groups/${a.groupId}/messages/${bad.body.id}/report`, { token: b.token, body: { reason: '广告' } })).body.error.code,
+      ).toBe('ALREADY_REPORTED');
       const reports = await t.call('GET', '/api/v1/staff/reports', { token: agent1 });
       expect(reports.body.items[0]).toMatchObject({ reason: '广告', message: { id: bad.body.id, reports: 1 } });
       const hidden = await t.call('POST', `/api/v1/staff/messages/${bad.body.id}/hide`, { token: agent1, body: { reason: '广告' } });
@@ -323,7 +341,9 @@ describe('moderation', () => {
       const row = await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: bad.body.id });
       expect(row.hiddenAt).not.toBeNull();
       expect(row.text).toBe('广告：低价代缴热费');
-      expect((await t.call('POST', `/api/v1/groups/${a.groupId}/messages/${bad.body.id}/report`, { token: b.token, body: { reason: '再举报' } })).status).toBe(404);
+      expect((await t.call('POST', `/api/v1/groups/${a.groupId}/messages/${bad.body.id}/report`, { token: b.token, body: { reason: '再举报' } })).status).toBe(
+        404,
+      );
     } finally {
       cb.close();
     }
@@ -332,7 +352,8 @@ describe('moderation', () => {
   it('a muted member cannot post until the mute ends', async () => {
     const a = await resident(1);
     const q = await post(a.token, a.groupId, '刷屏');
-    const residentId = (await t.call('GET', `/api/v1/staff/groups/${a.groupId}/messages`, { token: agent1 })).body.items.find((m: any) => m.id === q.body.id).sender.residentId;
+    const residentId = (await t.call('GET', `/api/v1/staff/groups/${a.groupId}/messages`, { token: agent1 })).body.items.find((m: any) => m.id === q.body.id)
+      .sender.residentId;
     const mute = await t.call('POST', `/api/v1/staff/groups/${a.groupId}/mute`, { token: agent1, body: { residentId, minutes: 30, reason: '刷屏' } });
     expect(mute.status).toBe(200);
     const blocked = await post(a.token, a.groupId, '再刷');
@@ -352,11 +373,23 @@ describe('announcements', () => {
     await t.allowMessages(allowed.token, allowed.user, ['announcement']);
     const b2 = (await t.services.accounts.listBuildings())[2];
     const restore = new Date(now.getTime() + 10 * 3600_000);
-    const missing = await t.call('POST', '/api/v1/staff/announcements', { token: agent1, body: { scope: 'building', targetId: b2.id, type: 'outage', title: '紧急停热', body: '主管线爆管抢修' } });
+    const missing = await t.call('POST', '/api/v1/staff/announcements', {
+      token: agent1,
+      body: { scope: 'building', targetId: b2.id, type: 'outage', title: '紧急停热', body: '主管线爆管抢修' },
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.error.details.fields.map((f: any) => f.field)).toContain('expectedRestoreAt');
-    expect((await t.call('POST', '/api/v1/staff/announcements', { token: agent2, body: { scope: 'building', targetId: b2.id, type: 'notice', title: 'x', body: 'y' } })).status).toBe(404);
-    expect((await t.call('POST', '/api/v1/staff/announcements', { token: agent1, body: { scope: 'all', type: 'notice', title: 'x', body: 'y' } })).status).toBe(403);
+    expect(
+      (
+        await t.call('POST', '/api/v1/staff/announcements', {
+          token: agent2,
+          body: { scope: 'building', targetId: b2.id, type: 'notice', title: 'x', body: 'y' },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await t.call('POST', '/api/v1/staff/announcements', { token: agent1, body: { scope: 'all', type: 'notice', title: 'x', body: 'y' } })).status).toBe(
+      403,
+    );
 
     const res = await t.call('POST', '/api/v1/staff/announcements', {
       token: agent1,
@@ -367,14 +400,20 @@ describe('announcements', () => {
     expect(recipients).toBeGreaterThanOrEqual(2);
 
     const page = await t.call('GET', `/api/v1/groups/${allowed.groupId}/messages?limit=1`, { token: refused.token });
-    expect(page.body.items[0]).toMatchObject({ kind: 'announcement', announcement: { type: 'outage', typeLabel: '停热抢修', expectedRestoreAt: restore.toISOString() } });
+    expect(page.body.items[0]).toMatchObject({
+      kind: 'announcement',
+      announcement: { type: 'outage', typeLabel: '停热抢修', expectedRestoreAt: restore.toISOString() },
+    });
     expect(page.body.items[0].text).toContain('预计恢复时间：2026-');
     const summary = (await t.call('GET', '/api/v1/groups', { token: refused.token })).body.items[0];
     expect(summary.pinned[0].announcement.title).toBe('紧急停热');
     expect((await t.call('GET', '/api/v1/groups', { token: elsewhere.token })).body.items[0].pinned).toEqual([]);
 
     await t.services.outbox.drain();
-    const inbox = (user: string) => t.call('GET', `/sandbox/device/messages?user=${user}`).then((r) => r.body.items.filter((m: any) => m.templateId === t.services.notifications.templateId('announcement')));
+    const inbox = (user: string) =>
+      t
+        .call('GET', `/sandbox/device/messages?user=${user}`)
+        .then((r) => r.body.items.filter((m: any) => m.templateId === t.services.notifications.templateId('announcement')));
     const got = await inbox(allowed.user);
     expect(got).toHaveLength(1);
     expect(got[0].data).toMatchObject({ thing1: { value: '紧急停热' }, thing2: { value: '停热抢修' } });
@@ -498,7 +537,11 @@ describe('message → repair ticket', () => {
       expect(res.status).toBe(201);
       const { ticket, reply } = res.body;
       expect(ticket).toMatchObject({ no: expect.stringMatching(/^BX\d{8}\d{6}$/), emergency: true, status: expect.any(String) });
-      expect(reply).toMatchObject({ sender: { kind: 'staff', label: '李客服' }, quote: { id: q.body.id, text: '卫生间暖气片接口滴水' }, link: { path: '/pages/repairs/index' } });
+      expect(reply).toMatchObject({
+        sender: { kind: 'staff', label: '李客服' },
+        quote: { id: q.body.id, text: '卫生间暖气片接口滴水' },
+        link: { path: '/pages/repairs/index' },
+      });
       expect(reply.text).toContain(`工单号 ${ticket.no}`);
       // the resident sees the reply live, and the ticket is theirs, on their account, with the photo
       const live = await ca.next((f) => f.type === 'message' && f.message.id === reply.id);
@@ -542,14 +585,19 @@ describe('message → repair ticket', () => {
     expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: q2.body.id })).repairTicketId).toBeNull();
     // the claim covers the resident's conversation, questions asked after it too, until released
     const long = await post(a.token, a.groupId, '暖'.repeat(600));
-    expect((await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } })).body.error.code).toBe('CLAIMED_BY_OTHER');
+    expect((await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } })).body.error.code).toBe(
+      'CLAIMED_BY_OTHER',
+    );
     expect((await t.call('POST', `/api/v1/staff/inbox/${q.body.id}/release`, { token: agent6 })).status).toBeLessThan(300);
     // a booking refused by repairs (a 600-character message is too long a description) frees the message again
     const tooLong = await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.details.fields[0]).toMatchObject({ field: 'description' });
     expect((await t.ds.getRepository(GroupMessage).findOneByOrFail({ id: long.body.id })).repairTicketId).toBeNull();
-    expect((await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat', description: '住户反映家里不热' } })).status).toBe(201);
+    expect(
+      (await t.call('POST', `/api/v1/staff/inbox/${long.body.id}/repair`, { token: agent1, body: { category: 'no_heat', description: '住户反映家里不热' } }))
+        .status,
+    ).toBe(201);
 
     const [r1, r2] = await Promise.all([
       t.call('POST', `/api/v1/staff/inbox/${q2.body.id}/repair`, { token: agent1, body: { category: 'no_heat' } }),

@@ -89,7 +89,13 @@ export class GroupInbox extends GroupsCore {
     const m = await this.ds.getRepository(GroupMessage).findOneByOrFail({ id: messageId });
     const [view] = await this.present([m], { kind: 'staff', staffId: p.staffId });
     const g = await this.ds.getRepository(ButlerGroup).findOneByOrFail({ id: m.groupId });
-    return { message: view, groupName: g.name, areaId: m.areaId, waitingSeconds: m.answeredAt ? null : seconds(m.createdAt, this.d.clock()), claimedBy: view.claimedBy ?? null };
+    return {
+      message: view,
+      groupName: g.name,
+      areaId: m.areaId,
+      waitingSeconds: m.answeredAt ? null : seconds(m.createdAt, this.d.clock()),
+      claimedBy: view.claimedBy ?? null,
+    };
   }
 
   /**
@@ -102,7 +108,9 @@ export class GroupInbox extends GroupsCore {
   async toRepair(p: StaffPrincipal, messageId: number, input: ToRepairInput) {
     const first = await this.question(p, messageId);
     const group = await this.staffGroup(p, first.groupId);
-    const memberships = await this.ds.getRepository(GroupMember).find({ where: { groupId: group.id, residentId: first.senderId, leftAt: IsNull() }, order: { id: 'ASC' } });
+    const memberships = await this.ds
+      .getRepository(GroupMember)
+      .find({ where: { groupId: group.id, residentId: first.senderId, leftAt: IsNull() }, order: { id: 'ASC' } });
     const accountId = input.accountId ?? memberships[0]?.accountId;
     if (!accountId || !memberships.some((m) => m.accountId === accountId)) throw new AppError('NOT_FOUND');
     const now = this.d.clock();

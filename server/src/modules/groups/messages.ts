@@ -19,10 +19,17 @@ export class GroupMessages extends GroupsCore {
     const qb = this.visible(group.id, viewer);
     let rows: GroupMessage[];
     if (q.after !== undefined) {
-      rows = await qb.andWhere('m.id > :a', { a: q.after }).orderBy('m.id', 'ASC').limit(q.limit + 1).getMany();
+      rows = await qb
+        .andWhere('m.id > :a', { a: q.after })
+        .orderBy('m.id', 'ASC')
+        .limit(q.limit + 1)
+        .getMany();
     } else {
       if (q.before) qb.andWhere('m.id < :b', { b: q.before });
-      rows = await qb.orderBy('m.id', 'DESC').limit(q.limit + 1).getMany();
+      rows = await qb
+        .orderBy('m.id', 'DESC')
+        .limit(q.limit + 1)
+        .getMany();
     }
     const hasMore = rows.length > q.limit;
     rows = rows.slice(0, q.limit);
@@ -59,7 +66,9 @@ export class GroupMessages extends GroupsCore {
       quoteId = quoted.id;
     }
     // content security: text before publishing (risky is refused), the photo after (审核中 until WeChat's verdict)
-    const text = body.text ? await this.d.moderation.checkText(p.residentId, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId }) : null;
+    const text = body.text
+      ? await this.d.moderation.checkText(p.residentId, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId })
+      : null;
     const who = await this.residentLabel(group.id, p.residentId);
     // the message and its conversation (opened again if it was answered) together
     await ensureConversation(this.ds, { groupId: group.id, areaId: group.areaId }, p.residentId, now);
@@ -67,24 +76,24 @@ export class GroupMessages extends GroupsCore {
       const conversationId = await touchConversation(em, { groupId: group.id, areaId: group.areaId }, p.residentId, now);
       return em.save(
         em.create(GroupMessage, {
-        groupId: group.id,
-        areaId: group.areaId,
-        kind: body.photo && !body.text ? 'image' : 'text',
-        senderKind: 'resident',
-        senderId: p.residentId,
-        senderLabel: who.label,
-        senderRole: null,
-        text: body.text ?? null,
-        imageUrl: body.photo ?? null,
-        link: null,
-        quoteId,
-        announcementId: null,
-        pinned: false,
-        ...UNHANDLED,
-        moderation: body.photo ? 'pending' : text && text.verdict !== 'pass' ? 'flagged' : null,
-        conversationId,
-        createdAt: now,
-      }),
+          groupId: group.id,
+          areaId: group.areaId,
+          kind: body.photo && !body.text ? 'image' : 'text',
+          senderKind: 'resident',
+          senderId: p.residentId,
+          senderLabel: who.label,
+          senderRole: null,
+          text: body.text ?? null,
+          imageUrl: body.photo ?? null,
+          link: null,
+          quoteId,
+          announcementId: null,
+          pinned: false,
+          ...UNHANDLED,
+          moderation: body.photo ? 'pending' : text && text.verdict !== 'pass' ? 'flagged' : null,
+          conversationId,
+          createdAt: now,
+        }),
       );
     });
     if (text) await this.d.moderation.link([text.recordId], msg.id);
@@ -92,7 +101,9 @@ export class GroupMessages extends GroupsCore {
     if (body.photo) {
       await this.d.moderation.checkPhoto(p.residentId, body.photo, { subjectType: 'group_message', subjectId: msg.id, scene: 3, areaId: group.areaId });
       // the verdict may already be in (or WeChat could not check): publish by what the row says now
-      const now2 = await this.ds.getRepository(GroupMessage).findOneOrFail({ where: { id: msg.id }, select: { id: true, moderation: true, hiddenAt: true, hideReason: true } });
+      const now2 = await this.ds
+        .getRepository(GroupMessage)
+        .findOneOrFail({ where: { id: msg.id }, select: { id: true, moderation: true, hiddenAt: true, hideReason: true } });
       msg.moderation = now2.moderation;
       msg.hiddenAt = now2.hiddenAt;
       msg.hideReason = now2.hideReason;
@@ -109,7 +120,10 @@ export class GroupMessages extends GroupsCore {
     if (!msg || msg.moderation !== 'pending') return;
     const group = await this.ds.getRepository(ButlerGroup).findOneByOrFail({ id: msg.groupId });
     if (verdict === 'risky') {
-      const res = await repo.update({ id: msg.id, moderation: 'pending' }, { moderation: 'flagged', hiddenAt: this.d.clock(), hiddenBy: null, hideReason: '图片未通过微信内容安全审核' });
+      const res = await repo.update(
+        { id: msg.id, moderation: 'pending' },
+        { moderation: 'flagged', hiddenAt: this.d.clock(), hiddenBy: null, hideReason: '图片未通过微信内容安全审核' },
+      );
       if (!res.affected) return;
       this.d.realtime.publish(`group:${msg.groupId}`, { type: 'hidden', groupId: msg.groupId, messageId: msg.id });
       this.publishArea(msg.areaId, { type: 'inbox', groupId: msg.groupId, messageId: msg.id, change: 'hidden', staffId: null });
@@ -155,16 +169,23 @@ export class GroupMessages extends GroupsCore {
     for (const id of answered) this.publishArea(group.areaId, { type: 'inbox', groupId: group.id, messageId: id, change: 'answered', staffId: p.staffId });
   }
 
-
   /**
    * A staff message; quoting a resident's open question answers it (and what they asked before
    * it), claiming their conversation by the one conditional UPDATE (CLAIMED_BY_OTHER otherwise).
    */
-  async insertStaffReply(em: EntityManager, p: StaffPrincipal, group: ButlerGroup, body: PostInput, now: Date): Promise<{ msg: GroupMessage; answered: number[] }> {
+  async insertStaffReply(
+    em: EntityManager,
+    p: StaffPrincipal,
+    group: ButlerGroup,
+    body: PostInput,
+    now: Date,
+  ): Promise<{ msg: GroupMessage; answered: number[] }> {
     let open: GroupMessage[] = [];
     let conversationId: number | null = null;
     if (body.quoteId) {
-      const quoted = await forUpdate(em.createQueryBuilder(GroupMessage, 'm').where('m.id = :id AND m.groupId = :g', { id: body.quoteId, g: group.id })).getOne();
+      const quoted = await forUpdate(
+        em.createQueryBuilder(GroupMessage, 'm').where('m.id = :id AND m.groupId = :g', { id: body.quoteId, g: group.id }),
+      ).getOne();
       if (!quoted) throw new AppError('MESSAGE_NOT_FOUND');
       if (quoted.senderKind === 'resident' && !quoted.answeredAt && quoted.conversationId) {
         conversationId = quoted.conversationId;

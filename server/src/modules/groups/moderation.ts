@@ -13,7 +13,9 @@ export class GroupModeration extends GroupsCore {
     const msg = await this.ds.getRepository(GroupMessage).findOne({ where: { id: messageId } });
     if (!msg) throw new AppError('MESSAGE_NOT_FOUND');
     assertStaffArea(p, msg.areaId);
-    await this.ds.getRepository(GroupMessage).update({ id: messageId, hiddenAt: IsNull() }, { hiddenAt: this.d.clock(), hiddenBy: p.staffId, hideReason: reason });
+    await this.ds
+      .getRepository(GroupMessage)
+      .update({ id: messageId, hiddenAt: IsNull() }, { hiddenAt: this.d.clock(), hiddenBy: p.staffId, hideReason: reason });
     if (msg.conversationId) await settleConversation(this.ds.manager, msg.conversationId);
     this.d.realtime.publish(`group:${msg.groupId}`, { type: 'hidden', groupId: msg.groupId, messageId });
     this.publishArea(msg.areaId, { type: 'inbox', groupId: msg.groupId, messageId, change: 'hidden', staffId: p.staffId });
@@ -39,7 +41,9 @@ export class GroupModeration extends GroupsCore {
 
   async unmute(p: StaffPrincipal, groupId: number, residentId: number): Promise<void> {
     const group = await this.staffGroup(p, groupId);
-    await this.ds.getRepository(GroupReader).update({ groupId: group.id, readerKind: 'resident', readerId: residentId }, { mutedUntil: null, mutedBy: null, muteReason: null });
+    await this.ds
+      .getRepository(GroupReader)
+      .update({ groupId: group.id, readerKind: 'resident', readerId: residentId }, { mutedUntil: null, mutedBy: null, muteReason: null });
   }
 
   async reports(p: StaffPrincipal) {

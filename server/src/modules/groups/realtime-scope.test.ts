@@ -125,7 +125,13 @@ describe('a socket lives no longer than its session', () => {
     const mk = async (username: string) => {
       const res = await t.call('POST', '/api/v1/admin/staff', {
         token: tokens.admin,
-        body: { username, name: '临时客服', password: 'secret-2026', roles: ['agent'], areaIds: (await t.call('GET', '/api/v1/me', { token: tokens.agent1 })).body.areaIds },
+        body: {
+          username,
+          name: '临时客服',
+          password: 'secret-2026',
+          roles: ['agent'],
+          areaIds: (await t.call('GET', '/api/v1/me', { token: tokens.agent1 })).body.areaIds,
+        },
       });
       expect(res.status).toBe(201);
       return { id: res.body.id as number, token: await t.loginStaff(username, 'secret-2026') };

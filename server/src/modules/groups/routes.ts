@@ -14,53 +14,31 @@ export function groupsRoutes(groups: GroupsService): Router {
   route(r, { ...GroupsApi.list, auth: ['resident'] }, async ({ resident }) => ({ items: await groups.groupsForResident(resident()) }));
 
   // newest first with ?before=; the polling fallback is ?after=<last id seen>
-  route(r, { ...GroupsApi.messages, auth: ['resident'] }, ({ resident, params, query }) =>
-    groups.messages(resident(), params.id, query),
-  );
+  route(r, { ...GroupsApi.messages, auth: ['resident'] }, ({ resident, params, query }) => groups.messages(resident(), params.id, query));
 
-  route(r, { ...GroupsApi.post, auth: ['resident'] }, ({ resident, params, body }) =>
-    groups.postResident(resident(), params.id, body),
-  );
+  route(r, { ...GroupsApi.post, auth: ['resident'] }, ({ resident, params, body }) => groups.postResident(resident(), params.id, body));
 
-  route(r, { ...GroupsApi.read, auth: ['resident'] }, ({ resident, params, body }) =>
-    groups.markRead(resident(), params.id, body.upTo),
-  );
+  route(r, { ...GroupsApi.read, auth: ['resident'] }, ({ resident, params, body }) => groups.markRead(resident(), params.id, body.upTo));
 
-  route(
-    r,
-    { ...GroupsApi.report, auth: ['resident'] },
-    async ({ resident, params, body }) => {
-      await groups.report(resident(), params.id, params.messageId, body.reason);
-      return { ok: true };
-    },
-  );
+  route(r, { ...GroupsApi.report, auth: ['resident'] }, async ({ resident, params, body }) => {
+    await groups.report(resident(), params.id, params.messageId, body.reason);
+    return { ok: true };
+  });
 
   // ---- staff: groups ----
   route(r, { ...GroupsApi.staffGroups, auth: ANY_STAFF }, async ({ staff }) => ({ items: await groups.groupsForStaff(staff()) }));
 
   route(r, { ...GroupsApi.metrics, auth: GROUP_STAFF }, ({ staff, query }) => groups.metrics(staff(), query));
 
-  route(r, { ...GroupsApi.staffMessages, auth: GROUP_STAFF }, ({ staff, params, query }) =>
-    groups.messages(staff(), params.id, query),
-  );
+  route(r, { ...GroupsApi.staffMessages, auth: GROUP_STAFF }, ({ staff, params, query }) => groups.messages(staff(), params.id, query));
 
-  route(r, { ...GroupsApi.staffPost, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.postStaff(staff(), params.id, body),
-  );
+  route(r, { ...GroupsApi.staffPost, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.postStaff(staff(), params.id, body));
 
-  route(r, { ...GroupsApi.staffRead, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.markRead(staff(), params.id, body.upTo),
-  );
+  route(r, { ...GroupsApi.staffRead, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.markRead(staff(), params.id, body.upTo));
 
-  route(r, { ...GroupsApi.mute, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.mute(staff(), params.id, body),
-  );
+  route(r, { ...GroupsApi.mute, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.mute(staff(), params.id, body));
 
-  route(
-    r,
-    { ...GroupsApi.unmute, auth: GROUP_STAFF },
-    ({ staff, params, body }) => groups.unmute(staff(), params.id, body.residentId),
-  );
+  route(r, { ...GroupsApi.unmute, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.unmute(staff(), params.id, body.residentId));
 
   // ---- staff: inbox ----
   route(r, { ...GroupsApi.inbox, auth: GROUP_STAFF }, ({ staff, query }) => groups.inbox(staff(), query));
@@ -70,17 +48,11 @@ export function groupsRoutes(groups: GroupsService): Router {
   route(r, { ...GroupsApi.release, auth: GROUP_STAFF }, ({ staff, params }) => groups.release(staff(), params.id));
 
   // turn a resident's message into a repair ticket, linked in the group by a reply quoting it
-  route(r, { ...GroupsApi.toRepair, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.toRepair(staff(), params.id, body),
-  );
+  route(r, { ...GroupsApi.toRepair, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.toRepair(staff(), params.id, body));
 
-  route(r, { ...GroupsApi.hide, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.hide(staff(), params.id, body.reason),
-  );
+  route(r, { ...GroupsApi.hide, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.hide(staff(), params.id, body.reason));
 
-  route(r, { ...GroupsApi.pin, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.pin(staff(), params.id, body.pinned),
-  );
+  route(r, { ...GroupsApi.pin, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.pin(staff(), params.id, body.pinned));
 
   route(r, { ...GroupsApi.reports, auth: GROUP_STAFF }, async ({ staff }) => ({ items: await groups.reports(staff()) }));
 
@@ -89,33 +61,23 @@ export function groupsRoutes(groups: GroupsService): Router {
 
   route(r, { ...GroupsApi.createCanned, auth: ['admin'] }, ({ body }) => groups.cannedCreate(body));
 
-  route(r, { ...GroupsApi.updateCanned, auth: ['admin'] }, ({ params, body }) =>
-    groups.cannedUpdate(params.id, body),
-  );
+  route(r, { ...GroupsApi.updateCanned, auth: ['admin'] }, ({ params, body }) => groups.cannedUpdate(params.id, body));
 
   route(r, { ...GroupsApi.deleteCanned, auth: ['admin'] }, ({ params }) => groups.cannedDelete(params.id));
 
-  route(r, { ...GroupsApi.renderCanned, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.cannedRender(staff(), params.id, body),
-  );
+  route(r, { ...GroupsApi.renderCanned, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.cannedRender(staff(), params.id, body));
 
   // ---- private notes on residents ----
   route(r, { ...GroupsApi.notes, auth: GROUP_STAFF }, async ({ staff, params }) => ({
     items: await groups.notes(staff(), params.id),
   }));
 
-  route(r, { ...GroupsApi.addNote, auth: GROUP_STAFF }, ({ staff, params, body }) =>
-    groups.addNote(staff(), params.id, body.body),
-  );
+  route(r, { ...GroupsApi.addNote, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.addNote(staff(), params.id, body.body));
 
   // ---- announcements ----
-  route(r, { ...GroupsApi.announce, auth: ANNOUNCERS }, ({ staff, body }) =>
-    groups.announce(staff(), body),
-  );
+  route(r, { ...GroupsApi.announce, auth: ANNOUNCERS }, ({ staff, body }) => groups.announce(staff(), body));
 
-  route(r, { ...GroupsApi.announcements, auth: ANNOUNCERS }, ({ staff, query }) =>
-    groups.announcements(staff(), query.page, query.pageSize),
-  );
+  route(r, { ...GroupsApi.announcements, auth: ANNOUNCERS }, ({ staff, query }) => groups.announcements(staff(), query.page, query.pageSize));
 
   return r;
 }

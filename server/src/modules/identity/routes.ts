@@ -8,29 +8,17 @@ import type { AccountsService } from '../accounts';
 export function identityRoutes(identity: IdentityService, accounts: AccountsService): Router {
   const r = new Router();
 
-  route(r, { ...IdentityApi.wechatLogin, auth: 'public' }, ({ body }) =>
-    identity.loginWithWechat(body.code),
-  );
+  route(r, { ...IdentityApi.wechatLogin, auth: 'public' }, ({ body }) => identity.loginWithWechat(body.code));
 
-  route(r, { ...IdentityApi.staffLogin, auth: 'public' }, ({ body, ctx }) =>
-    identity.loginStaff(body.username, body.password, clientAddress(ctx)),
-  );
+  route(r, { ...IdentityApi.staffLogin, auth: 'public' }, ({ body, ctx }) => identity.loginStaff(body.username, body.password, clientAddress(ctx)));
 
-  route(r, { ...IdentityApi.staffWechatLogin, auth: 'public' }, ({ body }) =>
-    identity.loginStaffWithWechat(body.code),
-  );
+  route(r, { ...IdentityApi.staffWechatLogin, auth: 'public' }, ({ body }) => identity.loginStaffWithWechat(body.code));
 
-  route(r, { ...IdentityApi.staffBindWechat, auth: 'public' }, ({ body, ctx }) =>
-    identity.bindStaffWechat(body.code, body.inviteCode, clientAddress(ctx)),
-  );
+  route(r, { ...IdentityApi.staffBindWechat, auth: 'public' }, ({ body, ctx }) => identity.bindStaffWechat(body.code, body.inviteCode, clientAddress(ctx)));
 
-  route(
-    r,
-    { ...IdentityApi.logout, auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] },
-    async ({ principal }) => {
-      await identity.logout(principal!.sessionId);
-    },
-  );
+  route(r, { ...IdentityApi.logout, auth: ['resident', 'agent', 'butler', 'dispatcher', 'worker', 'station', 'finance', 'admin'] }, async ({ principal }) => {
+    await identity.logout(principal!.sessionId);
+  });
 
   route(
     r,
@@ -46,9 +34,7 @@ export function identityRoutes(identity: IdentityService, accounts: AccountsServ
     },
   );
 
-  route(r, { ...IdentityApi.createInvite, auth: ['admin'] }, ({ body, staff }) =>
-    identity.createInvite(body.staffId, staff().staffId),
-  );
+  route(r, { ...IdentityApi.createInvite, auth: ['admin'] }, ({ body, staff }) => identity.createInvite(body.staffId, staff().staffId));
 
   return r;
 }

@@ -63,7 +63,13 @@ export class IdentityService {
       .where('s.tokenHash = :h', { h: sha256(token) })
       .getRawOne<Record<string, any>>();
     if (!row) return null;
-    const s = { id: Number(row.id), kind: row.kind as string, subjectId: Number(row.subjectId), expiresAt: rawDatetime(row.expiresAt), revokedAt: row.revokedAt };
+    const s = {
+      id: Number(row.id),
+      kind: row.kind as string,
+      subjectId: Number(row.subjectId),
+      expiresAt: rawDatetime(row.expiresAt),
+      revokedAt: row.revokedAt,
+    };
     if (s.revokedAt || s.expiresAt.getTime() <= this.d.clock().getTime()) return 'expired';
     if (s.kind === 'resident') {
       return row.openid ? { kind: 'resident', residentId: s.subjectId, sessionId: s.id, openid: row.openid } : null;
@@ -124,7 +130,7 @@ export class IdentityService {
     return this.d.ds.getRepository(Resident).findOne({ where: { openid } });
   }
 
-    async resident(id: number): Promise<Resident> {
+  async resident(id: number): Promise<Resident> {
     return this.d.ds.getRepository(Resident).findOneOrFail({ where: { id } });
   }
 
@@ -142,7 +148,9 @@ export class IdentityService {
       const passwordHash = await bcrypt.hash(input.password, 10);
       let staff: Staff;
       try {
-        staff = await em.save(em.create(Staff, { username: input.username, name: input.name, passwordHash, roles: input.roles, openid: null, disabled: false }));
+        staff = await em.save(
+          em.create(Staff, { username: input.username, name: input.name, passwordHash, roles: input.roles, openid: null, disabled: false }),
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError('CONFLICT', { field: 'username' });
         throw err;
@@ -263,7 +271,11 @@ export class IdentityService {
     if (Object.keys(set).length) await em.update(Staff, staffId, set);
     if (patch.areaIds !== undefined) {
       await em.delete(StaffArea, { staffId });
-      if (patch.areaIds.length) await em.insert(StaffArea, [...new Set(patch.areaIds)].map((areaId) => ({ staffId, areaId })));
+      if (patch.areaIds.length)
+        await em.insert(
+          StaffArea,
+          [...new Set(patch.areaIds)].map((areaId) => ({ staffId, areaId })),
+        );
     }
   }
 
@@ -302,4 +314,3 @@ export class IdentityService {
     return (await em.find(Staff, { where: { disabled: false }, order: { id: 'ASC' } })).filter((s) => s.roles.includes('admin'));
   }
 }
-

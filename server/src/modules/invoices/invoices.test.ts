@@ -20,7 +20,11 @@ let t: TestApp;
 let finance: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, config: { INVOICE_POLL_DELAY_MS: 0, EINVOICE_TIMEOUT_MS: 300, HB_LIMITS: { 'mail.resident': { max: 2, windowMinutes: 24 * 60 } } }, sandboxOptions: { einvoiceTimeoutMs: 800 } });
+  t = await startTestApp({
+    seedDemo: true,
+    config: { INVOICE_POLL_DELAY_MS: 0, EINVOICE_TIMEOUT_MS: 300, HB_LIMITS: { 'mail.resident': { max: 2, windowMinutes: 24 * 60 } } },
+    sandboxOptions: { einvoiceTimeoutMs: 800 },
+  });
   finance = await t.loginStaff('finance1');
 });
 afterAll(async () => t?.close());
@@ -56,7 +60,10 @@ describe('invoice titles', () => {
     const noId = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'company', name: '长春某某科技有限公司' } });
     expect(noId.body.error.details.fields).toEqual([{ field: 'taxId', message: '单位抬头必须填写纳税人识别号' }]);
 
-    const badChar = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'company', name: '长春某某科技有限公司', taxId: '91110108MA01IOSV0Z' } });
+    const badChar = await t.call('POST', '/api/v1/invoice-titles', {
+      token,
+      body: { kind: 'company', name: '长春某某科技有限公司', taxId: '91110108MA01IOSV0Z' },
+    });
     expect(badChar.status).toBe(400);
     expect(badChar.body.error.details.fields[0].message).toMatch(/不能包含字母/);
 
@@ -64,11 +71,17 @@ describe('invoice titles', () => {
     const flagged = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'company', name: '长春某某科技有限公司', taxId: BAD_USCC } });
     expect(flagged.status).toBe(400);
     expect(flagged.body.error.details.fields[0]).toMatchObject({ field: 'taxId', params: { needsConfirm: true, expected: GOOD_USCC[17] } });
-    const confirmed = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'company', name: '长春某某科技有限公司', taxId: BAD_USCC, confirmTaxId: true } });
+    const confirmed = await t.call('POST', '/api/v1/invoice-titles', {
+      token,
+      body: { kind: 'company', name: '长春某某科技有限公司', taxId: BAD_USCC, confirmTaxId: true },
+    });
     expect(confirmed.status).toBe(201);
     expect(confirmed.body).toMatchObject({ taxId: BAD_USCC, taxIdConfirmed: true });
 
-    const good = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'company', name: '吉林某某物业公司', taxId: GOOD_USCC.toLowerCase(), isDefault: true } });
+    const good = await t.call('POST', '/api/v1/invoice-titles', {
+      token,
+      body: { kind: 'company', name: '吉林某某物业公司', taxId: GOOD_USCC.toLowerCase(), isDefault: true },
+    });
     expect(good.body).toMatchObject({ taxId: GOOD_USCC, isDefault: true });
     const legacy = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'company', name: '某老单位', taxId: '220104123456789' } });
     expect(legacy.status).toBe(201);
@@ -86,7 +99,15 @@ describe('invoice titles', () => {
     expect(fromWechatInvoiceTitle({ type: '1', title: '王建国' })).toMatchObject({ kind: 'personal', name: '王建国' });
     expect(fromWechatInvoiceTitle({ type: '0', title: '某公司', taxNumber: GOOD_USCC })).toMatchObject({ kind: 'company', taxId: GOOD_USCC });
     expect(
-      fromWechatInvoiceTitle({ type: '0', title: '某公司', taxNumber: GOOD_USCC, companyAddress: '长春市', telephone: '0431-8888888', bankName: '工商银行', bankAccount: '1234' }),
+      fromWechatInvoiceTitle({
+        type: '0',
+        title: '某公司',
+        taxNumber: GOOD_USCC,
+        companyAddress: '长春市',
+        telephone: '0431-8888888',
+        bankName: '工商银行',
+        bankAccount: '1234',
+      }),
     ).toMatchObject({ kind: 'vat_special', bank: '工商银行' });
   });
 });
@@ -153,7 +174,15 @@ describe('issuing', () => {
 
   it('refuses a VAT special invoice for residential heat, and taxes commercial heat at 9%', async () => {
     const { token, order } = await paidOrder(DEMO.accounts[2]!);
-    const vatTitle = { kind: 'vat_special', name: '某商铺', taxId: GOOD_USCC, address: '长春市', phone: '0431-88888888', bank: '工商银行长春分行', bankAccount: '0801234567890' };
+    const vatTitle = {
+      kind: 'vat_special',
+      name: '某商铺',
+      taxId: GOOD_USCC,
+      address: '长春市',
+      phone: '0431-88888888',
+      bank: '工商银行长春分行',
+      bankAccount: '0801234567890',
+    };
     const refused = await t.call('POST', '/api/v1/invoices', { token, body: { orderId: order.id, title: vatTitle } });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'INVOICE_SPECIAL_NOT_ALLOWED', message: '居民供暖费免征增值税，只能开具普通发票' });
@@ -176,7 +205,9 @@ describe('issuing', () => {
     await t.services.outbox.drain();
     const failed = await t.call('GET', `/api/v1/invoices/${inv.id}`, { token: a.token });
     expect(failed.body).toMatchObject({ status: 'failed', failure: '购方纳税人识别号校验不通过' });
-    const day = await t.call('GET', `/api/v1/staff/invoices?date=${new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)}&status=failed`, { token: finance });
+    const day = await t.call('GET', `/api/v1/staff/invoices?date=${new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)}&status=failed`, {
+      token: finance,
+    });
     expect(day.body.items.map((i: any) => i.id)).toContain(inv.id);
     const retried = await t.call('POST', `/api/v1/staff/invoices/${inv.id}/retry`, { token: finance });
     expect(retried.body.status).toBe('requested');
@@ -205,7 +236,9 @@ describe('issuing', () => {
 describe('refunds reverse invoices', () => {
   async function issued(account: { accountNo: string; ownerName: string }) {
     const p = await paidOrder(account);
-    const inv = (await t.call('POST', '/api/v1/invoices', { token: p.token, body: { orderId: p.order.id, title: { kind: 'personal', name: account.ownerName } } })).body;
+    const inv = (
+      await t.call('POST', '/api/v1/invoices', { token: p.token, body: { orderId: p.order.id, title: { kind: 'personal', name: account.ownerName } } })
+    ).body;
     await t.services.outbox.drain();
     return { ...p, invoiceId: inv.id as number };
   }

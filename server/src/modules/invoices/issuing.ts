@@ -49,7 +49,9 @@ export class InvoiceIssuing {
   async autoIssue(credited: readonly { orderId: number; residentId: number; accountId: number }[]): Promise<void> {
     const rules = await this.o.company.rules();
     if (!rules.invoice.autoIssue || !credited.length) return;
-    const titles = await this.o.ds.getRepository(InvoiceTitle).find({ where: { residentId: In([...new Set(credited.map((c) => c.residentId))]), isDefault: true } });
+    const titles = await this.o.ds
+      .getRepository(InvoiceTitle)
+      .find({ where: { residentId: In([...new Set(credited.map((c) => c.residentId))]), isDefault: true } });
     for (const c of credited) {
       const title = titles.find((t) => t.residentId === c.residentId);
       if (!title) continue;
@@ -148,7 +150,9 @@ export class InvoiceIssuing {
         await this.move(inv.id, 'failed', '开票超时，请重试');
         return;
       }
-      await withTx(this.o.ds, (em) => enqueue(em, INVOICE_POLL, { invoiceId: inv.id, n: n + 1 }, { delayMs: this.o.pollDelayMs ?? 10_000, now: this.o.clock() }));
+      await withTx(this.o.ds, (em) =>
+        enqueue(em, INVOICE_POLL, { invoiceId: inv.id, n: n + 1 }, { delayMs: this.o.pollDelayMs ?? 10_000, now: this.o.clock() }),
+      );
       return;
     }
     // archive our own copy: the provider's link may expire
@@ -157,12 +161,29 @@ export class InvoiceIssuing {
     await withTx(this.o.ds, async (em) => {
       const row = await this.lock(em, inv.id);
       if (row.status !== 'issuing') return;
-      await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issued', SYSTEM, null, { number: result.allElectronicInvoiceNumbe });
-      await em.update(Invoice, row.id, { status: 'issued', number: result.allElectronicInvoiceNumbe, issuedAt, providerPdfUrl: result.pdfUrl ?? null, pdfFile, failure: null });
+      await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, 'issued', SYSTEM, null, {
+        number: result.allElectronicInvoiceNumbe,
+      });
+      await em.update(Invoice, row.id, {
+        status: 'issued',
+        number: result.allElectronicInvoiceNumbe,
+        issuedAt,
+        providerPdfUrl: result.pdfUrl ?? null,
+        pdfFile,
+        failure: null,
+      });
       invoiceIssued(row.createdAt, this.o.clock());
       if (row.direction === 'red' && row.originalInvoiceId) {
         const original = await this.lock(em, row.originalInvoiceId);
-        await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: original.id, state: original.status }, 'reversed', SYSTEM, '服务中止（退费）红冲', { redInvoiceId: row.id });
+        await applyTransition(
+          em,
+          INVOICE_TRANSITIONS,
+          { type: 'invoice', id: original.id, state: original.status },
+          'reversed',
+          SYSTEM,
+          '服务中止（退费）红冲',
+          { redInvoiceId: row.id },
+        );
         await em.update(Invoice, original.id, { status: 'reversed' });
       }
       if (row.direction === 'blue') {
@@ -182,7 +203,9 @@ export class InvoiceIssuing {
       await enqueue(em, INVOICE_RECONCILE, { orderId: row.orderId }, { dedupeKey: `invoice-reconcile:issued:${row.id}`, now: this.o.clock() });
     });
     if (inv.direction === 'blue' && inv.email && pdfFile) {
-      await this.documents.mail(inv.id, inv.email).catch((err) => this.o.log.warn({ invoiceId: inv.id, err: { message: err?.message } }, 'invoice mail failed'));
+      await this.documents
+        .mail(inv.id, inv.email)
+        .catch((err) => this.o.log.warn({ invoiceId: inv.id, err: { message: err?.message } }, 'invoice mail failed'));
     }
   }
 
@@ -276,7 +299,8 @@ export class InvoiceIssuing {
       // a retry after a failure is a new order at the provider (the failed one stays failed there)
       const providerOrderNo = to === 'requested' ? `${row.providerOrderNo.split('T')[0]}T${row.attempts}` : row.providerOrderNo;
       await em.update(Invoice, row.id, { status: to, failure, providerOrderNo, ...(to === 'requested' ? { providerSerial: null } : {}) });
-      if (to === 'requested') await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
+      if (to === 'requested')
+        await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
     });
   }
 

@@ -1,6 +1,13 @@
 import type { Limiter } from '../../platform/limits';
 import { Between, In, type DataSource } from 'typeorm';
-import { INVOICE_STATE_LABEL, type InvoiceState, type InvoiceTitleInput, type InvoiceTitleView, type InvoiceView, type RequestInvoice } from '@heat-butler/shared';
+import {
+  INVOICE_STATE_LABEL,
+  type InvoiceState,
+  type InvoiceTitleInput,
+  type InvoiceTitleView,
+  type InvoiceView,
+  type RequestInvoice,
+} from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { sheet, xlsxBuffer } from '../../platform/xlsx';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
@@ -92,7 +99,14 @@ export class InvoicesService {
   /** The invoice of one payment. Asking twice gives the same invoice. */
   async request(residentId: number, req: RequestInvoice): Promise<InvoiceView> {
     const order = await this.o.payments.order(req.orderId);
-    if (!order || (order.residentId !== residentId && !(await this.o.accounts.assertBound(residentId, order.accountId).then(() => true, () => false)))) {
+    if (
+      !order ||
+      (order.residentId !== residentId &&
+        !(await this.o.accounts.assertBound(residentId, order.accountId).then(
+          () => true,
+          () => false,
+        )))
+    ) {
       throw new AppError('ORDER_NOT_FOUND');
     }
     if (order.status !== 'paid') throw new AppError('INVOICE_ORDER_NOT_PAID');
@@ -150,7 +164,13 @@ export class InvoicesService {
   async forResident(residentId: number, invoiceId: number): Promise<Invoice> {
     const inv = await this.ds.getRepository(Invoice).findOneBy({ id: invoiceId });
     if (!inv) throw new AppError('INVOICE_NOT_FOUND');
-    if (inv.residentId !== residentId && !(await this.o.accounts.assertBound(residentId, inv.accountId).then(() => true, () => false))) {
+    if (
+      inv.residentId !== residentId &&
+      !(await this.o.accounts.assertBound(residentId, inv.accountId).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       throw new AppError('INVOICE_NOT_FOUND');
     }
     return inv;

@@ -56,10 +56,12 @@ async function upload(token: string, risky = false): Promise<string> {
 }
 
 const post = (token: string, groupId: number, body: Record<string, unknown>) => t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body });
-const idsSeenBy = async (token: string, groupId: number) => (await t.call('GET', `/api/v1/groups/${groupId}/messages?limit=50`, { token })).body.items.map((m: any) => m.id);
+const idsSeenBy = async (token: string, groupId: number) =>
+  (await t.call('GET', `/api/v1/groups/${groupId}/messages?limit=50`, { token })).body.items.map((m: any) => m.id);
 const staffView = async (groupId: number, id: number) =>
   (await t.call('GET', `/api/v1/staff/groups/${groupId}/messages?limit=50`, { token: agent1 })).body.items.find((m: any) => m.id === id);
-const trail = async (token = agent1, flagged = false) => (await t.call('GET', `/api/v1/staff/moderation?pageSize=100${flagged ? '&flagged=1' : ''}`, { token })).body;
+const trail = async (token = agent1, flagged = false) =>
+  (await t.call('GET', `/api/v1/staff/moderation?pageSize=100${flagged ? '&flagged=1' : ''}`, { token })).body;
 
 describe('text residents post', () => {
   it('refuses risky text with a Chinese message and publishes nothing; the refusal is in the trail', async () => {
@@ -67,11 +69,20 @@ describe('text residents post', () => {
     const res = await post(a.token, a.groupId, { text: `物业都是骗子${SANDBOX_RISKY_TEXT}` });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'CONTENT_RISKY', message: '内容未通过微信内容安全检测，请修改后再提交' });
-    expect((await t.call('GET', `/api/v1/groups/${a.groupId}/messages?limit=50`, { token: a.token })).body.items.some((m: any) => m.text?.includes('物业都是骗子'))).toBe(false);
+    expect(
+      (await t.call('GET', `/api/v1/groups/${a.groupId}/messages?limit=50`, { token: a.token })).body.items.some((m: any) => m.text?.includes('物业都是骗子')),
+    ).toBe(false);
     const texts = t.sandbox!.state.security.textChecks.filter((c) => c.content.includes('物业都是骗子'));
     expect(texts).toMatchObject([{ scene: 3, suggest: 'risky' }]);
     const item = (await trail()).items.find((i: any) => i.content.includes('物业都是骗子'));
-    expect(item).toMatchObject({ kind: 'text', subjectType: 'group_message', subjectLabel: '管家群消息', subjectId: null, verdict: 'risky', verdictLabel: '违规，已拦截' });
+    expect(item).toMatchObject({
+      kind: 'text',
+      subjectType: 'group_message',
+      subjectLabel: '管家群消息',
+      subjectId: null,
+      verdict: 'risky',
+      verdictLabel: '违规，已拦截',
+    });
   });
 
   it('publishes review text but flags it for staff', async () => {
@@ -90,11 +101,17 @@ describe('text residents post', () => {
 
   it('checks repair descriptions too (scene 1, before the ticket exists)', async () => {
     const a = await resident();
-    const risky = await t.call('POST', '/api/v1/repairs', { token: a.token, body: { accountId: a.accountId, category: 'leak', description: `暖气漏水${SANDBOX_RISKY_TEXT}` } });
+    const risky = await t.call('POST', '/api/v1/repairs', {
+      token: a.token,
+      body: { accountId: a.accountId, category: 'leak', description: `暖气漏水${SANDBOX_RISKY_TEXT}` },
+    });
     expect(risky.status).toBe(422);
     expect(risky.body.error.code).toBe('CONTENT_RISKY');
     expect(await t.ds.getRepository(RepairTicket).countBy({ description: `暖气漏水${SANDBOX_RISKY_TEXT}` })).toBe(0);
-    const ok = await t.call('POST', '/api/v1/repairs', { token: a.token, body: { accountId: a.accountId, category: 'leak', description: '卧室暖气片接口漏水' } });
+    const ok = await t.call('POST', '/api/v1/repairs', {
+      token: a.token,
+      body: { accountId: a.accountId, category: 'leak', description: '卧室暖气片接口漏水' },
+    });
     expect(ok.status).toBe(201);
     const checks = t.sandbox!.state.security.textChecks.filter((c) => c.content.startsWith('暖气漏水') || c.content === '卧室暖气片接口漏水');
     expect(checks.map((c) => [c.scene, c.suggest])).toEqual([
@@ -140,11 +157,17 @@ describe('photos residents post', () => {
     expect(await idsSeenBy(b.token, b.groupId)).not.toContain(res.body.id);
     expect(await idsSeenBy(a.token, a.groupId)).not.toContain(res.body.id);
     expect(await staffView(a.groupId, res.body.id)).toMatchObject({ hidden: true, hideReason: '图片未通过微信内容安全审核' });
-    expect((await trail(agent1, true)).items.find((i: any) => i.kind === 'image' && i.subjectId === res.body.id)).toMatchObject({ verdict: 'risky', label: 20003 });
+    expect((await trail(agent1, true)).items.find((i: any) => i.kind === 'image' && i.subjectId === res.body.id)).toMatchObject({
+      verdict: 'risky',
+      label: 20003,
+    });
 
     const good = await upload(a.token);
     const bad = await upload(a.token, true);
-    const ticket = await t.call('POST', '/api/v1/repairs', { token: a.token, body: { accountId: a.accountId, category: 'leak', description: '厨房暖气漏水，见照片', photos: [good, bad] } });
+    const ticket = await t.call('POST', '/api/v1/repairs', {
+      token: a.token,
+      body: { accountId: a.accountId, category: 'leak', description: '厨房暖气漏水，见照片', photos: [good, bad] },
+    });
     expect(ticket.status).toBe(201);
     await t.sandbox!.state.security.settleMediaChecks();
     expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.body.id })).photos).toEqual([good]);
@@ -207,13 +230,21 @@ describe('the message push endpoint', () => {
     const forged = { Event: 'wxa_media_check', trace_id: traceId, result: { suggest: 'pass', label: 100 } };
     const q = signed();
     q.set('signature', pushSignature('wrong-token', q.get('timestamp')!, q.get('nonce')!));
-    const r = await fetch(`${t.url}/api/v1/wechat/push?${q}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(forged) });
+    const r = await fetch(`${t.url}/api/v1/wechat/push?${q}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(forged),
+    });
     expect(r.status).toBe(401);
     await t.sandbox!.state.security.settleMediaChecks();
     const b = await resident();
     expect(await idsSeenBy(b.token, b.groupId)).not.toContain(res.body.id);
     // a replayed genuine verdict changes nothing either (decided once)
-    const replay = await fetch(`${t.url}/api/v1/wechat/push?${signed()}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(forged) });
+    const replay = await fetch(`${t.url}/api/v1/wechat/push?${signed()}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(forged),
+    });
     expect(await replay.text()).toBe('success');
     expect(await idsSeenBy(b.token, b.groupId)).not.toContain(res.body.id);
   });
@@ -230,6 +261,8 @@ describe('the message push endpoint', () => {
     expect(() => openPush(cfg, { ...q, msg_signature: 'x'.repeat(40) }, { Encrypt: encrypt })).toThrow(PushRejected);
     expect(() => openPush({ ...cfg, appid: 'wxother' }, q, { Encrypt: encrypt })).toThrow(/another appid/);
     const old = String(Math.floor(Date.now() / 1000) - 3600);
-    expect(() => openPush(cfg, { ...q, timestamp: old, msg_signature: pushSignature('tok123', old, 'n1', encrypt) }, { Encrypt: encrypt })).toThrow(/timestamp/);
+    expect(() => openPush(cfg, { ...q, timestamp: old, msg_signature: pushSignature('tok123', old, 'n1', encrypt) }, { Encrypt: encrypt })).toThrow(
+      /timestamp/,
+    );
   });
 });

@@ -14,10 +14,8 @@ export function moderationRoutes(moderation: ModerationService, push: PushConfig
   const r = new Router();
 
   /** The trail staff see: who posted what, WeChat's verdict, when (flagged=1: only what wasn't a clean pass). */
-  route(
-    r,
-    { ...ModerationApi.list, auth: MODERATORS },
-    ({ staff, query }) => moderation.list(staff(), { flagged: query.flagged === '1', page: query.page, pageSize: query.pageSize }),
+  route(r, { ...ModerationApi.list, auth: MODERATORS }, ({ staff, query }) =>
+    moderation.list(staff(), { flagged: query.flagged === '1', page: query.page, pageSize: query.pageSize }),
   );
 
   // ---- WeChat message push (消息推送), JSON format: URL check and events ----

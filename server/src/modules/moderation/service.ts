@@ -52,7 +52,11 @@ export class ModerationService {
    * Check a resident's text before it is published. Throws CONTENT_RISKY for risky text (recorded);
    * returns the verdict and the trail record (link it to the subject with `link`).
    */
-  async checkText(residentId: number, text: string, where: { subjectType: string; scene: SecScene; areaId?: number | null }): Promise<{ verdict: TextVerdict; recordId: number }> {
+  async checkText(
+    residentId: number,
+    text: string,
+    where: { subjectType: string; scene: SecScene; areaId?: number | null },
+  ): Promise<{ verdict: TextVerdict; recordId: number }> {
     const resident = await this.o.identity.resident(residentId);
     let verdict: TextVerdict | 'risky';
     let label: number | null = null;
@@ -68,7 +72,19 @@ export class ModerationService {
       detail = errText(err);
       this.o.log.warn({ err: detail, subjectType: where.subjectType }, 'msgSecCheck failed: published flagged');
     }
-    const recordId = await this.record({ kind: 'text', residentId, subjectType: where.subjectType, areaId: where.areaId ?? null, content: text.slice(0, 500), scene: where.scene, verdict, label, traceId, detail, decidedAt: this.o.clock() });
+    const recordId = await this.record({
+      kind: 'text',
+      residentId,
+      subjectType: where.subjectType,
+      areaId: where.areaId ?? null,
+      content: text.slice(0, 500),
+      scene: where.scene,
+      verdict,
+      label,
+      traceId,
+      detail,
+      decidedAt: this.o.clock(),
+    });
     if (verdict === 'risky') throw new AppError('CONTENT_RISKY', { label });
     return { verdict, recordId };
   }
@@ -88,9 +104,21 @@ export class ModerationService {
    * the handler registered for `subjectType` is called with the verdict. If WeChat cannot take it,
    * the handler is called at once with `error` (show, flagged).
    */
-  async checkPhoto(residentId: number, photo: string, where: { subjectType: string; subjectId: number; scene: SecScene; areaId?: number | null }): Promise<void> {
+  async checkPhoto(
+    residentId: number,
+    photo: string,
+    where: { subjectType: string; subjectId: number; scene: SecScene; areaId?: number | null },
+  ): Promise<void> {
     const resident = await this.o.identity.resident(residentId);
-    const base = { kind: 'image' as const, residentId, subjectType: where.subjectType, subjectId: where.subjectId, areaId: where.areaId ?? null, content: photo.slice(0, 500), scene: where.scene };
+    const base = {
+      kind: 'image' as const,
+      residentId,
+      subjectType: where.subjectType,
+      subjectId: where.subjectId,
+      areaId: where.areaId ?? null,
+      content: photo.slice(0, 500),
+      scene: where.scene,
+    };
     try {
       const { traceId } = await this.o.wechat.mediaCheckAsync({ openid: resident.openid, scene: where.scene, mediaUrl: this.mediaUrl(photo) });
       await this.record({ ...base, verdict: 'pending', label: null, traceId, detail: null, decidedAt: null });
@@ -113,7 +141,12 @@ export class ModerationService {
     // decide once (WeChat may push again)
     const res = await repo.update(
       { id: rec.id, verdict: 'pending' },
-      { verdict, label: msg.result?.label === undefined ? null : Number(msg.result.label), decidedAt: this.o.clock(), detail: verdict === 'error' ? `errcode ${msg.errcode ?? ''} ${msg.errmsg ?? ''}`.slice(0, 200) : null },
+      {
+        verdict,
+        label: msg.result?.label === undefined ? null : Number(msg.result.label),
+        decidedAt: this.o.clock(),
+        detail: verdict === 'error' ? `errcode ${msg.errcode ?? ''} ${msg.errmsg ?? ''}`.slice(0, 200) : null,
+      },
     );
     if (!res.affected) return;
     await this.photoHandlers.get(rec.subjectType)?.({ subjectId: rec.subjectId!, photo: rec.content, verdict, recordId: rec.id });
@@ -130,7 +163,11 @@ export class ModerationService {
       .skip((q.page - 1) * q.pageSize)
       .take(q.pageSize)
       .getManyAndCount();
-    const residents = new Map((await Promise.all([...new Set(rows.map((r) => r.residentId))].map((id) => this.o.identity.resident(id).catch(() => null)))).filter((r) => !!r).map((r) => [r!.id, r!]));
+    const residents = new Map(
+      (await Promise.all([...new Set(rows.map((r) => r.residentId))].map((id) => this.o.identity.resident(id).catch(() => null))))
+        .filter((r) => !!r)
+        .map((r) => [r!.id, r!]),
+    );
     return {
       items: rows.map((r) => ({
         id: r.id,

@@ -46,7 +46,9 @@ async function queue(residentId: number, n: number, data: Record<string, string>
 }
 
 const rowsOf = async (residentId: number) =>
-  (await t.ds.getRepository(OutboxMessage).find({ where: { topic: SUBSCRIBE_TOPIC.name }, order: { id: 'ASC' } })).filter((m) => (m.payload as any).residentId === residentId);
+  (await t.ds.getRepository(OutboxMessage).find({ where: { topic: SUBSCRIBE_TOPIC.name }, order: { id: 'ASC' } })).filter(
+    (m) => (m.payload as any).residentId === residentId,
+  );
 const sentTo = (openid: string) => t.sandbox!.state.subscribeMessages.filter((m) => m.openid === openid);
 
 describe('subscription messages', () => {
@@ -54,7 +56,14 @@ describe('subscription messages', () => {
     const res = await t.call('GET', '/api/v1/notifications/templates');
     expect(res.status).toBe(200);
     expect(res.body.templates.repairProgress).toBe('Qx3-repairProgressTemplateFromConsole');
-    expect(Object.keys(res.body.templates).sort()).toEqual(['announcement', 'invoiceIssued', 'paymentSuccess', 'refund', 'repairProgress', 'serviceChangeProgress']);
+    expect(Object.keys(res.body.templates).sort()).toEqual([
+      'announcement',
+      'invoiceIssued',
+      'paymentSuccess',
+      'refund',
+      'repairProgress',
+      'serviceChangeProgress',
+    ]);
     for (const id of Object.values(res.body.templates)) expect(id).not.toMatch(/^TPL_/);
     // the simulated WeChat knows only the templates the company applied for
     const unknown = await t.call('POST', '/sandbox/device/subscribe', { body: { user: 'x', tmplIds: ['TPL_REPAIR_PROGRESS'] } });
@@ -108,7 +117,10 @@ describe('subscription messages', () => {
   it('records WeChat’s 43101 on the outbox row, forgets the grant and does not retry', async () => {
     const r = await resident('grant-stale');
     // the client reports an accept WeChat does not know (e.g. the resident switched messages off since)
-    await t.call('POST', '/api/v1/notifications/grants', { token: r.token, body: { results: { [t.services.notifications.templateId('repairProgress')]: 'accept', errMsg: 'requestSubscribeMessage:ok' } } });
+    await t.call('POST', '/api/v1/notifications/grants', {
+      token: r.token,
+      body: { results: { [t.services.notifications.templateId('repairProgress')]: 'accept', errMsg: 'requestSubscribeMessage:ok' } },
+    });
     tick(1);
     await queue(r.residentId, 1);
     await t.services.outbox.drain();
@@ -160,10 +172,18 @@ describe('subscription messages', () => {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const q = new URLSearchParams({ timestamp, nonce: '42', signature: pushSignature(t.config.WECHAT_PUSH_TOKEN, timestamp, '42') });
     // unsigned: ignored
-    const forged = await fetch(`${t.url}/api/v1/wechat/push?timestamp=${timestamp}&nonce=42&signature=${'0'.repeat(40)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+    const forged = await fetch(`${t.url}/api/v1/wechat/push?timestamp=${timestamp}&nonce=42&signature=${'0'.repeat(40)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(event),
+    });
     expect(forged.status).toBe(401);
     expect((await t.call('GET', '/api/v1/notifications/grants', { token: r.token })).body.counts).toMatchObject({ repairProgress: 2, announcement: 1 });
-    const res = await fetch(`${t.url}/api/v1/wechat/push?${q}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+    const res = await fetch(`${t.url}/api/v1/wechat/push?${q}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(event),
+    });
     expect(await res.text()).toBe('success');
     expect((await t.call('GET', '/api/v1/notifications/grants', { token: r.token })).body.counts).toMatchObject({ repairProgress: 0, announcement: 1 });
   });

@@ -117,7 +117,10 @@ export class NotificationsService {
     if (msg.Event !== 'subscribe_msg_change_event' || typeof msg.FromUserName !== 'string') return;
     const list: any[] = Array.isArray(msg.List) ? msg.List : msg.List ? [msg.List] : [];
     const byId = new Map(SUBSCRIBE_TEMPLATE_KEYS.map((k) => [this.o.templateIds[k], k] as const));
-    const off = list.filter((i) => i?.SubscribeStatusString === 'reject').map((i) => byId.get(String(i.TemplateId))).filter((k): k is SubscribeTemplate => !!k);
+    const off = list
+      .filter((i) => i?.SubscribeStatusString === 'reject')
+      .map((i) => byId.get(String(i.TemplateId)))
+      .filter((k): k is SubscribeTemplate => !!k);
     if (!off.length) return;
     const resident = await this.o.identity.residentByOpenid(msg.FromUserName);
     if (!resident) return;
@@ -173,7 +176,11 @@ export class NotificationsService {
     await enqueueMany(
       em,
       SUBSCRIBE_TOPIC,
-      messages.map((m) => ({ payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data }, dedupeKey: m.dedupeKey, maxAttempts: 5 })),
+      messages.map((m) => ({
+        payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data },
+        dedupeKey: m.dedupeKey,
+        maxAttempts: 5,
+      })),
       now,
     );
   }

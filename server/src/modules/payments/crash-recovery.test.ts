@@ -28,12 +28,15 @@ it('credits every payment exactly once after a kill -9 in the middle of a notifi
   for (const [i, group] of [households.slice(0, 6), households.slice(6)].entries()) {
     const user = `crash-payer-${i}`;
     const token = await env.loginResident(user);
-    for (const h of group) expect((await env.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } })).status).toBe(201);
+    for (const h of group)
+      expect((await env.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } })).status).toBe(201);
     payers.push({ user, token });
   }
   const orders: { user: string; outTradeNo: string; requestPayment: Record<string, string> }[] = [];
   for (const p of payers) {
-    const bills = (await env.call('GET', '/api/v1/bills', { token: p.token })).body.items.filter((b: any) => b.status === 'unpaid' && b.dueFen > 0 && !b.payFirst);
+    const bills = (await env.call('GET', '/api/v1/bills', { token: p.token })).body.items.filter(
+      (b: any) => b.status === 'unpaid' && b.dueFen > 0 && !b.payFirst,
+    );
     for (const b of bills) {
       const created = await env.call('POST', '/api/v1/payments', { token: p.token, body: { billId: b.id } });
       expect(created.status).toBe(201);
@@ -46,7 +49,11 @@ it('credits every payment exactly once after a kill -9 in the middle of a notifi
   const answered = () => sb.state.notifications.filter((n) => n.status === 204).length;
   const paying = Promise.all(
     orders.map((o) =>
-      fetch(`${sb.url}/device/pay`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...o.requestPayment, user: o.user, action: 'confirm' }) }).then((r) => r.json() as Promise<any>),
+      fetch(`${sb.url}/device/pay`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...o.requestPayment, user: o.user, action: 'confirm' }),
+      }).then((r) => r.json() as Promise<any>),
     ),
   );
   // kill -9 as soon as WeChat starts notifying: notifications are in flight, and notifications
@@ -89,5 +96,7 @@ it('credits every payment exactly once after a kill -9 in the middle of a notifi
     await ds.destroy();
   }
   const redelivered = [...sb.state.notificationEvents.values()].filter((e) => e.attempts > 1).length;
-  console.info(`kill -9 with ${answeredBeforeKill} of ${orders.length} notifications answered; restart ${restartMs} ms; ${redelivered} delivered again afterwards; ledger: ${paid.length} payments, each credited once`);
+  console.info(
+    `kill -9 with ${answeredBeforeKill} of ${orders.length} notifications answered; restart ${restartMs} ms; ${redelivered} delivered again afterwards; ledger: ${paid.length} payments, each credited once`,
+  );
 }, 360_000);

@@ -47,7 +47,10 @@ export class OrderCrediting {
         // more waiting than this batch takes: let another batch start alongside
         if (this.creditQueue.length && this.flushers < OrderCrediting.MAX_FLUSHERS) void this.flushCredits();
         try {
-          const results = await this.creditMany(batch.map((b) => b.tx), 'notify');
+          const results = await this.creditMany(
+            batch.map((b) => b.tx),
+            'notify',
+          );
           batch.forEach((b, i) => b.resolve(results[i]!));
         } catch {
           for (const b of batch) await this.creditMany([b.tx], 'notify').then((r) => b.resolve(r[0]!), b.reject);
@@ -85,10 +88,17 @@ export class OrderCrediting {
         } else if (order.status === 'paid') {
           results[i] = 'already';
         } else if (tx.mchid !== this.o.mchid || tx.appid !== this.o.appid) {
-          await flag(em, this.o.log, 'merchant_mismatch', order.outTradeNo, { expected: { mchid: this.o.mchid, appid: this.o.appid }, got: { mchid: tx.mchid, appid: tx.appid } });
+          await flag(em, this.o.log, 'merchant_mismatch', order.outTradeNo, {
+            expected: { mchid: this.o.mchid, appid: this.o.appid },
+            got: { mchid: tx.mchid, appid: tx.appid },
+          });
           results[i] = 'flagged';
         } else if (tx.amount?.total !== order.amountFen) {
-          await flag(em, this.o.log, 'amount_mismatch', order.outTradeNo, { orderFen: order.amountFen, wechatFen: tx.amount?.total, transactionId: tx.transaction_id });
+          await flag(em, this.o.log, 'amount_mismatch', order.outTradeNo, {
+            orderFen: order.amountFen,
+            wechatFen: tx.amount?.total,
+            transactionId: tx.transaction_id,
+          });
           results[i] = 'flagged';
         } else {
           const paidAt = tx.success_time ? new Date(tx.success_time) : now;
@@ -124,7 +134,14 @@ export class OrderCrediting {
       );
       const settled = await this.o.billing.settleWithPayments(
         em,
-        credited.map(({ order, paidAt }) => ({ billId: order.billId, orderId: order.id, amountFen: order.amountFen, discountFen: order.discountFen, lateFeeFen: order.lateFeeFen, at: paidAt })),
+        credited.map(({ order, paidAt }) => ({
+          billId: order.billId,
+          orderId: order.id,
+          amountFen: order.amountFen,
+          discountFen: order.discountFen,
+          lateFeeFen: order.lateFeeFen,
+          at: paidAt,
+        })),
       );
       for (const c of credited) c.order.duplicate = settled.get(c.order.id) === 'duplicate';
       await updateByIds(
@@ -153,7 +170,13 @@ export class OrderCrediting {
       for (const c of credited) {
         if (!c.order.duplicate) continue;
         results[c.i] = 'duplicate';
-        await this.refunds.createRefund(em, c.order, { amountFen: c.order.amountFen, kind: 'duplicate', reason: '账单已缴清，重复支付自动退款', rulingRef: null, requestedBy: null });
+        await this.refunds.createRefund(em, c.order, {
+          amountFen: c.order.amountFen,
+          kind: 'duplicate',
+          reason: '账单已缴清，重复支付自动退款',
+          rulingRef: null,
+          requestedBy: null,
+        });
       }
       // invoices, service-changes … react after commit (platform/events.ts): none of them can fail this
       await this.o.events.emit(

@@ -66,8 +66,7 @@ function transactionPlaintext(order: { outTradeNo: string; amountFen: number }, 
   };
 }
 
-const notify = (n: { body: string; headers: Record<string, string> }) =>
-  t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: n.body, headers: n.headers });
+const notify = (n: { body: string; headers: Record<string, string> }) => t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: n.body, headers: n.headers });
 
 describe('bills', () => {
   it('shows every bound account’s bills with the computation, arrears first', async () => {
@@ -212,7 +211,9 @@ describe('paying a bill with WeChat Pay', () => {
     const r = await residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
-    const n = sandbox().buildNotification({ plaintext: transactionPlaintext(created.body, { amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } }) });
+    const n = sandbox().buildNotification({
+      plaintext: transactionPlaintext(created.body, { amount: { total: 1, payer_total: 1, currency: 'CNY', payer_currency: 'CNY' } }),
+    });
     expect((await notify(n)).status).toBe(204);
     expect((await notify(n)).status).toBe(204);
     expect(await ledgerOf(created.body.outTradeNo)).toEqual([]);
@@ -299,13 +300,19 @@ describe('paying a bill with WeChat Pay', () => {
     expect(view.body).toMatchObject({ duplicate: true, refundedFen: bill.dueFen, refunds: [{ kind: 'duplicate', status: 'success', amountFen: bill.dueFen }] });
     // and the second payer is told
     await t.services.outbox.drain();
-    expect(sandbox().subscribeMessages.some((m) => m.templateId === t.services.notifications.templateId('refund') && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo)).toBe(true);
+    expect(
+      sandbox().subscribeMessages.some(
+        (m) => m.templateId === t.services.notifications.templateId('refund') && m.errcode === 0 && m.data.character_string1!.value === ob.outTradeNo,
+      ),
+    ).toBe(true);
   });
 });
 
 describe('a burst of notifications', () => {
   it('credits notifications arriving together exactly once each, repeats and a same-bill pair included', async () => {
-    const households = demoHouseholds().filter((h) => h.status === 'active' && h.use === 'residential').slice(40, 45);
+    const households = demoHouseholds()
+      .filter((h) => h.status === 'active' && h.use === 'residential')
+      .slice(40, 45);
     const orders: { outTradeNo: string; amountFen: number; billId: number }[] = [];
     for (const h of households) {
       const r = await residentWith(h);
@@ -380,7 +387,10 @@ describe('refunds by finance', () => {
 
   it('refuses a refund of an unpaid order', async () => {
     const pending = await t.ds.getRepository(PaymentOrder).findOneByOrFail({ status: 'pending' } as any);
-    const res = await t.call('POST', `/api/v1/staff/payments/${pending.id}/refunds`, { token: finance, body: { amountFen: 1, reason: '测试退款', kind: 'other' } });
+    const res = await t.call('POST', `/api/v1/staff/payments/${pending.id}/refunds`, {
+      token: finance,
+      body: { amountFen: 1, reason: '测试退款', kind: 'other' },
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('REFUND_NOT_ALLOWED');
     expect(await t.ds.getRepository(PaymentAnomaly).count()).toBeGreaterThanOrEqual(1);

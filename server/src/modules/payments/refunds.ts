@@ -120,7 +120,12 @@ export class PaymentRefunds {
       }
       throw err;
     }
-    await this.applyResult({ out_refund_no: result.out_refund_no, refund_status: result.status, refund_id: result.refund_id, success_time: result.success_time });
+    await this.applyResult({
+      out_refund_no: result.out_refund_no,
+      refund_status: result.status,
+      refund_id: result.refund_id,
+      success_time: result.success_time,
+    });
   }
 
   /** A refund's outcome from its notification, the submit answer or a query. Re-entrant. */
@@ -162,7 +167,9 @@ export class PaymentRefunds {
         });
         await em.update(PaymentOrder, order.id, { refundedFen: order.refundedFen + refund.amountFen });
         order.refundedFen += refund.amountFen;
-        await this.o.events.emit(em, 'refund.succeeded', [{ refundId: refund.id, orderId: order.id, outRefundNo: refund.outRefundNo, amountFen: refund.amountFen }]);
+        await this.o.events.emit(em, 'refund.succeeded', [
+          { refundId: refund.id, orderId: order.id, outRefundNo: refund.outRefundNo, amountFen: refund.amountFen },
+        ]);
         await this.o.notifications.toResident(
           em,
           order.residentId,

@@ -5,34 +5,21 @@ import { NotificationRejected, type PayClient } from '../../wechat/pay';
 import { payNotification } from '../../platform/metrics';
 import type { PaymentsService } from './service';
 
-
 export function paymentsRoutes(payments: PaymentsService, pay: PayClient): Router {
   const r = new Router();
 
-  route(r, { ...PaymentsApi.create, auth: ['resident'] }, ({ body, resident }) =>
-    payments.create(resident(), body.billId),
-  );
+  route(r, { ...PaymentsApi.create, auth: ['resident'] }, ({ body, resident }) => payments.create(resident(), body.billId));
 
   route(r, { ...PaymentsApi.list, auth: ['resident'] }, async ({ resident }) => ({ items: await payments.historyForResident(resident().residentId) }));
 
-  route(r, { ...PaymentsApi.get, auth: ['resident'] }, ({ params, resident }) =>
-    payments.orderForResident(resident().residentId, params.orderId),
-  );
+  route(r, { ...PaymentsApi.get, auth: ['resident'] }, ({ params, resident }) => payments.orderForResident(resident().residentId, params.orderId));
 
-  route(r, { ...PaymentsApi.confirm, auth: ['resident'] }, ({ params, resident }) =>
-    payments.confirm(resident().residentId, params.orderId),
-  );
+  route(r, { ...PaymentsApi.confirm, auth: ['resident'] }, ({ params, resident }) => payments.confirm(resident().residentId, params.orderId));
 
   // ---- finance ----
-  route(
-    r,
-    { ...PaymentsApi.staffList, auth: ['finance', 'admin'] },
-    ({ query }) => payments.listForStaff(query),
-  );
+  route(r, { ...PaymentsApi.staffList, auth: ['finance', 'admin'] }, ({ query }) => payments.listForStaff(query));
 
-  route(r, { ...PaymentsApi.refund, auth: ['finance'] }, ({ params, body, staff }) =>
-    payments.refund(staff(), params.orderId, body),
-  );
+  route(r, { ...PaymentsApi.refund, auth: ['finance'] }, ({ params, body, staff }) => payments.refund(staff(), params.orderId, body));
 
   route(r, { ...PaymentsApi.anomalies, auth: ['finance', 'admin'] }, async () => ({
     items: (await payments.anomalies()).map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),

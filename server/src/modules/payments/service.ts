@@ -217,7 +217,11 @@ export class PaymentsService {
    * A refund another module decides inside its own transaction (a stop approved after the full
    * fee was paid): created with the order locked, submitted by the outbox.
    */
-  refundInTx(em: EntityManager, orderId: number, r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor }): Promise<Refund> {
+  refundInTx(
+    em: EntityManager,
+    orderId: number,
+    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor },
+  ): Promise<Refund> {
     return this.refunds.refundInTx(em, orderId, r);
   }
 
@@ -263,7 +267,11 @@ export class PaymentsService {
     const qb = this.ds.getRepository(PaymentOrder).createQueryBuilder('o');
     if (q.status) qb.andWhere('o.status = :s', { s: q.status });
     if (q.no) qb.andWhere('(o.outTradeNo = :no OR o.transactionId = :no)', { no: q.no });
-    const [rows, total] = await qb.orderBy('o.id', 'DESC').skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
+    const [rows, total] = await qb
+      .orderBy('o.id', 'DESC')
+      .skip((q.page - 1) * q.pageSize)
+      .take(q.pageSize)
+      .getManyAndCount();
     return { items: await this.views(rows), total, page: q.page, pageSize: q.pageSize };
   }
 

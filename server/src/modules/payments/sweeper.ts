@@ -103,5 +103,4 @@ export class OrderSweeper {
       await em.update(PaymentOrder, order.id, { status: 'closed', pendingKey: null });
     });
   }
-
 }

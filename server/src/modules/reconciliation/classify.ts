@@ -36,7 +36,8 @@ export interface Lookup {
 type OrderSide = Record<string, unknown> | null;
 const orderSideOf = (o: PaymentOrder | undefined): OrderSide =>
   o ? { orderId: o.id, status: o.status, amountFen: o.amountFen, billId: o.billId, accountId: o.accountId, transactionId: o.transactionId } : null;
-const refundSideOf = (r: Refund | undefined): OrderSide => (r ? { refundId: r.id, status: r.status, amountFen: r.amountFen, orderId: r.orderId, kind: r.kind } : null);
+const refundSideOf = (r: Refund | undefined): OrderSide =>
+  r ? { refundId: r.id, status: r.status, amountFen: r.amountFen, orderId: r.orderId, kind: r.kind } : null;
 
 export class BatchClassifier {
   constructor(
@@ -56,7 +57,10 @@ export class BatchClassifier {
     const entries = await this.q.byRefs([...new Set(rows.map(refOf))]);
     const missingPay = rows.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
     const missingRefund = rows.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
-    const [orders, refunds] = await Promise.all([inParts([...new Set(missingPay)], (p) => this.q.ordersByOutTradeNos(p)), inParts([...new Set(missingRefund)], (p) => this.q.refundsByOutRefundNos(p))]);
+    const [orders, refunds] = await Promise.all([
+      inParts([...new Set(missingPay)], (p) => this.q.ordersByOutTradeNos(p)),
+      inParts([...new Set(missingRefund)], (p) => this.q.refundsByOutRefundNos(p)),
+    ]);
     return { entries, orders: new Map(orders.map((o) => [o.outTradeNo, o])), refunds: new Map(refunds.map((x) => [x.outRefundNo, x])) };
   }
 
@@ -72,7 +76,15 @@ export class BatchClassifier {
       const hit = entries.get(ref);
       const repeated = hit ? s.marks.mark(hit.id) : before.has(ref) || inBatch.has(ref);
       if (repeated) {
-        s.writer.add({ key: `dup:${ref}`, kind: 'duplicate', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo || null, wechat: wechatSide(r), ledger: null, diffFen: 0 });
+        s.writer.add({
+          key: `dup:${ref}`,
+          kind: 'duplicate',
+          outTradeNo: r.outTradeNo,
+          outRefundNo: r.outRefundNo || null,
+          wechat: wechatSide(r),
+          ledger: null,
+          diffFen: 0,
+        });
         continue;
       }
       if (!hit) inBatch.add(ref);
@@ -85,7 +97,14 @@ export class BatchClassifier {
       const e = entries.get(refOf(r));
       return e && !this.agrees(r, e);
     });
-    const full = new Map((await inParts(differing.map((r) => entries.get(refOf(r))!.id), (p) => this.q.entriesByIds(p))).map((e) => [Number(e.id), ledgerSide(e)]));
+    const full = new Map(
+      (
+        await inParts(
+          differing.map((r) => entries.get(refOf(r))!.id),
+          (p) => this.q.entriesByIds(p),
+        )
+      ).map((e) => [Number(e.id), ledgerSide(e)]),
+    );
     const sideOf = (id: number) => full.get(id) ?? { id };
 
     for (const r of fresh) {
@@ -95,7 +114,16 @@ export class BatchClassifier {
         const wxFen = r.orderFen || r.settleFen;
         if (entry) {
           if (this.agrees(r, entry)) s.classes.matched++;
-          else s.writer.add({ key: ref, kind: 'amount_mismatch', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: sideOf(entry.id), diffFen: wxFen - entry.amountFen });
+          else
+            s.writer.add({
+              key: ref,
+              kind: 'amount_mismatch',
+              outTradeNo: r.outTradeNo,
+              outRefundNo: null,
+              wechat: wechatSide(r),
+              ledger: sideOf(entry.id),
+              diffFen: wxFen - entry.amountFen,
+            });
           continue;
         }
         const order = orders.get(r.outTradeNo);
@@ -103,19 +131,54 @@ export class BatchClassifier {
           const out = await this.healer.payment(ref, r.outTradeNo, wxFen);
           if (await this.healed(ref, out, s)) continue;
           const result = (out as { result: string }).result;
-          if (result === 'flagged') s.writer.add({ key: ref, kind: 'amount_mismatch', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: { order: orderSideOf(order), credit: result }, diffFen: wxFen - order.amountFen });
-          else s.writer.add({ key: ref, kind: 'surplus', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: { order: orderSideOf(order), credit: result }, diffFen: wxFen });
+          if (result === 'flagged')
+            s.writer.add({
+              key: ref,
+              kind: 'amount_mismatch',
+              outTradeNo: r.outTradeNo,
+              outRefundNo: null,
+              wechat: wechatSide(r),
+              ledger: { order: orderSideOf(order), credit: result },
+              diffFen: wxFen - order.amountFen,
+            });
+          else
+            s.writer.add({
+              key: ref,
+              kind: 'surplus',
+              outTradeNo: r.outTradeNo,
+              outRefundNo: null,
+              wechat: wechatSide(r),
+              ledger: { order: orderSideOf(order), credit: result },
+              diffFen: wxFen,
+            });
           continue;
         }
         // unknown order, or one we closed: only a human can tell
-        s.writer.add({ key: ref, kind: 'surplus', outTradeNo: r.outTradeNo, outRefundNo: null, wechat: wechatSide(r), ledger: order ? { order: orderSideOf(order) } : null, diffFen: wxFen });
+        s.writer.add({
+          key: ref,
+          kind: 'surplus',
+          outTradeNo: r.outTradeNo,
+          outRefundNo: null,
+          wechat: wechatSide(r),
+          ledger: order ? { order: orderSideOf(order) } : null,
+          diffFen: wxFen,
+        });
         continue;
       }
 
       // refund rows
       const processing = r.refundStatus !== 'SUCCESS';
       if (entry) {
-        if (!this.agrees(r, entry)) s.writer.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: sideOf(entry.id), diffFen: -r.refundFen - entry.amountFen });
+        if (!this.agrees(r, entry))
+          s.writer.add({
+            key: ref,
+            kind: 'refund_mismatch',
+            outTradeNo: r.outTradeNo,
+            outRefundNo: r.outRefundNo,
+            wechat: wechatSide(r),
+            ledger: sideOf(entry.id),
+            diffFen: -r.refundFen - entry.amountFen,
+          });
         else if (processing) s.classes.inTransit++;
         else s.classes.matched++;
         continue;
@@ -129,10 +192,26 @@ export class BatchClassifier {
         }
         const out = await this.healer.refund(ref, r.outTradeNo, r.outRefundNo, r.refundFen);
         if (await this.healed(ref, out, s)) continue;
-        s.writer.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: { refund: refundSideOf(refund), query: (out as { result: string }).result }, diffFen: -r.refundFen });
+        s.writer.add({
+          key: ref,
+          kind: 'refund_mismatch',
+          outTradeNo: r.outTradeNo,
+          outRefundNo: r.outRefundNo,
+          wechat: wechatSide(r),
+          ledger: { refund: refundSideOf(refund), query: (out as { result: string }).result },
+          diffFen: -r.refundFen,
+        });
         continue;
       }
-      s.writer.add({ key: ref, kind: 'refund_mismatch', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, wechat: wechatSide(r), ledger: refund ? { refund: refundSideOf(refund) } : null, diffFen: -r.refundFen });
+      s.writer.add({
+        key: ref,
+        kind: 'refund_mismatch',
+        outTradeNo: r.outTradeNo,
+        outRefundNo: r.outRefundNo,
+        wechat: wechatSide(r),
+        ledger: refund ? { refund: refundSideOf(refund) } : null,
+        diffFen: -r.refundFen,
+      });
     }
   }
 

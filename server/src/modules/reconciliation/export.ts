@@ -10,7 +10,14 @@ import type { Logger } from '../../platform/logger';
 import type { ReconReader } from './views';
 
 const DISCREPANCY_STATUS_LABELS: Record<DiscrepancyView['status'], string> = { open: '待处理', resolved: '已处理' };
-const REFUND_STATUS_LABELS: Record<string, string> = { requested: '已申请', processing: '退款中', success: '已退款', failed: '退款失败', closed: '已关闭', abnormal: '退款异常' };
+const REFUND_STATUS_LABELS: Record<string, string> = {
+  requested: '已申请',
+  processing: '退款中',
+  success: '已退款',
+  failed: '退款失败',
+  closed: '已关闭',
+  abnormal: '退款异常',
+};
 const HEAL_RESULT_LABELS: Record<string, string> = { credited: '已补记入账', duplicate: '补记为重复支付', already: '已入账', refund_success: '已补记退款' };
 const json = (v: unknown) => (v ? JSON.stringify(v) : null);
 
@@ -42,7 +49,11 @@ export function reconciliationWorkbook(days: ReconDayView[], reader: ReconReader
           { header: '台账收款笔数', width: 12, value: (d) => d.ledger?.paymentCount, format: 'int' },
           { header: '台账收款金额', width: 14, value: (d) => d.ledger?.paymentFen, format: 'yuan' },
           { header: '台账退款金额', width: 14, value: (d) => d.ledger?.refundFen, format: 'yuan' },
-          { header: '账单汇总核对', width: 12, value: (d) => (d.emptyBill ? '当日无账单' : d.summaryMatches === null ? null : d.summaryMatches ? '一致' : '不一致') },
+          {
+            header: '账单汇总核对',
+            width: 12,
+            value: (d) => (d.emptyBill ? '当日无账单' : d.summaryMatches === null ? null : d.summaryMatches ? '一致' : '不一致'),
+          },
           { header: '一致', width: 8, value: (d) => d.classes?.matched, format: 'int' },
           { header: '自愈', width: 8, value: (d) => d.healed.length || null, format: 'int' },
           { header: '在途退款', width: 10, value: (d) => d.classes?.inTransit, format: 'int' },

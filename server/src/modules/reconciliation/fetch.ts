@@ -19,9 +19,7 @@ export interface FetchedBill {
 }
 
 export class BillFetcher {
-  constructor(
-    private o: { ds: DataSource; pay: PayClient; log: Logger; billDir: string; retryNotReadyMinutes?: number; retryFailedMinutes?: number },
-  ) {}
+  constructor(private o: { ds: DataSource; pay: PayClient; log: Logger; billDir: string; retryNotReadyMinutes?: number; retryFailedMinutes?: number }) {}
 
   /**
    * Download and keep the bill. A failure is recorded on the day (nothing else written) and

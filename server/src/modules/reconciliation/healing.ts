@@ -29,7 +29,12 @@ export class Healer {
     let state: string;
     try {
       const q = await this.o.pay.queryRefund(outRefundNo);
-      state = await this.o.payments.applyRefundResult({ out_refund_no: q.out_refund_no, status: q.status, refund_id: q.refund_id, success_time: q.success_time });
+      state = await this.o.payments.applyRefundResult({
+        out_refund_no: q.out_refund_no,
+        status: q.status,
+        refund_id: q.refund_id,
+        success_time: q.success_time,
+      });
     } catch (err) {
       state = `error: ${(err as Error)?.message ?? err}`;
     }

@@ -31,9 +31,7 @@ const LOOKAHEAD = 2;
 export class Matcher {
   private classifier: BatchClassifier;
 
-  constructor(
-    private o: { payments: PaymentsService; healer: Healer; reader: ReconReader; batchSize: number },
-  ) {
+  constructor(private o: { payments: PaymentsService; healer: Healer; reader: ReconReader; batchSize: number }) {
     this.classifier = new BatchClassifier(o.payments, o.healer);
   }
 
@@ -89,9 +87,18 @@ export class Matcher {
     let summaryTotals: BillSummaryTotals | null = null;
     let summaryMatches: boolean | null = null;
     if (summary) {
-      summaryTotals = { rowCount: summary.rowCount, paymentFen: summary.settleFen, refundFen: summary.refundFen, feeFen: microToFen(summary.feeMicro), orderFen: summary.orderFen };
+      summaryTotals = {
+        rowCount: summary.rowCount,
+        paymentFen: summary.settleFen,
+        refundFen: summary.refundFen,
+        feeFen: microToFen(summary.feeMicro),
+        orderFen: summary.orderFen,
+      };
       summaryMatches =
-        summary.rowCount === wechat.rowCount && summary.settleFen === wechat.paymentFen && summary.refundFen === wechat.refundFen && summary.feeMicro === feeMicro;
+        summary.rowCount === wechat.rowCount &&
+        summary.settleFen === wechat.paymentFen &&
+        summary.refundFen === wechat.refundFen &&
+        summary.feeMicro === feeMicro;
     } else if (wechat.rowCount > 0) {
       summaryMatches = false;
     }
@@ -143,11 +150,19 @@ export class Matcher {
       const seen = await s.writer.seen(entries.map((e) => e.ref));
       for (const e of entries.sort((a, b) => a.id - b.id)) {
         if (seen.has(e.ref)) continue;
-        s.writer.add({ key: e.ref, kind: 'shortage', outTradeNo: e.outTradeNo, outRefundNo: e.kind === 'refund' ? e.ref.slice('refund:'.length) : null, wechat: null, ledger: ledgerSide(e), diffFen: -e.amountFen });
+        s.writer.add({
+          key: e.ref,
+          kind: 'shortage',
+          outTradeNo: e.outTradeNo,
+          outRefundNo: e.kind === 'refund' ? e.ref.slice('refund:'.length) : null,
+          wechat: null,
+          ledger: ledgerSide(e),
+          diffFen: -e.amountFen,
+        });
       }
       await s.writer.flushIfFull();
     };
-    for (let lastId = 0; ; ) {
+    for (let lastId = 0; ;) {
       const page = await this.q.page(start, end, lastId, LEDGER_PAGE);
       if (!page.length) break;
       let ids: number[] = [];

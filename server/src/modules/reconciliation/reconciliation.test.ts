@@ -83,7 +83,16 @@ async function snapshot(date: string) {
   const ledger = await t.ds.getRepository(LedgerEntry).count();
   return {
     rows: rows.map(({ updatedAt, seenRun, ...r }) => r),
-    day: { status: day.status, wechat: day.wechat, summary: day.summary, ledger: day.ledger, classes: day.classes, healed: day.healed, billHash: day.billHash, closedAt: day.closedAt },
+    day: {
+      status: day.status,
+      wechat: day.wechat,
+      summary: day.summary,
+      ledger: day.ledger,
+      classes: day.classes,
+      healed: day.healed,
+      billHash: day.billHash,
+      closedAt: day.closedAt,
+    },
     ledger,
   };
 }
@@ -103,11 +112,36 @@ describe('the trade bill reader', () => {
       '`2,`100.00,`10.00,`0.00,`0.54000,`100.00,`10.00\r\n';
     const events = [];
     // tiny chunks: lines split across chunks must still come out whole
-    const chunks = Buffer.from(csv, 'utf8').toString('binary').match(/[\s\S]{1,7}/g)!.map((c) => Buffer.from(c, 'binary'));
+    const chunks = Buffer.from(csv, 'utf8')
+      .toString('binary')
+      .match(/[\s\S]{1,7}/g)!
+      .map((c) => Buffer.from(c, 'binary'));
     for await (const ev of readTradeBill(Readable.from(chunks))) events.push(ev);
     expect(events).toEqual([
-      { type: 'row', row: expect.objectContaining({ line: 2, kind: 'payment', outTradeNo: 'HB1', transactionId: '4200001', settleFen: 10000, orderFen: 10000, feeMicro: 60000 }) },
-      { type: 'row', row: expect.objectContaining({ line: 3, kind: 'refund', outRefundNo: 'HB1R1', refundId: '5030001', refundFen: 1000, refundStatus: 'SUCCESS', feeMicro: -6000 }) },
+      {
+        type: 'row',
+        row: expect.objectContaining({
+          line: 2,
+          kind: 'payment',
+          outTradeNo: 'HB1',
+          transactionId: '4200001',
+          settleFen: 10000,
+          orderFen: 10000,
+          feeMicro: 60000,
+        }),
+      },
+      {
+        type: 'row',
+        row: expect.objectContaining({
+          line: 3,
+          kind: 'refund',
+          outRefundNo: 'HB1R1',
+          refundId: '5030001',
+          refundFen: 1000,
+          refundStatus: 'SUCCESS',
+          feeMicro: -6000,
+        }),
+      },
       { type: 'summary', summary: { rowCount: 2, settleFen: 10000, refundFen: 1000, feeMicro: 54000, orderFen: 10000 } },
     ]);
   });
@@ -136,7 +170,10 @@ describe('daily reconciliation', () => {
   it('a normal day: payments, a partial refund and fees all match, and the totals equal the bill’s summary', async () => {
     for (const acc of DEMO.accounts.slice(0, 3)) paid.push(await paidOrder(acc));
     const first = paid[0]!.order;
-    const refund = await t.call('POST', `/api/v1/staff/payments/${first.id}/refunds`, { token: finance, body: { amountFen: 1234, reason: '营业厅多收，退回差额', kind: 'other' } });
+    const refund = await t.call('POST', `/api/v1/staff/payments/${first.id}/refunds`, {
+      token: finance,
+      body: { amountFen: 1234, reason: '营业厅多收，退回差额', kind: 'other' },
+    });
     expect(refund.status).toBe(201);
     await sandbox().completeRefund(refund.body.outRefundNo);
     await sandbox().settleNotifications();
@@ -174,7 +211,9 @@ describe('daily reconciliation', () => {
     const res = await run(today());
     expect(res.body.status).toBe('balanced');
     expect(res.body.classes).toMatchObject({ healed: 1, surplus: 0 });
-    expect(res.body.healed).toEqual([{ ref: `pay:${lost.order.outTradeNo}`, outTradeNo: lost.order.outTradeNo, amountFen: lost.order.amountFen, result: 'credited' }]);
+    expect(res.body.healed).toEqual([
+      { ref: `pay:${lost.order.outTradeNo}`, outTradeNo: lost.order.outTradeNo, amountFen: lost.order.amountFen, result: 'credited' },
+    ]);
     const order = await t.ds.getRepository(PaymentOrder).findOneByOrFail({ outTradeNo: lost.order.outTradeNo });
     expect(order).toMatchObject({ status: 'paid', creditedBy: 'recon' });
     expect(await t.ds.getRepository(LedgerEntry).countBy({ outTradeNo: lost.order.outTradeNo })).toBe(1);
@@ -188,7 +227,10 @@ describe('daily reconciliation', () => {
 
   it('a refund whose notification failed is queried and applied, and reported as healed', async () => {
     const second = paid[1]!.order;
-    const refund = await t.call('POST', `/api/v1/staff/payments/${second.id}/refunds`, { token: finance, body: { amountFen: 500, reason: '停热退费', kind: 'other' } });
+    const refund = await t.call('POST', `/api/v1/staff/payments/${second.id}/refunds`, {
+      token: finance,
+      body: { amountFen: 500, reason: '停热退费', kind: 'other' },
+    });
     await t.ds.query('ALTER TABLE ledger_entry RENAME TO ledger_entry_away');
     try {
       await sandbox().completeRefund(refund.body.outRefundNo);
@@ -237,7 +279,7 @@ describe('daily reconciliation', () => {
     sandbox().orders.get(odd.order.outTradeNo)!.total += 100; // WeChat took 1.00 more
     sandbox().markOrderPaid(odd.order.outTradeNo);
     // a refund entry altered in the ledger
-    const refundEntry = (await t.ds.getRepository(LedgerEntry).findOneByOrFail({ outTradeNo: paid[0]!.order.outTradeNo, kind: 'refund' }));
+    const refundEntry = await t.ds.getRepository(LedgerEntry).findOneByOrFail({ outTradeNo: paid[0]!.order.outTradeNo, kind: 'refund' });
     await t.ds.getRepository(LedgerEntry).update(refundEntry.id, { amountFen: -1200 });
 
     const res = await run(today());
@@ -266,7 +308,11 @@ describe('daily reconciliation', () => {
     const dupNo = splitRow(dupLine)[6]!;
     let rows = await rowsOf();
     // today's bill under another date: today's differences too, and the repeated row once
-    expect(Object.keys(rows).filter((k) => k.startsWith('dup:') || k === 'totals').sort()).toEqual([`dup:pay:${dupNo}`, 'totals']);
+    expect(
+      Object.keys(rows)
+        .filter((k) => k.startsWith('dup:') || k === 'totals')
+        .sort(),
+    ).toEqual([`dup:pay:${dupNo}`, 'totals']);
     expect(rows[`dup:pay:${dupNo}`]).toMatchObject({ kind: 'duplicate', outTradeNo: dupNo, status: 'open' });
     expect(rows.totals).toMatchObject({ kind: 'totals_mismatch' }); // two rows more than the summary says
     expect(out).toMatchObject({ discrepancies: Object.keys(rows).length, classes: { duplicate: 1, totals_mismatch: 1 } });
@@ -300,12 +346,22 @@ describe('daily reconciliation', () => {
     expect(bad.body.error.details.fields.map((f: any) => f.field).sort()).toEqual(['note', 'resolution']);
     expect((await t.call('POST', url(open[0].id), { token: agent, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
     expect((await t.call('POST', url(open[0].id), { token: admin, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
-    expect((await t.call('POST', url(999999), { token: finance, body: { resolution: 'no_action', note: '无需处理' } })).body.error.code).toBe('DISCREPANCY_NOT_FOUND');
+    expect((await t.call('POST', url(999999), { token: finance, body: { resolution: 'no_action', note: '无需处理' } })).body.error.code).toBe(
+      'DISCREPANCY_NOT_FOUND',
+    );
 
     for (const [i, d] of open.entries()) {
-      const res = await t.call('POST', url(d.id), { token: finance, body: { resolution: i === 0 ? 'ledger_corrected' : 'wechat_corrected', note: `已核实处理 ${d.key}` } });
+      const res = await t.call('POST', url(d.id), {
+        token: finance,
+        body: { resolution: i === 0 ? 'ledger_corrected' : 'wechat_corrected', note: `已核实处理 ${d.key}` },
+      });
       expect(res.status).toBe(200);
-      expect(res.body.discrepancy).toMatchObject({ status: 'resolved', resolvedBy: expect.any(String), resolvedAt: expect.any(String), note: `已核实处理 ${d.key}` });
+      expect(res.body.discrepancy).toMatchObject({
+        status: 'resolved',
+        resolvedBy: expect.any(String),
+        resolvedAt: expect.any(String),
+        note: `已核实处理 ${d.key}`,
+      });
       expect(res.body.day.status).toBe(i === open.length - 1 ? 'balanced' : 'differences');
     }
     const twice = await t.call('POST', url(open[0].id), { token: finance, body: { resolution: 'no_action', note: '再次处理' } });
@@ -356,18 +412,55 @@ describe('a bill where nothing matches', () => {
   function bill(date: string, ids: number[]) {
     const lines = ['\uFEFF' + HEADER];
     for (const i of ids) {
-      const f = [`${date} 10:00:00`, 'wxtest', '1900000001', '0', '', '42' + String(i).padStart(26, '0'), no(i), 'o-x', 'JSAPI', 'SUCCESS', 'OTHERS', 'CNY', '1.00', '0.00', '0', '0', '0.00', '0.00', '', '', '供热费', '', '0.00000', '0.60%', '1.00', '0.00', ''];
+      const f = [
+        `${date} 10:00:00`,
+        'wxtest',
+        '1900000001',
+        '0',
+        '',
+        '42' + String(i).padStart(26, '0'),
+        no(i),
+        'o-x',
+        'JSAPI',
+        'SUCCESS',
+        'OTHERS',
+        'CNY',
+        '1.00',
+        '0.00',
+        '0',
+        '0',
+        '0.00',
+        '0.00',
+        '',
+        '',
+        '供热费',
+        '',
+        '0.00000',
+        '0.60%',
+        '1.00',
+        '0.00',
+        '',
+      ];
       lines.push(f.map((v) => '`' + v).join(','));
     }
     lines.push('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
-    lines.push([String(ids.length), (ids.length).toFixed(2), '0.00', '0.00', '0.00000', (ids.length).toFixed(2), '0.00'].map((v) => '`' + v).join(','));
+    lines.push([String(ids.length), ids.length.toFixed(2), '0.00', '0.00', '0.00000', ids.length.toFixed(2), '0.00'].map((v) => '`' + v).join(','));
     return lines.join('\r\n') + '\r\n';
   }
 
   it('writes each difference once in batches (repeats far apart are duplicates), a re-run adds nothing, and clears what it no longer finds', async () => {
     const date = daysAgo(50);
     // small batches: repeats land in the same batch, in one being written and in one long written
-    const recon = new ReconciliationService({ ds: t.ds, pay: t.services.payments as any, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), batchSize: 37, writeBatch: 45 });
+    const recon = new ReconciliationService({
+      ds: t.ds,
+      pay: t.services.payments as any,
+      payments: t.services.payments,
+      company: t.services.company,
+      log: t.log,
+      clock: () => new Date(),
+      batchSize: 37,
+      writeBatch: 45,
+    });
     const ids = Array.from({ length: 1600 }, (_, i) => i);
     const repeats = [5, 5, 40, 41, 700, 1599];
     const text = bill(date, [...ids.slice(0, 42), 5, ...ids.slice(42), ...repeats.slice(1)]);
@@ -411,7 +504,10 @@ describe('bills paid twice', () => {
     const bill = bills.body.items.find((x: any) => x.accountNo === account.accountNo && x.season === CURRENT);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
     const ob = (await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: bill.id } })).body;
-    for (const [user, o] of [[a.user, oa], [b.user, ob]] as const) {
+    for (const [user, o] of [
+      [a.user, oa],
+      [b.user, ob],
+    ] as const) {
       const res = await t.call('POST', '/sandbox/device/pay', { body: { ...o.requestPayment, user, action: 'confirm' } });
       expect(res.body.errMsg).toBe('requestPayment:ok');
       await sandbox().settleNotifications();
@@ -442,7 +538,12 @@ describe('bills paid twice', () => {
     await sandbox().settleNotifications();
     res = await run(today());
     expect(res.body).toMatchObject({ status: 'balanced', openDiscrepancies: 0 });
-    expect(res.body.duplicatePayments[0]).toMatchObject({ state: 'refunded', stateLabel: '已原路退回', outstandingFen: 0, refund: { status: 'success', succeededAt: expect.any(String) } });
+    expect(res.body.duplicatePayments[0]).toMatchObject({
+      state: 'refunded',
+      stateLabel: '已原路退回',
+      outstandingFen: 0,
+      refund: { status: 'success', succeededAt: expect.any(String) },
+    });
 
     // a second pair whose refund WeChat closed: a 重复支付未退回 difference with both payments and the refund
     const q = await payTwice(DEMO.accounts[6]!);
@@ -460,7 +561,10 @@ describe('bills paid twice', () => {
       ledger: { billId: q.bill.id, refund: { outRefundNo: q.outRefundNo, status: 'closed' } },
     });
     expect(res.body.duplicatePayments.map((x: any) => x.state)).toEqual(['refunded', 'open']);
-    const ok = await t.call('POST', `/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, { token: finance, body: { resolution: 'refunded', note: '已通过银行转账退回住户' } });
+    const ok = await t.call('POST', `/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, {
+      token: finance,
+      body: { resolution: 'refunded', note: '已通过银行转账退回住户' },
+    });
     expect(ok.body.day.status).toBe('balanced');
   });
 });
@@ -475,7 +579,12 @@ describe('export and the season view', () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(await res.arrayBuffer()) as any);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['对账汇总', '差异明细', '重复支付', '自愈记录']);
-    const values = (name: string) => wb.getWorksheet(name)!.getSheetValues().slice(2).map((r: any) => r.slice(1));
+    const values = (name: string) =>
+      wb
+        .getWorksheet(name)!
+        .getSheetValues()
+        .slice(2)
+        .map((r: any) => r.slice(1));
     const day = (await dayOf(today())).body;
     const [summary] = values('对账汇总');
     expect(summary!.slice(0, 4)).toEqual([today(), '已平', day.wechat.paymentCount, day.wechat.paymentFen / 100]);
@@ -486,10 +595,18 @@ describe('export and the season view', () => {
     expect(values('重复支付').map((r: any) => r[11])).toEqual(['已原路退回', '未退回']);
     expect(values('自愈记录')).toHaveLength(day.healed.length);
 
-    const range = await fetch(`${t.url}/api/v1/staff/reconciliation/export?from=${daysAgo(2)}&to=${today()}`, { headers: { Authorization: `Bearer ${finance}` } });
+    const range = await fetch(`${t.url}/api/v1/staff/reconciliation/export?from=${daysAgo(2)}&to=${today()}`, {
+      headers: { Authorization: `Bearer ${finance}` },
+    });
     const wb2 = new ExcelJS.Workbook();
     await wb2.xlsx.load(Buffer.from(await range.arrayBuffer()) as any);
-    expect(wb2.getWorksheet('对账汇总')!.getSheetValues().slice(2).map((r: any) => [r[1], r[2]])).toEqual([
+    expect(
+      wb2
+        .getWorksheet('对账汇总')!
+        .getSheetValues()
+        .slice(2)
+        .map((r: any) => [r[1], r[2]]),
+    ).toEqual([
       [daysAgo(2), '未对账'],
       [daysAgo(1), '已平'],
       [today(), '已平'],
@@ -534,7 +651,15 @@ describe('fetch failures and the schedule', () => {
         return real.downloadTradeBill(input);
       },
     };
-    recon = new ReconciliationService({ ds: t.ds, pay, payments: t.services.payments, company: t.services.company, log: t.log, clock: () => new Date(), billDir });
+    recon = new ReconciliationService({
+      ds: t.ds,
+      pay,
+      payments: t.services.payments,
+      company: t.services.company,
+      log: t.log,
+      clock: () => new Date(),
+      billDir,
+    });
   });
 
   it('the Pay client streams the bill to a file while hashing it (plain and gzip), the same bytes as tradeBill', async () => {
@@ -547,7 +672,9 @@ describe('fetch failures and the schedule', () => {
       expect(fs.readFileSync(toFile, 'utf8')).toBe(csv);
       fs.rmSync(toFile);
     }
-    await expect(real.downloadTradeBill({ billDate: daysAgo(20), toFile: path.join(billDir, 'none.csv') })).rejects.toMatchObject({ code: 'NO_STATEMENT_EXIST' });
+    await expect(real.downloadTradeBill({ billDate: daysAgo(20), toFile: path.join(billDir, 'none.csv') })).rejects.toMatchObject({
+      code: 'NO_STATEMENT_EXIST',
+    });
     expect(fs.existsSync(path.join(billDir, 'none.csv'))).toBe(false);
   });
 
@@ -565,7 +692,14 @@ describe('fetch failures and the schedule', () => {
     // a day never reconciled shows the failure, with no half-written report
     await expect(recon.run(daysAgo(5))).rejects.toMatchObject({ code: 'RECON_FETCH_FAILED' });
     const failed = (await dayOf(daysAgo(5))).body;
-    expect(failed).toMatchObject({ status: 'failed', statusLabel: '未对账', wechat: null, classes: null, discrepancies: [], lastError: expect.stringContaining('BILL_HASH_MISMATCH') });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      statusLabel: '未对账',
+      wechat: null,
+      classes: null,
+      discrepancies: [],
+      lastError: expect.stringContaining('BILL_HASH_MISMATCH'),
+    });
   });
 
   it('runs yesterday from 10:00 China time, waits while WeChat’s bill is not ready, then reconciles', async () => {

@@ -23,7 +23,10 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
     const to = query.date ?? query.to!;
     const file = await recon.exportXlsx(from, to); // streamed as it is written
     const name = from === to ? `对账-${from}.xlsx` : `对账-${from}至${to}.xlsx`;
-    ctx.set('Content-Disposition', `attachment; filename="reconciliation-${from}${from === to ? '' : `_${to}`}.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    ctx.set(
+      'Content-Disposition',
+      `attachment; filename="reconciliation-${from}${from === to ? '' : `_${to}`}.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    );
     ctx.type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
     return file;
   });
@@ -39,11 +42,7 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
     return ctx.body;
   });
 
-  route(
-    r,
-    { ...ReconciliationApi.resolve, auth: ['finance'] },
-    ({ params, body, staff }) => recon.resolve(staff(), params.id, body),
-  );
+  route(r, { ...ReconciliationApi.resolve, auth: ['finance'] }, ({ params, body, staff }) => recon.resolve(staff(), params.id, body));
 
   return r;
 }

@@ -54,9 +54,21 @@ export class ReconciliationService {
 
   constructor(private o: ReconciliationOptions) {
     const billDir = o.billDir ?? path.resolve(process.cwd(), 'data', 'trade-bills');
-    this.fetcher = new BillFetcher({ ds: o.ds, pay: o.pay, log: o.log, billDir, retryNotReadyMinutes: o.retryNotReadyMinutes, retryFailedMinutes: o.retryFailedMinutes });
+    this.fetcher = new BillFetcher({
+      ds: o.ds,
+      pay: o.pay,
+      log: o.log,
+      billDir,
+      retryNotReadyMinutes: o.retryNotReadyMinutes,
+      retryFailedMinutes: o.retryFailedMinutes,
+    });
     this.reader = new ReconReader({ ds: o.ds, payments: o.payments, company: o.company, clock: o.clock });
-    this.matcher = new Matcher({ payments: o.payments, healer: new Healer({ pay: o.pay, payments: o.payments }), reader: this.reader, batchSize: o.batchSize ?? 1000 });
+    this.matcher = new Matcher({
+      payments: o.payments,
+      healer: new Healer({ pay: o.pay, payments: o.payments }),
+      reader: this.reader,
+      batchSize: o.batchSize ?? 1000,
+    });
   }
 
   private get ds() {
@@ -101,7 +113,15 @@ export class ReconciliationService {
     }
   }
 
-  private async match(billDate: string, runSeq: number, now: Date, input: Readable, bill: FetchedBill, empty: boolean, onProgress?: (p: RunProgress) => void): Promise<Outcome> {
+  private async match(
+    billDate: string,
+    runSeq: number,
+    now: Date,
+    input: Readable,
+    bill: FetchedBill,
+    empty: boolean,
+    onProgress?: (p: RunProgress) => void,
+  ): Promise<Outcome> {
     const writer = new DiscrepancyWriter(this.ds, billDate, runSeq, this.o.writeBatch);
     const outcome = await this.matcher.reconcile(billDate, input, writer, bill.bytes, onProgress);
     await writer.clearNotFound(now);
@@ -113,7 +133,9 @@ export class ReconciliationService {
    * The daily job: from 10:00 China time, reconcile yesterday unless it is done; when WeChat's
    * bill is not ready (or the fetch failed) the day records when to try again.
    */
-  async runScheduled(now: Date = this.o.clock()): Promise<{ billDate: string | null; outcome: 'too_early' | 'done' | 'waiting' | 'ran' | 'not_ready' | 'failed' | 'busy'; status?: string }> {
+  async runScheduled(
+    now: Date = this.o.clock(),
+  ): Promise<{ billDate: string | null; outcome: 'too_early' | 'done' | 'waiting' | 'ran' | 'not_ready' | 'failed' | 'busy'; status?: string }> {
     const china = DateTime.fromJSDate(now).setZone(BUSINESS_ZONE);
     if (china.hour < 10) return { billDate: null, outcome: 'too_early' };
     const billDate = china.minus({ days: 1 }).toFormat('yyyy-LL-dd');
@@ -126,7 +148,8 @@ export class ReconciliationService {
     } catch (err) {
       if (err instanceof AppError) {
         const outcome = err.code === 'RECON_BILL_NOT_READY' ? 'not_ready' : err.code === 'RECON_BUSY' ? 'busy' : 'failed';
-        if (outcome === 'failed') this.o.log.error({ billDate, err: { message: err.message, details: err.details } }, 'scheduled reconciliation failed; will retry');
+        if (outcome === 'failed')
+          this.o.log.error({ billDate, err: { message: err.message, details: err.details } }, 'scheduled reconciliation failed; will retry');
         return { billDate, outcome };
       }
       throw err;

@@ -49,7 +49,10 @@ export async function releaseDay(ds: DataSource, billDate: string) {
 }
 
 const changed = (old: ReconDiscrepancy, d: Draft) =>
-  old.kind !== d.kind || Number(old.diffFen) !== d.diffFen || JSON.stringify(old.wechat) !== JSON.stringify(d.wechat) || JSON.stringify(old.ledger) !== JSON.stringify(d.ledger);
+  old.kind !== d.kind ||
+  Number(old.diffFen) !== d.diffFen ||
+  JSON.stringify(old.wechat) !== JSON.stringify(d.wechat) ||
+  JSON.stringify(old.ledger) !== JSON.stringify(d.ledger);
 
 /**
  * A run's discrepancies, written as they are found: each key once per run (the day's unique key
@@ -173,17 +176,35 @@ export class DiscrepancyWriter {
       for (const d of drafts) {
         const old = existing.get(d.key);
         if (!old) fresh.push(d);
-        else if (old.status === 'open' && changed(old, d)) await repo.update(old.id, { kind: d.kind, wechat: d.wechat as any, ledger: d.ledger as any, diffFen: d.diffFen, seenRun: this.runSeq });
+        else if (old.status === 'open' && changed(old, d))
+          await repo.update(old.id, { kind: d.kind, wechat: d.wechat as any, ledger: d.ledger as any, diffFen: d.diffFen, seenRun: this.runSeq });
         else seen.push(old.id); // a resolved one is never reopened, only noted as found again
       }
-      if (seen.length) await repo.createQueryBuilder().update(ReconDiscrepancy).set({ seenRun: this.runSeq }).where({ id: In(seen) }).execute();
+      if (seen.length)
+        await repo
+          .createQueryBuilder()
+          .update(ReconDiscrepancy)
+          .set({ seenRun: this.runSeq })
+          .where({ id: In(seen) })
+          .execute();
     }
     if (!fresh.length) return;
     // one multi-row INSERT with plain placeholders (TypeORM's insert builder spends more CPU than the database on 500 rows)
     this.insertSql ??= this.insertPrefix();
     const params: unknown[] = [];
     for (const d of fresh) {
-      params.push(this.billDate, d.key, d.kind, d.outTradeNo, d.outRefundNo, d.wechat ? JSON.stringify(d.wechat) : null, d.ledger ? JSON.stringify(d.ledger) : null, d.diffFen, 'open', this.runSeq);
+      params.push(
+        this.billDate,
+        d.key,
+        d.kind,
+        d.outTradeNo,
+        d.outRefundNo,
+        d.wechat ? JSON.stringify(d.wechat) : null,
+        d.ledger ? JSON.stringify(d.ledger) : null,
+        d.diffFen,
+        'open',
+        this.runSeq,
+      );
     }
     await em.query(this.insertSql + fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '), params);
   }
@@ -191,7 +212,9 @@ export class DiscrepancyWriter {
   private insertPrefix(): string {
     const meta = this.ds.getMetadata(ReconDiscrepancy);
     const q = (s: string) => this.ds.driver.escape(s);
-    const cols = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun'].map((p) => q(meta.findColumnWithPropertyName(p)!.databaseName));
+    const cols = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun'].map((p) =>
+      q(meta.findColumnWithPropertyName(p)!.databaseName),
+    );
     return `INSERT INTO ${q(meta.tableName)} (${cols.join(', ')}) VALUES `;
   }
 
@@ -201,7 +224,7 @@ export class DiscrepancyWriter {
    */
   async clearNotFound(now: Date) {
     const repo = this.ds.getRepository(ReconDiscrepancy);
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const ids = (
         await repo
           .createQueryBuilder('d')
@@ -231,7 +254,13 @@ export interface DayResult {
 }
 
 /** The day's totals and status once its discrepancies are written (status from the open count). */
-export async function saveDay(ds: DataSource, billDate: string, now: Date, out: DayResult, bill: { hash: string | null; file: string | null; bytes: number | null; empty: boolean }) {
+export async function saveDay(
+  ds: DataSource,
+  billDate: string,
+  now: Date,
+  out: DayResult,
+  bill: { hash: string | null; file: string | null; bytes: number | null; empty: boolean },
+) {
   await withTx(ds, async (em) => {
     const day = await forUpdate(em.createQueryBuilder(ReconDay, 'd').where('d.billDate = :billDate', { billDate })).getOneOrFail();
     const open = await em.count(ReconDiscrepancy, { where: { billDate, status: 'open' } });

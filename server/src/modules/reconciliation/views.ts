@@ -55,7 +55,10 @@ export class ReconReader {
     }
     const to = q.to ?? today.minus({ days: 1 }).toFormat('yyyy-LL-dd');
     const from = q.from ?? DateTime.fromISO(to, { zone: BUSINESS_ZONE }).minus({ days: 30 }).toFormat('yyyy-LL-dd');
-    for (const [field, v] of [['query.from', from], ['query.to', to]] as const) {
+    for (const [field, v] of [
+      ['query.from', from],
+      ['query.to', to],
+    ] as const) {
       if (!isoDate().safeParse(v).success) throw invalid(field, '日期不存在或不在有效范围内');
     }
     if (from > to) throw invalid('query.from', '开始日期不能晚于结束日期');
@@ -81,7 +84,10 @@ export class ReconReader {
     if (!row) return { ...noneView(billDate), discrepancies: [], duplicatePayments: [] };
     const repo = this.ds.getRepository(ReconDiscrepancy);
     const open = await repo.find({ where: { billDate, status: 'open' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT });
-    const resolved = open.length < DAY_LIST_LIMIT ? await repo.find({ where: { billDate, status: 'resolved' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT - open.length }) : [];
+    const resolved =
+      open.length < DAY_LIST_LIMIT
+        ? await repo.find({ where: { billDate, status: 'resolved' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT - open.length })
+        : [];
     const counts = (await this.openCounts([billDate])).get(billDate) ?? { open: 0, total: 0 };
     return {
       ...dayView(row, counts),
@@ -93,7 +99,7 @@ export class ReconReader {
   /** A day's differences, open first, each status in id order, a page at a time (the export; pages follow the (billDate, status) index). */
   async *discrepancies(billDate: string, pageSize = 2000): AsyncGenerator<DiscrepancyView> {
     for (const status of ['open', 'resolved'] as const) {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await this.ds
           .getRepository(ReconDiscrepancy)
           .createQueryBuilder('d')
@@ -142,7 +148,13 @@ export class ReconReader {
   async duplicatePairs(billDate: string): Promise<DuplicatePaymentPair[]> {
     const [start, end] = dayRange(billDate);
     const { refunds, duplicates: dupOrders, kept } = await this.o.payments.ledgerQueries.duplicates(start, end);
-    const pay = (o: PaymentOrder) => ({ orderId: o.id, outTradeNo: o.outTradeNo, transactionId: o.transactionId, amountFen: Number(o.amountFen), paidAt: iso(o.paidAt) });
+    const pay = (o: PaymentOrder) => ({
+      orderId: o.id,
+      outTradeNo: o.outTradeNo,
+      transactionId: o.transactionId,
+      amountFen: Number(o.amountFen),
+      paidAt: iso(o.paidAt),
+    });
     return dupOrders.map((o) => {
       const mine = refunds.filter((r) => r.orderId === o.id);
       const refund = mine.find((r) => r.status === 'success') ?? mine.at(-1) ?? null;
@@ -155,7 +167,9 @@ export class ReconReader {
         accountId: o.accountId,
         kept: k ? pay(k) : null,
         duplicate: pay(o),
-        refund: refund ? { outRefundNo: refund.outRefundNo, amountFen: Number(refund.amountFen), status: refund.status, succeededAt: iso(refund.succeededAt) } : null,
+        refund: refund
+          ? { outRefundNo: refund.outRefundNo, amountFen: Number(refund.amountFen), status: refund.status, succeededAt: iso(refund.succeededAt) }
+          : null,
         outstandingFen: Math.max(0, outstandingFen),
         state,
         stateLabel: DUPLICATE_PAIR_STATE_LABELS[state],

@@ -15,11 +15,7 @@ export class RepairCallbacks extends RepairsCore {
   async callbacks(staff: StaffPrincipal) {
     const now = this.o.clock();
     const scope = staffAreaFilter(staff);
-    const qb = this.ds
-      .getRepository(RepairCallback)
-      .createQueryBuilder('c')
-      .where("c.status = 'pending'")
-      .andWhere('c.scheduledAt <= :now', { now });
+    const qb = this.ds.getRepository(RepairCallback).createQueryBuilder('c').where("c.status = 'pending'").andWhere('c.scheduledAt <= :now', { now });
     if (scope !== 'all') {
       if (!scope.length) return { items: [] };
       qb.andWhere('c.areaId IN (:...areas)', { areas: scope });
@@ -30,7 +26,14 @@ export class RepairCallbacks extends RepairsCore {
     const tickets = rows.length ? await this.ds.getRepository(RepairTicket).find({ where: { id: In(rows.map((r) => r.ticketId)) } }) : [];
     const views = new Map((await this.present(tickets, true)).map((v) => [v.id, v]));
     return {
-      items: rows.map((c) => ({ id: c.id, ticketId: c.ticketId, scheduledAt: c.scheduledAt.toISOString(), dueAt: c.dueAt.toISOString(), minutesLeft: minutesLeft(c.dueAt, now), ticket: views.get(c.ticketId) })),
+      items: rows.map((c) => ({
+        id: c.id,
+        ticketId: c.ticketId,
+        scheduledAt: c.scheduledAt.toISOString(),
+        dueAt: c.dueAt.toISOString(),
+        minutesLeft: minutesLeft(c.dueAt, now),
+        ticket: views.get(c.ticketId),
+      })),
     };
   }
 
@@ -44,7 +47,14 @@ export class RepairCallbacks extends RepairsCore {
       if (req.outcome === 'unsatisfied') {
         const t = await this.lockTicket(em, c.ticketId, {});
         if (t.status === 'resolved') {
-          await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id: t.id, state: t.status }, 'reopened', actorOf(staff), `回访不满意：${req.notes ?? ''}`.slice(0, 200));
+          await applyTransition(
+            em,
+            REPAIR_TRANSITIONS,
+            { type: SUBJECT, id: t.id, state: t.status },
+            'reopened',
+            actorOf(staff),
+            `回访不满意：${req.notes ?? ''}`.slice(0, 200),
+          );
           await this.reopen(em, t, now, '回访住户不满意');
         }
       }

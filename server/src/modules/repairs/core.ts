@@ -100,7 +100,15 @@ export class RepairsCore {
     const staff = await this.staffOfArea(em, t.areaId, [role]);
     if (!staff.length) {
       const dispatchers = await this.staffOfArea(em, t.areaId, ['dispatcher']);
-      await this.staffNotice(em, dispatchers.map((s) => s.id), t.id, 'dispatch', `工单 ${t.no} 待派单（片区无${t.emergency ? '值班抢修人员' : '管家'}）`, `undispatched:${t.id}`, now);
+      await this.staffNotice(
+        em,
+        dispatchers.map((s) => s.id),
+        t.id,
+        'dispatch',
+        `工单 ${t.no} 待派单（片区无${t.emergency ? '值班抢修人员' : '管家'}）`,
+        `undispatched:${t.id}`,
+        now,
+      );
       return;
     }
     // least loaded first
@@ -115,7 +123,15 @@ export class RepairsCore {
       .getRawMany();
     const n = new Map(load.map((r) => [Number(r.staffId), Number(r.n)]));
     const pick = [...staff].sort((a, b) => (n.get(a.id) ?? 0) - (n.get(b.id) ?? 0) || a.id - b.id)[0]!;
-    await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id: t.id, state: 'pending' }, 'assigned', SYSTEM, t.emergency ? '紧急报修，已派值班抢修人员' : '已派片区管家', { staffId: pick.id });
+    await applyTransition(
+      em,
+      REPAIR_TRANSITIONS,
+      { type: SUBJECT, id: t.id, state: 'pending' },
+      'assigned',
+      SYSTEM,
+      t.emergency ? '紧急报修，已派值班抢修人员' : '已派片区管家',
+      { staffId: pick.id },
+    );
     await em.update(RepairTicket, t.id, { status: 'assigned', assigneeId: pick.id, assignedAt: now });
     await em.insert(RepairAssignment, { ticketId: t.id, staffId: pick.id, kind: 'auto', byStaffId: null, reason: null });
     await this.staffNotice(em, [pick.id], t.id, 'dispatch', `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`, `assign:${t.id}:${pick.id}:auto`, now);
@@ -132,7 +148,15 @@ export class RepairsCore {
 
   protected async notifyEscalation(em: EntityManager, t: RepairTicket, level: number, text: string, key: string, now: Date) {
     const to = level >= 2 ? await this.admins(em) : await this.staffOfArea(em, t.areaId, ['dispatcher']);
-    await this.staffNotice(em, to.map((s) => s.id), t.id, 'escalation', `【${level >= 2 ? '部门负责人' : '主管'}】${text}`, `esc:${t.id}:${key}`, now);
+    await this.staffNotice(
+      em,
+      to.map((s) => s.id),
+      t.id,
+      'escalation',
+      `【${level >= 2 ? '部门负责人' : '主管'}】${text}`,
+      `esc:${t.id}:${key}`,
+      now,
+    );
   }
 
   protected async staffNotice(em: EntityManager, staffIds: number[], ticketId: number, kind: string, text: string, key: string, now: Date) {
@@ -186,7 +210,7 @@ export class RepairsCore {
     const rows = await timeline(this.ds.manager, SUBJECT, id);
     return rows.map((r) => ({
       state: r.toState as RepairState,
-      label: r.fromState === r.toState ? '工单升级' : REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState,
+      label: r.fromState === r.toState ? '工单升级' : (REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState),
       at: r.at.toISOString(),
       reason: r.reason,
     }));

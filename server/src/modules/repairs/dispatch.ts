@@ -10,7 +10,10 @@ import { overdueWhere } from './escalation';
 
 /** Staff lists, notices, and dispatch: (re)assignment by dispatchers and grab orders. */
 export class RepairDispatch extends RepairsCore {
-  async listForStaff(staff: StaffPrincipal, q: { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' }) {
+  async listForStaff(
+    staff: StaffPrincipal,
+    q: { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' },
+  ) {
     const now = this.o.clock();
     const scope = staffAreaFilter(staff);
     const qb = this.ds.getRepository(RepairTicket).createQueryBuilder('t');
@@ -30,7 +33,6 @@ export class RepairDispatch extends RepairsCore {
       .getManyAndCount();
     return { items: (await this.present(rows, true)) as StaffRepairView[], total, page: q.page, pageSize: q.pageSize, now: now.toISOString() };
   }
-
 
   async notices(staff: StaffPrincipal) {
     const rows = await this.ds.getRepository(RepairStaffNotice).find({ where: { staffId: staff.staffId }, order: { id: 'DESC' }, take: 100 });
@@ -79,10 +81,32 @@ export class RepairDispatch extends RepairsCore {
       if (!candidates.some((s) => s.id === staffId)) throw new AppError('REPAIR_ASSIGNEE_INVALID');
       const from = t.status;
       // contacted → assigned is a fresh hand-over; the table refuses other states
-      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: from }, 'assigned', actorOf(staff), reason ?? (from === 'pending' ? '调度派单' : '调度改派'), { staffId });
+      await applyTransition(
+        em,
+        REPAIR_TRANSITIONS,
+        { type: SUBJECT, id, state: from },
+        'assigned',
+        actorOf(staff),
+        reason ?? (from === 'pending' ? '调度派单' : '调度改派'),
+        { staffId },
+      );
       await em.update(RepairTicket, id, { status: 'assigned', assigneeId: staffId, assignedAt: now });
-      await em.insert(RepairAssignment, { ticketId: id, staffId, kind: from === 'pending' ? 'dispatch' : 'reassign', byStaffId: staff.staffId, reason: reason ?? null });
-      await this.staffNotice(em, [staffId], t.id, 'dispatch', `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`, `assign:${t.id}:${staffId}:${now.getTime()}`, now);
+      await em.insert(RepairAssignment, {
+        ticketId: id,
+        staffId,
+        kind: from === 'pending' ? 'dispatch' : 'reassign',
+        byStaffId: staff.staffId,
+        reason: reason ?? null,
+      });
+      await this.staffNotice(
+        em,
+        [staffId],
+        t.id,
+        'dispatch',
+        `您有新的${t.emergency ? '紧急' : ''}报修工单 ${t.no}`,
+        `assign:${t.id}:${staffId}:${now.getTime()}`,
+        now,
+      );
       await this.residentProgress(em, t, '已派单', `维修人员已接单`, now);
     });
     return this.viewForStaff(staff, id);

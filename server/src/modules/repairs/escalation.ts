@@ -34,7 +34,9 @@ export class RepairEscalation extends RepairsCore {
         else if (t.escalationLevel === 1 && t.escalatedAt && now.getTime() - t.escalatedAt.getTime() >= toHeadMs) level = 2;
         else return false;
         await em.update(RepairTicket, id, { escalationLevel: level, escalatedAt: now });
-        await recordTransition(em, SUBJECT, id, t.status, t.status, SYSTEM, `超时升级至${level === 1 ? '主管' : '部门负责人'}（${missed.join('、')}）`, { escalationLevel: level });
+        await recordTransition(em, SUBJECT, id, t.status, t.status, SYSTEM, `超时升级至${level === 1 ? '主管' : '部门负责人'}（${missed.join('、')}）`, {
+          escalationLevel: level,
+        });
         await this.notifyEscalation(em, t, level, `工单 ${t.no} ${missed.join('、')}已超时`, `overdue:${level}:r${t.reopenCount}`, now);
         return true;
       });
@@ -53,7 +55,18 @@ export class RepairEscalation extends RepairsCore {
     const qb = this.ds
       .getRepository(RepairTicket)
       .createQueryBuilder('t')
-      .select(['t.id', 't.status', 't.contactedAt', 't.contactDueAt', 't.onSiteAt', 't.onSiteDueAt', 't.doneDueAt', 't.resolvedAt', 't.reportedAt', 't.reportDueAt'])
+      .select([
+        't.id',
+        't.status',
+        't.contactedAt',
+        't.contactDueAt',
+        't.onSiteAt',
+        't.onSiteDueAt',
+        't.doneDueAt',
+        't.resolvedAt',
+        't.reportedAt',
+        't.reportDueAt',
+      ])
       .where(owesDeadline());
     scopeToAreas(qb, 't.areaId', p);
     if (onlyMine) qb.andWhere('t.assigneeId = :me', { me: p.staffId });
@@ -95,14 +108,16 @@ export function overdueWhere(now: Date): Brackets {
     o
       .where(
         new Brackets((w) =>
-          w.where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES }).andWhere(
-            new Brackets((b) =>
-              b
-                .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
-                .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
-                .orWhere('(t.resolvedAt IS NULL AND t.doneDueAt < :now)', { now }),
+          w
+            .where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES })
+            .andWhere(
+              new Brackets((b) =>
+                b
+                  .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
+                  .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
+                  .orWhere('(t.resolvedAt IS NULL AND t.doneDueAt < :now)', { now }),
+              ),
             ),
-          ),
         ),
       )
       .orWhere("(t.status IN ('resolved', 'closed') AND t.reportedAt IS NULL AND t.reportDueAt < :now)", { now }),

@@ -43,7 +43,15 @@ export class RepairFieldWork extends RepairsCore {
         return { code: p.code, name: p.name, qty: i.qty, priceFen: p.priceFen };
       });
       const total = items.reduce((s, i) => s + i.priceFen * i.qty, 0);
-      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'awaiting_consent', actorOf(staff), req.note ?? '用户自有设施，需确认费用', { priceFen: total });
+      await applyTransition(
+        em,
+        REPAIR_TRANSITIONS,
+        { type: SUBJECT, id, state: t.status },
+        'awaiting_consent',
+        actorOf(staff),
+        req.note ?? '用户自有设施，需确认费用',
+        { priceFen: total },
+      );
       await em.update(RepairTicket, id, { status: 'awaiting_consent', side: 'resident', priceItems: items, priceFen: total, consentAt: null });
       await this.residentProgress(em, t, '待确认费用', `有偿维修${(total / 100).toFixed(2)}元请确认`, now);
     });
@@ -93,7 +101,8 @@ export class RepairFieldWork extends RepairsCore {
     const now = this.o.clock();
     await withTx(this.ds, async (em) => {
       const t = await this.lockAssigned(em, staff, id);
-      if (!t.emergency || !t.resolvedAt || !['resolved', 'closed'].includes(t.status)) throw new AppError('INVALID_TRANSITION', { from: t.status, to: 'reported' });
+      if (!t.emergency || !t.resolvedAt || !['resolved', 'closed'].includes(t.status))
+        throw new AppError('INVALID_TRANSITION', { from: t.status, to: 'reported' });
       if (t.reportedAt) throw new AppError('CONFLICT');
       await em.update(RepairTicket, id, { reportedAt: now, report: text });
     });

@@ -50,19 +50,28 @@ describe('watch list and reports over HTTP', () => {
     return { token, accountId: res.body.accountId as number };
   }
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
-    const res = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'no_heat', description: '暖气片不热', ...body } });
+    const res = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'no_heat', description: '暖气片不热', ...body },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body as { id: number };
   }
   const checks = { doorsWindowsClosed30Min: true, midRoom: true, height1_4m: true, stable5Min: true };
   async function measure(r: { token: string; accountId: number }, readingC: number) {
-    const booked = await t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china('2025-12-10T16:30:00').toISOString() } });
+    const booked = await t.call('POST', '/api/v1/measurements', {
+      token: r.token,
+      body: { accountId: r.accountId, scheduledAt: china('2025-12-10T16:30:00').toISOString() },
+    });
     expect(booked.status, JSON.stringify(booked.body)).toBe(201);
     const station = await t.loginStaff('station1');
     // recorded at the visit: the server takes the time of measuring from its clock
     const before = now;
     now = china('2025-12-10T16:40:00');
-    const rec = await t.call('POST', `/api/v1/staff/measurements/${booked.body.id}/readings`, { token: station, body: { readings: [{ room: '主卧', readingC, checks }] } });
+    const rec = await t.call('POST', `/api/v1/staff/measurements/${booked.body.id}/readings`, {
+      token: station,
+      body: { readings: [{ room: '主卧', readingC, checks }] },
+    });
     now = before;
     expect(rec.status, JSON.stringify(rec.body)).toBe(200);
   }
@@ -175,8 +184,14 @@ describe('watch list and reports over HTTP', () => {
     expect(Object.keys(cat).sort()).toEqual(['leak', 'no_heat', 'other']);
     expect(cat.no_heat).toMatchObject({ label: '暖气不热/有空气', tickets: 2, complianceRate: 0.5 });
     expect(cat.leak).toMatchObject({ tickets: 1, complianceRate: 0, medianOnSiteMinutes: 90 });
-    expect(r.byUrgency.map((x: any) => [x.key, x.tickets])).toEqual([['emergency', 1], ['routine', 3]]);
-    expect(r.ratings.filter((x: any) => x.count)).toEqual([{ stars: 3, count: 1 }, { stars: 5, count: 1 }]);
+    expect(r.byUrgency.map((x: any) => [x.key, x.tickets])).toEqual([
+      ['emergency', 1],
+      ['routine', 3],
+    ]);
+    expect(r.ratings.filter((x: any) => x.count)).toEqual([
+      { stars: 3, count: 1 },
+      { stars: 5, count: 1 },
+    ]);
 
     // area B staff see area B only, and may not ask for area A
     const agent2 = await t.loginStaff('agent2');

@@ -64,7 +64,11 @@ export class RepairInsights {
       season: { label: season.label, start: season.start.toISOString(), end: season.end.toISOString() },
       households: [],
       buildings: [],
-      thresholds: { buildingComplaints: watch.buildingComplaintHouseholds, repeatedLowTemp: watch.repeatedLowTempTickets, minTemperatureC: rules.minTemperatureC },
+      thresholds: {
+        buildingComplaints: watch.buildingComplaintHouseholds,
+        repeatedLowTemp: watch.repeatedLowTempTickets,
+        minTemperatureC: rules.minTemperatureC,
+      },
     };
     if (scope !== 'all' && !scope.length) return empty;
 
@@ -89,7 +93,8 @@ export class RepairInsights {
     // households
     const minLegal = Math.round(rules.minTemperatureC * 10);
     const hh = new Map<number, { lowest: number | null; lowestCompliance: string | null; ownLowest: number | null; lowTemp: number }>();
-    const get = (accountId: number) => hh.get(accountId) ?? hh.set(accountId, { lowest: null, lowestCompliance: null, ownLowest: null, lowTemp: 0 }).get(accountId)!;
+    const get = (accountId: number) =>
+      hh.get(accountId) ?? hh.set(accountId, { lowest: null, lowestCompliance: null, ownLowest: null, lowTemp: 0 }).get(accountId)!;
     for (const m of measurements) {
       if (m.compliance === 'ok') continue;
       const h = get(m.accountId);
@@ -102,7 +107,8 @@ export class RepairInsights {
       if (t.category !== 'low_temp') continue;
       const h = get(t.accountId);
       h.lowTemp++;
-      if (t.residentReadingDeciC !== null && t.residentReadingDeciC < minLegal && (h.ownLowest === null || t.residentReadingDeciC < h.ownLowest)) h.ownLowest = t.residentReadingDeciC;
+      if (t.residentReadingDeciC !== null && t.residentReadingDeciC < minLegal && (h.ownLowest === null || t.residentReadingDeciC < h.ownLowest))
+        h.ownLowest = t.residentReadingDeciC;
     }
     const flagged = [...hh.entries()].filter(([, h]) => h.lowest !== null || h.ownLowest !== null || h.lowTemp >= watch.repeatedLowTempTickets);
     const accounts = await this.o.accounts.accountsByIds(flagged.map(([id]) => id));
@@ -130,12 +136,16 @@ export class RepairInsights {
       });
     }
     // the coldest first, then the most tickets
-    households.sort((x, y) => (x.lowestReadingC ?? 99) - (y.lowestReadingC ?? 99) || y.lowTempTickets - x.lowTempTickets || x.accountNo.localeCompare(y.accountNo));
+    households.sort(
+      (x, y) => (x.lowestReadingC ?? 99) - (y.lowestReadingC ?? 99) || y.lowTempTickets - x.lowTempTickets || x.accountNo.localeCompare(y.accountNo),
+    );
 
     // buildings: the households that complained (any ticket of the season), and their tickets
     const perBuilding = new Map<number, { areaId: number; households: Set<number>; tickets: number; byCategory: Partial<Record<RepairCategory, number>> }>();
     for (const t of tickets) {
-      const b = perBuilding.get(t.buildingId) ?? perBuilding.set(t.buildingId, { areaId: t.areaId, households: new Set(), tickets: 0, byCategory: {} }).get(t.buildingId)!;
+      const b =
+        perBuilding.get(t.buildingId) ??
+        perBuilding.set(t.buildingId, { areaId: t.areaId, households: new Set(), tickets: 0, byCategory: {} }).get(t.buildingId)!;
       b.households.add(t.accountId);
       b.tickets++;
       b.byCategory[t.category] = (b.byCategory[t.category] ?? 0) + 1;
@@ -194,11 +204,39 @@ export class RepairInsights {
 
     view.total = row('all', '全部', tickets, now, stars);
     const areaIds = [...new Set(tickets.map((t) => t.areaId))].sort((a, b) => a - b);
-    view.byArea = areaIds.map((id) => row(String(id), areas.get(id) ?? `片区${id}`, tickets.filter((t) => t.areaId === id), now, stars));
-    view.byCategory = REPAIR_CATEGORIES.map((c) => row(c, REPAIR_CATEGORY_LABEL[c], tickets.filter((t) => t.category === c), now, stars)).filter((r) => r.tickets > 0);
+    view.byArea = areaIds.map((id) =>
+      row(
+        String(id),
+        areas.get(id) ?? `片区${id}`,
+        tickets.filter((t) => t.areaId === id),
+        now,
+        stars,
+      ),
+    );
+    view.byCategory = REPAIR_CATEGORIES.map((c) =>
+      row(
+        c,
+        REPAIR_CATEGORY_LABEL[c],
+        tickets.filter((t) => t.category === c),
+        now,
+        stars,
+      ),
+    ).filter((r) => r.tickets > 0);
     view.byUrgency = [
-      row('emergency', '紧急', tickets.filter((t) => t.emergency), now, stars),
-      row('routine', '一般', tickets.filter((t) => !t.emergency), now, stars),
+      row(
+        'emergency',
+        '紧急',
+        tickets.filter((t) => t.emergency),
+        now,
+        stars,
+      ),
+      row(
+        'routine',
+        '一般',
+        tickets.filter((t) => !t.emergency),
+        now,
+        stars,
+      ),
     ].filter((r) => r.tickets > 0);
     for (const t of tickets) if (t.rating) view.ratings[t.rating - 1]!.count++;
     return view;

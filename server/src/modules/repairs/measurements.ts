@@ -128,7 +128,12 @@ export class MeasurementsService {
     if (!protocol) {
       throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'readings.checks', message: MEASUREMENT_PROTOCOL_REQUIRED }] });
     }
-    await this.o.uploads.claim(req.readings.flatMap((r) => (r.photo ? [r.photo] : [])), { kind: 'staff', id: staff.staffId }, ['measurement_photo'], 'readings.photo');
+    await this.o.uploads.claim(
+      req.readings.flatMap((r) => (r.photo ? [r.photo] : [])),
+      { kind: 'staff', id: staff.staffId },
+      ['measurement_photo'],
+      'readings.photo',
+    );
     await withTx(this.ds, async (em) => {
       const m = await forUpdate(em.createQueryBuilder(TemperatureMeasurement, 'm').where('m.id = :id', { id })).getOne();
       if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
@@ -143,7 +148,14 @@ export class MeasurementsService {
         await em.insert(TemperatureReading, { measurementId: id, room: r.room, readingDeciC: r.deci, photo: r.photo ?? null, checks: r.checks });
       }
       const c = compliance(min, rules);
-      await em.update(TemperatureMeasurement, id, { status: 'recorded', measuredAt, measuredBy: staff.staffId, minReadingDeciC: min, compliance: c, parties: req.parties ?? null });
+      await em.update(TemperatureMeasurement, id, {
+        status: 'recorded',
+        measuredAt,
+        measuredBy: staff.staffId,
+        minReadingDeciC: min,
+        compliance: c,
+        parties: req.parties ?? null,
+      });
       await recordTransition(em, SUBJECT, id, 'booked', 'recorded', actorOf(staff), `最低${(min / 10).toFixed(1)}℃，${COMPLIANCE_LABEL[c]}`);
     });
     return this.view(id);
@@ -225,7 +237,11 @@ export class MeasurementsService {
   }
 
   /** Finance turns a ruling into a refund of one of the account's paid orders (once). */
-  async refund(staff: StaffPrincipal, id: number, orderId: number): Promise<{ measurement: Awaited<ReturnType<MeasurementsService['view']>>; refund: RefundView }> {
+  async refund(
+    staff: StaffPrincipal,
+    id: number,
+    orderId: number,
+  ): Promise<{ measurement: Awaited<ReturnType<MeasurementsService['view']>>; refund: RefundView }> {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
     if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
     // finance staff serve areas like everyone else: another area's ruling is not found (not its state)
@@ -247,7 +263,12 @@ export class MeasurementsService {
       .execute();
     if (claimed.affected !== 1) throw new AppError('CONFLICT');
     try {
-      const refund = await this.o.payments.refund(staff, orderId, { amountFen: due.refundFen, kind: 'ruling', reason: `三方测温室温不达标退费：${due.text}`.slice(0, 200), rulingRef: m.no });
+      const refund = await this.o.payments.refund(staff, orderId, {
+        amountFen: due.refundFen,
+        kind: 'ruling',
+        reason: `三方测温室温不达标退费：${due.text}`.slice(0, 200),
+        rulingRef: m.no,
+      });
       await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: refund.id, rulingRefundFen: due.refundFen });
       return { measurement: await this.view(id), refund };
     } catch (err) {

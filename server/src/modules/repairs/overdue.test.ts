@@ -39,7 +39,9 @@ describe('the rule', () => {
     expect(missedRepairDeadlines(clock({ contactDueAt: at(-1) }), NOW)).toEqual(['contact']);
     expect(missedRepairDeadlines(clock({ contactDueAt: at(-1), contactedAt: at(-5) }), NOW)).toEqual([]);
     expect(missedRepairDeadlines(clock({ contactedAt: at(-5), onSiteDueAt: at(-2), doneDueAt: at(-1) }), NOW)).toEqual(['on_site', 'done']);
-    expect(missedRepairDeadlines(clock({ status: 'resolved', resolvedAt: at(-200), contactDueAt: at(-300), doneDueAt: at(-100), reportDueAt: at(-1) }), NOW)).toEqual(['report']);
+    expect(
+      missedRepairDeadlines(clock({ status: 'resolved', resolvedAt: at(-200), contactDueAt: at(-300), doneDueAt: at(-100), reportDueAt: at(-1) }), NOW),
+    ).toEqual(['report']);
     expect(missedRepairDeadlines(clock({ status: 'closed', resolvedAt: at(-200), reportDueAt: at(-1), reportedAt: at(-2) }), NOW)).toEqual([]);
     expect(missedRepairDeadlines(clock({ status: 'cancelled', contactDueAt: at(-100) }), NOW)).toEqual([]);
     expect(nextRepairDeadline(clock({ status: 'cancelled' }))).toBeNull();
@@ -75,7 +77,10 @@ describe('the dashboard, the 已超时 tab and each ticket agree', () => {
       const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
       expect(bound.status).toBe(201);
       for (const category of ['no_heat', 'leak', 'no_heat'])
-        ids.push((await t.call('POST', '/api/v1/repairs', { token, body: { accountId: bound.body.accountId, category, description: `测试工单${i}${category}` } })).body.id);
+        ids.push(
+          (await t.call('POST', '/api/v1/repairs', { token, body: { accountId: bound.body.accountId, category, description: `测试工单${i}${category}` } })).body
+            .id,
+        );
     }
     const m = (min: number) => new Date(now.getTime() + min * 60_000);
     // every shape the rule distinguishes, written straight onto the rows
@@ -109,7 +114,12 @@ describe('the dashboard, the 已超时 tab and each ticket agree', () => {
     const tab = await t.call('GET', '/api/v1/staff/repairs?overdue=1&pageSize=100', { token: admin });
     expect(tab.status).toBe(200);
     expect(tab.body.total).toBe(expected.overdue);
-    expect(tab.body.items.map((x: any) => x.id).sort()).toEqual(rows.filter((r) => isRepairOverdue(r, now)).map((r) => r.id).sort());
+    expect(tab.body.items.map((x: any) => x.id).sort()).toEqual(
+      rows
+        .filter((r) => isRepairOverdue(r, now))
+        .map((r) => r.id)
+        .sort(),
+    );
 
     for (const [i, id] of ids.slice(0, shapes.length).entries()) {
       const view = (await t.call('GET', `/api/v1/staff/repairs/${id}`, { token: admin })).body;

@@ -10,7 +10,6 @@ import { DEMO, demoHouseholds, demoSeasons } from '../../demo/seed';
 import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
 import { Staff } from '../identity/entities';
 
-
 const rules = CompanyRules.parse({});
 const china = (s: string) => new Date(s + '+08:00');
 const fmt = (d: Date | null) => (d ? formatChinaTime(d) : null);
@@ -84,7 +83,10 @@ describe('repairs over HTTP', () => {
   }
   const staffId = async (username: string) => (await t.ds.getRepository(Staff).findOneByOrFail({ username })).id;
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
-    const res = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'no_heat', description: '卧室暖气片上热下凉', ...body } });
+    const res = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'no_heat', description: '卧室暖气片上热下凉', ...body },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body;
   }
@@ -98,7 +100,12 @@ describe('repairs over HTTP', () => {
     const bad = await t.upload(r.token, 'repair_photo', Buffer.from('AAAA'));
     expect(bad.body.error.code).toBe('UPLOAD_INVALID');
 
-    const ticket = await book(r, { photos: [up.body.id], residentReadingC: 16.5, slotStart: china('2026-11-25T14:00:00').toISOString(), slotEnd: china('2026-11-25T16:00:00').toISOString() });
+    const ticket = await book(r, {
+      photos: [up.body.id],
+      residentReadingC: 16.5,
+      slotStart: china('2026-11-25T14:00:00').toISOString(),
+      slotEnd: china('2026-11-25T16:00:00').toISOString(),
+    });
     expect(ticket.status).toBe('assigned');
     expect(ticket.emergency).toBe(false);
     expect(ticket.assigneeName).toBe('李客服');
@@ -116,10 +123,19 @@ describe('repairs over HTTP', () => {
     const r = await resident(DEMO.accounts[1]!);
     const night = await t.call('POST', '/api/v1/repairs', {
       token: r.token,
-      body: { accountId: r.accountId, category: 'valve', description: '阀门拧不动了', slotStart: china('2026-11-25T20:00:00').toISOString(), slotEnd: china('2026-11-25T21:00:00').toISOString() },
+      body: {
+        accountId: r.accountId,
+        category: 'valve',
+        description: '阀门拧不动了',
+        slotStart: china('2026-11-25T20:00:00').toISOString(),
+        slotEnd: china('2026-11-25T21:00:00').toISOString(),
+      },
     });
     expect(night.body.error.code).toBe('REPAIR_SLOT_INVALID');
-    const foreign = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'valve', description: '阀门拧不动了', photos: ['up_' + 'a'.repeat(32)] } });
+    const foreign = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'valve', description: '阀门拧不动了', photos: ['up_' + 'a'.repeat(32)] },
+    });
     expect(foreign.status).toBe(400);
   });
 
@@ -142,7 +158,14 @@ describe('repairs over HTTP', () => {
     expect(notices.map((n) => n.staffId)).toEqual([await staffId('dispatcher1')]);
 
     const areaId = (await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.id })).areaId;
-    for (const u of ['worker-b1', 'worker-b2']) await t.services.identity.createStaff({ username: u, name: u === 'worker-b1' ? '冯师傅' : '韩师傅', password: 'demo-2026', roles: ['worker'], areaIds: [areaId] });
+    for (const u of ['worker-b1', 'worker-b2'])
+      await t.services.identity.createStaff({
+        username: u,
+        name: u === 'worker-b1' ? '冯师傅' : '韩师傅',
+        password: 'demo-2026',
+        roles: ['worker'],
+        areaIds: [areaId],
+      });
     const [a, b] = [await t.loginStaff('worker-b1'), await t.loginStaff('worker-b2')];
     const pool = await t.call('GET', '/api/v1/staff/repairs?pool=1', { token: a });
     expect(pool.body.items.map((x: any) => x.id)).toContain(ticket.id);
@@ -188,7 +211,10 @@ describe('repairs over HTTP', () => {
     expect(esc.map((n) => n.staffId)).toEqual([await staffId('dispatcher1')]);
     expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id })).escalationLevel).toBe(1);
 
-    const again = await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker1'), reason: '返修' } });
+    const again = await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, {
+      token: dispatcher,
+      body: { staffId: await staffId('worker1'), reason: '返修' },
+    });
     expect(again.body.status).toBe('assigned');
     // the rating of a reopened ticket is not accepted again until it is resolved
     expect((await t.call('POST', `/api/v1/repairs/${id}/rating`, { token: r.token, body: { rating: 5 } })).body.error.code).toBe('INVALID_TRANSITION');
@@ -215,9 +241,14 @@ describe('repairs over HTTP', () => {
     expect(task.minutesLeft).toBeGreaterThan(0);
     // workers cannot record callbacks
     expect((await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: worker1, body: { outcome: 'satisfied' } })).status).toBe(403);
-    const done = await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'unsatisfied', notes: '住户说还在滴水' } });
+    const done = await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, {
+      token: agent1,
+      body: { outcome: 'unsatisfied', notes: '住户说还在滴水' },
+    });
     expect(done.status, JSON.stringify(done.body)).toBe(200);
-    expect((await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'satisfied' } })).body.error.code).toBe('CONFLICT');
+    expect((await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'satisfied' } })).body.error.code).toBe(
+      'CONFLICT',
+    );
     expect((await t.call('GET', '/api/v1/staff/repairs/callbacks', { token: agent1 })).body.items.map((x: any) => x.ticketId)).not.toContain(id);
     const row = await t.ds.getRepository(RepairTicket).findOneByOrFail({ id });
     expect(row).toMatchObject({ status: 'reopened', reopenCount: 1 });
@@ -244,7 +275,10 @@ describe('repairs over HTTP', () => {
     expect([...opens].sort((a, b) => a - b)).toEqual(opens);
     const w1 = await staffId('worker1');
     const other = picker.body.items.find((a: any) => a.id !== w1) ?? picker.body.items[0];
-    const moved = await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: other.id, reason: '回访不满意，换人处理' } });
+    const moved = await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, {
+      token: dispatcher,
+      body: { staffId: other.id, reason: '回访不满意，换人处理' },
+    });
     expect(moved.body).toMatchObject({ status: 'assigned', assigneeId: other.id });
   });
 
@@ -291,7 +325,9 @@ describe('repairs over HTTP', () => {
     const rep = await t.call('POST', `/api/v1/staff/repairs/${onTimeId}/report`, { token: worker1, body: { report: '已更换管段，恢复供热，无次生损失' } });
     expect(rep.status, JSON.stringify(rep.body)).toBe(200);
     expect(rep.body.reportedAt).toBeTruthy();
-    expect((await t.call('POST', `/api/v1/staff/repairs/${onTimeId}/report`, { token: worker1, body: { report: '重复汇报' } })).body.error.code).toBe('CONFLICT');
+    expect((await t.call('POST', `/api/v1/staff/repairs/${onTimeId}/report`, { token: worker1, body: { report: '重复汇报' } })).body.error.code).toBe(
+      'CONFLICT',
+    );
     const view = await t.call('GET', `/api/v1/staff/repairs/${lateId}`, { token: worker1 });
     expect(fmt(new Date(view.body.reportDueAt))).toBe(fmt(new Date(now.getTime() + 120 * 60_000)));
     tick(119);
@@ -323,7 +359,10 @@ describe('repairs over HTTP', () => {
     expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: other.token })).status).toBe(404);
     expect((await t.call('GET', '/api/v1/repairs', { token: other.token })).body.items).toHaveLength(0);
     // booking for an account the resident has not bound
-    const foreign = await t.call('POST', '/api/v1/repairs', { token: other.token, body: { accountId: owner.accountId, category: 'other', description: '不是我家的户号' } });
+    const foreign = await t.call('POST', '/api/v1/repairs', {
+      token: other.token,
+      body: { accountId: owner.accountId, category: 'other', description: '不是我家的户号' },
+    });
     expect(foreign.status).toBe(404);
     expect((await t.call('GET', '/api/v1/staff/repairs', { token: owner.token })).status).toBe(403);
     expect((await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: worker1, body: { staffId: 1 } })).status).toBe(403);
@@ -334,7 +373,9 @@ describe('repairs over HTTP', () => {
     // a worker who does not hold the ticket cannot work on it
     expect((await t.call('POST', `/api/v1/staff/repairs/${id}/arrive`, { token: worker1 })).status).toBe(403);
     // assigning to someone outside the area is refused
-    expect((await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker-b1') } })).body.error.code).toBe('REPAIR_ASSIGNEE_INVALID');
+    expect(
+      (await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker-b1') } })).body.error.code,
+    ).toBe('REPAIR_ASSIGNEE_INVALID');
     expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: owner.token })).body.status).toBe('cancelled');
   });
 
@@ -360,15 +401,25 @@ describe('repairs over HTTP', () => {
     // the time of measuring is the server's: at 12:00 (outside the windows) nothing can be recorded,
     // whatever time is typed
     now = china('2026-11-25T12:00:00');
-    expect((await record(id, { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings, parties })).body.error.code).toBe('MEASUREMENT_OUTSIDE_WINDOW');
+    expect((await record(id, { measuredAt: china('2026-11-25T16:40:00').toISOString(), readings, parties })).body.error.code).toBe(
+      'MEASUREMENT_OUTSIDE_WINDOW',
+    );
     now = china('2026-11-25T16:40:00');
     expect((await record(id, { readings })).status).toBe(400);
     // every party named: a blank name is refused, field by field
     const blank = await record(id, { readings, parties: { ...parties, community: '  ' } });
     expect(blank.body.error.details.fields).toEqual([{ field: 'parties.community', message: '请填写社区签字人姓名' }]);
     const recorded = await record(id, { measuredAt: china('2026-11-20T07:00:00').toISOString(), readings, parties });
-    expect(recorded.body).toMatchObject({ status: 'recorded', minReadingC: 17.2, compliance: 'below_legal', measuredAt: china('2026-11-25T16:40:00').toISOString() });
-    const ruled = await t.call('POST', `/api/v1/staff/measurements/${id}/ruling`, { token: station, body: { refundFen: 999999, note: '主卧低于18℃，按天退费' } });
+    expect(recorded.body).toMatchObject({
+      status: 'recorded',
+      minReadingC: 17.2,
+      compliance: 'below_legal',
+      measuredAt: china('2026-11-25T16:40:00').toISOString(),
+    });
+    const ruled = await t.call('POST', `/api/v1/staff/measurements/${id}/ruling`, {
+      token: station,
+      body: { refundFen: 999999, note: '主卧低于18℃，按天退费' },
+    });
     expect(ruled.body.status).toBe('ruled');
 
     // a passing three-party measurement six days later ends the shortfall
@@ -377,10 +428,15 @@ describe('repairs over HTTP', () => {
     const later = await book(china('2026-12-01T16:30:00'));
     now = china('2026-12-01T16:45:00');
     const station2 = await t.loginStaff('station1');
-    const passed = await t.call('POST', `/api/v1/staff/measurements/${later.body.id}/readings`, { token: station2, body: { readings: [{ room: '主卧', readingC: 20.5, checks }], parties } });
+    const passed = await t.call('POST', `/api/v1/staff/measurements/${later.body.id}/readings`, {
+      token: station2,
+      body: { readings: [{ room: '主卧', readingC: 20.5, checks }], parties },
+    });
     expect(passed.body.compliance).toBe('ok');
     // a ruling only on a reading below the standard
-    expect((await t.call('POST', `/api/v1/staff/measurements/${later.body.id}/ruling`, { token: station2, body: { note: '复测达标' } })).body.error.code).toBe('MEASUREMENT_COMPLIANT');
+    expect((await t.call('POST', `/api/v1/staff/measurements/${later.body.id}/ruling`, { token: station2, body: { note: '复测达标' } })).body.error.code).toBe(
+      'MEASUREMENT_COMPLIANT',
+    );
 
     // the resident paid this season's bill (real time: the WeChat Pay sandbox checks expiry)
     const saved = now;
@@ -409,7 +465,14 @@ describe('repairs over HTTP', () => {
     // a company that pays at once (settings), on the real day
     const admin = await t.loginStaff('admin');
     const cur = (await t.call('GET', '/api/v1/admin/settings', { token: admin })).body;
-    expect((await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: { ...cur, rules: { ...cur.rules, measurementRefund: { percent: 100, payAfterSeason: false } } } })).status).toBe(200);
+    expect(
+      (
+        await t.call('PUT', '/api/v1/admin/settings', {
+          token: admin,
+          body: { ...cur, rules: { ...cur.rules, measurementRefund: { percent: 100, payAfterSeason: false } } },
+        })
+      ).status,
+    ).toBe(200);
     now = new Date();
     const refund = await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } });
     expect(refund.status, JSON.stringify(refund.body)).toBe(201);
@@ -418,9 +481,18 @@ describe('repairs over HTTP', () => {
     expect(refund.body.refund).toMatchObject({ amountFen: Math.floor((paid * 6) / 151), kind: 'ruling', rulingRef: ruled.body.no });
     expect(refund.body.refund.reason).toContain('不达标6天 ÷ 采暖季151天');
     expect(refund.body.measurement.refundId).toBe(refund.body.refund.id);
-    expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } })).body.error.code).toBe('CONFLICT');
+    expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } })).body.error.code).toBe(
+      'CONFLICT',
+    );
     // finance's ordinary refund of kind "ruling" cites this recorded ruling, or is refused
-    expect((await t.call('POST', `/api/v1/staff/payments/${order.body.id}/refunds`, { token: finance, body: { amountFen: 100, reason: '裁定退费', rulingRef: 'CW-NOT-A-RULING' } })).body.error.code).toBe('RULING_NOT_RECORDED');
+    expect(
+      (
+        await t.call('POST', `/api/v1/staff/payments/${order.body.id}/refunds`, {
+          token: finance,
+          body: { amountFen: 100, reason: '裁定退费', rulingRef: 'CW-NOT-A-RULING' },
+        })
+      ).body.error.code,
+    ).toBe('RULING_NOT_RECORDED');
     now = saved;
     // back on the fixed clock: a session opened on the test's real day (months away under
     // HB_TEST_NOW) is not valid here
@@ -431,8 +503,13 @@ describe('repairs over HTTP', () => {
     const plain = await book(china('2026-12-02T07:00:00'), false);
     expect(plain.status, JSON.stringify(plain.body)).toBe(201);
     now = china('2026-12-02T07:10:00');
-    await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/readings`, { token: station2, body: { readings: [{ room: '主卧', readingC: 16.5, checks }] } });
-    expect((await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/ruling`, { token: station2, body: { note: '测试裁定' } })).body.error.code).toBe('MEASUREMENT_NOT_THREE_PARTY');
+    await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/readings`, {
+      token: station2,
+      body: { readings: [{ room: '主卧', readingC: 16.5, checks }] },
+    });
+    expect((await t.call('POST', `/api/v1/staff/measurements/${plain.body.id}/ruling`, { token: station2, body: { note: '测试裁定' } })).body.error.code).toBe(
+      'MEASUREMENT_NOT_THREE_PARTY',
+    );
     now = saved;
   });
 

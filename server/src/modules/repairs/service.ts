@@ -51,7 +51,9 @@ export class RepairsService {
     outbox.register(STAFF_NOTICE_TOPIC, async (p: { staffIds: number[]; ticketId: number; kind: string; text: string; key: string }) => {
       for (const staffId of p.staffIds) {
         try {
-          await this.ds.getRepository(RepairStaffNotice).insert({ staffId, ticketId: p.ticketId, kind: p.kind, text: p.text.slice(0, 200), dedupeKey: p.key, readAt: null });
+          await this.ds
+            .getRepository(RepairStaffNotice)
+            .insert({ staffId, ticketId: p.ticketId, kind: p.kind, text: p.text.slice(0, 200), dedupeKey: p.key, readAt: null });
         } catch (err) {
           if (!isUniqueViolation(err)) throw err;
         }
@@ -95,5 +97,6 @@ export class RepairsService {
   // ---- SLA (escalation.ts) ----
   escalateOverdue = (now?: Date) => this.sla.escalateOverdue(now);
   deadlineSummary = (p: StaffPrincipal, onlyMine: boolean) => this.sla.deadlineSummary(p, onlyMine);
-  countBetween = (p: StaffPrincipal, column: 'createdAt' | 'closedAt', from: Date, to: Date, onlyMine: boolean) => this.sla.countBetween(p, column, from, to, onlyMine);
+  countBetween = (p: StaffPrincipal, column: 'createdAt' | 'closedAt', from: Date, to: Date, onlyMine: boolean) =>
+    this.sla.countBetween(p, column, from, to, onlyMine);
 }

@@ -42,7 +42,10 @@ describe('repair settings drive the repairs', () => {
   it('the price list residents and workers see and charge is the company’s', async () => {
     const r = await resident(DEMO.accounts[2]!);
     expect((await t.call('GET', '/api/v1/repairs/options', { token: r.token })).body.priceList).toEqual(priceList);
-    const { body: ticket } = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'leak', description: '阀门漏水' } });
+    const { body: ticket } = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'leak', description: '阀门漏水' },
+    });
     expect((await staffCall(ticket.id, 'arrive')).status).toBe(200);
     // an item of the seeds' default list that this company does not offer
     const old = await staffCall(ticket.id, 'side', { side: 'resident', items: [{ code: 'visit' }] });
@@ -54,15 +57,22 @@ describe('repair settings drive the repairs', () => {
 
   it('a rating under the company’s stars (4 here) is unsatisfied: 3 stars reopen the ticket', async () => {
     const r = await resident(DEMO.accounts[3]!);
-    const { body: ticket } = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'leak', description: '接口滴水' } });
-    for (const [step, body] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '更换垫片' }]] as const) expect((await staffCall(ticket.id, step, body)).status).toBe(200);
+    const { body: ticket } = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'leak', description: '接口滴水' },
+    });
+    for (const [step, body] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '更换垫片' }]] as const)
+      expect((await staffCall(ticket.id, step, body)).status).toBe(200);
     const rated = await t.call('POST', `/api/v1/repairs/${ticket.id}/rating`, { token: r.token, body: { rating: 3 } });
     expect(rated.body.status).toBe('reopened');
   });
 
   it('an overdue ticket reaches the department head after the company’s minutes (25 here), not 60', async () => {
     const r = await resident(DEMO.accounts[5]!);
-    const { body: ticket } = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'no_heat', description: '整屋不热' } });
+    const { body: ticket } = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'no_heat', description: '整屋不热' },
+    });
     const row = () => t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.id });
     const due = (await row()).contactDueAt!;
     now = new Date(due.getTime() + 60_000);

@@ -43,7 +43,13 @@ export class RepairTickets extends RepairsCore {
    * who registered it. Nothing is written outside `em`: when the caller's transaction fails, no
    * ticket exists.
    */
-  async bookForResident(em: EntityManager, staff: StaffPrincipal, residentId: number, accountId: number, input: Omit<CreateRepairRequest, 'accountId'>): Promise<BookedTicket> {
+  async bookForResident(
+    em: EntityManager,
+    staff: StaffPrincipal,
+    residentId: number,
+    accountId: number,
+    input: Omit<CreateRepairRequest, 'accountId'>,
+  ): Promise<BookedTicket> {
     const account = await this.o.accounts.assertBound(residentId, accountId);
     if (!inScope(staff, account.areaId)) throw new AppError('NOT_FOUND');
     const by: Booker = { actor: actorOf(staff), reason: `${staff.name}代住户登记报修` };
@@ -59,7 +65,8 @@ export class RepairTickets extends RepairsCore {
     const { req, account, checked } = booking;
     if (checked) await this.o.moderation.link([checked.recordId], id);
     // photos: checked asynchronously; a risky one is taken off the ticket (onPhotoVerdict)
-    for (const photo of req.photos) await this.o.moderation.checkPhoto(resident.residentId, photo, { subjectType: 'repair', subjectId: id, scene: 1, areaId: account.areaId });
+    for (const photo of req.photos)
+      await this.o.moderation.checkPhoto(resident.residentId, photo, { subjectType: 'repair', subjectId: id, scene: 1, areaId: account.areaId });
     return this.viewForResident(resident.residentId, id);
   }
 
@@ -133,7 +140,15 @@ export class RepairTickets extends RepairsCore {
     row.no = `BX${chinaDate(now).replace(/-/g, '')}${String(row.id).padStart(6, '0')}`;
     await em.update(RepairTicket, row.id, { no: row.no });
     const resident: ResidentPrincipal = { kind: 'resident', residentId, sessionId: 0, openid: '' };
-    await recordTransition(em, SUBJECT, row.id, null, 'pending', by?.actor ?? actorOf(resident), by ? `${emergency ? '紧急报修：' : ''}${by.reason}` : emergency ? '紧急报修' : '报修已登记');
+    await recordTransition(
+      em,
+      SUBJECT,
+      row.id,
+      null,
+      'pending',
+      by?.actor ?? actorOf(resident),
+      by ? `${emergency ? '紧急报修：' : ''}${by.reason}` : emergency ? '紧急报修' : '报修已登记',
+    );
     await this.autoDispatch(em, row, now);
     return row.id;
   }
@@ -153,7 +168,6 @@ export class RepairTickets extends RepairsCore {
     return { items: await this.present(rows, false) };
   }
 
-
   async cancelByResident(resident: ResidentPrincipal, id: number): Promise<RepairView> {
     await this.move(id, { resident }, 'cancelled', actorOf(resident), '住户取消');
     return this.viewForResident(resident.residentId, id);
@@ -166,9 +180,17 @@ export class RepairTickets extends RepairsCore {
       const t = await this.lockTicket(em, id, { residentId: resident.residentId });
       if (t.status !== 'awaiting_consent') throw new AppError('INVALID_TRANSITION', { from: t.status, to: accept ? 'in_progress' : 'cancelled' });
       const to: RepairState = accept ? 'in_progress' : 'cancelled';
-      await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, to, actorOf(resident), accept ? '住户同意维修费用' : '住户不同意维修费用', {
-        priceFen: t.priceFen,
-      });
+      await applyTransition(
+        em,
+        REPAIR_TRANSITIONS,
+        { type: SUBJECT, id, state: t.status },
+        to,
+        actorOf(resident),
+        accept ? '住户同意维修费用' : '住户不同意维修费用',
+        {
+          priceFen: t.priceFen,
+        },
+      );
       await em.update(RepairTicket, id, { status: to, consentAt: accept ? now : null, closedAt: accept ? null : now });
     });
     return this.viewForResident(resident.residentId, id);
@@ -179,7 +201,9 @@ export class RepairTickets extends RepairsCore {
     const now = this.o.clock();
     const owned = await this.ds.getRepository(RepairTicket).findOneBy({ id, residentId: resident.residentId });
     if (!owned) throw new AppError('REPAIR_NOT_FOUND');
-    const checked = req.comment ? await this.o.moderation.checkText(resident.residentId, req.comment, { subjectType: 'repair_rating', scene: 2, areaId: owned.areaId }) : null;
+    const checked = req.comment
+      ? await this.o.moderation.checkText(resident.residentId, req.comment, { subjectType: 'repair_rating', scene: 2, areaId: owned.areaId })
+      : null;
     if (checked) await this.o.moderation.link([checked.recordId], id);
     const satisfied = req.satisfied ?? req.rating >= (await this.o.company.rules()).repairs.unsatisfiedBelowStars;
     await withTx(this.ds, async (em) => {
@@ -188,7 +212,14 @@ export class RepairTickets extends RepairsCore {
         await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'closed', actorOf(resident), `评价${req.rating}星`);
         await em.update(RepairTicket, id, { status: 'closed', rating: req.rating, ratingComment: req.comment ?? null, closedAt: now });
       } else {
-        await applyTransition(em, REPAIR_TRANSITIONS, { type: SUBJECT, id, state: t.status }, 'reopened', actorOf(resident), `不满意（${req.rating}星）：${req.comment ?? ''}`.slice(0, 200));
+        await applyTransition(
+          em,
+          REPAIR_TRANSITIONS,
+          { type: SUBJECT, id, state: t.status },
+          'reopened',
+          actorOf(resident),
+          `不满意（${req.rating}星）：${req.comment ?? ''}`.slice(0, 200),
+        );
         await em.update(RepairTicket, id, { rating: req.rating, ratingComment: req.comment ?? null });
         await this.reopen(em, t, now, '住户评价不满意');
       }

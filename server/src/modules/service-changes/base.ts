@@ -34,7 +34,6 @@ import { ServiceChange, ValveWorkOrder } from './entities';
 export const TYPE = 'service_change';
 export const ORDER_TYPE = 'valve_work_order';
 
-
 /** Short status words for the subscription message (WeChat phrase: ≤5 characters). */
 const PHRASE: Record<ServiceChangeState, string> = {
   submitted: '已提交',
@@ -66,7 +65,6 @@ export type Viewer = { residentId: number } | { staff: StaffPrincipal };
 
 /** Staff roles whose work needs the ID documents (they review applications); not workers, finance, crews. */
 const DOCUMENT_REVIEWERS = ['agent', 'admin'] as const;
-
 
 /**
  * What every part of the service-changes module shares: access checks, locking, the state
@@ -101,9 +99,7 @@ export abstract class ServiceChangeBase {
 
   protected async fee(kind: ServiceChangeKind, account: Account, season: Season) {
     const bill = await this.o.billing.billFor(account.id, season.id);
-    const price = bill
-      ? { tariffs: { residential: bill.unitPriceFen, commercial: bill.unitPriceFen }, baseFeeRatioBp: season.baseFeeRatioBp }
-      : season;
+    const price = bill ? { tariffs: { residential: bill.unitPriceFen, commercial: bill.unitPriceFen }, baseFeeRatioBp: season.baseFeeRatioBp } : season;
     const area = bill?.heatedArea ?? account.heatedArea;
     const use = bill ? 'residential' : account.use;
     const full = seasonCharge({ heatedArea: area, use, kind: 'full', season: price }).chargeFen;
@@ -133,7 +129,6 @@ export abstract class ServiceChangeBase {
     const bills = await this.o.billing.unpaidBefore(accountId, seasonCode);
     return { totalFen: bills.reduce((s, b) => s + b.dueFen, 0), bills: bills.map((b) => ({ billId: b.id, season: b.season, dueFen: b.dueFen })) };
   }
-
 
   // ---- helpers -------------------------------------------------------------------------------------------
 
@@ -240,7 +235,6 @@ export abstract class ServiceChangeBase {
       note: o.note,
     }));
   }
-
 
   /**
    * The ID documents go to the applicant and to reviewers of the area (agents, admins) only, as

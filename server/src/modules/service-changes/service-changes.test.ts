@@ -83,13 +83,19 @@ describe('deadline and late acceptance (controlled clock)', () => {
   it('accepts 2026-09-20 23:59:59 +08:00 and refuses 2026-09-21 00:00:00 +08:00, offering the next season', async () => {
     now = new Date('2026-09-20T23:59:59+08:00');
     const a = await bindResident(t, DEMO.accounts[0]!);
-    const ok = await t.call('POST', '/api/v1/service-changes', { token: a.token, body: { accountId: a.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, a.token) } });
+    const ok = await t.call('POST', '/api/v1/service-changes', {
+      token: a.token,
+      body: { accountId: a.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, a.token) },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ state: 'submitted', kind: 'stop', late: false, season: '2026-2027' });
 
     now = new Date('2026-09-21T00:00:00+08:00');
     const b = await bindResident(t, DEMO.accounts[1]!);
-    const late = await t.call('POST', '/api/v1/service-changes', { token: b.token, body: { accountId: b.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, b.token) } });
+    const late = await t.call('POST', '/api/v1/service-changes', {
+      token: b.token,
+      body: { accountId: b.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, b.token) },
+    });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('SERVICE_CHANGE_DEADLINE_PASSED');
     expect(late.body.error.details).toMatchObject({ season: '2026-2027', deadline: '2026-09-20 23:59:59', nextSeason: '2027-2028' });
@@ -222,7 +228,10 @@ describe('stop and resume (the test clock, the season after the current one)', (
     const byAgent = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: agent1, body: { photoUrl: 'up_' + '0'.repeat(32) } });
     expect(byAgent.status).toBe(403);
     // only the crew member's own valve photo
-    const foreignPhoto = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: await valvePhoto(t, agent1) } });
+    const foreignPhoto = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, {
+      token: station,
+      body: { photoUrl: await valvePhoto(t, agent1) },
+    });
     expect(foreignPhoto.status).toBe(400);
     const valve = await valvePhoto(t, station);
     const done = await t.call('POST', `/api/v1/staff/valve-orders/${order.id}/done`, { token: station, body: { photoUrl: valve, note: '已关阀' } });
@@ -242,7 +251,9 @@ describe('stop and resume (the test clock, the season after the current one)', (
 
     // a subscription message at each step
     await t.services.outbox.drain();
-    const msgs = sandbox().subscribeMessages.filter((m) => m.templateId === t.services.notifications.templateId('serviceChangeProgress') && m.data.thing1!.value.includes(acc.accountNo));
+    const msgs = sandbox().subscribeMessages.filter(
+      (m) => m.templateId === t.services.notifications.templateId('serviceChangeProgress') && m.data.thing1!.value.includes(acc.accountNo),
+    );
     expect(msgs.length).toBeGreaterThanOrEqual(1);
     const queued = await t.ds.getRepository(OutboxMessage).find({ where: { topic: 'wechat.subscribe' } });
     const mineQueued = queued.filter((m) => (m.payload as any).template === 'serviceChangeProgress' && (m.payload as any).data.thing1.includes(acc.accountNo));
@@ -286,7 +297,10 @@ describe('stop and resume (the test clock, the season after the current one)', (
     expect(paid.body).toMatchObject({ state: 'work_order', workOrder: { action: 'open', state: 'open' } });
     expect((await seasonBill(r.token, h.accountNo)).status).toBe('paid');
 
-    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, { token: station, body: { photoUrl: await valvePhoto(t, station) } });
+    const done = await t.call('POST', `/api/v1/staff/valve-orders/${paid.body.workOrder.id}/done`, {
+      token: station,
+      body: { photoUrl: await valvePhoto(t, station) },
+    });
     expect(done.status).toBe(200);
     expect((await t.ds.getRepository(Account).findOneByOrFail({ id: r.accountId })).status).toBe('active');
   });
@@ -344,7 +358,15 @@ describe('stop and resume (the test clock, the season after the current one)', (
   });
 
   it('lists every document problem at once; the resident fixes them in the same application', async () => {
-    await setRules(t, { serviceChange: { maxChangesPerSeason: 1, noResumeAfterStopInSameSeason: true, requiredDocuments: ['id_photo', 'property_certificate'], stopValveAction: 'close', resumeRequiresArrearsCleared: true } });
+    await setRules(t, {
+      serviceChange: {
+        maxChangesPerSeason: 1,
+        noResumeAfterStopInSameSeason: true,
+        requiredDocuments: ['id_photo', 'property_certificate'],
+        stopValveAction: 'close',
+        resumeRequiresArrearsCleared: true,
+      },
+    });
     try {
       const acc = DEMO.accounts[4]!;
       await clearAccount(acc);
@@ -358,7 +380,13 @@ describe('stop and resume (the test clock, the season after the current one)', (
       const id = created.body.id;
       const rejected = await t.call('POST', `/api/v1/staff/service-changes/${id}/reject`, {
         token: agent1,
-        body: { problems: [{ document: 'id_photo', message: '照片模糊，看不清证件号' }, { document: 'property_certificate', message: '产权人与户主不一致' }, { message: '请填写联系电话' }] },
+        body: {
+          problems: [
+            { document: 'id_photo', message: '照片模糊，看不清证件号' },
+            { document: 'property_certificate', message: '产权人与户主不一致' },
+            { message: '请填写联系电话' },
+          ],
+        },
       });
       expect(rejected.status).toBe(200);
       expect(rejected.body.state).toBe('rejected');
@@ -381,7 +409,15 @@ describe('stop and resume (the test clock, the season after the current one)', (
       const ok = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
       expect(ok.body.state).toBe('work_order');
       expect(ok.body.problems).toEqual([]);
-      expect(ok.body.timeline.map((s: any) => s.state)).toEqual(['submitted', 'under_review', 'rejected', 'submitted', 'under_review', 'approved', 'work_order']);
+      expect(ok.body.timeline.map((s: any) => s.state)).toEqual([
+        'submitted',
+        'under_review',
+        'rejected',
+        'submitted',
+        'under_review',
+        'approved',
+        'work_order',
+      ]);
     } finally {
       await setRules(t, { serviceChange: undefined as any });
     }
@@ -450,7 +486,8 @@ describe('stop and resume (the test clock, the season after the current one)', (
     // staff of another area: not even the application
     expect((await t.call('GET', `/api/v1/staff/service-changes/${id}`, { token: agent2 })).status).toBe(404);
     // the key alone opens nothing, logged in or not
-    for (const headers of [{}, { Authorization: `Bearer ${coBinder.token}` }] as Record<string, string>[]) expect((await fetch(`${t.url}/api/v1/uploads/${key}`, { headers })).status).toBe(403);
+    for (const headers of [{}, { Authorization: `Bearer ${coBinder.token}` }] as Record<string, string>[])
+      expect((await fetch(`${t.url}/api/v1/uploads/${key}`, { headers })).status).toBe(403);
 
     // the applicant may cancel
     const mine = await t.call('POST', `/api/v1/service-changes/${id}/cancel`, { token: owner.token });

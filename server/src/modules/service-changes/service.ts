@@ -82,19 +82,16 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
     return out;
   }
 
-  async listForStaff(
-    staff: StaffPrincipal,
-    q: StaffFilter & { page: number; pageSize: number },
-  ): Promise<Page<ServiceChangeView>> {
-    const [rows, total] = await this.staffQuery(staff, q).skip((q.page - 1) * q.pageSize).take(q.pageSize).getManyAndCount();
+  async listForStaff(staff: StaffPrincipal, q: StaffFilter & { page: number; pageSize: number }): Promise<Page<ServiceChangeView>> {
+    const [rows, total] = await this.staffQuery(staff, q)
+      .skip((q.page - 1) * q.pageSize)
+      .take(q.pageSize)
+      .getManyAndCount();
     return { items: await Promise.all((await this.caughtUp(rows)).map((r) => this.view(r, { staff }))), total, page: q.page, pageSize: q.pageSize };
   }
 
   /** The staff list as XLSX (same filters, every page, at most 5000 rows). */
-  async exportForStaff(
-    staff: StaffPrincipal,
-    q: StaffFilter,
-  ): Promise<Buffer> {
+  async exportForStaff(staff: StaffPrincipal, q: StaffFilter): Promise<Buffer> {
     const rows = await this.staffQuery(staff, q).take(5000).getMany();
     const accounts = await this.o.accounts.accountsByIds(rows.map((r) => r.accountId));
     const byId = new Map(accounts.map((a) => [a.id, a]));
@@ -120,9 +117,14 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
           {
             header: '驳回问题',
             width: 40,
-            value: (r) => (r.state === 'rejected' ? r.problems.map((p) => `${p.document ? `${documentLabel(p.document)}：` : ''}${p.message}`).join('；') : null),
+            value: (r) =>
+              r.state === 'rejected' ? r.problems.map((p) => `${p.document ? `${documentLabel(p.document)}：` : ''}${p.message}`).join('；') : null,
           },
-          { header: '阀门工单', width: 14, value: (r) => (orderOf.get(r.id) ? `${VALVE_ACTION_LABEL[orderOf.get(r.id)!.action]} ${VALVE_ORDER_STATE_LABEL[orderOf.get(r.id)!.state]}` : null) },
+          {
+            header: '阀门工单',
+            width: 14,
+            value: (r) => (orderOf.get(r.id) ? `${VALVE_ACTION_LABEL[orderOf.get(r.id)!.action]} ${VALVE_ORDER_STATE_LABEL[orderOf.get(r.id)!.state]}` : null),
+          },
           { header: '施工完成时间', width: 20, value: (r) => orderOf.get(r.id)?.doneAt, format: 'chinaTime' },
           { header: '应退差额（元）', width: 14, value: (r) => r.refundDueFen || null, format: 'yuan' },
           { header: '提交时间', width: 20, value: (r) => r.createdAt, format: 'chinaTime' },
@@ -133,7 +135,10 @@ export class ServiceChangesService extends ServiceChangeWorkflow {
 
   /** The staff dashboard: applications waiting for review and open valve work orders in the staff member's areas. */
   async openCounts(p: StaffPrincipal): Promise<{ pendingReview: number; valveOrdersOpen: number }> {
-    const sc = this.ds.getRepository(ServiceChange).createQueryBuilder('c').where('c.state IN (:...s)', { s: ['submitted', 'under_review'] });
+    const sc = this.ds
+      .getRepository(ServiceChange)
+      .createQueryBuilder('c')
+      .where('c.state IN (:...s)', { s: ['submitted', 'under_review'] });
     const vo = this.ds.getRepository(ValveWorkOrder).createQueryBuilder('v').where('v.state = :s', { s: 'open' });
     return { pendingReview: await scopeToAreas(sc, 'c.areaId', p).getCount(), valveOrdersOpen: await scopeToAreas(vo, 'v.areaId', p).getCount() };
   }

@@ -36,7 +36,10 @@ export interface SubmitInput {
 /** An application's way: preview, submit, fix and resubmit, cancel, review, approve. */
 export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
   /** Everything the resident should know before applying, and every reason it cannot be filed now. */
-  async preview(who: { residentId: number } | { staff: StaffPrincipal }, q: { accountId: number; season: string; kind: ServiceChangeKind }): Promise<ServiceChangePreview> {
+  async preview(
+    who: { residentId: number } | { staff: StaffPrincipal },
+    q: { accountId: number; season: string; kind: ServiceChangeKind },
+  ): Promise<ServiceChangePreview> {
     await this.assertAccountAccess(who, q.accountId);
     const { account, season, rules } = await this.context(q.accountId, q.season);
     const now = this.o.clock();
@@ -74,7 +77,12 @@ export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
   /** A resident applies for an account bound to them. */
   async submitByResident(residentId: number, input: SubmitInput): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ residentId }, input.accountId);
-    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
+    await this.o.uploads.claim(
+      input.documents.map((d) => d.url),
+      { kind: 'resident', id: residentId },
+      ['id_document'],
+      'documents',
+    );
     const checked = input.note ? await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 }) : null;
     const id = await this.submit({ kind: 'resident', id: residentId, as: ['resident'] }, input, { residentId });
     if (checked) await this.o.moderation.link([checked.recordId], id);
@@ -84,16 +92,17 @@ export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
   /** Filed at the counter; an admin may accept it after the deadline with a recorded reason. */
   async submitByStaff(staff: StaffPrincipal, input: SubmitInput & { lateReason?: string }): Promise<ServiceChangeView> {
     await this.assertAccountAccess({ staff }, input.accountId);
-    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'staff', id: staff.staffId }, ['id_document'], 'documents');
+    await this.o.uploads.claim(
+      input.documents.map((d) => d.url),
+      { kind: 'staff', id: staff.staffId },
+      ['id_document'],
+      'documents',
+    );
     const id = await this.submit(actorOf(staff), input, { staff, lateReason: input.lateReason });
     return this.view(await this.ds.getRepository(ServiceChange).findOneByOrFail({ id }), { staff });
   }
 
-  protected async submit(
-    actor: Actor,
-    input: SubmitInput,
-    by: { residentId?: number; staff?: StaffPrincipal; lateReason?: string },
-  ): Promise<number> {
+  protected async submit(actor: Actor, input: SubmitInput, by: { residentId?: number; staff?: StaffPrincipal; lateReason?: string }): Promise<number> {
     const { account, season, rules } = await this.context(input.accountId, input.season);
     const now = this.o.clock();
 
@@ -161,8 +170,14 @@ export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
   /** The resident fixes every listed problem in the same application and sends it again. */
   async resubmit(residentId: number, id: number, input: { documents: ServiceChangeDocument[]; note?: string }): Promise<ServiceChangeView> {
     await this.forApplicant(residentId, id);
-    await this.o.uploads.claim(input.documents.map((d) => d.url), { kind: 'resident', id: residentId }, ['id_document'], 'documents');
-    if (input.note) await this.o.moderation.link([(await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 })).recordId], id);
+    await this.o.uploads.claim(
+      input.documents.map((d) => d.url),
+      { kind: 'resident', id: residentId },
+      ['id_document'],
+      'documents',
+    );
+    if (input.note)
+      await this.o.moderation.link([(await this.o.moderation.checkText(residentId, input.note, { subjectType: 'service_change', scene: 1 })).recordId], id);
     const rules = await this.o.company.rules();
     const missing = missingDocuments(rules.serviceChange.requiredDocuments, input.documents);
     if (missing.length) throw new AppError('SERVICE_CHANGE_DOCUMENTS_MISSING', { missing: missing.map((kind) => ({ kind, label: documentLabel(kind) })) });
@@ -190,7 +205,8 @@ export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
   protected async cancel(actor: Actor, id: number, viewer: Viewer): Promise<ServiceChangeView> {
     await withTx(this.ds, async (em) => {
       const app = await this.lock(em, id);
-      if (!SERVICE_CHANGE_CANCELLABLE.includes(app.state)) throw new AppError('INVALID_TRANSITION', { from: app.state, to: 'cancelled', message: '申请已审核通过，不能撤销' });
+      if (!SERVICE_CHANGE_CANCELLABLE.includes(app.state))
+        throw new AppError('INVALID_TRANSITION', { from: app.state, to: 'cancelled', message: '申请已审核通过，不能撤销' });
       await this.move(em, app, 'cancelled', actor, actor.kind === 'resident' ? '居民撤销' : '营业厅撤销');
       app.openKey = null;
       await em.save(app);

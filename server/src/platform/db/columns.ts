@@ -7,8 +7,7 @@ export const fenTransformer: ValueTransformer = {
 };
 
 /** Options for a money column: BIGINT fen, never a float. */
-export const money = (opts: { nullable?: boolean; default?: number } = {}) =>
-  ({ type: 'bigint', transformer: fenTransformer, ...opts }) as const;
+export const money = (opts: { nullable?: boolean; default?: number } = {}) => ({ type: 'bigint', transformer: fenTransformer, ...opts }) as const;
 
 /** Options for an instant column: UTC, microsecond precision (matches CURRENT_TIMESTAMP(6) defaults on MySQL). */
 export const instant = (opts: { nullable?: boolean } = {}) => ({ type: 'datetime', precision: 6, ...opts }) as const;

@@ -97,10 +97,7 @@ export async function withTx<T>(ds: DataSource, fn: (em: EntityManager) => Promi
 }
 
 /** SELECT … FOR UPDATE on MySQL/MariaDB; nothing on SQLite (writers are serialised by withTx). */
-export function forUpdate<T extends ObjectLiteral>(
-  qb: SelectQueryBuilder<T>,
-  onLocked?: 'nowait' | 'skip_locked',
-): SelectQueryBuilder<T> {
+export function forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, onLocked?: 'nowait' | 'skip_locked'): SelectQueryBuilder<T> {
   if (driverOf(qb.connection.manager) !== 'mysql') return qb;
   qb.setLock('pessimistic_write');
   if (onLocked) qb.setOnLocked(onLocked);
@@ -118,7 +115,13 @@ export function isUniqueViolation(err: unknown): boolean {
  * insert; hot paths don't need them). Returns the new id.
  */
 export async function insertRow<T extends ObjectLiteral>(em: EntityManager, entity: new () => T, values: Partial<T>): Promise<number> {
-  const res = await em.createQueryBuilder().insert().into(entity).values(values as any).updateEntity(false).execute();
+  const res = await em
+    .createQueryBuilder()
+    .insert()
+    .into(entity)
+    .values(values as any)
+    .updateEntity(false)
+    .execute();
   const raw: any = res.raw;
   return Number(raw?.insertId ?? res.identifiers[0]?.id ?? (typeof raw === 'number' ? raw : NaN));
 }
@@ -126,7 +129,13 @@ export async function insertRow<T extends ObjectLiteral>(em: EntityManager, enti
 /** INSERT many rows in one statement (no read-back). */
 export async function insertRows<T extends ObjectLiteral>(em: EntityManager, entity: new () => T, rows: Partial<T>[]): Promise<void> {
   if (!rows.length) return;
-  await em.createQueryBuilder().insert().into(entity).values(rows as any[]).updateEntity(false).execute();
+  await em
+    .createQueryBuilder()
+    .insert()
+    .into(entity)
+    .values(rows as any[])
+    .updateEntity(false)
+    .execute();
 }
 
 /**

@@ -81,9 +81,7 @@ export function installDbLimits(ds: DataSource, limits: DbLimits, log?: Logger):
 
 export function sessionLimitsSql(mariadb: boolean, limits: DbLimits): string {
   const lock = Math.max(1, Math.ceil(limits.lockWaitSeconds));
-  const statement = mariadb
-    ? `max_statement_time = ${(limits.queryTimeoutMs / 1000).toFixed(3)}`
-    : `max_execution_time = ${Math.ceil(limits.queryTimeoutMs)}`;
+  const statement = mariadb ? `max_statement_time = ${(limits.queryTimeoutMs / 1000).toFixed(3)}` : `max_execution_time = ${Math.ceil(limits.queryTimeoutMs)}`;
   return `SET SESSION ${statement}, innodb_lock_wait_timeout = ${lock}, lock_wait_timeout = ${lock}`;
 }
 

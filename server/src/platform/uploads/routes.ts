@@ -45,26 +45,23 @@ export function uploadsRoutes(uploads: UploadsService, limiter: Limiter): Router
     const bytes = await receive(ctx);
     const form = UploadForm.safeParse((ctx.request as any).body ?? {});
     if (!form.success) throw new AppError('VALIDATION_FAILED', { fields: zodFields(form.error) });
-    const owner = principal!.kind === 'resident' ? { kind: 'resident' as const, id: principal!.residentId } : { kind: 'staff' as const, id: principal!.staffId };
+    const owner =
+      principal!.kind === 'resident' ? { kind: 'resident' as const, id: principal!.residentId } : { kind: 'staff' as const, id: principal!.staffId };
     if (owner.kind === 'resident' && !RESIDENT_PURPOSES.includes(form.data.purpose)) throw new AppError('FORBIDDEN');
     return uploads.store(owner, form.data.purpose, bytes);
   });
 
   // by signed link only (an <Image> sends no bearer header): whoever handed out the link checked access
-  route(
-    r,
-    { ...UploadsApi.file, auth: 'public' },
-    async ({ ctx, query }) => {
-      ctx.set('X-Content-Type-Options', 'nosniff');
-      if (query.exp === undefined || !query.sig) throw new AppError('UPLOAD_LINK_EXPIRED');
-      const file = await uploads.read(ctx.params.key ?? '', query.exp, query.sig);
-      ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
-      ctx.set('Content-Disposition', 'inline');
-      ctx.set('Cache-Control', `private, max-age=${Math.max(0, file.exp - Math.floor(Date.now() / 1000))}`);
-      ctx.type = file.mime;
-      return file.body;
-    },
-  );
+  route(r, { ...UploadsApi.file, auth: 'public' }, async ({ ctx, query }) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (query.exp === undefined || !query.sig) throw new AppError('UPLOAD_LINK_EXPIRED');
+    const file = await uploads.read(ctx.params.key ?? '', query.exp, query.sig);
+    ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
+    ctx.set('Content-Disposition', 'inline');
+    ctx.set('Cache-Control', `private, max-age=${Math.max(0, file.exp - Math.floor(Date.now() / 1000))}`);
+    ctx.type = file.mime;
+    return file.body;
+  });
 
   return r;
 }

@@ -84,7 +84,9 @@ export class UploadsService {
     await fs.promises.writeFile(file, bytes, { mode: 0o600 });
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     try {
-      await this.o.ds.getRepository(Upload).insert({ key, mime: image.mime, bytes: bytes.length, sha256, ownerKind: owner.kind, ownerId: owner.id, purpose, attachedAt: null });
+      await this.o.ds
+        .getRepository(Upload)
+        .insert({ key, mime: image.mime, bytes: bytes.length, sha256, ownerKind: owner.kind, ownerId: owner.id, purpose, attachedAt: null });
     } catch (err) {
       await fs.promises.rm(file, { force: true });
       throw err;

@@ -56,7 +56,11 @@ describe('uploading and fetching over HTTP', () => {
   const stored: StoredUpload[] = [];
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-uploads-'));
-    t = await startTestApp({ seedDemo: true, clock: () => now, config: { UPLOAD_DIR: dir, UPLOAD_MAX_KB: 64, HB_LIMITS: { 'upload.resident': { max: 12, windowMinutes: 24 * 60 } } } });
+    t = await startTestApp({
+      seedDemo: true,
+      clock: () => now,
+      config: { UPLOAD_DIR: dir, UPLOAD_MAX_KB: 64, HB_LIMITS: { 'upload.resident': { max: 12, windowMinutes: 24 * 60 } } },
+    });
     t.services.uploads.onStored((u) => void stored.push(u));
   });
   afterAll(async () => {
@@ -167,7 +171,9 @@ describe('uploading and fetching over HTTP', () => {
     const owner = async (token: string) => (await t.services.identity.resolveToken(token)) as { residentId: number };
     const ra = await owner(a);
     const rb = await owner(b);
-    await expect(t.services.uploads.claim([aChat], { kind: 'resident', id: rb.residentId }, ['chat_photo'])).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(t.services.uploads.claim([aChat], { kind: 'resident', id: rb.residentId }, ['chat_photo'])).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     // an ID document can't be posted to the building's group
     await expect(t.services.uploads.claim([aId], { kind: 'resident', id: ra.residentId }, ['chat_photo'])).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await t.services.uploads.claim([aChat], { kind: 'resident', id: ra.residentId }, ['chat_photo']);
@@ -184,9 +190,15 @@ describe('uploading and fetching over HTTP', () => {
     const chat = await t.call('POST', `/api/v1/groups/${groupId}/messages`, { token, body: { photo: pixel } });
     expect(chat.status).toBe(400);
     expect(chat.body.error.details.fields).toEqual([{ field: 'photo', message: '只能发送在本平台上传的图片' }]);
-    const repair = await t.call('POST', '/api/v1/repairs', { token, body: { accountId: bound.body.accountId, category: 'valve', description: '阀门拧不动了', photos: [pixel] } });
+    const repair = await t.call('POST', '/api/v1/repairs', {
+      token,
+      body: { accountId: bound.body.accountId, category: 'valve', description: '阀门拧不动了', photos: [pixel] },
+    });
     expect(repair.status).toBe(400);
-    const change = await t.call('POST', '/api/v1/service-changes', { token, body: { accountId: bound.body.accountId, season: '2027-2028', kind: 'stop', documents: [{ kind: 'id_photo', url: pixel }] } });
+    const change = await t.call('POST', '/api/v1/service-changes', {
+      token,
+      body: { accountId: bound.body.accountId, season: '2027-2028', kind: 'stop', documents: [{ kind: 'id_photo', url: pixel }] },
+    });
     expect(change.status).toBe(400);
     expect(change.body.error.details.fields[0].field).toBe('documents.0.url');
   });
