@@ -35,7 +35,7 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await page.locator(`.bill-card[data-season="${current.code}"]`).click();
     await page.waitForURL(/pages\/bills\/detail/);
     await expect.poll(() => page.locator('[data-arrears-first]').innerText(), { timeout: 10_000 }).toContain('请先缴清往年欠费');
-    expect(await page.getByText(/^微信支付 /).count()).toBe(0);
+    await expect.poll(() => page.getByText(/^微信支付 /).count()).toBe(0);
     await shot(page, 'bill-arrears-first');
     await page.locator('[data-pay-arrears]').click();
     // last season's bill: pay it

@@ -77,11 +77,18 @@ const NOT_PERSONAL = new Set([
 ]);
 
 /** The request schemas residents send: `body:` of every route a resident may call, plus login. */
+/** The request body schemas of every route residents may call, by their exported names in shared. */
 function residentRequestSchemas(): string[] {
   const names = new Set<string>(['WechatLoginRequest']);
+  const nameOf = new Map<unknown, string>();
+  for (const [k, v] of Object.entries(shared)) if (v && typeof v === 'object' && !nameOf.has(v)) nameOf.set(v, k);
   for (const f of files(path.join(root, 'server', 'src', 'modules'), /^routes\.ts$/)) {
     const src = fs.readFileSync(f, 'utf8');
-    for (const m of src.matchAll(/auth:\s*\[[^\]]*'resident'[^\]]*\][^)]*?body:\s*(\w+)/g)) names.add(m[1]!);
+    // route(r, { ...BillingApi.pay, auth: ['resident'] }, …): the descriptor carries the body schema
+    for (const m of src.matchAll(/\.\.\.(\w+Api)\.(\w+),\s*auth:\s*\[[^\]]*'resident'[^\]]*\]/g)) {
+      const body = (shared as Record<string, any>)[m[1]!]?.[m[2]!]?.body;
+      if (body) names.add(nameOf.get(body) ?? `${m[1]}.${m[2]}`);
+    }
   }
   return [...names].sort();
 }
