@@ -1,10 +1,8 @@
-import { In, IsNull, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { MAX_BINDINGS_PER_RESIDENT, maskName, maskPhone, phoneLast4, type BindRequest, type BindingRelation, type BoundAccount } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { retryText, type Limiter } from '../../platform/limits';
-import type { StaffPrincipal } from '../../platform/auth';
-import { scopeToAreas } from '../../platform/scope';
 import type { BindingChanged, Events } from '../../platform/events';
 import type { IdentityService } from '../identity';
 import type { Area, CompanyService } from '../company';
@@ -336,19 +334,6 @@ export class AccountsService extends AccountQueries {
       for (const a of await this.ds.getRepository(Account).find({ select: { id: true, accountNo: true }, where: { id: In(part) } })) out.set(a.id, a.accountNo);
     }
     return out;
-  }
-
-  /**
-   * Restrict another module's query to rows whose account lies in the staff member's areas:
-   * `accountIdColumn IN (accounts of those areas)`, as a subquery this module writes.
-   */
-  scopeByAccountArea<T extends SelectQueryBuilder<any>>(qb: T, accountIdColumn: string, p: StaffPrincipal): T {
-    const sub = qb.subQuery().select('sa.id').from(Account, 'sa');
-    scopeToAreas(sub, 'sa.areaId', p);
-    if (sub.expressionMap.wheres.length === 0) return qb; // everything in scope
-    qb.andWhere(`${accountIdColumn} IN ${sub.getQuery()}`);
-    qb.setParameters(sub.getParameters());
-    return qb;
   }
 
   /**
