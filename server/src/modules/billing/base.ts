@@ -8,15 +8,12 @@ import {
   seasonLabel,
   SeasonInput,
   type BillKind,
-  type BillView,
   type CompanyRules,
   type Quote,
-  type SeasonRules,
   type SeasonView,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { rawDatetime } from '../../platform/db/columns';
-import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
+import { forUpdate, isUniqueViolation, updateByIds } from '../../platform/db/data-source';
 import type { Events } from '../../platform/events';
 import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';

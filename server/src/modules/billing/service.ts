@@ -1,27 +1,20 @@
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import {
   chinaDate,
   formatFen,
-  parseStoredRules,
   quoteBill,
   seasonCharge,
   seasonLabel,
-  SeasonInput,
   type BillKind,
   type BillView,
   type CompanyRules,
-  type Quote,
   type SeasonRules,
-  type SeasonView,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { rawDatetime } from '../../platform/db/columns';
-import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
-import type { Events } from '../../platform/events';
-import type { Account, AccountsService } from '../accounts';
+import { forUpdate, withTx } from '../../platform/db/data-source';
 import { Bill, Season } from './entities';
 import { BillingBase } from './base';
-import { BILL_COLUMNS, frozenLines, heatOff, rawBill, rawSeason, SEASON_COLUMNS, seasonView, toView } from './views';
+import { BILL_COLUMNS, heatOff, rawBill, rawSeason, SEASON_COLUMNS, seasonView, toView } from './views';
 
 export { seasonView };
 export type { SeasonRules };

@@ -1,25 +1,8 @@
 /** Row mappers and the resident's view of a bill, shared by billing's service files. */
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import {
-  chinaDate,
-  formatFen,
-  parseStoredRules,
-  quoteBill,
-  seasonCharge,
-  seasonLabel,
-  SeasonInput,
-  type BillKind,
-  type BillView,
-  type CompanyRules,
-  type Quote,
-  type SeasonRules,
-  type SeasonView,
-} from '@heat-butler/shared';
-import { AppError } from '../../platform/errors';
+
+import { quoteBill, seasonLabel, type BillView, type CompanyRules, type Quote, type SeasonView } from '@heat-butler/shared';
 import { rawDatetime } from '../../platform/db/columns';
-import { forUpdate, isUniqueViolation, updateByIds, withTx } from '../../platform/db/data-source';
-import type { Events } from '../../platform/events';
-import type { Account, AccountsService } from '../accounts';
+import type { Account } from '../accounts';
 import { Bill, Season } from './entities';
 
 /** Is the household's heat off (报停 or 封阀) in the sense of "no late fee while heat is cut off"? */
