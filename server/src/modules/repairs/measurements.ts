@@ -122,6 +122,10 @@ export class MeasurementsService {
   async record(staff: StaffPrincipal, id: number, req: z.output<typeof MeasurementRecordRequest>) {
     // measured now, by the server's clock: a typed time could put a reading anywhere (Changchun 000)
     const measuredAt = this.o.clock();
+    // whose measurement first: another area's is not found, whatever the time
+    const own = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
+    if (!own) throw new AppError('MEASUREMENT_NOT_FOUND');
+    assertArea(staff, own.areaId);
     const rules = await this.o.company.rules();
     if (!inMeasurementWindow(measuredAt, rules.measurementWindows)) throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
     const protocol = req.readings.every((r) => Object.values(r.checks).every(Boolean));
