@@ -250,10 +250,15 @@ export function seasonWindow(startYear: number, rules: Pick<CompanyRules, 'seaso
   return { label: endYear === startYear ? String(startYear) : `${startYear}-${endYear}`, start: chinaTime(startYear, sm, sd), end: chinaTime(endYear, em, ed) };
 }
 
+/** The start year of the season that started most recently at `at` (it may have ended since). */
+export function latestSeasonStartYear(at: Date, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): number {
+  const y = chinaParts(at).year;
+  return seasonWindow(y, rules).start > at ? y - 1 : y;
+}
+
 /** The start year of the last finished season at `now`: during a season the one before it, in summer the one just ended. */
 export function lastSeasonStartYear(now: Date, rules: Pick<CompanyRules, 'seasonStart' | 'seasonEnd'>): number {
-  let y = chinaParts(now).year;
-  if (seasonWindow(y, rules).start > now) y -= 1; // the season that started most recently
+  const y = latestSeasonStartYear(now, rules);
   return seasonWindow(y, rules).end > now ? y - 1 : y;
 }
 

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import {
   chinaDate,
-  chinaParts,
+  latestSeasonStartYear,
   compliance,
   rulingRefund,
   seasonWindow,
@@ -187,18 +187,11 @@ export class MeasurementsService {
     return this.view(id);
   }
 
-  /** The season a measurement falls in (company season dates, China time). */
-  private async seasonOf(at: Date) {
-    const rules = await this.o.company.rules();
-    let y = chinaParts(at).year;
-    if (seasonWindow(y, rules).start > at) y -= 1;
-    return seasonWindow(y, rules);
-  }
-
   /** The stated refund of a ruling against one payment: days below the standard until a later passing measurement or the season's end. */
   private async refundRule(m: TemperatureMeasurement, order: { amountFen: number; refundedFen: number }) {
     const rules = await this.o.company.rules();
-    const season = await this.seasonOf(m.measuredAt!);
+    // the season the measurement falls in
+    const season = seasonWindow(latestSeasonStartYear(m.measuredAt!, rules), rules);
     const passed = await this.ds
       .getRepository(TemperatureMeasurement)
       .createQueryBuilder('x')
