@@ -4,7 +4,7 @@
  * restart" (the client reconnects elsewhere), the scheduled job it claimed runs to its end and
  * gives its lease back, and the process exits 0 once all of that is done.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import mysql from 'mysql2/promise';
 import { WebSocket } from 'ws';
 import { childBffEnv, exited, type ChildBffEnv } from './test-support/child-bff';
@@ -47,9 +47,26 @@ it.skipIf(!usingMariaDb())(
     let claimed: any;
     try {
       inFlight = Promise.all(Array.from({ length: 8 }, accounts));
-      await new Promise((r) => setTimeout(r, 500));
-      claimed = await lease();
-      expect(claimed.owner).toEqual(expect.any(String)); // the job is running, held by the lock
+      // all 8 have reached the BFF and wait on the locked table (a pool of 20: each holds a connection)
+      await vi.waitFor(
+        async () => {
+          const [rows]: any = await look.query(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE '%`session`%'",
+          );
+          if (Number(rows[0].n) < 8) throw new Error(`${rows[0].n} of 8 requests wait on the locked table`);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      // the job is running, held by the lock (polled: on a busy machine the first tick can take seconds)
+      claimed = await vi.waitFor(
+        async () => {
+          const row = await lease();
+          if (!row?.owner) throw new Error('the retention job has not claimed its lease yet');
+          return row;
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      expect(claimed.owner).toEqual(expect.any(String));
       signalledAt = Date.now();
       child.kill('SIGTERM');
       // the listener closes as soon as the signal is handled: a new connection is then refused,

@@ -3,7 +3,7 @@
  * tick however many try at once, nothing before the next tick, a lease held by a run in progress,
  * a dead instance's lease taken over once it expires, a failure recorded and the lease released.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../db';
 import { createTestDatabase, type TestDatabase } from '../test-support/db';
@@ -32,6 +32,18 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** Waits until every tick but one has answered and the remaining one is running the job. */
+async function settledBesidesTheRun(ticks: Promise<unknown>[]) {
+  let settled = 0;
+  ticks.forEach((p) => void p.then(() => (settled += 1)));
+  await vi.waitFor(
+    () => {
+      if (settled < ticks.length - 1) throw new Error(`${settled} of ${ticks.length - 1} losing ticks answered`);
+    },
+    { timeout: 30_000, interval: 20 },
+  );
+}
+
 it('one run per tick across schedulers; the next tick not before everyMs; a running job holds its lease', async () => {
   let runs = 0;
   let release: () => void = () => {};
@@ -42,7 +54,9 @@ it('one run per tick across schedulers; the next tick not before everyMs; a runn
   };
   const [a, b, c] = [make(ds1), make(ds2), make(ds2)];
   const first = [a.tick('sweep'), b.tick('sweep'), c.tick('sweep')];
-  await new Promise((r) => setTimeout(r, 300));
+  // the two that lose the claim answer at once; the winner's run waits for release() (no fixed sleep:
+  // on a busy machine the claims can take longer than any guess)
+  await settledBesidesTheRun(first);
   expect(runs).toBe(1);
   const held = await ds1.getRepository(JobLease).findOneByOrFail({ name: 'sweep' });
   expect(held.owner).toEqual(expect.any(String));
@@ -56,7 +70,7 @@ it('one run per tick across schedulers; the next tick not before everyMs; a runn
   expect((await ds1.getRepository(JobLease).findOneByOrFail({ name: 'sweep' })).owner).toBeNull();
   now += 61_000;
   const second = [a.tick('sweep'), b.tick('sweep')];
-  await new Promise((r) => setTimeout(r, 300));
+  await settledBesidesTheRun(second);
   release();
   expect((await Promise.all(second)).filter((o) => o === 'ran')).toHaveLength(1);
   expect(runs).toBe(2);
