@@ -18,7 +18,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
-import { DEMO } from '../server/src/demo/seed';
+import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { bareServer, cannon, flag, fmt, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
@@ -40,14 +40,7 @@ run(async () => {
     }
     // two more seasons on top of the demo's: a list with history, like a resident of some years
     for (const y of [2030, 2031]) {
-      await services.billing.createSeason({
-        code: `${y}-${y + 1}`,
-        startDate: `${y}-11-01`,
-        endDate: `${y + 1}-04-01`,
-        dueDate: `${y}-12-31`,
-        tariffs: { residential: 2700, commercial: 3800 },
-        baseFeeRatioBp: 3000,
-      });
+      await services.billing.createSeason(demoSeason(y));
       await services.billing.issueBills(`${y}-${y + 1}`);
     }
     const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');

@@ -25,7 +25,7 @@ import { createPayClientFromConfig } from '../server/src/host';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
-import { DEMO } from '../server/src/demo/seed';
+import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { bareServer, flag, fmt, postAll, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 3000, 'BENCH_N');
@@ -50,14 +50,7 @@ run(async () => {
     const bills: Bill[] = [];
     for (let y = 2030; bills.length < N; y++) {
       const code = `${y}-${y + 1}`;
-      await services.billing.createSeason({
-        code,
-        startDate: `${y}-11-01`,
-        endDate: `${y + 1}-04-01`,
-        dueDate: `${y}-12-31`,
-        tariffs: { residential: 2700, commercial: 3800 },
-        baseFeeRatioBp: 3000,
-      });
+      await services.billing.createSeason(demoSeason(y));
       await services.billing.issueBills(code);
       const season = await services.billing.seasonByCode(code);
       bills.push(...(await ds.getRepository(Bill).find({ where: { seasonId: season.id, status: 'unpaid' }, order: { id: 'ASC' } })));
