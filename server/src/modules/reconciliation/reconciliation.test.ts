@@ -48,17 +48,9 @@ afterAll(async () => {
 const sandbox = () => t.sandbox!.state;
 const fee = (fen: number) => Math.round(fen * 0.006);
 
-async function residentWith(account: { accountNo: string; ownerName: string }) {
-  const user = 'recon-' + crypto.randomUUID().slice(0, 8);
-  const token = await t.loginResident(user);
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, user };
-}
-
 /** A resident's order for the current season's bill of `account`. */
 async function orderFor(account: { accountNo: string; ownerName: string }) {
-  const r = await residentWith(account);
+  const r = await t.residentWith(account);
   const bills = await t.call('GET', '/api/v1/bills', { token: r.token });
   const bill = bills.body.items.find((b: any) => b.accountNo === account.accountNo && b.season === CURRENT);
   const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
@@ -477,8 +469,8 @@ describe('a bill where nothing matches', () => {
 
 describe('bills paid twice', () => {
   async function payTwice(account: { accountNo: string; ownerName: string }) {
-    const a = await residentWith(account);
-    const b = await residentWith(account);
+    const a = await t.residentWith(account);
+    const b = await t.residentWith(account);
     const bills = await t.call('GET', '/api/v1/bills', { token: a.token });
     const bill = bills.body.items.find((x: any) => x.accountNo === account.accountNo && x.season === CURRENT);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
