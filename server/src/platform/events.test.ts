@@ -185,6 +185,8 @@ describe('wiring', () => {
       { event: 'building.created', name: 'groups.open-group', kind: 'after-commit' },
       { event: 'payment.credited', name: 'invoices.auto-issue', kind: 'after-commit' },
       { event: 'payment.credited', name: 'service-changes.resume-paid', kind: 'after-commit' },
+      { event: 'photo.checked', name: 'groups.photo-verdict', kind: 'after-commit' },
+      { event: 'photo.checked', name: 'repairs.photo-verdict', kind: 'after-commit' },
       { event: 'refund.succeeded', name: 'invoices.after-refund', kind: 'after-commit' },
     ]);
   });
