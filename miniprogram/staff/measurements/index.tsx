@@ -175,7 +175,7 @@ function RulingRefund(props: { m: MeasurementView; onDone: () => Promise<void> }
 }
 
 /** 测温工单: the area's measurement visits; record readings (only inside the windows) and rule on three-party ones. */
-export default staffPage(function StaffMeasurements() {
+export default staffPage('any-staff', function StaffMeasurements() {
   const [finance, setFinance] = useState(false);
   const list = useData(() => measurementsApi.staffList(), [], { onShow: true });
   const items = list.data?.items;

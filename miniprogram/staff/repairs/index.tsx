@@ -126,7 +126,7 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
 }
 
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
-export default staffPage(function StaffRepairs() {
+export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], function StaffRepairs() {
   const [tab, setTab] = useState<Tab>('mine');
   const [dispatcher, setDispatcher] = useState(false);
   const [myId, setMyId] = useState(0);
