@@ -15,6 +15,7 @@ import { ApiError } from '../../services/api';
 import { measurementsApi } from '../../services/api/repairs';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError } from '../../components/ui';
+import { MeasurementReadings } from '../../components/measurement';
 import { photoSrc, pickAndUpload } from '../../services/photo';
 import { me } from '../../services/session';
 import { staffPage } from '../../components/staff-page';
@@ -200,13 +201,7 @@ export default staffPage('any-staff', function StaffMeasurements() {
             {m.no} · 预约 {formatChinaTime(m.scheduledAt)}
           </View>
           <View className='muted'>{m.address}</View>
-          {m.readings.map((r) => (
-            <View className='list-item row' key={r.room}>
-              <Text>{r.room}</Text>
-              <Text>{r.readingC.toFixed(1)}℃</Text>
-            </View>
-          ))}
-          {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
+          <MeasurementReadings m={m} />
           {m.status === 'ruled' ? (
             <View className='muted'>
               裁定：{m.rulingNote}（退费 {((m.rulingRefundFen ?? 0) / 100).toFixed(2)} 元）
