@@ -13,17 +13,13 @@
  * totals over the rounds, p99 the worst round's p99 of each.
  * Goals of issue 18 (2 cores): BFF ≥ 85% of bare, BFF p99 ≤ 1.2 × bare p99.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import mysql from 'mysql2/promise';
 
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
-import { DEMO } from '../server/src/demo/seed';
-import { cannon, flag, fmt, run, summary, type Cannon } from './lib';
+import { DEMO, demoSeason } from '../server/src/demo/seed';
+import { bareServer, cannon, flag, fmt, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 2);
@@ -44,50 +40,24 @@ run(async () => {
     }
     // two more seasons on top of the demo's: a list with history, like a resident of some years
     for (const y of [2030, 2031]) {
-      await services.billing.createSeason({
-        code: `${y}-${y + 1}`,
-        startDate: `${y}-11-01`,
-        endDate: `${y + 1}-04-01`,
-        dueDate: `${y}-12-31`,
-        tariffs: { residential: 2700, commercial: 3800 },
-        baseFeeRatioBp: 3000,
-      });
+      await services.billing.createSeason(demoSeason(y));
       await services.billing.issueBills(`${y}-${y + 1}`);
     }
     const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');
     const list = await t.call('GET', '/api/v1/bills', { token });
     if (list.status !== 200) throw new Error(`GET /bills: ${list.status}`);
 
-    const pool = mysql.createPool({ uri: mysqlUrl(t.db.url!), connectionLimit: config.DB_POOL_SIZE });
     const SQL = `SELECT b.*, s.code AS season, s.dueDate, s.tariffs, s.discountBp, s.discountUntil, s.lateFeeDailyBp,
         s.lateFeeCapBp, s.endDate, a.accountNo, a.roomNo, a.buildingId, a.unitId
       FROM binding bd JOIN bill b ON b.accountId = bd.accountId JOIN season s ON s.id = b.seasonId
       JOIN account a ON a.id = b.accountId
       WHERE bd.residentId = ? AND bd.unboundAt IS NULL ORDER BY b.status DESC, s.code, a.accountNo`;
-    const app = new Koa();
-    let inflight = 0;
-    app.use(async (_ctx, next) => {
-      inflight++;
-      try {
-        await next();
-      } finally {
-        inflight--;
-      }
-    });
-    app.use(async (ctx) => {
+    const bareSrv = await bareServer(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, async (ctx, pool) => {
       const [rows] = await pool.query(SQL, [resident.id]);
       ctx.body = { items: rows };
     });
-    const server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closeBare = async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      // requests a load generator left behind still finish on the pool before it ends
-      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
-      await pool.end();
-    };
-    const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    closeBare = bareSrv.close;
+    const bareUrl = bareSrv.url;
     const bare = JSON.parse(await (await fetch(bareUrl)).text());
     console.log(
       `BFF: ${list.body.items.length} bills, ${JSON.stringify(list.body).length} bytes; bare: ${bare.items.length} rows, ${JSON.stringify(bare).length} bytes`,

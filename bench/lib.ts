@@ -6,8 +6,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import Koa from 'koa';
+import mysql from 'mysql2/promise';
 
 /** `--name value` (or `--name=value`) from the command line, else the env variable, else the default. */
 export function flag(name: string, def: number, env?: string): number {
@@ -141,4 +145,42 @@ export function run(main: () => Promise<unknown>): void {
       process.exit(1);
     },
   );
+}
+
+export interface BareServer {
+  url: string;
+  pool: mysql.Pool;
+  /** closes the server; requests a load generator left behind still finish on the pool before it ends */
+  close(): Promise<void>;
+}
+
+/**
+ * The bare handler a bench compares the BFF with: one Koa handler on a mysql2 pool (the BFF's
+ * database and pool size), listening on a loopback port.
+ */
+export async function bareServer(dbUri: string, poolSize: number, handle: (ctx: Koa.Context, pool: mysql.Pool) => Promise<void>): Promise<BareServer> {
+  const pool = mysql.createPool({ uri: dbUri, connectionLimit: poolSize });
+  const app = new Koa();
+  let inflight = 0;
+  app.use(async (_ctx, next) => {
+    inflight++;
+    try {
+      await next();
+    } finally {
+      inflight--;
+    }
+  });
+  app.use((ctx) => handle(ctx, pool));
+  const server = http.createServer(app.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    pool,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+      await pool.end();
+    },
+  };
 }

@@ -17,10 +17,6 @@
  * Goal of issue 18 (2 cores): BFF ≥ 80% of bare.
  */
 import crypto from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import mysql from 'mysql2/promise';
 
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
@@ -29,8 +25,8 @@ import { createPayClientFromConfig } from '../server/src/host';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
-import { DEMO } from '../server/src/demo/seed';
-import { flag, fmt, postAll, run, summary, type PostRun } from './lib';
+import { DEMO, demoSeason } from '../server/src/demo/seed';
+import { bareServer, flag, fmt, postAll, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 3000, 'BENCH_N');
 const CONCURRENCY = flag('concurrency', 32, 'BENCH_CONCURRENCY');
@@ -54,14 +50,7 @@ run(async () => {
     const bills: Bill[] = [];
     for (let y = 2030; bills.length < N; y++) {
       const code = `${y}-${y + 1}`;
-      await services.billing.createSeason({
-        code,
-        startDate: `${y}-11-01`,
-        endDate: `${y + 1}-04-01`,
-        dueDate: `${y}-12-31`,
-        tariffs: { residential: 2700, commercial: 3800 },
-        baseFeeRatioBp: 3000,
-      });
+      await services.billing.createSeason(demoSeason(y));
       await services.billing.issueBills(code);
       const season = await services.billing.seasonByCode(code);
       bills.push(...(await ds.getRepository(Bill).find({ where: { seasonId: season.id, status: 'unpaid' }, order: { id: 'ASC' } })));
@@ -111,22 +100,8 @@ run(async () => {
     );
 
     // ---- the bare handler ----------------------------------------------------------------------
-    const pool = mysql.createPool({ uri: mysqlUrl(t.db.url!), connectionLimit: config.DB_POOL_SIZE });
-    await pool.query(
-      'CREATE TABLE bench_notification (transactionId VARCHAR(32) PRIMARY KEY, outTradeNo VARCHAR(64) NOT NULL, amountFen INT NOT NULL, at DATETIME(3) NOT NULL)',
-    );
     const pay = createPayClientFromConfig(config);
-    const app = new Koa();
-    let inflight = 0;
-    app.use(async (_ctx, next) => {
-      inflight++;
-      try {
-        await next();
-      } finally {
-        inflight--;
-      }
-    });
-    app.use(async (ctx) => {
+    const bareSrv = await bareServer(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, async (ctx, pool) => {
       const chunks: Buffer[] = [];
       for await (const c of ctx.req) chunks.push(c as Buffer);
       let event;
@@ -144,16 +119,12 @@ run(async () => {
       ]);
       ctx.status = 204;
     });
-    const server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closeBare = async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      // requests a load generator left behind still finish on the pool before it ends
-      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
-      await pool.end();
-    };
-    const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    closeBare = bareSrv.close;
+    const pool = bareSrv.pool;
+    await pool.query(
+      'CREATE TABLE bench_notification (transactionId VARCHAR(32) PRIMARY KEY, outTradeNo VARCHAR(64) NOT NULL, amountFen INT NOT NULL, at DATETIME(3) NOT NULL)',
+    );
+    const bareUrl = bareSrv.url;
     const bffUrl = `${t.url}/api/v1/wechat/pay/notify`;
 
     // ---- warm-up (a tenth, both), then ABBA over the rest ---------------------------------------

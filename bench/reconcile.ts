@@ -31,6 +31,7 @@ if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.
 
 import { createDataSource } from '../server/src/db';
 import { createTestDatabase, type TestDatabase } from '../server/src/test-support/db';
+import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../server/src/test-support/trade-bill';
 import { createLogger } from '../server/src/platform/logger';
 import { loadConfig } from '../server/src/config';
 import { createServices } from '../server/src/app';
@@ -43,12 +44,9 @@ const GOAL_RSS = 300 * 1024 * 1024;
 const GOAL_TIME = 2;
 
 const BILL_DATE = '2026-11-20';
-const HEADER =
-  '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
 const amountOf = (i: number) => 100_00 + (i % 5000) * 7;
 const outTradeNo = (i: number) => 'HB' + String(i).padStart(22, '0');
 const txId = (i: number) => '4200' + String(i).padStart(24, '0');
-const yuan = (fen: number) => (fen / 100).toFixed(2);
 /** UTC 'YYYY-MM-DD HH:MM:SS.sss', how both drivers store instants */
 const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
@@ -57,7 +55,7 @@ async function writeBill(file: string) {
   const write = async (s: string) => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  await write('\uFEFF' + HEADER + '\r\n');
+  await write('\uFEFF' + TRADE_BILL_HEADER + '\r\n');
   let sum = 0;
   let fees = 0;
   for (let i = 0; i < ROWS; i++) {
@@ -67,39 +65,21 @@ async function writeBill(file: string) {
     fees += fee;
     const sec = Math.floor((i / ROWS) * 86_000);
     const t = `${BILL_DATE} ${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
-    const f = [
-      t,
-      'wxbench',
-      '1900000109',
-      '0',
-      '',
-      txId(i),
-      outTradeNo(i),
-      'o-bench',
-      'JSAPI',
-      'SUCCESS',
-      'OTHERS',
-      'CNY',
-      yuan(a),
-      '0.00',
-      '0',
-      '0',
-      '0.00',
-      '0.00',
-      '',
-      '',
-      '2026—2027采暖季供热费',
-      '',
-      (fee / 100).toFixed(5),
-      '0.60%',
-      yuan(a),
-      '0.00',
-      '',
-    ];
-    await write(f.map((v) => '`' + v).join(',') + '\r\n');
+    await write(
+      paymentRow({
+        time: t,
+        appid: 'wxbench',
+        mchid: '1900000109',
+        transactionId: txId(i),
+        outTradeNo: outTradeNo(i),
+        openid: 'o-bench',
+        fen: a,
+        feeFen: fee,
+        description: '2026—2027采暖季供热费',
+      }),
+    );
   }
-  await write('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n');
-  await write([String(ROWS), yuan(sum), '0.00', '0.00', (fees / 100).toFixed(5), yuan(sum), '0.00'].map((v) => '`' + v).join(',') + '\r\n');
+  await write(billSummary(ROWS, sum, fees));
   out.end();
   await once(out, 'finish');
 }

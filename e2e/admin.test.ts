@@ -4,6 +4,7 @@ import { HOUSEHOLD_COLUMNS, arrearsHeader } from '@heat-butler/shared';
 import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { Account } from '../server/src/modules/accounts/entities';
 import { DEMO } from '../server/src/demo/seed';
+import { householdRow } from '../server/src/test-support/household-row';
 
 let e: E2E;
 let page: Page;
@@ -12,35 +13,23 @@ const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader(DEMO.s
 
 /** a row of a new building (88号楼 of area A01), with overrides by column key */
 function row(i: number, over: Partial<Record<string, string>> = {}): string {
-  const v: Record<string, string> = {
-    accountNo: `8801${String(i).padStart(4, '0')}`,
-    areaCode: 'A01',
-    buildingName: '88号楼',
-    buildingAddress: '长春市朝阳区浏览器路8号测试家园',
-    unitNo: '1',
-    roomNo: String(300 + i),
-    ownerName: `网页户${i}`,
-    contactPhone: '13912345678',
-    heatedArea: '76.20',
-    use: '居民',
-    status: '正常供热',
-    arrears: i === 1 ? '880.50' : '',
-    ...over,
-  };
-  return [
-    v.accountNo,
-    v.areaCode,
-    v.buildingName,
-    v.buildingAddress,
-    v.unitNo,
-    v.roomNo,
-    v.ownerName,
-    v.contactPhone,
-    v.heatedArea,
-    v.use,
-    v.status,
-    v.arrears,
-  ].join(',');
+  return householdRow(
+    {
+      accountNo: `8801${String(i).padStart(4, '0')}`,
+      areaCode: 'A01',
+      buildingName: '88号楼',
+      buildingAddress: '长春市朝阳区浏览器路8号测试家园',
+      unitNo: '1',
+      roomNo: String(300 + i),
+      ownerName: `网页户${i}`,
+      contactPhone: '13912345678',
+      heatedArea: '76.20',
+      use: '居民',
+      status: '正常供热',
+      arrears: i === 1 ? '880.50' : '',
+    },
+    over,
+  ).join(',');
 }
 const csv = (rows: string[]) => Buffer.from([HEADERS.join(','), ...rows].join('\r\n'), 'utf8');
 

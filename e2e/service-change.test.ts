@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { fill, open, shot, staffWithPassword, startE2E, type E2E, residentWithAccount } from './support/browser';
-import { DEMO } from '../server/src/demo/seed';
+import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { Account } from '../server/src/modules/accounts/entities';
 
 let e: E2E;
@@ -15,16 +15,7 @@ beforeAll(async () => {
   // the next season open for applications (its Sept 20 deadline is ahead whatever the test's
   // clock), and this season's bill paid (no arrears)
   const y = Number(DEMO.seasons[1]!.code.slice(0, 4)) + 1;
-  await e.host.services.billing.createSeason({
-    code: `${y}-${y + 1}`,
-    startDate: `${y}-11-01`,
-    endDate: `${y + 1}-04-01`,
-    dueDate: `${y}-12-31`,
-    tariffs: { residential: 2700, commercial: 3800 },
-    baseFeeRatioBp: 3000,
-    lateFeeDailyBp: 10,
-    lateFeeCapBp: 1000,
-  });
+  await e.host.services.billing.createSeason(demoSeason(y));
   await e.host.services.billing.issueBills(`${y}-${y + 1}`);
   const bill = (await e.host.services.billing.billsOfSeason(DEMO.seasons[1]!.code)).find((b) => b.accountNo === account.accountNo)!;
   await e.host.services.billing.settleAtCounter(bill.id, new Date());

@@ -1,12 +1,18 @@
 /**
- * The frame of every staff page: the login check done once, here. `export default staffPage(Page)`
- * renders the page only for a staff session (so none of its loads go out without one) and sends
- * anyone else to the staff login; a resident's session never opens a staff page.
+ * The frame of every staff page: the login and role checks done once, here.
+ * `export default staffPage(['finance', 'admin'], Page)` renders the page only for a staff session
+ * of one of those roles (so none of its loads go out without one): anyone else is sent to the
+ * staff login, a staff member without the role to their home (工作台) with a message saying who
+ * the page is for. A resident's session never opens a staff page. The roles are those of the
+ * server routes the page works with (the server checks them again on every call).
  */
+import { useState } from 'react';
 import { View } from '@tarojs/components';
-import { useDidShow } from '@tarojs/taro';
+import Taro, { useDidShow } from '@tarojs/taro';
 import type { ComponentType } from 'react';
-import { getSessionKind } from '../services/api';
+import { STAFF_ROLE_LABEL, type StaffRole } from '@heat-butler/shared';
+import { getSessionKind, getToken } from '../services/api';
+import { me } from '../services/session';
 import { nav, PAGES } from '../services/pages';
 
 /** Is a staff member logged in? Sends anyone else to the staff login when the page shows. */
@@ -17,10 +23,44 @@ export function useStaffSession(): boolean {
   return getSessionKind() === 'staff';
 }
 
-export function staffPage<P extends object>(Page: ComponentType<P>): ComponentType<P> {
+/** the logged-in staff member's roles, asked once per session (token) */
+let known: { token: string; roles: readonly StaffRole[] } | null = null;
+
+const cachedRoles = () => (known && known.token === getToken() ? known.roles : null);
+
+async function staffRoles(): Promise<readonly StaffRole[] | null> {
+  const token = getToken();
+  const cached = cachedRoles();
+  if (cached) return cached;
+  const p = await me().catch(() => null);
+  if (p?.kind !== 'staff' || !token) return null;
+  known = { token, roles: p.roles };
+  return p.roles;
+}
+
+/** 此页面仅供财务、管理员使用 */
+export const rolesOnlyText = (roles: readonly StaffRole[]) => `此页面仅供${roles.map((r) => STAFF_ROLE_LABEL[r]).join('、')}使用`;
+
+/** Off to the staff member's home, then tell them why. */
+async function sendHome(roles: readonly StaffRole[]): Promise<void> {
+  await nav.redirect(PAGES.staffHome);
+  await Taro.showModal({ title: '没有权限', content: `${rolesOnlyText(roles)}，您的账号没有这个岗位，已返回工作台。`, showCancel: false });
+}
+
+export function staffPage<P extends object>(roles: readonly StaffRole[] | 'any-staff', Page: ComponentType<P>): ComponentType<P> {
+  const fits = (mine: readonly StaffRole[] | null) => roles === 'any-staff' || !!mine?.some((r) => roles.includes(r));
   function StaffOnly(props: P) {
     const staff = useStaffSession();
-    return staff ? <Page {...props} /> : <View className='page' />;
+    const [allowed, setAllowed] = useState(() => fits(cachedRoles()));
+    useDidShow(() => {
+      if (roles === 'any-staff' || getSessionKind() !== 'staff') return;
+      void staffRoles().then((mine) => {
+        if (!mine) return void nav.redirect(PAGES.staffLogin);
+        setAllowed(fits(mine));
+        if (!fits(mine)) void sendHome(roles as readonly StaffRole[]);
+      });
+    });
+    return staff && allowed ? <Page {...props} /> : <View className='page' />;
   }
   StaffOnly.displayName = `staffPage(${Page.displayName ?? Page.name})`;
   return StaffOnly;

@@ -43,6 +43,7 @@ import { DEFAULT_LIMITS, Limiter, type Limits } from './platform/limits';
 import { RepairsService } from './modules/repairs';
 import { MeasurementsService } from './modules/repairs';
 import { repairsRoutes } from './modules/repairs';
+import { repairsReactions } from './modules/repairs';
 import { LinkSigner } from './platform/signed-links';
 import { UploadsService } from './platform/uploads/service';
 import { uploadsRoutes } from './platform/uploads/routes';
@@ -101,6 +102,7 @@ export function createServices(deps: AppDeps) {
     wechat: deps.wechat,
     publicBaseUrl: deps.config.PUBLIC_BASE_URL ?? '',
     uploads,
+    events,
   });
   const billing = new BillingService(ds, accounts, clock, events, () => company.rules());
   const payments: PaymentsService = new PaymentsService({
@@ -147,7 +149,13 @@ export function createServices(deps: AppDeps) {
   });
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
   // what each module reacts to (its reactions.ts): the event catalogue is platform/events.ts
-  events.wire([paymentsReactions(payments), invoicesReactions(invoices), serviceChangesReactions(serviceChanges), groupsReactions(groups, accounts)]);
+  events.wire([
+    paymentsReactions(payments),
+    invoicesReactions(invoices),
+    serviceChangesReactions(serviceChanges),
+    groupsReactions(groups, accounts),
+    repairsReactions(repairs),
+  ]);
   return {
     outbox,
     events,

@@ -7,12 +7,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './test-support/db';
-import { exited } from './test-support/child-bff';
+import { exited, freePort, sandboxChildEnv, untilReady } from './test-support/child-bff';
 
 const ROOT = path.resolve(__dirname, '../..');
 let tmp = '';
@@ -27,14 +26,6 @@ afterAll(async () => {
   await db?.drop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 /** The production dependency tree as npm lists it: the top-level package folders. */
 function productionPackages(): string[] {
@@ -99,33 +90,12 @@ it('npm run build compiles to JS that starts with plain node on the production d
   child = spawn(process.execPath, ['--enable-source-maps', '--preserve-symlinks', main], {
     cwd: tmp,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...env,
-      NODE_ENV: 'production',
-      HB_MODE: 'sandbox',
-      HB_SEED_DEMO: '1',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      FILES_DIR: path.join(tmp, 'files'),
-      UPLOAD_DIR: path.join(tmp, 'uploads'),
-      ...(db.url ? { DATABASE_URL: db.url } : { SQLITE_PATH: path.join(tmp, 'hb.sqlite') }),
-    },
+    env: sandboxChildEnv({ base: env, port, tmp, db, extra: { UPLOAD_DIR: path.join(tmp, 'uploads') } }),
   });
   const keep = (d: Buffer) => (output = (output + d).slice(-8000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`compiled BFF exited (${child.exitCode}):\n${output}`);
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`compiled BFF not ready in 180 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilReady(child, url, () => output);
   // one API call through the whole stack: a WeChat login (sandbox simulator) and a resident's accounts
   const dev: any = await (
     await fetch(`${url}/sandbox/device/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"built"}' })

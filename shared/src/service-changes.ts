@@ -36,15 +36,8 @@ export const SERVICE_CHANGE_STATE_LABEL: Record<ServiceChangeState, string> = {
   cancelled: '已撤销',
 };
 
-/** States in which an application still blocks a new one for the same account and season. */
-export const SERVICE_CHANGE_OPEN_STATES: readonly ServiceChangeState[] = [
-  'submitted',
-  'under_review',
-  'rejected',
-  'approved',
-  'awaiting_payment',
-  'work_order',
-];
+/** States in which an application still blocks a new one for the same account and season: all but the final ones. */
+export const SERVICE_CHANGE_OPEN_STATES: readonly ServiceChangeState[] = SERVICE_CHANGE_STATES.filter((s) => s !== 'done' && s !== 'cancelled');
 /** States that count as a change for the repeat limits (approved or beyond). */
 export const SERVICE_CHANGE_COUNTED_STATES: readonly ServiceChangeState[] = ['approved', 'awaiting_payment', 'work_order', 'done'];
 /** The resident may cancel only before approval. */

@@ -3,14 +3,13 @@ import Taro from '@tarojs/taro';
 import { View } from '@tarojs/components';
 import { Field } from '../../components/ui';
 import { IS_H5, sandboxLogin, wechatLogin } from '../../services/session';
-import { ApiError } from '../../services/api';
+import { useLoginAttempt } from '../../services/use-login';
 import { nav, PAGES } from '../../services/pages';
 
 /** In WeChat a one-tap login; in the H5 build a sandbox screen that stands in for WeChat. */
 export default function Login() {
   const [user, setUser] = useState('demo-resident');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, attempt } = useLoginAttempt();
 
   const done = () => {
     const pages = Taro.getCurrentPages();
@@ -18,20 +17,13 @@ export default function Login() {
     else void nav.tab(PAGES.mine);
   };
 
-  const submit = async () => {
-    setError('');
-    setBusy(true);
-    try {
+  const submit = () =>
+    attempt(async () => {
       if (IS_H5) await sandboxLogin(user.trim() || 'demo-resident');
       else await wechatLogin();
       Taro.showToast({ title: '登录成功', icon: 'success' });
       done();
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : '登录失败，请重试');
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <View className='page'>

@@ -18,6 +18,7 @@ import { measurementsApi, repairsApi } from '../../services/api/repairs';
 import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
+import { MeasurementReadings } from '../../components/measurement';
 
 const STATUS: Record<MeasurementState, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定' };
 /** Half-hour start times inside the windows for a China day (its midnight), only those still ahead. */
@@ -151,13 +152,7 @@ export default function Measurements() {
           <View className='muted'>
             单号 {m.no} · 预约 {formatChinaTime(m.scheduledAt)}
           </View>
-          {m.readings.map((r) => (
-            <View className='list-item row' key={r.room}>
-              <Text>{r.room}</Text>
-              <Text>{r.readingC.toFixed(1)}℃</Text>
-            </View>
-          ))}
-          {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
+          <MeasurementReadings m={m} />
           {m.status === 'ruled' ? (
             <View className='muted'>
               裁定：{m.rulingNote}

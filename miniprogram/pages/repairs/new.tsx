@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
-import { Image, Switch, Text, Textarea, View } from '@tarojs/components';
+import { Switch, Text, Textarea, View } from '@tarojs/components';
 import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type BoundAccount, type RepairCategory } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
@@ -8,7 +8,7 @@ import { repairsApi } from '../../services/api/repairs';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError } from '../../components/ui';
-import { photoSrc, pickAndUpload } from '../../services/photo';
+import { PhotoPicker } from '../../components/photo-picker';
 import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
 /** 在线报修: category, emergency, description, up to 9 photos, phone (blank = the account's), own reading for low temperature. */
@@ -114,20 +114,7 @@ export default function NewRepair() {
         ) : null}
         <Field label='联系电话（不填则使用户号登记电话）' type='number' maxlength={11} value={phone} onInput={setPhone} error={errors.contactPhone} />
         <View className='field-label'>照片（最多9张）</View>
-        <View className='repair-photos'>
-          {photos.map((p) => (
-            <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />
-          ))}
-          {photos.length < 9 ? (
-            <View
-              className='repair-photo repair-photo-add'
-              data-add-photo
-              onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}
-            >
-              ＋
-            </View>
-          ) : null}
-        </View>
+        <PhotoPicker photos={photos} onChange={setPhotos} purpose='repair_photo' addData='add-photo' />
       </View>
       <View className='btn btn-primary' data-submit-repair onClick={submit}>
         {busy ? '提交中…' : '提交报修'}

@@ -7,7 +7,7 @@
  */
 import { fillPath, type Endpoint, type FileDownload, type PathParamNames, type PathParams, type ResponseOf } from '@heat-butler/shared';
 import type { z } from 'zod';
-import { request, type RequestOptions } from './http';
+import { queryString, request, type RequestOptions } from './http';
 
 export const API_PREFIX = '/api/v1';
 
@@ -30,16 +30,6 @@ export type Client<G extends Record<string, Endpoint>> = {
 
 const hasParams = (d: Endpoint) => /:[A-Za-z_]/.test(d.path);
 const isFile = (d: Endpoint) => (d.response as { kind?: string }).kind === 'file';
-
-function queryString(query: Record<string, QueryValue> | undefined): string {
-  const q = query
-    ? Object.entries(query)
-        .filter(([, v]) => v !== undefined && v !== '')
-        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-        .join('&')
-    : '';
-  return q ? `?${q}` : '';
-}
 
 /** Call one described route. */
 export async function call<D extends Endpoint>(d: D, ...args: CallArgs<D>): Promise<ResponseOf<D>> {

@@ -61,15 +61,18 @@ export function onSessionExpired(fn: Relogin): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function buildUrl(path: string, query?: RequestOptions['query']): string {
+/** `?a=1&b=x` from the set values (undefined and '' are left out), or '' when none is set. */
+export function queryString(query: RequestOptions['query']): string {
   const q = query
     ? Object.entries(query)
         .filter(([, v]) => v !== undefined && v !== '')
         .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
         .join('&')
     : '';
-  return `${API_BASE}${path}${q ? `?${q}` : ''}`;
+  return q ? `?${q}` : '';
 }
+
+const buildUrl = (path: string, query?: RequestOptions['query']) => `${API_BASE}${path}${queryString(query)}`;
 
 async function send(method: string, path: string, opts: RequestOptions): Promise<{ statusCode: number; data: any }> {
   const token = opts.anonymous ? null : getToken();

@@ -22,7 +22,7 @@ function sizeText(bytes: number): string {
  * every problem (row, column, message) with the XLSX report, then the real all-or-nothing import
  * with progress and the summary.
  */
-export default staffPage(function AdminImport() {
+export default staffPage(['admin'], function AdminImport() {
   const [picked, setPicked] = useState<PickedFile | null>(null);
   const [job, setJob] = useState<ImportJobView | null>(null);
   const [busy, setBusy] = useState(false);

@@ -191,7 +191,7 @@ function changes(e: AuditEntryView): string[] {
 }
 
 /** 公司设置 (admin): name, hotline and the company rules; every field error from the server at its field; the audit log. */
-export default staffPage(function AdminSettings() {
+export default staffPage(['admin'], function AdminSettings() {
   const [auditError, setAuditError] = useState<ApiError | null>(null);
   const [form, setForm] = useState<any>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});

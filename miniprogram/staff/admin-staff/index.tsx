@@ -32,7 +32,7 @@ function Chips<T extends string | number>(props: { options: { value: T; label: s
 }
 
 /** 员工与片区 (admin): staff list, create, edit roles and areas, disable, WeChat invite codes; areas create/rename. */
-export default staffPage(function AdminStaff() {
+export default staffPage(['admin'], function AdminStaff() {
   const [staff, setStaff] = useState<StaffView[]>([]);
   const [areas, setAreas] = useState<AreaView[]>([]);
   const [form, setForm] = useState<NewStaff>(EMPTY);

@@ -22,7 +22,7 @@ const chinaText = (iso: string) => {
 };
 
 /** 发布公告: type, target (one building, an area, or all), text, restoration time for outages; recent announcements with delivery. */
-export default staffPage(function Announce() {
+export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], function Announce() {
   const [type, setType] = useState<AnnouncementType>('outage');
   const [scope, setScope] = useState<Scope>('building');
   const [targetId, setTargetId] = useState<number | null>(null);

@@ -15,7 +15,7 @@ const OUTCOMES: { value: Outcome; label: string; cls: string }[] = [
 ];
 
 /** 维修回访 (agents): closed tickets to call back within 24 h; the list is empty 20:00–08:00 (no calls then). */
-export default staffPage(function StaffCallbacks() {
+export default staffPage(['agent', 'admin'], function StaffCallbacks() {
   const [notes, setNotes] = useState<Record<number, string>>({});
   const [busy, setBusy] = useState<number | null>(null);
   const callbacks = useData(() => repairsApi.callbacks({ quiet: true }), [], { onShow: true });

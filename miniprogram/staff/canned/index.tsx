@@ -11,7 +11,7 @@ type Draft = { id: number | null; category: CannedCategory; title: string; body:
 const EMPTY: Draft = { id: null, category: 'room_temp', title: '', body: '' };
 
 /** 标准话术库 (admins edit; every agent inserts them in the inbox): scripts by category with placeholders. */
-export default staffPage(function CannedReplies() {
+export default staffPage(['admin'], function CannedReplies() {
   const [category, setCategory] = useState<CannedCategory>('room_temp');
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});

@@ -96,7 +96,7 @@ const shortYuan = (fen: number) => {
   return yuan >= 10_000 ? `${(yuan / 10_000).toFixed(1)}万` : String(Math.round(yuan));
 };
 
-export default staffPage(function StaffHome() {
+export default staffPage('any-staff', function StaffHome() {
   const [profile, setProfile] = useState<Staff | null>(null);
   const dashboard = useData(
     async () => {

@@ -29,7 +29,7 @@ const waiting = (s: number | null) =>
 const mins = (s: number | null) => (s === null ? '—' : `${Math.round(s / 60)}分钟`);
 
 /** 管家群收件箱: questions of the agent's areas; claim, answer with a standard reply, moderate. */
-export default staffPage(function StaffInbox() {
+export default staffPage(['agent', 'butler', 'admin'], function StaffInbox() {
   const [view, setView] = useState<View3>('pending');
   const [selected, setSelected] = useState<InboxItem | null>(null);
   const [reply, setReply] = useState('');

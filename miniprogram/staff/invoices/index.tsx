@@ -10,7 +10,7 @@ import { Empty, LoadError } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
 
 /** 发票管理 (finance): a day's invoices by status, failures with the provider's reason, retry, XLSX export. */
-export default staffPage(function StaffInvoices() {
+export default staffPage(['finance', 'admin'], function StaffInvoices() {
   const [date, setDate] = useState(chinaDate(new Date()));
   // the day typed in (查看 loads it)
   const invoices = useData(() => invoicesApi.staffDay({ date }), [], { onShow: true });

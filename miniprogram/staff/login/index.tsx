@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useRouter } from '@tarojs/taro';
 import { View } from '@tarojs/components';
 import { Field } from '../../components/ui';
-import { ApiError } from '../../services/api';
+import { useLoginAttempt } from '../../services/use-login';
 import { nav, PAGES } from '../../services/pages';
 import { staffBindWechat, staffLogin, staffWechatLogin } from '../../services/session';
 
@@ -10,36 +10,23 @@ export default function StaffLogin() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const { params } = useRouter();
-  const [error, setError] = useState(params.expired ? '登录已过期，请重新登录' : '');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, attempt } = useLoginAttempt(params.expired ? '登录已过期，请重新登录' : '');
   const [invite, setInvite] = useState('');
 
   const viaWechat = async (bind: boolean) => {
-    setError('');
     if (bind && !invite.trim()) return setError('请输入管理员提供的邀请码');
-    setBusy(true);
-    try {
+    await attempt(async () => {
       await (bind ? staffBindWechat(invite.trim().toUpperCase()) : staffWechatLogin());
       void nav.redirect(PAGES.staffHome);
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : '登录失败，请重试');
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const submit = async () => {
-    setError('');
     if (!username.trim() || !password) return setError('请输入用户名和密码');
-    setBusy(true);
-    try {
+    await attempt(async () => {
       await staffLogin(username.trim(), password);
       void nav.redirect(PAGES.staffHome);
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : '登录失败，请重试');
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -15,6 +15,7 @@ import { ApiError } from '../../services/api';
 import { measurementsApi } from '../../services/api/repairs';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError } from '../../components/ui';
+import { MeasurementReadings } from '../../components/measurement';
 import { photoSrc, pickAndUpload } from '../../services/photo';
 import { me } from '../../services/session';
 import { staffPage } from '../../components/staff-page';
@@ -175,7 +176,7 @@ function RulingRefund(props: { m: MeasurementView; onDone: () => Promise<void> }
 }
 
 /** 测温工单: the area's measurement visits; record readings (only inside the windows) and rule on three-party ones. */
-export default staffPage(function StaffMeasurements() {
+export default staffPage('any-staff', function StaffMeasurements() {
   const [finance, setFinance] = useState(false);
   const list = useData(() => measurementsApi.staffList(), [], { onShow: true });
   const items = list.data?.items;
@@ -200,13 +201,7 @@ export default staffPage(function StaffMeasurements() {
             {m.no} · 预约 {formatChinaTime(m.scheduledAt)}
           </View>
           <View className='muted'>{m.address}</View>
-          {m.readings.map((r) => (
-            <View className='list-item row' key={r.room}>
-              <Text>{r.room}</Text>
-              <Text>{r.readingC.toFixed(1)}℃</Text>
-            </View>
-          ))}
-          {m.complianceLabel ? <View>结论：{m.complianceLabel}</View> : null}
+          <MeasurementReadings m={m} />
           {m.status === 'ruled' ? (
             <View className='muted'>
               裁定：{m.rulingNote}（退费 {((m.rulingRefundFen ?? 0) / 100).toFixed(2)} 元）

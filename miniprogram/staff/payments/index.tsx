@@ -11,7 +11,7 @@ import { staffPage } from '../../components/staff-page';
 type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'ruling' | 'other'; errors: Record<string, string> };
 
 /** 支付与退费 (finance): find a payment by number, refund all or part with a reason and the ruling it follows. */
-export default staffPage(function StaffPayments() {
+export default staffPage(['finance', 'admin'], function StaffPayments() {
   const [q, setQ] = useState('');
   const [open, setOpen] = useState<number | null>(null);
   const [form, setForm] = useState<Refunding>({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });

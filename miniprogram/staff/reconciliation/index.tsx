@@ -102,7 +102,7 @@ function Pair({ p }: { p: DuplicatePaymentPair }) {
  * a day's report (totals, classes, fee, healed, double payments as pairs), differences to resolve,
  * XLSX export of the day or the month.
  */
-export default staffPage(function Reconciliation() {
+export default staffPage(['finance', 'admin'], function Reconciliation() {
   const today = chinaDate(new Date());
   const [mode, setMode] = useState<'month' | 'season'>('month');
   const [month, setMonth] = useState(monthOf(today));

@@ -47,7 +47,7 @@ function SlaCard(props: { title: string; rows: RepairSlaRow[]; attr: string }) {
 }
 
 /** 报修服务统计: SLA compliance per area and type, median times, satisfaction; Excel export. */
-export default staffPage(function RepairReport() {
+export default staffPage(['agent', 'dispatcher', 'station', 'admin'], function RepairReport() {
   const [range, setRange] = useState<Range>('30');
   const query = (x: Range) => ({ from: chinaDate(Date.now() - (Number(x) - 1) * 86_400_000), to: chinaDate(Date.now()) });
   const report = useData(() => repairsApi.report(query(range)), [range], { onShow: true });

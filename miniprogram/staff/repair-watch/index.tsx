@@ -7,7 +7,7 @@ import { Empty, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
 
 /** 重点关注名单: last season's cold households and buildings with many complaints, for visits from the first heating day. */
-export default staffPage(function RepairWatch() {
+export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'station', 'admin'], function RepairWatch() {
   const [season, setSeason] = useState<'last' | 'current'>('last');
   const lastYear = useRef<number | null>(null);
   const watch = useData(

@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
-import { Image, Input, Text, Textarea, View } from '@tarojs/components';
+import { Input, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, formatMinutesLeft, minutesLeftState, type RepairAssignee, type RepairNotice, type StaffRepairView } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { repairsApi } from '../../services/api/repairs';
 import { me } from '../../services/session';
 import { asApiError, useData } from '../../services/use-data';
 import { Empty, LoadError, Segmented } from '../../components/ui';
-import { photoSrc, pickAndUpload } from '../../services/photo';
+import { PhotoPicker } from '../../components/photo-picker';
 import { staffPage } from '../../components/staff-page';
 
 type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'notices';
@@ -81,20 +81,7 @@ function ResolveForm(props: { onSubmit: (body: { notes: string; photos: string[]
       <View className='field-label'>使用材料（每行“名称 数量”，选填）</View>
       <Textarea className='input repair-textarea' value={materials} maxlength={400} placeholder='DN20球阀 1' onInput={(e) => setMaterials(e.detail.value)} />
       <View className='field-label'>完工照片</View>
-      <View className='repair-photos'>
-        {photos.map((p) => (
-          <Image key={p.id} className='repair-photo' src={photoSrc(p.url)} mode='aspectFill' />
-        ))}
-        {photos.length < 9 ? (
-          <View
-            className='repair-photo repair-photo-add'
-            data-add-resolve-photo
-            onClick={async () => setPhotos([...photos, ...(await pickAndUpload(9 - photos.length, 'repair_photo'))])}
-          >
-            ＋
-          </View>
-        ) : null}
-      </View>
+      <PhotoPicker photos={photos} onChange={setPhotos} purpose='repair_photo' addData='add-resolve-photo' />
       <View className='btn btn-primary' data-resolve onClick={submit}>
         {busy ? '提交中…' : '完工'}
       </View>
@@ -126,7 +113,7 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
 }
 
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
-export default staffPage(function StaffRepairs() {
+export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], function StaffRepairs() {
   const [tab, setTab] = useState<Tab>('mine');
   const [dispatcher, setDispatcher] = useState(false);
   const [myId, setMyId] = useState(0);

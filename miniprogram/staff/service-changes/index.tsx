@@ -12,7 +12,7 @@ import { staffPage } from '../../components/staff-page';
 const FILTERS: ServiceChangeState[] = ['submitted', 'under_review', 'rejected', 'awaiting_payment', 'work_order', 'done'];
 
 /** 报停/复供审核: an agent's pending applications in their areas; approve, or reject listing every problem at once. */
-export default staffPage(function ServiceChangeReview() {
+export default staffPage('any-staff', function ServiceChangeReview() {
   const [state, setState] = useState<ServiceChangeState>('submitted');
   const [open, setOpen] = useState<number | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});

@@ -9,7 +9,7 @@ import { choosePhoto } from '../../services/photo';
 import { staffPage } from '../../components/staff-page';
 
 /** 阀门工单: the substation crew closes / opens / seals valves and marks them done with a photo. */
-export default staffPage(function ValveOrders() {
+export default staffPage('any-staff', function ValveOrders() {
   const [state, setState] = useState<'open' | 'done'>('open');
   const orders = useData(() => serviceChangesApi.valveOrders({ state }), [state], { onShow: true });
   const items = orders.data?.items;

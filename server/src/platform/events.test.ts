@@ -4,10 +4,9 @@
  * it is retried later and succeeds. The refund a stop approval owes can't be left out either.
  * The real BFF, the WeChat Pay and e-invoice simulators on loopback, a real database.
  */
-import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../test-support/app';
-import { DEMO } from '../demo/seed';
+import { describe, expect, it } from 'vitest';
+import { testAppForFile } from '../test-support/app-for-file';
+import { DEMO, demoSeason } from '../demo/seed';
 import { OutboxMessage } from './entities';
 import { LedgerEntry, PaymentOrder } from '../modules/payments/entities';
 import { Invoice } from '../modules/invoices/entities';
@@ -22,24 +21,12 @@ const [, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 const NY = Number(CURRENT.slice(0, 4)) + 1;
 const NEXT = `${NY}-${NY + 1}`;
 
-let t: TestApp;
 /** the app's clock runs this far ahead of the test's: "later", for the outbox's retries */
 let skew = 0;
-
-beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, clock: () => new Date(Date.now() + skew), config: { INVOICE_POLL_DELAY_MS: 0 } });
-});
-afterAll(async () => t?.close());
+const t = testAppForFile({ seedDemo: true, clock: () => new Date(Date.now() + skew), config: { INVOICE_POLL_DELAY_MS: 0 } });
 
 const sandbox = () => t.sandbox!.state;
 const AUTO_ISSUE = 'payment.credited>invoices.auto-issue';
-
-async function residentWith(account: { accountNo: string; ownerName: string }, user = 'ev-' + crypto.randomUUID().slice(0, 8)) {
-  const token = await t.loginResident(user);
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, user, accountId: res.body.accountId as number };
-}
 
 async function currentBill(token: string, accountNo: string, season = CURRENT) {
   const res = await t.call('GET', '/api/v1/bills', { token });
@@ -56,7 +43,7 @@ async function pay(r: { token: string; user: string }, billId: number) {
 describe('after-commit reactions to a payment', () => {
   it('an invoicing reaction that keeps throwing fails neither the WeChat notification nor the credit; the outbox retries it later and, fixed, it succeeds', async () => {
     const acc = DEMO.accounts[11]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     await t.call('POST', '/api/v1/invoice-titles', { token: r.token, body: { kind: 'personal', name: acc.ownerName, isDefault: true } });
     await t.allowMessages(r.token, r.user, ['paymentSuccess']);
     const bill = await currentBill(r.token, acc.accountNo);
@@ -122,7 +109,7 @@ describe('after-commit reactions to a payment', () => {
 
   it('a failing crediting transaction queues no reaction (the rows commit with the credit, or not at all)', async () => {
     const acc = DEMO.accounts[0]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const order = (await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } })).body;
     await t.ds.query('ALTER TABLE ledger_entry RENAME TO ledger_entry_away');
@@ -151,22 +138,11 @@ describe('the refund a stop approval owes', () => {
   });
 
   it('is part of the approval: when the refund can’t be recorded, nothing is approved', async () => {
-    await t.services.billing.createSeason({
-      code: NEXT,
-      startDate: `${NY}-11-01`,
-      endDate: `${NY + 1}-04-01`,
-      dueDate: `${NY}-12-31`,
-      tariffs: { residential: 2700, commercial: 3800 },
-      baseFeeRatioBp: 3000,
-      discountBp: 0,
-      discountUntil: null,
-      lateFeeDailyBp: 10,
-      lateFeeCapBp: 1000,
-    });
+    await t.services.billing.createSeason(demoSeason(NY));
     await t.services.billing.issueBills(NEXT);
     const agent = await t.loginStaff('agent1');
     const acc = DEMO.accounts[8]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     // no arrears: this season paid; next season's full fee paid by WeChat Pay
     await pay(r, (await currentBill(r.token, acc.accountNo)).id);
     const order = await pay(r, (await currentBill(r.token, acc.accountNo, NEXT)).id);
@@ -209,6 +185,8 @@ describe('wiring', () => {
       { event: 'building.created', name: 'groups.open-group', kind: 'after-commit' },
       { event: 'payment.credited', name: 'invoices.auto-issue', kind: 'after-commit' },
       { event: 'payment.credited', name: 'service-changes.resume-paid', kind: 'after-commit' },
+      { event: 'photo.checked', name: 'groups.photo-verdict', kind: 'after-commit' },
+      { event: 'photo.checked', name: 'repairs.photo-verdict', kind: 'after-commit' },
       { event: 'refund.succeeded', name: 'invoices.after-refund', kind: 'after-commit' },
     ]);
   });

@@ -13,6 +13,8 @@ import { enqueueMany, outboxTopic, type OutboxHandler, type OutboxTopic, type Ou
 //   bill.settled_at_counter   billing (settling a bill at the counter)           service-changes (resume → valve order)
 //   binding.changed           accounts (bind / unbind)                           groups (membership, IN the transaction: see below)
 //   building.created          accounts (createBuilding, household import)        groups (the building's group)
+//   photo.checked             moderation (recording WeChat's verdict on a photo,  groups (publish, flag or hide the message),
+//                               or that WeChat could not check it)                repairs (take a risky photo off the ticket)
 //
 // Reactions run AFTER COMMIT by default: the emitter's transaction only inserts one outbox row per
 // reacting module, and the outbox worker runs the reaction afterwards with retries (backoff, then
@@ -59,12 +61,28 @@ export interface BuildingCreated {
   areaId: number;
 }
 
+/**
+ * WeChat's verdict on a resident's photo (mediaCheckAsync's push), or `error` when WeChat could not
+ * check it; the subject that published the photo shows it (pass/review/error) or removes it (risky).
+ */
+export interface PhotoChecked {
+  /** the publishing module's subject: 'group_message', 'repair' */
+  subjectType: string;
+  subjectId: number;
+  /** the photo as the subject holds it (an upload key or a URL) */
+  photo: string;
+  verdict: 'pass' | 'review' | 'risky' | 'error';
+  /** the moderation trail's record */
+  recordId: number;
+}
+
 export interface DomainEvents {
   'payment.credited': PaymentCredited;
   'refund.succeeded': RefundSucceeded;
   'bill.settled_at_counter': BillSettledAtCounter;
   'binding.changed': BindingChanged;
   'building.created': BuildingCreated;
+  'photo.checked': PhotoChecked;
 }
 
 export type EventName = keyof DomainEvents;

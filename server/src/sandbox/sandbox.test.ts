@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox, sandboxKeys, sandboxPayCredentials, startSandbox } from './index';
-import { createPayClient, type PayClientOptions } from '../wechat/pay';
+import { createPayClient, type PayClient, type PayClientOptions } from '../wechat/pay';
 import { createMiniProgramClient } from '../wechat/miniprogram';
 
 const opts = { appid: 'wx00000000sandbox', secret: 'sandbox-secret', mchid: '1900000001', apiV3Key: 'sandboxApiV3Key0123456789abcdefg' };
@@ -40,6 +40,17 @@ async function started(extra: Partial<Parameters<typeof startSandbox>[0]> = {}) 
 const chinaToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
 let seq = 0;
 const no = () => `SB${Date.now()}${seq++}`;
+/** a JSAPI order of 0.01 元 by oX for 10 minutes, unless `over` says otherwise */
+const prepay = (pay: PayClient, over: Partial<Parameters<PayClient['jsapiPrepay']>[0]> = {}) =>
+  pay.jsapiPrepay({
+    description: 'x',
+    outTradeNo: no(),
+    amountFen: 1,
+    openid: 'oX',
+    timeExpire: new Date(Date.now() + 600_000),
+    notifyUrl: 'http://127.0.0.1:9/notify',
+    ...over,
+  });
 
 describe('sandbox', () => {
   it('works mounted under /sandbox the way the BFF mounts it (prefix stripped, signatures intact)', async () => {
@@ -56,14 +67,7 @@ describe('sandbox', () => {
     });
     const pay = createPayClient(clientOpts(`${url}/sandbox`));
     const n = no();
-    const p = await pay.jsapiPrepay({
-      description: '采暖费',
-      outTradeNo: n,
-      amountFen: 100,
-      openid: 'oX',
-      timeExpire: new Date(Date.now() + 600_000),
-      notifyUrl: `${url}/api/v1/wechat/pay/notify`,
-    });
+    const p = await prepay(pay, { description: '采暖费', outTradeNo: n, amountFen: 100, notifyUrl: `${url}/api/v1/wechat/pay/notify` });
     expect(p.package).toMatch(/^prepay_id=/);
     expect((await pay.queryByOutTradeNo(n)).trade_state).toBe('NOTPAY');
     await pay.close(n); // a signed 204: the client verified `ts\nnonce\n\n`
@@ -93,14 +97,7 @@ describe('sandbox', () => {
       }),
     );
     const n = no();
-    await pay.jsapiPrepay({
-      description: 'x',
-      outTradeNo: n,
-      amountFen: 1,
-      openid: 'oX',
-      timeExpire: new Date(Date.now() + 600_000),
-      notifyUrl: 'http://127.0.0.1:9/notify',
-    });
+    await prepay(pay, { outTradeNo: n });
     await spy.queryByOutTradeNo(n);
     const h = seen! as Headers;
     expect(h.get('wechatpay-serial')).toBe(keys.platformSerial);
@@ -115,14 +112,7 @@ describe('sandbox', () => {
     const sb = await started({ platformSerial: id });
     const pay = createPayClient(clientOpts(sb.url, { platformCerts: [{ serial: id, pem: keys.platformPublicKeyPem }] }));
     const n = no();
-    await pay.jsapiPrepay({
-      description: 'x',
-      outTradeNo: n,
-      amountFen: 1,
-      openid: 'oX',
-      timeExpire: new Date(Date.now() + 600_000),
-      notifyUrl: 'http://127.0.0.1:9/notify',
-    });
+    await prepay(pay, { outTradeNo: n });
     expect((await pay.queryByOutTradeNo(n)).trade_state).toBe('NOTPAY');
     const note = sb.state.buildNotification({ plaintext: { out_trade_no: n } });
     expect(note.headers['wechatpay-serial']).toBe(id);
@@ -150,14 +140,7 @@ describe('sandbox', () => {
       await new Promise<void>((r) => server.close(() => r()));
     });
     const pay = createPayClient(clientOpts(url));
-    const p = await pay.jsapiPrepay({
-      description: 'x',
-      outTradeNo: no(),
-      amountFen: 1,
-      openid: 'oX',
-      timeExpire: new Date(Date.now() + 600_000),
-      notifyUrl: `${receiver}/notify`,
-    });
+    const p = await prepay(pay, { notifyUrl: `${receiver}/notify` });
     const { appId: _a, prepayId: _b, ...sheet } = p;
     const paid = await fetch(`${url}/device/pay`, {
       method: 'POST',
@@ -179,26 +162,11 @@ describe('sandbox', () => {
     const paid: string[] = [];
     for (const amount of [123456, 2500]) {
       const n = no();
-      await pay.jsapiPrepay({
-        description: '供热管家-采暖费',
-        outTradeNo: n,
-        amountFen: amount,
-        openid: 'oResident',
-        timeExpire: new Date(Date.now() + 600_000),
-        notifyUrl: 'http://127.0.0.1:9/notify',
-        attach: 'HB-0001',
-      });
+      await prepay(pay, { description: '供热管家-采暖费', outTradeNo: n, amountFen: amount, openid: 'oResident', attach: 'HB-0001' });
       sb.state.markOrderPaid(n);
       paid.push(n);
     }
-    await pay.jsapiPrepay({
-      description: '未支付',
-      outTradeNo: no(),
-      amountFen: 99,
-      openid: 'oResident',
-      timeExpire: new Date(Date.now() + 600_000),
-      notifyUrl: 'http://127.0.0.1:9/notify',
-    });
+    await prepay(pay, { description: '未支付', amountFen: 99, openid: 'oResident' });
     await pay.refund({ outTradeNo: paid[1], outRefundNo: `R${paid[1]}`, refundFen: 1000, totalFen: 2500 });
     await sb.state.completeRefund(`R${paid[1]}`);
 

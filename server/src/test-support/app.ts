@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import type { SubscribeTemplate } from '@heat-butler/shared';
+import { demoHouseholds } from '../demo/seed';
 import { startHost, type Host, type HostOptions } from '../host';
 import { createLogger } from '../platform/logger';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -17,6 +19,13 @@ export interface TestApp extends Host {
   /** a resident logged in through the sandbox's WeChat login */
   loginResident(user?: string): Promise<string>;
   loginStaff(username: string, password?: string): Promise<string>;
+  /** a new resident (WeChat user `user`, else a random one) who has bound `account` */
+  residentWith(account: { accountNo: string; ownerName: string }, user?: string): Promise<{ token: string; user: string; accountId: number }>;
+  /**
+   * a new resident who has bound the next active demo household of `building` that no earlier
+   * call of this app took, with the building group they see
+   */
+  residentOfBuilding(building: number, user?: string): Promise<{ token: string; user: string; accountId: number; groupId: number }>;
   /** POST /api/v1/uploads as multipart/form-data (a 1×1 PNG unless other bytes are given) */
   upload(
     token: string | undefined,
@@ -77,15 +86,33 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
     const res = await fetch(host.url + path, { method, headers, body });
     return answer(res);
   };
+  const loginResident: TestApp['loginResident'] = async (user = 'resident-' + Math.random().toString(36).slice(2)) => {
+    const dev = await call('POST', '/sandbox/device/login', { body: { user } });
+    const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.body.code } });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
+  };
+  const residentWith: TestApp['residentWith'] = async (account, user = 'resident-' + crypto.randomUUID().slice(0, 8)) => {
+    const token = await loginResident(user);
+    const res = await call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
+    if (res.status !== 201) throw new Error(`bind ${account.accountNo} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return { token, user, accountId: res.body.accountId as number };
+  };
+  const households = demoHouseholds();
+  const taken = new Set<string>();
   return {
     ...host,
     db,
     call,
-    async loginResident(user = 'resident-' + Math.random().toString(36).slice(2)) {
-      const dev = await call('POST', '/sandbox/device/login', { body: { user } });
-      const res = await call('POST', '/api/v1/auth/wechat', { body: { code: dev.body.code } });
-      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.token;
+    loginResident,
+    residentWith,
+    async residentOfBuilding(building, user) {
+      const h = households.find((x) => x.building === building && x.status === 'active' && !taken.has(x.accountNo));
+      if (!h) throw new Error(`no active demo household of building ${building} left`);
+      taken.add(h.accountNo);
+      const r = await residentWith(h, user);
+      const groups = await call('GET', '/api/v1/groups', { token: r.token });
+      return { ...r, groupId: groups.body.items[0].id as number };
     },
     async allowMessages(token, user, templates, decision = 'accept') {
       const ids = templates.map((k) => host.services.notifications.templateId(k));

@@ -32,12 +32,59 @@ export interface ChildBffEnv {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const p = (s.address() as net.AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return p;
+}
+
+/**
+ * The environment of a BFF child process in sandbox mode with the demo seed: its own port, files
+ * under `tmp`, and MariaDB when the tests have it (else SQLite at `sqlitePath`, default tmp/hb.sqlite).
+ */
+export function sandboxChildEnv(o: {
+  base: NodeJS.ProcessEnv;
+  port: number;
+  tmp: string;
+  db: TestDatabase;
+  sqlitePath?: string;
+  extra?: Record<string, string>;
+}): NodeJS.ProcessEnv {
+  return {
+    ...o.base,
+    NODE_ENV: 'production',
+    HB_MODE: 'sandbox',
+    HB_SEED_DEMO: '1',
+    HOST: '127.0.0.1',
+    PORT: String(o.port),
+    LOG_LEVEL: 'info',
+    FILES_DIR: path.join(o.tmp, 'files'),
+    ...(o.db.url ? { DATABASE_URL: o.db.url } : { SQLITE_PATH: o.sqlitePath ?? path.join(o.tmp, 'hb.sqlite') }),
+    ...o.extra,
+  };
+}
+
+/**
+ * Resolves when `url`/readyz answers 200 (and `listening()` holds); throws with the child's output
+ * when it exits first or is not ready in 180 s (tsx compiles the server on start: ~3 s on a quiet
+ * machine, a minute or more on a very busy one).
+ */
+export async function untilReady(child: ChildProcess, url: string, output: () => string, listening: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
+    const ok =
+      listening() &&
+      (await fetch(`${url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      ));
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`BFF not ready in 180 s:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[]; instantBills?: boolean } = {}): Promise<ChildBffEnv> {
@@ -73,22 +120,20 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
       const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/test-support/clock-preload.ts', 'src/main.ts'], {
         cwd: SERVER_DIR,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NODE_ENV: 'production',
-          HB_MODE: 'sandbox',
-          HB_SEED_DEMO: '1',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          LOG_LEVEL: 'info',
-          FILES_DIR: path.join(tmp, 'files'),
-          WECHAT_API_BASE: sandbox.url,
-          WXPAY_API_BASE: sandbox.url,
-          ...(db.url ? { DATABASE_URL: db.url } : { SQLITE_PATH: sqlitePath }),
-          // the child's clock is the test's clock (HB_TEST_NOW, keepOneChinaDay)
-          HB_TEST_CLOCK_OFFSET: String(installedClockOffset()),
-          ...extraEnv,
-        },
+        env: sandboxChildEnv({
+          base: process.env,
+          port,
+          tmp,
+          db,
+          sqlitePath,
+          extra: {
+            WECHAT_API_BASE: sandbox.url,
+            WXPAY_API_BASE: sandbox.url,
+            // the child's clock is the test's clock (HB_TEST_NOW, keepOneChinaDay)
+            HB_TEST_CLOCK_OFFSET: String(installedClockOffset()),
+            ...extraEnv,
+          },
+        }),
       });
       children.add(child);
       child.once('exit', () => children.delete(child));
@@ -103,21 +148,13 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
         own = (own + d).slice(-4000);
         listening ||= own.includes('"msg":"Heat Butler BFF listening"');
       });
-      // tsx compiles the server on start: ~3 s on a quiet machine, a minute or more on a very busy one
-      const deadline = Date.now() + 180_000;
-      const at = extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url;
-      for (;;) {
-        if (child.exitCode !== null || child.signalCode) throw new Error(`BFF exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-        const ok =
-          listening &&
-          (await fetch(`${at}/readyz`).then(
-            (r) => r.status === 200,
-            () => false,
-          ));
-        if (ok) return child;
-        if (Date.now() > deadline) throw new Error(`BFF not ready in 180 s:\n${output}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await untilReady(
+        child,
+        extraEnv.PORT ? `http://127.0.0.1:${extraEnv.PORT}` : url,
+        () => output,
+        () => listening,
+      );
+      return child;
     },
     call,
     async loginResident(user) {

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Like } from 'typeorm';
 import ExcelJS from 'exceljs';
 import { COMPANY_SETTING_LABEL, HOUSEHOLD_COLUMNS, arrearsHeader, auditFieldLabel, chinaDate } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
+import { householdRow } from '../../test-support/household-row';
 import { DEMO } from '../../demo/seed';
 import { Account, Building } from '../accounts/entities';
 import { Bill } from '../billing/entities';
@@ -13,14 +14,11 @@ import { AuditLog, ImportJob } from './entities';
 /** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
 const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
-let t: TestApp;
+const t = testAppForFile();
 let admin: string;
-
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true });
   admin = await t.loginStaff('admin');
 });
-afterAll(async () => t?.close());
 
 const HEADERS = [...HOUSEHOLD_COLUMNS.map((c) => c.header), arrearsHeader(`${LAST}`)];
 type Row = (string | number | null)[];
@@ -70,37 +68,24 @@ const counts = async () => ({
 });
 
 /** a row of a new building (99号楼 of area A01) */
-const good = (i: number, over: Partial<Record<string, string>> = {}): Row => {
-  const v: Record<string, string> = {
-    accountNo: `9901${String(i).padStart(4, '0')}`,
-    areaCode: 'A01',
-    buildingName: '99号楼',
-    buildingAddress: '长春市朝阳区测试路1号测试小区',
-    unitNo: String(1 + (i % 2)),
-    roomNo: String(101 + i),
-    ownerName: `测试户${i}`,
-    contactPhone: '13912345678',
-    heatedArea: '88.50',
-    use: '居民',
-    status: '正常供热',
-    arrears: '',
-    ...over,
-  };
-  return [
-    v.accountNo,
-    v.areaCode,
-    v.buildingName,
-    v.buildingAddress,
-    v.unitNo,
-    v.roomNo,
-    v.ownerName,
-    v.contactPhone,
-    v.heatedArea,
-    v.use,
-    v.status,
-    v.arrears,
-  ];
-};
+const good = (i: number, over: Partial<Record<string, string>> = {}): Row =>
+  householdRow(
+    {
+      accountNo: `9901${String(i).padStart(4, '0')}`,
+      areaCode: 'A01',
+      buildingName: '99号楼',
+      buildingAddress: '长春市朝阳区测试路1号测试小区',
+      unitNo: String(1 + (i % 2)),
+      roomNo: String(101 + i),
+      ownerName: `测试户${i}`,
+      contactPhone: '13912345678',
+      heatedArea: '88.50',
+      use: '居民',
+      status: '正常供热',
+      arrears: '',
+    },
+    over,
+  );
 
 describe('household import', () => {
   it('offers a template with the Chinese headers and an example row', async () => {

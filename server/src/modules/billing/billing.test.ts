@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { DEMO } from '../../demo/seed';
 
 /** the demo's last and current seasons, and the one after, as of the test's clock (HB_TEST_NOW) */
@@ -7,14 +7,11 @@ const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 const NY = Number(CURRENT.slice(0, 4)) + 1;
 const NEXT = `${NY}-${NY + 1}`;
 
-let t: TestApp;
+const t = testAppForFile();
 let admin: string;
-
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true });
   admin = await t.loginStaff('admin');
 });
-afterAll(async () => t?.close());
 
 const season = {
   code: NEXT,
@@ -74,13 +71,6 @@ describe('seasons and tariffs are data an admin sets', () => {
   });
 });
 
-async function residentWith(account: { accountNo: string; ownerName: string }) {
-  const token = await t.loginResident('bill-' + crypto.randomUUID().slice(0, 8));
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, accountId: res.body.accountId as number };
-}
-
 async function putRules(patch: (rules: any) => void) {
   const cur = await t.call('GET', '/api/v1/admin/settings', { token: admin });
   const next = structuredClone(cur.body);
@@ -92,7 +82,7 @@ async function putRules(patch: (rules: any) => void) {
 
 /** a demo household with last season unpaid (arrears), now stopped (报停) */
 async function stoppedInArrears(n: number) {
-  const r = await residentWith(DEMO.arrearsAccounts[n]!);
+  const r = await t.residentWith(DEMO.arrearsAccounts[n]!);
   await t.services.accounts.setStatus(t.ds.manager, r.accountId, 'stopped');
   return r;
 }
@@ -117,7 +107,7 @@ describe('报停基础热费比例: the company setting is the default copied in
       // the current season keeps the ratio it was created with (30%), and the stop preview says so
       const list = await t.call('GET', '/api/v1/staff/seasons', { token: admin });
       expect(list.body.items.find((x: any) => x.code === CURRENT).baseFeeRatioBp).toBe(3000);
-      const r = await residentWith(DEMO.accounts[11]!);
+      const r = await t.residentWith(DEMO.accounts[11]!);
       const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${CURRENT}&kind=stop`, { token: r.token });
       expect(preview.status).toBe(200);
       expect(JSON.stringify(preview.body)).toContain('按30%收取基础热费');
@@ -130,7 +120,7 @@ describe('报停基础热费比例: the company setting is the default copied in
 describe('arrears first (issue 16 item 1; Changchun 000: arrears → valve shut, the bill page lists arrears first)', () => {
   it('a newer bill alone is refused with ARREARS_FIRST while last season is unpaid; the bill says which to pay first; once paid, the newer one is payable', async () => {
     const owed = DEMO.arrearsAccounts[1]!;
-    const r = await residentWith(owed);
+    const r = await t.residentWith(owed);
     const bills = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items;
     const last = bills.find((b: any) => b.season === LAST);
     const cur = bills.find((b: any) => b.season === CURRENT);

@@ -2,18 +2,15 @@
  * Company settings for the numbers the seeds give and companies differ on (issue 16 item 11):
  * saved through the admin settings, validated, exposed by CompanyService.rules().
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPAIR_PRICE_LIST } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 
-let t: TestApp;
+const t = testAppForFile();
 let admin: string;
-
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true });
   admin = await t.loginStaff('admin');
 });
-afterAll(async () => t?.close());
 
 describe('repair numbers as company settings (Heihe 004, Zibo 001, Wuhai 002)', () => {
   it('defaults to the seeds’ numbers: 60 min to the department head, 7 days of booking, under 3 stars unsatisfied, 10 households / 2 tickets, the price list', async () => {

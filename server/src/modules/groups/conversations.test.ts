@@ -4,37 +4,24 @@
  * transaction (a failure inside the booking leaves the message unlinked and reusable), the first
  * response stored once, and the migration's backfill from claim-per-message rows.
  */
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
 import { createDataSource } from '../../db';
-import { demoHouseholds } from '../../demo/seed';
 import { RepairTicket } from '../repairs/entities';
 import { Conversation, GroupMessage } from './entities';
 
-let t: TestApp;
 let now = new Date('2026-11-20T02:00:00Z');
+const t = testAppForFile({ seedDemo: true, clock: () => now });
 const tick = (seconds: number) => (now = new Date(now.getTime() + seconds * 1000));
 let agent1: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, clock: () => now });
   agent1 = await t.loginStaff('agent1');
 });
-afterAll(async () => t?.close());
 
-const households = demoHouseholds();
-const used = new Set<string>();
-async function resident(building: number) {
-  const h = households.find((x) => x.building === building && x.status === 'active' && !used.has(x.accountNo))!;
-  used.add(h.accountNo);
-  const token = await t.loginResident('cv-' + crypto.randomUUID().slice(0, 8));
-  expect((await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } })).status).toBe(201);
-  const groups = await t.call('GET', '/api/v1/groups', { token });
-  return { token, groupId: groups.body.items[0].id as number };
-}
+const resident = (building: number) => t.residentOfBuilding(building);
 const ask = async (r: { token: string; groupId: number }, text: string) => {
   const res = await t.call('POST', `/api/v1/groups/${r.groupId}/messages`, { token: r.token, body: { text } });
   expect(res.status).toBe(201);

@@ -493,6 +493,9 @@ describe('photos in messages', () => {
       expect(sent.status).toBe(201);
       expect(sent.body).toMatchObject({ kind: 'image', text: null });
       expect(photoOf(sent.body.imageUrl)).toBe(`/api/v1/uploads/${up.id}`);
+      // WeChat passes the photo; photo.checked publishes it to the group (after commit, from the outbox)
+      await t.sandbox!.state.security.settleMediaChecks();
+      await t.services.outbox.drain();
       const live = await cb.next((f) => f.type === 'message' && f.message.id === sent.body.id);
       expect(photoOf(live.message.imageUrl)).toBe(photoOf(up.url));
       const img = await fetch(t.url + live.message.imageUrl);

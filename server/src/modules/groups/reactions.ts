@@ -15,6 +15,10 @@ export function groupsReactions(groups: GroupsService, accounts: Pick<AccountsSe
       afterCommit('building.created', 'groups.open-group', async (created) => {
         for (const b of await accounts.buildingsByIds(created.map((c) => c.buildingId))) await groups.ensureGroup(b);
       }),
+      // a message's photo is published, flagged or hidden once WeChat decided (idempotent: only a pending one changes)
+      afterCommit('photo.checked', 'groups.photo-verdict', async (checked) => {
+        for (const c of checked) if (c.subjectType === 'group_message') await groups.onPhotoVerdict(c.subjectId, c.verdict);
+      }),
     ],
   };
 }

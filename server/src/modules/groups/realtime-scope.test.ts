@@ -5,36 +5,23 @@
  * is closed with a code the client understands when its session ends (logout, staff disabled,
  * roles or areas changed, expiry found by the periodic re-check).
  */
-import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WS_CLOSE } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { connectSocket, type SocketClient } from '../../test-support/ws-client';
-import { demoHouseholds, DEMO_BUILDINGS } from '../../demo/seed';
+import { DEMO_BUILDINGS } from '../../demo/seed';
 
-let t: TestApp;
 let now = new Date('2026-11-20T02:00:00Z');
+const t = testAppForFile({ seedDemo: true, clock: () => now });
 const tokens: Record<string, string> = {};
 const STAFF = ['admin', 'agent1', 'agent2', 'dispatcher1', 'worker1', 'station1', 'finance1'] as const;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, clock: () => now });
   for (const u of STAFF) tokens[u] = await t.loginStaff(u);
 });
-afterAll(async () => t?.close());
 
-const households = demoHouseholds();
-const used = new Set<string>();
-async function resident(building: number) {
-  const h = households.find((x) => x.building === building && x.status === 'active' && !used.has(x.accountNo))!;
-  used.add(h.accountNo);
-  const token = await t.loginResident('rs-' + crypto.randomUUID().slice(0, 8));
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } });
-  expect(res.status).toBe(201);
-  const groups = await t.call('GET', '/api/v1/groups', { token });
-  return { token, groupId: groups.body.items[0].id as number };
-}
+const resident = (building: number) => t.residentOfBuilding(building);
 
 type Client = SocketClient;
 const connect = (token: string): Promise<Client> => connectSocket(t.url, token);

@@ -11,6 +11,7 @@ import type { AnnouncementBody, CannedCategory } from '@heat-butler/shared';
 import type { z } from 'zod';
 import type { AuthPrincipal, ResidentPrincipal, StaffPrincipal } from '../../platform/auth';
 import type { BindingChange, Building } from '../accounts';
+import type { PhotoVerdict } from '../moderation';
 import type { GroupsDeps } from './core';
 import { GroupMembership } from './membership';
 import { GroupMessages, type PostInput } from './messages';
@@ -46,12 +47,15 @@ export class GroupsService {
     this.stats = new GroupMetricsReader(d);
   }
 
-  /** Hooks into the realtime hub, identity and moderation (accounts' events: reactions.ts). */
+  /**
+   * Hooks into the realtime hub and identity (events of other modules: reactions.ts). The session
+   * hook is an in-process callback, not an event: it closes this process's sockets at once, and a
+   * socket needs no retry after a crash (it is gone with the process).
+   */
   register(): void {
     this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token));
     this.d.realtime.setTopicProvider((p) => this.membership.topicsFor(p));
     this.d.identity.onSessionChange((c) => ('sessionId' in c ? this.d.realtime.endSession(c.sessionId) : this.d.realtime.recheckPrincipal(`s:${c.staffId}`)));
-    this.d.moderation.onPhotoVerdict('group_message', (v) => this.msgs.onPhotoVerdict(v.subjectId, v.verdict));
   }
 
   // ---- groups and membership (membership.ts) ----
@@ -59,6 +63,8 @@ export class GroupsService {
   ensureGroups = () => this.membership.ensureGroups();
   /** Join on bind, leave on unbind; runs inside the binding's transaction. */
   onBindingChange = (em: EntityManager, c: BindingChange) => this.membership.onBindingChange(em, c);
+  /** WeChat's verdict on a message's photo (photo.checked, reactions.ts). */
+  onPhotoVerdict = (messageId: number, verdict: PhotoVerdict) => this.msgs.onPhotoVerdict(messageId, verdict);
   groupsForResident = (p: ResidentPrincipal) => this.membership.groupsForResident(p);
   groupsForStaff = (p: StaffPrincipal) => this.membership.groupsForStaff(p);
 

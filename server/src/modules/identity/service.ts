@@ -30,7 +30,11 @@ export class IdentityService {
 
   private sessionListeners: ((c: SessionChange) => void)[] = [];
 
-  /** e.g. the realtime hub closes the sockets of an ended session. */
+  /**
+   * The realtime hub closes the sockets of an ended session (groups wires it). An in-process
+   * callback, not a domain event: it acts on this process's open sockets at once (the hub relays
+   * to other instances), and needs no outbox retry, since a socket does not outlive a crash.
+   */
   onSessionChange(fn: (c: SessionChange) => void): void {
     this.sessionListeners.push(fn);
   }

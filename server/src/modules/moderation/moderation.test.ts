@@ -136,6 +136,7 @@ describe('photos residents post', () => {
 
     release();
     await t.sandbox!.state.security.settleMediaChecks();
+    await t.services.outbox.drain(); // photo.checked reaches the message / ticket after commit
     // WeChat fetched the photo from the BFF and pushed a signed verdict, accepted with "success"
     const check = [...t.sandbox!.state.security.mediaChecks.values()].find((c) => c.mediaUrl.includes(`/uploads/${key}?`))!;
     expect(check).toMatchObject({ suggest: 'pass', pushes: [200], scene: 3 });
@@ -154,6 +155,7 @@ describe('photos residents post', () => {
     const key = await upload(a.token, true);
     const res = await post(a.token, a.groupId, { photo: key });
     await t.sandbox!.state.security.settleMediaChecks();
+    await t.services.outbox.drain(); // photo.checked reaches the message / ticket after commit
     expect(await idsSeenBy(b.token, b.groupId)).not.toContain(res.body.id);
     expect(await idsSeenBy(a.token, a.groupId)).not.toContain(res.body.id);
     expect(await staffView(a.groupId, res.body.id)).toMatchObject({ hidden: true, hideReason: '图片未通过微信内容安全审核' });
@@ -170,6 +172,7 @@ describe('photos residents post', () => {
     });
     expect(ticket.status).toBe(201);
     await t.sandbox!.state.security.settleMediaChecks();
+    await t.services.outbox.drain(); // photo.checked reaches the message / ticket after commit
     expect((await t.ds.getRepository(RepairTicket).findOneByOrFail({ id: ticket.body.id })).photos).toEqual([good]);
   });
 
@@ -182,6 +185,7 @@ describe('photos residents post', () => {
       const text = await post(a.token, a.groupId, { text: '暖气阀门在哪里关？' });
       const photo = await post(a.token, a.groupId, { photo: key });
       expect([text.status, photo.status]).toEqual([201, 201]);
+      await t.services.outbox.drain(); // photo.checked (error) reaches the message after commit
       expect(await idsSeenBy(b.token, b.groupId)).toEqual(expect.arrayContaining([text.body.id, photo.body.id]));
       expect((await staffView(a.groupId, text.body.id)).moderation).toBe('flagged');
       expect((await staffView(a.groupId, photo.body.id)).moderation).toBe('flagged');
@@ -237,6 +241,7 @@ describe('the message push endpoint', () => {
     });
     expect(r.status).toBe(401);
     await t.sandbox!.state.security.settleMediaChecks();
+    await t.services.outbox.drain(); // photo.checked reaches the message / ticket after commit
     const b = await resident();
     expect(await idsSeenBy(b.token, b.groupId)).not.toContain(res.body.id);
     // a replayed genuine verdict changes nothing either (decided once)

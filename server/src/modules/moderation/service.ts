@@ -8,10 +8,12 @@
  * published flagged (`error`) so staff look at it. Every check is kept as the moderation trail.
  */
 import type { UploadsService } from '../../platform/uploads/service';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { MODERATION_SUBJECT_LABEL, MODERATION_VERDICT_LABEL, type ModerationItem, type Page } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
+import { withTx } from '../../platform/db/data-source';
+import type { Events, PhotoChecked } from '../../platform/events';
 import { staffAreaFilter, type StaffPrincipal } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import { WechatApiError, type MiniProgramClient, type SecScene } from '../../wechat/miniprogram';
@@ -20,13 +22,14 @@ import { ModerationRecord } from './entities';
 
 export type TextVerdict = 'pass' | 'review' | 'error';
 /** What a subject does with a photo once WeChat decided: show it (pass/review/error) or remove it (risky). */
-export type PhotoVerdict = 'pass' | 'review' | 'risky' | 'error';
-export type PhotoVerdictHandler = (v: { subjectId: number; photo: string; verdict: PhotoVerdict; recordId: number }) => Promise<void>;
+export type PhotoVerdict = PhotoChecked['verdict'];
 
 export interface ModerationOptions {
   ds: DataSource;
   clock: () => Date;
   log: Logger;
+  /** photo.checked, emitted with the verdict's record */
+  events: Events;
   identity: IdentityService;
   wechat: MiniProgramClient;
   /** where WeChat fetches photos from: <PUBLIC_BASE_URL>/api/v1/uploads/<key>?exp=…&sig=… */
@@ -39,14 +42,7 @@ export interface ModerationOptions {
 const MEDIA_LINK_TTL_SECONDS = 2 * 60 * 60;
 
 export class ModerationService {
-  private photoHandlers = new Map<string, PhotoVerdictHandler>();
-
   constructor(private o: ModerationOptions) {}
-
-  /** A module that publishes photos says what to do when their verdict arrives. */
-  onPhotoVerdict(subjectType: string, handler: PhotoVerdictHandler): void {
-    this.photoHandlers.set(subjectType, handler);
-  }
 
   /**
    * Check a resident's text before it is published. Throws CONTENT_RISKY for risky text (recorded);
@@ -101,8 +97,8 @@ export class ModerationService {
 
   /**
    * Send a resident's photo (an upload key, or an http(s) URL) to mediaCheckAsync; the subject keeps it 审核中 until
-   * the handler registered for `subjectType` is called with the verdict. If WeChat cannot take it,
-   * the handler is called at once with `error` (show, flagged).
+   * photo.checked brings the verdict (its reaction, after commit). If WeChat cannot take it,
+   * photo.checked says `error` at once (show, flagged).
    */
   async checkPhoto(
     residentId: number,
@@ -125,8 +121,10 @@ export class ModerationService {
     } catch (err) {
       const detail = errText(err);
       this.o.log.warn({ err: detail, subjectType: where.subjectType }, 'mediaCheckAsync failed: published flagged');
-      const recordId = await this.record({ ...base, verdict: 'error', label: null, traceId: null, detail, decidedAt: this.o.clock() });
-      await this.photoHandlers.get(where.subjectType)?.({ subjectId: where.subjectId, photo, verdict: 'error', recordId });
+      await withTx(this.o.ds, async (em) => {
+        const recordId = await this.record({ ...base, verdict: 'error', label: null, traceId: null, detail, decidedAt: this.o.clock() }, em);
+        await this.o.events.emit(em, 'photo.checked', [{ subjectType: where.subjectType, subjectId: where.subjectId, photo, verdict: 'error', recordId }]);
+      });
     }
   }
 
@@ -138,18 +136,22 @@ export class ModerationService {
     const repo = this.o.ds.getRepository(ModerationRecord);
     const rec = await repo.findOneBy({ traceId: msg.trace_id, kind: 'image' });
     if (!rec) return;
-    // decide once (WeChat may push again)
-    const res = await repo.update(
-      { id: rec.id, verdict: 'pending' },
-      {
-        verdict,
-        label: msg.result?.label === undefined ? null : Number(msg.result.label),
-        decidedAt: this.o.clock(),
-        detail: verdict === 'error' ? `errcode ${msg.errcode ?? ''} ${msg.errmsg ?? ''}`.slice(0, 200) : null,
-      },
-    );
-    if (!res.affected) return;
-    await this.photoHandlers.get(rec.subjectType)?.({ subjectId: rec.subjectId!, photo: rec.content, verdict, recordId: rec.id });
+    // decide once (WeChat may push again); the subject learns it from photo.checked, after commit
+    await withTx(this.o.ds, async (em) => {
+      const res = await em.getRepository(ModerationRecord).update(
+        { id: rec.id, verdict: 'pending' },
+        {
+          verdict,
+          label: msg.result?.label === undefined ? null : Number(msg.result.label),
+          decidedAt: this.o.clock(),
+          detail: verdict === 'error' ? `errcode ${msg.errcode ?? ''} ${msg.errmsg ?? ''}`.slice(0, 200) : null,
+        },
+      );
+      if (!res.affected) return;
+      await this.o.events.emit(em, 'photo.checked', [
+        { subjectType: rec.subjectType, subjectId: rec.subjectId!, photo: rec.content, verdict, recordId: rec.id },
+      ]);
+    });
   }
 
   /** The trail for staff, newest first; `flagged` = everything but pass. */
@@ -196,8 +198,11 @@ export class ModerationService {
     return photo.startsWith('up_') ? `${this.o.publicBaseUrl}${this.o.uploads.link(photo, MEDIA_LINK_TTL_SECONDS)}` : photo;
   }
 
-  private async record(values: Omit<ModerationRecord, 'id' | 'createdAt' | 'subjectId'> & { subjectId?: number | null }): Promise<number> {
-    const repo = this.o.ds.getRepository(ModerationRecord);
+  private async record(
+    values: Omit<ModerationRecord, 'id' | 'createdAt' | 'subjectId'> & { subjectId?: number | null },
+    em: EntityManager = this.o.ds.manager,
+  ): Promise<number> {
+    const repo = em.getRepository(ModerationRecord);
     const row = await repo.save(repo.create({ subjectId: null, ...values, createdAt: this.o.clock() }));
     return row.id;
   }

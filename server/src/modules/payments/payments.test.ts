@@ -3,33 +3,22 @@
  * the WeChat Pay simulator (signatures, notifications) and a real database (MariaDB in CI).
  */
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chinaDate, quoteBill } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
 
 /** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
 const [LAST, CURRENT] = DEMO.seasons.map((s) => s.code) as [string, string];
 
-let t: TestApp;
+const t = testAppForFile();
 let finance: string;
-
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true });
   finance = await t.loginStaff('finance1');
 });
-afterAll(async () => t?.close());
 
 const sandbox = () => t.sandbox!.state;
-
-/** A resident (a WeChat user) who has bound `account`. */
-async function residentWith(account: { accountNo: string; ownerName: string }, user = 'payer-' + crypto.randomUUID().slice(0, 8)) {
-  const token = await t.loginResident(user);
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, user, accountId: res.body.accountId as number };
-}
 
 async function currentBill(token: string, accountNo: string, season = CURRENT) {
   const res = await t.call('GET', '/api/v1/bills', { token });
@@ -71,7 +60,7 @@ const notify = (n: { body: string; headers: Record<string, string> }) => t.call(
 describe('bills', () => {
   it('shows every bound account’s bills with the computation, arrears first', async () => {
     const owed = DEMO.arrearsAccounts[0]!;
-    const r = await residentWith(owed);
+    const r = await t.residentWith(owed);
     const res = await t.call('GET', '/api/v1/bills', { token: r.token });
     const [first, second] = res.body.items;
     expect(first).toMatchObject({ accountNo: owed.accountNo, season: LAST, status: 'unpaid', arrears: true, seasonLabel: `${LAST.replace('-', '—')}采暖季` });
@@ -98,7 +87,7 @@ describe('bills', () => {
   });
 
   it('does not show another household’s bill', async () => {
-    const r = await residentWith(DEMO.accounts[5]!);
+    const r = await t.residentWith(DEMO.accounts[5]!);
     const other = (await t.services.billing.billsOfSeason(CURRENT)).find((b) => b.accountNo === DEMO.accounts[6]!.accountNo)!;
     const res = await t.call('GET', `/api/v1/bills/${other.id}`, { token: r.token });
     expect(res.status).toBe(404);
@@ -112,7 +101,7 @@ describe('bills', () => {
 describe('paying a bill with WeChat Pay', () => {
   it('pays end to end: one order per tap, signed parameters, one credit, a receipt and a message', async () => {
     const acc = DEMO.accounts[0]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     // the resident allowed the payment-success message when tapping 缴费
     await t.allowMessages(r.token, r.user, ['paymentSuccess']);
     const bill = await currentBill(r.token, acc.accountNo);
@@ -154,7 +143,7 @@ describe('paying a bill with WeChat Pay', () => {
 
   it('leaves the bill unpaid, without error, when the resident cancels', async () => {
     const acc = DEMO.accounts[1]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     expect(await payOnDevice(r.user, created.body.requestPayment, 'cancel')).toBe('requestPayment:fail cancel');
@@ -167,7 +156,7 @@ describe('paying a bill with WeChat Pay', () => {
 
   it('credits a notification replayed 10 times exactly once', async () => {
     const acc = DEMO.accounts[2]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     await payOnDevice(r.user, created.body.requestPayment);
@@ -181,7 +170,7 @@ describe('paying a bill with WeChat Pay', () => {
 
   it('rejects forged, tampered, stale and unknown-serial notifications and credits nothing', async () => {
     const acc = DEMO.accounts[3]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     const plaintext = transactionPlaintext(created.body);
@@ -208,7 +197,7 @@ describe('paying a bill with WeChat Pay', () => {
 
   it('does not credit a notification whose amount differs from the order, and flags it for finance', async () => {
     const acc = DEMO.accounts[4]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     const n = sandbox().buildNotification({
@@ -225,12 +214,12 @@ describe('paying a bill with WeChat Pay', () => {
   });
 
   it('credits a payment whose notification was lost when the sweeper queries it, and closes expired orders', async () => {
-    const lost = await residentWith(DEMO.accounts[7]!);
+    const lost = await t.residentWith(DEMO.accounts[7]!);
     const lostBill = await currentBill(lost.token, DEMO.accounts[7]!.accountNo);
     const lostOrder = (await t.call('POST', '/api/v1/payments', { token: lost.token, body: { billId: lostBill.id } })).body;
     sandbox().markOrderPaid(lostOrder.outTradeNo); // paid at WeChat, never notified
 
-    const idle = await residentWith(DEMO.accounts[8]!);
+    const idle = await t.residentWith(DEMO.accounts[8]!);
     const idleBill = await currentBill(idle.token, DEMO.accounts[8]!.accountNo);
     const idleOrder = (await t.call('POST', '/api/v1/payments', { token: idle.token, body: { billId: idleBill.id } })).body;
 
@@ -252,7 +241,7 @@ describe('paying a bill with WeChat Pay', () => {
 
   it('answers a failure when the database cannot record a notification, and succeeds on WeChat’s retry', async () => {
     const acc = DEMO.accounts[9]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
     await t.ds.query('ALTER TABLE ledger_entry RENAME TO ledger_entry_away');
@@ -274,8 +263,8 @@ describe('paying a bill with WeChat Pay', () => {
 
   it('pays a bill once when two phones pay it, and refunds the second payment automatically', async () => {
     const acc = DEMO.accounts[10]!;
-    const a = await residentWith(acc);
-    const b = await residentWith(acc);
+    const a = await t.residentWith(acc);
+    const b = await t.residentWith(acc);
     await t.allowMessages(b.token, b.user, ['refund']);
     const bill = await currentBill(a.token, acc.accountNo);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;
@@ -315,12 +304,12 @@ describe('a burst of notifications', () => {
       .slice(40, 45);
     const orders: { outTradeNo: string; amountFen: number; billId: number }[] = [];
     for (const h of households) {
-      const r = await residentWith(h);
+      const r = await t.residentWith(h);
       const bill = await currentBill(r.token, h.accountNo);
       orders.push((await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } })).body);
     }
     // a second phone pays the first household's bill too
-    const second = await residentWith(households[0]!);
+    const second = await t.residentWith(households[0]!);
     orders.push((await t.call('POST', '/api/v1/payments', { token: second.token, body: { billId: orders[0]!.billId } })).body);
     const notifications = orders.map((o) => sandbox().buildNotification({ plaintext: transactionPlaintext(o) }));
     // every notification twice, all at once
@@ -341,7 +330,7 @@ describe('a burst of notifications', () => {
 describe('refunds by finance', () => {
   it('refunds part, then the rest, of a payment after a ruling; never more than was paid', async () => {
     const acc = DEMO.accounts[11]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bill = await currentBill(r.token, acc.accountNo);
     const order = (await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } })).body;
     await payOnDevice(r.user, order.requestPayment);

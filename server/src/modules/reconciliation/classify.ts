@@ -9,7 +9,7 @@ import type { BillRow } from './csv';
 import type { Healer, HealOutcome } from './healing';
 import type { LedgerMarks } from './marks';
 import type { DiscrepancyWriter } from './store';
-import { ledgerSide, refOf, wechatSide } from './types';
+import { ledgerSide, refOf, wechatSide, type Draft } from './types';
 
 export interface MatchState {
   marks: LedgerMarks;
@@ -38,6 +38,17 @@ const orderSideOf = (o: PaymentOrder | undefined): OrderSide =>
   o ? { orderId: o.id, status: o.status, amountFen: o.amountFen, billId: o.billId, accountId: o.accountId, transactionId: o.transactionId } : null;
 const refundSideOf = (r: Refund | undefined): OrderSide =>
   r ? { refundId: r.id, status: r.status, amountFen: r.amountFen, orderId: r.orderId, kind: r.kind } : null;
+
+/** A difference for a human: the bill row's side, the ledger's side, and the amount between them. */
+const difference = (r: BillRow, kind: Draft['kind'], ledger: Draft['ledger'], diffFen: number, key = refOf(r)): Draft => ({
+  key,
+  kind,
+  outTradeNo: r.outTradeNo,
+  outRefundNo: r.outRefundNo || null,
+  wechat: wechatSide(r),
+  ledger,
+  diffFen,
+});
 
 export class BatchClassifier {
   constructor(
@@ -76,15 +87,7 @@ export class BatchClassifier {
       const hit = entries.get(ref);
       const repeated = hit ? s.marks.mark(hit.id) : before.has(ref) || inBatch.has(ref);
       if (repeated) {
-        s.writer.add({
-          key: `dup:${ref}`,
-          kind: 'duplicate',
-          outTradeNo: r.outTradeNo,
-          outRefundNo: r.outRefundNo || null,
-          wechat: wechatSide(r),
-          ledger: null,
-          diffFen: 0,
-        });
+        s.writer.add(difference(r, 'duplicate', null, 0, `dup:${ref}`));
         continue;
       }
       if (!hit) inBatch.add(ref);
@@ -114,16 +117,7 @@ export class BatchClassifier {
         const wxFen = r.orderFen || r.settleFen;
         if (entry) {
           if (this.agrees(r, entry)) s.classes.matched++;
-          else
-            s.writer.add({
-              key: ref,
-              kind: 'amount_mismatch',
-              outTradeNo: r.outTradeNo,
-              outRefundNo: null,
-              wechat: wechatSide(r),
-              ledger: sideOf(entry.id),
-              diffFen: wxFen - entry.amountFen,
-            });
+          else s.writer.add(difference(r, 'amount_mismatch', sideOf(entry.id), wxFen - entry.amountFen));
           continue;
         }
         const order = orders.get(r.outTradeNo);
@@ -131,54 +125,19 @@ export class BatchClassifier {
           const out = await this.healer.payment(ref, r.outTradeNo, wxFen);
           if (await this.healed(ref, out, s)) continue;
           const result = (out as { result: string }).result;
-          if (result === 'flagged')
-            s.writer.add({
-              key: ref,
-              kind: 'amount_mismatch',
-              outTradeNo: r.outTradeNo,
-              outRefundNo: null,
-              wechat: wechatSide(r),
-              ledger: { order: orderSideOf(order), credit: result },
-              diffFen: wxFen - order.amountFen,
-            });
-          else
-            s.writer.add({
-              key: ref,
-              kind: 'surplus',
-              outTradeNo: r.outTradeNo,
-              outRefundNo: null,
-              wechat: wechatSide(r),
-              ledger: { order: orderSideOf(order), credit: result },
-              diffFen: wxFen,
-            });
+          if (result === 'flagged') s.writer.add(difference(r, 'amount_mismatch', { order: orderSideOf(order), credit: result }, wxFen - order.amountFen));
+          else s.writer.add(difference(r, 'surplus', { order: orderSideOf(order), credit: result }, wxFen));
           continue;
         }
         // unknown order, or one we closed: only a human can tell
-        s.writer.add({
-          key: ref,
-          kind: 'surplus',
-          outTradeNo: r.outTradeNo,
-          outRefundNo: null,
-          wechat: wechatSide(r),
-          ledger: order ? { order: orderSideOf(order) } : null,
-          diffFen: wxFen,
-        });
+        s.writer.add(difference(r, 'surplus', order ? { order: orderSideOf(order) } : null, wxFen));
         continue;
       }
 
       // refund rows
       const processing = r.refundStatus !== 'SUCCESS';
       if (entry) {
-        if (!this.agrees(r, entry))
-          s.writer.add({
-            key: ref,
-            kind: 'refund_mismatch',
-            outTradeNo: r.outTradeNo,
-            outRefundNo: r.outRefundNo,
-            wechat: wechatSide(r),
-            ledger: sideOf(entry.id),
-            diffFen: -r.refundFen - entry.amountFen,
-          });
+        if (!this.agrees(r, entry)) s.writer.add(difference(r, 'refund_mismatch', sideOf(entry.id), -r.refundFen - entry.amountFen));
         else if (processing) s.classes.inTransit++;
         else s.classes.matched++;
         continue;
@@ -192,26 +151,10 @@ export class BatchClassifier {
         }
         const out = await this.healer.refund(ref, r.outTradeNo, r.outRefundNo, r.refundFen);
         if (await this.healed(ref, out, s)) continue;
-        s.writer.add({
-          key: ref,
-          kind: 'refund_mismatch',
-          outTradeNo: r.outTradeNo,
-          outRefundNo: r.outRefundNo,
-          wechat: wechatSide(r),
-          ledger: { refund: refundSideOf(refund), query: (out as { result: string }).result },
-          diffFen: -r.refundFen,
-        });
+        s.writer.add(difference(r, 'refund_mismatch', { refund: refundSideOf(refund), query: (out as { result: string }).result }, -r.refundFen));
         continue;
       }
-      s.writer.add({
-        key: ref,
-        kind: 'refund_mismatch',
-        outTradeNo: r.outTradeNo,
-        outRefundNo: r.outRefundNo,
-        wechat: wechatSide(r),
-        ledger: refund ? { refund: refundSideOf(refund) } : null,
-        diffFen: -r.refundFen,
-      });
+      s.writer.add(difference(r, 'refund_mismatch', refund ? { refund: refundSideOf(refund) } : null, -r.refundFen));
     }
   }
 

@@ -20,6 +20,7 @@ import { ReconDay, ReconDiscrepancy } from './entities';
 import { ReconciliationService } from './service';
 import { parseDecimal, readTradeBill, splitRow } from './csv';
 import { keepOneChinaDay } from '../../test-support/clock';
+import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../../test-support/trade-bill';
 
 // this file's story happens on one China calendar day
 keepOneChinaDay();
@@ -47,17 +48,9 @@ afterAll(async () => {
 const sandbox = () => t.sandbox!.state;
 const fee = (fen: number) => Math.round(fen * 0.006);
 
-async function residentWith(account: { accountNo: string; ownerName: string }) {
-  const user = 'recon-' + crypto.randomUUID().slice(0, 8);
-  const token = await t.loginResident(user);
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, user };
-}
-
 /** A resident's order for the current season's bill of `account`. */
 async function orderFor(account: { accountNo: string; ownerName: string }) {
-  const r = await residentWith(account);
+  const r = await t.residentWith(account);
   const bills = await t.call('GET', '/api/v1/bills', { token: r.token });
   const bill = bills.body.items.find((b: any) => b.accountNo === account.accountNo && b.season === CURRENT);
   const created = await t.call('POST', '/api/v1/payments', { token: r.token, body: { billId: bill.id } });
@@ -105,7 +98,9 @@ describe('the trade bill reader', () => {
     expect(() => parseDecimal('1.2.3', 2)).toThrow(/not a number/);
     expect(splitRow('`a,`b,c,`d')).toEqual(['a', 'b,c', 'd']);
     const csv =
-      '\uFEFF交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n' +
+      '\uFEFF' +
+      TRADE_BILL_HEADER +
+      '\r\n' +
       '`2026-11-20 09:00:01,`wx1,`190,`0,`,`4200001,`HB1,`o1,`JSAPI,`SUCCESS,`OTHERS,`CNY,`100.00,`0.00,`0,`0,`0.00,`0.00,`,`,`供热费, 2026,`,`0.60000,`0.60%,`100.00,`0.00,`\r\n' +
       '`2026-11-20 09:00:01,`wx1,`190,`0,`,`4200001,`HB1,`o1,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`5030001,`HB1R1,`10.00,`0.00,`ORIGINAL,`SUCCESS,`供热费, 2026,`,`-0.06000,`0.60%,`0.00,`10.00,`\r\n' +
       '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n' +
@@ -405,47 +400,23 @@ describe('daily reconciliation', () => {
 });
 
 describe('a bill where nothing matches', () => {
-  const HEADER =
-    '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
   const no = (i: number) => 'ZZ' + String(i).padStart(22, '0');
   /** payments nobody ordered (rows i of `ids`), in WeChat's format with a correct summary */
   function bill(date: string, ids: number[]) {
-    const lines = ['\uFEFF' + HEADER];
-    for (const i of ids) {
-      const f = [
-        `${date} 10:00:00`,
-        'wxtest',
-        '1900000001',
-        '0',
-        '',
-        '42' + String(i).padStart(26, '0'),
-        no(i),
-        'o-x',
-        'JSAPI',
-        'SUCCESS',
-        'OTHERS',
-        'CNY',
-        '1.00',
-        '0.00',
-        '0',
-        '0',
-        '0.00',
-        '0.00',
-        '',
-        '',
-        '供热费',
-        '',
-        '0.00000',
-        '0.60%',
-        '1.00',
-        '0.00',
-        '',
-      ];
-      lines.push(f.map((v) => '`' + v).join(','));
-    }
-    lines.push('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
-    lines.push([String(ids.length), ids.length.toFixed(2), '0.00', '0.00', '0.00000', ids.length.toFixed(2), '0.00'].map((v) => '`' + v).join(','));
-    return lines.join('\r\n') + '\r\n';
+    const rows = ids.map((i) =>
+      paymentRow({
+        time: `${date} 10:00:00`,
+        appid: 'wxtest',
+        mchid: '1900000001',
+        transactionId: '42' + String(i).padStart(26, '0'),
+        outTradeNo: no(i),
+        openid: 'o-x',
+        fen: 100,
+        feeFen: 0,
+        description: '供热费',
+      }),
+    );
+    return '\uFEFF' + TRADE_BILL_HEADER + '\r\n' + rows.join('') + billSummary(ids.length, ids.length * 100, 0);
   }
 
   it('writes each difference once in batches (repeats far apart are duplicates), a re-run adds nothing, and clears what it no longer finds', async () => {
@@ -498,8 +469,8 @@ describe('a bill where nothing matches', () => {
 
 describe('bills paid twice', () => {
   async function payTwice(account: { accountNo: string; ownerName: string }) {
-    const a = await residentWith(account);
-    const b = await residentWith(account);
+    const a = await t.residentWith(account);
+    const b = await t.residentWith(account);
     const bills = await t.call('GET', '/api/v1/bills', { token: a.token });
     const bill = bills.body.items.find((x: any) => x.accountNo === account.accountNo && x.season === CURRENT);
     const oa = (await t.call('POST', '/api/v1/payments', { token: a.token, body: { billId: bill.id } })).body;

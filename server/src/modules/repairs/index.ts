@@ -2,4 +2,5 @@
 export { RepairsService, type RepairsOptions } from './service';
 export { MeasurementsService } from './measurements';
 export { repairsRoutes } from './routes';
+export { repairsReactions } from './reactions';
 export { repairsEntities } from './entities';

@@ -18,6 +18,7 @@ import { RepairDispatch } from './dispatch';
 import { RepairFieldWork } from './fieldwork';
 import { RepairCallbacks } from './callbacks';
 import { RepairEscalation } from './escalation';
+import type { PhotoVerdict } from '../moderation';
 
 export { STAFF_NOTICE_TOPIC, type RepairsOptions } from './core';
 export type { BookedTicket } from './tickets';
@@ -47,7 +48,6 @@ export class RepairsService {
   }
 
   register(outbox: OutboxWorker): void {
-    this.o.moderation.onPhotoVerdict('repair', (v) => this.tickets.onPhotoVerdict(v.subjectId, v.photo, v.verdict));
     outbox.register(STAFF_NOTICE_TOPIC, async (p: { staffIds: number[]; ticketId: number; kind: string; text: string; key: string }) => {
       for (const staffId of p.staffIds) {
         try {
@@ -66,6 +66,8 @@ export class RepairsService {
   bookForResident = (em: EntityManager, staff: StaffPrincipal, residentId: number, accountId: number, input: Omit<CreateRepairRequest, 'accountId'>) =>
     this.tickets.bookForResident(em, staff, residentId, accountId, input);
   create = (resident: ResidentPrincipal, input: CreateRepairRequest) => this.tickets.create(resident, input);
+  /** WeChat found a ticket's photo risky (photo.checked, reactions.ts). */
+  onPhotoVerdict = (ticketId: number, photo: string, verdict: PhotoVerdict) => this.tickets.onPhotoVerdict(ticketId, photo, verdict);
   /** the company's priced resident-side work (settings: repairs.priceList) */
   priceList = async () => (await this.o.company.rules()).repairs.priceList;
   listForResident = (residentId: number) => this.tickets.listForResident(residentId);

@@ -14,19 +14,6 @@ export interface UploadOwner {
   id: number;
 }
 
-/** What a listener hears after a photo is stored (e.g. content moderation of chat photos). */
-export interface StoredUpload {
-  key: string;
-  purpose: UploadPurpose;
-  owner: UploadOwner;
-  mime: string;
-  bytes: number;
-  sha256: string;
-  /** the stored bytes, for a checker that needs them */
-  path: string;
-}
-export type UploadListener = (upload: StoredUpload) => Promise<void> | void;
-
 /** Days a photo is kept, by purpose (company settings `retention.*`). */
 export interface RetentionRules {
   photoDays: number;
@@ -60,17 +47,10 @@ export const isUploadKey = (ref: string) => KEY.test(ref);
  * the modules' views hand out after their own access checks, removed by the retention job.
  */
 export class UploadsService {
-  private listeners: UploadListener[] = [];
-
   constructor(private readonly o: UploadsOptions) {}
 
   get maxBytes(): number {
     return this.o.maxBytes;
-  }
-
-  /** Called after every stored upload, with its purpose (a failing listener is logged, not fatal). */
-  onStored(listener: UploadListener): void {
-    this.listeners.push(listener);
   }
 
   async store(owner: UploadOwner, purpose: UploadPurpose, raw: Buffer): Promise<UploadResponse> {
@@ -90,14 +70,6 @@ export class UploadsService {
     } catch (err) {
       await fs.promises.rm(file, { force: true });
       throw err;
-    }
-    const stored: StoredUpload = { key, purpose, owner, mime: image.mime, bytes: bytes.length, sha256, path: file };
-    for (const listener of this.listeners) {
-      try {
-        await listener(stored);
-      } catch (err: any) {
-        this.o.log.error({ purpose, err: { message: err?.message } }, 'upload listener failed');
-      }
     }
     return { id: key, url: this.link(key) };
   }
