@@ -4,7 +4,7 @@
 // machine), and print every test that failed in any run. With --awkward, run i sets the test
 // clock (HB_TEST_NOW) to the i-th awkward day below (the machine's own clock first). Not part of
 // `npm test`. Exit code 1 if anything ever failed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +38,17 @@ const burn = 'const end = Date.now() + 6 * 3600e3; let x = 0; while (Date.now() 
 const neighbours = Array.from({ length: burners }, () => spawn(process.execPath, ['-e', burn], { stdio: 'ignore' }));
 const stopNeighbours = () => neighbours.forEach((p) => p.kill('SIGKILL'));
 process.on('exit', stopNeighbours);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+/** the vitest run in progress, stopped with the soak */
+let current;
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${sig}: stopping the run in progress and the soak`);
+    current?.kill('SIGTERM');
+    if (!current) process.exit(130);
+  });
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-soak-'));
 /** test full name → runs it failed in, with the first error line */
@@ -52,10 +62,16 @@ for (let run = 1; run <= runs; run++) {
   const runEnv = { ...env };
   if (day?.at) runEnv.HB_TEST_NOW = day.at;
   if (day) console.log(`\nrun ${run}: test clock = ${day.name}${day.at ? ` (HB_TEST_NOW=${day.at})` : ''}`);
-  const r = spawnSync('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
+  // spawned asynchronously so a signal to the soak stops the run in progress and the soak itself
+  // (with spawnSync the handler could not run until the child ended, and the next run started)
+  const child = spawn('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
     env: runEnv,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  current = child;
+  const r = await new Promise((resolve) => child.on('close', (status) => resolve({ status })));
+  current = undefined;
+  if (stopping) break;
   const seconds = Math.round((Date.now() - started) / 1000);
   let passed = 0;
   let failed = 0;
@@ -90,6 +106,11 @@ for (let run = 1; run <= runs; run++) {
   console.log(`\nrun ${run}/${runs}: ${passed} passed, ${failed} failed in ${seconds} s (exit ${r.status})`);
 }
 stopNeighbours();
+if (stopping) {
+  for (const s of summary) console.log(`run ${s.run}: ${s.passed} passed, ${s.failed} failed, ${s.seconds} s${s.day ? ` — ${s.day}` : ''}`);
+  console.log('stopped before the last run: no verdict');
+  process.exit(130);
+}
 
 console.log('\n== soak summary ==');
 for (const s of summary) console.log(`run ${s.run}: ${s.passed} passed, ${s.failed} failed, ${s.seconds} s${s.day ? ` — ${s.day}` : ''}`);
