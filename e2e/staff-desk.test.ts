@@ -98,7 +98,6 @@ describe('at a desk (1280 px)', () => {
     await expect.poll(() => page.locator('.segment-active').innerText()).toBe('片区工单');
     const row = page.locator('[data-repair-row]', { hasText: ticketNo });
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => page.locator('[data-desk-detail]').innerText()).toContain('选择一张工单');
     await row.click();
     const detail = page.locator('[data-desk-detail] [data-staff-repair-id]');
     await expect.poll(() => detail.innerText(), { timeout: 10_000 }).toContain('卧室暖气片不热');
@@ -135,7 +134,7 @@ describe('at a desk (1280 px)', () => {
     await expect.poll(() => question.innerText(), { timeout: 10_000 }).toContain('是不是因为欠费');
     await expect.poll(() => context.innerText(), { timeout: 10_000 }).toContain(`户号 ${asker.accountNo}`);
     const text = await context.innerText();
-    expect(text).toContain('户主本人');
+    expect(await page.locator(`[data-ctx-account="${asker.accountNo}"] .tag`).first().innerText()).toBe('户主');
     expect(text).toContain('锦绣家园');
     expect(text).toMatch(/待缴 ¥[\d,]+\.\d{2}/);
     expect(text).toContain(ticketNo);
@@ -195,14 +194,14 @@ describe('at a desk (1280 px)', () => {
     expect(reach.recipients).toBeGreaterThan(0);
     await page.locator('[data-ann-submit]').click();
     const modal = page.locator('.taro__modal');
-    await expect.poll(() => modal.innerText(), { timeout: 10_000 }).toContain(`向${reach.recipients}户住户推送`);
+    await expect.poll(() => modal.innerText(), { timeout: 10_000 }).toContain(`向${reach.recipients}位住户推送`);
     await shot(page, 'desk-announce-confirm');
     await modal.getByText('再看看', { exact: true }).click();
     await page.waitForTimeout(500);
     expect(await e.host.ds.getRepository(Announcement).count()).toBe(before);
 
     await page.locator('[data-ann-submit]').click();
-    await expect.poll(() => modal.innerText(), { timeout: 10_000 }).toContain(`向${reach.recipients}户住户推送`);
+    await expect.poll(() => modal.innerText(), { timeout: 10_000 }).toContain(`向${reach.recipients}位住户推送`);
     await modal.getByText('发布', { exact: true }).click();
     await expect.poll(() => e.host.ds.getRepository(Announcement).count(), { timeout: 10_000 }).toBe(before + 1);
     const made = await e.host.ds.getRepository(Announcement).find({ order: { id: 'DESC' }, take: 1 });

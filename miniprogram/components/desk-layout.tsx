@@ -44,9 +44,10 @@ export function DeskLayout(props: {
   /** what the empty right pane says at a desk */
   empty?: string;
 }) {
+  // each arrangement its own key: the runtime replaces the frame instead of patching its attributes
   if (props.desk)
     return (
-      <View className='desk' data-desk='two-pane'>
+      <View key='two-pane' className='desk' data-desk='two-pane'>
         <View className='desk-list' data-desk-list>
           {props.list}
         </View>
@@ -57,7 +58,7 @@ export function DeskLayout(props: {
     );
   if (props.phone === 'replace' && props.detail)
     return (
-      <View data-desk='phone-detail'>
+      <View key='phone-detail' data-desk='phone-detail'>
         {props.onBack ? (
           <View className='desk-back link' onClick={props.onBack} data-desk-back>
             ‹ 返回列表
@@ -69,7 +70,7 @@ export function DeskLayout(props: {
       </View>
     );
   return (
-    <View data-desk='phone-list'>
+    <View key='phone-list' data-desk='phone-list'>
       <View data-desk-list>{props.list}</View>
     </View>
   );

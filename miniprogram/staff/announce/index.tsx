@@ -80,7 +80,8 @@ export default staffPage(function Announce() {
       const where = reach.groups === 1 ? reach.groupNames[0] : `${reach.groups}个管家群`;
       const confirm = await Taro.showModal({
         title: '确认发布公告',
-        content: `将发布到${where}，并向${reach.recipients}户住户推送微信订阅消息（未授权的住户在群内看到公告）。发布后无法撤回。`,
+        content: `将发布到${where}，并向${reach.recipients}位住户推送微信订阅消息（未授权的住户在群内看到公告）。发布后无法撤回。`,
+        confirmColor: '#e8590c',
         confirmText: '发布',
         cancelText: '再看看',
       });

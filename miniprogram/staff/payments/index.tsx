@@ -110,7 +110,8 @@ export default staffPage(function StaffPayments() {
       ) : null}
     </View>
   );
-  const selected = items?.find((o) => o.id === selectedId) ?? null;
+  // at a desk the newest payment shows until another is picked
+  const selected = items?.find((o) => o.id === selectedId) ?? items?.[0] ?? null;
 
   return (
     <View className='page desk-page'>
@@ -131,7 +132,7 @@ export default staffPage(function StaffPayments() {
             ? items?.map((o) => (
                 <View
                   key={o.id}
-                  className={`card desk-item ${o.id === selectedId ? 'desk-selected' : ''}`}
+                  className={`card desk-item ${o.id === selected?.id ? 'desk-selected' : ''}`}
                   data-payment-row={o.outTradeNo}
                   onClick={() => setSelectedId(o.id)}
                 >

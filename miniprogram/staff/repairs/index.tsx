@@ -259,7 +259,8 @@ export default staffPage(function StaffRepairs() {
       ) : null}
     </View>
   );
-  const selected = items?.find((t) => t.id === selectedId) ?? null;
+  // at a desk the first ticket shows until another is picked
+  const selected = items?.find((t) => t.id === selectedId) ?? items?.[0] ?? null;
 
   return (
     <View className='page desk-page'>
@@ -302,7 +303,7 @@ export default staffPage(function StaffRepairs() {
               ? items?.map((t) => (
                   <View
                     key={t.id}
-                    className={`card desk-item ${t.id === selectedId ? 'desk-selected' : ''}`}
+                    className={`card desk-item ${t.id === selected?.id ? 'desk-selected' : ''}`}
                     data-repair-row={t.id}
                     onClick={() => {
                       setSelectedId(t.id);

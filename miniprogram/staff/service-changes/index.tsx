@@ -100,7 +100,8 @@ export default staffPage(function ServiceChangeReview() {
       ) : null}
     </View>
   );
-  const selected = page?.items.find((a) => a.id === open) ?? null;
+  // at a desk the first application shows until another is picked
+  const selected = page?.items.find((a) => a.id === open) ?? page?.items[0] ?? null;
 
   return (
     <View className='page desk-page'>
@@ -117,7 +118,7 @@ export default staffPage(function ServiceChangeReview() {
         empty='在左侧选择一份申请进行审核'
         list={page?.items.map((a) => (
           <View
-            className={`card ${desk ? 'desk-item' : ''} ${desk && open === a.id ? 'desk-selected' : ''}`}
+            className={`card ${desk ? 'desk-item' : ''} ${desk && selected?.id === a.id ? 'desk-selected' : ''}`}
             key={a.id}
             data-application-id={a.id}
             onClick={desk ? () => setOpen(a.id) : undefined}
