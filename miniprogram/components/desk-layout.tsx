@@ -2,10 +2,10 @@
  * The staff console at a desk: at ≥ 1024 px (H5 on a desktop browser, WeChat on PC) a page shows
  * its list and the selected item's detail side by side; on a phone the list alone, and a selected
  * item's detail in its place (`phone='replace'`, with 返回列表) or inside the list where the page
- * renders it (`phone='inline'`). The width comes from Taro's window info and resize event (both
- * builds), never from `window`.
+ * renders it (`phone='inline'`). The width comes from Taro's window info (both builds), never from
+ * `window`.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import Taro from '@tarojs/taro';
 import { View } from '@tarojs/components';
 
@@ -20,16 +20,13 @@ function windowWidth(): number {
   }
 }
 
-/** Is the window desk-wide? Follows resizes (a desktop browser, WeChat on PC). */
+/**
+ * Is the window desk-wide? Decided when the page opens and kept: a resize (a desktop window
+ * dragged narrower) never swaps the layout under a half-filled form — whatever is typed stays; the
+ * next page opened takes the new width.
+ */
 export function useDesk(): boolean {
-  const [desk, setDesk] = useState(() => windowWidth() >= DESK_MIN_WIDTH);
-  useEffect(() => {
-    // read the size again: the H5 event reports the screen's, not the window's
-    const onResize = () => setDesk(windowWidth() >= DESK_MIN_WIDTH);
-    Taro.onWindowResize?.(onResize);
-    onResize();
-    return () => Taro.offWindowResize?.(onResize);
-  }, []);
+  const [desk] = useState(() => windowWidth() >= DESK_MIN_WIDTH);
   return desk;
 }
 
