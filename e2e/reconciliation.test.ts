@@ -111,8 +111,9 @@ describe('finance reconciles today in the H5 app', () => {
     expect(row).toMatchObject({ status: 'resolved', resolution: 'written_off', resolvedByName: expect.any(String), resolvedAt: expect.any(Date) });
     await shot(page, 'recon-day-balanced');
 
-    // back in the calendar the day is green
-    await R().getByText('返回日历').click();
+    // at a desk the calendar stays beside the day (two panes): its cell turns green
+    expect(await R().locator('[data-desk="two-pane"]').count()).toBe(1);
+    expect(await R().getByText('返回日历').count()).toBe(0);
     await expect.poll(() => R().locator(`[data-bill-date="${today}"]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('balanced');
     await expect.poll(() => R().locator('.recon-cal-balanced').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     // the paid order was matched, not reported
@@ -123,7 +124,7 @@ describe('finance reconciles today in the H5 app', () => {
     await R().locator(`[data-bill-date="${today}"]`).click();
     await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status')).toBe('balanced');
     const download = page.waitForEvent('download');
-    await R().getByText('导出 Excel').click();
+    await R().locator('[data-recon-day]').getByText('导出 Excel', { exact: true }).click();
     const file = await download;
     expect(file.suggestedFilename()).toBe(`对账-${today}.xlsx`);
   });

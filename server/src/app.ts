@@ -127,7 +127,21 @@ export function createServices(deps: AppDeps) {
   const realtime = new RealtimeHub(deps.log, deps.config.REDIS_URL);
   const repairs = new RepairsService({ ds, accounts, company, identity, notifications, moderation, log: deps.log, clock, uploads });
   repairs.register(outbox);
-  const groups = new GroupsService({ ds, clock, log: deps.log, accounts, identity, company, notifications, realtime, repairs, limiter, moderation, uploads });
+  const groups = new GroupsService({
+    ds,
+    clock,
+    log: deps.log,
+    accounts,
+    billing,
+    identity,
+    company,
+    notifications,
+    realtime,
+    repairs,
+    limiter,
+    moderation,
+    uploads,
+  });
   groups.register();
   const measurements: MeasurementsService = new MeasurementsService({ ds, accounts, company, payments, clock, uploads });
   const reconciliation = new ReconciliationService({ ds, pay: deps.pay, payments, company, log: deps.log, clock, billDir: deps.config.RECON_BILL_DIR });

@@ -28,9 +28,10 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
   const [targetId, setTargetId] = useState<number | null>(null);
   const [title, setTitle] = useState('');
   const [body, setBody] = useState('');
-  const later = chinaParts(new Date(Date.now() + 8 * 3600_000));
-  const [restoreDate, setRestoreDate] = useState(later.date);
-  const [restoreTime, setRestoreTime] = useState(later.time);
+  // no default: whoever announces an outage says when it ends (a silent now + 8 h misled residents)
+  const [restoreDate, setRestoreDate] = useState('');
+  const [restoreTime, setRestoreTime] = useState('');
+  const today = chinaParts(new Date()).date;
   const [pinned, setPinned] = useState(true);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
@@ -57,24 +58,40 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
 
   const submit = async () => {
     if (busy) return;
-    setBusy(true);
     setErrors({});
+    if (needsRestore && (!restoreDate || !restoreTime)) {
+      const message = !restoreDate ? '请选择预计恢复日期' : '请选择预计恢复时间';
+      setErrors({ expectedRestoreAt: message });
+      return void Taro.showToast({ title: message, icon: 'none' });
+    }
+    const request = {
+      scope,
+      ...(scope !== 'all' && targetId ? { targetId } : {}),
+      type,
+      title,
+      body,
+      ...(needsRestore ? { expectedRestoreAt: `${restoreDate}T${restoreTime}:00+08:00` } : {}),
+      pinned,
+    };
+    setBusy(true);
     try {
-      const res = await groupsApi.announce(
-        {
-          scope,
-          ...(scope !== 'all' && targetId ? { targetId } : {}),
-          type,
-          title,
-          body,
-          ...(needsRestore ? { expectedRestoreAt: `${restoreDate}T${restoreTime}:00+08:00` } : {}),
-          pinned,
-        },
-        { quiet: true },
-      );
+      // the same checks as publishing, and how many residents it reaches: asked before anything is pushed
+      const reach = await groupsApi.previewAnnouncement(request, { quiet: true });
+      const where = reach.groups === 1 ? reach.groupNames[0] : `${reach.groups}个管家群`;
+      const confirm = await Taro.showModal({
+        title: '确认发布公告',
+        content: `将发布到${where}，并向${reach.recipients}位住户推送微信订阅消息（未授权的住户在群内看到公告）。发布后无法撤回。`,
+        confirmColor: '#e8590c',
+        confirmText: '发布',
+        cancelText: '再看看',
+      });
+      if (!confirm.confirm) return;
+      const res = await groupsApi.announce(request, { quiet: true });
       Taro.showToast({ title: `已发布，推送${res.delivery.recipients}户`, icon: 'none' });
       setTitle('');
       setBody('');
+      setRestoreDate('');
+      setRestoreTime('');
       void loadList();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -141,16 +158,16 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
         </View>
         {needsRestore ? (
           <View className='field'>
-            <View className='field-label'>预计恢复时间（北京时间）</View>
+            <View className='field-label'>预计恢复时间（北京时间，必填）</View>
             <View className='row'>
-              <Picker mode='date' value={restoreDate} onChange={(e) => setRestoreDate(String(e.detail.value))}>
-                <View className='input' data-restore-date>
-                  {restoreDate}
+              <Picker mode='date' value={restoreDate || today} start={today} onChange={(e) => setRestoreDate(String(e.detail.value))}>
+                <View className={`input ${errors.expectedRestoreAt && !restoreDate ? 'input-error' : ''}`} data-restore-date>
+                  {restoreDate || <Text className='muted'>选择日期</Text>}
                 </View>
               </Picker>
-              <Picker mode='time' value={restoreTime} onChange={(e) => setRestoreTime(String(e.detail.value))}>
-                <View className='input' data-restore-time>
-                  {restoreTime}
+              <Picker mode='time' value={restoreTime || '12:00'} onChange={(e) => setRestoreTime(String(e.detail.value))}>
+                <View className={`input ${errors.expectedRestoreAt && !restoreTime ? 'input-error' : ''}`} data-restore-time>
+                  {restoreTime || <Text className='muted'>选择时间</Text>}
                 </View>
               </Picker>
             </View>
@@ -162,7 +179,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
           <Switch checked={pinned} color='#e8590c' onChange={(e) => setPinned(e.detail.value)} />
         </View>
         <View className={`btn btn-primary ${busy ? 'btn-disabled' : ''}`} onClick={submit} data-ann-submit>
-          发布并推送订阅消息
+          发布并推送订阅消息…
         </View>
         <View className='muted'>已授权“停热通知”的住户会立即收到微信订阅消息；未授权的住户在管家群中看到置顶公告。</View>
       </View>

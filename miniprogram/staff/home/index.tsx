@@ -18,7 +18,7 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<Pag
   { roles: ['agent'], title: '维修回访', desc: '完工工单24小时内回访（20:00–08:00不打扰）', url: PAGES.staffCallbacks },
   { roles: ['agent', 'butler'], title: '报停/复供审核', desc: '待审核的申请', url: PAGES.staffServiceChanges },
   { roles: ['agent', 'butler'], title: '群公告', desc: '停热、抢修通知', url: PAGES.staffAnnounce },
-  { roles: ['worker', 'dispatcher'], title: '我的维修工单', desc: '接单、联系、上门、完工', url: PAGES.staffRepairs },
+  { roles: ['worker', 'dispatcher', 'agent', 'butler'], title: '维修工单', desc: '片区报修：接单、联系、上门、完工', url: PAGES.staffRepairs },
   { roles: ['station'], title: '阀门工单', desc: '报停关阀、复供开阀', url: PAGES.staffValveOrders },
   { roles: ['station', 'worker', 'dispatcher', 'finance'], title: '测温工单', desc: '按规程入户测温、三方确认、裁定退费', url: PAGES.staffMeasurements },
   { roles: ['dispatcher', 'admin'], title: '报修服务统计', desc: '时限达标率、处理时长、满意度', url: PAGES.staffRepairReport },
@@ -32,12 +32,15 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<Pag
   { roles: ['admin'], title: '公司设置', desc: '热线、采暖季、报停规则、维修时限；操作记录', url: PAGES.staffAdminSettings },
 ];
 
-function Stat({ label, value, tone }: { label: string; value: string | number; tone?: 'red' | 'orange' }) {
+type Target = { page: Exclude<PagePath, TabPage>; query?: Record<string, string> };
+
+/** A number of the day; a tap opens the list it counts. */
+function Stat({ label, value, tone, to }: { label: string; value: string | number; tone?: 'red' | 'orange'; to: Target }) {
   return (
-    <View className='grid-item'>
-      <View className={`grid-cell dash-stat${tone ? ` dash-${tone}` : ''}`}>
+    <View className='grid-item' data-dash-tile={label} onClick={() => void nav.to(to.page, to.query)}>
+      <View className={`grid-cell dash-stat dash-tile${tone ? ` dash-${tone}` : ''}`}>
         <View className='dash-value'>{value}</View>
-        <View className='muted'>{label}</View>
+        <View className='muted'>{label} ›</View>
       </View>
     </View>
   );
@@ -115,6 +118,9 @@ export default staffPage('any-staff', function StaffHome() {
   const roles = profile?.roles ?? [];
   const isAdmin = roles.includes('admin');
   const links = LINKS.filter((l) => isAdmin || l.roles.some((r) => roles.includes(r)));
+  // the dashboard counts a worker's own open tickets, everyone else's area (admin/dashboard)
+  const workerOnly = roles.includes('worker') && !roles.some((r) => r === 'dispatcher' || r === 'agent' || r === 'butler' || r === 'admin');
+  const repairsTab = workerOnly ? 'mine' : 'area';
 
   return (
     <View className='page'>
@@ -131,14 +137,38 @@ export default staffPage('any-staff', function StaffHome() {
             <Text className='muted'>{dash.date}</Text>
           </View>
           <View className='grid'>
-            {dash.messages ? <Stat label='群消息待回复' value={dash.messages.unanswered} tone={dash.messages.unanswered ? 'orange' : undefined} /> : null}
-            {dash.serviceChanges ? <Stat label='报停/复供待审核' value={dash.serviceChanges.pendingReview} /> : null}
-            {dash.serviceChanges && (roles.includes('station') || isAdmin) ? <Stat label='阀门工单待施工' value={dash.serviceChanges.valveOrdersOpen} /> : null}
-            {dash.repairs ? <Stat label='未完成维修工单' value={dash.repairs.open} /> : null}
-            {dash.repairs ? <Stat label='已超时' value={dash.repairs.overdue} tone={dash.repairs.overdue ? 'red' : undefined} /> : null}
-            {dash.repairs ? <Stat label='1小时内到期' value={dash.repairs.dueSoon} tone={dash.repairs.dueSoon ? 'orange' : undefined} /> : null}
-            {dash.payments ? <Stat label='今日缴费笔数' value={dash.payments.count} /> : null}
-            {dash.payments ? <Stat label='今日缴费金额' value={formatFen(dash.payments.sumFen)} /> : null}
+            {dash.messages ? (
+              <Stat
+                label='群消息待回复'
+                value={dash.messages.unanswered}
+                tone={dash.messages.unanswered ? 'orange' : undefined}
+                to={{ page: PAGES.staffInbox }}
+              />
+            ) : null}
+            {dash.serviceChanges ? <Stat label='报停/复供待审核' value={dash.serviceChanges.pendingReview} to={{ page: PAGES.staffServiceChanges }} /> : null}
+            {dash.serviceChanges && (roles.includes('station') || isAdmin) ? (
+              <Stat label='阀门工单待施工' value={dash.serviceChanges.valveOrdersOpen} to={{ page: PAGES.staffValveOrders }} />
+            ) : null}
+            {/* a worker's numbers are their own tickets; everyone else's the area's */}
+            {dash.repairs ? <Stat label='未完成维修工单' value={dash.repairs.open} to={{ page: PAGES.staffRepairs, query: { tab: repairsTab } }} /> : null}
+            {dash.repairs ? (
+              <Stat
+                label='已超时'
+                value={dash.repairs.overdue}
+                tone={dash.repairs.overdue ? 'red' : undefined}
+                to={{ page: PAGES.staffRepairs, query: { tab: 'overdue' } }}
+              />
+            ) : null}
+            {dash.repairs ? (
+              <Stat
+                label='1小时内到期'
+                value={dash.repairs.dueSoon}
+                tone={dash.repairs.dueSoon ? 'orange' : undefined}
+                to={{ page: PAGES.staffRepairs, query: { tab: repairsTab } }}
+              />
+            ) : null}
+            {dash.payments ? <Stat label='今日缴费笔数' value={dash.payments.count} to={{ page: PAGES.staffPayments }} /> : null}
+            {dash.payments ? <Stat label='今日缴费金额' value={formatFen(dash.payments.sumFen)} to={{ page: PAGES.staffPayments }} /> : null}
           </View>
           {dash.repairs && dash.repairs.open ? (
             <View className='dash-bar'>

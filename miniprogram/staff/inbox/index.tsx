@@ -21,6 +21,8 @@ import { Empty, LoadError, Segmented } from '../../components/ui';
 import { MessageBubble } from '../../components/group';
 import { ModerationTrail } from '../../components/moderation';
 import { staffPage } from '../../components/staff-page';
+import { DeskLayout, useDesk } from '../../components/desk-layout';
+import { ResidentContext } from '../../components/resident-context';
 
 type View3 = 'pending' | 'mine' | 'all';
 
@@ -40,6 +42,7 @@ export default staffPage(['agent', 'butler', 'admin'], function StaffInbox() {
   const [repairCat, setRepairCat] = useState<RepairCategory | null>(null);
   const [visible, setVisible] = useState(true);
   const [trail, setTrail] = useState(false);
+  const desk = useDesk();
 
   const inbox = useData(() => groupsApi.inbox({ view, pageSize: 50 }, { quiet: true }), [view], { onShow: true });
   const page = inbox.data;
@@ -181,115 +184,148 @@ export default staffPage(['agent', 'butler', 'admin'], function StaffInbox() {
         </Text>
       </View>
       {trail ? <ModerationTrail /> : null}
-      <Segmented<View3>
-        options={[
-          { value: 'pending', label: '待回复' },
-          { value: 'mine', label: '我的' },
-          { value: 'all', label: '全部' },
-        ]}
-        value={view}
-        onChange={setView}
-      />
-      {page && !page.items.length ? <Empty>{view === 'pending' ? '没有待回复的问题' : '暂无消息'}</Empty> : null}
-      {page?.items.map((item) => (
-        <View
-          key={item.message.id}
-          className={`card inbox-item ${selected?.message.id === item.message.id ? 'inbox-selected' : ''}`}
-          data-inbox-id={item.message.id}
-          onClick={() => setSelected(item)}
-        >
-          <View className='row'>
-            <Text className='muted'>{item.groupName}</Text>
-            {item.waitingSeconds !== null ? (
-              <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text>
-            ) : (
-              <Text className='tag tag-green'>已回复</Text>
-            )}
-          </View>
-          <MessageBubble m={item.message} staff />
-          {item.claimedBy ? <Text className='tag tag-grey'>{item.claimedBy.name} 负责</Text> : null}
-        </View>
-      ))}
-
-      {selected ? (
-        <View className='card reply-panel'>
-          <View className='card-title'>回复 {selected.message.sender.label}</View>
-          <View className='row'>
-            {!selected.claimedBy && selected.waitingSeconds !== null ? (
-              <View className='tag' onClick={() => claim(selected)} data-claim>
-                认领（首问负责）
-              </View>
-            ) : null}
-            <View className='tag tag-grey' onClick={hide}>
-              隐藏
-            </View>
-            <View className='tag tag-grey' onClick={mute}>
-              禁言1小时
-            </View>
-          </View>
-          <Input className='input' value={q} placeholder='搜索标准话术' onInput={(e) => setQ(e.detail.value)} />
-          <View className='canned-cats'>
-            {(['all', ...CANNED_CATEGORIES] as const).map((c) => (
-              <Text key={c} className={`tag ${category === c ? '' : 'tag-grey'}`} onClick={() => setCategory(c)}>
-                {c === 'all' ? '全部' : CANNED_CATEGORY_LABEL[c]}
-              </Text>
-            ))}
-          </View>
-          <View className='canned-list'>
-            {canned.slice(0, 8).map((c) => (
-              <View key={c.id} className='canned-item' onClick={() => useCanned(c)} data-canned-id={c.id}>
-                <Text className='tag tag-grey'>{CANNED_CATEGORY_LABEL[c.category]}</Text> {c.title}
-              </View>
-            ))}
-          </View>
-          <Textarea
-            className='input reply-input'
-            value={reply}
-            maxlength={1000}
-            placeholder='输入回复，或点选上方标准话术'
-            onInput={(e) => setReply(e.detail.value)}
-            data-reply
-          />
-          <View className='canned-cats'>
-            {(Object.keys(HELP_LINKS) as HelpLink[]).map((k) => (
-              <Text key={k} className={`tag ${link === k ? '' : 'tag-grey'}`} onClick={() => setLink(link === k ? null : k)}>
-                附：{HELP_LINKS[k].title}
-              </Text>
-            ))}
-          </View>
-          <View className='btn btn-primary' onClick={send} data-send-reply>
-            发送回复
-          </View>
-          {selected.message.repairTicketId ? (
-            <View className='muted'>该消息已转为报修工单</View>
-          ) : (
-            <View data-to-repair>
-              <View className='canned-cats'>
-                <Text className='muted'>转报修：</Text>
-                {REPAIR_CATEGORIES.map((c) => (
-                  <Text
-                    key={c}
-                    className={`tag ${repairCat === c ? '' : 'tag-grey'}`}
-                    onClick={() => setRepairCat(repairCat === c ? null : c)}
-                    data-repair-category={c}
-                  >
-                    {REPAIR_CATEGORY_LABEL[c]}
-                  </Text>
-                ))}
-              </View>
-              {repairCat ? (
-                <View className='btn btn-plain' onClick={toRepair} data-to-repair-submit>
-                  转为报修工单（{REPAIR_CATEGORY_LABEL[repairCat]}）并回复住户
+      <DeskLayout
+        desk={desk}
+        phone='replace'
+        onBack={() => setSelected(null)}
+        empty='在左侧选择一条住户提问，查看住户信息并回复'
+        list={
+          <View>
+            <Segmented<View3>
+              options={[
+                { value: 'pending', label: '待回复' },
+                { value: 'mine', label: '我的' },
+                { value: 'all', label: '全部' },
+              ]}
+              value={view}
+              onChange={setView}
+            />
+            {page && !page.items.length ? <Empty>{view === 'pending' ? '没有待回复的问题' : '暂无消息'}</Empty> : null}
+            {page?.items.map((item) => (
+              <View
+                key={item.message.id}
+                className={`card inbox-item ${selected?.message.id === item.message.id ? 'inbox-selected' : ''}`}
+                data-inbox-id={item.message.id}
+                onClick={() => setSelected(item)}
+              >
+                <View className='row'>
+                  <Text className='muted'>{item.groupName}</Text>
+                  {item.waitingSeconds !== null ? (
+                    <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text>
+                  ) : (
+                    <Text className='tag tag-green'>已回复</Text>
+                  )}
                 </View>
+                <MessageBubble m={item.message} staff />
+                {item.claimedBy ? <Text className='tag tag-grey'>{item.claimedBy.name} 负责</Text> : null}
+              </View>
+            ))}
+          </View>
+        }
+        detail={
+          selected ? (
+            <View className={desk ? 'inbox-detail inbox-detail-desk' : 'inbox-detail'}>
+              <View className='inbox-conv'>
+                <View className='card inbox-question' data-inbox-question={selected.message.id}>
+                  <View className='row'>
+                    <Text className='muted'>{selected.groupName}</Text>
+                    {selected.waitingSeconds !== null ? (
+                      <Text className='tag tag-red'>等待{waiting(selected.waitingSeconds)}</Text>
+                    ) : (
+                      <Text className='tag tag-green'>已回复</Text>
+                    )}
+                  </View>
+                  <MessageBubble m={selected.message} staff />
+                  {selected.claimedBy ? <Text className='tag tag-grey'>{selected.claimedBy.name} 负责</Text> : null}
+                </View>
+                {desk ? null : (
+                  <ResidentContext key={selected.message.id} messageId={selected.message.id} residentId={selected.message.sender.residentId ?? null} />
+                )}
+                <View className='card reply-panel'>
+                  <View className='card-title'>回复 {selected.message.sender.label}</View>
+                  <View className='row'>
+                    {!selected.claimedBy && selected.waitingSeconds !== null ? (
+                      <View className='tag' onClick={() => claim(selected)} data-claim>
+                        认领（首问负责）
+                      </View>
+                    ) : null}
+                    <View className='tag tag-grey' onClick={hide}>
+                      隐藏
+                    </View>
+                    <View className='tag tag-grey' onClick={mute}>
+                      禁言1小时
+                    </View>
+                  </View>
+                  <Input className='input' value={q} placeholder='搜索标准话术' onInput={(e) => setQ(e.detail.value)} />
+                  <View className='canned-cats'>
+                    {(['all', ...CANNED_CATEGORIES] as const).map((c) => (
+                      <Text key={c} className={`tag ${category === c ? '' : 'tag-grey'}`} onClick={() => setCategory(c)}>
+                        {c === 'all' ? '全部' : CANNED_CATEGORY_LABEL[c]}
+                      </Text>
+                    ))}
+                  </View>
+                  <View className='canned-list'>
+                    {canned.slice(0, 8).map((c) => (
+                      <View key={c.id} className='canned-item' onClick={() => useCanned(c)} data-canned-id={c.id}>
+                        <Text className='tag tag-grey'>{CANNED_CATEGORY_LABEL[c.category]}</Text> {c.title}
+                      </View>
+                    ))}
+                  </View>
+                  <Textarea
+                    className='input reply-input'
+                    value={reply}
+                    maxlength={1000}
+                    placeholder='输入回复，或点选上方标准话术'
+                    onInput={(e) => setReply(e.detail.value)}
+                    data-reply
+                  />
+                  <View className='canned-cats'>
+                    {(Object.keys(HELP_LINKS) as HelpLink[]).map((k) => (
+                      <Text key={k} className={`tag ${link === k ? '' : 'tag-grey'}`} onClick={() => setLink(link === k ? null : k)}>
+                        附：{HELP_LINKS[k].title}
+                      </Text>
+                    ))}
+                  </View>
+                  <View className='btn btn-primary' onClick={send} data-send-reply>
+                    发送回复
+                  </View>
+                  {selected.message.repairTicketId ? (
+                    <View className='muted'>该消息已转为报修工单</View>
+                  ) : (
+                    <View data-to-repair>
+                      <View className='canned-cats'>
+                        <Text className='muted'>转报修：</Text>
+                        {REPAIR_CATEGORIES.map((c) => (
+                          <Text
+                            key={c}
+                            className={`tag ${repairCat === c ? '' : 'tag-grey'}`}
+                            onClick={() => setRepairCat(repairCat === c ? null : c)}
+                            data-repair-category={c}
+                          >
+                            {REPAIR_CATEGORY_LABEL[c]}
+                          </Text>
+                        ))}
+                      </View>
+                      {repairCat ? (
+                        <View className='btn btn-plain' onClick={toRepair} data-to-repair-submit>
+                          转为报修工单（{REPAIR_CATEGORY_LABEL[repairCat]}）并回复住户
+                        </View>
+                      ) : null}
+                    </View>
+                  )}
+                  <Input className='input' value={note} placeholder='仅员工可见的备注（如：老人独居，耐心解释）' onInput={(e) => setNote(e.detail.value)} />
+                  <View className='btn btn-plain' onClick={saveNote}>
+                    保存备注
+                  </View>
+                </View>
+              </View>
+              {desk ? (
+                <ResidentContext key={selected.message.id} messageId={selected.message.id} residentId={selected.message.sender.residentId ?? null} />
               ) : null}
             </View>
-          )}
-          <Input className='input' value={note} placeholder='仅员工可见的备注（如：老人独居，耐心解释）' onInput={(e) => setNote(e.detail.value)} />
-          <View className='btn btn-plain' onClick={saveNote}>
-            保存备注
-          </View>
-        </View>
-      ) : null}
+          ) : null
+        }
+      />
     </View>
   );
 });

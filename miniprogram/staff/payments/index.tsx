@@ -7,6 +7,7 @@ import { paymentsApi } from '../../services/api/billing';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
+import { DeskLayout, useDesk } from '../../components/desk-layout';
 
 type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'ruling' | 'other'; errors: Record<string, string> };
 
@@ -14,6 +15,8 @@ type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'rul
 export default staffPage(['finance', 'admin'], function StaffPayments() {
   const [q, setQ] = useState('');
   const [open, setOpen] = useState<number | null>(null);
+  const desk = useDesk();
+  const [selectedId, setSelectedId] = useState<number | null>(null);
   const [form, setForm] = useState<Refunding>({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
 
   // paid orders, the newest or the one searched for (查询 loads again with the number typed)
@@ -44,8 +47,74 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
     }
   };
 
+  /** an order with its refunds and the refund form (phone: every order; desk: the selected one, beside the list) */
+  const card = (o: PaymentOrderView) => (
+    <View className='card' key={o.id} data-out-trade-no={o.outTradeNo}>
+      <View className='row'>
+        <Text className='strong'>{o.outTradeNo}</Text>
+        <Text className='amount'>{formatFen(o.amountFen)}</Text>
+      </View>
+      <View className='muted'>
+        户号 {o.accountNo} · {o.seasonLabel} · {ORDER_STATE_LABEL[o.status]}
+        {o.paidAt ? ` · ${formatChinaTime(o.paidAt)}` : ''}
+      </View>
+      {o.refunds.map((r) => (
+        <View className='muted' key={r.id}>
+          {REFUND_KIND_LABEL[r.kind]} {formatFen(r.amountFen)} · {REFUND_STATE_LABEL[r.status]} · {r.reason}
+          {r.rulingRef ? `（${r.rulingRef}）` : ''}
+        </View>
+      ))}
+      {open === o.id ? (
+        <View>
+          <Segmented<'ruling' | 'other'>
+            options={[
+              { value: 'ruling', label: '测温裁定退费' },
+              { value: 'other', label: '其他退费' },
+            ]}
+            value={form.kind}
+            onChange={(kind) => setForm({ ...form, kind })}
+          />
+          <Field
+            label='退款金额（元）'
+            name='refundAmount'
+            type='digit'
+            value={form.amount}
+            error={form.errors.amountFen}
+            onInput={(v) => setForm({ ...form, amount: v })}
+          />
+          <Field
+            label='退款原因'
+            name='refundReason'
+            value={form.reason}
+            error={form.errors.reason}
+            onInput={(v) => setForm({ ...form, reason: v })}
+            maxlength={80}
+          />
+          {form.kind === 'ruling' ? (
+            <Field
+              label='裁定单号（三方测温记录）'
+              name='rulingRef'
+              value={form.rulingRef}
+              error={form.errors.rulingRef}
+              onInput={(v) => setForm({ ...form, rulingRef: v })}
+            />
+          ) : null}
+          <View className='btn btn-danger' onClick={() => refund(o)}>
+            确认退款
+          </View>
+        </View>
+      ) : o.refundedFen < o.amountFen ? (
+        <View className='btn btn-plain' onClick={() => setOpen(o.id)}>
+          退款
+        </View>
+      ) : null}
+    </View>
+  );
+  // at a desk the newest payment shows until another is picked
+  const selected = items?.find((o) => o.id === selectedId) ?? items?.[0] ?? null;
+
   return (
-    <View className='page'>
+    <View className='page desk-page'>
       <View className='card row'>
         <Input className='input' value={q} placeholder='商户订单号或微信支付单号' onInput={(e) => setQ(e.detail.value)} />
         <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>
@@ -54,68 +123,34 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
       </View>
       <LoadError error={paid.error} onRetry={load} />
       {items && !items.length ? <Empty>没有找到已支付的订单</Empty> : null}
-      {items?.map((o) => (
-        <View className='card' key={o.id} data-out-trade-no={o.outTradeNo}>
-          <View className='row'>
-            <Text className='strong'>{o.outTradeNo}</Text>
-            <Text className='amount'>{formatFen(o.amountFen)}</Text>
-          </View>
-          <View className='muted'>
-            户号 {o.accountNo} · {o.seasonLabel} · {ORDER_STATE_LABEL[o.status]}
-            {o.paidAt ? ` · ${formatChinaTime(o.paidAt)}` : ''}
-          </View>
-          {o.refunds.map((r) => (
-            <View className='muted' key={r.id}>
-              {REFUND_KIND_LABEL[r.kind]} {formatFen(r.amountFen)} · {REFUND_STATE_LABEL[r.status]} · {r.reason}
-              {r.rulingRef ? `（${r.rulingRef}）` : ''}
-            </View>
-          ))}
-          {open === o.id ? (
-            <View>
-              <Segmented<'ruling' | 'other'>
-                options={[
-                  { value: 'ruling', label: '测温裁定退费' },
-                  { value: 'other', label: '其他退费' },
-                ]}
-                value={form.kind}
-                onChange={(kind) => setForm({ ...form, kind })}
-              />
-              <Field
-                label='退款金额（元）'
-                name='refundAmount'
-                type='digit'
-                value={form.amount}
-                error={form.errors.amountFen}
-                onInput={(v) => setForm({ ...form, amount: v })}
-              />
-              <Field
-                label='退款原因'
-                name='refundReason'
-                value={form.reason}
-                error={form.errors.reason}
-                onInput={(v) => setForm({ ...form, reason: v })}
-                maxlength={80}
-              />
-              {form.kind === 'ruling' ? (
-                <Field
-                  label='裁定单号（三方测温记录）'
-                  name='rulingRef'
-                  value={form.rulingRef}
-                  error={form.errors.rulingRef}
-                  onInput={(v) => setForm({ ...form, rulingRef: v })}
-                />
-              ) : null}
-              <View className='btn btn-danger' onClick={() => refund(o)}>
-                确认退款
-              </View>
-            </View>
-          ) : o.refundedFen < o.amountFen ? (
-            <View className='btn btn-plain' onClick={() => setOpen(o.id)}>
-              退款
-            </View>
-          ) : null}
-        </View>
-      ))}
+      <DeskLayout
+        desk={desk}
+        phone='inline'
+        empty='在左侧选择一笔缴费查看详情、办理退费'
+        list={
+          desk
+            ? items?.map((o) => (
+                <View
+                  key={o.id}
+                  className={`card desk-item ${o.id === selected?.id ? 'desk-selected' : ''}`}
+                  data-payment-row={o.outTradeNo}
+                  onClick={() => setSelectedId(o.id)}
+                >
+                  <View className='row'>
+                    <Text className='strong'>户号 {o.accountNo}</Text>
+                    <Text className='amount'>{formatFen(o.amountFen)}</Text>
+                  </View>
+                  <View className='muted'>
+                    {o.seasonLabel} · {ORDER_STATE_LABEL[o.status]}
+                    {o.paidAt ? ` · ${formatChinaTime(o.paidAt)}` : ''}
+                    {o.refunds.length ? ` · 退款${o.refunds.length}笔` : ''}
+                  </View>
+                </View>
+              ))
+            : items?.map(card)
+        }
+        detail={desk && selected ? card(selected) : null}
+      />
     </View>
   );
 });

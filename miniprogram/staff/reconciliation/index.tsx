@@ -18,6 +18,7 @@ import { reconciliationApi } from '../../services/api/reconciliation';
 import { asApiError } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
+import { DeskLayout, useDesk } from '../../components/desk-layout';
 
 const yuan = (fen: number | undefined) => (fen === undefined ? '-' : `${fenToYuanString(fen)}元`);
 const CHOICES = RESOLUTION_TYPES.filter((r) => r !== 'cleared_on_rerun') as ResolutionType[];
@@ -111,6 +112,7 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
   const [busy, setBusy] = useState(false);
   const [form, setForm] = useState<Record<number, { resolution: ResolutionType; note: string }>>({});
   const [error, setError] = useState<ApiError | null>(null);
+  const desk = useDesk();
 
   const loadDays = async (m = mode, mon = month) => {
     const query =
@@ -163,15 +165,18 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
     }
   };
 
-  if (day) {
+  /** a day's reconciliation: phone — in place of the calendar; desk — beside it */
+  const dayView = (day: ReconDayDetail) => {
     const w = day.wechat;
     return (
-      <View className='page recon-page'>
+      <View className='recon-day' data-recon-day={day.billDate}>
         <LoadError error={error} />
         <View className='row recon-actions'>
-          <View className='btn btn-plain' onClick={() => setDay(null)}>
-            返回日历
-          </View>
+          {desk ? null : (
+            <View className='btn btn-plain' onClick={() => setDay(null)}>
+              返回日历
+            </View>
+          )}
           <View className={`btn btn-primary${busy ? ' btn-disabled' : ''}`} onClick={() => !busy && run(day.billDate)}>
             {busy ? '对账中…' : day.runs ? '重新对账' : '对账'}
           </View>
@@ -277,14 +282,15 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
         ))}
       </View>
     );
-  }
+  };
+  if (day && !desk) return <View className='page recon-page'>{dayView(day)}</View>;
 
   const byDate = new Map((days ?? []).map((d) => [d.billDate, d]));
   const done = (days ?? []).filter((d) => d.wechat);
   const sum = (f: (d: ReconDayView) => number) => done.reduce((n, d) => n + f(d), 0);
   const months = mode === 'season' ? [...new Set((days ?? []).map((d) => monthOf(d.billDate)))].sort() : [month];
-  return (
-    <View className='page recon-page'>
+  const calendar = (
+    <View>
       <LoadError error={error} onRetry={() => void loadDays()} />
       <View className='segmented'>
         <View className={`segment${mode === 'month' ? ' segment-active' : ''}`} onClick={() => switchTo('month')}>
@@ -337,6 +343,15 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
             </View>
           ))
         : null}
+    </View>
+  );
+  return (
+    <View className='page recon-page desk-page'>
+      {desk ? (
+        <DeskLayout desk phone='replace' list={calendar} detail={day ? dayView(day) : null} empty='在左侧日历中选择一天，查看对账结果和差异' />
+      ) : (
+        calendar
+      )}
     </View>
   );
 });

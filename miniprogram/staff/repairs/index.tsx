@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import Taro, { useDidShow } from '@tarojs/taro';
+import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { Input, Text, Textarea, View } from '@tarojs/components';
 import { formatChinaTime, formatMinutesLeft, minutesLeftState, type RepairAssignee, type RepairNotice, type StaffRepairView } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
@@ -9,8 +9,10 @@ import { asApiError, useData } from '../../services/use-data';
 import { Empty, LoadError, Segmented } from '../../components/ui';
 import { PhotoPicker } from '../../components/photo-picker';
 import { staffPage } from '../../components/staff-page';
+import { DeskLayout, useDesk } from '../../components/desk-layout';
 
 type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'notices';
+const TABS: readonly Tab[] = ['mine', 'area', 'pool', 'overdue', 'notices'];
 /** a dispatcher may (re)assign in these states */
 const ASSIGNABLE = ['pending', 'assigned', 'contacted', 'reopened'];
 
@@ -114,7 +116,12 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
 
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
 export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], function StaffRepairs() {
-  const [tab, setTab] = useState<Tab>('mine');
+  // ?tab= from the staff home's tiles (未完成 → area, 已超时 → overdue)
+  const { params } = useRouter();
+  const asked = TABS.find((x) => x === params.tab);
+  const [tab, setTab] = useState<Tab>(asked ?? 'mine');
+  const desk = useDesk();
+  const [selectedId, setSelectedId] = useState<number | null>(null);
   const [dispatcher, setDispatcher] = useState(false);
   const [myId, setMyId] = useState(0);
   const [items, setItems] = useState<StaffRepairView[] | null>(null);
@@ -142,7 +149,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
         const d = p.kind === 'staff' && p.roles.some((r) => r === 'dispatcher' || r === 'admin');
         setDispatcher(d);
         if (p.kind === 'staff') setMyId(p.id);
-        const first: Tab = d && tab === 'mine' ? 'area' : tab;
+        const first: Tab = d && tab === 'mine' ? 'area' : !d && tab === 'notices' ? 'mine' : tab;
         setTab(first);
         return load(first);
       })
@@ -156,12 +163,14 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
         { value: 'notices', label: '升级提醒' },
       ]
     : [
+        // agents and butlers are assigned the area's routine repairs; they see the area's too
         { value: 'mine', label: '我的工单' },
+        { value: 'area', label: '片区工单' },
         { value: 'pool', label: '待抢单' },
         { value: 'overdue', label: '已超时' },
       ];
-  /** field actions: a worker on their tickets; a dispatcher only on tickets they hold themselves */
-  const field = (t: StaffRepairView) => !dispatcher || t.assigneeId === myId;
+  /** field actions: a worker/butler on their tickets (in the area's list only their own); a dispatcher only on tickets they hold themselves */
+  const field = (t: StaffRepairView) => (!dispatcher && tab !== 'area') || t.assigneeId === myId;
   const assign = async (t: StaffRepairView, staffId: number, reason: string) => {
     setPicking(null);
     await act(() => repairsApi.assign({ id: t.id }, { staffId, ...(reason ? { reason } : {}) }));
@@ -178,14 +187,77 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
     }
   };
 
+  /** the full ticket with its actions (phone: every ticket in the list; desk: the selected one, beside the list) */
+  const card = (t: StaffRepairView) => (
+    <View className='card' key={t.id} data-staff-repair-id={t.id}>
+      <View className='row'>
+        <Text className='card-title'>
+          {t.emergency ? '【紧急】' : ''}
+          {t.categoryLabel}
+        </Text>
+        <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
+      </View>
+      <View className='muted'>
+        {t.no} · {t.address}
+      </View>
+      <View className='muted'>
+        电话 {t.contactPhone} · {formatMinutesLeft(t.minutesLeft)}
+        {t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}
+      </View>
+      <View className='repair-desc'>{t.description}</View>
+      {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
+      {dispatcher && ASSIGNABLE.includes(t.status) ? (
+        picking === t.id ? (
+          <AssignPicker ticket={t} onAssign={(id, reason) => assign(t, id, reason)} onClose={() => setPicking(null)} />
+        ) : (
+          <View className='btn btn-plain' data-reassign onClick={() => setPicking(t.id)}>
+            {t.assigneeId ? '改派' : '派单'}
+          </View>
+        )
+      ) : null}
+      {tab === 'pool' && !dispatcher ? (
+        <View className='btn btn-primary' data-grab onClick={() => act(() => repairsApi.grab({ id: t.id }))}>
+          抢单
+        </View>
+      ) : null}
+      {tab !== 'pool' && field(t) && t.status === 'assigned' ? (
+        <View className='btn btn-plain' onClick={() => act(() => repairsApi.contact({ id: t.id }))}>
+          已联系住户
+        </View>
+      ) : null}
+      {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? (
+        <View className='btn btn-primary' data-arrive onClick={() => act(() => repairsApi.arrive({ id: t.id }))}>
+          到达现场
+        </View>
+      ) : null}
+      {field(t) && t.status === 'on_site' ? (
+        <View>
+          <View className='btn btn-primary' data-company-side onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'company' }))}>
+            公司产权，免费维修
+          </View>
+          <View className='btn btn-plain' onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'resident', items: [{ code: 'visit', qty: 1 }] }))}>
+            用户自有设施（收费，待住户确认）
+          </View>
+        </View>
+      ) : null}
+      {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(() => repairsApi.resolve({ id: t.id }, body))} /> : null}
+      {field(t) && t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
+        <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(() => repairsApi.submitReport({ id: t.id }, { report }))} />
+      ) : null}
+    </View>
+  );
+  // at a desk the first ticket shows until another is picked
+  const selected = items?.find((t) => t.id === selectedId) ?? items?.[0] ?? null;
+
   return (
-    <View className='page'>
+    <View className='page desk-page'>
       <Segmented<Tab>
         options={tabs}
         value={tab}
         onChange={(v) => {
           setTab(v);
           setPicking(null);
+          setSelectedId(null);
           void load(v);
         }}
       />
@@ -208,69 +280,41 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
         </View>
       ) : null}
       {tab !== 'notices' && items && !items.length ? <Empty>没有工单</Empty> : null}
-      {tab === 'notices'
-        ? null
-        : items?.map((t) => (
-            <View className='card' key={t.id} data-staff-repair-id={t.id}>
-              <View className='row'>
-                <Text className='card-title'>
-                  {t.emergency ? '【紧急】' : ''}
-                  {t.categoryLabel}
-                </Text>
-                <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
-              </View>
-              <View className='muted'>
-                {t.no} · {t.address}
-              </View>
-              <View className='muted'>
-                电话 {t.contactPhone} · {formatMinutesLeft(t.minutesLeft)}
-                {t.escalationLevel ? ` · 已升级${t.escalationLevel === 1 ? '主管' : '部门负责人'}` : ''}
-              </View>
-              <View className='repair-desc'>{t.description}</View>
-              {t.assigneeName ? <View className='muted'>处理人 {t.assigneeName}</View> : null}
-              {dispatcher && ASSIGNABLE.includes(t.status) ? (
-                picking === t.id ? (
-                  <AssignPicker ticket={t} onAssign={(id, reason) => assign(t, id, reason)} onClose={() => setPicking(null)} />
-                ) : (
-                  <View className='btn btn-plain' data-reassign onClick={() => setPicking(t.id)}>
-                    {t.assigneeId ? '改派' : '派单'}
-                  </View>
-                )
-              ) : null}
-              {tab === 'pool' && !dispatcher ? (
-                <View className='btn btn-primary' data-grab onClick={() => act(() => repairsApi.grab({ id: t.id }))}>
-                  抢单
-                </View>
-              ) : null}
-              {tab !== 'pool' && field(t) && t.status === 'assigned' ? (
-                <View className='btn btn-plain' onClick={() => act(() => repairsApi.contact({ id: t.id }))}>
-                  已联系住户
-                </View>
-              ) : null}
-              {tab !== 'pool' && field(t) && (t.status === 'assigned' || t.status === 'contacted') ? (
-                <View className='btn btn-primary' data-arrive onClick={() => act(() => repairsApi.arrive({ id: t.id }))}>
-                  到达现场
-                </View>
-              ) : null}
-              {field(t) && t.status === 'on_site' ? (
-                <View>
-                  <View className='btn btn-primary' data-company-side onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'company' }))}>
-                    公司产权，免费维修
-                  </View>
+      {tab === 'notices' ? null : (
+        <DeskLayout
+          desk={desk}
+          phone='inline'
+          empty='在左侧选择一张工单查看详情和操作'
+          list={
+            desk
+              ? items?.map((t) => (
                   <View
-                    className='btn btn-plain'
-                    onClick={() => act(() => repairsApi.side({ id: t.id }, { side: 'resident', items: [{ code: 'visit', qty: 1 }] }))}
+                    key={t.id}
+                    className={`card desk-item ${t.id === selected?.id ? 'desk-selected' : ''}`}
+                    data-repair-row={t.id}
+                    onClick={() => {
+                      setSelectedId(t.id);
+                      setPicking(null);
+                    }}
                   >
-                    用户自有设施（收费，待住户确认）
+                    <View className='row'>
+                      <Text className='strong'>
+                        {t.emergency ? '【紧急】' : ''}
+                        {t.categoryLabel}
+                      </Text>
+                      <Text className={minutesLeftState(t.minutesLeft) === 'overdue' ? 'tag tag-red' : 'tag'}>{t.statusLabel}</Text>
+                    </View>
+                    <View className='muted'>
+                      {t.no} · {formatMinutesLeft(t.minutesLeft)}
+                    </View>
+                    <View className='muted'>{t.address}</View>
                   </View>
-                </View>
-              ) : null}
-              {field(t) && t.status === 'in_progress' ? <ResolveForm onSubmit={(body) => act(() => repairsApi.resolve({ id: t.id }, body))} /> : null}
-              {field(t) && t.emergency && t.reportDueAt && !t.reportedAt && (t.status === 'resolved' || t.status === 'closed') ? (
-                <ReportForm dueAt={t.reportDueAt} onSubmit={(report) => act(() => repairsApi.submitReport({ id: t.id }, { report }))} />
-              ) : null}
-            </View>
-          ))}
+                ))
+              : items?.map(card)
+          }
+          detail={desk && selected ? card(selected) : null}
+        />
+      )}
     </View>
   );
 });

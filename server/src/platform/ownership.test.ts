@@ -234,6 +234,10 @@ const FIXTURES: Record<string, Fixture> = {
     { body: { scope: 'building', targetId: f.buildingId, type: 'notice', title: '通知', body: '明天检修' } },
     { body: { scope: 'area', targetId: f.areaA, type: 'notice', title: '通知', body: '明天检修' } },
   ],
+  'POST /staff/announcements/preview': (f) => [
+    { body: { scope: 'building', targetId: f.buildingId, type: 'notice', title: '通知', body: '明天检修' } },
+    { body: { scope: 'area', targetId: f.areaA, type: 'notice', title: '通知', body: '明天检修' } },
+  ],
   'POST /staff/canned-replies/:id/render': (f) => [
     { params: { id: f.cannedId }, body: { messageId: f.messageId } },
     { params: { id: f.cannedId }, body: { groupId: f.groupId } },
@@ -246,6 +250,7 @@ const FIXTURES: Record<string, Fixture> = {
   'GET /staff/inbox': (f) => ({ query: `view=all&groupId=${f.groupId}`, list: true }),
   'POST /staff/inbox/:id/claim': (f) => ({ params: { id: f.messageId } }),
   'POST /staff/inbox/:id/release': (f) => ({ params: { id: f.messageId } }),
+  'GET /staff/inbox/:id/context': (f) => ({ params: { id: f.messageId } }),
   'POST /staff/inbox/:id/repair': (f) => ({ params: { id: f.messageId }, body: { category: 'low_temp', accountId: f.accountId } }),
   'POST /staff/measurements': (f) => [
     { body: { accountId: f.accountId, scheduledAt: SLOT } },

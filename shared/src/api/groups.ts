@@ -152,6 +152,58 @@ export interface InboxItem {
   claimedBy: { staffId: number; name: string } | null;
 }
 
+/**
+ * What an agent sees beside a resident's question: the resident's accounts in the question's
+ * building (户号, address, owner, relation), each account's bills (due and paid) and the resident's
+ * open repair tickets on them. Read through the accounts, billing and repairs services.
+ */
+export interface InboxContext {
+  messageId: number;
+  residentId: number;
+  residentLabel: string;
+  accounts: {
+    accountId: number;
+    accountNo: string;
+    address: string;
+    ownerNameMasked: string;
+    relation: 'owner' | 'family' | 'tenant';
+    relationLabel: string;
+    status: 'active' | 'stopped' | 'sealed' | 'closed';
+    statusLabel: string;
+    /** sum of what is still due on the account's unpaid bills */
+    dueFen: number;
+    bills: {
+      id: number;
+      season: string;
+      seasonLabel: string;
+      status: 'unpaid' | 'paid' | 'void';
+      statusLabel: string;
+      dueFen: number;
+      paidFen: number;
+      chargeFen: number;
+      dueDate: string;
+    }[];
+  }[];
+  openTickets: {
+    id: number;
+    no: string;
+    accountId: number;
+    categoryLabel: string;
+    emergency: boolean;
+    status: string;
+    statusLabel: string;
+    createdAt: string;
+  }[];
+}
+
+/** Before an announcement goes out: how many groups it is posted in and how many residents get the push. */
+export interface AnnouncementPreview {
+  groups: number;
+  recipients: number;
+  /** the groups' names, at most 10 (for the confirmation) */
+  groupNames: string[];
+}
+
 /** Turn a resident's message into a repair ticket (the message text and photo are the defaults). */
 export const MessageToRepairBody = z.object({
   category: z.enum(REPAIR_CATEGORIES, '请选择报修类型'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idParam, int32, intId, isoInstant, seasonCode } from '../inputs';
 import { PhotoRef } from './repairs';
+import { BINDING_RELATIONS } from '../account';
 import { SERVICE_CHANGE_KINDS, SERVICE_CHANGE_STATES, VALVE_ACTIONS, VALVE_ORDER_STATES } from '../service-changes';
 
 const SeasonCode = seasonCode();
@@ -134,6 +135,24 @@ export const ServiceChangeView = z.object({
   workOrder: ValveOrderView.nullable(),
   timeline: z.array(TimelineEntry),
   createdAt: z.string(),
+  /**
+   * For staff only (null for residents): what a reviewer checks the ID photo against — the
+   * owner's name on the account, and who applied (a resident with their relation to the
+   * account, or staff filing for them).
+   */
+  review: z
+    .object({
+      ownerName: z.string(),
+      applicant: z.object({
+        kind: z.enum(['resident', 'staff']),
+        relation: z.enum(BINDING_RELATIONS).nullable(),
+        /** 户主本人 / 家属 / 租户 / 员工代办 */
+        label: z.string(),
+        /** the resident has unbound the account since applying */
+        unbound: z.boolean(),
+      }),
+    })
+    .nullable(),
 });
 export type ServiceChangeView = z.infer<typeof ServiceChangeView>;
 

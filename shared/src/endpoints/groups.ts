@@ -18,10 +18,12 @@ import {
   ReadBody,
   RenderCannedBody,
   ReportBody,
+  type AnnouncementPreview,
   type AnnouncementType,
   type CannedCategory,
   type GroupMetrics,
   type GroupSummary,
+  type InboxContext,
   type InboxItem,
   type StaffGroupSummary,
 } from '../api/groups';
@@ -108,6 +110,8 @@ export const GroupsApi = {
   inbox: endpoint({ method: 'get', path: '/staff/inbox', query: InboxQuery, response: json<Page<InboxItem>>() }),
   claim: endpoint({ method: 'post', path: '/staff/inbox/:id/claim', params: IdParams, response: json<InboxItem>() }),
   release: endpoint({ method: 'post', path: '/staff/inbox/:id/release', params: IdParams, response: NONE }),
+  /** the resident's account context beside a question: accounts, bills, open tickets */
+  context: endpoint({ method: 'get', path: '/staff/inbox/:id/context', params: IdParams, response: json<InboxContext>() }),
   toRepair: endpoint({
     method: 'post',
     path: '/staff/inbox/:id/repair',
@@ -135,6 +139,8 @@ export const GroupsApi = {
   notes: endpoint({ method: 'get', path: '/staff/residents/:id/notes', params: IdParams, response: json<{ items: ResidentNote[] }>() }),
   addNote: endpoint({ method: 'post', path: '/staff/residents/:id/notes', params: IdParams, body: NoteBody, status: 201, response: json<ResidentNote>() }),
 
+  /** what an announcement would reach (same body and checks as announce), for the confirmation */
+  previewAnnouncement: endpoint({ method: 'post', path: '/staff/announcements/preview', body: AnnouncementBody, response: json<AnnouncementPreview>() }),
   announce: endpoint({ method: 'post', path: '/staff/announcements', body: AnnouncementBody, status: 201, response: json<AnnouncementView>() }),
   announcements: endpoint({ method: 'get', path: '/staff/announcements', query: PageQuery, response: json<Page<AnnouncementView>>() }),
 };

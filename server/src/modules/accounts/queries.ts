@@ -110,6 +110,12 @@ export class AccountQueries {
     };
   }
 
+  /** How a resident is (or was, when unbound since) related to an account: their latest binding of it, or null. */
+  async bindingOf(residentId: number, accountId: number): Promise<{ relation: Binding['relation']; boundAt: Date; current: boolean } | null> {
+    const b = await this.ds.getRepository(Binding).findOne({ where: { residentId, accountId }, order: { id: 'DESC' } });
+    return b ? { relation: b.relation, boundAt: b.boundAt, current: !b.unboundAt } : null;
+  }
+
   async account(id: number, em: EntityManager = this.ds.manager): Promise<Account | null> {
     return em.findOneBy(Account, { id });
   }

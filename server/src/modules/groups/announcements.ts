@@ -13,8 +13,8 @@ type AnnounceInput = z.output<typeof AnnouncementBody>;
 
 /** 公告: posted into each target group as a message and pushed as a subscription message. */
 export class GroupAnnouncements extends GroupsCore {
-  async announce(p: StaffPrincipal, body: AnnounceInput) {
-    const now = this.d.clock();
+  /** The groups an announcement goes to (the caller's areas checked) and its restore time (checked). */
+  private async targets(p: StaffPrincipal, body: AnnounceInput, now: Date): Promise<{ groups: ButlerGroup[]; restore: Date | null }> {
     let groups: ButlerGroup[];
     if (body.scope === 'building') {
       const g = await this.groupByBuilding(body.targetId!);
@@ -31,6 +31,26 @@ export class GroupAnnouncements extends GroupsCore {
     const restore = body.expectedRestoreAt ? new Date(body.expectedRestoreAt) : null;
     if (restore && restore.getTime() <= now.getTime())
       throw new AppError('RESTORE_TIME_INVALID', { fields: [{ field: 'expectedRestoreAt', message: '预计恢复时间须晚于当前时间' }] });
+    return { groups, restore };
+  }
+
+  /** What announcing would reach, nothing posted: the confirmation says how many residents get the push. */
+  async preview(p: StaffPrincipal, body: AnnounceInput) {
+    const { groups } = await this.targets(p, body, this.d.clock());
+    const row = groups.length
+      ? await this.ds
+          .getRepository(GroupMember)
+          .createQueryBuilder('gm')
+          .select('COUNT(DISTINCT gm.residentId)', 'n')
+          .where('gm.groupId IN (:...ids) AND gm.leftAt IS NULL', { ids: groups.map((g) => g.id) })
+          .getRawOne()
+      : null;
+    return { groups: groups.length, recipients: Number(row?.n ?? 0), groupNames: groups.slice(0, 10).map((g) => g.name) };
+  }
+
+  async announce(p: StaffPrincipal, body: AnnounceInput) {
+    const now = this.d.clock();
+    const { groups, restore } = await this.targets(p, body, now);
     const typeLabel = ANNOUNCEMENT_TYPE_LABEL[body.type];
     const text = `【${typeLabel}】${body.title}\n${body.body}${restore ? `\n预计恢复时间：${formatChinaTime(restore)}` : ''}`;
 

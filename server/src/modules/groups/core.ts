@@ -11,6 +11,7 @@ import type { RealtimeHub } from '../../platform/realtime';
 import type { Limiter } from '../../platform/limits';
 import type { Logger } from '../../platform/logger';
 import type { AccountsService } from '../accounts';
+import type { BillingService } from '../billing';
 import type { IdentityService } from '../identity';
 import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
@@ -42,6 +43,8 @@ export interface GroupsDeps {
   clock: () => Date;
   log: Logger;
   accounts: AccountsService;
+  /** the bills beside a question in the inbox (context.ts) */
+  billing: BillingService;
   identity: IdentityService;
   company: CompanyService;
   notifications: NotificationsService;

@@ -47,6 +47,9 @@ export function groupsRoutes(groups: GroupsService): Router {
 
   route(r, { ...GroupsApi.release, auth: GROUP_STAFF }, ({ staff, params }) => groups.release(staff(), params.id));
 
+  // the resident's accounts, bills and open tickets beside the question
+  route(r, { ...GroupsApi.context, auth: GROUP_STAFF }, ({ staff, params }) => groups.context(staff(), params.id));
+
   // turn a resident's message into a repair ticket, linked in the group by a reply quoting it
   route(r, { ...GroupsApi.toRepair, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.toRepair(staff(), params.id, body));
 
@@ -75,6 +78,9 @@ export function groupsRoutes(groups: GroupsService): Router {
   route(r, { ...GroupsApi.addNote, auth: GROUP_STAFF }, ({ staff, params, body }) => groups.addNote(staff(), params.id, body.body));
 
   // ---- announcements ----
+  // how many residents it would reach, for the confirmation before pushing (nothing is posted)
+  route(r, { ...GroupsApi.previewAnnouncement, auth: ANNOUNCERS }, ({ staff, body }) => groups.previewAnnouncement(staff(), body));
+
   route(r, { ...GroupsApi.announce, auth: ANNOUNCERS }, ({ staff, body }) => groups.announce(staff(), body));
 
   route(r, { ...GroupsApi.announcements, auth: ANNOUNCERS }, ({ staff, query }) => groups.announcements(staff(), query.page, query.pageSize));

@@ -3,7 +3,7 @@
  * resident names, realtime fan-out, the agents' inbox (conversations, claims, replies, canned
  * replies, notes), moderation, announcements pushed as subscription messages, and response
  * metrics. This class is the module's service; the parts beside it do the work (membership.ts,
- * messages.ts, inbox.ts + conversations.ts, canned.ts, moderation.ts, announcements.ts,
+ * messages.ts, inbox.ts + conversations.ts + context.ts, canned.ts, moderation.ts, announcements.ts,
  * metrics.ts, all on core.ts).
  */
 import type { EntityManager } from 'typeorm';
@@ -16,6 +16,7 @@ import type { GroupsDeps } from './core';
 import { GroupMembership } from './membership';
 import { GroupMessages, type PostInput } from './messages';
 import { GroupInbox } from './inbox';
+import { GroupContext } from './context';
 import { GroupCanned } from './canned';
 import { GroupModeration } from './moderation';
 import { GroupAnnouncements } from './announcements';
@@ -32,6 +33,7 @@ export class GroupsService {
   private readonly membership: GroupMembership;
   private readonly msgs: GroupMessages;
   private readonly box: GroupInbox;
+  private readonly ctx: GroupContext;
   private readonly canned: GroupCanned;
   private readonly moderation: GroupModeration;
   private readonly ann: GroupAnnouncements;
@@ -41,6 +43,7 @@ export class GroupsService {
     this.membership = new GroupMembership(d);
     this.msgs = new GroupMessages(d);
     this.box = new GroupInbox(d, this.msgs);
+    this.ctx = new GroupContext(d);
     this.canned = new GroupCanned(d);
     this.moderation = new GroupModeration(d);
     this.ann = new GroupAnnouncements(d);
@@ -79,6 +82,8 @@ export class GroupsService {
   inbox = (p: StaffPrincipal, q: InboxQuery) => this.box.inbox(p, q);
   claim = (p: StaffPrincipal, messageId: number) => this.box.claim(p, messageId);
   release = (p: StaffPrincipal, messageId: number) => this.box.release(p, messageId);
+  /** the resident's accounts, bills and open tickets beside a question */
+  context = (p: StaffPrincipal, messageId: number) => this.ctx.context(p, messageId);
   toRepair = (p: StaffPrincipal, messageId: number, input: Parameters<GroupInbox['toRepair']>[2]) => this.box.toRepair(p, messageId, input);
 
   // ---- canned replies and notes (canned.ts) ----
@@ -99,6 +104,7 @@ export class GroupsService {
 
   // ---- announcements and metrics (announcements.ts, metrics.ts) ----
   announce = (p: StaffPrincipal, body: z.output<typeof AnnouncementBody>) => this.ann.announce(p, body);
+  previewAnnouncement = (p: StaffPrincipal, body: z.output<typeof AnnouncementBody>) => this.ann.preview(p, body);
   announcements = (p: StaffPrincipal, page: number, pageSize: number) => this.ann.announcements(p, page, pageSize);
   metrics = (p: StaffPrincipal, range: { from?: string; to?: string }) => this.stats.metrics(p, range);
 }

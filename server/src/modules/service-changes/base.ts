@@ -1,5 +1,6 @@
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
+  BINDING_RELATION_LABEL,
   chinaDate,
   documentLabel,
   formatChinaTime,
@@ -292,6 +293,15 @@ export abstract class ServiceChangeBase {
         data: s.data && 'photoUrl' in s.data ? Object.fromEntries(Object.entries(s.data).filter(([k]) => k !== 'photoUrl')) : s.data,
       })),
       createdAt: app.createdAt.toISOString(),
+      review: 'staff' in viewer ? await this.reviewFacts(app, account) : null,
     };
+  }
+
+  /** The owner's name and who applied, with their relation to the account (staff views only). */
+  private async reviewFacts(app: ServiceChange, account: Account): Promise<NonNullable<ServiceChangeView['review']>> {
+    if (!app.residentId) return { ownerName: account.ownerName, applicant: { kind: 'staff', relation: null, label: '员工代办', unbound: false } };
+    const b = await this.o.accounts.bindingOf(app.residentId, app.accountId);
+    const label = !b ? '住户' : b.relation === 'owner' ? '户主本人' : BINDING_RELATION_LABEL[b.relation];
+    return { ownerName: account.ownerName, applicant: { kind: 'resident', relation: b?.relation ?? null, label, unbound: !!b && !b.current } };
   }
 }
