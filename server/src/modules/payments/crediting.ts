@@ -118,7 +118,10 @@ export class OrderCrediting {
         SYSTEM,
       );
       // per bill the order pays (one, or the lines of a pay-all order): a ledger entry and a settlement
-      const lines = await linesOf(em, credited.map((c) => c.order));
+      const lines = await linesOf(
+        em,
+        credited.map((c) => c.order),
+      );
       const parts = credited.flatMap((c) => lines.get(c.order.id)!.map((line) => ({ c, line })));
       await insertRows(
         em,

@@ -128,7 +128,13 @@ export class PayAllOrders {
         await em.save(row);
         await em.insert(
           PaymentOrderLine,
-          bills.map((b) => ({ orderId: row.id, billId: b.bill.id, amountFen: b.quote.dueFen, discountFen: b.quote.discountFen, lateFeeFen: b.quote.lateFeeFen })),
+          bills.map((b) => ({
+            orderId: row.id,
+            billId: b.bill.id,
+            amountFen: b.quote.dueFen,
+            discountFen: b.quote.discountFen,
+            lateFeeFen: b.quote.lateFeeFen,
+          })),
         );
         await recordTransition(em, 'payment_order', row.id, null, 'pending', { kind: 'resident', id: resident.residentId, as: ['resident'] }, null, {
           billIds,

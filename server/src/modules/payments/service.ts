@@ -1,5 +1,13 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { seasonLabel, type OrderState, type PayAllRequest, type PaymentOrderView, type RefundRequest, type RefundState, type RefundView } from '@heat-butler/shared';
+import {
+  seasonLabel,
+  type OrderState,
+  type PayAllRequest,
+  type PaymentOrderView,
+  type RefundRequest,
+  type RefundState,
+  type RefundView,
+} from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { Events } from '../../platform/events';
@@ -118,7 +126,8 @@ export class PaymentsService {
         const locked = await this.o.billing.lockBill(em, bill.id);
         if (locked.status !== 'unpaid') throw new AppError('BILL_ALREADY_PAID');
         const payAll = await pendingCovering(em, [bill.id], now, true);
-        if (payAll.length) throw new AppError('BILL_IN_PENDING_ORDER', { orders: payAll.map((x) => ({ outTradeNo: x.outTradeNo, expiresAt: x.expiresAt.toISOString() })) });
+        if (payAll.length)
+          throw new AppError('BILL_IN_PENDING_ORDER', { orders: payAll.map((x) => ({ outTradeNo: x.outTradeNo, expiresAt: x.expiresAt.toISOString() })) });
         const quote = await this.o.billing.quoteFor(em, locked, now);
         if (quote.dueFen <= 0) throw new AppError('BILL_NOTHING_DUE');
         const row = em.create(PaymentOrder, {
