@@ -66,7 +66,7 @@ export function PayAllCard(props: { group: PayAllGroup; showAccount?: boolean; o
         <Text className='card-title'>一键缴清</Text>
         <Text className='muted'>{props.showAccount ? `户号 ${group.accountNo}` : `${group.bills.length} 笔账单`}</Text>
       </View>
-      <View className='muted'>从最早的账单起一次缴清，含往年欠费及滞纳金：</View>
+      <View className='muted'>从最早的账单起，一次缴清以下账单：</View>
       {group.bills.map((b) => (
         <View className='row list-item' key={b.id} data-pay-all-bill={b.season}>
           <Text>
