@@ -39,6 +39,10 @@ describe('一键缴清 in the H5 app', () => {
     await page.getByText('确认支付').click();
     await page.waitForURL(/pages\/payments\/detail/);
     await expect.poll(() => page.locator('[data-receipt-amount]').innerText()).toBe(total);
+    // the receipt says what the one payment paid for, bill by bill
+    const receipt = await page.locator('.receipt').innerText();
+    expect(receipt).toContain(`${last.code.replace('-', '—')}至${current.code.replace('-', '—')}采暖季热费（2期）`);
+    expect(receipt).toContain(`${last.code.replace('-', '—')}采暖季`);
 
     // one trade, the ledger split per bill, summing to it
     const ledger = await e.host.ds.getRepository(LedgerEntry).find({ order: { id: 'ASC' } });

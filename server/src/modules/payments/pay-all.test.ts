@@ -82,6 +82,9 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
     expect(again.body.id).toBe(order.id);
     expect(again.body.requestPayment.package).toBe(order.requestPayment.package);
 
+    // the payer keeps a default invoice title: invoiced automatically after payment
+    const title = await t.call('POST', '/api/v1/invoice-titles', { token, body: { kind: 'personal', name: owing[0]!.ownerName, isDefault: true } });
+    expect(title.status).toBe(201);
     expect(await payOnDevice(user, order.requestPayment)).toBe('requestPayment:ok');
     const confirmed = await t.call('POST', `/api/v1/payments/${order.id}/confirm`, { token });
     expect(confirmed.body).toMatchObject({ status: 'paid', amountFen: total, duplicate: false });
@@ -102,6 +105,11 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
     expect(attempts.map((a) => a.status)).toEqual(Array(5).fill(204));
     expect(await ledgerOf(order.outTradeNo)).toHaveLength(2);
     expect((await t.services.billing.bill(bills[0].id))!.paidFen).toBe(bills[0].dueFen);
+
+    // one invoice per payment, for the lines' total (payment.credited names each bill; invoices take the order once)
+    await t.services.outbox.drain();
+    const invoices = await t.call('GET', '/api/v1/invoices', { token });
+    expect(invoices.body.items.map((i: any) => [i.orderId, i.amountFen])).toEqual([[order.id, total]]);
 
     // 缴费记录: one payment, with the bills it paid
     const history = await t.call('GET', '/api/v1/payments', { token });
