@@ -103,8 +103,9 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
     const values: unknown[] = [];
     const rows: string[] = [];
     for (let j = i; j < Math.min(ROWS, i + CHUNK); j++) {
-      rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      rows.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       values.push(
+        `pay:${outTradeNo(j)}`,
         `pay:${outTradeNo(j)}`,
         'payment',
         amountOf(j),
@@ -118,7 +119,7 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
       );
     }
     await ds.query(
-      `INSERT INTO ledger_entry (ref, kind, amountFen, orderId, billId, accountId, outTradeNo, transactionId, at, createdAt) VALUES ${rows.join(',')}`,
+      `INSERT INTO ledger_entry (ref, tradeRef, kind, amountFen, orderId, billId, accountId, outTradeNo, transactionId, at, createdAt) VALUES ${rows.join(',')}`,
       values,
     );
   }

@@ -38,8 +38,8 @@ describe('a resident pays a heating bill in the H5 app', () => {
     await expect.poll(() => page.getByText(/^微信支付 /).count()).toBe(0);
     await shot(page, 'bill-arrears-first');
     await page.locator('[data-pay-arrears]').click();
-    // last season's bill: pay it
-    await expect.poll(() => page.locator('.card-title').first().innerText(), { timeout: 10_000 }).toBe(`${last.code.replace('-', '—')}采暖季`);
+    // last season's bill: pay it (the visible page's title: the bills tab stays in the DOM, hidden)
+    await expect.poll(() => page.locator('.card-title:visible').first().innerText(), { timeout: 10_000 }).toBe(`${last.code.replace('-', '—')}采暖季`);
     await expect.poll(() => page.locator('[data-due]').innerText(), { timeout: 10_000 }).toMatch(/\d+\.\d{2}/);
     const due = await page.locator('[data-due]').innerText();
     await page.getByText(`微信支付 ${due}`).click();

@@ -52,6 +52,7 @@ beforeAll(async () => {
   // and a ledger entry WeChat never saw (短款)
   await e.host.ds.getRepository(LedgerEntry).insert({
     ref: 'pay:HBE2EGHOST000000000001',
+    tradeRef: 'pay:HBE2EGHOST000000000001',
     kind: 'payment',
     amountFen: 6600,
     orderId: o.id,

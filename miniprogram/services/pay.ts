@@ -17,6 +17,11 @@ export async function createOrder(billId: number): Promise<PaymentOrderView> {
   return paymentsApi.create({ billId });
 }
 
+/** 一键缴清: one order for every unpaid bill of an account; billIds are the bills the page showed (the server re-checks them). */
+export async function createPayAllOrder(accountId: number, billIds: readonly number[]): Promise<PaymentOrderView> {
+  return paymentsApi.payAll({ accountId, billIds: [...billIds] });
+}
+
 export async function confirmOrder(orderId: number): Promise<PaymentOrderView> {
   return paymentsApi.confirm({ orderId }, { quiet: true });
 }
@@ -25,15 +30,31 @@ export async function confirmOrder(orderId: number): Promise<PaymentOrderView> {
  * Pay a bill; resolves with what happened. A cancel is not an error. Call it synchronously in the
  * tap handler (no await before it): it opens the subscription dialog first.
  */
-export async function payBill(billId: number): Promise<{ outcome: PayOutcome; order: PaymentOrderView | null }> {
+export function payBill(billId: number): Promise<{ outcome: PayOutcome; order: PaymentOrderView | null }> {
+  return pay(() => createOrder(billId), { billId });
+}
+
+/**
+ * 一键缴清: pay every unpaid bill of an account (oldest first) in one WeChat payment. Like payBill:
+ * call it synchronously in the tap handler. A changed set of bills is refused (PAY_ALL_CHANGED,
+ * an ApiError with the bills due now): reload and show them again.
+ */
+export function payAll(accountId: number, billIds: readonly number[]): Promise<{ outcome: PayOutcome; order: PaymentOrderView | null }> {
+  return pay(() => createPayAllOrder(accountId, billIds), { accountId, billIds: billIds.join(',') });
+}
+
+async function pay(
+  create: () => Promise<PaymentOrderView>,
+  sandboxQuery: Record<string, string | number>,
+): Promise<{ outcome: PayOutcome; order: PaymentOrderView | null }> {
   // still inside the tap: payment result, refund and invoice messages (one grant = one message)
   const asked = askSubscribe('pay');
   if (IS_H5) {
-    void nav.to(PAGES.paySandbox, { billId });
+    void nav.to(PAGES.paySandbox, sandboxQuery);
     return { outcome: 'pending', order: null };
   }
   await asked; // the payment sheet opens after the dialog closed
-  const order = await createOrder(billId);
+  const order = await create();
   const p = order.requestPayment!;
   let cancelled = false;
   try {

@@ -52,6 +52,13 @@ export function seasonLabel(code: string): string {
   return `${code.replace('-', '—')}采暖季`;
 }
 
+/** What a payment paid for: "2026—2027采暖季热费", or for 一键缴清 "2025—2026至2026—2027采暖季热费（2期）". */
+export function paymentItemLabel(o: { seasonLabel: string; bills: readonly { season: string }[] }): string {
+  if (o.bills.length <= 1) return `${o.seasonLabel}热费`;
+  const first = o.bills[0]!.season.replace('-', '—');
+  return `${first}至${seasonLabel(o.bills[o.bills.length - 1]!.season)}热费（${o.bills.length}期）`;
+}
+
 export const BILL_KINDS = ['full', 'base'] as const;
 export type BillKind = (typeof BILL_KINDS)[number];
 export const BILL_KIND_LABEL: Record<BillKind, string> = { full: '供热', base: '报停（基础热费）' };

@@ -7,6 +7,7 @@ import { nav, PAGES } from '../../services/pages';
 import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
+import { PayAllCards } from '../../components/pay-all';
 
 function statusTag(b: BillView) {
   if (b.arrears) return <Text className='tag tag-red'>往年欠费</Text>;
@@ -47,6 +48,7 @@ export default function Bills() {
           <View className='hero-sub'>{unpaid.length ? `${unpaid.length} 笔账单待缴` : '全部账单已缴清'}</View>
         </View>
       ) : null}
+      {list ? <PayAllCards bills={list.items} onChange={bills.reload} /> : null}
       {accounts === 0 ? (
         <View>
           <Empty>还没有绑定户号</Empty>

@@ -8,7 +8,7 @@ import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { formatFen, type PaymentOrderView } from '@heat-butler/shared';
 import { api } from '../../services/api';
-import { confirmOrder, createOrder } from '../../services/pay';
+import { confirmOrder, createOrder, createPayAllOrder } from '../../services/pay';
 import { nav, PAGES } from '../../services/pages';
 
 export default function SandboxPay() {
@@ -18,10 +18,12 @@ export default function SandboxPay() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    createOrder(Number(params.billId))
-      .then(setOrder)
-      .catch(() => Taro.navigateBack());
-  }, [params.billId]);
+    // one bill, or 一键缴清 (an account and the bills the page showed)
+    const create = params.billIds
+      ? createPayAllOrder(Number(params.accountId), decodeURIComponent(params.billIds).split(',').map(Number))
+      : createOrder(Number(params.billId));
+    create.then(setOrder).catch(() => Taro.navigateBack());
+  }, [params.billId, params.accountId, params.billIds]);
 
   const act = async (action: 'confirm' | 'cancel') => {
     if (!order?.requestPayment) return;
@@ -55,6 +57,14 @@ export default function SandboxPay() {
           <View className='pay-amount' data-pay-amount>
             {formatFen(order.amountFen)}
           </View>
+          {order.bills.length > 1
+            ? order.bills.map((b) => (
+                <View className='row list-item' key={b.billId} data-pay-bill={b.season}>
+                  <Text className='muted'>{b.seasonLabel}</Text>
+                  <Text>{formatFen(b.amountFen)}</Text>
+                </View>
+              ))
+            : null}
           <View className='row list-item'>
             <Text className='muted'>收款方</Text>
             <Text>供热公司（沙箱商户）</Text>

@@ -1,6 +1,6 @@
 import { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, ORDER_STATE_LABEL, REFUND_KIND_LABEL, REFUND_STATE_LABEL } from '@heat-butler/shared';
+import { formatChinaTime, formatFen, ORDER_STATE_LABEL, paymentItemLabel, REFUND_KIND_LABEL, REFUND_STATE_LABEL } from '@heat-butler/shared';
 import { paymentsApi } from '../../services/api/billing';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
@@ -17,7 +17,9 @@ export default function PaymentDetail() {
       </View>
     );
   const rows: [string, string][] = [
-    ['缴费项目', `${o.seasonLabel}热费`],
+    ['缴费项目', paymentItemLabel(o)],
+    // 一键缴清: what each bill got
+    ...(o.bills.length > 1 ? o.bills.map((b): [string, string] => [b.seasonLabel, formatFen(b.amountFen)]) : []),
     ['户号', o.accountNo],
     ['地址', o.address],
     ['支付方式', '微信支付'],

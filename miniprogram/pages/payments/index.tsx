@@ -1,5 +1,5 @@
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen } from '@heat-butler/shared';
+import { formatChinaTime, formatFen, paymentItemLabel } from '@heat-butler/shared';
 import { paymentsApi } from '../../services/api/billing';
 import { nav, PAGES } from '../../services/pages';
 import { ensureResident } from '../../services/session';
@@ -17,7 +17,7 @@ export default function Payments() {
       {list?.items.map((o) => (
         <View className='card payment-card' key={o.id} data-out-trade-no={o.outTradeNo} onClick={() => nav.to(PAGES.paymentDetail, { id: o.id })}>
           <View className='row'>
-            <Text className='strong'>{o.seasonLabel}热费</Text>
+            <Text className='strong'>{paymentItemLabel(o)}</Text>
             <Text className='amount'>{formatFen(o.amountFen)}</Text>
           </View>
           <View className='muted'>

@@ -25,7 +25,10 @@ import { enqueueMany, outboxTopic, type OutboxHandler, type OutboxTopic, type Ou
 // A reaction that must be atomic with the event runs IN the emitter's transaction instead; each
 // one is listed in IN_TRANSACTION below with the reason, and the bus refuses any other.
 
-/** Orders paid and credited (duplicates are refunded, not reported). */
+/**
+ * Bills paid by credited orders: one item per bill an order settled (one for an ordinary order,
+ * one per bill for 一键缴清; bills paid twice are refunded, not reported).
+ */
 export interface PaymentCredited {
   orderId: number;
   billId: number;

@@ -216,6 +216,7 @@ const FIXTURES: Record<string, Fixture> = {
     { body: { accountId: f.otherAccountId, scheduledAt: SLOT, repairId: f.repairId } },
   ],
   'POST /payments': (f) => ({ body: { billId: f.billId } }),
+  'POST /payments/pay-all': (f) => ({ body: { accountId: f.accountId, billIds: [f.billId] } }),
   'GET /payments/:orderId': (f) => ({ params: { orderId: f.orderId } }),
   'POST /payments/:orderId/confirm': (f) => ({ params: { orderId: f.orderId } }),
   'POST /repairs': (f) => ({ body: { accountId: f.accountId, category: 'low_temp', description: '不热不热不热' } }),

@@ -42,6 +42,13 @@ export type BillList = z.infer<typeof BillList>;
 export const CreatePaymentRequest = z.object({ billId: intId() });
 export type CreatePaymentRequest = z.input<typeof CreatePaymentRequest>;
 
+/** 一键缴清: one order for every unpaid bill of one account; billIds are the bills the page showed (re-checked). */
+export const PayAllRequest = z.object({
+  accountId: intId(),
+  billIds: z.array(intId()).min(1, '请选择要缴的账单').max(50, '账单过多'),
+});
+export type PayAllRequest = z.input<typeof PayAllRequest>;
+
 export const RequestPaymentParams = z.object({
   appId: z.string(),
   timeStamp: z.string(),
@@ -68,7 +75,10 @@ export const PaymentOrderView = z.object({
   id: z.number(),
   outTradeNo: z.string(),
   transactionId: z.string().nullable(),
+  /** the (oldest) bill the order pays */
   billId: z.number(),
+  /** every bill the order pays, oldest first, with what it pays for each (one for an ordinary order; several for 一键缴清) */
+  bills: z.array(z.object({ billId: z.number(), season: z.string(), seasonLabel: z.string(), amountFen: z.number().int() })),
   accountNo: z.string(),
   address: z.string(),
   season: z.string(),

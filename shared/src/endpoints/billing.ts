@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint, json } from '../api/endpoint';
-import { BillList, BillView, CreatePaymentRequest, PaymentList, PaymentOrderView, RefundRequest, RefundView, SeasonView } from '../api/billing';
+import { BillList, BillView, CreatePaymentRequest, PayAllRequest, PaymentList, PaymentOrderView, RefundRequest, RefundView, SeasonView } from '../api/billing';
 import { IdParam, PageQuery, type Page } from '../api/common';
 import { SeasonInput } from '../billing';
 import { seasonCode } from '../inputs';
@@ -41,6 +41,8 @@ export interface PaymentAnomalyView {
 /** WeChat Pay orders (residents) and refunds (finance). */
 export const PaymentsApi = {
   create: endpoint({ method: 'post', path: '/payments', body: CreatePaymentRequest, status: 201, response: PaymentOrderView }),
+  /** 一键缴清: one order for every unpaid bill of an account, oldest first */
+  payAll: endpoint({ method: 'post', path: '/payments/pay-all', body: PayAllRequest, status: 201, response: PaymentOrderView }),
   list: endpoint({ method: 'get', path: '/payments', response: PaymentList }),
   get: endpoint({ method: 'get', path: '/payments/:orderId', params: OrderIdParams, response: PaymentOrderView }),
   confirm: endpoint({ method: 'post', path: '/payments/:orderId/confirm', params: OrderIdParams, response: PaymentOrderView }),

@@ -192,6 +192,8 @@ export class AdminExports {
             { header: '微信支付单号', width: 32, value: (o) => o.transactionId, format: 'text' },
             { header: '户号', width: 14, value: (o) => o.accountNo, format: 'text' },
             { header: '账单编号', width: 10, value: (o) => o.billId, format: 'int' },
+            // 一键缴清 pays several bills (账单编号 is the oldest); the ledger has each bill's part
+            { header: '账单数', width: 8, value: (o) => o.billCount, format: 'int' },
             { header: '金额（元）', width: 12, value: (o) => o.amountFen, format: 'yuan' },
             { header: '优惠（元）', width: 10, value: (o) => o.discountFen, format: 'yuan' },
             { header: '滞纳金（元）', width: 10, value: (o) => o.lateFeeFen, format: 'yuan' },

@@ -280,15 +280,35 @@ export class BillingBase {
   }
 
   /**
+   * 一键缴清: every unpaid bill of the account with something due, locked (in id order, like any
+   * other lock of several bills) and priced for `at` exactly as the bill view prices them, oldest
+   * season first. Paying them all together satisfies arrears first by construction.
+   */
+  async lockUnpaidOfAccount(em: EntityManager, accountId: number, at: Date): Promise<{ bill: Bill; season: string; quote: Quote }[]> {
+    const bills = await forUpdate(
+      em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.status = :st', { accountId, st: 'unpaid' }).orderBy('b.id', 'ASC'),
+    ).getMany();
+    if (!bills.length) return [];
+    const seasons = new Map((await em.find(Season, { where: { id: In([...new Set(bills.map((b) => b.seasonId))]) } })).map((x) => [x.id, x]));
+    const account = await this.accounts.account(accountId, em);
+    const off = heatOff(account?.status, await this.rules());
+    const today = chinaDate(at);
+    return bills
+      .map((bill) => ({ bill, season: seasons.get(bill.seasonId)!.code, quote: quoteBill(bill, seasons.get(bill.seasonId)!, today, { heatOff: off }) }))
+      .filter((x) => x.quote.dueFen > 0)
+      .sort((a, b) => a.season.localeCompare(b.season));
+  }
+
+  /**
    * Settle bills with WeChat payments, inside the payments' transaction, in one UPDATE for the
-   * lot. Per order: 'paid' when it settled its bill; 'duplicate' when the bill had been settled
-   * already, or is settled by an earlier payment of the same batch (the caller refunds).
+   * lot. Per payment (one per bill an order pays, in the order given): 'paid' when it settled its
+   * bill; 'duplicate' when the bill had been settled already, or is settled by an earlier payment
+   * of the same batch (the caller refunds).
    */
   async settleWithPayments(
     em: EntityManager,
     payments: { billId: number; orderId: number; amountFen: number; discountFen: number; lateFeeFen: number; at: Date }[],
-  ): Promise<Map<number, 'paid' | 'duplicate'>> {
-    const out = new Map<number, 'paid' | 'duplicate'>();
+  ): Promise<('paid' | 'duplicate')[]> {
     const first = new Map<number, (typeof payments)[number]>();
     for (const p of payments) if (!first.has(p.billId)) first.set(p.billId, p);
     const candidates = [...first.values()].sort((a, b) => a.billId - b.billId);
@@ -311,11 +331,10 @@ export class BillingBase {
     );
     const rows = await em.find(Bill, { where: { id: In(candidates.map((p) => p.billId)) }, select: { id: true, paidOrderId: true } });
     const settledBy = new Map(rows.map((r) => [r.id, r.paidOrderId]));
-    for (const p of payments) {
+    return payments.map((p) => {
       if (!settledBy.has(p.billId)) throw new AppError('BILL_NOT_FOUND');
-      out.set(p.orderId, settledBy.get(p.billId) === p.orderId ? 'paid' : 'duplicate');
-    }
-    return out;
+      return settledBy.get(p.billId) === p.orderId ? 'paid' : 'duplicate';
+    });
   }
 
   /** The account's bill for a season, if issued. */

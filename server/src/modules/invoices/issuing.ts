@@ -43,11 +43,15 @@ export class InvoiceIssuing {
 
   /**
    * After payment (the payment.credited reaction, after commit): an invoice for each order whose
-   * payer keeps a default title, when the company issues automatically. Re-runnable: an order
-   * that already has its invoice (asked for meanwhile, or a repeat of this reaction) is skipped.
+   * payer keeps a default title, when the company issues automatically. One invoice per order for
+   * what the order paid: a 一键缴清 order is reported once per bill it settled, and invoiced once
+   * for the lines' total (one payment, one invoice, reversed and re-issued as a whole on a refund).
+   * Re-runnable: an order that already has its invoice (asked for meanwhile, or a repeat of this
+   * reaction) is skipped.
    */
-  async autoIssue(credited: readonly { orderId: number; residentId: number; accountId: number }[]): Promise<void> {
+  async autoIssue(reported: readonly { orderId: number; residentId: number; accountId: number }[]): Promise<void> {
     const rules = await this.o.company.rules();
+    const credited = [...new Map(reported.map((c) => [c.orderId, c])).values()];
     if (!rules.invoice.autoIssue || !credited.length) return;
     const titles = await this.o.ds
       .getRepository(InvoiceTitle)

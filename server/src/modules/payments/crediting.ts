@@ -5,6 +5,7 @@ import type { Transaction } from '../../wechat/pay';
 import { LedgerEntry, PaymentOrder } from './entities';
 import type { PaymentRefunds } from './refunds';
 import type { CreditResult, PaymentsOptions } from './service';
+import { linesOf } from './pay-all';
 import { flag } from './support';
 
 /**
@@ -62,9 +63,9 @@ export class OrderCrediting {
   }
 
   /**
-   * Mark orders paid exactly once, write their ledger entries, settle their bills (or refund a
-   * duplicate), queue the resident's message and emit payment.credited — all in one transaction,
-   * in a handful of statements however many orders. Nothing of another module runs here but
+   * Mark orders paid exactly once, write their ledger entries (one per bill: a pay-all order's
+   * lines), settle their bills (or refund what was paid twice), queue the resident's message and
+   * emit payment.credited — all in one transaction, in a handful of statements however many orders. Nothing of another module runs here but
    * billing's settlement (atomic with the payment by nature): the reactions to payment.credited
    * are outbox rows, run after commit. Re-entrant: a repeated notification finds its order paid
    * and changes nothing.
@@ -116,34 +117,49 @@ export class OrderCrediting {
         'paid',
         SYSTEM,
       );
+      // per bill the order pays (one, or the lines of a pay-all order): a ledger entry and a settlement
+      const lines = await linesOf(
+        em,
+        credited.map((c) => c.order),
+      );
+      const parts = credited.flatMap((c) => lines.get(c.order.id)!.map((line) => ({ c, line })));
       await insertRows(
         em,
         LedgerEntry,
-        credited.map(({ order, paidAt }) => ({
-          ref: `pay:${order.outTradeNo}`,
-          kind: 'payment' as const,
-          amountFen: order.amountFen,
-          orderId: order.id,
-          refundId: null,
-          billId: order.billId,
-          accountId: order.accountId,
-          outTradeNo: order.outTradeNo,
-          transactionId: order.transactionId,
-          at: paidAt,
-        })),
+        parts.map(({ c: { order, paidAt }, line }) => {
+          const tradeRef = `pay:${order.outTradeNo}`;
+          return {
+            ref: order.billCount > 1 ? `${tradeRef}:${line.billId}` : tradeRef,
+            tradeRef,
+            kind: 'payment' as const,
+            amountFen: line.amountFen,
+            orderId: order.id,
+            refundId: null,
+            billId: line.billId,
+            accountId: order.accountId,
+            outTradeNo: order.outTradeNo,
+            transactionId: order.transactionId,
+            at: paidAt,
+          };
+        }),
       );
       const settled = await this.o.billing.settleWithPayments(
         em,
-        credited.map(({ order, paidAt }) => ({
-          billId: order.billId,
-          orderId: order.id,
-          amountFen: order.amountFen,
-          discountFen: order.discountFen,
-          lateFeeFen: order.lateFeeFen,
-          at: paidAt,
+        parts.map(({ c, line }) => ({
+          billId: line.billId,
+          orderId: c.order.id,
+          amountFen: line.amountFen,
+          discountFen: line.discountFen,
+          lateFeeFen: line.lateFeeFen,
+          at: c.paidAt,
         })),
       );
-      for (const c of credited) c.order.duplicate = settled.get(c.order.id) === 'duplicate';
+      // bills settled by someone else first: their part goes back (all of it: a duplicate order)
+      const dupLines = new Map<number, { billId: number; amountFen: number }[]>();
+      parts.forEach(({ c, line }, k) => {
+        if (settled[k] === 'duplicate') dupLines.set(c.order.id, [...(dupLines.get(c.order.id) ?? []), { billId: line.billId, amountFen: line.amountFen }]);
+      });
+      for (const c of credited) c.order.duplicate = (dupLines.get(c.order.id)?.length ?? 0) === lines.get(c.order.id)!.length;
       await updateByIds(
         em,
         PaymentOrder,
@@ -168,21 +184,26 @@ export class OrderCrediting {
         now,
       );
       for (const c of credited) {
-        if (!c.order.duplicate) continue;
-        results[c.i] = 'duplicate';
+        const dups = dupLines.get(c.order.id);
+        if (!dups?.length) continue;
+        if (c.order.duplicate) results[c.i] = 'duplicate';
         await this.refunds.createRefund(em, c.order, {
-          amountFen: c.order.amountFen,
+          amountFen: dups.reduce((s, d) => s + d.amountFen, 0),
           kind: 'duplicate',
-          reason: '账单已缴清，重复支付自动退款',
+          reason: c.order.duplicate ? '账单已缴清，重复支付自动退款' : '部分账单已缴清，重复部分自动退款',
           rulingRef: null,
           requestedBy: null,
+          lines: c.order.billCount > 1 ? dups : undefined,
         });
       }
-      // invoices, service-changes … react after commit (platform/events.ts): none of them can fail this
+      // invoices, service-changes … react after commit (platform/events.ts): none of them can fail
+      // this. One item per bill settled (an invoice is per order: invoices take each order once)
       await this.o.events.emit(
         em,
         'payment.credited',
-        paid.map(({ order }) => ({ orderId: order.id, billId: order.billId, accountId: order.accountId, residentId: order.residentId })),
+        parts
+          .filter((_, k) => settled[k] === 'paid')
+          .map(({ c: { order }, line }) => ({ orderId: order.id, billId: line.billId, accountId: order.accountId, residentId: order.residentId })),
       );
       return results as CreditResult[];
     });

@@ -2,7 +2,11 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 import type { OrderState, RefundKind, RefundState } from '@heat-butler/shared';
 import { instant, money } from '../../platform/db/columns';
 
-/** One WeChat Pay order (`out_trade_no`) for one bill. */
+/**
+ * One WeChat Pay order (`out_trade_no`): for one bill, or (一键缴清) for every unpaid bill of one
+ * account, oldest first, with one PaymentOrderLine per bill (billCount > 1; billId is then the
+ * oldest bill's, and the amounts are the lines' sums).
+ */
 @Entity('payment_order')
 @Index('idx_order_state_created', ['status', 'createdAt'])
 @Index('idx_order_bill', ['billId'])
@@ -17,6 +21,10 @@ export class PaymentOrder {
 
   @Column({ type: 'int' })
   billId: number;
+
+  /** how many bills the order pays: 1, or the number of its lines (一键缴清) */
+  @Column({ type: 'int', default: 1 })
+  billCount: number;
 
   @Column({ type: 'int' })
   accountId: number;
@@ -45,7 +53,8 @@ export class PaymentOrder {
 
   /**
    * `${billId}:${residentId}` while pending, NULL otherwise: the database allows one pending
-   * order per bill and payer, so a second tap gets the same order.
+   * order per bill and payer, so a second tap gets the same order. A pay-all order's key is
+   * `A` + a hash of account, payer and bill set (payAllKey): the same set gets the same order.
    */
   @Index('uq_order_pending_key', { unique: true })
   @Column({ type: 'varchar', length: 24, nullable: true })
@@ -83,6 +92,33 @@ export class PaymentOrder {
   updatedAt: Date;
 }
 
+/**
+ * One bill of a pay-all order (一键缴清): what the order pays for it, priced like the bill view
+ * when the order was created. Lines are written oldest season first (by id).
+ */
+@Entity('payment_order_line')
+@Index('uq_order_line', ['orderId', 'billId'], { unique: true })
+@Index('idx_order_line_bill', ['billId'])
+export class PaymentOrderLine {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @Column({ type: 'int' })
+  orderId: number;
+
+  @Column({ type: 'int' })
+  billId: number;
+
+  @Column(money())
+  amountFen: number;
+
+  @Column(money({ default: 0 }))
+  discountFen: number;
+
+  @Column(money({ default: 0 }))
+  lateFeeFen: number;
+}
+
 /** A refund of all or part of a paid order (`out_refund_no`). */
 @Entity('refund')
 @Index('idx_refund_order', ['orderId'])
@@ -110,6 +146,13 @@ export class Refund {
   @Column({ type: 'varchar', length: 64, nullable: true })
   rulingRef: string | null;
 
+  /**
+   * A refund of a pay-all order: how much comes off each bill (decided when the refund is made:
+   * the bill named, else newest bill first). NULL for an order of one bill.
+   */
+  @Column({ type: 'simple-json', nullable: true })
+  lines: { billId: number; amountFen: number }[] | null;
+
   @Column({ type: 'varchar', length: 12 })
   status: RefundState;
 
@@ -134,11 +177,15 @@ export class Refund {
 }
 
 /**
- * The money ledger: one row per fen movement WeChat confirmed. `ref` is unique
- * (`pay:<out_trade_no>`, `refund:<out_refund_no>`), so a movement is recorded exactly once.
+ * The money ledger: one row per fen movement WeChat confirmed, per bill. `tradeRef` names the
+ * movement as WeChat's trade bill does (`pay:<out_trade_no>`, `refund:<out_refund_no>`); `ref` is
+ * unique: the tradeRef itself for an order of one bill, `<tradeRef>:<billId>` for each bill of a
+ * pay-all order. So a movement is recorded exactly once, split per bill, and its entries sum to
+ * WeChat's amount (reconciliation matches by tradeRef).
  */
 @Entity('ledger_entry')
 @Index('idx_ledger_at', ['at'])
+@Index('idx_ledger_trade_ref', ['tradeRef'])
 export class LedgerEntry {
   @PrimaryGeneratedColumn({ type: 'int' })
   id: number;
@@ -146,6 +193,9 @@ export class LedgerEntry {
   @Index('uq_ledger_ref', { unique: true })
   @Column({ type: 'varchar', length: 80 })
   ref: string;
+
+  @Column({ type: 'varchar', length: 80 })
+  tradeRef: string;
 
   @Column({ type: 'varchar', length: 8 })
   kind: 'payment' | 'refund';
@@ -207,4 +257,4 @@ export class PaymentAnomaly {
   createdAt: Date;
 }
 
-export const paymentsEntities = [PaymentOrder, Refund, LedgerEntry, PaymentAnomaly];
+export const paymentsEntities = [PaymentOrder, PaymentOrderLine, Refund, LedgerEntry, PaymentAnomaly];

@@ -1,9 +1,15 @@
 import { In, type DataSource } from 'typeorm';
 import { LedgerEntry, PaymentOrder, Refund } from './entities';
 
-/** A ledger entry as the trade-bill matching needs it. */
+/**
+ * A movement of the ledger as the trade-bill matching needs it: the entries of one trade ref (one,
+ * or one per bill of a 一键缴清 order), summed.
+ */
 export interface LedgerHit {
+  /** the first entry's id */
   id: number;
+  /** every entry's id (the bill row matches them all) */
+  ids: number[];
   amountFen: number;
   transactionId: string | null;
 }
@@ -29,20 +35,24 @@ export class LedgerQueries {
     return { lo: Number(range?.lo ?? 1), hi: Number(range?.hi ?? 0) };
   }
 
-  /** A page of [start, end)'s ledger, ids and amounts only, by id. */
-  async page(start: Date, end: Date, afterId: number, limit: number): Promise<{ id: number; kind: string; amountFen: number }[]> {
+  /**
+   * A page of [start, end)'s ledger, ids and amounts only, by id; `part` names the trade ref of an
+   * entry that is one bill's part of a movement (null for a whole movement).
+   */
+  async page(start: Date, end: Date, afterId: number, limit: number): Promise<{ id: number; kind: string; amountFen: number; part: string | null }[]> {
     const rows = await this.ds
       .getRepository(LedgerEntry)
       .createQueryBuilder('l')
       .select('l.id', 'id')
       .addSelect('l.kind', 'kind')
       .addSelect('l.amountFen', 'amountFen')
+      .addSelect('CASE WHEN l.ref = l.tradeRef THEN NULL ELSE l.tradeRef END', 'part')
       .where('l.at >= :start AND l.at < :end', { start, end })
       .andWhere('l.id > :afterId', { afterId })
       .orderBy('l.id', 'ASC')
       .limit(limit)
-      .getRawMany<{ id: number | string; kind: string; amountFen: number | string }>();
-    return rows.map((e) => ({ id: Number(e.id), kind: e.kind, amountFen: Number(e.amountFen) }));
+      .getRawMany<{ id: number | string; kind: string; amountFen: number | string; part: string | null }>();
+    return rows.map((e) => ({ id: Number(e.id), kind: e.kind, amountFen: Number(e.amountFen), part: e.part ?? null }));
   }
 
   entriesByIds(ids: number[]): Promise<LedgerEntry[]> {
@@ -53,18 +63,22 @@ export class LedgerQueries {
     return this.ds.getRepository(LedgerEntry).findOneBy({ id });
   }
 
-  async idOfRef(ref: string): Promise<number | null> {
-    const e = await this.ds.getRepository(LedgerEntry).findOne({ where: { ref }, select: { id: true } });
-    return e?.id ?? null;
+  /** The ids of a trade ref's entries (one, or one per bill of a 一键缴清 order), by id. */
+  async idsOfRef(tradeRef: string): Promise<number[]> {
+    const rows = await this.ds.getRepository(LedgerEntry).find({ where: { tradeRef }, select: { id: true }, order: { id: 'ASC' } });
+    return rows.map((e) => e.id);
   }
 
-  /** The ledger entries of some refs: one raw query per 1000 refs, four columns, no entity hydration. */
+  /**
+   * The ledger's movements of some trade refs (`pay:<out_trade_no>`, `refund:<out_refund_no>`),
+   * their entries summed: one raw query per 1000 refs, four columns, no entity hydration.
+   */
   async byRefs(refs: string[]): Promise<Map<string, LedgerHit>> {
     if (!this.lookupSql) {
       const meta = this.ds.getMetadata(LedgerEntry);
       const q = (s: string) => this.ds.driver.escape(s);
       const col = (p: string) => q(meta.findColumnWithPropertyName(p)!.databaseName);
-      this.lookupSql = `SELECT ${col('id')} AS id, ${col('ref')} AS ref, ${col('amountFen')} AS amountFen, ${col('transactionId')} AS transactionId FROM ${q(meta.tableName)} WHERE ${col('ref')} IN `;
+      this.lookupSql = `SELECT ${col('id')} AS id, ${col('tradeRef')} AS ref, ${col('amountFen')} AS amountFen, ${col('transactionId')} AS transactionId FROM ${q(meta.tableName)} WHERE ${col('tradeRef')} IN `;
     }
     const out = new Map<string, LedgerHit>();
     for (let i = 0; i < refs.length; i += 1000) {
@@ -73,7 +87,16 @@ export class LedgerQueries {
         this.lookupSql + `(${part.map(() => '?').join(',')})`,
         part,
       );
-      for (const r of res) out.set(r.ref, { id: Number(r.id), amountFen: Number(r.amountFen), transactionId: r.transactionId });
+      for (const r of res) {
+        const id = Number(r.id);
+        const hit = out.get(r.ref);
+        if (!hit) out.set(r.ref, { id, ids: [id], amountFen: Number(r.amountFen), transactionId: r.transactionId });
+        else {
+          hit.ids.push(id);
+          hit.amountFen += Number(r.amountFen);
+          if (id < hit.id) hit.id = id;
+        }
+      }
     }
     return out;
   }

@@ -1,11 +1,11 @@
 import { In, type EntityManager } from 'typeorm';
 import { formatChinaTime, fenToYuanString, REFUND_TRANSITIONS, RefundRequest, type RefundState, type RefundView } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { forUpdate, insertRow, withTx } from '../../platform/db/data-source';
+import { forUpdate, insertRows, withTx } from '../../platform/db/data-source';
 import { enqueue, outboxTopic, PermanentFailure } from '../../platform/outbox';
 import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import { PayApiError, type Refund as WxRefund } from '../../wechat/pay';
-import { LedgerEntry, PaymentOrder, Refund } from './entities';
+import { LedgerEntry, PaymentOrder, PaymentOrderLine, Refund } from './entities';
 import { errInfo, flag } from './support';
 import type { PaymentsOptions } from './service';
 
@@ -53,7 +53,7 @@ export class PaymentRefunds {
   async refundInTx(
     em: EntityManager,
     orderId: number,
-    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor },
+    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor; billId?: number },
   ): Promise<Refund> {
     const order = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.id = :id', { id: orderId })).getOne();
     if (!order || order.status !== 'paid') throw new AppError('REFUND_NOT_ALLOWED');
@@ -64,14 +64,29 @@ export class PaymentRefunds {
       rulingRef: r.rulingRef ?? null,
       requestedBy: r.actor.kind === 'staff' ? r.actor.id : null,
       actor: r.actor,
+      billId: r.billId,
     });
   }
 
-  /** A refund row inside the caller's transaction (the order locked), submitted by the outbox. */
+  /**
+   * A refund row inside the caller's transaction (the order locked), submitted by the outbox. A
+   * refund of a pay-all order is split over its bills: given (`lines`: the duplicate part), the
+   * bill named (`billId`: a stop's overpayment of that season), or else newest bill first (what a
+   * resident paid last is what a refund takes back first; arrears stay paid the longest).
+   */
   async createRefund(
     em: EntityManager,
     order: PaymentOrder,
-    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef: string | null; requestedBy: number | null; actor?: Actor },
+    r: {
+      amountFen: number;
+      kind: Refund['kind'];
+      reason: string;
+      rulingRef: string | null;
+      requestedBy: number | null;
+      actor?: Actor;
+      billId?: number;
+      lines?: { billId: number; amountFen: number }[];
+    },
   ): Promise<Refund> {
     const open = await em.find(Refund, { where: { orderId: order.id, status: In(['requested', 'processing', 'success', 'abnormal']) } });
     const committed = open.reduce((s, x) => s + x.amountFen, 0);
@@ -79,6 +94,8 @@ export class PaymentRefunds {
       throw new AppError('REFUND_EXCEEDS_PAID', { refundableFen: order.amountFen - committed });
     }
     if (open.length >= 50) throw new AppError('REFUND_EXCEEDS_PAID', { reason: 'WeChat allows at most 50 partial refunds' });
+    if (order.billCount <= 1 && r.billId !== undefined && r.billId !== order.billId) throw new AppError('REFUND_BILL_NOT_IN_ORDER', { billId: r.billId });
+    const lines = order.billCount > 1 ? (r.lines ?? (await this.allocate(em, order, open, r.amountFen, r.billId))) : null;
     const row = em.create(Refund, {
       outRefundNo: `${order.outTradeNo}R${(await em.count(Refund, { where: { orderId: order.id } })) + 1}`,
       orderId: order.id,
@@ -86,6 +103,7 @@ export class PaymentRefunds {
       kind: r.kind,
       reason: r.reason,
       rulingRef: r.rulingRef,
+      lines,
       status: 'requested',
       refundId: null,
       requestedBy: r.requestedBy,
@@ -96,6 +114,27 @@ export class PaymentRefunds {
     await recordTransition(em, 'refund', row.id, null, 'requested', r.actor ?? SYSTEM, r.reason, { rulingRef: r.rulingRef });
     await enqueue(em, REFUND_SUBMIT_TOPIC, { refundId: row.id }, { dedupeKey: `refund:${row.outRefundNo}`, now: this.o.clock() });
     return row;
+  }
+
+  /** How a refund of a pay-all order comes off its bills: the bill named, else newest bill first, each up to what it has left. */
+  private async allocate(em: EntityManager, order: PaymentOrder, open: Refund[], amountFen: number, billId?: number) {
+    const lines = await em.find(PaymentOrderLine, { where: { orderId: order.id }, order: { id: 'DESC' } });
+    const taken = new Map<number, number>();
+    for (const x of open) for (const l of x.lines ?? []) taken.set(l.billId, (taken.get(l.billId) ?? 0) + l.amountFen);
+    const left = (l: PaymentOrderLine) => Number(l.amountFen) - (taken.get(l.billId) ?? 0);
+    if (billId !== undefined) {
+      const line = lines.find((l) => l.billId === billId);
+      if (!line || left(line) < amountFen) throw new AppError('REFUND_BILL_NOT_IN_ORDER', { billId, refundableFen: line ? left(line) : 0 });
+      return [{ billId, amountFen }];
+    }
+    const out: { billId: number; amountFen: number }[] = [];
+    let rest = amountFen;
+    for (const l of lines) {
+      const take = Math.min(rest, left(l));
+      if (take > 0) out.push({ billId: l.billId, amountFen: take });
+      rest -= take;
+    }
+    return out;
   }
 
   /** Ask WeChat for the refund (same out_refund_no on every retry). */
@@ -153,18 +192,25 @@ export class PaymentRefunds {
         // locked: two refunds of one order may succeed at the same moment
         const order = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.id = :id', { id: refund.orderId })).getOneOrFail();
         refund.succeededAt = r.success_time ? new Date(r.success_time) : now;
-        await insertRow(em, LedgerEntry, {
-          ref: `refund:${refund.outRefundNo}`,
-          kind: 'refund',
-          amountFen: -refund.amountFen,
-          orderId: order.id,
-          refundId: refund.id,
-          billId: order.billId,
-          accountId: order.accountId,
-          outTradeNo: order.outTradeNo,
-          transactionId: order.transactionId,
-          at: refund.succeededAt,
-        });
+        // one entry per bill it comes off (a refund of a pay-all order), under one trade ref
+        const tradeRef = `refund:${refund.outRefundNo}`;
+        await insertRows(
+          em,
+          LedgerEntry,
+          (refund.lines ?? [{ billId: order.billId, amountFen: refund.amountFen }]).map((l) => ({
+            ref: refund.lines ? `${tradeRef}:${l.billId}` : tradeRef,
+            tradeRef,
+            kind: 'refund' as const,
+            amountFen: -l.amountFen,
+            orderId: order.id,
+            refundId: refund.id,
+            billId: l.billId,
+            accountId: order.accountId,
+            outTradeNo: order.outTradeNo,
+            transactionId: order.transactionId,
+            at: refund.succeededAt!,
+          })),
+        );
         await em.update(PaymentOrder, order.id, { refundedFen: order.refundedFen + refund.amountFen });
         order.refundedFen += refund.amountFen;
         await this.o.events.emit(em, 'refund.succeeded', [

@@ -10,6 +10,8 @@ export function paymentsRoutes(payments: PaymentsService, pay: PayClient): Route
 
   route(r, { ...PaymentsApi.create, auth: ['resident'] }, ({ body, resident }) => payments.create(resident(), body.billId));
 
+  route(r, { ...PaymentsApi.payAll, auth: ['resident'] }, ({ body, resident }) => payments.createAll(resident(), body));
+
   route(r, { ...PaymentsApi.list, auth: ['resident'] }, async ({ resident }) => ({ items: await payments.historyForResident(resident().residentId) }));
 
   route(r, { ...PaymentsApi.get, auth: ['resident'] }, ({ params, resident }) => payments.orderForResident(resident().residentId, params.orderId));

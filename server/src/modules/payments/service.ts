@@ -1,5 +1,13 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { seasonLabel, type OrderState, type PaymentOrderView, type RefundRequest, type RefundState, type RefundView } from '@heat-butler/shared';
+import {
+  seasonLabel,
+  type OrderState,
+  type PayAllRequest,
+  type PaymentOrderView,
+  type RefundRequest,
+  type RefundState,
+  type RefundView,
+} from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { Events } from '../../platform/events';
@@ -15,6 +23,7 @@ import { LedgerQueries } from './ledger-queries';
 import { OrderCrediting } from './crediting';
 import { PaymentRefunds, refundView } from './refunds';
 import { OrderSweeper } from './sweeper';
+import { linesOf, PayAllOrders, pendingCovering } from './pay-all';
 import { errInfo, newOutTradeNo } from './support';
 
 export interface PaymentsOptions {
@@ -53,6 +62,7 @@ export class PaymentsService {
   private crediting: OrderCrediting;
   private refunds: PaymentRefunds;
   private sweeper: OrderSweeper;
+  private payAll: PayAllOrders;
 
   /** Read-only ledger, order and refund queries for reconciliation. */
   readonly ledgerQueries: LedgerQueries;
@@ -63,6 +73,14 @@ export class PaymentsService {
     this.refunds = new PaymentRefunds(o);
     this.crediting = new OrderCrediting(o, this.refunds);
     this.sweeper = new OrderSweeper(o, this.crediting, this.refunds);
+    this.payAll = new PayAllOrders(
+      o,
+      this.sweeper,
+      this.ttlMs,
+      (r, billId) => this.create(r, billId),
+      (order) => this.prepay(order),
+      (order) => this.view(order, true),
+    );
   }
 
   private get ds() {
@@ -86,6 +104,10 @@ export class PaymentsService {
     if (bill.status === 'void') throw new AppError('BILL_VOID');
     await this.o.billing.assertPayable(this.ds.manager, bill.id);
     const pendingKey = `${bill.id}:${resident.residentId}`;
+    // the payer's own pending 一键缴清 covering this bill is replaced by this order (another payer's refuses it, below)
+    for (const old of await pendingCovering(this.ds.manager, [bill.id], now, true)) {
+      if (old.residentId === resident.residentId) await this.sweeper.closeAtWechat(old);
+    }
 
     const existing = await this.ds.getRepository(PaymentOrder).findOne({ where: { pendingKey } });
     if (existing) {
@@ -103,11 +125,15 @@ export class PaymentsService {
       order = await withTx(this.ds, async (em) => {
         const locked = await this.o.billing.lockBill(em, bill.id);
         if (locked.status !== 'unpaid') throw new AppError('BILL_ALREADY_PAID');
+        const payAll = await pendingCovering(em, [bill.id], now, true);
+        if (payAll.length)
+          throw new AppError('BILL_IN_PENDING_ORDER', { orders: payAll.map((x) => ({ outTradeNo: x.outTradeNo, expiresAt: x.expiresAt.toISOString() })) });
         const quote = await this.o.billing.quoteFor(em, locked, now);
         if (quote.dueFen <= 0) throw new AppError('BILL_NOTHING_DUE');
         const row = em.create(PaymentOrder, {
           outTradeNo: newOutTradeNo(now),
           billId: bill.id,
+          billCount: 1,
           accountId: bill.accountId,
           residentId: resident.residentId,
           openid: resident.openid,
@@ -139,6 +165,19 @@ export class PaymentsService {
       throw err;
     }
 
+    return this.prepay(order);
+  }
+
+  /**
+   * 一键缴清: one order for every unpaid bill of an account, oldest first (pay-all.ts). With one
+   * bill left it is the ordinary order of that bill.
+   */
+  createAll(resident: { residentId: number; openid: string }, req: PayAllRequest): Promise<PaymentOrderView> {
+    return this.payAll.create(resident, req);
+  }
+
+  /** Ask WeChat for the prepay id of a new order; nothing charged if it fails (the order closes). */
+  private async prepay(order: PaymentOrder): Promise<PaymentOrderView> {
     try {
       const params = await this.o.pay.jsapiPrepay({
         description: order.description,
@@ -147,7 +186,7 @@ export class PaymentsService {
         openid: order.openid,
         timeExpire: order.expiresAt,
         notifyUrl: this.o.notifyUrl,
-        attach: `bill:${order.billId}`,
+        attach: order.billCount > 1 ? `account:${order.accountId}` : `bill:${order.billId}`,
       });
       const { prepayId: _p, ...payParams } = params;
       await this.ds.getRepository(PaymentOrder).update(order.id, { payParams });
@@ -215,12 +254,13 @@ export class PaymentsService {
 
   /**
    * A refund another module decides inside its own transaction (a stop approved after the full
-   * fee was paid): created with the order locked, submitted by the outbox.
+   * fee was paid): created with the order locked, submitted by the outbox. `billId`: the bill it
+   * is for (taken off that bill when the order paid several).
    */
   refundInTx(
     em: EntityManager,
     orderId: number,
-    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor },
+    r: { amountFen: number; kind: Refund['kind']; reason: string; rulingRef?: string | null; actor: Actor; billId?: number },
   ): Promise<Refund> {
     return this.refunds.refundInTx(em, orderId, r);
   }
@@ -323,9 +363,9 @@ export class PaymentsService {
 
   private async views(orders: PaymentOrder[]): Promise<PaymentOrderView[]> {
     if (!orders.length) return [];
-    const bills = await this.o.billing.present(
-      (await Promise.all([...new Set(orders.map((o) => o.billId))].map((id) => this.o.billing.bill(id)))).filter((b) => !!b),
-    );
+    const lines = await linesOf(this.ds.manager, orders);
+    const billIds = [...new Set([...lines.values()].flat().map((l) => l.billId))];
+    const bills = await this.o.billing.present((await Promise.all(billIds.map((id) => this.o.billing.bill(id)))).filter((b) => !!b));
     const billById = new Map(bills.map((b) => [b.id, b]));
     const refunds = await this.ds.getRepository(Refund).find({ where: { orderId: In(orders.map((o) => o.id)) }, order: { id: 'ASC' } });
     return orders.map((o) => {
@@ -335,6 +375,12 @@ export class PaymentsService {
         outTradeNo: o.outTradeNo,
         transactionId: o.transactionId,
         billId: o.billId,
+        bills: lines.get(o.id)!.map((l) => ({
+          billId: l.billId,
+          season: billById.get(l.billId)?.season ?? '',
+          seasonLabel: billById.get(l.billId)?.seasonLabel ?? '',
+          amountFen: l.amountFen,
+        })),
         accountNo: b?.accountNo ?? '',
         address: b?.address ?? '',
         season: b?.season ?? '',

@@ -85,7 +85,8 @@ export class BatchClassifier {
     for (const r of rows) {
       const ref = refOf(r);
       const hit = entries.get(ref);
-      const repeated = hit ? s.marks.mark(hit.id) : before.has(ref) || inBatch.has(ref);
+      // a movement split per bill (一键缴清) is matched by the one bill row as a whole
+      const repeated = hit ? hit.ids.map((id) => s.marks.mark(id)).every(Boolean) : before.has(ref) || inBatch.has(ref);
       if (repeated) {
         s.writer.add(difference(r, 'duplicate', null, 0, `dup:${ref}`));
         continue;
@@ -167,8 +168,7 @@ export class BatchClassifier {
   /** After a heal the new ledger entry counts as matched by the bill (not 短款; a repeat row is a duplicate). */
   private async healed(ref: string, out: HealOutcome, s: MatchState): Promise<boolean> {
     if (!out.healed) return false;
-    const id = await this.healer.idOf(ref);
-    if (id !== null) s.marks.mark(id);
+    for (const id of await this.healer.idsOf(ref)) s.marks.mark(id);
     s.writer.remember(ref);
     s.classes.healed++;
     s.healed.push(out.healed);

@@ -42,8 +42,8 @@ export class Healer {
     return { healed: null, result: state };
   }
 
-  /** The ledger id a heal just wrote (so the bill counts it as matched). */
-  idOf(ref: string): Promise<number | null> {
-    return this.o.payments.ledgerQueries.idOfRef(ref);
+  /** The ledger ids a heal just wrote (one per bill of the order; so the bill counts them as matched). */
+  idsOf(ref: string): Promise<number[]> {
+    return this.o.payments.ledgerQueries.idsOfRef(ref);
   }
 }

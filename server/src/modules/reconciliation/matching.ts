@@ -154,7 +154,7 @@ export class Matcher {
           key: e.ref,
           kind: 'shortage',
           outTradeNo: e.outTradeNo,
-          outRefundNo: e.kind === 'refund' ? e.ref.slice('refund:'.length) : null,
+          outRefundNo: e.kind === 'refund' ? e.tradeRef.slice('refund:'.length) : null,
           wechat: null,
           ledger: ledgerSide(e),
           diffFen: -e.amountFen,
@@ -162,17 +162,22 @@ export class Matcher {
       }
       await s.writer.flushIfFull();
     };
+    /** trade refs of the day's split movements seen so far (few: only 一键缴清 orders and their refunds) */
+    const parts = new Set<string>();
     for (let lastId = 0; ;) {
       const page = await this.q.page(start, end, lastId, LEDGER_PAGE);
       if (!page.length) break;
       let ids: number[] = [];
       for (const e of page) {
-        ledger.rowCount++;
+        // a movement split per bill (一键缴清) counts once, like its one row in WeChat's bill
+        const counts = !e.part || !parts.has(e.part);
+        if (e.part) parts.add(e.part);
+        if (counts) ledger.rowCount++;
         if (e.kind === 'payment') {
-          ledger.paymentCount++;
+          if (counts) ledger.paymentCount++;
           ledger.paymentFen += e.amountFen;
         } else {
-          ledger.refundCount++;
+          if (counts) ledger.refundCount++;
           ledger.refundFen += -e.amountFen;
         }
         if (!s.marks.has(e.id)) ids.push(e.id);

@@ -244,6 +244,7 @@ describe('daily reconciliation', () => {
     const some = paid[2]!.order;
     await t.ds.getRepository(LedgerEntry).insert({
       ref: 'pay:HBGHOST0000000000000001',
+      tradeRef: 'pay:HBGHOST0000000000000001',
       kind: 'payment',
       amountFen: 8800,
       orderId: some.id,

@@ -58,5 +58,14 @@ export function wechatSide(r: BillRow): Record<string, unknown> {
 }
 
 export function ledgerSide(e: LedgerEntry): Record<string, unknown> {
-  return { ref: e.ref, kind: e.kind, amountFen: e.amountFen, orderId: e.orderId, billId: e.billId, transactionId: e.transactionId, at: e.at.toISOString() };
+  return {
+    ref: e.ref,
+    tradeRef: e.tradeRef,
+    kind: e.kind,
+    amountFen: e.amountFen,
+    orderId: e.orderId,
+    billId: e.billId,
+    transactionId: e.transactionId,
+    at: e.at.toISOString(),
+  };
 }

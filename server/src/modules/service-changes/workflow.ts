@@ -269,6 +269,7 @@ export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
           kind: 'other',
           reason: '报停：退还超出基础热费的已缴热费',
           actor: actorOf(staff),
+          billId: bill.id,
         });
       }
       if (app.kind === 'resume' && bill.status !== 'paid') {
