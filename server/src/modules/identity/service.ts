@@ -152,7 +152,7 @@ export class IdentityService {
           em.create(Staff, { username: input.username, name: input.name, passwordHash, roles: input.roles, openid: null, disabled: false }),
         );
       } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', { field: 'username' });
+        if (isUniqueViolation(err)) throw new AppError('USERNAME_EXISTS', { field: 'username' });
         throw err;
       }
       for (const areaId of input.areaIds) await em.insert(StaffArea, { staffId: staff.id, areaId });

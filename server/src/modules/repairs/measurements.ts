@@ -244,7 +244,7 @@ export class MeasurementsService {
     // finance staff serve areas like everyone else: another area's ruling is not found (not its state)
     assertArea(staff, m.areaId);
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
-    if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
+    if (m.refundId) throw new AppError('MEASUREMENT_REFUNDED', { refundId: m.refundId > 0 ? m.refundId : null });
     const order = await this.o.payments.order(orderId);
     if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
     const due = await this.refundRule(m, order);
@@ -258,7 +258,7 @@ export class MeasurementsService {
       .set({ refundId: -1 })
       .where('id = :id AND refundId IS NULL', { id })
       .execute();
-    if (claimed.affected !== 1) throw new AppError('CONFLICT');
+    if (claimed.affected !== 1) throw new AppError('MEASUREMENT_REFUNDED');
     try {
       const refund = await this.o.payments.refund(staff, orderId, {
         amountFen: due.refundFen,
