@@ -19,7 +19,7 @@ import { photoSrc, pickAndUpload } from '../../services/photo';
 import { me } from '../../services/session';
 import { staffPage } from '../../components/staff-page';
 
-const STATUS: Record<MeasurementState, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
+const STATUS: Record<MeasurementState, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定', cancelled: '住户已取消' };
 interface Room {
   room: string;
   reading: string;
