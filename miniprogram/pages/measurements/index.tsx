@@ -147,6 +147,7 @@ export default function Measurements() {
           {days.map((d, i) => (
             <View
               key={i}
+              data-day={i}
               className={`tag ${i === dayOffset ? '' : 'tag-grey'} repair-cat`}
               onClick={() => {
                 setDayOffset(i);
