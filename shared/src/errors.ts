@@ -6,7 +6,7 @@ export const ERRORS = {
   // generic
   VALIDATION_FAILED: { status: 400, message: '填写的信息有误，请检查后重试' },
   MALFORMED_JSON: { status: 400, message: '请求格式不正确' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: '提交的内容过大' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: '提交的内容过大，请删减内容或换一张较小的照片后重试' },
   HEADERS_TOO_LARGE: { status: 431, message: '请求地址过长' },
   BAD_REQUEST: { status: 400, message: '请求格式不正确' },
   UNAUTHENTICATED: { status: 401, message: '请先登录' },
