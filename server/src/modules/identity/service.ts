@@ -155,7 +155,7 @@ export class IdentityService {
         if (isUniqueViolation(err)) throw new AppError('USERNAME_EXISTS', { field: 'username' });
         throw err;
       }
-      for (const areaId of input.areaIds) await em.insert(StaffArea, { staffId: staff.id, areaId });
+      for (const areaId of new Set(input.areaIds)) await em.insert(StaffArea, { staffId: staff.id, areaId });
       return staff;
     });
   }

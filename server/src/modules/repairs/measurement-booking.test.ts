@@ -28,7 +28,8 @@ describe('measurement bookings: one a day, cancel, reschedule', () => {
 
   it('the same day can’t be booked twice for a household; a cancelled visit frees its day', async () => {
     const r = await resident(DEMO.accounts[7]!);
-    const book = (at: string) => t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china(at).toISOString() } });
+    const book = (at: string) =>
+      t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china(at).toISOString() } });
     const first = await book('2026-11-26T07:00:00');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     // the evening of the same day: refused with a clear message
@@ -57,7 +58,8 @@ describe('measurement bookings: one a day, cancel, reschedule', () => {
 
   it('a booked visit is rescheduled only into the windows, to a free day; visits already made can’t move', async () => {
     const r = await resident(DEMO.accounts[9]!);
-    const book = (at: string) => t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china(at).toISOString() } });
+    const book = (at: string) =>
+      t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: china(at).toISOString() } });
     const move = (id: number, at: string, token = r.token) =>
       t.call('POST', `/api/v1/measurements/${id}/reschedule`, { token, body: { scheduledAt: china(at).toISOString() } });
     const a = (await book('2026-11-26T16:00:00')).body;
@@ -90,7 +92,10 @@ describe('measurement bookings: one a day, cancel, reschedule', () => {
     now = china('2026-11-27T07:40:00');
     const station = await t.loginStaff('station1');
     const checks = { doorsWindowsClosed30Min: true, midRoom: true, height1_4m: true, stable5Min: true };
-    const recorded = await t.call('POST', `/api/v1/staff/measurements/${b.id}/readings`, { token: station, body: { readings: [{ room: '主卧', readingC: 20.5, checks }] } });
+    const recorded = await t.call('POST', `/api/v1/staff/measurements/${b.id}/readings`, {
+      token: station,
+      body: { readings: [{ room: '主卧', readingC: 20.5, checks }] },
+    });
     expect(recorded.body.status, JSON.stringify(recorded.body)).toBe('recorded');
     expect((await move(b.id, '2026-11-30T07:00:00')).body.error.code).toBe('MEASUREMENT_NOT_CHANGEABLE');
     expect((await t.call('POST', `/api/v1/measurements/${b.id}/cancel`, { token: r.token })).body.error.code).toBe('MEASUREMENT_NOT_CHANGEABLE');
