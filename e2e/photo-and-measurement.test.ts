@@ -73,7 +73,7 @@ describe('a large phone photo', () => {
     const before = await e.host.ds.getRepository(Upload).count();
     await addPhoto(resident, 'IMG_20261125_0930.jpg', big);
     await expect.poll(() => resident.locator('.repair-photos img').count(), { timeout: 30_000 }).toBe(1);
-    expect(await resident.locator('.taro-modal__content', { hasText: '照片' }).isVisible()).toBe(false);
+    await expect.poll(() => resident.locator('.taro-modal__content', { hasText: '照片' }).isVisible()).toBe(false);
     const stored = (await e.host.ds.getRepository(Upload).find({ order: { id: 'DESC' }, take: 1 }))[0]!;
     expect(await e.host.ds.getRepository(Upload).count()).toBe(before + 1);
     expect(stored.mime).toBe('image/jpeg');
@@ -94,9 +94,9 @@ describe('a large phone photo', () => {
     await expect.poll(() => dialog.isVisible(), { timeout: 30_000 }).toBe(true);
     await expect.poll(() => dialog.innerText()).toContain('系统维护中，请稍后再试');
     await resident.waitForTimeout(2000); // the loading toast's end doesn't take it away
-    expect(await dialog.isVisible()).toBe(true);
+    await expect.poll(() => dialog.isVisible()).toBe(true);
     await shot(resident, 'photo-upload-refused');
-    expect(await resident.locator('.repair-photos img').count()).toBe(1);
+    await expect.poll(() => resident.locator('.repair-photos img').count()).toBe(1);
     await dialog.getByText('知道了').click();
     await expect.poll(() => dialog.isVisible()).toBe(false);
 
@@ -105,7 +105,7 @@ describe('a large phone photo', () => {
     await addPhoto(resident, 'third.jpg', big);
     await expect.poll(() => dialog.isVisible(), { timeout: 30_000 }).toBe(true);
     await expect.poll(() => dialog.innerText()).toContain('网络异常，照片没有上传');
-    expect(await resident.locator('.repair-photos img').count()).toBe(1);
+    await expect.poll(() => resident.locator('.repair-photos img').count()).toBe(1);
     await dialog.getByText('知道了').click();
     await resident.unroute('**/api/v1/uploads');
   });
@@ -128,7 +128,7 @@ describe('measurement bookings', () => {
     await expect.poll(() => page().locator('[data-day="1"]').innerText(), { timeout: 10_000 }).toContain('已约');
     await page().locator('[data-day="1"]').click();
     await expect.poll(() => page().locator('[data-day-taken]').count()).toBe(1);
-    expect(await page().locator('[data-slot]').count()).toBe(0);
+    await expect.poll(() => page().locator('[data-slot]').count()).toBe(0);
     await shot(resident, 'measurement-day-taken');
   });
 
@@ -154,7 +154,7 @@ describe('measurement bookings', () => {
     await modal.locator('.taro-modal__foot').getByText('取消预约', { exact: true }).click();
     await expect.poll(async () => (await rows())[0]!.status, { timeout: 10_000 }).toBe('cancelled');
     await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('已取消');
-    expect(await card.locator('[data-reschedule]').count()).toBe(0);
+    await expect.poll(() => card.locator('[data-reschedule]').count()).toBe(0);
     await shot(resident, 'measurement-cancelled');
   });
 });
@@ -198,7 +198,7 @@ describe('a refund asks first', () => {
     const modal = finance.locator('.taro-modal__content', { hasText: '确认退款' });
     await expect.poll(() => modal.isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => modal.innerText()).toContain(`向户号 ${payer.accountNo} 退还 ¥10.00`);
-    expect(await modal.innerText()).toContain('提交后不能撤销');
+    await expect.poll(() => modal.innerText()).toContain('提交后不能撤销');
     await shot(finance, 'finance-refund-confirm');
     // stepping back refunds nothing
     await modal.locator('.taro-modal__foot').getByText('再看看').click();
