@@ -57,6 +57,17 @@ export default staffPage(function Announce() {
 
   const submit = async () => {
     if (busy) return;
+    // pushed to residents' WeChat at once and can't be called back: say where, and the restore time
+    const where = scope === 'all' ? '全部楼栋' : (targets.find((x) => x.id === targetId)?.label ?? '所选范围');
+    const { confirm } = await Taro.showModal({
+      title: '确认发布公告',
+      content: `「${title.trim() || ANNOUNCEMENT_TYPE_LABEL[type]}」将发到${where}的管家群，并以订阅消息推送给住户，发布后不能撤回。${
+        needsRestore ? `预计恢复时间：${restoreDate} ${restoreTime}（北京时间）。` : ''
+      }`,
+      confirmText: '发布',
+      cancelText: '再看看',
+    });
+    if (!confirm) return;
     setBusy(true);
     setErrors({});
     try {

@@ -106,6 +106,13 @@ function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) 
 function RulingForm(props: { m: MeasurementView; onDone: () => Promise<void> }) {
   const [note, setNote] = useState('');
   const submit = async () => {
+    const { confirm } = await Taro.showModal({
+      title: '确认提交裁定',
+      content: `单号 ${props.m.no}：提交后按公司规则计算退费，由财务按规定时间退付；裁定提交后不能修改。`,
+      confirmText: '提交裁定',
+      cancelText: '再看看',
+    });
+    if (!confirm) return;
     try {
       await measurementsApi.rule({ id: props.m.id }, { note });
       await props.onDone();
