@@ -92,7 +92,7 @@ describe('a large phone photo', () => {
     await addPhoto(resident, 'second.jpg', big);
     const dialog = resident.locator('.taro-modal__content', { hasText: '上传失败' });
     await expect.poll(() => dialog.isVisible(), { timeout: 30_000 }).toBe(true);
-    await expect.poll(() => dialog.innerText()).toContain('系统维护中，请稍后再试');
+    await expect.poll(() => dialog.innerText()).toContain('照片没有上传：系统维护中，请稍后再试');
     await resident.waitForTimeout(2000); // the loading toast's end doesn't take it away
     await expect.poll(() => dialog.isVisible()).toBe(true);
     await shot(resident, 'photo-upload-refused');

@@ -112,7 +112,9 @@ describe('photos in the WeChat build', () => {
       data: JSON.stringify({ error: { code: 'UPLOAD_INVALID', message: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' } }),
     });
     await pickAndUpload(1, 'repair_photo');
-    expect(taro.showModal).toHaveBeenLastCalledWith(expect.objectContaining({ title: '上传失败', content: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' }));
+    expect(taro.showModal).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: '上传失败', content: '照片没有上传：图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' }),
+    );
 
     picked({ path: 'wxfile://y.jpg', size: MB });
     taro.compressImage.mockRejectedValueOnce(new Error('compressImage:fail')); // the original is tried

@@ -119,7 +119,8 @@ async function send(photo: LocalPhoto, purpose: UploadPurpose): Promise<UploadRe
   // a 413 without our JSON (a proxy's page, or the body limit) is the same problem: too large, not "try again later"
   if (error?.code === 'UPLOAD_TOO_LARGE' || res.statusCode === 413)
     throw Object.assign(new Error('too large'), { maxBytes: (error?.details as any)?.maxBytes as number | undefined });
-  throw new PhotoError('上传失败', error?.message ?? '照片没有上传，请稍后再试。');
+  // say that the photo is not attached, then why (the server's Chinese message)
+  throw new PhotoError('上传失败', error?.message ? `照片没有上传：${error.message}` : '照片没有上传，请稍后再试。');
 }
 
 /**
