@@ -92,6 +92,17 @@ describe('photos in the WeChat build', () => {
     expect(modal.content).toContain('已上传的1张照片已保留');
   });
 
+  it('a 413 from a proxy (an HTML page, no JSON) is reported as too large, not as "try again later"', async () => {
+    picked({ path: 'wxfile://p.jpg', size: 3.3 * MB });
+    taro.compressImage.mockResolvedValueOnce({ tempFilePath: 'wxfile://pc.jpg' });
+    sizes['wxfile://pc.jpg'] = 1.5 * MB;
+    taro.uploadFile.mockResolvedValueOnce({ statusCode: 413, data: '<html><head><title>413 Request Entity Too Large</title></head></html>' });
+    expect(await choosePhoto('repair_photo')).toBeNull();
+    expect(taro.showModal).toHaveBeenCalledWith(
+      expect.objectContaining({ title: '照片太大', content: expect.stringContaining('这张照片压缩后仍有1.5MB，超过了服务器允许的大小，没有上传') }),
+    );
+  });
+
   it('another refusal shows the server’s Chinese message; a lost connection says so', async () => {
     picked({ path: 'wxfile://x.jpg', size: MB });
     taro.compressImage.mockResolvedValueOnce({ tempFilePath: 'wxfile://xc.jpg' });
@@ -101,7 +112,9 @@ describe('photos in the WeChat build', () => {
       data: JSON.stringify({ error: { code: 'UPLOAD_INVALID', message: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' } }),
     });
     await pickAndUpload(1, 'repair_photo');
-    expect(taro.showModal).toHaveBeenLastCalledWith(expect.objectContaining({ title: '上传失败', content: '图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' }));
+    expect(taro.showModal).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: '上传失败', content: '照片没有上传：图片格式不正确，请上传 JPG、PNG 或 WEBP 照片' }),
+    );
 
     picked({ path: 'wxfile://y.jpg', size: MB });
     taro.compressImage.mockRejectedValueOnce(new Error('compressImage:fail')); // the original is tried

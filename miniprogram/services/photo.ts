@@ -90,9 +90,11 @@ class PhotoError extends Error {
   }
 }
 
-function tooLarge(index: number, total: number, size: number | null, maxBytes: number): PhotoError {
+/** maxBytes null: refused as too large by something that didn't say its limit (a proxy in front of the BFF) */
+function tooLarge(index: number, total: number, size: number | null, maxBytes: number | null): PhotoError {
   const which = total > 1 ? `第${index + 1}张照片` : '这张照片';
-  return new PhotoError('照片太大', `${which}${size ? `压缩后仍有${mb(size)}，` : ''}超过${mb(maxBytes)}的上限，没有上传。请换一张或裁剪后再试。`);
+  const limit = maxBytes ? `超过${mb(maxBytes)}的上限` : '超过了服务器允许的大小';
+  return new PhotoError('照片太大', `${which}${size ? `压缩后仍有${mb(size)}，` : ''}${limit}，没有上传。请换一张或裁剪后再试。`);
 }
 
 async function send(photo: LocalPhoto, purpose: UploadPurpose): Promise<UploadResponse> {
@@ -114,8 +116,11 @@ async function send(photo: LocalPhoto, purpose: UploadPurpose): Promise<UploadRe
   }
   if (res.statusCode === 201) return body as UploadResponse;
   const error = (body as ErrorBody | undefined)?.error;
-  if (error?.code === 'UPLOAD_TOO_LARGE') throw Object.assign(new Error('too large'), { maxBytes: (error.details as any)?.maxBytes as number | undefined });
-  throw new PhotoError('上传失败', error?.message ?? '照片没有上传，请稍后再试。');
+  // a 413 without our JSON (a proxy's page, or the body limit) is the same problem: too large, not "try again later"
+  if (error?.code === 'UPLOAD_TOO_LARGE' || res.statusCode === 413)
+    throw Object.assign(new Error('too large'), { maxBytes: (error?.details as any)?.maxBytes as number | undefined });
+  // say that the photo is not attached, then why (the server's Chinese message)
+  throw new PhotoError('上传失败', error?.message ? `照片没有上传：${error.message}` : '照片没有上传，请稍后再试。');
 }
 
 /**
@@ -139,7 +144,8 @@ export async function pickAndUpload(max: number, purpose: UploadPurpose): Promis
       try {
         out.push(await send(photo, purpose));
       } catch (err: any) {
-        failure = err instanceof PhotoError ? err : tooLarge(i, picked.length, photo.size, err?.maxBytes ?? PHOTO_MAX_BYTES);
+        failure =
+          err instanceof PhotoError ? err : tooLarge(i, picked.length, photo.size, err?.maxBytes ?? (photo.size > PHOTO_MAX_BYTES ? PHOTO_MAX_BYTES : null));
         break;
       }
     }

@@ -4,12 +4,14 @@ import { Switch, Text, View } from '@tarojs/components';
 import {
   chinaDayStart,
   chinaHm,
+  chinaDate,
   chinaParts,
   chinaTime,
   formatChinaTime,
   MEASUREMENT_PROTOCOL_TEXT,
   toChinaISO,
   type MeasurementState,
+  type MeasurementView,
   type TimeWindow,
 } from '@heat-butler/shared';
 import { ApiError, getSessionKind, getToken } from '../../services/api';
@@ -20,7 +22,7 @@ import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
 import { MeasurementReadings } from '../../components/measurement';
 
-const STATUS: Record<MeasurementState, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定' };
+const STATUS: Record<MeasurementState, string> = { booked: '已预约', recorded: '已测温', ruled: '已裁定', cancelled: '已取消' };
 /** Half-hour start times inside the windows for a China day (its midnight), only those still ahead. */
 function slotsOf(day: Date, windows: TimeWindow[], now: Date): Date[] {
   const out: Date[] = [];
@@ -42,6 +44,8 @@ export default function Measurements() {
   const [slot, setSlot] = useState<string | null>(null);
   const [threeParty, setThreeParty] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** the booking being moved (改约): the form then sets its new time */
+  const [moving, setMoving] = useState<MeasurementView | null>(null);
 
   // the accounts to book for and the windows to book in; then the bookings
   const setup = useData(
@@ -68,20 +72,49 @@ export default function Measurements() {
   const now = new Date();
   const days = [0, 1, 2, 3, 4, 5, 6].map((i) => chinaDayStart(now, i));
   const slots = slotsOf(days[dayOffset]!, windows, now);
+  const forAccount = moving ? moving.accountId : accountId;
+  // one visit a day per household: days it already has one (other than the one being moved)
+  const takenDays = new Set(
+    (items ?? []).filter((m) => m.status !== 'cancelled' && m.accountId === forAccount && m.id !== moving?.id).map((m) => chinaDate(m.scheduledAt)),
+  );
+  const dayTaken = takenDays.has(chinaDate(days[dayOffset]!));
 
   const submit = async () => {
-    if (!accountId || !slot || busy) return;
+    if (!forAccount || !slot || busy || dayTaken) return;
     setBusy(true);
     try {
-      await measurementsApi.book({ accountId, scheduledAt: slot, threeParty }, { quiet: true });
-      Taro.showToast({ title: '预约成功', icon: 'success' });
+      if (moving) await measurementsApi.reschedule({ id: moving.id }, { scheduledAt: slot }, { quiet: true });
+      else await measurementsApi.book({ accountId: forAccount, scheduledAt: slot, threeParty }, { quiet: true });
+      Taro.showToast({ title: moving ? '已改约' : '预约成功', icon: 'success' });
       setSlot(null);
+      setMoving(null);
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      Taro.showToast({ title: e.message, icon: 'none' });
+      // a dialog, not a toast: the reason (a day already booked, a time outside the windows) must be read
+      await Taro.showModal({ title: moving ? '改约失败' : '预约失败', content: e.message, showCancel: false, confirmText: '知道了' });
     } finally {
       setBusy(false);
+    }
+  };
+
+  const cancel = async (m: MeasurementView) => {
+    const { confirm } = await Taro.showModal({
+      title: '取消测温预约',
+      content: `确定取消 ${formatChinaTime(m.scheduledAt)} 的上门测温吗？取消后可重新预约。`,
+      confirmText: '取消预约',
+      cancelText: '不取消',
+      confirmColor: '#c92a2a',
+    });
+    if (!confirm) return;
+    try {
+      await measurementsApi.cancel({ id: m.id }, { quiet: true });
+      Taro.showToast({ title: '已取消预约', icon: 'success' });
+      if (moving?.id === m.id) setMoving(null);
+      await load();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      await Taro.showModal({ title: '取消失败', content: e.message, showCancel: false, confirmText: '知道了' });
     }
   };
 
@@ -89,11 +122,19 @@ export default function Measurements() {
     <View className='page'>
       <LoadError error={setup.error ?? bookings.error} onRetry={() => void Promise.all([setup.reload(), bookings.reload()])} />
       <View className='card' data-measure-book>
-        <View className='card-title'>预约上门测温</View>
+        <View className='card-title'>{moving ? `改约 · 单号 ${moving.no}` : '预约上门测温'}</View>
+        {moving ? (
+          <View className='muted' data-moving>
+            原预约 {formatChinaTime(moving.scheduledAt)}，请选择新的日期和时间。
+            <Text className='link' onClick={() => (setMoving(null), setSlot(null))}>
+              放弃改约
+            </Text>
+          </View>
+        ) : null}
         <View className='muted'>
           测温时段：{windows.map((w) => `${w.start}–${w.end}`).join('、')}。测温规范：{MEASUREMENT_PROTOCOL_TEXT}。
         </View>
-        {accounts.length > 1 ? (
+        {accounts.length > 1 && !moving ? (
           <View className='repair-cats'>
             {accounts.map((a) => (
               <View key={a.accountId} className={`tag ${a.accountId === accountId ? '' : 'tag-grey'} repair-cat`} onClick={() => setAccountId(a.accountId)}>
@@ -107,6 +148,7 @@ export default function Measurements() {
           {days.map((d, i) => (
             <View
               key={i}
+              data-day={i}
               className={`tag ${i === dayOffset ? '' : 'tag-grey'} repair-cat`}
               onClick={() => {
                 setDayOffset(i);
@@ -114,11 +156,16 @@ export default function Measurements() {
               }}
             >
               {i === 0 ? '今天' : i === 1 ? '明天' : `${chinaParts(d).month}月${chinaParts(d).day}日`}
+              {takenDays.has(chinaDate(d)) ? '（已约）' : ''}
             </View>
           ))}
         </View>
         <View className='field-label'>时间</View>
-        {slots.length ? (
+        {dayTaken ? (
+          <View className='muted' data-day-taken>
+            这一天已有测温预约，同一天只能预约一次；如需换时间，请在下方预约记录中点“改约”。
+          </View>
+        ) : slots.length ? (
           <View className='repair-cats'>
             {slots.map((s) => (
               <View
@@ -134,12 +181,14 @@ export default function Measurements() {
         ) : (
           <View className='muted'>当天已无可预约时段</View>
         )}
-        <View className='row repair-urgent'>
-          <Text>申请三方测温（供热公司、住户、社区共同见证，用于退费认定）</Text>
-          <Switch checked={threeParty} onChange={(e) => setThreeParty(e.detail.value)} />
-        </View>
-        <View className={`btn btn-primary ${slot ? '' : 'btn-disabled'}`} data-submit-measure onClick={submit}>
-          {busy ? '提交中…' : '提交预约'}
+        {moving ? null : (
+          <View className='row repair-urgent'>
+            <Text>申请三方测温（供热公司、住户、社区共同见证，用于退费认定）</Text>
+            <Switch checked={threeParty} onChange={(e) => setThreeParty(e.detail.value)} />
+          </View>
+        )}
+        <View className={`btn btn-primary ${slot && !dayTaken ? '' : 'btn-disabled'}`} data-submit-measure onClick={submit}>
+          {busy ? '提交中…' : moving ? '确认改约' : '提交预约'}
         </View>
       </View>
       {items && !items.length ? <Empty>还没有测温记录</Empty> : null}
@@ -153,6 +202,24 @@ export default function Measurements() {
             单号 {m.no} · 预约 {formatChinaTime(m.scheduledAt)}
           </View>
           <MeasurementReadings m={m} />
+          {m.status === 'booked' ? (
+            <View className='row'>
+              <View
+                className='btn btn-plain'
+                data-reschedule
+                onClick={() => {
+                  setMoving(m);
+                  setSlot(null);
+                  Taro.pageScrollTo({ scrollTop: 0, duration: 200 }).catch(() => undefined);
+                }}
+              >
+                改约
+              </View>
+              <View className='btn btn-plain' data-cancel-measure onClick={() => void cancel(m)}>
+                取消预约
+              </View>
+            </View>
+          ) : null}
           {m.status === 'ruled' ? (
             <View className='muted'>
               裁定：{m.rulingNote}

@@ -7,17 +7,19 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 const h = vi.hoisted(() => {
   const calls: { method: string; url: string; data: unknown }[] = [];
+  /** the next answers to give (default: 200 {ok:true}) */
+  const answers: { statusCode: number; data: unknown }[] = [];
   const taro = {
     request: async (o: { url: string; method: string; data?: unknown }) => {
       calls.push({ method: o.method, url: o.url, data: o.data });
-      return { statusCode: 200, data: { ok: true } };
+      return answers.shift() ?? { statusCode: 200, data: { ok: true } };
     },
     getStorageSync: () => '',
     setStorageSync: () => undefined,
     removeStorageSync: () => undefined,
     showToast: () => undefined,
   };
-  return { calls, taro };
+  return { calls, answers, taro };
 });
 
 vi.mock('@tarojs/taro', () => ({ default: h.taro }));
@@ -62,5 +64,27 @@ describe('client functions from the route descriptors', () => {
       '/api/v1/staff/reconciliation/export?from=2026-11-01&to=2026-11-20',
     );
     expect(reconciliation.reconciliationApi.rawBill({ date: '2026-11-01' })).toBe('/api/v1/staff/reconciliation/days/2026-11-01/bill');
+  });
+});
+
+describe('errors the client reads', () => {
+  it('a refusal without the JSON error (a proxy page) still says what happened, in Chinese', async () => {
+    const { ApiError } = await import('./http');
+    const { ERRORS } = await import('@heat-butler/shared');
+    for (const [statusCode, code] of [
+      [413, 'PAYLOAD_TOO_LARGE'],
+      [429, 'RATE_LIMITED'],
+      [502, 'INTERNAL'],
+    ] as const) {
+      h.answers.push({ statusCode, data: '<html><body>413 Request Entity Too Large</body></html>' });
+      const err = await accounts.accountsApi.list({ quiet: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toMatchObject({ code, message: ERRORS[code].message });
+    }
+    // the server's own message wins; a code without one gets the catalogue's
+    h.answers.push({ statusCode: 409, data: { error: { code: 'USERNAME_EXISTS', message: '用户名已存在，请换一个用户名' } } });
+    expect(await accounts.accountsApi.list({ quiet: true }).catch((e: any) => e.message)).toBe('用户名已存在，请换一个用户名');
+    h.answers.push({ statusCode: 409, data: { error: { code: 'MEASUREMENT_DAY_TAKEN' } } });
+    expect(await accounts.accountsApi.list({ quiet: true }).catch((e: any) => e.message)).toBe(ERRORS.MEASUREMENT_DAY_TAKEN.message);
   });
 });

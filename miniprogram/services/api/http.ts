@@ -4,7 +4,7 @@
  * caller opts out), single-flight re-login on an expired session, retries of GETs on network loss.
  */
 import Taro from '@tarojs/taro';
-import type { ErrorBody, ErrorCode, FieldIssue } from '@heat-butler/shared';
+import { ERRORS, type ErrorBody, type ErrorCode, type FieldIssue } from '@heat-butler/shared';
 
 const TOKEN_KEY = 'hb.token';
 const KIND_KEY = 'hb.kind';
@@ -112,12 +112,10 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return res.data as T;
   const body = res.data as ErrorBody | undefined;
-  const error = new ApiError(
-    (body?.error?.code ?? 'INTERNAL') as ErrorCode,
-    body?.error?.message ?? '系统繁忙，请稍后再试',
-    res.statusCode,
-    body?.error?.details,
-  );
+  // no JSON error (a proxy's HTML page): say what the status means, from the catalogue
+  const fallback: ErrorCode = res.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : res.statusCode === 429 ? 'RATE_LIMITED' : 'INTERNAL';
+  const errCode = (body?.error?.code ?? fallback) as ErrorCode;
+  const error = new ApiError(errCode, body?.error?.message ?? ERRORS[errCode]?.message ?? ERRORS[fallback].message, res.statusCode, body?.error?.details);
   if (!opts.quiet) Taro.showToast({ title: error.message, icon: 'none', duration: 2500 });
   throw error;
 }

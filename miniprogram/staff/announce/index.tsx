@@ -1,7 +1,15 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Picker, Switch, Text, Textarea, View } from '@tarojs/components';
-import { ANNOUNCEMENT_NEEDS_RESTORE, ANNOUNCEMENT_TYPES, ANNOUNCEMENT_TYPE_LABEL, type AnnouncementType, type AnnouncementView } from '@heat-butler/shared';
+import {
+  ANNOUNCEMENT_NEEDS_RESTORE,
+  ANNOUNCEMENT_TYPES,
+  ANNOUNCEMENT_TYPE_LABEL,
+  chinaDate,
+  chinaHm,
+  type AnnouncementType,
+  type AnnouncementView,
+} from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { groupsApi } from '../../services/api/groups';
 import { useData } from '../../services/use-data';
@@ -10,16 +18,9 @@ import { staffPage } from '../../components/staff-page';
 
 type Scope = 'building' | 'area' | 'all';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-/** China time (UTC+8) parts of an instant, for the pickers and the list. */
-function chinaParts(d: Date) {
-  const c = new Date(d.getTime() + 8 * 3600_000);
-  return { date: `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())}`, time: `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}` };
-}
-const chinaText = (iso: string) => {
-  const p = chinaParts(new Date(iso));
-  return `${p.date.slice(5)} ${p.time}`;
-};
+/** China date and time (the shared helpers), for the pickers and the list. */
+const chinaParts = (d: Date) => ({ date: chinaDate(d), time: chinaHm(d) });
+const chinaText = (iso: string) => `${chinaDate(iso).slice(5)} ${chinaHm(iso)}`;
 
 /** 发布公告: type, target (one building, an area, or all), text, restoration time for outages; recent announcements with delivery. */
 export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], function Announce() {

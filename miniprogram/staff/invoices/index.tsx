@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
-import { Input, Text, View } from '@tarojs/components';
+import { Picker, Text, View } from '@tarojs/components';
 import { chinaDate, formatFen, INVOICE_STATE_LABEL, INVOICE_STATES, type InvoiceView } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { invoicesApi } from '../../services/api/invoices';
@@ -11,9 +11,10 @@ import { staffPage } from '../../components/staff-page';
 
 /** 发票管理 (finance): a day's invoices by status, failures with the provider's reason, retry, XLSX export. */
 export default staffPage(['finance', 'admin'], function StaffInvoices() {
-  const [date, setDate] = useState(chinaDate(new Date()));
-  // the day typed in (查看 loads it)
-  const invoices = useData(() => invoicesApi.staffDay({ date }), [], { onShow: true });
+  const today = chinaDate(new Date());
+  const [date, setDate] = useState(today);
+  // the day picked (China date; picking another loads it)
+  const invoices = useData(() => invoicesApi.staffDay({ date }), [date], { onShow: true });
   const day = invoices.data;
   const load = invoices.reload;
 
@@ -32,9 +33,13 @@ export default staffPage(['finance', 'admin'], function StaffInvoices() {
   return (
     <View className='page'>
       <View className='card row'>
-        <Input className='input' value={date} onInput={(e) => setDate(e.detail.value)} placeholder='YYYY-MM-DD' />
+        <Picker mode='date' value={date} end={today} onChange={(e) => setDate(String(e.detail.value))}>
+          <View className='input' data-invoice-date>
+            开票日期 {date}
+          </View>
+        </Picker>
         <Text className='link' style={{ marginLeft: '12px' }} onClick={() => void load()}>
-          查看
+          刷新
         </Text>
       </View>
       <LoadError error={invoices.error} onRetry={load} />

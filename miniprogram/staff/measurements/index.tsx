@@ -20,7 +20,7 @@ import { photoSrc, pickAndUpload } from '../../services/photo';
 import { me } from '../../services/session';
 import { staffPage } from '../../components/staff-page';
 
-const STATUS: Record<MeasurementState, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定' };
+const STATUS: Record<MeasurementState, string> = { booked: '待测温', recorded: '已测温', ruled: '已裁定', cancelled: '住户已取消' };
 interface Room {
   room: string;
   reading: string;
@@ -107,6 +107,13 @@ function RecordForm(props: { m: MeasurementView; onDone: () => Promise<void> }) 
 function RulingForm(props: { m: MeasurementView; onDone: () => Promise<void> }) {
   const [note, setNote] = useState('');
   const submit = async () => {
+    const { confirm } = await Taro.showModal({
+      title: '确认提交裁定',
+      content: `单号 ${props.m.no}：提交后按公司规则计算退费，由财务按规定时间退付；裁定提交后不能修改。`,
+      confirmText: '提交裁定',
+      cancelText: '再看看',
+    });
+    if (!confirm) return;
     try {
       await measurementsApi.rule({ id: props.m.id }, { note });
       await props.onDone();

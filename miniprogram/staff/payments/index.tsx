@@ -27,6 +27,15 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
   const refund = async (o: PaymentOrderView) => {
     const amountFen = yuanToFen(form.amount);
     if (amountFen === null) return setForm({ ...form, errors: { amountFen: '请输入正确的金额（元，最多两位小数）' } });
+    // a refund goes back to the resident's WeChat and can't be undone: say exactly what will happen first
+    const { confirm } = await Taro.showModal({
+      title: '确认退款',
+      content: `向户号 ${o.accountNo} 退还 ${formatFen(amountFen)}（订单 ${o.outTradeNo}，实付 ${formatFen(o.amountFen)}）。款项原路退回住户微信，提交后不能撤销。`,
+      confirmText: '确认退款',
+      cancelText: '再看看',
+      confirmColor: '#c92a2a',
+    });
+    if (!confirm) return;
     try {
       await paymentsApi.refund(
         { orderId: o.id },
@@ -99,12 +108,12 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
               onInput={(v) => setForm({ ...form, rulingRef: v })}
             />
           ) : null}
-          <View className='btn btn-danger' onClick={() => refund(o)}>
-            确认退款
+          <View className='btn btn-danger' data-refund-submit onClick={() => void refund(o)}>
+            退款
           </View>
         </View>
       ) : o.refundedFen < o.amountFen ? (
-        <View className='btn btn-plain' onClick={() => setOpen(o.id)}>
+        <View className='btn btn-plain' data-refund-open onClick={() => setOpen(o.id)}>
           退款
         </View>
       ) : null}

@@ -6,6 +6,7 @@ import {
   fenToYuanString,
   RESOLUTION_TYPE_LABELS,
   RESOLUTION_TYPES,
+  formatChinaTime,
   type DiscrepancyView,
   type DuplicatePaymentPair,
   type ReconDayDetail,
@@ -252,7 +253,7 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
             <View className='muted'>台账：{d.ledger ? JSON.stringify(d.ledger) : '无'}</View>
             {d.status === 'resolved' ? (
               <View className='muted'>
-                {d.resolvedBy} {d.resolvedAt?.slice(0, 16).replace('T', ' ')}：{d.note}
+                {d.resolvedBy} {d.resolvedAt ? formatChinaTime(d.resolvedAt) : ''}：{d.note}
               </View>
             ) : (
               <View>

@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { ERRORS, type ErrorBody, type ErrorCode, type FieldIssue } from '@heat-butler/shared';
 import { ZodError } from 'zod';
 import type { Logger } from './logger';
+import { isUniqueViolation } from './db/data-source';
 
 /** A failure the user should see: a stable code from the shared catalogue, optional details. */
 export class AppError extends Error {
@@ -145,6 +146,10 @@ export function errorMiddleware(): Koa.Middleware {
       } else if (err?.status === 415) {
         code = 'VALIDATION_FAILED';
         details = { fields: [{ field: '(body)', message: '请求内容类型应为 application/json' }] };
+      } else if (isUniqueViolation(err)) {
+        // a duplicate no module turned into its own code (those say which field): a 409, not a 500
+        code = 'CONFLICT';
+        log?.warn({ error: errorSummary(err) }, 'unhandled unique violation');
       } else if (isDbUnavailable(err)) {
         code = 'DB_UNAVAILABLE';
         log?.error({ error: errorSummary(err) }, 'database unavailable');

@@ -215,6 +215,8 @@ const FIXTURES: Record<string, Fixture> = {
     { body: { accountId: f.accountId, scheduledAt: SLOT } },
     { body: { accountId: f.otherAccountId, scheduledAt: SLOT, repairId: f.repairId } },
   ],
+  'POST /measurements/:id/cancel': (f) => ({ params: { id: f.measurementId } }),
+  'POST /measurements/:id/reschedule': (f) => ({ params: { id: f.measurementId }, body: { scheduledAt: SLOT } }),
   'POST /payments': (f) => ({ body: { billId: f.billId } }),
   'POST /payments/pay-all': (f) => ({ body: { accountId: f.accountId, billIds: [f.billId] } }),
   'GET /payments/:orderId': (f) => ({ params: { orderId: f.orderId } }),

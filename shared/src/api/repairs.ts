@@ -154,6 +154,10 @@ export const MeasurementBookRequest = z.object({
 });
 export type MeasurementBookRequest = z.input<typeof MeasurementBookRequest>;
 
+/** 改约: a new time for a booked visit (in the windows, like a booking). */
+export const MeasurementRescheduleRequest = z.object({ scheduledAt: isoInstant('请选择正确的测温时间') });
+export type MeasurementRescheduleRequest = z.input<typeof MeasurementRescheduleRequest>;
+
 export const MeasurementReadingInput = z.object({
   room: z.string().trim().min(1, '请填写房间').max(20),
   readingC: z.number().min(-10).max(40),

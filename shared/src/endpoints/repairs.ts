@@ -8,6 +8,7 @@ import {
   CreateRepairRequest,
   MeasurementBookRequest,
   MeasurementRecordRequest,
+  MeasurementRescheduleRequest,
   RateRepairRequest,
   RepairReportQuery,
   RepairReportRequest,
@@ -27,6 +28,7 @@ import { intId } from '../inputs';
 import type { Compliance, RepairCategory } from '../repairs';
 import type { RepairPriceItem } from '../company';
 import type { StaffRole } from '../roles';
+import type { TransitionTable } from '../state-machine';
 
 /** A window of the day in which measurements may be booked ("06:00"–"08:00", China time). */
 export interface TimeWindow {
@@ -106,8 +108,16 @@ export const RepairsApi = {
   submitReport: endpoint({ method: 'post', path: '/staff/repairs/:id/report', params: IdParams, body: RepairReportRequest, response: json<StaffRepairView>() }),
 };
 
-export const MEASUREMENT_STATES = ['booked', 'recorded', 'ruled'] as const;
+export const MEASUREMENT_STATES = ['booked', 'recorded', 'ruled', 'cancelled'] as const;
 export type MeasurementState = (typeof MEASUREMENT_STATES)[number];
+
+/** Who moves a measurement where (a reschedule is booked → booked, with the new time in the timeline). */
+export const MEASUREMENT_TRANSITIONS: TransitionTable<MeasurementState, 'resident' | 'staff'> = [
+  { from: 'booked', to: 'booked', by: ['resident'] },
+  { from: 'booked', to: 'cancelled', by: ['resident'] },
+  { from: 'booked', to: 'recorded', by: ['staff'] },
+  { from: 'recorded', to: 'ruled', by: ['staff'] },
+];
 
 /** A room-temperature measurement (resident's booking, readings, the station's ruling). */
 export interface MeasurementView {
@@ -143,6 +153,14 @@ export interface RefundableOrder {
 export const MeasurementsApi = {
   book: endpoint({ method: 'post', path: '/measurements', body: MeasurementBookRequest, status: 201, response: json<MeasurementView>() }),
   list: endpoint({ method: 'get', path: '/measurements', response: json<{ items: MeasurementView[] }>() }),
+  cancel: endpoint({ method: 'post', path: '/measurements/:id/cancel', params: IdParams, response: json<MeasurementView>() }),
+  reschedule: endpoint({
+    method: 'post',
+    path: '/measurements/:id/reschedule',
+    params: IdParams,
+    body: MeasurementRescheduleRequest,
+    response: json<MeasurementView>(),
+  }),
   staffList: endpoint({ method: 'get', path: '/staff/measurements', response: json<{ items: MeasurementView[] }>() }),
   staffBook: endpoint({ method: 'post', path: '/staff/measurements', body: MeasurementBookRequest, status: 201, response: json<MeasurementView>() }),
   record: endpoint({

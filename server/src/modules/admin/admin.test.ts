@@ -348,6 +348,8 @@ describe('staff, areas and audit', () => {
       body: { username: 'agent9', name: '刘', password: 'secret-2026', roles: ['agent'] },
     });
     expect(dupe.status).toBe(409);
+    // the admin is told what is wrong (not "操作冲突，请刷新后重试")
+    expect(dupe.body.error).toMatchObject({ code: 'USERNAME_EXISTS', message: '用户名已存在，请换一个用户名', details: { field: 'username' } });
     const token = await t.loginStaff('agent9', 'secret-2026');
     expect((await t.call('GET', '/api/v1/me', { token })).body.areaIds).toEqual([area.body.id]);
 

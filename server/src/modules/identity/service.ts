@@ -156,10 +156,10 @@ export class IdentityService {
           em.create(Staff, { username: input.username, name: input.name, passwordHash, roles: input.roles, openid: null, disabled: false }),
         );
       } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', { field: 'username' });
+        if (isUniqueViolation(err)) throw new AppError('USERNAME_EXISTS', { field: 'username' });
         throw err;
       }
-      for (const areaId of input.areaIds) await em.insert(StaffArea, { staffId: staff.id, areaId });
+      for (const areaId of new Set(input.areaIds)) await em.insert(StaffArea, { staffId: staff.id, areaId });
       return staff;
     });
   }

@@ -160,7 +160,7 @@ export class PaymentsService {
       if (isUniqueViolation(err)) {
         const other = await this.ds.getRepository(PaymentOrder).findOne({ where: { pendingKey } });
         if (other?.payParams) return this.view(other, true);
-        throw new AppError('CONFLICT');
+        throw new AppError('PAYMENT_IN_PROGRESS');
       }
       throw err;
     }

@@ -42,7 +42,7 @@ export class RepairCallbacks extends RepairsCore {
     await withTx(this.ds, async (em) => {
       const c = await forUpdate(em.createQueryBuilder(RepairCallback, 'c').where('c.id = :id', { id: callbackId })).getOne();
       if (!c || !inScope(staff, c.areaId)) throw new AppError('NOT_FOUND');
-      if (c.status !== 'pending') throw new AppError('CONFLICT');
+      if (c.status !== 'pending') throw new AppError('CALLBACK_ALREADY_DONE');
       await em.update(RepairCallback, c.id, { status: 'done', outcome: req.outcome, notes: req.notes ?? null, agentId: staff.staffId, doneAt: now });
       if (req.outcome === 'unsatisfied') {
         const t = await this.lockTicket(em, c.ticketId, {});

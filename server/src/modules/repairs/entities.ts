@@ -247,6 +247,8 @@ export class RepairStaffNotice {
 @Entity('temperature_measurement')
 @Index('idx_measurement_account', ['accountId'])
 @Index('idx_measurement_area', ['areaId', 'status'])
+// one visit a day per household: the China day of a visit that isn't cancelled (NULL once cancelled)
+@Index('uq_measurement_account_day', ['accountId', 'activeDay'], { unique: true })
 export class TemperatureMeasurement {
   @PrimaryGeneratedColumn({ type: 'int' })
   id: number;
@@ -272,6 +274,10 @@ export class TemperatureMeasurement {
 
   @Column(instant())
   scheduledAt: Date;
+
+  /** the China date (YYYY-MM-DD) of the visit while it holds the day; NULL when cancelled */
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  activeDay: string | null;
 
   @Column({ type: 'varchar', length: 10 })
   status: MeasurementState;

@@ -103,7 +103,7 @@ export class RepairFieldWork extends RepairsCore {
       const t = await this.lockAssigned(em, staff, id);
       if (!t.emergency || !t.resolvedAt || !['resolved', 'closed'].includes(t.status))
         throw new AppError('INVALID_TRANSITION', { from: t.status, to: 'reported' });
-      if (t.reportedAt) throw new AppError('CONFLICT');
+      if (t.reportedAt) throw new AppError('REPAIR_REPORT_SUBMITTED');
       await em.update(RepairTicket, id, { reportedAt: now, report: text });
     });
     return this.viewForStaff(staff, id);

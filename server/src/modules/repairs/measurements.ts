@@ -1,14 +1,19 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import {
+  canTransition,
   chinaDate,
+  chinaDayStart,
+  formatChinaTime,
   latestSeasonStartYear,
+  MEASUREMENT_TRANSITIONS,
   compliance,
   rulingRefund,
   seasonWindow,
   COMPLIANCE_LABEL,
   inMeasurementWindow,
   type Compliance,
+  type MeasurementState,
   type MeasurementBookRequest,
   type MeasurementRecordRequest,
   type RefundView,
@@ -17,7 +22,7 @@ import {
 import { MEASUREMENT_PROTOCOL_REQUIRED } from '@heat-butler/shared';
 import type { z } from 'zod';
 import { AppError } from '../../platform/errors';
-import { forUpdate, withTx } from '../../platform/db/data-source';
+import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
 import { recordTransition } from '../../platform/state';
 import type { StaffPrincipal } from '../../platform/auth';
 import type { UploadsService } from '../../platform/uploads/service';
@@ -63,12 +68,9 @@ export class MeasurementsService {
     if (req.repairId !== undefined && !(await this.ds.getRepository(RepairTicket).exists({ where: { id: req.repairId, accountId: account.id } }))) {
       throw new AppError('REPAIR_NOT_FOUND');
     }
-    const rules = await this.o.company.rules();
-    const at = new Date(req.scheduledAt);
-    if (at.getTime() < now.getTime() - 5 * 60_000 || !inMeasurementWindow(at, rules.measurementWindows)) {
-      throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
-    }
+    const at = await this.assertBookable(new Date(req.scheduledAt), now);
     const id = await withTx(this.ds, async (em) => {
+      await assertDayFree(em, account.id, at);
       const row = em.create(TemperatureMeasurement, {
         no: 'CW' + Date.now().toString(36).toUpperCase() + Math.floor(Math.random() * 1e4),
         accountId: account.id,
@@ -77,6 +79,7 @@ export class MeasurementsService {
         repairId: req.repairId ?? null,
         threeParty: req.threeParty,
         scheduledAt: at,
+        activeDay: chinaDate(at),
         status: 'booked',
         measuredAt: null,
         measuredBy: null,
@@ -89,12 +92,52 @@ export class MeasurementsService {
         ruledAt: null,
         refundId: null,
       });
-      await em.save(row);
+      await em.save(row).catch(dayTaken);
       row.no = `CW${chinaDate(now).replace(/-/g, '')}${String(row.id).padStart(6, '0')}`;
       await em.update(TemperatureMeasurement, row.id, { no: row.no });
       const actor = 'staffId' in who ? actorOf(who) : { kind: 'resident' as const, id: who.residentId, as: ['resident'] };
       await recordTransition(em, SUBJECT, row.id, null, 'booked', actor, req.threeParty ? '三方测温预约' : '测温预约');
       return row.id;
+    });
+    return this.view(id);
+  }
+
+  /** A booking's time: not in the past, inside one of the company's windows (Harbin 003: 06:00–08:00, 16:00–20:00). */
+  private async assertBookable(at: Date, now: Date): Promise<Date> {
+    const rules = await this.o.company.rules();
+    if (at.getTime() < now.getTime() - 5 * 60_000 || !inMeasurementWindow(at, rules.measurementWindows)) {
+      throw new AppError('MEASUREMENT_OUTSIDE_WINDOW', { windows: rules.measurementWindows });
+    }
+    return at;
+  }
+
+  /** The resident's own booked visit, locked, if it may still move to `to` (cancelled, or booked again at a new time). */
+  private async lockOwnBooking(em: EntityManager, residentId: number, id: number, to: MeasurementState) {
+    const m = await forUpdate(em.createQueryBuilder(TemperatureMeasurement, 'm').where('m.id = :id', { id })).getOne();
+    // another household's (or one booked by staff for the household) is not found
+    if (!m || m.residentId !== residentId) throw new AppError('MEASUREMENT_NOT_FOUND');
+    if (!canTransition(MEASUREMENT_TRANSITIONS, m.status, to, 'resident')) throw new AppError('MEASUREMENT_NOT_CHANGEABLE', { status: m.status });
+    return m;
+  }
+
+  /** 取消预约: the resident cancels a visit not yet made; its day is free again. */
+  async cancel(residentId: number, id: number) {
+    await withTx(this.ds, async (em) => {
+      const m = await this.lockOwnBooking(em, residentId, id, 'cancelled');
+      await em.update(TemperatureMeasurement, id, { status: 'cancelled', activeDay: null });
+      await recordTransition(em, SUBJECT, id, m.status, 'cancelled', { kind: 'resident', id: residentId, as: ['resident'] }, '住户取消测温预约');
+    });
+    return this.view(id);
+  }
+
+  /** 改约: a new time inside the windows, on a day the household has no other visit. */
+  async reschedule(residentId: number, id: number, scheduledAt: string) {
+    const at = await this.assertBookable(new Date(scheduledAt), this.o.clock());
+    await withTx(this.ds, async (em) => {
+      const m = await this.lockOwnBooking(em, residentId, id, 'booked');
+      await assertDayFree(em, m.accountId, at, id);
+      await em.update(TemperatureMeasurement, id, { scheduledAt: at, activeDay: chinaDate(at) }).catch(dayTaken);
+      await recordTransition(em, SUBJECT, id, 'booked', 'booked', { kind: 'resident', id: residentId, as: ['resident'] }, `改约至 ${formatChinaTime(at)}`);
     });
     return this.view(id);
   }
@@ -244,7 +287,7 @@ export class MeasurementsService {
     // finance staff serve areas like everyone else: another area's ruling is not found (not its state)
     assertArea(staff, m.areaId);
     if (m.status !== 'ruled') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'refund' });
-    if (m.refundId) throw new AppError('CONFLICT', { refundId: m.refundId });
+    if (m.refundId) throw new AppError('MEASUREMENT_REFUNDED', { refundId: m.refundId > 0 ? m.refundId : null });
     const order = await this.o.payments.order(orderId);
     if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
     const due = await this.refundRule(m, order);
@@ -258,7 +301,7 @@ export class MeasurementsService {
       .set({ refundId: -1 })
       .where('id = :id AND refundId IS NULL', { id })
       .execute();
-    if (claimed.affected !== 1) throw new AppError('CONFLICT');
+    if (claimed.affected !== 1) throw new AppError('MEASUREMENT_REFUNDED');
     try {
       const refund = await this.o.payments.refund(staff, orderId, {
         amountFen: due.refundFen,
@@ -298,6 +341,24 @@ export class MeasurementsService {
       refundId: m.refundId && m.refundId > 0 ? m.refundId : null,
     };
   }
+}
+
+/** Another visit of the household on the China day of `at` (not cancelled) → MEASUREMENT_DAY_TAKEN. */
+async function assertDayFree(em: EntityManager, accountId: number, at: Date, exceptId?: number) {
+  const from = chinaDayStart(at);
+  const qb = em
+    .createQueryBuilder(TemperatureMeasurement, 'm')
+    .where('m.accountId = :accountId AND m.status <> :cancelled', { accountId, cancelled: 'cancelled' })
+    .andWhere('m.scheduledAt >= :from AND m.scheduledAt < :to', { from, to: chinaDayStart(at, 1) });
+  if (exceptId) qb.andWhere('m.id <> :exceptId', { exceptId });
+  const other = await qb.getOne();
+  if (other) throw new AppError('MEASUREMENT_DAY_TAKEN', { day: chinaDate(at), measurementId: other.id });
+}
+
+/** Two bookings racing for one day: the unique (accountId, activeDay) lets one through. */
+function dayTaken(err: unknown): never {
+  if (isUniqueViolation(err)) throw new AppError('MEASUREMENT_DAY_TAKEN');
+  throw err;
 }
 
 function assertArea(staff: StaffPrincipal, areaId: number) {

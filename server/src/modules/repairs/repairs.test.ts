@@ -247,7 +247,7 @@ describe('repairs over HTTP', () => {
     });
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     expect((await t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'satisfied' } })).body.error.code).toBe(
-      'CONFLICT',
+      'CALLBACK_ALREADY_DONE',
     );
     expect((await t.call('GET', '/api/v1/staff/repairs/callbacks', { token: agent1 })).body.items.map((x: any) => x.ticketId)).not.toContain(id);
     const row = await t.ds.getRepository(RepairTicket).findOneByOrFail({ id });
@@ -326,7 +326,7 @@ describe('repairs over HTTP', () => {
     expect(rep.status, JSON.stringify(rep.body)).toBe(200);
     expect(rep.body.reportedAt).toBeTruthy();
     expect((await t.call('POST', `/api/v1/staff/repairs/${onTimeId}/report`, { token: worker1, body: { report: '重复汇报' } })).body.error.code).toBe(
-      'CONFLICT',
+      'REPAIR_REPORT_SUBMITTED',
     );
     const view = await t.call('GET', `/api/v1/staff/repairs/${lateId}`, { token: worker1 });
     expect(fmt(new Date(view.body.reportDueAt))).toBe(fmt(new Date(now.getTime() + 120 * 60_000)));
@@ -482,7 +482,7 @@ describe('repairs over HTTP', () => {
     expect(refund.body.refund.reason).toContain('不达标6天 ÷ 采暖季151天');
     expect(refund.body.measurement.refundId).toBe(refund.body.refund.id);
     expect((await t.call('POST', `/api/v1/staff/measurements/${id}/refund`, { token: finance, body: { orderId: order.body.id } })).body.error.code).toBe(
-      'CONFLICT',
+      'MEASUREMENT_REFUNDED',
     );
     // finance's ordinary refund of kind "ruling" cites this recorded ruling, or is refused
     expect(

@@ -55,6 +55,10 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   // ---- temperature measurements ----
   route(r, { ...MeasurementsApi.book, auth: ['resident'] }, ({ body, resident }) => measurements.book({ residentId: resident().residentId }, body));
   route(r, { ...MeasurementsApi.list, auth: ['resident'] }, ({ resident }) => measurements.listForResident(resident().residentId));
+  route(r, { ...MeasurementsApi.cancel, auth: ['resident'] }, ({ params, resident }) => measurements.cancel(resident().residentId, params.id));
+  route(r, { ...MeasurementsApi.reschedule, auth: ['resident'] }, ({ params, body, resident }) =>
+    measurements.reschedule(resident().residentId, params.id, body.scheduledAt),
+  );
   route(r, { ...MeasurementsApi.staffList, auth: ['agent', 'butler', 'worker', 'station', 'dispatcher', 'finance', 'admin'] }, ({ staff }) =>
     measurements.listForStaff(staff()),
   );
