@@ -126,7 +126,15 @@ export default function Invoices() {
             ) : null}
             {mailing === inv.id ? (
               <View className='invoice-mail' data-mail-form>
-                <Field label='接收邮箱' name='mailTo' value={address} placeholder='例如 name@example.com' error={mailError} onInput={setAddress} maxlength={100} />
+                <Field
+                  label='接收邮箱'
+                  name='mailTo'
+                  value={address}
+                  placeholder='例如 name@example.com'
+                  error={mailError}
+                  onInput={setAddress}
+                  maxlength={100}
+                />
                 <View className='row'>
                   <View className='btn btn-plain btn-half' onClick={() => setMailing(null)}>
                     取消

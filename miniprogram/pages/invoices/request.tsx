@@ -105,10 +105,7 @@ export default function RequestInvoice() {
     try {
       if (retitleOf) return await changeTitle(retitleOf, asked);
       try {
-        await invoicesApi.request(
-          { orderId, ...titleBody(), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) },
-          { quiet: true },
-        );
+        await invoicesApi.request({ orderId, ...titleBody(), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
       } catch (e) {
         if (!(e instanceof ApiError) || e.code !== 'INVOICE_EXISTS_OTHER_TITLE') throw e;
         // already invoiced with another title (e.g. automatically, with the personal one): confirm the change

@@ -14,8 +14,7 @@ export default function PaymentDetail() {
   // this payment's current invoice (the latest blue one): once there is one, link to it instead of 申请
   const invoice = useData(
     async () =>
-      (await invoicesApi.list({ quiet: true })).items.find((i) => i.orderId === Number(params.id) && i.direction === 'blue' && i.status !== 'reversed') ??
-      null,
+      (await invoicesApi.list({ quiet: true })).items.find((i) => i.orderId === Number(params.id) && i.direction === 'blue' && i.status !== 'reversed') ?? null,
     [],
     { onShow: true },
   );

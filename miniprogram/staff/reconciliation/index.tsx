@@ -3,6 +3,7 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import {
   chinaDate,
+  formatChinaTime,
   fenToYuanString,
   RESOLUTION_TYPE_LABELS,
   RESOLUTION_TYPES,
@@ -247,7 +248,7 @@ export default staffPage(function Reconciliation() {
             <View className='muted'>台账：{d.ledger ? JSON.stringify(d.ledger) : '无'}</View>
             {d.status === 'resolved' ? (
               <View className='muted'>
-                {d.resolvedBy} {d.resolvedAt?.slice(0, 16).replace('T', ' ')}：{d.note}
+                {d.resolvedBy} {d.resolvedAt ? formatChinaTime(d.resolvedAt) : ''}：{d.note}
               </View>
             ) : (
               <View>
