@@ -92,7 +92,9 @@ export default function RequestInvoice() {
     await invoicesApi.changeTitle({ id: invoiceId }, { ...titleBody(), ...(form.email ? { email: form.email } : {}) }, { quiet: true });
     const tip = subscribeToast(await asked);
     Taro.showToast({ title: tip ? `已提交更换抬头，${tip}` : '已提交更换抬头', icon: tip ? 'none' : 'success' });
-    void nav.redirect(PAGES.invoices);
+    // from 我的发票: back to it (it reloads on show); from the receipt: on to it
+    if (retitleOf && Taro.getCurrentPages().length > 1) void Taro.navigateBack();
+    else void nav.redirect(PAGES.invoices);
   };
 
   const submit = async () => {

@@ -333,7 +333,8 @@ export class InvoicesService {
       createdAt: inv.createdAt.toISOString(),
       relatedInvoiceId: related,
       redReason: inv.direction === 'red' ? (inv.redReason ?? 'refund') : null,
-      pendingTitleName: inv.nextTitle?.name ?? null,
+      // until the invoice with the new title exists (then `replacement` tells)
+      pendingTitleName: inv.nextTitle && !next ? inv.nextTitle.name : null,
       replacement: next ? { id: next.id, titleName: next.title.name, status: next.status, amountFen: next.amountFen } : null,
       retitled,
       canChangeTitle: inv.direction === 'blue' && current?.id === inv.id && inv.status !== 'reversed' && !retitled,
