@@ -64,7 +64,8 @@ export default function RequestInvoice() {
     const [order, accounts] = await Promise.all([paymentsApi.get({ orderId }, { quiet: true }), accountsApi.list({ quiet: true })]);
     return accounts.items.find((a) => a.accountNo === order.accountNo)?.use ?? null;
   });
-  const residential = heat.data !== 'commercial';
+  // unknown (still loading, or not found): the server decides on submit
+  const residential = heat.data === 'residential';
   const chosenKind = chosen === 'new' ? form.kind : titles.find((t) => t.id === chosen)?.kind;
   const specialRefused = chosenKind === 'vat_special' && residential;
 
