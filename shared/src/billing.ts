@@ -12,6 +12,7 @@ const Tariff = z
   .min(1, '单价必须大于0')
   .max(MAX_TARIFF_FEN, `单价不能超过${MAX_TARIFF_FEN / 100}元/㎡`);
 import { applyBasisPoints, formatFen, type Fen } from './money';
+import { chinaDate, chinaTime } from './time';
 import type { AccountUse } from './account';
 import type { TransitionTable } from './state-machine';
 
@@ -169,6 +170,26 @@ export function quoteBill(
   }
   const dueFen = Math.max(0, unpaidFen - discountFen + lateFeeFen);
   return { chargeFen: bill.chargeFen, discountFen, lateFeeFen, paidFen: bill.paidFen, unpaidFen, dueFen, lines };
+}
+
+/**
+ * The sentence under an unpaid bill: before its due date when to pay by (and the late-fee rule);
+ * after it, that it is overdue, since when, the late fee so far and its cap in total — never
+ * "请于 <a date long past> 前缴清". Null for a paid bill.
+ */
+export function billDueNote(
+  bill: { status: BillStatus; dueDate: string; lateFeeFen: Fen; lateFeeRule: { dailyBp: number; capBp: number } },
+  today: string,
+): string | null {
+  if (bill.status !== 'unpaid') return null;
+  const { dailyBp, capBp } = bill.lateFeeRule;
+  const cap = capBp > 0 ? `，累计不超过欠费的${percent(capBp)}` : '';
+  const days = daysBetween(bill.dueDate, today);
+  if (days <= 0) return `请于 ${bill.dueDate} 前缴清${dailyBp > 0 ? `，逾期每日加收欠费的${permille(dailyBp)}滞纳金${cap}` : ''}`;
+  const [y, m, d] = bill.dueDate.split('-').map(Number) as [number, number, number];
+  const since = chinaDate(chinaTime(y, m, d + 1));
+  const fee = bill.lateFeeFen > 0 ? `，截至今日滞纳金 ${formatFen(bill.lateFeeFen)}（每日${permille(dailyBp)}${cap}）` : '';
+  return `已逾期 ${days} 天（缴费截止 ${bill.dueDate}，自 ${since} 起计滞纳金）${fee}，请尽快缴清`;
 }
 
 // ---- payment orders and refunds --------------------------------------------------------------

@@ -115,6 +115,12 @@ export const ERRORS = {
   INVOICE_SPECIAL_NOT_ALLOWED: { status: 409, message: '居民供暖费免征增值税，只能开具普通发票' },
   INVOICE_NOT_READY: { status: 409, message: '发票尚未开具完成，请稍后再试' },
   INVOICE_NOT_RETRYABLE: { status: 409, message: '只有开具失败的发票可以重试' },
+  INVOICE_EXISTS_OTHER_TITLE: {
+    status: 409,
+    message: '该笔缴费已开具发票，抬头与您这次填写的不同。如需更换抬头，请确认换开：原发票将红冲作废，按新抬头重新开具（每笔缴费只能换开一次）',
+  },
+  INVOICE_TITLE_CHANGED_ONCE: { status: 409, message: '每笔缴费只能更换一次发票抬头，这笔缴费的发票已经换开过，不能再次更换' },
+  INVOICE_TITLE_UNCHANGED: { status: 409, message: '新抬头与当前发票的抬头相同，无需更换' },
   MAIL_UNAVAILABLE: { status: 502, message: '邮件发送失败，请稍后再试' },
   // admin (import, staff and areas)
   IMPORT_BUSY: { status: 409, message: '已有一个导入正在进行，请等待其完成后再导入' },

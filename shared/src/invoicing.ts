@@ -124,11 +124,37 @@ export const INVOICE_TRANSITIONS: TransitionTable<InvoiceState> = [
   { from: 'requested', to: 'failed', by: ['system'] },
   { from: 'issuing', to: 'issued', by: ['system'] },
   { from: 'issuing', to: 'failed', by: ['system'] },
-  // retried automatically when the provider's failure is retryable, or by finance
-  { from: 'failed', to: 'requested', by: ['system', 'finance'] },
+  // retried automatically when the provider's failure is retryable, by finance, or when the resident changes its title
+  { from: 'failed', to: 'requested', by: ['system', 'finance', 'resident'] },
   // a refund reverses the invoice with a red-letter one
   { from: 'issued', to: 'reversed', by: ['system'] },
 ];
+
+/** What an invoice's state means for the resident, in one sentence (null when its label says it all). */
+export function invoiceExplanation(inv: {
+  direction: 'blue' | 'red';
+  status: InvoiceState;
+  redReason: 'refund' | 'retitle' | null;
+  pendingTitleName: string | null;
+  replacement: { titleName: string; status: InvoiceState } | null;
+  retitled: boolean;
+}): string | null {
+  const next = inv.replacement
+    ? inv.replacement.status === 'issued'
+      ? `已重新开具抬头为“${inv.replacement.titleName}”的发票`
+      : `正在重新开具抬头为“${inv.replacement.titleName}”的发票`
+    : null;
+  if (inv.direction === 'red') {
+    if (inv.redReason === 'retitle')
+      return `您申请更换发票抬头，原发票已用这张红字发票冲销作废（金额为负数）${next ? `，${next}` : '，随后按新抬头重新开具'}。`;
+    const again = inv.replacement ? (inv.replacement.status === 'issued' ? '，并已按实缴金额重新开具发票' : '，正在按实缴金额重新开具发票') : '';
+    return `因退费，原发票已用这张红字发票冲销作废（金额为负数）${again || '；如仍有实缴金额，将按实缴金额重新开具'}。`;
+  }
+  if (inv.pendingTitleName) return `正在更换抬头为“${inv.pendingTitleName}”：原发票红冲作废后按新抬头重新开具，开具后将通过微信通知您。`;
+  if (inv.status === 'reversed') return `此发票已红冲作废${next ? `，${next}` : ''}。`;
+  if (inv.retitled && inv.status === 'issued') return '这张发票是更换抬头后重新开具的（每笔缴费只能更换一次抬头）。';
+  return null;
+}
 
 export interface InvoiceTaxRules {
   residentialExempt: boolean;

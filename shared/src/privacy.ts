@@ -69,6 +69,12 @@ export const PRIVACY_ITEMS: readonly PrivacyItem[] = [
       'RequestInvoice.title.phone',
       'RequestInvoice.title.bank',
       'RequestInvoice.title.bankAccount',
+      'ChangeInvoiceTitle.title.name',
+      'ChangeInvoiceTitle.title.taxId',
+      'ChangeInvoiceTitle.title.address',
+      'ChangeInvoiceTitle.title.phone',
+      'ChangeInvoiceTitle.title.bank',
+      'ChangeInvoiceTitle.title.bankAccount',
     ],
   },
   {
@@ -78,7 +84,14 @@ export const PRIVACY_ITEMS: readonly PrivacyItem[] = [
     declareAs: '邮箱',
     keptFor: '与发票抬头和发票记录一同保存，抬头可随时删除',
     wxApis: [],
-    fields: ['InvoiceTitleInput.email', 'RequestInvoice.title.email', 'RequestInvoice.email', 'EmailInvoice.email'],
+    fields: [
+      'InvoiceTitleInput.email',
+      'RequestInvoice.title.email',
+      'RequestInvoice.email',
+      'ChangeInvoiceTitle.title.email',
+      'ChangeInvoiceTitle.email',
+      'EmailInvoice.email',
+    ],
   },
   {
     key: 'id_documents',

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { BILL_KIND_LABEL, BILL_STATUS_LABEL, formatFen } from '@heat-butler/shared';
+import { BILL_KIND_LABEL, BILL_STATUS_LABEL, billDueNote, chinaDate, formatChinaTime, formatFen } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
-import { billingApi } from '../../services/api/billing';
+import { billingApi, paymentsApi } from '../../services/api/billing';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
@@ -16,6 +16,12 @@ export default function BillDetail() {
   /** the server's refusal (ARREARS_FIRST), shown on the page */
   const [refusal, setRefusal] = useState('');
   const { data: bill, error, reload: load } = useData(() => billingApi.bill({ billId: params.id! }), [], { onShow: true });
+  // refunds of this bill's payments (the bill keeps what was paid)
+  const refunded = useData(
+    async () => (await paymentsApi.list({ quiet: true })).items.filter((o) => o.billId === Number(params.id)).reduce((n, o) => n + o.refundedFen, 0),
+    [],
+    { onShow: true },
+  );
 
   const pay = async () => {
     if (!bill) return;
@@ -76,11 +82,16 @@ export default function BillDetail() {
           </Text>
         </View>
         {bill.status === 'unpaid' ? (
-          <View className='muted'>
-            请于 {bill.dueDate} 前缴清{bill.lateFeeFen || bill.arrears ? '' : '，逾期将按日加收滞纳金'}
+          <View className='muted' data-due-note>
+            {billDueNote(bill, chinaDate(Date.now()))}
           </View>
         ) : null}
-        {bill.paidAt ? <View className='muted'>缴费时间 {bill.paidAt.slice(0, 10)}</View> : null}
+        {refunded.data ? (
+          <View className='muted' data-refund-note>
+            已退款 {formatFen(refunded.data)}，实缴 {formatFen(bill.paidFen - refunded.data)}
+          </View>
+        ) : null}
+        {bill.paidAt ? <View className='muted'>缴费时间 {formatChinaTime(bill.paidAt)}</View> : null}
       </View>
       {bill.payFirst ? (
         <View className='alert' data-arrears-first>

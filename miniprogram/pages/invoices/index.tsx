@@ -1,10 +1,16 @@
+import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, INVOICE_STATE_LABEL, type InvoiceView } from '@heat-butler/shared';
+import { formatChinaTime, formatFen, invoiceExplanation, INVOICE_STATE_LABEL, type InvoiceView } from '@heat-butler/shared';
+import { ApiError } from '../../services/api';
 import { invoicesApi } from '../../services/api/invoices';
+import { nav, PAGES } from '../../services/pages';
 import { ensureResident, IS_H5 } from '../../services/session';
 import { useData } from '../../services/use-data';
-import { Empty, LoadError } from '../../components/ui';
+import { usePoll } from '../../services/use-poll';
+import { Empty, Field, LoadError } from '../../components/ui';
+
+const IN_PROGRESS = (i: InvoiceView) => i.status === 'requested' || i.status === 'issuing' || !!i.pendingTitleName;
 
 /**
  * Open an issued invoice's PDF: WeChat downloads and opens it; a browser opens the signed link.
@@ -31,62 +37,126 @@ async function openPdf(url: string, refresh: () => Promise<void>) {
   await refresh();
 }
 
-/** 我的发票: every invoice of my payments, with red reversals after refunds. */
+/**
+ * 我的发票: every invoice of my payments, with red reversals after refunds and title changes (each
+ * explained). While one is being issued the list refreshes itself (backing off) until it is done.
+ */
 export default function Invoices() {
   const invoices = useData(async () => ((await ensureResident()) ? (await invoicesApi.list()).items : undefined), [], { onShow: true });
   const items = invoices.data;
   const load = invoices.reload;
+  const issuing = !!items?.some(IN_PROGRESS);
+  usePoll(issuing, load, items);
 
-  const email = async (inv: InvoiceView) => {
-    const res = await Taro.showModal({ title: '发送到邮箱', editable: true, placeholderText: '请输入邮箱地址' } as any);
-    const address = (res as any).content?.trim();
-    if (!res.confirm || !address) return;
-    await invoicesApi.email({ id: inv.id }, { email: address });
-    Taro.showToast({ title: '已发送', icon: 'success' });
+  /** the invoice whose 发送邮箱 form is open, and what is typed there */
+  const [mailing, setMailing] = useState<number | null>(null);
+  const [address, setAddress] = useState('');
+  const [mailError, setMailError] = useState('');
+  const [sending, setSending] = useState(false);
+
+  const send = async (inv: InvoiceView) => {
+    setMailError('');
+    if (!address.trim()) return setMailError('请输入邮箱地址');
+    setSending(true);
+    try {
+      await invoicesApi.email({ id: inv.id }, { email: address.trim() }, { quiet: true });
+      setMailing(null);
+      Taro.showToast({ title: '已发送', icon: 'success' });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      setMailError(e.fields.email ?? e.message);
+    } finally {
+      setSending(false);
+    }
   };
 
   return (
     <View className='page'>
       <LoadError error={invoices.error} onRetry={load} />
       {items && !items.length ? <Empty>暂无发票。缴费成功后可在缴费凭证页申请电子发票。</Empty> : null}
-      {items?.some((i) => i.status === 'requested' || i.status === 'issuing') ? (
-        <View className='btn btn-plain' onClick={() => void load()}>
-          刷新开票进度
+      {issuing ? (
+        <View className='notice' data-invoice-progress>
+          发票开具中，一般1分钟内完成，本页会自动更新。
         </View>
       ) : null}
-      {items?.map((inv) => (
-        <View className='card invoice-card' key={inv.id} data-invoice-id={inv.id} data-status={inv.status}>
-          <View className='row'>
-            <Text className='strong'>{inv.typeLabel}</Text>
-            <Text className={inv.status === 'issued' ? 'tag tag-green' : inv.status === 'failed' ? 'tag tag-red' : 'tag tag-grey'}>
-              {INVOICE_STATE_LABEL[inv.status]}
-            </Text>
-          </View>
-          <View className='muted'>
-            抬头 {inv.titleName}
-            {inv.taxId ? ` · ${inv.taxId}` : ''}
-          </View>
-          <View className='row'>
-            <Text className='muted'>
-              税率 {inv.rateLabel}
-              {inv.number ? ` · 发票号码 ${inv.number}` : ''}
-            </Text>
-            <Text className='amount'>{formatFen(inv.amountFen)}</Text>
-          </View>
-          {inv.issuedAt ? <View className='muted'>开票时间 {formatChinaTime(inv.issuedAt)}</View> : null}
-          {inv.failure ? <View className='alert'>开具失败：{inv.failure}。客服会尽快为您重新开具。</View> : null}
-          {inv.pdfUrl ? (
-            <View className='row invoice-actions'>
-              <View className='btn btn-plain btn-half' onClick={() => void openPdf(inv.pdfUrl!, load)}>
-                查看PDF
-              </View>
-              <View className='btn btn-plain btn-half' onClick={() => email(inv)}>
-                发送邮箱
-              </View>
+      {items?.map((inv) => {
+        const note = invoiceExplanation(inv);
+        return (
+          <View className='card invoice-card' key={inv.id} data-invoice-id={inv.id} data-status={inv.status}>
+            <View className='row'>
+              <Text className='strong'>{inv.typeLabel}</Text>
+              <Text className={inv.status === 'issued' ? 'tag tag-green' : inv.status === 'failed' ? 'tag tag-red' : 'tag tag-grey'}>
+                {INVOICE_STATE_LABEL[inv.status]}
+              </Text>
             </View>
-          ) : null}
-        </View>
-      ))}
+            <View className='muted'>
+              抬头 {inv.titleName}
+              {inv.taxId ? ` · ${inv.taxId}` : ''}
+            </View>
+            <View className='row'>
+              <Text className='muted'>
+                税率 {inv.rateLabel}
+                {inv.number ? ` · 发票号码 ${inv.number}` : ''}
+              </Text>
+              <Text className='amount'>{formatFen(inv.amountFen)}</Text>
+            </View>
+            {inv.issuedAt ? <View className='muted'>开票时间 {formatChinaTime(inv.issuedAt)}</View> : null}
+            {note ? (
+              <View className='notice invoice-note' data-invoice-note>
+                {note}
+              </View>
+            ) : null}
+            {inv.failure ? <View className='alert'>开具失败：{inv.failure}。客服会尽快为您重新开具。</View> : null}
+            {inv.pdfUrl ? (
+              <View className='row invoice-actions'>
+                <View className='btn btn-plain btn-half' onClick={() => void openPdf(inv.pdfUrl!, load)}>
+                  查看PDF
+                </View>
+                <View
+                  className='btn btn-plain btn-half'
+                  data-mail-open
+                  onClick={() => {
+                    setMailing(mailing === inv.id ? null : inv.id);
+                    setMailError('');
+                  }}
+                >
+                  发送邮箱
+                </View>
+              </View>
+            ) : null}
+            {mailing === inv.id ? (
+              <View className='invoice-mail' data-mail-form>
+                <Field
+                  label='接收邮箱'
+                  name='mailTo'
+                  value={address}
+                  placeholder='例如 name@example.com'
+                  error={mailError}
+                  onInput={setAddress}
+                  maxlength={100}
+                />
+                <View className='row'>
+                  <View className='btn btn-plain btn-half' onClick={() => setMailing(null)}>
+                    取消
+                  </View>
+                  <View className='btn btn-primary btn-half' data-mail-send onClick={sending ? undefined : () => void send(inv)}>
+                    {sending ? '正在发送…' : '发送'}
+                  </View>
+                </View>
+              </View>
+            ) : null}
+            {inv.canChangeTitle ? (
+              <View
+                className='link invoice-retitle'
+                data-change-title
+                onClick={() => nav.to(PAGES.invoiceRequest, { orderId: inv.orderId, invoiceId: inv.id })}
+              >
+                抬头有误或需要单位发票？更换抬头（每笔缴费限一次）
+              </View>
+            ) : null}
+          </View>
+        );
+      })}
     </View>
   );
 }

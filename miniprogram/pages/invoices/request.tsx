@@ -2,6 +2,7 @@ import { useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Checkbox, Text, View } from '@tarojs/components';
 import {
+  ERRORS,
   INVOICE_DELIVERY_NOTE,
   INVOICE_GUIDE,
   INVOICE_TITLE_KIND_LABEL,
@@ -11,11 +12,13 @@ import {
 } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { invoicesApi } from '../../services/api/invoices';
+import { accountsApi } from '../../services/api/accounts';
+import { paymentsApi } from '../../services/api/billing';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { IS_H5 } from '../../services/session';
 import { Field, LoadError, Segmented } from '../../components/ui';
-import { askSubscribe, subscribeToast } from '../../services/subscribe';
+import { askSubscribe, subscribeToast, type SubscribeOutcome } from '../../services/subscribe';
 
 type Form = {
   kind: InvoiceTitleKind;
@@ -30,10 +33,18 @@ type Form = {
 };
 const EMPTY: Form = { kind: 'personal', name: '', taxId: '', address: '', phone: '', bank: '', bankAccount: '', email: '', isDefault: false };
 
-/** 申请电子发票: what exists and what each needs (one screen), then a saved title or a new one. */
+/** What the resident reads when they pick 专票 for residential heat: refused before any field is typed. */
+const SPECIAL_RULE = `${ERRORS.INVOICE_SPECIAL_NOT_ALLOWED.message}（专票仅限非居民商业用热）。单位报销请选择“单位”，开具普通发票。`;
+
+/**
+ * 申请电子发票: what exists and what each needs (one screen), then a saved title or a new one.
+ * With `invoiceId`: 更换抬头 of an issued invoice (red reversal and re-issue, once per payment).
+ */
 export default function RequestInvoice() {
   const { params } = useRouter();
   const orderId = Number(params.orderId);
+  /** changing the title of this invoice (from 我的发票, or confirmed after INVOICE_EXISTS_OTHER_TITLE) */
+  const retitleOf = params.invoiceId ? Number(params.invoiceId) : null;
   const [chosen, setChosen] = useState<number | 'new'>('new');
   const [form, setForm] = useState<Form>(EMPTY);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -48,6 +59,15 @@ export default function RequestInvoice() {
     return r.items;
   });
   const titles = saved.data ?? [];
+  // residential heat can't have a 专票: known before the resident types the extra fields
+  const heat = useData(async () => {
+    const [order, accounts] = await Promise.all([paymentsApi.get({ orderId }, { quiet: true }), accountsApi.list({ quiet: true })]);
+    return accounts.items.find((a) => a.accountNo === order.accountNo)?.use ?? null;
+  });
+  // unknown (still loading, or not found): the server decides on submit
+  const residential = heat.data === 'residential';
+  const chosenKind = chosen === 'new' ? form.kind : titles.find((t) => t.id === chosen)?.kind;
+  const specialRefused = chosenKind === 'vat_special' && residential;
 
   const set = (k: keyof Form) => (v: string) => setForm({ ...form, [k]: v });
 
@@ -62,21 +82,44 @@ export default function RequestInvoice() {
     }
   };
 
+  /** the title as the server takes it: a saved one or the new one */
+  const titleBody = () =>
+    chosen === 'new'
+      ? { title: Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) as InvoiceRequestBody['title'] }
+      : { titleId: chosen };
+
+  /** 更换抬头: reverse and re-issue (the server refuses a second change with a clear message) */
+  const changeTitle = async (invoiceId: number, asked: Promise<SubscribeOutcome>) => {
+    await invoicesApi.changeTitle({ id: invoiceId }, { ...titleBody(), ...(form.email ? { email: form.email } : {}) }, { quiet: true });
+    const tip = subscribeToast(await asked);
+    Taro.showToast({ title: tip ? `已提交更换抬头，${tip}` : '已提交更换抬头', icon: tip ? 'none' : 'success' });
+    // from 我的发票: back to it (it reloads on show); from the receipt: on to it
+    if (retitleOf && Taro.getCurrentPages().length > 1) void Taro.navigateBack();
+    else void nav.redirect(PAGES.invoices);
+  };
+
   const submit = async () => {
     // in the tap, before any await: the 开票成功 message (one per 允许)
     const asked = askSubscribe('invoice');
     setAlert('');
     setErrors({});
+    if (specialRefused) return setAlert(SPECIAL_RULE);
     setBusy(true);
     try {
-      const title =
-        chosen === 'new'
-          ? (Object.fromEntries(Object.entries({ ...form, confirmTaxId }).filter(([, v]) => v !== '')) as InvoiceRequestBody['title'])
-          : undefined;
-      await invoicesApi.request(
-        { orderId, ...(chosen === 'new' ? { title } : { titleId: chosen }), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) },
-        { quiet: true },
-      );
+      if (retitleOf) return await changeTitle(retitleOf, asked);
+      try {
+        await invoicesApi.request({ orderId, ...titleBody(), ...(form.email && chosen !== 'new' ? { email: form.email } : {}) }, { quiet: true });
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.code !== 'INVOICE_EXISTS_OTHER_TITLE') throw e;
+        // already invoiced with another title (e.g. automatically, with the personal one): confirm the change
+        const ok = await Taro.showModal({
+          title: '更换发票抬头',
+          content: `这笔缴费已开具抬头为“${e.details?.titleName ?? ''}”的发票。更换后原发票将红冲作废，按新抬头重新开具，每笔缴费只能更换一次。确定更换吗？`,
+          confirmText: '确定更换',
+        });
+        if (!ok.confirm) return setAlert(`这笔缴费已开具抬头为“${e.details?.titleName ?? ''}”的发票，可在“我的发票”中查看。`);
+        return await changeTitle(e.details.invoiceId, asked);
+      }
       const tip = subscribeToast(await asked);
       Taro.showToast({ title: tip ? `已提交开票申请，${tip}` : '已提交开票申请', icon: tip ? 'none' : 'success' });
       void nav.redirect(PAGES.invoices);
@@ -97,6 +140,11 @@ export default function RequestInvoice() {
 
   return (
     <View className='page'>
+      {retitleOf ? (
+        <View className='notice' data-retitle-notice>
+          更换发票抬头：原发票将开具红字发票冲销作废，再按新抬头重新开具同样金额的发票，完成后通过微信通知您。每笔缴费只能更换一次抬头。
+        </View>
+      ) : null}
       <View className='card invoice-guide'>
         <View className='card-title'>可开具的发票</View>
         {INVOICE_GUIDE.map((g) => (
@@ -112,7 +160,11 @@ export default function RequestInvoice() {
       <View className='card'>
         <View className='card-title'>发票抬头</View>
         <LoadError error={saved.error} onRetry={saved.reload} />
-        {alert ? <View className='alert'>{alert}</View> : null}
+        {specialRefused ? (
+          <View className='alert' data-special-rule>
+            {SPECIAL_RULE}
+          </View>
+        ) : null}
         {titles.map((t) => (
           <View className={`list-item row title-option ${chosen === t.id ? 'title-chosen' : ''}`} key={t.id} onClick={() => setChosen(t.id)}>
             <View>
@@ -172,7 +224,7 @@ export default function RequestInvoice() {
                 <Text>该代码校验位与国家标准不符。部分早期代码确实如此，请核对营业执照，确认无误后勾选再提交。</Text>
               </View>
             ) : null}
-            {form.kind === 'vat_special' ? (
+            {form.kind === 'vat_special' && residential ? null : form.kind === 'vat_special' ? (
               <View>
                 <Field label='注册地址' name='address' value={form.address} error={errors.address} onInput={set('address')} />
                 <Field label='注册电话' name='phone' value={form.phone} error={errors.phone} onInput={set('phone')} />
@@ -188,8 +240,13 @@ export default function RequestInvoice() {
         ) : null}
         <Field label='接收邮箱（选填）' name='email' value={form.email} error={errors.email} onInput={set('email')} placeholder='开具后发送PDF到邮箱' />
       </View>
-      <View className='btn btn-primary' onClick={busy ? undefined : submit}>
-        {busy ? '正在提交…' : '提交开票申请'}
+      {alert ? (
+        <View className='alert' data-submit-alert>
+          {alert}
+        </View>
+      ) : null}
+      <View className={`btn btn-primary ${specialRefused ? 'btn-disabled' : ''}`} onClick={busy ? undefined : submit}>
+        {busy ? '正在提交…' : retitleOf ? '确认更换抬头' : '提交开票申请'}
       </View>
     </View>
   );

@@ -1,7 +1,16 @@
 import { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, ORDER_STATE_LABEL, paymentItemLabel, REFUND_KIND_LABEL, REFUND_STATE_LABEL } from '@heat-butler/shared';
+import {
+  formatChinaTime,
+  formatFen,
+  INVOICE_STATE_LABEL,
+  ORDER_STATE_LABEL,
+  paymentItemLabel,
+  REFUND_KIND_LABEL,
+  REFUND_STATE_LABEL,
+} from '@heat-butler/shared';
 import { paymentsApi } from '../../services/api/billing';
+import { invoicesApi } from '../../services/api/invoices';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
@@ -10,6 +19,13 @@ import { LoadError } from '../../components/ui';
 export default function PaymentDetail() {
   const { params } = useRouter();
   const { data: o, error, reload } = useData(() => paymentsApi.get({ orderId: params.id! }), [], { onShow: true });
+  // this payment's current invoice (the latest blue one): once there is one, link to it instead of 申请
+  const invoice = useData(
+    async () =>
+      (await invoicesApi.list({ quiet: true })).items.find((i) => i.orderId === Number(params.id) && i.direction === 'blue' && i.status !== 'reversed') ?? null,
+    [],
+    { onShow: true },
+  );
   if (!o)
     return (
       <View className='page'>
@@ -24,6 +40,12 @@ export default function PaymentDetail() {
     ['地址', o.address],
     ['支付方式', '微信支付'],
     ['支付时间', o.paidAt ? formatChinaTime(o.paidAt, true) : '—'],
+    ...(o.refundedFen > 0
+      ? ([
+          ['已退款', formatFen(o.refundedFen)],
+          ['实缴金额', formatFen(o.amountFen - o.refundedFen)],
+        ] as [string, string][])
+      : []),
     ['商户订单号', o.outTradeNo],
     ['微信支付单号', o.transactionId ?? '—'],
   ];
@@ -42,7 +64,11 @@ export default function PaymentDetail() {
           </View>
         ))}
       </View>
-      {o.status === 'paid' && !o.duplicate && o.refundedFen < o.amountFen ? (
+      {invoice.data ? (
+        <View className='btn btn-plain' data-receipt-invoice onClick={() => nav.to(PAGES.invoices)}>
+          查看电子发票（{INVOICE_STATE_LABEL[invoice.data.status]}）
+        </View>
+      ) : o.status === 'paid' && !o.duplicate && o.refundedFen < o.amountFen && (invoice.data === null || !!invoice.error) ? (
         <View className='btn btn-plain' onClick={() => nav.to(PAGES.invoiceRequest, { orderId: o.id })}>
           申请电子发票
         </View>

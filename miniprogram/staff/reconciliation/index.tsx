@@ -3,10 +3,10 @@ import Taro, { useDidShow } from '@tarojs/taro';
 import { Input, Text, View } from '@tarojs/components';
 import {
   chinaDate,
+  formatChinaTime,
   fenToYuanString,
   RESOLUTION_TYPE_LABELS,
   RESOLUTION_TYPES,
-  formatChinaTime,
   type DiscrepancyView,
   type DuplicatePaymentPair,
   type ReconDayDetail,

@@ -210,6 +210,7 @@ const FIXTURES: Record<string, Fixture> = {
   'PUT /invoice-titles/:id': (f) => ({ params: { id: f.titleId }, body: { kind: 'personal', name: '张三' } }),
   'POST /invoices': (f) => [{ body: { orderId: f.orderId, title: { kind: 'personal', name: '李四' } } }, { body: { orderId: f.orderId, titleId: f.titleId } }],
   'GET /invoices/:id': (f) => ({ params: { id: f.invoiceId } }),
+  'POST /invoices/:id/title': (f) => ({ params: { id: f.invoiceId }, body: { title: { kind: 'personal', name: '王五' } } }),
   'POST /invoices/:id/email': (f) => ({ params: { id: f.invoiceId }, body: { email: 'someone@example.com' } }),
   'POST /measurements': (f) => [
     { body: { accountId: f.accountId, scheduledAt: SLOT } },

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Router from '@koa/router';
 import PDFDocument from 'pdfkit';
+import { chinaDate } from '@heat-butler/shared';
 import { nuonuoSign, type BillingOrder } from '../invoicing/nuonuo';
 
 export const SANDBOX_EINVOICE = { appKey: 'SANDBOX_APPKEY', appSecret: 'sandbox-einvoice-secret', accessToken: 'sandbox-einvoice-token' };
@@ -170,7 +171,7 @@ export function renderInvoicePdf(inv: SandboxInvoice): Promise<Buffer> {
       .fontSize(18)
       .text(`电子发票（${o.invoiceLine === 'bs' ? '增值税专用发票' : '普通发票'}）${red ? '（红字）' : ''}`, { align: 'center' });
     doc.moveDown(0.5).fillColor('#222').fontSize(10);
-    doc.text(`发票号码：${inv.number}    开票日期：${new Date(inv.issuedAt!).toISOString().slice(0, 10)}`, { align: 'right' });
+    doc.text(`发票号码：${inv.number}    开票日期：${chinaDate(inv.issuedAt!)}`, { align: 'right' });
     doc.moveDown(0.5);
     doc.text(`购买方：${o.buyerName}${o.buyerTaxNum ? `    统一社会信用代码/纳税人识别号：${o.buyerTaxNum}` : ''}`);
     doc.text(`销售方：${SELLER.name}    统一社会信用代码/纳税人识别号：${o.salerTaxNum}`);

@@ -22,6 +22,8 @@ export const BillView = z.object({
   paidFen: z.number().int(),
   dueFen: z.number().int(),
   dueDate: z.string(),
+  /** the season's late fee: per day and its cap in total, basis points of the unpaid charge */
+  lateFeeRule: z.object({ dailyBp: z.number().int(), capBp: z.number().int() }),
   lines: z.array(BillLineView),
   paidAt: z.string().nullable(),
   /**

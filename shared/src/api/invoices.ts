@@ -33,6 +33,25 @@ export const RequestInvoice = z
   .refine((v) => !!v?.titleId !== !!v?.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
 export type RequestInvoice = z.input<typeof RequestInvoice>;
 
+/**
+ * Change the title of a payment's invoice after it was issued (e.g. a company title after the
+ * automatic personal one): the invoice is reversed (red) and issued again with the new title,
+ * once per payment. A saved title, or a new one (saved too).
+ */
+export const ChangeInvoiceTitle = z
+  .object({
+    titleId: intId().optional(),
+    title: InvoiceTitleInput.optional(),
+    email: z
+      .string()
+      .trim()
+      .max(100)
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确')
+      .optional(),
+  })
+  .refine((v) => !!v?.titleId !== !!v?.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
+export type ChangeInvoiceTitle = z.input<typeof ChangeInvoiceTitle>;
+
 export const EmailInvoice = z.object({
   email: z
     .string()
@@ -61,5 +80,15 @@ export const InvoiceView = z.object({
   createdAt: z.string(),
   /** the red invoice reversing this one, or the blue one this red reverses */
   relatedInvoiceId: z.number().nullable(),
+  /** a red invoice's reason: the payment was refunded, or the resident changed the title */
+  redReason: z.enum(['refund', 'retitle']).nullable(),
+  /** a title change under way: the title this invoice is being re-issued with */
+  pendingTitleName: z.string().nullable(),
+  /** the invoice issued in place of this reversed one (or of the one this red reverses) */
+  replacement: z.object({ id: z.number(), titleName: z.string(), status: z.enum(INVOICE_STATES), amountFen: z.number().int() }).nullable(),
+  /** the payment's title was changed already (once per payment) */
+  retitled: z.boolean(),
+  /** this is the payment's current invoice and its title may still be changed */
+  canChangeTitle: z.boolean(),
 });
 export type InvoiceView = z.infer<typeof InvoiceView>;

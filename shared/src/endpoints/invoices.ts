@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint, FILE, json, NONE } from '../api/endpoint';
-import { EmailInvoice, InvoiceTitleView, InvoiceView, RequestInvoice } from '../api/invoices';
+import { ChangeInvoiceTitle, EmailInvoice, InvoiceTitleView, InvoiceView, RequestInvoice } from '../api/invoices';
 import { IdParams } from '../api/common';
 import { INVOICE_STATES, InvoiceTitleInput } from '../invoicing';
 import { isoDate } from '../inputs';
@@ -24,6 +24,8 @@ export const InvoicesApi = {
   request: endpoint({ method: 'post', path: '/invoices', body: RequestInvoice, status: 201, response: InvoiceView }),
   list: endpoint({ method: 'get', path: '/invoices', response: json<{ items: InvoiceView[] }>() }),
   get: endpoint({ method: 'get', path: '/invoices/:id', params: IdParams, response: InvoiceView }),
+  /** change the title after issue: red reversal and re-issue, once per payment */
+  changeTitle: endpoint({ method: 'post', path: '/invoices/:id/title', params: IdParams, body: ChangeInvoiceTitle, response: InvoiceView }),
   email: endpoint({ method: 'post', path: '/invoices/:id/email', params: IdParams, body: EmailInvoice, response: NONE }),
   /** the PDF by signed link */
   file: endpoint({ method: 'get', path: '/invoice-files/:id', params: IdParams, query: InvoiceFileQuery, response: FILE }),

@@ -243,6 +243,7 @@ export function cellText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  // an Excel date cell has no zone: exceljs gives it as UTC midnight, so its UTC date is the date typed
   if (v instanceof Date) return v.toISOString().slice(0, 10);
   if (typeof v === 'object') {
     const o = v as any;

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { AdminApi } from '@heat-butler/shared';
+import { AdminApi, chinaDate } from '@heat-butler/shared';
 import { ANY_STAFF } from '../../platform/auth';
 import { AppError } from '../../platform/errors';
 import { route } from '../../platform/http';
@@ -50,7 +50,8 @@ function attachment(ctx: Koa.Context, name: string, body: Buffer | Readable) {
   return body;
 }
 
-const stamp = () => new Date().toISOString().slice(0, 10);
+/** today's China date, for export file names */
+const stamp = () => chinaDate(new Date());
 
 export function adminRoutes(admin: AdminService): Router {
   const r = new Router();

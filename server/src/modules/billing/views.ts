@@ -35,6 +35,7 @@ export function toView(b: Bill, season: Season, accountNo: string, address: stri
     paidFen: b.paidFen,
     dueFen: unpaid ? q.dueFen : 0,
     dueDate: season.dueDate,
+    lateFeeRule: { dailyBp: season.lateFeeDailyBp, capBp: season.lateFeeCapBp },
     lines: q.lines,
     paidAt: b.paidAt ? b.paidAt.toISOString() : null,
     payFirst: unpaid ? opts.payFirst : null,

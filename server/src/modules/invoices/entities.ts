@@ -51,6 +51,10 @@ export class InvoiceTitle {
 }
 
 export type TitleSnapshot = Pick<InvoiceTitle, 'kind' | 'name' | 'taxId' | 'address' | 'phone' | 'bank' | 'bankAccount'>;
+/** the title (and mail address) a payment's invoice is being changed to */
+export type NextTitle = TitleSnapshot & { email: string | null };
+/** why a red invoice reverses its blue one: a refund changed the amount, or the resident changed the title */
+export type RedReason = 'refund' | 'retitle';
 
 /**
  * One e-invoice at the provider: a blue invoice for a payment's net amount, or the red one that
@@ -100,6 +104,21 @@ export class Invoice {
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   email: string | null;
+
+  /**
+   * Title changes made on this payment's invoices up to this one (carried to later generations):
+   * a payment's title can be changed once (INVOICE_TITLE_CHANGED_ONCE).
+   */
+  @Column({ type: 'int', default: 0 })
+  retitles: number;
+
+  /** a blue invoice being changed to another title: reversed, then re-issued with this one */
+  @Column({ type: 'simple-json', nullable: true })
+  nextTitle: NextTitle | null;
+
+  /** a red invoice's reason (shown to the resident) */
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  redReason: RedReason | null;
 
   /** tax-inclusive; negative for a red invoice */
   @Column(money())

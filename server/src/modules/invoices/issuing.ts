@@ -6,7 +6,7 @@ import { enqueue, outboxTopic, PermanentFailure } from '../../platform/outbox';
 import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../platform/state';
 import { ProviderError, type BillingOrder } from '../../invoicing/nuonuo';
 import type { PaymentOrder } from '../payments';
-import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
+import { Invoice, InvoiceTitle, type NextTitle, type RedReason, type TitleSnapshot } from './entities';
 import type { InvoiceDocuments } from './documents';
 import type { InvoicesOptions } from './service';
 import { snapshot } from './titles';
@@ -83,6 +83,7 @@ export class InvoiceIssuing {
     generation: number,
     rules: CompanyRules,
     actor: Actor,
+    retitles = 0,
   ): Promise<Invoice> {
     const account = await this.o.accounts.account(order.accountId);
     const amountFen = order.amountFen - order.refundedFen;
@@ -96,9 +97,12 @@ export class InvoiceIssuing {
       direction: 'blue',
       generation,
       originalInvoiceId: null,
-      line: title.kind === 'vat_special' ? 'bs' : 'pc',
+      line: lineOf(title),
       title,
       email,
+      retitles,
+      nextTitle: null,
+      redReason: null,
       amountFen,
       taxFen: tax.taxFen,
       rateLabel: tax.rateLabel,
@@ -185,7 +189,7 @@ export class InvoiceIssuing {
           { type: 'invoice', id: original.id, state: original.status },
           'reversed',
           SYSTEM,
-          '服务中止（退费）红冲',
+          row.redReason === 'retitle' ? '更换抬头红冲' : '服务中止（退费）红冲',
           { redInvoiceId: row.id },
         );
         await em.update(Invoice, original.id, { status: 'reversed' });
@@ -198,7 +202,7 @@ export class InvoiceIssuing {
           {
             character_string1: result.allElectronicInvoiceNumbe!,
             amount2: `${fenToYuanString(row.amountFen)}元`,
-            thing3: row.title.name.slice(0, 20),
+            thing3: (row.retitles && row.generation > 1 ? `换开：${row.title.name}` : row.title.name).slice(0, 20),
             time4: formatChinaTime(issuedAt),
           },
           { page: `pages/invoices/index`, dedupeKey: `invoice-issued:${row.id}`, now: this.o.clock() },
@@ -228,15 +232,48 @@ export class InvoiceIssuing {
       const current = blues.at(-1);
       if (!current) return;
       const net = order.amountFen - order.refundedFen;
-      if (current.status === 'issued' && current.amountFen !== net) {
-        if (!invoices.some((i) => i.direction === 'red' && i.originalInvoiceId === current.id)) await this.createRed(em, current);
+      if (current.status === 'issued' && (current.amountFen !== net || current.nextTitle)) {
+        const reason: RedReason = current.amountFen !== net ? 'refund' : 'retitle';
+        if (!invoices.some((i) => i.direction === 'red' && i.originalInvoiceId === current.id)) await this.createRed(em, current, reason);
       } else if (current.status === 'reversed' && net > 0) {
-        await this.createBlue(em, order, current.title, current.email, current.generation + 1, rules, SYSTEM);
+        // re-issued for the net amount, with the new title when the resident changed it
+        const next = current.nextTitle;
+        const title: TitleSnapshot = next ? snapshot(next) : current.title;
+        const retitles = current.retitles + (next ? 1 : 0);
+        await this.createBlue(em, order, title, next ? next.email : current.email, current.generation + 1, rules, SYSTEM, retitles);
       }
     });
   }
 
-  private async createRed(em: EntityManager, original: Invoice): Promise<void> {
+  /**
+   * The resident changes the title of a payment's invoice (once per payment): the current invoice
+   * is reversed with a red one and issued again with the new title (reconcileOrder, after the red
+   * one is issued). An invoice still being issued is changed once it is issued (reconcileOrder runs
+   * after every issue); a failed one is simply issued again with the new title.
+   */
+  async changeTitle(orderId: number, next: NextTitle, actor: Actor): Promise<number> {
+    return withTx(this.o.ds, async (em) => {
+      const invoices = await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId }).orderBy('i.id', 'ASC')).getMany();
+      const blues = invoices.filter((i) => i.direction === 'blue');
+      const current = blues.at(-1);
+      if (!current) throw new AppError('INVOICE_NOT_FOUND');
+      if (blues.some((b) => b.retitles > 0 || b.nextTitle)) throw new AppError('INVOICE_TITLE_CHANGED_ONCE');
+      if (sameTitle(current.title, next)) throw new AppError('INVOICE_TITLE_UNCHANGED');
+      if (current.status === 'failed') {
+        // nothing was issued: issue this one again, with the new title (a new order at the provider)
+        await em.update(Invoice, current.id, { title: snapshot(next), email: next.email, line: lineOf(next), retitles: current.retitles + 1 });
+        await this.moveIn(em, current, 'requested', '更换抬头后重新开具', actor);
+        return current.id;
+      }
+      await em.update(Invoice, current.id, { nextTitle: next });
+      if (current.status === 'issued' && !invoices.some((i) => i.direction === 'red' && i.originalInvoiceId === current.id)) {
+        await this.createRed(em, current, 'retitle');
+      }
+      return current.id;
+    });
+  }
+
+  private async createRed(em: EntityManager, original: Invoice, reason: RedReason): Promise<void> {
     const row = em.create(Invoice, {
       ...original,
       id: undefined,
@@ -244,6 +281,8 @@ export class InvoiceIssuing {
       providerOrderNo: `${original.providerOrderNo}R`,
       direction: 'red',
       originalInvoiceId: original.id,
+      nextTitle: null,
+      redReason: reason,
       amountFen: -original.amountFen,
       taxFen: -original.taxFen,
       ...NOT_YET_SUBMITTED,
@@ -251,7 +290,7 @@ export class InvoiceIssuing {
       updatedAt: undefined,
     } as any) as unknown as Invoice;
     await em.save(row);
-    await recordTransition(em, 'invoice', row.id, null, 'requested', SYSTEM, '退费红冲');
+    await recordTransition(em, 'invoice', row.id, null, 'requested', SYSTEM, reason === 'retitle' ? '更换抬头红冲' : '退费红冲');
     await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:0`, now: this.o.clock() });
   }
 
@@ -276,7 +315,8 @@ export class InvoiceIssuing {
       pushMode: '-1',
       naturalPersonFlag: t.kind === 'personal' ? '1' : '0',
       remark: `户号${account?.accountNo ?? ''}`,
-      ...(original?.number ? { oldEleInvoiceNumber: original.number, redReason: '服务中止' } : {}),
+      // Nuonuo's red reasons: 开票有误 (a wrong title), 服务中止 (a refund)
+      ...(original?.number ? { oldEleInvoiceNumber: original.number, redReason: inv.redReason === 'retitle' ? '开票有误' : '服务中止' } : {}),
       invoiceDetail: [
         {
           goodsName: rules.invoice.goodsName,
@@ -299,13 +339,18 @@ export class InvoiceIssuing {
     await withTx(this.o.ds, async (em) => {
       const row = await this.lock(em, invoiceId);
       if (row.status === to) return;
-      await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, to, actor, failure);
-      // a retry after a failure is a new order at the provider (the failed one stays failed there)
-      const providerOrderNo = to === 'requested' ? `${row.providerOrderNo.split('T')[0]}T${row.attempts}` : row.providerOrderNo;
-      await em.update(Invoice, row.id, { status: to, failure, providerOrderNo, ...(to === 'requested' ? { providerSerial: null } : {}) });
-      if (to === 'requested')
-        await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
+      await this.moveIn(em, row, to, failure, actor);
     });
+  }
+
+  /** One transition of a locked invoice (a retry is a new order at the provider and is submitted again). */
+  private async moveIn(em: EntityManager, row: Invoice, to: InvoiceState, failure: string | null, actor: Actor): Promise<void> {
+    await applyTransition(em, INVOICE_TRANSITIONS, { type: 'invoice', id: row.id, state: row.status }, to, actor, failure);
+    // a retry after a failure is a new order at the provider (the failed one stays failed there)
+    const providerOrderNo = to === 'requested' ? `${row.providerOrderNo.split('T')[0]}T${row.attempts}` : row.providerOrderNo;
+    const retry = to === 'requested';
+    await em.update(Invoice, row.id, { status: to, failure: retry ? null : failure, providerOrderNo, ...(retry ? { providerSerial: null } : {}) });
+    if (retry) await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
   }
 
   async lock(em: EntityManager, id: number): Promise<Invoice> {
@@ -313,4 +358,13 @@ export class InvoiceIssuing {
     if (!row) throw new AppError('INVOICE_NOT_FOUND');
     return row;
   }
+}
+
+function sameTitle(a: TitleSnapshot, b: TitleSnapshot): boolean {
+  return JSON.stringify(snapshot(a)) === JSON.stringify(snapshot(b));
+}
+
+/** 数电专票 for a VAT special title, else 数电普票 */
+function lineOf(t: TitleSnapshot): 'bs' | 'pc' {
+  return t.kind === 'vat_special' ? 'bs' : 'pc';
 }

@@ -21,6 +21,9 @@ export function invoicesRoutes(invoices: InvoicesService): Router {
   route(r, { ...InvoicesApi.request, auth: ['resident'] }, ({ body, resident }) => invoices.request(resident().residentId, body as any));
   route(r, { ...InvoicesApi.list, auth: ['resident'] }, async ({ resident }) => ({ items: await invoices.listForResident(resident().residentId) }));
   route(r, { ...InvoicesApi.get, auth: ['resident'] }, ({ params, resident }) => invoices.viewForResident(resident().residentId, params.id));
+  route(r, { ...InvoicesApi.changeTitle, auth: ['resident'] }, ({ params, body, resident }) =>
+    invoices.changeTitle(resident().residentId, params.id, body as any),
+  );
   route(r, { ...InvoicesApi.email, auth: ['resident'] }, async ({ params, body, resident }) => {
     await invoices.mailForResident(resident().residentId, params.id, body.email);
   });

@@ -1,7 +1,9 @@
 import type { Limiter } from '../../platform/limits';
 import { Between, In, type DataSource } from 'typeorm';
 import {
+  InvoiceTitleInput as TitleInput,
   INVOICE_STATE_LABEL,
+  type ChangeInvoiceTitle,
   type InvoiceState,
   type InvoiceTitleInput,
   type InvoiceTitleView,
@@ -20,7 +22,7 @@ import type { AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
 import type { NotificationsService } from '../notifications';
 import type { PaymentsService } from '../payments';
-import { Invoice, InvoiceTitle, type TitleSnapshot } from './entities';
+import { Invoice, InvoiceTitle, type NextTitle, type TitleSnapshot } from './entities';
 import { InvoiceDocuments } from './documents';
 import { InvoiceIssuing } from './issuing';
 import { InvoiceTitles, snapshot } from './titles';
@@ -96,9 +98,55 @@ export class InvoicesService {
 
   // ---- requesting --------------------------------------------------------------------------------
 
-  /** The invoice of one payment. Asking twice gives the same invoice. */
+  /**
+   * The invoice of one payment. Asking twice gives the same invoice; asking with another title
+   * once it exists is refused (INVOICE_EXISTS_OTHER_TITLE, with the invoice's id): changing the
+   * title reverses the invoice, so the resident confirms it (changeTitle).
+   */
   async request(residentId: number, req: RequestInvoice): Promise<InvoiceView> {
-    const order = await this.o.payments.order(req.orderId);
+    const order = await this.paidOrderOf(residentId, req.orderId);
+    const existing = await this.ds.getRepository(Invoice).findOne({ where: { orderId: order.id, direction: 'blue' }, order: { generation: 'DESC' } });
+    if (existing) {
+      const asked = await this.resolveTitle(residentId, req, false);
+      const now = existing.nextTitle ?? existing.title;
+      if (JSON.stringify(snapshot(asked.title)) !== JSON.stringify(snapshot(now))) {
+        throw new AppError('INVOICE_EXISTS_OTHER_TITLE', { invoiceId: existing.id, titleName: now.name });
+      }
+      return this.view(existing);
+    }
+    const { title, email } = await this.resolveTitle(residentId, req, true);
+    await this.assertKindAllowed(title, order.accountId);
+    const rules = await this.o.company.rules();
+    const actor: Actor = { kind: 'resident', id: residentId, as: ['resident'] };
+    try {
+      const invoice = await withTx(this.ds, (em) => this.issuing.createBlue(em, order, title, email, 1, rules, actor));
+      return this.view(invoice);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return this.view(await this.ds.getRepository(Invoice).findOneByOrFail({ requestKey: `blue:${order.id}:1` }));
+    }
+  }
+
+  /**
+   * Change the title of a payment's invoice (once per payment): red reversal, then the same
+   * amount issued again with the new title; the resident sees it on the invoice page and gets the
+   * 开票成功 message for the new invoice.
+   */
+  async changeTitle(residentId: number, invoiceId: number, req: ChangeInvoiceTitle): Promise<InvoiceView> {
+    const inv = await this.forResident(residentId, invoiceId);
+    const order = await this.paidOrderOf(residentId, inv.orderId);
+    const { title, email } = await this.resolveTitle(residentId, req, false);
+    await this.assertKindAllowed(title, order.accountId);
+    const next: NextTitle = { ...title, email: email ?? inv.email };
+    const currentId = await this.issuing.changeTitle(order.id, next, { kind: 'resident', id: residentId, as: ['resident'] });
+    // a new title joins the resident's titles once the change is accepted (a full book keeps the change)
+    if (req.title) await this.saveTitle(residentId, req.title).catch((err) => this.o.log.info({ err: { message: err?.message } }, 'changed title not saved'));
+    return this.view(await this.ds.getRepository(Invoice).findOneByOrFail({ id: currentId }));
+  }
+
+  /** A paid, not fully refunded payment of the resident (or of an account they are bound to). */
+  private async paidOrderOf(residentId: number, orderId: number) {
+    const order = await this.o.payments.order(orderId);
     if (
       !order ||
       (order.residentId !== residentId &&
@@ -111,32 +159,43 @@ export class InvoicesService {
     }
     if (order.status !== 'paid') throw new AppError('INVOICE_ORDER_NOT_PAID');
     if (order.refundedFen >= order.amountFen) throw new AppError('INVOICE_ORDER_REFUNDED');
-    const existing = await this.ds.getRepository(Invoice).findOne({ where: { orderId: order.id, direction: 'blue' }, order: { generation: 'DESC' } });
-    if (existing) return this.view(existing);
+    return order;
+  }
 
-    let title: TitleSnapshot;
-    let email = req.email ?? null;
+  /** The title asked for: a saved one, or a new one (saved to the resident's titles when `save`). */
+  private async resolveTitle(
+    residentId: number,
+    req: { titleId?: number; title?: InvoiceTitleInput; email?: string },
+    save: boolean,
+  ): Promise<{ title: TitleSnapshot; email: string | null }> {
+    const email = req.email ?? null;
     if (req.titleId) {
       const row = await this.ds.getRepository(InvoiceTitle).findOne({ where: { id: req.titleId, residentId } });
       if (!row) throw new AppError('INVOICE_TITLE_NOT_FOUND');
-      title = snapshot(row);
-      email ??= row.email;
-    } else {
+      return { title: snapshot(row), email: email ?? row.email };
+    }
+    if (save) {
       const saved = await this.saveTitle(residentId, req.title!);
-      title = saved;
-      email ??= saved.email;
+      return { title: snapshot(saved), email: email ?? saved.email };
     }
-    const account = await this.o.accounts.account(order.accountId);
-    if (title.kind === 'vat_special' && account?.use !== 'commercial') throw new AppError('INVOICE_SPECIAL_NOT_ALLOWED');
-    const rules = await this.o.company.rules();
-    const actor: Actor = { kind: 'resident', id: residentId, as: ['resident'] };
-    try {
-      const invoice = await withTx(this.ds, (em) => this.issuing.createBlue(em, order, title, email, 1, rules, actor));
-      return this.view(invoice);
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      return this.view(await this.ds.getRepository(Invoice).findOneByOrFail({ requestKey: `blue:${order.id}:1` }));
-    }
+    const t = TitleInput.parse(req.title);
+    const title = snapshot({
+      kind: t.kind,
+      name: t.name,
+      taxId: t.taxId ?? null,
+      address: t.address ?? null,
+      phone: t.phone ?? null,
+      bank: t.bank ?? null,
+      bankAccount: t.bankAccount ?? null,
+    });
+    return { title, email: email ?? t.email ?? null };
+  }
+
+  /** 专票 only for commercial heat (residential heat is tax-exempt). */
+  private async assertKindAllowed(title: TitleSnapshot, accountId: number): Promise<void> {
+    if (title.kind !== 'vat_special') return;
+    const account = await this.o.accounts.account(accountId);
+    if (account?.use !== 'commercial') throw new AppError('INVOICE_SPECIAL_NOT_ALLOWED');
   }
 
   // ---- issuing (issuing.ts) -----------------------------------------------------------------------
@@ -244,10 +303,18 @@ export class InvoicesService {
   }
 
   async view(inv: Invoice): Promise<InvoiceView> {
+    const ofOrder = await this.ds.getRepository(Invoice).find({ where: { orderId: inv.orderId }, order: { id: 'ASC' } });
+    const blues = ofOrder.filter((i) => i.direction === 'blue');
+    const current = blues.at(-1);
     const related =
-      inv.direction === 'red'
-        ? inv.originalInvoiceId
-        : ((await this.ds.getRepository(Invoice).findOne({ where: { originalInvoiceId: inv.id, direction: 'red' } }))?.id ?? null);
+      inv.direction === 'red' ? inv.originalInvoiceId : (ofOrder.find((i) => i.direction === 'red' && i.originalInvoiceId === inv.id)?.id ?? null);
+    // the invoice issued in place of a reversed one: the next generation of the payment's blue invoice
+    const replacedGeneration = inv.direction === 'red' ? ofOrder.find((i) => i.id === inv.originalInvoiceId)?.generation : inv.generation;
+    const next =
+      replacedGeneration !== undefined && (inv.direction === 'red' || inv.status === 'reversed')
+        ? blues.find((b) => b.generation === replacedGeneration + 1)
+        : undefined;
+    const retitled = blues.some((b) => b.retitles > 0 || !!b.nextTitle);
     return {
       id: inv.id,
       orderId: inv.orderId,
@@ -265,6 +332,12 @@ export class InvoicesService {
       pdfUrl: inv.number && (inv.pdfFile || inv.providerPdfUrl) ? this.documents.signedPdfUrl(inv.id) : null,
       createdAt: inv.createdAt.toISOString(),
       relatedInvoiceId: related,
+      redReason: inv.direction === 'red' ? (inv.redReason ?? 'refund') : null,
+      // until the invoice with the new title exists (then `replacement` tells)
+      pendingTitleName: inv.nextTitle && !next ? inv.nextTitle.name : null,
+      replacement: next ? { id: next.id, titleName: next.title.name, status: next.status, amountFen: next.amountFen } : null,
+      retitled,
+      canChangeTitle: inv.direction === 'blue' && current?.id === inv.id && inv.status !== 'reversed' && !retitled,
     };
   }
 }

@@ -51,7 +51,8 @@ export class InvoiceTitles {
   }
 }
 
-export function snapshot(t: InvoiceTitle | InvoiceTitleView): TitleSnapshot {
+/** What the invoice prints of a title (not its mail address or flags). */
+export function snapshot(t: TitleSnapshot): TitleSnapshot {
   return { kind: t.kind, name: t.name, taxId: t.taxId, address: t.address, phone: t.phone, bank: t.bank, bankAccount: t.bankAccount };
 }
 
