@@ -96,7 +96,8 @@ export function RepairClock({ t, hotline, onChange }: { t: RepairView; hotline: 
               title: '修改预约上门时间？',
               content: `改为 ${s.label}。预约时间只能修改${t.reschedule.left}次，且须提前${t.reschedule.noticeMinutes}分钟。`,
             }).then((r) => {
-              if (r.confirm) void run(() => repairsApi.reschedule({ id: String(t.id) }, { slotStart: s.start.toISOString(), slotEnd: s.end.toISOString() }), '已改约');
+              if (r.confirm)
+                void run(() => repairsApi.reschedule({ id: String(t.id) }, { slotStart: s.start.toISOString(), slotEnd: s.end.toISOString() }), '已改约');
             });
           }}
         >

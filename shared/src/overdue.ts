@@ -13,7 +13,13 @@ import { REPAIR_OPEN_STATES, type RepairState } from './repairs';
 export const REPAIR_DUE_SOON_MINUTES = 60;
 
 export type RepairDeadlineKind = 'dispatch' | 'contact' | 'on_site' | 'done' | 'report';
-export const REPAIR_DEADLINE_LABEL: Record<RepairDeadlineKind, string> = { dispatch: '派单', contact: '联系', on_site: '上门', done: '完工', report: '处置结果汇报' };
+export const REPAIR_DEADLINE_LABEL: Record<RepairDeadlineKind, string> = {
+  dispatch: '派单',
+  contact: '联系',
+  on_site: '上门',
+  done: '完工',
+  report: '处置结果汇报',
+};
 /** States in which the ticket waits for a butler/worker (the dispatch clock runs). */
 export const REPAIR_UNDISPATCHED_STATES: readonly RepairState[] = ['pending', 'reopened'];
 

@@ -17,7 +17,8 @@ import {
   MEASUREMENT_PROTOCOL_TEXT,
   normalizeTaxId,
   quoteBill,
-  REPAIR_CATEGORY_CLOCKS, REPAIR_PRICE_LIST,
+  REPAIR_CATEGORY_CLOCKS,
+  REPAIR_PRICE_LIST,
   SeasonInput,
   slotProblem,
 } from './index';
@@ -141,7 +142,13 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
     expect(by.leak).toEqual({ category: 'leak', emergency: true, dispatchMinutes: 10, onSiteMinutes: 25 });
     expect(by.flooding).toEqual({ category: 'flooding', emergency: true, dispatchMinutes: 10, onSiteMinutes: 60 });
     for (const c of ['low_temp', 'no_heat', 'valve', 'other']) expect(by[c]).toMatchObject({ emergency: false, dispatchMinutes: 10, onSiteMinutes: 30 });
-    expect(r.sla).toMatchObject({ routineContactMinutes: 30, emergencyReportMinutes: 120, registerMinutes: 5, callbackRetryMinutes: 120, callbackMaxAttempts: 3 });
+    expect(r.sla).toMatchObject({
+      routineContactMinutes: 30,
+      emergencyReportMinutes: 120,
+      registerMinutes: 5,
+      callbackRetryMinutes: 120,
+      callbackMaxAttempts: 3,
+    });
     for (const k of ['callbackRetryMinutes', 'callbackMaxAttempts']) expect(COMPANY_SETTING_LABEL[`rules.sla.${k}`], k).toMatch(/[\u4e00-\u9fa5]/);
     // a category listed twice is refused
     expect(CompanyRules.safeParse({ repairs: { categories: [by.leak, by.leak] } }).success).toBe(false);

@@ -190,7 +190,12 @@ const show = (v: unknown, path = ''): string => {
   if (typeof v === 'string' && path.endsWith('dispatchMode')) return v === 'grab' ? '抢单' : '自动派单';
   if (typeof v === 'string') return path.endsWith('stopValveAction') ? (v === 'seal' ? '关阀并加封' : '关阀') : v;
   if (path.endsWith('repairs.categories') && Array.isArray(v))
-    return v.map((c: any) => `${REPAIR_CATEGORY_LABEL[c.category as RepairCategory] ?? c.category}${c.emergency ? '（紧急）' : ''} 派单${c.dispatchMinutes}分 到场${c.onSiteMinutes}分`).join('、');
+    return v
+      .map(
+        (c: any) =>
+          `${REPAIR_CATEGORY_LABEL[c.category as RepairCategory] ?? c.category}${c.emergency ? '（紧急）' : ''} 派单${c.dispatchMinutes}分 到场${c.onSiteMinutes}分`,
+      )
+      .join('、');
   if (path === 'roles' && Array.isArray(v)) return v.map((r) => STAFF_ROLE_LABEL[r as StaffRole] ?? r).join('、') || '—';
   if (path.endsWith('measurementWindows') && Array.isArray(v)) return v.map((w: any) => `${w.start}–${w.end}`).join('、');
   if (path.endsWith('priceList') && Array.isArray(v)) return v.map((x: any) => `${x.name} ${formatFen(x.priceFen)}`).join('、');

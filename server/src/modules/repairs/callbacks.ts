@@ -62,7 +62,13 @@ export class RepairCallbacks extends RepairsCore {
         if (attempts < sla.callbackMaxAttempts) {
           // nobody answered: try again later, never inside quiet hours; the task stays open
           retryAt = pushOutOfQuietHours(new Date(now.getTime() + sla.callbackRetryMinutes * 60_000), sla);
-          await em.update(RepairCallback, c.id, { attempts, scheduledAt: retryAt, dueAt: retryAt > c.dueAt ? retryAt : c.dueAt, notes, agentId: staff.staffId });
+          await em.update(RepairCallback, c.id, {
+            attempts,
+            scheduledAt: retryAt,
+            dueAt: retryAt > c.dueAt ? retryAt : c.dueAt,
+            notes,
+            agentId: staff.staffId,
+          });
           return;
         }
         await em.update(RepairCallback, c.id, { status: 'done', attempts, outcome: 'unreachable', notes, agentId: staff.staffId, doneAt: now });

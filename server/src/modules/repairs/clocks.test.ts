@@ -239,7 +239,8 @@ describe('repair clocks per the seeds', () => {
     const id = await resolve();
     const task = (await listed()).find((x) => x.ticketId === id);
     expect(task.attempts).toBe(0);
-    const miss = async () => t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'unreachable', notes: '无人接听' } });
+    const miss = async () =>
+      t.call('POST', `/api/v1/staff/repairs/callbacks/${task.id}`, { token: agent1, body: { outcome: 'unreachable', notes: '无人接听' } });
     const first = await miss();
     expect(first.status).toBe(200);
     expect(fmt(first.body.retryAt)).toBe('2026-11-26 12:00');

@@ -243,7 +243,13 @@ export class RepairsCore {
     return rows.map((r) => {
       const data = (r.data ?? {}) as { escalationLevel?: number; event?: 'urge' | 'reschedule' };
       const same = r.fromState === r.toState;
-      const label = !same ? (REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState) : data.event === 'urge' ? '住户催单' : data.event === 'reschedule' ? '修改预约' : '工单升级';
+      const label = !same
+        ? (REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState)
+        : data.event === 'urge'
+          ? '住户催单'
+          : data.event === 'reschedule'
+            ? '修改预约'
+            : '工单升级';
       return { state: r.toState as RepairState, label, at: r.at.toISOString(), reason: r.reason, internal: same && !data.event };
     });
   }

@@ -47,10 +47,11 @@ export class RepairPromisesToResident extends RepairsCore {
     const rules = await this.o.company.rules();
     const slotStart = new Date(req.slotStart);
     const slotEnd = new Date(req.slotEnd);
-    const problem = slotProblem(slotStart, slotEnd, now, rules.sla, rules.repairs.bookingHorizonDays);
-    if (problem) throw new AppError('REPAIR_SLOT_INVALID', { fields: [{ field: 'slotStart', message: problem }] });
     await withTx(this.ds, async (em) => {
+      // whose ticket first: someone else's is not found, whatever the slot
       const t = await this.lockTicket(em, id, { residentId: resident.residentId });
+      const problem = slotProblem(slotStart, slotEnd, now, rules.sla, rules.repairs.bookingHorizonDays);
+      if (problem) throw new AppError('REPAIR_SLOT_INVALID', { fields: [{ field: 'slotStart', message: problem }] });
       const state = rescheduleState(t, now, rules);
       if (!state.allowed) {
         if (state.left === 0) throw new AppError('REPAIR_RESCHEDULE_USED');
@@ -60,7 +61,8 @@ export class RepairPromisesToResident extends RepairsCore {
       await em.update(RepairTicket, id, { slotStart, slotEnd, onSiteDueAt: slotEnd, slotChanges: t.slotChanges + 1 });
       const when = `${formatChinaTime(slotStart)}-${chinaHm(slotEnd)}`;
       await recordTransition(em, SUBJECT, id, t.status, t.status, actorOf(resident), `上门时间改为 ${when}`, { event: 'reschedule' });
-      if (t.assigneeId) await this.staffNotice(em, [t.assigneeId], t.id, 'reschedule', `工单 ${t.no} 住户改约：${when}`, `reschedule:${t.id}:${t.slotChanges + 1}`, now);
+      if (t.assigneeId)
+        await this.staffNotice(em, [t.assigneeId], t.id, 'reschedule', `工单 ${t.no} 住户改约：${when}`, `reschedule:${t.id}:${t.slotChanges + 1}`, now);
     });
     return this.viewForResident(resident.residentId, id);
   }

@@ -16,7 +16,8 @@ const fmt = (d: Date | null) => (d ? formatChinaTime(d) : null);
 
 describe('SLA clock (China time)', () => {
   it('every clock runs 24 h (Heihe 004: hotline 24 h; Zibo 001 keeps the night free only for callbacks): a 19:50 request is contacted by 20:20', () => {
-    const d = (createdAt: string, category: 'no_heat' | 'leak' = 'no_heat') => repairDeadlines({ createdAt: china(createdAt), category, emergency: category === 'leak' }, rules);
+    const d = (createdAt: string, category: 'no_heat' | 'leak' = 'no_heat') =>
+      repairDeadlines({ createdAt: china(createdAt), category, emergency: category === 'leak' }, rules);
     expect(fmt(d('2026-11-25T10:00:00').contactDueAt)).toBe('2026-11-25 10:30');
     expect(fmt(d('2026-11-25T19:50:00').contactDueAt)).toBe('2026-11-25 20:20');
     expect(fmt(d('2026-11-25T23:50:00').contactDueAt)).toBe('2026-11-26 00:20');
@@ -28,7 +29,10 @@ describe('SLA clock (China time)', () => {
     expect(fmt(late.onSiteDueAt)).toBe('2026-11-26 00:20');
     // a booked visit: on site by the slot's end
     expect(
-      fmt(repairDeadlines({ createdAt: china('2026-11-25T10:00:00'), category: 'no_heat', emergency: false, slotEnd: china('2026-11-25T16:00:00') }, rules).onSiteDueAt),
+      fmt(
+        repairDeadlines({ createdAt: china('2026-11-25T10:00:00'), category: 'no_heat', emergency: false, slotEnd: china('2026-11-25T16:00:00') }, rules)
+          .onSiteDueAt,
+      ),
     ).toBe('2026-11-25 16:00');
   });
 
@@ -39,15 +43,22 @@ describe('SLA clock (China time)', () => {
     expect(fmt(leak.onSiteDueAt)).toBe('2026-11-25 23:55');
     // Heihe 004: indoor flooding is an emergency, on site within 1 h
     expect(isEmergency('flooding', false, rules)).toBe(true);
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:30:00'), category: 'flooding', emergency: true }, rules).onSiteDueAt)).toBe('2026-11-26 00:30');
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:30:00'), category: 'flooding', emergency: true }, rules).onSiteDueAt)).toBe(
+      '2026-11-26 00:30',
+    );
     // a routine category the resident flags urgent: Heihe's 1 h, or the category's own 30 min (Zibo 001) when sooner
-    const flagged = repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), category: 'valve', emergency: true }, CompanyRules.parse({ sla: { emergencyOnSiteMinutes: 20 } }));
+    const flagged = repairDeadlines(
+      { createdAt: china('2026-11-25T23:50:00'), category: 'valve', emergency: true },
+      CompanyRules.parse({ sla: { emergencyOnSiteMinutes: 20 } }),
+    );
     expect(fmt(flagged.onSiteDueAt)).toBe('2026-11-26 00:10');
     // Harbin 003: on site in 15 min for every category
     const harbin = CompanyRules.parse({
       repairs: { categories: rules.repairs.categories.map((c) => ({ ...c, onSiteMinutes: 15 })) },
     });
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), category: 'no_heat', emergency: false }, harbin).onSiteDueAt)).toBe('2026-11-26 00:05');
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), category: 'no_heat', emergency: false }, harbin).onSiteDueAt)).toBe(
+      '2026-11-26 00:05',
+    );
     // a company that does not count leaks as emergencies
     const calm = CompanyRules.parse({ repairs: { categories: rules.repairs.categories.map((c) => ({ ...c, emergency: false })) } });
     expect(isEmergency('leak', false, calm)).toBe(false);
