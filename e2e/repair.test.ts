@@ -244,6 +244,37 @@ describe('a repair from booking to rating in the H5 app', () => {
     }
   });
 
+  it('an overdue ticket stops promising the past: the resident sees 已超时, urges it (催单) and is offered the hotline; no escalation line', async () => {
+    const tickets = e.host.ds.getRepository(RepairTicket);
+    const first = await tickets.findOneByOrFail({ id: ticketId });
+    const late = await e.host.services.repairs.create(
+      { kind: 'resident', residentId: first.residentId, sessionId: 0, openid: '' },
+      { accountId: first.accountId, category: 'leak', description: '阳台暖气管一直在滴水' },
+    );
+    // the emergency's contact and on-site deadlines passed 5 minutes ago; the supervisor was told
+    const past = new Date(Date.now() - 5 * 60_000);
+    await tickets.update(late.id, { contactDueAt: past, onSiteDueAt: past });
+    await e.host.services.repairs.escalateOverdue();
+    await open(resident, e.host.url, `/pages/repairs/detail?id=${late.id}`);
+    await resident.reload();
+    const page = () => resident.locator('.page', { has: resident.locator('[data-repair-clock]') });
+    await expect.poll(() => resident.locator('[data-repair-overdue]').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => resident.locator('[data-repair-overdue]').innerText()).toContain('已超过承诺的联系您、上门时间');
+    const text = await page().innerText();
+    expect(text).not.toMatch(/预计 .* 前联系您/);
+    expect(text).not.toContain('超时升级');
+    expect(text).not.toContain('主管');
+    await expect.poll(() => resident.locator('[data-deadline="on_site"]').getAttribute('data-deadline-state')).toBe('overdue');
+    await expect.poll(() => resident.locator('[data-call-hotline]').innerText()).toContain('拨打服务热线');
+    await shot(resident, 'repair-overdue');
+    await resident.locator('[data-urge]').click();
+    await expect.poll(async () => (await tickets.findOneByOrFail({ id: late.id })).urgeCount, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => resident.locator('[data-urged]').innerText(), { timeout: 10_000 }).toMatch(/已催单，\d{2}:\d{2} 后可再次催单/);
+    await expect.poll(() => resident.locator('[data-urge]').count()).toBe(0);
+    await expect.poll(() => page().innerText()).toContain('住户催单');
+    await shot(resident, 'repair-urged');
+  });
+
   it('the resident books a temperature measurement in a window; the station sees it with the record form', async () => {
     await open(resident, e.host.url, '/pages/measurements/index');
     await resident.reload();

@@ -187,6 +187,11 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     const r = await services.repairs.escalateOverdue();
     if (r.escalated) log.info(r, 'repair escalation');
   });
+  // repairs in grab mode: tickets nobody grabbed in time are auto-assigned (Harbin 003)
+  every('repair-grab-fallback', 60_000, async () => {
+    const r = await services.repairs.dispatchUngrabbed();
+    if (r.assigned) log.info(r, 'repair grab fallback');
+  });
   // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
   every(
     'reconciliation',

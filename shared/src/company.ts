@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dateInYear, monthDay } from './inputs';
 // the seeds' price list is the default (repairs.ts imports only types from here: no cycle)
-import { REPAIR_PRICE_LIST } from './repairs';
+import { REPAIR_CATEGORIES, REPAIR_CATEGORY_CLOCKS, REPAIR_PRICE_LIST } from './repairs';
 
 /** a day of the year that exists in every year (02-30, 04-31 and 02-29 are refused) */
 const MonthDay = monthDay();
@@ -20,6 +20,15 @@ export const RepairPriceItem = z.object({
   priceFen: z.number('请填写价格').int('价格最多两位小数').min(1, '价格必须大于0').max(1_000_000, '价格不超过10000元'),
 });
 export type RepairPriceItem = z.infer<typeof RepairPriceItem>;
+
+/** One category's clock: emergency or routine, minutes to dispatch and to be on site. */
+export const RepairCategoryClock = z.object({
+  category: z.enum(REPAIR_CATEGORIES, '报修类型无效'),
+  emergency: z.boolean('请选择是否紧急'),
+  dispatchMinutes: Minutes,
+  onSiteMinutes: Minutes,
+});
+export type RepairCategoryClock = z.infer<typeof RepairCategoryClock>;
 
 /**
  * A company's business rules: data, not code. Later features read their numbers from here
@@ -47,14 +56,28 @@ export const CompanyRules = z.object({
       noLateFeeWhileHeatOff: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * Repair clocks. They run around the clock (Heihe 004: hotline 24 h); the quiet hours apply only
+   * to callbacks (Zibo 001: callback within 24 h except 20:00–08:00) and to booked visits.
+   * Dispatch and on-site minutes per category live in repairs.categories.
+   */
   sla: z
     .object({
+      /** Heihe 004: a request is registered within 5 minutes; an emergency is called back by then */
       registerMinutes: Minutes.default(5),
+      /** Heihe 004 / Zibo 001: the resident is contacted within 30 minutes */
       routineContactMinutes: Minutes.default(30),
+      /** Heihe 004: a routine repair is done within 48 hours */
       routineDoneMinutes: Minutes.default(48 * 60),
+      /** Heihe 004: a resident-flagged emergency of a routine category: crew on site within 1 hour */
       emergencyOnSiteMinutes: Minutes.default(60),
+      /** Heihe 004: the result is reported within 2 hours of finishing an emergency */
       emergencyReportMinutes: Minutes.default(120),
       callbackMinutes: Minutes.default(24 * 60),
+      /** an unanswered callback (未接通) is tried again this much later (outside quiet hours) */
+      callbackRetryMinutes: Minutes.default(120),
+      /** after this many unanswered calls the callback is closed as unreachable */
+      callbackMaxAttempts: z.number('请填写次数').int('次数应为整数').min(1, '至少1次').max(10, '不超过10次').default(3),
       quietStart: HourMinute.default('20:00'),
       quietEnd: HourMinute.default('08:00'),
     })
@@ -128,6 +151,30 @@ export const CompanyRules = z.object({
   /** repair numbers the seeds give and companies differ on */
   repairs: z
     .object({
+      /**
+       * per category: emergency or routine, dispatch and on-site minutes (Harbin 003: the order
+       * reaches the worker in 10 min; Zibo 001: on site in 30 min; Changchun 000: a leak in 25 min;
+       * Heihe 004: indoor flooding and pipe leaks are emergencies, on site within 1 h)
+       */
+      categories: z
+        .array(RepairCategoryClock)
+        .min(1, '至少保留一个报修类型')
+        .superRefine((items, ctx) => {
+          const seen = new Set<string>();
+          items.forEach((it, i) => {
+            if (seen.has(it.category)) ctx.addIssue({ code: 'custom', path: [i, 'category'], message: '报修类型重复' });
+            seen.add(it.category);
+          });
+        })
+        .default(() => REPAIR_CATEGORY_CLOCKS.map((c) => ({ ...c }))),
+      /** auto: the least-loaded butler/crew member; grab: a pool the area's staff grab from, auto-assigned after grabTimeoutMinutes (Harbin 003) */
+      dispatchMode: z.enum(['auto', 'grab'], '请选择派单方式').default('auto'),
+      grabTimeoutMinutes: Minutes.default(5),
+      /** a resident may urge (催单) an overdue ticket at most once per this many minutes */
+      urgeIntervalMinutes: Minutes.default(30),
+      /** Zibo 001: the resident may change the appointment this many times, at least noticeMinutes before it */
+      appointmentChanges: z.number('请填写次数').int('次数应为整数').min(0, '不能小于0').max(5, '不超过5次').default(1),
+      appointmentNoticeMinutes: Minutes.default(60),
       /** an overdue ticket still overdue this long after reaching the supervisor goes to the department head (Heihe 004: unsatisfied → department head) */
       escalateToHeadMinutes: Minutes.default(60),
       /** a resident may book a visit at most this many days ahead */
@@ -198,9 +245,11 @@ export const COMPANY_SETTING_LABEL: Record<string, string> = {
   'rules.sla.registerMinutes': '维修时限：登记（分钟）',
   'rules.sla.routineContactMinutes': '维修时限：一般报修联系住户（分钟）',
   'rules.sla.routineDoneMinutes': '维修时限：一般报修完成（分钟）',
-  'rules.sla.emergencyOnSiteMinutes': '维修时限：紧急报修到场（分钟）',
+  'rules.sla.emergencyOnSiteMinutes': '维修时限：住户标记紧急的报修到场（分钟）',
   'rules.sla.emergencyReportMinutes': '维修时限：紧急报修报告结果（分钟）',
   'rules.sla.callbackMinutes': '维修时限：回访（分钟）',
+  'rules.sla.callbackRetryMinutes': '回访未接通后再次回访（分钟）',
+  'rules.sla.callbackMaxAttempts': '回访最多拨打次数',
   'rules.sla.quietStart': '免打扰开始时间',
   'rules.sla.quietEnd': '免打扰结束时间',
   'rules.measurementWindows': '允许预约测温的时段',
@@ -228,6 +277,12 @@ export const COMPANY_SETTING_LABEL: Record<string, string> = {
   'rules.measurementRefund.percent': '按不达标天数退还热费的比例（%）',
   'rules.measurementRefund.payAfterSeason': '测温退费在采暖季结束后统一支付',
   'rules.repairs': '维修规则',
+  'rules.repairs.categories': '各报修类型的时限',
+  'rules.repairs.dispatchMode': '派单方式',
+  'rules.repairs.grabTimeoutMinutes': '抢单超时转自动派单（分钟）',
+  'rules.repairs.urgeIntervalMinutes': '住户催单间隔（分钟）',
+  'rules.repairs.appointmentChanges': '住户可改约次数',
+  'rules.repairs.appointmentNoticeMinutes': '改约须提前（分钟）',
   'rules.repairs.escalateToHeadMinutes': '超时工单升级到部门负责人（分钟）',
   'rules.repairs.bookingHorizonDays': '最多可预约几天内上门',
   'rules.repairs.unsatisfiedBelowStars': '低于几星视为不满意',

@@ -7,20 +7,40 @@ import type { TransitionTable } from './state-machine';
 import { chinaDayStart, chinaHm, chinaParts, chinaTime, DAY_MS, minutesOfDay, sameChinaDay } from './time';
 import { dateInYear } from './inputs';
 
-export const REPAIR_CATEGORIES = ['low_temp', 'leak', 'no_heat', 'valve', 'other'] as const;
+export const REPAIR_CATEGORIES = ['low_temp', 'leak', 'flooding', 'no_heat', 'valve', 'other'] as const;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 export const REPAIR_CATEGORY_LABEL: Record<RepairCategory, string> = {
   low_temp: '室温不达标',
   leak: '跑冒滴漏/漏水',
+  flooding: '室内跑水',
   no_heat: '暖气不热/有空气',
   valve: '阀门',
   other: '其他',
 };
-/** Categories that are always emergencies (indoor flooding, pipe leak). */
-export const EMERGENCY_CATEGORIES: readonly RepairCategory[] = ['leak'];
 
-export function isEmergency(category: RepairCategory, requested: boolean): boolean {
-  return requested || EMERGENCY_CATEGORIES.includes(category);
+/**
+ * The seeds' clock per category (company setting repairs.categories): indoor flooding and pipe
+ * leaks are emergencies (Heihe 004), a leak on site within 25 min (Changchun 000), flooding within
+ * 1 h (Heihe 004); routine repairs on site within 30 min (Zibo 001); every order reaches the
+ * worker within 10 min (Harbin 003).
+ */
+export const REPAIR_CATEGORY_CLOCKS: readonly { category: RepairCategory; emergency: boolean; dispatchMinutes: number; onSiteMinutes: number }[] = [
+  { category: 'low_temp', emergency: false, dispatchMinutes: 10, onSiteMinutes: 30 },
+  { category: 'leak', emergency: true, dispatchMinutes: 10, onSiteMinutes: 25 },
+  { category: 'flooding', emergency: true, dispatchMinutes: 10, onSiteMinutes: 60 },
+  { category: 'no_heat', emergency: false, dispatchMinutes: 10, onSiteMinutes: 30 },
+  { category: 'valve', emergency: false, dispatchMinutes: 10, onSiteMinutes: 30 },
+  { category: 'other', emergency: false, dispatchMinutes: 10, onSiteMinutes: 30 },
+];
+
+/** The company's clock of a category (a category missing from the setting keeps the seeds' clock). */
+export function categoryClock(category: RepairCategory, rules: Pick<CompanyRules, 'repairs'>): CompanyRules['repairs']['categories'][number] {
+  return rules.repairs.categories.find((c) => c.category === category) ?? REPAIR_CATEGORY_CLOCKS.find((c) => c.category === category)!;
+}
+
+/** An emergency: the resident says so, or the company counts the category as one (indoor flooding, pipe leak). */
+export function isEmergency(category: RepairCategory, requested: boolean, rules: Pick<CompanyRules, 'repairs'>): boolean {
+  return requested || categoryClock(category, rules).emergency;
 }
 
 export const REPAIR_STATES = [
@@ -92,8 +112,6 @@ export type PriceCode = (typeof REPAIR_PRICE_LIST)[number]['code'];
 
 /** Escalation levels: 1 = supervisor (the area's dispatchers), 2 = department head (admins). */
 export const ESCALATION_LEVEL_LABEL: Record<number, string> = { 0: '', 1: '主管', 2: '部门负责人' };
-/** An overdue ticket still overdue this long after reaching the supervisor goes to the department head. */
-export const ESCALATE_TO_HEAD_AFTER_MINUTES = 60;
 
 // ---- China-time clock ---------------------------------------------------------------------
 
@@ -129,7 +147,7 @@ export function pullBeforeQuietHours(at: Date, sla: Pick<Sla, 'quietStart' | 'qu
   return start > at ? new Date(start.getTime() - DAY_MS) : start;
 }
 
-/** Add minutes of non-quiet time: the clock stops 20:00–08:00 (routine contacts are not made at night). */
+/** Add minutes of non-quiet time: the clock stops 20:00–08:00 (kept for schedules that respect quiet hours). */
 export function addServiceMinutes(from: Date, minutes: number, sla: Pick<Sla, 'quietStart' | 'quietEnd'>): Date {
   let t = pushOutOfQuietHours(from, sla);
   let left = minutes * 60_000;
@@ -145,33 +163,47 @@ export function addServiceMinutes(from: Date, minutes: number, sla: Pick<Sla, 'q
 }
 
 export interface RepairDeadlines {
+  /** by when the order reaches a butler/worker (Harbin 003: 10 min) */
+  dispatchDueAt: Date;
   /** by when someone contacts the resident */
   contactDueAt: Date;
-  /** emergencies: the crew on site; routine: the end of the resident's preferred slot, if any */
-  onSiteDueAt: Date | null;
+  /** by when someone is on site: the category's minutes, or the end of the resident's booked slot */
+  onSiteDueAt: Date;
   doneDueAt: Date;
 }
 
 /**
- * A ticket's deadlines from the company's SLA settings, in China time.
- * Routine: contact within routineContactMinutes of non-quiet time (a 23:00 request is called by
- * 08:30), done within routineDoneMinutes. Emergency: around the clock — contact within
- * registerMinutes, on site within emergencyOnSiteMinutes, done within routineDoneMinutes.
+ * A ticket's deadlines from the company's settings. Every clock runs around the clock (the hotline
+ * is 24 h, Heihe 004; the seeds keep the night free only for callbacks, Zibo 001): a 19:50
+ * request is contacted by 20:20. Routine: dispatch and on site by the category's minutes (a booked
+ * slot moves on-site to the slot's end), contact within routineContactMinutes, done within
+ * routineDoneMinutes. Emergency: contact within registerMinutes, on site by the category's
+ * minutes (a routine category flagged urgent by the resident: at most emergencyOnSiteMinutes).
  */
-export function repairDeadlines(input: { createdAt: Date; emergency: boolean; slotEnd?: Date | null }, rules: Pick<CompanyRules, 'sla'>): RepairDeadlines {
+export function repairDeadlines(
+  input: { createdAt: Date; category: RepairCategory; emergency: boolean; slotEnd?: Date | null },
+  rules: Pick<CompanyRules, 'sla' | 'repairs'>,
+): RepairDeadlines {
   const { sla } = rules;
   const t = input.createdAt.getTime();
+  const clock = categoryClock(input.category, rules);
+  const at = (minutes: number) => new Date(t + minutes * 60_000);
+  const dispatchDueAt = at(clock.dispatchMinutes);
+  const doneDueAt = at(sla.routineDoneMinutes);
   if (input.emergency) {
+    const onSite = clock.emergency ? clock.onSiteMinutes : Math.min(clock.onSiteMinutes, sla.emergencyOnSiteMinutes);
     return {
-      contactDueAt: new Date(t + Math.min(sla.registerMinutes, sla.emergencyOnSiteMinutes) * 60_000),
-      onSiteDueAt: new Date(t + sla.emergencyOnSiteMinutes * 60_000),
-      doneDueAt: new Date(t + sla.routineDoneMinutes * 60_000),
+      dispatchDueAt: at(Math.min(clock.dispatchMinutes, onSite)),
+      contactDueAt: at(Math.min(sla.registerMinutes, onSite)),
+      onSiteDueAt: at(onSite),
+      doneDueAt,
     };
   }
   return {
-    contactDueAt: addServiceMinutes(input.createdAt, sla.routineContactMinutes, sla),
-    onSiteDueAt: input.slotEnd ?? null,
-    doneDueAt: new Date(t + sla.routineDoneMinutes * 60_000),
+    dispatchDueAt,
+    contactDueAt: at(sla.routineContactMinutes),
+    onSiteDueAt: input.slotEnd && input.slotEnd.getTime() > t ? input.slotEnd : at(clock.onSiteMinutes),
+    doneDueAt,
   };
 }
 
@@ -189,11 +221,16 @@ export function callbackSchedule(resolvedAt: Date, emergency: boolean, rules: Pi
   return { scheduledAt, dueAt, reportDueAt };
 }
 
+/** "08:30", "明天 08:30" or "11月27日 08:30": a deadline as a resident reads it (China time). */
+export function chinaWhen(at: Date, now: Date): string {
+  const d = chinaParts(at);
+  const day = sameChinaDay(at, now) ? '' : sameChinaDay(at, chinaDayStart(now, 1)) ? '明天 ' : `${d.month}月${d.day}日 `;
+  return `${day}${chinaHm(at)}`;
+}
+
 /** "预计 08:30 前联系您" (with the date when it is not today in China time). */
 export function contactPromise(contactDueAt: Date, now: Date): string {
-  const d = chinaParts(contactDueAt);
-  const day = sameChinaDay(contactDueAt, now) ? '' : sameChinaDay(contactDueAt, chinaDayStart(now, 1)) ? '明天 ' : `${d.month}月${d.day}日 `;
-  return `预计 ${day}${chinaHm(contactDueAt)} 前联系您`;
+  return `预计 ${chinaWhen(contactDueAt, now)} 前联系您`;
 }
 
 /** Minutes left until a deadline (negative when overdue), for staff lists. */

@@ -17,6 +17,7 @@ import {
   MEASUREMENT_PROTOCOL_TEXT,
   normalizeTaxId,
   quoteBill,
+  REPAIR_CATEGORY_CLOCKS,
   REPAIR_PRICE_LIST,
   SeasonInput,
   slotProblem,
@@ -105,6 +106,12 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
   it('defaults: escalation 60 min, watch list 10 households / 2 tickets (Heihe 004), booking 7 days, unsatisfied below 3 stars, the price list (Zibo 001, Wuhai 002)', () => {
     const r = CompanyRules.parse({});
     expect(r.repairs).toEqual({
+      categories: REPAIR_CATEGORY_CLOCKS.map((c) => ({ ...c })),
+      dispatchMode: 'auto',
+      grabTimeoutMinutes: 5,
+      urgeIntervalMinutes: 30,
+      appointmentChanges: 1,
+      appointmentNoticeMinutes: 60,
       escalateToHeadMinutes: 60,
       bookingHorizonDays: 7,
       unsatisfiedBelowStars: 3,
@@ -119,8 +126,32 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
       'watchList.buildingComplaintHouseholds',
       'watchList.repeatedLowTempTickets',
       'priceList',
+      'categories',
+      'dispatchMode',
+      'grabTimeoutMinutes',
+      'urgeIntervalMinutes',
+      'appointmentChanges',
+      'appointmentNoticeMinutes',
     ])
       expect(COMPANY_SETTING_LABEL[`rules.repairs.${k}`], k).toMatch(/[\u4e00-\u9fa5]/);
+  });
+
+  it('repair clocks (issue 16 item 8): Harbin 003 dispatch 10 min, Zibo 001 on site 30 min, Changchun 000 leak 25 min, Heihe 004 flooding and leaks are emergencies, contact 30 min, report 2 h; callbacks retried', () => {
+    const r = CompanyRules.parse({});
+    const by = Object.fromEntries(r.repairs.categories.map((c) => [c.category, c]));
+    expect(by.leak).toEqual({ category: 'leak', emergency: true, dispatchMinutes: 10, onSiteMinutes: 25 });
+    expect(by.flooding).toEqual({ category: 'flooding', emergency: true, dispatchMinutes: 10, onSiteMinutes: 60 });
+    for (const c of ['low_temp', 'no_heat', 'valve', 'other']) expect(by[c]).toMatchObject({ emergency: false, dispatchMinutes: 10, onSiteMinutes: 30 });
+    expect(r.sla).toMatchObject({
+      routineContactMinutes: 30,
+      emergencyReportMinutes: 120,
+      registerMinutes: 5,
+      callbackRetryMinutes: 120,
+      callbackMaxAttempts: 3,
+    });
+    for (const k of ['callbackRetryMinutes', 'callbackMaxAttempts']) expect(COMPANY_SETTING_LABEL[`rules.sla.${k}`], k).toMatch(/[\u4e00-\u9fa5]/);
+    // a category listed twice is refused
+    expect(CompanyRules.safeParse({ repairs: { categories: [by.leak, by.leak] } }).success).toBe(false);
   });
 
   it('the booking horizon is the setting’s (default 7 days)', () => {

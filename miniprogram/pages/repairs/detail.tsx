@@ -9,6 +9,8 @@ import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
 import { askSubscribe } from '../../services/subscribe';
 import { SubscribeTag } from '../../components/subscribe-tag';
+import { RepairClock } from '../../components/repair-clock';
+import { companyApi } from '../../services/api/accounts';
 
 /** 报修详情: status, promise, timeline; consent to a price; rate 1–5 after the work is done. */
 export default function RepairDetail() {
@@ -16,6 +18,8 @@ export default function RepairDetail() {
   const [stars, setStars] = useState(5);
   const [comment, setComment] = useState('');
   const ticket = useData(() => repairsApi.get({ id: params.id! }), [], { onShow: true });
+  // the 24 h hotline offered once a deadline has passed
+  const company = useData(() => companyApi.info({ quiet: true, anonymous: true }), []);
   const t = ticket.data;
   const id = { id: params.id! };
   const act = async (run: () => Promise<RepairView>) => {
@@ -58,6 +62,7 @@ export default function RepairDetail() {
           ))}
         </View>
       </View>
+      {t.deadlines.length ? <RepairClock t={t} hotline={company.data?.hotline ?? null} onChange={ticket.setData} /> : null}
       {t.status === 'awaiting_consent' && t.priceItems ? (
         <View className='card' data-consent>
           <View className='card-title'>有偿维修费用确认</View>

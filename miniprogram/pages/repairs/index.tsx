@@ -36,6 +36,11 @@ export default function MyRepairs() {
           <View className='muted'>{t.address}</View>
           <View className='muted'>联系电话 {t.contactPhoneMasked}</View>
           {t.promise ? <View className='repair-promise'>{t.promise}</View> : null}
+          {t.overdue ? (
+            <View className='repair-late' data-repair-overdue>
+              已超时，可在详情中催单或拨打服务热线
+            </View>
+          ) : null}
         </View>
       ))}
     </View>

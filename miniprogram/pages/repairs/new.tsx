@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Switch, Text, Textarea, View } from '@tarojs/components';
-import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, isEmergency, type BoundAccount, type RepairCategory } from '@heat-butler/shared';
+import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, type BoundAccount, type RepairCategory } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { repairsApi } from '../../services/api/repairs';
@@ -33,6 +33,8 @@ export default function NewRepair() {
     { onShow: true },
   );
   const accounts = bound.data ?? null;
+  // which categories the company counts as emergencies (settings: repairs.categories)
+  const options = useData(() => repairsApi.options({ quiet: true }), []);
 
   const submit = async () => {
     if (!accountId || busy) return;
@@ -70,7 +72,8 @@ export default function NewRepair() {
         <Empty>请先绑定户号再报修</Empty>
       </View>
     );
-  const urgent = isEmergency(category, emergency);
+  const alwaysUrgent = !!options.data?.categories.find((c) => c.value === category)?.emergency;
+  const urgent = emergency || alwaysUrgent;
   return (
     <View className='page'>
       <LoadError error={bound.error} onRetry={bound.reload} />
@@ -94,7 +97,7 @@ export default function NewRepair() {
         </View>
         <View className='row repair-urgent'>
           <Text>紧急（漏水、跑水）</Text>
-          <Switch checked={urgent} disabled={category === 'leak'} onChange={(e) => setEmergency(e.detail.value)} />
+          <Switch checked={urgent} disabled={alwaysUrgent} onChange={(e) => setEmergency(e.detail.value)} />
         </View>
         {urgent ? <View className='muted'>紧急报修全天候处理，抢修人员将尽快上门。</View> : null}
         <View className='field'>

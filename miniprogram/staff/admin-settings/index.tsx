@@ -9,11 +9,13 @@ import {
   documentLabel,
   fenToYuanString,
   formatChinaTime,
+  REPAIR_CATEGORY_LABEL,
   formatFen,
   yuanToFen,
   type AuditEntryView,
   type CompanySettings,
   type CompanySettingsInput,
+  type RepairCategory,
   type StaffRole,
 } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
@@ -48,14 +50,16 @@ const SECTIONS: Section[] = [
   },
   {
     title: '维修时限（分钟）',
-    note: '免打扰时段内不给住户打电话或发消息（HH:mm）。',
+    note: '服务热线24小时受理，维修时限全天计算；免打扰时段（HH:mm）只用于回访和预约上门。各报修类型的派单、到场时限见下方。',
     fields: [
-      { path: 'rules.sla.registerMinutes', label: '登记', kind: 'int' },
+      { path: 'rules.sla.registerMinutes', label: '登记（紧急报修联系住户）', kind: 'int' },
       { path: 'rules.sla.routineContactMinutes', label: '一般报修：联系住户', kind: 'int' },
       { path: 'rules.sla.routineDoneMinutes', label: '一般报修：完成', kind: 'int' },
-      { path: 'rules.sla.emergencyOnSiteMinutes', label: '紧急报修：到场', kind: 'int' },
-      { path: 'rules.sla.emergencyReportMinutes', label: '紧急报修：报告结果', kind: 'int' },
+      { path: 'rules.sla.emergencyOnSiteMinutes', label: '住户标记紧急的一般类型：到场', kind: 'int' },
+      { path: 'rules.sla.emergencyReportMinutes', label: '紧急报修：完工后报告结果', kind: 'int' },
       { path: 'rules.sla.callbackMinutes', label: '回访', kind: 'int' },
+      { path: 'rules.sla.callbackRetryMinutes', label: '回访未接通：再次回访间隔', kind: 'int' },
+      { path: 'rules.sla.callbackMaxAttempts', label: '回访未接通：最多拨打次数（次）', kind: 'int' },
       { path: 'rules.sla.quietStart', label: '免打扰开始（HH:mm）', kind: 'text' },
       { path: 'rules.sla.quietEnd', label: '免打扰结束（HH:mm）', kind: 'text' },
     ],
@@ -64,6 +68,10 @@ const SECTIONS: Section[] = [
     title: '维修规则',
     note: '有偿维修的价格在住户确认前告知（价目表见下方）。',
     fields: [
+      { path: 'rules.repairs.grabTimeoutMinutes', label: '抢单模式：无人抢单几分钟后自动派单（分钟）', kind: 'int' },
+      { path: 'rules.repairs.urgeIntervalMinutes', label: '超时工单住户催单间隔（分钟）', kind: 'int' },
+      { path: 'rules.repairs.appointmentChanges', label: '住户可修改预约上门时间的次数（次）', kind: 'int' },
+      { path: 'rules.repairs.appointmentNoticeMinutes', label: '修改预约须提前（分钟）', kind: 'int' },
       { path: 'rules.repairs.escalateToHeadMinutes', label: '超时工单到主管后仍超时，升级到部门负责人（分钟）', kind: 'int' },
       { path: 'rules.repairs.bookingHorizonDays', label: '住户最多可预约几天内上门（天）', kind: 'int' },
       { path: 'rules.repairs.unsatisfiedBelowStars', label: '评价低于几星视为不满意（星）', kind: 'int' },
@@ -111,12 +119,15 @@ const VALVE = 'rules.serviceChange.stopValveAction';
 const WINDOWS = 'rules.measurementWindows';
 const PRICES = 'rules.repairs.priceList';
 type PriceRow = { code: string; name: string; price: string };
+const CATS = 'rules.repairs.categories';
+const DISPATCH_MODE = 'rules.repairs.dispatchMode';
+type CatRow = { category: RepairCategory; emergency: boolean; dispatchMinutes: string; onSiteMinutes: string };
 const NUMERIC = new Map(
   SECTIONS.flatMap((s) => s.fields)
     .filter((f) => f.kind !== 'text')
     .map((f) => [f.path, f.kind]),
 );
-const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, VALVE];
+const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, VALVE, DISPATCH_MODE];
 
 const getAt = (o: any, path: string): any => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o);
 function setAt<T>(o: T, path: string, value: unknown): T {
@@ -139,7 +150,8 @@ function toForm(s: CompanySettings): any {
     f = setAt(f, p, v == null ? '' : kind === 'pct' ? String(v / 100) : String(v));
   }
   const prices: PriceRow[] = (getAt(s, PRICES) ?? []).map((x: any) => ({ code: x.code, name: x.name, price: fenToYuanString(x.priceFen) }));
-  return setAt(f, PRICES, prices);
+  const cats: CatRow[] = (getAt(s, CATS) ?? []).map((c: any) => ({ ...c, dispatchMinutes: String(c.dispatchMinutes), onSiteMinutes: String(c.onSiteMinutes) }));
+  return setAt(setAt(f, PRICES, prices), CATS, cats);
 }
 /** (what was typed: the server's schema decides, every wrong field reported at its field) */
 function toBody(f: any): CompanySettingsInput {
@@ -156,7 +168,9 @@ function toBody(f: any): CompanySettingsInput {
     }
   }
   const prices = ((getAt(f, PRICES) ?? []) as PriceRow[]).map((r) => ({ code: r.code, name: r.name, priceFen: yuanToFen(r.price) ?? r.price }));
-  return setAt(b, PRICES, prices) as CompanySettingsInput;
+  const num = (t: string) => (/^\d+$/.test(t.trim()) ? Number(t.trim()) : t);
+  const cats = ((getAt(f, CATS) ?? []) as CatRow[]).map((c) => ({ ...c, dispatchMinutes: num(c.dispatchMinutes), onSiteMinutes: num(c.onSiteMinutes) }));
+  return setAt(setAt(b, PRICES, prices), CATS, cats) as CompanySettingsInput;
 }
 /** a code for a new price-list item: the server needs one, the admin never sees it */
 const newCode = (rows: PriceRow[]) => {
@@ -173,7 +187,15 @@ function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Re
 const show = (v: unknown, path = ''): string => {
   if (v === undefined || v === null) return '—';
   if (typeof v === 'boolean') return v ? '是' : '否';
+  if (typeof v === 'string' && path.endsWith('dispatchMode')) return v === 'grab' ? '抢单' : '自动派单';
   if (typeof v === 'string') return path.endsWith('stopValveAction') ? (v === 'seal' ? '关阀并加封' : '关阀') : v;
+  if (path.endsWith('repairs.categories') && Array.isArray(v))
+    return v
+      .map(
+        (c: any) =>
+          `${REPAIR_CATEGORY_LABEL[c.category as RepairCategory] ?? c.category}${c.emergency ? '（紧急）' : ''} 派单${c.dispatchMinutes}分 到场${c.onSiteMinutes}分`,
+      )
+      .join('、');
   if (path === 'roles' && Array.isArray(v)) return v.map((r) => STAFF_ROLE_LABEL[r as StaffRole] ?? r).join('、') || '—';
   if (path.endsWith('measurementWindows') && Array.isArray(v)) return v.map((w: any) => `${w.start}–${w.end}`).join('、');
   if (path.endsWith('priceList') && Array.isArray(v)) return v.map((x: any) => `${x.name} ${formatFen(x.priceFen)}`).join('、');
@@ -250,7 +272,10 @@ export default staffPage(['admin'], function AdminSettings() {
     );
   const errCount = Object.keys(errors).length;
   const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
-  const otherErrors = Object.entries(errors).filter(([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !k.startsWith(PRICES) && !RENDERED.includes(k));
+  const otherErrors = Object.entries(errors).filter(
+    ([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !k.startsWith(PRICES) && !k.startsWith(CATS) && !RENDERED.includes(k),
+  );
+  const cats: CatRow[] = getAt(form, CATS) ?? [];
   const windows: { start: string; end: string }[] = getAt(form, WINDOWS) ?? [];
   const prices: PriceRow[] = getAt(form, PRICES) ?? [];
   const docs: string[] = getAt(form, DOCS) ?? [];
@@ -318,6 +343,55 @@ export default staffPage(['admin'], function AdminSettings() {
                 />
                 {errors[VALVE] ? <View className='field-error'>{errors[VALVE]}</View> : null}
               </View>
+            </View>
+          ) : null}
+          {s.title === '维修时限（分钟）' ? (
+            <View className='field' data-repair-categories>
+              <View className='field-label'>各报修类型：是否紧急、派单时限、到场时限（分钟）</View>
+              {cats.map((c, i) => (
+                <View key={c.category} className='row admin-window' data-category={c.category}>
+                  <Text>{REPAIR_CATEGORY_LABEL[c.category] ?? c.category}</Text>
+                  <Text className='muted'>紧急</Text>
+                  <Switch checked={c.emergency} onChange={(e) => set(`${CATS}.${i}.emergency`, e.detail.value)} />
+                  <Field
+                    name={`${CATS}.${i}.dispatchMinutes`}
+                    label='派单'
+                    type='digit'
+                    value={c.dispatchMinutes}
+                    error={errors[`${CATS}.${i}.dispatchMinutes`]}
+                    onInput={(v) => set(`${CATS}.${i}.dispatchMinutes`, v)}
+                  />
+                  <Field
+                    name={`${CATS}.${i}.onSiteMinutes`}
+                    label='到场'
+                    type='digit'
+                    value={c.onSiteMinutes}
+                    error={errors[`${CATS}.${i}.onSiteMinutes`]}
+                    onInput={(v) => set(`${CATS}.${i}.onSiteMinutes`, v)}
+                  />
+                </View>
+              ))}
+              {Object.entries(errors)
+                .filter(([k]) => k === CATS)
+                .map(([k, m]) => (
+                  <View key={k} className='field-error'>
+                    {m}
+                  </View>
+                ))}
+            </View>
+          ) : null}
+          {s.title === '维修规则' ? (
+            <View className='field'>
+              <View className='field-label'>派单方式</View>
+              <Segmented
+                options={[
+                  { value: 'auto', label: '自动派单' },
+                  { value: 'grab', label: '抢单（超时自动派单）' },
+                ]}
+                value={getAt(form, DISPATCH_MODE)}
+                onChange={(v) => set(DISPATCH_MODE, v)}
+              />
+              {errors[DISPATCH_MODE] ? <View className='field-error'>{errors[DISPATCH_MODE]}</View> : null}
             </View>
           ) : null}
           {s.title === '维修规则' ? (

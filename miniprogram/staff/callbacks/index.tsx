@@ -11,10 +11,10 @@ type Outcome = 'satisfied' | 'unsatisfied' | 'unreachable';
 const OUTCOMES: { value: Outcome; label: string; cls: string }[] = [
   { value: 'satisfied', label: '满意', cls: 'btn btn-primary' },
   { value: 'unsatisfied', label: '不满意（重新派单）', cls: 'btn btn-danger' },
-  { value: 'unreachable', label: '未接通', cls: 'btn btn-plain' },
+  { value: 'unreachable', label: '未接通（稍后再打）', cls: 'btn btn-plain' },
 ];
 
-/** 维修回访 (agents): closed tickets to call back within 24 h; the list is empty 20:00–08:00 (no calls then). */
+/** 维修回访 (agents): closed tickets to call back within 24 h; the list is empty 20:00–08:00 (no calls then); 未接通 comes back later. */
 export default staffPage(['agent', 'admin'], function StaffCallbacks() {
   const [notes, setNotes] = useState<Record<number, string>>({});
   const [busy, setBusy] = useState<number | null>(null);
@@ -28,8 +28,10 @@ export default staffPage(['agent', 'admin'], function StaffCallbacks() {
     if (outcome === 'unsatisfied' && note.length < 2) return void Taro.showToast({ title: '请记录住户不满意的原因', icon: 'none' });
     setBusy(c.id);
     try {
-      await repairsApi.callbackDone({ id: c.id }, { outcome, ...(note ? { notes: note.slice(0, 300) } : {}) });
-      Taro.showToast({ title: outcome === 'unsatisfied' ? '已重新派单' : '已记录', icon: 'success' });
+      const r = await repairsApi.callbackDone({ id: c.id }, { outcome, ...(note ? { notes: note.slice(0, 300) } : {}) });
+      // 未接通: the task stays, to be called again later (the company's retry interval)
+      const title = r.retryAt ? `${formatChinaTime(r.retryAt).slice(5)} 再次回访` : outcome === 'unsatisfied' ? '已重新派单' : '已记录';
+      Taro.showToast({ title, icon: r.retryAt ? 'none' : 'success' });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
     } finally {
@@ -72,7 +74,10 @@ export default staffPage(['agent', 'admin'], function StaffCallbacks() {
                 ) : null}
               </View>
             ) : null}
-            <View className='muted'>回访截止 {formatChinaTime(c.dueAt)}</View>
+            <View className='muted'>
+              回访截止 {formatChinaTime(c.dueAt)}
+              {c.attempts ? ` · 已拨打 ${c.attempts} 次未接通` : ''}
+            </View>
             <Textarea
               className='input repair-textarea'
               data-callback-notes

@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chinaDate, nextOpenSeason, type StaffRole } from '@heat-butler/shared';
+import { chinaDate, chinaDayStart, nextOpenSeason, type StaffRole } from '@heat-butler/shared';
 import { RepairCallback } from '../modules/repairs/entities';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { DEMO, demoHouseholds } from '../demo/seed';
@@ -227,6 +227,15 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /repairs/:id/cancel': (f) => ({ params: { id: f.repairId } }),
   'POST /repairs/:id/consent': (f) => ({ params: { id: f.repairId }, body: { accept: true } }),
   'POST /repairs/:id/rating': (f) => ({ params: { id: f.repairId }, body: { rating: 1 } }),
+  'POST /repairs/:id/urge': (f) => ({ params: { id: f.repairId } }),
+  'POST /repairs/:id/slot': (f) => ({
+    params: { id: f.repairId },
+    // tomorrow 10:00-12:00 China time: a valid slot, so only whose ticket it is decides
+    body: {
+      slotStart: new Date(chinaDayStart(new Date(), 1).getTime() + 10 * 3600_000).toISOString(),
+      slotEnd: new Date(chinaDayStart(new Date(), 1).getTime() + 12 * 3600_000).toISOString(),
+    },
+  }),
   'POST /service-changes': (f) => ({ body: { accountId: f.accountId, season, kind: 'resume', documents: [] } }),
   'GET /service-changes/:id': (f) => ({ params: { id: f.serviceChangeId } }),
   'POST /service-changes/:id/cancel': (f) => ({ params: { id: f.serviceChangeId } }),

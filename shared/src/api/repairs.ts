@@ -44,6 +44,13 @@ export type RateRepairRequest = z.input<typeof RateRepairRequest>;
 
 export const ConsentRequest = z.object({ accept: z.boolean() });
 
+/** The resident moves the booked visit (Zibo 001: once, at least 1 h before it). */
+export const RescheduleRequest = z.object({
+  slotStart: isoInstant('请选择正确的预约时段'),
+  slotEnd: isoInstant('请选择正确的预约时段'),
+});
+export type RescheduleRequest = z.input<typeof RescheduleRequest>;
+
 export const AssignRequest = z.object({ staffId: intId(), reason: z.string().trim().max(200).optional() });
 
 export const PriceItem = z.object({
@@ -78,8 +85,9 @@ export type ResolveRequest = z.input<typeof ResolveRequest>;
 
 export const RepairReportRequest = z.object({ report: z.string().trim().min(2, '请填写处置结果').max(500, '不超过500字') });
 
+/** unreachable (未接通): tried again later, closed only after the company's number of attempts */
 export const CallbackDoneRequest = z.object({
-  outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable']),
+  outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable'], '请选择回访结果'),
   notes: z.string().trim().max(300).optional(),
 });
 
@@ -95,6 +103,18 @@ export interface RepairTimelineItem {
   label: string;
   at: string;
   reason: string | null;
+}
+
+/** One promise made to the resident, as their page shows it. */
+export interface RepairDeadlineView {
+  kind: 'dispatch' | 'contact' | 'on_site' | 'done';
+  /** 派单 / 联系您 / 上门 / 完工 */
+  label: string;
+  dueAt: string;
+  /** when it was kept (or null) */
+  metAt: string | null;
+  /** met: kept in time; late: kept after the deadline; pending: not yet due; overdue: passed and not kept */
+  state: 'met' | 'late' | 'pending' | 'overdue';
 }
 
 export interface RepairView {
@@ -118,11 +138,20 @@ export interface RepairView {
   priceItems: { code: string; name: string; qty: number; priceFen: number }[] | null;
   priceFen: number | null;
   consentAt: string | null;
+  dispatchDueAt: string | null;
   contactDueAt: string;
   onSiteDueAt: string | null;
   doneDueAt: string;
-  /** "预计 xx:xx 前联系您" while nobody has called yet */
+  /** every deadline promised to the resident, in order (China time on the page) */
+  deadlines: RepairDeadlineView[];
+  /** a deadline the ticket still owes has passed (shared rule, overdue.ts) */
+  overdue: boolean;
+  /** "预计 xx:xx 前联系您" while nobody has called yet and the time has not passed */
   promise: string | null;
+  /** 催单: the resident may urge an overdue open ticket, once per the company's interval */
+  urge: { allowed: boolean; nextAt: string | null; count: number; lastAt: string | null };
+  /** 改约: how many appointment changes are left and until when the current slot may be moved */
+  reschedule: { allowed: boolean; left: number; noticeMinutes: number };
   resolution: string | null;
   resolutionPhotos: string[];
   rating: number | null;
@@ -138,7 +167,6 @@ export interface StaffRepairView extends RepairView {
   escalationLevel: number;
   /** minutes to the next open deadline, negative when overdue */
   minutesLeft: number | null;
-  overdue: boolean;
   /** emergencies: the result report is due by (after finishing) / was made at */
   reportDueAt: string | null;
   reportedAt: string | null;

@@ -12,6 +12,7 @@ import {
   RateRepairRequest,
   RepairReportQuery,
   RepairReportRequest,
+  RescheduleRequest,
   ResolveRequest,
   RulingRefundRequest,
   RulingRequest,
@@ -38,6 +39,7 @@ export interface TimeWindow {
 
 /** What the repair form offers: categories, the price list, the measurement windows. */
 export interface RepairOptions {
+  /** emergency: the company counts the category as one (settings: repairs.categories) */
   categories: { value: RepairCategory; label: string; emergency: boolean }[];
   /** the company's price list (settings: repairs.priceList) */
   priceList: RepairPriceItem[];
@@ -68,6 +70,8 @@ export interface CallbackTask {
   scheduledAt: string;
   dueAt: string;
   minutesLeft: number | null;
+  /** calls made so far that nobody answered (未接通) */
+  attempts: number;
   ticket: RepairView | StaffRepairView | undefined;
 }
 
@@ -82,6 +86,10 @@ export const RepairsApi = {
   cancel: endpoint({ method: 'post', path: '/repairs/:id/cancel', params: IdParams, response: json<RepairView>() }),
   consent: endpoint({ method: 'post', path: '/repairs/:id/consent', params: IdParams, body: ConsentRequest, response: json<RepairView>() }),
   rate: endpoint({ method: 'post', path: '/repairs/:id/rating', params: IdParams, body: RateRepairRequest, response: json<RepairView>() }),
+  /** 催单 on an overdue ticket (the company's interval between two) */
+  urge: endpoint({ method: 'post', path: '/repairs/:id/urge', params: IdParams, response: json<RepairView>() }),
+  /** 改约: move the booked visit (the company's number of changes and notice) */
+  reschedule: endpoint({ method: 'post', path: '/repairs/:id/slot', params: IdParams, body: RescheduleRequest, response: json<RepairView>() }),
 
   staffList: endpoint({ method: 'get', path: '/staff/repairs', query: StaffRepairQuery, response: json<Page<StaffRepairView> & { now?: string }>() }),
   notices: endpoint({ method: 'get', path: '/staff/repairs/notices', response: json<{ items: RepairNotice[] }>() }),
@@ -92,7 +100,8 @@ export const RepairsApi = {
     path: '/staff/repairs/callbacks/:id',
     params: IdParams,
     body: CallbackDoneRequest,
-    response: json<{ ok: boolean }>(),
+    /** retryAt: 未接通 and another try is scheduled (the task stays in the list from then) */
+    response: json<{ ok: boolean; retryAt?: string }>(),
   }),
   watchList: endpoint({ method: 'get', path: '/staff/repairs/watch-list', query: WatchListQuery, response: json<WatchListView>() }),
   report: endpoint({ method: 'get', path: '/staff/repairs/report', query: RepairReportQuery, response: json<RepairReportView>() }),

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import {
   contactPromise,
   formatChinaTime,
+  isOverdueForResident,
   maskPhone,
   minutesLeft,
   missedRepairDeadlines,
@@ -11,6 +12,8 @@ import {
   REPAIR_STATE_LABEL,
   REPAIR_TRANSITIONS,
   repairDeadlines,
+  residentDeadlines,
+  type CompanyRules,
   type RepairState,
   type RepairView,
   type StaffRepairView,
@@ -29,7 +32,7 @@ import type { CompanyService } from '../company';
 import type { IdentityService, Staff } from '../identity';
 import type { NotificationsService } from '../notifications';
 import type { ModerationService } from '../moderation';
-import { RepairAssignment, RepairTicket } from './entities';
+import { RepairAssignment, RepairCallback, RepairTicket } from './entities';
 
 export const STAFF_NOTICE_TOPIC = outboxTopic<{ staffIds: number[]; ticketId: number; kind: string; text: string; key: string }>('repairs.staff_notice');
 export const SUBJECT = 'repair';
@@ -62,7 +65,8 @@ export class RepairsCore {
     const row = await this.ds.getRepository(RepairTicket).findOneBy({ id, residentId });
     if (!row) throw new AppError('REPAIR_NOT_FOUND');
     const [view] = await this.present([row], false);
-    view!.timeline = await this.timelineOf(id);
+    // the internal escalation lines (supervisor, department head) are for staff only
+    view!.timeline = (await this.timelineOf(id)).filter((x) => !x.internal).map(({ internal: _internal, ...x }) => x);
     return view!;
   }
 
@@ -70,32 +74,59 @@ export class RepairsCore {
     const row = await this.ds.getRepository(RepairTicket).findOneBy({ id });
     if (!row || !inScope(staff, row.areaId)) throw new AppError('REPAIR_NOT_FOUND');
     const [view] = (await this.present([row], true)) as StaffRepairView[];
-    view!.timeline = await this.timelineOf(id);
+    view!.timeline = (await this.timelineOf(id)).map(({ internal: _internal, ...x }) => x);
     return view!;
   }
 
-  /** Reopened: fresh contact/done clocks, escalation one level per reopen (supervisor, then head). */
+  /**
+   * Reopened: fresh dispatch/contact/on-site/done clocks, escalation one level per reopen
+   * (supervisor, then head); the callback still owed for the round before leaves the agents' list.
+   */
   protected async reopen(em: EntityManager, t: RepairTicket, now: Date, why: string) {
     const rules = await this.o.company.rules();
-    const due = repairDeadlines({ createdAt: now, emergency: t.emergency, slotEnd: null }, rules);
+    const due = repairDeadlines({ createdAt: now, category: t.category, emergency: t.emergency, slotEnd: null }, rules);
     const reopenCount = t.reopenCount + 1;
     const level = Math.min(2, Math.max(t.escalationLevel + 1, reopenCount));
     await em.update(RepairTicket, t.id, {
       status: 'reopened',
       reopenCount,
+      assignedAt: null,
       contactedAt: null,
       onSiteAt: null,
       resolvedAt: null,
+      dispatchDueAt: due.dispatchDueAt,
       contactDueAt: due.contactDueAt,
       onSiteDueAt: due.onSiteDueAt,
       doneDueAt: due.doneDueAt,
       escalationLevel: level,
       escalatedAt: now,
     });
+    await em.update(RepairCallback, { ticketId: t.id, status: 'pending' }, { status: 'void' });
     await this.notifyEscalation(em, { ...t, escalationLevel: level }, level, `${why}，已重新派单处理`, `reopen:${reopenCount}`, now);
   }
 
-  protected async autoDispatch(em: EntityManager, t: RepairTicket, now: Date) {
+  /**
+   * A new ticket finds its butler/worker by the company's dispatch mode: auto-assigned at once, or
+   * offered to the area's butlers and workers to grab (Harbin 003), auto-assigned by the
+   * fallback job when nobody grabs it within grabTimeoutMinutes.
+   */
+  protected async dispatchNew(em: EntityManager, t: RepairTicket, now: Date) {
+    const rules = await this.o.company.rules();
+    if (rules.repairs.dispatchMode === 'auto') return this.autoDispatch(em, t, now);
+    const staff = await this.staffOfArea(em, t.areaId, ['butler', 'worker']);
+    if (!staff.length) return this.autoDispatch(em, t, now);
+    await this.staffNotice(
+      em,
+      staff.map((s) => s.id),
+      t.id,
+      'pool',
+      `新${t.emergency ? '紧急' : ''}报修工单 ${t.no} 待抢单（${rules.repairs.grabTimeoutMinutes}分钟内无人抢单将自动派单）`,
+      `pool:${t.id}`,
+      now,
+    );
+  }
+
+  protected async autoDispatch(em: EntityManager, t: RepairTicket, now: Date, reason?: string) {
     const role: StaffRole = t.emergency ? 'worker' : 'butler';
     const staff = await this.staffOfArea(em, t.areaId, [role]);
     if (!staff.length) {
@@ -129,7 +160,7 @@ export class RepairsCore {
       { type: SUBJECT, id: t.id, state: 'pending' },
       'assigned',
       SYSTEM,
-      t.emergency ? '紧急报修，已派值班抢修人员' : '已派片区管家',
+      reason ?? (t.emergency ? '紧急报修，已派值班抢修人员' : '已派片区管家'),
       { staffId: pick.id },
     );
     await em.update(RepairTicket, t.id, { status: 'assigned', assigneeId: pick.id, assignedAt: now });
@@ -206,14 +237,21 @@ export class RepairsCore {
     });
   }
 
+  /** The ticket's history; `internal`: an escalation line (staff only). A same-state entry is an escalation, a 催单 or a 改约. */
   protected async timelineOf(id: number) {
     const rows = await timeline(this.ds.manager, SUBJECT, id);
-    return rows.map((r) => ({
-      state: r.toState as RepairState,
-      label: r.fromState === r.toState ? '工单升级' : (REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState),
-      at: r.at.toISOString(),
-      reason: r.reason,
-    }));
+    return rows.map((r) => {
+      const data = (r.data ?? {}) as { escalationLevel?: number; event?: 'urge' | 'reschedule' };
+      const same = r.fromState === r.toState;
+      const label = !same
+        ? (REPAIR_STATE_LABEL[r.toState as RepairState] ?? r.toState)
+        : data.event === 'urge'
+          ? '住户催单'
+          : data.event === 'reschedule'
+            ? '修改预约'
+            : '工单升级';
+      return { state: r.toState as RepairState, label, at: r.at.toISOString(), reason: r.reason, internal: same && !data.event };
+    });
   }
 
   protected async present(rows: RepairTicket[], forStaff: boolean): Promise<RepairView[] | StaffRepairView[]> {
@@ -224,9 +262,12 @@ export class RepairsCore {
     const byAccount = new Map(accounts.map((a) => [a.id, a]));
     const staffIds = [...new Set(rows.map((r) => r.assigneeId).filter((x): x is number => x !== null))];
     const staff = new Map((await this.o.identity.staffByIds(staffIds)).map((s) => [s.id, s]));
+    const rules = await this.o.company.rules();
     return rows.map((t) => {
       const account = byAccount.get(t.accountId);
-      const waitingForCall = !t.contactedAt && ['pending', 'assigned', 'reopened'].includes(t.status);
+      const overdue = isOverdueForResident(t, now);
+      // never a promise of a time already past: the page says it is overdue instead
+      const waitingForCall = !t.contactedAt && ['pending', 'assigned', 'reopened'].includes(t.status) && t.contactDueAt.getTime() >= now.getTime();
       const base: RepairView = {
         id: t.id,
         no: t.no,
@@ -248,10 +289,15 @@ export class RepairsCore {
         priceItems: t.priceItems,
         priceFen: t.priceFen,
         consentAt: t.consentAt?.toISOString() ?? null,
+        dispatchDueAt: t.dispatchDueAt?.toISOString() ?? null,
         contactDueAt: t.contactDueAt.toISOString(),
         onSiteDueAt: t.onSiteDueAt?.toISOString() ?? null,
         doneDueAt: t.doneDueAt.toISOString(),
+        deadlines: residentDeadlines(t, now).map((d) => ({ ...d, dueAt: d.dueAt.toISOString(), metAt: d.metAt?.toISOString() ?? null })),
+        overdue,
         promise: waitingForCall ? contactPromise(t.contactDueAt, now) : null,
+        urge: urgeState(t, overdue, now, rules),
+        reschedule: rescheduleState(t, now, rules),
         resolution: t.resolution,
         resolutionPhotos: (t.resolutionPhotos ?? []).map((p) => this.o.uploads.link(p)),
         rating: t.rating,
@@ -267,6 +313,7 @@ export class RepairsCore {
         contactPhone: t.contactPhone,
         escalationLevel: t.escalationLevel,
         minutesLeft: minutesLeft(next, now),
+        // staff also owe the emergency result report
         overdue: missedRepairDeadlines(t, now).length > 0,
         reportDueAt: t.reportDueAt?.toISOString() ?? null,
         reportedAt: t.reportedAt?.toISOString() ?? null,
@@ -274,4 +321,27 @@ export class RepairsCore {
       return view;
     }) as RepairView[] | StaffRepairView[];
   }
+}
+
+/** 催单: an open ticket past a promise, once per the company's urgeIntervalMinutes. */
+export function urgeState(t: RepairTicket, overdue: boolean, now: Date, rules: CompanyRules): RepairView['urge'] {
+  const nextAt = t.lastUrgedAt ? new Date(t.lastUrgedAt.getTime() + rules.repairs.urgeIntervalMinutes * 60_000) : null;
+  const waiting = !!nextAt && nextAt.getTime() > now.getTime();
+  return {
+    allowed: overdue && REPAIR_OPEN_STATES.includes(t.status) && !waiting,
+    nextAt: waiting ? nextAt.toISOString() : null,
+    count: t.urgeCount,
+    lastAt: t.lastUrgedAt?.toISOString() ?? null,
+  };
+}
+
+/** States in which the resident may still move the visit (nobody is on site yet). */
+export const RESCHEDULABLE: readonly RepairState[] = ['pending', 'assigned', 'contacted'];
+
+/** 改约 (Zibo 001): a routine ticket before the visit, the company's number of changes, at least appointmentNoticeMinutes before the booked visit. */
+export function rescheduleState(t: RepairTicket, now: Date, rules: CompanyRules): RepairView['reschedule'] {
+  const { appointmentChanges, appointmentNoticeMinutes } = rules.repairs;
+  const left = Math.max(0, appointmentChanges - t.slotChanges);
+  const inTime = !t.slotStart || t.slotStart.getTime() - now.getTime() >= appointmentNoticeMinutes * 60_000;
+  return { allowed: !t.emergency && RESCHEDULABLE.includes(t.status) && left > 0 && inTime, left, noticeMinutes: appointmentNoticeMinutes };
 }

@@ -98,6 +98,10 @@ export class RepairTicket {
   materials: { name: string; qty: number }[] | null;
 
   // ---- SLA deadlines (UTC instants computed in China time from CompanyRules) ----
+  /** by when a butler/worker holds it (Harbin 003: 10 min); null on tickets older than the clock */
+  @Column(instant({ nullable: true }))
+  dispatchDueAt: Date | null;
+
   @Column(instant())
   contactDueAt: Date;
 
@@ -130,6 +134,17 @@ export class RepairTicket {
 
   @Column({ type: 'int', default: 0 })
   reopenCount: number;
+
+  /** 催单: how often the resident urged the overdue ticket, and when last */
+  @Column({ type: 'int', default: 0 })
+  urgeCount: number;
+
+  @Column(instant({ nullable: true }))
+  lastUrgedAt: Date | null;
+
+  /** 改约: how often the resident moved the booked visit (Zibo 001: once) */
+  @Column({ type: 'int', default: 0 })
+  slotChanges: number;
 
   @Column({ type: 'int', nullable: true })
   rating: number | null;
@@ -195,9 +210,13 @@ export class RepairCallback {
   @Column(instant())
   dueAt: Date;
 
-  /** pending | done */
+  /** pending | done | void (the ticket was reopened: this round's call is no longer owed) */
   @Column({ type: 'varchar', length: 10 })
   status: string;
+
+  /** calls nobody answered (未接通); each schedules the next try */
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
 
   @Column({ type: 'varchar', length: 12, nullable: true })
   outcome: 'satisfied' | 'unsatisfied' | 'unreachable' | null;

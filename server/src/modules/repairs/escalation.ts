@@ -1,5 +1,5 @@
 import { Brackets } from 'typeorm';
-import { missedRepairDeadlines, REPAIR_DEADLINE_LABEL, REPAIR_OPEN_STATES, repairDeadlineState } from '@heat-butler/shared';
+import { missedRepairDeadlines, REPAIR_DEADLINE_LABEL, REPAIR_OPEN_STATES, REPAIR_UNDISPATCHED_STATES, repairDeadlineState } from '@heat-butler/shared';
 import { withTx } from '../../platform/db/data-source';
 import { recordTransition, SYSTEM } from '../../platform/state';
 import type { StaffPrincipal } from '../../platform/auth';
@@ -46,6 +46,33 @@ export class RepairEscalation extends RepairsCore {
   }
 
   /**
+   * Grab mode (Harbin 003): a new ticket nobody grabbed within the company's grabTimeoutMinutes is
+   * assigned automatically (least loaded). Safe to run from several instances (row locks).
+   */
+  async dispatchUngrabbed(now: Date = this.o.clock()): Promise<{ assigned: number }> {
+    const { repairs } = await this.o.company.rules();
+    if (repairs.dispatchMode !== 'grab') return { assigned: 0 };
+    const before = new Date(now.getTime() - repairs.grabTimeoutMinutes * 60_000);
+    const due = await this.ds
+      .getRepository(RepairTicket)
+      .createQueryBuilder('t')
+      .where("t.status = 'pending' AND t.assigneeId IS NULL AND t.createdAt <= :before", { before })
+      .select(['t.id'])
+      .getMany();
+    let assigned = 0;
+    for (const { id } of due) {
+      const done = await withTx(this.ds, async (em) => {
+        const t = await this.lockTicket(em, id, {});
+        if (t.status !== 'pending' || t.assigneeId !== null) return false;
+        await this.autoDispatch(em, t, now, `${repairs.grabTimeoutMinutes}分钟内无人抢单，系统自动派单`);
+        return true;
+      });
+      if (done) assigned++;
+    }
+    return { assigned };
+  }
+
+  /**
    * The dashboard's repair figures for the staff member's areas (a worker alone: only theirs):
    * tickets that still owe a deadline, split by the shared rule into on time, due soon and
    * overdue (the same tickets the repairs list shows under 已超时).
@@ -58,6 +85,7 @@ export class RepairEscalation extends RepairsCore {
       .select([
         't.id',
         't.status',
+        't.dispatchDueAt',
         't.contactedAt',
         't.contactDueAt',
         't.onSiteAt',
@@ -113,7 +141,8 @@ export function overdueWhere(now: Date): Brackets {
             .andWhere(
               new Brackets((b) =>
                 b
-                  .where('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
+                  .where('(t.status IN (:...undispatched) AND t.dispatchDueAt < :now)', { now, undispatched: REPAIR_UNDISPATCHED_STATES })
+                  .orWhere('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
                   .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
                   .orWhere('(t.resolvedAt IS NULL AND t.doneDueAt < :now)', { now }),
               ),

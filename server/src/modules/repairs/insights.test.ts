@@ -141,7 +141,12 @@ describe('watch list and reports over HTTP', () => {
       const res = await t.call('POST', `/api/v1/staff/repairs/${id}/${path}`, { token, body });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     };
-    const T1 = await book(r1, { category: 'no_heat' }); // routine, area A (agent1)
+    // routine, area A (agent1); a visit booked 10:00-12:00, so on site by 12:00 instead of Zibo 001's 30 minutes
+    const T1 = await book(r1, {
+      category: 'no_heat',
+      slotStart: china('2027-01-10T10:00:00').toISOString(),
+      slotEnd: china('2027-01-10T12:00:00').toISOString(),
+    });
     const T2 = await book(r2, { category: 'leak', description: '暖气管漏水' }); // emergency, area A (worker1)
     const T3 = await book(r3, { category: 'no_heat' }); // routine, area B, never contacted
     const T5 = await book(r5, { category: 'valve', description: '阀门坏了' });
@@ -175,7 +180,8 @@ describe('watch list and reports over HTTP', () => {
     expect(r.total).toMatchObject({ medianContactMinutes: 50, medianOnSiteMinutes: 75, medianDoneMinutes: 110 });
     // contact: T1 met, T2 missed, T3 missed (T4 still open)
     expect(r.total.contactRate).toBeCloseTo(1 / 3);
-    expect(r.total.onSiteRate).toBe(0);
+    // on site: T1 met (its booked slot), T2 missed (25 min, Changchun 000), T3 missed (30 min, Zibo 001); T4 still open
+    expect(r.total.onSiteRate).toBeCloseTo(1 / 3);
     expect(r.total.doneRate).toBe(1);
     const area = Object.fromEntries(r.byArea.map((x: any) => [x.key, x]));
     expect(area[String(areaA)]).toMatchObject({ label: '南湖片区', tickets: 3, evaluated: 2, compliant: 1, complianceRate: 0.5 });

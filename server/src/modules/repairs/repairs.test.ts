@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompanyRules, callbackSchedule, contactPromise, formatChinaTime, inQuietHours, repairDeadlines, slotProblem } from '@heat-butler/shared';
+import { CompanyRules, callbackSchedule, contactPromise, formatChinaTime, inQuietHours, isEmergency, repairDeadlines, slotProblem } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO, demoHouseholds, demoSeasons } from '../../demo/seed';
 import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
@@ -15,23 +15,53 @@ const china = (s: string) => new Date(s + '+08:00');
 const fmt = (d: Date | null) => (d ? formatChinaTime(d) : null);
 
 describe('SLA clock (China time)', () => {
-  it('routine contact runs in non-quiet time: across midnight and the 20:00–08:00 rule', () => {
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T10:00:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-25 10:30');
-    // 19:50 + 30 min: 10 min before 20:00, the other 20 after 08:00 next day
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T19:50:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-26 08:20');
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-26 08:30');
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-26T00:10:00'), emergency: false }, rules).contactDueAt)).toBe('2026-11-26 08:30');
-    const d = repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), emergency: false }, rules);
-    expect(fmt(d.doneDueAt)).toBe('2026-11-27 23:50');
-    expect(d.onSiteDueAt).toBeNull();
+  it('every clock runs 24 h (Heihe 004: hotline 24 h; Zibo 001 keeps the night free only for callbacks): a 19:50 request is contacted by 20:20', () => {
+    const d = (createdAt: string, category: 'no_heat' | 'leak' = 'no_heat') =>
+      repairDeadlines({ createdAt: china(createdAt), category, emergency: category === 'leak' }, rules);
+    expect(fmt(d('2026-11-25T10:00:00').contactDueAt)).toBe('2026-11-25 10:30');
+    expect(fmt(d('2026-11-25T19:50:00').contactDueAt)).toBe('2026-11-25 20:20');
+    expect(fmt(d('2026-11-25T23:50:00').contactDueAt)).toBe('2026-11-26 00:20');
+    expect(fmt(d('2026-11-26T00:10:00').contactDueAt)).toBe('2026-11-26 00:40');
+    const late = d('2026-11-25T23:50:00');
+    expect(fmt(late.doneDueAt)).toBe('2026-11-27 23:50');
+    // Harbin 003: the order reaches a worker within 10 min; Zibo 001: on site within 30 min
+    expect(fmt(late.dispatchDueAt)).toBe('2026-11-26 00:00');
+    expect(fmt(late.onSiteDueAt)).toBe('2026-11-26 00:20');
+    // a booked visit: on site by the slot's end
+    expect(
+      fmt(
+        repairDeadlines({ createdAt: china('2026-11-25T10:00:00'), category: 'no_heat', emergency: false, slotEnd: china('2026-11-25T16:00:00') }, rules)
+          .onSiteDueAt,
+      ),
+    ).toBe('2026-11-25 16:00');
   });
 
-  it('emergencies run around the clock, across midnight; company settings change the clock', () => {
-    const d = repairDeadlines({ createdAt: china('2026-11-25T23:30:00'), emergency: true }, rules);
-    expect(fmt(d.contactDueAt)).toBe('2026-11-25 23:35');
-    expect(fmt(d.onSiteDueAt)).toBe('2026-11-26 00:30');
-    const changchun = CompanyRules.parse({ sla: { emergencyOnSiteMinutes: 25 } });
-    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), emergency: true }, changchun).onSiteDueAt)).toBe('2026-11-26 00:15');
+  it('emergencies run around the clock, across midnight; the category and company settings set the clock', () => {
+    // Changchun 000: a leak on site within 25 min
+    const leak = repairDeadlines({ createdAt: china('2026-11-25T23:30:00'), category: 'leak', emergency: true }, rules);
+    expect(fmt(leak.contactDueAt)).toBe('2026-11-25 23:35');
+    expect(fmt(leak.onSiteDueAt)).toBe('2026-11-25 23:55');
+    // Heihe 004: indoor flooding is an emergency, on site within 1 h
+    expect(isEmergency('flooding', false, rules)).toBe(true);
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:30:00'), category: 'flooding', emergency: true }, rules).onSiteDueAt)).toBe(
+      '2026-11-26 00:30',
+    );
+    // a routine category the resident flags urgent: Heihe's 1 h, or the category's own 30 min (Zibo 001) when sooner
+    const flagged = repairDeadlines(
+      { createdAt: china('2026-11-25T23:50:00'), category: 'valve', emergency: true },
+      CompanyRules.parse({ sla: { emergencyOnSiteMinutes: 20 } }),
+    );
+    expect(fmt(flagged.onSiteDueAt)).toBe('2026-11-26 00:10');
+    // Harbin 003: on site in 15 min for every category
+    const harbin = CompanyRules.parse({
+      repairs: { categories: rules.repairs.categories.map((c) => ({ ...c, onSiteMinutes: 15 })) },
+    });
+    expect(fmt(repairDeadlines({ createdAt: china('2026-11-25T23:50:00'), category: 'no_heat', emergency: false }, harbin).onSiteDueAt)).toBe(
+      '2026-11-26 00:05',
+    );
+    // a company that does not count leaks as emergencies
+    const calm = CompanyRules.parse({ repairs: { categories: rules.repairs.categories.map((c) => ({ ...c, emergency: false })) } });
+    expect(isEmergency('leak', false, calm)).toBe(false);
   });
 
   it('callbacks are never scheduled 20:00–08:00 and stay within 24 h', () => {
@@ -144,7 +174,8 @@ describe('repairs over HTTP', () => {
     const ticket = await book(r, { category: 'leak', description: '厨房暖气管漏水', emergency: false });
     expect(ticket.emergency).toBe(true);
     expect(ticket.assigneeName).toBe('钱师傅');
-    expect(fmt(new Date(ticket.onSiteDueAt))).toBe(fmt(new Date(now.getTime() + 60 * 60_000)));
+    // Changchun 000: a leak on site within 25 min (the category's clock, company setting repairs.categories)
+    expect(fmt(new Date(ticket.onSiteDueAt))).toBe(fmt(new Date(now.getTime() + 25 * 60_000)));
     const mine = await t.call('GET', '/api/v1/staff/repairs?mine=1', { token: worker1 });
     expect(mine.body.items.map((x: any) => x.id)).toContain(ticket.id);
   });

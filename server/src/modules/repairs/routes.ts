@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { MeasurementsApi, REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, RepairsApi } from '@heat-butler/shared';
+import { categoryClock, MeasurementsApi, REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, RepairsApi } from '@heat-butler/shared';
 import { route } from '../../platform/http';
 import { ANY_STAFF } from '../../platform/auth';
 import type { RepairsService } from './service';
@@ -11,17 +11,22 @@ export function repairsRoutes(repairs: RepairsService, measurements: Measurement
   const r = new Router();
 
   // ---- residents ----
-  route(r, { ...RepairsApi.options, auth: ['resident', ...ANY_STAFF] }, async () => ({
-    categories: REPAIR_CATEGORIES.map((c) => ({ value: c, label: REPAIR_CATEGORY_LABEL[c], emergency: c === 'leak' })),
-    priceList: await repairs.priceList(),
-    measurementWindows: await measurements.windows(),
-  }));
+  route(r, { ...RepairsApi.options, auth: ['resident', ...ANY_STAFF] }, async () => {
+    const rules = await repairs.rules();
+    return {
+      categories: REPAIR_CATEGORIES.map((c) => ({ value: c, label: REPAIR_CATEGORY_LABEL[c], emergency: categoryClock(c, rules).emergency })),
+      priceList: rules.repairs.priceList,
+      measurementWindows: await measurements.windows(),
+    };
+  });
   route(r, { ...RepairsApi.create, auth: ['resident'] }, ({ body, resident }) => repairs.create(resident(), body));
   route(r, { ...RepairsApi.list, auth: ['resident'] }, ({ resident }) => repairs.listForResident(resident().residentId));
   route(r, { ...RepairsApi.get, auth: ['resident'] }, ({ params, resident }) => repairs.viewForResident(resident().residentId, params.id));
   route(r, { ...RepairsApi.cancel, auth: ['resident'] }, ({ params, resident }) => repairs.cancelByResident(resident(), params.id));
   route(r, { ...RepairsApi.consent, auth: ['resident'] }, ({ params, body, resident }) => repairs.consent(resident(), params.id, body.accept));
   route(r, { ...RepairsApi.rate, auth: ['resident'] }, ({ params, body, resident }) => repairs.rate(resident(), params.id, body));
+  route(r, { ...RepairsApi.urge, auth: ['resident'] }, ({ params, resident }) => repairs.urge(resident(), params.id));
+  route(r, { ...RepairsApi.reschedule, auth: ['resident'] }, ({ params, body, resident }) => repairs.reschedule(resident(), params.id, body));
 
   // ---- staff ----
   route(r, { ...RepairsApi.staffList, auth: ['agent', 'butler', 'dispatcher', 'worker', 'admin'] }, ({ query, staff }) => repairs.listForStaff(staff(), query));

@@ -1,11 +1,20 @@
 /**
- * Repairs: booking, dispatch (routine → the area's butler, emergency → the area's crew), grab
- * orders, resident-side consent, closing loop with rating and callbacks, SLA escalation.
+ * Repairs: booking, dispatch (routine → the area's butler, emergency → the area's crew, or a grab
+ * pool with auto-assignment after a timeout), resident-side consent, 催单 and 改约, closing loop
+ * with rating and callbacks, SLA escalation.
  * This class is the module's service; the work is done by the parts beside it (tickets.ts,
- * dispatch.ts, fieldwork.ts, callbacks.ts, escalation.ts on core.ts).
+ * dispatch.ts, fieldwork.ts, callbacks.ts, escalation.ts, promises.ts on core.ts).
  */
 import type { EntityManager } from 'typeorm';
-import type { CreateRepairRequest, RateRepairRequest, RepairState, CallbackDoneRequest, ResolveRequest, SideRequest } from '@heat-butler/shared';
+import type {
+  CreateRepairRequest,
+  RateRepairRequest,
+  RepairState,
+  CallbackDoneRequest,
+  RescheduleRequest,
+  ResolveRequest,
+  SideRequest,
+} from '@heat-butler/shared';
 import type { z } from 'zod';
 import { isUniqueViolation } from '../../platform/db/data-source';
 import type { OutboxWorker } from '../../platform/outbox';
@@ -19,6 +28,7 @@ import { RepairFieldWork } from './fieldwork';
 import { RepairCallbacks } from './callbacks';
 import { RepairEscalation } from './escalation';
 import type { PhotoVerdict } from '../moderation';
+import { RepairPromisesToResident } from './promises';
 
 export { STAFF_NOTICE_TOPIC, type RepairsOptions } from './core';
 export type { BookedTicket } from './tickets';
@@ -33,6 +43,7 @@ export class RepairsService {
   private readonly field: RepairFieldWork;
   private readonly cb: RepairCallbacks;
   private readonly sla: RepairEscalation;
+  private readonly promises: RepairPromisesToResident;
 
   constructor(private o: RepairsOptions) {
     this.insights = new RepairInsights(o);
@@ -41,6 +52,7 @@ export class RepairsService {
     this.field = new RepairFieldWork(o);
     this.cb = new RepairCallbacks(o);
     this.sla = new RepairEscalation(o);
+    this.promises = new RepairPromisesToResident(o);
   }
 
   private get ds() {
@@ -70,11 +82,16 @@ export class RepairsService {
   onPhotoVerdict = (ticketId: number, photo: string, verdict: PhotoVerdict) => this.tickets.onPhotoVerdict(ticketId, photo, verdict);
   /** the company's priced resident-side work (settings: repairs.priceList) */
   priceList = async () => (await this.o.company.rules()).repairs.priceList;
+  /** the company's rules (categories and their clocks for the repair form) */
+  rules = () => this.o.company.rules();
   listForResident = (residentId: number) => this.tickets.listForResident(residentId);
   viewForResident = (residentId: number, id: number) => this.tickets.viewForResident(residentId, id);
   cancelByResident = (resident: ResidentPrincipal, id: number) => this.tickets.cancelByResident(resident, id);
   consent = (resident: ResidentPrincipal, id: number, accept: boolean) => this.tickets.consent(resident, id, accept);
   rate = (resident: ResidentPrincipal, id: number, req: RateRepairRequest) => this.tickets.rate(resident, id, req);
+  // ---- promises to the resident (promises.ts) ----
+  urge = (resident: ResidentPrincipal, id: number) => this.promises.urge(resident, id);
+  reschedule = (resident: ResidentPrincipal, id: number, req: z.output<typeof RescheduleRequest>) => this.promises.reschedule(resident, id, req);
 
   // ---- staff lists and dispatch (dispatch.ts) ----
   listForStaff = (staff: StaffPrincipal, q: StaffListQuery) => this.dispatch.listForStaff(staff, q);
@@ -98,6 +115,8 @@ export class RepairsService {
 
   // ---- SLA (escalation.ts) ----
   escalateOverdue = (now?: Date) => this.sla.escalateOverdue(now);
+  /** grab mode: tickets nobody grabbed within grabTimeoutMinutes are auto-assigned */
+  dispatchUngrabbed = (now?: Date) => this.sla.dispatchUngrabbed(now);
   deadlineSummary = (p: StaffPrincipal, onlyMine: boolean) => this.sla.deadlineSummary(p, onlyMine);
   countBetween = (p: StaffPrincipal, column: 'createdAt' | 'closedAt', from: Date, to: Date, onlyMine: boolean) =>
     this.sla.countBetween(p, column, from, to, onlyMine);

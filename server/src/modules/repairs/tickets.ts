@@ -86,8 +86,8 @@ export class RepairTickets extends RepairsCore {
     await this.o.uploads.claim(req.photos, { kind: 'resident', id: residentId }, ['repair_photo', 'chat_photo'], 'photos', em);
     // content security of the resident's own words (risky is refused); staff bookings are staff text
     const checked = by ? null : await this.o.moderation.checkText(residentId, req.description, { subjectType: 'repair', scene: 1, areaId: account.areaId });
-    const emergency = isEmergency(req.category, req.emergency);
-    const due = repairDeadlines({ createdAt: now, emergency, slotEnd }, rules);
+    const emergency = isEmergency(req.category, req.emergency, rules);
+    const due = repairDeadlines({ createdAt: now, category: req.category, emergency, slotEnd }, rules);
     return { req, now, account, slotStart, slotEnd, emergency, due, checked };
   }
 
@@ -122,6 +122,7 @@ export class RepairTickets extends RepairsCore {
       resolution: null,
       resolutionPhotos: null,
       materials: null,
+      dispatchDueAt: due.dispatchDueAt,
       contactDueAt: due.contactDueAt,
       onSiteDueAt: due.onSiteDueAt,
       doneDueAt: due.doneDueAt,
@@ -132,6 +133,9 @@ export class RepairTickets extends RepairsCore {
       escalationLevel: 0,
       escalatedAt: null,
       reopenCount: 0,
+      urgeCount: 0,
+      lastUrgedAt: null,
+      slotChanges: 0,
       rating: null,
       ratingComment: null,
       createdAt: now,
@@ -149,7 +153,7 @@ export class RepairTickets extends RepairsCore {
       by?.actor ?? actorOf(resident),
       by ? `${emergency ? '紧急报修：' : ''}${by.reason}` : emergency ? '紧急报修' : '报修已登记',
     );
-    await this.autoDispatch(em, row, now);
+    await this.dispatchNew(em, row, now);
     return row.id;
   }
 
