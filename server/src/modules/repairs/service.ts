@@ -18,15 +18,19 @@ import { RepairDispatch } from './dispatch';
 import { RepairFieldWork } from './fieldwork';
 import { RepairCallbacks } from './callbacks';
 import { RepairEscalation } from './escalation';
+import { RepairHouseholds } from './households';
 
 export { STAFF_NOTICE_TOPIC, type RepairsOptions } from './core';
 export type { BookedTicket } from './tickets';
+export type { ColdFix, ComplainingHousehold } from './households';
 
 type StaffListQuery = { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' };
 
 export class RepairsService {
   /** watch list and SLA reports (read side) */
   readonly insights: RepairInsights;
+  /** what the complaints module's watch program reads (households, cold fixes) */
+  readonly households: RepairHouseholds;
   private readonly tickets: RepairTickets;
   private readonly dispatch: RepairDispatch;
   private readonly field: RepairFieldWork;
@@ -35,6 +39,7 @@ export class RepairsService {
 
   constructor(private o: RepairsOptions) {
     this.insights = new RepairInsights(o);
+    this.households = new RepairHouseholds(o.ds, this.insights);
     this.tickets = new RepairTickets(o);
     this.dispatch = new RepairDispatch(o);
     this.field = new RepairFieldWork(o);
