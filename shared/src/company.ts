@@ -128,9 +128,24 @@ export const CompanyRules = z.object({
   /** complaints (投诉): Changchun 000 closes in 24 h, 72 h with the resident's agreement, callback in 24 h; Harbin 003: 24 h, at most 48 h */
   complaints: z
     .object({
-      closeHours: z.number('请填写小时数').int('小时数应为整数').min(1, '至少1小时').max(30 * 24, '不超过720小时').default(24),
-      agreedCloseHours: z.number('请填写小时数').int('小时数应为整数').min(1, '至少1小时').max(30 * 24, '不超过720小时').default(72),
-      callbackHours: z.number('请填写小时数').int('小时数应为整数').min(1, '至少1小时').max(30 * 24, '不超过720小时').default(24),
+      closeHours: z
+        .number('请填写小时数')
+        .int('小时数应为整数')
+        .min(1, '至少1小时')
+        .max(30 * 24, '不超过720小时')
+        .default(24),
+      agreedCloseHours: z
+        .number('请填写小时数')
+        .int('小时数应为整数')
+        .min(1, '至少1小时')
+        .max(30 * 24, '不超过720小时')
+        .default(72),
+      callbackHours: z
+        .number('请填写小时数')
+        .int('小时数应为整数')
+        .min(1, '至少1小时')
+        .max(30 * 24, '不超过720小时')
+        .default(24),
     })
     .refine((c) => c.agreedCloseHours >= c.closeHours, { path: ['agreedCloseHours'], message: '经住户同意的办结时限不能短于一般时限' })
     .prefault({}),
@@ -153,7 +168,12 @@ export const CompanyRules = z.object({
           /** a low-temperature repair fixed while the household read below this is re-measured (Heihe 004: < 20 °C) */
           remeasureBelowC: z.number('请填写温度').min(10, '不低于10℃').max(30, '不高于30℃').default(20),
           /** … this many minutes after the fix (Heihe 004: 30 min) */
-          remeasureAfterMinutes: z.number('请填写分钟数').int('分钟数应为整数').min(5, '至少5分钟').max(24 * 60, '不超过1440分钟').default(30),
+          remeasureAfterMinutes: z
+            .number('请填写分钟数')
+            .int('分钟数应为整数')
+            .min(5, '至少5分钟')
+            .max(24 * 60, '不超过1440分钟')
+            .default(30),
         })
         .prefault({}),
       /** priced resident-side work (Zibo 001: paid services with the price told first; Wuhai 002: priced value-added repairs) */

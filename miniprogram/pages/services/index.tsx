@@ -41,7 +41,8 @@ function ServiceChanges() {
 /** 报修 / 我的报修 / 预约测温 entries. */
 function RepairEntries() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const go = (page: typeof PAGES.repairNew | typeof PAGES.repairs | typeof PAGES.measurements | typeof PAGES.complaints) => nav.to(loggedIn ? page : PAGES.login);
+  const go = (page: typeof PAGES.repairNew | typeof PAGES.repairs | typeof PAGES.measurements | typeof PAGES.complaints) =>
+    nav.to(loggedIn ? page : PAGES.login);
   return (
     <View className='card' data-repair-entries>
       <View className='row'>

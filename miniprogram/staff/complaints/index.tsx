@@ -170,13 +170,25 @@ function Detail(props: { complaint: StaffComplaintView; onChange: (c: StaffCompl
           ) : null}
           {c.status === 'resolved' ? (
             <View>
-              <View className='btn btn-primary' data-callback='satisfied' onClick={() => act(() => complaintsApi.callback(id, { outcome: 'satisfied', notes: text || undefined }))}>
+              <View
+                className='btn btn-primary'
+                data-callback='satisfied'
+                onClick={() => act(() => complaintsApi.callback(id, { outcome: 'satisfied', notes: text || undefined }))}
+              >
                 回访：满意，办结
               </View>
-              <View className='btn btn-plain' data-callback='unsatisfied' onClick={() => act(() => complaintsApi.callback(id, { outcome: 'unsatisfied', notes: text || undefined }))}>
+              <View
+                className='btn btn-plain'
+                data-callback='unsatisfied'
+                onClick={() => act(() => complaintsApi.callback(id, { outcome: 'unsatisfied', notes: text || undefined }))}
+              >
                 回访：不满意，升级部门负责人
               </View>
-              <View className='btn btn-plain' data-callback='unreachable' onClick={() => act(() => complaintsApi.callback(id, { outcome: 'unreachable', notes: text || undefined }))}>
+              <View
+                className='btn btn-plain'
+                data-callback='unreachable'
+                onClick={() => act(() => complaintsApi.callback(id, { outcome: 'unreachable', notes: text || undefined }))}
+              >
                 回访：联系不上，办结
               </View>
             </View>

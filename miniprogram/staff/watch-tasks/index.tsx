@@ -28,7 +28,13 @@ function DoneForm(props: { task: WatchTaskView; onDone: () => void }) {
   };
   return (
     <View>
-      <Field label={props.task.kind === 'remeasure' ? '复测室温（℃）' : '室温读数（℃，选填）'} type='digit' value={reading} onInput={setReading} error={error} />
+      <Field
+        label={props.task.kind === 'remeasure' ? '复测室温（℃）' : '室温读数（℃，选填）'}
+        type='digit'
+        value={reading}
+        onInput={setReading}
+        error={error}
+      />
       <Field label='记录（选填）' value={notes} maxlength={300} onInput={setNotes} />
       <View className='btn btn-primary' data-watch-done onClick={() => void submit()}>
         完成

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { intId, seasonYear } from '../inputs';
-import { COMPLAINT_SOURCES, COMPLAINT_STATES, EXTERNAL_NO_REQUIRED, WATCH_TASK_KINDS, type ComplaintSource, type ComplaintState, type WatchTaskKind } from '../complaints';
+import {
+  COMPLAINT_SOURCES,
+  COMPLAINT_STATES,
+  EXTERNAL_NO_REQUIRED,
+  WATCH_TASK_KINDS,
+  type ComplaintSource,
+  type ComplaintState,
+  type WatchTaskKind,
+} from '../complaints';
 import { PageQuery } from './common';
 
 const Content = z.string('请填写投诉内容').trim().min(4, '请写明投诉内容（至少4个字）').max(500, '投诉内容不超过500字');
@@ -42,8 +50,12 @@ export const StaffComplaintQuery = PageQuery.extend({
 });
 
 /** The resident agreed (by phone, recorded by staff) to a longer close deadline. */
-export const ComplaintExtendRequest = z.object({ note: z.string('请记录住户同意的情况').trim().min(4, '请记录住户同意的情况（至少4个字）').max(200, '不超过200字') });
-export const ComplaintResolveRequest = z.object({ resolution: z.string('请填写处理结果').trim().min(4, '请填写处理结果（至少4个字）').max(500, '处理结果不超过500字') });
+export const ComplaintExtendRequest = z.object({
+  note: z.string('请记录住户同意的情况').trim().min(4, '请记录住户同意的情况（至少4个字）').max(200, '不超过200字'),
+});
+export const ComplaintResolveRequest = z.object({
+  resolution: z.string('请填写处理结果').trim().min(4, '请填写处理结果（至少4个字）').max(500, '处理结果不超过500字'),
+});
 export const ComplaintCallbackRequest = z.object({
   outcome: z.enum(['satisfied', 'unsatisfied', 'unreachable'], '请选择回访结果'),
   notes: z.string().trim().max(300, '回访记录不超过300字').optional(),

@@ -25,9 +25,27 @@ export const ComplaintsApi = {
   staffList: endpoint({ method: 'get', path: '/staff/complaints', query: StaffComplaintQuery, response: json<Page<StaffComplaintView>>() }),
   staffGet: endpoint({ method: 'get', path: '/staff/complaints/:id', params: IdParams, response: json<StaffComplaintView>() }),
   take: endpoint({ method: 'post', path: '/staff/complaints/:id/take', params: IdParams, response: json<StaffComplaintView>() }),
-  extend: endpoint({ method: 'post', path: '/staff/complaints/:id/extend', params: IdParams, body: ComplaintExtendRequest, response: json<StaffComplaintView>() }),
-  resolve: endpoint({ method: 'post', path: '/staff/complaints/:id/resolve', params: IdParams, body: ComplaintResolveRequest, response: json<StaffComplaintView>() }),
-  callback: endpoint({ method: 'post', path: '/staff/complaints/:id/callback', params: IdParams, body: ComplaintCallbackRequest, response: json<StaffComplaintView>() }),
+  extend: endpoint({
+    method: 'post',
+    path: '/staff/complaints/:id/extend',
+    params: IdParams,
+    body: ComplaintExtendRequest,
+    response: json<StaffComplaintView>(),
+  }),
+  resolve: endpoint({
+    method: 'post',
+    path: '/staff/complaints/:id/resolve',
+    params: IdParams,
+    body: ComplaintResolveRequest,
+    response: json<StaffComplaintView>(),
+  }),
+  callback: endpoint({
+    method: 'post',
+    path: '/staff/complaints/:id/callback',
+    params: IdParams,
+    body: ComplaintCallbackRequest,
+    response: json<StaffComplaintView>(),
+  }),
 };
 
 /** The low-temperature watch program (Heihe 004): visit and re-measure tasks, the hazard ledger. */

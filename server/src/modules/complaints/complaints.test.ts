@@ -87,19 +87,39 @@ describe('complaints over HTTP', () => {
     now = china('2026-12-02T10:00:00');
     const h = households[1]!;
     const r = await resident(h);
-    const missing = await t.call('POST', '/api/v1/staff/complaints', { token: agent1, body: { accountId: r.accountId, source: 'hotline_12345', content: '市民热线转来：暖气不热' } });
+    const missing = await t.call('POST', '/api/v1/staff/complaints', {
+      token: agent1,
+      body: { accountId: r.accountId, source: 'hotline_12345', content: '市民热线转来：暖气不热' },
+    });
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body)).toContain('热线工单号');
-    const body = { accountId: r.accountId, source: 'hotline_12345', externalNo: 'RX20261202-0031', content: '市民热线转来：暖气不热', contactPhone: '0451-86661234' };
+    const body = {
+      accountId: r.accountId,
+      source: 'hotline_12345',
+      externalNo: 'RX20261202-0031',
+      content: '市民热线转来：暖气不热',
+      contactPhone: '0451-86661234',
+    };
     const filed = await t.call('POST', '/api/v1/staff/complaints', { token: agent1, body });
     expect(filed.status, JSON.stringify(filed.body)).toBe(201);
-    expect(filed.body).toMatchObject({ source: 'hotline_12345', sourceLabel: '12345市民热线', externalNo: 'RX20261202-0031', accountNo: h.accountNo, contactPhone: '0451-86661234' });
+    expect(filed.body).toMatchObject({
+      source: 'hotline_12345',
+      sourceLabel: '12345市民热线',
+      externalNo: 'RX20261202-0031',
+      accountNo: h.accountNo,
+      contactPhone: '0451-86661234',
+    });
     const dup = await t.call('POST', '/api/v1/staff/complaints', { token: agent1, body });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('COMPLAINT_DUPLICATE_EXTERNAL_NO');
     // 12319 also needs it; a phone complaint does not
-    expect((await t.call('POST', '/api/v1/staff/complaints', { token: agent1, body: { ...body, source: 'hotline_12319', externalNo: undefined } })).status).toBe(400);
-    const phone = await t.call('POST', '/api/v1/staff/complaints', { token: agent1, body: { accountId: r.accountId, source: 'phone', content: '电话投诉：维修人员态度差' } });
+    expect(
+      (await t.call('POST', '/api/v1/staff/complaints', { token: agent1, body: { ...body, source: 'hotline_12319', externalNo: undefined } })).status,
+    ).toBe(400);
+    const phone = await t.call('POST', '/api/v1/staff/complaints', {
+      token: agent1,
+      body: { accountId: r.accountId, source: 'phone', content: '电话投诉：维修人员态度差' },
+    });
     expect(phone.status).toBe(201);
     // staff of another area can't register one for this household
     expect((await t.call('POST', '/api/v1/staff/complaints', { token: agent2, body: { ...body, externalNo: 'RX-9999' } })).status).toBe(404);
@@ -158,6 +178,8 @@ describe('complaints over HTTP', () => {
     expect(short.status).toBe(400);
     expect(JSON.stringify(short.body)).toContain('至少4个字');
     const other = await resident(households[4]!);
-    expect((await t.call('POST', '/api/v1/complaints', { token: r.token, body: { accountId: other.accountId, content: '别人家的投诉内容' } })).status).toBe(404);
+    expect((await t.call('POST', '/api/v1/complaints', { token: r.token, body: { accountId: other.accountId, content: '别人家的投诉内容' } })).status).toBe(
+      404,
+    );
   });
 });

@@ -50,7 +50,14 @@ export interface ComplaintsOptions {
   clock: () => Date;
 }
 
-type Filing = { residentId: number | null; staff: StaffPrincipal | null; source: ComplaintSource; externalNo: string | null; content: string; phone: string | null };
+type Filing = {
+  residentId: number | null;
+  staff: StaffPrincipal | null;
+  source: ComplaintSource;
+  externalNo: string | null;
+  content: string;
+  phone: string | null;
+};
 
 export class ComplaintsService {
   constructor(private o: ComplaintsOptions) {}
@@ -65,7 +72,14 @@ export class ComplaintsService {
     const req = FileComplaintRequest.parse(input);
     const account = await this.o.accounts.assertBound(resident.residentId, req.accountId);
     const checked = await this.o.moderation.checkText(resident.residentId, req.content, { subjectType: 'complaint', scene: 1, areaId: account.areaId });
-    const id = await this.insert(account, { residentId: resident.residentId, staff: null, source: 'app', externalNo: null, content: req.content, phone: req.contactPhone ?? null });
+    const id = await this.insert(account, {
+      residentId: resident.residentId,
+      staff: null,
+      source: 'app',
+      externalNo: null,
+      content: req.content,
+      phone: req.contactPhone ?? null,
+    });
     if (checked) await this.o.moderation.link([checked.recordId], id);
     return this.viewForResident(resident.residentId, id);
   }
@@ -145,9 +159,18 @@ export class ComplaintsService {
       if (c.extended) throw new AppError('COMPLAINT_ALREADY_EXTENDED');
       const closeDueAt = complaintCloseDueAt(c.createdAt, rules, true);
       await em.update(Complaint, id, { extended: true, agreementNote: note, closeDueAt });
-      await recordTransition(em, SUBJECT, id, c.status, c.status, actorOf(staff), `住户同意延长办结时限至${rules.complaints.agreedCloseHours}小时：${note}`.slice(0, 200), {
-        closeDueAt: closeDueAt.toISOString(),
-      });
+      await recordTransition(
+        em,
+        SUBJECT,
+        id,
+        c.status,
+        c.status,
+        actorOf(staff),
+        `住户同意延长办结时限至${rules.complaints.agreedCloseHours}小时：${note}`.slice(0, 200),
+        {
+          closeDueAt: closeDueAt.toISOString(),
+        },
+      );
     });
     return this.viewForStaff(staff, id);
   }
@@ -215,7 +238,9 @@ export class ComplaintsService {
         else return false;
         const missed = COMPLAINT_DEADLINE_LABEL[owedComplaintDeadline(c)!.kind];
         await em.update(Complaint, id, { escalationLevel: level, escalatedAt: now });
-        await recordTransition(em, SUBJECT, id, c.status, c.status, SYSTEM, `${missed}超时，升级至${level === 1 ? '主管' : '部门负责人'}`, { escalationLevel: level });
+        await recordTransition(em, SUBJECT, id, c.status, c.status, SYSTEM, `${missed}超时，升级至${level === 1 ? '主管' : '部门负责人'}`, {
+          escalationLevel: level,
+        });
         return true;
       });
       if (done) escalated++;
@@ -224,7 +249,11 @@ export class ComplaintsService {
   }
 
   /** Households that complained in [from, to), by building (the hazard ledger counts them with repair tickets). */
-  async complainingHouseholds(from: Date, to: Date, areaIds: number[] | 'all'): Promise<{ accountId: number; areaId: number; buildingId: number; complaints: number }[]> {
+  async complainingHouseholds(
+    from: Date,
+    to: Date,
+    areaIds: number[] | 'all',
+  ): Promise<{ accountId: number; areaId: number; buildingId: number; complaints: number }[]> {
     if (areaIds !== 'all' && !areaIds.length) return [];
     const qb = this.ds
       .getRepository(Complaint)
@@ -274,7 +303,9 @@ export class ComplaintsService {
           createdAt: now,
         });
         const saved = await em.save(row);
-        const who = f.staff ? `${f.staff.name}登记${COMPLAINT_SOURCE_LABEL[f.source]}投诉${f.externalNo ? `（工单号 ${f.externalNo}）` : ''}` : '住户在小程序提交投诉';
+        const who = f.staff
+          ? `${f.staff.name}登记${COMPLAINT_SOURCE_LABEL[f.source]}投诉${f.externalNo ? `（工单号 ${f.externalNo}）` : ''}`
+          : '住户在小程序提交投诉';
         await recordTransition(em, SUBJECT, saved.id, null, 'open', actor, who);
         return saved.id;
       });
@@ -314,7 +345,9 @@ export class ComplaintsService {
     const accounts = await this.o.accounts.accountsByIds([...new Set(rows.map((r) => r.accountId))]);
     const ctx = await this.o.accounts.addressContext(accounts);
     const byId = new Map(accounts.map((a) => [a.id, a]));
-    const handlers = new Map((await this.o.identity.staffByIds([...new Set(rows.map((r) => r.handlerId).filter((x): x is number => x !== null))])).map((s) => [s.id, s]));
+    const handlers = new Map(
+      (await this.o.identity.staffByIds([...new Set(rows.map((r) => r.handlerId).filter((x): x is number => x !== null))])).map((s) => [s.id, s]),
+    );
     return rows.map((c) => {
       const a = byId.get(c.accountId);
       const base: ComplaintView = {

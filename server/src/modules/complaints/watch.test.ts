@@ -38,7 +38,10 @@ describe('watch program over HTTP', () => {
     return { token, accountId: res.body.accountId as number };
   }
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
-    const res = await t.call('POST', '/api/v1/repairs', { token: r.token, body: { accountId: r.accountId, category: 'no_heat', description: '暖气片不热', ...body } });
+    const res = await t.call('POST', '/api/v1/repairs', {
+      token: r.token,
+      body: { accountId: r.accountId, category: 'no_heat', description: '暖气片不热', ...body },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body as { id: number; no: string };
   }
@@ -81,7 +84,10 @@ describe('watch program over HTTP', () => {
     const noValue = await t.call('POST', `/api/v1/staff/watch/tasks/${open[0].id}/done`, { token: agent1, body: {} });
     expect(noValue.status).toBe(400);
     expect(noValue.body.error.code).toBe('WATCH_TASK_READING_REQUIRED');
-    const done = await t.call('POST', `/api/v1/staff/watch/tasks/${open[0].id}/done`, { token: agent1, body: { readingC: 20.6, notes: '门窗关闭30分钟后复测' } });
+    const done = await t.call('POST', `/api/v1/staff/watch/tasks/${open[0].id}/done`, {
+      token: agent1,
+      body: { readingC: 20.6, notes: '门窗关闭30分钟后复测' },
+    });
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     expect(done.body).toMatchObject({ status: 'done', readingC: 20.6 });
     expect((await t.call('POST', `/api/v1/staff/watch/tasks/${open[0].id}/done`, { token: agent1, body: { readingC: 21 } })).status).toBe(409);
@@ -90,7 +96,10 @@ describe('watch program over HTTP', () => {
     // the company's numbers: re-measure below 22 °C, 45 minutes after
     const cur = (await t.call('GET', '/api/v1/admin/settings', { token: admin })).body;
     const watchList = { ...cur.rules.repairs.watchList, remeasureBelowC: 22, remeasureAfterMinutes: 45 };
-    const saved = await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: { ...cur, rules: { ...cur.rules, repairs: { ...cur.rules.repairs, watchList } } } });
+    const saved = await t.call('PUT', '/api/v1/admin/settings', {
+      token: admin,
+      body: { ...cur, rules: { ...cur.rules, repairs: { ...cur.rules.repairs, watchList } } },
+    });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
     expect(await t.services.watch.run()).toMatchObject({ remeasures: 1 });
     const warmTask = (await tasks(agent1, '?kind=remeasure')).find((x) => x.repairTicketId === w.id);

@@ -67,7 +67,18 @@ export class WatchProgram {
     let n = 0;
     for (const h of households) {
       const reason = `上季低温关注户：${h.reasons.join('；')}`.slice(0, 200);
-      if (await this.add({ kind: 'first_day_visit', dedupeKey: `visit:${year}:${h.accountId}`, accountId: h.accountId, areaId: h.areaId, repairTicketId: null, reason, dueAt })) n++;
+      if (
+        await this.add({
+          kind: 'first_day_visit',
+          dedupeKey: `visit:${year}:${h.accountId}`,
+          accountId: h.accountId,
+          areaId: h.areaId,
+          repairTicketId: null,
+          reason,
+          dueAt,
+        })
+      )
+        n++;
     }
     return n;
   }
@@ -80,7 +91,17 @@ export class WatchProgram {
     for (const f of fixes) {
       const reason = `工单 ${f.no} 已修复，报修时室温 ${(f.readingDeciC / 10).toFixed(1)}℃（低于${watch.remeasureBelowC}℃），请复测`;
       const dueAt = new Date(f.resolvedAt.getTime() + watch.remeasureAfterMinutes * 60_000);
-      if (await this.add({ kind: 'remeasure', dedupeKey: `remeasure:${f.ticketId}:${f.round}`, accountId: f.accountId, areaId: f.areaId, repairTicketId: f.ticketId, reason, dueAt }))
+      if (
+        await this.add({
+          kind: 'remeasure',
+          dedupeKey: `remeasure:${f.ticketId}:${f.round}`,
+          accountId: f.accountId,
+          areaId: f.areaId,
+          repairTicketId: f.ticketId,
+          reason,
+          dueAt,
+        })
+      )
         n++;
     }
     return n;
@@ -106,7 +127,8 @@ export class WatchProgram {
       const t = await forUpdate(em.createQueryBuilder(WatchTask, 'w').where('w.id = :id', { id })).getOne();
       if (!t || !inScope(staff, t.areaId)) throw new AppError('WATCH_TASK_NOT_FOUND');
       if (t.status !== 'open') throw new AppError('CONFLICT');
-      if (t.kind === 'remeasure' && req.readingC === undefined) throw new AppError('WATCH_TASK_READING_REQUIRED', { fields: [{ field: 'readingC', message: '请填写复测的室温读数' }] });
+      if (t.kind === 'remeasure' && req.readingC === undefined)
+        throw new AppError('WATCH_TASK_READING_REQUIRED', { fields: [{ field: 'readingC', message: '请填写复测的室温读数' }] });
       await em.update(WatchTask, id, {
         status: 'done',
         doneAt: now,
@@ -125,7 +147,11 @@ export class WatchProgram {
     const season = seasonWindow(year, rules);
     const threshold = rules.repairs.watchList.buildingComplaintHouseholds;
     const scope = staffAreaFilter(staff);
-    const view: HazardLedgerView = { season: { label: season.label, start: season.start.toISOString(), end: season.end.toISOString() }, threshold, buildings: [] };
+    const view: HazardLedgerView = {
+      season: { label: season.label, start: season.start.toISOString(), end: season.end.toISOString() },
+      threshold,
+      buildings: [],
+    };
     const [repairs, complaints] = await Promise.all([
       this.o.repairs.households.complainingHouseholds(season.start, season.end, scope),
       this.o.complaints.complainingHouseholds(season.start, season.end, scope),
