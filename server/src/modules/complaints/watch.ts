@@ -6,7 +6,7 @@
  * `buildingComplaintHouseholds` (10) households complained in a season — by a repair ticket or a
  * complaint — listed with those households.
  */
-import { type DataSource } from 'typeorm';
+import { Like, type DataSource } from 'typeorm';
 import {
   latestSeasonStartYear,
   seasonWindow,
@@ -40,6 +40,9 @@ export interface WatchOptions {
 
 /** how far back the re-measure scan looks for fixes (a job that was down catches up within this) */
 const REMEASURE_LOOKBACK_MS = 24 * 3_600_000;
+const OPEN = { status: 'open' as const, doneAt: null, doneBy: null, readingDeciC: null, notes: null };
+/** first-day visits are made on the first heating day; a job that was down makes them within this */
+const CATCH_UP_MS = 7 * 24 * 3_600_000;
 
 export class WatchProgram {
   constructor(private o: WatchOptions) {}
@@ -61,26 +64,24 @@ export class WatchProgram {
     const rules = await this.o.company.rules();
     const year = latestSeasonStartYear(now, rules);
     const season = seasonWindow(year, rules);
-    if (now < season.start || now >= season.end) return 0;
+    // the first heating day, with a week to catch up after an outage; once made, never recomputed
+    if (now < season.start || now >= season.end || now.getTime() - season.start.getTime() >= CATCH_UP_MS) return 0;
+    if (await this.ds.getRepository(WatchTask).exists({ where: { kind: 'first_day_visit', dedupeKey: Like(`visit:${year}:%`) } })) return 0;
     const households = await this.o.repairs.households.watchHouseholds(year - 1);
     const dueAt = new Date(season.start.getTime() + 24 * 3_600_000);
-    let n = 0;
-    for (const h of households) {
-      const reason = `上季低温关注户：${h.reasons.join('；')}`.slice(0, 200);
-      if (
-        await this.add({
-          kind: 'first_day_visit',
-          dedupeKey: `visit:${year}:${h.accountId}`,
-          accountId: h.accountId,
-          areaId: h.areaId,
-          repairTicketId: null,
-          reason,
-          dueAt,
-        })
-      )
-        n++;
-    }
-    return n;
+    // all of them or none: the check above is "a visit task of this season exists"
+    const rows = households.map((h) => ({
+      kind: 'first_day_visit' as const,
+      dedupeKey: `visit:${year}:${h.accountId}`,
+      accountId: h.accountId,
+      areaId: h.areaId,
+      repairTicketId: null,
+      reason: `上季低温关注户：${h.reasons.join('；')}`.slice(0, 200),
+      dueAt,
+      ...OPEN,
+    }));
+    if (rows.length) await withTx(this.ds, (em) => em.getRepository(WatchTask).insert(rows));
+    return rows.length;
   }
 
   /** A re-measure task for each cold fix of the last day, due remeasureAfterMinutes after the fix. */
@@ -194,7 +195,7 @@ export class WatchProgram {
 
   private async add(t: Pick<WatchTask, 'kind' | 'dedupeKey' | 'accountId' | 'areaId' | 'repairTicketId' | 'reason' | 'dueAt'>): Promise<boolean> {
     try {
-      await this.ds.getRepository(WatchTask).insert({ ...t, status: 'open', doneAt: null, doneBy: null, readingDeciC: null, notes: null });
+      await this.ds.getRepository(WatchTask).insert({ ...t, ...OPEN });
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;
