@@ -14,6 +14,7 @@ import {
 import { ApiError } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { complaintsApi } from '../../services/api/complaints';
+import { me } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
@@ -101,7 +102,7 @@ function FileForm(props: { onFiled: (c: StaffComplaintView) => void }) {
 }
 
 /** One complaint: the facts, the deadline, the actions its state allows, the timeline. */
-function Detail(props: { complaint: StaffComplaintView; onChange: (c: StaffComplaintView) => void; onBack: () => void }) {
+function Detail(props: { complaint: StaffComplaintView; canCall: boolean; onChange: (c: StaffComplaintView) => void; onBack: () => void }) {
   const c = props.complaint;
   const [text, setText] = useState('');
   const act = async (run: () => Promise<StaffComplaintView>) => {
@@ -154,7 +155,7 @@ function Detail(props: { complaint: StaffComplaintView; onChange: (c: StaffCompl
           受理并处理
         </View>
       ) : null}
-      {open || c.status === 'resolved' ? (
+      {open || (c.status === 'resolved' && props.canCall) ? (
         <View className='card'>
           <View className='field-label'>{c.status === 'resolved' ? '回访记录（选填）' : '处理结果 / 住户同意延长的情况'}</View>
           <Textarea className='input repair-textarea' value={text} maxlength={500} onInput={(e) => setText(e.detail.value)} />
@@ -218,6 +219,9 @@ function Detail(props: { complaint: StaffComplaintView; onChange: (c: StaffCompl
 export default staffPage(function StaffComplaints() {
   const [tab, setTab] = useState<Tab>('open');
   const [selected, setSelected] = useState<StaffComplaintView | null>(null);
+  // callbacks are the agents' (and admins') work, as for repairs
+  const roles = useData(() => me().then((p) => (p.kind === 'staff' ? p.roles : [])), [], {});
+  const canCall = (roles.data ?? []).some((r) => r === 'agent' || r === 'admin');
   const list = useData(
     () =>
       tab === 'new'
@@ -234,6 +238,7 @@ export default staffPage(function StaffComplaints() {
       <View className='page'>
         <Detail
           complaint={selected}
+          canCall={canCall}
           onChange={(c) => void openDetail(c.id)}
           onBack={() => {
             setSelected(null);
