@@ -159,6 +159,14 @@ describe('complaints over HTTP', () => {
     v = (await t.call('GET', `/api/v1/staff/complaints/${c.id}`, { token: admin })).body;
     expect(v.escalationLevel).toBe(2);
     expect(v.timeline.map((e: any) => e.reason)).toEqual(expect.arrayContaining(['办结超时，升级至主管', '办结超时，升级至部门负责人']));
+    // told in the staff notices (升级提醒): the area's supervisor (dispatcher), then the department head (admin)
+    await t.services.outbox.drain();
+    const noticeOf = async (token: string) =>
+      ((await t.call('GET', '/api/v1/staff/repairs/notices', { token })).body.items as any[])
+        .filter((n) => n.kind === 'complaint' && n.ticketId === c.id)
+        .map((n) => n.text);
+    expect(await noticeOf(await t.loginStaff('dispatcher1'))).toEqual([`【主管】投诉 ${c.no} 办结已超时`]);
+    expect(await noticeOf(admin)).toEqual([`【部门负责人】投诉 ${c.no} 办结已超时`]);
     const overdueList = await t.call('GET', '/api/v1/staff/complaints?overdue=1', { token: agent1 });
     expect(overdueList.body.items.map((x: any) => x.id)).toContain(c.id);
 
@@ -168,6 +176,8 @@ describe('complaints over HTTP', () => {
     const back = await act(agent1, c.id, 'callback', { outcome: 'unsatisfied', notes: '仍然不热' });
     expect(back).toMatchObject({ status: 'processing', escalationLevel: 2, callbackOutcome: 'unsatisfied', overdue: false });
     expect(new Date(back.closeDueAt).getTime() - now.getTime()).toBe(24 * HOUR);
+    await t.services.outbox.drain();
+    expect(await noticeOf(admin)).toContain(`【部门负责人】投诉 ${c.no} 回访不满意，请督办`);
     // a move the table does not have
     expect((await t.call('POST', `/api/v1/staff/complaints/${c.id}/callback`, { token: agent1, body: { outcome: 'satisfied' } })).status).toBe(409);
   });

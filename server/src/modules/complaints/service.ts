@@ -37,6 +37,7 @@ import type { Account, AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
 import type { IdentityService } from '../identity';
 import type { ModerationService } from '../moderation';
+import type { RepairsService } from '../repairs';
 import { Complaint } from './entities';
 
 export const SUBJECT = 'complaint';
@@ -47,6 +48,8 @@ export interface ComplaintsOptions {
   company: CompanyService;
   identity: IdentityService;
   moderation: ModerationService;
+  /** escalations reach staff through the repairs' staff notices (升级提醒) */
+  repairs: RepairsService;
   clock: () => Date;
 }
 
@@ -197,15 +200,27 @@ export class ComplaintsService {
     const rules = await this.o.company.rules();
     const note = req.notes ? `：${req.notes}` : '';
     if (req.outcome === 'unsatisfied') {
-      await this.move(staff, id, 'processing', `回访不满意，升级至部门负责人${note}`.slice(0, 200), (c) => ({
-        callbackOutcome: 'unsatisfied',
-        resolvedAt: null,
-        callbackDueAt: null,
-        reopenCount: c.reopenCount + 1,
-        escalationLevel: 2,
-        escalatedAt: now,
-        closeDueAt: complaintCloseDueAt(now, rules, false),
-      }));
+      await this.move(
+        staff,
+        id,
+        'processing',
+        `回访不满意，升级至部门负责人${note}`.slice(0, 200),
+        (c) => ({
+          callbackOutcome: 'unsatisfied',
+          resolvedAt: null,
+          callbackDueAt: null,
+          reopenCount: c.reopenCount + 1,
+          escalationLevel: 2,
+          escalatedAt: now,
+          closeDueAt: complaintCloseDueAt(now, rules, false),
+        }),
+        (em, c) =>
+          this.o.repairs.notifyEscalation(
+            em,
+            { kind: 'complaint', subjectId: id, areaId: c.areaId, level: 2, text: `投诉 ${c.no} 回访不满意，请督办`, key: `unsatisfied:r${c.reopenCount + 1}` },
+            now,
+          ),
+      );
     } else {
       const label = req.outcome === 'satisfied' ? '回访满意，办结' : '回访未联系上住户，办结';
       await this.move(staff, id, 'closed', `${label}${note}`.slice(0, 200), () => ({ callbackOutcome: req.outcome, closedAt: now }));
@@ -241,6 +256,18 @@ export class ComplaintsService {
         await recordTransition(em, SUBJECT, id, c.status, c.status, SYSTEM, `${missed}超时，升级至${level === 1 ? '主管' : '部门负责人'}`, {
           escalationLevel: level,
         });
+        await this.o.repairs.notifyEscalation(
+          em,
+          {
+            kind: 'complaint',
+            subjectId: id,
+            areaId: c.areaId,
+            level: level === 1 ? 1 : 2,
+            text: `投诉 ${c.no} ${missed}已超时`,
+            key: `overdue:${level}:r${c.reopenCount}`,
+          },
+          now,
+        );
         return true;
       });
       if (done) escalated++;
@@ -321,11 +348,19 @@ export class ComplaintsService {
     return c;
   }
 
-  private async move(staff: StaffPrincipal, id: number, to: ComplaintState, reason: string, patch: (c: Complaint) => Partial<Complaint>) {
+  private async move(
+    staff: StaffPrincipal,
+    id: number,
+    to: ComplaintState,
+    reason: string,
+    patch: (c: Complaint) => Partial<Complaint>,
+    after?: (em: EntityManager, c: Complaint) => Promise<void>,
+  ) {
     await withTx(this.ds, async (em) => {
       const c = await this.lock(em, staff, id);
       await applyTransition(em, COMPLAINT_TRANSITIONS, { type: SUBJECT, id, state: c.status }, to, actorOf(staff), reason);
       await em.update(Complaint, id, { status: to, ...patch(c) });
+      if (after) await after(em, c);
     });
   }
 

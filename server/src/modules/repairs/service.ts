@@ -19,10 +19,12 @@ import { RepairFieldWork } from './fieldwork';
 import { RepairCallbacks } from './callbacks';
 import { RepairEscalation } from './escalation';
 import { RepairHouseholds } from './households';
+import { RepairNotices, type ForeignEscalation } from './notices';
 
 export { STAFF_NOTICE_TOPIC, type RepairsOptions } from './core';
 export type { BookedTicket } from './tickets';
 export type { ColdFix, ComplainingHousehold } from './households';
+export type { ForeignEscalation } from './notices';
 
 type StaffListQuery = { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' };
 
@@ -36,6 +38,7 @@ export class RepairsService {
   private readonly field: RepairFieldWork;
   private readonly cb: RepairCallbacks;
   private readonly sla: RepairEscalation;
+  private readonly inbox: RepairNotices;
 
   constructor(private o: RepairsOptions) {
     this.insights = new RepairInsights(o);
@@ -45,6 +48,7 @@ export class RepairsService {
     this.field = new RepairFieldWork(o);
     this.cb = new RepairCallbacks(o);
     this.sla = new RepairEscalation(o);
+    this.inbox = new RepairNotices(o);
   }
 
   private get ds() {
@@ -98,6 +102,9 @@ export class RepairsService {
   // ---- callbacks (callbacks.ts) ----
   callbacks = (staff: StaffPrincipal) => this.cb.callbacks(staff);
   completeCallback = (staff: StaffPrincipal, callbackId: number, req: z.output<typeof CallbackDoneRequest>) => this.cb.completeCallback(staff, callbackId, req);
+
+  /** Another ticket type's escalation (complaints) in the staff notices, inside the caller's transaction (notices.ts). */
+  notifyEscalation = (em: EntityManager, e: ForeignEscalation, now: Date) => this.inbox.escalate(em, e, now);
 
   // ---- SLA (escalation.ts) ----
   escalateOverdue = (now?: Date) => this.sla.escalateOverdue(now);
