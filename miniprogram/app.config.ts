@@ -24,6 +24,9 @@ export default defineAppConfig({
     'pages/repairs/new',
     'pages/repairs/detail',
     'pages/measurements/index',
+    'pages/complaints/index',
+    'pages/complaints/new',
+    'pages/complaints/detail',
   ],
   subPackages: [
     {
@@ -47,6 +50,8 @@ export default defineAppConfig({
         'admin-settings/index',
         'admin-staff/index',
         'canned/index',
+        'complaints/index',
+        'watch-tasks/index',
       ],
     },
   ],

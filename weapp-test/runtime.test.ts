@@ -38,6 +38,9 @@ const RESIDENT_ORDER = [
   'pages/repairs/new',
   'pages/repairs/detail',
   'pages/measurements/index',
+  'pages/complaints/index',
+  'pages/complaints/new',
+  'pages/complaints/detail',
   'pages/group/index',
   'pages/privacy/index',
 ];
@@ -54,6 +57,7 @@ const MAIN_ACTION: Record<string, (c: Clickable) => boolean> = {
 const FORMS: Record<string, Record<string, string>> = {
   'pages/invoices/request': { titleName: '周子涵' },
   'pages/repairs/new': { description: '厨房暖气片不热，摸着是凉的' },
+  'pages/complaints/new': { content: '报修三天没人上门，暖气还是凉的' },
 };
 /** Taps the walk never makes (they end the session or lock staff out for the other roles). */
 const NEVER = /退出|解绑|停用|注销|删除/;

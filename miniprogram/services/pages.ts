@@ -29,6 +29,9 @@ export const PAGES = {
   repairNew: '/pages/repairs/new',
   repairDetail: '/pages/repairs/detail',
   measurements: '/pages/measurements/index',
+  complaints: '/pages/complaints/index',
+  complaintNew: '/pages/complaints/new',
+  complaintDetail: '/pages/complaints/detail',
   // staff (subpackage)
   staffLogin: '/staff/login/index',
   staffHome: '/staff/home/index',
@@ -48,6 +51,8 @@ export const PAGES = {
   staffAdminSettings: '/staff/admin-settings/index',
   staffAdminStaff: '/staff/admin-staff/index',
   staffCanned: '/staff/canned/index',
+  staffComplaints: '/staff/complaints/index',
+  staffWatchTasks: '/staff/watch-tasks/index',
 } as const;
 
 export type PagePath = (typeof PAGES)[keyof typeof PAGES];

@@ -44,6 +44,7 @@ import { RepairsService } from './modules/repairs';
 import { MeasurementsService } from './modules/repairs';
 import { repairsRoutes } from './modules/repairs';
 import { repairsReactions } from './modules/repairs';
+import { ComplaintsService, WatchProgram, complaintsRoutes } from './modules/complaints';
 import { LinkSigner } from './platform/signed-links';
 import { UploadsService } from './platform/uploads/service';
 import { uploadsRoutes } from './platform/uploads/routes';
@@ -161,6 +162,8 @@ export function createServices(deps: AppDeps) {
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
     limiter,
   });
+  const complaints = new ComplaintsService({ ds, accounts, company, identity, moderation, repairs, clock });
+  const watch = new WatchProgram({ ds, accounts, company, repairs, complaints, clock });
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
   // what each module reacts to (its reactions.ts): the event catalogue is platform/events.ts
   events.wire([
@@ -186,6 +189,8 @@ export function createServices(deps: AppDeps) {
     reconciliation,
     repairs,
     measurements,
+    complaints,
+    watch,
     realtime,
     groups,
     serviceChanges,
@@ -317,6 +322,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     serviceChangesRoutes(services.serviceChanges),
     groupsRoutes(services.groups),
     repairsRoutes(services.repairs, services.measurements),
+    complaintsRoutes(services.complaints, services.watch),
     adminRoutes(services.admin),
     notificationsRoutes(services.notifications),
     // push timestamps are checked against the real clock (transport freshness, not business time)

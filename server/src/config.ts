@@ -111,7 +111,7 @@ const Env = z
     METRICS_TOKEN: z.string().min(16, '至少 16 个字符').optional(),
     /** how often each instance looks for a due scheduled job (job_lease) */
     JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
-    /** JSON: a job's interval in ms by name (payment-sweep, repair-escalation, reconciliation, upload-retention) */
+    /** JSON: a job's interval in ms by name (payment-sweep, repair-escalation, complaint-escalation, watch-tasks, reconciliation, upload-retention) */
     JOB_EVERY_MS: z
       .union([
         JobEvery,

@@ -20,6 +20,7 @@ import { invoicesEntities } from './modules/invoices';
 import { adminEntities } from './modules/admin';
 import { notificationsEntities } from './modules/notifications';
 import { moderationEntities } from './modules/moderation';
+import { complaintsEntities } from './modules/complaints';
 
 export const allEntities: Function[] = [
   ...platformEntities,
@@ -37,6 +38,7 @@ export const allEntities: Function[] = [
   ...adminEntities,
   ...notificationsEntities,
   ...moderationEntities,
+  ...complaintsEntities,
 ];
 
 /** The one DataSource factory of the app (MySQL/MariaDB or embedded SQLite), with all tables. */

@@ -192,6 +192,16 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     const r = await services.repairs.dispatchUngrabbed();
     if (r.assigned) log.info(r, 'repair grab fallback');
   });
+  // complaints past their close or callback deadline: supervisor, then department head
+  every('complaint-escalation', 60_000, async () => {
+    const r = await services.complaints.escalateOverdue();
+    if (r.escalated) log.info(r, 'complaint escalation');
+  });
+  // the watch program: first-day visits from the first heating day, re-measure tasks after cold fixes
+  every('watch-tasks', 60_000, async () => {
+    const r = await services.watch.run();
+    if (r.visits || r.remeasures) log.info(r, 'watch tasks');
+  });
   // reconcile yesterday from 10:00 China time; not-ready bills are retried by the day's nextAttemptAt
   every(
     'reconciliation',

@@ -148,6 +148,30 @@ export const CompanyRules = z.object({
       payAfterSeason: z.boolean('请选择是或否').default(true),
     })
     .prefault({}),
+  /** complaints (投诉): Changchun 000 closes in 24 h, 72 h with the resident's agreement, callback in 24 h; Harbin 003: 24 h, at most 48 h */
+  complaints: z
+    .object({
+      closeHours: z
+        .number('请填写小时数')
+        .int('小时数应为整数')
+        .min(1, '至少1小时')
+        .max(30 * 24, '不超过720小时')
+        .default(24),
+      agreedCloseHours: z
+        .number('请填写小时数')
+        .int('小时数应为整数')
+        .min(1, '至少1小时')
+        .max(30 * 24, '不超过720小时')
+        .default(72),
+      callbackHours: z
+        .number('请填写小时数')
+        .int('小时数应为整数')
+        .min(1, '至少1小时')
+        .max(30 * 24, '不超过720小时')
+        .default(24),
+    })
+    .refine((c) => c.agreedCloseHours >= c.closeHours, { path: ['agreedCloseHours'], message: '经住户同意的办结时限不能短于一般时限' })
+    .prefault({}),
   /** repair numbers the seeds give and companies differ on */
   repairs: z
     .object({
@@ -188,6 +212,15 @@ export const CompanyRules = z.object({
           buildingComplaintHouseholds: z.number('请填写户数').int('户数应为整数').min(1, '至少1户').max(1000, '不超过1000户').default(10),
           /** a household with this many 室温不达标 tickets in a season is watched */
           repeatedLowTempTickets: z.number('请填写次数').int('次数应为整数').min(1, '至少1次').max(50, '不超过50次').default(2),
+          /** a low-temperature repair fixed while the household read below this is re-measured (Heihe 004: < 20 °C) */
+          remeasureBelowC: z.number('请填写温度').min(10, '不低于10℃').max(30, '不高于30℃').default(20),
+          /** … this many minutes after the fix (Heihe 004: 30 min) */
+          remeasureAfterMinutes: z
+            .number('请填写分钟数')
+            .int('分钟数应为整数')
+            .min(5, '至少5分钟')
+            .max(24 * 60, '不超过1440分钟')
+            .default(30),
         })
         .prefault({}),
       /** priced resident-side work (Zibo 001: paid services with the price told first; Wuhai 002: priced value-added repairs) */
@@ -289,7 +322,13 @@ export const COMPANY_SETTING_LABEL: Record<string, string> = {
   'rules.repairs.watchList': '低温关注名单',
   'rules.repairs.watchList.buildingComplaintHouseholds': '楼栋投诉户数达到几户列入隐患台账',
   'rules.repairs.watchList.repeatedLowTempTickets': '一户室温不达标报修达到几次列入关注',
+  'rules.repairs.watchList.remeasureBelowC': '低温报修修复时室温低于几度需复测（℃）',
+  'rules.repairs.watchList.remeasureAfterMinutes': '修复后几分钟复测室温',
   'rules.repairs.priceList': '有偿维修价目表',
+  'rules.complaints': '投诉规则',
+  'rules.complaints.closeHours': '投诉办结时限（小时）',
+  'rules.complaints.agreedCloseHours': '经住户同意延长后的投诉办结时限（小时）',
+  'rules.complaints.callbackHours': '投诉处理后回访时限（小时）',
 };
 
 export const CompanyInfo = z.object({ name: z.string(), hotline: z.string() });

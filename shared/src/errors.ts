@@ -85,6 +85,11 @@ export const ERRORS = {
   MESSAGE_ALREADY_REPAIR: { status: 409, message: '该消息已转为报修工单' },
   // repairs and temperature measurements
   REPAIR_NOT_FOUND: { status: 404, message: '未找到该报修单' },
+  COMPLAINT_NOT_FOUND: { status: 404, message: '未找到该投诉' },
+  COMPLAINT_ALREADY_EXTENDED: { status: 409, message: '该投诉已按住户同意延长过办结时限，不能再次延长' },
+  COMPLAINT_DUPLICATE_EXTERNAL_NO: { status: 409, message: '该热线工单号已登记过投诉，请在投诉列表中查找' },
+  WATCH_TASK_NOT_FOUND: { status: 404, message: '未找到该走访任务' },
+  WATCH_TASK_READING_REQUIRED: { status: 400, message: '复测任务请填写复测的室温读数' },
   REPAIR_ALREADY_TAKEN: { status: 409, message: '该工单已被其他师傅接单' },
   REPAIR_SLOT_INVALID: { status: 400, message: '预约时段不可用，请重新选择' },
   REPAIR_SIDE_REQUIRED: { status: 409, message: '请先确认维修责任方（公司产权或用户自有）' },

@@ -32,6 +32,8 @@ export * from './api/invoices';
 export * from './repairs';
 export * from './measurement';
 export * from './overdue';
+export * from './complaints';
+export * from './api/complaints';
 export * from './api/repairs';
 export * from './api/uploads';
 export * from './api/groups';

@@ -103,7 +103,7 @@ describe('the base-fee ratio has one source per season (issue 16 item 2; domain-
 });
 
 describe('company settings with the seeds’ numbers as defaults (issue 16 item 11)', () => {
-  it('defaults: escalation 60 min, watch list 10 households / 2 tickets (Heihe 004), booking 7 days, unsatisfied below 3 stars, the price list (Zibo 001, Wuhai 002)', () => {
+  it('defaults: escalation 60 min, watch list 10 households / 2 tickets, re-measure below 20 °C after 30 min (Heihe 004), booking 7 days, unsatisfied below 3 stars, the price list (Zibo 001, Wuhai 002)', () => {
     const r = CompanyRules.parse({});
     expect(r.repairs).toEqual({
       categories: REPAIR_CATEGORY_CLOCKS.map((c) => ({ ...c })),
@@ -115,7 +115,7 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
       escalateToHeadMinutes: 60,
       bookingHorizonDays: 7,
       unsatisfiedBelowStars: 3,
-      watchList: { buildingComplaintHouseholds: 10, repeatedLowTempTickets: 2 },
+      watchList: { buildingComplaintHouseholds: 10, repeatedLowTempTickets: 2, remeasureBelowC: 20, remeasureAfterMinutes: 30 },
       priceList: REPAIR_PRICE_LIST.map((p) => ({ ...p })),
     });
     expect(r.serviceChange.resumeRequiresArrearsCleared).toBe(true);
@@ -125,6 +125,8 @@ describe('company settings with the seeds’ numbers as defaults (issue 16 item 
       'unsatisfiedBelowStars',
       'watchList.buildingComplaintHouseholds',
       'watchList.repeatedLowTempTickets',
+      'watchList.remeasureBelowC',
+      'watchList.remeasureAfterMinutes',
       'priceList',
       'categories',
       'dispatchMode',

@@ -41,7 +41,8 @@ function ServiceChanges() {
 /** 报修 / 我的报修 / 预约测温 entries. */
 function RepairEntries() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
-  const go = (page: typeof PAGES.repairNew | typeof PAGES.repairs | typeof PAGES.measurements) => nav.to(loggedIn ? page : PAGES.login);
+  const go = (page: typeof PAGES.repairNew | typeof PAGES.repairs | typeof PAGES.measurements | typeof PAGES.complaints) =>
+    nav.to(loggedIn ? page : PAGES.login);
   return (
     <View className='card' data-repair-entries>
       <View className='row'>
@@ -59,6 +60,10 @@ function RepairEntries() {
       <View className='list-item row' data-entry='measurements' onClick={() => go(PAGES.measurements)}>
         <Text>预约测温</Text>
         <Text className='muted'>06:00–08:00、16:00–20:00 ›</Text>
+      </View>
+      <View className='list-item row' data-entry='complaints' onClick={() => go(PAGES.complaints)}>
+        <Text>我的投诉</Text>
+        <Text className='muted'>24小时内办结 ›</Text>
       </View>
     </View>
   );

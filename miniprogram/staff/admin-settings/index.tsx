@@ -77,7 +77,18 @@ const SECTIONS: Section[] = [
       { path: 'rules.repairs.unsatisfiedBelowStars', label: '评价低于几星视为不满意（星）', kind: 'int' },
       { path: 'rules.repairs.watchList.buildingComplaintHouseholds', label: '一个采暖季楼栋投诉户数达到几户列入隐患台账（户）', kind: 'int' },
       { path: 'rules.repairs.watchList.repeatedLowTempTickets', label: '一户室温不达标报修达到几次列入关注名单（次）', kind: 'int' },
+      { path: 'rules.repairs.watchList.remeasureBelowC', label: '低温报修时室温低于几度，修复后需复测（℃）', kind: 'num' },
+      { path: 'rules.repairs.watchList.remeasureAfterMinutes', label: '修复后几分钟复测室温（分钟）', kind: 'int' },
       { path: 'rules.measurementRefund.percent', label: '三方测温不达标：按不达标天数退还热费的比例（%）', kind: 'int' },
+    ],
+  },
+  {
+    title: '投诉时限（小时）',
+    note: '投诉自受理起计时；经住户同意可延长一次（长春：24小时，同意后72小时；哈尔滨：最长48小时）。超时后先升级主管，再按“升级到部门负责人”的分钟数升级。',
+    fields: [
+      { path: 'rules.complaints.closeHours', label: '一般办结时限', kind: 'int' },
+      { path: 'rules.complaints.agreedCloseHours', label: '住户同意延长后的办结时限', kind: 'int' },
+      { path: 'rules.complaints.callbackHours', label: '处理后回访时限', kind: 'int' },
     ],
   },
   {

@@ -16,6 +16,12 @@ type Staff = Extract<MeResponse, { kind: 'staff' }>;
 const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<PagePath, TabPage> }[] = [
   { roles: ['agent', 'butler'], title: '管家群待回复', desc: '认领并回复住户的提问', url: PAGES.staffInbox },
   { roles: ['agent'], title: '维修回访', desc: '完工工单24小时内回访（20:00–08:00不打扰）', url: PAGES.staffCallbacks },
+  {
+    roles: ['agent', 'butler', 'dispatcher', 'admin'],
+    title: '投诉处理',
+    desc: '24小时内办结（住户同意可延长），热线工单登记、回访',
+    url: PAGES.staffComplaints,
+  },
   { roles: ['agent', 'butler'], title: '报停/复供审核', desc: '待审核的申请', url: PAGES.staffServiceChanges },
   { roles: ['agent', 'butler'], title: '群公告', desc: '停热、抢修通知', url: PAGES.staffAnnounce },
   { roles: ['worker', 'dispatcher', 'agent', 'butler'], title: '维修工单', desc: '片区报修：接单、联系、上门、完工', url: PAGES.staffRepairs },
@@ -23,6 +29,12 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<Pag
   { roles: ['station', 'worker', 'dispatcher', 'finance'], title: '测温工单', desc: '按规程入户测温、三方确认、裁定退费', url: PAGES.staffMeasurements },
   { roles: ['dispatcher', 'admin'], title: '报修服务统计', desc: '时限达标率、处理时长、满意度', url: PAGES.staffRepairReport },
   { roles: ['dispatcher', 'agent', 'butler'], title: '重点关注名单', desc: '低温住户与投诉较多的楼栋', url: PAGES.staffRepairWatch },
+  {
+    roles: ['dispatcher', 'agent', 'butler', 'worker', 'station'],
+    title: '走访复测与隐患台账',
+    desc: '低温户首日走访、修复后复测、投诉集中楼栋',
+    url: PAGES.staffWatchTasks,
+  },
   { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: PAGES.staffReconciliation },
   { roles: ['finance'], title: '支付与退费', desc: '查询缴费、办理退费', url: PAGES.staffPayments },
   { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: PAGES.staffInvoices },

@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import { Text, View } from '@tarojs/components';
 import { REPAIR_CATEGORY_LABEL, type RepairCategory } from '@heat-butler/shared';
 import { repairsApi } from '../../services/api/repairs';
+import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
@@ -38,7 +39,10 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'station', 
         </View>
       ) : null}
       <View className='card' data-watch-buildings>
-        <View className='card-title'>隐患楼栋（{view?.buildings.length ?? 0}）</View>
+        <View className='card-title'>报修集中的楼栋（{view?.buildings.length ?? 0}）</View>
+        <View className='muted' data-hazard-link onClick={() => nav.to(PAGES.staffWatchTasks)}>
+          隐患台账（报修与投诉合计，列出住户）、首日走访与复测任务 ›
+        </View>
         {view && !view.buildings.length ? <View className='muted'>没有投诉达到{view.thresholds.buildingComplaints}件的楼栋</View> : null}
         {view?.buildings.map((b) => (
           <View className='list-item' key={b.buildingId}>

@@ -268,8 +268,8 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
           {notices?.map((n) => (
             <View className='card' key={n.id} data-notice-id={n.id}>
               <View className='row'>
-                <Text className={n.kind === 'escalation' ? 'tag tag-red' : 'tag'}>
-                  {n.kind === 'escalation' ? '升级' : '派单'}
+                <Text className={n.kind === 'escalation' || n.kind === 'complaint' ? 'tag tag-red' : 'tag'}>
+                  {n.kind === 'escalation' ? '升级' : n.kind === 'complaint' ? '投诉升级' : '派单'}
                   {n.read ? '' : ' · 未读'}
                 </Text>
                 <Text className='muted'>{formatChinaTime(n.createdAt)}</Text>

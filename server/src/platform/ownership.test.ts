@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chinaDate, chinaDayStart, nextOpenSeason, type StaffRole } from '@heat-butler/shared';
 import { RepairCallback } from '../modules/repairs/entities';
+import { WatchTask } from '../modules/complaints/entities';
 import { startTestApp, type TestApp } from '../test-support/app';
 import { DEMO, demoHouseholds } from '../demo/seed';
 import { concretePath, paramNames, routeName, routeTable, shapeOf, staffPerRole } from '../test-support/routes';
@@ -39,6 +40,8 @@ interface Fixtures {
   serviceChangeId: number;
   valveOrderId: number;
   cannedId: number;
+  complaintId: number;
+  watchTaskId: number;
   /** the intruders' own: resident I's account and group (area B) */
   otherAccountId: number;
   otherGroupId: number;
@@ -138,6 +141,22 @@ beforeAll(async () => {
     'canned',
   );
 
+  const complaint = await ok(call('POST', '/api/v1/complaints', { token, body: { accountId: bound.accountId, content: '暖气一直不热没人管' } }), 'complaint');
+  const task = await t.ds.getRepository(WatchTask).save({
+    kind: 'remeasure' as const,
+    dedupeKey: `remeasure:${repair.id}:0`,
+    accountId: bound.accountId,
+    areaId: areaA,
+    repairTicketId: repair.id,
+    reason: '复测',
+    dueAt: new Date(),
+    status: 'open' as const,
+    doneAt: null,
+    doneBy: null,
+    readingDeciC: null,
+    notes: null,
+  });
+
   // resident I in area B
   const h = demoHouseholds().find((x) => x.building === 3 && x.status === 'active' && x.use === 'residential')!;
   intruder = await t.loginResident('intr-' + crypto.randomUUID().slice(0, 8));
@@ -164,6 +183,8 @@ beforeAll(async () => {
     serviceChangeId: sc.id,
     valveOrderId: valve?.id,
     cannedId: canned.id,
+    complaintId: complaint.id,
+    watchTaskId: task.id,
     otherAccountId: other.accountId,
     otherGroupId: otherGroups.items[0].id,
   };
@@ -218,6 +239,8 @@ const FIXTURES: Record<string, Fixture> = {
   ],
   'POST /measurements/:id/cancel': (f) => ({ params: { id: f.measurementId } }),
   'POST /measurements/:id/reschedule': (f) => ({ params: { id: f.measurementId }, body: { scheduledAt: SLOT } }),
+  'POST /complaints': (f) => ({ body: { accountId: f.accountId, content: '暖气一直不热没人管' } }),
+  'GET /complaints/:id': (f) => ({ params: { id: f.complaintId } }),
   'POST /payments': (f) => ({ body: { billId: f.billId } }),
   'POST /payments/pay-all': (f) => ({ body: { accountId: f.accountId, billIds: [f.billId] } }),
   'GET /payments/:orderId': (f) => ({ params: { orderId: f.orderId } }),
@@ -255,6 +278,13 @@ const FIXTURES: Record<string, Fixture> = {
     { params: { id: f.cannedId }, body: { messageId: f.messageId } },
     { params: { id: f.cannedId }, body: { groupId: f.groupId } },
   ],
+  'POST /staff/complaints': (f) => ({ body: { accountId: f.accountId, source: 'phone', content: '暖气一直不热没人管' } }),
+  'GET /staff/complaints/:id': (f) => ({ params: { id: f.complaintId } }),
+  'POST /staff/complaints/:id/take': (f) => ({ params: { id: f.complaintId } }),
+  'POST /staff/complaints/:id/extend': (f) => ({ params: { id: f.complaintId }, body: { note: '住户电话同意延长' } }),
+  'POST /staff/complaints/:id/resolve': (f) => ({ params: { id: f.complaintId }, body: { resolution: '已排气恢复正常' } }),
+  'POST /staff/complaints/:id/callback': (f) => ({ params: { id: f.complaintId }, body: { outcome: 'satisfied' } }),
+  'POST /staff/watch/tasks/:id/done': (f) => ({ params: { id: f.watchTaskId }, body: { readingC: 21 } }),
   'GET /staff/groups/:id/messages': (f) => ({ params: { id: f.groupId } }),
   'POST /staff/groups/:id/messages': (f) => ({ params: { id: f.groupId }, body: { text: '您好' } }),
   'POST /staff/groups/:id/mute': (f) => ({ params: { id: f.groupId }, body: { residentId: f.residentId, minutes: 10 } }),

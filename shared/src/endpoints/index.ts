@@ -13,6 +13,7 @@ import { ReconciliationApi } from './reconciliation';
 import { AdminApi } from './admin';
 import { MeasurementsApi, RepairsApi } from './repairs';
 import { GroupsApi } from './groups';
+import { ComplaintsApi, WatchApi } from './complaints';
 
 export * from './identity';
 export * from './billing';
@@ -23,6 +24,7 @@ export * from './reconciliation';
 export * from './admin';
 export * from './repairs';
 export * from './groups';
+export * from './complaints';
 
 export const API_DOMAINS = {
   identity: IdentityApi,
@@ -40,6 +42,8 @@ export const API_DOMAINS = {
   repairs: RepairsApi,
   measurements: MeasurementsApi,
   groups: GroupsApi,
+  complaints: ComplaintsApi,
+  watch: WatchApi,
 } satisfies Record<string, Record<string, Endpoint>>;
 
 /** Every descriptor, once. */

@@ -48,7 +48,9 @@ export interface RepairOptions {
 
 export interface RepairNotice {
   id: number;
+  /** the repair ticket; for kind 'complaint' (a complaint's escalation) the complaint */
   ticketId: number;
+  /** escalation | dispatch | complaint */
   kind: string;
   text: string;
   createdAt: string;

@@ -1,5 +1,5 @@
 // The repairs module's facade: the only file other modules (and app.ts) import.
-export { RepairsService, type RepairsOptions } from './service';
+export { RepairsService, type RepairsOptions, type ColdFix, type ComplainingHousehold, type ForeignEscalation } from './service';
 export { MeasurementsService } from './measurements';
 export { repairsRoutes } from './routes';
 export { repairsReactions } from './reactions';

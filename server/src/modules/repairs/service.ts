@@ -29,30 +29,39 @@ import { RepairCallbacks } from './callbacks';
 import { RepairEscalation } from './escalation';
 import type { PhotoVerdict } from '../moderation';
 import { RepairPromisesToResident } from './promises';
+import { RepairHouseholds } from './households';
+import { RepairNotices, type ForeignEscalation } from './notices';
 
 export { STAFF_NOTICE_TOPIC, type RepairsOptions } from './core';
 export type { BookedTicket } from './tickets';
+export type { ColdFix, ComplainingHousehold } from './households';
+export type { ForeignEscalation } from './notices';
 
 type StaffListQuery = { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' };
 
 export class RepairsService {
   /** watch list and SLA reports (read side) */
   readonly insights: RepairInsights;
+  /** what the complaints module's watch program reads (households, cold fixes) */
+  readonly households: RepairHouseholds;
   private readonly tickets: RepairTickets;
   private readonly dispatch: RepairDispatch;
   private readonly field: RepairFieldWork;
   private readonly cb: RepairCallbacks;
   private readonly sla: RepairEscalation;
   private readonly promises: RepairPromisesToResident;
+  private readonly inbox: RepairNotices;
 
   constructor(private o: RepairsOptions) {
     this.insights = new RepairInsights(o);
+    this.households = new RepairHouseholds(o.ds, this.insights);
     this.tickets = new RepairTickets(o);
     this.dispatch = new RepairDispatch(o);
     this.field = new RepairFieldWork(o);
     this.cb = new RepairCallbacks(o);
     this.sla = new RepairEscalation(o);
     this.promises = new RepairPromisesToResident(o);
+    this.inbox = new RepairNotices(o);
   }
 
   private get ds() {
@@ -112,6 +121,9 @@ export class RepairsService {
   // ---- callbacks (callbacks.ts) ----
   callbacks = (staff: StaffPrincipal) => this.cb.callbacks(staff);
   completeCallback = (staff: StaffPrincipal, callbackId: number, req: z.output<typeof CallbackDoneRequest>) => this.cb.completeCallback(staff, callbackId, req);
+
+  /** Another ticket type's escalation (complaints) in the staff notices, inside the caller's transaction (notices.ts). */
+  notifyEscalation = (em: EntityManager, e: ForeignEscalation, now: Date) => this.inbox.escalate(em, e, now);
 
   // ---- SLA (escalation.ts) ----
   escalateOverdue = (now?: Date) => this.sla.escalateOverdue(now);

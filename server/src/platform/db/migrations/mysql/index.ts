@@ -13,8 +13,9 @@ import { ReconStreaming1795860294721 } from './1795860294721-ReconStreaming';
 import { InboxConversations1795860461608 } from './1795860461608-InboxConversations';
 import { JobLease1795860462330 } from './1795860462330-JobLease';
 import { PayAll1795870000020 } from './1795870000020-PayAll';
+import { Complaints1795871000010 } from './1795871000010-Complaints';
 import { RepairClocks1795872000040 } from './1795872000040-RepairClocks';
 import { InvoiceRetitle1795874000070 } from './1795874000070-InvoiceRetitle';
 import { MeasurementDay1795875000080 } from './1795875000080-MeasurementDay';
 
-export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918, SubscribeGrants1795849539979, StableAccessToken1795849759969, RateCounter1795849775378, ContentSecurity1795850582734, ReconStreaming1795860294721, InboxConversations1795860461608, JobLease1795860462330, PayAll1795870000020, RepairClocks1795872000040, InvoiceRetitle1795874000070, MeasurementDay1795875000080];
+export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918, SubscribeGrants1795849539979, StableAccessToken1795849759969, RateCounter1795849775378, ContentSecurity1795850582734, ReconStreaming1795860294721, InboxConversations1795860461608, JobLease1795860462330, PayAll1795870000020, Complaints1795871000010, RepairClocks1795872000040, InvoiceRetitle1795874000070, MeasurementDay1795875000080];

@@ -1,0 +1,56 @@
+import { useRouter } from '@tarojs/taro';
+import { Text, View } from '@tarojs/components';
+import { formatChinaTime } from '@heat-butler/shared';
+import { complaintsApi } from '../../services/api/complaints';
+import { useData } from '../../services/use-data';
+import { LoadError } from '../../components/ui';
+
+/** 投诉详情: status, the promised deadline (China time), the answer, the timeline. */
+export default function ComplaintDetail() {
+  const { params } = useRouter();
+  const complaint = useData(() => complaintsApi.get({ id: params.id! }), [], { onShow: true });
+  const c = complaint.data;
+  return (
+    <View className='page'>
+      <LoadError error={complaint.error} onRetry={complaint.reload} />
+      {c ? (
+        <View className='card' data-complaint-detail>
+          <View className='row'>
+            <Text className='card-title'>投诉 {c.no}</Text>
+            <Text className={c.status === 'closed' ? 'tag tag-green' : 'tag'}>{c.statusLabel}</Text>
+          </View>
+          <View className='muted'>
+            {c.sourceLabel}
+            {c.externalNo ? ` · 工单号 ${c.externalNo}` : ''} · {formatChinaTime(c.createdAt)}
+          </View>
+          <View className='muted'>{c.address}</View>
+          <View>{c.content}</View>
+          {c.status === 'open' || c.status === 'processing' ? (
+            <View className='repair-promise' data-complaint-due>
+              承诺 {formatChinaTime(c.closeDueAt)} 前办结{c.extended ? '（经您同意延长）' : ''}
+            </View>
+          ) : null}
+          {c.resolution ? <View data-complaint-resolution>处理结果：{c.resolution}</View> : null}
+          {c.status === 'resolved' && c.callbackDueAt ? <View className='muted'>客服将在 {formatChinaTime(c.callbackDueAt)} 前回访</View> : null}
+        </View>
+      ) : null}
+      {c?.timeline?.length ? (
+        <View className='card'>
+          <View className='card-title'>处理进度</View>
+          {c.timeline
+            .slice()
+            .reverse()
+            .map((x, i) => (
+              <View className='list-item' key={i}>
+                <View>{x.label}</View>
+                <View className='muted'>
+                  {formatChinaTime(x.at)}
+                  {x.reason ? ` · ${x.reason}` : ''}
+                </View>
+              </View>
+            ))}
+        </View>
+      ) : null}
+    </View>
+  );
+}
