@@ -77,8 +77,7 @@ export default staffPage(['admin'], function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const f = e.fields;
-      setErrors(Object.keys(f).length ? f : { form: e.message });
+      setErrors(e.formErrors);
     }
   };
 
@@ -116,8 +115,7 @@ export default staffPage(['admin'], function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const f = e.fields;
-      setEditing({ ...editing, errors: Object.keys(f).length ? f : { form: e.message } });
+      setEditing({ ...editing, errors: e.formErrors });
     }
   };
 
@@ -138,8 +136,7 @@ export default staffPage(['admin'], function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const f = e.fields;
-      setAreaErrors(Object.keys(f).length ? f : { form: e.message });
+      setAreaErrors(e.formErrors);
     }
   };
 
