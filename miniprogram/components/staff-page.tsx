@@ -14,6 +14,7 @@ import { STAFF_ROLE_LABEL, type StaffRole } from '@heat-butler/shared';
 import { getSessionKind, getToken } from '../services/api';
 import { me } from '../services/session';
 import { nav, PAGES } from '../services/pages';
+import { Empty } from './ui';
 
 /** Is a staff member logged in? Sends anyone else to the staff login when the page shows. */
 export function useStaffSession(): boolean {
@@ -51,7 +52,8 @@ export function staffPage<P extends object>(roles: readonly StaffRole[] | 'any-s
   const fits = (mine: readonly StaffRole[] | null) => roles === 'any-staff' || !!mine?.some((r) => roles.includes(r));
   function StaffOnly(props: P) {
     const staff = useStaffSession();
-    const [allowed, setAllowed] = useState(() => fits(cachedRoles()));
+    // null while the roles are being asked for the first time in this session
+    const [allowed, setAllowed] = useState<boolean | null>(() => (roles === 'any-staff' || cachedRoles() ? fits(cachedRoles()) : null));
     useDidShow(() => {
       if (roles === 'any-staff' || getSessionKind() !== 'staff') return;
       void staffRoles().then((mine) => {
@@ -60,7 +62,10 @@ export function staffPage<P extends object>(roles: readonly StaffRole[] | 'any-s
         if (!fits(mine)) void sendHome(roles as readonly StaffRole[]);
       });
     });
-    return staff && allowed ? <Page {...props} /> : <View className='page' />;
+    if (staff && allowed) return <Page {...props} />;
+    return (
+      <View className='page'>{staff && allowed === false && roles !== 'any-staff' ? <Empty>{`${rolesOnlyText(roles)}，正在返回工作台…`}</Empty> : null}</View>
+    );
   }
   StaffOnly.displayName = `staffPage(${Page.displayName ?? Page.name})`;
   return StaffOnly;
