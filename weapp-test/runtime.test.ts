@@ -262,6 +262,13 @@ describe('the WeChat build runs every page without Intl', () => {
           if (route === 'staff/admin-staff/index' && role === 'admin') expect(w.texts()).toContain('（本人）');
         }
         expect(report(mine)).toEqual([]);
+        // a page that is not for this role sends them to the staff home and says who it is for (staffPage)
+        const denied = w.modals.filter((m) => m.title === '没有权限');
+        if (role === 'admin') expect(denied).toEqual([]);
+        if (role === 'finance') {
+          expect(denied.map((m) => m.content)).toContainEqual(expect.stringContaining('此页面仅供管理员使用'));
+          expect(w.navigations.filter((n) => n.api === 'redirectTo' && n.url === '/staff/home/index').length).toBeGreaterThanOrEqual(denied.length);
+        }
       } finally {
         for (const u of w.unimplemented) unimplemented.add(u);
         await w.close();

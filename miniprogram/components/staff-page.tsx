@@ -4,16 +4,19 @@
  * of one of those roles (so none of its loads go out without one): anyone else is sent to the
  * staff login, a staff member without the role to their home (工作台) with a message saying who
  * the page is for. A resident's session never opens a staff page. The roles are those of the
- * server routes the page works with (the server checks them again on every call).
+ * server routes the page works with (the server checks them again on every call); they are
+ * remembered at login (services/session.ts), and a session from before that is checked after the
+ * page rendered.
  */
 import { useState } from 'react';
 import { View } from '@tarojs/components';
 import Taro, { useDidShow } from '@tarojs/taro';
 import type { ComponentType } from 'react';
 import { STAFF_ROLE_LABEL, type StaffRole } from '@heat-butler/shared';
-import { getSessionKind, getToken } from '../services/api';
-import { me } from '../services/session';
+import { getSessionKind } from '../services/api';
+import { cachedStaffRoles, staffRoles } from '../services/session';
 import { nav, PAGES } from '../services/pages';
+import { Empty } from './ui';
 
 /** Is a staff member logged in? Sends anyone else to the staff login when the page shows. */
 export function useStaffSession(): boolean {
@@ -21,21 +24,6 @@ export function useStaffSession(): boolean {
     if (getSessionKind() !== 'staff') void nav.redirect(PAGES.staffLogin);
   });
   return getSessionKind() === 'staff';
-}
-
-/** the logged-in staff member's roles, asked once per session (token) */
-let known: { token: string; roles: readonly StaffRole[] } | null = null;
-
-const cachedRoles = () => (known && known.token === getToken() ? known.roles : null);
-
-async function staffRoles(): Promise<readonly StaffRole[] | null> {
-  const token = getToken();
-  const cached = cachedRoles();
-  if (cached) return cached;
-  const p = await me().catch(() => null);
-  if (p?.kind !== 'staff' || !token) return null;
-  known = { token, roles: p.roles };
-  return p.roles;
 }
 
 /** 此页面仅供财务、管理员使用 */
@@ -51,7 +39,11 @@ export function staffPage<P extends object>(roles: readonly StaffRole[] | 'any-s
   const fits = (mine: readonly StaffRole[] | null) => roles === 'any-staff' || !!mine?.some((r) => roles.includes(r));
   function StaffOnly(props: P) {
     const staff = useStaffSession();
-    const [allowed, setAllowed] = useState(() => fits(cachedRoles()));
+    // null while not known (a session from before roles were remembered): the page renders, the check follows
+    const [allowed, setAllowed] = useState<boolean | null>(() => {
+      const mine = cachedStaffRoles();
+      return roles === 'any-staff' || mine ? fits(mine) : null;
+    });
     useDidShow(() => {
       if (roles === 'any-staff' || getSessionKind() !== 'staff') return;
       void staffRoles().then((mine) => {
@@ -60,7 +52,10 @@ export function staffPage<P extends object>(roles: readonly StaffRole[] | 'any-s
         if (!fits(mine)) void sendHome(roles as readonly StaffRole[]);
       });
     });
-    return staff && allowed ? <Page {...props} /> : <View className='page' />;
+    if (staff && allowed !== false) return <Page {...props} />;
+    return (
+      <View className='page'>{staff && allowed === false && roles !== 'any-staff' ? <Empty>{`${rolesOnlyText(roles)}，正在返回工作台…`}</Empty> : null}</View>
+    );
   }
   StaffOnly.displayName = `staffPage(${Page.displayName ?? Page.name})`;
   return StaffOnly;

@@ -3,7 +3,7 @@
  * sandbox login page plays wx.login against the local WeChat simulator (/sandbox/device/login).
  */
 import Taro from '@tarojs/taro';
-import type { LoginResponse, MeResponse } from '@heat-butler/shared';
+import type { LoginResponse, MeResponse, StaffRole } from '@heat-butler/shared';
 import { api, clearSession, getSessionKind, getToken, onSessionExpired, setSession } from './api';
 import { identityApi } from './api/identity';
 import { nav, PAGES } from './pages';
@@ -34,6 +34,7 @@ export async function sandboxLogin(user: string): Promise<LoginResponse> {
 export async function staffLogin(username: string, password: string): Promise<LoginResponse> {
   const res = await identityApi.staffLogin({ username, password }, { anonymous: true, quiet: true });
   setSession(res.token, 'staff');
+  await staffRoles(); // known before the first staff page opens (staffPage checks them)
   return res;
 }
 
@@ -48,6 +49,7 @@ async function loginCode(): Promise<string> {
 export async function staffWechatLogin(): Promise<LoginResponse> {
   const res = await identityApi.staffWechatLogin({ code: await loginCode() }, { anonymous: true, quiet: true });
   setSession(res.token, 'staff');
+  await staffRoles(); // known before the first staff page opens (staffPage checks them)
   return res;
 }
 
@@ -55,6 +57,7 @@ export async function staffWechatLogin(): Promise<LoginResponse> {
 export async function staffBindWechat(inviteCode: string): Promise<LoginResponse> {
   const res = await identityApi.staffBindWechat({ code: await loginCode(), inviteCode }, { anonymous: true, quiet: true });
   setSession(res.token, 'staff');
+  await staffRoles(); // known before the first staff page opens (staffPage checks them)
   return res;
 }
 
@@ -68,6 +71,25 @@ export async function logout(): Promise<void> {
 
 export function me(): Promise<MeResponse> {
   return identityApi.me({ quiet: true });
+}
+
+const ROLES_KEY = 'hb.staffRoles';
+
+/** The logged-in staff member's roles as remembered for this session's token; null when not known. */
+export function cachedStaffRoles(): StaffRole[] | null {
+  const kept = Taro.getStorageSync(ROLES_KEY) as { token?: string; roles?: StaffRole[] } | '';
+  return kept && kept.token && kept.token === getToken() ? (kept.roles ?? null) : null;
+}
+
+/** The logged-in staff member's roles: remembered per session (asked with /me once); null for no staff session. */
+export async function staffRoles(): Promise<StaffRole[] | null> {
+  const cached = cachedStaffRoles();
+  if (cached) return cached;
+  const token = getToken();
+  const p = await me().catch(() => null);
+  if (p?.kind !== 'staff' || !token) return null;
+  Taro.setStorageSync(ROLES_KEY, { token, roles: p.roles });
+  return p.roles;
 }
 
 /** Is a resident logged in (now)? */

@@ -24,6 +24,11 @@ export class ApiError extends Error {
     for (const f of (this.details?.fields ?? []) as FieldIssue[]) if (!out[f.field]) out[f.field] = f.message;
     return out;
   }
+  /** for a form: its fields' messages, or the whole error's under `form` when no field is named */
+  get formErrors(): Record<string, string> {
+    const f = this.fields;
+    return Object.keys(f).length ? f : { form: this.message };
+  }
 }
 
 export function getToken(): string | null {

@@ -31,6 +31,43 @@ function Chips<T extends string | number>(props: { options: { value: T; label: s
   );
 }
 
+type RolesAndAreasValue = { roles: StaffRole[]; areaIds: number[] };
+
+/** 角色 and 负责片区 of a staff member, with their field errors (the new-staff form and the edit form). */
+function RolesAndAreas<V extends RolesAndAreasValue>(props: {
+  name: string;
+  areas: AreaView[];
+  value: V;
+  errors: Record<string, string>;
+  onChange: (v: V) => void;
+}) {
+  const { value, errors } = props;
+  return (
+    <>
+      <View className='field'>
+        <View className='field-label'>角色</View>
+        <Chips
+          name={`${props.name}roles`}
+          options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))}
+          value={value.roles}
+          onChange={(roles) => props.onChange({ ...value, roles })}
+        />
+        {errors.roles ? <View className='field-error'>{errors.roles}</View> : null}
+      </View>
+      <View className='field'>
+        <View className='field-label'>负责片区（不选则不限片区）</View>
+        <Chips
+          name={`${props.name}areas`}
+          options={props.areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))}
+          value={value.areaIds}
+          onChange={(areaIds) => props.onChange({ ...value, areaIds })}
+        />
+        {errors.areaIds ? <View className='field-error'>{errors.areaIds}</View> : null}
+      </View>
+    </>
+  );
+}
+
 /** 员工与片区 (admin): staff list, create, edit roles and areas, disable, WeChat invite codes; areas create/rename. */
 export default staffPage(['admin'], function AdminStaff() {
   const [staff, setStaff] = useState<StaffView[]>([]);
@@ -77,8 +114,7 @@ export default staffPage(['admin'], function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const f = e.fields;
-      setErrors(Object.keys(f).length ? f : { form: e.message });
+      setErrors(e.formErrors);
     }
   };
 
@@ -116,8 +152,7 @@ export default staffPage(['admin'], function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const f = e.fields;
-      setEditing({ ...editing, errors: Object.keys(f).length ? f : { form: e.message } });
+      setEditing({ ...editing, errors: e.formErrors });
     }
   };
 
@@ -138,8 +173,7 @@ export default staffPage(['admin'], function AdminStaff() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const f = e.fields;
-      setAreaErrors(Object.keys(f).length ? f : { form: e.message });
+      setAreaErrors(e.formErrors);
     }
   };
 
@@ -178,26 +212,7 @@ export default staffPage(['admin'], function AdminStaff() {
               error={errors.password}
               onInput={(v) => setForm({ ...form, password: v })}
             />
-            <View className='field'>
-              <View className='field-label'>角色</View>
-              <Chips
-                name='roles'
-                options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))}
-                value={form.roles}
-                onChange={(roles) => setForm({ ...form, roles })}
-              />
-              {errors.roles ? <View className='field-error'>{errors.roles}</View> : null}
-            </View>
-            <View className='field'>
-              <View className='field-label'>负责片区（不选则不限片区）</View>
-              <Chips
-                name='areas'
-                options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))}
-                value={form.areaIds}
-                onChange={(areaIds) => setForm({ ...form, areaIds })}
-              />
-              {errors.areaIds ? <View className='field-error'>{errors.areaIds}</View> : null}
-            </View>
+            <RolesAndAreas name='' areas={areas} value={form} errors={errors} onChange={setForm} />
             <View className='btn btn-primary' data-create-staff onClick={create}>
               创建
             </View>
@@ -239,26 +254,7 @@ export default staffPage(['admin'], function AdminStaff() {
             {editing?.id === s.id ? (
               <View className='admin-form' data-staff-edit={s.username}>
                 {editing.errors.form ? <View className='alert'>{editing.errors.form}</View> : null}
-                <View className='field'>
-                  <View className='field-label'>角色</View>
-                  <Chips
-                    name='edit-roles'
-                    options={STAFF_ROLES.map((r) => ({ value: r, label: STAFF_ROLE_LABEL[r] }))}
-                    value={editing.roles}
-                    onChange={(roles) => setEditing({ ...editing, roles })}
-                  />
-                  {editing.errors.roles ? <View className='field-error'>{editing.errors.roles}</View> : null}
-                </View>
-                <View className='field'>
-                  <View className='field-label'>负责片区（不选则不限片区）</View>
-                  <Chips
-                    name='edit-areas'
-                    options={areas.map((a) => ({ value: a.id, label: `${a.name}（${a.code}）` }))}
-                    value={editing.areaIds}
-                    onChange={(areaIds) => setEditing({ ...editing, areaIds })}
-                  />
-                  {editing.errors.areaIds ? <View className='field-error'>{editing.errors.areaIds}</View> : null}
-                </View>
+                <RolesAndAreas name='edit-' areas={areas} value={editing} errors={editing.errors} onChange={setEditing} />
                 <View className='row admin-actions'>
                   <View className='btn btn-primary' data-save-staff onClick={saveEdit}>
                     保存

@@ -4,39 +4,23 @@
  * endpoint), the moderation trail staff see. The real BFF on loopback, the WeChat simulator
  * (which fetches the photo and pushes the signed verdict back), a real database.
  */
-import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test-support/app';
-import { demoHouseholds } from '../../demo/seed';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { SANDBOX_REVIEW_TEXT, SANDBOX_RISKY_IMAGE, SANDBOX_RISKY_TEXT } from '../../sandbox';
 import { decryptPush, encryptPush, openPush, pushSignature, PushRejected } from '../../wechat/push';
 import { RepairTicket } from '../repairs/entities';
 
-let t: TestApp;
+const t = testAppForFile();
 let agent1: string;
 let agent2: string;
-
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true });
   agent1 = await t.loginStaff('agent1');
   agent2 = await t.loginStaff('agent2');
 });
-afterAll(async () => t?.close());
 
-const households = demoHouseholds();
-const used = new Set<string>();
 /** A resident bound to a household of demo building 2 (agent1's area), in its 管家群. */
-async function resident() {
-  const h = households.find((x) => x.building === 2 && x.status === 'active' && !used.has(x.accountNo))!;
-  used.add(h.accountNo);
-  const user = 'mod-' + crypto.randomUUID().slice(0, 8);
-  const token = await t.loginResident(user);
-  const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } });
-  expect(bound.status).toBe(201);
-  const groups = await t.call('GET', '/api/v1/groups', { token });
-  return { token, user, accountId: bound.body.accountId as number, groupId: groups.body.items[0].id as number };
-}
+const resident = () => t.residentOfBuilding(2);
 
 // a 1×1 PNG; the risky one carries the simulator's marker in a text chunk (still a well-formed PNG)
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');

@@ -3,7 +3,6 @@
  * (MariaDB with TEST_DATABASE_URL). Payment-related tests run on the real clock (WeChat Pay
  * signatures need it) against a future season; deadline tests run on a controlled clock.
  */
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeClosesAt, CompanyRules, isChangeOpen, nextOpenSeason, repeatLimitProblems } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
@@ -30,13 +29,6 @@ const photoOf = (url: string | null) => url?.split('?')[0];
 const CURRENT = DEMO.seasons[1]!.code;
 const NY = Number(CURRENT.slice(0, 4)) + 1;
 const NEXT = `${NY}-${NY + 1}`;
-
-async function bindResident(t: TestApp, account: { accountNo: string; ownerName: string }, user = 'sc-' + crypto.randomUUID().slice(0, 8)) {
-  const token = await t.loginResident(user);
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, user, accountId: res.body.accountId as number };
-}
 
 async function setRules(t: TestApp, patch: Partial<CompanyRules>) {
   const company = await t.ds.getRepository(Company).findOneOrFail({ where: {}, order: { id: 'ASC' } });
@@ -82,7 +74,7 @@ describe('deadline and late acceptance (controlled clock)', () => {
 
   it('accepts 2026-09-20 23:59:59 +08:00 and refuses 2026-09-21 00:00:00 +08:00, offering the next season', async () => {
     now = new Date('2026-09-20T23:59:59+08:00');
-    const a = await bindResident(t, DEMO.accounts[0]!);
+    const a = await t.residentWith(DEMO.accounts[0]!);
     const ok = await t.call('POST', '/api/v1/service-changes', {
       token: a.token,
       body: { accountId: a.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, a.token) },
@@ -91,7 +83,7 @@ describe('deadline and late acceptance (controlled clock)', () => {
     expect(ok.body).toMatchObject({ state: 'submitted', kind: 'stop', late: false, season: '2026-2027' });
 
     now = new Date('2026-09-21T00:00:00+08:00');
-    const b = await bindResident(t, DEMO.accounts[1]!);
+    const b = await t.residentWith(DEMO.accounts[1]!);
     const late = await t.call('POST', '/api/v1/service-changes', {
       token: b.token,
       body: { accountId: b.accountId, season: '2026-2027', kind: 'stop', documents: await docs(t, b.token) },
@@ -174,7 +166,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
 
   it('refuses a stop while the account owes money, saying how much and which bills to pay', async () => {
     const owed = DEMO.arrearsAccounts[0]!;
-    const r = await bindResident(t, owed);
+    const r = await t.residentWith(owed);
     const res = await submit(r.token, r.accountId, 'stop');
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('SERVICE_CHANGE_ARREARS');
@@ -190,7 +182,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('stops: base-fee bill on approval, close-valve order for the crew, status changes only when done; no resume in the same season', async () => {
     const acc = DEMO.accounts[3]!;
     await clearAccount(acc);
-    const r = await bindResident(t, acc);
+    const r = await t.residentWith(acc);
     await t.allowMessages(r.token, r.user, ['serviceChangeProgress']);
     const before = await seasonBill(r.token, acc.accountNo);
     expect(before).toMatchObject({ kind: 'full', status: 'unpaid' });
@@ -270,7 +262,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
 
   it('resumes only after the full fee (the difference over a paid base fee) is paid, then opens the valve', async () => {
     const h = demoHouseholds().find((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)!;
-    const r = await bindResident(t, h);
+    const r = await t.residentWith(h);
     await clearAccount(h); // a resume needs earlier seasons paid (issue 16)
     const base = await seasonBill(r.token, h.accountNo);
     expect(base).toMatchObject({ kind: 'base', status: 'unpaid' });
@@ -308,7 +300,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('stops an account that had already paid the full fee: the bill becomes the base fee and the difference is owed back', async () => {
     const acc = DEMO.accounts[9]!;
     await clearAccount(acc);
-    const r = await bindResident(t, acc);
+    const r = await t.residentWith(acc);
     const full = await seasonBill(r.token, acc.accountNo);
     await t.services.billing.settleAtCounter(full.id, new Date());
     const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${r.accountId}&season=${NEXT}&kind=stop`, { token: r.token });
@@ -325,7 +317,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('stops an account that paid the full fee by WeChat Pay: the part above the base fee is refunded the same way', async () => {
     const acc = DEMO.accounts[8]!;
     await clearAccount(acc);
-    const r = await bindResident(t, acc);
+    const r = await t.residentWith(acc);
     const full = await seasonBill(r.token, acc.accountNo);
     const order = await pay(r, full.id);
     const id = (await submit(r.token, r.accountId, 'stop')).body.id;
@@ -343,7 +335,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
 
   it('moves a resume on when its bill is settled at the counter instead', async () => {
     const h = demoHouseholds().filter((x, i) => x.status === 'stopped' && x.use === 'residential' && x.accountNo.startsWith('01') && i % 17 !== 5)[1]!;
-    const r = await bindResident(t, h);
+    const r = await t.residentWith(h);
     await clearAccount(h); // a resume needs earlier seasons paid (issue 16)
     const id = (await submit(r.token, r.accountId, 'resume')).body.id;
     const approved = await t.call('POST', `/api/v1/staff/service-changes/${id}/approve`, { token: agent1 });
@@ -370,7 +362,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
     try {
       const acc = DEMO.accounts[4]!;
       await clearAccount(acc);
-      const r = await bindResident(t, acc);
+      const r = await t.residentWith(acc);
       const missing = await submit(r.token, r.accountId, 'stop', []);
       expect(missing.status).toBe(400);
       expect(missing.body.error.details.missing.map((m: any) => m.label)).toEqual(['户主身份证照片', '房产证照片']);
@@ -426,7 +418,7 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('cancels before approval; two concurrent submissions make one application', async () => {
     const acc = DEMO.accounts[5]!;
     await clearAccount(acc);
-    const r = await bindResident(t, acc);
+    const r = await t.residentWith(acc);
     const both = await Promise.all([submit(r.token, r.accountId, 'stop'), submit(r.token, r.accountId, 'stop')]);
     expect(both.map((x) => x.status).sort()).toEqual([201, 409]);
     const list = await t.call('GET', '/api/v1/service-changes', { token: r.token });
@@ -441,9 +433,9 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('ID documents go only to the applicant and the area’s reviewers; a co-binder sees the status but can’t see, fix or cancel', async () => {
     const acc = DEMO.accounts[10]!;
     await clearAccount(acc);
-    const owner = await bindResident(t, acc);
+    const owner = await t.residentWith(acc);
     // another resident binds the same account by the owner's name
-    const coBinder = await bindResident(t, acc);
+    const coBinder = await t.residentWith(acc);
     const documents = await docs(t, owner.token);
     const key = documents[0]!.url;
     const created = await submit(owner.token, owner.accountId, 'stop', documents);
@@ -497,9 +489,9 @@ describe('stop and resume (the test clock, the season after the current one)', (
   it('shows an application only to residents of its account and staff of its area', async () => {
     const acc = DEMO.accounts[6]!;
     await clearAccount(acc);
-    const owner = await bindResident(t, acc);
+    const owner = await t.residentWith(acc);
     const id = (await submit(owner.token, owner.accountId, 'stop')).body.id;
-    const other = await bindResident(t, DEMO.accounts[7]!);
+    const other = await t.residentWith(DEMO.accounts[7]!);
     for (const [method, path] of [
       ['GET', `/api/v1/service-changes/${id}`],
       ['POST', `/api/v1/service-changes/${id}/cancel`],
