@@ -112,6 +112,7 @@ export const ERRORS = {
   MEASUREMENT_REFUNDED: { status: 409, message: '该裁定已办理退费，不能重复退费' },
   MEASUREMENT_NOT_THREE_PARTY: { status: 409, message: '退费裁定需三方（供热公司、住户、社区）共同测温' },
   RULING_NO_REFUND: { status: 409, message: '该裁定无需退费' },
+  RULING_ORDER_NOT_FOR_SEASON: { status: 409, message: '这笔订单未缴测温所在采暖季的热费，不能用于该裁定退费' },
   MEASUREMENT_COMPLIANT: { status: 409, message: '该次测温室温达标，不能裁定退费' },
   RULING_REFUND_NOT_YET: { status: 409, message: '按公司规定，测温退费在采暖季结束后统一支付' },
   RULING_NOT_RECORDED: { status: 400, message: '未找到该裁定单号对应的三方测温裁定，请核对后再试' },

@@ -158,15 +158,16 @@ function RulingRefund(props: { m: MeasurementView; onDone: () => Promise<void> }
   };
   return (
     <View data-ruling-refund>
-      <View className='field-label'>按裁定退费 {formatFen(amount)}：选择该户已缴费的订单</View>
+      <View className='field-label'>按裁定退费 {formatFen(amount)}：选择缴了测温所在采暖季热费的订单</View>
       <LoadError error={paid.error} onRetry={paid.reload} />
-      {orders && !orders.length ? <View className='muted'>该户没有已支付的订单，无法原路退款</View> : null}
+      {orders && !orders.length ? <View className='muted'>该户没有缴该采暖季热费的订单，无法原路退款</View> : null}
       {orders?.map((o) => (
         <View key={o.id} className='row list-item' data-refund-order={o.id}>
           <View>
             <View>{o.outTradeNo}</View>
             <View className='muted'>
-              {o.description} · 实付 {formatFen(o.amountFen)} · 可退 {formatFen(o.refundableFen)}
+              {o.description} · 实付 {formatFen(o.amountFen)}
+              {o.seasonFen !== o.amountFen ? `（其中本采暖季 ${formatFen(o.seasonFen)}）` : ''} · 可退 {formatFen(o.refundableFen)}
             </View>
           </View>
           {o.refundableFen >= amount ? (

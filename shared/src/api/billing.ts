@@ -70,6 +70,8 @@ export const RefundView = z.object({
   status: z.enum(REFUND_STATES),
   createdAt: z.string(),
   succeededAt: z.string().nullable(),
+  /** a refund of a pay-all order: how much comes off each bill (null: the order's one bill) */
+  lines: z.array(z.object({ billId: z.number(), amountFen: z.number().int() })).nullable(),
 });
 export type RefundView = z.infer<typeof RefundView>;
 
@@ -111,6 +113,8 @@ export const RefundRequest = z
     reason: z.string().trim().min(2, '请填写退款原因').max(80, '退款原因不超过80字'),
     /** e.g. the three-party temperature measurement record number */
     rulingRef: z.string().trim().max(64).optional(),
+    /** the bill the refund comes off (a ruling refunds its season's bill); by default a pay-all order's newest bill first */
+    billId: z.number().int().positive().optional(),
   })
   .refine((v) => v?.kind !== 'ruling' || !!v.rulingRef, {
     path: ['rulingRef'],

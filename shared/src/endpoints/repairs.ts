@@ -155,7 +155,12 @@ export interface RefundableOrder {
   id: number;
   outTradeNo: string;
   description: string;
+  /** the order's total (a pay-all order also pays other seasons) */
   amountFen: number;
+  /** the bill of the measurement's season the order paid, and what it paid for it */
+  billId: number;
+  seasonFen: number;
+  /** what of the season's part is still refundable */
   refundableFen: number;
   paidAt: string | null;
 }

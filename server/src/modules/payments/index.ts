@@ -1,7 +1,7 @@
 // The payments module's facade: the only file other modules (and app.ts) import. Entity classes
 // leave the module as types only.
 export { PaymentsService, type CreditResult, type PaymentsOptions } from './service';
-export { refundView } from './refunds';
+export { refundView, type BillPayment } from './refunds';
 export { paymentsReactions } from './reactions';
 export { paymentsRoutes } from './routes';
 export { paymentsEntities } from './entities';

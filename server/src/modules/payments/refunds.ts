@@ -7,7 +7,59 @@ import { applyTransition, recordTransition, SYSTEM, type Actor } from '../../pla
 import { PayApiError, type Refund as WxRefund } from '../../wechat/pay';
 import { LedgerEntry, PaymentOrder, PaymentOrderLine, Refund } from './entities';
 import { errInfo, flag } from './support';
+import { linesOf } from './pay-all';
 import type { PaymentsOptions } from './service';
+
+/** Refunds that take (or took) money back: what is refundable is what is left after them. */
+const OPEN_REFUND = ['requested', 'processing', 'success', 'abnormal'] as const;
+
+/** One paid order's part of one bill: what it paid for that bill and what of that is still refundable. */
+export interface BillPayment {
+  orderId: number;
+  outTradeNo: string;
+  description: string;
+  paidAt: Date | null;
+  /** the order's total (a pay-all order pays other bills too) */
+  orderAmountFen: number;
+  billId: number;
+  paidFen: number;
+  refundableFen: number;
+  duplicate: boolean;
+}
+
+/**
+ * Every paid order's part of one bill, newest first: orders of that bill alone, and pay-all
+ * orders through their lines; each less the refunds already made or under way off that bill.
+ */
+export async function paidForBill(em: EntityManager, billId: number): Promise<BillPayment[]> {
+  const viaLines = (await em.find(PaymentOrderLine, { select: { orderId: true }, where: { billId } })).map((l) => l.orderId);
+  const where: any[] = [{ billId, billCount: 1, status: 'paid' }];
+  if (viaLines.length) where.push({ id: In(viaLines), status: 'paid' });
+  const orders = (await em.find(PaymentOrder, { where, order: { id: 'DESC' } })).filter((o) =>
+    o.billCount <= 1 ? o.billId === billId : viaLines.includes(o.id),
+  );
+  if (!orders.length) return [];
+  const lines = await linesOf(em, orders);
+  const open = await em.find(Refund, { where: { orderId: In(orders.map((o) => o.id)), status: In([...OPEN_REFUND]) } });
+  return orders.map((o) => {
+    const mine = open.filter((r) => r.orderId === o.id);
+    const paidFen = lines.get(o.id)!.find((l) => l.billId === billId)?.amountFen ?? 0;
+    // an order of one bill: all its refunds come off that bill; a pay-all order: the refunds' lines for it
+    const takenHere = mine.reduce((s, r) => s + (r.lines ? r.lines.filter((l) => l.billId === billId).reduce((t, l) => t + l.amountFen, 0) : r.amountFen), 0);
+    const orderLeft = o.amountFen - mine.reduce((s, r) => s + r.amountFen, 0);
+    return {
+      orderId: o.id,
+      outTradeNo: o.outTradeNo,
+      description: o.description,
+      paidAt: o.paidAt,
+      orderAmountFen: o.amountFen,
+      billId,
+      paidFen,
+      refundableFen: Math.max(0, Math.min(paidFen - takenHere, orderLeft)),
+      duplicate: o.duplicate,
+    };
+  });
+}
 
 /** The outbox job that asks WeChat for a refund (same out_refund_no on every retry). */
 export const REFUND_SUBMIT_TOPIC = outboxTopic<{ refundId: number }>('payments.refund.submit');
@@ -21,7 +73,7 @@ export const REFUND_SUBMIT_TOPIC = outboxTopic<{ refundId: number }>('payments.r
 export class PaymentRefunds {
   constructor(private o: PaymentsOptions) {}
 
-  /** Finance refunds all or part of a paid order, with a reason and the ruling it follows. */
+  /** Finance refunds all or part of a paid order, with a reason and the ruling it follows (off the bill named, if any). */
   async byStaff(staff: { staffId: number; roles: readonly string[] }, orderId: number, input: RefundRequest): Promise<RefundView> {
     const req = RefundRequest.parse(input);
     const refund = await withTx(this.o.ds, async (em) => {
@@ -39,6 +91,7 @@ export class PaymentRefunds {
         rulingRef: req.rulingRef ?? null,
         requestedBy: staff.staffId,
         actor: { kind: 'staff', id: staff.staffId, as: staff.roles },
+        billId: req.billId,
       });
     });
     // submit now for a quick answer; the outbox retries if WeChat is unreachable
@@ -88,7 +141,7 @@ export class PaymentRefunds {
       lines?: { billId: number; amountFen: number }[];
     },
   ): Promise<Refund> {
-    const open = await em.find(Refund, { where: { orderId: order.id, status: In(['requested', 'processing', 'success', 'abnormal']) } });
+    const open = await em.find(Refund, { where: { orderId: order.id, status: In([...OPEN_REFUND]) } });
     const committed = open.reduce((s, x) => s + x.amountFen, 0);
     if (r.amountFen > order.amountFen - committed) {
       throw new AppError('REFUND_EXCEEDS_PAID', { refundableFen: order.amountFen - committed });
@@ -255,5 +308,6 @@ export function refundView(r: Refund): RefundView {
     status: r.status,
     createdAt: r.createdAt.toISOString(),
     succeededAt: r.succeededAt ? r.succeededAt.toISOString() : null,
+    lines: r.lines ?? null,
   };
 }

@@ -21,7 +21,7 @@ import type { NotificationsService } from '../notifications';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
 import { LedgerQueries } from './ledger-queries';
 import { OrderCrediting } from './crediting';
-import { PaymentRefunds, refundView } from './refunds';
+import { paidForBill, PaymentRefunds, refundView, type BillPayment } from './refunds';
 import { OrderSweeper } from './sweeper';
 import { linesOf, PayAllOrders, pendingCovering } from './pay-all';
 import { errInfo, newOutTradeNo } from './support';
@@ -247,7 +247,10 @@ export class PaymentsService {
 
   // ---- refunds (refunds.ts) -------------------------------------------------------------------------
 
-  /** Finance refunds all or part of a paid order, with a reason and the ruling it follows. */
+  /**
+   * Finance refunds all or part of a paid order, with a reason and the ruling it follows;
+   * `billId`: off that bill of the order (REFUND_BILL_NOT_IN_ORDER when the order did not pay it).
+   */
   refund(staff: { staffId: number; roles: readonly string[] }, orderId: number, input: RefundRequest): Promise<RefundView> {
     return this.refunds.byStaff(staff, orderId, input);
   }
@@ -343,9 +346,18 @@ export class PaymentsService {
     return this.ds.getRepository(PaymentAnomaly).find({ order: { id: 'DESC' }, take: 200 });
   }
 
-  /** An account's latest paid orders, newest first (refunds of a temperature ruling). */
-  async paidOrdersOfAccount(accountId: number, take: number): Promise<PaymentOrder[]> {
-    return this.ds.getRepository(PaymentOrder).find({ where: { accountId, status: 'paid' }, order: { id: 'DESC' }, take });
+  /**
+   * What an account paid for its bill of one season, order by order (newest first; a pay-all
+   * order counts only its line for that bill), with what of it is still refundable: a ruling's
+   * refund is of the season measured (Changchun 000). Empty without such a season or bill.
+   */
+  async paidForSeason(accountId: number, seasonCode: string): Promise<BillPayment[]> {
+    const season = await this.o.billing.seasonByCode(seasonCode).catch((err) => {
+      if (err instanceof AppError && err.code === 'SEASON_NOT_FOUND') return null;
+      throw err;
+    });
+    const bill = season && (await this.o.billing.billFor(accountId, season.id));
+    return bill ? paidForBill(this.ds.manager, bill.id) : [];
   }
 
   async order(orderId: number): Promise<PaymentOrder | null> {

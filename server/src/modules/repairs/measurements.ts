@@ -17,6 +17,7 @@ import {
   type MeasurementBookRequest,
   type MeasurementRecordRequest,
   type RefundView,
+  type RefundableOrder,
   type RulingRequest,
 } from '@heat-butler/shared';
 import { MEASUREMENT_PROTOCOL_REQUIRED } from '@heat-butler/shared';
@@ -29,7 +30,7 @@ import type { UploadsService } from '../../platform/uploads/service';
 import { actorOf, staffAreaFilter } from '../../platform/auth';
 import type { AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
-import type { PaymentsService } from '../payments';
+import type { BillPayment, PaymentsService } from '../payments';
 import { RepairTicket, TemperatureMeasurement, TemperatureReading } from './entities';
 
 const SUBJECT = 'measurement';
@@ -210,8 +211,9 @@ export class MeasurementsService {
 
   /**
    * The three-party ruling: only on a reading below the legal standard. The refund is the
-   * company's stated rule (rulingRefund), estimated now against the account's latest payment and
-   * worked out again when finance pays it (a later passing measurement ends the shortfall).
+   * company's stated rule (rulingRefund) on what was paid for the season measured (not the whole
+   * of a pay-all order, which also pays arrears), estimated now and worked out again when finance
+   * pays it (a later passing measurement ends the shortfall).
    */
   async rule(staff: StaffPrincipal, id: number, req: z.output<typeof RulingRequest>) {
     const now = this.o.clock();
@@ -222,19 +224,34 @@ export class MeasurementsService {
       if (!m.threeParty) throw new AppError('MEASUREMENT_NOT_THREE_PARTY');
       if (m.status !== 'recorded') throw new AppError('INVALID_TRANSITION', { from: m.status, to: 'ruled' });
       if (m.compliance !== 'below_legal') throw new AppError('MEASUREMENT_COMPLIANT', { compliance: m.compliance });
-      const [latest] = await this.o.payments.paidOrdersOfAccount(m.accountId, 1);
-      const estimate = latest ? (await this.refundRule(m, latest)).refundFen : 0;
+      const parts = await this.seasonPayments(m);
+      // the payment that settled the season's bill (not a duplicate refunded automatically)
+      const basis = parts.find((p) => !p.duplicate) ?? parts[0];
+      const estimate = basis ? (await this.refundRule(m, basis)).refundFen : 0;
       await em.update(TemperatureMeasurement, id, { status: 'ruled', rulingRefundFen: estimate, rulingNote: req.note, ruledBy: staff.staffId, ruledAt: now });
       await recordTransition(em, SUBJECT, id, 'recorded', 'ruled', actorOf(staff), req.note, { refundFen: estimate });
     });
     return this.view(id);
   }
 
-  /** The stated refund of a ruling against one payment: days below the standard until a later passing measurement or the season's end. */
-  private async refundRule(m: TemperatureMeasurement, order: { amountFen: number; refundedFen: number }) {
+  /** The season a measurement falls in (Changchun 000: the refund is of that season's fee). */
+  private async seasonOf(m: TemperatureMeasurement) {
     const rules = await this.o.company.rules();
-    // the season the measurement falls in
-    const season = seasonWindow(latestSeasonStartYear(m.measuredAt!, rules), rules);
+    return { rules, season: seasonWindow(latestSeasonStartYear(m.measuredAt!, rules), rules) };
+  }
+
+  /** What the account paid for the measured season's bill, order by order, newest first. */
+  private async seasonPayments(m: TemperatureMeasurement): Promise<BillPayment[]> {
+    const { season } = await this.seasonOf(m);
+    return this.o.payments.paidForSeason(m.accountId, season.label);
+  }
+
+  /**
+   * The stated refund of a ruling against what one payment paid for the measured season: days
+   * below the standard until a later passing measurement or the season's end.
+   */
+  private async refundRule(m: TemperatureMeasurement, part: Pick<BillPayment, 'paidFen' | 'refundableFen'>) {
+    const { rules, season } = await this.seasonOf(m);
     const passed = await this.ds
       .getRepository(TemperatureMeasurement)
       .createQueryBuilder('x')
@@ -243,8 +260,8 @@ export class MeasurementsService {
       .orderBy('x.measuredAt', 'ASC')
       .getOne();
     const r = rulingRefund({
-      paidFen: order.amountFen,
-      refundedFen: order.refundedFen,
+      paidFen: part.paidFen,
+      refundedFen: part.paidFen - part.refundableFen,
       belowFrom: m.measuredAt!,
       belowUntil: passed?.measuredAt ?? season.end,
       season,
@@ -258,20 +275,26 @@ export class MeasurementsService {
     return this.ds.getRepository(TemperatureMeasurement).exists({ where: { accountId, no: ref, status: 'ruled' } });
   }
 
-  /** The account's paid orders finance can refund a ruling from (newest first, with what is still refundable). */
-  async refundableOrders(staff: StaffPrincipal, id: number) {
+  /**
+   * The account's paid orders finance can refund a ruling from: those that paid the measured
+   * season's bill (newest first), with that season's part and what of it is still refundable.
+   */
+  async refundableOrders(staff: StaffPrincipal, id: number): Promise<{ items: RefundableOrder[] }> {
     const m = await this.ds.getRepository(TemperatureMeasurement).findOneBy({ id });
     if (!m) throw new AppError('MEASUREMENT_NOT_FOUND');
     assertArea(staff, m.areaId);
-    const rows = await this.o.payments.paidOrdersOfAccount(m.accountId, 20);
+    if (!m.measuredAt) return { items: [] };
+    const parts = await this.seasonPayments(m);
     return {
-      items: rows.map((o) => ({
-        id: o.id,
-        outTradeNo: o.outTradeNo,
-        description: o.description,
-        amountFen: o.amountFen,
-        refundableFen: o.amountFen - o.refundedFen,
-        paidAt: o.paidAt?.toISOString() ?? null,
+      items: parts.map((p) => ({
+        id: p.orderId,
+        outTradeNo: p.outTradeNo,
+        description: p.description,
+        amountFen: p.orderAmountFen,
+        billId: p.billId,
+        seasonFen: p.paidFen,
+        refundableFen: p.refundableFen,
+        paidAt: p.paidAt?.toISOString() ?? null,
       })),
     };
   }
@@ -290,7 +313,10 @@ export class MeasurementsService {
     if (m.refundId) throw new AppError('MEASUREMENT_REFUNDED', { refundId: m.refundId > 0 ? m.refundId : null });
     const order = await this.o.payments.order(orderId);
     if (!order || order.accountId !== m.accountId) throw new AppError('ORDER_NOT_FOUND');
-    const due = await this.refundRule(m, order);
+    // what this order paid for the measured season: a pay-all order's arrears are not refunded
+    const part = (await this.seasonPayments(m)).find((p) => p.orderId === orderId);
+    if (!part) throw new AppError('RULING_ORDER_NOT_FOR_SEASON', { orderId });
+    const due = await this.refundRule(m, part);
     // paid when the company's rule says: by default after the season (Changchun 000)
     if (due.payAfterSeason && this.o.clock() < due.season.end) throw new AppError('RULING_REFUND_NOT_YET', { payableFrom: due.season.end.toISOString() });
     if (!due.refundFen) throw new AppError('RULING_NO_REFUND', { rule: due.text });
@@ -308,6 +334,8 @@ export class MeasurementsService {
         kind: 'ruling',
         reason: `三方测温室温不达标退费：${due.text}`.slice(0, 200),
         rulingRef: m.no,
+        // off the season's bill, whatever else the order paid
+        billId: part.billId,
       });
       await this.ds.getRepository(TemperatureMeasurement).update(id, { refundId: refund.id, rulingRefundFen: due.refundFen });
       return { measurement: await this.view(id), refund };
