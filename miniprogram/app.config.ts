@@ -46,6 +46,7 @@ export default defineAppConfig({
         'admin-import/index',
         'admin-settings/index',
         'admin-staff/index',
+        'seasons/index',
         'canned/index',
       ],
     },

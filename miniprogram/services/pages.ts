@@ -48,6 +48,7 @@ export const PAGES = {
   staffAdminSettings: '/staff/admin-settings/index',
   staffAdminStaff: '/staff/admin-staff/index',
   staffCanned: '/staff/canned/index',
+  staffSeasons: '/staff/seasons/index',
 } as const;
 
 export type PagePath = (typeof PAGES)[keyof typeof PAGES];

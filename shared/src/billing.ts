@@ -37,7 +37,12 @@ export const SeasonInput = z
     discountBp: z.number('请填写优惠比例').int('优惠比例最多保留两位小数').min(0, '优惠比例不能小于0%').max(5000, '优惠比例不能超过50%').default(0),
     discountUntil: IsoDate.nullable().default(null),
     /** late fee per day, basis points of the charge (20 = 2‰), capped at lateFeeCapBp in total */
-    lateFeeDailyBp: z.number('请填写每日滞纳金比例').int('每日滞纳金比例最多保留一位小数（‰）').min(0, '每日滞纳金比例不能小于0').max(20, '每日滞纳金不能超过2‰').default(0),
+    lateFeeDailyBp: z
+      .number('请填写每日滞纳金比例')
+      .int('每日滞纳金比例最多保留一位小数（‰）')
+      .min(0, '每日滞纳金比例不能小于0')
+      .max(20, '每日滞纳金不能超过2‰')
+      .default(0),
     lateFeeCapBp: z.number('请填写滞纳金上限').int('滞纳金上限最多保留两位小数').min(0, '滞纳金上限不能小于0%').max(10000, '滞纳金上限不能超过100%').default(0),
   })
   .superRefine((s, ctx) => {

@@ -138,7 +138,14 @@ describe('出账: preview, issue in steps with progress, never twice (issue 17 i
   it('two issuers at once issue each bill once', async () => {
     const y = Y + 1;
     const c = `${y}-${y + 1}`;
-    expect((await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: { ...body, code: c, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31` } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/api/v1/staff/seasons', {
+          token: admin,
+          body: { ...body, code: c, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31` },
+        })
+      ).status,
+    ).toBe(201);
     const [a, b] = await Promise.all([0, 1].map(() => t.call('POST', `/api/v1/staff/seasons/${c}/bills`, { token: admin })));
     expect([a!.status, b!.status]).toEqual([200, 200]);
     expect(a!.body.issued + b!.body.issued).toBe(a!.body.total);

@@ -17,12 +17,7 @@ export class BillingIssuing extends BillingBase {
    */
   async currentSeason(): Promise<Season | null> {
     const code = seasonCodeOf(lastSeasonStartYear(this.clock(), await this.rules()) + 1);
-    return this.ds
-      .getRepository(Season)
-      .createQueryBuilder('s')
-      .where('s.code <= :code', { code })
-      .orderBy('s.code', 'DESC')
-      .getOne();
+    return this.ds.getRepository(Season).createQueryBuilder('s').where('s.code <= :code', { code }).orderBy('s.code', 'DESC').getOne();
   }
 
   /** The 出账 preview of a season: nothing is written. */
@@ -49,7 +44,14 @@ export class BillingIssuing extends BillingBase {
         .map((a) => this.newBill(season, a, a.status === 'stopped' ? 'base' : 'full'));
       for (let i = 0; i < rows.length; i += 500) {
         // a stop/resume may have issued one of these meanwhile (reprice): that bill stays, ours is dropped
-        await em.createQueryBuilder().insert().into(Bill).values(rows.slice(i, i + 500)).orIgnore().updateEntity(false).execute();
+        await em
+          .createQueryBuilder()
+          .insert()
+          .into(Bill)
+          .values(rows.slice(i, i + 500))
+          .orIgnore()
+          .updateEntity(false)
+          .execute();
       }
       const after = new Set((await em.getRepository(Bill).find({ select: { accountId: true }, where: { seasonId: season.id } })).map((b) => b.accountId));
       const issued = Math.max(0, after.size - have.size);
