@@ -113,7 +113,10 @@ describe('the resident’s home', () => {
       body: JSON.stringify({ scope: 'building', targetId: buildingId, type: 'notice', title: '供热管网巡检', body: '本周六上午巡检楼内管道，请家中留人。' }),
     });
     expect(posted.status, JSON.stringify(posted.body)).toBe(201);
-    const ticket = await json('/repairs', token, { method: 'POST', body: JSON.stringify({ accountId, category: 'low_temp', description: '卧室温度只有15度' }) });
+    const ticket = await json('/repairs', token, {
+      method: 'POST',
+      body: JSON.stringify({ accountId, category: 'low_temp', description: '卧室温度只有15度' }),
+    });
     expect(ticket.status, JSON.stringify(ticket.body)).toBe(201);
 
     await open(page, e.host.url, '/pages/home/index');
@@ -122,7 +125,9 @@ describe('the resident’s home', () => {
     expect(bills.body.totalDueFen).toBeGreaterThan(0);
     await expect.poll(() => due.innerText()).toContain(formatFen(bills.body.totalDueFen));
     await expect.poll(() => page.locator('[data-home-announcement]').innerText(), { timeout: 10_000 }).toContain('供热管网巡检');
-    await expect.poll(() => page.locator('[data-home-deadline]').first().innerText(), { timeout: 10_000 }).toMatch(/^预计(今天|\d+月\d+日) \d{2}:\d{2}前联系您$/);
+    await expect
+      .poll(() => page.locator('[data-home-deadline]').first().innerText(), { timeout: 10_000 })
+      .toMatch(/^预计(今天|\d+月\d+日) \d{2}:\d{2}前联系您$/);
     // the grid and tab bar have their icons (PNG, loaded)
     await expect.poll(() => page.locator('.grid-icon img, img.grid-icon').count()).toBeGreaterThanOrEqual(4);
     await shot(page, 'home-resident');
