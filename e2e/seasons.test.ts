@@ -101,6 +101,7 @@ describe('the resident’s home', () => {
   it('shows the amount due with a pay button, the latest announcement of the building, open repairs with their clocks', async () => {
     const token = await residentToken();
     const bills = await json('/bills', token);
+    expect(bills.status, JSON.stringify(bills.body)).toBe(200);
     const accountId = (await e.host.ds.getRepository(Account).findOneByOrFail({ accountNo: account.accountNo })).id;
     const buildingId = (await e.host.ds.getRepository(Account).findOneByOrFail({ accountNo: account.accountNo })).buildingId;
     const agent = await fetch(`${e.host.url}/api/v1/auth/staff/login`, {
@@ -133,5 +134,5 @@ describe('the resident’s home', () => {
     await shot(page, 'home-resident');
     await page.locator('[data-home-pay]').click();
     await page.waitForURL(/pages\/bills\/index/);
-  });
+  }, 120_000);
 });

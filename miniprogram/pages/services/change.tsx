@@ -178,7 +178,9 @@ export default function ServiceChangeApply() {
         </View>
       ) : null}
       {seasons.length ? <Segmented options={seasons.map((s) => ({ value: s, label: seasonLabel(s) }))} value={season} onChange={setSeason} /> : null}
-      <Segmented options={(['stop', 'resume'] as const).map((k) => ({ value: k, label: SERVICE_CHANGE_KIND_LABEL[k] }))} value={kind} onChange={setKind} />
+      {seasons.length ? (
+        <Segmented options={(['stop', 'resume'] as const).map((k) => ({ value: k, label: SERVICE_CHANGE_KIND_LABEL[k] }))} value={kind} onChange={setKind} />
+      ) : null}
       {previewError ? <View className='alert'>{previewError}</View> : null}
       {preview && season ? (
         <View>
