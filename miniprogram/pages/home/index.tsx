@@ -36,7 +36,7 @@ function nextDeadline(t: RepairView, now = new Date()): { text: string; overdue:
 }
 
 /** 待缴 (with a pay button that opens the bills), the latest announcement of the resident's buildings, open repairs with their clocks. */
-function Today() {
+function Today(props: { visible: boolean }) {
   const bills = useData(() => billingApi.bills({ quiet: true }), [], { onShow: true, enabled: isResident });
   const groups = useData(() => groupsApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
   const repairs = useData(() => repairsApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
@@ -46,6 +46,8 @@ function Today() {
     .flatMap((g) => g.pinned.filter((m) => m.announcement).map((m) => ({ m, group: g.name })))
     .sort((a, b) => b.m.createdAt.localeCompare(a.m.createdAt))[0] as { m: GroupMessageView; group: string } | undefined;
   const open = (repairs.data?.items ?? []).filter((t) => REPAIR_OPEN_STATES.includes(t.status));
+  // mounted with the page (its loads follow the page's show), shown once an account is bound
+  if (!props.visible) return null;
   return (
     <View>
       {bills.data ? (
@@ -172,7 +174,7 @@ export default function Home() {
         )}
       </View>
 
-      {loggedIn && accounts && accounts.items.length ? <Today /> : null}
+      <Today visible={!!(loggedIn && accounts && accounts.items.length)} />
 
       <View className='grid'>
         {entries.map((e) => (
