@@ -131,6 +131,13 @@ describe('the resident’s home', () => {
       .toMatch(/^预计(今天|\d+月\d+日) \d{2}:\d{2}前联系您$/);
     // the grid and tab bar have their icons (PNG, loaded)
     await expect.poll(() => page.locator('.grid-icon img, img.grid-icon').count()).toBeGreaterThanOrEqual(4);
+    const tabIcons = page.locator('.weui-tabbar__icon, .taro-tabbar__icon, [class*="tabbar"] img');
+    await expect.poll(() => tabIcons.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    await expect
+      .poll(() => tabIcons.evaluateAll((els) => els.filter((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0).length), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThanOrEqual(5);
     await shot(page, 'home-resident');
     await page.locator('[data-home-pay]').click();
     await page.waitForURL(/pages\/bills\/index/);
