@@ -134,9 +134,15 @@ describe('the resident’s home', () => {
     const tabIcons = page.locator('.weui-tabbar__icon, .taro-tabbar__icon, [class*="tabbar"] img');
     await expect.poll(() => tabIcons.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
     await expect
-      .poll(() => tabIcons.evaluateAll((els) => els.filter((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0).length), {
-        timeout: 10_000,
-      })
+      .poll(
+        () =>
+          tabIcons.evaluateAll(
+            (els) => els.filter((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0 && el.getBoundingClientRect().width > 0).length,
+          ),
+        {
+          timeout: 10_000,
+        },
+      )
       .toBeGreaterThanOrEqual(5);
     await shot(page, 'home-resident');
     await page.locator('[data-home-pay]').click();
