@@ -24,7 +24,14 @@ export default defineConfig(async (merge) => {
     alias: {
       '@heat-butler/shared': path.resolve(__dirname, '..', 'shared', 'src'),
     },
-    copy: { patterns: env === 'weapp' ? [{ from: 'miniprogram/sitemap.json', to: 'dist/weapp/sitemap.json' }] : [], options: {} },
+    copy: {
+      patterns:
+        env === 'weapp'
+          ? [{ from: 'miniprogram/sitemap.json', to: 'dist/weapp/sitemap.json' }]
+          : // the tab bar's icons are loaded by URL in the browser build (the weapp build copies them from app.config)
+            [{ from: 'miniprogram/assets/icons', to: 'dist/h5/assets/icons' }],
+      options: {},
+    },
     framework: 'react',
     compiler: 'webpack5',
     // a patched package (patches/, applied by patch-package) keeps its version: make the cache notice

@@ -99,6 +99,18 @@ describe('a release build', () => {
     for (const p of appJson.pages) expect(disallowed.has(p), p).toBe(false);
   });
 
+  it('gives every tab an icon and a selected icon: PNG files shipped in the build, at most 40 KB (WeChat refuses SVG and larger files)', () => {
+    const tabs = appJson.tabBar.list as { pagePath: string; iconPath?: string; selectedIconPath?: string }[];
+    expect(tabs.length).toBe(5);
+    for (const t of tabs)
+      for (const icon of [t.iconPath, t.selectedIconPath]) {
+        expect(icon, t.pagePath).toMatch(/\.png$/);
+        const bytes = fs.readFileSync(path.join(WEAPP_DIR, icon!));
+        expect(bytes.subarray(0, 8).toString('hex'), icon).toBe('89504e470d0a1a0a');
+        expect(bytes.length, icon).toBeLessThanOrEqual(40 * 1024);
+      }
+  });
+
   it('refuses to build without an https HB_API_BASE and a real WECHAT_APPID (fails before compiling)', () => {
     const run = (env: Record<string, string>) => {
       const res = spawnSync('npx', ['taro', 'build', '--type', 'weapp'], {

@@ -53,6 +53,7 @@ export const PAGES = {
   staffCanned: '/staff/canned/index',
   staffComplaints: '/staff/complaints/index',
   staffWatchTasks: '/staff/watch-tasks/index',
+  staffSeasons: '/staff/seasons/index',
 } as const;
 
 export type PagePath = (typeof PAGES)[keyof typeof PAGES];

@@ -37,6 +37,8 @@ export interface HostOptions {
   /** serve this static folder (the H5 build) at / */
   h5Dir?: string;
   seedDemo?: boolean;
+  /** with seedDemo: set up the next season too (npm start: its 报停/复供 window is open) */
+  demoNextSeason?: boolean;
   /** tests: build the schema from the entities instead of running migrations */
   synchronize?: boolean;
   /** tests: a controllable clock */
@@ -123,7 +125,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   const deps = { config, ds, log, clock, ...clients };
   const services = createServices(deps);
   if (opts.seedDemo) {
-    const seeded = await seedDemo(services, clock());
+    const seeded = await seedDemo(services, clock(), { nextSeason: opts.demoNextSeason });
     if (seeded.created) log.info({ households: seeded.households }, 'demo company seeded');
   }
   await services.groups.ensureGroups();

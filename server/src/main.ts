@@ -6,7 +6,7 @@ import { DEMO } from './demo/seed';
 async function main() {
   const config = loadConfig();
   const seed = config.HB_SEED_DEMO === '1';
-  const host = await startHost({ seedDemo: seed, sandbox: config.HB_MODE !== 'production' });
+  const host = await startHost({ seedDemo: seed, demoNextSeason: seed, sandbox: config.HB_MODE !== 'production' });
   host.log.info({ url: host.url, mode: host.config.HB_MODE, db: host.config.DATABASE_URL ? 'mysql' : 'sqlite' }, 'Heat Butler BFF listening');
   if (seed) {
     // demo data only (sandbox): what to type on the bind page

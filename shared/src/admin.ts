@@ -108,6 +108,12 @@ export interface ImportSummary {
   accountsUpdated: number;
   arrearsBills: number;
   seconds: number;
+  /**
+   * After a real import: the season being billed now and how many households still have no bill
+   * for it (the imported ones among them); the import page offers to issue them (出账). Absent on
+   * dry runs and when no season exists.
+   */
+  seasonBills?: { season: string; label: string; unbilled: number } | null;
 }
 
 export const ImportQuery = z.object({

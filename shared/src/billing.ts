@@ -35,14 +35,23 @@ export const SeasonInput = z
      */
     baseFeeRatioBp: z.number('请填写比例').int('比例最多保留两位小数').min(0, '比例不能小于0%').max(10000, '比例不能超过100%').optional(),
     /** early-payment discount: basis points off, for payments made on or before discountUntil */
-    discountBp: z.number().int().min(0).max(5000).default(0),
+    discountBp: z.number('请填写优惠比例').int('优惠比例最多保留两位小数').min(0, '优惠比例不能小于0%').max(5000, '优惠比例不能超过50%').default(0),
     discountUntil: IsoDate.nullable().default(null),
     /** late fee per day, basis points of the charge (20 = 2‰), capped at lateFeeCapBp in total */
-    lateFeeDailyBp: z.number().int().min(0).max(20).default(0),
-    lateFeeCapBp: z.number().int().min(0).max(10000).default(0),
+    lateFeeDailyBp: z
+      .number('请填写每日滞纳金比例')
+      .int('每日滞纳金比例最多保留一位小数（‰）')
+      .min(0, '每日滞纳金比例不能小于0')
+      .max(20, '每日滞纳金不能超过2‰')
+      .default(0),
+    lateFeeCapBp: z.number('请填写滞纳金上限').int('滞纳金上限最多保留两位小数').min(0, '滞纳金上限不能小于0%').max(10000, '滞纳金上限不能超过100%').default(0),
   })
   .superRefine((s, ctx) => {
     if (s.endDate <= s.startDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '结束日期应晚于开始日期' });
+    const year = s.code.slice(0, 4);
+    if (/^\d{4}-/.test(s.code) && s.startDate.slice(0, 4) !== year)
+      ctx.addIssue({ code: 'custom', path: ['startDate'], message: `${s.code}采暖季的开始日期应在${year}年` });
+    if (s.discountUntil && s.discountUntil > s.dueDate) ctx.addIssue({ code: 'custom', path: ['discountUntil'], message: '优惠截止日期不能晚于缴费截止日期' });
     if (s.discountBp > 0 && !s.discountUntil) ctx.addIssue({ code: 'custom', path: ['discountUntil'], message: '设置了优惠比例，请填写优惠截止日期' });
   });
 export type SeasonInput = z.input<typeof SeasonInput>;

@@ -2,9 +2,10 @@
  * Stop (报停) and resume (复供) heating: application kinds, the state machine as data, the deadline
  * rule and the repeat-change limits. Pure: the BFF enforces them, the mini-program explains them.
  */
-import { chinaParts, chinaTime } from './time';
+import { chinaDate, chinaParts, chinaTime } from './time';
 import { dateInYear } from './inputs';
 import { seasonLabel } from './billing';
+import { seasonWindow } from './repairs';
 import type { CompanyRules } from './company';
 import type { TransitionTable } from './state-machine';
 
@@ -136,6 +137,64 @@ export function nextOpenSeason(now: Date, rules: Pick<CompanyRules, 'changeDeadl
   const year = chinaParts(now).year;
   for (let y = year - 1; y <= year; y++) if (isChangeOpen(seasonCodeOf(y), now, rules)) return seasonCodeOf(y);
   return seasonCodeOf(year + 1);
+}
+
+/** "2027年9月20日" from "2027-09-20" */
+export function chineseDate(day: string): string {
+  return `${Number(day.slice(0, 4))}年${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+}
+
+/** Where 报停/复供 applications stand at `now`: what the resident's page offers, and what it says when nothing is open. */
+export interface ServiceChangeWindows {
+  /** seasons accepting applications now (the company has set them up, the deadline is ahead), earliest first */
+  open: { season: string; label: string; deadline: string }[];
+  /** when nothing is open: the next season's window (opens when the company sets the season up) */
+  next: { season: string; label: string; deadline: string; text: string } | null;
+  /** the season heating now (or about to), whose deadline has passed: what resuming this winter means is said for it */
+  closed: { season: string; label: string; deadline: string } | null;
+  hotline: string;
+}
+
+/**
+ * The windows at `now`, given the seasons the company has created. A season's window is open from
+ * its creation (tariffs published) until its deadline; when none is open the resident reads when
+ * the next one opens (after the current season ends, once its tariffs are out) and the hotline.
+ */
+export function serviceChangeWindows(
+  now: Date,
+  rules: Pick<CompanyRules, 'changeDeadline' | 'seasonStart' | 'seasonEnd'>,
+  existing: readonly string[],
+  hotline: string,
+): ServiceChangeWindows {
+  const first = nextOpenSeason(now, rules);
+  const candidates = [first, seasonCodeOf(seasonStartYear(first) + 1)];
+  const open = candidates
+    .filter((c) => existing.includes(c) && isChangeOpen(c, now, rules))
+    .map((c) => ({ season: c, label: seasonLabel(c), deadline: changeDeadlineText(c, rules) }));
+  let next: ServiceChangeWindows['next'] = null;
+  if (!open.length) {
+    const y = seasonStartYear(first);
+    // the season before the next one: its end is when the next one's tariffs usually come out
+    const before = seasonWindow(y - 1, rules);
+    const endDay = chinaDate(before.end);
+    const deadline = chineseDate(deadlineDay(first, rules));
+    const when = before.end.getTime() > now.getTime() ? `预计${chineseDate(endDay)}本采暖季结束后，公司公布热价时开放` : '公司公布该采暖季热价后即开放';
+    next = {
+      season: first,
+      label: seasonLabel(first),
+      deadline: changeDeadlineText(first, rules),
+      text: `现在不在报停/复供办理期。${seasonLabel(first)}的报停/复供${when}，截止${deadline}23:59:59。`,
+    };
+  }
+  // this winter's season: started (or starting) in the current heating year, deadline passed, not ended
+  const y = chinaParts(now).year;
+  let closed: ServiceChangeWindows['closed'] = null;
+  for (const sy of [y - 1, y]) {
+    const code = seasonCodeOf(sy);
+    if (existing.includes(code) && !isChangeOpen(code, now, rules) && seasonWindow(sy, rules).end.getTime() > now.getTime())
+      closed = { season: code, label: seasonLabel(code), deadline: changeDeadlineText(code, rules) };
+  }
+  return { open, next, closed, hotline };
 }
 
 /** The plain message a resident reads when a season has closed. */

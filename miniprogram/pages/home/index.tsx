@@ -1,11 +1,120 @@
-import { Text, View } from '@tarojs/components';
+import { Image, Text, View } from '@tarojs/components';
+import { chinaParts, formatChinaTime, REPAIR_OPEN_STATES, sameChinaDay, type GroupMessageView, type RepairView } from '@heat-butler/shared';
 import { getSessionKind, getToken } from '../../services/api';
 import { accountsApi, companyApi } from '../../services/api/accounts';
+import { billingApi } from '../../services/api/billing';
+import { groupsApi } from '../../services/api/groups';
+import { repairsApi } from '../../services/api/repairs';
 import { nav, PAGES } from '../../services/pages';
 import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
-import { ACCOUNT_STATUS_LABEL } from '../../services/format';
+import { ACCOUNT_STATUS_LABEL, formatFen } from '../../services/format';
+import iconPay from '../../assets/icons/grid-pay.png';
+import iconService from '../../assets/icons/grid-service.png';
+import iconRepair from '../../assets/icons/grid-repair.png';
+import iconGroup from '../../assets/icons/grid-group.png';
+
+/** "今天 13:40" / "11月29日 13:40", China time */
+function when(iso: string, now = new Date()): string {
+  const p = chinaParts(iso);
+  const hm = formatChinaTime(iso).slice(11);
+  return sameChinaDay(iso, now) ? `今天 ${hm}` : `${p.month}月${p.day}日 ${hm}`;
+}
+
+/** An open ticket's next clock: contact, on site (emergencies), done; or what it waits for. */
+function nextDeadline(t: RepairView, now = new Date()): { text: string; overdue: boolean } {
+  if (t.status === 'awaiting_consent') return { text: '待您确认维修费用', overdue: false };
+  const contacted = !['pending', 'assigned', 'reopened'].includes(t.status);
+  const [label, due] = !contacted
+    ? ['联系您', t.contactDueAt]
+    : t.emergency && t.onSiteDueAt && t.status === 'contacted'
+      ? ['上门', t.onSiteDueAt]
+      : ['修复', t.doneDueAt];
+  const overdue = Date.parse(due) < now.getTime();
+  return overdue ? { text: `已超过约定${label}时间（${when(due, now)}），我们正在加急处理`, overdue } : { text: `预计${when(due, now)}前${label}`, overdue };
+}
+
+/** 待缴 (with a pay button that opens the bills), the latest announcement of the resident's buildings, open repairs with their clocks. */
+function Today(props: { visible: boolean }) {
+  const bills = useData(() => billingApi.bills({ quiet: true }), [], { onShow: true, enabled: isResident });
+  const groups = useData(() => groupsApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
+  const repairs = useData(() => repairsApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
+  const due = bills.data?.totalDueFen ?? 0;
+  const unpaid = bills.data?.items.filter((b) => b.status === 'unpaid' && b.dueFen > 0).length ?? 0;
+  const latest = (groups.data?.items ?? [])
+    .flatMap((g) => g.pinned.filter((m) => m.announcement).map((m) => ({ m, group: g.name })))
+    .sort((a, b) => b.m.createdAt.localeCompare(a.m.createdAt))[0] as { m: GroupMessageView; group: string } | undefined;
+  const open = (repairs.data?.items ?? []).filter((t) => REPAIR_OPEN_STATES.includes(t.status));
+  // mounted with the page (its loads follow the page's show), shown once an account is bound
+  if (!props.visible) return null;
+  return (
+    <View>
+      {bills.data ? (
+        <View className='card home-due' data-home-due={due}>
+          <View className='row'>
+            <View>
+              <View className='muted'>待缴热费</View>
+              <View className={due > 0 ? 'amount' : 'strong'}>{due > 0 ? formatFen(due) : '已全部缴清'}</View>
+              {due > 0 ? <View className='muted'>{unpaid} 笔账单，可一次缴清</View> : null}
+            </View>
+            {due > 0 ? (
+              <View className='btn btn-primary btn-inline' data-home-pay onClick={() => nav.tab(PAGES.bills)}>
+                去缴费
+              </View>
+            ) : (
+              <Text className='link' onClick={() => nav.tab(PAGES.bills)}>
+                查看账单 ›
+              </Text>
+            )}
+          </View>
+        </View>
+      ) : null}
+      <LoadError error={bills.error} onRetry={bills.reload} />
+      {latest ? (
+        <View className='card' data-home-announcement onClick={() => nav.tab(PAGES.group)}>
+          <View className='row'>
+            <Text className='card-title'>最新公告</Text>
+            <Text className='tag'>{latest.m.announcement!.typeLabel}</Text>
+          </View>
+          <View className='strong'>{latest.m.announcement!.title}</View>
+          {latest.m.text ? <View className='muted home-clamp'>{latest.m.text}</View> : null}
+          <View className='muted'>
+            {latest.group} · {when(latest.m.createdAt)}
+            {latest.m.announcement!.expectedRestoreAt ? ` · 预计${when(latest.m.announcement!.expectedRestoreAt)}恢复` : ''}
+          </View>
+        </View>
+      ) : null}
+      {open.length ? (
+        <View className='card' data-home-repairs={open.length}>
+          <View className='card-title'>进行中的报修（{open.length}）</View>
+          {open.slice(0, 3).map((t) => {
+            const d = nextDeadline(t);
+            return (
+              <View className='list-item' key={t.id} data-home-repair={t.id} onClick={() => nav.to(PAGES.repairDetail, { id: t.id })}>
+                <View className='row'>
+                  <Text className='strong'>
+                    {t.emergency ? '【紧急】' : ''}
+                    {t.categoryLabel}
+                  </Text>
+                  <Text className='tag'>{t.statusLabel}</Text>
+                </View>
+                <View className={d.overdue ? 'alert-text' : 'muted'} data-home-deadline>
+                  {d.text}
+                </View>
+              </View>
+            );
+          })}
+          {open.length > 3 ? (
+            <Text className='link' onClick={() => nav.to(PAGES.repairs)}>
+              查看全部 ›
+            </Text>
+          ) : null}
+        </View>
+      ) : null}
+    </View>
+  );
+}
 
 export default function Home() {
   const loggedIn = !!getToken() && getSessionKind() === 'resident';
@@ -14,10 +123,10 @@ export default function Home() {
   const bound = useData(() => accountsApi.list({ quiet: true }), [], { onShow: true, enabled: isResident });
   const accounts = bound.error ? undefined : bound.data;
   const entries = [
-    { title: '缴纳热费', text: '微信支付，即时到账', onClick: () => nav.tab(PAGES.bills) },
-    { title: '报停 / 复供', text: '每年9月20日前办理', onClick: () => nav.tab(PAGES.services) },
-    { title: '报修 / 测温', text: '室温不达标、漏水', onClick: () => nav.tab(PAGES.services) },
-    { title: '管家群', text: '本楼栋供热管家在线', onClick: () => nav.tab(PAGES.group) },
+    { title: '缴纳热费', text: '微信支付，即时到账', icon: iconPay, onClick: () => nav.tab(PAGES.bills) },
+    { title: '报停 / 复供', text: '每年9月20日前办理', icon: iconService, onClick: () => nav.tab(PAGES.services) },
+    { title: '报修 / 测温', text: '室温不达标、漏水', icon: iconRepair, onClick: () => nav.tab(PAGES.services) },
+    { title: '管家群', text: '本楼栋供热管家在线', icon: iconGroup, onClick: () => nav.tab(PAGES.group) },
   ];
 
   return (
@@ -65,10 +174,13 @@ export default function Home() {
         )}
       </View>
 
+      <Today visible={!!(loggedIn && accounts && accounts.items.length)} />
+
       <View className='grid'>
         {entries.map((e) => (
           <View className='grid-item' key={e.title} onClick={e.onClick}>
             <View className='grid-cell'>
+              <Image className='grid-icon' src={e.icon} mode='aspectFit' />
               <View className='grid-cell-title'>{e.title}</View>
               <View className='muted'>{e.text}</View>
             </View>

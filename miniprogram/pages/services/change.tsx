@@ -2,12 +2,8 @@ import { useEffect, useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import {
-  CompanyRules,
   formatFen,
-  nextOpenSeason,
-  seasonCodeOf,
   seasonLabel,
-  seasonStartYear,
   SERVICE_CHANGE_KIND_LABEL,
   type BoundAccount,
   type ServiceChangeDocument,
@@ -23,12 +19,62 @@ import { Empty, LoadError, Segmented } from '../../components/ui';
 import { choosePhoto } from '../../services/photo';
 import { askSubscribe } from '../../services/subscribe';
 
+/** The hotline, tap to call (WeChat: makePhoneCall; a browser may refuse, the number stays readable). */
+function Hotline(props: { hotline: string }) {
+  if (!props.hotline) return null;
+  return (
+    <View className='list-item row' data-hotline onClick={() => void Taro.makePhoneCall({ phoneNumber: props.hotline }).catch(() => undefined)}>
+      <Text>服务热线 {props.hotline}</Text>
+      <Text className='link'>拨打</Text>
+    </View>
+  );
+}
+
+/**
+ * A stopped household this winter (the season's deadline has passed): what resuming now means —
+ * the fee (full fee, what was paid, what is left), the valve opened after payment, and that it
+ * goes through the hotline or the counter (accepted late by the company), not online.
+ */
+function ResumeThisWinter(props: { accountId: number; season: string; hotline: string }) {
+  const p = useData(
+    () => serviceChangesApi.preview({ accountId: props.accountId, season: props.season, kind: 'resume' }, { quiet: true }),
+    [props.accountId, props.season],
+  );
+  if (!p.data) return null;
+  const fee = p.data.fee;
+  return (
+    <View className='card' data-resume-this-winter>
+      <View className='card-title'>本采暖季（{seasonLabel(props.season)}）恢复供暖</View>
+      <View className='muted'>
+        本采暖季的报停/复供申请已于{p.data.deadline}截止，无法在线申请；如需现在恢复供暖，请致电服务热线或到营业厅办理，由工作人员为您受理。
+      </View>
+      <View data-resume-fee>
+        · 费用：须缴纳本采暖季全额热费{formatFen(fee.fullFen)}
+        {fee.paidFen > 0 ? `，已缴${formatFen(fee.paidFen)}，需补缴${formatFen(fee.dueFen)}` : `，应缴${formatFen(fee.dueFen)}`}
+        （按缴费当天计算早缴优惠或滞纳金）。
+      </View>
+      <View data-resume-valve>· 开阀：缴清后由换热站工作人员上门开阀，开阀后恢复供暖；开阀时请家中留人。</View>
+      {p.data.arrears.totalFen > 0 ? <View className='alert'>该户号有往年欠费{formatFen(p.data.arrears.totalFen)}，需先缴清。</View> : null}
+      <Hotline hotline={props.hotline} />
+    </View>
+  );
+}
+
 /** 办理报停/复供: choose account and season, read the rules and the fee effect, upload documents, submit. */
 export default function ServiceChangeApply() {
-  const first = nextOpenSeason(new Date(), CompanyRules.parse({}));
-  const seasons = [first, seasonCodeOf(seasonStartYear(first) + 1)];
   const [accountId, setAccountId] = useState<number | null>(null);
-  const [season, setSeason] = useState(first);
+  const [season, setSeason] = useState('');
+  // the seasons open now (created by the company, deadline ahead); none: when the next opens, the hotline
+  const windows = useData(
+    async () => {
+      const w = await serviceChangesApi.windows({ quiet: true });
+      setSeason((cur) => (w.open.some((o) => o.season === cur) ? cur : (w.open[0]?.season ?? '')));
+      return w;
+    },
+    [],
+    { onShow: true },
+  );
+  const seasons = windows.data?.open.map((o) => o.season) ?? [];
   const [kind, setKind] = useState<ServiceChangeKind>('stop');
   const [preview, setPreview] = useState<ServiceChangePreview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
@@ -51,7 +97,7 @@ export default function ServiceChangeApply() {
   const accounts = bound.data ?? null;
 
   useEffect(() => {
-    if (!accountId) return;
+    if (!accountId || !season) return;
     setPreview(null);
     setPreviewError(null);
     serviceChangesApi
@@ -100,9 +146,12 @@ export default function ServiceChangeApply() {
     );
   }
   const missing = preview?.requiredDocuments.filter((d) => !docs[d.kind]) ?? [];
+  const w = windows.data;
+  const selected = accounts?.find((a) => a.accountId === accountId);
   return (
     <View className='page'>
       <LoadError error={bound.error} onRetry={bound.reload} />
+      <LoadError error={windows.error} onRetry={windows.reload} />
       <View className='card'>
         <View className='card-title'>户号</View>
         {(accounts ?? []).map((a) => (
@@ -117,10 +166,23 @@ export default function ServiceChangeApply() {
           </View>
         ))}
       </View>
-      <Segmented options={seasons.map((s) => ({ value: s, label: seasonLabel(s) }))} value={season} onChange={setSeason} />
-      <Segmented options={(['stop', 'resume'] as const).map((k) => ({ value: k, label: SERVICE_CHANGE_KIND_LABEL[k] }))} value={kind} onChange={setKind} />
+      {w && selected && selected.status !== 'active' && w.closed ? (
+        <ResumeThisWinter accountId={selected.accountId} season={w.closed.season} hotline={w.hotline} />
+      ) : null}
+      {w && !w.open.length && w.next ? (
+        <View className='card' data-no-window>
+          <View className='card-title'>暂不能在线办理</View>
+          <View>{w.next.text}</View>
+          <View className='muted'>届时可在此在线申请{seasonLabel(w.next.season)}的报停或复供。如有疑问请致电服务热线。</View>
+          <Hotline hotline={w.hotline} />
+        </View>
+      ) : null}
+      {seasons.length ? <Segmented options={seasons.map((s) => ({ value: s, label: seasonLabel(s) }))} value={season} onChange={setSeason} /> : null}
+      {seasons.length ? (
+        <Segmented options={(['stop', 'resume'] as const).map((k) => ({ value: k, label: SERVICE_CHANGE_KIND_LABEL[k] }))} value={kind} onChange={setKind} />
+      ) : null}
       {previewError ? <View className='alert'>{previewError}</View> : null}
-      {preview ? (
+      {preview && season ? (
         <View>
           <View className='card'>
             <View className='card-title'>费用变化</View>

@@ -8,6 +8,7 @@ import { nav, PAGES } from '../../services/pages';
 import { IS_H5 } from '../../services/session';
 import { chooseChatFile, downloadXlsx, postRawFile, type PickedFile } from '../admin-files';
 import { staffPage } from '../../components/staff-page';
+import { IssueBills } from '../../components/issue-bills';
 
 const FINISHED = ['done', 'rejected', 'failed'];
 const ISSUE_LIMIT = 500;
@@ -216,6 +217,22 @@ export default staffPage(['admin'], function AdminImport() {
           {imported ? (
             <View className='notice' data-imported>
               导入完成。住户可用户号和户主姓名绑定。
+            </View>
+          ) : null}
+          {imported && job.summary?.seasonBills ? (
+            <View className='admin-summary' data-season-bills={job.summary.seasonBills.season}>
+              <View className='row'>
+                <Text>{job.summary.seasonBills.label}尚无账单的住户</Text>
+                <Text className='strong' data-unbilled>
+                  {job.summary.seasonBills.unbilled}
+                </Text>
+              </View>
+              {job.summary.seasonBills.unbilled ? (
+                <View className='muted'>含本次导入的新住户（导入只写入往年欠费）。出账后住户即可在小程序查看并缴纳本采暖季热费。</View>
+              ) : (
+                <View className='muted'>本采暖季的账单已全部生成。</View>
+              )}
+              {job.summary.seasonBills.unbilled ? <IssueBills season={job.summary.seasonBills.season} canIssue /> : null}
             </View>
           ) : null}
         </View>

@@ -38,6 +38,7 @@ const LINKS: { roles: StaffRole[]; title: string; desc: string; url: Exclude<Pag
   { roles: ['finance'], title: '对账', desc: '每日微信账单与台账核对', url: PAGES.staffReconciliation },
   { roles: ['finance'], title: '支付与退费', desc: '查询缴费、办理退费', url: PAGES.staffPayments },
   { roles: ['finance'], title: '发票', desc: '开票失败重试、导出', url: PAGES.staffInvoices },
+  { roles: ['admin', 'finance'], title: '采暖季与出账', desc: '新建采暖季与热价，预览并出账', url: PAGES.staffSeasons },
   { roles: ['admin'], title: '住户导入', desc: '上传营业收费系统的住户表，校验后导入', url: PAGES.staffAdminImport },
   { roles: ['admin'], title: '员工与片区', desc: '新建员工、停用、微信绑定邀请码', url: PAGES.staffAdminStaff },
   { roles: ['admin'], title: '标准话术库', desc: '管家群常见问题的统一答复', url: PAGES.staffCanned },

@@ -14,7 +14,7 @@ async function main() {
   await ds.runMigrations({ transaction: 'each' });
   const log = createLogger(config.LOG_LEVEL);
   const services = createServices({ config, ds, log, clock: () => new Date(), ...createClients(config, undefined, undefined, ds) });
-  const result = await seedDemo(services);
+  const result = await seedDemo(services, new Date(), { nextSeason: true });
   console.log(result.created ? `Seeded the demo company: ${result.households} households.` : 'The database already has a company; nothing seeded.');
   await ds.destroy();
 }

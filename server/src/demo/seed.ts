@@ -150,10 +150,23 @@ export const DEMO = {
   staff: DEMO_STAFF.map(({ username, password, roles }) => ({ username, password, roles })),
 };
 
-/** Create the demo company through the same services the product uses. Skips if it exists. */
-export async function seedDemo(services: Services, now: Date = new Date()): Promise<{ created: boolean; households: number }> {
+/**
+ * Create the demo company through the same services the product uses. Skips if it exists.
+ * `nextSeason` (npm start, npm run seed): the season after the current one is set up too (its
+ * tariffs, no bills yet), so its 报停/复供 window is open and the whole stop/resume journey can be
+ * tried; tests leave it out and create what they need.
+ */
+export async function seedDemo(
+  services: Services,
+  now: Date = new Date(),
+  opts: { nextSeason?: boolean } = {},
+): Promise<{ created: boolean; households: number }> {
   const existing = await services.company.areas();
-  if (existing.length) return { created: false, households: 0 };
+  if (existing.length) {
+    // a demo seeded before the next season was part of it: set it up now (once)
+    if (opts.nextSeason) await ensureNextSeason(services, now);
+    return { created: false, households: 0 };
+  }
   await services.company.ensure(DEMO_COMPANY.name, DEMO_COMPANY.hotline);
   const areas: { id: number }[] = [];
   for (const a of DEMO_AREAS) areas.push(await services.company.createArea(a.code, a.name));
@@ -178,6 +191,7 @@ export async function seedDemo(services: Services, now: Date = new Date()): Prom
     await services.billing.createSeason(season);
     await services.billing.issueBills(season.code);
   }
+  if (opts.nextSeason) await ensureNextSeason(services, now);
   // last season: paid at the counter before its due date (Dec 20, 10:00 China time), except the arrears
   const arrears = new Set(households.filter((_, i) => inArrears(i)).map((h) => h.accountNo));
   const paidAt = new Date(`${demoSeasonStartYear(now) - 1}-12-20T02:00:00Z`);
@@ -193,4 +207,11 @@ export async function seedDemo(services: Services, now: Date = new Date()): Prom
       areaIds: s.areas.map((i) => areas[i].id),
     });
   return { created: true, households: households.length };
+}
+
+/** The season after the demo's current one, with the demo's tariffs (no bills): its 报停/复供 window is open. */
+async function ensureNextSeason(services: Services, now: Date): Promise<void> {
+  const next = demoSeason(demoSeasonStartYear(now) + 1);
+  if ((await services.billing.seasons()).some((s) => s.code === next.code)) return;
+  await services.billing.createSeason(next);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fen, intId } from '../inputs';
+import { fen, int32, intId } from '../inputs';
 import { BILL_KINDS, BILL_STATUSES, ORDER_STATES, REFUND_KINDS, REFUND_STATES } from '../billing';
 
 export const BillLineView = z.object({ label: z.string(), detail: z.string(), amountFen: z.number().int() });
@@ -139,3 +139,24 @@ export const SeasonView = z.object({
   lateFeeCapBp: z.number(),
 });
 export type SeasonView = z.infer<typeof SeasonView>;
+
+/** Issuing a season's bills (出账): where it stands, and what one step did. */
+export interface SeasonBillsStatus {
+  season: string;
+  label: string;
+  /** households that get a bill (供热中, 已报停, 已封阀) */
+  total: number;
+  /** of those, how many have the season's bill (after this step) */
+  billed: number;
+  /** issued by this step (0 for a preview) */
+  issued: number;
+  /** still without a bill */
+  remaining: number;
+  /** the bills still to issue: full fee, base fee (stopped households), and their total */
+  pending: { full: number; base: number; amountFen: number };
+  /** households that get no bill, and why */
+  skipped: { reason: string; count: number }[];
+}
+
+/** One step of 出账: at most `batch` bills (the page repeats until nothing remains, showing progress). */
+export const IssueBillsQuery = z.object({ batch: int32({ min: 1, max: 5000, coerce: true, message: '每批数量应为1到5000之间的整数' }).optional() });

@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { endpoint, json } from '../api/endpoint';
-import { BillList, BillView, CreatePaymentRequest, PayAllRequest, PaymentList, PaymentOrderView, RefundRequest, RefundView, SeasonView } from '../api/billing';
+import {
+  BillList,
+  BillView,
+  CreatePaymentRequest,
+  IssueBillsQuery,
+  PayAllRequest,
+  PaymentList,
+  PaymentOrderView,
+  RefundRequest,
+  RefundView,
+  SeasonView,
+  type SeasonBillsStatus,
+} from '../api/billing';
 import { IdParam, PageQuery, type Page } from '../api/common';
 import { SeasonInput } from '../billing';
 import { seasonCode } from '../inputs';
@@ -13,14 +25,22 @@ export const SeasonCodeParams = z.object({ code: seasonCode() });
 export const BillingApi = {
   bills: endpoint({ method: 'get', path: '/bills', response: BillList }),
   bill: endpoint({ method: 'get', path: '/bills/:billId', params: BillIdParams, response: BillView }),
-  seasons: endpoint({ method: 'get', path: '/staff/seasons', response: json<{ items: SeasonView[] }>() }),
+  /**
+   * Every season, newest first; `baseFeeRatioBp` is the company's setting a new season takes when
+   * created without its own ratio; `current` the season being billed now (null when none exists).
+   */
+  seasons: endpoint({ method: 'get', path: '/staff/seasons', response: json<{ items: SeasonView[]; baseFeeRatioBp: number; current: string | null }>() }),
   createSeason: endpoint({ method: 'post', path: '/staff/seasons', body: SeasonInput, status: 201, response: SeasonView }),
   updateSeason: endpoint({ method: 'put', path: '/staff/seasons/:code', params: SeasonCodeParams, body: SeasonInput, response: SeasonView }),
+  /** 出账 preview: how many households get which bill, how many are skipped and why */
+  seasonBills: endpoint({ method: 'get', path: '/staff/seasons/:code/bills', params: SeasonCodeParams, response: json<SeasonBillsStatus>() }),
+  /** 出账: issue the season's bill to households without one (at most `batch` per call; re-runnable, never twice) */
   issueBills: endpoint({
     method: 'post',
     path: '/staff/seasons/:code/bills',
     params: SeasonCodeParams,
-    response: json<{ issued: number; existing: number }>(),
+    query: IssueBillsQuery,
+    response: json<SeasonBillsStatus>(),
   }),
 };
 

@@ -14,12 +14,15 @@ import {
   ValveOrderListQuery,
   ValveOrderView,
 } from '../api/service-changes';
+import type { ServiceChangeWindows } from '../service-changes';
 
 type ServiceChange = z.output<typeof ServiceChangeView>;
 type ValveOrder = z.output<typeof ValveOrderView>;
 
 /** 报停/复供: applications (residents), review and valve work orders (staff). */
 export const ServiceChangesApi = {
+  /** which seasons are open for applications; when none, when the next window opens and the hotline */
+  windows: endpoint({ method: 'get', path: '/service-changes/windows', response: json<ServiceChangeWindows>() }),
   preview: endpoint({ method: 'get', path: '/service-changes/preview', query: ServiceChangePreviewQuery, response: ServiceChangePreview }),
   list: endpoint({ method: 'get', path: '/service-changes', response: json<{ items: ServiceChange[] }>() }),
   submit: endpoint({ method: 'post', path: '/service-changes', body: SubmitServiceChange, status: 201, response: ServiceChangeView }),

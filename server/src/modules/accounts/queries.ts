@@ -152,6 +152,11 @@ export class AccountQueries {
     return this.ds.getRepository(Account).find({ where: { status: In(['active', 'stopped', 'sealed']) }, order: { id: 'ASC' } });
   }
 
+  /** How many accounts are closed (销户): they get no bills (billing's 出账 preview says so). */
+  async closedAccountCount(): Promise<number> {
+    return this.ds.getRepository(Account).count({ where: { status: 'closed' } });
+  }
+
   /** The resident's bound accounts with account number and full address, in one query (the bill list). */
   async boundAddresses(residentId: number): Promise<Map<number, { accountNo: string; address: string }>> {
     const rows: Record<string, any>[] = await this.ds

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Like } from 'typeorm';
 import ExcelJS from 'exceljs';
-import { COMPANY_SETTING_LABEL, HOUSEHOLD_COLUMNS, arrearsHeader, auditFieldLabel, chinaDate } from '@heat-butler/shared';
+import { COMPANY_SETTING_LABEL, HOUSEHOLD_COLUMNS, arrearsHeader, auditFieldLabel, chinaDate, seasonLabel } from '@heat-butler/shared';
 import { testAppForFile } from '../../test-support/app-for-file';
 import { householdRow } from '../../test-support/household-row';
 import { DEMO } from '../../demo/seed';
@@ -241,6 +241,15 @@ describe('household import', () => {
     const log = await t.ds.getRepository(AuditLog).find({ where: { action: 'import.households' } });
     expect(log.length).toBe(2);
     expect(log[0]!.actorName).toBe('周管理');
+
+    // issue 17 item 2: the imported households have no bill for this season; the summary counts them and 出账 issues them
+    expect(job.summary.seasonBills).toEqual({ season: CURRENT, label: seasonLabel(CURRENT), unbilled: 30 });
+    expect(again.summary.seasonBills).toEqual({ season: CURRENT, label: seasonLabel(CURRENT), unbilled: 30 });
+    const issued = await t.call('POST', `/api/v1/staff/seasons/${CURRENT}/bills`, { token: admin });
+    expect(issued.body).toMatchObject({ issued: 30, remaining: 0 });
+    const now = await t.call('GET', '/api/v1/bills', { token: me });
+    expect(now.body.items.find((b: any) => b.season === CURRENT)).toMatchObject({ accountNo: '99010100', status: 'unpaid', kind: 'full' });
+    expect((await t.call('POST', `/api/v1/staff/seasons/${CURRENT}/bills`, { token: admin })).body.issued).toBe(0);
   });
 
   it("reads Chinese text that straddles the reader's chunks intact (4,000 rows)", async () => {

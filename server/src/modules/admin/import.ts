@@ -204,7 +204,7 @@ export class HouseholdImporter {
       });
       // new buildings were announced (building.created) inside the import's transaction: the groups
       // module opens their groups after commit, through the outbox
-      return await this.finish(jobId, 'done', total, [], summary.summary, null);
+      return await this.finish(jobId, 'done', total, [], { ...summary.summary, seasonBills: await this.unbilled() }, null);
     } catch (err) {
       const message = err instanceof AppError ? err.code : String((err as Error)?.message ?? err);
       this.d.log.error({ error: errorSummary(err), jobId }, 'household import failed');
@@ -299,6 +299,19 @@ export class HouseholdImporter {
       seconds: 0,
     };
     return { buildings: buildingsOut, units: unitsOut, areaIds: areas, seasonIds: seasons, summary };
+  }
+
+  /** The season billed now and how many households have no bill for it yet (null: no season, or it can't be read). */
+  private async unbilled(): Promise<ImportSummary['seasonBills']> {
+    try {
+      const season = await this.d.billing.currentSeason();
+      if (!season) return null;
+      const s = await this.d.billing.seasonBills(season.code);
+      return { season: s.season, label: s.label, unbilled: s.remaining };
+    } catch (err) {
+      this.d.log.warn({ error: errorSummary(err) }, 'counting the households without a bill after an import failed');
+      return null;
+    }
   }
 
   private async finish(

@@ -66,6 +66,11 @@ export class BillingBase {
     return seasonView(await repo.save(season));
   }
 
+  /** The company's rules (the seasons page shows the base-fee ratio a new season takes). */
+  async companyRules(): Promise<CompanyRules> {
+    return this.rules();
+  }
+
   async seasons(): Promise<SeasonView[]> {
     return (await this.ds.getRepository(Season).find({ order: { code: 'DESC' } })).map(seasonView);
   }

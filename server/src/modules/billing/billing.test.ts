@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testAppForFile } from '../../test-support/app-for-file';
+import { lastSeasonStartYear, seasonCodeOf } from '@heat-butler/shared';
 import { DEMO } from '../../demo/seed';
 
 /** the demo's last and current seasons, and the one after, as of the test's clock (HB_TEST_NOW) */
@@ -47,8 +48,9 @@ describe('seasons and tariffs are data an admin sets', () => {
     expect(created.body).toMatchObject({ code: NEXT, label: `${NY}—${NY + 1}采暖季`, tariffs: season.tariffs, baseFeeRatioBp: 2500, discountBp: 0 });
     const issued = await t.call('POST', `/api/v1/staff/seasons/${NEXT}/bills`, { token: admin });
     expect(issued.body.issued).toBeGreaterThan(200);
+    expect(issued.body).toMatchObject({ billed: issued.body.issued, total: issued.body.issued, remaining: 0 });
     const again = await t.call('POST', `/api/v1/staff/seasons/${NEXT}/bills`, { token: admin });
-    expect(again.body).toEqual({ issued: 0, existing: issued.body.issued });
+    expect(again.body).toMatchObject({ issued: 0, billed: issued.body.issued, remaining: 0 });
     const dup = await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: season });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('SEASON_EXISTS');
@@ -68,6 +70,92 @@ describe('seasons and tariffs are data an admin sets', () => {
     expect((await t.call('GET', '/api/v1/staff/seasons', { token: agent })).status).toBe(403);
     const list = await t.call('GET', '/api/v1/staff/seasons', { token: finance });
     expect(list.body.items.map((s: any) => s.code)).toEqual([NEXT, CURRENT, LAST]);
+  });
+});
+
+describe('出账: preview, issue in steps with progress, never twice (issue 17 item 1)', () => {
+  const Y = NY + 2;
+  const code = `${Y}-${Y + 1}`;
+  const body = { ...season, code, startDate: `${Y}-11-01`, endDate: `${Y + 1}-04-01`, dueDate: `${Y}-12-31` };
+
+  it('refuses a bad season with each field’s own Chinese message', async () => {
+    const res = await t.call('POST', '/api/v1/staff/seasons', {
+      token: admin,
+      body: { ...body, startDate: `${Y + 1}-11-01`, discountBp: 9000, lateFeeDailyBp: 50, lateFeeCapBp: -1, discountUntil: `${Y + 1}-01-31` },
+    });
+    expect(res.status).toBe(400);
+    const byField = Object.fromEntries(res.body.error.details.fields.map((f: any) => [f.field, f.message]));
+    expect(byField).toMatchObject({ discountBp: '优惠比例不能超过50%', lateFeeDailyBp: '每日滞纳金不能超过2‰', lateFeeCapBp: '滞纳金上限不能小于0%' });
+    const refined = await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: { ...body, startDate: `${Y + 1}-11-01`, endDate: `${Y + 2}-04-01` } });
+    expect(refined.status).toBe(400);
+    expect(refined.body.error.details.fields).toEqual([{ field: 'startDate', message: `${code}采暖季的开始日期应在${Y}年` }]);
+    const late = await t.call('POST', '/api/v1/staff/seasons', { token: admin, body: { ...body, discountBp: 200, discountUntil: `${Y + 1}-01-31` } });
+    expect(late.body.error.details.fields).toEqual([{ field: 'discountUntil', message: '优惠截止日期不能晚于缴费截止日期' }]);
+    for (const r of [res, refined, late]) expect(r.body.error.message).not.toMatch(/期望|string|number|undefined|Invalid/);
+  });
+
+  it('previews who gets which bill and who is skipped, issues in steps, and a second run issues nothing', async () => {
+    expect((await t.call('POST', '/api/v1/staff/seasons', { token: admin, body })).status).toBe(201);
+    // one household closed (销户): no bill, and the preview says why
+    const closedNo = DEMO.accounts[10]!.accountNo;
+    const closedId = (await t.services.accounts.idsByAccountNo([closedNo])).get(closedNo)!;
+    await t.services.accounts.setStatus(t.ds.manager, closedId, 'closed');
+    try {
+      const finance = await t.loginStaff('finance1');
+      const preview = (await t.call('GET', `/api/v1/staff/seasons/${code}/bills`, { token: finance })).body;
+      expect(preview).toMatchObject({ season: code, billed: 0, issued: 0, skipped: [{ reason: '已销户，不再出账', count: 1 }] });
+      expect(preview.remaining).toBe(preview.total);
+      expect(preview.pending.full + preview.pending.base).toBe(preview.total);
+      expect(preview.pending.base).toBeGreaterThan(0); // the demo's stopped households: base fee
+      expect(preview.pending.amountFen).toBeGreaterThan(0);
+
+      // in steps of 100: progress after each, the last step issues the rest
+      const steps: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const step = await t.call('POST', `/api/v1/staff/seasons/${code}/bills?batch=100`, { token: finance });
+        expect(step.status).toBe(200);
+        steps.push(step.body.issued);
+        expect(step.body.billed + step.body.remaining).toBe(preview.total);
+        if (!step.body.remaining) break;
+      }
+      expect(steps.reduce((a, b) => a + b, 0)).toBe(preview.total);
+      expect(steps[0]).toBe(100);
+      const again = await t.call('POST', `/api/v1/staff/seasons/${code}/bills`, { token: admin });
+      expect(again.body).toMatchObject({ issued: 0, billed: preview.total, remaining: 0, pending: { full: 0, base: 0, amountFen: 0 } });
+      const bills = await t.services.billing.billsOfSeason(code);
+      expect(bills.length).toBe(preview.total);
+      expect(bills.some((b) => b.accountNo === closedNo)).toBe(false);
+      const agent = await t.loginStaff('agent1');
+      expect((await t.call('POST', `/api/v1/staff/seasons/${code}/bills`, { token: agent })).status).toBe(403);
+    } finally {
+      await t.services.accounts.setStatus(t.ds.manager, closedId, 'active');
+    }
+  });
+
+  it('two issuers at once issue each bill once', async () => {
+    const y = Y + 1;
+    const c = `${y}-${y + 1}`;
+    expect(
+      (
+        await t.call('POST', '/api/v1/staff/seasons', {
+          token: admin,
+          body: { ...body, code: c, startDate: `${y}-11-01`, endDate: `${y + 1}-04-01`, dueDate: `${y}-12-31` },
+        })
+      ).status,
+    ).toBe(201);
+    const [a, b] = await Promise.all([0, 1].map(() => t.call('POST', `/api/v1/staff/seasons/${c}/bills`, { token: admin })));
+    expect([a!.status, b!.status]).toEqual([200, 200]);
+    expect(a!.body.issued + b!.body.issued).toBe(a!.body.total);
+    expect((await t.services.billing.billsOfSeason(c)).length).toBe(a!.body.total);
+  });
+
+  it('the seasons list says the company’s default ratio and which season is billed now', async () => {
+    const list = (await t.call('GET', '/api/v1/staff/seasons', { token: admin })).body;
+    expect(list.baseFeeRatioBp).toBe((await t.services.company.rules()).baseFeeRatioBp);
+    // during a season that season, after it ended the next one if it exists (bills go out before it starts)
+    const billing = seasonCodeOf(lastSeasonStartYear(new Date(), await t.services.company.rules()) + 1);
+    expect(list.current).toBe(list.items.map((x: any) => x.code).find((c: string) => c <= billing));
+    if (new Date().getUTCMonth() >= 10 || new Date().getUTCMonth() <= 2) expect(list.current).toBe(CURRENT);
   });
 });
 

@@ -10,13 +10,19 @@ export function billingRoutes(billing: BillingService): Router {
 
   route(r, { ...BillingApi.bill, auth: ['resident'] }, ({ params, resident }) => billing.billForResident(resident().residentId, params.billId));
 
-  route(r, { ...BillingApi.seasons, auth: ['admin', 'finance'] }, async () => ({ items: await billing.seasons() }));
+  route(r, { ...BillingApi.seasons, auth: ['admin', 'finance'] }, async () => ({
+    items: await billing.seasons(),
+    baseFeeRatioBp: (await billing.companyRules()).baseFeeRatioBp,
+    current: (await billing.currentSeason())?.code ?? null,
+  }));
 
   route(r, { ...BillingApi.createSeason, auth: ['admin'] }, ({ body }) => billing.createSeason(body));
 
   route(r, { ...BillingApi.updateSeason, auth: ['admin'] }, ({ params, body }) => billing.updateSeason(params.code, body));
 
-  route(r, { ...BillingApi.issueBills, auth: ['admin'] }, ({ params }) => billing.issueBills(params.code));
+  route(r, { ...BillingApi.seasonBills, auth: ['admin', 'finance'] }, ({ params }) => billing.seasonBills(params.code));
+
+  route(r, { ...BillingApi.issueBills, auth: ['admin', 'finance'] }, ({ params, query }) => billing.issueBills(params.code, query.batch));
 
   return r;
 }

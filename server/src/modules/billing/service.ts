@@ -13,29 +13,14 @@ import {
 import { AppError } from '../../platform/errors';
 import { forUpdate, withTx } from '../../platform/db/data-source';
 import { Bill, Season } from './entities';
-import { BillingBase } from './base';
+import { BillingIssuing } from './issuing';
 import { BILL_COLUMNS, heatOff, rawBill, rawSeason, SEASON_COLUMNS, seasonView, toView } from './views';
 
 export { seasonView };
 export type { SeasonRules };
 
 /** Seasons, tariffs and bills: what each account owes for each season, priced for a given day. */
-export class BillingService extends BillingBase {
-  // ---- issuing bills ----------------------------------------------------------------------------
-
-  /**
-   * Issue the season's bill to every account that has none yet (re-runnable): the full fee, or
-   * the base fee for a stopped account; closed accounts get none.
-   */
-  async issueBills(code: string): Promise<{ issued: number; existing: number }> {
-    const season = await this.seasonByCode(code);
-    const accounts = await this.accounts.billableAccounts();
-    const have = new Set((await this.ds.getRepository(Bill).find({ select: { accountId: true }, where: { seasonId: season.id } })).map((b) => b.accountId));
-    const rows = accounts.filter((a) => !have.has(a.id)).map((a) => this.newBill(season, a, a.status === 'stopped' ? 'base' : 'full'));
-    for (let i = 0; i < rows.length; i += 500) await this.ds.getRepository(Bill).insert(rows.slice(i, i + 500));
-    return { issued: rows.length, existing: have.size };
-  }
-
+export class BillingService extends BillingIssuing {
   /** Every bill of a season with its account number (imports, exports, demo). */
   async billsOfSeason(code: string): Promise<{ id: number; accountId: number; accountNo: string; status: string }[]> {
     const season = await this.seasonByCode(code);

@@ -11,6 +11,7 @@ export function serviceChangesRoutes(svc: ServiceChangesService): Router {
   const r = new Router();
 
   // ---- residents ----
+  route(r, { ...ServiceChangesApi.windows, auth: ['resident'] }, () => svc.windows());
   route(r, { ...ServiceChangesApi.preview, auth: ['resident'] }, ({ query, resident }) => svc.preview({ residentId: resident().residentId }, query));
   route(r, { ...ServiceChangesApi.list, auth: ['resident'] }, ({ resident }) => svc.listForResident(resident().residentId));
   route(r, { ...ServiceChangesApi.submit, auth: ['resident'] }, ({ body, resident }) => svc.submitByResident(resident().residentId, body));

@@ -120,6 +120,45 @@ describe('deadline and late acceptance (controlled clock)', () => {
     expect(ok.body).toMatchObject({ late: true, lateReason: '户主住院，9月无法到营业厅', state: 'submitted' });
     expect(ok.body.timeline[0].reason).toContain('逾期受理');
   });
+
+  it('with no season open, says when the next window opens and gives the hotline; once the company sets the season up it is offered (issue 17 item 1)', async () => {
+    now = new Date('2026-11-28T10:00:00+08:00');
+    const a = await t.residentWith(DEMO.accounts[4]!);
+    const hotline = (await t.services.company.info()).hotline;
+    const none = await t.call('GET', '/api/v1/service-changes/windows', { token: a.token });
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({
+      open: [],
+      next: {
+        season: '2027-2028',
+        label: '2027—2028采暖季',
+        deadline: '2027-09-20 23:59:59',
+        text: '现在不在报停/复供办理期。2027—2028采暖季的报停/复供预计2027年4月1日本采暖季结束后，公司公布热价时开放，截止2027年9月20日23:59:59。',
+      },
+      // this winter: its deadline has passed, what resuming now means is said for it
+      closed: { season: '2026-2027', label: '2026—2027采暖季', deadline: '2026-09-20 23:59:59' },
+      hotline,
+    });
+    expect(hotline).toMatch(/\d/);
+    await t.services.billing.createSeason(demoSeason(2027));
+    const open = await t.call('GET', '/api/v1/service-changes/windows', { token: a.token });
+    expect(open.body.open).toEqual([{ season: '2027-2028', label: '2027—2028采暖季', deadline: '2027-09-20 23:59:59' }]);
+    expect(open.body.next).toBeNull();
+    // a stop needs this season paid (arrears first): paid at the counter
+    const bill = (await t.services.billing.billsOfSeason('2026-2027')).find((b) => b.accountNo === DEMO.accounts[4]!.accountNo)!;
+    await t.services.billing.settleAtCounter(bill.id, now);
+    const preview = await t.call('GET', `/api/v1/service-changes/preview?accountId=${a.accountId}&season=2027-2028&kind=stop`, { token: a.token });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ open: true, problems: [] });
+    // a household stopped this winter: resuming now costs the full fee (the base fee counted), the valve opens after payment
+    await t.services.accounts.setStatus(t.ds.manager, a.accountId, 'stopped');
+    const resume = await t.call('GET', `/api/v1/service-changes/preview?accountId=${a.accountId}&season=2026-2027&kind=resume`, { token: a.token });
+    expect(resume.body.open).toBe(false);
+    expect(resume.body.fee.text).toMatch(/^复供须缴纳全额热费¥[\d,.]+.*缴费后安排开阀$/);
+    expect(resume.body.fee.fullFen).toBeGreaterThan(0);
+    await t.services.accounts.setStatus(t.ds.manager, a.accountId, 'active');
+    expect((await t.call('GET', '/api/v1/service-changes/windows', {})).status).toBe(401);
+  });
 });
 
 describe('stop and resume (the test clock, the season after the current one)', () => {

@@ -16,6 +16,8 @@ import {
   type ServiceChangePreview,
   type ServiceChangeKind,
   type ServiceChangeView,
+  type ServiceChangeWindows,
+  serviceChangeWindows,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
@@ -35,6 +37,17 @@ export interface SubmitInput {
 
 /** An application's way: preview, submit, fix and resubmit, cancel, review, approve. */
 export abstract class ServiceChangeWorkflow extends ServiceChangeValves {
+  /** Which seasons accept applications now; when none, when the next window opens and the hotline. */
+  async windows(): Promise<ServiceChangeWindows> {
+    const [rules, info, seasons] = await Promise.all([this.o.company.rules(), this.o.company.info(), this.o.billing.seasons()]);
+    return serviceChangeWindows(
+      this.o.clock(),
+      rules,
+      seasons.map((s) => s.code),
+      info.hotline,
+    );
+  }
+
   /** Everything the resident should know before applying, and every reason it cannot be filed now. */
   async preview(
     who: { residentId: number } | { staff: StaffPrincipal },
