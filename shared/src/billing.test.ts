@@ -11,7 +11,16 @@ describe('refundedByBill', () => {
   it('puts a pay-all refund on the bills its lines name, not on the order’s oldest bill', () => {
     const orders = [
       // 一键缴清 of bills 1 (oldest) and 2: 300 off bill 2, then 500 split 400 / 100
-      { billId: 1, refunds: [refund(300, [{ billId: 2, amountFen: 300 }]), refund(500, [{ billId: 2, amountFen: 400 }, { billId: 1, amountFen: 100 }])] },
+      {
+        billId: 1,
+        refunds: [
+          refund(300, [{ billId: 2, amountFen: 300 }]),
+          refund(500, [
+            { billId: 2, amountFen: 400 },
+            { billId: 1, amountFen: 100 },
+          ]),
+        ],
+      },
     ];
     expect([...refundedByBill(orders)].sort()).toEqual([
       [1, 100],

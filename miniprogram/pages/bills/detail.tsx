@@ -18,11 +18,7 @@ export default function BillDetail() {
   const [refusal, setRefusal] = useState('');
   const { data: bill, error, reload: load } = useData(() => billingApi.bill({ billId: params.id! }), [], { onShow: true });
   // refunds off this bill (the bill keeps what was paid; a pay-all order's refunds say which bill they came off)
-  const refunded = useData(
-    async () => refundedByBill((await paymentsApi.list({ quiet: true })).items).get(Number(params.id)) ?? 0,
-    [],
-    { onShow: true },
-  );
+  const refunded = useData(async () => refundedByBill((await paymentsApi.list({ quiet: true })).items).get(Number(params.id)) ?? 0, [], { onShow: true });
 
   // with arrears to pay first: the household's bills, for 一键缴清 (the arrears and this bill in one payment)
   const household = useData(async () => (bill?.payFirst ? (await billingApi.bills({ quiet: true })).items : null), [bill?.payFirst?.billId], {

@@ -32,11 +32,7 @@ export default function Bills() {
   // how many accounts are bound (0: offer to bind one); quiet: the bills' error is shown
   const bound = useData(() => accountsApi.list({ quiet: true }).then((r) => r.items.length), [], { onShow: true, enabled: isResident });
   // refunds per bill (the bill keeps what was paid; the payments know what went back, a pay-all's bill by bill)
-  const refunds = useData(
-    async () => refundedByBill((await paymentsApi.list({ quiet: true })).items),
-    [],
-    { onShow: true, enabled: isResident },
-  );
+  const refunds = useData(async () => refundedByBill((await paymentsApi.list({ quiet: true })).items), [], { onShow: true, enabled: isResident });
   const list = bills.data;
   const accounts = bound.data;
   const today = chinaDate(Date.now());
