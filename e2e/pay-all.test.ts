@@ -19,6 +19,20 @@ beforeAll(async () => {
 afterAll(async () => e?.close());
 
 describe('一键缴清 in the H5 app', () => {
+  it('this season’s bill, with arrears to pay first, offers 一键缴清 besides paying the arrears alone', async () => {
+    await open(page, e.host.url, '/pages/bills/index');
+    const currentCard = page.locator(`.bill-card[data-season="${current.code}"]`);
+    await expect.poll(() => currentCard.count(), { timeout: 10_000 }).toBe(1);
+    // the detail page alone (the bills page stays in the H5 page stack with its own 一键缴清)
+    await open(page, e.host.url, `/pages/bills/detail?id=${await currentCard.getAttribute('data-bill-id')}`);
+    await expect.poll(() => page.locator('[data-arrears-first]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('[data-pay-arrears]').count()).toBe(1);
+    const card = page.locator(`[data-pay-all="${account.accountNo}"]`);
+    await expect.poll(() => card.locator('[data-pay-all-bill]').count(), { timeout: 10_000 }).toBe(2);
+    expect(await card.locator('[data-pay-all-bill]').nth(0).getAttribute('data-pay-all-bill')).toBe(last.code);
+    await shot(page, 'bill-detail-pay-all');
+  });
+
   it('pays last season’s arrears and this season’s bill in one payment from the bill page', async () => {
     await open(page, e.host.url, '/pages/bills/index');
     const card = page.locator(`[data-pay-all="${account.accountNo}"]`);
