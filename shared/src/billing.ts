@@ -239,3 +239,25 @@ export const REFUND_TRANSITIONS: TransitionTable<RefundState> = [
 export const REFUND_KINDS = ['ruling', 'duplicate', 'other'] as const;
 export type RefundKind = (typeof REFUND_KINDS)[number];
 export const REFUND_KIND_LABEL: Record<RefundKind, string> = { ruling: '测温裁定退费', duplicate: '重复缴费自动退款', other: '其他退费' };
+
+/**
+ * What has been refunded off each bill (fen by bill id), from the resident's payment orders: a refund of a
+ * pay-all order counts on the bills its `lines` name, any other on the order's one bill. Only refunds that
+ * went through (`success`) count, as in the order's `refundedFen`.
+ */
+export function refundedByBill(
+  orders: readonly {
+    billId: number;
+    refunds: readonly { amountFen: number; status: RefundState; lines: readonly { billId: number; amountFen: number }[] | null }[];
+  }[],
+): Map<number, number> {
+  const out = new Map<number, number>();
+  const add = (billId: number, fen: number) => out.set(billId, (out.get(billId) ?? 0) + fen);
+  for (const o of orders)
+    for (const r of o.refunds) {
+      if (r.status !== 'success') continue;
+      if (r.lines?.length) for (const l of r.lines) add(l.billId, l.amountFen);
+      else add(o.billId, r.amountFen);
+    }
+  return out;
+}

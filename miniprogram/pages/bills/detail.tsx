@@ -1,13 +1,14 @@
 import { useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { BILL_KIND_LABEL, BILL_STATUS_LABEL, billDueNote, chinaDate, formatChinaTime, formatFen } from '@heat-butler/shared';
+import { BILL_KIND_LABEL, BILL_STATUS_LABEL, billDueNote, chinaDate, formatChinaTime, formatFen, refundedByBill } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
 import { billingApi, paymentsApi } from '../../services/api/billing';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
 import { payBill } from '../../services/pay';
+import { PayAllCard, payAllGroups } from '../../components/pay-all';
 
 /** 账单详情: the computation line by line, and 立即缴费. */
 export default function BillDetail() {
@@ -16,12 +17,14 @@ export default function BillDetail() {
   /** the server's refusal (ARREARS_FIRST), shown on the page */
   const [refusal, setRefusal] = useState('');
   const { data: bill, error, reload: load } = useData(() => billingApi.bill({ billId: params.id! }), [], { onShow: true });
-  // refunds of this bill's payments (the bill keeps what was paid)
-  const refunded = useData(
-    async () => (await paymentsApi.list({ quiet: true })).items.filter((o) => o.billId === Number(params.id)).reduce((n, o) => n + o.refundedFen, 0),
-    [],
-    { onShow: true },
-  );
+  // refunds off this bill (the bill keeps what was paid; a pay-all order's refunds say which bill they came off)
+  const refunded = useData(async () => refundedByBill((await paymentsApi.list({ quiet: true })).items).get(Number(params.id)) ?? 0, [], { onShow: true });
+
+  // with arrears to pay first: the household's bills, for 一键缴清 (the arrears and this bill in one payment)
+  const household = useData(async () => (bill?.payFirst ? (await billingApi.bills({ quiet: true })).items : null), [bill?.payFirst?.billId], {
+    onShow: true,
+  });
+  const payAllGroup = bill ? payAllGroups(household.data ?? []).find((g) => g.bills.some((b) => b.id === bill.id)) : undefined;
 
   const pay = async () => {
     if (!bill) return;
@@ -106,8 +109,19 @@ export default function BillDetail() {
           >
             先缴往年欠费（{bill.payFirst.seasonLabel}）
           </View>
+          {payAllGroup ? <View className='muted'>或一次缴清往年欠费和本期账单：</View> : null}
         </View>
-      ) : bill.status === 'unpaid' && bill.dueFen > 0 ? (
+      ) : null}
+      {bill.payFirst && payAllGroup ? (
+        <PayAllCard
+          group={payAllGroup}
+          onChange={() => {
+            setRefusal('');
+            void load();
+            void household.reload();
+          }}
+        />
+      ) : !bill.payFirst && bill.status === 'unpaid' && bill.dueFen > 0 ? (
         <View className='btn btn-primary' onClick={busy ? undefined : pay}>
           {busy ? '请稍候…' : `微信支付 ${formatFen(bill.dueFen)}`}
         </View>

@@ -1,5 +1,5 @@
 import { Text, View } from '@tarojs/components';
-import { BILL_STATUS_LABEL, chinaDate, daysBetween, formatFen, type BillView } from '@heat-butler/shared';
+import { BILL_STATUS_LABEL, chinaDate, daysBetween, formatFen, refundedByBill, type BillView } from '@heat-butler/shared';
 import { getSessionKind, getToken } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { billingApi, paymentsApi } from '../../services/api/billing';
@@ -31,16 +31,8 @@ export default function Bills() {
   const bills = useData(() => billingApi.bills(), [], { onShow: true, enabled: isResident });
   // how many accounts are bound (0: offer to bind one); quiet: the bills' error is shown
   const bound = useData(() => accountsApi.list({ quiet: true }).then((r) => r.items.length), [], { onShow: true, enabled: isResident });
-  // refunds per bill (the bill keeps what was paid; the payments know what went back)
-  const refunds = useData(
-    async () => {
-      const out = new Map<number, number>();
-      for (const o of (await paymentsApi.list({ quiet: true })).items) out.set(o.billId, (out.get(o.billId) ?? 0) + o.refundedFen);
-      return out;
-    },
-    [],
-    { onShow: true, enabled: isResident },
-  );
+  // refunds per bill (the bill keeps what was paid; the payments know what went back, a pay-all's bill by bill)
+  const refunds = useData(async () => refundedByBill((await paymentsApi.list({ quiet: true })).items), [], { onShow: true, enabled: isResident });
   const list = bills.data;
   const accounts = bound.data;
   const today = chinaDate(Date.now());

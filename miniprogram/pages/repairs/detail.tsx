@@ -112,7 +112,9 @@ export default function RepairDetail() {
           >
             提交评价
           </View>
-          <View className='muted'>3星以下视为不满意，我们将重新派单处理。</View>
+          <View className='muted' data-unsatisfied-note>
+            低于{t.unsatisfiedBelowStars}星视为不满意，我们将重新派单处理。
+          </View>
         </View>
       ) : null}
       {t.rating ? (

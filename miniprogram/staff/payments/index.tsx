@@ -9,7 +9,15 @@ import { Empty, Field, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
 import { DeskLayout, useDesk } from '../../components/desk-layout';
 
-type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'ruling' | 'other'; errors: Record<string, string> };
+/** billId: the bill of a multi-bill order the refund comes off ('' : the server's default, newest bill first) */
+type Refunding = { amount: string; reason: string; rulingRef: string; kind: 'ruling' | 'other'; billId: string; errors: Record<string, string> };
+const EMPTY_FORM: Refunding = { amount: '', reason: '', rulingRef: '', kind: 'ruling', billId: '', errors: {} };
+
+/** A refund's split over the bills of a pay-all order ("2024—2025采暖季 ¥100.00 · …"); '' for an ordinary order. */
+function refundSplit(o: PaymentOrderView, r: PaymentOrderView['refunds'][number]): string {
+  if (!r.lines?.length || o.bills.length < 2) return '';
+  return r.lines.map((l) => `${o.bills.find((b) => b.billId === l.billId)?.seasonLabel ?? `账单${l.billId}`} ${formatFen(l.amountFen)}`).join(' · ');
+}
 
 /** 支付与退费 (finance): find a payment by number, refund all or part with a reason and the ruling it follows. */
 export default staffPage(['finance', 'admin'], function StaffPayments() {
@@ -17,7 +25,7 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
   const [open, setOpen] = useState<number | null>(null);
   const desk = useDesk();
   const [selectedId, setSelectedId] = useState<number | null>(null);
-  const [form, setForm] = useState<Refunding>({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
+  const [form, setForm] = useState<Refunding>(EMPTY_FORM);
 
   // paid orders, the newest or the one searched for (查询 loads again with the number typed)
   const paid = useData(() => paymentsApi.staffList({ status: 'paid', page: 1, pageSize: 30, no: q.trim() || undefined }), [], { onShow: true });
@@ -28,9 +36,10 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
     const amountFen = yuanToFen(form.amount);
     if (amountFen === null) return setForm({ ...form, errors: { amountFen: '请输入正确的金额（元，最多两位小数）' } });
     // a refund goes back to the resident's WeChat and can't be undone: say exactly what will happen first
+    const off = o.bills.find((b) => String(b.billId) === form.billId);
     const { confirm } = await Taro.showModal({
       title: '确认退款',
-      content: `向户号 ${o.accountNo} 退还 ${formatFen(amountFen)}（订单 ${o.outTradeNo}，实付 ${formatFen(o.amountFen)}）。款项原路退回住户微信，提交后不能撤销。`,
+      content: `向户号 ${o.accountNo} 退还 ${formatFen(amountFen)}（订单 ${o.outTradeNo}，实付 ${formatFen(o.amountFen)}${off ? `，退${off.seasonLabel}账单` : ''}）。款项原路退回住户微信，提交后不能撤销。`,
       confirmText: '确认退款',
       cancelText: '再看看',
       confirmColor: '#c92a2a',
@@ -39,12 +48,18 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
     try {
       await paymentsApi.refund(
         { orderId: o.id },
-        { amountFen, reason: form.reason, kind: form.kind, ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}) },
+        {
+          amountFen,
+          reason: form.reason,
+          kind: form.kind,
+          ...(form.rulingRef ? { rulingRef: form.rulingRef } : {}),
+          ...(off ? { billId: off.billId } : {}),
+        },
         { quiet: true },
       );
       Taro.showToast({ title: '已提交退款', icon: 'success' });
       setOpen(null);
-      setForm({ amount: '', reason: '', rulingRef: '', kind: 'ruling', errors: {} });
+      setForm(EMPTY_FORM);
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -71,6 +86,7 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
         <View className='muted' key={r.id}>
           {REFUND_KIND_LABEL[r.kind]} {formatFen(r.amountFen)} · {REFUND_STATE_LABEL[r.status]} · {r.reason}
           {r.rulingRef ? `（${r.rulingRef}）` : ''}
+          {refundSplit(o, r) ? <View data-refund-split>{refundSplit(o, r)}</View> : null}
         </View>
       ))}
       {open === o.id ? (
@@ -83,6 +99,17 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
             value={form.kind}
             onChange={(kind) => setForm({ ...form, kind })}
           />
+          {o.bills.length > 1 ? (
+            <View data-refund-bill>
+              <View className='muted'>退哪一期账单（一键缴清的订单）</View>
+              <Segmented<string>
+                options={[{ value: '', label: '从最新一期起' }, ...[...o.bills].reverse().map((b) => ({ value: String(b.billId), label: b.seasonLabel }))]}
+                value={form.billId}
+                onChange={(billId) => setForm({ ...form, billId })}
+              />
+              {form.errors.billId ? <View className='field-error'>{form.errors.billId}</View> : null}
+            </View>
+          ) : null}
           <Field
             label='退款金额（元）'
             name='refundAmount'
@@ -113,7 +140,14 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
           </View>
         </View>
       ) : o.refundedFen < o.amountFen ? (
-        <View className='btn btn-plain' data-refund-open onClick={() => setOpen(o.id)}>
+        <View
+          className='btn btn-plain'
+          data-refund-open
+          onClick={() => {
+            setOpen(o.id);
+            setForm({ ...form, billId: '' });
+          }}
+        >
           退款
         </View>
       ) : null}

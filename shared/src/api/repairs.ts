@@ -156,6 +156,8 @@ export interface RepairView {
   resolutionPhotos: string[];
   rating: number | null;
   ratingComment: string | null;
+  /** a rating below this many stars counts as unsatisfied and reopens the ticket (company setting repairs.unsatisfiedBelowStars) */
+  unsatisfiedBelowStars: number;
   createdAt: string;
   timeline?: RepairTimelineItem[];
 }

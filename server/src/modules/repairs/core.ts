@@ -302,6 +302,7 @@ export class RepairsCore {
         resolutionPhotos: (t.resolutionPhotos ?? []).map((p) => this.o.uploads.link(p)),
         rating: t.rating,
         ratingComment: t.ratingComment,
+        unsatisfiedBelowStars: rules.repairs.unsatisfiedBelowStars,
         createdAt: t.createdAt.toISOString(),
       };
       if (!forStaff) return base;

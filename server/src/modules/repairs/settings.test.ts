@@ -61,6 +61,9 @@ describe('repair settings drive the repairs', () => {
       token: r.token,
       body: { accountId: r.accountId, category: 'leak', description: '接口滴水' },
     });
+    // the resident's page says the company's number ("低于4星视为不满意"), not a fixed 3
+    expect(ticket.unsatisfiedBelowStars).toBe(4);
+    expect((await t.call('GET', `/api/v1/repairs/${ticket.id}`, { token: r.token })).body.unsatisfiedBelowStars).toBe(4);
     for (const [step, body] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '更换垫片' }]] as const)
       expect((await staffCall(ticket.id, step, body)).status).toBe(200);
     const rated = await t.call('POST', `/api/v1/repairs/${ticket.id}/rating`, { token: r.token, body: { rating: 3 } });
