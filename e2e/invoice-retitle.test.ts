@@ -46,22 +46,22 @@ describe('an invoice with the wrong title is changed once', () => {
     // a 专票 for residential heat: the rule is told as soon as the type is chosen, before any field
     await page.locator('.segment', { hasText: '专票' }).click();
     await expect.poll(() => page.locator('[data-special-rule]').innerText(), { timeout: 10_000 }).toContain(ERRORS.INVOICE_SPECIAL_NOT_ALLOWED.message);
-    expect(await page.locator('input[name="bankAccount"]').count()).toBe(0);
+    await expect.poll(() => page.locator('input[name="bankAccount"]').count()).toBe(0);
     await shot(page, 'invoice-special-rule');
     await page.locator('.segment', { hasText: '个人' }).click();
     await fill(page, 'titleName', home.ownerName);
     await page.getByText('提交开票申请').click();
     await page.waitForURL(/pages\/invoices\/index/);
     // the page updates itself while 开具中: no 刷新 button to tap
-    expect(await page.getByText('刷新开票进度').count()).toBe(0);
+    await expect.poll(() => page.getByText('刷新开票进度').count()).toBe(0);
     const first = page.locator('.invoice-card').first();
     await expect.poll(() => first.getAttribute('data-status'), { timeout: 30_000, interval: 500 }).toBe('issued');
-    expect(await page.locator('[data-invoice-progress]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-invoice-progress]').count()).toBe(0);
 
     // the receipt now links to the invoice instead of offering 申请 again
     await open(page, e.host.url, `/pages/payments/detail?id=${orderId}`);
     await expect.poll(() => page.locator('[data-receipt-invoice]').innerText(), { timeout: 10_000 }).toContain('查看电子发票（已开具）');
-    expect(await page.getByText('申请电子发票').count()).toBe(0);
+    await expect.poll(() => page.getByText('申请电子发票').count()).toBe(0);
   });
 
   it('mails it from a dialog with an input', async () => {
@@ -102,9 +102,9 @@ describe('an invoice with the wrong title is changed once', () => {
       .poll(() => card(red!.id).locator('[data-invoice-note]').innerText())
       .toBe('您申请更换发票抬头，原发票已用这张红字发票冲销作废（金额为负数），已重新开具抬头为“长春某某科技有限公司”的发票。');
     await expect.poll(() => card(inv!.id).locator('[data-invoice-note]').innerText()).toContain('此发票已红冲作废');
-    expect(await card(blue!.id).innerText()).toContain('长春某某科技有限公司');
+    await expect.poll(() => card(blue!.id).innerText()).toContain('长春某某科技有限公司');
     // once per payment: no second change offered anywhere
-    expect(await page.locator('[data-change-title]:visible').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-change-title]:visible').count()).toBe(0);
     await shot(page, 'invoices-after-title-change');
   });
 });
@@ -122,7 +122,7 @@ describe('bill texts', () => {
     await expect.poll(() => page.locator(`.bill-household[data-household="${arrears.accountNo}"] .household-title`).innerText()).toContain(arrears.accountNo);
     const old = page.locator(`.bill-household[data-household="${arrears.accountNo}"] .bill-card[data-season="${last.code}"]`);
     await expect.poll(() => old.innerText()).toMatch(/已逾期 \d+ 天/);
-    expect(await old.innerText()).not.toContain('缴费截止');
+    await expect.poll(() => old.innerText()).not.toContain('缴费截止');
     await shot(page, 'bills-households');
 
     await old.click();
@@ -131,7 +131,7 @@ describe('bill texts', () => {
     await expect
       .poll(() => note.innerText(), { timeout: 10_000 })
       .toMatch(/^已逾期 \d+ 天（缴费截止 \d{4}-\d{2}-\d{2}，自 \d{4}-\d{2}-\d{2} 起计滞纳金），截至今日滞纳金 ¥[\d,.]+（每日.+，累计不超过欠费的10%）/);
-    expect(await note.innerText()).not.toContain('请于');
+    await expect.poll(() => note.innerText()).not.toContain('请于');
     await shot(page, 'bill-overdue');
 
     // the paid bill: 缴费时间 in China time

@@ -26,10 +26,10 @@ describe('一键缴清 in the H5 app', () => {
     // the detail page alone (the bills page stays in the H5 page stack with its own 一键缴清)
     await open(page, e.host.url, `/pages/bills/detail?id=${await currentCard.getAttribute('data-bill-id')}`);
     await expect.poll(() => page.locator('[data-arrears-first]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.locator('[data-pay-arrears]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-pay-arrears]').count()).toBe(1);
     const card = page.locator(`[data-pay-all="${account.accountNo}"]`);
     await expect.poll(() => card.locator('[data-pay-all-bill]').count(), { timeout: 10_000 }).toBe(2);
-    expect(await card.locator('[data-pay-all-bill]').nth(0).getAttribute('data-pay-all-bill')).toBe(last.code);
+    await expect.poll(() => card.locator('[data-pay-all-bill]').nth(0).getAttribute('data-pay-all-bill')).toBe(last.code);
     await shot(page, 'bill-detail-pay-all');
   });
 
@@ -38,9 +38,9 @@ describe('一键缴清 in the H5 app', () => {
     const card = page.locator(`[data-pay-all="${account.accountNo}"]`);
     // the card lists the bills it covers, oldest first, and the button the total
     await expect.poll(() => card.locator('[data-pay-all-bill]').count(), { timeout: 10_000 }).toBe(2);
-    expect(await card.locator('[data-pay-all-bill]').nth(0).getAttribute('data-pay-all-bill')).toBe(last.code);
-    expect(await card.locator('[data-pay-all-bill]').nth(1).getAttribute('data-pay-all-bill')).toBe(current.code);
-    expect(await card.locator('[data-pay-all-bill]').nth(0).innerText()).toContain('往年欠费');
+    await expect.poll(() => card.locator('[data-pay-all-bill]').nth(0).getAttribute('data-pay-all-bill')).toBe(last.code);
+    await expect.poll(() => card.locator('[data-pay-all-bill]').nth(1).getAttribute('data-pay-all-bill')).toBe(current.code);
+    await expect.poll(() => card.locator('[data-pay-all-bill]').nth(0).innerText()).toContain('往年欠费');
     const total = await page.locator('[data-total-due]').innerText();
     await expect.poll(() => card.locator('[data-pay-all-button]').innerText()).toBe(`一键缴清 ${total}`);
     await shot(page, 'bills-pay-all');
@@ -54,9 +54,10 @@ describe('一键缴清 in the H5 app', () => {
     await page.waitForURL(/pages\/payments\/detail/);
     await expect.poll(() => page.locator('[data-receipt-amount]').innerText()).toBe(total);
     // the receipt says what the one payment paid for, bill by bill
-    const receipt = await page.locator('.receipt').innerText();
-    expect(receipt).toContain(`${last.code.replace('-', '—')}至${current.code.replace('-', '—')}采暖季热费（2期）`);
-    expect(receipt).toContain(`${last.code.replace('-', '—')}采暖季`);
+    await expect
+      .poll(() => page.locator('.receipt').innerText())
+      .toContain(`${last.code.replace('-', '—')}至${current.code.replace('-', '—')}采暖季热费（2期）`);
+    await expect.poll(() => page.locator('.receipt').innerText()).toContain(`${last.code.replace('-', '—')}采暖季`);
 
     // one trade, the ledger split per bill, summing to it
     const ledger = await e.host.ds.getRepository(LedgerEntry).find({ order: { id: 'ASC' } });
@@ -68,7 +69,7 @@ describe('一键缴清 in the H5 app', () => {
     await open(page, e.host.url, '/pages/bills/index');
     await expect.poll(() => page.locator(`.bill-card[data-season="${last.code}"]`).innerText(), { timeout: 10_000 }).toContain('已缴清');
     await expect.poll(() => page.locator(`.bill-card[data-season="${current.code}"]`).innerText()).toContain('已缴清');
-    expect(await page.locator('[data-pay-all]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-pay-all]').count()).toBe(0);
   });
 
   it('finance refunds part of the pay-all payment off a chosen bill; the resident sees each refund on its own bill', async () => {
@@ -102,7 +103,7 @@ describe('一键缴清 in the H5 app', () => {
     await fill(finance, 'refundReason', '本期停热退费');
     await card.locator('[data-refund-submit]').click();
     await expect.poll(() => modal.isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await modal.innerText()).not.toContain('账单）');
+    await expect.poll(() => modal.innerText()).not.toContain('账单）');
     await modal.locator('.taro-modal__foot').getByText('确认退款').click();
     await expect.poll(() => e.host.ds.getRepository(Refund).count(), { timeout: 10_000 }).toBe(2);
     await expect.poll(() => card.locator('[data-refund-split]').nth(1).innerText(), { timeout: 10_000 }).toBe(`${seasonLabel(current.code)} ¥5.00`);

@@ -113,12 +113,12 @@ describe('finance reconciles today in the H5 app', () => {
     await shot(page, 'recon-day-balanced');
 
     // at a desk the calendar stays beside the day (two panes): its cell turns green
-    expect(await R().locator('[data-desk="two-pane"]').count()).toBe(1);
-    expect(await R().getByText('返回日历').count()).toBe(0);
+    await expect.poll(() => R().locator('[data-desk="two-pane"]').count()).toBe(1);
+    await expect.poll(() => R().getByText('返回日历').count()).toBe(0);
     await expect.poll(() => R().locator(`[data-bill-date="${today}"]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('balanced');
     await expect.poll(() => R().locator('.recon-cal-balanced').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     // the paid order was matched, not reported
-    expect(await e.host.ds.getRepository(ReconDiscrepancy).countBy({ outTradeNo: paid.outTradeNo })).toBe(0);
+    await expect.poll(() => e.host.ds.getRepository(ReconDiscrepancy).countBy({ outTradeNo: paid.outTradeNo })).toBe(0);
   });
 
   it('exports the day to XLSX from the page', async () => {

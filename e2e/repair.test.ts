@@ -237,7 +237,7 @@ describe('a repair from booking to rating in the H5 app', () => {
       await shot(agent, 'repair-callbacks');
       await card.locator('[data-outcome="satisfied"]').click();
       await expect.poll(async () => (await callbacks.findOneByOrFail({ id: task.id })).status, { timeout: 10_000 }).toBe('done');
-      expect(await callbacks.findOneByOrFail({ id: task.id })).toMatchObject({ outcome: 'satisfied', notes: '住户表示已不漏水' });
+      await expect.poll(() => callbacks.findOneByOrFail({ id: task.id })).toMatchObject({ outcome: 'satisfied', notes: '住户表示已不漏水' });
       await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(0);
     } finally {
       await restore?.();
@@ -260,10 +260,9 @@ describe('a repair from booking to rating in the H5 app', () => {
     const page = () => resident.locator('.page', { has: resident.locator('[data-repair-clock]') });
     await expect.poll(() => resident.locator('[data-repair-overdue]').count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => resident.locator('[data-repair-overdue]').innerText()).toContain('已超过承诺的联系您、上门时间');
-    const text = await page().innerText();
-    expect(text).not.toMatch(/预计 .* 前联系您/);
-    expect(text).not.toContain('超时升级');
-    expect(text).not.toContain('主管');
+    await expect.poll(() => page().innerText()).not.toMatch(/预计 .* 前联系您/);
+    await expect.poll(() => page().innerText()).not.toContain('超时升级');
+    await expect.poll(() => page().innerText()).not.toContain('主管');
     await expect.poll(() => resident.locator('[data-deadline="on_site"]').getAttribute('data-deadline-state')).toBe('overdue');
     await expect.poll(() => resident.locator('[data-call-hotline]').innerText()).toContain('拨打服务热线');
     await shot(resident, 'repair-overdue');

@@ -133,21 +133,20 @@ describe('at a desk (1280 px)', () => {
     const context = page.locator('[data-inbox-context]');
     await expect.poll(() => question.innerText(), { timeout: 10_000 }).toContain('是不是因为欠费');
     await expect.poll(() => context.innerText(), { timeout: 10_000 }).toContain(`户号 ${asker.accountNo}`);
-    const text = await context.innerText();
-    expect(await page.locator(`[data-ctx-account="${asker.accountNo}"] .tag`).first().innerText()).toBe('户主');
-    expect(text).toContain('锦绣家园');
-    expect(text).toMatch(/待缴 ¥[\d,]+\.\d{2}/);
-    expect(text).toContain(ticketNo);
-    expect(text).toContain('未完成的报修（1）');
+    await expect.poll(() => page.locator(`[data-ctx-account="${asker.accountNo}"] .tag`).first().innerText()).toBe('户主');
+    await expect.poll(() => context.innerText()).toContain('锦绣家园');
+    await expect.poll(() => context.innerText()).toMatch(/待缴 ¥[\d,]+\.\d{2}/);
+    await expect.poll(() => context.innerText()).toContain(ticketNo);
+    await expect.poll(() => context.innerText()).toContain('未完成的报修（1）');
     // the last season's unpaid bill and this season's, each with its state
-    expect(await page.locator('[data-ctx-bill]').count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => page.locator('[data-ctx-bill]').count()).toBeGreaterThanOrEqual(2);
 
     // list | question + reply | context, left to right; the reply box starts below the question
     const [l, q, c, r] = await Promise.all([box(item), box(question), box(context), box(page.locator('.reply-panel'))]);
     expect(q.x).toBeGreaterThanOrEqual(l.x + l.width - 1);
     expect(c.x).toBeGreaterThanOrEqual(q.x + q.width - 1);
     expect(r.y).toBeGreaterThanOrEqual(q.y + q.height - 1);
-    expect(await page.locator('.reply-panel').evaluate((el) => getComputedStyle(el).position)).toBe('static');
+    await expect.poll(() => page.locator('.reply-panel').evaluate((el) => getComputedStyle(el).position)).toBe('static');
     await shot(page, 'desk-inbox-context');
   }, 90_000);
 
@@ -179,7 +178,7 @@ describe('at a desk (1280 px)', () => {
     const before = await e.host.ds.getRepository(Announcement).count();
     await page.locator('[data-ann-submit]').click();
     await expect.poll(() => page.locator('.field-error').innerText(), { timeout: 10_000 }).toBe('请选择预计恢复日期');
-    expect(await page.locator('.taro__modal').isVisible()).toBe(false);
+    await expect.poll(() => page.locator('.taro__modal').isVisible()).toBe(false);
 
     // a notice needs no restore time: the confirmation names the count the server previews
     await page.locator('[data-ann-type="notice"]').click();
@@ -198,7 +197,7 @@ describe('at a desk (1280 px)', () => {
     await shot(page, 'desk-announce-confirm');
     await modal.getByText('再看看', { exact: true }).click();
     await page.waitForTimeout(500);
-    expect(await e.host.ds.getRepository(Announcement).count()).toBe(before);
+    await expect.poll(() => e.host.ds.getRepository(Announcement).count()).toBe(before);
 
     await page.locator('[data-ann-submit]').click();
     await expect.poll(() => modal.innerText(), { timeout: 10_000 }).toContain(`向${reach.recipients}位住户推送`);
@@ -223,7 +222,7 @@ describe('on a phone (390 px)', () => {
     await expect.poll(() => item.count(), { timeout: 10_000 }).toBe(1);
     await item.click();
     await expect.poll(() => page.locator('[data-desk="phone-detail"]').count()).toBe(1);
-    expect(await item.isVisible()).toBe(false);
+    await expect.poll(() => item.isVisible()).toBe(false);
     const question = page.locator(`[data-inbox-question="${questionId}"]`);
     await expect.poll(() => page.locator('[data-inbox-context]').innerText(), { timeout: 10_000 }).toContain(asker.accountNo);
     const [q, c, r] = await Promise.all([box(question), box(page.locator('[data-inbox-context]')), box(page.locator('.reply-panel'))]);
@@ -250,7 +249,7 @@ describe('on a phone (390 px)', () => {
     const card = page.locator('[data-staff-repair-id]', { hasText: ticketNo });
     await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => page.locator('[data-desk="two-pane"]').count()).toBe(0);
-    expect(await card.innerText()).toContain('卧室暖气片不热');
+    await expect.poll(() => card.innerText()).toContain('卧室暖气片不热');
 
     await open(page, e.host.url, '/staff/service-changes/index');
     const app = page.locator(`[data-application-id="${applicationId}"]`);

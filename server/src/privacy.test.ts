@@ -43,6 +43,12 @@ function fieldPaths(schema: any, prefix = '', out: string[] = []): string[] {
 /** Request fields that are ids, choices, flags or times: nothing about a person. */
 const NOT_PERSONAL = new Set([
   'CreatePaymentRequest.billId',
+  'PayAllRequest.accountId',
+  'PayAllRequest.billIds',
+  'FileComplaintRequest.accountId',
+  'MeasurementRescheduleRequest.scheduledAt',
+  'RescheduleRequest.slotStart',
+  'RescheduleRequest.slotEnd',
   'RequestInvoice.orderId',
   'RequestInvoice.titleId',
   'RequestInvoice.title',

