@@ -4,6 +4,7 @@ import { formatChinaTime } from '@heat-butler/shared';
 import { complaintsApi } from '../../services/api/complaints';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
+import { Timeline } from '../../components/timeline';
 
 /** 投诉详情: status, the promised deadline (China time), the answer, the timeline. */
 export default function ComplaintDetail() {
@@ -34,23 +35,7 @@ export default function ComplaintDetail() {
           {c.status === 'resolved' && c.callbackDueAt ? <View className='muted'>客服将在 {formatChinaTime(c.callbackDueAt)} 前回访</View> : null}
         </View>
       ) : null}
-      {c?.timeline?.length ? (
-        <View className='card'>
-          <View className='card-title'>处理进度</View>
-          {c.timeline
-            .slice()
-            .reverse()
-            .map((x, i) => (
-              <View className='list-item' key={i}>
-                <View>{x.label}</View>
-                <View className='muted'>
-                  {formatChinaTime(x.at)}
-                  {x.reason ? ` · ${x.reason}` : ''}
-                </View>
-              </View>
-            ))}
-        </View>
-      ) : null}
+      {c?.timeline?.length ? <Timeline steps={c.timeline} /> : null}
     </View>
   );
 }

@@ -18,6 +18,7 @@ import { me } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
+import { Timeline } from '../../components/timeline';
 
 type Tab = 'open' | 'processing' | 'resolved' | 'overdue' | 'escalated' | 'new';
 const TABS: { value: Tab; label: string }[] = [
@@ -196,21 +197,7 @@ function Detail(props: { complaint: StaffComplaintView; canCall: boolean; onChan
           ) : null}
         </View>
       ) : null}
-      <View className='card'>
-        <View className='card-title'>处理记录</View>
-        {(c.timeline ?? [])
-          .slice()
-          .reverse()
-          .map((x, i) => (
-            <View className='list-item' key={i}>
-              <View>{x.label}</View>
-              <View className='muted'>
-                {formatChinaTime(x.at)}
-                {x.reason ? ` · ${x.reason}` : ''}
-              </View>
-            </View>
-          ))}
-      </View>
+      <Timeline title='处理记录' steps={c.timeline ?? []} />
     </View>
   );
 }
