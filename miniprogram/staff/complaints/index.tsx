@@ -31,11 +31,6 @@ const TABS: { value: Tab; label: string }[] = [
 ];
 const LEVEL = ['', '已升级主管', '已升级部门负责人'];
 
-function fieldErrors(e: ApiError): Record<string, string> {
-  const fields = (e.details as { fields?: { field: string; message: string }[] } | undefined)?.fields ?? [];
-  return Object.fromEntries(fields.map((f) => [f.field.replace(/^body\./, ''), f.message]));
-}
-
 /** A hotline (12345/12319) or phone complaint registered for a household found by 户号 or address. */
 function FileForm(props: { onFiled: (c: StaffComplaintView) => void }) {
   const [q, setQ] = useState('');
@@ -59,7 +54,7 @@ function FileForm(props: { onFiled: (c: StaffComplaintView) => void }) {
       props.onFiled(c);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      setErrors(fieldErrors(e));
+      setErrors(e.fields);
       Taro.showToast({ title: e.message, icon: 'none' });
     }
   };
