@@ -4,6 +4,8 @@ import { formatChinaTime } from '@heat-butler/shared';
 import { complaintsApi } from '../../services/api/complaints';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
+import { ComplaintDue, ComplaintStatusTag } from '../../components/complaint';
+import { Timeline } from '../../components/timeline';
 
 /** 投诉详情: status, the promised deadline (China time), the answer, the timeline. */
 export default function ComplaintDetail() {
@@ -17,7 +19,7 @@ export default function ComplaintDetail() {
         <View className='card' data-complaint-detail>
           <View className='row'>
             <Text className='card-title'>投诉 {c.no}</Text>
-            <Text className={c.status === 'closed' ? 'tag tag-green' : 'tag'}>{c.statusLabel}</Text>
+            <ComplaintStatusTag c={c} />
           </View>
           <View className='muted'>
             {c.sourceLabel}
@@ -25,32 +27,12 @@ export default function ComplaintDetail() {
           </View>
           <View className='muted'>{c.address}</View>
           <View>{c.content}</View>
-          {c.status === 'open' || c.status === 'processing' ? (
-            <View className='repair-promise' data-complaint-due>
-              承诺 {formatChinaTime(c.closeDueAt)} 前办结{c.extended ? '（经您同意延长）' : ''}
-            </View>
-          ) : null}
+          <ComplaintDue c={c} />
           {c.resolution ? <View data-complaint-resolution>处理结果：{c.resolution}</View> : null}
           {c.status === 'resolved' && c.callbackDueAt ? <View className='muted'>客服将在 {formatChinaTime(c.callbackDueAt)} 前回访</View> : null}
         </View>
       ) : null}
-      {c?.timeline?.length ? (
-        <View className='card'>
-          <View className='card-title'>处理进度</View>
-          {c.timeline
-            .slice()
-            .reverse()
-            .map((x, i) => (
-              <View className='list-item' key={i}>
-                <View>{x.label}</View>
-                <View className='muted'>
-                  {formatChinaTime(x.at)}
-                  {x.reason ? ` · ${x.reason}` : ''}
-                </View>
-              </View>
-            ))}
-        </View>
-      ) : null}
+      {c?.timeline?.length ? <Timeline steps={c.timeline} /> : null}
     </View>
   );
 }

@@ -1,11 +1,11 @@
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime } from '@heat-butler/shared';
 import { getSessionKind, getToken } from '../../services/api';
 import { complaintsApi } from '../../services/api/complaints';
 import { nav, PAGES } from '../../services/pages';
 import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
+import { ComplaintDue, ComplaintStatusTag } from '../../components/complaint';
 
 /** 我的投诉: the complaints about the resident's households (also those made through 12345/12319), with status and deadline. */
 export default function MyComplaints() {
@@ -29,15 +29,11 @@ export default function MyComplaints() {
         <View className='card' key={c.id} data-complaint-id={c.id} onClick={() => nav.to(PAGES.complaintDetail, { id: c.id })}>
           <View className='row'>
             <Text className='card-title'>{c.sourceLabel}</Text>
-            <Text className={c.status === 'closed' ? 'tag tag-green' : 'tag'}>{c.statusLabel}</Text>
+            <ComplaintStatusTag c={c} />
           </View>
           <View className='muted'>{c.address}</View>
           <View>{c.content}</View>
-          {c.status === 'open' || c.status === 'processing' ? (
-            <View className='repair-promise' data-complaint-due>
-              承诺 {formatChinaTime(c.closeDueAt)} 前办结{c.extended ? '（经您同意延长）' : ''}
-            </View>
-          ) : null}
+          <ComplaintDue c={c} />
         </View>
       ))}
     </View>

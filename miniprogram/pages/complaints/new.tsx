@@ -1,31 +1,19 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
-import { Text, Textarea, View } from '@tarojs/components';
-import type { BoundAccount } from '@heat-butler/shared';
+import { Textarea, View } from '@tarojs/components';
 import { ApiError } from '../../services/api';
-import { accountsApi } from '../../services/api/accounts';
 import { complaintsApi } from '../../services/api/complaints';
 import { nav, PAGES } from '../../services/pages';
-import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError } from '../../components/ui';
+import { AccountPicker, useBoundAccounts } from '../../components/account-picker';
 
 /** 我要投诉: the household, what went wrong, a phone (blank = the account's). */
 export default function NewComplaint() {
-  const [accountId, setAccountId] = useState<number | null>(null);
+  const { bound, accounts, accountId, setAccountId } = useBoundAccounts();
   const [content, setContent] = useState('');
   const [phone, setPhone] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-  const bound = useData(
-    async (): Promise<BoundAccount[]> => {
-      const r = await accountsApi.list();
-      if (r.items[0] && accountId === null) setAccountId(r.items[0].accountId);
-      return r.items;
-    },
-    [],
-    { onShow: true },
-  );
-  const accounts = bound.data ?? null;
 
   const submit = async () => {
     if (!accountId || busy) return;
@@ -36,8 +24,7 @@ export default function NewComplaint() {
       void nav.redirect(PAGES.complaintDetail, { id: c.id });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const fields = (e.details as { fields?: { field: string; message: string }[] } | undefined)?.fields ?? [];
-      setErrors(Object.fromEntries(fields.map((f) => [f.field.replace(/^body\./, ''), f.message])));
+      setErrors(e.fields);
       Taro.showToast({ title: e.message, icon: 'none' });
     } finally {
       setBusy(false);
@@ -57,13 +44,7 @@ export default function NewComplaint() {
         <View className='muted'>投诉受理后一般24小时内办结，复杂问题经您同意可延长；处理后客服会回访。报修请走“报修”，处理更快。</View>
       </View>
       <View className='card'>
-        <View className='field-label'>投诉户号</View>
-        {accounts?.map((a) => (
-          <View key={a.accountId} className={`list-item row ${a.accountId === accountId ? 'selected' : ''}`} onClick={() => setAccountId(a.accountId)}>
-            <Text>{a.accountNo}</Text>
-            <Text className='muted'>{a.accountId === accountId ? '✓' : ''}</Text>
-          </View>
-        ))}
+        <AccountPicker label='投诉户号' accounts={accounts} value={accountId} onChange={setAccountId} />
         <View className='field'>
           <View className='field-label'>投诉内容</View>
           <Textarea

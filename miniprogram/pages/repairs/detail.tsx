@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Image, Text, Textarea, View } from '@tarojs/components';
-import { formatChinaTime, formatFen, type RepairView } from '@heat-butler/shared';
+import { formatFen, type RepairView } from '@heat-butler/shared';
 import { photoSrc } from '../../services/photo';
 import { ApiError } from '../../services/api';
 import { repairsApi } from '../../services/api/repairs';
@@ -10,6 +10,7 @@ import { LoadError } from '../../components/ui';
 import { askSubscribe } from '../../services/subscribe';
 import { SubscribeTag } from '../../components/subscribe-tag';
 import { RepairClock } from '../../components/repair-clock';
+import { Timeline } from '../../components/timeline';
 import { companyApi } from '../../services/api/accounts';
 
 /** 报修详情: status, promise, timeline; consent to a price; rate 1–5 after the work is done. */
@@ -123,21 +124,7 @@ export default function RepairDetail() {
           <View className='muted'>{t.ratingComment ?? ''}</View>
         </View>
       ) : null}
-      <View className='card'>
-        <View className='card-title'>处理进度</View>
-        {(t.timeline ?? [])
-          .slice()
-          .reverse()
-          .map((x, i) => (
-            <View className='list-item' key={i}>
-              <View>{x.label}</View>
-              <View className='muted'>
-                {formatChinaTime(x.at)}
-                {x.reason ? ` · ${x.reason}` : ''}
-              </View>
-            </View>
-          ))}
-      </View>
+      <Timeline steps={t.timeline ?? []} />
       {['pending', 'assigned', 'contacted'].includes(t.status) ? (
         <View
           className='btn btn-danger'

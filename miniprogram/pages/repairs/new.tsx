@@ -1,19 +1,19 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Switch, Text, Textarea, View } from '@tarojs/components';
-import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, type BoundAccount, type RepairCategory } from '@heat-butler/shared';
+import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, type RepairCategory } from '@heat-butler/shared';
 import { ApiError } from '../../services/api';
-import { accountsApi } from '../../services/api/accounts';
 import { repairsApi } from '../../services/api/repairs';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError } from '../../components/ui';
+import { AccountPicker, useBoundAccounts } from '../../components/account-picker';
 import { PhotoPicker } from '../../components/photo-picker';
 import { askSubscribe, subscribeToast } from '../../services/subscribe';
 
 /** 在线报修: category, emergency, description, up to 9 photos, phone (blank = the account's), own reading for low temperature. */
 export default function NewRepair() {
-  const [accountId, setAccountId] = useState<number | null>(null);
+  const { bound, accounts, accountId, setAccountId } = useBoundAccounts();
   const [category, setCategory] = useState<RepairCategory>('no_heat');
   const [emergency, setEmergency] = useState(false);
   const [description, setDescription] = useState('');
@@ -23,16 +23,6 @@ export default function NewRepair() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 
-  const bound = useData(
-    async (): Promise<BoundAccount[]> => {
-      const r = await accountsApi.list();
-      if (r.items[0] && accountId === null) setAccountId(r.items[0].accountId);
-      return r.items;
-    },
-    [],
-    { onShow: true },
-  );
-  const accounts = bound.data ?? null;
   // which categories the company counts as emergencies (settings: repairs.categories)
   const options = useData(() => repairsApi.options({ quiet: true }), []);
 
@@ -58,8 +48,7 @@ export default function NewRepair() {
       void nav.redirect(PAGES.repairDetail, { id: t.id });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const fields = (e.details as { fields?: { field: string; message: string }[] } | undefined)?.fields ?? [];
-      setErrors(Object.fromEntries(fields.map((f) => [f.field.replace(/^body\./, ''), f.message])));
+      setErrors(e.fields);
       Taro.showToast({ title: e.message, icon: 'none' });
     } finally {
       setBusy(false);
@@ -78,13 +67,7 @@ export default function NewRepair() {
     <View className='page'>
       <LoadError error={bound.error} onRetry={bound.reload} />
       <View className='card'>
-        <View className='field-label'>报修户号</View>
-        {accounts?.map((a) => (
-          <View key={a.accountId} className={`list-item row ${a.accountId === accountId ? 'selected' : ''}`} onClick={() => setAccountId(a.accountId)}>
-            <Text>{a.accountNo}</Text>
-            <Text className='muted'>{a.accountId === accountId ? '✓' : ''}</Text>
-          </View>
-        ))}
+        <AccountPicker label='报修户号' accounts={accounts} value={accountId} onChange={setAccountId} />
       </View>
       <View className='card'>
         <View className='field-label'>报修类型</View>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Switch, Text, View } from '@tarojs/components';
 import {
@@ -133,12 +133,33 @@ type PriceRow = { code: string; name: string; price: string };
 const CATS = 'rules.repairs.categories';
 const DISPATCH_MODE = 'rules.repairs.dispatchMode';
 type CatRow = { category: RepairCategory; emergency: boolean; dispatchMinutes: string; onSiteMinutes: string };
+/** one-of settings, shown as a segmented control in their section (after its fields and documents) */
+const CHOICES: { section: string; path: string; label: string; options: { value: string; label: string }[] }[] = [
+  {
+    section: '采暖季与报停/复供',
+    path: VALVE,
+    label: '报停时阀门处理',
+    options: [
+      { value: 'close', label: '关阀' },
+      { value: 'seal', label: '关阀并加封' },
+    ],
+  },
+  {
+    section: '维修规则',
+    path: DISPATCH_MODE,
+    label: '派单方式',
+    options: [
+      { value: 'auto', label: '自动派单' },
+      { value: 'grab', label: '抢单（超时自动派单）' },
+    ],
+  },
+];
 const NUMERIC = new Map(
   SECTIONS.flatMap((s) => s.fields)
     .filter((f) => f.kind !== 'text')
     .map((f) => [f.path, f.kind]),
 );
-const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, VALVE, DISPATCH_MODE];
+const RENDERED = [...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)), ...BOOLS.map((b) => b.path), DOCS, ...CHOICES.map((c) => c.path)];
 
 const getAt = (o: any, path: string): any => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o);
 function setAt<T>(o: T, path: string, value: unknown): T {
@@ -216,6 +237,53 @@ const show = (v: unknown, path = ''): string => {
   return JSON.stringify(v);
 };
 
+/** the messages of the errors `keep` picks, each under the list it belongs to */
+function FieldErrors(props: { errors: Record<string, string>; keep: (key: string) => boolean }) {
+  return (
+    <>
+      {Object.entries(props.errors)
+        .filter(([k]) => props.keep(k))
+        .map(([k, m]) => (
+          <View key={k} className='field-error'>
+            {m}
+          </View>
+        ))}
+    </>
+  );
+}
+
+/** a list setting edited row by row (price list, measurement windows): each row's fields, 删除, ＋ 添加, the list's own errors */
+function RowList<T>(props: {
+  label: string;
+  rows: T[];
+  rowKey: (row: T, i: number) => string | number;
+  fields: (row: T, i: number) => ReactNode;
+  onChange: (rows: T[]) => void;
+  newRow: () => T;
+  addLabel: string;
+  errors: Record<string, string>;
+  listErrors: (key: string) => boolean;
+  data: Record<string, boolean>;
+}) {
+  return (
+    <View className='field' {...props.data}>
+      <View className='field-label'>{props.label}</View>
+      {props.rows.map((row, i) => (
+        <View key={props.rowKey(row, i)} className='row admin-window'>
+          {props.fields(row, i)}
+          <Text className='link' onClick={() => props.onChange(props.rows.filter((_, k) => k !== i))}>
+            删除
+          </Text>
+        </View>
+      ))}
+      <Text className='link' onClick={() => props.onChange([...props.rows, props.newRow()])}>
+        {props.addLabel}
+      </Text>
+      <FieldErrors errors={props.errors} keep={props.listErrors} />
+    </View>
+  );
+}
+
 function changes(e: AuditEntryView): string[] {
   const before = flatten(e.before);
   const after = flatten(e.after);
@@ -282,7 +350,6 @@ export default staffPage(['admin'], function AdminSettings() {
       </View>
     );
   const errCount = Object.keys(errors).length;
-  const windowErrors = Object.entries(errors).filter(([k]) => k.startsWith(WINDOWS));
   const otherErrors = Object.entries(errors).filter(
     ([k]) => !k.startsWith(WINDOWS) && !k.startsWith(DOCS) && !k.startsWith(PRICES) && !k.startsWith(CATS) && !RENDERED.includes(k),
   );
@@ -325,37 +392,24 @@ export default staffPage(['admin'], function AdminSettings() {
             />
           ))}
           {s.title === '采暖季与报停/复供' ? (
-            <View>
-              <View className='field' data-docs>
-                <View className='field-label'>申请必须上传的材料</View>
-                {[...new Set([...Object.keys(DOCUMENT_LABEL), ...docs])].map((k) => (
-                  <View key={k} className='row'>
-                    <Text>{documentLabel(k)}</Text>
-                    <Switch checked={docs.includes(k)} onChange={(e) => set(DOCS, e.detail.value ? [...docs, k] : docs.filter((d) => d !== k))} />
-                  </View>
-                ))}
-                {Object.entries(errors)
-                  .filter(([k]) => k.startsWith(DOCS))
-                  .map(([k, m]) => (
-                    <View key={k} className='field-error'>
-                      {m}
-                    </View>
-                  ))}
-              </View>
-              <View className='field'>
-                <View className='field-label'>报停时阀门处理</View>
-                <Segmented
-                  options={[
-                    { value: 'close', label: '关阀' },
-                    { value: 'seal', label: '关阀并加封' },
-                  ]}
-                  value={getAt(form, VALVE)}
-                  onChange={(v) => set(VALVE, v)}
-                />
-                {errors[VALVE] ? <View className='field-error'>{errors[VALVE]}</View> : null}
-              </View>
+            <View className='field' data-docs>
+              <View className='field-label'>申请必须上传的材料</View>
+              {[...new Set([...Object.keys(DOCUMENT_LABEL), ...docs])].map((k) => (
+                <View key={k} className='row'>
+                  <Text>{documentLabel(k)}</Text>
+                  <Switch checked={docs.includes(k)} onChange={(e) => set(DOCS, e.detail.value ? [...docs, k] : docs.filter((d) => d !== k))} />
+                </View>
+              ))}
+              <FieldErrors errors={errors} keep={(k) => k.startsWith(DOCS)} />
             </View>
           ) : null}
+          {CHOICES.filter((c) => c.section === s.title).map((c) => (
+            <View key={c.path} className='field'>
+              <View className='field-label'>{c.label}</View>
+              <Segmented options={c.options} value={getAt(form, c.path)} onChange={(v) => set(c.path, v)} />
+              {errors[c.path] ? <View className='field-error'>{errors[c.path]}</View> : null}
+            </View>
+          ))}
           {s.title === '维修时限（分钟）' ? (
             <View className='field' data-repair-categories>
               <View className='field-label'>各报修类型：是否紧急、派单时限、到场时限（分钟）</View>
@@ -382,34 +436,17 @@ export default staffPage(['admin'], function AdminSettings() {
                   />
                 </View>
               ))}
-              {Object.entries(errors)
-                .filter(([k]) => k === CATS)
-                .map(([k, m]) => (
-                  <View key={k} className='field-error'>
-                    {m}
-                  </View>
-                ))}
+              <FieldErrors errors={errors} keep={(k) => k === CATS} />
             </View>
           ) : null}
           {s.title === '维修规则' ? (
-            <View className='field'>
-              <View className='field-label'>派单方式</View>
-              <Segmented
-                options={[
-                  { value: 'auto', label: '自动派单' },
-                  { value: 'grab', label: '抢单（超时自动派单）' },
-                ]}
-                value={getAt(form, DISPATCH_MODE)}
-                onChange={(v) => set(DISPATCH_MODE, v)}
-              />
-              {errors[DISPATCH_MODE] ? <View className='field-error'>{errors[DISPATCH_MODE]}</View> : null}
-            </View>
-          ) : null}
-          {s.title === '维修规则' ? (
-            <View className='field' data-price-list>
-              <View className='field-label'>有偿维修价目表（元）</View>
-              {prices.map((row, i) => (
-                <View key={row.code} className='row admin-window'>
+            <RowList
+              label='有偿维修价目表（元）'
+              data={{ 'data-price-list': true }}
+              rows={prices}
+              rowKey={(row) => row.code}
+              fields={(row, i) => (
+                <>
                   <Field
                     name={`${PRICES}.${i}.name`}
                     label={`项目${i + 1}`}
@@ -426,36 +463,23 @@ export default staffPage(['admin'], function AdminSettings() {
                     error={errors[`${PRICES}.${i}.priceFen`]}
                     onInput={(v) => set(`${PRICES}.${i}.price`, v)}
                   />
-                  <Text
-                    className='link'
-                    onClick={() =>
-                      set(
-                        PRICES,
-                        prices.filter((_, k) => k !== i),
-                      )
-                    }
-                  >
-                    删除
-                  </Text>
-                </View>
-              ))}
-              <Text className='link' onClick={() => set(PRICES, [...prices, { code: newCode(prices), name: '', price: '' }])}>
-                ＋ 添加项目
-              </Text>
-              {Object.entries(errors)
-                .filter(([k]) => k === PRICES)
-                .map(([k, m]) => (
-                  <View key={k} className='field-error'>
-                    {m}
-                  </View>
-                ))}
-            </View>
+                </>
+              )}
+              onChange={(rows) => set(PRICES, rows)}
+              newRow={() => ({ code: newCode(prices), name: '', price: '' })}
+              addLabel='＋ 添加项目'
+              errors={errors}
+              listErrors={(k) => k === PRICES}
+            />
           ) : null}
           {s.title === '室温' ? (
-            <View className='field' data-windows>
-              <View className='field-label'>允许预约测温的时段（HH:mm）</View>
-              {windows.map((w, i) => (
-                <View key={i} className='row admin-window'>
+            <RowList
+              label='允许预约测温的时段（HH:mm）'
+              data={{ 'data-windows': true }}
+              rows={windows}
+              rowKey={(_, i) => i}
+              fields={(w, i) => (
+                <>
                   <Field
                     name={`${WINDOWS}.${i}.start`}
                     label={`时段${i + 1} 开始`}
@@ -470,30 +494,14 @@ export default staffPage(['admin'], function AdminSettings() {
                     error={errors[`${WINDOWS}.${i}.end`]}
                     onInput={(v) => set(`${WINDOWS}.${i}.end`, v)}
                   />
-                  <Text
-                    className='link'
-                    onClick={() =>
-                      set(
-                        WINDOWS,
-                        windows.filter((_, k) => k !== i),
-                      )
-                    }
-                  >
-                    删除
-                  </Text>
-                </View>
-              ))}
-              <Text className='link' onClick={() => set(WINDOWS, [...windows, { start: '', end: '' }])}>
-                ＋ 添加时段
-              </Text>
-              {windowErrors
-                .filter(([k]) => !/\.\d+\.(start|end)$/.test(k))
-                .map(([k, m]) => (
-                  <View key={k} className='field-error'>
-                    {m}
-                  </View>
-                ))}
-            </View>
+                </>
+              )}
+              onChange={(rows) => set(WINDOWS, rows)}
+              newRow={() => ({ start: '', end: '' })}
+              addLabel='＋ 添加时段'
+              errors={errors}
+              listErrors={(k) => k.startsWith(WINDOWS) && !/\.\d+\.(start|end)$/.test(k)}
+            />
           ) : null}
           {s.title === '电子发票' || s.title === '采暖季与报停/复供'
             ? BOOLS.filter((b) => (s.title === '电子发票') === b.path.startsWith('rules.invoice')).map((b) => (

@@ -18,6 +18,7 @@ import { me } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError, Segmented } from '../../components/ui';
 import { staffPage } from '../../components/staff-page';
+import { Timeline } from '../../components/timeline';
 
 type Tab = 'open' | 'processing' | 'resolved' | 'overdue' | 'escalated' | 'new';
 const TABS: { value: Tab; label: string }[] = [
@@ -29,11 +30,6 @@ const TABS: { value: Tab; label: string }[] = [
   { value: 'new', label: '登记' },
 ];
 const LEVEL = ['', '已升级主管', '已升级部门负责人'];
-
-function fieldErrors(e: ApiError): Record<string, string> {
-  const fields = (e.details as { fields?: { field: string; message: string }[] } | undefined)?.fields ?? [];
-  return Object.fromEntries(fields.map((f) => [f.field.replace(/^body\./, ''), f.message]));
-}
 
 /** A hotline (12345/12319) or phone complaint registered for a household found by 户号 or address. */
 function FileForm(props: { onFiled: (c: StaffComplaintView) => void }) {
@@ -58,7 +54,7 @@ function FileForm(props: { onFiled: (c: StaffComplaintView) => void }) {
       props.onFiled(c);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      setErrors(fieldErrors(e));
+      setErrors(e.fields);
       Taro.showToast({ title: e.message, icon: 'none' });
     }
   };
@@ -196,21 +192,7 @@ function Detail(props: { complaint: StaffComplaintView; canCall: boolean; onChan
           ) : null}
         </View>
       ) : null}
-      <View className='card'>
-        <View className='card-title'>处理记录</View>
-        {(c.timeline ?? [])
-          .slice()
-          .reverse()
-          .map((x, i) => (
-            <View className='list-item' key={i}>
-              <View>{x.label}</View>
-              <View className='muted'>
-                {formatChinaTime(x.at)}
-                {x.reason ? ` · ${x.reason}` : ''}
-              </View>
-            </View>
-          ))}
-      </View>
+      <Timeline title='处理记录' steps={c.timeline ?? []} />
     </View>
   );
 }

@@ -30,6 +30,20 @@ const waiting = (s: number | null) =>
   s === null ? '' : s < 60 ? `${s}秒` : s < 3600 ? `${Math.floor(s / 60)}分钟` : `${Math.floor(s / 3600)}小时${Math.floor((s % 3600) / 60)}分`;
 const mins = (s: number | null) => (s === null ? '—' : `${Math.round(s / 60)}分钟`);
 
+/** A question as the list and the open conversation show it: group, how long it waits, the message, who took it. */
+function QuestionSummary({ item }: { item: InboxItem }) {
+  return (
+    <>
+      <View className='row'>
+        <Text className='muted'>{item.groupName}</Text>
+        {item.waitingSeconds !== null ? <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text> : <Text className='tag tag-green'>已回复</Text>}
+      </View>
+      <MessageBubble m={item.message} staff />
+      {item.claimedBy ? <Text className='tag tag-grey'>{item.claimedBy.name} 负责</Text> : null}
+    </>
+  );
+}
+
 /** 管家群收件箱: questions of the agent's areas; claim, answer with a standard reply, moderate. */
 export default staffPage(['agent', 'butler', 'admin'], function StaffInbox() {
   const [view, setView] = useState<View3>('pending');
@@ -208,16 +222,7 @@ export default staffPage(['agent', 'butler', 'admin'], function StaffInbox() {
                 data-inbox-id={item.message.id}
                 onClick={() => setSelected(item)}
               >
-                <View className='row'>
-                  <Text className='muted'>{item.groupName}</Text>
-                  {item.waitingSeconds !== null ? (
-                    <Text className='tag tag-red'>等待{waiting(item.waitingSeconds)}</Text>
-                  ) : (
-                    <Text className='tag tag-green'>已回复</Text>
-                  )}
-                </View>
-                <MessageBubble m={item.message} staff />
-                {item.claimedBy ? <Text className='tag tag-grey'>{item.claimedBy.name} 负责</Text> : null}
+                <QuestionSummary item={item} />
               </View>
             ))}
           </View>
@@ -227,16 +232,7 @@ export default staffPage(['agent', 'butler', 'admin'], function StaffInbox() {
             <View className={desk ? 'inbox-detail inbox-detail-desk' : 'inbox-detail'}>
               <View className='inbox-conv'>
                 <View className='card inbox-question' data-inbox-question={selected.message.id}>
-                  <View className='row'>
-                    <Text className='muted'>{selected.groupName}</Text>
-                    {selected.waitingSeconds !== null ? (
-                      <Text className='tag tag-red'>等待{waiting(selected.waitingSeconds)}</Text>
-                    ) : (
-                      <Text className='tag tag-green'>已回复</Text>
-                    )}
-                  </View>
-                  <MessageBubble m={selected.message} staff />
-                  {selected.claimedBy ? <Text className='tag tag-grey'>{selected.claimedBy.name} 负责</Text> : null}
+                  <QuestionSummary item={selected} />
                 </View>
                 {desk ? null : (
                   <ResidentContext key={selected.message.id} messageId={selected.message.id} residentId={selected.message.sender.residentId ?? null} />

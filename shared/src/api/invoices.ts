@@ -17,20 +17,23 @@ export const InvoiceTitleView = z.object({
 });
 export type InvoiceTitleView = z.infer<typeof InvoiceTitleView>;
 
+const invoiceEmail = z
+  .string()
+  .trim()
+  .max(100)
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确');
+
+/** A saved title or a new one (saved too), exactly one; where to e-mail the invoice. */
+const TitleChoice = z.object({
+  titleId: intId().optional(),
+  title: InvoiceTitleInput.optional(),
+  email: invoiceEmail.optional(),
+});
+const oneTitle = (v: { titleId?: number; title?: unknown }) => !!v?.titleId !== !!v?.title;
+const ONE_TITLE = { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true };
+
 /** Ask for the invoice of one payment: a saved title, or a new one (saved too). */
-export const RequestInvoice = z
-  .object({
-    orderId: intId(),
-    titleId: intId().optional(),
-    title: InvoiceTitleInput.optional(),
-    email: z
-      .string()
-      .trim()
-      .max(100)
-      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确')
-      .optional(),
-  })
-  .refine((v) => !!v?.titleId !== !!v?.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
+export const RequestInvoice = z.object({ orderId: intId(), ...TitleChoice.shape }).refine(oneTitle, ONE_TITLE);
 export type RequestInvoice = z.input<typeof RequestInvoice>;
 
 /**
@@ -38,27 +41,10 @@ export type RequestInvoice = z.input<typeof RequestInvoice>;
  * automatic personal one): the invoice is reversed (red) and issued again with the new title,
  * once per payment. A saved title, or a new one (saved too).
  */
-export const ChangeInvoiceTitle = z
-  .object({
-    titleId: intId().optional(),
-    title: InvoiceTitleInput.optional(),
-    email: z
-      .string()
-      .trim()
-      .max(100)
-      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确')
-      .optional(),
-  })
-  .refine((v) => !!v?.titleId !== !!v?.title, { path: ['titleId'], message: '请选择或填写一个发票抬头', when: () => true });
+export const ChangeInvoiceTitle = TitleChoice.refine(oneTitle, ONE_TITLE);
 export type ChangeInvoiceTitle = z.input<typeof ChangeInvoiceTitle>;
 
-export const EmailInvoice = z.object({
-  email: z
-    .string()
-    .trim()
-    .max(100)
-    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, '邮箱格式不正确'),
-});
+export const EmailInvoice = z.object({ email: invoiceEmail });
 
 export const InvoiceView = z.object({
   id: z.number(),

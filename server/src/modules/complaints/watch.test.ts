@@ -4,10 +4,9 @@
  * re-measure task 30 min after a 室温不达标 fix when the household read below 20 °C, and the hazard
  * ledger of buildings where ≥ N households complained (repair tickets and complaints alike).
  */
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test-support/app';
-import { demoHouseholds, type DemoHousehold } from '../../demo/seed';
+import { demoHouseholds } from '../../demo/seed';
 
 const china = (s: string) => new Date(s + '+08:00');
 
@@ -31,12 +30,6 @@ describe('watch program over HTTP', () => {
   });
   afterAll(async () => t?.close());
 
-  async function resident(h: DemoHousehold) {
-    const token = await t.loginResident('w-' + crypto.randomUUID().slice(0, 8));
-    const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return { token, accountId: res.body.accountId as number };
-  }
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
     const res = await t.call('POST', '/api/v1/repairs', {
       token: r.token,
@@ -59,7 +52,11 @@ describe('watch program over HTTP', () => {
 
   it('Heihe 004: a 室温不达标 repair fixed while the household read below 20 °C gets a re-measure task due 30 min after the fix (once)', async () => {
     now = china('2025-12-10T10:00:00');
-    const [cold, warm, noReading] = await Promise.all(inBuilding(0).slice(0, 3).map(resident));
+    const [cold, warm, noReading] = await Promise.all(
+      inBuilding(0)
+        .slice(0, 3)
+        .map((h) => t.residentWith(h)),
+    );
     const c = await book(cold!, { category: 'low_temp', description: '卧室只有17度', residentReadingC: 17 });
     const w = await book(warm!, { category: 'low_temp', description: '客厅20.5度不够暖', residentReadingC: 20.5 });
     const n = await book(noReading!, { category: 'low_temp', description: '感觉有点凉' });
@@ -111,7 +108,7 @@ describe('watch program over HTTP', () => {
     // the watch list of 2025-2026 holds the cold household of the test above (17 °C, building 0)
     // and a household with two 室温不达标 tickets
     now = china('2026-01-15T10:00:00');
-    const repeated = await resident(inBuilding(1)[0]!);
+    const repeated = await t.residentWith(inBuilding(1)[0]!);
     await book(repeated, { category: 'low_temp', description: '卧室16度' });
     await book(repeated, { category: 'low_temp', description: '又只有16度' });
 
@@ -138,7 +135,11 @@ describe('watch program over HTTP', () => {
     const cur = (await t.call('GET', '/api/v1/admin/settings', { token: admin })).body;
     const watchList = { ...cur.rules.repairs.watchList, buildingComplaintHouseholds: 3 };
     await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: { ...cur, rules: { ...cur.rules, repairs: { ...cur.rules.repairs, watchList } } } });
-    const [a, b, c] = await Promise.all(inBuilding(2).slice(0, 3).map(resident));
+    const [a, b, c] = await Promise.all(
+      inBuilding(2)
+        .slice(0, 3)
+        .map((h) => t.residentWith(h)),
+    );
     await book(a!);
     await book(a!, { description: '还是不热啊' });
     await book(b!);

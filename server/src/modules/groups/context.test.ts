@@ -6,22 +6,20 @@
  * counts exactly the residents the announcement then pushes to, and posts nothing.
  */
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { Announcement, GroupMessage } from './entities';
 
-let t: TestApp;
 const now = new Date('2026-11-20T02:00:00Z');
+const t = testAppForFile({ seedDemo: true, clock: () => now });
 let agent1: string;
 let agent2: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, clock: () => now });
   agent1 = await t.loginStaff('agent1');
   agent2 = await t.loginStaff('agent2');
 });
-afterAll(async () => t?.close());
 
 async function bind(token: string, h: { accountNo: string; ownerName: string }, relation: 'owner' | 'family' | 'tenant' = 'owner') {
   const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName, relation } });

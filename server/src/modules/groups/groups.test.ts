@@ -3,29 +3,27 @@
  * subscription messages, and a real database (MariaDB with TEST_DATABASE_URL).
  */
 import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { IsNull } from 'typeorm';
 import { maskName } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { connectSocket } from '../../test-support/ws-client';
 import { demoHouseholds, DEMO_BUILDINGS } from '../../demo/seed';
 import { OutboxMessage } from '../../platform/entities';
 import { openidFor } from '../../sandbox';
 import { ButlerGroup, GroupMember, GroupMessage } from './entities';
 
-let t: TestApp;
 let now = new Date('2026-11-20T02:00:00Z');
+const t = testAppForFile({ seedDemo: true, clock: () => now });
 const tick = (seconds: number) => (now = new Date(now.getTime() + seconds * 1000));
 let agent1: string;
 let agent2: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ seedDemo: true, clock: () => now });
   agent1 = await t.loginStaff('agent1');
   agent2 = await t.loginStaff('agent2');
 });
-afterAll(async () => t?.close());
 
 const households = demoHouseholds();
 /** Households of a demo building (index into DEMO_BUILDINGS), each handed out once. */

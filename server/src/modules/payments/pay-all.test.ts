@@ -4,11 +4,11 @@
  * Pay simulator (signatures, notifications, trade bills) and a real database. Seed: the demo's
  * households in arrears (last season unpaid, ¥ with the late fee at its cap) and this season's bill.
  */
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chinaDate } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { keepOneChinaDay } from '../../test-support/clock';
+import { transactionPlaintext } from '../../test-support/wechat-pay';
 import { DEMO } from '../../demo/seed';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, PaymentOrderLine, Refund } from './entities';
 
@@ -29,13 +29,6 @@ afterAll(async () => t?.close());
 
 const sandbox = () => t.sandbox!.state;
 
-async function residentWith(account: { accountNo: string; ownerName: string }, user = 'all-' + crypto.randomUUID().slice(0, 8)) {
-  const token = await t.loginResident(user);
-  const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-  expect(res.status).toBe(201);
-  return { token, user, accountId: res.body.accountId as number };
-}
-
 /** The household's unpaid bills as the bill page shows them, oldest first. */
 async function unpaid(token: string, accountNo: string) {
   const res = await t.call('GET', '/api/v1/bills', { token });
@@ -54,7 +47,7 @@ const ledgerOf = (outTradeNo: string) => t.ds.getRepository(LedgerEntry).find({ 
 
 /** A household in arrears with its two unpaid bills (last season's arrears, this season's) and a pay-all order for them. */
 async function payAllOrder(account: (typeof owing)[number]) {
-  const r = await residentWith(account);
+  const r = await t.residentWith(account);
   const bills = await unpaid(r.token, account.accountNo);
   expect(bills.map((b) => b.season)).toEqual([LAST, CURRENT]);
   const created = await payAll(
@@ -119,7 +112,7 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
 
   it('refuses when the bills changed meanwhile (paid at the counter) with the bills due now; one bill left is an ordinary order', async () => {
     const acc = owing[1]!;
-    const r = await residentWith(acc);
+    const r = await t.residentWith(acc);
     const bills = await unpaid(r.token, acc.accountNo);
     await t.services.billing.settleAtCounter(bills[0].id, new Date());
     const res = await payAll(
@@ -135,7 +128,7 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
     expect(res.body.error.message).toMatch(/^待缴账单有变化，现需缴/);
     // a bill of another household cannot be slipped in, nor another household's account used
     expect((await payAll(r.token, r.accountId, [bills[1].id, 999999])).body.error.code).toBe('PAY_ALL_CHANGED');
-    const stranger = await residentWith(DEMO.accounts[0]!);
+    const stranger = await t.residentWith(DEMO.accounts[0]!);
     expect((await payAll(stranger.token, r.accountId, [bills[1].id])).body.error.code).toBe('BINDING_NOT_FOUND');
     // the page shows the one bill left: its ordinary order
     const one = await payAll(r.token, r.accountId, [bills[1].id]);
@@ -147,7 +140,7 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
   it('a bill in another payer’s pending pay-all order is refused with a clear message; the payer’s own order of one bill replaces it', async () => {
     const acc = owing[2]!;
     const a = await payAllOrder(acc);
-    const b = await residentWith(acc);
+    const b = await t.residentWith(acc);
     const other = await t.call('POST', '/api/v1/payments', { token: b.token, body: { billId: a.bills[0].id } });
     expect(other.status).toBe(409);
     expect(other.body.error).toMatchObject({ code: 'BILL_IN_PENDING_ORDER', message: expect.stringContaining('待支付的订单') });
@@ -194,20 +187,7 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
   it('does not credit a notification whose amount differs from the order, and flags it for finance', async () => {
     const { bills, order } = await payAllOrder(owing[4]!);
     const n = sandbox().buildNotification({
-      plaintext: {
-        mchid: t.config.WXPAY_MCHID,
-        appid: t.config.WECHAT_APPID,
-        out_trade_no: order.outTradeNo,
-        transaction_id: '42000' + crypto.randomInt(1e9, 9e9) + crypto.randomInt(1e9, 9e9),
-        trade_type: 'JSAPI',
-        trade_state: 'SUCCESS',
-        trade_state_desc: '支付成功',
-        bank_type: 'OTHERS',
-        attach: '',
-        success_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
-        payer: { openid: 'o-test' },
-        amount: { total: bills[1].dueFen, payer_total: bills[1].dueFen, currency: 'CNY', payer_currency: 'CNY' },
-      },
+      plaintext: transactionPlaintext(t, order, { amount: { total: bills[1].dueFen, payer_total: bills[1].dueFen, currency: 'CNY', payer_currency: 'CNY' } }),
     });
     expect((await t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: n.body, headers: n.headers })).status).toBe(204);
     expect(await ledgerOf(order.outTradeNo)).toEqual([]);

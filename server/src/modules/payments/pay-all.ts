@@ -3,11 +3,10 @@ import { In, MoreThan, type EntityManager } from 'typeorm';
 import { formatFen, seasonLabel, type PayAllRequest, type PaymentOrderView } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
-import { recordTransition } from '../../platform/state';
 import { PaymentOrder, PaymentOrderLine } from './entities';
 import type { PaymentsOptions } from './service';
 import type { OrderSweeper } from './sweeper';
-import { newOutTradeNo } from './support';
+import { savePendingOrder } from './support';
 
 type Resident = { residentId: number; openid: string };
 
@@ -104,42 +103,37 @@ export class PayAllOrders {
         const sum = (k: 'dueFen' | 'discountFen' | 'lateFeeFen') => bills.reduce((s, b) => s + b.quote[k], 0);
         const first = seasonLabel(bills[0]!.season).replace('采暖季', '');
         const last = seasonLabel(bills[bills.length - 1]!.season).replace('采暖季', '');
-        const row = em.create(PaymentOrder, {
-          outTradeNo: newOutTradeNo(now),
-          billId: bills[0]!.bill.id,
-          billCount: bills.length,
-          accountId: req.accountId,
-          residentId: resident.residentId,
-          openid: resident.openid,
-          description: `${first}至${last}热费${bills.length}期-户号${account?.accountNo ?? ''}`.slice(0, 40),
-          amountFen: sum('dueFen'),
-          discountFen: sum('discountFen'),
-          lateFeeFen: sum('lateFeeFen'),
-          status: 'pending',
-          pendingKey,
-          payParams: null,
-          transactionId: null,
-          expiresAt: new Date(now.getTime() + this.ttlMs),
-          paidAt: null,
-          creditedBy: null,
-          duplicate: false,
-          refundedFen: 0,
-        });
-        await em.save(row);
-        await em.insert(
-          PaymentOrderLine,
-          bills.map((b) => ({
-            orderId: row.id,
-            billId: b.bill.id,
-            amountFen: b.quote.dueFen,
-            discountFen: b.quote.discountFen,
-            lateFeeFen: b.quote.lateFeeFen,
-          })),
+        return savePendingOrder(
+          em,
+          now,
+          this.ttlMs,
+          resident,
+          {
+            billId: bills[0]!.bill.id,
+            billCount: bills.length,
+            accountId: req.accountId,
+            description: `${first}至${last}热费${bills.length}期-户号${account?.accountNo ?? ''}`,
+            amountFen: sum('dueFen'),
+            discountFen: sum('discountFen'),
+            lateFeeFen: sum('lateFeeFen'),
+            pendingKey,
+          },
+          {
+            transitionData: { billIds },
+            onSaved: async (row) => {
+              await em.insert(
+                PaymentOrderLine,
+                bills.map((b) => ({
+                  orderId: row.id,
+                  billId: b.bill.id,
+                  amountFen: b.quote.dueFen,
+                  discountFen: b.quote.discountFen,
+                  lateFeeFen: b.quote.lateFeeFen,
+                })),
+              );
+            },
+          },
         );
-        await recordTransition(em, 'payment_order', row.id, null, 'pending', { kind: 'resident', id: resident.residentId, as: ['resident'] }, null, {
-          billIds,
-        });
-        return row;
       });
     } catch (err) {
       // a concurrent tap created it first: answer with that one

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chinaDate, quoteBill } from '@heat-butler/shared';
 import { testAppForFile } from '../../test-support/app-for-file';
+import { transactionPlaintext as plaintextFor } from '../../test-support/wechat-pay';
 import { DEMO, demoHouseholds } from '../../demo/seed';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
 
@@ -37,23 +38,7 @@ async function ledgerOf(outTradeNo: string) {
   return t.ds.getRepository(LedgerEntry).find({ where: { outTradeNo }, order: { id: 'ASC' } });
 }
 
-function transactionPlaintext(order: { outTradeNo: string; amountFen: number }, over: Record<string, unknown> = {}) {
-  return {
-    mchid: t.config.WXPAY_MCHID,
-    appid: t.config.WECHAT_APPID,
-    out_trade_no: order.outTradeNo,
-    transaction_id: '42000' + crypto.randomInt(1e9, 9e9) + crypto.randomInt(1e9, 9e9),
-    trade_type: 'JSAPI',
-    trade_state: 'SUCCESS',
-    trade_state_desc: '支付成功',
-    bank_type: 'OTHERS',
-    attach: '',
-    success_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
-    payer: { openid: 'o-test' },
-    amount: { total: order.amountFen, payer_total: order.amountFen, currency: 'CNY', payer_currency: 'CNY' },
-    ...over,
-  };
-}
+const transactionPlaintext = (order: { outTradeNo: string; amountFen: number }, over: Record<string, unknown> = {}) => plaintextFor(t, order, over);
 
 const notify = (n: { body: string; headers: Record<string, string> }) => t.call('POST', '/api/v1/wechat/pay/notify', { rawBody: n.body, headers: n.headers });
 

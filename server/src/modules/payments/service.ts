@@ -11,7 +11,7 @@ import {
 import { AppError } from '../../platform/errors';
 import { isUniqueViolation, withTx } from '../../platform/db/data-source';
 import type { Events } from '../../platform/events';
-import { recordTransition, type Actor } from '../../platform/state';
+import type { Actor } from '../../platform/state';
 import type { Logger } from '../../platform/logger';
 import type { StaffPrincipal } from '../../platform/auth';
 import type { PayClient, Transaction } from '../../wechat/pay';
@@ -24,7 +24,7 @@ import { OrderCrediting } from './crediting';
 import { paidForBill, PaymentRefunds, refundView, type BillPayment } from './refunds';
 import { OrderSweeper } from './sweeper';
 import { linesOf, PayAllOrders, pendingCovering } from './pay-all';
-import { errInfo, newOutTradeNo } from './support';
+import { errInfo, savePendingOrder } from './support';
 
 export interface PaymentsOptions {
   ds: DataSource;
@@ -130,30 +130,16 @@ export class PaymentsService {
           throw new AppError('BILL_IN_PENDING_ORDER', { orders: payAll.map((x) => ({ outTradeNo: x.outTradeNo, expiresAt: x.expiresAt.toISOString() })) });
         const quote = await this.o.billing.quoteFor(em, locked, now);
         if (quote.dueFen <= 0) throw new AppError('BILL_NOTHING_DUE');
-        const row = em.create(PaymentOrder, {
-          outTradeNo: newOutTradeNo(now),
+        return savePendingOrder(em, now, this.ttlMs, resident, {
           billId: bill.id,
           billCount: 1,
           accountId: bill.accountId,
-          residentId: resident.residentId,
-          openid: resident.openid,
-          description: `${seasonLabel(season.code)}热费-户号${account?.accountNo ?? ''}`.slice(0, 40),
+          description: `${seasonLabel(season.code)}热费-户号${account?.accountNo ?? ''}`,
           amountFen: quote.dueFen,
           discountFen: quote.discountFen,
           lateFeeFen: quote.lateFeeFen,
-          status: 'pending',
           pendingKey,
-          payParams: null,
-          transactionId: null,
-          expiresAt: new Date(now.getTime() + this.ttlMs),
-          paidAt: null,
-          creditedBy: null,
-          duplicate: false,
-          refundedFen: 0,
         });
-        await em.save(row);
-        await recordTransition(em, 'payment_order', row.id, null, 'pending', { kind: 'resident', id: resident.residentId, as: ['resident'] });
-        return row;
       });
     } catch (err) {
       // a concurrent tap created it first: answer with that one

@@ -7,10 +7,9 @@
  * - Zibo 001: the appointment may be changed once, at least 1 h ahead;
  * - callbacks: 未接通 schedules another try; a reopened ticket's callback leaves the list.
  */
-import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatChinaTime } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { DEMO } from '../../demo/seed';
 import { Staff } from '../identity/entities';
 import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
@@ -19,8 +18,8 @@ const china = (s: string) => new Date(s + '+08:00');
 const fmt = (iso: string | null) => (iso ? formatChinaTime(iso) : null);
 
 describe('repair clocks per the seeds', () => {
-  let t: TestApp;
   let now = china('2026-11-25T19:50:00');
+  const t = testAppForFile({ seedDemo: true, clock: () => now });
   const tick = (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000));
   let admin: string;
   let worker1: string;
@@ -28,21 +27,12 @@ describe('repair clocks per the seeds', () => {
   let dispatcher: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ seedDemo: true, clock: () => now });
     admin = await t.loginStaff('admin');
     worker1 = await t.loginStaff('worker1');
     agent1 = await t.loginStaff('agent1');
     dispatcher = await t.loginStaff('dispatcher1');
   });
-  afterAll(async () => t?.close());
 
-  async function resident(i = 0) {
-    const account = DEMO.accounts[i]!;
-    const token = await t.loginResident('rc-' + crypto.randomUUID().slice(0, 8));
-    const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-    expect(res.status).toBe(201);
-    return { token, accountId: res.body.accountId as number };
-  }
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
     const res = await t.call('POST', '/api/v1/repairs', {
       token: r.token,
@@ -62,7 +52,7 @@ describe('repair clocks per the seeds', () => {
 
   it('Heihe 004 / Zibo 001: a 19:50 request is promised contact by 20:20 (24 h hotline), with every deadline shown', async () => {
     now = china('2026-11-25T19:50:00');
-    const r = await resident(0);
+    const r = await t.residentWith(DEMO.accounts[0]!);
     const ticket = await book(r);
     expect(ticket.promise).toBe('预计 20:20 前联系您');
     // Harbin 003: dispatched within 10 min (auto-assigned at once); Zibo 001: on site within 30 min
@@ -78,7 +68,7 @@ describe('repair clocks per the seeds', () => {
 
   it('Changchun 000: a leak on site within 25 min; Heihe 004: indoor flooding is an emergency; the minutes per category are settings', async () => {
     now = china('2026-11-25T22:00:00');
-    const r = await resident(1);
+    const r = await t.residentWith(DEMO.accounts[1]!);
     const leak = await book(r, { category: 'leak', description: '厨房暖气管漏水' });
     expect(leak.emergency).toBe(true);
     expect(fmt(leak.onSiteDueAt)).toBe('2026-11-25 22:25');
@@ -121,7 +111,7 @@ describe('repair clocks per the seeds', () => {
   it('Harbin 003: in grab mode workers grab orders; an order nobody grabs is auto-assigned after the timeout, and a missed 10-minute dispatch is overdue', async () => {
     now = china('2026-11-26T09:00:00');
     await setRepairs((rules) => ({ ...rules, repairs: { ...rules.repairs, dispatchMode: 'grab', grabTimeoutMinutes: 8 } }));
-    const r = await resident(2);
+    const r = await t.residentWith(DEMO.accounts[2]!);
     const a = await book(r, { category: 'no_heat', description: '客厅暖气不热' });
     expect(a.status).toBe('pending');
     expect(a.assigneeName).toBeNull();
@@ -158,7 +148,7 @@ describe('repair clocks per the seeds', () => {
 
   it('issue 17 item 6: past a deadline the page stops promising it, offers 催单 once per 30 min and hides the internal escalation line', async () => {
     now = china('2026-11-26T13:00:00');
-    const r = await resident(3);
+    const r = await t.residentWith(DEMO.accounts[3]!);
     const ticket = await book(r, { category: 'leak', description: '卧室暖气管漏水' });
     expect(ticket.promise).toBe('预计 13:05 前联系您');
     const early = await t.call('POST', `/api/v1/repairs/${ticket.id}/urge`, { token: r.token });
@@ -202,7 +192,7 @@ describe('repair clocks per the seeds', () => {
 
   it('Zibo 001: the resident may change the appointment once, at least 1 h before it', async () => {
     now = china('2026-11-26T08:30:00');
-    const r = await resident(4);
+    const r = await t.residentWith(DEMO.accounts[4]!);
     const ticket = await book(r, { slotStart: china('2026-11-26T14:00:00').toISOString(), slotEnd: china('2026-11-26T16:00:00').toISOString() });
     expect(fmt(ticket.onSiteDueAt)).toBe('2026-11-26 16:00');
     expect(ticket.reschedule).toMatchObject({ allowed: true, left: 1, noticeMinutes: 60 });
@@ -228,7 +218,7 @@ describe('repair clocks per the seeds', () => {
 
   it('issue 17 item 8: 未接通 schedules another try instead of closing; a reopened ticket’s callback leaves the list', async () => {
     now = china('2026-11-26T10:00:00');
-    const r = await resident(0);
+    const r = await t.residentWith(DEMO.accounts[0]!);
     const resolve = async () => {
       const { id } = await book(r, { category: 'leak', description: '客厅暖气片跑水' });
       for (const [p, b] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '紧固接口' }]] as const)

@@ -2,11 +2,10 @@
  * The repairs read side on the real BFF (SQLite, or MariaDB with TEST_DATABASE_URL): the watch
  * list from last season's tickets and measurements, and SLA / satisfaction reports with XLSX.
  */
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompanyRules, lastSeasonStartYear, median, seasonWindow } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
-import { demoHouseholds, type DemoHousehold } from '../../demo/seed';
+import { demoHouseholds } from '../../demo/seed';
 import { Area } from '../company/entities';
 
 const china = (s: string) => new Date(s + '+08:00');
@@ -43,12 +42,6 @@ describe('watch list and reports over HTTP', () => {
   });
   afterAll(async () => t?.close());
 
-  async function resident(h: DemoHousehold) {
-    const token = await t.loginResident('w-' + crypto.randomUUID().slice(0, 8));
-    const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return { token, accountId: res.body.accountId as number };
-  }
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
     const res = await t.call('POST', '/api/v1/repairs', {
       token: r.token,
@@ -79,7 +72,7 @@ describe('watch list and reports over HTTP', () => {
   it('lists last season’s cold households and buildings where ≥ 10 households complained (Heihe 004: by households, not tickets), for the staff of the area', async () => {
     at('2025-12-10T10:00:00');
     const b0 = inBuilding(0);
-    const [repeated, ownReading, measuredLow, measuredOk, once] = await Promise.all(b0.slice(0, 5).map(resident));
+    const [repeated, ownReading, measuredLow, measuredOk, once] = await Promise.all(b0.slice(0, 5).map((h) => t.residentWith(h)));
     await book(repeated!, { category: 'low_temp', description: '卧室只有16度' });
     await book(repeated!, { category: 'low_temp', description: '还是不热，16度' });
     await book(ownReading!, { category: 'low_temp', description: '客厅温度低', residentReadingC: 16.5 });
@@ -88,13 +81,17 @@ describe('watch list and reports over HTTP', () => {
     await measure(measuredOk!, 20.5);
     // building 0 reaches 10 complaining households (11 tickets); building 3 (area B) stays at 9
     // households although one of them books 4 times (12 tickets: not a hazard by tickets alone)
-    for (const h of b0.slice(5, 12)) await book(await resident(h));
-    const b3 = await Promise.all(inBuilding(3).slice(0, 9).map(resident));
+    for (const h of b0.slice(5, 12)) await book(await t.residentWith(h));
+    const b3 = await Promise.all(
+      inBuilding(3)
+        .slice(0, 9)
+        .map((h) => t.residentWith(h)),
+    );
     for (const r of b3) await book(r);
     for (let i = 0; i < 3; i++) await book(b3[0]!, { description: `又坏了，第${i + 2}次` });
     // this season's tickets do not count for last season
     at('2026-11-25T10:00:00');
-    await book(await resident(b0[3]!), { category: 'low_temp', description: '今年也冷，只有17度' });
+    await book(await t.residentWith(b0[3]!), { category: 'low_temp', description: '今年也冷，只有17度' });
 
     const dispatcher = await t.loginStaff('dispatcher1');
     const res = await t.call('GET', '/api/v1/staff/repairs/watch-list', { token: dispatcher });
@@ -133,8 +130,8 @@ describe('watch list and reports over HTTP', () => {
     const plus = (m: number) => (now = new Date(t0.getTime() + m * 60_000));
     plus(0);
     const [h1, h2, h4, h5] = inBuilding(1).slice(0, 4);
-    const [r1, r2, r4, r5] = await Promise.all([h1!, h2!, h4!, h5!].map(resident));
-    const r3 = await resident(inBuilding(4)[0]!);
+    const [r1, r2, r4, r5] = await Promise.all([h1!, h2!, h4!, h5!].map((h) => t.residentWith(h)));
+    const r3 = await t.residentWith(inBuilding(4)[0]!);
     const agent1 = await t.loginStaff('agent1');
     const worker1 = await t.loginStaff('worker1');
     const act = async (token: string, id: number, path: string, body?: unknown) => {

@@ -2,10 +2,9 @@
  * Repairs end to end on the real BFF (SQLite, or MariaDB with TEST_DATABASE_URL): booking,
  * dispatch, grab race, consent, closing loop, escalation, access; plus the pure SLA clock.
  */
-import crypto from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CompanyRules, callbackSchedule, contactPromise, formatChinaTime, inQuietHours, isEmergency, repairDeadlines, slotProblem } from '@heat-butler/shared';
-import { startTestApp, type TestApp } from '../../test-support/app';
+import { testAppForFile } from '../../test-support/app-for-file';
 import { DEMO, demoHouseholds, demoSeasons } from '../../demo/seed';
 import { RepairCallback, RepairStaffNotice, RepairTicket } from './entities';
 import { Staff } from '../identity/entities';
@@ -88,8 +87,8 @@ describe('SLA clock (China time)', () => {
 });
 
 describe('repairs over HTTP', () => {
-  let t: TestApp;
   let now = china('2026-11-25T10:00:00');
+  const t = testAppForFile({ seedDemo: true, clock: () => now });
   const tick = (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000));
   let worker1: string;
   let dispatcher: string;
@@ -97,20 +96,11 @@ describe('repairs over HTTP', () => {
   const areaB = demoHouseholds().filter((h) => h.accountNo.startsWith('02') && h.status === 'active' && h.use === 'residential');
 
   beforeAll(async () => {
-    t = await startTestApp({ seedDemo: true, clock: () => now });
     worker1 = await t.loginStaff('worker1');
     dispatcher = await t.loginStaff('dispatcher1');
     agent1 = await t.loginStaff('agent1');
   });
-  afterAll(async () => t?.close());
 
-  async function resident(account: { accountNo: string; ownerName: string }) {
-    const user = 'r-' + crypto.randomUUID().slice(0, 8);
-    const token = await t.loginResident(user);
-    const res = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: account.accountNo, ownerName: account.ownerName } });
-    expect(res.status).toBe(201);
-    return { token, user, accountId: res.body.accountId as number };
-  }
   const staffId = async (username: string) => (await t.ds.getRepository(Staff).findOneByOrFail({ username })).id;
   async function book(r: { token: string; accountId: number }, body: Record<string, unknown> = {}) {
     const res = await t.call('POST', '/api/v1/repairs', {
@@ -122,7 +112,7 @@ describe('repairs over HTTP', () => {
   }
 
   it('books a routine repair with a photo: dispatched to the area butler, promise and timeline shown', async () => {
-    const r = await resident(DEMO.accounts[0]!);
+    const r = await t.residentWith(DEMO.accounts[0]!);
     const up = await t.upload(r.token, 'repair_photo');
     expect(up.status).toBe(201);
     const img = await fetch(t.url + up.body.url);
@@ -150,7 +140,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('refuses slots at night and photos that are not the resident’s', async () => {
-    const r = await resident(DEMO.accounts[1]!);
+    const r = await t.residentWith(DEMO.accounts[1]!);
     const night = await t.call('POST', '/api/v1/repairs', {
       token: r.token,
       body: {
@@ -170,7 +160,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('a leak is an emergency and goes to the on-duty crew (worker of the area)', async () => {
-    const r = await resident(DEMO.accounts[2]!);
+    const r = await t.residentWith(DEMO.accounts[2]!);
     const ticket = await book(r, { category: 'leak', description: '厨房暖气管漏水', emergency: false });
     expect(ticket.emergency).toBe(true);
     expect(ticket.assigneeName).toBe('钱师傅');
@@ -181,7 +171,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('grab order: with no crew in the area the ticket waits; of two workers grabbing at once one wins', async () => {
-    const r = await resident(areaB[0]!);
+    const r = await t.residentWith(areaB[0]!);
     const ticket = await book(r, { category: 'leak', description: '楼道暖气管滴水' });
     expect(ticket.status).toBe('pending');
     await t.services.outbox.drain();
@@ -212,7 +202,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('resident-side repair needs the resident’s consent; unsatisfied rating reopens and escalates; dispatcher reassigns', async () => {
-    const r = await resident(DEMO.accounts[3]!);
+    const r = await t.residentWith(DEMO.accounts[3]!);
     const ticket = await book(r, { category: 'leak', description: '户内阀门漏水' });
     const id = ticket.id;
     const call = (path: string, body?: unknown, token = worker1) => t.call('POST', `/api/v1/staff/repairs/${id}/${path}`, { token, body });
@@ -252,7 +242,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('company-side work closes with a satisfied rating', async () => {
-    const r = await resident(DEMO.accounts[4]!);
+    const r = await t.residentWith(DEMO.accounts[4]!);
     const { id } = await book(r, { category: 'leak', description: '暖气片接口滴水' });
     for (const [p, b] of [['contact'], ['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '更换垫片' }]] as const)
       expect((await t.call('POST', `/api/v1/staff/repairs/${id}/${p}`, { token: worker1, body: b })).status).toBe(200);
@@ -262,7 +252,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('callback task: the agent records "not satisfied", the ticket reopens and escalates; the dispatcher picks a worker of the area and reassigns', async () => {
-    const r = await resident(DEMO.accounts[4]!);
+    const r = await t.residentWith(DEMO.accounts[4]!);
     const { id } = await book(r, { category: 'leak', description: '客厅暖气片跑水' });
     for (const [p, b] of [['arrive'], ['side', { side: 'company' }], ['resolve', { notes: '紧固接口' }]] as const)
       expect((await t.call('POST', `/api/v1/staff/repairs/${id}/${p}`, { token: worker1, body: b })).status).toBe(200);
@@ -314,7 +304,7 @@ describe('repairs over HTTP', () => {
   });
 
   it('overdue tickets escalate to the supervisor, then the department head', async () => {
-    const r = await resident(DEMO.accounts[5]!);
+    const r = await t.residentWith(DEMO.accounts[5]!);
     const { id } = await book(r);
     expect((await t.services.repairs.escalateOverdue(now)).escalated).toBe(0);
     tick(31);
@@ -342,8 +332,8 @@ describe('repairs over HTTP', () => {
   });
 
   it('an emergency whose result is not reported within 2 h of finishing escalates; a timely report does not', async () => {
-    const late = await resident(DEMO.accounts[9]!);
-    const onTime = await resident(DEMO.accounts[10]!);
+    const late = await t.residentWith(DEMO.accounts[9]!);
+    const onTime = await t.residentWith(DEMO.accounts[10]!);
     const ids: number[] = [];
     for (const r of [late, onTime]) {
       const { id } = await book(r, { category: 'leak', description: '卫生间暖气管爆裂漏水' });
@@ -383,8 +373,8 @@ describe('repairs over HTTP', () => {
   });
 
   it('access: residents see only their tickets, staff only their areas, roles are enforced', async () => {
-    const owner = await resident(DEMO.accounts[6]!);
-    const other = await resident(DEMO.accounts[7]!);
+    const owner = await t.residentWith(DEMO.accounts[6]!);
+    const other = await t.residentWith(DEMO.accounts[7]!);
     const { id } = await book(owner);
     expect((await t.call('GET', `/api/v1/repairs/${id}`, { token: other.token })).status).toBe(404);
     expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: other.token })).status).toBe(404);
@@ -412,7 +402,7 @@ describe('repairs over HTTP', () => {
 
   it('temperature measurement (Changchun 000): inside the windows, timed by the server, three named parties; a ruling only below 18 ℃; the refund by the stated rule, after the season', async () => {
     const acc = DEMO.accounts[8]!;
-    const r = await resident(acc);
+    const r = await t.residentWith(acc);
     const book = (scheduledAt: Date, threeParty = true) =>
       t.call('POST', '/api/v1/measurements', { token: r.token, body: { accountId: r.accountId, scheduledAt: scheduledAt.toISOString(), threeParty } });
     // now is 10:xx on 2026-11-25: 10:30 and 20:00 are outside 06:00–08:00 / 16:00–20:00
