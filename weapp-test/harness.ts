@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import WebSocket from 'ws';
+import { installedClockOffset, shiftBrowserDate } from '../server/src/test-support/clock';
 
 export interface WeappEvent {
   page: string;
@@ -207,6 +208,10 @@ export class Weapp {
        globalThis.global = globalThis;`,
       this.ctx,
     );
+    // the phone's clock is the test's clock (HB_TEST_NOW): a vm context has its own Date, which the
+    // test process's shifted Date does not reach
+    const offset = installedClockOffset();
+    if (offset) vm.runInContext(`(${shiftBrowserDate.toString()})(${offset})`, this.ctx);
     this.require('app.js');
     if (!this.app) throw new Error('app.js did not call App()');
     this.call(() => this.app.onLaunch?.({ path: 'pages/home/index', query: {}, scene: 1001 }));
