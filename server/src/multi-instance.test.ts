@@ -231,11 +231,13 @@ it('scheduled jobs run once per tick across both instances; sweep, escalation, r
     const elapsed = now.lastStartedAt!.getTime() - was.lastStartedAt!.getTime();
     const onA = await metric(A(), 'hb_job_runs_total', { job });
     const onB = await metric(urlB, 'hb_job_runs_total', { job });
-    expect(since).toBeGreaterThan(2);
-    expect(since).toBeLessThanOrEqual(Math.floor(elapsed / EVERY_MS));
+    // every failure names the job and its figures
+    const what = `${job}: ${since} runs since the snapshot, ${elapsed} ms between their first and last start (${runs} in all: A ${onA}, B ${onB})`;
+    expect(since, what).toBeGreaterThan(2);
+    expect(since, what).toBeLessThanOrEqual(Math.floor(elapsed / EVERY_MS));
     // each claimed tick ran on exactly one instance (one may be running right now)
-    expect(onA + onB).toBeGreaterThanOrEqual(runs - 1);
-    expect(onA + onB).toBeLessThanOrEqual(runs);
+    expect(onA + onB, what).toBeGreaterThanOrEqual(runs - 1);
+    expect(onA + onB, what).toBeLessThanOrEqual(runs);
     report.push(`${job}: ${since} runs in ${(elapsed / 1000).toFixed(1)} s between the first and last of them (in all ${runs}: A ${onA}, B ${onB})`);
   }
   console.info(`two instances, jobs every ${EVERY_MS} ms:\n  ${report.join('\n  ')}\n  outbox: ${processed.length} messages (A ${outboxA}, B ${outboxB})`);
