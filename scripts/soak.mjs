@@ -6,6 +6,7 @@
 // `npm test`. Exit code 1 if anything ever failed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,23 @@ export const AWKWARD_DAYS = [
 ];
 
 const env = { ...process.env, TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/test' };
+// as in CI (.ci/run): the Redis fan-out tests run when a Redis answers on the usual port
+if (!env.TEST_REDIS_URL && (await redisAnswers('127.0.0.1', 6379))) env.TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A Redis PING on host:port, answered within a second. */
+function redisAnswers(host, port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
 if (!ensureBrowser()) process.exit(1);
 
 // the busy neighbour: K processes spinning until we stop them
@@ -54,7 +72,9 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-soak-'));
 /** test full name → runs it failed in, with the first error line */
 const failures = new Map();
 const summary = [];
-console.log(`Soak: ${runs} runs of the whole suite on ${env.TEST_DATABASE_URL}, ${burners} CPU-burning neighbour(s), ${os.cpus().length} cores`);
+console.log(
+  `Soak: ${runs} runs of the whole suite on ${env.TEST_DATABASE_URL}${env.TEST_REDIS_URL ? ` and ${env.TEST_REDIS_URL}` : ' (no Redis: its tests skip)'}, ${burners} CPU-burning neighbour(s), ${os.cpus().length} cores`,
+);
 for (let run = 1; run <= runs; run++) {
   const report = path.join(out, `run-${run}.json`);
   const started = Date.now();

@@ -222,23 +222,32 @@ it('scheduled jobs run once per tick across both instances; sweep, escalation, r
   // every job: at most one run per tick across both instances — the runs since the snapshot taken
   // when both were up started at least EVERY_MS apart (two instances each running every tick
   // would make twice as many)
+  // the jobs keep ticking while this reads, so the metrics are scraped just before and just after
+  // the lease rows: a run is counted in job_lease when it is claimed and in hb_job_runs_total when
+  // it ends, hence (finished before) <= runs <= (finished after) + the one that may still be running
+  const jobRuns = async () => {
+    const counts = new Map<string, { a: number; b: number }>();
+    for (const job of JOBS) counts.set(job, { a: await metric(A(), 'hb_job_runs_total', { job }), b: await metric(urlB, 'hb_job_runs_total', { job }) });
+    return counts;
+  };
+  const finishedBefore = await jobRuns();
   const leases = new Map((await ds.getRepository(JobLease).find()).map((r) => [r.name, r]));
+  const finishedAfter = await jobRuns();
   const report: string[] = [];
   for (const job of JOBS) {
     const [was, now] = [before.get(job)!, leases.get(job)!];
     const runs = now.runs;
     const since = now.runs - was.runs;
     const elapsed = now.lastStartedAt!.getTime() - was.lastStartedAt!.getTime();
-    const onA = await metric(A(), 'hb_job_runs_total', { job });
-    const onB = await metric(urlB, 'hb_job_runs_total', { job });
+    const [pre, post] = [finishedBefore.get(job)!, finishedAfter.get(job)!];
     // every failure names the job and its figures
-    const what = `${job}: ${since} runs since the snapshot, ${elapsed} ms between their first and last start (${runs} in all: A ${onA}, B ${onB})`;
+    const what = `${job}: ${since} runs since the snapshot, ${elapsed} ms between their first and last start (${runs} in all; finished before the read A ${pre.a}, B ${pre.b}; after it A ${post.a}, B ${post.b})`;
     expect(since, what).toBeGreaterThan(2);
     expect(since, what).toBeLessThanOrEqual(Math.floor(elapsed / EVERY_MS));
-    // each claimed tick ran on exactly one instance (one may be running right now)
-    expect(onA + onB, what).toBeGreaterThanOrEqual(runs - 1);
-    expect(onA + onB, what).toBeLessThanOrEqual(runs);
-    report.push(`${job}: ${since} runs in ${(elapsed / 1000).toFixed(1)} s between the first and last of them (in all ${runs}: A ${onA}, B ${onB})`);
+    // each claimed tick ran on exactly one instance
+    expect(pre.a + pre.b, what).toBeLessThanOrEqual(runs);
+    expect(post.a + post.b, what).toBeGreaterThanOrEqual(runs - 1);
+    report.push(`${job}: ${since} runs in ${(elapsed / 1000).toFixed(1)} s between the first and last of them (in all ${runs}: A ${post.a}, B ${post.b})`);
   }
   console.info(`two instances, jobs every ${EVERY_MS} ms:\n  ${report.join('\n  ')}\n  outbox: ${processed.length} messages (A ${outboxA}, B ${outboxB})`);
 }, 240_000);
