@@ -7,8 +7,10 @@
  * Needs MariaDB (TEST_DATABASE_URL, default mariadb://root@127.0.0.1:3306; a database hb_t_<random>
  * is created and dropped). A resident with 3 bound demo accounts, 3 seasons of bills each.
  * - BFF: the real route (session token check, zod, TypeORM, the bill views with quotes, address).
- * - bare: one SQL query for the same rows (bills of the resident's bound accounts with season and
- *   account), same database and pool size, no auth, no view-building.
+ * - bare: the same SQL query for the same rows (bills of the resident's bound accounts with season,
+ *   account, unit and building), same database and pool size, no auth, no view-building, no sorting.
+ * Also printed: CPU per request of the serving process and of the database server (steadier than
+ * req/s on a busy machine).
  * Rounds alternate bare, BFF, BFF, bare, … (autocannon in a child process each time); req/s are
  * totals over the rounds, p99 the worst round's p99 of each.
  * Goals of issue 18 (2 cores): BFF ≥ 85% of bare, BFF p99 ≤ 1.2 × bare p99.
@@ -16,6 +18,8 @@
 
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
@@ -26,6 +30,21 @@ const ROUNDS = flag('rounds', 2);
 const CONNECTIONS = flag('connections', 50);
 const GOAL_RATE = 0.85;
 const GOAL_P99 = 1.2;
+
+/** CPU time (ms) the database server has used so far (MariaDB/MySQL on this machine), 0 when not found. */
+function dbCpuMs(): number {
+  for (const name of ['mariadbd', 'mysqld']) {
+    try {
+      const pid = execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim();
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // utime and stime (fields 14 and 15 of stat; 12 and 13 after the name) in clock ticks of 10 ms
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // not this one
+    }
+  }
+  return 0;
+}
 
 run(async () => {
   console.log('starting the BFF (MariaDB, demo seed)…');
@@ -47,11 +66,13 @@ run(async () => {
     const list = await t.call('GET', '/api/v1/bills', { token });
     if (list.status !== 200) throw new Error(`GET /bills: ${list.status}`);
 
-    const SQL = `SELECT b.*, s.code AS season, s.dueDate, s.tariffs, s.discountBp, s.discountUntil, s.lateFeeDailyBp,
-        s.lateFeeCapBp, s.endDate, a.accountNo, a.roomNo, a.buildingId, a.unitId
-      FROM binding bd JOIN bill b ON b.accountId = bd.accountId JOIN season s ON s.id = b.seasonId
-      JOIN account a ON a.id = b.accountId
-      WHERE bd.residentId = ? AND bd.unboundAt IS NULL ORDER BY b.status DESC, s.code, a.accountNo`;
+    // the same rows with the same joins as the BFF's one query (bills, seasons, the bound accounts
+    // with their unit and building); the bare handler returns them as they come
+    const SQL = `SELECT b.*, s.code AS season, s.endDate, s.dueDate, s.baseFeeRatioBp, s.discountBp, s.discountUntil, s.lateFeeDailyBp,
+        s.lateFeeCapBp, a.accountNo, a.roomNo, a.status AS accountStatus, u.no AS unitNo, bl.name AS buildingName, bl.address AS buildingAddress
+      FROM bill b JOIN season s ON s.id = b.seasonId
+      JOIN binding bd ON bd.accountId = b.accountId AND bd.residentId = ? AND bd.unboundAt IS NULL
+      JOIN account a ON a.id = bd.accountId JOIN unit u ON u.id = a.unitId JOIN building bl ON bl.id = a.buildingId`;
     const bareSrv = await bareServer(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, async (ctx, pool) => {
       const [rows] = await pool.query(SQL, [resident.id]);
       ctx.body = { items: rows };
@@ -69,11 +90,26 @@ run(async () => {
     await cannon(bareUrl, { ...bareOpts, seconds: 3 });
     await cannon(`${t.url}/api/v1/bills`, { ...bffOpts, seconds: 3 });
     const runs: { bff: Cannon[]; bare: Cannon[] } = { bff: [], bare: [] };
+    // CPU spent serving (this process: both servers live here; autocannon is a child) and by the
+    // database server, per request: steadier than req/s on a busy machine
+    const cpu = { bff: { node: 0, db: 0 }, bare: { node: 0, db: 0 } };
     for (let r = 0; r < ROUNDS; r++) {
       // ABBA: bare first in even rounds, BFF first in odd ones
       const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
-      for (const which of order) runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(`${t.url}/api/v1/bills`, bffOpts));
+      for (const which of order) {
+        const [node0, db0] = [process.cpuUsage(), dbCpuMs()];
+        runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(`${t.url}/api/v1/bills`, bffOpts));
+        const node = process.cpuUsage(node0);
+        cpu[which].node += (node.user + node.system) / 1000;
+        cpu[which].db += dbCpuMs() - db0;
+      }
     }
+    const perRequest = (which: 'bff' | 'bare') => {
+      const n = runs[which].reduce((s, r) => s + r.total, 0);
+      return { node: cpu[which].node / n, db: cpu[which].db / n };
+    };
+    const [cpuBff, cpuBare] = [perRequest('bff'), perRequest('bare')];
+    const cpuLine = (c: { node: number; db: number }) => `${fmt(c.node * 1000)} µs node + ${fmt(c.db * 1000)} µs db = ${fmt((c.node + c.db) * 1000)} µs`;
     const total = (rs: Cannon[]) => rs.reduce((s, r) => s + r.total, 0) / (rs.length * SECONDS);
     const worstP99 = (rs: Cannon[]) => Math.max(...rs.map((r) => r.p99));
     const bffRps = total(runs.bff);
@@ -87,6 +123,9 @@ run(async () => {
       { what: '  non-2xx / errors', value: `${runs.bff.reduce((s, r) => s + r.non2xx, 0)} / ${runs.bff.reduce((s, r) => s + r.errors, 0)}` },
       { what: 'bare Koa + mysql2 req/s', value: fmt(bareRps) },
       { what: '  rounds (req/s, ms p50/p99)', value: each(runs.bare) },
+      { what: 'CPU per request: BFF', value: cpuLine(cpuBff) },
+      { what: 'CPU per request: bare', value: cpuLine(cpuBare) },
+      { what: 'CPU per request bare / BFF', value: `${fmt(((cpuBare.node + cpuBare.db) / (cpuBff.node + cpuBff.db)) * 100, 1)}%` },
       { what: 'BFF / bare req/s', value: `${fmt((bffRps / bareRps) * 100, 1)}%`, goal: `≥ ${GOAL_RATE * 100}%`, pass: bffRps / bareRps >= GOAL_RATE },
       { what: 'p99 BFF / bare', value: `${bffP99} / ${bareP99} ms = ${fmt(bffP99 / bareP99, 2)}×`, goal: `≤ ${GOAL_P99}×`, pass: bffP99 <= GOAL_P99 * bareP99 },
     ]);

@@ -263,7 +263,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   });
   root.get('/readyz', async (ctx) => {
     // red when the database doesn't answer in READY_TIMEOUT_MS (down, hung, pool exhausted, or the
-    // session table every logged-in request reads first is locked), without waiting any longer
+    // session table every login and staff request reads is locked), without waiting any longer
     let timer: NodeJS.Timeout | undefined;
     const probe = deps.ds.query(`SELECT 1 FROM ${deps.ds.driver.escape('session')} WHERE id = 0`).then(() => 'up' as const);
     probe.catch(() => undefined);

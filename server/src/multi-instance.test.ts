@@ -16,6 +16,7 @@ import { TEST_PNG } from './test-support/app';
 import { createDataSource } from './db';
 import { JobLease } from './platform/entities';
 import { demoHouseholds } from './demo/seed';
+import { SESSION_CACHE_MS } from './modules/identity/service';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 if (!REDIS_URL) console.warn('[multi-instance] realtime across instances skipped: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379)');
@@ -148,6 +149,27 @@ it('rate limits are shared: five failed bindings spread over A and B, the sixth 
   const sixth = await call(urlB, 'POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: '不对的名字' } });
   expect(sixth.status).toBe(429);
   expect((await call(A(), 'POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } })).status).toBe(429);
+}, 60_000);
+
+it('a logout on A ends the session on B too, though B keeps resident sessions in memory', async () => {
+  const token = await env.loginResident('multi-leaver');
+  // both instances have read (and B has cached) the session
+  expect((await call(A(), 'GET', '/api/v1/bills', { token })).status).toBe(200);
+  expect((await call(urlB, 'GET', '/api/v1/bills', { token })).status).toBe(200);
+  expect((await call(A(), 'POST', '/api/v1/auth/logout', { token })).status).toBeLessThan(300);
+  expect((await call(A(), 'GET', '/api/v1/bills', { token })).body?.error?.code).toBe('SESSION_EXPIRED');
+  // B hears of it through Redis at once; without Redis its copy runs out after SESSION_CACHE_MS
+  const started = Date.now();
+  const onB = await until(
+    'the session refused on B',
+    async () => {
+      const r = await call(urlB, 'GET', '/api/v1/bills', { token });
+      return r.status === 401 && r.body;
+    },
+    SESSION_CACHE_MS + 10_000,
+  );
+  expect(onB.error.code).toBe('SESSION_EXPIRED');
+  if (REDIS_URL) expect(Date.now() - started).toBeLessThan(3_000);
 }, 60_000);
 
 it('scheduled jobs run once per tick across both instances; sweep, escalation, reconciliation, outbox and retention do their work once', async () => {

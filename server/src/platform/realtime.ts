@@ -146,6 +146,13 @@ export class RealtimeHub {
     }
   }
 
+  private sessionEndListeners: ((sessionId: number) => void)[] = [];
+
+  /** Called on every instance when a session ends anywhere (endSession): caches of it are dropped. */
+  onSessionEnded(fn: (sessionId: number) => void): void {
+    this.sessionEndListeners.push(fn);
+  }
+
   /** Close the sockets of one session on every instance, with a code the client understands. */
   endSession(sessionId: number, code: CloseCode = WS_CLOSE.SESSION_ENDED): void {
     this.emit({ t: 'close', sessionId, code });
@@ -236,6 +243,7 @@ export class RealtimeHub {
 
   private deliver(env: Envelope): void {
     if (env.t === 'close') {
+      for (const fn of this.sessionEndListeners) fn(env.sessionId);
       for (const ws of this.wss.clients) {
         const conn = (ws as any).__conn as Conn | undefined;
         if (conn?.sessionId === env.sessionId) this.closeConn(conn, env.code);

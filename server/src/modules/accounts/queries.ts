@@ -157,29 +157,32 @@ export class AccountQueries {
     return this.ds.getRepository(Account).count({ where: { status: 'closed' } });
   }
 
-  /** The resident's bound accounts with account number and full address, in one query (the bill list). */
-  async boundAddresses(residentId: number): Promise<Map<number, { accountNo: string; address: string }>> {
-    const rows: Record<string, any>[] = await this.ds
-      .createQueryBuilder()
-      .from(Binding, 'bd')
-      .innerJoin(Account, 'a', 'a.id = bd.accountId')
-      .innerJoin(Unit, 'u', 'u.id = a.unitId')
-      .innerJoin(Building, 'bl', 'bl.id = a.buildingId')
-      .select([
-        'a.id AS accountId',
-        'a.accountNo AS accountNo',
-        'a.roomNo AS roomNo',
-        'u.no AS unitNo',
-        'bl.name AS buildingName',
-        'bl.address AS buildingAddress',
-      ])
-      .where('bd.residentId = :residentId AND bd.unboundAt IS NULL', { residentId })
-      .getRawMany();
-    return new Map(
-      rows.map(
-        (r) => [Number(r.accountId), { accountNo: String(r.accountNo), address: `${r.buildingAddress}${r.buildingName}${r.unitNo}单元${r.roomNo}室` }] as const,
-      ),
-    );
+  /**
+   * Restrict another module's query to the resident's bound accounts and add what the resident
+   * sees of each (account number, address, status): joins this module writes, so the bill list is
+   * one query. Read the added columns of a row with `boundAccountOf`.
+   */
+  joinBoundAccounts<T extends SelectQueryBuilder<any>>(qb: T, accountIdColumn: string, residentId: number): T {
+    return qb
+      .innerJoin(Binding, 'bd_', `bd_.accountId = ${accountIdColumn} AND bd_.residentId = :boundResidentId AND bd_.unboundAt IS NULL`, {
+        boundResidentId: residentId,
+      })
+      .innerJoin(Account, 'a_', 'a_.id = bd_.accountId')
+      .innerJoin(Unit, 'u_', 'u_.id = a_.unitId')
+      .innerJoin(Building, 'bl_', 'bl_.id = a_.buildingId')
+      .addSelect([
+        'a_.accountNo AS a_accountNo',
+        'a_.roomNo AS a_roomNo',
+        'a_.status AS a_status',
+        'u_.no AS a_unitNo',
+        'bl_.name AS a_buildingName',
+        'bl_.address AS a_buildingAddress',
+      ]);
+  }
+
+  /** The columns `joinBoundAccounts` added to a raw row. */
+  boundAccountOf(r: Record<string, any>): { accountNo: string; address: string; status: Account['status'] } {
+    return { accountNo: String(r.a_accountNo), address: `${r.a_buildingAddress}${r.a_buildingName}${r.a_unitNo}单元${r.a_roomNo}室`, status: r.a_status };
   }
 
   /** Residents bound to the building's accounts now: (resident, account) pairs. */

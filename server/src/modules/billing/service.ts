@@ -11,7 +11,7 @@ import {
   type SeasonRules,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { forUpdate, withTx } from '../../platform/db/data-source';
+import { forUpdate, rawQuery, withTx } from '../../platform/db/data-source';
 import { Bill, Season } from './entities';
 import { BillingIssuing } from './issuing';
 import { BILL_COLUMNS, heatOff, rawBill, rawSeason, SEASON_COLUMNS, seasonView, toView } from './views';
@@ -53,30 +53,32 @@ export class BillingService extends BillingIssuing {
 
   /**
    * Every bill of the resident's bound accounts: unpaid first (oldest season first), then paid.
-   * Two queries (the bound accounts with their addresses from accounts, then their bills with
-   * seasons): the bill list is the app's busiest read (bench/payments.ts).
+   * One query (bills with their seasons, joined by accounts to the resident's bound accounts with
+   * their addresses and status): the bill list is the app's busiest read (bench/bills.ts).
    */
   async listForResident(residentId: number): Promise<{ items: BillView[]; totalDueFen: number }> {
-    const bound = await this.accounts.boundAddresses(residentId);
-    const rows: Record<string, any>[] = bound.size
-      ? await this.ds
-          .createQueryBuilder()
-          .from(Bill, 'b')
-          .innerJoin(Season, 's', 's.id = b.seasonId')
-          .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
-          .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
-          .where('b.accountId IN (:...ids)', { ids: [...bound.keys()] })
-          .getRawMany()
-      : [];
+    const rows = await rawQuery(
+      this.ds,
+      'bills of a resident',
+      () =>
+        this.accounts.joinBoundAccounts(
+          this.ds
+            .createQueryBuilder()
+            .from(Bill, 'b')
+            .innerJoin(Season, 's', 's.id = b.seasonId')
+            .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+            .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`)),
+          'b.accountId',
+          residentId,
+        ),
+      [residentId],
+    );
     const today = chinaDate(this.clock());
     const rules = await this.rules();
-    const bills = rows.map((r) => ({ bill: rawBill(r), season: rawSeason(r) }));
-    // heat on or off (no late fee while off) and arrears first: only for the unpaid ones
-    const unpaid = bills.filter((x) => x.bill.status === 'unpaid').map((x) => x.bill);
-    const status = new Map((await this.accounts.accountsByIds([...new Set(unpaid.map((b) => b.accountId))])).map((a) => [a.id, a.status]));
-    const items = bills.map(({ bill, season }) => {
-      const a = bound.get(bill.accountId)!;
-      return toView(bill, season, a.accountNo, a.address, today, { heatOff: heatOff(status.get(bill.accountId), rules), payFirst: null });
+    const items = rows.map((r) => {
+      const a = this.accounts.boundAccountOf(r);
+      // heat on or off: no late fee while off
+      return toView(rawBill(r), rawSeason(r), a.accountNo, a.address, today, { heatOff: heatOff(a.status, rules), payFirst: null });
     });
     // arrears first: an unpaid bill with earlier seasons of its account still due points at the oldest
     for (const it of items) {

@@ -2,13 +2,49 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { parseStoredRules, type CompanyRules, type CompanyInfo } from '@heat-butler/shared';
 import { Area, Company } from './entities';
 
+/**
+ * How long an instance reuses the company row it read: the settings are read by most requests
+ * (every bill priced, every deadline) and change a few times a year. A write through TypeORM on
+ * this instance drops the copy at once (and again when its transaction commits); other instances
+ * see it within this time.
+ */
+export const COMPANY_CACHE_MS = 5_000;
+
 export class CompanyService {
-  constructor(private ds: DataSource) {}
+  private cached: { company: Company; rules?: CompanyRules; until: number } | null = null;
+  /** bumped by every write and commit: a read that overlapped one is not kept */
+  private generation = 0;
+
+  constructor(private ds: DataSource) {
+    // the transactions (query runners) that wrote the company row and have not committed yet
+    const writing = new WeakSet<object>();
+    const written = (e: { queryRunner?: object }) => {
+      this.forget();
+      if (e.queryRunner) writing.add(e.queryRunner);
+    };
+    (ds.subscribers as unknown as object[]).push({
+      listenTo: () => Company,
+      afterInsert: written,
+      afterUpdate: written,
+      afterRemove: written,
+      afterTransactionCommit: (e: { queryRunner: object }) => {
+        if (writing.delete(e.queryRunner)) this.forget();
+      },
+    });
+  }
 
   async get(): Promise<Company> {
+    if (this.cached && this.cached.until > Date.now()) return this.cached.company;
+    const [readAt, generation] = [Date.now(), this.generation];
     const c = await this.ds.getRepository(Company).findOne({ where: {}, order: { id: 'ASC' } });
     if (!c) throw new Error('company not configured: run the seed or the admin import');
+    if (generation === this.generation) this.cached = { company: c, until: readAt + COMPANY_CACHE_MS };
     return c;
+  }
+
+  private forget(): void {
+    this.cached = null;
+    this.generation++;
   }
 
   async info(): Promise<CompanyInfo> {
@@ -18,7 +54,13 @@ export class CompanyService {
 
   /** The company's rules with every default filled in. */
   async rules(): Promise<CompanyRules> {
-    return parseStoredRules((await this.get()).rules ?? {});
+    const c = await this.get();
+    const cached = this.cached?.company === c ? this.cached : null;
+    if (cached?.rules) return cached.rules;
+    // shared by every caller until the next change: frozen, so no caller can change it for the others
+    const rules = frozen(parseStoredRules(c.rules ?? {}));
+    if (cached) cached.rules = rules;
+    return rules;
   }
 
   async ensure(name: string, hotline: string, rules: Partial<CompanyRules> = {}): Promise<Company> {
@@ -51,4 +93,13 @@ export class CompanyService {
   async areas(): Promise<Area[]> {
     return this.ds.getRepository(Area).find({ order: { id: 'ASC' } });
   }
+}
+
+/** The value, frozen all the way down. */
+function frozen<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) frozen(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -56,7 +56,10 @@ export class GroupsService {
    * socket needs no retry after a crash (it is gone with the process).
    */
   register(): void {
-    this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token));
+    // sockets re-check their sessions in the database (a revoked one is found within the minute)
+    this.d.realtime.setAuthenticator((token) => this.d.identity.resolveToken(token, { fresh: true }));
+    // a logout on another instance reaches this one's session cache through the hub
+    this.d.realtime.onSessionEnded((sessionId) => this.d.identity.sessionEnded(sessionId));
     this.d.realtime.setTopicProvider((p) => this.membership.topicsFor(p));
     this.d.identity.onSessionChange((c) => ('sessionId' in c ? this.d.realtime.endSession(c.sessionId) : this.d.realtime.recheckPrincipal(`s:${c.staffId}`)));
   }

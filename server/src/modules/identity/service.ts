@@ -12,6 +12,17 @@ import { mapLoginError } from '../../wechat/miniprogram';
 import { Resident, Session, Staff, StaffArea, StaffInvite } from './entities';
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/**
+ * A resident's session, once read, is trusted from memory for this long: the bill list and every
+ * other resident read then costs no session query (bench/bills.ts). A logout forgets it at once on
+ * this instance and, through the realtime hub's 'close' message (Redis), on the others; should that
+ * message be lost, the cached session is still refused after this many ms. Its expiry is checked on
+ * every request. Staff sessions are always read from the database (roles, areas, disabling).
+ */
+export const SESSION_CACHE_MS = 15_000;
+/** At most this many resident sessions cached per instance (oldest dropped first). */
+const SESSION_CACHE_MAX = 20_000;
 const INVITE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 export interface IdentityDeps {
@@ -27,6 +38,11 @@ export type SessionChange = { sessionId: number } | { staffId: number };
 
 export class IdentityService {
   constructor(private d: IdentityDeps) {}
+
+  /** token hash → a resident's session as read from the database, and until when it may be reused */
+  private residentSessions = new Map<string, { principal: AuthPrincipal & { kind: 'resident' }; expiresAt: number; until: number }>();
+  /** sessions ended in the last SESSION_CACHE_MS (a read that raced the logout must not cache them) */
+  private endedSessions = new Map<number, number>();
 
   private sessionListeners: ((c: SessionChange) => void)[] = [];
 
@@ -56,15 +72,25 @@ export class IdentityService {
     return { token, expiresAt: expiresAt.toISOString(), kind };
   }
 
-  /** Token -> principal; null when unknown; 'expired' when it was valid once. */
-  async resolveToken(token: string): Promise<AuthPrincipal | 'expired' | null> {
+  /**
+   * Token -> principal; null when unknown; 'expired' when it was valid once. A resident's session
+   * may come from memory (SESSION_CACHE_MS); `fresh` reads the database (the sockets' re-check).
+   */
+  async resolveToken(token: string, o: { fresh?: boolean } = {}): Promise<AuthPrincipal | 'expired' | null> {
+    const hash = sha256(token);
+    const now = this.d.clock().getTime();
+    const cached = o.fresh ? undefined : this.residentSessions.get(hash);
+    if (cached && cached.until > Date.now() && !this.endedSessions.has(cached.principal.sessionId)) {
+      return cached.expiresAt > now ? cached.principal : 'expired';
+    }
+    const readAt = Date.now();
     // one round trip for the common case (a resident): the session with its resident's openid
     const row = await this.d.ds
       .getRepository(Session)
       .createQueryBuilder('s')
       .leftJoin(Resident, 'r', "r.id = s.subjectId AND s.kind = 'resident'")
       .select(['s.id AS id', 's.kind AS kind', 's.subjectId AS subjectId', 's.expiresAt AS expiresAt', 's.revokedAt AS revokedAt', 'r.openid AS openid'])
-      .where('s.tokenHash = :h', { h: sha256(token) })
+      .where('s.tokenHash = :h', { h: hash })
       .getRawOne<Record<string, any>>();
     if (!row) return null;
     const s = {
@@ -74,9 +100,15 @@ export class IdentityService {
       expiresAt: rawDatetime(row.expiresAt),
       revokedAt: row.revokedAt,
     };
-    if (s.revokedAt || s.expiresAt.getTime() <= this.d.clock().getTime()) return 'expired';
+    if (s.revokedAt || s.expiresAt.getTime() <= now) {
+      this.residentSessions.delete(hash);
+      return 'expired';
+    }
     if (s.kind === 'resident') {
-      return row.openid ? { kind: 'resident', residentId: s.subjectId, sessionId: s.id, openid: row.openid } : null;
+      if (!row.openid) return null;
+      const principal = { kind: 'resident' as const, residentId: s.subjectId, sessionId: s.id, openid: String(row.openid) };
+      this.cacheResidentSession(hash, principal, s.expiresAt.getTime(), readAt);
+      return principal;
     }
     const staff = await this.d.ds.getRepository(Staff).findOne({ where: { id: s.subjectId } });
     if (!staff || staff.disabled) return 'expired';
@@ -92,7 +124,30 @@ export class IdentityService {
 
   async logout(sessionId: number): Promise<void> {
     await this.d.ds.getRepository(Session).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: this.d.clock() });
+    this.sessionEnded(sessionId);
     for (const fn of this.sessionListeners) fn({ sessionId });
+  }
+
+  /**
+   * A session ended, here or on another instance (the realtime hub relays logouts): forget it now,
+   * and don't cache it from a read that started before the logout.
+   */
+  sessionEnded(sessionId: number): void {
+    const now = Date.now();
+    this.endedSessions.delete(sessionId);
+    this.endedSessions.set(sessionId, now);
+    for (const [id, at] of this.endedSessions) {
+      if (at > now - SESSION_CACHE_MS) break;
+      this.endedSessions.delete(id);
+    }
+    for (const [hash, c] of this.residentSessions) if (c.principal.sessionId === sessionId) this.residentSessions.delete(hash);
+  }
+
+  private cacheResidentSession(hash: string, principal: AuthPrincipal & { kind: 'resident' }, expiresAt: number, readAt: number): void {
+    if (this.endedSessions.has(principal.sessionId)) return;
+    this.residentSessions.delete(hash);
+    this.residentSessions.set(hash, { principal, expiresAt, until: readAt + SESSION_CACHE_MS });
+    if (this.residentSessions.size > SESSION_CACHE_MAX) this.residentSessions.delete(this.residentSessions.keys().next().value!);
   }
 
   // ---- residents ----------------------------------------------------------------------------
