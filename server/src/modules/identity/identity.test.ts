@@ -78,6 +78,8 @@ describe('sessions', () => {
     expect((await t.call('GET', '/api/v1/me')).body.error.code).toBe('UNAUTHENTICATED');
     expect((await t.call('GET', '/api/v1/me', { token: 'x'.repeat(43) })).status).toBe(401);
     const token = await t.loginResident();
+    // read once, so this instance holds the session in memory (SESSION_CACHE_MS): logout still ends it at once
+    expect((await t.call('GET', '/api/v1/me', { token })).status).toBe(200);
     expect((await t.call('POST', '/api/v1/auth/logout', { token })).status).toBe(204);
     const after = await t.call('GET', '/api/v1/me', { token });
     expect(after.status).toBe(401);
@@ -86,6 +88,7 @@ describe('sessions', () => {
 
   it('expires sessions after their lifetime', async () => {
     const token = await t.loginResident();
+    expect((await t.call('GET', '/api/v1/me', { token })).status).toBe(200);
     const saved = now;
     now = new Date(now.getTime() + (t.config.SESSION_TTL_HOURS + 1) * 3_600_000);
     try {
