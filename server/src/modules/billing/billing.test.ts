@@ -23,6 +23,23 @@ const season = {
   baseFeeRatioBp: 2500,
 };
 
+describe('the bill list', () => {
+  it('each resident sees the bills of their own accounts only, asked in turn and at once (the list reuses its built SQL)', async () => {
+    const [a, b] = DEMO.accounts.slice(1, 3);
+    const ra = await t.residentWith(a!);
+    const rb = await t.residentWith(b!);
+    const nobody = await t.loginResident();
+    const list = async (token: string) => (await t.call('GET', '/api/v1/bills', { token })).body.items.map((x: any) => x.accountNo);
+    for (let i = 0; i < 2; i++) {
+      expect(new Set(await list(ra.token))).toEqual(new Set([a!.accountNo]));
+      expect(new Set(await list(rb.token))).toEqual(new Set([b!.accountNo]));
+      expect(await list(nobody)).toEqual([]);
+    }
+    const together = await Promise.all([ra.token, rb.token, nobody, rb.token, ra.token].map(list));
+    expect(together.map((nos) => [...new Set(nos)])).toEqual([[a!.accountNo], [b!.accountNo], [], [b!.accountNo], [a!.accountNo]]);
+  });
+});
+
 describe('seasons and tariffs are data an admin sets', () => {
   it('lists every problem of a bad season at once', async () => {
     const res = await t.call('POST', '/api/v1/staff/seasons', {

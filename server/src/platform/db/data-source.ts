@@ -108,9 +108,11 @@ export function forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, on
 /**
  * Run a query builder's SQL, built once per `shape` and reused with new parameters: on the busiest
  * reads (the resident's bill list) building the SQL was most of TypeORM's CPU time. `build` makes
- * the builder for any parameters of that shape; `params` are the values of its placeholders in the
- * order they appear (an `IN (:...ids)` list counts as its items). Rows come back raw, as from
- * getRawMany().
+ * the builder for these parameters; `params` are the values of its placeholders in the order they
+ * appear (an `IN (:...ids)` list counts as its items, and its length belongs in `shape`). The SQL
+ * is kept only when the builder's placeholders are exactly `params` in that order: a driver that
+ * writes a value into the SQL itself (SQLite inlines numbers) builds it every time. Rows come back
+ * raw, as from getRawMany().
  */
 export async function rawQuery<T = Record<string, any>>(
   ds: DataSource,
@@ -120,13 +122,11 @@ export async function rawQuery<T = Record<string, any>>(
 ): Promise<T[]> {
   let byShape = builtSql.get(ds);
   if (!byShape) builtSql.set(ds, (byShape = new Map()));
-  let sql = byShape.get(shape);
-  if (sql === undefined) {
-    const [built, placeholders] = build().getQueryAndParameters();
-    if (placeholders.length !== params.length) throw new Error(`rawQuery ${shape}: ${placeholders.length} placeholders, ${params.length} parameters`);
-    byShape.set(shape, (sql = built));
-  }
-  return ds.query(sql, params);
+  const sql = byShape.get(shape);
+  if (sql !== undefined) return ds.query(sql, params);
+  const [built, values] = build().getQueryAndParameters();
+  if (values.length === params.length && values.every((v, i) => v === params[i])) byShape.set(shape, built);
+  return ds.query(built, values);
 }
 const builtSql = new WeakMap<DataSource, Map<string, string>>();
 
