@@ -1,0 +1,63 @@
+/**
+ * rawQuery reuses a query builder's SQL: on every driver — SQLite here always (the embedded
+ * database of `npm start`), MariaDB too when TEST_DATABASE_URL is set — each call must get the rows
+ * of its own parameters, never those of the call that built the SQL. (SQLite writes numbers into
+ * the SQL itself: reusing that SQL gave every resident the first one's bills.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../db';
+import { createTestDatabase, type TestDatabase } from '../../test-support/db';
+import { rawQuery } from './data-source';
+
+let db: TestDatabase | undefined;
+const sources: [string, DataSource][] = [];
+
+beforeAll(async () => {
+  sources.push(['sqlite', createDataSource({ sqlitePath: ':memory:' })]);
+  if (process.env.TEST_DATABASE_URL) {
+    db = await createTestDatabase();
+    sources.push(['mariadb', createDataSource({ url: db.url, sqlitePath: ':memory:' })]);
+  }
+  for (const [, ds] of sources) await ds.initialize();
+});
+afterAll(async () => {
+  for (const [, ds] of sources) await ds.destroy();
+  await db?.drop();
+});
+
+const NUMBERS = '(SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)';
+
+describe('rawQuery', () => {
+  it('gives each call the rows of its own parameters, one at a time and at once', async () => {
+    for (const [driver, ds] of sources) {
+      const above = (min: number, text: string) =>
+        rawQuery<{ n: number }>(
+          ds,
+          'numbers above',
+          () =>
+            ds.createQueryBuilder().select('x.n', 'n').from(NUMBERS, 'x').where('x.n > :min', { min }).andWhere(':text IS NOT NULL', { text }).orderBy('x.n'),
+          [min, text],
+        ).then((rows) => rows.map((r) => Number(r.n)));
+      const among = (ids: number[]) =>
+        rawQuery<{ n: number }>(
+          ds,
+          `numbers among ${ids.length}`,
+          () => ds.createQueryBuilder().select('x.n', 'n').from(NUMBERS, 'x').where('x.n IN (:...ids)', { ids }).orderBy('x.n'),
+          ids,
+        ).then((rows) => rows.map((r) => Number(r.n)));
+      for (let i = 0; i < 2; i++) {
+        expect(await above(3, 'a'), driver).toEqual([4]);
+        expect(await above(1, 'b'), driver).toEqual([2, 3, 4]);
+        expect(await among([1, 4]), driver).toEqual([1, 4]);
+        expect(await among([2, 3]), driver).toEqual([2, 3]);
+      }
+      expect(await Promise.all([above(0, 'c'), above(2, 'd'), among([3, 1]), among([4, 2])]), driver).toEqual([
+        [1, 2, 3, 4],
+        [3, 4],
+        [1, 3],
+        [2, 4],
+      ]);
+    }
+  });
+});
