@@ -6,25 +6,36 @@
  *   - all matched: a ledger with one entry per bill row;
  *   - nothing matched: an empty ledger and no orders, so every row is a 长款 (surplus) discrepancy.
  *
- *   npm run bench:reconcile [-- --rows 100000]
+ *   npm run bench:reconcile [-- --rows 100000] [--heap 0]
  *   BENCH_DB=sqlite npm run bench:reconcile …     (temp SQLite files instead of MariaDB)
  *
  * MariaDB: TEST_DATABASE_URL (default mariadb://root@127.0.0.1:3306), two databases hb_t_<random>
  * created and dropped (BENCH_KEEP_DB=1 keeps them). The bill is written once in WeChat's format
  * (BOM, backticks, CRLF, summary) to a temp dir; WeChat's download is a local copy of it (the only
  * stand-in: PayClient.downloadTradeBill), every other part is the project's code (createServices).
+ * The child runs the BFF compiled, as production does (`npm run build`, plain `node`, no tsx: see
+ * bench/reconcile-child.mjs); the bench builds it first into dist/server when any file of
+ * server/src or shared/src is newer than the build (BENCH_BUILD=<dir of main.js> uses another build).
+ * Under tsx the same child started 55 MB higher (174 vs 118 MB before run()): the TypeScript
+ * loader's worker and the transpiled sources, which production does not carry.
+ * The child's heap is limited like bench/import.ts's (--max-old-space-size, `--heap`, default 256 MB;
+ * `--heap 0`: V8's default). With no limit V8 lets the old generation grow to ~3–4× what is live
+ * before a full GC (it sizes that factor by the machine's memory, not by need), so peak RSS measures
+ * V8's appetite more than the run: 200,000 rows nothing matched peaked at 313–333 MB with ~60 MB live.
+ * Under the limit the factor is ~1.3 and RSS follows what the run holds; a run that held its
+ * discrepancies would die of it. `npm run start:production` sets no limit today: bench/RESULTS.md
+ * gives the figures with `--heap 0` too.
  * Peak RSS: the child's VmHWM (the whole process, start-up included; not resourceUsage().maxRSS,
  * which Linux carries over from the parent across exec) and RSS sampled every 20 ms during run();
  * the parent also watches the child's VmHWM, for a child that dies of its memory.
  * Goals of issue 18 (2 cores): nothing matched ≤ 300 MB peak RSS and ≤ 2 × the all-matched time.
  */
 import 'reflect-metadata';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const DB = process.env.BENCH_DB ?? 'mariadb';
 if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
@@ -32,14 +43,11 @@ if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.
 import { createDataSource } from '../server/src/db';
 import { createTestDatabase, type TestDatabase } from '../server/src/test-support/db';
 import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../server/src/test-support/trade-bill';
-import { createLogger } from '../server/src/platform/logger';
-import { loadConfig } from '../server/src/config';
-import { createServices } from '../server/src/app';
-import { createClients } from '../server/src/host';
-import type { PayClient } from '../server/src/wechat/pay';
-import { flag, fmt, mb, peakRss, run, summary } from './lib';
+import { flag, fmt, mb, run, summary } from './lib';
 
 const ROWS = flag('rows', 1_000_000, 'BENCH_ROWS');
+/** the child's --max-old-space-size in MB (0: V8's default, which on this machine lets the heap grow to ~4× what is live) */
+const HEAP_MB = flag('heap', 256);
 const GOAL_RSS = 300 * 1024 * 1024;
 const GOAL_TIME = 2;
 
@@ -138,6 +146,7 @@ function vmHwm(pid: number): number {
 
 /** run() of the bill date in a fresh process; its figures come back as one JSON line (or why it failed). */
 async function timed(
+  build: string,
   label: string,
   url: string | undefined,
   sqlitePath: string | undefined,
@@ -145,10 +154,23 @@ async function timed(
   tmp: string,
 ): Promise<Result | { failed: string; maxRss: number; secs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...process.execArgv, __filename], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_PHASE: 'run', BENCH_DB_URL: url ?? '', BENCH_SQLITE: sqlitePath ?? '', BENCH_FILE: file, BENCH_TMP: path.join(tmp, label) },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--cpu-prof', '--cpu-prof-dir=/tmp/h2prof/c', ...(HEAP_MB ? [`--max-old-space-size=${HEAP_MB}`] : []), path.join(__dirname, 'reconcile-child.mjs')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        BENCH_BUILD: build,
+        BENCH_BILL_DATE: BILL_DATE,
+        BENCH_DB_URL: url ?? '',
+        BENCH_SQLITE: sqlitePath ?? '',
+        BENCH_FILE: file,
+        BENCH_TMP: path.join(tmp, label),
+      },
+    },
+  );
   let hwm = 0;
   const watch = setInterval(() => (hwm = Math.max(hwm, vmHwm(child.pid!))), 100);
   let out = '';
@@ -161,8 +183,32 @@ async function timed(
   return JSON.parse(line.slice('RESULT '.length)) as Result;
 }
 
+/** The newest modification time of the files under `dir` (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The compiled BFF's server/ directory: BENCH_BUILD, else dist/server/server, built first when older than the sources. */
+function compiledServer(): string {
+  if (process.env.BENCH_BUILD) return path.resolve(process.env.BENCH_BUILD);
+  const root = path.resolve(__dirname, '..');
+  const main = path.join(root, 'dist', 'server', 'server', 'main.js');
+  const built = fs.existsSync(main) ? fs.statSync(main).mtimeMs : 0;
+  if (built < Math.max(newest(path.join(root, 'server', 'src')), newest(path.join(root, 'shared', 'src')))) {
+    console.log('building the BFF (npm run build: the sources are newer than dist/server)…');
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  }
+  return path.dirname(main);
+}
+
 run(async () => {
-  if (process.env.BENCH_PHASE === 'run') return timedRun();
+  const build = compiledServer();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recon-bench-'));
   const dbs: TestDatabase[] = [];
   try {
@@ -185,7 +231,7 @@ run(async () => {
       console.log(
         `${label}: ledger of ${label === 'matched' ? fmt(ROWS) : 0} entries ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${DB}); reconciling in a child process…`,
       );
-      const r = (results[label] = await timed(label, db.url, sqlitePath, file, tmp));
+      const r = (results[label] = await timed(build, label, db.url, sqlitePath, file, tmp));
       if ('failed' in r) console.log(`  FAILED after ${r.secs.toFixed(1)} s (${r.failed}), peak RSS ${mb(r.maxRss)}`);
       else console.log(`  ${r.secs.toFixed(2)} s, peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`);
     }
@@ -222,51 +268,3 @@ run(async () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-/** The timed part, in its own process: ReconciliationService.run() of the bill date. */
-async function timedRun() {
-  const url = process.env.BENCH_DB_URL || undefined;
-  const file = process.env.BENCH_FILE!;
-  process.env.RECON_BILL_DIR = process.env.BENCH_TMP!;
-  const config = loadConfig(
-    { ...process.env, HB_MODE: 'sandbox', LOG_LEVEL: 'warn' },
-    url ? { DATABASE_URL: url } : { SQLITE_PATH: process.env.BENCH_SQLITE! },
-  );
-  const ds = createDataSource({ url, sqlitePath: url ? undefined : process.env.BENCH_SQLITE, poolSize: config.DB_POOL_SIZE });
-  await ds.initialize();
-  const log = createLogger('warn');
-  const clients = createClients(config, undefined, undefined, ds);
-  // WeChat's trade-bill download: a copy of the prepared file, with its SHA1 (the rest of PayClient is the real one)
-  const pay: PayClient = {
-    ...clients.pay,
-    async downloadTradeBill({ toFile }: { billDate: string; toFile: string }) {
-      await fs.promises.copyFile(file, toFile);
-      const hash = crypto.createHash('sha1');
-      for await (const c of fs.createReadStream(toFile)) hash.update(c as Buffer);
-      return { hashValue: hash.digest('hex'), bytes: fs.statSync(toFile).size };
-    },
-  } as PayClient;
-  const services = createServices({ config, ds, log, clock: () => new Date(), ...clients, pay });
-  (global as any).gc?.();
-  const rssBefore = process.memoryUsage().rss;
-  let sampled = rssBefore;
-  const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 20);
-  const t0 = performance.now();
-  const day = await services.reconciliation.run(BILL_DATE, { now: new Date(Date.parse(`${BILL_DATE}T12:00:00+08:00`) + 86_400_000) });
-  const secs = (performance.now() - t0) / 1000;
-  clearInterval(sampler);
-  sampled = Math.max(sampled, process.memoryUsage().rss);
-  const [{ n }] = await ds.query('SELECT COUNT(*) AS n FROM recon_discrepancy');
-  const d = day as any;
-  const result: Result = {
-    secs,
-    peakRss: sampled,
-    maxRss: peakRss(),
-    rssBefore,
-    matched: Number(d.classes?.matched ?? d.day?.classes?.matched ?? 0),
-    discrepancies: Number(n),
-    status: String(d.status ?? d.day?.status ?? '?'),
-  };
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-  await ds.destroy();
-}

@@ -18,15 +18,6 @@ export interface MatchState {
   healed: HealedItem[];
 }
 
-/** keys per IN list for payments' entity queries (TypeORM's parameter handling grows with the square of the list) */
-const IN_PART = 200;
-
-async function inParts<K, T>(keys: K[], query: (part: K[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < keys.length; i += IN_PART) out.push(...(await query(keys.slice(i, i + IN_PART))));
-  return out;
-}
-
 export interface Lookup {
   entries: Map<string, LedgerHit>;
   orders: Map<string, PaymentOrder>;
@@ -69,9 +60,11 @@ export class BatchClassifier {
     const missingPay = rows.filter((r) => r.kind === 'payment' && !entries.has(refOf(r))).map((r) => r.outTradeNo);
     const missingRefund = rows.filter((r) => r.kind === 'refund' && !entries.has(refOf(r))).map((r) => r.outRefundNo);
     const [orders, refunds] = await Promise.all([
-      inParts([...new Set(missingPay)], (p) => this.q.ordersByOutTradeNos(p)),
-      inParts([...new Set(missingRefund)], (p) => this.q.refundsByOutRefundNos(p)),
+      this.q.ordersByOutTradeNos([...new Set(missingPay)]),
+      this.q.refundsByOutRefundNos([...new Set(missingRefund)]),
     ]);
+    // a movement split per bill (一键缴清) has no entry of the row's own ref: its order / refund says so
+    for (const [ref, hit] of await this.q.splitMovements(orders, refunds)) entries.set(ref, hit);
     return { entries, orders: new Map(orders.map((o) => [o.outTradeNo, o])), refunds: new Map(refunds.map((x) => [x.outRefundNo, x])) };
   }
 
@@ -101,14 +94,7 @@ export class BatchClassifier {
       const e = entries.get(refOf(r));
       return e && !this.agrees(r, e);
     });
-    const full = new Map(
-      (
-        await inParts(
-          differing.map((r) => entries.get(refOf(r))!.id),
-          (p) => this.q.entriesByIds(p),
-        )
-      ).map((e) => [Number(e.id), ledgerSide(e)]),
-    );
+    const full = new Map((await this.q.entriesByIds(differing.map((r) => entries.get(refOf(r))!.id))).map((e) => [Number(e.id), ledgerSide(e)]));
     const sideOf = (id: number) => full.get(id) ?? { id };
 
     for (const r of fresh) {
