@@ -78,6 +78,18 @@ export class AccountQueries {
     return this.ds.getRepository(entity).find({ where: { id: In(unique) } as any });
   }
 
+  /** An account's unit number and owner's name, in one query (how a resident is labelled in a group); null when there is no such account. */
+  async unitAndOwner(accountId: number): Promise<{ unitNo: string | null; ownerName: string } | null> {
+    const r = await this.ds
+      .createQueryBuilder()
+      .from(Account, 'a')
+      .leftJoin(Unit, 'u', 'u.id = a.unitId')
+      .select(['a.ownerName AS ownerName', 'u.no AS unitNo'])
+      .where('a.id = :accountId', { accountId })
+      .getRawOne<{ ownerName: string; unitNo: string | null }>();
+    return r ? { unitNo: r.unitNo ?? null, ownerName: String(r.ownerName) } : null;
+  }
+
   /** Accounts in the given areas ('all' for admins), searched by number, owner or room. */
   async searchForStaff(areaIds: number[] | 'all', q: string | undefined, page: number, pageSize: number) {
     const qb = this.ds.getRepository(Account).createQueryBuilder('a');

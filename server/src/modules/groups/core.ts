@@ -111,10 +111,9 @@ export class GroupsCore {
   /** Shown label of a resident in a group: "3单元 王**" from their (first) account in the building. */
   protected async residentLabel(groupId: number, residentId: number): Promise<{ label: string; unit: string; name: string }> {
     const m = await this.ds.getRepository(GroupMember).findOne({ where: { groupId, residentId, leftAt: IsNull() }, order: { id: 'ASC' } });
-    const account = m ? await this.d.accounts.account(m.accountId) : null;
+    const account = m ? await this.d.accounts.unitAndOwner(m.accountId) : null;
     if (!account) return { label: '住户', unit: '', name: '住户' };
-    const ctx = await this.d.accounts.addressContext([account]);
-    const unit = ctx.units.get(account.unitId)?.no;
+    const unit = account.unitNo;
     const name = maskName(account.ownerName);
     return { label: unit ? `${unit}单元 ${name}` : name, unit: unit ? `${unit}单元` : '', name };
   }

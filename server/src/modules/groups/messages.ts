@@ -65,11 +65,12 @@ export class GroupMessages extends GroupsCore {
       if (!quoted) throw new AppError('MESSAGE_NOT_FOUND');
       quoteId = quoted.id;
     }
-    // content security: text before publishing (risky is refused), the photo after (审核中 until WeChat's verdict)
-    const text = body.text
-      ? await this.d.moderation.checkText(p.residentId, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId })
-      : null;
-    const who = await this.residentLabel(group.id, p.residentId);
+    // content security: text before publishing (risky is refused), the photo after (审核中 until WeChat's verdict);
+    // the sender's label meanwhile
+    const [text, who] = await Promise.all([
+      body.text ? this.d.moderation.checkText(p, body.text, { subjectType: 'group_message', scene: 3, areaId: group.areaId }) : null,
+      this.residentLabel(group.id, p.residentId),
+    ]);
     // the message and its conversation (opened again if it was answered) together
     await ensureConversation(this.ds, { groupId: group.id, areaId: group.areaId }, p.residentId, now);
     const msg = await withTx(this.ds, async (em) => {

@@ -49,11 +49,13 @@ export class ModerationService {
    * returns the verdict and the trail record (link it to the subject with `link`).
    */
   async checkText(
-    residentId: number,
+    who: number | { residentId: number; openid: string },
     text: string,
     where: { subjectType: string; scene: SecScene; areaId?: number | null },
   ): Promise<{ verdict: TextVerdict; recordId: number }> {
-    const resident = await this.o.identity.resident(residentId);
+    // a resident's session carries the openid WeChat checks the text for; else it is looked up
+    const residentId = typeof who === 'number' ? who : who.residentId;
+    const resident = typeof who === 'number' ? await this.o.identity.resident(who) : who;
     let verdict: TextVerdict | 'risky';
     let label: number | null = null;
     let traceId: string | null = null;
