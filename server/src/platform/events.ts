@@ -220,7 +220,8 @@ export class EventBus implements Events {
     // every reaction's rows in one INSERT
     const rows: { topic: OutboxTopic<EventRow>; payload: EventRow; maxAttempts: number }[] = [];
     for (const topic of this.after.get(event) ?? []) {
-      for (let i = 0; i < payloads.length; i += ROW_BATCH) rows.push({ topic, payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
+      for (let i = 0; i < payloads.length; i += ROW_BATCH)
+        rows.push({ topic, payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
     }
     await enqueueAll(em, rows, this.clock());
   }
