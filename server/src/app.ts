@@ -31,7 +31,7 @@ import { moderationRoutes } from './modules/moderation';
 import { BillingService } from './modules/billing';
 import { billingRoutes } from './modules/billing';
 import { PaymentsService, paymentsReactions } from './modules/payments';
-import { paymentsRoutes } from './modules/payments';
+import { paymentsRoutes, payNotifyRoutes } from './modules/payments';
 import { ReconciliationService } from './modules/reconciliation';
 import { reconciliationRoutes } from './modules/reconciliation';
 import { ServiceChangesService, serviceChangesReactions } from './modules/service-changes';
@@ -293,6 +293,21 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ctx.body = await metricsRegistry.metrics();
   });
   app.use(root.routes());
+
+  // WeChat Pay's notifications first: signed over the raw body, so read as text (the verifier parses
+  // what it verified), no bearer-token lookup, and not matched against every API route
+  const webhooks = new Router({ prefix: '/api/v1' });
+  webhooks.use(
+    bodyParser({
+      enableTypes: ['text'],
+      extendTypes: { text: ['application/json'] },
+      textLimit: `${deps.config.BODY_LIMIT_KB}kb`,
+      encoding: 'utf-8',
+    }),
+  );
+  const payNotify = payNotifyRoutes(services.payments, deps.pay);
+  webhooks.use(payNotify.routes(), payNotify.allowedMethods({ throw: false }));
+  app.use(webhooks.routes());
 
   const api = new Router({ prefix: '/api/v1' });
   api.use(

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { enqueueMany, outboxTopic, type OutboxHandler, type OutboxTopic, type OutboxWorker } from './outbox';
+import { enqueueAll, outboxTopic, type OutboxHandler, type OutboxTopic, type OutboxWorker } from './outbox';
 
 // ---- the catalogue ------------------------------------------------------------------------------
 //
@@ -217,12 +217,13 @@ export class EventBus implements Events {
     if (!this.wired) throw new Error(`event ${event} emitted before the reactions were wired (app.ts)`);
     if (!payloads.length) return;
     for (const r of this.inTx.get(event) ?? []) await r.run(em, payloads);
-    const now = this.clock();
+    // every reaction's rows in one INSERT
+    const rows: { topic: OutboxTopic<EventRow>; payload: EventRow; maxAttempts: number }[] = [];
     for (const topic of this.after.get(event) ?? []) {
-      const rows: { payload: EventRow; maxAttempts: number }[] = [];
-      for (let i = 0; i < payloads.length; i += ROW_BATCH) rows.push({ payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
-      await enqueueMany(em, topic, rows, now);
+      for (let i = 0; i < payloads.length; i += ROW_BATCH)
+        rows.push({ topic, payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
     }
+    await enqueueAll(em, rows, this.clock());
   }
 
   /** Who reacts to what (diagnostics, tests). */

@@ -74,12 +74,25 @@ export async function enqueueMany<P extends object>(
   items: { payload: P; dedupeKey?: string; maxAttempts?: number }[],
   now: Date = new Date(),
 ) {
+  await enqueueAll(
+    em,
+    items.map((i) => ({ topic, ...i })),
+    now,
+  );
+}
+
+/** enqueueMany for items of several topics: still one INSERT. */
+export async function enqueueAll(
+  em: EntityManager,
+  items: { topic: OutboxTopic<object>; payload: object; dedupeKey?: string; maxAttempts?: number }[],
+  now: Date = new Date(),
+) {
   if (!items.length) return;
   await insertRows(
     em,
     OutboxMessage,
     items.map((i) => ({
-      topic: topic.name,
+      topic: i.topic.name,
       payload: i.payload as Record<string, unknown>,
       dedupeKey: i.dedupeKey ?? null,
       status: 'pending' as const,

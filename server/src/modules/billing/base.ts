@@ -318,7 +318,7 @@ export class BillingBase {
     for (const p of payments) if (!first.has(p.billId)) first.set(p.billId, p);
     const candidates = [...first.values()].sort((a, b) => a.billId - b.billId);
     // only an unpaid bill is settled; the UPDATE's row locks serialise concurrent payers
-    await updateByIds(
+    const changed = await updateByIds(
       em,
       Bill,
       candidates.map((p) => ({
@@ -334,7 +334,11 @@ export class BillingBase {
         lateFeeFen: (expr) => `${em.connection.driver.escape('lateFeeFen')} + ${expr}`,
       },
     );
-    const rows = await em.find(Bill, { where: { id: In(candidates.map((p) => p.billId)) }, select: { id: true, paidOrderId: true } });
+    // every candidate was unpaid: each is settled by its first payment (no need to read them back)
+    const rows =
+      changed === candidates.length
+        ? candidates.map((p) => ({ id: p.billId, paidOrderId: p.orderId }))
+        : await em.find(Bill, { where: { id: In(candidates.map((p) => p.billId)) }, select: { id: true, paidOrderId: true } });
     const settledBy = new Map(rows.map((r) => [r.id, r.paidOrderId]));
     return payments.map((p) => {
       if (!settledBy.has(p.billId)) throw new AppError('BILL_NOT_FOUND');

@@ -3,7 +3,7 @@
 export { PaymentsService, type CreditResult, type PaymentsOptions } from './service';
 export { refundView, type BillPayment } from './refunds';
 export { paymentsReactions } from './reactions';
-export { paymentsRoutes } from './routes';
+export { paymentsRoutes, payNotifyRoutes } from './routes';
 export { paymentsEntities } from './entities';
 export type { LedgerEntry, PaymentOrder, Refund } from './entities';
 export type { LedgerHit, LedgerQueries } from './ledger-queries';

@@ -27,9 +27,17 @@ export function paymentsRoutes(payments: PaymentsService, pay: PayClient): Route
     items: (await payments.anomalies()).map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),
   }));
 
-  // ---- WeChat Pay notifications (payments and refunds) ----
-  // Verified over the raw body; 204 when applied or already applied; 4xx for anything forged or
-  // unreadable (logged, nothing changes); 5xx when we cannot record it now, so WeChat retries.
+  return r;
+}
+
+/**
+ * WeChat Pay notifications (payments and refunds), a webhook of its own (app.ts mounts it ahead of
+ * the API: no bearer token, the body as text). Verified over the raw body; 204 when applied or
+ * already applied; 4xx for anything forged or unreadable (logged, nothing changes); 5xx when we
+ * cannot record it now, so WeChat retries.
+ */
+export function payNotifyRoutes(payments: PaymentsService, pay: PayClient): Router {
+  const r = new Router();
   r.post('/wechat/pay/notify', async (ctx) => {
     const log = ctx.state.log;
     const rawBody: string | undefined = (ctx.request as any).rawBody;
