@@ -203,9 +203,14 @@ export class AccountsService extends AccountQueries {
   /** Account ids of some account numbers (those that exist). */
   async idsByAccountNo(accountNos: string[], em: EntityManager = this.ds.manager): Promise<Map<string, number>> {
     const out = new Map<string, number>();
+    // a plain query: the query builder's bookkeeping of 1,000 parameters costs more than the lookup
+    const q = (c: string) => em.connection.driver.escape(c);
     for (const nos of chunks([...new Set(accountNos)], 1000)) {
-      const rows = await em.find(Account, { select: { id: true, accountNo: true }, where: { accountNo: In(nos) } });
-      for (const r of rows) out.set(r.accountNo, r.id);
+      const rows: { id: number | string; accountNo: string }[] = await em.query(
+        `SELECT ${q('id')} AS id, ${q('accountNo')} AS accountNo FROM ${q('account')} WHERE ${q('accountNo')} IN (${nos.map(() => '?').join(', ')})`,
+        nos,
+      );
+      for (const r of rows) out.set(String(r.accountNo), Number(r.id));
     }
     return out;
   }
@@ -310,7 +315,20 @@ export class AccountsService extends AccountQueries {
    */
   async upsertAccountsFrom(em: EntityManager, source: { sql: string; params: unknown[] }): Promise<void> {
     const now = this.clock();
-    const cols = ['accountNo', 'areaId', 'buildingId', 'unitId', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'use', 'status', 'createdAt', 'updatedAt'];
+    const cols = [
+      'accountNo',
+      'areaId',
+      'buildingId',
+      'unitId',
+      'roomNo',
+      'ownerName',
+      'contactPhone',
+      'heatedArea',
+      'use',
+      'status',
+      'createdAt',
+      'updatedAt',
+    ];
     const update = ['areaId', 'buildingId', 'unitId', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'use', 'status', 'updatedAt'];
     const q = (c: string) => em.connection.driver.escape(c);
     await em.query(

@@ -8,7 +8,15 @@
  */
 import fs from 'node:fs';
 import type { DataSource } from 'typeorm';
-import { HOUSEHOLD_COLUMNS, IMPORT_STATE_LABEL, type ImportIssueView, type ImportJobView, type ImportState, type ImportSummary } from '@heat-butler/shared';
+import {
+  HOUSEHOLD_COLUMNS,
+  IMPORT_STATE_LABEL,
+  seasonLabel,
+  type ImportIssueView,
+  type ImportJobView,
+  type ImportState,
+  type ImportSummary,
+} from '@heat-butler/shared';
 import { AppError, errorSummary } from '../../platform/errors';
 import { withTx } from '../../platform/db/data-source';
 import type { Logger } from '../../platform/logger';
@@ -28,7 +36,7 @@ export const IMPORT_HEARTBEAT_MS = 15_000;
 export const IMPORT_STALE_MS = 2 * 60_000;
 export const IMPORT_INTERRUPTED = '导入中断，请重新上传';
 /** staged rows checked against the database per page */
-const PAGE = 5000;
+const PAGE = 20_000;
 /** staged rows written per page or statement (SQLite: each page reloads the building list: fewer, larger pages) */
 const WRITE_PAGE = 20_000;
 
@@ -321,8 +329,8 @@ export class HouseholdImporter {
     try {
       const season = await this.d.billing.currentSeason();
       if (!season) return null;
-      const s = await this.d.billing.seasonBills(season.code);
-      return { season: s.season, label: s.label, unbilled: s.remaining };
+      // counted, not listed: seasonBills() holds every account
+      return { season: season.code, label: seasonLabel(season.code), unbilled: await this.d.billing.unbilledCount(season.code) };
     } catch (err) {
       this.d.log.warn({ error: errorSummary(err) }, 'counting the households without a bill after an import failed');
       return null;

@@ -223,16 +223,19 @@ function columnOf(ref: string | undefined): number {
   return i ? col - 1 : -1;
 }
 
-/** <c …>inner</c> → its text. */
-function cellValue(tag: string, inner: string, shared: string[]): string {
+/** <c …>inner</c> (inner: buf[from, to)) → its text. */
+function cellValue(tag: string, buf: Buffer, from: number, to: number, shared: string[]): string {
   const t = attr(tag, A.t);
-  if (t === 'inlineStr') {
-    const is = inner.indexOf('<is');
-    return is < 0 ? '' : runsText(inner.slice(is));
-  }
-  const v = /<v(?:\s[^>]*)?>([\s\S]*?)<\/v>/.exec(inner);
-  if (!v) return '';
-  const text = v[1]!;
+  if (t === 'inlineStr') return runsText(buf.toString('utf8', from, to));
+  let v = buf.indexOf(B.v, from);
+  // <v>, <v …>; not <vm…>
+  while (v >= 0 && v < to && !isTagEnd(buf[v + 2]!)) v = buf.indexOf(B.v, v + 2);
+  if (v < 0 || v >= to) return '';
+  const vStart = buf.indexOf(62 /* > */, v);
+  if (vStart < 0 || vStart >= to || buf[vStart - 1] === 47) return '';
+  const vEnd = buf.indexOf(B.vEnd, vStart);
+  if (vEnd < 0 || vEnd > to) return '';
+  const text = buf.toString('utf8', vStart + 1, vEnd);
   switch (t) {
     case 's': {
       const s = shared[parseInt(text, 10)];
@@ -251,32 +254,43 @@ function cellValue(tag: string, inner: string, shared: string[]): string {
 
 const isTagEnd = (c: number) => c === 62 /* > */ || c === 47 /* / */ || c === 32 || c === 9 || c === 10 || c === 13;
 
-/** The cells of one <row>'s inner XML, as text; missing cells are ''. */
-function rowCells(xml: string, shared: string[]): string[] {
+const B = {
+  row: Buffer.from('<row'),
+  rowEnd: Buffer.from('</row>'),
+  c: Buffer.from('<c'),
+  cEnd: Buffer.from('</c>'),
+  v: Buffer.from('<v'),
+  vEnd: Buffer.from('</v>'),
+};
+
+/**
+ * The cells of the row XML in buf[from, to), as text; missing cells are ''. Works on the bytes:
+ * only the values are decoded (tags and attributes are ASCII), not the whole sheet.
+ */
+function rowCells(buf: Buffer, from: number, to: number, shared: string[]): string[] {
   const cells: string[] = [];
-  let p = 0;
+  let p = from;
   for (;;) {
-    const i = xml.indexOf('<c', p);
-    if (i < 0) return cells;
-    if (!isTagEnd(xml.charCodeAt(i + 2))) {
+    const i = buf.indexOf(B.c, p);
+    if (i < 0 || i >= to) return cells;
+    if (!isTagEnd(buf[i + 2]!)) {
       p = i + 2;
       continue;
     }
-    const end = xml.indexOf('>', i);
-    if (end < 0) return cells;
-    const selfClosing = xml.charCodeAt(end - 1) === 47;
-    const tag = xml.slice(i + 2, selfClosing ? end - 1 : end);
-    let inner = '';
+    const end = buf.indexOf(62 /* > */, i);
+    if (end < 0 || end >= to) return cells;
+    const selfClosing = buf[end - 1] === 47;
+    const tag = buf.toString('latin1', i + 2, selfClosing ? end - 1 : end);
+    let value = '';
     if (selfClosing) p = end + 1;
     else {
-      const close = xml.indexOf('</c>', end);
-      if (close < 0) return cells;
-      inner = xml.slice(end + 1, close);
+      const close = buf.indexOf(B.cEnd, end);
+      if (close < 0 || close >= to) return cells;
+      value = cellValue(tag, buf, end + 1, close, shared);
       p = close + 4;
     }
     let col = columnOf(attr(tag, A.r));
     if (col < 0) col = cells.length;
-    const value = selfClosing ? '' : cellValue(tag, inner, shared);
     while (cells.length < col) cells.push('');
     cells[col] = value;
   }
@@ -309,44 +323,42 @@ export async function* readXlsxRows(file: string): AsyncGenerator<XlsxRow> {
     const get = (n: string) => entries.get(n);
     const workbook = get('xl/workbook.xml');
     const rels = get('xl/_rels/workbook.xml.rels');
-    const sheetPath = firstSheetPath(
-      workbook ? await entryWhole(file, fh, workbook) : '',
-      rels ? await entryWhole(file, fh, rels) : '',
-      entries,
-    );
+    const sheetPath = firstSheetPath(workbook ? await entryWhole(file, fh, workbook) : '', rels ? await entryWhole(file, fh, rels) : '', entries);
     if (!sheetPath) return;
     const shared = await sharedStrings(file, fh, get('xl/sharedStrings.xml'));
-    let buf = '';
+    let buf: Buffer = Buffer.alloc(0);
     let lastRow = 0;
-    for await (const chunk of entryText(file, fh, get(sheetPath)!)) {
-      buf = buf ? buf + chunk : chunk;
+    for await (const chunk of await entryStream(file, fh, get(sheetPath)!)) {
+      // the bytes left of the last chunk (a row cut in two) and this one
+      buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
       let p = 0;
       const rows: XlsxRow[] = [];
       for (;;) {
-        const i = buf.indexOf('<row', p);
+        const i = buf.indexOf(B.row, p);
         if (i < 0 || i + 4 >= buf.length) break;
-        if (!isTagEnd(buf.charCodeAt(i + 4))) {
+        if (!isTagEnd(buf[i + 4]!)) {
           // <rowBreaks> and the like
           p = i + 4;
           continue;
         }
-        const end = buf.indexOf('>', i);
+        const end = buf.indexOf(62 /* > */, i);
         if (end < 0) break;
-        const selfClosing = buf.charCodeAt(end - 1) === 47;
-        let inner = '';
+        const selfClosing = buf[end - 1] === 47;
+        let cells: string[] = [];
         let next = end + 1;
         if (!selfClosing) {
-          const close = buf.indexOf('</row>', end);
+          const close = buf.indexOf(B.rowEnd, end);
           if (close < 0) break;
-          inner = buf.slice(end + 1, close);
+          cells = rowCells(buf, end + 1, close, shared);
           next = close + 6;
         }
-        const r = parseInt(attr(buf.slice(i + 4, end), A.r) ?? '', 10);
+        const r = parseInt(attr(buf.toString('latin1', i + 4, end), A.r) ?? '', 10);
         lastRow = Number.isFinite(r) && r > 0 ? r : lastRow + 1;
-        rows.push({ row: lastRow, cells: inner ? rowCells(inner, shared) : [] });
+        rows.push({ row: lastRow, cells });
         p = next;
       }
-      buf = p ? buf.slice(p) : buf;
+      // copied: a view would keep the whole chunk alive
+      buf = p ? Buffer.from(buf.subarray(p)) : buf;
       yield* rows;
     }
   } finally {
