@@ -198,13 +198,14 @@ export class ImportStage {
     return rows.map((r: any) => ({ rowNo: Number(r.rowNo), roomNo: String(r.roomNo), firstRow: Number(r.firstRow), firstAccount: String(r.firstAccount) }));
   }
 
-  /** Rows giving their building another address than its first row does. */
+  /** Rows giving their building another address than its first row does (only buildings given two addresses are joined). */
   async addressClashes(limit: number): Promise<{ rowNo: number; buildingAddress: string; firstRow: number; firstAddress: string }[]> {
     const t = this.table;
     const rows = await this.ds.query(
       `SELECT s.rowNo AS rowNo, s.buildingAddress AS buildingAddress, f.rowNo AS firstRow, f.buildingAddress AS firstAddress
-       FROM ${t} s
-       JOIN (SELECT areaCode, buildingName, MIN(rowNo) AS firstRow FROM ${t} GROUP BY areaCode, buildingName) g ON g.areaCode = s.areaCode AND g.buildingName = s.buildingName
+       FROM (SELECT areaCode, buildingName, MIN(rowNo) AS firstRow FROM ${t} GROUP BY areaCode, buildingName
+             HAVING MIN(buildingAddress) <> MAX(buildingAddress)) g
+       JOIN ${t} s ON s.areaCode = g.areaCode AND s.buildingName = g.buildingName
        JOIN ${t} f ON f.rowNo = g.firstRow
        WHERE s.buildingAddress <> f.buildingAddress ORDER BY s.rowNo LIMIT ?`,
       [limit],
