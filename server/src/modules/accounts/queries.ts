@@ -164,6 +164,15 @@ export class AccountQueries {
     return this.ds.getRepository(Account).find({ where: { status: In(['active', 'stopped', 'sealed']) }, order: { id: 'ASC' } });
   }
 
+  /** How many accounts get bills (all but closed ones), and how many of `ids` are among them: counts that hold no account. */
+  async billableAccountCount(ids?: number[]): Promise<number> {
+    const billable = { status: In(['active', 'stopped', 'sealed']) };
+    if (!ids) return this.ds.getRepository(Account).count({ where: billable });
+    let n = 0;
+    for (const part of chunks([...new Set(ids)], 1000)) n += await this.ds.getRepository(Account).count({ where: { ...billable, id: In(part) } });
+    return n;
+  }
+
   /** How many accounts are closed (销户): they get no bills (billing's 出账 preview says so). */
   async closedAccountCount(): Promise<number> {
     return this.ds.getRepository(Account).count({ where: { status: 'closed' } });

@@ -1,13 +1,16 @@
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { MAX_BINDINGS_PER_RESIDENT, maskName, maskPhone, phoneLast4, type BindRequest, type BindingRelation, type BoundAccount } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { forUpdate, isUniqueViolation, upsertRows, withTx } from '../../platform/db/data-source';
 import { retryText, type Limiter } from '../../platform/limits';
 import type { BindingChanged, Events } from '../../platform/events';
 import type { IdentityService } from '../identity';
 import type { Area, CompanyService } from '../company';
 import { Account, BindAttempt, Binding, Building, Unit } from './entities';
 import { AccountQueries, chunks } from './queries';
+
+/** accounts per INSERT of upsertHouseholds (12 values each) */
+const ACCOUNT_BATCH = 2000;
 
 /** The binding.changed event (platform/events.ts): groups joins/leaves the building group in the binding's transaction. */
 export type BindingChange = BindingChanged;
@@ -200,9 +203,14 @@ export class AccountsService extends AccountQueries {
   /** Account ids of some account numbers (those that exist). */
   async idsByAccountNo(accountNos: string[], em: EntityManager = this.ds.manager): Promise<Map<string, number>> {
     const out = new Map<string, number>();
+    // a plain query: the query builder's bookkeeping of 1,000 parameters costs more than the lookup
+    const q = (c: string) => em.connection.driver.escape(c);
     for (const nos of chunks([...new Set(accountNos)], 1000)) {
-      const rows = await em.find(Account, { select: { id: true, accountNo: true }, where: { accountNo: In(nos) } });
-      for (const r of rows) out.set(r.accountNo, r.id);
+      const rows: { id: number | string; accountNo: string }[] = await em.query(
+        `SELECT ${q('id')} AS id, ${q('accountNo')} AS accountNo FROM ${q('account')} WHERE ${q('accountNo')} IN (${nos.map(() => '?').join(', ')})`,
+        nos,
+      );
+      for (const r of rows) out.set(String(r.accountNo), Number(r.id));
     }
     return out;
   }
@@ -225,7 +233,12 @@ export class AccountsService extends AccountQueries {
       })[];
     },
     onBatch?: (written: number) => Promise<void> | void,
-  ): Promise<{ buildingsCreated: Building[]; unitsCreated: number }> {
+  ): Promise<{
+    buildingsCreated: Building[];
+    unitsCreated: number;
+    /** building and unit ids of each unit of the input, in its order */
+    unitIds: { buildingId: number; unitId: number }[];
+  }> {
     const now = this.clock();
     const bKey = (areaId: number, name: string) => `${areaId}\u0000${name}`;
     const before = new Map((await em.find(Building, { select: { id: true, areaId: true, name: true } })).map((b) => [bKey(b.areaId, b.name), b.id]));
@@ -258,7 +271,7 @@ export class AccountsService extends AccountQueries {
     const unitId = new Map((await this.unitsOfBuildings(ids, em)).map((u) => [uKey(u.buildingId, u.no), u.id]));
 
     let written = 0;
-    for (const rows of chunks(input.accounts, 1000)) {
+    for (const rows of chunks(input.accounts, ACCOUNT_BATCH)) {
       const values = rows.map((a) => {
         const bid = buildingId.get(bKey(a.areaId, a.buildingName))!;
         return {
@@ -276,18 +289,55 @@ export class AccountsService extends AccountQueries {
           updatedAt: now,
         };
       });
-      await em
-        .createQueryBuilder()
-        .insert()
-        .into(Account)
-        .values(values)
-        .orUpdate(['areaId', 'buildingId', 'unitId', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'use', 'status', 'updatedAt'], ['accountNo'])
-        .updateEntity(false)
-        .execute();
+      await upsertRows(
+        em,
+        Account,
+        values,
+        ['areaId', 'buildingId', 'unitId', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'use', 'status', 'updatedAt'],
+        ['accountNo'],
+      );
       written += rows.length;
       await onBatch?.(written);
     }
-    return { buildingsCreated, unitsCreated: newUnits.length };
+    const unitIds = input.units.map((u) => {
+      const bid = buildingId.get(bKey(u.areaId, u.buildingName))!;
+      return { buildingId: bid, unitId: unitId.get(uKey(bid, u.no))! };
+    });
+    return { buildingsCreated, unitsCreated: newUnits.length, unitIds };
+  }
+
+  /**
+   * MySQL/MariaDB: upsert accounts by account number straight from a SELECT (the household
+   * import's staged rows), in the caller's transaction, with the same columns and rules as
+   * upsertHouseholds. The SELECT gives accountNo, areaId, buildingId, unitId, roomNo, ownerName,
+   * contactPhone, heatedArea (hundredths of m²), accountUse, accountStatus, and rowNo (the order
+   * new accounts take their ids in); buildings and units must exist (upsertHouseholds first).
+   */
+  async upsertAccountsFrom(em: EntityManager, source: { sql: string; params: unknown[] }): Promise<void> {
+    const now = this.clock();
+    const cols = [
+      'accountNo',
+      'areaId',
+      'buildingId',
+      'unitId',
+      'roomNo',
+      'ownerName',
+      'contactPhone',
+      'heatedArea',
+      'use',
+      'status',
+      'createdAt',
+      'updatedAt',
+    ];
+    const update = ['areaId', 'buildingId', 'unitId', 'roomNo', 'ownerName', 'contactPhone', 'heatedArea', 'use', 'status', 'updatedAt'];
+    const q = (c: string) => em.connection.driver.escape(c);
+    await em.query(
+      `INSERT INTO ${q('account')} (${cols.map(q).join(', ')})
+       SELECT src.accountNo, src.areaId, src.buildingId, src.unitId, src.roomNo, src.ownerName, src.contactPhone, src.heatedArea, src.accountUse, src.accountStatus, ?, ?
+       FROM (${source.sql}) src ORDER BY src.rowNo
+       ON DUPLICATE KEY UPDATE ${update.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`,
+      [now, now, ...source.params],
+    );
   }
 
   /** A page of accounts with their address parts, by id (exports). */

@@ -1,5 +1,5 @@
 /**
- * The household sheet: reading XLSX (exceljs streaming reader) or CSV (csv-parse, UTF-8 or GBK)
+ * The household sheet: reading XLSX (xlsx-reader.ts) or CSV (csv-parse, UTF-8 or GBK)
  * row by row, and checking each row on its own. Checks that need other rows or the database are
  * in the import service.
  */
@@ -19,6 +19,7 @@ import {
   type HouseholdColumnKey,
   type ImportIssueView,
 } from '@heat-butler/shared';
+import { readXlsxRows } from './xlsx-reader';
 
 export interface RawRow {
   /** row number as the admin sees it (Excel row, or CSV line) */
@@ -72,8 +73,10 @@ for (const [k, v] of [
 ] as const)
   STATUS_OF.set(k, v);
 
+const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/;
 /** Full-width digits/letters/space → half-width; trim. */
 export function cleanCell(s: string): string {
+  if (!FULL_WIDTH.test(s)) return s.trim();
   return s
     .replace(/[\uFF01-\uFF5E]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0))
     .replace(/\u3000/g, ' ')
@@ -237,73 +240,9 @@ export function parseRow(
 
 // ---- readers ------------------------------------------------------------------------------------
 
-/** A cell value from exceljs as the text the admin sees. */
-export function cellText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
-  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  // an Excel date cell has no zone: exceljs gives it as UTC midnight, so its UTC date is the date typed
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if (typeof v === 'object') {
-    const o = v as any;
-    if (Array.isArray(o.richText)) return o.richText.map((r: any) => r.text).join('');
-    if ('result' in o) return cellText(o.result);
-    if ('text' in o) return cellText(o.text);
-    if ('error' in o) return String(o.error);
-  }
-  return String(v);
-}
-
-/** UTF-8 chunks → text, keeping a character cut between two chunks whole. */
-async function* decodeUtf8(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  for await (const c of chunks) yield typeof c === 'string' ? c : decoder.decode(c, { stream: true });
-  const tail = decoder.decode();
-  if (tail) yield tail;
-}
-
-let SafeReader: any = null;
-/**
- * exceljs 4.4's streaming reader decodes each zip chunk on its own (utils/parse-sax.js), so a
- * Chinese character that straddles two chunks becomes U+FFFD. Hand it text decoded with a
- * streaming decoder instead (its parser passes strings through).
- */
-async function safeReaderClass() {
-  if (SafeReader) return SafeReader;
-  const ExcelJS = (await import('exceljs')).default;
-  const Base = (ExcelJS as any).stream.xlsx.WorkbookReader;
-  SafeReader = class extends Base {
-    _parseSharedStrings(entry: any) {
-      entry.setEncoding?.('utf8');
-      return super._parseSharedStrings(entry);
-    }
-    _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string) {
-      return super._parseWorksheet(decodeUtf8(iterator), sheetNo);
-    }
-  };
-  return SafeReader;
-}
-
-/** Rows of the first worksheet of an XLSX file, streamed. */
-export async function* readXlsx(file: string): AsyncGenerator<RawRow> {
-  const Reader = await safeReaderClass();
-  const reader = new Reader(fs.createReadStream(file), {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'ignore',
-    entries: 'emit',
-  });
-  for await (const ws of reader as any) {
-    for await (const row of ws as any) {
-      const values: unknown[] = row.values ?? [];
-      const cells: string[] = [];
-      for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
-      yield { row: row.number, cells };
-    }
-    break; // the first worksheet only
-  }
+/** Rows of the first worksheet of an XLSX file, streamed (xlsx-reader.ts). */
+export function readXlsx(file: string): AsyncGenerator<RawRow> {
+  return readXlsxRows(file);
 }
 
 /** UTF-8 (with or without BOM) or, when the bytes are not UTF-8, GB18030 (Excel's "CSV" in China). */

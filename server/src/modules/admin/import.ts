@@ -8,7 +8,15 @@
  */
 import fs from 'node:fs';
 import type { DataSource } from 'typeorm';
-import { HOUSEHOLD_COLUMNS, IMPORT_STATE_LABEL, type ImportIssueView, type ImportJobView, type ImportState, type ImportSummary } from '@heat-butler/shared';
+import {
+  HOUSEHOLD_COLUMNS,
+  IMPORT_STATE_LABEL,
+  seasonLabel,
+  type ImportIssueView,
+  type ImportJobView,
+  type ImportState,
+  type ImportSummary,
+} from '@heat-butler/shared';
 import { AppError, errorSummary } from '../../platform/errors';
 import { withTx } from '../../platform/db/data-source';
 import type { Logger } from '../../platform/logger';
@@ -28,8 +36,8 @@ export const IMPORT_HEARTBEAT_MS = 15_000;
 export const IMPORT_STALE_MS = 2 * 60_000;
 export const IMPORT_INTERRUPTED = '导入中断，请重新上传';
 /** staged rows checked against the database per page */
-const PAGE = 5000;
-/** staged rows written per page (each page reloads the building list: fewer, larger pages) */
+const PAGE = 20_000;
+/** staged rows written per page or statement (SQLite: each page reloads the building list: fewer, larger pages) */
 const WRITE_PAGE = 20_000;
 
 export interface ImportDeps {
@@ -165,31 +173,46 @@ export class HouseholdImporter {
         const res = await this.d.accounts.upsertHouseholds(em, { buildings: plan.buildings, units: plan.units, accounts: [] });
         let written = 0;
         let arrearsBills = 0;
-        for await (const page of staged.pages(WRITE_PAGE, em)) {
-          const units = new Map(
-            page.map((r) => [
-              `${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`,
-              { areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo },
-            ]),
-          );
-          await this.d.accounts.upsertHouseholds(
+        const writeArrears = async (rows: HouseholdRow[]) => {
+          const withArrears = rows.filter((r) => r.arrears.length);
+          if (!withArrears.length) return;
+          const ids = await this.d.accounts.idsByAccountNo(
+            withArrears.map((r) => r.accountNo),
             em,
-            { buildings: [], units: [...units.values()], accounts: page.map((r) => ({ ...r, areaId: plan.areaIds.get(r.areaCode)! })) },
-            (n) => progress('writing', written + n, total),
           );
-          written += page.length;
-          const withArrears = page.filter((r) => r.arrears.length);
-          if (withArrears.length) {
-            const ids = await this.d.accounts.idsByAccountNo(
-              withArrears.map((r) => r.accountNo),
-              em,
+          arrearsBills += await this.d.billing.importArrears(
+            em,
+            withArrears.flatMap((r) => r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen }))),
+          );
+        };
+        if (staged.mysql) {
+          // MySQL/MariaDB: the accounts go from the stage into the accounts table inside the
+          // database, a range of rows per statement; then the arrears (few) through the process
+          await staged.mapUnits(
+            em,
+            plan.units.map((u, i) => ({ areaCode: u.areaCode, buildingName: u.buildingName, unitNo: u.no, areaId: u.areaId, ...res.unitIds[i]! })),
+          );
+          const last = await staged.lastRow(em);
+          for (let after = 0; after < last; after += WRITE_PAGE) {
+            await this.d.accounts.upsertAccountsFrom(em, staged.accountSource(after, after + WRITE_PAGE));
+            await progress('writing', Math.min(total, after + WRITE_PAGE), total);
+          }
+          for await (const page of staged.arrearsPages(WRITE_PAGE, em)) await writeArrears(page);
+        } else {
+          for await (const page of staged.pages(WRITE_PAGE, em)) {
+            const units = new Map(
+              page.map((r) => [
+                `${r.areaCode}\u0000${r.buildingName}\u0000${r.unitNo}`,
+                { areaId: plan.areaIds.get(r.areaCode)!, buildingName: r.buildingName, no: r.unitNo },
+              ]),
             );
-            arrearsBills += await this.d.billing.importArrears(
+            await this.d.accounts.upsertHouseholds(
               em,
-              withArrears.flatMap((r) =>
-                r.arrears.map((a) => ({ accountId: ids.get(r.accountNo)!, seasonId: plan.seasonIds.get(a.season)!, amountFen: a.fen })),
-              ),
+              { buildings: [], units: [...units.values()], accounts: page.map((r) => ({ ...r, areaId: plan.areaIds.get(r.areaCode)! })) },
+              (n) => progress('writing', written + n, total),
             );
+            written += page.length;
+            await writeArrears(page);
           }
         }
         const summary: ImportSummary = {
@@ -284,7 +307,7 @@ export class HouseholdImporter {
     if (issues.length) return null;
 
     const buildingsOut = fileBuildings.map((r) => ({ areaId: areas.get(r.areaCode)!, name: r.buildingName, address: r.buildingAddress }));
-    const unitsOut = (await stage.units()).map((u) => ({ areaId: areas.get(u.areaCode)!, buildingName: u.buildingName, no: u.unitNo }));
+    const unitsOut = (await stage.units()).map((u) => ({ areaCode: u.areaCode, areaId: areas.get(u.areaCode)!, buildingName: u.buildingName, no: u.unitNo }));
     const summary: ImportSummary = {
       rows,
       buildingsCreated: buildingsOut.filter((b) => !buildingId.has(`${b.areaId}\u0000${b.name}`)).length,
@@ -306,8 +329,8 @@ export class HouseholdImporter {
     try {
       const season = await this.d.billing.currentSeason();
       if (!season) return null;
-      const s = await this.d.billing.seasonBills(season.code);
-      return { season: s.season, label: s.label, unbilled: s.remaining };
+      // counted, not listed: seasonBills() holds every account
+      return { season: season.code, label: seasonLabel(season.code), unbilled: await this.d.billing.unbilledCount(season.code) };
     } catch (err) {
       this.d.log.warn({ error: errorSummary(err) }, 'counting the households without a bill after an import failed');
       return null;

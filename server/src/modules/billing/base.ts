@@ -13,7 +13,7 @@ import {
   type SeasonView,
 } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import { forUpdate, isUniqueViolation, updateByIds } from '../../platform/db/data-source';
+import { forUpdate, isUniqueViolation, updateByIds, upsertRows } from '../../platform/db/data-source';
 import type { Events } from '../../platform/events';
 import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
@@ -119,8 +119,8 @@ export class BillingBase {
         )
       ).map((a) => [a.id, a]),
     );
-    for (let i = 0; i < items.length; i += 500) {
-      const values = items.slice(i, i + 500).map((it) => {
+    for (let i = 0; i < items.length; i += 2000) {
+      const values = items.slice(i, i + 2000).map((it) => {
         const season = seasons.get(it.seasonId)!;
         const account = accounts.get(it.accountId)!;
         return {
@@ -142,14 +142,7 @@ export class BillingBase {
           updatedAt: now,
         };
       });
-      await em
-        .createQueryBuilder()
-        .insert()
-        .into(Bill)
-        .values(values)
-        .orUpdate(['chargeFen', 'lines', 'updatedAt'], ['accountId', 'seasonId'])
-        .updateEntity(false)
-        .execute();
+      await upsertRows(em, Bill, values, ['chargeFen', 'lines', 'updatedAt'], ['accountId', 'seasonId']);
     }
     return items.length;
   }

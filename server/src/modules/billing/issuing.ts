@@ -28,6 +28,33 @@ export class BillingIssuing extends BillingBase {
   }
 
   /**
+   * How many billable households have no bill of the season yet (seasonBills().remaining), counted
+   * without loading the accounts: the household import's summary, after 1,000,000 rows.
+   */
+  async unbilledCount(code: string): Promise<number> {
+    const season = await this.seasonByCode(code);
+    const total = await this.accounts.billableAccountCount();
+    let billed = 0;
+    let after = 0;
+    for (;;) {
+      const ids = (
+        await this.ds
+          .getRepository(Bill)
+          .createQueryBuilder('b')
+          .select('b.accountId', 'accountId')
+          .where('b.seasonId = :s AND b.accountId > :after', { s: season.id, after })
+          .orderBy('b.accountId', 'ASC')
+          .limit(10_000)
+          .getRawMany()
+      ).map((r) => Number(r.accountId));
+      if (!ids.length) break;
+      billed += await this.accounts.billableAccountCount(ids);
+      after = ids[ids.length - 1]!;
+    }
+    return total - billed;
+  }
+
+  /**
    * Issue the season's bill to (up to `batch`) accounts that have none yet: the full fee, or the
    * base fee for a stopped account; closed accounts get none. Returns where issuing stands after
    * this step (remaining 0 = done). Running it again issues nothing twice.

@@ -164,6 +164,54 @@ export async function insertRows<T extends ObjectLiteral>(em: EntityManager, ent
 }
 
 /**
+ * INSERT many rows in one statement, updating `update` of the row a unique key already has
+ * (`conflict`: that key's columns, for SQLite). Bulk paths (the household import): on MySQL/MariaDB
+ * the statement is built here, each value prepared as TypeORM would (transformers, JSON, dates),
+ * without the query builder's per-parameter bookkeeping, which costs more than the database at
+ * thousands of rows; SQLite goes through the query builder. Every row has the keys of the first.
+ */
+export async function upsertRows<T extends ObjectLiteral>(
+  em: EntityManager,
+  entity: new () => T,
+  rows: Partial<T>[],
+  update: (keyof T & string)[],
+  conflict: (keyof T & string)[],
+): Promise<void> {
+  if (!rows.length) return;
+  if (driverOf(em) !== 'mysql') {
+    await em
+      .createQueryBuilder()
+      .insert()
+      .into(entity)
+      .values(rows as any[])
+      .orUpdate(update, conflict)
+      .updateEntity(false)
+      .execute();
+    return;
+  }
+  const driver = em.connection.driver;
+  const meta = em.connection.getMetadata(entity);
+  const columns = Object.keys(rows[0]!).map((p) => {
+    const c = meta.findColumnWithPropertyName(p);
+    if (!c) throw new Error(`${meta.name} has no column ${p}`);
+    return c;
+  });
+  const names = new Map(columns.map((c) => [c.propertyName, driver.escape(c.databaseName)]));
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const params: unknown[] = [];
+  for (const r of rows) for (const c of columns) params.push(driver.preparePersistentValue((r as any)[c.propertyName], c));
+  const set = update.map((p) => {
+    const n = names.get(p);
+    if (!n) throw new Error(`upsertRows: ${p} is not among the rows' columns`);
+    return `${n} = VALUES(${n})`;
+  });
+  await em.query(
+    `INSERT INTO ${driver.escape(meta.tableName)} (${[...names.values()].join(', ')}) VALUES ${rows.map(() => tuple).join(', ')} ON DUPLICATE KEY UPDATE ${set.join(', ')}`,
+    params,
+  );
+}
+
+/**
  * UPDATE many rows by id in one statement: `common` for all of them, and per row the values in
  * `rows[i].set`, written as CASE expressions over the ids. `where` narrows it further (e.g. a
  * state guard); returns the number of rows changed.
