@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { Stream } from 'node:stream';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -231,6 +232,10 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     const started = performance.now();
     try {
       await next();
+      // a JSON body is serialised once, here: the access log's byte count (ctx.response.length)
+      // would otherwise stringify it a second time, besides Koa's own answer
+      const body: unknown = ctx.body;
+      if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body) && !(body instanceof Stream)) ctx.body = JSON.stringify(body);
     } finally {
       const seconds = (performance.now() - started) / 1000;
       // the route template ('/api/v1/bills/:id'), never the raw path: bounded label values
