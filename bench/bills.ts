@@ -6,7 +6,9 @@
  *
  * Needs MariaDB (TEST_DATABASE_URL, default mariadb://root@127.0.0.1:3306; a database hb_t_<random>
  * is created and dropped). A resident with 3 bound demo accounts, 3 seasons of bills each.
- * - BFF: the real route (session token check, zod, TypeORM, the bill views with quotes, address).
+ * - BFF: the real route (session token check, zod, TypeORM, the bill views with quotes, address),
+ *   compiled as production runs it (`npm run build`, plain node, its own process: bench/bff-child.mjs;
+ *   built first when the sources are newer than dist/server).
  * - bare: the same SQL query for the same rows (bills of the resident's bound accounts with season,
  *   account, unit and building), same database and pool size, no auth, no view-building, no sorting.
  * Also printed: CPU per request of the serving process and of the database server (steadier than
@@ -19,11 +21,10 @@
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { bareServer, cannon, flag, fmt, run, summary, type Cannon } from './lib';
+import { bareServer, builtBff, cannon, flag, fmt, procCpuMs, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 2);
@@ -35,10 +36,7 @@ const GOAL_P99 = 1.2;
 function dbCpuMs(): number {
   for (const name of ['mariadbd', 'mysqld']) {
     try {
-      const pid = execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim();
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      // utime and stime (fields 14 and 15 of stat; 12 and 13 after the name) in clock ticks of 10 ms
-      return (Number(fields[11]) + Number(fields[12])) * 10;
+      return procCpuMs(Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim()));
     } catch {
       // not this one
     }
@@ -50,6 +48,7 @@ run(async () => {
   console.log('starting the BFF (MariaDB, demo seed)…');
   const t = await startTestApp({ seedDemo: true });
   let closeBare = async () => {};
+  let closeBff = async () => {};
   try {
     const { services, ds, config } = t;
     const token = await t.loginResident('bench-user');
@@ -63,8 +62,14 @@ run(async () => {
       await services.billing.issueBills(`${y}-${y + 1}`);
     }
     const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');
-    const list = await t.call('GET', '/api/v1/bills', { token });
-    if (list.status !== 200) throw new Error(`GET /bills: ${list.status}`);
+    // the measured BFF: the production build under plain node, in its own process, on this database
+    console.log('starting the compiled BFF (npm run build, node) on the same database…');
+    const bff = await builtBff(t.db.url!, { uploadDir: config.UPLOAD_DIR });
+    closeBff = bff.close;
+    const bffUrl = `${bff.url}/api/v1/bills`;
+    const listRes = await fetch(bffUrl, { headers: { authorization: `Bearer ${token}` } });
+    if (listRes.status !== 200) throw new Error(`GET /bills: ${listRes.status}`);
+    const list = { body: (await listRes.json()) as { items: unknown[] } };
 
     // the same rows with the same joins as the BFF's one query (bills, seasons, the bound accounts
     // with their unit and building); the bare handler returns them as they come
@@ -88,19 +93,19 @@ run(async () => {
     const bareOpts = { connections: CONNECTIONS, seconds: SECONDS };
     console.log(`warm-up 3 s each, then ${ROUNDS} × (bare, BFF) alternating, ${CONNECTIONS} connections × ${SECONDS} s…`);
     await cannon(bareUrl, { ...bareOpts, seconds: 3 });
-    await cannon(`${t.url}/api/v1/bills`, { ...bffOpts, seconds: 3 });
+    await cannon(bffUrl, { ...bffOpts, seconds: 3 });
     const runs: { bff: Cannon[]; bare: Cannon[] } = { bff: [], bare: [] };
-    // CPU spent serving (this process: both servers live here; autocannon is a child) and by the
-    // database server, per request: steadier than req/s on a busy machine
+    // CPU spent serving (the BFF's process, or this one for the bare handler: autocannon is a child)
+    // and by the database server, per request: steadier than req/s on a busy machine
     const cpu = { bff: { node: 0, db: 0 }, bare: { node: 0, db: 0 } };
     for (let r = 0; r < ROUNDS; r++) {
       // ABBA: bare first in even rounds, BFF first in odd ones
       const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
       for (const which of order) {
-        const [node0, db0] = [process.cpuUsage(), dbCpuMs()];
-        runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(`${t.url}/api/v1/bills`, bffOpts));
-        const node = process.cpuUsage(node0);
-        cpu[which].node += (node.user + node.system) / 1000;
+        const serving = () => (which === 'bare' ? process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 : procCpuMs(bff.pid));
+        const [node0, db0] = [serving(), dbCpuMs()];
+        runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(bffUrl, bffOpts));
+        cpu[which].node += serving() - node0;
         cpu[which].db += dbCpuMs() - db0;
       }
     }
@@ -130,6 +135,7 @@ run(async () => {
       { what: 'p99 BFF / bare', value: `${bffP99} / ${bareP99} ms = ${fmt(bffP99 / bareP99, 2)}×`, goal: `≤ ${GOAL_P99}×`, pass: bffP99 <= GOAL_P99 * bareP99 },
     ]);
   } finally {
+    await closeBff();
     await closeBare();
     await t.close();
   }

@@ -3,12 +3,13 @@
  * loop, percentiles, and the one summary format every bench prints — each figure, the ratio and
  * PASS/MISS against the issue's goal, with the machine and its load average at the time.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Koa from 'koa';
 import mysql from 'mysql2/promise';
@@ -181,6 +182,104 @@ export async function bareServer(dbUri: string, poolSize: number, handle: (ctx: 
       await new Promise((r) => server.close(r));
       for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
       await pool.end();
+    },
+  };
+}
+
+/** The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had reached. */
+export function vmHwm(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The newest modification time of the files under `dir` (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The compiled BFF's server/ directory: BENCH_BUILD, else dist/server/server, built first when older than the sources. */
+export function compiledServer(): string {
+  if (process.env.BENCH_BUILD) return path.resolve(process.env.BENCH_BUILD);
+  const root = path.resolve(__dirname, '..');
+  const main = path.join(root, 'dist', 'server', 'server', 'main.js');
+  const built = fs.existsSync(main) ? fs.statSync(main).mtimeMs : 0;
+  if (built < Math.max(newest(path.join(root, 'server', 'src')), newest(path.join(root, 'shared', 'src')))) {
+    console.log('building the BFF (npm run build: the sources are newer than dist/server)…');
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  }
+  return path.dirname(main);
+}
+
+
+/** CPU time (ms, user + system) process `pid` has used so far, from /proc (0 when it is gone). */
+export function procCpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime (fields 14 and 15 of stat; 12 and 13 after the name) in clock ticks of 10 ms
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+export interface BuiltBff {
+  url: string;
+  pid: number;
+  /** SIGTERM, then wait for the process to end (it drains as main.js does) */
+  close(): Promise<void>;
+}
+
+/**
+ * The BFF as production runs it, on the bench's database: the build from compiledServer() under
+ * plain `node` in a child process (bench/bff-child.mjs), so that the figures are the compiled code's,
+ * not tsx's (which, among other things, resolves every run-time require() again: mysql2 requires its
+ * promise wrapper on each TypeORM query).
+ */
+export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string }): Promise<BuiltBff> {
+  const build = compiledServer();
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', path.join(__dirname, 'bff-child.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      BENCH_BUILD: build,
+      BENCH_DB_URL: dbUrl,
+      BENCH_UPLOAD_DIR: opts.uploadDir,
+      BENCH_LOG_LEVEL: opts.logLevel ?? 'silent',
+    },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('READY '));
+      if (line) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve((JSON.parse(line.slice('READY '.length)) as { url: string }).url);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the compiled BFF exited (${code}) before listening: ${out.slice(-300)}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
     },
   };
 }

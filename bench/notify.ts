@@ -9,7 +9,8 @@
  * Set-up (not timed): N unpaid bills, one pending order each inserted directly, and one signed +
  * encrypted TRANSACTION.SUCCESS notification per order built by the sandbox.
  * - BFF: POST /api/v1/wechat/pay/notify — verify the RSA signature, decrypt AES-256-GCM, credit the
- *   order (order, bill, ledger, outbox) in one transaction.
+ *   order (order, bill, ledger, outbox) in one transaction. Compiled as production runs it (`npm run
+ *   build`, plain node, its own process: bench/bff-child.mjs).
  * - bare: a Koa handler on its own port, same pool size, that does the same verify + decrypt (the
  *   project's PayClient) and one idempotent insert with raw mysql2 (INSERT IGNORE by transaction id).
  * Both get the same notifications from a worker thread with CONCURRENCY in flight. The measured half
@@ -26,7 +27,7 @@ import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { bareServer, flag, fmt, postAll, run, summary, type PostRun } from './lib';
+import { bareServer, builtBff, flag, fmt, postAll, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 3000, 'BENCH_N');
 const CONCURRENCY = flag('concurrency', 32, 'BENCH_CONCURRENCY');
@@ -38,6 +39,7 @@ run(async () => {
   console.log(`starting the BFF (MariaDB, demo seed)…`);
   const t = await startTestApp({ seedDemo: true });
   let closeBare = async () => {};
+  let closeBff = async () => {};
   try {
     const { services, ds, config } = t;
     const token = await t.loginResident('bench-user');
@@ -125,7 +127,11 @@ run(async () => {
       'CREATE TABLE bench_notification (transactionId VARCHAR(32) PRIMARY KEY, outTradeNo VARCHAR(64) NOT NULL, amountFen INT NOT NULL, at DATETIME(3) NOT NULL)',
     );
     const bareUrl = bareSrv.url;
-    const bffUrl = `${t.url}/api/v1/wechat/pay/notify`;
+    // the measured BFF: the production build under plain node, in its own process, on this database
+    console.log('starting the compiled BFF (npm run build, node) on the same database…');
+    const built = await builtBff(t.db.url!, { uploadDir: config.UPLOAD_DIR });
+    closeBff = built.close;
+    const bffUrl = `${built.url}/api/v1/wechat/pay/notify`;
 
     // ---- warm-up (a tenth, both), then ABBA over the rest ---------------------------------------
     const warm = Math.max(50, Math.floor(N / 10));
@@ -164,6 +170,7 @@ run(async () => {
       { what: 'BFF / bare', value: `${fmt((bff / bare) * 100, 1)}%`, goal: `≥ ${GOAL * 100}%`, pass: bff / bare >= GOAL },
     ]);
   } finally {
+    await closeBff();
     await closeBare();
     await t.close(); // drops the database
   }

@@ -43,7 +43,7 @@ if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.
 import { createDataSource } from '../server/src/db';
 import { createTestDatabase, type TestDatabase } from '../server/src/test-support/db';
 import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../server/src/test-support/trade-bill';
-import { flag, fmt, mb, run, summary } from './lib';
+import { compiledServer, flag, fmt, mb, run, summary, vmHwm } from './lib';
 
 const ROWS = flag('rows', 1_000_000, 'BENCH_ROWS');
 /** the child's --max-old-space-size in MB (0: V8's default, which on this machine lets the heap grow to ~4× what is live) */
@@ -134,16 +134,6 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
   await ds.destroy();
 }
 
-/** The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had reached. */
-function vmHwm(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** run() of the bill date in a fresh process; its figures come back as one JSON line (or why it failed). */
 async function timed(
   build: string,
@@ -156,7 +146,7 @@ async function timed(
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    ['--cpu-prof', '--cpu-prof-dir=/tmp/h2prof/c', ...(HEAP_MB ? [`--max-old-space-size=${HEAP_MB}`] : []), path.join(__dirname, 'reconcile-child.mjs')],
+    [...(HEAP_MB ? [`--max-old-space-size=${HEAP_MB}`] : []), path.join(__dirname, 'reconcile-child.mjs')],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
@@ -181,30 +171,6 @@ async function timed(
   if (code !== 0 || !line)
     return { failed: `exit ${code ?? signal}${out.trim() ? `: ${out.trim().slice(-300)}` : ''}`, maxRss: hwm, secs: (performance.now() - t0) / 1000 };
   return JSON.parse(line.slice('RESULT '.length)) as Result;
-}
-
-/** The newest modification time of the files under `dir` (ms). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** The compiled BFF's server/ directory: BENCH_BUILD, else dist/server/server, built first when older than the sources. */
-function compiledServer(): string {
-  if (process.env.BENCH_BUILD) return path.resolve(process.env.BENCH_BUILD);
-  const root = path.resolve(__dirname, '..');
-  const main = path.join(root, 'dist', 'server', 'server', 'main.js');
-  const built = fs.existsSync(main) ? fs.statSync(main).mtimeMs : 0;
-  if (built < Math.max(newest(path.join(root, 'server', 'src')), newest(path.join(root, 'shared', 'src')))) {
-    console.log('building the BFF (npm run build: the sources are newer than dist/server)…');
-    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
-    if (r.status !== 0) throw new Error('npm run build failed');
-  }
-  return path.dirname(main);
 }
 
 run(async () => {

@@ -1,0 +1,32 @@
+// The BFF a bench measures, in its own process under plain `node`: compiled by `npm run build`, as
+// production runs it (no tsx, no TypeScript in memory), on the bench's database. It prints one
+// `READY {json}` line with its URL on stdout and closes on SIGTERM as main.js does.
+// Environment (set by bench/lib.ts builtBff()): BENCH_BUILD (the build's server/ directory),
+// BENCH_DB_URL, BENCH_UPLOAD_DIR, BENCH_LOG_LEVEL (default silent, as the test app).
+// Like the in-process test app: the sandbox mounted, no outbox worker or scheduled jobs (their work
+// would land on one side of the comparison only).
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(path.join(process.env.BENCH_BUILD, 'main.js'));
+require('reflect-metadata');
+const { startHost } = require('./host.js');
+const { createLogger } = require('./platform/logger.js');
+
+const host = await startHost({
+  port: 0,
+  sandbox: true,
+  // the parent created the schema (synchronize), so there are no migrations to run
+  synchronize: true,
+  outboxWorker: false,
+  databaseUrl: process.env.BENCH_DB_URL,
+  logger: createLogger(process.env.BENCH_LOG_LEVEL || 'silent'),
+  config: { UPLOAD_DIR: process.env.BENCH_UPLOAD_DIR },
+});
+console.log(`READY ${JSON.stringify({ url: host.url })}`);
+process.on('SIGTERM', () => {
+  host.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
