@@ -220,7 +220,6 @@ export function compiledServer(): string {
   return path.dirname(main);
 }
 
-
 /** CPU time (ms, user + system) process `pid` has used so far, from /proc (0 when it is gone). */
 export function procCpuMs(pid: number): number {
   try {
@@ -247,7 +246,9 @@ export interface BuiltBff {
  */
 export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string }): Promise<BuiltBff> {
   const build = compiledServer();
-  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', path.join(__dirname, 'bff-child.mjs')], {
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the BFF's process, written when it closes
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', ...prof, path.join(__dirname, 'bff-child.mjs')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       ...process.env,

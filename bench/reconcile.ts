@@ -144,23 +144,19 @@ async function timed(
   tmp: string,
 ): Promise<Result | { failed: string; maxRss: number; secs: number }> {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...(HEAP_MB ? [`--max-old-space-size=${HEAP_MB}`] : []), path.join(__dirname, 'reconcile-child.mjs')],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        BENCH_BUILD: build,
-        BENCH_BILL_DATE: BILL_DATE,
-        BENCH_DB_URL: url ?? '',
-        BENCH_SQLITE: sqlitePath ?? '',
-        BENCH_FILE: file,
-        BENCH_TMP: path.join(tmp, label),
-      },
+  const child = spawn(process.execPath, [...(HEAP_MB ? [`--max-old-space-size=${HEAP_MB}`] : []), path.join(__dirname, 'reconcile-child.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      BENCH_BUILD: build,
+      BENCH_BILL_DATE: BILL_DATE,
+      BENCH_DB_URL: url ?? '',
+      BENCH_SQLITE: sqlitePath ?? '',
+      BENCH_FILE: file,
+      BENCH_TMP: path.join(tmp, label),
     },
-  );
+  });
   let hwm = 0;
   const watch = setInterval(() => (hwm = Math.max(hwm, vmHwm(child.pid!))), 100);
   let out = '';

@@ -466,6 +466,33 @@ describe('a bill where nothing matches', () => {
     await repo.delete({ billDate: date });
     await t.ds.getRepository(ReconDay).delete({ billDate: date });
   });
+
+  it('writes full statements of differences as the bill has them (prepared on MariaDB), and the remainder', async () => {
+    const date = daysAgo(51);
+    // the default batches: 1,234 differences are two statements of 500 (prepared) and one of 234
+    const ids = Array.from({ length: 1234 }, (_, i) => 5000 + i);
+    const out = await t.services.reconciliation.reconcile(date, Readable.from([bill(date, ids)]));
+    expect(out.classes).toMatchObject({ surplus: 1234, matched: 0 });
+    const repo = t.ds.getRepository(ReconDiscrepancy);
+    const all = await repo.find({ where: { billDate: date }, order: { id: 'ASC' } });
+    expect(all).toHaveLength(1234);
+    for (const [n, d] of all.entries()) {
+      const i = ids[n]!;
+      expect(d).toMatchObject({
+        key: `pay:${no(i)}`,
+        kind: 'surplus',
+        outTradeNo: no(i),
+        outRefundNo: null,
+        ledger: null,
+        diffFen: 100,
+        status: 'open',
+        wechat: { transactionId: '42' + String(i).padStart(26, '0'), outTradeNo: no(i), amountFen: 100, tradeState: 'SUCCESS', feeFen: 0 },
+      });
+      expect(d.createdAt).toBeInstanceOf(Date);
+    }
+    await repo.delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
+  });
 });
 
 describe('bills paid twice', () => {

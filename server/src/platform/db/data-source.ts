@@ -104,7 +104,6 @@ export function forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, on
   return qb;
 }
 
-/** Is this error a unique-key violation (duplicate entry)? Both drivers. */
 /**
  * Run a query builder's SQL, built once per `shape` and reused with new parameters: on the busiest
  * reads (the resident's bill list) building the SQL was most of TypeORM's CPU time. `build` makes
@@ -130,6 +129,26 @@ export async function rawQuery<T = Record<string, any>>(
 }
 const builtSql = new WeakMap<DataSource, Map<string, string>>();
 
+/**
+ * A bulk write (hundreds of rows in one statement) as a prepared statement on MySQL/MariaDB: the
+ * values go in the binary protocol, so the client escapes nothing into a statement of hundreds of
+ * kilobytes and the server parses each shape once per connection (mysql2 keeps it prepared), not on
+ * every call. SQLite: `em.query`. Values are written as given: no transformers, numbers as numbers
+ * (exact up to 2^53), objects already serialised. Same client-side time limit as every query.
+ * Only for statements of a fixed shape (a full batch): each distinct SQL stays prepared on every
+ * pooled connection, and the server caps prepared statements (max_prepared_stmt_count).
+ */
+export async function executeBulk(em: EntityManager, sql: string, params: unknown[]): Promise<void> {
+  if (driverOf(em) !== 'mysql' || !em.queryRunner) {
+    await em.query(sql, params);
+    return;
+  }
+  const conn = await em.queryRunner.connect();
+  const timeout = (em.connection.driver.options as { maxQueryExecutionTime?: number }).maxQueryExecutionTime;
+  await new Promise<void>((resolve, reject) => conn.execute({ sql, timeout }, params, (err: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** Is this error a unique-key violation (duplicate entry)? Both drivers. */
 export function isUniqueViolation(err: unknown): boolean {
   const e: any = (err as any)?.driverError ?? err;
   return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || /UNIQUE constraint failed/.test(String(e?.message));

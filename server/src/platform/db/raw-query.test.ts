@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../db';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
-import { rawQuery } from './data-source';
+import { executeBulk, rawQuery, withTx } from './data-source';
 
 let db: TestDatabase | undefined;
 const sources: [string, DataSource][] = [];
@@ -58,6 +58,36 @@ describe('rawQuery', () => {
         [1, 3],
         [2, 4],
       ]);
+    }
+  });
+});
+
+describe('executeBulk', () => {
+  it('writes every value as given, in a transaction, the same SQL again and again', async () => {
+    for (const [driver, ds] of sources) {
+      await ds.query('CREATE TABLE bulk_probe (id INTEGER PRIMARY KEY, label VARCHAR(100), fen BIGINT, note TEXT)');
+      const values = (base: number) => [
+        [base + 1, '它\'s \\ "引号" 𠮷', -9_007_199_254_740_991, JSON.stringify({ a: [1, '二'], b: null })],
+        [base + 2, '', 0, null],
+        [base + 3, 'line\nbreak\ttab', 123_456_789_012, "'; DROP TABLE bulk_probe; --"],
+      ];
+      const sql = 'INSERT INTO bulk_probe (id, label, fen, note) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)';
+      for (const base of [0, 10]) await withTx(ds, (em) => executeBulk(em, sql, values(base).flat()));
+      // a failed transaction leaves nothing behind (a duplicate id)
+      await expect(
+        withTx(ds, async (em) => {
+          await executeBulk(em, sql, values(20).flat());
+          await executeBulk(em, sql, values(20).flat());
+        }),
+      ).rejects.toThrow();
+      const rows: { id: number; label: string; fen: string | number; note: string | null }[] = await ds.query(
+        'SELECT id, label, fen, note FROM bulk_probe ORDER BY id',
+      );
+      expect(
+        rows.map((r) => [Number(r.id), r.label, Number(r.fen), r.note]),
+        driver,
+      ).toEqual([...values(0), ...values(10)]);
+      await ds.query('DROP TABLE bulk_probe');
     }
   });
 });
