@@ -9,6 +9,7 @@ import { nav, PAGES } from '../../services/pages';
 import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
+import { RepairTitle } from '../../components/repair-title';
 import { ACCOUNT_STATUS_LABEL, formatFen } from '../../services/format';
 import iconPay from '../../assets/icons/grid-pay.png';
 import iconService from '../../assets/icons/grid-service.png';
@@ -92,13 +93,7 @@ function Today(props: { visible: boolean }) {
             const d = nextDeadline(t);
             return (
               <View className='list-item' key={t.id} data-home-repair={t.id} onClick={() => nav.to(PAGES.repairDetail, { id: t.id })}>
-                <View className='row'>
-                  <Text className='strong'>
-                    {t.emergency ? '【紧急】' : ''}
-                    {t.categoryLabel}
-                  </Text>
-                  <Text className='tag'>{t.statusLabel}</Text>
-                </View>
+                <RepairTitle t={t} titleClass='strong' />
                 <View className={d.overdue ? 'alert-text' : 'muted'} data-home-deadline>
                   {d.text}
                 </View>

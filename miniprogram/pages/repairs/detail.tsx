@@ -10,6 +10,7 @@ import { LoadError } from '../../components/ui';
 import { askSubscribe } from '../../services/subscribe';
 import { SubscribeTag } from '../../components/subscribe-tag';
 import { RepairClock } from '../../components/repair-clock';
+import { RepairTitle } from '../../components/repair-title';
 import { Timeline } from '../../components/timeline';
 import { companyApi } from '../../services/api/accounts';
 
@@ -44,13 +45,7 @@ export default function RepairDetail() {
   return (
     <View className='page'>
       <View className='card' data-repair-status={t.status}>
-        <View className='row'>
-          <Text className='card-title'>
-            {t.emergency ? '【紧急】' : ''}
-            {t.categoryLabel}
-          </Text>
-          <Text className='tag'>{t.statusLabel}</Text>
-        </View>
+        <RepairTitle t={t} />
         <View className='muted'>单号 {t.no}</View>
         {!['closed', 'cancelled'].includes(t.status) ? <SubscribeTag ask='repair' template='repairProgress' label='报修进度提醒' /> : null}
         <View className='muted'>{t.address}</View>

@@ -1,10 +1,11 @@
-import { Text, View } from '@tarojs/components';
+import { View } from '@tarojs/components';
 import { getSessionKind, getToken } from '../../services/api';
 import { repairsApi } from '../../services/api/repairs';
 import { nav, PAGES } from '../../services/pages';
 import { isResident } from '../../services/session';
 import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
+import { RepairTitle } from '../../components/repair-title';
 
 /** 我的报修: the resident's tickets, newest first, with the contact promise while nobody has called. */
 export default function MyRepairs() {
@@ -26,13 +27,7 @@ export default function MyRepairs() {
       {items && !items.length ? <Empty>还没有报修记录</Empty> : null}
       {items?.map((t) => (
         <View className='card' key={t.id} data-repair-id={t.id} onClick={() => nav.to(PAGES.repairDetail, { id: t.id })}>
-          <View className='row'>
-            <Text className='card-title'>
-              {t.emergency ? '【紧急】' : ''}
-              {t.categoryLabel}
-            </Text>
-            <Text className={t.status === 'closed' ? 'tag tag-green' : 'tag'}>{t.statusLabel}</Text>
-          </View>
+          <RepairTitle t={t} />
           <View className='muted'>{t.address}</View>
           <View className='muted'>联系电话 {t.contactPhoneMasked}</View>
           {t.promise ? <View className='repair-promise'>{t.promise}</View> : null}
