@@ -3,7 +3,7 @@ import Taro from '@tarojs/taro';
 import { View } from '@tarojs/components';
 import { BindRequest, BINDING_RELATIONS, BINDING_RELATION_LABEL, type BindingRelation } from '@heat-butler/shared';
 import { Field, Segmented } from '../../components/ui';
-import { ApiError } from '../../services/api';
+import { useSubmit } from '../../services/use-submit';
 import { accountsApi } from '../../services/api/accounts';
 import { nav, PAGES } from '../../services/pages';
 import { ensureResident } from '../../services/session';
@@ -16,9 +16,9 @@ export default function Bind() {
   const [ownerName, setOwnerName] = useState('');
   const [phoneLast4, setPhoneLast4] = useState('');
   const [relation, setRelation] = useState<BindingRelation>('owner');
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const [alert, setAlert] = useState('');
-  const [busy, setBusy] = useState(false);
+  // the BFF's message is complete (tries left, or when to retry and the hotline): shown on the page
+  const { busy, errors, setErrors, submit: send } = useSubmit({ onMessage: setAlert });
 
   const submit = async () => {
     setAlert('');
@@ -32,21 +32,12 @@ export default function Bind() {
       setErrors(next);
       return;
     }
-    setErrors({});
-    if (!(await ensureResident())) return;
-    setBusy(true);
-    try {
+    await send(async () => {
+      if (!(await ensureResident())) return;
       const bound = await accountsApi.bind(input, { quiet: true });
       Taro.showToast({ title: '绑定成功', icon: 'success' });
       setTimeout(() => void nav.redirect(PAGES.accounts, { highlight: bound.accountId }), 600);
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      setErrors(e.fields);
-      // the BFF's message is complete: tries left, or when to retry and the hotline
-      setAlert(e.message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

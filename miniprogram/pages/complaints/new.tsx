@@ -1,9 +1,8 @@
 import { useState } from 'react';
-import Taro from '@tarojs/taro';
 import { Textarea, View } from '@tarojs/components';
-import { ApiError } from '../../services/api';
 import { complaintsApi } from '../../services/api/complaints';
 import { nav, PAGES } from '../../services/pages';
+import { useSubmit } from '../../services/use-submit';
 import { Empty, Field, LoadError } from '../../components/ui';
 import { AccountPicker, useBoundAccounts } from '../../components/account-picker';
 
@@ -12,23 +11,14 @@ export default function NewComplaint() {
   const { bound, accounts, accountId, setAccountId } = useBoundAccounts();
   const [content, setContent] = useState('');
   const [phone, setPhone] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, submit: send } = useSubmit();
 
-  const submit = async () => {
-    if (!accountId || busy) return;
-    setBusy(true);
-    setErrors({});
-    try {
+  const submit = () => {
+    if (!accountId) return;
+    return send(async () => {
       const c = await complaintsApi.file({ accountId, content, ...(phone ? { contactPhone: phone } : {}) }, { quiet: true });
       void nav.redirect(PAGES.complaintDetail, { id: c.id });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      setErrors(e.fields);
-      Taro.showToast({ title: e.message, icon: 'none' });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (accounts && !accounts.length)

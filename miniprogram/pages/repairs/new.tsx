@@ -2,7 +2,7 @@ import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Switch, Text, Textarea, View } from '@tarojs/components';
 import { REPAIR_CATEGORIES, REPAIR_CATEGORY_LABEL, type RepairCategory } from '@heat-butler/shared';
-import { ApiError } from '../../services/api';
+import { useSubmit } from '../../services/use-submit';
 import { repairsApi } from '../../services/api/repairs';
 import { nav, PAGES } from '../../services/pages';
 import { useData } from '../../services/use-data';
@@ -20,19 +20,16 @@ export default function NewRepair() {
   const [photos, setPhotos] = useState<{ id: string; url: string }[]>([]);
   const [phone, setPhone] = useState('');
   const [reading, setReading] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, submit: send } = useSubmit();
 
   // which categories the company counts as emergencies (settings: repairs.categories)
   const options = useData(() => repairsApi.options({ quiet: true }), []);
 
-  const submit = async () => {
+  const submit = () => {
     if (!accountId || busy) return;
     // in the tap, before any await: progress messages (one per 允许)
     const asked = askSubscribe('repair');
-    setBusy(true);
-    setErrors({});
-    try {
+    return send(async () => {
       const body = {
         accountId,
         category,
@@ -46,13 +43,7 @@ export default function NewRepair() {
       const tip = subscribeToast(await asked);
       if (tip) Taro.showToast({ title: tip, icon: 'none' });
       void nav.redirect(PAGES.repairDetail, { id: t.id });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      setErrors(e.fields);
-      Taro.showToast({ title: e.message, icon: 'none' });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (accounts && !accounts.length)

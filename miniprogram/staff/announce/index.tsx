@@ -10,7 +10,7 @@ import {
   type AnnouncementType,
   type AnnouncementView,
 } from '@heat-butler/shared';
-import { ApiError } from '../../services/api';
+import { useSubmit } from '../../services/use-submit';
 import { groupsApi } from '../../services/api/groups';
 import { useData } from '../../services/use-data';
 import { Empty, Field, LoadError, Segmented } from '../../components/ui';
@@ -34,8 +34,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
   const [restoreTime, setRestoreTime] = useState('');
   const today = chinaParts(new Date()).date;
   const [pinned, setPinned] = useState(true);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, setErrors, submit: send } = useSubmit();
   // the buildings and areas to address, and the recent announcements with their delivery
   const staffGroups = useData(() => groupsApi.staffGroups({ quiet: true }), [], { onShow: true });
   const groups = staffGroups.data?.items ?? [];
@@ -59,7 +58,6 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
 
   const submit = async () => {
     if (busy) return;
-    setErrors({});
     if (needsRestore && (!restoreDate || !restoreTime)) {
       const message = !restoreDate ? '请选择预计恢复日期' : '请选择预计恢复时间';
       setErrors({ expectedRestoreAt: message });
@@ -74,8 +72,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
       ...(needsRestore ? { expectedRestoreAt: `${restoreDate}T${restoreTime}:00+08:00` } : {}),
       pinned,
     };
-    setBusy(true);
-    try {
+    await send(async () => {
       // the same checks as publishing, and how many residents it reaches: asked before anything is pushed
       const reach = await groupsApi.previewAnnouncement(request, { quiet: true });
       const where = reach.groups === 1 ? reach.groupNames[0] : `${reach.groups}个管家群`;
@@ -94,13 +91,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'station', 'admin'], 
       setRestoreDate('');
       setRestoreTime('');
       void loadList();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      setErrors(e.fields);
-      Taro.showToast({ title: e.message, icon: 'none' });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

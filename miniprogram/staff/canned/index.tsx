@@ -34,9 +34,8 @@ export default staffPage(['admin'], function CannedReplies() {
       else await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const next: Record<string, string> = {};
-      for (const f of (e.details?.fields ?? []) as { field: string; message: string }[]) next[f.field] ??= f.message;
-      setErrors(Object.keys(next).length ? next : { body: e.message });
+      const fields = e.fields;
+      setErrors(Object.keys(fields).length ? fields : { body: e.message });
     }
   };
 

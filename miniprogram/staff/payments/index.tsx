@@ -63,8 +63,7 @@ export default staffPage(['finance', 'admin'], function StaffPayments() {
       await load();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const errors: Record<string, string> = {};
-      for (const f of (e.details?.fields ?? []) as { field: string; message: string }[]) errors[f.field] ??= f.message;
+      const errors = e.fields;
       if (!Object.keys(errors).length)
         errors.amountFen = e.message + (e.details?.refundableFen !== undefined ? `（可退 ${formatFen(e.details.refundableFen)}）` : '');
       setForm({ ...form, errors });
