@@ -163,7 +163,7 @@ export function createServices(deps: AppDeps) {
     pollDelayMs: deps.config.INVOICE_POLL_DELAY_MS,
     limiter,
   });
-  const complaints = new ComplaintsService({ ds, accounts, company, identity, moderation, repairs, clock });
+  const complaints = new ComplaintsService({ ds, accounts, company, identity, moderation, repairs, notifications, clock });
   const watch = new WatchProgram({ ds, accounts, company, repairs, complaints, clock });
   const admin = new AdminService({ ds, clock, log: deps.log, company, identity, accounts, billing, payments, groups, repairs, serviceChanges });
   // what each module reacts to (its reactions.ts): the event catalogue is platform/events.ts

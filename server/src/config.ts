@@ -57,6 +57,7 @@ const Env = z
     WECHAT_TPL_REFUND: z.string().min(1).default('sandbox-tpl-refund'),
     WECHAT_TPL_INVOICE_ISSUED: z.string().min(1).default('sandbox-tpl-invoice-issued'),
     WECHAT_TPL_REPAIR_PROGRESS: z.string().min(1).default('sandbox-tpl-repair-progress'),
+    WECHAT_TPL_COMPLAINT_PROGRESS: z.string().min(1).default('sandbox-tpl-complaint-progress'),
     WECHAT_TPL_SERVICE_CHANGE: z.string().min(1).default('sandbox-tpl-service-change'),
     WECHAT_TPL_ANNOUNCEMENT: z.string().min(1).default('sandbox-tpl-announcement'),
     /** message push (消息推送) Token and EncodingAESKey from the admin console; the URL is <PUBLIC_BASE_URL>/api/v1/wechat/push */
@@ -173,6 +174,7 @@ const TEMPLATE_ENV = [
   'WECHAT_TPL_REFUND',
   'WECHAT_TPL_INVOICE_ISSUED',
   'WECHAT_TPL_REPAIR_PROGRESS',
+  'WECHAT_TPL_COMPLAINT_PROGRESS',
   'WECHAT_TPL_SERVICE_CHANGE',
   'WECHAT_TPL_ANNOUNCEMENT',
 ] as const;

@@ -33,6 +33,11 @@ export const SUBSCRIBE_TEMPLATES = {
     env: 'WECHAT_TPL_SERVICE_CHANGE',
     fields: { thing1: '办理事项', phrase2: '办理状态', thing3: '备注', time4: '更新时间' },
   },
+  complaintProgress: {
+    title: '投诉处理进度通知',
+    env: 'WECHAT_TPL_COMPLAINT_PROGRESS',
+    fields: { character_string1: '投诉单号', thing2: '处理结果', phrase3: '处理状态', time4: '更新时间' },
+  },
   announcement: {
     title: '供热公告通知',
     env: 'WECHAT_TPL_ANNOUNCEMENT',
@@ -47,6 +52,7 @@ export const SUBSCRIBE_ASKS = {
   pay: ['paymentSuccess', 'refund', 'invoiceIssued'],
   invoice: ['invoiceIssued'],
   repair: ['repairProgress'],
+  complaint: ['complaintProgress'],
   serviceChange: ['serviceChangeProgress'],
   announcement: ['announcement'],
 } as const satisfies Record<string, readonly SubscribeTemplate[]>;

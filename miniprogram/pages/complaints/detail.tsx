@@ -1,11 +1,12 @@
 import { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatChinaTime } from '@heat-butler/shared';
+import { COMPLAINT_OPEN_STATES, formatChinaTime } from '@heat-butler/shared';
 import { complaintsApi } from '../../services/api/complaints';
 import { useData } from '../../services/use-data';
 import { LoadError } from '../../components/ui';
 import { ComplaintDue, ComplaintStatusTag } from '../../components/complaint';
 import { Timeline } from '../../components/timeline';
+import { SubscribeTag } from '../../components/subscribe-tag';
 
 /** 投诉详情: status, the promised deadline (China time), the answer, the timeline. */
 export default function ComplaintDetail() {
@@ -25,6 +26,7 @@ export default function ComplaintDetail() {
             {c.sourceLabel}
             {c.externalNo ? ` · 工单号 ${c.externalNo}` : ''} · {formatChinaTime(c.createdAt)}
           </View>
+          {COMPLAINT_OPEN_STATES.includes(c.status) ? <SubscribeTag ask='complaint' template='complaintProgress' label='投诉答复提醒' /> : null}
           <View className='muted'>{c.address}</View>
           <View>{c.content}</View>
           <ComplaintDue c={c} />

@@ -1,8 +1,10 @@
 import { useState } from 'react';
+import Taro from '@tarojs/taro';
 import { Textarea, View } from '@tarojs/components';
 import { complaintsApi } from '../../services/api/complaints';
 import { nav, PAGES } from '../../services/pages';
 import { useSubmit } from '../../services/use-submit';
+import { askSubscribe, subscribeToast } from '../../services/subscribe';
 import { Empty, Field, LoadError } from '../../components/ui';
 import { AccountPicker, useBoundAccounts } from '../../components/account-picker';
 
@@ -14,9 +16,13 @@ export default function NewComplaint() {
   const { busy, errors, submit: send } = useSubmit();
 
   const submit = () => {
-    if (!accountId) return;
+    if (!accountId || busy) return;
+    // in the tap, before any await: the answer as a message (one per 允许)
+    const asked = askSubscribe('complaint');
     return send(async () => {
       const c = await complaintsApi.file({ accountId, content, ...(phone ? { contactPhone: phone } : {}) }, { quiet: true });
+      const tip = subscribeToast(await asked);
+      if (tip) Taro.showToast({ title: tip, icon: 'none' });
       void nav.redirect(PAGES.complaintDetail, { id: c.id });
     });
   };

@@ -83,6 +83,51 @@ describe('complaints over HTTP', () => {
     expect((await t.call('GET', `/api/v1/staff/complaints/${c.id}`, { token: agent2 })).status).toBe(404);
   });
 
+  it('the resident who filed it hears the answer as a subscription message (once, if allowed); a hotline complaint sends none', async () => {
+    now = china('2026-12-01T11:00:00');
+    const user = 'c-' + crypto.randomUUID().slice(0, 8);
+    const token = await t.loginResident(user);
+    const h = households[2]!;
+    const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: h.accountNo, ownerName: h.ownerName } });
+    expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+    await t.allowMessages(token, user, ['complaintProgress']);
+    const templateId = t.services.notifications.templateId('complaintProgress');
+    const sent = () => t.sandbox!.state.subscribeMessages.filter((m) => m.templateId === templateId);
+    const before = sent().length;
+
+    const filed = await t.call('POST', '/api/v1/complaints', { token, body: { accountId: bound.body.accountId, content: '客厅温度只有16度' } });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    await act(agent1, filed.body.id, 'take');
+    await t.services.outbox.drain();
+    expect(sent()).toHaveLength(before); // taking it is not the answer: the one grant is kept for it
+    const answer = '已调整单元平衡阀，今晚起室温可达18度以上，请留意';
+    await act(agent1, filed.body.id, 'resolve', { resolution: answer });
+    await t.services.outbox.drain();
+    const mine = sent().slice(before);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      errcode: 0,
+      page: `pages/complaints/detail?id=${filed.body.id}`,
+      data: {
+        character_string1: { value: filed.body.no },
+        thing2: { value: answer.slice(0, 20) }, // WeChat's thing: 20 characters at most
+        phrase3: { value: '已答复' },
+        time4: { value: '2026-12-01 11:00' },
+      },
+    });
+
+    // a 12345 complaint staff registered: the callback reaches the resident by phone, no message
+    const hotline = await t.call('POST', '/api/v1/staff/complaints', {
+      token: agent1,
+      body: { accountId: bound.body.accountId, source: 'hotline_12345', externalNo: 'RX20261201-0777', content: '市民热线转来：室温低' },
+    });
+    expect(hotline.status, JSON.stringify(hotline.body)).toBe(201);
+    await act(agent1, hotline.body.id, 'take');
+    await act(agent1, hotline.body.id, 'resolve', { resolution: '已上门处理' });
+    await t.services.outbox.drain();
+    expect(sent().slice(before)).toHaveLength(1);
+  });
+
   it('Harbin 003: 12345 hotline complaints carry the hotline’s ticket number; staff register them for a household the resident then sees', async () => {
     now = china('2026-12-02T10:00:00');
     const h = households[1]!;

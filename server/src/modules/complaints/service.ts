@@ -16,6 +16,7 @@ import {
   complaintCallbackDueAt,
   complaintCloseDueAt,
   FileComplaintRequest,
+  formatChinaTime,
   isComplaintOverdue,
   owedComplaintDeadline,
   StaffFileComplaintRequest,
@@ -36,6 +37,7 @@ import type { Account, AccountsService } from '../accounts';
 import type { CompanyService } from '../company';
 import type { IdentityService } from '../identity';
 import type { ModerationService } from '../moderation';
+import type { NotificationsService } from '../notifications';
 import type { RepairsService } from '../repairs';
 import { Complaint } from './entities';
 import { presentComplaints } from './views';
@@ -50,6 +52,8 @@ export interface ComplaintsOptions {
   moderation: ModerationService;
   /** escalations reach staff through the repairs' staff notices (升级提醒) */
   repairs: RepairsService;
+  /** the resident who filed it hears the answer (投诉处理进度通知) */
+  notifications: NotificationsService;
   clock: () => Date;
 }
 
@@ -181,12 +185,30 @@ export class ComplaintsService {
   async resolve(staff: StaffPrincipal, id: number, resolution: string): Promise<StaffComplaintView> {
     const now = this.o.clock();
     const rules = await this.o.company.rules();
-    await this.move(staff, id, 'resolved', resolution.slice(0, 200), (c) => ({
-      resolvedAt: now,
-      resolution,
-      callbackDueAt: complaintCallbackDueAt(now, rules),
-      handlerId: c.handlerId ?? staff.staffId,
-    }));
+    await this.move(
+      staff,
+      id,
+      'resolved',
+      resolution.slice(0, 200),
+      (c) => ({
+        resolvedAt: now,
+        resolution,
+        callbackDueAt: complaintCallbackDueAt(now, rules),
+        handlerId: c.handlerId ?? staff.staffId,
+      }),
+      // the answer goes to the resident who filed it in the mini-program (a hotline complaint has none:
+      // the callback reaches them by phone); after commit, by the outbox, if they allowed the message
+      async (em, c) => {
+        if (c.residentId === null) return;
+        await this.o.notifications.toResident(
+          em,
+          c.residentId,
+          'complaintProgress',
+          { character_string1: c.no, thing2: resolution.slice(0, 20), phrase3: '已答复', time4: formatChinaTime(now) },
+          { page: `pages/complaints/detail?id=${c.id}`, dedupeKey: `complaint:${c.id}:answered:r${c.reopenCount}`, now },
+        );
+      },
+    );
     return this.viewForStaff(staff, id);
   }
 

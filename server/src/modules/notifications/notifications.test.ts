@@ -58,6 +58,7 @@ describe('subscription messages', () => {
     expect(res.body.templates.repairProgress).toBe('Qx3-repairProgressTemplateFromConsole');
     expect(Object.keys(res.body.templates).sort()).toEqual([
       'announcement',
+      'complaintProgress',
       'invoiceIssued',
       'paymentSuccess',
       'refund',
