@@ -177,7 +177,7 @@ export default staffPage('any-staff', function StaffHome() {
                 label='1小时内到期'
                 value={dash.repairs.dueSoon}
                 tone={dash.repairs.dueSoon ? 'orange' : undefined}
-                to={{ page: PAGES.staffRepairs, query: { tab: repairsTab } }}
+                to={{ page: PAGES.staffRepairs, query: { tab: 'soon' } }}
               />
             ) : null}
             {dash.payments ? <Stat label='今日缴费笔数' value={dash.payments.count} to={{ page: PAGES.staffPayments }} /> : null}

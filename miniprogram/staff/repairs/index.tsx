@@ -11,8 +11,8 @@ import { PhotoPicker } from '../../components/photo-picker';
 import { staffPage } from '../../components/staff-page';
 import { DeskLayout, useDesk } from '../../components/desk-layout';
 
-type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'notices';
-const TABS: readonly Tab[] = ['mine', 'area', 'pool', 'overdue', 'notices'];
+type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'soon' | 'notices';
+const TABS: readonly Tab[] = ['mine', 'area', 'pool', 'overdue', 'soon', 'notices'];
 /** a dispatcher may (re)assign in these states */
 const ASSIGNABLE = ['pending', 'assigned', 'contacted', 'reopened'];
 
@@ -116,7 +116,7 @@ function ReportForm(props: { dueAt: string; onSubmit: (report: string) => Promis
 
 /** 维修工单: my tickets with time left, the area's unassigned pool (抢单), and overdue ones; field actions. */
 export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], function StaffRepairs() {
-  // ?tab= from the staff home's tiles (未完成 → area, 已超时 → overdue)
+  // ?tab= from the staff home's tiles (未完成 → area, 已超时 → overdue, 1小时内到期 → soon)
   const { params } = useRouter();
   const asked = TABS.find((x) => x === params.tab);
   const [tab, setTab] = useState<Tab>(asked ?? 'mine');
@@ -139,7 +139,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
             if (r.items.some((n) => !n.read) && newest) void repairsApi.readNotices({ upToId: newest }, { quiet: true }).catch(() => undefined);
           })
         : repairsApi
-            .staffList(t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : {})
+            .staffList(t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : t === 'soon' ? { dueSoon: '1' } : {})
             .then((r) => setItems(r.items));
     return loading.catch((e) => setError(asApiError(e)));
   };
@@ -160,6 +160,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
         { value: 'area', label: '片区工单' },
         { value: 'pool', label: '待派单' },
         { value: 'overdue', label: '已超时' },
+        { value: 'soon', label: '即将到期' },
         { value: 'notices', label: '升级提醒' },
       ]
     : [
@@ -168,6 +169,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
         { value: 'area', label: '片区工单' },
         { value: 'pool', label: '待抢单' },
         { value: 'overdue', label: '已超时' },
+        { value: 'soon', label: '即将到期' },
       ];
   /** field actions: a worker/butler on their tickets (in the area's list only their own); a dispatcher only on tickets they hold themselves */
   const field = (t: StaffRepairView) => (!dispatcher && tab !== 'area') || t.assigneeId === myId;
@@ -279,7 +281,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
           ))}
         </View>
       ) : null}
-      {tab !== 'notices' && items && !items.length ? <Empty>没有工单</Empty> : null}
+      {tab !== 'notices' && items && !items.length ? <Empty>{tab === 'soon' ? '1小时内没有要到期的工单' : '没有工单'}</Empty> : null}
       {tab === 'notices' ? null : (
         <DeskLayout
           desk={desk}

@@ -96,6 +96,8 @@ export const StaffRepairQuery = PageQuery.extend({
   mine: z.enum(['1', '0']).optional(),
   pool: z.enum(['1', '0']).optional(),
   overdue: z.enum(['1', '0']).optional(),
+  /** the earliest deadline it owes is less than REPAIR_DUE_SOON_MINUTES away (and none has passed): "1小时内到期" */
+  dueSoon: z.enum(['1', '0']).optional(),
 });
 
 export interface RepairTimelineItem {

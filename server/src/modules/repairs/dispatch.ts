@@ -1,4 +1,12 @@
-import { REPAIR_OPEN_STATES, REPAIR_TRANSITIONS, type RepairState, type StaffRepairView, type StaffRole } from '@heat-butler/shared';
+import {
+  REPAIR_DUE_SOON_MINUTES,
+  REPAIR_OPEN_STATES,
+  REPAIR_TRANSITIONS,
+  repairDeadlineState,
+  type RepairState,
+  type StaffRepairView,
+  type StaffRole,
+} from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
 import { withTx } from '../../platform/db/data-source';
 import { applyTransition, recordTransition } from '../../platform/state';
@@ -12,7 +20,7 @@ import { overdueWhere } from './escalation';
 export class RepairDispatch extends RepairsCore {
   async listForStaff(
     staff: StaffPrincipal,
-    q: { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' },
+    q: { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0'; dueSoon?: '1' | '0' },
   ) {
     const now = this.o.clock();
     const scope = staffAreaFilter(staff);
@@ -25,6 +33,14 @@ export class RepairDispatch extends RepairsCore {
     if (q.mine === '1') qb.andWhere('t.assigneeId = :me', { me: staff.staffId });
     if (q.pool === '1') qb.andWhere("t.status = 'pending' AND t.assigneeId IS NULL");
     if (q.overdue === '1') qb.andWhere(overdueWhere(now));
+    if (q.dueSoon === '1') {
+      // the shared rule decides (repairDeadlineState), on the few tickets owing a deadline within the window
+      const soon = new Date(now.getTime() + REPAIR_DUE_SOON_MINUTES * 60_000);
+      const candidates = await qb.clone().andWhere(overdueWhere(soon, 'soon')).getMany();
+      const ids = candidates.filter((t) => repairDeadlineState(t, now) === 'due_soon').map((t) => t.id);
+      if (!ids.length) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, now: now.toISOString() };
+      qb.andWhere('t.id IN (:...dueSoonIds)', { dueSoonIds: ids });
+    }
     const [rows, total] = await qb
       .orderBy('t.emergency', 'DESC')
       .addOrderBy('t.id', 'DESC')

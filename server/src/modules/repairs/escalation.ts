@@ -130,25 +130,26 @@ function owesDeadline(): Brackets {
   );
 }
 
-/** SQL twin of missedRepairDeadlines (shared/src/overdue.ts): a deadline the ticket owes has passed. */
-export function overdueWhere(now: Date): Brackets {
+/**
+ * SQL twin of missedRepairDeadlines (shared/src/overdue.ts): a deadline the ticket owes has passed
+ * by `now`. `param` names the time's placeholder (two of these in one query need two names).
+ */
+export function overdueWhere(now: Date, param = 'now'): Brackets {
   return new Brackets((o) =>
     o
       .where(
         new Brackets((w) =>
-          w
-            .where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES })
-            .andWhere(
-              new Brackets((b) =>
-                b
-                  .where('(t.status IN (:...undispatched) AND t.dispatchDueAt < :now)', { now, undispatched: REPAIR_UNDISPATCHED_STATES })
-                  .orWhere('(t.contactedAt IS NULL AND t.contactDueAt < :now)', { now })
-                  .orWhere('(t.onSiteAt IS NULL AND t.onSiteDueAt < :now)', { now })
-                  .orWhere('(t.resolvedAt IS NULL AND t.doneDueAt < :now)', { now }),
-              ),
+          w.where('t.status IN (:...open)', { open: REPAIR_OPEN_STATES }).andWhere(
+            new Brackets((b) =>
+              b
+                .where(`(t.status IN (:...undispatched) AND t.dispatchDueAt < :${param})`, { [param]: now, undispatched: REPAIR_UNDISPATCHED_STATES })
+                .orWhere(`(t.contactedAt IS NULL AND t.contactDueAt < :${param})`, { [param]: now })
+                .orWhere(`(t.onSiteAt IS NULL AND t.onSiteDueAt < :${param})`, { [param]: now })
+                .orWhere(`(t.resolvedAt IS NULL AND t.doneDueAt < :${param})`, { [param]: now }),
             ),
+          ),
         ),
       )
-      .orWhere("(t.status IN ('resolved', 'closed') AND t.reportedAt IS NULL AND t.reportDueAt < :now)", { now }),
+      .orWhere(`(t.status IN ('resolved', 'closed') AND t.reportedAt IS NULL AND t.reportDueAt < :${param})`, { [param]: now }),
   );
 }

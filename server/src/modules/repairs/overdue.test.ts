@@ -1,6 +1,6 @@
 /**
  * One "overdue" rule (shared/src/overdue.ts): the staff dashboard, the repairs list's 已超时 tab
- * (its SQL twin), each ticket's red tag and time left, and the staff pages agree on every kind of
+ * (its SQL twin) and 即将到期 tab, each ticket's red tag and time left, and the staff pages agree on every kind of
  * ticket. Real BFF, real database (MariaDB with TEST_DATABASE_URL).
  */
 import crypto from 'node:crypto';
@@ -61,7 +61,7 @@ describe('the rule', () => {
   });
 });
 
-describe('the dashboard, the 已超时 tab and each ticket agree', () => {
+describe('the dashboard, the 已超时 and 即将到期 tabs and each ticket agree', () => {
   let t: TestApp;
   let now = new Date('2026-11-25T02:00:00Z');
   beforeAll(async () => {
@@ -120,6 +120,19 @@ describe('the dashboard, the 已超时 tab and each ticket agree', () => {
         .map((r) => r.id)
         .sort(),
     );
+
+    // the 1小时内到期 tile's list: the same tickets the dashboard counts as due soon
+    expect(expected.dueSoon).toBeGreaterThanOrEqual(2);
+    const soon = await t.call('GET', '/api/v1/staff/repairs?dueSoon=1&pageSize=100', { token: admin });
+    expect(soon.status).toBe(200);
+    expect(soon.body.total).toBe(expected.dueSoon);
+    expect(soon.body.items.map((x: any) => x.id).sort()).toEqual(
+      rows
+        .filter((r) => repairDeadlineState(r, now) === 'due_soon')
+        .map((r) => r.id)
+        .sort(),
+    );
+    for (const x of soon.body.items) expect(minutesLeftState(x.minutesLeft)).toBe('due_soon');
 
     for (const [i, id] of ids.slice(0, shapes.length).entries()) {
       const view = (await t.call('GET', `/api/v1/staff/repairs/${id}`, { token: admin })).body;

@@ -37,7 +37,7 @@ export type { BookedTicket } from './tickets';
 export type { ColdFix, ComplainingHousehold } from './households';
 export type { ForeignEscalation } from './notices';
 
-type StaffListQuery = { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0' };
+type StaffListQuery = { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0'; dueSoon?: '1' | '0' };
 
 export class RepairsService {
   /** watch list and SLA reports (read side) */
