@@ -124,7 +124,15 @@ describe('repair clocks per the seeds', () => {
     const grabbed = await t.call('POST', `/api/v1/staff/repairs/${a.id}/grab`, { token: worker1 });
     expect(grabbed.body).toMatchObject({ status: 'assigned', assigneeName: '钱师傅' });
 
-    const b = await book(r, { category: 'valve', description: '阀门打不开' });
+    // an emergency is not offered: the area's emergency crew has it at once (Heihe 004: on site in 1 h)
+    const leak = await book(r, { category: 'leak', description: '卫生间暖气管漏水' });
+    expect(leak).toMatchObject({ emergency: true, status: 'assigned', assigneeName: '钱师傅' });
+    await t.services.outbox.drain();
+    expect(await t.ds.getRepository(RepairStaffNotice).count({ where: { ticketId: leak.id, kind: 'pool' } })).toBe(0);
+    expect((await t.call('GET', '/api/v1/staff/repairs?pool=1', { token: worker1 })).body.items.map((x: any) => x.id)).not.toContain(leak.id);
+
+    // a routine order (an earlier test made valves an emergency)
+    const b = await book(r, { category: 'other', description: '暖气片放不出气' });
     tick(7);
     expect((await t.services.repairs.dispatchUngrabbed(now)).assigned).toBe(0);
     tick(1);

@@ -108,11 +108,12 @@ export class RepairsCore {
   /**
    * A new ticket finds its butler/worker by the company's dispatch mode: auto-assigned at once, or
    * offered to the area's butlers and workers to grab (Harbin 003), auto-assigned by the
-   * fallback job when nobody grabs it within grabTimeoutMinutes.
+   * fallback job when nobody grabs it within grabTimeoutMinutes. An emergency never waits in the
+   * pool: it goes to the area's emergency crew at once in either mode (Heihe 004: on site in 1 h).
    */
   protected async dispatchNew(em: EntityManager, t: RepairTicket, now: Date) {
     const rules = await this.o.company.rules();
-    if (rules.repairs.dispatchMode === 'auto') return this.autoDispatch(em, t, now);
+    if (rules.repairs.dispatchMode === 'auto' || t.emergency) return this.autoDispatch(em, t, now);
     const staff = await this.staffOfArea(em, t.areaId, ['butler', 'worker']);
     if (!staff.length) return this.autoDispatch(em, t, now);
     await this.staffNotice(
@@ -120,7 +121,7 @@ export class RepairsCore {
       staff.map((s) => s.id),
       t.id,
       'pool',
-      `新${t.emergency ? '紧急' : ''}报修工单 ${t.no} 待抢单（${rules.repairs.grabTimeoutMinutes}分钟内无人抢单将自动派单）`,
+      `新报修工单 ${t.no} 待抢单（${rules.repairs.grabTimeoutMinutes}分钟内无人抢单将自动派单）`,
       `pool:${t.id}`,
       now,
     );
