@@ -5,7 +5,7 @@ import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLit
 import { TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
-import { QuietTypeOrmLogger } from './limits';
+import { discard, QuietTypeOrmLogger } from './limits';
 import type { Logger } from '../logger';
 
 export type Driver = 'mysql' | 'sqlite';
@@ -144,8 +144,17 @@ export async function executeBulk(em: EntityManager, sql: string, params: unknow
     return;
   }
   const conn = await em.queryRunner.connect();
-  const timeout = (em.connection.driver.options as { maxQueryExecutionTime?: number }).maxQueryExecutionTime;
-  await new Promise<void>((resolve, reject) => conn.execute({ sql, timeout }, params, (err: Error | null) => (err ? reject(err) : resolve())));
+  // the client-side limit TypeORM gives its own queries (set by installDbLimits)
+  const opts = em.connection.driver.options as { enableQueryTimeout?: boolean; maxQueryExecutionTime?: number };
+  const timeout = opts.enableQueryTimeout ? opts.maxQueryExecutionTime : undefined;
+  await new Promise<void>((resolve, reject) =>
+    conn.execute({ sql, timeout }, params, (err: (Error & { code?: string }) | null) => {
+      if (!err) return resolve();
+      // as for TypeORM's queries (installDbLimits): a statement the client gave up on leaves its connection mid-command
+      if (err.code === 'PROTOCOL_SEQUENCE_TIMEOUT') discard(conn);
+      reject(err);
+    }),
+  );
 }
 
 /** Is this error a unique-key violation (duplicate entry)? Both drivers. */

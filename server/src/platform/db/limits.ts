@@ -86,7 +86,8 @@ export function sessionLimitsSql(mariadb: boolean, limits: DbLimits): string {
 }
 
 /** Out of the pool and closed at once (mysql2's destroy() only half-closes, waiting for the server). */
-function discard(conn: any): void {
+/** A connection left mid-command (its statement abandoned by the client) is never reused. */
+export function discard(conn: any): void {
   conn.destroy?.();
   conn.stream?.destroy?.();
 }
