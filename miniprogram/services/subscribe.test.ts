@@ -15,7 +15,17 @@ const h = vi.hoisted(() => {
       if (path === '/api/v1/notifications/templates')
         return {
           statusCode: 200,
-          data: { templates: { paymentSuccess: 'P', refund: 'R', invoiceIssued: 'I', repairProgress: 'RP', complaintProgress: 'CP', serviceChangeProgress: 'S', announcement: 'A' } },
+          data: {
+            templates: {
+              paymentSuccess: 'P',
+              refund: 'R',
+              invoiceIssued: 'I',
+              repairProgress: 'RP',
+              complaintProgress: 'CP',
+              serviceChangeProgress: 'S',
+              announcement: 'A',
+            },
+          },
         };
       if (path === '/api/v1/notifications/grants') {
         const accepted = Object.entries(o.data.results)
