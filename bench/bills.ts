@@ -102,7 +102,11 @@ run(async () => {
       // ABBA: bare first in even rounds, BFF first in odd ones
       const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
       for (const which of order) {
-        const serving = () => (which === 'bare' ? process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 : procCpuMs(bff.pid));
+        const serving = () => {
+          if (which !== 'bare') return procCpuMs(bff.pid);
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1000;
+        };
         const [node0, db0] = [serving(), dbCpuMs()];
         runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(bffUrl, bffOpts));
         cpu[which].node += serving() - node0;
