@@ -20,29 +20,16 @@
 
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
-import { execFileSync } from 'node:child_process';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { bareServer, builtBff, cannon, flag, fmt, procCpuMs, run, summary, type Cannon } from './lib';
+import { bareServer, builtBff, cannon, dbCpuMs, flag, fmt, procCpuMs, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 2);
 const CONNECTIONS = flag('connections', 50);
 const GOAL_RATE = 0.85;
 const GOAL_P99 = 1.2;
-
-/** CPU time (ms) the database server has used so far (MariaDB/MySQL on this machine), 0 when not found. */
-function dbCpuMs(): number {
-  for (const name of ['mariadbd', 'mysqld']) {
-    try {
-      return procCpuMs(Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim()));
-    } catch {
-      // not this one
-    }
-  }
-  return 0;
-}
 
 run(async () => {
   console.log('starting the BFF (MariaDB, demo seed)…');

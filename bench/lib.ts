@@ -3,7 +3,7 @@
  * loop, percentiles, and the one summary format every bench prints — each figure, the ratio and
  * PASS/MISS against the issue's goal, with the machine and its load average at the time.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -229,6 +229,18 @@ export function procCpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU time (ms) the database server has used so far (MariaDB/MySQL on this machine), 0 when not found. */
+export function dbCpuMs(): number {
+  for (const name of ['mariadbd', 'mysqld']) {
+    try {
+      return procCpuMs(Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim()));
+    } catch {
+      // not this one
+    }
+  }
+  return 0;
 }
 
 export interface BuiltBff {

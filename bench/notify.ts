@@ -27,7 +27,7 @@ import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { bareServer, builtBff, flag, fmt, postAll, run, summary, type PostRun } from './lib';
+import { bareServer, builtBff, dbCpuMs, flag, fmt, postAll, procCpuMs, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 3000, 'BENCH_N');
 const CONCURRENCY = flag('concurrency', 32, 'BENCH_CONCURRENCY');
@@ -142,10 +142,29 @@ run(async () => {
     const [h1, h2] = [rest.slice(0, half), rest.slice(half)];
     console.log(`${rest.length} notifications each, ${CONCURRENCY} in flight, ABBA (bare, BFF, BFF, bare)…`);
     const runs: { bare: PostRun[]; bff: PostRun[] } = { bare: [], bff: [] };
-    runs.bare.push(await postAll(bareUrl, h1, CONCURRENCY));
-    runs.bff.push(await postAll(bffUrl, h1, CONCURRENCY));
-    runs.bff.push(await postAll(bffUrl, h2, CONCURRENCY));
-    runs.bare.push(await postAll(bareUrl, h2, CONCURRENCY));
+    // CPU per notification: the serving process (the BFF's child, or this one for the bare handler:
+    // this one also runs the load generator's thread, so its share is reported for both), the
+    // database server; and the statements the database received (Questions)
+    const cost = { bare: { bff: 0, bench: 0, db: 0, statements: 0 }, bff: { bff: 0, bench: 0, db: 0, statements: 0 } };
+    const questions = async () => Number(((await pool.query("SHOW GLOBAL STATUS LIKE 'Questions'")) as any)[0][0].Value);
+    const benchCpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const measured = async (which: 'bare' | 'bff', part: Item[]) => {
+      const [b0, n0, d0, q0] = [procCpuMs(built.pid), benchCpu(), dbCpuMs(), await questions()];
+      runs[which].push(await postAll(which === 'bare' ? bareUrl : bffUrl, part, CONCURRENCY));
+      const [b1, n1, d1, q1] = [procCpuMs(built.pid), benchCpu(), dbCpuMs(), await questions()];
+      const c = cost[which];
+      c.bff += b1 - b0;
+      c.bench += n1 - n0;
+      c.db += d1 - d0;
+      c.statements += q1 - q0 - 1; // not the first SHOW
+    };
+    await measured('bare', h1);
+    await measured('bff', h1);
+    await measured('bff', h2);
+    await measured('bare', h2);
 
     const [credited] = await ds.query("SELECT COUNT(*) AS n FROM ledger_entry WHERE kind = 'payment'");
     const [inserted] = await pool.query('SELECT COUNT(*) AS n FROM bench_notification');
@@ -160,6 +179,9 @@ run(async () => {
           return o;
         }, {}),
       );
+    const m = rest.length;
+    const costLine = (c: (typeof cost)['bff']) =>
+      `${fmt((c.bff / m) * 1000)} µs BFF + ${fmt((c.bench / m) * 1000)} µs bench + ${fmt((c.db / m) * 1000)} µs db; ${fmt(c.statements / m, 2)} statements`;
     summary(`notifications (N=${N}, ${rest.length} measured each, c=${CONCURRENCY})`, [
       { what: 'BFF notifications credited / s', value: fmt(bff) },
       { what: '  runs (ms p50/p99)', value: runs.bff.map((r) => `${fmt(r.rate)}/s ${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`).join('  ') },
@@ -167,6 +189,8 @@ run(async () => {
       { what: 'bare verify+decrypt+insert / s', value: fmt(bare) },
       { what: '  runs (ms p50/p99)', value: runs.bare.map((r) => `${fmt(r.rate)}/s ${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`).join('  ') },
       { what: '  statuses / rows', value: `${statuses(runs.bare)} / ${(inserted as any)[0].n}` },
+      { what: 'CPU per notification, BFF', value: costLine(cost.bff) },
+      { what: 'CPU per notification, bare', value: costLine(cost.bare) },
       { what: 'BFF / bare', value: `${fmt((bff / bare) * 100, 1)}%`, goal: `≥ ${GOAL * 100}%`, pass: bff / bare >= GOAL },
     ]);
   } finally {

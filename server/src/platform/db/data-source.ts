@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import fs from 'node:fs';
-import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
-import { TimestampsFromAppClock } from './timestamps';
+import { DataSource, type EntityManager, type EntityMetadata, type EntitySubscriberInterface, type SelectQueryBuilder, type ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { insertStamped, TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
 import { discard, QuietTypeOrmLogger } from './limits';
@@ -164,10 +165,90 @@ export function isUniqueViolation(err: unknown): boolean {
 }
 
 /**
+ * Writes built here on MySQL/MariaDB, not by TypeORM's query builders: at a few dozen rows the
+ * builders' per-parameter bookkeeping (named parameters, then replaced by `?` over the whole SQL)
+ * cost more CPU than the database spent on the statement (a credited payment notification's batch).
+ * Each value is prepared as TypeORM prepares it (transformers, JSON, dates), and the one subscriber,
+ * TimestampsFromAppClock, is applied by the same rule (insertStamped, updatedAt). An entity this
+ * doesn't cover (embedded, version, discriminator, generated uuid or spatial columns, entity
+ * listeners, another subscriber that hears its writes, as the company cache) and SQLite go through
+ * the query builder. afterQuery subscribers (the connection limits) see these statements as any.
+ */
+function direct(em: EntityManager, entity: Function): EntityMetadata | null {
+  if (driverOf(em) !== 'mysql') return null;
+  const meta = em.connection.getMetadata(entity);
+  let ok = directOk.get(meta);
+  if (ok === undefined) {
+    const driver = em.connection.driver;
+    ok =
+      em.connection.subscribers.every((s) => s instanceof TimestampsFromAppClock || !hearsWrites(s, meta)) &&
+      !meta.embeddeds.length &&
+      !meta.versionColumn &&
+      !meta.discriminatorColumn &&
+      !meta.beforeInsertListeners.length &&
+      !meta.afterInsertListeners.length &&
+      !meta.beforeUpdateListeners.length &&
+      !meta.afterUpdateListeners.length &&
+      !meta.columns.some((c) => (c.isGenerated && c.generationStrategy === 'uuid') || driver.spatialTypes.includes(c.type as any));
+    directOk.set(meta, ok);
+  }
+  return ok ? meta : null;
+}
+const directOk = new WeakMap<EntityMetadata, boolean>();
+
+/** Does this subscriber listen to inserts or updates of the entity (e.g. the company cache)? */
+function hearsWrites(s: EntitySubscriberInterface, meta: EntityMetadata): boolean {
+  if (!s.beforeInsert && !s.afterInsert && !s.beforeUpdate && !s.afterUpdate) return false;
+  const target = s.listenTo?.();
+  return !target || target === meta.target || (typeof target === 'function' && typeof meta.target === 'function' && meta.target.prototype instanceof target);
+}
+
+function columnOf(meta: EntityMetadata, property: string): ColumnMetadata {
+  const c = meta.findColumnWithPropertyName(property);
+  if (!c) throw new Error(`${meta.name} has no column ${property}`);
+  return c;
+}
+
+/**
+ * `INSERT INTO t (…) VALUES (…), (…)` with `?` placeholders: the columns any row sets (a row that
+ * leaves one out writes DEFAULT), and the creation/update dates from the app's clock.
+ */
+function insertSql(em: EntityManager, meta: EntityMetadata, rows: Record<string, unknown>[]): { sql: string; params: unknown[]; columns: ColumnMetadata[] } {
+  const driver = em.connection.driver;
+  const props = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r)) if (r[k] !== undefined) props.add(k);
+  const stamped = insertStamped(meta);
+  for (const c of stamped) props.add(c.propertyName);
+  const columns = [...props].map((p) => columnOf(meta, p));
+  const now = new Date();
+  const params: unknown[] = [];
+  const tuples = rows.map((r) => {
+    const values = columns.map((c) => {
+      let v = r[c.propertyName];
+      if (v === undefined && stamped.includes(c)) v = now;
+      if (typeof v === 'function') return String(v());
+      v = driver.preparePersistentValue(v, c);
+      if (v === undefined) return 'DEFAULT';
+      params.push(v);
+      return '?';
+    });
+    return `(${values.join(', ')})`;
+  });
+  const names = columns.map((c) => driver.escape(c.databaseName)).join(', ');
+  return { sql: `INSERT INTO ${driver.escape(meta.tableName)} (${names}) VALUES ${tuples.join(', ')}`, params, columns };
+}
+
+/**
  * INSERT one row without reading it back (TypeORM re-selects generated defaults after a plain
  * insert; hot paths don't need them). Returns the new id.
  */
 export async function insertRow<T extends ObjectLiteral>(em: EntityManager, entity: new () => T, values: Partial<T>): Promise<number> {
+  const meta = direct(em, entity);
+  if (meta) {
+    const { sql, params } = insertSql(em, meta, [values]);
+    const res: { insertId: number } = await em.query(sql, params);
+    return Number(res.insertId);
+  }
   const res = await em
     .createQueryBuilder()
     .insert()
@@ -182,6 +263,12 @@ export async function insertRow<T extends ObjectLiteral>(em: EntityManager, enti
 /** INSERT many rows in one statement (no read-back). */
 export async function insertRows<T extends ObjectLiteral>(em: EntityManager, entity: new () => T, rows: Partial<T>[]): Promise<void> {
   if (!rows.length) return;
+  const meta = direct(em, entity);
+  if (meta) {
+    const { sql, params } = insertSql(em, meta, rows);
+    await em.query(sql, params);
+    return;
+  }
   await em
     .createQueryBuilder()
     .insert()
@@ -193,10 +280,7 @@ export async function insertRows<T extends ObjectLiteral>(em: EntityManager, ent
 
 /**
  * INSERT many rows in one statement, updating `update` of the row a unique key already has
- * (`conflict`: that key's columns, for SQLite). Bulk paths (the household import): on MySQL/MariaDB
- * the statement is built here, each value prepared as TypeORM would (transformers, JSON, dates),
- * without the query builder's per-parameter bookkeeping, which costs more than the database at
- * thousands of rows; SQLite goes through the query builder. Every row has the keys of the first.
+ * (`conflict`: that key's columns, for SQLite). Bulk paths (the household import).
  */
 export async function upsertRows<T extends ObjectLiteral>(
   em: EntityManager,
@@ -206,7 +290,8 @@ export async function upsertRows<T extends ObjectLiteral>(
   conflict: (keyof T & string)[],
 ): Promise<void> {
   if (!rows.length) return;
-  if (driverOf(em) !== 'mysql') {
+  const meta = direct(em, entity);
+  if (!meta) {
     await em
       .createQueryBuilder()
       .insert()
@@ -217,32 +302,21 @@ export async function upsertRows<T extends ObjectLiteral>(
       .execute();
     return;
   }
-  const driver = em.connection.driver;
-  const meta = em.connection.getMetadata(entity);
-  const columns = Object.keys(rows[0]!).map((p) => {
-    const c = meta.findColumnWithPropertyName(p);
-    if (!c) throw new Error(`${meta.name} has no column ${p}`);
-    return c;
-  });
-  const names = new Map(columns.map((c) => [c.propertyName, driver.escape(c.databaseName)]));
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const params: unknown[] = [];
-  for (const r of rows) for (const c of columns) params.push(driver.preparePersistentValue((r as any)[c.propertyName], c));
+  const { sql, params, columns } = insertSql(em, meta, rows);
   const set = update.map((p) => {
-    const n = names.get(p);
-    if (!n) throw new Error(`upsertRows: ${p} is not among the rows' columns`);
+    const c = columns.find((col) => col.propertyName === p);
+    if (!c) throw new Error(`upsertRows: ${p} is not among the rows' columns`);
+    const n = em.connection.driver.escape(c.databaseName);
     return `${n} = VALUES(${n})`;
   });
-  await em.query(
-    `INSERT INTO ${driver.escape(meta.tableName)} (${[...names.values()].join(', ')}) VALUES ${rows.map(() => tuple).join(', ')} ON DUPLICATE KEY UPDATE ${set.join(', ')}`,
-    params,
-  );
+  await em.query(`${sql} ON DUPLICATE KEY UPDATE ${set.join(', ')}`, params);
 }
 
 /**
  * UPDATE many rows by id in one statement: `common` for all of them, and per row the values in
  * `rows[i].set`, written as CASE expressions over the ids. `where` narrows it further (e.g. a
- * state guard); returns the number of rows changed.
+ * state guard, with `:name` parameters); returns the number of rows changed. The update date is
+ * the app's clock unless set here.
  */
 export async function updateByIds<T extends ObjectLiteral>(
   em: EntityManager,
@@ -254,13 +328,50 @@ export async function updateByIds<T extends ObjectLiteral>(
   wrap: Record<string, (caseExpr: string) => string> = {},
 ): Promise<number> {
   if (!rows.length) return 0;
+  const fast = direct(em, entity);
+  if (fast) {
+    const meta = fast;
+    const driver = em.connection.driver;
+    const esc = (c: string) => driver.escape(c);
+    const params: unknown[] = [];
+    const assignments: string[] = [];
+    const value = (c: ColumnMetadata, v: unknown) => {
+      if (typeof v === 'function') return String(v());
+      params.push(driver.preparePersistentValue(v, c));
+      return '?';
+    };
+    const stamp = meta.updateDateColumn;
+    const cols = [...Object.keys(common), ...Object.keys(rows[0]!.set)];
+    for (const p of Object.keys(common)) {
+      const c = columnOf(meta, p);
+      assignments.push(`${esc(c.databaseName)} = ${value(c, common[p])}`);
+    }
+    for (const p of Object.keys(rows[0]!.set)) {
+      const c = columnOf(meta, p);
+      const expr = `CASE ${esc('id')} ${rows.map((r) => `WHEN ${value(meta.primaryColumns[0]!, r.id)} THEN ${value(c, r.set[p])}`).join(' ')} END`;
+      assignments.push(`${esc(c.databaseName)} = ${wrap[p] ? wrap[p](expr) : expr}`);
+    }
+    if (stamp && !cols.includes(stamp.propertyName)) assignments.push(`${esc(stamp.databaseName)} = ${value(stamp, new Date())}`);
+    let sql = `UPDATE ${esc(meta.tableName)} SET ${assignments.join(', ')} WHERE ${esc('id')} IN (${rows.map(() => '?').join(', ')})`;
+    params.push(...rows.map((r) => r.id));
+    if (where) {
+      const [w, wParams] = driver.escapeQueryWithParameters(where.sql, where.params);
+      sql += ` AND (${w})`;
+      params.push(...wParams);
+    }
+    const res: { affectedRows: number } = await em.query(sql, params);
+    return res.affectedRows;
+  }
   const esc = (c: string) => em.connection.driver.escape(c);
   const params: Record<string, unknown> = { ...(where?.params ?? {}) };
   const set: Record<string, unknown> = { ...common };
   rows.forEach((r, i) => (params[`u_id_${i}`] = r.id));
+  const meta = em.connection.getMetadata(entity);
   for (const col of Object.keys(rows[0]!.set)) {
+    // the values as the builder prepares those of set() (JSON, dates, transformers)
+    const column = columnOf(meta, col);
     const whens = rows.map((r, i) => {
-      params[`u_${col}_${i}`] = r.set[col];
+      params[`u_${col}_${i}`] = em.connection.driver.preparePersistentValue(r.set[col], column);
       return `WHEN :u_id_${i} THEN :u_${col}_${i}`;
     });
     const expr = `CASE ${esc('id')} ${whens.join(' ')} END`;

@@ -1,4 +1,10 @@
-import { EventSubscriber, type EntitySubscriberInterface, type InsertEvent, type UpdateEvent } from 'typeorm';
+import { EventSubscriber, type EntityMetadata, type EntitySubscriberInterface, type InsertEvent, type UpdateEvent } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+
+/** The columns an INSERT stamps with the app's clock when the row leaves them out. */
+export function insertStamped(meta: EntityMetadata): ColumnMetadata[] {
+  return meta.columns.filter((c) => c.isCreateDate || c.isUpdateDate);
+}
 
 /**
  * Creation and update times come from the application's clock, not the database server's
@@ -13,9 +19,7 @@ export class TimestampsFromAppClock implements EntitySubscriberInterface {
     const row = event.entity as Record<string, unknown> | undefined;
     if (!row || typeof row !== 'object') return;
     const now = new Date();
-    for (const c of event.metadata.columns) {
-      if ((c.isCreateDate || c.isUpdateDate) && row[c.propertyName] === undefined) row[c.propertyName] = now;
-    }
+    for (const c of insertStamped(event.metadata)) if (row[c.propertyName] === undefined) row[c.propertyName] = now;
   }
 
   beforeUpdate(event: UpdateEvent<any>): void {
