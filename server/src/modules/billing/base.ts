@@ -278,14 +278,12 @@ export class BillingBase {
   }
 
   /**
-   * 一键缴清: every unpaid bill of the account with something due, locked (in id order, like any
-   * other lock of several bills) and priced for `at` exactly as the bill view prices them, oldest
+   * 一键缴清: every unpaid bill of the account with something due, locked and priced for `at` exactly as the bill view prices them, oldest
    * season first. Paying them all together satisfies arrears first by construction.
    */
   async lockUnpaidOfAccount(em: EntityManager, accountId: number, at: Date): Promise<{ bill: Bill; season: string; quote: Quote }[]> {
-    const bills = await forUpdate(
-      em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.status = :st', { accountId, st: 'unpaid' }).orderBy('b.id', 'ASC'),
-    ).getMany();
+    const bills = await forUpdate(em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.status = :st', { accountId, st: 'unpaid' })).getMany();
+    bills.sort((a, b) => a.id - b.id);
     if (!bills.length) return [];
     const seasons = new Map((await em.find(Season, { where: { id: In([...new Set(bills.map((b) => b.seasonId))]) } })).map((x) => [x.id, x]));
     const account = await this.accounts.account(accountId, em);

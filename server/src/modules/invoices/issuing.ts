@@ -227,7 +227,7 @@ export class InvoiceIssuing {
     if (!order) return;
     const rules = await this.o.company.rules();
     await withTx(this.o.ds, async (em) => {
-      const invoices = await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId }).orderBy('i.id', 'ASC')).getMany();
+      const invoices = (await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId })).getMany()).sort((a, b) => a.id - b.id);
       const blues = invoices.filter((i) => i.direction === 'blue');
       const current = blues.at(-1);
       if (!current) return;
@@ -253,7 +253,7 @@ export class InvoiceIssuing {
    */
   async changeTitle(orderId: number, next: NextTitle, actor: Actor): Promise<number> {
     return withTx(this.o.ds, async (em) => {
-      const invoices = await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId }).orderBy('i.id', 'ASC')).getMany();
+      const invoices = (await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId })).getMany()).sort((a, b) => a.id - b.id);
       const blues = invoices.filter((i) => i.direction === 'blue');
       const current = blues.at(-1);
       if (!current) throw new AppError('INVOICE_NOT_FOUND');

@@ -76,7 +76,7 @@ export class OrderCrediting {
     const now = this.o.clock();
     return withTx(this.o.ds, async (em) => {
       const nos = [...new Set(txs.filter((_, i) => results[i] === null).map((tx) => tx.out_trade_no))];
-      const orders = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.outTradeNo IN (:...nos)', { nos }).orderBy('o.id', 'ASC')).getMany();
+      const orders = await forUpdate(em.createQueryBuilder(PaymentOrder, 'o').where('o.outTradeNo IN (:...nos)', { nos })).getMany();
       const byNo = new Map(orders.map((o) => [o.outTradeNo, o]));
       const credited: { i: number; order: PaymentOrder; from: OrderState; paidAt: Date }[] = [];
       for (let i = 0; i < txs.length; i++) {

@@ -97,8 +97,17 @@ export async function withTx<T>(ds: DataSource, fn: (em: EntityManager) => Promi
   return run;
 }
 
-/** SELECT … FOR UPDATE on MySQL/MariaDB; nothing on SQLite (writers are serialised by withTx). */
+/**
+ * SELECT … FOR UPDATE on MySQL/MariaDB; nothing on SQLite (writers are serialised by withTx).
+ * No ORDER BY without a LIMIT: sort the locked rows in code. To skip a sort, MariaDB may read a
+ * lookup by a secondary key (`outTradeNo IN (…) ORDER BY id`) as a scan of the whole primary key
+ * when its statistics are stale (a table just filled), and a locking scan locks every row it
+ * reads: one batch of payment notifications held every order of the table. The rows are locked
+ * in the order of the key the lookup uses, the same for every caller.
+ */
 export function forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, onLocked?: 'nowait' | 'skip_locked'): SelectQueryBuilder<T> {
+  if (Object.keys(qb.expressionMap.orderBys).length && qb.expressionMap.limit === undefined)
+    throw new Error('forUpdate: ORDER BY without LIMIT can lock a whole table (sort the rows in code)');
   if (driverOf(qb.connection.manager) !== 'mysql') return qb;
   qb.setLock('pessimistic_write');
   if (onLocked) qb.setOnLocked(onLocked);

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, type DataSource, type EntityManager } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
 import { instant, money } from './columns';
-import { createDataSource, insertRow, insertRows, updateByIds, upsertRows, withTx } from './data-source';
+import { createDataSource, forUpdate, insertRow, insertRows, updateByIds, upsertRows, withTx } from './data-source';
 
 @Entity('write_probe')
 class WriteProbe {
@@ -221,6 +221,17 @@ describe('direct writes', () => {
       await withTx(ds, (em) => insertRows(em, HeardProbe, [{ code: `${driver}-a` }, { code: `${driver}-b` }]));
       await withTx(ds, (em) => insertRow(em, HeardProbe, { code: `${driver}-c` }));
       expect(heard, driver).toEqual([`${driver}-a`, `${driver}-b`, `${driver}-c`]);
+    }
+  });
+});
+
+describe('forUpdate', () => {
+  it('refuses ORDER BY without LIMIT (a locking read MariaDB may turn into a scan of the whole table)', () => {
+    for (const [driver, ds] of sources) {
+      const qb = () => ds.createQueryBuilder(WriteProbe, 'w').where('w.code IN (:...codes)', { codes: ['a', 'b'] });
+      expect(() => forUpdate(qb().orderBy('w.id', 'ASC')), driver).toThrow(/ORDER BY without LIMIT/);
+      expect(() => forUpdate(qb()), driver).not.toThrow();
+      expect(() => forUpdate(qb().orderBy('w.id', 'ASC').limit(10), 'skip_locked'), driver).not.toThrow();
     }
   });
 });
