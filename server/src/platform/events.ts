@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { enqueueAll, outboxTopic, type OutboxHandler, type OutboxTopic, type OutboxWorker } from './outbox';
+import { enqueueAll, outboxTopic, type OutboxHandler, type OutboxItem, type OutboxTopic, type OutboxWorker } from './outbox';
 
 // ---- the catalogue ------------------------------------------------------------------------------
 //
@@ -157,7 +157,8 @@ export interface ModuleReactions {
 
 /** What emitting modules are given (constructor injection). */
 export interface Events {
-  emit<E extends EventName>(em: EntityManager, event: E, payloads: readonly DomainEvents[E][]): Promise<void>;
+  /** `also`: outbox rows of the emitter's own, written in the same INSERT as the reactions' */
+  emit<E extends EventName>(em: EntityManager, event: E, payloads: readonly DomainEvents[E][], also?: readonly OutboxItem[]): Promise<void>;
 }
 
 /** an after-commit reaction's outbox row: a batch of one event's payloads */
@@ -213,13 +214,12 @@ export class EventBus implements Events {
    * Inside the emitter's transaction: runs the in-transaction reactions and queues one outbox row
    * per after-commit reaction (committed or rolled back with the emitter's own changes).
    */
-  async emit<E extends EventName>(em: EntityManager, event: E, payloads: readonly DomainEvents[E][]): Promise<void> {
+  async emit<E extends EventName>(em: EntityManager, event: E, payloads: readonly DomainEvents[E][], also: readonly OutboxItem[] = []): Promise<void> {
     if (!this.wired) throw new Error(`event ${event} emitted before the reactions were wired (app.ts)`);
-    if (!payloads.length) return;
-    for (const r of this.inTx.get(event) ?? []) await r.run(em, payloads);
-    // every reaction's rows in one INSERT
-    const rows: { topic: OutboxTopic<EventRow>; payload: EventRow; maxAttempts: number }[] = [];
-    for (const topic of this.after.get(event) ?? []) {
+    if (payloads.length) for (const r of this.inTx.get(event) ?? []) await r.run(em, payloads);
+    // every reaction's rows in one INSERT, with the emitter's own rows (`also`: e.g. the resident's message)
+    const rows: OutboxItem[] = [...also];
+    for (const topic of payloads.length ? (this.after.get(event) ?? []) : []) {
       for (let i = 0; i < payloads.length; i += ROW_BATCH)
         rows.push({ topic, payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
     }

@@ -64,29 +64,19 @@ async function insertMessage(em: EntityManager, topic: string, payload: object, 
   });
 }
 
-/**
- * Queue many side effects in one INSERT. Their dedupe keys must be new (e.g. derived from a
- * state change that itself happens once): a repeat fails the whole statement.
- */
-export async function enqueueMany<P extends object>(
-  em: EntityManager,
-  topic: OutboxTopic<P>,
-  items: { payload: P; dedupeKey?: string; maxAttempts?: number }[],
-  now: Date = new Date(),
-) {
-  await enqueueAll(
-    em,
-    items.map((i) => ({ topic, ...i })),
-    now,
-  );
+/** One outbox row to write: enqueueAll takes them, of any topics. */
+export interface OutboxItem {
+  topic: OutboxTopic<any>;
+  payload: object;
+  dedupeKey?: string;
+  maxAttempts?: number;
 }
 
-/** enqueueMany for items of several topics: still one INSERT. */
-export async function enqueueAll(
-  em: EntityManager,
-  items: { topic: OutboxTopic<object>; payload: object; dedupeKey?: string; maxAttempts?: number }[],
-  now: Date = new Date(),
-) {
+/**
+ * Queue many side effects, of any topics, in one INSERT. Their dedupe keys must be new (e.g.
+ * derived from a state change that itself happens once): a repeat fails the whole statement.
+ */
+export async function enqueueAll(em: EntityManager, items: readonly OutboxItem[], now: Date = new Date()) {
   if (!items.length) return;
   await insertRows(
     em,

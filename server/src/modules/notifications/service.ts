@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { SUBSCRIBE_TEMPLATE_KEYS, type SubscribeGrantCounts, type SubscribeTemplate } from '@heat-butler/shared';
-import { enqueue, enqueueMany, outboxTopic, PermanentFailure, type OutboxWorker } from '../../platform/outbox';
+import { enqueue, enqueueAll, outboxTopic, PermanentFailure, type OutboxItem, type OutboxWorker } from '../../platform/outbox';
 import { insertRow, isUniqueViolation } from '../../platform/db/data-source';
 import type { MiniProgramClient } from '../../wechat/miniprogram';
 import type { IdentityService } from '../identity';
@@ -13,6 +13,15 @@ export interface SubscribeJob {
   template: SubscribeTemplate;
   page?: string;
   data: Record<string, string>;
+}
+
+/** One subscription message to a resident (toResidents). */
+export interface ResidentMessage {
+  residentId: number;
+  template: SubscribeTemplate;
+  data: Record<string, string>;
+  page?: string;
+  dedupeKey?: string;
 }
 
 export const SUBSCRIBE_TOPIC = outboxTopic<SubscribeJob>('wechat.subscribe');
@@ -167,21 +176,17 @@ export class NotificationsService {
   }
 
   /** Many messages in one INSERT (their dedupe keys must be new). */
-  async toResidents(
-    em: EntityManager,
-    messages: { residentId: number; template: SubscribeTemplate; data: Record<string, string>; page?: string; dedupeKey?: string }[],
-    now?: Date,
-  ): Promise<void> {
-    if (!messages.length) return;
-    await enqueueMany(
-      em,
-      SUBSCRIBE_TOPIC,
-      messages.map((m) => ({
-        payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data },
-        dedupeKey: m.dedupeKey,
-        maxAttempts: 5,
-      })),
-      now,
-    );
+  async toResidents(em: EntityManager, messages: ResidentMessage[], now?: Date): Promise<void> {
+    await enqueueAll(em, this.residentMessages(messages), now);
+  }
+
+  /** toResidents' outbox rows, for a caller that writes them with its own (Events.emit's `also`). */
+  residentMessages(messages: ResidentMessage[]): OutboxItem[] {
+    return messages.map((m) => ({
+      topic: SUBSCRIBE_TOPIC,
+      payload: { residentId: m.residentId, template: m.template, page: m.page, data: m.data },
+      dedupeKey: m.dedupeKey,
+      maxAttempts: 5,
+    }));
   }
 }

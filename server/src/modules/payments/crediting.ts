@@ -167,8 +167,8 @@ export class OrderCrediting {
         { status: 'paid', pendingKey: null, creditedBy: by },
       );
       const paid = credited.filter((c) => !c.order.duplicate);
-      await this.o.notifications.toResidents(
-        em,
+      // written with the reactions' rows below, in one INSERT
+      const messages = this.o.notifications.residentMessages(
         paid.map(({ order, paidAt }) => ({
           residentId: order.residentId,
           template: 'paymentSuccess' as const,
@@ -181,7 +181,6 @@ export class OrderCrediting {
           page: `pages/payments/detail?id=${order.id}`,
           dedupeKey: `paid:${order.outTradeNo}`,
         })),
-        now,
       );
       for (const c of credited) {
         const dups = dupLines.get(c.order.id);
@@ -204,6 +203,7 @@ export class OrderCrediting {
         parts
           .filter((_, k) => settled[k] === 'paid')
           .map(({ c: { order }, line }) => ({ orderId: order.id, billId: line.billId, accountId: order.accountId, residentId: order.residentId })),
+        messages,
       );
       return results as CreditResult[];
     });
