@@ -7,6 +7,8 @@ import { instant, money } from '../../platform/db/columns';
 @Index('idx_repair_resident', ['residentId', 'createdAt'])
 @Index('idx_repair_area_status', ['areaId', 'status'])
 @Index('idx_repair_assignee', ['assigneeId', 'status'])
+// the complaint watch's cold fixes: low-temperature tickets resolved since a time (coldFixesSince)
+@Index('idx_repair_category_resolved', ['category', 'resolvedAt'])
 export class RepairTicket {
   @PrimaryGeneratedColumn({ type: 'int' })
   id: number;

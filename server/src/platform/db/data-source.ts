@@ -106,7 +106,7 @@ export async function withTx<T>(ds: DataSource, fn: (em: EntityManager) => Promi
  * in the order of the key the lookup uses, the same for every caller.
  */
 export function forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, onLocked?: 'nowait' | 'skip_locked'): SelectQueryBuilder<T> {
-  if (Object.keys(qb.expressionMap.orderBys).length && qb.expressionMap.limit === undefined)
+  if (Object.keys(qb.expressionMap.orderBys).length && qb.expressionMap.limit === undefined && qb.expressionMap.take === undefined)
     throw new Error('forUpdate: ORDER BY without LIMIT can lock a whole table (sort the rows in code)');
   if (driverOf(qb.connection.manager) !== 'mysql') return qb;
   qb.setLock('pessimistic_write');

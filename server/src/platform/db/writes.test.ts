@@ -232,6 +232,7 @@ describe('forUpdate', () => {
       expect(() => forUpdate(qb().orderBy('w.id', 'ASC')), driver).toThrow(/ORDER BY without LIMIT/);
       expect(() => forUpdate(qb()), driver).not.toThrow();
       expect(() => forUpdate(qb().orderBy('w.id', 'ASC').limit(10), 'skip_locked'), driver).not.toThrow();
+      expect(() => forUpdate(qb().orderBy('w.id', 'ASC').take(10)), driver).not.toThrow();
     }
   });
 });

@@ -17,5 +17,6 @@ import { Complaints1795871000010 } from './1795871000010-Complaints';
 import { RepairClocks1795872000040 } from './1795872000040-RepairClocks';
 import { InvoiceRetitle1795874000070 } from './1795874000070-InvoiceRetitle';
 import { MeasurementDay1795875000080 } from './1795875000080-MeasurementDay';
+import { RepairColdFixIndex1795909387776 } from './1795909387776-RepairColdFixIndex';
 
-export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918, SubscribeGrants1795849539979, StableAccessToken1795849759969, RateCounter1795849775378, ContentSecurity1795850582734, ReconStreaming1795860294721, InboxConversations1795860461608, JobLease1795860462330, PayAll1795870000020, Complaints1795871000010, RepairClocks1795872000040, InvoiceRetitle1795874000070, MeasurementDay1795875000080];
+export const migrations: Function[] = [Foundation1795530466707, BillsAndPayments1795610507041, ModulesRepairsGroupsChangesReconInvoices1795611559979, AdminImportAudit1795613021663, ImportHeartbeat1795615448951, UploadsPlatform1795849485918, SubscribeGrants1795849539979, StableAccessToken1795849759969, RateCounter1795849775378, ContentSecurity1795850582734, ReconStreaming1795860294721, InboxConversations1795860461608, JobLease1795860462330, PayAll1795870000020, Complaints1795871000010, RepairClocks1795872000040, InvoiceRetitle1795874000070, MeasurementDay1795875000080, RepairColdFixIndex1795909387776];
