@@ -13,6 +13,14 @@ import { DeskLayout, useDesk } from '../../components/desk-layout';
 
 type Tab = 'mine' | 'area' | 'pool' | 'overdue' | 'soon' | 'notices';
 const TABS: readonly Tab[] = ['mine', 'area', 'pool', 'overdue', 'soon', 'notices'];
+/** the staff list's filter per tab (升级提醒 has a list of its own) */
+const LIST_QUERY = {
+  mine: { mine: '1' },
+  area: {},
+  pool: { pool: '1' },
+  overdue: { overdue: '1' },
+  soon: { dueSoon: '1' },
+} as const satisfies Record<Exclude<Tab, 'notices'>, Record<string, string>>;
 /** a dispatcher may (re)assign in these states */
 const ASSIGNABLE = ['pending', 'assigned', 'contacted', 'reopened'];
 
@@ -138,9 +146,7 @@ export default staffPage(['agent', 'butler', 'dispatcher', 'worker', 'admin'], f
             const newest = r.items[0]?.id;
             if (r.items.some((n) => !n.read) && newest) void repairsApi.readNotices({ upToId: newest }, { quiet: true }).catch(() => undefined);
           })
-        : repairsApi
-            .staffList(t === 'mine' ? { mine: '1' } : t === 'pool' ? { pool: '1' } : t === 'overdue' ? { overdue: '1' } : t === 'soon' ? { dueSoon: '1' } : {})
-            .then((r) => setItems(r.items));
+        : repairsApi.staffList(LIST_QUERY[t]).then((r) => setItems(r.items));
     return loading.catch((e) => setError(asApiError(e)));
   };
   useDidShow(() => {
