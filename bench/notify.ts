@@ -18,7 +18,6 @@
  * load hits both alike; the ratio is over all rounds, and each round's is printed.
  * Goal of issue 18 (2 cores): BFF ≥ 80% of bare.
  */
-import crypto from 'node:crypto';
 
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
@@ -28,6 +27,7 @@ import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
+import { transactionPlaintext } from '../server/src/test-support/wechat-pay';
 import { bareServer, builtBff, dbCpuMs, flag, fmt, postAll, procCpuMs, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 8000, 'BENCH_N');
@@ -86,20 +86,7 @@ run(async () => {
     const items: Item[] = orders.map((o) =>
       sandbox.buildNotification({
         eventType: 'TRANSACTION.SUCCESS',
-        plaintext: {
-          mchid: config.WXPAY_MCHID,
-          appid: config.WECHAT_APPID,
-          out_trade_no: o.outTradeNo,
-          transaction_id: ('42' + crypto.randomBytes(16).toString('hex').replace(/\D/g, '') + '0'.repeat(26)).slice(0, 28),
-          trade_type: 'JSAPI',
-          trade_state: 'SUCCESS',
-          trade_state_desc: '支付成功',
-          bank_type: 'OTHERS',
-          attach: '',
-          success_time: new Date().toISOString(),
-          payer: { openid: 'o-bench' },
-          amount: { total: o.amountFen, payer_total: o.amountFen, currency: 'CNY', payer_currency: 'CNY' },
-        },
+        plaintext: transactionPlaintext(t, o),
       }),
     );
 

@@ -13,6 +13,8 @@ import { usingMariaDb } from '../../test-support/db';
 import { mysqlUrl } from '../../platform/db/data-source';
 import { Bill } from '../billing/entities';
 import { PaymentOrder } from './entities';
+import { transactionPlaintext } from '../../test-support/wechat-pay';
+import type { Transaction } from '../../wechat/pay';
 
 const maria = usingMariaDb();
 let t: TestApp;
@@ -64,20 +66,7 @@ it.runIf(maria)(
       const paid = orders.slice(10, 25);
       const started = Date.now();
       const results = await services.payments.creditMany(
-        paid.map((o, i) => ({
-          mchid: config.WXPAY_MCHID,
-          appid: config.WECHAT_APPID,
-          out_trade_no: o.outTradeNo,
-          transaction_id: `42000${stamp}${String(i).padStart(4, '0')}`,
-          trade_type: 'JSAPI',
-          trade_state: 'SUCCESS',
-          trade_state_desc: '支付成功',
-          bank_type: 'OTHERS',
-          attach: '',
-          success_time: new Date().toISOString(),
-          payer: { openid: 'o-lock' },
-          amount: { total: o.amountFen, payer_total: o.amountFen, currency: 'CNY', payer_currency: 'CNY' },
-        })),
+        paid.map((o) => transactionPlaintext(t, o) as Transaction),
         'notify',
       );
       // credited at once, not after the lock wait (DB_LOCK_WAIT_SECONDS) ran out
