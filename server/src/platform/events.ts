@@ -216,12 +216,14 @@ export class EventBus implements Events {
    */
   async emit<E extends EventName>(em: EntityManager, event: E, payloads: readonly DomainEvents[E][], also: readonly OutboxItem[] = []): Promise<void> {
     if (!this.wired) throw new Error(`event ${event} emitted before the reactions were wired (app.ts)`);
-    if (payloads.length) for (const r of this.inTx.get(event) ?? []) await r.run(em, payloads);
     // every reaction's rows in one INSERT, with the emitter's own rows (`also`: e.g. the resident's message)
     const rows: OutboxItem[] = [...also];
-    for (const topic of payloads.length ? (this.after.get(event) ?? []) : []) {
-      for (let i = 0; i < payloads.length; i += ROW_BATCH)
-        rows.push({ topic, payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
+    if (payloads.length) {
+      for (const r of this.inTx.get(event) ?? []) await r.run(em, payloads);
+      for (const topic of this.after.get(event) ?? []) {
+        for (let i = 0; i < payloads.length; i += ROW_BATCH)
+          rows.push({ topic, payload: { events: payloads.slice(i, i + ROW_BATCH) }, maxAttempts: REACTION_ATTEMPTS });
+      }
     }
     await enqueueAll(em, rows, this.clock());
   }

@@ -66,7 +66,7 @@ async function insertMessage(em: EntityManager, topic: string, payload: object, 
 
 /** One outbox row to write: enqueueAll takes them, of any topics. */
 export interface OutboxItem {
-  topic: OutboxTopic<any>;
+  topic: OutboxTopic<object>;
   payload: object;
   dedupeKey?: string;
   maxAttempts?: number;

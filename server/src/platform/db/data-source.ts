@@ -337,9 +337,8 @@ export async function updateByIds<T extends ObjectLiteral>(
   wrap: Record<string, (caseExpr: string) => string> = {},
 ): Promise<number> {
   if (!rows.length) return 0;
-  const fast = direct(em, entity);
-  if (fast) {
-    const meta = fast;
+  const meta = direct(em, entity);
+  if (meta) {
     const driver = em.connection.driver;
     const esc = (c: string) => driver.escape(c);
     const params: unknown[] = [];
@@ -350,7 +349,6 @@ export async function updateByIds<T extends ObjectLiteral>(
       return '?';
     };
     const stamp = meta.updateDateColumn;
-    const cols = [...Object.keys(common), ...Object.keys(rows[0]!.set)];
     for (const p of Object.keys(common)) {
       const c = columnOf(meta, p);
       assignments.push(`${esc(c.databaseName)} = ${value(c, common[p])}`);
@@ -360,7 +358,8 @@ export async function updateByIds<T extends ObjectLiteral>(
       const expr = `CASE ${esc('id')} ${rows.map((r) => `WHEN ${value(meta.primaryColumns[0]!, r.id)} THEN ${value(c, r.set[p])}`).join(' ')} END`;
       assignments.push(`${esc(c.databaseName)} = ${wrap[p] ? wrap[p](expr) : expr}`);
     }
-    if (stamp && !cols.includes(stamp.propertyName)) assignments.push(`${esc(stamp.databaseName)} = ${value(stamp, new Date())}`);
+    if (stamp && !(stamp.propertyName in common) && !(stamp.propertyName in rows[0]!.set))
+      assignments.push(`${esc(stamp.databaseName)} = ${value(stamp, new Date())}`);
     let sql = `UPDATE ${esc(meta.tableName)} SET ${assignments.join(', ')} WHERE ${esc('id')} IN (${rows.map(() => '?').join(', ')})`;
     params.push(...rows.map((r) => r.id));
     if (where) {
@@ -375,10 +374,10 @@ export async function updateByIds<T extends ObjectLiteral>(
   const params: Record<string, unknown> = { ...(where?.params ?? {}) };
   const set: Record<string, unknown> = { ...common };
   rows.forEach((r, i) => (params[`u_id_${i}`] = r.id));
-  const meta = em.connection.getMetadata(entity);
+  const metadata = em.connection.getMetadata(entity);
   for (const col of Object.keys(rows[0]!.set)) {
     // the values as the builder prepares those of set() (JSON, dates, transformers)
-    const column = columnOf(meta, col);
+    const column = columnOf(metadata, col);
     const whens = rows.map((r, i) => {
       params[`u_${col}_${i}`] = em.connection.driver.preparePersistentValue(r.set[col], column);
       return `WHEN :u_id_${i} THEN :u_${col}_${i}`;

@@ -85,8 +85,10 @@ export function sessionLimitsSql(mariadb: boolean, limits: DbLimits): string {
   return `SET SESSION ${statement}, innodb_lock_wait_timeout = ${lock}, lock_wait_timeout = ${lock}`;
 }
 
-/** Out of the pool and closed at once (mysql2's destroy() only half-closes, waiting for the server). */
-/** A connection left mid-command (its statement abandoned by the client) is never reused. */
+/**
+ * A connection left mid-command (its statement abandoned by the client) is never reused: out of the
+ * pool and closed at once (mysql2's destroy() only half-closes, waiting for the server).
+ */
 export function discard(conn: any): void {
   conn.destroy?.();
   conn.stream?.destroy?.();
