@@ -278,8 +278,9 @@ export class BillingBase {
   }
 
   /**
-   * 一键缴清: every unpaid bill of the account with something due, locked and priced for `at` exactly as the bill view prices them, oldest
-   * season first. Paying them all together satisfies arrears first by construction.
+   * 一键缴清: every unpaid bill of the account with something due, locked and priced for `at`
+   * exactly as the bill view prices them, oldest season first. Paying them all together satisfies
+   * arrears first by construction.
    */
   async lockUnpaidOfAccount(em: EntityManager, accountId: number, at: Date): Promise<{ bill: Bill; season: string; quote: Quote }[]> {
     const bills = await forUpdate(em.createQueryBuilder(Bill, 'b').where('b.accountId = :accountId AND b.status = :st', { accountId, st: 'unpaid' })).getMany();

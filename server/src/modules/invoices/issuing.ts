@@ -227,7 +227,7 @@ export class InvoiceIssuing {
     if (!order) return;
     const rules = await this.o.company.rules();
     await withTx(this.o.ds, async (em) => {
-      const invoices = (await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId })).getMany()).sort((a, b) => a.id - b.id);
+      const invoices = await this.lockOfOrder(em, orderId);
       const blues = invoices.filter((i) => i.direction === 'blue');
       const current = blues.at(-1);
       if (!current) return;
@@ -253,7 +253,7 @@ export class InvoiceIssuing {
    */
   async changeTitle(orderId: number, next: NextTitle, actor: Actor): Promise<number> {
     return withTx(this.o.ds, async (em) => {
-      const invoices = (await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId })).getMany()).sort((a, b) => a.id - b.id);
+      const invoices = await this.lockOfOrder(em, orderId);
       const blues = invoices.filter((i) => i.direction === 'blue');
       const current = blues.at(-1);
       if (!current) throw new AppError('INVOICE_NOT_FOUND');
@@ -351,6 +351,12 @@ export class InvoiceIssuing {
     const retry = to === 'requested';
     await em.update(Invoice, row.id, { status: to, failure: retry ? null : failure, providerOrderNo, ...(retry ? { providerSerial: null } : {}) });
     if (retry) await enqueue(em, INVOICE_SUBMIT, { invoiceId: row.id }, { dedupeKey: `invoice-submit:${row.id}:${row.attempts}`, now: this.o.clock() });
+  }
+
+  /** Every invoice of an order, locked, oldest first (sorted here: forUpdate takes no ORDER BY). */
+  private async lockOfOrder(em: EntityManager, orderId: number): Promise<Invoice[]> {
+    const rows = await forUpdate(em.createQueryBuilder(Invoice, 'i').where('i.orderId = :id', { id: orderId })).getMany();
+    return rows.sort((a, b) => a.id - b.id);
   }
 
   async lock(em: EntityManager, id: number): Promise<Invoice> {
