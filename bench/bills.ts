@@ -23,7 +23,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { bareServer, builtBff, cannon, dbCpuMs, flag, fmt, procCpuMs, run, summary, type Cannon } from './lib';
+import { bareServer, builtBff, cannon, dbCpuMs, flag, fmt, ownCpuMs, procCpuMs, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 2);
@@ -89,11 +89,7 @@ run(async () => {
       // ABBA: bare first in even rounds, BFF first in odd ones
       const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
       for (const which of order) {
-        const serving = () => {
-          if (which !== 'bare') return procCpuMs(bff.pid);
-          const u = process.cpuUsage();
-          return (u.user + u.system) / 1000;
-        };
+        const serving = () => (which === 'bare' ? ownCpuMs() : procCpuMs(bff.pid));
         const [node0, db0] = [serving(), dbCpuMs()];
         runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(bffUrl, bffOpts));
         cpu[which].node += serving() - node0;

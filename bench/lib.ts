@@ -231,6 +231,12 @@ export function procCpuMs(pid: number): number {
   }
 }
 
+/** CPU time (ms) this process has used so far, user and system read at one moment (worker threads included). */
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** CPU time (ms) the database server has used so far (MariaDB/MySQL on this machine), 0 when not found. */
 export function dbCpuMs(): number {
   for (const name of ['mariadbd', 'mysqld']) {

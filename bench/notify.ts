@@ -28,7 +28,7 @@ import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { transactionPlaintext } from '../server/src/test-support/wechat-pay';
-import { bareServer, builtBff, dbCpuMs, flag, fmt, postAll, procCpuMs, run, summary, type PostRun } from './lib';
+import { bareServer, builtBff, dbCpuMs, flag, fmt, ownCpuMs, postAll, procCpuMs, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 8000, 'BENCH_N');
 const ROUNDS = flag('rounds', 3, 'BENCH_ROUNDS');
@@ -131,23 +131,20 @@ run(async () => {
     // average out the bursts of a shared machine (one round's ratio moved 70–85 % from run to run)
     const size = Math.floor(rest.length / (2 * ROUNDS));
     const chunks = Array.from({ length: 2 * ROUNDS }, (_, i) => rest.slice(i * size, (i + 1) * size));
-    console.log(`${size * 2 * ROUNDS} notifications each, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ABBA (bare, BFF, BFF, bare)…`);
+    const m = size * 2 * ROUNDS;
+    console.log(`${m} notifications each, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ABBA (bare, BFF, BFF, bare)…`);
     const runs: { bare: PostRun[]; bff: PostRun[] } = { bare: [], bff: [] };
     // CPU per notification: the serving process (the BFF's child, or this one for the bare handler:
     // this one also runs the load generator's thread, so its share is reported for both), the
     // database server; and the statements the database received (Questions)
     const cost = { bare: { bff: 0, bench: 0, db: 0, statements: 0 }, bff: { bff: 0, bench: 0, db: 0, statements: 0 } };
     const questions = async () => Number(((await pool.query("SHOW GLOBAL STATUS LIKE 'Questions'")) as any)[0][0].Value);
-    const benchCpu = () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
-    // items / summed time of these runs
-    const rate = (rs: PostRun[], parts: Item[][]) => parts.reduce((s, p) => s + p.length, 0) / rs.reduce((s, r, i) => s + parts[i]!.length / r.rate, 0);
+    // items / summed time of these runs: every run has `size` items
+    const rate = (rs: PostRun[]) => rs.length / rs.reduce((s, r) => s + 1 / r.rate, 0);
     const measured = async (which: 'bare' | 'bff', part: Item[]) => {
-      const [b0, n0, d0, q0] = [procCpuMs(built.pid), benchCpu(), dbCpuMs(), await questions()];
+      const [b0, n0, d0, q0] = [procCpuMs(built.pid), ownCpuMs(), dbCpuMs(), await questions()];
       runs[which].push(await postAll(which === 'bare' ? bareUrl : bffUrl, part, CONCURRENCY));
-      const [b1, n1, d1, q1] = [procCpuMs(built.pid), benchCpu(), dbCpuMs(), await questions()];
+      const [b1, n1, d1, q1] = [procCpuMs(built.pid), ownCpuMs(), dbCpuMs(), await questions()];
       const c = cost[which];
       c.bff += b1 - b0;
       c.bench += n1 - n0;
@@ -161,21 +158,14 @@ run(async () => {
       await measured('bff', h1);
       await measured('bff', h2);
       await measured('bare', h2);
-      const tail = (rs: PostRun[]) => rate(rs.slice(-2), [h1, h2]);
-      roundRatios.push(tail(runs.bff) / tail(runs.bare));
+      roundRatios.push(rate(runs.bff.slice(-2)) / rate(runs.bare.slice(-2)));
     }
 
     const [credited] = await ds.query("SELECT COUNT(*) AS n FROM ledger_entry WHERE kind = 'payment'");
     const [inserted] = await pool.query('SELECT COUNT(*) AS n FROM bench_notification');
-    // the rate over everything measured: items / summed time (every run has `size` items)
-    const bff = rate(
-      runs.bff,
-      runs.bff.map(() => chunks[0]!),
-    );
-    const bare = rate(
-      runs.bare,
-      runs.bare.map(() => chunks[0]!),
-    );
+    // the rate over everything measured
+    const bff = rate(runs.bff);
+    const bare = rate(runs.bare);
     const statuses = (rs: PostRun[]) =>
       JSON.stringify(
         rs.reduce<Record<string, number>>((o, r) => {
@@ -183,7 +173,6 @@ run(async () => {
           return o;
         }, {}),
       );
-    const m = size * 2 * ROUNDS;
     const costLine = (c: (typeof cost)['bff']) =>
       `${fmt((c.bff / m) * 1000)} µs BFF + ${fmt((c.bench / m) * 1000)} µs bench + ${fmt((c.db / m) * 1000)} µs db; ${fmt(c.statements / m, 2)} statements`;
     summary(`notifications (N=${N}, ${m} measured each in ${ROUNDS} rounds, c=${CONCURRENCY})`, [
