@@ -351,9 +351,13 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ]),
     uploadsRoutes(services.uploads, services.limiter),
   ]) {
-    api.use(router.routes(), router.allowedMethods({ throw: false }));
+    // the modules' routes are copied into this router's one list: one match per request
+    api.use(router.routes());
   }
   app.use(api.routes());
+  // a known path asked with a method it doesn't take: 405 (OPTIONS: 200), with Allow, in the API's
+  // error shape. Only requests no route took get here; per module, this check ran on every request.
+  app.use(api.allowedMethods());
 
   if (deps.config.H5_DIR) app.use(serve(deps.config.H5_DIR, { maxage: 0, gzip: false }));
   return app;

@@ -31,7 +31,8 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
   let dbName: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ config: LIMITS });
+    // the demo company: the bill list reads its rules
+    t = await startTestApp({ config: LIMITS, seedDemo: true });
     dbName = new URL(t.db.url!).pathname.slice(1);
     root = await mysql.createConnection(mysqlUrl(t.db.url!));
     token = await t.loginResident('fault-watcher');
@@ -42,6 +43,8 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
   });
 
   const accounts = () => t.call('GET', '/api/v1/accounts', { token });
+  // the bill list reads straight from the driver's pool (rawQuery), not through TypeORM
+  const bills = () => t.call('GET', '/api/v1/bills', { token });
 
   /** until `fn` answers 200, at most `withinMs`; returns how long it took */
   async function recovers(fn: () => Promise<{ status: number }>, withinMs: number): Promise<number> {
@@ -70,7 +73,7 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
     // session itself is cached since the first request)
     await root.query('LOCK TABLES `session` WRITE, `binding` WRITE');
     try {
-      const [reqs, ready] = await Promise.all([Promise.all(Array.from({ length: 3 }, () => timed(accounts))), timed(() => t.call('GET', '/readyz'))]);
+      const [reqs, ready] = await Promise.all([Promise.all([accounts, bills, bills].map((read) => timed(read))), timed(() => t.call('GET', '/readyz'))]);
       for (const r of reqs) {
         expect(r.value.status).toBe(503);
         expect(r.value.body.error.code).toBe('DB_UNAVAILABLE');
@@ -89,6 +92,7 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
       await root.query('UNLOCK TABLES');
     }
     const back = await recovers(accounts, 3_000);
+    expect((await bills()).status).toBe(200);
     expect((await t.call('GET', '/readyz')).status).toBe(200);
     console.info(`locked table: recovered ${back} ms after unlock`);
   });
@@ -110,7 +114,7 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
 
   it('killed connections: requests never hang or answer 500, and recover without restart', async () => {
     // warm the pool, then kill every connection the BFF holds, idle or busy
-    await Promise.all(Array.from({ length: 6 }, accounts));
+    await Promise.all([accounts, accounts, accounts, bills, bills, bills].map((read) => read()));
     const kill = async () => {
       const [rows]: any = await root.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [dbName]);
       for (const { id } of rows) await root.query(`KILL ${Number(id)}`).catch(() => undefined);
@@ -118,11 +122,11 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
     };
     expect(await kill()).toBeGreaterThan(0);
     // a burst right after, and requests killed mid-statement (waiting on a locked table)
-    const burst = await Promise.all(Array.from({ length: 6 }, () => timed(accounts)));
+    const burst = await Promise.all([accounts, bills, accounts, bills, accounts, bills].map((read) => timed(read)));
     await root.query('LOCK TABLES `binding` WRITE');
     let busy: Awaited<ReturnType<typeof timed<Awaited<ReturnType<typeof accounts>>>>>[];
     try {
-      const inFlight = Promise.all(Array.from({ length: 3 }, () => timed(accounts)));
+      const inFlight = Promise.all([accounts, bills, bills].map((read) => timed(read)));
       await new Promise((r) => setTimeout(r, 300));
       expect(await kill()).toBeGreaterThan(0);
       busy = await inFlight;
@@ -137,7 +141,7 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
     }
     const answers = [...burst, ...busy];
     const back = await recovers(accounts, 3_000);
-    const after = await Promise.all(Array.from({ length: 6 }, accounts));
+    const after = await Promise.all([accounts, bills, accounts, bills, accounts, bills].map((read) => read()));
     expect(after.map((r) => r.status)).toEqual(Array(6).fill(200));
     expect((await t.call('GET', '/readyz')).status).toBe(200);
     console.info(`killed connections: burst answered ${answers.map((a) => a.value.status).join(',')}; recovered in ${back} ms`);
@@ -147,15 +151,18 @@ describe.skipIf(!usingMariaDb())('database faults (MariaDB only: embedded SQLite
     // occupy all 4 pool connections for ~2.5 s
     const sleepers = Promise.all(Array.from({ length: LIMITS.DB_POOL_SIZE }, () => t.ds.query('SELECT SLEEP(2.5)')));
     await new Promise((r) => setTimeout(r, 100));
-    const [req, ready] = await Promise.all([timed(accounts), timed(() => t.call('GET', '/readyz'))]);
-    expect(req.value.status).toBe(503);
-    expect(req.value.body.error.code).toBe('DB_UNAVAILABLE');
-    expect(req.ms).toBeGreaterThanOrEqual(900);
-    expect(req.ms).toBeLessThan(2_400);
+    const [reqs, ready] = await Promise.all([Promise.all([accounts, bills].map((read) => timed(read))), timed(() => t.call('GET', '/readyz'))]);
+    for (const req of reqs) {
+      expect(req.value.status).toBe(503);
+      expect(req.value.body.error.code).toBe('DB_UNAVAILABLE');
+      expect(req.ms).toBeGreaterThanOrEqual(900);
+      expect(req.ms).toBeLessThan(2_400);
+    }
     expect(ready.value.status).toBe(503);
     expect(ready.ms).toBeLessThan(1_500);
     await sleepers;
     expect((await accounts()).status).toBe(200);
+    expect((await bills()).status).toBe(200);
   });
 
   it('a statement running past DB_QUERY_TIMEOUT_MS is stopped by the server', async () => {
@@ -249,6 +256,7 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
       port: 0,
       sandbox: true,
       synchronize: true,
+      seedDemo: true,
       outboxWorker: false,
       databaseUrl: u.toString(),
       logger: createLogger('silent'),
@@ -274,17 +282,24 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
     await db?.drop();
   });
 
-  const accounts = async () => {
-    const res = await fetch(`${host.url}/api/v1/accounts`, { headers: { Authorization: `Bearer ${token}` } });
+  const read = (path: string) => async () => {
+    const res = await fetch(`${host.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
     return { status: res.status, body: (await res.json()) as any };
   };
+  const accounts = read('/api/v1/accounts');
+  // through the driver's pool directly (rawQuery): its connections are discarded the same way
+  const bills = read('/api/v1/bills');
 
   it('answers 503 within the statement limit + 2 s instead of waiting, /readyz red in 0.5 s, and recovers when it answers again', async () => {
     // warm the pool: idle connections the freeze will catch, and one more to come
-    await Promise.all(Array.from({ length: 3 }, accounts));
+    await Promise.all([accounts, bills, bills].map((r) => r()));
     expect((await accounts()).status).toBe(200);
+    expect((await bills()).status).toBe(200);
     relay.freeze();
-    const [reqs, ready] = await Promise.all([Promise.all(Array.from({ length: 5 }, () => timed(accounts))), timed(() => fetch(`${host.url}/readyz`))]);
+    const [reqs, ready] = await Promise.all([
+      Promise.all([accounts, bills, accounts, bills, bills].map((r) => timed(r))),
+      timed(() => fetch(`${host.url}/readyz`)),
+    ]);
     for (const r of reqs) {
       expect(r.value.status).toBe(503);
       expect(r.value.body.error.code).toBe('DB_UNAVAILABLE');
@@ -294,9 +309,11 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
     expect(ready.value.status).toBe(503);
     expect(ready.ms).toBeLessThan(1_500);
     // still frozen: later requests fail as fast, nothing piles up
-    const again = await timed(accounts);
-    expect(again.value.status).toBe(503);
-    expect(again.ms).toBeLessThan(4_500);
+    const later = [await timed(accounts), await timed(bills)];
+    for (const again of later) {
+      expect(again.value.status).toBe(503);
+      expect(again.ms).toBeLessThan(4_500);
+    }
 
     relay.thaw();
     const thawedAt = performance.now();
@@ -308,10 +325,10 @@ describe.skipIf(!usingMariaDb())('a database that stops answering (MariaDB only)
       await new Promise((res) => setTimeout(res, 100));
     }
     const back = Math.round(performance.now() - thawedAt);
-    expect((await Promise.all(Array.from({ length: 6 }, accounts))).map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect((await Promise.all([accounts, bills, accounts, bills, accounts, bills].map((r) => r()))).map((r) => r.status)).toEqual(Array(6).fill(200));
     expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
     console.info(
-      `frozen database: requests answered 503 in ${reqs.map((r) => r.ms).join('/')} ms (then ${again.ms} ms), /readyz red in ${ready.ms} ms; recovered ${back} ms after it answered again`,
+      `frozen database: requests answered 503 in ${reqs.map((r) => r.ms).join('/')} ms (then ${later.map((r) => r.ms).join('/')} ms), /readyz red in ${ready.ms} ms; recovered ${back} ms after it answered again`,
     );
   });
 });

@@ -117,14 +117,19 @@ function toBody(code: ErrorCode, details: unknown, requestId: string | undefined
   return body;
 }
 
+const UNANSWERED: Partial<Record<number, ErrorCode>> = { 404: 'ROUTE_NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 501: 'METHOD_NOT_ALLOWED' };
+
 /** The one error middleware: JSON shape, stable code, Chinese message, never a stack trace. */
 export function errorMiddleware(): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
-        ctx.body = toBody('ROUTE_NOT_FOUND', undefined, ctx.state.requestId);
+      // what no route answered: no such path, or a path asked with a method it doesn't take (the
+      // router's 405 with its Allow header; 501 for a method no route takes anywhere)
+      const unanswered = ctx.body === undefined ? UNANSWERED[ctx.status] : undefined;
+      if (unanswered) {
+        ctx.status = ERRORS[unanswered].status;
+        ctx.body = toBody(unanswered, undefined, ctx.state.requestId);
       }
     } catch (err: any) {
       const log: Logger | undefined = ctx.state.log;

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Koa from 'koa';
-import helmet from 'koa-helmet';
+import helmet from 'helmet';
 
 /**
  * Security headers on every BFF answer (API, uploads, the H5 pages): helmet's set
@@ -10,8 +10,30 @@ import helmet from 'koa-helmet';
  * resources) and a Content-Security-Policy the Taro H5 build runs under: scripts, styles, images
  * and connections from this origin only. The one inline script of the H5 page (the rem sizing
  * snippet from miniprogram/index.html) is allowed by its hash, read from the built page.
+ * The set doesn't depend on the request: helmet writes it once, at start-up, and each answer gets
+ * a copy (helmet's per-request middleware, a dozen small functions behind a promise, cost more CPU
+ * than the rest of the bill list's middleware together).
  */
 export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.Middleware {
+  const set: [string, string][] = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => void set.push([name, String(value)]),
+    removeHeader: (name: string) => void removed.push(name),
+  };
+  helmetFor(opts)({} as never, recorder as never, (err?: unknown) => {
+    if (err) throw err;
+  });
+  if (!set.length) throw new Error('security headers: helmet set none');
+  return (ctx, next) => {
+    const res = ctx.res;
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of set) res.setHeader(name, value);
+    return next();
+  };
+}
+
+function helmetFor(opts: { h5Dir?: string; https: boolean }) {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,

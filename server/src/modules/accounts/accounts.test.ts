@@ -187,5 +187,13 @@ describe('bad input', () => {
     const route = await t.call('GET', '/api/v1/nowhere', { token });
     expect(route.status).toBe(404);
     expect(route.body.error.code).toBe('ROUTE_NOT_FOUND');
+    // a known path with a method it doesn't take: 405 with what it does take, in the error shape
+    const method = await t.call('DELETE', '/api/v1/bills', { token });
+    expect(method.status).toBe(405);
+    expect(method.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: '不支持的请求方式' });
+    expect(method.headers.get('allow')).toBe('HEAD, GET');
+    const unknown = await t.call('PROPFIND', '/api/v1/bills', { token });
+    expect(unknown.status).toBe(405);
+    expect(unknown.body.error.code).toBe('METHOD_NOT_ALLOWED');
   });
 });
