@@ -47,13 +47,16 @@ const rssBefore = process.memoryUsage().rss;
 let sampled = rssBefore;
 const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 20);
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const day = await services.reconciliation.run(billDate, { now: new Date(Date.parse(`${billDate}T12:00:00+08:00`) + 86_400_000) });
 const secs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 clearInterval(sampler);
 sampled = Math.max(sampled, process.memoryUsage().rss);
 const [{ n }] = await ds.query('SELECT COUNT(*) AS n FROM recon_discrepancy');
 const result = {
   secs,
+  cpuSecs: (cpu.user + cpu.system) / 1e6,
   peakRss: sampled,
   maxRss: peakRss(),
   rssBefore,
