@@ -110,9 +110,11 @@ const Env = z
     PAY_SWEEP_AFTER_MINUTES: z.coerce.number().int().min(1).max(60).default(5),
     /** bearer token a Prometheus scraper presents at GET /metrics; unset = /metrics answers 404 */
     METRICS_TOKEN: z.string().min(16, '至少 16 个字符').optional(),
+    /** days a done outbox message is kept whole; then deleted, or archived (key only) when it has a dedupe key */
+    OUTBOX_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** how often each instance looks for a due scheduled job (job_lease) */
     JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
-    /** JSON: a job's interval in ms by name (payment-sweep, repair-escalation, complaint-escalation, watch-tasks, reconciliation, upload-retention) */
+    /** JSON: a job's interval in ms by name (payment-sweep, repair-escalation, complaint-escalation, watch-tasks, reconciliation, upload-retention, outbox-retention) */
     JOB_EVERY_MS: z
       .union([
         JobEvery,

@@ -216,6 +216,11 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   );
   // uploads: photos past the company's retention rule and never-referenced uploads are removed
   every('upload-retention', 60 * 60_000, () => services.uploads.enforceRetention());
+  // the outbox: done messages past OUTBOX_KEEP_DAYS deleted, or archived when a dedupe key guards them
+  every('outbox-retention', 60 * 60_000, async () => {
+    const r = await services.outbox.prune(config.OUTBOX_KEEP_DAYS);
+    if (r.deleted || r.archived) log.info(r, 'outbox retention');
+  });
   setOutboxProbe(() => outboxDepth(ds, clock));
   if (opts.outboxWorker !== false) {
     services.outbox.start();

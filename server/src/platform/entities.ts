@@ -19,7 +19,7 @@ export class OutboxMessage {
   @Column({ type: 'varchar', length: 128, nullable: true })
   dedupeKey: string | null;
 
-  /** pending | done | dead */
+  /** pending | done | dead | archived (done, past retention: kept for its dedupe key, payload dropped) */
   @Column({ type: 'varchar', length: 16, default: 'pending' })
   status: string;
 

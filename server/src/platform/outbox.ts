@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities';
 import { forUpdate, insertRow, insertRows, isUniqueViolation, updateByIds, withTx } from './db/data-source';
 import type { Logger } from './logger';
@@ -147,6 +147,36 @@ export class OutboxWorker {
     return claimed.length;
   }
 
+  /**
+   * Retention (the hourly `outbox-retention` job): done messages that were due more than `keepDays`
+   * ago leave the working set, `batch` per statement, found through idx_outbox_due. One without a
+   * dedupe key is deleted: the bulk (a payment's reactions, invoice polls). One with a key is kept
+   * as `archived`, its payload and last error dropped: its key is what stops the same follow-up from
+   * being queued twice, and deliveries are counted by key (outboxStatusCounts counts it as done).
+   * Pending and dead messages are never touched.
+   */
+  async prune(keepDays: number, batch = 1000): Promise<{ deleted: number; archived: number }> {
+    const cutoff = new Date(this.clock().getTime() - keepDays * 86_400_000);
+    const repo = this.ds.getRepository(OutboxMessage);
+    const out = { deleted: 0, archived: 0 };
+    for (;;) {
+      // what is handled leaves the range (deleted or archived): each round reads the next ones
+      const rows: { id: number; dedupeKey: string | null }[] = await repo
+        .createQueryBuilder('m')
+        .select(['m.id AS id', 'm.dedupeKey AS dedupeKey'])
+        .where('m.status = :s AND m.nextAttemptAt < :cutoff', { s: 'done', cutoff })
+        .limit(batch)
+        .getRawMany();
+      const keyless = rows.filter((r) => r.dedupeKey === null).map((r) => Number(r.id));
+      const keyed = rows.filter((r) => r.dedupeKey !== null).map((r) => Number(r.id));
+      if (keyless.length) await repo.delete({ id: In(keyless) });
+      if (keyed.length) await repo.update({ id: In(keyed) }, { status: 'archived', payload: {}, lastError: null });
+      out.deleted += keyless.length;
+      out.archived += keyed.length;
+      if (rows.length < batch) return out;
+    }
+  }
+
   /** Process until nothing is due (tests, CLI). */
   async drain(maxRounds = 50): Promise<void> {
     for (let i = 0; i < maxRounds; i++) if ((await this.runOnce()) === 0) return;
@@ -223,7 +253,13 @@ export async function outboxStatusCounts(em: EntityManager | DataSource, keyPref
     .where('o.dedupeKey LIKE :like', { like: `${keyPrefix}%` })
     .groupBy('o.status')
     .getRawMany();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  const counts: Record<string, number> = {};
+  // an archived message is a done one past retention (OutboxWorker.prune)
+  for (const r of rows) {
+    const status = r.status === 'archived' ? 'done' : r.status;
+    counts[status] = (counts[status] ?? 0) + Number(r.n);
+  }
+  return counts;
 }
 
 /** Outbox depth and age for /metrics: pending and dead messages, age of the oldest one due. */
