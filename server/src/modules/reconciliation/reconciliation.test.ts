@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chinaDate } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { createPayClientFromConfig } from '../../host';
@@ -318,6 +318,24 @@ describe('daily reconciliation', () => {
     rows = await rowsOf();
     expect(rows.totals!.ledger).toMatchObject({ summary: null }); // refreshed while open
     expect(rows[`dup:pay:${dupNo}`]).toMatchObject({ status: 'resolved', resolution: 'cleared_on_rerun' });
+    await t.ds.getRepository(ReconDiscrepancy).delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
+  });
+
+  it('differences carry the app’s clock as their times, not the database server’s', async () => {
+    const date = daysAgo(41);
+    const csv = buildTradeBill(today(), 'ALL', sandbox().orders.values(), sandbox().refunds.values())!;
+    const at = new Date('2031-05-06T07:08:09.123Z');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(at);
+    try {
+      await t.services.reconciliation.reconcile(date, Readable.from([csv]));
+    } finally {
+      vi.useRealTimers();
+    }
+    const rows = await t.ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date } });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect([r.createdAt.toISOString(), r.updatedAt.toISOString()]).toEqual([at.toISOString(), at.toISOString()]);
     await t.ds.getRepository(ReconDiscrepancy).delete({ billDate: date });
     await t.ds.getRepository(ReconDay).delete({ billDate: date });
   });

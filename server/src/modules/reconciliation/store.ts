@@ -192,6 +192,11 @@ export class DiscrepancyWriter {
     // one multi-row INSERT with plain placeholders (TypeORM's insert builder spends more CPU than the
     // database on 500 rows), prepared: the day's million differences are a few thousand executions
     this.insertSql ??= this.insertPrefix();
+    // created and updated by the app's clock, as every row (TimestampsFromAppClock): not the
+    // database's CURRENT_TIMESTAMP, whose zone and clock are the server's
+    const meta = this.ds.getMetadata(ReconDiscrepancy);
+    const now = new Date();
+    const [created, updated] = [meta.createDateColumn!, meta.updateDateColumn!].map((c) => this.ds.driver.preparePersistentValue(now, c));
     const params: unknown[] = [];
     for (const d of fresh) {
       params.push(
@@ -205,9 +210,11 @@ export class DiscrepancyWriter {
         d.diffFen,
         'open',
         this.runSeq,
+        created,
+        updated,
       );
     }
-    const sql = this.insertSql + fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const sql = this.insertSql + fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     // a full statement is prepared once per connection; a batch's remainder (any size) is not
     if (fresh.length === STATEMENT_ROWS) await executeBulk(em, sql, params);
     else await em.query(sql, params);
@@ -216,8 +223,8 @@ export class DiscrepancyWriter {
   private insertPrefix(): string {
     const meta = this.ds.getMetadata(ReconDiscrepancy);
     const q = (s: string) => this.ds.driver.escape(s);
-    const cols = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun'].map((p) =>
-      q(meta.findColumnWithPropertyName(p)!.databaseName),
+    const cols = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun', 'createdAt', 'updatedAt'].map(
+      (p) => q(meta.findColumnWithPropertyName(p)!.databaseName),
     );
     return `INSERT INTO ${q(meta.tableName)} (${cols.join(', ')}) VALUES `;
   }
