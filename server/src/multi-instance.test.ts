@@ -31,7 +31,16 @@ if (!REDIS_URL) console.warn('[multi-instance] realtime across instances skipped
 }
 
 const EVERY_MS = 1_000;
-const JOBS = ['payment-sweep', 'repair-escalation', 'repair-grab-fallback', 'complaint-escalation', 'watch-tasks', 'reconciliation', 'upload-retention', 'outbox-retention'];
+const JOBS = [
+  'payment-sweep',
+  'repair-escalation',
+  'repair-grab-fallback',
+  'complaint-escalation',
+  'watch-tasks',
+  'reconciliation',
+  'upload-retention',
+  'outbox-retention',
+];
 const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
 
 let env: ChildBffEnv;
