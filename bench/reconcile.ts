@@ -165,11 +165,13 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
     await ds.destroy();
     const pool = mysql.createPool({ uri: mysqlUrl(db.url!), connectionLimit: 2, charset: 'utf8mb4_unicode_ci' });
     const PER = 500;
+    const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
     const sql =
-      'INSERT INTO recon_discrepancy (billDate, `key`, kind, outTradeNo, outRefundNo, wechat, ledger, diffFen, status, seenRun) VALUES ' +
-      Array.from({ length: PER }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      'INSERT INTO recon_discrepancy (billDate, `key`, kind, outTradeNo, outRefundNo, wechat, ledger, diffFen, status, seenRun, createdAt, updatedAt) VALUES ' +
+      Array.from({ length: PER }, () => ROW).join(', ');
     const statement = (from: number) => {
-      const params: (string | number | null)[] = [];
+      const params: (string | number | Date | null)[] = [];
+      const now = new Date();
       for (let i = from; i < Math.min(ROWS, from + PER); i++) {
         const no = outTradeNo(i);
         const sec = Math.floor((i / ROWS) * 86_000);
@@ -183,7 +185,7 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
           amountFen: amountOf(i),
           feeFen: Math.round(amountOf(i) * 0.006),
         };
-        params.push(BILL_DATE, `pay:${no}`, 'surplus', no, null, JSON.stringify(wechat), null, amountOf(i), 'open', 1);
+        params.push(BILL_DATE, `pay:${no}`, 'surplus', no, null, JSON.stringify(wechat), null, amountOf(i), 'open', 1, now, now);
       }
       return params;
     };
@@ -199,12 +201,8 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
             await conn.query('START TRANSACTION');
             for (let i = from; i < Math.min(ROWS, from + 4 * PER); i += PER) {
               const params = statement(i);
-              if (params.length === PER * 10) await conn.execute(sql, params);
-              else
-                await conn.query(
-                  sql.slice(0, sql.indexOf('VALUES ') + 7) + Array.from({ length: params.length / 10 }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
-                  params,
-                );
+              if (params.length === PER * 12) await conn.execute(sql, params);
+              else await conn.query(sql.slice(0, sql.indexOf('VALUES ') + 7) + Array.from({ length: params.length / 12 }, () => ROW).join(', '), params);
             }
             await conn.query('COMMIT');
           }
