@@ -7,7 +7,9 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { HealedItem, ReconClassCounts, ReconTotals, BillSummaryTotals, ResolveDiscrepancyRequest, DiscrepancyKind } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { executeBulk, forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { insertStamped } from '../../platform/db/timestamps';
 import type { StaffPrincipal } from '../../platform/auth';
 import { ReconDay, ReconDiscrepancy } from './entities';
 import { KeyFilter } from './marks';
@@ -73,7 +75,7 @@ export class DiscrepancyWriter {
   /** the batch being written (its keys count as recorded until the write is done) */
   private writing = new Set<Map<string, Draft>>();
   private inflight: Promise<void>[] = [];
-  private insertSql: string | null = null;
+  private insert: { prefix: string; row: string; stamped: ColumnMetadata[] } | null = null;
 
   constructor(
     private ds: DataSource,
@@ -191,12 +193,11 @@ export class DiscrepancyWriter {
     if (!fresh.length) return;
     // one multi-row INSERT with plain placeholders (TypeORM's insert builder spends more CPU than the
     // database on 500 rows), prepared: the day's million differences are a few thousand executions
-    this.insertSql ??= this.insertPrefix();
+    const insert = (this.insert ??= this.insertShape());
     // created and updated by the app's clock, as every row (TimestampsFromAppClock): not the
     // database's CURRENT_TIMESTAMP, whose zone and clock are the server's
-    const meta = this.ds.getMetadata(ReconDiscrepancy);
     const now = new Date();
-    const [created, updated] = [meta.createDateColumn!, meta.updateDateColumn!].map((c) => this.ds.driver.preparePersistentValue(now, c));
+    const stamps = insert.stamped.map((c) => this.ds.driver.preparePersistentValue(now, c));
     const params: unknown[] = [];
     for (const d of fresh) {
       params.push(
@@ -210,23 +211,25 @@ export class DiscrepancyWriter {
         d.diffFen,
         'open',
         this.runSeq,
-        created,
-        updated,
+        ...stamps,
       );
     }
-    const sql = this.insertSql + fresh.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const sql = insert.prefix + fresh.map(() => insert.row).join(', ');
     // a full statement is prepared once per connection; a batch's remainder (any size) is not
     if (fresh.length === STATEMENT_ROWS) await executeBulk(em, sql, params);
     else await em.query(sql, params);
   }
 
-  private insertPrefix(): string {
+  /** The INSERT's columns: a difference's own, in the order write() gives them, then the app-clock stamps (insertStamped). */
+  private insertShape() {
     const meta = this.ds.getMetadata(ReconDiscrepancy);
     const q = (s: string) => this.ds.driver.escape(s);
-    const cols = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun', 'createdAt', 'updatedAt'].map(
-      (p) => q(meta.findColumnWithPropertyName(p)!.databaseName),
+    const stamped = insertStamped(meta);
+    const own = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun'].map((p) =>
+      meta.findColumnWithPropertyName(p)!,
     );
-    return `INSERT INTO ${q(meta.tableName)} (${cols.join(', ')}) VALUES `;
+    const cols = [...own, ...stamped].map((c) => q(c.databaseName));
+    return { prefix: `INSERT INTO ${q(meta.tableName)} (${cols.join(', ')}) VALUES `, row: `(${cols.map(() => '?').join(', ')})`, stamped };
   }
 
   /**
