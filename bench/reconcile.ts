@@ -68,6 +68,12 @@ const BILL_DATE = '2026-11-20';
 const amountOf = (i: number) => 100_00 + (i % 5000) * 7;
 const outTradeNo = (i: number) => 'HB' + String(i).padStart(22, '0');
 const txId = (i: number) => '4200' + String(i).padStart(24, '0');
+const feeOf = (i: number) => Math.round(amountOf(i) * 0.006);
+/** row i's trade time: the day's rows spread over its first 86,000 seconds */
+const tradeTime = (i: number) => {
+  const sec = Math.floor((i / ROWS) * 86_000);
+  return `${BILL_DATE} ${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
+};
 /** UTC 'YYYY-MM-DD HH:MM:SS.sss', how both drivers store instants */
 const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
@@ -81,14 +87,12 @@ async function writeBill(file: string) {
   let fees = 0;
   for (let i = 0; i < ROWS; i++) {
     const a = amountOf(i);
-    const fee = Math.round(a * 0.006);
+    const fee = feeOf(i);
     sum += a;
     fees += fee;
-    const sec = Math.floor((i / ROWS) * 86_000);
-    const t = `${BILL_DATE} ${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
     await write(
       paymentRow({
-        time: t,
+        time: tradeTime(i),
         appid: 'wxbench',
         mchid: '1900000109',
         transactionId: txId(i),
@@ -165,25 +169,23 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
     await ds.destroy();
     const pool = mysql.createPool({ uri: mysqlUrl(db.url!), connectionLimit: 2, charset: 'utf8mb4_unicode_ci' });
     const PER = 500;
-    const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-    const sql =
-      'INSERT INTO recon_discrepancy (billDate, `key`, kind, outTradeNo, outRefundNo, wechat, ledger, diffFen, status, seenRun, createdAt, updatedAt) VALUES ' +
-      Array.from({ length: PER }, () => ROW).join(', ');
+    const COLUMNS = ['billDate', '`key`', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun', 'createdAt', 'updatedAt'];
+    const insert = (rows: number) =>
+      `INSERT INTO recon_discrepancy (${COLUMNS.join(', ')}) VALUES ` + Array.from({ length: rows }, () => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ');
+    const full = insert(PER);
     const statement = (from: number) => {
       const params: (string | number | Date | null)[] = [];
       const now = new Date();
       for (let i = from; i < Math.min(ROWS, from + PER); i++) {
         const no = outTradeNo(i);
-        const sec = Math.floor((i / ROWS) * 86_000);
-        const time = `${BILL_DATE} ${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
         const wechat = {
           line: i + 2,
-          tradeTime: time,
+          tradeTime: tradeTime(i),
           transactionId: txId(i),
           outTradeNo: no,
           tradeState: 'SUCCESS',
           amountFen: amountOf(i),
-          feeFen: Math.round(amountOf(i) * 0.006),
+          feeFen: feeOf(i),
         };
         params.push(BILL_DATE, `pay:${no}`, 'surplus', no, null, JSON.stringify(wechat), null, amountOf(i), 'open', 1, now, now);
       }
@@ -201,8 +203,10 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
             await conn.query('START TRANSACTION');
             for (let i = from; i < Math.min(ROWS, from + 4 * PER); i += PER) {
               const params = statement(i);
-              if (params.length === PER * 12) await conn.execute(sql, params);
-              else await conn.query(sql.slice(0, sql.indexOf('VALUES ') + 7) + Array.from({ length: params.length / 12 }, () => ROW).join(', '), params);
+              const rows = params.length / COLUMNS.length;
+              // as the run does: a full statement prepared, a remainder not
+              if (rows === PER) await conn.execute(full, params);
+              else await conn.query(insert(rows), params);
             }
             await conn.query('COMMIT');
           }
