@@ -5,8 +5,13 @@
 // BENCH_DB_URL, BENCH_UPLOAD_DIR, BENCH_LOG_LEVEL (default silent, as the test app).
 // Like the in-process test app: the sandbox mounted, no outbox worker or scheduled jobs (their work
 // would land on one side of the comparison only).
+// Messages from the parent (IPC, BuiltBff.ask): {cmd:'publish', topic, event} publishes on the hub
+// (bench/ws.ts's hub-alone baseline, stamped here just before) → {type:'published'};
+// {cmd:'stats'} → {type:'stats', connections, lagP99Ms, lagMaxMs} (this event loop's delay since
+// the last stats).
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const require = createRequire(path.join(process.env.BENCH_BUILD, 'main.js'));
 require('reflect-metadata');
@@ -22,6 +27,17 @@ const host = await startHost({
   databaseUrl: process.env.BENCH_DB_URL,
   logger: createLogger(process.env.BENCH_LOG_LEVEL || 'silent'),
   config: { UPLOAD_DIR: process.env.BENCH_UPLOAD_DIR },
+});
+const lag = monitorEventLoopDelay({ resolution: 1 });
+lag.enable();
+process.on('message', (msg) => {
+  if (msg?.cmd === 'publish') {
+    host.services.realtime.publish(msg.topic, { ...msg.event, sentAt: performance.timeOrigin + performance.now() });
+    process.send({ type: 'published' });
+  } else if (msg?.cmd === 'stats') {
+    process.send({ type: 'stats', connections: host.services.realtime.connections, lagP99Ms: lag.percentile(99) / 1e6, lagMaxMs: lag.max / 1e6 });
+    lag.reset();
+  }
 });
 console.log(`READY ${JSON.stringify({ url: host.url })}`);
 process.on('SIGTERM', () => {

@@ -186,15 +186,21 @@ export async function bareServer(dbUri: string, poolSize: number, handle: (ctx: 
   };
 }
 
-/** The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had reached. */
-export function vmHwm(pid: number): number {
+/** A process's memory figure from the kernel (/proc/<pid>/status, in bytes; 0 when it is gone). */
+function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
   }
 }
+
+/** The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had reached. */
+export const vmHwm = (pid: number) => procStatus(pid, 'VmHWM');
+
+/** A process's RSS now (VmRSS). */
+export const procRssBytes = (pid: number) => procStatus(pid, 'VmRSS');
 
 /** The newest modification time of the files under `dir` (ms). */
 function newest(dir: string): number {
@@ -249,9 +255,30 @@ export function dbCpuMs(): number {
   return 0;
 }
 
+/** Send `msg` to a child process over IPC and resolve with its first answer of `type`. */
+export function ask<T>(child: ChildProcess, msg: object, type: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const on = (m: any) => {
+      if (m?.type !== type) return;
+      child.off('message', on);
+      child.off('exit', gone);
+      resolve(m);
+    };
+    const gone = (code: number | null) => {
+      child.off('message', on);
+      reject(new Error(`child ${child.pid} exited (${code}) before answering ${type}`));
+    };
+    child.on('message', on);
+    child.once('exit', gone);
+    child.send(msg);
+  });
+}
+
 export interface BuiltBff {
   url: string;
   pid: number;
+  /** a message to the child (bench/bff-child.mjs lists them) and its answer of `type` */
+  ask<T>(msg: object, type: string): Promise<T>;
   /** SIGTERM, then wait for the process to end (it drains as main.js does) */
   close(): Promise<void>;
 }
@@ -262,12 +289,14 @@ export interface BuiltBff {
  * not tsx's (which, among other things, resolves every run-time require() again: mysql2 requires its
  * promise wrapper on each TypeORM query).
  */
-export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string }): Promise<BuiltBff> {
+export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string; env?: Record<string, string> }): Promise<BuiltBff> {
   const build = compiledServer();
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the BFF's process, written when it closes
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', ...prof, path.join(__dirname, 'bff-child.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // through sh: the child's descriptor limit raised to the hard limit first (bench:ws holds 10,000 sockets)
+  const args = ['--enable-source-maps', ...prof, path.join(__dirname, 'bff-child.mjs')];
+  const child: ChildProcess = spawn('/bin/sh', ['-c', 'ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$@"', 'sh', process.execPath, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: {
       ...process.env,
       NODE_OPTIONS: '',
@@ -275,6 +304,7 @@ export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLeve
       BENCH_DB_URL: dbUrl,
       BENCH_UPLOAD_DIR: opts.uploadDir,
       BENCH_LOG_LEVEL: opts.logLevel ?? 'silent',
+      ...opts.env,
     },
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -294,6 +324,7 @@ export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLeve
   return {
     url,
     pid: child.pid!,
+    ask: <T>(msg: object, type: string) => ask<T>(child, msg, type),
     async close() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
