@@ -222,12 +222,15 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   app.maxIpsCount = 1;
   app.silent = true;
 
-  // request id + a child logger on every line
+  // request id + a child logger on every line (made when the request first logs: most never do
+  // below info, and a pino child serialises its bindings when it is made)
+  const accessLog = () => deps.log.isLevelEnabled('info');
   app.use(async (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');
     const requestId = /^[\w-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = deps.log.child({ reqId: requestId });
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= deps.log.child({ reqId: requestId })), enumerable: true });
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {
@@ -242,7 +245,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       const routeName = routeTemplate(ctx);
       httpRequests.inc({ method: ctx.method, route: routeName, status: String(ctx.status) });
       httpDuration.observe({ method: ctx.method, route: routeName }, seconds);
-      if (ctx.path.startsWith('/api/')) {
+      if (ctx.path.startsWith('/api/') && accessLog()) {
         // the access log: one structured line per API request, with its request id (reqId)
         ctx.state.log.info(
           {
