@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../test-support/db';
 import { createLogger } from './logger';
 import { JobLease } from './entities';
 import { JobScheduler } from './jobs';
+import { refuseStampsFromDatabaseClock } from '../test-support/clock-stamps';
 
 let db: TestDatabase;
 let ds1: DataSource;
@@ -22,6 +23,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   ds1 = createDataSource({ url: db.url, sqlitePath: ':memory:', synchronize: true });
   await ds1.initialize();
+  refuseStampsFromDatabaseClock(ds1);
   // a second connection pool on the same database (SQLite in memory: the same DataSource)
   ds2 = db.url ? createDataSource({ url: db.url }) : ds1;
   if (!ds2.isInitialized) await ds2.initialize();

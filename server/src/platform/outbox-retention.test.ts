@@ -11,6 +11,7 @@ import { createDataSource } from './db/data-source';
 import { OutboxMessage } from './entities';
 import { enqueue, outboxStatusCounts, outboxTopic, OutboxWorker, PermanentFailure } from './outbox';
 import { createLogger } from './logger';
+import { refuseStampsFromDatabaseClock } from '../test-support/clock-stamps';
 
 const DAY = 86_400_000;
 const NOTE = outboxTopic<{ n: number; secret?: string }>('test.note');
@@ -25,6 +26,7 @@ describe('outbox retention', () => {
     db = await createTestDatabase();
     ds = createDataSource({ url: db.url, synchronize: true }, [OutboxMessage]);
     await ds.initialize();
+    refuseStampsFromDatabaseClock(ds);
     worker = new OutboxWorker(ds, createLogger('silent'), () => now);
     worker.register(NOTE, async (p) => {
       if (p.n < 0) throw new PermanentFailure('refused');

@@ -7,6 +7,7 @@ import { demoHouseholds } from '../demo/seed';
 import { startHost, type Host, type HostOptions } from '../host';
 import { createLogger } from '../platform/logger';
 import { createTestDatabase, type TestDatabase } from './db';
+import { refuseStampsFromDatabaseClock } from './clock-stamps';
 
 export interface TestApp extends Host {
   db: TestDatabase;
@@ -76,6 +77,7 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
     ...opts,
     config: { UPLOAD_DIR: uploadDir, ...opts.config },
   });
+  refuseStampsFromDatabaseClock(host.ds);
   const call: TestApp['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.Authorization = `Bearer ${o.token}`;

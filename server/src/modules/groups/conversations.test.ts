@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../../test-support/db';
 import { createDataSource } from '../../db';
 import { RepairTicket } from '../repairs/entities';
 import { Conversation, GroupMessage } from './entities';
+import { refuseStampsFromDatabaseClock } from '../../test-support/clock-stamps';
 
 let now = new Date('2026-11-20T02:00:00Z');
 const t = testAppForFile({ seedDemo: true, clock: () => now });
@@ -152,6 +153,7 @@ describe('migration', () => {
     db = await createTestDatabase();
     ds = createDataSource({ url: db.url, sqlitePath: ':memory:' });
     await ds.initialize();
+    refuseStampsFromDatabaseClock(ds);
     await ds.runMigrations({ transaction: 'each' });
     const q = (s: string) => (ds.options.type === 'better-sqlite3' ? s : s.replace(/"/g, '`'));
     /** undo migrations, newest first, through this one (later migrations may follow it) */

@@ -15,7 +15,7 @@ import { createPayClientFromConfig } from '../../host';
 import { DEMO } from '../../demo/seed';
 import { buildTradeBill } from '../../sandbox/bills';
 import { PayApiError, type PayClient } from '../../wechat/pay';
-import { LedgerEntry, PaymentOrder } from '../payments/entities';
+import { LedgerEntry, PaymentOrder, Refund } from '../payments/entities';
 import { ReconDay, ReconDiscrepancy } from './entities';
 import { ReconciliationService } from './service';
 import { parseDecimal, readTradeBill, splitRow } from './csv';
@@ -564,7 +564,7 @@ describe('bills paid twice', () => {
 
     // a second pair whose refund WeChat closed: a 重复支付未退回 difference with both payments and the refund
     const q = await payTwice(DEMO.accounts[6]!);
-    await t.ds.query(`UPDATE refund SET status = 'closed' WHERE outRefundNo = '${q.outRefundNo}'`);
+    await t.ds.getRepository(Refund).update({ outRefundNo: q.outRefundNo }, { status: 'closed' });
     res = await run(today());
     expect(res.body).toMatchObject({ status: 'differences', openDiscrepancies: 1 });
     expect(res.body.classes).toMatchObject({ duplicatePaid: 2, double_payment: 1 });

@@ -23,10 +23,12 @@ export class RepairDispatch extends RepairsCore {
     q: { page: number; pageSize: number; status?: RepairState; mine?: '1' | '0'; pool?: '1' | '0'; overdue?: '1' | '0'; dueSoon?: '1' | '0' },
   ) {
     const now = this.o.clock();
+    // the page's shape whatever found it empty (no area of one's own, nothing due soon): with the time it was taken
+    const empty = () => ({ items: [] as StaffRepairView[], total: 0, page: q.page, pageSize: q.pageSize, now: now.toISOString() });
     const scope = staffAreaFilter(staff);
     const qb = this.ds.getRepository(RepairTicket).createQueryBuilder('t');
     if (scope !== 'all') {
-      if (!scope.length) return { items: [], total: 0, page: q.page, pageSize: q.pageSize };
+      if (!scope.length) return empty();
       qb.andWhere('t.areaId IN (:...areas)', { areas: scope });
     }
     if (q.status) qb.andWhere('t.status = :status', { status: q.status });
@@ -38,7 +40,7 @@ export class RepairDispatch extends RepairsCore {
       const soon = new Date(now.getTime() + REPAIR_DUE_SOON_MINUTES * 60_000);
       const candidates = await qb.clone().andWhere(overdueWhere(soon, 'soon')).getMany();
       const ids = candidates.filter((t) => repairDeadlineState(t, now) === 'due_soon').map((t) => t.id);
-      if (!ids.length) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, now: now.toISOString() };
+      if (!ids.length) return empty();
       qb.andWhere('t.id IN (:...dueSoonIds)', { dueSoonIds: ids });
     }
     const [rows, total] = await qb

@@ -398,6 +398,12 @@ describe('repairs over HTTP', () => {
       (await t.call('POST', `/api/v1/staff/repairs/${id}/assign`, { token: dispatcher, body: { staffId: await staffId('worker-b1') } })).body.error.code,
     ).toBe('REPAIR_ASSIGNEE_INVALID');
     expect((await t.call('POST', `/api/v1/repairs/${id}/cancel`, { token: owner.token })).body.status).toBe('cancelled');
+    // a worker of no area yet: an empty page of the same shape, with the time it was taken (the
+    // staff pages count SLA minutes from it)
+    await t.services.identity.createStaff({ username: 'worker-none', name: '新师傅', password: 'demo-2026', roles: ['worker'], areaIds: [] });
+    const none = await t.call('GET', '/api/v1/staff/repairs', { token: await t.loginStaff('worker-none') });
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({ items: [], total: 0, page: 1, pageSize: expect.any(Number), now: now.toISOString() });
   });
 
   it('temperature measurement (Changchun 000): inside the windows, timed by the server, three named parties; a ruling only below 18 ℃; the refund by the stated rule, after the season', async () => {

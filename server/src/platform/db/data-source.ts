@@ -332,16 +332,20 @@ export async function insertRows<T extends ObjectLiteral>(em: EntityManager, ent
 
 /**
  * INSERT many rows in one statement, updating `update` of the row a unique key already has
- * (`conflict`: that key's columns, for SQLite). Bulk paths (the household import).
+ * (`conflict`: that key's columns, for SQLite), and its update date by the app's clock (named or
+ * not: left out, MariaDB's ON UPDATE would stamp the database server's). Bulk paths (the
+ * household import).
  */
 export async function upsertRows<T extends ObjectLiteral>(
   em: EntityManager,
   entity: new () => T,
   rows: Partial<T>[],
-  update: (keyof T & string)[],
+  named: (keyof T & string)[],
   conflict: (keyof T & string)[],
 ): Promise<void> {
   if (!rows.length) return;
+  const stamp = em.connection.getMetadata(entity).updateDateColumn?.propertyName as (keyof T & string) | undefined;
+  const update = stamp && !named.includes(stamp) ? [...named, stamp] : named;
   const meta = direct(em, entity);
   if (!meta) {
     await em

@@ -10,6 +10,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, type DataSource, type EntityManager } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
+import { refuseStampsFromDatabaseClock } from '../../test-support/clock-stamps';
 import { instant, money } from './columns';
 import { createDataSource, forUpdate, insertRow, insertRows, updateByIds, upsertRows, withTx } from './data-source';
 
@@ -66,6 +67,7 @@ beforeAll(async () => {
   }
   for (const [, ds] of sources) {
     await ds.initialize();
+    refuseStampsFromDatabaseClock(ds);
     (ds.subscribers as unknown as object[]).push({
       listenTo: () => HeardProbe,
       afterInsert: (e: { entity: HeardProbe }) => heard.push(e.entity.code),
@@ -188,10 +190,12 @@ describe('direct writes', () => {
     }
   });
 
-  it('upsertRows inserts new rows and updates only the named columns of existing ones', async () => {
+  it('upsertRows inserts new rows and updates only the named columns of existing ones, and their update date by the app clock', async () => {
     for (const [driver, ds] of sources) {
       vi.useFakeTimers({ toFake: ['Date'], now: APP_NOW });
       await withTx(ds, (em) => insertRows(em, WriteProbe, [{ code: 'p1', label: 'old', fen: 1 }]));
+      const later = new Date(APP_NOW.getTime() + 3_600_000);
+      vi.setSystemTime(later);
       await withTx(ds, (em) =>
         upsertRows(
           em,
@@ -206,12 +210,25 @@ describe('direct writes', () => {
       );
       const rows = await read(ds, ['p1', 'p2']);
       expect(
-        rows.map((r) => [r.code, r.label, r.fen, r.createdAt.toISOString()]),
+        rows.map((r) => [r.code, r.label, r.fen, r.createdAt.toISOString(), r.updatedAt.toISOString()]),
         driver,
       ).toEqual([
-        ['p1', 'new', 1, APP_NOW.toISOString()],
-        ['p2', 'added', 3, APP_NOW.toISOString()],
+        ['p1', 'new', 1, APP_NOW.toISOString(), later.toISOString()],
+        ['p2', 'added', 3, later.toISOString(), later.toISOString()],
       ]);
+    }
+  });
+
+  it('in tests, a statement that changes a stamped table without setting its update date is refused (the database would stamp its own clock)', async () => {
+    for (const [driver, ds] of sources) {
+      const q = (s: string) => ds.driver.escape(s);
+      await expect(ds.query(`UPDATE ${q('write_probe')} SET ${q('label')} = ? WHERE ${q('code')} = ?`, ['x', 'nobody']), driver).rejects.toThrow(
+        /write_probe: .*updatedAt/,
+      );
+      await expect(
+        ds.query(`UPDATE ${q('write_probe')} SET ${q('label')} = ?, ${q('updatedAt')} = ? WHERE ${q('code')} = ?`, ['x', '2031-02-03 04:05:06.789', 'nobody']),
+        driver,
+      ).resolves.toBeDefined();
     }
   });
 
