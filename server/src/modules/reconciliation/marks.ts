@@ -61,11 +61,20 @@ export class KeyFilter {
   }
 
   add(key: string) {
+    this.addIfNew(key);
+  }
+
+  /** Add `key`; true when the filter may have had it already (every probe's bit was set), as mightHave() before add(), hashing once. */
+  addIfNew(key: string): boolean {
     const [a, b] = this.probes(key);
+    let had = true;
     for (let i = 0; i < 4; i++) {
       const bit = (a + Math.imul(i, b)) & (KeyFilter.BITS - 1);
-      this.bits[bit >>> 5]! |= 1 << (bit & 31);
+      const mask = 1 << (bit & 31);
+      if ((this.bits[bit >>> 5]! & mask) === 0) had = false;
+      this.bits[bit >>> 5]! |= mask;
     }
+    return had;
   }
 
   mightHave(key: string): boolean {
