@@ -41,6 +41,7 @@ import { DEFAULT_LIMITS, Limiter } from '../server/src/platform/limits';
 import { EventBus } from '../server/src/platform/events';
 import { OutboxWorker } from '../server/src/platform/outbox';
 import { BillingService } from '../server/src/modules/billing/service';
+import { ImportJob } from '../server/src/modules/admin/entities';
 import { compiledServer, flag, fmt, mb, procRssBytes, run, summary, vmHwm } from './lib';
 
 const ROWS = flag('rows', 1_000_000, 'BENCH_ROWS');
@@ -185,8 +186,8 @@ async function importAll(build: string, files: string[]): Promise<Result[]> {
       const ds = createDataSource({ url: db.url, sqlitePath: db.url ? undefined : sqlitePath });
       await ds.initialize();
       try {
-        const [job] = await ds.query('SELECT summary FROM import_job ORDER BY id DESC LIMIT 1');
-        return typeof job?.summary === 'string' ? JSON.parse(job.summary) : job?.summary;
+        const [job] = await ds.getRepository(ImportJob).find({ order: { id: 'DESC' }, take: 1 });
+        return job?.summary;
       } finally {
         await ds.destroy();
       }

@@ -30,20 +30,6 @@ export const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
 /** the p-th percentile (0–100) of an ascending array */
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
-/**
- * This process's peak RSS: VmHWM of /proc/self/status on Linux. Not process.resourceUsage().maxRSS:
- * Linux carries ru_maxrss across exec, so a child spawned by a big parent reports the parent's peak.
- */
-export function peakRss(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    /* not Linux */
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
-
 export function machine(): string {
   return `${os.cpus().length} cpus, node ${process.version}, load average ${os
     .loadavg()
@@ -196,7 +182,11 @@ function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
-/** The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had reached. */
+/**
+ * The child's peak RSS so far, from the kernel (VmHWM): what a child that dies of its memory had
+ * reached. Not resourceUsage().maxRSS: Linux carries ru_maxrss across exec, so a child spawned by a
+ * big parent reports the parent's peak.
+ */
 export const vmHwm = (pid: number) => procStatus(pid, 'VmHWM');
 
 /** A process's RSS now (VmRSS). */

@@ -17,7 +17,7 @@ const { createLogger } = require('./platform/logger.js');
 const { createServices } = require('./app.js');
 const { createClients } = require('./host.js');
 
-/** VmHWM of /proc/self/status, as bench/lib.ts peakRss() (a TypeScript module this process cannot load) */
+/** VmHWM of /proc/self/status, as bench/lib.ts vmHwm() (a TypeScript module this process cannot load) */
 function peakRss() {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
