@@ -472,7 +472,9 @@ describe('a bill where nothing matches', () => {
 
     // finance settles one; a bill with the first 1000 rows: the rest are cleared by the system, the settled one stays settled
     const settled = all.find((d) => d.key === `pay:${no(1500)}`)!;
-    await repo.update(settled.id, { status: 'resolved', resolution: 'no_action', note: '测试', resolvedByName: '财务' });
+    const finance = { kind: 'staff', staffId: 1, sessionId: 0, name: '财务', roles: ['finance'], areaIds: [] } as const;
+    await recon.resolve({ ...finance, roles: [...finance.roles], areaIds: [] }, settled.id, { resolution: 'no_action', note: '测试' });
+    expect(await recon.day(date)).toMatchObject({ openDiscrepancies: 1604, totalDiscrepancies: 1605 });
     await recon.reconcile(date, Readable.from([bill(date, ids.slice(0, 1000))]));
     expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1000);
     expect(await repo.count({ where: { billDate: date, resolution: 'cleared_on_rerun' } })).toBe(604);

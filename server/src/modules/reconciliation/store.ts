@@ -54,6 +54,22 @@ export async function releaseDay(ds: DataSource, billDate: string) {
   await ds.getRepository(ReconDay).update({ billDate }, { lockedUntil: null });
 }
 
+/**
+ * Moves the day's counts by what a transaction did to its differences, in that transaction (so
+ * the counts are never a row off, whatever fails). Last in its transaction: the day's row is then
+ * locked only until the commit.
+ */
+async function countDifferences(em: EntityManager, billDate: string, by: { open: number; total?: number }) {
+  const total = by.total ?? 0;
+  if (!by.open && !total) return;
+  await em
+    .createQueryBuilder()
+    .update(ReconDay)
+    .set({ openDiscrepancies: () => 'openDiscrepancies + :open', totalDiscrepancies: () => 'totalDiscrepancies + :total' })
+    .where('billDate = :billDate', { billDate, open: by.open, total })
+    .execute();
+}
+
 const changed = (old: ReconDiscrepancy, d: Draft) =>
   old.kind !== d.kind ||
   Number(old.diffFen) !== d.diffFen ||
@@ -167,11 +183,14 @@ export class DiscrepancyWriter {
     for (const d of drafts) this.counts[d.kind] = (this.counts[d.kind] ?? 0) + 1;
     // a few statements per transaction: one commit (one log flush) per batch, not per statement
     await withTx(this.ds, async (em) => {
-      for (let i = 0; i < drafts.length; i += STATEMENT_ROWS) await this.write(em, drafts.slice(i, i + STATEMENT_ROWS));
+      let added = 0;
+      for (let i = 0; i < drafts.length; i += STATEMENT_ROWS) added += await this.write(em, drafts.slice(i, i + STATEMENT_ROWS));
+      await countDifferences(em, this.billDate, { open: added, total: added });
     });
   }
 
-  private async write(em: EntityManager, drafts: Draft[]) {
+  /** Writes a statement's worth of differences; returns how many rows it added (each open). */
+  private async write(em: EntityManager, drafts: Draft[]): Promise<number> {
     let fresh = drafts;
     if (this.hadRows) {
       const repo = em.getRepository(ReconDiscrepancy);
@@ -193,7 +212,7 @@ export class DiscrepancyWriter {
           .where({ id: In(seen) })
           .execute();
     }
-    if (!fresh.length) return;
+    if (!fresh.length) return 0;
     // one multi-row INSERT with plain placeholders (TypeORM's insert builder spends more CPU than the
     // database on 500 rows), prepared: the day's million differences are a few thousand executions
     const insert = (this.insert ??= this.insertShape());
@@ -220,6 +239,7 @@ export class DiscrepancyWriter {
     // a full statement (one string, built once) is prepared once per connection; a batch's remainder (any size) is not
     if (fresh.length === STATEMENT_ROWS) await executeBulk(em, insert.full, params);
     else await em.query(insert.prefix + fresh.map(() => insert.row).join(', '), params);
+    return fresh.length;
   }
 
   /** The INSERT's columns: a difference's own, in the order write() gives them, then the app-clock stamps (insertStamped). */
@@ -238,29 +258,32 @@ export class DiscrepancyWriter {
 
   /**
    * After the run: what was open and this run did not find again (healed meanwhile, a late
-   * notification) is resolved by the system and kept; paged by id.
+   * notification) is resolved by the system and kept; paged in key order (the day's one index).
    */
   async clearNotFound(now: Date) {
     // the day had no discrepancy when this run wrote its first: every one is this run's, none to
     // clear (and no scan of them: a million differences took 2.5 s to page through here)
     if (this.hadRows === false) return;
     const repo = this.ds.getRepository(ReconDiscrepancy);
-    for (let after = 0; ;) {
-      const ids = (
-        await repo
-          .createQueryBuilder('d')
-          .select('d.id', 'id')
-          .where('d.billDate = :b AND d.status = :s AND d.seenRun <> :run AND d.id > :after', { b: this.billDate, s: 'open', run: this.runSeq, after })
-          .orderBy('d.id', 'ASC')
-          .limit(CLEAR_BATCH)
-          .getRawMany<{ id: number }>()
-      ).map((r) => Number(r.id));
-      if (!ids.length) return;
-      await repo.update(
-        { id: In(ids) },
-        { status: 'resolved', resolution: 'cleared_on_rerun', note: '重新对账时该差异已不存在', resolvedBy: null, resolvedByName: '系统', resolvedAt: now },
-      );
-      after = ids[ids.length - 1]!;
+    for (let after = ''; ;) {
+      const rows = await repo
+        .createQueryBuilder('d')
+        .select(['d.id', 'd.key'])
+        .where('d.billDate = :b AND d.key > :after AND d.status = :s AND d.seenRun <> :run', { b: this.billDate, s: 'open', run: this.runSeq, after })
+        .orderBy('d.key', 'ASC')
+        .limit(CLEAR_BATCH)
+        .getMany();
+      if (!rows.length) return;
+      await withTx(this.ds, async (em) => {
+        // still open: one finance settled meanwhile keeps its resolution (and is not counted twice)
+        const res = await em.update(
+          ReconDiscrepancy,
+          { id: In(rows.map((r) => r.id)), status: 'open' },
+          { status: 'resolved', resolution: 'cleared_on_rerun', note: '重新对账时该差异已不存在', resolvedBy: null, resolvedByName: '系统', resolvedAt: now },
+        );
+        await countDifferences(em, this.billDate, { open: -(res.affected ?? 0) });
+      });
+      after = rows[rows.length - 1]!.key;
     }
   }
 }
@@ -274,7 +297,7 @@ export interface DayResult {
   healed: HealedItem[];
 }
 
-/** The day's totals and status once its discrepancies are written (status from the open count). */
+/** The day's totals and status once its discrepancies are written (status from its open count). */
 export async function saveDay(
   ds: DataSource,
   billDate: string,
@@ -284,10 +307,9 @@ export async function saveDay(
 ) {
   await withTx(ds, async (em) => {
     const day = await forUpdate(em.createQueryBuilder(ReconDay, 'd').where('d.billDate = :billDate', { billDate })).getOneOrFail();
-    const open = await em.count(ReconDiscrepancy, { where: { billDate, status: 'open' } });
     const healed = [...day.healed];
     for (const h of out.healed) if (!healed.some((x) => x.ref === h.ref)) healed.push(h);
-    const status = open ? 'differences' : 'balanced';
+    const status = day.openDiscrepancies ? 'differences' : 'balanced';
     await em.update(ReconDay, day.id, {
       status,
       wechat: out.wechat,
@@ -325,8 +347,11 @@ export async function resolveDiscrepancy(ds: DataSource, now: Date, staff: Staff
       resolvedByName: staff.name,
       resolvedAt: now,
     });
-    const open = await em.count(ReconDiscrepancy, { where: { billDate: d.billDate, status: 'open' } });
-    if (!open && day.status === 'differences') await em.update(ReconDay, day.id, { status: 'balanced', closedAt: now });
+    const closes = day.openDiscrepancies <= 1 && day.status === 'differences';
+    await em.update(ReconDay, day.id, {
+      openDiscrepancies: () => 'openDiscrepancies - 1',
+      ...(closes ? { status: 'balanced' as const, closedAt: now } : {}),
+    });
     return d.billDate;
   });
 }

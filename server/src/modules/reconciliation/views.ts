@@ -1,7 +1,7 @@
 /**
- * Reading reconciliation: the calendar of days, one day with its differences (open first, at most
- * DAY_LIST_LIMIT of them: a day with a million differences is read through the export), the
- * double payments of a day, and the view shapes.
+ * Reading reconciliation: the calendar of days (their counts kept on the day), one day with its
+ * differences (open first, at most DAY_LIST_LIMIT of them: a day with a million differences is read
+ * through the export), the double payments of a day, and the view shapes.
  */
 import { In, type DataSource } from 'typeorm';
 import { DateTime } from 'luxon';
@@ -67,78 +67,60 @@ export class ReconReader {
     if (!(span >= 0 && span <= 366)) throw invalid('query.from', '日期范围不能超过一年');
     const rows = await this.ds.getRepository(ReconDay).createQueryBuilder('d').where('d.billDate >= :from AND d.billDate <= :to', { from, to }).getMany();
     const byDate = new Map(rows.map((d) => [d.billDate, d]));
-    const counts = await this.openCounts(rows.map((r) => r.billDate));
     const out: ReconDayView[] = [];
     // a counted loop over at most 367 days: ends whatever the dates are
     for (let i = 0; i <= span; i++) {
       const date = end.minus({ days: i }).toFormat('yyyy-LL-dd');
       const row = byDate.get(date);
-      out.push(row ? dayView(row, counts.get(date) ?? { open: 0, total: 0 }) : noneView(date));
+      out.push(row ? dayView(row) : noneView(date));
     }
     return out;
   }
 
-  /** One day: its totals, its differences (open first, then by id; at most DAY_LIST_LIMIT), its double payments. */
+  /** One day: its totals, its differences (open first, each status in key order; at most DAY_LIST_LIMIT), its double payments. */
   async day(billDate: string): Promise<ReconDayDetail> {
     const row = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
     if (!row) return { ...noneView(billDate), discrepancies: [], duplicatePayments: [] };
-    const repo = this.ds.getRepository(ReconDiscrepancy);
-    const open = await repo.find({ where: { billDate, status: 'open' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT });
-    const resolved =
-      open.length < DAY_LIST_LIMIT
-        ? await repo.find({ where: { billDate, status: 'resolved' }, order: { id: 'ASC' }, take: DAY_LIST_LIMIT - open.length })
-        : [];
-    const counts = (await this.openCounts([billDate])).get(billDate) ?? { open: 0, total: 0 };
-    return {
-      ...dayView(row, counts),
-      discrepancies: [...open, ...resolved].map(discrepancyView),
-      duplicatePayments: await this.duplicatePairs(billDate),
-    };
+    const discrepancies: DiscrepancyView[] = [];
+    for await (const page of this.pages(row, DAY_LIST_LIMIT)) {
+      discrepancies.push(...page.slice(0, DAY_LIST_LIMIT - discrepancies.length));
+      if (discrepancies.length >= DAY_LIST_LIMIT) break;
+    }
+    return { ...dayView(row), discrepancies, duplicatePayments: await this.duplicatePairs(billDate) };
   }
 
-  /** A day's differences, open first, each status in id order, a page at a time (the export; pages follow the (billDate, status) index). */
+  /** A day's differences, open first, each status in key order, a page at a time (the export). */
   async *discrepancies(billDate: string, pageSize = 2000): AsyncGenerator<DiscrepancyView> {
+    const row = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
+    if (row) for await (const page of this.pages(row, pageSize)) yield* page;
+  }
+
+  /**
+   * Pages of a day's differences along its one index (day, key): the open ones, then the resolved
+   * ones; a status the day's counts say it has none of is not read at all.
+   */
+  private async *pages(day: ReconDay, pageSize: number): AsyncGenerator<DiscrepancyView[]> {
+    const has = { open: day.openDiscrepancies > 0, resolved: day.totalDiscrepancies > day.openDiscrepancies };
     for (const status of ['open', 'resolved'] as const) {
-      for (let after = 0; ;) {
+      if (!has[status]) continue;
+      for (let after = ''; ;) {
         const page = await this.ds
           .getRepository(ReconDiscrepancy)
           .createQueryBuilder('d')
-          .where('d.billDate = :billDate AND d.status = :status AND d.id > :after', { billDate, status, after })
-          .orderBy('d.id', 'ASC')
+          .where('d.billDate = :billDate AND d.key > :after AND d.status = :status', { billDate: day.billDate, status, after })
+          .orderBy('d.key', 'ASC')
           .limit(pageSize)
           .getMany();
         if (!page.length) break;
-        for (const d of page) yield discrepancyView(d);
-        after = page[page.length - 1]!.id;
+        yield page.map(discrepancyView);
+        if (page.length < pageSize) break;
+        after = page[page.length - 1]!.key;
       }
     }
   }
 
   async dayView(billDate: string): Promise<ReconDayView> {
-    const row = await this.ds.getRepository(ReconDay).findOneByOrFail({ billDate });
-    return dayView(row, (await this.openCounts([billDate])).get(billDate) ?? { open: 0, total: 0 });
-  }
-
-  private async openCounts(dates: string[]): Promise<Map<string, { open: number; total: number }>> {
-    const out = new Map<string, { open: number; total: number }>();
-    if (!dates.length) return out;
-    const rows: { billDate: string; status: string; n: string | number }[] = await this.ds
-      .getRepository(ReconDiscrepancy)
-      .createQueryBuilder('d')
-      .select('d.billDate', 'billDate')
-      .addSelect('d.status', 'status')
-      .addSelect('COUNT(*)', 'n')
-      .where({ billDate: In(dates) })
-      .groupBy('d.billDate')
-      .addGroupBy('d.status')
-      .getRawMany();
-    for (const r of rows) {
-      const c = out.get(r.billDate) ?? { open: 0, total: 0 };
-      c.total += Number(r.n);
-      if (r.status === 'open') c.open += Number(r.n);
-      out.set(r.billDate, c);
-    }
-    return out;
+    return dayView(await this.ds.getRepository(ReconDay).findOneByOrFail({ billDate }));
   }
 
   /**
@@ -203,7 +185,7 @@ export function noneView(billDate: string): ReconDayView {
   };
 }
 
-export function dayView(d: ReconDay, c: { open: number; total: number }): ReconDayView {
+export function dayView(d: ReconDay): ReconDayView {
   return {
     billDate: d.billDate,
     status: d.status,
@@ -215,8 +197,8 @@ export function dayView(d: ReconDay, c: { open: number; total: number }): ReconD
     ledger: d.ledger,
     classes: d.classes ? { ...emptyClasses(), ...d.classes } : null,
     healed: d.healed ?? [],
-    openDiscrepancies: c.open,
-    totalDiscrepancies: c.total,
+    openDiscrepancies: d.openDiscrepancies,
+    totalDiscrepancies: d.totalDiscrepancies,
     emptyBill: d.emptyBill,
     billHash: d.billHash,
     billBytes: d.billBytes === null ? null : Number(d.billBytes),

@@ -31,3 +31,40 @@ describe('committed migrations', () => {
     expect(await ds.runMigrations({ transaction: 'each' })).toHaveLength(Number(n));
   });
 });
+
+describe('ReconDayCounts', () => {
+  const NAME = 'ReconDayCounts1795937251307';
+
+  /** Reverted to just before ReconDayCounts, a day with differences written then, and the migrations run again. */
+  async function countsAfterUpgrade(source: DataSource) {
+    const applied = async () => (await source.query('SELECT name FROM schema_migrations')).map((r: { name: string }) => r.name);
+    await source.runMigrations({ transaction: 'each' });
+    while ((await applied()).includes(NAME)) await source.undoLastMigration({ transaction: 'each' });
+    const q = (s: string) => source.driver.escape(s);
+    await source.query(
+      `INSERT INTO ${q('recon_day')} (${q('billDate')}, ${q('status')}, ${q('healed')}) VALUES ('2026-11-20', 'differences', '[]'), ('2026-11-21', 'balanced', '[]')`,
+    );
+    const rows = ['open', 'open', 'resolved'].map((status, i) => `('2026-11-20', 'pay:HB${i}', 'surplus', '${status}')`);
+    await source.query(`INSERT INTO ${q('recon_discrepancy')} (${q('billDate')}, ${q('key')}, ${q('kind')}, ${q('status')}) VALUES ${rows.join(', ')}`);
+    await source.runMigrations({ transaction: 'each' });
+    return source.query(
+      `SELECT ${q('billDate')}, ${q('openDiscrepancies')} AS open, ${q('totalDiscrepancies')} AS total FROM ${q('recon_day')} ORDER BY ${q('billDate')}`,
+    );
+  }
+
+  it('counts the differences of the days reconciled before it, on this database and on SQLite', async () => {
+    const sqlite = createDataSource({ sqlitePath: ':memory:' });
+    await sqlite.initialize();
+    try {
+      for (const source of db.url ? [ds, sqlite] : [sqlite]) {
+        const days = (await countsAfterUpgrade(source)).map((r: any) => [r.billDate, Number(r.open), Number(r.total)]);
+        expect(days).toEqual([
+          ['2026-11-20', 2, 3],
+          ['2026-11-21', 0, 0],
+        ]);
+      }
+    } finally {
+      await sqlite.destroy();
+    }
+  });
+});
