@@ -20,6 +20,7 @@ import { ReconDay, ReconDiscrepancy } from './entities';
 import { ReconciliationService } from './service';
 import { parseDecimal, readTradeBill, splitRow } from './csv';
 import { keepOneChinaDay } from '../../test-support/clock';
+import { usingMariaDb } from '../../test-support/db';
 import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../../test-support/trade-bill';
 
 // this file's story happens on one China calendar day
@@ -472,8 +473,8 @@ describe('a bill where nothing matches', () => {
 
     // finance settles one; a bill with the first 1000 rows: the rest are cleared by the system, the settled one stays settled
     const settled = all.find((d) => d.key === `pay:${no(1500)}`)!;
-    const finance = { kind: 'staff', staffId: 1, sessionId: 0, name: '财务', roles: ['finance'], areaIds: [] } as const;
-    await recon.resolve({ ...finance, roles: [...finance.roles], areaIds: [] }, settled.id, { resolution: 'no_action', note: '测试' });
+    const finance = { kind: 'staff' as const, staffId: 1, sessionId: 0, name: '财务', roles: ['finance' as const], areaIds: [] };
+    await recon.resolve(finance, settled.id, { resolution: 'no_action', note: '测试' });
     expect(await recon.day(date)).toMatchObject({ openDiscrepancies: 1604, totalDiscrepancies: 1605 });
     await recon.reconcile(date, Readable.from([bill(date, ids.slice(0, 1000))]));
     expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1000);
@@ -483,6 +484,42 @@ describe('a bill where nothing matches', () => {
     expect(day).toMatchObject({ status: 'differences', openDiscrepancies: 1000, totalDiscrepancies: 1605 });
     expect(day.discrepancies).toHaveLength(1000); // the list stops at DAY_LIST_LIMIT, open first
     expect(day.discrepancies.every((d) => d.status === 'open')).toBe(true);
+    await repo.delete({ billDate: date });
+    await t.ds.getRepository(ReconDay).delete({ billDate: date });
+  });
+
+  // MariaDB only: the settling runs on another connection while the clearing's transaction waits
+  it.skipIf(!usingMariaDb())('a re-run’s clearing keeps what finance settled meanwhile, and counts it once', async () => {
+    const date = daysAgo(52);
+    const recon = t.services.reconciliation;
+    await recon.reconcile(date, Readable.from([bill(date, [9000, 9001, 9002])]));
+    const repo = t.ds.getRepository(ReconDiscrepancy);
+    const settled = await repo.findOneByOrFail({ billDate: date, key: `pay:${no(9001)}` });
+    const finance = { kind: 'staff' as const, staffId: 1, sessionId: 0, name: '财务', roles: ['finance' as const], areaIds: [] };
+    // finance settles 9001 after the clearing read it as open, before the clearing writes
+    let settling = false;
+    const hook = {
+      async beforeQuery(e: { query: string; parameters?: unknown[] }) {
+        if (settling || !/^UPDATE\s+\W?recon_discrepancy/i.test(e.query) || !e.parameters?.includes('cleared_on_rerun')) return;
+        settling = true;
+        await recon.resolve(finance, settled.id, { resolution: 'no_action', note: '已人工核实' });
+      },
+    };
+    (t.ds.subscribers as unknown as object[]).push(hook);
+    try {
+      await recon.reconcile(date, Readable.from([bill(date, [9000])]));
+    } finally {
+      t.ds.subscribers.splice(t.ds.subscribers.indexOf(hook as any), 1);
+    }
+    expect(settling).toBe(true);
+    expect(await repo.findOneByOrFail({ id: settled.id })).toMatchObject({
+      status: 'resolved',
+      resolution: 'no_action',
+      note: '已人工核实',
+      resolvedByName: '财务',
+    });
+    expect(await repo.findOneByOrFail({ billDate: date, key: `pay:${no(9002)}` })).toMatchObject({ status: 'resolved', resolution: 'cleared_on_rerun' });
+    expect(await recon.day(date)).toMatchObject({ status: 'differences', openDiscrepancies: 1, totalDiscrepancies: 3 });
     await repo.delete({ billDate: date });
     await t.ds.getRepository(ReconDay).delete({ billDate: date });
   });
