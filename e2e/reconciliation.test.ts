@@ -20,6 +20,7 @@ let e: E2E;
 let page: Page;
 const today = chinaDate(new Date());
 let paid: { outTradeNo: string; amountFen: number };
+let twice: { billId: number; outTradeNo: string; partFen: number };
 /** the reconciliation page (Taro H5 keeps the staff home, hidden, in the DOM) */
 const R = () => page.locator('.recon-page');
 
@@ -64,6 +65,22 @@ beforeAll(async () => {
     at: new Date(),
   });
 
+  // and a household's 一键缴清 payment of two seasons, the older one paid at the counter while it was
+  // open: that bill was paid twice, its part refunded automatically (the sandbox confirms at once)
+  const owing = DEMO.arrearsAccounts[0]!;
+  const dev2 = await call('POST', '/sandbox/device/login', { user: 'e2e-recon-payall' });
+  const token2 = (await call('POST', '/api/v1/auth/wechat', { code: dev2.body.code })).body.token;
+  const bound = await call('POST', '/api/v1/accounts/bind', { accountNo: owing.accountNo, ownerName: owing.ownerName }, token2);
+  const due = (await call('GET', '/api/v1/bills', undefined, token2)).body.items.filter((b: any) => b.status === 'unpaid');
+  expect(due).toHaveLength(2);
+  const all = (await call('POST', '/api/v1/payments/pay-all', { accountId: bound.body.accountId, billIds: due.map((b: any) => b.id) }, token2)).body;
+  await e.host.services.billing.settleAtCounter(due[0].id, new Date());
+  const pay2 = await call('POST', '/sandbox/device/pay', { ...all.requestPayment, user: 'e2e-recon-payall', action: 'confirm' });
+  expect(pay2.body.errMsg).toBe('requestPayment:ok');
+  await e.host.sandbox!.state.settleNotifications();
+  await e.host.services.outbox.drain();
+  twice = { billId: due[0].id, outTradeNo: all.outTradeNo, partFen: due[0].dueFen };
+
   page = await e.newPage({ viewport: { width: 1280, height: 900 } }); // finance works on a desktop browser
   await staffWithPassword(page, e.host.url, 'finance1');
 }, 240_000);
@@ -86,15 +103,27 @@ describe('finance reconciles today in the H5 app', () => {
     await R().getByText('对账', { exact: true }).click();
     await expect.poll(() => R().locator('[data-day-status]').getAttribute('data-day-status'), { timeout: 15_000 }).toBe('differences');
     await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toContain('有差异');
-    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toMatch(/微信账单：收款 1 笔/);
-    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toMatch(/台账：收款 2 笔/);
-    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toContain('一致 1');
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toMatch(/微信账单：收款 2 笔/);
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toMatch(/台账：收款 3 笔/);
+    await expect.poll(() => R().locator('[data-day-status]').innerText(), { timeout: 10_000 }).toContain('一致 3 · 自愈 0 · 在途退款 0 · 重复支付 1');
     const card = R().locator('[data-discrepancy-status="open"]');
     await expect.poll(() => card.count()).toBe(1);
     await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('短款 · HBE2EGHOST000000000001');
     await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('-66.00元');
     await expect.poll(() => card.innerText(), { timeout: 10_000 }).toContain('"amountFen":6600');
     await shot(page, 'recon-day-differences');
+  });
+
+  it('shows the bill paid at the counter and again by the 一键缴清 payment, with the refund of that part, in Chinese', async () => {
+    const pair = R().locator(`[data-pair-bill="${twice.billId}"]`);
+    await expect.poll(() => pair.count()).toBe(1);
+    const text = await pair.innerText();
+    expect(text).toContain('已原路退回');
+    expect(text).toMatch(/入账：\s*柜台缴费 \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    expect(text).toContain(`重复：${twice.outTradeNo} ${(twice.partFen / 100).toFixed(2)}`);
+    expect(text).toMatch(new RegExp(`退款：\\s*${twice.outTradeNo}R1 −${(twice.partFen / 100).toFixed(2)}元（已退款）`));
+    // refunded in full: the pair is not a difference
+    await expect.poll(() => e.host.ds.getRepository(ReconDiscrepancy).countBy({ outTradeNo: twice.outTradeNo })).toBe(0);
   });
 
   it('resolves the 短款 with a type and a note: recorded with who and when, the day 已平', async () => {

@@ -5,12 +5,14 @@ import {
   chinaDate,
   formatChinaTime,
   fenToYuanString,
+  REFUND_STATE_LABEL,
   RESOLUTION_TYPE_LABELS,
   RESOLUTION_TYPES,
   type DiscrepancyView,
   type DuplicatePaymentPair,
   type ReconDayDetail,
   type ReconDayView,
+  type RefundState,
   type ResolutionType,
 } from '@heat-butler/shared';
 import { downloadXlsx } from '../../services/download';
@@ -87,12 +89,20 @@ function Pair({ p }: { p: DuplicatePaymentPair }) {
         <Text className='strong'>账单 #{p.billId}</Text>
         <Text className={PAIR_TAG[p.state] ?? 'tag'}>{p.stateLabel}</Text>
       </View>
-      <View className='muted'>入账：{p.kept ? `${p.kept.outTradeNo} ${yuan(p.kept.amountFen)}` : '（未找到）'}</View>
+      <View className='muted'>
+        入账：
+        {p.kept
+          ? `${p.kept.outTradeNo} ${yuan(p.kept.amountFen)}`
+          : p.keptVia === 'counter'
+            ? `柜台缴费${p.counterPaidAt ? ` ${formatChinaTime(p.counterPaidAt)}` : ''}`
+            : '（未找到）'}
+      </View>
       <View className='muted'>
         重复：{p.duplicate.outTradeNo} {yuan(p.duplicate.amountFen)}
       </View>
       <View className='muted'>
-        退款：{p.refund ? `${p.refund.outRefundNo} −${yuan(p.refund.amountFen)}（${p.refund.status}）` : '无'}
+        退款：
+        {p.refund ? `${p.refund.outRefundNo} −${yuan(p.refund.amountFen)}（${REFUND_STATE_LABEL[p.refund.status as RefundState] ?? p.refund.status}）` : '无'}
         {p.outstandingFen ? ` · 未退回 ${yuan(p.outstandingFen)}` : ''}
       </View>
     </View>
@@ -227,9 +237,9 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
         ) : null}
         {day.duplicatePayments.length ? (
           <View className='card'>
-            <View className='card-title'>重复支付（同一账单两笔，第二笔自动退款）</View>
+            <View className='card-title'>重复支付（同一账单缴了两次，后一笔自动退款）</View>
             {day.duplicatePayments.map((p) => (
-              <Pair key={p.duplicate.outTradeNo} p={p} />
+              <Pair key={`${p.duplicate.outTradeNo}:${p.billId}`} p={p} />
             ))}
           </View>
         ) : null}

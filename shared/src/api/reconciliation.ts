@@ -119,8 +119,9 @@ export const HealedItem = z.object({ ref: z.string(), outTradeNo: z.string(), am
 export type HealedItem = z.infer<typeof HealedItem>;
 
 /**
- * A bill paid twice (two phones): the payment that settled it, the second one (paid that day, both
- * in WeChat's bill) and the automatic refund that cancels the second. refunded: cancelled in full;
+ * A bill paid twice (two phones; or at the counter while a 一键缴清 payment was open): how it was
+ * settled first, the second payment (paid that day, in WeChat's bill; of a 一键缴清 order, the part
+ * that paid this bill) and the automatic refund that cancels it. refunded: cancelled in full;
  * refunding: asked, not yet confirmed; open: not (fully) refunded — also a `double_payment` discrepancy.
  */
 export const DUPLICATE_PAIR_STATES = ['refunded', 'refunding', 'open'] as const;
@@ -133,10 +134,17 @@ const PairPayment = z.object({
   amountFen: z.number().int(),
   paidAt: z.string().nullable(),
 });
+export const DUPLICATE_KEPT_VIA = ['wechat', 'counter'] as const;
+export const DUPLICATE_KEPT_VIA_LABELS: Record<(typeof DUPLICATE_KEPT_VIA)[number], string> = { wechat: '微信支付', counter: '柜台缴费' };
 export const DuplicatePaymentPair = z.object({
   billId: z.number(),
   accountId: z.number(),
+  /** how the bill was settled first (null: not known, the bill is not paid any more) */
+  keptVia: z.enum(DUPLICATE_KEPT_VIA).nullable(),
+  /** the WeChat payment that settled it first (keptVia 'wechat') */
   kept: PairPayment.nullable(),
+  /** when it was paid at the counter (keptVia 'counter') */
+  counterPaidAt: z.string().nullable(),
   duplicate: PairPayment,
   refund: z.object({ outRefundNo: z.string(), amountFen: z.number().int(), status: z.string(), succeededAt: z.string().nullable() }).nullable(),
   /** duplicate minus refunded, fen (0 once cancelled) */

@@ -117,6 +117,10 @@ export class BillingService extends BillingIssuing {
     return this.ds.getRepository(Bill).findOne({ where: { id: billId } });
   }
 
+  async billsByIds(ids: number[]): Promise<Bill[]> {
+    return ids.length ? this.ds.getRepository(Bill).find({ where: { id: In([...new Set(ids)]) } }) : [];
+  }
+
   async present(bills: Bill[]): Promise<BillView[]> {
     if (!bills.length) return [];
     const seasons = new Map(

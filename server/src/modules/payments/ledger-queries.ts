@@ -1,4 +1,5 @@
 import { In, type DataSource } from 'typeorm';
+import type { BillingService } from '../billing';
 import { LedgerEntry, PaymentOrder, Refund } from './entities';
 
 /** keys per IN list of an entity query (TypeORM's parameter handling grows with the square of the list) */
@@ -17,6 +18,22 @@ export interface LedgerHit {
   transactionId: string | null;
 }
 
+/** How a bill paid twice was settled first: by a WeChat order, or at the company's counter. */
+export type FirstSettlement = { via: 'wechat'; order: PaymentOrder } | { via: 'counter'; paidAt: Date | null };
+
+/** One bill a payment paid again, with the automatic refunds of that part. */
+export interface DoublePayment {
+  /** the payment that came second */
+  order: PaymentOrder;
+  billId: number;
+  /** the part of the payment that paid the bill again (the whole order unless 一键缴清) */
+  amountFen: number;
+  /** the order's duplicate refunds of this bill, oldest first, with the part each gives back */
+  refunds: { refund: Refund; amountFen: number }[];
+  /** null when the bill's settlement is not known (not paid any more: a reversal) */
+  first: FirstSettlement | null;
+}
+
 /**
  * Read-only queries over the payments ledger, orders and refunds for reconciliation: payments
  * owns these tables, so the SQL stays here (reached through `PaymentsService.ledgerQueries`).
@@ -24,7 +41,10 @@ export interface LedgerHit {
 export class LedgerQueries {
   private lookupSql: { ref?: string; tradeRef?: string } = {};
 
-  constructor(private ds: DataSource) {}
+  constructor(
+    private ds: DataSource,
+    private billing: Pick<BillingService, 'billsByIds'>,
+  ) {}
 
   /** The smallest and largest ledger entry id written in [start, end). */
   async idRange(start: Date, end: Date): Promise<{ lo: number; hi: number }> {
@@ -163,11 +183,12 @@ export class LedgerQueries {
   }
 
   /**
-   * Duplicate payments made in [start, end) with their refunds and the payments that settled
-   * the same bills. The system refunds every duplicate it credits, so the (small) refund table
-   * leads the search.
+   * The bills paid again by a payment made in [start, end): a whole order whose bill was already
+   * paid, or the bills of a 一键缴清 order paid meanwhile (at the counter, by another order), each
+   * with the automatic refunds of its part and how the bill was settled first. The system refunds
+   * every duplicate it credits, so the (small) refund table leads the search.
    */
-  async duplicates(start: Date, end: Date): Promise<{ refunds: Refund[]; duplicates: PaymentOrder[]; kept: PaymentOrder[] }> {
+  async duplicates(start: Date, end: Date): Promise<DoublePayment[]> {
     const refunds = await this.ds
       .getRepository(Refund)
       .createQueryBuilder('r')
@@ -175,17 +196,39 @@ export class LedgerQueries {
       .andWhere('r.createdAt >= :start', { start })
       .orderBy('r.id', 'ASC')
       .getMany();
-    if (!refunds.length) return { refunds, duplicates: [], kept: [] };
-    const duplicates = await this.ds
+    if (!refunds.length) return [];
+    const orders = await this.ds
       .getRepository(PaymentOrder)
       .createQueryBuilder('o')
       .where('o.id IN (:...ids)', { ids: [...new Set(refunds.map((r) => r.orderId))] })
-      .andWhere('o.duplicate = :yes', { yes: true })
       .andWhere('o.paidAt >= :start AND o.paidAt < :end', { start, end })
       .orderBy('o.paidAt', 'ASC')
+      .addOrderBy('o.id', 'ASC')
       .getMany();
-    if (!duplicates.length) return { refunds, duplicates, kept: [] };
-    const kept = await this.ds.getRepository(PaymentOrder).find({ where: { billId: In(duplicates.map((o) => o.billId)), status: 'paid', duplicate: false } });
-    return { refunds, duplicates, kept };
+    const out: DoublePayment[] = [];
+    for (const order of orders) {
+      const byBill = new Map<number, DoublePayment>();
+      for (const refund of refunds.filter((r) => r.orderId === order.id)) {
+        // an order of one bill: its refund is that bill's; a 一键缴清 refund names its bills
+        for (const line of refund.lines ?? [{ billId: order.billId, amountFen: Number(refund.amountFen) }]) {
+          let d = byBill.get(line.billId);
+          if (!d) byBill.set(line.billId, (d = { order, billId: line.billId, amountFen: 0, refunds: [], first: null }));
+          d.refunds.push({ refund, amountFen: line.amountFen });
+          // the part paid twice: what its first refund gives back (a retried refund is the same part again)
+          if (d.refunds.length === 1) d.amountFen = line.amountFen;
+        }
+      }
+      out.push(...byBill.values());
+    }
+    const bills = new Map((await this.billing.billsByIds(out.map((d) => d.billId))).map((b) => [b.id, b]));
+    const firstIds = [...new Set([...bills.values()].map((b) => b.paidOrderId).filter((id): id is number => id !== null))];
+    const firstOrders = new Map((firstIds.length ? await this.ds.getRepository(PaymentOrder).find({ where: { id: In(firstIds) } }) : []).map((o) => [o.id, o]));
+    for (const d of out) {
+      const bill = bills.get(d.billId);
+      if (bill?.paidVia === 'counter') d.first = { via: 'counter', paidAt: bill.paidAt };
+      else if (bill?.paidOrderId && bill.paidOrderId !== d.order.id && firstOrders.has(bill.paidOrderId))
+        d.first = { via: 'wechat', order: firstOrders.get(bill.paidOrderId)! };
+    }
+    return out;
   }
 }

@@ -242,4 +242,44 @@ describe('一键缴清: one order for every unpaid bill of a household', () => {
     for (const b of lost.bills) expect((await t.services.billing.bill(b.id))!.status).toBe('paid');
     expect(await t.ds.getRepository(PaymentOrderLine).countBy({ orderId: lost.order.id })).toBe(2);
   });
+
+  it('reconciliation: a bill paid at the counter while its 一键缴清 payment was open is a bill paid twice, with the part refunded', async () => {
+    const { user, bills, order } = await payAllOrder(owing[7]!);
+    await t.services.billing.settleAtCounter(bills[0].id, new Date());
+    await payOnDevice(user, order.requestPayment);
+    await t.services.outbox.drain(); // the automatic refund of the arrears part goes to WeChat
+    const refund = await t.ds.getRepository(Refund).findOneByOrFail({ orderId: order.id });
+    const runToday = async () => (await t.call('POST', '/api/v1/staff/reconciliation/runs', { token: finance, body: { date: chinaDate(new Date()) } })).body;
+    const pairOf = (day: any) => day.duplicatePayments.filter((p: any) => p.duplicate.outTradeNo === order.outTradeNo);
+
+    // asked, not yet confirmed: the pair 退款中 with the counter as the first settlement and only the arrears part as paid twice
+    let day = await runToday();
+    expect(pairOf(day)).toEqual([
+      expect.objectContaining({
+        billId: bills[0].id,
+        keptVia: 'counter',
+        kept: null,
+        counterPaidAt: expect.any(String),
+        duplicate: expect.objectContaining({ outTradeNo: order.outTradeNo, amountFen: bills[0].dueFen, transactionId: expect.any(String) }),
+        refund: expect.objectContaining({ outRefundNo: refund.outRefundNo, amountFen: bills[0].dueFen, status: 'processing' }),
+        outstandingFen: bills[0].dueFen,
+        state: 'refunding',
+      }),
+    ]);
+    expect(day.discrepancies.filter((d: any) => d.outTradeNo === order.outTradeNo)).toEqual([]);
+
+    // WeChat closed the refund: a 重复支付未退回 difference for the arrears part, naming the counter
+    await t.ds.getRepository(Refund).update(refund.id, { status: 'closed' });
+    day = await runToday();
+    expect(pairOf(day)).toEqual([expect.objectContaining({ state: 'open', outstandingFen: bills[0].dueFen })]);
+    expect(day.discrepancies.filter((d: any) => d.outTradeNo === order.outTradeNo)).toEqual([
+      expect.objectContaining({
+        key: `duppay:${order.outTradeNo}`,
+        kind: 'double_payment',
+        status: 'open',
+        diffFen: bills[0].dueFen,
+        wechat: expect.objectContaining({ keptVia: 'counter', kept: null, duplicate: expect.objectContaining({ amountFen: bills[0].dueFen }) }),
+      }),
+    ]);
+  });
 });

@@ -68,7 +68,7 @@ export class PaymentsService {
   readonly ledgerQueries: LedgerQueries;
 
   constructor(private o: PaymentsOptions) {
-    this.ledgerQueries = new LedgerQueries(o.ds);
+    this.ledgerQueries = new LedgerQueries(o.ds, o.billing);
     this.ttlMs = (o.orderTtlMinutes ?? 30) * 60_000;
     this.refunds = new PaymentRefunds(o);
     this.crediting = new OrderCrediting(o, this.refunds);

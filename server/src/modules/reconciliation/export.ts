@@ -4,20 +4,21 @@
  * (pairs with their refunds), 自愈记录. Written with the platform's streaming writer.
  */
 import type { Readable } from 'node:stream';
-import { RESOLUTION_TYPE_LABELS, type DiscrepancyView, type DuplicatePaymentPair, type HealedItem, type ReconDayView } from '@heat-butler/shared';
+import {
+  DUPLICATE_KEPT_VIA_LABELS,
+  REFUND_STATE_LABEL,
+  RESOLUTION_TYPE_LABELS,
+  type RefundState,
+  type DiscrepancyView,
+  type DuplicatePaymentPair,
+  type HealedItem,
+  type ReconDayView,
+} from '@heat-butler/shared';
 import { sheet, xlsxStream } from '../../platform/xlsx';
 import type { Logger } from '../../platform/logger';
 import type { ReconReader } from './views';
 
 const DISCREPANCY_STATUS_LABELS: Record<DiscrepancyView['status'], string> = { open: '待处理', resolved: '已处理' };
-const REFUND_STATUS_LABELS: Record<string, string> = {
-  requested: '已申请',
-  processing: '退款中',
-  success: '已退款',
-  failed: '退款失败',
-  closed: '已关闭',
-  abnormal: '退款异常',
-};
 const HEAL_RESULT_LABELS: Record<string, string> = { credited: '已补记入账', duplicate: '补记为重复支付', already: '已入账', refund_success: '已补记退款' };
 const json = (v: unknown) => (v ? JSON.stringify(v) : null);
 
@@ -88,6 +89,8 @@ export function reconciliationWorkbook(days: ReconDayView[], reader: ReconReader
         columns: [
           { header: '账单日期', width: 12, value: (p) => p.date },
           { header: '账单ID', width: 10, value: (p) => p.billId, format: 'int' },
+          { header: '先入账方式', width: 10, value: (p) => (p.keptVia ? DUPLICATE_KEPT_VIA_LABELS[p.keptVia] : null) },
+          { header: '柜台缴费时间', width: 20, value: (p) => p.counterPaidAt, format: 'chinaTime' },
           { header: '入账的支付', width: 28, value: (p) => p.kept?.outTradeNo, format: 'text' },
           { header: '入账金额', width: 12, value: (p) => p.kept?.amountFen, format: 'yuan' },
           { header: '重复的支付', width: 28, value: (p) => p.duplicate.outTradeNo, format: 'text' },
@@ -95,7 +98,7 @@ export function reconciliationWorkbook(days: ReconDayView[], reader: ReconReader
           { header: '重复金额', width: 12, value: (p) => p.duplicate.amountFen, format: 'yuan' },
           { header: '退款单号', width: 30, value: (p) => p.refund?.outRefundNo, format: 'text' },
           { header: '退款金额', width: 12, value: (p) => p.refund?.amountFen, format: 'yuan' },
-          { header: '退款状态', width: 10, value: (p) => (p.refund ? (REFUND_STATUS_LABELS[p.refund.status] ?? p.refund.status) : null) },
+          { header: '退款状态', width: 10, value: (p) => (p.refund ? (REFUND_STATE_LABEL[p.refund.status as RefundState] ?? p.refund.status) : null) },
           { header: '未退回', width: 12, value: (p) => p.outstandingFen, format: 'yuan' },
           { header: '状态', width: 12, value: (p) => p.stateLabel },
         ],

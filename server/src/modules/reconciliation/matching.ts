@@ -119,14 +119,17 @@ export class Matcher {
     // bills paid twice that day: a pair with the refund that cancels the second payment; for a human only while not refunded
     const pairs = await this.o.reader.duplicatePairs(billDate);
     classes.duplicatePaid = pairs.length;
+    const perOrder = new Map<string, number>();
+    for (const p of pairs) perOrder.set(p.duplicate.outTradeNo, (perOrder.get(p.duplicate.outTradeNo) ?? 0) + 1);
     for (const p of pairs) {
       if (p.state !== 'open') continue;
       writer.add({
-        key: `duppay:${p.duplicate.outTradeNo}`,
+        // one per payment; one per bill of a 一键缴清 payment that paid several bills again
+        key: perOrder.get(p.duplicate.outTradeNo)! > 1 ? `duppay:${p.duplicate.outTradeNo}:${p.billId}` : `duppay:${p.duplicate.outTradeNo}`,
         kind: 'double_payment',
         outTradeNo: p.duplicate.outTradeNo,
         outRefundNo: p.refund?.outRefundNo ?? null,
-        wechat: { duplicate: p.duplicate, kept: p.kept },
+        wechat: { duplicate: p.duplicate, keptVia: p.keptVia, kept: p.kept, counterPaidAt: p.counterPaidAt },
         ledger: { billId: p.billId, refund: p.refund },
         diffFen: p.outstandingFen,
       });

@@ -648,7 +648,11 @@ describe('export and the season view', () => {
     expect(diffs).toHaveLength(day.totalDiscrepancies);
     expect(diffs.map((r: any) => r[1])).toEqual(expect.arrayContaining(['短款', '金额不符', '退款不符', '重复支付未退回']));
     expect(diffs.find((r: any) => r[1] === '重复支付未退回')).toEqual(expect.arrayContaining(['已处理', '已退款', '已通过银行转账退回住户']));
-    expect(values('重复支付').map((r: any) => r[11])).toEqual(['已原路退回', '未退回']);
+    // each pair: first settled by a WeChat payment (no counter time), then the refund's state and the pair's
+    expect(values('重复支付').map((r: any) => [r[2], r[3] ?? null, r[11], r[13]])).toEqual([
+      ['微信支付', null, '已退款', '已原路退回'],
+      ['微信支付', null, '退款关闭', '未退回'],
+    ]);
     expect(values('自愈记录')).toHaveLength(day.healed.length);
 
     const range = await fetch(`${t.url}/api/v1/staff/reconciliation/export?from=${daysAgo(2)}&to=${today()}`, {

@@ -3,7 +3,7 @@
  * differences (open first, at most DAY_LIST_LIMIT of them: a day with a million differences is read
  * through the export), the double payments of a day, and the view shapes.
  */
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { DateTime } from 'luxon';
 import {
   BUSINESS_ZONE,
@@ -124,33 +124,33 @@ export class ReconReader {
   }
 
   /**
-   * Bills paid twice whose second payment was made on `billDate` (China time), with the payment
-   * that settled the bill and the automatic refund. Read live, so a refund confirmed later shows.
+   * Bills paid again by a payment made on `billDate` (China time), each with how it was settled
+   * first and the automatic refund of the part paid twice. Read live, so a refund confirmed later shows.
    */
   async duplicatePairs(billDate: string): Promise<DuplicatePaymentPair[]> {
     const [start, end] = dayRange(billDate);
-    const { refunds, duplicates: dupOrders, kept } = await this.o.payments.ledgerQueries.duplicates(start, end);
-    const pay = (o: PaymentOrder) => ({
+    const pay = (o: PaymentOrder, amountFen = Number(o.amountFen)) => ({
       orderId: o.id,
       outTradeNo: o.outTradeNo,
       transactionId: o.transactionId,
-      amountFen: Number(o.amountFen),
+      amountFen,
       paidAt: iso(o.paidAt),
     });
-    return dupOrders.map((o) => {
-      const mine = refunds.filter((r) => r.orderId === o.id);
-      const refund = mine.find((r) => r.status === 'success') ?? mine.at(-1) ?? null;
-      const refundedFen = mine.filter((r) => r.status === 'success').reduce((n, r) => n + Number(r.amountFen), 0);
-      const outstandingFen = Number(o.amountFen) - refundedFen;
-      const state = outstandingFen <= 0 ? 'refunded' : mine.some((r) => r.status === 'requested' || r.status === 'processing') ? 'refunding' : 'open';
-      const k = kept.find((x) => x.billId === o.billId && x.id !== o.id);
+    return (await this.o.payments.ledgerQueries.duplicates(start, end)).map((d) => {
+      const done = d.refunds.filter((r) => r.refund.status === 'success');
+      const shown = done[0] ?? d.refunds.at(-1) ?? null;
+      const outstandingFen = d.amountFen - done.reduce((n, r) => n + r.amountFen, 0);
+      const state =
+        outstandingFen <= 0 ? 'refunded' : d.refunds.some((r) => r.refund.status === 'requested' || r.refund.status === 'processing') ? 'refunding' : 'open';
       return {
-        billId: o.billId,
-        accountId: o.accountId,
-        kept: k ? pay(k) : null,
-        duplicate: pay(o),
-        refund: refund
-          ? { outRefundNo: refund.outRefundNo, amountFen: Number(refund.amountFen), status: refund.status, succeededAt: iso(refund.succeededAt) }
+        billId: d.billId,
+        accountId: d.order.accountId,
+        keptVia: d.first?.via ?? null,
+        kept: d.first?.via === 'wechat' ? pay(d.first.order) : null,
+        counterPaidAt: d.first?.via === 'counter' ? iso(d.first.paidAt) : null,
+        duplicate: pay(d.order, d.amountFen),
+        refund: shown
+          ? { outRefundNo: shown.refund.outRefundNo, amountFen: shown.amountFen, status: shown.refund.status, succeededAt: iso(shown.refund.succeededAt) }
           : null,
         outstandingFen: Math.max(0, outstandingFen),
         state,
