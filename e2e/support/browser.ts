@@ -12,7 +12,7 @@ import { createLogger } from '../../server/src/platform/logger';
 import { createTestDatabase, type TestDatabase } from '../../server/src/test-support/db';
 import { ensureH5Build, ROOT } from './h5';
 import { installedClockOffset, shiftBrowserDate } from '../../server/src/test-support/clock';
-import { captureBothWidths, recordScreens } from './gallery';
+import { captureBothWidths, recordScreens, settled } from './gallery';
 
 export { ROOT };
 export const H5_DIR = path.join(ROOT, 'dist', 'h5');
@@ -120,7 +120,7 @@ export async function staffWithPassword(page: Page, url: string, username: strin
 
 /** A screenshot for people to look at, after Taro's page-slide animation has finished. */
 export async function shot(page: Page, name: string): Promise<void> {
-  await page.waitForTimeout(600);
+  await settled(page);
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
   // and into the gallery, at phone and desk widths
   await captureBothWidths(page, name);

@@ -69,10 +69,29 @@ export async function captureBothWidths(page: Page, name: string): Promise<void>
   const size = page.viewportSize() ?? PHONE;
   await capture(page, route, name, size.width);
   await page.setViewportSize(DESK);
-  await page.waitForTimeout(300);
+  await settled(page);
   await capture(page, route, name, DESK.width);
   await page.setViewportSize(size);
-  await page.waitForTimeout(150);
+  await settled(page);
+}
+
+/**
+ * Until the page has laid out (two frames) and its CSS transitions have ended (Taro's page slide
+ * is one of 300 ms), at most `capMs`: a fixed wait here cost every screenshot a second.
+ */
+export async function settled(page: Page, capMs = 1500): Promise<void> {
+  await page
+    .waitForFunction(
+      () =>
+        new Promise<boolean>((resolve) =>
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() => resolve(document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState !== 'running'))),
+          ),
+        ),
+      undefined,
+      { timeout: capMs },
+    )
+    .catch(() => undefined); // a page that keeps moving is captured as it is
 }
 
 /** Start a run's gallery afresh (global setup). */
