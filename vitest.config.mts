@@ -15,8 +15,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     setupFiles: ['server/src/test-support/setup.ts'],
-    // the H5 build the browser tests drive, built once up front when stale (~1-2 min)
-    globalSetup: ['e2e/support/global-setup.ts', 'weapp-test/global-setup.ts'],
+    // the H5 and WeChat builds the browser and weapp tests drive, built at once up front when stale (~1-2 min)
+    globalSetup: ['e2e/support/global-setup.ts'],
     // budgets for a busy 2-core machine (CI neighbours, the soak's CPU burner): a browser journey can take
     // 4-5x its quiet time there
     testTimeout: 60_000,

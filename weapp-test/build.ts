@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { newestMtime } from '../scripts/h5.mjs';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -37,5 +38,17 @@ export function ensureWeappBuild(): void {
   if (!weappIsStale()) return;
   fs.rmSync(WEAPP_DIR, { recursive: true, force: true });
   execFileSync('npx', ['taro', 'build', '--type', 'weapp'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, ...WEAPP_TEST_ENV } });
+  fs.writeFileSync(STAMP, JSON.stringify({ env: WEAPP_TEST_ENV, at: new Date().toISOString() }));
+}
+
+/** ensureWeappBuild(), without blocking: the test run's global setup builds H5 and WeChat at once. */
+export async function buildWeappIfStale(): Promise<void> {
+  if (!weappIsStale()) return;
+  fs.rmSync(WEAPP_DIR, { recursive: true, force: true });
+  await promisify(execFile)('npx', ['taro', 'build', '--type', 'weapp'], {
+    cwd: ROOT,
+    env: { ...process.env, ...WEAPP_TEST_ENV },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   fs.writeFileSync(STAMP, JSON.stringify({ env: WEAPP_TEST_ENV, at: new Date().toISOString() }));
 }

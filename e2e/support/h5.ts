@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { h5IsStale } from '../../scripts/h5.mjs';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -8,4 +9,14 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export function ensureH5Build(): void {
   if (!h5IsStale(ROOT)) return;
   execFileSync('npx', ['taro', 'build', '--type', 'h5'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
+}
+
+/** ensureH5Build(), without blocking: the test run's global setup builds H5 and WeChat at once. */
+export async function buildH5IfStale(): Promise<void> {
+  if (!h5IsStale(ROOT)) return;
+  await promisify(execFile)('npx', ['taro', 'build', '--type', 'h5'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
