@@ -117,11 +117,11 @@ describe('finance reconciles today in the H5 app', () => {
   it('shows the bill paid at the counter and again by the 一键缴清 payment, with the refund of that part, in Chinese', async () => {
     const pair = R().locator(`[data-pair-bill="${twice.billId}"]`);
     await expect.poll(() => pair.count()).toBe(1);
-    const text = await pair.innerText();
-    expect(text).toContain('已原路退回');
-    expect(text).toMatch(/入账：\s*柜台缴费 \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
-    expect(text).toContain(`重复：${twice.outTradeNo} ${(twice.partFen / 100).toFixed(2)}`);
-    expect(text).toMatch(new RegExp(`退款：\\s*${twice.outTradeNo}R1 −${(twice.partFen / 100).toFixed(2)}元（已退款）`));
+    const text = () => pair.innerText();
+    await expect.poll(text).toContain('已原路退回');
+    await expect.poll(text).toMatch(/入账：\s*柜台缴费 \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    await expect.poll(text).toContain(`重复：${twice.outTradeNo} ${(twice.partFen / 100).toFixed(2)}元`);
+    await expect.poll(text).toMatch(new RegExp(`退款：\\s*${twice.outTradeNo}R1 −${(twice.partFen / 100).toFixed(2)}元（已退款）`));
     // refunded in full: the pair is not a difference
     await expect.poll(() => e.host.ds.getRepository(ReconDiscrepancy).countBy({ outTradeNo: twice.outTradeNo })).toBe(0);
   });
