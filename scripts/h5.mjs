@@ -19,3 +19,11 @@ export function h5IsStale(root) {
   const built = fs.statSync(index).mtimeMs;
   return ['miniprogram', 'shared/src', 'config'].some((d) => newestMtime(path.join(root, d)) > built);
 }
+
+/**
+ * The H5 build (production) from `root`, as [command, args, options] for spawn or execFile and
+ * their Sync forms (`npm start`, the browser tests).
+ */
+export function h5Build(root) {
+  return ['npx', ['taro', 'build', '--type', 'h5'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' } }];
+}

@@ -5,14 +5,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { h5IsStale } from './h5.mjs';
+import { h5Build, h5IsStale } from './h5.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
 if (h5IsStale(root)) {
   console.log('Building the H5 app (dist/h5)…');
-  const r = spawnSync('npx', ['taro', 'build', '--type', 'h5'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  const [cmd, args, opts] = h5Build(root);
+  const r = spawnSync(cmd, args, { ...opts, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 

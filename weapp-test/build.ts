@@ -33,22 +33,25 @@ export function weappIsStale(): boolean {
   return Math.max(...inputs) > built;
 }
 
+/** `taro build --type weapp` with the settings above, for execFile and execFileSync. */
+function weappBuild(): [string, string[], { cwd: string; env: NodeJS.ProcessEnv; maxBuffer: number }] {
+  return ['npx', ['taro', 'build', '--type', 'weapp'], { cwd: ROOT, env: { ...process.env, ...WEAPP_TEST_ENV }, maxBuffer: 64 * 1024 * 1024 }];
+}
+
+const stampWeappBuild = () => fs.writeFileSync(STAMP, JSON.stringify({ env: WEAPP_TEST_ENV, at: new Date().toISOString() }));
+
 /** Build dist/weapp (production settings above) when stale: ~10-25 s. */
 export function ensureWeappBuild(): void {
   if (!weappIsStale()) return;
   fs.rmSync(WEAPP_DIR, { recursive: true, force: true });
-  execFileSync('npx', ['taro', 'build', '--type', 'weapp'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, ...WEAPP_TEST_ENV } });
-  fs.writeFileSync(STAMP, JSON.stringify({ env: WEAPP_TEST_ENV, at: new Date().toISOString() }));
+  execFileSync(...weappBuild());
+  stampWeappBuild();
 }
 
 /** ensureWeappBuild(), without blocking: the test run's global setup builds H5 and WeChat at once. */
 export async function buildWeappIfStale(): Promise<void> {
   if (!weappIsStale()) return;
   fs.rmSync(WEAPP_DIR, { recursive: true, force: true });
-  await promisify(execFile)('npx', ['taro', 'build', '--type', 'weapp'], {
-    cwd: ROOT,
-    env: { ...process.env, ...WEAPP_TEST_ENV },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  fs.writeFileSync(STAMP, JSON.stringify({ env: WEAPP_TEST_ENV, at: new Date().toISOString() }));
+  await promisify(execFile)(...weappBuild());
+  stampWeappBuild();
 }

@@ -5,14 +5,12 @@ import {
   chinaDate,
   formatChinaTime,
   fenToYuanString,
-  REFUND_STATE_LABEL,
   RESOLUTION_TYPE_LABELS,
   RESOLUTION_TYPES,
   type DiscrepancyView,
   type DuplicatePaymentPair,
   type ReconDayDetail,
   type ReconDayView,
-  type RefundState,
   type ResolutionType,
 } from '@heat-butler/shared';
 import { downloadXlsx } from '../../services/download';
@@ -102,7 +100,7 @@ function Pair({ p }: { p: DuplicatePaymentPair }) {
       </View>
       <View className='muted'>
         退款：
-        {p.refund ? `${p.refund.outRefundNo} −${yuan(p.refund.amountFen)}（${REFUND_STATE_LABEL[p.refund.status as RefundState] ?? p.refund.status}）` : '无'}
+        {p.refund ? `${p.refund.outRefundNo} −${yuan(p.refund.amountFen)}（${p.refund.statusLabel}）` : '无'}
         {p.outstandingFen ? ` · 未退回 ${yuan(p.outstandingFen)}` : ''}
       </View>
     </View>

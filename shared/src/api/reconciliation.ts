@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDate, seasonCode } from '../inputs';
+import { REFUND_STATES } from '../billing';
 
 /**
  * Daily reconciliation of WeChat Pay trade bills against the ledger (finance).
@@ -146,7 +147,15 @@ export const DuplicatePaymentPair = z.object({
   /** when it was paid at the counter (keptVia 'counter') */
   counterPaidAt: z.string().nullable(),
   duplicate: PairPayment,
-  refund: z.object({ outRefundNo: z.string(), amountFen: z.number().int(), status: z.string(), succeededAt: z.string().nullable() }).nullable(),
+  refund: z
+    .object({
+      outRefundNo: z.string(),
+      amountFen: z.number().int(),
+      status: z.enum(REFUND_STATES),
+      statusLabel: z.string(),
+      succeededAt: z.string().nullable(),
+    })
+    .nullable(),
   /** duplicate minus refunded, fen (0 once cancelled) */
   outstandingFen: z.number().int(),
   state: z.enum(DUPLICATE_PAIR_STATES),

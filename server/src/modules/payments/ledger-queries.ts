@@ -211,11 +211,10 @@ export class LedgerQueries {
       for (const refund of refunds.filter((r) => r.orderId === order.id)) {
         // an order of one bill: its refund is that bill's; a 一键缴清 refund names its bills
         for (const line of refund.lines ?? [{ billId: order.billId, amountFen: Number(refund.amountFen) }]) {
-          let d = byBill.get(line.billId);
-          if (!d) byBill.set(line.billId, (d = { order, billId: line.billId, amountFen: 0, refunds: [], first: null }));
-          d.refunds.push({ refund, amountFen: line.amountFen });
           // the part paid twice: what its first refund gives back (a retried refund is the same part again)
-          if (d.refunds.length === 1) d.amountFen = line.amountFen;
+          let d = byBill.get(line.billId);
+          if (!d) byBill.set(line.billId, (d = { order, billId: line.billId, amountFen: line.amountFen, refunds: [], first: null }));
+          d.refunds.push({ refund, amountFen: line.amountFen });
         }
       }
       out.push(...byBill.values());

@@ -6,9 +6,7 @@
 import type { Readable } from 'node:stream';
 import {
   DUPLICATE_KEPT_VIA_LABELS,
-  REFUND_STATE_LABEL,
   RESOLUTION_TYPE_LABELS,
-  type RefundState,
   type DiscrepancyView,
   type DuplicatePaymentPair,
   type HealedItem,
@@ -25,7 +23,7 @@ const json = (v: unknown) => (v ? JSON.stringify(v) : null);
 export function reconciliationWorkbook(days: ReconDayView[], reader: ReconReader, log: Logger): Readable {
   const reconciled = days.filter((d) => d.status !== 'none');
   async function* discrepancies() {
-    for (const d of reconciled) yield* reader.discrepancies(d.billDate);
+    for (const d of reconciled) yield* reader.discrepancies(d);
   }
   async function* pairs() {
     for (const d of reconciled) for (const p of await reader.duplicatePairs(d.billDate)) yield { date: d.billDate, ...p };
@@ -98,7 +96,7 @@ export function reconciliationWorkbook(days: ReconDayView[], reader: ReconReader
           { header: '重复金额', width: 12, value: (p) => p.duplicate.amountFen, format: 'yuan' },
           { header: '退款单号', width: 30, value: (p) => p.refund?.outRefundNo, format: 'text' },
           { header: '退款金额', width: 12, value: (p) => p.refund?.amountFen, format: 'yuan' },
-          { header: '退款状态', width: 10, value: (p) => (p.refund ? (REFUND_STATE_LABEL[p.refund.status as RefundState] ?? p.refund.status) : null) },
+          { header: '退款状态', width: 10, value: (p) => p.refund?.statusLabel },
           { header: '未退回', width: 12, value: (p) => p.outstandingFen, format: 'yuan' },
           { header: '状态', width: 12, value: (p) => p.stateLabel },
         ],

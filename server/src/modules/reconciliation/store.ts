@@ -347,11 +347,8 @@ export async function resolveDiscrepancy(ds: DataSource, now: Date, staff: Staff
       resolvedByName: staff.name,
       resolvedAt: now,
     });
-    const closes = day.openDiscrepancies <= 1 && day.status === 'differences';
-    await em.update(ReconDay, day.id, {
-      openDiscrepancies: () => 'openDiscrepancies - 1',
-      ...(closes ? { status: 'balanced' as const, closedAt: now } : {}),
-    });
+    await countDifferences(em, d.billDate, { open: -1 });
+    if (day.openDiscrepancies <= 1 && day.status === 'differences') await em.update(ReconDay, day.id, { status: 'balanced', closedAt: now });
     return d.billDate;
   });
 }

@@ -13,6 +13,7 @@ import {
   DISCREPANCY_KIND_LABELS,
   DUPLICATE_PAIR_STATE_LABELS,
   RECON_DAY_STATUS_LABELS,
+  REFUND_STATE_LABEL,
   type DiscrepancyView,
   type DuplicatePaymentPair,
   type ReconDayDetail,
@@ -32,6 +33,9 @@ export function dayRange(billDate: string): [Date, Date] {
   const start = DateTime.fromISO(billDate, { zone: BUSINESS_ZONE }).startOf('day');
   return [start.toJSDate(), start.plus({ days: 1 }).toJSDate()];
 }
+
+/** A day as its differences' pages need it (a ReconDay row or its view). */
+type DayCounts = Pick<ReconDay, 'billDate' | 'openDiscrepancies' | 'totalDiscrepancies'>;
 
 export class ReconReader {
   constructor(private o: { ds: DataSource; payments: PaymentsService; company: CompanyService; clock: () => Date }) {}
@@ -90,16 +94,15 @@ export class ReconReader {
   }
 
   /** A day's differences, open first, each status in key order, a page at a time (the export). */
-  async *discrepancies(billDate: string, pageSize = 2000): AsyncGenerator<DiscrepancyView> {
-    const row = await this.ds.getRepository(ReconDay).findOne({ where: { billDate } });
-    if (row) for await (const page of this.pages(row, pageSize)) yield* page;
+  async *discrepancies(day: DayCounts, pageSize = 2000): AsyncGenerator<DiscrepancyView> {
+    for await (const page of this.pages(day, pageSize)) yield* page;
   }
 
   /**
    * Pages of a day's differences along its one index (day, key): the open ones, then the resolved
    * ones; a status the day's counts say it has none of is not read at all.
    */
-  private async *pages(day: ReconDay, pageSize: number): AsyncGenerator<DiscrepancyView[]> {
+  private async *pages(day: DayCounts, pageSize: number): AsyncGenerator<DiscrepancyView[]> {
     const has = { open: day.openDiscrepancies > 0, resolved: day.totalDiscrepancies > day.openDiscrepancies };
     for (const status of ['open', 'resolved'] as const) {
       if (!has[status]) continue;
@@ -150,7 +153,13 @@ export class ReconReader {
         counterPaidAt: d.first?.via === 'counter' ? iso(d.first.paidAt) : null,
         duplicate: pay(d.order, d.amountFen),
         refund: shown
-          ? { outRefundNo: shown.refund.outRefundNo, amountFen: shown.amountFen, status: shown.refund.status, succeededAt: iso(shown.refund.succeededAt) }
+          ? {
+              outRefundNo: shown.refund.outRefundNo,
+              amountFen: shown.amountFen,
+              status: shown.refund.status,
+              statusLabel: REFUND_STATE_LABEL[shown.refund.status],
+              succeededAt: iso(shown.refund.succeededAt),
+            }
           : null,
         outstandingFen: Math.max(0, outstandingFen),
         state,
