@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../db';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
 import { executeBulk, rawQuery, withTx } from './data-source';
+import { rawDatetime } from './columns';
 
 let db: TestDatabase | undefined;
 const sources: [string, DataSource][] = [];
@@ -58,6 +59,30 @@ describe('rawQuery', () => {
         [1, 3],
         [2, 4],
       ]);
+    }
+  });
+
+  it('reads each type as a query through TypeORM reads it (MariaDB: a prepared statement, binary rows)', async () => {
+    for (const [driver, ds] of sources) {
+      await ds.query(
+        'CREATE TABLE type_probe (id INTEGER PRIMARY KEY, fen BIGINT, area DECIMAL(10,2), at DATETIME(3) NULL, day VARCHAR(10), body TEXT, flag BOOLEAN, note VARCHAR(20) NULL)',
+      );
+      await ds.query('INSERT INTO type_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)', [
+        ...[1, 9_007_199_254_740_991, '88.50', '2026-11-28 16:05:09.123', '2026-11-29', JSON.stringify([{ label: '基本热费', amountFen: 202_000 }]), 1, null],
+        ...[2, -1, '0.00', null, '2026-11-30', '[]', 0, '备注'],
+      ]);
+      const sql = 'SELECT id, fen, area, at, day, body, flag, note FROM type_probe WHERE id >= ? ORDER BY id';
+      const viaTypeOrm = await ds.query(sql, [1]);
+      const viaRaw = await rawQuery(ds, 'type probe', () => ({ getQueryAndParameters: () => [sql, [1]] as [string, unknown[]] }), [1]);
+      expect(
+        viaRaw.map((r) => ({ ...r })),
+        driver,
+      ).toEqual(viaTypeOrm.map((r: object) => ({ ...r })));
+      // and what the bill list makes of them: the instant, the number, the JSON
+      expect(rawDatetime(viaRaw[0]!.at).toISOString(), driver).toBe('2026-11-28T16:05:09.123Z');
+      expect(Number(viaRaw[0]!.fen), driver).toBe(9_007_199_254_740_991);
+      expect(JSON.parse(viaRaw[0]!.body), driver).toEqual([{ label: '基本热费', amountFen: 202_000 }]);
+      await ds.query('DROP TABLE type_probe');
     }
   });
 });
