@@ -14,8 +14,10 @@
  * Also printed: CPU per request of the serving process and of the database server (steadier than
  * req/s on a busy machine).
  * Rounds alternate bare, BFF, BFF, bare, … (autocannon in a child process each time); req/s are
- * totals over the rounds, p99 the worst round's p99 of each. 4 rounds by default (two ABBA): on a
- * 2-core VM one 10 s round of either side moved ±10 % from run to run.
+ * totals over the rounds; p99 is over every answer of a side's rounds pooled (the worst round's p99,
+ * used before, moved with whichever round the machine was busy in: 1.04–1.43× in three runs of the
+ * same code); each round's p50/p99 are printed too. 4 rounds by default (two ABBA): on a 2-core VM
+ * one 10 s round of either side moved ±10 % from run to run.
  * Goals of issue 18 (2 cores): BFF ≥ 85% of bare, BFF p99 ≤ 1.2 × bare p99.
  */
 
@@ -24,7 +26,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { bareServer, builtBff, cannon, dbCpuMs, flag, fmt, ownCpuMs, procCpuMs, run, summary, type Cannon } from './lib';
+import { bareServer, builtBff, cannon, pooledP99, dbCpuMs, flag, fmt, ownCpuMs, procCpuMs, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 4);
@@ -104,11 +106,10 @@ run(async () => {
     const [cpuBff, cpuBare] = [perRequest('bff'), perRequest('bare')];
     const cpuLine = (c: { node: number; db: number }) => `${fmt(c.node * 1000)} µs node + ${fmt(c.db * 1000)} µs db = ${fmt((c.node + c.db) * 1000)} µs`;
     const total = (rs: Cannon[]) => rs.reduce((s, r) => s + r.total, 0) / (rs.length * SECONDS);
-    const worstP99 = (rs: Cannon[]) => Math.max(...rs.map((r) => r.p99));
     const bffRps = total(runs.bff);
     const bareRps = total(runs.bare);
-    const bffP99 = worstP99(runs.bff);
-    const bareP99 = worstP99(runs.bare);
+    const bffP99 = pooledP99(runs.bff);
+    const bareP99 = pooledP99(runs.bare);
     const each = (rs: Cannon[]) => rs.map((r) => `${fmt(r.rps)}/s ${r.p50}/${r.p99}`).join('  ');
     summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections)`, [
       { what: 'BFF GET /api/v1/bills req/s', value: fmt(bffRps) },
@@ -120,7 +121,12 @@ run(async () => {
       { what: 'CPU per request: bare', value: cpuLine(cpuBare) },
       { what: 'CPU per request bare / BFF', value: `${fmt(((cpuBare.node + cpuBare.db) / (cpuBff.node + cpuBff.db)) * 100, 1)}%` },
       { what: 'BFF / bare req/s', value: `${fmt((bffRps / bareRps) * 100, 1)}%`, goal: `≥ ${GOAL_RATE * 100}%`, pass: bffRps / bareRps >= GOAL_RATE },
-      { what: 'p99 BFF / bare', value: `${bffP99} / ${bareP99} ms = ${fmt(bffP99 / bareP99, 2)}×`, goal: `≤ ${GOAL_P99}×`, pass: bffP99 <= GOAL_P99 * bareP99 },
+      {
+        what: 'p99 of all rounds BFF / bare',
+        value: `${fmt(bffP99, 1)} / ${fmt(bareP99, 1)} ms = ${fmt(bffP99 / bareP99, 2)}×`,
+        goal: `≤ ${GOAL_P99}×`,
+        pass: bffP99 <= GOAL_P99 * bareP99,
+      },
     ]);
   } finally {
     await closeBff();

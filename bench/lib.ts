@@ -103,7 +103,7 @@ export async function postAll(url: string, items: { body: string; headers: Recor
   return { rate: items.length / (r.ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), statuses: r.statuses };
 }
 
-/** autocannon's CLI in a child process (in a worker thread it hands back raw histograms). */
+/** One autocannon run in a child process (bench/cannon-child.mjs). */
 export interface Cannon {
   rps: number;
   p50: number;
@@ -111,16 +111,23 @@ export interface Cannon {
   total: number;
   non2xx: number;
   errors: number;
+  /** every 2xx answer's latency, ms: pooled over rounds by `pooledP99` */
+  latencies: number[];
 }
 export async function cannon(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<Cannon> {
-  const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(opts.connections), '-d', String(opts.seconds)];
-  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
-  const child = spawn(process.execPath, [...args, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const arg = JSON.stringify({ url, connections: opts.connections, seconds: opts.seconds, headers: opts.headers ?? {} });
+  const child = spawn(process.execPath, [path.join(__dirname, 'cannon-child.mjs'), arg], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  await once(child, 'exit');
-  const r = JSON.parse(out);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+  return JSON.parse(out) as Cannon;
+}
+
+/** The p99 of every answer of these rounds taken together (the whole measurement's, not one round's). */
+export function pooledP99(runs: Cannon[]): number {
+  const all = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  return pct(all, 99);
 }
 
 /** main() of a bench: exit 0 when it ran (goals missed or not), 1 when it failed. */
