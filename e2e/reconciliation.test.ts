@@ -4,7 +4,7 @@
  * WeChat never saw) next to the matched payment, resolves it with a type and a note, and the day
  * turns 已平 in the calendar.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chinaDate } from '@heat-butler/shared';
 import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
@@ -78,11 +78,16 @@ beforeAll(async () => {
   const pay2 = await call('POST', '/sandbox/device/pay', { ...all.requestPayment, user: 'e2e-recon-payall', action: 'confirm' });
   expect(pay2.body.errMsg).toBe('requestPayment:ok');
   await e.host.sandbox!.state.settleNotifications();
-  await e.host.services.outbox.drain(); // the refund of the part paid twice is asked for
-  // and WeChat confirms it before the day is reconciled (the sandbox would on its own after 3 s: a
-  // run inside those 3 s found it 在途, which CI once did)
-  for (const r of await e.host.ds.getRepository(Refund).find()) await e.host.sandbox!.state.completeRefund(r.outRefundNo);
+  // the refund of the part paid twice is asked of WeChat (by the outbox, whose worker runs here too:
+  // drain() doesn't wait for a message the worker holds), and WeChat confirms it before the day is
+  // reconciled (the sandbox would on its own after 3 s: a run inside those 3 s found it 在途)
+  await e.host.services.outbox.drain();
+  const refund = () => e.host.ds.getRepository(Refund).findOneBy({ orderId: all.id });
+  const statusBecomes = (status: string) => vi.waitFor(async () => expect((await refund())?.status).toBe(status), { timeout: 15_000, interval: 100 });
+  await statusBecomes('processing');
+  await e.host.sandbox!.state.completeRefund((await refund())!.outRefundNo);
   await e.host.sandbox!.state.settleNotifications();
+  await statusBecomes('success');
   twice = { billId: due[0].id, outTradeNo: all.outTradeNo, partFen: due[0].dueFen };
 
   page = await e.newPage({ viewport: { width: 1280, height: 900 } }); // finance works on a desktop browser
