@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatFen, seasonLabel } from '@heat-butler/shared';
-import { fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAccount } from './support/browser';
+import { confirmRefunds, fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
 import { LedgerEntry, PaymentOrder, Refund } from '../server/src/modules/payments/entities';
 
@@ -110,9 +110,7 @@ describe('一键缴清 in the H5 app', () => {
     await shot(finance, 'finance-refund-pay-all-bill');
     await finance.close();
 
-    await e.host.services.outbox.drain();
-    for (const r of await e.host.ds.getRepository(Refund).find()) await e.host.sandbox!.state.completeRefund(r.outRefundNo);
-    await e.host.sandbox!.state.settleNotifications();
+    await confirmRefunds(e);
     // each bill its own refund (before: everything on the order's oldest bill)
     await open(page, e.host.url, '/pages/bills/index');
     const older = page.locator(`.bill-card[data-season="${last.code}"]`);

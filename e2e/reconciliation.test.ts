@@ -4,12 +4,12 @@
  * WeChat never saw) next to the matched payment, resolves it with a type and a note, and the day
  * turns 已平 in the calendar.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chinaDate } from '@heat-butler/shared';
-import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
+import { confirmRefunds, fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
-import { LedgerEntry, PaymentOrder, Refund } from '../server/src/modules/payments/entities';
+import { LedgerEntry, PaymentOrder } from '../server/src/modules/payments/entities';
 import { ReconDiscrepancy } from '../server/src/modules/reconciliation/entities';
 import { keepOneChinaDay } from '../server/src/test-support/clock';
 
@@ -78,16 +78,8 @@ beforeAll(async () => {
   const pay2 = await call('POST', '/sandbox/device/pay', { ...all.requestPayment, user: 'e2e-recon-payall', action: 'confirm' });
   expect(pay2.body.errMsg).toBe('requestPayment:ok');
   await e.host.sandbox!.state.settleNotifications();
-  // the refund of the part paid twice is asked of WeChat (by the outbox, whose worker runs here too:
-  // drain() doesn't wait for a message the worker holds), and WeChat confirms it before the day is
-  // reconciled (the sandbox would on its own after 3 s: a run inside those 3 s found it 在途)
-  await e.host.services.outbox.drain();
-  const refund = () => e.host.ds.getRepository(Refund).findOneBy({ orderId: all.id });
-  const statusIn = (...states: string[]) => vi.waitFor(async () => expect(states).toContain((await refund())?.status), { timeout: 15_000, interval: 100 });
-  await statusIn('processing', 'success'); // (success: the sandbox's own 3 s came first)
-  await e.host.sandbox!.state.completeRefund((await refund())!.outRefundNo);
-  await e.host.sandbox!.state.settleNotifications();
-  await statusIn('success');
+  // the refund of the part paid twice, confirmed by WeChat before the day is reconciled
+  await confirmRefunds(e, { orderId: all.id });
   twice = { billId: due[0].id, outTradeNo: all.outTradeNo, partFen: due[0].dueFen };
 
   page = await e.newPage({ viewport: { width: 1280, height: 900 } }); // finance works on a desktop browser
