@@ -153,12 +153,13 @@ const builtSql = new WeakMap<DataSource, Map<string, string>>();
  * A read outside any transaction. On MySQL/MariaDB straight on a pooled mysql2 connection: TypeORM's
  * `ds.query` makes a query runner, a promise wrapper and a captured stack per statement, and waits
  * on its subscribers twice, ~30 µs of CPU on the resident's bill list, more than building its
- * answer. As a prepared statement (mysql2 keeps it per connection; rawQuery's SQL has a fixed shape
- * per `shape`): the server parses the bill list's 1.2 KB join once per connection instead of on
- * every request (its CPU per request 385 → 289 µs, measured by bench:bills); the rows read the same
- * as the text protocol's (raw-query.test.ts). Kept as TypeORM does it: the pool's acquire limit (installDbLimits), the client-side
- * statement limit, the connection discarded when that limit gives up on it, a statement over the
- * limit logged as slow, failures as QueryFailedError. Afterquery subscribers don't see these reads.
+ * answer. As a prepared statement (mysql2 keeps it per connection; rawQuery's SQL has a fixed
+ * shape per `shape`): the server parses the bill list's 1.2 KB join once per connection instead of
+ * on every request (its CPU per request 385 → 289 µs, measured by bench:bills); the rows read the
+ * same as the text protocol's (raw-query.test.ts). Kept as TypeORM does it: the pool's acquire
+ * limit (installDbLimits), the client-side statement limit, the connection discarded when that
+ * limit gives up on it, a statement over the limit logged as slow, failures as QueryFailedError.
+ * Afterquery subscribers don't see these reads.
  */
 async function readRows<T>(ds: DataSource, sql: string, params: unknown[]): Promise<T[]> {
   if (driverOf(ds) !== 'mysql') return ds.query(sql, params);
@@ -166,11 +167,11 @@ async function readRows<T>(ds: DataSource, sql: string, params: unknown[]): Prom
   const conn = await new Promise<any>((resolve, reject) => pool.getConnection((err, c) => (err || !c ? reject(err) : resolve(c))));
   const started = Date.now();
   try {
-    return (await statement(ds, conn, 'execute', sql, params)) as T[];
+    return (await execute(ds, conn, sql, params)) as T[];
   } catch (err) {
     throw new QueryFailedError(sql, params, err as Error);
   } finally {
-    // (a connection discarded by statement() has left the pool: its release is a no-op)
+    // (a connection discarded by execute() has left the pool: its release is a no-op)
     conn.release();
     const ms = Date.now() - started;
     const limit = queryLimitMs(ds);
@@ -185,12 +186,13 @@ function queryLimitMs(ds: DataSource): number | undefined {
 }
 
 /**
- * One statement on a mysql2 connection under that limit. A statement the client gave up on leaves
- * its connection mid-command: it is destroyed, never reused (as installDbLimits does for TypeORM's).
+ * One prepared statement on a mysql2 connection under that limit (mysql2 prepares each SQL once per
+ * connection). A statement the client gave up on leaves its connection mid-command: it is
+ * destroyed, never reused (as installDbLimits does for TypeORM's).
  */
-function statement(ds: DataSource, conn: any, how: 'query' | 'execute', sql: string, params: unknown[]): Promise<unknown> {
+function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) =>
-    conn[how]({ sql, timeout: queryLimitMs(ds) }, params, (err: (Error & { code?: string }) | null, rows: unknown) => {
+    conn.execute({ sql, timeout: queryLimitMs(ds) }, params, (err: (Error & { code?: string }) | null, rows: unknown) => {
       if (!err) return resolve(rows);
       if (err.code === 'PROTOCOL_SEQUENCE_TIMEOUT') discard(conn);
       reject(err);
@@ -212,7 +214,7 @@ export async function executeBulk(em: EntityManager, sql: string, params: unknow
     await em.query(sql, params);
     return;
   }
-  await statement(em.connection, await em.queryRunner.connect(), 'execute', sql, params);
+  await execute(em.connection, await em.queryRunner.connect(), sql, params);
 }
 
 /** Is this error a unique-key violation (duplicate entry)? Both drivers. */
