@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatFen, seasonLabel } from '@heat-butler/shared';
-import { confirmRefunds, fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAccount } from './support/browser';
+import { fill, open, shot, startE2E, staffWithPassword, type E2E, residentWithAccount } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
+import { confirmRefunds } from '../server/src/test-support/refunds';
 import { LedgerEntry, PaymentOrder, Refund } from '../server/src/modules/payments/entities';
 
 let e: E2E;
@@ -110,7 +111,7 @@ describe('一键缴清 in the H5 app', () => {
     await shot(finance, 'finance-refund-pay-all-bill');
     await finance.close();
 
-    await confirmRefunds(e);
+    await confirmRefunds(e.host);
     // each bill its own refund (before: everything on the order's oldest bill)
     await open(page, e.host.url, '/pages/bills/index');
     const older = page.locator(`.bill-card[data-season="${last.code}"]`);

@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chinaDate } from '@heat-butler/shared';
-import { confirmRefunds, fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
+import { fill, open, shot, startE2E, type E2E, staffWithPassword } from './support/browser';
 import { DEMO } from '../server/src/demo/seed';
+import { confirmRefunds } from '../server/src/test-support/refunds';
 import { LedgerEntry, PaymentOrder } from '../server/src/modules/payments/entities';
 import { ReconDiscrepancy } from '../server/src/modules/reconciliation/entities';
 import { keepOneChinaDay } from '../server/src/test-support/clock';
@@ -79,7 +80,7 @@ beforeAll(async () => {
   expect(pay2.body.errMsg).toBe('requestPayment:ok');
   await e.host.sandbox!.state.settleNotifications();
   // the refund of the part paid twice, confirmed by WeChat before the day is reconciled
-  await confirmRefunds(e, { orderId: all.id });
+  await confirmRefunds(e.host, { orderId: all.id });
   twice = { billId: due[0].id, outTradeNo: all.outTradeNo, partFen: due[0].dueFen };
 
   page = await e.newPage({ viewport: { width: 1280, height: 900 } }); // finance works on a desktop browser

@@ -10,6 +10,7 @@ import { formatFen } from '@heat-butler/shared';
 import { startTestApp, type TestApp } from '../server/src/test-support/app';
 import { DEMO } from '../server/src/demo/seed';
 import { keepOneChinaDay } from '../server/src/test-support/clock';
+import { confirmRefunds } from '../server/src/test-support/refunds';
 import { WEAPP_DIR, ensureWeappBuild } from './build';
 import { Weapp } from './harness';
 
@@ -62,9 +63,7 @@ it('finance reconciles today on the 对账 page and sees the bill paid at the co
   const paid = await app.call('POST', '/sandbox/device/pay', { body: { ...all.requestPayment, user, action: 'confirm' } });
   expect(paid.body.errMsg).toBe('requestPayment:ok');
   await app.sandbox!.state.settleNotifications();
-  await app.services.outbox.drain(); // the refund of the part paid twice is asked for
-  await app.sandbox!.state.completeRefund(`${all.outTradeNo}R1`); // and WeChat says it is done
-  await app.sandbox!.state.settleNotifications();
+  await confirmRefunds(app, { orderId: all.id }); // the refund of the part paid twice, confirmed by WeChat
   const part = `${(due[0].dueFen / 100).toFixed(2)}元`;
 
   const staff = await app.loginStaff('finance1');

@@ -13,9 +13,6 @@ import { createTestDatabase, type TestDatabase } from '../../server/src/test-sup
 import { ensureH5Build, ROOT } from './h5';
 import { installedClockOffset, shiftBrowserDate } from '../../server/src/test-support/clock';
 import { captureBothWidths, recordScreens, settled } from './gallery';
-import { vi } from 'vitest';
-import type { FindOptionsWhere } from 'typeorm';
-import { Refund } from '../../server/src/modules/payments/entities';
 
 export { ROOT };
 export const H5_DIR = path.join(ROOT, 'dist', 'h5');
@@ -127,28 +124,4 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
   // and into the gallery, at phone and desk widths
   await captureBothWidths(page, name);
-}
-
-/**
- * WeChat confirms these refunds (every one when no filter), as it would some seconds after
- * accepting them, instead of the sandbox's own 3 s later (a test that ran on inside those 3 s found
- * a refund still 在途). Waits until each has reached WeChat (处理中, or already 已退款): the e2e host
- * runs its own outbox worker, and `outbox.drain()` does not wait for a message that worker holds.
- * Then confirms each (a no-op when done) and waits until the BFF has every one 已退款.
- */
-export async function confirmRefunds(e: E2E, where: FindOptionsWhere<Refund> = {}): Promise<Refund[]> {
-  const repo = e.host.ds.getRepository(Refund);
-  const states = (ok: string[]) =>
-    vi.waitFor(
-      async () => {
-        const rows = await repo.find({ where });
-        if (!rows.length || !rows.every((r) => ok.includes(r.status))) throw new Error(`refunds ${rows.map((r) => r.status).join(', ') || 'none yet'}`);
-        return rows;
-      },
-      { timeout: 15_000, interval: 100 },
-    );
-  await e.host.services.outbox.drain();
-  for (const r of await states(['processing', 'success'])) await e.host.sandbox!.state.completeRefund(r.outRefundNo);
-  await e.host.sandbox!.state.settleNotifications();
-  return states(['success']);
 }
