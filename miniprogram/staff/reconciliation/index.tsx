@@ -119,7 +119,9 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
   const [days, setDays] = useState<ReconDayView[] | null>(null);
   const [day, setDay] = useState<ReconDayDetail | null>(null);
   const [busy, setBusy] = useState(false);
-  const [form, setForm] = useState<Record<number, { resolution: ResolutionType; note: string }>>({});
+  const [form, setForm] = useState<Record<string, { resolution: ResolutionType; note: string }>>({});
+  /** a difference's form: by its day and key (`totals` is a key of every day) */
+  const formOf = (d: DiscrepancyView) => `${d.billDate}/${d.key}`;
   const [error, setError] = useState<ApiError | null>(null);
   const desk = useDesk();
 
@@ -162,10 +164,10 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
   };
 
   const resolve = async (d: DiscrepancyView) => {
-    const f = form[d.id];
+    const f = form[formOf(d)];
     if (!f?.note?.trim()) return Taro.showToast({ title: '请填写处理说明', icon: 'none' });
     try {
-      await reconciliationApi.resolve({ id: d.id }, { resolution: f.resolution ?? 'ledger_corrected', note: f.note });
+      await reconciliationApi.resolve({ date: d.billDate, key: d.key }, { resolution: f.resolution ?? 'ledger_corrected', note: f.note });
       Taro.showToast({ title: '已处理', icon: 'success' });
       await openDay(d.billDate);
       await loadDays();
@@ -247,7 +249,7 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
           </View>
         ) : null}
         {day.discrepancies.map((d) => (
-          <View className='card' key={d.id} data-discrepancy-id={d.id} data-discrepancy-status={d.status}>
+          <View className='card' key={formOf(d)} data-discrepancy-key={d.key} data-discrepancy-status={d.status}>
             <View className='row'>
               <Text className='card-title'>
                 {d.kindLabel} · {d.outRefundNo || d.outTradeNo || '汇总'}
@@ -269,8 +271,8 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
                   {CHOICES.map((c) => (
                     <Text
                       key={c}
-                      className={`recon-chip${(form[d.id]?.resolution ?? 'ledger_corrected') === c ? ' recon-chip-on' : ''}`}
-                      onClick={() => setForm({ ...form, [d.id]: { note: form[d.id]?.note ?? '', resolution: c } })}
+                      className={`recon-chip${(form[formOf(d)]?.resolution ?? 'ledger_corrected') === c ? ' recon-chip-on' : ''}`}
+                      onClick={() => setForm({ ...form, [formOf(d)]: { note: form[formOf(d)]?.note ?? '', resolution: c } })}
                     >
                       {RESOLUTION_TYPE_LABELS[c]}
                     </Text>
@@ -279,8 +281,8 @@ export default staffPage(['finance', 'admin'], function Reconciliation() {
                 <Input
                   className='input'
                   placeholder='处理说明（必填）'
-                  value={form[d.id]?.note ?? ''}
-                  onInput={(e) => setForm({ ...form, [d.id]: { resolution: form[d.id]?.resolution ?? 'ledger_corrected', note: e.detail.value } })}
+                  value={form[formOf(d)]?.note ?? ''}
+                  onInput={(e) => setForm({ ...form, [formOf(d)]: { resolution: form[formOf(d)]?.resolution ?? 'ledger_corrected', note: e.detail.value } })}
                 />
                 <View className='btn btn-primary' onClick={() => resolve(d)}>
                   标记已处理

@@ -345,7 +345,7 @@ const EXEMPT: Record<string, string> = {
   // finance-only money work on the company's one WeChat Pay merchant account, not area business
   'POST /staff/invoices/:id/retry': 'finance only: retrying the provider call for an invoice, company-wide',
   'POST /staff/payments/:orderId/refunds': 'finance only: refunds against the company ledger, company-wide (reason and ruling recorded)',
-  'POST /staff/reconciliation/discrepancies/:id/resolve': 'finance only: the daily WeChat trade bill is company-wide',
+  'POST /staff/reconciliation/days/:date/discrepancies/:key/resolve': 'finance only: the daily WeChat trade bill is company-wide',
 };
 
 /** Admins have every area by design, never "out of area". */

@@ -54,6 +54,9 @@ export const BillDate = isoDate();
 
 export const BillDateParams = z.object({ date: BillDate });
 
+/** One difference: its day and its key (`pay:<out_trade_no>`, …; encoded in the path). */
+export const DiscrepancyParams = z.object({ date: BillDate, key: z.string().min(1).max(100) });
+
 export const RunReconRequest = z.object({ date: BillDate });
 export type RunReconRequest = z.input<typeof RunReconRequest>;
 
@@ -190,8 +193,8 @@ export const ReconDayView = z.object({
 });
 export type ReconDayView = z.infer<typeof ReconDayView>;
 
+/** A difference is named by its day and its key (unique per day). */
 export const DiscrepancyView = z.object({
-  id: z.number(),
   billDate: z.string(),
   key: z.string(),
   kind: z.enum(DISCREPANCY_KINDS),

@@ -1,7 +1,7 @@
 import { endpoint, FILE, json } from '../api/endpoint';
-import { IdParams } from '../api/common';
 import {
   BillDateParams,
+  DiscrepancyParams,
   DiscrepancyView,
   ReconDayDetail,
   ReconDaysQuery,
@@ -23,8 +23,8 @@ export const ReconciliationApi = {
   rawBill: endpoint({ method: 'get', path: '/staff/reconciliation/days/:date/bill', params: BillDateParams, response: FILE }),
   resolve: endpoint({
     method: 'post',
-    path: '/staff/reconciliation/discrepancies/:id/resolve',
-    params: IdParams,
+    path: '/staff/reconciliation/days/:date/discrepancies/:key/resolve',
+    params: DiscrepancyParams,
     body: ResolveDiscrepancyRequest,
     response: json<{ discrepancy: z.output<typeof DiscrepancyView>; day: z.output<typeof ReconDayView> }>(),
   }),

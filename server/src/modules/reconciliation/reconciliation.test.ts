@@ -72,7 +72,7 @@ const dayOf = (date: string, token = finance) => t.call('GET', `/api/v1/staff/re
 
 /** what a re-run must not change */
 async function snapshot(date: string) {
-  const rows = await t.ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date }, order: { id: 'ASC' } });
+  const rows = await t.ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date }, order: { key: 'ASC' } });
   const day = await t.ds.getRepository(ReconDay).findOneByOrFail({ billDate: date });
   const ledger = await t.ds.getRepository(LedgerEntry).count();
   return {
@@ -354,19 +354,32 @@ describe('daily reconciliation', () => {
     let detail = (await dayOf(today())).body;
     const open = detail.discrepancies.filter((d: any) => d.status === 'open');
     expect(open).toHaveLength(3);
-    const url = (id: number) => `/api/v1/staff/reconciliation/discrepancies/${id}/resolve`;
+    // a difference is named by its day and its key (`pay:HB…`, encoded in the path)
+    const url = (d: { billDate: string; key: string }) => `/api/v1/staff/reconciliation/days/${d.billDate}/discrepancies/${encodeURIComponent(d.key)}/resolve`;
 
-    const bad = await t.call('POST', url(open[0].id), { token: finance, body: { resolution: 'cleared_on_rerun', note: '' } });
+    const bad = await t.call('POST', url(open[0]), { token: finance, body: { resolution: 'cleared_on_rerun', note: '' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.fields.map((f: any) => f.field).sort()).toEqual(['note', 'resolution']);
-    expect((await t.call('POST', url(open[0].id), { token: agent, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
-    expect((await t.call('POST', url(open[0].id), { token: admin, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
-    expect((await t.call('POST', url(999999), { token: finance, body: { resolution: 'no_action', note: '无需处理' } })).body.error.code).toBe(
-      'DISCREPANCY_NOT_FOUND',
-    );
+    expect((await t.call('POST', url(open[0]), { token: agent, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
+    expect((await t.call('POST', url(open[0]), { token: admin, body: { resolution: 'no_action', note: '无需处理' } })).status).toBe(403);
+    for (const other of [
+      { ...open[0], key: 'pay:HB-no-such-trade' },
+      { ...open[0], billDate: '2026-01-01' },
+    ])
+      expect((await t.call('POST', url(other), { token: finance, body: { resolution: 'no_action', note: '无需处理' } })).body.error.code).toBe(
+        'DISCREPANCY_NOT_FOUND',
+      );
+    for (const other of [
+      { ...open[0], billDate: '2026-13-01' },
+      { ...open[0], key: 'k'.repeat(101) },
+    ]) {
+      const res = await t.call('POST', url(other), { token: finance, body: { resolution: 'no_action', note: '无需处理' } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    }
 
     for (const [i, d] of open.entries()) {
-      const res = await t.call('POST', url(d.id), {
+      const res = await t.call('POST', url(d), {
         token: finance,
         body: { resolution: i === 0 ? 'ledger_corrected' : 'wechat_corrected', note: `已核实处理 ${d.key}` },
       });
@@ -379,7 +392,7 @@ describe('daily reconciliation', () => {
       });
       expect(res.body.day.status).toBe(i === open.length - 1 ? 'balanced' : 'differences');
     }
-    const twice = await t.call('POST', url(open[0].id), { token: finance, body: { resolution: 'no_action', note: '再次处理' } });
+    const twice = await t.call('POST', url(open[0]), { token: finance, body: { resolution: 'no_action', note: '再次处理' } });
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('DISCREPANCY_ALREADY_RESOLVED');
 
@@ -474,12 +487,12 @@ describe('a bill where nothing matches', () => {
     // finance settles one; a bill with the first 1000 rows: the rest are cleared by the system, the settled one stays settled
     const settled = all.find((d) => d.key === `pay:${no(1500)}`)!;
     const finance = { kind: 'staff' as const, staffId: 1, sessionId: 0, name: '财务', roles: ['finance' as const], areaIds: [] };
-    await recon.resolve(finance, settled.id, { resolution: 'no_action', note: '测试' });
+    await recon.resolve(finance, settled, { resolution: 'no_action', note: '测试' });
     expect(await recon.day(date)).toMatchObject({ openDiscrepancies: 1604, totalDiscrepancies: 1605 });
     await recon.reconcile(date, Readable.from([bill(date, ids.slice(0, 1000))]));
     expect(await repo.count({ where: { billDate: date, status: 'open' } })).toBe(1000);
     expect(await repo.count({ where: { billDate: date, resolution: 'cleared_on_rerun' } })).toBe(604);
-    expect(await repo.findOneByOrFail({ id: settled.id })).toMatchObject({ status: 'resolved', resolution: 'no_action', note: '测试' });
+    expect(await repo.findOneByOrFail({ billDate: date, key: settled.key })).toMatchObject({ status: 'resolved', resolution: 'no_action', note: '测试' });
     const day = await recon.day(date);
     expect(day).toMatchObject({ status: 'differences', openDiscrepancies: 1000, totalDiscrepancies: 1605 });
     expect(day.discrepancies).toHaveLength(1000); // the list stops at DAY_LIST_LIMIT, open first
@@ -502,7 +515,7 @@ describe('a bill where nothing matches', () => {
       async beforeQuery(e: { query: string; parameters?: unknown[] }) {
         if (settling || !/^UPDATE\s+\W?recon_discrepancy/i.test(e.query) || !e.parameters?.includes('cleared_on_rerun')) return;
         settling = true;
-        await recon.resolve(finance, settled.id, { resolution: 'no_action', note: '已人工核实' });
+        await recon.resolve(finance, settled, { resolution: 'no_action', note: '已人工核实' });
       },
     };
     (t.ds.subscribers as unknown as object[]).push(hook);
@@ -512,7 +525,7 @@ describe('a bill where nothing matches', () => {
       t.ds.subscribers.splice(t.ds.subscribers.indexOf(hook as any), 1);
     }
     expect(settling).toBe(true);
-    expect(await repo.findOneByOrFail({ id: settled.id })).toMatchObject({
+    expect(await repo.findOneByOrFail({ billDate: date, key: settled.key })).toMatchObject({
       status: 'resolved',
       resolution: 'no_action',
       note: '已人工核实',
@@ -531,7 +544,7 @@ describe('a bill where nothing matches', () => {
     const out = await t.services.reconciliation.reconcile(date, Readable.from([bill(date, ids)]));
     expect(out.classes).toMatchObject({ surplus: 1234, matched: 0 });
     const repo = t.ds.getRepository(ReconDiscrepancy);
-    const all = await repo.find({ where: { billDate: date }, order: { id: 'ASC' } });
+    const all = await repo.find({ where: { billDate: date }, order: { key: 'ASC' } });
     expect(all).toHaveLength(1234);
     for (const [n, d] of all.entries()) {
       const i = ids[n]!;
@@ -617,7 +630,7 @@ describe('bills paid twice', () => {
       ledger: { billId: q.bill.id, refund: { outRefundNo: q.outRefundNo, status: 'closed' } },
     });
     expect(res.body.duplicatePayments.map((x: any) => x.state)).toEqual(['refunded', 'open']);
-    const ok = await t.call('POST', `/api/v1/staff/reconciliation/discrepancies/${d.id}/resolve`, {
+    const ok = await t.call('POST', `/api/v1/staff/reconciliation/days/${d.billDate}/discrepancies/${encodeURIComponent(d.key)}/resolve`, {
       token: finance,
       body: { resolution: 'refunded', note: '已通过银行转账退回住户' },
     });

@@ -42,7 +42,9 @@ export function reconciliationRoutes(recon: ReconciliationService): Router {
     return ctx.body;
   });
 
-  route(r, { ...ReconciliationApi.resolve, auth: ['finance'] }, ({ params, body, staff }) => recon.resolve(staff(), params.id, body));
+  route(r, { ...ReconciliationApi.resolve, auth: ['finance'] }, ({ params, body, staff }) =>
+    recon.resolve(staff(), { billDate: params.date, key: params.key }, body),
+  );
 
   return r;
 }

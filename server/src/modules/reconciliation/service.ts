@@ -164,10 +164,14 @@ export class ReconciliationService {
 
   // ---- discrepancy workflow -----------------------------------------------------------------------
 
-  async resolve(staff: StaffPrincipal, id: number, input: ResolveDiscrepancyRequest): Promise<{ discrepancy: DiscrepancyView; day: ReconDayView }> {
-    const billDate = await resolveDiscrepancy(this.ds, this.o.clock(), staff, id, input);
-    const d = await this.ds.getRepository(ReconDiscrepancy).findOneByOrFail({ id });
-    return { discrepancy: discrepancyView(d), day: await this.reader.dayView(billDate) };
+  async resolve(
+    staff: StaffPrincipal,
+    at: { billDate: string; key: string },
+    input: ResolveDiscrepancyRequest,
+  ): Promise<{ discrepancy: DiscrepancyView; day: ReconDayView }> {
+    await resolveDiscrepancy(this.ds, this.o.clock(), staff, at, input);
+    const d = await this.ds.getRepository(ReconDiscrepancy).findOneByOrFail({ billDate: at.billDate, key: at.key });
+    return { discrepancy: discrepancyView(d), day: await this.reader.dayView(at.billDate) };
   }
 
   // ---- reading --------------------------------------------------------------------------------------

@@ -196,20 +196,23 @@ export class DiscrepancyWriter {
       const repo = em.getRepository(ReconDiscrepancy);
       const existing = new Map((await repo.find({ where: { billDate: this.billDate, key: In(drafts.map((d) => d.key)) } })).map((d) => [d.key, d]));
       fresh = [];
-      const seen: number[] = [];
+      const seen: string[] = [];
       for (const d of drafts) {
         const old = existing.get(d.key);
         if (!old) fresh.push(d);
         else if (old.status === 'open' && changed(old, d))
-          await repo.update(old.id, { kind: d.kind, wechat: d.wechat as any, ledger: d.ledger as any, diffFen: d.diffFen, seenRun: this.runSeq });
-        else seen.push(old.id); // a resolved one is never reopened, only noted as found again
+          await repo.update(
+            { billDate: this.billDate, key: d.key },
+            { kind: d.kind, wechat: d.wechat as any, ledger: d.ledger as any, diffFen: d.diffFen, seenRun: this.runSeq },
+          );
+        else seen.push(d.key); // a resolved one is never reopened, only noted as found again
       }
       if (seen.length)
         await repo
           .createQueryBuilder()
           .update(ReconDiscrepancy)
           .set({ seenRun: this.runSeq })
-          .where({ id: In(seen) })
+          .where({ billDate: this.billDate, key: In(seen) })
           .execute();
     }
     if (!fresh.length) return 0;
@@ -258,7 +261,7 @@ export class DiscrepancyWriter {
 
   /**
    * After the run: what was open and this run did not find again (healed meanwhile, a late
-   * notification) is resolved by the system and kept; paged in key order (the day's one index).
+   * notification) is resolved by the system and kept; paged in key order (the primary key's).
    */
   async clearNotFound(now: Date) {
     // the day had no discrepancy when this run wrote its first: every one is this run's, none to
@@ -268,7 +271,7 @@ export class DiscrepancyWriter {
     for (let after = ''; ;) {
       const rows = await repo
         .createQueryBuilder('d')
-        .select(['d.id', 'd.key'])
+        .select(['d.billDate', 'd.key'])
         .where('d.billDate = :b AND d.key > :after AND d.status = :s AND d.seenRun <> :run', { b: this.billDate, s: 'open', run: this.runSeq, after })
         .orderBy('d.key', 'ASC')
         .limit(CLEAR_BATCH)
@@ -278,7 +281,7 @@ export class DiscrepancyWriter {
         // still open: one finance settled meanwhile keeps its resolution (and is not counted twice)
         const res = await em.update(
           ReconDiscrepancy,
-          { id: In(rows.map((r) => r.id)), status: 'open' },
+          { billDate: this.billDate, key: In(rows.map((r) => r.key)), status: 'open' },
           { status: 'resolved', resolution: 'cleared_on_rerun', note: '重新对账时该差异已不存在', resolvedBy: null, resolvedByName: '系统', resolvedAt: now },
         );
         await countDifferences(em, this.billDate, { open: -(res.affected ?? 0) });
@@ -332,23 +335,32 @@ export async function saveDay(
 }
 
 /** Finance settles one difference with a type and a note; the last one closes the day (exactly once). */
-export async function resolveDiscrepancy(ds: DataSource, now: Date, staff: StaffPrincipal, id: number, input: ResolveDiscrepancyRequest): Promise<string> {
-  return withTx(ds, async (em) => {
-    const d = await forUpdate(em.createQueryBuilder(ReconDiscrepancy, 'd').where('d.id = :id', { id })).getOne();
+export async function resolveDiscrepancy(
+  ds: DataSource,
+  now: Date,
+  staff: StaffPrincipal,
+  at: { billDate: string; key: string },
+  input: ResolveDiscrepancyRequest,
+): Promise<void> {
+  await withTx(ds, async (em) => {
+    const d = await forUpdate(em.createQueryBuilder(ReconDiscrepancy, 'd').where('d.billDate = :b AND d.key = :k', { b: at.billDate, k: at.key })).getOne();
     if (!d) throw new AppError('DISCREPANCY_NOT_FOUND');
     if (d.status === 'resolved') throw new AppError('DISCREPANCY_ALREADY_RESOLVED', { resolution: d.resolution, resolvedBy: d.resolvedByName });
     // the day row is locked too: the last resolution closes it exactly once
     const day = await forUpdate(em.createQueryBuilder(ReconDay, 'x').where('x.billDate = :b', { b: d.billDate })).getOneOrFail();
-    await em.update(ReconDiscrepancy, d.id, {
-      status: 'resolved',
-      resolution: input.resolution as any,
-      note: input.note.trim(),
-      resolvedBy: staff.staffId,
-      resolvedByName: staff.name,
-      resolvedAt: now,
-    });
+    await em.update(
+      ReconDiscrepancy,
+      { billDate: d.billDate, key: d.key },
+      {
+        status: 'resolved',
+        resolution: input.resolution as any,
+        note: input.note.trim(),
+        resolvedBy: staff.staffId,
+        resolvedByName: staff.name,
+        resolvedAt: now,
+      },
+    );
     await countDifferences(em, d.billDate, { open: -1 });
     if (day.openDiscrepancies <= 1 && day.status === 'differences') await em.update(ReconDay, day.id, { status: 'balanced', closedAt: now });
-    return d.billDate;
   });
 }

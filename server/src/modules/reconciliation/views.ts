@@ -99,7 +99,7 @@ export class ReconReader {
   }
 
   /**
-   * Pages of a day's differences along its one index (day, key): the open ones, then the resolved
+   * Pages of a day's differences along its primary key (day, key): the open ones, then the resolved
    * ones; a status the day's counts say it has none of is not read at all.
    */
   private async *pages(day: DayCounts, pageSize: number): AsyncGenerator<DiscrepancyView[]> {
@@ -221,7 +221,6 @@ export function dayView(d: ReconDay): ReconDayView {
 
 export function discrepancyView(d: ReconDiscrepancy): DiscrepancyView {
   return {
-    id: d.id,
     billDate: d.billDate,
     key: d.key,
     kind: d.kind,

@@ -68,3 +68,39 @@ describe('ReconDayCounts', () => {
     }
   });
 });
+
+describe('ReconDiscrepancyKey', () => {
+  const NAME = 'ReconDiscrepancyKey1795957483854';
+
+  it('keeps every difference written before it, now named by day and key, on this database and on SQLite', async () => {
+    const sqlite = createDataSource({ sqlitePath: ':memory:' });
+    await sqlite.initialize();
+    try {
+      for (const source of db.url ? [ds, sqlite] : [sqlite]) {
+        const applied = async () => (await source.query('SELECT name FROM schema_migrations')).map((r: { name: string }) => r.name);
+        await source.runMigrations({ transaction: 'each' });
+        while ((await applied()).includes(NAME)) await source.undoLastMigration({ transaction: 'each' });
+        const q = (s: string) => source.driver.escape(s);
+        const cols = ['billDate', 'key', 'kind', 'status', 'note'].map(q).join(', ');
+        await source.query(`DELETE FROM ${q('recon_discrepancy')}`); // what an earlier test left
+        await source.query(
+          `INSERT INTO ${q('recon_discrepancy')} (${cols}) VALUES ('2026-11-20', 'totals', 'totals', 'open', NULL), ('2026-11-20', 'pay:HB1', 'surplus', 'resolved', '已核实'), ('2026-11-21', 'totals', 'totals', 'open', NULL)`,
+        );
+        await source.runMigrations({ transaction: 'each' });
+        const rows = await source.query(`SELECT ${cols} FROM ${q('recon_discrepancy')} ORDER BY ${q('billDate')}, ${q('key')}`);
+        expect(rows.map((r: any) => [r.billDate, r.key, r.kind, r.status, r.note])).toEqual([
+          ['2026-11-20', 'pay:HB1', 'surplus', 'resolved', '已核实'],
+          ['2026-11-20', 'totals', 'totals', 'open', null],
+          ['2026-11-21', 'totals', 'totals', 'open', null],
+        ]);
+        // the day and key are still unique: the same difference twice is refused
+        await expect(source.query(`INSERT INTO ${q('recon_discrepancy')} (${cols}) VALUES ('2026-11-20', 'pay:HB1', 'surplus', 'open', NULL)`)).rejects.toThrow(
+          /Duplicate entry|UNIQUE constraint failed/,
+        );
+        await source.query(`DELETE FROM ${q('recon_discrepancy')}`);
+      }
+    } finally {
+      await sqlite.destroy();
+    }
+  });
+});
