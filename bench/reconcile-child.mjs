@@ -57,6 +57,7 @@ const [{ n }] = await ds.query('SELECT COUNT(*) AS n FROM recon_discrepancy');
 const result = {
   secs,
   cpuSecs: (cpu.user + cpu.system) / 1e6,
+  sysSecs: cpu.system / 1e6,
   peakRss: sampled,
   maxRss: peakRss(),
   rssBefore,

@@ -113,6 +113,8 @@ interface Result {
   secs: number;
   /** the child's CPU during run() */
   cpuSecs: number;
+  /** of which in the kernel (socket writes to the database, file reads) */
+  sysSecs: number;
   /** the database server's CPU while the child ran (start-up included: a few ms) */
   dbSecs: number;
   peakRss: number;
@@ -309,7 +311,7 @@ run(async () => {
       }
       results[label].push(r);
       console.log(
-        `  ${label}: ${r.secs.toFixed(2)} s (CPU ${r.cpuSecs.toFixed(1)} s node + ${r.dbSecs.toFixed(1)} s db), peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`,
+        `  ${label}: ${r.secs.toFixed(2)} s (CPU ${r.cpuSecs.toFixed(1)} s node, ${r.sysSecs.toFixed(1)} s of it in the kernel, + ${r.dbSecs.toFixed(1)} s db), peak RSS ${mb(r.maxRss)}, matched ${fmt(r.matched)}, discrepancies ${fmt(r.discrepancies)}, day ${r.status}`,
       );
     }
     const floor = DB === 'mariadb' ? await bareWrites() : null;
