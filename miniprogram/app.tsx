@@ -3,11 +3,15 @@ import './zod-setup';
 import { type PropsWithChildren } from 'react';
 import { useLaunch } from '@tarojs/taro';
 import { loadSubscribeTemplates } from './services/subscribe';
+import { offerUpdates } from './services/update';
 import './app.css';
 
 function App({ children }: PropsWithChildren) {
   // subscription template ids must be at hand when a tap asks for messages (no await allowed there)
-  useLaunch(() => void loadSubscribeTemplates());
+  useLaunch(() => {
+    void loadSubscribeTemplates();
+    offerUpdates();
+  });
   return children;
 }
 

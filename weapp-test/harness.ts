@@ -90,6 +90,10 @@ export class Weapp {
   readonly navigations: { api: string; url: string; from: string }[] = [];
   readonly toasts: string[] = [];
   readonly modals: { title?: string; content?: string }[] = [];
+  /** wx.getUpdateManager: the app's callbacks (tests call them as WeChat would) and how often it restarted into the new version */
+  readonly update = { ready: [] as (() => void)[], failed: [] as (() => void)[], applied: 0 };
+  /** tests: the user's answer to the next modals (default: confirm) */
+  modalAnswer: 'confirm' | 'cancel' = 'confirm';
   readonly storage = new Map<string, unknown>();
   /** how often each asynchronous wx API was called */
   readonly calls = new Map<string, number>();
@@ -609,7 +613,10 @@ export class Weapp {
         self.async(
           'showModal',
           o,
-          async () => (self.modals.push({ title: o?.title, content: o?.content }), { confirm: true, cancel: false, content: o?.editable ? '测试' : undefined }),
+          async () => (
+            self.modals.push({ title: o?.title, content: o?.content }),
+            { confirm: self.modalAnswer === 'confirm', cancel: self.modalAnswer === 'cancel', content: o?.editable ? '测试' : undefined }
+          ),
         ),
       showActionSheet: (o: any) => self.async('showActionSheet', o, async () => ({ tapIndex: 0 })),
       navigateTo: navigate('navigateTo'),
@@ -646,7 +653,12 @@ export class Weapp {
         return q;
       },
       createIntersectionObserver: () => ({ relativeTo: () => ({}), relativeToViewport: () => ({ observe() {} }), observe() {}, disconnect() {} }),
-      getUpdateManager: () => ({ onCheckForUpdate() {}, onUpdateReady() {}, onUpdateFailed() {}, applyUpdate() {} }),
+      getUpdateManager: () => ({
+        onCheckForUpdate() {},
+        onUpdateReady: (cb: () => void) => self.update.ready.push(() => self.call(cb)),
+        onUpdateFailed: (cb: () => void) => self.update.failed.push(() => self.call(cb)),
+        applyUpdate: () => void self.update.applied++,
+      }),
     };
     // anything else the app calls is recorded (and answers ok), so the test can list gaps
     return new Proxy(wx, {

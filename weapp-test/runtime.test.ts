@@ -227,6 +227,32 @@ describe('the WeChat build runs every page without Intl', () => {
     }
   });
 
+  it('offers a restart into a new version once WeChat has downloaded it; 稍后 keeps the running one', async () => {
+    const w = new Weapp({ dist: WEAPP_DIR, server: app.url, wechatUser: 'weapp-update' });
+    w.start();
+    try {
+      await w.open('pages/home/index');
+      // registered at launch, on every page
+      expect(w.update.ready).toHaveLength(1);
+      w.modalAnswer = 'cancel';
+      w.update.ready[0]!();
+      await w.settle();
+      expect(w.modals.at(-1)).toEqual({ title: '发现新版本', content: '新版本已准备好，重启小程序即可使用。是否现在重启？' });
+      expect(w.update.applied).toBe(0);
+      w.modalAnswer = 'confirm';
+      w.update.ready[0]!();
+      await w.settle();
+      expect(w.update.applied).toBe(1);
+      w.update.failed[0]!();
+      await w.settle();
+      expect(w.toasts.at(-1)).toBe('新版本下载失败，下次打开时再试');
+      expect(w.errors()).toEqual([]);
+    } finally {
+      for (const u of w.unimplemented) unimplemented.add(u);
+      await w.close();
+    }
+  });
+
   const roles: { role: StaffRole; username: string }[] = [
     { role: 'agent', username: 'agent9' },
     { role: 'butler', username: 'butler9' },
