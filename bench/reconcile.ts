@@ -159,9 +159,10 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
 
 /**
  * A floor for the nothing-matched run: the same 1,000,000 discrepancy rows written by a bare mysql2
- * pool the way the run writes them (2 connections, 500-row prepared INSERTs, 2,000 rows per
+ * pool the way the run writes them (3 connections, 500-row prepared INSERTs, 2,000 rows per
  * transaction; store.ts WRITERS, STATEMENT_ROWS, WRITE_BATCH) into a new database, with nothing
- * else to do: no bill to read, no lookups. MariaDB only.
+ * else to do: no bill to read, no lookups. MariaDB only. (Until 2026-11-29 14:20 UTC it wrote on 2
+ * connections, as the run did before WRITERS became 3.)
  */
 async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: number }> {
   const db = await createTestDatabase();
@@ -169,7 +170,8 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
     const ds = createDataSource({ url: db.url, synchronize: true });
     await ds.initialize();
     await ds.destroy();
-    const pool = mysql.createPool({ uri: mysqlUrl(db.url!), connectionLimit: 2, charset: 'utf8mb4_unicode_ci' });
+    const WRITERS = 3;
+    const pool = mysql.createPool({ uri: mysqlUrl(db.url!), connectionLimit: WRITERS, charset: 'utf8mb4_unicode_ci' });
     const PER = 500;
     const COLUMNS = ['billDate', '`key`', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun', 'createdAt', 'updatedAt'];
     const insert = (rows: number) =>
@@ -196,7 +198,7 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
     let next = 0;
     const [db0, cpu0, t0] = [dbCpuMs(), process.cpuUsage(), performance.now()];
     await Promise.all(
-      [0, 1].map(async () => {
+      Array.from({ length: WRITERS }, async () => {
         const conn = await pool.getConnection();
         try {
           while (next < ROWS) {
