@@ -161,7 +161,7 @@ async function insertLedger(url: string | undefined, sqlitePath: string | undefi
  * A floor for the nothing-matched run: the same 1,000,000 discrepancy rows written by a bare mysql2
  * pool the way the run writes them (3 connections, 500-row prepared INSERTs, 2,000 rows per
  * transaction; store.ts WRITERS, STATEMENT_ROWS, WRITE_BATCH) into a new database, with nothing
- * else to do: no bill to read, no lookups. MariaDB only. (Until 2026-11-29 14:20 UTC it wrote on 2
+ * else to do: no bill to read, no lookups. MariaDB only. (Until 2026-11-29 14:13 UTC it wrote on 2
  * connections, as the run did before WRITERS became 3.)
  */
 async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: number }> {
