@@ -169,6 +169,8 @@ describe('household import', () => {
     expect(job.issueCount).toBe(expected.length);
     for (const i of job.issues) expect(i.message).toMatch(/[\u4e00-\u9fa5]/);
     expect(job.issues.find((i: any) => i.row === 5).message).toBe('户号与第2行重复');
+    expect(job.issues.find((i: any) => i.row === 12).message).toBe('该房间与第2行（户号99010001）重复');
+    expect(job.issues.find((i: any) => i.row === 9).message).toMatch(/^同一楼栋的地址与第2行不一致/);
     expect(job.issues.find((i: any) => i.row === 13).message).toContain(existing.accountNo);
     expect(await counts()).toEqual(before);
 

@@ -171,8 +171,21 @@ export class ImportStage {
       );
   }
 
+  /**
+   * Does any group of rows by `columns` have more than one row? Asked before each check across rows
+   * that lists them: along the check's index that is one scan (300,000 rows: 0.1 s). The listing
+   * itself reads the file's rows in order and stops at its limit, which is quick when there are
+   * repeats; when there are none, MariaDB ran its grouped subquery once per row of the file (a
+   * "lateral derived" plan: 2.7 s and 5.6 s for the two checks at 300,000 rows).
+   */
+  private async anyRepeated(columns: string): Promise<boolean> {
+    const rows = await this.ds.query(`SELECT 1 AS one FROM ${this.table} GROUP BY ${columns} HAVING COUNT(*) > 1 LIMIT 1`);
+    return rows.length > 0;
+  }
+
   /** Rows whose account number an earlier row has, with that row. */
   async duplicateAccounts(limit: number): Promise<{ rowNo: number; accountNo: string; firstRow: number }[]> {
+    if (!(await this.anyRepeated('accountNo'))) return [];
     const t = this.table;
     const rows = await this.ds.query(
       `SELECT s.rowNo AS rowNo, s.accountNo AS accountNo, g.firstRow AS firstRow
@@ -185,6 +198,7 @@ export class ImportStage {
 
   /** Rows in a room whose first row has another account number, with that row and its account. */
   async roomClashes(limit: number): Promise<{ rowNo: number; roomNo: string; firstRow: number; firstAccount: string }[]> {
+    if (!(await this.anyRepeated('areaCode, buildingName, unitNo, roomNo'))) return [];
     const t = this.table;
     const rows = await this.ds.query(
       `SELECT s.rowNo AS rowNo, s.roomNo AS roomNo, f.rowNo AS firstRow, f.accountNo AS firstAccount
