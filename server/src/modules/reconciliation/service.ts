@@ -166,7 +166,8 @@ export class ReconciliationService {
 
   async resolve(
     staff: StaffPrincipal,
-    at: { billDate: string; key: string },
+    /** its primary key */
+    at: Pick<ReconDiscrepancy, 'billDate' | 'key'>,
     input: ResolveDiscrepancyRequest,
   ): Promise<{ discrepancy: DiscrepancyView; day: ReconDayView }> {
     await resolveDiscrepancy(this.ds, this.o.clock(), staff, at, input);

@@ -339,7 +339,8 @@ export async function resolveDiscrepancy(
   ds: DataSource,
   now: Date,
   staff: StaffPrincipal,
-  at: { billDate: string; key: string },
+  /** its primary key */
+  at: Pick<ReconDiscrepancy, 'billDate' | 'key'>,
   input: ResolveDiscrepancyRequest,
 ): Promise<void> {
   await withTx(ds, async (em) => {
