@@ -122,8 +122,13 @@ export class ReconciliationService {
     empty: boolean,
     onProgress?: (p: RunProgress) => void,
   ): Promise<Outcome> {
-    const writer = new DiscrepancyWriter(this.ds, billDate, runSeq, this.o.writeBatch);
-    const outcome = await this.matcher.reconcile(billDate, input, writer, bill.bytes, onProgress);
+    const writer = new DiscrepancyWriter(this.ds, billDate, runSeq, now, this.o.writeBatch);
+    let outcome: Outcome;
+    try {
+      outcome = await this.matcher.reconcile(billDate, input, writer, bill.bytes, onProgress);
+    } finally {
+      writer.close();
+    }
     await writer.clearNotFound(now);
     await saveDay(this.ds, billDate, now, outcome, { hash: bill.hash, file: bill.file, bytes: bill.file ? bill.bytes : null, empty });
     return outcome;

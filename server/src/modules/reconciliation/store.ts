@@ -7,8 +7,7 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { HealedItem, ReconClassCounts, ReconTotals, BillSummaryTotals, ResolveDiscrepancyRequest, DiscrepancyKind } from '@heat-butler/shared';
 import { AppError } from '../../platform/errors';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { executeBulk, forUpdate, isUniqueViolation, withTx } from '../../platform/db/data-source';
+import { BulkStatement, forUpdate, isUniqueViolation, sqlLiteral, withTx } from '../../platform/db/data-source';
 import { insertStamped } from '../../platform/db/timestamps';
 import type { StaffPrincipal } from '../../platform/auth';
 import { ReconDay, ReconDiscrepancy } from './entities';
@@ -95,12 +94,14 @@ export class DiscrepancyWriter {
   /** the batch being written (its keys count as recorded until the write is done) */
   private writing = new Set<Map<string, Draft>>();
   private inflight: Promise<void>[] = [];
-  private insert: { prefix: string; row: string; full: string; stamped: ColumnMetadata[] } | null = null;
+  private insert: { prefix: string; row: string; full: BulkStatement } | null = null;
 
   constructor(
     private ds: DataSource,
     private billDate: string,
     private runSeq: number,
+    /** the run's time (the app's clock): each difference it writes was created and updated then */
+    private now: Date,
     private batchRows = WRITE_BATCH,
   ) {}
 
@@ -219,44 +220,40 @@ export class DiscrepancyWriter {
     // one multi-row INSERT with plain placeholders (TypeORM's insert builder spends more CPU than the
     // database on 500 rows), prepared: the day's million differences are a few thousand executions
     const insert = (this.insert ??= this.insertShape());
-    // created and updated by the app's clock, as every row (TimestampsFromAppClock): not the
-    // database's CURRENT_TIMESTAMP, whose zone and clock are the server's
-    const now = new Date();
-    const stamps = insert.stamped.map((c) => this.ds.driver.preparePersistentValue(now, c));
     const params: unknown[] = [];
-    for (const d of fresh) {
-      params.push(
-        this.billDate,
-        d.key,
-        d.kind,
-        d.outTradeNo,
-        d.outRefundNo,
-        d.wechat ? JSON.stringify(d.wechat) : null,
-        d.ledger ? JSON.stringify(d.ledger) : null,
-        d.diffFen,
-        'open',
-        this.runSeq,
-        ...stamps,
-      );
-    }
+    for (const d of fresh)
+      params.push(d.key, d.kind, d.outTradeNo, d.outRefundNo, d.wechat ? JSON.stringify(d.wechat) : null, d.ledger ? JSON.stringify(d.ledger) : null, d.diffFen);
     // a full statement (one string, built once) is prepared once per connection; a batch's remainder (any size) is not
-    if (fresh.length === STATEMENT_ROWS) await executeBulk(em, insert.full, params);
+    if (fresh.length === STATEMENT_ROWS) await insert.full.run(em, params);
     else await em.query(insert.prefix + fresh.map(() => insert.row).join(', '), params);
     return fresh.length;
   }
 
-  /** The INSERT's columns: a difference's own, in the order write() gives them, then the app-clock stamps (insertStamped). */
+  /**
+   * The INSERT: a difference's own columns as parameters, in the order write() gives them; what is
+   * the same for the whole run (its day, 'open', its number, and the app-clock stamps of
+   * insertStamped: the run's time, not the database's CURRENT_TIMESTAMP, whose zone and clock are the
+   * server's) written into the SQL once.
+   */
   private insertShape() {
     const meta = this.ds.getMetadata(ReconDiscrepancy);
     const q = (s: string) => this.ds.driver.escape(s);
-    const stamped = insertStamped(meta);
-    const own = ['billDate', 'key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen', 'status', 'seenRun'].map((p) =>
-      meta.findColumnWithPropertyName(p)!,
-    );
-    const cols = [...own, ...stamped].map((c) => q(c.databaseName));
-    const prefix = `INSERT INTO ${q(meta.tableName)} (${cols.join(', ')}) VALUES `;
-    const row = `(${cols.map(() => '?').join(', ')})`;
-    return { prefix, row, full: prefix + Array.from({ length: STATEMENT_ROWS }, () => row).join(', '), stamped };
+    const col = (p: string) => q(meta.findColumnWithPropertyName(p)!.databaseName);
+    const params = ['key', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen'];
+    const constants: [string, string][] = [
+      [col('billDate'), sqlLiteral(this.billDate)],
+      [col('status'), sqlLiteral('open')],
+      [col('seenRun'), sqlLiteral(this.runSeq)],
+      ...insertStamped(meta).map((c): [string, string] => [q(c.databaseName), sqlLiteral(this.now)]),
+    ];
+    const prefix = `INSERT INTO ${q(meta.tableName)} (${[...params.map(col), ...constants.map(([c]) => c)].join(', ')}) VALUES `;
+    const row = `(${[...params.map(() => '?'), ...constants.map(([, v]) => v)].join(', ')})`;
+    return { prefix, row, full: new BulkStatement(prefix + Array.from({ length: STATEMENT_ROWS }, () => row).join(', ')) };
+  }
+
+  /** Done writing (also after a failure): the run's statement is unprepared wherever it was prepared. */
+  close() {
+    this.insert?.full.close();
   }
 
   /**

@@ -201,20 +201,53 @@ function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Pro
 }
 
 /**
- * A bulk write (hundreds of rows in one statement) as a prepared statement on MySQL/MariaDB: the
- * values go in the binary protocol, so the client escapes nothing into a statement of hundreds of
- * kilobytes and the server parses each shape once per connection (mysql2 keeps it prepared), not on
- * every call. SQLite: `em.query`. Values are written as given: no transformers, numbers as numbers
- * (exact up to 2^53), objects already serialised. Same client-side time limit as every query.
- * Only for statements of a fixed shape (a full batch): each distinct SQL stays prepared on every
- * pooled connection, and the server caps prepared statements (max_prepared_stmt_count).
+ * A bulk write (hundreds of rows in one statement) of one job, as a prepared statement on
+ * MySQL/MariaDB: the values go in the binary protocol, so the client escapes nothing into a
+ * statement of hundreds of kilobytes, and the server parses it once per connection (mysql2 keeps it
+ * prepared), not on every call. SQLite: `em.query`. Values are written as given: no transformers,
+ * numbers as numbers (exact up to 2^53), objects already serialised. Same client-side time limit as
+ * every query.
+ *
+ * What is the same for every row of the job (a reconciliation run's day, run and time) is written
+ * into the SQL once with `sqlLiteral`, not sent with each row: a million differences are 5 million
+ * parameters fewer to encode and send (node's CPU writing 300,000 differences 1.7 → 1.2 s). The
+ * SQL is then the job's own, so `close()` unprepares it on every connection it ran on when the job
+ * is done; else each job would leave one statement prepared per pooled connection, up to the
+ * server's max_prepared_stmt_count.
  */
-export async function executeBulk(em: EntityManager, sql: string, params: unknown[]): Promise<void> {
-  if (driverOf(em) !== 'mysql' || !em.queryRunner) {
-    await em.query(sql, params);
-    return;
+export class BulkStatement {
+  /** mysql2 connections this statement was prepared on */
+  private readonly prepared = new Set<any>();
+
+  constructor(readonly sql: string) {}
+
+  async run(em: EntityManager, params: unknown[]): Promise<void> {
+    if (driverOf(em) !== 'mysql' || !em.queryRunner) {
+      await em.query(this.sql, params);
+      return;
+    }
+    const conn = await em.queryRunner.connect();
+    this.prepared.add(conn);
+    await execute(em.connection, conn, this.sql, params);
   }
-  await execute(em.connection, await em.queryRunner.connect(), sql, params);
+
+  /** Unprepare it everywhere (queued behind whatever each connection is doing; a closed one took it along). */
+  close(): void {
+    for (const conn of this.prepared) if (!conn.stream?.destroyed && !conn._closing && !conn._fatalError) conn.unprepare(this.sql);
+    this.prepared.clear();
+  }
+}
+
+/**
+ * A constant written into SQL: a whole number, a date or instant (UTC, milliseconds: what both
+ * drivers read back as the instant), or a string of letters, digits and `-:. _`. Anything else is
+ * refused: this is not an escaper, values from outside go in parameters.
+ */
+export function sqlLiteral(v: number | string | Date): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (v instanceof Date && !Number.isNaN(v.getTime())) return `'${v.toISOString().slice(0, 23).replace('T', ' ')}'`;
+  if (typeof v === 'string' && /^[\w\-:. ]*$/.test(v)) return `'${v}'`;
+  throw new Error(`not a plain SQL constant: ${String(v).slice(0, 40)}`);
 }
 
 /** Is this error a unique-key violation (duplicate entry)? Both drivers. */

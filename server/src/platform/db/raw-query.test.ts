@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../db';
 import { createTestDatabase, type TestDatabase } from '../../test-support/db';
-import { executeBulk, rawQuery, withTx } from './data-source';
+import { BulkStatement, rawQuery, sqlLiteral, withTx } from './data-source';
 import { rawDatetime } from './columns';
 
 let db: TestDatabase | undefined;
@@ -87,32 +87,78 @@ describe('rawQuery', () => {
   });
 });
 
-describe('executeBulk', () => {
-  it('writes every value as given, in a transaction, the same SQL again and again', async () => {
+describe('BulkStatement', () => {
+  it('writes every value as given, with its constants, in a transaction, the same SQL again and again', async () => {
     for (const [driver, ds] of sources) {
-      await ds.query('CREATE TABLE bulk_probe (id INTEGER PRIMARY KEY, label VARCHAR(100), fen BIGINT, note TEXT)');
+      await ds.query('CREATE TABLE bulk_probe (id INTEGER PRIMARY KEY, label VARCHAR(100), fen BIGINT, note TEXT, day VARCHAR(10), at DATETIME(6))');
       const values = (base: number) => [
         [base + 1, '它\'s \\ "引号" 𠮷', -9_007_199_254_740_991, JSON.stringify({ a: [1, '二'], b: null })],
         [base + 2, '', 0, null],
         [base + 3, 'line\nbreak\ttab', 123_456_789_012, "'; DROP TABLE bulk_probe; --"],
       ];
-      const sql = 'INSERT INTO bulk_probe (id, label, fen, note) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)';
-      for (const base of [0, 10]) await withTx(ds, (em) => executeBulk(em, sql, values(base).flat()));
+      const at = new Date('2026-11-29T16:20:01.234Z');
+      const row = `(?, ?, ?, ?, ${sqlLiteral('2026-11-28')}, ${sqlLiteral(at)})`;
+      const statement = new BulkStatement(`INSERT INTO bulk_probe (id, label, fen, note, day, at) VALUES ${[row, row, row].join(', ')}`);
+      for (const base of [0, 10]) await withTx(ds, (em) => statement.run(em, values(base).flat()));
       // a failed transaction leaves nothing behind (a duplicate id)
       await expect(
         withTx(ds, async (em) => {
-          await executeBulk(em, sql, values(20).flat());
-          await executeBulk(em, sql, values(20).flat());
+          await statement.run(em, values(20).flat());
+          await statement.run(em, values(20).flat());
         }),
       ).rejects.toThrow();
-      const rows: { id: number; label: string; fen: string | number; note: string | null }[] = await ds.query(
-        'SELECT id, label, fen, note FROM bulk_probe ORDER BY id',
+      statement.close();
+      const rows: { id: number; label: string; fen: string | number; note: string | null; day: string; at: Date | string }[] = await ds.query(
+        'SELECT id, label, fen, note, day, at FROM bulk_probe ORDER BY id',
       );
       expect(
         rows.map((r) => [Number(r.id), r.label, Number(r.fen), r.note]),
         driver,
       ).toEqual([...values(0), ...values(10)]);
+      // the constants: the day as written, the instant as the same instant on both drivers
+      expect(new Set(rows.map((r) => `${r.day} ${rawDatetime(r.at).toISOString()}`)), driver).toEqual(new Set(['2026-11-28 2026-11-29T16:20:01.234Z']));
       await ds.query('DROP TABLE bulk_probe');
     }
+  });
+
+  it.runIf(process.env.TEST_DATABASE_URL)('is prepared once per connection and unprepared there by close()', async () => {
+    // one pooled connection: every statement below, SHOW STATUS too, runs on it
+    const ds = createDataSource({ url: db!.url, sqlitePath: ':memory:', poolSize: 1 });
+    await ds.initialize();
+    try {
+      await ds.query('CREATE TABLE bulk_once (id INTEGER PRIMARY KEY, at DATETIME(6))');
+      const counts = async () =>
+        Object.fromEntries(
+          ((await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')")) as { Variable_name: string; Value: string }[]).map(
+            (r) => [r.Variable_name, Number(r.Value)],
+          ),
+        );
+      const statement = new BulkStatement(`INSERT INTO bulk_once (id, at) VALUES (?, ${sqlLiteral(new Date())}), (?, ${sqlLiteral(new Date())})`);
+      const before = await counts();
+      for (const id of [1, 3, 5]) await withTx(ds, (em) => statement.run(em, [id, id + 1]));
+      const ran = await counts();
+      expect(ran.Com_stmt_prepare - before.Com_stmt_prepare).toBe(1);
+      expect(ran.Com_stmt_close - before.Com_stmt_close).toBe(0);
+      statement.close();
+      const closed = await counts();
+      expect(closed.Com_stmt_close - ran.Com_stmt_close).toBe(1);
+      // a second close has nothing left to close
+      statement.close();
+      expect((await counts()).Com_stmt_close).toBe(closed.Com_stmt_close);
+      expect(Number((await ds.query('SELECT COUNT(*) AS n FROM bulk_once'))[0].n)).toBe(6);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
+
+describe('sqlLiteral', () => {
+  it('writes whole numbers, instants and plain words, and refuses anything an escaper would be needed for', () => {
+    expect(sqlLiteral(42)).toBe('42');
+    expect(sqlLiteral('2026-11-28')).toBe("'2026-11-28'");
+    expect(sqlLiteral('open')).toBe("'open'");
+    expect(sqlLiteral(new Date('2026-11-29T16:20:01.234Z'))).toBe("'2026-11-29 16:20:01.234'");
+    for (const bad of ["it's", 'a\\b', '"x"', '账单', 'a;b', 1.5, Number.NaN, 2 ** 60, new Date(Number.NaN)])
+      expect(() => sqlLiteral(bad as never), String(bad)).toThrow(/not a plain SQL constant/);
   });
 });
