@@ -222,7 +222,15 @@ export class DiscrepancyWriter {
     const insert = (this.insert ??= this.insertShape());
     const params: unknown[] = [];
     for (const d of fresh)
-      params.push(d.key, d.kind, d.outTradeNo, d.outRefundNo, d.wechat ? JSON.stringify(d.wechat) : null, d.ledger ? JSON.stringify(d.ledger) : null, d.diffFen);
+      params.push(
+        d.key,
+        d.kind,
+        d.outTradeNo,
+        d.outRefundNo,
+        d.wechat ? JSON.stringify(d.wechat) : null,
+        d.ledger ? JSON.stringify(d.ledger) : null,
+        d.diffFen,
+      );
     // a full statement (one string, built once) is prepared once per connection; a batch's remainder (any size) is not
     if (fresh.length === STATEMENT_ROWS) await insert.full.run(em, params);
     else await em.query(insert.prefix + fresh.map(() => insert.row).join(', '), params);

@@ -129,9 +129,9 @@ describe('BulkStatement', () => {
       await ds.query('CREATE TABLE bulk_once (id INTEGER PRIMARY KEY, at DATETIME(6))');
       const counts = async () =>
         Object.fromEntries(
-          ((await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')")) as { Variable_name: string; Value: string }[]).map(
-            (r) => [r.Variable_name, Number(r.Value)],
-          ),
+          (
+            (await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')")) as { Variable_name: string; Value: string }[]
+          ).map((r) => [r.Variable_name, Number(r.Value)]),
         );
       const statement = new BulkStatement(`INSERT INTO bulk_once (id, at) VALUES (?, ${sqlLiteral(new Date())}), (?, ${sqlLiteral(new Date())})`);
       const before = await counts();
