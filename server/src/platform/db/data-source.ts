@@ -218,11 +218,13 @@ function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Pro
 export class BulkStatement {
   /** mysql2 connections this statement was prepared on */
   private readonly prepared = new Set<any>();
+  private closed = false;
 
   constructor(readonly sql: string) {}
 
   async run(em: EntityManager, params: unknown[]): Promise<void> {
-    if (driverOf(em) !== 'mysql' || !em.queryRunner) {
+    // (after close, a write still under way, as one of a failed run's, is sent unprepared)
+    if (driverOf(em) !== 'mysql' || !em.queryRunner || this.closed) {
       await em.query(this.sql, params);
       return;
     }
@@ -233,6 +235,7 @@ export class BulkStatement {
 
   /** Unprepare it everywhere (queued behind whatever each connection is doing; a closed one took it along). */
   close(): void {
+    this.closed = true;
     for (const conn of this.prepared) if (!conn.stream?.destroyed && !conn._closing && !conn._fatalError) conn.unprepare(this.sql);
     this.prepared.clear();
   }
