@@ -21,6 +21,7 @@ import { ReconciliationService } from './service';
 import { parseDecimal, readTradeBill, splitRow } from './csv';
 import { keepOneChinaDay } from '../../test-support/clock';
 import { usingMariaDb } from '../../test-support/db';
+import { createDataSource } from '../../db';
 import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../../test-support/trade-bill';
 
 // this file's story happens on one China calendar day
@@ -499,6 +500,55 @@ describe('a bill where nothing matches', () => {
     expect(day.discrepancies.every((d) => d.status === 'open')).toBe(true);
     await repo.delete({ billDate: date });
     await t.ds.getRepository(ReconDay).delete({ billDate: date });
+  });
+
+  // MariaDB only: a run's INSERT carries its day, run and time in its SQL, so it is the run's own statement
+  it.skipIf(!usingMariaDb())('stamps each difference with the run’s time and leaves none of its statements prepared', async () => {
+    const date = daysAgo(51);
+    // one pooled connection: the run's writes and SHOW STATUS all run on it
+    const ds = createDataSource({ url: t.db.url, sqlitePath: ':memory:', poolSize: 1 });
+    await ds.initialize();
+    try {
+      const ran = new Date('2026-11-30T02:00:00.123Z');
+      const recon = new ReconciliationService({
+        ds,
+        pay: t.services.payments as any,
+        payments: t.services.payments,
+        company: t.services.company,
+        log: t.log,
+        clock: () => ran,
+      });
+      const counts = async () =>
+        Object.fromEntries(
+          (
+            (await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')")) as { Variable_name: string; Value: string }[]
+          ).map((r) => [r.Variable_name, Number(r.Value)]),
+        );
+      const before = await counts();
+      // 1,200 differences: two full statements of 500 (prepared) and the rest (not)
+      const out = await recon.reconcile(
+        date,
+        Readable.from([
+          bill(
+            date,
+            Array.from({ length: 1200 }, (_, i) => 20_000 + i),
+          ),
+        ]),
+      );
+      expect(out.discrepancies).toBe(1200);
+      const after = await counts();
+      expect(after.Com_stmt_prepare - before.Com_stmt_prepare).toBe(1);
+      expect(after.Com_stmt_close - before.Com_stmt_close).toBe(1);
+      const rows = await ds.getRepository(ReconDiscrepancy).find({ where: { billDate: date } });
+      expect(rows).toHaveLength(1200);
+      expect(new Set(rows.map((d) => `${d.status} ${d.seenRun} ${d.createdAt.toISOString()} ${d.updatedAt.toISOString()}`))).toEqual(
+        new Set([`open 1 ${ran.toISOString()} ${ran.toISOString()}`]),
+      );
+      await ds.getRepository(ReconDiscrepancy).delete({ billDate: date });
+      await ds.getRepository(ReconDay).delete({ billDate: date });
+    } finally {
+      await ds.destroy();
+    }
   });
 
   // MariaDB only: the settling runs on another connection while the clearing's transaction waits
