@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
  * SLA clocks and "today" are the app's, and tests run the app as if it were another day). A
  * statement that doesn't is refused before it reaches the database, naming the table, so the test
  * that ran it fails. Covers UPDATE … SET and INSERT … ON DUPLICATE KEY UPDATE / ON CONFLICT DO
- * UPDATE SET; statements sent straight to mysql2 (readRows, executeBulk) are reads and inserts.
+ * UPDATE SET; statements sent straight to mysql2 (readRows, BulkStatement) are reads and inserts.
  */
 export function refuseStampsFromDatabaseClock(ds: DataSource): void {
   const stampOf = new Map<string, string>();
