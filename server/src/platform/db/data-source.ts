@@ -248,7 +248,9 @@ export class BulkStatement {
  */
 export function sqlLiteral(v: number | string | Date): string {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  if (v instanceof Date && !Number.isNaN(v.getTime())) return `'${v.toISOString().slice(0, 23).replace('T', ' ')}'`;
+  const iso = v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString() : '';
+  // (years 0000–9999 only: toISOString writes others as ±YYYYYY)
+  if (/^\d{4}-/.test(iso)) return `'${iso.slice(0, 23).replace('T', ' ')}'`;
   if (typeof v === 'string' && /^[\w\-:. ]*$/.test(v)) return `'${v}'`;
   throw new Error(`not a plain SQL constant: ${String(v).slice(0, 40)}`);
 }

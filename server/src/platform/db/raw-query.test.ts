@@ -160,7 +160,7 @@ describe('sqlLiteral', () => {
     expect(sqlLiteral('2026-11-28')).toBe("'2026-11-28'");
     expect(sqlLiteral('open')).toBe("'open'");
     expect(sqlLiteral(new Date('2026-11-29T16:20:01.234Z'))).toBe("'2026-11-29 16:20:01.234'");
-    for (const bad of ["it's", 'a\\b', '"x"', '账单', 'a;b', 1.5, Number.NaN, 2 ** 60, new Date(Number.NaN)])
+    for (const bad of ["it's", 'a\\b', '"x"', '账单', 'a;b', 1.5, Number.NaN, 2 ** 60, new Date(Number.NaN), new Date('+010000-01-01T00:00:00Z')])
       expect(() => sqlLiteral(bad as never), String(bad)).toThrow(/not a plain SQL constant/);
   });
 });
