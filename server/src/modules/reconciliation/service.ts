@@ -129,7 +129,7 @@ export class ReconciliationService {
     } finally {
       writer.close();
     }
-    await writer.clearNotFound(now);
+    await writer.clearNotFound();
     await saveDay(this.ds, billDate, now, outcome, { hash: bill.hash, file: bill.file, bytes: bill.file ? bill.bytes : null, empty });
     return outcome;
   }

@@ -266,9 +266,10 @@ export class DiscrepancyWriter {
 
   /**
    * After the run: what was open and this run did not find again (healed meanwhile, a late
-   * notification) is resolved by the system and kept; paged in key order (the primary key's).
+   * notification) is resolved by the system at the run's time and kept; paged in key order (the
+   * primary key's).
    */
-  async clearNotFound(now: Date) {
+  async clearNotFound() {
     // the day had no discrepancy when this run wrote its first: every one is this run's, none to
     // clear (and no scan of them: a million differences took 2.5 s to page through here)
     if (this.hadRows === false) return;
@@ -287,7 +288,14 @@ export class DiscrepancyWriter {
         const res = await em.update(
           ReconDiscrepancy,
           { billDate: this.billDate, key: In(rows.map((r) => r.key)), status: 'open' },
-          { status: 'resolved', resolution: 'cleared_on_rerun', note: '重新对账时该差异已不存在', resolvedBy: null, resolvedByName: '系统', resolvedAt: now },
+          {
+            status: 'resolved',
+            resolution: 'cleared_on_rerun',
+            note: '重新对账时该差异已不存在',
+            resolvedBy: null,
+            resolvedByName: '系统',
+            resolvedAt: this.now,
+          },
         );
         await countDifferences(em, this.billDate, { open: -(res.affected ?? 0) });
       });
