@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import mysql from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
 import { mysqlUrl } from '../platform/db/data-source';
 
 export interface TestDatabase {
@@ -32,3 +33,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 export const usingMariaDb = () => !!process.env.TEST_DATABASE_URL;
+
+/**
+ * MariaDB: how many statements this session has prepared and closed (COM_STMT_PREPARE /
+ * COM_STMT_CLOSE, from SHOW SESSION STATUS). On a data source with a pool of one connection, that
+ * connection's: what a prepared statement's life on it can be read from.
+ */
+export async function statementCounts(ds: DataSource): Promise<Record<'Com_stmt_prepare' | 'Com_stmt_close', number>> {
+  const rows: { Variable_name: string; Value: string }[] = await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')");
+  const value = (name: string) => Number(rows.find((r) => r.Variable_name === name)?.Value);
+  return { Com_stmt_prepare: value('Com_stmt_prepare'), Com_stmt_close: value('Com_stmt_close') };
+}

@@ -20,7 +20,7 @@ import { ReconDay, ReconDiscrepancy } from './entities';
 import { ReconciliationService } from './service';
 import { parseDecimal, readTradeBill, splitRow } from './csv';
 import { keepOneChinaDay } from '../../test-support/clock';
-import { usingMariaDb } from '../../test-support/db';
+import { statementCounts, usingMariaDb } from '../../test-support/db';
 import { createDataSource } from '../../db';
 import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../../test-support/trade-bill';
 
@@ -518,12 +518,7 @@ describe('a bill where nothing matches', () => {
         log: t.log,
         clock: () => ran,
       });
-      const counts = async () =>
-        Object.fromEntries(
-          (
-            (await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')")) as { Variable_name: string; Value: string }[]
-          ).map((r) => [r.Variable_name, Number(r.Value)]),
-        );
+      const counts = () => statementCounts(ds);
       const before = await counts();
       // 1,200 differences: two full statements of 500 (prepared) and the rest (not)
       const out = await recon.reconcile(

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../db';
-import { createTestDatabase, type TestDatabase } from '../../test-support/db';
+import { createTestDatabase, statementCounts, type TestDatabase } from '../../test-support/db';
 import { BulkStatement, rawQuery, sqlLiteral, withTx } from './data-source';
 import { rawDatetime } from './columns';
 
@@ -127,12 +127,7 @@ describe('BulkStatement', () => {
     await ds.initialize();
     try {
       await ds.query('CREATE TABLE bulk_once (id INTEGER PRIMARY KEY, at DATETIME(6))');
-      const counts = async () =>
-        Object.fromEntries(
-          (
-            (await ds.query("SHOW SESSION STATUS WHERE Variable_name IN ('Com_stmt_prepare', 'Com_stmt_close')")) as { Variable_name: string; Value: string }[]
-          ).map((r) => [r.Variable_name, Number(r.Value)]),
-        );
+      const counts = () => statementCounts(ds);
       const statement = new BulkStatement(`INSERT INTO bulk_once (id, at) VALUES (?, ${sqlLiteral(new Date())}), (?, ${sqlLiteral(new Date())})`);
       const before = await counts();
       for (const id of [1, 3, 5]) await withTx(ds, (em) => statement.run(em, [id, id + 1]));
