@@ -51,7 +51,7 @@ if (DB === 'mariadb') process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.
 
 import mysql from 'mysql2/promise';
 import { createDataSource } from '../server/src/db';
-import { mysqlUrl } from '../server/src/platform/db/data-source';
+import { mysqlUrl, sqlLiteral } from '../server/src/platform/db/data-source';
 import { createTestDatabase, type TestDatabase } from '../server/src/test-support/db';
 import { billSummary, paymentRow, TRADE_BILL_HEADER } from '../server/src/test-support/trade-bill';
 import { compiledServer, dbCpuMs, flag, fmt, mb, run, summary, vmHwm } from './lib';
@@ -176,13 +176,13 @@ async function bareWrites(): Promise<{ secs: number; cpuSecs: number; dbSecs: nu
     // as the run writes them: a difference's own columns as parameters, the run's constants (day,
     // status, run, time) written into the statement (BulkStatement)
     const COLUMNS = ['`key`', 'kind', 'outTradeNo', 'outRefundNo', 'wechat', 'ledger', 'diffFen'];
-    const stamp = new Date().toISOString().slice(0, 23).replace('T', ' ');
+    const now = new Date();
     const CONSTANTS: [string, string][] = [
-      ['billDate', `'${BILL_DATE}'`],
-      ['status', "'open'"],
-      ['seenRun', '1'],
-      ['createdAt', `'${stamp}'`],
-      ['updatedAt', `'${stamp}'`],
+      ['billDate', sqlLiteral(BILL_DATE)],
+      ['status', sqlLiteral('open')],
+      ['seenRun', sqlLiteral(1)],
+      ['createdAt', sqlLiteral(now)],
+      ['updatedAt', sqlLiteral(now)],
     ];
     const row = `(${[...COLUMNS.map(() => '?'), ...CONSTANTS.map(([, v]) => v)].join(', ')})`;
     const insert = (rows: number) =>
