@@ -9,8 +9,9 @@
  * - BFF: the real route (session token check, zod, TypeORM, the bill views with quotes, address),
  *   compiled as production runs it (`npm run build`, plain node, its own process: bench/bff-child.mjs;
  *   built first when the sources are newer than dist/server).
- * - bare: the same SQL query for the same rows (bills of the resident's bound accounts with season,
- *   account, unit and building), same database and pool size, no auth, no view-building, no sorting.
+ * - bare: the same SQL query for the same rows and columns (the figures of the bills of the
+ *   resident's bound accounts, without their lines, with season, account, unit and building), same
+ *   database and pool size, no auth, no view-building, no sorting.
  * Also printed: CPU per request of the serving process and of the database server (steadier than
  * req/s on a busy machine).
  * Rounds alternate bare, BFF, BFF, bare, … (autocannon in a child process each time); req/s are
@@ -26,6 +27,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
+import { BILL_SUMMARY_COLUMNS, SEASON_COLUMNS } from '../server/src/modules/billing/views';
 import { bareServer, builtBff, cannon, pooledP99, dbCpuMs, flag, fmt, ownCpuMs, procCpuMs, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
@@ -61,10 +63,10 @@ run(async () => {
     if (listRes.status !== 200) throw new Error(`GET /bills: ${listRes.status}`);
     const list = { body: (await listRes.json()) as { items: unknown[] } };
 
-    // the same rows with the same joins as the BFF's one query (bills, seasons, the bound accounts
-    // with their unit and building); the bare handler returns them as they come
-    const SQL = `SELECT b.*, s.code AS season, s.endDate, s.dueDate, s.baseFeeRatioBp, s.discountBp, s.discountUntil, s.lateFeeDailyBp,
-        s.lateFeeCapBp, a.accountNo, a.roomNo, a.status AS accountStatus, u.no AS unitNo, bl.name AS buildingName, bl.address AS buildingAddress
+    // the same rows and columns with the same joins as the BFF's one query (the bill's figures
+    // without its lines, seasons, the bound accounts with their unit and building); the bare
+    // handler returns them as they come
+    const SQL = `SELECT ${[...BILL_SUMMARY_COLUMNS, ...SEASON_COLUMNS].map(([expr, alias]) => `${expr} AS ${alias}`).join(', ')}, a.accountNo, a.roomNo, a.status AS accountStatus, u.no AS unitNo, bl.name AS buildingName, bl.address AS buildingAddress
       FROM bill b JOIN season s ON s.id = b.seasonId
       JOIN binding bd ON bd.accountId = b.accountId AND bd.residentId = ? AND bd.unboundAt IS NULL
       JOIN account a ON a.id = bd.accountId JOIN unit u ON u.id = a.unitId JOIN building bl ON bl.id = a.buildingId`;

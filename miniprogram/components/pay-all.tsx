@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { formatFen, type BillView } from '@heat-butler/shared';
+import { formatFen, type BillSummary } from '@heat-butler/shared';
 import { ApiError } from '../services/api';
 import { nav, PAGES } from '../services/pages';
 import { payAll } from '../services/pay';
@@ -15,13 +15,13 @@ export interface PayAllGroup {
   accountId: number;
   accountNo: string;
   /** the unpaid bills with something due, oldest first */
-  bills: BillView[];
+  bills: BillSummary[];
   totalFen: number;
 }
 
 /** Per household, its unpaid bills when there are two or more (what a pay-all order would cover). */
-export function payAllGroups(bills: readonly BillView[]): PayAllGroup[] {
-  const byAccount = new Map<number, BillView[]>();
+export function payAllGroups(bills: readonly BillSummary[]): PayAllGroup[] {
+  const byAccount = new Map<number, BillSummary[]>();
   for (const b of bills) if (b.status === 'unpaid' && b.dueFen > 0) byAccount.set(b.accountId, [...(byAccount.get(b.accountId) ?? []), b]);
   return [...byAccount.entries()]
     .filter(([, list]) => list.length > 1)
@@ -84,7 +84,7 @@ export function PayAllCard(props: { group: PayAllGroup; showAccount?: boolean; o
 }
 
 /** Every household's 一键缴清 (those with two or more bills to pay). */
-export function PayAllCards(props: { bills: readonly BillView[]; onChange: () => void }) {
+export function PayAllCards(props: { bills: readonly BillSummary[]; onChange: () => void }) {
   const groups = payAllGroups(props.bills);
   return (
     <>

@@ -1,5 +1,5 @@
 import { Text, View } from '@tarojs/components';
-import { BILL_STATUS_LABEL, chinaDate, daysBetween, formatFen, refundedByBill, type BillView } from '@heat-butler/shared';
+import { BILL_STATUS_LABEL, chinaDate, daysBetween, formatFen, refundedByBill, type BillSummary } from '@heat-butler/shared';
 import { getSessionKind, getToken } from '../../services/api';
 import { accountsApi } from '../../services/api/accounts';
 import { billingApi, paymentsApi } from '../../services/api/billing';
@@ -9,18 +9,18 @@ import { useData } from '../../services/use-data';
 import { Empty, LoadError } from '../../components/ui';
 import { PayAllCards } from '../../components/pay-all';
 
-function statusTag(b: BillView) {
+function statusTag(b: BillSummary) {
   if (b.arrears) return <Text className='tag tag-red'>往年欠费</Text>;
   return <Text className={b.status === 'paid' ? 'tag tag-green' : 'tag'}>{BILL_STATUS_LABEL[b.status]}</Text>;
 }
 
 /** What is left of a paid bill after refunds, and the refunds (from the payments of the bill). */
-function paidText(b: BillView, refundedFen: number): string {
+function paidText(b: BillSummary, refundedFen: number): string {
   return refundedFen > 0 ? `实缴 ${formatFen(b.paidFen - refundedFen)}（已退款 ${formatFen(refundedFen)}）` : `已缴 ${formatFen(b.paidFen)}`;
 }
 
 /** "缴费截止 …" before the due date; "已逾期 N 天" after it (the detail says since when and the late fee). */
-function dueText(b: BillView, today: string): string {
+function dueText(b: BillSummary, today: string): string {
   const late = daysBetween(b.dueDate, today);
   return late > 0 ? `已逾期 ${late} 天${b.lateFeeFen ? `，含滞纳金 ${formatFen(b.lateFeeFen)}` : ''}` : `缴费截止 ${b.dueDate}`;
 }
@@ -122,8 +122,8 @@ export default function Bills() {
  * The bills per household (in the order their first bill comes: unpaid first), each household's
  * unpaid bills before its paid ones; a header only when there are several households.
  */
-function households(unpaid: BillView[], paid: BillView[]): { accountNo: string; address: string; header: boolean; bills: BillView[] }[] {
-  const groups = new Map<string, { accountNo: string; address: string; header: boolean; bills: BillView[] }>();
+function households(unpaid: BillSummary[], paid: BillSummary[]): { accountNo: string; address: string; header: boolean; bills: BillSummary[] }[] {
+  const groups = new Map<string, { accountNo: string; address: string; header: boolean; bills: BillSummary[] }>();
   for (const b of [...unpaid, ...paid]) {
     const g = groups.get(b.accountNo) ?? { accountNo: b.accountNo, address: b.address, header: false, bills: [] };
     g.bills.push(b);

@@ -34,8 +34,15 @@ export const BillView = z.object({
 });
 export type BillView = z.infer<typeof BillView>;
 
+/**
+ * A bill as the list shows it: the figures without their breakdown. The list page shows no lines
+ * (the detail, GET /bills/:billId, does), so the busiest read neither reads nor sends them.
+ */
+export const BillSummary = BillView.omit({ lines: true });
+export type BillSummary = z.infer<typeof BillSummary>;
+
 export const BillList = z.object({
-  items: z.array(BillView),
+  items: z.array(BillSummary),
   /** sum of dueFen over unpaid bills */
   totalDueFen: z.number().int(),
 });

@@ -38,6 +38,26 @@ describe('the bill list', () => {
     const together = await Promise.all([ra.token, rb.token, nobody, rb.token, ra.token].map(list));
     expect(together.map((nos) => [...new Set(nos)])).toEqual([[a!.accountNo], [b!.accountNo], [], [b!.accountNo], [a!.accountNo]]);
   });
+  it('shows each bill’s figures without its lines; each bill’s detail has the same figures and the lines that add up to what is due', async () => {
+    // last season unpaid and overdue (a late fee), this season paid at the counter
+    const r = await t.residentWith(DEMO.arrearsAccounts[5]!);
+    const listed = async () => (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items;
+    const cur = (await listed()).find((b: any) => b.season === CURRENT);
+    await t.services.billing.settleAtCounter(cur.id, new Date());
+    const items = await listed();
+    expect(items.map((b: any) => [b.season, b.status])).toEqual([
+      [LAST, 'unpaid'],
+      [CURRENT, 'paid'],
+    ]);
+    expect(items[0].lateFeeFen).toBeGreaterThan(0);
+    for (const summary of items) {
+      expect(summary).not.toHaveProperty('lines');
+      const detail = (await t.call('GET', `/api/v1/bills/${summary.id}`, { token: r.token })).body;
+      const { lines, ...figures } = detail;
+      expect(figures).toEqual(summary);
+      expect(lines.reduce((sum: number, l: any) => sum + l.amountFen, 0)).toBe(summary.dueFen);
+    }
+  });
 });
 
 describe('seasons and tariffs are data an admin sets', () => {
@@ -271,7 +291,11 @@ describe('arrears first (issue 16 item 1; Changchun 000: arrears → valve shut,
 describe('no late fee while the heat is off (issue 16 item 5; domain-rules.md §3, Tianjin: the penalty stops when heat is cut off)', () => {
   it('a stopped household’s overdue bill carries no late fee by default; with the setting off it does, capped and said so', async () => {
     const r = await stoppedInArrears(3);
-    const lastBill = async () => (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.season === LAST);
+    // the bill's detail: the list's figures with the lines that explain them
+    const lastBill = async () => {
+      const summary = (await t.call('GET', '/api/v1/bills', { token: r.token })).body.items.find((b: any) => b.season === LAST);
+      return (await t.call('GET', `/api/v1/bills/${summary.id}`, { token: r.token })).body;
+    };
     const off = await lastBill();
     expect(off.lateFeeFen).toBe(0);
     expect(off.dueFen).toBe(off.chargeFen);

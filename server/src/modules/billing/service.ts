@@ -6,6 +6,7 @@ import {
   seasonCharge,
   seasonLabel,
   type BillKind,
+  type BillList,
   type BillView,
   type CompanyRules,
   type SeasonRules,
@@ -14,7 +15,7 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, rawQuery, withTx } from '../../platform/db/data-source';
 import { Bill, Season } from './entities';
 import { BillingIssuing } from './issuing';
-import { BILL_COLUMNS, heatOff, rawBill, rawSeason, SEASON_COLUMNS, seasonView, toView } from './views';
+import { BILL_SUMMARY_COLUMNS, heatOff, rawBillFigures, rawSeason, SEASON_COLUMNS, seasonView, toSummary, toView } from './views';
 
 export { seasonView };
 export type { SeasonRules };
@@ -52,11 +53,11 @@ export class BillingService extends BillingIssuing {
   // ---- what residents see ---------------------------------------------------------------------
 
   /**
-   * Every bill of the resident's bound accounts: unpaid first (oldest season first), then paid.
-   * One query (bills with their seasons, joined by accounts to the resident's bound accounts with
+   * Every bill of the resident's bound accounts, as summaries (the lines are the detail's): unpaid
+   * first (oldest season first), then paid. One query (bills with their seasons, joined by accounts to the resident's bound accounts with
    * their addresses and status): the bill list is the app's busiest read (bench/bills.ts).
    */
-  async listForResident(residentId: number): Promise<{ items: BillView[]; totalDueFen: number }> {
+  async listForResident(residentId: number): Promise<BillList> {
     const rows = await rawQuery(
       this.ds,
       'bills of a resident',
@@ -66,7 +67,7 @@ export class BillingService extends BillingIssuing {
             .createQueryBuilder()
             .from(Bill, 'b')
             .innerJoin(Season, 's', 's.id = b.seasonId')
-            .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+            .select(BILL_SUMMARY_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
             .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`)),
           'b.accountId',
           residentId,
@@ -78,7 +79,7 @@ export class BillingService extends BillingIssuing {
     const items = rows.map((r) => {
       const a = this.accounts.boundAccountOf(r);
       // heat on or off: no late fee while off
-      return toView(rawBill(r), rawSeason(r), a.accountNo, a.address, today, { heatOff: heatOff(a.status, rules), payFirst: null });
+      return toSummary(rawBillFigures(r), rawSeason(r), a.accountNo, a.address, today, { heatOff: heatOff(a.status, rules), payFirst: null });
     });
     // arrears first: an unpaid bill with earlier seasons of its account still due points at the oldest
     for (const it of items) {

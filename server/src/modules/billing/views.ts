@@ -1,6 +1,6 @@
 /** Row mappers and the resident's view of a bill, shared by billing's service files. */
 
-import { quoteBill, seasonLabel, type BillView, type CompanyRules, type Quote, type SeasonView } from '@heat-butler/shared';
+import { quoteBill, seasonLabel, type BillSummary, type BillView, type CompanyRules, type Quote, type SeasonView } from '@heat-butler/shared';
 import { rawDatetime } from '../../platform/db/columns';
 import type { Account } from '../accounts';
 import { Bill, Season } from './entities';
@@ -10,14 +10,30 @@ export function heatOff(status: Account['status'] | undefined, rules: Pick<Compa
   return rules.billing.noLateFeeWhileHeatOff && (status === 'stopped' || status === 'sealed');
 }
 
-type PayFirst = BillView['payFirst'];
+type PayFirst = BillSummary['payFirst'];
 
-/** A bill as the resident sees it, priced for `today` while unpaid, as settled once paid. */
-export function toView(b: Bill, season: Season, accountNo: string, address: string, today: string, opts: { heatOff: boolean; payFirst: PayFirst }): BillView {
-  const unpaid = b.status === 'unpaid';
-  const q: Quote = unpaid
-    ? quoteBill(b, season, today, { heatOff: opts.heatOff })
-    : { chargeFen: b.chargeFen, discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, paidFen: b.paidFen, unpaidFen: 0, dueFen: 0, lines: frozenLines(b) };
+type ViewOpts = { heatOff: boolean; payFirst: PayFirst };
+/** What a summary is priced from: a bill's figures, without its lines. */
+type BillFigures = Omit<Bill, 'lines'>;
+
+/** A bill as the list shows it, priced for `today` while unpaid, as settled once paid (no lines). */
+export function toSummary(b: BillFigures, season: Season, accountNo: string, address: string, today: string, opts: ViewOpts): BillSummary {
+  // the quote's amounts don't depend on the lines it starts from
+  const q =
+    b.status === 'unpaid'
+      ? quoteBill({ chargeFen: b.chargeFen, paidFen: b.paidFen, discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, lines: [] }, season, today, opts)
+      : null;
+  return summaryOf(b, season, accountNo, address, today, opts, q);
+}
+
+/** A bill as the resident sees it in detail: the summary and the lines it is computed from. */
+export function toView(b: Bill, season: Season, accountNo: string, address: string, today: string, opts: ViewOpts): BillView {
+  const q = b.status === 'unpaid' ? quoteBill(b, season, today, opts) : null;
+  return { ...summaryOf(b, season, accountNo, address, today, opts, q), lines: q ? q.lines : frozenLines(b) };
+}
+
+/** The summary of a bill: `q` is its quote for today while unpaid, null once paid (its figures as settled). */
+function summaryOf(b: BillFigures, season: Season, accountNo: string, address: string, today: string, opts: ViewOpts, q: Quote | null): BillSummary {
   return {
     id: b.id,
     accountId: b.accountId,
@@ -28,17 +44,16 @@ export function toView(b: Bill, season: Season, accountNo: string, address: stri
     kind: b.kind,
     status: b.status,
     // an earlier season, over and still unpaid
-    arrears: unpaid && season.endDate < today,
+    arrears: q !== null && season.endDate < today,
     chargeFen: b.chargeFen,
-    discountFen: q.discountFen,
-    lateFeeFen: q.lateFeeFen,
+    discountFen: q ? q.discountFen : b.discountFen,
+    lateFeeFen: q ? q.lateFeeFen : b.lateFeeFen,
     paidFen: b.paidFen,
-    dueFen: unpaid ? q.dueFen : 0,
+    dueFen: q ? q.dueFen : 0,
     dueDate: season.dueDate,
     lateFeeRule: { dailyBp: season.lateFeeDailyBp, capBp: season.lateFeeCapBp },
-    lines: q.lines,
     paidAt: b.paidAt ? b.paidAt.toISOString() : null,
-    payFirst: unpaid ? opts.payFirst : null,
+    payFirst: q ? opts.payFirst : null,
   };
 }
 
@@ -70,8 +85,16 @@ export const SEASON_COLUMNS: [string, string][] = [
   ['s.lateFeeCapBp', 's_lateFeeCapBp'],
 ];
 
+/** The columns the bill list reads: all but the lines (toSummary). */
+export const BILL_SUMMARY_COLUMNS = BILL_COLUMNS.filter(([, alias]) => alias !== 'b_lines');
+
 /** Raw rows: mysql2 gives BIGINT as strings and JSON columns as text; SQLite gives datetimes as UTC text. */
 export function rawBill(r: Record<string, any>): Bill {
+  return { ...rawBillFigures(r), lines: typeof r.b_lines === 'string' ? JSON.parse(r.b_lines) : r.b_lines } as Bill;
+}
+
+/** A row of BILL_SUMMARY_COLUMNS (or BILL_COLUMNS) without its lines. */
+export function rawBillFigures(r: Record<string, any>): BillFigures {
   return {
     id: Number(r.b_id),
     accountId: Number(r.b_accountId),
@@ -84,10 +107,9 @@ export function rawBill(r: Record<string, any>): Bill {
     paidFen: Number(r.b_paidFen),
     discountFen: Number(r.b_discountFen),
     lateFeeFen: Number(r.b_lateFeeFen),
-    lines: typeof r.b_lines === 'string' ? JSON.parse(r.b_lines) : r.b_lines,
     paidVia: r.b_paidVia ?? null,
     paidAt: r.b_paidAt ? rawDatetime(r.b_paidAt) : null,
-  } as Bill;
+  } as BillFigures;
 }
 
 export function rawSeason(r: Record<string, any>): Season {

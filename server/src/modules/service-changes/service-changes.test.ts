@@ -184,9 +184,14 @@ describe('stop and resume (the test clock, the season after the current one)', (
     await t.services.billing.settleAtCounter(bill.id, new Date());
   }
 
+  /** The season's bill of the account as its detail page shows it (the list's summary, with its lines). */
   async function seasonBill(token: string, accountNo: string, season = NEXT) {
     const res = await t.call('GET', '/api/v1/bills', { token });
-    return res.body.items.find((b: any) => b.accountNo === accountNo && b.season === season);
+    const summary = res.body.items.find((b: any) => b.accountNo === accountNo && b.season === season);
+    expect(summary).toBeDefined();
+    const detail = await t.call('GET', `/api/v1/bills/${summary.id}`, { token });
+    expect(detail.status).toBe(200);
+    return detail.body;
   }
 
   async function pay(r: { token: string; user: string }, billId: number) {
