@@ -52,8 +52,10 @@ describe('bills', () => {
     expect(second).toMatchObject({ accountNo: owed.accountNo, season: CURRENT, status: 'unpaid', arrears: false });
     // last season is long overdue: the late fee has reached its 10% cap
     expect(first.lateFeeFen).toBe(Math.floor((first.chargeFen * 1000 + 5000) / 10000));
-    expect(first.lines.map((l: any) => l.label)).toEqual(['供热费', '滞纳金']);
-    expect(first.lines[0].detail).toMatch(/^\d+\.\d{2}㎡ × 27\.00元\/㎡$/);
+    // the computation is on the bill's own page
+    const { lines } = (await t.call('GET', `/api/v1/bills/${first.id}`, { token: r.token })).body;
+    expect(lines.map((l: any) => l.label)).toEqual(['供热费', '滞纳金']);
+    expect(lines[0].detail).toMatch(/^\d+\.\d{2}㎡ × 27\.00元\/㎡$/);
     expect(first.dueFen).toBe(first.chargeFen + first.lateFeeFen);
     expect(res.body.totalDueFen).toBe(first.dueFen + second.dueFen);
     // the same rules on both sides: the mini-program's shared quote gives the same figure
@@ -109,7 +111,8 @@ describe('paying a bill with WeChat Pay', () => {
 
     const after = await currentBill(r.token, acc.accountNo);
     expect(after).toMatchObject({ status: 'paid', dueFen: 0, paidFen: bill.dueFen });
-    expect(after.lines.at(-1)).toMatchObject({ label: '已缴', detail: '微信支付', amountFen: -bill.dueFen });
+    const { lines } = (await t.call('GET', `/api/v1/bills/${after.id}`, { token: r.token })).body;
+    expect(lines.at(-1)).toMatchObject({ label: '已缴', detail: '微信支付', amountFen: -bill.dueFen });
     const ledger = await ledgerOf(created.body.outTradeNo);
     expect(ledger.map((l) => [l.kind, l.amountFen])).toEqual([['payment', bill.dueFen]]);
     const history = await t.call('GET', '/api/v1/payments', { token: r.token });
