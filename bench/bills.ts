@@ -28,7 +28,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { BILL_SUMMARY_COLUMNS, SEASON_COLUMNS } from '../server/src/modules/billing/views';
+import { BILL_SUMMARY_COLUMNS, SEASON_COLUMNS, selectList } from '../server/src/modules/billing/views';
 import { bareServer, builtBff, cannon, pooledP99, dbCpuMs, flag, fmt, ownCpuMs, procCpuMs, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
@@ -68,7 +68,7 @@ run(async () => {
     // without its lines, seasons, the bound accounts with their unit and building); the bare
     // handler returns them as they come. Prepared, as the BFF's (readRows): the text protocol cost
     // the bare side some 30 µs of node and 40 µs of database CPU a request more
-    const SQL = `SELECT ${[...BILL_SUMMARY_COLUMNS, ...SEASON_COLUMNS].map(([expr, alias]) => `${expr} AS ${alias}`).join(', ')}, a.accountNo, a.roomNo, a.status AS accountStatus, u.no AS unitNo, bl.name AS buildingName, bl.address AS buildingAddress
+    const SQL = `SELECT ${selectList([...BILL_SUMMARY_COLUMNS, ...SEASON_COLUMNS]).join(', ')}, a.accountNo, a.roomNo, a.status AS accountStatus, u.no AS unitNo, bl.name AS buildingName, bl.address AS buildingAddress
       FROM bill b JOIN season s ON s.id = b.seasonId
       JOIN binding bd ON bd.accountId = b.accountId AND bd.residentId = ? AND bd.unboundAt IS NULL
       JOIN account a ON a.id = bd.accountId JOIN unit u ON u.id = a.unitId JOIN building bl ON bl.id = a.buildingId`;

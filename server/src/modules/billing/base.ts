@@ -17,7 +17,7 @@ import { forUpdate, isUniqueViolation, updateByIds, upsertRows } from '../../pla
 import type { Events } from '../../platform/events';
 import type { Account, AccountsService } from '../accounts';
 import { Bill, Season } from './entities';
-import { BILL_COLUMNS, heatOff, rawBill, seasonView } from './views';
+import { BILL_COLUMNS, heatOff, rawBill, seasonView, selectList } from './views';
 
 /**
  * Billing's foundations: seasons and tariffs, the household import's batches, and pricing and
@@ -153,7 +153,7 @@ export class BillingBase {
       .getRepository(Bill)
       .createQueryBuilder('b')
       .innerJoin(Season, 's', 's.id = b.seasonId')
-      .select(BILL_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
+      .select(selectList(BILL_COLUMNS))
       .addSelect(['s.code AS seasonCode'])
       .where('b.id > :afterId', { afterId });
     if (seasonId !== null) qb.andWhere('b.seasonId = :seasonId', { seasonId });

@@ -15,7 +15,7 @@ import { AppError } from '../../platform/errors';
 import { forUpdate, rawQuery, withTx } from '../../platform/db/data-source';
 import { Bill, Season } from './entities';
 import { BillingIssuing } from './issuing';
-import { BILL_SUMMARY_COLUMNS, heatOff, rawBillFigures, rawSeason, SEASON_COLUMNS, seasonView, toSummary, toView } from './views';
+import { BILL_SUMMARY_COLUMNS, heatOff, rawBillFigures, rawSeason, SEASON_COLUMNS, seasonView, selectList, toSummary, toView } from './views';
 
 export { seasonView };
 export type { SeasonRules };
@@ -54,8 +54,9 @@ export class BillingService extends BillingIssuing {
 
   /**
    * Every bill of the resident's bound accounts, as summaries (the lines are the detail's): unpaid
-   * first (oldest season first), then paid. One query (bills with their seasons, joined by accounts to the resident's bound accounts with
-   * their addresses and status): the bill list is the app's busiest read (bench/bills.ts).
+   * first (oldest season first), then paid. One query (bills with their seasons, joined by accounts
+   * to the resident's bound accounts with their addresses and status): the bill list is the app's
+   * busiest read (bench/bills.ts).
    */
   async listForResident(residentId: number): Promise<BillList> {
     const rows = await rawQuery(
@@ -67,8 +68,8 @@ export class BillingService extends BillingIssuing {
             .createQueryBuilder()
             .from(Bill, 'b')
             .innerJoin(Season, 's', 's.id = b.seasonId')
-            .select(BILL_SUMMARY_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`))
-            .addSelect(SEASON_COLUMNS.map(([expr, alias]) => `${expr} AS ${alias}`)),
+            .select(selectList(BILL_SUMMARY_COLUMNS))
+            .addSelect(selectList(SEASON_COLUMNS)),
           'b.accountId',
           residentId,
         ),

@@ -85,6 +85,11 @@ export const SEASON_COLUMNS: [string, string][] = [
   ['s.lateFeeCapBp', 's_lateFeeCapBp'],
 ];
 
+/** Column lists as select expressions: [['b.id', 'b_id'], …] → ['b.id AS b_id', …]. */
+export function selectList(columns: readonly [string, string][]): string[] {
+  return columns.map(([expr, alias]) => `${expr} AS ${alias}`);
+}
+
 /** The columns the bill list reads: all but the lines (toSummary). */
 export const BILL_SUMMARY_COLUMNS = BILL_COLUMNS.filter(([, alias]) => alias !== 'b_lines');
 
