@@ -234,6 +234,15 @@ export function procCpuMs(pid: number): number {
   }
 }
 
+/** System CPU time (ms) a process has used so far: its time in the kernel (socket writes, wake-ups). */
+export function procSysMs(pid: number): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[12]) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU time (ms) this process has used so far, user and system read at one moment (worker threads included). */
 export function ownCpuMs(): number {
   const u = process.cpuUsage();

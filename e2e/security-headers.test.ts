@@ -27,8 +27,9 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => e?.close());
 
-it('serves the H5 page, the API and uploads with nosniff and a CSP', async () => {
-  for (const p of ['/', '/index.html', '/healthz', '/api/v1/me', '/api/v1/no-such-route']) {
+it('serves the H5 page with the page set, and the API with the API set', async () => {
+  // the page set: a CSP the H5 build runs under (its inline script by hash)
+  for (const p of ['/', '/index.html', '/healthz']) {
     const res = await fetch(e.host.url + p);
     expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
     expect(res.headers.get('content-security-policy'), p).toMatch(/default-src 'self'/);
@@ -36,10 +37,28 @@ it('serves the H5 page, the API and uploads with nosniff and a CSP', async () =>
     expect(res.headers.get('x-frame-options'), p).toBe('SAMEORIGIN');
     expect(res.headers.get('referrer-policy'), p).toBe('no-referrer');
   }
+  // the API set (OWASP REST): loads nothing, framed nowhere, cached nowhere; on answers and errors alike
+  const { token } = await e.host.services.identity.loginStaff('agent1', 'demo-2026');
+  for (const [p, status, headers] of [
+    ['/api/v1/me', 401, {}],
+    ['/api/v1/no-such-route', 404, {}],
+    ['/api/v1/company', 200, {}],
+    ['/api/v1/me', 200, { authorization: `Bearer ${token}` }],
+  ] as const) {
+    const res = await fetch(e.host.url + p, { headers });
+    expect(res.status, p).toBe(status);
+    expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
+    expect(res.headers.get('content-security-policy'), p).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers.get('x-frame-options'), p).toBe('DENY');
+    expect(res.headers.get('referrer-policy'), p).toBe('no-referrer');
+    expect(res.headers.get('cross-origin-resource-policy'), p).toBe('same-origin');
+    expect(res.headers.get('cache-control'), p).toBe('no-store');
+  }
   // the WeChat simulator mounted beside it too
   expect((await fetch(e.host.url + '/sandbox/no-such-thing')).headers.get('x-content-type-options')).toBe('nosniff');
   // never on plain http (the sandbox)
   expect((await fetch(e.host.url + '/')).headers.get('strict-transport-security')).toBeNull();
+  expect((await fetch(e.host.url + '/api/v1/company')).headers.get('strict-transport-security')).toBeNull();
 });
 
 it('a resident logs in, binds an account and opens the bills under the CSP, and nothing is blocked', async () => {

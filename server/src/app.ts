@@ -11,6 +11,7 @@ import { AppError, errorMiddleware } from './platform/errors';
 import { httpDuration, httpRequests, registry as metricsRegistry } from './platform/metrics';
 import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
+import { bySegment } from './platform/http';
 import { OutboxWorker } from './platform/outbox';
 import { EventBus } from './platform/events';
 import type { MiniProgramClient } from './wechat/miniprogram';
@@ -300,7 +301,6 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ctx.type = metricsRegistry.contentType;
     ctx.body = await metricsRegistry.metrics();
   });
-  app.use(root.routes());
 
   // WeChat Pay's notifications first: signed over the raw body, so read as text (the verifier parses
   // what it verified), no bearer-token lookup, and not matched against every API route
@@ -315,7 +315,6 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   );
   const payNotify = payNotifyRoutes(services.payments, deps.pay);
   webhooks.use(payNotify.routes(), payNotify.allowedMethods({ throw: false }));
-  app.use(webhooks.routes());
 
   const api = new Router({ prefix: '/api/v1' });
   api.use(
@@ -354,10 +353,11 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     ]),
     uploadsRoutes(services.uploads, services.limiter),
   ]) {
-    // the modules' routes are copied into this router's one list: one match per request
+    // the modules' routes are copied into this router's one list (allowedMethods reads it)
     api.use(router.routes());
   }
-  app.use(api.routes());
+  // each request runs the routes of its first path segment only (the webhook's before the API's)
+  app.use(bySegment([root, webhooks, api]));
   // a known path asked with a method it doesn't take: 405 (OPTIONS: 200), with Allow, in the API's
   // error shape. Only requests no route took get here; per module, this check ran on every request.
   app.use(api.allowedMethods());

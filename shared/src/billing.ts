@@ -105,10 +105,12 @@ export function seasonCharge(input: { heatedArea: number; use: AccountUse; kind:
   return { chargeFen: base, lines };
 }
 
-/** Whole days from `a` to `b` (calendar dates, b after a → positive). */
+/** Whole days from `a` to `b` ('YYYY-MM-DD' calendar dates, b after a → positive). */
 export function daysBetween(a: string, b: string): number {
-  return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86_400_000);
+  return Math.round((utcDay(b) - utcDay(a)) / 86_400_000);
 }
+/** Midnight UTC of a 'YYYY-MM-DD' date, in ms (Date.UTC of its numbers: no date-string parsing). */
+const utcDay = (d: string) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
 
 export interface Quote {
   chargeFen: Fen;

@@ -1,7 +1,7 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
-import type Router from '@koa/router';
+import Router from '@koa/router';
 import { ERRORS, type Endpoint, type FieldIssue, type FileDownload, type HttpMethod, type Principal, type ResponseOf } from '@heat-butler/shared';
 import { z } from 'zod';
 import { AppError, zodFields } from './errors';
@@ -107,6 +107,56 @@ export function route<const S extends RouteSpec>(
       ctx.body = result;
     }
   });
+}
+
+/**
+ * Routers dispatched by the first path segment below their prefix: `/api/v1/bills/3` runs only the
+ * routes of `/api/v1/bills…`, `/healthz` only that one. @koa/router tests a request against its
+ * routes one regular expression at a time, and each router a request passes through also reads the
+ * Host header and composes the matched middleware: one router of all ~150 API routes, behind the
+ * health and webhook routers, cost more CPU than the bill list's query (bench/bills.ts). Each
+ * router's routes are split by segment into routers of their own, with its path-less middleware
+ * (`router.use(fn)`: body parser, token check) in each, in their order; routers sharing a segment
+ * run in the given order. A path no router has a segment for goes on to `next` (404, or
+ * allowedMethods' 405/501 for a known path). Segments are literal and matched case-insensitively,
+ * as @koa/router matches paths.
+ */
+export function bySegment(routers: Router[]): Koa.Middleware {
+  const table = new Map<string, Koa.Middleware[]>();
+  const prefixes = new Set<string>();
+  for (const router of routers) {
+    const prefix = (router.opts.prefix ?? '').toLowerCase();
+    prefixes.add(prefix);
+    const segmentOf = (path: string | RegExp) => {
+      if (typeof path !== 'string') throw new Error(`bySegment: ${String(path)} is not a path`);
+      const lower = path.toLowerCase();
+      if (!lower.startsWith(`${prefix}/`)) throw new Error(`bySegment: ${path} is not below ${prefix}/`);
+      const segment = lower.slice(prefix.length + 1).split('/', 1)[0]!;
+      if (!/^[\w.-]+$/.test(segment)) throw new Error(`bySegment: the first segment of ${path} must be literal`);
+      return segment;
+    };
+    const segments = new Set(router.stack.filter((l) => l.methods.length).map((l) => segmentOf(l.path)));
+    for (const segment of segments) {
+      const sub = new Router({ prefix: router.opts.prefix });
+      sub.stack = router.stack.filter((l) => !l.methods.length || segmentOf(l.path) === segment);
+      const key = `${prefix}/${segment}`;
+      table.set(key, [...(table.get(key) ?? []), sub.routes() as Koa.Middleware]);
+    }
+  }
+  const dispatch = new Map(
+    [...table].map(([key, [first, ...rest]]) => [key, rest.reduce<Koa.Middleware>((run, mw) => (ctx, next) => run(ctx, () => mw(ctx, next)), first!)]),
+  );
+  const byLength = [...prefixes].sort((a, b) => b.length - a.length);
+  return (ctx, next) => {
+    const path = ctx.path.toLowerCase();
+    for (const prefix of byLength) {
+      if (path.charCodeAt(prefix.length) !== 47 /* '/' */ || !path.startsWith(prefix)) continue;
+      const end = path.indexOf('/', prefix.length + 1);
+      const run = dispatch.get(end < 0 ? path : path.slice(0, end));
+      if (run) return run(ctx, next);
+    }
+    return next();
+  };
 }
 
 /**

@@ -5,14 +5,20 @@ import type Koa from 'koa';
 import helmet from 'helmet';
 
 /**
- * Security headers on every BFF answer (API, uploads, the H5 pages): helmet's set
- * (`X-Content-Type-Options: nosniff`, frame and referrer rules, cross-origin isolation of
- * resources) and a Content-Security-Policy the Taro H5 build runs under: scripts, styles, images
- * and connections from this origin only. The one inline script of the H5 page (the rem sizing
- * snippet from miniprogram/index.html) is allowed by its hash, read from the built page.
- * The set doesn't depend on the request: helmet writes it once, at start-up, and each answer gets
- * a copy (helmet's per-request middleware, a dozen small functions behind a promise, cost more CPU
- * than the rest of the bill list's middleware together).
+ * Security headers on every BFF answer, in two sets.
+ * - The H5 pages and everything else outside /api/: helmet's set (`X-Content-Type-Options: nosniff`,
+ *   frame and referrer rules, cross-origin isolation of resources) and a Content-Security-Policy the
+ *   Taro H5 build runs under: scripts, styles, images and connections from this origin only. The one
+ *   inline script of the H5 page (the rem sizing snippet from miniprogram/index.html) is allowed by
+ *   its hash, read from the built page.
+ * - The API (/api/…): JSON, files and uploads that no browser renders as a page. The REST set of
+ *   OWASP's cheat sheet: nosniff, a policy that loads nothing and may not be framed, no referrer,
+ *   same-origin resources, HSTS on https, and `Cache-Control: no-store` (bills, addresses and phone
+ *   numbers stay out of caches; a route that may be cached, an upload's signed link, sets its own).
+ *   About 250 bytes instead of the page set's 1,000, on every answer a phone receives.
+ * Neither set depends on the request: each is made once, at start-up, and each answer gets a copy
+ * (helmet's per-request middleware, a dozen small functions behind a promise, cost more CPU than the
+ * rest of the bill list's middleware together).
  */
 export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.Middleware {
   const set: [string, string][] = [];
@@ -25,12 +31,30 @@ export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.M
     if (err) throw err;
   });
   if (!set.length) throw new Error('security headers: helmet set none');
+  const api = apiHeaders(opts);
   return (ctx, next) => {
     const res = ctx.res;
+    if (ctx.path.startsWith('/api/')) {
+      for (const [name, value] of api) res.setHeader(name, value);
+      return next();
+    }
     for (const name of removed) res.removeHeader(name);
     for (const [name, value] of set) res.setHeader(name, value);
     return next();
   };
+}
+
+/** The API's set (OWASP REST Security Cheat Sheet, "Security headers"). */
+export function apiHeaders(opts: { https: boolean }): [string, string][] {
+  return [
+    ['Cache-Control', 'no-store'],
+    ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ...(opts.https ? ([['Strict-Transport-Security', `max-age=${180 * 24 * 3600}`]] as [string, string][]) : []),
+  ];
 }
 
 function helmetFor(opts: { h5Dir?: string; https: boolean }) {

@@ -39,7 +39,11 @@ export type SessionChange = { sessionId: number } | { staffId: number };
 export class IdentityService {
   constructor(private d: IdentityDeps) {}
 
-  /** token hash → a resident's session as read from the database, and until when it may be reused */
+  /**
+   * token → a resident's session as read from the database, and until when it may be reused. Keyed
+   * by the token itself, which is in this process's memory for the request anyway: a lookup costs
+   * no SHA-256 (the database holds only hashes).
+   */
   private residentSessions = new Map<string, { principal: AuthPrincipal & { kind: 'resident' }; expiresAt: number; until: number }>();
   /** sessions ended in the last SESSION_CACHE_MS (a read that raced the logout must not cache them) */
   private endedSessions = new Map<number, number>();
@@ -77,12 +81,12 @@ export class IdentityService {
    * may come from memory (SESSION_CACHE_MS); `fresh` reads the database (the sockets' re-check).
    */
   async resolveToken(token: string, o: { fresh?: boolean } = {}): Promise<AuthPrincipal | 'expired' | null> {
-    const hash = sha256(token);
     const now = this.d.clock().getTime();
-    const cached = o.fresh ? undefined : this.residentSessions.get(hash);
+    const cached = o.fresh ? undefined : this.residentSessions.get(token);
     if (cached && cached.until > Date.now() && !this.endedSessions.has(cached.principal.sessionId)) {
       return cached.expiresAt > now ? cached.principal : 'expired';
     }
+    const hash = sha256(token);
     const readAt = Date.now();
     // one round trip for the common case (a resident): the session with its resident's openid
     const row = await this.d.ds
@@ -101,13 +105,13 @@ export class IdentityService {
       revokedAt: row.revokedAt,
     };
     if (s.revokedAt || s.expiresAt.getTime() <= now) {
-      this.residentSessions.delete(hash);
+      this.residentSessions.delete(token);
       return 'expired';
     }
     if (s.kind === 'resident') {
       if (!row.openid) return null;
       const principal = { kind: 'resident' as const, residentId: s.subjectId, sessionId: s.id, openid: String(row.openid) };
-      this.cacheResidentSession(hash, principal, s.expiresAt.getTime(), readAt);
+      this.cacheResidentSession(token, principal, s.expiresAt.getTime(), readAt);
       return principal;
     }
     const staff = await this.d.ds.getRepository(Staff).findOne({ where: { id: s.subjectId } });
@@ -140,13 +144,13 @@ export class IdentityService {
       if (at > now - SESSION_CACHE_MS) break;
       this.endedSessions.delete(id);
     }
-    for (const [hash, c] of this.residentSessions) if (c.principal.sessionId === sessionId) this.residentSessions.delete(hash);
+    for (const [token, c] of this.residentSessions) if (c.principal.sessionId === sessionId) this.residentSessions.delete(token);
   }
 
-  private cacheResidentSession(hash: string, principal: AuthPrincipal & { kind: 'resident' }, expiresAt: number, readAt: number): void {
+  private cacheResidentSession(token: string, principal: AuthPrincipal & { kind: 'resident' }, expiresAt: number, readAt: number): void {
     if (this.endedSessions.has(principal.sessionId)) return;
-    this.residentSessions.delete(hash);
-    this.residentSessions.set(hash, { principal, expiresAt, until: readAt + SESSION_CACHE_MS });
+    this.residentSessions.delete(token);
+    this.residentSessions.set(token, { principal, expiresAt, until: readAt + SESSION_CACHE_MS });
     if (this.residentSessions.size > SESSION_CACHE_MAX) this.residentSessions.delete(this.residentSessions.keys().next().value!);
   }
 
