@@ -130,57 +130,76 @@ const permille = (bp: number) => `${bp / 10}‰`;
 /** "10%" for 1000 basis points, "2.5%" for 250 */
 const percent = (bp: number) => `${bp / 100}%`;
 
+/** A quote's amounts without its lines: what lists, totals and checks need. */
+export type QuoteAmounts = Omit<Quote, 'lines'>;
+
+type QuotedBill = { chargeFen: Fen; paidFen: Fen; discountFen?: Fen; lateFeeFen?: Fen };
+type QuoteSeason = Pick<SeasonRules, 'discountBp' | 'discountUntil' | 'dueDate' | 'lateFeeDailyBp' | 'lateFeeCapBp'>;
+
 /**
  * What a bill costs on a given China date. The early-payment discount and the late fee apply to
  * the UNPAID part of the charge only (a bill partly paid before, e.g. a paid base fee re-opened for
  * the difference after a resume): the charge minus what earlier payments covered (paid, plus the
  * discount they were given, minus the late fee they carried). The late fee runs daily after the due
- * date, capped in total; its line states the rate, the days and the cap when the cap applies. While
- * the household's heat is off (`heatOff`: 报停 or 封阀, and the company's rule says so) no late fee
- * accrues (domain-rules.md §3, Tianjin: "if heat is cut off ... the penalty stops").
+ * date, capped in total. While the household's heat is off (`heatOff`: 报停 or 封阀, and the
+ * company's rule says so) no late fee accrues (domain-rules.md §3, Tianjin: "if heat is cut off ...
+ * the penalty stops"). `quoteBill` adds the lines that explain these amounts.
  */
-export function quoteBill(
-  bill: { chargeFen: Fen; paidFen: Fen; discountFen?: Fen; lateFeeFen?: Fen; lines: BillLine[] },
-  season: Pick<SeasonRules, 'discountBp' | 'discountUntil' | 'dueDate' | 'lateFeeDailyBp' | 'lateFeeCapBp'>,
-  today: string,
-  opts: { heatOff?: boolean } = {},
-): Quote {
-  const lines = [...bill.lines];
+export function quoteAmounts(bill: QuotedBill, season: QuoteSeason, today: string, opts: { heatOff?: boolean } = {}): QuoteAmounts {
+  const p = price(bill, season, today, opts);
+  return { chargeFen: p.chargeFen, discountFen: p.discountFen, lateFeeFen: p.lateFeeFen, paidFen: p.paidFen, unpaidFen: p.unpaidFen, dueFen: p.dueFen };
+}
+
+/** The amounts, and what their lines state: earlier payments' discount and late fee, days late, the cap. */
+function price(bill: QuotedBill, season: QuoteSeason, today: string, opts: { heatOff?: boolean }) {
   const priorDiscount = bill.paidFen > 0 ? (bill.discountFen ?? 0) : 0;
   const priorLateFee = bill.paidFen > 0 ? (bill.lateFeeFen ?? 0) : 0;
   const covered = bill.paidFen + priorDiscount - priorLateFee;
   const unpaidFen = Math.max(0, bill.chargeFen - covered);
-  if (bill.paidFen > 0) {
-    lines.push({ label: '已缴', detail: '', amountFen: -bill.paidFen });
-    if (priorDiscount) lines.push({ label: '已享早缴优惠', detail: '此前缴费时的优惠', amountFen: -priorDiscount });
-    if (priorLateFee) lines.push({ label: '已缴滞纳金', detail: '此前缴费时已计入', amountFen: priorLateFee });
-  }
-  const part = bill.paidFen > 0 ? `未缴部分${formatFen(unpaidFen)}` : '';
   let discountFen = 0;
   let lateFeeFen = 0;
-  if (season.discountBp > 0 && season.discountUntil && today <= season.discountUntil) {
-    discountFen = applyBasisPoints(unpaidFen, season.discountBp);
-    if (discountFen > 0)
-      lines.push({ label: '早缴优惠', detail: `${season.discountUntil}前缴费${part}优惠${percent(season.discountBp)}`, amountFen: -discountFen });
-  }
+  let capped = false;
+  if (season.discountBp > 0 && season.discountUntil && today <= season.discountUntil) discountFen = applyBasisPoints(unpaidFen, season.discountBp);
   const lateDays = daysBetween(season.dueDate, today);
-  if (season.lateFeeDailyBp > 0 && lateDays > 0 && unpaidFen > 0) {
-    if (opts.heatOff) {
-      lines.push({ label: '滞纳金', detail: `逾期${lateDays}天；停热（报停或封阀）期间不计滞纳金`, amountFen: 0 });
-    } else {
-      const uncapped = applyBasisPoints(unpaidFen, season.lateFeeDailyBp * lateDays);
-      const cap = applyBasisPoints(unpaidFen, season.lateFeeCapBp);
-      lateFeeFen = Math.min(uncapped, cap);
-      const base = part ? `${part}，` : '';
-      const detail =
-        uncapped > cap
-          ? `${base}逾期${lateDays}天，每日${permille(season.lateFeeDailyBp)}，累计超过${percent(season.lateFeeCapBp)}上限，按上限${percent(season.lateFeeCapBp)}收取`
-          : `${base}逾期${lateDays}天 × 每日${permille(season.lateFeeDailyBp)}（累计不超过${percent(season.lateFeeCapBp)}）`;
-      if (lateFeeFen > 0) lines.push({ label: '滞纳金', detail, amountFen: lateFeeFen });
-    }
+  // late, with something unpaid, under a late-fee rule (while heat is off: late, but no fee)
+  const late = season.lateFeeDailyBp > 0 && lateDays > 0 && unpaidFen > 0;
+  if (late && !opts.heatOff) {
+    const uncapped = applyBasisPoints(unpaidFen, season.lateFeeDailyBp * lateDays);
+    const cap = applyBasisPoints(unpaidFen, season.lateFeeCapBp);
+    lateFeeFen = Math.min(uncapped, cap);
+    capped = uncapped > cap;
   }
   const dueFen = Math.max(0, unpaidFen - discountFen + lateFeeFen);
-  return { chargeFen: bill.chargeFen, discountFen, lateFeeFen, paidFen: bill.paidFen, unpaidFen, dueFen, lines };
+  return { chargeFen: bill.chargeFen, discountFen, lateFeeFen, paidFen: bill.paidFen, unpaidFen, dueFen, priorDiscount, priorLateFee, lateDays, late, capped };
+}
+
+/**
+ * A bill's quote on a given China date (quoteAmounts) with the lines that explain it: the bill's
+ * own, what earlier payments covered, the discount, and the late fee with its rate, its days and
+ * its cap when the cap applies (or why none accrues while heat is off).
+ */
+export function quoteBill(bill: QuotedBill & { lines: BillLine[] }, season: QuoteSeason, today: string, opts: { heatOff?: boolean } = {}): Quote {
+  const p = price(bill, season, today, opts);
+  const lines = [...bill.lines];
+  if (bill.paidFen > 0) {
+    lines.push({ label: '已缴', detail: '', amountFen: -bill.paidFen });
+    if (p.priorDiscount) lines.push({ label: '已享早缴优惠', detail: '此前缴费时的优惠', amountFen: -p.priorDiscount });
+    if (p.priorLateFee) lines.push({ label: '已缴滞纳金', detail: '此前缴费时已计入', amountFen: p.priorLateFee });
+  }
+  const part = bill.paidFen > 0 ? `未缴部分${formatFen(p.unpaidFen)}` : '';
+  if (p.discountFen > 0)
+    lines.push({ label: '早缴优惠', detail: `${season.discountUntil}前缴费${part}优惠${percent(season.discountBp)}`, amountFen: -p.discountFen });
+  if (p.late && opts.heatOff) {
+    lines.push({ label: '滞纳金', detail: `逾期${p.lateDays}天；停热（报停或封阀）期间不计滞纳金`, amountFen: 0 });
+  } else if (p.lateFeeFen > 0) {
+    const base = part ? `${part}，` : '';
+    const detail = p.capped
+      ? `${base}逾期${p.lateDays}天，每日${permille(season.lateFeeDailyBp)}，累计超过${percent(season.lateFeeCapBp)}上限，按上限${percent(season.lateFeeCapBp)}收取`
+      : `${base}逾期${p.lateDays}天 × 每日${permille(season.lateFeeDailyBp)}（累计不超过${percent(season.lateFeeCapBp)}）`;
+    lines.push({ label: '滞纳金', detail, amountFen: p.lateFeeFen });
+  }
+  const { chargeFen, discountFen, lateFeeFen, paidFen, unpaidFen, dueFen } = p;
+  return { chargeFen, discountFen, lateFeeFen, paidFen, unpaidFen, dueFen, lines };
 }
 
 /**

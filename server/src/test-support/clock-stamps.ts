@@ -16,7 +16,8 @@ export function refuseStampsFromDatabaseClock(ds: DataSource): void {
     const sql = query.trim();
     let table: string | undefined;
     let set: string | undefined;
-    const update = /^UPDATE\s+[`"]?(\w+)[`"]?\s+SET\s+([\s\S]*)$/i.exec(sql);
+    // (the table may have an alias: UPDATE `recon_day` d SET …)
+    const update = /^UPDATE\s+[`"]?(\w+)[`"]?(?:\s+(?:AS\s+)?(?!SET\b)\w+)?\s+SET\s+([\s\S]*)$/i.exec(sql);
     if (update) [, table, set] = update;
     else {
       const upsert = /^INSERT\s+INTO\s+[`"]?(\w+)[`"]?[\s\S]*?(?:ON\s+DUPLICATE\s+KEY\s+UPDATE|DO\s+UPDATE\s+SET)\s+([\s\S]*)$/i.exec(sql);

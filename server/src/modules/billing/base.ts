@@ -3,6 +3,7 @@ import {
   chinaDate,
   formatFen,
   parseStoredRules,
+  quoteAmounts,
   quoteBill,
   seasonCharge,
   seasonLabel,
@@ -268,7 +269,7 @@ export class BillingBase {
         .filter((r) => r.accountId === bill.accountId && r.id !== bill.id && seasons.get(r.seasonId)!.code < code)
         .map((r) => {
           const s = seasons.get(r.seasonId)!;
-          return { billId: r.id, season: s.code, dueFen: quoteBill(r, s, today, { heatOff: heatOff(accounts.get(r.accountId)?.status, rules) }).dueFen };
+          return { billId: r.id, season: s.code, dueFen: quoteAmounts(r, s, today, { heatOff: heatOff(accounts.get(r.accountId)?.status, rules) }).dueFen };
         })
         .filter((r) => r.dueFen > 0)
         .sort((a, b) => a.season.localeCompare(b.season));

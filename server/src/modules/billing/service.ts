@@ -2,7 +2,7 @@ import { In, type EntityManager } from 'typeorm';
 import {
   chinaDate,
   formatFen,
-  quoteBill,
+  quoteAmounts,
   seasonCharge,
   seasonLabel,
   type BillKind,
@@ -184,7 +184,7 @@ export class BillingService extends BillingIssuing {
       patch.status = 'unpaid';
     } else if (bill.paidFen > 0 && kind === 'base') {
       // what the base fee would have cost on the day it was paid
-      const q = quoteBill({ chargeFen, paidFen: 0, lines: [] }, season, chinaDate(bill.paidAt ?? this.clock()));
+      const q = quoteAmounts({ chargeFen, paidFen: 0 }, season, chinaDate(bill.paidAt ?? this.clock()));
       overpaidFen = Math.max(0, bill.paidFen - q.dueFen);
       patch.status = 'paid';
       patch.discountFen = q.discountFen;

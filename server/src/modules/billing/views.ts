@@ -1,6 +1,15 @@
 /** Row mappers and the resident's view of a bill, shared by billing's service files. */
 
-import { quoteBill, seasonLabel, type BillSummary, type BillView, type CompanyRules, type Quote, type SeasonView } from '@heat-butler/shared';
+import {
+  quoteAmounts,
+  quoteBill,
+  seasonLabel,
+  type BillSummary,
+  type BillView,
+  type CompanyRules,
+  type QuoteAmounts,
+  type SeasonView,
+} from '@heat-butler/shared';
 import { rawDatetime } from '../../platform/db/columns';
 import type { Account } from '../accounts';
 import { Bill, Season } from './entities';
@@ -18,11 +27,7 @@ type BillFigures = Omit<Bill, 'lines'>;
 
 /** A bill as the list shows it, priced for `today` while unpaid, as settled once paid (no lines). */
 export function toSummary(b: BillFigures, season: Season, accountNo: string, address: string, today: string, opts: ViewOpts): BillSummary {
-  // the quote's amounts don't depend on the lines it starts from
-  const q =
-    b.status === 'unpaid'
-      ? quoteBill({ chargeFen: b.chargeFen, paidFen: b.paidFen, discountFen: b.discountFen, lateFeeFen: b.lateFeeFen, lines: [] }, season, today, opts)
-      : null;
+  const q = b.status === 'unpaid' ? quoteAmounts(b, season, today, opts) : null;
   return summaryOf(b, season, accountNo, address, today, opts, q);
 }
 
@@ -33,7 +38,7 @@ export function toView(b: Bill, season: Season, accountNo: string, address: stri
 }
 
 /** The summary of a bill: `q` is its quote for today while unpaid, null once paid (its figures as settled). */
-function summaryOf(b: BillFigures, season: Season, accountNo: string, address: string, today: string, opts: ViewOpts, q: Quote | null): BillSummary {
+function summaryOf(b: BillFigures, season: Season, accountNo: string, address: string, today: string, opts: ViewOpts, q: QuoteAmounts | null): BillSummary {
   return {
     id: b.id,
     accountId: b.accountId,
@@ -93,7 +98,7 @@ export function selectList(columns: readonly [string, string][]): string[] {
 /** The columns the bill list reads: all but the lines (toSummary). */
 export const BILL_SUMMARY_COLUMNS = BILL_COLUMNS.filter(([, alias]) => alias !== 'b_lines');
 
-/** Raw rows: mysql2 gives BIGINT as strings and JSON columns as text; SQLite gives datetimes as UTC text. */
+/** Raw rows: mysql2 gives JSON columns as text and DECIMAL sums as strings; SQLite gives datetimes as UTC text. */
 export function rawBill(r: Record<string, any>): Bill {
   return { ...rawBillFigures(r), lines: typeof r.b_lines === 'string' ? JSON.parse(r.b_lines) : r.b_lines } as Bill;
 }

@@ -5,7 +5,7 @@ import {
   documentLabel,
   formatChinaTime,
   formatFen,
-  quoteBill,
+  quoteAmounts,
   seasonCharge,
   seasonLabel,
   SERVICE_CHANGE_CANCELLABLE,
@@ -108,10 +108,10 @@ export abstract class ServiceChangeBase {
     const newChargeFen = kind === 'stop' ? base : full;
     const paidFen = bill?.paidFen ?? 0;
     const today = chinaDate(this.o.clock());
-    const q = quoteBill({ chargeFen: newChargeFen, paidFen, lines: [] }, season, today);
+    const q = quoteAmounts({ chargeFen: newChargeFen, paidFen }, season, today);
     let refundDueFen = 0;
     if (kind === 'stop' && paidFen > 0) {
-      const atPaid = quoteBill({ chargeFen: base, paidFen: 0, lines: [] }, season, bill?.paidAt ? chinaDate(bill.paidAt) : today);
+      const atPaid = quoteAmounts({ chargeFen: base, paidFen: 0 }, season, bill?.paidAt ? chinaDate(bill.paidAt) : today);
       refundDueFen = Math.max(0, paidFen - atPaid.dueFen);
     }
     const dueFen = refundDueFen > 0 ? 0 : q.dueFen;

@@ -1,6 +1,6 @@
 import type { ValueTransformer } from 'typeorm';
 
-/** BIGINT fen <-> JS number (mysql2 returns BIGINT as a string). */
+/** BIGINT fen <-> JS number (mysql2 gives a number; a string past 2^53, were there such an amount). */
 export const fenTransformer: ValueTransformer = {
   to: (v: number | null | undefined) => v,
   from: (v: string | number | null) => (v === null || v === undefined ? v : Number(v)),

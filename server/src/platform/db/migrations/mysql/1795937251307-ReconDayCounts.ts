@@ -9,7 +9,7 @@ export class ReconDayCounts1795937251307 implements MigrationInterface {
     await queryRunner.query("ALTER TABLE `recon_day` ADD `totalDiscrepancies` int NOT NULL DEFAULT '0'");
     // the days reconciled so far: counted once, while the status index is still there
     await queryRunner.query(
-      "UPDATE `recon_day` d SET `openDiscrepancies` = (SELECT COUNT(*) FROM `recon_discrepancy` x WHERE x.`billDate` = d.`billDate` AND x.`status` = 'open'), `totalDiscrepancies` = (SELECT COUNT(*) FROM `recon_discrepancy` x WHERE x.`billDate` = d.`billDate`)",
+      "UPDATE `recon_day` d SET `openDiscrepancies` = (SELECT COUNT(*) FROM `recon_discrepancy` x WHERE x.`billDate` = d.`billDate` AND x.`status` = 'open'), `totalDiscrepancies` = (SELECT COUNT(*) FROM `recon_discrepancy` x WHERE x.`billDate` = d.`billDate`), d.`updatedAt` = d.`updatedAt`",
     );
     await queryRunner.query("DROP INDEX `idx_recon_discrepancy_status` ON `recon_discrepancy`");
   }

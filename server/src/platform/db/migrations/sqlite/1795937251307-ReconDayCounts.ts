@@ -16,7 +16,7 @@ export class ReconDayCounts1795937251307 implements MigrationInterface {
     await queryRunner.query("CREATE INDEX \"idx_recon_day_status\" ON \"recon_day\" (\"status\") ");
     // the days reconciled so far
     await queryRunner.query(
-      "UPDATE \"recon_day\" SET \"openDiscrepancies\" = (SELECT COUNT(*) FROM \"recon_discrepancy\" x WHERE x.\"billDate\" = \"recon_day\".\"billDate\" AND x.\"status\" = 'open'), \"totalDiscrepancies\" = (SELECT COUNT(*) FROM \"recon_discrepancy\" x WHERE x.\"billDate\" = \"recon_day\".\"billDate\")",
+      "UPDATE \"recon_day\" SET \"openDiscrepancies\" = (SELECT COUNT(*) FROM \"recon_discrepancy\" x WHERE x.\"billDate\" = \"recon_day\".\"billDate\" AND x.\"status\" = 'open'), \"totalDiscrepancies\" = (SELECT COUNT(*) FROM \"recon_discrepancy\" x WHERE x.\"billDate\" = \"recon_day\".\"billDate\"), \"updatedAt\" = \"updatedAt\"",
     );
   }
 
