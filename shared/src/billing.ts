@@ -59,8 +59,17 @@ export type SeasonInput = z.input<typeof SeasonInput>;
 export type SeasonRules = Omit<z.output<typeof SeasonInput>, 'baseFeeRatioBp'> & { baseFeeRatioBp: number };
 
 export function seasonLabel(code: string): string {
-  return `${code.replace('-', '—')}采暖季`;
+  let label = seasonLabels.get(code);
+  if (label === undefined) {
+    label = `${code.replace('-', '—')}采暖季`;
+    // one per season a process has seen (a few a year); a bound all the same
+    if (seasonLabels.size >= 1000) seasonLabels.clear();
+    seasonLabels.set(code, label);
+  }
+  return label;
 }
+/** Made once per season: a bill list labels every bill of it (bench/bills.ts). */
+const seasonLabels = new Map<string, string>();
 
 /** What a payment paid for: "2026—2027采暖季热费", or for 一键缴清 "2025—2026至2026—2027采暖季热费（2期）". */
 export function paymentItemLabel(o: { seasonLabel: string; bills: readonly { season: string }[] }): string {
@@ -110,7 +119,18 @@ export function daysBetween(a: string, b: string): number {
   return Math.round((utcDay(b) - utcDay(a)) / 86_400_000);
 }
 /** Midnight UTC of a 'YYYY-MM-DD' date, in ms (Date.UTC of its numbers: no date-string parsing). */
-const utcDay = (d: string) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
+function utcDay(d: string): number {
+  let ms = utcDays.get(d);
+  if (ms === undefined) {
+    ms = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
+    // the dates a process prices with (due dates, discount dates, today) are few; a bound all the same
+    if (utcDays.size >= 1000) utcDays.clear();
+    utcDays.set(d, ms);
+  }
+  return ms;
+}
+/** A bill list prices every unpaid bill against the same today and a few due dates (bench/bills.ts). */
+const utcDays = new Map<string, number>();
 
 export interface Quote {
   chargeFen: Fen;
