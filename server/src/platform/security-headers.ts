@@ -45,7 +45,7 @@ export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.M
 }
 
 /** The API's set (OWASP REST Security Cheat Sheet, "Security headers"). */
-export function apiHeaders(opts: { https: boolean }): [string, string][] {
+function apiHeaders(opts: { https: boolean }): [string, string][] {
   return [
     ['Cache-Control', 'no-store'],
     ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
