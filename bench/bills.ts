@@ -29,7 +29,7 @@ import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { BILL_SUMMARY_COLUMNS, SEASON_COLUMNS, selectList } from '../server/src/modules/billing/views';
-import { bareServer, builtBff, cannon, pooledP99, dbCpuMs, flag, fmt, ownCpuMs, procCpuMs, procSysMs, run, summary, type Cannon } from './lib';
+import { bareServer, builtBff, cannon, pooledP99, dbCpuMs, flag, fmt, ownCpu, procCpu, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 10, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 4);
@@ -98,13 +98,13 @@ run(async () => {
       // ABBA: bare first in even rounds, BFF first in odd ones
       const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
       for (const which of order) {
-        const serving = () => (which === 'bare' ? ownCpuMs() : procCpuMs(bff.pid));
-        const sys = () => (which === 'bare' ? process.cpuUsage().system / 1000 : procSysMs(bff.pid));
-        const [node0, db0, sys0] = [serving(), dbCpuMs(), sys()];
+        const serving = () => (which === 'bare' ? ownCpu() : procCpu(bff.pid));
+        const [node0, db0] = [serving(), dbCpuMs()];
         runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(bffUrl, bffOpts));
-        cpu[which].node += serving() - node0;
+        const node1 = serving();
+        cpu[which].node += node1.ms - node0.ms;
+        cpu[which].sys += node1.sysMs - node0.sysMs;
         cpu[which].db += dbCpuMs() - db0;
-        cpu[which].sys += sys() - sys0;
       }
     }
     const perRequest = (which: 'bff' | 'bare') => {

@@ -223,30 +223,37 @@ export function compiledServer(): string {
   return path.dirname(main);
 }
 
-/** CPU time (ms, user + system) process `pid` has used so far, from /proc (0 when it is gone). */
-export function procCpuMs(pid: number): number {
+/** CPU time (ms) a process has used so far: in all (user + system), and the system part (the kernel: socket writes, wake-ups). */
+export interface CpuMs {
+  ms: number;
+  sysMs: number;
+}
+
+/** CPU time process `pid` has used so far, from /proc (0 when it is gone). */
+export function procCpu(pid: number): CpuMs {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     // utime and stime (fields 14 and 15 of stat; 12 and 13 after the name) in clock ticks of 10 ms
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { ms: (Number(fields[11]) + Number(fields[12])) * 10, sysMs: Number(fields[12]) * 10 };
   } catch {
-    return 0;
+    return { ms: 0, sysMs: 0 };
   }
 }
 
-/** System CPU time (ms) a process has used so far: its time in the kernel (socket writes, wake-ups). */
-export function procSysMs(pid: number): number {
-  try {
-    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[12]) * 10;
-  } catch {
-    return 0;
-  }
+/** CPU time (ms, user + system) process `pid` has used so far (0 when it is gone). */
+export function procCpuMs(pid: number): number {
+  return procCpu(pid).ms;
 }
 
-/** CPU time (ms) this process has used so far, user and system read at one moment (worker threads included). */
-export function ownCpuMs(): number {
+/** CPU time this process has used so far, user and system read at one moment (worker threads included). */
+export function ownCpu(): CpuMs {
   const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+  return { ms: (u.user + u.system) / 1000, sysMs: u.system / 1000 };
+}
+
+/** CPU time (ms, user + system) this process has used so far. */
+export function ownCpuMs(): number {
+  return ownCpu().ms;
 }
 
 /** CPU time (ms) the database server has used so far (MariaDB/MySQL on this machine), 0 when not found. */
