@@ -58,17 +58,24 @@ export type SeasonInput = z.input<typeof SeasonInput>;
 /** A season as stored: its base-fee ratio always set. */
 export type SeasonRules = Omit<z.output<typeof SeasonInput>, 'baseFeeRatioBp'> & { baseFeeRatioBp: number };
 
-export function seasonLabel(code: string): string {
-  let label = seasonLabels.get(code);
-  if (label === undefined) {
-    label = `${code.replace('-', '—')}采暖季`;
-    // one per season a process has seen (a few a year); a bound all the same
-    if (seasonLabels.size >= 1000) seasonLabels.clear();
-    seasonLabels.set(code, label);
+/**
+ * `make(key)`, made once per key and kept in `map`: for values a bill list needs for every bill from
+ * a few keys (bench/bills.ts). The keys a process sees are few (seasons, dates); the map is emptied
+ * at 1,000 all the same.
+ */
+function remembered<V>(map: Map<string, V>, key: string, make: (key: string) => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make(key);
+    if (map.size >= 1000) map.clear();
+    map.set(key, value);
   }
-  return label;
+  return value;
 }
-/** Made once per season: a bill list labels every bill of it (bench/bills.ts). */
+
+export function seasonLabel(code: string): string {
+  return remembered(seasonLabels, code, (c) => `${c.replace('-', '—')}采暖季`);
+}
 const seasonLabels = new Map<string, string>();
 
 /** What a payment paid for: "2026—2027采暖季热费", or for 一键缴清 "2025—2026至2026—2027采暖季热费（2期）". */
@@ -119,17 +126,9 @@ export function daysBetween(a: string, b: string): number {
   return Math.round((utcDay(b) - utcDay(a)) / 86_400_000);
 }
 /** Midnight UTC of a 'YYYY-MM-DD' date, in ms (Date.UTC of its numbers: no date-string parsing). */
-function utcDay(d: string): number {
-  let ms = utcDays.get(d);
-  if (ms === undefined) {
-    ms = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
-    // the dates a process prices with (due dates, discount dates, today) are few; a bound all the same
-    if (utcDays.size >= 1000) utcDays.clear();
-    utcDays.set(d, ms);
-  }
-  return ms;
+function utcDay(date: string): number {
+  return remembered(utcDays, date, (d) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))));
 }
-/** A bill list prices every unpaid bill against the same today and a few due dates (bench/bills.ts). */
 const utcDays = new Map<string, number>();
 
 export interface Quote {

@@ -135,10 +135,11 @@ export function bySegment(routers: Router[]): Koa.Middleware {
       if (!/^[\w.-]+$/.test(segment)) throw new Error(`bySegment: the first segment of ${path} must be literal`);
       return segment;
     };
-    const segments = new Set(router.stack.filter((l) => l.methods.length).map((l) => segmentOf(l.path)));
-    for (const segment of segments) {
+    // each route's segment; null for path-less middleware, which goes with every segment
+    const segmentOfLayer = router.stack.map((l) => (l.methods.length ? segmentOf(l.path) : null));
+    for (const segment of new Set(segmentOfLayer.filter((s) => s !== null))) {
       const sub = new Router({ prefix: router.opts.prefix });
-      sub.stack = router.stack.filter((l) => !l.methods.length || segmentOf(l.path) === segment);
+      sub.stack = router.stack.filter((_, i) => segmentOfLayer[i] === null || segmentOfLayer[i] === segment);
       const key = `${prefix}/${segment}`;
       table.set(key, [...(table.get(key) ?? []), sub.routes() as Koa.Middleware]);
     }
