@@ -103,25 +103,54 @@ export async function postAll(url: string, items: { body: string; headers: Recor
   return { rate: items.length / (r.ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), statuses: r.statuses };
 }
 
-/** One autocannon run in a child process (bench/cannon-child.mjs). */
+/** One autocannon run in the load generator's process (bench/cannon-child.mjs). */
 export interface Cannon {
+  /** autocannon's mean of its per-second counts */
   rps: number;
   p50: number;
   p99: number;
   total: number;
+  /** the run's own length (autocannon's), s: a short round's rate is total / seconds */
+  seconds: number;
   non2xx: number;
   errors: number;
   /** every 2xx answer's latency, ms: pooled over rounds by `pooledP99` */
   latencies: number[];
 }
+
+let loadGenerator: ChildProcess | null = null;
+
+/**
+ * One autocannon run against `url`, in the load generator's process: one child for the whole bench,
+ * started on first use, ended with the bench (or by closeCannon()). Runs are one at a time.
+ */
 export async function cannon(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<Cannon> {
-  const arg = JSON.stringify({ url, connections: opts.connections, seconds: opts.seconds, headers: opts.headers ?? {} });
-  const child = spawn(process.execPath, [path.join(__dirname, 'cannon-child.mjs'), arg], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  return JSON.parse(out) as Cannon;
+  if (!loadGenerator || loadGenerator.exitCode !== null) {
+    loadGenerator = spawn(process.execPath, [path.join(__dirname, 'cannon-child.mjs')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+  const child = loadGenerator;
+  child.send({ url, connections: opts.connections, seconds: opts.seconds, headers: opts.headers ?? {} });
+  const answer = await new Promise<Cannon & { error?: string }>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the load generator exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m as Cannon & { error?: string });
+    });
+  });
+  if (answer.error) throw new Error(`autocannon: ${answer.error}`);
+  return answer;
+}
+
+/** Ends the load generator's process (a bench that ends with run() needn't: it goes with the bench). */
+export function closeCannon(): void {
+  loadGenerator?.disconnect();
+  loadGenerator = null;
+}
+
+/** Requests per second over these runs: their answers over their own time. */
+export function rateOf(runs: Cannon[]): number {
+  return runs.reduce((s, r) => s + r.total, 0) / runs.reduce((s, r) => s + r.seconds, 0);
 }
 
 /** The p99 of every answer of these rounds taken together (the whole measurement's, not one round's). */
