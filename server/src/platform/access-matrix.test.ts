@@ -80,4 +80,21 @@ describe('access matrix (route table × principals)', () => {
       expect(calls).toBe(routeTable().length);
     });
   }
+
+  it('a route asked with its prefix or first segment in another case is no route (404), never a way past the token check', async () => {
+    const wrong: string[] = [];
+    for (const route of routeTable()) {
+      const exact = concretePath(route);
+      const segment = exact.split('/')[3]!;
+      for (const path of [exact.replace('/api/v1/', '/API/V1/'), exact.replace(`/${segment}`, `/${segment.toUpperCase()}`)]) {
+        if (path === exact) continue;
+        const res = await t.call(route.method.toUpperCase(), path, {
+          token: tokens.resident,
+          ...(route.method === 'get' || route.method === 'delete' ? {} : { body: {} }),
+        });
+        if (res.status !== 404) wrong.push(`${route.method.toUpperCase()} ${path}: ${res.status} ${res.body?.error?.code ?? ''}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });

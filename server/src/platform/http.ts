@@ -118,20 +118,21 @@ export function route<const S extends RouteSpec>(
  * router's routes are split by segment into routers of their own, with its path-less middleware
  * (`router.use(fn)`: body parser, token check) in each, in their order; routers sharing a segment
  * run in the given order. A path no router has a segment for goes on to `next` (404, or
- * allowedMethods' 405/501 for a known path). Segments are literal and matched case-insensitively,
- * as @koa/router matches paths.
+ * allowedMethods' 405/501 for a known path). Prefixes and segments are literal and matched as
+ * written: @koa/router matches a route's path case-insensitively but its routers' path-less
+ * middleware only under the prefix as written, so `/API/V1/bills` once reached the bill list
+ * without its router's body parser and token check (401 for a valid token). It is a 404 now.
  */
 export function bySegment(routers: Router[]): Koa.Middleware {
   const table = new Map<string, Koa.Middleware[]>();
   const prefixes = new Set<string>();
   for (const router of routers) {
-    const prefix = (router.opts.prefix ?? '').toLowerCase();
+    const prefix = router.opts.prefix ?? '';
     prefixes.add(prefix);
     const segmentOf = (path: string | RegExp) => {
       if (typeof path !== 'string') throw new Error(`bySegment: ${String(path)} is not a path`);
-      const lower = path.toLowerCase();
-      if (!lower.startsWith(`${prefix}/`)) throw new Error(`bySegment: ${path} is not below ${prefix}/`);
-      const segment = lower.slice(prefix.length + 1).split('/', 1)[0]!;
+      if (!path.startsWith(`${prefix}/`)) throw new Error(`bySegment: ${path} is not below ${prefix}/`);
+      const segment = path.slice(prefix.length + 1).split('/', 1)[0]!;
       if (!/^[\w.-]+$/.test(segment)) throw new Error(`bySegment: the first segment of ${path} must be literal`);
       return segment;
     };
@@ -149,7 +150,7 @@ export function bySegment(routers: Router[]): Koa.Middleware {
   );
   const byLength = [...prefixes].sort((a, b) => b.length - a.length);
   return (ctx, next) => {
-    const path = ctx.path.toLowerCase();
+    const path = ctx.path;
     for (const prefix of byLength) {
       if (path.charCodeAt(prefix.length) !== 47 /* '/' */ || !path.startsWith(prefix)) continue;
       const end = path.indexOf('/', prefix.length + 1);
