@@ -316,6 +316,12 @@ export function ask<T>(child: ChildProcess, msg: object, type: string): Promise<
   });
 }
 
+/** node's flags in `npm run start:production` (source maps, the heap limit): the measured BFF runs with them. */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts['start:production']!.split(/\s+/).filter((a) => a.startsWith('--'));
+}
+
 export interface BuiltBff {
   url: string;
   pid: number;
@@ -336,7 +342,7 @@ export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLeve
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the BFF's process, written when it closes
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
   // through sh: the child's descriptor limit raised to the hard limit first (bench:ws holds 10,000 sockets)
-  const args = ['--enable-source-maps', ...prof, path.join(__dirname, 'bff-child.mjs')];
+  const args = [...productionNodeFlags(), ...prof, path.join(__dirname, 'bff-child.mjs')];
   const child: ChildProcess = spawn('/bin/sh', ['-c', 'ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$@"', 'sh', process.execPath, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: {

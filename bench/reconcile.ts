@@ -32,7 +32,7 @@
  * before a full GC (it sizes that factor by the machine's memory, not by need), so peak RSS measures
  * V8's appetite more than the run: 200,000 rows nothing matched peaked at 313–333 MB with ~60 MB live.
  * Under the limit the factor is ~1.3 and RSS follows what the run holds; a run that held its
- * discrepancies would die of it. `npm run start:production` sets no limit today: bench/RESULTS.md
+ * discrepancies would die of it. `npm run start:production` sets 512 MB (docs/DEPLOY.md); bench/RESULTS.md
  * gives the figures with `--heap 0` too.
  * Peak RSS: the child's VmHWM (the whole process, start-up included; not resourceUsage().maxRSS,
  * which Linux carries over from the parent across exec) and RSS sampled every 20 ms during run();
