@@ -2,7 +2,8 @@
 // production runs it (no tsx, no TypeScript in memory), on the bench's database. It prints one
 // `READY {json}` line with its URL on stdout and closes on SIGTERM as main.js does.
 // Environment (set by bench/lib.ts builtBff()): BENCH_BUILD (the build's server/ directory),
-// BENCH_DB_URL, BENCH_UPLOAD_DIR, BENCH_LOG_LEVEL (default silent, as the test app).
+// BENCH_DB_URL, BENCH_UPLOAD_DIR, BENCH_LOG_LEVEL (default silent, as the test app), BENCH_LAG=1
+// (the event loop's delay for {cmd:'stats'}).
 // Like the in-process test app: the sandbox mounted, no outbox worker or scheduled jobs (their work
 // would land on one side of the comparison only).
 // Messages from the parent (IPC, BuiltBff.ask): {cmd:'publish', topic, event} publishes on the hub
@@ -28,8 +29,10 @@ const host = await startHost({
   logger: createLogger(process.env.BENCH_LOG_LEVEL || 'silent'),
   config: { UPLOAD_DIR: process.env.BENCH_UPLOAD_DIR },
 });
+// this event loop's delay, for bench:ws's stats (BENCH_LAG=1): a 1 ms timer the other benches'
+// BFF, measured as production runs it, doesn't carry
 const lag = monitorEventLoopDelay({ resolution: 1 });
-lag.enable();
+if (process.env.BENCH_LAG === '1') lag.enable();
 process.on('message', (msg) => {
   if (msg?.cmd === 'publish') {
     host.services.realtime.publish(msg.topic, { ...msg.event, sentAt: performance.timeOrigin + performance.now() });

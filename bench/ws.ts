@@ -120,7 +120,10 @@ run(async () => {
       );
     }
     // the BFF measured: compiled, its own process, on the database set up above
-    bff = await builtBff(t.db.url!, { uploadDir: t.config.UPLOAD_DIR, env: process.env.BENCH_REDIS ? { REDIS_URL: process.env.BENCH_REDIS } : {} });
+    bff = await builtBff(t.db.url!, {
+      uploadDir: t.config.UPLOAD_DIR,
+      env: { BENCH_LAG: '1', ...(process.env.BENCH_REDIS ? { REDIS_URL: process.env.BENCH_REDIS } : {}) },
+    });
     const served = bff;
     const bffStats = () => served.ask<{ connections: number; lagP99Ms: number; lagMaxMs: number }>({ cmd: 'stats' }, 'stats');
     const postTo = async (path: string, token: string, body: unknown) => {
