@@ -58,6 +58,8 @@ it('runs the routes of the first segment with their router’s middleware, and n
   expect(await call('GET', '/API/V1/Bills/8')).toMatchObject({ status: 404, ran: ['fell through'] });
   expect(await call('GET', '/api/v1/Bills/8')).toMatchObject({ status: 404, ran: ['fell through'] });
   expect(await call('GET', '/HEALTHZ')).toMatchObject({ status: 404, ran: ['fell through'] });
+  // nor a known path for allowedMethods' 405
+  expect(await call('DELETE', '/API/V1/bills')).toMatchObject({ status: 404, allow: null, ran: ['fell through'] });
 });
 
 it('tries routers sharing a segment in order: the webhook, then the API', async () => {
