@@ -121,8 +121,8 @@ run(async () => {
     const bffP99 = pooledP99(runs.bff);
     const bareP99 = pooledP99(runs.bare);
     // each round's rate, and the spread of the rounds' BFF / bare ratios (round i of each side)
-    const each = (rs: Cannon[]) => rs.map((r) => fmt(r.total / r.seconds)).join(' ');
-    const pairs = runs.bff.map((r, i) => r.total / r.seconds / (runs.bare[i]!.total / runs.bare[i]!.seconds)).sort((a, b) => a - b);
+    const each = (rs: Cannon[]) => rs.map((r) => fmt(rateOf([r]))).join(' ');
+    const pairs = runs.bff.map((r, i) => rateOf([r]) / rateOf([runs.bare[i]!])).sort((a, b) => a - b);
     summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections)`, [
       { what: 'BFF GET /api/v1/bills req/s', value: fmt(bffRps) },
       { what: '  rounds (req/s)', value: each(runs.bff) },

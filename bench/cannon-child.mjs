@@ -1,9 +1,9 @@
 // The load generator, in a process of its own so that it does not share the measured server's event
 // loop. It stays up for the whole bench and runs one autocannon run per IPC message
-// {url, connections, seconds, headers}, answering with one object: autocannon's summary, the run's
-// own length in seconds, and the latency (ms) of every 2xx answer, which the parent pools over
-// rounds for a p99 of the whole measurement (autocannon's own histogram only gives one run's
-// percentiles). A process that stays up lets a bench alternate many short rounds (bench/bills.ts):
+// {url, connections, seconds, headers}, answering with one object: its answers (all, non-2xx,
+// errors), the run's own length in seconds, and the latency (ms) of every 2xx answer, pooled over
+// rounds by the parent for a p99 of the whole measurement (autocannon's own histogram only gives
+// one run's percentiles). A process that stays up lets a bench alternate many short rounds (bench/bills.ts):
 // starting node and autocannon again for each took about half a second.
 import autocannon from 'autocannon';
 
@@ -16,9 +16,6 @@ process.on('message', ({ url, connections, seconds, headers }) => {
       return;
     }
     process.send({
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
       total: r.requests.total,
       seconds: r.duration,
       non2xx: r.non2xx,

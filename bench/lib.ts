@@ -105,10 +105,6 @@ export async function postAll(url: string, items: { body: string; headers: Recor
 
 /** One autocannon run in the load generator's process (bench/cannon-child.mjs). */
 export interface Cannon {
-  /** autocannon's mean of its per-second counts */
-  rps: number;
-  p50: number;
-  p99: number;
   total: number;
   /** the run's own length (autocannon's), s: a short round's rate is total / seconds */
   seconds: number;
@@ -122,7 +118,7 @@ let loadGenerator: ChildProcess | null = null;
 
 /**
  * One autocannon run against `url`, in the load generator's process: one child for the whole bench,
- * started on first use, ended with the bench (or by closeCannon()). Runs are one at a time.
+ * started on first use, ended with the bench (its IPC channel closes). Runs are one at a time.
  */
 export async function cannon(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<Cannon> {
   if (!loadGenerator || loadGenerator.exitCode !== null) {
@@ -140,12 +136,6 @@ export async function cannon(url: string, opts: { connections: number; seconds: 
   });
   if (answer.error) throw new Error(`autocannon: ${answer.error}`);
   return answer;
-}
-
-/** Ends the load generator's process (a bench that ends with run() needn't: it goes with the bench). */
-export function closeCannon(): void {
-  loadGenerator?.disconnect();
-  loadGenerator = null;
 }
 
 /** Requests per second over these runs: their answers over their own time. */
