@@ -134,13 +134,22 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   const bff = app.callback();
   const sim = sandbox?.app.callback();
   let draining = false;
-  const pending = new Set<http.ServerResponse>();
-  const server = http.createServer((req, res) => {
-    pending.add(res);
-    res.once('close', () => pending.delete(res));
+  /**
+   * Once shutdown has begun, every answer written tells its client not to reuse the connection
+   * (those in flight when it began included), checked as its head is written. Not by keeping each
+   * answer in a set until it closed (a close listener each): with that, some 4 KB a request of
+   * answers, requests, headers and rows survived into the old generation (0.2 KB without it,
+   * --trace-gc-nvp under bench:bills), which doubled the scavenger's time per bill list request.
+   */
+  class Response extends http.ServerResponse {
+    override writeHead(statusCode: number, ...rest: any[]): this {
+      if (draining && !this.headersSent) this.setHeader('Connection', 'close');
+      return (http.ServerResponse.prototype.writeHead as (this: http.ServerResponse, ...a: unknown[]) => this).call(this, statusCode, ...rest);
+    }
+  }
+  const server = http.createServer({ ServerResponse: Response }, (req, res) => {
     if (draining) {
       // shutting down: finish this request, then close the connection; not ready for new work
-      res.setHeader('Connection', 'close');
       if (req.url === '/readyz') {
         res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         return res.end('{"ok":false,"draining":true}');
@@ -246,9 +255,8 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
       closing ??= (async () => {
         draining = true;
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // answers still being prepared tell their clients not to reuse the connection; keep-alive
-        // connections are closed as soon as they fall idle
-        for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+        // answers still being prepared tell their clients not to reuse the connection (Response);
+        // keep-alive connections are closed as soon as they fall idle
         server.closeIdleConnections();
         const idle = setInterval(() => server.closeIdleConnections(), 100);
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -43,11 +43,16 @@ it.skipIf(!usingMariaDb())(
     // requests wait on the binding table (their sessions are cached since the first request), the
     // retention job on the upload table
     await root.query('LOCK TABLES `binding` WRITE, `upload` WRITE');
-    let inFlight: Promise<{ status: number; body: any }[]>;
+    // in flight: their answers also say the connection won't be reused (Connection: close)
+    const heldAccounts = async () => {
+      const res = await fetch(`${env.url}/api/v1/accounts`, { headers: { Authorization: `Bearer ${token}` } });
+      return { status: res.status, connection: res.headers.get('connection'), body: await res.json() };
+    };
+    let inFlight: Promise<{ status: number; connection: string | null }[]>;
     let signalledAt = 0;
     let claimed: any;
     try {
-      inFlight = Promise.all(Array.from({ length: 8 }, accounts));
+      inFlight = Promise.all(Array.from({ length: 8 }, heldAccounts));
       // all 8 have reached the BFF and wait on the locked table (a pool of 20: each holds a connection)
       await vi.waitFor(
         async () => {
@@ -91,6 +96,7 @@ it.skipIf(!usingMariaDb())(
     }
     const answers = await inFlight!;
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(answers.map((a) => a.connection)).toEqual(Array(8).fill('close'));
     expect(await wsClosed).toEqual({ code: 1012, reason: 'server restarting' });
     expect(await exited(child)).toBe(0);
     const ms = Date.now() - signalledAt;
