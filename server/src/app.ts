@@ -213,6 +213,25 @@ function loggablePath(p: string): string {
   return p.replace(/\/uploads\/up_[a-f0-9]+/g, '/uploads/:key');
 }
 
+/**
+ * `ctx.state` of every request: its id, and its logger (a child of the app's with the id on every
+ * line) made when the request first logs: most never do below info, and a pino child serialises its
+ * bindings when it is made. Routes add what they pass along (principal, sessionExpired).
+ */
+class RequestState {
+  [key: string]: unknown;
+  readonly requestId: string;
+  readonly #root: Logger;
+  #log: Logger | undefined;
+  constructor(requestId: string, root: Logger) {
+    this.requestId = requestId;
+    this.#root = root;
+  }
+  get log(): Logger {
+    return (this.#log ??= this.#root.child({ reqId: this.requestId }));
+  }
+}
+
 /** sandbox/dev only (production requires FILE_URL_SECRET): links die with the process */
 const FILE_SECRET_FALLBACK = crypto.randomBytes(32).toString('hex');
 
@@ -223,15 +242,12 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   app.maxIpsCount = 1;
   app.silent = true;
 
-  // request id + a child logger on every line (made when the request first logs: most never do
-  // below info, and a pino child serialises its bindings when it is made)
+  // request id + a child logger on every line (RequestState)
   const accessLog = () => deps.log.isLevelEnabled('info');
   app.use(async (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');
     const requestId = /^[\w-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
-    ctx.state.requestId = requestId;
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= deps.log.child({ reqId: requestId })), enumerable: true });
+    ctx.state = new RequestState(requestId, deps.log);
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {

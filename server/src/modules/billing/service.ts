@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import {
+  type BillSummary,
   chinaDate,
   formatFen,
   quoteAmounts,
@@ -82,18 +83,24 @@ export class BillingService extends BillingIssuing {
       // heat on or off: no late fee while off
       return toSummary(rawBillFigures(r), rawSeason(r), a.accountNo, a.address, today, { heatOff: heatOff(a.status, rules), payFirst: null });
     });
-    // arrears first: an unpaid bill with earlier seasons of its account still due points at the oldest
+    // arrears first: an unpaid bill with earlier seasons of its account still due points at the
+    // oldest, with what all of those earlier seasons are due (each account's due bills, oldest first)
+    const dueByAccount = new Map<number, BillSummary[]>();
+    for (const o of items) {
+      if (o.status !== 'unpaid' || o.dueFen <= 0) continue;
+      const due = dueByAccount.get(o.accountId);
+      if (due) due.push(o);
+      else dueByAccount.set(o.accountId, [o]);
+    }
+    for (const due of dueByAccount.values()) due.sort((x, y) => x.season.localeCompare(y.season));
     for (const it of items) {
-      const earlier = items
-        .filter((o) => o.status === 'unpaid' && o.dueFen > 0 && o.accountId === it.accountId && o.season < it.season)
-        .sort((x, y) => x.season.localeCompare(y.season));
-      if (it.status === 'unpaid' && earlier.length)
-        it.payFirst = {
-          billId: earlier[0]!.id,
-          season: earlier[0]!.season,
-          seasonLabel: earlier[0]!.seasonLabel,
-          dueFen: earlier.reduce((sum, o) => sum + o.dueFen, 0),
-        };
+      if (it.status !== 'unpaid') continue;
+      const due = dueByAccount.get(it.accountId);
+      const oldest = due?.[0];
+      if (!oldest || oldest.season >= it.season) continue;
+      let dueFen = 0;
+      for (const o of due) if (o.season < it.season) dueFen += o.dueFen;
+      it.payFirst = { billId: oldest.id, season: oldest.season, seasonLabel: oldest.seasonLabel, dueFen };
     }
     items.sort((a, b) => {
       const ua = a.status === 'unpaid' ? 0 : 1;
