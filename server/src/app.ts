@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
 import { AppError, errorMiddleware } from './platform/errors';
-import { httpDuration, httpRequests, registry as metricsRegistry } from './platform/metrics';
+import { httpMetrics, registry as metricsRegistry } from './platform/metrics';
 import { securityHeaders } from './platform/security-headers';
 import { bearerToken } from './platform/auth';
 import { bySegment } from './platform/http';
@@ -260,8 +260,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       const seconds = (performance.now() - started) / 1000;
       // the route template ('/api/v1/bills/:id'), never the raw path: bounded label values
       const routeName = routeTemplate(ctx);
-      httpRequests.inc({ method: ctx.method, route: routeName, status: String(ctx.status) });
-      httpDuration.observe({ method: ctx.method, route: routeName }, seconds);
+      httpMetrics.record(ctx.method, routeName, ctx.status, seconds);
       if (ctx.path.startsWith('/api/') && accessLog()) {
         // the access log: one structured line per API request, with its request id (reqId)
         ctx.state.log.info(

@@ -86,6 +86,15 @@ it('counts requests by route template, pay notifications, outbox, jobs, sockets 
   const text = await res.text();
   expect(value(text, 'hb_http_requests_total{method="GET",route="/api/v1/accounts/:accountId",status="200"}')).toBe(3);
   expect(text).toContain('hb_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/accounts/:accountId"}');
+  // a Prometheus histogram: cumulative buckets up to +Inf, which is the count; the sum of the seconds
+  const series = 'method="GET",route="/api/v1/accounts/:accountId"';
+  expect(value(text, `hb_http_request_duration_seconds_count{${series}}`)).toBe(3);
+  expect(value(text, `hb_http_request_duration_seconds_bucket{le="+Inf",${series}}`)).toBe(3);
+  expect(value(text, `hb_http_request_duration_seconds_bucket{le="10",${series}}`)).toBe(3);
+  const buckets = [...text.matchAll(new RegExp(`^hb_http_request_duration_seconds_bucket\\{le="[^"]+",${series.replace(/[/:]/g, (c) => `\\${c}`)}\\} (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+  expect(buckets).toHaveLength(12);
+  expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+  expect(value(text, `hb_http_request_duration_seconds_sum{${series}}`)).toBeGreaterThan(0);
   expect(value(text, 'hb_http_requests_total{method="GET",route="unmatched",status="404"}')).toBe(1);
   expect(text).not.toContain(`/api/v1/accounts/${id}"`);
   // no label holds a raw path (a bare substring check also matched figures such as a memory size)

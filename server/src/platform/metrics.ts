@@ -12,19 +12,96 @@ client.collectDefaultMetrics({ register: registry, prefix: 'hb_' });
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const httpRequests = new client.Counter({
-  name: 'hb_http_requests_total',
-  help: 'HTTP requests answered, by method, route template and status',
-  labelNames: ['method', 'route', 'status'] as const,
-  registers: [registry],
-});
-export const httpDuration = new client.Histogram({
-  name: 'hb_http_request_duration_seconds',
-  help: 'HTTP request latency by method and route template',
-  labelNames: ['method', 'route'] as const,
-  buckets: SECONDS,
-  registers: [registry],
-});
+/** One method and route template: its requests by status, and their latency (buckets not cumulative). */
+interface HttpSeries {
+  method: string;
+  route: string;
+  byStatus: Map<number, number>;
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * `hb_http_requests_total{method,route,status}` and `hb_http_request_duration_seconds{method,route}`:
+ * the two metrics every request records, kept here and written by the same registry in the same
+ * format as prom-client's Counter and Histogram. prom-client's inc() and observe() validate and
+ * hash their labels and find a bucket by a string key on every call: together some 14 µs of CPU a
+ * request, a fifth of what the BFF spends on a cached GET (/api/v1/company, A/B under autocannon).
+ * Here a request is one Map lookup and a few additions; labels are formatted only when scraped.
+ */
+class HttpMetrics {
+  private readonly series = new Map<string, HttpSeries>();
+
+  record(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route}`;
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { method, route, byStatus: new Map(), buckets: SECONDS.map(() => 0), sum: 0, count: 0 }));
+    s.byStatus.set(status, (s.byStatus.get(status) ?? 0) + 1);
+    for (let i = 0; i < SECONDS.length; i++) {
+      if (seconds <= SECONDS[i]!) {
+        s.buckets[i]!++;
+        break;
+      }
+    }
+    s.sum += seconds;
+    s.count++;
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  /** The two metrics as prom-client's registry reads a metric (get, getForPromString, reset). */
+  metrics(): [object, object] {
+    const requestsData = {
+      name: 'hb_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status',
+      type: 'counter',
+      aggregator: 'sum',
+    };
+    const requests = {
+      ...requestsData,
+      getForPromString: async () => ({
+        ...requestsData,
+        values: [...this.series.values()].flatMap((s) =>
+          [...s.byStatus].map(([status, value]) => ({ value, labels: { method: s.method, route: s.route, status: String(status) } })),
+        ),
+      }),
+      get: () => requests.getForPromString(),
+      reset: () => this.reset(),
+    };
+    const name = 'hb_http_request_duration_seconds';
+    const durationData = { name, help: 'HTTP request latency by method and route template', type: 'histogram', aggregator: 'sum' };
+    const duration = {
+      ...durationData,
+      // as prom-client's Histogram: the bucket bound in `labels`, the series' labels in `sharedLabels`
+      getForPromString: async () => ({
+        ...durationData,
+        values: [...this.series.values()].flatMap((s) => {
+          const sharedLabels = { method: s.method, route: s.route };
+          let cumulative = 0;
+          return [
+            ...SECONDS.map((le, i) => ({ value: (cumulative += s.buckets[i]!), labels: { le }, metricName: `${name}_bucket`, sharedLabels })),
+            { value: s.count, labels: { le: '+Inf' }, metricName: `${name}_bucket`, sharedLabels },
+            { value: s.sum, labels: {}, metricName: `${name}_sum`, sharedLabels },
+            { value: s.count, labels: {}, metricName: `${name}_count`, sharedLabels },
+          ];
+        }),
+      }),
+      // (JSON: the shared labels folded into each value's, as prom-client does)
+      get: async () => {
+        const data = await duration.getForPromString();
+        return { ...data, values: data.values.map(({ sharedLabels, labels, ...v }) => ({ ...v, labels: { ...labels, ...sharedLabels } })) };
+      },
+      reset: () => this.reset(),
+    };
+    return [requests, duration];
+  }
+}
+
+export const httpMetrics = new HttpMetrics();
+for (const metric of httpMetrics.metrics()) registry.registerMetric(metric as client.Metric);
 
 const payNotifications = new client.Counter({
   name: 'hb_wxpay_notifications_total',
