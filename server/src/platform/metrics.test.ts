@@ -91,7 +91,9 @@ it('counts requests by route template, pay notifications, outbox, jobs, sockets 
   expect(value(text, `hb_http_request_duration_seconds_count{${series}}`)).toBe(3);
   expect(value(text, `hb_http_request_duration_seconds_bucket{le="+Inf",${series}}`)).toBe(3);
   expect(value(text, `hb_http_request_duration_seconds_bucket{le="10",${series}}`)).toBe(3);
-  const buckets = [...text.matchAll(new RegExp(`^hb_http_request_duration_seconds_bucket\\{le="[^"]+",${series.replace(/[/:]/g, (c) => `\\${c}`)}\\} (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+  const buckets = [
+    ...text.matchAll(new RegExp(`^hb_http_request_duration_seconds_bucket\\{le="[^"]+",${series.replace(/[/:]/g, (c) => `\\${c}`)}\\} (\\d+)$`, 'gm')),
+  ].map((m) => Number(m[1]));
   expect(buckets).toHaveLength(12);
   expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
   expect(value(text, `hb_http_request_duration_seconds_sum{${series}}`)).toBeGreaterThan(0);
