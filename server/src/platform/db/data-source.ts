@@ -14,7 +14,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { insertStamped, TimestampsFromAppClock } from './timestamps';
 import { migrations as mysqlMigrations } from './migrations/mysql';
 import { migrations as sqliteMigrations } from './migrations/sqlite';
-import { discard, QuietTypeOrmLogger } from './limits';
+import { dbLimitError, discard, QuietTypeOrmLogger } from './limits';
 import type { Logger } from '../logger';
 
 export type Driver = 'mysql' | 'sqlite';
@@ -205,9 +205,7 @@ function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Pro
       ? setTimeout(() => {
           settled = true;
           discard(conn);
-          reject(
-            Object.assign(new Error('Query inactivity timeout'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT', errorno: 'PROTOCOL_SEQUENCE_TIMEOUT', syscall: 'query' }),
-          );
+          reject(dbLimitError('PROTOCOL_SEQUENCE_TIMEOUT', 'Query inactivity timeout'));
         }, limit)
       : undefined;
     const done = (err: Error | null, rows?: unknown) => {

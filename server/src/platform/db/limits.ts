@@ -94,7 +94,8 @@ export function discard(conn: any): void {
   conn.stream?.destroy?.();
 }
 
-function dbLimitError(code: string, message: string): Error {
+/** An error with a code the API's error mapping knows (platform/errors.ts): a database limit reached. */
+export function dbLimitError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
