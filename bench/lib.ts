@@ -172,6 +172,11 @@ export interface BareServer {
  * database and pool size), listening on a loopback port.
  */
 export async function bareServer(dbUri: string, poolSize: number, handle: (ctx: Koa.Context, pool: mysql.Pool) => Promise<void>): Promise<BareServer> {
+  // this process serves the bare handler: under the V8 flags of the BFF's (start:production's) that
+  // change how garbage is collected, so that a ratio compares code, not flags (package.json's bench
+  // scripts pass them to tsx)
+  const missing = productionNodeFlags().filter((f) => f.startsWith('--no-allocation-site') && !process.execArgv.includes(f));
+  if (missing.length) throw new Error(`start this bench with ${missing.join(' ')} (as its npm script does): the BFF runs with it`);
   const pool = mysql.createPool({ uri: dbUri, connectionLimit: poolSize });
   const app = new Koa();
   let inflight = 0;

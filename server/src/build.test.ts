@@ -87,7 +87,11 @@ it('npm run build compiles to JS that starts with plain node on the production d
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const { NODE_OPTIONS: _drop, ...env } = process.env;
-  child = spawn(process.execPath, ['--enable-source-maps', '--preserve-symlinks', main], {
+  // with start:production's node flags (package.json): one this node refuses fails here
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const flags = pkg.scripts['start:production']!.split(/\s+/).filter((a) => a.startsWith('--'));
+  expect(flags).toContain('--enable-source-maps');
+  child = spawn(process.execPath, [...flags, '--preserve-symlinks', main], {
     cwd: tmp,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: sandboxChildEnv({ base: env, port, tmp, db, extra: { UPLOAD_DIR: path.join(tmp, 'uploads') } }),
