@@ -12,7 +12,9 @@
  * - bare: the same SQL query for the same rows and columns (the figures of the bills of the
  *   resident's bound accounts, without their lines, with season, account, unit and building), run
  *   as the BFF runs it (a statement prepared per pooled connection, mysql2's execute through its
- *   callback API), same database and pool size, no auth, no view-building, no sorting.
+ *   callback API), same database and pool size, no auth, no view-building, no sorting; in a
+ *   process of its own under the same node flags as the BFF's (bench/bare-child.mjs; until
+ *   2026-11-30 it ran in this process, beside the in-process test app and under tsx).
  * Also printed: CPU per request of the serving process and of the database server (steadier than
  * req/s on a busy machine).
  * Rounds alternate bare, BFF, BFF, bare, … (ABBA), many and short: 20 rounds of 2 s a side by
@@ -31,7 +33,7 @@ import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { BILL_SUMMARY_COLUMNS, SEASON_COLUMNS, selectList } from '../server/src/modules/billing/views';
-import { bareServer, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, ownCpu, procCpu, run, summary, type Cannon } from './lib';
+import { bareChild, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, procCpu, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 2, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 20);
@@ -74,12 +76,10 @@ run(async () => {
       FROM bill b JOIN season s ON s.id = b.seasonId
       JOIN binding bd ON bd.accountId = b.accountId AND bd.residentId = ? AND bd.unboundAt IS NULL
       JOIN account a ON a.id = bd.accountId JOIN unit u ON u.id = a.unitId JOIN building bl ON bl.id = a.buildingId`;
-    // through mysql2's callback API, as readRows: its promise API captures a stack trace on every
-    // call (for async stack traces), some 25 µs of node CPU a request the BFF doesn't spend
-    const bareSrv = await bareServer(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, async (ctx, pool) => {
-      const rows = await new Promise((resolve, reject) => pool.pool.execute(SQL, [Number(resident.id)], (err, r) => (err ? reject(err) : resolve(r))));
-      ctx.body = { items: rows };
-    });
+    // in a process of its own under the BFF's node flags (bench/bare-child.mjs), through mysql2's
+    // callback API, as readRows: its promise API captures a stack trace on every call (for async
+    // stack traces), some 25 µs of node CPU a request the BFF doesn't spend
+    const bareSrv = await bareChild(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, SQL, [Number(resident.id)]);
     closeBare = bareSrv.close;
     const bareUrl = bareSrv.url;
     const bare = JSON.parse(await (await fetch(bareUrl)).text());
@@ -93,14 +93,14 @@ run(async () => {
     await cannon(bareUrl, { ...bareOpts, seconds: 3 });
     await cannon(bffUrl, { ...bffOpts, seconds: 3 });
     const runs: { bff: Cannon[]; bare: Cannon[] } = { bff: [], bare: [] };
-    // CPU spent serving (the BFF's process, or this one for the bare handler: autocannon is a child)
-    // and by the database server, per request: steadier than req/s on a busy machine
+    // CPU spent serving (the BFF's process or the bare handler's) and by the database server, per
+    // request: steadier than req/s on a busy machine
     const cpu = { bff: { node: 0, db: 0, sys: 0 }, bare: { node: 0, db: 0, sys: 0 } };
     for (let r = 0; r < ROUNDS; r++) {
       // ABBA: bare first in even rounds, BFF first in odd ones
       const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
       for (const which of order) {
-        const serving = () => (which === 'bare' ? ownCpu() : procCpu(bff.pid));
+        const serving = () => procCpu(which === 'bare' ? bareSrv.pid : bff.pid);
         const [node0, db0] = [serving(), dbCpuMs()];
         runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(bffUrl, bffOpts));
         const node1 = serving();

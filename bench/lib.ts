@@ -334,21 +334,37 @@ export interface BuiltBff {
  */
 export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string; env?: Record<string, string> }): Promise<BuiltBff> {
   const build = compiledServer();
-  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the BFF's process, written when it closes
+  return startChild('bff-child.mjs', 'the compiled BFF', {
+    BENCH_BUILD: build,
+    BENCH_DB_URL: dbUrl,
+    BENCH_UPLOAD_DIR: opts.uploadDir,
+    BENCH_LOG_LEVEL: opts.logLevel ?? 'silent',
+    ...opts.env,
+  });
+}
+
+/**
+ * A bare handler in a process of its own (bench/bare-child.mjs): one Koa handler that runs one SQL
+ * statement on a mysql2 pool and answers its rows as JSON, under the same node flags as the BFF, so
+ * that the two sides of a ratio differ only by their code (not by sharing the bench's process, its
+ * tsx loader and its in-process test app, as the bare handler of bareServer() does).
+ */
+export async function bareChild(dbUri: string, poolSize: number, sql: string, params: unknown[]): Promise<BuiltBff> {
+  return startChild('bare-child.mjs', 'the bare handler', { BENCH_BARE: JSON.stringify({ uri: dbUri, pool: poolSize, sql, params }) });
+}
+
+/**
+ * One of the bench's servers (bench/<script>) under start:production's node flags in a child
+ * process; it prints `READY {"url": …}` when it listens and ends on SIGTERM. BENCH_CPU_PROF=<dir>:
+ * a V8 CPU profile of it, written when it closes.
+ */
+async function startChild(script: string, what: string, env: Record<string, string>): Promise<BuiltBff> {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
   // through sh: the child's descriptor limit raised to the hard limit first (bench:ws holds 10,000 sockets)
-  const args = [...productionNodeFlags(), ...prof, path.join(__dirname, 'bff-child.mjs')];
+  const args = [...productionNodeFlags(), ...prof, path.join(__dirname, script)];
   const child: ChildProcess = spawn('/bin/sh', ['-c', 'ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$@"', 'sh', process.execPath, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      BENCH_BUILD: build,
-      BENCH_DB_URL: dbUrl,
-      BENCH_UPLOAD_DIR: opts.uploadDir,
-      BENCH_LOG_LEVEL: opts.logLevel ?? 'silent',
-      ...opts.env,
-    },
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -362,7 +378,7 @@ export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLeve
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the compiled BFF exited (${code}) before listening: ${out.slice(-300)}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before listening: ${out.slice(-300)}`)));
   });
   return {
     url,
