@@ -79,7 +79,7 @@ run(async () => {
     // in a process of its own under the BFF's node flags (bench/bare-child.mjs), through mysql2's
     // callback API, as readRows: its promise API captures a stack trace on every call (for async
     // stack traces), some 25 µs of node CPU a request the BFF doesn't spend
-    const bareSrv = await bareChild(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, SQL, [Number(resident.id)]);
+    const bareSrv = await bareChild({ kind: 'rows', uri: mysqlUrl(t.db.url!), pool: config.DB_POOL_SIZE, sql: SQL, params: [Number(resident.id)] });
     closeBare = bareSrv.close;
     const bareUrl = bareSrv.url;
     const bare = JSON.parse(await (await fetch(bareUrl)).text());

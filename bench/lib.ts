@@ -160,49 +160,6 @@ export function run(main: () => Promise<unknown>): void {
   );
 }
 
-export interface BareServer {
-  url: string;
-  pool: mysql.Pool;
-  /** closes the server; requests a load generator left behind still finish on the pool before it ends */
-  close(): Promise<void>;
-}
-
-/**
- * The bare handler a bench compares the BFF with: one Koa handler on a mysql2 pool (the BFF's
- * database and pool size), listening on a loopback port.
- */
-export async function bareServer(dbUri: string, poolSize: number, handle: (ctx: Koa.Context, pool: mysql.Pool) => Promise<void>): Promise<BareServer> {
-  // this process serves the bare handler: under the V8 flags of the BFF's (start:production's) that
-  // change how garbage is collected, so that a ratio compares code, not flags (package.json's bench
-  // scripts pass them to tsx)
-  const missing = productionNodeFlags().filter((f) => f.startsWith('--no-allocation-site') && !process.execArgv.includes(f));
-  if (missing.length) throw new Error(`start this bench with ${missing.join(' ')} (as its npm script does): the BFF runs with it`);
-  const pool = mysql.createPool({ uri: dbUri, connectionLimit: poolSize });
-  const app = new Koa();
-  let inflight = 0;
-  app.use(async (_ctx, next) => {
-    inflight++;
-    try {
-      await next();
-    } finally {
-      inflight--;
-    }
-  });
-  app.use((ctx) => handle(ctx, pool));
-  const server = http.createServer(app.callback());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    pool,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      for (let i = 0; inflight > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
-      await pool.end();
-    },
-  };
-}
-
 /** A process's memory figure from the kernel (/proc/<pid>/status, in bytes; 0 when it is gone). */
 function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
@@ -344,13 +301,18 @@ export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLeve
 }
 
 /**
- * A bare handler in a process of its own (bench/bare-child.mjs): one Koa handler that runs one SQL
- * statement on a mysql2 pool and answers its rows as JSON, under the same node flags as the BFF, so
- * that the two sides of a ratio differ only by their code (not by sharing the bench's process, its
- * tsx loader and its in-process test app, as the bare handler of bareServer() does).
+ * A bare handler in a process of its own (bench/bare-child.mjs lists the kinds), under the same node
+ * flags as the BFF, so that the two sides of a ratio differ only by their code. Until 2026-11-30 the
+ * bare handlers served from the bench's own process, beside the in-process test app and under tsx:
+ * the bill list's ran some 6 % slower there, which the ratio credited to the BFF.
  */
-export async function bareChild(dbUri: string, poolSize: number, sql: string, params: unknown[]): Promise<BuiltBff> {
-  return startChild('bare-child.mjs', 'the bare handler', { BENCH_BARE: JSON.stringify({ uri: dbUri, pool: poolSize, sql, params }) });
+export async function bareChild(
+  opts:
+    | { kind: 'rows'; uri: string; pool: number; sql: string; params: unknown[] }
+    | { kind: 'notify'; uri: string; pool: number; pay: { appid: string; mchid: string; apiV3Key: string } },
+): Promise<BuiltBff> {
+  const env = opts.kind === 'notify' ? { ...opts, build: compiledServer() } : opts;
+  return startChild('bare-child.mjs', 'the bare handler', { BENCH_BARE: JSON.stringify(env) });
 }
 
 /**

@@ -11,8 +11,9 @@
  * - BFF: POST /api/v1/wechat/pay/notify — verify the RSA signature, decrypt AES-256-GCM, credit the
  *   order (order, bill, ledger, outbox) in one transaction. Compiled as production runs it (`npm run
  *   build`, plain node, its own process: bench/bff-child.mjs).
- * - bare: a Koa handler on its own port, same pool size, that does the same verify + decrypt (the
- *   project's PayClient) and one idempotent insert with raw mysql2 (INSERT IGNORE by transaction id).
+ * - bare: a Koa handler in a process of its own under the BFF's node flags (bench/bare-child.mjs),
+ *   same pool size, that does the same verify + decrypt (the project's PayClient, compiled) and one
+ *   idempotent insert with raw mysql2 (INSERT IGNORE by transaction id).
  * Both get the same notifications from a worker thread with CONCURRENCY in flight. After a warm-up
  * (a fifth), the items run in ROUNDS rounds of ABBA (bare, BFF, BFF, bare) so that a neighbour's
  * load hits both alike; the ratio is over all rounds, and each round's is printed.
@@ -22,13 +23,13 @@
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
 import { startTestApp } from '../server/src/test-support/app';
-import { createPayClientFromConfig } from '../server/src/host';
+import mysql from 'mysql2/promise';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { transactionPlaintext } from '../server/src/test-support/wechat-pay';
-import { bareServer, builtBff, dbCpuMs, flag, fmt, ownCpuMs, postAll, procCpuMs, run, summary, type PostRun } from './lib';
+import { bareChild, builtBff, dbCpuMs, flag, fmt, ownCpuMs, postAll, procCpuMs, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 8000, 'BENCH_N');
 const ROUNDS = flag('rounds', 3, 'BENCH_ROUNDS');
@@ -42,6 +43,7 @@ run(async () => {
   const t = await startTestApp({ seedDemo: true });
   let closeBare = async () => {};
   let closeBff = async () => {};
+  let closePool = async () => {};
   try {
     const { services, ds, config } = t;
     const token = await t.loginResident('bench-user');
@@ -90,28 +92,17 @@ run(async () => {
       }),
     );
 
-    // ---- the bare handler ----------------------------------------------------------------------
-    const pay = createPayClientFromConfig(config);
-    const bareSrv = await bareServer(mysqlUrl(t.db.url!), config.DB_POOL_SIZE, async (ctx, pool) => {
-      const chunks: Buffer[] = [];
-      for await (const c of ctx.req) chunks.push(c as Buffer);
-      let event;
-      try {
-        event = pay.verifyAndDecryptNotification({ headers: ctx.headers, rawBody: Buffer.concat(chunks) });
-      } catch {
-        ctx.status = 401;
-        return;
-      }
-      const tx = event.resource as { transaction_id: string; out_trade_no: string; amount: { total: number } };
-      await pool.query('INSERT IGNORE INTO bench_notification (transactionId, outTradeNo, amountFen, at) VALUES (?, ?, ?, NOW(3))', [
-        tx.transaction_id,
-        tx.out_trade_no,
-        tx.amount.total,
-      ]);
-      ctx.status = 204;
+    // ---- the bare handler, in a process of its own (bench/bare-child.mjs) ----------------------
+    const bareSrv = await bareChild({
+      kind: 'notify',
+      uri: mysqlUrl(t.db.url!),
+      pool: config.DB_POOL_SIZE,
+      pay: { appid: config.WECHAT_APPID, mchid: config.WXPAY_MCHID, apiV3Key: config.WXPAY_APIV3_KEY },
     });
     closeBare = bareSrv.close;
-    const pool = bareSrv.pool;
+    // this process's own connections: the bare handler's table, the server's statement count
+    const pool = mysql.createPool({ uri: mysqlUrl(t.db.url!), connectionLimit: 2 });
+    closePool = () => pool.end();
     await pool.query(
       'CREATE TABLE bench_notification (transactionId VARCHAR(32) PRIMARY KEY, outTradeNo VARCHAR(64) NOT NULL, amountFen INT NOT NULL, at DATETIME(3) NOT NULL)',
     );
@@ -134,17 +125,18 @@ run(async () => {
     const m = size * 2 * ROUNDS;
     console.log(`${m} notifications each, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ABBA (bare, BFF, BFF, bare)…`);
     const runs: { bare: PostRun[]; bff: PostRun[] } = { bare: [], bff: [] };
-    // CPU per notification: the serving process (the BFF's child, or this one for the bare handler:
-    // this one also runs the load generator's thread, so its share is reported for both), the
+    // CPU per notification: the serving process (the BFF's child or the bare handler's), this one
+    // (the load generator's thread: signing nothing, the notifications are built beforehand), the
     // database server; and the statements the database received (Questions)
     const cost = { bare: { bff: 0, bench: 0, db: 0, statements: 0 }, bff: { bff: 0, bench: 0, db: 0, statements: 0 } };
     const questions = async () => Number(((await pool.query("SHOW GLOBAL STATUS LIKE 'Questions'")) as any)[0][0].Value);
     // items / summed time of these runs: every run has `size` items
     const rate = (rs: PostRun[]) => rs.length / rs.reduce((s, r) => s + 1 / r.rate, 0);
     const measured = async (which: 'bare' | 'bff', part: Item[]) => {
-      const [b0, n0, d0, q0] = [procCpuMs(built.pid), ownCpuMs(), dbCpuMs(), await questions()];
+      const serving = () => procCpuMs(which === 'bare' ? bareSrv.pid : built.pid);
+      const [b0, n0, d0, q0] = [serving(), ownCpuMs(), dbCpuMs(), await questions()];
       runs[which].push(await postAll(which === 'bare' ? bareUrl : bffUrl, part, CONCURRENCY));
-      const [b1, n1, d1, q1] = [procCpuMs(built.pid), ownCpuMs(), dbCpuMs(), await questions()];
+      const [b1, n1, d1, q1] = [serving(), ownCpuMs(), dbCpuMs(), await questions()];
       const c = cost[which];
       c.bff += b1 - b0;
       c.bench += n1 - n0;
@@ -174,7 +166,7 @@ run(async () => {
         }, {}),
       );
     const costLine = (c: (typeof cost)['bff']) =>
-      `${fmt((c.bff / m) * 1000)} µs BFF + ${fmt((c.bench / m) * 1000)} µs bench + ${fmt((c.db / m) * 1000)} µs db; ${fmt(c.statements / m, 2)} statements`;
+      `${fmt((c.bff / m) * 1000)} µs serving + ${fmt((c.bench / m) * 1000)} µs bench + ${fmt((c.db / m) * 1000)} µs db; ${fmt(c.statements / m, 2)} statements`;
     summary(`notifications (N=${N}, ${m} measured each in ${ROUNDS} rounds, c=${CONCURRENCY})`, [
       { what: 'BFF notifications credited / s', value: fmt(bff) },
       { what: '  runs (ms p50/p99)', value: runs.bff.map((r) => `${fmt(r.rate)}/s ${fmt(r.p50, 1)}/${fmt(r.p99, 1)}`).join('  ') },
@@ -190,6 +182,7 @@ run(async () => {
   } finally {
     await closeBff();
     await closeBare();
+    await closePool();
     await t.close(); // drops the database
   }
 });
