@@ -6,7 +6,7 @@
 // (the event loop's delay for {cmd:'stats'}).
 // Like the in-process test app: the sandbox mounted, no outbox worker or scheduled jobs (their work
 // would land on one side of the comparison only).
-// Messages from the parent (IPC, BuiltBff.ask): {cmd:'publish', topic, event} publishes on the hub
+// Messages from the parent (IPC, ChildServer.ask): {cmd:'publish', topic, event} publishes on the hub
 // (bench/ws.ts's hub-alone baseline, stamped here just before) → {type:'published'};
 // {cmd:'stats'} → {type:'stats', connections, lagP99Ms, lagMaxMs} (this event loop's delay since
 // the last stats).

@@ -6,13 +6,9 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Koa from 'koa';
-import mysql from 'mysql2/promise';
 
 /** `--name value` (or `--name=value`) from the command line, else the env variable, else the default. */
 export function flag(name: string, def: number, env?: string): number {
@@ -274,12 +270,13 @@ export function productionNodeFlags(): string[] {
   return pkg.scripts['start:production']!.split(/\s+/).filter((a) => a.startsWith('--'));
 }
 
-export interface BuiltBff {
+/** A server a bench runs in a child process: the BFF (bench/bff-child.mjs) or a bare handler (bench/bare-child.mjs). */
+export interface ChildServer {
   url: string;
   pid: number;
-  /** a message to the child (bench/bff-child.mjs lists them) and its answer of `type` */
+  /** a message to the child (bench/bff-child.mjs lists them; the bare handler takes none) and its answer of `type` */
   ask<T>(msg: object, type: string): Promise<T>;
-  /** SIGTERM, then wait for the process to end (it drains as main.js does) */
+  /** SIGTERM, then wait for the process to end (the BFF drains as main.js does) */
   close(): Promise<void>;
 }
 
@@ -289,7 +286,7 @@ export interface BuiltBff {
  * not tsx's (which, among other things, resolves every run-time require() again: mysql2 requires its
  * promise wrapper on each TypeORM query).
  */
-export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string; env?: Record<string, string> }): Promise<BuiltBff> {
+export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string; env?: Record<string, string> }): Promise<ChildServer> {
   const build = compiledServer();
   return startChild('bff-child.mjs', 'the compiled BFF', {
     BENCH_BUILD: build,
@@ -310,7 +307,7 @@ export async function bareChild(
   opts:
     | { kind: 'rows'; uri: string; pool: number; sql: string; params: unknown[] }
     | { kind: 'notify'; uri: string; pool: number; pay: { appid: string; mchid: string; apiV3Key: string } },
-): Promise<BuiltBff> {
+): Promise<ChildServer> {
   const env = opts.kind === 'notify' ? { ...opts, build: compiledServer() } : opts;
   return startChild('bare-child.mjs', 'the bare handler', { BENCH_BARE: JSON.stringify(env) });
 }
@@ -320,7 +317,7 @@ export async function bareChild(
  * process; it prints `READY {"url": …}` when it listens and ends on SIGTERM. BENCH_CPU_PROF=<dir>:
  * a V8 CPU profile of it, written when it closes.
  */
-async function startChild(script: string, what: string, env: Record<string, string>): Promise<BuiltBff> {
+async function startChild(script: string, what: string, env: Record<string, string>): Promise<ChildServer> {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
   // through sh: the child's descriptor limit raised to the hard limit first (bench:ws holds 10,000 sockets)
   const args = [...productionNodeFlags(), ...prof, path.join(__dirname, script)];
