@@ -1,8 +1,7 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
-import Router, { type Layer } from '@koa/router';
-import compose from 'koa-compose';
+import Router from '@koa/router';
 import { ERRORS, type Endpoint, type FieldIssue, type FileDownload, type HttpMethod, type Principal, type ResponseOf } from '@heat-butler/shared';
 import { z } from 'zod';
 import { AppError, zodFields } from './errors';
@@ -123,19 +122,9 @@ export function route<const S extends RouteSpec>(
  * written: @koa/router matches a route's path case-insensitively but its routers' path-less
  * middleware only under the prefix as written, so `/API/V1/bills` once reached the bill list
  * without its router's body parser and token check (401 for a valid token). It is a 404 now.
- *
- * A route path without parameters (`/api/v1/bills`), asked exactly as declared, skips even that
- * router's work per request: @koa/router tests the path against each of its routes' regular
- * expressions and builds and composes the matched chain anew on every request (about a tenth of
- * the BFF's own CPU on the bill list, bench/bills.ts). Each such path and method is matched once,
- * at start-up, by the routers themselves (`router.match`), and its chain composed once: the same
- * middleware in the same order, with the context fields @koa/router sets (staticRoute below). Any
- * other request (parameters, a trailing slash, other letter case, a method the path doesn't take)
- * goes the routers' way as before.
  */
 export function bySegment(routers: Router[]): Koa.Middleware {
-  // `${prefix}/${segment}` → the routers (each cut down to that segment's routes) that run, in order
-  const bySegmentKey = new Map<string, Router[]>();
+  const table = new Map<string, Koa.Middleware[]>();
   const prefixes = new Set<string>();
   for (const router of routers) {
     const prefix = router.opts.prefix ?? '';
@@ -153,92 +142,22 @@ export function bySegment(routers: Router[]): Koa.Middleware {
       const sub = new Router({ prefix: router.opts.prefix });
       sub.stack = router.stack.filter((_, i) => segmentOfLayer[i] === null || segmentOfLayer[i] === segment);
       const key = `${prefix}/${segment}`;
-      bySegmentKey.set(key, [...(bySegmentKey.get(key) ?? []), sub]);
+      table.set(key, [...(table.get(key) ?? []), sub.routes() as Koa.Middleware]);
     }
   }
-  // routers sharing a segment run in the given order, each going on to the next
-  const chained = (runs: Koa.Middleware[]) => runs.reduce((run, mw) => (ctx, next) => run(ctx, () => mw(ctx, next)));
-  const dispatch = new Map([...bySegmentKey].map(([key, subs]) => [key, chained(subs.map((sub) => sub.routes() as Koa.Middleware))]));
+  const dispatch = new Map(
+    [...table].map(([key, [first, ...rest]]) => [key, rest.reduce<Koa.Middleware>((run, mw) => (ctx, next) => run(ctx, () => mw(ctx, next)), first!)]),
+  );
   const byLength = [...prefixes].sort((a, b) => b.length - a.length);
-  /** The segment key a request path runs under (the longest prefix with routes for its segment). */
-  const keyOf = (path: string): string | undefined => {
+  return (ctx, next) => {
+    const path = ctx.path;
     for (const prefix of byLength) {
       if (path.charCodeAt(prefix.length) !== 47 /* '/' */ || !path.startsWith(prefix)) continue;
       const end = path.indexOf('/', prefix.length + 1);
-      const key = end < 0 ? path : path.slice(0, end);
-      if (dispatch.has(key)) return key;
+      const run = dispatch.get(end < 0 ? path : path.slice(0, end));
+      if (run) return run(ctx, next);
     }
-    return undefined;
-  };
-  // exact path → method → what the routers of its segment run for it, matched and composed once
-  const fixed = new Map<string, Map<string, Koa.Middleware>>();
-  for (const subs of bySegmentKey.values()) {
-    for (const layer of subs.flatMap((sub) => sub.stack)) {
-      const path = layer.path;
-      if (!layer.methods.length || typeof path !== 'string' || /[:*(]/.test(path)) continue;
-      const key = keyOf(path);
-      if (!key) continue;
-      for (const method of layer.methods) {
-        if (fixed.get(path)?.has(method)) continue;
-        const runs = bySegmentKey
-          .get(key)!
-          .map((sub) => staticRoute(sub, path, method))
-          .filter((run) => run !== null);
-        if (!runs.length) continue;
-        fixed.set(path, (fixed.get(path) ?? new Map<string, Koa.Middleware>()).set(method, chained(runs)));
-      }
-    }
-  }
-  return (ctx, next) => {
-    const path = ctx.path;
-    const known = fixed.get(path)?.get(ctx.method);
-    if (known) return known(ctx, next);
-    const key = keyOf(path);
-    return key ? dispatch.get(key)!(ctx, next) : next();
-  };
-}
-
-/**
- * What `router.routes()` runs for a request of `method` on exactly `path` (one without parameters),
- * matched and composed once: @koa/router 15's dispatch (`middleware()`) with its per-request steps
- * done ahead. The router's `match` picks the layers (its path-less middleware and every route
- * taking the path and method, in its order); each route layer sets the context fields its
- * dispatch sets (`captures`, `params`, `routerPath`, `routerName`, `_matchedRoute`) before its own
- * middleware, and the request first gets `matched`, `router`, `routeMatched` and `_matchedRoute`.
- * Null when no route of the router takes it (its dispatch would only go on to `next`).
- */
-function staticRoute(router: Router, path: string, method: string): Koa.Middleware | null {
-  const match = router.match(path, method);
-  if (!match.route) return null;
-  type RouteContext = Koa.Context & Record<string, unknown>;
-  const chain: Koa.Middleware[] = [];
-  for (const layer of match.pathAndMethod as Layer[]) {
-    const captures = layer.captures(path);
-    chain.push(
-      (ctx, next) => {
-        const c = ctx as RouteContext;
-        c.captures = captures;
-        c.params = (c.request as unknown as Record<string, unknown>).params = layer.params(path, captures, c.params as Record<string, string> | undefined);
-        c.routerPath = layer.path;
-        c.routerName = layer.name || undefined;
-        c._matchedRoute = layer.path;
-        if (layer.name) c._matchedRouteName = layer.name;
-        return next();
-      },
-      ...(layer.stack as Koa.Middleware[]),
-    );
-  }
-  const run = compose(chain);
-  const route = (match.pathAndMethod as Layer[]).findLast((l) => l.methods.length > 0)!;
-  return (ctx, next) => {
-    const c = ctx as RouteContext;
-    // (a copy: a later router's dispatch appends its matches to ctx.matched)
-    c.matched = c.matched ? [...(c.matched as Layer[]), ...match.path] : [...match.path];
-    c.router = router;
-    c.routeMatched = true;
-    c._matchedRoute = route.path;
-    if (route.name) c._matchedRouteName = route.name;
-    return run(ctx, next);
+    return next();
   };
 }
 
