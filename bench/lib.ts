@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { productionNodeFlags } from '../server/src/test-support/child-bff';
 
 /** `--name value` (or `--name=value`) from the command line, else the env variable, else the default. */
 export function flag(name: string, def: number, env?: string): number {
@@ -262,12 +263,6 @@ export function ask<T>(child: ChildProcess, msg: object, type: string): Promise<
     child.once('exit', gone);
     child.send(msg);
   });
-}
-
-/** node's flags in `npm run start:production` (source maps, the heap limit): the measured BFF runs with them. */
-export function productionNodeFlags(): string[] {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return pkg.scripts['start:production']!.split(/\s+/).filter((a) => a.startsWith('--'));
 }
 
 /** A server a bench runs in a child process: the BFF (bench/bff-child.mjs) or a bare handler (bench/bare-child.mjs). */

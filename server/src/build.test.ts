@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './test-support/db';
-import { exited, freePort, sandboxChildEnv, untilReady } from './test-support/child-bff';
+import { exited, freePort, productionNodeFlags, sandboxChildEnv, untilReady } from './test-support/child-bff';
 
 const ROOT = path.resolve(__dirname, '../..');
 let tmp = '';
@@ -88,8 +88,7 @@ it('npm run build compiles to JS that starts with plain node on the production d
   let output = '';
   const { NODE_OPTIONS: _drop, ...env } = process.env;
   // with start:production's node flags (package.json): one this node refuses fails here
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const flags = pkg.scripts['start:production']!.split(/\s+/).filter((a) => a.startsWith('--'));
+  const flags = productionNodeFlags();
   expect(flags).toContain('--enable-source-maps');
   child = spawn(process.execPath, [...flags, '--preserve-symlinks', main], {
     cwd: tmp,

@@ -15,6 +15,12 @@ import { installedClockOffset } from './clock';
 
 const SERVER_DIR = path.resolve(__dirname, '../..');
 
+/** node's flags in `npm run start:production` (package.json): the build test and the benches start the compiled BFF with them. */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(SERVER_DIR, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts['start:production']!.split(/\s+/).filter((a) => a.startsWith('--'));
+}
+
 export interface ChildBffEnv {
   db: TestDatabase;
   sandbox: Awaited<ReturnType<typeof startSandbox>>;
