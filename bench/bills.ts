@@ -2,7 +2,7 @@
  * Resident bill list: GET /api/v1/bills through the BFF as a ratio to a bare Koa + mysql2 handler
  * in the same run (autocannon, CONNECTIONS connections).
  *
- *   npm run bench:bills [-- --seconds 10 --rounds 4 --connections 50]
+ *   npm run bench:bills [-- --seconds 2 --rounds 20 --connections 50 --pairs 2 --warmup 8]
  *
  * Needs MariaDB (TEST_DATABASE_URL, default mariadb://root@127.0.0.1:3306; a database hb_t_<random>
  * is created and dropped). A resident with 3 bound demo accounts, 3 seasons of bills each.
@@ -24,6 +24,11 @@
  * slow minute and the other's not (the same code gave 56–108 %). Short alternating rounds put both
  * sides in the same minutes. req/s are totals over the rounds (answers over the runs' own time);
  * p99 is over every answer of a side's rounds pooled; the spread of the per-pair ratios is printed.
+ * Several processes a side (PAIRS, default 2), the rounds spread over them in turn: the same build
+ * in fresh processes differs by itself, and steadily, over the same minutes (three BFF processes of
+ * one build at 281, 289 and 292 µs of node CPU a request, three bare handlers at 205, 218 and 219 µs,
+ * 12 interleaved rounds each, 2026-11-30), so one process a side put a few points of luck into the
+ * ratio. Each process's rate is printed. Each is warmed up for WARMUP_SECONDS first (see below).
  * Goals of issue 18 (2 cores): BFF ≥ 85% of bare, BFF p99 ≤ 1.2 × bare p99.
  */
 
@@ -38,14 +43,18 @@ import { bareChild, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, pro
 const SECONDS = flag('seconds', 2, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 20);
 const CONNECTIONS = flag('connections', 50);
+const PAIRS = flag('pairs', 2);
+const WARMUP_SECONDS = flag('warmup', 8);
+
+/** A measured process: the URL the load goes to, and its pid (CPU per request). */
+type Server = { url: string; pid: number };
 const GOAL_RATE = 0.85;
 const GOAL_P99 = 1.2;
 
 run(async () => {
   console.log('starting the BFF (MariaDB, demo seed)…');
   const t = await startTestApp({ seedDemo: true });
-  let closeBare = async () => {};
-  let closeBff = async () => {};
+  const children: { close(): Promise<void> }[] = [];
   try {
     const { services, ds, config } = t;
     const token = await t.loginResident('bench-user');
@@ -59,12 +68,15 @@ run(async () => {
       await services.billing.issueBills(`${y}-${y + 1}`);
     }
     const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');
-    // the measured BFF: the production build under plain node, in its own process, on this database
-    console.log('starting the compiled BFF (npm run build, node) on the same database…');
-    const bff = await builtBff(t.db.url!, { uploadDir: config.UPLOAD_DIR });
-    closeBff = bff.close;
-    const bffUrl = `${bff.url}/api/v1/bills`;
-    const listRes = await fetch(bffUrl, { headers: { authorization: `Bearer ${token}` } });
+    // the measured BFF: the production build under plain node, in processes of their own, on this database
+    console.log(`starting ${PAIRS} compiled BFF processes (npm run build, node) on the same database…`);
+    const bffs: Server[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const child = await builtBff(t.db.url!, { uploadDir: config.UPLOAD_DIR });
+      children.push(child);
+      bffs.push({ url: `${child.url}/api/v1/bills`, pid: child.pid });
+    }
+    const listRes = await fetch(bffs[0]!.url, { headers: { authorization: `Bearer ${token}` } });
     if (listRes.status !== 200) throw new Error(`GET /bills: ${listRes.status}`);
     const list = { body: (await listRes.json()) as { items: unknown[] } };
 
@@ -79,56 +91,76 @@ run(async () => {
     // in a process of its own under the BFF's node flags (bench/bare-child.mjs), through mysql2's
     // callback API, as readRows: its promise API captures a stack trace on every call (for async
     // stack traces), some 25 µs of node CPU a request the BFF doesn't spend
-    const bareSrv = await bareChild({ kind: 'rows', uri: mysqlUrl(t.db.url!), pool: config.DB_POOL_SIZE, sql: SQL, params: [Number(resident.id)] });
-    closeBare = bareSrv.close;
-    const bareUrl = bareSrv.url;
-    const bare = JSON.parse(await (await fetch(bareUrl)).text());
+    const bares: Server[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const child = await bareChild({ kind: 'rows', uri: mysqlUrl(t.db.url!), pool: config.DB_POOL_SIZE, sql: SQL, params: [Number(resident.id)] });
+      children.push(child);
+      bares.push({ url: child.url, pid: child.pid });
+    }
+    const bare = JSON.parse(await (await fetch(bares[0]!.url)).text());
     console.log(
       `BFF: ${list.body.items.length} bills, ${JSON.stringify(list.body).length} bytes; bare: ${bare.items.length} rows, ${JSON.stringify(bare).length} bytes`,
     );
 
     const bffOpts = { connections: CONNECTIONS, seconds: SECONDS, headers: { authorization: `Bearer ${token}` } };
     const bareOpts = { connections: CONNECTIONS, seconds: SECONDS };
-    console.log(`warm-up 3 s each, then ${ROUNDS} × (bare, BFF) alternating, ${CONNECTIONS} connections × ${SECONDS} s…`);
-    await cannon(bareUrl, { ...bareOpts, seconds: 3 });
-    await cannon(bffUrl, { ...bffOpts, seconds: 3 });
-    const runs: { bff: Cannon[]; bare: Cannon[] } = { bff: [], bare: [] };
+    const sides = { bff: bffs, bare: bares };
+    const optsOf = { bff: bffOpts, bare: bareOpts };
+    console.log(
+      `warm-up ${WARMUP_SECONDS} s each, then ${ROUNDS} rounds of (bare, BFF) alternating over ${PAIRS} pairs of processes, ${CONNECTIONS} connections × ${SECONDS} s…`,
+    );
+    // warm-up: the JIT of a fresh process was still optimizing ~65 functions in its second 10 s of
+    // load (--trace-opt, 2026-11-30), and a few in the third
+    for (let i = 0; i < PAIRS; i++) {
+      await cannon(bares[i]!.url, { ...bareOpts, seconds: WARMUP_SECONDS });
+      await cannon(bffs[i]!.url, { ...bffOpts, seconds: WARMUP_SECONDS });
+    }
+    type Side = 'bff' | 'bare';
+    // each process's runs (runs[side][pair]), and the rounds in order (rounds[side][round])
+    const runs: Record<Side, Cannon[][]> = { bff: bffs.map(() => []), bare: bares.map(() => []) };
+    const rounds: Record<Side, Cannon[]> = { bff: [], bare: [] };
     // CPU spent serving (the BFF's process or the bare handler's) and by the database server, per
     // request: steadier than req/s on a busy machine
     const cpu = { bff: { node: 0, db: 0, sys: 0 }, bare: { node: 0, db: 0, sys: 0 } };
     for (let r = 0; r < ROUNDS; r++) {
-      // ABBA: bare first in even rounds, BFF first in odd ones
-      const order = r % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
+      // the pairs in turn; ABBA within each pair: bare first in its even turns, BFF first in odd ones
+      const pair = r % PAIRS;
+      const order = Math.floor(r / PAIRS) % 2 === 0 ? (['bare', 'bff'] as const) : (['bff', 'bare'] as const);
       for (const which of order) {
-        const serving = () => procCpu(which === 'bare' ? bareSrv.pid : bff.pid);
-        const [node0, db0] = [serving(), dbCpuMs()];
-        runs[which].push(which === 'bare' ? await cannon(bareUrl, bareOpts) : await cannon(bffUrl, bffOpts));
-        const node1 = serving();
+        const server = sides[which][pair]!;
+        const [node0, db0] = [procCpu(server.pid), dbCpuMs()];
+        const run = await cannon(server.url, optsOf[which]);
+        const node1 = procCpu(server.pid);
+        runs[which][pair]!.push(run);
+        rounds[which].push(run);
         cpu[which].node += node1.ms - node0.ms;
         cpu[which].sys += node1.sysMs - node0.sysMs;
         cpu[which].db += dbCpuMs() - db0;
       }
     }
-    const perRequest = (which: 'bff' | 'bare') => {
-      const n = runs[which].reduce((s, r) => s + r.total, 0);
+    const perRequest = (which: Side) => {
+      const n = rounds[which].reduce((s, r) => s + r.total, 0);
       return { node: cpu[which].node / n, db: cpu[which].db / n, sys: cpu[which].sys / n };
     };
     const [cpuBff, cpuBare] = [perRequest('bff'), perRequest('bare')];
     const cpuLine = (c: { node: number; db: number; sys: number }) =>
       `${fmt(c.node * 1000)} µs node (${fmt(c.sys * 1000)} of it system) + ${fmt(c.db * 1000)} µs db = ${fmt((c.node + c.db) * 1000)} µs`;
-    const bffRps = rateOf(runs.bff);
-    const bareRps = rateOf(runs.bare);
-    const bffP99 = pooledP99(runs.bff);
-    const bareP99 = pooledP99(runs.bare);
-    // each round's rate, and the spread of the rounds' BFF / bare ratios (round i of each side)
+    const bffRps = rateOf(rounds.bff);
+    const bareRps = rateOf(rounds.bare);
+    const bffP99 = pooledP99(rounds.bff);
+    const bareP99 = pooledP99(rounds.bare);
+    // each round's rate, each process's, and the spread of the rounds' BFF / bare ratios (round i of each side)
     const each = (rs: Cannon[]) => rs.map((r) => fmt(rateOf([r]))).join(' ');
-    const pairs = runs.bff.map((r, i) => rateOf([r]) / rateOf([runs.bare[i]!])).sort((a, b) => a - b);
-    summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections)`, [
+    const processes = (which: Side) => runs[which].map((rs) => fmt(rateOf(rs))).join(', ');
+    const pairs = rounds.bff.map((r, i) => rateOf([r]) / rateOf([rounds.bare[i]!])).sort((a, b) => a - b);
+    summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s over ${PAIRS} pairs of processes, ${CONNECTIONS} connections)`, [
       { what: 'BFF GET /api/v1/bills req/s', value: fmt(bffRps) },
-      { what: '  rounds (req/s)', value: each(runs.bff) },
-      { what: '  non-2xx / errors', value: `${runs.bff.reduce((s, r) => s + r.non2xx, 0)} / ${runs.bff.reduce((s, r) => s + r.errors, 0)}` },
+      { what: '  rounds (req/s)', value: each(rounds.bff) },
+      { what: '  each process (req/s)', value: processes('bff') },
+      { what: '  non-2xx / errors', value: `${rounds.bff.reduce((s, r) => s + r.non2xx, 0)} / ${rounds.bff.reduce((s, r) => s + r.errors, 0)}` },
       { what: 'bare Koa + mysql2 req/s', value: fmt(bareRps) },
-      { what: '  rounds (req/s)', value: each(runs.bare) },
+      { what: '  rounds (req/s)', value: each(rounds.bare) },
+      { what: '  each process (req/s)', value: processes('bare') },
       {
         what: 'BFF / bare per pair of rounds: min, median, max',
         value: [pairs[0]!, pairs[pairs.length >> 1]!, pairs[pairs.length - 1]!].map((x) => `${fmt(x * 100, 1)}%`).join(', '),
@@ -145,8 +177,7 @@ run(async () => {
       },
     ]);
   } finally {
-    await closeBff();
-    await closeBare();
+    for (const child of children) await child.close();
     await t.close();
   }
 });
