@@ -94,9 +94,10 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
     log,
   );
 
-  // The port is known before listening (PORT=0: a free one is picked first), so that everything is
+  // The port is known before listening (PORT=0: a free one is reserved first), so that everything is
   // composed, seeded and attached before the first connection is accepted.
-  const port = base.PORT || (await freePort(base.HOST));
+  const reserved = base.PORT ? null : await reservePort(base.HOST);
+  const port = base.PORT || reserved!.port;
   const url = `http://${base.HOST}:${port}`;
 
   const sandboxMode = base.HB_MODE === 'sandbox';
@@ -168,6 +169,7 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   answerClientErrors(server);
   services.realtime.attach(server);
   try {
+    await reserved?.release();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, base.HOST, () => {
@@ -272,16 +274,22 @@ export async function startHost(opts: HostOptions = {}): Promise<Host> {
   };
 }
 
-/** A port nobody listens on right now (for PORT=0: tests and tools that run several BFFs). */
-async function freePort(host: string): Promise<number> {
-  const probe = net.createServer();
+/**
+ * A free port for PORT=0 (tests and tools that run several BFFs), held until `release()`: a server
+ * listens on it meanwhile and drops every connection at once (nobody knows the port yet). Picked and
+ * let go at once, it stood free through the whole start-up (migrations, demo seed: seconds), and any
+ * outgoing connection or listen(0) in the meantime could be given it by the kernel: an e2e run
+ * failed with EADDRINUSE that way. Not kept alive by the reservation (unref) if start-up fails.
+ */
+export async function reservePort(host: string): Promise<{ port: number; release(): Promise<void> }> {
+  const holder = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, host, resolve);
+    holder.once('error', reject);
+    holder.listen(0, host, resolve);
   });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+  holder.unref();
+  const { port } = holder.address() as AddressInfo;
+  return { port, release: () => new Promise<void>((resolve) => holder.close(() => resolve())) };
 }
 
 /**

@@ -6,11 +6,10 @@
  * once (one escalation, one credit, one reconciliation run for the day); the rate limits and the
  * WeChat access token are shared.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import WebSocket from 'ws';
-import { childBffEnv, type ChildBffEnv } from './test-support/child-bff';
+import { childBffEnv, freePort, type ChildBffEnv } from './test-support/child-bff';
 import { installedClockOffset, installShiftedDate } from './test-support/clock';
 import { TEST_PNG } from './test-support/app';
 import { createDataSource } from './db';
@@ -58,13 +57,7 @@ beforeAll(async () => {
     ...(REDIS_URL ? { REDIS_URL } : {}),
   };
   await env.start(common);
-  const portB = await new Promise<number>((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const portB = await freePort();
   urlB = `http://127.0.0.1:${portB}`;
   await env.start({ ...common, PORT: String(portB) });
   ds = createDataSource({ url: env.db.url, sqlitePath: env.sqlitePath });

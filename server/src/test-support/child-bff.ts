@@ -38,12 +38,42 @@ export interface ChildBffEnv {
   close(): Promise<void>;
 }
 
+/**
+ * A port for a BFF child process to listen on (for its life, across restarts on the same port),
+ * picked at random below the kernel's ephemeral range (ip_local_port_range, 32768–60999 here) and
+ * free when picked. A port of that range is given to every outgoing connection and every listen(0)
+ * on the machine, so one found free there could be taken before the child listened on it, or
+ * between two children on it (a host listening on such a port failed with EADDRINUSE in CI). Below
+ * the range only an explicit pick takes a port.
+ */
 export async function freePort(): Promise<number> {
+  const [lowest] = ephemeralPorts();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FIRST_PICKED_PORT + Math.floor(Math.random() * (lowest - FIRST_PICKED_PORT));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`freePort: no free port in ${FIRST_PICKED_PORT}–${lowest - 1}`);
+}
+/** Above the well-known services' ports (MariaDB 3306, Redis 6379, …). */
+const FIRST_PICKED_PORT = 10_000;
+
+/** The kernel's range for ports it picks itself (Linux; the IANA range elsewhere). */
+export function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low! > FIRST_PICKED_PORT + 1000 && high! >= low!) return [low!, high!];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+function canListen(port: number): Promise<boolean> {
   const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 /**
