@@ -57,8 +57,19 @@ export async function startE2E(opts: { instantBills?: boolean; config?: Partial<
     instantBills: opts.instantBills,
     // issue e-invoices quickly in the demo flow
     config: { INVOICE_POLL_DELAY_MS: 200, UPLOAD_DIR: uploadDir, ...opts.config },
+  }).catch(async (err) => {
+    // no E2E to close: its database and folder would outlive the failed run (a host that could not
+    // listen left one behind)
+    await db.drop();
+    fs.rmSync(uploadDir, { recursive: true, force: true });
+    throw err;
   });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }).catch(async (err) => {
+    await host.close();
+    await db.drop();
+    fs.rmSync(uploadDir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     host,
     browser,

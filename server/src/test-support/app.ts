@@ -76,6 +76,11 @@ export async function startTestApp(opts: HostOptions = {}): Promise<TestApp> {
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...opts,
     config: { UPLOAD_DIR: uploadDir, ...opts.config },
+  }).catch(async (err) => {
+    // no app to close: its database and folder would outlive the failed test run
+    await db.drop();
+    fs.rmSync(uploadDir, { recursive: true, force: true });
+    throw err;
   });
   refuseStampsFromDatabaseClock(host.ds);
   const call: TestApp['call'] = async (method, path, o = {}) => {
