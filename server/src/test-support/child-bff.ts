@@ -127,8 +127,18 @@ export async function childBffEnv(sandboxOpts: { notifyRetryScheduleMs?: number[
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-child-'));
   const db = await createTestDatabase();
   const c = loadConfig({});
-  const sandbox = await startSandbox({ appid: c.WECHAT_APPID, secret: c.WECHAT_SECRET, mchid: c.WXPAY_MCHID, apiV3Key: c.WXPAY_APIV3_KEY, ...sandboxOpts });
-  const port = await freePort();
+  let sandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
+  let port: number;
+  try {
+    sandbox = await startSandbox({ appid: c.WECHAT_APPID, secret: c.WECHAT_SECRET, mchid: c.WXPAY_MCHID, apiV3Key: c.WXPAY_APIV3_KEY, ...sandboxOpts });
+    port = await freePort();
+  } catch (err) {
+    // no env to close: its simulator, database and folder would outlive the failed run
+    await sandbox?.close();
+    await db.drop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   const url = `http://127.0.0.1:${port}`;
   const sqlitePath = path.join(tmp, 'hb.sqlite');
   let output = '';
