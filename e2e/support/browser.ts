@@ -45,31 +45,31 @@ export async function startE2E(opts: { instantBills?: boolean; config?: Partial<
   ensureH5Build();
   const db = await createTestDatabase();
   const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-e2e-uploads-'));
-  const host = await startHost({
-    port: 0,
-    sandbox: true,
-    synchronize: true,
-    seedDemo: true,
-    h5Dir: H5_DIR,
-    databaseUrl: db.url,
-    sqlitePath: db.url ? undefined : ':memory:',
-    logger: createLogger('silent'),
-    instantBills: opts.instantBills,
-    // issue e-invoices quickly in the demo flow
-    config: { INVOICE_POLL_DELAY_MS: 200, UPLOAD_DIR: uploadDir, ...opts.config },
-  }).catch(async (err) => {
-    // no E2E to close: its database and folder would outlive the failed run (a host that could not
-    // listen left one behind)
+  let host: Host | undefined;
+  let browser: Browser;
+  try {
+    host = await startHost({
+      port: 0,
+      sandbox: true,
+      synchronize: true,
+      seedDemo: true,
+      h5Dir: H5_DIR,
+      databaseUrl: db.url,
+      sqlitePath: db.url ? undefined : ':memory:',
+      logger: createLogger('silent'),
+      instantBills: opts.instantBills,
+      // issue e-invoices quickly in the demo flow
+      config: { INVOICE_POLL_DELAY_MS: 200, UPLOAD_DIR: uploadDir, ...opts.config },
+    });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  } catch (err) {
+    // no E2E to close: its host, database and folder would outlive the failed run (a host that
+    // could not listen left its database behind)
+    await host?.close();
     await db.drop();
     fs.rmSync(uploadDir, { recursive: true, force: true });
     throw err;
-  });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }).catch(async (err) => {
-    await host.close();
-    await db.drop();
-    fs.rmSync(uploadDir, { recursive: true, force: true });
-    throw err;
-  });
+  }
   return {
     host,
     browser,

@@ -4,10 +4,11 @@
  * given is already taken, as happened in that run.
  */
 import net from 'node:net';
+import mysql from 'mysql2/promise';
 import { expect, it, vi } from 'vitest';
 import { startTestApp } from './app';
-import { createTestDatabase, type TestDatabase } from './db';
-import { createDataSource } from '../db';
+import type { TestDatabase } from './db';
+import { mysqlUrl } from '../platform/db/data-source';
 
 const created: TestDatabase[] = [];
 vi.mock('./db', async (importOriginal) => {
@@ -35,15 +36,12 @@ it('a test app that cannot listen drops its database', async () => {
   const db = created[0]!;
   if (db.url) {
     // the server still there, the database gone
-    const admin = await createTestDatabase();
-    const ds = createDataSource({ url: admin.url });
-    await ds.initialize();
+    const conn = await mysql.createConnection(mysqlUrl(process.env.TEST_DATABASE_URL!));
     try {
-      const name = new URL(db.url).pathname.slice(1);
-      expect(await ds.query('SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?', [name])).toEqual([]);
+      const [rows] = await conn.query('SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?', [new URL(db.url).pathname.slice(1)]);
+      expect(rows).toEqual([]);
     } finally {
-      await ds.destroy();
-      await admin.drop();
+      await conn.end();
     }
   }
 }, 60_000);
