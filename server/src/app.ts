@@ -7,10 +7,10 @@ import serve from 'koa-static';
 import type { DataSource } from 'typeorm';
 import { templateIds, type Config } from './config';
 import type { Logger } from './platform/logger';
-import { AppError, errorMiddleware } from './platform/errors';
+import { AppError, answerError, answerUnanswered } from './platform/errors';
 import { httpMetrics, registry as metricsRegistry } from './platform/metrics';
 import { securityHeaders } from './platform/security-headers';
-import { bearerToken } from './platform/auth';
+import { bearerToken, type AuthPrincipal } from './platform/auth';
 import { bySegment } from './platform/http';
 import { OutboxWorker } from './platform/outbox';
 import { EventBus } from './platform/events';
@@ -242,16 +242,25 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   app.maxIpsCount = 1;
   app.silent = true;
 
-  // request id + a child logger on every line (RequestState)
+  // what every answer gets, in one middleware (each layer of Koa's chain is a promise and a closure
+  // more on every request): a request id and a child logger on every line (RequestState), the
+  // security headers, the one error shape, the JSON body serialised once, metrics, the access log
   const accessLog = () => deps.log.isLevelEnabled('info');
+  const setSecurityHeaders = securityHeaders({ h5Dir: deps.config.H5_DIR, https: (deps.config.PUBLIC_BASE_URL ?? '').startsWith('https://') });
   app.use(async (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');
     const requestId = /^[\w-]{8,64}$/.test(incoming) ? incoming : crypto.randomUUID();
     ctx.state = new RequestState(requestId, deps.log);
     ctx.set('X-Request-Id', requestId);
+    setSecurityHeaders(ctx);
     const started = performance.now();
     try {
-      await next();
+      try {
+        await next();
+        answerUnanswered(ctx);
+      } catch (err) {
+        answerError(ctx, err);
+      }
       // a JSON body is serialised once, here: the access log's byte count (ctx.response.length)
       // would otherwise stringify it a second time, besides Koa's own answer
       const body: unknown = ctx.body;
@@ -278,8 +287,6 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       }
     }
   });
-  app.use(securityHeaders({ h5Dir: deps.config.H5_DIR, https: (deps.config.PUBLIC_BASE_URL ?? '').startsWith('https://') }));
-  app.use(errorMiddleware());
 
   const root = new Router();
   root.get('/healthz', (ctx) => {
@@ -332,21 +339,30 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   webhooks.use(payNotify.routes(), payNotify.allowedMethods({ throw: false }));
 
   const api = new Router({ prefix: '/api/v1' });
-  api.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: `${deps.config.BODY_LIMIT_KB}kb`,
-      encoding: 'utf-8',
-    }),
-  );
-  api.use(async (ctx, next) => {
+  const parseJson = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: `${deps.config.BODY_LIMIT_KB}kb`,
+    encoding: 'utf-8',
+  });
+  // the parser reads POST, PUT and PATCH bodies only (its default); the rest skip its async frame
+  api.use((ctx, next) => (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? parseJson(ctx, next) : next()));
+  // the caller: a resident's session from memory without a promise (most requests), else the database
+  const withPrincipal = (ctx: Koa.Context, p: AuthPrincipal | 'expired' | null) => {
+    if (p === 'expired') ctx.state.sessionExpired = true;
+    else if (p) ctx.state.principal = p;
+  };
+  api.use((ctx, next) => {
     const token = bearerToken(ctx.get('Authorization'));
-    if (token) {
-      const p = await services.identity.resolveToken(token);
-      if (p === 'expired') ctx.state.sessionExpired = true;
-      else if (p) ctx.state.principal = p;
+    if (!token) return next();
+    const cached = services.identity.cachedToken(token);
+    if (cached !== undefined) {
+      withPrincipal(ctx, cached);
+      return next();
     }
-    await next();
+    return services.identity.resolveToken(token).then((p) => {
+      withPrincipal(ctx, p);
+      return next();
+    });
   });
   for (const router of [
     identityRoutes(services.identity, services.accounts),

@@ -119,56 +119,56 @@ function toBody(code: ErrorCode, details: unknown, requestId: string | undefined
 
 const UNANSWERED: Partial<Record<number, ErrorCode>> = { 404: 'ROUTE_NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 501: 'METHOD_NOT_ALLOWED' };
 
-/** The one error middleware: JSON shape, stable code, Chinese message, never a stack trace. */
-export function errorMiddleware(): Koa.Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-      // what no route answered: no such path, or a path asked with a method it doesn't take (the
-      // router's 405 with its Allow header; 501 for a method no route takes anywhere)
-      const unanswered = ctx.body === undefined ? UNANSWERED[ctx.status] : undefined;
-      if (unanswered) {
-        ctx.status = ERRORS[unanswered].status;
-        ctx.body = toBody(unanswered, undefined, ctx.state.requestId);
-      }
-    } catch (err: any) {
-      const log: Logger | undefined = ctx.state.log;
-      let code: ErrorCode;
-      let details: unknown;
-      let message: string | undefined;
-      if (err instanceof AppError) {
-        code = err.code;
-        details = err.details;
-        message = err.userMessage;
-      } else if (err instanceof ZodError) {
-        code = 'VALIDATION_FAILED';
-        details = { fields: zodFields(err) };
-      } else if (err?.type === 'entity.too.large' || err?.status === 413) {
-        code = 'PAYLOAD_TOO_LARGE';
-      } else if (err?.type === 'entity.parse.failed' || err?.status === 400) {
-        // the body parser's "invalid JSON" (it sets no type)
-        code = 'MALFORMED_JSON';
-      } else if (err?.status === 415) {
-        code = 'VALIDATION_FAILED';
-        details = { fields: [{ field: '(body)', message: '请求内容类型应为 application/json' }] };
-      } else if (isUniqueViolation(err)) {
-        // a duplicate no module turned into its own code (those say which field): a 409, not a 500
-        code = 'CONFLICT';
-        log?.warn({ error: errorSummary(err) }, 'unhandled unique violation');
-      } else if (isDbUnavailable(err)) {
-        code = 'DB_UNAVAILABLE';
-        log?.error({ error: errorSummary(err) }, 'database unavailable');
-      } else {
-        code = 'INTERNAL';
-        log?.error({ error: errorSummary(err), stack: stackFrames(err) }, 'unhandled error');
-      }
-      ctx.status = ERRORS[code].status;
-      ctx.body = toBody(code, details, ctx.state.requestId, message);
-      if (code === 'DB_UNAVAILABLE') ctx.set('Retry-After', '5');
-      if (ctx.status === 429) {
-        const retry = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-        if (retry) ctx.set('Retry-After', String(retry));
-      }
-    }
-  };
+/**
+ * What no route answered, in the API's error shape: no such path, or a path asked with a method it
+ * doesn't take (the router's 405 with its Allow header; 501 for a method no route takes anywhere).
+ * The app's first middleware calls this after the rest have run, and answerError for what they threw.
+ */
+export function answerUnanswered(ctx: Koa.Context): void {
+  const unanswered = ctx.body === undefined ? UNANSWERED[ctx.status] : undefined;
+  if (unanswered) {
+    ctx.status = ERRORS[unanswered].status;
+    ctx.body = toBody(unanswered, undefined, ctx.state.requestId);
+  }
+}
+
+/** The one error answer: JSON shape, stable code, Chinese message, never a stack trace. */
+export function answerError(ctx: Koa.Context, err: any): void {
+  const log: Logger | undefined = ctx.state.log;
+  let code: ErrorCode;
+  let details: unknown;
+  let message: string | undefined;
+  if (err instanceof AppError) {
+    code = err.code;
+    details = err.details;
+    message = err.userMessage;
+  } else if (err instanceof ZodError) {
+    code = 'VALIDATION_FAILED';
+    details = { fields: zodFields(err) };
+  } else if (err?.type === 'entity.too.large' || err?.status === 413) {
+    code = 'PAYLOAD_TOO_LARGE';
+  } else if (err?.type === 'entity.parse.failed' || err?.status === 400) {
+    // the body parser's "invalid JSON" (it sets no type)
+    code = 'MALFORMED_JSON';
+  } else if (err?.status === 415) {
+    code = 'VALIDATION_FAILED';
+    details = { fields: [{ field: '(body)', message: '请求内容类型应为 application/json' }] };
+  } else if (isUniqueViolation(err)) {
+    // a duplicate no module turned into its own code (those say which field): a 409, not a 500
+    code = 'CONFLICT';
+    log?.warn({ error: errorSummary(err) }, 'unhandled unique violation');
+  } else if (isDbUnavailable(err)) {
+    code = 'DB_UNAVAILABLE';
+    log?.error({ error: errorSummary(err) }, 'database unavailable');
+  } else {
+    code = 'INTERNAL';
+    log?.error({ error: errorSummary(err), stack: stackFrames(err) }, 'unhandled error');
+  }
+  ctx.status = ERRORS[code].status;
+  ctx.body = toBody(code, details, ctx.state.requestId, message);
+  if (code === 'DB_UNAVAILABLE') ctx.set('Retry-After', '5');
+  if (ctx.status === 429) {
+    const retry = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if (retry) ctx.set('Retry-After', String(retry));
+  }
 }

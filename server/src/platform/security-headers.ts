@@ -20,7 +20,7 @@ import helmet from 'helmet';
  * (helmet's per-request middleware, a dozen small functions behind a promise, cost more CPU than the
  * rest of the bill list's middleware together).
  */
-export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.Middleware {
+export function securityHeaders(opts: { h5Dir?: string; https: boolean }): (ctx: Koa.Context) => void {
   const set: [string, string][] = [];
   const removed: string[] = [];
   const recorder = {
@@ -32,15 +32,14 @@ export function securityHeaders(opts: { h5Dir?: string; https: boolean }): Koa.M
   });
   if (!set.length) throw new Error('security headers: helmet set none');
   const api = apiHeaders(opts);
-  return (ctx, next) => {
+  return (ctx) => {
     const res = ctx.res;
     if (ctx.path.startsWith('/api/')) {
       for (const [name, value] of api) res.setHeader(name, value);
-      return next();
+      return;
     }
     for (const name of removed) res.removeHeader(name);
     for (const [name, value] of set) res.setHeader(name, value);
-    return next();
   };
 }
 

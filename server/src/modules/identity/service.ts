@@ -77,15 +77,23 @@ export class IdentityService {
   }
 
   /**
+   * A resident's session from memory (SESSION_CACHE_MS), without a promise: the principal, 'expired',
+   * or undefined when resolveToken must read the database. The API's token check takes this first.
+   */
+  cachedToken(token: string, now = this.d.clock().getTime()): AuthPrincipal | 'expired' | undefined {
+    const cached = this.residentSessions.get(token);
+    if (!cached || cached.until <= Date.now() || this.endedSessions.has(cached.principal.sessionId)) return undefined;
+    return cached.expiresAt > now ? cached.principal : 'expired';
+  }
+
+  /**
    * Token -> principal; null when unknown; 'expired' when it was valid once. A resident's session
    * may come from memory (SESSION_CACHE_MS); `fresh` reads the database (the sockets' re-check).
    */
   async resolveToken(token: string, o: { fresh?: boolean } = {}): Promise<AuthPrincipal | 'expired' | null> {
     const now = this.d.clock().getTime();
-    const cached = o.fresh ? undefined : this.residentSessions.get(token);
-    if (cached && cached.until > Date.now() && !this.endedSessions.has(cached.principal.sessionId)) {
-      return cached.expiresAt > now ? cached.principal : 'expired';
-    }
+    const cached = o.fresh ? undefined : this.cachedToken(token, now);
+    if (cached !== undefined) return cached;
     const hash = sha256(token);
     const readAt = Date.now();
     // one round trip for the common case (a resident): the session with its resident's openid

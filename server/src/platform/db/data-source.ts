@@ -136,7 +136,7 @@ export function forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, on
  * connection it runs on (readRows): keep shapes few (an IN list's length in `shape` multiplies them;
  * the server caps prepared statements at max_prepared_stmt_count).
  */
-export async function rawQuery<T = Record<string, any>>(
+export function rawQuery<T = Record<string, any>>(
   ds: DataSource,
   shape: string,
   build: () => { getQueryAndParameters(): [string, unknown[]] },
@@ -146,7 +146,13 @@ export async function rawQuery<T = Record<string, any>>(
   if (!byShape) builtSql.set(ds, (byShape = new Map()));
   const sql = byShape.get(shape);
   if (sql !== undefined) return readRows(ds, sql, params);
-  const [built, values] = build().getQueryAndParameters();
+  let built: string;
+  let values: unknown[];
+  try {
+    [built, values] = build().getQueryAndParameters();
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (values.length === params.length && values.every((v, i) => v === params[i])) byShape.set(shape, built);
   return readRows(ds, built, values);
 }
@@ -164,22 +170,25 @@ const builtSql = new WeakMap<DataSource, Map<string, string>>();
  * limit gives up on it, a statement over the limit logged as slow, failures as QueryFailedError.
  * Afterquery subscribers don't see these reads.
  */
-async function readRows<T>(ds: DataSource, sql: string, params: unknown[]): Promise<T[]> {
+function readRows<T>(ds: DataSource, sql: string, params: unknown[]): Promise<T[]> {
   if (driverOf(ds) !== 'mysql') return ds.query(sql, params);
   const pool = (ds.driver as unknown as { pool: { getConnection(cb: (err: Error | null, conn?: any) => void): void } }).pool;
-  const conn = await new Promise<any>((resolve, reject) => pool.getConnection((err, c) => (err || !c ? reject(err) : resolve(c))));
-  const started = Date.now();
-  try {
-    return (await execute(ds, conn, sql, params)) as T[];
-  } catch (err) {
-    throw new QueryFailedError(sql, params, err as Error);
-  } finally {
-    // (a connection discarded by execute() has left the pool: its release is a no-op)
-    conn.release();
-    const ms = Date.now() - started;
-    const limit = queryLimitMs(ds);
-    if (limit && ms > limit) ds.logger.logQuerySlow(ms, sql, params);
-  }
+  // one promise from the pool's callback to the statement's answer (a bill list request awaited two)
+  return new Promise<T[]>((resolve, reject) =>
+    pool.getConnection((acquireErr, conn) => {
+      if (acquireErr || !conn) return reject(acquireErr);
+      const started = Date.now();
+      executeThen(ds, conn, sql, params, (err, rows) => {
+        // (a connection discarded by executeThen() has left the pool: its release is a no-op)
+        conn.release();
+        const ms = Date.now() - started;
+        const limit = queryLimitMs(ds);
+        if (limit && ms > limit) ds.logger.logQuerySlow(ms, sql, params);
+        if (err) reject(new QueryFailedError(sql, params, err));
+        else resolve(rows as T[]);
+      });
+    }),
+  );
 }
 
 /** The client-side limit TypeORM gives its own statements (set by installDbLimits), if any. */
@@ -198,31 +207,33 @@ function queryLimitMs(ds: DataSource): number | undefined {
  * (a CPU profile of bench:bills: `execute` itself 0.06 % with the SQL as a string).
  */
 function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => executeThen(ds, conn, sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+}
+
+/** execute() with a callback, called once: the error, or the rows. */
+function executeThen(ds: DataSource, conn: any, sql: string, params: unknown[], cb: (err: Error | null, rows?: unknown) => void): void {
   const limit = queryLimitMs(ds);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const timer = limit
-      ? setTimeout(() => {
-          settled = true;
-          discard(conn);
-          reject(dbLimitError('PROTOCOL_SEQUENCE_TIMEOUT', 'Query inactivity timeout'));
-        }, limit)
-      : undefined;
-    const done = (err: Error | null, rows?: unknown) => {
-      // (after the limit: the error of the connection destroyed above, or a late answer)
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(rows);
-    };
-    try {
-      conn.execute(sql, params, done);
-    } catch (err) {
-      // refused before sending (an undefined parameter): the connection is fine
-      done(err as Error);
-    }
-  });
+  let settled = false;
+  const timer = limit
+    ? setTimeout(() => {
+        settled = true;
+        discard(conn);
+        cb(dbLimitError('PROTOCOL_SEQUENCE_TIMEOUT', 'Query inactivity timeout'));
+      }, limit)
+    : undefined;
+  const done = (err: Error | null, rows?: unknown) => {
+    // (after the limit: the error of the connection destroyed above, or a late answer)
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    cb(err, rows);
+  };
+  try {
+    conn.execute(sql, params, done);
+  } catch (err) {
+    // refused before sending (an undefined parameter): the connection is fine
+    done(err as Error);
+  }
 }
 
 /**
