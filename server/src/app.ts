@@ -345,23 +345,25 @@ export function createApp(deps: AppDeps, services: Services): Koa {
     encoding: 'utf-8',
   });
   // the parser reads POST, PUT and PATCH bodies only (its default); the rest skip its async frame
-  api.use((ctx, next) => (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? parseJson(ctx, next) : next()));
-  // the caller: a resident's session from memory without a promise (most requests), else the database
+  const parsed = (ctx: Koa.Context, next: Koa.Next) =>
+    ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? parseJson(ctx, next) : next();
   const withPrincipal = (ctx: Koa.Context, p: AuthPrincipal | 'expired' | null) => {
     if (p === 'expired') ctx.state.sessionExpired = true;
     else if (p) ctx.state.principal = p;
   };
+  // the caller (a resident's session from memory without a promise, else the database), then the
+  // body: one layer of the router's chain for both
   api.use((ctx, next) => {
     const token = bearerToken(ctx.get('Authorization'));
-    if (!token) return next();
+    if (!token) return parsed(ctx, next);
     const cached = services.identity.cachedToken(token);
     if (cached !== undefined) {
       withPrincipal(ctx, cached);
-      return next();
+      return parsed(ctx, next);
     }
     return services.identity.resolveToken(token).then((p) => {
       withPrincipal(ctx, p);
-      return next();
+      return parsed(ctx, next);
     });
   });
   for (const router of [
