@@ -339,14 +339,15 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   webhooks.use(payNotify.routes(), payNotify.allowedMethods({ throw: false }));
 
   const api = new Router({ prefix: '/api/v1' });
+  // the parser reads POST, PUT and PATCH bodies only; the rest skip its async frame
+  const bodyMethods = ['POST', 'PUT', 'PATCH'];
   const parseJson = bodyParser({
     enableTypes: ['json'],
     jsonLimit: `${deps.config.BODY_LIMIT_KB}kb`,
     encoding: 'utf-8',
+    parsedMethods: bodyMethods,
   });
-  // the parser reads POST, PUT and PATCH bodies only (its default); the rest skip its async frame
-  const parsed = (ctx: Koa.Context, next: Koa.Next) =>
-    ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? parseJson(ctx, next) : next();
+  const parsed = (ctx: Koa.Context, next: Koa.Next) => (bodyMethods.includes(ctx.method) ? parseJson(ctx, next) : next());
   const withPrincipal = (ctx: Koa.Context, p: AuthPrincipal | 'expired' | null) => {
     if (p === 'expired') ctx.state.sessionExpired = true;
     else if (p) ctx.state.principal = p;

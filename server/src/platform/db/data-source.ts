@@ -197,6 +197,11 @@ function queryLimitMs(ds: DataSource): number | undefined {
   return opts.enableQueryTimeout ? opts.maxQueryExecutionTime : undefined;
 }
 
+/** executeThen() as a promise (bulk writes). */
+function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => executeThen(ds, conn, sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+}
+
 /**
  * One prepared statement on a mysql2 connection under that limit (mysql2 prepares each SQL once per
  * connection). A statement the client gave up on leaves its connection mid-command: it is
@@ -204,13 +209,9 @@ function queryLimitMs(ds: DataSource): number | undefined {
  * per-command `timeout` would (PROTOCOL_SEQUENCE_TIMEOUT). The limit is this timer, not that
  * option: mysql2 takes it only in execute's options-object form, which it copies with two object
  * spreads into an object every later step reads slowly, some 4 % of the BFF's CPU on the bill list
- * (a CPU profile of bench:bills: `execute` itself 0.06 % with the SQL as a string).
+ * (a CPU profile of bench:bills: `execute` itself 0.06 % with the SQL as a string). `cb` is called
+ * once: the error, or the rows.
  */
-function execute(ds: DataSource, conn: any, sql: string, params: unknown[]): Promise<unknown> {
-  return new Promise((resolve, reject) => executeThen(ds, conn, sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
-}
-
-/** execute() with a callback, called once: the error, or the rows. */
 function executeThen(ds: DataSource, conn: any, sql: string, params: unknown[], cb: (err: Error | null, rows?: unknown) => void): void {
   const limit = queryLimitMs(ds);
   let settled = false;
