@@ -109,53 +109,86 @@ export function route<const S extends RouteSpec>(
   });
 }
 
+type Layer = Router['stack'][number];
+
+/** A route as the dispatcher runs it: its router's path-less middleware before it, then its handler. */
+interface Dispatched {
+  layer: Layer;
+  methods: ReadonlySet<string>;
+  run: Koa.Middleware;
+}
+
 /**
- * Routers dispatched by the first path segment below their prefix: `/api/v1/bills/3` runs only the
- * routes of `/api/v1/bills…`, `/healthz` only that one. @koa/router tests a request against its
- * routes one regular expression at a time, and each router a request passes through also reads the
- * Host header and composes the matched middleware: one router of all ~150 API routes, behind the
- * health and webhook routers, was some 4 % of the BFF's CPU on the bill list (bench/bills.ts). Each
- * router's routes are split by segment into routers of their own, with its path-less middleware
- * (`router.use(fn)`: body parser, token check) in each, in their order; routers sharing a segment
- * run in the given order. A path no router has a segment for goes on to `next` (404, or
- * allowedMethods' 405/501 for a known path). Prefixes and segments are literal and matched as
- * written: @koa/router matches a route's path case-insensitively but its routers' path-less
- * middleware only under the prefix as written, so `/API/V1/bills` once reached the bill list
- * without its router's body parser and token check (401 for a valid token). It is a 404 now.
+ * The API's dispatcher, by the first path segment below a router's prefix: `/api/v1/bills/3` is
+ * tried against the routes of `/api/v1/bills…` only, `/healthz` against that one. The routers are
+ * route tables, read once at start-up: @koa/router's own middleware reads the Host header, tests
+ * every route, and builds a closure per matched layer and a koa-compose chain on every request,
+ * which was several points of the bill list's ratio to a bare handler (bench/bills.ts, RESULTS.md).
+ * Here each route's chain (the path-less middleware its router has before it, `router.use(fn)`:
+ * body parser, token check; then its handler) is composed at start-up, and a request costs the
+ * regular expressions of its segment's routes and one closure per path-less layer.
+ *
+ * The rules are @koa/router's, from its own layers: a route's path matches case-insensitively and
+ * with or without a trailing slash (its `regexp`), GET takes HEAD, parameters are decoded by its
+ * `params`, the first route taking path and method answers (routers sharing a segment in the given
+ * order), and `ctx._matchedRoute` names its template. A request no route takes goes on to `next`
+ * with `ctx.matched` (the routes that take its path), for allowedMethods' 405/501/OPTIONS. Prefixes
+ * and first segments are literal and matched as written: @koa/router matched a route's path
+ * case-insensitively but its routers' path-less middleware only under the prefix as written, so
+ * `/API/V1/bills` once reached the bill list without the body parser and token check (401 for a
+ * valid token). It is a 404 here. A route answers: one handler that takes no `next` (start-up
+ * refuses others), so nothing after it in its router runs.
  */
 export function bySegment(routers: Router[]): Koa.Middleware {
-  const table = new Map<string, Koa.Middleware[]>();
+  const table = new Map<string, Dispatched[]>();
   const prefixes = new Set<string>();
   for (const router of routers) {
     const prefix = router.opts.prefix ?? '';
     prefixes.add(prefix);
-    const segmentOf = (path: string | RegExp) => {
+    const before: Koa.Middleware[] = [];
+    for (const layer of router.stack) {
+      if (!layer.methods.length) {
+        before.push(...(layer.stack as Koa.Middleware[]));
+        continue;
+      }
+      const path: unknown = layer.path;
       if (typeof path !== 'string') throw new Error(`bySegment: ${String(path)} is not a path`);
       if (!path.startsWith(`${prefix}/`)) throw new Error(`bySegment: ${path} is not below ${prefix}/`);
       const segment = path.slice(prefix.length + 1).split('/', 1)[0]!;
       if (!/^[\w.-]+$/.test(segment)) throw new Error(`bySegment: the first segment of ${path} must be literal`);
-      return segment;
-    };
-    // each route's segment; null for path-less middleware, which goes with every segment
-    const segmentOfLayer = router.stack.map((l) => (l.methods.length ? segmentOf(l.path) : null));
-    for (const segment of new Set(segmentOfLayer.filter((s) => s !== null))) {
-      const sub = new Router({ prefix: router.opts.prefix });
-      sub.stack = router.stack.filter((_, i) => segmentOfLayer[i] === null || segmentOfLayer[i] === segment);
+      const [handler, ...more] = layer.stack as Koa.Middleware[];
+      if (!handler || more.length || handler.length > 1) throw new Error(`bySegment: ${path} must have one handler that takes no next`);
+      // the chain, composed once: each path-less middleware's next is the rest of it
+      const run = before.reduceRight<Koa.Middleware>((inner, mw) => (ctx, next) => mw(ctx, () => inner(ctx, next)), handler);
       const key = `${prefix}/${segment}`;
-      table.set(key, [...(table.get(key) ?? []), sub.routes() as Koa.Middleware]);
+      table.set(key, [...(table.get(key) ?? []), { layer, methods: new Set(layer.methods), run }]);
     }
   }
-  const dispatch = new Map(
-    [...table].map(([key, [first, ...rest]]) => [key, rest.reduce<Koa.Middleware>((run, mw) => (ctx, next) => run(ctx, () => mw(ctx, next)), first!)]),
-  );
   const byLength = [...prefixes].sort((a, b) => b.length - a.length);
+  const dispatch = (routes: Dispatched[], ctx: Koa.Context, next: Koa.Next) => {
+    const { path, method } = ctx;
+    let matched: Layer[] | undefined;
+    for (const route of routes) {
+      const { layer } = route;
+      if (!layer.regexp.test(path)) continue;
+      if (!route.methods.has(method)) {
+        (matched ??= []).push(layer);
+        continue;
+      }
+      ctx.params = layer.paramNames.length ? layer.params(path, layer.captures(path)) : {};
+      (ctx as { _matchedRoute?: string })._matchedRoute = layer.path as string;
+      return route.run(ctx, next);
+    }
+    (ctx as { matched?: Layer[] }).matched = matched ?? [];
+    return next();
+  };
   return (ctx, next) => {
     const path = ctx.path;
     for (const prefix of byLength) {
       if (path.charCodeAt(prefix.length) !== 47 /* '/' */ || !path.startsWith(prefix)) continue;
       const end = path.indexOf('/', prefix.length + 1);
-      const run = dispatch.get(end < 0 ? path : path.slice(0, end));
-      if (run) return run(ctx, next);
+      const routes = table.get(end < 0 ? path : path.slice(0, end));
+      if (routes) return dispatch(routes, ctx, next);
     }
     return next();
   };

@@ -30,7 +30,8 @@ beforeAll(async () => {
   });
   const bills = new Router();
   bills.get('/bills', (ctx) => void (ctx.body = 'list'));
-  bills.get('/bills/:billId', (ctx) => void (ctx.body = `bill ${ctx.params.billId}`));
+  bills.get('/bills/:billId', (ctx) => void (ctx.body = `bill ${ctx.params.billId} ${(ctx as { _matchedRoute?: string })._matchedRoute}`));
+  bills.get('/bills/summary', (ctx) => void (ctx.body = 'summary'));
   bills.post('/wechat/push', (ctx) => void (ctx.body = 'push'));
   api.use(bills.routes());
   const app = new Koa();
@@ -51,7 +52,7 @@ async function call(method: string, path: string) {
 
 it('runs the routes of the first segment with their router’s middleware, and no other router’s', async () => {
   expect(await call('GET', '/api/v1/bills')).toMatchObject({ status: 200, body: 'list', ran: ['api mw'] });
-  expect(await call('GET', '/api/v1/bills/7')).toMatchObject({ status: 200, body: 'bill 7', ran: ['api mw'] });
+  expect(await call('GET', '/api/v1/bills/7')).toMatchObject({ status: 200, body: 'bill 7 /api/v1/bills/:billId', ran: ['api mw'] });
   expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: 'ok', ran: [] });
   // a prefix or first segment in another case is no route: @koa/router would match the route
   // case-insensitively but run its router's middleware (the token check) only under the prefix as written
@@ -74,6 +75,31 @@ it('passes on what no segment takes, and a known path asked with another method 
   expect(await call('GET', '/api/v1')).toMatchObject({ status: 404, ran: ['fell through'] });
   expect(await call('DELETE', '/api/v1/bills')).toMatchObject({ status: 405, allow: 'HEAD, GET' });
   expect((await call('PROPFIND', '/api/v1/bills')).status).toBe(501);
+});
+
+it('matches as @koa/router does: a trailing slash, the case below the first segment, decoded parameters, HEAD for GET, the first route declared', async () => {
+  expect(await call('GET', '/api/v1/bills/')).toMatchObject({ status: 200, body: 'list' });
+  expect(await call('GET', '/api/v1/bills/7/')).toMatchObject({ status: 200, body: 'bill 7 /api/v1/bills/:billId' });
+  expect(await call('GET', '/api/v1/bills/A%20b')).toMatchObject({ status: 200, body: 'bill A b /api/v1/bills/:billId' });
+  // a malformed escape is passed on as it came, not a 500
+  expect(await call('GET', '/api/v1/bills/%E0%A4%A')).toMatchObject({ status: 200, body: 'bill %E0%A4%A /api/v1/bills/:billId' });
+  expect(await call('HEAD', '/api/v1/bills')).toMatchObject({ status: 200, body: '', ran: ['api mw'] });
+  // /bills/:billId was declared first, so it takes /bills/summary
+  expect((await call('GET', '/api/v1/bills/summary')).body).toBe('bill summary /api/v1/bills/:billId');
+  expect(await call('OPTIONS', '/api/v1/bills/7')).toMatchObject({ status: 200, allow: 'HEAD, GET' });
+});
+
+it('refuses at start-up a route that passes on: one handler, taking no next', () => {
+  const two = new Router({ prefix: '/api/v1' });
+  two.get(
+    '/bills',
+    (_ctx) => undefined,
+    (_ctx) => undefined,
+  );
+  expect(() => bySegment([two])).toThrow(/one handler that takes no next/);
+  const passes = new Router({ prefix: '/api/v1' });
+  passes.get('/bills', (_ctx, next) => next());
+  expect(() => bySegment([passes])).toThrow(/one handler that takes no next/);
 });
 
 it('refuses at start-up a route whose first segment is a parameter', () => {
