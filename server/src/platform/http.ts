@@ -31,6 +31,7 @@ export interface RouteInput<B, Q, P> {
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : any;
+type ParsedQuery<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 /** What a handler returns: the descriptor's response (a file download: unknown, the body it sets or returns). */
 type HandlerResult<S extends RouteSpec> = ResponseOf<S> extends FileDownload ? unknown : ResponseOf<S>;
@@ -62,7 +63,7 @@ export function registeredRoutes(): RegisteredRoute[] {
 export function route<const S extends RouteSpec>(
   router: Router,
   spec: S,
-  handler: (input: RouteInput<Parsed<S['body']>, Parsed<S['query']>, Parsed<S['params']>>) => Promise<HandlerResult<S>> | HandlerResult<S>,
+  handler: (input: RouteInput<Parsed<S['body']>, ParsedQuery<S['query']>, Parsed<S['params']>>) => Promise<HandlerResult<S>> | HandlerResult<S>,
 ): void {
   if (router.opts.prefix) throw new Error(`route ${spec.path}: descriptors carry the whole path; declare it on a router without a prefix`);
   const { auth, ...endpoint } = spec;
@@ -82,7 +83,8 @@ export function route<const S extends RouteSpec>(
       return undefined;
     };
     const params = parse(spec.params, ctx.params, 'params');
-    const query = parse(spec.query, ctx.query, 'query');
+    // ctx.query parses the query string: only for a route that takes one
+    const query = spec.query ? parse(spec.query, ctx.query, 'query') : undefined;
     const body = parse(spec.body, (ctx.request as any).body ?? {}, '');
     if (fields.length) throw new AppError('VALIDATION_FAILED', { fields });
     const result = await handler({
