@@ -34,10 +34,8 @@
 
 process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
-import { startTestApp } from '../server/src/test-support/app';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
-import { DEMO, demoSeason } from '../server/src/demo/seed';
-import { BILL_SUMMARY_COLUMNS, SEASON_COLUMNS, selectList } from '../server/src/modules/billing/views';
+import { BARE_BILLS_SQL, billListSetup } from './bill-list';
 import { bareChild, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, procCpu, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 2, 'BENCH_SECONDS');
@@ -52,22 +50,10 @@ const GOAL_RATE = 0.85;
 const GOAL_P99 = 1.2;
 
 run(async () => {
-  console.log('starting the BFF (MariaDB, demo seed)…');
-  const t = await startTestApp({ seedDemo: true });
+  const { t, token, residentId } = await billListSetup();
   const children: { close(): Promise<void> }[] = [];
   try {
-    const { services, ds, config } = t;
-    const token = await t.loginResident('bench-user');
-    for (const a of DEMO.accounts.slice(0, 3)) {
-      const r = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: a.accountNo, ownerName: a.ownerName } });
-      if (r.status !== 201) throw new Error(`bind ${a.accountNo}: ${r.status} ${JSON.stringify(r.body)}`);
-    }
-    // two more seasons on top of the demo's: a list with history, like a resident of some years
-    for (const y of [2030, 2031]) {
-      await services.billing.createSeason(demoSeason(y));
-      await services.billing.issueBills(`${y}-${y + 1}`);
-    }
-    const [resident] = await ds.query('SELECT id FROM resident ORDER BY id DESC LIMIT 1');
+    const { config } = t;
     // the measured BFF: the production build under plain node, in processes of their own, on this database
     console.log(`starting ${PAIRS} compiled BFF processes (npm run build, node) on the same database…`);
     const bffs: Server[] = [];
@@ -80,20 +66,12 @@ run(async () => {
     if (listRes.status !== 200) throw new Error(`GET /bills: ${listRes.status}`);
     const list = { body: (await listRes.json()) as { items: unknown[] } };
 
-    // the same rows and columns with the same joins as the BFF's one query (the bill's figures
-    // without its lines, seasons, the bound accounts with their unit and building); the bare
-    // handler returns them as they come. Prepared, as the BFF's (readRows): the text protocol cost
-    // the bare side some 30 µs of node and 40 µs of database CPU a request more
-    const SQL = `SELECT ${selectList([...BILL_SUMMARY_COLUMNS, ...SEASON_COLUMNS]).join(', ')}, a.accountNo, a.roomNo, a.status AS accountStatus, u.no AS unitNo, bl.name AS buildingName, bl.address AS buildingAddress
-      FROM bill b JOIN season s ON s.id = b.seasonId
-      JOIN binding bd ON bd.accountId = b.accountId AND bd.residentId = ? AND bd.unboundAt IS NULL
-      JOIN account a ON a.id = bd.accountId JOIN unit u ON u.id = a.unitId JOIN building bl ON bl.id = a.buildingId`;
     // in a process of its own under the BFF's node flags (bench/bare-child.mjs), through mysql2's
     // callback API, as readRows: its promise API captures a stack trace on every call (for async
     // stack traces), some 25 µs of node CPU a request the BFF doesn't spend
     const bares: Server[] = [];
     for (let i = 0; i < PAIRS; i++) {
-      const child = await bareChild({ kind: 'rows', uri: mysqlUrl(t.db.url!), pool: config.DB_POOL_SIZE, sql: SQL, params: [Number(resident.id)] });
+      const child = await bareChild({ kind: 'rows', uri: mysqlUrl(t.db.url!), pool: config.DB_POOL_SIZE, sql: BARE_BILLS_SQL, params: [residentId] });
       children.push(child);
       bares.push({ url: child.url, pid: child.pid });
     }

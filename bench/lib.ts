@@ -281,8 +281,12 @@ export interface ChildServer {
  * not tsx's (which, among other things, resolves every run-time require() again: mysql2 requires its
  * promise wrapper on each TypeORM query).
  */
-export async function builtBff(dbUrl: string, opts: { uploadDir: string; logLevel?: string; env?: Record<string, string> }): Promise<ChildServer> {
-  const build = compiledServer();
+export async function builtBff(
+  dbUrl: string,
+  opts: { uploadDir: string; logLevel?: string; env?: Record<string, string>; build?: string },
+): Promise<ChildServer> {
+  // a build's server/ directory (bench/ab.ts compares several); by default this checkout's
+  const build = opts.build ? path.resolve(opts.build) : compiledServer();
   return startChild('bff-child.mjs', 'the compiled BFF', {
     BENCH_BUILD: build,
     BENCH_DB_URL: dbUrl,
