@@ -23,7 +23,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 import path from 'node:path';
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { BARE_BILLS_SQL, billListSetup } from './bill-list';
-import { bareChild, builtBff, cannon, dbCpuMs, flag, fmt, machine, procCpu, rateOf, run, type Cannon } from './lib';
+import { bareChild, builtBff, cannon, dbCpuMs, flag, fmt, machine, procCpu, rateOf, run, textFlag, type Cannon } from './lib';
 
 const PROCS = flag('procs', 2);
 const ROUNDS = flag('rounds', 10);
@@ -33,8 +33,7 @@ const WARMUP_SECONDS = flag('warmup', 8);
 
 /** --builds a,b: each a copy of dist/server (its server/ directory is what runs) */
 function builds(): string[] {
-  const i = process.argv.findIndex((a) => a === '--builds' || a.startsWith('--builds='));
-  const value = i < 0 ? undefined : process.argv[i]!.includes('=') ? process.argv[i]!.split('=')[1] : process.argv[i + 1];
+  const value = textFlag('builds');
   if (!value) throw new Error('bench:ab needs --builds <dir>,<dir>… (copies of dist/server: see bench/ab.ts)');
   return value.split(',').map((dir) => path.join(path.resolve(dir), 'server'));
 }

@@ -11,15 +11,21 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { productionNodeFlags } from '../server/src/test-support/child-bff';
 
-/** `--name value` (or `--name=value`) from the command line, else the env variable, else the default. */
-export function flag(name: string, def: number, env?: string): number {
+/** `--name value` (or `--name=value`) from the command line, else the env variable (unless empty). */
+export function textFlag(name: string, env?: string): string | undefined {
   const argv = process.argv;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}` && argv[i + 1] !== undefined) return Number(argv[i + 1]);
-    if (argv[i]!.startsWith(`--${name}=`)) return Number(argv[i]!.slice(name.length + 3));
+    if (argv[i] === `--${name}` && argv[i + 1] !== undefined) return argv[i + 1];
+    if (argv[i]!.startsWith(`--${name}=`)) return argv[i]!.slice(name.length + 3);
   }
   const e = env ? process.env[env] : undefined;
-  return e !== undefined && e !== '' ? Number(e) : def;
+  return e !== undefined && e !== '' ? e : undefined;
+}
+
+/** A number from textFlag(), else the default. */
+export function flag(name: string, def: number, env?: string): number {
+  const value = textFlag(name, env);
+  return value === undefined ? def : Number(value);
 }
 
 export const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
