@@ -2,9 +2,13 @@
  * Company settings for the numbers the seeds give and companies differ on (issue 16 item 11):
  * saved through the admin settings, validated, exposed by CompanyService.rules().
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPAIR_PRICE_LIST } from '@heat-butler/shared';
+import { REPAIR_PRICE_LIST, type CompanyRules } from '@heat-butler/shared';
 import { testAppForFile } from '../../test-support/app-for-file';
+import { countStatements, later } from '../../test-support/statements';
+import { Company } from './entities';
+import { COMPANY_CACHE_MS } from './service';
 
 const t = testAppForFile();
 let admin: string;
@@ -60,5 +64,58 @@ describe('repair numbers as company settings (Heihe 004, Zibo 001, Wuhai 002)', 
     const log = await t.call('GET', '/api/v1/admin/audit?action=settings.update', { token: admin });
     expect(log.body.items[0].after.rules.repairs.escalateToHeadMinutes).toBe(25);
     await t.call('PUT', '/api/v1/admin/settings', { token: admin, body: cur });
+  });
+});
+
+describe('the company row under load (read by most requests, kept COMPANY_CACHE_MS)', () => {
+  const companyReads = /^SELECT\b.*\bFROM `company`/is;
+
+  it('is read once when many requests find their copy run out together', async () => {
+    await t.call('GET', '/api/v1/company');
+    await later(COMPANY_CACHE_MS + 1_000, async () => {
+      let answers: CompanyRules[] = [];
+      // thirty requests in flight at once (a busy minute's bill lists), each pricing with the rules
+      const reads = await countStatements(t.ds, companyReads, async () => {
+        answers = await Promise.all(Array.from({ length: 30 }, () => t.services.company.rules()));
+      });
+      expect(reads).toBe(1);
+      expect(answers).toHaveLength(30);
+      for (const rules of answers) expect(rules).toBe(answers[0]);
+      expect(answers[0]!.repairs.escalateToHeadMinutes).toBeGreaterThan(0);
+    });
+  });
+
+  it('is read again for a request that comes after a write, even while an older read is on its way', async () => {
+    const repo = t.ds.getRepository(Company);
+    const { id, hotline } = (await repo.findOne({ where: {}, order: { id: 'ASC' } }))!;
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    try {
+      // later than the first test's clock too, whose read is kept until COMPANY_CACHE_MS after it
+      await later(3 * COMPANY_CACHE_MS, async () => {
+        const reads = await countStatements(
+          t.ds,
+          companyReads,
+          async (held) => {
+            // a request whose read of the row is on its way (held before it reaches the database)
+            const before = t.call('GET', '/api/v1/company');
+            await held;
+            // the hotline changes meanwhile (a write through TypeORM, as the admin settings' is)
+            await repo.update(id, { hotline: '0451-88886666' });
+            // a request after the write: the new hotline at once, not what the older read will bring
+            const after = await Promise.race([t.call('GET', '/api/v1/company'), sleep(3_000).then(() => 'waited for the older read')]);
+            expect(after).toMatchObject({ status: 200, body: { hotline: '0451-88886666' } });
+            release();
+            expect((await before).status).toBe(200);
+          },
+          hold,
+        );
+        expect(reads).toBe(2);
+      });
+    } finally {
+      release();
+      await repo.update(id, { hotline });
+    }
+    expect((await t.call('GET', '/api/v1/company')).body.hotline).toBe(hotline);
   });
 });

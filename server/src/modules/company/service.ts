@@ -14,6 +14,8 @@ export class CompanyService {
   private cached: { company: Company; rules?: CompanyRules; until: number } | null = null;
   /** bumped by every write and commit: a read that overlapped one is not kept */
   private generation = 0;
+  /** the read of the company row under way, if any (read()) */
+  private reading: { company: Promise<Company>; generation: number } | null = null;
 
   constructor(private ds: DataSource) {
     // the transactions (query runners) that wrote the company row and have not committed yet
@@ -35,11 +37,33 @@ export class CompanyService {
 
   async get(): Promise<Company> {
     if (this.cached && this.cached.until > Date.now()) return this.cached.company;
+    return this.read();
+  }
+
+  /**
+   * One read of the company row at a time: the requests that find the copy run out while a read is
+   * on its way wait for that read instead of each starting its own. Without this, every request in
+   * flight when the copy ran out read the row again (50 at once under bench:bills's load, every
+   * COMPANY_CACHE_MS and after every idle spell: the BFF's slowest answers). A write since the read
+   * began (generation) makes the next caller read again.
+   */
+  private read(): Promise<Company> {
+    if (this.reading?.generation === this.generation) return this.reading.company;
     const [readAt, generation] = [Date.now(), this.generation];
-    const c = await this.ds.getRepository(Company).findOne({ where: {}, order: { id: 'ASC' } });
-    if (!c) throw new Error('company not configured: run the seed or the admin import');
-    if (generation === this.generation) this.cached = { company: c, until: readAt + COMPANY_CACHE_MS };
-    return c;
+    const company = this.ds
+      .getRepository(Company)
+      .findOne({ where: {}, order: { id: 'ASC' } })
+      .then((c) => {
+        if (!c) throw new Error('company not configured: run the seed or the admin import');
+        if (generation === this.generation) this.cached = { company: c, until: readAt + COMPANY_CACHE_MS };
+        return c;
+      });
+    const done = () => {
+      if (this.reading?.company === company) this.reading = null;
+    };
+    company.then(done, done);
+    this.reading = { company, generation };
+    return company;
   }
 
   private forget(): void {

@@ -1,6 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO } from '../../demo/seed';
+import { countStatements, later } from '../../test-support/statements';
+import { SESSION_CACHE_MS } from './service';
 
 let t: TestApp;
 let now = new Date('2026-11-24T02:00:00Z');
@@ -96,6 +99,58 @@ describe('sessions', () => {
       expect(res.body.error.code).toBe('SESSION_EXPIRED');
     } finally {
       now = saved;
+    }
+  });
+});
+
+describe('a session kept in memory (SESSION_CACHE_MS) under load', () => {
+  const sessionReads = /^SELECT\b.*\bFROM `session`/is;
+
+  it('is read once when a page’s requests find its copy run out together', async () => {
+    const token = await t.loginResident();
+    const me = await t.call('GET', '/api/v1/me', { token });
+    await later(SESSION_CACHE_MS + 1_000, async () => {
+      let principals: unknown[] = [];
+      const reads = await countStatements(t.ds, sessionReads, async () => {
+        principals = await Promise.all(Array.from({ length: 20 }, () => t.services.identity.resolveToken(token)));
+      });
+      expect(reads).toBe(1);
+      for (const p of principals) expect(p).toMatchObject({ kind: 'resident', residentId: me.body.id });
+    });
+  });
+
+  it('is read again, and found ended, by a request after a logout while an older read is on its way', async () => {
+    const login = await t.call('POST', '/api/v1/auth/wechat', { body: { code: await deviceCode('held-read') } });
+    const token: string = login.body.token;
+    const principal = await t.services.identity.resolveToken(token);
+    if (!principal || principal === 'expired') throw new Error('no session');
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    try {
+      // later than the first test's clock too, whose read is kept until SESSION_CACHE_MS after it
+      await later(3 * SESSION_CACHE_MS, async () => {
+        const reads = await countStatements(
+          t.ds,
+          sessionReads,
+          async (held) => {
+            // a request whose read of the session is on its way (held before it reaches the database)
+            const before = t.services.identity.resolveToken(token);
+            await held;
+            // the resident logs out meanwhile (what POST /auth/logout does once it knows the session:
+            // the request itself would wait for the held read)
+            await t.services.identity.logout(principal.sessionId);
+            // a request after the logout: refused at once, not given what the older read brings
+            const after = await Promise.race([t.call('GET', '/api/v1/me', { token }), sleep(3_000).then(() => 'waited for the older read')]);
+            expect(after).toMatchObject({ status: 401, body: { error: { code: 'SESSION_EXPIRED' } } });
+            release();
+            await before;
+          },
+          hold,
+        );
+        expect(reads).toBeGreaterThanOrEqual(2);
+      });
+    } finally {
+      release();
     }
   });
 });

@@ -47,6 +47,10 @@ export class IdentityService {
   private residentSessions = new Map<string, { principal: AuthPrincipal & { kind: 'resident' }; expiresAt: number; until: number }>();
   /** sessions ended in the last SESSION_CACHE_MS (a read that raced the logout must not cache them) */
   private endedSessions = new Map<number, number>();
+  /** the database reads of tokens under way (resolveToken), each with `changes` as it began */
+  private readingTokens = new Map<string, { principal: Promise<AuthPrincipal | 'expired' | null>; changes: number }>();
+  /** bumped when a session ends or a staff member changes: a read begun before serves no later caller */
+  private changes = 0;
 
   private sessionListeners: ((c: SessionChange) => void)[] = [];
 
@@ -64,6 +68,7 @@ export class IdentityService {
    * transaction call this after it committed.
    */
   staffChanged(staffId: number): void {
+    this.changes++;
     for (const fn of this.sessionListeners) fn({ staffId });
   }
 
@@ -90,10 +95,31 @@ export class IdentityService {
    * Token -> principal; null when unknown; 'expired' when it was valid once. A resident's session
    * may come from memory (SESSION_CACHE_MS); `fresh` reads the database (the sockets' re-check).
    */
-  async resolveToken(token: string, o: { fresh?: boolean } = {}): Promise<AuthPrincipal | 'expired' | null> {
+  resolveToken(token: string, o: { fresh?: boolean } = {}): Promise<AuthPrincipal | 'expired' | null> {
     const now = this.d.clock().getTime();
-    const cached = o.fresh ? undefined : this.cachedToken(token, now);
-    if (cached !== undefined) return cached;
+    if (!o.fresh) {
+      const cached = this.cachedToken(token, now);
+      if (cached !== undefined) return Promise.resolve(cached);
+      // a read of this token already on its way, begun since the last session ended or staff
+      // member changed here: wait for it rather than read again (a page's requests arrive
+      // together, and without this every request in flight when a session's copy ran out read the
+      // database). A change on another instance that this one hears of only later (a staff
+      // member's roles) can reach a joiner a read's time late: the window of a request that came
+      // that moment earlier.
+      const reading = this.readingTokens.get(token);
+      if (reading && reading.changes === this.changes) return reading.principal;
+    }
+    const principal = this.readToken(token, now);
+    this.readingTokens.set(token, { principal, changes: this.changes });
+    const done = () => {
+      if (this.readingTokens.get(token)?.principal === principal) this.readingTokens.delete(token);
+    };
+    principal.then(done, done);
+    return principal;
+  }
+
+  /** resolveToken's read of the database. */
+  private async readToken(token: string, now: number): Promise<AuthPrincipal | 'expired' | null> {
     const hash = sha256(token);
     const readAt = Date.now();
     // one round trip for the common case (a resident): the session with its resident's openid
@@ -145,6 +171,7 @@ export class IdentityService {
    * and don't cache it from a read that started before the logout.
    */
   sessionEnded(sessionId: number): void {
+    this.changes++;
     const now = Date.now();
     this.endedSessions.delete(sessionId);
     this.endedSessions.set(sessionId, now);
