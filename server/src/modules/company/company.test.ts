@@ -2,11 +2,10 @@
  * Company settings for the numbers the seeds give and companies differ on (issue 16 item 11):
  * saved through the admin settings, validated, exposed by CompanyService.rules().
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPAIR_PRICE_LIST, type CompanyRules } from '@heat-butler/shared';
 import { testAppForFile } from '../../test-support/app-for-file';
-import { countStatements, later } from '../../test-support/statements';
+import { countStatements, later, withoutWaiting } from '../../test-support/statements';
 import { Company } from './entities';
 import { COMPANY_CACHE_MS } from './service';
 
@@ -88,32 +87,29 @@ describe('the company row under load (read by most requests, kept COMPANY_CACHE_
   it('is read again for a request that comes after a write, even while an older read is on its way', async () => {
     const repo = t.ds.getRepository(Company);
     const { id, hotline } = (await repo.findOne({ where: {}, order: { id: 'ASC' } }))!;
-    let release!: () => void;
-    const hold = new Promise<void>((resolve) => (release = resolve));
     try {
       // later than the first test's clock too, whose read is kept until COMPANY_CACHE_MS after it
       await later(3 * COMPANY_CACHE_MS, async () => {
         const reads = await countStatements(
           t.ds,
           companyReads,
-          async (held) => {
+          async ({ held, release }) => {
             // a request whose read of the row is on its way (held before it reaches the database)
             const before = t.call('GET', '/api/v1/company');
             await held;
             // the hotline changes meanwhile (a write through TypeORM, as the admin settings' is)
             await repo.update(id, { hotline: '0451-88886666' });
             // a request after the write: the new hotline at once, not what the older read will bring
-            const after = await Promise.race([t.call('GET', '/api/v1/company'), sleep(3_000).then(() => 'waited for the older read')]);
+            const after = await withoutWaiting(t.call('GET', '/api/v1/company'));
             expect(after).toMatchObject({ status: 200, body: { hotline: '0451-88886666' } });
             release();
             expect((await before).status).toBe(200);
           },
-          hold,
+          { hold: true },
         );
         expect(reads).toBe(2);
       });
     } finally {
-      release();
       await repo.update(id, { hotline });
     }
     expect((await t.call('GET', '/api/v1/company')).body.hotline).toBe(hotline);

@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test-support/app';
 import { DEMO } from '../../demo/seed';
-import { countStatements, later } from '../../test-support/statements';
+import { countStatements, later, withoutWaiting } from '../../test-support/statements';
 import { SESSION_CACHE_MS } from './service';
 
 let t: TestApp;
@@ -124,34 +123,28 @@ describe('a session kept in memory (SESSION_CACHE_MS) under load', () => {
     const token: string = login.body.token;
     const principal = await t.services.identity.resolveToken(token);
     if (!principal || principal === 'expired') throw new Error('no session');
-    let release!: () => void;
-    const hold = new Promise<void>((resolve) => (release = resolve));
-    try {
-      // later than the first test's clock too, whose read is kept until SESSION_CACHE_MS after it
-      await later(3 * SESSION_CACHE_MS, async () => {
-        const reads = await countStatements(
-          t.ds,
-          sessionReads,
-          async (held) => {
-            // a request whose read of the session is on its way (held before it reaches the database)
-            const before = t.services.identity.resolveToken(token);
-            await held;
-            // the resident logs out meanwhile (what POST /auth/logout does once it knows the session:
-            // the request itself would wait for the held read)
-            await t.services.identity.logout(principal.sessionId);
-            // a request after the logout: refused at once, not given what the older read brings
-            const after = await Promise.race([t.call('GET', '/api/v1/me', { token }), sleep(3_000).then(() => 'waited for the older read')]);
-            expect(after).toMatchObject({ status: 401, body: { error: { code: 'SESSION_EXPIRED' } } });
-            release();
-            await before;
-          },
-          hold,
-        );
-        expect(reads).toBeGreaterThanOrEqual(2);
-      });
-    } finally {
-      release();
-    }
+    // later than the first test's clock too, whose read is kept until SESSION_CACHE_MS after it
+    await later(3 * SESSION_CACHE_MS, async () => {
+      const reads = await countStatements(
+        t.ds,
+        sessionReads,
+        async ({ held, release }) => {
+          // a request whose read of the session is on its way (held before it reaches the database)
+          const before = t.services.identity.resolveToken(token);
+          await held;
+          // the resident logs out meanwhile (what POST /auth/logout does once it knows the session:
+          // the request itself would wait for the held read)
+          await t.services.identity.logout(principal.sessionId);
+          // a request after the logout: refused at once, not given what the older read brings
+          const after = await withoutWaiting(t.call('GET', '/api/v1/me', { token }));
+          expect(after).toMatchObject({ status: 401, body: { error: { code: 'SESSION_EXPIRED' } } });
+          release();
+          await before;
+        },
+        { hold: true },
+      );
+      expect(reads).toBeGreaterThanOrEqual(2);
+    });
   });
 });
 
