@@ -11,7 +11,7 @@ import { AppError, answerError, answerUnanswered } from './platform/errors';
 import { httpMetrics, registry as metricsRegistry } from './platform/metrics';
 import { securityHeaders } from './platform/security-headers';
 import { bearerToken, type AuthPrincipal } from './platform/auth';
-import { bySegment } from './platform/http';
+import { bySegment, jsonBytes } from './platform/http';
 import { OutboxWorker } from './platform/outbox';
 import { EventBus } from './platform/events';
 import type { MiniProgramClient } from './wechat/miniprogram';
@@ -261,10 +261,10 @@ export function createApp(deps: AppDeps, services: Services): Koa {
       } catch (err) {
         answerError(ctx, err);
       }
-      // a JSON body is serialised once, here: the access log's byte count (ctx.response.length)
-      // would otherwise stringify it a second time, besides Koa's own answer
+      // a JSON body is serialised once, here, to its bytes (jsonBytes): the access log's byte count
+      // (ctx.response.length) would otherwise stringify it a second time, besides Koa's own answer
       const body: unknown = ctx.body;
-      if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body) && !(body instanceof Stream)) ctx.body = JSON.stringify(body);
+      if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body) && !(body instanceof Stream)) ctx.body = jsonBytes(body);
     } finally {
       const seconds = (performance.now() - started) / 1000;
       // the route template ('/api/v1/bills/:id'), never the raw path: bounded label values

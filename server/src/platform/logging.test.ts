@@ -21,7 +21,7 @@ it('never logs tokens, phone numbers, passwords or upload keys in clear, but doe
   const token = await t.loginResident('log-watcher');
   const bound = await t.call('POST', '/api/v1/accounts/bind', { token, body: { accountNo: acc.accountNo, phoneLast4: acc.phoneLast4 } });
   expect(bound.status).toBe(201);
-  await t.call('GET', '/api/v1/accounts', { token, headers: { 'X-Request-Id': 'log-test-request-1' } });
+  const accounts = await t.call('GET', '/api/v1/accounts', { token, headers: { 'X-Request-Id': 'log-test-request-1' } });
   const upload = await t.upload(token, 'repair_photo');
   expect(upload.status).toBe(201);
   expect((await fetch(t.url + upload.body.url)).status).toBe(200);
@@ -30,6 +30,11 @@ it('never logs tokens, phone numbers, passwords or upload keys in clear, but doe
 
   const log = lines.join('');
   expect(log).toContain('"reqId":"log-test-request-1"');
+  // the access line counts the answer's bytes: its Content-Length, the UTF-8 of its JSON (Chinese addresses)
+  const line = lines.map((l) => JSON.parse(l)).find((l) => l.reqId === 'log-test-request-1' && l.msg === 'request');
+  expect(JSON.stringify(accounts.body)).toMatch(/[\u4e00-\u9fff]/);
+  expect(line.bytes).toBe(Buffer.byteLength(JSON.stringify(accounts.body)));
+  expect(accounts.headers.get('content-length')).toBe(String(line.bytes));
   expect(log).toContain('"path":"/api/v1/uploads/:key"');
   for (const secret of [token, staff, phone, 'demo-2026', upload.body.id, /sig=([\w-]+)/.exec(upload.body.url)![1]!]) expect(log).not.toContain(secret);
 });
