@@ -266,8 +266,10 @@ export class RealtimeHub {
     }
     const set = this.byTopic.get(env.topic);
     if (!set?.size) return;
-    const frame = JSON.stringify({ ...env.event, topic: env.topic });
-    for (const conn of set) if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(frame);
+    // encoded once for all the topic's sockets, sent as text frames: ws given a string measures
+    // and Node encodes it again for each socket (the messages are Chinese: a two-byte string)
+    const frame = Buffer.from(JSON.stringify({ ...env.event, topic: env.topic }), 'utf8');
+    for (const conn of set) if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(frame, { binary: false });
   }
 
   private emit(env: Envelope): void {

@@ -4,6 +4,8 @@ import WebSocket from 'ws';
 export interface SocketClient {
   ws: WebSocket;
   frames: any[];
+  /** frames that came as binary (the mini-program's onSocketMessage would get an ArrayBuffer, not text) */
+  binary: number;
   closed: Promise<{ code: number; reason: string }>;
   /** The first frame (already received or still to come) that matches, within `ms`. */
   next(pred: (f: any) => boolean, ms?: number): Promise<any>;
@@ -16,7 +18,9 @@ export async function connectSocket(baseUrl: string, token: string): Promise<Soc
   const frames: any[] = [];
   const waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  ws.on('message', (data) => {
+  let binary = 0;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) binary++;
     const f = JSON.parse(String(data));
     frames.push(f);
     for (const w of [...waiters]) if (w.pred(f)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(f));
@@ -29,5 +33,14 @@ export async function connectSocket(baseUrl: string, token: string): Promise<Soc
       waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
     });
   await next((f) => f.type === 'ready');
-  return { ws, frames, closed, next, close: () => ws.close() };
+  return {
+    ws,
+    frames,
+    get binary() {
+      return binary;
+    },
+    closed,
+    next,
+    close: () => ws.close(),
+  };
 }

@@ -206,6 +206,8 @@ describe('messages', () => {
       await new Promise((r) => setTimeout(r, 100));
       expect(co.frames.filter((f) => f.type === 'message')).toEqual([]);
       expect(cOtherStaff.frames.filter((f) => f.groupId === a.groupId)).toEqual([]);
+      // every frame text, as the mini-program's onSocketMessage reads it (a string, not an ArrayBuffer)
+      for (const c of [ca, cb, cs]) expect(c.binary).toBe(0);
     } finally {
       for (const c of [ca, cb, co, cs, cOtherStaff]) c.close();
     }
