@@ -16,6 +16,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { WS_CLOSE } from '@heat-butler/shared';
 import type { AuthPrincipal } from './auth';
 import type { Logger } from './logger';
+import { jsonBytes } from './http';
 import { wsConnections } from './metrics';
 
 export const REALTIME_PATH = '/api/v1/ws';
@@ -268,7 +269,7 @@ export class RealtimeHub {
     if (!set?.size) return;
     // encoded once for all the topic's sockets, sent as text frames: ws given a string measures
     // and Node encodes it again for each socket (the messages are Chinese: a two-byte string)
-    const frame = Buffer.from(JSON.stringify({ ...env.event, topic: env.topic }), 'utf8');
+    const frame = jsonBytes({ ...env.event, topic: env.topic });
     for (const conn of set) if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(frame, { binary: false });
   }
 
