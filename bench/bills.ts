@@ -2,7 +2,7 @@
  * Resident bill list: GET /api/v1/bills through the BFF as a ratio to a bare Koa + mysql2 handler
  * in the same run (autocannon, CONNECTIONS connections).
  *
- *   npm run bench:bills [-- --seconds 2 --rounds 20 --connections 50 --pairs 2 --warmup 8]
+ *   npm run bench:bills [-- --seconds 2 --rounds 40 --connections 50 --pairs 2 --warmup 8]
  *
  * Needs MariaDB (TEST_DATABASE_URL, default mariadb://root@127.0.0.1:3306; a database hb_t_<random>
  * is created and dropped). A resident with 3 bound demo accounts, 3 seasons of bills each.
@@ -17,13 +17,18 @@
  *   2026-11-30 it ran in this process, beside the in-process test app and under tsx).
  * Also printed: CPU per request of the serving process and of the database server (steadier than
  * req/s on a busy machine).
- * Rounds alternate bare, BFF, BFF, bare, … (ABBA), many and short: 20 rounds of 2 s a side by
+ * Rounds alternate bare, BFF, BFF, bare, … (ABBA), many and short: 40 rounds of 2 s a side by
  * default, one load generator process for all of them (bench/cannon-child.mjs). On a 2-core VM the
  * same build's CPU per request moved by up to 1.7× within a few minutes (a bare handler at 206 µs
  * and 382 µs of node CPU, 2026-11-30); with 4 rounds of 10 s, a round of one side could fall in a
  * slow minute and the other's not (the same code gave 56–108 %). Short alternating rounds put both
  * sides in the same minutes. req/s are totals over the rounds (answers over the runs' own time);
- * p99 is over every answer of a side's rounds pooled; the spread of the per-pair ratios is printed.
+ * p99 is over every answer of a side's rounds pooled; the spread of the per-pair ratios is printed,
+ * and their mean with its standard error: how far the run's ratio may be from the code's by the
+ * machine's noise alone. Two rounds of 2 s side by side differ by 7–12 points of the ratio on these
+ * VMs (sd of the per-pair ratios, 2026-12-01), so 20 rounds left a standard error of 1.5–2.7
+ * points, as much as the BFF's margin over the goal: the same build measured 84.9–91.6 % in six
+ * runs. 40 rounds (some 3.5 minutes) bring it to ~1.1–1.9.
  * Several processes a side (PAIRS, default 2), the rounds spread over them in turn: the same build
  * in fresh processes differs by itself, and steadily, over the same minutes (three BFF processes of
  * one build at 281, 289 and 292 µs of node CPU a request, three bare handlers at 205, 218 and 219 µs,
@@ -39,7 +44,7 @@ import { BARE_BILLS_SQL, billListSetup } from './bill-list';
 import { pct, bareChild, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, procCpu, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 2, 'BENCH_SECONDS');
-const ROUNDS = flag('rounds', 20);
+const ROUNDS = flag('rounds', 40);
 const CONNECTIONS = flag('connections', 50);
 const PAIRS = flag('pairs', 2);
 const WARMUP_SECONDS = flag('warmup', 8);
@@ -141,6 +146,9 @@ run(async () => {
     const [bffP99, bareP99] = [qBff[QUANTILES.indexOf(99)]!, qBare[QUANTILES.indexOf(99)]!];
     const p99Pairs = rounds.bff.map((r, i) => pooledP99([r]) / pooledP99([rounds.bare[i]!])).sort((a, b) => a - b);
     const spread = (xs: number[], f: (x: number) => string) => [xs[0]!, xs[xs.length >> 1]!, xs[xs.length - 1]!].map(f).join(', ');
+    // the per-pair ratios' mean and its standard error (sd / √n): the precision of this run's ratio
+    const mean = pairs.reduce((a, x) => a + x, 0) / pairs.length;
+    const sd = Math.sqrt(pairs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, pairs.length - 1));
     summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s over ${PAIRS} pairs of processes, ${CONNECTIONS} connections)`, [
       { what: 'BFF GET /api/v1/bills req/s', value: fmt(bffRps) },
       { what: '  rounds (req/s)', value: each(rounds.bff) },
@@ -150,6 +158,10 @@ run(async () => {
       { what: '  rounds (req/s)', value: each(rounds.bare) },
       { what: '  each process (req/s)', value: processes('bare') },
       { what: 'BFF / bare per pair of rounds: min, median, max', value: spread(pairs, (x) => `${fmt(x * 100, 1)}%`) },
+      {
+        what: '  mean ± standard error (sd of a pair)',
+        value: `${fmt(mean * 100, 1)}% ± ${fmt((sd / Math.sqrt(pairs.length)) * 100, 1)} points (${fmt(sd * 100, 1)})`,
+      },
       {
         what: `latency p${QUANTILES.join(' / p')}, ms: BFF; bare`,
         value: `${qBff.map((x) => fmt(x, 1)).join(' / ')}; ${qBare.map((x) => fmt(x, 1)).join(' / ')}`,
