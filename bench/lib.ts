@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { productionNodeFlags } from '../server/src/test-support/child-bff';
 
 /** `--name value` (or `--name=value`) from the command line, else the env variable (unless empty). */
@@ -63,47 +62,38 @@ export function summary(title: string, lines: Line[]): boolean {
   return ok;
 }
 
-/** Run plain-JS `code` in a worker thread (own event loop); resolves with the first message it posts. */
-export function inWorker<T>(code: string, workerData: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData });
-    w.once('message', resolve);
-    w.once('error', reject);
-    w.once('exit', (c) => c && reject(new Error(`worker exited ${c}`)));
-  });
-}
-
-/** Worker code: POST every {body, headers} of `items` to `url` with `concurrency` in flight. */
-export const POST_CLIENT = `
-const { parentPort, workerData: { url, items, concurrency } } = require('node:worker_threads');
-(async () => {
-  const statuses = {}, lat = new Array(items.length);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const i = next++, s = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: items[i].headers, body: items[i].body });
-      await res.arrayBuffer();
-      lat[i] = performance.now() - s;
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-    }
-  }));
-  parentPort.postMessage({ ms: performance.now() - t0, statuses, lat });
-})();`;
-
 export interface PostRun {
   rate: number;
   p50: number;
   p99: number;
   statuses: Record<string, number>;
+  /** CPU the load generator spent on the run, ms */
+  cpuMs: number;
 }
 
-/** POST the items from a worker thread; the rate is items / wall time of the whole burst. */
+let postGenerator: ChildProcess | null = null;
+
+/**
+ * POST the items from the load generator's process (bench/post-child.mjs: one for the whole bench,
+ * started on first use); the rate is items / wall time of the whole burst, `cpuMs` the generator's.
+ */
 export async function postAll(url: string, items: { body: string; headers: Record<string, string> }[], concurrency: number): Promise<PostRun> {
-  const r = await inWorker<{ ms: number; statuses: Record<string, number>; lat: number[] }>(POST_CLIENT, { url, items, concurrency });
+  if (!postGenerator || postGenerator.exitCode !== null) {
+    postGenerator = spawn(process.execPath, [path.join(__dirname, 'post-child.mjs')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+  const child = postGenerator;
+  child.send({ url, items, concurrency });
+  const r = await new Promise<{ ms: number; statuses: Record<string, number>; lat: number[]; cpuMs: number; error?: string }>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the load generator exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m as never);
+    });
+  });
+  if (r.error) throw new Error(`post-child: ${r.error}`);
   const lat = r.lat.sort((a, b) => a - b);
-  return { rate: items.length / (r.ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), statuses: r.statuses };
+  return { rate: items.length / (r.ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), statuses: r.statuses, cpuMs: r.cpuMs };
 }
 
 /** One autocannon run in the load generator's process (bench/cannon-child.mjs). */
