@@ -71,27 +71,16 @@ export interface PostRun {
   cpuMs: number;
 }
 
-let postGenerator: ChildProcess | null = null;
-
 /**
- * POST the items from the load generator's process (bench/post-child.mjs: one for the whole bench,
- * started on first use); the rate is items / wall time of the whole burst, `cpuMs` the generator's.
+ * POST the items from the load generator's process (bench/post-child.mjs); the rate is items / wall
+ * time of the whole burst, `cpuMs` the generator's.
  */
 export async function postAll(url: string, items: { body: string; headers: Record<string, string> }[], concurrency: number): Promise<PostRun> {
-  if (!postGenerator || postGenerator.exitCode !== null) {
-    postGenerator = spawn(process.execPath, [path.join(__dirname, 'post-child.mjs')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  }
-  const child = postGenerator;
-  child.send({ url, items, concurrency });
-  const r = await new Promise<{ ms: number; statuses: Record<string, number>; lat: number[]; cpuMs: number; error?: string }>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`the load generator exited (${code})`));
-    child.once('exit', onExit);
-    child.once('message', (m) => {
-      child.off('exit', onExit);
-      resolve(m as never);
-    });
+  const r = await loadGeneratorRun<{ ms: number; statuses: Record<string, number>; lat: number[]; cpuMs: number }>('post-child.mjs', {
+    url,
+    items,
+    concurrency,
   });
-  if (r.error) throw new Error(`post-child: ${r.error}`);
   const lat = r.lat.sort((a, b) => a - b);
   return { rate: items.length / (r.ms / 1000), p50: pct(lat, 50), p99: pct(lat, 99), statuses: r.statuses, cpuMs: r.cpuMs };
 }
@@ -107,28 +96,37 @@ export interface Cannon {
   latencies: number[];
 }
 
-let loadGenerator: ChildProcess | null = null;
+const loadGenerators = new Map<string, ChildProcess>();
 
 /**
- * One autocannon run against `url`, in the load generator's process: one child for the whole bench,
- * started on first use, ended with the bench (its IPC channel closes). Runs are one at a time.
+ * One run in a load generator's process (bench/<script>: cannon-child.mjs, post-child.mjs): one child
+ * per script for the whole bench, started on first use, ended with the bench (its IPC channel
+ * closes). Runs are one at a time; the child answers each message with one object, `{error}` when
+ * the run failed.
  */
-export async function cannon(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<Cannon> {
-  if (!loadGenerator || loadGenerator.exitCode !== null) {
-    loadGenerator = spawn(process.execPath, [path.join(__dirname, 'cannon-child.mjs')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function loadGeneratorRun<T>(script: string, msg: object): Promise<T> {
+  let child = loadGenerators.get(script);
+  if (!child || child.exitCode !== null) {
+    child = spawn(process.execPath, [path.join(__dirname, script)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    loadGenerators.set(script, child);
   }
-  const child = loadGenerator;
-  child.send({ url, connections: opts.connections, seconds: opts.seconds, headers: opts.headers ?? {} });
-  const answer = await new Promise<Cannon & { error?: string }>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`the load generator exited (${code})`));
-    child.once('exit', onExit);
-    child.once('message', (m) => {
-      child.off('exit', onExit);
-      resolve(m as Cannon & { error?: string });
+  const running = child;
+  running.send(msg);
+  const answer = await new Promise<T & { error?: string }>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the load generator ${script} exited (${code})`));
+    running.once('exit', onExit);
+    running.once('message', (m) => {
+      running.off('exit', onExit);
+      resolve(m as T & { error?: string });
     });
   });
-  if (answer.error) throw new Error(`autocannon: ${answer.error}`);
+  if (answer.error) throw new Error(`${script}: ${answer.error}`);
   return answer;
+}
+
+/** One autocannon run against `url`, in the load generator's process (bench/cannon-child.mjs). */
+export function cannon(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<Cannon> {
+  return loadGeneratorRun<Cannon>('cannon-child.mjs', { url, connections: opts.connections, seconds: opts.seconds, headers: opts.headers ?? {} });
 }
 
 /** Requests per second over these runs: their answers over their own time. */
