@@ -111,6 +111,15 @@ const payNotifications = new client.Counter({
 });
 export const payNotification = (outcome: 'applied' | 'rejected' | 'failed') => payNotifications.inc({ outcome });
 
+const creditBatches = new client.Histogram({
+  name: 'hb_wxpay_credit_batch_size',
+  help: 'Notifications credited per database transaction (group commit), by whether another batch was committing when it started',
+  labelNames: ['alongside'] as const,
+  buckets: [1, 2, 5, 10, 20, 50, 100],
+  registers: [registry],
+});
+export const creditBatch = (size: number, alongside: boolean) => creditBatches.observe({ alongside: alongside ? 'yes' : 'no' }, size);
+
 const jobRuns = new client.Counter({
   name: 'hb_job_runs_total',
   help: 'Scheduled job runs on this instance, by job and outcome (ok, failed)',

@@ -7,7 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chinaDate, quoteBill } from '@heat-butler/shared';
 import { testAppForFile } from '../../test-support/app-for-file';
 import { transactionPlaintext as plaintextFor } from '../../test-support/wechat-pay';
-import { DEMO, demoHouseholds } from '../../demo/seed';
+import { DEMO, demoHouseholds, demoSeason } from '../../demo/seed';
+import mysql from 'mysql2/promise';
+import { registry } from '../../platform/metrics';
+import { mysqlUrl } from '../../platform/db/data-source';
+import { usingMariaDb } from '../../test-support/db';
 import { LedgerEntry, PaymentAnomaly, PaymentOrder, Refund } from './entities';
 
 /** last season and this season of the demo, as of the test's clock (HB_TEST_NOW) */
@@ -312,6 +316,90 @@ describe('a burst of notifications', () => {
     // the duplicate is queued for an automatic refund (these payments were made up, so WeChat refuses it here)
     const dup = rows.find((r) => r.duplicate)!;
     expect(await t.ds.getRepository(Refund).findOneBy({ orderId: dup.id })).toMatchObject({ kind: 'duplicate', amountFen: dup.amountFen });
+  });
+});
+
+describe('a burst bigger than a batch', () => {
+  // MariaDB only: SQLite runs one transaction at a time (withTx), so batches never commit side by side
+  it.runIf(usingMariaDb())('credits 200 notifications at once while another batch waits on a lock, exactly once each', async () => {
+    // a season of its own: 2040-2041's bills, which no other test here pays
+    await t.services.billing.createSeason(demoSeason(2040));
+    await t.services.billing.issueBills('2040-2041');
+    const season = await t.services.billing.seasonByCode('2040-2041');
+    const bills = (
+      (await t.ds.query("SELECT id, accountId, chargeFen FROM bill WHERE seasonId = ? AND status = 'unpaid' ORDER BY id LIMIT 100", [season.id])) as any[]
+    ).map((b) => ({ id: Number(b.id), accountId: Number(b.accountId), chargeFen: Number(b.chargeFen) }));
+    expect(bills).toHaveLength(100);
+    const payer = await t.residentWith(demoHouseholds().filter((h) => h.status === 'active' && h.use === 'residential')[60]!);
+    const [resident] = await t.ds.query('SELECT residentId FROM binding WHERE accountId = ? AND unboundAt IS NULL', [payer.accountId]);
+    const stamp = Date.now();
+    const orders = bills.map((b, i) => ({
+      outTradeNo: `BURST${stamp}${String(i).padStart(3, '0')}`,
+      billId: b.id,
+      accountId: b.accountId,
+      residentId: Number(resident.residentId),
+      openid: 'o-burst',
+      description: '2040—2041采暖季供热费',
+      amountFen: b.chargeFen,
+      status: 'pending' as const,
+      expiresAt: new Date(Date.now() + 3600_000),
+    }));
+    // the first bill paid on a second phone too
+    orders.push({ ...orders[0]!, outTradeNo: `BURST${stamp}dup` });
+    await t.ds.getRepository(PaymentOrder).insert(orders);
+    // a season's worth of earlier orders, closed: a batch is a small part of the table, as in
+    // production (on a table it were most of, MariaDB rightly scans the table, locking every row)
+    const earlier = Array.from({ length: 40 }, (_, k) =>
+      bills.map((b, i) => ({ ...orders[i]!, id: undefined, outTradeNo: `EARLIER${stamp}${k}x${i}`, status: 'closed' as const })),
+    );
+    for (const rows of earlier) await t.ds.getRepository(PaymentOrder).insert(rows);
+    await t.ds.query('ANALYZE TABLE payment_order');
+    const notifications = orders.map((o) => sandbox().buildNotification({ plaintext: transactionPlaintext(o) }));
+    // credit batches so far, as /metrics shows them: alone, or started beside a committing one
+    const batches = async () => {
+      const text = await registry.getSingleMetricAsString('hb_wxpay_credit_batch_size');
+      const count = (alongside: string) =>
+        Number(new RegExp(`^hb_wxpay_credit_batch_size_count\\{alongside="${alongside}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { alone: count('no'), alongside: count('yes') };
+    };
+    const before = await batches();
+
+    // another transaction holds the first order (a refund being recorded, say): its notification's batch waits
+    const other = await mysql.createConnection(mysqlUrl(t.db.url!));
+    let first: Promise<{ status: number }> | undefined;
+    try {
+      await other.query('START TRANSACTION');
+      await other.query('SELECT id FROM payment_order WHERE outTradeNo = ? FOR UPDATE', [orders[0]!.outTradeNo]);
+      first = notify(notifications[0]!);
+      await expect.poll(async () => (await batches()).alone - before.alone).toBe(1);
+
+      // every other notification twice (WeChat repeats what it has not seen answered), all at once:
+      // they are credited beside the waiting batch, not after it
+      const rest = notifications.slice(1);
+      const started = Date.now();
+      const answers = await Promise.all([...rest, ...rest].map((n) => notify(n)));
+      // not after the waiting batch's lock wait (DB_LOCK_WAIT_SECONDS) ran out
+      expect(Date.now() - started).toBeLessThan(t.config.DB_LOCK_WAIT_SECONDS * 1000);
+      expect(answers.map((a) => a.status)).toEqual(Array(200).fill(204));
+      expect((await batches()).alongside - before.alongside).toBeGreaterThan(0);
+      const [{ n }] = await t.ds.query("SELECT COUNT(*) AS n FROM payment_order WHERE status = 'paid' AND outTradeNo LIKE ?", [`BURST${stamp}%`]);
+      expect(Number(n)).toBe(100);
+    } finally {
+      await other.query('ROLLBACK');
+      await other.end();
+    }
+    expect((await first).status).toBe(204);
+
+    const paid = await t.ds.getRepository(PaymentOrder).find({ where: orders.map((o) => ({ outTradeNo: o.outTradeNo })) });
+    expect(paid.filter((o) => o.status === 'paid')).toHaveLength(101);
+    // one ledger entry per order, never two; the first bill's later payment is a duplicate, refunded
+    const [{ n }] = await t.ds.query('SELECT COUNT(*) AS n FROM ledger_entry WHERE outTradeNo LIKE ?', [`BURST${stamp}%`]);
+    expect(Number(n)).toBe(101);
+    const dup = paid.filter((o) => o.duplicate);
+    expect(dup.map((o) => o.billId)).toEqual([bills[0]!.id]);
+    expect(await t.ds.getRepository(Refund).findOneBy({ orderId: dup[0]!.id })).toMatchObject({ kind: 'duplicate', amountFen: bills[0]!.chargeFen });
+    const settled = await Promise.all(bills.map((b) => t.services.billing.bill(b.id)));
+    expect(settled.every((b, i) => b!.status === 'paid' && b!.paidFen === bills[i]!.chargeFen)).toBe(true);
   });
 });
 
