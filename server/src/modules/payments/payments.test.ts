@@ -180,6 +180,11 @@ describe('paying a bill with WeChat Pay', () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ code: 'FAIL', message: '签名验证失败' });
     }
+    // a body past BODY_LIMIT_KB is refused unread, signed or not
+    const padded = { ...good, body: good.body.replace('{', `{"pad":"${'x'.repeat(t.config.BODY_LIMIT_KB * 1024)}",`) };
+    const huge = await notify(padded);
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await ledgerOf(created.body.outTradeNo)).toEqual([]);
     expect((await currentBill(r.token, acc.accountNo)).status).toBe('unpaid');
     // the genuine one is accepted (the order really is unpaid at WeChat, but the signature is good)

@@ -40,7 +40,7 @@ export function payNotifyRoutes(payments: PaymentsService, pay: PayClient): Rout
   const r = new Router();
   r.post('/wechat/pay/notify', async (ctx) => {
     const log = ctx.state.log;
-    const rawBody: string | undefined = (ctx.request as any).rawBody;
+    const rawBody: Buffer | undefined = ctx.state.rawBody;
     let event;
     try {
       event = pay.verifyAndDecryptNotification({ headers: ctx.headers, rawBody: rawBody ?? '' });
