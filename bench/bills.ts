@@ -41,7 +41,7 @@ process.env.TEST_DATABASE_URL ??= 'mariadb://root@127.0.0.1:3306';
 
 import { mysqlUrl } from '../server/src/platform/db/data-source';
 import { BARE_BILLS_SQL, billListSetup } from './bill-list';
-import { pct, bareChild, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, procCpu, run, summary, type Cannon } from './lib';
+import { pct, bareChild, builtBff, cannon, pooledP99, rateOf, dbCpuMs, flag, fmt, meanWithError, procCpu, run, summary, type Cannon } from './lib';
 
 const SECONDS = flag('seconds', 2, 'BENCH_SECONDS');
 const ROUNDS = flag('rounds', 40);
@@ -146,9 +146,6 @@ run(async () => {
     const [bffP99, bareP99] = [qBff[QUANTILES.indexOf(99)]!, qBare[QUANTILES.indexOf(99)]!];
     const p99Pairs = rounds.bff.map((r, i) => pooledP99([r]) / pooledP99([rounds.bare[i]!])).sort((a, b) => a - b);
     const spread = (xs: number[], f: (x: number) => string) => [xs[0]!, xs[xs.length >> 1]!, xs[xs.length - 1]!].map(f).join(', ');
-    // the per-pair ratios' mean and its standard error (sd / √n): the precision of this run's ratio
-    const mean = pairs.reduce((a, x) => a + x, 0) / pairs.length;
-    const sd = Math.sqrt(pairs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, pairs.length - 1));
     summary(`resident bill list (${ROUNDS} rounds × ${SECONDS} s over ${PAIRS} pairs of processes, ${CONNECTIONS} connections)`, [
       { what: 'BFF GET /api/v1/bills req/s', value: fmt(bffRps) },
       { what: '  rounds (req/s)', value: each(rounds.bff) },
@@ -160,7 +157,7 @@ run(async () => {
       { what: 'BFF / bare per pair of rounds: min, median, max', value: spread(pairs, (x) => `${fmt(x * 100, 1)}%`) },
       {
         what: '  mean ± standard error (sd of a pair)',
-        value: `${fmt(mean * 100, 1)}% ± ${fmt((sd / Math.sqrt(pairs.length)) * 100, 1)} points (${fmt(sd * 100, 1)})`,
+        value: meanWithError(pairs),
       },
       {
         what: `latency p${QUANTILES.join(' / p')}, ms: BFF; bare`,

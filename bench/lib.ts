@@ -28,6 +28,16 @@ export function flag(name: string, def: number, env?: string): number {
 }
 
 export const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/**
+ * Ratios of a run's rounds (or pairs of rounds) as "mean% ± standard error points (sd)": the
+ * standard error (sd / √n) is how far the run's ratio may be from the code's by the machine's noise.
+ */
+export function meanWithError(ratios: number[]): string {
+  const mean = ratios.reduce((a, x) => a + x, 0) / ratios.length;
+  const sd = Math.sqrt(ratios.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, ratios.length - 1));
+  return `${fmt(mean * 100, 1)}% ± ${fmt((sd / Math.sqrt(ratios.length)) * 100, 1)} points (${fmt(sd * 100, 1)})`;
+}
 export const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
 /** the p-th percentile (0–100) of an ascending array */
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;

@@ -42,7 +42,7 @@ import { Bill } from '../server/src/modules/billing/entities';
 import { PaymentOrder } from '../server/src/modules/payments/entities';
 import { DEMO, demoSeason } from '../server/src/demo/seed';
 import { transactionPlaintext } from '../server/src/test-support/wechat-pay';
-import { bareChild, builtBff, dbCpuMs, flag, fmt, postAll, procCpuMs, run, summary, type PostRun } from './lib';
+import { bareChild, builtBff, dbCpuMs, flag, fmt, meanWithError, postAll, procCpuMs, run, summary, type PostRun } from './lib';
 
 const N = flag('n', 40000, 'BENCH_N');
 const ROUNDS = flag('rounds', 8, 'BENCH_ROUNDS');
@@ -200,12 +200,6 @@ run(async () => {
           return o;
         }, {}),
       );
-    // the rounds' ratios: their mean and its standard error (sd / √n), the precision of this run's ratio
-    const meanSe = (xs: number[]) => {
-      const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
-      const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-      return `${fmt(mean * 100, 1)}% ± ${fmt((sd / Math.sqrt(xs.length)) * 100, 1)} points (${fmt(sd * 100, 1)})`;
-    };
     const span = (xs: number[]) => `${fmt(Math.min(...xs), 1)}–${fmt(Math.max(...xs), 1)}`;
     const runsLine = (rs: PostRun[]) => `${rs.map((r) => fmt(r.rate)).join(' ')}; ${span(rs.map((r) => r.p50))}, ${span(rs.map((r) => r.p99))}`;
     const costLine = (c: (typeof cost)['bff']) =>
@@ -220,7 +214,7 @@ run(async () => {
       { what: 'CPU per notification, BFF', value: costLine(cost.bff) },
       { what: 'CPU per notification, bare', value: costLine(cost.bare) },
       { what: 'BFF / bare per round', value: roundRatios.map((x) => `${fmt(x * 100, 1)}%`).join('  ') },
-      { what: '  mean ± standard error (sd of a round)', value: meanSe(roundRatios) },
+      { what: '  mean ± standard error (sd of a round)', value: meanWithError(roundRatios) },
       { what: 'BFF / bare', value: `${fmt((bff / bare) * 100, 1)}%`, goal: `≥ ${GOAL * 100}%`, pass: bff / bare >= GOAL },
     ]);
   } finally {

@@ -343,7 +343,7 @@ export function createApp(deps: AppDeps, services: Services): Koa {
   const bodyMethods = ['POST', 'PUT', 'PATCH'];
   const parseJson = bodyParser({
     enableTypes: ['json'],
-    jsonLimit: `${deps.config.BODY_LIMIT_KB}kb`,
+    jsonLimit: bodyLimit,
     encoding: 'utf-8',
     parsedMethods: bodyMethods,
   });
